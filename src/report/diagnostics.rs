@@ -1,0 +1,301 @@
+//! Diagnostics rendered for people (miette), scripts (JSON), GitHub
+//! workflow annotations and SARIF 2.1.0 code-scanning reports.
+
+use std::fmt;
+
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::source::SourceMap;
+
+/// One diagnostic with its resolved position, as `--format json` prints it.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Located {
+    pub code: String,
+    pub severity: String,
+    pub message: String,
+    pub file: Option<String>,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub help: Option<String>,
+}
+
+pub fn locate(d: &Diagnostic, sources: &SourceMap) -> Located {
+    let (file, (line, column), (end_line, end_column)) = match d.primary_span() {
+        Some(span) => {
+            let pos = sources.position(span).unwrap_or(((1, 1), (1, 1)));
+            (Some(sources.name(span.file).to_string()), pos.0, pos.1)
+        }
+        None => (d.path.clone(), (1, 1), (1, 1)),
+    };
+    Located {
+        code: d.code.to_string(),
+        severity: d.severity.as_str().to_string(),
+        message: d.message.clone(),
+        file,
+        line,
+        column,
+        end_line,
+        end_column,
+        help: d.help.clone(),
+    }
+}
+
+pub fn to_json(diags: &[Diagnostic], sources: &SourceMap) -> String {
+    let located: Vec<Located> = diags.iter().map(|d| locate(d, sources)).collect();
+    serde_json::to_string_pretty(&located).unwrap_or_else(|_| "[]".to_string())
+}
+
+/// GitHub shows at most ten annotations of each kind per step.
+const GITHUB_LIMIT: usize = 10;
+
+pub fn to_github(diags: &[Diagnostic], sources: &SourceMap) -> String {
+    let mut out = String::new();
+    let mut shown = [0usize; 2];
+    for d in diags {
+        let l = locate(d, sources);
+        let k = usize::from(d.severity == Severity::Warning);
+        shown[k] += 1;
+        if shown[k] > GITHUB_LIMIT {
+            continue;
+        }
+        let mut message = d.message.clone();
+        if let Some(h) = &d.help {
+            message.push_str("\nhelp: ");
+            message.push_str(h);
+        }
+        out.push_str(&format!(
+            "::{} file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
+            d.severity.as_str(),
+            escape_property(l.file.as_deref().unwrap_or("")),
+            l.line,
+            l.column,
+            l.end_line,
+            l.end_column,
+            escape_property(d.code),
+            escape_data(&message),
+        ));
+    }
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    let warnings = diags.len() - errors;
+    if shown.iter().any(|&n| n > GITHUB_LIMIT) {
+        out.push_str(&format!(
+            "::notice title=kpi::summary::{errors} errors and {warnings} warnings; annotations beyond the first {GITHUB_LIMIT} of each kind are not shown (run `kpi check` locally)\n"
+        ));
+    }
+    out
+}
+
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+pub fn to_sarif(diags: &[Diagnostic], sources: &SourceMap) -> String {
+    let mut rules: Vec<&'static str> = diags.iter().map(|d| d.code).collect();
+    rules.sort_unstable();
+    rules.dedup();
+    let rules: Vec<serde_json::Value> = rules
+        .iter()
+        .map(|code| {
+            let example = diags.iter().find(|d| d.code == *code);
+            json!({
+                "id": code,
+                "name": code.trim_start_matches("kpi::"),
+                "shortDescription": { "text": code.trim_start_matches("kpi::").replace('_', " ") },
+                "help": { "text": example.and_then(|d| d.help.clone()).unwrap_or_default() },
+                "helpUri": format!("docs/diagnostics.md#{}", code.trim_start_matches("kpi::").replace('_', "-")),
+            })
+        })
+        .collect();
+    let results: Vec<serde_json::Value> = diags
+        .iter()
+        .map(|d| {
+            let l = locate(d, sources);
+            let mut text = d.message.clone();
+            if let Some(h) = &d.help {
+                text.push_str(" (help: ");
+                text.push_str(h);
+                text.push(')');
+            }
+            json!({
+                "ruleId": d.code,
+                "level": match d.severity { Severity::Error => "error", Severity::Warning => "warning" },
+                "message": { "text": text },
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": l.file.unwrap_or_default().replace('\\', "/") },
+                        "region": {
+                            "startLine": l.line,
+                            "startColumn": l.column,
+                            "endLine": l.end_line,
+                            "endColumn": l.end_column.max(if l.end_line == l.line { l.column } else { 1 }),
+                        }
+                    }
+                }]
+            })
+        })
+        .collect();
+    let sarif = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "kpi",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://example.invalid/kpi",
+                "rules": rules,
+            }},
+            "results": results,
+        }]
+    });
+    serde_json::to_string_pretty(&sarif).unwrap_or_default()
+}
+
+/// A diagnostic bound to its source text, in the shape miette renders.
+#[derive(Debug)]
+struct Bound {
+    message: String,
+    code: &'static str,
+    severity: Severity,
+    help: Option<String>,
+    source: Option<NamedSource<String>>,
+    labels: Vec<LabeledSpan>,
+    related: Vec<Bound>,
+}
+
+impl fmt::Display for Bound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Bound {}
+
+impl miette::Diagnostic for Bound {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        if self.code.is_empty() {
+            None
+        } else {
+            Some(Box::new(self.code))
+        }
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if self.labels.is_empty() {
+            None
+        } else {
+            Some(Box::new(self.labels.iter().cloned()))
+        }
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        if self.related.is_empty() {
+            None
+        } else {
+            Some(Box::new(
+                self.related.iter().map(|r| r as &dyn miette::Diagnostic),
+            ))
+        }
+    }
+}
+
+fn bind(d: &Diagnostic, sources: &SourceMap) -> Bound {
+    let primary = d.primary_span();
+    let mut labels = Vec::new();
+    let mut related = Vec::new();
+    for l in &d.labels {
+        let span = SourceSpan::new((l.span.start as usize).into(), l.span.len());
+        let label = if l.primary {
+            LabeledSpan::new_primary_with_span(Some(l.message.clone()), span)
+        } else {
+            LabeledSpan::new_with_span(Some(l.message.clone()), span)
+        };
+        if Some(l.span.file) == primary.map(|p| p.file) {
+            labels.push(label);
+        } else if let Some(file) = sources.get(l.span.file) {
+            // A label in another file is shown as a related note with its own source.
+            related.push(Bound {
+                message: l.message.clone(),
+                code: "",
+                severity: Severity::Warning,
+                help: None,
+                source: Some(NamedSource::new(file.name.clone(), file.text.clone())),
+                labels: vec![LabeledSpan::new_primary_with_span(Some(l.message.clone()), span)],
+                related: Vec::new(),
+            });
+        }
+    }
+    let source = primary
+        .and_then(|p| sources.get(p.file))
+        .map(|f| NamedSource::new(f.name.clone(), f.text.clone()));
+    let message = match (&d.path, primary) {
+        (Some(p), None) if !d.message.contains(p.as_str()) => format!("{p}: {}", d.message),
+        _ => d.message.clone(),
+    };
+    Bound {
+        message,
+        code: d.code,
+        severity: d.severity,
+        help: d.help.clone(),
+        source,
+        labels,
+        related,
+    }
+}
+
+/// The report a person reads: the source line with a label under the exact token.
+pub fn to_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> String {
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_links(false);
+    let mut out = String::new();
+    for d in diags {
+        let bound = bind(d, sources);
+        if handler.render_report(&mut out, &bound).is_err() {
+            out.push_str(&format!("{}: {}\n", d.code, d.message));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Renders one diagnostic for snapshots: no colour, fixed width.
+pub fn render_plain(d: &Diagnostic, sources: &SourceMap) -> String {
+    let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
+        .with_width(80)
+        .with_links(false);
+    let mut out = String::new();
+    let bound = bind(d, sources);
+    if handler.render_report(&mut out, &bound).is_err() {
+        out = format!("{}: {}", d.code, d.message);
+    }
+    out
+}

@@ -1,0 +1,3 @@
+//! Stage 6, report: what users read.
+
+pub mod diagnostics;

@@ -1,0 +1,124 @@
+//! Diagnostics of loading: files, YAML shape, keys and names.
+
+use crate::diagnostic::{suggestion, Diagnostic};
+use crate::span::Span;
+
+pub fn spec_not_found(path: &str) -> Diagnostic {
+    Diagnostic::error("kpi::spec_not_found", format!("spec `{path}` does not exist"))
+        .with_path(path)
+        .help("pass a spec file or folder with --spec, set KPI_SPEC, or run where ./kpis exists")
+}
+
+pub fn unreadable_file(path: &str, error: &str) -> Diagnostic {
+    Diagnostic::error("kpi::unreadable_file", format!("cannot read `{path}`: {error}"))
+        .with_path(path)
+        .help("check that the file exists and is readable")
+}
+
+pub fn binary_file(path: &str) -> Diagnostic {
+    Diagnostic::error("kpi::binary_file", format!("`{path}` is a binary file, not YAML"))
+        .with_path(path)
+        .help("remove it from the spec folder or give it another extension")
+}
+
+pub fn not_utf8(span: Span) -> Diagnostic {
+    Diagnostic::error("kpi::not_utf8", "file is not valid UTF-8")
+        .at(span, "invalid byte here")
+        .help("save the file as UTF-8")
+}
+
+pub fn empty_file(path: &str) -> Diagnostic {
+    Diagnostic::warning("kpi::empty_file", format!("`{path}` defines nothing"))
+        .with_path(path)
+        .help("add definitions or delete the file")
+}
+
+pub fn empty_spec(path: &str) -> Diagnostic {
+    Diagnostic::error("kpi::empty_spec", format!("spec `{path}` defines no KPIs"))
+        .with_path(path)
+        .help("a spec needs at least one entry under `kpis:`")
+}
+
+pub fn wrong_type(span: Span, expected: &str, found: &str) -> Diagnostic {
+    Diagnostic::error("kpi::wrong_type", format!("expected {expected}, found {found}"))
+        .at(span, format!("expected {expected}"))
+        .help(format!("write {expected} here"))
+}
+
+pub fn unknown_key(span: Span, key: &str, what: &str, known: &[&str]) -> Diagnostic {
+    Diagnostic::error("kpi::unknown_key", format!("unknown key `{key}` in {what}"))
+        .at(span, "unknown key")
+        .help(suggestion(key, known.iter().copied(), "key"))
+}
+
+pub fn duplicate_key(span: Span, first: Span, key: &str) -> Diagnostic {
+    Diagnostic::error("kpi::duplicate_key", format!("key `{key}` is given twice"))
+        .at(span, "given again here")
+        .also(first, "first given here")
+        .help("remove one of them")
+}
+
+pub fn missing_key(span: Span, key: &str, what: &str, example: &str) -> Diagnostic {
+    Diagnostic::error("kpi::missing_key", format!("{what} has no `{key}`"))
+        .at(span, format!("`{key}` is required"))
+        .help(format!("add `{key}`, e.g. `{example}`"))
+}
+
+pub fn invalid_name(span: Span, name: &str) -> Diagnostic {
+    Diagnostic::error("kpi::invalid_name", format!("`{name}` is not a valid name"))
+        .at(span, "invalid name")
+        .help("names are lower case: a letter, then letters, digits or `_` (e.g. `win_rate`)")
+}
+
+pub fn duplicate_name(span: Span, first: Span, what: &str, name: &str) -> Diagnostic {
+    Diagnostic::error("kpi::duplicate_name", format!("{what} `{name}` is defined twice"))
+        .at(span, "defined again here")
+        .also(first, "first defined here")
+        .help(format!("rename or remove one of the two {what}s"))
+}
+
+pub fn invalid_value(span: Span, value: &str, what: &str, allowed: &[&str]) -> Diagnostic {
+    let help = match crate::diagnostic::did_you_mean(value, allowed.iter().copied()) {
+        Some(c) => format!("did you mean `{c}`? expected one of: {}", allowed.join(", ")),
+        None => format!("expected one of: {}", allowed.join(", ")),
+    };
+    Diagnostic::error("kpi::invalid_value", format!("`{value}` is not a valid {what}"))
+        .at(span, format!("unknown {what}"))
+        .help(help)
+}
+
+pub fn invalid_number(span: Span, value: &str, what: &str) -> Diagnostic {
+    Diagnostic::error("kpi::invalid_number", format!("`{value}` is not a valid {what}"))
+        .at(span, format!("expected {what}"))
+        .help(format!("write {what} here"))
+}
+
+pub fn unsupported_version(span: Span, value: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::unsupported_version",
+        format!("spec version `{value}` is not supported"),
+    )
+    .at(span, "unsupported version")
+    .help("this tool reads version 1; write `version: 1` or leave it out")
+}
+
+pub fn duplicate_calendar(span: Span, first: Span) -> Diagnostic {
+    Diagnostic::error("kpi::duplicate_calendar", "a spec has at most one `calendar`")
+        .at(span, "second calendar")
+        .also(first, "first calendar")
+        .help("keep one `calendar:` section across all files of the spec")
+}
+
+pub fn invalid_change(span: Span, value: &str) -> Diagnostic {
+    Diagnostic::error("kpi::invalid_change", format!("`{value}` is not a valid change"))
+        .at(span, "expected a signed change")
+        .help(
+            r#"write a relative change "+15%", a percentage-point change "+5pp", or an absolute change "-2""#,
+        )
+}
+
+pub fn invalid_date(span: Span, value: &str) -> Diagnostic {
+    Diagnostic::error("kpi::invalid_date", format!("`{value}` is not a valid date"))
+        .at(span, "expected YYYY-MM-DD")
+        .help("write dates as YYYY-MM-DD, e.g. 2025-07-01")
+}

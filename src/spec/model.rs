@@ -1,0 +1,315 @@
+//! The spec as typed values. Every field keeps the span it was written at.
+
+use std::path::PathBuf;
+
+use crate::span::{Span, Spanned};
+use crate::syntax::ast::Expr;
+use crate::time::Date;
+
+pub type Name = Spanned<String>;
+pub type Text = Spanned<String>;
+
+/// All files of a spec, merged (LANGUAGE.md §1).
+#[derive(Clone, Debug, Default)]
+pub struct Spec {
+    pub calendar: Option<Calendar>,
+    pub datasets: Vec<Dataset>,
+    pub segments: Vec<Segment>,
+    pub kpis: Vec<Kpi>,
+    pub targets: Vec<Target>,
+    pub funnels: Vec<Funnel>,
+    pub tests: Vec<Test>,
+}
+
+impl Spec {
+    pub fn dataset(&self, name: &str) -> Option<&Dataset> {
+        self.datasets.iter().find(|d| d.name.value == name)
+    }
+
+    pub fn kpi(&self, name: &str) -> Option<&Kpi> {
+        self.kpis.iter().find(|k| k.name.value == name)
+    }
+
+    pub fn segment(&self, name: &str) -> Option<&Segment> {
+        self.segments.iter().find(|s| s.name.value == name)
+    }
+}
+
+/// An expression field: its text, where it was written, and its tree
+/// (`None` when it did not parse; that error is already reported).
+#[derive(Clone, Debug)]
+pub struct ExprField {
+    pub text: String,
+    pub span: Span,
+    pub expr: Option<Expr>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum WeekStart {
+    #[default]
+    Monday,
+    Sunday,
+}
+
+#[derive(Clone, Debug)]
+pub struct Calendar {
+    pub week_start: WeekStart,
+    /// Month 1–12 that starts the fiscal year.
+    pub fiscal_year_start: u32,
+    pub span: Span,
+}
+
+impl Default for Calendar {
+    fn default() -> Self {
+        Calendar {
+            week_start: WeekStart::Monday,
+            fiscal_year_start: 1,
+            span: Span::default(),
+        }
+    }
+}
+
+/// A kind of value names in the spec can take; each lists its spellings.
+pub trait Keyword: Sized + Copy + 'static {
+    const WHAT: &'static str;
+    const ALL: &'static [(&'static str, Self)];
+    fn parse(s: &str) -> Option<Self> {
+        Self::ALL.iter().find(|(k, _)| *k == s).map(|(_, v)| *v)
+    }
+    fn as_str(self) -> &'static str
+    where
+        Self: PartialEq,
+    {
+        Self::ALL.iter().find(|(_, v)| *v == self).map_or("", |(k, _)| k)
+    }
+}
+
+macro_rules! keyword {
+    ($(#[$m:meta])* $name:ident, $what:literal, { $($text:literal => $variant:ident),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum $name { $($variant),+ }
+        impl Keyword for $name {
+            const WHAT: &'static str = $what;
+            const ALL: &'static [(&'static str, Self)] = &[$(($text, $name::$variant)),+];
+        }
+    };
+}
+
+keyword!(
+    /// File format of a dataset source.
+    Format, "format", { "csv" => Csv, "parquet" => Parquet, "ndjson" => Ndjson });
+keyword!(
+    /// Declared type of a column.
+    ColumnType, "column type", {
+        "number" => Number, "string" => String, "bool" => Bool, "date" => Date, "datetime" => Datetime });
+keyword!(
+    /// How a KPI's values are formatted.
+    Unit, "unit", {
+        "currency" => Currency, "percent" => Percent, "count" => Count, "days" => Days,
+        "hours" => Hours, "minutes" => Minutes, "ratio" => Ratio, "number" => Number });
+keyword!(
+    /// Whether higher (`up`) or lower (`down`) values are better.
+    Direction, "direction", { "up" => Up, "down" => Down });
+keyword!(
+    /// Leading indicators predict; lagging ones record outcomes.
+    Indicator, "indicator", { "leading" => Leading, "lagging" => Lagging });
+keyword!(
+    /// The moment of a period at which a stock KPI is taken.
+    At, "moment", { "end" => End, "start" => Start });
+keyword!(
+    /// Time bucket of evaluation.
+    Grain, "grain", {
+        "day" => Day, "week" => Week, "month" => Month, "quarter" => Quarter, "year" => Year, "all" => All });
+keyword!(
+    /// The expected path of a target through its period.
+    Pacing, "pacing", { "linear" => Linear, "seasonal" => Seasonal });
+keyword!(
+    /// Status of a target.
+    Status, "status", {
+        "upcoming" => Upcoming, "on_track" => OnTrack, "at_risk" => AtRisk, "off_track" => OffTrack,
+        "achieved" => Achieved, "missed" => Missed });
+
+#[derive(Clone, Debug)]
+pub struct Dataset {
+    pub name: Name,
+    pub source: Option<Text>,
+    pub format: Option<Spanned<Format>>,
+    pub time: Option<Name>,
+    pub columns: Vec<(Name, Spanned<ColumnType>)>,
+    pub dimensions: Vec<(Name, ExprField)>,
+    pub lookups: Vec<Lookup>,
+    pub description: Option<Text>,
+    /// Folder of the file that defines the dataset; sources are relative to it.
+    pub base_dir: PathBuf,
+}
+
+impl Dataset {
+    pub fn declared(&self, column: &str) -> Option<ColumnType> {
+        self.columns
+            .iter()
+            .find(|(n, _)| n.value == column)
+            .map(|(_, t)| t.value)
+    }
+}
+
+/// A many-to-one join: `left` of this dataset = `right` of `dataset`.
+#[derive(Clone, Debug)]
+pub struct Lookup {
+    pub dataset: Name,
+    pub left: Name,
+    pub right: Name,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Segment {
+    pub name: Name,
+    pub filter: Option<ExprField>,
+    pub title: Option<Text>,
+    pub description: Option<Text>,
+}
+
+/// The interval during which a row of a stock KPI is active.
+#[derive(Clone, Debug)]
+pub struct Active {
+    pub from: Name,
+    pub to: Option<Name>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Kpi {
+    pub name: Name,
+    pub title: Option<Text>,
+    pub description: Option<Text>,
+    pub dataset: Option<Name>,
+    pub measure: Option<ExprField>,
+    pub filter: Option<ExprField>,
+    pub time: Option<Name>,
+    pub unit: Option<Spanned<Unit>>,
+    pub decimals: Option<Spanned<u32>>,
+    pub direction: Option<Spanned<Direction>>,
+    pub indicator: Option<Spanned<Indicator>>,
+    pub owner: Option<Text>,
+    pub tags: Vec<Text>,
+    pub active: Option<Active>,
+    pub at: Option<Spanned<At>>,
+}
+
+impl Kpi {
+    /// The title, or the name humanised (`win_rate` → "Win rate").
+    pub fn display_title(&self) -> String {
+        match &self.title {
+            Some(t) => t.value.clone(),
+            None => humanise(&self.name.value),
+        }
+    }
+
+    pub fn direction(&self) -> Direction {
+        self.direction.as_ref().map_or(Direction::Up, |d| d.value)
+    }
+}
+
+pub fn humanise(name: &str) -> String {
+    let spaced = name.replace('_', " ");
+    let mut chars = spaced.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => spaced,
+    }
+}
+
+/// The period of a target.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PeriodSpec {
+    /// `2025-Q3`, `2025-08`, `FY2026`, … (validated by the checker).
+    Label(String),
+    /// `{from: D, to: D}`, inclusive.
+    Range { from: Date, to: Date },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ChangeKind {
+    /// `+15%`: relative to the baseline.
+    Relative,
+    /// `+5pp`: percentage points.
+    Points,
+    /// `-2`: in the KPI's own unit.
+    Absolute,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Change {
+    /// Signed; for `Relative` and `Points` as a fraction (`+15%` is 0.15, `+5pp` is 0.05).
+    pub amount: f64,
+    pub kind: ChangeKind,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Baseline {
+    Previous,
+    SameLastYear,
+    Period(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub name: Name,
+    pub kpi: Option<Name>,
+    pub segment: Option<Name>,
+    pub by: Option<Name>,
+    pub period: Option<Spanned<PeriodSpec>>,
+    pub every: Option<Spanned<Grain>>,
+    pub value: Option<Spanned<f64>>,
+    pub change: Option<Spanned<Change>>,
+    pub baseline: Option<Spanned<Baseline>>,
+    pub tolerance: Option<Spanned<f64>>,
+    pub pacing: Option<Spanned<Pacing>>,
+    pub objective: Option<Text>,
+    pub owner: Option<Text>,
+    pub description: Option<Text>,
+}
+
+#[derive(Clone, Debug)]
+pub struct FunnelStep {
+    pub name: Name,
+    pub filter: Option<ExprField>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Funnel {
+    pub name: Name,
+    pub dataset: Option<Name>,
+    pub time: Option<Name>,
+    pub steps: Vec<FunnelStep>,
+    pub title: Option<Text>,
+    pub description: Option<Text>,
+}
+
+/// A scalar written in a test's rows.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Number(f64),
+    String(String),
+}
+
+pub type Row = Vec<(Name, Spanned<Value>)>;
+
+#[derive(Clone, Debug)]
+pub struct Test {
+    pub name: Name,
+    pub kpi: Option<Name>,
+    pub target: Option<Name>,
+    pub grain: Option<Spanned<Grain>>,
+    pub by: Vec<Name>,
+    pub segment: Vec<Name>,
+    pub period: Option<Spanned<PeriodSpec>>,
+    pub as_of: Option<Spanned<Date>>,
+    pub data: Vec<(Name, Vec<Row>, Span)>,
+    pub expect: Vec<Row>,
+    pub status: Option<Spanned<Status>>,
+    pub tolerance: Option<Spanned<f64>>,
+}

@@ -1,0 +1,13 @@
+//! Stage 2, parse: expression text → [`ast::Expr`], spans rebased into the
+//! spec file. The grammar lives in `grammar/kpi.pest`.
+
+pub mod ast;
+pub mod diagnostics;
+mod lex;
+mod parser;
+pub mod print;
+pub mod rebase;
+
+pub use parser::{parse, MAX_DEPTH, MAX_LEN};
+pub use print::print;
+pub use rebase::{Rebase, ScalarStyle};
