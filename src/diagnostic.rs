@@ -183,13 +183,21 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-/// The closest candidate, if it is close enough to be a likely typo.
+/// The closest candidate, if it is close enough to be a likely typo: a few
+/// edits away, or one name a prefix of the other (`closed` for `closed_at`).
 pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let limit = (name.chars().count() / 3).max(1);
+    let lower = name.to_lowercase();
     candidates
         .into_iter()
-        .map(|c| (edit_distance(&name.to_lowercase(), &c.to_lowercase()), c))
-        .filter(|(d, c)| *d <= limit && *c != name)
+        .filter(|c| *c != name)
+        .filter_map(|c| {
+            let cl = c.to_lowercase();
+            let d = edit_distance(&lower, &cl);
+            let prefix =
+                lower.len() >= 3 && cl.len() >= 3 && (cl.starts_with(&lower) || lower.starts_with(&cl));
+            (d <= limit || prefix).then_some((d, c))
+        })
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }

@@ -11,6 +11,8 @@
 //! the front half in one call.
 
 pub mod check;
+#[cfg(feature = "eval")]
+pub mod data;
 pub mod diagnostic;
 pub mod period;
 pub mod report;
@@ -94,8 +96,11 @@ pub fn check_loaded(loaded: spec::Loaded, data: bool) -> CheckOutcome {
         sources,
         mut diagnostics,
     } = loaded;
-    let _ = data;
-    let checked = check::check(&spec, None);
+    let checked = if data {
+        check_with_data(&spec, &mut diagnostics)
+    } else {
+        check::check(&spec, None)
+    };
     diagnostics.extend(checked.diagnostics.clone());
     CheckOutcome {
         spec,
@@ -103,4 +108,22 @@ pub fn check_loaded(loaded: spec::Loaded, data: bool) -> CheckOutcome {
         checked,
         diagnostics: diagnostics.into_sorted(),
     }
+}
+
+#[cfg(feature = "eval")]
+fn check_with_data(spec: &spec::Spec, diagnostics: &mut diagnostic::Diagnostics) -> check::Checked {
+    let (schemas, found) = data::schemas(spec);
+    diagnostics.extend(found);
+    let checked = check::check(spec, Some(&schemas));
+    diagnostics.extend(data::validate_lookups(&checked.model));
+    checked
+}
+
+#[cfg(not(feature = "eval"))]
+fn check_with_data(spec: &spec::Spec, diagnostics: &mut diagnostic::Diagnostics) -> check::Checked {
+    diagnostics.push(
+        Diagnostic::error("kpi::no_evaluation", "this build of kpi cannot read data")
+            .help("build with the default `eval` feature to use --data"),
+    );
+    check::check(spec, None)
 }

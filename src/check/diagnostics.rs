@@ -288,15 +288,6 @@ pub fn kpi_cycle(span: Span, cycle: &[String]) -> Diagnostic {
     .help("a derived KPI cannot depend on itself; break the cycle")
 }
 
-pub fn measure_not_aggregate(span: Span) -> Diagnostic {
-    Diagnostic::error(
-        "kpi::measure_not_aggregate",
-        "a base KPI's measure must aggregate its rows",
-    )
-    .at(span, "no aggregate here")
-    .help("use an aggregate such as `count()` or `sum(amount)`")
-}
-
 pub fn needs_dataset(span: Span, key: &str, kpi: &str) -> Diagnostic {
     Diagnostic::error(
         "kpi::needs_dataset",

@@ -191,7 +191,7 @@ impl ExprChecker<'_> {
                             expected,
                             inner.ty,
                         )
-                        .also(*op_span, "operator"),
+                        .also(op_span.0, "operator"),
                     );
                     Type::Unknown
                 };
@@ -209,7 +209,7 @@ impl ExprChecker<'_> {
             } => {
                 let l = self.expr(left, ctx, agg);
                 let r = self.expr(right, ctx, agg);
-                let ty = self.binary_type(*op, *op_span, &l, &r);
+                let ty = self.binary_type(*op, op_span.0, &l, &r);
                 TExpr {
                     kind: TKind::Binary(*op, Box::new(l), Box::new(r)),
                     ty,
@@ -227,7 +227,7 @@ impl ExprChecker<'_> {
                 for item in &items {
                     if x.ty.unify(item.ty).is_none() {
                         self.diags.push(diag::type_mismatch(
-                            *op_span,
+                            op_span.0,
                             "in",
                             (x.span, x.ty),
                             (item.span, item.ty),
@@ -257,7 +257,7 @@ impl ExprChecker<'_> {
                 for b in [&lo, &hi] {
                     if x.ty.unify(b.ty).is_none() {
                         self.diags.push(diag::type_mismatch(
-                            *op_span,
+                            op_span.0,
                             "between",
                             (x.span, x.ty),
                             (b.span, b.ty),
@@ -459,9 +459,15 @@ impl ExprChecker<'_> {
                 fname,
                 functions::all_names(),
             ));
-            // Check arguments anyway, so their own mistakes show.
+            // Check arguments anyway, so their own mistakes show; in a measure
+            // the unknown function is likely an aggregate, so its arguments are rows.
+            let (arg_ctx, arg_agg) = if ctx == Ctx::Measure {
+                (Ctx::Row, Some(span))
+            } else {
+                (ctx, agg)
+            };
             for a in &call.args {
-                self.expr(a, ctx, agg);
+                self.expr(a, arg_ctx, arg_agg);
             }
             return poison(span);
         };

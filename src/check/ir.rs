@@ -171,6 +171,7 @@ pub struct LookupModel {
     pub dataset: DatasetId,
     pub left: String,
     pub right: String,
+    pub span: crate::span::Span,
 }
 
 #[derive(Clone, Debug)]

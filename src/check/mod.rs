@@ -131,6 +131,7 @@ fn datasets(
                 dataset: target,
                 left: l.left.value.clone(),
                 right: l.right.value.clone(),
+                span: l.span,
             });
         }
         if let Some(t) = &d.time {

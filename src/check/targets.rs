@@ -52,6 +52,7 @@ fn check_target(
     };
     // S: a defined KPI, segment and dimension.
     let kpi = match &t.kpi {
+        None if t.has("kpi") => None,
         None => {
             diags.push(crate::spec::diagnostics::missing_key(
                 t.name.span,
@@ -115,7 +116,7 @@ fn check_target(
         }
     }
     match (&t.value, &t.change) {
-        (None, None) => {
+        (None, None) if !t.has("value") && !t.has("change") => {
             diags.push(
                 Diagnostic::error(
                     "kpi::target_no_value",
@@ -162,6 +163,7 @@ fn check_target(
     }
     // T: a period or a recurrence.
     match (&t.period, &t.every) {
+        (None, None) if t.has("period") || t.has("every") => {}
         (None, None) => {
             diags.push(
                 Diagnostic::error(

@@ -800,6 +800,7 @@ impl<'a> Reader<'a> {
             None => None,
         };
         Some(Target {
+            keys: f.entries.iter().map(|(k, _, _)| k.to_string()).collect(),
             kpi: f.get("kpi").and_then(|n| self.string(n)),
             segment: f.get("segment").and_then(|n| self.string(n)),
             by: f.get("by").and_then(|n| self.string(n)),

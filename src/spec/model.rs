@@ -256,6 +256,8 @@ pub enum Baseline {
 #[derive(Clone, Debug)]
 pub struct Target {
     pub name: Name,
+    /// Keys written, even when their value was invalid (so one mistake is reported once).
+    pub keys: Vec<String>,
     pub kpi: Option<Name>,
     pub segment: Option<Name>,
     pub by: Option<Name>,
@@ -269,6 +271,12 @@ pub struct Target {
     pub objective: Option<Text>,
     pub owner: Option<Text>,
     pub description: Option<Text>,
+}
+
+impl Target {
+    pub fn has(&self, key: &str) -> bool {
+        self.keys.iter().any(|k| k == key)
+    }
 }
 
 #[derive(Clone, Debug)]

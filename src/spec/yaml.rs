@@ -200,7 +200,7 @@ pub fn parse(file: FileId, text: &str) -> Result<Option<Node>, Diagnostic> {
                     } => (NodeKind::Map(entries), start, anchor),
                 };
                 let end = last_end(&kind).max(span.end as usize).max(start);
-                let start = first_start(&kind).map_or(start, |s| s.min(start.max(s)));
+                let start = first_start(&kind).map_or(start, |s| s.min(start));
                 let node = Node {
                     kind,
                     span: Span::new(file, start, end),
@@ -264,7 +264,7 @@ fn char_to_byte(text: &str, chars: usize) -> usize {
 
 fn yaml_syntax(span: Span, message: &str) -> Diagnostic {
     // The library appends its own position; ours is in the label.
-    let message = match message.find(" at byte ").or_else(|| message.find(" at line ")) {
+    let message = match message.find(" at char ").or_else(|| message.find(" at line ")) {
         Some(i) => &message[..i],
         None => message,
     };

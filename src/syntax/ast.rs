@@ -16,6 +16,16 @@ impl PartialEq for Expr {
     }
 }
 
+/// The place of an operator: never part of equality.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct At(pub Span);
+
+impl PartialEq for At {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
 /// An identifier as written, with its place.
 #[derive(Clone, Debug)]
 pub struct Ident {
@@ -156,13 +166,13 @@ pub enum ExprKind {
     /// `-x`, `not x`
     Unary {
         op: UnaryOp,
-        op_span: Span,
+        op_span: At,
         expr: Box<Expr>,
     },
     /// `a + b`, `a and b`, `a < b`
     Binary {
         op: BinaryOp,
-        op_span: Span,
+        op_span: At,
         left: Box<Expr>,
         right: Box<Expr>,
     },
@@ -171,20 +181,20 @@ pub enum ExprKind {
         expr: Box<Expr>,
         list: Vec<Expr>,
         negated: bool,
-        op_span: Span,
+        op_span: At,
     },
     /// `x between a and b` (inclusive)
     Between {
         expr: Box<Expr>,
         low: Box<Expr>,
         high: Box<Expr>,
-        op_span: Span,
+        op_span: At,
     },
     /// `x is null`, `x is not null`
     IsNull {
         expr: Box<Expr>,
         negated: bool,
-        op_span: Span,
+        op_span: At,
     },
     /// `if c then a elif d then b else e`
     If {

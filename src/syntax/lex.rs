@@ -9,6 +9,7 @@ use crate::diagnostic::Diagnostic;
 /// What the scan learned about nesting.
 pub struct Shape {
     /// The number of `if` keywords; each may nest.
+    #[allow(dead_code)] // kept for diagnostics of deep conditionals
     pub ifs: usize,
 }
 

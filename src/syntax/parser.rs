@@ -6,7 +6,7 @@ use pest::iterators::{Pair, Pairs};
 use pest::pratt_parser::{Assoc, Op, PrattParser};
 use pest::Parser as _;
 
-use super::ast::{BinaryOp, Call, Expr, ExprKind, Ident, Name, UnaryOp};
+use super::ast::{At, BinaryOp, Call, Expr, ExprKind, Ident, Name, UnaryOp};
 use super::diagnostics as diag;
 use super::lex;
 use super::rebase::Rebase;
@@ -23,7 +23,8 @@ pub const MAX_DEPTH: usize = 256;
 /// limit keeps hostile input cheap.
 pub const MAX_LEN: usize = 64 * 1024;
 /// Inputs shorter than this cannot nest deep enough to need a larger stack
-/// once the scan has passed them.
+/// once the scan has passed them. A chain of operators counts as nesting:
+/// `a + b + c` is `(a + b) + c`.
 const SMALL: usize = 4 * 1024;
 
 static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
@@ -58,10 +59,12 @@ pub fn parse(text: &str, rebase: &Rebase) -> Result<Expr, Diagnostic> {
         return Err(diag::too_long(rebase.whole_span(), text.len(), MAX_LEN));
     }
     let shape = lex::scan(text, rebase, MAX_DEPTH)?;
-    if text.len() <= SMALL || shape.ifs == 0 {
+    let _ = shape;
+    if text.len() <= SMALL {
         return parse_checked(text, rebase);
     }
-    // Deep `if` chains in a long text: parse on a thread with room to recurse.
+    // A long text can hold a long operator chain or deep `if`s: build, measure
+    // and (when too deep) drop the tree on a thread with room to recurse.
     std::thread::scope(|s| {
         std::thread::Builder::new()
             .stack_size(256 << 20)
@@ -144,7 +147,7 @@ impl Cx<'_> {
                     Expr {
                         kind: ExprKind::Unary {
                             op: uop,
-                            op_span,
+                            op_span: At(op_span),
                             expr: Box::new(rhs),
                         },
                         span,
@@ -178,7 +181,7 @@ impl Cx<'_> {
                             expr,
                             list,
                             negated: rule == Rule::not_in_op,
-                            op_span,
+                            op_span: At(op_span),
                         }
                     }
                     Rule::between_op => {
@@ -196,13 +199,13 @@ impl Cx<'_> {
                             expr,
                             low,
                             high,
-                            op_span,
+                            op_span: At(op_span),
                         }
                     }
                     _ => ExprKind::IsNull {
                         expr,
                         negated: rule == Rule::is_not_null,
-                        op_span,
+                        op_span: At(op_span),
                     },
                 };
                 Ok((Expr { kind, span }, true))
@@ -234,7 +237,7 @@ impl Cx<'_> {
                     Expr {
                         kind: ExprKind::Binary {
                             op: bop,
-                            op_span,
+                            op_span: At(op_span),
                             left: Box::new(lhs),
                             right: Box::new(rhs),
                         },

@@ -23,8 +23,8 @@ pub enum ScalarStyle {
 pub struct Rebase {
     file: FileId,
     whole: Span,
-    /// `table[i]` is the file offset of value byte `i`; one extra entry for the end.
-    table: Option<Vec<u32>>,
+    /// `table[i]` is the file range of value byte `i`; one extra entry for the end.
+    table: Option<Vec<(u32, u32)>>,
 }
 
 impl Rebase {
@@ -39,9 +39,8 @@ impl Rebase {
 
     /// The value is the file text starting at `start` (a test or a one-line input).
     pub fn shifted(file: FileId, start: usize, value: &str) -> Rebase {
-        let table = (0..=value.len())
-            .map(|i| u32::try_from(start + i).unwrap_or(u32::MAX))
-            .collect();
+        let at = |i: usize| u32::try_from(start + i).unwrap_or(u32::MAX);
+        let table = (0..=value.len()).map(|i| (at(i), at(i + 1))).collect();
         Rebase {
             file,
             whole: Span::new(file, start, start + value.len()),
@@ -52,8 +51,11 @@ impl Rebase {
     /// Aligns `value` with the raw text of a scalar found at `raw_span` of `file_text`.
     pub fn for_scalar(file_text: &str, raw_span: Span, value: &str, style: ScalarStyle) -> Rebase {
         let raw = file_text.get(raw_span.range()).unwrap_or("");
-        let table = align(raw, value, style)
-            .map(|t| t.into_iter().map(|o| raw_span.start.saturating_add(o)).collect());
+        let table = align(raw, value, style).map(|t| {
+            t.into_iter()
+                .map(|(a, b)| (raw_span.start.saturating_add(a), raw_span.start.saturating_add(b)))
+                .collect()
+        });
         Rebase {
             file: raw_span.file,
             whole: raw_span,
@@ -65,11 +67,11 @@ impl Rebase {
         match &self.table {
             None => self.whole,
             Some(t) => {
-                let s = t.get(start).copied().unwrap_or(self.whole.end);
-                // The end maps through the last character, so trailing folded
-                // whitespace is not swallowed.
+                let s = t.get(start).map_or(self.whole.end, |r| r.0);
+                // The end maps through the last character (its escape included),
+                // so trailing folded whitespace is not swallowed.
                 let e = if end > start {
-                    t.get(end - 1).map(|&o| o + 1).unwrap_or(self.whole.end).max(s)
+                    t.get(end - 1).map_or(self.whole.end, |r| r.1).max(s)
                 } else {
                     s
                 };
@@ -87,17 +89,20 @@ impl Rebase {
     }
 }
 
-/// Raw offset (relative to the scalar's raw start) of every value byte, plus the end.
-fn align(raw: &str, value: &str, style: ScalarStyle) -> Option<Vec<u32>> {
+/// Raw range (relative to the scalar's raw start) of every value byte, plus the end.
+fn align(raw: &str, value: &str, style: ScalarStyle) -> Option<Vec<(u32, u32)>> {
     let raw_b = raw.as_bytes();
     let mut j = match style {
         ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => 1,
         _ => 0,
     };
     let mut table = Vec::with_capacity(value.len() + 1);
-    let push = |table: &mut Vec<u32>, j: usize, n: usize| {
+    let at = |j: usize| u32::try_from(j).unwrap_or(u32::MAX);
+    let push = |table: &mut Vec<(u32, u32)>, j: usize, len: usize, n: usize| {
         for k in 0..n {
-            table.push(u32::try_from(j + k).unwrap_or(u32::MAX));
+            let start = if len == n { j + k } else { j };
+            let end = if len == n { j + k + 1 } else { j + len };
+            table.push((at(start), at(end)));
         }
     };
     let mut chars = value.chars().peekable();
@@ -115,17 +120,17 @@ fn align(raw: &str, value: &str, style: ScalarStyle) -> Option<Vec<u32>> {
                     }
                     continue;
                 }
-                push(&mut table, j, n);
+                push(&mut table, j, len, n);
                 j += len;
                 break;
             }
             if style == ScalarStyle::SingleQuoted && rest.starts_with("''") && c == '\'' {
-                push(&mut table, j, n);
+                push(&mut table, j, 2, n);
                 j += 2;
                 break;
             }
             if rest.starts_with(c) {
-                push(&mut table, j, n);
+                push(&mut table, j, n, n);
                 j += n;
                 break;
             }
@@ -133,7 +138,7 @@ fn align(raw: &str, value: &str, style: ScalarStyle) -> Option<Vec<u32>> {
                 // A folded line break: the value has one space where the file
                 // has a line break and indentation.
                 if rest.starts_with(['\n', '\r', ' ', '\t']) {
-                    push(&mut table, j, n);
+                    push(&mut table, j, 1, n);
                     while matches!(raw_b.get(j), Some(b'\n' | b'\r' | b' ' | b'\t')) {
                         j += 1;
                         if chars.peek().is_some_and(|p| *p == ' ') && raw_b.get(j) == Some(&b' ') {
@@ -152,7 +157,7 @@ fn align(raw: &str, value: &str, style: ScalarStyle) -> Option<Vec<u32>> {
             return None;
         }
     }
-    table.push(u32::try_from(j).unwrap_or(u32::MAX));
+    table.push((at(j), at(j)));
     Some(table)
 }
 
@@ -176,7 +181,11 @@ mod tests {
     use super::*;
 
     fn map(raw: &str, value: &str, style: ScalarStyle) -> Vec<u32> {
-        align(raw, value, style).unwrap()
+        align(raw, value, style)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.0)
+            .collect()
     }
 
     #[test]

@@ -1,0 +1,419 @@
+//! Reading datasets with Polars: scans, schemas, declared-type and lookup-key
+//! validation. The only module besides `compile` and `execute` that knows Polars.
+
+mod diagnostics;
+
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use crate::check::format_of;
+use crate::check::ir::{DatasetModel, Model};
+use crate::check::types::Type;
+use crate::diagnostic::Diagnostic;
+use crate::span::Span;
+use crate::spec::model::{ColumnType, Format, Spec};
+
+/// Rows sampled to infer CSV column types.
+const INFER_ROWS: usize = 10_000;
+
+/// Where and how a dataset is read.
+#[derive(Clone, Debug)]
+pub struct SourceInfo {
+    pub name: String,
+    pub path: PathBuf,
+    pub format: Format,
+    pub declared: Vec<(String, Type)>,
+    /// Where each declared column is declared (the source when unknown).
+    pub declared_at: Vec<Span>,
+    /// The `source:` field, for diagnostics.
+    pub span: Span,
+}
+
+impl SourceInfo {
+    pub fn from_model(d: &DatasetModel) -> SourceInfo {
+        SourceInfo {
+            name: d.name.clone(),
+            path: d.source.clone(),
+            format: d.format,
+            declared: d.declared.clone(),
+            declared_at: vec![d.span; d.declared.len()],
+            span: d.span,
+        }
+    }
+
+    /// Sources of a spec before it is checked (for `kpi check --data`).
+    pub fn from_spec(spec: &Spec) -> Vec<SourceInfo> {
+        spec.datasets
+            .iter()
+            .filter_map(|d| {
+                let src = d.source.as_ref()?;
+                Some(SourceInfo {
+                    name: d.name.value.clone(),
+                    path: d.base_dir.join(&src.value),
+                    format: d
+                        .format
+                        .as_ref()
+                        .map(|f| f.value)
+                        .or_else(|| format_of(&src.value))?,
+                    declared: d
+                        .columns
+                        .iter()
+                        .map(|(n, t)| (n.value.clone(), Type::from(t.value)))
+                        .collect(),
+                    declared_at: d.columns.iter().map(|(_, t)| t.span).collect(),
+                    span: src.span,
+                })
+            })
+            .collect()
+    }
+
+    fn is_glob(&self) -> bool {
+        self.path.to_string_lossy().contains(['*', '?', '['])
+    }
+
+    fn path_str(&self) -> String {
+        self.path.to_string_lossy().into_owned()
+    }
+}
+
+pub fn dtype_of(t: Type) -> DataType {
+    match t {
+        Type::Number => DataType::Float64,
+        Type::String | Type::Null | Type::Unknown => DataType::String,
+        Type::Bool => DataType::Boolean,
+        Type::Date => DataType::Date,
+        Type::Datetime => DataType::Datetime(TimeUnit::Microseconds, None),
+    }
+}
+
+pub fn type_of(dt: &DataType) -> Type {
+    match dt {
+        DataType::String => Type::String,
+        DataType::Boolean => Type::Bool,
+        DataType::Date => Type::Date,
+        DataType::Datetime(..) => Type::Datetime,
+        dt if dt.is_primitive_numeric() => Type::Number,
+        _ => Type::Unknown,
+    }
+}
+
+pub fn column_type_of(t: Type) -> Option<ColumnType> {
+    Some(match t {
+        Type::Number => ColumnType::Number,
+        Type::String => ColumnType::String,
+        Type::Bool => ColumnType::Bool,
+        Type::Date => ColumnType::Date,
+        Type::Datetime => ColumnType::Datetime,
+        Type::Null | Type::Unknown => return None,
+    })
+}
+
+fn check_exists(src: &SourceInfo) -> Result<(), Diagnostic> {
+    if !src.is_glob() && !src.path.exists() {
+        return Err(diagnostics::source_not_found(
+            src.span,
+            &src.name,
+            &src.path_str(),
+        ));
+    }
+    Ok(())
+}
+
+/// A lazy scan with declared columns read as their declared types.
+pub fn scan(src: &SourceInfo) -> Result<LazyFrame, Diagnostic> {
+    scan_with(src, false)
+}
+
+/// `raw`: declared columns are read as text (to find values that contradict them).
+fn scan_with(src: &SourceInfo, raw: bool) -> Result<LazyFrame, Diagnostic> {
+    check_exists(src)?;
+    let path = PlRefPath::new(src.path_str());
+    let err = |e: PolarsError| diagnostics::data_error(src.span, &src.name, &src.path_str(), &e.to_string());
+    let lf = match src.format {
+        Format::Csv => {
+            let overwrite: Schema = src
+                .declared
+                .iter()
+                .map(|(n, t)| {
+                    Field::new(
+                        n.as_str().into(),
+                        if raw { DataType::String } else { dtype_of(*t) },
+                    )
+                })
+                .collect();
+            LazyCsvReader::new(path)
+                .with_has_header(true)
+                .with_infer_schema_length(Some(INFER_ROWS))
+                .with_try_parse_dates(!raw)
+                .with_missing_is_null(true)
+                .with_glob(src.is_glob())
+                .with_dtype_overwrite(Some(Arc::new(overwrite)))
+                .finish()
+                .map_err(err)?
+        }
+        Format::Parquet => LazyFrame::scan_parquet(path, ScanArgsParquet::default()).map_err(err)?,
+        Format::Ndjson => LazyJsonLineReader::new(path)
+            .with_infer_schema_length(std::num::NonZeroUsize::new(INFER_ROWS))
+            .finish()
+            .map_err(err)?,
+    };
+    if raw || src.format == Format::Csv {
+        return Ok(lf);
+    }
+    // Parquet and NDJSON carry their own types: convert text to declared dates and times.
+    let schema = lf.clone().collect_schema().map_err(err)?;
+    let casts: Vec<Expr> = src
+        .declared
+        .iter()
+        .filter_map(|(n, t)| {
+            let have = schema.get(n.as_str())?;
+            if type_of(have) == *t {
+                return None;
+            }
+            let opts = StrptimeOptions {
+                strict: true,
+                ..Default::default()
+            };
+            Some(match (have, t) {
+                (DataType::String, Type::Date) => col(n.as_str()).str().to_date(opts),
+                (DataType::String, Type::Datetime) => {
+                    col(n.as_str())
+                        .str()
+                        .to_datetime(Some(TimeUnit::Microseconds), None, opts, lit("raise"))
+                }
+                _ => col(n.as_str()).strict_cast(dtype_of(*t)),
+            })
+        })
+        .collect();
+    Ok(if casts.is_empty() {
+        lf
+    } else {
+        lf.with_columns(casts)
+    })
+}
+
+/// Column names and types as evaluation will see them.
+pub fn schema(src: &SourceInfo) -> Result<Vec<(String, Type)>, Diagnostic> {
+    let mut lf = scan(src)?;
+    let schema = lf
+        .collect_schema()
+        .map_err(|e| diagnostics::data_error(src.span, &src.name, &src.path_str(), &e.to_string()))?;
+    Ok(schema
+        .iter()
+        .map(|(n, dt)| (n.to_string(), type_of(dt)))
+        .collect())
+}
+
+/// Finds the first value of each declared column that its type cannot hold.
+pub fn validate_types(src: &SourceInfo) -> Vec<Diagnostic> {
+    let checked: Vec<&(String, Type)> = src
+        .declared
+        .iter()
+        .filter(|(_, t)| !matches!(t, Type::String | Type::Unknown | Type::Null))
+        .collect();
+    if checked.is_empty() {
+        return Vec::new();
+    }
+    let lf = match scan_with(src, true) {
+        Ok(lf) => lf,
+        Err(d) => return vec![d],
+    };
+    let mut lf = lf;
+    let schema = match lf.collect_schema() {
+        Ok(s) => s,
+        Err(e) => {
+            return vec![diagnostics::data_error(
+                src.span,
+                &src.name,
+                &src.path_str(),
+                &e.to_string(),
+            )]
+        }
+    };
+    let mut aggs = Vec::new();
+    let mut names = Vec::new();
+    for (n, t) in checked {
+        if schema.get(n.as_str()) != Some(&DataType::String) {
+            continue;
+        }
+        let c = col(n.as_str());
+        let text = c.clone().str().strip_chars(lit(NULL));
+        let parsed = match t {
+            Type::Number => text.clone().cast(DataType::Float64),
+            Type::Bool => text.clone().str().to_lowercase().is_in(
+                lit(Series::new("b".into(), ["true", "false"])).implode(false),
+                false,
+            ),
+            Type::Date => text.clone().str().to_date(StrptimeOptions {
+                strict: false,
+                ..Default::default()
+            }),
+            _ => text.clone().str().to_datetime(
+                Some(TimeUnit::Microseconds),
+                None,
+                StrptimeOptions {
+                    strict: false,
+                    ..Default::default()
+                },
+                lit("null"),
+            ),
+        };
+        let bad = if *t == Type::Bool {
+            text.clone().is_not_null().and(parsed.not())
+        } else {
+            text.clone()
+                .is_not_null()
+                .and(text.clone().neq(lit("")))
+                .and(parsed.is_null())
+        };
+        aggs.push(c.filter(bad.clone()).first().alias(format!("v{}", names.len())));
+        aggs.push(
+            col("__row")
+                .filter(bad)
+                .first()
+                .alias(format!("r{}", names.len())),
+        );
+        names.push((n.clone(), *t));
+    }
+    if names.is_empty() {
+        return Vec::new();
+    }
+    let df = match lf.with_row_index("__row", None).select(aggs).collect() {
+        Ok(df) => df,
+        Err(e) => {
+            return vec![diagnostics::data_error(
+                src.span,
+                &src.name,
+                &src.path_str(),
+                &e.to_string(),
+            )]
+        }
+    };
+    let mut out = Vec::new();
+    for (i, (n, t)) in names.iter().enumerate() {
+        let value = df
+            .column(&format!("v{i}"))
+            .ok()
+            .and_then(|s| s.get(0).ok())
+            .and_then(|v| v.get_str().map(str::to_string));
+        let row = df
+            .column(&format!("r{i}"))
+            .ok()
+            .and_then(|s| s.get(0).ok())
+            .and_then(|v| v.extract::<u64>());
+        if let (Some(value), Some(row)) = (value, row) {
+            // CSV lines count the header; other formats count records.
+            let line = if src.format == Format::Csv {
+                row + 2
+            } else {
+                row + 1
+            };
+            let at = src
+                .declared
+                .iter()
+                .position(|(c, _)| c == n)
+                .and_then(|i| src.declared_at.get(i))
+                .copied();
+            out.push(diagnostics::declared_type_contradicted(
+                at.unwrap_or(src.span),
+                &src.name,
+                &src.path_str(),
+                n,
+                *t,
+                &value,
+                line,
+            ));
+        }
+    }
+    out
+}
+
+/// Lookups must be many-to-one: a key that repeats on the looked-up side
+/// would multiply rows.
+pub fn validate_lookups(model: &Model) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for d in &model.datasets {
+        for l in &d.lookups {
+            let target = &model.datasets[l.dataset];
+            let src = SourceInfo::from_model(target);
+            let lf = match scan(&src) {
+                Ok(lf) => lf,
+                Err(e) => {
+                    out.push(e);
+                    continue;
+                }
+            };
+            let dup = lf
+                .group_by([col(l.right.as_str())])
+                .agg([len().alias("n")])
+                .filter(col("n").gt(lit(1)))
+                .sort(["n"], SortMultipleOptions::default().with_order_descending(true))
+                .limit(1)
+                .collect();
+            match dup {
+                Ok(df) if df.height() > 0 => {
+                    let key = df
+                        .column(&l.right)
+                        .ok()
+                        .and_then(|s| s.get(0).ok())
+                        .map(|v| v.to_string());
+                    let n = df
+                        .column("n")
+                        .ok()
+                        .and_then(|s| s.get(0).ok())
+                        .and_then(|v| v.extract::<u64>());
+                    out.push(diagnostics::duplicate_lookup_key(
+                        l.span,
+                        &d.name,
+                        &target.name,
+                        &l.right,
+                        key.as_deref().unwrap_or("?"),
+                        n.unwrap_or(2),
+                    ));
+                }
+                Ok(_) => {}
+                Err(e) => out.push(diagnostics::data_error(
+                    src.span,
+                    &src.name,
+                    &src.path_str(),
+                    &e.to_string(),
+                )),
+            }
+        }
+    }
+    out
+}
+
+/// Reads every dataset's schema; sources that cannot be read are reported.
+pub fn schemas(spec: &Spec) -> (crate::check::DataSchemas, Vec<Diagnostic>) {
+    let mut out = crate::check::DataSchemas::new();
+    let mut diags = Vec::new();
+    for src in SourceInfo::from_spec(spec) {
+        match schema(&src) {
+            Ok(cols) => {
+                for (i, (n, t)) in src.declared.iter().enumerate() {
+                    if !cols.iter().any(|(c, _)| c == n) {
+                        let at = src.declared_at.get(i).copied().unwrap_or(src.span);
+                        diags.push(diagnostics::declared_column_missing(
+                            at,
+                            &src.name,
+                            &src.path_str(),
+                            n,
+                            *t,
+                        ));
+                    }
+                }
+                diags.extend(validate_types(&src));
+                out.insert(src.name.clone(), cols);
+            }
+            Err(d) => diags.push(d),
+        }
+    }
+    (out, diags)
+}
+
+/// Whether a path looks like a data file we can read.
+pub fn readable(path: &Path) -> bool {
+    format_of(&path.to_string_lossy()).is_some()
+}

@@ -1,0 +1,148 @@
+//! The command line: exit codes and output formats (LANGUAGE.md §8).
+
+use std::process::{Command, Output};
+
+use crate::support::*;
+
+fn kpi(args: &[&str]) -> Output {
+    Command::new(kpi_bin())
+        .current_dir(root())
+        .env_remove("KPI_SPEC")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn bad_spec() -> std::path::PathBuf {
+    let dir = temp_dir("cli-bad");
+    let path = dir.join("bad.yaml");
+    std::fs::write(
+        &path,
+        "datasets:\n  d: {source: d.csv, columns: {amount: number, stage: string}}\nkpis:\n  won: {dataset: d, measure: sum(amout)}\n  rate:\n    dataset: d\n    measure: count(where stage == 1)\n",
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn check_of_the_standard_library_is_clean() {
+    let out = kpi(&["check"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.starts_with("ok: "), "{stdout}");
+}
+
+#[test]
+fn errors_exit_1_and_a_missing_spec_exits_2() {
+    let bad = bad_spec();
+    assert_eq!(
+        kpi(&["--spec", bad.to_str().unwrap(), "check"]).status.code(),
+        Some(1)
+    );
+    assert_eq!(kpi(&["--spec", "no/such/dir", "check"]).status.code(), Some(2));
+    assert_eq!(kpi(&["check", "--no-such-flag"]).status.code(), Some(2));
+    assert_eq!(kpi(&["check", "--format", "xml"]).status.code(), Some(2));
+}
+
+#[test]
+fn the_spec_can_come_from_the_environment() {
+    let bad = bad_spec();
+    let out = Command::new(kpi_bin())
+        .current_dir(root())
+        .env("KPI_SPEC", &bad)
+        .arg("check")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn json_output_is_the_documented_array() {
+    let bad = bad_spec();
+    let out = kpi(&["--spec", bad.to_str().unwrap(), "check", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let arr = v.as_array().unwrap();
+    assert_eq!(arr.len(), 2);
+    let first = &arr[0];
+    for key in [
+        "code",
+        "severity",
+        "message",
+        "file",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+        "help",
+    ] {
+        assert!(first.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(first["code"], "kpi::unknown_column");
+    assert_eq!(
+        (first["line"].as_u64(), first["column"].as_u64()),
+        (Some(4), Some(34))
+    );
+    assert_eq!(
+        (first["end_line"].as_u64(), first["end_column"].as_u64()),
+        (Some(4), Some(39))
+    );
+    assert_eq!(arr[1]["code"], "kpi::type_mismatch");
+    assert_eq!(
+        (arr[1]["line"].as_u64(), arr[1]["column"].as_u64()),
+        (Some(7), Some(32))
+    );
+}
+
+#[test]
+fn github_annotations() {
+    let bad = bad_spec();
+    let out = kpi(&["--spec", bad.to_str().unwrap(), "check", "--format", "github"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let first = stdout.lines().next().unwrap();
+    assert!(first.starts_with("::error file="), "{first}");
+    assert!(
+        first.contains(",line=4,col=34,endLine=4,endColumn=39,title=kpi%3A%3Aunknown_column::"),
+        "{first}"
+    );
+}
+
+#[test]
+fn sarif_report() {
+    let bad = bad_spec();
+    let out = kpi(&["--spec", bad.to_str().unwrap(), "check", "--format", "sarif"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    let run = &v["runs"][0];
+    let rules: Vec<&str> = run["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["kpi::type_mismatch", "kpi::unknown_column"]);
+    let r = &run["results"][0];
+    assert_eq!(r["ruleId"], "kpi::unknown_column");
+    assert_eq!(r["level"], "error");
+    assert_eq!(r["locations"][0]["physicalLocation"]["region"]["startLine"], 4);
+}
+
+#[test]
+fn warnings_pass_unless_denied() {
+    let dir = temp_dir("cli-warn");
+    let path = dir.join("w.yaml");
+    std::fs::write(
+        &path,
+        "datasets:\n  d: {source: d.csv, columns: {amount: number}}\nkpis:\n  k: {dataset: d, measure: count(where region == \"EU\")}\n",
+    )
+    .unwrap();
+    assert_eq!(
+        kpi(&["--spec", path.to_str().unwrap(), "check"]).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        kpi(&["--spec", path.to_str().unwrap(), "check", "--deny-warnings"])
+            .status
+            .code(),
+        Some(1)
+    );
+}

@@ -1,0 +1,126 @@
+//! The diagnostic corpus: each file in tests/cases/diagnostics is a spec with
+//! one mistake. Its first line names the code and the line:column it must be
+//! reported at; the rendered report is snapshotted.
+
+use kpi::report::diagnostics::render_plain;
+
+use crate::support::*;
+
+/// `# expect: kpi::code at LINE:COL`
+fn expectation(text: &str) -> (String, usize, usize) {
+    let first = text.lines().next().unwrap();
+    let rest = first
+        .strip_prefix("# expect: ")
+        .expect("case starts with `# expect:`");
+    let (code, at) = rest.split_once(" at ").unwrap();
+    let (line, col) = at.split_once(':').unwrap();
+    (
+        code.to_string(),
+        line.trim().parse().unwrap(),
+        col.trim().parse().unwrap(),
+    )
+}
+
+#[test]
+fn every_case_reports_its_code_at_its_place_and_nothing_else() {
+    insta::glob!("..", "cases/diagnostics/*.yaml", |path| {
+        let text = std::fs::read_to_string(path).unwrap();
+        let (code, line, col) = expectation(&text);
+        let name = format!("{}.yaml", path.file_stem().unwrap().to_string_lossy());
+        let outcome = check_str(&name, &text);
+        let found = positions(&outcome);
+        assert_eq!(found, vec![format!("{code}@{line}:{col}")], "{name}");
+        let rendered: Vec<String> = outcome
+            .diagnostics
+            .iter()
+            .map(|d| render_plain(d, &outcome.sources))
+            .collect();
+        insta::assert_snapshot!(rendered.join("\n"));
+    });
+}
+
+#[test]
+fn the_corpus_covers_at_least_forty_codes() {
+    let mut codes = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(root().join("tests/cases/diagnostics")).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        codes.insert(expectation(&text).0);
+    }
+    assert!(codes.len() >= 40, "only {} codes: {codes:?}", codes.len());
+}
+
+#[test]
+fn every_code_in_the_source_is_documented() {
+    let docs = std::fs::read_to_string(root().join("docs/diagnostics.md")).unwrap();
+    let mut files = Vec::new();
+    collect_rs(&root().join("src"), &mut files);
+    let mut n = 0;
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for (i, _) in text.match_indices("\"kpi::") {
+            let code: String = text[i + 1..].chars().take_while(|c| *c != '"').collect();
+            if code == "kpi::" {
+                continue;
+            }
+            assert!(
+                docs.contains(&format!("## `{code}`")),
+                "{code} ({}) is not in docs/diagnostics.md",
+                f.display()
+            );
+            n += 1;
+        }
+    }
+    assert!(n > 60);
+}
+
+fn collect_rs(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            collect_rs(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn a_name_defined_in_two_files_points_at_both() {
+    let dir = temp_dir("dup-across-files");
+    std::fs::write(
+        dir.join("a.yaml"),
+        "datasets:\n  d: {source: d.csv}\nkpis:\n  n: {dataset: d, measure: count()}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("b.yaml"), "kpis:\n  n: {dataset: d, measure: sum(x)}\n").unwrap();
+    let outcome = kpi::check_path(&dir, false);
+    let dup: Vec<_> = outcome
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "kpi::duplicate_name")
+        .collect();
+    assert_eq!(dup.len(), 1);
+    let files: Vec<&str> = dup[0]
+        .labels
+        .iter()
+        .map(|l| outcome.sources.name(l.span.file))
+        .collect();
+    assert!(
+        files[0].ends_with("b.yaml") && files[1].ends_with("a.yaml"),
+        "{files:?}"
+    );
+}
+
+#[test]
+fn diagnostics_are_sorted_and_all_reported() {
+    let text = "datasets:\n  d: {source: d.csv, columns: {x: number}}\nkpis:\n  a: {dataset: d, measure: sum(y)}\n  b: {dataset: e, measure: count()}\n  c: {measure: zz}\n";
+    let outcome = check_str("s.yaml", text);
+    assert_eq!(
+        positions(&outcome),
+        [
+            "kpi::unknown_column@4:32",
+            "kpi::unknown_dataset@5:16",
+            "kpi::unknown_kpi@6:16"
+        ]
+    );
+}

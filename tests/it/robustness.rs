@@ -1,0 +1,143 @@
+//! Hostile and broken input: each gives a diagnostic and an exit code, never
+//! a crash or a hang.
+
+use std::process::Command;
+
+use crate::support::*;
+
+fn spec_with_measure(measure: &str) -> String {
+    format!("datasets:\n  d: {{source: d.csv}}\nkpis:\n  k:\n    dataset: d\n    measure: '{measure}'\n")
+}
+
+fn codes(outcome: &kpi::CheckOutcome) -> Vec<&'static str> {
+    outcome.diagnostics.iter().map(|d| d.code).collect()
+}
+
+#[test]
+fn ten_thousand_parentheses() {
+    let e = format!("{}x{}", "(".repeat(10_000), ")".repeat(10_000));
+    let outcome = check_str("deep.yaml", &spec_with_measure(&e));
+    assert_eq!(codes(&outcome), ["kpi::expression_too_deep"]);
+    // Reported at the first bracket beyond the limit.
+    assert_eq!(positions(&outcome), ["kpi::expression_too_deep@6:271"]);
+}
+
+#[test]
+fn ten_thousand_prefix_operators() {
+    for op in ["-", "not "] {
+        let e = format!("count(where {}x)", op.repeat(10_000));
+        let outcome = check_str("deep.yaml", &spec_with_measure(&e));
+        assert_eq!(codes(&outcome), ["kpi::expression_too_deep"], "{op}");
+    }
+}
+
+#[test]
+fn deeply_nested_conditionals_are_limited() {
+    let mut e = String::from("1");
+    for _ in 0..400 {
+        e = format!("if x then {e} else 0");
+    }
+    let outcome = check_str("deep.yaml", &spec_with_measure(&format!("sum({e})")));
+    assert_eq!(codes(&outcome), ["kpi::expression_too_deep"]);
+}
+
+#[test]
+fn a_megabyte_expression() {
+    let e = vec!["sum(x)"; 150_000].join(" + ");
+    assert!(e.len() > 1_000_000);
+    let outcome = check_str("big.yaml", &spec_with_measure(&e));
+    assert_eq!(codes(&outcome), ["kpi::expression_too_long"]);
+}
+
+#[test]
+fn operator_chains_count_as_nesting() {
+    // `a + b + c` is `(a + b) + c`: 200 terms nest 200 deep, 5,000 too deep.
+    let ok = vec!["sum(x)"; 200].join(" + ");
+    let outcome = check_str("long.yaml", &spec_with_measure(&ok));
+    assert!(outcome.diagnostics.is_empty(), "{:?}", codes(&outcome));
+    let long = vec!["sum(x)"; 5_000].join(" + ");
+    let outcome = check_str("long.yaml", &spec_with_measure(&long));
+    assert_eq!(codes(&outcome), ["kpi::expression_too_deep"]);
+}
+
+#[test]
+fn a_yaml_alias_bomb() {
+    let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..10 {
+        let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+        text.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+    }
+    let outcome = check_str("bomb.yaml", &text);
+    assert_eq!(codes(&outcome), ["kpi::yaml_too_large"]);
+}
+
+#[test]
+fn deeply_nested_yaml() {
+    let text = format!("kpis: {}{}\n", "[".repeat(5_000), "]".repeat(5_000));
+    let outcome = check_str("nest.yaml", &text);
+    assert_eq!(outcome.errors(), 1, "{:?}", codes(&outcome));
+    assert!(matches!(
+        codes(&outcome)[0],
+        "kpi::yaml_too_deep" | "kpi::yaml_syntax"
+    ));
+}
+
+#[test]
+fn an_empty_spec() {
+    let outcome = check_str("empty.yaml", "");
+    assert_eq!(codes(&outcome), ["kpi::empty_file"]);
+    let dir = temp_dir("empty-spec");
+    std::fs::write(dir.join("empty.yaml"), "# nothing yet\n").unwrap();
+    let out = Command::new(kpi_bin())
+        .args(["--spec", dir.to_str().unwrap(), "check"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("kpi::empty_file") && stdout.contains("kpi::empty_spec"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_binary_file() {
+    let dir = temp_dir("binary");
+    std::fs::write(
+        dir.join("blob.yaml"),
+        [0x89u8, b'P', b'N', b'G', 0, 0, 1, 2, 0xff],
+    )
+    .unwrap();
+    let out = Command::new(kpi_bin())
+        .args(["--spec", dir.to_str().unwrap(), "check"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("kpi::binary_file"));
+}
+
+#[test]
+fn a_file_that_is_not_utf8() {
+    let dir = temp_dir("latin1");
+    let mut bytes = b"kpis:\n  k:\n    title: Caf".to_vec();
+    bytes.push(0xe9);
+    bytes.extend_from_slice(b"\n    measure: count()\n");
+    std::fs::write(dir.join("latin1.yaml"), bytes).unwrap();
+    let outcome = kpi::check_path(&dir, false);
+    assert_eq!(positions(&outcome)[0], "kpi::not_utf8@3:15");
+    assert_eq!(outcome.exit_code(false), 2);
+}
+
+#[test]
+fn wrong_yaml_shapes_are_reported_at_the_node() {
+    let text = "kpis:\n  - a\n  - b\nsegments: 3\ndatasets:\n  d: [1, 2]\n";
+    let outcome = check_str("shape.yaml", text);
+    assert_eq!(
+        positions(&outcome),
+        [
+            "kpi::wrong_type@2:3",
+            "kpi::wrong_type@4:11",
+            "kpi::wrong_type@6:6"
+        ]
+    );
+}

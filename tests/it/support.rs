@@ -1,0 +1,55 @@
+//! Helpers shared by the test modules.
+
+use std::path::{Path, PathBuf};
+
+use kpi::diagnostic::Diagnostic;
+use kpi::report::diagnostics::{locate, Located};
+use kpi::source::SourceMap;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Checks a spec given as text, as a file named `name`.
+pub fn check_str(name: &str, text: &str) -> kpi::CheckOutcome {
+    kpi::check_loaded(kpi::spec::load_str(name, text), false)
+}
+
+pub fn located(diags: &[Diagnostic], sources: &SourceMap) -> Vec<Located> {
+    diags.iter().map(|d| locate(d, sources)).collect()
+}
+
+/// `code@line:col` of every diagnostic, for compact assertions.
+pub fn positions(outcome: &kpi::CheckOutcome) -> Vec<String> {
+    located(&outcome.diagnostics, &outcome.sources)
+        .into_iter()
+        .map(|l| format!("{}@{}:{}", l.code, l.line, l.column))
+        .collect()
+}
+
+pub fn kpi_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_kpi")
+}
+
+/// A fresh temporary folder under the target directory, unique to the call.
+pub fn temp_dir(name: &str) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
