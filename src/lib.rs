@@ -14,6 +14,7 @@ pub mod check;
 #[cfg(feature = "eval")]
 pub mod data;
 pub mod diagnostic;
+pub mod generate;
 pub mod period;
 pub mod report;
 pub mod source;

@@ -1,6 +1,7 @@
 //! Argument parsing and printing; every command is a library call.
 
 mod check;
+mod generate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -22,6 +23,8 @@ struct Cli {
 enum Command {
     /// Parse, resolve, type-check and SMART-check the spec.
     Check(check::Args),
+    /// Write the standard sales data model with generated data.
+    Generate(generate::Args),
 }
 
 /// Exit codes (LANGUAGE.md §8): 0 ok, 1 findings, 2 usage.
@@ -38,6 +41,7 @@ pub fn run() -> ExitCode {
     };
     let code = match cli.command {
         Command::Check(args) => check::run(&cli.spec, &args),
+        Command::Generate(args) => generate::run(&args),
     };
     ExitCode::from(code)
 }

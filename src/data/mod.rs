@@ -417,3 +417,36 @@ pub fn schemas(spec: &Spec) -> (crate::check::DataSchemas, Vec<Diagnostic>) {
 pub fn readable(path: &Path) -> bool {
     format_of(&path.to_string_lossy()).is_some()
 }
+
+/// Writes generated tables as Parquet files, each whole or not at all.
+pub fn write_parquet(tables: &[crate::generate::Table], dir: &Path) -> Result<(), String> {
+    use crate::generate::Column as G;
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    for t in tables {
+        let columns: Vec<Column> = t
+            .columns
+            .iter()
+            .map(|(name, c)| {
+                let name: PlSmallStr = (*name).into();
+                let s = match c {
+                    G::Str(v) => Series::new(name, v.as_slice()),
+                    G::Num(v) => Series::new(name, v.as_slice()),
+                    G::Date(v) => Series::new(name, v.iter().map(|d| d.map(|d| d.0)).collect::<Vec<_>>())
+                        .cast(&DataType::Date)
+                        .unwrap_or_else(|_| Series::new_empty("".into(), &DataType::Date)),
+                    G::DateTime(v) => Series::new(name, v.iter().map(|d| d.map(|d| d.0)).collect::<Vec<_>>())
+                        .cast(&DataType::Datetime(TimeUnit::Microseconds, None))
+                        .unwrap_or_else(|_| Series::new_empty("".into(), &DataType::Date)),
+                };
+                s.into_column()
+            })
+            .collect();
+        let mut df = DataFrame::new_infer_height(columns).map_err(|e| e.to_string())?;
+        let path = dir.join(format!("{}.parquet", t.name));
+        crate::report::write_atomic(&path, |f| {
+            ParquetWriter::new(f).finish(&mut df).map(|_| ()).map_err(|e| std::io::Error::other(e.to_string()))
+        })
+        .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
