@@ -148,8 +148,13 @@ impl Rng {
 }
 
 const REGIONS: [&str; 3] = ["NA", "EMEA", "APAC"];
-const PRODUCTS: [(&str, f64); 5] =
-    [("Core", 1.0), ("Analytics", 1.4), ("Platform", 2.2), ("Connect", 0.7), ("Insights", 1.1)];
+const PRODUCTS: [(&str, f64); 5] = [
+    ("Core", 1.0),
+    ("Analytics", 1.4),
+    ("Platform", 2.2),
+    ("Connect", 0.7),
+    ("Insights", 1.1),
+];
 const SEGMENTS: [(&str, f64, f64, f64); 3] = [
     // name, share, median amount, median cycle days
     ("SMB", 0.55, 8_000.0, 25.0),
@@ -157,12 +162,25 @@ const SEGMENTS: [(&str, f64, f64, f64); 3] = [
     ("Enterprise", 0.15, 120_000.0, 100.0),
 ];
 const SOURCES: [&str; 5] = ["web", "referral", "event", "outbound", "partner"];
-const PARTNERS: [&str; 8] =
-    ["Acme Partners", "Bluebird", "Crestline", "Dynamo", "Evergreen", "Foxglove", "Granite", "Harbor"];
+const PARTNERS: [&str; 8] = [
+    "Acme Partners",
+    "Bluebird",
+    "Crestline",
+    "Dynamo",
+    "Evergreen",
+    "Foxglove",
+    "Granite",
+    "Harbor",
+];
 const LOST_REASONS: [&str; 5] = ["price", "competitor", "no_decision", "timing", "features"];
 const OPEN_STAGES: [&str; 4] = ["prospecting", "qualified", "proposal", "negotiation"];
-const ACTIVITY_TYPES: [(&str, f64); 5] =
-    [("call", 0.40), ("email", 0.35), ("meeting", 0.10), ("demo", 0.05), ("social", 0.10)];
+const ACTIVITY_TYPES: [(&str, f64); 5] = [
+    ("call", 0.40),
+    ("email", 0.35),
+    ("meeting", 0.10),
+    ("demo", 0.05),
+    ("social", 0.10),
+];
 /// Deals created per month, relative (a strong Q4, a quiet August).
 const SEASON: [f64; 12] = [0.85, 0.9, 1.05, 1.0, 1.0, 0.95, 0.85, 0.7, 1.05, 1.1, 1.2, 1.25];
 
@@ -277,7 +295,9 @@ pub fn generate(scale: usize, seed: u64) -> Vec<Table> {
         d_product.push(Some(product.to_string()));
         d_segment.push(Some(seg_name.to_string()));
         d_source.push(Some(source.to_string()));
-        d_channel.push(Some(if partner_channel { "partner" } else { "direct" }.to_string()));
+        d_channel.push(Some(
+            if partner_channel { "partner" } else { "direct" }.to_string(),
+        ));
         d_partner.push(partner_channel.then(|| rng.pick(&PARTNERS).to_string()));
         d_type.push(Some(deal_type.to_string()));
         d_lost.push(lost.map(str::to_string));
@@ -299,7 +319,9 @@ pub fn generate(scale: usize, seed: u64) -> Vec<Table> {
         let linked = (i % 3 == 0 && i / 3 < scale).then_some(i / 3);
         let (rep_name, region, created_day, source) = match linked {
             Some(d) => {
-                let created = d_created[d].unwrap_or(start).add_days(-(3 + rng.below(28) as i32));
+                let created = d_created[d]
+                    .unwrap_or(start)
+                    .add_days(-(3 + rng.below(28) as i32));
                 (
                     d_owner[d].clone().unwrap_or_default(),
                     d_region[d].clone().unwrap_or_default(),
@@ -309,7 +331,12 @@ pub fn generate(scale: usize, seed: u64) -> Vec<Table> {
             }
             None => {
                 let rep = &reps[rng.below(reps.len())];
-                (rep.owner.clone(), rep.region.to_string(), seasonal_day(&mut rng, start, end), rng.pick(&SOURCES).to_string())
+                (
+                    rep.owner.clone(),
+                    rep.region.to_string(),
+                    seasonal_day(&mut rng, start, end),
+                    rng.pick(&SOURCES).to_string(),
+                )
             }
         };
         let rep = reps.iter().find(|r| r.owner == rep_name).unwrap_or(&reps[0]);
@@ -319,8 +346,12 @@ pub fn generate(scale: usize, seed: u64) -> Vec<Table> {
             let minutes = rng.lognormal(25.0 * rep.speed, 1.3).max(0.5);
             DateTime(created.0 + (minutes * 60.0).round() as i64 * 1_000_000)
         });
-        let qualified = contact.filter(|_| linked.is_some() || rng.chance(0.35)).map(|c| DateTime(c.0 + rng.below(5) as i64 * MICROS_PER_DAY + 3_600_000_000));
-        let meeting = qualified.filter(|_| linked.is_some() || rng.chance(0.55)).map(|q| DateTime(q.0 + (1 + rng.below(7)) as i64 * MICROS_PER_DAY));
+        let qualified = contact
+            .filter(|_| linked.is_some() || rng.chance(0.35))
+            .map(|c| DateTime(c.0 + rng.below(5) as i64 * MICROS_PER_DAY + 3_600_000_000));
+        let meeting = qualified
+            .filter(|_| linked.is_some() || rng.chance(0.55))
+            .map(|q| DateTime(q.0 + (1 + rng.below(7)) as i64 * MICROS_PER_DAY));
         l_id.push(Some(format!("L{:07}", i + 1)));
         l_created.push(Some(created));
         l_source.push(Some(source));
@@ -373,12 +404,14 @@ pub fn generate(scale: usize, seed: u64) -> Vec<Table> {
         s_end.push((ended <= end).then_some(ended));
         s_mrr.push(d_amount[i].map(|a| (a / 12.0).round()));
         let seg = d_segment[i].clone();
-        s_plan.push(Some(match seg.as_deref() {
-            Some("Enterprise") => "enterprise",
-            Some("Mid-Market") => "pro",
-            _ => "basic",
-        }
-        .to_string()));
+        s_plan.push(Some(
+            match seg.as_deref() {
+                Some("Enterprise") => "enterprise",
+                Some("Mid-Market") => "pro",
+                _ => "basic",
+            }
+            .to_string(),
+        ));
         s_segment.push(seg);
         s_region.push(d_region[i].clone());
     }
@@ -400,23 +433,31 @@ pub fn generate(scale: usize, seed: u64) -> Vec<Table> {
     // Quotas and forecasts per rep and month; forecasts follow what was won.
     let mut won_by: std::collections::HashMap<(String, i32, u32), f64> = std::collections::HashMap::new();
     for i in 0..scale {
-        if let (Some("won"), Some(c), Some(o), Some(a)) = (d_stage[i].as_deref(), d_closed[i], &d_owner[i], d_amount[i]) {
+        if let (Some("won"), Some(c), Some(o), Some(a)) =
+            (d_stage[i].as_deref(), d_closed[i], &d_owner[i], d_amount[i])
+        {
             *won_by.entry((o.clone(), c.year(), c.month())).or_default() += a;
         }
     }
-    let monthly_quota = scale as f64 * 26_000.0 * 0.26 / (reps.len() as f64 * months.len() as f64);
+    let monthly_quota = scale as f64 * 13_000.0 / (reps.len() as f64 * months.len() as f64);
     let (mut q_owner, mut q_month, mut q_quota) = (Vec::new(), Vec::new(), Vec::new());
     let (mut f_owner, mut f_month, mut f_forecast) = (Vec::new(), Vec::new(), Vec::new());
     for rep in &reps {
         for m in &months {
-            let quota = (monthly_quota * rep.skill.sqrt() * SEASON[m.month() as usize - 1] / 100.0).round() * 100.0;
+            let quota =
+                (monthly_quota * rep.skill.sqrt() * SEASON[m.month() as usize - 1] / 100.0).round() * 100.0;
             q_owner.push(Some(rep.owner.clone()));
             q_month.push(Some(*m));
             q_quota.push(Some(quota));
-            let won = won_by.get(&(rep.owner.clone(), m.year(), m.month())).copied().unwrap_or(0.0);
+            let won = won_by
+                .get(&(rep.owner.clone(), m.year(), m.month()))
+                .copied()
+                .unwrap_or(0.0);
             f_owner.push(Some(rep.owner.clone()));
             f_month.push(Some(*m));
-            f_forecast.push(Some(((won * rng.lognormal(1.0, 0.2)).max(quota * 0.3) / 100.0).round() * 100.0));
+            f_forecast.push(Some(
+                ((won * rng.lognormal(1.0, 0.2)).max(quota * 0.3) / 100.0).round() * 100.0,
+            ));
         }
     }
 
@@ -431,7 +472,9 @@ pub fn generate(scale: usize, seed: u64) -> Vec<Table> {
             let day = started.add_days(rng.below(span) as i32);
             c_customer.push(cust.clone());
             c_at.push(Some(at_time(day, &mut rng)));
-            c_score.push(Some([1.0, 2.0, 3.0, 4.0, 5.0][rng.weighted(&[0.04, 0.08, 0.18, 0.4, 0.3])]));
+            c_score.push(Some(
+                [1.0, 2.0, 3.0, 4.0, 5.0][rng.weighted(&[0.04, 0.08, 0.18, 0.4, 0.3])],
+            ));
         }
     }
 
@@ -499,27 +542,49 @@ pub fn generate(scale: usize, seed: u64) -> Vec<Table> {
         },
         Table {
             name: "spend",
-            columns: vec![("month", Column::Date(sp_month)), ("channel", s(sp_channel)), ("amount", Column::Num(sp_amount))],
+            columns: vec![
+                ("month", Column::Date(sp_month)),
+                ("channel", s(sp_channel)),
+                ("amount", Column::Num(sp_amount)),
+            ],
         },
         Table {
             name: "quotas",
-            columns: vec![("owner", s(q_owner)), ("month", Column::Date(q_month)), ("quota", Column::Num(q_quota))],
+            columns: vec![
+                ("owner", s(q_owner)),
+                ("month", Column::Date(q_month)),
+                ("quota", Column::Num(q_quota)),
+            ],
         },
         Table {
             name: "forecasts",
-            columns: vec![("owner", s(f_owner)), ("month", Column::Date(f_month)), ("forecast", Column::Num(f_forecast))],
+            columns: vec![
+                ("owner", s(f_owner)),
+                ("month", Column::Date(f_month)),
+                ("forecast", Column::Num(f_forecast)),
+            ],
         },
         Table {
             name: "csat",
-            columns: vec![("customer_id", s(c_customer)), ("at", Column::DateTime(c_at)), ("score", Column::Num(c_score))],
+            columns: vec![
+                ("customer_id", s(c_customer)),
+                ("at", Column::DateTime(c_at)),
+                ("score", Column::Num(c_score)),
+            ],
         },
         Table {
             name: "reps",
             columns: vec![
                 ("owner", s(reps.iter().map(|r| Some(r.owner.clone())).collect())),
                 ("team", s(reps.iter().map(|r| Some(r.team.clone())).collect())),
-                ("region", s(reps.iter().map(|r| Some(r.region.to_string())).collect())),
-                ("hired_at", Column::Date(reps.iter().map(|r| Some(r.hired_at)).collect())),
+                (
+                    "region",
+                    s(reps.iter().map(|r| Some(r.region.to_string())).collect()),
+                ),
+                (
+                    "hired_at",
+                    Column::Date(reps.iter().map(|r| Some(r.hired_at)).collect()),
+                ),
             ],
         },
     ]

@@ -12,10 +12,15 @@
 
 pub mod check;
 #[cfg(feature = "eval")]
+pub mod compile;
+#[cfg(feature = "eval")]
 pub mod data;
 pub mod diagnostic;
+#[cfg(feature = "eval")]
+pub mod execute;
 pub mod generate;
 pub mod period;
+pub mod plan;
 pub mod report;
 pub mod source;
 pub mod span;

@@ -29,13 +29,42 @@ pub struct KpiInfo {
     pub datasets: Vec<DatasetId>,
 }
 
+/// KPI names with an index, so references resolve in constant time.
+#[derive(Debug, Default)]
+pub struct KpiNames {
+    names: Vec<String>,
+    index: std::collections::HashMap<String, usize>,
+}
+
+impl KpiNames {
+    pub fn new(names: Vec<String>) -> KpiNames {
+        let mut index = std::collections::HashMap::with_capacity(names.len());
+        for (i, n) in names.iter().enumerate() {
+            index.entry(n.clone()).or_insert(i);
+        }
+        KpiNames { names, index }
+    }
+
+    pub fn get(&self, name: &str) -> Option<usize> {
+        self.index.get(name).copied()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> + Clone {
+        self.names.iter().map(String::as_str)
+    }
+
+    pub fn name(&self, i: usize) -> &str {
+        self.names.get(i).map_or("", String::as_str)
+    }
+}
+
 pub struct Scope<'a> {
     pub datasets: &'a [DatasetModel],
     /// Whether each dataset's columns were read from data (unknown names are errors).
     pub closed: &'a [bool],
     /// KPIs, by id; `None` for one not (yet) checked.
     pub kpis: &'a [Option<KpiInfo>],
-    pub kpi_names: &'a [String],
+    pub kpi_names: &'a KpiNames,
 }
 
 pub struct ExprChecker<'a> {
@@ -53,8 +82,8 @@ pub struct ExprChecker<'a> {
 pub enum Found {
     Column(DatasetId, String, Type),
     Dimension(TExpr),
-    /// Not known, in an open schema: accepted with an unknown type.
-    Undeclared,
+    /// Not known, in an open schema (of this dataset): accepted with an unknown type.
+    Undeclared(DatasetId),
     Missing,
 }
 
@@ -128,9 +157,12 @@ impl<'a> Scope<'a> {
             );
         }
         if d.declared.is_empty() {
-            (Found::Undeclared, None)
+            (Found::Undeclared(ds), None)
         } else {
-            (Found::Undeclared, Some(diag::undeclared_column(span, n, &d.name)))
+            (
+                Found::Undeclared(ds),
+                Some(diag::undeclared_column(span, n, &d.name)),
+            )
         }
     }
 
@@ -345,7 +377,7 @@ impl ExprChecker<'_> {
                 };
                 if ctx == Ctx::Measure
                     && name.qualifier.is_none()
-                    && self.scope.kpi_names.contains(&name.ident.name)
+                    && self.scope.kpi_names.get(&name.ident.name).is_some()
                     && !self.scope.has_name(ds, &name.ident.name)
                 {
                     self.diags.push(diag::kpi_in_base(span, &name.ident.name));
@@ -365,9 +397,9 @@ impl ExprChecker<'_> {
                         e.span = span;
                         e
                     }
-                    Found::Undeclared => TExpr {
+                    Found::Undeclared(owner) => TExpr {
                         kind: TKind::Column {
-                            dataset: ds,
+                            dataset: owner,
                             name: name.ident.name.clone(),
                         },
                         ty: Type::Unknown,
@@ -388,7 +420,7 @@ impl ExprChecker<'_> {
     fn kpi_ref(&mut self, name: &Name, span: Span) -> TExpr {
         let n = &name.ident.name;
         if name.qualifier.is_none() {
-            if let Some(id) = self.scope.kpi_names.iter().position(|k| k == n) {
+            if let Some(id) = self.scope.kpi_names.get(n) {
                 return match self.scope.kpis.get(id).and_then(Option::as_ref) {
                     Some(info) => TExpr {
                         kind: TKind::Kpi(id),
@@ -414,11 +446,8 @@ impl ExprChecker<'_> {
                 self.owner,
             ));
         } else {
-            self.diags.push(diag::unknown_kpi(
-                span,
-                n,
-                self.scope.kpi_names.iter().map(String::as_str),
-            ));
+            self.diags
+                .push(diag::unknown_kpi(span, n, self.scope.kpi_names.iter()));
         }
         poison(span)
     }

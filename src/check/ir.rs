@@ -77,12 +77,15 @@ pub enum TKind {
         kpi: KpiId,
         n: u32,
     },
+    /// A column computed by an earlier evaluation step (an aggregate part);
+    /// made by the planner, never by the checker.
+    Part(String),
 }
 
 impl TExpr {
     pub fn for_each_child<'a>(&'a self, mut f: impl FnMut(&'a TExpr)) {
         match &self.kind {
-            TKind::Lit(_) | TKind::Column { .. } | TKind::Kpi(_) | TKind::Time { .. } => {}
+            TKind::Lit(_) | TKind::Column { .. } | TKind::Kpi(_) | TKind::Time { .. } | TKind::Part(_) => {}
             TKind::Unary(_, e) | TKind::IsNull { expr: e, .. } => f(e),
             TKind::Binary(_, a, b) => {
                 f(a);

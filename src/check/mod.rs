@@ -17,7 +17,7 @@ use crate::span::Span;
 use crate::spec::model::{self as m, Format, Spec};
 use crate::syntax::ast::{BinaryOp, Expr, ExprKind, Name, UnaryOp};
 use diagnostics as diag;
-pub use expr::{Ctx, ExprChecker, Found, KpiInfo, Scope};
+pub use expr::{Ctx, ExprChecker, Found, KpiInfo, KpiNames, Scope};
 use functions::AggFn;
 use ir::*;
 pub use targets::SmartVerdict;
@@ -44,7 +44,7 @@ pub fn check(spec: &Spec, data: Option<&DataSchemas>) -> Checked {
         ..Model::default()
     };
     let closed = datasets(spec, data, &mut model, &mut diags);
-    let kpi_names: Vec<String> = spec.kpis.iter().map(|k| k.name.value.clone()).collect();
+    let kpi_names = KpiNames::new(spec.kpis.iter().map(|k| k.name.value.clone()).collect());
     let mut infos: Vec<Option<KpiInfo>> = vec![None; spec.kpis.len()];
     dimensions(spec, &mut model, &closed, &kpi_names, &infos, &mut diags);
     segments(spec, &mut model, &closed, &kpi_names, &infos, &mut diags);
@@ -124,9 +124,11 @@ fn datasets(
                 diags.push(diag::lookup_self(l.dataset.span, &l.dataset.value));
                 continue;
             }
-            for (ds, col) in [(id, &l.left), (target, &l.right)] {
-                column_must_exist(model, &closed, ds, col, diags);
+            // The left key may be a computed dimension (defined below, checked later).
+            if !d.dimensions.iter().any(|(n, _)| n.value == l.left.value) {
+                column_must_exist(model, &closed, id, &l.left, diags);
             }
+            column_must_exist(model, &closed, target, &l.right, diags);
             model.datasets[id].lookups.push(LookupModel {
                 dataset: target,
                 left: l.left.value.clone(),
@@ -157,7 +159,7 @@ pub fn format_of(path: &str) -> Option<Format> {
 fn scope<'a>(
     model: &'a Model,
     closed: &'a [bool],
-    kpi_names: &'a [String],
+    kpi_names: &'a KpiNames,
     infos: &'a [Option<KpiInfo>],
 ) -> Scope<'a> {
     Scope {
@@ -186,7 +188,7 @@ fn column_must_exist(
     col: &m::Name,
     diags: &mut Diagnostics,
 ) -> Option<Type> {
-    let names: Vec<String> = Vec::new();
+    let names = KpiNames::default();
     let infos: Vec<Option<KpiInfo>> = Vec::new();
     let sc = scope(model, closed, &names, &infos);
     let (found, err) = sc.find(ds, &plain_name(col));
@@ -196,7 +198,7 @@ fn column_must_exist(
     match found {
         Found::Column(_, _, t) => Some(t),
         Found::Dimension(e) => Some(e.ty),
-        Found::Undeclared | Found::Missing => None,
+        Found::Undeclared(_) | Found::Missing => None,
     }
 }
 
@@ -212,7 +214,7 @@ fn dimensions(
     spec: &Spec,
     model: &mut Model,
     closed: &[bool],
-    kpi_names: &[String],
+    kpi_names: &KpiNames,
     infos: &[Option<KpiInfo>],
     diags: &mut Diagnostics,
 ) {
@@ -254,7 +256,7 @@ fn segments(
     spec: &Spec,
     model: &mut Model,
     closed: &[bool],
-    kpi_names: &[String],
+    kpi_names: &KpiNames,
     infos: &[Option<KpiInfo>],
     diags: &mut Diagnostics,
 ) {
@@ -334,10 +336,10 @@ fn reject_aggregates(e: &Expr, what: &str, diags: &mut Diagnostics) {
 }
 
 /// KPI names a derived measure refers to, with the place of each reference.
-fn references(e: &Expr, names: &[String], out: &mut Vec<(usize, Span)>) {
+fn references(e: &Expr, names: &KpiNames, out: &mut Vec<(usize, Span)>) {
     if let ExprKind::Name(n) = &e.kind {
         if n.qualifier.is_none() {
-            if let Some(i) = names.iter().position(|k| *k == n.ident.name) {
+            if let Some(i) = names.get(&n.ident.name) {
                 out.push((i, n.ident.span));
             }
         }
@@ -349,7 +351,7 @@ fn kpis(
     spec: &Spec,
     model: &mut Model,
     closed: &[bool],
-    kpi_names: &[String],
+    kpi_names: &KpiNames,
     infos: &mut [Option<KpiInfo>],
     diags: &mut Diagnostics,
 ) {
@@ -377,8 +379,7 @@ fn kpis(
         let k = &spec.kpis[id];
         let km = {
             let sc = scope(model, closed, kpi_names, infos);
-            let models: Vec<Option<&KpiModel>> = built.iter().map(Option::as_ref).collect();
-            kpi(k, model, &sc, &models, diags)
+            kpi(k, model, &sc, &built, diags)
         };
         if let Some(km) = km {
             infos[id] = Some(KpiInfo {
@@ -430,7 +431,7 @@ fn placeholder(k: &m::Kpi) -> KpiModel {
 /// Dependency order; KPIs on a cycle are reported once per cycle and flagged.
 fn toposort(
     deps: &[Vec<(usize, Span)>],
-    names: &[String],
+    names: &KpiNames,
     diags: &mut Diagnostics,
 ) -> (Vec<usize>, Vec<bool>) {
     #[derive(Clone, Copy, PartialEq)]
@@ -460,9 +461,11 @@ fn toposort(
                     }
                     Mark::Active => {
                         let from = stack.iter().position(|(x, _)| *x == dep).unwrap_or(0);
-                        let mut cycle: Vec<String> =
-                            stack[from..].iter().map(|(x, _)| names[*x].clone()).collect();
-                        cycle.push(names[dep].clone());
+                        let mut cycle: Vec<String> = stack[from..]
+                            .iter()
+                            .map(|(x, _)| names.name(*x).to_string())
+                            .collect();
+                        cycle.push(names.name(dep).to_string());
                         for (x, _) in &stack[from..] {
                             in_cycle[*x] = true;
                         }
@@ -490,7 +493,7 @@ fn kpi(
     k: &m::Kpi,
     model: &Model,
     sc: &Scope,
-    built: &[Option<&KpiModel>],
+    built: &[Option<KpiModel>],
     diags: &mut Diagnostics,
 ) -> Option<KpiModel> {
     let name = &k.name.value;
@@ -570,7 +573,7 @@ fn kpi(
             measure.kpis(&mut refs);
             let under: Vec<&KpiModel> = refs
                 .iter()
-                .filter_map(|r| built.get(*r).copied().flatten())
+                .filter_map(|r| built.get(*r).and_then(Option::as_ref))
                 .collect();
             let mut datasets: Vec<DatasetId> = Vec::new();
             for u in &under {
@@ -687,13 +690,12 @@ fn base_additivity(e: &TExpr) -> Additivity {
     }
 }
 
-fn derived_additivity(e: &TExpr, built: &[Option<&KpiModel>]) -> Additivity {
-    fn add(e: &TExpr, built: &[Option<&KpiModel>]) -> bool {
+fn derived_additivity(e: &TExpr, built: &[Option<KpiModel>]) -> Additivity {
+    fn add(e: &TExpr, built: &[Option<KpiModel>]) -> bool {
         let of = |id: &KpiId| {
             built
                 .get(*id)
-                .copied()
-                .flatten()
+                .and_then(Option::as_ref)
                 .is_some_and(|k| k.additivity == Additivity::Additive)
         };
         match &e.kind {
@@ -752,10 +754,10 @@ fn has_time_or_per(e: &TExpr) -> bool {
     }
 }
 
-fn check_reaggregation(e: &TExpr, built: &[Option<&KpiModel>], diags: &mut Diagnostics) {
+fn check_reaggregation(e: &TExpr, built: &[Option<KpiModel>], diags: &mut Diagnostics) {
     if let TKind::Time { func, kpi, .. } = &e.kind {
         if func.reaggregates() {
-            if let Some(k) = built.get(*kpi).copied().flatten() {
+            if let Some(k) = built.get(*kpi).and_then(Option::as_ref) {
                 if !k.recombinable {
                     let why = if k.stock {
                         "it is a stock KPI, a level at a moment rather than a flow"
@@ -781,7 +783,7 @@ pub fn check_query(
     segments: &[m::Name],
 ) -> Diagnostics {
     let mut diags = Diagnostics::new();
-    let names: Vec<String> = Vec::new();
+    let names = KpiNames::default();
     let infos: Vec<Option<KpiInfo>> = Vec::new();
     let sc = scope(checked, closed, &names, &infos);
     for &k in kpis {
@@ -857,7 +859,7 @@ fn funnels(
     spec: &Spec,
     model: &Model,
     closed: &[bool],
-    kpi_names: &[String],
+    kpi_names: &KpiNames,
     infos: &[Option<KpiInfo>],
     diags: &mut Diagnostics,
 ) {

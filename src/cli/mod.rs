@@ -1,7 +1,12 @@
 //! Argument parsing and printing; every command is a library call.
 
 mod check;
+#[cfg(feature = "eval")]
+mod eval;
+#[cfg(feature = "eval")]
+mod explain;
 mod generate;
+mod list;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,6 +28,14 @@ struct Cli {
 enum Command {
     /// Parse, resolve, type-check and SMART-check the spec.
     Check(check::Args),
+    /// Evaluate KPIs over the data.
+    #[cfg(feature = "eval")]
+    Eval(eval::Args),
+    /// Explain KPIs: resolved expressions, types, additivity, datasets and the query plan.
+    #[cfg(feature = "eval")]
+    Explain(explain::Args),
+    /// The KPI catalog.
+    List(list::Args),
     /// Write the standard sales data model with generated data.
     Generate(generate::Args),
 }
@@ -42,6 +55,11 @@ pub fn run() -> ExitCode {
     let code = match cli.command {
         Command::Check(args) => check::run(&cli.spec, &args),
         Command::Generate(args) => generate::run(&args),
+        #[cfg(feature = "eval")]
+        Command::Eval(args) => eval::run(&cli.spec, &args),
+        #[cfg(feature = "eval")]
+        Command::Explain(args) => explain::run(&cli.spec, &args),
+        Command::List(args) => list::run(&cli.spec, &args),
     };
     ExitCode::from(code)
 }
@@ -50,4 +68,27 @@ pub fn run() -> ExitCode {
 pub fn color_stdout() -> bool {
     use std::io::IsTerminal;
     std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+}
+
+pub fn color_stderr() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+}
+
+/// Prints a spec's errors (on stderr) and gives the exit code, if it has any.
+pub fn report_spec_errors(outcome: &kpi::CheckOutcome) -> Option<u8> {
+    if outcome.errors() == 0 {
+        return None;
+    }
+    let errors: Vec<_> = outcome
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .cloned()
+        .collect();
+    eprint!(
+        "{}",
+        kpi::report::diagnostics::to_human(&errors, &outcome.sources, color_stderr())
+    );
+    Some(outcome.exit_code(false).max(1))
 }

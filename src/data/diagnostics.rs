@@ -64,3 +64,19 @@ pub fn duplicate_lookup_key(
     .at(span, "this join would multiply rows")
     .help(format!("make `{key}` unique in `{looked_up}`, or look up a deduplicated dataset"))
 }
+
+pub fn malformed_row(
+    span: Span,
+    dataset: &str,
+    path: &str,
+    line: usize,
+    want: usize,
+    got: usize,
+) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::malformed_row",
+        format!("`{path}` line {line} has {got} fields, but its header has {want} (dataset `{dataset}`)"),
+    )
+    .at(span, format!("malformed row at line {line}"))
+    .help("fix the row: a missing or extra comma, or an unclosed quote")
+}

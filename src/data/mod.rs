@@ -120,6 +120,68 @@ fn check_exists(src: &SourceInfo) -> Result<(), Diagnostic> {
     Ok(())
 }
 
+/// The first CSV line whose number of fields differs from the header's:
+/// (line number, fields in the header, fields on the line). Quotes are honoured.
+pub fn first_ragged_line(path: &Path) -> Option<(usize, usize, usize)> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(path).ok()?;
+    let mut expected = None;
+    let mut in_quotes = false;
+    let mut fields = 1;
+    let mut start_line = 1;
+    for (i, line) in std::io::BufReader::new(file).split(b'\n').enumerate() {
+        let line = line.ok()?;
+        if !in_quotes {
+            fields = 1;
+            start_line = i + 1;
+        }
+        for &b in &line {
+            match b {
+                b'"' => in_quotes = !in_quotes,
+                b',' if !in_quotes => fields += 1,
+                _ => {}
+            }
+        }
+        if in_quotes {
+            continue;
+        }
+        let blank = line.iter().all(|b| b.is_ascii_whitespace());
+        match expected {
+            None => expected = Some(fields),
+            Some(_) if blank => {}
+            Some(n) if n != fields => return Some((start_line, n, fields)),
+            Some(_) => {}
+        }
+    }
+    None
+}
+
+/// A malformed CSV row of a source, if it has one.
+pub fn malformed_row(src: &SourceInfo) -> Option<Diagnostic> {
+    if src.format != Format::Csv || src.is_glob() {
+        return None;
+    }
+    let (line, want, got) = first_ragged_line(&src.path)?;
+    Some(diagnostics::malformed_row(
+        src.span,
+        &src.name,
+        &src.path_str(),
+        line,
+        want,
+        got,
+    ))
+}
+
+/// A reading error, located to the line when the cause is a malformed CSV row.
+fn read_error(src: &SourceInfo, e: &PolarsError) -> Diagnostic {
+    if src.format == Format::Csv && !src.is_glob() {
+        if let Some((line, want, got)) = first_ragged_line(&src.path) {
+            return diagnostics::malformed_row(src.span, &src.name, &src.path_str(), line, want, got);
+        }
+    }
+    diagnostics::data_error(src.span, &src.name, &src.path_str(), &e.to_string())
+}
+
 /// A lazy scan with declared columns read as their declared types.
 pub fn scan(src: &SourceInfo) -> Result<LazyFrame, Diagnostic> {
     scan_with(src, false)
@@ -129,7 +191,7 @@ pub fn scan(src: &SourceInfo) -> Result<LazyFrame, Diagnostic> {
 fn scan_with(src: &SourceInfo, raw: bool) -> Result<LazyFrame, Diagnostic> {
     check_exists(src)?;
     let path = PlRefPath::new(src.path_str());
-    let err = |e: PolarsError| diagnostics::data_error(src.span, &src.name, &src.path_str(), &e.to_string());
+    let err = |e: PolarsError| read_error(src, &e);
     let lf = match src.format {
         Format::Csv => {
             let overwrite: Schema = src
@@ -196,9 +258,7 @@ fn scan_with(src: &SourceInfo, raw: bool) -> Result<LazyFrame, Diagnostic> {
 /// Column names and types as evaluation will see them.
 pub fn schema(src: &SourceInfo) -> Result<Vec<(String, Type)>, Diagnostic> {
     let mut lf = scan(src)?;
-    let schema = lf
-        .collect_schema()
-        .map_err(|e| diagnostics::data_error(src.span, &src.name, &src.path_str(), &e.to_string()))?;
+    let schema = lf.collect_schema().map_err(|e| read_error(src, &e))?;
     Ok(schema
         .iter()
         .map(|(n, dt)| (n.to_string(), type_of(dt)))
@@ -390,6 +450,10 @@ pub fn schemas(spec: &Spec) -> (crate::check::DataSchemas, Vec<Diagnostic>) {
     let mut out = crate::check::DataSchemas::new();
     let mut diags = Vec::new();
     for src in SourceInfo::from_spec(spec) {
+        if let Some(d) = malformed_row(&src) {
+            diags.push(d);
+            continue;
+        }
         match schema(&src) {
             Ok(cols) => {
                 for (i, (n, t)) in src.declared.iter().enumerate() {
@@ -444,7 +508,10 @@ pub fn write_parquet(tables: &[crate::generate::Table], dir: &Path) -> Result<()
         let mut df = DataFrame::new_infer_height(columns).map_err(|e| e.to_string())?;
         let path = dir.join(format!("{}.parquet", t.name));
         crate::report::write_atomic(&path, |f| {
-            ParquetWriter::new(f).finish(&mut df).map(|_| ()).map_err(|e| std::io::Error::other(e.to_string()))
+            ParquetWriter::new(f)
+                .finish(&mut df)
+                .map(|_| ())
+                .map_err(|e| std::io::Error::other(e.to_string()))
         })
         .map_err(|e| e.to_string())?;
     }

@@ -310,15 +310,17 @@ impl<'a> Reader<'a> {
             return Vec::new();
         };
         let mut out: Vec<(Name, &'n Node)> = Vec::new();
+        let mut seen: std::collections::HashMap<&str, Span> = std::collections::HashMap::new();
         for (k, v) in entries {
             let Some((key, _)) = k.as_scalar() else {
                 self.push(diag::wrong_type(k.span, &format!("a {what} name"), k.describe()));
                 continue;
             };
-            if let Some((first, _)) = out.iter().find(|(n, _)| n.value == key) {
-                self.push(diag::duplicate_key(k.span, first.span, key));
+            if let Some(first) = seen.get(key) {
+                self.push(diag::duplicate_key(k.span, *first, key));
                 continue;
             }
+            seen.insert(key, k.span);
             if !is_valid_name(key) {
                 self.push(diag::invalid_name(k.span, key));
             }

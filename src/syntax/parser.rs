@@ -98,10 +98,18 @@ fn too_deep(expr: &Expr, max: usize) -> Option<&Expr> {
 }
 
 fn parse_unchecked(text: &str, rebase: &Rebase) -> Result<Expr, Diagnostic> {
-    pest::set_error_detail(true);
     let mut pairs = match Grammar::parse(Rule::expression, text) {
         Ok(p) => p,
-        Err(e) => return Err(word_error(text, rebase, &e)),
+        Err(_) => {
+            // Parse again with attempt tracking, which costs time only on errors.
+            pest::set_error_detail(true);
+            let detailed = Grammar::parse(Rule::expression, text);
+            pest::set_error_detail(false);
+            return Err(match detailed {
+                Err(e) => word_error(text, rebase, &e),
+                Ok(_) => diag::empty_expression(rebase.whole_span()),
+            });
+        }
     };
     let Some(top) = pairs.next() else {
         return Err(diag::empty_expression(rebase.whole_span()));

@@ -3,8 +3,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cli;
+mod crm;
 mod diagnostics;
+mod eval_cli;
 mod expressions;
 mod library;
+mod library_values;
 mod robustness;
 mod support;

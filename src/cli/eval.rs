@@ -1,0 +1,197 @@
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use kpi::plan::Query;
+use kpi::spec::model::Grain;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// KPIs to evaluate (default: all, in spec order).
+    kpis: Vec<String>,
+    /// Group by these dimensions (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    by: Vec<String>,
+    /// Time bucket of each row.
+    #[arg(long, value_enum, default_value_t = GrainArg::All)]
+    grain: GrainArg,
+    /// First day of the range (with --to).
+    #[arg(long, requires = "to")]
+    from: Option<String>,
+    /// Last day of the range, inclusive (with --from).
+    #[arg(long, requires = "from")]
+    to: Option<String>,
+    /// A period label as the range: 2025, 2025-Q3, 2025-08, 2025-W33, FY2025, …
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    period: Option<String>,
+    /// Apply these segments (comma-separated; all of them).
+    #[arg(long, value_delimiter = ',')]
+    segment: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Write to this file (whole or not at all) instead of standard output.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum GrainArg {
+    Day,
+    Week,
+    Month,
+    Quarter,
+    Year,
+    All,
+}
+
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+enum Format {
+    Table,
+    Csv,
+    Json,
+    Ndjson,
+    Parquet,
+    Markdown,
+}
+
+fn usage(message: &str) -> u8 {
+    eprintln!("error: {message}");
+    super::USAGE
+}
+
+pub fn run(spec: &Path, args: &Args) -> u8 {
+    let outcome = kpi::check_path(spec, false);
+    if let Some(code) = super::report_spec_errors(&outcome) {
+        return code;
+    }
+    let cal = outcome.checked.model.calendar.clone();
+    let range = match (&args.from, &args.to, &args.period) {
+        (Some(f), Some(t), _) => match (kpi::time::Date::parse(f), kpi::time::Date::parse(t)) {
+            (Some(start), Some(end)) if start <= end => Some(kpi::period::Period { start, end }),
+            (Some(_), Some(_)) => return usage("--from is after --to"),
+            _ => return usage("--from and --to take dates as YYYY-MM-DD"),
+        },
+        (_, _, Some(p)) => match kpi::period::parse_label(p, &cal) {
+            Some((_, period)) => Some(period),
+            None => {
+                return usage(&format!(
+                    "`{p}` is not a period label (2025, 2025-Q3, 2025-08, 2025-W33, 2025-08-15, FY2025)"
+                ))
+            }
+        },
+        _ => None,
+    };
+    if args.format == Format::Parquet && args.output.is_none() {
+        return usage("--format parquet needs -o FILE");
+    }
+    let query = Query {
+        kpis: args.kpis.clone(),
+        by: args.by.clone(),
+        grain: args.grain.into(),
+        range,
+        segments: args.segment.clone(),
+    };
+    let spinner = Spinner::start();
+    let result = kpi::execute::evaluate(&outcome.spec, &outcome.checked.model, &query);
+    drop(spinner);
+    let evaluation = match result {
+        Ok(e) => e,
+        Err(diags) => {
+            eprint!(
+                "{}",
+                kpi::report::diagnostics::to_human(&diags, &outcome.sources, super::color_stderr())
+            );
+            return 1;
+        }
+    };
+    if evaluation.left_out > 0 {
+        eprintln!(
+            "note: {} rows with no time value belong to no period and were left out",
+            evaluation.left_out
+        );
+    }
+    let table = evaluation.table(&outcome.checked.model);
+    let text = match args.format {
+        Format::Table => table.to_table(),
+        Format::Csv => table.to_csv(),
+        Format::Json => table.to_json(),
+        Format::Ndjson => table.to_ndjson(),
+        Format::Markdown => table.to_markdown(),
+        Format::Parquet => String::new(),
+    };
+    let written = match (&args.output, args.format) {
+        (Some(path), Format::Parquet) => evaluation.write_parquet(path),
+        (Some(path), _) => kpi::report::write_atomic(path, |f| std::io::Write::write_all(f, text.as_bytes())),
+        (None, _) => {
+            print!("{text}");
+            Ok(())
+        }
+    };
+    match written {
+        Ok(()) => super::OK,
+        Err(e) => {
+            eprintln!(
+                "error: cannot write {}: {e}",
+                args.output.as_deref().unwrap_or(Path::new("-")).display()
+            );
+            super::USAGE
+        }
+    }
+}
+
+/// Elapsed time on stderr while data loads, only on a terminal.
+struct Spinner {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Spinner {
+    fn start() -> Spinner {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let handle = std::io::stderr().is_terminal().then(|| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let start = std::time::Instant::now();
+                let frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+                let mut i = 0;
+                // Quick evaluations show nothing.
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    eprint!(
+                        "\r{} reading data and evaluating… {:.1}s",
+                        frames[i % frames.len()],
+                        start.elapsed().as_secs_f64()
+                    );
+                    i += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                if i > 0 {
+                    eprint!("\r\x1b[2K");
+                }
+            })
+        });
+        Spinner { stop, handle }
+    }
+}
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+impl From<GrainArg> for Grain {
+    fn from(g: GrainArg) -> Grain {
+        match g {
+            GrainArg::Day => Grain::Day,
+            GrainArg::Week => Grain::Week,
+            GrainArg::Month => Grain::Month,
+            GrainArg::Quarter => Grain::Quarter,
+            GrainArg::Year => Grain::Year,
+            GrainArg::All => Grain::All,
+        }
+    }
+}

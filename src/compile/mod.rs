@@ -1,0 +1,357 @@
+//! Stage 5a, compile: typed trees → Polars expressions, through builders
+//! only. Nothing here can fail on user input: every user error was caught
+//! by `check` or `plan`.
+
+use polars::prelude::*;
+
+use crate::check::functions::{AggFn, RowFn, TimeFn};
+use crate::check::ir::{DatasetId, Literal, Model, TExpr, TKind};
+use crate::check::types::Type;
+use crate::plan::Part;
+use crate::spec::model::{Calendar, Grain, WeekStart};
+use crate::syntax::ast::{BinaryOp, UnaryOp};
+
+/// The column a looked-up column is joined as: `reps.team`.
+pub fn lookup_column(model: &Model, ds: DatasetId, name: &str) -> String {
+    format!("{}.{name}", model.datasets[ds].name)
+}
+
+/// Where compiled expressions run.
+pub struct Cx<'a> {
+    pub model: &'a Model,
+    /// The dataset whose rows are read (its own columns are plain names).
+    pub dataset: Option<DatasetId>,
+}
+
+fn f64_lit(x: f64) -> Expr {
+    lit(x)
+}
+
+fn null_f64() -> Expr {
+    lit(NULL).cast(DataType::Float64)
+}
+
+pub fn date_lit(days: i32) -> Expr {
+    lit(days).cast(DataType::Date)
+}
+
+fn datetime_dtype() -> DataType {
+    DataType::Datetime(TimeUnit::Microseconds, None)
+}
+
+/// Numbers are computed as floats, so integer columns divide exactly.
+fn num(e: Expr) -> Expr {
+    e.cast(DataType::Float64)
+}
+
+/// `a / b`, null when `b` is zero (never inf or NaN).
+pub fn safe_div(a: Expr, b: Expr) -> Expr {
+    let b = num(b);
+    when(b.clone().eq(f64_lit(0.0)))
+        .then(null_f64())
+        .otherwise(num(a) / b)
+}
+
+impl Cx<'_> {
+    /// A row-level expression (also the post-aggregation expressions, whose
+    /// names are parts and KPIs).
+    pub fn expr(&self, e: &TExpr) -> Expr {
+        match &e.kind {
+            TKind::Lit(l) => literal(l),
+            TKind::Column { dataset, name } => match self.dataset {
+                Some(d) if d != *dataset => col(lookup_column(self.model, *dataset, name).as_str()),
+                _ => col(name.as_str()),
+            },
+            TKind::Kpi(k) => col(self.model.kpis[*k].name.as_str()),
+            TKind::Part(name) => col(name.as_str()),
+            TKind::Unary(UnaryOp::Neg, a) => f64_lit(0.0) - num(self.expr(a)),
+            TKind::Unary(UnaryOp::Not, a) => self.expr(a).not(),
+            TKind::Binary(op, a, b) => self.binary(*op, a, b),
+            TKind::In { expr, list, negated } => {
+                let x = self.expr(expr);
+                let any = list
+                    .iter()
+                    .map(|i| self.compare(BinaryOp::Eq, x.clone(), expr.ty, self.expr(i), i.ty))
+                    .reduce(|a, b| a.or(b))
+                    .unwrap_or(lit(false));
+                if *negated {
+                    any.not()
+                } else {
+                    any
+                }
+            }
+            TKind::Between { expr, low, high } => {
+                let x = self.expr(expr);
+                self.compare(BinaryOp::Ge, x.clone(), expr.ty, self.expr(low), low.ty)
+                    .and(self.compare(BinaryOp::Le, x, expr.ty, self.expr(high), high.ty))
+            }
+            TKind::IsNull { expr, negated } => {
+                let x = self.expr(expr);
+                if *negated {
+                    x.is_not_null()
+                } else {
+                    x.is_null()
+                }
+            }
+            TKind::If { branches, otherwise } => {
+                let cast = |x: Expr, t: Type| match e.ty {
+                    Type::Number => num(x),
+                    Type::Datetime if t == Type::Date => x.cast(datetime_dtype()),
+                    _ => x,
+                };
+                // Nested from the last branch, so the first true condition wins.
+                branches
+                    .iter()
+                    .rev()
+                    .fold(cast(self.expr(otherwise), otherwise.ty), |rest, (c, v)| {
+                        when(self.expr(c)).then(cast(self.expr(v), v.ty)).otherwise(rest)
+                    })
+            }
+            TKind::Row { func, args } => self.row(*func, args),
+            // Aggregates are planned into parts and time functions computed
+            // over the spine; neither reaches row compilation.
+            TKind::Agg { .. } | TKind::Time { .. } => null_f64(),
+        }
+    }
+
+    fn binary(&self, op: BinaryOp, a: &TExpr, b: &TExpr) -> Expr {
+        let (x, y) = (self.expr(a), self.expr(b));
+        match op {
+            BinaryOp::And => x.and(y),
+            BinaryOp::Or => x.or(y),
+            BinaryOp::Add => num(x) + num(y),
+            BinaryOp::Sub => num(x) - num(y),
+            BinaryOp::Mul => num(x) * num(y),
+            BinaryOp::Div => safe_div(x, y),
+            BinaryOp::Rem => {
+                let y = num(y);
+                when(y.clone().eq(f64_lit(0.0)))
+                    .then(null_f64())
+                    .otherwise(num(x) % y)
+            }
+            _ => self.compare(op, x, a.ty, y, b.ty),
+        }
+    }
+
+    /// A comparison; a date against a datetime is taken at midnight.
+    fn compare(&self, op: BinaryOp, x: Expr, xt: Type, y: Expr, yt: Type) -> Expr {
+        let (x, y) = match (xt, yt) {
+            (Type::Date, Type::Datetime) => (x.cast(datetime_dtype()), y),
+            (Type::Datetime, Type::Date) => (x, y.cast(datetime_dtype())),
+            (Type::Number, _) | (_, Type::Number) => (num(x), num(y)),
+            _ => (x, y),
+        };
+        match op {
+            BinaryOp::Eq => x.eq(y),
+            BinaryOp::Ne => x.neq(y),
+            BinaryOp::Lt => x.lt(y),
+            BinaryOp::Le => x.lt_eq(y),
+            BinaryOp::Gt => x.gt(y),
+            _ => x.gt_eq(y),
+        }
+    }
+
+    fn row(&self, f: RowFn, args: &[TExpr]) -> Expr {
+        let a = |i: usize| args.get(i).map_or(lit(NULL), |e| self.expr(e));
+        let micros = |e: Expr, t: Type| -> Expr {
+            let dt = if t == Type::Date {
+                e.cast(DataType::Date).cast(datetime_dtype())
+            } else {
+                e.cast(datetime_dtype())
+            };
+            dt.cast(DataType::Int64).cast(DataType::Float64)
+        };
+        let between = |unit: f64| {
+            let (x, xt) = (a(0), args.first().map_or(Type::Unknown, |e| e.ty));
+            let (y, yt) = (a(1), args.get(1).map_or(Type::Unknown, |e| e.ty));
+            (micros(y, yt) - micros(x, xt)) / f64_lit(unit)
+        };
+        match f {
+            RowFn::Abs => num(a(0)).abs(),
+            RowFn::Round => {
+                let digits = match args.get(1).map(|e| &e.kind) {
+                    Some(TKind::Lit(Literal::Number(d))) => *d,
+                    None => 0.0,
+                    // A computed number of digits: scale, round, scale back.
+                    Some(_) => {
+                        let scale = f64_lit(10.0).pow(num(a(1)));
+                        return (num(a(0)) * scale.clone()).round(0, RoundMode::HalfAwayFromZero) / scale;
+                    }
+                };
+                num(a(0)).round(digits.clamp(0.0, 15.0) as u32, RoundMode::HalfAwayFromZero)
+            }
+            RowFn::Floor => num(a(0)).floor(),
+            RowFn::Ceil => num(a(0)).ceil(),
+            RowFn::Sqrt => {
+                let x = num(a(0));
+                when(x.clone().lt(f64_lit(0.0)))
+                    .then(null_f64())
+                    .otherwise(x.sqrt())
+            }
+            RowFn::Ln | RowFn::Log10 => {
+                let x = num(a(0));
+                let base = if f == RowFn::Ln { std::f64::consts::E } else { 10.0 };
+                when(x.clone().lt_eq(f64_lit(0.0)))
+                    .then(null_f64())
+                    .otherwise(x.log(f64_lit(base)))
+            }
+            RowFn::Exp => num(a(0)).exp(),
+            RowFn::Pow => num(a(0)).pow(num(a(1))),
+            RowFn::Least | RowFn::Greatest => {
+                let xs: Vec<Expr> = args.iter().map(|e| self.expr(e)).collect();
+                let h = if f == RowFn::Least {
+                    polars::lazy::dsl::min_horizontal(xs)
+                } else {
+                    polars::lazy::dsl::max_horizontal(xs)
+                };
+                h.unwrap_or_else(|_| lit(NULL))
+            }
+            RowFn::Coalesce => {
+                let xs: Vec<Expr> = args.iter().map(|e| self.expr(e)).collect();
+                coalesce(&xs)
+            }
+            RowFn::Lower => a(0).str().to_lowercase(),
+            RowFn::Upper => a(0).str().to_uppercase(),
+            RowFn::Trim => a(0).str().strip_chars(lit(NULL)),
+            RowFn::Length => a(0).str().len_chars().cast(DataType::Float64),
+            RowFn::Contains => a(0).str().contains_literal(a(1)),
+            RowFn::StartsWith => a(0).str().starts_with(a(1)),
+            RowFn::EndsWith => a(0).str().ends_with(a(1)),
+            RowFn::Concat => {
+                let xs: Vec<Expr> = args.iter().map(|e| self.expr(e).cast(DataType::String)).collect();
+                concat_str(xs, "", false)
+            }
+            RowFn::Year => a(0).dt().year().cast(DataType::Float64),
+            RowFn::Quarter => a(0).dt().quarter().cast(DataType::Float64),
+            RowFn::Month => a(0).dt().month().cast(DataType::Float64),
+            RowFn::Week => a(0).dt().week().cast(DataType::Float64),
+            RowFn::Day => a(0).dt().day().cast(DataType::Float64),
+            RowFn::Weekday => a(0).dt().weekday().cast(DataType::Float64),
+            RowFn::Date => match args.first().map(|e| e.ty) {
+                Some(Type::String) => a(0).str().to_date(StrptimeOptions {
+                    strict: false,
+                    ..Default::default()
+                }),
+                _ => a(0).cast(DataType::Date),
+            },
+            RowFn::DateTrunc => {
+                let unit = match args.get(1).map(|e| &e.kind) {
+                    Some(TKind::Lit(Literal::String(u))) => u.as_str(),
+                    _ => "day",
+                };
+                let every = match unit {
+                    "week" => "1w",
+                    "month" => "1mo",
+                    "quarter" => "1q",
+                    "year" => "1y",
+                    _ => "1d",
+                };
+                a(0).dt().truncate(lit(every))
+            }
+            RowFn::DaysBetween => between(86_400e6),
+            RowFn::HoursBetween => between(3_600e6),
+            RowFn::MinutesBetween => between(60e6),
+        }
+    }
+
+    /// One aggregate part, in a group-by.
+    pub fn part(&self, p: &Part) -> Expr {
+        let filter = p.filter.as_ref().map(|c| self.expr(c));
+        let keep = |x: Expr| match &filter {
+            Some(c) => x.filter(c.clone()),
+            None => x,
+        };
+        let arg = |cast_num: bool| {
+            let x = p.arg.as_ref().map_or(lit(NULL), |e| {
+                let x = self.expr(e);
+                if cast_num || e.ty == Type::Bool {
+                    num(x)
+                } else {
+                    x
+                }
+            });
+            keep(x)
+        };
+        let e = match p.func {
+            AggFn::Count if p.arg.is_none() => match &filter {
+                Some(c) => when(c.clone()).then(f64_lit(1.0)).otherwise(f64_lit(0.0)).sum(),
+                None => len().cast(DataType::Float64),
+            },
+            AggFn::Count => arg(false).count().cast(DataType::Float64),
+            AggFn::CountDistinct => arg(false).drop_nulls().n_unique().cast(DataType::Float64),
+            AggFn::Sum => arg(true).sum(),
+            AggFn::Avg => arg(true).mean(),
+            AggFn::Median => arg(true).median(),
+            AggFn::Quantile => arg(true).quantile(f64_lit(p.param.unwrap_or(0.5)), QuantileMethod::Linear),
+            AggFn::Min => arg(false).min(),
+            AggFn::Max => arg(false).max(),
+            AggFn::Stddev => arg(true).std(1),
+        };
+        e.alias(p.name.as_str())
+    }
+}
+
+fn literal(l: &Literal) -> Expr {
+    match l {
+        Literal::Number(n) => f64_lit(*n),
+        Literal::String(s) => lit(s.clone()),
+        Literal::Bool(b) => lit(*b),
+        Literal::Null => lit(NULL),
+        Literal::Date(d) => date_lit(d.0),
+        Literal::DateTime(d) => lit(d.0).cast(datetime_dtype()),
+    }
+}
+
+/// The first day of the period that holds each value of `t` (a date or datetime).
+pub fn period_start(t: Expr, grain: Grain, cal: &Calendar) -> Expr {
+    let d = t.cast(DataType::Date);
+    let shifted = |d: Expr, every: &str| {
+        let months = cal.fiscal_year_start as i32 - 1;
+        if months == 0 {
+            d.dt().truncate(lit(every))
+        } else {
+            d.dt()
+                .offset_by(lit(format!("-{months}mo")))
+                .dt()
+                .truncate(lit(every))
+                .dt()
+                .offset_by(lit(format!("{months}mo")))
+        }
+    };
+    match grain {
+        Grain::Day | Grain::All => d,
+        Grain::Week => match cal.week_start {
+            WeekStart::Monday => d.dt().truncate(lit("1w")),
+            WeekStart::Sunday => d
+                .dt()
+                .offset_by(lit("1d"))
+                .dt()
+                .truncate(lit("1w"))
+                .dt()
+                .offset_by(lit("-1d")),
+        },
+        Grain::Month => d.dt().truncate(lit("1mo")),
+        Grain::Quarter => shifted(d, "1q"),
+        Grain::Year => shifted(d, "1y"),
+    }
+}
+
+/// `prev(k, n)` over a complete, sorted spine, per group.
+pub fn shifted_kpi(name: &str, n: u32, groups: &[String], func: TimeFn) -> Expr {
+    let k = col(name);
+    let prev = per_group(k.clone().shift(lit(n as i64)), groups);
+    match func {
+        TimeFn::Diff => num(k) - num(prev),
+        TimeFn::Growth => safe_div(k, prev) - f64_lit(1.0),
+        _ => prev,
+    }
+}
+
+/// `e` evaluated within each group (a window), or over the whole frame.
+pub fn per_group(e: Expr, groups: &[String]) -> Expr {
+    if groups.is_empty() {
+        return e;
+    }
+    let by: Vec<Expr> = groups.iter().map(|g| col(g.as_str())).collect();
+    e.clone().over(by).unwrap_or(e)
+}

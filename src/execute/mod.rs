@@ -1,0 +1,795 @@
+//! Stage 5b, execute: run the units of a plan together, lay the complete
+//! time spine (every period × every group), fill empty periods, and compute
+//! base and derived KPIs from the aggregated frames (never by re-scanning).
+
+mod diagnostics;
+
+use polars::prelude::*;
+
+use crate::check::functions::TimeFn;
+use crate::check::ir::{KpiKind, Model, TExpr, TKind};
+use crate::compile::{self, Cx};
+use crate::data::{self, SourceInfo};
+use crate::diagnostic::Diagnostic;
+use crate::period::{self, Period};
+use crate::plan::{self, Plan, Query, Unit, UnitTime};
+use crate::spec::model::{Grain, Spec};
+use crate::time::Date;
+
+const PERIOD: &str = "__period";
+const ROWS: &str = "__rows";
+const ONE: &str = "__one";
+
+/// The result of `kpi eval`: one row per group and period.
+#[derive(Debug)]
+pub struct Evaluation {
+    /// Columns: the `--by` dimensions as named, `period` (with a grain), then each KPI.
+    pub frame: DataFrame,
+    pub dims: Vec<String>,
+    pub period: bool,
+    /// KPI names, in output order.
+    pub kpis: Vec<String>,
+    /// Rows whose time value was null and so belong to no period.
+    pub left_out: u64,
+}
+
+fn dim_col(i: usize) -> String {
+    format!("__d{i}")
+}
+
+fn polars_error(e: PolarsError) -> Vec<Diagnostic> {
+    vec![diagnostics::evaluation_error(&e.to_string())]
+}
+
+/// Evaluates a query over the spec's data.
+pub fn evaluate(spec: &Spec, model: &Model, query: &Query) -> Result<Evaluation, Vec<Diagnostic>> {
+    let plan = plan::plan(spec, model, query)?;
+    let unsupported = diagnostics::unsupported(model, &plan);
+    if !unsupported.is_empty() {
+        return Err(unsupported);
+    }
+    validate_lookups(model, &plan)?;
+    check_rows(model, &plan)?;
+    let cal = &model.calendar;
+    let grain = query.grain;
+    let keys = key_names(&plan);
+
+    // 1. Build every unit's query, then run them together (shared scans).
+    let (lazy, layout) = unit_queries(model, &plan, query)?;
+    let plans: Vec<DslPlan> = lazy.into_iter().map(|lf| lf.logical_plan).collect();
+    let frames = LazyFrame::collect_all_with_engine(plans, Engine::Auto, OptFlags::default())
+        .map_err(|e| explain_failure(model, &plan, e))?;
+
+    // 2. Rows with no period are counted, then dropped.
+    let mut left_out = 0u64;
+    let mut frames: Vec<DataFrame> = frames
+        .into_iter()
+        .map(|df| {
+            if grain == Grain::All && query.range.is_none() {
+                return Ok(df);
+            }
+            let Ok(p) = df.column(PERIOD) else { return Ok(df) };
+            let nulls = df
+                .clone()
+                .lazy()
+                .filter(col(PERIOD).is_null())
+                .select([col(ROWS).sum()])
+                .collect()?;
+            left_out += nulls
+                .column(ROWS)
+                .ok()
+                .and_then(|c| c.get(0).ok())
+                .and_then(|v| v.extract::<u64>())
+                .unwrap_or(0);
+            let _ = p;
+            df.lazy().filter(col(PERIOD).is_not_null()).collect()
+        })
+        .collect::<PolarsResult<_>>()
+        .map_err(polars_error)?;
+
+    // 3. The spine: every group × every period of the range.
+    let periods = spine_periods(&frames, query, cal)?;
+    let groups = all_groups(&frames, plan.query.by.len()).map_err(polars_error)?;
+    let period_frame = periods_frame(&periods, grain, cal).map_err(polars_error)?;
+    let spine = match &period_frame {
+        Some(p) => groups.clone().cross_join(p.clone().lazy(), None),
+        None => groups.clone(),
+    };
+
+    // 4. Stocks: running sums of starts minus ends along their own spine.
+    let mut unit_frames: Vec<LazyFrame> = Vec::new();
+    let mut it = std::mem::take(&mut frames).into_iter();
+    for (u, l) in plan.units.iter().zip(&layout) {
+        let Some(first) = it.next() else { break };
+        match l {
+            Layout::Flow => unit_frames.push(first.lazy()),
+            Layout::Stock { with_ends } => {
+                let ends = if *with_ends { it.next() } else { None };
+                unit_frames.push(
+                    stock_levels(u, first, ends, &periods, &groups, &keys, grain, cal)
+                        .map_err(polars_error)?,
+                );
+            }
+        }
+    }
+
+    // 5. Join every unit onto the spine; empty sums and counts are 0.
+    let cx = Cx { model, dataset: None };
+    let mut out = spine;
+    for (u, f) in plan.units.iter().zip(unit_frames) {
+        let on: Vec<Expr> = keys.iter().map(|k| col(k.as_str())).collect();
+        let mut take = on.clone();
+        take.extend(u.parts.iter().map(|p| col(p.name.as_str())));
+        let f = f.select(take);
+        out = out.join(f, on.clone(), on, JoinArgs::new(JoinType::Left));
+        let fills: Vec<Expr> = u
+            .parts
+            .iter()
+            .filter(|p| p.zero_when_empty())
+            .map(|p| col(p.name.as_str()).fill_null(lit(0.0)))
+            .collect();
+        if !fills.is_empty() {
+            out = out.with_columns(fills);
+        }
+        let values: Vec<Expr> = u
+            .outputs
+            .iter()
+            .map(|o| cx.expr(&o.post).alias(model.kpis[o.kpi].name.as_str()))
+            .collect();
+        out = out.with_columns(values);
+    }
+    // 6. Derived KPIs, in dependency order, over the sorted spine.
+    let mut sort_by: Vec<String> = (0..plan.query.by.len()).map(dim_col).collect();
+    if period_frame.is_some() {
+        sort_by.push(PERIOD.to_string());
+    }
+    if !sort_by.is_empty() {
+        out = out.sort(
+            sort_by.iter().map(String::as_str).collect::<Vec<_>>(),
+            SortMultipleOptions::default().with_nulls_last(true),
+        );
+    }
+    let groups_cols: Vec<String> = (0..plan.query.by.len()).map(dim_col).collect();
+    for &k in &plan.derived {
+        let KpiKind::Derived { measure } = &model.kpis[k].kind else {
+            continue;
+        };
+        out = out.with_column(derived(&cx, measure, &groups_cols).alias(model.kpis[k].name.as_str()));
+    }
+    // 7. Output columns: dimensions as named, the period label, the KPIs.
+    let mut select: Vec<Expr> = plan
+        .query
+        .by
+        .iter()
+        .enumerate()
+        .map(|(i, name)| col(dim_col(i).as_str()).alias(name.as_str()))
+        .collect();
+    if period_frame.is_some() {
+        select.push(col("period"));
+    }
+    let names: Vec<String> = plan.outputs.iter().map(|k| model.kpis[*k].name.clone()).collect();
+    select.extend(names.iter().map(|n| col(n.as_str()).cast(DataType::Float64)));
+    let frame = out.select(select).collect().map_err(polars_error)?;
+    Ok(Evaluation {
+        frame,
+        dims: plan.query.by.clone(),
+        period: period_frame.is_some(),
+        kpis: names,
+        left_out,
+    })
+}
+
+/// The queries of a plan's units: one per flow unit, and for a stock unit
+/// under a grain, one for its starts and one for its ends.
+fn unit_queries(
+    model: &Model,
+    plan: &Plan,
+    query: &Query,
+) -> Result<(Vec<LazyFrame>, Vec<Layout>), Vec<Diagnostic>> {
+    let cal = &model.calendar;
+    let grain = query.grain;
+    let mut lazy = Vec::new();
+    let mut layout = Vec::new();
+    // Under `--grain all` a stock is taken at the end of the range (`at: start`:
+    // the day before it starts); the range defaults to the data's dates.
+    let bounds = if grain == Grain::All
+        && plan
+            .units
+            .iter()
+            .any(|u| matches!(u.time, UnitTime::Stock { .. }))
+    {
+        Some(match query.range {
+            Some(r) => (r.start, r.end),
+            None => data_bounds(model, plan)?,
+        })
+    } else {
+        None
+    };
+    for u in &plan.units {
+        let base = unit_rows(model, u)?;
+        match (&u.time, grain) {
+            (UnitTime::Stock { from, to, at_start }, Grain::All) => {
+                let moment = bounds.map_or(
+                    Date(0),
+                    |(first, last)| if *at_start { first.add_days(-1) } else { last },
+                );
+                let m = compile::date_lit(moment.0);
+                let f = col(from.as_str()).cast(DataType::Date);
+                let mut active = f.lt_eq(m.clone());
+                if let Some(to) = to {
+                    let t = col(to.as_str()).cast(DataType::Date);
+                    active = active.and(t.clone().is_null().or(t.gt(m)));
+                }
+                lazy.push(aggregate(model, u, base.filter(active), None));
+                layout.push(Layout::Flow);
+            }
+            (UnitTime::Stock { from, to, .. }, _) => {
+                let starts = base.clone().filter(col(from.as_str()).is_not_null());
+                let starts =
+                    starts.with_column(compile::period_start(col(from.as_str()), grain, cal).alias(PERIOD));
+                lazy.push(aggregate(model, u, starts, Some(PERIOD)));
+                match to {
+                    Some(to) => {
+                        let ends = base.filter(col(to.as_str()).is_not_null());
+                        let ends = ends
+                            .with_column(compile::period_start(col(to.as_str()), grain, cal).alias(PERIOD));
+                        lazy.push(aggregate(model, u, ends, Some(PERIOD)));
+                        layout.push(Layout::Stock { with_ends: true });
+                    }
+                    None => layout.push(Layout::Stock { with_ends: false }),
+                }
+            }
+            (UnitTime::Flow(t), _) => {
+                let t = col(t.as_str());
+                let mut rows = base;
+                if let Some(r) = query.range {
+                    let d = t.clone().cast(DataType::Date);
+                    let inside = d
+                        .clone()
+                        .gt_eq(compile::date_lit(r.start.0))
+                        .and(d.lt_eq(compile::date_lit(r.end.0)));
+                    rows = rows.filter(t.clone().is_null().or(inside));
+                }
+                let key = match (grain, query.range) {
+                    (Grain::All, None) => None,
+                    (Grain::All, Some(r)) => Some(
+                        when(t.is_null())
+                            .then(lit(NULL).cast(DataType::Date))
+                            .otherwise(compile::date_lit(r.start.0)),
+                    ),
+                    _ => Some(compile::period_start(t, grain, cal)),
+                };
+                match key {
+                    Some(k) => lazy.push(aggregate(
+                        model,
+                        u,
+                        rows.with_column(k.alias(PERIOD)),
+                        Some(PERIOD),
+                    )),
+                    None => lazy.push(aggregate(model, u, rows, None)),
+                }
+                layout.push(Layout::Flow);
+            }
+            (UnitTime::None, _) => {
+                lazy.push(aggregate(model, u, base, None));
+                layout.push(Layout::Flow);
+            }
+        }
+    }
+    Ok((lazy, layout))
+}
+
+enum Layout {
+    Flow,
+    Stock { with_ends: bool },
+}
+
+/// Group keys every unit frame carries: the dimensions, the period (if any) and a constant.
+fn key_names(plan: &Plan) -> Vec<String> {
+    let mut keys: Vec<String> = (0..plan.query.by.len()).map(dim_col).collect();
+    if plan.query.grain != Grain::All || plan.query.range.is_some() {
+        keys.push(PERIOD.to_string());
+    }
+    keys.push(ONE.to_string());
+    keys
+}
+
+/// The rows of a unit: scanned, looked up, filtered by segments, with its dimensions.
+pub fn unit_rows(model: &Model, u: &Unit) -> Result<LazyFrame, Vec<Diagnostic>> {
+    let ds = &model.datasets[u.dataset];
+    let mut lf = data::scan(&SourceInfo::from_model(ds)).map_err(|d| vec![d])?;
+    let cx = Cx {
+        model,
+        dataset: Some(u.dataset),
+    };
+    let mut used = Vec::new();
+    for p in &u.parts {
+        for e in p.arg.iter().chain(p.filter.iter()) {
+            e.columns(&mut used);
+        }
+    }
+    for e in u.dims.iter().chain(u.filters.iter()) {
+        e.columns(&mut used);
+    }
+    for &li in &u.lookups {
+        let l = &ds.lookups[li];
+        let target = &model.datasets[l.dataset];
+        let right = data::scan(&SourceInfo::from_model(target)).map_err(|d| vec![d])?;
+        let mut take = vec![col(l.right.as_str()).cast(DataType::String).alias("__key")];
+        for (d, c) in &used {
+            if *d == l.dataset {
+                take.push(col(c.as_str()).alias(compile::lookup_column(model, *d, c).as_str()));
+            }
+        }
+        // The key may be a computed dimension (e.g. a cleaned-up name).
+        let left = match ds.dimensions.iter().find(|x| x.name == l.left) {
+            Some(dim) => cx.expr(&dim.expr),
+            None => col(l.left.as_str()),
+        };
+        lf = lf.with_column(left.cast(DataType::String).alias("__lkey")).join(
+            right.select(take),
+            [col("__lkey")],
+            [col("__key")],
+            JoinArgs::new(JoinType::Left),
+        );
+    }
+    for f in &u.filters {
+        lf = lf.filter(cx.expr(f));
+    }
+    let dims: Vec<Expr> = u
+        .dims
+        .iter()
+        .enumerate()
+        .map(|(i, d)| cx.expr(d).cast(DataType::String).alias(dim_col(i).as_str()))
+        .collect();
+    if !dims.is_empty() {
+        lf = lf.with_columns(dims);
+    }
+    Ok(lf)
+}
+
+/// One group-by of a unit's rows, with all its parts.
+fn aggregate(model: &Model, u: &Unit, rows: LazyFrame, period: Option<&str>) -> LazyFrame {
+    let cx = Cx {
+        model,
+        dataset: Some(u.dataset),
+    };
+    let mut aggs: Vec<Expr> = u.parts.iter().map(|p| cx.part(p)).collect();
+    aggs.push(len().cast(DataType::UInt64).alias(ROWS));
+    let mut keys: Vec<Expr> = (0..u.dims.len()).map(|i| col(dim_col(i).as_str())).collect();
+    if let Some(p) = period {
+        keys.push(col(p));
+    }
+    let grouped = if keys.is_empty() {
+        rows.select(aggs)
+    } else {
+        rows.group_by(keys).agg(aggs)
+    };
+    grouped.with_column(lit(1i32).alias(ONE))
+}
+
+/// Periods of the range, or from the first to the last period in the data.
+fn spine_periods(
+    frames: &[DataFrame],
+    query: &Query,
+    cal: &crate::spec::model::Calendar,
+) -> Result<Vec<Period>, Vec<Diagnostic>> {
+    let grain = query.grain;
+    if grain == Grain::All {
+        return Ok(match query.range {
+            Some(r) => vec![Period {
+                start: r.start,
+                end: r.end,
+            }],
+            None => Vec::new(),
+        });
+    }
+    let (first, last) = match query.range {
+        Some(r) => (r.start, r.end),
+        None => {
+            let mut lo: Option<i32> = None;
+            let mut hi: Option<i32> = None;
+            for df in frames {
+                let Ok(c) = df.column(PERIOD) else { continue };
+                let Ok(days) = c.cast(&DataType::Int32) else {
+                    continue;
+                };
+                let Ok(days) = days.i32() else { continue };
+                if let Some(m) = days.min() {
+                    lo = Some(lo.map_or(m, |x| x.min(m)));
+                }
+                if let Some(m) = days.max() {
+                    hi = Some(hi.map_or(m, |x| x.max(m)));
+                }
+            }
+            match (lo, hi) {
+                (Some(a), Some(b)) => (Date(a), Date(b)),
+                _ => return Ok(Vec::new()),
+            }
+        }
+    };
+    let mut out = Vec::new();
+    let mut p = period::period_of(first, grain, cal);
+    while p.start <= last && out.len() < 1_000_000 {
+        out.push(p);
+        p = period::period_of(p.end.add_days(1), grain, cal);
+    }
+    Ok(out)
+}
+
+/// `__period` (the first day) and `period` (the label) of every spine period.
+fn periods_frame(
+    periods: &[Period],
+    grain: Grain,
+    cal: &crate::spec::model::Calendar,
+) -> PolarsResult<Option<DataFrame>> {
+    if grain == Grain::All && periods.is_empty() {
+        return Ok(None);
+    }
+    let starts: Vec<i32> = periods.iter().map(|p| p.start.0).collect();
+    let labels: Vec<String> = periods
+        .iter()
+        .map(|p| {
+            if grain == Grain::All {
+                format!("{}..{}", p.start, p.end)
+            } else {
+                period::label(*p, grain, cal)
+            }
+        })
+        .collect();
+    let df = DataFrame::new_infer_height(vec![
+        Series::new(PERIOD.into(), starts)
+            .cast(&DataType::Date)?
+            .into_column(),
+        Series::new("period".into(), labels).into_column(),
+    ])?;
+    Ok(Some(df))
+}
+
+/// Every group that appears in any unit's result.
+fn all_groups(frames: &[DataFrame], dims: usize) -> PolarsResult<LazyFrame> {
+    let names: Vec<String> = (0..dims).map(dim_col).collect();
+    if dims == 0 {
+        return Ok(df!(ONE => [1i32])?.lazy());
+    }
+    let parts: Vec<LazyFrame> = frames
+        .iter()
+        .map(|df| {
+            df.clone().lazy().select(
+                names
+                    .iter()
+                    .map(|n| col(n.as_str()).cast(DataType::String))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect();
+    let all = concat(parts, UnionArgs::default())?
+        .unique_stable(None, UniqueKeepStrategy::First)
+        .with_column(lit(1i32).alias(ONE));
+    Ok(all)
+}
+
+/// A stock unit's parts at each spine period: starts minus ends, summed
+/// from the first period with data (`at: start` takes the previous period's level).
+#[allow(clippy::too_many_arguments)]
+fn stock_levels(
+    u: &Unit,
+    starts: DataFrame,
+    ends: Option<DataFrame>,
+    periods: &[Period],
+    groups: &LazyFrame,
+    keys: &[String],
+    grain: Grain,
+    cal: &crate::spec::model::Calendar,
+) -> PolarsResult<LazyFrame> {
+    let at_start = matches!(u.time, UnitTime::Stock { at_start: true, .. });
+    let Some(last) = periods.last() else {
+        return Ok(groups.clone().with_column(lit(NULL).alias(PERIOD)));
+    };
+    // The unit's own spine starts at its first event, so history before the range counts.
+    let first = starts
+        .column(PERIOD)
+        .ok()
+        .and_then(|c| c.cast(&DataType::Int32).ok())
+        .and_then(|c| c.i32().ok().and_then(|x| x.min()))
+        .map_or(periods[0].start, Date)
+        .min(periods[0].start);
+    let mut own = Vec::new();
+    let mut p = period::period_of(first, grain, cal);
+    while p.start <= last.start {
+        own.push(p);
+        p = period::period_of(p.end.add_days(1), grain, cal);
+    }
+    let own_frame = periods_frame(&own, grain, cal)?
+        .unwrap_or_default()
+        .lazy()
+        .select([col(PERIOD)]);
+    let spine = groups.clone().cross_join(own_frame, None);
+    let on: Vec<Expr> = keys.iter().map(|k| col(k.as_str())).collect();
+    let names: Vec<String> = u.parts.iter().map(|p| p.name.clone()).collect();
+    let mut lf = spine.join(
+        starts.lazy().drop(cols([ROWS])),
+        on.clone(),
+        on.clone(),
+        JoinArgs::new(JoinType::Left),
+    );
+    if let Some(ends) = ends {
+        let renamed: Vec<Expr> = names
+            .iter()
+            .map(|n| col(n.as_str()).alias(format!("{n}__end").as_str()))
+            .collect();
+        let mut sel: Vec<Expr> = keys.iter().map(|k| col(k.as_str())).collect();
+        sel.extend(renamed);
+        lf = lf.join(
+            ends.lazy().select(sel),
+            on.clone(),
+            on,
+            JoinArgs::new(JoinType::Left),
+        );
+    }
+    let dims: Vec<String> = keys.iter().filter(|k| *k != PERIOD).cloned().collect();
+    lf = lf.sort([PERIOD], SortMultipleOptions::default());
+    let levels: Vec<Expr> = names
+        .iter()
+        .map(|n| {
+            let net =
+                col(n.as_str()).fill_null(lit(0.0)) - col(format!("{n}__end").as_str()).fill_null(lit(0.0));
+            let level = compile::per_group(net.cum_sum(false), &dims);
+            let level = if at_start {
+                compile::per_group(level.shift(lit(1)), &dims).fill_null(lit(0.0))
+            } else {
+                level
+            };
+            level.alias(n.as_str())
+        })
+        .collect();
+    let has_ends = lf
+        .clone()
+        .collect_schema()
+        .map(|s| names.iter().all(|n| s.contains(&format!("{n}__end"))))
+        .unwrap_or(false);
+    if !has_ends {
+        let zeros: Vec<Expr> = names
+            .iter()
+            .map(|n| lit(0.0).alias(format!("{n}__end").as_str()))
+            .collect();
+        lf = lf.with_columns(zeros);
+    }
+    let mut sel: Vec<Expr> = keys.iter().map(|k| col(k.as_str())).collect();
+    sel.extend(levels);
+    Ok(lf.select(sel))
+}
+
+/// A derived KPI over the spine; time functions shift within each group.
+fn derived(cx: &Cx, e: &TExpr, groups: &[String]) -> Expr {
+    match &e.kind {
+        TKind::Time { func, kpi, n } if matches!(func, TimeFn::Prev | TimeFn::Diff | TimeFn::Growth) => {
+            compile::shifted_kpi(&cx.model.kpis[*kpi].name, *n, groups, *func)
+        }
+        _ => {
+            let mut out = e.clone();
+            // Replace time functions below by columns computed on the fly.
+            substitute_time(&mut out, cx, groups)
+        }
+    }
+}
+
+fn substitute_time(e: &mut TExpr, cx: &Cx, groups: &[String]) -> Expr {
+    fn has_time(e: &TExpr) -> bool {
+        let mut found = matches!(e.kind, TKind::Time { .. });
+        e.for_each_child(|c| found |= has_time(c));
+        found
+    }
+    if !has_time(e) {
+        return cx.expr(e);
+    }
+    match &e.kind {
+        TKind::Time { .. } => derived(cx, e, groups),
+        TKind::Binary(op, a, b) => {
+            let (mut a, mut b) = ((**a).clone(), (**b).clone());
+            let (x, y) = (
+                substitute_time(&mut a, cx, groups),
+                substitute_time(&mut b, cx, groups),
+            );
+            match op {
+                crate::syntax::ast::BinaryOp::Add => x.cast(DataType::Float64) + y.cast(DataType::Float64),
+                crate::syntax::ast::BinaryOp::Sub => x.cast(DataType::Float64) - y.cast(DataType::Float64),
+                crate::syntax::ast::BinaryOp::Mul => x.cast(DataType::Float64) * y.cast(DataType::Float64),
+                _ => compile::safe_div(x, y),
+            }
+        }
+        _ => cx.expr(e),
+    }
+}
+
+/// A CSV row with a missing field would be read as nulls: refuse it instead.
+fn check_rows(model: &Model, plan: &Plan) -> Result<(), Vec<Diagnostic>> {
+    let mut seen = Vec::new();
+    for u in &plan.units {
+        let lookups = u
+            .lookups
+            .iter()
+            .map(|&l| model.datasets[u.dataset].lookups[l].dataset);
+        for ds in std::iter::once(u.dataset).chain(lookups) {
+            if seen.contains(&ds) {
+                continue;
+            }
+            seen.push(ds);
+            if let Some(d) = data::malformed_row(&SourceInfo::from_model(&model.datasets[ds])) {
+                return Err(vec![d]);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Lookups must be many-to-one before they are joined.
+fn validate_lookups(model: &Model, plan: &Plan) -> Result<(), Vec<Diagnostic>> {
+    let mut sub = model.clone();
+    for d in &mut sub.datasets {
+        d.lookups.clear();
+    }
+    for u in &plan.units {
+        for &li in &u.lookups {
+            let l = model.datasets[u.dataset].lookups[li].clone();
+            if !sub.datasets[u.dataset]
+                .lookups
+                .iter()
+                .any(|x| x.dataset == l.dataset && x.left == l.left)
+            {
+                sub.datasets[u.dataset].lookups.push(l);
+            }
+        }
+    }
+    let found = data::validate_lookups(&sub);
+    if found.is_empty() {
+        Ok(())
+    } else {
+        Err(found)
+    }
+}
+
+/// The earliest and latest dates in the data beneath the plan (the range of
+/// stock KPIs under `--grain all`), never later than today.
+fn data_bounds(model: &Model, plan: &Plan) -> Result<(Date, Date), Vec<Diagnostic>> {
+    let mut latest: Option<i32> = None;
+    let mut earliest: Option<i32> = None;
+    for u in &plan.units {
+        let cols: Vec<&String> = match &u.time {
+            UnitTime::Flow(t) => vec![t],
+            UnitTime::Stock { from, to, .. } => std::iter::once(from).chain(to.iter()).collect(),
+            UnitTime::None => continue,
+        };
+        let src = SourceInfo::from_model(&model.datasets[u.dataset]);
+        let lf = data::scan(&src).map_err(|d| vec![d])?;
+        let mut aggs: Vec<Expr> = Vec::new();
+        for (i, c) in cols.iter().enumerate() {
+            let d = col(c.as_str()).cast(DataType::Date);
+            aggs.push(d.clone().max().alias(format!("max{i}").as_str()));
+            aggs.push(d.min().alias(format!("min{i}").as_str()));
+        }
+        let df = lf.select(aggs).collect().map_err(polars_error)?;
+        for c in df.columns() {
+            let Some(v) = c
+                .cast(&DataType::Int32)
+                .ok()
+                .and_then(|v| v.i32().ok().and_then(|x| x.max()))
+            else {
+                continue;
+            };
+            if c.name().starts_with("max") {
+                latest = Some(latest.map_or(v, |x| x.max(v)));
+            } else {
+                earliest = Some(earliest.map_or(v, |x| x.min(v)));
+            }
+        }
+    }
+    let today = today();
+    let last = latest.map_or(today, |d| Date(d).min(today));
+    Ok((earliest.map_or(last, Date), last))
+}
+
+pub fn today() -> Date {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    Date((secs / 86_400) as i32)
+}
+
+/// A failed query: find the precise cause in the data when there is one.
+fn explain_failure(model: &Model, plan: &Plan, e: PolarsError) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for u in &plan.units {
+        let src = SourceInfo::from_model(&model.datasets[u.dataset]);
+        match data::malformed_row(&src) {
+            Some(d) => out.push(d),
+            None => out.extend(data::validate_types(&src)),
+        }
+    }
+    if out.is_empty() {
+        out = polars_error(e);
+    }
+    out
+}
+
+/// Polars' optimized plan of each unit of a query (for `kpi explain`).
+pub fn describe(spec: &Spec, model: &Model, query: &Query) -> Result<Vec<(String, String)>, Vec<Diagnostic>> {
+    let plan = plan::plan(spec, model, query)?;
+    let (lazy, layout) = unit_queries(model, &plan, query)?;
+    let mut out = Vec::new();
+    let mut queries = lazy.into_iter();
+    for (u, l) in plan.units.iter().zip(&layout) {
+        let kpis: Vec<&str> = u
+            .outputs
+            .iter()
+            .map(|o| model.kpis[o.kpi].name.as_str())
+            .collect();
+        let n = match l {
+            Layout::Stock { with_ends: true } => 2,
+            _ => 1,
+        };
+        for part in 0..n {
+            let Some(lf) = queries.next() else { break };
+            let text = lf.describe_optimized_plan().map_err(polars_error)?;
+            let what = match (l, part) {
+                (Layout::Stock { .. }, 0) => " — starts",
+                (Layout::Stock { .. }, _) => " — ends",
+                _ => "",
+            };
+            out.push((
+                format!("{} ({}){what}", model.datasets[u.dataset].name, kpis.join(", ")),
+                text,
+            ));
+        }
+    }
+    Ok(out)
+}
+
+impl Evaluation {
+    /// The rows as an engine-independent table, with each KPI's unit.
+    pub fn table(&self, model: &Model) -> crate::report::table::ResultTable {
+        use crate::report::table::{Cell, ResultTable};
+        let columns: Vec<String> = self
+            .frame
+            .get_column_names()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        let formats = columns
+            .iter()
+            .map(|c| {
+                model
+                    .kpi_id(c)
+                    .filter(|_| self.kpis.contains(c))
+                    .map(|k| (model.kpis[k].unit, model.kpis[k].decimals))
+            })
+            .collect::<Vec<_>>();
+        let mut rows = vec![Vec::with_capacity(columns.len()); self.frame.height()];
+        for (c, f) in self.frame.columns().iter().zip(&formats) {
+            for (i, row) in rows.iter_mut().enumerate() {
+                let v = c.get(i).ok();
+                row.push(match f {
+                    Some(_) => Cell::Number(v.and_then(|v| v.extract::<f64>()).filter(|x| x.is_finite())),
+                    None => Cell::Text(v.and_then(|v| v.get_str().map(str::to_string))),
+                });
+            }
+        }
+        ResultTable {
+            columns,
+            formats,
+            rows,
+        }
+    }
+
+    /// Writes the frame as Parquet (raw values).
+    pub fn write_parquet(&self, path: &std::path::Path) -> std::io::Result<()> {
+        let mut df = self.frame.clone();
+        crate::report::write_atomic(path, |f| {
+            ParquetWriter::new(f)
+                .finish(&mut df)
+                .map(|_| ())
+                .map_err(|e| std::io::Error::other(e.to_string()))
+        })
+    }
+}

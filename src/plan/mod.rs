@@ -1,0 +1,478 @@
+//! Stage 4, plan: which datasets to read, grouped how, computing which
+//! aggregates. Free of Polars: `compile` turns a plan into queries.
+//!
+//! All base KPIs on one dataset with the same time basis form one *unit*:
+//! one scan and one group-by, whatever their number (LANGUAGE.md §9). Each
+//! aggregate of a measure becomes a *part* column of that group-by; the
+//! measure is then computed from its parts after the time spine is complete,
+//! so empty periods give `sum`/`count` 0 and ratios null, and averages are
+//! recombinable (an `avg` is planned as a sum part over a count part).
+
+mod diagnostics;
+
+use crate::check::functions::AggFn;
+use crate::check::ir::*;
+use crate::check::types::Type;
+use crate::check::{ExprChecker, Scope};
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::period::Period;
+use crate::span::Span;
+use crate::spec::model::{Grain, Spec};
+use crate::syntax::ast::{BinaryOp, Ident, Name};
+
+/// What to evaluate (the flags of `kpi eval`).
+#[derive(Clone, Debug)]
+pub struct Query {
+    /// KPI names; empty for every KPI, in spec order.
+    pub kpis: Vec<String>,
+    /// Dimensions, named as given (`rep`, `reps.team`, `team`).
+    pub by: Vec<String>,
+    pub grain: Grain,
+    /// Inclusive range of days (`--from/--to` or `--period`).
+    pub range: Option<Period>,
+    pub segments: Vec<String>,
+}
+
+impl Default for Query {
+    fn default() -> Self {
+        Query {
+            kpis: Vec::new(),
+            by: Vec::new(),
+            grain: Grain::All,
+            range: None,
+            segments: Vec::new(),
+        }
+    }
+}
+
+/// How a unit places rows in time.
+#[derive(Clone, Debug, PartialEq)]
+pub enum UnitTime {
+    Flow(String),
+    Stock {
+        from: String,
+        to: Option<String>,
+        at_start: bool,
+    },
+    None,
+}
+
+/// One aggregate column of a unit's group-by.
+#[derive(Clone, Debug)]
+pub struct Part {
+    pub name: String,
+    pub func: AggFn,
+    pub arg: Option<TExpr>,
+    pub filter: Option<TExpr>,
+    pub param: Option<f64>,
+}
+
+impl Part {
+    /// Sums and counts of no rows are 0; other aggregates are null.
+    pub fn zero_when_empty(&self) -> bool {
+        matches!(self.func, AggFn::Sum | AggFn::Count | AggFn::CountDistinct)
+    }
+}
+
+/// A base KPI's value, computed from part columns.
+#[derive(Clone, Debug)]
+pub struct BaseOutput {
+    pub kpi: KpiId,
+    pub post: TExpr,
+}
+
+#[derive(Clone, Debug)]
+pub struct Unit {
+    pub dataset: DatasetId,
+    pub time: UnitTime,
+    pub parts: Vec<Part>,
+    pub outputs: Vec<BaseOutput>,
+    /// Each query dimension as a row expression on this dataset.
+    pub dims: Vec<TExpr>,
+    /// Segment conditions, and-ed, pushed into the scan.
+    pub filters: Vec<TExpr>,
+    /// Lookups (indices into the dataset's `lookups`) the unit needs.
+    pub lookups: Vec<usize>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub query: Query,
+    /// Requested KPIs, in output order.
+    pub outputs: Vec<KpiId>,
+    /// Derived KPIs to compute, in dependency order.
+    pub derived: Vec<KpiId>,
+    pub units: Vec<Unit>,
+}
+
+/// Plans a query; every mistake in it (unknown KPI, dimension or segment) is
+/// a diagnostic.
+pub fn plan(spec: &Spec, model: &Model, query: &Query) -> Result<Plan, Vec<Diagnostic>> {
+    let mut diags = Diagnostics::new();
+    let outputs: Vec<KpiId> = if query.kpis.is_empty() {
+        (0..model.kpis.len()).collect()
+    } else {
+        query
+            .kpis
+            .iter()
+            .filter_map(|n| match model.kpi_id(n) {
+                Some(id) => Some(id),
+                None => {
+                    diags.push(diagnostics::unknown_kpi(n, model));
+                    None
+                }
+            })
+            .collect()
+    };
+    // Everything the outputs need, in dependency order.
+    let mut needed = vec![false; model.kpis.len()];
+    let mut stack = outputs.clone();
+    while let Some(k) = stack.pop() {
+        if std::mem::replace(&mut needed[k], true) {
+            continue;
+        }
+        if let KpiKind::Derived { measure } = &model.kpis[k].kind {
+            let mut refs = Vec::new();
+            measure.kpis(&mut refs);
+            stack.extend(refs);
+        }
+    }
+    let order: Vec<KpiId> = model.order.iter().copied().filter(|k| needed[*k]).collect();
+    let dim_names: Vec<crate::spec::model::Name> = query
+        .by
+        .iter()
+        .map(|d| crate::span::Spanned::new(d.clone(), Span::default()))
+        .collect();
+    let seg_names: Vec<crate::spec::model::Name> = query
+        .segments
+        .iter()
+        .map(|d| crate::span::Spanned::new(d.clone(), Span::default()))
+        .collect();
+    let closed = vec![true; model.datasets.len()];
+    let bases: Vec<KpiId> = order
+        .iter()
+        .copied()
+        .filter(|k| matches!(model.kpis[*k].kind, KpiKind::Base { .. }))
+        .collect();
+    for d in crate::check::check_query(spec, model, &closed, &bases, &dim_names, &seg_names) {
+        diags.push(d);
+    }
+    if diags.has_errors() {
+        return Err(diags.into_sorted());
+    }
+
+    let mut units: Vec<Unit> = Vec::new();
+    for &k in &bases {
+        let km = &model.kpis[k];
+        let KpiKind::Base {
+            dataset,
+            measure,
+            filter,
+            time,
+        } = &km.kind
+        else {
+            continue;
+        };
+        let utime = match time {
+            TimeBasis::Column(c) => UnitTime::Flow(c.clone()),
+            TimeBasis::Active { from, to, at_start } => UnitTime::Stock {
+                from: from.clone(),
+                to: to.clone(),
+                at_start: *at_start,
+            },
+            TimeBasis::None => UnitTime::None,
+        };
+        let idx = match units
+            .iter()
+            .position(|u| u.dataset == *dataset && u.time == utime)
+        {
+            Some(i) => i,
+            None => {
+                let dims = query.by.iter().map(|d| dimension(model, *dataset, d)).collect();
+                let filters = match segment_filters(spec, model, *dataset, &query.segments) {
+                    Ok(f) => f,
+                    Err(d) => {
+                        diags.extend(d);
+                        Vec::new()
+                    }
+                };
+                units.push(Unit {
+                    dataset: *dataset,
+                    time: utime,
+                    parts: Vec::new(),
+                    outputs: Vec::new(),
+                    dims,
+                    filters,
+                    lookups: Vec::new(),
+                });
+                units.len() - 1
+            }
+        };
+        let unit = &mut units[idx];
+        let mut n = 0;
+        let post = split_parts(measure, filter.as_ref(), &km.name, &mut n, &mut unit.parts);
+        unit.outputs.push(BaseOutput { kpi: k, post });
+    }
+    if diags.has_errors() {
+        return Err(diags.into_sorted());
+    }
+    for u in &mut units {
+        u.lookups = lookups_used(model, u);
+    }
+    let derived = order
+        .iter()
+        .copied()
+        .filter(|k| matches!(model.kpis[*k].kind, KpiKind::Derived { .. }))
+        .collect();
+    Ok(Plan {
+        query: query.clone(),
+        outputs,
+        derived,
+        units,
+    })
+}
+
+/// Replaces each aggregate of a measure with a part column; the KPI's `where`
+/// joins each aggregate's own filter.
+fn split_parts(
+    e: &TExpr,
+    kpi_filter: Option<&TExpr>,
+    kpi: &str,
+    n: &mut usize,
+    parts: &mut Vec<Part>,
+) -> TExpr {
+    let mut add = |func: AggFn,
+                   arg: Option<TExpr>,
+                   filter: Option<TExpr>,
+                   param: Option<f64>,
+                   parts: &mut Vec<Part>| {
+        let name = format!("{kpi}__p{}", *n);
+        *n += 1;
+        parts.push(Part {
+            name: name.clone(),
+            func,
+            arg,
+            filter,
+            param,
+        });
+        TExpr {
+            kind: TKind::Part(name),
+            ty: Type::Number,
+            span: e.span,
+        }
+    };
+    let and = |a: Option<TExpr>, b: Option<&TExpr>| -> Option<TExpr> {
+        match (a, b) {
+            (Some(a), Some(b)) => Some(TExpr {
+                span: a.span,
+                ty: Type::Bool,
+                kind: TKind::Binary(BinaryOp::And, Box::new(a), Box::new(b.clone())),
+            }),
+            (Some(a), None) => Some(a),
+            (None, Some(b)) => Some(b.clone()),
+            (None, None) => None,
+        }
+    };
+    match &e.kind {
+        TKind::Agg {
+            func,
+            arg,
+            param,
+            filter,
+            per,
+        } if per.is_empty() => {
+            let filter = and(filter.as_deref().cloned(), kpi_filter);
+            let arg = arg.as_deref().cloned();
+            if *func == AggFn::Avg {
+                // avg = sum / count, so it can be recombined across periods.
+                let sum = add(AggFn::Sum, arg.clone(), filter.clone(), None, parts);
+                let count = add(AggFn::Count, arg, filter, None, parts);
+                return TExpr {
+                    kind: TKind::Binary(BinaryOp::Div, Box::new(sum), Box::new(count)),
+                    ty: Type::Number,
+                    span: e.span,
+                };
+            }
+            let mut t = add(*func, arg, filter, *param, parts);
+            t.ty = e.ty;
+            t
+        }
+        _ => {
+            let mut out = e.clone();
+            map_children(&mut out, &mut |c| split_parts(c, kpi_filter, kpi, n, parts));
+            out
+        }
+    }
+}
+
+fn map_children(e: &mut TExpr, f: &mut impl FnMut(&TExpr) -> TExpr) {
+    match &mut e.kind {
+        TKind::Unary(_, a) => **a = f(a),
+        TKind::Binary(_, a, b) => {
+            **a = f(a);
+            **b = f(b);
+        }
+        TKind::Row { args, .. } => {
+            for a in args.iter_mut() {
+                *a = f(a);
+            }
+        }
+        TKind::If { branches, otherwise } => {
+            for (c, v) in branches.iter_mut() {
+                *c = f(c);
+                *v = f(v);
+            }
+            **otherwise = f(otherwise);
+        }
+        TKind::In { expr, list, .. } => {
+            **expr = f(expr);
+            for a in list.iter_mut() {
+                *a = f(a);
+            }
+        }
+        TKind::Between { expr, low, high } => {
+            **expr = f(expr);
+            **low = f(low);
+            **high = f(high);
+        }
+        TKind::IsNull { expr, .. } => **expr = f(expr),
+        _ => {}
+    }
+}
+
+/// A `--by` dimension as a row expression on `ds`: a dimension, a column, or
+/// a looked-up column (`reps.team`, or `team` when one lookup has it).
+fn dimension(model: &Model, ds: DatasetId, name: &str) -> TExpr {
+    let d = &model.datasets[ds];
+    let unknown = TExpr {
+        kind: TKind::Lit(Literal::Null),
+        ty: Type::String,
+        span: Span::default(),
+    };
+    if let Some(dim) = d.dimensions.iter().find(|x| x.name == name) {
+        return dim.expr.clone();
+    }
+    if let Some((_, t)) = d.columns.iter().find(|(c, _)| c == name) {
+        return TExpr {
+            kind: TKind::Column {
+                dataset: ds,
+                name: name.to_string(),
+            },
+            ty: *t,
+            span: Span::default(),
+        };
+    }
+    let lookups = d.lookups.iter().map(|l| (l.dataset, &model.datasets[l.dataset]));
+    let found = match name.split_once('.') {
+        Some((q, c)) => lookups
+            .filter(|(_, x)| x.name == q)
+            .find_map(|(id, x)| x.columns.iter().find(|(n, _)| n == c).map(|(_, t)| (id, c, *t))),
+        None => lookups
+            .filter_map(|(id, x)| {
+                x.columns
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, t)| (id, name, *t))
+            })
+            .next(),
+    };
+    match found {
+        Some((id, c, t)) => TExpr {
+            kind: TKind::Column {
+                dataset: id,
+                name: c.to_string(),
+            },
+            ty: t,
+            span: Span::default(),
+        },
+        // Only when the dataset's schema is open; the data decides at run time.
+        None => TExpr {
+            kind: TKind::Column {
+                dataset: ds,
+                name: name.to_string(),
+            },
+            ty: Type::Unknown,
+            ..unknown
+        },
+    }
+}
+
+/// Segment conditions typed on `ds`.
+fn segment_filters(
+    spec: &Spec,
+    model: &Model,
+    ds: DatasetId,
+    segments: &[String],
+) -> Result<Vec<TExpr>, Vec<Diagnostic>> {
+    let mut out = Vec::new();
+    let mut diags = Diagnostics::new();
+    let closed = vec![true; model.datasets.len()];
+    let names = crate::check::KpiNames::default();
+    let infos = Vec::new();
+    let scope = Scope {
+        datasets: &model.datasets,
+        closed: &closed,
+        kpis: &infos,
+        kpi_names: &names,
+    };
+    for s in segments {
+        let Some(seg) = spec.segment(s) else { continue };
+        let Some(e) = seg.filter.as_ref().and_then(|f| f.expr.as_ref()) else {
+            continue;
+        };
+        let mut ec = ExprChecker {
+            scope: &scope,
+            dataset: Some(ds),
+            owner: s,
+            row_what: "a segment",
+            diags: &mut diags,
+        };
+        out.push(ec.check(e, crate::check::Ctx::Row));
+    }
+    if diags.has_errors() {
+        Err(diags.into_sorted())
+    } else {
+        Ok(out)
+    }
+}
+
+/// Lookups whose columns a unit reads.
+fn lookups_used(model: &Model, u: &Unit) -> Vec<usize> {
+    let mut cols = Vec::new();
+    for p in &u.parts {
+        for e in p.arg.iter().chain(p.filter.iter()) {
+            e.columns(&mut cols);
+        }
+    }
+    for e in u.dims.iter().chain(u.filters.iter()) {
+        e.columns(&mut cols);
+    }
+    let d = &model.datasets[u.dataset];
+    let mut out: Vec<usize> = d
+        .lookups
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| cols.iter().any(|(ds, _)| *ds == l.dataset))
+        .map(|(i, _)| i)
+        .collect();
+    out.dedup();
+    out
+}
+
+/// A name for `Name` lookups built from text (`--by` values).
+pub fn name_of(text: &str) -> Name {
+    let ident = |s: &str| Ident {
+        name: s.to_string(),
+        span: Span::default(),
+    };
+    match text.split_once('.') {
+        Some((q, c)) => Name {
+            qualifier: Some(ident(q)),
+            ident: ident(c),
+        },
+        None => Name {
+            qualifier: None,
+            ident: ident(text),
+        },
+    }
+}

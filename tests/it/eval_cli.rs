@@ -1,0 +1,226 @@
+//! `kpi eval`, `explain` and `list` from the command line, on the bundled
+//! sample data and on broken data.
+
+use std::collections::HashMap;
+use std::process::{Command, Output};
+
+use crate::support::*;
+
+fn kpi(args: &[&str]) -> Output {
+    Command::new(kpi_bin())
+        .current_dir(root())
+        .env_remove("KPI_SPEC")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Won revenue per quarter, read straight from the sample CSV.
+fn won_by_quarter() -> HashMap<String, f64> {
+    let text = std::fs::read_to_string(root().join("examples/data/deals.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let idx = |c: &str| header.iter().position(|h| *h == c).unwrap();
+    let (stage, closed, amount) = (idx("stage"), idx("closed_at"), idx("amount"));
+    let mut out = HashMap::new();
+    for l in lines {
+        let f: Vec<&str> = l.split(',').collect();
+        if f[stage] != "won" || f[closed].is_empty() {
+            continue;
+        }
+        let (y, m) = (&f[closed][0..4], f[closed][5..7].parse::<u32>().unwrap());
+        *out.entry(format!("{y}-Q{}", (m - 1) / 3 + 1)).or_insert(0.0) +=
+            f[amount].parse::<f64>().unwrap_or(0.0);
+    }
+    out
+}
+
+#[test]
+fn eval_json_by_quarter_matches_the_data() {
+    let out = kpi(&[
+        "eval",
+        "won_revenue",
+        "win_rate",
+        "--grain",
+        "quarter",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let want = won_by_quarter();
+    // 2023-Q1 … 2025-Q4: every quarter present, in order.
+    assert_eq!(rows.len(), 12);
+    assert_eq!(rows[0]["period"], "2023-Q1");
+    assert_eq!(rows[11]["period"], "2025-Q4");
+    for r in &rows {
+        let p = r["period"].as_str().unwrap();
+        let got = r["won_revenue"].as_f64().unwrap();
+        assert!((got - want.get(p).copied().unwrap_or(0.0)).abs() < 1e-6, "{p}");
+        let keys: Vec<&String> = r.as_object().unwrap().keys().collect();
+        assert_eq!(keys.len(), 3);
+    }
+}
+
+#[test]
+fn eval_writes_csv_and_parquet_files_whole() {
+    let dir = temp_dir("eval-out");
+    let csv = dir.join("out.csv");
+    let out = kpi(&[
+        "eval",
+        "won_deals",
+        "--by",
+        "segment",
+        "--format",
+        "csv",
+        "-o",
+        csv.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(text.lines().next(), Some("segment,won_deals"));
+    assert_eq!(text.lines().count(), 4, "{text}");
+    let pq = dir.join("out.parquet");
+    let out = kpi(&[
+        "eval",
+        "won_deals",
+        "--grain",
+        "year",
+        "--format",
+        "parquet",
+        "-o",
+        pq.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let bytes = std::fs::read(&pq).unwrap();
+    assert_eq!(&bytes[..4], b"PAR1");
+    // Nothing else was left in the folder (no temporary files).
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
+}
+
+#[test]
+fn eval_usage_errors_exit_2() {
+    assert_eq!(kpi(&["eval", "--grain", "fortnight"]).status.code(), Some(2));
+    assert_eq!(kpi(&["eval", "--from", "2025-01-01"]).status.code(), Some(2));
+    assert_eq!(kpi(&["eval", "--period", "2025-Q5"]).status.code(), Some(2));
+    let out = kpi(&["eval", "won_revenu"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `won_revenue`?"));
+    let out = kpi(&["eval", "won_revenue", "--by", "colour"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("kpi::dimension_missing"));
+}
+
+fn bad_data_spec(csv: &str, lookup: bool) -> std::path::PathBuf {
+    let (extra, team) = if lookup {
+        (
+            "    lookups: [{dataset: r, on: owner}]\n",
+            "  by_team: {dataset: d, measure: count(where r.team == \"t1\")}\n",
+        )
+    } else {
+        ("", "")
+    };
+    let dir = temp_dir("bad-data");
+    std::fs::write(dir.join("d.csv"), csv).unwrap();
+    std::fs::write(dir.join("r.csv"), "owner,team\na,t1\na,t2\n").unwrap();
+    std::fs::write(
+        dir.join("s.yaml"),
+        format!("datasets:\n  d:\n    source: d.csv\n    time: at\n    columns: {{at: date, amount: number, owner: string}}\n{extra}  r: {{source: r.csv}}\nkpis:\n  total: {{dataset: d, measure: sum(amount)}}\n{team}"),
+    )
+    .unwrap();
+    dir.join("s.yaml")
+}
+
+#[test]
+fn a_malformed_row_is_located() {
+    let spec = bad_data_spec(
+        "at,amount,owner\n2025-01-01,1,a\n2025-01-02,2\n2025-01-03,3,a\n",
+        false,
+    );
+    let out = kpi(&["--spec", spec.to_str().unwrap(), "eval", "total"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("kpi::malformed_row") && err.contains("line 3 has 2 fields"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_declared_type_the_data_contradicts_is_named() {
+    let spec = bad_data_spec("at,amount,owner\n2025-01-01,1,a\n2025-01-02,12O,a\n", false);
+    let out = kpi(&["--spec", spec.to_str().unwrap(), "eval", "total"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("kpi::declared_type_contradicted") && err.contains("line 3 holds `12O`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_fan_out_lookup_is_refused() {
+    let spec = bad_data_spec("at,amount,owner\n2025-01-01,1,a\n", true);
+    let out = kpi(&["--spec", spec.to_str().unwrap(), "eval", "by_team"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("kpi::duplicate_lookup_key") && err.contains("\"a\" appears 2 times"),
+        "{err}"
+    );
+}
+
+#[test]
+fn explain_shows_one_scan_and_one_aggregation_for_thirty_kpis() {
+    let dir = temp_dir("explain30");
+    let mut text = String::from("datasets:\n  deals:\n    source: ");
+    text.push_str(&root().join("examples/data/deals.csv").display().to_string());
+    text.push_str("\n    time: closed_at\n    columns: {amount: number, cost: number, stage: string, closed_at: date, created_at: date, segment: string}\nkpis:\n");
+    for i in 0..30 {
+        text.push_str(&format!(
+            "  k{i}: {{dataset: deals, measure: 'sum(amount - cost where stage == \"won\" and amount > {i}) / count(where segment != \"x{i}\")'}}\n"
+        ));
+    }
+    std::fs::write(dir.join("s.yaml"), text).unwrap();
+    let out = kpi(&[
+        "--spec",
+        dir.join("s.yaml").to_str().unwrap(),
+        "explain",
+        "--grain",
+        "month",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("query plan: 1 scan and group-by"), "{stdout}");
+    let plan = &stdout[stdout.find("query plan:").unwrap()..];
+    assert_eq!(plan.matches("SCAN").count(), 1, "{plan}");
+    assert_eq!(plan.matches("AGGREGATE").count(), 1, "{plan}");
+    assert!(stdout.contains("additivity   non-additive"));
+}
+
+#[test]
+fn list_prints_the_catalog() {
+    let out = kpi(&["list", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let win = rows.iter().find(|r| r["name"] == "win_rate").unwrap();
+    assert_eq!(win["title"], "Win rate");
+    assert_eq!(win["unit"], "percent");
+    assert_eq!(win["direction"], "up");
+    assert_eq!(win["indicator"], "lagging");
+}
