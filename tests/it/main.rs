@@ -10,4 +10,5 @@ mod expressions;
 mod library;
 mod library_values;
 mod robustness;
+mod sources;
 mod support;
