@@ -282,14 +282,7 @@ pub fn validate_types(src: &SourceInfo) -> Vec<Diagnostic> {
     let mut lf = lf;
     let schema = match lf.collect_schema() {
         Ok(s) => s,
-        Err(e) => {
-            return vec![diagnostics::data_error(
-                src.span,
-                &src.name,
-                &src.path_str(),
-                &e.to_string(),
-            )]
-        }
+        Err(e) => return vec![read_error(src, &e)],
     };
     let mut aggs = Vec::new();
     let mut names = Vec::new();
@@ -341,14 +334,7 @@ pub fn validate_types(src: &SourceInfo) -> Vec<Diagnostic> {
     }
     let df = match lf.with_row_index("__row", None).select(aggs).collect() {
         Ok(df) => df,
-        Err(e) => {
-            return vec![diagnostics::data_error(
-                src.span,
-                &src.name,
-                &src.path_str(),
-                &e.to_string(),
-            )]
-        }
+        Err(e) => return vec![read_error(src, &e)],
     };
     let mut out = Vec::new();
     for (i, (n, t)) in names.iter().enumerate() {

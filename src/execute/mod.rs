@@ -302,15 +302,7 @@ pub fn unit_rows(model: &Model, u: &Unit) -> Result<LazyFrame, Vec<Diagnostic>> 
         model,
         dataset: Some(u.dataset),
     };
-    let mut used = Vec::new();
-    for p in &u.parts {
-        for e in p.arg.iter().chain(p.filter.iter()) {
-            e.columns(&mut used);
-        }
-    }
-    for e in u.dims.iter().chain(u.filters.iter()) {
-        e.columns(&mut used);
-    }
+    let used = u.columns();
     for &li in &u.lookups {
         let l = &ds.lookups[li];
         let target = &model.datasets[l.dataset];

@@ -436,17 +436,25 @@ fn segment_filters(
     }
 }
 
-/// Lookups whose columns a unit reads.
-fn lookups_used(model: &Model, u: &Unit) -> Vec<usize> {
-    let mut cols = Vec::new();
-    for p in &u.parts {
-        for e in p.arg.iter().chain(p.filter.iter()) {
+impl Unit {
+    /// Every column the unit's expressions read, as (dataset, name).
+    pub fn columns(&self) -> Vec<(DatasetId, String)> {
+        let mut cols = Vec::new();
+        for p in &self.parts {
+            for e in p.arg.iter().chain(p.filter.iter()) {
+                e.columns(&mut cols);
+            }
+        }
+        for e in self.dims.iter().chain(self.filters.iter()) {
             e.columns(&mut cols);
         }
+        cols
     }
-    for e in u.dims.iter().chain(u.filters.iter()) {
-        e.columns(&mut cols);
-    }
+}
+
+/// Lookups whose columns a unit reads.
+fn lookups_used(model: &Model, u: &Unit) -> Vec<usize> {
+    let cols = u.columns();
     let d = &model.datasets[u.dataset];
     let mut out: Vec<usize> = d
         .lookups

@@ -1,17 +1,8 @@
 //! The command line: exit codes and output formats (LANGUAGE.md §8).
 
-use std::process::{Command, Output};
+use std::process::Command;
 
 use crate::support::*;
-
-fn kpi(args: &[&str]) -> Output {
-    Command::new(kpi_bin())
-        .current_dir(root())
-        .env_remove("KPI_SPEC")
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 fn bad_spec() -> std::path::PathBuf {
     let dir = temp_dir("cli-bad");

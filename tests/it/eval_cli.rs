@@ -2,18 +2,8 @@
 //! sample data and on broken data.
 
 use std::collections::HashMap;
-use std::process::{Command, Output};
 
 use crate::support::*;
-
-fn kpi(args: &[&str]) -> Output {
-    Command::new(kpi_bin())
-        .current_dir(root())
-        .env_remove("KPI_SPEC")
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 /// Won revenue per quarter, read straight from the sample CSV.
 fn won_by_quarter() -> HashMap<String, f64> {

@@ -10,7 +10,12 @@ fn eval_json(spec: &std::path::Path, args: &[&str]) -> Vec<serde_json::Value> {
     all.extend_from_slice(args);
     all.extend_from_slice(&["--format", "json"]);
     let out = Command::new(kpi_bin()).args(&all).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -26,17 +31,41 @@ fn spec(dir: &std::path::Path, source: &str) -> std::path::PathBuf {
 fn parquet_gives_what_csv_gives() {
     let dir = temp_dir("parquet");
     let out = Command::new(kpi_bin())
-        .args(["generate", "--scale", "400", "--seed", "3", "--format", "parquet", "-o", dir.join("pq").to_str().unwrap()])
+        .args([
+            "generate",
+            "--scale",
+            "400",
+            "--seed",
+            "3",
+            "--format",
+            "parquet",
+            "-o",
+            dir.join("pq").to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert!(out.status.success());
     let out = Command::new(kpi_bin())
-        .args(["generate", "--scale", "400", "--seed", "3", "-o", dir.join("csv").to_str().unwrap()])
+        .args([
+            "generate",
+            "--scale",
+            "400",
+            "--seed",
+            "3",
+            "-o",
+            dir.join("csv").to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert!(out.status.success());
-    let from_pq = eval_json(&spec(&dir, "pq/deals.parquet"), &["--by", "owner", "--grain", "quarter"]);
-    let from_csv = eval_json(&spec(&dir, "csv/deals.csv"), &["--by", "owner", "--grain", "quarter"]);
+    let from_pq = eval_json(
+        &spec(&dir, "pq/deals.parquet"),
+        &["--by", "owner", "--grain", "quarter"],
+    );
+    let from_csv = eval_json(
+        &spec(&dir, "csv/deals.csv"),
+        &["--by", "owner", "--grain", "quarter"],
+    );
     assert!(from_csv.len() > 20);
     assert_eq!(from_pq, from_csv);
 }
@@ -69,27 +98,63 @@ fn ndjson_and_globs_give_what_csv_gives() {
     std::fs::create_dir_all(dir.join("parts")).unwrap();
     let (a, b) = rows.split_at(4);
     for (name, part) in [("deals_1.csv", a), ("deals_2.csv", b)] {
-        std::fs::write(dir.join("parts").join(name), format!("{}\n{}\n", header.join(","), part.join("\n"))).unwrap();
+        std::fs::write(
+            dir.join("parts").join(name),
+            format!("{}\n{}\n", header.join(","), part.join("\n")),
+        )
+        .unwrap();
     }
-    std::fs::copy(root().join("tests/fixtures/sales/deals.csv"), dir.join("deals.csv")).unwrap();
+    std::fs::copy(
+        root().join("tests/fixtures/sales/deals.csv"),
+        dir.join("deals.csv"),
+    )
+    .unwrap();
     let want = eval_json(&spec(&dir, "deals.csv"), &["--grain", "month"]);
     // Jan 400, Feb 0, Mar 500 (see library_values.rs).
-    assert_eq!(want.iter().map(|r| r["won_revenue"].as_f64().unwrap()).collect::<Vec<_>>(), [400.0, 0.0, 500.0]);
-    assert_eq!(eval_json(&spec(&dir, "deals.ndjson"), &["--grain", "month"]), want);
-    assert_eq!(eval_json(&spec(&dir, "parts/deals_*.csv"), &["--grain", "month"]), want);
+    assert_eq!(
+        want.iter()
+            .map(|r| r["won_revenue"].as_f64().unwrap())
+            .collect::<Vec<_>>(),
+        [400.0, 0.0, 500.0]
+    );
+    assert_eq!(
+        eval_json(&spec(&dir, "deals.ndjson"), &["--grain", "month"]),
+        want
+    );
+    assert_eq!(
+        eval_json(&spec(&dir, "parts/deals_*.csv"), &["--grain", "month"]),
+        want
+    );
 }
 
 #[test]
 fn fiscal_quarters_and_years() {
     let dir = temp_dir("fiscal");
-    std::fs::copy(root().join("tests/fixtures/sales/deals.csv"), dir.join("deals.csv")).unwrap();
-    let text = format!("calendar: {{fiscal_year_start: 2}}\n{}", DEALS.replace("SOURCE", "deals.csv"));
+    std::fs::copy(
+        root().join("tests/fixtures/sales/deals.csv"),
+        dir.join("deals.csv"),
+    )
+    .unwrap();
+    let text = format!(
+        "calendar: {{fiscal_year_start: 2}}\n{}",
+        DEALS.replace("SOURCE", "deals.csv")
+    );
     std::fs::write(dir.join("s.yaml"), text).unwrap();
     // FY2026 starts 2025-02-01: January 2025 is FY2025-Q4, March FY2026-Q1.
     let rows = eval_json(&dir.join("s.yaml"), &["won_revenue", "--grain", "quarter"]);
-    let got: Vec<(String, f64)> =
-        rows.iter().map(|r| (r["period"].as_str().unwrap().to_string(), r["won_revenue"].as_f64().unwrap())).collect();
-    assert_eq!(got, [("FY2025-Q4".to_string(), 400.0), ("FY2026-Q1".to_string(), 500.0)]);
+    let got: Vec<(String, f64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["period"].as_str().unwrap().to_string(),
+                r["won_revenue"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [("FY2025-Q4".to_string(), 400.0), ("FY2026-Q1".to_string(), 500.0)]
+    );
     let rows = eval_json(&dir.join("s.yaml"), &["won_revenue", "--period", "FY2026"]);
     assert_eq!(rows[0]["won_revenue"].as_f64(), Some(500.0));
 }

@@ -31,6 +31,16 @@ pub fn kpi_bin() -> &'static str {
     env!("CARGO_BIN_EXE_kpi")
 }
 
+/// Runs the binary in the repository root, with no spec from the environment.
+pub fn kpi(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(kpi_bin())
+        .current_dir(root())
+        .env_remove("KPI_SPEC")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
 /// A fresh temporary folder under the target directory, unique to the call.
 pub fn temp_dir(name: &str) -> PathBuf {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
