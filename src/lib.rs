@@ -25,6 +25,8 @@ pub mod report;
 pub mod source;
 pub mod span;
 pub mod spec;
+#[cfg(feature = "eval")]
+pub mod status;
 pub mod syntax;
 pub mod time;
 

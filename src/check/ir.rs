@@ -192,6 +192,8 @@ pub struct DatasetModel {
     pub dimensions: Vec<Dimension>,
     pub lookups: Vec<LookupModel>,
     pub span: Span,
+    /// The `source:` field (the name when it has none).
+    pub source_span: Span,
 }
 
 #[derive(Clone, Debug)]

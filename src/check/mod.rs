@@ -106,6 +106,7 @@ fn datasets(
             dimensions: Vec::new(),
             lookups: Vec::new(),
             span: d.name.span,
+            source_span: d.source.as_ref().map_or(d.name.span, |s| s.span),
         });
     }
     // Lookups and time columns, once every dataset's columns are known.

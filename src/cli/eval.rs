@@ -104,6 +104,9 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
             return 1;
         }
     };
+    if evaluation.frame.height() == 0 {
+        eprintln!("note: no rows: the data beneath these KPIs is empty, or has no period in the range");
+    }
     if evaluation.left_out > 0 {
         eprintln!(
             "note: {} rows with no time value belong to no period and were left out",

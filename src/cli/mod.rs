@@ -7,6 +7,8 @@ mod eval;
 mod explain;
 mod generate;
 mod list;
+#[cfg(feature = "eval")]
+mod status;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,6 +36,9 @@ enum Command {
     /// Explain KPIs: resolved expressions, types, additivity, datasets and the query plan.
     #[cfg(feature = "eval")]
     Explain(explain::Args),
+    /// SMART target status: pacing, projection, status and trend.
+    #[cfg(feature = "eval")]
+    Status(status::Args),
     /// The KPI catalog.
     List(list::Args),
     /// Write the standard sales data model with generated data.
@@ -60,6 +65,8 @@ pub fn run() -> ExitCode {
         #[cfg(feature = "eval")]
         Command::Explain(args) => explain::run(&cli.spec, &args),
         Command::List(args) => list::run(&cli.spec, &args),
+        #[cfg(feature = "eval")]
+        Command::Status(args) => status::run(&cli.spec, &args),
     };
     ExitCode::from(code)
 }

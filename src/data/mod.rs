@@ -37,8 +37,8 @@ impl SourceInfo {
             path: d.source.clone(),
             format: d.format,
             declared: d.declared.clone(),
-            declared_at: vec![d.span; d.declared.len()],
-            span: d.span,
+            declared_at: vec![d.source_span; d.declared.len()],
+            span: d.source_span,
         }
     }
 

@@ -220,7 +220,15 @@ fn unit_queries(
                     let t = col(to.as_str()).cast(DataType::Date);
                     active = active.and(t.clone().is_null().or(t.gt(m)));
                 }
-                lazy.push(aggregate(model, u, base.filter(active), None));
+                let rows = base.filter(active);
+                match query.range {
+                    // The range is one period: key the result by it, like flows.
+                    Some(r) => {
+                        let rows = rows.with_column(compile::date_lit(r.start.0).alias(PERIOD));
+                        lazy.push(aggregate(model, u, rows, Some(PERIOD)));
+                    }
+                    None => lazy.push(aggregate(model, u, rows, None)),
+                }
                 layout.push(Layout::Flow);
             }
             (UnitTime::Stock { from, to, .. }, _) => {
@@ -784,4 +792,18 @@ impl Evaluation {
                 .map_err(|e| std::io::Error::other(e.to_string()))
         })
     }
+}
+
+/// The latest date in the data beneath a KPI, never later than today (the
+/// default as-of date of its targets).
+pub fn latest_date(spec: &Spec, model: &Model, kpi: &str) -> Result<Date, Vec<Diagnostic>> {
+    let plan = plan::plan(
+        spec,
+        model,
+        &Query {
+            kpis: vec![kpi.to_string()],
+            ..Query::default()
+        },
+    )?;
+    data_bounds(model, &plan).map(|(_, last)| last)
 }

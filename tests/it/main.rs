@@ -11,4 +11,5 @@ mod library;
 mod library_values;
 mod robustness;
 mod sources;
+mod status;
 mod support;

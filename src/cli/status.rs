@@ -1,0 +1,201 @@
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use kpi::report::table::{format_value, Cell, ResultTable};
+use kpi::status::assess::Status;
+use kpi::status::StatusRow;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Targets to show (default: all).
+    targets: Vec<String>,
+    /// The date to assess at (default: the latest date in the data beneath each KPI, never after today).
+    #[arg(long)]
+    as_of: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Write to this file (whole or not at all) instead of standard output.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Exit 1 when a target reaches this status or worse (`missed` is worse than `off_track`).
+    #[arg(long, value_enum)]
+    fail_on: Option<FailOn>,
+}
+
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+enum Format {
+    Table,
+    Csv,
+    Json,
+    Markdown,
+}
+
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+enum FailOn {
+    OffTrack,
+    Missed,
+}
+
+fn table(rows: &[StatusRow], model: &kpi::check::ir::Model, raw: bool) -> ResultTable {
+    let columns = [
+        "target",
+        "kpi",
+        "segment",
+        "member",
+        "period",
+        "actual",
+        "target_value",
+        "baseline",
+        "progress",
+        "expected",
+        "projected",
+        "gap",
+        "status",
+        "trend",
+    ];
+    let out = rows
+        .iter()
+        .map(|r| {
+            let unit = model.kpi_id(&r.kpi).and_then(|k| model.kpis[k].unit);
+            let decimals = model.kpi_id(&r.kpi).and_then(|k| model.kpis[k].decimals);
+            let n = |x: Option<f64>| {
+                if raw {
+                    Cell::Number(x)
+                } else {
+                    Cell::Text(Some(format_value(x, unit, decimals)))
+                }
+            };
+            let pct = |x: Option<f64>| {
+                if raw {
+                    Cell::Number(x)
+                } else {
+                    Cell::Text(Some(format_value(
+                        x,
+                        Some(kpi::spec::model::Unit::Percent),
+                        Some(0),
+                    )))
+                }
+            };
+            let t = |s: Option<&str>| Cell::Text(s.map(str::to_string));
+            vec![
+                t(Some(&r.target)),
+                t(Some(&r.kpi)),
+                t(r.segment.as_deref()),
+                t(r.member.as_deref()),
+                t(Some(&r.period)),
+                n(r.actual),
+                n(r.target_value),
+                n(r.baseline),
+                pct(r.progress),
+                n(r.expected),
+                n(r.projected),
+                n(r.gap),
+                t(Some(r.status.as_str())),
+                t(Some(r.trend)),
+            ]
+        })
+        .collect();
+    let formats = columns
+        .iter()
+        .map(|c| {
+            if raw
+                && !matches!(
+                    *c,
+                    "target" | "kpi" | "segment" | "member" | "period" | "status" | "trend"
+                )
+            {
+                Some((None, None))
+            } else {
+                None
+            }
+        })
+        .collect();
+    ResultTable {
+        columns: columns.iter().map(|c| c.to_string()).collect(),
+        formats,
+        rows: out,
+    }
+}
+
+fn colour(status: Status, text: &str) -> String {
+    let code = match status {
+        Status::OnTrack | Status::Achieved => "32",
+        Status::AtRisk => "33",
+        Status::OffTrack | Status::Missed => "31",
+        Status::Upcoming => "2",
+    };
+    format!("\x1b[{code}m{text}\x1b[0m")
+}
+
+pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
+    let outcome = kpi::check_path(spec, false);
+    if let Some(code) = super::report_spec_errors(&outcome) {
+        return code;
+    }
+    let as_of = match &args.as_of {
+        None => None,
+        Some(s) => match kpi::time::Date::parse(s) {
+            Some(d) => Some(d),
+            None => {
+                eprintln!("error: --as-of takes a date as YYYY-MM-DD");
+                return super::USAGE;
+            }
+        },
+    };
+    let rows = match kpi::status::status(&outcome.spec, &outcome.checked.model, &args.targets, as_of) {
+        Ok(r) => r,
+        Err(d) => {
+            eprint!(
+                "{}",
+                kpi::report::diagnostics::to_human(&d, &outcome.sources, super::color_stderr())
+            );
+            return 1;
+        }
+    };
+    let model = &outcome.checked.model;
+    let text = match args.format {
+        Format::Table => {
+            let mut t = table(&rows, model, false);
+            let tty = args.output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none();
+            for (row, r) in t.rows.iter_mut().zip(&rows) {
+                let mark = match r.trend {
+                    "up" => "▲",
+                    "down" => "▼",
+                    _ => "▶",
+                };
+                row[13] = Cell::Text(Some(format!("{mark} {}", r.trend)));
+                if tty {
+                    row[12] = Cell::Text(Some(colour(r.status, r.status.as_str())));
+                }
+            }
+            t.to_table()
+        }
+        Format::Markdown => table(&rows, model, false).to_markdown(),
+        Format::Csv => table(&rows, model, true).to_csv(),
+        Format::Json => serde_json::to_string_pretty(&rows).unwrap_or_default() + "\n",
+    };
+    let written = match &args.output {
+        Some(path) => kpi::report::write_atomic(path, |f| std::io::Write::write_all(f, text.as_bytes())),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    };
+    if let Err(e) = written {
+        eprintln!("error: cannot write: {e}");
+        return super::USAGE;
+    }
+    let failed = rows.iter().any(|r| match args.fail_on {
+        Some(FailOn::OffTrack) => matches!(r.status, Status::OffTrack | Status::Missed),
+        Some(FailOn::Missed) => r.status == Status::Missed,
+        None => false,
+    });
+    if failed {
+        1
+    } else {
+        super::OK
+    }
+}

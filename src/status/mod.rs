@@ -1,0 +1,295 @@
+//! Target status (LANGUAGE.md §6): for each target instance (per period of a
+//! recurring target, per member of a `by` target), the actual value to the
+//! as-of date, the target value (absolute, or a change from a baseline), and
+//! the status of [`assess::assess`].
+
+pub mod assess;
+
+use serde::Serialize;
+
+use crate::check::ir::{Additivity, Model};
+use crate::diagnostic::Diagnostic;
+use crate::execute::{self, Evaluation};
+use crate::period::{self, Period};
+use crate::plan::Query;
+use crate::spec::model::{Baseline, ChangeKind, Grain, PeriodSpec, Spec, Target};
+use crate::time::Date;
+use assess::{Assessment, Phase, Status};
+
+/// One row of `kpi status`.
+#[derive(Clone, Debug, Serialize)]
+pub struct StatusRow {
+    pub target: String,
+    pub kpi: String,
+    pub segment: Option<String>,
+    /// The member of a `by` target ("each rep").
+    pub member: Option<String>,
+    pub period: String,
+    pub actual: Option<f64>,
+    pub target_value: Option<f64>,
+    pub baseline: Option<f64>,
+    pub progress: Option<f64>,
+    pub expected: Option<f64>,
+    pub projected: Option<f64>,
+    pub gap: Option<f64>,
+    pub status: Status,
+    pub trend: &'static str,
+}
+
+type Values = Vec<(Option<String>, Option<f64>)>;
+
+/// Evaluations already made in this run, by (KPI, by, segment, period).
+#[derive(Default)]
+struct Cache(std::collections::HashMap<(String, Option<String>, Option<String>, Period), Values>);
+
+/// Evaluates one KPI over a period, per member when `by` is given.
+fn values(
+    spec: &Spec,
+    model: &Model,
+    t: &Target,
+    p: Period,
+    cache: &mut Cache,
+) -> Result<Values, Vec<Diagnostic>> {
+    let key = (
+        t.kpi.as_ref().map(|k| k.value.clone()).unwrap_or_default(),
+        t.by.as_ref().map(|b| b.value.clone()),
+        t.segment.as_ref().map(|s| s.value.clone()),
+        p,
+    );
+    if let Some(v) = cache.0.get(&key) {
+        return Ok(v.clone());
+    }
+    let v = evaluate_values(spec, model, t, p)?;
+    cache.0.insert(key, v.clone());
+    Ok(v)
+}
+
+fn evaluate_values(spec: &Spec, model: &Model, t: &Target, p: Period) -> Result<Values, Vec<Diagnostic>> {
+    let kpi = t.kpi.as_ref().map(|k| k.value.clone()).unwrap_or_default();
+    let query = Query {
+        kpis: vec![kpi.clone()],
+        by: t.by.iter().map(|b| b.value.clone()).collect(),
+        grain: Grain::All,
+        range: Some(p),
+        segments: t.segment.iter().map(|s| s.value.clone()).collect(),
+    };
+    let ev: Evaluation = execute::evaluate(spec, model, &query)?;
+    let member = t.by.as_ref().map(|b| b.value.clone());
+    let mut out = Vec::new();
+    for i in 0..ev.frame.height() {
+        let m = member.as_ref().and_then(|b| {
+            ev.frame
+                .column(b)
+                .ok()
+                .and_then(|c| c.get(i).ok())
+                .and_then(|v| v.get_str().map(str::to_string))
+        });
+        let v = ev
+            .frame
+            .column(&kpi)
+            .ok()
+            .and_then(|c| c.get(i).ok())
+            .and_then(|v| v.extract::<f64>())
+            .filter(|x| x.is_finite());
+        out.push((m, v));
+    }
+    Ok(out)
+}
+
+fn lookup(values: &[(Option<String>, Option<f64>)], member: &Option<String>) -> Option<f64> {
+    values.iter().find(|(m, _)| m == member).and_then(|(_, v)| *v)
+}
+
+/// The same span of time, one period earlier (a label's previous label; a
+/// range shifted back by its own length).
+fn previous(p: Period, grain: Option<Grain>, cal: &crate::spec::model::Calendar) -> Period {
+    match grain {
+        Some(g) if g != Grain::All && g != Grain::Day => period::period_of(p.start.add_days(-1), g, cal),
+        _ => {
+            let len = p.days();
+            Period {
+                start: p.start.add_days(-len),
+                end: p.start.add_days(-1),
+            }
+        }
+    }
+}
+
+fn year_earlier(p: Period) -> Period {
+    Period {
+        start: p.start.add_months(-12),
+        end: p.end.add_months(-12),
+    }
+}
+
+/// The periods a target covers at `as_of`: its period, or for a recurring
+/// target the period holding `as_of` and the one before it.
+fn instances(t: &Target, as_of: Date, cal: &crate::spec::model::Calendar) -> Vec<(Period, Option<Grain>)> {
+    if let Some(every) = &t.every {
+        let current = period::period_of(as_of, every.value, cal);
+        let before = period::period_of(current.start.add_days(-1), every.value, cal);
+        return vec![(before, Some(every.value)), (current, Some(every.value))];
+    }
+    match t.period.as_ref().map(|p| &p.value) {
+        Some(PeriodSpec::Label(l)) => period::parse_label(l, cal)
+            .map(|(g, p)| vec![(p, Some(g))])
+            .unwrap_or_default(),
+        Some(PeriodSpec::Range { from, to }) => vec![(
+            Period {
+                start: *from,
+                end: *to,
+            },
+            None,
+        )],
+        None => Vec::new(),
+    }
+}
+
+fn label(p: Period, grain: Option<Grain>, cal: &crate::spec::model::Calendar) -> String {
+    match grain {
+        Some(g) if g != Grain::All => period::label(p, g, cal),
+        _ => format!("{}..{}", p.start, p.end),
+    }
+}
+
+/// The status of every target (or of those named) at `as_of` (default: the
+/// latest date in the data beneath each target's KPI, never later than today).
+pub fn status(
+    spec: &Spec,
+    model: &Model,
+    names: &[String],
+    as_of: Option<Date>,
+) -> Result<Vec<StatusRow>, Vec<Diagnostic>> {
+    let cal = &model.calendar;
+    let mut rows = Vec::new();
+    let mut cache = Cache::default();
+    let mut latest: std::collections::HashMap<String, Date> = std::collections::HashMap::new();
+    for t in &spec.targets {
+        if !names.is_empty() && !names.contains(&t.name.value) {
+            continue;
+        }
+        let Some(kpi_name) = t.kpi.as_ref().map(|k| k.value.clone()) else {
+            continue;
+        };
+        let Some(k) = model.kpi_id(&kpi_name) else {
+            continue;
+        };
+        let km = &model.kpis[k];
+        let additive = km.additivity == Additivity::Additive;
+        let as_of = match as_of {
+            Some(d) => d,
+            None => match latest.get(&kpi_name) {
+                Some(d) => *d,
+                None => {
+                    let d = execute::latest_date(spec, model, &kpi_name)?;
+                    latest.insert(kpi_name.clone(), d);
+                    d
+                }
+            },
+        };
+        let tolerance = t.tolerance.as_ref().map_or(0.1, |x| x.value);
+        for (p, grain) in instances(t, as_of, cal) {
+            let phase = if as_of < p.start {
+                Phase::NotStarted
+            } else if as_of >= p.end {
+                Phase::Over
+            } else {
+                Phase::InProgress(f64::from(as_of.0 - p.start.0 + 1) / f64::from(p.days()))
+            };
+            let to_date = Period {
+                start: p.start,
+                end: p.end.min(as_of),
+            };
+            let actuals = if phase == Phase::NotStarted {
+                Vec::new()
+            } else {
+                values(spec, model, t, to_date, &mut cache)?
+            };
+            let prev = values(spec, model, t, previous(p, grain, cal), &mut cache)?;
+            let baselines = match (&t.change, t.baseline.as_ref().map(|b| &b.value)) {
+                (None, _) => None,
+                (Some(_), None | Some(Baseline::Previous)) => Some(prev.clone()),
+                (Some(_), Some(Baseline::SameLastYear)) => {
+                    Some(values(spec, model, t, year_earlier(p), &mut cache)?)
+                }
+                (Some(_), Some(Baseline::Period(l))) => match period::parse_label(l, cal) {
+                    Some((_, bp)) => Some(values(spec, model, t, bp, &mut cache)?),
+                    None => None,
+                },
+            };
+            // Members: every one seen now, before, or in the baseline.
+            let mut members: Vec<Option<String>> = Vec::new();
+            for (m, _) in actuals
+                .iter()
+                .chain(prev.iter())
+                .chain(baselines.iter().flatten())
+            {
+                if !members.contains(m) {
+                    members.push(m.clone());
+                }
+            }
+            if members.is_empty() && t.by.is_none() {
+                members.push(None);
+            }
+            members.sort();
+            for member in members {
+                let actual = lookup(&actuals, &member).or(if phase == Phase::NotStarted {
+                    None
+                } else {
+                    Some(0.0).filter(|_| additive)
+                });
+                let baseline = baselines.as_ref().map(|b| lookup(b, &member));
+                let target_value = match (&t.value, &t.change) {
+                    (Some(v), _) => Some(v.value),
+                    (None, Some(c)) => baseline.flatten().map(|b| match c.value.kind {
+                        ChangeKind::Relative => b * (1.0 + c.value.amount),
+                        ChangeKind::Points | ChangeKind::Absolute => b + c.value.amount,
+                    }),
+                    (None, None) => None,
+                };
+                let Some(tv) = target_value else {
+                    rows.push(StatusRow {
+                        target: t.name.value.clone(),
+                        kpi: kpi_name.clone(),
+                        segment: t.segment.as_ref().map(|s| s.value.clone()),
+                        member,
+                        period: label(p, grain, cal),
+                        actual,
+                        target_value: None,
+                        baseline: baseline.flatten(),
+                        progress: None,
+                        expected: None,
+                        projected: None,
+                        gap: None,
+                        status: if phase == Phase::NotStarted {
+                            Status::Upcoming
+                        } else {
+                            Status::OffTrack
+                        },
+                        trend: "flat",
+                    });
+                    continue;
+                };
+                let a: Assessment = assess::assess(km.direction, additive, tv, actual, phase, tolerance);
+                let now = if additive { a.projected.or(actual) } else { actual };
+                rows.push(StatusRow {
+                    target: t.name.value.clone(),
+                    kpi: kpi_name.clone(),
+                    segment: t.segment.as_ref().map(|s| s.value.clone()),
+                    member: member.clone(),
+                    period: label(p, grain, cal),
+                    actual,
+                    target_value: Some(tv),
+                    baseline: baseline.flatten(),
+                    progress: a.progress,
+                    expected: a.expected,
+                    projected: a.projected,
+                    gap: a.gap,
+                    status: a.status,
+                    trend: assess::trend(now, lookup(&prev, &member)),
+                });
+            }
+        }
+    }
+    Ok(rows)
+}
