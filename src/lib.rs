@@ -124,6 +124,9 @@ fn check_with_data(spec: &spec::Spec, diagnostics: &mut diagnostic::Diagnostics)
     diagnostics.extend(found);
     let checked = check::check(spec, Some(&schemas));
     diagnostics.extend(data::validate_lookups(&checked.model));
+    if !checked.diagnostics.has_errors() && !diagnostics.has_errors() {
+        diagnostics.extend(status::achievability(spec, &checked.model));
+    }
     checked
 }
 

@@ -293,3 +293,130 @@ pub fn status(
     }
     Ok(rows)
 }
+
+/// The A of SMART (`kpi check --data`): warns when a target asks for a larger
+/// change from its baseline than the KPI ever made between consecutive
+/// periods of the same length, and prints both numbers.
+pub fn achievability(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
+    let cal = &model.calendar;
+    let mut out = Vec::new();
+    let mut cache = Cache::default();
+    for t in &spec.targets {
+        let Some(kpi) = t.kpi.as_ref().and_then(|k| model.kpi_id(&k.value)) else {
+            continue;
+        };
+        if t.by.is_some() {
+            continue;
+        }
+        let km = &model.kpis[kpi];
+        let (p, grain) = match (&t.every, t.period.as_ref().map(|p| &p.value)) {
+            (Some(e), _) => match execute::latest_date(spec, model, &km.name) {
+                Ok(d) => (period::period_of(d, e.value, cal), e.value),
+                Err(_) => continue,
+            },
+            (None, Some(PeriodSpec::Label(l))) => match period::parse_label(l, cal) {
+                Some((g, p)) => (p, g),
+                None => continue,
+            },
+            _ => continue,
+        };
+        if grain == Grain::Day || grain == Grain::All {
+            continue;
+        }
+        // The history: the KPI per period of the target's length.
+        let query = Query {
+            kpis: vec![km.name.clone()],
+            grain,
+            segments: t.segment.iter().map(|s| s.value.clone()).collect(),
+            ..Query::default()
+        };
+        let Ok(ev) = execute::evaluate(spec, model, &query) else {
+            continue;
+        };
+        let series: Vec<Option<f64>> = (0..ev.frame.height())
+            .map(|i| {
+                ev.frame
+                    .column(&km.name)
+                    .ok()
+                    .and_then(|c| c.get(i).ok())
+                    .and_then(|v| v.extract::<f64>())
+            })
+            .collect();
+        let relative = !matches!(
+            t.change.as_ref().map(|c| c.value.kind),
+            Some(ChangeKind::Points | ChangeKind::Absolute)
+        );
+        let up = km.direction == crate::spec::model::Direction::Up;
+        let steps: Vec<f64> = series
+            .windows(2)
+            .filter_map(|w| match (w[0], w[1]) {
+                (Some(a), Some(b)) if relative && a != 0.0 => Some(b / a - 1.0),
+                (Some(a), Some(b)) if !relative => Some(b - a),
+                _ => None,
+            })
+            .map(|s| if up { s } else { -s })
+            .collect();
+        let Some(largest) = steps.iter().copied().reduce(f64::max) else {
+            continue;
+        };
+        // The change the target requires from its baseline.
+        let baseline_period = match t.baseline.as_ref().map(|b| &b.value) {
+            Some(Baseline::SameLastYear) => year_earlier(p),
+            Some(Baseline::Period(l)) => match period::parse_label(l, cal) {
+                Some((_, bp)) => bp,
+                None => continue,
+            },
+            _ => previous(p, Some(grain), cal),
+        };
+        let Ok(base) = values(spec, model, t, baseline_period, &mut cache) else {
+            continue;
+        };
+        let Some(baseline) = lookup(&base, &None) else {
+            continue;
+        };
+        if relative && baseline == 0.0 && t.value.is_some() {
+            continue;
+        }
+        let required = match (&t.value, &t.change) {
+            (Some(v), _) if relative => v.value / baseline - 1.0,
+            (Some(v), _) => v.value - baseline,
+            (None, Some(c)) => c.value.amount,
+            _ => continue,
+        };
+        let required = if up { required } else { -required };
+        if required > largest + 1e-12 {
+            // Both as improvements: a rise for `up` KPIs, a fall for `down` ones.
+            let points = matches!(t.change.as_ref().map(|c| c.value.kind), Some(ChangeKind::Points));
+            let show = |x: f64| {
+                if relative {
+                    format!("{:.1}%", x * 100.0)
+                } else if points {
+                    format!("{:.1}pp", x * 100.0)
+                } else {
+                    format!("{x:.4}")
+                }
+            };
+            let span = t
+                .value
+                .as_ref()
+                .map(|v| v.span)
+                .or(t.change.as_ref().map(|c| c.span))
+                .unwrap_or(t.name.span);
+            out.push(
+                Diagnostic::warning(
+                    "kpi::target_not_achievable",
+                    format!(
+                        "target `{}` needs an improvement of {} on its baseline, but `{}` never improved by more than {} from one period to the next",
+                        t.name.value,
+                        show(required),
+                        km.name,
+                        show(largest)
+                    ),
+                )
+                .at(span, format!("needs {} better", show(required)))
+                .help("a target beyond anything the history shows is rarely Achievable; lower it or explain it in `objective`"),
+            );
+        }
+    }
+    out
+}

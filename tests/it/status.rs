@@ -5,7 +5,7 @@ use kpi::time::Date;
 
 use crate::support::root;
 
-fn status(targets: &str, as_of: &str) -> Vec<kpi::status::StatusRow> {
+fn spec_files(targets: &str) -> Vec<kpi::spec::InputFile> {
     let dir = root().join("kpis");
     let data = root().join("tests/fixtures/sales");
     let mut files = Vec::new();
@@ -23,7 +23,11 @@ fn status(targets: &str, as_of: &str) -> Vec<kpi::status::StatusRow> {
         bytes: targets.as_bytes().to_vec(),
         base_dir: dir.clone(),
     });
-    let outcome = kpi::check_loaded(kpi::spec::load_files(files), false);
+    files
+}
+
+fn status(targets: &str, as_of: &str) -> Vec<kpi::status::StatusRow> {
+    let outcome = kpi::check_loaded(kpi::spec::load_files(spec_files(targets)), false);
     assert_eq!(outcome.errors(), 0, "{:?}", outcome.diagnostics);
     kpi::status::status(&outcome.spec, &outcome.checked.model, &[], Date::parse(as_of)).unwrap()
 }
@@ -93,4 +97,24 @@ fn per_member_recurring_targets_on_a_ratio() {
             ("2025-03".to_string(), "bob".to_string(), Status::OffTrack),
         ]
     );
+}
+
+#[test]
+fn a_target_beyond_the_history_is_not_achievable() {
+    // Monthly won revenue: 400, 0, 500. Its only measurable step is −100% (Jan → Feb).
+    // Tripling January (+200%) is beyond it; so is any rise, since none is in the history.
+    let t = "targets:\n  m:\n    kpi: won_revenue\n    period: 2025-03\n    change: \"+200%\"\n    baseline: 2025-01\n    objective: x\n";
+    let outcome = kpi::check_loaded(kpi::spec::load_files(spec_files(t)), true);
+    let warnings: Vec<&kpi::diagnostic::Diagnostic> = outcome
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "kpi::target_not_achievable")
+        .collect();
+    assert_eq!(warnings.len(), 1, "{:?}", outcome.diagnostics);
+    assert!(
+        warnings[0].message.contains("200.0%") && warnings[0].message.contains("-100.0%"),
+        "{}",
+        warnings[0].message
+    );
+    assert_eq!(outcome.exit_code(false), 0);
 }
