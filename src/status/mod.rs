@@ -189,12 +189,32 @@ pub fn status(
         };
         let tolerance = t.tolerance.as_ref().map_or(0.1, |x| x.value);
         for (p, grain) in instances(t, as_of, cal) {
+            let linear = f64::from(as_of.0 - p.start.0 + 1) / f64::from(p.days());
             let phase = if as_of < p.start {
                 Phase::NotStarted
             } else if as_of >= p.end {
                 Phase::Over
             } else {
-                Phase::InProgress(f64::from(as_of.0 - p.start.0 + 1) / f64::from(p.days()))
+                Phase::InProgress(linear)
+            };
+            // Seasonal pacing: the share of last year's same period reached by
+            // the same day; linear when there is no such history.
+            let seasonal = t
+                .pacing
+                .as_ref()
+                .is_some_and(|x| x.value == crate::spec::model::Pacing::Seasonal);
+            let shares = if seasonal && additive && matches!(phase, Phase::InProgress(_)) {
+                let last = year_earlier(p);
+                let partial = Period {
+                    start: last.start,
+                    end: as_of.add_months(-12),
+                };
+                Some((
+                    values(spec, model, t, partial, &mut cache)?,
+                    values(spec, model, t, last, &mut cache)?,
+                ))
+            } else {
+                None
             };
             let to_date = Period {
                 start: p.start,
@@ -269,6 +289,15 @@ pub fn status(
                         trend: "flat",
                     });
                     continue;
+                };
+                let phase = match (&shares, phase) {
+                    (Some((partial, full)), Phase::InProgress(_)) => {
+                        match (lookup(partial, &member), lookup(full, &member)) {
+                            (Some(a), Some(b)) if b > 0.0 && a > 0.0 && a < b => Phase::InProgress(a / b),
+                            _ => phase,
+                        }
+                    }
+                    _ => phase,
                 };
                 let a: Assessment = assess::assess(km.direction, additive, tv, actual, phase, tolerance);
                 let now = if additive { a.projected.or(actual) } else { actual };

@@ -118,3 +118,56 @@ fn a_target_beyond_the_history_is_not_achievable() {
     );
     assert_eq!(outcome.exit_code(false), 0);
 }
+
+#[test]
+fn seasonal_pacing_follows_last_years_shape() {
+    // Two years of the fixture's deals: the 2024 copies sit a year earlier.
+    // Q1 2025 by 2025-02-14: 400 won. In Q1 2024 the same 400 of the quarter's 900
+    // were won by 2024-02-14, so the seasonal share is 4/9 (linear: 1/2):
+    // projected 400 / (4/9) = 900 against 1,000: within 10%, at risk (linear: 800, off track).
+    let dir = crate::support::temp_dir("seasonal");
+    let text = std::fs::read_to_string(root().join("tests/fixtures/sales/deals.csv")).unwrap();
+    let mut out = String::new();
+    for (i, line) in text.lines().enumerate() {
+        out.push_str(line);
+        out.push('\n');
+        if i > 0 {
+            out.push_str(
+                &line
+                    .replacen("2025-", "2024-", 2)
+                    .replacen("2024-12-", "2023-12-", 1)
+                    .replacen("D", "E", 1),
+            );
+            out.push('\n');
+        }
+    }
+    std::fs::write(dir.join("deals.csv"), out).unwrap();
+    let spec = format!(
+        "datasets:\n  deals: {{source: {}/deals.csv, time: closed_at, columns: {{stage: string, amount: number, closed_at: date, created_at: date}}}}\nkpis:\n  won_revenue: {{dataset: deals, measure: sum(amount where stage == \"won\")}}\ntargets:\n  q1:\n    kpi: won_revenue\n    period: 2025-Q1\n    value: 1000\n    pacing: PACING\n    objective: x\n",
+        dir.display()
+    );
+    let run = |pacing: &str| {
+        let outcome = kpi::check_loaded(
+            kpi::spec::load_str("s.yaml", &spec.replace("PACING", pacing)),
+            false,
+        );
+        assert_eq!(outcome.errors(), 0, "{:?}", outcome.diagnostics);
+        kpi::status::status(
+            &outcome.spec,
+            &outcome.checked.model,
+            &[],
+            Date::parse("2025-02-14"),
+        )
+        .unwrap()
+        .remove(0)
+    };
+    let linear = run("linear");
+    assert_eq!((linear.projected, linear.status), (Some(800.0), Status::OffTrack));
+    let seasonal = run("seasonal");
+    assert!(
+        (seasonal.projected.unwrap() - 900.0).abs() < 1e-9,
+        "{:?}",
+        seasonal.projected
+    );
+    assert_eq!(seasonal.status, Status::AtRisk);
+}
