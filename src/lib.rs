@@ -73,6 +73,41 @@ impl CheckOutcome {
         }
     }
 
+    /// The diagnostics as `--format json` prints them, followed by one
+    /// `kpi::smart` entry per target carrying its S/M/A/R/T verdict.
+    pub fn to_json(&self) -> String {
+        let mut items: Vec<serde_json::Value> = self
+            .diagnostics
+            .iter()
+            .filter_map(|d| serde_json::to_value(report::diagnostics::locate(d, &self.sources)).ok())
+            .collect();
+        for (t, v) in self.spec.targets.iter().zip(&self.checked.targets) {
+            let mark = |b: Option<bool>| match b {
+                Some(true) => "✓",
+                Some(false) => "✗",
+                None => "–",
+            };
+            let d = Diagnostic::warning("kpi::smart", "").at(t.name.span, "");
+            let Ok(mut value) = serde_json::to_value(report::diagnostics::locate(&d, &self.sources)) else {
+                continue;
+            };
+            value["severity"] = "info".into();
+            value["message"] = format!(
+                "target `{}`: S {} M {} A {} R {} T {}",
+                v.target,
+                mark(Some(v.specific)),
+                mark(Some(v.measurable)),
+                mark(v.achievable),
+                mark(Some(v.relevant)),
+                mark(Some(v.time_bound))
+            )
+            .into();
+            value["smart"] = serde_json::to_value(v).unwrap_or_default();
+            items.push(value);
+        }
+        serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".into())
+    }
+
     pub fn summary(&self) -> String {
         let (e, w) = (self.errors(), self.warnings());
         let plural = |n: usize, s: &str| format!("{n} {s}{}", if n == 1 { "" } else { "s" });
@@ -110,6 +145,17 @@ pub fn check_loaded(loaded: spec::Loaded, data: bool) -> CheckOutcome {
         check::check(&spec, None)
     };
     diagnostics.extend(checked.diagnostics.clone());
+    let mut checked = checked;
+    if data {
+        // A is judged only against data: achievable unless warned otherwise.
+        for v in &mut checked.targets {
+            let warned = diagnostics.iter().any(|d| {
+                d.code == "kpi::target_not_achievable"
+                    && d.message.starts_with(&format!("target `{}` ", v.target))
+            });
+            v.achievable = Some(!warned);
+        }
+    }
     CheckOutcome {
         spec,
         sources,

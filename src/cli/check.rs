@@ -33,7 +33,7 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
             s.push('\n');
             s
         }
-        Format::Json => render::to_json(diags, &outcome.sources) + "\n",
+        Format::Json => outcome.to_json() + "\n",
         Format::Github => render::to_github(diags, &outcome.sources),
         Format::Sarif => render::to_sarif(diags, &outcome.sources) + "\n",
     };

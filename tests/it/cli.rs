@@ -137,3 +137,33 @@ fn warnings_pass_unless_denied() {
         Some(1)
     );
 }
+
+#[test]
+fn json_carries_a_smart_verdict_per_target() {
+    let dir = temp_dir("smart");
+    let path = dir.join("t.yaml");
+    std::fs::write(
+        &path,
+        "datasets:\n  d: {source: d.csv}\nkpis:\n  k: {dataset: d, measure: count()}\ntargets:\n  good: {kpi: k, period: 2025-Q3, value: 10, objective: Grow}\n  vague: {kpi: k, value: 10}\n",
+    )
+    .unwrap();
+    let out = kpi(&["--spec", path.to_str().unwrap(), "check", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let smart: Vec<&serde_json::Value> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "kpi::smart")
+        .collect();
+    assert_eq!(smart.len(), 2);
+    assert_eq!(smart[0]["smart"]["target"], "good");
+    assert_eq!(smart[0]["smart"]["time_bound"], true);
+    assert_eq!(smart[0]["smart"]["achievable"], serde_json::Value::Null);
+    assert_eq!(smart[1]["smart"]["time_bound"], false);
+    assert_eq!(smart[1]["smart"]["relevant"], false);
+    assert_eq!(
+        (smart[1]["line"].as_u64(), smart[1]["column"].as_u64()),
+        (Some(7), Some(3))
+    );
+}
