@@ -797,13 +797,15 @@ impl Evaluation {
 /// The latest date in the data beneath a KPI, never later than today (the
 /// default as-of date of its targets).
 pub fn latest_date(spec: &Spec, model: &Model, kpi: &str) -> Result<Date, Vec<Diagnostic>> {
-    let plan = plan::plan(
-        spec,
-        model,
-        &Query {
-            kpis: vec![kpi.to_string()],
-            ..Query::default()
-        },
-    )?;
-    data_bounds(model, &plan).map(|(_, last)| last)
+    data_range(spec, model, kpi).map(|(_, last)| last)
+}
+
+/// The first and last dates in the data beneath a KPI (the last never later than today).
+pub fn data_range(spec: &Spec, model: &Model, kpi: &str) -> Result<(Date, Date), Vec<Diagnostic>> {
+    let query = Query {
+        kpis: vec![kpi.to_string()],
+        ..Query::default()
+    };
+    let plan = plan::plan(spec, model, &query)?;
+    data_bounds(model, &plan)
 }

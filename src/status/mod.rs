@@ -338,6 +338,10 @@ pub fn achievability(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
             continue;
         }
         let km = &model.kpis[kpi];
+        if let Some(d) = missing_baseline(spec, model, t, &mut cache) {
+            out.push(d);
+            continue;
+        }
         let (p, grain) = match (&t.every, t.period.as_ref().map(|p| &p.value)) {
             (Some(e), _) => match execute::latest_date(spec, model, &km.name) {
                 Ok(d) => (period::period_of(d, e.value, cal), e.value),
@@ -448,4 +452,35 @@ pub fn achievability(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
         }
     }
     out
+}
+
+/// A `change` needs a baseline value: an error when its period has no data.
+fn missing_baseline(spec: &Spec, model: &Model, t: &Target, cache: &mut Cache) -> Option<Diagnostic> {
+    let change = t.change.as_ref()?;
+    let cal = &model.calendar;
+    let (first, as_of) = execute::data_range(spec, model, &t.kpi.as_ref()?.value).ok()?;
+    let (p, grain) = instances(t, as_of, cal).pop()?;
+    let bp = match t.baseline.as_ref().map(|b| &b.value) {
+        Some(Baseline::SameLastYear) => year_earlier(p),
+        Some(Baseline::Period(l)) => period::parse_label(l, cal)?.1,
+        _ => previous(p, grain, cal),
+    };
+    // Outside the data's dates a sum would read 0: that is no data, not a zero.
+    let outside = bp.end < first || bp.start > as_of;
+    let base = values(spec, model, t, bp, cache).ok()?;
+    if !outside && base.iter().any(|(_, v)| v.is_some()) {
+        return None;
+    }
+    let span = t.baseline.as_ref().map_or(change.span, |b| b.span);
+    Some(
+        Diagnostic::error(
+            "kpi::target_no_baseline",
+            format!(
+                "target `{}` is a change from {}..{}, but the KPI has no value there",
+                t.name.value, bp.start, bp.end
+            ),
+        )
+        .at(span, "no data in the baseline period")
+        .help("choose a baseline period with data (`baseline: 2025-Q1`), or state the goal as a `value`"),
+    )
 }

@@ -171,3 +171,16 @@ fn seasonal_pacing_follows_last_years_shape() {
     );
     assert_eq!(seasonal.status, Status::AtRisk);
 }
+
+#[test]
+fn a_change_with_no_baseline_data_is_an_error_at_the_change() {
+    // The fixture starts in November 2024: Q1 2024 has no won revenue at all.
+    let t = "targets:\n  m:\n    kpi: won_revenue\n    period: 2025-Q1\n    change: \"+10%\"\n    baseline: same_last_year\n    objective: x\n";
+    let outcome = kpi::check_loaded(kpi::spec::load_files(spec_files(t)), true);
+    let found: Vec<String> = crate::support::positions(&outcome);
+    assert!(
+        found.iter().any(|p| p.starts_with("kpi::target_no_baseline@6:")),
+        "{found:?}"
+    );
+    assert_eq!(outcome.exit_code(false), 1);
+}
