@@ -184,3 +184,26 @@ fn a_change_with_no_baseline_data_is_an_error_at_the_change() {
     );
     assert_eq!(outcome.exit_code(false), 1);
 }
+
+#[test]
+fn a_down_kpi_in_progress_and_a_percentage_point_change() {
+    // lost_deals (direction down) at most 2 in Q1 2025. By 2025-02-14: D3 lost (1), half the
+    // quarter gone: projected 2, on track. By 2025-03-20 (79 of 90 days): D3 and D6 (2),
+    // projected 2 / (79/90) = 2.28, over the 2.2 band: off track.
+    let t =
+        "targets:\n  few_losses:\n    kpi: lost_deals\n    period: 2025-Q1\n    value: 2\n    objective: x\n";
+    let r = &status(t, "2025-02-14")[0];
+    assert_eq!(
+        (r.actual, r.projected, r.status),
+        (Some(1.0), Some(2.0), Status::OnTrack)
+    );
+    let r = &status(t, "2025-03-20")[0];
+    assert_eq!(r.actual, Some(2.0));
+    assert!((r.projected.unwrap() - 2.0 * 90.0 / 79.0).abs() < 1e-9);
+    assert_eq!(r.status, Status::OffTrack);
+    // Win rate +5pp on January's 2/3: March's 2 of 4 (50%) misses 71.7%.
+    let t = "targets:\n  m:\n    kpi: win_rate\n    period: 2025-03\n    change: \"+5pp\"\n    baseline: 2025-01\n    objective: x\n";
+    let r = &status(t, "2025-03-31")[0];
+    assert!((r.target_value.unwrap() - (2.0 / 3.0 + 0.05)).abs() < 1e-12);
+    assert_eq!((r.actual, r.status), (Some(0.5), Status::Missed));
+}
