@@ -2,6 +2,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use kpi::report::table::{format_value, Cell, ResultTable};
+use kpi::spec::model::Keyword;
 use kpi::status::assess::Status;
 use kpi::status::StatusRow;
 

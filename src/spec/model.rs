@@ -130,6 +130,12 @@ keyword!(
         "upcoming" => Upcoming, "on_track" => OnTrack, "at_risk" => AtRisk, "off_track" => OffTrack,
         "achieved" => Achieved, "missed" => Missed });
 
+impl serde::Serialize for Status {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Dataset {
     pub name: Name,

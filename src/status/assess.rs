@@ -4,29 +4,7 @@ use serde::Serialize;
 
 use crate::spec::model::Direction;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Upcoming,
-    OnTrack,
-    AtRisk,
-    OffTrack,
-    Achieved,
-    Missed,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Upcoming => "upcoming",
-            Status::OnTrack => "on_track",
-            Status::AtRisk => "at_risk",
-            Status::OffTrack => "off_track",
-            Status::Achieved => "achieved",
-            Status::Missed => "missed",
-        }
-    }
-}
+pub use crate::spec::model::Status;
 
 /// Where the as-of date falls in the target's period.
 #[derive(Clone, Copy, Debug, PartialEq)]
