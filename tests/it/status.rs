@@ -119,13 +119,9 @@ fn a_target_beyond_the_history_is_not_achievable() {
     assert_eq!(outcome.exit_code(false), 0);
 }
 
-#[test]
-fn seasonal_pacing_follows_last_years_shape() {
-    // Two years of the fixture's deals: the 2024 copies sit a year earlier.
-    // Q1 2025 by 2025-02-14: 400 won. In Q1 2024 the same 400 of the quarter's 900
-    // were won by 2024-02-14, so the seasonal share is 4/9 (linear: 1/2):
-    // projected 400 / (4/9) = 900 against 1,000: within 10%, at risk (linear: 800, off track).
-    let dir = crate::support::temp_dir("seasonal");
+/// The fixture's deals twice: as they are, and a year earlier (IDs `E…`).
+fn two_years(targets: &str, as_of: &str) -> kpi::status::StatusRow {
+    let dir = crate::support::temp_dir("two-years");
     let text = std::fs::read_to_string(root().join("tests/fixtures/sales/deals.csv")).unwrap();
     let mut out = String::new();
     for (i, line) in text.lines().enumerate() {
@@ -143,33 +139,43 @@ fn seasonal_pacing_follows_last_years_shape() {
     }
     std::fs::write(dir.join("deals.csv"), out).unwrap();
     let spec = format!(
-        "datasets:\n  deals: {{source: {}/deals.csv, time: closed_at, columns: {{stage: string, amount: number, closed_at: date, created_at: date}}}}\nkpis:\n  won_revenue: {{dataset: deals, measure: sum(amount where stage == \"won\")}}\ntargets:\n  q1:\n    kpi: won_revenue\n    period: 2025-Q1\n    value: 1000\n    pacing: PACING\n    objective: x\n",
+        "datasets:\n  deals: {{source: {}/deals.csv, time: closed_at, columns: {{stage: string, amount: number, closed_at: date, created_at: date}}}}\nkpis:\n  won_revenue: {{dataset: deals, measure: sum(amount where stage == \"won\")}}\n{targets}",
         dir.display()
     );
-    let run = |pacing: &str| {
-        let outcome = kpi::check_loaded(
-            kpi::spec::load_str("s.yaml", &spec.replace("PACING", pacing)),
-            false,
-        );
-        assert_eq!(outcome.errors(), 0, "{:?}", outcome.diagnostics);
-        kpi::status::status(
-            &outcome.spec,
-            &outcome.checked.model,
-            &[],
-            Date::parse("2025-02-14"),
-        )
+    let outcome = kpi::check_loaded(kpi::spec::load_str("s.yaml", &spec), false);
+    assert_eq!(outcome.errors(), 0, "{:?}", outcome.diagnostics);
+    kpi::status::status(&outcome.spec, &outcome.checked.model, &[], Date::parse(as_of))
         .unwrap()
         .remove(0)
+}
+
+#[test]
+fn seasonal_pacing_follows_last_years_shape() {
+    // Q1 2025 by 2025-02-14: 400 won. In Q1 2024 the same 400 of the quarter's 900
+    // were won by 2024-02-14, so the seasonal share is 4/9 (linear: 1/2):
+    // projected 400 / (4/9) = 900 against 1,000: within 10%, at risk (linear: 800, off track).
+    let target = |pacing: &str| {
+        format!("targets:\n  q1:\n    kpi: won_revenue\n    period: 2025-Q1\n    value: 1000\n    pacing: {pacing}\n    objective: x\n")
     };
-    let linear = run("linear");
+    let linear = two_years(&target("linear"), "2025-02-14");
     assert_eq!((linear.projected, linear.status), (Some(800.0), Status::OffTrack));
-    let seasonal = run("seasonal");
+    let seasonal = two_years(&target("seasonal"), "2025-02-14");
     assert!(
         (seasonal.projected.unwrap() - 900.0).abs() < 1e-9,
         "{:?}",
         seasonal.projected
     );
     assert_eq!(seasonal.status, Status::AtRisk);
+}
+
+#[test]
+fn a_change_on_the_same_period_last_year() {
+    // Q1 2024 won 900; +10% is 990; Q1 2025 won 900: missed.
+    let t = "targets:\n  q1:\n    kpi: won_revenue\n    period: 2025-Q1\n    change: \"+10%\"\n    baseline: same_last_year\n    objective: x\n";
+    let r = two_years(t, "2025-03-31");
+    assert_eq!(r.baseline, Some(900.0));
+    assert!((r.target_value.unwrap() - 990.0).abs() < 1e-9);
+    assert_eq!((r.actual, r.status), (Some(900.0), Status::Missed));
 }
 
 #[test]
@@ -206,4 +212,13 @@ fn a_down_kpi_in_progress_and_a_percentage_point_change() {
     let r = &status(t, "2025-03-31")[0];
     assert!((r.target_value.unwrap() - (2.0 / 3.0 + 0.05)).abs() < 1e-12);
     assert_eq!((r.actual, r.status), (Some(0.5), Status::Missed));
+}
+
+#[test]
+fn a_ratio_in_progress_within_the_band_is_at_risk() {
+    // Win rate ≥ 70% in Q1 2025; by 2025-02-14 it is January's 2 of 3 (66.7%), within 10% of 70%.
+    let t = "targets:\n  q1:\n    kpi: win_rate\n    period: 2025-Q1\n    value: 70%\n    objective: x\n";
+    let r = &status(t, "2025-02-14")[0];
+    assert!((r.actual.unwrap() - 2.0 / 3.0).abs() < 1e-12);
+    assert_eq!((r.expected, r.projected, r.status), (None, None, Status::AtRisk));
 }
