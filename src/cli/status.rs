@@ -155,6 +155,15 @@ pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
         }
     };
     let model = &outcome.checked.model;
+    for r in rows.iter().filter(|r| r.note.is_some()) {
+        let member = r.member.as_deref().map(|m| format!(" ({m})")).unwrap_or_default();
+        eprintln!(
+            "note: {} {}{member}: {}",
+            r.target,
+            r.period,
+            r.note.as_deref().unwrap_or("")
+        );
+    }
     let text = match args.format {
         Format::Table => {
             let mut t = table(&rows, model, false);

@@ -34,6 +34,8 @@ pub struct StatusRow {
     pub gap: Option<f64>,
     pub status: Status,
     pub trend: &'static str,
+    /// Why the row was computed differently than asked (seasonal pacing without history).
+    pub note: Option<String>,
 }
 
 type Values = Vec<(Option<String>, Option<f64>)>;
@@ -287,14 +289,19 @@ pub fn status(
                             Status::OffTrack
                         },
                         trend: "flat",
+                        note: Some("no baseline value: no target value".to_string()),
                     });
                     continue;
                 };
+                let mut note = None;
                 let phase = match (&shares, phase) {
                     (Some((partial, full)), Phase::InProgress(_)) => {
                         match (lookup(partial, &member), lookup(full, &member)) {
                             (Some(a), Some(b)) if b > 0.0 && a > 0.0 && a < b => Phase::InProgress(a / b),
-                            _ => phase,
+                            _ => {
+                                note = Some("no history a year earlier: paced linearly".to_string());
+                                phase
+                            }
                         }
                     }
                     _ => phase,
@@ -316,6 +323,7 @@ pub fn status(
                     gap: a.gap,
                     status: a.status,
                     trend: assess::trend(now, lookup(&prev, &member)),
+                    note,
                 });
             }
         }
