@@ -194,20 +194,26 @@ fn scan_with(src: &SourceInfo, raw: bool) -> Result<LazyFrame, Diagnostic> {
     let err = |e: PolarsError| read_error(src, &e);
     let lf = match src.format {
         Format::Csv => {
+            // Dates and times are read as text and converted below: the CSV
+            // reader's own date parsing re-reads its format for every value.
             let overwrite: Schema = src
                 .declared
                 .iter()
                 .map(|(n, t)| {
+                    let text = raw || t.is_temporal();
                     Field::new(
                         n.as_str().into(),
-                        if raw { DataType::String } else { dtype_of(*t) },
+                        if text { DataType::String } else { dtype_of(*t) },
                     )
                 })
                 .collect();
             LazyCsvReader::new(path)
                 .with_has_header(true)
                 .with_infer_schema_length(Some(INFER_ROWS))
-                .with_try_parse_dates(!raw)
+                // Inferring dates parses every text value through a format
+                // string (slow): a dataset that declares its columns says
+                // which are dates; one that does not is inferred.
+                .with_try_parse_dates(!raw && src.declared.is_empty())
                 .with_missing_is_null(true)
                 .with_glob(src.is_glob())
                 .with_dtype_overwrite(Some(Arc::new(overwrite)))
@@ -220,10 +226,10 @@ fn scan_with(src: &SourceInfo, raw: bool) -> Result<LazyFrame, Diagnostic> {
             .finish()
             .map_err(err)?,
     };
-    if raw || src.format == Format::Csv {
+    if raw {
         return Ok(lf);
     }
-    // Parquet and NDJSON carry their own types: convert text to declared dates and times.
+    // Convert text to declared dates and times (CSV above; Parquet or NDJSON that store them as text).
     let schema = lf.clone().collect_schema().map_err(err)?;
     let casts: Vec<Expr> = src
         .declared
@@ -235,6 +241,7 @@ fn scan_with(src: &SourceInfo, raw: bool) -> Result<LazyFrame, Diagnostic> {
             }
             let opts = StrptimeOptions {
                 strict: true,
+                cache: true,
                 ..Default::default()
             };
             Some(match (have, t) {
