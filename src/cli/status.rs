@@ -34,6 +34,7 @@ enum Format {
 
 #[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
 enum FailOn {
+    #[value(name = "off_track")]
     OffTrack,
     Missed,
 }
