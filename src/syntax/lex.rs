@@ -6,20 +6,12 @@ use super::diagnostics as diag;
 use super::rebase::Rebase;
 use crate::diagnostic::Diagnostic;
 
-/// What the scan learned about nesting.
-pub struct Shape {
-    /// The number of `if` keywords; each may nest.
-    #[allow(dead_code)] // kept for diagnostics of deep conditionals
-    pub ifs: usize,
-}
-
-pub fn scan(text: &str, rebase: &Rebase, max_depth: usize) -> Result<Shape, Diagnostic> {
+pub fn scan(text: &str, rebase: &Rebase, max_depth: usize) -> Result<(), Diagnostic> {
     let b = text.as_bytes();
     let mut stack: Vec<(u8, usize)> = Vec::new();
     let mut prefix_run = 0usize;
     // Whether the previous token ends an operand (so a `-` after it is binary).
     let mut after_operand = false;
-    let mut ifs = 0;
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
@@ -110,10 +102,7 @@ pub fn scan(text: &str, rebase: &Rebase, max_depth: usize) -> Result<Shape, Diag
                             return Err(diag::too_deep(rebase.span(start, i), max_depth));
                         }
                     }
-                    "if" => {
-                        ifs += 1;
-                        after_operand = false;
-                    }
+                    "if" => after_operand = false,
                     "and" | "or" | "not" | "in" | "between" | "is" | "then" | "elif" | "else" | "per"
                     | "where" => {
                         after_operand = false;
@@ -142,5 +131,5 @@ pub fn scan(text: &str, rebase: &Rebase, max_depth: usize) -> Result<Shape, Diag
             close,
         ));
     }
-    Ok(Shape { ifs })
+    Ok(())
 }

@@ -58,8 +58,7 @@ pub fn parse(text: &str, rebase: &Rebase) -> Result<Expr, Diagnostic> {
     if text.len() > MAX_LEN {
         return Err(diag::too_long(rebase.whole_span(), text.len(), MAX_LEN));
     }
-    let shape = lex::scan(text, rebase, MAX_DEPTH)?;
-    let _ = shape;
+    lex::scan(text, rebase, MAX_DEPTH)?;
     if text.len() <= SMALL {
         return parse_checked(text, rebase);
     }

@@ -218,20 +218,53 @@ fn list_prints_the_catalog() {
 #[test]
 fn status_lists_every_example_target_and_fails_on_request() {
     let out = kpi(&["status", "--format", "json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
     let spec = kpi::check_path(&root().join("kpis"), false);
     for t in &spec.spec.targets {
-        assert!(rows.iter().any(|r| r["target"] == t.name.value.as_str()), "{} missing", t.name.value);
+        assert!(
+            rows.iter().any(|r| r["target"] == t.name.value.as_str()),
+            "{} missing",
+            t.name.value
+        );
     }
     let mut statuses: Vec<&str> = rows.iter().map(|r| r["status"].as_str().unwrap()).collect();
     statuses.sort_unstable();
     statuses.dedup();
-    assert_eq!(statuses, ["achieved", "at_risk", "missed", "off_track", "on_track", "upcoming"]);
+    assert_eq!(
+        statuses,
+        [
+            "achieved",
+            "at_risk",
+            "missed",
+            "off_track",
+            "on_track",
+            "upcoming"
+        ]
+    );
     // q3_revenue missed its 3,000,000: --fail-on missed exits 1.
-    assert_eq!(kpi(&["status", "q3_revenue", "--fail-on", "missed"]).status.code(), Some(1));
+    assert_eq!(
+        kpi(&["status", "q3_revenue", "--fail-on", "missed"])
+            .status
+            .code(),
+        Some(1)
+    );
     // Before any period starts everything is upcoming.
-    let out = kpi(&["status", "q3_revenue", "--as-of", "2025-06-30", "--fail-on", "off_track", "--format", "csv"]);
+    let out = kpi(&[
+        "status",
+        "q3_revenue",
+        "--as-of",
+        "2025-06-30",
+        "--fail-on",
+        "off_track",
+        "--format",
+        "csv",
+    ]);
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.lines().nth(1).unwrap().contains(",upcoming,"), "{text}");
