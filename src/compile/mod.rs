@@ -21,6 +21,9 @@ pub struct Cx<'a> {
     pub model: &'a Model,
     /// The dataset whose rows are read (its own columns are plain names).
     pub dataset: Option<DatasetId>,
+    /// The group columns of the spine, within which `prev`, `diff` and
+    /// `growth` shift (derived KPIs over a spine sorted by period).
+    pub groups: &'a [String],
 }
 
 fn f64_lit(x: f64) -> Expr {
@@ -108,8 +111,11 @@ impl Cx<'_> {
                     })
             }
             TKind::Row { func, args } => self.row(*func, args),
-            // Aggregates are planned into parts and time functions computed
-            // over the spine; neither reaches row compilation.
+            TKind::Time { func, kpi, n } if matches!(func, TimeFn::Prev | TimeFn::Diff | TimeFn::Growth) => {
+                shifted_kpi(&self.model.kpis[*kpi].name, *n, self.groups, *func)
+            }
+            // Aggregates are planned into parts; re-aggregating time functions
+            // are refused before compilation (`kpi::not_supported`).
             TKind::Agg { .. } | TKind::Time { .. } => null_f64(),
         }
     }

@@ -6,8 +6,7 @@ mod diagnostics;
 
 use polars::prelude::*;
 
-use crate::check::functions::TimeFn;
-use crate::check::ir::{KpiKind, Model, TExpr, TKind};
+use crate::check::ir::{KpiKind, Model};
 use crate::compile::{self, Cx};
 use crate::data::{self, SourceInfo};
 use crate::diagnostic::Diagnostic;
@@ -114,7 +113,11 @@ pub fn evaluate(spec: &Spec, model: &Model, query: &Query) -> Result<Evaluation,
     }
 
     // 5. Join every unit onto the spine; empty sums and counts are 0.
-    let cx = Cx { model, dataset: None };
+    let cx = Cx {
+        model,
+        dataset: None,
+        groups: &[],
+    };
     let mut out = spine;
     for (u, f) in plan.units.iter().zip(unit_frames) {
         let on: Vec<Expr> = keys.iter().map(|k| col(k.as_str())).collect();
@@ -150,11 +153,16 @@ pub fn evaluate(spec: &Spec, model: &Model, query: &Query) -> Result<Evaluation,
         );
     }
     let groups_cols: Vec<String> = (0..plan.query.by.len()).map(dim_col).collect();
+    let over_spine = Cx {
+        model,
+        dataset: None,
+        groups: &groups_cols,
+    };
     for &k in &plan.derived {
         let KpiKind::Derived { measure } = &model.kpis[k].kind else {
             continue;
         };
-        out = out.with_column(derived(&cx, measure, &groups_cols).alias(model.kpis[k].name.as_str()));
+        out = out.with_column(over_spine.expr(measure).alias(model.kpis[k].name.as_str()));
     }
     // 7. Output columns: dimensions as named, the period label, the KPIs.
     let mut select: Vec<Expr> = plan
@@ -309,6 +317,7 @@ pub fn unit_rows(model: &Model, u: &Unit) -> Result<LazyFrame, Vec<Diagnostic>> 
     let cx = Cx {
         model,
         dataset: Some(u.dataset),
+        groups: &[],
     };
     let used = u.columns();
     for &li in &u.lookups {
@@ -353,6 +362,7 @@ fn aggregate(model: &Model, u: &Unit, rows: LazyFrame, period: Option<&str>) -> 
     let cx = Cx {
         model,
         dataset: Some(u.dataset),
+        groups: &[],
     };
     let mut aggs: Vec<Expr> = u.parts.iter().map(|p| cx.part(p)).collect();
     aggs.push(len().cast(DataType::UInt64).alias(ROWS));
@@ -558,48 +568,6 @@ fn stock_levels(
     let mut sel: Vec<Expr> = keys.iter().map(|k| col(k.as_str())).collect();
     sel.extend(levels);
     Ok(lf.select(sel))
-}
-
-/// A derived KPI over the spine; time functions shift within each group.
-fn derived(cx: &Cx, e: &TExpr, groups: &[String]) -> Expr {
-    match &e.kind {
-        TKind::Time { func, kpi, n } if matches!(func, TimeFn::Prev | TimeFn::Diff | TimeFn::Growth) => {
-            compile::shifted_kpi(&cx.model.kpis[*kpi].name, *n, groups, *func)
-        }
-        _ => {
-            let mut out = e.clone();
-            // Replace time functions below by columns computed on the fly.
-            substitute_time(&mut out, cx, groups)
-        }
-    }
-}
-
-fn substitute_time(e: &mut TExpr, cx: &Cx, groups: &[String]) -> Expr {
-    fn has_time(e: &TExpr) -> bool {
-        let mut found = matches!(e.kind, TKind::Time { .. });
-        e.for_each_child(|c| found |= has_time(c));
-        found
-    }
-    if !has_time(e) {
-        return cx.expr(e);
-    }
-    match &e.kind {
-        TKind::Time { .. } => derived(cx, e, groups),
-        TKind::Binary(op, a, b) => {
-            let (mut a, mut b) = ((**a).clone(), (**b).clone());
-            let (x, y) = (
-                substitute_time(&mut a, cx, groups),
-                substitute_time(&mut b, cx, groups),
-            );
-            match op {
-                crate::syntax::ast::BinaryOp::Add => x.cast(DataType::Float64) + y.cast(DataType::Float64),
-                crate::syntax::ast::BinaryOp::Sub => x.cast(DataType::Float64) - y.cast(DataType::Float64),
-                crate::syntax::ast::BinaryOp::Mul => x.cast(DataType::Float64) * y.cast(DataType::Float64),
-                _ => compile::safe_div(x, y),
-            }
-        }
-        _ => cx.expr(e),
-    }
 }
 
 /// A CSV row with a missing field would be read as nulls: refuse it instead.
