@@ -205,6 +205,56 @@ pub fn parse_label(s: &str, cal: &Calendar) -> Option<(Grain, Period)> {
     }
 }
 
+/// `n` periods of `grain` before `p`.
+pub fn back(p: Period, n: u32, grain: Grain, cal: &Calendar) -> Period {
+    (0..n).fold(p, |p, _| period_of(p.start.add_days(-1), grain, cal))
+}
+
+/// The same span one period earlier: the previous period of its grain, or a
+/// range shifted back by its own length.
+pub fn previous(p: Period, grain: Option<Grain>, cal: &Calendar) -> Period {
+    match grain {
+        Some(g) if g != Grain::All && g != Grain::Day => period_of(p.start.add_days(-1), g, cal),
+        _ => {
+            let len = p.days();
+            Period {
+                start: p.start.add_days(-len),
+                end: p.start.add_days(-1),
+            }
+        }
+    }
+}
+
+/// The same span a year earlier (29 February falls back to the 28th).
+pub fn year_earlier(p: Period) -> Period {
+    Period {
+        start: p.start.add_months(-12),
+        end: p.end.add_months(-12),
+    }
+}
+
+/// The period of `grain` a year before `p`: the same month, quarter or
+/// (fiscal) year; the same ISO week number, which week 53 may not have.
+pub fn same_period_last_year(p: Period, grain: Grain, cal: &Calendar) -> Option<Period> {
+    match grain {
+        Grain::All => Some(year_earlier(p)),
+        Grain::Day => Some(period_of(p.start.add_months(-12), grain, cal)),
+        Grain::Week => {
+            let (y, w) = p.start.add_days(3).iso_week();
+            let monday = Date::from_iso_week(y - 1, w)?;
+            Some(period_of(monday.add_days(3), grain, cal))
+        }
+        _ => Some(period_of(p.start.add_months(-12), grain, cal)),
+    }
+}
+
+/// The grain of which a range is exactly one period, if any.
+pub fn grain_of(p: Period, cal: &Calendar) -> Option<Grain> {
+    [Grain::Year, Grain::Quarter, Grain::Month, Grain::Week, Grain::Day]
+        .into_iter()
+        .find(|g| period_of(p.start, *g, cal) == p)
+}
+
 fn digits(s: &str, n: usize) -> Option<&str> {
     (s.len() == n && s.bytes().all(|b| b.is_ascii_digit())).then_some(s)
 }

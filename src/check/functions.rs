@@ -180,7 +180,10 @@ impl AggFn {
 
     /// Can be recombined exactly from per-period parts (for rolling and to-date forms).
     pub fn recombinable(self) -> bool {
-        !matches!(self, AggFn::Median | AggFn::Quantile | AggFn::CountDistinct)
+        !matches!(
+            self,
+            AggFn::Median | AggFn::Quantile | AggFn::CountDistinct | AggFn::Stddev
+        )
     }
 }
 

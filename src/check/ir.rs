@@ -119,6 +119,42 @@ impl TExpr {
         }
     }
 
+    pub fn for_each_child_mut(&mut self, mut f: impl FnMut(&mut TExpr)) {
+        match &mut self.kind {
+            TKind::Lit(_) | TKind::Column { .. } | TKind::Kpi(_) | TKind::Time { .. } | TKind::Part(_) => {}
+            TKind::Unary(_, e) | TKind::IsNull { expr: e, .. } => f(e),
+            TKind::Binary(_, a, b) => {
+                f(a);
+                f(b);
+            }
+            TKind::In { expr, list, .. } => {
+                f(expr);
+                list.iter_mut().for_each(f);
+            }
+            TKind::Between { expr, low, high } => {
+                f(expr);
+                f(low);
+                f(high);
+            }
+            TKind::If { branches, otherwise } => {
+                for (c, v) in branches {
+                    f(c);
+                    f(v);
+                }
+                f(otherwise);
+            }
+            TKind::Row { args, .. } => args.iter_mut().for_each(f),
+            TKind::Agg { arg, filter, .. } => {
+                if let Some(a) = arg {
+                    f(a);
+                }
+                if let Some(w) = filter {
+                    f(w);
+                }
+            }
+        }
+    }
+
     /// Columns read, as (dataset, name), in first-use order.
     pub fn columns(&self, out: &mut Vec<(DatasetId, String)>) {
         if let TKind::Column { dataset, name } = &self.kind {

@@ -763,7 +763,7 @@ fn check_reaggregation(e: &TExpr, built: &[Option<KpiModel>], diags: &mut Diagno
                     let why = if k.stock {
                         "it is a stock KPI, a level at a moment rather than a flow"
                     } else {
-                        "it is built on median, quantile, count_distinct, nested aggregation or time functions"
+                        "it is built on median, quantile, count_distinct, stddev, nested aggregation or time functions"
                     };
                     diags.push(diag::not_recombinable(e.span, func.name(), &k.name, why));
                 }

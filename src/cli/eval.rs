@@ -1,7 +1,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use kpi::plan::Query;
+use kpi::plan::{Compare, Query};
 use kpi::spec::model::Grain;
 
 #[derive(clap::Args)]
@@ -26,6 +26,10 @@ pub struct Args {
     /// Apply these segments (comma-separated; all of them).
     #[arg(long, value_delimiter = ',')]
     segment: Vec<String>,
+    /// Beside each KPI, its value in an earlier period and the change:
+    /// `previous`, `year` (same period a year earlier) or N periods earlier.
+    #[arg(long, value_name = "previous|year|N")]
+    compare: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -84,12 +88,27 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
     if args.format == Format::Parquet && args.output.is_none() {
         return usage("--format parquet needs -o FILE");
     }
+    let compare = match args.compare.as_deref() {
+        None => None,
+        Some("previous") => Some(Compare::Previous),
+        Some("year") => Some(Compare::Year),
+        Some(n) => match n.parse::<u32>() {
+            Ok(n) if (1..=10_000).contains(&n) => Some(Compare::Periods(n)),
+            _ => return usage(&format!("--compare takes `previous`, `year` or a number of periods, not `{n}`")),
+        },
+    };
+    let grain: Grain = args.grain.into();
+    if compare.is_some() && grain == Grain::All && range.is_none() {
+        return usage("--compare needs periods: add --grain (month, quarter, …) or a range (--period, --from/--to)");
+    }
     let query = Query {
         kpis: args.kpis.clone(),
         by: args.by.clone(),
-        grain: args.grain.into(),
+        grain,
         range,
         segments: args.segment.clone(),
+        compare,
+        history: None,
     };
     let spinner = Spinner::start();
     let result = kpi::execute::evaluate(&outcome.spec, &outcome.checked.model, &query);

@@ -2,7 +2,11 @@
 //! only. Nothing here can fail on user input: every user error was caught
 //! by `check` or `plan`.
 
+mod window;
+
 use polars::prelude::*;
+
+pub use window::{Window, Windows};
 
 use crate::check::functions::{AggFn, RowFn, TimeFn};
 use crate::check::ir::{DatasetId, Literal, Model, TExpr, TKind};
@@ -24,6 +28,34 @@ pub struct Cx<'a> {
     /// The group columns of the spine, within which `prev`, `diff` and
     /// `growth` shift (derived KPIs over a spine sorted by period).
     pub groups: &'a [String],
+    /// The spine that re-aggregating time functions window over.
+    pub windows: Option<&'a Windows<'a>>,
+    /// Set while compiling the inside of `rolling`, `cumulative` or a to-date form.
+    pub window: Option<Window>,
+}
+
+impl<'a> Cx<'a> {
+    /// Expressions over the rows of `dataset`.
+    pub fn rows(model: &'a Model, dataset: Option<DatasetId>) -> Self {
+        Cx {
+            model,
+            dataset,
+            groups: &[],
+            windows: None,
+            window: None,
+        }
+    }
+
+    /// Expressions over a spine sorted by period within `groups`.
+    pub fn spine(model: &'a Model, groups: &'a [String], windows: Option<&'a Windows<'a>>) -> Self {
+        Cx {
+            model,
+            dataset: None,
+            groups,
+            windows,
+            window: None,
+        }
+    }
 }
 
 fn f64_lit(x: f64) -> Expr {
@@ -65,8 +97,9 @@ impl Cx<'_> {
                 Some(d) if d != *dataset => col(lookup_column(self.model, *dataset, name).as_str()),
                 _ => col(name.as_str()),
             },
+            TKind::Kpi(k) if self.window.is_some() => self.inline(*k),
             TKind::Kpi(k) => col(self.model.kpis[*k].name.as_str()),
-            TKind::Part(name) => col(name.as_str()),
+            TKind::Part(name) => self.windowed_part(name),
             TKind::Unary(UnaryOp::Neg, a) => f64_lit(0.0) - num(self.expr(a)),
             TKind::Unary(UnaryOp::Not, a) => self.expr(a).not(),
             TKind::Binary(op, a, b) => self.binary(*op, a, b),
@@ -114,9 +147,9 @@ impl Cx<'_> {
             TKind::Time { func, kpi, n } if matches!(func, TimeFn::Prev | TimeFn::Diff | TimeFn::Growth) => {
                 shifted_kpi(&self.model.kpis[*kpi].name, *n, self.groups, *func)
             }
-            // Aggregates are planned into parts; re-aggregating time functions
-            // are refused before compilation (`kpi::not_supported`).
-            TKind::Agg { .. } | TKind::Time { .. } => null_f64(),
+            TKind::Time { func, kpi, n } => self.reaggregate(*func, *kpi, *n),
+            // Aggregates are planned into parts, nested ones into columns.
+            TKind::Agg { .. } => null_f64(),
         }
     }
 

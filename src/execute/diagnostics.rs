@@ -1,6 +1,6 @@
 //! Diagnostics of evaluation.
 
-use crate::check::ir::{KpiKind, Model, TExpr, TKind};
+use crate::check::ir::Model;
 use crate::diagnostic::Diagnostic;
 use crate::plan::{Plan, UnitTime};
 use crate::spec::model::Grain;
@@ -11,39 +11,18 @@ pub fn evaluation_error(message: &str) -> Diagnostic {
         .help("run `kpi check --data` to find problems in the data; this may also be a bug in kpi")
 }
 
-fn not_yet(e: &TExpr, what: &str) -> Diagnostic {
+pub fn compare_needs_periods() -> Diagnostic {
     Diagnostic::error(
-        "kpi::not_supported",
-        format!("{what} cannot be evaluated by this version of kpi yet"),
+        "kpi::compare_needs_periods",
+        "`--compare` needs periods to compare, but the query has no grain and no range",
     )
-    .at(e.span, "not evaluated yet")
-    .help("`kpi check` accepts it; evaluation will follow in a later version")
+    .help("add `--grain month` (or another grain), or a range such as `--period 2025-Q1`")
 }
 
-fn find(e: &TExpr, out: &mut Vec<Diagnostic>) {
-    match &e.kind {
-        TKind::Agg { per, func, .. } if !per.is_empty() => {
-            out.push(not_yet(
-                e,
-                &format!("nested aggregation `{}(… per …)`", func.name()),
-            ));
-            return;
-        }
-        TKind::Time { func, .. } if func.reaggregates() => {
-            out.push(not_yet(e, &format!("`{}`", func.name())));
-            return;
-        }
-        _ => {}
-    }
-    e.for_each_child(|c| find(c, out));
-}
-
-/// What this version cannot evaluate, and KPIs without a time column asked for periods.
+/// KPIs without a time column asked for periods.
 pub fn unsupported(model: &Model, plan: &Plan) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    let mut kpis: Vec<usize> = plan.derived.clone();
     for u in &plan.units {
-        kpis.extend(u.outputs.iter().map(|o| o.kpi));
         if u.time == UnitTime::None && (plan.query.grain != Grain::All || plan.query.range.is_some()) {
             for o in &u.outputs {
                 let k = &model.kpis[o.kpi];
@@ -53,11 +32,6 @@ pub fn unsupported(model: &Model, plan: &Plan) -> Vec<Diagnostic> {
                         .help("give the KPI or its dataset a `time:` column, or evaluate it with `--grain all` and no range"),
                 );
             }
-        }
-    }
-    for k in kpis {
-        match &model.kpis[k].kind {
-            KpiKind::Base { measure, .. } | KpiKind::Derived { measure } => find(measure, &mut out),
         }
     }
     out

@@ -2,10 +2,13 @@
 //! time spine (every period × every group), fill empty periods, and compute
 //! base and derived KPIs from the aggregated frames (never by re-scanning).
 
+mod compare;
 mod diagnostics;
+mod nested;
 
 use polars::prelude::*;
 
+use crate::check::functions::AggFn;
 use crate::check::ir::{KpiKind, Model};
 use crate::compile::{self, Cx};
 use crate::data::{self, SourceInfo};
@@ -15,9 +18,9 @@ use crate::plan::{self, Plan, Query, Unit, UnitTime};
 use crate::spec::model::{Grain, Spec};
 use crate::time::Date;
 
-const PERIOD: &str = "__period";
+pub(crate) const PERIOD: &str = "__period";
 const ROWS: &str = "__rows";
-const ONE: &str = "__one";
+pub(crate) const ONE: &str = "__one";
 
 /// The result of `kpi eval`: one row per group and period.
 #[derive(Debug)]
@@ -28,25 +31,114 @@ pub struct Evaluation {
     pub period: bool,
     /// KPI names, in output order.
     pub kpis: Vec<String>,
+    /// Each KPI is followed by its `_compare`, `_change` and `_change_pct` columns.
+    pub compare: bool,
     /// Rows whose time value was null and so belong to no period.
     pub left_out: u64,
 }
 
-fn dim_col(i: usize) -> String {
+pub(crate) fn dim_col(i: usize) -> String {
     format!("__d{i}")
 }
 
-fn polars_error(e: PolarsError) -> Vec<Diagnostic> {
+pub(crate) fn polars_error(e: PolarsError) -> Vec<Diagnostic> {
     vec![diagnostics::evaluation_error(&e.to_string())]
 }
 
 /// Evaluates a query over the spec's data.
 pub fn evaluate(spec: &Spec, model: &Model, query: &Query) -> Result<Evaluation, Vec<Diagnostic>> {
+    if query.compare.is_some() && query.grain == Grain::All && query.range.is_none() {
+        return Err(vec![diagnostics::compare_needs_periods()]);
+    }
+    let frame = evaluate_frame(spec, model, query, 0)?;
+    let names: Vec<String> = frame.kpis.iter().map(|k| model.kpis[*k].name.clone()).collect();
+    let mut lf = frame.lf;
+    if let Some(c) = query.compare {
+        lf = compare::add(spec, model, query, c, lf, &frame.periods, &names)?;
+    }
+    // Periods before the range were read for history only.
+    if let Some(first) = frame.first {
+        lf = lf.filter(col(PERIOD).gt_eq(compile::date_lit(first.0)));
+    }
+    let dims: Vec<String> = (0..query.by.len()).map(dim_col).collect();
+    let mut sort_by = dims.clone();
+    if frame.period {
+        sort_by.push(PERIOD.to_string());
+    }
+    if !sort_by.is_empty() {
+        lf = lf.sort(
+            sort_by.iter().map(String::as_str).collect::<Vec<_>>(),
+            SortMultipleOptions::default().with_nulls_last(true),
+        );
+    }
+    // Output columns: dimensions as named, the period label, the KPIs.
+    let mut select: Vec<Expr> = query
+        .by
+        .iter()
+        .enumerate()
+        .map(|(i, name)| col(dim_col(i).as_str()).alias(name.as_str()))
+        .collect();
+    if frame.period {
+        select.push(col("period"));
+    }
+    for n in &names {
+        select.push(col(n.as_str()).cast(DataType::Float64));
+        if query.compare.is_some() {
+            select.extend(compare::SUFFIXES.iter().map(|s| {
+                let c = format!("{n}{s}");
+                col(c.as_str()).cast(DataType::Float64)
+            }));
+        }
+    }
+    let out = lf.select(select).collect().map_err(polars_error)?;
+    Ok(Evaluation {
+        frame: out,
+        dims: query.by.clone(),
+        period: frame.period,
+        kpis: names,
+        compare: query.compare.is_some(),
+        left_out: frame.left_out,
+    })
+}
+
+/// A query's results before output: the spine sorted by group and period,
+/// with every part, nested aggregate and KPI column.
+pub(crate) struct Frame {
+    pub lf: LazyFrame,
+    /// Whether `__period` and `period` are columns.
+    pub period: bool,
+    /// The periods of the spine, history included.
+    pub periods: Vec<Period>,
+    /// The first period to output, when history before it was read.
+    pub first: Option<Date>,
+    /// The KPIs asked for, in output order.
+    pub kpis: Vec<usize>,
+    pub left_out: u64,
+}
+
+/// Evaluates a query into its frame; `depth` counts nested aggregations around it.
+pub(crate) fn evaluate_frame(
+    spec: &Spec,
+    model: &Model,
+    query: &Query,
+    depth: usize,
+) -> Result<Frame, Vec<Diagnostic>> {
+    let (model, inner_model, nests) = nested::rewrite(model, depth);
+    let model = &model;
     let plan = plan::plan(spec, model, query)?;
     let unsupported = diagnostics::unsupported(model, &plan);
     if !unsupported.is_empty() {
         return Err(unsupported);
     }
+    let mut query = query.clone();
+    query.history = plan::history(model, &plan);
+    let first = match (query.history, query.range) {
+        (Some(_), Some(r)) if query.grain != Grain::All => {
+            Some(period::period_of(r.start, query.grain, &model.calendar).start)
+        }
+        _ => None,
+    };
+    let query = &query;
     validate_lookups(model, &plan)?;
     check_rows(model, &plan)?;
     let cal = &model.calendar;
@@ -67,7 +159,9 @@ pub fn evaluate(spec: &Spec, model: &Model, query: &Query) -> Result<Evaluation,
             if grain == Grain::All && query.range.is_none() {
                 return Ok(df);
             }
-            let Ok(p) = df.column(PERIOD) else { return Ok(df) };
+            if df.column(PERIOD).is_err() {
+                return Ok(df);
+            }
             let nulls = df
                 .clone()
                 .lazy()
@@ -80,7 +174,6 @@ pub fn evaluate(spec: &Spec, model: &Model, query: &Query) -> Result<Evaluation,
                 .and_then(|c| c.get(0).ok())
                 .and_then(|v| v.extract::<u64>())
                 .unwrap_or(0);
-            let _ = p;
             df.lazy().filter(col(PERIOD).is_not_null()).collect()
         })
         .collect::<PolarsResult<_>>()
@@ -112,19 +205,40 @@ pub fn evaluate(spec: &Spec, model: &Model, query: &Query) -> Result<Evaluation,
         }
     }
 
-    // 5. Join every unit onto the spine; empty sums and counts are 0.
-    let cx = Cx {
-        model,
-        dataset: None,
-        groups: &[],
-    };
+    // 5. Nested aggregates, each from its own query grouped by its members.
+    let on: Vec<Expr> = keys.iter().map(|k| col(k.as_str())).collect();
     let mut out = spine;
+    let needed: Vec<usize> = plan
+        .derived
+        .iter()
+        .copied()
+        .chain(plan.units.iter().flat_map(|u| u.outputs.iter().map(|o| o.kpi)))
+        .collect();
+    for nest in nests.iter().filter(|n| needed.contains(&n.host)) {
+        let mut by = query.by.clone();
+        by.extend(nest.per.iter().filter(|p| !query.by.contains(p)).cloned());
+        let sub = Query {
+            kpis: nest.kpis(),
+            by,
+            compare: None,
+            ..query.clone()
+        };
+        let members = evaluate_frame(spec, &inner_model, &sub, depth + 1)?;
+        let outer_keys: Vec<String> = keys.iter().filter(|k| *k != ONE).cloned().collect();
+        let f = nested::aggregate(&inner_model, nest, members.lf, &outer_keys).with_column(lit(1i32).alias(ONE));
+        out = out.join(f, on.clone(), on.clone(), JoinArgs::new(JoinType::Left));
+        if matches!(nest.func, AggFn::Sum | AggFn::Count) {
+            out = out.with_column(col(nest.column.as_str()).fill_null(lit(0.0)));
+        }
+    }
+
+    // 6. Join every unit onto the spine; empty sums and counts are 0.
+    let cx = Cx::rows(model, None);
     for (u, f) in plan.units.iter().zip(unit_frames) {
-        let on: Vec<Expr> = keys.iter().map(|k| col(k.as_str())).collect();
         let mut take = on.clone();
         take.extend(u.parts.iter().map(|p| col(p.name.as_str())));
         let f = f.select(take);
-        out = out.join(f, on.clone(), on, JoinArgs::new(JoinType::Left));
+        out = out.join(f, on.clone(), on.clone(), JoinArgs::new(JoinType::Left));
         let fills: Vec<Expr> = u
             .parts
             .iter()
@@ -141,7 +255,7 @@ pub fn evaluate(spec: &Spec, model: &Model, query: &Query) -> Result<Evaluation,
             .collect();
         out = out.with_columns(values);
     }
-    // 6. Derived KPIs, in dependency order, over the sorted spine.
+    // 7. Derived KPIs, in dependency order, over the sorted spine.
     let mut sort_by: Vec<String> = (0..plan.query.by.len()).map(dim_col).collect();
     if period_frame.is_some() {
         sort_by.push(PERIOD.to_string());
@@ -153,36 +267,42 @@ pub fn evaluate(spec: &Spec, model: &Model, query: &Query) -> Result<Evaluation,
         );
     }
     let groups_cols: Vec<String> = (0..plan.query.by.len()).map(dim_col).collect();
-    let over_spine = Cx {
-        model,
-        dataset: None,
-        groups: &groups_cols,
+    let mut values: Vec<Option<crate::check::ir::TExpr>> = vec![None; model.kpis.len()];
+    let mut parts = std::collections::HashMap::new();
+    for u in &plan.units {
+        for o in &u.outputs {
+            values[o.kpi] = Some(o.post.clone());
+        }
+        for p in &u.parts {
+            parts.insert(p.name.clone(), p.func);
+        }
+    }
+    for &k in &plan.derived {
+        if let KpiKind::Derived { measure } = &model.kpis[k].kind {
+            values[k] = Some(measure.clone());
+        }
+    }
+    let windows = compile::Windows {
+        grain,
+        cal,
+        period: PERIOD,
+        start: query.range.map(|r| period::period_of(r.start, grain, cal).start),
+        values: &values,
+        parts: &parts,
     };
+    let over_spine = Cx::spine(model, &groups_cols, Some(&windows));
     for &k in &plan.derived {
         let KpiKind::Derived { measure } = &model.kpis[k].kind else {
             continue;
         };
         out = out.with_column(over_spine.expr(measure).alias(model.kpis[k].name.as_str()));
     }
-    // 7. Output columns: dimensions as named, the period label, the KPIs.
-    let mut select: Vec<Expr> = plan
-        .query
-        .by
-        .iter()
-        .enumerate()
-        .map(|(i, name)| col(dim_col(i).as_str()).alias(name.as_str()))
-        .collect();
-    if period_frame.is_some() {
-        select.push(col("period"));
-    }
-    let names: Vec<String> = plan.outputs.iter().map(|k| model.kpis[*k].name.clone()).collect();
-    select.extend(names.iter().map(|n| col(n.as_str()).cast(DataType::Float64)));
-    let frame = out.select(select).collect().map_err(polars_error)?;
-    Ok(Evaluation {
-        frame,
-        dims: plan.query.by.clone(),
+    Ok(Frame {
+        lf: out,
         period: period_frame.is_some(),
-        kpis: names,
+        periods,
+        first,
+        kpis: plan.outputs.clone(),
         left_out,
     })
 }
@@ -260,10 +380,18 @@ fn unit_queries(
                 let mut rows = base;
                 if let Some(r) = query.range {
                     let d = t.clone().cast(DataType::Date);
-                    let inside = d
+                    let mut inside = d
                         .clone()
                         .gt_eq(compile::date_lit(r.start.0))
-                        .and(d.lt_eq(compile::date_lit(r.end.0)));
+                        .and(d.clone().lt_eq(compile::date_lit(r.end.0)));
+                    // History: whole periods before the range's first one.
+                    if let (Some(h), true) = (query.history, grain != Grain::All) {
+                        let first = period::period_of(r.start, grain, cal).start;
+                        inside = inside.or(d
+                            .clone()
+                            .gt_eq(compile::date_lit(h.0))
+                            .and(d.lt(compile::date_lit(first.0))));
+                    }
                     rows = rows.filter(t.clone().is_null().or(inside));
                 }
                 let key = match (grain, query.range) {
@@ -314,11 +442,7 @@ fn key_names(plan: &Plan) -> Vec<String> {
 pub fn unit_rows(model: &Model, u: &Unit) -> Result<LazyFrame, Vec<Diagnostic>> {
     let ds = &model.datasets[u.dataset];
     let mut lf = data::scan(&SourceInfo::from_model(ds)).map_err(|d| vec![d])?;
-    let cx = Cx {
-        model,
-        dataset: Some(u.dataset),
-        groups: &[],
-    };
+    let cx = Cx::rows(model, Some(u.dataset));
     let used = u.columns();
     for &li in &u.lookups {
         let l = &ds.lookups[li];
@@ -359,11 +483,7 @@ pub fn unit_rows(model: &Model, u: &Unit) -> Result<LazyFrame, Vec<Diagnostic>> 
 
 /// One group-by of a unit's rows, with all its parts.
 fn aggregate(model: &Model, u: &Unit, rows: LazyFrame, period: Option<&str>) -> LazyFrame {
-    let cx = Cx {
-        model,
-        dataset: Some(u.dataset),
-        groups: &[],
-    };
+    let cx = Cx::rows(model, Some(u.dataset));
     let mut aggs: Vec<Expr> = u.parts.iter().map(|p| cx.part(p)).collect();
     aggs.push(len().cast(DataType::UInt64).alias(ROWS));
     let mut keys: Vec<Expr> = (0..u.dims.len()).map(|i| col(dim_col(i).as_str())).collect();
@@ -395,7 +515,7 @@ fn spine_periods(
         });
     }
     let (first, last) = match query.range {
-        Some(r) => (r.start, r.end),
+        Some(r) => (query.history.map_or(r.start, |h| h.min(r.start)), r.end),
         None => {
             let mut lo: Option<i32> = None;
             let mut hi: Option<i32> = None;
@@ -724,13 +844,24 @@ impl Evaluation {
             .iter()
             .map(|c| c.to_string())
             .collect();
+        let format_of = |c: &str| {
+            model
+                .kpi_id(c)
+                .filter(|_| self.kpis.iter().any(|k| k == c))
+                .map(|k| (model.kpis[k].unit, model.kpis[k].decimals))
+        };
         let formats = columns
             .iter()
             .map(|c| {
-                model
-                    .kpi_id(c)
-                    .filter(|_| self.kpis.contains(c))
-                    .map(|k| (model.kpis[k].unit, model.kpis[k].decimals))
+                if !self.compare || self.kpis.contains(c) {
+                    return format_of(c);
+                }
+                if let Some(k) = c.strip_suffix("_change_pct") {
+                    return format_of(k).map(|_| (Some(crate::spec::model::Unit::Percent), Some(1)));
+                }
+                ["_compare", "_change"]
+                    .iter()
+                    .find_map(|s| c.strip_suffix(s).and_then(format_of))
             })
             .collect::<Vec<_>>();
         let mut rows = vec![Vec::with_capacity(columns.len()); self.frame.height()];

@@ -9,6 +9,9 @@
 //! recombinable (an `avg` is planned as a sum part over a count part).
 
 mod diagnostics;
+mod history;
+
+pub use history::{compare_period, history};
 
 use crate::check::functions::AggFn;
 use crate::check::ir::*;
@@ -31,6 +34,23 @@ pub struct Query {
     /// Inclusive range of days (`--from/--to` or `--period`).
     pub range: Option<Period>,
     pub segments: Vec<String>,
+    /// `--compare`: add each KPI's value in an earlier period, and the change.
+    pub compare: Option<Compare>,
+    /// The first day of earlier periods read so that `prev`, `rolling`,
+    /// to-date forms and comparisons see history before the range. Set by
+    /// the executor; those periods are not output.
+    pub history: Option<crate::time::Date>,
+}
+
+/// What `--compare` compares each period with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compare {
+    /// The period before.
+    Previous,
+    /// The same period a year earlier.
+    Year,
+    /// `N` periods earlier.
+    Periods(u32),
 }
 
 impl Default for Query {
@@ -41,6 +61,8 @@ impl Default for Query {
             grain: Grain::All,
             range: None,
             segments: Vec::new(),
+            compare: None,
+            history: None,
         }
     }
 }

@@ -74,6 +74,7 @@ fn evaluate_values(spec: &Spec, model: &Model, t: &Target, p: Period) -> Result<
         grain: Grain::All,
         range: Some(p),
         segments: t.segment.iter().map(|s| s.value.clone()).collect(),
+        ..Query::default()
     };
     let ev: Evaluation = execute::evaluate(spec, model, &query)?;
     let member = t.by.as_ref().map(|b| b.value.clone());
@@ -100,28 +101,6 @@ fn evaluate_values(spec: &Spec, model: &Model, t: &Target, p: Period) -> Result<
 
 fn lookup(values: &[(Option<String>, Option<f64>)], member: &Option<String>) -> Option<f64> {
     values.iter().find(|(m, _)| m == member).and_then(|(_, v)| *v)
-}
-
-/// The same span of time, one period earlier (a label's previous label; a
-/// range shifted back by its own length).
-fn previous(p: Period, grain: Option<Grain>, cal: &crate::spec::model::Calendar) -> Period {
-    match grain {
-        Some(g) if g != Grain::All && g != Grain::Day => period::period_of(p.start.add_days(-1), g, cal),
-        _ => {
-            let len = p.days();
-            Period {
-                start: p.start.add_days(-len),
-                end: p.start.add_days(-1),
-            }
-        }
-    }
-}
-
-fn year_earlier(p: Period) -> Period {
-    Period {
-        start: p.start.add_months(-12),
-        end: p.end.add_months(-12),
-    }
 }
 
 /// The periods a target covers at `as_of`: its period, or for a recurring
@@ -206,7 +185,7 @@ pub fn status(
                 .as_ref()
                 .is_some_and(|x| x.value == crate::spec::model::Pacing::Seasonal);
             let shares = if seasonal && additive && matches!(phase, Phase::InProgress(_)) {
-                let last = year_earlier(p);
+                let last = period::year_earlier(p);
                 let partial = Period {
                     start: last.start,
                     end: as_of.add_months(-12),
@@ -227,12 +206,12 @@ pub fn status(
             } else {
                 values(spec, model, t, to_date, &mut cache)?
             };
-            let prev = values(spec, model, t, previous(p, grain, cal), &mut cache)?;
+            let prev = values(spec, model, t, period::previous(p, grain, cal), &mut cache)?;
             let baselines = match (&t.change, t.baseline.as_ref().map(|b| &b.value)) {
                 (None, _) => None,
                 (Some(_), None | Some(Baseline::Previous)) => Some(prev.clone()),
                 (Some(_), Some(Baseline::SameLastYear)) => {
-                    Some(values(spec, model, t, year_earlier(p), &mut cache)?)
+                    Some(values(spec, model, t, period::year_earlier(p), &mut cache)?)
                 }
                 (Some(_), Some(Baseline::Period(l))) => match period::parse_label(l, cal) {
                     Some((_, bp)) => Some(values(spec, model, t, bp, &mut cache)?),
@@ -402,12 +381,12 @@ pub fn achievability(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
         };
         // The change the target requires from its baseline.
         let baseline_period = match t.baseline.as_ref().map(|b| &b.value) {
-            Some(Baseline::SameLastYear) => year_earlier(p),
+            Some(Baseline::SameLastYear) => period::year_earlier(p),
             Some(Baseline::Period(l)) => match period::parse_label(l, cal) {
                 Some((_, bp)) => bp,
                 None => continue,
             },
-            _ => previous(p, Some(grain), cal),
+            _ => period::previous(p, Some(grain), cal),
         };
         let Ok(base) = values(spec, model, t, baseline_period, &mut cache) else {
             continue;
@@ -469,9 +448,9 @@ fn missing_baseline(spec: &Spec, model: &Model, t: &Target, cache: &mut Cache) -
     let (first, as_of) = execute::data_range(spec, model, &t.kpi.as_ref()?.value).ok()?;
     let (p, grain) = instances(t, as_of, cal).pop()?;
     let bp = match t.baseline.as_ref().map(|b| &b.value) {
-        Some(Baseline::SameLastYear) => year_earlier(p),
+        Some(Baseline::SameLastYear) => period::year_earlier(p),
         Some(Baseline::Period(l)) => period::parse_label(l, cal)?.1,
-        _ => previous(p, grain, cal),
+        _ => period::previous(p, grain, cal),
     };
     // Outside the data's dates a sum would read 0: that is no data, not a zero.
     let outside = bp.end < first || bp.start > as_of;

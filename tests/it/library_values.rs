@@ -63,6 +63,7 @@ fn run(
             end: Date::parse(b).unwrap(),
         }),
         segments: segments.iter().map(|s| s.to_string()).collect(),
+        ..Query::default()
     };
     let ev = evaluate(&f.outcome.spec, &f.outcome.checked.model, &query).unwrap_or_else(|d| panic!("{d:?}"));
     let table = ev.table(&f.outcome.checked.model);

@@ -1,0 +1,93 @@
+//! `--compare previous|year|N`: beside each KPI, its value in the earlier
+//! period, the change and the relative change, without declaring new KPIs.
+
+use polars::prelude::*;
+
+use super::{dim_col, evaluate_frame, polars_error, ONE, PERIOD};
+use crate::check::ir::Model;
+use crate::compile;
+use crate::diagnostic::Diagnostic;
+use crate::period::{self, Period};
+use crate::plan::{compare_period, Compare, Query};
+use crate::spec::model::{Grain, Spec};
+
+/// The columns added after each KPI.
+pub const SUFFIXES: [&str; 3] = ["_compare", "_change", "_change_pct"];
+
+const CMP: &str = "__cmp";
+
+/// Adds the comparison columns of every KPI in `names` to a query's frame.
+pub fn add(
+    spec: &Spec,
+    model: &Model,
+    query: &Query,
+    c: Compare,
+    lf: LazyFrame,
+    periods: &[Period],
+    names: &[String],
+) -> Result<LazyFrame, Vec<Diagnostic>> {
+    let cal = &model.calendar;
+    let dims: Vec<String> = (0..query.by.len()).map(dim_col).collect();
+    let renamed = |lf: LazyFrame, key: Option<Expr>| {
+        let mut sel: Vec<Expr> = dims.iter().map(|d| col(d.as_str())).collect();
+        sel.push(col(ONE));
+        sel.extend(key);
+        sel.extend(names.iter().map(|n| col(n.as_str()).alias(format!("{n}_compare").as_str())));
+        lf.select(sel)
+    };
+    let mut on: Vec<Expr> = dims.iter().map(|d| col(d.as_str())).collect();
+    on.push(col(ONE));
+    let joined = match (query.grain, query.range) {
+        // The range is the one period: evaluate the earlier range beside it.
+        (Grain::All, Some(r)) => {
+            let g = period::grain_of(r, cal);
+            let earlier = match c {
+                Compare::Previous => period::previous(r, g, cal),
+                Compare::Periods(n) => (0..n).fold(r, |p, _| period::previous(p, g, cal)),
+                Compare::Year => period::year_earlier(r),
+            };
+            let sub = Query {
+                range: Some(earlier),
+                compare: None,
+                history: None,
+                ..query.clone()
+            };
+            let before = evaluate_frame(spec, model, &sub, 0)?;
+            lf.join(renamed(before.lf, None), on.clone(), on, JoinArgs::new(JoinType::Left))
+        }
+        _ => {
+            let (from, to): (Vec<i32>, Vec<i32>) = periods
+                .iter()
+                .filter_map(|p| compare_period(*p, c, query.grain, cal).map(|e| (p.start.0, e.start.0)))
+                .unzip();
+            let map = DataFrame::new_infer_height(vec![
+                Series::new(PERIOD.into(), from)
+                    .cast(&DataType::Date)
+                    .map_err(polars_error)?
+                    .into_column(),
+                Series::new(CMP.into(), to)
+                    .cast(&DataType::Date)
+                    .map_err(polars_error)?
+                    .into_column(),
+            ])
+            .map_err(polars_error)?;
+            let lf = lf.join(map.lazy(), [col(PERIOD)], [col(PERIOD)], JoinArgs::new(JoinType::Left));
+            let before = renamed(lf.clone(), Some(col(PERIOD).alias(CMP)));
+            let mut left = on.clone();
+            left.push(col(CMP));
+            lf.join(before, left.clone(), left, JoinArgs::new(JoinType::Left))
+        }
+    };
+    let changes: Vec<Expr> = names
+        .iter()
+        .flat_map(|n| {
+            let (now, then) = (col(n.as_str()), col(format!("{n}_compare").as_str()));
+            [
+                (now.clone().cast(DataType::Float64) - then.clone().cast(DataType::Float64))
+                    .alias(format!("{n}_change").as_str()),
+                (compile::safe_div(now, then) - lit(1.0)).alias(format!("{n}_change_pct").as_str()),
+            ]
+        })
+        .collect();
+    Ok(joined.with_columns(changes))
+}
