@@ -94,12 +94,18 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
         Some("year") => Some(Compare::Year),
         Some(n) => match n.parse::<u32>() {
             Ok(n) if (1..=10_000).contains(&n) => Some(Compare::Periods(n)),
-            _ => return usage(&format!("--compare takes `previous`, `year` or a number of periods, not `{n}`")),
+            _ => {
+                return usage(&format!(
+                    "--compare takes `previous`, `year` or a number of periods, not `{n}`"
+                ))
+            }
         },
     };
     let grain: Grain = args.grain.into();
     if compare.is_some() && grain == Grain::All && range.is_none() {
-        return usage("--compare needs periods: add --grain (month, quarter, …) or a range (--period, --from/--to)");
+        return usage(
+            "--compare needs periods: add --grain (month, quarter, …) or a range (--period, --from/--to)",
+        );
     }
     let query = Query {
         kpis: args.kpis.clone(),

@@ -65,7 +65,11 @@ impl Cx<'_> {
 
     /// A KPI's value computed from windowed parts.
     pub(super) fn inline(&self, kpi: KpiId) -> Expr {
-        match self.windows.and_then(|w| w.values.get(kpi)).and_then(Option::as_ref) {
+        match self
+            .windows
+            .and_then(|w| w.values.get(kpi))
+            .and_then(Option::as_ref)
+        {
             Some(v) => self.expr(v),
             None => lit(NULL).cast(DataType::Float64),
         }
@@ -165,7 +169,9 @@ impl Fold {
         match self {
             Fold::Sum => run,
             // No value in the window yet: null, as min and max of no rows.
-            _ => when(run.clone().is_infinite()).then(lit(NULL).cast(DataType::Float64)).otherwise(run),
+            _ => when(run.clone().is_infinite())
+                .then(lit(NULL).cast(DataType::Float64))
+                .otherwise(run),
         }
     }
 }

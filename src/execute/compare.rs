@@ -32,7 +32,11 @@ pub fn add(
         let mut sel: Vec<Expr> = dims.iter().map(|d| col(d.as_str())).collect();
         sel.push(col(ONE));
         sel.extend(key);
-        sel.extend(names.iter().map(|n| col(n.as_str()).alias(format!("{n}_compare").as_str())));
+        sel.extend(
+            names
+                .iter()
+                .map(|n| col(n.as_str()).alias(format!("{n}_compare").as_str())),
+        );
         lf.select(sel)
     };
     let mut on: Vec<Expr> = dims.iter().map(|d| col(d.as_str())).collect();
@@ -53,7 +57,12 @@ pub fn add(
                 ..query.clone()
             };
             let before = evaluate_frame(spec, model, &sub, 0)?;
-            lf.join(renamed(before.lf, None), on.clone(), on, JoinArgs::new(JoinType::Left))
+            lf.join(
+                renamed(before.lf, None),
+                on.clone(),
+                on,
+                JoinArgs::new(JoinType::Left),
+            )
         }
         _ => {
             let (from, to): (Vec<i32>, Vec<i32>) = periods
@@ -71,7 +80,12 @@ pub fn add(
                     .into_column(),
             ])
             .map_err(polars_error)?;
-            let lf = lf.join(map.lazy(), [col(PERIOD)], [col(PERIOD)], JoinArgs::new(JoinType::Left));
+            let lf = lf.join(
+                map.lazy(),
+                [col(PERIOD)],
+                [col(PERIOD)],
+                JoinArgs::new(JoinType::Left),
+            );
             let before = renamed(lf.clone(), Some(col(PERIOD).alias(CMP)));
             let mut left = on.clone();
             left.push(col(CMP));

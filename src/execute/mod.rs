@@ -179,16 +179,43 @@ pub(crate) fn evaluate_frame(
         .collect::<PolarsResult<_>>()
         .map_err(polars_error)?;
 
-    // 3. The spine: every group × every period of the range.
-    let periods = spine_periods(&frames, query, cal)?;
-    let groups = all_groups(&frames, plan.query.by.len()).map_err(polars_error)?;
+    // 3. Nested aggregates, each from its own query grouped by its members.
+    let needed: Vec<usize> = plan
+        .derived
+        .iter()
+        .copied()
+        .chain(plan.units.iter().flat_map(|u| u.outputs.iter().map(|o| o.kpi)))
+        .collect();
+    let mut nest_frames = Vec::new();
+    for nest in nests.iter().filter(|n| needed.contains(&n.host)) {
+        let mut by = query.by.clone();
+        by.extend(nest.per.iter().filter(|p| !query.by.contains(p)).cloned());
+        let sub = Query {
+            kpis: nest.kpis(),
+            by,
+            compare: None,
+            ..query.clone()
+        };
+        let members = evaluate_frame(spec, &inner_model, &sub, depth + 1)?;
+        let outer_keys: Vec<String> = keys.iter().filter(|k| *k != ONE).cloned().collect();
+        let f = nested::aggregate(&inner_model, nest, members.lf, &outer_keys)
+            .with_column(lit(1i32).alias(ONE))
+            .collect()
+            .map_err(polars_error)?;
+        nest_frames.push((nest, f));
+    }
+    let all_frames: Vec<&DataFrame> = frames.iter().chain(nest_frames.iter().map(|(_, f)| f)).collect();
+
+    // 4. The spine: every group × every period of the range.
+    let periods = spine_periods(&all_frames, query, cal)?;
+    let groups = all_groups(&all_frames, plan.query.by.len()).map_err(polars_error)?;
     let period_frame = periods_frame(&periods, grain, cal).map_err(polars_error)?;
     let spine = match &period_frame {
         Some(p) => groups.clone().cross_join(p.clone().lazy(), None),
         None => groups.clone(),
     };
 
-    // 4. Stocks: running sums of starts minus ends along their own spine.
+    // 5. Stocks: running sums of starts minus ends along their own spine.
     let mut unit_frames: Vec<LazyFrame> = Vec::new();
     let mut it = std::mem::take(&mut frames).into_iter();
     for (u, l) in plan.units.iter().zip(&layout) {
@@ -205,34 +232,15 @@ pub(crate) fn evaluate_frame(
         }
     }
 
-    // 5. Nested aggregates, each from its own query grouped by its members.
+    // 6. Join nested aggregates and every unit onto the spine; empty sums and counts are 0.
     let on: Vec<Expr> = keys.iter().map(|k| col(k.as_str())).collect();
     let mut out = spine;
-    let needed: Vec<usize> = plan
-        .derived
-        .iter()
-        .copied()
-        .chain(plan.units.iter().flat_map(|u| u.outputs.iter().map(|o| o.kpi)))
-        .collect();
-    for nest in nests.iter().filter(|n| needed.contains(&n.host)) {
-        let mut by = query.by.clone();
-        by.extend(nest.per.iter().filter(|p| !query.by.contains(p)).cloned());
-        let sub = Query {
-            kpis: nest.kpis(),
-            by,
-            compare: None,
-            ..query.clone()
-        };
-        let members = evaluate_frame(spec, &inner_model, &sub, depth + 1)?;
-        let outer_keys: Vec<String> = keys.iter().filter(|k| *k != ONE).cloned().collect();
-        let f = nested::aggregate(&inner_model, nest, members.lf, &outer_keys).with_column(lit(1i32).alias(ONE));
-        out = out.join(f, on.clone(), on.clone(), JoinArgs::new(JoinType::Left));
+    for (nest, f) in nest_frames {
+        out = out.join(f.lazy(), on.clone(), on.clone(), JoinArgs::new(JoinType::Left));
         if matches!(nest.func, AggFn::Sum | AggFn::Count) {
             out = out.with_column(col(nest.column.as_str()).fill_null(lit(0.0)));
         }
     }
-
-    // 6. Join every unit onto the spine; empty sums and counts are 0.
     let cx = Cx::rows(model, None);
     for (u, f) in plan.units.iter().zip(unit_frames) {
         let mut take = on.clone();
@@ -500,7 +508,7 @@ fn aggregate(model: &Model, u: &Unit, rows: LazyFrame, period: Option<&str>) -> 
 
 /// Periods of the range, or from the first to the last period in the data.
 fn spine_periods(
-    frames: &[DataFrame],
+    frames: &[&DataFrame],
     query: &Query,
     cal: &crate::spec::model::Calendar,
 ) -> Result<Vec<Period>, Vec<Diagnostic>> {
@@ -577,15 +585,24 @@ fn periods_frame(
 }
 
 /// Every group that appears in any unit's result.
-fn all_groups(frames: &[DataFrame], dims: usize) -> PolarsResult<LazyFrame> {
+fn all_groups(frames: &[&DataFrame], dims: usize) -> PolarsResult<LazyFrame> {
     let names: Vec<String> = (0..dims).map(dim_col).collect();
     if dims == 0 {
         return Ok(df!(ONE => [1i32])?.lazy());
     }
+    if frames.is_empty() {
+        let empty: Vec<Column> = names
+            .iter()
+            .map(|n| Column::new_empty(n.as_str().into(), &DataType::String))
+            .collect();
+        return Ok(DataFrame::new_infer_height(empty)?
+            .lazy()
+            .with_column(lit(1i32).alias(ONE)));
+    }
     let parts: Vec<LazyFrame> = frames
         .iter()
         .map(|df| {
-            df.clone().lazy().select(
+            (*df).clone().lazy().select(
                 names
                     .iter()
                     .map(|n| col(n.as_str()).cast(DataType::String))

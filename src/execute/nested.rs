@@ -88,7 +88,9 @@ pub fn rewrite(model: &Model, depth: usize) -> (Model, Model, Vec<Nest>) {
                 name
             };
             let inner_name = value.map(|v| hidden(column.clone(), v));
-            let filter_name = filter.as_deref().map(|w| hidden(format!("{column}_where"), w.clone()));
+            let filter_name = filter
+                .as_deref()
+                .map(|w| hidden(format!("{column}_where"), w.clone()));
             nests.push(Nest {
                 column: column.clone(),
                 host: k,
@@ -114,7 +116,10 @@ pub fn rewrite(model: &Model, depth: usize) -> (Model, Model, Vec<Nest>) {
 fn hidden_kpi(host: &KpiModel, name: String, measure: TExpr) -> KpiModel {
     let kind = match &host.kind {
         KpiKind::Base {
-            dataset, filter, time, ..
+            dataset,
+            filter,
+            time,
+            ..
         } => KpiKind::Base {
             dataset: *dataset,
             measure: measure.clone(),

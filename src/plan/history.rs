@@ -21,12 +21,20 @@ pub fn compare_period(p: Period, c: Compare, grain: Grain, cal: &Calendar) -> Op
 
 /// The start of the span (`year`, `quarter`, `month`) a period's to-date window begins at.
 fn to_date_start(p: Period, span: Grain, grain: Grain, cal: &Calendar) -> Period {
-    let rank = |g: Grain| [Grain::Day, Grain::Week, Grain::Month, Grain::Quarter, Grain::Year].iter().position(|x| *x == g);
+    let rank = |g: Grain| {
+        [Grain::Day, Grain::Week, Grain::Month, Grain::Quarter, Grain::Year]
+            .iter()
+            .position(|x| *x == g)
+    };
     if rank(grain) >= rank(span) {
         return p;
     }
     // A week belongs to the span holding its fourth day.
-    let day = if grain == Grain::Week { p.start.add_days(3) } else { p.start };
+    let day = if grain == Grain::Week {
+        p.start.add_days(3)
+    } else {
+        p.start
+    };
     period::period_of(period::period_of(day, span, cal).start, grain, cal)
 }
 

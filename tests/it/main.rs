@@ -13,3 +13,4 @@ mod robustness;
 mod sources;
 mod status;
 mod support;
+mod time;

@@ -1,0 +1,492 @@
+//! Time functions, `--compare` and nested aggregation against values
+//! computed by hand from `tests/fixtures/time/` (see the comments there).
+
+use std::path::{Path, PathBuf};
+
+use crate::support::{copy_dir, kpi, root, temp_dir};
+
+fn fixture() -> PathBuf {
+    root().join("tests/fixtures/time")
+}
+
+/// `kpi eval --format csv` as rows of (column, text).
+fn eval(spec: &Path, args: &[&str]) -> Vec<Vec<(String, String)>> {
+    let spec = spec.to_string_lossy().to_string();
+    let mut all = vec!["eval", "--spec", spec.as_str(), "--format", "csv"];
+    all.extend(args);
+    let out = kpi(&all);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{all:?}: {}{}",
+        text,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut lines = text.lines();
+    let header: Vec<String> = lines.next().unwrap().split(',').map(str::to_string).collect();
+    lines
+        .map(|l| {
+            header
+                .iter()
+                .cloned()
+                .zip(l.split(',').map(str::to_string))
+                .collect()
+        })
+        .collect()
+}
+
+/// The column `name` of every row, as numbers (empty is null).
+fn column(rows: &[Vec<(String, String)>], name: &str) -> Vec<Option<f64>> {
+    rows.iter()
+        .map(|r| {
+            let v = &r
+                .iter()
+                .find(|(c, _)| c == name)
+                .unwrap_or_else(|| panic!("no column {name}"))
+                .1;
+            (!v.is_empty()).then(|| v.parse::<f64>().unwrap())
+        })
+        .collect()
+}
+
+fn text(rows: &[Vec<(String, String)>], name: &str) -> Vec<String> {
+    rows.iter()
+        .map(|r| r.iter().find(|(c, _)| c == name).unwrap().1.clone())
+        .collect()
+}
+
+#[track_caller]
+fn assert_values(rows: &[Vec<(String, String)>], name: &str, expected: &[Option<f64>]) {
+    let got = column(rows, name);
+    assert_eq!(got.len(), expected.len(), "{name}: {got:?}");
+    for (i, (g, e)) in got.iter().zip(expected).enumerate() {
+        let same = match (g, e) {
+            (Some(g), Some(e)) => (g - e).abs() <= 1e-9 * e.abs().max(1.0),
+            (None, None) => true,
+            _ => false,
+        };
+        assert!(same, "{name} row {i}: got {g:?}, expected {e:?} (all: {got:?})");
+    }
+}
+
+const N: Option<f64> = None;
+
+fn s(x: f64) -> Option<f64> {
+    Some(x)
+}
+
+#[test]
+fn prev_diff_and_growth_over_the_spine() {
+    let rows = eval(
+        &fixture(),
+        &[
+            "wins",
+            "prev_wins",
+            "wins_two_back",
+            "wins_diff",
+            "revenue_growth",
+            "--grain",
+            "month",
+        ],
+    );
+    assert_eq!(
+        text(&rows, "period"),
+        ["2024-11", "2024-12", "2025-01", "2025-02", "2025-03", "2025-04"]
+    );
+    assert_values(&rows, "wins", &[s(1.), s(2.), s(1.), s(0.), s(1.), s(1.)]);
+    // The first periods have nothing before them; empty February is 0, not skipped.
+    assert_values(&rows, "prev_wins", &[N, s(1.), s(2.), s(1.), s(0.), s(1.)]);
+    assert_values(&rows, "wins_two_back", &[N, N, s(1.), s(2.), s(1.), s(0.)]);
+    assert_values(&rows, "wins_diff", &[N, s(1.), s(-1.), s(-1.), s(1.), s(0.)]);
+    // Revenue 100, 240, 300, 0, 500, 60: growth from 0 is null, not inf.
+    assert_values(
+        &rows,
+        "revenue_growth",
+        &[N, s(1.4), s(0.25), s(-1.), N, s(-0.88)],
+    );
+}
+
+#[test]
+fn rolling_ratios_are_re_aggregated_not_averaged() {
+    let rows = eval(&fixture(), &["win_rate", "win_rate_3", "--grain", "month"]);
+    // won / closed per month: 1/2, 2/5, 1/2, 0/0, 1/2, 1/2.
+    assert_values(&rows, "win_rate", &[s(0.5), s(0.4), s(0.5), N, s(0.5), s(0.5)]);
+    // Over the trailing three months: 1/2, 3/7, 4/9, 3/7, 2/4, 2/4.
+    let expected = [s(0.5), s(3. / 7.), s(4. / 9.), s(3. / 7.), s(0.5), s(0.5)];
+    assert_values(&rows, "win_rate_3", &expected);
+    // The average of the monthly rates would differ: (0.5 + 0.4 + 0.5) / 3 in January.
+    let rates = column(&rows, "win_rate");
+    let average = (rates[0].unwrap() + rates[1].unwrap() + rates[2].unwrap()) / 3.0;
+    assert!(
+        (average - 4. / 9.).abs() > 0.02,
+        "the fixture must tell the two apart"
+    );
+    assert!((column(&rows, "win_rate_3")[2].unwrap() - average).abs() > 0.02);
+}
+
+#[test]
+fn windows_of_sums_minimums_averages_and_derived_ratios() {
+    let rows = eval(
+        &fixture(),
+        &[
+            "largest_win_3",
+            "revenue_cumulative",
+            "revenue_ytd",
+            "revenue_qtd",
+            "revenue_mtd",
+            "average_win_ytd",
+            "largest_win_ytd",
+            "attainment_3",
+            "--grain",
+            "month",
+        ],
+    );
+    assert_values(
+        &rows,
+        "largest_win_3",
+        &[s(100.), s(200.), s(300.), s(300.), s(500.), s(500.)],
+    );
+    assert_values(
+        &rows,
+        "revenue_cumulative",
+        &[s(100.), s(340.), s(640.), s(640.), s(1140.), s(1200.)],
+    );
+    // The calendar year restarts in January, the quarter in January and April.
+    assert_values(
+        &rows,
+        "revenue_ytd",
+        &[s(100.), s(340.), s(300.), s(300.), s(800.), s(860.)],
+    );
+    assert_values(
+        &rows,
+        "revenue_qtd",
+        &[s(100.), s(340.), s(300.), s(300.), s(800.), s(60.)],
+    );
+    assert_values(
+        &rows,
+        "revenue_mtd",
+        &[s(100.), s(240.), s(300.), s(0.), s(500.), s(60.)],
+    );
+    // Wins 100 | 200, 40 | 300 | - | 500 | 60: averages of the year's wins so far.
+    let average = [s(100.), s(340. / 3.), s(300.), s(300.), s(400.), s(860. / 3.)];
+    assert_values(&rows, "average_win_ytd", &average);
+    assert_values(
+        &rows,
+        "largest_win_ytd",
+        &[s(100.), s(200.), s(300.), s(300.), s(500.), s(500.)],
+    );
+    // Won revenue over quota, both summed over the window (quota 0 in November).
+    let attainment = [
+        N,
+        s(340. / 300.),
+        s(640. / 700.),
+        s(540. / 700.),
+        s(800. / 900.),
+        s(560. / 500.),
+    ];
+    assert_values(&rows, "attainment_3", &attainment);
+}
+
+#[test]
+fn time_functions_run_within_each_group_including_sparse_ones() {
+    let rows = eval(
+        &fixture(),
+        &[
+            "wins",
+            "prev_wins",
+            "win_rate_3",
+            "revenue_ytd",
+            "--grain",
+            "month",
+            "--by",
+            "owner",
+        ],
+    );
+    let owners = text(&rows, "owner");
+    assert_eq!(
+        owners,
+        ["A", "A", "A", "A", "A", "A", "B", "B", "B", "B", "B", "B"]
+    );
+    // A: won/closed 1/2, 2/3, 1/2, 0/0, 0/1, 1/2.  B: 0/0, 0/2, 0/0, 0/0, 1/1, 0/0.
+    let rolling = [
+        s(0.5),
+        s(3. / 5.),
+        s(4. / 7.),
+        s(3. / 5.),
+        s(1. / 3.),
+        s(1. / 3.),
+        N,
+        s(0.),
+        s(0.),
+        s(0.),
+        s(1.),
+        s(1.),
+    ];
+    assert_values(&rows, "win_rate_3", &rolling);
+    let prev = [
+        N,
+        s(1.),
+        s(2.),
+        s(1.),
+        s(0.),
+        s(0.),
+        N,
+        s(0.),
+        s(0.),
+        s(0.),
+        s(0.),
+        s(1.),
+    ];
+    assert_values(&rows, "prev_wins", &prev);
+    let ytd = [
+        s(100.),
+        s(340.),
+        s(300.),
+        s(300.),
+        s(300.),
+        s(360.),
+        s(0.),
+        s(0.),
+        s(0.),
+        s(0.),
+        s(500.),
+        s(500.),
+    ];
+    assert_values(&rows, "revenue_ytd", &ytd);
+}
+
+#[test]
+fn history_before_the_range_feeds_windows_but_is_not_output() {
+    let args = [
+        "wins",
+        "prev_wins",
+        "win_rate_3",
+        "revenue_cumulative",
+        "revenue_ytd",
+        "--grain",
+        "month",
+        "--from",
+        "2025-01-01",
+        "--to",
+        "2025-04-30",
+    ];
+    let rows = eval(&fixture(), &args);
+    assert_eq!(
+        text(&rows, "period"),
+        ["2025-01", "2025-02", "2025-03", "2025-04"]
+    );
+    assert_values(&rows, "prev_wins", &[s(2.), s(1.), s(0.), s(1.)]);
+    assert_values(&rows, "win_rate_3", &[s(4. / 9.), s(3. / 7.), s(0.5), s(0.5)]);
+    // Cumulative starts with the range; year-to-date with the year.
+    assert_values(&rows, "revenue_cumulative", &[s(300.), s(300.), s(800.), s(860.)]);
+    let rows = eval(
+        &fixture(),
+        &[
+            "won_revenue",
+            "revenue_ytd",
+            "--grain",
+            "month",
+            "--period",
+            "2024-12",
+        ],
+    );
+    assert_eq!(text(&rows, "period"), ["2024-12"]);
+    assert_values(&rows, "won_revenue", &[s(240.)]);
+    assert_values(&rows, "revenue_ytd", &[s(340.)]);
+}
+
+#[test]
+fn fiscal_years_bound_to_date_windows_and_comparisons() {
+    let dir = temp_dir("fiscal-time");
+    copy_dir(&fixture(), &dir);
+    // The fiscal year starts in February: quarters Nov–Jan and Feb–Apr.
+    std::fs::write(dir.join("calendar.yaml"), "calendar:\n  fiscal_year_start: 2\n").unwrap();
+    let rows = eval(&dir, &["revenue_ytd", "revenue_qtd", "--grain", "month"]);
+    assert_values(
+        &rows,
+        "revenue_ytd",
+        &[s(100.), s(340.), s(640.), s(0.), s(500.), s(560.)],
+    );
+    assert_values(
+        &rows,
+        "revenue_qtd",
+        &[s(100.), s(340.), s(640.), s(0.), s(500.), s(560.)],
+    );
+    let rows = eval(
+        &dir,
+        &[
+            "won_revenue",
+            "revenue_ytd",
+            "--grain",
+            "quarter",
+            "--compare",
+            "previous",
+        ],
+    );
+    assert_eq!(text(&rows, "period"), ["FY2025-Q4", "FY2026-Q1"]);
+    assert_values(&rows, "won_revenue", &[s(640.), s(560.)]);
+    assert_values(&rows, "revenue_ytd", &[s(640.), s(560.)]);
+    assert_values(&rows, "won_revenue_compare", &[N, s(640.)]);
+    assert_values(&rows, "won_revenue_change", &[N, s(-80.)]);
+    assert_values(&rows, "won_revenue_change_pct", &[N, s(560. / 640. - 1.)]);
+}
+
+#[test]
+fn iso_week_53_belongs_to_its_iso_year() {
+    let rows = eval(
+        &fixture(),
+        &[
+            "calls",
+            "calls_ytd",
+            "calls_prev",
+            "--grain",
+            "week",
+            "--compare",
+            "year",
+        ],
+    );
+    let periods = text(&rows, "period");
+    assert_eq!(periods.len(), 55, "2019-W52 to 2021-W01, every week present");
+    let at = |label: &str| periods.iter().position(|p| p == label).unwrap();
+    let calls = column(&rows, "calls");
+    let ytd = column(&rows, "calls_ytd");
+    let prev = column(&rows, "calls_prev");
+    let compare = column(&rows, "calls_compare");
+    // 2019-12-30 and 2020-01-01 are 2020-W01; 2020-12-28 to 2021-01-03 is 2020-W53.
+    assert_eq!(calls[at("2020-W01")], s(2.));
+    assert_eq!(calls[at("2020-W51")], s(0.));
+    assert_eq!(calls[at("2020-W53")], s(3.));
+    assert_eq!(calls[at("2021-W01")], s(4.));
+    // Year to date by ISO year: 2020-W01 starts a year though it begins in 2019.
+    assert_eq!(ytd[at("2019-W52")], s(1.));
+    assert_eq!(ytd[at("2020-W01")], s(2.));
+    assert_eq!(ytd[at("2020-W52")], s(3.));
+    assert_eq!(ytd[at("2020-W53")], s(6.));
+    assert_eq!(ytd[at("2021-W01")], s(4.));
+    assert_eq!(prev[at("2021-W01")], s(3.));
+    // The same week a year earlier: 2019 has no week 53.
+    assert_eq!(compare[at("2020-W52")], s(1.));
+    assert_eq!(compare[at("2020-W53")], N);
+    assert_eq!(compare[at("2021-W01")], s(2.));
+    assert_eq!(column(&rows, "calls_change_pct")[at("2021-W01")], s(1.));
+}
+
+#[test]
+fn nested_aggregation_per_member() {
+    let rows = eval(
+        &fixture(),
+        &[
+            "share_at_quota",
+            "reps_below_half",
+            "top_rep_revenue",
+            "average_rep_revenue",
+            "active_reps",
+            "--grain",
+            "month",
+        ],
+    );
+    // Attainment A/B: Dec 240/200, 0/100; Jan 300/400, –; Mar 0/100, 500/400;
+    // other months have no quota, so no rep has an attainment.
+    assert_values(&rows, "share_at_quota", &[N, s(0.5), s(0.), N, s(0.5), N]);
+    // Win rates A/B: Nov 1/2, –; Dec 2/3, 0/2; Jan 1/2, –; Mar 0/1, 1/1; Apr 1/2, –.
+    assert_values(
+        &rows,
+        "reps_below_half",
+        &[s(0.), s(1.), s(0.), s(0.), s(1.), s(0.)],
+    );
+    assert_values(
+        &rows,
+        "top_rep_revenue",
+        &[s(100.), s(240.), s(300.), s(0.), s(500.), s(60.)],
+    );
+    // Every rep of the result is a member, with 0 when it won nothing that month.
+    assert_values(
+        &rows,
+        "average_rep_revenue",
+        &[s(50.), s(120.), s(150.), s(0.), s(250.), s(30.)],
+    );
+    assert_values(&rows, "active_reps", &[s(1.), s(2.), s(1.), s(0.), s(2.), s(1.)]);
+    // Over the whole range: A 700/700, B 500/500.
+    let rows = eval(&fixture(), &["share_at_quota", "top_rep_revenue"]);
+    assert_values(&rows, "share_at_quota", &[s(1.)]);
+    assert_values(&rows, "top_rep_revenue", &[s(700.)]);
+    // Grouped by the member dimension itself: one member per group.
+    let rows = eval(
+        &fixture(),
+        &["share_at_quota", "--by", "owner", "--period", "2024-12"],
+    );
+    assert_values(&rows, "share_at_quota", &[s(1.), s(0.)]);
+}
+
+#[test]
+fn compare_a_range_with_the_range_before_it() {
+    let rows = eval(
+        &fixture(),
+        &[
+            "won_revenue",
+            "win_rate",
+            "--period",
+            "2025-Q1",
+            "--compare",
+            "previous",
+        ],
+    );
+    // 2025-Q1: 800 won, 2 of 4 closed won; 2024-Q4: 340, 3 of 7.
+    assert_values(&rows, "won_revenue", &[s(800.)]);
+    assert_values(&rows, "won_revenue_compare", &[s(340.)]);
+    assert_values(&rows, "won_revenue_change", &[s(460.)]);
+    assert_values(&rows, "win_rate_compare", &[s(3. / 7.)]);
+    assert_values(&rows, "win_rate_change", &[s(0.5 - 3. / 7.)]);
+    let out = kpi(&[
+        "eval",
+        "--spec",
+        "tests/fixtures/time",
+        "wins",
+        "--compare",
+        "year",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "no periods to compare");
+    let out = kpi(&[
+        "eval",
+        "--spec",
+        "tests/fixtures/time",
+        "wins",
+        "--grain",
+        "month",
+        "--compare",
+        "x",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn compare_year_by_quarter_on_the_sample_data() {
+    let rows = eval(
+        &root().join("kpis"),
+        &[
+            "won_revenue",
+            "win_rate",
+            "--grain",
+            "quarter",
+            "--compare",
+            "year",
+        ],
+    );
+    let periods = text(&rows, "period");
+    let revenue = column(&rows, "won_revenue");
+    let compare = column(&rows, "won_revenue_compare");
+    let change = column(&rows, "won_revenue_change");
+    assert!(periods.len() >= 8, "{periods:?}");
+    for (i, p) in periods.iter().enumerate() {
+        if i < 4 {
+            assert_eq!(compare[i], None, "{p} has no year of history");
+            continue;
+        }
+        // Every quarter with a year of history: the value four quarters before.
+        assert_eq!(compare[i], revenue[i - 4], "{p}");
+        assert!(compare[i].is_some(), "{p}");
+        let expected = revenue[i].unwrap() - revenue[i - 4].unwrap();
+        assert!((change[i].unwrap() - expected).abs() < 1e-6, "{p}");
+        assert!(column(&rows, "win_rate_compare")[i].is_some(), "{p}");
+    }
+}
