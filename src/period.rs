@@ -248,6 +248,36 @@ pub fn same_period_last_year(p: Period, grain: Grain, cal: &Calendar) -> Option<
     }
 }
 
+/// The period of `grain` one calendar `unit` before `p` (`prev(k, "year")`):
+/// the same month, quarter or ISO week a year earlier, the month three
+/// months earlier, … `None` when a period of `grain` is longer than `unit`.
+pub fn calendar_back(p: Period, unit: Grain, grain: Grain, cal: &Calendar) -> Option<Period> {
+    let rank = |g: Grain| match g {
+        Grain::Day => 0,
+        Grain::Week => 1,
+        Grain::Month => 2,
+        Grain::Quarter => 3,
+        Grain::Year => 4,
+        Grain::All => 5,
+    };
+    if grain == Grain::All || unit == Grain::All || rank(grain) > rank(unit) {
+        return None;
+    }
+    if grain == unit {
+        return Some(back(p, 1, grain, cal));
+    }
+    let months = match unit {
+        Grain::Year => return same_period_last_year(p, grain, cal),
+        Grain::Quarter => 3,
+        Grain::Month => 1,
+        // A week before a day.
+        _ => return Some(period_of(p.start.add_days(-7), grain, cal)),
+    };
+    // A week is placed by its fourth day.
+    let day = if grain == Grain::Week { p.start.add_days(3) } else { p.start };
+    Some(period_of(day.add_months(-months), grain, cal))
+}
+
 /// The grain of which a range is exactly one period, if any.
 pub fn grain_of(p: Period, cal: &Calendar) -> Option<Grain> {
     [Grain::Year, Grain::Quarter, Grain::Month, Grain::Week, Grain::Day]

@@ -252,7 +252,11 @@ pub fn expected_count(span: Span, func: &str) -> Diagnostic {
         format!("the number of periods of `{func}` must be a whole number of at least 1"),
     )
     .at(span, "expected a whole number ≥ 1")
-    .help(format!("write e.g. `{func}(won_revenue, 3)`"))
+    .help(if matches!(func, "prev" | "diff" | "growth") {
+        format!("write e.g. `{func}(won_revenue, 3)`, or `{func}(won_revenue, \"year\")` for the same period a year earlier")
+    } else {
+        format!("write e.g. `{func}(won_revenue, 3)`")
+    })
 }
 
 pub fn not_recombinable(span: Span, func: &str, kpi: &str, why: &str) -> Diagnostic {

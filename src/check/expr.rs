@@ -682,10 +682,21 @@ impl ExprChecker<'_> {
         let TKind::Kpi(id) = k.kind else {
             return poison(span);
         };
-        let n = match call.args.get(1) {
-            None => 1,
-            Some(a) => match a.kind {
-                ExprKind::Number(v) if v >= 1.0 && v.fract() == 0.0 && v <= 10_000.0 => v as u32,
+        let shifts = matches!(f, TimeFn::Prev | TimeFn::Diff | TimeFn::Growth);
+        let (n, every) = match call.args.get(1) {
+            None => (1, None),
+            Some(a) => match &a.kind {
+                ExprKind::Number(v) if *v >= 1.0 && v.fract() == 0.0 && *v <= 10_000.0 => (*v as u32, None),
+                ExprKind::String(unit) if shifts => {
+                    use crate::spec::model::{Grain, Keyword};
+                    match Grain::parse(unit).filter(|g| *g != Grain::All) {
+                        Some(g) => (1, Some(g)),
+                        None => {
+                            self.diags.push(diag::expected_count(a.span, fname));
+                            return poison(span);
+                        }
+                    }
+                }
                 _ => {
                     self.diags.push(diag::expected_count(a.span, fname));
                     return poison(span);
@@ -701,7 +712,12 @@ impl ExprChecker<'_> {
             ));
         }
         TExpr {
-            kind: TKind::Time { func: f, kpi: id, n },
+            kind: TKind::Time {
+                func: f,
+                kpi: id,
+                n,
+                every,
+            },
             ty: Type::Number,
             span,
         }

@@ -76,6 +76,9 @@ pub enum TKind {
         func: TimeFn,
         kpi: KpiId,
         n: u32,
+        /// `prev(k, "year")`: the same period one calendar unit earlier,
+        /// whatever the grain (instead of `n` periods).
+        every: Option<crate::spec::model::Grain>,
     },
     /// A column computed by an earlier evaluation step (an aggregate part);
     /// made by the planner, never by the checker.

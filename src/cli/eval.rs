@@ -107,8 +107,21 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
             "--compare needs periods: add --grain (month, quarter, …) or a range (--period, --from/--to)",
         );
     }
+    // Names may be KPIs or funnels; no names means every KPI.
+    let (funnels, kpis): (Vec<String>, Vec<String>) = args
+        .kpis
+        .iter()
+        .cloned()
+        .partition(|n| kpi::execute::is_funnel(&outcome.spec, n));
+    let want_kpis = !kpis.is_empty() || funnels.is_empty();
+    if !funnels.is_empty() && compare.is_some() {
+        return usage("--compare applies to KPIs; evaluate funnels without it");
+    }
+    if want_kpis && !funnels.is_empty() && matches!(args.format, Format::Csv | Format::Ndjson | Format::Parquet) {
+        return usage("KPIs and funnels have different columns: evaluate them in separate runs for csv, ndjson or parquet");
+    }
     let query = Query {
-        kpis: args.kpis.clone(),
+        kpis,
         by: args.by.clone(),
         grain,
         range,
@@ -116,12 +129,21 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
         compare,
         history: None,
     };
+    let model = &outcome.checked.model;
     let spinner = Spinner::start();
-    let result = kpi::execute::evaluate(&outcome.spec, &outcome.checked.model, &query);
+    let result = if want_kpis {
+        kpi::execute::evaluate(&outcome.spec, model, &query).map(Some)
+    } else {
+        Ok(None)
+    };
+    let funnel_result = match (&result, funnels.is_empty()) {
+        (Ok(_), false) => kpi::execute::evaluate_funnels(&outcome.spec, model, &funnels, &query).map(Some),
+        _ => Ok(None),
+    };
     drop(spinner);
-    let evaluation = match result {
-        Ok(e) => e,
-        Err(diags) => {
+    let (evaluation, funnel_eval) = match (result, funnel_result) {
+        (Ok(e), Ok(f)) => (e, f),
+        (Err(diags), _) | (_, Err(diags)) => {
             eprint!(
                 "{}",
                 kpi::report::diagnostics::to_human(&diags, &outcome.sources, super::color_stderr())
@@ -129,26 +151,46 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
             return 1;
         }
     };
-    if evaluation.frame.height() == 0 {
+    let height = evaluation.as_ref().map_or(0, |e| e.frame.height())
+        + funnel_eval.as_ref().map_or(0, |f| f.frame.height());
+    if height == 0 {
         eprintln!("note: no rows: the data beneath these KPIs is empty, or has no period in the range");
     }
-    if evaluation.left_out > 0 {
-        eprintln!(
-            "note: {} rows with no time value belong to no period and were left out",
-            evaluation.left_out
-        );
+    let left_out = evaluation
+        .as_ref()
+        .map_or(0, |e| e.left_out)
+        .max(funnel_eval.as_ref().map_or(0, |f| f.left_out));
+    if left_out > 0 {
+        eprintln!("note: {left_out} rows with no time value belong to no period and were left out");
     }
-    let table = evaluation.table(&outcome.checked.model);
-    let text = match args.format {
-        Format::Table => table.to_table(),
-        Format::Csv => table.to_csv(),
-        Format::Json => table.to_json(),
-        Format::Ndjson => table.to_ndjson(),
-        Format::Markdown => table.to_markdown(),
+    let tables: Vec<_> = evaluation
+        .as_ref()
+        .map(|e| e.table(model))
+        .into_iter()
+        .chain(funnel_eval.as_ref().map(|f| f.table()))
+        .collect();
+    let render = |t: &kpi::report::table::ResultTable| match args.format {
+        Format::Table => t.to_table(),
+        Format::Csv => t.to_csv(),
+        Format::Json => t.to_json(),
+        Format::Ndjson => t.to_ndjson(),
+        Format::Markdown => t.to_markdown(),
         Format::Parquet => String::new(),
     };
+    let text = match (args.format, &tables[..]) {
+        (Format::Json, [k, f]) => format!(
+            "{{\"kpis\": {}, \"funnels\": {}}}\n",
+            render(k).trim_end(),
+            render(f).trim_end()
+        ),
+        _ => tables.iter().map(render).collect::<Vec<_>>().join("\n"),
+    };
     let written = match (&args.output, args.format) {
-        (Some(path), Format::Parquet) => evaluation.write_parquet(path),
+        (Some(path), Format::Parquet) => match (&evaluation, &funnel_eval) {
+            (Some(e), _) => e.write_parquet(path),
+            (None, Some(f)) => f.write_parquet(path),
+            (None, None) => Ok(()),
+        },
         (Some(path), _) => kpi::report::write_atomic(path, |f| std::io::Write::write_all(f, text.as_bytes())),
         (None, _) => {
             print!("{text}");

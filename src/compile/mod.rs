@@ -144,10 +144,24 @@ impl Cx<'_> {
                     })
             }
             TKind::Row { func, args } => self.row(*func, args),
-            TKind::Time { func, kpi, n } if matches!(func, TimeFn::Prev | TimeFn::Diff | TimeFn::Growth) => {
+            TKind::Time {
+                func,
+                kpi,
+                every: Some(unit),
+                ..
+            } => {
+                let name = &self.model.kpis[*kpi].name;
+                let earlier = col(every_column(name, *unit).as_str());
+                match func {
+                    TimeFn::Diff => num(col(name.as_str())) - num(earlier),
+                    TimeFn::Growth => safe_div(col(name.as_str()), earlier) - f64_lit(1.0),
+                    _ => earlier,
+                }
+            }
+            TKind::Time { func, kpi, n, .. } if matches!(func, TimeFn::Prev | TimeFn::Diff | TimeFn::Growth) => {
                 shifted_kpi(&self.model.kpis[*kpi].name, *n, self.groups, *func)
             }
-            TKind::Time { func, kpi, n } => self.reaggregate(*func, *kpi, *n),
+            TKind::Time { func, kpi, n, .. } => self.reaggregate(*func, *kpi, *n),
             // Aggregates are planned into parts, nested ones into columns.
             TKind::Agg { .. } => null_f64(),
         }
@@ -373,6 +387,13 @@ pub fn period_start(t: Expr, grain: Grain, cal: &Calendar) -> Expr {
         Grain::Quarter => shifted(d, "1q"),
         Grain::Year => shifted(d, "1y"),
     }
+}
+
+/// The spine column holding a KPI's value one calendar `unit` earlier
+/// (joined by the executor).
+pub fn every_column(kpi: &str, unit: Grain) -> String {
+    use crate::spec::model::Keyword;
+    format!("__{kpi}__{}_before", unit.as_str())
 }
 
 /// `prev(k, n)` over a complete, sorted spine, per group.

@@ -4,7 +4,10 @@
 
 mod compare;
 mod diagnostics;
+mod funnel;
 mod nested;
+
+pub use funnel::{evaluate_funnels, is_funnel, FunnelEvaluation};
 
 use polars::prelude::*;
 
@@ -299,10 +302,26 @@ pub(crate) fn evaluate_frame(
         parts: &parts,
     };
     let over_spine = Cx::spine(model, &groups_cols, Some(&windows));
+    let mut joined: Vec<String> = Vec::new();
     for &k in &plan.derived {
         let KpiKind::Derived { measure } = &model.kpis[k].kind else {
             continue;
         };
+        for (kpi, unit) in calendar_refs(measure) {
+            let name = compile::every_column(&model.kpis[kpi].name, unit);
+            if joined.contains(&name) {
+                continue;
+            }
+            out = calendar_before(out, &model.kpis[kpi].name, &name, unit, &periods, &keys, grain, cal)
+                .map_err(polars_error)?;
+            if !sort_by.is_empty() {
+                out = out.sort(
+                    sort_by.iter().map(String::as_str).collect::<Vec<_>>(),
+                    SortMultipleOptions::default().with_nulls_last(true),
+                );
+            }
+            joined.push(name);
+        }
         out = out.with_column(over_spine.expr(measure).alias(model.kpis[k].name.as_str()));
     }
     Ok(Frame {
@@ -313,6 +332,61 @@ pub(crate) fn evaluate_frame(
         kpis: plan.outputs.clone(),
         left_out,
     })
+}
+
+/// `prev(k, "year")` and the like in an expression: (KPI, unit).
+fn calendar_refs(e: &crate::check::ir::TExpr) -> Vec<(usize, Grain)> {
+    let mut out = Vec::new();
+    fn walk(e: &crate::check::ir::TExpr, out: &mut Vec<(usize, Grain)>) {
+        if let crate::check::ir::TKind::Time {
+            kpi, every: Some(u), ..
+        } = &e.kind
+        {
+            out.push((*kpi, *u));
+        }
+        e.for_each_child(|c| walk(c, out));
+    }
+    walk(e, &mut out);
+    out
+}
+
+/// Adds `name`: the KPI's value in the period one calendar `unit` earlier,
+/// joined from the spine itself.
+#[allow(clippy::too_many_arguments)]
+fn calendar_before(
+    out: LazyFrame,
+    kpi: &str,
+    name: &str,
+    unit: Grain,
+    periods: &[Period],
+    keys: &[String],
+    grain: Grain,
+    cal: &crate::spec::model::Calendar,
+) -> PolarsResult<LazyFrame> {
+    const SRC: &str = "__before";
+    let (from, to): (Vec<i32>, Vec<i32>) = periods
+        .iter()
+        .filter_map(|p| period::calendar_back(*p, unit, grain, cal).map(|e| (p.start.0, e.start.0)))
+        .unzip();
+    if from.is_empty() || !keys.iter().any(|k| k == PERIOD) {
+        return Ok(out.with_column(lit(NULL).cast(DataType::Float64).alias(name)));
+    }
+    let map = DataFrame::new_infer_height(vec![
+        Series::new(PERIOD.into(), from).cast(&DataType::Date)?.into_column(),
+        Series::new(SRC.into(), to).cast(&DataType::Date)?.into_column(),
+    ])?;
+    let mut right: Vec<Expr> = keys.iter().filter(|k| *k != PERIOD).map(|k| col(k.as_str())).collect();
+    right.push(col(PERIOD).alias(SRC));
+    right.push(col(kpi).alias(name));
+    let before = out.clone().select(right);
+    let on: Vec<Expr> = keys
+        .iter()
+        .map(|k| if k == PERIOD { col(SRC) } else { col(k.as_str()) })
+        .collect();
+    Ok(out
+        .join(map.lazy(), [col(PERIOD)], [col(PERIOD)], JoinArgs::new(JoinType::Left))
+        .join(before, on.clone(), on, JoinArgs::new(JoinType::Left))
+        .drop(cols([SRC])))
 }
 
 /// The queries of a plan's units: one per flow unit, and for a stock unit
@@ -854,60 +928,66 @@ pub fn describe(spec: &Spec, model: &Model, query: &Query) -> Result<Vec<(String
 impl Evaluation {
     /// The rows as an engine-independent table, with each KPI's unit.
     pub fn table(&self, model: &Model) -> crate::report::table::ResultTable {
-        use crate::report::table::{Cell, ResultTable};
-        let columns: Vec<String> = self
-            .frame
-            .get_column_names()
-            .iter()
-            .map(|c| c.to_string())
-            .collect();
         let format_of = |c: &str| {
             model
                 .kpi_id(c)
                 .filter(|_| self.kpis.iter().any(|k| k == c))
                 .map(|k| (model.kpis[k].unit, model.kpis[k].decimals))
         };
-        let formats = columns
-            .iter()
-            .map(|c| {
-                if !self.compare || self.kpis.contains(c) {
-                    return format_of(c);
-                }
-                if let Some(k) = c.strip_suffix("_change_pct") {
-                    return format_of(k).map(|_| (Some(crate::spec::model::Unit::Percent), Some(1)));
-                }
-                ["_compare", "_change"]
-                    .iter()
-                    .find_map(|s| c.strip_suffix(s).and_then(format_of))
-            })
-            .collect::<Vec<_>>();
-        let mut rows = vec![Vec::with_capacity(columns.len()); self.frame.height()];
-        for (c, f) in self.frame.columns().iter().zip(&formats) {
-            for (i, row) in rows.iter_mut().enumerate() {
-                let v = c.get(i).ok();
-                row.push(match f {
-                    Some(_) => Cell::Number(v.and_then(|v| v.extract::<f64>()).filter(|x| x.is_finite())),
-                    None => Cell::Text(v.and_then(|v| v.get_str().map(str::to_string))),
-                });
+        frame_table(&self.frame, |c| {
+            if !self.compare || self.kpis.iter().any(|k| k == c) {
+                return format_of(c);
             }
-        }
-        ResultTable {
-            columns,
-            formats,
-            rows,
-        }
+            if let Some(k) = c.strip_suffix("_change_pct") {
+                return format_of(k).map(|_| (Some(crate::spec::model::Unit::Percent), Some(1)));
+            }
+            ["_compare", "_change"]
+                .iter()
+                .find_map(|s| c.strip_suffix(s).and_then(format_of))
+        })
     }
 
     /// Writes the frame as Parquet (raw values).
     pub fn write_parquet(&self, path: &std::path::Path) -> std::io::Result<()> {
-        let mut df = self.frame.clone();
-        crate::report::write_atomic(path, |f| {
-            ParquetWriter::new(f)
-                .finish(&mut df)
-                .map(|_| ())
-                .map_err(|e| std::io::Error::other(e.to_string()))
-        })
+        write_frame(&self.frame, path)
     }
+}
+
+/// A frame as a table; `format_of` gives the unit of each number column
+/// (`None`: a text column).
+pub(crate) fn frame_table(
+    frame: &DataFrame,
+    format_of: impl Fn(&str) -> Option<(Option<crate::spec::model::Unit>, Option<u32>)>,
+) -> crate::report::table::ResultTable {
+    use crate::report::table::{Cell, ResultTable};
+    let columns: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
+    let formats = columns.iter().map(|c| format_of(c)).collect::<Vec<_>>();
+    let mut rows = vec![Vec::with_capacity(columns.len()); frame.height()];
+    for (c, f) in frame.columns().iter().zip(&formats) {
+        for (i, row) in rows.iter_mut().enumerate() {
+            let v = c.get(i).ok();
+            row.push(match f {
+                Some(_) => Cell::Number(v.and_then(|v| v.extract::<f64>()).filter(|x| x.is_finite())),
+                None => Cell::Text(v.and_then(|v| v.get_str().map(str::to_string))),
+            });
+        }
+    }
+    ResultTable {
+        columns,
+        formats,
+        rows,
+    }
+}
+
+/// Writes a frame as Parquet, whole or not at all.
+pub(crate) fn write_frame(frame: &DataFrame, path: &std::path::Path) -> std::io::Result<()> {
+    let mut df = frame.clone();
+    crate::report::write_atomic(path, |f| {
+        ParquetWriter::new(f)
+            .finish(&mut df)
+            .map(|_| ())
+            .map_err(|e| std::io::Error::other(e.to_string()))
+    })
 }
 
 /// The latest date in the data beneath a KPI, never later than today (the

@@ -74,9 +74,12 @@ pub fn history(model: &Model, plan: &Plan) -> Option<Date> {
 fn needs(e: &TExpr, p: Period, grain: Grain, cal: &Calendar, out: &mut Vec<(usize, Period)>) {
     match &e.kind {
         TKind::Kpi(k) => out.push((*k, p)),
-        TKind::Time { func, kpi, n } => {
+        TKind::Time { func, kpi, n, every } => {
             let at = match func {
-                TimeFn::Prev | TimeFn::Diff | TimeFn::Growth => period::back(p, *n, grain, cal),
+                TimeFn::Prev | TimeFn::Diff | TimeFn::Growth => match every {
+                    Some(unit) => period::calendar_back(p, *unit, grain, cal).unwrap_or(p),
+                    None => period::back(p, *n, grain, cal),
+                },
                 TimeFn::Rolling => period::back(p, n.saturating_sub(1), grain, cal),
                 TimeFn::Cumulative => p,
                 TimeFn::Ytd => to_date_start(p, Grain::Year, grain, cal),

@@ -506,3 +506,65 @@ pub fn name_of(text: &str) -> Name {
         },
     }
 }
+
+/// A funnel with its step conditions typed on its dataset.
+#[derive(Clone, Debug)]
+pub struct FunnelPlan {
+    pub name: String,
+    pub dataset: DatasetId,
+    pub time: TimeBasis,
+    /// Each step's name and condition (on top of every earlier step's).
+    pub steps: Vec<(String, Option<TExpr>)>,
+}
+
+/// Types the steps of the funnel `name`; `None` when the spec has no such funnel.
+pub fn funnel(spec: &Spec, model: &Model, name: &str) -> Option<Result<FunnelPlan, Vec<Diagnostic>>> {
+    let f = spec.funnels.iter().find(|f| f.name.value == name)?;
+    let ds = f.dataset.as_ref().and_then(|d| model.dataset_id(&d.value));
+    let Some(ds) = ds else {
+        // `kpi check` reports the missing or unknown dataset.
+        return Some(Err(vec![Diagnostic::error(
+            "kpi::unknown_dataset",
+            format!("funnel `{name}` has no known dataset"),
+        )
+        .at(f.name.span, "this funnel")
+        .help("give the funnel a `dataset:` that the spec declares")]));
+    };
+    let time = match f.time.as_ref().map(|t| t.value.clone()).or_else(|| model.datasets[ds].time.clone()) {
+        Some(t) => TimeBasis::Column(t),
+        None => TimeBasis::None,
+    };
+    let mut diags = Diagnostics::new();
+    let closed = vec![true; model.datasets.len()];
+    let names = crate::check::KpiNames::default();
+    let infos = Vec::new();
+    let scope = Scope {
+        datasets: &model.datasets,
+        closed: &closed,
+        kpis: &infos,
+        kpi_names: &names,
+    };
+    let mut steps = Vec::new();
+    for step in &f.steps {
+        let cond = step.filter.as_ref().and_then(|w| w.expr.as_ref()).map(|e| {
+            let mut ec = ExprChecker {
+                scope: &scope,
+                dataset: Some(ds),
+                owner: name,
+                row_what: "a funnel step",
+                diags: &mut diags,
+            };
+            ec.check(e, crate::check::Ctx::Row)
+        });
+        steps.push((step.name.value.clone(), cond));
+    }
+    if diags.has_errors() {
+        return Some(Err(diags.into_sorted()));
+    }
+    Some(Ok(FunnelPlan {
+        name: name.to_string(),
+        dataset: ds,
+        time,
+        steps,
+    }))
+}

@@ -71,7 +71,21 @@ pub fn typed(e: &TExpr, model: &Model) -> String {
             }
             format!("{s}): {}", e.ty)
         }
-        TKind::Time { func, kpi, n } => format!("{}({}, {n}): {}", func.name(), model.kpis[*kpi].name, e.ty),
+        TKind::Time {
+            func,
+            kpi,
+            n,
+            every: None,
+        } => format!("{}({}, {n}): {}", func.name(), model.kpis[*kpi].name, e.ty),
+        TKind::Time {
+            func,
+            kpi,
+            every: Some(g),
+            ..
+        } => {
+            use crate::spec::model::Keyword;
+            format!("{}({}, \"{}\"): {}", func.name(), model.kpis[*kpi].name, g.as_str(), e.ty)
+        }
     }
 }
 

@@ -490,3 +490,27 @@ fn compare_year_by_quarter_on_the_sample_data() {
         assert!(column(&rows, "win_rate_compare")[i].is_some(), "{p}");
     }
 }
+
+#[test]
+fn calendar_offsets_hold_whatever_the_grain() {
+    // By month, a quarter before is three months before.
+    let rows = eval(&fixture(), &["revenue_quarter_before", "revenue_qoq", "--grain", "month"]);
+    assert_values(&rows, "revenue_quarter_before", &[N, N, N, s(100.), s(240.), s(300.)]);
+    assert_values(&rows, "revenue_qoq", &[N, N, N, s(-1.), s(500. / 240. - 1.), s(60. / 300. - 1.)]);
+    // By quarter, the quarter before.
+    let rows = eval(&fixture(), &["revenue_quarter_before", "revenue_qoq", "--grain", "quarter"]);
+    assert_values(&rows, "revenue_quarter_before", &[N, s(340.), s(800.)]);
+    assert_values(&rows, "revenue_qoq", &[N, s(800. / 340. - 1.), s(60. / 800. - 1.)]);
+    // From history before the range.
+    let rows = eval(&fixture(), &["revenue_qoq", "--grain", "month", "--period", "2025-04"]);
+    assert_values(&rows, "revenue_qoq", &[s(60. / 300. - 1.)]);
+    // By ISO week, the same week number a year earlier (none for week 53).
+    let rows = eval(&fixture(), &["calls", "calls_year_before", "calls_yoy", "--grain", "week"]);
+    let periods = text(&rows, "period");
+    let at = |label: &str| periods.iter().position(|p| p == label).unwrap();
+    let before = column(&rows, "calls_year_before");
+    assert_eq!(before[at("2020-W52")], s(1.));
+    assert_eq!(before[at("2020-W53")], N);
+    assert_eq!(before[at("2021-W01")], s(2.));
+    assert_eq!(column(&rows, "calls_yoy")[at("2021-W01")], s(2.));
+}
