@@ -274,7 +274,11 @@ pub fn calendar_back(p: Period, unit: Grain, grain: Grain, cal: &Calendar) -> Op
         _ => return Some(period_of(p.start.add_days(-7), grain, cal)),
     };
     // A week is placed by its fourth day.
-    let day = if grain == Grain::Week { p.start.add_days(3) } else { p.start };
+    let day = if grain == Grain::Week {
+        p.start.add_days(3)
+    } else {
+        p.start
+    };
     Some(period_of(day.add_months(-months), grain, cal))
 }
 

@@ -117,7 +117,10 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
     if !funnels.is_empty() && compare.is_some() {
         return usage("--compare applies to KPIs; evaluate funnels without it");
     }
-    if want_kpis && !funnels.is_empty() && matches!(args.format, Format::Csv | Format::Ndjson | Format::Parquet) {
+    if want_kpis
+        && !funnels.is_empty()
+        && matches!(args.format, Format::Csv | Format::Ndjson | Format::Parquet)
+    {
         return usage("KPIs and funnels have different columns: evaluate them in separate runs for csv, ndjson or parquet");
     }
     let query = Query {

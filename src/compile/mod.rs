@@ -158,7 +158,9 @@ impl Cx<'_> {
                     _ => earlier,
                 }
             }
-            TKind::Time { func, kpi, n, .. } if matches!(func, TimeFn::Prev | TimeFn::Diff | TimeFn::Growth) => {
+            TKind::Time { func, kpi, n, .. }
+                if matches!(func, TimeFn::Prev | TimeFn::Diff | TimeFn::Growth) =>
+            {
                 shifted_kpi(&self.model.kpis[*kpi].name, *n, self.groups, *func)
             }
             TKind::Time { func, kpi, n, .. } => self.reaggregate(*func, *kpi, *n),

@@ -312,8 +312,17 @@ pub(crate) fn evaluate_frame(
             if joined.contains(&name) {
                 continue;
             }
-            out = calendar_before(out, &model.kpis[kpi].name, &name, unit, &periods, &keys, grain, cal)
-                .map_err(polars_error)?;
+            out = calendar_before(
+                out,
+                &model.kpis[kpi].name,
+                &name,
+                unit,
+                &periods,
+                &keys,
+                grain,
+                cal,
+            )
+            .map_err(polars_error)?;
             if !sort_by.is_empty() {
                 out = out.sort(
                     sort_by.iter().map(String::as_str).collect::<Vec<_>>(),
@@ -372,10 +381,16 @@ fn calendar_before(
         return Ok(out.with_column(lit(NULL).cast(DataType::Float64).alias(name)));
     }
     let map = DataFrame::new_infer_height(vec![
-        Series::new(PERIOD.into(), from).cast(&DataType::Date)?.into_column(),
+        Series::new(PERIOD.into(), from)
+            .cast(&DataType::Date)?
+            .into_column(),
         Series::new(SRC.into(), to).cast(&DataType::Date)?.into_column(),
     ])?;
-    let mut right: Vec<Expr> = keys.iter().filter(|k| *k != PERIOD).map(|k| col(k.as_str())).collect();
+    let mut right: Vec<Expr> = keys
+        .iter()
+        .filter(|k| *k != PERIOD)
+        .map(|k| col(k.as_str()))
+        .collect();
     right.push(col(PERIOD).alias(SRC));
     right.push(col(kpi).alias(name));
     let before = out.clone().select(right);
@@ -384,7 +399,12 @@ fn calendar_before(
         .map(|k| if k == PERIOD { col(SRC) } else { col(k.as_str()) })
         .collect();
     Ok(out
-        .join(map.lazy(), [col(PERIOD)], [col(PERIOD)], JoinArgs::new(JoinType::Left))
+        .join(
+            map.lazy(),
+            [col(PERIOD)],
+            [col(PERIOD)],
+            JoinArgs::new(JoinType::Left),
+        )
         .join(before, on.clone(), on, JoinArgs::new(JoinType::Left))
         .drop(cols([SRC])))
 }

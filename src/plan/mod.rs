@@ -530,7 +530,12 @@ pub fn funnel(spec: &Spec, model: &Model, name: &str) -> Option<Result<FunnelPla
         .at(f.name.span, "this funnel")
         .help("give the funnel a `dataset:` that the spec declares")]));
     };
-    let time = match f.time.as_ref().map(|t| t.value.clone()).or_else(|| model.datasets[ds].time.clone()) {
+    let time = match f
+        .time
+        .as_ref()
+        .map(|t| t.value.clone())
+        .or_else(|| model.datasets[ds].time.clone())
+    {
         Some(t) => TimeBasis::Column(t),
         None => TimeBasis::None,
     };

@@ -84,7 +84,13 @@ pub fn typed(e: &TExpr, model: &Model) -> String {
             ..
         } => {
             use crate::spec::model::Keyword;
-            format!("{}({}, \"{}\"): {}", func.name(), model.kpis[*kpi].name, g.as_str(), e.ty)
+            format!(
+                "{}({}, \"{}\"): {}",
+                func.name(),
+                model.kpis[*kpi].name,
+                g.as_str(),
+                e.ty
+            )
         }
     }
 }

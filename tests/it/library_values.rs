@@ -557,3 +557,114 @@ fn weeks_and_quarters_are_labelled() {
         ]
     );
 }
+
+#[test]
+fn kpis_across_periods_and_reps() {
+    let f = fixture();
+    // Won/closed: Jan 2/3, Feb 0/0, Mar 2/4 (D7 won without amount still counts).
+    series(
+        monthly(&f, "win_rate_trailing_3m"),
+        &[
+            ("2025-01", Some(2.0 / 3.0)),
+            ("2025-02", Some(2.0 / 3.0)),
+            ("2025-03", Some(4.0 / 7.0)),
+        ],
+    );
+    series(
+        monthly(&f, "ytd_revenue"),
+        &[
+            ("2025-01", Some(400.0)),
+            ("2025-02", Some(400.0)),
+            ("2025-03", Some(900.0)),
+        ],
+    );
+    // Attainment ann/bob: Jan 1.0, 1.5; Feb 0, none (no quota); Mar 5.0, 0.
+    series(
+        monthly(&f, "reps_at_quota_share"),
+        &[
+            ("2025-01", Some(1.0)),
+            ("2025-02", Some(0.0)),
+            ("2025-03", Some(0.5)),
+        ],
+    );
+    // Open the day before each month: Dec none; Jan D1, D2; Feb D4; Mar D4, D5, D6, D8.
+    series(
+        monthly(&f, "pipeline_at_start"),
+        &[
+            ("2024-12", Some(0.0)),
+            ("2025-01", Some(400.0)),
+            ("2025-02", Some(70.0)),
+            ("2025-03", Some(710.0)),
+        ],
+    );
+    series(
+        monthly(&f, "pipeline_coverage"),
+        &[
+            ("2024-12", None),
+            ("2025-01", Some(400.0 / 300.0)),
+            ("2025-02", Some(70.0 / 100.0)),
+            ("2025-03", Some(710.0 / 300.0)),
+        ],
+    );
+    // No quarter or year of history in the fixture: nothing to grow from.
+    series(
+        monthly(&f, "revenue_growth_yoy"),
+        &[("2025-01", None), ("2025-02", None), ("2025-03", None)],
+    );
+}
+
+#[test]
+fn the_lead_funnel_step_by_step() {
+    let f = fixture();
+    let query = Query {
+        grain: Grain::Month,
+        ..Query::default()
+    };
+    let ev = kpi::execute::evaluate_funnels(
+        &f.outcome.spec,
+        &f.outcome.checked.model,
+        &["lead_funnel".to_string()],
+        &query,
+    )
+    .unwrap();
+    let t = ev.table();
+    let rows: Vec<Row> = t
+        .rows
+        .iter()
+        .map(|r| t.columns.iter().cloned().zip(r.iter().cloned()).collect())
+        .collect();
+    // created, contacted, qualified, meeting, opportunity, won (through the deals lookup):
+    // Jan L1 (D1 won), L2 (contacted only), L3 (never contacted); Mar L4 (D6 lost), L5 (D2 won).
+    let want = [
+        ("2025-01", "created", 3.0, None, Some(1.0)),
+        ("2025-01", "contacted", 2.0, Some(2.0 / 3.0), Some(2.0 / 3.0)),
+        ("2025-01", "qualified", 1.0, Some(0.5), Some(1.0 / 3.0)),
+        ("2025-01", "meeting", 1.0, Some(1.0), Some(1.0 / 3.0)),
+        ("2025-01", "opportunity", 1.0, Some(1.0), Some(1.0 / 3.0)),
+        ("2025-01", "won", 1.0, Some(1.0), Some(1.0 / 3.0)),
+        ("2025-02", "created", 0.0, None, None),
+        ("2025-02", "contacted", 0.0, None, None),
+        ("2025-02", "qualified", 0.0, None, None),
+        ("2025-02", "meeting", 0.0, None, None),
+        ("2025-02", "opportunity", 0.0, None, None),
+        ("2025-02", "won", 0.0, None, None),
+        ("2025-03", "created", 2.0, None, Some(1.0)),
+        ("2025-03", "contacted", 2.0, Some(1.0), Some(1.0)),
+        ("2025-03", "qualified", 2.0, Some(1.0), Some(1.0)),
+        ("2025-03", "meeting", 2.0, Some(1.0), Some(1.0)),
+        ("2025-03", "opportunity", 2.0, Some(1.0), Some(1.0)),
+        ("2025-03", "won", 1.0, Some(0.5), Some(0.5)),
+    ];
+    assert_eq!(rows.len(), want.len());
+    for (r, (period, step, count, conversion, from_start)) in rows.iter().zip(want) {
+        assert_eq!(
+            (text(r, "period").as_str(), text(r, "step").as_str()),
+            (period, step)
+        );
+        assert_eq!(text(r, "funnel"), "lead_funnel");
+        close(num(r, "count"), Some(count));
+        close(num(r, "conversion"), conversion);
+        close(num(r, "conversion_from_start"), from_start);
+        close(num(r, "leakage"), conversion.map(|c| 1.0 - c));
+    }
+}

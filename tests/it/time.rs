@@ -494,18 +494,42 @@ fn compare_year_by_quarter_on_the_sample_data() {
 #[test]
 fn calendar_offsets_hold_whatever_the_grain() {
     // By month, a quarter before is three months before.
-    let rows = eval(&fixture(), &["revenue_quarter_before", "revenue_qoq", "--grain", "month"]);
-    assert_values(&rows, "revenue_quarter_before", &[N, N, N, s(100.), s(240.), s(300.)]);
-    assert_values(&rows, "revenue_qoq", &[N, N, N, s(-1.), s(500. / 240. - 1.), s(60. / 300. - 1.)]);
+    let rows = eval(
+        &fixture(),
+        &["revenue_quarter_before", "revenue_qoq", "--grain", "month"],
+    );
+    assert_values(
+        &rows,
+        "revenue_quarter_before",
+        &[N, N, N, s(100.), s(240.), s(300.)],
+    );
+    assert_values(
+        &rows,
+        "revenue_qoq",
+        &[N, N, N, s(-1.), s(500. / 240. - 1.), s(60. / 300. - 1.)],
+    );
     // By quarter, the quarter before.
-    let rows = eval(&fixture(), &["revenue_quarter_before", "revenue_qoq", "--grain", "quarter"]);
+    let rows = eval(
+        &fixture(),
+        &["revenue_quarter_before", "revenue_qoq", "--grain", "quarter"],
+    );
     assert_values(&rows, "revenue_quarter_before", &[N, s(340.), s(800.)]);
-    assert_values(&rows, "revenue_qoq", &[N, s(800. / 340. - 1.), s(60. / 800. - 1.)]);
+    assert_values(
+        &rows,
+        "revenue_qoq",
+        &[N, s(800. / 340. - 1.), s(60. / 800. - 1.)],
+    );
     // From history before the range.
-    let rows = eval(&fixture(), &["revenue_qoq", "--grain", "month", "--period", "2025-04"]);
+    let rows = eval(
+        &fixture(),
+        &["revenue_qoq", "--grain", "month", "--period", "2025-04"],
+    );
     assert_values(&rows, "revenue_qoq", &[s(60. / 300. - 1.)]);
     // By ISO week, the same week number a year earlier (none for week 53).
-    let rows = eval(&fixture(), &["calls", "calls_year_before", "calls_yoy", "--grain", "week"]);
+    let rows = eval(
+        &fixture(),
+        &["calls", "calls_year_before", "calls_yoy", "--grain", "week"],
+    );
     let periods = text(&rows, "period");
     let at = |label: &str| periods.iter().position(|p| p == label).unwrap();
     let before = column(&rows, "calls_year_before");
@@ -513,4 +537,148 @@ fn calendar_offsets_hold_whatever_the_grain() {
     assert_eq!(before[at("2020-W53")], N);
     assert_eq!(before[at("2021-W01")], s(2.));
     assert_eq!(column(&rows, "calls_yoy")[at("2021-W01")], s(2.));
+}
+
+#[test]
+fn library_growth_and_windows_agree_with_their_parts_on_the_sample_data() {
+    let rows = eval(
+        &root().join("kpis"),
+        &[
+            "won_revenue",
+            "won_deals",
+            "lost_deals",
+            "revenue_growth_yoy",
+            "ytd_revenue",
+            "win_rate_trailing_3m",
+            "--grain",
+            "month",
+        ],
+    );
+    let periods = text(&rows, "period");
+    let revenue = column(&rows, "won_revenue");
+    let won = column(&rows, "won_deals");
+    let lost = column(&rows, "lost_deals");
+    let yoy = column(&rows, "revenue_growth_yoy");
+    let ytd = column(&rows, "ytd_revenue");
+    let trailing = column(&rows, "win_rate_trailing_3m");
+    assert!(periods.len() > 24);
+    let close = |a: Option<f64>, b: f64| (a.unwrap() - b).abs() <= 1e-9 * b.abs().max(1.0);
+    for i in 0..periods.len() {
+        let r = revenue[i].unwrap();
+        if i >= 12 && revenue[i - 12].unwrap() != 0.0 {
+            assert!(
+                close(yoy[i], r / revenue[i - 12].unwrap() - 1.0),
+                "{}",
+                periods[i]
+            );
+        } else if i < 12 {
+            assert_eq!(yoy[i], None, "{}", periods[i]);
+        }
+        let year = &periods[i][..4];
+        let so_far: f64 = (0..=i)
+            .filter(|j| periods[*j].starts_with(year))
+            .map(|j| revenue[j].unwrap())
+            .sum();
+        assert!(close(ytd[i], so_far), "{}", periods[i]);
+        let window = i.saturating_sub(2)..=i;
+        let w: f64 = window.clone().map(|j| won[j].unwrap()).sum();
+        let closed: f64 = window.map(|j| won[j].unwrap() + lost[j].unwrap()).sum();
+        assert!(close(trailing[i], w / closed), "{}", periods[i]);
+    }
+}
+
+#[test]
+fn the_lead_funnel_counts_the_sample_csv() {
+    let data = root().join("examples/data");
+    let read = |name: &str| -> Vec<Vec<String>> {
+        std::fs::read_to_string(data.join(name))
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').map(str::to_string).collect())
+            .collect()
+    };
+    let won: std::collections::HashSet<String> = read("deals.csv")
+        .into_iter()
+        .filter(|r| r[4] == "won")
+        .map(|r| r[0].clone())
+        .collect();
+    // created_at, first_contact_at, qualified_at, first_meeting_at, deal_id.
+    let mut counts = [0.0; 6];
+    for r in read("leads.csv").iter().filter(|r| r[1].starts_with("2024")) {
+        let reached = [
+            true,
+            !r[5].is_empty(),
+            !r[6].is_empty(),
+            !r[7].is_empty(),
+            !r[9].is_empty(),
+            won.contains(&r[9]),
+        ];
+        for (i, c) in counts.iter_mut().enumerate() {
+            if reached[..=i].iter().all(|x| *x) {
+                *c += 1.0;
+            }
+        }
+    }
+    let rows = eval(&root().join("kpis"), &["lead_funnel", "--period", "2024"]);
+    assert_eq!(
+        text(&rows, "step"),
+        [
+            "created",
+            "contacted",
+            "qualified",
+            "meeting",
+            "opportunity",
+            "won"
+        ]
+    );
+    let got = column(&rows, "count");
+    for i in 0..6 {
+        assert_eq!(got[i], Some(counts[i]), "step {i}");
+    }
+    assert_values(
+        &rows,
+        "conversion",
+        &[
+            N,
+            s(counts[1] / counts[0]),
+            s(counts[2] / counts[1]),
+            s(counts[3] / counts[2]),
+            s(counts[4] / counts[3]),
+            s(counts[5] / counts[4]),
+        ],
+    );
+    assert_values(
+        &rows,
+        "conversion_from_start",
+        &counts.map(|c| Some(c / counts[0])),
+    );
+}
+
+#[test]
+fn funnels_and_kpis_together_on_the_command_line() {
+    let out = kpi(&[
+        "eval",
+        "won_revenue",
+        "lead_funnel",
+        "--period",
+        "2024",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["kpis"].as_array().unwrap().len(), 1);
+    assert_eq!(v["funnels"].as_array().unwrap().len(), 6);
+    assert_eq!(v["funnels"][0]["step"], "created");
+    let out = kpi(&["eval", "won_revenue", "lead_funnel", "--format", "csv"]);
+    assert_eq!(out.status.code(), Some(2), "one table per csv");
+    let out = kpi(&["eval", "lead_funnel", "--grain", "year", "--compare", "year"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = kpi(&["eval", "lead_funnel", "--grain", "year", "--by", "region"]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains("conversion_from_start") && table.contains("APAC"),
+        "{table}"
+    );
 }
