@@ -112,8 +112,12 @@ impl CheckOutcome {
         let (e, w) = (self.errors(), self.warnings());
         let plural = |n: usize, s: &str| format!("{n} {s}{}", if n == 1 { "" } else { "s" });
         if e + w == 0 {
+            let funnels = match self.spec.funnels.len() {
+                0 => String::new(),
+                n => format!(", {}", plural(n, "funnel")),
+            };
             format!(
-                "ok: {}, {}, {}, {}",
+                "ok: {}, {}, {}, {}{funnels}",
                 plural(self.spec.kpis.len(), "KPI"),
                 plural(self.spec.datasets.len(), "dataset"),
                 plural(self.spec.segments.len(), "segment"),

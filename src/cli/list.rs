@@ -19,7 +19,7 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
     if let Some(code) = super::report_spec_errors(&outcome) {
         return code;
     }
-    let table = kpi::report::explain::catalog(&outcome.checked.model);
+    let table = kpi::report::explain::catalog(&outcome.spec, &outcome.checked.model);
     print!(
         "{}",
         match args.format {

@@ -167,10 +167,12 @@ pub fn describe_kpi(model: &Model, k: usize) -> String {
     s
 }
 
-/// The catalog: name, title, unit, direction, indicator, owner, description.
-pub fn catalog(model: &Model) -> ResultTable {
+/// The catalog: name, kind (KPI or funnel), title, unit, direction,
+/// indicator, owner, description.
+pub fn catalog(spec: &crate::spec::model::Spec, model: &Model) -> ResultTable {
     let columns = [
         "name",
+        "kind",
         "title",
         "unit",
         "direction",
@@ -185,6 +187,7 @@ pub fn catalog(model: &Model) -> ResultTable {
         .map(|k| {
             vec![
                 text(Some(&k.name)),
+                text(Some("kpi")),
                 text(Some(&k.title)),
                 text(k.unit.map(|u| u.as_str())),
                 text(Some(k.direction.as_str())),
@@ -193,6 +196,27 @@ pub fn catalog(model: &Model) -> ResultTable {
                 text(k.description.as_deref()),
             ]
         })
+        .chain(spec.funnels.iter().map(|f| {
+            let steps: Vec<&str> = f.steps.iter().map(|s| s.name.value.as_str()).collect();
+            let description = f.description.as_ref().map(|d| d.value.clone());
+            vec![
+                text(Some(&f.name.value)),
+                text(Some("funnel")),
+                text(Some(
+                    f.title
+                        .as_ref()
+                        .map_or(f.name.value.as_str(), |t| t.value.as_str()),
+                )),
+                text(None),
+                text(None),
+                text(None),
+                text(None),
+                text(Some(&match description {
+                    Some(d) => format!("{d} Steps: {}.", steps.join(" → ")),
+                    None => format!("Steps: {}.", steps.join(" → ")),
+                })),
+            ]
+        }))
         .collect();
     ResultTable {
         columns: columns.iter().map(|c| c.to_string()).collect(),

@@ -213,6 +213,13 @@ fn list_prints_the_catalog() {
     assert_eq!(win["unit"], "percent");
     assert_eq!(win["direction"], "up");
     assert_eq!(win["indicator"], "lagging");
+    assert_eq!(win["kind"], "kpi");
+    let funnel = rows.iter().find(|r| r["name"] == "lead_funnel").unwrap();
+    assert_eq!(funnel["kind"], "funnel");
+    assert!(funnel["description"]
+        .as_str()
+        .unwrap()
+        .contains("created → contacted"));
 }
 
 #[test]
