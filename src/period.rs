@@ -248,18 +248,22 @@ pub fn same_period_last_year(p: Period, grain: Grain, cal: &Calendar) -> Option<
     }
 }
 
-/// The period of `grain` one calendar `unit` before `p` (`prev(k, "year")`):
-/// the same month, quarter or ISO week a year earlier, the month three
-/// months earlier, … `None` when a period of `grain` is longer than `unit`.
-pub fn calendar_back(p: Period, unit: Grain, grain: Grain, cal: &Calendar) -> Option<Period> {
-    let rank = |g: Grain| match g {
+/// Grains from the shortest (`day`) to the longest (`all`).
+pub fn rank(g: Grain) -> u8 {
+    match g {
         Grain::Day => 0,
         Grain::Week => 1,
         Grain::Month => 2,
         Grain::Quarter => 3,
         Grain::Year => 4,
         Grain::All => 5,
-    };
+    }
+}
+
+/// The period of `grain` one calendar `unit` before `p` (`prev(k, "year")`):
+/// the same month, quarter or ISO week a year earlier, the month three
+/// months earlier, … `None` when a period of `grain` is longer than `unit`.
+pub fn calendar_back(p: Period, unit: Grain, grain: Grain, cal: &Calendar) -> Option<Period> {
     if grain == Grain::All || unit == Grain::All || rank(grain) > rank(unit) {
         return None;
     }

@@ -85,77 +85,52 @@ pub enum TKind {
     Part(String),
 }
 
-impl TExpr {
-    pub fn for_each_child<'a>(&'a self, mut f: impl FnMut(&'a TExpr)) {
-        match &self.kind {
+/// Calls `$f` on each direct child of a `TKind` (`&` with `iter`, `&mut` with `iter_mut`).
+macro_rules! children {
+    ($kind:expr, $f:ident, $iter:ident) => {
+        match $kind {
             TKind::Lit(_) | TKind::Column { .. } | TKind::Kpi(_) | TKind::Time { .. } | TKind::Part(_) => {}
-            TKind::Unary(_, e) | TKind::IsNull { expr: e, .. } => f(e),
+            TKind::Unary(_, e) | TKind::IsNull { expr: e, .. } => $f(e),
             TKind::Binary(_, a, b) => {
-                f(a);
-                f(b);
+                $f(a);
+                $f(b);
             }
             TKind::In { expr, list, .. } => {
-                f(expr);
-                list.iter().for_each(f);
+                $f(expr);
+                list.$iter().for_each($f);
             }
             TKind::Between { expr, low, high } => {
-                f(expr);
-                f(low);
-                f(high);
+                $f(expr);
+                $f(low);
+                $f(high);
             }
             TKind::If { branches, otherwise } => {
-                for (c, v) in branches {
-                    f(c);
-                    f(v);
+                for (c, v) in branches.$iter() {
+                    $f(c);
+                    $f(v);
                 }
-                f(otherwise);
+                $f(otherwise);
             }
-            TKind::Row { args, .. } => args.iter().for_each(f),
+            TKind::Row { args, .. } => args.$iter().for_each($f),
             TKind::Agg { arg, filter, .. } => {
                 if let Some(a) = arg {
-                    f(a);
+                    $f(a);
                 }
                 if let Some(w) = filter {
-                    f(w);
+                    $f(w);
                 }
             }
         }
+    };
+}
+
+impl TExpr {
+    pub fn for_each_child<'a>(&'a self, mut f: impl FnMut(&'a TExpr)) {
+        children!(&self.kind, f, iter)
     }
 
     pub fn for_each_child_mut(&mut self, mut f: impl FnMut(&mut TExpr)) {
-        match &mut self.kind {
-            TKind::Lit(_) | TKind::Column { .. } | TKind::Kpi(_) | TKind::Time { .. } | TKind::Part(_) => {}
-            TKind::Unary(_, e) | TKind::IsNull { expr: e, .. } => f(e),
-            TKind::Binary(_, a, b) => {
-                f(a);
-                f(b);
-            }
-            TKind::In { expr, list, .. } => {
-                f(expr);
-                list.iter_mut().for_each(f);
-            }
-            TKind::Between { expr, low, high } => {
-                f(expr);
-                f(low);
-                f(high);
-            }
-            TKind::If { branches, otherwise } => {
-                for (c, v) in branches {
-                    f(c);
-                    f(v);
-                }
-                f(otherwise);
-            }
-            TKind::Row { args, .. } => args.iter_mut().for_each(f),
-            TKind::Agg { arg, filter, .. } => {
-                if let Some(a) = arg {
-                    f(a);
-                }
-                if let Some(w) = filter {
-                    f(w);
-                }
-            }
-        }
+        children!(&mut self.kind, f, iter_mut)
     }
 
     /// Columns read, as (dataset, name), in first-use order.

@@ -35,17 +35,6 @@ pub struct Window {
     pub n: u32,
 }
 
-fn rank(g: Grain) -> u8 {
-    match g {
-        Grain::Day => 0,
-        Grain::Week => 1,
-        Grain::Month => 2,
-        Grain::Quarter => 3,
-        Grain::Year => 4,
-        Grain::All => 5,
-    }
-}
-
 impl Cx<'_> {
     /// `func(kpi)` over the spine.
     pub(super) fn reaggregate(&self, func: TimeFn, kpi: KpiId, n: u32) -> Expr {
@@ -119,7 +108,7 @@ impl Cx<'_> {
                     _ => Grain::Month,
                 };
                 // A period as long as the span or longer is its own to-date window.
-                if rank(w.grain) >= rank(span) {
+                if crate::period::rank(w.grain) >= crate::period::rank(span) {
                     return x;
                 }
                 // A week belongs to the span holding most of its days (its fourth day).

@@ -21,12 +21,7 @@ pub fn compare_period(p: Period, c: Compare, grain: Grain, cal: &Calendar) -> Op
 
 /// The start of the span (`year`, `quarter`, `month`) a period's to-date window begins at.
 fn to_date_start(p: Period, span: Grain, grain: Grain, cal: &Calendar) -> Period {
-    let rank = |g: Grain| {
-        [Grain::Day, Grain::Week, Grain::Month, Grain::Quarter, Grain::Year]
-            .iter()
-            .position(|x| *x == g)
-    };
-    if rank(grain) >= rank(span) {
+    if period::rank(grain) >= period::rank(span) {
         return p;
     }
     // A week belongs to the span holding its fourth day.

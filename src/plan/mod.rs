@@ -426,7 +426,23 @@ fn segment_filters(
     ds: DatasetId,
     segments: &[String],
 ) -> Result<Vec<TExpr>, Vec<Diagnostic>> {
-    let mut out = Vec::new();
+    let exprs = segments.iter().filter_map(|s| {
+        let e = spec.segment(s)?.filter.as_ref()?.expr.as_ref()?;
+        Some((s.as_str(), Some(e)))
+    });
+    Ok(row_conditions(model, ds, "a segment", exprs)?
+        .into_iter()
+        .flatten()
+        .collect())
+}
+
+/// Row conditions (segments, funnel steps), each `(owner, expression)`, typed on `ds`.
+fn row_conditions<'a>(
+    model: &Model,
+    ds: DatasetId,
+    what: &str,
+    exprs: impl IntoIterator<Item = (&'a str, Option<&'a crate::syntax::ast::Expr>)>,
+) -> Result<Vec<Option<TExpr>>, Vec<Diagnostic>> {
     let mut diags = Diagnostics::new();
     let closed = vec![true; model.datasets.len()];
     let names = crate::check::KpiNames::default();
@@ -437,19 +453,18 @@ fn segment_filters(
         kpis: &infos,
         kpi_names: &names,
     };
-    for s in segments {
-        let Some(seg) = spec.segment(s) else { continue };
-        let Some(e) = seg.filter.as_ref().and_then(|f| f.expr.as_ref()) else {
-            continue;
-        };
-        let mut ec = ExprChecker {
-            scope: &scope,
-            dataset: Some(ds),
-            owner: s,
-            row_what: "a segment",
-            diags: &mut diags,
-        };
-        out.push(ec.check(e, crate::check::Ctx::Row));
+    let mut out = Vec::new();
+    for (owner, e) in exprs {
+        out.push(e.map(|e| {
+            let mut ec = ExprChecker {
+                scope: &scope,
+                dataset: Some(ds),
+                owner,
+                row_what: what,
+                diags: &mut diags,
+            };
+            ec.check(e, crate::check::Ctx::Row)
+        }));
     }
     if diags.has_errors() {
         Err(diags.into_sorted())
@@ -539,33 +554,20 @@ pub fn funnel(spec: &Spec, model: &Model, name: &str) -> Option<Result<FunnelPla
         Some(t) => TimeBasis::Column(t),
         None => TimeBasis::None,
     };
-    let mut diags = Diagnostics::new();
-    let closed = vec![true; model.datasets.len()];
-    let names = crate::check::KpiNames::default();
-    let infos = Vec::new();
-    let scope = Scope {
-        datasets: &model.datasets,
-        closed: &closed,
-        kpis: &infos,
-        kpi_names: &names,
+    let exprs = f
+        .steps
+        .iter()
+        .map(|st| (name, st.filter.as_ref().and_then(|w| w.expr.as_ref())));
+    let conditions = match row_conditions(model, ds, "a funnel step", exprs) {
+        Ok(c) => c,
+        Err(d) => return Some(Err(d)),
     };
-    let mut steps = Vec::new();
-    for step in &f.steps {
-        let cond = step.filter.as_ref().and_then(|w| w.expr.as_ref()).map(|e| {
-            let mut ec = ExprChecker {
-                scope: &scope,
-                dataset: Some(ds),
-                owner: name,
-                row_what: "a funnel step",
-                diags: &mut diags,
-            };
-            ec.check(e, crate::check::Ctx::Row)
-        });
-        steps.push((step.name.value.clone(), cond));
-    }
-    if diags.has_errors() {
-        return Some(Err(diags.into_sorted()));
-    }
+    let steps = f
+        .steps
+        .iter()
+        .map(|st| st.name.value.clone())
+        .zip(conditions)
+        .collect();
     Some(Ok(FunnelPlan {
         name: name.to_string(),
         dataset: ds,
