@@ -26,6 +26,8 @@ pub mod source;
 pub mod span;
 pub mod spec;
 #[cfg(feature = "eval")]
+pub mod spec_test;
+#[cfg(feature = "eval")]
 pub mod status;
 pub mod syntax;
 pub mod time;

@@ -9,6 +9,8 @@ mod generate;
 mod list;
 #[cfg(feature = "eval")]
 mod status;
+#[cfg(feature = "eval")]
+mod test;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -41,6 +43,9 @@ enum Command {
     Status(status::Args),
     /// The KPI catalog.
     List(list::Args),
+    /// Run the spec's tests: inline rows in, expected values out.
+    #[cfg(feature = "eval")]
+    Test(test::Args),
     /// Write the standard sales data model with generated data.
     Generate(generate::Args),
 }
@@ -67,6 +72,8 @@ pub fn run() -> ExitCode {
         Command::List(args) => list::run(&cli.spec, &args),
         #[cfg(feature = "eval")]
         Command::Status(args) => status::run(&cli.spec, &args),
+        #[cfg(feature = "eval")]
+        Command::Test(args) => test::run(&cli.spec, &args),
     };
     ExitCode::from(code)
 }

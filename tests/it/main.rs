@@ -11,6 +11,7 @@ mod library;
 mod library_values;
 mod robustness;
 mod sources;
+mod spec_tests;
 mod status;
 mod support;
 mod time;

@@ -1,0 +1,396 @@
+//! `kpi test`: the `tests:` of a spec (LANGUAGE.md §7). Inline rows replace
+//! the named datasets (written to a scratch CSV with the dataset's declared
+//! types, so missing columns are typed nulls), the KPI is evaluated as
+//! `kpi eval` would, and each expected row is compared with the actual row
+//! of the same group and period, numbers within a relative tolerance.
+
+pub mod junit;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::check::ir::Model;
+use crate::check::types::Type;
+use crate::diagnostic::Diagnostic;
+use crate::period::{self, Period};
+use crate::plan::Query;
+use crate::report::table::{Cell, ResultTable};
+use crate::source::SourceMap;
+use crate::spec::model::{Format, Grain, Keyword, PeriodSpec, Row, Spec, Test, Value};
+
+/// What one test found.
+#[derive(Clone, Debug, Serialize)]
+pub struct TestResult {
+    pub name: String,
+    pub kpi: Option<String>,
+    pub target: Option<String>,
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub passed: bool,
+    /// One line per mismatch.
+    pub failures: Vec<String>,
+    /// Expected against actual rows, when a value differs.
+    pub diff: Option<String>,
+    pub seconds: f64,
+}
+
+/// Runs the tests named (every test when `names` is empty).
+pub fn run(spec: &Spec, model: &Model, sources: &SourceMap, names: &[String]) -> Vec<TestResult> {
+    spec.tests
+        .iter()
+        .filter(|t| names.is_empty() || names.contains(&t.name.value))
+        .map(|t| {
+            let start = std::time::Instant::now();
+            let ((line, column), _) = sources.position(t.name.span).unwrap_or(((1, 1), (1, 1)));
+            let file = sources.name(t.name.span.file).to_string();
+            let (failures, diff) = match run_one(spec, model, t) {
+                Ok(found) => found,
+                Err(diags) => (
+                    diags
+                        .iter()
+                        .map(|d| format!("{}: {}", d.code, d.message))
+                        .collect(),
+                    None,
+                ),
+            };
+            TestResult {
+                name: t.name.value.clone(),
+                kpi: t.kpi.as_ref().map(|k| k.value.clone()),
+                target: t.target.as_ref().map(|k| k.value.clone()),
+                file,
+                line,
+                column,
+                passed: failures.is_empty(),
+                failures,
+                diff,
+                seconds: start.elapsed().as_secs_f64(),
+            }
+        })
+        .collect()
+}
+
+type Found = (Vec<String>, Option<String>);
+
+fn run_one(spec: &Spec, model: &Model, t: &Test) -> Result<Found, Vec<Diagnostic>> {
+    let scratch = Scratch::new()?;
+    let mut model = model.clone();
+    for (ds, rows, _) in &t.data {
+        let Some(id) = model.dataset_id(&ds.value) else {
+            return Err(vec![Diagnostic::error(
+                "kpi::unknown_dataset",
+                format!("no dataset is named `{}`", ds.value),
+            )]);
+        };
+        let d = &mut model.datasets[id];
+        let path = scratch.dir.join(format!("{}.csv", d.name));
+        write_rows(&path, &d.declared, rows).map_err(|e| {
+            vec![Diagnostic::error(
+                "kpi::unreadable_file",
+                format!("cannot write test rows to {}: {e}", path.display()),
+            )]
+        })?;
+        d.source = path;
+        d.format = Format::Csv;
+    }
+    match (&t.kpi, &t.target) {
+        (Some(k), _) => kpi_test(spec, &model, t, &k.value),
+        (None, Some(target)) => status_test(spec, &model, t, &target.value),
+        (None, None) => Ok((vec!["the test names no `kpi` and no `target`".to_string()], None)),
+    }
+}
+
+/// A folder for one test's rows, removed afterwards.
+struct Scratch {
+    dir: PathBuf,
+}
+
+impl Scratch {
+    fn new() -> Result<Scratch, Vec<Diagnostic>> {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("kpi-test-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| {
+            vec![Diagnostic::error(
+                "kpi::unreadable_file",
+                format!("cannot create {}: {e}", dir.display()),
+            )]
+        })?;
+        Ok(Scratch { dir })
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Rows as CSV: the declared columns first (empty when a row lacks them), then any others.
+fn write_rows(path: &Path, declared: &[(String, Type)], rows: &[Row]) -> std::io::Result<()> {
+    let mut columns: Vec<String> = declared.iter().map(|(c, _)| c.clone()).collect();
+    for row in rows {
+        for (c, _) in row {
+            if !columns.contains(&c.value) {
+                columns.push(c.value.clone());
+            }
+        }
+    }
+    let mut out = String::new();
+    out.push_str(&columns.iter().map(|c| quote(c)).collect::<Vec<_>>().join(","));
+    out.push('\n');
+    for row in rows {
+        let cells: Vec<String> = columns
+            .iter()
+            .map(
+                |c| match row.iter().find(|(n, _)| n.value == *c).map(|(_, v)| &v.value) {
+                    None | Some(Value::Null) => String::new(),
+                    Some(Value::Bool(b)) => b.to_string(),
+                    Some(Value::Number(n)) => n.to_string(),
+                    Some(Value::String(s)) => quote(s),
+                },
+            )
+            .collect();
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    std::fs::write(path, out)
+}
+
+fn quote(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) || s.is_empty() {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn text_of(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.clone(),
+    }
+}
+
+fn range_of(t: &Test, model: &Model) -> Option<Period> {
+    match &t.period.as_ref()?.value {
+        PeriodSpec::Label(l) => period::parse_label(l, &model.calendar).map(|(_, p)| p),
+        PeriodSpec::Range { from, to } => Some(Period {
+            start: *from,
+            end: *to,
+        }),
+    }
+}
+
+fn kpi_test(spec: &Spec, model: &Model, t: &Test, kpi: &str) -> Result<Found, Vec<Diagnostic>> {
+    let by: Vec<String> = t.by.iter().map(|b| b.value.clone()).collect();
+    // Other KPIs may be expected beside the tested one.
+    let mut kpis = vec![kpi.to_string()];
+    for row in &t.expect {
+        for (c, _) in row {
+            if c.value != kpi && model.kpi_id(&c.value).is_some() && !kpis.contains(&c.value) {
+                kpis.push(c.value.clone());
+            }
+        }
+    }
+    let query = Query {
+        kpis: kpis.clone(),
+        by: by.clone(),
+        grain: t.grain.as_ref().map_or(Grain::All, |g| g.value),
+        range: range_of(t, model),
+        segments: t.segment.iter().map(|s| s.value.clone()).collect(),
+        ..Query::default()
+    };
+    let ev = crate::execute::evaluate(spec, model, &query)?;
+    let table = ev.table(model);
+    let tolerance = t.tolerance.as_ref().map_or(1e-9, |x| x.value);
+    let keys: Vec<&str> = by
+        .iter()
+        .map(String::as_str)
+        .chain(ev.period.then_some("period"))
+        .collect();
+    let mut failures = Vec::new();
+    let mut lines: Vec<(bool, Vec<String>)> = Vec::new();
+    for row in &t.expect {
+        let mut key_text = Vec::new();
+        for (c, _) in row {
+            let known = keys.contains(&c.value.as_str()) || kpis.contains(&c.value);
+            if !known {
+                failures.push(format!(
+                    "expected column `{}` is not in the result (columns: {})",
+                    c.value,
+                    table.columns.join(", ")
+                ));
+            }
+        }
+        for k in &keys {
+            let v = row
+                .iter()
+                .find(|(c, _)| c.value == *k)
+                .map(|(_, v)| text_of(&v.value));
+            key_text.push((k.to_string(), v));
+        }
+        let actual = table.rows.iter().find(|r| {
+            key_text.iter().all(|(k, v)| match v {
+                None => true,
+                Some(v) => cell_text(&table, r, k).as_deref() == Some(v.as_str()),
+            })
+        });
+        let label: String = key_text
+            .iter()
+            .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}")))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let label = if label.is_empty() {
+            "the row".to_string()
+        } else {
+            label
+        };
+        let Some(actual) = actual else {
+            failures.push(format!("no row with {label} in the result"));
+            lines.push((false, vec![label, "(missing)".to_string()]));
+            continue;
+        };
+        let mut cells = vec![label.clone()];
+        let mut ok = true;
+        for (c, v) in row.iter().filter(|(c, _)| kpis.contains(&c.value)) {
+            let got = match column_cell(&table, actual, &c.value) {
+                Some(Cell::Number(x)) => *x,
+                _ => None,
+            };
+            let want = match &v.value {
+                Value::Number(n) => Some(*n),
+                Value::Null => None,
+                other => {
+                    failures.push(format!(
+                        "{label}: `{}` expects a number, not `{}`",
+                        c.value,
+                        text_of(other)
+                    ));
+                    ok = false;
+                    continue;
+                }
+            };
+            let same = match (want, got) {
+                (Some(w), Some(g)) => {
+                    (w - g).abs() <= tolerance * w.abs().max(g.abs()).max(f64::MIN_POSITIVE)
+                }
+                (None, None) => true,
+                _ => false,
+            };
+            let shown = |x: Option<f64>| x.map_or("null".to_string(), |x| x.to_string());
+            if !same {
+                ok = false;
+                failures.push(format!(
+                    "{label}: {} expected {}, got {}",
+                    c.value,
+                    shown(want),
+                    shown(got)
+                ));
+            }
+            cells.push(format!("{} {} → {}", c.value, shown(want), shown(got)));
+        }
+        lines.push((ok, cells));
+    }
+    let diff = (!failures.is_empty()).then(|| {
+        let mut s = String::from("expected → actual:\n");
+        for (ok, cells) in &lines {
+            let _ = writeln!(s, "  {} {}", if *ok { "✓" } else { "✗" }, cells.join("   "));
+        }
+        s.push_str("actual rows:\n");
+        s.push_str(&table.to_csv());
+        s
+    });
+    Ok((failures, diff))
+}
+
+fn column_cell<'a>(table: &ResultTable, row: &'a [Cell], column: &str) -> Option<&'a Cell> {
+    table
+        .columns
+        .iter()
+        .position(|c| c == column)
+        .and_then(|i| row.get(i))
+}
+
+fn cell_text(table: &ResultTable, row: &[Cell], column: &str) -> Option<String> {
+    match column_cell(table, row, column)? {
+        Cell::Text(t) => t.clone(),
+        Cell::Number(x) => x.map(|x| x.to_string()),
+    }
+}
+
+fn status_test(spec: &Spec, model: &Model, t: &Test, target: &str) -> Result<Found, Vec<Diagnostic>> {
+    let Some(want) = &t.status else {
+        return Ok((
+            vec!["a target test needs `status:` (and usually `as_of:`)".to_string()],
+            None,
+        ));
+    };
+    let rows = crate::status::status(
+        spec,
+        model,
+        &[target.to_string()],
+        t.as_of.as_ref().map(|d| d.value),
+    )?;
+    // The period that holds the as-of date is the last one of the target's rows.
+    let Some(last) = rows.last().map(|r| r.period.clone()) else {
+        return Ok((vec![format!("target `{target}` gave no status")], None));
+    };
+    let failures: Vec<String> = rows
+        .iter()
+        .filter(|r| r.period == last && r.status != want.value)
+        .map(|r| {
+            let member = r.member.as_ref().map(|m| format!(" for {m}")).unwrap_or_default();
+            format!(
+                "{target} in {}{member}: status expected {}, got {} (actual {}, target {})",
+                r.period,
+                want.value.as_str(),
+                r.status.as_str(),
+                r.actual.map_or("null".to_string(), |x| x.to_string()),
+                r.target_value.map_or("null".to_string(), |x| x.to_string()),
+            )
+        })
+        .collect();
+    Ok((failures, None))
+}
+
+/// The human report: a line per test, the failures with their diffs, a summary.
+pub fn to_human(results: &[TestResult]) -> String {
+    let mut s = String::new();
+    for r in results {
+        let what = match (&r.kpi, &r.target) {
+            (Some(k), _) => format!("KPI `{k}`"),
+            (_, Some(t)) => format!("target `{t}`"),
+            _ => String::new(),
+        };
+        if r.passed {
+            let _ = writeln!(s, "ok     {} ({what})", r.name);
+            continue;
+        }
+        let _ = writeln!(
+            s,
+            "FAILED {} ({what}) at {}:{}:{}",
+            r.name, r.file, r.line, r.column
+        );
+        for f in &r.failures {
+            let _ = writeln!(s, "    {f}");
+        }
+        if let Some(d) = &r.diff {
+            for line in d.lines() {
+                let _ = writeln!(s, "    {line}");
+            }
+        }
+    }
+    let failed = results.iter().filter(|r| !r.passed).count();
+    let _ = writeln!(
+        s,
+        "\n{}: {} passed, {failed} failed",
+        if failed == 0 { "ok" } else { "FAILED" },
+        results.len() - failed
+    );
+    s
+}

@@ -1,0 +1,183 @@
+//! `kpi test`: the tests of kpis/ pass, each seed KPI is covered by a test
+//! that fails when its definition changes, and failures are readable.
+
+use kpi::spec::InputFile;
+
+use crate::support::{kpi, root, temp_dir};
+
+/// kpis/ as in-memory files, each text passed through `edit`.
+fn library(edit: impl Fn(&str, String) -> String) -> Vec<InputFile> {
+    let dir = root().join("kpis");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            let text = edit(&name, std::fs::read_to_string(&p).unwrap());
+            InputFile {
+                name: p.display().to_string(),
+                bytes: text.into_bytes(),
+                base_dir: dir.clone(),
+            }
+        })
+        .collect()
+}
+
+/// The text with KPI `kpi`'s measure multiplied by 1.5.
+fn break_measure(text: &str, kpi: &str) -> Option<String> {
+    let mut inside = false;
+    let mut changed = false;
+    let lines: Vec<String> = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("  ") && !l.starts_with("   ") && l.trim_end().ends_with(':') {
+                inside = l.trim() == format!("{kpi}:");
+            }
+            match l.strip_prefix("    measure: ") {
+                Some(m) if inside && !changed => {
+                    changed = true;
+                    let m = m.trim().trim_matches('\'');
+                    format!("    measure: '({}) * 1.5'", m.replace('\'', "''"))
+                }
+                _ => l.to_string(),
+            }
+        })
+        .collect();
+    changed.then(|| lines.join("\n"))
+}
+
+#[test]
+fn the_library_tests_pass_and_write_junit() {
+    let dir = temp_dir("junit");
+    let junit = dir.join("results.xml");
+    let out = kpi(&["test", "--junit", junit.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("passed, 0 failed"), "{stdout}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let cases = xml.matches("<testcase ").count();
+    assert!(cases >= 45, "{cases} test cases");
+    assert!(
+        xml.contains(&format!("tests=\"{cases}\" failures=\"0\"")),
+        "{xml}"
+    );
+    assert!(!xml.contains("<failure"));
+}
+
+#[test]
+fn every_seed_kpi_has_a_test_that_breaks_with_it() {
+    let outcome = kpi::check_loaded(kpi::spec::load_files(library(|_, t| t)), false);
+    assert_eq!(outcome.errors(), 0, "{:?}", outcome.diagnostics);
+    let kpis: Vec<String> = outcome.spec.kpis.iter().map(|k| k.name.value.clone()).collect();
+    let mut uncovered = Vec::new();
+    for k in &kpis {
+        let files = library(|name, text| {
+            if name == "tests.yaml" {
+                return text;
+            }
+            break_measure(&text, k).unwrap_or(text)
+        });
+        let broken = kpi::check_loaded(kpi::spec::load_files(files), false);
+        assert_eq!(broken.errors(), 0, "{k}: {:?}", broken.diagnostics);
+        // The tests that mention the KPI, as the tested KPI or an expected column.
+        let names: Vec<String> = broken
+            .spec
+            .tests
+            .iter()
+            .filter(|t| {
+                t.kpi.as_ref().is_some_and(|x| x.value == *k)
+                    || t.expect.iter().any(|r| r.iter().any(|(c, _)| c.value == *k))
+            })
+            .map(|t| t.name.value.clone())
+            .collect();
+        if names.is_empty() {
+            uncovered.push(format!("{k}: no test"));
+            continue;
+        }
+        let results = kpi::spec_test::run(&broken.spec, &broken.checked.model, &broken.sources, &names);
+        let failed: Vec<_> = results.iter().filter(|r| !r.passed).collect();
+        if failed.is_empty() {
+            uncovered.push(format!("{k}: no test failed"));
+            continue;
+        }
+        let report = kpi::spec_test::to_human(&results);
+        assert!(
+            report.contains("expected") && report.contains("tests.yaml:"),
+            "{report}"
+        );
+    }
+    assert!(uncovered.is_empty(), "{uncovered:#?}");
+}
+
+#[test]
+fn a_failing_test_shows_where_and_what_differs() {
+    let dir = temp_dir("failing-test");
+    std::fs::write(
+        dir.join("spec.yaml"),
+        r#"datasets:
+  deals:
+    source: deals.csv
+    time: closed_at
+    columns: {stage: string, amount: number, closed_at: date}
+kpis:
+  win_rate:
+    dataset: deals
+    measure: count(where stage == "won") / count(where stage in ["won", "lost"])
+tests:
+  win_rate_counts_only_closed:
+    kpi: win_rate
+    grain: month
+    data:
+      deals:
+        - {stage: won,  amount: 100, closed_at: 2025-01-10}
+        - {stage: lost, amount: 50,  closed_at: 2025-01-12}
+        - {stage: proposal, amount: 70, closed_at: null}
+    expect:
+      - {period: 2025-01, win_rate: 0.5}
+  wrong:
+    kpi: win_rate
+    grain: month
+    data:
+      deals:
+        - {stage: won, closed_at: 2025-01-10}
+        - {stage: proposal}
+    expect:
+      - {period: 2025-01, win_rate: 0.5}
+      - {period: 2025-02, win_rate: 0}
+"#,
+    )
+    .unwrap();
+    std::fs::write(dir.join("deals.csv"), "stage,amount,closed_at\n").unwrap();
+    let spec = dir.to_string_lossy().to_string();
+    let out = kpi(&["test", "--spec", spec.as_str()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("ok     win_rate_counts_only_closed"), "{stdout}");
+    assert!(stdout.contains("FAILED wrong (KPI `win_rate`) at "), "{stdout}");
+    assert!(stdout.contains("spec.yaml:21:3"), "{stdout}");
+    assert!(
+        stdout.contains("period=2025-01: win_rate expected 0.5, got 1"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("no row with period=2025-02"), "{stdout}");
+    assert!(stdout.contains("1 passed, 1 failed"), "{stdout}");
+    // One test by name; JSON for programs.
+    let out = kpi(&[
+        "test",
+        "--spec",
+        spec.as_str(),
+        "win_rate_counts_only_closed",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["passed"], true);
+    assert_eq!(v[0]["line"], 11);
+    let out = kpi(&["test", "--spec", spec.as_str(), "no_such_test"]);
+    assert_eq!(out.status.code(), Some(2));
+}
