@@ -4,6 +4,9 @@ use std::fmt::Write as _;
 
 use super::TestResult;
 
+/// The `type` of every failure (documented with the diagnostics).
+const FAILURE: &str = "kpi::test_failed";
+
 fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -60,7 +63,7 @@ pub fn to_junit(suite: &str, results: &[TestResult]) -> String {
         }
         let _ = writeln!(
             s,
-            "      <failure message=\"{}\" type=\"kpi::test_failed\">{}</failure>",
+            "      <failure message=\"{}\" type=\"{FAILURE}\">{}</failure>",
             escape(message),
             escape(&body)
         );
