@@ -7,6 +7,7 @@ mod eval;
 mod explain;
 mod generate;
 mod list;
+mod schema;
 #[cfg(feature = "eval")]
 mod status;
 #[cfg(feature = "eval")]
@@ -46,6 +47,8 @@ enum Command {
     /// Run the spec's tests: inline rows in, expected values out.
     #[cfg(feature = "eval")]
     Test(test::Args),
+    /// Print the JSON Schema of spec files (for editors).
+    Schema(schema::Args),
     /// Write the standard sales data model with generated data.
     Generate(generate::Args),
 }
@@ -65,6 +68,7 @@ pub fn run() -> ExitCode {
     let code = match cli.command {
         Command::Check(args) => check::run(&cli.spec, &args),
         Command::Generate(args) => generate::run(&args),
+        Command::Schema(args) => schema::run(&args),
         #[cfg(feature = "eval")]
         Command::Eval(args) => eval::run(&cli.spec, &args),
         #[cfg(feature = "eval")]

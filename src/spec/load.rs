@@ -198,11 +198,11 @@ struct Reader<'a> {
     diags: &'a mut Diagnostics,
 }
 
-const TOP_KEYS: &[&str] = &[
+pub(crate) const TOP_KEYS: &[&str] = &[
     "version", "calendar", "datasets", "segments", "kpis", "targets", "funnels", "tests",
 ];
-const CALENDAR_KEYS: &[&str] = &["week_start", "fiscal_year_start"];
-const DATASET_KEYS: &[&str] = &[
+pub(crate) const CALENDAR_KEYS: &[&str] = &["week_start", "fiscal_year_start"];
+pub(crate) const DATASET_KEYS: &[&str] = &[
     "source",
     "format",
     "time",
@@ -211,9 +211,9 @@ const DATASET_KEYS: &[&str] = &[
     "lookups",
     "description",
 ];
-const LOOKUP_KEYS: &[&str] = &["dataset", "on"];
-const SEGMENT_KEYS: &[&str] = &["where", "title", "description"];
-const KPI_KEYS: &[&str] = &[
+pub(crate) const LOOKUP_KEYS: &[&str] = &["dataset", "on"];
+pub(crate) const SEGMENT_KEYS: &[&str] = &["where", "title", "description"];
+pub(crate) const KPI_KEYS: &[&str] = &[
     "title",
     "description",
     "dataset",
@@ -229,7 +229,7 @@ const KPI_KEYS: &[&str] = &[
     "active",
     "at",
 ];
-const TARGET_KEYS: &[&str] = &[
+pub(crate) const TARGET_KEYS: &[&str] = &[
     "kpi",
     "segment",
     "by",
@@ -244,8 +244,8 @@ const TARGET_KEYS: &[&str] = &[
     "owner",
     "description",
 ];
-const FUNNEL_KEYS: &[&str] = &["dataset", "time", "steps", "title", "description"];
-const TEST_KEYS: &[&str] = &[
+pub(crate) const FUNNEL_KEYS: &[&str] = &["dataset", "time", "steps", "title", "description"];
+pub(crate) const TEST_KEYS: &[&str] = &[
     "kpi",
     "target",
     "grain",

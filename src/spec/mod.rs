@@ -3,7 +3,16 @@
 pub mod diagnostics;
 pub mod load;
 pub mod model;
+pub mod schema;
 mod yaml;
 
 pub use load::{load, load_files, load_str, InputFile, Loaded};
 pub use model::Spec;
+
+/// A YAML file as the JSON an editor validates against `kpi schema`
+/// (`None`: no document; `Err`: not YAML).
+pub fn yaml_to_json(text: &str) -> Result<Option<serde_json::Value>, String> {
+    yaml::parse(crate::span::FileId::default(), text)
+        .map(|n| n.as_ref().map(yaml::to_json))
+        .map_err(|d| d.message)
+}

@@ -44,13 +44,6 @@ pub struct ExprField {
     pub expr: Option<Expr>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum WeekStart {
-    #[default]
-    Monday,
-    Sunday,
-}
-
 #[derive(Clone, Debug)]
 pub struct Calendar {
     pub week_start: WeekStart,
@@ -96,6 +89,9 @@ macro_rules! keyword {
     };
 }
 
+keyword!(
+    /// The first day of a week (`monday`: ISO weeks).
+    WeekStart, "week start", { "monday" => Monday, "sunday" => Sunday });
 keyword!(
     /// File format of a dataset source.
     Format, "format", { "csv" => Csv, "parquet" => Parquet, "ndjson" => Ndjson });

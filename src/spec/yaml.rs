@@ -281,3 +281,45 @@ fn too_large(span: Span) -> Diagnostic {
     .at(span, "expansion stopped here")
     .help("aliases that refer to aliases multiply; write the values out instead")
 }
+
+/// The JSON value of a node, plain scalars resolved as YAML 1.2's core
+/// schema does (null, booleans, numbers; everything else a string), as
+/// editors and schema validators see the file.
+pub fn to_json(node: &Node) -> serde_json::Value {
+    use serde_json::Value;
+    match &node.kind {
+        NodeKind::Seq(items) => Value::Array(items.iter().map(to_json).collect()),
+        NodeKind::Map(entries) => Value::Object(
+            entries
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_scalar().map_or_else(String::new, |(s, _)| s.to_string()),
+                        to_json(v),
+                    )
+                })
+                .collect(),
+        ),
+        NodeKind::Scalar { value, style } if *style != ScalarStyle::Plain => Value::String(value.clone()),
+        NodeKind::Scalar { value, .. } => match value.as_str() {
+            "" | "~" | "null" | "Null" | "NULL" => Value::Null,
+            "true" | "True" | "TRUE" => Value::Bool(true),
+            "false" | "False" | "FALSE" => Value::Bool(false),
+            v => {
+                let integer = v.strip_prefix(['-', '+']).unwrap_or(v);
+                if !integer.is_empty() && integer.bytes().all(|b| b.is_ascii_digit()) {
+                    if let Ok(i) = v.parse::<i64>() {
+                        return Value::from(i);
+                    }
+                }
+                let numeric = v.bytes().all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b));
+                match v.parse::<f64>() {
+                    Ok(f) if numeric && f.is_finite() && v.bytes().any(|b| b.is_ascii_digit()) => {
+                        Value::from(f)
+                    }
+                    _ => Value::String(v.to_string()),
+                }
+            }
+        },
+    }
+}

@@ -10,6 +10,7 @@ mod expressions;
 mod library;
 mod library_values;
 mod robustness;
+mod schema;
 mod sources;
 mod spec_tests;
 mod status;
