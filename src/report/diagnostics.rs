@@ -111,7 +111,10 @@ pub fn to_sarif(diags: &[Diagnostic], sources: &SourceMap) -> String {
                 "name": code.trim_start_matches("kpi::"),
                 "shortDescription": { "text": code.trim_start_matches("kpi::").replace('_', " ") },
                 "help": { "text": example.and_then(|d| d.help.clone()).unwrap_or_default() },
-                "helpUri": format!("docs/diagnostics.md#{}", code.trim_start_matches("kpi::").replace('_', "-")),
+                // `helpUri` must be absolute; the docs travel with the spec's repository.
+                "properties": {
+                    "documentation": format!("docs/diagnostics.md#{}", code.replace("::", ""))
+                },
             })
         })
         .collect();

@@ -162,3 +162,32 @@ fn the_cli_prints_the_schema_with_enums_and_descriptions() {
     assert_eq!(v["$schema"], "http://json-schema.org/draft-07/schema#");
     assert!(v["definitions"]["dataset"]["description"].is_string());
 }
+
+#[test]
+fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
+    let text = std::fs::read_to_string(root().join("tests/fixtures/sarif/sarif-schema-2.1.0.json")).unwrap();
+    let sarif_schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut schemas = boon::Schemas::new();
+    let mut compiler = boon::Compiler::new();
+    let loc = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
+    compiler.add_resource(loc, sarif_schema).unwrap();
+    let index = compiler.compile(loc, &mut schemas).unwrap_or_else(|e| panic!("{e:#}"));
+    // A spec with errors and warnings in several files, and a clean one.
+    let dir = crate::support::temp_dir("sarif");
+    std::fs::write(
+        dir.join("a.yaml"),
+        "datasets:\n  d: {source: d.csv, columns: {amount: number}}\nkpis:\n  k: {dataset: d, measure: sum(amout)}\n  w: {dataset: d, measure: count(where region == \"EU\")}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("b.yaml"), "kpis:\n  x: {measure: 'k +'}\n").unwrap();
+    for spec in [dir.to_str().unwrap(), "kpis"] {
+        let out = kpi(&["--spec", spec, "check", "--format", "sarif"]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        if let Err(e) = schemas.validate(&v, index) {
+            panic!("{spec}: {e:#}\n{v:#}");
+        }
+    }
+    let out = kpi(&["--spec", dir.to_str().unwrap(), "check", "--format", "sarif"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["runs"][0]["results"].as_array().unwrap().len() >= 3);
+}
