@@ -171,7 +171,9 @@ fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
     let mut compiler = boon::Compiler::new();
     let loc = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
     compiler.add_resource(loc, sarif_schema).unwrap();
-    let index = compiler.compile(loc, &mut schemas).unwrap_or_else(|e| panic!("{e:#}"));
+    let index = compiler
+        .compile(loc, &mut schemas)
+        .unwrap_or_else(|e| panic!("{e:#}"));
     // A spec with errors and warnings in several files, and a clean one.
     let dir = crate::support::temp_dir("sarif");
     std::fs::write(

@@ -181,3 +181,44 @@ tests:
     let out = kpi(&["test", "--spec", spec.as_str(), "no_such_test"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn the_ci_integrations_run_commands_that_work() {
+    let mut commands: Vec<String> = Vec::new();
+    let workflow = std::fs::read_to_string(root().join("examples/ci/kpi.yml")).unwrap();
+    let workflow = kpi::spec::yaml_to_json(&workflow).unwrap().unwrap();
+    for step in workflow["jobs"]["kpi"]["steps"].as_array().unwrap() {
+        if let Some(run) = step["run"].as_str().filter(|r| r.starts_with("kpi ")) {
+            commands.push(run.to_string());
+        }
+    }
+    let hooks = std::fs::read_to_string(root().join(".pre-commit-hooks.yaml")).unwrap();
+    let hooks = kpi::spec::yaml_to_json(&hooks).unwrap().unwrap();
+    for hook in hooks.as_array().unwrap() {
+        commands.push(hook["entry"].as_str().unwrap().to_string());
+    }
+    assert!(commands.len() >= 4, "{commands:?}");
+    let dir = temp_dir("ci");
+    for c in &commands {
+        let args: Vec<String> = c
+            .split_whitespace()
+            .skip(1)
+            .map(|a| {
+                if a.ends_with(".xml") {
+                    dir.join(a).display().to_string()
+                } else {
+                    a.to_string()
+                }
+            })
+            .collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = kpi(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{c}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert!(dir.join("kpi-tests.xml").exists());
+}
