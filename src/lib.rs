@@ -16,6 +16,7 @@ pub mod compile;
 #[cfg(feature = "eval")]
 pub mod data;
 pub mod diagnostic;
+pub mod diff;
 #[cfg(feature = "eval")]
 pub mod execute;
 pub mod generate;

@@ -2,6 +2,8 @@
 
 mod check;
 #[cfg(feature = "eval")]
+mod diff;
+#[cfg(feature = "eval")]
 mod eval;
 #[cfg(feature = "eval")]
 mod explain;
@@ -47,6 +49,9 @@ enum Command {
     /// Run the spec's tests: inline rows in, expected values out.
     #[cfg(feature = "eval")]
     Test(test::Args),
+    /// What changed between two versions of a spec (paths or git revisions).
+    #[cfg(feature = "eval")]
+    Diff(diff::Args),
     /// Print the JSON Schema of spec files (for editors).
     Schema(schema::Args),
     /// Write the standard sales data model with generated data.
@@ -69,6 +74,8 @@ pub fn run() -> ExitCode {
         Command::Check(args) => check::run(&cli.spec, &args),
         Command::Generate(args) => generate::run(&args),
         Command::Schema(args) => schema::run(&args),
+        #[cfg(feature = "eval")]
+        Command::Diff(args) => diff::run(&cli.spec, &args),
         #[cfg(feature = "eval")]
         Command::Eval(args) => eval::run(&cli.spec, &args),
         #[cfg(feature = "eval")]

@@ -4,6 +4,7 @@
 pub mod ast;
 pub mod diagnostics;
 mod lex;
+pub mod normalize;
 mod parser;
 pub mod print;
 pub mod rebase;

@@ -5,6 +5,7 @@
 mod cli;
 mod crm;
 mod diagnostics;
+mod diff;
 mod eval_cli;
 mod expressions;
 mod library;

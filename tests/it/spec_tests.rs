@@ -188,8 +188,14 @@ fn the_ci_integrations_run_commands_that_work() {
     let workflow = std::fs::read_to_string(root().join("examples/ci/kpi.yml")).unwrap();
     let workflow = kpi::spec::yaml_to_json(&workflow).unwrap().unwrap();
     for step in workflow["jobs"]["kpi"]["steps"].as_array().unwrap() {
-        if let Some(run) = step["run"].as_str().filter(|r| r.starts_with("kpi ")) {
-            commands.push(run.to_string());
+        if let Some(run) = step["run"]
+            .as_str()
+            .map(str::trim)
+            .filter(|r| r.starts_with("kpi "))
+        {
+            // The pull request's base branch is this repository's HEAD here; output goes to stdout.
+            let run = run.split('>').next().unwrap_or(run);
+            commands.push(run.replace("\"origin/${{ github.base_ref }}\"", "HEAD"));
         }
     }
     let hooks = std::fs::read_to_string(root().join(".pre-commit-hooks.yaml")).unwrap();
@@ -197,7 +203,13 @@ fn the_ci_integrations_run_commands_that_work() {
     for hook in hooks.as_array().unwrap() {
         commands.push(hook["entry"].as_str().unwrap().to_string());
     }
-    assert!(commands.len() >= 4, "{commands:?}");
+    assert!(commands.len() >= 5, "{commands:?}");
+    assert!(
+        commands
+            .iter()
+            .any(|c| c.starts_with("kpi diff --base HEAD --values")),
+        "{commands:?}"
+    );
     let dir = temp_dir("ci");
     for c in &commands {
         let args: Vec<String> = c

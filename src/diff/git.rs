@@ -1,0 +1,81 @@
+//! A spec as it was at a git revision of the repository holding it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::spec::{load_files, InputFile, Loaded};
+
+fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    if out.status.success() {
+        Ok(out.stdout)
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
+    }
+}
+
+/// The spec at `spec` (a file or folder, as named in the working tree) at
+/// revision `rev` of the repository that holds it.
+pub fn load_revision(rev: &str, spec: &Path) -> Result<Loaded, String> {
+    let here = if spec.is_dir() {
+        spec.to_path_buf()
+    } else {
+        spec.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf()
+    };
+    let dir = if here.is_dir() {
+        here.clone()
+    } else {
+        PathBuf::from(".")
+    };
+    let root = String::from_utf8_lossy(&git(&dir, &["rev-parse", "--show-toplevel"])?)
+        .trim()
+        .to_string();
+    let root = PathBuf::from(root);
+    git(
+        &root,
+        &["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")],
+    )
+    .map_err(|_| format!("`{rev}` is neither a spec path nor a git revision"))?;
+    let absolute = std::fs::canonicalize(spec)
+        .unwrap_or_else(|_| std::env::current_dir().unwrap_or_default().join(spec));
+    let relative = absolute.strip_prefix(&root).unwrap_or(spec).to_path_buf();
+    let listing = git(
+        &root,
+        &[
+            "ls-tree",
+            "-r",
+            "--name-only",
+            rev,
+            "--",
+            &relative.to_string_lossy(),
+        ],
+    )?;
+    let mut files = Vec::new();
+    for name in String::from_utf8_lossy(&listing).lines() {
+        if !(name.ends_with(".yaml") || name.ends_with(".yml")) {
+            continue;
+        }
+        let bytes = git(&root, &["show", &format!("{rev}:{name}")])?;
+        let base_dir = root
+            .join(name)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| root.clone());
+        files.push(InputFile {
+            name: format!("{rev}:{name}"),
+            bytes,
+            base_dir,
+        });
+    }
+    if files.is_empty() {
+        return Err(format!("no spec files under `{}` at `{rev}`", relative.display()));
+    }
+    Ok(load_files(files))
+}

@@ -1,0 +1,483 @@
+//! `kpi diff`: what changed between two versions of a spec, by meaning.
+//! Expressions are compared in normal form (whitespace, quoting and the
+//! order of commutative operands do not count; a changed filter does), and
+//! KPIs above a changed one are reported as affected.
+
+pub mod git;
+#[cfg(feature = "eval")]
+pub mod values;
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::spec::model::{ExprField, Keyword, PeriodSpec, Spec};
+use crate::syntax::normalize::normal_form;
+
+/// How an entity differs.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum ChangeKind {
+    Added,
+    Removed,
+    /// Removed under `from`, added under the new name with the same definition.
+    Renamed {
+        from: String,
+    },
+    /// Its definition changed: its values may change.
+    Changed,
+    /// Only descriptive fields changed (title, unit, owner, …): values do not.
+    Described,
+    /// Its own definition is the same, but something beneath it changed.
+    Affected {
+        through: Vec<String>,
+    },
+}
+
+/// A field's old and new normal form.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FieldChange {
+    pub field: String,
+    pub old: String,
+    pub new: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Change {
+    /// `kpi`, `dataset`, `segment`, `target` or `funnel`.
+    pub entity: &'static str,
+    pub name: String,
+    #[serde(flatten)]
+    pub kind: ChangeKind,
+    pub fields: Vec<FieldChange>,
+}
+
+/// An entity's fields in normal form: those that define its values, then
+/// those that only describe it.
+struct Print {
+    definition: Vec<Field>,
+    description: Vec<Field>,
+}
+
+/// A field's name, its normal form (compared) and its text as written (shown).
+type Field = (&'static str, String, String);
+
+fn expr(f: &Option<ExprField>) -> String {
+    match f {
+        Some(ExprField { expr: Some(e), .. }) => normal_form(e),
+        Some(f) => f.text.trim().to_string(),
+        None => String::new(),
+    }
+}
+
+fn written(f: &Option<ExprField>) -> String {
+    f.as_ref().map(|f| f.text.trim().to_string()).unwrap_or_default()
+}
+
+/// A field compared as shown.
+fn plain(name: &'static str, value: String) -> Field {
+    (name, value.clone(), value)
+}
+
+/// An expression field, compared in normal form.
+fn expression(name: &'static str, f: &Option<ExprField>) -> Field {
+    (name, expr(f), written(f))
+}
+
+fn opt<T: ToString>(x: Option<T>) -> String {
+    x.map(|v| v.to_string()).unwrap_or_default()
+}
+
+fn kw<K: Keyword + PartialEq>(x: Option<K>) -> String {
+    x.map(|k| k.as_str().to_string()).unwrap_or_default()
+}
+
+fn kpis(spec: &Spec) -> Vec<(String, Print)> {
+    spec.kpis
+        .iter()
+        .map(|k| {
+            let p = Print {
+                definition: vec![
+                    plain("dataset", opt(k.dataset.as_ref().map(|d| &d.value))),
+                    expression("measure", &k.measure),
+                    expression("where", &k.filter),
+                    plain("time", opt(k.time.as_ref().map(|d| &d.value))),
+                    plain("active.from", opt(k.active.as_ref().map(|a| &a.from.value))),
+                    plain(
+                        "active.to",
+                        opt(k.active.as_ref().and_then(|a| a.to.as_ref()).map(|t| &t.value)),
+                    ),
+                    plain("at", kw(k.at.as_ref().map(|a| a.value))),
+                ],
+                description: vec![
+                    plain("title", opt(k.title.as_ref().map(|t| &t.value))),
+                    plain("description", opt(k.description.as_ref().map(|t| &t.value))),
+                    plain("unit", kw(k.unit.as_ref().map(|u| u.value))),
+                    plain("decimals", opt(k.decimals.as_ref().map(|d| d.value))),
+                    plain("direction", kw(k.direction.as_ref().map(|d| d.value))),
+                    plain("indicator", kw(k.indicator.as_ref().map(|d| d.value))),
+                    plain("owner", opt(k.owner.as_ref().map(|t| &t.value))),
+                    plain(
+                        "tags",
+                        k.tags
+                            .iter()
+                            .map(|t| t.value.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    ),
+                ],
+            };
+            (k.name.value.clone(), p)
+        })
+        .collect()
+}
+
+fn datasets(spec: &Spec) -> Vec<(String, Print)> {
+    spec.datasets
+        .iter()
+        .map(|d| {
+            let mut columns: Vec<String> = d
+                .columns
+                .iter()
+                .map(|(c, t)| format!("{}: {}", c.value, t.value.as_str()))
+                .collect();
+            columns.sort();
+            let mut dims: Vec<String> = d
+                .dimensions
+                .iter()
+                .map(|(n, e)| format!("{} = {}", n.value, expr(&Some(e.clone()))))
+                .collect();
+            dims.sort();
+            let mut lookups: Vec<String> = d
+                .lookups
+                .iter()
+                .map(|l| format!("{} on {} = {}", l.dataset.value, l.left.value, l.right.value))
+                .collect();
+            lookups.sort();
+            let p = Print {
+                definition: vec![
+                    plain("source", opt(d.source.as_ref().map(|s| &s.value))),
+                    plain("format", kw(d.format.as_ref().map(|f| f.value))),
+                    plain("time", opt(d.time.as_ref().map(|t| &t.value))),
+                    plain("columns", columns.join(", ")),
+                    plain("dimensions", dims.join(", ")),
+                    plain("lookups", lookups.join(", ")),
+                ],
+                description: vec![plain(
+                    "description",
+                    opt(d.description.as_ref().map(|t| &t.value)),
+                )],
+            };
+            (d.name.value.clone(), p)
+        })
+        .collect()
+}
+
+fn segments(spec: &Spec) -> Vec<(String, Print)> {
+    spec.segments
+        .iter()
+        .map(|s| {
+            let p = Print {
+                definition: vec![expression("where", &s.filter)],
+                description: vec![
+                    plain("title", opt(s.title.as_ref().map(|t| &t.value))),
+                    plain("description", opt(s.description.as_ref().map(|t| &t.value))),
+                ],
+            };
+            (s.name.value.clone(), p)
+        })
+        .collect()
+}
+
+fn targets(spec: &Spec) -> Vec<(String, Print)> {
+    spec.targets
+        .iter()
+        .map(|t| {
+            let period = t.period.as_ref().map(|p| match &p.value {
+                PeriodSpec::Label(l) => l.clone(),
+                PeriodSpec::Range { from, to } => format!("{from}..{to}"),
+            });
+            let p = Print {
+                definition: vec![
+                    plain("kpi", opt(t.kpi.as_ref().map(|k| &k.value))),
+                    plain("segment", opt(t.segment.as_ref().map(|k| &k.value))),
+                    plain("by", opt(t.by.as_ref().map(|k| &k.value))),
+                    plain("period", opt(period)),
+                    plain("every", kw(t.every.as_ref().map(|g| g.value))),
+                    plain("value", opt(t.value.as_ref().map(|v| v.value))),
+                    plain(
+                        "change",
+                        opt(t
+                            .change
+                            .as_ref()
+                            .map(|c| format!("{:?} {}", c.value.kind, c.value.amount))),
+                    ),
+                    plain(
+                        "baseline",
+                        opt(t.baseline.as_ref().map(|b| format!("{:?}", b.value))),
+                    ),
+                    plain("tolerance", opt(t.tolerance.as_ref().map(|v| v.value))),
+                    plain("pacing", kw(t.pacing.as_ref().map(|p| p.value))),
+                ],
+                description: vec![
+                    plain("objective", opt(t.objective.as_ref().map(|x| &x.value))),
+                    plain("owner", opt(t.owner.as_ref().map(|x| &x.value))),
+                    plain("description", opt(t.description.as_ref().map(|x| &x.value))),
+                ],
+            };
+            (t.name.value.clone(), p)
+        })
+        .collect()
+}
+
+fn funnels(spec: &Spec) -> Vec<(String, Print)> {
+    spec.funnels
+        .iter()
+        .map(|f| {
+            let steps: Vec<String> = f
+                .steps
+                .iter()
+                .map(|s| match expr(&s.filter) {
+                    w if w.is_empty() => s.name.value.clone(),
+                    w => format!("{} ({w})", s.name.value),
+                })
+                .collect();
+            let p = Print {
+                definition: vec![
+                    plain("dataset", opt(f.dataset.as_ref().map(|d| &d.value))),
+                    plain("time", opt(f.time.as_ref().map(|d| &d.value))),
+                    plain("steps", steps.join(" → ")),
+                ],
+                description: vec![
+                    plain("title", opt(f.title.as_ref().map(|x| &x.value))),
+                    plain("description", opt(f.description.as_ref().map(|x| &x.value))),
+                ],
+            };
+            (f.name.value.clone(), p)
+        })
+        .collect()
+}
+
+fn compare(
+    entity: &'static str,
+    old: Vec<(String, Print)>,
+    new: Vec<(String, Print)>,
+    out: &mut Vec<Change>,
+) {
+    let fields = |a: &[Field], b: &[Field]| -> Vec<FieldChange> {
+        a.iter()
+            .zip(b)
+            .filter(|((_, x, _), (_, y, _))| x != y)
+            .map(|((f, _, x), (_, _, y))| FieldChange {
+                field: f.to_string(),
+                old: x.clone(),
+                new: y.clone(),
+            })
+            .collect()
+    };
+    let same = |a: &[Field], b: &[Field]| a.iter().zip(b).all(|(x, y)| x.1 == y.1);
+    let mut removed: Vec<&(String, Print)> = old
+        .iter()
+        .filter(|(n, _)| !new.iter().any(|(m, _)| m == n))
+        .collect();
+    for (name, p) in &new {
+        match old.iter().find(|(n, _)| n == name) {
+            Some((_, q)) => {
+                let definition = fields(&q.definition, &p.definition);
+                let description = fields(&q.description, &p.description);
+                let kind = if !definition.is_empty() {
+                    ChangeKind::Changed
+                } else if !description.is_empty() {
+                    ChangeKind::Described
+                } else {
+                    continue;
+                };
+                let mut all = definition;
+                all.extend(description);
+                out.push(Change {
+                    entity,
+                    name: name.clone(),
+                    kind,
+                    fields: all,
+                });
+            }
+            None => {
+                // The same definition under another name: a rename.
+                match removed
+                    .iter()
+                    .position(|(_, q)| same(&q.definition, &p.definition))
+                {
+                    Some(i) => {
+                        let (from, q) = removed.remove(i);
+                        out.push(Change {
+                            entity,
+                            name: name.clone(),
+                            kind: ChangeKind::Renamed { from: from.clone() },
+                            fields: fields(&q.description, &p.description),
+                        });
+                    }
+                    None => out.push(Change {
+                        entity,
+                        name: name.clone(),
+                        kind: ChangeKind::Added,
+                        fields: Vec::new(),
+                    }),
+                }
+            }
+        }
+    }
+    for (name, _) in removed {
+        out.push(Change {
+            entity,
+            name: name.clone(),
+            kind: ChangeKind::Removed,
+            fields: Vec::new(),
+        });
+    }
+}
+
+/// The semantic differences from `old` to `new`.
+pub fn diff(old: &Spec, new: &Spec) -> Vec<Change> {
+    let mut out = Vec::new();
+    compare("dataset", datasets(old), datasets(new), &mut out);
+    compare("segment", segments(old), segments(new), &mut out);
+    compare("kpi", kpis(old), kpis(new), &mut out);
+    compare("target", targets(old), targets(new), &mut out);
+    compare("funnel", funnels(old), funnels(new), &mut out);
+    affected(new, &mut out);
+    out
+}
+
+/// KPIs whose values can change because something beneath them did: a base
+/// KPI on a changed dataset, a derived KPI over a changed KPI, a target on
+/// one.
+fn affected(new: &Spec, out: &mut Vec<Change>) {
+    let changed = |out: &[Change], entity: &str, name: &str| {
+        out.iter().any(|c| {
+            c.entity == entity
+                && c.name == name
+                && matches!(
+                    c.kind,
+                    ChangeKind::Changed
+                        | ChangeKind::Added
+                        | ChangeKind::Affected { .. }
+                        | ChangeKind::Renamed { .. }
+                )
+        })
+    };
+    loop {
+        let mut found = Vec::new();
+        for k in &new.kpis {
+            if out.iter().any(|c| c.entity == "kpi" && c.name == k.name.value) {
+                continue;
+            }
+            let mut through = Vec::new();
+            if let Some(d) = &k.dataset {
+                if changed(out, "dataset", &d.value) {
+                    through.push(d.value.clone());
+                }
+            } else if let Some(e) = k.measure.as_ref().and_then(|m| m.expr.as_ref()) {
+                for n in e.names() {
+                    let name = &n.ident.name;
+                    if n.qualifier.is_none() && changed(out, "kpi", name) && !through.contains(name) {
+                        through.push(name.clone());
+                    }
+                }
+            }
+            if !through.is_empty() {
+                found.push(("kpi", k.name.value.clone(), through));
+            }
+        }
+        for t in &new.targets {
+            if out.iter().any(|c| c.entity == "target" && c.name == t.name.value) {
+                continue;
+            }
+            if let Some(k) = t.kpi.as_ref().filter(|k| changed(out, "kpi", &k.value)) {
+                found.push(("target", t.name.value.clone(), vec![k.value.clone()]));
+            }
+        }
+        if found.is_empty() {
+            return;
+        }
+        out.extend(found.into_iter().map(|(entity, name, through)| Change {
+            entity,
+            name,
+            kind: ChangeKind::Affected { through },
+            fields: Vec::new(),
+        }));
+    }
+}
+
+fn headline(c: &Change) -> String {
+    match &c.kind {
+        ChangeKind::Added => format!("added {} `{}`", c.entity, c.name),
+        ChangeKind::Removed => format!("removed {} `{}`", c.entity, c.name),
+        ChangeKind::Renamed { from } => format!("renamed {} `{from}` to `{}`", c.entity, c.name),
+        ChangeKind::Changed => format!(
+            "changed {} `{}`: {}",
+            c.entity,
+            c.name,
+            c.fields
+                .iter()
+                .map(|f| f.field.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        ChangeKind::Described => format!(
+            "described {} `{}` differently: {}",
+            c.entity,
+            c.name,
+            c.fields
+                .iter()
+                .map(|f| f.field.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        ChangeKind::Affected { through } => format!(
+            "affected {} `{}` (through {})",
+            c.entity,
+            c.name,
+            through
+                .iter()
+                .map(|t| format!("`{t}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// The changes for people.
+pub fn to_human(changes: &[Change]) -> String {
+    if changes.is_empty() {
+        return "no changes\n".to_string();
+    }
+    let mut s = String::new();
+    for c in changes {
+        let _ = writeln!(s, "{}", headline(c));
+        for f in &c.fields {
+            let _ = writeln!(s, "    {}:\n      - {}\n      + {}", f.field, f.old, f.new);
+        }
+    }
+    s
+}
+
+/// The changes as Markdown, for a pull-request comment.
+pub fn to_markdown(changes: &[Change]) -> String {
+    if changes.is_empty() {
+        return "**kpi diff:** no changes to KPI definitions.\n".to_string();
+    }
+    let mut s = String::from("### kpi diff\n\n");
+    for c in changes {
+        let _ = writeln!(s, "- {}", headline(c));
+        for f in &c.fields {
+            let _ = writeln!(
+                s,
+                "  - `{}`: `{}` → `{}`",
+                f.field,
+                f.old.replace('`', "'"),
+                f.new.replace('`', "'")
+            );
+        }
+    }
+    s
+}

@@ -1,0 +1,188 @@
+//! `kpi diff --values`: both versions of the changed and affected KPIs
+//! evaluated on the same data, and the values that moved.
+
+use serde::Serialize;
+
+use super::{Change, ChangeKind};
+use crate::check::ir::Model;
+use crate::diagnostic::Diagnostic;
+use crate::plan::Query;
+use crate::report::table::{Cell, ResultTable};
+use crate::spec::model::Spec;
+
+/// A KPI value that differs between the versions.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ValueChange {
+    pub kpi: String,
+    /// The `--by` values and the period, as labelled in `kpi eval`.
+    pub group: Group,
+    pub old: Option<f64>,
+    pub new: Option<f64>,
+}
+
+/// Which version's data sources both versions read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DataFrom {
+    Old,
+    New,
+}
+
+/// KPIs in both versions whose values may differ.
+pub fn candidates(changes: &[Change], old: &Model, new: &Model) -> Vec<String> {
+    changes
+        .iter()
+        .filter(|c| c.entity == "kpi" && matches!(c.kind, ChangeKind::Changed | ChangeKind::Affected { .. }))
+        .map(|c| c.name.clone())
+        .filter(|n| old.kpi_id(n).is_some() && new.kpi_id(n).is_some())
+        .collect()
+}
+
+/// The `--by` values and period of a row, as (column, value).
+type Group = Vec<(String, String)>;
+
+fn rows(t: &ResultTable, kpi: &str) -> Vec<(Group, Option<f64>)> {
+    let k = t.columns.iter().position(|c| c == kpi);
+    t.rows
+        .iter()
+        .map(|r| {
+            let group = t
+                .columns
+                .iter()
+                .zip(r)
+                .filter_map(|(c, cell)| match cell {
+                    Cell::Text(v) => Some((c.clone(), v.clone().unwrap_or_default())),
+                    Cell::Number(_) => None,
+                })
+                .collect();
+            let value = match k.and_then(|i| r.get(i)) {
+                Some(Cell::Number(x)) => *x,
+                _ => None,
+            };
+            (group, value)
+        })
+        .collect()
+}
+
+/// Evaluates `kpis` in both versions over one version's data and returns
+/// the values that differ (relative tolerance 1e-9).
+pub fn values(
+    old: (&Spec, &Model),
+    new: (&Spec, &Model),
+    kpis: &[String],
+    query: &Query,
+    data_from: DataFrom,
+) -> Result<Vec<ValueChange>, Vec<Diagnostic>> {
+    if kpis.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (mut old_model, mut new_model) = (old.1.clone(), new.1.clone());
+    let (from, to) = match data_from {
+        DataFrom::New => (new.1, &mut old_model),
+        DataFrom::Old => (old.1, &mut new_model),
+    };
+    for d in &mut to.datasets {
+        if let Some(src) = from.datasets.iter().find(|x| x.name == d.name) {
+            d.source = src.source.clone();
+            d.format = src.format;
+        }
+    }
+    let q = Query {
+        kpis: kpis.to_vec(),
+        ..query.clone()
+    };
+    let before = crate::execute::evaluate(old.0, &old_model, &q)?.table(&old_model);
+    let after = crate::execute::evaluate(new.0, &new_model, &q)?.table(&new_model);
+    let mut out = Vec::new();
+    for k in kpis {
+        let was = rows(&before, k);
+        for (group, now) in rows(&after, k) {
+            let then = was.iter().find(|(g, _)| *g == group).and_then(|(_, v)| *v);
+            let same = match (then, now) {
+                (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * a.abs().max(b.abs()),
+                (None, None) => true,
+                _ => false,
+            };
+            if !same {
+                out.push(ValueChange {
+                    kpi: k.clone(),
+                    group,
+                    old: then,
+                    new: now,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn shown(x: Option<f64>) -> String {
+    x.map_or("null".to_string(), |v| {
+        if v.fract() == 0.0 && v.abs() < 1e15 {
+            format!("{v:.0}")
+        } else {
+            format!("{v:.4}")
+        }
+    })
+}
+
+fn change(v: &ValueChange) -> String {
+    let (Some(a), Some(b)) = (v.old, v.new) else {
+        return String::new();
+    };
+    let d = shown(Some(b - a));
+    let d = if b >= a { format!("+{d}") } else { d };
+    if a == 0.0 {
+        d
+    } else {
+        format!("{d} ({:+.1}%)", (b / a - 1.0) * 100.0)
+    }
+}
+
+fn where_(v: &ValueChange) -> String {
+    let g: Vec<String> = v.group.iter().map(|(c, x)| format!("{c}={x}")).collect();
+    if g.is_empty() {
+        "all".to_string()
+    } else {
+        g.join(", ")
+    }
+}
+
+/// The moved values for people.
+pub fn to_human(values: &[ValueChange]) -> String {
+    if values.is_empty() {
+        return "no values change\n".to_string();
+    }
+    let mut s = String::from("values that change:\n");
+    for v in values {
+        s.push_str(&format!(
+            "  {} [{}]: {} → {} {}\n",
+            v.kpi,
+            where_(v),
+            shown(v.old),
+            shown(v.new),
+            change(v)
+        ));
+    }
+    s
+}
+
+/// The moved values as a Markdown table.
+pub fn to_markdown(values: &[ValueChange]) -> String {
+    if values.is_empty() {
+        return "\nNo KPI values change.\n".to_string();
+    }
+    let mut s = String::from(
+        "\n#### Values that change\n\n| KPI | where | old | new | change |\n|---|---|---:|---:|---:|\n",
+    );
+    for v in values {
+        s.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} |\n",
+            v.kpi,
+            where_(v),
+            shown(v.old),
+            shown(v.new),
+            change(v)
+        ));
+    }
+    s
+}

@@ -1,0 +1,196 @@
+//! `kpi diff`: semantic differences between spec versions (paths or git
+//! revisions), the KPIs affected above a change, and the values that move.
+
+use std::path::Path;
+use std::process::Command;
+
+use kpi::diff::{diff, ChangeKind};
+
+use crate::support::{check_str, copy_dir, kpi_bin, root, temp_dir};
+
+fn spec(text: &str) -> kpi::spec::Spec {
+    check_str("s.yaml", text).spec
+}
+
+const BASE: &str = r#"datasets:
+  deals: {source: deals.csv, time: closed_at}
+kpis:
+  won: {dataset: deals, measure: 'sum(amount where stage == "won")'}
+  closed: {dataset: deals, measure: 'count(where stage in ["won", "lost"])'}
+  per_deal: {measure: won / closed}
+  other: {dataset: deals, measure: count()}
+"#;
+
+#[test]
+fn form_does_not_count_but_meaning_does() {
+    let same = r#"datasets:
+  deals: {source: deals.csv, time: closed_at}
+kpis:
+  won:
+    dataset: deals
+    measure: sum( amount where 'won'==stage )
+  closed: {dataset: deals, measure: "count(where stage in ['lost','won'])"}
+  per_deal: {measure: (won) / closed}
+  other: {dataset: deals, measure: count()}
+"#;
+    assert_eq!(check_str("s.yaml", same).errors(), 0);
+    assert_eq!(diff(&spec(BASE), &spec(same)), vec![]);
+    let changed = BASE.replace(r#"stage == "won")'"#, r#"stage == "won" and amount > 10)'"#);
+    let changes = diff(&spec(BASE), &spec(&changed));
+    let names: Vec<(&str, &ChangeKind)> = changes.iter().map(|c| (c.name.as_str(), &c.kind)).collect();
+    assert_eq!(
+        names,
+        [
+            ("won", &ChangeKind::Changed),
+            (
+                "per_deal",
+                &ChangeKind::Affected {
+                    through: vec!["won".to_string()]
+                }
+            )
+        ]
+    );
+    assert_eq!(changes[0].fields[0].field, "measure");
+    assert!(changes[0].fields[0].new.contains("amount > 10"));
+    // A title is description, not definition; a renamed KPI with the same measure is a rename.
+    let described = BASE
+        .replace("other: {dataset", "other: {title: Rows, dataset")
+        .replace("  won:", "  won_revenue:")
+        .replace("won / closed", "won_revenue / closed");
+    let changes = diff(&spec(BASE), &spec(&described));
+    assert!(changes
+        .iter()
+        .any(|c| c.name == "other" && c.kind == ChangeKind::Described));
+    assert!(changes.iter().any(|c| c.name == "won_revenue"
+        && c.kind
+            == ChangeKind::Renamed {
+                from: "won".to_string()
+            }));
+    assert!(changes
+        .iter()
+        .any(|c| c.name == "per_deal" && c.kind == ChangeKind::Changed));
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "user.email=kpi@example.com", "-c", "user.name=kpi"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn run(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(kpi_bin())
+        .current_dir(dir)
+        .env_remove("KPI_SPEC")
+        .args(args)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+#[test]
+fn a_changed_filter_in_a_commit_names_that_kpi_and_what_it_moves() {
+    let dir = temp_dir("diff-git");
+    copy_dir(&root().join("kpis"), &dir.join("kpis"));
+    copy_dir(&root().join("examples/data"), &dir.join("examples/data"));
+    git(&dir, &["init", "-q"]);
+    git(&dir, &["add", "-A"]);
+    git(&dir, &["commit", "-qm", "base"]);
+    let file = dir.join("kpis/pipeline.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let from = r#"    measure: sum(amount where stage == "won")"#;
+    assert!(text.contains(from));
+    std::fs::write(
+        &file,
+        text.replace(
+            from,
+            r#"    measure: sum(amount where stage == "won" and amount > 20000)"#,
+        ),
+    )
+    .unwrap();
+    git(&dir, &["commit", "-qam", "filter"]);
+
+    let out = run(&dir, &["diff", "HEAD~1", "HEAD", "--values", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let changes = v["changes"].as_array().unwrap();
+    let changed: Vec<&str> = changes
+        .iter()
+        .filter(|c| c["kind"] == "changed")
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(changed, ["won_revenue"]);
+    let affected: Vec<&str> = changes
+        .iter()
+        .filter(|c| c["kind"] == "affected" && c["entity"] == "kpi")
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    for k in [
+        "quota_attainment",
+        "forecast_accuracy",
+        "revenue_growth_yoy",
+        "ytd_revenue",
+        "reps_at_quota_share",
+    ] {
+        assert!(affected.contains(&k), "{k} in {affected:?}");
+    }
+    assert!(!affected.contains(&"win_rate") && !affected.contains(&"won_deals"));
+    // The numbers that moved: won revenue loses every won deal of 20,000 or less.
+    let values = v["values"].as_array().unwrap();
+    let won = values.iter().find(|x| x["kpi"] == "won_revenue").unwrap();
+    let (old, new) = (won["old"].as_f64().unwrap(), won["new"].as_f64().unwrap());
+    let small: f64 = std::fs::read_to_string(dir.join("examples/data/deals.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|r| r[4] == "won")
+        .filter_map(|r| r[5].parse::<f64>().ok())
+        .filter(|a| *a <= 20000.0)
+        .sum();
+    assert!((old - new - small).abs() < 1e-6, "{old} - {new} != {small}");
+    assert!(values.iter().all(|x| x["kpi"] != "win_rate"));
+
+    // Markdown for a pull-request comment.
+    let md = run(
+        &dir,
+        &["diff", "HEAD~1", "HEAD", "--values", "--format", "markdown"],
+    );
+    assert!(md.starts_with("### kpi diff"), "{md}");
+    assert!(md.contains("| `won_revenue` | all |"), "{md}");
+
+    // Rewriting an expression's form (spacing, quotes, operand order) is no change.
+    let text = std::fs::read_to_string(&file).unwrap();
+    let from = r#"    measure: count(where stage == "won") / count(where stage in ["won", "lost"])"#;
+    assert!(text.contains(from));
+    let to = r#"    measure: "count(where  'won' == stage)/count(where stage in ['lost', 'won'])""#;
+    std::fs::write(&file, text.replace(from, to)).unwrap();
+    assert_eq!(
+        run(&dir, &["diff", "--base", "HEAD", "--values"]),
+        "no changes\nno values change\n"
+    );
+    git(&dir, &["commit", "-qam", "reformat"]);
+    assert_eq!(run(&dir, &["diff", "HEAD~1", "HEAD"]), "no changes\n");
+    // Paths work as well as revisions.
+    let out = run(&dir, &["diff", root().join("kpis").to_str().unwrap(), "kpis"]);
+    assert!(out.contains("changed kpi `won_revenue`: measure"), "{out}");
+}
+
+#[test]
+fn an_unknown_revision_is_a_usage_error() {
+    let out = crate::support::kpi(&["diff", "no-such-revision-xyz"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("neither a spec path nor a git revision"));
+}
