@@ -74,6 +74,17 @@ fn written(f: &Option<ExprField>) -> String {
     f.as_ref().map(|f| f.text.trim().to_string()).unwrap_or_default()
 }
 
+/// The `title` and `description` fields.
+fn titled(
+    title: &Option<crate::spec::model::Text>,
+    description: &Option<crate::spec::model::Text>,
+) -> Vec<Field> {
+    vec![
+        plain("title", opt(title.as_ref().map(|t| &t.value))),
+        plain("description", opt(description.as_ref().map(|t| &t.value))),
+    ]
+}
+
 /// A field compared as shown.
 fn plain(name: &'static str, value: String) -> Field {
     (name, value.clone(), value)
@@ -109,23 +120,25 @@ fn kpis(spec: &Spec) -> Vec<(String, Print)> {
                     ),
                     plain("at", kw(k.at.as_ref().map(|a| a.value))),
                 ],
-                description: vec![
-                    plain("title", opt(k.title.as_ref().map(|t| &t.value))),
-                    plain("description", opt(k.description.as_ref().map(|t| &t.value))),
-                    plain("unit", kw(k.unit.as_ref().map(|u| u.value))),
-                    plain("decimals", opt(k.decimals.as_ref().map(|d| d.value))),
-                    plain("direction", kw(k.direction.as_ref().map(|d| d.value))),
-                    plain("indicator", kw(k.indicator.as_ref().map(|d| d.value))),
-                    plain("owner", opt(k.owner.as_ref().map(|t| &t.value))),
-                    plain(
-                        "tags",
-                        k.tags
-                            .iter()
-                            .map(|t| t.value.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                    ),
-                ],
+                description: [
+                    titled(&k.title, &k.description),
+                    vec![
+                        plain("unit", kw(k.unit.as_ref().map(|u| u.value))),
+                        plain("decimals", opt(k.decimals.as_ref().map(|d| d.value))),
+                        plain("direction", kw(k.direction.as_ref().map(|d| d.value))),
+                        plain("indicator", kw(k.indicator.as_ref().map(|d| d.value))),
+                        plain("owner", opt(k.owner.as_ref().map(|t| &t.value))),
+                        plain(
+                            "tags",
+                            k.tags
+                                .iter()
+                                .map(|t| t.value.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                        ),
+                    ],
+                ]
+                .concat(),
             };
             (k.name.value.clone(), p)
         })
@@ -179,10 +192,7 @@ fn segments(spec: &Spec) -> Vec<(String, Print)> {
         .map(|s| {
             let p = Print {
                 definition: vec![expression("where", &s.filter)],
-                description: vec![
-                    plain("title", opt(s.title.as_ref().map(|t| &t.value))),
-                    plain("description", opt(s.description.as_ref().map(|t| &t.value))),
-                ],
+                description: titled(&s.title, &s.description),
             };
             (s.name.value.clone(), p)
         })
@@ -248,10 +258,7 @@ fn funnels(spec: &Spec) -> Vec<(String, Print)> {
                     plain("time", opt(f.time.as_ref().map(|d| &d.value))),
                     plain("steps", steps.join(" → ")),
                 ],
-                description: vec![
-                    plain("title", opt(f.title.as_ref().map(|x| &x.value))),
-                    plain("description", opt(f.description.as_ref().map(|x| &x.value))),
-                ],
+                description: titled(&f.title, &f.description),
             };
             (f.name.value.clone(), p)
         })
