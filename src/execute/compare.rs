@@ -3,7 +3,7 @@
 
 use polars::prelude::*;
 
-use super::{dim_col, evaluate_frame, polars_error, ONE, PERIOD};
+use super::{dim_col, evaluate_frame, polars_error, values_earlier, ONE};
 use crate::check::ir::Model;
 use crate::compile;
 use crate::diagnostic::Diagnostic;
@@ -13,8 +13,6 @@ use crate::spec::model::{Grain, Spec};
 
 /// The columns added after each KPI.
 pub const SUFFIXES: [&str; 3] = ["_compare", "_change", "_change_pct"];
-
-const CMP: &str = "__cmp";
 
 /// Adds the comparison columns of every KPI in `names` to a query's frame.
 pub fn add(
@@ -28,10 +26,9 @@ pub fn add(
 ) -> Result<LazyFrame, Vec<Diagnostic>> {
     let cal = &model.calendar;
     let dims: Vec<String> = (0..query.by.len()).map(dim_col).collect();
-    let renamed = |lf: LazyFrame, key: Option<Expr>| {
+    let renamed = |lf: LazyFrame| {
         let mut sel: Vec<Expr> = dims.iter().map(|d| col(d.as_str())).collect();
         sel.push(col(ONE));
-        sel.extend(key);
         sel.extend(
             names
                 .iter()
@@ -57,39 +54,17 @@ pub fn add(
                 ..query.clone()
             };
             let before = evaluate_frame(spec, model, &sub, 0)?;
-            lf.join(
-                renamed(before.lf, None),
-                on.clone(),
-                on,
-                JoinArgs::new(JoinType::Left),
-            )
+            lf.join(renamed(before.lf), on.clone(), on, JoinArgs::new(JoinType::Left))
         }
         _ => {
-            let (from, to): (Vec<i32>, Vec<i32>) = periods
+            let mut groups = dims.clone();
+            groups.push(ONE.to_string());
+            let columns: Vec<(String, String)> = names
                 .iter()
-                .filter_map(|p| compare_period(*p, c, query.grain, cal).map(|e| (p.start.0, e.start.0)))
-                .unzip();
-            let map = DataFrame::new_infer_height(vec![
-                Series::new(PERIOD.into(), from)
-                    .cast(&DataType::Date)
-                    .map_err(polars_error)?
-                    .into_column(),
-                Series::new(CMP.into(), to)
-                    .cast(&DataType::Date)
-                    .map_err(polars_error)?
-                    .into_column(),
-            ])
-            .map_err(polars_error)?;
-            let lf = lf.join(
-                map.lazy(),
-                [col(PERIOD)],
-                [col(PERIOD)],
-                JoinArgs::new(JoinType::Left),
-            );
-            let before = renamed(lf.clone(), Some(col(PERIOD).alias(CMP)));
-            let mut left = on.clone();
-            left.push(col(CMP));
-            lf.join(before, left.clone(), left, JoinArgs::new(JoinType::Left))
+                .map(|n| (n.clone(), format!("{n}_compare")))
+                .collect();
+            let back = |p| compare_period(p, c, query.grain, cal);
+            values_earlier(lf, periods, back, &groups, &columns).map_err(polars_error)?
         }
     };
     let changes: Vec<Expr> = names

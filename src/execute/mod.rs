@@ -312,17 +312,14 @@ pub(crate) fn evaluate_frame(
             if joined.contains(&name) {
                 continue;
             }
-            out = calendar_before(
-                out,
-                &model.kpis[kpi].name,
-                &name,
-                unit,
-                &periods,
-                &keys,
-                grain,
-                cal,
-            )
-            .map_err(polars_error)?;
+            out = if keys.iter().any(|k| k == PERIOD) {
+                let groups: Vec<String> = keys.iter().filter(|k| *k != PERIOD).cloned().collect();
+                let column = [(model.kpis[kpi].name.clone(), name.clone())];
+                let back = |p| period::calendar_back(p, unit, grain, cal);
+                values_earlier(out, &periods, back, &groups, &column).map_err(polars_error)?
+            } else {
+                out.with_column(lit(NULL).cast(DataType::Float64).alias(name.as_str()))
+            };
             if !sort_by.is_empty() {
                 out = out.sort(
                     sort_by.iter().map(String::as_str).collect::<Vec<_>>(),
@@ -359,46 +356,35 @@ fn calendar_refs(e: &crate::check::ir::TExpr) -> Vec<(usize, Grain)> {
     out
 }
 
-/// Adds `name`: the KPI's value in the period one calendar `unit` earlier,
-/// joined from the spine itself.
-#[allow(clippy::too_many_arguments)]
-fn calendar_before(
-    out: LazyFrame,
-    kpi: &str,
-    name: &str,
-    unit: Grain,
+/// Adds each `(column, alias)`: the column's value in an earlier period of
+/// the same group, `earlier` mapping each spine period to that period (none:
+/// null). The values are joined from the frame itself; `groups` are its keys
+/// other than the period.
+pub(crate) fn values_earlier(
+    lf: LazyFrame,
     periods: &[Period],
-    keys: &[String],
-    grain: Grain,
-    cal: &crate::spec::model::Calendar,
+    earlier: impl Fn(Period) -> Option<Period>,
+    groups: &[String],
+    columns: &[(String, String)],
 ) -> PolarsResult<LazyFrame> {
-    const SRC: &str = "__before";
+    const SRC: &str = "__earlier";
     let (from, to): (Vec<i32>, Vec<i32>) = periods
         .iter()
-        .filter_map(|p| period::calendar_back(*p, unit, grain, cal).map(|e| (p.start.0, e.start.0)))
+        .filter_map(|p| earlier(*p).map(|e| (p.start.0, e.start.0)))
         .unzip();
-    if from.is_empty() || !keys.iter().any(|k| k == PERIOD) {
-        return Ok(out.with_column(lit(NULL).cast(DataType::Float64).alias(name)));
-    }
     let map = DataFrame::new_infer_height(vec![
         Series::new(PERIOD.into(), from)
             .cast(&DataType::Date)?
             .into_column(),
         Series::new(SRC.into(), to).cast(&DataType::Date)?.into_column(),
     ])?;
-    let mut right: Vec<Expr> = keys
-        .iter()
-        .filter(|k| *k != PERIOD)
-        .map(|k| col(k.as_str()))
-        .collect();
+    let mut right: Vec<Expr> = groups.iter().map(|k| col(k.as_str())).collect();
     right.push(col(PERIOD).alias(SRC));
-    right.push(col(kpi).alias(name));
-    let before = out.clone().select(right);
-    let on: Vec<Expr> = keys
-        .iter()
-        .map(|k| if k == PERIOD { col(SRC) } else { col(k.as_str()) })
-        .collect();
-    Ok(out
+    right.extend(columns.iter().map(|(c, a)| col(c.as_str()).alias(a.as_str())));
+    let before = lf.clone().select(right);
+    let mut on: Vec<Expr> = groups.iter().map(|k| col(k.as_str())).collect();
+    on.push(col(SRC));
+    Ok(lf
         .join(
             map.lazy(),
             [col(PERIOD)],
