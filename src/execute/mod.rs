@@ -63,16 +63,9 @@ pub fn evaluate(spec: &Spec, model: &Model, query: &Query) -> Result<Evaluation,
     if let Some(first) = frame.first {
         lf = lf.filter(col(PERIOD).gt_eq(compile::date_lit(first.0)));
     }
-    let dims: Vec<String> = (0..query.by.len()).map(dim_col).collect();
-    let mut sort_by = dims.clone();
-    if frame.period {
-        sort_by.push(PERIOD.to_string());
-    }
-    if !sort_by.is_empty() {
-        lf = lf.sort(
-            sort_by.iter().map(String::as_str).collect::<Vec<_>>(),
-            SortMultipleOptions::default().with_nulls_last(true),
-        );
+    if query.compare.is_some() {
+        // Joins do not keep the order of the spine.
+        lf = in_spine_order(lf, query.by.len(), frame.period);
     }
     // Output columns: dimensions as named, the period label, the KPIs.
     let mut select: Vec<Expr> = query
@@ -267,16 +260,8 @@ pub(crate) fn evaluate_frame(
         out = out.with_columns(values);
     }
     // 7. Derived KPIs, in dependency order, over the sorted spine.
-    let mut sort_by: Vec<String> = (0..plan.query.by.len()).map(dim_col).collect();
-    if period_frame.is_some() {
-        sort_by.push(PERIOD.to_string());
-    }
-    if !sort_by.is_empty() {
-        out = out.sort(
-            sort_by.iter().map(String::as_str).collect::<Vec<_>>(),
-            SortMultipleOptions::default().with_nulls_last(true),
-        );
-    }
+    let with_period = period_frame.is_some();
+    out = in_spine_order(out, plan.query.by.len(), with_period);
     let groups_cols: Vec<String> = (0..plan.query.by.len()).map(dim_col).collect();
     let mut values: Vec<Option<crate::check::ir::TExpr>> = vec![None; model.kpis.len()];
     let mut parts = std::collections::HashMap::new();
@@ -320,12 +305,7 @@ pub(crate) fn evaluate_frame(
             } else {
                 out.with_column(lit(NULL).cast(DataType::Float64).alias(name.as_str()))
             };
-            if !sort_by.is_empty() {
-                out = out.sort(
-                    sort_by.iter().map(String::as_str).collect::<Vec<_>>(),
-                    SortMultipleOptions::default().with_nulls_last(true),
-                );
-            }
+            out = in_spine_order(out, plan.query.by.len(), with_period);
             joined.push(name);
         }
         out = out.with_column(over_spine.expr(measure).alias(model.kpis[k].name.as_str()));
@@ -338,6 +318,21 @@ pub(crate) fn evaluate_frame(
         kpis: plan.outputs.clone(),
         left_out,
     })
+}
+
+/// Sorted by group, then period: the order `prev`, windows and output rely on.
+fn in_spine_order(lf: LazyFrame, dims: usize, period: bool) -> LazyFrame {
+    let mut by: Vec<String> = (0..dims).map(dim_col).collect();
+    if period {
+        by.push(PERIOD.to_string());
+    }
+    if by.is_empty() {
+        return lf;
+    }
+    lf.sort(
+        by.iter().map(String::as_str).collect::<Vec<_>>(),
+        SortMultipleOptions::default().with_nulls_last(true),
+    )
 }
 
 /// `prev(k, "year")` and the like in an expression: (KPI, unit).
