@@ -62,7 +62,7 @@ struct Print {
 /// A field's name, its normal form (compared) and its text as written (shown).
 type Field = (&'static str, String, String);
 
-fn expr(f: &Option<ExprField>) -> String {
+fn expr(f: Option<&ExprField>) -> String {
     match f {
         Some(ExprField { expr: Some(e), .. }) => normal_form(e),
         Some(f) => f.text.trim().to_string(),
@@ -92,7 +92,7 @@ fn plain(name: &'static str, value: String) -> Field {
 
 /// An expression field, compared in normal form.
 fn expression(name: &'static str, f: &Option<ExprField>) -> Field {
-    (name, expr(f), written(f))
+    (name, expr(f.as_ref()), written(f))
 }
 
 fn opt<T: ToString>(x: Option<T>) -> String {
@@ -158,7 +158,7 @@ fn datasets(spec: &Spec) -> Vec<(String, Print)> {
             let mut dims: Vec<String> = d
                 .dimensions
                 .iter()
-                .map(|(n, e)| format!("{} = {}", n.value, expr(&Some(e.clone()))))
+                .map(|(n, e)| format!("{} = {}", n.value, expr(Some(e))))
                 .collect();
             dims.sort();
             let mut lookups: Vec<String> = d
@@ -247,7 +247,7 @@ fn funnels(spec: &Spec) -> Vec<(String, Print)> {
             let steps: Vec<String> = f
                 .steps
                 .iter()
-                .map(|s| match expr(&s.filter) {
+                .map(|s| match expr(s.filter.as_ref()) {
                     w if w.is_empty() => s.name.value.clone(),
                     w => format!("{} ({w})", s.name.value),
                 })
