@@ -89,6 +89,15 @@ impl Diagnostic {
         self
     }
 
+    /// The finding is about a command-line flag (`--by`, `--segment`), not
+    /// a place in a spec: labels on names that came from the flag (they
+    /// carry no span) are dropped and the flag is named instead.
+    pub fn from_command_line(mut self, flag: &str) -> Diagnostic {
+        self.labels.retain(|l| l.span != Span::default());
+        self.path = Some(flag.to_string());
+        self
+    }
+
     pub fn primary_span(&self) -> Option<Span> {
         self.labels
             .iter()

@@ -226,6 +226,19 @@ fn month_starts(start: Date, end: Date) -> Vec<Date> {
 }
 
 /// All tables of the data model.
+/// The tables [`generate`] makes, by name (and so the files it writes).
+pub const TABLES: [&str; 9] = [
+    "deals",
+    "leads",
+    "activities",
+    "subscriptions",
+    "spend",
+    "quotas",
+    "forecasts",
+    "csat",
+    "reps",
+];
+
 pub fn generate(scale: usize, seed: u64) -> Vec<Table> {
     let mut rng = Rng::new(seed);
     let (start, end) = (date(START), date(END));
@@ -594,7 +607,7 @@ pub fn generate(scale: usize, seed: u64) -> Vec<Table> {
 pub fn write_csv(tables: &[Table], dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     for t in tables {
-        crate::report::write_atomic(&dir.join(format!("{}.csv", t.name)), |w| {
+        crate::report::write_output(&dir.join(format!("{}.csv", t.name)), |w| {
             let mut buf = std::io::BufWriter::new(w);
             t.write_csv(&mut buf)?;
             buf.flush()

@@ -132,28 +132,56 @@ impl CheckOutcome {
     }
 }
 
+/// How much of the data a check reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DataAccess {
+    /// None: the spec alone (`kpi check`).
+    None,
+    /// Each source's schema (Parquet metadata, CSV header and inference),
+    /// so that datasets without `columns:` are known before a query is
+    /// checked. A source that cannot be read stays open: evaluation reports
+    /// it if a query reads it. This is what commands that evaluate use.
+    Schemas,
+    /// Schemas, declared types against every value, non-finite numbers,
+    /// lookup keys and target achievability (`kpi check --data`).
+    Full,
+}
+
 /// Loads and checks the spec at `path` (file or folder). With `data`, each
-/// dataset's source is read for its schema.
+/// dataset's source is read for its schema and validated.
 pub fn check_path(path: &Path, data: bool) -> CheckOutcome {
-    let loaded = spec::load(path);
-    check_loaded(loaded, data)
+    let access = if data { DataAccess::Full } else { DataAccess::None };
+    check_loaded_with(spec::load(path), access)
+}
+
+/// Loads and checks the spec at `path`, reading as much data as `access` says.
+pub fn check_path_with(path: &Path, access: DataAccess) -> CheckOutcome {
+    check_loaded_with(spec::load(path), access)
 }
 
 /// Checks an already loaded spec.
 pub fn check_loaded(loaded: spec::Loaded, data: bool) -> CheckOutcome {
+    let access = if data { DataAccess::Full } else { DataAccess::None };
+    check_loaded_with(loaded, access)
+}
+
+/// Checks an already loaded spec, reading as much data as `access` says.
+pub fn check_loaded_with(loaded: spec::Loaded, access: DataAccess) -> CheckOutcome {
     let spec::Loaded {
         spec,
         sources,
         mut diagnostics,
     } = loaded;
-    let checked = if data {
-        check_with_data(&spec, &mut diagnostics)
-    } else {
-        check::check(&spec, None)
+    let checked = match access {
+        DataAccess::None => check::check(&spec, None),
+        // A spec that does not load has nothing worth reading.
+        _ if diagnostics.has_errors() => check::check(&spec, None),
+        DataAccess::Schemas => check_with_schemas(&spec),
+        DataAccess::Full => check_with_data(&spec, &mut diagnostics),
     };
     diagnostics.extend(checked.diagnostics.clone());
     let mut checked = checked;
-    if data {
+    if access == DataAccess::Full {
         // A is judged only against data: achievable unless warned otherwise.
         for v in &mut checked.targets {
             let warned = diagnostics.iter().any(|d| {
@@ -172,6 +200,11 @@ pub fn check_loaded(loaded: spec::Loaded, data: bool) -> CheckOutcome {
 }
 
 #[cfg(feature = "eval")]
+fn check_with_schemas(spec: &spec::Spec) -> check::Checked {
+    check::check(spec, Some(&data::readable_schemas(spec)))
+}
+
+#[cfg(feature = "eval")]
 fn check_with_data(spec: &spec::Spec, diagnostics: &mut diagnostic::Diagnostics) -> check::Checked {
     let (schemas, found) = data::schemas(spec);
     diagnostics.extend(found);
@@ -181,6 +214,11 @@ fn check_with_data(spec: &spec::Spec, diagnostics: &mut diagnostic::Diagnostics)
         diagnostics.extend(status::achievability(spec, &checked.model));
     }
     checked
+}
+
+#[cfg(not(feature = "eval"))]
+fn check_with_schemas(spec: &spec::Spec) -> check::Checked {
+    check::check(spec, None)
 }
 
 #[cfg(not(feature = "eval"))]

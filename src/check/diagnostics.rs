@@ -29,6 +29,41 @@ pub fn undeclared_column(span: Span, name: &str, dataset: &str) -> Diagnostic {
     ))
 }
 
+/// `count(x)` counts non-null values, and a condition is non-null whether
+/// true or false: `count(stage == "won")` counts every row with a stage.
+pub fn count_of_condition(span: Span, func: &str) -> Diagnostic {
+    Diagnostic::warning(
+        "kpi::count_of_condition",
+        format!("`{func}` of a condition counts rows where it is true or false, not where it holds"),
+    )
+    .at(span, "true or false: counted either way")
+    .help(format!(
+        "to count the rows where it holds, move it into the filter: `{func}(where …)`"
+    ))
+}
+
+/// A `${VAR}` in a source that cannot be expanded. A warning: the spec is
+/// still checked; reading the source reports the path it could not find.
+pub fn source_variable(span: Span, dataset: &str, e: &crate::spec::env::ExpandError) -> Diagnostic {
+    use crate::spec::env::ExpandError;
+    match e {
+        ExpandError::Unset(var) => Diagnostic::warning(
+            "kpi::unset_variable",
+            format!("the source of dataset `{dataset}` names `${{{var}}}`, which is not set"),
+        )
+        .at(span, format!("`{var}` is not set"))
+        .help(format!(
+            "set {var} in the environment, or give a default: `${{{var}:-path}}`"
+        )),
+        ExpandError::Malformed => Diagnostic::error(
+            "kpi::invalid_variable",
+            format!("the source of dataset `{dataset}` has a malformed `${{…}}`"),
+        )
+        .at(span, "not `${NAME}` or `${NAME:-default}`")
+        .help("write variables as `${NAME}` or `${NAME:-default}`; NAME is letters, digits and `_`"),
+    }
+}
+
 pub fn unknown_dataset<'a>(
     span: Span,
     name: &str,

@@ -582,6 +582,11 @@ impl ExprChecker<'_> {
                 None => {}
             }
         }
+        if let (Some(a), AggFn::Count | AggFn::CountDistinct) = (&arg, f) {
+            if a.ty == Type::Bool {
+                self.diags.push(diag::count_of_condition(a.span, fname));
+            }
+        }
         let ty = match (&arg, f) {
             (None, _) | (_, AggFn::Count | AggFn::CountDistinct) => Type::Number,
             (Some(a), AggFn::Sum | AggFn::Avg) => {

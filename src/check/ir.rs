@@ -208,6 +208,8 @@ pub struct DatasetModel {
     pub span: Span,
     /// The `source:` field (the name when it has none).
     pub source_span: Span,
+    /// How its files are read (`read:`).
+    pub read: crate::spec::model::ReadOptions,
 }
 
 #[derive(Clone, Debug)]

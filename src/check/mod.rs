@@ -83,6 +83,16 @@ fn datasets(
         }
         closed.push(from_data.is_some());
         let source_text = d.source.as_ref().map(|s| s.value.clone()).unwrap_or_default();
+        let source = match d.source_path() {
+            Some(Ok(p)) => p,
+            Some(Err(e)) => {
+                if let Some(s) = &d.source {
+                    diags.push(diag::source_variable(s.span, &d.name.value, &e));
+                }
+                d.base_dir.join(&source_text)
+            }
+            None => d.base_dir.join(&source_text),
+        };
         let format = match &d.format {
             Some(f) => f.value,
             None => match format_of(&source_text) {
@@ -97,7 +107,7 @@ fn datasets(
         };
         model.datasets.push(DatasetModel {
             name: d.name.value.clone(),
-            source: d.base_dir.join(&source_text),
+            source,
             source_text,
             format,
             time: d.time.as_ref().map(|t| t.value.clone()),
@@ -107,6 +117,7 @@ fn datasets(
             lookups: Vec::new(),
             span: d.name.span,
             source_span: d.source.as_ref().map_or(d.name.span, |s| s.span),
+            read: d.read.clone(),
         });
     }
     // Lookups and time columns, once every dataset's columns are known.

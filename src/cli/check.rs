@@ -1,4 +1,4 @@
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use kpi::report::diagnostics as render;
 
@@ -13,10 +13,14 @@ pub struct Args {
     /// Exit 1 on warnings too.
     #[arg(long)]
     deny_warnings: bool,
+    /// Write to this file (whole or not at all) instead of standard output.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum Format {
+    #[value(alias = "table")]
     Human,
     Json,
     Github,
@@ -37,6 +41,8 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
         Format::Github => render::to_github(diags, &outcome.sources),
         Format::Sarif => render::to_sarif(diags, &outcome.sources) + "\n",
     };
-    print!("{out}");
-    outcome.exit_code(args.deny_warnings)
+    match super::emit(args.output.as_deref(), &out) {
+        super::OK => outcome.exit_code(args.deny_warnings),
+        failed => failed,
+    }
 }

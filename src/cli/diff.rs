@@ -17,15 +17,15 @@ pub struct Args {
     /// Whose data sources both versions read.
     #[arg(long, value_enum, default_value_t = DataArg::New)]
     data_from: DataArg,
-    /// Values by these dimensions (with --values).
-    #[arg(long, value_delimiter = ',')]
-    by: Vec<String>,
-    /// Values per period of this grain (with --values).
-    #[arg(long, value_enum, default_value_t = super::eval::GrainArg::All)]
-    grain: super::eval::GrainArg,
+    /// With --values: the query's flags, as `eval` takes them.
+    #[command(flatten)]
+    query: super::eval::QueryArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
+    /// Write to this file (whole or not at all) instead of standard output.
+    #[arg(long, short)]
+    output: Option<std::path::PathBuf>,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -36,23 +36,33 @@ enum DataArg {
 
 #[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
 enum Format {
+    #[value(alias = "table")]
     Human,
     Json,
     Markdown,
 }
 
 /// A version: a path on disk, else a git revision of the spec path.
-fn load(version: Option<&str>, spec: &Path) -> Result<kpi::CheckOutcome, String> {
+/// With `--values`, datasets' schemas are read as for `kpi eval`.
+fn load(version: Option<&str>, spec: &Path, access: kpi::DataAccess) -> Result<kpi::CheckOutcome, String> {
     match version {
-        None => Ok(kpi::check_path(spec, false)),
-        Some(v) if Path::new(v).exists() => Ok(kpi::check_path(Path::new(v), false)),
-        Some(rev) => kpi::diff::git::load_revision(rev, spec).map(|l| kpi::check_loaded(l, false)),
+        None => Ok(kpi::check_path_with(spec, access)),
+        Some(v) if Path::new(v).exists() => Ok(kpi::check_path_with(Path::new(v), access)),
+        Some(rev) => kpi::diff::git::load_revision(rev, spec).map(|l| kpi::check_loaded_with(l, access)),
     }
 }
 
 pub fn run(spec: &Path, args: &Args) -> u8 {
     let old_version = args.base.as_deref().or(args.old.as_deref()).unwrap_or("HEAD");
-    let (old, new) = match (load(Some(old_version), spec), load(args.new.as_deref(), spec)) {
+    let access = if args.values {
+        kpi::DataAccess::Schemas
+    } else {
+        kpi::DataAccess::None
+    };
+    let (old, new) = match (
+        load(Some(old_version), spec, access),
+        load(args.new.as_deref(), spec, access),
+    ) {
         (Ok(o), Ok(n)) => (o, n),
         (Err(e), _) | (_, Err(e)) => {
             eprintln!("error: {e}");
@@ -76,10 +86,9 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
     let changes = kpi::diff::diff(&old.spec, &new.spec);
     let moved = if args.values {
         let kpis = kpi::diff::values::candidates(&changes, &old.checked.model, &new.checked.model);
-        let query = kpi::plan::Query {
-            by: args.by.clone(),
-            grain: args.grain.into(),
-            ..kpi::plan::Query::default()
+        let query = match args.query.query(Vec::new(), &new.checked.model.calendar) {
+            Ok(q) => q,
+            Err(code) => return code,
         };
         let from = match args.data_from {
             DataArg::New => DataFrom::New,
@@ -124,6 +133,5 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
             format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default())
         }
     };
-    print!("{text}");
-    super::OK
+    super::emit(args.output.as_deref(), &text)
 }

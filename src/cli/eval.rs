@@ -8,24 +8,8 @@ use kpi::spec::model::Grain;
 pub struct Args {
     /// KPIs to evaluate (default: all, in spec order).
     kpis: Vec<String>,
-    /// Group by these dimensions (comma-separated).
-    #[arg(long, value_delimiter = ',')]
-    by: Vec<String>,
-    /// Time bucket of each row.
-    #[arg(long, value_enum, default_value_t = GrainArg::All)]
-    grain: GrainArg,
-    /// First day of the range (with --to).
-    #[arg(long, requires = "to")]
-    from: Option<String>,
-    /// Last day of the range, inclusive (with --from).
-    #[arg(long, requires = "from")]
-    to: Option<String>,
-    /// A period label as the range: 2025, 2025-Q3, 2025-08, 2025-W33, FY2025, …
-    #[arg(long, conflicts_with_all = ["from", "to"])]
-    period: Option<String>,
-    /// Apply these segments (comma-separated; all of them).
-    #[arg(long, value_delimiter = ',')]
-    segment: Vec<String>,
+    #[command(flatten)]
+    query: QueryArgs,
     /// Beside each KPI, its value in an earlier period and the change:
     /// `previous`, `year` (same period a year earlier) or N periods earlier.
     #[arg(long, value_name = "previous|year|N")]
@@ -36,6 +20,60 @@ pub struct Args {
     /// Write to this file (whole or not at all) instead of standard output.
     #[arg(long, short)]
     output: Option<PathBuf>,
+}
+
+/// The flags of a query, the same on every command that evaluates.
+#[derive(clap::Args, Clone)]
+pub struct QueryArgs {
+    /// Group by these dimensions (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub by: Vec<String>,
+    /// Time bucket of each row.
+    #[arg(long, value_enum, default_value_t = GrainArg::All)]
+    pub grain: GrainArg,
+    /// First day of the range (with --to).
+    #[arg(long, requires = "to")]
+    pub from: Option<String>,
+    /// Last day of the range, inclusive (with --from).
+    #[arg(long, requires = "from")]
+    pub to: Option<String>,
+    /// A period label as the range: 2025, 2025-Q3, 2025-08, 2025-W33, FY2025, …
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    pub period: Option<String>,
+    /// Apply these segments (comma-separated; all of them).
+    #[arg(long, value_delimiter = ',')]
+    pub segment: Vec<String>,
+}
+
+impl QueryArgs {
+    /// The query of these flags for `kpis`, or the usage error's exit code.
+    pub fn query(&self, kpis: Vec<String>, cal: &kpi::spec::model::Calendar) -> Result<Query, u8> {
+        let range = match (&self.from, &self.to, &self.period) {
+            (Some(f), Some(t), _) => match (kpi::time::Date::parse(f), kpi::time::Date::parse(t)) {
+                (Some(start), Some(end)) if start <= end => Some(kpi::period::Period { start, end }),
+                (Some(_), Some(_)) => return Err(usage("--from is after --to")),
+                _ => return Err(usage("--from and --to take dates as YYYY-MM-DD")),
+            },
+            (_, _, Some(p)) => match kpi::period::parse_label(p, cal) {
+                Some((_, period)) => Some(period),
+                None => {
+                    return Err(usage(&format!(
+                        "--period: `{p}` is not a period label (2025, 2025-Q3, 2025-08, 2025-W33, 2025-08-15, FY2025)"
+                    )))
+                }
+            },
+            _ => None,
+        };
+        Ok(Query {
+            kpis,
+            by: self.by.clone(),
+            grain: self.grain.into(),
+            range,
+            segments: self.segment.clone(),
+            compare: None,
+            history: None,
+        })
+    }
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -50,6 +88,7 @@ pub enum GrainArg {
 
 #[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
 enum Format {
+    #[value(alias = "human")]
     Table,
     Csv,
     Json,
@@ -64,27 +103,20 @@ fn usage(message: &str) -> u8 {
 }
 
 pub fn run(spec: &Path, args: &Args) -> u8 {
-    let outcome = kpi::check_path(spec, false);
+    let outcome = kpi::check_path_with(spec, kpi::DataAccess::Schemas);
     if let Some(code) = super::report_spec_errors(&outcome) {
         return code;
     }
-    let cal = outcome.checked.model.calendar.clone();
-    let range = match (&args.from, &args.to, &args.period) {
-        (Some(f), Some(t), _) => match (kpi::time::Date::parse(f), kpi::time::Date::parse(t)) {
-            (Some(start), Some(end)) if start <= end => Some(kpi::period::Period { start, end }),
-            (Some(_), Some(_)) => return usage("--from is after --to"),
-            _ => return usage("--from and --to take dates as YYYY-MM-DD"),
-        },
-        (_, _, Some(p)) => match kpi::period::parse_label(p, &cal) {
-            Some((_, period)) => Some(period),
-            None => {
-                return usage(&format!(
-                    "`{p}` is not a period label (2025, 2025-Q3, 2025-08, 2025-W33, 2025-08-15, FY2025)"
-                ))
-            }
-        },
-        _ => None,
-    };
+    if let Err(code) = super::names::query_names(
+        &outcome.spec,
+        &outcome.checked.model,
+        &args.kpis,
+        &args.query.by,
+        &args.query.segment,
+        true,
+    ) {
+        return code;
+    }
     if args.format == Format::Parquet && args.output.is_none() {
         return usage("--format parquet needs -o FILE");
     }
@@ -101,19 +133,23 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
             }
         },
     };
-    let grain: Grain = args.grain.into();
-    if compare.is_some() && grain == Grain::All && range.is_none() {
-        return usage(
-            "--compare needs periods: add --grain (month, quarter, …) or a range (--period, --from/--to)",
-        );
-    }
     // Names may be KPIs or funnels; no names means every KPI.
     let (funnels, kpis): (Vec<String>, Vec<String>) = args
         .kpis
         .iter()
         .cloned()
         .partition(|n| kpi::execute::is_funnel(&outcome.spec, n));
-    let want_kpis = !kpis.is_empty() || funnels.is_empty();
+    let mut query = match args.query.query(kpis, &outcome.checked.model.calendar) {
+        Ok(q) => q,
+        Err(code) => return code,
+    };
+    query.compare = compare;
+    if compare.is_some() && query.grain == Grain::All && query.range.is_none() {
+        return usage(
+            "--compare needs periods: add --grain (month, quarter, …) or a range (--period, --from/--to)",
+        );
+    }
+    let want_kpis = !query.kpis.is_empty() || funnels.is_empty();
     if !funnels.is_empty() && compare.is_some() {
         return usage("--compare applies to KPIs; evaluate funnels without it");
     }
@@ -123,15 +159,6 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
     {
         return usage("KPIs and funnels have different columns: evaluate them in separate runs for csv, ndjson or parquet");
     }
-    let query = Query {
-        kpis,
-        by: args.by.clone(),
-        grain,
-        range,
-        segments: args.segment.clone(),
-        compare,
-        history: None,
-    };
     let model = &outcome.checked.model;
     let spinner = Spinner::start();
     let result = if want_kpis {
@@ -154,17 +181,47 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
             return 1;
         }
     };
+    let warnings: Vec<_> = evaluation
+        .iter()
+        .flat_map(|e| e.warnings.iter())
+        .chain(funnel_eval.iter().flat_map(|f| f.warnings.iter()))
+        .cloned()
+        .collect();
+    let (left_out, warnings): (Vec<_>, Vec<_>) =
+        warnings.into_iter().partition(|d| d.code == "kpi::left_out");
+    if !left_out.is_empty() {
+        let lines: Vec<String> = left_out
+            .iter()
+            .map(|d| format!("  - {}: {}\n", d.path.as_deref().unwrap_or(""), d.message))
+            .collect();
+        super::notice(&format!(
+            "warning[kpi::left_out]: {} KPI{} cannot take the query and {} left out (name KPIs to evaluate only those):\n{}",
+            left_out.len(),
+            if left_out.len() == 1 { "" } else { "s" },
+            if left_out.len() == 1 { "is" } else { "are" },
+            lines.concat()
+        ));
+    }
+    if !warnings.is_empty() {
+        super::notice(&kpi::report::diagnostics::to_human(
+            &warnings,
+            &outcome.sources,
+            super::color_stderr(),
+        ));
+    }
     let height = evaluation.as_ref().map_or(0, |e| e.frame.height())
         + funnel_eval.as_ref().map_or(0, |f| f.frame.height());
     if height == 0 {
-        eprintln!("note: no rows: the data beneath these KPIs is empty, or has no period in the range");
+        super::notice("note: no rows: the data beneath these KPIs is empty, or has no period in the range\n");
     }
     let left_out = evaluation
         .as_ref()
         .map_or(0, |e| e.left_out)
         .max(funnel_eval.as_ref().map_or(0, |f| f.left_out));
     if left_out > 0 {
-        eprintln!("note: {left_out} rows with no time value belong to no period and were left out");
+        super::notice(&format!(
+            "note: {left_out} rows with no time value belong to no period and were left out\n"
+        ));
     }
     let tables: Vec<_> = evaluation
         .as_ref()
@@ -190,15 +247,11 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
     };
     let written = match (&args.output, args.format) {
         (Some(path), Format::Parquet) => match (&evaluation, &funnel_eval) {
-            (Some(e), _) => e.write_parquet(path),
+            (Some(e), _) => e.write_parquet(model, path),
             (None, Some(f)) => f.write_parquet(path),
             (None, None) => Ok(()),
         },
-        (Some(path), _) => kpi::report::write_atomic(path, |f| std::io::Write::write_all(f, text.as_bytes())),
-        (None, _) => {
-            print!("{text}");
-            Ok(())
-        }
+        (output, _) => return super::emit(output.as_deref(), &text),
     };
     match written {
         Ok(()) => super::OK,
@@ -228,7 +281,7 @@ impl Spinner {
                 let frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
                 let mut i = 0;
                 // Quick evaluations show nothing.
-                std::thread::sleep(std::time::Duration::from_millis(300));
+                std::thread::sleep(std::time::Duration::from_millis(1000));
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                     eprint!(
                         "\r{} reading data and evaluating… {:.1}s",

@@ -1,61 +1,54 @@
 use std::path::Path;
 
-use kpi::plan::Query;
-
 #[derive(clap::Args)]
 pub struct Args {
     /// KPIs to explain (default: all); their query plan is shown together.
     kpis: Vec<String>,
-    /// Group by these dimensions (comma-separated), as `eval` would.
-    #[arg(long, value_delimiter = ',')]
-    by: Vec<String>,
-    /// Time bucket, as `eval` would.
-    #[arg(long, value_enum, default_value_t = super::eval::GrainArg::All)]
-    grain: super::eval::GrainArg,
+    /// The query's flags, as `eval` takes them.
+    #[command(flatten)]
+    query: super::eval::QueryArgs,
+    /// Write to this file (whole or not at all) instead of standard output.
+    #[arg(long, short)]
+    output: Option<std::path::PathBuf>,
 }
 
 pub fn run(spec: &Path, args: &Args) -> u8 {
-    let outcome = kpi::check_path(spec, false);
+    let outcome = kpi::check_path_with(spec, kpi::DataAccess::Schemas);
     if let Some(code) = super::report_spec_errors(&outcome) {
         return code;
     }
     let model = &outcome.checked.model;
-    let mut ids = Vec::new();
-    for name in &args.kpis {
-        match model.kpi_id(name) {
-            Some(id) => ids.push(id),
-            None => {
-                let help =
-                    kpi::diagnostic::suggestion(name, model.kpis.iter().map(|k| k.name.as_str()), "KPI");
-                eprintln!("error[kpi::unknown_kpi]: no KPI is named `{name}`\n  help: {help}");
-                return 1;
-            }
-        }
+    let q = &args.query;
+    if let Err(code) = super::names::query_names(&outcome.spec, model, &args.kpis, &q.by, &q.segment, false) {
+        return code;
     }
+    let mut ids: Vec<usize> = args.kpis.iter().filter_map(|n| model.kpi_id(n)).collect();
     if ids.is_empty() {
         ids = (0..model.kpis.len()).collect();
     }
+    let mut text = String::new();
     for &id in &ids {
-        println!("{}", kpi::report::explain::describe_kpi(model, id));
+        text.push_str(&kpi::report::explain::describe_kpi(model, id));
+        text.push('\n');
     }
-    let query = Query {
-        kpis: ids.iter().map(|&i| model.kpis[i].name.clone()).collect(),
-        by: args.by.clone(),
-        grain: args.grain.into(),
-        ..Query::default()
+    let query = match q.query(
+        ids.iter().map(|&i| model.kpis[i].name.clone()).collect(),
+        &model.calendar,
+    ) {
+        Ok(query) => query,
+        Err(code) => return code,
     };
     match kpi::execute::describe(&outcome.spec, model, &query) {
         Ok(units) => {
-            println!(
-                "query plan: {} scan{} and group-by{} (one per dataset and time basis)",
-                units.len(),
-                if units.len() == 1 { "" } else { "s" },
-                if units.len() == 1 { "" } else { "s" }
-            );
+            let s = if units.len() == 1 { "" } else { "s" };
+            text.push_str(&format!(
+                "query plan: {} scan{s} and group-by{s} (one per dataset and time basis)\n",
+                units.len()
+            ));
             for (title, plan) in units {
-                println!("\n── {title}\n{plan}");
+                text.push_str(&format!("\n── {title}\n{plan}\n"));
             }
-            super::OK
+            super::emit(args.output.as_deref(), &text)
         }
         Err(diags) => {
             eprint!(

@@ -12,8 +12,11 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Format::Csv)]
     format: Format,
     /// Output folder.
-    #[arg(long, short, default_value = "examples/data")]
+    #[arg(long = "output", short, alias = "out", default_value = "examples/data")]
     out: PathBuf,
+    /// Replace files that already exist in the output folder.
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -23,6 +26,24 @@ enum Format {
 }
 
 pub fn run(args: &Args) -> u8 {
+    let ext = match args.format {
+        Format::Csv => "csv",
+        Format::Parquet => "parquet",
+    };
+    let existing: Vec<String> = kpi::generate::TABLES
+        .iter()
+        .map(|t| args.out.join(format!("{t}.{ext}")))
+        .filter(|p| p.exists())
+        .map(|p| p.display().to_string())
+        .collect();
+    if !existing.is_empty() && !args.force {
+        eprintln!(
+            "error: {} of the files exist already: {}\n  help: add --force to replace them, or choose another folder with -o",
+            existing.len(),
+            existing.join(", ")
+        );
+        return super::USAGE;
+    }
     let tables = kpi::generate::generate(args.scale, args.seed);
     let result = match args.format {
         Format::Csv => kpi::generate::write_csv(&tables, &args.out).map_err(|e| e.to_string()),

@@ -9,45 +9,74 @@ mod eval;
 mod explain;
 mod generate;
 mod list;
+#[cfg(feature = "eval")]
+mod names;
 mod schema;
 #[cfg(feature = "eval")]
 mod status;
 #[cfg(feature = "eval")]
 mod test;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 /// Declarative, typed KPIs for sales data.
 #[derive(Parser)]
-#[command(name = "kpi", version, about, propagate_version = true)]
+#[command(name = "kpi", version, about, propagate_version = true, after_help = EXIT_CODES)]
 struct Cli {
     /// Spec file or folder (searched recursively for *.yaml / *.yml).
     #[arg(long, global = true, env = "KPI_SPEC", default_value = "kpis")]
     spec: PathBuf,
+    /// No notes or warnings on stderr (errors are still printed).
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    /// Colour on a terminal (auto), always, or never; NO_COLOR is honoured under auto.
+    #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto)]
+    color: ColorArg,
     #[command(subcommand)]
     command: Command,
 }
 
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+const EXIT_CODES: &str = "Exit codes: 0 ok; 1 findings (spec errors, evaluation errors, failed tests, --fail-on); 2 usage: a bad flag, an unknown name, an unreadable spec, a file that cannot be written.";
+
 #[derive(Subcommand)]
 enum Command {
     /// Parse, resolve, type-check and SMART-check the spec.
+    #[command(
+        after_help = "Exit codes: 0 clean or warnings only; 1 errors (or warnings with --deny-warnings); 2 unreadable spec or usage."
+    )]
     Check(check::Args),
     /// Evaluate KPIs over the data.
     #[cfg(feature = "eval")]
+    #[command(
+        after_help = "Exit codes: 0 ok; 1 spec or evaluation errors; 2 usage (an unknown KPI, segment or dimension, a bad flag, an output that cannot be written)."
+    )]
     Eval(eval::Args),
     /// Explain KPIs: resolved expressions, types, additivity, datasets and the query plan.
     #[cfg(feature = "eval")]
     Explain(explain::Args),
     /// SMART target status: pacing, projection, status and trend.
     #[cfg(feature = "eval")]
+    #[command(
+        after_help = "Exit codes: 0 ok; 1 spec or evaluation errors, or a target at the --fail-on status; 2 usage (an unknown target, a bad flag)."
+    )]
     Status(status::Args),
     /// The KPI catalog.
     List(list::Args),
     /// Run the spec's tests: inline rows in, expected values out.
     #[cfg(feature = "eval")]
+    #[command(
+        after_help = "Exit codes: 0 all tests pass; 1 a test fails or the spec has errors; 2 usage (an unknown test name)."
+    )]
     Test(test::Args),
     /// What changed between two versions of a spec (paths or git revisions).
     #[cfg(feature = "eval")]
@@ -55,7 +84,17 @@ enum Command {
     /// Print the JSON Schema of spec files (for editors).
     Schema(schema::Args),
     /// Write the standard sales data model with generated data.
+    #[command(
+        after_help = "Exit codes: 0 written; 2 usage (files exist without --force, a folder that cannot be written)."
+    )]
     Generate(generate::Args),
+    /// Print a shell completion script: `kpi completions bash > /etc/bash_completion.d/kpi`.
+    Completions(CompletionsArgs),
+}
+
+#[derive(clap::Args)]
+struct CompletionsArgs {
+    shell: clap_complete::Shell,
 }
 
 /// Exit codes (LANGUAGE.md §8): 0 ok, 1 findings, 2 usage.
@@ -63,6 +102,11 @@ pub const OK: u8 = 0;
 pub const USAGE: u8 = 2;
 
 pub fn run() -> ExitCode {
+    // Ctrl-C or SIGTERM while an output file is written: leave no temporary file behind.
+    let _ = ctrlc::set_handler(|| {
+        kpi::report::remove_temporary_files();
+        std::process::exit(130);
+    });
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -70,7 +114,23 @@ pub fn run() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { USAGE } else { OK });
         }
     };
+    let _ = COLOR.set(match cli.color {
+        ColorArg::Auto => None,
+        ColorArg::Always => Some(true),
+        ColorArg::Never => Some(false),
+    });
+    QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
     let code = match cli.command {
+        Command::Completions(args) => {
+            let mut text = Vec::new();
+            clap_complete::generate(
+                args.shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "kpi",
+                &mut text,
+            );
+            emit(None, &String::from_utf8_lossy(&text))
+        }
         Command::Check(args) => check::run(&cli.spec, &args),
         Command::Generate(args) => generate::run(&args),
         Command::Schema(args) => schema::run(&args),
@@ -89,15 +149,62 @@ pub fn run() -> ExitCode {
     ExitCode::from(code)
 }
 
-/// Colour only for a terminal, and never under NO_COLOR.
+/// Writes a command's output to `-o FILE` (whole or not at all, see
+/// [`kpi::report::write_output`]) or to standard output. A closed pipe
+/// (`kpi eval | head -1`) ends the output quietly; any other failure, such
+/// as a full disk, is an error naming where the output was going.
+pub fn emit(output: Option<&Path>, text: &str) -> u8 {
+    use std::io::Write;
+    let written = match output {
+        Some(path) if path != Path::new("-") => {
+            kpi::report::write_output(path, |f| f.write_all(text.as_bytes()))
+        }
+        _ => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes()).and_then(|()| out.flush())
+        }
+    };
+    match written {
+        Ok(()) => OK,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => OK,
+        Err(e) => {
+            let to = output.map_or("standard output".to_string(), |p| p.display().to_string());
+            // stderr may be closed too; there is nowhere else to say it.
+            let _ = writeln!(std::io::stderr(), "error: cannot write {to}: {e}");
+            USAGE
+        }
+    }
+}
+
+/// `--color always|never`; `None` (auto): a terminal without NO_COLOR.
+static COLOR: std::sync::OnceLock<Option<bool>> = std::sync::OnceLock::new();
+/// `--quiet`: no notes or warnings on stderr.
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn color_for(terminal: bool) -> bool {
+    match COLOR.get().copied().flatten() {
+        Some(choice) => choice,
+        None => std::env::var_os("NO_COLOR").is_none() && terminal,
+    }
+}
+
+/// Colour on standard output: a terminal (or `--color always`), never under NO_COLOR.
 pub fn color_stdout() -> bool {
     use std::io::IsTerminal;
-    std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+    color_for(std::io::stdout().is_terminal())
 }
 
 pub fn color_stderr() -> bool {
     use std::io::IsTerminal;
-    std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+    color_for(std::io::stderr().is_terminal())
+}
+
+/// A note or warning for stderr, unless `--quiet`.
+pub fn notice(text: &str) {
+    if !QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+        use std::io::Write;
+        let _ = write!(std::io::stderr(), "{text}");
+    }
 }
 
 /// Prints a spec's errors (on stderr) and gives the exit code, if it has any.

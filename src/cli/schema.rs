@@ -6,6 +6,9 @@ pub struct Args {
     /// up to draft-07 (yaml-language-server).
     #[arg(long, value_enum, default_value_t = DraftArg::V2020_12)]
     draft: DraftArg,
+    /// Write to this file (whole or not at all) instead of standard output.
+    #[arg(long, short)]
+    output: Option<std::path::PathBuf>,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -21,9 +24,6 @@ pub fn run(args: &Args) -> u8 {
         DraftArg::V2020_12 => Draft::Draft202012,
         DraftArg::V07 => Draft::Draft07,
     };
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&schema(draft)).unwrap_or_default()
-    );
-    super::OK
+    let text = serde_json::to_string_pretty(&schema(draft)).unwrap_or_default() + "\n";
+    super::emit(args.output.as_deref(), &text)
 }

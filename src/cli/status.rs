@@ -26,6 +26,7 @@ pub struct Args {
 
 #[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
 enum Format {
+    #[value(alias = "human")]
     Table,
     Csv,
     Json,
@@ -107,7 +108,7 @@ fn table(rows: &[StatusRow], model: &kpi::check::ir::Model, raw: bool) -> Result
                     "target" | "kpi" | "segment" | "member" | "period" | "status" | "trend"
                 )
             {
-                Some((None, None))
+                Some(kpi::report::table::NumberFormat::default())
             } else {
                 None
             }
@@ -131,8 +132,16 @@ fn colour(status: Status, text: &str) -> String {
 }
 
 pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
-    let outcome = kpi::check_path(spec, false);
+    let outcome = kpi::check_path_with(spec, kpi::DataAccess::Schemas);
     if let Some(code) = super::report_spec_errors(&outcome) {
+        return code;
+    }
+    if let Err(code) = super::names::all_known(
+        "target",
+        "TARGET",
+        &args.targets,
+        outcome.spec.targets.iter().map(|t| t.name.value.as_str()),
+    ) {
         return code;
     }
     let as_of = match &args.as_of {
@@ -158,12 +167,12 @@ pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
     let model = &outcome.checked.model;
     for r in rows.iter().filter(|r| r.note.is_some()) {
         let member = r.member.as_deref().map(|m| format!(" ({m})")).unwrap_or_default();
-        eprintln!(
-            "note: {} {}{member}: {}",
+        super::notice(&format!(
+            "note: {} {}{member}: {}\n",
             r.target,
             r.period,
             r.note.as_deref().unwrap_or("")
-        );
+        ));
     }
     let text = match args.format {
         Format::Table => {
@@ -177,7 +186,12 @@ pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
                     "down" => "▼",
                     _ => "▶",
                 };
-                row[13] = Cell::Text(Some(format!("{mark} {}", r.trend)));
+                let verdict = match r.improving {
+                    Some(true) => " (better)",
+                    Some(false) => " (worse)",
+                    None => "",
+                };
+                row[13] = Cell::Text(Some(format!("{mark} {}{verdict}", r.trend)));
                 if tty {
                     row[12] = Cell::Text(Some(colour(r.status, r.status.as_str())));
                 }
@@ -188,16 +202,9 @@ pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
         Format::Csv => table(&rows, model, true).to_csv(),
         Format::Json => serde_json::to_string_pretty(&rows).unwrap_or_default() + "\n",
     };
-    let written = match &args.output {
-        Some(path) => kpi::report::write_atomic(path, |f| std::io::Write::write_all(f, text.as_bytes())),
-        None => {
-            print!("{text}");
-            Ok(())
-        }
-    };
-    if let Err(e) = written {
-        eprintln!("error: cannot write: {e}");
-        return super::USAGE;
+    let written = super::emit(args.output.as_deref(), &text);
+    if written != super::OK {
+        return written;
     }
     let failed = rows.iter().any(|r| match args.fail_on {
         Some(FailOn::OffTrack) => matches!(r.status, Status::OffTrack | Status::Missed),
@@ -205,6 +212,27 @@ pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
         None => false,
     });
     if failed {
+        let worst: Vec<String> = rows
+            .iter()
+            .filter(|r| match args.fail_on {
+                Some(FailOn::OffTrack) => matches!(r.status, Status::OffTrack | Status::Missed),
+                _ => r.status == Status::Missed,
+            })
+            .map(|r| match &r.member {
+                Some(m) => format!("{} {} ({m}): {}", r.target, r.period, r.status.as_str()),
+                None => format!("{} {}: {}", r.target, r.period, r.status.as_str()),
+            })
+            .collect();
+        eprintln!(
+            "error: --fail-on {}: {} target row{} at that status or worse: {}",
+            match args.fail_on {
+                Some(FailOn::OffTrack) => "off_track",
+                _ => "missed",
+            },
+            worst.len(),
+            if worst.len() == 1 { "" } else { "s" },
+            worst.join("; ")
+        );
         1
     } else {
         super::OK

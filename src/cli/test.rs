@@ -10,10 +10,14 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
+    /// Write to this file (whole or not at all) instead of standard output.
+    #[arg(long, short)]
+    output: Option<std::path::PathBuf>,
 }
 
 #[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
 enum Format {
+    #[value(alias = "table")]
     Human,
     Json,
 }
@@ -39,15 +43,19 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
         &outcome.sources,
         &args.names,
     );
-    match args.format {
-        Format::Human => print!("{}", kpi::spec_test::to_human(&results)),
-        Format::Json => println!("{}", serde_json::to_string_pretty(&results).unwrap_or_default()),
+    let text = match args.format {
+        Format::Human => kpi::spec_test::to_human(&results),
+        Format::Json => serde_json::to_string_pretty(&results).unwrap_or_default() + "\n",
+    };
+    let written = super::emit(args.output.as_deref(), &text);
+    if written != super::OK {
+        return written;
     }
     if let Some(path) = &args.junit {
         let xml = kpi::spec_test::junit::to_junit(&spec.display().to_string(), &results);
-        if let Err(e) = kpi::report::write_atomic(path, |f| std::io::Write::write_all(f, xml.as_bytes())) {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            return super::USAGE;
+        let written = super::emit(Some(path), &xml);
+        if written != super::OK {
+            return written;
         }
     }
     if results.iter().all(|r| r.passed) {

@@ -80,3 +80,132 @@ pub fn malformed_row(
     .at(span, format!("malformed row at line {line}"))
     .help("fix the row: a missing or extra comma, or an unclosed quote")
 }
+
+pub fn non_finite_values(span: Span, dataset: &str, path: &str, column: &str, count: u64) -> Diagnostic {
+    let values = if count == 1 { "value" } else { "values" };
+    Diagnostic::warning(
+        "kpi::non_finite_values",
+        format!(
+            "column `{column}` of dataset `{dataset}` holds {count} non-finite {values} (NaN or ±inf) in `{path}`; they are read as null"
+        ),
+    )
+    .at(span, "read from here")
+    .help("aggregates skip them like any null; clean the source if they stand for real values")
+}
+
+/// Non-finite values met while evaluating, per column (no position: they
+/// are in the data, not the spec).
+pub fn non_finite_read(dataset: &str, column: &str, count: u64) -> Diagnostic {
+    let values = if count == 1 { "value" } else { "values" };
+    Diagnostic::warning(
+        "kpi::non_finite_values",
+        format!(
+            "column `{column}` of dataset `{dataset}` held {count} non-finite {values} (NaN or ±inf), read as null"
+        ),
+    )
+    .help("aggregates skip them like any null; `kpi check --data` counts them over the whole source")
+}
+
+pub fn glob_matches_nothing(span: Span, dataset: &str, glob: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::no_files",
+        format!("the source of dataset `{dataset}` is a glob that matches no file: `{glob}`"),
+    )
+    .at(span, "matches nothing")
+    .help("paths are relative to the spec file; check the folder and the pattern")
+}
+
+pub fn headers_differ(span: Span, dataset: &str, first: &str, other: &str, column: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::headers_differ",
+        format!("the files of dataset `{dataset}` have different headers: `{first}` and `{other}` ({column})"),
+    )
+    .at(span, "one glob, two layouts")
+    .help("every file of a glob must have the same columns in the same order; split it into two datasets otherwise")
+}
+
+pub fn empty_source(span: Span, dataset: &str, path: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::empty_source",
+        format!("`{path}` (dataset `{dataset}`) is empty: it has no header line"),
+    )
+    .at(span, "read from here")
+    .help("a CSV source starts with a header line naming its columns")
+}
+
+pub fn wrong_delimiter(span: Span, dataset: &str, path: &str, used: char, seen: char) -> Diagnostic {
+    let show = |c: char| {
+        if c == '\t' {
+            "\\t".to_string()
+        } else {
+            c.to_string()
+        }
+    };
+    Diagnostic::error(
+        "kpi::wrong_delimiter",
+        format!(
+            "the header of `{path}` (dataset `{dataset}`) is one column when split at `{}`, and it holds `{}`",
+            show(used),
+            show(seen)
+        ),
+    )
+    .at(span, "read from here")
+    .help(format!("the file looks `{}`-delimited: add `read: {{delimiter: \"{}\"}}` to the dataset", show(seen), show(seen)))
+}
+
+pub fn header_looks_like_data(span: Span, dataset: &str, path: &str, line: &str) -> Diagnostic {
+    let shown: String = line.chars().take(60).collect();
+    Diagnostic::error(
+        "kpi::header_looks_like_data",
+        format!("line 1 of `{path}` (dataset `{dataset}`) looks like a row of data, not a header: `{shown}`"),
+    )
+    .at(span, "read from here")
+    .help("a CSV source starts with a header line naming its columns; the header may be missing or damaged")
+}
+
+pub fn unclosed_quote(span: Span, dataset: &str, path: &str, line: usize) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::unclosed_quote",
+        format!("`{path}` line {line} (dataset `{dataset}`) opens a quote that never closes"),
+    )
+    .at(span, "read from here")
+    .help("close the quote; a quote inside a quoted field is written twice (`\"\"`)")
+}
+
+pub fn not_utf8(span: Span, dataset: &str, path: &str, line: usize, column: usize) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::not_utf8_data",
+        format!("`{path}` (dataset `{dataset}`) is not UTF-8: line {line}, column {column} holds a byte UTF-8 does not have"),
+    )
+    .at(span, "read from here")
+    .help("declare the file's encoding: `read: {encoding: windows-1252}` (or `latin-1`), or save it as UTF-8")
+}
+
+pub fn timezone_needed(span: Span, dataset: &str, path: &str, column: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::timezone_needed",
+        format!("column `{column}` of `{path}` (dataset `{dataset}`) holds datetimes with UTC offsets, and no time zone says which day they fall on"),
+    )
+    .at(span, "read from here")
+    .help("declare the zone whose dates count: `read: {timezone: Europe/Berlin}` (or `UTC`)")
+}
+
+pub fn rows_skipped(dataset: &str, path: &str, count: usize, lines: &[u64]) -> Diagnostic {
+    let shown: Vec<String> = lines.iter().take(5).map(u64::to_string).collect();
+    let more = if lines.len() > 5 { ", …" } else { "" };
+    let rows = if count == 1 { "row" } else { "rows" };
+    Diagnostic::warning(
+        "kpi::rows_skipped",
+        format!(
+            "{count} {rows} of `{path}` (dataset `{dataset}`) could not be read and were skipped (lines {}{more})",
+            shown.join(", ")
+        ),
+    )
+    .help("`read: {on_error: skip}` skips them; `kpi check --data` without it names the first one and why")
+}
+
+pub fn invalid_timezone(span: Span, zone: &str) -> Diagnostic {
+    Diagnostic::error("kpi::invalid_timezone", format!("`{zone}` is not a time zone"))
+        .at(span, "unknown zone")
+        .help("use an IANA zone name such as `Europe/Berlin`, `America/New_York` or `UTC`")
+}

@@ -1,7 +1,9 @@
 //! Reading datasets with Polars: scans, schemas, declared-type and lookup-key
 //! validation. The only module besides `compile` and `execute` that knows Polars.
 
-mod diagnostics;
+pub mod csv;
+pub(crate) mod diagnostics;
+pub mod files;
 
 use std::path::{Path, PathBuf};
 
@@ -12,9 +14,9 @@ use crate::check::ir::{DatasetModel, Model};
 use crate::check::types::Type;
 use crate::diagnostic::Diagnostic;
 use crate::span::Span;
-use crate::spec::model::{ColumnType, Format, Spec};
+use crate::spec::model::{ColumnType, Format, OnError, ReadOptions, Spec};
 
-/// Rows sampled to infer CSV column types.
+/// Records NDJSON's reader samples to infer types (CSV infers from every row).
 const INFER_ROWS: usize = 10_000;
 
 /// Where and how a dataset is read.
@@ -28,6 +30,8 @@ pub struct SourceInfo {
     pub declared_at: Vec<Span>,
     /// The `source:` field, for diagnostics.
     pub span: Span,
+    /// The dataset's `read:` options.
+    pub read: ReadOptions,
 }
 
 impl SourceInfo {
@@ -39,6 +43,7 @@ impl SourceInfo {
             declared: d.declared.clone(),
             declared_at: vec![d.source_span; d.declared.len()],
             span: d.source_span,
+            read: d.read.clone(),
         }
     }
 
@@ -50,7 +55,10 @@ impl SourceInfo {
                 let src = d.source.as_ref()?;
                 Some(SourceInfo {
                     name: d.name.value.clone(),
-                    path: d.base_dir.join(&src.value),
+                    path: d
+                        .source_path()
+                        .and_then(Result::ok)
+                        .unwrap_or_else(|| d.base_dir.join(&src.value)),
                     format: d
                         .format
                         .as_ref()
@@ -63,16 +71,17 @@ impl SourceInfo {
                         .collect(),
                     declared_at: d.columns.iter().map(|(_, t)| t.span).collect(),
                     span: src.span,
+                    read: d.read.clone(),
                 })
             })
             .collect()
     }
 
-    fn is_glob(&self) -> bool {
+    pub(crate) fn is_glob(&self) -> bool {
         self.path.to_string_lossy().contains(['*', '?', '['])
     }
 
-    fn path_str(&self) -> String {
+    pub(crate) fn path_str(&self) -> String {
         self.path.to_string_lossy().into_owned()
     }
 }
@@ -109,128 +118,88 @@ pub fn column_type_of(t: Type) -> Option<ColumnType> {
     })
 }
 
-fn check_exists(src: &SourceInfo) -> Result<(), Diagnostic> {
-    if !src.is_glob() && !src.path.exists() {
-        return Err(diagnostics::source_not_found(
-            src.span,
-            &src.name,
-            &src.path_str(),
-        ));
-    }
-    Ok(())
-}
-
-/// The first CSV line whose number of fields differs from the header's:
-/// (line number, fields in the header, fields on the line). Quotes are honoured.
-pub fn first_ragged_line(path: &Path) -> Option<(usize, usize, usize)> {
-    use std::io::BufRead;
-    let file = std::fs::File::open(path).ok()?;
-    let mut expected = None;
-    let mut in_quotes = false;
-    let mut fields = 1;
-    let mut start_line = 1;
-    for (i, line) in std::io::BufReader::new(file).split(b'\n').enumerate() {
-        let line = line.ok()?;
-        if !in_quotes {
-            fields = 1;
-            start_line = i + 1;
-        }
-        for &b in &line {
-            match b {
-                b'"' => in_quotes = !in_quotes,
-                b',' if !in_quotes => fields += 1,
-                _ => {}
-            }
-        }
-        if in_quotes {
-            continue;
-        }
-        let blank = line.iter().all(|b| b.is_ascii_whitespace());
-        match expected {
-            None => expected = Some(fields),
-            Some(_) if blank => {}
-            Some(n) if n != fields => return Some((start_line, n, fields)),
-            Some(_) => {}
-        }
-    }
-    None
-}
-
-/// A malformed CSV row of a source, if it has one.
+/// Why a CSV source cannot be read (a malformed row, an unclosed quote, a
+/// damaged header, …), if it cannot: its layout is worked out once per run,
+/// and that is where the files are checked.
 pub fn malformed_row(src: &SourceInfo) -> Option<Diagnostic> {
-    if src.format != Format::Csv || src.is_glob() {
+    match src.format {
+        Format::Csv => csv::layout(src).err(),
+        _ => None,
+    }
+}
+
+/// With `on_error: skip`, the rows of a CSV source that were skipped, said once.
+pub fn skipped_rows(src: &SourceInfo) -> Option<Diagnostic> {
+    if src.format != Format::Csv
+        || !src
+            .read
+            .on_error
+            .as_ref()
+            .is_some_and(|o| o.value == OnError::Skip)
+    {
         return None;
     }
-    let (line, want, got) = first_ragged_line(&src.path)?;
-    Some(diagnostics::malformed_row(
-        src.span,
+    let l = csv::layout(src).ok()?;
+    if l.skipped.is_empty() {
+        return None;
+    }
+    let lines: Vec<u64> = l.skipped.iter().map(|r| csv::place_of(&l, *r).1).collect();
+    let path = match l.files.as_slice() {
+        [one] => one.display().to_string(),
+        _ => src.path_str(),
+    };
+    Some(diagnostics::rows_skipped(
         &src.name,
-        &src.path_str(),
-        line,
-        want,
-        got,
+        &path,
+        l.skipped.len(),
+        &lines,
     ))
 }
 
-/// A reading error, located to the line when the cause is a malformed CSV row.
+/// A reading error of a Parquet or NDJSON source.
 fn read_error(src: &SourceInfo, e: &PolarsError) -> Diagnostic {
-    if src.format == Format::Csv && !src.is_glob() {
-        if let Some((line, want, got)) = first_ragged_line(&src.path) {
-            return diagnostics::malformed_row(src.span, &src.name, &src.path_str(), line, want, got);
-        }
-    }
     diagnostics::data_error(src.span, &src.name, &src.path_str(), &e.to_string())
 }
 
-/// A lazy scan with declared columns read as their declared types.
+/// A lazy scan with every column as its type: declared columns as declared,
+/// the others as read (non-finite numbers as null).
 pub fn scan(src: &SourceInfo) -> Result<LazyFrame, Diagnostic> {
-    scan_with(src, false)
+    let lf = match src.format {
+        Format::Csv => csv::scan(src)?,
+        _ => declared_types(src, scan_other(src)?)?,
+    };
+    let schema = lf.clone().collect_schema().map_err(|e| read_error(src, &e))?;
+    Ok(finite_only(lf, &schema))
 }
 
-/// `raw`: declared columns are read as text (to find values that contradict them).
-fn scan_with(src: &SourceInfo, raw: bool) -> Result<LazyFrame, Diagnostic> {
-    check_exists(src)?;
-    let path = PlRefPath::new(src.path_str());
+/// Parquet and NDJSON as stored (a glob must match something).
+fn scan_other(src: &SourceInfo) -> Result<LazyFrame, Diagnostic> {
+    let found = files::expand(src)?;
+    let paths: Vec<PlRefPath> = found
+        .iter()
+        .map(|p| PlRefPath::new(p.to_string_lossy().into_owned()))
+        .collect();
     let err = |e: PolarsError| read_error(src, &e);
-    let lf = match src.format {
-        Format::Csv => {
-            // Dates and times are read as text and converted below: the CSV
-            // reader's own date parsing re-reads its format for every value.
-            let overwrite: Schema = src
-                .declared
-                .iter()
-                .map(|(n, t)| {
-                    let text = raw || t.is_temporal();
-                    Field::new(
-                        n.as_str().into(),
-                        if text { DataType::String } else { dtype_of(*t) },
-                    )
-                })
-                .collect();
-            LazyCsvReader::new(path)
-                .with_has_header(true)
-                .with_infer_schema_length(Some(INFER_ROWS))
-                // Inferring dates parses every text value through a format
-                // string (slow): a dataset that declares its columns says
-                // which are dates; one that does not is inferred.
-                .with_try_parse_dates(!raw && src.declared.is_empty())
-                .with_missing_is_null(true)
-                .with_glob(src.is_glob())
-                .with_dtype_overwrite(Some(Arc::new(overwrite)))
-                .finish()
-                .map_err(err)?
-        }
-        Format::Parquet => LazyFrame::scan_parquet(path, ScanArgsParquet::default()).map_err(err)?,
+    let one = |path: PlRefPath| match src.format {
         Format::Ndjson => LazyJsonLineReader::new(path)
             .with_infer_schema_length(std::num::NonZeroUsize::new(INFER_ROWS))
-            .finish()
-            .map_err(err)?,
+            .finish(),
+        _ => LazyFrame::scan_parquet(path, ScanArgsParquet::default()),
     };
-    if raw {
-        return Ok(lf);
+    let frames = paths
+        .into_iter()
+        .map(one)
+        .collect::<PolarsResult<Vec<_>>>()
+        .map_err(err)?;
+    match frames.len() {
+        1 => Ok(frames.into_iter().next().unwrap_or_default()),
+        _ => concat(frames, UnionArgs::default()).map_err(err),
     }
-    // Convert text to declared dates and times (CSV above; Parquet or NDJSON that store them as text).
-    let schema = lf.clone().collect_schema().map_err(err)?;
+}
+
+/// Parquet or NDJSON columns converted to their declared types (dates stored as text, say).
+fn declared_types(src: &SourceInfo, lf: LazyFrame) -> Result<LazyFrame, Diagnostic> {
+    let schema = lf.clone().collect_schema().map_err(|e| read_error(src, &e))?;
     let casts: Vec<Expr> = src
         .declared
         .iter()
@@ -262,18 +231,116 @@ fn scan_with(src: &SourceInfo, raw: bool) -> Result<LazyFrame, Diagnostic> {
     })
 }
 
+/// The scan with declared columns as text, to find values that contradict them.
+fn scan_text(src: &SourceInfo) -> Result<LazyFrame, Diagnostic> {
+    match src.format {
+        Format::Csv => csv::scan_text(src),
+        _ => scan_other(src),
+    }
+}
+
+/// The flag column that marks where `column` held NaN or ±inf.
+pub fn non_finite_flag(column: &str) -> String {
+    format!("__nonfinite__{column}")
+}
+
+/// Non-finite numbers (NaN, ±inf) are null (LANGUAGE.md §3). Each float
+/// column gets a flag column beside it so that evaluation can count them in
+/// the same scan; flags no query asks for are never read.
+fn finite_only(lf: LazyFrame, schema: &Schema) -> LazyFrame {
+    let floats: Vec<&str> = schema
+        .iter()
+        .filter(|(_, dt)| dt.is_float())
+        .map(|(n, _)| n.as_str())
+        .collect();
+    if floats.is_empty() {
+        return lf;
+    }
+    let flags: Vec<Expr> = floats
+        .iter()
+        .map(|c| {
+            let x = col(*c);
+            x.clone()
+                .is_nan()
+                .or(x.is_infinite())
+                .alias(non_finite_flag(c).as_str())
+        })
+        .collect();
+    let nulled: Vec<Expr> = floats
+        .iter()
+        .map(|c| {
+            let x = col(*c);
+            when(x.clone().is_finite()).then(x).otherwise(lit(NULL)).alias(*c)
+        })
+        .collect();
+    lf.with_columns(flags).with_columns(nulled)
+}
+
+/// How many non-finite values each float column of a source holds: (column, count), counts above 0.
+pub fn non_finite_counts(src: &SourceInfo) -> Result<Vec<(String, u64)>, Diagnostic> {
+    let mut lf = scan(src)?;
+    let schema = lf.collect_schema().map_err(|e| read_error(src, &e))?;
+    let columns: Vec<String> = schema
+        .iter_names()
+        .filter_map(|n| n.strip_prefix("__nonfinite__").map(str::to_string))
+        .collect();
+    if columns.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sums: Vec<Expr> = columns
+        .iter()
+        .map(|c| col(non_finite_flag(c).as_str()).cast(DataType::UInt64).sum())
+        .collect();
+    let df = lf.select(sums).collect().map_err(|e| read_error(src, &e))?;
+    Ok(columns
+        .into_iter()
+        .zip(df.columns())
+        .filter_map(|(c, v)| {
+            let n = v.get(0).ok()?.extract::<u64>()?;
+            (n > 0).then_some((c, n))
+        })
+        .collect())
+}
+
 /// Column names and types as evaluation will see them.
 pub fn schema(src: &SourceInfo) -> Result<Vec<(String, Type)>, Diagnostic> {
     let mut lf = scan(src)?;
     let schema = lf.collect_schema().map_err(|e| read_error(src, &e))?;
     Ok(schema
         .iter()
+        .filter(|(n, _)| !n.starts_with("__nonfinite__"))
         .map(|(n, dt)| (n.to_string(), type_of(dt)))
         .collect())
 }
 
 /// Finds the first value of each declared column that its type cannot hold.
 pub fn validate_types(src: &SourceInfo) -> Vec<Diagnostic> {
+    if src.format == Format::Csv {
+        return match csv::contradictions(src) {
+            Ok(found) => found
+                .into_iter()
+                .map(|c| {
+                    let at = src
+                        .declared
+                        .iter()
+                        .position(|(d, _)| *d == c.column)
+                        .and_then(|i| src.declared_at.get(i))
+                        .copied()
+                        .unwrap_or(src.span);
+                    diagnostics::declared_type_contradicted(
+                        at,
+                        &src.name,
+                        &c.file.display().to_string(),
+                        &c.column,
+                        c.ty,
+                        &c.value,
+                        c.line,
+                    )
+                })
+                .collect(),
+            Err(d) => vec![d],
+        };
+    }
     let checked: Vec<&(String, Type)> = src
         .declared
         .iter()
@@ -282,7 +349,7 @@ pub fn validate_types(src: &SourceInfo) -> Vec<Diagnostic> {
     if checked.is_empty() {
         return Vec::new();
     }
-    let lf = match scan_with(src, true) {
+    let lf = match scan_text(src) {
         Ok(lf) => lf,
         Err(d) => return vec![d],
     };
@@ -438,6 +505,15 @@ pub fn validate_lookups(model: &Model) -> Vec<Diagnostic> {
     out
 }
 
+/// The schema of every source that can be read (nothing is validated; a
+/// source that cannot be read is left out, to be reported if it is used).
+pub fn readable_schemas(spec: &Spec) -> crate::check::DataSchemas {
+    SourceInfo::from_spec(spec)
+        .into_iter()
+        .filter_map(|src| Some((src.name.clone(), schema(&src).ok()?)))
+        .collect()
+}
+
 /// Reads every dataset's schema; sources that cannot be read are reported.
 pub fn schemas(spec: &Spec) -> (crate::check::DataSchemas, Vec<Diagnostic>) {
     let mut out = crate::check::DataSchemas::new();
@@ -462,6 +538,13 @@ pub fn schemas(spec: &Spec) -> (crate::check::DataSchemas, Vec<Diagnostic>) {
                     }
                 }
                 diags.extend(validate_types(&src));
+                diags.extend(skipped_rows(&src));
+                match non_finite_counts(&src) {
+                    Ok(found) => diags.extend(found.iter().map(|(c, n)| {
+                        diagnostics::non_finite_values(src.span, &src.name, &src.path_str(), c, *n)
+                    })),
+                    Err(d) => diags.push(d),
+                }
                 out.insert(src.name.clone(), cols);
             }
             Err(d) => diags.push(d),
@@ -500,7 +583,7 @@ pub fn write_parquet(tables: &[crate::generate::Table], dir: &Path) -> Result<()
             .collect();
         let mut df = DataFrame::new_infer_height(columns).map_err(|e| e.to_string())?;
         let path = dir.join(format!("{}.parquet", t.name));
-        crate::report::write_atomic(&path, |f| {
+        crate::report::write_output(&path, |f| {
             ParquetWriter::new(f)
                 .finish(&mut df)
                 .map(|_| ())

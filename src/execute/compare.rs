@@ -54,7 +54,7 @@ pub fn add(
                 ..query.clone()
             };
             let before = evaluate_frame(spec, model, &sub, 0)?;
-            lf.join(renamed(before.lf), on.clone(), on, JoinArgs::new(JoinType::Left))
+            lf.join(renamed(before.lf), on.clone(), on, super::key_join())
         }
         _ => {
             let mut groups = dims.clone();

@@ -36,3 +36,16 @@ pub fn unsupported(model: &Model, plan: &Plan) -> Vec<Diagnostic> {
     }
     out
 }
+
+/// A value beyond ±1.8e308: a sum of huge values, or a product of them. It is
+/// shown as null, so it is said, never left silent. `rows` 0: an aggregate
+/// part beneath the KPI overflowed.
+pub fn overflow(kpi: &str, rows: u64) -> Diagnostic {
+    let message = match rows {
+        0 => format!("an aggregate beneath KPI `{kpi}` overflowed (beyond ±1.8e308) and is shown as null"),
+        1 => format!("KPI `{kpi}` overflowed (beyond ±1.8e308) in 1 row; it is shown as null"),
+        n => format!("KPI `{kpi}` overflowed (beyond ±1.8e308) in {n} rows; they are shown as null"),
+    };
+    Diagnostic::warning("kpi::overflow", message)
+        .help("the data holds numbers too large to add up; check their unit (cents, a stray exponent)")
+}

@@ -22,6 +22,8 @@ pub struct FunnelEvaluation {
     /// `step`, `count`, `conversion`, `conversion_from_start`, `leakage`.
     pub frame: DataFrame,
     pub left_out: u64,
+    /// Non-finite values read as null (funnels count rows, so nothing overflows).
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// The output columns holding numbers, with their units.
@@ -52,6 +54,7 @@ pub fn evaluate_funnels(
     };
     let mut parts = Vec::new();
     let mut left_out = 0;
+    let mut warnings = Vec::new();
     let mut with_period = false;
     for (fi, name) in names.iter().enumerate() {
         let Some(fp) = plan::funnel(spec, model, name) else {
@@ -82,6 +85,7 @@ pub fn evaluate_funnels(
         };
         let frame = evaluate_frame(spec, &m, &sub, 0)?;
         left_out += frame.left_out;
+        warnings.extend(frame.warnings);
         with_period = frame.period;
         let mut lf = frame.lf;
         if let Some(first) = frame.first {
@@ -117,6 +121,7 @@ pub fn evaluate_funnels(
         return Ok(FunnelEvaluation {
             frame: DataFrame::empty(),
             left_out,
+            warnings,
         });
     }
     let mut order: Vec<String> = query.by.clone();
@@ -139,7 +144,11 @@ pub fn evaluate_funnels(
         .select(out)
         .collect()
         .map_err(polars_error)?;
-    Ok(FunnelEvaluation { frame, left_out })
+    Ok(FunnelEvaluation {
+        frame,
+        left_out,
+        warnings,
+    })
 }
 
 /// The hidden KPI counting a step's rows.
@@ -185,16 +194,18 @@ fn step_kpi(fp: &plan::FunnelPlan, name: &str, condition: Option<TExpr>) -> KpiM
 impl FunnelEvaluation {
     /// The rows as an engine-independent table, formatted by measure.
     pub fn table(&self) -> crate::report::table::ResultTable {
-        super::frame_table(&self.frame, |c| {
-            MEASURES
-                .iter()
-                .find(|(m, _)| *m == c)
-                .map(|(_, u)| (Some(*u), None))
-        })
+        super::frame_table(&self.frame, measure_format)
     }
 
-    /// Writes the frame as Parquet (raw values).
+    /// Writes the frame as Parquet (raw values; counts as integers).
     pub fn write_parquet(&self, path: &std::path::Path) -> std::io::Result<()> {
-        super::write_frame(&self.frame, path)
+        super::write_frame(&self.frame, measure_format, path)
     }
+}
+
+fn measure_format(column: &str) -> Option<crate::report::table::NumberFormat> {
+    MEASURES
+        .iter()
+        .find(|(m, _)| *m == column)
+        .map(|(_, u)| crate::report::table::NumberFormat::new(Some(*u), None))
 }

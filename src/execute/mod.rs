@@ -18,6 +18,7 @@ use crate::data::{self, SourceInfo};
 use crate::diagnostic::Diagnostic;
 use crate::period::{self, Period};
 use crate::plan::{self, Plan, Query, Unit, UnitTime};
+use crate::report::table::NumberFormat;
 use crate::spec::model::{Grain, Spec};
 use crate::time::Date;
 
@@ -38,6 +39,17 @@ pub struct Evaluation {
     pub compare: bool,
     /// Rows whose time value was null and so belong to no period.
     pub left_out: u64,
+    /// What the data did to the numbers: non-finite values read as null, overflows.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// A left join on group keys. A null dimension value is a group of its own
+/// (LANGUAGE.md §4), so on these keys null matches null; lookups keep SQL's
+/// rule instead (a null key finds no row).
+pub(crate) fn key_join() -> JoinArgs {
+    let mut args = JoinArgs::new(JoinType::Left);
+    args.nulls_equal = true;
+    args
 }
 
 pub(crate) fn dim_col(i: usize) -> String {
@@ -53,7 +65,22 @@ pub fn evaluate(spec: &Spec, model: &Model, query: &Query) -> Result<Evaluation,
     if query.compare.is_some() && query.grain == Grain::All && query.range.is_none() {
         return Err(vec![diagnostics::compare_needs_periods()]);
     }
-    let frame = evaluate_frame(spec, model, query, 0)?;
+    // Every KPI: those that can take the dimensions and segments.
+    let (query, left_out) = match query.kpis.is_empty() {
+        true => {
+            let (kpis, left_out) = plan::fitting_kpis(spec, model, query)?;
+            (
+                &Query {
+                    kpis,
+                    ..query.clone()
+                },
+                left_out,
+            )
+        }
+        false => (query, Vec::new()),
+    };
+    let mut frame = evaluate_frame(spec, model, query, 0)?;
+    frame.warnings.splice(0..0, left_out);
     let names: Vec<String> = frame.kpis.iter().map(|k| model.kpis[*k].name.clone()).collect();
     let mut lf = frame.lf;
     if let Some(c) = query.compare {
@@ -87,6 +114,8 @@ pub fn evaluate(spec: &Spec, model: &Model, query: &Query) -> Result<Evaluation,
         }
     }
     let out = lf.select(select).collect().map_err(polars_error)?;
+    let mut warnings = frame.warnings;
+    let out = finite_values(out, &names, &mut warnings).map_err(polars_error)?;
     Ok(Evaluation {
         frame: out,
         dims: query.by.clone(),
@@ -94,7 +123,40 @@ pub fn evaluate(spec: &Spec, model: &Model, query: &Query) -> Result<Evaluation,
         kpis: names,
         compare: query.compare.is_some(),
         left_out: frame.left_out,
+        warnings,
     })
+}
+
+/// KPI values that came out non-finite (a product of huge numbers, say) are
+/// reported and shown as null, never as `inf` or `NaN`.
+fn finite_values(
+    frame: DataFrame,
+    kpis: &[String],
+    warnings: &mut Vec<Diagnostic>,
+) -> PolarsResult<DataFrame> {
+    let mut fixes = Vec::new();
+    for c in frame.columns() {
+        let Ok(x) = c.f64() else { continue };
+        let bad = x.iter().flatten().filter(|v| !v.is_finite()).count();
+        if bad == 0 {
+            continue;
+        }
+        let name = c.name().to_string();
+        if let Some(k) = kpis.iter().find(|k| **k == name) {
+            warnings.push(diagnostics::overflow(k, bad as u64));
+        }
+        let e = col(name.as_str());
+        fixes.push(
+            when(e.clone().is_finite())
+                .then(e)
+                .otherwise(lit(NULL))
+                .alias(name.as_str()),
+        );
+    }
+    if fixes.is_empty() {
+        return Ok(frame);
+    }
+    frame.lazy().with_columns(fixes).collect()
 }
 
 /// A query's results before output: the spine sorted by group and period,
@@ -110,6 +172,7 @@ pub(crate) struct Frame {
     /// The KPIs asked for, in output order.
     pub kpis: Vec<usize>,
     pub left_out: u64,
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// Evaluates a query into its frame; `depth` counts nested aggregations around it.
@@ -147,7 +210,20 @@ pub(crate) fn evaluate_frame(
     let frames = LazyFrame::collect_all_with_engine(plans, Engine::Auto, OptFlags::default())
         .map_err(|e| explain_failure(model, &plan, e))?;
 
-    // 2. Rows with no period are counted, then dropped.
+    // 2. Non-finite values and overflowed sums are counted and reported;
+    //    rows with no period are counted, then dropped.
+    let (frames, mut warnings) = data_warnings(model, &plan, frames).map_err(polars_error)?;
+    if depth == 0 {
+        let mut seen = Vec::new();
+        for u in &plan.units {
+            if !seen.contains(&u.dataset) {
+                seen.push(u.dataset);
+                warnings.extend(data::skipped_rows(&SourceInfo::from_model(
+                    &model.datasets[u.dataset],
+                )));
+            }
+        }
+    }
     let mut left_out = 0u64;
     let mut frames: Vec<DataFrame> = frames
         .into_iter()
@@ -193,6 +269,7 @@ pub(crate) fn evaluate_frame(
             ..query.clone()
         };
         let members = evaluate_frame(spec, &inner_model, &sub, depth + 1)?;
+        warnings.extend(members.warnings);
         let outer_keys: Vec<String> = keys.iter().filter(|k| *k != ONE).cloned().collect();
         let f = nested::aggregate(&inner_model, nest, members.lf, &outer_keys)
             .with_column(lit(1i32).alias(ONE))
@@ -232,7 +309,7 @@ pub(crate) fn evaluate_frame(
     let on: Vec<Expr> = keys.iter().map(|k| col(k.as_str())).collect();
     let mut out = spine;
     for (nest, f) in nest_frames {
-        out = out.join(f.lazy(), on.clone(), on.clone(), JoinArgs::new(JoinType::Left));
+        out = out.join(f.lazy(), on.clone(), on.clone(), key_join());
         if matches!(nest.func, AggFn::Sum | AggFn::Count) {
             out = out.with_column(col(nest.column.as_str()).fill_null(lit(0.0)));
         }
@@ -242,7 +319,7 @@ pub(crate) fn evaluate_frame(
         let mut take = on.clone();
         take.extend(u.parts.iter().map(|p| col(p.name.as_str())));
         let f = f.select(take);
-        out = out.join(f, on.clone(), on.clone(), JoinArgs::new(JoinType::Left));
+        out = out.join(f, on.clone(), on.clone(), key_join());
         let fills: Vec<Expr> = u
             .parts
             .iter()
@@ -317,6 +394,7 @@ pub(crate) fn evaluate_frame(
         first,
         kpis: plan.outputs.clone(),
         left_out,
+        warnings,
     })
 }
 
@@ -380,13 +458,8 @@ pub(crate) fn values_earlier(
     let mut on: Vec<Expr> = groups.iter().map(|k| col(k.as_str())).collect();
     on.push(col(SRC));
     Ok(lf
-        .join(
-            map.lazy(),
-            [col(PERIOD)],
-            [col(PERIOD)],
-            JoinArgs::new(JoinType::Left),
-        )
-        .join(before, on.clone(), on, JoinArgs::new(JoinType::Left))
+        .join(map.lazy(), [col(PERIOD)], [col(PERIOD)], key_join())
+        .join(before, on.clone(), on, key_join())
         .drop(cols([SRC])))
 }
 
@@ -569,6 +642,7 @@ fn aggregate(model: &Model, u: &Unit, rows: LazyFrame, period: Option<&str>) -> 
     let cx = Cx::rows(model, Some(u.dataset));
     let mut aggs: Vec<Expr> = u.parts.iter().map(|p| cx.part(p)).collect();
     aggs.push(len().cast(DataType::UInt64).alias(ROWS));
+    aggs.extend(non_finite_counts(model, u, &rows));
     let mut keys: Vec<Expr> = (0..u.dims.len()).map(|i| col(dim_col(i).as_str())).collect();
     if let Some(p) = period {
         keys.push(col(p));
@@ -579,6 +653,105 @@ fn aggregate(model: &Model, u: &Unit, rows: LazyFrame, period: Option<&str>) -> 
         rows.group_by(keys).agg(aggs)
     };
     grouped.with_column(lit(1i32).alias(ONE))
+}
+
+/// Marks a column of a unit frame that counts non-finite values of one
+/// source column: `__nf:` dataset, a unit separator, column.
+const NON_FINITE: &str = "__nf:";
+
+/// Sums of the non-finite flags of the float columns a unit reads.
+fn non_finite_counts(model: &Model, u: &Unit, rows: &LazyFrame) -> Vec<Expr> {
+    let Ok(schema) = rows.clone().collect_schema() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut seen = Vec::new();
+    for (d, c) in u.columns() {
+        let read = if d == u.dataset {
+            c.clone()
+        } else {
+            compile::lookup_column(model, d, &c)
+        };
+        let flag = data::non_finite_flag(&read);
+        if seen.contains(&flag) || !schema.contains(&flag) {
+            continue;
+        }
+        let name = format!("{NON_FINITE}{}\u{1f}{c}", model.datasets[d].name);
+        out.push(
+            col(flag.as_str())
+                .cast(DataType::UInt64)
+                .sum()
+                .alias(name.as_str()),
+        );
+        seen.push(flag);
+    }
+    out
+}
+
+/// Takes the non-finite counts out of the unit frames (reported once per
+/// source column), and nulls parts that overflowed, reporting their KPIs.
+fn data_warnings(
+    model: &Model,
+    plan: &Plan,
+    frames: Vec<DataFrame>,
+) -> PolarsResult<(Vec<DataFrame>, Vec<Diagnostic>)> {
+    let mut counts: std::collections::BTreeMap<(String, String), u64> = Default::default();
+    let mut overflowed: Vec<String> = Vec::new();
+    let mut out = Vec::with_capacity(frames.len());
+    for df in frames {
+        let mut drop = Vec::new();
+        let mut fixes = Vec::new();
+        for c in df.columns() {
+            let name = c.name().to_string();
+            if let Some(key) = name.strip_prefix(NON_FINITE) {
+                let n = c.cast(&DataType::UInt64)?.u64()?.sum().unwrap_or(0);
+                if let Some((ds, column)) = key.split_once('\u{1f}') {
+                    let e = counts.entry((ds.to_string(), column.to_string())).or_default();
+                    *e = (*e).max(n);
+                }
+                drop.push(name);
+            } else if let Ok(x) = c.f64() {
+                if x.iter().flatten().any(|v| !v.is_finite()) {
+                    overflowed.push(name.clone());
+                    let e = col(name.as_str());
+                    fixes.push(
+                        when(e.clone().is_finite())
+                            .then(e)
+                            .otherwise(lit(NULL))
+                            .alias(name.as_str()),
+                    );
+                }
+            }
+        }
+        out.push(if drop.is_empty() && fixes.is_empty() {
+            df
+        } else {
+            df.lazy().drop(cols(drop)).with_columns(fixes).collect()?
+        });
+    }
+    let mut warnings: Vec<Diagnostic> = counts
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|((ds, c), n)| data::diagnostics::non_finite_read(&ds, &c, n))
+        .collect();
+    for u in &plan.units {
+        for o in &u.outputs {
+            if uses_part(&o.post, &overflowed) {
+                warnings.push(diagnostics::overflow(&model.kpis[o.kpi].name, 0));
+            }
+        }
+    }
+    Ok((out, warnings))
+}
+
+/// Whether an expression over parts reads one of `parts`.
+fn uses_part(e: &crate::check::ir::TExpr, parts: &[String]) -> bool {
+    if let crate::check::ir::TKind::Part(p) = &e.kind {
+        return parts.contains(p);
+    }
+    let mut found = false;
+    e.for_each_child(|c| found = found || uses_part(c, parts));
+    found
 }
 
 /// Periods of the range, or from the first to the last period in the data.
@@ -733,7 +906,7 @@ fn stock_levels(
         starts.lazy().drop(cols([ROWS])),
         on.clone(),
         on.clone(),
-        JoinArgs::new(JoinType::Left),
+        key_join(),
     );
     if let Some(ends) = ends {
         let renamed: Vec<Expr> = names
@@ -742,12 +915,7 @@ fn stock_levels(
             .collect();
         let mut sel: Vec<Expr> = keys.iter().map(|k| col(k.as_str())).collect();
         sel.extend(renamed);
-        lf = lf.join(
-            ends.lazy().select(sel),
-            on.clone(),
-            on,
-            JoinArgs::new(JoinType::Left),
-        );
+        lf = lf.join(ends.lazy().select(sel), on.clone(), on, key_join());
     }
     let dims: Vec<String> = keys.iter().filter(|k| *k != PERIOD).cloned().collect();
     lf = lf.sort([PERIOD], SortMultipleOptions::default());
@@ -929,42 +1097,73 @@ pub fn describe(spec: &Spec, model: &Model, query: &Query) -> Result<Vec<(String
 impl Evaluation {
     /// The rows as an engine-independent table, with each KPI's unit.
     pub fn table(&self, model: &Model) -> crate::report::table::ResultTable {
-        let format_of = |c: &str| {
+        frame_table(&self.frame, |c| self.format_of(model, c))
+    }
+
+    /// How a column of the frame reads: a KPI by its unit; beside it under
+    /// `--compare`, the earlier value and the change by the same unit (the
+    /// change of a percentage in points), the relative change in percent.
+    fn format_of(&self, model: &Model, column: &str) -> Option<NumberFormat> {
+        use crate::spec::model::Unit;
+        let kpi = |c: &str| {
             model
                 .kpi_id(c)
                 .filter(|_| self.kpis.iter().any(|k| k == c))
-                .map(|k| (model.kpis[k].unit, model.kpis[k].decimals))
+                .map(|k| NumberFormat {
+                    count: is_count(&model.kpis[k].kind),
+                    ..NumberFormat::new(model.kpis[k].unit, model.kpis[k].decimals)
+                })
         };
-        frame_table(&self.frame, |c| {
-            if !self.compare || self.kpis.iter().any(|k| k == c) {
-                return format_of(c);
-            }
-            if let Some(k) = c.strip_suffix("_change_pct") {
-                return format_of(k).map(|_| (Some(crate::spec::model::Unit::Percent), Some(1)));
-            }
-            ["_compare", "_change"]
-                .iter()
-                .find_map(|s| c.strip_suffix(s).and_then(format_of))
-        })
+        if !self.compare || self.kpis.iter().any(|k| k == column) {
+            return kpi(column);
+        }
+        if let Some(k) = column.strip_suffix("_change_pct") {
+            return kpi(k).map(|_| NumberFormat::new(Some(Unit::Percent), Some(1)));
+        }
+        if let Some(k) = column.strip_suffix("_change") {
+            return kpi(k).map(|f| NumberFormat {
+                points: f.unit == Some(Unit::Percent),
+                ..f
+            });
+        }
+        column.strip_suffix("_compare").and_then(kpi)
     }
 
-    /// Writes the frame as Parquet (raw values).
-    pub fn write_parquet(&self, path: &std::path::Path) -> std::io::Result<()> {
-        write_frame(&self.frame, path)
+    /// Writes the frame as Parquet (raw values; counts as integers).
+    pub fn write_parquet(&self, model: &Model, path: &std::path::Path) -> std::io::Result<()> {
+        write_frame(&self.frame, |c| self.format_of(model, c), path)
     }
 }
 
-/// A frame as a table; `format_of` gives the unit of each number column
+/// Whether a KPI is a plain count of rows or values (a whole number).
+fn is_count(kind: &KpiKind) -> bool {
+    use crate::check::ir::TKind;
+    matches!(
+        kind,
+        KpiKind::Base { measure, .. } if matches!(
+            &measure.kind,
+            TKind::Agg { func: AggFn::Count | AggFn::CountDistinct, per, .. } if per.is_empty()
+        )
+    )
+}
+
+/// A frame as a table; `format_of` gives how each number column reads
 /// (`None`: a text column).
 pub(crate) fn frame_table(
     frame: &DataFrame,
-    format_of: impl Fn(&str) -> Option<(Option<crate::spec::model::Unit>, Option<u32>)>,
+    format_of: impl Fn(&str) -> Option<NumberFormat>,
 ) -> crate::report::table::ResultTable {
     use crate::report::table::{Cell, ResultTable};
-    let columns: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
+    let columns: Vec<String> = frame
+        .get_column_names()
+        .iter()
+        .map(|c| c.to_string())
+        .filter(|c| !c.starts_with("__"))
+        .collect();
     let formats = columns.iter().map(|c| format_of(c)).collect::<Vec<_>>();
     let mut rows = vec![Vec::with_capacity(columns.len()); frame.height()];
-    for (c, f) in frame.columns().iter().zip(&formats) {
+    for (name, f) in columns.iter().zip(&formats) {
+        let Ok(c) = frame.column(name) else { continue };
         for (i, row) in rows.iter_mut().enumerate() {
             let v = c.get(i).ok();
             row.push(match f {
@@ -980,10 +1179,33 @@ pub(crate) fn frame_table(
     }
 }
 
-/// Writes a frame as Parquet, whole or not at all.
-pub(crate) fn write_frame(frame: &DataFrame, path: &std::path::Path) -> std::io::Result<()> {
-    let mut df = frame.clone();
-    crate::report::write_atomic(path, |f| {
+/// Writes a frame as Parquet, whole or not at all: count columns whose
+/// values are all whole numbers as integers. `period` stays the label, as
+/// in every format (a week, quarter or fiscal period is no single date).
+pub(crate) fn write_frame(
+    frame: &DataFrame,
+    format_of: impl Fn(&str) -> Option<NumberFormat>,
+    path: &std::path::Path,
+) -> std::io::Result<()> {
+    let mut select = Vec::new();
+    for c in frame.columns() {
+        let name = c.name().as_str();
+        let whole = format_of(name).is_some_and(|f| f.integer())
+            && c.f64()
+                .is_ok_and(|x| x.iter().flatten().all(crate::report::table::is_whole));
+        select.push(if whole {
+            col(name).cast(DataType::Int64)
+        } else {
+            col(name)
+        });
+    }
+    let mut df = frame
+        .clone()
+        .lazy()
+        .select(select)
+        .collect()
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    crate::report::write_output(path, |f| {
         ParquetWriter::new(f)
             .finish(&mut df)
             .map(|_| ())

@@ -10,3 +10,13 @@ pub fn unknown_kpi(name: &str, model: &Model) -> Diagnostic {
         "KPI",
     ))
 }
+
+/// A KPI left out of an evaluation of every KPI, with the reason.
+pub fn left_out(kpi: &str, why: &Diagnostic) -> Diagnostic {
+    let flag = why.path.as_deref().unwrap_or("the query");
+    Diagnostic::warning("kpi::left_out", format!("`{kpi}` is left out: {}", why.message))
+        .with_path(flag)
+        .help(format!(
+            "name KPIs to evaluate only those; `{kpi}` cannot take {flag} as given"
+        ))
+}

@@ -131,6 +131,25 @@ pub struct Plan {
 /// a diagnostic.
 pub fn plan(spec: &Spec, model: &Model, query: &Query) -> Result<Plan, Vec<Diagnostic>> {
     let mut diags = Diagnostics::new();
+    let dim_names: Vec<crate::spec::model::Name> = query
+        .by
+        .iter()
+        .map(|d| crate::span::Spanned::new(d.clone(), Span::default()))
+        .collect();
+    let seg_names: Vec<crate::spec::model::Name> = query
+        .segments
+        .iter()
+        .map(|d| crate::span::Spanned::new(d.clone(), Span::default()))
+        .collect();
+    let closed = vec![true; model.datasets.len()];
+    // Whether the query's dimensions and segments apply to the base KPIs `bases`.
+    let query_fits = |bases: &[KpiId]| -> Vec<Diagnostic> {
+        crate::check::check_query(spec, model, &closed, bases, &dim_names, &seg_names)
+            .into_sorted()
+            .into_iter()
+            .map(on_flags)
+            .collect()
+    };
     let outputs: Vec<KpiId> = if query.kpis.is_empty() {
         (0..model.kpis.len()).collect()
     } else {
@@ -146,39 +165,14 @@ pub fn plan(spec: &Spec, model: &Model, query: &Query) -> Result<Plan, Vec<Diagn
             })
             .collect()
     };
-    // Everything the outputs need, in dependency order.
-    let mut needed = vec![false; model.kpis.len()];
-    let mut stack = outputs.clone();
-    while let Some(k) = stack.pop() {
-        if std::mem::replace(&mut needed[k], true) {
-            continue;
-        }
-        if let KpiKind::Derived { measure } = &model.kpis[k].kind {
-            let mut refs = Vec::new();
-            measure.kpis(&mut refs);
-            stack.extend(refs);
-        }
-    }
+    let needed = needed_by(model, &outputs);
     let order: Vec<KpiId> = model.order.iter().copied().filter(|k| needed[*k]).collect();
-    let dim_names: Vec<crate::spec::model::Name> = query
-        .by
-        .iter()
-        .map(|d| crate::span::Spanned::new(d.clone(), Span::default()))
-        .collect();
-    let seg_names: Vec<crate::spec::model::Name> = query
-        .segments
-        .iter()
-        .map(|d| crate::span::Spanned::new(d.clone(), Span::default()))
-        .collect();
-    let closed = vec![true; model.datasets.len()];
     let bases: Vec<KpiId> = order
         .iter()
         .copied()
         .filter(|k| matches!(model.kpis[*k].kind, KpiKind::Base { .. }))
         .collect();
-    for d in crate::check::check_query(spec, model, &closed, &bases, &dim_names, &seg_names) {
-        diags.push(d);
-    }
+    diags.extend(query_fits(&bases));
     if diags.has_errors() {
         return Err(diags.into_sorted());
     }
@@ -252,6 +246,85 @@ pub fn plan(spec: &Spec, model: &Model, query: &Query) -> Result<Plan, Vec<Diagn
         derived,
         units,
     })
+}
+
+/// Of every KPI, those that can take the query's dimensions and segments,
+/// by name, and a `kpi::left_out` warning for each of the others
+/// (LANGUAGE.md §4). Nothing fits: the query itself is wrong, and the
+/// errors of the first KPI say why.
+pub fn fitting_kpis(
+    spec: &Spec,
+    model: &Model,
+    query: &Query,
+) -> Result<(Vec<String>, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let names = |v: &[String]| -> Vec<crate::spec::model::Name> {
+        v.iter()
+            .map(|d| crate::span::Spanned::new(d.clone(), Span::default()))
+            .collect()
+    };
+    let (dims, segs) = (names(&query.by), names(&query.segments));
+    let closed = vec![true; model.datasets.len()];
+    let mut fit = Vec::new();
+    let mut left_out = Vec::new();
+    let mut first_refusal = Vec::new();
+    for (k, km) in model.kpis.iter().enumerate() {
+        let refused: Vec<Diagnostic> =
+            crate::check::check_query(spec, model, &closed, &bases_beneath(model, &[k]), &dims, &segs)
+                .into_sorted()
+                .into_iter()
+                .filter(Diagnostic::is_error)
+                .map(on_flags)
+                .collect();
+        match refused.first() {
+            None => fit.push(km.name.clone()),
+            Some(why) => {
+                left_out.push(diagnostics::left_out(&km.name, why));
+                if first_refusal.is_empty() {
+                    first_refusal = refused;
+                }
+            }
+        }
+    }
+    if fit.is_empty() && !first_refusal.is_empty() {
+        return Err(first_refusal);
+    }
+    Ok((fit, left_out))
+}
+
+/// Every KPI the `outputs` need, themselves included.
+fn needed_by(model: &Model, outputs: &[KpiId]) -> Vec<bool> {
+    let mut needed = vec![false; model.kpis.len()];
+    let mut stack = outputs.to_vec();
+    while let Some(k) = stack.pop() {
+        if std::mem::replace(&mut needed[k], true) {
+            continue;
+        }
+        if let KpiKind::Derived { measure } = &model.kpis[k].kind {
+            let mut refs = Vec::new();
+            measure.kpis(&mut refs);
+            stack.extend(refs);
+        }
+    }
+    needed
+}
+
+/// The base KPIs beneath `kpis`.
+fn bases_beneath(model: &Model, kpis: &[KpiId]) -> Vec<KpiId> {
+    let needed = needed_by(model, kpis);
+    (0..model.kpis.len())
+        .filter(|&k| needed[k] && matches!(model.kpis[k].kind, KpiKind::Base { .. }))
+        .collect()
+}
+
+/// Names from the command line have no place in a spec file: their
+/// diagnostics name the flag instead.
+fn on_flags(d: Diagnostic) -> Diagnostic {
+    let flag = match d.code {
+        "kpi::dimension_missing" | "kpi::unknown_dimension" => "--by",
+        "kpi::unknown_segment" | "kpi::segment_column_missing" => "--segment",
+        _ => return d,
+    };
+    d.from_command_line(flag)
 }
 
 /// Replaces each aggregate of a measure with a part column; the KPI's `where`

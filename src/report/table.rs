@@ -12,12 +12,57 @@ pub enum Cell {
     Number(Option<f64>),
 }
 
+/// How a number column reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct NumberFormat {
+    pub unit: Option<Unit>,
+    pub decimals: Option<u32>,
+    /// A change of a percentage, in percentage points (`+5.0 pp`).
+    pub points: bool,
+    /// A count whatever its unit (its measure is `count` or `count_distinct`).
+    pub count: bool,
+}
+
+impl NumberFormat {
+    pub fn new(unit: Option<Unit>, decimals: Option<u32>) -> NumberFormat {
+        NumberFormat {
+            unit,
+            decimals,
+            points: false,
+            count: false,
+        }
+    }
+
+    /// Counts are whole numbers: written as integers in JSON and Parquet.
+    pub fn integer(&self) -> bool {
+        (self.count || self.unit == Some(Unit::Count)) && !self.points
+    }
+
+    pub fn format(&self, x: Option<f64>) -> String {
+        match (x, self.points) {
+            (Some(x), true) => {
+                let d = self.decimals.unwrap_or(1) as usize;
+                let sign = if x > 0.0 { "+" } else { "" };
+                format!("{sign}{} pp", thousands(x * 100.0, d))
+            }
+            _ => format_value(x, self.unit, self.decimals),
+        }
+    }
+}
+
+/// A float as CSV and JSON carry it: the shortest text that reads back as
+/// the value rounded to 15 significant digits, so `0.1 + 0.2` is `0.3`,
+/// not `0.30000000000000004` (noise of the arithmetic, not of the data).
+pub fn raw_number(x: f64) -> f64 {
+    format!("{x:.14e}").parse().unwrap_or(x)
+}
+
 /// Rows of an evaluation, independent of the engine that computed them.
 #[derive(Clone, Debug)]
 pub struct ResultTable {
     pub columns: Vec<String>,
-    /// Unit and decimals of each column (`None` for dimensions and periods).
-    pub formats: Vec<Option<(Option<Unit>, Option<u32>)>>,
+    /// How each number column reads (`None` for dimensions and periods).
+    pub formats: Vec<Option<NumberFormat>>,
     pub rows: Vec<Vec<Cell>>,
 }
 
@@ -71,8 +116,9 @@ impl ResultTable {
                 r.iter()
                     .zip(&self.formats)
                     .map(|(c, f)| match (c, f) {
-                        (Cell::Text(t), _) => t.clone().unwrap_or_else(|| "–".into()),
-                        (Cell::Number(x), Some((u, d))) => format_value(*x, *u, *d),
+                        // A null dimension value is a group of its own, shown empty.
+                        (Cell::Text(t), _) => t.clone().unwrap_or_default(),
+                        (Cell::Number(x), Some(f)) => f.format(*x),
                         (Cell::Number(x), None) => format_value(*x, None, None),
                     })
                     .collect()
@@ -111,7 +157,19 @@ impl ResultTable {
         out
     }
 
+    /// One table that wraps its text columns to fit `width` characters (a terminal's).
+    pub fn to_table_width(&self, width: u16) -> String {
+        let mut t = self.comfy();
+        t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+        t.set_width(width);
+        format!("{t}\n")
+    }
+
     fn one_table(&self) -> String {
+        format!("{}\n", self.comfy())
+    }
+
+    fn comfy(&self) -> comfy_table::Table {
         let mut t = comfy_table::Table::new();
         t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
         t.set_header(self.columns.clone());
@@ -125,7 +183,7 @@ impl ResultTable {
         for r in self.display() {
             t.add_row(r);
         }
-        format!("{t}\n")
+        t
     }
 
     pub fn to_markdown(&self) -> String {
@@ -160,7 +218,7 @@ impl ResultTable {
                 .iter()
                 .map(|c| match c {
                     Cell::Text(t) => t.as_deref().map(quote).unwrap_or_default(),
-                    Cell::Number(x) => x.map(|v| format!("{v}")).unwrap_or_default(),
+                    Cell::Number(x) => x.map(|v| format!("{}", raw_number(v))).unwrap_or_default(),
                 })
                 .collect();
             let _ = writeln!(out, "{}", cells.join(","));
@@ -168,34 +226,58 @@ impl ResultTable {
         out
     }
 
-    fn json_rows(&self) -> Vec<serde_json::Value> {
+    /// One JSON object per row, keys in column order (a map would sort them).
+    fn json_rows(&self) -> Vec<String> {
+        let keys: Vec<String> = self
+            .columns
+            .iter()
+            .map(|c| serde_json::Value::String(c.clone()).to_string())
+            .collect();
         self.rows
             .iter()
             .map(|r| {
-                let mut m = serde_json::Map::new();
-                for (c, v) in self.columns.iter().zip(r) {
-                    let v = match v {
-                        Cell::Text(t) => t
-                            .clone()
-                            .map_or(serde_json::Value::Null, serde_json::Value::String),
-                        Cell::Number(x) => x
-                            .and_then(serde_json::Number::from_f64)
-                            .map_or(serde_json::Value::Null, serde_json::Value::Number),
-                    };
-                    m.insert(c.clone(), v);
-                }
-                serde_json::Value::Object(m)
+                let fields: Vec<String> = keys
+                    .iter()
+                    .zip(r.iter().zip(&self.formats))
+                    .map(|(k, (v, f))| format!("{k}: {}", json_value(v, f.as_ref())))
+                    .collect();
+                format!("{{{}}}", fields.join(", "))
             })
             .collect()
     }
 
     pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(&self.json_rows()).unwrap_or_default() + "\n"
+        let rows = self.json_rows();
+        if rows.is_empty() {
+            return "[]\n".to_string();
+        }
+        format!("[\n  {}\n]\n", rows.join(",\n  "))
     }
 
     pub fn to_ndjson(&self) -> String {
-        self.json_rows().iter().map(|v| v.to_string() + "\n").collect()
+        self.json_rows().iter().map(|v| v.clone() + "\n").collect()
     }
+}
+
+/// A cell as JSON: text or null; numbers raw, counts as integers.
+fn json_value(cell: &Cell, format: Option<&NumberFormat>) -> String {
+    match cell {
+        Cell::Text(t) => t.as_ref().map_or("null".to_string(), |t| {
+            serde_json::Value::String(t.clone()).to_string()
+        }),
+        Cell::Number(None) => "null".to_string(),
+        Cell::Number(Some(x)) if !x.is_finite() => "null".to_string(),
+        Cell::Number(Some(x)) if format.is_some_and(NumberFormat::integer) && is_whole(*x) => {
+            format!("{}", *x as i64)
+        }
+        Cell::Number(Some(x)) => serde_json::Number::from_f64(raw_number(*x))
+            .map_or("null".to_string(), |n| serde_json::Value::Number(n).to_string()),
+    }
+}
+
+/// A float that is a whole number an i64 holds exactly.
+pub fn is_whole(x: f64) -> bool {
+    x.fract() == 0.0 && x.abs() < 9.007_199_254_740_992e15
 }
 
 #[cfg(test)]

@@ -34,9 +34,12 @@ pub fn empty_file(path: &str) -> Diagnostic {
 }
 
 pub fn empty_spec(path: &str) -> Diagnostic {
-    Diagnostic::error("kpi::empty_spec", format!("spec `{path}` defines no KPIs"))
-        .with_path(path)
-        .help("a spec needs at least one entry under `kpis:`")
+    Diagnostic::error(
+        "kpi::empty_spec",
+        format!("spec `{path}` defines no KPIs and no funnels"),
+    )
+    .with_path(path)
+    .help("a spec needs at least one entry under `kpis:` or `funnels:`")
 }
 
 pub fn wrong_type(span: Span, expected: &str, found: &str) -> Diagnostic {
@@ -121,4 +124,13 @@ pub fn invalid_date(span: Span, value: &str) -> Diagnostic {
     Diagnostic::error("kpi::invalid_date", format!("`{value}` is not a valid date"))
         .at(span, "expected YYYY-MM-DD")
         .help("write dates as YYYY-MM-DD, e.g. 2025-07-01")
+}
+
+pub fn invalid_delimiter(span: Span, found: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::invalid_delimiter",
+        format!("`{found}` is not a delimiter: a delimiter is one character"),
+    )
+    .at(span, "one character expected")
+    .help("write it quoted: `delimiter: \";\"`, or `\"\\t\"` for a tab")
 }

@@ -50,7 +50,8 @@ pub fn load(path: &Path) -> Loaded {
     }
     let mut loaded = load_files(files);
     diagnostics.extend(std::mem::take(&mut loaded.diagnostics));
-    if !diagnostics.has_errors() && loaded.spec.kpis.is_empty() {
+    // Funnels are measures too: a spec of funnels alone evaluates.
+    if !diagnostics.has_errors() && loaded.spec.kpis.is_empty() && loaded.spec.funnels.is_empty() {
         diagnostics.push(diag::empty_spec(&shown));
     }
     loaded.diagnostics = diagnostics;
@@ -209,7 +210,18 @@ pub(crate) const DATASET_KEYS: &[&str] = &[
     "columns",
     "dimensions",
     "lookups",
+    "read",
     "description",
+];
+pub(crate) const READ_KEYS: &[&str] = &[
+    "delimiter",
+    "null_values",
+    "decimal_comma",
+    "date_format",
+    "datetime_format",
+    "timezone",
+    "encoding",
+    "on_error",
 ];
 pub(crate) const LOOKUP_KEYS: &[&str] = &["dataset", "on"];
 pub(crate) const SEGMENT_KEYS: &[&str] = &["where", "title", "description"];
@@ -528,6 +540,7 @@ impl<'a> Reader<'a> {
             dimensions: Vec::new(),
             lookups: Vec::new(),
             description: None,
+            read: ReadOptions::default(),
             base_dir: self.base_dir.to_path_buf(),
         };
         match f.get("source") {
@@ -557,7 +570,68 @@ impl<'a> Reader<'a> {
         if let Some(l) = f.get("lookups") {
             d.lookups = self.lookups(l);
         }
+        if let Some(r) = f.get("read") {
+            d.read = self.read_options(r, &d.name.value);
+        }
         Some(d)
+    }
+
+    fn read_options(&mut self, node: &Node, dataset: &str) -> ReadOptions {
+        let mut out = ReadOptions::default();
+        let Some(f) = self.fields(node, &format!("`read:` of dataset `{dataset}`"), READ_KEYS) else {
+            return out;
+        };
+        if let Some(n) = f.get("delimiter") {
+            if let Some(t) = self.string(n) {
+                let t = Spanned::new(t.value.replace("\\t", "\t"), t.span);
+                let mut chars = t.value.chars();
+                match (chars.next(), chars.next()) {
+                    (Some(c), None) if c.is_ascii() && c != '"' && c != '\n' => {
+                        out.delimiter = Some(Spanned::new(c, t.span))
+                    }
+                    _ => self.push(diag::invalid_delimiter(t.span, &t.value)),
+                }
+            }
+        }
+        if let Some(n) = f.get("null_values") {
+            out.null_values = match &n.kind {
+                NodeKind::Seq(items) => items
+                    .iter()
+                    .filter_map(|i| match &i.kind {
+                        // `- ""` and a bare `-` are both texts here.
+                        NodeKind::Scalar { value, .. } => Some(Spanned::new(value.clone(), i.span)),
+                        _ => self.string(i),
+                    })
+                    .collect(),
+                _ => self.string(n).into_iter().collect(),
+            };
+        }
+        if let Some(n) = f.get("decimal_comma") {
+            out.decimal_comma = self.boolean(n).is_some_and(|b| b.value);
+        }
+        out.date_format = f.get("date_format").and_then(|n| self.string(n));
+        out.datetime_format = f.get("datetime_format").and_then(|n| self.string(n));
+        out.timezone = f.get("timezone").and_then(|n| self.string(n));
+        out.encoding = f.get("encoding").and_then(|n| self.keyword(n));
+        out.on_error = f.get("on_error").and_then(|n| self.keyword(n));
+        out
+    }
+
+    fn boolean(&mut self, node: &Node) -> Option<Spanned<bool>> {
+        let text = self.string(node)?;
+        match text.value.as_str() {
+            "true" => Some(Spanned::new(true, node.span)),
+            "false" => Some(Spanned::new(false, node.span)),
+            other => {
+                self.push(diag::invalid_value(
+                    node.span,
+                    other,
+                    "boolean",
+                    &["true", "false"],
+                ));
+                None
+            }
+        }
     }
 
     /// Column names come from data files, so any text is allowed.

@@ -1,6 +1,7 @@
 //! Stage 1, load: YAML files → the typed [`model::Spec`] (LANGUAGE.md §1–§7).
 
 pub mod diagnostics;
+pub mod env;
 pub mod load;
 pub mod model;
 pub mod schema;

@@ -96,6 +96,12 @@ keyword!(
     /// File format of a dataset source.
     Format, "format", { "csv" => Csv, "parquet" => Parquet, "ndjson" => Ndjson });
 keyword!(
+    /// Text encoding of a CSV source.
+    Encoding, "encoding", { "utf-8" => Utf8, "latin-1" => Latin1, "windows-1252" => Windows1252 });
+keyword!(
+    /// What reading does with a row it cannot read.
+    OnError, "on_error value", { "error" => Error, "skip" => Skip });
+keyword!(
     /// Declared type of a column.
     ColumnType, "column type", {
         "number" => Number, "string" => String, "bool" => Bool, "date" => Date, "datetime" => Datetime });
@@ -142,11 +148,38 @@ pub struct Dataset {
     pub dimensions: Vec<(Name, ExprField)>,
     pub lookups: Vec<Lookup>,
     pub description: Option<Text>,
+    /// How to read messy files (`read:`, LANGUAGE.md §2a).
+    pub read: ReadOptions,
     /// Folder of the file that defines the dataset; sources are relative to it.
     pub base_dir: PathBuf,
 }
 
+/// The `read:` block of a dataset: options for files as people get them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReadOptions {
+    /// The field separator (one character; default `,`).
+    pub delimiter: Option<Spanned<char>>,
+    /// Texts read as null, besides an empty field.
+    pub null_values: Vec<Text>,
+    /// Numbers written `1.234,50`.
+    pub decimal_comma: bool,
+    /// strftime formats of dates and datetimes written otherwise than ISO 8601.
+    pub date_format: Option<Text>,
+    pub datetime_format: Option<Text>,
+    /// The zone whose dates count for datetimes written with a UTC offset.
+    pub timezone: Option<Text>,
+    pub encoding: Option<Spanned<Encoding>>,
+    pub on_error: Option<Spanned<OnError>>,
+}
+
 impl Dataset {
+    /// The source as a path: `${VAR}` expanded from the environment, relative
+    /// to the spec file's folder. `None` without a `source:`.
+    pub fn source_path(&self) -> Option<Result<PathBuf, super::env::ExpandError>> {
+        let src = self.source.as_ref()?;
+        Some(super::env::expand_env(&src.value).map(|s| self.base_dir.join(s)))
+    }
+
     pub fn declared(&self, column: &str) -> Option<ColumnType> {
         self.columns
             .iter()

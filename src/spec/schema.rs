@@ -6,11 +6,12 @@
 use serde_json::{json, Map, Value};
 
 use super::load::{
-    CALENDAR_KEYS, DATASET_KEYS, FUNNEL_KEYS, KPI_KEYS, LOOKUP_KEYS, SEGMENT_KEYS, TARGET_KEYS, TEST_KEYS,
-    TOP_KEYS,
+    CALENDAR_KEYS, DATASET_KEYS, FUNNEL_KEYS, KPI_KEYS, LOOKUP_KEYS, READ_KEYS, SEGMENT_KEYS, TARGET_KEYS,
+    TEST_KEYS, TOP_KEYS,
 };
 use super::model::{
-    At, ColumnType, Direction, Format, Grain, Indicator, Keyword, Pacing, Status, Unit, WeekStart,
+    At, ColumnType, Direction, Encoding, Format, Grain, Indicator, Keyword, OnError, Pacing, Status, Unit,
+    WeekStart,
 };
 
 /// Which JSON Schema dialect to write.
@@ -211,7 +212,36 @@ fn dataset_key(k: &str, r: &impl Fn(&str) -> Value) -> Value {
             "description": "Many-to-one joins to other datasets.",
             "oneOf": [r("lookup"), {"type": "array", "items": r("lookup")}]
         }),
+        "read" => object(
+            "How to read messy files: delimiter, null values, decimal comma, date formats, time zone, encoding, unreadable rows.",
+            READ_KEYS,
+            &[],
+            read_key,
+        ),
         "description" => text("What one row is."),
+        _ => json!({}),
+    }
+}
+
+fn read_key(k: &str) -> Value {
+    match k {
+        "delimiter" => {
+            json!({"type": "string", "minLength": 1, "maxLength": 2, "description": "The field separator (default `,`): one character, `\\t` for a tab."})
+        }
+        "null_values" => json!({
+            "description": "Texts read as null, besides an empty field (`N/A`, `-`).",
+            "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]
+        }),
+        "decimal_comma" => json!({"type": "boolean", "description": "Numbers are written `1.234,50`."}),
+        "date_format" => text("strftime format of dates (`%m/%d/%Y`); default ISO 8601."),
+        "datetime_format" => text("strftime format of datetimes; default ISO 8601."),
+        "timezone" => text(
+            "The zone (`Europe/Berlin`, `UTC`) whose dates count for datetimes written with a UTC offset.",
+        ),
+        "encoding" => with_enum::<Encoding>("The file's text encoding (default utf-8)."),
+        "on_error" => with_enum::<OnError>(
+            "`error` (default) stops at a row that cannot be read; `skip` skips it and counts it on stderr.",
+        ),
         _ => json!({}),
     }
 }

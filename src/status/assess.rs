@@ -19,7 +19,9 @@ pub enum Phase {
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Assessment {
     pub status: Status,
-    /// actual / target.
+    /// How far towards the target, 100% when it is met: actual / target
+    /// (`direction: up`), target / actual (`down`: a sales cycle of 45 days
+    /// against a 30-day target is 67% of the way, 25 days is 120%).
     pub progress: Option<f64>,
     /// Where an additive KPI should be by now (target × elapsed).
     pub expected: Option<f64>,
@@ -63,7 +65,10 @@ pub fn assess(
     phase: Phase,
     tolerance: f64,
 ) -> Assessment {
-    let progress = actual.and_then(|a| (target != 0.0).then(|| a / target));
+    let progress = actual.and_then(|a| match direction {
+        Direction::Up => (target != 0.0).then(|| a / target),
+        Direction::Down => (a != 0.0).then(|| target / a),
+    });
     let mut out = Assessment {
         status: Status::Upcoming,
         progress,
@@ -97,6 +102,16 @@ pub fn assess(
             };
             out
         }
+    }
+}
+
+/// Whether a move in `trend` is an improvement for a KPI of `direction`
+/// (a falling sales cycle is); `None` when flat.
+pub fn improving(direction: Direction, trend: &str) -> Option<bool> {
+    match (trend, direction) {
+        ("up", Direction::Up) | ("down", Direction::Down) => Some(true),
+        ("up", Direction::Down) | ("down", Direction::Up) => Some(false),
+        _ => None,
     }
 }
 
@@ -199,6 +214,21 @@ mod tests {
         );
         let a = assess(UP, false, 0.25, Some(0.20), Phase::InProgress(0.5), 0.1);
         assert_eq!((a.expected, a.projected), (None, None));
+    }
+
+    #[test]
+    fn progress_reads_the_way_of_the_direction() {
+        // A 30-day sales cycle: 45 days is two thirds of the way, 25 days beats it.
+        let p = |a| assess(DOWN, false, 30.0, Some(a), Phase::InProgress(0.5), 0.1).progress;
+        assert!((p(45.0).unwrap() - 30.0 / 45.0).abs() < 1e-12);
+        assert!((p(25.0).unwrap() - 1.2).abs() < 1e-12);
+        assert_eq!(p(0.0), None);
+        let up = assess(UP, true, 200.0, Some(50.0), Phase::Over, 0.1);
+        assert_eq!(up.progress, Some(0.25));
+        assert_eq!(improving(DOWN, "down"), Some(true));
+        assert_eq!(improving(DOWN, "up"), Some(false));
+        assert_eq!(improving(UP, "up"), Some(true));
+        assert_eq!(improving(UP, "flat"), None);
     }
 
     #[test]

@@ -34,6 +34,9 @@ pub struct StatusRow {
     pub gap: Option<f64>,
     pub status: Status,
     pub trend: &'static str,
+    /// Whether the trend is an improvement for the KPI's direction (a
+    /// falling sales cycle is); `None` when flat.
+    pub improving: Option<bool>,
     /// Why the row was computed differently than asked (seasonal pacing without history).
     pub note: Option<String>,
 }
@@ -268,6 +271,7 @@ pub fn status(
                             Status::OffTrack
                         },
                         trend: "flat",
+                        improving: None,
                         note: Some("no baseline value: no target value".to_string()),
                     });
                     continue;
@@ -287,6 +291,7 @@ pub fn status(
                 };
                 let a: Assessment = assess::assess(km.direction, additive, tv, actual, phase, tolerance);
                 let now = if additive { a.projected.or(actual) } else { actual };
+                let trend = assess::trend(now, lookup(&prev, &member));
                 rows.push(StatusRow {
                     target: t.name.value.clone(),
                     kpi: kpi_name.clone(),
@@ -301,7 +306,8 @@ pub fn status(
                     projected: a.projected,
                     gap: a.gap,
                     status: a.status,
-                    trend: assess::trend(now, lookup(&prev, &member)),
+                    trend,
+                    improving: assess::improving(km.direction, trend),
                     note,
                 });
             }

@@ -103,12 +103,21 @@ fn eval_usage_errors_exit_2() {
     assert_eq!(kpi(&["eval", "--grain", "fortnight"]).status.code(), Some(2));
     assert_eq!(kpi(&["eval", "--from", "2025-01-01"]).status.code(), Some(2));
     assert_eq!(kpi(&["eval", "--period", "2025-Q5"]).status.code(), Some(2));
+    // Unknown names on the command line are usage errors too.
     let out = kpi(&["eval", "won_revenu"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `won_revenue`?"));
     let out = kpi(&["eval", "won_revenue", "--by", "colour"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--by: no dimension is named `colour`"));
+    // A dimension that exists, but not beneath the KPI, is an evaluation error naming the flag.
+    let out = kpi(&["eval", "marketing_spend", "--by", "owner"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("kpi::dimension_missing"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("kpi::dimension_missing") && err.contains("--by"),
+        "{err}"
+    );
 }
 
 fn bad_data_spec(csv: &str, lookup: bool) -> std::path::PathBuf {

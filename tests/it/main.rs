@@ -10,6 +10,8 @@ mod eval_cli;
 mod expressions;
 mod library;
 mod library_values;
+mod new_user;
+mod property;
 mod robustness;
 mod schema;
 mod sources;

@@ -1,0 +1,84 @@
+//! Names given on the command line (KPIs, funnels, targets, tests, segments,
+//! dimensions): an unknown one is a usage error with a did-you-mean, so a
+//! typo never silently turns a command (or a CI gate) into a no-op.
+
+use kpi::check::ir::Model;
+use kpi::spec::Spec;
+
+/// Prints the usage error for `name`, unknown among `known`; gives the exit code.
+pub fn unknown<'a>(
+    what: &str,
+    flag: &str,
+    name: &str,
+    known: impl IntoIterator<Item = &'a str> + Clone,
+) -> u8 {
+    eprintln!(
+        "error: {flag}: no {what} is named `{name}`\n  help: {}",
+        kpi::diagnostic::suggestion(name, known, what)
+    );
+    super::USAGE
+}
+
+/// The first of `names` not in `known`, reported.
+pub fn all_known<'a>(
+    what: &str,
+    flag: &str,
+    names: &[String],
+    known: impl IntoIterator<Item = &'a str> + Clone,
+) -> Result<(), u8> {
+    let list: Vec<&str> = known.clone().into_iter().collect();
+    match names.iter().find(|n| !list.contains(&n.as_str())) {
+        Some(n) => Err(unknown(what, flag, n, known)),
+        None => Ok(()),
+    }
+}
+
+/// KPI (or funnel) names, `--by` dimensions and `--segment` names of a query.
+pub fn query_names(
+    spec: &Spec,
+    model: &Model,
+    kpis: &[String],
+    by: &[String],
+    segments: &[String],
+    funnels: bool,
+) -> Result<(), u8> {
+    let mut measures: Vec<&str> = model.kpis.iter().map(|k| k.name.as_str()).collect();
+    if funnels {
+        measures.extend(spec.funnels.iter().map(|f| f.name.value.as_str()));
+    }
+    let what = if funnels { "KPI or funnel" } else { "KPI" };
+    all_known(what, "KPI", kpis, measures.iter().copied())?;
+    all_known(
+        "segment",
+        "--segment",
+        segments,
+        spec.segments.iter().map(|s| s.name.value.as_str()),
+    )?;
+    // A dataset whose columns are unknown (its source unreadable) could
+    // have any dimension: the query's check reports it if it is used.
+    if model.datasets.iter().any(|d| d.columns.is_empty()) {
+        return Ok(());
+    }
+    let dims = dimension_names(model);
+    all_known("dimension", "--by", by, dims.iter().map(String::as_str))
+}
+
+/// Every name `--by` could take on some dataset: columns, dimensions and
+/// looked-up columns (`teams.manager` and `manager`).
+fn dimension_names(model: &Model) -> Vec<String> {
+    let mut out = Vec::new();
+    for d in &model.datasets {
+        out.extend(d.columns.iter().map(|(c, _)| c.clone()));
+        out.extend(d.dimensions.iter().map(|x| x.name.clone()));
+        for l in &d.lookups {
+            let t = &model.datasets[l.dataset];
+            for (c, _) in &t.columns {
+                out.push(format!("{}.{c}", t.name));
+                out.push(c.clone());
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}

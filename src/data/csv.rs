@@ -1,0 +1,803 @@
+//! CSV as people get it (LANGUAGE.md §2a): the `read:` options, types
+//! inferred from the whole file (a `12.5` after row 10,000 still makes the
+//! column a number), dates in a declared format, datetimes with UTC offsets
+//! converted to a declared zone, Latin-1 and Windows-1252 files, globs whose
+//! files must agree, and rows that cannot be read either refused with their
+//! place or skipped and counted.
+//!
+//! A source's [`Layout`] (its files, the schema the reader is given, the
+//! conversions after it) is worked out once per process and cached: every
+//! scan of the source then reads with that schema and infers nothing.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use polars::prelude::*;
+
+use super::diagnostics as diag;
+use super::SourceInfo;
+use crate::check::types::Type;
+use crate::diagnostic::Diagnostic;
+use crate::spec::model::{Encoding, OnError};
+
+/// Values sampled to guess whether a text column holds dates or numbers;
+/// the guess is then verified over the whole column.
+const SAMPLE: usize = 1_000;
+
+/// How one CSV source is read.
+#[derive(Clone, Debug)]
+pub struct Layout {
+    pub files: Vec<PathBuf>,
+    /// Transcoded contents of each file, for encodings other than UTF-8.
+    text: Option<Arc<Vec<Vec<u8>>>>,
+    /// What the reader is given: every column, as text where a conversion follows.
+    read_schema: SchemaRef,
+    conversions: Vec<(String, Conversion)>,
+    /// With `on_error: skip`: rows left out (ragged, or a value its column
+    /// cannot hold), as record indices counted across the files.
+    pub skipped: Vec<u64>,
+    /// Record index → (file, line) for messages.
+    starts: Vec<u64>,
+}
+
+/// From text to a column's type.
+#[derive(Clone, Debug, PartialEq)]
+enum Conversion {
+    Number {
+        decimal_comma: bool,
+    },
+    Bool,
+    Date {
+        format: String,
+    },
+    /// `offset`: the values carry UTC offsets, converted to `zone`.
+    Datetime {
+        format: String,
+        offset: bool,
+        zone: Option<String>,
+    },
+}
+
+impl Conversion {
+    fn ty(&self) -> Type {
+        match self {
+            Conversion::Number { .. } => Type::Number,
+            Conversion::Bool => Type::Bool,
+            Conversion::Date { .. } => Type::Date,
+            Conversion::Datetime { .. } => Type::Datetime,
+        }
+    }
+
+    /// The converted column; `strict`: a value that does not convert is an error.
+    fn expr(&self, column: &str, strict: bool) -> Expr {
+        let text = col(column).str().strip_chars(lit(NULL));
+        let opts = |format: &str| StrptimeOptions {
+            format: Some(format.into()),
+            strict,
+            exact: true,
+            cache: true,
+        };
+        let ambiguous = lit(if strict { "raise" } else { "null" });
+        let number = |x: Expr| {
+            if strict {
+                x.strict_cast(DataType::Float64)
+            } else {
+                x.cast(DataType::Float64)
+            }
+        };
+        match self {
+            Conversion::Number { decimal_comma: false } => number(text),
+            Conversion::Number { decimal_comma: true } => number(
+                text.str()
+                    .replace_all(lit("."), lit(""), true)
+                    .str()
+                    .replace(lit(","), lit("."), true),
+            ),
+            Conversion::Bool => {
+                let lower = text.str().to_lowercase();
+                when(lower.clone().eq(lit("true")))
+                    .then(lit(true))
+                    .when(lower.eq(lit("false")))
+                    .then(lit(false))
+                    .otherwise(lit(NULL).cast(DataType::Boolean))
+            }
+            Conversion::Date { format } => text.str().to_date(opts(format)),
+            Conversion::Datetime {
+                format,
+                offset: false,
+                ..
+            } => text
+                .str()
+                .to_datetime(Some(TimeUnit::Microseconds), None, opts(format), ambiguous),
+            Conversion::Datetime {
+                format,
+                offset: true,
+                zone,
+            } => {
+                // `Z` is the offset +00:00.
+                let text = text.str().replace(lit("Z$"), lit("+00:00"), false);
+                let utc = text.str().to_datetime(
+                    Some(TimeUnit::Microseconds),
+                    Some(TimeZone::UTC),
+                    opts(format),
+                    ambiguous,
+                );
+                let zone = zone.as_deref().unwrap_or("UTC");
+                let local = match TimeZone::opt_try_new(Some(zone)) {
+                    Ok(Some(tz)) => utc.dt().convert_time_zone(tz),
+                    _ => utc,
+                };
+                local
+                    .dt()
+                    .replace_time_zone(None, lit("raise"), NonExistent::Raise)
+            }
+        }
+    }
+}
+
+type CacheKey = String;
+
+fn cache() -> &'static Mutex<HashMap<CacheKey, Arc<Layout>>> {
+    static CACHE: std::sync::OnceLock<Mutex<HashMap<CacheKey, Arc<Layout>>>> = std::sync::OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// The layout of a CSV source, worked out once per process.
+pub fn layout(src: &SourceInfo) -> Result<Arc<Layout>, Diagnostic> {
+    let key = format!("{:?}|{:?}|{:?}", src.path, src.read, src.declared);
+    if let Some(l) = cache().lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return Ok(l);
+    }
+    let l = Arc::new(work_out(src)?);
+    if let Ok(mut c) = cache().lock() {
+        c.insert(key, l.clone());
+    }
+    Ok(l)
+}
+
+/// A lazy scan of the source with every column as its type.
+pub fn scan(src: &SourceInfo) -> Result<LazyFrame, Diagnostic> {
+    let l = layout(src)?;
+    let skip = src
+        .read
+        .on_error
+        .as_ref()
+        .is_some_and(|o| o.value == OnError::Skip);
+    let mut lf = read(src, &l, Some(l.read_schema.clone()), !l.skipped.is_empty())
+        .map_err(|e| read_error(src, &l, &e))?;
+    if !l.skipped.is_empty() {
+        let skipped = Series::new("skipped".into(), l.skipped.clone());
+        lf = lf
+            .filter(
+                col(ROW)
+                    .cast(DataType::UInt64)
+                    .is_in(lit(skipped).implode(false), false)
+                    .not(),
+            )
+            .drop(cols([ROW]));
+    }
+    let casts: Vec<Expr> = l
+        .conversions
+        .iter()
+        .map(|(c, conv)| conv.expr(c, !skip).alias(c.as_str()))
+        .collect();
+    Ok(if casts.is_empty() {
+        lf
+    } else {
+        lf.with_columns(casts)
+    })
+}
+
+/// A scan with declared and converted columns left as text (to find values
+/// that contradict a declared type).
+pub fn scan_text(src: &SourceInfo) -> Result<LazyFrame, Diagnostic> {
+    let l = layout(src)?;
+    read(src, &l, Some(l.read_schema.clone()), false).map_err(|e| read_error(src, &l, &e))
+}
+
+/// A declared column's first value that its type cannot hold.
+pub struct Contradiction {
+    pub column: String,
+    pub ty: Type,
+    pub value: String,
+    pub file: PathBuf,
+    pub line: u64,
+}
+
+/// The first value of each declared column that its declared type (with
+/// the `read:` formats) cannot hold.
+pub fn contradictions(src: &SourceInfo) -> Result<Vec<Contradiction>, Diagnostic> {
+    let l = layout(src)?;
+    let declared: Vec<&(String, Conversion)> = l
+        .conversions
+        .iter()
+        .filter(|(c, _)| src.declared.iter().any(|(d, _)| d == c))
+        .collect();
+    if declared.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut aggs = Vec::new();
+    for (i, (c, conv)) in declared.iter().enumerate() {
+        let text = col(c.as_str());
+        let bad = text
+            .clone()
+            .is_not_null()
+            .and(text.clone().str().strip_chars(lit(NULL)).neq(lit("")))
+            .and(conv.expr(c, false).is_null());
+        aggs.push(text.filter(bad.clone()).first().alias(format!("v{i}").as_str()));
+        aggs.push(
+            col(ROW)
+                .filter(bad)
+                .first()
+                .cast(DataType::UInt64)
+                .alias(format!("r{i}").as_str()),
+        );
+    }
+    let df = read(src, &l, Some(l.read_schema.clone()), true)
+        .and_then(|lf| lf.select(aggs).collect())
+        .map_err(|e| read_error(src, &l, &e))?;
+    let mut out = Vec::new();
+    for (i, (c, conv)) in declared.iter().enumerate() {
+        let value = df
+            .column(&format!("v{i}"))
+            .ok()
+            .and_then(|s| s.get(0).ok())
+            .and_then(|v| v.get_str().map(str::to_string));
+        let row = df
+            .column(&format!("r{i}"))
+            .ok()
+            .and_then(|s| s.get(0).ok())
+            .and_then(|v| v.extract::<u64>());
+        if let (Some(value), Some(row)) = (value, row) {
+            let (file, line) = place_of(&l, row);
+            out.push(Contradiction {
+                column: c.clone(),
+                ty: conv.ty(),
+                value,
+                file,
+                line,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Where a record (counted across the files from 0) is: (file, line).
+pub fn place_of(l: &Layout, record: u64) -> (PathBuf, u64) {
+    // Files are read in order; `starts` holds each file's first record.
+    let i = l.starts.iter().rposition(|s| *s <= record).unwrap_or(0);
+    let path = l.files.get(i).cloned().unwrap_or_default();
+    (path, record - l.starts.get(i).copied().unwrap_or(0) + 2)
+}
+
+const ROW: &str = "__record";
+
+/// The reader over every file of the layout, with `schema` (none: inferred
+/// from the whole file), all quoting and null rules of the options.
+fn read(src: &SourceInfo, l: &Layout, schema: Option<SchemaRef>, row_index: bool) -> PolarsResult<LazyFrame> {
+    let opts = &src.read;
+    let separator = opts.delimiter.as_ref().map_or(b',', |d| d.value as u8);
+    let nulls: Vec<PlSmallStr> = opts.null_values.iter().map(|n| n.value.as_str().into()).collect();
+    let nulls = (!nulls.is_empty()).then_some(NullValues::AllColumns(nulls));
+    let mut frames = Vec::new();
+    match &l.text {
+        None => {
+            for f in &l.files {
+                let lf = LazyCsvReader::new(PlRefPath::new(f.to_string_lossy().into_owned()))
+                    .with_has_header(true)
+                    .with_separator(separator)
+                    .with_null_values(nulls.clone())
+                    .with_missing_is_null(true)
+                    .with_truncate_ragged_lines(row_index)
+                    .with_infer_schema_length(None)
+                    .with_try_parse_dates(false)
+                    .with_schema(schema.clone())
+                    .finish()?;
+                frames.push(lf);
+            }
+        }
+        Some(texts) => {
+            for t in texts.iter() {
+                let parse = CsvParseOptions::default()
+                    .with_separator(separator)
+                    .with_null_values(nulls.clone())
+                    .with_missing_is_null(true)
+                    .with_truncate_ragged_lines(row_index);
+                let df = CsvReadOptions::default()
+                    .with_has_header(true)
+                    .with_parse_options(parse)
+                    .with_infer_schema_length(None)
+                    .with_schema(schema.clone())
+                    .into_reader_with_file_handle(std::io::Cursor::new(t.clone()))
+                    .finish()?;
+                frames.push(df.lazy());
+            }
+        }
+    }
+    let lf = match frames.len() {
+        1 => frames.pop().unwrap_or_default(),
+        _ => concat(frames, UnionArgs::default())?,
+    };
+    Ok(if row_index {
+        lf.with_row_index(ROW, None)
+    } else {
+        lf
+    })
+}
+
+/// Files, header agreement, whole-file inference and the conversions.
+fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
+    if let Some(z) = &src.read.timezone {
+        if !matches!(TimeZone::opt_try_new(Some(z.value.as_str())), Ok(Some(_))) {
+            return Err(diag::invalid_timezone(z.span, &z.value));
+        }
+    }
+    let files = super::files::expand(src)?;
+    let text = match src.read.encoding.as_ref().map(|e| e.value) {
+        None | Some(Encoding::Utf8) => None,
+        Some(e) => Some(Arc::new(
+            files
+                .iter()
+                .map(|f| {
+                    std::fs::read(f).map(|b| transcode(&b, e)).map_err(|e| {
+                        diag::data_error(src.span, &src.name, &f.display().to_string(), &e.to_string())
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        )),
+    };
+    let separator = src.read.delimiter.as_ref().map_or(',', |d| d.value);
+    let header = super::files::agreeing_header(src, &files, text.as_deref().map(|t| &t[..]), separator)?;
+    let mut layout = Layout {
+        files,
+        text,
+        read_schema: Arc::new(Schema::default()),
+        conversions: Vec::new(),
+        skipped: Vec::new(),
+        starts: Vec::new(),
+    };
+    // The reader's own inference over whole files; declared columns as text.
+    let declared_text: Schema = src
+        .declared
+        .iter()
+        .filter(|(n, _)| header.iter().any(|h| h == n))
+        .map(|(n, _)| Field::new(n.as_str().into(), DataType::String))
+        .collect();
+    let inferred = infer(src, &layout, &declared_text).map_err(|e| read_error(src, &layout, &e))?;
+    let mut read_schema = inferred.clone();
+    for (n, _) in &src.declared {
+        if read_schema.contains(n) {
+            read_schema.with_column(n.as_str().into(), DataType::String);
+        }
+    }
+    layout.read_schema = Arc::new(read_schema);
+    // Text columns nobody declared: dates, datetimes, decimal-comma numbers?
+    let undeclared: Vec<String> = inferred
+        .iter()
+        .filter(|(n, dt)| **dt == DataType::String && !src.declared.iter().any(|(d, _)| d == n.as_str()))
+        .map(|(n, _)| n.to_string())
+        .collect();
+    let sampled: Vec<String> = src
+        .declared
+        .iter()
+        .filter(|(n, t)| *t == Type::Datetime && inferred.contains(n))
+        .map(|(n, _)| n.clone())
+        .chain(undeclared.iter().cloned())
+        .collect();
+    let samples = samples(src, &layout, &sampled).map_err(|e| read_error(src, &layout, &e))?;
+    let none = Vec::new();
+    for (n, t) in &src.declared {
+        if inferred.contains(n) {
+            let sample = samples.get(n).unwrap_or(&none);
+            if let Some(conv) = declared_conversion(src, sample, *t) {
+                layout.conversions.push((n.clone(), conv));
+            }
+        }
+    }
+    let found = detect(src, &layout, &undeclared, &samples).map_err(|e| read_error(src, &layout, &e))?;
+    for (n, conv) in found {
+        Arc::make_mut(&mut layout.read_schema).with_column(n.as_str().into(), DataType::String);
+        layout.conversions.push((n, conv));
+    }
+    for (n, conv) in &layout.conversions {
+        if let Conversion::Datetime {
+            offset: true,
+            zone: None,
+            ..
+        } = conv
+        {
+            return Err(diag::timezone_needed(src.span, &src.name, &src.path_str(), n));
+        }
+    }
+    layout.starts = record_starts(&layout).map_err(|e| read_error(src, &layout, &e))?;
+    if src
+        .read
+        .on_error
+        .as_ref()
+        .is_some_and(|o| o.value == OnError::Skip)
+    {
+        layout.skipped = unreadable_records(src, &layout).map_err(|e| read_error(src, &layout, &e))?;
+    } else if let Some(d) = super::files::malformed(
+        src,
+        &layout.files,
+        layout.text.as_deref().map(|t| &t[..]),
+        separator,
+    ) {
+        return Err(d);
+    }
+    Ok(layout)
+}
+
+/// The schema the reader infers from every row of every file; where files
+/// disagree (an integer column in one, a float in another) the wider type.
+fn infer(src: &SourceInfo, l: &Layout, declared_text: &Schema) -> PolarsResult<Schema> {
+    let mut merged: Option<Schema> = None;
+    let one = |i: usize| -> PolarsResult<Schema> {
+        let single = Layout {
+            files: l.files.get(i).cloned().into_iter().collect(),
+            text: l
+                .text
+                .as_ref()
+                .map(|t| Arc::new(t.get(i).cloned().into_iter().collect())),
+            ..l.clone()
+        };
+        let mut lf = read(src, &single, None, false)?;
+        let mut s = (*lf.collect_schema()?).clone();
+        for (n, dt) in declared_text.iter() {
+            if s.contains(n) {
+                s.with_column(n.clone(), dt.clone());
+            }
+        }
+        Ok(s)
+    };
+    for i in 0..l.files.len() {
+        let s = one(i)?;
+        merged = Some(match merged {
+            None => s,
+            Some(mut m) => {
+                for (n, dt) in s.iter() {
+                    let wider = match (m.get(n), dt) {
+                        (Some(a), b) if a == b => a.clone(),
+                        (Some(a), b) if a.is_primitive_numeric() && b.is_primitive_numeric() => {
+                            DataType::Float64
+                        }
+                        _ => DataType::String,
+                    };
+                    m.with_column(n.clone(), wider);
+                }
+                m
+            }
+        });
+    }
+    Ok(merged.unwrap_or_default())
+}
+
+/// How a declared column is converted from text; text stays text.
+fn declared_conversion(src: &SourceInfo, sample: &[String], t: Type) -> Option<Conversion> {
+    let decimal_comma = src.read.decimal_comma;
+    Some(match t {
+        Type::Number => Conversion::Number { decimal_comma },
+        Type::Bool => Conversion::Bool,
+        Type::Date => Conversion::Date {
+            format: src
+                .read
+                .date_format
+                .as_ref()
+                .map_or("%Y-%m-%d".to_string(), |f| f.value.clone()),
+        },
+        Type::Datetime => {
+            let (format, offset) = match &src.read.datetime_format {
+                Some(f) => (f.value.clone(), f.value.contains("%z") || f.value.contains("%:z")),
+                // Guessed from the column's first values; verified when read.
+                None => datetime_format(sample).unwrap_or(("%Y-%m-%dT%H:%M:%S".to_string(), false)),
+            };
+            Conversion::Datetime {
+                format,
+                offset,
+                zone: src.read.timezone.as_ref().map(|z| z.value.clone()),
+            }
+        }
+        Type::String | Type::Null | Type::Unknown => return None,
+    })
+}
+
+/// The first non-null values of each column, as text, in one pass.
+fn samples(src: &SourceInfo, l: &Layout, columns: &[String]) -> PolarsResult<HashMap<String, Vec<String>>> {
+    if columns.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let firsts: Vec<Expr> = columns
+        .iter()
+        .map(|c| {
+            col(c.as_str())
+                .cast(DataType::String)
+                .drop_nulls()
+                .head(Some(SAMPLE))
+                .implode(false)
+        })
+        .collect();
+    let df = read(src, l, Some(l.read_schema.clone()), false)?
+        .select(firsts)
+        .collect()?;
+    let mut out = HashMap::new();
+    for c in columns {
+        let values = df
+            .column(c)?
+            .list()?
+            .get_as_series(0)
+            .map(|s| {
+                s.str()
+                    .map(|x| x.iter().flatten().map(str::to_string).collect())
+                    .unwrap_or_default()
+            })
+            .unwrap_or_default();
+        out.insert(c.clone(), values);
+    }
+    Ok(out)
+}
+
+/// Text columns whose every value is a date, a datetime or (with
+/// `decimal_comma`) a number: guessed on a sample, verified on all rows.
+fn detect(
+    src: &SourceInfo,
+    l: &Layout,
+    columns: &[String],
+    samples: &HashMap<String, Vec<String>>,
+) -> PolarsResult<Vec<(String, Conversion)>> {
+    let zone = src.read.timezone.as_ref().map(|z| z.value.clone());
+    let mut guesses = Vec::new();
+    for c in columns {
+        let Some(values) = samples.get(c).filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        if let Some(g) = guess(values, src, zone.clone()) {
+            guesses.push((c.clone(), g));
+        }
+    }
+    if guesses.is_empty() {
+        return Ok(Vec::new());
+    }
+    let lf = read(src, l, Some(l.read_schema.clone()), false)?;
+    // Verified on every row: a value that does not convert keeps the column text.
+    let checks: Vec<Expr> = guesses
+        .iter()
+        .enumerate()
+        .map(|(i, (c, g))| {
+            let text = col(c.as_str());
+            text.clone()
+                .is_not_null()
+                .and(text.str().strip_chars(lit(NULL)).neq(lit("")))
+                .and(g.expr(c, false).is_null())
+                .sum()
+                .alias(format!("bad{i}").as_str())
+        })
+        .collect();
+    let bad = lf.select(checks).collect()?;
+    Ok(guesses
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| {
+            bad.column(&format!("bad{i}"))
+                .ok()
+                .and_then(|c| c.get(0).ok())
+                .and_then(|v| v.extract::<u64>())
+                == Some(0)
+        })
+        .map(|(_, g)| g)
+        .collect())
+}
+
+/// What a sample of text values look like, if they all look alike.
+fn guess(values: &[String], src: &SourceInfo, zone: Option<String>) -> Option<Conversion> {
+    let date_format = src
+        .read
+        .date_format
+        .as_ref()
+        .map_or("%Y-%m-%d", |f| f.value.as_str());
+    if values
+        .iter()
+        .all(|v| chrono::NaiveDate::parse_from_str(v.trim(), date_format).is_ok())
+    {
+        return Some(Conversion::Date {
+            format: date_format.to_string(),
+        });
+    }
+    let dt = match &src.read.datetime_format {
+        Some(f) => values
+            .iter()
+            .all(|v| parses_datetime(v.trim(), &f.value))
+            .then(|| (f.value.clone(), f.value.contains("%z") || f.value.contains("%:z"))),
+        None => datetime_format(values),
+    };
+    if let Some((format, offset)) = dt {
+        return Some(Conversion::Datetime { format, offset, zone });
+    }
+    if src.read.decimal_comma && values.iter().all(|v| is_decimal_comma_number(v.trim())) {
+        return Some(Conversion::Number { decimal_comma: true });
+    }
+    None
+}
+
+/// The ISO 8601 shapes of datetimes, with and without a UTC offset.
+const DATETIME_FORMATS: [&str; 6] = [
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M",
+];
+
+/// The one format every value has: (format, whether it carries an offset).
+fn datetime_format(values: &[String]) -> Option<(String, bool)> {
+    for base in DATETIME_FORMATS {
+        for (suffix, offset) in [("", false), ("%:z", true), ("%z", true)] {
+            let format = format!("{base}{suffix}");
+            if values.iter().all(|v| parses_datetime(v.trim(), &format)) {
+                return Some((format, offset));
+            }
+        }
+    }
+    None
+}
+
+fn parses_datetime(v: &str, format: &str) -> bool {
+    let v = match v.strip_suffix('Z') {
+        Some(rest) if format.ends_with('z') => format!("{rest}+00:00"),
+        _ => v.to_string(),
+    };
+    if format.contains('z') {
+        chrono::DateTime::parse_from_str(&v, format).is_ok()
+    } else {
+        chrono::NaiveDateTime::parse_from_str(&v, format).is_ok()
+    }
+}
+
+/// `1.234,50`, `-12,5`, `7`: digits, dots between groups of three, a comma before decimals.
+fn is_decimal_comma_number(v: &str) -> bool {
+    let v = v.strip_prefix('-').unwrap_or(v);
+    let (int, frac) = v.split_once(',').unwrap_or((v, ""));
+    let groups: Vec<&str> = int.split('.').collect();
+    !int.is_empty()
+        && frac.chars().all(|c| c.is_ascii_digit())
+        && groups
+            .iter()
+            .all(|g| !g.is_empty() && g.chars().all(|c| c.is_ascii_digit()))
+        && groups.iter().skip(1).all(|g| g.len() == 3)
+        && (groups.len() == 1 || groups[0].len() <= 3)
+}
+
+/// The first record index of each file (for places in messages).
+fn record_starts(l: &Layout) -> PolarsResult<Vec<u64>> {
+    let mut starts = Vec::with_capacity(l.files.len());
+    let mut n = 0u64;
+    for i in 0..l.files.len() {
+        starts.push(n);
+        if i + 1 < l.files.len() {
+            n += match &l.text {
+                Some(t) => super::files::count_records(&t[i]),
+                None => super::files::count_records(&std::fs::read(&l.files[i])?),
+            };
+        }
+    }
+    Ok(starts)
+}
+
+/// With `on_error: skip`: ragged records and records holding a value that
+/// their column's type cannot hold.
+fn unreadable_records(src: &SourceInfo, l: &Layout) -> PolarsResult<Vec<u64>> {
+    let separator = src.read.delimiter.as_ref().map_or(',', |d| d.value);
+    let mut out = super::files::ragged_records(&l.files, l.text.as_deref().map(|t| &t[..]), separator);
+    let mut bad: Option<Expr> = None;
+    for (c, conv) in &l.conversions {
+        let text = col(c.as_str());
+        let b = text
+            .clone()
+            .is_not_null()
+            .and(text.str().strip_chars(lit(NULL)).neq(lit("")))
+            .and(conv.expr(c, false).is_null());
+        bad = Some(match bad {
+            Some(x) => x.or(b),
+            None => b,
+        });
+    }
+    if let Some(bad) = bad {
+        let df = read(src, l, Some(l.read_schema.clone()), true)?
+            .filter(bad)
+            .select([col(ROW).cast(DataType::UInt64)])
+            .collect()?;
+        if let Ok(rows) = df.column(ROW).and_then(|c| c.u64().cloned()) {
+            out.extend(rows.iter().flatten());
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
+}
+
+/// Latin-1 maps bytes to the first 256 code points; Windows-1252 differs in 0x80–0x9F.
+fn transcode(bytes: &[u8], e: Encoding) -> Vec<u8> {
+    const CP1252: [char; 32] = [
+        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}',
+        '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
+    ];
+    let text: String = bytes
+        .iter()
+        .map(|&b| match (e, b) {
+            (Encoding::Windows1252, 0x80..=0x9f) => CP1252[(b - 0x80) as usize],
+            _ => b as char,
+        })
+        .collect();
+    text.into_bytes()
+}
+
+/// A read failure, said with its file and place.
+pub fn read_error(src: &SourceInfo, l: &Layout, e: &PolarsError) -> Diagnostic {
+    let message = e.to_string();
+    let lower = message.to_lowercase();
+    if l.text.is_none() && (lower.contains("utf-8") || lower.contains("utf8")) {
+        for f in &l.files {
+            if let Some((line, column)) = std::fs::read(f)
+                .ok()
+                .and_then(|b| super::files::first_invalid_utf8(&b))
+            {
+                return diag::not_utf8(src.span, &src.name, &f.display().to_string(), line, column);
+            }
+        }
+    }
+    let separator = src.read.delimiter.as_ref().map_or(',', |d| d.value);
+    if let Some(d) = super::files::malformed(src, &l.files, l.text.as_deref().map(|t| &t[..]), separator) {
+        return d;
+    }
+    let path = match l.files.as_slice() {
+        [one] => one.display().to_string(),
+        _ => src.path_str(),
+    };
+    diag::data_error(src.span, &src.name, &path, &message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_comma_numbers() {
+        for ok in ["1.234,50", "-12,5", "7", "1.234.567", "0,01", "999"] {
+            assert!(is_decimal_comma_number(ok), "{ok}");
+        }
+        for bad in ["1,234.50", "12.34", "abc", "", "1.23,4", "1..234"] {
+            assert!(!is_decimal_comma_number(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn datetime_shapes() {
+        let v = |xs: &[&str]| xs.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            datetime_format(&v(&["2025-01-31T23:30:00-05:00", "2025-02-01T00:10:00+01:00"])),
+            Some(("%Y-%m-%dT%H:%M:%S%:z".into(), true))
+        );
+        assert_eq!(
+            datetime_format(&v(&["2025-01-31 23:30:00", "2025-02-01 00:10:00"])),
+            Some(("%Y-%m-%d %H:%M:%S".into(), false))
+        );
+        assert_eq!(
+            datetime_format(&v(&["2025-01-31T23:30:00Z"])),
+            Some(("%Y-%m-%dT%H:%M:%S%:z".into(), true))
+        );
+        assert_eq!(datetime_format(&v(&["2025-01-31", "x"])), None);
+    }
+
+    #[test]
+    fn windows_1252_and_latin_1() {
+        assert_eq!(
+            String::from_utf8(transcode(b"caf\xe9 \x80", Encoding::Windows1252)).unwrap(),
+            "café €"
+        );
+        assert_eq!(
+            String::from_utf8(transcode(b"caf\xe9", Encoding::Latin1)).unwrap(),
+            "café"
+        );
+    }
+}

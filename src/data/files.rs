@@ -1,0 +1,304 @@
+//! The files of a source, looked at as bytes before any reader sees them:
+//! globs that match nothing, headers that disagree or look like data,
+//! records with too many or too few fields, unclosed quotes, bytes that are
+//! not UTF-8. Each finding names the file and the line.
+
+use std::path::{Path, PathBuf};
+
+use super::diagnostics as diag;
+use super::SourceInfo;
+use crate::diagnostic::Diagnostic;
+
+/// The files of a source: the glob's matches, sorted; or the one file.
+pub fn expand(src: &SourceInfo) -> Result<Vec<PathBuf>, Diagnostic> {
+    if !src.is_glob() {
+        if !src.path.exists() {
+            return Err(diag::source_not_found(src.span, &src.name, &src.path_str()));
+        }
+        return Ok(vec![src.path.clone()]);
+    }
+    let matches = glob::glob(&src.path_str()).map_err(|e| {
+        diag::data_error(
+            src.span,
+            &src.name,
+            &src.path_str(),
+            &format!("not a valid glob: {e}"),
+        )
+    })?;
+    let mut files: Vec<PathBuf> = matches.filter_map(Result::ok).filter(|p| p.is_file()).collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(diag::glob_matches_nothing(src.span, &src.name, &src.path_str()));
+    }
+    Ok(files)
+}
+
+/// One record's fields, honouring quotes (`""` inside quotes is a quote).
+fn fields(record: &[u8], separator: u8) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut field = Vec::new();
+    let mut quoted = false;
+    let mut i = 0;
+    while i < record.len() {
+        let b = record[i];
+        match b {
+            b'"' if quoted && record.get(i + 1) == Some(&b'"') => {
+                field.push(b'"');
+                i += 1;
+            }
+            b'"' => quoted = !quoted,
+            b if b == separator && !quoted => {
+                out.push(String::from_utf8_lossy(&std::mem::take(&mut field)).into_owned())
+            }
+            b'\r' if !quoted && i + 1 == record.len() => {}
+            b => field.push(b),
+        }
+        i += 1;
+    }
+    out.push(String::from_utf8_lossy(&field).into_owned());
+    out
+}
+
+/// Each record of a CSV text: (first line number, bytes), quotes honoured
+/// so a quoted line break stays inside its record.
+fn records(bytes: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
+    let mut start = 0;
+    let mut line = 1;
+    let mut quoted = false;
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < bytes.len() {
+            let b = bytes[i];
+            i += 1;
+            match b {
+                b'"' => quoted = !quoted,
+                b'\n' if !quoted => {
+                    let rec = (line, &bytes[start..i - 1]);
+                    line += 1 + bytecount_newlines(&bytes[start..i - 1]);
+                    start = i;
+                    return Some(rec);
+                }
+                _ => {}
+            }
+        }
+        if start < bytes.len() {
+            let rec = (line, &bytes[start..]);
+            start = bytes.len();
+            return Some(rec);
+        }
+        None
+    })
+}
+
+fn bytecount_newlines(b: &[u8]) -> usize {
+    b.iter().filter(|&&c| c == b'\n').count()
+}
+
+fn is_blank(record: &[u8]) -> bool {
+    record.iter().all(u8::is_ascii_whitespace)
+}
+
+/// The number of data records (not the header, not blank lines) of a CSV text.
+pub fn count_records(bytes: &[u8]) -> u64 {
+    records(bytes).skip(1).filter(|(_, r)| !is_blank(r)).count() as u64
+}
+
+/// The header of every file; they must agree, and must look like a header.
+pub fn agreeing_header(
+    src: &SourceInfo,
+    files: &[PathBuf],
+    texts: Option<&[Vec<u8>]>,
+    separator: char,
+) -> Result<Vec<String>, Diagnostic> {
+    let sep = separator as u8;
+    let mut first: Option<(Vec<String>, &Path)> = None;
+    for (i, f) in files.iter().enumerate() {
+        let bytes = match texts {
+            Some(t) => t.get(i).cloned().unwrap_or_default(),
+            None => head_bytes(f).map_err(|e| {
+                diag::data_error(src.span, &src.name, &f.display().to_string(), &e.to_string())
+            })?,
+        };
+        let Some((_, line)) = records(&bytes).next() else {
+            return Err(diag::empty_source(src.span, &src.name, &f.display().to_string()));
+        };
+        let header = fields(line, sep);
+        look_like_a_header(src, f, &header, separator)?;
+        match &first {
+            None => first = Some((header, f)),
+            Some((h, at)) if *h != header => {
+                let column = h
+                    .iter()
+                    .zip(&header)
+                    .find(|(a, b)| a != b)
+                    .map(|(a, b)| format!("`{a}` against `{b}`"))
+                    .unwrap_or_else(|| format!("{} columns against {}", h.len(), header.len()));
+                return Err(diag::headers_differ(
+                    src.span,
+                    &src.name,
+                    &at.display().to_string(),
+                    &f.display().to_string(),
+                    &column,
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(first.map(|(h, _)| h).unwrap_or_default())
+}
+
+/// The start of a file, enough for its header line.
+fn head_bytes(f: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    std::fs::File::open(f)?.take(1 << 20).read_to_end(&mut out)?;
+    Ok(out)
+}
+
+/// A header of one field holding another delimiter, or a header whose
+/// fields look like values (a damaged or missing header line).
+fn look_like_a_header(
+    src: &SourceInfo,
+    f: &Path,
+    header: &[String],
+    separator: char,
+) -> Result<(), Diagnostic> {
+    if let [only] = header {
+        if let Some(other) = [';', '\t', '|', ',']
+            .into_iter()
+            .find(|c| *c != separator && only.contains(*c))
+        {
+            return Err(diag::wrong_delimiter(
+                src.span,
+                &src.name,
+                &f.display().to_string(),
+                separator,
+                other,
+            ));
+        }
+    }
+    let looks_like_data = |h: &String| {
+        let t = h.trim();
+        t.is_empty()
+            || t.parse::<f64>().is_ok()
+            || crate::time::Date::parse(t.get(..10).unwrap_or(t)).is_some()
+    };
+    let data = header.iter().filter(|h| looks_like_data(h)).count();
+    if header.len() > 1 && data * 2 >= header.len() {
+        let line = header.join(&separator.to_string());
+        return Err(diag::header_looks_like_data(
+            src.span,
+            &src.name,
+            &f.display().to_string(),
+            &line,
+        ));
+    }
+    Ok(())
+}
+
+/// The first ragged record or unclosed quote of the files, as a diagnostic.
+pub fn malformed(
+    src: &SourceInfo,
+    files: &[PathBuf],
+    texts: Option<&[Vec<u8>]>,
+    separator: char,
+) -> Option<Diagnostic> {
+    for (i, f) in files.iter().enumerate() {
+        let bytes = match texts {
+            Some(t) => t.get(i)?.clone(),
+            None => std::fs::read(f).ok()?,
+        };
+        let shown = f.display().to_string();
+        if let Some(line) = unclosed_quote(&bytes) {
+            return Some(diag::unclosed_quote(src.span, &src.name, &shown, line));
+        }
+        if let Some((line, want, got)) = first_ragged(&bytes, separator as u8) {
+            return Some(diag::malformed_row(src.span, &src.name, &shown, line, want, got));
+        }
+    }
+    None
+}
+
+/// (line, fields in the header, fields on the line) of the first record
+/// whose number of fields differs from the header's.
+fn first_ragged(bytes: &[u8], sep: u8) -> Option<(usize, usize, usize)> {
+    let mut it = records(bytes);
+    let (_, header) = it.next()?;
+    let want = fields(header, sep).len();
+    it.filter(|(_, r)| !is_blank(r))
+        .map(|(line, r)| (line, want, fields(r, sep).len()))
+        .find(|(_, w, got)| w != got)
+}
+
+/// The line where a quote opens that never closes.
+fn unclosed_quote(bytes: &[u8]) -> Option<usize> {
+    let mut line = 1;
+    let mut open_at = None;
+    for &b in bytes {
+        match b {
+            b'"' => open_at = if open_at.is_some() { None } else { Some(line) },
+            b'\n' => line += 1,
+            _ => {}
+        }
+    }
+    open_at
+}
+
+/// Indices (counted across the files, from 0) of data records with the
+/// wrong number of fields.
+pub fn ragged_records(files: &[PathBuf], texts: Option<&[Vec<u8>]>, separator: char) -> Vec<u64> {
+    let sep = separator as u8;
+    let mut out = Vec::new();
+    let mut base = 0u64;
+    for (i, f) in files.iter().enumerate() {
+        let bytes = match texts {
+            Some(t) => t.get(i).cloned().unwrap_or_default(),
+            None => std::fs::read(f).unwrap_or_default(),
+        };
+        let mut it = records(&bytes);
+        let Some((_, header)) = it.next() else { continue };
+        let want = fields(header, sep).len();
+        let mut n = 0u64;
+        for (_, r) in it.filter(|(_, r)| !is_blank(r)) {
+            if fields(r, sep).len() != want {
+                out.push(base + n);
+            }
+            n += 1;
+        }
+        base += n;
+    }
+    out
+}
+
+/// The line and column (1-based, in bytes) of the first byte that is not UTF-8.
+pub fn first_invalid_utf8(bytes: &[u8]) -> Option<(usize, usize)> {
+    let err = std::str::from_utf8(bytes).err()?;
+    let at = err.valid_up_to();
+    let before = &bytes[..at];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let column = at - before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1) + 1;
+    Some((line, column))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_fields_and_line_breaks() {
+        let text = b"a,b\n\"x,1\",2\n\"multi\nline\",3\n4,5,6\n";
+        let recs: Vec<(usize, usize)> = records(text).map(|(l, r)| (l, fields(r, b',').len())).collect();
+        assert_eq!(recs, vec![(1, 2), (2, 2), (3, 2), (5, 3)]);
+        assert_eq!(first_ragged(text, b','), Some((5, 2, 3)));
+        assert_eq!(count_records(text), 3);
+        assert_eq!(fields(b"\"say \"\"hi\"\"\",x", b','), vec!["say \"hi\"", "x"]);
+    }
+
+    #[test]
+    fn unclosed_quotes_and_bad_bytes() {
+        assert_eq!(unclosed_quote(b"a,b\n1,2\n\"3,4\n5,6\n"), Some(3));
+        assert_eq!(unclosed_quote(b"a,b\n\"1\",2\n"), None);
+        assert_eq!(first_invalid_utf8(b"a,b\nok,caf\xe9\n"), Some((2, 7)));
+        assert_eq!(first_invalid_utf8("a,é\n".as_bytes()), None);
+    }
+}

@@ -1,0 +1,96 @@
+//! `${VAR}` and `${VAR:-default}` in source paths (LANGUAGE.md §2a): one spec
+//! runs over another data folder (`KPI_DATA=/data/2025 kpi eval`), and
+//! connection secrets stay out of git.
+
+/// What stopped an expansion.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExpandError {
+    /// `${NAME}` with no default, and `NAME` is not set.
+    Unset(String),
+    /// `${` without its `}`, or a name that is not `[A-Za-z_][A-Za-z0-9_]*`.
+    Malformed,
+}
+
+/// Expands `${NAME}` and `${NAME:-default}` in `text`, reading names with
+/// `var` (the environment, or a table in tests). A variable set to the
+/// empty string takes the default, as in the shell.
+pub fn expand(text: &str, var: impl Fn(&str) -> Option<String>) -> Result<String, ExpandError> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("${") {
+        out.push_str(&rest[..at]);
+        let inner_start = at + 2;
+        let close = rest[inner_start..].find('}').ok_or(ExpandError::Malformed)?;
+        let inner = &rest[inner_start..inner_start + close];
+        let (name, default) = match inner.split_once(":-") {
+            Some((n, d)) => (n, Some(d)),
+            None => (inner, None),
+        };
+        if !is_name(name) {
+            return Err(ExpandError::Malformed);
+        }
+        match (var(name).filter(|v| !v.is_empty()), default) {
+            (Some(v), _) => out.push_str(&v),
+            (None, Some(d)) => out.push_str(d),
+            (None, None) => return Err(ExpandError::Unset(name.to_string())),
+        }
+        rest = &rest[inner_start + close + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Expands `text` from the process environment.
+pub fn expand_env(text: &str) -> Result<String, ExpandError> {
+    expand(text, |n| std::env::var(n).ok())
+}
+
+fn is_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(n: &str) -> Option<String> {
+        match n {
+            "KPI_DATA" => Some("/data/2025".into()),
+            "EMPTY" => Some(String::new()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn expands_set_and_default_variables() {
+        assert_eq!(
+            expand("${KPI_DATA}/deals.csv", vars),
+            Ok("/data/2025/deals.csv".into())
+        );
+        assert_eq!(expand("${NOPE:-../data}/d.csv", vars), Ok("../data/d.csv".into()));
+        assert_eq!(
+            expand("${KPI_DATA:-x}/d.csv", vars),
+            Ok("/data/2025/d.csv".into())
+        );
+        assert_eq!(expand("${EMPTY:-fallback}", vars), Ok("fallback".into()));
+        assert_eq!(expand("${NOPE:-}d.csv", vars), Ok("d.csv".into()));
+        assert_eq!(expand("plain/$HOME/d.csv", vars), Ok("plain/$HOME/d.csv".into()));
+        assert_eq!(
+            expand("a${KPI_DATA}b${KPI_DATA}", vars),
+            Ok("a/data/2025b/data/2025".into())
+        );
+    }
+
+    #[test]
+    fn refuses_unset_and_malformed() {
+        assert_eq!(
+            expand("${NOPE}/d.csv", vars),
+            Err(ExpandError::Unset("NOPE".into()))
+        );
+        assert_eq!(expand("${KPI_DATA", vars), Err(ExpandError::Malformed));
+        assert_eq!(expand("${1X}", vars), Err(ExpandError::Malformed));
+        assert_eq!(expand("${}", vars), Err(ExpandError::Malformed));
+    }
+}

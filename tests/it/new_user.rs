@@ -1,0 +1,532 @@
+//! What a new user hits first: null groups, closed pipes, output paths that
+//! are links or pipes, typos on the command line, datasets without
+//! `columns:`, the README's own tour.
+
+use std::collections::BTreeMap;
+use std::process::{Command, Stdio};
+
+use crate::support::*;
+
+/// Won revenue and won deals per partner (empty: `None`), read straight from the sample CSV.
+fn won_by_partner() -> BTreeMap<Option<String>, (f64, u64)> {
+    let text = std::fs::read_to_string(root().join("examples/data/deals.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let idx = |c: &str| header.iter().position(|h| *h == c).unwrap();
+    let (stage, amount, partner) = (idx("stage"), idx("amount"), idx("partner"));
+    let mut out: BTreeMap<Option<String>, (f64, u64)> = BTreeMap::new();
+    for l in lines {
+        let f: Vec<&str> = l.split(',').collect();
+        let key = (!f[partner].is_empty()).then(|| f[partner].to_string());
+        let e = out.entry(key).or_default();
+        if f[stage] == "won" {
+            e.0 += f[amount].parse::<f64>().unwrap_or(0.0);
+            e.1 += 1;
+        }
+    }
+    out
+}
+
+fn json_rows(out: &std::process::Output) -> Vec<serde_json::Value> {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn a_null_group_keeps_its_rows() {
+    let want = won_by_partner();
+    let (none_revenue, none_deals) = want[&None];
+    assert!(none_deals > 100, "the sample has won deals without a partner");
+    let rows = json_rows(&kpi(&[
+        "eval",
+        "won_revenue",
+        "won_deals",
+        "--by",
+        "partner",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(rows.len(), want.len());
+    for r in &rows {
+        let key = r["partner"].as_str().map(str::to_string);
+        let (revenue, deals) = want[&key];
+        assert!(
+            (r["won_revenue"].as_f64().unwrap() - revenue).abs() < 1e-6,
+            "{key:?}"
+        );
+        assert_eq!(r["won_deals"].as_u64(), Some(deals), "{key:?}");
+    }
+    // The null group is last, with its real values.
+    let last = rows.last().unwrap();
+    assert!(last["partner"].is_null());
+    assert!((last["won_revenue"].as_f64().unwrap() - none_revenue).abs() < 1e-6);
+    // The groups add up to the total.
+    let total = json_rows(&kpi(&["eval", "won_revenue", "--format", "json"]));
+    let sum: f64 = rows.iter().map(|r| r["won_revenue"].as_f64().unwrap()).sum();
+    assert!((total[0]["won_revenue"].as_f64().unwrap() - sum).abs() < 1e-6);
+}
+
+#[test]
+fn a_null_group_keeps_its_rows_by_period_and_under_compare() {
+    let rows = json_rows(&kpi(&[
+        "eval",
+        "won_revenue",
+        "--by",
+        "partner",
+        "--grain",
+        "year",
+        "--compare",
+        "previous",
+        "--format",
+        "json",
+    ]));
+    let nulls: Vec<&serde_json::Value> = rows.iter().filter(|r| r["partner"].is_null()).collect();
+    assert_eq!(nulls.len(), 3, "2023, 2024, 2025");
+    let by_year: f64 = nulls.iter().map(|r| r["won_revenue"].as_f64().unwrap()).sum();
+    assert!((by_year - won_by_partner()[&None].0).abs() < 1e-6);
+    // The comparison joins the null group's own earlier year.
+    assert_eq!(nulls[1]["won_revenue_compare"], nulls[0]["won_revenue"]);
+    assert_eq!(nulls[2]["won_revenue_compare"], nulls[1]["won_revenue"]);
+    // CSV shows the null group with an empty key.
+    let csv = kpi(&["eval", "won_revenue", "--by", "partner", "--format", "csv"]);
+    let text = String::from_utf8(csv.stdout).unwrap();
+    assert!(text.lines().any(|l| l.starts_with(',')), "{text}");
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let mut child = Command::new(kpi_bin())
+        .current_dir(root())
+        .env_remove("KPI_SPEC")
+        .args(["eval", "--grain", "day", "--format", "csv"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the reading end at once, as `| head -0` would.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}
+
+#[test]
+fn a_full_disk_is_a_clear_error() {
+    if !std::path::Path::new("/dev/full").exists() {
+        return;
+    }
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let out = Command::new(kpi_bin())
+        .current_dir(root())
+        .env_remove("KPI_SPEC")
+        .args(["list"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot write standard output"), "{stderr}");
+}
+
+#[test]
+fn output_through_a_symlink_writes_its_target() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp_dir("symlink-out");
+    let target = dir.join("real.csv");
+    std::fs::write(&target, "old").unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let link = dir.join("link.csv");
+    std::os::unix::fs::symlink("real.csv", &link).unwrap();
+    let out = kpi(&[
+        "eval",
+        "won_deals",
+        "--format",
+        "csv",
+        "-o",
+        link.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    let written = std::fs::read_to_string(&target).unwrap();
+    assert!(written.starts_with("won_deals\n"), "{written}");
+    let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left.len(), 2, "no temporary file is left: {left:?}");
+}
+
+#[test]
+fn output_into_a_fifo_is_written_into_it() {
+    let dir = temp_dir("fifo-out");
+    let fifo = dir.join("pipe");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        return;
+    }
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let out = kpi(&[
+        "eval",
+        "won_deals",
+        "--format",
+        "csv",
+        "-o",
+        fifo.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = reader.join().unwrap();
+    assert!(text.starts_with("won_deals\n"), "{text}");
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+}
+
+#[test]
+fn unknown_names_on_the_command_line_are_usage_errors() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["status", "no_such_target", "--fail-on", "missed"],
+            "no target is named `no_such_target`",
+        ),
+        (&["status", "q3_revenu"], "did you mean `q3_revenue`?"),
+        (&["eval", "won_revenu"], "did you mean `won_revenue`?"),
+        (
+            &["eval", "won_revenue", "--segment", "enterprize"],
+            "did you mean `enterprise`?",
+        ),
+        (&["eval", "won_revenue", "--by", "ownr"], "did you mean `owner`?"),
+        (&["explain", "win_rat"], "did you mean `win_rate`?"),
+        (&["test", "no_such_test"], "no test is named"),
+    ];
+    for (args, says) in cases {
+        let out = kpi(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn a_flag_that_a_named_kpi_cannot_take_names_the_flag() {
+    let out = kpi(&["eval", "marketing_spend", "--segment", "enterprise"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("--segment"), "{stderr}");
+    assert!(!stderr.contains(".yaml:1:1"), "{stderr}");
+}
+
+#[test]
+fn every_kpi_means_those_that_can_take_the_flags() {
+    let out = kpi(&[
+        "eval",
+        "--segment",
+        "enterprise",
+        "--period",
+        "2025-Q2",
+        "--format",
+        "json",
+    ]);
+    let rows = json_rows(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("kpi::left_out"), "{stderr}");
+    assert!(stderr.contains("`marketing_spend` is left out"), "{stderr}");
+    let row = rows[0].as_object().unwrap();
+    assert!(row.contains_key("won_revenue"));
+    assert!(!row.contains_key("marketing_spend"));
+    // The segment applies: enterprise won revenue of 2025-Q2, from the CSV.
+    let text = std::fs::read_to_string(root().join("examples/data/deals.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let idx = |c: &str| header.iter().position(|h| *h == c).unwrap();
+    let want: f64 = lines
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|f| f[idx("stage")] == "won" && f[idx("segment")] == "Enterprise")
+        .filter(|f| ("2025-04-01".."2025-07-01").contains(&f[idx("closed_at")]))
+        .map(|f| f[idx("amount")].parse::<f64>().unwrap_or(0.0))
+        .sum();
+    assert!((row["won_revenue"].as_f64().unwrap() - want).abs() < 1e-6);
+}
+
+/// A spec over the sample deals without `columns:`, as a first spec is written.
+fn undeclared_spec(dir: &std::path::Path, source: &str) -> std::path::PathBuf {
+    let spec = dir.join("spec.yaml");
+    std::fs::write(
+        &spec,
+        format!(
+            "datasets:\n  deals:\n    source: {source}\n    time: closed_at\n\
+             segments:\n  enterprise: {{where: segment == \"Enterprise\"}}\n\
+             kpis:\n  won_revenue: {{dataset: deals, measure: sum(amount where stage == \"won\")}}\n\
+             funnels:\n  deal_funnel:\n    dataset: deals\n    time: created_at\n    steps:\n\
+             \x20     - {{name: created}}\n      - {{name: closed, where: closed_at is not null}}\n\
+             \x20     - {{name: won, where: stage == \"won\"}}\n"
+        ),
+    )
+    .unwrap();
+    spec
+}
+
+fn won_by_owner() -> BTreeMap<String, f64> {
+    let text = std::fs::read_to_string(root().join("examples/data/deals.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let idx = |c: &str| header.iter().position(|h| *h == c).unwrap();
+    let mut out = BTreeMap::new();
+    for f in lines.map(|l| l.split(',').collect::<Vec<_>>()) {
+        if f[idx("stage")] == "won" && f[idx("segment")] == "Enterprise" {
+            *out.entry(f[idx("owner")].to_string()).or_insert(0.0) +=
+                f[idx("amount")].parse::<f64>().unwrap_or(0.0);
+        }
+    }
+    out
+}
+
+#[test]
+fn a_dataset_without_columns_groups_by_what_its_file_has() {
+    let dir = temp_dir("undeclared");
+    let pq = dir.join("pq");
+    let gen = kpi(&[
+        "generate",
+        "--scale",
+        "300",
+        "--format",
+        "parquet",
+        "-o",
+        pq.to_str().unwrap(),
+    ]);
+    assert!(gen.status.success());
+    let csv_source = root().join("examples/data/deals.csv");
+    for source in [
+        csv_source.display().to_string(),
+        pq.join("deals.parquet").display().to_string(),
+    ] {
+        let spec = undeclared_spec(&dir, &source);
+        let args = [
+            "--spec",
+            spec.to_str().unwrap(),
+            "eval",
+            "--by",
+            "owner",
+            "--segment",
+            "enterprise",
+        ];
+        let out = kpi(&[&args[..], &["--format", "json"]].concat());
+        let rows = json_rows(&out);
+        assert!(rows.len() >= 8, "{source}: {rows:?}");
+        if source.ends_with(".csv") {
+            let want = won_by_owner();
+            for r in rows.iter().filter(|r| r.get("won_revenue").is_some()) {
+                let owner = r["owner"].as_str().unwrap();
+                let got = r["won_revenue"].as_f64().unwrap();
+                assert!(
+                    (got - want.get(owner).copied().unwrap_or(0.0)).abs() < 1e-6,
+                    "{owner}"
+                );
+            }
+        }
+        // The funnel alone, by a column nobody declared.
+        let out = kpi(&[
+            "--spec",
+            spec.to_str().unwrap(),
+            "eval",
+            "deal_funnel",
+            "--by",
+            "owner",
+            "--format",
+            "json",
+        ]);
+        let rows = json_rows(&out);
+        assert!(rows.iter().any(|r| r["step"] == "won"), "{source}");
+    }
+}
+
+#[test]
+fn a_spec_of_funnels_alone_is_a_spec() {
+    let dir = temp_dir("funnels-only");
+    let spec = dir.join("spec.yaml");
+    let source = root().join("examples/data/leads.csv");
+    std::fs::write(
+        &spec,
+        format!(
+            "datasets:\n  leads: {{source: {}, time: created_at}}\nfunnels:\n  f:\n    dataset: leads\n    steps:\n      - {{name: created}}\n      - {{name: contacted, where: first_contact_at is not null}}\n",
+            source.display()
+        ),
+    )
+    .unwrap();
+    let out = kpi(&["--spec", spec.to_str().unwrap(), "check"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let rows = json_rows(&kpi(&[
+        "--spec",
+        spec.to_str().unwrap(),
+        "eval",
+        "f",
+        "--format",
+        "json",
+    ]));
+    let text = std::fs::read_to_string(&source).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let contact = header.iter().position(|h| *h == "first_contact_at").unwrap();
+    let all: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let contacted = all.iter().filter(|f| !f[contact].is_empty()).count() as u64;
+    assert_eq!(rows[0]["count"].as_u64(), Some(all.len() as u64));
+    assert_eq!(rows[1]["count"].as_u64(), Some(contacted));
+}
+
+#[test]
+fn sources_take_environment_variables() {
+    let dir = temp_dir("env-source");
+    let spec = dir.join("spec.yaml");
+    std::fs::write(
+        &spec,
+        "datasets:\n  deals: {source: \"${KPI_TEST_DATA:-/nowhere}/deals.csv\", time: closed_at}\n\
+         kpis:\n  won_deals: {dataset: deals, measure: count(where stage == \"won\")}\n",
+    )
+    .unwrap();
+    let run = |data: Option<&str>| {
+        let mut c = Command::new(kpi_bin());
+        c.current_dir(root())
+            .env_remove("KPI_SPEC")
+            .env_remove("KPI_TEST_DATA");
+        if let Some(d) = data {
+            c.env("KPI_TEST_DATA", d);
+        }
+        c.args(["--spec", spec.to_str().unwrap(), "eval", "--format", "json"])
+            .output()
+            .unwrap()
+    };
+    let rows = json_rows(&run(Some(root().join("examples/data").to_str().unwrap())));
+    let won = std::fs::read_to_string(root().join("examples/data/deals.csv"))
+        .unwrap()
+        .lines()
+        .filter(|l| l.split(',').nth(4) == Some("won"))
+        .count() as u64;
+    assert_eq!(rows[0]["won_deals"].as_u64(), Some(won));
+    // The default applies when the variable is unset; /nowhere does not exist.
+    let out = run(None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nowhere/deals.csv"));
+}
+
+#[test]
+fn outputs_keep_column_order_and_counts_are_integers() {
+    let out = kpi(&[
+        "eval",
+        "won_revenue",
+        "won_deals",
+        "win_rate",
+        "--by",
+        "region",
+        "--format",
+        "ndjson",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let first = text.lines().next().unwrap();
+    let order: Vec<usize> = ["\"region\"", "\"won_revenue\"", "\"won_deals\"", "\"win_rate\""]
+        .iter()
+        .map(|k| first.find(k).unwrap())
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{first}");
+    let v: serde_json::Value = serde_json::from_str(first).unwrap();
+    assert!(v["won_deals"].is_u64(), "{first}");
+    assert!(v["win_rate"].is_f64(), "{first}");
+}
+
+#[test]
+fn generate_refuses_to_overwrite() {
+    let dir = temp_dir("generate-twice");
+    let out_dir = dir.to_str().unwrap();
+    let first = kpi(&["generate", "--scale", "100", "-o", out_dir]);
+    assert!(first.status.success());
+    let before = std::fs::read(dir.join("deals.csv")).unwrap();
+    let again = kpi(&["generate", "--scale", "120", "-o", out_dir]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
+    assert_eq!(std::fs::read(dir.join("deals.csv")).unwrap(), before);
+    let forced = kpi(&["generate", "--scale", "120", "-o", out_dir, "--force"]);
+    assert!(forced.status.success());
+    assert_ne!(std::fs::read(dir.join("deals.csv")).unwrap(), before);
+}
+
+/// The tour's commands, as the README shows them (comments dropped).
+fn tour_commands() -> Vec<String> {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let tour = readme.split("## A tour").nth(1).unwrap();
+    let block = tour.split("```sh").nth(1).unwrap().split("```").next().unwrap();
+    block
+        .lines()
+        .map(|l| l.split(" # ").next().unwrap().trim().to_string())
+        .filter(|l| l.starts_with("kpi "))
+        .collect()
+}
+
+#[test]
+fn the_readme_tour_runs_command_by_command() {
+    let dir = temp_dir("tour");
+    let commands = tour_commands();
+    assert!(commands.len() >= 15, "{commands:?}");
+    for line in &commands {
+        // Files the tour writes go to a scratch folder; a branch named
+        // `main` may not exist in a clone, HEAD always does.
+        let mut words: Vec<String> = line.split_whitespace().skip(1).map(str::to_string).collect();
+        if let Some(i) = words.iter().position(|w| w == ">") {
+            words.truncate(i);
+        }
+        for i in 0..words.len() {
+            if i > 0 && matches!(words[i - 1].as_str(), "-o" | "--junit") {
+                words[i] = dir
+                    .join(words[i].trim_start_matches("/tmp/"))
+                    .display()
+                    .to_string();
+            }
+            if i > 0 && words[i - 1] == "--base" && words[i] == "main" {
+                words[i] = "HEAD".into();
+            }
+            if i > 0 && words[i - 1] == "--scale" {
+                words[i] = "2000".into();
+            }
+        }
+        let args: Vec<&str> = words.iter().map(String::as_str).collect();
+        let out = kpi(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        // `status --fail-on missed` exits 1 by design when a target is missed.
+        let allowed: &[i32] = if line.contains("--fail-on") { &[0, 1] } else { &[0] };
+        assert!(
+            allowed.contains(&out.status.code().unwrap_or(-1)),
+            "`{line}` exited {:?}: {stderr}",
+            out.status.code()
+        );
+        if !line.contains("--fail-on") {
+            assert!(!stderr.contains("error"), "`{line}`: {stderr}");
+        }
+    }
+    assert!(dir.join("q2.csv").exists());
+    assert!(dir.join("results.xml").exists());
+}
