@@ -183,8 +183,12 @@ fn look_like_a_header(
             || t.parse::<f64>().is_ok()
             || crate::time::Date::parse(t.get(..10).unwrap_or(t)).is_some()
     };
+    // A date is never a column name; numbers and empty names are, rarely.
+    let dated = header
+        .iter()
+        .any(|h| crate::time::Date::parse(h.trim().get(..10).unwrap_or("")).is_some());
     let data = header.iter().filter(|h| looks_like_data(h)).count();
-    if header.len() > 1 && data * 2 >= header.len() {
+    if header.len() > 1 && (dated || data * 2 >= header.len()) {
         let line = header.join(&separator.to_string());
         return Err(diag::header_looks_like_data(
             src.span,

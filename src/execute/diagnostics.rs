@@ -37,15 +37,19 @@ pub fn unsupported(model: &Model, plan: &Plan) -> Vec<Diagnostic> {
     out
 }
 
-/// A value beyond ±1.8e308: a sum of huge values, or a product of them. It is
-/// shown as null, so it is said, never left silent. `rows` 0: an aggregate
-/// part beneath the KPI overflowed.
+/// A KPI value that is not a finite number: an aggregate beyond ±1.8e308
+/// (a sum of huge values), a product of huge values, or a row function
+/// without a value (`sqrt` of a negative number). It is shown as null, and
+/// said, never left silent.
 pub fn overflow(kpi: &str, rows: u64) -> Diagnostic {
-    let message = match rows {
-        0 => format!("an aggregate beneath KPI `{kpi}` overflowed (beyond ±1.8e308) and is shown as null"),
-        1 => format!("KPI `{kpi}` overflowed (beyond ±1.8e308) in 1 row; it is shown as null"),
-        n => format!("KPI `{kpi}` overflowed (beyond ±1.8e308) in {n} rows; they are shown as null"),
+    let rows = if rows == 1 {
+        "1 row".to_string()
+    } else {
+        format!("{rows} rows")
     };
-    Diagnostic::warning("kpi::overflow", message)
-        .help("the data holds numbers too large to add up; check their unit (cents, a stray exponent)")
+    Diagnostic::warning(
+        "kpi::overflow",
+        format!("KPI `{kpi}` is not a finite number in {rows} (an overflow beyond ±1.8e308, or a row function with no value such as the root of a negative number); shown as null"),
+    )
+    .help("check the data's unit (cents, a stray exponent) and the KPI's row functions")
 }

@@ -212,7 +212,7 @@ pub(crate) fn evaluate_frame(
 
     // 2. Non-finite values and overflowed sums are counted and reported;
     //    rows with no period are counted, then dropped.
-    let (frames, mut warnings) = data_warnings(model, &plan, frames).map_err(polars_error)?;
+    let (frames, mut warnings) = data_warnings(frames).map_err(polars_error)?;
     if depth == 0 {
         let mut seen = Vec::new();
         for u in &plan.units {
@@ -689,14 +689,11 @@ fn non_finite_counts(model: &Model, u: &Unit, rows: &LazyFrame) -> Vec<Expr> {
 }
 
 /// Takes the non-finite counts out of the unit frames (reported once per
-/// source column), and nulls parts that overflowed, reporting their KPIs.
-fn data_warnings(
-    model: &Model,
-    plan: &Plan,
-    frames: Vec<DataFrame>,
-) -> PolarsResult<(Vec<DataFrame>, Vec<Diagnostic>)> {
+/// source column). An aggregate that overflowed (a sum beyond ±1.8e308)
+/// becomes NaN, not null: a null sum would be filled as an empty 0, while
+/// NaN survives the fills and every KPI above it, and the output says so.
+fn data_warnings(frames: Vec<DataFrame>) -> PolarsResult<(Vec<DataFrame>, Vec<Diagnostic>)> {
     let mut counts: std::collections::BTreeMap<(String, String), u64> = Default::default();
-    let mut overflowed: Vec<String> = Vec::new();
     let mut out = Vec::with_capacity(frames.len());
     for df in frames {
         let mut drop = Vec::new();
@@ -711,13 +708,12 @@ fn data_warnings(
                 }
                 drop.push(name);
             } else if let Ok(x) = c.f64() {
-                if x.iter().flatten().any(|v| !v.is_finite()) {
-                    overflowed.push(name.clone());
+                if x.iter().flatten().any(|v| v.is_infinite()) {
                     let e = col(name.as_str());
                     fixes.push(
-                        when(e.clone().is_finite())
-                            .then(e)
-                            .otherwise(lit(NULL))
+                        when(e.clone().is_infinite())
+                            .then(lit(f64::NAN))
+                            .otherwise(e)
                             .alias(name.as_str()),
                     );
                 }
@@ -729,29 +725,12 @@ fn data_warnings(
             df.lazy().drop(cols(drop)).with_columns(fixes).collect()?
         });
     }
-    let mut warnings: Vec<Diagnostic> = counts
+    let warnings = counts
         .into_iter()
         .filter(|(_, n)| *n > 0)
         .map(|((ds, c), n)| data::diagnostics::non_finite_read(&ds, &c, n))
         .collect();
-    for u in &plan.units {
-        for o in &u.outputs {
-            if uses_part(&o.post, &overflowed) {
-                warnings.push(diagnostics::overflow(&model.kpis[o.kpi].name, 0));
-            }
-        }
-    }
     Ok((out, warnings))
-}
-
-/// Whether an expression over parts reads one of `parts`.
-fn uses_part(e: &crate::check::ir::TExpr, parts: &[String]) -> bool {
-    if let crate::check::ir::TKind::Part(p) = &e.kind {
-        return parts.contains(p);
-    }
-    let mut found = false;
-    e.for_each_child(|c| found = found || uses_part(c, parts));
-    found
 }
 
 /// Periods of the range, or from the first to the last period in the data.

@@ -110,3 +110,30 @@ fn track(tmp: &Path, add: bool) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_interrupted_write_leaves_no_temporary_file() {
+        let dir = std::env::temp_dir().join(format!("kpi-write-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("out.csv");
+        // The signal handler runs while the file is half written.
+        let result = write_output(&path, |f| {
+            f.write_all(b"half")?;
+            let tmp: Vec<_> = std::fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect();
+            assert_eq!(tmp.len(), 1, "{tmp:?}");
+            remove_temporary_files();
+            assert!(!tmp[0].exists());
+            Ok(())
+        });
+        assert!(result.is_err(), "the rename of a removed file fails");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -10,6 +10,7 @@ mod eval_cli;
 mod expressions;
 mod library;
 mod library_values;
+mod messy;
 mod new_user;
 mod property;
 mod robustness;

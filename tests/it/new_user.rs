@@ -530,3 +530,145 @@ fn the_readme_tour_runs_command_by_command() {
     assert!(dir.join("q2.csv").exists());
     assert!(dir.join("results.xml").exists());
 }
+
+#[test]
+fn the_crm_spec_without_columns_gives_the_same_numbers() {
+    let dir = temp_dir("crm-undeclared");
+    let text = std::fs::read_to_string(root().join("examples/crm/spec.yaml")).unwrap();
+    // Every `columns:` block out, sources made absolute.
+    let mut out = String::new();
+    let mut skipping = false;
+    for line in text.lines() {
+        if skipping && line.starts_with("      ") {
+            continue;
+        }
+        skipping = line == "    columns:";
+        if skipping || line.starts_with("    columns: {") {
+            continue;
+        }
+        let data = root().join("examples/crm/data/");
+        out.push_str(&line.replace("source: data/", &format!("source: {}", data.display())));
+        out.push('\n');
+    }
+    assert!(!out.contains("columns"), "{out}");
+    let spec = dir.join("spec.yaml");
+    std::fs::write(&spec, out).unwrap();
+    for by in [
+        "sales_agent",
+        "product",
+        "manager",
+        "regional_office",
+        "sales_teams.manager",
+    ] {
+        let args = [
+            "eval",
+            "won_revenue",
+            "won_deals",
+            "win_rate",
+            "--by",
+            by,
+            "--grain",
+            "quarter",
+            "--format",
+            "csv",
+        ];
+        let declared = kpi(&[&["--spec", "examples/crm"][..], &args].concat());
+        let undeclared = kpi(&[&["--spec", spec.to_str().unwrap()][..], &args].concat());
+        assert_eq!(
+            declared.status.code(),
+            Some(0),
+            "{by}: {}",
+            String::from_utf8_lossy(&declared.stderr)
+        );
+        assert_eq!(
+            undeclared.status.code(),
+            Some(0),
+            "{by}: {}",
+            String::from_utf8_lossy(&undeclared.stderr)
+        );
+        assert!(declared.stdout.len() > 100);
+        assert_eq!(
+            String::from_utf8_lossy(&declared.stdout),
+            String::from_utf8_lossy(&undeclared.stdout),
+            "{by}"
+        );
+    }
+}
+
+#[test]
+fn percent_changes_are_points_and_down_is_better() {
+    let out = kpi(&[
+        "eval",
+        "win_rate",
+        "--grain",
+        "quarter",
+        "--compare",
+        "previous",
+        "--period",
+        "2025",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(" pp"), "{text}");
+    // Status of a `direction: down` KPI says whether its move is better or worse.
+    let catalog: Vec<serde_json::Value> =
+        serde_json::from_slice(&kpi(&["list", "--format", "json"]).stdout).unwrap();
+    let down: Vec<&str> = catalog
+        .iter()
+        .filter(|k| k["direction"] == "down")
+        .filter_map(|k| k["name"].as_str())
+        .collect();
+    let out = kpi(&["status", "--format", "json"]);
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(rows
+        .iter()
+        .any(|r| down.contains(&r["kpi"].as_str().unwrap()) && !r["improving"].is_null()));
+    for r in &rows {
+        let down = down.contains(&r["kpi"].as_str().unwrap());
+        match (r["trend"].as_str().unwrap(), down) {
+            ("flat", _) => assert!(r["improving"].is_null()),
+            ("up", false) | ("down", true) => assert_eq!(r["improving"], true, "{r}"),
+            _ => assert_eq!(r["improving"], false, "{r}"),
+        }
+    }
+}
+
+#[test]
+fn quiet_colour_and_completions() {
+    let loud = kpi(&["eval", "won_revenue", "--grain", "month"]);
+    assert!(String::from_utf8_lossy(&loud.stderr).contains("note:"));
+    let quiet = kpi(&["--quiet", "eval", "won_revenue", "--grain", "month"]);
+    assert_eq!(quiet.status.code(), Some(0));
+    assert!(
+        quiet.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&quiet.stderr)
+    );
+    assert_eq!(quiet.stdout, loud.stdout);
+    let coloured = kpi(&[
+        "--color",
+        "always",
+        "check",
+        "--spec",
+        "tests/cases/diagnostics/unknown_column.yaml",
+    ]);
+    assert!(String::from_utf8_lossy(&coloured.stdout).contains("\x1b["));
+    let plain = kpi(&[
+        "--color",
+        "never",
+        "check",
+        "--spec",
+        "tests/cases/diagnostics/unknown_column.yaml",
+    ]);
+    assert!(!String::from_utf8_lossy(&plain.stdout).contains("\x1b["));
+    for shell in ["bash", "zsh", "fish"] {
+        let out = kpi(&["completions", shell]);
+        assert_eq!(out.status.code(), Some(0));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("eval"), "{shell}");
+    }
+    let help = kpi(&["status", "--help"]);
+    assert!(String::from_utf8_lossy(&help.stdout).contains("Exit codes:"));
+    let failed = kpi(&["status", "--fail-on", "missed"]);
+    assert_eq!(failed.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&failed.stderr).contains("--fail-on missed:"));
+}

@@ -193,3 +193,22 @@ fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v["runs"][0]["results"].as_array().unwrap().len() >= 3);
 }
+
+#[test]
+fn the_schema_that_spec_headers_name_is_current() {
+    // kpis/ and examples/crm/ name docs/kpi.schema.json on their first line.
+    for spec in ["kpis/datasets.yaml", "examples/crm/spec.yaml"] {
+        let first = std::fs::read_to_string(root().join(spec)).unwrap();
+        let first = first.lines().next().unwrap();
+        let rel = first.strip_prefix("# yaml-language-server: $schema=").unwrap();
+        let named = root().join(spec).parent().unwrap().join(rel);
+        assert!(named.exists(), "{spec} names {rel}");
+    }
+    let out = kpi(&["schema", "--draft", "07"]);
+    let committed = std::fs::read_to_string(root().join("docs/kpi.schema.json")).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        committed,
+        "docs/kpi.schema.json is stale: kpi schema --draft 07 -o docs/kpi.schema.json"
+    );
+}

@@ -1,0 +1,288 @@
+//! Files as people get them: `read:` options, whole-file inference, time
+//! zones, encodings, damaged files and non-finite numbers. Every expected
+//! value is worked out by hand in the comments.
+
+use crate::support::*;
+
+/// Writes `files` and a one-dataset spec (`read` is the `read:` block, `extra`
+/// more dataset keys), and evaluates `args` on it.
+fn run(
+    files: &[(&str, &[u8])],
+    source: &str,
+    extra: &str,
+    kpis: &str,
+    args: &[&str],
+) -> std::process::Output {
+    let dir = temp_dir("messy");
+    for (name, bytes) in files {
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+    let spec = dir.join("spec.yaml");
+    std::fs::write(
+        &spec,
+        format!("datasets:\n  d:\n    source: {source}\n    time: closed_at\n{extra}kpis:\n{kpis}"),
+    )
+    .unwrap();
+    let mut all = vec!["--spec", spec.to_str().unwrap()];
+    all.extend_from_slice(args);
+    kpi(&all)
+}
+
+const TOTAL: &str = "  total: {dataset: d, measure: sum(amount)}\n  rows: {dataset: d, measure: count()}\n";
+
+fn csv_of(out: &std::process::Output) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+/// Standard error with the report's frame and line wrapping taken out.
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr)
+        .replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+const EVAL_CSV: &[&str] = &["eval", "--format", "csv"];
+const BY_MONTH: &[&str] = &["eval", "--grain", "month", "--format", "csv"];
+
+#[test]
+fn a_european_export_reads_with_its_options() {
+    // `;`-delimited, decimal commas with thousands dots, day-first dates, N/A and - as nulls.
+    let data = "id;amount;closed_at;owner\n1;1.234,50;31.01.2025;ann\n2;N/A;01.02.2025;bob\n3;-;15.02.2025;-\n4;10,5;03.02.2025;ann\n";
+    let read = "    read:\n      delimiter: \";\"\n      decimal_comma: true\n      date_format: \"%d.%m.%Y\"\n      null_values: [\"N/A\", \"-\"]\n";
+    let out = run(&[("d.csv", data.as_bytes())], "d.csv", read, TOTAL, BY_MONTH);
+    // January: 1,234.50 over one row; February: 10.5 over three rows (two null amounts).
+    assert_eq!(
+        csv_of(&out),
+        "period,total,rows\n2025-01,1234.5,1\n2025-02,10.5,3\n"
+    );
+    // The null owner is a group of its own.
+    let out = run(
+        &[("d.csv", data.as_bytes())],
+        "d.csv",
+        read,
+        TOTAL,
+        &["eval", "--by", "owner", "--format", "csv"],
+    );
+    assert_eq!(csv_of(&out), "owner,total,rows\nann,1245,2\nbob,0,1\n,0,1\n");
+}
+
+#[test]
+fn a_semicolon_file_read_with_commas_gets_a_hint() {
+    let data = "id;amount;closed_at\n1;5;2025-01-01\n";
+    let out = run(&[("d.csv", data.as_bytes())], "d.csv", "", TOTAL, EVAL_CSV);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("kpi::wrong_delimiter") && err.contains("delimiter: \";\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn types_come_from_the_whole_file() {
+    // 12,000 whole numbers, then one with a fraction: the column is a number throughout.
+    let mut data = String::from("id,amount,closed_at\n");
+    for i in 0..12_000 {
+        data.push_str(&format!("{i},1,2025-01-01\n"));
+    }
+    data.push_str("12000,12.5,2025-01-02\n");
+    let out = run(&[("d.csv", data.as_bytes())], "d.csv", "", TOTAL, EVAL_CSV);
+    assert_eq!(csv_of(&out), "total,rows\n12012.5,12001\n");
+    // A date column with one value that is not a date stays text: it cannot be a time column.
+    let odd = "id,amount,closed_at\n1,5,2025-01-01\n2,6,soon\n";
+    let out = run(&[("d.csv", odd.as_bytes())], "d.csv", "", TOTAL, BY_MONTH);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("kpi::time_not_temporal"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn datetimes_with_offsets_count_in_the_declared_zone() {
+    // 23:30 in New York on Jan 31 is Feb 1 in UTC; 03:00 at +01:00 on Feb 1 is Jan 31 in New York.
+    let data = "id,amount,closed_at\n1,100,2025-01-31T23:30:00-05:00\n2,50,2025-02-01T03:00:00+01:00\n3,7,2025-01-15T10:00:00Z\n";
+    let files: &[(&str, &[u8])] = &[("d.csv", data.as_bytes())];
+    let new_york = run(
+        files,
+        "d.csv",
+        "    read: {timezone: America/New_York}\n",
+        TOTAL,
+        BY_MONTH,
+    );
+    assert_eq!(csv_of(&new_york), "period,total,rows\n2025-01,157,3\n");
+    let utc = run(files, "d.csv", "    read: {timezone: UTC}\n", TOTAL, BY_MONTH);
+    assert_eq!(csv_of(&utc), "period,total,rows\n2025-01,7,1\n2025-02,150,2\n");
+    // Without a zone, UTC is not chosen silently.
+    let none = run(files, "d.csv", "", TOTAL, BY_MONTH);
+    assert_eq!(none.status.code(), Some(1));
+    assert!(
+        stderr(&none).contains("kpi::timezone_needed"),
+        "{}",
+        stderr(&none)
+    );
+    let bad = run(files, "d.csv", "    read: {timezone: Berlin}\n", TOTAL, BY_MONTH);
+    assert!(stderr(&bad).contains("kpi::invalid_timezone"), "{}", stderr(&bad));
+}
+
+#[test]
+fn windows_1252_files_read_with_their_encoding() {
+    // "Müller" and "€" in Windows-1252: 0xfc and 0x80.
+    let data: &[u8] = b"id,amount,closed_at,owner\n1,5,2025-01-01,M\xfcller\n2,7,2025-01-02,\x80uro\n";
+    let kpis = "  total: {dataset: d, measure: sum(amount where owner == \"Müller\")}\n";
+    let out = run(
+        &[("d.csv", data)],
+        "d.csv",
+        "    read: {encoding: windows-1252}\n",
+        kpis,
+        EVAL_CSV,
+    );
+    assert_eq!(csv_of(&out), "total\n5\n");
+    let out = run(
+        &[("d.csv", data)],
+        "d.csv",
+        "    read: {encoding: windows-1252}\n",
+        kpis,
+        &["eval", "--by", "owner", "--format", "csv"],
+    );
+    assert_eq!(csv_of(&out), "owner,total\nMüller,5\n€uro,0\n");
+    // Read as UTF-8, the first bad byte is named by line and column.
+    let out = run(&[("d.csv", data)], "d.csv", "", kpis, EVAL_CSV);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("kpi::not_utf8_data") && err.contains("line 2, column 17"),
+        "{err}"
+    );
+}
+
+#[test]
+fn rows_that_cannot_be_read_are_refused_or_skipped() {
+    let data = "id,amount,closed_at\n1,5,2025-01-01\n2,x7,2025-01-02\n3,9\n4,11,2025-01-04\n";
+    let columns = "    columns: {amount: number, closed_at: date}\n";
+    let files: &[(&str, &[u8])] = &[("d.csv", data.as_bytes())];
+    let refused = run(files, "d.csv", columns, TOTAL, EVAL_CSV);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("kpi::malformed_row") && stderr(&refused).contains("line 4"),
+        "{}",
+        stderr(&refused)
+    );
+    let skip = format!("{columns}    read: {{on_error: skip}}\n");
+    let out = run(files, "d.csv", &skip, TOTAL, EVAL_CSV);
+    // Rows 1 and 4 remain: 5 + 11.
+    assert_eq!(csv_of(&out), "total,rows\n16,2\n");
+    let err = stderr(&out);
+    assert!(
+        err.contains("kpi::rows_skipped") && err.contains("2 rows") && err.contains("lines 3, 4"),
+        "{err}"
+    );
+}
+
+#[test]
+fn damaged_files_are_named_with_their_place() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("", "kpi::empty_source", "no header"),
+        (
+            "D0000143,A000836,2023-12-08,won,38740\n1,2,2025-01-01,won,5\n",
+            "kpi::header_looks_like_data",
+            "line 1",
+        ),
+        (
+            "id,amount,closed_at\n1,5,2025-01-01\n2,\"6,2025-01-02\n3,7,2025-01-03\n",
+            "kpi::unclosed_quote",
+            "line 3",
+        ),
+    ];
+    for (data, code, says) in cases {
+        let out = run(&[("d.csv", data.as_bytes())], "d.csv", "", TOTAL, EVAL_CSV);
+        assert_eq!(out.status.code(), Some(1), "{code}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains(code) && err.contains(says), "{code}: {err}");
+        assert!(!err.contains("polars") && !err.contains("PlRefPath"), "{err}");
+    }
+}
+
+#[test]
+fn globs_must_match_files_that_agree() {
+    let a = "id,amount,closed_at\n1,5,2025-01-01\n";
+    let b = "id,amount,closed_at\n2,7.5,2025-02-01\n";
+    let out = run(
+        &[("a.csv", a.as_bytes()), ("b.csv", b.as_bytes())],
+        "\"*.csv\"",
+        "",
+        TOTAL,
+        BY_MONTH,
+    );
+    assert_eq!(csv_of(&out), "period,total,rows\n2025-01,5,1\n2025-02,7.5,1\n");
+    let out = run(
+        &[("a.csv", a.as_bytes())],
+        "\"nothing_*.csv\"",
+        "",
+        TOTAL,
+        EVAL_CSV,
+    );
+    assert!(stderr(&out).contains("kpi::no_files"), "{}", stderr(&out));
+    let c = "id,value,closed_at\n3,1,2025-03-01\n";
+    let out = run(
+        &[("a.csv", a.as_bytes()), ("c.csv", c.as_bytes())],
+        "\"*.csv\"",
+        "",
+        TOTAL,
+        EVAL_CSV,
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("kpi::headers_differ") && err.contains("`amount` against `value`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn non_finite_numbers_are_null_and_counted() {
+    use polars::prelude::*;
+    // amount: 100, NaN, inf, 50, -inf → sum 150, avg 75, max 100, count 2.
+    let dir = temp_dir("nonfinite");
+    let amount = [100.0, f64::NAN, f64::INFINITY, 50.0, f64::NEG_INFINITY];
+    let mut df = df!(
+        "amount" => amount,
+        "huge" => [1e308, 1e308, 0.0, 0.0, 0.0],
+        "closed_at" => ["2025-01-01"; 5],
+    )
+    .unwrap();
+    let path = dir.join("d.parquet");
+    ParquetWriter::new(std::fs::File::create(&path).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    let kpis = "  total: {dataset: d, measure: sum(amount)}\n  mean: {dataset: d, measure: avg(amount)}\n  top: {dataset: d, measure: max(amount)}\n  n: {dataset: d, measure: count(amount)}\n  big: {dataset: d, measure: sum(huge)}\n";
+    let spec = dir.join("s.yaml");
+    std::fs::write(
+        &spec,
+        format!("datasets:\n  d: {{source: d.parquet}}\nkpis:\n{kpis}"),
+    )
+    .unwrap();
+    let out = kpi(&["--spec", spec.to_str().unwrap(), "eval", "--format", "csv"]);
+    // max of [100, 50] once the non-finite values are null.
+    assert_eq!(csv_of(&out), "total,mean,top,n,big\n150,75,100,2,\n");
+    let err = stderr(&out);
+    assert!(
+        err.contains("column `amount` of dataset `d` held 3 non-finite values"),
+        "{err}"
+    );
+    assert!(err.contains("kpi::overflow") && err.contains("`big`"), "{err}");
+    let check = kpi(&["--spec", spec.to_str().unwrap(), "check", "--data"]);
+    let out = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        out.contains("kpi::non_finite_values") && out.contains("3 non-finite values"),
+        "{out}"
+    );
+}
