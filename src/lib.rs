@@ -176,7 +176,7 @@ pub fn check_loaded_with(loaded: spec::Loaded, access: DataAccess) -> CheckOutco
         DataAccess::None => check::check(&spec, None),
         // A spec that does not load has nothing worth reading.
         _ if diagnostics.has_errors() => check::check(&spec, None),
-        DataAccess::Schemas => check_with_schemas(&spec),
+        DataAccess::Schemas => check_with_schemas(&spec, &mut diagnostics),
         DataAccess::Full => check_with_data(&spec, &mut diagnostics),
     };
     diagnostics.extend(checked.diagnostics.clone());
@@ -200,8 +200,10 @@ pub fn check_loaded_with(loaded: spec::Loaded, access: DataAccess) -> CheckOutco
 }
 
 #[cfg(feature = "eval")]
-fn check_with_schemas(spec: &spec::Spec) -> check::Checked {
-    check::check(spec, Some(&data::readable_schemas(spec)))
+fn check_with_schemas(spec: &spec::Spec, diagnostics: &mut diagnostic::Diagnostics) -> check::Checked {
+    let (schemas, notes) = data::readable_schemas(spec);
+    diagnostics.extend(notes);
+    check::check(spec, Some(&schemas))
 }
 
 #[cfg(feature = "eval")]
@@ -217,7 +219,7 @@ fn check_with_data(spec: &spec::Spec, diagnostics: &mut diagnostic::Diagnostics)
 }
 
 #[cfg(not(feature = "eval"))]
-fn check_with_schemas(spec: &spec::Spec) -> check::Checked {
+fn check_with_schemas(spec: &spec::Spec, _: &mut diagnostic::Diagnostics) -> check::Checked {
     check::check(spec, None)
 }
 

@@ -212,10 +212,11 @@ pub fn report_spec_errors(outcome: &kpi::CheckOutcome) -> Option<u8> {
     if outcome.errors() == 0 {
         return None;
     }
+    // Errors, and what the data says about them (a column read as text).
     let errors: Vec<_> = outcome
         .diagnostics
         .iter()
-        .filter(|d| d.is_error())
+        .filter(|d| d.is_error() || d.code == "kpi::mixed_column")
         .cloned()
         .collect();
     eprint!(

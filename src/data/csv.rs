@@ -39,6 +39,18 @@ pub struct Layout {
     pub skipped: Vec<u64>,
     /// Record index → (file, line) for messages.
     starts: Vec<u64>,
+    /// Text columns that would have been dates or numbers but for one value.
+    pub near_misses: Vec<NearMiss>,
+}
+
+/// A column read as text because of one value: what it looked like, and where the value is.
+#[derive(Clone, Debug)]
+pub struct NearMiss {
+    pub column: String,
+    pub looked_like: Type,
+    pub value: String,
+    pub file: PathBuf,
+    pub line: u64,
 }
 
 /// From text to a column's type.
@@ -356,6 +368,7 @@ fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
         conversions: Vec::new(),
         skipped: Vec::new(),
         starts: Vec::new(),
+        near_misses: Vec::new(),
     };
     // The reader's own inference over whole files; declared columns as text.
     let declared_text: Schema = src
@@ -395,7 +408,10 @@ fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
             }
         }
     }
-    let found = detect(src, &layout, &undeclared, &samples).map_err(|e| read_error(src, &layout, &e))?;
+    layout.starts = record_starts(&layout).map_err(|e| read_error(src, &layout, &e))?;
+    let (found, near_misses) =
+        detect(src, &layout, &undeclared, &samples).map_err(|e| read_error(src, &layout, &e))?;
+    layout.near_misses = near_misses;
     for (n, conv) in found {
         Arc::make_mut(&mut layout.read_schema).with_column(n.as_str().into(), DataType::String);
         layout.conversions.push((n, conv));
@@ -410,7 +426,6 @@ fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
             return Err(diag::timezone_needed(src.span, &src.name, &src.path_str(), n));
         }
     }
-    layout.starts = record_starts(&layout).map_err(|e| read_error(src, &layout, &e))?;
     if src
         .read
         .on_error
@@ -544,7 +559,7 @@ fn detect(
     l: &Layout,
     columns: &[String],
     samples: &HashMap<String, Vec<String>>,
-) -> PolarsResult<Vec<(String, Conversion)>> {
+) -> PolarsResult<(Vec<(String, Conversion)>, Vec<NearMiss>)> {
     let zone = src.read.timezone.as_ref().map(|z| z.value.clone());
     let mut guesses = Vec::new();
     for c in columns {
@@ -556,67 +571,99 @@ fn detect(
         }
     }
     if guesses.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
-    let lf = read(src, l, Some(l.read_schema.clone()), false)?;
-    // Verified on every row: a value that does not convert keeps the column text.
-    let checks: Vec<Expr> = guesses
-        .iter()
-        .enumerate()
-        .map(|(i, (c, g))| {
-            let text = col(c.as_str());
-            text.clone()
-                .is_not_null()
-                .and(text.str().strip_chars(lit(NULL)).neq(lit("")))
-                .and(g.expr(c, false).is_null())
-                .sum()
-                .alias(format!("bad{i}").as_str())
-        })
-        .collect();
+    let lf = read(src, l, Some(l.read_schema.clone()), true)?;
+    // Verified on every row: a value that does not convert keeps the column
+    // text, and is remembered to explain why.
+    let mut checks = Vec::new();
+    for (i, (c, g)) in guesses.iter().enumerate() {
+        let text = col(c.as_str());
+        let bad = text
+            .clone()
+            .is_not_null()
+            .and(text.clone().str().strip_chars(lit(NULL)).neq(lit("")))
+            .and(g.expr(c, false).is_null());
+        checks.push(text.filter(bad.clone()).first().alias(format!("v{i}").as_str()));
+        checks.push(
+            col(ROW)
+                .filter(bad)
+                .first()
+                .cast(DataType::UInt64)
+                .alias(format!("r{i}").as_str()),
+        );
+    }
     let bad = lf.select(checks).collect()?;
-    Ok(guesses
-        .into_iter()
-        .enumerate()
-        .filter(|(i, _)| {
-            bad.column(&format!("bad{i}"))
-                .ok()
-                .and_then(|c| c.get(0).ok())
-                .and_then(|v| v.extract::<u64>())
-                == Some(0)
-        })
-        .map(|(_, g)| g)
-        .collect())
+    let first = |name: String| {
+        bad.column(&name)
+            .ok()
+            .and_then(|c| c.get(0).ok())
+            .map(|v| v.into_static())
+    };
+    let mut found = Vec::new();
+    let mut near = Vec::new();
+    for (i, (c, g)) in guesses.into_iter().enumerate() {
+        let value = first(format!("v{i}")).and_then(|v| v.get_str().map(str::to_string));
+        let row = first(format!("r{i}")).and_then(|v| v.extract::<u64>());
+        match (value, row) {
+            (Some(value), Some(row)) => {
+                let (file, line) = place_of(l, row);
+                near.push(NearMiss {
+                    column: c,
+                    looked_like: g.ty(),
+                    value,
+                    file,
+                    line,
+                });
+            }
+            _ => found.push((c, g)),
+        }
+    }
+    Ok((found, near))
 }
 
-/// What a sample of text values look like, if they all look alike.
+/// What a sample of text values look like, if nine in ten or more look
+/// alike. The guess is then verified on every value: one that does not fit
+/// keeps the column text, and is named (`kpi::mixed_column`).
 fn guess(values: &[String], src: &SourceInfo, zone: Option<String>) -> Option<Conversion> {
+    let mostly = |ok: &dyn Fn(&str) -> bool| {
+        let n = values.iter().filter(|v| ok(v.trim())).count();
+        n > 0 && n * 10 >= values.len() * 9
+    };
     let date_format = src
         .read
         .date_format
         .as_ref()
         .map_or("%Y-%m-%d", |f| f.value.as_str());
-    if values
-        .iter()
-        .all(|v| chrono::NaiveDate::parse_from_str(v.trim(), date_format).is_ok())
-    {
+    if mostly(&|v| chrono::NaiveDate::parse_from_str(v, date_format).is_ok()) {
         return Some(Conversion::Date {
             format: date_format.to_string(),
         });
     }
+    // The datetime format most of the sample has.
+    let fitting: Vec<String> = values
+        .iter()
+        .filter(|v| looks_like_datetime(v.trim()))
+        .cloned()
+        .collect();
     let dt = match &src.read.datetime_format {
-        Some(f) => values
-            .iter()
-            .all(|v| parses_datetime(v.trim(), &f.value))
+        Some(f) => mostly(&|v| parses_datetime(v, &f.value))
             .then(|| (f.value.clone(), f.value.contains("%z") || f.value.contains("%:z"))),
-        None => datetime_format(values),
+        None if mostly(&looks_like_datetime) => datetime_format(&fitting),
+        None => None,
     };
     if let Some((format, offset)) = dt {
         return Some(Conversion::Datetime { format, offset, zone });
     }
-    if src.read.decimal_comma && values.iter().all(|v| is_decimal_comma_number(v.trim())) {
+    if src.read.decimal_comma && mostly(&is_decimal_comma_number) {
         return Some(Conversion::Number { decimal_comma: true });
     }
     None
+}
+
+/// A value of one of the ISO 8601 datetime shapes.
+fn looks_like_datetime(v: &str) -> bool {
+    datetime_format(&[v.to_string()]).is_some()
 }
 
 /// The ISO 8601 shapes of datetimes, with and without a UTC offset.

@@ -209,3 +209,21 @@ pub fn invalid_timezone(span: Span, zone: &str) -> Diagnostic {
         .at(span, "unknown zone")
         .help("use an IANA zone name such as `Europe/Berlin`, `America/New_York` or `UTC`")
 }
+
+/// A column read as text because one value is not what the rest are.
+pub fn mixed_column(
+    span: Span,
+    dataset: &str,
+    path: &str,
+    column: &str,
+    ty: Type,
+    value: &str,
+    line: u64,
+) -> Diagnostic {
+    Diagnostic::warning(
+        "kpi::mixed_column",
+        format!("column `{column}` of dataset `{dataset}` is read as text: its values are {ty}s but `{path}` line {line} holds `{value}`"),
+    )
+    .at(span, format!("`{column}` is text"))
+    .help(format!("fix the value, or declare `{column}: {ty}` under `columns:` to have such rows refused (or skipped with `read: {{on_error: skip}}`)"))
+}

@@ -507,10 +507,39 @@ pub fn validate_lookups(model: &Model) -> Vec<Diagnostic> {
 
 /// The schema of every source that can be read (nothing is validated; a
 /// source that cannot be read is left out, to be reported if it is used).
-pub fn readable_schemas(spec: &Spec) -> crate::check::DataSchemas {
-    SourceInfo::from_spec(spec)
-        .into_iter()
-        .filter_map(|src| Some((src.name.clone(), schema(&src).ok()?)))
+pub fn readable_schemas(spec: &Spec) -> (crate::check::DataSchemas, Vec<Diagnostic>) {
+    let mut notes = Vec::new();
+    let mut out = crate::check::DataSchemas::new();
+    for src in SourceInfo::from_spec(spec) {
+        if let Ok(cols) = schema(&src) {
+            notes.extend(near_misses(&src));
+            out.insert(src.name.clone(), cols);
+        }
+    }
+    (out, notes)
+}
+
+/// Text columns of a CSV source that one value kept from being dates or numbers.
+pub fn near_misses(src: &SourceInfo) -> Vec<Diagnostic> {
+    if src.format != Format::Csv {
+        return Vec::new();
+    }
+    let Ok(l) = csv::layout(src) else {
+        return Vec::new();
+    };
+    l.near_misses
+        .iter()
+        .map(|m| {
+            diagnostics::mixed_column(
+                src.span,
+                &src.name,
+                &m.file.display().to_string(),
+                &m.column,
+                m.looked_like,
+                &m.value,
+                m.line,
+            )
+        })
         .collect()
 }
 
@@ -539,6 +568,7 @@ pub fn schemas(spec: &Spec) -> (crate::check::DataSchemas, Vec<Diagnostic>) {
                 }
                 diags.extend(validate_types(&src));
                 diags.extend(skipped_rows(&src));
+                diags.extend(near_misses(&src));
                 match non_finite_counts(&src) {
                     Ok(found) => diags.extend(found.iter().map(|(c, n)| {
                         diagnostics::non_finite_values(src.span, &src.name, &src.path_str(), c, *n)
