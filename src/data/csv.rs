@@ -559,7 +559,7 @@ fn detect(
     l: &Layout,
     columns: &[String],
     samples: &HashMap<String, Vec<String>>,
-) -> PolarsResult<(Vec<(String, Conversion)>, Vec<NearMiss>)> {
+) -> PolarsResult<Detected> {
     let zone = src.read.timezone.as_ref().map(|z| z.value.clone());
     let mut guesses = Vec::new();
     for c in columns {
@@ -621,6 +621,9 @@ fn detect(
     }
     Ok((found, near))
 }
+
+/// Columns that convert, and near misses.
+type Detected = (Vec<(String, Conversion)>, Vec<NearMiss>);
 
 /// What a sample of text values look like, if nine in ten or more look
 /// alike. The guess is then verified on every value: one that does not fit
