@@ -672,3 +672,152 @@ fn quiet_colour_and_completions() {
     assert_eq!(failed.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&failed.stderr).contains("--fail-on missed:"));
 }
+
+/// Five deals, three without a partner:
+///   ann P1 won 100 Jan · bob – won 300 Jan · cid – won 50 Jan · ann – lost 70 Feb · bob P1 won 20 Feb
+fn null_partner_spec() -> std::path::PathBuf {
+    let dir = temp_dir("null-partner");
+    std::fs::write(
+        dir.join("deals.csv"),
+        "owner,partner,stage,amount,closed_at\nann,P1,won,100,2025-01-10\nbob,,won,300,2025-01-20\n\
+         cid,,won,50,2025-01-25\nann,,lost,70,2025-02-05\nbob,P1,won,20,2025-02-10\n",
+    )
+    .unwrap();
+    let spec = dir.join("spec.yaml");
+    std::fs::write(
+        &spec,
+        "datasets:\n  deals: {source: deals.csv, time: closed_at}\n\
+         kpis:\n  won_revenue: {dataset: deals, measure: sum(amount where stage == \"won\")}\n\
+         \x20 avg_rep_revenue: {measure: avg(won_revenue per owner)}\n\
+         funnels:\n  deal_funnel:\n    dataset: deals\n    steps:\n      - {name: created}\n      - {name: won, where: stage == \"won\"}\n\
+         targets:\n  january:\n    kpi: won_revenue\n    by: partner\n    period: 2025-01\n    value: 100\n    objective: test\n",
+    )
+    .unwrap();
+    spec
+}
+
+#[test]
+fn a_null_group_holds_under_per_funnels_and_status() {
+    let spec = null_partner_spec();
+    let s = spec.to_str().unwrap();
+    let rows = json_rows(&kpi(&[
+        "--spec",
+        s,
+        "eval",
+        "won_revenue",
+        "avg_rep_revenue",
+        "--by",
+        "partner",
+        "--format",
+        "json",
+    ]));
+    // P1: ann 100, bob 20 → 120, avg 60. No partner: bob 300, cid 50, ann 0 (a lost deal) → 350, avg 350/3.
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0]["partner"], "P1");
+    assert_eq!(rows[0]["won_revenue"].as_f64(), Some(120.0));
+    assert!((rows[0]["avg_rep_revenue"].as_f64().unwrap() - 60.0).abs() < 1e-9);
+    assert!(rows[1]["partner"].is_null());
+    assert_eq!(rows[1]["won_revenue"].as_f64(), Some(350.0));
+    assert!((rows[1]["avg_rep_revenue"].as_f64().unwrap() - 350.0 / 3.0).abs() < 1e-9);
+    // The funnel: P1 2 created, 2 won; no partner 3 created, 2 won.
+    let rows = json_rows(&kpi(&[
+        "--spec",
+        s,
+        "eval",
+        "deal_funnel",
+        "--by",
+        "partner",
+        "--format",
+        "json",
+    ]));
+    let counts: Vec<(Option<&str>, &str, u64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["partner"].as_str(),
+                r["step"].as_str().unwrap(),
+                r["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        counts,
+        vec![
+            (Some("P1"), "created", 2),
+            (Some("P1"), "won", 2),
+            (None, "created", 3),
+            (None, "won", 2)
+        ]
+    );
+    assert!((rows[3]["conversion"].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-9);
+    // Status by partner: January is over; P1 made 100, no partner 350.
+    let out = kpi(&["--spec", s, "status", "--as-of", "2025-03-01", "--format", "json"]);
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let actual: Vec<(Option<&str>, f64)> = rows
+        .iter()
+        .map(|r| (r["member"].as_str(), r["actual"].as_f64().unwrap()))
+        .collect();
+    assert!(
+        actual.contains(&(Some("P1"), 100.0)) && actual.contains(&(None, 350.0)),
+        "{rows:?}"
+    );
+}
+
+#[test]
+fn funnel_steps_on_columns_nobody_declared_evaluate() {
+    let dir = temp_dir("funnel-partial");
+    let leads = root().join("examples/data/leads.csv");
+    let spec = dir.join("s.yaml");
+    std::fs::write(
+        &spec,
+        format!(
+            "datasets:\n  leads:\n    source: {}\n    time: created_at\n    columns: {{created_at: datetime}}\n\
+             funnels:\n  f:\n    dataset: leads\n    steps:\n      - {{name: created}}\n      - {{name: contacted, where: first_contact_at is not null}}\n",
+            leads.display()
+        ),
+    )
+    .unwrap();
+    let check = kpi(&["--spec", spec.to_str().unwrap(), "check"]);
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    let rows = json_rows(&kpi(&[
+        "--spec",
+        spec.to_str().unwrap(),
+        "eval",
+        "f",
+        "--format",
+        "json",
+    ]));
+    let text = std::fs::read_to_string(&leads).unwrap();
+    let mut lines = text.lines();
+    let at = lines
+        .next()
+        .unwrap()
+        .split(',')
+        .position(|h| h == "first_contact_at")
+        .unwrap();
+    let contacted = lines
+        .filter(|l| !l.split(',').nth(at).unwrap_or("").is_empty())
+        .count() as u64;
+    assert_eq!(rows[1]["count"].as_u64(), Some(contacted));
+}
+
+#[test]
+fn output_into_a_device_keeps_the_device() {
+    let out = kpi(&["eval", "won_deals", "-o", "/dev/null"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::metadata("/dev/null")
+        .unwrap()
+        .file_type()
+        .is_char_device());
+}
