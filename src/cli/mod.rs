@@ -200,6 +200,7 @@ pub fn color_stderr() -> bool {
 }
 
 /// A note or warning for stderr, unless `--quiet`.
+#[cfg_attr(not(feature = "eval"), allow(dead_code))] // only commands that evaluate have notes
 pub fn notice(text: &str) {
     if !QUIET.load(std::sync::atomic::Ordering::Relaxed) {
         use std::io::Write;
