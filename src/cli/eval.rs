@@ -76,7 +76,7 @@ impl QueryArgs {
     }
 }
 
-#[derive(Clone, Copy, clap::ValueEnum)]
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
 pub enum GrainArg {
     Day,
     Week,

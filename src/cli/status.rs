@@ -22,6 +22,10 @@ pub struct Args {
     /// Exit 1 when a target reaches this status or worse (`missed` is worse than `off_track`).
     #[arg(long, value_enum)]
     fail_on: Option<FailOn>,
+    /// Only targets on these segments, and periods overlapping the range
+    /// (`--by` and `--grain` are the targets' own).
+    #[command(flatten)]
+    query: super::eval::QueryArgs,
 }
 
 #[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
@@ -121,6 +125,35 @@ fn table(rows: &[StatusRow], model: &kpi::check::ir::Model, raw: bool) -> Result
     }
 }
 
+/// The rows of targets on the `--segment`s whose period overlaps the range.
+fn in_scope(
+    rows: Vec<StatusRow>,
+    flags: &super::eval::QueryArgs,
+    model: &kpi::check::ir::Model,
+) -> Result<Vec<StatusRow>, u8> {
+    if !flags.by.is_empty() || flags.grain != super::eval::GrainArg::All {
+        eprintln!("error: --by and --grain are set by each target (`by:`, `period:`/`every:`), not on the command line");
+        return Err(super::USAGE);
+    }
+    let range = flags.query(Vec::new(), &model.calendar)?.range;
+    let cal = &model.calendar;
+    let period_of = |label: &str| match label.split_once("..") {
+        Some((a, b)) => Some(kpi::period::Period {
+            start: kpi::time::Date::parse(a)?,
+            end: kpi::time::Date::parse(b)?,
+        }),
+        None => kpi::period::parse_label(label, cal).map(|(_, p)| p),
+    };
+    Ok(rows
+        .into_iter()
+        .filter(|r| flags.segment.is_empty() || r.segment.as_ref().is_some_and(|s| flags.segment.contains(s)))
+        .filter(|r| match (range, period_of(&r.period)) {
+            (Some(q), Some(p)) => p.start <= q.end && q.start <= p.end,
+            _ => true,
+        })
+        .collect())
+}
+
 fn colour(status: Status, text: &str) -> String {
     let code = match status {
         Status::OnTrack | Status::Achieved => "32",
@@ -141,6 +174,14 @@ pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
         "TARGET",
         &args.targets,
         outcome.spec.targets.iter().map(|t| t.name.value.as_str()),
+    ) {
+        return code;
+    }
+    if let Err(code) = super::names::all_known(
+        "segment",
+        "--segment",
+        &args.query.segment,
+        outcome.spec.segments.iter().map(|s| s.name.value.as_str()),
     ) {
         return code;
     }
@@ -165,6 +206,10 @@ pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
         }
     };
     let model = &outcome.checked.model;
+    let rows = match in_scope(rows, &args.query, model) {
+        Ok(rows) => rows,
+        Err(code) => return code,
+    };
     for r in rows.iter().filter(|r| r.note.is_some()) {
         let member = r.member.as_deref().map(|m| format!(" ({m})")).unwrap_or_default();
         super::notice(&format!(

@@ -821,3 +821,24 @@ fn output_into_a_device_keeps_the_device() {
         .file_type()
         .is_char_device());
 }
+
+#[test]
+fn status_takes_the_range_and_segment_flags() {
+    let all: Vec<serde_json::Value> =
+        serde_json::from_slice(&kpi(&["status", "--format", "json"]).stdout).unwrap();
+    let q3: Vec<serde_json::Value> =
+        serde_json::from_slice(&kpi(&["status", "--period", "2025-Q3", "--format", "json"]).stdout).unwrap();
+    assert!(!q3.is_empty() && q3.len() < all.len());
+    // Every row left overlaps Q3: a label within it, or a year or range around it.
+    for r in &q3 {
+        let p = r["period"].as_str().unwrap();
+        assert!(
+            ["2025-07", "2025-08", "2025-09", "2025-Q3", "2025"].contains(&p) || p.contains(".."),
+            "{p}"
+        );
+    }
+    let out = kpi(&["status", "--segment", "enterprize"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = kpi(&["status", "--by", "owner"]);
+    assert_eq!(out.status.code(), Some(2));
+}
