@@ -16,8 +16,6 @@ use crate::diagnostic::Diagnostic;
 use crate::span::Span;
 use crate::spec::model::{ColumnType, Format, OnError, ReadOptions, Spec};
 
-/// Records NDJSON's reader samples to infer types (CSV infers from every row).
-const INFER_ROWS: usize = 10_000;
 
 /// Where and how a dataset is read.
 #[derive(Clone, Debug)]
@@ -181,9 +179,8 @@ fn scan_other(src: &SourceInfo) -> Result<LazyFrame, Diagnostic> {
         .collect();
     let err = |e: PolarsError| read_error(src, &e);
     let one = |path: PlRefPath| match src.format {
-        Format::Ndjson => LazyJsonLineReader::new(path)
-            .with_infer_schema_length(std::num::NonZeroUsize::new(INFER_ROWS))
-            .finish(),
+        // Types from every record, as for CSV (LANGUAGE.md §2a).
+        Format::Ndjson => LazyJsonLineReader::new(path).with_infer_schema_length(None).finish(),
         _ => LazyFrame::scan_parquet(path, ScanArgsParquet::default()),
     };
     let frames = paths

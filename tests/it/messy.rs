@@ -96,6 +96,15 @@ fn types_come_from_the_whole_file() {
     data.push_str("12000,12.5,2025-01-02\n");
     let out = run(&[("d.csv", data.as_bytes())], "d.csv", "", TOTAL, EVAL_CSV);
     assert_eq!(csv_of(&out), "total,rows\n12012.5,12001\n");
+    // NDJSON too.
+    let mut nd = String::new();
+    for _ in 0..12_000 {
+        nd.push_str("{\"amount\": 1, \"closed_at\": \"2025-01-01\"}\n");
+    }
+    nd.push_str("{\"amount\": 12.5, \"closed_at\": \"2025-01-02\"}\n");
+    let columns = "    columns: {closed_at: date}\n";
+    let out = run(&[("d.ndjson", nd.as_bytes())], "d.ndjson", columns, TOTAL, EVAL_CSV);
+    assert_eq!(csv_of(&out), "total,rows\n12012.5,12001\n");
     // A date column with one value that is not a date stays text: it cannot be a time column.
     let odd = "id,amount,closed_at\n1,5,2025-01-01\n2,6,soon\n";
     let out = run(&[("d.csv", odd.as_bytes())], "d.csv", "", TOTAL, BY_MONTH);
