@@ -16,7 +16,6 @@ use crate::diagnostic::Diagnostic;
 use crate::span::Span;
 use crate::spec::model::{ColumnType, Format, OnError, ReadOptions, Spec};
 
-
 /// Where and how a dataset is read.
 #[derive(Clone, Debug)]
 pub struct SourceInfo {
@@ -180,7 +179,9 @@ fn scan_other(src: &SourceInfo) -> Result<LazyFrame, Diagnostic> {
     let err = |e: PolarsError| read_error(src, &e);
     let one = |path: PlRefPath| match src.format {
         // Types from every record, as for CSV (LANGUAGE.md §2a).
-        Format::Ndjson => LazyJsonLineReader::new(path).with_infer_schema_length(None).finish(),
+        Format::Ndjson => LazyJsonLineReader::new(path)
+            .with_infer_schema_length(None)
+            .finish(),
         _ => LazyFrame::scan_parquet(path, ScanArgsParquet::default()),
     };
     let frames = paths

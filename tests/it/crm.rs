@@ -9,7 +9,7 @@ use kpi::plan::Query;
 use kpi::report::table::Cell;
 use kpi::spec::model::Grain;
 
-use crate::support::root;
+use crate::support::{number, root};
 
 fn eval(kpis: &[&str], by: &[&str], grain: Grain) -> Vec<HashMap<String, Cell>> {
     let outcome = kpi::check_path(&root().join("examples/crm"), false);
@@ -29,10 +29,7 @@ fn eval(kpis: &[&str], by: &[&str], grain: Grain) -> Vec<HashMap<String, Cell>> 
 }
 
 fn num(row: &HashMap<String, Cell>, k: &str) -> f64 {
-    match row.get(k) {
-        Some(Cell::Number(Some(x))) => *x,
-        other => panic!("{k}: {other:?}"),
-    }
+    number(row, k).unwrap_or_else(|| panic!("{k} is null"))
 }
 
 fn csv(name: &str) -> Vec<HashMap<String, String>> {

@@ -103,7 +103,13 @@ fn types_come_from_the_whole_file() {
     }
     nd.push_str("{\"amount\": 12.5, \"closed_at\": \"2025-01-02\"}\n");
     let columns = "    columns: {closed_at: date}\n";
-    let out = run(&[("d.ndjson", nd.as_bytes())], "d.ndjson", columns, TOTAL, EVAL_CSV);
+    let out = run(
+        &[("d.ndjson", nd.as_bytes())],
+        "d.ndjson",
+        columns,
+        TOTAL,
+        EVAL_CSV,
+    );
     assert_eq!(csv_of(&out), "total,rows\n12012.5,12001\n");
     // A date column with one value that is not a date stays text: it cannot be a time column.
     let odd = "id,amount,closed_at\n1,5,2025-01-01\n2,6,soon\n";

@@ -299,14 +299,6 @@ fn naive(rows: &[Row], kpis: &[Kpi]) -> BTreeMap<(Option<String>, String), Vec<O
     out
 }
 
-fn close(a: Option<f64>, b: Option<f64>) -> bool {
-    match (a, b) {
-        (None, None) => true,
-        (Some(x), Some(y)) => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
-        _ => false,
-    }
-}
-
 #[test]
 fn random_kpis_equal_a_naive_evaluator() {
     let mut rng = Rng(0x5eed_1234_abcd_0001);

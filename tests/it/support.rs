@@ -63,3 +63,28 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Two optional numbers agree: both null, or equal within a relative 1e-9.
+pub fn close(a: Option<f64>, b: Option<f64>) -> bool {
+    match (a, b) {
+        (Some(x), Some(y)) => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+#[track_caller]
+pub fn assert_close(got: Option<f64>, want: Option<f64>) {
+    assert!(close(got, want), "got {got:?}, want {want:?}");
+}
+
+/// A number cell of a result row (by column name); panics on a text cell.
+pub fn number(
+    row: &std::collections::HashMap<String, kpi::report::table::Cell>,
+    column: &str,
+) -> Option<f64> {
+    match row.get(column) {
+        Some(kpi::report::table::Cell::Number(x)) => *x,
+        other => panic!("{column}: {other:?}"),
+    }
+}

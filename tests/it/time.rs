@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::{copy_dir, kpi, root, temp_dir};
+use crate::support::{close, copy_dir, kpi, root, temp_dir};
 
 fn fixture() -> PathBuf {
     root().join("tests/fixtures/time")
@@ -60,12 +60,10 @@ fn assert_values(rows: &[Vec<(String, String)>], name: &str, expected: &[Option<
     let got = column(rows, name);
     assert_eq!(got.len(), expected.len(), "{name}: {got:?}");
     for (i, (g, e)) in got.iter().zip(expected).enumerate() {
-        let same = match (g, e) {
-            (Some(g), Some(e)) => (g - e).abs() <= 1e-9 * e.abs().max(1.0),
-            (None, None) => true,
-            _ => false,
-        };
-        assert!(same, "{name} row {i}: got {g:?}, expected {e:?} (all: {got:?})");
+        assert!(
+            close(*g, *e),
+            "{name} row {i}: got {g:?}, expected {e:?} (all: {got:?})"
+        );
     }
 }
 
