@@ -229,15 +229,50 @@ pub fn contradictions(src: &SourceInfo) -> Result<Vec<Contradiction>, Diagnostic
     if declared.is_empty() {
         return Ok(Vec::new());
     }
+    let columns: Vec<(&str, &Conversion)> = declared.iter().map(|(c, conv)| (c.as_str(), conv)).collect();
+    let found = first_unconverted(src, &l, &columns).map_err(|e| read_error(src, &l, &e))?;
+    Ok(declared
+        .iter()
+        .zip(found)
+        .filter_map(|((c, conv), bad)| {
+            let (value, row) = bad?;
+            let (file, line) = place_of(&l, row);
+            Some(Contradiction {
+                column: c.clone(),
+                ty: conv.ty(),
+                value,
+                file,
+                line,
+            })
+        })
+        .collect())
+}
+
+/// A value of the column that is neither empty nor converted.
+fn unconverted(column: &str, conv: &Conversion) -> Expr {
+    let text = col(column);
+    text.clone()
+        .is_not_null()
+        .and(text.str().strip_chars(lit(NULL)).neq(lit("")))
+        .and(conv.expr(column, false).is_null())
+}
+
+/// For each column, the first value that its conversion rejects and its
+/// record index, in one pass.
+fn first_unconverted(
+    src: &SourceInfo,
+    l: &Layout,
+    columns: &[(&str, &Conversion)],
+) -> PolarsResult<Vec<Option<(String, u64)>>> {
     let mut aggs = Vec::new();
-    for (i, (c, conv)) in declared.iter().enumerate() {
-        let text = col(c.as_str());
-        let bad = text
-            .clone()
-            .is_not_null()
-            .and(text.clone().str().strip_chars(lit(NULL)).neq(lit("")))
-            .and(conv.expr(c, false).is_null());
-        aggs.push(text.filter(bad.clone()).first().alias(format!("v{i}").as_str()));
+    for (i, (c, conv)) in columns.iter().enumerate() {
+        let bad = unconverted(c, conv);
+        aggs.push(
+            col(*c)
+                .filter(bad.clone())
+                .first()
+                .alias(format!("v{i}").as_str()),
+        );
         aggs.push(
             col(ROW)
                 .filter(bad)
@@ -246,33 +281,10 @@ pub fn contradictions(src: &SourceInfo) -> Result<Vec<Contradiction>, Diagnostic
                 .alias(format!("r{i}").as_str()),
         );
     }
-    let df = read(src, &l, Some(l.read_schema.clone()), true)
-        .and_then(|lf| lf.select(aggs).collect())
-        .map_err(|e| read_error(src, &l, &e))?;
-    let mut out = Vec::new();
-    for (i, (c, conv)) in declared.iter().enumerate() {
-        let value = df
-            .column(&format!("v{i}"))
-            .ok()
-            .and_then(|s| s.get(0).ok())
-            .and_then(|v| v.get_str().map(str::to_string));
-        let row = df
-            .column(&format!("r{i}"))
-            .ok()
-            .and_then(|s| s.get(0).ok())
-            .and_then(|v| v.extract::<u64>());
-        if let (Some(value), Some(row)) = (value, row) {
-            let (file, line) = place_of(&l, row);
-            out.push(Contradiction {
-                column: c.clone(),
-                ty: conv.ty(),
-                value,
-                file,
-                line,
-            });
-        }
-    }
-    Ok(out)
+    let df = read(src, l, Some(l.read_schema.clone()), true)?
+        .select(aggs)
+        .collect()?;
+    Ok((0..columns.len()).map(|i| super::first_bad(&df, i)).collect())
 }
 
 /// Where a record (counted across the files from 0) is: (file, line).
@@ -573,40 +585,15 @@ fn detect(
     if guesses.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }
-    let lf = read(src, l, Some(l.read_schema.clone()), true)?;
     // Verified on every row: a value that does not convert keeps the column
     // text, and is remembered to explain why.
-    let mut checks = Vec::new();
-    for (i, (c, g)) in guesses.iter().enumerate() {
-        let text = col(c.as_str());
-        let bad = text
-            .clone()
-            .is_not_null()
-            .and(text.clone().str().strip_chars(lit(NULL)).neq(lit("")))
-            .and(g.expr(c, false).is_null());
-        checks.push(text.filter(bad.clone()).first().alias(format!("v{i}").as_str()));
-        checks.push(
-            col(ROW)
-                .filter(bad)
-                .first()
-                .cast(DataType::UInt64)
-                .alias(format!("r{i}").as_str()),
-        );
-    }
-    let bad = lf.select(checks).collect()?;
-    let first = |name: String| {
-        bad.column(&name)
-            .ok()
-            .and_then(|c| c.get(0).ok())
-            .map(|v| v.into_static())
-    };
+    let columns: Vec<(&str, &Conversion)> = guesses.iter().map(|(c, g)| (c.as_str(), g)).collect();
+    let bad = first_unconverted(src, l, &columns)?;
     let mut found = Vec::new();
     let mut near = Vec::new();
-    for (i, (c, g)) in guesses.into_iter().enumerate() {
-        let value = first(format!("v{i}")).and_then(|v| v.get_str().map(str::to_string));
-        let row = first(format!("r{i}")).and_then(|v| v.extract::<u64>());
-        match (value, row) {
-            (Some(value), Some(row)) => {
+    for ((c, g), bad) in guesses.into_iter().zip(bad) {
+        match bad {
+            Some((value, row)) => {
                 let (file, line) = place_of(l, row);
                 near.push(NearMiss {
                     column: c,
@@ -616,7 +603,7 @@ fn detect(
                     line,
                 });
             }
-            _ => found.push((c, g)),
+            None => found.push((c, g)),
         }
     }
     Ok((found, near))
@@ -741,12 +728,7 @@ fn unreadable_records(src: &SourceInfo, l: &Layout) -> PolarsResult<Vec<u64>> {
     let mut out = super::files::ragged_records(&l.files, l.text.as_deref().map(|t| &t[..]), separator);
     let mut bad: Option<Expr> = None;
     for (c, conv) in &l.conversions {
-        let text = col(c.as_str());
-        let b = text
-            .clone()
-            .is_not_null()
-            .and(text.str().strip_chars(lit(NULL)).neq(lit("")))
-            .and(conv.expr(c, false).is_null());
+        let b = unconverted(c, conv);
         bad = Some(match bad {
             Some(x) => x.or(b),
             None => b,

@@ -410,17 +410,7 @@ pub fn validate_types(src: &SourceInfo) -> Vec<Diagnostic> {
     };
     let mut out = Vec::new();
     for (i, (n, t)) in names.iter().enumerate() {
-        let value = df
-            .column(&format!("v{i}"))
-            .ok()
-            .and_then(|s| s.get(0).ok())
-            .and_then(|v| v.get_str().map(str::to_string));
-        let row = df
-            .column(&format!("r{i}"))
-            .ok()
-            .and_then(|s| s.get(0).ok())
-            .and_then(|v| v.extract::<u64>());
-        if let (Some(value), Some(row)) = (value, row) {
+        if let Some((value, row)) = first_bad(&df, i) {
             // CSV lines count the header; other formats count records.
             let line = if src.format == Format::Csv {
                 row + 2
@@ -445,6 +435,20 @@ pub fn validate_types(src: &SourceInfo) -> Vec<Diagnostic> {
         }
     }
     out
+}
+
+/// The first rejected value and its row, from the columns `v{i}` and `r{i}`
+/// of a one-row frame of first-bad-value aggregates.
+pub(crate) fn first_bad(df: &DataFrame, i: usize) -> Option<(String, u64)> {
+    let first = |name: String| {
+        df.column(&name)
+            .ok()
+            .and_then(|c| c.get(0).ok())
+            .map(|v| v.into_static())
+    };
+    let value = first(format!("v{i}"))?.get_str().map(str::to_string)?;
+    let row = first(format!("r{i}"))?.extract::<u64>()?;
+    Some((value, row))
 }
 
 /// Lookups must be many-to-one: a key that repeats on the looked-up side

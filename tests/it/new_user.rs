@@ -135,6 +135,17 @@ fn a_full_disk_is_a_clear_error() {
     assert!(stderr.contains("cannot write standard output"), "{stderr}");
 }
 
+/// `kpi eval won_deals --format csv -o PATH`, which must succeed.
+fn won_deals_csv_to(path: &str) {
+    let out = kpi(&["eval", "won_deals", "--format", "csv", "-o", path]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn output_through_a_symlink_writes_its_target() {
     use std::os::unix::fs::PermissionsExt;
@@ -144,20 +155,7 @@ fn output_through_a_symlink_writes_its_target() {
     std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).unwrap();
     let link = dir.join("link.csv");
     std::os::unix::fs::symlink("real.csv", &link).unwrap();
-    let out = kpi(&[
-        "eval",
-        "won_deals",
-        "--format",
-        "csv",
-        "-o",
-        link.to_str().unwrap(),
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    won_deals_csv_to(link.to_str().unwrap());
     assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
     let written = std::fs::read_to_string(&target).unwrap();
     assert!(written.starts_with("won_deals\n"), "{written}");
@@ -182,20 +180,7 @@ fn output_into_a_fifo_is_written_into_it() {
         let fifo = fifo.clone();
         std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
     };
-    let out = kpi(&[
-        "eval",
-        "won_deals",
-        "--format",
-        "csv",
-        "-o",
-        fifo.to_str().unwrap(),
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    won_deals_csv_to(fifo.to_str().unwrap());
     let text = reader.join().unwrap();
     assert!(text.starts_with("won_deals\n"), "{text}");
     use std::os::unix::fs::FileTypeExt;
@@ -361,34 +346,30 @@ fn a_dataset_without_columns_groups_by_what_its_file_has() {
     }
 }
 
-#[test]
-fn a_spec_of_funnels_alone_is_a_spec() {
-    let dir = temp_dir("funnels-only");
+/// A spec over the sample leads with a two-step funnel `f` and the dataset
+/// keys `columns` (none, or some): it checks clean, and the funnel counts
+/// what a plain reading of the CSV counts.
+fn funnel_counts_the_leads(name: &str, columns: &str) {
+    let dir = temp_dir(name);
     let spec = dir.join("spec.yaml");
     let source = root().join("examples/data/leads.csv");
     std::fs::write(
         &spec,
         format!(
-            "datasets:\n  leads: {{source: {}, time: created_at}}\nfunnels:\n  f:\n    dataset: leads\n    steps:\n      - {{name: created}}\n      - {{name: contacted, where: first_contact_at is not null}}\n",
+            "datasets:\n  leads:\n    source: {}\n    time: created_at\n{columns}funnels:\n  f:\n    dataset: leads\n    steps:\n      - {{name: created}}\n      - {{name: contacted, where: first_contact_at is not null}}\n",
             source.display()
         ),
     )
     .unwrap();
-    let out = kpi(&["--spec", spec.to_str().unwrap(), "check"]);
+    let s = spec.to_str().unwrap();
+    let out = kpi(&["--spec", s, "check"]);
     assert_eq!(
         out.status.code(),
         Some(0),
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
-    let rows = json_rows(&kpi(&[
-        "--spec",
-        spec.to_str().unwrap(),
-        "eval",
-        "f",
-        "--format",
-        "json",
-    ]));
+    let rows = json_rows(&kpi(&["--spec", s, "eval", "f", "--format", "json"]));
     let text = std::fs::read_to_string(&source).unwrap();
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
@@ -397,6 +378,16 @@ fn a_spec_of_funnels_alone_is_a_spec() {
     let contacted = all.iter().filter(|f| !f[contact].is_empty()).count() as u64;
     assert_eq!(rows[0]["count"].as_u64(), Some(all.len() as u64));
     assert_eq!(rows[1]["count"].as_u64(), Some(contacted));
+}
+
+#[test]
+fn a_spec_of_funnels_alone_is_a_spec() {
+    funnel_counts_the_leads("funnels-only", "");
+}
+
+#[test]
+fn funnel_steps_on_columns_nobody_declared_evaluate() {
+    funnel_counts_the_leads("funnel-partial", "    columns: {created_at: datetime}\n");
 }
 
 #[test]
@@ -764,57 +755,8 @@ fn a_null_group_holds_under_per_funnels_and_status() {
 }
 
 #[test]
-fn funnel_steps_on_columns_nobody_declared_evaluate() {
-    let dir = temp_dir("funnel-partial");
-    let leads = root().join("examples/data/leads.csv");
-    let spec = dir.join("s.yaml");
-    std::fs::write(
-        &spec,
-        format!(
-            "datasets:\n  leads:\n    source: {}\n    time: created_at\n    columns: {{created_at: datetime}}\n\
-             funnels:\n  f:\n    dataset: leads\n    steps:\n      - {{name: created}}\n      - {{name: contacted, where: first_contact_at is not null}}\n",
-            leads.display()
-        ),
-    )
-    .unwrap();
-    let check = kpi(&["--spec", spec.to_str().unwrap(), "check"]);
-    assert_eq!(
-        check.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&check.stdout)
-    );
-    let rows = json_rows(&kpi(&[
-        "--spec",
-        spec.to_str().unwrap(),
-        "eval",
-        "f",
-        "--format",
-        "json",
-    ]));
-    let text = std::fs::read_to_string(&leads).unwrap();
-    let mut lines = text.lines();
-    let at = lines
-        .next()
-        .unwrap()
-        .split(',')
-        .position(|h| h == "first_contact_at")
-        .unwrap();
-    let contacted = lines
-        .filter(|l| !l.split(',').nth(at).unwrap_or("").is_empty())
-        .count() as u64;
-    assert_eq!(rows[1]["count"].as_u64(), Some(contacted));
-}
-
-#[test]
 fn output_into_a_device_keeps_the_device() {
-    let out = kpi(&["eval", "won_deals", "-o", "/dev/null"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    won_deals_csv_to("/dev/null");
     use std::os::unix::fs::FileTypeExt;
     assert!(std::fs::metadata("/dev/null")
         .unwrap()
