@@ -19,11 +19,16 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
     }
     let model = &outcome.checked.model;
     let q = &args.query;
-    if let Err(code) = super::names::query_names(&outcome.spec, model, &args.kpis, &q.by, &q.segment, false) {
+    if let Err(code) = super::names::query_names(&outcome.spec, model, &args.kpis, &q.by, &q.segment, true) {
         return code;
     }
-    let mut ids: Vec<usize> = args.kpis.iter().filter_map(|n| model.kpi_id(n)).collect();
-    if ids.is_empty() {
+    let (funnels, named): (Vec<String>, Vec<String>) = args
+        .kpis
+        .iter()
+        .cloned()
+        .partition(|n| kpi::execute::is_funnel(&outcome.spec, n));
+    let mut ids: Vec<usize> = named.iter().filter_map(|n| model.kpi_id(n)).collect();
+    if args.kpis.is_empty() {
         ids = (0..model.kpis.len()).collect();
     }
     let mut text = String::new();
@@ -38,11 +43,20 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
         Ok(query) => query,
         Err(code) => return code,
     };
-    match kpi::execute::describe(&outcome.spec, model, &query) {
+    let kpis = match ids.is_empty() {
+        true => Ok(Vec::new()),
+        false => kpi::execute::describe(&outcome.spec, model, &query),
+    };
+    let plans = funnels.iter().fold(kpis, |acc, f| {
+        let mut all = acc?;
+        all.extend(kpi::execute::describe_funnel(&outcome.spec, model, f, &query)?);
+        Ok(all)
+    });
+    match plans {
         Ok(units) => {
             let s = if units.len() == 1 { "" } else { "s" };
             text.push_str(&format!(
-                "query plan: {} scan{s} and group-by{s} (one per dataset and time basis)\n",
+                "query plan: {} scan{s} and group-by{s} (one per dataset and time basis; the inner query of a nested aggregate and a funnel's steps have their own)\n",
                 units.len()
             ));
             for (title, plan) in units {

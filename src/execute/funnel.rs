@@ -57,27 +57,10 @@ pub fn evaluate_funnels(
     let mut warnings = Vec::new();
     let mut with_period = false;
     for (fi, name) in names.iter().enumerate() {
-        let Some(fp) = plan::funnel(spec, model, name) else {
+        let Some(steps) = step_model(spec, model, name) else {
             continue;
         };
-        let fp = fp?;
-        let mut m = model.clone();
-        let mut kpis = Vec::new();
-        let mut condition: Option<TExpr> = None;
-        for (i, (_, cond)) in fp.steps.iter().enumerate() {
-            condition = match (condition, cond) {
-                (Some(a), Some(b)) => Some(TExpr {
-                    span: b.span,
-                    ty: Type::Bool,
-                    kind: TKind::Binary(BinaryOp::And, Box::new(a), Box::new(b.clone())),
-                }),
-                (a, b) => a.or_else(|| b.clone()),
-            };
-            let kpi = format!("__step{i}");
-            m.order.push(m.kpis.len());
-            m.kpis.push(step_kpi(&fp, &kpi, condition.clone()));
-            kpis.push(kpi);
-        }
+        let (fp, m, kpis) = steps?;
         let sub = Query {
             kpis: kpis.clone(),
             compare: None,
@@ -149,6 +132,39 @@ pub fn evaluate_funnels(
         left_out,
         warnings,
     })
+}
+
+/// The model of a funnel's steps: one hidden KPI per step counting the rows
+/// of every condition up to it (so all steps are one scan and one group-by),
+/// with their names. `None`: no funnel has that name.
+#[allow(clippy::type_complexity)] // (plan, model, step KPIs): used together, once
+pub(crate) fn step_model(
+    spec: &Spec,
+    model: &Model,
+    name: &str,
+) -> Option<Result<(crate::plan::FunnelPlan, Model, Vec<String>), Vec<Diagnostic>>> {
+    let fp = match plan::funnel(spec, model, name)? {
+        Ok(fp) => fp,
+        Err(d) => return Some(Err(d)),
+    };
+    let mut m = model.clone();
+    let mut kpis = Vec::new();
+    let mut condition: Option<TExpr> = None;
+    for (i, (_, cond)) in fp.steps.iter().enumerate() {
+        condition = match (condition, cond) {
+            (Some(a), Some(b)) => Some(TExpr {
+                span: b.span,
+                ty: Type::Bool,
+                kind: TKind::Binary(BinaryOp::And, Box::new(a), Box::new(b.clone())),
+            }),
+            (a, b) => a.or_else(|| b.clone()),
+        };
+        let kpi = format!("__step{i}");
+        m.order.push(m.kpis.len());
+        m.kpis.push(step_kpi(&fp, &kpi, condition.clone()));
+        kpis.push(kpi);
+    }
+    Some(Ok((fp, m, kpis)))
 }
 
 /// The hidden KPI counting a step's rows.

@@ -260,14 +260,7 @@ pub(crate) fn evaluate_frame(
         .collect();
     let mut nest_frames = Vec::new();
     for nest in nests.iter().filter(|n| needed.contains(&n.host)) {
-        let mut by = query.by.clone();
-        by.extend(nest.per.iter().filter(|p| !query.by.contains(p)).cloned());
-        let sub = Query {
-            kpis: nest.kpis(),
-            by,
-            compare: None,
-            ..query.clone()
-        };
+        let sub = nest_query(query, nest);
         let members = evaluate_frame(spec, &inner_model, &sub, depth + 1)?;
         warnings.extend(members.warnings);
         let outer_keys: Vec<String> = keys.iter().filter(|k| *k != ONE).cloned().collect();
@@ -1040,10 +1033,51 @@ fn explain_failure(model: &Model, plan: &Plan, e: PolarsError) -> Vec<Diagnostic
     out
 }
 
-/// Polars' optimized plan of each unit of a query (for `kpi explain`).
+/// Polars' optimized plan of each unit of a query (for `kpi explain`), the
+/// inner queries of nested aggregates after them: (title, plan).
 pub fn describe(spec: &Spec, model: &Model, query: &Query) -> Result<Vec<(String, String)>, Vec<Diagnostic>> {
-    let plan = plan::plan(spec, model, query)?;
-    let (lazy, layout) = unit_queries(model, &plan, query)?;
+    describe_at(spec, model, query, 0)
+}
+
+/// The plans of a funnel's steps: one unit counts every step.
+pub fn describe_funnel(
+    spec: &Spec,
+    model: &Model,
+    name: &str,
+    query: &Query,
+) -> Result<Vec<(String, String)>, Vec<Diagnostic>> {
+    let Some(steps) = funnel::step_model(spec, model, name) else {
+        return Ok(Vec::new());
+    };
+    let (fp, m, kpis) = steps?;
+    let names: Vec<&str> = fp.steps.iter().map(|(s, _)| s.as_str()).collect();
+    let sub = Query {
+        kpis,
+        compare: None,
+        ..query.clone()
+    };
+    let described = describe_at(spec, &m, &sub, 0)?;
+    Ok(described
+        .into_iter()
+        .map(|(title, text)| {
+            // The hidden step KPIs by their step names, last first (`__step1` is in `__step10`).
+            let title = (0..names.len())
+                .rev()
+                .fold(title, |t, i| t.replace(&format!("__step{i}"), names[i]));
+            (format!("funnel {name}: {title}"), text)
+        })
+        .collect())
+}
+
+fn describe_at(
+    spec: &Spec,
+    model: &Model,
+    query: &Query,
+    depth: usize,
+) -> Result<Vec<(String, String)>, Vec<Diagnostic>> {
+    let (model, inner_model, nests) = nested::rewrite(model, depth);
+    let plan = plan::plan(spec, &model, query)?;
+    let (lazy, layout) = unit_queries(&model, &plan, query)?;
     let mut out = Vec::new();
     let mut queries = lazy.into_iter();
     for (u, l) in plan.units.iter().zip(&layout) {
@@ -1070,7 +1104,34 @@ pub fn describe(spec: &Spec, model: &Model, query: &Query) -> Result<Vec<(String
             ));
         }
     }
+    // Each nested aggregate's inner query, grouped by its members too.
+    let needed: Vec<usize> = plan
+        .derived
+        .iter()
+        .copied()
+        .chain(plan.units.iter().flat_map(|u| u.outputs.iter().map(|o| o.kpi)))
+        .collect();
+    for nest in nests.iter().filter(|n| needed.contains(&n.host)) {
+        let sub = nest_query(query, nest);
+        let host = &model.kpis[nest.host].name;
+        for (title, text) in describe_at(spec, &inner_model, &sub, depth + 1)? {
+            out.push((format!("{host}, per {}: {title}", nest.per.join(", ")), text));
+        }
+    }
     Ok(out)
+}
+
+/// The query of a nested aggregate's members: the outer query's groups and
+/// the `per` dimensions.
+fn nest_query(query: &Query, nest: &nested::Nest) -> Query {
+    let mut by = query.by.clone();
+    by.extend(nest.per.iter().filter(|p| !query.by.contains(p)).cloned());
+    Query {
+        kpis: nest.kpis(),
+        by,
+        compare: None,
+        ..query.clone()
+    }
 }
 
 impl Evaluation {

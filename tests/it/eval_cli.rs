@@ -285,3 +285,30 @@ fn status_lists_every_example_target_and_fails_on_request() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.lines().nth(1).unwrap().contains(",upcoming,"), "{text}");
 }
+
+#[test]
+fn explain_shows_the_inner_plans_of_nests_and_funnels() {
+    let out = kpi(&["explain", "reps_at_quota_share", "lead_funnel"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let titles: Vec<&str> = text.lines().filter(|l| l.starts_with("── ")).collect();
+    // The share of reps at quota is computed per rep: its inner query reads deals and quotas.
+    assert!(titles.iter().any(|t| t.contains("per rep: deals")), "{titles:?}");
+    assert!(titles.iter().any(|t| t.contains("per rep: quotas")), "{titles:?}");
+    // The funnel's six steps are one scan of leads, with deals looked up.
+    let funnel: Vec<&&str> = titles
+        .iter()
+        .filter(|t| t.contains("funnel lead_funnel"))
+        .collect();
+    assert_eq!(funnel.len(), 1, "{titles:?}");
+    assert!(
+        funnel[0].contains("leads (created, contacted, qualified, meeting, opportunity, won)"),
+        "{funnel:?}"
+    );
+    assert!(text.matches("SCAN").count() >= 4, "{text}");
+}
