@@ -3,7 +3,7 @@ use std::path::PathBuf;
 
 use kpi::report::table::{format_value, Cell, ResultTable};
 use kpi::spec::model::Keyword;
-use kpi::status::assess::Status;
+use kpi::status::assess::{Status, Trend};
 use kpi::status::StatusRow;
 
 #[derive(clap::Args)]
@@ -99,7 +99,7 @@ fn table(rows: &[StatusRow], model: &kpi::check::ir::Model, raw: bool) -> Result
                 n(r.projected),
                 n(r.gap),
                 t(Some(r.status.as_str())),
-                t(Some(r.trend)),
+                t(Some(r.trend.as_str())),
             ]
         })
         .collect();
@@ -227,9 +227,9 @@ pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
                 && std::env::var_os("NO_COLOR").is_none();
             for (row, r) in t.rows.iter_mut().zip(&rows) {
                 let mark = match r.trend {
-                    "up" => "▲",
-                    "down" => "▼",
-                    _ => "▶",
+                    Trend::Up => "▲",
+                    Trend::Down => "▼",
+                    Trend::Flat => "▶",
                 };
                 let verdict = match r.improving {
                     Some(true) => " (better)",

@@ -105,23 +105,54 @@ pub fn assess(
     }
 }
 
-/// Whether a move in `trend` is an improvement for a KPI of `direction`
-/// (a falling sales cycle is); `None` when flat.
-pub fn improving(direction: Direction, trend: &str) -> Option<bool> {
-    match (trend, direction) {
-        ("up", Direction::Up) | ("down", Direction::Down) => Some(true),
-        ("up", Direction::Down) | ("down", Direction::Up) => Some(false),
-        _ => None,
+/// How a value moved from the previous period's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trend {
+    Up,
+    Down,
+    /// Within 1%, or no value to compare.
+    Flat,
+}
+
+impl Trend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trend::Up => "up",
+            Trend::Down => "down",
+            Trend::Flat => "flat",
+        }
     }
 }
 
-/// `up`, `down` or `flat` (within 1%) from the previous period's value.
-pub fn trend(current: Option<f64>, previous: Option<f64>) -> &'static str {
+impl std::fmt::Display for Trend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Trend {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// Whether a move is an improvement for a KPI of `direction` (a falling
+/// sales cycle is); `None` when flat.
+pub fn improving(direction: Direction, trend: Trend) -> Option<bool> {
+    match (trend, direction) {
+        (Trend::Up, Direction::Up) | (Trend::Down, Direction::Down) => Some(true),
+        (Trend::Up, Direction::Down) | (Trend::Down, Direction::Up) => Some(false),
+        (Trend::Flat, _) => None,
+    }
+}
+
+/// Up, down or flat (within 1%) from the previous period's value.
+pub fn trend(current: Option<f64>, previous: Option<f64>) -> Trend {
     match (current, previous) {
-        (Some(c), Some(p)) if (c - p).abs() <= 0.01 * p.abs().max(f64::EPSILON) => "flat",
-        (Some(c), Some(p)) if c > p => "up",
-        (Some(_), Some(_)) => "down",
-        _ => "flat",
+        (Some(c), Some(p)) if (c - p).abs() <= 0.01 * p.abs().max(f64::EPSILON) => Trend::Flat,
+        (Some(c), Some(p)) if c > p => Trend::Up,
+        (Some(_), Some(_)) => Trend::Down,
+        _ => Trend::Flat,
     }
 }
 
@@ -225,17 +256,17 @@ mod tests {
         assert_eq!(p(0.0), None);
         let up = assess(UP, true, 200.0, Some(50.0), Phase::Over, 0.1);
         assert_eq!(up.progress, Some(0.25));
-        assert_eq!(improving(DOWN, "down"), Some(true));
-        assert_eq!(improving(DOWN, "up"), Some(false));
-        assert_eq!(improving(UP, "up"), Some(true));
-        assert_eq!(improving(UP, "flat"), None);
+        assert_eq!(improving(DOWN, Trend::Down), Some(true));
+        assert_eq!(improving(DOWN, Trend::Up), Some(false));
+        assert_eq!(improving(UP, Trend::Up), Some(true));
+        assert_eq!(improving(UP, Trend::Flat), None);
     }
 
     #[test]
     fn trends() {
-        assert_eq!(trend(Some(110.0), Some(100.0)), "up");
-        assert_eq!(trend(Some(90.0), Some(100.0)), "down");
-        assert_eq!(trend(Some(100.5), Some(100.0)), "flat");
-        assert_eq!(trend(None, Some(100.0)), "flat");
+        assert_eq!(trend(Some(110.0), Some(100.0)), Trend::Up);
+        assert_eq!(trend(Some(90.0), Some(100.0)), Trend::Down);
+        assert_eq!(trend(Some(100.5), Some(100.0)), Trend::Flat);
+        assert_eq!(trend(None, Some(100.0)), Trend::Flat);
     }
 }

@@ -33,7 +33,7 @@ pub struct StatusRow {
     pub projected: Option<f64>,
     pub gap: Option<f64>,
     pub status: Status,
-    pub trend: &'static str,
+    pub trend: assess::Trend,
     /// Whether the trend is an improvement for the KPI's direction (a
     /// falling sales cycle is); `None` when flat.
     pub improving: Option<bool>,
@@ -270,7 +270,7 @@ pub fn status(
                         } else {
                             Status::OffTrack
                         },
-                        trend: "flat",
+                        trend: assess::Trend::Flat,
                         improving: None,
                         note: Some("no baseline value: no target value".to_string()),
                     });
