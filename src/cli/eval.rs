@@ -117,48 +117,17 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
     ) {
         return code;
     }
-    if args.format == Format::Parquet && args.output.is_none() {
-        return usage("--format parquet needs -o FILE");
-    }
-    let compare = match args.compare.as_deref() {
-        None => None,
-        Some("previous") => Some(Compare::Previous),
-        Some("year") => Some(Compare::Year),
-        Some(n) => match n.parse::<u32>() {
-            Ok(n) if (1..=10_000).contains(&n) => Some(Compare::Periods(n)),
-            _ => {
-                return usage(&format!(
-                    "--compare takes `previous`, `year` or a number of periods, not `{n}`"
-                ))
-            }
-        },
-    };
     // Names may be KPIs or funnels; no names means every KPI.
     let (funnels, kpis): (Vec<String>, Vec<String>) = args
         .kpis
         .iter()
         .cloned()
         .partition(|n| kpi::execute::is_funnel(&outcome.spec, n));
-    let mut query = match args.query.query(kpis, &outcome.checked.model.calendar) {
+    let query = match query_of(args, kpis, &funnels, &outcome.checked.model.calendar) {
         Ok(q) => q,
         Err(code) => return code,
     };
-    query.compare = compare;
-    if compare.is_some() && query.grain == Grain::All && query.range.is_none() {
-        return usage(
-            "--compare needs periods: add --grain (month, quarter, …) or a range (--period, --from/--to)",
-        );
-    }
     let want_kpis = !query.kpis.is_empty() || funnels.is_empty();
-    if !funnels.is_empty() && compare.is_some() {
-        return usage("--compare applies to KPIs; evaluate funnels without it");
-    }
-    if want_kpis
-        && !funnels.is_empty()
-        && matches!(args.format, Format::Csv | Format::Ndjson | Format::Parquet)
-    {
-        return usage("KPIs and funnels have different columns: evaluate them in separate runs for csv, ndjson or parquet");
-    }
     let model = &outcome.checked.model;
     let spinner = Spinner::start();
     let result = if want_kpis {
@@ -181,10 +150,65 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
             return 1;
         }
     };
+    say_notes(&outcome, evaluation.as_ref(), funnel_eval.as_ref());
+    write(args, model, evaluation.as_ref(), funnel_eval.as_ref())
+}
+
+/// The query of the flags, or the exit code of a usage error.
+fn query_of(
+    args: &Args,
+    kpis: Vec<String>,
+    funnels: &[String],
+    cal: &kpi::spec::model::Calendar,
+) -> Result<Query, u8> {
+    if args.format == Format::Parquet && args.output.is_none() {
+        return Err(usage("--format parquet needs -o FILE"));
+    }
+    let compare = match args.compare.as_deref() {
+        None => None,
+        Some("previous") => Some(Compare::Previous),
+        Some("year") => Some(Compare::Year),
+        Some(n) => match n.parse::<u32>() {
+            Ok(n) if (1..=10_000).contains(&n) => Some(Compare::Periods(n)),
+            _ => {
+                return Err(usage(&format!(
+                    "--compare takes `previous`, `year` or a number of periods, not `{n}`"
+                )))
+            }
+        },
+    };
+    let mut query = args.query.query(kpis, cal)?;
+    query.compare = compare;
+    if compare.is_some() && query.grain == Grain::All && query.range.is_none() {
+        return Err(usage(
+            "--compare needs periods: add --grain (month, quarter, …) or a range (--period, --from/--to)",
+        ));
+    }
+    let want_kpis = !query.kpis.is_empty() || funnels.is_empty();
+    if !funnels.is_empty() && compare.is_some() {
+        return Err(usage("--compare applies to KPIs; evaluate funnels without it"));
+    }
+    if want_kpis
+        && !funnels.is_empty()
+        && matches!(args.format, Format::Csv | Format::Ndjson | Format::Parquet)
+    {
+        return Err(usage(
+            "KPIs and funnels have different columns: evaluate them in separate runs for csv, ndjson or parquet",
+        ));
+    }
+    Ok(query)
+}
+
+/// What the evaluation has to say beside its numbers, on stderr (unless `--quiet`).
+fn say_notes(
+    outcome: &kpi::CheckOutcome,
+    evaluation: Option<&kpi::execute::Evaluation>,
+    funnels: Option<&kpi::execute::FunnelEvaluation>,
+) {
     let warnings: Vec<_> = evaluation
         .iter()
         .flat_map(|e| e.warnings.iter())
-        .chain(funnel_eval.iter().flat_map(|f| f.warnings.iter()))
+        .chain(funnels.iter().flat_map(|f| f.warnings.iter()))
         .cloned()
         .collect();
     let (left_out, warnings): (Vec<_>, Vec<_>) =
@@ -209,25 +233,45 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
             super::color_stderr(),
         ));
     }
-    let height = evaluation.as_ref().map_or(0, |e| e.frame.height())
-        + funnel_eval.as_ref().map_or(0, |f| f.frame.height());
+    let height = evaluation.map_or(0, |e| e.frame.height()) + funnels.map_or(0, |f| f.frame.height());
     if height == 0 {
         super::notice("note: no rows: the data beneath these KPIs is empty, or has no period in the range\n");
     }
-    let left_out = evaluation
-        .as_ref()
+    let no_time = evaluation
         .map_or(0, |e| e.left_out)
-        .max(funnel_eval.as_ref().map_or(0, |f| f.left_out));
-    if left_out > 0 {
+        .max(funnels.map_or(0, |f| f.left_out));
+    if no_time > 0 {
         super::notice(&format!(
-            "note: {left_out} rows with no time value belong to no period and were left out\n"
+            "note: {no_time} rows with no time value belong to no period and were left out\n"
         ));
     }
+}
+
+/// The results in the asked format, to `-o` or standard output.
+fn write(
+    args: &Args,
+    model: &kpi::check::ir::Model,
+    evaluation: Option<&kpi::execute::Evaluation>,
+    funnels: Option<&kpi::execute::FunnelEvaluation>,
+) -> u8 {
+    if let (Some(path), Format::Parquet) = (&args.output, args.format) {
+        let written = match (evaluation, funnels) {
+            (Some(e), _) => e.write_parquet(model, path),
+            (None, Some(f)) => f.write_parquet(path),
+            (None, None) => Ok(()),
+        };
+        return match written {
+            Ok(()) => super::OK,
+            Err(e) => {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                super::USAGE
+            }
+        };
+    }
     let tables: Vec<_> = evaluation
-        .as_ref()
         .map(|e| e.table(model))
         .into_iter()
-        .chain(funnel_eval.as_ref().map(|f| f.table()))
+        .chain(funnels.map(|f| f.table()))
         .collect();
     let render = |t: &kpi::report::table::ResultTable| match args.format {
         Format::Table => t.to_table(),
@@ -245,24 +289,7 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
         ),
         _ => tables.iter().map(render).collect::<Vec<_>>().join("\n"),
     };
-    let written = match (&args.output, args.format) {
-        (Some(path), Format::Parquet) => match (&evaluation, &funnel_eval) {
-            (Some(e), _) => e.write_parquet(model, path),
-            (None, Some(f)) => f.write_parquet(path),
-            (None, None) => Ok(()),
-        },
-        (output, _) => return super::emit(output.as_deref(), &text),
-    };
-    match written {
-        Ok(()) => super::OK,
-        Err(e) => {
-            eprintln!(
-                "error: cannot write {}: {e}",
-                args.output.as_deref().unwrap_or(Path::new("-")).display()
-            );
-            super::USAGE
-        }
-    }
+    super::emit(args.output.as_deref(), &text)
 }
 
 /// Elapsed time on stderr while data loads, only on a terminal.

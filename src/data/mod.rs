@@ -74,6 +74,16 @@ impl SourceInfo {
             .collect()
     }
 
+    /// Where a declared column is declared (the source when unknown).
+    pub fn declared_at(&self, column: &str) -> Span {
+        self.declared
+            .iter()
+            .position(|(c, _)| c == column)
+            .and_then(|i| self.declared_at.get(i))
+            .copied()
+            .unwrap_or(self.span)
+    }
+
     pub(crate) fn is_glob(&self) -> bool {
         self.path.to_string_lossy().contains(['*', '?', '['])
     }
@@ -314,30 +324,7 @@ pub fn schema(src: &SourceInfo) -> Result<Vec<(String, Type)>, Diagnostic> {
 /// Finds the first value of each declared column that its type cannot hold.
 pub fn validate_types(src: &SourceInfo) -> Vec<Diagnostic> {
     if src.format == Format::Csv {
-        return match csv::contradictions(src) {
-            Ok(found) => found
-                .into_iter()
-                .map(|c| {
-                    let at = src
-                        .declared
-                        .iter()
-                        .position(|(d, _)| *d == c.column)
-                        .and_then(|i| src.declared_at.get(i))
-                        .copied()
-                        .unwrap_or(src.span);
-                    diagnostics::declared_type_contradicted(
-                        at,
-                        &src.name,
-                        &c.file.display().to_string(),
-                        &c.column,
-                        c.ty,
-                        &c.value,
-                        c.line,
-                    )
-                })
-                .collect(),
-            Err(d) => vec![d],
-        };
+        return csv_contradictions(src);
     }
     let checked: Vec<&(String, Type)> = src
         .declared
@@ -411,30 +398,40 @@ pub fn validate_types(src: &SourceInfo) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for (i, (n, t)) in names.iter().enumerate() {
         if let Some((value, row)) = first_bad(&df, i) {
-            // CSV lines count the header; other formats count records.
-            let line = if src.format == Format::Csv {
-                row + 2
-            } else {
-                row + 1
-            };
-            let at = src
-                .declared
-                .iter()
-                .position(|(c, _)| c == n)
-                .and_then(|i| src.declared_at.get(i))
-                .copied();
+            // Parquet and NDJSON count records (CSV is read above).
             out.push(diagnostics::declared_type_contradicted(
-                at.unwrap_or(src.span),
+                src.declared_at(n),
                 &src.name,
                 &src.path_str(),
                 n,
                 *t,
                 &value,
-                line,
+                row + 1,
             ));
         }
     }
     out
+}
+
+/// A CSV source's values that its declared types (with the `read:` formats) cannot hold.
+fn csv_contradictions(src: &SourceInfo) -> Vec<Diagnostic> {
+    match csv::contradictions(src) {
+        Ok(found) => found
+            .into_iter()
+            .map(|c| {
+                diagnostics::declared_type_contradicted(
+                    src.declared_at(&c.column),
+                    &src.name,
+                    &c.file.display().to_string(),
+                    &c.column,
+                    c.ty,
+                    &c.value,
+                    c.line,
+                )
+            })
+            .collect(),
+        Err(d) => vec![d],
+    }
 }
 
 /// The first rejected value and its row, from the columns `v{i}` and `r{i}`
