@@ -15,7 +15,9 @@ use crate::spec::model::{Grain, Spec};
 pub const SUFFIXES: [&str; 3] = ["_compare", "_change", "_change_pct"];
 
 /// Adds the comparison columns of every KPI in `names` to a query's frame.
+#[allow(clippy::too_many_arguments)] // the engine, the query and the frame it extends
 pub fn add(
+    engine: &dyn super::engine::Engine,
     spec: &Spec,
     model: &Model,
     query: &Query,
@@ -53,7 +55,7 @@ pub fn add(
                 history: None,
                 ..query.clone()
             };
-            let before = evaluate_frame(spec, model, &sub, 0)?;
+            let before = evaluate_frame(engine, spec, model, &sub, 0)?;
             lf.join(renamed(before.lf), on.clone(), on, super::key_join())
         }
         _ => {

@@ -66,7 +66,7 @@ pub fn evaluate_funnels(
             compare: None,
             ..query.clone()
         };
-        let frame = evaluate_frame(spec, &m, &sub, 0)?;
+        let frame = evaluate_frame(&super::engine::Polars, spec, &m, &sub, 0)?;
         left_out += frame.left_out;
         warnings.extend(frame.warnings);
         with_period = frame.period;

@@ -4,6 +4,7 @@
 
 mod compare;
 mod diagnostics;
+pub mod engine;
 mod funnel;
 mod nested;
 
@@ -60,8 +61,18 @@ pub(crate) fn polars_error(e: PolarsError) -> Vec<Diagnostic> {
     vec![diagnostics::evaluation_error(&e.to_string())]
 }
 
-/// Evaluates a query over the spec's data.
+/// Evaluates a query over the spec's data, with Polars over its files.
 pub fn evaluate(spec: &Spec, model: &Model, query: &Query) -> Result<Evaluation, Vec<Diagnostic>> {
+    evaluate_with(&engine::Polars, spec, model, query)
+}
+
+/// Evaluates a query, its units run by `engine`.
+pub fn evaluate_with(
+    engine: &dyn engine::Engine,
+    spec: &Spec,
+    model: &Model,
+    query: &Query,
+) -> Result<Evaluation, Vec<Diagnostic>> {
     if query.compare.is_some() && query.grain == Grain::All && query.range.is_none() {
         return Err(vec![diagnostics::compare_needs_periods()]);
     }
@@ -79,12 +90,12 @@ pub fn evaluate(spec: &Spec, model: &Model, query: &Query) -> Result<Evaluation,
         }
         false => (query, Vec::new()),
     };
-    let mut frame = evaluate_frame(spec, model, query, 0)?;
+    let mut frame = evaluate_frame(engine, spec, model, query, 0)?;
     frame.warnings.splice(0..0, left_out);
     let names: Vec<String> = frame.kpis.iter().map(|k| model.kpis[*k].name.clone()).collect();
     let mut lf = frame.lf;
     if let Some(c) = query.compare {
-        lf = compare::add(spec, model, query, c, lf, &frame.periods, &names)?;
+        lf = compare::add(engine, spec, model, query, c, lf, &frame.periods, &names)?;
     }
     // Periods before the range were read for history only.
     if let Some(first) = frame.first {
@@ -177,6 +188,7 @@ pub(crate) struct Frame {
 
 /// Evaluates a query into its frame; `depth` counts nested aggregations around it.
 pub(crate) fn evaluate_frame(
+    engine: &dyn engine::Engine,
     spec: &Spec,
     model: &Model,
     query: &Query,
@@ -198,17 +210,18 @@ pub(crate) fn evaluate_frame(
         _ => None,
     };
     let query = &query;
-    validate_lookups(model, &plan)?;
-    check_rows(model, &plan)?;
     let cal = &model.calendar;
     let grain = query.grain;
     let keys = key_names(&plan);
 
-    // 1. Build every unit's query, then run them together (shared scans).
-    let (lazy, layout) = unit_queries(model, &plan, query)?;
-    let plans: Vec<DslPlan> = lazy.into_iter().map(|lf| lf.logical_plan).collect();
-    let frames = LazyFrame::collect_all_with_engine(plans, Engine::Auto, OptFlags::default())
-        .map_err(|e| explain_failure(model, &plan, e))?;
+    // 1. The engine runs every unit: one frame of parts per unit (and the
+    //    ends of a stock under a grain).
+    let units = engine.run_units(model, &plan, query)?;
+    let shape: Vec<bool> = units.iter().map(|u| u.ends.is_some()).collect();
+    let frames: Vec<DataFrame> = units
+        .into_iter()
+        .flat_map(|u| std::iter::once(u.parts).chain(u.ends))
+        .collect();
 
     // 2. Non-finite values and overflowed sums are counted and reported;
     //    rows with no period are counted, then dropped.
@@ -261,7 +274,7 @@ pub(crate) fn evaluate_frame(
     let mut nest_frames = Vec::new();
     for nest in nests.iter().filter(|n| needed.contains(&n.host)) {
         let sub = nest_query(query, nest);
-        let members = evaluate_frame(spec, &inner_model, &sub, depth + 1)?;
+        let members = evaluate_frame(engine, spec, &inner_model, &sub, depth + 1)?;
         warnings.extend(members.warnings);
         let outer_keys: Vec<String> = keys.iter().filter(|k| *k != ONE).cloned().collect();
         let f = nested::aggregate(&inner_model, nest, members.lf, &outer_keys)
@@ -284,17 +297,14 @@ pub(crate) fn evaluate_frame(
     // 5. Stocks: running sums of starts minus ends along their own spine.
     let mut unit_frames: Vec<LazyFrame> = Vec::new();
     let mut it = std::mem::take(&mut frames).into_iter();
-    for (u, l) in plan.units.iter().zip(&layout) {
+    for (u, with_ends) in plan.units.iter().zip(shape) {
         let Some(first) = it.next() else { break };
-        match l {
-            Layout::Flow => unit_frames.push(first.lazy()),
-            Layout::Stock { with_ends } => {
-                let ends = if *with_ends { it.next() } else { None };
-                unit_frames.push(
-                    stock_levels(u, first, ends, &periods, &groups, &keys, grain, cal)
-                        .map_err(polars_error)?,
-                );
-            }
+        let ends = if with_ends { it.next() } else { None };
+        match (&u.time, grain) {
+            (UnitTime::Stock { .. }, g) if g != Grain::All => unit_frames.push(
+                stock_levels(u, first, ends, &periods, &groups, &keys, grain, cal).map_err(polars_error)?,
+            ),
+            _ => unit_frames.push(first.lazy()),
         }
     }
 
@@ -458,7 +468,7 @@ pub(crate) fn values_earlier(
 
 /// The queries of a plan's units: one per flow unit, and for a stock unit
 /// under a grain, one for its starts and one for its ends.
-fn unit_queries(
+pub(crate) fn unit_queries(
     model: &Model,
     plan: &Plan,
     query: &Query,
@@ -572,7 +582,7 @@ fn unit_queries(
     Ok((lazy, layout))
 }
 
-enum Layout {
+pub(crate) enum Layout {
     Flow,
     Stock { with_ends: bool },
 }
@@ -923,7 +933,7 @@ fn stock_levels(
 }
 
 /// A CSV row with a missing field would be read as nulls: refuse it instead.
-fn check_rows(model: &Model, plan: &Plan) -> Result<(), Vec<Diagnostic>> {
+pub(crate) fn check_rows(model: &Model, plan: &Plan) -> Result<(), Vec<Diagnostic>> {
     let mut seen = Vec::new();
     for u in &plan.units {
         let lookups = u
@@ -944,7 +954,7 @@ fn check_rows(model: &Model, plan: &Plan) -> Result<(), Vec<Diagnostic>> {
 }
 
 /// Lookups must be many-to-one before they are joined.
-fn validate_lookups(model: &Model, plan: &Plan) -> Result<(), Vec<Diagnostic>> {
+pub(crate) fn validate_lookups(model: &Model, plan: &Plan) -> Result<(), Vec<Diagnostic>> {
     let mut sub = model.clone();
     for d in &mut sub.datasets {
         d.lookups.clear();
@@ -1018,7 +1028,7 @@ pub fn today() -> Date {
 }
 
 /// A failed query: find the precise cause in the data when there is one.
-fn explain_failure(model: &Model, plan: &Plan, e: PolarsError) -> Vec<Diagnostic> {
+pub(crate) fn explain_failure(model: &Model, plan: &Plan, e: PolarsError) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for u in &plan.units {
         let src = SourceInfo::from_model(&model.datasets[u.dataset]);

@@ -6,6 +6,7 @@ mod cli;
 mod crm;
 mod diagnostics;
 mod diff;
+mod engine;
 mod eval_cli;
 mod expressions;
 mod library;
