@@ -69,6 +69,9 @@ impl Engine for Fake {
     }
 }
 
+/// owner, period, won revenue, win rate, trailing three-month win rate.
+type Line = (String, String, Option<f64>, Option<f64>, Option<f64>);
+
 #[test]
 fn a_fake_engine_feeds_the_spine_derived_kpis_and_windows() {
     let outcome = check_str("spec.yaml", SPEC);
@@ -88,7 +91,7 @@ fn a_fake_engine_feeds_the_spine_derived_kpis_and_windows() {
         .iter()
         .map(|r| t.columns.iter().cloned().zip(r.iter().cloned()).collect())
         .collect();
-    let got: Vec<(String, String, Option<f64>, Option<f64>, Option<f64>)> = rows
+    let got: Vec<Line> = rows
         .iter()
         .map(|r| {
             let text = |c: &str| match &r[c] {
