@@ -5,10 +5,13 @@
 //! | load    | [`spec`]    | YAML files → typed spec with spans                          |
 //! | parse   | [`syntax`]  | expression text → AST (grammar in `grammar/kpi.pest`)       |
 //! | check   | [`check`]   | names, types, levels, additivity, KPI graph, SMART targets |
-//! | report  | [`report`]  | diagnostics for people, JSON, GitHub, SARIF                 |
+//! | plan    | [`plan`]    | a query → units: one scan and one group-by per dataset and time basis |
+//! | execute | `execute`   | an engine runs the units (`execute::engine`, Polars over files via `compile` and `data`); the spine, stocks, derived KPIs, windows, nesting, `--compare` and funnels are shared |
+//! | report  | [`report`]  | diagnostics for people, JSON, GitHub, SARIF; result tables; output files |
 //!
 //! Everything the command line does is a function here; [`check_path`] runs
-//! the front half in one call.
+//! the front half in one call, [`check_path_with`] reads the data's schemas
+//! too, as commands that evaluate do.
 
 pub mod check;
 #[cfg(feature = "eval")]
