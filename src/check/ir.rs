@@ -255,8 +255,22 @@ pub struct SegmentModel {
     pub name: String,
     pub title: Option<String>,
     pub description: Option<String>,
-    /// The condition as parsed; typed per dataset when applied.
     pub span: Span,
+    /// The condition typed on each dataset whose columns it names (a
+    /// segment is not tied to one dataset).
+    pub on: Vec<(DatasetId, TExpr)>,
+    /// Each dataset it cannot apply to, with the first name it lacks.
+    pub missing: Vec<(DatasetId, String)>,
+}
+
+/// A funnel with its steps' conditions typed on its dataset.
+#[derive(Clone, Debug)]
+pub struct FunnelModel {
+    pub name: String,
+    pub dataset: DatasetId,
+    pub time: TimeBasis,
+    /// Each step's name and condition (on top of every earlier step's).
+    pub steps: Vec<(String, Option<TExpr>)>,
 }
 
 /// The checked spec.
@@ -265,6 +279,7 @@ pub struct Model {
     pub calendar: Calendar,
     pub datasets: Vec<DatasetModel>,
     pub segments: Vec<SegmentModel>,
+    pub funnels: Vec<FunnelModel>,
     pub kpis: Vec<KpiModel>,
     /// KPIs in dependency order (each after those it refers to).
     pub order: Vec<KpiId>,

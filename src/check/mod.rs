@@ -50,7 +50,7 @@ pub fn check(spec: &Spec, data: Option<&DataSchemas>) -> Checked {
     segments(spec, &mut model, &closed, &kpi_names, &infos, &mut diags);
     kpis(spec, &mut model, &closed, &kpi_names, &mut infos, &mut diags);
     let verdicts = targets::check_targets(spec, &model, &closed, &mut diags);
-    funnels(spec, &model, &closed, &kpi_names, &infos, &mut diags);
+    funnels(spec, &mut model, &closed, &kpi_names, &infos, &mut diags);
     tests(spec, &model, &mut diags);
     Checked {
         model,
@@ -275,15 +275,40 @@ fn segments(
     let sc = scope(model, closed, kpi_names, infos);
     let mut out = Vec::new();
     for s in &spec.segments {
-        out.push(SegmentModel {
+        let mut seg = SegmentModel {
             name: s.name.value.clone(),
             title: s.title.as_ref().map(|t| t.value.clone()),
             description: s.description.as_ref().map(|t| t.value.clone()),
             span: s.name.span,
-        });
+            on: Vec::new(),
+            missing: Vec::new(),
+        };
         let Some(e) = s.filter.as_ref().and_then(|f| f.expr.as_ref()) else {
+            out.push(seg);
             continue;
         };
+        // Typed on every dataset it resolves on, for queries to apply; its
+        // mistakes are reported once, below, on its home dataset.
+        for ds in 0..model.datasets.len() {
+            match resolves_on(&sc, ds, e) {
+                Ok(()) => {
+                    let mut quiet = Diagnostics::new();
+                    let mut ec = ExprChecker {
+                        scope: &sc,
+                        dataset: Some(ds),
+                        owner: &s.name.value,
+                        row_what: "a segment",
+                        diags: &mut quiet,
+                    };
+                    let t = ec.check(e, Ctx::Row);
+                    if !quiet.has_errors() && (t.ty.is_bool() || t.ty == Type::Unknown) {
+                        seg.on.push((ds, t));
+                    }
+                }
+                Err(n) => seg.missing.push((ds, n.ident.name.clone())),
+            }
+        }
+        out.push(seg);
         // A segment is not tied to one dataset: check it where it resolves.
         let home = (0..model.datasets.len()).find(|&ds| resolves_on(&sc, ds, e).is_ok());
         match home {
@@ -787,7 +812,6 @@ fn check_reaggregation(e: &TExpr, built: &[Option<KpiModel>], diags: &mut Diagno
 /// Checks that `dims` and `segments` can be applied to each of `kpis`
 /// (`--by`, `--segment`, a target's `by` and `segment`).
 pub fn check_query(
-    spec: &Spec,
     checked: &Model,
     closed: &[bool],
     kpis: &[KpiId],
@@ -812,27 +836,23 @@ pub fn check_query(
                 }
             }
             for seg in segments {
-                let Some(s) = spec.segment(&seg.value) else {
+                let Some(s) = checked.segments.iter().find(|s| s.name == seg.value) else {
                     diags.push(diag::unknown_segment(
                         seg.span,
                         &seg.value,
-                        spec.segments.iter().map(|s| s.name.value.as_str()),
+                        checked.segments.iter().map(|s| s.name.as_str()),
                     ));
                     continue;
                 };
-                let Some(e) = s.filter.as_ref().and_then(|f| f.expr.as_ref()) else {
-                    continue;
-                };
-                let open =
-                    !closed.get(ds).copied().unwrap_or(false) && checked.datasets[ds].declared.is_empty();
+                let open = !closed.get(ds).copied().unwrap_or(false) && checked.datasets[ds].declared.is_empty();
                 if open {
                     continue;
                 }
-                if let Err(n) = resolves_on(&sc, ds, e) {
+                if let Some((_, missing)) = s.missing.iter().find(|(d, _)| *d == ds) {
                     diags.push(diag::segment_column_missing(
                         seg.span,
                         &seg.value,
-                        &n.ident.name,
+                        missing,
                         &checked.datasets[ds].name,
                         &km.name,
                     ));
@@ -869,12 +889,13 @@ pub fn dimension_on(sc: &Scope, ds: DatasetId, name: &str) -> bool {
 
 fn funnels(
     spec: &Spec,
-    model: &Model,
+    model: &mut Model,
     closed: &[bool],
     kpi_names: &KpiNames,
     infos: &[Option<KpiInfo>],
     diags: &mut Diagnostics,
 ) {
+    let mut out = Vec::new();
     let sc = scope(model, closed, kpi_names, infos);
     for f in &spec.funnels {
         let Some(ds_name) = &f.dataset else {
@@ -898,12 +919,13 @@ fn funnels(
             time_column(model, closed, ds, t, diags);
         }
         let mut seen: Vec<&m::Name> = Vec::new();
+        let mut steps = Vec::new();
         for step in &f.steps {
             if let Some(first) = seen.iter().find(|n| n.value == step.name.value) {
                 diags.push(diag::duplicate_step(step.name.span, first.span, &step.name.value));
             }
             seen.push(&step.name);
-            if let Some(e) = step.filter.as_ref().and_then(|w| w.expr.as_ref()) {
+            let condition = step.filter.as_ref().and_then(|w| w.expr.as_ref()).map(|e| {
                 let mut ec = ExprChecker {
                     scope: &sc,
                     dataset: Some(ds),
@@ -915,9 +937,22 @@ fn funnels(
                 if !t.ty.is_bool() {
                     diags.push(diag::where_not_bool(t.span, t.ty));
                 }
-            }
+                t
+            });
+            steps.push((step.name.value.clone(), condition));
         }
+        let time = match f.time.as_ref().map(|t| t.value.clone()).or_else(|| model.datasets[ds].time.clone()) {
+            Some(t) => TimeBasis::Column(t),
+            None => TimeBasis::None,
+        };
+        out.push(FunnelModel {
+            name: f.name.value.clone(),
+            dataset: ds,
+            time,
+            steps,
+        });
     }
+    model.funnels = out;
 }
 
 fn tests(spec: &Spec, model: &Model, diags: &mut Diagnostics) {

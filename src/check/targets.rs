@@ -94,7 +94,7 @@ fn check_target(
             .filter(|s| spec.segment(&s.value).is_some())
             .cloned()
             .collect();
-        let found = super::check_query(spec, model, closed, &[id], &dims, &segs);
+        let found = super::check_query(model, closed, &[id], &dims, &segs);
         if !found.is_empty() {
             v.specific = false;
         }

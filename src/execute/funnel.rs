@@ -143,10 +143,7 @@ pub(crate) fn step_model(
     model: &Model,
     name: &str,
 ) -> Option<Result<(crate::plan::FunnelPlan, Model, Vec<String>), Vec<Diagnostic>>> {
-    let fp = match plan::funnel(spec, model, name)? {
-        Ok(fp) => fp,
-        Err(d) => return Some(Err(d)),
-    };
+    let fp = plan::funnel(model, name)?;
     let mut m = model.clone();
     let mut kpis = Vec::new();
     let mut condition: Option<TExpr> = None;

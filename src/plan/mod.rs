@@ -16,7 +16,6 @@ pub use history::{compare_period, history};
 use crate::check::functions::AggFn;
 use crate::check::ir::*;
 use crate::check::types::Type;
-use crate::check::{ExprChecker, Scope};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::period::Period;
 use crate::span::Span;
@@ -144,7 +143,7 @@ pub fn plan(spec: &Spec, model: &Model, query: &Query) -> Result<Plan, Vec<Diagn
     let closed = vec![true; model.datasets.len()];
     // Whether the query's dimensions and segments apply to the base KPIs `bases`.
     let query_fits = |bases: &[KpiId]| -> Vec<Diagnostic> {
-        crate::check::check_query(spec, model, &closed, bases, &dim_names, &seg_names)
+        crate::check::check_query(model, &closed, bases, &dim_names, &seg_names)
             .into_sorted()
             .into_iter()
             .map(on_flags)
@@ -205,13 +204,7 @@ pub fn plan(spec: &Spec, model: &Model, query: &Query) -> Result<Plan, Vec<Diagn
             Some(i) => i,
             None => {
                 let dims = query.by.iter().map(|d| dimension(model, *dataset, d)).collect();
-                let filters = match segment_filters(spec, model, *dataset, &query.segments) {
-                    Ok(f) => f,
-                    Err(d) => {
-                        diags.extend(d);
-                        Vec::new()
-                    }
-                };
+                let filters = segment_filters(model, *dataset, &query.segments);
                 units.push(Unit {
                     dataset: *dataset,
                     time: utime,
@@ -269,7 +262,7 @@ pub fn fitting_kpis(
     let mut first_refusal = Vec::new();
     for (k, km) in model.kpis.iter().enumerate() {
         let refused: Vec<Diagnostic> =
-            crate::check::check_query(spec, model, &closed, &bases_beneath(model, &[k]), &dims, &segs)
+            crate::check::check_query(model, &closed, &bases_beneath(model, &[k]), &dims, &segs)
                 .into_sorted()
                 .into_iter()
                 .filter(Diagnostic::is_error)
@@ -493,58 +486,16 @@ fn dimension(model: &Model, ds: DatasetId, name: &str) -> TExpr {
 }
 
 /// Segment conditions typed on `ds`.
-fn segment_filters(
-    spec: &Spec,
-    model: &Model,
-    ds: DatasetId,
-    segments: &[String],
-) -> Result<Vec<TExpr>, Vec<Diagnostic>> {
-    let exprs = segments.iter().filter_map(|s| {
-        let e = spec.segment(s)?.filter.as_ref()?.expr.as_ref()?;
-        Some((s.as_str(), Some(e)))
-    });
-    Ok(row_conditions(model, ds, "a segment", exprs)?
-        .into_iter()
-        .flatten()
-        .collect())
+/// The segments' conditions on a dataset, as check typed them (a segment
+/// that does not apply there was refused when the query was checked).
+fn segment_filters(model: &Model, ds: DatasetId, segments: &[String]) -> Vec<TExpr> {
+    segments
+        .iter()
+        .filter_map(|name| model.segments.iter().find(|s| s.name == *name))
+        .filter_map(|s| s.on.iter().find(|(d, _)| *d == ds).map(|(_, e)| e.clone()))
+        .collect()
 }
 
-/// Row conditions (segments, funnel steps), each `(owner, expression)`, typed on `ds`.
-fn row_conditions<'a>(
-    model: &Model,
-    ds: DatasetId,
-    what: &str,
-    exprs: impl IntoIterator<Item = (&'a str, Option<&'a crate::syntax::ast::Expr>)>,
-) -> Result<Vec<Option<TExpr>>, Vec<Diagnostic>> {
-    let mut diags = Diagnostics::new();
-    let closed = vec![true; model.datasets.len()];
-    let names = crate::check::KpiNames::default();
-    let infos = Vec::new();
-    let scope = Scope {
-        datasets: &model.datasets,
-        closed: &closed,
-        kpis: &infos,
-        kpi_names: &names,
-    };
-    let mut out = Vec::new();
-    for (owner, e) in exprs {
-        out.push(e.map(|e| {
-            let mut ec = ExprChecker {
-                scope: &scope,
-                dataset: Some(ds),
-                owner,
-                row_what: what,
-                diags: &mut diags,
-            };
-            ec.check(e, crate::check::Ctx::Row)
-        }));
-    }
-    if diags.has_errors() {
-        Err(diags.into_sorted())
-    } else {
-        Ok(out)
-    }
-}
 
 impl Unit {
     /// Every column the unit's expressions read, as (dataset, name).
@@ -606,45 +557,12 @@ pub struct FunnelPlan {
 }
 
 /// Types the steps of the funnel `name`; `None` when the spec has no such funnel.
-pub fn funnel(spec: &Spec, model: &Model, name: &str) -> Option<Result<FunnelPlan, Vec<Diagnostic>>> {
-    let f = spec.funnels.iter().find(|f| f.name.value == name)?;
-    let ds = f.dataset.as_ref().and_then(|d| model.dataset_id(&d.value));
-    let Some(ds) = ds else {
-        // `kpi check` reports the missing or unknown dataset.
-        return Some(Err(vec![Diagnostic::error(
-            "kpi::unknown_dataset",
-            format!("funnel `{name}` has no known dataset"),
-        )
-        .at(f.name.span, "this funnel")
-        .help("give the funnel a `dataset:` that the spec declares")]));
-    };
-    let time = match f
-        .time
-        .as_ref()
-        .map(|t| t.value.clone())
-        .or_else(|| model.datasets[ds].time.clone())
-    {
-        Some(t) => TimeBasis::Column(t),
-        None => TimeBasis::None,
-    };
-    let exprs = f
-        .steps
-        .iter()
-        .map(|st| (name, st.filter.as_ref().and_then(|w| w.expr.as_ref())));
-    let conditions = match row_conditions(model, ds, "a funnel step", exprs) {
-        Ok(c) => c,
-        Err(d) => return Some(Err(d)),
-    };
-    let steps = f
-        .steps
-        .iter()
-        .map(|st| st.name.value.clone())
-        .zip(conditions)
-        .collect();
-    Some(Ok(FunnelPlan {
-        name: name.to_string(),
-        dataset: ds,
-        time,
-        steps,
-    }))
+pub fn funnel(model: &Model, name: &str) -> Option<FunnelPlan> {
+    let f = model.funnels.iter().find(|f| f.name == name)?;
+    Some(FunnelPlan {
+        name: f.name.clone(),
+        dataset: f.dataset,
+        time: f.time.clone(),
+        steps: f.steps.clone(),
+    })
 }
