@@ -844,7 +844,8 @@ pub fn check_query(
                     ));
                     continue;
                 };
-                let open = !closed.get(ds).copied().unwrap_or(false) && checked.datasets[ds].declared.is_empty();
+                let open =
+                    !closed.get(ds).copied().unwrap_or(false) && checked.datasets[ds].declared.is_empty();
                 if open {
                     continue;
                 }
@@ -941,7 +942,12 @@ fn funnels(
             });
             steps.push((step.name.value.clone(), condition));
         }
-        let time = match f.time.as_ref().map(|t| t.value.clone()).or_else(|| model.datasets[ds].time.clone()) {
+        let time = match f
+            .time
+            .as_ref()
+            .map(|t| t.value.clone())
+            .or_else(|| model.datasets[ds].time.clone())
+        {
             Some(t) => TimeBasis::Column(t),
             None => TimeBasis::None,
         };

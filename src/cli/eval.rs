@@ -122,7 +122,7 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
         .kpis
         .iter()
         .cloned()
-        .partition(|n| kpi::execute::is_funnel(&outcome.spec, n));
+        .partition(|n| kpi::execute::is_funnel(&outcome.checked.model, n));
     let query = match query_of(args, kpis, &funnels, &outcome.checked.model.calendar) {
         Ok(q) => q,
         Err(code) => return code,
@@ -131,12 +131,12 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
     let model = &outcome.checked.model;
     let spinner = Spinner::start();
     let result = if want_kpis {
-        kpi::execute::evaluate(&outcome.spec, model, &query).map(Some)
+        kpi::execute::evaluate(model, &query).map(Some)
     } else {
         Ok(None)
     };
     let funnel_result = match (&result, funnels.is_empty()) {
-        (Ok(_), false) => kpi::execute::evaluate_funnels(&outcome.spec, model, &funnels, &query).map(Some),
+        (Ok(_), false) => kpi::execute::evaluate_funnels(model, &funnels, &query).map(Some),
         _ => Ok(None),
     };
     drop(spinner);

@@ -26,7 +26,7 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
         .kpis
         .iter()
         .cloned()
-        .partition(|n| kpi::execute::is_funnel(&outcome.spec, n));
+        .partition(|n| kpi::execute::is_funnel(&outcome.checked.model, n));
     let mut ids: Vec<usize> = named.iter().filter_map(|n| model.kpi_id(n)).collect();
     if args.kpis.is_empty() {
         ids = (0..model.kpis.len()).collect();
@@ -45,11 +45,11 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
     };
     let kpis = match ids.is_empty() {
         true => Ok(Vec::new()),
-        false => kpi::execute::describe(&outcome.spec, model, &query),
+        false => kpi::execute::describe(model, &query),
     };
     let plans = funnels.iter().fold(kpis, |acc, f| {
         let mut all = acc?;
-        all.extend(kpi::execute::describe_funnel(&outcome.spec, model, f, &query)?);
+        all.extend(kpi::execute::describe_funnel(model, f, &query)?);
         Ok(all)
     });
     match plans {

@@ -90,8 +90,8 @@ pub fn values(
         kpis: kpis.to_vec(),
         ..query.clone()
     };
-    let before = crate::execute::evaluate(old.0, &old_model, &q)?.table(&old_model);
-    let after = crate::execute::evaluate(new.0, &new_model, &q)?.table(&new_model);
+    let before = crate::execute::evaluate(&old_model, &q)?.table(&old_model);
+    let after = crate::execute::evaluate(&new_model, &q)?.table(&new_model);
     let mut out = Vec::new();
     for k in kpis {
         let was = rows(&before, k);

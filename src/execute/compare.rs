@@ -9,7 +9,7 @@ use crate::compile;
 use crate::diagnostic::Diagnostic;
 use crate::period::{self, Period};
 use crate::plan::{compare_period, Compare, Query};
-use crate::spec::model::{Grain, Spec};
+use crate::spec::model::Grain;
 
 /// The columns added after each KPI.
 pub const SUFFIXES: [&str; 3] = ["_compare", "_change", "_change_pct"];
@@ -18,7 +18,6 @@ pub const SUFFIXES: [&str; 3] = ["_compare", "_change", "_change_pct"];
 #[allow(clippy::too_many_arguments)] // the engine, the query and the frame it extends
 pub fn add(
     engine: &dyn super::engine::Engine,
-    spec: &Spec,
     model: &Model,
     query: &Query,
     c: Compare,
@@ -55,7 +54,7 @@ pub fn add(
                 history: None,
                 ..query.clone()
             };
-            let before = evaluate_frame(engine, spec, model, &sub, 0)?;
+            let before = evaluate_frame(engine, model, &sub, 0)?;
             lf.join(renamed(before.lf), on.clone(), on, super::key_join())
         }
         _ => {

@@ -12,7 +12,7 @@ use crate::check::types::Type;
 use crate::compile::{self, safe_div};
 use crate::diagnostic::Diagnostic;
 use crate::plan::{self, Query};
-use crate::spec::model::{Direction, Spec, Unit};
+use crate::spec::model::{Direction, Unit};
 use crate::syntax::ast::BinaryOp;
 
 /// The steps of funnels, one row per group, period and step.
@@ -35,20 +35,19 @@ pub const MEASURES: [(&str, Unit); 4] = [
 ];
 
 /// Whether the spec has a funnel of this name.
-pub fn is_funnel(spec: &Spec, name: &str) -> bool {
-    spec.funnels.iter().any(|f| f.name.value == name)
+pub fn is_funnel(model: &Model, name: &str) -> bool {
+    model.funnels.iter().any(|f| f.name == name)
 }
 
 /// Evaluates the funnels `names` (every funnel when empty) by the query's
 /// dimensions, grain, range and segments.
 pub fn evaluate_funnels(
-    spec: &Spec,
     model: &Model,
     names: &[String],
     query: &Query,
 ) -> Result<FunnelEvaluation, Vec<Diagnostic>> {
     let names: Vec<String> = if names.is_empty() {
-        spec.funnels.iter().map(|f| f.name.value.clone()).collect()
+        model.funnels.iter().map(|f| f.name.clone()).collect()
     } else {
         names.to_vec()
     };
@@ -57,7 +56,7 @@ pub fn evaluate_funnels(
     let mut warnings = Vec::new();
     let mut with_period = false;
     for (fi, name) in names.iter().enumerate() {
-        let Some(steps) = step_model(spec, model, name) else {
+        let Some(steps) = step_model(model, name) else {
             continue;
         };
         let (fp, m, kpis) = steps?;
@@ -66,7 +65,7 @@ pub fn evaluate_funnels(
             compare: None,
             ..query.clone()
         };
-        let frame = evaluate_frame(&super::engine::Polars, spec, &m, &sub, 0)?;
+        let frame = evaluate_frame(&super::engine::Polars, &m, &sub, 0)?;
         left_out += frame.left_out;
         warnings.extend(frame.warnings);
         with_period = frame.period;
@@ -139,7 +138,6 @@ pub fn evaluate_funnels(
 /// with their names. `None`: no funnel has that name.
 #[allow(clippy::type_complexity)] // (plan, model, step KPIs): used together, once
 pub(crate) fn step_model(
-    spec: &Spec,
     model: &Model,
     name: &str,
 ) -> Option<Result<(crate::plan::FunnelPlan, Model, Vec<String>), Vec<Diagnostic>>> {

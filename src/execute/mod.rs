@@ -20,7 +20,7 @@ use crate::diagnostic::Diagnostic;
 use crate::period::{self, Period};
 use crate::plan::{self, Plan, Query, Unit, UnitTime};
 use crate::report::table::NumberFormat;
-use crate::spec::model::{Grain, Spec};
+use crate::spec::model::Grain;
 use crate::time::Date;
 
 pub(crate) const PERIOD: &str = "__period";
@@ -62,14 +62,13 @@ pub(crate) fn polars_error(e: PolarsError) -> Vec<Diagnostic> {
 }
 
 /// Evaluates a query over the spec's data, with Polars over its files.
-pub fn evaluate(spec: &Spec, model: &Model, query: &Query) -> Result<Evaluation, Vec<Diagnostic>> {
-    evaluate_with(&engine::Polars, spec, model, query)
+pub fn evaluate(model: &Model, query: &Query) -> Result<Evaluation, Vec<Diagnostic>> {
+    evaluate_with(&engine::Polars, model, query)
 }
 
 /// Evaluates a query, its units run by `engine`.
 pub fn evaluate_with(
     engine: &dyn engine::Engine,
-    spec: &Spec,
     model: &Model,
     query: &Query,
 ) -> Result<Evaluation, Vec<Diagnostic>> {
@@ -79,7 +78,7 @@ pub fn evaluate_with(
     // Every KPI: those that can take the dimensions and segments.
     let (query, left_out) = match query.kpis.is_empty() {
         true => {
-            let (kpis, left_out) = plan::fitting_kpis(spec, model, query)?;
+            let (kpis, left_out) = plan::fitting_kpis(model, query)?;
             (
                 &Query {
                     kpis,
@@ -90,12 +89,12 @@ pub fn evaluate_with(
         }
         false => (query, Vec::new()),
     };
-    let mut frame = evaluate_frame(engine, spec, model, query, 0)?;
+    let mut frame = evaluate_frame(engine, model, query, 0)?;
     frame.warnings.splice(0..0, left_out);
     let names: Vec<String> = frame.kpis.iter().map(|k| model.kpis[*k].name.clone()).collect();
     let mut lf = frame.lf;
     if let Some(c) = query.compare {
-        lf = compare::add(engine, spec, model, query, c, lf, &frame.periods, &names)?;
+        lf = compare::add(engine, model, query, c, lf, &frame.periods, &names)?;
     }
     // Periods before the range were read for history only.
     if let Some(first) = frame.first {
@@ -189,14 +188,13 @@ pub(crate) struct Frame {
 /// Evaluates a query into its frame; `depth` counts nested aggregations around it.
 pub(crate) fn evaluate_frame(
     engine: &dyn engine::Engine,
-    spec: &Spec,
     model: &Model,
     query: &Query,
     depth: usize,
 ) -> Result<Frame, Vec<Diagnostic>> {
     let (model, inner_model, nests) = nested::rewrite(model, depth);
     let model = &model;
-    let plan = plan::plan(spec, model, query)?;
+    let plan = plan::plan(model, query)?;
     let unsupported = diagnostics::unsupported(model, &plan);
     if !unsupported.is_empty() {
         return Err(unsupported);
@@ -274,7 +272,7 @@ pub(crate) fn evaluate_frame(
     let mut nest_frames = Vec::new();
     for nest in nests.iter().filter(|n| needed.contains(&n.host)) {
         let sub = nest_query(query, nest);
-        let members = evaluate_frame(engine, spec, &inner_model, &sub, depth + 1)?;
+        let members = evaluate_frame(engine, &inner_model, &sub, depth + 1)?;
         warnings.extend(members.warnings);
         let outer_keys: Vec<String> = keys.iter().filter(|k| *k != ONE).cloned().collect();
         let f = nested::aggregate(&inner_model, nest, members.lf, &outer_keys)
@@ -1045,18 +1043,17 @@ pub(crate) fn explain_failure(model: &Model, plan: &Plan, e: PolarsError) -> Vec
 
 /// Polars' optimized plan of each unit of a query (for `kpi explain`), the
 /// inner queries of nested aggregates after them: (title, plan).
-pub fn describe(spec: &Spec, model: &Model, query: &Query) -> Result<Vec<(String, String)>, Vec<Diagnostic>> {
-    describe_at(spec, model, query, 0)
+pub fn describe(model: &Model, query: &Query) -> Result<Vec<(String, String)>, Vec<Diagnostic>> {
+    describe_at(model, query, 0)
 }
 
 /// The plans of a funnel's steps: one unit counts every step.
 pub fn describe_funnel(
-    spec: &Spec,
     model: &Model,
     name: &str,
     query: &Query,
 ) -> Result<Vec<(String, String)>, Vec<Diagnostic>> {
-    let Some(steps) = funnel::step_model(spec, model, name) else {
+    let Some(steps) = funnel::step_model(model, name) else {
         return Ok(Vec::new());
     };
     let (fp, m, kpis) = steps?;
@@ -1066,7 +1063,7 @@ pub fn describe_funnel(
         compare: None,
         ..query.clone()
     };
-    let described = describe_at(spec, &m, &sub, 0)?;
+    let described = describe_at(&m, &sub, 0)?;
     Ok(described
         .into_iter()
         .map(|(title, text)| {
@@ -1079,14 +1076,9 @@ pub fn describe_funnel(
         .collect())
 }
 
-fn describe_at(
-    spec: &Spec,
-    model: &Model,
-    query: &Query,
-    depth: usize,
-) -> Result<Vec<(String, String)>, Vec<Diagnostic>> {
+fn describe_at(model: &Model, query: &Query, depth: usize) -> Result<Vec<(String, String)>, Vec<Diagnostic>> {
     let (model, inner_model, nests) = nested::rewrite(model, depth);
-    let plan = plan::plan(spec, &model, query)?;
+    let plan = plan::plan(&model, query)?;
     let (lazy, layout) = unit_queries(&model, &plan, query)?;
     let mut out = Vec::new();
     let mut queries = lazy.into_iter();
@@ -1124,7 +1116,7 @@ fn describe_at(
     for nest in nests.iter().filter(|n| needed.contains(&n.host)) {
         let sub = nest_query(query, nest);
         let host = &model.kpis[nest.host].name;
-        for (title, text) in describe_at(spec, &inner_model, &sub, depth + 1)? {
+        for (title, text) in describe_at(&inner_model, &sub, depth + 1)? {
             out.push((format!("{host}, per {}: {title}", nest.per.join(", ")), text));
         }
     }
@@ -1265,16 +1257,16 @@ pub(crate) fn write_frame(
 
 /// The latest date in the data beneath a KPI, never later than today (the
 /// default as-of date of its targets).
-pub fn latest_date(spec: &Spec, model: &Model, kpi: &str) -> Result<Date, Vec<Diagnostic>> {
-    data_range(spec, model, kpi).map(|(_, last)| last)
+pub fn latest_date(model: &Model, kpi: &str) -> Result<Date, Vec<Diagnostic>> {
+    data_range(model, kpi).map(|(_, last)| last)
 }
 
 /// The first and last dates in the data beneath a KPI (the last never later than today).
-pub fn data_range(spec: &Spec, model: &Model, kpi: &str) -> Result<(Date, Date), Vec<Diagnostic>> {
+pub fn data_range(model: &Model, kpi: &str) -> Result<(Date, Date), Vec<Diagnostic>> {
     let query = Query {
         kpis: vec![kpi.to_string()],
         ..Query::default()
     };
-    let plan = plan::plan(spec, model, &query)?;
+    let plan = plan::plan(model, &query)?;
     data_bounds(model, &plan)
 }

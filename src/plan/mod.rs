@@ -19,7 +19,7 @@ use crate::check::types::Type;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::period::Period;
 use crate::span::Span;
-use crate::spec::model::{Grain, Spec};
+use crate::spec::model::Grain;
 use crate::syntax::ast::{BinaryOp, Ident, Name};
 
 /// What to evaluate (the flags of `kpi eval`).
@@ -128,7 +128,7 @@ pub struct Plan {
 
 /// Plans a query; every mistake in it (unknown KPI, dimension or segment) is
 /// a diagnostic.
-pub fn plan(spec: &Spec, model: &Model, query: &Query) -> Result<Plan, Vec<Diagnostic>> {
+pub fn plan(model: &Model, query: &Query) -> Result<Plan, Vec<Diagnostic>> {
     let mut diags = Diagnostics::new();
     let dim_names: Vec<crate::spec::model::Name> = query
         .by
@@ -245,11 +245,7 @@ pub fn plan(spec: &Spec, model: &Model, query: &Query) -> Result<Plan, Vec<Diagn
 /// by name, and a `kpi::left_out` warning for each of the others
 /// (LANGUAGE.md §4). Nothing fits: the query itself is wrong, and the
 /// errors of the first KPI say why.
-pub fn fitting_kpis(
-    spec: &Spec,
-    model: &Model,
-    query: &Query,
-) -> Result<(Vec<String>, Vec<Diagnostic>), Vec<Diagnostic>> {
+pub fn fitting_kpis(model: &Model, query: &Query) -> Result<(Vec<String>, Vec<Diagnostic>), Vec<Diagnostic>> {
     let names = |v: &[String]| -> Vec<crate::spec::model::Name> {
         v.iter()
             .map(|d| crate::span::Spanned::new(d.clone(), Span::default()))
@@ -495,7 +491,6 @@ fn segment_filters(model: &Model, ds: DatasetId, segments: &[String]) -> Vec<TEx
         .filter_map(|s| s.on.iter().find(|(d, _)| *d == ds).map(|(_, e)| e.clone()))
         .collect()
 }
-
 
 impl Unit {
     /// Every column the unit's expressions read, as (dataset, name).

@@ -96,7 +96,7 @@ fn run_one(spec: &Spec, model: &Model, t: &Test) -> Result<Found, Vec<Diagnostic
         d.format = Format::Csv;
     }
     match (&t.kpi, &t.target) {
-        (Some(k), _) => kpi_test(spec, &model, t, &k.value),
+        (Some(k), _) => kpi_test(&model, t, &k.value),
         (None, Some(target)) => status_test(spec, &model, t, &target.value),
         (None, None) => Ok((vec!["the test names no `kpi` and no `target`".to_string()], None)),
     }
@@ -186,7 +186,7 @@ fn range_of(t: &Test, model: &Model) -> Option<Period> {
     }
 }
 
-fn kpi_test(spec: &Spec, model: &Model, t: &Test, kpi: &str) -> Result<Found, Vec<Diagnostic>> {
+fn kpi_test(model: &Model, t: &Test, kpi: &str) -> Result<Found, Vec<Diagnostic>> {
     let by: Vec<String> = t.by.iter().map(|b| b.value.clone()).collect();
     // Other KPIs may be expected beside the tested one.
     let mut kpis = vec![kpi.to_string()];
@@ -205,7 +205,7 @@ fn kpi_test(spec: &Spec, model: &Model, t: &Test, kpi: &str) -> Result<Found, Ve
         segments: t.segment.iter().map(|s| s.value.clone()).collect(),
         ..Query::default()
     };
-    let ev = crate::execute::evaluate(spec, model, &query)?;
+    let ev = crate::execute::evaluate(model, &query)?;
     let table = ev.table(model);
     let tolerance = t.tolerance.as_ref().map_or(1e-9, |x| x.value);
     let keys: Vec<&str> = by

@@ -48,13 +48,7 @@ type Values = Vec<(Option<String>, Option<f64>)>;
 struct Cache(std::collections::HashMap<(String, Option<String>, Option<String>, Period), Values>);
 
 /// Evaluates one KPI over a period, per member when `by` is given.
-fn values(
-    spec: &Spec,
-    model: &Model,
-    t: &Target,
-    p: Period,
-    cache: &mut Cache,
-) -> Result<Values, Vec<Diagnostic>> {
+fn values(model: &Model, t: &Target, p: Period, cache: &mut Cache) -> Result<Values, Vec<Diagnostic>> {
     let key = (
         t.kpi.as_ref().map(|k| k.value.clone()).unwrap_or_default(),
         t.by.as_ref().map(|b| b.value.clone()),
@@ -64,12 +58,12 @@ fn values(
     if let Some(v) = cache.0.get(&key) {
         return Ok(v.clone());
     }
-    let v = evaluate_values(spec, model, t, p)?;
+    let v = evaluate_values(model, t, p)?;
     cache.0.insert(key, v.clone());
     Ok(v)
 }
 
-fn evaluate_values(spec: &Spec, model: &Model, t: &Target, p: Period) -> Result<Values, Vec<Diagnostic>> {
+fn evaluate_values(model: &Model, t: &Target, p: Period) -> Result<Values, Vec<Diagnostic>> {
     let kpi = t.kpi.as_ref().map(|k| k.value.clone()).unwrap_or_default();
     let query = Query {
         kpis: vec![kpi.clone()],
@@ -79,7 +73,7 @@ fn evaluate_values(spec: &Spec, model: &Model, t: &Target, p: Period) -> Result<
         segments: t.segment.iter().map(|s| s.value.clone()).collect(),
         ..Query::default()
     };
-    let ev: Evaluation = execute::evaluate(spec, model, &query)?;
+    let ev: Evaluation = execute::evaluate(model, &query)?;
     let member = t.by.as_ref().map(|b| b.value.clone());
     let mut out = Vec::new();
     for i in 0..ev.frame.height() {
@@ -165,7 +159,7 @@ pub fn status(
             None => match latest.get(&kpi_name) {
                 Some(d) => *d,
                 None => {
-                    let d = execute::latest_date(spec, model, &kpi_name)?;
+                    let d = execute::latest_date(model, &kpi_name)?;
                     latest.insert(kpi_name.clone(), d);
                     d
                 }
@@ -194,8 +188,8 @@ pub fn status(
                     end: as_of.add_months(-12),
                 };
                 Some((
-                    values(spec, model, t, partial, &mut cache)?,
-                    values(spec, model, t, last, &mut cache)?,
+                    values(model, t, partial, &mut cache)?,
+                    values(model, t, last, &mut cache)?,
                 ))
             } else {
                 None
@@ -207,17 +201,17 @@ pub fn status(
             let actuals = if phase == Phase::NotStarted {
                 Vec::new()
             } else {
-                values(spec, model, t, to_date, &mut cache)?
+                values(model, t, to_date, &mut cache)?
             };
-            let prev = values(spec, model, t, period::previous(p, grain, cal), &mut cache)?;
+            let prev = values(model, t, period::previous(p, grain, cal), &mut cache)?;
             let baselines = match (&t.change, t.baseline.as_ref().map(|b| &b.value)) {
                 (None, _) => None,
                 (Some(_), None | Some(Baseline::Previous)) => Some(prev.clone()),
                 (Some(_), Some(Baseline::SameLastYear)) => {
-                    Some(values(spec, model, t, period::year_earlier(p), &mut cache)?)
+                    Some(values(model, t, period::year_earlier(p), &mut cache)?)
                 }
                 (Some(_), Some(Baseline::Period(l))) => match period::parse_label(l, cal) {
-                    Some((_, bp)) => Some(values(spec, model, t, bp, &mut cache)?),
+                    Some((_, bp)) => Some(values(model, t, bp, &mut cache)?),
                     None => None,
                 },
             };
@@ -331,12 +325,12 @@ pub fn achievability(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
             continue;
         }
         let km = &model.kpis[kpi];
-        if let Some(d) = missing_baseline(spec, model, t, &mut cache) {
+        if let Some(d) = missing_baseline(model, t, &mut cache) {
             out.push(d);
             continue;
         }
         let (p, grain) = match (&t.every, t.period.as_ref().map(|p| &p.value)) {
-            (Some(e), _) => match execute::latest_date(spec, model, &km.name) {
+            (Some(e), _) => match execute::latest_date(model, &km.name) {
                 Ok(d) => (period::period_of(d, e.value, cal), e.value),
                 Err(_) => continue,
             },
@@ -356,7 +350,7 @@ pub fn achievability(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
             segments: t.segment.iter().map(|s| s.value.clone()).collect(),
             ..Query::default()
         };
-        let Ok(ev) = execute::evaluate(spec, model, &query) else {
+        let Ok(ev) = execute::evaluate(model, &query) else {
             continue;
         };
         let series: Vec<Option<f64>> = (0..ev.frame.height())
@@ -394,7 +388,7 @@ pub fn achievability(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
             },
             _ => period::previous(p, Some(grain), cal),
         };
-        let Ok(base) = values(spec, model, t, baseline_period, &mut cache) else {
+        let Ok(base) = values(model, t, baseline_period, &mut cache) else {
             continue;
         };
         let Some(baseline) = lookup(&base, &None) else {
@@ -448,10 +442,10 @@ pub fn achievability(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
 }
 
 /// A `change` needs a baseline value: an error when its period has no data.
-fn missing_baseline(spec: &Spec, model: &Model, t: &Target, cache: &mut Cache) -> Option<Diagnostic> {
+fn missing_baseline(model: &Model, t: &Target, cache: &mut Cache) -> Option<Diagnostic> {
     let change = t.change.as_ref()?;
     let cal = &model.calendar;
-    let (first, as_of) = execute::data_range(spec, model, &t.kpi.as_ref()?.value).ok()?;
+    let (first, as_of) = execute::data_range(model, &t.kpi.as_ref()?.value).ok()?;
     let (p, grain) = instances(t, as_of, cal).pop()?;
     let bp = match t.baseline.as_ref().map(|b| &b.value) {
         Some(Baseline::SameLastYear) => period::year_earlier(p),
@@ -460,7 +454,7 @@ fn missing_baseline(spec: &Spec, model: &Model, t: &Target, cache: &mut Cache) -
     };
     // Outside the data's dates a sum would read 0: that is no data, not a zero.
     let outside = bp.end < first || bp.start > as_of;
-    let base = values(spec, model, t, bp, cache).ok()?;
+    let base = values(model, t, bp, cache).ok()?;
     if !outside && base.iter().any(|(_, v)| v.is_some()) {
         return None;
     }

@@ -20,7 +20,7 @@ fn eval(kpis: &[&str], by: &[&str], grain: Grain) -> Vec<HashMap<String, Cell>> 
         grain,
         ..Query::default()
     };
-    let ev = evaluate(&outcome.spec, &outcome.checked.model, &query).unwrap_or_else(|d| panic!("{d:?}"));
+    let ev = evaluate(&outcome.checked.model, &query).unwrap_or_else(|d| panic!("{d:?}"));
     let t = ev.table(&outcome.checked.model);
     t.rows
         .iter()

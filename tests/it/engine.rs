@@ -84,7 +84,7 @@ fn a_fake_engine_feeds_the_spine_derived_kpis_and_windows() {
         grain: Grain::Month,
         ..Query::default()
     };
-    let ev = kpi::execute::evaluate_with(&Fake, &outcome.spec, &outcome.checked.model, &query).unwrap();
+    let ev = kpi::execute::evaluate_with(&Fake, &outcome.checked.model, &query).unwrap();
     let t = ev.table(&outcome.checked.model);
     let rows: Vec<std::collections::HashMap<String, kpi::report::table::Cell>> = t
         .rows

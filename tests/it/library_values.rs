@@ -65,7 +65,7 @@ fn run(
         segments: segments.iter().map(|s| s.to_string()).collect(),
         ..Query::default()
     };
-    let ev = evaluate(&f.outcome.spec, &f.outcome.checked.model, &query).unwrap_or_else(|d| panic!("{d:?}"));
+    let ev = evaluate(&f.outcome.checked.model, &query).unwrap_or_else(|d| panic!("{d:?}"));
     let table = ev.table(&f.outcome.checked.model);
     let rows = table
         .rows
@@ -622,13 +622,8 @@ fn the_lead_funnel_step_by_step() {
         grain: Grain::Month,
         ..Query::default()
     };
-    let ev = kpi::execute::evaluate_funnels(
-        &f.outcome.spec,
-        &f.outcome.checked.model,
-        &["lead_funnel".to_string()],
-        &query,
-    )
-    .unwrap();
+    let ev = kpi::execute::evaluate_funnels(&f.outcome.checked.model, &["lead_funnel".to_string()], &query)
+        .unwrap();
     let t = ev.table();
     let rows: Vec<Row> = t
         .rows
