@@ -197,7 +197,7 @@ fn main() {
     let mut last = None;
     for _ in 0..5 {
         let t = Instant::now();
-        let ev = kpi::execute::evaluate(&outcome.spec, &outcome.checked.model, &query).expect("evaluate");
+        let ev = kpi::execute::evaluate(&outcome.checked.model, &query).expect("evaluate");
         ours.push(t.elapsed());
         let t = Instant::now();
         let base = baseline(&dir).expect("baseline");
