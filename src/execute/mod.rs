@@ -195,10 +195,6 @@ pub(crate) fn evaluate_frame(
     let (model, inner_model, nests) = nested::rewrite(model, depth);
     let model = &model;
     let plan = plan::plan(model, query)?;
-    let unsupported = diagnostics::unsupported(model, &plan);
-    if !unsupported.is_empty() {
-        return Err(unsupported);
-    }
     let mut query = query.clone();
     query.history = plan::history(model, &plan);
     let first = match (query.history, query.range) {

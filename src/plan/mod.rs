@@ -233,12 +233,18 @@ pub fn plan(model: &Model, query: &Query) -> Result<Plan, Vec<Diagnostic>> {
         .copied()
         .filter(|k| matches!(model.kpis[*k].kind, KpiKind::Derived { .. }))
         .collect();
-    Ok(Plan {
+    let plan = Plan {
         query: query.clone(),
         outputs,
         derived,
         units,
-    })
+    };
+    // A query with periods over KPIs that have no time column.
+    let timeless = diagnostics::no_time_column(model, &plan);
+    if !timeless.is_empty() {
+        return Err(timeless);
+    }
+    Ok(plan)
 }
 
 /// Of every KPI, those that can take the query's dimensions and segments,
@@ -257,13 +263,28 @@ pub fn fitting_kpis(model: &Model, query: &Query) -> Result<(Vec<String>, Vec<Di
     let mut left_out = Vec::new();
     let mut first_refusal = Vec::new();
     for (k, km) in model.kpis.iter().enumerate() {
-        let refused: Vec<Diagnostic> =
-            crate::check::check_query(model, &closed, &bases_beneath(model, &[k]), &dims, &segs)
-                .into_sorted()
-                .into_iter()
-                .filter(Diagnostic::is_error)
-                .map(on_flags)
-                .collect();
+        let bases = bases_beneath(model, &[k]);
+        let mut refused: Vec<Diagnostic> = crate::check::check_query(model, &closed, &bases, &dims, &segs)
+            .into_sorted()
+            .into_iter()
+            .filter(Diagnostic::is_error)
+            .map(on_flags)
+            .collect();
+        // Periods asked of a KPI with no time column beneath it.
+        let periods = query.grain != Grain::All || query.range.is_some();
+        if periods
+            && bases.iter().any(|&b| {
+                matches!(
+                    model.kpis[b].kind,
+                    KpiKind::Base {
+                        time: TimeBasis::None,
+                        ..
+                    }
+                )
+            })
+        {
+            refused.push(diagnostics::timeless(&km.name));
+        }
         match refused.first() {
             None => fit.push(km.name.clone()),
             Some(why) => {

@@ -784,3 +784,30 @@ fn status_takes_the_range_and_segment_flags() {
     let out = kpi(&["status", "--by", "owner"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_kpi_without_time_is_left_out_of_periods_or_refused_when_named() {
+    let dir = temp_dir("timeless");
+    std::fs::write(dir.join("d.csv"), "amount,at\n5,2025-01-03\n7,2025-02-03\n").unwrap();
+    std::fs::write(dir.join("r.csv"), "owner\nann\nbob\n").unwrap();
+    let spec = dir.join("s.yaml");
+    std::fs::write(
+        &spec,
+        "datasets:\n  d: {source: d.csv, time: at}\n  r: {source: r.csv}\n\
+         kpis:\n  total: {dataset: d, measure: sum(amount)}\n  reps: {dataset: r, measure: count()}\n",
+    )
+    .unwrap();
+    let s = spec.to_str().unwrap();
+    let out = kpi(&["--spec", s, "eval", "--grain", "month", "--format", "csv"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "period,total\n2025-01,5\n2025-02,7\n"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`reps` is left out"));
+    let out = kpi(&["--spec", s, "eval", "reps", "--grain", "month"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("kpi::no_time_column"));
+    // Without periods, both.
+    let out = kpi(&["--spec", s, "eval", "--format", "csv"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "total,reps\n12,2\n");
+}
