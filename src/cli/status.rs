@@ -1,7 +1,7 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use kpi::report::table::{format_value, Cell, ResultTable};
+use kpi::report::table::Cell;
 use kpi::spec::model::Keyword;
 use kpi::status::assess::{Status, Trend};
 use kpi::status::StatusRow;
@@ -42,87 +42,6 @@ enum FailOn {
     #[value(name = "off_track")]
     OffTrack,
     Missed,
-}
-
-fn table(rows: &[StatusRow], model: &kpi::check::ir::Model, raw: bool) -> ResultTable {
-    let columns = [
-        "target",
-        "kpi",
-        "segment",
-        "member",
-        "period",
-        "actual",
-        "target_value",
-        "baseline",
-        "progress",
-        "expected",
-        "projected",
-        "gap",
-        "status",
-        "trend",
-    ];
-    let out = rows
-        .iter()
-        .map(|r| {
-            let unit = model.kpi_id(&r.kpi).and_then(|k| model.kpis[k].unit);
-            let decimals = model.kpi_id(&r.kpi).and_then(|k| model.kpis[k].decimals);
-            let n = |x: Option<f64>| {
-                if raw {
-                    Cell::Number(x)
-                } else {
-                    Cell::Text(Some(format_value(x, unit, decimals)))
-                }
-            };
-            let pct = |x: Option<f64>| {
-                if raw {
-                    Cell::Number(x)
-                } else {
-                    Cell::Text(Some(format_value(
-                        x,
-                        Some(kpi::spec::model::Unit::Percent),
-                        Some(0),
-                    )))
-                }
-            };
-            let t = |s: Option<&str>| Cell::Text(s.map(str::to_string));
-            vec![
-                t(Some(&r.target)),
-                t(Some(&r.kpi)),
-                t(r.segment.as_deref()),
-                t(r.member.as_deref()),
-                t(Some(&r.period)),
-                n(r.actual),
-                n(r.target_value),
-                n(r.baseline),
-                pct(r.progress),
-                n(r.expected),
-                n(r.projected),
-                n(r.gap),
-                t(Some(r.status.as_str())),
-                t(Some(r.trend.as_str())),
-            ]
-        })
-        .collect();
-    let formats = columns
-        .iter()
-        .map(|c| {
-            if raw
-                && !matches!(
-                    *c,
-                    "target" | "kpi" | "segment" | "member" | "period" | "status" | "trend"
-                )
-            {
-                Some(kpi::report::table::NumberFormat::default())
-            } else {
-                None
-            }
-        })
-        .collect();
-    ResultTable {
-        columns: columns.iter().map(|c| c.to_string()).collect(),
-        formats,
-        rows: out,
-    }
 }
 
 /// The rows of targets on the `--segment`s whose period overlaps the range.
@@ -221,7 +140,7 @@ pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
     }
     let text = match args.format {
         Format::Table => {
-            let mut t = table(&rows, model, false);
+            let mut t = kpi::report::status_table(&rows, model, false);
             let tty = args.output.is_none()
                 && std::io::stdout().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none();
@@ -243,8 +162,8 @@ pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
             }
             t.to_table()
         }
-        Format::Markdown => table(&rows, model, false).to_markdown(),
-        Format::Csv => table(&rows, model, true).to_csv(),
+        Format::Markdown => kpi::report::status_table(&rows, model, false).to_markdown(),
+        Format::Csv => kpi::report::status_table(&rows, model, true).to_csv(),
         Format::Json => serde_json::to_string_pretty(&rows).unwrap_or_default() + "\n",
     };
     let written = super::emit(args.output.as_deref(), &text);

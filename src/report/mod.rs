@@ -2,7 +2,11 @@
 
 pub mod diagnostics;
 pub mod explain;
+#[cfg(feature = "eval")]
+mod status_table;
 pub mod table;
 mod write;
 
+#[cfg(feature = "eval")]
+pub use status_table::status_table;
 pub use write::{remove_temporary_files, write_output};
