@@ -90,3 +90,13 @@ pub fn empty_expression(span: Span) -> Diagnostic {
         .at(span, "an expression is needed here")
         .help("write an expression, e.g. `sum(amount)`")
 }
+
+/// An expression whose parse would take too long (see the parser's call limit).
+pub fn too_complex(span: Span) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::expression_too_complex",
+        "expression is too complex to parse: it nests `if`s and `between`s so that every reading has to be tried",
+    )
+    .at(span, "too complex")
+    .help("add parentheses around `if … then … else …` and around the bounds of `between`, or split it into several KPIs")
+}

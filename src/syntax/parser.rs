@@ -96,15 +96,26 @@ fn too_deep(expr: &Expr, max: usize) -> Option<&Expr> {
     found
 }
 
+/// Rule calls one parse may make. PEG parsing backtracks: a failure deep
+/// inside an `if` in a `between` bound re-parses the rest once more at every
+/// level, which doubles the work per level (a 1 KB expression found by
+/// fuzzing took half a minute). A valid expression within the length and
+/// depth limits needs far fewer calls; past the bound the expression is
+/// refused as too complex instead of hanging `kpi check`.
+const CALL_LIMIT: usize = 5_000_000;
+
 fn parse_unchecked(text: &str, rebase: &Rebase) -> Result<Expr, Diagnostic> {
+    pest::set_call_limit(std::num::NonZeroUsize::new(CALL_LIMIT));
     let mut pairs = match Grammar::parse(Rule::expression, text) {
         Ok(p) => p,
+        Err(e) if is_call_limit(&e) => return Err(diag::too_complex(rebase.whole_span())),
         Err(_) => {
             // Parse again with attempt tracking, which costs time only on errors.
             pest::set_error_detail(true);
             let detailed = Grammar::parse(Rule::expression, text);
             pest::set_error_detail(false);
             return Err(match detailed {
+                Err(e) if is_call_limit(&e) => diag::too_complex(rebase.whole_span()),
                 Err(e) => word_error(text, rebase, &e),
                 Ok(_) => diag::empty_expression(rebase.whole_span()),
             });
@@ -118,6 +129,10 @@ fn parse_unchecked(text: &str, rebase: &Rebase) -> Result<Expr, Diagnostic> {
         return Err(diag::empty_expression(rebase.whole_span()));
     };
     cx.expr(expr)
+}
+
+fn is_call_limit(e: &pest::error::Error<Rule>) -> bool {
+    matches!(&e.variant, pest::error::ErrorVariant::CustomError { message } if message.contains("call limit"))
 }
 
 struct Cx<'a> {

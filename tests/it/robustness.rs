@@ -146,3 +146,55 @@ fn wrong_yaml_shapes_are_reported_at_the_node() {
         ]
     );
 }
+
+/// Every input the fuzzers found, checked as a measure (`expr-*.txt`) or a
+/// spec (`spec-*.yaml`): no panic, every diagnostic renders.
+#[test]
+fn fuzzing_regressions_stay_fixed() {
+    let dir = root().join("tests/cases/fuzz");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let bytes = std::fs::read(&path).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        let outcome = if name.starts_with("expr-") {
+            // A double-quoted YAML scalar takes JSON's escapes.
+            let quoted = serde_json::to_string(&*text).unwrap();
+            check_str(
+                "fuzz.yaml",
+                &format!(
+                    "datasets:\n  d: {{source: d.csv}}\nkpis:\n  k:\n    dataset: d\n    measure: {quoted}\n"
+                ),
+            )
+        } else if name.starts_with("spec-") {
+            check_str("fuzz.yaml", &text)
+        } else {
+            continue;
+        };
+        let _ = kpi::report::diagnostics::to_human(&outcome.diagnostics, &outcome.sources, false);
+        if name == "expr-exponential-backtracking.txt" {
+            assert_eq!(codes(&outcome), ["kpi::expression_too_complex"]);
+        }
+        seen += 1;
+    }
+    assert!(seen >= 1);
+}
+
+#[test]
+fn large_valid_expressions_are_not_too_complex() {
+    // 250 filtered aggregates with `between` bounds, under the depth limit.
+    let terms = vec!["sum(x where x between 1 and 2 + 3)"; 250].join(" + ");
+    assert!(codes(&check_str("a.yaml", &spec_with_measure(&terms))).is_empty());
+    // 120 nested `if`s, each complete.
+    let mut e = String::from("1");
+    for _ in 0..120 {
+        e = format!("if x between 1 and 2 then {e} else 0");
+    }
+    assert!(codes(&check_str("b.yaml", &spec_with_measure(&format!("sum({e})")))).is_empty());
+    // A list of 5,000 texts (about 60 KB).
+    let list: Vec<String> = (0..5_000).map(|i| format!("\"v{i:05}\"")).collect();
+    let e = format!("count(where s in [{}])", list.join(", "));
+    assert!(e.len() > 50_000);
+    assert!(codes(&check_str("c.yaml", &spec_with_measure(&e))).is_empty());
+}
