@@ -231,32 +231,7 @@ pub(crate) fn evaluate_frame(
             }
         }
     }
-    let mut left_out = 0u64;
-    let mut frames: Vec<DataFrame> = frames
-        .into_iter()
-        .map(|df| {
-            if grain == Grain::All && query.range.is_none() {
-                return Ok(df);
-            }
-            if df.column(PERIOD).is_err() {
-                return Ok(df);
-            }
-            let nulls = df
-                .clone()
-                .lazy()
-                .filter(col(PERIOD).is_null())
-                .select([col(ROWS).sum()])
-                .collect()?;
-            left_out += nulls
-                .column(ROWS)
-                .ok()
-                .and_then(|c| c.get(0).ok())
-                .and_then(|v| v.extract::<u64>())
-                .unwrap_or(0);
-            df.lazy().filter(col(PERIOD).is_not_null()).collect()
-        })
-        .collect::<PolarsResult<_>>()
-        .map_err(polars_error)?;
+    let (mut frames, left_out) = without_periodless_rows(frames, query).map_err(polars_error)?;
 
     // 3. Nested aggregates, each from its own query grouped by its members.
     let needed: Vec<usize> = plan
@@ -303,6 +278,62 @@ pub(crate) fn evaluate_frame(
     }
 
     // 6. Join nested aggregates and every unit onto the spine; empty sums and counts are 0.
+    let out = onto_spine(spine, nest_frames, unit_frames, model, &plan, &keys);
+    // 7. Derived KPIs, in dependency order, over the sorted spine.
+    let with_period = period_frame.is_some();
+    let out = derived_kpis(out, model, &plan, query, &keys, &periods, with_period).map_err(polars_error)?;
+    Ok(Frame {
+        lf: out,
+        period: period_frame.is_some(),
+        periods,
+        first,
+        kpis: plan.outputs.clone(),
+        left_out,
+        warnings,
+    })
+}
+
+/// Rows with no period (a null time value) are counted, then dropped, when
+/// the query has periods.
+fn without_periodless_rows(frames: Vec<DataFrame>, query: &Query) -> PolarsResult<(Vec<DataFrame>, u64)> {
+    let mut left_out = 0u64;
+    let frames = frames
+        .into_iter()
+        .map(|df| {
+            if query.grain == Grain::All && query.range.is_none() {
+                return Ok(df);
+            }
+            if df.column(PERIOD).is_err() {
+                return Ok(df);
+            }
+            let nulls = df
+                .clone()
+                .lazy()
+                .filter(col(PERIOD).is_null())
+                .select([col(ROWS).sum()])
+                .collect()?;
+            left_out += nulls
+                .column(ROWS)
+                .ok()
+                .and_then(|c| c.get(0).ok())
+                .and_then(|v| v.extract::<u64>())
+                .unwrap_or(0);
+            df.lazy().filter(col(PERIOD).is_not_null()).collect()
+        })
+        .collect::<PolarsResult<_>>()?;
+    Ok((frames, left_out))
+}
+
+/// The spine with every nested aggregate and unit joined on; empty sums
+/// and counts are 0, and each base KPI is computed from its parts.
+fn onto_spine(
+    spine: LazyFrame,
+    nest_frames: Vec<(&nested::Nest, DataFrame)>,
+    unit_frames: Vec<LazyFrame>,
+    model: &Model,
+    plan: &Plan,
+    keys: &[String],
+) -> LazyFrame {
     let on: Vec<Expr> = keys.iter().map(|k| col(k.as_str())).collect();
     let mut out = spine;
     for (nest, f) in nest_frames {
@@ -333,9 +364,22 @@ pub(crate) fn evaluate_frame(
             .collect();
         out = out.with_columns(values);
     }
-    // 7. Derived KPIs, in dependency order, over the sorted spine.
-    let with_period = period_frame.is_some();
-    out = in_spine_order(out, plan.query.by.len(), with_period);
+    out
+}
+
+/// Derived KPIs in dependency order over the sorted spine: time functions
+/// as windows over parts, calendar offsets (`prev(k, "year")`) as joins.
+fn derived_kpis(
+    out: LazyFrame,
+    model: &Model,
+    plan: &Plan,
+    query: &Query,
+    keys: &[String],
+    periods: &[Period],
+    with_period: bool,
+) -> PolarsResult<LazyFrame> {
+    let (grain, cal) = (query.grain, &model.calendar);
+    let mut out = in_spine_order(out, plan.query.by.len(), with_period);
     let groups_cols: Vec<String> = (0..plan.query.by.len()).map(dim_col).collect();
     let mut values: Vec<Option<crate::check::ir::TExpr>> = vec![None; model.kpis.len()];
     let mut parts = std::collections::HashMap::new();
@@ -375,7 +419,7 @@ pub(crate) fn evaluate_frame(
                 let groups: Vec<String> = keys.iter().filter(|k| *k != PERIOD).cloned().collect();
                 let column = [(model.kpis[kpi].name.clone(), name.clone())];
                 let back = |p| period::calendar_back(p, unit, grain, cal);
-                values_earlier(out, &periods, back, &groups, &column).map_err(polars_error)?
+                values_earlier(out, periods, back, &groups, &column)?
             } else {
                 out.with_column(lit(NULL).cast(DataType::Float64).alias(name.as_str()))
             };
@@ -384,15 +428,7 @@ pub(crate) fn evaluate_frame(
         }
         out = out.with_column(over_spine.expr(measure).alias(model.kpis[k].name.as_str()));
     }
-    Ok(Frame {
-        lf: out,
-        period: period_frame.is_some(),
-        periods,
-        first,
-        kpis: plan.outputs.clone(),
-        left_out,
-        warnings,
-    })
+    Ok(out)
 }
 
 /// Sorted by group, then period: the order `prev`, windows and output rely on.
