@@ -234,14 +234,8 @@ pub(crate) fn evaluate_frame(
     let (mut frames, left_out) = without_periodless_rows(frames, query).map_err(polars_error)?;
 
     // 3. Nested aggregates, each from its own query grouped by its members.
-    let needed: Vec<usize> = plan
-        .derived
-        .iter()
-        .copied()
-        .chain(plan.units.iter().flat_map(|u| u.outputs.iter().map(|o| o.kpi)))
-        .collect();
     let mut nest_frames = Vec::new();
-    for nest in nests.iter().filter(|n| needed.contains(&n.host)) {
+    for nest in needed_nests(&nests, &plan) {
         let sub = nest_query(query, nest);
         let members = evaluate_frame(engine, &inner_model, &sub, depth + 1)?;
         warnings.extend(members.warnings);
@@ -1139,13 +1133,7 @@ fn describe_at(model: &Model, query: &Query, depth: usize) -> Result<Vec<(String
         }
     }
     // Each nested aggregate's inner query, grouped by its members too.
-    let needed: Vec<usize> = plan
-        .derived
-        .iter()
-        .copied()
-        .chain(plan.units.iter().flat_map(|u| u.outputs.iter().map(|o| o.kpi)))
-        .collect();
-    for nest in nests.iter().filter(|n| needed.contains(&n.host)) {
+    for nest in needed_nests(&nests, &plan) {
         let sub = nest_query(query, nest);
         let host = &model.kpis[nest.host].name;
         for (title, text) in describe_at(&inner_model, &sub, depth + 1)? {
@@ -1153,6 +1141,17 @@ fn describe_at(model: &Model, query: &Query, depth: usize) -> Result<Vec<(String
         }
     }
     Ok(out)
+}
+
+/// The nested aggregates of KPIs the plan computes.
+fn needed_nests<'a>(nests: &'a [nested::Nest], plan: &Plan) -> impl Iterator<Item = &'a nested::Nest> {
+    let needed: Vec<usize> = plan
+        .derived
+        .iter()
+        .copied()
+        .chain(plan.units.iter().flat_map(|u| u.outputs.iter().map(|o| o.kpi)))
+        .collect();
+    nests.iter().filter(move |n| needed.contains(&n.host))
 }
 
 /// The query of a nested aggregate's members: the outer query's groups and

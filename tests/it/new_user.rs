@@ -27,16 +27,6 @@ fn won_by_partner() -> BTreeMap<Option<String>, (f64, u64)> {
     out
 }
 
-fn json_rows(out: &std::process::Output) -> Vec<serde_json::Value> {
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 #[test]
 fn a_null_group_keeps_its_rows() {
     let want = won_by_partner();

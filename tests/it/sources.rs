@@ -9,14 +9,7 @@ fn eval_json(spec: &std::path::Path, args: &[&str]) -> Vec<serde_json::Value> {
     let mut all = vec!["--spec", spec.to_str().unwrap(), "eval"];
     all.extend_from_slice(args);
     all.extend_from_slice(&["--format", "json"]);
-    let out = Command::new(kpi_bin()).args(&all).output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    json_rows(&Command::new(kpi_bin()).args(&all).output().unwrap())
 }
 
 const DEALS: &str = "datasets:\n  deals:\n    source: SOURCE\n    time: closed_at\n    columns: {created_at: date, closed_at: date, stage: string, amount: number, owner: string}\nkpis:\n  won_revenue: {dataset: deals, measure: sum(amount where stage == \"won\")}\n  win_rate: {dataset: deals, measure: 'count(where stage == \"won\") / count(where stage in [\"won\", \"lost\"])'}\n  cycle: {dataset: deals, measure: 'avg(days_between(created_at, closed_at))'}\n";

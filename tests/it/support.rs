@@ -88,3 +88,15 @@ pub fn number(
         other => panic!("{column}: {other:?}"),
     }
 }
+
+/// The rows of a command's JSON output; the command must have succeeded.
+#[track_caller]
+pub fn json_rows(out: &std::process::Output) -> Vec<serde_json::Value> {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
