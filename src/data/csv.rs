@@ -620,6 +620,12 @@ fn guess(values: &[String], src: &SourceInfo, zone: Option<String>) -> Option<Co
         let n = values.iter().filter(|v| ok(v.trim())).count();
         n > 0 && n * 10 >= values.len() * 9
     };
+    // Without declared formats only ISO 8601 is guessed: a column whose
+    // values do not start `YYYY-` is no date, and needs no parsing to say so.
+    let custom = src.read.date_format.is_some() || src.read.datetime_format.is_some();
+    if !custom && !src.read.decimal_comma && !mostly(&starts_like_iso_date) {
+        return None;
+    }
     let date_format = src
         .read
         .date_format
@@ -649,6 +655,12 @@ fn guess(values: &[String], src: &SourceInfo, zone: Option<String>) -> Option<Co
         return Some(Conversion::Number { decimal_comma: true });
     }
     None
+}
+
+/// `YYYY-…`: four digits and a dash, as every ISO 8601 date starts.
+fn starts_like_iso_date(v: &str) -> bool {
+    let b = v.as_bytes();
+    b.len() >= 10 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-'
 }
 
 /// A value of one of the ISO 8601 datetime shapes.
