@@ -118,11 +118,7 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
         return code;
     }
     // Names may be KPIs or funnels; no names means every KPI.
-    let (funnels, kpis): (Vec<String>, Vec<String>) = args
-        .kpis
-        .iter()
-        .cloned()
-        .partition(|n| kpi::execute::is_funnel(&outcome.checked.model, n));
+    let (funnels, kpis) = super::names::funnels_and_kpis(&outcome.checked.model, &args.kpis);
     let query = match query_of(args, kpis, &funnels, &outcome.checked.model.calendar) {
         Ok(q) => q,
         Err(code) => return code,

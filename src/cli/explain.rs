@@ -22,11 +22,7 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
     if let Err(code) = super::names::query_names(&outcome.spec, model, &args.kpis, &q.by, &q.segment, true) {
         return code;
     }
-    let (funnels, named): (Vec<String>, Vec<String>) = args
-        .kpis
-        .iter()
-        .cloned()
-        .partition(|n| kpi::execute::is_funnel(&outcome.checked.model, n));
+    let (funnels, named) = super::names::funnels_and_kpis(model, &args.kpis);
     let mut ids: Vec<usize> = named.iter().filter_map(|n| model.kpi_id(n)).collect();
     if args.kpis.is_empty() {
         ids = (0..model.kpis.len()).collect();

@@ -82,3 +82,11 @@ fn dimension_names(model: &Model) -> Vec<String> {
     out.dedup();
     out
 }
+
+/// Names given as measures, split into funnels and KPIs (a name is one or the other).
+pub fn funnels_and_kpis(model: &Model, names: &[String]) -> (Vec<String>, Vec<String>) {
+    names
+        .iter()
+        .cloned()
+        .partition(|n| kpi::execute::is_funnel(model, n))
+}
