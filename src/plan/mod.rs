@@ -130,25 +130,6 @@ pub struct Plan {
 /// a diagnostic.
 pub fn plan(model: &Model, query: &Query) -> Result<Plan, Vec<Diagnostic>> {
     let mut diags = Diagnostics::new();
-    let dim_names: Vec<crate::spec::model::Name> = query
-        .by
-        .iter()
-        .map(|d| crate::span::Spanned::new(d.clone(), Span::default()))
-        .collect();
-    let seg_names: Vec<crate::spec::model::Name> = query
-        .segments
-        .iter()
-        .map(|d| crate::span::Spanned::new(d.clone(), Span::default()))
-        .collect();
-    let closed = vec![true; model.datasets.len()];
-    // Whether the query's dimensions and segments apply to the base KPIs `bases`.
-    let query_fits = |bases: &[KpiId]| -> Vec<Diagnostic> {
-        crate::check::check_query(model, &closed, bases, &dim_names, &seg_names)
-            .into_sorted()
-            .into_iter()
-            .map(on_flags)
-            .collect()
-    };
     let outputs: Vec<KpiId> = if query.kpis.is_empty() {
         (0..model.kpis.len()).collect()
     } else {
@@ -171,7 +152,7 @@ pub fn plan(model: &Model, query: &Query) -> Result<Plan, Vec<Diagnostic>> {
         .copied()
         .filter(|k| matches!(model.kpis[*k].kind, KpiKind::Base { .. }))
         .collect();
-    diags.extend(query_fits(&bases));
+    diags.extend(query_refusals(model, query, &bases));
     if diags.has_errors() {
         return Err(diags.into_sorted());
     }
@@ -252,23 +233,14 @@ pub fn plan(model: &Model, query: &Query) -> Result<Plan, Vec<Diagnostic>> {
 /// (LANGUAGE.md §4). Nothing fits: the query itself is wrong, and the
 /// errors of the first KPI say why.
 pub fn fitting_kpis(model: &Model, query: &Query) -> Result<(Vec<String>, Vec<Diagnostic>), Vec<Diagnostic>> {
-    let names = |v: &[String]| -> Vec<crate::spec::model::Name> {
-        v.iter()
-            .map(|d| crate::span::Spanned::new(d.clone(), Span::default()))
-            .collect()
-    };
-    let (dims, segs) = (names(&query.by), names(&query.segments));
-    let closed = vec![true; model.datasets.len()];
     let mut fit = Vec::new();
     let mut left_out = Vec::new();
     let mut first_refusal = Vec::new();
     for (k, km) in model.kpis.iter().enumerate() {
         let bases = bases_beneath(model, &[k]);
-        let mut refused: Vec<Diagnostic> = crate::check::check_query(model, &closed, &bases, &dims, &segs)
-            .into_sorted()
+        let mut refused: Vec<Diagnostic> = query_refusals(model, query, &bases)
             .into_iter()
             .filter(Diagnostic::is_error)
-            .map(on_flags)
             .collect();
         // Periods asked of a KPI with no time column beneath it.
         let periods = query.grain != Grain::All || query.range.is_some();
@@ -299,6 +271,22 @@ pub fn fitting_kpis(model: &Model, query: &Query) -> Result<(Vec<String>, Vec<Di
         return Err(first_refusal);
     }
     Ok((fit, left_out))
+}
+
+/// Why the query's `--by` dimensions and `--segment`s do not apply to the
+/// base KPIs `bases` (nothing when they do); the diagnostics name the flags.
+fn query_refusals(model: &Model, query: &Query, bases: &[KpiId]) -> Vec<Diagnostic> {
+    let names = |v: &[String]| -> Vec<crate::spec::model::Name> {
+        v.iter()
+            .map(|d| crate::span::Spanned::new(d.clone(), Span::default()))
+            .collect()
+    };
+    let closed = vec![true; model.datasets.len()];
+    crate::check::check_query(model, &closed, bases, &names(&query.by), &names(&query.segments))
+        .into_sorted()
+        .into_iter()
+        .map(on_flags)
+        .collect()
 }
 
 /// Every KPI the `outputs` need, themselves included.
