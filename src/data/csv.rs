@@ -300,6 +300,18 @@ const ROW: &str = "__record";
 /// The reader over every file of the layout, with `schema` (none: inferred
 /// from the whole file), all quoting and null rules of the options.
 fn read(src: &SourceInfo, l: &Layout, schema: Option<SchemaRef>, row_index: bool) -> PolarsResult<LazyFrame> {
+    let all: Vec<usize> = (0..l.files.len()).collect();
+    read_files(src, l, &all, schema, row_index)
+}
+
+/// The reader over the files `which` (indices into the layout's files).
+fn read_files(
+    src: &SourceInfo,
+    l: &Layout,
+    which: &[usize],
+    schema: Option<SchemaRef>,
+    row_index: bool,
+) -> PolarsResult<LazyFrame> {
     let opts = &src.read;
     let separator = opts.delimiter.as_ref().map_or(b',', |d| d.value as u8);
     let nulls: Vec<PlSmallStr> = opts.null_values.iter().map(|n| n.value.as_str().into()).collect();
@@ -307,7 +319,7 @@ fn read(src: &SourceInfo, l: &Layout, schema: Option<SchemaRef>, row_index: bool
     let mut frames = Vec::new();
     match &l.text {
         None => {
-            for f in &l.files {
+            for f in which.iter().filter_map(|&i| l.files.get(i)) {
                 let lf = LazyCsvReader::new(PlRefPath::new(f.to_string_lossy().into_owned()))
                     .with_has_header(true)
                     .with_separator(separator)
@@ -322,7 +334,7 @@ fn read(src: &SourceInfo, l: &Layout, schema: Option<SchemaRef>, row_index: bool
             }
         }
         Some(texts) => {
-            for t in texts.iter() {
+            for t in which.iter().filter_map(|&i| texts.get(i)) {
                 let parse = CsvParseOptions::default()
                     .with_separator(separator)
                     .with_null_values(nulls.clone())
@@ -333,7 +345,7 @@ fn read(src: &SourceInfo, l: &Layout, schema: Option<SchemaRef>, row_index: bool
                     .with_parse_options(parse)
                     .with_infer_schema_length(None)
                     .with_schema(schema.clone())
-                    .into_reader_with_file_handle(std::io::Cursor::new(t.clone()))
+                    .into_reader_with_file_handle(std::io::Cursor::new(t.as_slice()))
                     .finish()?;
                 frames.push(df.lazy());
             }
@@ -461,15 +473,7 @@ fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
 fn infer(src: &SourceInfo, l: &Layout, declared_text: &Schema) -> PolarsResult<Schema> {
     let mut merged: Option<Schema> = None;
     let one = |i: usize| -> PolarsResult<Schema> {
-        let single = Layout {
-            files: l.files.get(i).cloned().into_iter().collect(),
-            text: l
-                .text
-                .as_ref()
-                .map(|t| Arc::new(t.get(i).cloned().into_iter().collect())),
-            ..l.clone()
-        };
-        let mut lf = read(src, &single, None, false)?;
+        let mut lf = read_files(src, l, &[i], None, false)?;
         let mut s = (*lf.collect_schema()?).clone();
         for (n, dt) in declared_text.iter() {
             if s.contains(n) {
