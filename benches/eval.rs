@@ -190,7 +190,7 @@ fn main() {
     let query = kpi::plan::Query {
         kpis: KPIS.iter().map(|s| s.to_string()).collect(),
         by: vec!["owner".into()],
-        grain: kpi::spec::model::Grain::Month,
+        grain: kpi::period::Grain::Month,
         ..Default::default()
     };
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());

@@ -23,6 +23,7 @@ pub mod diff;
 #[cfg(feature = "eval")]
 pub mod execute;
 pub mod generate;
+pub mod keyword;
 pub mod period;
 pub mod plan;
 pub mod report;
@@ -183,17 +184,6 @@ pub fn check_loaded_with(loaded: spec::Loaded, access: DataAccess) -> CheckOutco
         DataAccess::Full => check_with_data(&spec, &mut diagnostics),
     };
     diagnostics.extend(checked.diagnostics.clone());
-    let mut checked = checked;
-    if access == DataAccess::Full {
-        // A is judged only against data: achievable unless warned otherwise.
-        for v in &mut checked.targets {
-            let warned = diagnostics.iter().any(|d| {
-                d.code == "kpi::target_not_achievable"
-                    && d.message.starts_with(&format!("target `{}` ", v.target))
-            });
-            v.achievable = Some(!warned);
-        }
-    }
     CheckOutcome {
         spec,
         sources,
@@ -213,11 +203,20 @@ fn check_with_schemas(spec: &spec::Spec, diagnostics: &mut diagnostic::Diagnosti
 fn check_with_data(spec: &spec::Spec, diagnostics: &mut diagnostic::Diagnostics) -> check::Checked {
     let (schemas, found) = data::schemas(spec);
     diagnostics.extend(found);
-    let checked = check::check(spec, Some(&schemas));
+    let mut checked = check::check(spec, Some(&schemas));
     diagnostics.extend(data::validate_lookups(&checked.model));
-    if !checked.diagnostics.has_errors() && !diagnostics.has_errors() {
-        diagnostics.extend(status::achievability(spec, &checked.model));
+    if checked.diagnostics.has_errors() || diagnostics.has_errors() {
+        return checked;
     }
+    // A is judged only against data: achievable unless warned otherwise.
+    let found = status::achievability(&checked.model);
+    for v in &mut checked.targets {
+        let warned = found
+            .iter()
+            .any(|(t, d)| *t == v.target && d.code == "kpi::target_not_achievable");
+        v.achievable = Some(!warned);
+    }
+    diagnostics.extend(found.into_iter().map(|(_, d)| d));
     checked
 }
 

@@ -2,8 +2,37 @@
 //! `2025-01`, `2025-Q1`, `2025`, and with a fiscal year not starting in
 //! January, `FY2025-Q1` and `FY2025` (named by the calendar year they end in).
 
-use crate::spec::model::{Calendar, Grain, WeekStart};
+use crate::keyword::keyword;
+use crate::span::Span;
 use crate::time::Date;
+
+keyword!(
+    /// The first day of a week (`monday`: ISO weeks).
+    WeekStart, "week start", { "monday" => Monday, "sunday" => Sunday });
+keyword!(
+    /// Time bucket of evaluation.
+    Grain, "grain", {
+        "day" => Day, "week" => Week, "month" => Month, "quarter" => Quarter, "year" => Year, "all" => All });
+
+/// How periods are cut: the first day of a week and the first month of the
+/// fiscal year (LANGUAGE.md §4).
+#[derive(Clone, Debug)]
+pub struct Calendar {
+    pub week_start: WeekStart,
+    /// Month 1–12 that starts the fiscal year.
+    pub fiscal_year_start: u32,
+    pub span: Span,
+}
+
+impl Default for Calendar {
+    fn default() -> Self {
+        Calendar {
+            week_start: WeekStart::Monday,
+            fiscal_year_start: 1,
+            span: Span::default(),
+        }
+    }
+}
 
 /// A span of whole days, both ends inclusive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -1,7 +1,11 @@
-//! Civil dates and times without a calendar library: days since 1970-01-01
-//! in the proleptic Gregorian calendar.
+//! Civil dates and times: days (or microseconds) since 1970-01-01, the
+//! representation Polars and Arrow use for `Date` and `Datetime[us]`, so a
+//! value crosses into a query as an integer. The calendar arithmetic is
+//! chrono's (proleptic Gregorian, ISO 8601 weeks).
 
 use std::fmt;
+
+use chrono::{Datelike, Months, NaiveDate};
 
 /// A calendar date, as days since 1970-01-01.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -14,46 +18,40 @@ pub struct DateTime(pub i64);
 pub const MICROS_PER_DAY: i64 = 86_400_000_000;
 
 impl Date {
+    fn of(d: NaiveDate) -> Date {
+        Date(d.to_epoch_days())
+    }
+
+    fn naive(self) -> NaiveDate {
+        // Out of chrono's range (±262,000 years): the nearest representable day.
+        NaiveDate::from_epoch_days(self.0).unwrap_or(if self.0 < 0 {
+            NaiveDate::MIN
+        } else {
+            NaiveDate::MAX
+        })
+    }
+
     /// `None` for an impossible date such as 2025-02-30.
     pub fn from_ymd(year: i32, month: u32, day: u32) -> Option<Date> {
-        if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
-            return None;
-        }
-        // Howard Hinnant's days_from_civil.
-        let y = if month <= 2 { year - 1 } else { year };
-        let era = y.div_euclid(400);
-        let yoe = y - era * 400;
-        let m = month as i32;
-        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + day as i32 - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        Some(Date(era * 146_097 + doe - 719_468))
+        NaiveDate::from_ymd_opt(year, month, day).map(Date::of)
     }
 
     pub fn ymd(self) -> (i32, u32, u32) {
-        let z = self.0 + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let y = yoe + era * 400;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-        let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-        (if m <= 2 { y + 1 } else { y }, m, d)
+        let d = self.naive();
+        (d.year(), d.month(), d.day())
     }
 
     pub fn year(self) -> i32 {
-        self.ymd().0
+        self.naive().year()
     }
 
     pub fn month(self) -> u32 {
-        self.ymd().1
+        self.naive().month()
     }
 
     /// ISO weekday: Monday 1 … Sunday 7.
     pub fn weekday(self) -> u32 {
-        // 1970-01-01 was a Thursday.
-        ((self.0 + 3).rem_euclid(7) + 1) as u32
+        self.naive().weekday().number_from_monday()
     }
 
     pub fn add_days(self, n: i32) -> Date {
@@ -62,30 +60,24 @@ impl Date {
 
     /// The same day `n` months later, clamped to the month's last day.
     pub fn add_months(self, n: i32) -> Date {
-        let (y, m, d) = self.ymd();
-        let total = y * 12 + (m as i32 - 1) + n;
-        let (ny, nm) = (total.div_euclid(12), (total.rem_euclid(12) + 1) as u32);
-        let nd = d.min(days_in_month(ny, nm));
-        Date::from_ymd(ny, nm, nd).unwrap_or(self)
+        let d = self.naive();
+        let moved = if n >= 0 {
+            d.checked_add_months(Months::new(n.unsigned_abs()))
+        } else {
+            d.checked_sub_months(Months::new(n.unsigned_abs()))
+        };
+        moved.map_or(self, Date::of)
     }
 
     /// ISO 8601 week-numbering year and week.
     pub fn iso_week(self) -> (i32, u32) {
-        let thursday = self.add_days(4 - self.weekday() as i32);
-        let year = thursday.year();
-        let jan1 = Date::from_ymd(year, 1, 1).unwrap_or(thursday);
-        (year, ((thursday.0 - jan1.0) / 7 + 1) as u32)
+        let w = self.naive().iso_week();
+        (w.year(), w.week())
     }
 
     /// Monday of ISO week `week` of `year`.
     pub fn from_iso_week(year: i32, week: u32) -> Option<Date> {
-        let jan4 = Date::from_ymd(year, 1, 4)?;
-        let week1 = jan4.add_days(1 - jan4.weekday() as i32);
-        let weeks = iso_weeks_in_year(year);
-        if week == 0 || week > weeks {
-            return None;
-        }
-        Some(week1.add_days((week as i32 - 1) * 7))
+        NaiveDate::from_isoywd_opt(year, week, chrono::Weekday::Mon).map(Date::of)
     }
 
     /// `YYYY-MM-DD`.
@@ -176,28 +168,19 @@ impl fmt::Display for DateTime {
     }
 }
 
-pub fn is_leap(year: i32) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-}
-
 pub fn days_in_month(year: i32, month: u32) -> u32 {
-    match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if is_leap(year) => 29,
-        2 => 28,
+    let first = NaiveDate::from_ymd_opt(year, month, 1);
+    let next = first.and_then(|d| d.checked_add_months(Months::new(1)));
+    match (first, next) {
+        (Some(a), Some(b)) => (b - a).num_days() as u32,
         _ => 0,
     }
 }
 
 /// 52 or 53.
 pub fn iso_weeks_in_year(year: i32) -> u32 {
-    let p = |y: i32| (y + y.div_euclid(4) - y.div_euclid(100) + y.div_euclid(400)).rem_euclid(7);
-    if p(year) == 4 || p(year - 1) == 3 {
-        53
-    } else {
-        52
-    }
+    // December 28th is always in the year's last ISO week.
+    NaiveDate::from_ymd_opt(year, 12, 28).map_or(52, |d| d.iso_week().week())
 }
 
 #[cfg(test)]
@@ -212,6 +195,32 @@ mod tests {
             assert_eq!(date.ymd(), (y, m, d));
         }
         assert_eq!(Date::from_ymd(2025, 2, 29), None);
+    }
+
+    #[test]
+    fn every_day_of_two_centuries_round_trips() {
+        let (first, last) = (
+            Date::parse("1900-01-01").unwrap(),
+            Date::parse("2100-12-31").unwrap(),
+        );
+        let mut weekday = first.weekday();
+        for n in first.0..=last.0 {
+            let (y, m, d) = Date(n).ymd();
+            assert_eq!(Date::from_ymd(y, m, d), Some(Date(n)));
+            assert_eq!(Date(n).weekday(), weekday);
+            weekday = weekday % 7 + 1;
+        }
+        // 1900 is not a leap year, 2000 is.
+        assert_eq!(days_in_month(1900, 2), 28);
+        assert_eq!(days_in_month(2000, 2), 29);
+        assert_eq!(
+            Date::parse("2025-01-31").unwrap().add_months(1),
+            Date::parse("2025-02-28").unwrap()
+        );
+        assert_eq!(
+            Date::parse("2024-03-31").unwrap().add_months(-1),
+            Date::parse("2024-02-29").unwrap()
+        );
     }
 
     #[test]

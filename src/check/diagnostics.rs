@@ -432,3 +432,48 @@ pub fn unresolved_in_segment(span: Span, segment: &str, name: &str) -> Diagnosti
     .at(span, "no dataset has this column")
     .help("check the spelling, or declare the column on the datasets the segment applies to")
 }
+
+/// A KPI named in a query that the spec does not define.
+pub fn unknown_query_kpi(name: &str, model: &super::ir::Model) -> Diagnostic {
+    Diagnostic::error("kpi::unknown_kpi", format!("no KPI is named `{name}`")).help(
+        crate::diagnostic::suggestion(name, model.kpis.iter().map(|k| k.name.as_str()), "KPI"),
+    )
+}
+
+/// A KPI left out of an evaluation of every KPI, with the reason.
+pub fn left_out(kpi: &str, why: &Diagnostic) -> Diagnostic {
+    let flag = why.path.as_deref().unwrap_or("the query");
+    Diagnostic::warning("kpi::left_out", format!("`{kpi}` is left out: {}", why.message))
+        .with_path(flag)
+        .help(format!(
+            "name KPIs to evaluate only those; `{kpi}` cannot take {flag} as given"
+        ))
+}
+
+/// A base KPI without a time column asked for periods.
+pub fn no_time_column(kpi: &str, span: Span) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::no_time_column",
+        format!("KPI `{kpi}` has no time column, so it has no periods"),
+    )
+    .at(span, "no `time` here or on its dataset")
+    .help("give the KPI or its dataset a `time:` column, or evaluate it with `--grain all` and no range")
+}
+
+/// Periods asked of a KPI with no time column beneath it (the reason it is left out).
+pub fn timeless(kpi: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::no_time_column",
+        format!("`{kpi}` has no time column beneath it, so it has no periods"),
+    )
+    .with_path("--grain")
+    .help("give the KPI or its dataset a `time:` column, or evaluate it with `--grain all` and no range")
+}
+
+pub fn compare_needs_periods() -> Diagnostic {
+    Diagnostic::error(
+        "kpi::compare_needs_periods",
+        "`--compare` needs periods to compare, but the query has no grain and no range",
+    )
+    .help("add `--grain month` (or another grain), or a range such as `--period 2025-Q1`")
+}

@@ -693,7 +693,8 @@ impl ExprChecker<'_> {
             Some(a) => match &a.kind {
                 ExprKind::Number(v) if *v >= 1.0 && v.fract() == 0.0 && *v <= 10_000.0 => (*v as u32, None),
                 ExprKind::String(unit) if shifts => {
-                    use crate::spec::model::{Grain, Keyword};
+                    use crate::period::Grain;
+                    use crate::spec::model::Keyword;
                     match Grain::parse(unit).filter(|g| *g != Grain::All) {
                         Some(g) => (1, Some(g)),
                         None => {

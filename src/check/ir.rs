@@ -3,8 +3,9 @@
 
 use super::functions::{AggFn, RowFn, TimeFn};
 use super::types::Type;
+use crate::period::{Calendar, Grain, Period};
 use crate::span::Span;
-use crate::spec::model::{Calendar, Direction, Format, Indicator, Unit};
+use crate::spec::model::{Change, Direction, Format, Indicator, Pacing, Row, Status, Unit};
 use crate::syntax::ast::{BinaryOp, UnaryOp};
 use crate::time::{Date, DateTime};
 
@@ -78,7 +79,7 @@ pub enum TKind {
         n: u32,
         /// `prev(k, "year")`: the same period one calendar unit earlier,
         /// whatever the grain (instead of `n` periods).
-        every: Option<crate::spec::model::Grain>,
+        every: Option<crate::period::Grain>,
     },
     /// A column computed by an earlier evaluation step (an aggregate part);
     /// made by the planner, never by the checker.
@@ -191,6 +192,17 @@ pub struct LookupModel {
     pub span: crate::span::Span,
 }
 
+/// Where a dataset's columns come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SchemaState {
+    /// `columns:` only: other names may still be columns of the data.
+    Declared,
+    /// Read from the data (with any declarations): unknown names are errors.
+    Read,
+    /// Neither: any name may be a column; the data decides at run time.
+    Open,
+}
+
 #[derive(Clone, Debug)]
 pub struct DatasetModel {
     pub name: String,
@@ -203,6 +215,7 @@ pub struct DatasetModel {
     pub columns: Vec<(String, Type)>,
     /// Columns whose type the spec declares.
     pub declared: Vec<(String, Type)>,
+    pub schema: SchemaState,
     pub dimensions: Vec<Dimension>,
     pub lookups: Vec<LookupModel>,
     pub span: Span,
@@ -267,10 +280,98 @@ pub struct SegmentModel {
 #[derive(Clone, Debug)]
 pub struct FunnelModel {
     pub name: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
     pub dataset: DatasetId,
     pub time: TimeBasis,
     /// Each step's name and condition (on top of every earlier step's).
     pub steps: Vec<(String, Option<TExpr>)>,
+}
+
+/// When a target applies.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum TargetTime {
+    /// One period: a label's (with its grain) or a `{from, to}` range (no grain).
+    Fixed { period: Period, grain: Option<Grain> },
+    /// `every: month`: each period of the grain.
+    Every(Grain),
+}
+
+/// The period a `change` is measured from.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum BaselinePeriod {
+    /// The period before the target's (the default).
+    Previous,
+    /// The target's period a year earlier.
+    SameLastYear,
+    /// A fixed period (`baseline: 2025-Q1`).
+    Fixed(Period),
+}
+
+impl BaselinePeriod {
+    /// The baseline of the target period `p` (of `grain`, when it has one).
+    pub fn of(self, p: Period, grain: Option<Grain>, cal: &Calendar) -> Period {
+        match self {
+            BaselinePeriod::Previous => crate::period::previous(p, grain, cal),
+            BaselinePeriod::SameLastYear => crate::period::year_earlier(p),
+            BaselinePeriod::Fixed(b) => b,
+        }
+    }
+}
+
+/// What a target asks for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Goal {
+    /// A level to reach (`value:`).
+    Value(f64),
+    /// A change from a baseline (`change:`).
+    Change {
+        change: Change,
+        baseline: BaselinePeriod,
+    },
+}
+
+/// A target whose every part checked: its KPI, segment and member
+/// dimension exist and fit, its period and baseline are resolved.
+#[derive(Clone, Debug)]
+pub struct TargetModel {
+    pub name: String,
+    pub kpi: KpiId,
+    pub segment: Option<String>,
+    /// The dimension of a per-member target (`by: owner`).
+    pub by: Option<String>,
+    pub time: TargetTime,
+    pub goal: Goal,
+    /// The band around the expected pace that is still at risk, not off track.
+    pub tolerance: f64,
+    pub pacing: Pacing,
+    pub objective: Option<String>,
+    pub owner: Option<String>,
+    pub description: Option<String>,
+    pub span: Span,
+    /// Where the goal (`value` or `change`) is written.
+    pub goal_span: Span,
+    /// Where `baseline` is written, if it is.
+    pub baseline_span: Option<Span>,
+}
+
+/// A test of the spec (`tests:`), its period resolved.
+#[derive(Clone, Debug)]
+pub struct TestModel {
+    pub name: String,
+    pub span: Span,
+    pub kpi: Option<String>,
+    pub target: Option<String>,
+    pub grain: Grain,
+    pub by: Vec<String>,
+    pub segments: Vec<String>,
+    pub range: Option<Period>,
+    pub as_of: Option<Date>,
+    /// Inline rows replacing each named dataset.
+    pub data: Vec<(String, Vec<Row>)>,
+    pub expect: Vec<Row>,
+    pub status: Option<Status>,
+    pub tolerance: Option<f64>,
 }
 
 /// The checked spec.
@@ -283,6 +384,8 @@ pub struct Model {
     pub kpis: Vec<KpiModel>,
     /// KPIs in dependency order (each after those it refers to).
     pub order: Vec<KpiId>,
+    pub targets: Vec<TargetModel>,
+    pub tests: Vec<TestModel>,
 }
 
 impl Model {
@@ -292,5 +395,42 @@ impl Model {
 
     pub fn dataset_id(&self, name: &str) -> Option<DatasetId> {
         self.datasets.iter().position(|d| d.name == name)
+    }
+
+    /// Whether each dataset's columns were read from its data.
+    pub fn closed(&self) -> Vec<bool> {
+        self.datasets
+            .iter()
+            .map(|d| d.schema == SchemaState::Read)
+            .collect()
+    }
+
+    /// Every KPI `outputs` need, themselves included, by id.
+    pub fn needed_by(&self, outputs: &[KpiId]) -> Vec<bool> {
+        let mut needed = vec![false; self.kpis.len()];
+        let mut stack = outputs.to_vec();
+        while let Some(k) = stack.pop() {
+            if std::mem::replace(&mut needed[k], true) {
+                continue;
+            }
+            if let KpiKind::Derived { measure } = &self.kpis[k].kind {
+                let mut refs = Vec::new();
+                measure.kpis(&mut refs);
+                stack.extend(refs);
+            }
+        }
+        needed
+    }
+
+    /// The base KPIs beneath `kpis`.
+    pub fn bases_beneath(&self, kpis: &[KpiId]) -> Vec<KpiId> {
+        let needed = self.needed_by(kpis);
+        (0..self.kpis.len())
+            .filter(|&k| needed[k] && matches!(self.kpis[k].kind, KpiKind::Base { .. }))
+            .collect()
+    }
+
+    pub fn target(&self, name: &str) -> Option<&TargetModel> {
+        self.targets.iter().find(|t| t.name == name)
     }
 }

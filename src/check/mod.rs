@@ -7,6 +7,7 @@ pub mod diagnostics;
 mod expr;
 pub mod functions;
 pub mod ir;
+pub mod query;
 mod targets;
 pub mod types;
 
@@ -49,9 +50,9 @@ pub fn check(spec: &Spec, data: Option<&DataSchemas>) -> Checked {
     dimensions(spec, &mut model, &closed, &kpi_names, &infos, &mut diags);
     segments(spec, &mut model, &closed, &kpi_names, &infos, &mut diags);
     kpis(spec, &mut model, &closed, &kpi_names, &mut infos, &mut diags);
-    let verdicts = targets::check_targets(spec, &model, &closed, &mut diags);
+    let verdicts = targets::check_targets(spec, &mut model, &mut diags);
     funnels(spec, &mut model, &closed, &kpi_names, &infos, &mut diags);
-    tests(spec, &model, &mut diags);
+    model.tests = tests(spec, &model, &mut diags);
     Checked {
         model,
         diagnostics: diags,
@@ -82,6 +83,11 @@ fn datasets(
             }
         }
         closed.push(from_data.is_some());
+        let schema = match (from_data, declared.is_empty()) {
+            (Some(_), _) => SchemaState::Read,
+            (None, false) => SchemaState::Declared,
+            (None, true) => SchemaState::Open,
+        };
         let source_text = d.source.as_ref().map(|s| s.value.clone()).unwrap_or_default();
         let source = match d.source_path() {
             Some(Ok(p)) => p,
@@ -113,6 +119,7 @@ fn datasets(
             time: d.time.as_ref().map(|t| t.value.clone()),
             columns,
             declared,
+            schema,
             dimensions: Vec::new(),
             lookups: Vec::new(),
             span: d.name.span,
@@ -809,61 +816,6 @@ fn check_reaggregation(e: &TExpr, built: &[Option<KpiModel>], diags: &mut Diagno
     e.for_each_child(|c| check_reaggregation(c, built, diags));
 }
 
-/// Checks that `dims` and `segments` can be applied to each of `kpis`
-/// (`--by`, `--segment`, a target's `by` and `segment`).
-pub fn check_query(
-    checked: &Model,
-    closed: &[bool],
-    kpis: &[KpiId],
-    dims: &[m::Name],
-    segments: &[m::Name],
-) -> Diagnostics {
-    let mut diags = Diagnostics::new();
-    let names = KpiNames::default();
-    let infos: Vec<Option<KpiInfo>> = Vec::new();
-    let sc = scope(checked, closed, &names, &infos);
-    for &k in kpis {
-        let Some(km) = checked.kpis.get(k) else { continue };
-        for &ds in &km.datasets {
-            for dim in dims {
-                if !dimension_on(&sc, ds, &dim.value) {
-                    diags.push(diag::dimension_missing(
-                        dim.span,
-                        &dim.value,
-                        &checked.datasets[ds].name,
-                        &km.name,
-                    ));
-                }
-            }
-            for seg in segments {
-                let Some(s) = checked.segments.iter().find(|s| s.name == seg.value) else {
-                    diags.push(diag::unknown_segment(
-                        seg.span,
-                        &seg.value,
-                        checked.segments.iter().map(|s| s.name.as_str()),
-                    ));
-                    continue;
-                };
-                let open =
-                    !closed.get(ds).copied().unwrap_or(false) && checked.datasets[ds].declared.is_empty();
-                if open {
-                    continue;
-                }
-                if let Some((_, missing)) = s.missing.iter().find(|(d, _)| *d == ds) {
-                    diags.push(diag::segment_column_missing(
-                        seg.span,
-                        &seg.value,
-                        missing,
-                        &checked.datasets[ds].name,
-                        &km.name,
-                    ));
-                }
-            }
-        }
-    }
-    diags
-}
-
 /// Whether `name` is a column, dimension or looked-up column of `ds`
 /// (`teams.manager`, or `manager` when only one lookup has it).
 pub fn dimension_on(sc: &Scope, ds: DatasetId, name: &str) -> bool {
@@ -953,6 +905,8 @@ fn funnels(
         };
         out.push(FunnelModel {
             name: f.name.value.clone(),
+            title: f.title.as_ref().map(|t| t.value.clone()),
+            description: f.description.as_ref().map(|d| d.value.clone()),
             dataset: ds,
             time,
             steps,
@@ -961,8 +915,9 @@ fn funnels(
     model.funnels = out;
 }
 
-fn tests(spec: &Spec, model: &Model, diags: &mut Diagnostics) {
+fn tests(spec: &Spec, model: &Model, diags: &mut Diagnostics) -> Vec<TestModel> {
     let kpi_names = || spec.kpis.iter().map(|k| k.name.value.as_str());
+    let mut out = Vec::new();
     for t in &spec.tests {
         match (&t.kpi, &t.target) {
             (Some(k), _) if spec.kpi(&k.value).is_none() => {
@@ -1014,5 +969,38 @@ fn tests(spec: &Spec, model: &Model, diags: &mut Diagnostics) {
                 }
             }
         }
+        out.push(test_model(t, &model.calendar));
+    }
+    out
+}
+
+/// A test with its period resolved (an invalid label was reported where it was read).
+fn test_model(t: &m::Test, cal: &crate::period::Calendar) -> TestModel {
+    let range = t.period.as_ref().and_then(|p| match &p.value {
+        m::PeriodSpec::Label(l) => crate::period::parse_label(l, cal).map(|(_, p)| p),
+        m::PeriodSpec::Range { from, to } => Some(crate::period::Period {
+            start: *from,
+            end: *to,
+        }),
+    });
+    let names = |v: &[m::Name]| v.iter().map(|n| n.value.clone()).collect();
+    TestModel {
+        name: t.name.value.clone(),
+        span: t.name.span,
+        kpi: t.kpi.as_ref().map(|k| k.value.clone()),
+        target: t.target.as_ref().map(|k| k.value.clone()),
+        grain: t.grain.as_ref().map_or(crate::period::Grain::All, |g| g.value),
+        by: names(&t.by),
+        segments: names(&t.segment),
+        range,
+        as_of: t.as_of.as_ref().map(|d| d.value),
+        data: t
+            .data
+            .iter()
+            .map(|(d, rows, _)| (d.value.clone(), rows.clone()))
+            .collect(),
+        expect: t.expect.clone(),
+        status: t.status.as_ref().map(|s| s.value),
+        tolerance: t.tolerance.as_ref().map(|x| x.value),
     }
 }

@@ -3,12 +3,12 @@
 use serde::Serialize;
 
 use super::diagnostics as diag;
-use super::ir::Model;
+use super::ir::{BaselinePeriod, Goal, KpiId, Model, TargetModel, TargetTime};
 use super::types::Type;
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::period;
+use crate::period::{self, Calendar, Grain, Period};
 use crate::span::Span;
-use crate::spec::model::{Baseline, Keyword, PeriodSpec, Spec, Target};
+use crate::spec::model::{Baseline, Keyword, Pacing, PeriodSpec, Spec, Target};
 
 /// How a target scores on each SMART criterion. `achievable` is `None`
 /// until checked against data.
@@ -22,86 +22,97 @@ pub struct SmartVerdict {
     pub time_bound: bool,
 }
 
-pub fn check_targets(
-    spec: &Spec,
-    model: &Model,
-    closed: &[bool],
-    diags: &mut Diagnostics,
-) -> Vec<SmartVerdict> {
-    spec.targets
-        .iter()
-        .map(|t| check_target(spec, model, closed, t, diags))
-        .collect()
+/// Checks every target: each gets a SMART verdict, and each that checks
+/// clean joins the model, resolved.
+pub fn check_targets(spec: &Spec, model: &mut Model, diags: &mut Diagnostics) -> Vec<SmartVerdict> {
+    let mut verdicts = Vec::new();
+    for t in &spec.targets {
+        let errors = diags.iter().filter(|d| d.is_error()).count();
+        let (verdict, kpi) = check_target(spec, model, t, diags);
+        let clean = diags.iter().filter(|d| d.is_error()).count() == errors;
+        if let (true, Some(kpi)) = (clean, kpi) {
+            if let Some(resolved) = resolve(t, kpi, &model.calendar) {
+                model.targets.push(resolved);
+            }
+        }
+        verdicts.push(verdict);
+    }
+    verdicts
 }
 
+/// The S, M, R and T of one target; its KPI when that exists.
 fn check_target(
     spec: &Spec,
     model: &Model,
-    closed: &[bool],
     t: &Target,
     diags: &mut Diagnostics,
-) -> SmartVerdict {
-    let before = diags.len();
-    let mut v = SmartVerdict {
+) -> (SmartVerdict, Option<KpiId>) {
+    let kpi = target_kpi(model, t, diags);
+    let verdict = SmartVerdict {
         target: t.name.value.clone(),
-        specific: true,
-        measurable: true,
+        specific: specific(spec, model, t, kpi, diags),
+        measurable: measurable(model, t, kpi, diags),
         achievable: None,
-        relevant: true,
-        time_bound: true,
+        time_bound: time_bound(model, t, diags),
+        relevant: relevant(t, diags),
     };
-    // S: a defined KPI, segment and dimension.
-    let kpi = match &t.kpi {
-        None if t.has("kpi") => None,
-        None => {
+    (verdict, kpi)
+}
+
+/// The target's KPI, reported when missing or unknown.
+fn target_kpi(model: &Model, t: &Target, diags: &mut Diagnostics) -> Option<KpiId> {
+    let Some(k) = &t.kpi else {
+        // A `kpi:` written with an invalid value was reported where it was read.
+        if !t.has("kpi") {
             diags.push(crate::spec::diagnostics::missing_key(
                 t.name.span,
                 "kpi",
                 &format!("target `{}`", t.name.value),
                 "kpi: won_revenue",
             ));
-            v.specific = false;
-            None
         }
-        Some(k) => match model.kpi_id(&k.value) {
-            Some(id) => Some((id, k)),
-            None => {
-                diags.push(diag::unknown_kpi(
-                    k.span,
-                    &k.value,
-                    model.kpis.iter().map(|x| x.name.as_str()),
-                ));
-                v.specific = false;
-                None
-            }
-        },
+        return None;
     };
-    if let Some(s) = &t.segment {
-        if spec.segment(&s.value).is_none() {
+    let id = model.kpi_id(&k.value);
+    if id.is_none() {
+        diags.push(diag::unknown_kpi(
+            k.span,
+            &k.value,
+            model.kpis.iter().map(|x| x.name.as_str()),
+        ));
+    }
+    id
+}
+
+/// S: a defined KPI, segment and dimension that fit together.
+fn specific(spec: &Spec, model: &Model, t: &Target, kpi: Option<KpiId>, diags: &mut Diagnostics) -> bool {
+    let mut ok = kpi.is_some();
+    let segment = t.segment.as_ref().filter(|s| {
+        let known = spec.segment(&s.value).is_some();
+        if !known {
             diags.push(diag::unknown_segment(
                 s.span,
                 &s.value,
                 spec.segments.iter().map(|x| x.name.value.as_str()),
             ));
-            v.specific = false;
+            ok = false;
         }
-    }
-    if let Some((id, _)) = kpi {
+        known
+    });
+    if let Some(id) = kpi {
         let dims: Vec<_> = t.by.iter().cloned().collect();
-        let segs: Vec<_> = t
-            .segment
-            .iter()
-            .filter(|s| spec.segment(&s.value).is_some())
-            .cloned()
-            .collect();
-        let found = super::check_query(model, closed, &[id], &dims, &segs);
-        if !found.is_empty() {
-            v.specific = false;
-        }
+        let segs: Vec<_> = segment.into_iter().cloned().collect();
+        let found = super::query::refusals(model, &[id], &dims, &segs);
+        ok &= found.is_empty();
         diags.extend(found);
     }
-    // M: a numeric KPI and a level or a change to reach.
-    if let Some((id, k)) = kpi {
+    ok
+}
+
+/// M: a numeric KPI and one level or change to reach.
+fn measurable(model: &Model, t: &Target, kpi: Option<KpiId>, diags: &mut Diagnostics) -> bool {
+    let mut ok = true;
+    if let (Some(id), Some(k)) = (kpi, &t.kpi) {
         let ty = model.kpis[id].ty;
         if !matches!(ty, Type::Number | Type::Unknown | Type::Null) {
             diags.push(
@@ -112,7 +123,7 @@ fn check_target(
                 .at(k.span, format!("{ty} KPI"))
                 .help("targets need a KPI whose value is a number"),
             );
-            v.measurable = false;
+            ok = false;
         }
     }
     match (&t.value, &t.change) {
@@ -125,7 +136,7 @@ fn check_target(
                 .at(t.name.span, "nothing to measure against")
                 .help("add `value: 1_000_000` (a level) or `change: \"+15%\"` (relative to a baseline)"),
             );
-            v.measurable = false;
+            ok = false;
         }
         (Some(a), Some(b)) => {
             diags.push(
@@ -137,10 +148,25 @@ fn check_target(
                 .also(a.span, "first goal")
                 .help("keep the absolute `value` or the relative `change`"),
             );
-            v.measurable = false;
+            ok = false;
         }
         _ => {}
     }
+    baseline_fits(model, t, diags);
+    if let Some(tol) = &t.tolerance {
+        if !(0.0..=1.0).contains(&tol.value) {
+            diags.push(
+                Diagnostic::error("kpi::invalid_tolerance", "tolerance must be between 0% and 100%")
+                    .at(tol.span, "out of range")
+                    .help("write the band as a percentage of the target, e.g. `tolerance: 10%`"),
+            );
+        }
+    }
+    ok
+}
+
+/// A `baseline` belongs to a `change` and names a period.
+fn baseline_fits(model: &Model, t: &Target, diags: &mut Diagnostics) {
     if let (Some(b), None) = (&t.baseline, &t.change) {
         diags.push(
             Diagnostic::warning(
@@ -161,9 +187,13 @@ fn check_target(
             }
         }
     }
-    // T: a period or a recurrence.
+}
+
+/// T: a period or a recurrence.
+fn time_bound(model: &Model, t: &Target, diags: &mut Diagnostics) -> bool {
     match (&t.period, &t.every) {
-        (None, None) if t.has("period") || t.has("every") => {}
+        // Written with an invalid value: reported where it was read.
+        (None, None) if t.has("period") || t.has("every") => true,
         (None, None) => {
             diags.push(
                 Diagnostic::error(
@@ -175,7 +205,7 @@ fn check_target(
                     "add `period: 2025-Q3`, `period: {from: 2025-07-01, to: 2025-09-30}` or `every: month`",
                 ),
             );
-            v.time_bound = false;
+            false
         }
         (Some(p), Some(e)) => {
             diags.push(
@@ -187,14 +217,15 @@ fn check_target(
                 .also(p.span, "fixed period")
                 .help("use `period` for one period and `every` for a recurring target"),
             );
-            v.time_bound = false;
+            false
         }
         (Some(p), None) => match &p.value {
             PeriodSpec::Label(label) => {
-                if period::parse_label(label, &model.calendar).is_none() {
+                let ok = period::parse_label(label, &model.calendar).is_some();
+                if !ok {
                     diags.push(invalid_period(p.span, label));
-                    v.time_bound = false;
                 }
+                ok
             }
             PeriodSpec::Range { from, to } => {
                 if from > to {
@@ -206,52 +237,95 @@ fn check_target(
                         .at(p.span, "`from` is after `to`")
                         .help("swap `from` and `to`"),
                     );
-                    v.time_bound = false;
                 }
+                from <= to
             }
         },
         (None, Some(e)) => {
-            if !matches!(
-                e.value,
-                crate::spec::model::Grain::Week
-                    | crate::spec::model::Grain::Month
-                    | crate::spec::model::Grain::Quarter
-                    | crate::spec::model::Grain::Year
-            ) {
+            let ok = matches!(e.value, Grain::Week | Grain::Month | Grain::Quarter | Grain::Year);
+            if !ok {
                 diags.push(crate::spec::diagnostics::invalid_value(
                     e.span,
                     e.value.as_str(),
                     "recurrence",
                     &["week", "month", "quarter", "year"],
                 ));
-                v.time_bound = false;
+            }
+            ok
+        }
+    }
+}
+
+/// R: the goal it serves.
+fn relevant(t: &Target, diags: &mut Diagnostics) -> bool {
+    if t.objective.is_some() {
+        return true;
+    }
+    diags.push(
+        Diagnostic::warning(
+            "kpi::target_no_objective",
+            format!("target `{}` has no `objective`", t.name.value),
+        )
+        .at(t.name.span, "why does this target matter?")
+        .help("add `objective:` naming the business goal it serves (the R of SMART)"),
+    );
+    false
+}
+
+/// A target that checked clean, with its period, baseline and goal resolved.
+fn resolve(t: &Target, kpi: KpiId, cal: &Calendar) -> Option<TargetModel> {
+    let time = match (&t.every, t.period.as_ref().map(|p| &p.value)) {
+        (Some(e), _) => TargetTime::Every(e.value),
+        (None, Some(PeriodSpec::Label(l))) => {
+            let (grain, period) = period::parse_label(l, cal)?;
+            TargetTime::Fixed {
+                period,
+                grain: Some(grain),
             }
         }
-    }
-    if let Some(tol) = &t.tolerance {
-        if !(0.0..=1.0).contains(&tol.value) {
-            diags.push(
-                Diagnostic::error("kpi::invalid_tolerance", "tolerance must be between 0% and 100%")
-                    .at(tol.span, "out of range")
-                    .help("write the band as a percentage of the target, e.g. `tolerance: 10%`"),
-            );
-        }
-    }
-    // R: the goal it serves.
-    if t.objective.is_none() {
-        diags.push(
-            Diagnostic::warning(
-                "kpi::target_no_objective",
-                format!("target `{}` has no `objective`", t.name.value),
-            )
-            .at(t.name.span, "why does this target matter?")
-            .help("add `objective:` naming the business goal it serves (the R of SMART)"),
-        );
-        v.relevant = false;
-    }
-    // Errors above that were not about a criterion still make it unspecific.
-    let _ = before;
-    v
+        (None, Some(PeriodSpec::Range { from, to })) => TargetTime::Fixed {
+            period: Period {
+                start: *from,
+                end: *to,
+            },
+            grain: None,
+        },
+        (None, None) => return None,
+    };
+    let goal = match (&t.value, &t.change) {
+        (Some(v), _) => Goal::Value(v.value),
+        (None, Some(c)) => Goal::Change {
+            change: c.value,
+            baseline: match t.baseline.as_ref().map(|b| &b.value) {
+                None | Some(Baseline::Previous) => BaselinePeriod::Previous,
+                Some(Baseline::SameLastYear) => BaselinePeriod::SameLastYear,
+                Some(Baseline::Period(l)) => BaselinePeriod::Fixed(period::parse_label(l, cal)?.1),
+            },
+        },
+        (None, None) => return None,
+    };
+    let text = |x: &Option<crate::spec::model::Text>| x.as_ref().map(|x| x.value.clone());
+    Some(TargetModel {
+        name: t.name.value.clone(),
+        kpi,
+        segment: t.segment.as_ref().map(|s| s.value.clone()),
+        by: t.by.as_ref().map(|b| b.value.clone()),
+        time,
+        goal,
+        tolerance: t.tolerance.as_ref().map_or(0.1, |x| x.value),
+        pacing: t.pacing.as_ref().map_or(Pacing::Linear, |p| p.value),
+        objective: text(&t.objective),
+        owner: text(&t.owner),
+        description: text(&t.description),
+        span: t.name.span,
+        goal_span: t
+            .value
+            .as_ref()
+            .map(|v| v.span)
+            .or(t.change.as_ref().map(|c| c.span))
+            .unwrap_or(t.name.span),
+        baseline_span: t.baseline.as_ref().map(|b| b.span),
+    })
 }
 
 fn invalid_period(span: Span, label: &str) -> Diagnostic {

@@ -94,13 +94,7 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
             DataArg::New => DataFrom::New,
             DataArg::Old => DataFrom::Old,
         };
-        match kpi::diff::values::values(
-            (&old.spec, &old.checked.model),
-            (&new.spec, &new.checked.model),
-            &kpis,
-            &query,
-            from,
-        ) {
+        match kpi::diff::values::values(&old.checked.model, &new.checked.model, &kpis, &query, from) {
             Ok(v) => Some(v),
             Err(diags) => {
                 eprint!(

@@ -1,8 +1,8 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
+use kpi::period::Grain;
 use kpi::plan::{Compare, Query};
-use kpi::spec::model::Grain;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -47,7 +47,7 @@ pub struct QueryArgs {
 
 impl QueryArgs {
     /// The query of these flags for `kpis`, or the usage error's exit code.
-    pub fn query(&self, kpis: Vec<String>, cal: &kpi::spec::model::Calendar) -> Result<Query, u8> {
+    pub fn query(&self, kpis: Vec<String>, cal: &kpi::period::Calendar) -> Result<Query, u8> {
         let range = match (&self.from, &self.to, &self.period) {
             (Some(f), Some(t), _) => match (kpi::time::Date::parse(f), kpi::time::Date::parse(t)) {
                 (Some(start), Some(end)) if start <= end => Some(kpi::period::Period { start, end }),
@@ -108,7 +108,6 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
         return code;
     }
     if let Err(code) = super::names::query_names(
-        &outcome.spec,
         &outcome.checked.model,
         &args.kpis,
         &args.query.by,
@@ -155,7 +154,7 @@ fn query_of(
     args: &Args,
     kpis: Vec<String>,
     funnels: &[String],
-    cal: &kpi::spec::model::Calendar,
+    cal: &kpi::period::Calendar,
 ) -> Result<Query, u8> {
     if args.format == Format::Parquet && args.output.is_none() {
         return Err(usage("--format parquet needs -o FILE"));

@@ -19,7 +19,7 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
     }
     let model = &outcome.checked.model;
     let q = &args.query;
-    if let Err(code) = super::names::query_names(&outcome.spec, model, &args.kpis, &q.by, &q.segment, true) {
+    if let Err(code) = super::names::query_names(model, &args.kpis, &q.by, &q.segment, true) {
         return code;
     }
     let (funnels, named) = super::names::funnels_and_kpis(model, &args.kpis);

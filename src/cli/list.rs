@@ -23,7 +23,7 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
     if let Some(code) = super::report_spec_errors(&outcome) {
         return code;
     }
-    let table = kpi::report::explain::catalog(&outcome.spec, &outcome.checked.model);
+    let table = kpi::report::explain::catalog(&outcome.checked.model);
     let text = match args.format {
         // On a terminal, descriptions wrap to its width.
         Format::Table => match terminal_size::terminal_size().filter(|_| args.output.is_none()) {

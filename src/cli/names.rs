@@ -3,7 +3,6 @@
 //! typo never silently turns a command (or a CI gate) into a no-op.
 
 use kpi::check::ir::Model;
-use kpi::spec::Spec;
 
 /// Prints the usage error for `name`, unknown among `known`; gives the exit code.
 pub fn unknown<'a>(
@@ -35,7 +34,6 @@ pub fn all_known<'a>(
 
 /// KPI (or funnel) names, `--by` dimensions and `--segment` names of a query.
 pub fn query_names(
-    spec: &Spec,
     model: &Model,
     kpis: &[String],
     by: &[String],
@@ -44,7 +42,7 @@ pub fn query_names(
 ) -> Result<(), u8> {
     let mut measures: Vec<&str> = model.kpis.iter().map(|k| k.name.as_str()).collect();
     if funnels {
-        measures.extend(spec.funnels.iter().map(|f| f.name.value.as_str()));
+        measures.extend(model.funnels.iter().map(|f| f.name.as_str()));
     }
     let what = if funnels { "KPI or funnel" } else { "KPI" };
     all_known(what, "KPI", kpis, measures.iter().copied())?;
@@ -52,7 +50,7 @@ pub fn query_names(
         "segment",
         "--segment",
         segments,
-        spec.segments.iter().map(|s| s.name.value.as_str()),
+        model.segments.iter().map(|s| s.name.as_str()),
     )?;
     // A dataset whose columns are unknown (its source unreadable) could
     // have any dimension: the query's check reports it if it is used.

@@ -92,7 +92,7 @@ pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
         "target",
         "TARGET",
         &args.targets,
-        outcome.spec.targets.iter().map(|t| t.name.value.as_str()),
+        outcome.checked.model.targets.iter().map(|t| t.name.as_str()),
     ) {
         return code;
     }
@@ -100,7 +100,7 @@ pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
         "segment",
         "--segment",
         &args.query.segment,
-        outcome.spec.segments.iter().map(|s| s.name.value.as_str()),
+        outcome.checked.model.segments.iter().map(|s| s.name.as_str()),
     ) {
         return code;
     }
@@ -114,7 +114,7 @@ pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
             }
         },
     };
-    let rows = match kpi::status::status(&outcome.spec, &outcome.checked.model, &args.targets, as_of) {
+    let rows = match kpi::status::status(&outcome.checked.model, &args.targets, as_of) {
         Ok(r) => r,
         Err(d) => {
             eprint!(

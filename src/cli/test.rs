@@ -27,7 +27,13 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
     if let Some(code) = super::report_spec_errors(&outcome) {
         return code;
     }
-    let known: Vec<&str> = outcome.spec.tests.iter().map(|t| t.name.value.as_str()).collect();
+    let known: Vec<&str> = outcome
+        .checked
+        .model
+        .tests
+        .iter()
+        .map(|t| t.name.as_str())
+        .collect();
     if let Some(unknown) = args.names.iter().find(|n| !known.contains(&n.as_str())) {
         eprintln!(
             "error: no test is named `{unknown}`{}",
@@ -37,12 +43,7 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
         );
         return super::USAGE;
     }
-    let results = kpi::spec_test::run(
-        &outcome.spec,
-        &outcome.checked.model,
-        &outcome.sources,
-        &args.names,
-    );
+    let results = kpi::spec_test::run(&outcome.checked.model, &outcome.sources, &args.names);
     let text = match args.format {
         Format::Human => kpi::spec_test::to_human(&results),
         Format::Json => serde_json::to_string_pretty(&results).unwrap_or_default() + "\n",

@@ -11,8 +11,8 @@ pub use window::{Window, Windows};
 use crate::check::functions::{AggFn, RowFn, TimeFn};
 use crate::check::ir::{DatasetId, Literal, Model, TExpr, TKind};
 use crate::check::types::Type;
+use crate::period::{Calendar, Grain, WeekStart};
 use crate::plan::Part;
-use crate::spec::model::{Calendar, Grain, WeekStart};
 use crate::syntax::ast::{BinaryOp, UnaryOp};
 
 /// The column a looked-up column is joined as: `reps.team`.

@@ -11,7 +11,7 @@ use polars::prelude::*;
 use super::{per_group, period_start, Cx};
 use crate::check::functions::{AggFn, TimeFn};
 use crate::check::ir::{KpiId, TExpr};
-use crate::spec::model::{Calendar, Grain};
+use crate::period::{Calendar, Grain};
 use crate::time::Date;
 
 /// What windows need to know about the spine they run over.

@@ -8,7 +8,6 @@ use crate::check::ir::Model;
 use crate::diagnostic::Diagnostic;
 use crate::plan::Query;
 use crate::report::table::{Cell, ResultTable};
-use crate::spec::model::Spec;
 
 /// A KPI value that differs between the versions.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -66,8 +65,8 @@ fn rows(t: &ResultTable, kpi: &str) -> Vec<(Group, Option<f64>)> {
 /// Evaluates `kpis` in both versions over one version's data and returns
 /// the values that differ (relative tolerance 1e-9).
 pub fn values(
-    old: (&Spec, &Model),
-    new: (&Spec, &Model),
+    old: &Model,
+    new: &Model,
     kpis: &[String],
     query: &Query,
     data_from: DataFrom,
@@ -75,10 +74,10 @@ pub fn values(
     if kpis.is_empty() {
         return Ok(Vec::new());
     }
-    let (mut old_model, mut new_model) = (old.1.clone(), new.1.clone());
+    let (mut old_model, mut new_model) = (old.clone(), new.clone());
     let (from, to) = match data_from {
-        DataFrom::New => (new.1, &mut old_model),
-        DataFrom::Old => (old.1, &mut new_model),
+        DataFrom::New => (new, &mut old_model),
+        DataFrom::Old => (old, &mut new_model),
     };
     for d in &mut to.datasets {
         if let Some(src) = from.datasets.iter().find(|x| x.name == d.name) {

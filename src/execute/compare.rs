@@ -3,29 +3,26 @@
 
 use polars::prelude::*;
 
-use super::{dim_col, evaluate_frame, polars_error, values_earlier, ONE};
-use crate::check::ir::Model;
+use super::spine::values_earlier;
+use super::{dim_col, polars_error, run, ONE};
 use crate::compile;
 use crate::diagnostic::Diagnostic;
-use crate::period::{self, Period};
-use crate::plan::{compare_period, Compare, Query};
-use crate::spec::model::Grain;
+use crate::period::Period;
+use crate::plan::{compare_period, Compare, Plan};
 
 /// The columns added after each KPI.
 pub const SUFFIXES: [&str; 3] = ["_compare", "_change", "_change_pct"];
 
 /// Adds the comparison columns of every KPI in `names` to a query's frame.
-#[allow(clippy::too_many_arguments)] // the engine, the query and the frame it extends
 pub fn add(
     engine: &dyn super::engine::Engine,
-    model: &Model,
-    query: &Query,
+    plan: &Plan,
     c: Compare,
     lf: LazyFrame,
     periods: &[Period],
     names: &[String],
 ) -> Result<LazyFrame, Vec<Diagnostic>> {
-    let cal = &model.calendar;
+    let (query, cal) = (&plan.query, &plan.model.calendar);
     let dims: Vec<String> = (0..query.by.len()).map(dim_col).collect();
     let renamed = |lf: LazyFrame| {
         let mut sel: Vec<Expr> = dims.iter().map(|d| col(d.as_str())).collect();
@@ -39,22 +36,10 @@ pub fn add(
     };
     let mut on: Vec<Expr> = dims.iter().map(|d| col(d.as_str())).collect();
     on.push(col(ONE));
-    let joined = match (query.grain, query.range) {
-        // The range is the one period: evaluate the earlier range beside it.
-        (Grain::All, Some(r)) => {
-            let g = period::grain_of(r, cal);
-            let earlier = match c {
-                Compare::Previous => period::previous(r, g, cal),
-                Compare::Periods(n) => (0..n).fold(r, |p, _| period::previous(p, g, cal)),
-                Compare::Year => period::year_earlier(r),
-            };
-            let sub = Query {
-                range: Some(earlier),
-                compare: None,
-                history: None,
-                ..query.clone()
-            };
-            let before = evaluate_frame(engine, model, &sub, 0)?;
+    let joined = match &plan.compare {
+        // The range is the one period: the earlier range is planned beside it.
+        Some(earlier) => {
+            let before = run(engine, earlier)?;
             lf.join(renamed(before.lf), on.clone(), on, super::key_join())
         }
         _ => {

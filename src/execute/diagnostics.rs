@@ -8,14 +8,6 @@ pub fn evaluation_error(message: &str) -> Diagnostic {
         .help("run `kpi check --data` to find problems in the data; this may also be a bug in kpi")
 }
 
-pub fn compare_needs_periods() -> Diagnostic {
-    Diagnostic::error(
-        "kpi::compare_needs_periods",
-        "`--compare` needs periods to compare, but the query has no grain and no range",
-    )
-    .help("add `--grain month` (or another grain), or a range such as `--period 2025-Q1`")
-}
-
 /// A KPI value that is not a finite number: an aggregate beyond ±1.8e308
 /// (a sum of huge values), a product of huge values, or a row function
 /// without a value (`sqrt` of a negative number). It is shown as null, and

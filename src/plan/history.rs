@@ -7,7 +7,7 @@ use super::{Compare, Plan};
 use crate::check::functions::TimeFn;
 use crate::check::ir::{KpiKind, Model, TExpr, TKind};
 use crate::period::{self, Period};
-use crate::spec::model::{Calendar, Grain};
+use crate::period::{Calendar, Grain};
 use crate::time::Date;
 
 /// The first period a comparison needs for `p`.

@@ -1,5 +1,6 @@
-//! Stage 4, plan: which datasets to read, grouped how, computing which
-//! aggregates. Free of Polars: `compile` turns a plan into queries.
+//! Stage 4, plan: the only lowering of a checked query. Free of any
+//! engine: `execute` runs a plan, and an engine (Polars over files, or a
+//! SQL printer) needs nothing but the plan to run its units.
 //!
 //! All base KPIs on one dataset with the same time basis form one *unit*:
 //! one scan and one group-by, whatever their number (LANGUAGE.md §9). Each
@@ -8,63 +9,23 @@
 //! so empty periods give `sum`/`count` 0 and ratios null, and averages are
 //! recombinable (an `avg` is planned as a sum part over a count part).
 
-mod diagnostics;
+mod funnel;
 mod history;
+mod nests;
+mod units;
 
+use std::borrow::Cow;
+
+pub use crate::check::query::{Compare, Query};
+pub use funnel::{plan_funnel, FunnelPlan};
 pub use history::{compare_period, history};
+pub use nests::Nest;
 
 use crate::check::functions::AggFn;
 use crate::check::ir::*;
-use crate::check::types::Type;
-use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::period::Period;
-use crate::span::Span;
-use crate::spec::model::Grain;
-use crate::syntax::ast::{BinaryOp, Ident, Name};
-
-/// What to evaluate (the flags of `kpi eval`).
-#[derive(Clone, Debug)]
-pub struct Query {
-    /// KPI names; empty for every KPI, in spec order.
-    pub kpis: Vec<String>,
-    /// Dimensions, named as given (`rep`, `reps.team`, `team`).
-    pub by: Vec<String>,
-    pub grain: Grain,
-    /// Inclusive range of days (`--from/--to` or `--period`).
-    pub range: Option<Period>,
-    pub segments: Vec<String>,
-    /// `--compare`: add each KPI's value in an earlier period, and the change.
-    pub compare: Option<Compare>,
-    /// The first day of earlier periods read so that `prev`, `rolling`,
-    /// to-date forms and comparisons see history before the range. Set by
-    /// the executor; those periods are not output.
-    pub history: Option<crate::time::Date>,
-}
-
-/// What `--compare` compares each period with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Compare {
-    /// The period before.
-    Previous,
-    /// The same period a year earlier.
-    Year,
-    /// `N` periods earlier.
-    Periods(u32),
-}
-
-impl Default for Query {
-    fn default() -> Self {
-        Query {
-            kpis: Vec::new(),
-            by: Vec::new(),
-            grain: Grain::All,
-            range: None,
-            segments: Vec::new(),
-            compare: None,
-            history: None,
-        }
-    }
-}
+use crate::diagnostic::Diagnostic;
+use crate::period::{self, Grain};
+use crate::time::Date;
 
 /// How a unit places rows in time.
 #[derive(Clone, Debug, PartialEq)]
@@ -116,457 +77,134 @@ pub struct Unit {
     pub lookups: Vec<usize>,
 }
 
+/// A query lowered for execution, free of any engine's types: the units
+/// (one scan and group-by each), the derived KPIs over the spine, the
+/// nested aggregates' own plans, the history read before the range and the
+/// comparison's plan. An engine runs the units; everything else is shared.
 #[derive(Clone, Debug)]
-pub struct Plan {
+pub struct Plan<'m> {
+    /// The model the plan reads: the checked one, or a copy in which each
+    /// nested aggregate is a column of the spine.
+    pub model: Cow<'m, Model>,
+    /// The query, its history (the first day read) set.
     pub query: Query,
     /// Requested KPIs, in output order.
     pub outputs: Vec<KpiId>,
     /// Derived KPIs to compute, in dependency order.
     pub derived: Vec<KpiId>,
     pub units: Vec<Unit>,
+    /// The first period to output, when history before it is read.
+    pub first: Option<Date>,
+    /// Each nested aggregate the outputs need, with the plan of its members.
+    pub nests: Vec<NestPlan>,
+    /// `--compare` of a range without a grain: the same query over the earlier range.
+    pub compare: Option<Box<Plan<'m>>>,
+    /// How many nested aggregations this plan is inside (0: the query asked).
+    pub depth: usize,
 }
 
-/// Plans a query; every mistake in it (unknown KPI, dimension or segment) is
-/// a diagnostic.
-pub fn plan(model: &Model, query: &Query) -> Result<Plan, Vec<Diagnostic>> {
-    let mut diags = Diagnostics::new();
+/// A nested aggregate and the plan of the query of its members.
+#[derive(Clone, Debug)]
+pub struct NestPlan {
+    pub nest: Nest,
+    pub plan: Plan<'static>,
+}
+
+/// Plans a checked query: every mistake in it (an unknown KPI, a dimension,
+/// segment or period a KPI cannot take) is a diagnostic here, so execution
+/// meets only data errors. A query naming no KPI plans every KPI.
+pub fn plan<'m>(model: &'m Model, query: &Query) -> Result<Plan<'m>, Vec<Diagnostic>> {
+    let found = crate::check::query::check_query(model, query);
+    if found.has_errors() {
+        return Err(found.into_sorted());
+    }
+    Ok(plan_at(Cow::Borrowed(model), query, 0))
+}
+
+/// Lowers a query `depth` nested aggregations deep.
+fn plan_at<'m>(model: Cow<'m, Model>, query: &Query, depth: usize) -> Plan<'m> {
+    let asked = model.clone();
+    let (model, inner, nests) = nests::rewrite(model, depth);
     let outputs: Vec<KpiId> = if query.kpis.is_empty() {
         (0..model.kpis.len()).collect()
     } else {
-        query
-            .kpis
-            .iter()
-            .filter_map(|n| match model.kpi_id(n) {
-                Some(id) => Some(id),
-                None => {
-                    diags.push(diagnostics::unknown_kpi(n, model));
-                    None
-                }
-            })
-            .collect()
+        query.kpis.iter().filter_map(|n| model.kpi_id(n)).collect()
     };
-    let needed = needed_by(model, &outputs);
+    let needed = model.needed_by(&outputs);
     let order: Vec<KpiId> = model.order.iter().copied().filter(|k| needed[*k]).collect();
-    let bases: Vec<KpiId> = order
-        .iter()
-        .copied()
-        .filter(|k| matches!(model.kpis[*k].kind, KpiKind::Base { .. }))
-        .collect();
-    diags.extend(query_refusals(model, query, &bases));
-    if diags.has_errors() {
-        return Err(diags.into_sorted());
-    }
-
-    let mut units: Vec<Unit> = Vec::new();
-    for &k in &bases {
-        let km = &model.kpis[k];
-        let KpiKind::Base {
-            dataset,
-            measure,
-            filter,
-            time,
-        } = &km.kind
-        else {
-            continue;
-        };
-        let utime = match time {
-            TimeBasis::Column(c) => UnitTime::Flow(c.clone()),
-            TimeBasis::Active { from, to, at_start } => UnitTime::Stock {
-                from: from.clone(),
-                to: to.clone(),
-                at_start: *at_start,
-            },
-            TimeBasis::None => UnitTime::None,
-        };
-        let idx = match units
-            .iter()
-            .position(|u| u.dataset == *dataset && u.time == utime)
-        {
-            Some(i) => i,
-            None => {
-                let dims = query.by.iter().map(|d| dimension(model, *dataset, d)).collect();
-                let filters = segment_filters(model, *dataset, &query.segments);
-                units.push(Unit {
-                    dataset: *dataset,
-                    time: utime,
-                    parts: Vec::new(),
-                    outputs: Vec::new(),
-                    dims,
-                    filters,
-                    lookups: Vec::new(),
-                });
-                units.len() - 1
-            }
-        };
-        let unit = &mut units[idx];
-        let mut n = 0;
-        let post = split_parts(measure, filter.as_ref(), &km.name, &mut n, &mut unit.parts);
-        unit.outputs.push(BaseOutput { kpi: k, post });
-    }
-    if diags.has_errors() {
-        return Err(diags.into_sorted());
-    }
-    for u in &mut units {
-        u.lookups = lookups_used(model, u);
-    }
-    let derived = order
-        .iter()
-        .copied()
-        .filter(|k| matches!(model.kpis[*k].kind, KpiKind::Derived { .. }))
-        .collect();
-    let plan = Plan {
+    let is_base = |k: &KpiId| matches!(model.kpis[*k].kind, KpiKind::Base { .. });
+    let bases: Vec<KpiId> = order.iter().copied().filter(is_base).collect();
+    let derived: Vec<KpiId> = order.iter().copied().filter(|k| !is_base(k)).collect();
+    let units = units::lower(&model, query, &bases);
+    let mut plan = Plan {
+        model,
         query: query.clone(),
         outputs,
         derived,
         units,
+        first: None,
+        nests: Vec::new(),
+        compare: None,
+        depth,
     };
-    // A query with periods over KPIs that have no time column.
-    let timeless = diagnostics::no_time_column(model, &plan);
-    if !timeless.is_empty() {
-        return Err(timeless);
-    }
-    Ok(plan)
-}
-
-/// Of every KPI, those that can take the query's dimensions and segments,
-/// by name, and a `kpi::left_out` warning for each of the others
-/// (LANGUAGE.md §4). Nothing fits: the query itself is wrong, and the
-/// errors of the first KPI say why.
-pub fn fitting_kpis(model: &Model, query: &Query) -> Result<(Vec<String>, Vec<Diagnostic>), Vec<Diagnostic>> {
-    let mut fit = Vec::new();
-    let mut left_out = Vec::new();
-    let mut first_refusal = Vec::new();
-    for (k, km) in model.kpis.iter().enumerate() {
-        let bases = bases_beneath(model, &[k]);
-        let mut refused: Vec<Diagnostic> = query_refusals(model, query, &bases)
+    plan.query.history = history(&plan.model, &plan);
+    plan.first = match (plan.query.history, query.range) {
+        (Some(_), Some(r)) if query.grain != Grain::All => {
+            Some(period::period_of(r.start, query.grain, &plan.model.calendar).start)
+        }
+        _ => None,
+    };
+    if let Some(inner) = inner {
+        let computed = plan.computed();
+        plan.nests = nests
             .into_iter()
-            .filter(Diagnostic::is_error)
+            .filter(|n| computed.contains(&n.host))
+            .map(|nest| {
+                let sub = nests::nest_query(&plan.query, &nest);
+                let plan = plan_at(Cow::Owned(inner.clone()), &sub, depth + 1);
+                NestPlan { nest, plan }
+            })
             .collect();
-        // Periods asked of a KPI with no time column beneath it.
-        let periods = query.grain != Grain::All || query.range.is_some();
-        if periods
-            && bases.iter().any(|&b| {
-                matches!(
-                    model.kpis[b].kind,
-                    KpiKind::Base {
-                        time: TimeBasis::None,
-                        ..
-                    }
-                )
-            })
-        {
-            refused.push(diagnostics::timeless(&km.name));
-        }
-        match refused.first() {
-            None => fit.push(km.name.clone()),
-            Some(why) => {
-                left_out.push(diagnostics::left_out(&km.name, why));
-                if first_refusal.is_empty() {
-                    first_refusal = refused;
-                }
-            }
-        }
     }
-    if fit.is_empty() && !first_refusal.is_empty() {
-        return Err(first_refusal);
-    }
-    Ok((fit, left_out))
+    plan.compare = compare_plan(asked, query).map(Box::new);
+    plan
 }
 
-/// Why the query's `--by` dimensions and `--segment`s do not apply to the
-/// base KPIs `bases` (nothing when they do); the diagnostics name the flags.
-fn query_refusals(model: &Model, query: &Query, bases: &[KpiId]) -> Vec<Diagnostic> {
-    let names = |v: &[String]| -> Vec<crate::spec::model::Name> {
-        v.iter()
-            .map(|d| crate::span::Spanned::new(d.clone(), Span::default()))
+/// `--compare` of a range without a grain: the range is the one period, so
+/// the earlier range is a query of its own.
+fn compare_plan<'m>(model: Cow<'m, Model>, query: &Query) -> Option<Plan<'m>> {
+    let (c, r) = (query.compare?, query.range?);
+    if query.grain != Grain::All {
+        return None;
+    }
+    let cal = &model.calendar;
+    let g = period::grain_of(r, cal);
+    let earlier = match c {
+        Compare::Previous => period::previous(r, g, cal),
+        Compare::Periods(n) => (0..n).fold(r, |p, _| period::previous(p, g, cal)),
+        Compare::Year => period::year_earlier(r),
+    };
+    let sub = Query {
+        range: Some(earlier),
+        compare: None,
+        history: None,
+        ..query.clone()
+    };
+    Some(plan_at(model, &sub, 0))
+}
+
+impl Plan<'_> {
+    /// The KPIs the plan computes: its units' base KPIs and its derived ones.
+    pub fn computed(&self) -> Vec<KpiId> {
+        self.derived
+            .iter()
+            .copied()
+            .chain(self.units.iter().flat_map(|u| u.outputs.iter().map(|o| o.kpi)))
             .collect()
-    };
-    let closed = vec![true; model.datasets.len()];
-    crate::check::check_query(model, &closed, bases, &names(&query.by), &names(&query.segments))
-        .into_sorted()
-        .into_iter()
-        .map(on_flags)
-        .collect()
-}
-
-/// Every KPI the `outputs` need, themselves included.
-fn needed_by(model: &Model, outputs: &[KpiId]) -> Vec<bool> {
-    let mut needed = vec![false; model.kpis.len()];
-    let mut stack = outputs.to_vec();
-    while let Some(k) = stack.pop() {
-        if std::mem::replace(&mut needed[k], true) {
-            continue;
-        }
-        if let KpiKind::Derived { measure } = &model.kpis[k].kind {
-            let mut refs = Vec::new();
-            measure.kpis(&mut refs);
-            stack.extend(refs);
-        }
     }
-    needed
-}
 
-/// The base KPIs beneath `kpis`.
-fn bases_beneath(model: &Model, kpis: &[KpiId]) -> Vec<KpiId> {
-    let needed = needed_by(model, kpis);
-    (0..model.kpis.len())
-        .filter(|&k| needed[k] && matches!(model.kpis[k].kind, KpiKind::Base { .. }))
-        .collect()
-}
-
-/// Names from the command line have no place in a spec file: their
-/// diagnostics name the flag instead.
-fn on_flags(d: Diagnostic) -> Diagnostic {
-    let flag = match d.code {
-        "kpi::dimension_missing" | "kpi::unknown_dimension" => "--by",
-        "kpi::unknown_segment" | "kpi::segment_column_missing" => "--segment",
-        _ => return d,
-    };
-    d.from_command_line(flag)
-}
-
-/// Replaces each aggregate of a measure with a part column; the KPI's `where`
-/// joins each aggregate's own filter.
-fn split_parts(
-    e: &TExpr,
-    kpi_filter: Option<&TExpr>,
-    kpi: &str,
-    n: &mut usize,
-    parts: &mut Vec<Part>,
-) -> TExpr {
-    let mut add = |func: AggFn,
-                   arg: Option<TExpr>,
-                   filter: Option<TExpr>,
-                   param: Option<f64>,
-                   parts: &mut Vec<Part>| {
-        let name = format!("{kpi}__p{}", *n);
-        *n += 1;
-        parts.push(Part {
-            name: name.clone(),
-            func,
-            arg,
-            filter,
-            param,
-        });
-        TExpr {
-            kind: TKind::Part(name),
-            ty: Type::Number,
-            span: e.span,
-        }
-    };
-    let and = |a: Option<TExpr>, b: Option<&TExpr>| -> Option<TExpr> {
-        match (a, b) {
-            (Some(a), Some(b)) => Some(TExpr {
-                span: a.span,
-                ty: Type::Bool,
-                kind: TKind::Binary(BinaryOp::And, Box::new(a), Box::new(b.clone())),
-            }),
-            (Some(a), None) => Some(a),
-            (None, Some(b)) => Some(b.clone()),
-            (None, None) => None,
-        }
-    };
-    match &e.kind {
-        TKind::Agg {
-            func,
-            arg,
-            param,
-            filter,
-            per,
-        } if per.is_empty() => {
-            let filter = and(filter.as_deref().cloned(), kpi_filter);
-            let arg = arg.as_deref().cloned();
-            if *func == AggFn::Avg {
-                // avg = sum / count, so it can be recombined across periods.
-                let sum = add(AggFn::Sum, arg.clone(), filter.clone(), None, parts);
-                let count = add(AggFn::Count, arg, filter, None, parts);
-                return TExpr {
-                    kind: TKind::Binary(BinaryOp::Div, Box::new(sum), Box::new(count)),
-                    ty: Type::Number,
-                    span: e.span,
-                };
-            }
-            let mut t = add(*func, arg, filter, *param, parts);
-            t.ty = e.ty;
-            t
-        }
-        _ => {
-            let mut out = e.clone();
-            map_children(&mut out, &mut |c| split_parts(c, kpi_filter, kpi, n, parts));
-            out
-        }
+    /// Whether rows are bucketed by period (a grain or a range).
+    pub fn has_periods(&self) -> bool {
+        self.query.has_periods()
     }
-}
-
-fn map_children(e: &mut TExpr, f: &mut impl FnMut(&TExpr) -> TExpr) {
-    match &mut e.kind {
-        TKind::Unary(_, a) => **a = f(a),
-        TKind::Binary(_, a, b) => {
-            **a = f(a);
-            **b = f(b);
-        }
-        TKind::Row { args, .. } => {
-            for a in args.iter_mut() {
-                *a = f(a);
-            }
-        }
-        TKind::If { branches, otherwise } => {
-            for (c, v) in branches.iter_mut() {
-                *c = f(c);
-                *v = f(v);
-            }
-            **otherwise = f(otherwise);
-        }
-        TKind::In { expr, list, .. } => {
-            **expr = f(expr);
-            for a in list.iter_mut() {
-                *a = f(a);
-            }
-        }
-        TKind::Between { expr, low, high } => {
-            **expr = f(expr);
-            **low = f(low);
-            **high = f(high);
-        }
-        TKind::IsNull { expr, .. } => **expr = f(expr),
-        _ => {}
-    }
-}
-
-/// A `--by` dimension as a row expression on `ds`: a dimension, a column, or
-/// a looked-up column (`reps.team`, or `team` when one lookup has it).
-fn dimension(model: &Model, ds: DatasetId, name: &str) -> TExpr {
-    let d = &model.datasets[ds];
-    let unknown = TExpr {
-        kind: TKind::Lit(Literal::Null),
-        ty: Type::String,
-        span: Span::default(),
-    };
-    if let Some(dim) = d.dimensions.iter().find(|x| x.name == name) {
-        return dim.expr.clone();
-    }
-    if let Some((_, t)) = d.columns.iter().find(|(c, _)| c == name) {
-        return TExpr {
-            kind: TKind::Column {
-                dataset: ds,
-                name: name.to_string(),
-            },
-            ty: *t,
-            span: Span::default(),
-        };
-    }
-    let lookups = d.lookups.iter().map(|l| (l.dataset, &model.datasets[l.dataset]));
-    let found = match name.split_once('.') {
-        Some((q, c)) => lookups
-            .filter(|(_, x)| x.name == q)
-            .find_map(|(id, x)| x.columns.iter().find(|(n, _)| n == c).map(|(_, t)| (id, c, *t))),
-        None => lookups
-            .filter_map(|(id, x)| {
-                x.columns
-                    .iter()
-                    .find(|(n, _)| n == name)
-                    .map(|(_, t)| (id, name, *t))
-            })
-            .next(),
-    };
-    match found {
-        Some((id, c, t)) => TExpr {
-            kind: TKind::Column {
-                dataset: id,
-                name: c.to_string(),
-            },
-            ty: t,
-            span: Span::default(),
-        },
-        // Only when the dataset's schema is open; the data decides at run time.
-        None => TExpr {
-            kind: TKind::Column {
-                dataset: ds,
-                name: name.to_string(),
-            },
-            ty: Type::Unknown,
-            ..unknown
-        },
-    }
-}
-
-/// Segment conditions typed on `ds`.
-/// The segments' conditions on a dataset, as check typed them (a segment
-/// that does not apply there was refused when the query was checked).
-fn segment_filters(model: &Model, ds: DatasetId, segments: &[String]) -> Vec<TExpr> {
-    segments
-        .iter()
-        .filter_map(|name| model.segments.iter().find(|s| s.name == *name))
-        .filter_map(|s| s.on.iter().find(|(d, _)| *d == ds).map(|(_, e)| e.clone()))
-        .collect()
-}
-
-impl Unit {
-    /// Every column the unit's expressions read, as (dataset, name).
-    pub fn columns(&self) -> Vec<(DatasetId, String)> {
-        let mut cols = Vec::new();
-        for p in &self.parts {
-            for e in p.arg.iter().chain(p.filter.iter()) {
-                e.columns(&mut cols);
-            }
-        }
-        for e in self.dims.iter().chain(self.filters.iter()) {
-            e.columns(&mut cols);
-        }
-        cols
-    }
-}
-
-/// Lookups whose columns a unit reads.
-fn lookups_used(model: &Model, u: &Unit) -> Vec<usize> {
-    let cols = u.columns();
-    let d = &model.datasets[u.dataset];
-    let mut out: Vec<usize> = d
-        .lookups
-        .iter()
-        .enumerate()
-        .filter(|(_, l)| cols.iter().any(|(ds, _)| *ds == l.dataset))
-        .map(|(i, _)| i)
-        .collect();
-    out.dedup();
-    out
-}
-
-/// A name for `Name` lookups built from text (`--by` values).
-pub fn name_of(text: &str) -> Name {
-    let ident = |s: &str| Ident {
-        name: s.to_string(),
-        span: Span::default(),
-    };
-    match text.split_once('.') {
-        Some((q, c)) => Name {
-            qualifier: Some(ident(q)),
-            ident: ident(c),
-        },
-        None => Name {
-            qualifier: None,
-            ident: ident(text),
-        },
-    }
-}
-
-/// A funnel with its step conditions typed on its dataset.
-#[derive(Clone, Debug)]
-pub struct FunnelPlan {
-    pub name: String,
-    pub dataset: DatasetId,
-    pub time: TimeBasis,
-    /// Each step's name and condition (on top of every earlier step's).
-    pub steps: Vec<(String, Option<TExpr>)>,
-}
-
-/// Types the steps of the funnel `name`; `None` when the spec has no such funnel.
-pub fn funnel(model: &Model, name: &str) -> Option<FunnelPlan> {
-    let f = model.funnels.iter().find(|f| f.name == name)?;
-    Some(FunnelPlan {
-        name: f.name.clone(),
-        dataset: f.dataset,
-        time: f.time.clone(),
-        steps: f.steps.clone(),
-    })
 }

@@ -169,7 +169,7 @@ pub fn describe_kpi(model: &Model, k: usize) -> String {
 
 /// The catalog: name, kind (KPI or funnel), title, unit, direction,
 /// indicator, owner, description.
-pub fn catalog(spec: &crate::spec::model::Spec, model: &Model) -> ResultTable {
+pub fn catalog(model: &Model) -> ResultTable {
     let columns = [
         "name",
         "kind",
@@ -196,17 +196,13 @@ pub fn catalog(spec: &crate::spec::model::Spec, model: &Model) -> ResultTable {
                 text(k.description.as_deref()),
             ]
         })
-        .chain(spec.funnels.iter().map(|f| {
-            let steps: Vec<&str> = f.steps.iter().map(|s| s.name.value.as_str()).collect();
-            let description = f.description.as_ref().map(|d| d.value.clone());
+        .chain(model.funnels.iter().map(|f| {
+            let steps: Vec<&str> = f.steps.iter().map(|(s, _)| s.as_str()).collect();
+            let description = f.description.clone();
             vec![
-                text(Some(&f.name.value)),
+                text(Some(&f.name)),
                 text(Some("funnel")),
-                text(Some(
-                    f.title
-                        .as_ref()
-                        .map_or(f.name.value.as_str(), |t| t.value.as_str()),
-                )),
+                text(Some(f.title.as_deref().unwrap_or(&f.name))),
                 text(None),
                 text(None),
                 text(None),

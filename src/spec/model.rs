@@ -2,6 +2,9 @@
 
 use std::path::PathBuf;
 
+use crate::keyword::keyword;
+pub use crate::keyword::Keyword;
+pub use crate::period::{Calendar, Grain, WeekStart};
 use crate::span::{Span, Spanned};
 use crate::syntax::ast::Expr;
 use crate::time::Date;
@@ -44,54 +47,6 @@ pub struct ExprField {
     pub expr: Option<Expr>,
 }
 
-#[derive(Clone, Debug)]
-pub struct Calendar {
-    pub week_start: WeekStart,
-    /// Month 1–12 that starts the fiscal year.
-    pub fiscal_year_start: u32,
-    pub span: Span,
-}
-
-impl Default for Calendar {
-    fn default() -> Self {
-        Calendar {
-            week_start: WeekStart::Monday,
-            fiscal_year_start: 1,
-            span: Span::default(),
-        }
-    }
-}
-
-/// A kind of value names in the spec can take; each lists its spellings.
-pub trait Keyword: Sized + Copy + 'static {
-    const WHAT: &'static str;
-    const ALL: &'static [(&'static str, Self)];
-    fn parse(s: &str) -> Option<Self> {
-        Self::ALL.iter().find(|(k, _)| *k == s).map(|(_, v)| *v)
-    }
-    fn as_str(self) -> &'static str
-    where
-        Self: PartialEq,
-    {
-        Self::ALL.iter().find(|(_, v)| *v == self).map_or("", |(k, _)| k)
-    }
-}
-
-macro_rules! keyword {
-    ($(#[$m:meta])* $name:ident, $what:literal, { $($text:literal => $variant:ident),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum $name { $($variant),+ }
-        impl Keyword for $name {
-            const WHAT: &'static str = $what;
-            const ALL: &'static [(&'static str, Self)] = &[$(($text, $name::$variant)),+];
-        }
-    };
-}
-
-keyword!(
-    /// The first day of a week (`monday`: ISO weeks).
-    WeekStart, "week start", { "monday" => Monday, "sunday" => Sunday });
 keyword!(
     /// File format of a dataset source.
     Format, "format", { "csv" => Csv, "parquet" => Parquet, "ndjson" => Ndjson });
@@ -119,10 +74,6 @@ keyword!(
 keyword!(
     /// The moment of a period at which a stock KPI is taken.
     At, "moment", { "end" => End, "start" => Start });
-keyword!(
-    /// Time bucket of evaluation.
-    Grain, "grain", {
-        "day" => Day, "week" => Week, "month" => Month, "quarter" => Quarter, "year" => Year, "all" => All });
 keyword!(
     /// The expected path of a target through its period.
     Pacing, "pacing", { "linear" => Linear, "seasonal" => Seasonal });

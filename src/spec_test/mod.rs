@@ -11,14 +11,13 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::check::ir::Model;
+use crate::check::ir::{Model, TestModel};
 use crate::check::types::Type;
 use crate::diagnostic::Diagnostic;
-use crate::period::{self, Period};
 use crate::plan::Query;
 use crate::report::table::{Cell, ResultTable};
 use crate::source::SourceMap;
-use crate::spec::model::{Format, Grain, Keyword, PeriodSpec, Row, Spec, Test, Value};
+use crate::spec::model::{Format, Keyword, Row, Value};
 
 /// What one test found.
 #[derive(Clone, Debug, Serialize)]
@@ -38,15 +37,16 @@ pub struct TestResult {
 }
 
 /// Runs the tests named (every test when `names` is empty).
-pub fn run(spec: &Spec, model: &Model, sources: &SourceMap, names: &[String]) -> Vec<TestResult> {
-    spec.tests
+pub fn run(model: &Model, sources: &SourceMap, names: &[String]) -> Vec<TestResult> {
+    model
+        .tests
         .iter()
-        .filter(|t| names.is_empty() || names.contains(&t.name.value))
+        .filter(|t| names.is_empty() || names.contains(&t.name))
         .map(|t| {
             let start = std::time::Instant::now();
-            let ((line, column), _) = sources.position(t.name.span).unwrap_or(((1, 1), (1, 1)));
-            let file = sources.name(t.name.span.file).to_string();
-            let (failures, diff) = match run_one(spec, model, t) {
+            let ((line, column), _) = sources.position(t.span).unwrap_or(((1, 1), (1, 1)));
+            let file = sources.name(t.span.file).to_string();
+            let (failures, diff) = match run_one(model, t) {
                 Ok(found) => found,
                 Err(diags) => (
                     diags
@@ -57,9 +57,9 @@ pub fn run(spec: &Spec, model: &Model, sources: &SourceMap, names: &[String]) ->
                 ),
             };
             TestResult {
-                name: t.name.value.clone(),
-                kpi: t.kpi.as_ref().map(|k| k.value.clone()),
-                target: t.target.as_ref().map(|k| k.value.clone()),
+                name: t.name.clone(),
+                kpi: t.kpi.clone(),
+                target: t.target.clone(),
                 file,
                 line,
                 column,
@@ -74,14 +74,14 @@ pub fn run(spec: &Spec, model: &Model, sources: &SourceMap, names: &[String]) ->
 
 type Found = (Vec<String>, Option<String>);
 
-fn run_one(spec: &Spec, model: &Model, t: &Test) -> Result<Found, Vec<Diagnostic>> {
+fn run_one(model: &Model, t: &TestModel) -> Result<Found, Vec<Diagnostic>> {
     let scratch = Scratch::new()?;
     let mut model = model.clone();
-    for (ds, rows, _) in &t.data {
-        let Some(id) = model.dataset_id(&ds.value) else {
+    for (ds, rows) in &t.data {
+        let Some(id) = model.dataset_id(ds) else {
             return Err(vec![Diagnostic::error(
                 "kpi::unknown_dataset",
-                format!("no dataset is named `{}`", ds.value),
+                format!("no dataset is named `{ds}`"),
             )]);
         };
         let d = &mut model.datasets[id];
@@ -96,8 +96,8 @@ fn run_one(spec: &Spec, model: &Model, t: &Test) -> Result<Found, Vec<Diagnostic
         d.format = Format::Csv;
     }
     match (&t.kpi, &t.target) {
-        (Some(k), _) => kpi_test(&model, t, &k.value),
-        (None, Some(target)) => status_test(spec, &model, t, &target.value),
+        (Some(k), _) => kpi_test(&model, t, k),
+        (None, Some(target)) => status_test(&model, t, target),
         (None, None) => Ok((vec!["the test names no `kpi` and no `target`".to_string()], None)),
     }
 }
@@ -176,18 +176,8 @@ fn text_of(v: &Value) -> String {
     }
 }
 
-fn range_of(t: &Test, model: &Model) -> Option<Period> {
-    match &t.period.as_ref()?.value {
-        PeriodSpec::Label(l) => period::parse_label(l, &model.calendar).map(|(_, p)| p),
-        PeriodSpec::Range { from, to } => Some(Period {
-            start: *from,
-            end: *to,
-        }),
-    }
-}
-
-fn kpi_test(model: &Model, t: &Test, kpi: &str) -> Result<Found, Vec<Diagnostic>> {
-    let by: Vec<String> = t.by.iter().map(|b| b.value.clone()).collect();
+fn kpi_test(model: &Model, t: &TestModel, kpi: &str) -> Result<Found, Vec<Diagnostic>> {
+    let by = t.by.clone();
     // Other KPIs may be expected beside the tested one.
     let mut kpis = vec![kpi.to_string()];
     for row in &t.expect {
@@ -200,14 +190,14 @@ fn kpi_test(model: &Model, t: &Test, kpi: &str) -> Result<Found, Vec<Diagnostic>
     let query = Query {
         kpis: kpis.clone(),
         by: by.clone(),
-        grain: t.grain.as_ref().map_or(Grain::All, |g| g.value),
-        range: range_of(t, model),
-        segments: t.segment.iter().map(|s| s.value.clone()).collect(),
+        grain: t.grain,
+        range: t.range,
+        segments: t.segments.clone(),
         ..Query::default()
     };
     let ev = crate::execute::evaluate(model, &query)?;
     let table = ev.table(model);
-    let tolerance = t.tolerance.as_ref().map_or(1e-9, |x| x.value);
+    let tolerance = t.tolerance.unwrap_or(1e-9);
     let keys: Vec<&str> = by
         .iter()
         .map(String::as_str)
@@ -323,32 +313,27 @@ fn cell_text(table: &ResultTable, row: &[Cell], column: &str) -> Option<String> 
     }
 }
 
-fn status_test(spec: &Spec, model: &Model, t: &Test, target: &str) -> Result<Found, Vec<Diagnostic>> {
+fn status_test(model: &Model, t: &TestModel, target: &str) -> Result<Found, Vec<Diagnostic>> {
     let Some(want) = &t.status else {
         return Ok((
             vec!["a target test needs `status:` (and usually `as_of:`)".to_string()],
             None,
         ));
     };
-    let rows = crate::status::status(
-        spec,
-        model,
-        &[target.to_string()],
-        t.as_of.as_ref().map(|d| d.value),
-    )?;
+    let rows = crate::status::status(model, &[target.to_string()], t.as_of)?;
     // The period that holds the as-of date is the last one of the target's rows.
     let Some(last) = rows.last().map(|r| r.period.clone()) else {
         return Ok((vec![format!("target `{target}` gave no status")], None));
     };
     let failures: Vec<String> = rows
         .iter()
-        .filter(|r| r.period == last && r.status != want.value)
+        .filter(|r| r.period == last && r.status != *want)
         .map(|r| {
             let member = r.member.as_ref().map(|m| format!(" for {m}")).unwrap_or_default();
             format!(
                 "{target} in {}{member}: status expected {}, got {} (actual {}, target {})",
                 r.period,
-                want.value.as_str(),
+                want.as_str(),
                 r.status.as_str(),
                 r.actual.map_or("null".to_string(), |x| x.to_string()),
                 r.target_value.map_or("null".to_string(), |x| x.to_string()),

@@ -7,12 +7,13 @@ pub mod assess;
 
 use serde::Serialize;
 
-use crate::check::ir::{Additivity, Model};
+use crate::check::ir::{Additivity, Goal, KpiId, Model, TargetModel, TargetTime};
 use crate::diagnostic::Diagnostic;
 use crate::execute::{self, Evaluation};
 use crate::period::{self, Period};
+use crate::period::{Calendar, Grain};
 use crate::plan::Query;
-use crate::spec::model::{Baseline, ChangeKind, Grain, PeriodSpec, Spec, Target};
+use crate::spec::model::{ChangeKind, Direction, Pacing};
 use crate::time::Date;
 use assess::{Assessment, Phase, Status};
 
@@ -45,16 +46,11 @@ type Values = Vec<(Option<String>, Option<f64>)>;
 
 /// Evaluations already made in this run, by (KPI, by, segment, period).
 #[derive(Default)]
-struct Cache(std::collections::HashMap<(String, Option<String>, Option<String>, Period), Values>);
+struct Cache(std::collections::HashMap<(KpiId, Option<String>, Option<String>, Period), Values>);
 
-/// Evaluates one KPI over a period, per member when `by` is given.
-fn values(model: &Model, t: &Target, p: Period, cache: &mut Cache) -> Result<Values, Vec<Diagnostic>> {
-    let key = (
-        t.kpi.as_ref().map(|k| k.value.clone()).unwrap_or_default(),
-        t.by.as_ref().map(|b| b.value.clone()),
-        t.segment.as_ref().map(|s| s.value.clone()),
-        p,
-    );
+/// Evaluates a target's KPI over a period, per member when it has `by`.
+fn values(model: &Model, t: &TargetModel, p: Period, cache: &mut Cache) -> Result<Values, Vec<Diagnostic>> {
+    let key = (t.kpi, t.by.clone(), t.segment.clone(), p);
     if let Some(v) = cache.0.get(&key) {
         return Ok(v.clone());
     }
@@ -63,37 +59,29 @@ fn values(model: &Model, t: &Target, p: Period, cache: &mut Cache) -> Result<Val
     Ok(v)
 }
 
-fn evaluate_values(model: &Model, t: &Target, p: Period) -> Result<Values, Vec<Diagnostic>> {
-    let kpi = t.kpi.as_ref().map(|k| k.value.clone()).unwrap_or_default();
+fn evaluate_values(model: &Model, t: &TargetModel, p: Period) -> Result<Values, Vec<Diagnostic>> {
+    let kpi = model.kpis[t.kpi].name.clone();
     let query = Query {
         kpis: vec![kpi.clone()],
-        by: t.by.iter().map(|b| b.value.clone()).collect(),
+        by: t.by.iter().cloned().collect(),
         grain: Grain::All,
         range: Some(p),
-        segments: t.segment.iter().map(|s| s.value.clone()).collect(),
+        segments: t.segment.iter().cloned().collect(),
         ..Query::default()
     };
     let ev: Evaluation = execute::evaluate(model, &query)?;
-    let member = t.by.as_ref().map(|b| b.value.clone());
-    let mut out = Vec::new();
-    for i in 0..ev.frame.height() {
-        let m = member.as_ref().and_then(|b| {
-            ev.frame
-                .column(b)
-                .ok()
-                .and_then(|c| c.get(i).ok())
-                .and_then(|v| v.get_str().map(str::to_string))
-        });
-        let v = ev
-            .frame
-            .column(&kpi)
-            .ok()
-            .and_then(|c| c.get(i).ok())
-            .and_then(|v| v.extract::<f64>())
-            .filter(|x| x.is_finite());
-        out.push((m, v));
-    }
-    Ok(out)
+    let cell = |column: &str, i: usize| ev.frame.column(column).ok().and_then(|c| c.get(i).ok());
+    Ok((0..ev.frame.height())
+        .map(|i| {
+            let member =
+                t.by.as_ref()
+                    .and_then(|b| cell(b, i).and_then(|v| v.get_str().map(str::to_string)));
+            let value = cell(&kpi, i)
+                .and_then(|v| v.extract::<f64>())
+                .filter(|x| x.is_finite());
+            (member, value)
+        })
+        .collect())
 }
 
 fn lookup(values: &[(Option<String>, Option<f64>)], member: &Option<String>) -> Option<f64> {
@@ -102,28 +90,18 @@ fn lookup(values: &[(Option<String>, Option<f64>)], member: &Option<String>) -> 
 
 /// The periods a target covers at `as_of`: its period, or for a recurring
 /// target the period holding `as_of` and the one before it.
-fn instances(t: &Target, as_of: Date, cal: &crate::spec::model::Calendar) -> Vec<(Period, Option<Grain>)> {
-    if let Some(every) = &t.every {
-        let current = period::period_of(as_of, every.value, cal);
-        let before = period::period_of(current.start.add_days(-1), every.value, cal);
-        return vec![(before, Some(every.value)), (current, Some(every.value))];
-    }
-    match t.period.as_ref().map(|p| &p.value) {
-        Some(PeriodSpec::Label(l)) => period::parse_label(l, cal)
-            .map(|(g, p)| vec![(p, Some(g))])
-            .unwrap_or_default(),
-        Some(PeriodSpec::Range { from, to }) => vec![(
-            Period {
-                start: *from,
-                end: *to,
-            },
-            None,
-        )],
-        None => Vec::new(),
+fn instances(t: &TargetModel, as_of: Date, cal: &Calendar) -> Vec<(Period, Option<Grain>)> {
+    match t.time {
+        TargetTime::Every(every) => {
+            let current = period::period_of(as_of, every, cal);
+            let before = period::period_of(current.start.add_days(-1), every, cal);
+            vec![(before, Some(every)), (current, Some(every))]
+        }
+        TargetTime::Fixed { period, grain } => vec![(period, grain)],
     }
 }
 
-fn label(p: Period, grain: Option<Grain>, cal: &crate::spec::model::Calendar) -> String {
+fn label(p: Period, grain: Option<Grain>, cal: &Calendar) -> String {
     match grain {
         Some(g) if g != Grain::All => period::label(p, g, cal),
         _ => format!("{}..{}", p.start, p.end),
@@ -133,341 +111,342 @@ fn label(p: Period, grain: Option<Grain>, cal: &crate::spec::model::Calendar) ->
 /// The status of every target (or of those named) at `as_of` (default: the
 /// latest date in the data beneath each target's KPI, never later than today).
 pub fn status(
-    spec: &Spec,
     model: &Model,
     names: &[String],
     as_of: Option<Date>,
 ) -> Result<Vec<StatusRow>, Vec<Diagnostic>> {
-    let cal = &model.calendar;
     let mut rows = Vec::new();
     let mut cache = Cache::default();
-    let mut latest: std::collections::HashMap<String, Date> = std::collections::HashMap::new();
-    for t in &spec.targets {
-        if !names.is_empty() && !names.contains(&t.name.value) {
+    let mut latest: std::collections::HashMap<KpiId, Date> = std::collections::HashMap::new();
+    for t in &model.targets {
+        if !names.is_empty() && !names.contains(&t.name) {
             continue;
         }
-        let Some(kpi_name) = t.kpi.as_ref().map(|k| k.value.clone()) else {
-            continue;
-        };
-        let Some(k) = model.kpi_id(&kpi_name) else {
-            continue;
-        };
-        let km = &model.kpis[k];
-        let additive = km.additivity == Additivity::Additive;
         let as_of = match as_of {
             Some(d) => d,
-            None => match latest.get(&kpi_name) {
+            None => match latest.get(&t.kpi) {
                 Some(d) => *d,
                 None => {
-                    let d = execute::latest_date(model, &kpi_name)?;
-                    latest.insert(kpi_name.clone(), d);
+                    let d = execute::latest_date(model, &model.kpis[t.kpi].name)?;
+                    latest.insert(t.kpi, d);
                     d
                 }
             },
         };
-        let tolerance = t.tolerance.as_ref().map_or(0.1, |x| x.value);
-        for (p, grain) in instances(t, as_of, cal) {
-            let linear = f64::from(as_of.0 - p.start.0 + 1) / f64::from(p.days());
-            let phase = if as_of < p.start {
-                Phase::NotStarted
-            } else if as_of >= p.end {
-                Phase::Over
-            } else {
-                Phase::InProgress(linear)
-            };
-            // Seasonal pacing: the share of last year's same period reached by
-            // the same day; linear when there is no such history.
-            let seasonal = t
-                .pacing
-                .as_ref()
-                .is_some_and(|x| x.value == crate::spec::model::Pacing::Seasonal);
-            let shares = if seasonal && additive && matches!(phase, Phase::InProgress(_)) {
-                let last = period::year_earlier(p);
-                let partial = Period {
-                    start: last.start,
-                    end: as_of.add_months(-12),
-                };
-                Some((
-                    values(model, t, partial, &mut cache)?,
-                    values(model, t, last, &mut cache)?,
-                ))
-            } else {
-                None
-            };
-            let to_date = Period {
-                start: p.start,
-                end: p.end.min(as_of),
-            };
-            let actuals = if phase == Phase::NotStarted {
-                Vec::new()
-            } else {
-                values(model, t, to_date, &mut cache)?
-            };
-            let prev = values(model, t, period::previous(p, grain, cal), &mut cache)?;
-            let baselines = match (&t.change, t.baseline.as_ref().map(|b| &b.value)) {
-                (None, _) => None,
-                (Some(_), None | Some(Baseline::Previous)) => Some(prev.clone()),
-                (Some(_), Some(Baseline::SameLastYear)) => {
-                    Some(values(model, t, period::year_earlier(p), &mut cache)?)
-                }
-                (Some(_), Some(Baseline::Period(l))) => match period::parse_label(l, cal) {
-                    Some((_, bp)) => Some(values(model, t, bp, &mut cache)?),
-                    None => None,
-                },
-            };
-            // Members: every one seen now, before, or in the baseline.
-            let mut members: Vec<Option<String>> = Vec::new();
-            for (m, _) in actuals
-                .iter()
-                .chain(prev.iter())
-                .chain(baselines.iter().flatten())
-            {
-                if !members.contains(m) {
-                    members.push(m.clone());
-                }
-            }
-            if members.is_empty() && t.by.is_none() {
-                members.push(None);
-            }
-            members.sort();
-            for member in members {
-                let actual = lookup(&actuals, &member).or(if phase == Phase::NotStarted {
-                    None
-                } else {
-                    Some(0.0).filter(|_| additive)
-                });
-                let baseline = baselines.as_ref().map(|b| lookup(b, &member));
-                let target_value = match (&t.value, &t.change) {
-                    (Some(v), _) => Some(v.value),
-                    (None, Some(c)) => baseline.flatten().map(|b| match c.value.kind {
-                        ChangeKind::Relative => b * (1.0 + c.value.amount),
-                        ChangeKind::Points | ChangeKind::Absolute => b + c.value.amount,
-                    }),
-                    (None, None) => None,
-                };
-                let Some(tv) = target_value else {
-                    rows.push(StatusRow {
-                        target: t.name.value.clone(),
-                        kpi: kpi_name.clone(),
-                        segment: t.segment.as_ref().map(|s| s.value.clone()),
-                        member,
-                        period: label(p, grain, cal),
-                        actual,
-                        target_value: None,
-                        baseline: baseline.flatten(),
-                        progress: None,
-                        expected: None,
-                        projected: None,
-                        gap: None,
-                        status: if phase == Phase::NotStarted {
-                            Status::Upcoming
-                        } else {
-                            Status::OffTrack
-                        },
-                        trend: assess::Trend::Flat,
-                        improving: None,
-                        note: Some("no baseline value: no target value".to_string()),
-                    });
-                    continue;
-                };
-                let mut note = None;
-                let phase = match (&shares, phase) {
-                    (Some((partial, full)), Phase::InProgress(_)) => {
-                        match (lookup(partial, &member), lookup(full, &member)) {
-                            (Some(a), Some(b)) if b > 0.0 && a > 0.0 && a < b => Phase::InProgress(a / b),
-                            _ => {
-                                note = Some("no history a year earlier: paced linearly".to_string());
-                                phase
-                            }
-                        }
-                    }
-                    _ => phase,
-                };
-                let a: Assessment = assess::assess(km.direction, additive, tv, actual, phase, tolerance);
-                let now = if additive { a.projected.or(actual) } else { actual };
-                let trend = assess::trend(now, lookup(&prev, &member));
-                rows.push(StatusRow {
-                    target: t.name.value.clone(),
-                    kpi: kpi_name.clone(),
-                    segment: t.segment.as_ref().map(|s| s.value.clone()),
-                    member: member.clone(),
-                    period: label(p, grain, cal),
-                    actual,
-                    target_value: Some(tv),
-                    baseline: baseline.flatten(),
-                    progress: a.progress,
-                    expected: a.expected,
-                    projected: a.projected,
-                    gap: a.gap,
-                    status: a.status,
-                    trend,
-                    improving: assess::improving(km.direction, trend),
-                    note,
-                });
-            }
+        for (p, grain) in instances(t, as_of, &model.calendar) {
+            let instance = Instance { t, p, grain, as_of };
+            rows.extend(instance.rows(model, &mut cache)?);
         }
     }
     Ok(rows)
 }
 
+/// One period of a target at an as-of date.
+struct Instance<'a> {
+    t: &'a TargetModel,
+    p: Period,
+    grain: Option<Grain>,
+    as_of: Date,
+}
+
+/// What an instance's rows are computed from, per member.
+struct Inputs {
+    phase: Phase,
+    actuals: Values,
+    previous: Values,
+    baselines: Option<Values>,
+    /// Seasonal pacing: last year's values to the same day, and over the whole period.
+    shares: Option<(Values, Values)>,
+}
+
+impl Instance<'_> {
+    fn phase(&self) -> Phase {
+        let (p, as_of) = (self.p, self.as_of);
+        if as_of < p.start {
+            Phase::NotStarted
+        } else if as_of >= p.end {
+            Phase::Over
+        } else {
+            Phase::InProgress(f64::from(as_of.0 - p.start.0 + 1) / f64::from(p.days()))
+        }
+    }
+
+    fn inputs(&self, model: &Model, cache: &mut Cache) -> Result<Inputs, Vec<Diagnostic>> {
+        let (t, p, cal) = (self.t, self.p, &model.calendar);
+        let additive = model.kpis[t.kpi].additivity == Additivity::Additive;
+        let phase = self.phase();
+        // Seasonal pacing: the share of last year's same period reached by
+        // the same day; linear when there is no such history.
+        let shares = if t.pacing == Pacing::Seasonal && additive && matches!(phase, Phase::InProgress(_)) {
+            let last = period::year_earlier(p);
+            let partial = Period {
+                start: last.start,
+                end: self.as_of.add_months(-12),
+            };
+            Some((values(model, t, partial, cache)?, values(model, t, last, cache)?))
+        } else {
+            None
+        };
+        let to_date = Period {
+            start: p.start,
+            end: p.end.min(self.as_of),
+        };
+        let actuals = match phase {
+            Phase::NotStarted => Vec::new(),
+            _ => values(model, t, to_date, cache)?,
+        };
+        let previous = values(model, t, period::previous(p, self.grain, cal), cache)?;
+        let baselines = match t.goal {
+            Goal::Value(_) => None,
+            Goal::Change { baseline, .. } => Some(values(model, t, baseline.of(p, self.grain, cal), cache)?),
+        };
+        Ok(Inputs {
+            phase,
+            actuals,
+            previous,
+            baselines,
+            shares,
+        })
+    }
+
+    /// A row per member: every one seen now, before, or in the baseline.
+    fn rows(&self, model: &Model, cache: &mut Cache) -> Result<Vec<StatusRow>, Vec<Diagnostic>> {
+        let inputs = self.inputs(model, cache)?;
+        let mut members: Vec<Option<String>> = Vec::new();
+        for (m, _) in inputs
+            .actuals
+            .iter()
+            .chain(inputs.previous.iter())
+            .chain(inputs.baselines.iter().flatten())
+        {
+            if !members.contains(m) {
+                members.push(m.clone());
+            }
+        }
+        if members.is_empty() && self.t.by.is_none() {
+            members.push(None);
+        }
+        members.sort();
+        Ok(members.into_iter().map(|m| self.row(model, &inputs, m)).collect())
+    }
+
+    fn row(&self, model: &Model, inputs: &Inputs, member: Option<String>) -> StatusRow {
+        let (t, km) = (self.t, &model.kpis[self.t.kpi]);
+        let additive = km.additivity == Additivity::Additive;
+        let started = inputs.phase != Phase::NotStarted;
+        let actual = lookup(&inputs.actuals, &member).or(Some(0.0).filter(|_| started && additive));
+        let baseline = inputs.baselines.as_ref().and_then(|b| lookup(b, &member));
+        let target_value = match t.goal {
+            Goal::Value(v) => Some(v),
+            Goal::Change { change, .. } => baseline.map(|b| match change.kind {
+                ChangeKind::Relative => b * (1.0 + change.amount),
+                ChangeKind::Points | ChangeKind::Absolute => b + change.amount,
+            }),
+        };
+        let mut row = StatusRow {
+            target: t.name.clone(),
+            kpi: km.name.clone(),
+            segment: t.segment.clone(),
+            member: member.clone(),
+            period: label(self.p, self.grain, &model.calendar),
+            actual,
+            target_value,
+            baseline,
+            progress: None,
+            expected: None,
+            projected: None,
+            gap: None,
+            status: if started {
+                Status::OffTrack
+            } else {
+                Status::Upcoming
+            },
+            trend: assess::Trend::Flat,
+            improving: None,
+            note: None,
+        };
+        let Some(tv) = target_value else {
+            row.note = Some("no baseline value: no target value".to_string());
+            return row;
+        };
+        let (phase, note) = self.paced(inputs, &member);
+        let a: Assessment = assess::assess(km.direction, additive, tv, actual, phase, t.tolerance);
+        let now = if additive { a.projected.or(actual) } else { actual };
+        let trend = assess::trend(now, lookup(&inputs.previous, &member));
+        StatusRow {
+            progress: a.progress,
+            expected: a.expected,
+            projected: a.projected,
+            gap: a.gap,
+            status: a.status,
+            trend,
+            improving: assess::improving(km.direction, trend),
+            note,
+            ..row
+        }
+    }
+
+    /// The phase with seasonal pacing applied, and why it fell back to linear.
+    fn paced(&self, inputs: &Inputs, member: &Option<String>) -> (Phase, Option<String>) {
+        match (&inputs.shares, inputs.phase) {
+            (Some((partial, full)), Phase::InProgress(_)) => {
+                match (lookup(partial, member), lookup(full, member)) {
+                    (Some(a), Some(b)) if b > 0.0 && a > 0.0 && a < b => (Phase::InProgress(a / b), None),
+                    _ => (
+                        inputs.phase,
+                        Some("no history a year earlier: paced linearly".to_string()),
+                    ),
+                }
+            }
+            _ => (inputs.phase, None),
+        }
+    }
+}
+
 /// The A of SMART (`kpi check --data`): warns when a target asks for a larger
 /// change from its baseline than the KPI ever made between consecutive
-/// periods of the same length, and prints both numbers.
-pub fn achievability(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
-    let cal = &model.calendar;
+/// periods of the same length, and prints both numbers. A `change` whose
+/// baseline period has no data is an error. Each diagnostic comes with the
+/// name of its target.
+pub fn achievability(model: &Model) -> Vec<(String, Diagnostic)> {
     let mut out = Vec::new();
     let mut cache = Cache::default();
-    for t in &spec.targets {
-        let Some(kpi) = t.kpi.as_ref().and_then(|k| model.kpi_id(&k.value)) else {
-            continue;
-        };
-        if t.by.is_some() {
-            continue;
-        }
-        let km = &model.kpis[kpi];
-        if let Some(d) = missing_baseline(model, t, &mut cache) {
-            out.push(d);
-            continue;
-        }
-        let (p, grain) = match (&t.every, t.period.as_ref().map(|p| &p.value)) {
-            (Some(e), _) => match execute::latest_date(model, &km.name) {
-                Ok(d) => (period::period_of(d, e.value, cal), e.value),
-                Err(_) => continue,
-            },
-            (None, Some(PeriodSpec::Label(l))) => match period::parse_label(l, cal) {
-                Some((g, p)) => (p, g),
-                None => continue,
-            },
-            _ => continue,
-        };
-        if grain == Grain::Day || grain == Grain::All {
-            continue;
-        }
-        // The history: the KPI per period of the target's length.
-        let query = Query {
-            kpis: vec![km.name.clone()],
-            grain,
-            segments: t.segment.iter().map(|s| s.value.clone()).collect(),
-            ..Query::default()
-        };
-        let Ok(ev) = execute::evaluate(model, &query) else {
-            continue;
-        };
-        let series: Vec<Option<f64>> = (0..ev.frame.height())
-            .map(|i| {
-                ev.frame
-                    .column(&km.name)
-                    .ok()
-                    .and_then(|c| c.get(i).ok())
-                    .and_then(|v| v.extract::<f64>())
-            })
-            .collect();
-        let relative = !matches!(
-            t.change.as_ref().map(|c| c.value.kind),
-            Some(ChangeKind::Points | ChangeKind::Absolute)
-        );
-        let up = km.direction == crate::spec::model::Direction::Up;
-        let steps: Vec<f64> = series
-            .windows(2)
-            .filter_map(|w| match (w[0], w[1]) {
-                (Some(a), Some(b)) if relative && a != 0.0 => Some(b / a - 1.0),
-                (Some(a), Some(b)) if !relative => Some(b - a),
-                _ => None,
-            })
-            .map(|s| if up { s } else { -s })
-            .collect();
-        let Some(largest) = steps.iter().copied().reduce(f64::max) else {
-            continue;
-        };
-        // The change the target requires from its baseline.
-        let baseline_period = match t.baseline.as_ref().map(|b| &b.value) {
-            Some(Baseline::SameLastYear) => period::year_earlier(p),
-            Some(Baseline::Period(l)) => match period::parse_label(l, cal) {
-                Some((_, bp)) => bp,
-                None => continue,
-            },
-            _ => period::previous(p, Some(grain), cal),
-        };
-        let Ok(base) = values(model, t, baseline_period, &mut cache) else {
-            continue;
-        };
-        let Some(baseline) = lookup(&base, &None) else {
-            continue;
-        };
-        if relative && baseline == 0.0 && t.value.is_some() {
-            continue;
-        }
-        let required = match (&t.value, &t.change) {
-            (Some(v), _) if relative => v.value / baseline - 1.0,
-            (Some(v), _) => v.value - baseline,
-            (None, Some(c)) => c.value.amount,
-            _ => continue,
-        };
-        let required = if up { required } else { -required };
-        if required > largest + 1e-12 {
-            // Both as improvements: a rise for `up` KPIs, a fall for `down` ones.
-            let points = matches!(t.change.as_ref().map(|c| c.value.kind), Some(ChangeKind::Points));
-            let show = |x: f64| {
-                if relative {
-                    format!("{:.1}%", x * 100.0)
-                } else if points {
-                    format!("{:.1}pp", x * 100.0)
-                } else {
-                    format!("{x:.4}")
-                }
-            };
-            let span = t
-                .value
-                .as_ref()
-                .map(|v| v.span)
-                .or(t.change.as_ref().map(|c| c.span))
-                .unwrap_or(t.name.span);
-            out.push(
-                Diagnostic::warning(
-                    "kpi::target_not_achievable",
-                    format!(
-                        "target `{}` needs an improvement of {} on its baseline, but `{}` never improved by more than {} from one period to the next",
-                        t.name.value,
-                        show(required),
-                        km.name,
-                        show(largest)
-                    ),
-                )
-                .at(span, format!("needs {} better", show(required)))
-                .help("a target beyond anything the history shows is rarely Achievable; lower it or explain it in `objective`"),
-            );
-        }
+    for t in model.targets.iter().filter(|t| t.by.is_none()) {
+        let found = missing_baseline(model, t, &mut cache).or_else(|| beyond_history(model, t, &mut cache));
+        out.extend(found.map(|d| (t.name.clone(), d)));
     }
     out
 }
 
-/// A `change` needs a baseline value: an error when its period has no data.
-fn missing_baseline(model: &Model, t: &Target, cache: &mut Cache) -> Option<Diagnostic> {
-    let change = t.change.as_ref()?;
-    let cal = &model.calendar;
-    let (first, as_of) = execute::data_range(model, &t.kpi.as_ref()?.value).ok()?;
-    let (p, grain) = instances(t, as_of, cal).pop()?;
-    let bp = match t.baseline.as_ref().map(|b| &b.value) {
-        Some(Baseline::SameLastYear) => period::year_earlier(p),
-        Some(Baseline::Period(l)) => period::parse_label(l, cal)?.1,
-        _ => period::previous(p, grain, cal),
+/// The target's period (the current one of a recurring target) and its
+/// grain; `None` for a `{from, to}` range, which has no grain to compare by.
+fn judged_period(model: &Model, t: &TargetModel) -> Option<(Period, Grain)> {
+    let (p, grain) = match t.time {
+        TargetTime::Every(g) => {
+            let d = execute::latest_date(model, &model.kpis[t.kpi].name).ok()?;
+            (period::period_of(d, g, &model.calendar), g)
+        }
+        TargetTime::Fixed { period, grain } => (period, grain?),
     };
+    (grain != Grain::Day && grain != Grain::All).then_some((p, grain))
+}
+
+/// The KPI per period of `grain`, over the whole data.
+fn history_series(model: &Model, t: &TargetModel, grain: Grain) -> Option<Vec<Option<f64>>> {
+    let name = &model.kpis[t.kpi].name;
+    let query = Query {
+        kpis: vec![name.clone()],
+        grain,
+        segments: t.segment.iter().cloned().collect(),
+        ..Query::default()
+    };
+    let ev = execute::evaluate(model, &query).ok()?;
+    let column = ev.frame.column(name).ok()?;
+    Some(
+        (0..ev.frame.height())
+            .map(|i| column.get(i).ok().and_then(|v| v.extract::<f64>()))
+            .collect(),
+    )
+}
+
+/// A target beyond the largest improvement between consecutive periods.
+fn beyond_history(model: &Model, t: &TargetModel, cache: &mut Cache) -> Option<Diagnostic> {
+    let km = &model.kpis[t.kpi];
+    let (p, grain) = judged_period(model, t)?;
+    let series = history_series(model, t, grain)?;
+    let change = match t.goal {
+        Goal::Change { change, .. } => Some(change),
+        Goal::Value(_) => None,
+    };
+    let relative = !matches!(
+        change.map(|c| c.kind),
+        Some(ChangeKind::Points | ChangeKind::Absolute)
+    );
+    let up = km.direction == Direction::Up;
+    let largest = series
+        .windows(2)
+        .filter_map(|w| match (w[0], w[1]) {
+            (Some(a), Some(b)) if relative && a != 0.0 => Some(b / a - 1.0),
+            (Some(a), Some(b)) if !relative => Some(b - a),
+            _ => None,
+        })
+        .map(|s| if up { s } else { -s })
+        .reduce(f64::max)?;
+    // The change the target requires from its baseline.
+    let baseline_period = match t.goal {
+        Goal::Change { baseline, .. } => baseline.of(p, Some(grain), &model.calendar),
+        Goal::Value(_) => period::previous(p, Some(grain), &model.calendar),
+    };
+    let base = values(model, t, baseline_period, cache).ok()?;
+    let baseline = lookup(&base, &None)?;
+    let required = match t.goal {
+        Goal::Value(v) if relative => {
+            if baseline == 0.0 {
+                return None;
+            }
+            v / baseline - 1.0
+        }
+        Goal::Value(v) => v - baseline,
+        Goal::Change { change, .. } => change.amount,
+    };
+    let required = if up { required } else { -required };
+    if required <= largest + 1e-12 {
+        return None;
+    }
+    // Both as improvements: a rise for `up` KPIs, a fall for `down` ones.
+    let points = matches!(change.map(|c| c.kind), Some(ChangeKind::Points));
+    let show = |x: f64| {
+        if relative {
+            format!("{:.1}%", x * 100.0)
+        } else if points {
+            format!("{:.1}pp", x * 100.0)
+        } else {
+            format!("{x:.4}")
+        }
+    };
+    Some(
+        Diagnostic::warning(
+            "kpi::target_not_achievable",
+            format!(
+                "target `{}` needs an improvement of {} on its baseline, but `{}` never improved by more than {} from one period to the next",
+                t.name,
+                show(required),
+                km.name,
+                show(largest)
+            ),
+        )
+        .at(t.goal_span, format!("needs {} better", show(required)))
+        .help("a target beyond anything the history shows is rarely Achievable; lower it or explain it in `objective`"),
+    )
+}
+
+/// A `change` needs a baseline value: an error when its period has no data.
+fn missing_baseline(model: &Model, t: &TargetModel, cache: &mut Cache) -> Option<Diagnostic> {
+    let Goal::Change { baseline, .. } = t.goal else {
+        return None;
+    };
+    let cal = &model.calendar;
+    let (first, as_of) = execute::data_range(model, &model.kpis[t.kpi].name).ok()?;
+    let (p, grain) = instances(t, as_of, cal).pop()?;
+    let bp = baseline.of(p, grain, cal);
     // Outside the data's dates a sum would read 0: that is no data, not a zero.
     let outside = bp.end < first || bp.start > as_of;
     let base = values(model, t, bp, cache).ok()?;
     if !outside && base.iter().any(|(_, v)| v.is_some()) {
         return None;
     }
-    let span = t.baseline.as_ref().map_or(change.span, |b| b.span);
     Some(
         Diagnostic::error(
             "kpi::target_no_baseline",
             format!(
                 "target `{}` is a change from {}..{}, but the KPI has no value there",
-                t.name.value, bp.start, bp.end
+                t.name, bp.start, bp.end
             ),
         )
-        .at(span, "no data in the baseline period")
+        .at(
+            t.baseline_span.unwrap_or(t.goal_span),
+            "no data in the baseline period",
+        )
         .help("choose a baseline period with data (`baseline: 2025-Q1`), or state the goal as a `value`"),
     )
 }

@@ -5,9 +5,9 @@
 use std::collections::HashMap;
 
 use kpi::execute::evaluate;
+use kpi::period::Grain;
 use kpi::plan::Query;
 use kpi::report::table::Cell;
-use kpi::spec::model::Grain;
 
 use crate::support::{number, root};
 

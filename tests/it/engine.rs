@@ -4,11 +4,10 @@
 
 use polars::prelude::*;
 
-use kpi::check::ir::Model;
 use kpi::diagnostic::Diagnostic;
 use kpi::execute::engine::{Engine, UnitFrames};
+use kpi::period::Grain;
 use kpi::plan::{Plan, Query};
-use kpi::spec::model::Grain;
 
 use crate::support::*;
 
@@ -32,7 +31,7 @@ kpis:
 struct Fake;
 
 impl Engine for Fake {
-    fn run_units(&self, _: &Model, plan: &Plan, _: &Query) -> Result<Vec<UnitFrames>, Vec<Diagnostic>> {
+    fn run_units(&self, plan: &Plan) -> Result<Vec<UnitFrames>, Vec<Diagnostic>> {
         assert_eq!(plan.units.len(), 1, "one dataset, one time basis: one unit");
         let unit = &plan.units[0];
         // A part of the plan by the KPI it belongs to (the plan names parts `{kpi}__p{n}`).

@@ -6,10 +6,10 @@
 use std::collections::HashMap;
 
 use kpi::execute::evaluate;
+use kpi::period::Grain;
 use kpi::period::Period;
 use kpi::plan::Query;
 use kpi::report::table::Cell;
-use kpi::spec::model::Grain;
 use kpi::spec::InputFile;
 use kpi::time::Date;
 

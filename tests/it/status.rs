@@ -29,7 +29,7 @@ fn spec_files(targets: &str) -> Vec<kpi::spec::InputFile> {
 fn status(targets: &str, as_of: &str) -> Vec<kpi::status::StatusRow> {
     let outcome = kpi::check_loaded(kpi::spec::load_files(spec_files(targets)), false);
     assert_eq!(outcome.errors(), 0, "{:?}", outcome.diagnostics);
-    kpi::status::status(&outcome.spec, &outcome.checked.model, &[], Date::parse(as_of)).unwrap()
+    kpi::status::status(&outcome.checked.model, &[], Date::parse(as_of)).unwrap()
 }
 
 const REVENUE: &str =
@@ -144,7 +144,7 @@ fn two_years(targets: &str, as_of: &str) -> kpi::status::StatusRow {
     );
     let outcome = kpi::check_loaded(kpi::spec::load_str("s.yaml", &spec), false);
     assert_eq!(outcome.errors(), 0, "{:?}", outcome.diagnostics);
-    kpi::status::status(&outcome.spec, &outcome.checked.model, &[], Date::parse(as_of))
+    kpi::status::status(&outcome.checked.model, &[], Date::parse(as_of))
         .unwrap()
         .remove(0)
 }

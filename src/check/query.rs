@@ -1,0 +1,221 @@
+//! A query against the checked model (the flags of `kpi eval`, or a
+//! target's KPI, member dimension and segment): whether each KPI can take
+//! the dimensions, segments, periods and comparison asked of it.
+
+use super::diagnostics as diag;
+use super::ir::{DatasetId, KpiId, KpiKind, Model, SchemaState, TimeBasis};
+use super::{dimension_on, KpiNames, Scope};
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::period::{Grain, Period};
+use crate::span::{Span, Spanned};
+use crate::spec::model as m;
+use crate::time::Date;
+
+/// What to evaluate (the flags of `kpi eval`).
+#[derive(Clone, Debug)]
+pub struct Query {
+    /// KPI names; empty for every KPI, in spec order.
+    pub kpis: Vec<String>,
+    /// Dimensions, named as given (`rep`, `reps.team`, `team`).
+    pub by: Vec<String>,
+    pub grain: Grain,
+    /// Inclusive range of days (`--from/--to` or `--period`).
+    pub range: Option<Period>,
+    pub segments: Vec<String>,
+    /// `--compare`: add each KPI's value in an earlier period, and the change.
+    pub compare: Option<Compare>,
+    /// The first day of earlier periods read so that `prev`, `rolling`,
+    /// to-date forms and comparisons see history before the range. Set by
+    /// the planner; those periods are not output.
+    pub history: Option<Date>,
+}
+
+/// What `--compare` compares each period with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compare {
+    /// The period before.
+    Previous,
+    /// The same period a year earlier.
+    Year,
+    /// `N` periods earlier.
+    Periods(u32),
+}
+
+impl Default for Query {
+    fn default() -> Self {
+        Query {
+            kpis: Vec::new(),
+            by: Vec::new(),
+            grain: Grain::All,
+            range: None,
+            segments: Vec::new(),
+            compare: None,
+            history: None,
+        }
+    }
+}
+
+impl Query {
+    /// Whether the query has periods (a grain or a range).
+    pub fn has_periods(&self) -> bool {
+        self.grain != Grain::All || self.range.is_some()
+    }
+}
+
+/// Every error of a query whose KPIs are named: unknown KPIs, dimensions
+/// and segments the KPIs cannot take, periods of KPIs without a time
+/// column, a comparison without periods. Diagnostics name the flags.
+pub fn check_query(model: &Model, query: &Query) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    if query.compare.is_some() && !query.has_periods() {
+        diags.push(diag::compare_needs_periods());
+    }
+    let mut outputs = Vec::new();
+    for n in &query.kpis {
+        match model.kpi_id(n) {
+            Some(id) => outputs.push(id),
+            None => diags.push(diag::unknown_query_kpi(n, model)),
+        }
+    }
+    let bases = model.bases_beneath(&outputs);
+    diags.extend(query_refusals(model, query, &bases));
+    if query.has_periods() {
+        for &b in bases.iter().filter(|&&b| timeless(model, b)) {
+            let k = &model.kpis[b];
+            diags.push(diag::no_time_column(&k.name, k.span));
+        }
+    }
+    diags
+}
+
+/// The query with every KPI that fits it when it names none (LANGUAGE.md
+/// §4), and a `kpi::left_out` warning for each of the others. Nothing fits:
+/// the query itself is wrong, and the errors of the first KPI say why.
+pub fn with_fitting_kpis(model: &Model, query: &Query) -> Result<(Query, Vec<Diagnostic>), Vec<Diagnostic>> {
+    if !query.kpis.is_empty() {
+        return Ok((query.clone(), Vec::new()));
+    }
+    let mut fit = Vec::new();
+    let mut left_out = Vec::new();
+    let mut first_refusal = Vec::new();
+    for (k, km) in model.kpis.iter().enumerate() {
+        let bases = model.bases_beneath(&[k]);
+        let mut refused: Vec<Diagnostic> = query_refusals(model, query, &bases)
+            .into_iter()
+            .filter(Diagnostic::is_error)
+            .collect();
+        if query.has_periods() && bases.iter().any(|&b| timeless(model, b)) {
+            refused.push(diag::timeless(&km.name));
+        }
+        match refused.first() {
+            None => fit.push(km.name.clone()),
+            Some(why) => {
+                left_out.push(diag::left_out(&km.name, why));
+                if first_refusal.is_empty() {
+                    first_refusal = refused;
+                }
+            }
+        }
+    }
+    if fit.is_empty() && !first_refusal.is_empty() {
+        return Err(first_refusal);
+    }
+    let query = Query {
+        kpis: fit,
+        ..query.clone()
+    };
+    Ok((query, left_out))
+}
+
+fn timeless(model: &Model, kpi: KpiId) -> bool {
+    matches!(
+        model.kpis[kpi].kind,
+        KpiKind::Base {
+            time: TimeBasis::None,
+            ..
+        }
+    )
+}
+
+/// Why the query's `--by` dimensions and `--segment`s do not apply to the
+/// base KPIs `bases` (nothing when they do); the diagnostics name the flags.
+fn query_refusals(model: &Model, query: &Query, bases: &[KpiId]) -> Vec<Diagnostic> {
+    let names = |v: &[String]| -> Vec<m::Name> {
+        v.iter()
+            .map(|d| Spanned::new(d.clone(), Span::default()))
+            .collect()
+    };
+    refusals(model, bases, &names(&query.by), &names(&query.segments))
+        .into_sorted()
+        .into_iter()
+        .map(on_flags)
+        .collect()
+}
+
+/// Names from the command line have no place in a spec file: their
+/// diagnostics name the flag instead.
+fn on_flags(d: Diagnostic) -> Diagnostic {
+    let flag = match d.code {
+        "kpi::dimension_missing" | "kpi::unknown_dimension" => "--by",
+        "kpi::unknown_segment" | "kpi::segment_column_missing" => "--segment",
+        _ => return d,
+    };
+    d.from_command_line(flag)
+}
+
+/// Checks that `dims` and `segments` can be applied to each of `kpis`
+/// (`--by`, `--segment`, a target's `by` and `segment`).
+pub(crate) fn refusals(model: &Model, kpis: &[KpiId], dims: &[m::Name], segments: &[m::Name]) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    let names = KpiNames::default();
+    let closed = model.closed();
+    let sc = Scope {
+        datasets: &model.datasets,
+        closed: &closed,
+        kpis: &[],
+        kpi_names: &names,
+    };
+    for &k in kpis {
+        let Some(km) = model.kpis.get(k) else { continue };
+        for &ds in &km.datasets {
+            for dim in dims {
+                if !dimension_on(&sc, ds, &dim.value) {
+                    diags.push(diag::dimension_missing(
+                        dim.span,
+                        &dim.value,
+                        &model.datasets[ds].name,
+                        &km.name,
+                    ));
+                }
+            }
+            for seg in segments {
+                segment_refusal(model, ds, &km.name, seg, &mut diags);
+            }
+        }
+    }
+    diags
+}
+
+fn segment_refusal(model: &Model, ds: DatasetId, kpi: &str, seg: &m::Name, diags: &mut Diagnostics) {
+    let Some(s) = model.segments.iter().find(|s| s.name == seg.value) else {
+        diags.push(diag::unknown_segment(
+            seg.span,
+            &seg.value,
+            model.segments.iter().map(|s| s.name.as_str()),
+        ));
+        return;
+    };
+    // An open schema: the data decides at run time.
+    if model.datasets[ds].schema == SchemaState::Open {
+        return;
+    }
+    if let Some((_, missing)) = s.missing.iter().find(|(d, _)| *d == ds) {
+        diags.push(diag::segment_column_missing(
+            seg.span,
+            &seg.value,
+            missing,
+            &model.datasets[ds].name,
+            kpi,
+        ));
+    }
+}

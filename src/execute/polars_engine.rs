@@ -1,0 +1,382 @@
+//! The Polars engine: each unit of a plan compiled to a lazy query over the
+//! dataset's files (scan, lookups, segment filters, dimensions, period
+//! bucketing, one group-by of all its parts), all collected together so
+//! that shared scans are read once.
+
+use polars::prelude::*;
+
+use super::engine::{Engine, UnitFrames};
+use super::{dim_col, polars_error, NON_FINITE, ONE, PERIOD, ROWS};
+use crate::check::ir::Model;
+use crate::compile::{self, Cx};
+use crate::data::{self, SourceInfo};
+use crate::diagnostic::Diagnostic;
+use crate::period::{self, Grain};
+use crate::plan::{self, Plan, Query, Unit, UnitTime};
+use crate::time::Date;
+
+/// Polars over the datasets' files: every unit compiled to a lazy query,
+/// all of them collected together so that shared scans are read once.
+pub struct Polars;
+
+impl Engine for Polars {
+    fn run_units(&self, plan: &Plan) -> Result<Vec<UnitFrames>, Vec<Diagnostic>> {
+        validate_lookups(plan)?;
+        check_rows(plan)?;
+        let (lazy, layout) = unit_queries(plan)?;
+        let plans: Vec<DslPlan> = lazy.into_iter().map(|lf| lf.logical_plan).collect();
+        let frames =
+            LazyFrame::collect_all_with_engine(plans, polars::prelude::Engine::Auto, OptFlags::default())
+                .map_err(|e| explain_failure(plan, e))?;
+        let mut frames = frames.into_iter();
+        let mut out = Vec::with_capacity(layout.len());
+        for l in &layout {
+            let Some(parts) = frames.next() else { break };
+            let ends = match l {
+                Layout::Stock { with_ends: true } => frames.next(),
+                _ => None,
+            };
+            out.push(UnitFrames { parts, ends });
+        }
+        Ok(out)
+    }
+}
+
+/// The queries of a plan's units: one per flow unit, and for a stock unit
+/// under a grain, one for its starts and one for its ends.
+pub(crate) fn unit_queries(plan: &Plan) -> Result<(Vec<LazyFrame>, Vec<Layout>), Vec<Diagnostic>> {
+    let (model, query) = (&*plan.model, &plan.query);
+    let cal = &model.calendar;
+    let grain = query.grain;
+    let mut lazy = Vec::new();
+    let mut layout = Vec::new();
+    // Under `--grain all` a stock is taken at the end of the range (`at: start`:
+    // the day before it starts); the range defaults to the data's dates.
+    let bounds = if grain == Grain::All
+        && plan
+            .units
+            .iter()
+            .any(|u| matches!(u.time, UnitTime::Stock { .. }))
+    {
+        Some(match query.range {
+            Some(r) => (r.start, r.end),
+            None => data_bounds(plan)?,
+        })
+    } else {
+        None
+    };
+    for u in &plan.units {
+        let base = unit_rows(model, u)?;
+        match (&u.time, grain) {
+            (UnitTime::Stock { from, to, at_start }, Grain::All) => {
+                let moment = bounds.map_or(
+                    Date(0),
+                    |(first, last)| if *at_start { first.add_days(-1) } else { last },
+                );
+                let m = compile::date_lit(moment.0);
+                let f = col(from.as_str()).cast(DataType::Date);
+                let mut active = f.lt_eq(m.clone());
+                if let Some(to) = to {
+                    let t = col(to.as_str()).cast(DataType::Date);
+                    active = active.and(t.clone().is_null().or(t.gt(m)));
+                }
+                let rows = base.filter(active);
+                match query.range {
+                    // The range is one period: key the result by it, like flows.
+                    Some(r) => {
+                        let rows = rows.with_column(compile::date_lit(r.start.0).alias(PERIOD));
+                        lazy.push(aggregate(model, u, rows, Some(PERIOD)));
+                    }
+                    None => lazy.push(aggregate(model, u, rows, None)),
+                }
+                layout.push(Layout::Flow);
+            }
+            (UnitTime::Stock { from, to, .. }, _) => {
+                let starts = base.clone().filter(col(from.as_str()).is_not_null());
+                let starts =
+                    starts.with_column(compile::period_start(col(from.as_str()), grain, cal).alias(PERIOD));
+                lazy.push(aggregate(model, u, starts, Some(PERIOD)));
+                match to {
+                    Some(to) => {
+                        let ends = base.filter(col(to.as_str()).is_not_null());
+                        let ends = ends
+                            .with_column(compile::period_start(col(to.as_str()), grain, cal).alias(PERIOD));
+                        lazy.push(aggregate(model, u, ends, Some(PERIOD)));
+                        layout.push(Layout::Stock { with_ends: true });
+                    }
+                    None => layout.push(Layout::Stock { with_ends: false }),
+                }
+            }
+            (UnitTime::Flow(t), _) => {
+                let t = col(t.as_str());
+                let mut rows = base;
+                if let Some(r) = query.range {
+                    let d = t.clone().cast(DataType::Date);
+                    let mut inside = d
+                        .clone()
+                        .gt_eq(compile::date_lit(r.start.0))
+                        .and(d.clone().lt_eq(compile::date_lit(r.end.0)));
+                    // History: whole periods before the range's first one.
+                    if let (Some(h), true) = (query.history, grain != Grain::All) {
+                        let first = period::period_of(r.start, grain, cal).start;
+                        inside = inside.or(d
+                            .clone()
+                            .gt_eq(compile::date_lit(h.0))
+                            .and(d.lt(compile::date_lit(first.0))));
+                    }
+                    rows = rows.filter(t.clone().is_null().or(inside));
+                }
+                let key = match (grain, query.range) {
+                    (Grain::All, None) => None,
+                    (Grain::All, Some(r)) => Some(
+                        when(t.is_null())
+                            .then(lit(NULL).cast(DataType::Date))
+                            .otherwise(compile::date_lit(r.start.0)),
+                    ),
+                    _ => Some(compile::period_start(t, grain, cal)),
+                };
+                match key {
+                    Some(k) => lazy.push(aggregate(
+                        model,
+                        u,
+                        rows.with_column(k.alias(PERIOD)),
+                        Some(PERIOD),
+                    )),
+                    None => lazy.push(aggregate(model, u, rows, None)),
+                }
+                layout.push(Layout::Flow);
+            }
+            (UnitTime::None, _) => {
+                lazy.push(aggregate(model, u, base, None));
+                layout.push(Layout::Flow);
+            }
+        }
+    }
+    Ok((lazy, layout))
+}
+
+pub(crate) enum Layout {
+    Flow,
+    Stock { with_ends: bool },
+}
+
+/// The rows of a unit: scanned, looked up, filtered by segments, with its dimensions.
+pub fn unit_rows(model: &Model, u: &Unit) -> Result<LazyFrame, Vec<Diagnostic>> {
+    let ds = &model.datasets[u.dataset];
+    let mut lf = data::scan(&SourceInfo::from_model(ds)).map_err(|d| vec![d])?;
+    let cx = Cx::rows(model, Some(u.dataset));
+    let used = u.columns();
+    for &li in &u.lookups {
+        let l = &ds.lookups[li];
+        let target = &model.datasets[l.dataset];
+        let right = data::scan(&SourceInfo::from_model(target)).map_err(|d| vec![d])?;
+        let mut take = vec![col(l.right.as_str()).cast(DataType::String).alias("__key")];
+        for (d, c) in &used {
+            if *d == l.dataset {
+                take.push(col(c.as_str()).alias(compile::lookup_column(model, *d, c).as_str()));
+            }
+        }
+        // The key may be a computed dimension (e.g. a cleaned-up name).
+        let left = match ds.dimensions.iter().find(|x| x.name == l.left) {
+            Some(dim) => cx.expr(&dim.expr),
+            None => col(l.left.as_str()),
+        };
+        lf = lf.with_column(left.cast(DataType::String).alias("__lkey")).join(
+            right.select(take),
+            [col("__lkey")],
+            [col("__key")],
+            JoinArgs::new(JoinType::Left),
+        );
+    }
+    for f in &u.filters {
+        lf = lf.filter(cx.expr(f));
+    }
+    let dims: Vec<Expr> = u
+        .dims
+        .iter()
+        .enumerate()
+        .map(|(i, d)| cx.expr(d).cast(DataType::String).alias(dim_col(i).as_str()))
+        .collect();
+    if !dims.is_empty() {
+        lf = lf.with_columns(dims);
+    }
+    Ok(lf)
+}
+
+/// One group-by of a unit's rows, with all its parts.
+fn aggregate(model: &Model, u: &Unit, rows: LazyFrame, period: Option<&str>) -> LazyFrame {
+    let cx = Cx::rows(model, Some(u.dataset));
+    let mut aggs: Vec<Expr> = u.parts.iter().map(|p| cx.part(p)).collect();
+    aggs.push(len().cast(DataType::UInt64).alias(ROWS));
+    aggs.extend(non_finite_counts(model, u, &rows));
+    let mut keys: Vec<Expr> = (0..u.dims.len()).map(|i| col(dim_col(i).as_str())).collect();
+    if let Some(p) = period {
+        keys.push(col(p));
+    }
+    let grouped = if keys.is_empty() {
+        rows.select(aggs)
+    } else {
+        rows.group_by(keys).agg(aggs)
+    };
+    grouped.with_column(lit(1i32).alias(ONE))
+}
+
+/// Sums of the non-finite flags of the float columns a unit reads.
+fn non_finite_counts(model: &Model, u: &Unit, rows: &LazyFrame) -> Vec<Expr> {
+    let Ok(schema) = rows.clone().collect_schema() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut seen = Vec::new();
+    for (d, c) in u.columns() {
+        let read = if d == u.dataset {
+            c.clone()
+        } else {
+            compile::lookup_column(model, d, &c)
+        };
+        let flag = data::non_finite_flag(&read);
+        if seen.contains(&flag) || !schema.contains(&flag) {
+            continue;
+        }
+        let name = format!("{NON_FINITE}{}\u{1f}{c}", model.datasets[d].name);
+        out.push(
+            col(flag.as_str())
+                .cast(DataType::UInt64)
+                .sum()
+                .alias(name.as_str()),
+        );
+        seen.push(flag);
+    }
+    out
+}
+
+/// A CSV row with a missing field would be read as nulls: refuse it instead.
+fn check_rows(plan: &Plan) -> Result<(), Vec<Diagnostic>> {
+    let model = &*plan.model;
+    let mut seen = Vec::new();
+    for u in &plan.units {
+        let lookups = u
+            .lookups
+            .iter()
+            .map(|&l| model.datasets[u.dataset].lookups[l].dataset);
+        for ds in std::iter::once(u.dataset).chain(lookups) {
+            if seen.contains(&ds) {
+                continue;
+            }
+            seen.push(ds);
+            if let Some(d) = data::malformed_row(&SourceInfo::from_model(&model.datasets[ds])) {
+                return Err(vec![d]);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Lookups must be many-to-one before they are joined.
+fn validate_lookups(plan: &Plan) -> Result<(), Vec<Diagnostic>> {
+    let model = &*plan.model;
+    let mut sub = model.clone();
+    for d in &mut sub.datasets {
+        d.lookups.clear();
+    }
+    for u in &plan.units {
+        for &li in &u.lookups {
+            let l = model.datasets[u.dataset].lookups[li].clone();
+            if !sub.datasets[u.dataset]
+                .lookups
+                .iter()
+                .any(|x| x.dataset == l.dataset && x.left == l.left)
+            {
+                sub.datasets[u.dataset].lookups.push(l);
+            }
+        }
+    }
+    let found = data::validate_lookups(&sub);
+    if found.is_empty() {
+        Ok(())
+    } else {
+        Err(found)
+    }
+}
+
+/// The earliest and latest dates in the data beneath the plan (the range of
+/// stock KPIs under `--grain all`), never later than today.
+fn data_bounds(plan: &Plan) -> Result<(Date, Date), Vec<Diagnostic>> {
+    let model = &*plan.model;
+    let mut latest: Option<i32> = None;
+    let mut earliest: Option<i32> = None;
+    for u in &plan.units {
+        let cols: Vec<&String> = match &u.time {
+            UnitTime::Flow(t) => vec![t],
+            UnitTime::Stock { from, to, .. } => std::iter::once(from).chain(to.iter()).collect(),
+            UnitTime::None => continue,
+        };
+        let src = SourceInfo::from_model(&model.datasets[u.dataset]);
+        let lf = data::scan(&src).map_err(|d| vec![d])?;
+        let mut aggs: Vec<Expr> = Vec::new();
+        for (i, c) in cols.iter().enumerate() {
+            let d = col(c.as_str()).cast(DataType::Date);
+            aggs.push(d.clone().max().alias(format!("max{i}").as_str()));
+            aggs.push(d.min().alias(format!("min{i}").as_str()));
+        }
+        let df = lf.select(aggs).collect().map_err(polars_error)?;
+        for c in df.columns() {
+            let Some(v) = c
+                .cast(&DataType::Int32)
+                .ok()
+                .and_then(|v| v.i32().ok().and_then(|x| x.max()))
+            else {
+                continue;
+            };
+            if c.name().starts_with("max") {
+                latest = Some(latest.map_or(v, |x| x.max(v)));
+            } else {
+                earliest = Some(earliest.map_or(v, |x| x.min(v)));
+            }
+        }
+    }
+    let today = today();
+    let last = latest.map_or(today, |d| Date(d).min(today));
+    Ok((earliest.map_or(last, Date), last))
+}
+
+pub fn today() -> Date {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    Date((secs / 86_400) as i32)
+}
+
+/// A failed query: find the precise cause in the data when there is one.
+fn explain_failure(plan: &Plan, e: PolarsError) -> Vec<Diagnostic> {
+    let model = &*plan.model;
+    let mut out = Vec::new();
+    for u in &plan.units {
+        let src = SourceInfo::from_model(&model.datasets[u.dataset]);
+        match data::malformed_row(&src) {
+            Some(d) => out.push(d),
+            None => out.extend(data::validate_types(&src)),
+        }
+    }
+    if out.is_empty() {
+        out = polars_error(e);
+    }
+    out
+}
+
+/// The latest date in the data beneath a KPI, never later than today (the
+/// default as-of date of its targets).
+pub fn latest_date(model: &Model, kpi: &str) -> Result<Date, Vec<Diagnostic>> {
+    data_range(model, kpi).map(|(_, last)| last)
+}
+
+/// The first and last dates in the data beneath a KPI (the last never later than today).
+pub fn data_range(model: &Model, kpi: &str) -> Result<(Date, Date), Vec<Diagnostic>> {
+    let query = Query {
+        kpis: vec![kpi.to_string()],
+        ..Query::default()
+    };
+    let plan = plan::plan(model, &query)?;
+    data_bounds(&plan)
+}

@@ -1,0 +1,361 @@
+//! The spine every engine's unit frames are joined onto: every group ×
+//! every period, empty periods filled, base KPIs from their parts, then
+//! derived KPIs (time functions as windows, calendar offsets as joins).
+
+use polars::prelude::*;
+
+use super::{dim_col, key_join, UnitFrames, ONE, PERIOD, ROWS};
+use crate::check::functions::AggFn;
+use crate::check::ir::KpiKind;
+use crate::compile::{self, Cx};
+use crate::period::{self, Calendar, Grain, Period};
+use crate::plan::{Nest, Plan, Query};
+use crate::time::Date;
+
+/// Rows with no period (a null time value) are counted, then dropped, when
+/// the query has periods.
+pub(super) fn without_periodless_rows(
+    units: Vec<UnitFrames>,
+    query: &Query,
+) -> PolarsResult<(Vec<UnitFrames>, u64)> {
+    let mut left_out = 0u64;
+    let mut keep = |df: DataFrame| -> PolarsResult<DataFrame> {
+        if !query.has_periods() || df.column(PERIOD).is_err() {
+            return Ok(df);
+        }
+        let nulls = df
+            .clone()
+            .lazy()
+            .filter(col(PERIOD).is_null())
+            .select([col(ROWS).sum()])
+            .collect()?;
+        left_out += nulls
+            .column(ROWS)
+            .ok()
+            .and_then(|c| c.get(0).ok())
+            .and_then(|v| v.extract::<u64>())
+            .unwrap_or(0);
+        df.lazy().filter(col(PERIOD).is_not_null()).collect()
+    };
+    let mut out = Vec::with_capacity(units.len());
+    for u in units {
+        let parts = keep(u.parts)?;
+        let ends = u.ends.map(&mut keep).transpose()?;
+        out.push(UnitFrames { parts, ends });
+    }
+    Ok((out, left_out))
+}
+
+/// Every group × every period of the query: the rows of the output.
+pub(super) struct Spine {
+    /// Groups × periods (`__d0`…, `__period`, `period`, `__one`).
+    pub frame: LazyFrame,
+    /// Every group seen in any unit's result.
+    pub groups: LazyFrame,
+    /// The periods, history included.
+    pub periods: Vec<Period>,
+    /// Whether `__period` and `period` are columns.
+    pub with_period: bool,
+    pub grain: Grain,
+}
+
+impl Spine {
+    /// The spine of the groups in `frames` over the query's periods.
+    pub fn lay(frames: &[&DataFrame], query: &Query, cal: &Calendar) -> PolarsResult<Spine> {
+        let periods = spine_periods(frames, query, cal);
+        let groups = all_groups(frames, query.by.len())?;
+        let period_frame = periods_frame(&periods, query.grain, cal)?;
+        let frame = match &period_frame {
+            Some(p) => groups.clone().cross_join(p.clone().lazy(), None),
+            None => groups.clone(),
+        };
+        Ok(Spine {
+            frame,
+            groups,
+            periods,
+            with_period: period_frame.is_some(),
+            grain: query.grain,
+        })
+    }
+}
+
+/// The spine with every nested aggregate and unit joined on; empty sums
+/// and counts are 0, and each base KPI is computed from its parts.
+pub(super) fn onto_spine(
+    spine: LazyFrame,
+    nest_frames: Vec<(&Nest, DataFrame)>,
+    unit_frames: Vec<LazyFrame>,
+    plan: &Plan,
+    keys: &[String],
+) -> LazyFrame {
+    let model = &*plan.model;
+    let on: Vec<Expr> = keys.iter().map(|k| col(k.as_str())).collect();
+    let mut out = spine;
+    for (nest, f) in nest_frames {
+        out = out.join(f.lazy(), on.clone(), on.clone(), key_join());
+        if matches!(nest.func, AggFn::Sum | AggFn::Count) {
+            out = out.with_column(col(nest.column.as_str()).fill_null(lit(0.0)));
+        }
+    }
+    let cx = Cx::rows(model, None);
+    for (u, f) in plan.units.iter().zip(unit_frames) {
+        let mut take = on.clone();
+        take.extend(u.parts.iter().map(|p| col(p.name.as_str())));
+        let f = f.select(take);
+        out = out.join(f, on.clone(), on.clone(), key_join());
+        let fills: Vec<Expr> = u
+            .parts
+            .iter()
+            .filter(|p| p.zero_when_empty())
+            .map(|p| col(p.name.as_str()).fill_null(lit(0.0)))
+            .collect();
+        if !fills.is_empty() {
+            out = out.with_columns(fills);
+        }
+        let values: Vec<Expr> = u
+            .outputs
+            .iter()
+            .map(|o| cx.expr(&o.post).alias(model.kpis[o.kpi].name.as_str()))
+            .collect();
+        out = out.with_columns(values);
+    }
+    out
+}
+
+/// Derived KPIs in dependency order over the sorted spine: time functions
+/// as windows over parts, calendar offsets (`prev(k, "year")`) as joins.
+pub(super) fn derived_kpis(
+    out: LazyFrame,
+    plan: &Plan,
+    keys: &[String],
+    spine: &Spine,
+) -> PolarsResult<LazyFrame> {
+    let (model, query) = (&*plan.model, &plan.query);
+    let (periods, with_period) = (&spine.periods, spine.with_period);
+    let (grain, cal) = (query.grain, &model.calendar);
+    let mut out = in_spine_order(out, plan.query.by.len(), with_period);
+    let groups_cols: Vec<String> = (0..plan.query.by.len()).map(dim_col).collect();
+    let mut values: Vec<Option<crate::check::ir::TExpr>> = vec![None; model.kpis.len()];
+    let mut parts = std::collections::HashMap::new();
+    for u in &plan.units {
+        for o in &u.outputs {
+            values[o.kpi] = Some(o.post.clone());
+        }
+        for p in &u.parts {
+            parts.insert(p.name.clone(), p.func);
+        }
+    }
+    for &k in &plan.derived {
+        if let KpiKind::Derived { measure } = &model.kpis[k].kind {
+            values[k] = Some(measure.clone());
+        }
+    }
+    let windows = compile::Windows {
+        grain,
+        cal,
+        period: PERIOD,
+        start: query.range.map(|r| period::period_of(r.start, grain, cal).start),
+        values: &values,
+        parts: &parts,
+    };
+    let over_spine = Cx::spine(model, &groups_cols, Some(&windows));
+    let mut joined: Vec<String> = Vec::new();
+    for &k in &plan.derived {
+        let KpiKind::Derived { measure } = &model.kpis[k].kind else {
+            continue;
+        };
+        for (kpi, unit) in calendar_refs(measure) {
+            let name = compile::every_column(&model.kpis[kpi].name, unit);
+            if joined.contains(&name) {
+                continue;
+            }
+            out = if keys.iter().any(|k| k == PERIOD) {
+                let groups: Vec<String> = keys.iter().filter(|k| *k != PERIOD).cloned().collect();
+                let column = [(model.kpis[kpi].name.clone(), name.clone())];
+                let back = |p| period::calendar_back(p, unit, grain, cal);
+                values_earlier(out, periods, back, &groups, &column)?
+            } else {
+                out.with_column(lit(NULL).cast(DataType::Float64).alias(name.as_str()))
+            };
+            out = in_spine_order(out, plan.query.by.len(), with_period);
+            joined.push(name);
+        }
+        out = out.with_column(over_spine.expr(measure).alias(model.kpis[k].name.as_str()));
+    }
+    Ok(out)
+}
+
+/// Sorted by group, then period: the order `prev`, windows and output rely on.
+pub(super) fn in_spine_order(lf: LazyFrame, dims: usize, period: bool) -> LazyFrame {
+    let mut by: Vec<String> = (0..dims).map(dim_col).collect();
+    if period {
+        by.push(PERIOD.to_string());
+    }
+    if by.is_empty() {
+        return lf;
+    }
+    lf.sort(
+        by.iter().map(String::as_str).collect::<Vec<_>>(),
+        SortMultipleOptions::default().with_nulls_last(true),
+    )
+}
+
+/// `prev(k, "year")` and the like in an expression: (KPI, unit).
+fn calendar_refs(e: &crate::check::ir::TExpr) -> Vec<(usize, Grain)> {
+    let mut out = Vec::new();
+    fn walk(e: &crate::check::ir::TExpr, out: &mut Vec<(usize, Grain)>) {
+        if let crate::check::ir::TKind::Time {
+            kpi, every: Some(u), ..
+        } = &e.kind
+        {
+            out.push((*kpi, *u));
+        }
+        e.for_each_child(|c| walk(c, out));
+    }
+    walk(e, &mut out);
+    out
+}
+
+/// Adds each `(column, alias)`: the column's value in an earlier period of
+/// the same group, `earlier` mapping each spine period to that period (none:
+/// null). The values are joined from the frame itself; `groups` are its keys
+/// other than the period.
+pub(crate) fn values_earlier(
+    lf: LazyFrame,
+    periods: &[Period],
+    earlier: impl Fn(Period) -> Option<Period>,
+    groups: &[String],
+    columns: &[(String, String)],
+) -> PolarsResult<LazyFrame> {
+    const SRC: &str = "__earlier";
+    let (from, to): (Vec<i32>, Vec<i32>) = periods
+        .iter()
+        .filter_map(|p| earlier(*p).map(|e| (p.start.0, e.start.0)))
+        .unzip();
+    let map = DataFrame::new_infer_height(vec![
+        Series::new(PERIOD.into(), from)
+            .cast(&DataType::Date)?
+            .into_column(),
+        Series::new(SRC.into(), to).cast(&DataType::Date)?.into_column(),
+    ])?;
+    let mut right: Vec<Expr> = groups.iter().map(|k| col(k.as_str())).collect();
+    right.push(col(PERIOD).alias(SRC));
+    right.extend(columns.iter().map(|(c, a)| col(c.as_str()).alias(a.as_str())));
+    let before = lf.clone().select(right);
+    let mut on: Vec<Expr> = groups.iter().map(|k| col(k.as_str())).collect();
+    on.push(col(SRC));
+    Ok(lf
+        .join(map.lazy(), [col(PERIOD)], [col(PERIOD)], key_join())
+        .join(before, on.clone(), on, key_join())
+        .drop(cols([SRC])))
+}
+
+/// Group keys every unit frame carries: the dimensions, the period (if any) and a constant.
+pub(super) fn key_names(plan: &Plan) -> Vec<String> {
+    let mut keys: Vec<String> = (0..plan.query.by.len()).map(dim_col).collect();
+    if plan.query.grain != Grain::All || plan.query.range.is_some() {
+        keys.push(PERIOD.to_string());
+    }
+    keys.push(ONE.to_string());
+    keys
+}
+
+/// Periods of the range, or from the first to the last period in the data.
+fn spine_periods(frames: &[&DataFrame], query: &Query, cal: &Calendar) -> Vec<Period> {
+    let grain = query.grain;
+    if grain == Grain::All {
+        return query.range.into_iter().collect();
+    }
+    let (first, last) = match query.range {
+        Some(r) => (query.history.map_or(r.start, |h| h.min(r.start)), r.end),
+        None => {
+            let mut lo: Option<i32> = None;
+            let mut hi: Option<i32> = None;
+            for df in frames {
+                let Ok(c) = df.column(PERIOD) else { continue };
+                let Ok(days) = c.cast(&DataType::Int32) else {
+                    continue;
+                };
+                let Ok(days) = days.i32() else { continue };
+                if let Some(m) = days.min() {
+                    lo = Some(lo.map_or(m, |x| x.min(m)));
+                }
+                if let Some(m) = days.max() {
+                    hi = Some(hi.map_or(m, |x| x.max(m)));
+                }
+            }
+            match (lo, hi) {
+                (Some(a), Some(b)) => (Date(a), Date(b)),
+                _ => return Vec::new(),
+            }
+        }
+    };
+    let mut out = Vec::new();
+    let mut p = period::period_of(first, grain, cal);
+    while p.start <= last && out.len() < 1_000_000 {
+        out.push(p);
+        p = period::period_of(p.end.add_days(1), grain, cal);
+    }
+    out
+}
+
+/// `__period` (the first day) and `period` (the label) of every spine period.
+pub(super) fn periods_frame(
+    periods: &[Period],
+    grain: Grain,
+    cal: &Calendar,
+) -> PolarsResult<Option<DataFrame>> {
+    if grain == Grain::All && periods.is_empty() {
+        return Ok(None);
+    }
+    let starts: Vec<i32> = periods.iter().map(|p| p.start.0).collect();
+    let labels: Vec<String> = periods
+        .iter()
+        .map(|p| {
+            if grain == Grain::All {
+                format!("{}..{}", p.start, p.end)
+            } else {
+                period::label(*p, grain, cal)
+            }
+        })
+        .collect();
+    let df = DataFrame::new_infer_height(vec![
+        Series::new(PERIOD.into(), starts)
+            .cast(&DataType::Date)?
+            .into_column(),
+        Series::new("period".into(), labels).into_column(),
+    ])?;
+    Ok(Some(df))
+}
+
+/// Every group that appears in any unit's result.
+fn all_groups(frames: &[&DataFrame], dims: usize) -> PolarsResult<LazyFrame> {
+    let names: Vec<String> = (0..dims).map(dim_col).collect();
+    if dims == 0 {
+        return Ok(df!(ONE => [1i32])?.lazy());
+    }
+    if frames.is_empty() {
+        let empty: Vec<Column> = names
+            .iter()
+            .map(|n| Column::new_empty(n.as_str().into(), &DataType::String))
+            .collect();
+        return Ok(DataFrame::new_infer_height(empty)?
+            .lazy()
+            .with_column(lit(1i32).alias(ONE)));
+    }
+    let parts: Vec<LazyFrame> = frames
+        .iter()
+        .map(|df| {
+            (*df).clone().lazy().select(
+                names
+                    .iter()
+                    .map(|n| col(n.as_str()).cast(DataType::String))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect();
+    let all = concat(parts, UnionArgs::default())?
+        .unique_stable(None, UniqueKeepStrategy::First)
+        .with_column(lit(1i32).alias(ONE));
+    Ok(all)
+}

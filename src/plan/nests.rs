@@ -1,0 +1,177 @@
+//! Nested aggregation, `agg(expr per dim [where cond])`: the inner
+//! expression is evaluated per member of `dim` inside each output group and
+//! period (a query grouped by the output dimensions and `dim`), then
+//! aggregated across the members. The inner expression and condition become
+//! hidden KPIs of that query; the outer aggregate becomes a column of the
+//! spine that the KPI's measure reads.
+
+use std::borrow::Cow;
+
+use crate::check::functions::AggFn;
+use crate::check::ir::{Additivity, KpiId, KpiKind, KpiModel, Model, TExpr, TKind};
+use crate::check::query::Query;
+use crate::check::types::Type;
+
+/// One nested aggregate, computed into a spine column.
+#[derive(Clone, Debug)]
+pub struct Nest {
+    pub column: String,
+    pub host: KpiId,
+    pub func: AggFn,
+    pub param: Option<f64>,
+    pub per: Vec<String>,
+    /// The hidden KPI giving each member's value (none for `count(per d)` of a derived KPI).
+    pub inner: Option<String>,
+    /// The hidden KPI giving each member's condition.
+    pub filter: Option<String>,
+    pub inner_ty: Type,
+    /// `count(per d)` of a base KPI counts members with rows.
+    pub count_rows: bool,
+}
+
+impl Nest {
+    /// The hidden KPIs its inner query evaluates.
+    pub fn kpis(&self) -> Vec<String> {
+        self.inner.iter().chain(self.filter.iter()).cloned().collect()
+    }
+}
+
+/// The model with every nested aggregate replaced by a column, and the
+/// model (the original plus hidden KPIs) that the inner queries evaluate.
+/// `depth` keeps the columns of nests within nests apart. A model without
+/// nested aggregates is neither copied nor rewritten.
+pub fn rewrite(model: Cow<'_, Model>, depth: usize) -> (Cow<'_, Model>, Option<Model>, Vec<Nest>) {
+    if !model.kpis.iter().any(has_nest) {
+        return (model, None, Vec::new());
+    }
+    let model = model.into_owned();
+    let mut outer = model.clone();
+    let mut inner = model.clone();
+    let mut nests = Vec::new();
+    for k in 0..outer.kpis.len() {
+        let host = model.kpis[k].clone();
+        let measure = match &mut outer.kpis[k].kind {
+            KpiKind::Base { measure, .. } | KpiKind::Derived { measure } => measure,
+        };
+        replace(measure, &mut |e| {
+            let TKind::Agg {
+                func,
+                arg,
+                param,
+                filter,
+                per,
+            } = &e.kind
+            else {
+                return None;
+            };
+            if per.is_empty() {
+                return None;
+            }
+            let j = nests.len();
+            let column = format!("__nest{depth}_{j}");
+            let count_rows = arg.is_none() && matches!(host.kind, KpiKind::Base { .. });
+            let value = match (arg, count_rows) {
+                (Some(a), _) => Some((**a).clone()),
+                (None, true) => Some(TExpr {
+                    kind: TKind::Agg {
+                        func: AggFn::Count,
+                        arg: None,
+                        param: None,
+                        filter: None,
+                        per: Vec::new(),
+                    },
+                    ty: Type::Number,
+                    span: e.span,
+                }),
+                (None, false) => None,
+            };
+            let inner_ty = value.as_ref().map_or(Type::Number, |v| v.ty);
+            let mut hidden = |name: String, measure: TExpr| {
+                inner.order.push(inner.kpis.len());
+                inner.kpis.push(hidden_kpi(&host, name.clone(), measure));
+                name
+            };
+            let inner_name = value.map(|v| hidden(column.clone(), v));
+            let filter_name = filter
+                .as_deref()
+                .map(|w| hidden(format!("{column}_where"), w.clone()));
+            nests.push(Nest {
+                column: column.clone(),
+                host: k,
+                func: *func,
+                param: *param,
+                per: per.clone(),
+                inner: inner_name,
+                filter: filter_name,
+                inner_ty,
+                count_rows,
+            });
+            Some(TExpr {
+                kind: TKind::Part(column),
+                ty: e.ty,
+                span: e.span,
+            })
+        });
+    }
+    (Cow::Owned(outer), Some(inner), nests)
+}
+
+fn has_nest(k: &KpiModel) -> bool {
+    fn walk(e: &TExpr) -> bool {
+        let mut found = matches!(&e.kind, TKind::Agg { per, .. } if !per.is_empty());
+        e.for_each_child(|c| found |= walk(c));
+        found
+    }
+    match &k.kind {
+        KpiKind::Base { measure, .. } | KpiKind::Derived { measure } => walk(measure),
+    }
+}
+
+/// A KPI like `host` (same dataset, filter and time) measuring `measure`.
+fn hidden_kpi(host: &KpiModel, name: String, measure: TExpr) -> KpiModel {
+    let kind = match &host.kind {
+        KpiKind::Base {
+            dataset,
+            filter,
+            time,
+            ..
+        } => KpiKind::Base {
+            dataset: *dataset,
+            measure: measure.clone(),
+            filter: filter.clone(),
+            time: time.clone(),
+        },
+        KpiKind::Derived { .. } => KpiKind::Derived {
+            measure: measure.clone(),
+        },
+    };
+    KpiModel {
+        name,
+        kind,
+        ty: measure.ty,
+        additivity: Additivity::NonAdditive,
+        recombinable: false,
+        ..host.clone()
+    }
+}
+
+fn replace(e: &mut TExpr, f: &mut impl FnMut(&TExpr) -> Option<TExpr>) {
+    if let Some(r) = f(e) {
+        *e = r;
+        return;
+    }
+    e.for_each_child_mut(|c| replace(c, f));
+}
+
+/// The query of a nested aggregate's members: the outer query's groups and
+/// the `per` dimensions.
+pub fn nest_query(query: &Query, nest: &Nest) -> Query {
+    let mut by = query.by.clone();
+    by.extend(nest.per.iter().filter(|p| !query.by.contains(p)).cloned());
+    Query {
+        kpis: nest.kpis(),
+        by,
+        compare: None,
+        ..query.clone()
+    }
+}

@@ -1,0 +1,143 @@
+//! Result tables of `kpi eval` and funnels, and their Parquet files: the
+//! one place an evaluation becomes cells with number formats.
+
+use polars::prelude::*;
+
+use super::table::{Cell, NumberFormat, ResultTable};
+use crate::check::functions::AggFn;
+use crate::check::ir::{KpiKind, Model};
+use crate::execute::{Evaluation, FunnelEvaluation};
+
+impl Evaluation {
+    /// The rows as an engine-independent table, with each KPI's unit.
+    pub fn table(&self, model: &Model) -> ResultTable {
+        frame_table(&self.frame, |c| self.format_of(model, c))
+    }
+
+    /// How a column of the frame reads: a KPI by its unit; beside it under
+    /// `--compare`, the earlier value and the change by the same unit (the
+    /// change of a percentage in points), the relative change in percent.
+    fn format_of(&self, model: &Model, column: &str) -> Option<NumberFormat> {
+        use crate::spec::model::Unit;
+        let kpi = |c: &str| {
+            model
+                .kpi_id(c)
+                .filter(|_| self.kpis.iter().any(|k| k == c))
+                .map(|k| NumberFormat {
+                    count: is_count(&model.kpis[k].kind),
+                    ..NumberFormat::new(model.kpis[k].unit, model.kpis[k].decimals)
+                })
+        };
+        if !self.compare || self.kpis.iter().any(|k| k == column) {
+            return kpi(column);
+        }
+        if let Some(k) = column.strip_suffix("_change_pct") {
+            return kpi(k).map(|_| NumberFormat::new(Some(Unit::Percent), Some(1)));
+        }
+        if let Some(k) = column.strip_suffix("_change") {
+            return kpi(k).map(|f| NumberFormat {
+                points: f.unit == Some(Unit::Percent),
+                ..f
+            });
+        }
+        column.strip_suffix("_compare").and_then(kpi)
+    }
+
+    /// Writes the frame as Parquet (raw values; counts as integers).
+    pub fn write_parquet(&self, model: &Model, path: &std::path::Path) -> std::io::Result<()> {
+        write_frame(&self.frame, |c| self.format_of(model, c), path)
+    }
+}
+
+/// Whether a KPI is a plain count of rows or values (a whole number).
+fn is_count(kind: &KpiKind) -> bool {
+    use crate::check::ir::TKind;
+    matches!(
+        kind,
+        KpiKind::Base { measure, .. } if matches!(
+            &measure.kind,
+            TKind::Agg { func: AggFn::Count | AggFn::CountDistinct, per, .. } if per.is_empty()
+        )
+    )
+}
+
+/// A frame as a table; `format_of` gives how each number column reads
+/// (`None`: a text column).
+fn frame_table(frame: &DataFrame, format_of: impl Fn(&str) -> Option<NumberFormat>) -> ResultTable {
+    let columns: Vec<String> = frame
+        .get_column_names()
+        .iter()
+        .map(|c| c.to_string())
+        .filter(|c| !c.starts_with("__"))
+        .collect();
+    let formats = columns.iter().map(|c| format_of(c)).collect::<Vec<_>>();
+    let mut rows = vec![Vec::with_capacity(columns.len()); frame.height()];
+    for (name, f) in columns.iter().zip(&formats) {
+        let Ok(c) = frame.column(name) else { continue };
+        for (i, row) in rows.iter_mut().enumerate() {
+            let v = c.get(i).ok();
+            row.push(match f {
+                Some(_) => Cell::Number(v.and_then(|v| v.extract::<f64>()).filter(|x| x.is_finite())),
+                None => Cell::Text(v.and_then(|v| v.get_str().map(str::to_string))),
+            });
+        }
+    }
+    ResultTable {
+        columns,
+        formats,
+        rows,
+    }
+}
+
+/// Writes a frame as Parquet, whole or not at all: count columns whose
+/// values are all whole numbers as integers. `period` stays the label, as
+/// in every format (a week, quarter or fiscal period is no single date).
+fn write_frame(
+    frame: &DataFrame,
+    format_of: impl Fn(&str) -> Option<NumberFormat>,
+    path: &std::path::Path,
+) -> std::io::Result<()> {
+    let mut select = Vec::new();
+    for c in frame.columns() {
+        let name = c.name().as_str();
+        let whole = format_of(name).is_some_and(|f| f.integer())
+            && c.f64()
+                .is_ok_and(|x| x.iter().flatten().all(super::table::is_whole));
+        select.push(if whole {
+            col(name).cast(DataType::Int64)
+        } else {
+            col(name)
+        });
+    }
+    let mut df = frame
+        .clone()
+        .lazy()
+        .select(select)
+        .collect()
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    super::write_output(path, |f| {
+        ParquetWriter::new(f)
+            .finish(&mut df)
+            .map(|_| ())
+            .map_err(|e| std::io::Error::other(e.to_string()))
+    })
+}
+
+impl FunnelEvaluation {
+    /// The rows as an engine-independent table, formatted by measure.
+    pub fn table(&self) -> crate::report::table::ResultTable {
+        frame_table(&self.frame, measure_format)
+    }
+
+    /// Writes the frame as Parquet (raw values; counts as integers).
+    pub fn write_parquet(&self, path: &std::path::Path) -> std::io::Result<()> {
+        write_frame(&self.frame, measure_format, path)
+    }
+}
+
+fn measure_format(column: &str) -> Option<NumberFormat> {
+    crate::execute::FUNNEL_MEASURES
+        .iter()
+        .find(|(m, _)| *m == column)
+        .map(|(_, u)| NumberFormat::new(Some(*u), None))
+}
