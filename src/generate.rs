@@ -225,7 +225,6 @@ fn month_starts(start: Date, end: Date) -> Vec<Date> {
     out
 }
 
-/// All tables of the data model.
 /// The tables [`generate`] makes, by name (and so the files it writes).
 pub const TABLES: [&str; 9] = [
     "deals",
@@ -239,11 +238,40 @@ pub const TABLES: [&str; 9] = [
     "reps",
 ];
 
+/// Every table of the data model, from one seed. The tables are drawn in
+/// a fixed order from one generator, so a seed gives the same files.
 pub fn generate(scale: usize, seed: u64) -> Vec<Table> {
     let mut rng = Rng::new(seed);
-    let (start, end) = (date(START), date(END));
+    let span = (date(START), date(END));
+    let reps = reps(&mut rng, scale, span.0);
+    let deals = deals(&mut rng, scale, &reps, span);
+    let leads = leads(&mut rng, scale, &reps, &deals, span);
+    let activities = activities(&mut rng, scale, &reps, &deals, &leads.id, span);
+    let subscriptions = subscriptions(&mut rng, &deals, span.1);
+    let months = month_starts(span.0, span.1);
+    let spend = spend(&mut rng, scale, &months);
+    let (quotas, forecasts) = quotas_and_forecasts(&mut rng, scale, &reps, &deals, &months);
+    let csat = csat(&mut rng, &subscriptions, span.1);
+    vec![
+        deals.table(),
+        leads.table(),
+        activities,
+        subscriptions.table(),
+        spend,
+        quotas,
+        forecasts,
+        csat,
+        reps_table(&reps),
+    ]
+}
+
+fn text(v: Vec<Option<String>>) -> Column {
+    Column::Str(v)
+}
+
+fn reps(rng: &mut Rng, scale: usize, start: Date) -> Vec<Rep> {
     let n_reps = (scale / 250).clamp(8, 2_000);
-    let reps: Vec<Rep> = (0..n_reps)
+    (0..n_reps)
         .map(|i| Rep {
             owner: format!("rep_{:03}", i + 1),
             team: format!("team_{}", (i % 4) + 1),
@@ -252,33 +280,87 @@ pub fn generate(scale: usize, seed: u64) -> Vec<Table> {
             skill: rng.lognormal(1.0, 0.25),
             speed: rng.lognormal(1.0, 0.6),
         })
-        .collect();
+        .collect()
+}
 
-    // Deals.
-    let mut d_id = Vec::new();
-    let mut d_account = Vec::new();
-    let mut d_created = Vec::new();
-    let mut d_closed = Vec::new();
-    let mut d_stage = Vec::new();
-    let mut d_amount = Vec::new();
-    let mut d_cost = Vec::new();
-    let mut d_owner = Vec::new();
-    let mut d_team = Vec::new();
-    let mut d_region = Vec::new();
-    let mut d_product = Vec::new();
-    let mut d_segment = Vec::new();
-    let mut d_source = Vec::new();
-    let mut d_channel = Vec::new();
-    let mut d_partner = Vec::new();
-    let mut d_type = Vec::new();
-    let mut d_lost = Vec::new();
+fn reps_table(reps: &[Rep]) -> Table {
+    Table {
+        name: "reps",
+        columns: vec![
+            (
+                "owner",
+                text(reps.iter().map(|r| Some(r.owner.clone())).collect()),
+            ),
+            ("team", text(reps.iter().map(|r| Some(r.team.clone())).collect())),
+            (
+                "region",
+                text(reps.iter().map(|r| Some(r.region.to_string())).collect()),
+            ),
+            (
+                "hired_at",
+                Column::Date(reps.iter().map(|r| Some(r.hired_at)).collect()),
+            ),
+        ],
+    }
+}
+
+#[derive(Default)]
+struct Deals {
+    id: Vec<Option<String>>,
+    account: Vec<Option<String>>,
+    created: Vec<Option<Date>>,
+    closed: Vec<Option<Date>>,
+    stage: Vec<Option<String>>,
+    amount: Vec<Option<f64>>,
+    cost: Vec<Option<f64>>,
+    owner: Vec<Option<String>>,
+    team: Vec<Option<String>>,
+    region: Vec<Option<String>>,
+    product: Vec<Option<String>>,
+    segment: Vec<Option<String>>,
+    source: Vec<Option<String>>,
+    channel: Vec<Option<String>>,
+    partner: Vec<Option<String>>,
+    kind: Vec<Option<String>>,
+    lost: Vec<Option<String>>,
+}
+
+impl Deals {
+    fn table(self) -> Table {
+        Table {
+            name: "deals",
+            columns: vec![
+                ("deal_id", text(self.id)),
+                ("account_id", text(self.account)),
+                ("created_at", Column::Date(self.created)),
+                ("closed_at", Column::Date(self.closed)),
+                ("stage", text(self.stage)),
+                ("amount", Column::Num(self.amount)),
+                ("cost", Column::Num(self.cost)),
+                ("owner", text(self.owner)),
+                ("team", text(self.team)),
+                ("region", text(self.region)),
+                ("product", text(self.product)),
+                ("segment", text(self.segment)),
+                ("lead_source", text(self.source)),
+                ("channel", text(self.channel)),
+                ("partner", text(self.partner)),
+                ("deal_type", text(self.kind)),
+                ("lost_reason", text(self.lost)),
+            ],
+        }
+    }
+}
+
+fn deals(rng: &mut Rng, scale: usize, reps: &[Rep], (start, end): (Date, Date)) -> Deals {
+    let mut d = Deals::default();
     let accounts = (scale / 3).max(10);
     for i in 0..scale {
         let rep = &reps[rng.below(reps.len())];
         let seg = rng.weighted(&SEGMENTS.map(|s| s.1));
         let (seg_name, _, median_amount, median_cycle) = SEGMENTS[seg];
         let (product, price) = PRODUCTS[rng.below(PRODUCTS.len())];
-        let created = seasonal_day(&mut rng, start, end);
+        let created = seasonal_day(rng, start, end);
         let cycle = rng.lognormal(median_cycle, 0.5).round().max(1.0) as i32;
         let amount = (rng.lognormal(median_amount * price, 0.6) / 10.0).round() * 10.0;
         let source = *rng.pick(&SOURCES);
@@ -295,65 +377,89 @@ pub fn generate(scale: usize, seed: u64) -> Vec<Table> {
         } else {
             (*rng.pick(&OPEN_STAGES), None, None)
         };
-        d_id.push(Some(format!("D{:07}", i + 1)));
-        d_account.push(Some(format!("A{:06}", rng.below(accounts) + 1)));
-        d_created.push(Some(created));
-        d_closed.push(closed);
-        d_stage.push(Some(stage.to_string()));
-        d_amount.push(Some(amount));
-        d_cost.push(Some((amount * (0.25 + 0.3 * rng.f())).round()));
-        d_owner.push(Some(rep.owner.clone()));
-        d_team.push(Some(rep.team.clone()));
-        d_region.push(Some(rep.region.to_string()));
-        d_product.push(Some(product.to_string()));
-        d_segment.push(Some(seg_name.to_string()));
-        d_source.push(Some(source.to_string()));
-        d_channel.push(Some(
-            if partner_channel { "partner" } else { "direct" }.to_string(),
-        ));
-        d_partner.push(partner_channel.then(|| rng.pick(&PARTNERS).to_string()));
-        d_type.push(Some(deal_type.to_string()));
-        d_lost.push(lost.map(str::to_string));
+        d.id.push(Some(format!("D{:07}", i + 1)));
+        d.account.push(Some(format!("A{:06}", rng.below(accounts) + 1)));
+        d.created.push(Some(created));
+        d.closed.push(closed);
+        d.stage.push(Some(stage.to_string()));
+        d.amount.push(Some(amount));
+        d.cost.push(Some((amount * (0.25 + 0.3 * rng.f())).round()));
+        d.owner.push(Some(rep.owner.clone()));
+        d.team.push(Some(rep.team.clone()));
+        d.region.push(Some(rep.region.to_string()));
+        d.product.push(Some(product.to_string()));
+        d.segment.push(Some(seg_name.to_string()));
+        d.source.push(Some(source.to_string()));
+        let channel = if partner_channel { "partner" } else { "direct" };
+        d.channel.push(Some(channel.to_string()));
+        d.partner
+            .push(partner_channel.then(|| rng.pick(&PARTNERS).to_string()));
+        d.kind.push(Some(deal_type.to_string()));
+        d.lost.push(lost.map(str::to_string));
     }
+    d
+}
 
-    // Leads: one before most deals, the rest never become deals.
-    let n_leads = scale * 3;
-    let mut l_id = Vec::with_capacity(n_leads);
-    let mut l_created = Vec::with_capacity(n_leads);
-    let mut l_source = Vec::with_capacity(n_leads);
-    let mut l_owner = Vec::with_capacity(n_leads);
-    let mut l_region = Vec::with_capacity(n_leads);
-    let mut l_contact = Vec::with_capacity(n_leads);
-    let mut l_qualified = Vec::with_capacity(n_leads);
-    let mut l_meeting = Vec::with_capacity(n_leads);
-    let mut l_touches = Vec::with_capacity(n_leads);
-    let mut l_deal = Vec::with_capacity(n_leads);
-    for i in 0..n_leads {
+#[derive(Default)]
+struct Leads {
+    id: Vec<Option<String>>,
+    created: Vec<Option<DateTime>>,
+    source: Vec<Option<String>>,
+    owner: Vec<Option<String>>,
+    region: Vec<Option<String>>,
+    contact: Vec<Option<DateTime>>,
+    qualified: Vec<Option<DateTime>>,
+    meeting: Vec<Option<DateTime>>,
+    touches: Vec<Option<f64>>,
+    deal: Vec<Option<String>>,
+}
+
+impl Leads {
+    fn table(self) -> Table {
+        Table {
+            name: "leads",
+            columns: vec![
+                ("lead_id", text(self.id)),
+                ("created_at", Column::DateTime(self.created)),
+                ("source", text(self.source)),
+                ("owner", text(self.owner)),
+                ("region", text(self.region)),
+                ("first_contact_at", Column::DateTime(self.contact)),
+                ("qualified_at", Column::DateTime(self.qualified)),
+                ("first_meeting_at", Column::DateTime(self.meeting)),
+                ("touches_before_meeting", Column::Num(self.touches)),
+                ("deal_id", text(self.deal)),
+            ],
+        }
+    }
+}
+
+/// Leads: one before most deals, the rest never become deals.
+fn leads(rng: &mut Rng, scale: usize, reps: &[Rep], deals: &Deals, (start, end): (Date, Date)) -> Leads {
+    let mut l = Leads::default();
+    for i in 0..scale * 3 {
         let linked = (i % 3 == 0 && i / 3 < scale).then_some(i / 3);
         let (rep_name, region, created_day, source) = match linked {
-            Some(d) => {
-                let created = d_created[d]
+            Some(d) => (
+                deals.owner[d].clone().unwrap_or_default(),
+                deals.region[d].clone().unwrap_or_default(),
+                deals.created[d]
                     .unwrap_or(start)
-                    .add_days(-(3 + rng.below(28) as i32));
-                (
-                    d_owner[d].clone().unwrap_or_default(),
-                    d_region[d].clone().unwrap_or_default(),
-                    created,
-                    d_source[d].clone().unwrap_or_default(),
-                )
-            }
+                    .add_days(-(3 + rng.below(28) as i32)),
+                deals.source[d].clone().unwrap_or_default(),
+            ),
             None => {
                 let rep = &reps[rng.below(reps.len())];
                 (
                     rep.owner.clone(),
                     rep.region.to_string(),
-                    seasonal_day(&mut rng, start, end),
+                    seasonal_day(rng, start, end),
                     rng.pick(&SOURCES).to_string(),
                 )
             }
         };
         let rep = reps.iter().find(|r| r.owner == rep_name).unwrap_or(&reps[0]);
-        let created = at_time(created_day.max(start), &mut rng);
+        let created = at_time(created_day.max(start), rng);
         let contacted = linked.is_some() || rng.chance(0.82);
         let contact = contacted.then(|| {
             let minutes = rng.lognormal(25.0 * rep.speed, 1.3).max(0.5);
@@ -365,242 +471,218 @@ pub fn generate(scale: usize, seed: u64) -> Vec<Table> {
         let meeting = qualified
             .filter(|_| linked.is_some() || rng.chance(0.55))
             .map(|q| DateTime(q.0 + (1 + rng.below(7)) as i64 * MICROS_PER_DAY));
-        l_id.push(Some(format!("L{:07}", i + 1)));
-        l_created.push(Some(created));
-        l_source.push(Some(source));
-        l_owner.push(Some(rep_name));
-        l_region.push(Some(region));
-        l_contact.push(contact);
-        l_qualified.push(qualified);
-        l_touches.push(meeting.map(|_| (2 + rng.below(9)) as f64));
-        l_meeting.push(meeting);
-        l_deal.push(linked.and_then(|d| d_id[d].clone()));
+        l.id.push(Some(format!("L{:07}", i + 1)));
+        l.created.push(Some(created));
+        l.source.push(Some(source));
+        l.owner.push(Some(rep_name));
+        l.region.push(Some(region));
+        l.contact.push(contact);
+        l.qualified.push(qualified);
+        l.touches.push(meeting.map(|_| (2 + rng.below(9)) as f64));
+        l.meeting.push(meeting);
+        l.deal.push(linked.and_then(|d| deals.id[d].clone()));
     }
+    l
+}
 
-    // Activities.
-    let n_acts = scale * 5;
-    let mut a_id = Vec::with_capacity(n_acts);
-    let mut a_at = Vec::with_capacity(n_acts);
-    let mut a_owner = Vec::with_capacity(n_acts);
-    let mut a_type = Vec::with_capacity(n_acts);
-    let mut a_lead = Vec::with_capacity(n_acts);
-    let mut a_deal = Vec::with_capacity(n_acts);
-    for i in 0..n_acts {
+fn activities(
+    rng: &mut Rng,
+    scale: usize,
+    reps: &[Rep],
+    deals: &Deals,
+    lead_ids: &[Option<String>],
+    (start, end): (Date, Date),
+) -> Table {
+    let n = scale * 5;
+    let (mut id, mut at, mut owner) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut kind, mut lead, mut deal) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for i in 0..n {
         let rep = &reps[rng.below(reps.len())];
-        let kind = ACTIVITY_TYPES[rng.weighted(&ACTIVITY_TYPES.map(|a| a.1))].0;
-        a_id.push(Some(format!("X{:08}", i + 1)));
-        a_at.push(Some(at_time(seasonal_day(&mut rng, start, end), &mut rng)));
-        a_owner.push(Some(rep.owner.clone()));
-        a_type.push(Some(kind.to_string()));
+        let k = ACTIVITY_TYPES[rng.weighted(&ACTIVITY_TYPES.map(|a| a.1))].0;
+        id.push(Some(format!("X{:08}", i + 1)));
+        at.push(Some(at_time(seasonal_day(rng, start, end), rng)));
+        owner.push(Some(rep.owner.clone()));
+        kind.push(Some(k.to_string()));
         let link = rng.f();
-        a_lead.push((link < 0.3).then(|| l_id[rng.below(n_leads)].clone()).flatten());
-        a_deal.push((link > 0.7).then(|| d_id[rng.below(scale)].clone()).flatten());
+        lead.push(
+            (link < 0.3)
+                .then(|| lead_ids[rng.below(lead_ids.len())].clone())
+                .flatten(),
+        );
+        deal.push((link > 0.7).then(|| deals.id[rng.below(scale)].clone()).flatten());
     }
+    Table {
+        name: "activities",
+        columns: vec![
+            ("activity_id", text(id)),
+            ("at", Column::DateTime(at)),
+            ("owner", text(owner)),
+            ("type", text(kind)),
+            ("lead_id", text(lead)),
+            ("deal_id", text(deal)),
+        ],
+    }
+}
 
-    // Subscriptions: one per new deal won.
-    let mut s_customer = Vec::new();
-    let mut s_start = Vec::new();
-    let mut s_end = Vec::new();
-    let mut s_mrr = Vec::new();
-    let mut s_segment = Vec::new();
-    let mut s_region = Vec::new();
-    let mut s_plan = Vec::new();
-    for i in 0..scale {
-        if d_stage[i].as_deref() != Some("won") || d_type[i].as_deref() != Some("new") {
+#[derive(Default)]
+struct Subscriptions {
+    customer: Vec<Option<String>>,
+    start: Vec<Option<Date>>,
+    end: Vec<Option<Date>>,
+    mrr: Vec<Option<f64>>,
+    segment: Vec<Option<String>>,
+    region: Vec<Option<String>>,
+    plan: Vec<Option<String>>,
+}
+
+impl Subscriptions {
+    fn table(self) -> Table {
+        Table {
+            name: "subscriptions",
+            columns: vec![
+                ("customer_id", text(self.customer)),
+                ("started_at", Column::Date(self.start)),
+                ("ended_at", Column::Date(self.end)),
+                ("mrr", Column::Num(self.mrr)),
+                ("segment", text(self.segment)),
+                ("region", text(self.region)),
+                ("plan", text(self.plan)),
+            ],
+        }
+    }
+}
+
+/// Subscriptions: one per new deal won.
+fn subscriptions(rng: &mut Rng, deals: &Deals, end: Date) -> Subscriptions {
+    let mut s = Subscriptions::default();
+    for i in 0..deals.id.len() {
+        if deals.stage[i].as_deref() != Some("won") || deals.kind[i].as_deref() != Some("new") {
             continue;
         }
-        let Some(started) = d_closed[i] else { continue };
+        let Some(started) = deals.closed[i] else { continue };
         let months = rng.lognormal(30.0, 0.9);
         let ended = started.add_days((months * 30.4) as i32);
-        s_customer.push(Some(format!("C{:07}", i + 1)));
-        s_start.push(Some(started));
-        s_end.push((ended <= end).then_some(ended));
-        s_mrr.push(d_amount[i].map(|a| (a / 12.0).round()));
-        let seg = d_segment[i].clone();
-        s_plan.push(Some(
-            match seg.as_deref() {
-                Some("Enterprise") => "enterprise",
-                Some("Mid-Market") => "pro",
-                _ => "basic",
-            }
-            .to_string(),
-        ));
-        s_segment.push(seg);
-        s_region.push(d_region[i].clone());
+        s.customer.push(Some(format!("C{:07}", i + 1)));
+        s.start.push(Some(started));
+        s.end.push((ended <= end).then_some(ended));
+        s.mrr.push(deals.amount[i].map(|a| (a / 12.0).round()));
+        let seg = deals.segment[i].clone();
+        let plan = match seg.as_deref() {
+            Some("Enterprise") => "enterprise",
+            Some("Mid-Market") => "pro",
+            _ => "basic",
+        };
+        s.plan.push(Some(plan.to_string()));
+        s.segment.push(seg);
+        s.region.push(deals.region[i].clone());
     }
+    s
+}
 
-    let months = month_starts(start, end);
-    // Spend per month and channel.
-    let mut sp_month = Vec::new();
-    let mut sp_channel = Vec::new();
-    let mut sp_amount = Vec::new();
-    for m in &months {
-        for (channel, share) in [("direct", 0.5), ("partner", 0.2), ("marketing", 0.3)] {
+/// Spend per month and channel.
+fn spend(rng: &mut Rng, scale: usize, months: &[Date]) -> Table {
+    let (mut month, mut channel, mut amount) = (Vec::new(), Vec::new(), Vec::new());
+    for m in months {
+        for (c, share) in [("direct", 0.5), ("partner", 0.2), ("marketing", 0.3)] {
             let base = scale as f64 * 90.0 * share * SEASON[m.month() as usize - 1];
-            sp_month.push(Some(*m));
-            sp_channel.push(Some(channel.to_string()));
-            sp_amount.push(Some((base * (0.85 + 0.3 * rng.f())).round()));
+            month.push(Some(*m));
+            channel.push(Some(c.to_string()));
+            amount.push(Some((base * (0.85 + 0.3 * rng.f())).round()));
         }
     }
+    Table {
+        name: "spend",
+        columns: vec![
+            ("month", Column::Date(month)),
+            ("channel", text(channel)),
+            ("amount", Column::Num(amount)),
+        ],
+    }
+}
 
-    // Quotas and forecasts per rep and month; forecasts follow what was won.
+/// Quotas and forecasts per rep and month; forecasts follow what was won.
+fn quotas_and_forecasts(
+    rng: &mut Rng,
+    scale: usize,
+    reps: &[Rep],
+    deals: &Deals,
+    months: &[Date],
+) -> (Table, Table) {
     let mut won_by: std::collections::HashMap<(String, i32, u32), f64> = std::collections::HashMap::new();
-    for i in 0..scale {
-        if let (Some("won"), Some(c), Some(o), Some(a)) =
-            (d_stage[i].as_deref(), d_closed[i], &d_owner[i], d_amount[i])
-        {
+    for i in 0..deals.id.len() {
+        if let (Some("won"), Some(c), Some(o), Some(a)) = (
+            deals.stage[i].as_deref(),
+            deals.closed[i],
+            &deals.owner[i],
+            deals.amount[i],
+        ) {
             *won_by.entry((o.clone(), c.year(), c.month())).or_default() += a;
         }
     }
     let monthly_quota = scale as f64 * 13_000.0 / (reps.len() as f64 * months.len() as f64);
-    let (mut q_owner, mut q_month, mut q_quota) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut f_owner, mut f_month, mut f_forecast) = (Vec::new(), Vec::new(), Vec::new());
-    for rep in &reps {
-        for m in &months {
+    let (mut owner, mut month, mut quotas, mut forecasts) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for rep in reps {
+        for m in months {
             let quota =
                 (monthly_quota * rep.skill.sqrt() * SEASON[m.month() as usize - 1] / 100.0).round() * 100.0;
-            q_owner.push(Some(rep.owner.clone()));
-            q_month.push(Some(*m));
-            q_quota.push(Some(quota));
             let won = won_by
                 .get(&(rep.owner.clone(), m.year(), m.month()))
                 .copied()
                 .unwrap_or(0.0);
-            f_owner.push(Some(rep.owner.clone()));
-            f_month.push(Some(*m));
-            f_forecast.push(Some(
+            owner.push(Some(rep.owner.clone()));
+            month.push(Some(*m));
+            quotas.push(Some(quota));
+            forecasts.push(Some(
                 ((won * rng.lognormal(1.0, 0.2)).max(quota * 0.3) / 100.0).round() * 100.0,
             ));
         }
     }
+    let per_rep_month = |name: &'static str, value: &'static str, values: Vec<Option<f64>>| Table {
+        name,
+        columns: vec![
+            ("owner", text(owner.clone())),
+            ("month", Column::Date(month.clone())),
+            (value, Column::Num(values)),
+        ],
+    };
+    (
+        per_rep_month("quotas", "quota", quotas),
+        per_rep_month("forecasts", "forecast", forecasts),
+    )
+}
 
-    // CSAT answers from customers.
-    let (mut c_customer, mut c_at, mut c_score) = (Vec::new(), Vec::new(), Vec::new());
-    for (i, cust) in s_customer.iter().enumerate() {
-        let Some(started) = s_start[i] else { continue };
-        let last = s_end[i].unwrap_or(end);
-        let answers = 1 + rng.below(3);
-        for _ in 0..answers {
+/// CSAT answers from customers.
+fn csat(rng: &mut Rng, subs: &Subscriptions, end: Date) -> Table {
+    let (mut customer, mut at, mut score) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, cust) in subs.customer.iter().enumerate() {
+        let Some(started) = subs.start[i] else { continue };
+        let last = subs.end[i].unwrap_or(end);
+        for _ in 0..1 + rng.below(3) {
             let span = (last.0 - started.0).max(1) as usize;
             let day = started.add_days(rng.below(span) as i32);
-            c_customer.push(cust.clone());
-            c_at.push(Some(at_time(day, &mut rng)));
-            c_score.push(Some(
+            customer.push(cust.clone());
+            at.push(Some(at_time(day, rng)));
+            score.push(Some(
                 [1.0, 2.0, 3.0, 4.0, 5.0][rng.weighted(&[0.04, 0.08, 0.18, 0.4, 0.3])],
             ));
         }
     }
-
-    let s = |v: Vec<Option<String>>| Column::Str(v);
-    vec![
-        Table {
-            name: "deals",
-            columns: vec![
-                ("deal_id", s(d_id)),
-                ("account_id", s(d_account)),
-                ("created_at", Column::Date(d_created)),
-                ("closed_at", Column::Date(d_closed)),
-                ("stage", s(d_stage)),
-                ("amount", Column::Num(d_amount)),
-                ("cost", Column::Num(d_cost)),
-                ("owner", s(d_owner)),
-                ("team", s(d_team)),
-                ("region", s(d_region)),
-                ("product", s(d_product)),
-                ("segment", s(d_segment)),
-                ("lead_source", s(d_source)),
-                ("channel", s(d_channel)),
-                ("partner", s(d_partner)),
-                ("deal_type", s(d_type)),
-                ("lost_reason", s(d_lost)),
-            ],
-        },
-        Table {
-            name: "leads",
-            columns: vec![
-                ("lead_id", s(l_id)),
-                ("created_at", Column::DateTime(l_created)),
-                ("source", s(l_source)),
-                ("owner", s(l_owner)),
-                ("region", s(l_region)),
-                ("first_contact_at", Column::DateTime(l_contact)),
-                ("qualified_at", Column::DateTime(l_qualified)),
-                ("first_meeting_at", Column::DateTime(l_meeting)),
-                ("touches_before_meeting", Column::Num(l_touches)),
-                ("deal_id", s(l_deal)),
-            ],
-        },
-        Table {
-            name: "activities",
-            columns: vec![
-                ("activity_id", s(a_id)),
-                ("at", Column::DateTime(a_at)),
-                ("owner", s(a_owner)),
-                ("type", s(a_type)),
-                ("lead_id", s(a_lead)),
-                ("deal_id", s(a_deal)),
-            ],
-        },
-        Table {
-            name: "subscriptions",
-            columns: vec![
-                ("customer_id", s(s_customer)),
-                ("started_at", Column::Date(s_start)),
-                ("ended_at", Column::Date(s_end)),
-                ("mrr", Column::Num(s_mrr)),
-                ("segment", s(s_segment)),
-                ("region", s(s_region)),
-                ("plan", s(s_plan)),
-            ],
-        },
-        Table {
-            name: "spend",
-            columns: vec![
-                ("month", Column::Date(sp_month)),
-                ("channel", s(sp_channel)),
-                ("amount", Column::Num(sp_amount)),
-            ],
-        },
-        Table {
-            name: "quotas",
-            columns: vec![
-                ("owner", s(q_owner)),
-                ("month", Column::Date(q_month)),
-                ("quota", Column::Num(q_quota)),
-            ],
-        },
-        Table {
-            name: "forecasts",
-            columns: vec![
-                ("owner", s(f_owner)),
-                ("month", Column::Date(f_month)),
-                ("forecast", Column::Num(f_forecast)),
-            ],
-        },
-        Table {
-            name: "csat",
-            columns: vec![
-                ("customer_id", s(c_customer)),
-                ("at", Column::DateTime(c_at)),
-                ("score", Column::Num(c_score)),
-            ],
-        },
-        Table {
-            name: "reps",
-            columns: vec![
-                ("owner", s(reps.iter().map(|r| Some(r.owner.clone())).collect())),
-                ("team", s(reps.iter().map(|r| Some(r.team.clone())).collect())),
-                (
-                    "region",
-                    s(reps.iter().map(|r| Some(r.region.to_string())).collect()),
-                ),
-                (
-                    "hired_at",
-                    Column::Date(reps.iter().map(|r| Some(r.hired_at)).collect()),
-                ),
-            ],
-        },
-    ]
+    Table {
+        name: "csat",
+        columns: vec![
+            ("customer_id", text(customer)),
+            ("at", Column::DateTime(at)),
+            ("score", Column::Num(score)),
+        ],
+    }
 }
 
 /// Writes every table as `DIR/NAME.csv`, each file whole or not at all.

@@ -173,6 +173,10 @@ impl<'a> Scope<'a> {
     }
 }
 
+fn typed(kind: TKind, ty: Type, span: Span) -> TExpr {
+    TExpr { kind, ty, span }
+}
+
 fn lit(kind: Literal, ty: Type, span: Span) -> TExpr {
     TExpr {
         kind: TKind::Lit(kind),
@@ -204,34 +208,7 @@ impl ExprChecker<'_> {
             ExprKind::Name(name) => self.name(name, ctx, span),
             ExprKind::Unary { op, op_span, expr } => {
                 let inner = self.expr(expr, ctx, agg);
-                let (want, label) = match op {
-                    UnaryOp::Neg => (Type::Number, "`-`"),
-                    UnaryOp::Not => (Type::Bool, "`not`"),
-                };
-                let ty = if inner.ty.fits(want) {
-                    want
-                } else {
-                    let expected = if want == Type::Number {
-                        "a number"
-                    } else {
-                        "a bool"
-                    };
-                    self.diags.push(
-                        diag::expected_type(
-                            inner.span,
-                            &format!("the operand of {label}"),
-                            expected,
-                            inner.ty,
-                        )
-                        .also(op_span.0, "operator"),
-                    );
-                    Type::Unknown
-                };
-                TExpr {
-                    kind: TKind::Unary(*op, Box::new(inner)),
-                    ty,
-                    span,
-                }
+                self.unary(*op, op_span.0, inner, span)
             }
             ExprKind::Binary {
                 op,
@@ -256,26 +233,13 @@ impl ExprChecker<'_> {
             } => {
                 let x = self.expr(expr, ctx, agg);
                 let items: Vec<TExpr> = list.iter().map(|i| self.expr(i, ctx, agg)).collect();
-                for item in &items {
-                    if x.ty.unify(item.ty).is_none() {
-                        self.diags.push(diag::type_mismatch(
-                            op_span.0,
-                            "in",
-                            (x.span, x.ty),
-                            (item.span, item.ty),
-                        ));
-                        break;
-                    }
-                }
-                TExpr {
-                    kind: TKind::In {
-                        expr: Box::new(x),
-                        list: items,
-                        negated: *negated,
-                    },
-                    ty: Type::Bool,
-                    span,
-                }
+                self.same_types(op_span.0, "in", &x, &items);
+                let kind = TKind::In {
+                    expr: Box::new(x),
+                    list: items,
+                    negated: *negated,
+                };
+                typed(kind, Type::Bool, span)
             }
             ExprKind::Between {
                 expr,
@@ -286,86 +250,111 @@ impl ExprChecker<'_> {
                 let x = self.expr(expr, ctx, agg);
                 let lo = self.expr(low, ctx, agg);
                 let hi = self.expr(high, ctx, agg);
-                for b in [&lo, &hi] {
-                    if x.ty.unify(b.ty).is_none() {
-                        self.diags.push(diag::type_mismatch(
-                            op_span.0,
-                            "between",
-                            (x.span, x.ty),
-                            (b.span, b.ty),
-                        ));
-                        break;
-                    }
-                }
-                TExpr {
-                    kind: TKind::Between {
-                        expr: Box::new(x),
-                        low: Box::new(lo),
-                        high: Box::new(hi),
-                    },
-                    ty: Type::Bool,
-                    span,
-                }
+                self.same_types(op_span.0, "between", &x, [&lo, &hi]);
+                let kind = TKind::Between {
+                    expr: Box::new(x),
+                    low: Box::new(lo),
+                    high: Box::new(hi),
+                };
+                typed(kind, Type::Bool, span)
             }
             ExprKind::IsNull { expr, negated, .. } => {
                 let x = self.expr(expr, ctx, agg);
-                TExpr {
-                    kind: TKind::IsNull {
-                        expr: Box::new(x),
-                        negated: *negated,
-                    },
-                    ty: Type::Bool,
-                    span,
-                }
-            }
-            ExprKind::If { branches, otherwise } => {
-                let mut out = Vec::new();
-                let mut result: Option<(Type, Span)> = None;
-                let mut ok = true;
-                let mut merge = |this: &mut Self, v: &TExpr| match result {
-                    None => result = Some((v.ty, v.span)),
-                    Some((t, s)) => match t.unify(v.ty) {
-                        Some(u) => result = Some((u, if t == Type::Null { v.span } else { s })),
-                        None => {
-                            if ok {
-                                this.diags.push(diag::branch_mismatch(v.span, s, t, v.ty));
-                            }
-                            ok = false;
-                        }
-                    },
+                let kind = TKind::IsNull {
+                    expr: Box::new(x),
+                    negated: *negated,
                 };
-                for (c, v) in branches {
-                    let c = self.expr(c, ctx, agg);
-                    if !c.ty.is_bool() {
-                        self.diags.push(diag::expected_type(
-                            c.span,
-                            "the condition of `if`",
-                            "a bool",
-                            c.ty,
-                        ));
-                    }
-                    let v = self.expr(v, ctx, agg);
-                    merge(self, &v);
-                    out.push((c, v));
-                }
-                let o = self.expr(otherwise, ctx, agg);
-                merge(self, &o);
-                let ty = if ok {
-                    result.map_or(Type::Unknown, |r| r.0)
-                } else {
-                    Type::Unknown
-                };
-                TExpr {
-                    kind: TKind::If {
-                        branches: out,
-                        otherwise: Box::new(o),
-                    },
-                    ty,
-                    span,
-                }
+                typed(kind, Type::Bool, span)
             }
+            ExprKind::If { branches, otherwise } => self.if_expr(branches, otherwise, ctx, agg, span),
             ExprKind::Call(call) => self.call(call, ctx, agg, span),
         }
+    }
+
+    fn unary(&mut self, op: UnaryOp, op_span: Span, inner: TExpr, span: Span) -> TExpr {
+        let (want, label, expected) = match op {
+            UnaryOp::Neg => (Type::Number, "`-`", "a number"),
+            UnaryOp::Not => (Type::Bool, "`not`", "a bool"),
+        };
+        let ty = if inner.ty.fits(want) {
+            want
+        } else {
+            let operand = format!("the operand of {label}");
+            self.diags.push(
+                diag::expected_type(inner.span, &operand, expected, inner.ty).also(op_span, "operator"),
+            );
+            Type::Unknown
+        };
+        typed(TKind::Unary(op, Box::new(inner)), ty, span)
+    }
+
+    /// `x in [..]` and `x between a and b`: every item must have x's type
+    /// (the first that does not is reported).
+    fn same_types<'e>(
+        &mut self,
+        op_span: Span,
+        op: &str,
+        x: &TExpr,
+        items: impl IntoIterator<Item = &'e TExpr>,
+    ) {
+        if let Some(item) = items.into_iter().find(|i| x.ty.unify(i.ty).is_none()) {
+            self.diags.push(diag::type_mismatch(
+                op_span,
+                op,
+                (x.span, x.ty),
+                (item.span, item.ty),
+            ));
+        }
+    }
+
+    fn if_expr(
+        &mut self,
+        branches: &[(Expr, Expr)],
+        otherwise: &Expr,
+        ctx: Ctx,
+        agg: Option<Span>,
+        span: Span,
+    ) -> TExpr {
+        let mut out = Vec::new();
+        let mut result: Option<(Type, Span)> = None;
+        let mut ok = true;
+        let mut merge = |this: &mut Self, v: &TExpr| match result {
+            None => result = Some((v.ty, v.span)),
+            Some((t, s)) => match t.unify(v.ty) {
+                Some(u) => result = Some((u, if t == Type::Null { v.span } else { s })),
+                None => {
+                    if ok {
+                        this.diags.push(diag::branch_mismatch(v.span, s, t, v.ty));
+                    }
+                    ok = false;
+                }
+            },
+        };
+        for (c, v) in branches {
+            let c = self.expr(c, ctx, agg);
+            if !c.ty.is_bool() {
+                self.diags.push(diag::expected_type(
+                    c.span,
+                    "the condition of `if`",
+                    "a bool",
+                    c.ty,
+                ));
+            }
+            let v = self.expr(v, ctx, agg);
+            merge(self, &v);
+            out.push((c, v));
+        }
+        let o = self.expr(otherwise, ctx, agg);
+        merge(self, &o);
+        let ty = match (ok, result) {
+            (true, Some((t, _))) => t,
+            _ => Type::Unknown,
+        };
+        let kind = TKind::If {
+            branches: out,
+            otherwise: Box::new(o),
+        };
+        typed(kind, ty, span)
     }
 
     fn name(&mut self, name: &Name, ctx: Ctx, span: Span) -> TExpr {

@@ -1,7 +1,9 @@
 //! Stage 1, load: YAML files → the typed [`model::Spec`] (LANGUAGE.md §1–§7).
 
+mod decode;
 pub mod diagnostics;
 pub mod env;
+pub(crate) mod keys;
 pub mod load;
 pub mod model;
 pub mod schema;

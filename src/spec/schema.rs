@@ -5,7 +5,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::load::{
+use super::keys::{
     CALENDAR_KEYS, DATASET_KEYS, FUNNEL_KEYS, KPI_KEYS, LOOKUP_KEYS, READ_KEYS, SEGMENT_KEYS, TARGET_KEYS,
     TEST_KEYS, TOP_KEYS,
 };

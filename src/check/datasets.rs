@@ -1,0 +1,197 @@
+//! Datasets: sources and formats, declared and read columns, lookups,
+//! time columns and computed dimensions.
+
+use super::*;
+
+pub(super) fn datasets(
+    spec: &Spec,
+    data: Option<&DataSchemas>,
+    model: &mut Model,
+    diags: &mut Diagnostics,
+) -> Vec<bool> {
+    let mut closed = Vec::new();
+    for d in &spec.datasets {
+        let declared: Vec<(String, Type)> = d
+            .columns
+            .iter()
+            .map(|(n, t)| (n.value.clone(), Type::from(t.value)))
+            .collect();
+        let mut columns = declared.clone();
+        let from_data = data.and_then(|s| s.get(&d.name.value));
+        if let Some(cols) = from_data {
+            for (n, t) in cols {
+                if !columns.iter().any(|(c, _)| c == n) {
+                    columns.push((n.clone(), *t));
+                }
+            }
+        }
+        closed.push(from_data.is_some());
+        let schema = match (from_data, declared.is_empty()) {
+            (Some(_), _) => SchemaState::Read,
+            (None, false) => SchemaState::Declared,
+            (None, true) => SchemaState::Open,
+        };
+        let source_text = d.source.as_ref().map(|s| s.value.clone()).unwrap_or_default();
+        let source = match d.source_path() {
+            Some(Ok(p)) => p,
+            Some(Err(e)) => {
+                if let Some(s) = &d.source {
+                    diags.push(diag::source_variable(s.span, &d.name.value, &e));
+                }
+                d.base_dir.join(&source_text)
+            }
+            None => d.base_dir.join(&source_text),
+        };
+        let format = match &d.format {
+            Some(f) => f.value,
+            None => match format_of(&source_text) {
+                Some(f) => f,
+                None => {
+                    if let Some(s) = &d.source {
+                        diags.push(diag::unknown_format(s.span, &s.value));
+                    }
+                    Format::Csv
+                }
+            },
+        };
+        model.datasets.push(DatasetModel {
+            name: d.name.value.clone(),
+            source,
+            source_text,
+            format,
+            time: d.time.as_ref().map(|t| t.value.clone()),
+            columns,
+            declared,
+            schema,
+            dimensions: Vec::new(),
+            lookups: Vec::new(),
+            span: d.name.span,
+            source_span: d.source.as_ref().map_or(d.name.span, |s| s.span),
+            read: d.read.clone(),
+        });
+    }
+    // Lookups and time columns, once every dataset's columns are known.
+    let names: Vec<String> = model.datasets.iter().map(|d| d.name.clone()).collect();
+    for (id, d) in spec.datasets.iter().enumerate() {
+        for l in &d.lookups {
+            let Some(target) = names.iter().position(|n| *n == l.dataset.value) else {
+                diags.push(diag::unknown_dataset(
+                    l.dataset.span,
+                    &l.dataset.value,
+                    names.iter().map(String::as_str),
+                ));
+                continue;
+            };
+            if target == id {
+                diags.push(diag::lookup_self(l.dataset.span, &l.dataset.value));
+                continue;
+            }
+            // The left key may be a computed dimension (defined below, checked later).
+            if !d.dimensions.iter().any(|(n, _)| n.value == l.left.value) {
+                column_must_exist(model, &closed, id, &l.left, diags);
+            }
+            column_must_exist(model, &closed, target, &l.right, diags);
+            model.datasets[id].lookups.push(LookupModel {
+                dataset: target,
+                left: l.left.value.clone(),
+                right: l.right.value.clone(),
+                span: l.span,
+            });
+        }
+        if let Some(t) = &d.time {
+            time_column(model, &closed, id, t, diags);
+        }
+    }
+    closed
+}
+
+pub fn format_of(path: &str) -> Option<Format> {
+    let lower = path.to_ascii_lowercase();
+    if lower.ends_with(".csv") {
+        Some(Format::Csv)
+    } else if lower.ends_with(".parquet") || lower.ends_with(".pq") {
+        Some(Format::Parquet)
+    } else if lower.ends_with(".ndjson") || lower.ends_with(".jsonl") {
+        Some(Format::Ndjson)
+    } else {
+        None
+    }
+}
+
+/// Reports a missing column; returns its type when known.
+pub(super) fn column_must_exist(
+    model: &Model,
+    closed: &[bool],
+    ds: DatasetId,
+    col: &m::Name,
+    diags: &mut Diagnostics,
+) -> Option<Type> {
+    let names = KpiNames::default();
+    let infos: Vec<Option<KpiInfo>> = Vec::new();
+    let sc = scope(model, closed, &names, &infos);
+    let (found, err) = sc.find(ds, &plain_name(col));
+    if let Some(e) = err {
+        diags.push(e);
+    }
+    match found {
+        Found::Column(_, _, t) => Some(t),
+        Found::Dimension(e) => Some(e.ty),
+        Found::Undeclared(_) | Found::Missing => None,
+    }
+}
+
+pub(super) fn time_column(
+    model: &Model,
+    closed: &[bool],
+    ds: DatasetId,
+    col: &m::Name,
+    diags: &mut Diagnostics,
+) {
+    if let Some(t) = column_must_exist(model, closed, ds, col, diags) {
+        if !t.is_temporal() && t != Type::Unknown && t != Type::Null {
+            diags.push(diag::time_not_temporal(col.span, &col.value, t));
+        }
+    }
+}
+
+pub(super) fn dimensions(
+    spec: &Spec,
+    model: &mut Model,
+    closed: &[bool],
+    kpi_names: &KpiNames,
+    infos: &[Option<KpiInfo>],
+    diags: &mut Diagnostics,
+) {
+    for (id, d) in spec.datasets.iter().enumerate() {
+        for (name, field) in &d.dimensions {
+            let Some(e) = &field.expr else { continue };
+            let t = {
+                let sc = scope(model, closed, kpi_names, infos);
+                let mut ec = ExprChecker {
+                    scope: &sc,
+                    dataset: Some(id),
+                    owner: &d.name.value,
+                    row_what: "a dimension",
+                    diags,
+                };
+                ec.check(e, Ctx::Row)
+            };
+            model.datasets[id].dimensions.push(Dimension {
+                name: name.value.clone(),
+                expr: t,
+            });
+        }
+    }
+}
+
+/// Whether every name of `e` can be resolved on `ds` (quietly).
+pub(super) fn resolves_on(sc: &Scope, ds: DatasetId, e: &Expr) -> Result<(), Name> {
+    for n in e.names() {
+        let (found, err) = sc.find(ds, n);
+        if matches!(found, Found::Missing) || err.as_ref().is_some_and(|d| d.code == "kpi::undeclared_column")
+        {
+            return Err(n.clone());
+        }
+    }
+    Ok(())
+}

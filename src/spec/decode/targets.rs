@@ -1,0 +1,212 @@
+//! Targets, funnels and tests.
+
+use super::*;
+
+impl Reader<'_> {
+    pub(super) fn period(&mut self, node: &Node) -> Option<Spanned<PeriodSpec>> {
+        match &node.kind {
+            NodeKind::Map(_) => {
+                let f = self.fields(node, "a period", &["from", "to"])?;
+                let from = f.get("from").and_then(|n| self.date(n));
+                let to = f.get("to").and_then(|n| self.date(n));
+                match (from, to) {
+                    (Some(from), Some(to)) => Some(Spanned::new(
+                        PeriodSpec::Range {
+                            from: from.value,
+                            to: to.value,
+                        },
+                        node.span,
+                    )),
+                    _ => {
+                        if f.get("from").is_none() || f.get("to").is_none() {
+                            self.push(diag::missing_key(
+                                node.span,
+                                "from` and `to",
+                                "a period",
+                                "period: {from: 2025-07-01, to: 2025-09-30}",
+                            ));
+                        }
+                        None
+                    }
+                }
+            }
+            _ => self
+                .string(node)
+                .map(|t| Spanned::new(PeriodSpec::Label(t.value.trim().to_string()), node.span)),
+        }
+    }
+
+    pub(super) fn target(&mut self, name: Name, node: &Node) -> Option<Target> {
+        let what = format!("target `{}`", name.value);
+        let f = self.fields(node, &what, TARGET_KEYS)?;
+        let change = match f.get("change") {
+            Some(n) => {
+                let text = self.string(n)?;
+                match parse_change(&text.value) {
+                    Some(c) => Some(Spanned::new(c, n.span)),
+                    None => {
+                        self.push(diag::invalid_change(n.span, &text.value));
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
+        let baseline = match f.get("baseline") {
+            Some(n) => self.string(n).map(|t| {
+                let b = match t.value.as_str() {
+                    "previous" => Baseline::Previous,
+                    "same_last_year" => Baseline::SameLastYear,
+                    other => Baseline::Period(other.to_string()),
+                };
+                Spanned::new(b, n.span)
+            }),
+            None => None,
+        };
+        Some(Target {
+            keys: f.entries.iter().map(|(k, _, _)| k.to_string()).collect(),
+            kpi: f.get("kpi").and_then(|n| self.string(n)),
+            segment: f.get("segment").and_then(|n| self.string(n)),
+            by: f.get("by").and_then(|n| self.string(n)),
+            period: f.get("period").and_then(|n| self.period(n)),
+            every: f.get("every").and_then(|n| self.keyword(n)),
+            value: f.get("value").and_then(|n| self.number(n, "number")),
+            change,
+            baseline,
+            tolerance: f
+                .get("tolerance")
+                .and_then(|n| self.number(n, "tolerance such as 10%")),
+            pacing: f.get("pacing").and_then(|n| self.keyword(n)),
+            objective: f.get("objective").and_then(|n| self.string(n)),
+            owner: f.get("owner").and_then(|n| self.string(n)),
+            description: f.get("description").and_then(|n| self.string(n)),
+            name,
+        })
+    }
+
+    pub(super) fn funnel(&mut self, name: Name, node: &Node) -> Option<Funnel> {
+        let what = format!("funnel `{}`", name.value);
+        let f = self.fields(node, &what, FUNNEL_KEYS)?;
+        let mut steps = Vec::new();
+        match f.get("steps") {
+            Some(n) => match &n.kind {
+                NodeKind::Seq(items) => {
+                    for item in items {
+                        let Some(sf) = self.fields(item, "a funnel step", &["name", "where"]) else {
+                            continue;
+                        };
+                        let Some(step_name) = sf.get("name").and_then(|n| self.string(n)) else {
+                            if sf.get("name").is_none() {
+                                self.push(diag::missing_key(
+                                    item.span,
+                                    "name",
+                                    "a funnel step",
+                                    "{name: contacted, where: first_contact_at is not null}",
+                                ));
+                            }
+                            continue;
+                        };
+                        if !is_valid_name(&step_name.value) {
+                            self.push(diag::invalid_name(step_name.span, &step_name.value));
+                        }
+                        let filter = sf.get("where").and_then(|n| self.expr(n));
+                        steps.push(FunnelStep {
+                            name: step_name,
+                            filter,
+                        });
+                    }
+                }
+                _ => self.push(diag::wrong_type(n.span, "a list of steps", n.describe())),
+            },
+            None => self.push(diag::missing_key(
+                name.span,
+                "steps",
+                &what,
+                "steps: [{name: created}]",
+            )),
+        }
+        Some(Funnel {
+            dataset: f.get("dataset").and_then(|n| self.string(n)),
+            time: f.get("time").and_then(|n| self.string(n)),
+            title: f.get("title").and_then(|n| self.string(n)),
+            description: f.get("description").and_then(|n| self.string(n)),
+            steps,
+            name,
+        })
+    }
+
+    pub(super) fn test(&mut self, name: Name, node: &Node) -> Option<Test> {
+        let what = format!("test `{}`", name.value);
+        let f = self.fields(node, &what, TEST_KEYS)?;
+        let mut data = Vec::new();
+        if let Some(n) = f.get("data") {
+            match &n.kind {
+                NodeKind::Map(entries) => {
+                    for (k, v) in entries {
+                        let Some(ds) = self.string(k) else { continue };
+                        let rows = self.rows(v);
+                        data.push((ds, rows, v.span));
+                    }
+                }
+                _ => self.push(diag::wrong_type(
+                    n.span,
+                    "a mapping of dataset names to rows",
+                    n.describe(),
+                )),
+            }
+        }
+        Some(Test {
+            kpi: f.get("kpi").and_then(|n| self.string(n)),
+            target: f.get("target").and_then(|n| self.string(n)),
+            grain: f.get("grain").and_then(|n| self.keyword(n)),
+            by: f.get("by").map(|n| self.strings(n)).unwrap_or_default(),
+            segment: f.get("segment").map(|n| self.strings(n)).unwrap_or_default(),
+            period: f.get("period").and_then(|n| self.period(n)),
+            as_of: f.get("as_of").and_then(|n| self.date(n)),
+            expect: f.get("expect").map(|n| self.rows(n)).unwrap_or_default(),
+            status: f.get("status").and_then(|n| self.keyword(n)),
+            tolerance: f.get("tolerance").and_then(|n| self.number(n, "tolerance")),
+            data,
+            name,
+        })
+    }
+
+    pub(super) fn rows(&mut self, node: &Node) -> Vec<Row> {
+        if node.is_null() {
+            return Vec::new();
+        }
+        let NodeKind::Seq(items) = &node.kind else {
+            self.push(diag::wrong_type(node.span, "a list of rows", node.describe()));
+            return Vec::new();
+        };
+        let mut rows = Vec::new();
+        for item in items {
+            let NodeKind::Map(entries) = &item.kind else {
+                self.push(diag::wrong_type(
+                    item.span,
+                    "a row (a mapping of columns to values)",
+                    item.describe(),
+                ));
+                continue;
+            };
+            let mut row: Row = Vec::new();
+            for (k, v) in entries {
+                let Some(col) = self.string(k) else { continue };
+                if let Some((first, _)) = row.iter().find(|(n, _)| n.value == col.value) {
+                    self.push(diag::duplicate_key(k.span, first.span, &col.value));
+                    continue;
+                }
+                let value = match &v.kind {
+                    NodeKind::Scalar { value, style } => scalar_value(value, *style),
+                    _ => {
+                        self.push(diag::wrong_type(v.span, "a single value", v.describe()));
+                        continue;
+                    }
+                };
+                row.push((col, Spanned::new(value, v.span)));
+            }
+            rows.push(row);
+        }
+        rows
+    }
+}
