@@ -71,6 +71,12 @@ pub(super) fn datasets(
         });
     }
     // Lookups and time columns, once every dataset's columns are known.
+    lookups_and_time(spec, model, &closed, diags);
+    closed
+}
+
+/// Each dataset's lookups and time column, checked against every dataset's columns.
+fn lookups_and_time(spec: &Spec, model: &mut Model, closed: &[bool], diags: &mut Diagnostics) {
     let names: Vec<String> = model.datasets.iter().map(|d| d.name.clone()).collect();
     for (id, d) in spec.datasets.iter().enumerate() {
         for l in &d.lookups {
@@ -88,9 +94,9 @@ pub(super) fn datasets(
             }
             // The left key may be a computed dimension (defined below, checked later).
             if !d.dimensions.iter().any(|(n, _)| n.value == l.left.value) {
-                column_must_exist(model, &closed, id, &l.left, diags);
+                column_must_exist(model, closed, id, &l.left, diags);
             }
-            column_must_exist(model, &closed, target, &l.right, diags);
+            column_must_exist(model, closed, target, &l.right, diags);
             model.datasets[id].lookups.push(LookupModel {
                 dataset: target,
                 left: l.left.value.clone(),
@@ -99,10 +105,9 @@ pub(super) fn datasets(
             });
         }
         if let Some(t) = &d.time {
-            time_column(model, &closed, id, t, diags);
+            time_column(model, closed, id, t, diags);
         }
     }
-    closed
 }
 
 pub fn format_of(path: &str) -> Option<Format> {

@@ -518,29 +518,9 @@ impl ExprChecker<'_> {
     }
 
     fn aggregate(&mut self, f: AggFn, call: &Call, ctx: Ctx, agg: Option<Span>, span: Span) -> TExpr {
-        let fname = f.name();
         let nested = !call.per.is_empty();
-        if !nested {
-            match (ctx, agg) {
-                (_, Some(outer)) => {
-                    self.diags.push(diag::nested_aggregate(span, outer));
-                    return poison(span);
-                }
-                (Ctx::Row, None) => {
-                    self.diags
-                        .push(diag::aggregate_in_row_context(span, self.row_what));
-                    return poison(span);
-                }
-                (Ctx::Derived, None) => {
-                    self.diags.push(diag::aggregate_in_derived(span, fname));
-                    return poison(span);
-                }
-                (Ctx::Measure, None) => {}
-            }
-        } else if ctx == Ctx::Row {
-            self.diags
-                .push(diag::aggregate_in_row_context(span, self.row_what));
-            return poison(span);
+        if let Some(refused) = self.aggregate_placement(f, nested, ctx, agg, span) {
+            return refused;
         }
         // With `per`, the argument is evaluated per member at the outer level;
         // without, it is evaluated on rows.
@@ -558,74 +538,89 @@ impl ExprChecker<'_> {
             }
             t
         });
-        let mut param = None;
-        if f == AggFn::Quantile {
-            match call.args.get(1).map(|q| (&q.kind, q.span)) {
-                Some((ExprKind::Number(q), _)) if (0.0..=1.0).contains(q) => param = Some(*q),
-                Some((ExprKind::Percent(q), _)) if (0.0..=100.0).contains(q) => param = Some(q / 100.0),
-                Some((_, s)) => self.diags.push(diag::invalid_argument(
+        let param = match f {
+            AggFn::Quantile => self.quantile_param(call),
+            _ => None,
+        };
+        if let (Some(a), AggFn::Count | AggFn::CountDistinct) = (&arg, f) {
+            if a.ty == Type::Bool {
+                self.diags.push(diag::count_of_condition(a.span, f.name()));
+            }
+        }
+        let ty = self.aggregate_type(f, arg.as_ref());
+        let kind = TKind::Agg {
+            func: f,
+            arg: arg.map(Box::new),
+            param,
+            filter: filter.map(Box::new),
+            per,
+        };
+        typed(kind, ty, span)
+    }
+
+    /// An aggregate where none may stand (inside another, on a row, in a
+    /// derived KPI without `per`): reported, with the poisoned result.
+    fn aggregate_placement(
+        &mut self,
+        f: AggFn,
+        nested: bool,
+        ctx: Ctx,
+        agg: Option<Span>,
+        span: Span,
+    ) -> Option<TExpr> {
+        let refusal = match (nested, ctx, agg) {
+            (true, Ctx::Row, _) | (false, Ctx::Row, None) => {
+                diag::aggregate_in_row_context(span, self.row_what)
+            }
+            (true, _, _) | (false, Ctx::Measure, None) => return None,
+            (false, _, Some(outer)) => diag::nested_aggregate(span, outer),
+            (false, Ctx::Derived, None) => diag::aggregate_in_derived(span, f.name()),
+        };
+        self.diags.push(refusal);
+        Some(poison(span))
+    }
+
+    /// The `q` of `quantile(x, q)`: a number from 0 to 1 (or a percentage).
+    fn quantile_param(&mut self, call: &Call) -> Option<f64> {
+        match call.args.get(1).map(|q| (&q.kind, q.span)) {
+            Some((ExprKind::Number(q), _)) if (0.0..=1.0).contains(q) => Some(*q),
+            Some((ExprKind::Percent(q), _)) if (0.0..=100.0).contains(q) => Some(q / 100.0),
+            Some((_, s)) => {
+                self.diags.push(diag::invalid_argument(
                     s,
                     "quantile",
                     "a number from 0 to 1, such as 0.9",
-                )),
-                None => {}
+                ));
+                None
             }
+            None => None,
         }
-        if let (Some(a), AggFn::Count | AggFn::CountDistinct) = (&arg, f) {
-            if a.ty == Type::Bool {
-                self.diags.push(diag::count_of_condition(a.span, fname));
-            }
-        }
-        let ty = match (&arg, f) {
-            (None, _) | (_, AggFn::Count | AggFn::CountDistinct) => Type::Number,
-            (Some(a), AggFn::Sum | AggFn::Avg) => {
-                if a.ty.is_number() || a.ty.is_bool() {
-                    Type::Number
-                } else {
-                    self.diags.push(diag::expected_type(
-                        a.span,
-                        &format!("the argument of `{fname}`"),
-                        "a number (or a condition, counted as 1 or 0)",
-                        a.ty,
-                    ));
-                    Type::Unknown
-                }
-            }
-            (Some(a), AggFn::Min | AggFn::Max) => {
-                if a.ty == Type::Bool {
-                    self.diags.push(diag::expected_type(
-                        a.span,
-                        &format!("the argument of `{fname}`"),
-                        "a number, string, date or datetime",
-                        a.ty,
-                    ));
-                    Type::Unknown
-                } else {
-                    a.ty
-                }
-            }
-            (Some(a), _) => {
-                if !a.ty.is_number() {
-                    self.diags.push(diag::expected_type(
-                        a.span,
-                        &format!("the argument of `{fname}`"),
-                        "a number",
-                        a.ty,
-                    ));
-                }
-                Type::Number
-            }
+    }
+
+    /// The type of an aggregate of `arg`; a wrong argument type is reported.
+    fn aggregate_type(&mut self, f: AggFn, arg: Option<&TExpr>) -> Type {
+        let fname = f.name();
+        let Some(a) = arg else { return Type::Number };
+        let (fits, expected, ty) = match f {
+            AggFn::Count | AggFn::CountDistinct => return Type::Number,
+            AggFn::Sum | AggFn::Avg => (
+                a.ty.is_number() || a.ty.is_bool(),
+                "a number (or a condition, counted as 1 or 0)",
+                Type::Number,
+            ),
+            AggFn::Min | AggFn::Max => (a.ty != Type::Bool, "a number, string, date or datetime", a.ty),
+            _ => (a.ty.is_number(), "a number", Type::Number),
         };
-        TExpr {
-            kind: TKind::Agg {
-                func: f,
-                arg: arg.map(Box::new),
-                param,
-                filter: filter.map(Box::new),
-                per,
-            },
-            ty,
-            span,
+        if fits {
+            return ty;
+        }
+        let what = format!("the argument of `{fname}`");
+        self.diags
+            .push(diag::expected_type(a.span, &what, expected, a.ty));
+        // Other aggregates of a wrong argument are still numbers.
+        match f {
+            AggFn::Sum | AggFn::Avg | AggFn::Min | AggFn::Max => Type::Unknown,
+            _ => Type::Number,
         }
     }
 
@@ -753,28 +748,7 @@ impl ExprChecker<'_> {
                 want(self, 1, number, "a number");
                 Type::Number
             }
-            RowFn::Least | RowFn::Greatest | RowFn::Coalesce => {
-                let mut ty = Type::Null;
-                for a in args {
-                    match ty.unify(a.ty) {
-                        Some(t) => ty = t,
-                        None => {
-                            self.diags.push(diag::expected_type(
-                                a.span,
-                                &format!("every argument of `{fname}`"),
-                                &format!("{ty}"),
-                                a.ty,
-                            ));
-                            return Type::Unknown;
-                        }
-                    }
-                }
-                if ty == Type::Null {
-                    Type::Unknown
-                } else {
-                    ty
-                }
-            }
+            RowFn::Least | RowFn::Greatest | RowFn::Coalesce => self.common_type(fname, args),
             RowFn::Lower | RowFn::Upper | RowFn::Trim => {
                 want(self, 0, string, "a string");
                 Type::String
@@ -799,19 +773,7 @@ impl ExprChecker<'_> {
             }
             RowFn::DateTrunc => {
                 want(self, 0, temporal, "a date or datetime");
-                let unit_ok = matches!(
-                    args.get(1).map(|a| &a.kind),
-                    Some(TKind::Lit(Literal::String(u))) if ["day", "week", "month", "quarter", "year"].contains(&u.as_str())
-                );
-                if !unit_ok {
-                    if let Some(a) = args.get(1) {
-                        self.diags.push(diag::invalid_argument(
-                            a.span,
-                            "date_trunc",
-                            "one of \"day\", \"week\", \"month\", \"quarter\", \"year\"",
-                        ));
-                    }
-                }
+                self.truncation_unit(args.get(1));
                 args.first().map_or(Type::Unknown, |a| a.ty)
             }
             RowFn::DaysBetween | RowFn::HoursBetween | RowFn::MinutesBetween => {
@@ -819,6 +781,43 @@ impl ExprChecker<'_> {
                 want(self, 1, temporal, "a date or datetime");
                 Type::Number
             }
+        }
+    }
+
+    /// `least`, `greatest`, `coalesce`: the one type every argument has.
+    fn common_type(&mut self, fname: &str, args: &[TExpr]) -> Type {
+        let mut ty = Type::Null;
+        for a in args {
+            match ty.unify(a.ty) {
+                Some(t) => ty = t,
+                None => {
+                    let what = format!("every argument of `{fname}`");
+                    self.diags
+                        .push(diag::expected_type(a.span, &what, &format!("{ty}"), a.ty));
+                    return Type::Unknown;
+                }
+            }
+        }
+        if ty == Type::Null {
+            Type::Unknown
+        } else {
+            ty
+        }
+    }
+
+    /// The unit of `date_trunc`: a literal grain from day to year.
+    fn truncation_unit(&mut self, unit: Option<&TExpr>) {
+        let Some(a) = unit else { return };
+        let ok = matches!(
+            &a.kind,
+            TKind::Lit(Literal::String(u)) if ["day", "week", "month", "quarter", "year"].contains(&u.as_str())
+        );
+        if !ok {
+            self.diags.push(diag::invalid_argument(
+                a.span,
+                "date_trunc",
+                "one of \"day\", \"week\", \"month\", \"quarter\", \"year\"",
+            ));
         }
     }
 }

@@ -129,6 +129,25 @@ pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
         Ok(rows) => rows,
         Err(code) => return code,
     };
+    print_notes(&rows);
+    let text = match args.format {
+        Format::Table => human_table(&rows, model, args.output.is_none()),
+        Format::Markdown => kpi::report::status_table(&rows, model, false).to_markdown(),
+        Format::Csv => kpi::report::status_table(&rows, model, true).to_csv(),
+        Format::Json => serde_json::to_string_pretty(&rows).unwrap_or_default() + "\n",
+    };
+    let written = super::emit(args.output.as_deref(), &text);
+    if written != super::OK {
+        return written;
+    }
+    match args.fail_on {
+        Some(f) => fail_on(&rows, f),
+        None => super::OK,
+    }
+}
+
+/// Notes on rows computed differently than asked, on stderr.
+fn print_notes(rows: &[StatusRow]) {
     for r in rows.iter().filter(|r| r.note.is_some()) {
         let member = r.member.as_deref().map(|m| format!(" ({m})")).unwrap_or_default();
         super::notice(&format!(
@@ -138,67 +157,54 @@ pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
             r.note.as_deref().unwrap_or("")
         ));
     }
-    let text = match args.format {
-        Format::Table => {
-            let mut t = kpi::report::status_table(&rows, model, false);
-            let tty = args.output.is_none()
-                && std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none();
-            for (row, r) in t.rows.iter_mut().zip(&rows) {
-                let mark = match r.trend {
-                    Trend::Up => "▲",
-                    Trend::Down => "▼",
-                    Trend::Flat => "▶",
-                };
-                let verdict = match r.improving {
-                    Some(true) => " (better)",
-                    Some(false) => " (worse)",
-                    None => "",
-                };
-                row[13] = Cell::Text(Some(format!("{mark} {}{verdict}", r.trend)));
-                if tty {
-                    row[12] = Cell::Text(Some(colour(r.status, r.status.as_str())));
-                }
-            }
-            t.to_table()
+}
+
+/// The table for people: the trend as an arrow and whether it is better,
+/// and on a terminal the status in colour.
+fn human_table(rows: &[StatusRow], model: &kpi::check::ir::Model, to_stdout: bool) -> String {
+    let mut t = kpi::report::status_table(rows, model, false);
+    let tty = to_stdout && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    for (row, r) in t.rows.iter_mut().zip(rows) {
+        let mark = match r.trend {
+            Trend::Up => "▲",
+            Trend::Down => "▼",
+            Trend::Flat => "▶",
+        };
+        let verdict = match r.improving {
+            Some(true) => " (better)",
+            Some(false) => " (worse)",
+            None => "",
+        };
+        row[13] = Cell::Text(Some(format!("{mark} {}{verdict}", r.trend)));
+        if tty {
+            row[12] = Cell::Text(Some(colour(r.status, r.status.as_str())));
         }
-        Format::Markdown => kpi::report::status_table(&rows, model, false).to_markdown(),
-        Format::Csv => kpi::report::status_table(&rows, model, true).to_csv(),
-        Format::Json => serde_json::to_string_pretty(&rows).unwrap_or_default() + "\n",
+    }
+    t.to_table()
+}
+
+/// `--fail-on`: exit 1 naming every row at that status or worse.
+fn fail_on(rows: &[StatusRow], fail_on: FailOn) -> u8 {
+    let (flag, failing): (&str, fn(Status) -> bool) = match fail_on {
+        FailOn::OffTrack => ("off_track", |s| matches!(s, Status::OffTrack | Status::Missed)),
+        FailOn::Missed => ("missed", |s| s == Status::Missed),
     };
-    let written = super::emit(args.output.as_deref(), &text);
-    if written != super::OK {
-        return written;
+    let worst: Vec<String> = rows
+        .iter()
+        .filter(|r| failing(r.status))
+        .map(|r| match &r.member {
+            Some(m) => format!("{} {} ({m}): {}", r.target, r.period, r.status.as_str()),
+            None => format!("{} {}: {}", r.target, r.period, r.status.as_str()),
+        })
+        .collect();
+    if worst.is_empty() {
+        return super::OK;
     }
-    let failed = rows.iter().any(|r| match args.fail_on {
-        Some(FailOn::OffTrack) => matches!(r.status, Status::OffTrack | Status::Missed),
-        Some(FailOn::Missed) => r.status == Status::Missed,
-        None => false,
-    });
-    if failed {
-        let worst: Vec<String> = rows
-            .iter()
-            .filter(|r| match args.fail_on {
-                Some(FailOn::OffTrack) => matches!(r.status, Status::OffTrack | Status::Missed),
-                _ => r.status == Status::Missed,
-            })
-            .map(|r| match &r.member {
-                Some(m) => format!("{} {} ({m}): {}", r.target, r.period, r.status.as_str()),
-                None => format!("{} {}: {}", r.target, r.period, r.status.as_str()),
-            })
-            .collect();
-        eprintln!(
-            "error: --fail-on {}: {} target row{} at that status or worse: {}",
-            match args.fail_on {
-                Some(FailOn::OffTrack) => "off_track",
-                _ => "missed",
-            },
-            worst.len(),
-            if worst.len() == 1 { "" } else { "s" },
-            worst.join("; ")
-        );
-        1
-    } else {
-        super::OK
-    }
+    eprintln!(
+        "error: --fail-on {flag}: {} target row{} at that status or worse: {}",
+        worst.len(),
+        if worst.len() == 1 { "" } else { "s" },
+        worst.join("; ")
+    );
+    1
 }

@@ -74,6 +74,31 @@ fn datetime_dtype() -> DataType {
     DataType::Datetime(TimeUnit::Microseconds, None)
 }
 
+/// A date or datetime as microseconds since the epoch, in a float.
+fn micros(e: Expr, t: Type) -> Expr {
+    let dt = if t == Type::Date {
+        e.cast(DataType::Date).cast(datetime_dtype())
+    } else {
+        e.cast(datetime_dtype())
+    };
+    dt.cast(DataType::Int64).cast(DataType::Float64)
+}
+
+/// Polars' interval for the unit of `date_trunc` (checked to be a literal).
+fn truncation_every(unit: Option<&TExpr>) -> &'static str {
+    let unit = match unit.map(|e| &e.kind) {
+        Some(TKind::Lit(Literal::String(u))) => u.as_str(),
+        _ => "day",
+    };
+    match unit {
+        "week" => "1w",
+        "month" => "1mo",
+        "quarter" => "1q",
+        "year" => "1y",
+        _ => "1d",
+    }
+}
+
 /// Numbers are computed as floats, so integer columns divide exactly.
 fn num(e: Expr) -> Expr {
     e.cast(DataType::Float64)
@@ -208,33 +233,13 @@ impl Cx<'_> {
 
     fn row(&self, f: RowFn, args: &[TExpr]) -> Expr {
         let a = |i: usize| args.get(i).map_or(lit(NULL), |e| self.expr(e));
-        let micros = |e: Expr, t: Type| -> Expr {
-            let dt = if t == Type::Date {
-                e.cast(DataType::Date).cast(datetime_dtype())
-            } else {
-                e.cast(datetime_dtype())
-            };
-            dt.cast(DataType::Int64).cast(DataType::Float64)
-        };
         let between = |unit: f64| {
-            let (x, xt) = (a(0), args.first().map_or(Type::Unknown, |e| e.ty));
-            let (y, yt) = (a(1), args.get(1).map_or(Type::Unknown, |e| e.ty));
-            (micros(y, yt) - micros(x, xt)) / f64_lit(unit)
+            let ty = |i: usize| args.get(i).map_or(Type::Unknown, |e| e.ty);
+            (micros(a(1), ty(1)) - micros(a(0), ty(0))) / f64_lit(unit)
         };
         match f {
             RowFn::Abs => num(a(0)).abs(),
-            RowFn::Round => {
-                let digits = match args.get(1).map(|e| &e.kind) {
-                    Some(TKind::Lit(Literal::Number(d))) => *d,
-                    None => 0.0,
-                    // A computed number of digits: scale, round, scale back.
-                    Some(_) => {
-                        let scale = f64_lit(10.0).pow(num(a(1)));
-                        return (num(a(0)) * scale.clone()).round(0, RoundMode::HalfAwayFromZero) / scale;
-                    }
-                };
-                num(a(0)).round(digits.clamp(0.0, 15.0) as u32, RoundMode::HalfAwayFromZero)
-            }
+            RowFn::Round => self.round(args),
             RowFn::Floor => num(a(0)).floor(),
             RowFn::Ceil => num(a(0)).ceil(),
             RowFn::Sqrt => {
@@ -289,24 +294,26 @@ impl Cx<'_> {
                 }),
                 _ => a(0).cast(DataType::Date),
             },
-            RowFn::DateTrunc => {
-                let unit = match args.get(1).map(|e| &e.kind) {
-                    Some(TKind::Lit(Literal::String(u))) => u.as_str(),
-                    _ => "day",
-                };
-                let every = match unit {
-                    "week" => "1w",
-                    "month" => "1mo",
-                    "quarter" => "1q",
-                    "year" => "1y",
-                    _ => "1d",
-                };
-                a(0).dt().truncate(lit(every))
-            }
+            RowFn::DateTrunc => a(0).dt().truncate(lit(truncation_every(args.get(1)))),
             RowFn::DaysBetween => between(86_400e6),
             RowFn::HoursBetween => between(3_600e6),
             RowFn::MinutesBetween => between(60e6),
         }
+    }
+
+    /// `round(x)`, `round(x, digits)`: half away from zero.
+    fn round(&self, args: &[TExpr]) -> Expr {
+        let a = |i: usize| args.get(i).map_or(lit(NULL), |e| self.expr(e));
+        let digits = match args.get(1).map(|e| &e.kind) {
+            Some(TKind::Lit(Literal::Number(d))) => *d,
+            None => 0.0,
+            // A computed number of digits: scale, round, scale back.
+            Some(_) => {
+                let scale = f64_lit(10.0).pow(num(a(1)));
+                return (num(a(0)) * scale.clone()).round(0, RoundMode::HalfAwayFromZero) / scale;
+            }
+        };
+        num(a(0)).round(digits.clamp(0.0, 15.0) as u32, RoundMode::HalfAwayFromZero)
     }
 
     /// One aggregate part, in a group-by.

@@ -370,19 +370,7 @@ fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
         }
     }
     let files = super::files::expand(src)?;
-    let text = match src.read.encoding.as_ref().map(|e| e.value) {
-        None | Some(Encoding::Utf8) => None,
-        Some(e) => Some(Arc::new(
-            files
-                .iter()
-                .map(|f| {
-                    std::fs::read(f).map(|b| transcode(&b, e)).map_err(|e| {
-                        diag::data_error(src.span, &src.name, &f.display().to_string(), &e.to_string())
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?,
-        )),
-    };
+    let text = transcoded(src, &files)?;
     let separator = src.read.delimiter.as_ref().map_or(',', |d| d.value);
     let header = super::files::agreeing_header(src, &files, text.as_deref().map(|t| &t[..]), separator)?;
     let mut layout = Layout {
@@ -450,12 +438,37 @@ fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
             return Err(diag::timezone_needed(src.span, &src.name, &src.path_str(), n));
         }
     }
-    if src
+    malformed_records(src, layout, separator)
+}
+
+/// Files in another encoding than UTF-8, read and transcoded once.
+fn transcoded(
+    src: &SourceInfo,
+    files: &[std::path::PathBuf],
+) -> Result<Option<Arc<Vec<Vec<u8>>>>, Diagnostic> {
+    let e = match src.read.encoding.as_ref().map(|e| e.value) {
+        None | Some(Encoding::Utf8) => return Ok(None),
+        Some(e) => e,
+    };
+    let read = |f: &std::path::PathBuf| {
+        std::fs::read(f)
+            .map(|b| transcode(&b, e))
+            .map_err(|e| diag::data_error(src.span, &src.name, &f.display().to_string(), &e.to_string()))
+    };
+    Ok(Some(Arc::new(
+        files.iter().map(read).collect::<Result<Vec<_>, _>>()?,
+    )))
+}
+
+/// Rows the reader cannot read: skipped and counted under `on_error:
+/// skip`, otherwise the first one is an error.
+fn malformed_records(src: &SourceInfo, mut layout: Layout, separator: char) -> Result<Layout, Diagnostic> {
+    let skip = src
         .read
         .on_error
         .as_ref()
-        .is_some_and(|o| o.value == OnError::Skip)
-    {
+        .is_some_and(|o| o.value == OnError::Skip);
+    if skip {
         layout.skipped = unreadable_records(src, &layout).map_err(|e| read_error(src, &layout, &e))?;
     } else if let Some(d) = super::files::malformed(
         src,

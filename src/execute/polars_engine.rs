@@ -73,77 +73,27 @@ pub(crate) fn unit_queries(plan: &Plan) -> Result<(Vec<LazyFrame>, Vec<Layout>),
                     Date(0),
                     |(first, last)| if *at_start { first.add_days(-1) } else { last },
                 );
-                let m = compile::date_lit(moment.0);
-                let f = col(from.as_str()).cast(DataType::Date);
-                let mut active = f.lt_eq(m.clone());
-                if let Some(to) = to {
-                    let t = col(to.as_str()).cast(DataType::Date);
-                    active = active.and(t.clone().is_null().or(t.gt(m)));
-                }
-                let rows = base.filter(active);
-                match query.range {
-                    // The range is one period: key the result by it, like flows.
-                    Some(r) => {
-                        let rows = rows.with_column(compile::date_lit(r.start.0).alias(PERIOD));
-                        lazy.push(aggregate(model, u, rows, Some(PERIOD)));
-                    }
-                    None => lazy.push(aggregate(model, u, rows, None)),
-                }
+                lazy.push(stock_at(model, u, base, (from, to.as_ref()), moment, query.range));
                 layout.push(Layout::Flow);
             }
             (UnitTime::Stock { from, to, .. }, _) => {
-                let starts = base.clone().filter(col(from.as_str()).is_not_null());
-                let starts =
-                    starts.with_column(compile::period_start(col(from.as_str()), grain, cal).alias(PERIOD));
-                lazy.push(aggregate(model, u, starts, Some(PERIOD)));
-                match to {
-                    Some(to) => {
-                        let ends = base.filter(col(to.as_str()).is_not_null());
-                        let ends = ends
-                            .with_column(compile::period_start(col(to.as_str()), grain, cal).alias(PERIOD));
-                        lazy.push(aggregate(model, u, ends, Some(PERIOD)));
-                        layout.push(Layout::Stock { with_ends: true });
-                    }
-                    None => layout.push(Layout::Stock { with_ends: false }),
+                // Starts bucketed by the period of `from`, ends by that of `to`.
+                let bucketed = |c: &str, rows: LazyFrame| {
+                    let rows = rows
+                        .filter(col(c).is_not_null())
+                        .with_column(compile::period_start(col(c), grain, cal).alias(PERIOD));
+                    aggregate(model, u, rows, Some(PERIOD))
+                };
+                lazy.push(bucketed(from, base.clone()));
+                if let Some(to) = to {
+                    lazy.push(bucketed(to, base));
                 }
+                layout.push(Layout::Stock {
+                    with_ends: to.is_some(),
+                });
             }
             (UnitTime::Flow(t), _) => {
-                let t = col(t.as_str());
-                let mut rows = base;
-                if let Some(r) = query.range {
-                    let d = t.clone().cast(DataType::Date);
-                    let mut inside = d
-                        .clone()
-                        .gt_eq(compile::date_lit(r.start.0))
-                        .and(d.clone().lt_eq(compile::date_lit(r.end.0)));
-                    // History: whole periods before the range's first one.
-                    if let (Some(h), true) = (query.history, grain != Grain::All) {
-                        let first = period::period_of(r.start, grain, cal).start;
-                        inside = inside.or(d
-                            .clone()
-                            .gt_eq(compile::date_lit(h.0))
-                            .and(d.lt(compile::date_lit(first.0))));
-                    }
-                    rows = rows.filter(t.clone().is_null().or(inside));
-                }
-                let key = match (grain, query.range) {
-                    (Grain::All, None) => None,
-                    (Grain::All, Some(r)) => Some(
-                        when(t.is_null())
-                            .then(lit(NULL).cast(DataType::Date))
-                            .otherwise(compile::date_lit(r.start.0)),
-                    ),
-                    _ => Some(compile::period_start(t, grain, cal)),
-                };
-                match key {
-                    Some(k) => lazy.push(aggregate(
-                        model,
-                        u,
-                        rows.with_column(k.alias(PERIOD)),
-                        Some(PERIOD),
-                    )),
-                    None => lazy.push(aggregate(model, u, rows, None)),
-                }
+                lazy.push(flow(model, u, base, t, query));
                 layout.push(Layout::Flow);
             }
             (UnitTime::None, _) => {
@@ -153,6 +103,70 @@ pub(crate) fn unit_queries(plan: &Plan) -> Result<(Vec<LazyFrame>, Vec<Layout>),
         }
     }
     Ok((lazy, layout))
+}
+
+/// A stock under `--grain all`: the rows active at one moment, keyed by
+/// the range (its one period) when there is one.
+fn stock_at(
+    model: &Model,
+    u: &Unit,
+    base: LazyFrame,
+    (from, to): (&String, Option<&String>),
+    moment: Date,
+    range: Option<crate::period::Period>,
+) -> LazyFrame {
+    let m = compile::date_lit(moment.0);
+    let mut active = col(from.as_str()).cast(DataType::Date).lt_eq(m.clone());
+    if let Some(to) = to {
+        let t = col(to.as_str()).cast(DataType::Date);
+        active = active.and(t.clone().is_null().or(t.gt(m)));
+    }
+    let rows = base.filter(active);
+    match range {
+        Some(r) => {
+            let rows = rows.with_column(compile::date_lit(r.start.0).alias(PERIOD));
+            aggregate(model, u, rows, Some(PERIOD))
+        }
+        None => aggregate(model, u, rows, None),
+    }
+}
+
+/// A flow: rows in the range (and whole periods of history before it),
+/// each in the period of its time column `t`. Rows without a time value
+/// are kept, with no period, to be counted and left out.
+fn flow(model: &Model, u: &Unit, base: LazyFrame, t: &str, query: &Query) -> LazyFrame {
+    let (grain, cal) = (query.grain, &model.calendar);
+    let t = col(t);
+    let mut rows = base;
+    if let Some(r) = query.range {
+        let d = t.clone().cast(DataType::Date);
+        let mut inside = d
+            .clone()
+            .gt_eq(compile::date_lit(r.start.0))
+            .and(d.clone().lt_eq(compile::date_lit(r.end.0)));
+        // History: whole periods before the range's first one.
+        if let (Some(h), true) = (query.history, grain != Grain::All) {
+            let first = period::period_of(r.start, grain, cal).start;
+            inside = inside.or(d
+                .clone()
+                .gt_eq(compile::date_lit(h.0))
+                .and(d.lt(compile::date_lit(first.0))));
+        }
+        rows = rows.filter(t.clone().is_null().or(inside));
+    }
+    let key = match (grain, query.range) {
+        (Grain::All, None) => None,
+        (Grain::All, Some(r)) => Some(
+            when(t.is_null())
+                .then(lit(NULL).cast(DataType::Date))
+                .otherwise(compile::date_lit(r.start.0)),
+        ),
+        _ => Some(compile::period_start(t, grain, cal)),
+    };
+    match key {
+        Some(k) => aggregate(model, u, rows.with_column(k.alias(PERIOD)), Some(PERIOD)),
+        None => aggregate(model, u, rows, None),
+    }
 }
 
 pub(crate) enum Layout {

@@ -206,10 +206,8 @@ fn kpi_test(model: &Model, t: &TestModel, kpi: &str) -> Result<Found, Vec<Diagno
     let mut failures = Vec::new();
     let mut lines: Vec<(bool, Vec<String>)> = Vec::new();
     for row in &t.expect {
-        let mut key_text = Vec::new();
         for (c, _) in row {
-            let known = keys.contains(&c.value.as_str()) || kpis.contains(&c.value);
-            if !known {
+            if !keys.contains(&c.value.as_str()) && !kpis.contains(&c.value) {
                 failures.push(format!(
                     "expected column `{}` is not in the result (columns: {})",
                     c.value,
@@ -217,38 +215,81 @@ fn kpi_test(model: &Model, t: &TestModel, kpi: &str) -> Result<Found, Vec<Diagno
                 ));
             }
         }
-        for k in &keys {
-            let v = row
-                .iter()
-                .find(|(c, _)| c.value == *k)
-                .map(|(_, v)| text_of(&v.value));
-            key_text.push((k.to_string(), v));
-        }
+        let key_text: Vec<(String, Option<String>)> = keys
+            .iter()
+            .map(|k| {
+                let v = row
+                    .iter()
+                    .find(|(c, _)| c.value == *k)
+                    .map(|(_, v)| text_of(&v.value));
+                (k.to_string(), v)
+            })
+            .collect();
         let actual = table.rows.iter().find(|r| {
             key_text.iter().all(|(k, v)| match v {
                 None => true,
                 Some(v) => cell_text(&table, r, k).as_deref() == Some(v.as_str()),
             })
         });
-        let label: String = key_text
-            .iter()
-            .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}")))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let label = if label.is_empty() {
-            "the row".to_string()
-        } else {
-            label
-        };
+        let label = row_label(&key_text);
         let Some(actual) = actual else {
             failures.push(format!("no row with {label} in the result"));
             lines.push((false, vec![label, "(missing)".to_string()]));
             continue;
         };
-        let mut cells = vec![label.clone()];
+        let expected = row.iter().filter(|(c, _)| kpis.contains(&c.value));
+        let found = Expected {
+            label: &label,
+            tolerance,
+        }
+        .compare(&table, actual, expected, &mut failures);
+        lines.push(found);
+    }
+    let diff = (!failures.is_empty()).then(|| {
+        let mut s = String::from("expected → actual:\n");
+        for (ok, cells) in &lines {
+            let _ = writeln!(s, "  {} {}", if *ok { "✓" } else { "✗" }, cells.join("   "));
+        }
+        s.push_str("actual rows:\n");
+        s.push_str(&table.to_csv());
+        s
+    });
+    Ok((failures, diff))
+}
+
+/// `owner=ann, period=2025-01`, or "the row" when the expectation has no keys.
+fn row_label(key_text: &[(String, Option<String>)]) -> String {
+    let label: Vec<String> = key_text
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}")))
+        .collect();
+    if label.is_empty() {
+        "the row".to_string()
+    } else {
+        label.join(", ")
+    }
+}
+
+/// The expected values of one row, compared within a relative tolerance.
+struct Expected<'a> {
+    label: &'a str,
+    tolerance: f64,
+}
+
+impl Expected<'_> {
+    /// Whether every value matched, and the row's line of the diff.
+    fn compare<'r>(
+        &self,
+        table: &ResultTable,
+        actual: &[Cell],
+        expected: impl Iterator<Item = &'r (crate::spec::model::Name, crate::span::Spanned<Value>)>,
+        failures: &mut Vec<String>,
+    ) -> (bool, Vec<String>) {
+        let label = self.label;
+        let mut cells = vec![label.to_string()];
         let mut ok = true;
-        for (c, v) in row.iter().filter(|(c, _)| kpis.contains(&c.value)) {
-            let got = match column_cell(&table, actual, &c.value) {
+        for (c, v) in expected {
+            let got = match column_cell(table, actual, &c.value) {
                 Some(Cell::Number(x)) => *x,
                 _ => None,
             };
@@ -267,7 +308,7 @@ fn kpi_test(model: &Model, t: &TestModel, kpi: &str) -> Result<Found, Vec<Diagno
             };
             let same = match (want, got) {
                 (Some(w), Some(g)) => {
-                    (w - g).abs() <= tolerance * w.abs().max(g.abs()).max(f64::MIN_POSITIVE)
+                    (w - g).abs() <= self.tolerance * w.abs().max(g.abs()).max(f64::MIN_POSITIVE)
                 }
                 (None, None) => true,
                 _ => false,
@@ -284,18 +325,8 @@ fn kpi_test(model: &Model, t: &TestModel, kpi: &str) -> Result<Found, Vec<Diagno
             }
             cells.push(format!("{} {} → {}", c.value, shown(want), shown(got)));
         }
-        lines.push((ok, cells));
+        (ok, cells)
     }
-    let diff = (!failures.is_empty()).then(|| {
-        let mut s = String::from("expected → actual:\n");
-        for (ok, cells) in &lines {
-            let _ = writeln!(s, "  {} {}", if *ok { "✓" } else { "✗" }, cells.join("   "));
-        }
-        s.push_str("actual rows:\n");
-        s.push_str(&table.to_csv());
-        s
-    });
-    Ok((failures, diff))
 }
 
 fn column_cell<'a>(table: &ResultTable, row: &'a [Cell], column: &str) -> Option<&'a Cell> {
