@@ -84,17 +84,18 @@ fn micros(e: Expr, t: Type) -> Expr {
     dt.cast(DataType::Int64).cast(DataType::Float64)
 }
 
-/// Polars' interval for the unit of `date_trunc` (checked to be a literal).
+/// Polars' interval for the unit of `date_trunc` (checked to be a literal grain).
 fn truncation_every(unit: Option<&TExpr>) -> &'static str {
-    let unit = match unit.map(|e| &e.kind) {
-        Some(TKind::Lit(Literal::String(u))) => u.as_str(),
-        _ => "day",
+    use crate::keyword::Keyword;
+    let grain = match unit.map(|e| &e.kind) {
+        Some(TKind::Lit(Literal::String(u))) => Grain::parse(u),
+        _ => None,
     };
-    match unit {
-        "week" => "1w",
-        "month" => "1mo",
-        "quarter" => "1q",
-        "year" => "1y",
+    match grain {
+        Some(Grain::Week) => "1w",
+        Some(Grain::Month) => "1mo",
+        Some(Grain::Quarter) => "1q",
+        Some(Grain::Year) => "1y",
         _ => "1d",
     }
 }
