@@ -32,6 +32,7 @@ pub mod span;
 pub mod spec;
 #[cfg(feature = "eval")]
 pub mod spec_test;
+pub mod sql;
 #[cfg(feature = "eval")]
 pub mod status;
 pub mod syntax;

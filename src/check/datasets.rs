@@ -31,7 +31,17 @@ pub(super) fn datasets(
             (None, false) => SchemaState::Declared,
             (None, true) => SchemaState::Open,
         };
-        let source_text = d.source.as_ref().map(|s| s.value.clone()).unwrap_or_default();
+        let remote = d
+            .table
+            .as_ref()
+            .and_then(|t| super::connections::remote_source(t, spec, model, diags));
+        if remote.is_some() {
+            super::connections::no_file_options(d, diags);
+        }
+        let source_text = match (&d.table, &d.source) {
+            (Some(t), _) => super::connections::describe(t),
+            (None, s) => s.as_ref().map(|s| s.value.clone()).unwrap_or_default(),
+        };
         let source = match d.source_path() {
             Some(Ok(p)) => p,
             Some(Err(e)) => {
@@ -44,6 +54,7 @@ pub(super) fn datasets(
         };
         let format = match &d.format {
             Some(f) => f.value,
+            None if d.table.is_some() => Format::Csv,
             None => match format_of(&source_text) {
                 Some(f) => f,
                 None => {
@@ -66,8 +77,14 @@ pub(super) fn datasets(
             dimensions: Vec::new(),
             lookups: Vec::new(),
             span: d.name.span,
-            source_span: d.source.as_ref().map_or(d.name.span, |s| s.span),
+            source_span: d
+                .table
+                .as_ref()
+                .map(|t| t.span)
+                .or(d.source.as_ref().map(|s| s.span))
+                .unwrap_or(d.name.span),
             read: d.read.clone(),
+            remote,
         });
     }
     // Lookups and time columns, once every dataset's columns are known.

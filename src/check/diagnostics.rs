@@ -477,3 +477,86 @@ pub fn compare_needs_periods() -> Diagnostic {
     )
     .help("add `--grain month` (or another grain), or a range such as `--period 2025-Q1`")
 }
+
+pub fn unknown_driver<'a>(
+    span: Span,
+    name: &str,
+    known: impl Iterator<Item = &'a str> + Clone,
+) -> Diagnostic {
+    let help = match crate::diagnostic::did_you_mean(name, known) {
+        Some(c) => format!("did you mean `{c}`? Or give a path to a driver library"),
+        None => "drivers are postgresql, duckdb, snowflake, bigquery, spark, flightsql, sqlite, or a path to a driver library".to_string(),
+    };
+    Diagnostic::error("kpi::unknown_driver", format!("no ADBC driver is named `{name}`"))
+        .at(span, "unknown driver")
+        .help(help)
+}
+
+pub fn no_dialect(span: Span, connection: &str, driver: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::no_dialect",
+        format!("connection `{connection}` uses `{driver}`, whose SQL dialect kpi cannot tell"),
+    )
+    .at(span, "which SQL does it speak?")
+    .help("add `dialect:` (postgresql, duckdb, snowflake, bigquery or spark)")
+}
+
+pub fn connection_variable(span: Span, connection: &str, e: &crate::spec::env::ExpandError) -> Diagnostic {
+    use crate::spec::env::ExpandError;
+    match e {
+        ExpandError::Unset(var) => Diagnostic::warning(
+            "kpi::unset_variable",
+            format!("connection `{connection}` names `${{{var}}}`, which is not set"),
+        )
+        .at(span, format!("`{var}` is not set"))
+        .help(format!(
+            "set {var} in the environment before evaluating (secrets stay out of the spec)"
+        )),
+        ExpandError::Malformed => Diagnostic::error(
+            "kpi::invalid_variable",
+            format!("connection `{connection}` has a malformed `${{…}}`"),
+        )
+        .at(span, "malformed variable")
+        .help("write a variable as `${NAME}` or `${NAME:-default}`"),
+    }
+}
+
+pub fn unknown_connection<'a>(
+    span: Span,
+    name: &str,
+    known: impl Iterator<Item = &'a str> + Clone,
+) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::unknown_connection",
+        format!("no connection is named `{name}`"),
+    )
+    .at(span, "unknown connection")
+    .help(crate::diagnostic::suggestion(name, known, "connection"))
+}
+
+pub fn file_option_on_table(span: Span, key: &str, dataset: &str) -> Diagnostic {
+    Diagnostic::warning(
+        "kpi::file_option_on_table",
+        format!("dataset `{dataset}` reads a database table, so `{key}` does nothing"),
+    )
+    .at(span, "ignored")
+    .help(format!("remove `{key}`: it applies to files only"))
+}
+
+pub fn lookup_across_sources(span: Span, dataset: &str, target: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::lookup_across_sources",
+        format!("dataset `{dataset}` looks up `{target}`, which is in another place (another connection, or files)"),
+    )
+    .at(span, "a lookup joins within one database, or among files")
+    .help("put both datasets on the same connection (a view can bring them together), or both in files; derived KPIs may combine KPIs from anywhere")
+}
+
+pub fn not_exact_in_dialect(span: Span, func: &str, dialect: &str, connection: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::not_exact_in_dialect",
+        format!("`{func}` has no exact form in {dialect} (connection `{connection}`)"),
+    )
+    .at(span, format!("only approximate in {dialect}"))
+    .help("kpi never approximates silently: use another aggregate, or compute it on a connection whose SQL has it exactly")
+}

@@ -200,3 +200,11 @@ impl TimeFn {
         )
     }
 }
+
+/// Whether a dialect computes an aggregate exactly. BigQuery has exact
+/// medians and quantiles only as window functions (`PERCENTILE_CONT`); as
+/// aggregates it has `APPROX_QUANTILES`, which kpi never uses silently.
+pub fn exact_in(f: AggFn, dialect: crate::spec::model::Dialect) -> bool {
+    use crate::spec::model::Dialect;
+    !matches!((f, dialect), (AggFn::Median | AggFn::Quantile, Dialect::BigQuery))
+}

@@ -5,7 +5,7 @@ use super::functions::{AggFn, RowFn, TimeFn};
 use super::types::Type;
 use crate::period::{Calendar, Grain, Period};
 use crate::span::Span;
-use crate::spec::model::{Change, Direction, Format, Indicator, Pacing, Row, Status, Unit};
+use crate::spec::model::{Change, Dialect, Direction, Format, Indicator, Pacing, Row, Status, Unit};
 use crate::syntax::ast::{BinaryOp, UnaryOp};
 use crate::time::{Date, DateTime};
 
@@ -192,6 +192,37 @@ pub struct LookupModel {
     pub span: crate::span::Span,
 }
 
+/// A database the spec reads, through an ADBC driver.
+#[derive(Clone, Debug)]
+pub struct ConnectionModel {
+    pub name: String,
+    /// A driver's short name or a path to a driver library.
+    pub driver: String,
+    /// As written: `${VAR}` is expanded when connecting, so secrets never
+    /// sit in the model (or in anything printed from it).
+    pub uri: Option<String>,
+    pub dialect: Dialect,
+    /// Driver options as written (`${VAR}` expanded when connecting).
+    pub options: Vec<(String, String)>,
+    pub span: Span,
+}
+
+/// What a dataset reads in a database.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Relation {
+    /// A table or view, qualified as the database wants (`analytics.deals`).
+    Table(String),
+    /// The rows of a SELECT.
+    Query(String),
+}
+
+/// A dataset whose rows are in a database.
+#[derive(Clone, Debug)]
+pub struct RemoteSource {
+    pub connection: usize,
+    pub relation: Relation,
+}
+
 /// Where a dataset's columns come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SchemaState {
@@ -223,6 +254,8 @@ pub struct DatasetModel {
     pub source_span: Span,
     /// How its files are read (`read:`).
     pub read: crate::spec::model::ReadOptions,
+    /// A table or query of a connection instead of files.
+    pub remote: Option<RemoteSource>,
 }
 
 #[derive(Clone, Debug)]
@@ -378,6 +411,7 @@ pub struct TestModel {
 #[derive(Clone, Debug, Default)]
 pub struct Model {
     pub calendar: Calendar,
+    pub connections: Vec<ConnectionModel>,
     pub datasets: Vec<DatasetModel>,
     pub segments: Vec<SegmentModel>,
     pub funnels: Vec<FunnelModel>,

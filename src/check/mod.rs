@@ -4,6 +4,7 @@
 //! fits anywhere.
 
 mod additivity;
+pub mod connections;
 mod datasets;
 pub mod diagnostics;
 mod expr;
@@ -52,12 +53,14 @@ pub fn check(spec: &Spec, data: Option<&DataSchemas>) -> Checked {
         calendar: spec.calendar.clone().unwrap_or_default(),
         ..Model::default()
     };
+    connections::connections(spec, &mut model, &mut diags);
     let closed = datasets(spec, data, &mut model, &mut diags);
     let kpi_names = KpiNames::new(spec.kpis.iter().map(|k| k.name.value.clone()).collect());
     let mut infos: Vec<Option<KpiInfo>> = vec![None; spec.kpis.len()];
     dimensions(spec, &mut model, &closed, &kpi_names, &infos, &mut diags);
     segments(spec, &mut model, &closed, &kpi_names, &infos, &mut diags);
     kpis(spec, &mut model, &closed, &kpi_names, &mut infos, &mut diags);
+    connections::where_they_run(&model, &mut diags);
     let verdicts = targets::check_targets(spec, &mut model, &mut diags);
     funnels(spec, &mut model, &closed, &kpi_names, &infos, &mut diags);
     model.tests = tests(spec, &model, &mut diags);

@@ -227,3 +227,58 @@ pub fn mixed_column(
     .at(span, format!("`{column}` is text"))
     .help(format!("fix the value, or declare `{column}: {ty}` under `columns:` to have such rows refused (or skipped with `read: {{on_error: skip}}`)"))
 }
+
+pub fn driver_not_found(c: &crate::check::ir::ConnectionModel, file: &str) -> Diagnostic {
+    let package = crate::check::connections::DRIVERS
+        .iter()
+        .find(|(n, _, _)| *n == c.driver)
+        .map_or("the driver's package", |(_, _, p)| p);
+    Diagnostic::error(
+        "kpi::driver_not_found",
+        format!("connection `{}`: the ADBC driver `{}` ({file}) was not found", c.name, c.driver),
+    )
+    .at(c.span, "driver not found")
+    .help(format!(
+        "install it ({package}) and put its folder in KPI_ADBC_PATH, or give `driver:` the path to the library"
+    ))
+}
+
+pub fn driver_not_loaded(c: &crate::check::ir::ConnectionModel, why: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::driver_not_found",
+        format!(
+            "connection `{}`: the ADBC driver `{}` could not be loaded: {why}",
+            c.name, c.driver
+        ),
+    )
+    .at(c.span, "driver not loaded")
+    .help("check that the file is an ADBC driver library built for this machine")
+}
+
+pub fn connection_failed(c: &crate::check::ir::ConnectionModel, why: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::connection_failed",
+        format!("cannot connect to `{}`: {}", c.name, why.trim()),
+    )
+    .at(c.span, "connection failed")
+    .help("check the URI and credentials in the environment, and that the database is reachable")
+}
+
+pub fn connection_variable_unset(c: &crate::check::ir::ConnectionModel, var: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::unset_variable",
+        format!("connection `{}` needs `${{{var}}}`, which is not set", c.name),
+    )
+    .at(c.span, format!("`{var}` is not set"))
+    .help(format!("set {var} in the environment"))
+}
+
+pub fn query_failed(c: &crate::check::ir::ConnectionModel, why: &str, sql: &str) -> Diagnostic {
+    let first = why.trim().lines().next().unwrap_or("");
+    Diagnostic::error(
+        "kpi::query_failed",
+        format!("the query on `{}` failed: {first}", c.name),
+    )
+    .at(c.span, "query failed")
+    .help(format!("the statement was: {sql}"))
+}

@@ -1,6 +1,7 @@
 //! Reading datasets with Polars: scans, schemas, declared-type and lookup-key
 //! validation. The only module besides `compile` and `execute` that knows Polars.
 
+pub mod adbc;
 pub mod csv;
 pub(crate) mod diagnostics;
 pub mod files;

@@ -5,7 +5,7 @@
 
 use polars::prelude::*;
 
-use super::{dim_col, polars_error, run, Polars, PERIOD};
+use super::{dim_col, polars_error, run, Auto, PERIOD};
 use crate::check::ir::Model;
 use crate::compile::{self, safe_div};
 use crate::diagnostic::Diagnostic;
@@ -57,7 +57,7 @@ pub fn evaluate_funnels(
             continue;
         };
         let fp = fp?;
-        let frame = run(&Polars, &fp.plan)?;
+        let frame = run(&Auto, &fp.plan)?;
         left_out += frame.left_out;
         warnings.extend(frame.warnings);
         with_period = frame.period;

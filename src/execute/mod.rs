@@ -12,12 +12,14 @@ mod funnel;
 mod nested;
 mod polars_engine;
 mod spine;
+mod sql_engine;
 mod stocks;
 
 pub use engine::{Engine, UnitFrames};
 pub use explain::{describe, describe_funnel};
 pub use funnel::{evaluate_funnels, is_funnel, FunnelEvaluation, MEASURES as FUNNEL_MEASURES};
 pub use polars_engine::{data_range, latest_date, today, Polars};
+pub use sql_engine::{Auto, Sql};
 
 use polars::prelude::*;
 
@@ -67,9 +69,10 @@ pub(crate) fn polars_error(e: PolarsError) -> Vec<Diagnostic> {
     vec![diagnostics::evaluation_error(&e.to_string())]
 }
 
-/// Evaluates a query over the spec's data, with Polars over its files.
+/// Evaluates a query over the spec's data: Polars over its files, SQL
+/// through ADBC where a dataset is on a connection.
 pub fn evaluate(model: &Model, query: &Query) -> Result<Evaluation, Vec<Diagnostic>> {
-    evaluate_with(&Polars, model, query)
+    evaluate_with(&Auto, model, query)
 }
 
 /// Checks, plans and runs a query, its units run by `engine`. A query that

@@ -2,8 +2,18 @@
 //! (with a did-you-mean), and `kpi schema` lists exactly these.
 
 pub(crate) const TOP_KEYS: &[&str] = &[
-    "version", "calendar", "datasets", "segments", "kpis", "targets", "funnels", "tests",
+    "version",
+    "calendar",
+    "connections",
+    "datasets",
+    "segments",
+    "kpis",
+    "targets",
+    "funnels",
+    "tests",
 ];
+pub(crate) const CONNECTION_KEYS: &[&str] = &["driver", "uri", "dialect", "options", "description"];
+pub(crate) const TABLE_SOURCE_KEYS: &[&str] = &["connection", "table", "query"];
 pub(crate) const CALENDAR_KEYS: &[&str] = &["week_start", "fiscal_year_start"];
 pub(crate) const DATASET_KEYS: &[&str] = &[
     "source",

@@ -169,6 +169,7 @@ fn check_duplicates(spec: &Spec, diags: &mut Diagnostics) {
             }
         }
     }
+    dups(spec.connections.iter().map(|d| &d.name), "connection", diags);
     dups(spec.datasets.iter().map(|d| &d.name), "dataset", diags);
     dups(spec.segments.iter().map(|d| &d.name), "segment", diags);
     dups(spec.kpis.iter().map(|d| &d.name), "KPI", diags);

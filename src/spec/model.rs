@@ -16,6 +16,7 @@ pub type Text = Spanned<String>;
 #[derive(Clone, Debug, Default)]
 pub struct Spec {
     pub calendar: Option<Calendar>,
+    pub connections: Vec<Connection>,
     pub datasets: Vec<Dataset>,
     pub segments: Vec<Segment>,
     pub kpis: Vec<Kpi>,
@@ -92,7 +93,10 @@ impl serde::Serialize for Status {
 #[derive(Clone, Debug)]
 pub struct Dataset {
     pub name: Name,
+    /// A file or glob (`source: data/deals.csv`).
     pub source: Option<Text>,
+    /// A table or query of a connection (`source: {connection: w, table: t}`).
+    pub table: Option<TableSource>,
     pub format: Option<Spanned<Format>>,
     pub time: Option<Name>,
     pub columns: Vec<(Name, Spanned<ColumnType>)>,
@@ -104,6 +108,35 @@ pub struct Dataset {
     /// Folder of the file that defines the dataset; sources are relative to it.
     pub base_dir: PathBuf,
 }
+
+/// A database the spec reads (`connections:`), reached through an ADBC driver.
+#[derive(Clone, Debug)]
+pub struct Connection {
+    pub name: Name,
+    /// A driver's short name (`postgresql`, `duckdb`, …) or a path to a driver library.
+    pub driver: Option<Text>,
+    /// Where the database is; `${VAR}` is read from the environment when connecting.
+    pub uri: Option<Text>,
+    /// The SQL dialect, for a driver given by path or one that serves several.
+    pub dialect: Option<Spanned<Dialect>>,
+    /// Driver options, `${VAR}` allowed.
+    pub options: Vec<(Name, Text)>,
+}
+
+/// A dataset's rows in a database: a table or a query of a connection.
+#[derive(Clone, Debug)]
+pub struct TableSource {
+    pub connection: Name,
+    pub table: Option<Text>,
+    pub query: Option<Text>,
+    pub span: Span,
+}
+
+keyword!(
+    /// The SQL a connection speaks.
+    Dialect, "SQL dialect", {
+        "postgresql" => Postgres, "duckdb" => DuckDb, "snowflake" => Snowflake, "bigquery" => BigQuery,
+        "spark" => Spark });
 
 /// The `read:` block of a dataset: options for files as people get them.
 #[derive(Clone, Debug, Default, PartialEq)]

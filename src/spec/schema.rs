@@ -6,12 +6,12 @@
 use serde_json::{json, Map, Value};
 
 use super::keys::{
-    CALENDAR_KEYS, DATASET_KEYS, FUNNEL_KEYS, KPI_KEYS, LOOKUP_KEYS, READ_KEYS, SEGMENT_KEYS, TARGET_KEYS,
-    TEST_KEYS, TOP_KEYS,
+    CALENDAR_KEYS, CONNECTION_KEYS, DATASET_KEYS, FUNNEL_KEYS, KPI_KEYS, LOOKUP_KEYS, READ_KEYS,
+    SEGMENT_KEYS, TABLE_SOURCE_KEYS, TARGET_KEYS, TEST_KEYS, TOP_KEYS,
 };
 use super::model::{
-    At, ColumnType, Direction, Encoding, Format, Grain, Indicator, Keyword, OnError, Pacing, Status, Unit,
-    WeekStart,
+    At, ColumnType, Dialect, Direction, Encoding, Format, Grain, Indicator, Keyword, OnError, Pacing, Status,
+    Unit, WeekStart,
 };
 
 /// Which JSON Schema dialect to write.
@@ -39,6 +39,26 @@ pub fn schema(draft: Draft) -> Value {
             DATASET_KEYS,
             &["source"],
             |k| dataset_key(k, &r),
+        ),
+    );
+    definitions.insert(
+        "connection".into(),
+        object(
+            "A database reached through an ADBC driver; `${VAR}` in `uri` and `options` is read from the environment.",
+            CONNECTION_KEYS,
+            &["driver"],
+            |k| match k {
+                "driver" => text("postgresql, duckdb, snowflake, bigquery, spark, flightsql, sqlite, or a path to a driver library."),
+                "uri" => text("Where the database is, e.g. ${WAREHOUSE_URI} (no secrets in git)."),
+                "dialect" => with_enum::<Dialect>("The SQL dialect (default: from the driver)."),
+                "options" => json!({
+                    "description": "Driver options (e.g. a Snowflake warehouse, a BigQuery project).",
+                    "type": "object",
+                    "additionalProperties": {"type": ["string", "number", "boolean"]}
+                }),
+                "description" => text("What the connection is."),
+                _ => json!({}),
+            },
         ),
     );
     definitions.insert(
@@ -95,6 +115,7 @@ pub fn schema(draft: Draft) -> Value {
         |k| match k {
             "version" => json!({"description": "The language version: 1.", "enum": [1, "1"]}),
             "calendar" => object("Week start and fiscal year.", CALENDAR_KEYS, &[], calendar_key),
+            "connections" => named("Databases by name.", r("connection")),
             "datasets" => named("Datasets by name.", r("dataset")),
             "segments" => named("Segments by name.", r("segment")),
             "kpis" => named("KPIs by name.", r("kpi")),
@@ -195,7 +216,23 @@ fn calendar_key(k: &str) -> Value {
 
 fn dataset_key(k: &str, r: &impl Fn(&str) -> Value) -> Value {
     match k {
-        "source" => text("A file or glob, relative to this spec file."),
+        "source" => json!({
+            "description": "A file or glob, relative to this spec file; or a table or query of a connection.",
+            "oneOf": [
+                {"type": "string"},
+                object(
+                    "Rows in a database: `{connection, table}` or `{connection, query}`.",
+                    TABLE_SOURCE_KEYS,
+                    &["connection"],
+                    |k| match k {
+                        "connection" => text("A connection of `connections:`."),
+                        "table" => text("A table or view, qualified as the database wants (analytics.deals)."),
+                        "query" => text("A SELECT whose rows are the dataset."),
+                        _ => json!({}),
+                    },
+                ),
+            ]
+        }),
         "format" => with_enum::<Format>("The file format (default: from the extension)."),
         "time" => text("The default time column of the dataset's KPIs."),
         "columns" => json!({

@@ -35,6 +35,7 @@ impl Reader<'_> {
         let mut d = Dataset {
             name,
             source: None,
+            table: None,
             format: None,
             time: None,
             columns: Vec::new(),
@@ -45,6 +46,7 @@ impl Reader<'_> {
             base_dir: self.base_dir.to_path_buf(),
         };
         match f.get("source") {
+            Some(n) if matches!(n.kind, NodeKind::Map(_)) => d.table = self.table_source(n, &d.name.value),
             Some(n) => d.source = self.string(n),
             None => self.push(diag::missing_key(
                 d.name.span,
@@ -75,6 +77,78 @@ impl Reader<'_> {
             d.read = self.read_options(r, &d.name.value);
         }
         Some(d)
+    }
+
+    pub(super) fn connection(&mut self, name: Name, node: &Node) -> Option<Connection> {
+        let f = self.fields(node, &format!("connection `{}`", name.value), CONNECTION_KEYS)?;
+        let mut options = Vec::new();
+        if let Some(o) = f.get("options") {
+            for (key, value) in self.definitions(o, "option") {
+                if let Some(v) = self.string(value) {
+                    options.push((key, v));
+                }
+            }
+        }
+        let driver = f.get("driver").and_then(|n| self.string(n));
+        if driver.is_none() && f.get("driver").is_none() {
+            self.push(diag::missing_key(
+                name.span,
+                "driver",
+                &format!("connection `{}`", name.value),
+                "driver: postgresql",
+            ));
+        }
+        Some(Connection {
+            driver,
+            uri: f.get("uri").and_then(|n| self.string(n)),
+            dialect: f.get("dialect").and_then(|n| self.keyword(n)),
+            options,
+            name,
+        })
+    }
+
+    /// `source: {connection: c, table: t}` or `{connection: c, query: "select …"}`.
+    fn table_source(&mut self, node: &Node, dataset: &str) -> Option<TableSource> {
+        let f = self.fields(
+            node,
+            &format!("`source:` of dataset `{dataset}`"),
+            TABLE_SOURCE_KEYS,
+        )?;
+        let Some(connection) = f.get("connection").and_then(|n| self.string(n)) else {
+            self.push(diag::missing_key(
+                node.span,
+                "connection",
+                &format!("`source:` of dataset `{dataset}`"),
+                "connection: warehouse",
+            ));
+            return None;
+        };
+        let table = f.get("table").and_then(|n| self.string(n));
+        let query = f.get("query").and_then(|n| self.string(n));
+        match (&table, &query) {
+            (None, None) => self.push(diag::missing_key(
+                node.span,
+                "table",
+                &format!("`source:` of dataset `{dataset}`"),
+                "table: analytics.deals",
+            )),
+            (Some(t), Some(q)) => self.push(
+                Diagnostic::error(
+                    "kpi::source_conflict",
+                    "a source has either `table` or `query`, not both",
+                )
+                .at(q.span, "second source")
+                .also(t.span, "first source")
+                .help("read a table with `table:`, or the rows of a query with `query:`"),
+            ),
+            _ => {}
+        }
+        Some(TableSource {
+            connection,
+            table,
+            query,
+            span: node.span,
+        })
     }
 
     pub(super) fn read_options(&mut self, node: &Node, dataset: &str) -> ReadOptions {

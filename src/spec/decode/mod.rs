@@ -131,6 +131,13 @@ impl Reader<'_> {
                 }
             }
         }
+        if let Some(n) = f.get("connections") {
+            for (name, def) in self.definitions(n, "connection") {
+                if let Some(c) = self.connection(name, def) {
+                    spec.connections.push(c);
+                }
+            }
+        }
         if let Some(n) = f.get("datasets") {
             for (name, def) in self.definitions(n, "dataset") {
                 if let Some(d) = self.dataset(name, def) {

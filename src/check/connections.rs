@@ -1,0 +1,197 @@
+//! Connections (`connections:`) and datasets whose rows are in a database:
+//! drivers known or given by path, a SQL dialect for each, environment
+//! variables that are set, lookups that stay on one connection, and KPIs
+//! that each dialect computes exactly.
+
+use super::*;
+use crate::spec::model::{Connection, Dialect, Keyword, TableSource};
+
+/// The driver short names `driver:` takes, with their SQL dialect (none:
+/// the connection must say `dialect:`) and the package that ships each.
+pub const DRIVERS: &[(&str, Option<Dialect>, &str)] = &[
+    (
+        "postgresql",
+        Some(Dialect::Postgres),
+        "pip install adbc-driver-postgresql",
+    ),
+    (
+        "duckdb",
+        Some(Dialect::DuckDb),
+        "DuckDB's libduckdb (npm @duckdb/node-bindings-linux-x64, or DuckDB's release)",
+    ),
+    (
+        "snowflake",
+        Some(Dialect::Snowflake),
+        "pip install adbc-driver-snowflake",
+    ),
+    (
+        "bigquery",
+        Some(Dialect::BigQuery),
+        "pip install adbc-driver-bigquery",
+    ),
+    ("spark", Some(Dialect::Spark), "pip install adbc-driver-spark"),
+    ("flightsql", None, "pip install adbc-driver-flightsql"),
+    ("sqlite", None, "pip install adbc-driver-sqlite"),
+];
+
+/// Whether `driver:` names a library file rather than a short name.
+pub fn is_driver_path(driver: &str) -> bool {
+    driver.contains('/')
+        || driver.contains('\\')
+        || [".so", ".dylib", ".dll"].iter().any(|e| driver.ends_with(e))
+}
+
+pub(super) fn connections(spec: &Spec, model: &mut Model, diags: &mut Diagnostics) {
+    for c in &spec.connections {
+        let Some(driver) = &c.driver else { continue };
+        let Some(dialect) = dialect_of(c, driver, diags) else {
+            continue;
+        };
+        unset_variables(c, diags);
+        model.connections.push(ConnectionModel {
+            name: c.name.value.clone(),
+            driver: driver.value.clone(),
+            uri: c.uri.as_ref().map(|u| u.value.clone()),
+            dialect,
+            options: c
+                .options
+                .iter()
+                .map(|(k, v)| (k.value.clone(), v.value.clone()))
+                .collect(),
+            span: c.name.span,
+        });
+    }
+}
+
+/// The connection's dialect: as given, or the driver's.
+fn dialect_of(c: &Connection, driver: &crate::spec::model::Text, diags: &mut Diagnostics) -> Option<Dialect> {
+    if let Some(d) = &c.dialect {
+        return Some(d.value);
+    }
+    if is_driver_path(&driver.value) {
+        diags.push(diag::no_dialect(driver.span, &c.name.value, &driver.value));
+        return None;
+    }
+    match DRIVERS.iter().find(|(n, _, _)| *n == driver.value) {
+        Some((_, Some(d), _)) => Some(*d),
+        Some((name, None, _)) => {
+            diags.push(diag::no_dialect(driver.span, &c.name.value, name));
+            None
+        }
+        None => {
+            diags.push(diag::unknown_driver(
+                driver.span,
+                &driver.value,
+                DRIVERS.iter().map(|(n, _, _)| *n),
+            ));
+            None
+        }
+    }
+}
+
+/// `${VAR}` in the URI or options that the environment does not set: a
+/// warning naming the variable (never its value).
+fn unset_variables(c: &Connection, diags: &mut Diagnostics) {
+    let texts = c.uri.iter().chain(c.options.iter().map(|(_, v)| v));
+    for t in texts {
+        if let Err(e) = crate::spec::env::expand_env(&t.value) {
+            diags.push(diag::connection_variable(t.span, &c.name.value, &e));
+        }
+    }
+}
+
+/// A dataset's table or query, on a connection the spec defines.
+pub(super) fn remote_source(
+    t: &TableSource,
+    spec: &Spec,
+    model: &Model,
+    diags: &mut Diagnostics,
+) -> Option<RemoteSource> {
+    let Some(connection) = model
+        .connections
+        .iter()
+        .position(|c| c.name == t.connection.value)
+    else {
+        // A connection that failed its own check was reported there.
+        if !spec
+            .connections
+            .iter()
+            .any(|c| c.name.value == t.connection.value)
+        {
+            diags.push(diag::unknown_connection(
+                t.connection.span,
+                &t.connection.value,
+                spec.connections.iter().map(|c| c.name.value.as_str()),
+            ));
+        }
+        return None;
+    };
+    let relation = match (&t.table, &t.query) {
+        (Some(table), _) => Relation::Table(table.value.clone()),
+        (None, Some(q)) => Relation::Query(q.value.clone()),
+        (None, None) => return None,
+    };
+    Some(RemoteSource { connection, relation })
+}
+
+/// `format:` and `read:` are about files; on a table they do nothing.
+pub(super) fn no_file_options(d: &m::Dataset, diags: &mut Diagnostics) {
+    if let Some(f) = &d.format {
+        diags.push(diag::file_option_on_table(f.span, "format", &d.name.value));
+    }
+    if d.read != crate::spec::model::ReadOptions::default() {
+        diags.push(diag::file_option_on_table(d.name.span, "read", &d.name.value));
+    }
+}
+
+/// `connection.table` or `connection: query`, for listings.
+pub(super) fn describe(t: &TableSource) -> String {
+    match (&t.table, &t.query) {
+        (Some(table), _) => format!("{}.{}", t.connection.value, table.value),
+        (None, Some(q)) => format!("{}: {}", t.connection.value, q.value),
+        (None, None) => t.connection.value.clone(),
+    }
+}
+
+/// Where each unit will run: a lookup stays on its dataset's connection
+/// (or among files), and each base KPI on a connection uses only what its
+/// dialect computes exactly.
+pub(super) fn where_they_run(model: &Model, diags: &mut Diagnostics) {
+    let place = |d: &DatasetModel| d.remote.as_ref().map(|r| r.connection);
+    for d in &model.datasets {
+        for l in &d.lookups {
+            let target = &model.datasets[l.dataset];
+            if place(d) != place(target) {
+                diags.push(diag::lookup_across_sources(l.span, &d.name, &target.name));
+            }
+        }
+    }
+    for k in &model.kpis {
+        let KpiKind::Base { dataset, measure, .. } = &k.kind else {
+            continue;
+        };
+        let Some(remote) = &model.datasets[*dataset].remote else {
+            continue;
+        };
+        let c = &model.connections[remote.connection];
+        inexact_aggregates(measure, c, diags);
+    }
+}
+
+/// Aggregates a dialect has only in an approximate form are refused, never
+/// approximated.
+fn inexact_aggregates(e: &TExpr, c: &ConnectionModel, diags: &mut Diagnostics) {
+    if let TKind::Agg { func, per, .. } = &e.kind {
+        let exact = crate::check::functions::exact_in(*func, c.dialect);
+        // Across `per` members the outer aggregate runs after the query, in kpi.
+        if !exact && per.is_empty() {
+            diags.push(diag::not_exact_in_dialect(
+                e.span,
+                func.name(),
+                c.dialect.as_str(),
+                &c.name,
+            ));
+        }
+    }
+    e.for_each_child(|x| inexact_aggregates(x, c, diags));
+}

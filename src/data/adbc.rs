@@ -1,0 +1,214 @@
+//! Databases through ADBC (Arrow Database Connectivity): a driver library
+//! is loaded at run time, a statement runs, and its Arrow batches enter
+//! Polars through the Arrow C data interface, column by column, never row
+//! by row.
+//!
+//! A driver named by its short name is found in the folders of
+//! `KPI_ADBC_PATH` (`libadbc_driver_<name>.so`, or DuckDB's `libduckdb.so`),
+//! then by the ADBC driver manager's own search (driver manifests), then on
+//! the system library path. Secrets come from the environment (`${VAR}` in
+//! the URI and options) and never appear in a message: what a driver says
+//! is shown with the URI and option values blanked out.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use adbc_core::options::{AdbcVersion, OptionDatabase, OptionValue};
+use adbc_core::{Connection as _, Database as _, Driver as _, Statement as _};
+use adbc_driver_manager::{ManagedConnection, ManagedDriver};
+use arrow_array::{Array, RecordBatchReader, StructArray};
+use polars::prelude::*;
+
+use super::diagnostics as diag;
+use crate::check::ir::ConnectionModel;
+use crate::diagnostic::Diagnostic;
+
+thread_local! {
+    /// Open connections of this thread, by connection name and expanded
+    /// URI: a run that evaluates many queries connects once.
+    static OPEN: RefCell<HashMap<(String, String), ManagedConnection>> = RefCell::new(HashMap::new());
+}
+
+/// Runs `sql` on the connection and returns its rows.
+pub fn query(c: &ConnectionModel, sql: &str) -> Result<DataFrame, Diagnostic> {
+    let settings = Settings::of(c)?;
+    let key = (c.name.clone(), settings.uri.clone().unwrap_or_default());
+    OPEN.with(|open| {
+        let mut open = open.borrow_mut();
+        if !open.contains_key(&key) {
+            open.insert(key.clone(), connect(c, &settings)?);
+        }
+        let Some(conn) = open.get_mut(&key) else {
+            return Err(diag::connection_failed(c, "the connection was lost"));
+        };
+        let run = |conn: &mut ManagedConnection| -> adbc_core::error::Result<_> {
+            let mut statement = conn.new_statement()?;
+            statement.set_sql_query(sql)?;
+            statement.execute()
+        };
+        let reader = run(conn).map_err(|e| diag::query_failed(c, &settings.redact(&e.message), sql))?;
+        to_frame(reader).map_err(|e| diag::query_failed(c, &settings.redact(&e), sql))
+    })
+}
+
+/// A connection's URI and options with `${VAR}` expanded.
+struct Settings {
+    uri: Option<String>,
+    options: Vec<(String, String)>,
+}
+
+impl Settings {
+    fn of(c: &ConnectionModel) -> Result<Settings, Diagnostic> {
+        let expand = |text: &str| {
+            crate::spec::env::expand_env(text).map_err(|e| match e {
+                crate::spec::env::ExpandError::Unset(var) => diag::connection_variable_unset(c, &var),
+                crate::spec::env::ExpandError::Malformed => diag::connection_failed(c, "a malformed `${…}`"),
+            })
+        };
+        let uri = c.uri.as_deref().map(expand).transpose()?;
+        let options = c
+            .options
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), expand(v)?)))
+            .collect::<Result<_, Diagnostic>>()?;
+        Ok(Settings { uri, options })
+    }
+
+    /// A driver's message with every secret it might repeat blanked out.
+    fn redact(&self, message: &str) -> String {
+        let mut out = message.to_string();
+        let secrets = self.uri.iter().chain(self.options.iter().map(|(_, v)| v));
+        for s in secrets.filter(|s| s.len() >= 4) {
+            out = out.replace(s.as_str(), "…");
+        }
+        // Passwords inside a URI may appear on their own.
+        if let Some(pw) = self.uri.as_deref().and_then(uri_password) {
+            out = out.replace(pw, "…");
+        }
+        out
+    }
+}
+
+/// The password of `scheme://user:password@host/…`, if there is one.
+fn uri_password(uri: &str) -> Option<&str> {
+    let rest = uri.split_once("://")?.1;
+    let userinfo = rest.split_once('@')?.0;
+    userinfo.split_once(':').map(|(_, p)| p).filter(|p| p.len() >= 4)
+}
+
+fn connect(c: &ConnectionModel, s: &Settings) -> Result<ManagedConnection, Diagnostic> {
+    let mut driver = load_driver(c)?;
+    let duckdb = is_duckdb(&c.driver);
+    let mut opts: Vec<(OptionDatabase, OptionValue)> = Vec::new();
+    if let Some(uri) = &s.uri {
+        // DuckDB's own driver names its database file `path`.
+        let key = if duckdb {
+            OptionDatabase::Other("path".into())
+        } else {
+            OptionDatabase::Uri
+        };
+        opts.push((key, OptionValue::String(uri.clone())));
+    }
+    for (k, v) in &s.options {
+        opts.push((OptionDatabase::from(k.as_str()), OptionValue::String(v.clone())));
+    }
+    let database = driver
+        .new_database_with_opts(opts)
+        .map_err(|e| diag::connection_failed(c, &s.redact(&e.message)))?;
+    database
+        .new_connection()
+        .map_err(|e| diag::connection_failed(c, &s.redact(&e.message)))
+}
+
+fn is_duckdb(driver: &str) -> bool {
+    driver == "duckdb" || driver.rsplit('/').next().is_some_and(|f| f.contains("duckdb"))
+}
+
+/// The library of a driver: a path as given, or a short name searched for.
+fn load_driver(c: &ConnectionModel) -> Result<ManagedDriver, Diagnostic> {
+    let version = AdbcVersion::V110;
+    let duckdb_entry: &[u8] = b"duckdb_adbc_init";
+    let entry = is_duckdb(&c.driver).then_some(duckdb_entry);
+    if crate::check::connections::is_driver_path(&c.driver) {
+        return ManagedDriver::load_dynamic_from_filename(&c.driver, entry, version)
+            .map_err(|e| diag::driver_not_loaded(c, &e.message));
+    }
+    let file = match c.driver.as_str() {
+        "duckdb" => "libduckdb.so".to_string(),
+        name => format!("libadbc_driver_{name}.so"),
+    };
+    for dir in search_path() {
+        let candidate = dir.join(&file);
+        if candidate.is_file() {
+            return ManagedDriver::load_dynamic_from_filename(&candidate, entry, version)
+                .map_err(|e| diag::driver_not_loaded(c, &e.message));
+        }
+    }
+    let flags = adbc_core::LOAD_FLAG_DEFAULT;
+    if let Ok(d) = ManagedDriver::load_from_name(&c.driver, entry, version, flags, None) {
+        return Ok(d);
+    }
+    let library = match c.driver.as_str() {
+        "duckdb" => "duckdb".to_string(),
+        name => format!("adbc_driver_{name}"),
+    };
+    ManagedDriver::load_dynamic_from_name(&library, entry, version)
+        .map_err(|_| diag::driver_not_found(c, &file))
+}
+
+/// The folders of `KPI_ADBC_PATH`.
+fn search_path() -> Vec<PathBuf> {
+    std::env::var_os("KPI_ADBC_PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default()
+}
+
+/// Every batch of a result, as one frame (columns typed even with no rows).
+fn to_frame(reader: Box<dyn RecordBatchReader + Send>) -> Result<DataFrame, String> {
+    let schema = reader.schema();
+    let mut frames = Vec::new();
+    for batch in reader {
+        frames.push(batch_frame(batch.map_err(|e| e.to_string())?)?);
+    }
+    if frames.is_empty() {
+        frames.push(batch_frame(arrow_array::RecordBatch::new_empty(schema))?);
+    }
+    let mut out = frames.remove(0);
+    for f in frames {
+        out.vstack_mut(&f).map_err(|e| e.to_string())?;
+    }
+    Ok(out)
+}
+
+/// One Arrow batch into a Polars frame through the C data interface.
+#[allow(unsafe_code)]
+fn batch_frame(batch: arrow_array::RecordBatch) -> Result<DataFrame, String> {
+    let data = StructArray::from(batch).to_data();
+    let (array, schema) = arrow_array::ffi::to_ffi(&data).map_err(|e| e.to_string())?;
+    // SAFETY: both crates implement the same C structs (the Arrow C data
+    // interface, `#[repr(C)]`, identical fields); the array is moved into
+    // Polars, which releases it once, and the schema is only read here and
+    // released by its own drop.
+    let imported = unsafe {
+        let schema_ptr =
+            &schema as *const arrow_array::ffi::FFI_ArrowSchema as *const polars_arrow::ffi::ArrowSchema;
+        let field = polars_arrow::ffi::import_field_from_c(&*schema_ptr).map_err(|e| e.to_string())?;
+        let array: polars_arrow::ffi::ArrowArray = std::mem::transmute(array);
+        polars_arrow::ffi::import_array_from_c(array, field.dtype).map_err(|e| e.to_string())?
+    };
+    let Some(columns) = imported
+        .as_any()
+        .downcast_ref::<polars_arrow::array::StructArray>()
+    else {
+        return Err("the driver returned a result that is not a table".to_string());
+    };
+    let series = columns
+        .fields()
+        .iter()
+        .zip(columns.values())
+        .map(|(f, values)| Series::from_arrow(f.name.clone(), values.clone()).map(Column::from))
+        .collect::<PolarsResult<Vec<Column>>>()
+        .map_err(|e| e.to_string())?;
+    DataFrame::new_infer_height(series).map_err(|e| e.to_string())
+}

@@ -1,0 +1,156 @@
+//! The engines of a plan whose datasets live in different places. Units of
+//! datasets on a connection become one SQL statement each, printed for the
+//! connection's dialect and run through ADBC; units of files run on
+//! Polars. Their frames of parts then flow through the same shared code.
+
+use polars::prelude::*;
+
+use super::engine::{Engine, UnitFrames};
+use super::polars_engine::Polars;
+use super::{dim_col, ONE, PERIOD, ROWS};
+use crate::check::ir::{ConnectionModel, Model};
+use crate::diagnostic::Diagnostic;
+use crate::plan::{Plan, UnitTime};
+use crate::time::Date;
+
+/// Polars for files, SQL through ADBC for datasets on a connection.
+pub struct Auto;
+
+impl Engine for Auto {
+    fn run_units(&self, plan: &Plan) -> Result<Vec<UnitFrames>, Vec<Diagnostic>> {
+        let remote = |i: &usize| plan.model.datasets[plan.units[*i].dataset].remote.is_some();
+        let (on_connections, on_files): (Vec<usize>, Vec<usize>) = (0..plan.units.len()).partition(remote);
+        if on_connections.is_empty() {
+            return Polars.run_units(plan);
+        }
+        let mut out: Vec<Option<UnitFrames>> = (0..plan.units.len()).map(|_| None).collect();
+        if !on_files.is_empty() {
+            let files = Plan {
+                units: on_files.iter().map(|&i| plan.units[i].clone()).collect(),
+                ..plan.clone()
+            };
+            for (i, frames) in on_files.iter().zip(Polars.run_units(&files)?) {
+                out[*i] = Some(frames);
+            }
+        }
+        for &i in &on_connections {
+            out[i] = Some(Sql.run_unit(plan, i)?);
+        }
+        Ok(out.into_iter().flatten().collect())
+    }
+}
+
+/// Units of datasets on a connection, as SQL through ADBC.
+pub struct Sql;
+
+impl Engine for Sql {
+    fn run_units(&self, plan: &Plan) -> Result<Vec<UnitFrames>, Vec<Diagnostic>> {
+        (0..plan.units.len()).map(|i| self.run_unit(plan, i)).collect()
+    }
+}
+
+impl Sql {
+    fn run_unit(&self, plan: &Plan, i: usize) -> Result<UnitFrames, Vec<Diagnostic>> {
+        let model = &*plan.model;
+        let unit = &plan.units[i];
+        let Some(c) = connection_of(model, unit.dataset) else {
+            return Err(vec![super::diagnostics::evaluation_error(
+                "a unit on files reached the SQL engine",
+            )]);
+        };
+        validate_lookups(plan, i, c)?;
+        let moment = match crate::sql::needs_bounds(plan, i) {
+            true => Some(stock_moment(plan, i, c)?),
+            false => plan.query.range.map(|r| match unit.time {
+                UnitTime::Stock { at_start: true, .. } => r.start.add_days(-1),
+                _ => r.end,
+            }),
+        };
+        let statements = crate::sql::unit_sql(plan, i, c.dialect, moment);
+        let run = |sql: &str| {
+            let df = crate::data::adbc::query(c, sql).map_err(|d| vec![d])?;
+            normalized(df, unit.dims.len()).map_err(super::polars_error)
+        };
+        Ok(UnitFrames {
+            parts: run(&statements.parts)?,
+            ends: statements.ends.as_deref().map(run).transpose()?,
+        })
+    }
+}
+
+fn connection_of(model: &Model, ds: usize) -> Option<&ConnectionModel> {
+    let r = model.datasets[ds].remote.as_ref()?;
+    model.connections.get(r.connection)
+}
+
+/// The day a stock is taken at under `--grain all` with no range: the last
+/// date in its data (never later than today), or the day before the first
+/// for `at: start`.
+fn stock_moment(plan: &Plan, i: usize, c: &ConnectionModel) -> Result<Date, Vec<Diagnostic>> {
+    let df = crate::data::adbc::query(c, &crate::sql::bounds_sql(plan, i, c.dialect)).map_err(|d| vec![d])?;
+    let day = |name: &str| -> Option<Date> {
+        let col = df.column(name).ok()?.cast(&DataType::Date).ok()?;
+        let days = col.cast(&DataType::Int32).ok()?;
+        days.i32().ok()?.get(0).map(Date)
+    };
+    let today = super::today();
+    let last = day("hi").map_or(today, |d| d.min(today));
+    let first = day("lo").unwrap_or(last);
+    Ok(match plan.units[i].time {
+        UnitTime::Stock { at_start: true, .. } => first.add_days(-1),
+        _ => last,
+    })
+}
+
+/// A lookup must be many-to-one before it is joined: a query finds a key
+/// that appears twice (the same diagnostic as for files).
+fn validate_lookups(plan: &Plan, i: usize, c: &ConnectionModel) -> Result<(), Vec<Diagnostic>> {
+    let model = &*plan.model;
+    let ds = &model.datasets[plan.units[i].dataset];
+    for &li in &plan.units[i].lookups {
+        let l = &ds.lookups[li];
+        let sql = crate::sql::duplicate_key_sql(model, l.dataset, &l.right, c.dialect);
+        let df = crate::data::adbc::query(c, &sql).map_err(|d| vec![d])?;
+        if df.height() == 0 {
+            continue;
+        }
+        let text = |name: &str| {
+            df.column(name)
+                .ok()
+                .and_then(|c| c.get(0).ok())
+                .map(|v| v.to_string())
+                .unwrap_or_default()
+        };
+        let count = text("n").parse::<f64>().unwrap_or(2.0) as u64;
+        return Err(vec![crate::data::diagnostics::duplicate_lookup_key(
+            l.span,
+            &ds.name,
+            &model.datasets[l.dataset].name,
+            &l.right,
+            &text("k"),
+            count,
+        )]);
+    }
+    Ok(())
+}
+
+/// The columns of a unit frame as the engine seam promises them: group
+/// keys as text, the period as a date, parts as numbers (or as read, for
+/// the minimum and maximum of text and dates), rows as an unsigned count.
+fn normalized(df: DataFrame, dims: usize) -> PolarsResult<DataFrame> {
+    let mut fixes: Vec<Expr> = (0..dims)
+        .map(|i| col(dim_col(i).as_str()).cast(DataType::String))
+        .collect();
+    if df.column(PERIOD).is_ok() {
+        fixes.push(col(PERIOD).cast(DataType::Date));
+    }
+    fixes.push(col(ROWS).cast(DataType::UInt64));
+    fixes.push(col(ONE).cast(DataType::Int32));
+    for c in df.columns() {
+        let numeric = c.dtype().is_primitive_numeric() || c.dtype().is_decimal();
+        if numeric && !c.name().starts_with("__") {
+            fixes.push(col(c.name().as_str()).cast(DataType::Float64));
+        }
+    }
+    df.lazy().with_columns(fixes).collect()
+}

@@ -1,0 +1,547 @@
+//! SQL from the typed plan: each unit of a plan (one dataset: scan,
+//! lookups, segment filters, dimensions, range, period bucketing, part
+//! aggregates) becomes one SELECT, printed for a dialect. Only the
+//! aggregated parts come back; everything after the units is the shared
+//! code every engine's results flow through.
+//!
+//! One printer over all dialects (`dialect.rs` holds what differs).
+//! Identifiers are always quoted and literals always escaped; filtered
+//! aggregates are `AGG(CASE WHEN … END)`, which every dialect has; a
+//! division by zero is null; periods start as LANGUAGE.md §4 says (ISO or
+//! Sunday weeks, fiscal quarters and years).
+
+pub mod dialect;
+
+use dialect::Spelling;
+
+use crate::check::functions::{AggFn, RowFn};
+use crate::check::ir::{DatasetId, Literal, Model, Relation, TExpr, TKind};
+use crate::check::types::Type;
+use crate::period::{Calendar, Grain, WeekStart};
+use crate::plan::{Part, Plan, Query, Unit, UnitTime};
+use crate::spec::model::Dialect;
+use crate::syntax::ast::{BinaryOp, UnaryOp};
+use crate::time::Date;
+
+/// The statements of one unit: its parts, and for a stock under a grain
+/// the parts of its ends (as the engine seam's `UnitFrames`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct UnitSql {
+    pub parts: String,
+    pub ends: Option<String>,
+}
+
+/// Whether a unit under `--grain all` needs the data's dates first (a
+/// stock taken at the end of the data, when the query has no range).
+pub fn needs_bounds(plan: &Plan, unit: usize) -> bool {
+    plan.query.grain == Grain::All
+        && plan.query.range.is_none()
+        && matches!(plan.units[unit].time, UnitTime::Stock { .. })
+}
+
+/// The earliest and latest dates of a stock unit's `from` and `to`
+/// columns, as `lo` and `hi`.
+pub fn bounds_sql(plan: &Plan, unit: usize, dialect: Dialect) -> String {
+    let p = Printer::new(&plan.model, &plan.units[unit], dialect);
+    let UnitTime::Stock { from, to, .. } = &p.unit.time else {
+        return "SELECT NULL AS lo, NULL AS hi".to_string();
+    };
+    let date = |c: &str| format!("CAST({} AS DATE)", p.own(c));
+    let (mut lo, mut hi) = (format!("MIN({})", date(from)), format!("MAX({})", date(from)));
+    if let Some(to) = to {
+        lo = format!("LEAST({lo}, COALESCE(MIN({}), {lo}))", date(to));
+        hi = format!("GREATEST({hi}, COALESCE(MAX({}), {hi}))", date(to));
+    }
+    format!(
+        "SELECT {lo} AS {}, {hi} AS {} FROM {}",
+        dialect.ident("lo"),
+        dialect.ident("hi"),
+        p.sources()
+    )
+}
+
+/// A key of `dataset`'s column `key` that appears more than once (as `k`,
+/// with its count `n`), or no row: a lookup must be many-to-one.
+pub fn duplicate_key_sql(model: &Model, dataset: DatasetId, key: &str, dialect: Dialect) -> String {
+    let unit = Unit {
+        dataset,
+        time: UnitTime::None,
+        parts: Vec::new(),
+        outputs: Vec::new(),
+        dims: Vec::new(),
+        filters: Vec::new(),
+        lookups: Vec::new(),
+    };
+    let p = Printer::new(model, &unit, dialect);
+    let k = format!("CAST({} AS {})", p.own(key), dialect.text_type());
+    format!(
+        "SELECT {k} AS {}, COUNT(*) AS {} FROM {} WHERE {} IS NOT NULL GROUP BY {k} HAVING COUNT(*) > 1 ORDER BY 2 DESC, 1 LIMIT 1",
+        dialect.ident("k"),
+        dialect.ident("n"),
+        p.sources(),
+        p.own(key)
+    )
+}
+
+/// The SQL of unit `unit` of `plan`. `moment` is the day a stock is taken
+/// at under `--grain all` (the end of the range or of the data; the day
+/// before either for `at: start`).
+pub fn unit_sql(plan: &Plan, unit: usize, dialect: Dialect, moment: Option<Date>) -> UnitSql {
+    let p = Printer::new(&plan.model, &plan.units[unit], dialect);
+    let q = &plan.query;
+    match (&p.unit.time, q.grain) {
+        (UnitTime::Stock { from, to, .. }, Grain::All) => {
+            let m = dialect.date_lit(moment.unwrap_or(Date(0)));
+            let mut active = vec![format!("CAST({} AS DATE) <= {m}", p.own(from))];
+            if let Some(to) = to {
+                let t = format!("CAST({} AS DATE)", p.own(to));
+                active.push(format!("({t} IS NULL OR {t} > {m})"));
+            }
+            let period = q.range.map(|r| dialect.date_lit(r.start));
+            UnitSql {
+                parts: p.select(period, false, &active),
+                ends: None,
+            }
+        }
+        (UnitTime::Stock { from, to, .. }, g) => {
+            let bucketed = |c: &str| {
+                let col = p.own(c);
+                let period = p.period_start(&format!("CAST({col} AS DATE)"), g, &plan.model.calendar);
+                p.select(Some(period), true, &[format!("{col} IS NOT NULL")])
+            };
+            UnitSql {
+                parts: bucketed(from),
+                ends: to.as_deref().map(bucketed),
+            }
+        }
+        (UnitTime::Flow(t), _) => UnitSql {
+            parts: p.flow(t, q, &plan.model.calendar),
+            ends: None,
+        },
+        (UnitTime::None, _) => UnitSql {
+            parts: p.select(None, false, &[]),
+            ends: None,
+        },
+    }
+}
+
+struct Printer<'a> {
+    model: &'a Model,
+    unit: &'a Unit,
+    d: Dialect,
+}
+
+impl<'a> Printer<'a> {
+    fn new(model: &'a Model, unit: &'a Unit, d: Dialect) -> Self {
+        Printer { model, unit, d }
+    }
+
+    /// The unit's own table, aliased `t`.
+    fn own(&self, column: &str) -> String {
+        format!("{}.{}", self.d.ident("t"), self.d.ident(column))
+    }
+
+    fn double(&self, x: &str) -> String {
+        format!("CAST({x} AS {})", self.d.double_type())
+    }
+
+    /// A table (each dotted part quoted) or a query, as a FROM item.
+    fn relation(&self, ds: DatasetId) -> String {
+        match self.model.datasets[ds].remote.as_ref().map(|r| &r.relation) {
+            Some(Relation::Table(t)) => t
+                .split('.')
+                .map(|p| self.d.ident(p))
+                .collect::<Vec<_>>()
+                .join("."),
+            Some(Relation::Query(q)) => format!("({q})"),
+            None => self.d.ident(&self.model.datasets[ds].name),
+        }
+    }
+
+    /// The unit's dataset as `t`, and each lookup it uses as `l0`, `l1`, …
+    /// joined on the key as text (as kpi joins files).
+    fn sources(&self) -> String {
+        let ds = &self.model.datasets[self.unit.dataset];
+        let mut out = format!("{} AS {}", self.relation(self.unit.dataset), self.d.ident("t"));
+        for (j, &li) in self.unit.lookups.iter().enumerate() {
+            let l = &ds.lookups[li];
+            let left = match ds.dimensions.iter().find(|x| x.name == l.left) {
+                Some(dim) => self.expr(&dim.expr),
+                None => self.own(&l.left),
+            };
+            let alias = self.d.ident(&format!("l{j}"));
+            let text = self.d.text_type();
+            out.push_str(&format!(
+                " LEFT JOIN {} AS {alias} ON CAST({left} AS {text}) = CAST({alias}.{} AS {text})",
+                self.relation(l.dataset),
+                self.d.ident(&l.right)
+            ));
+        }
+        out
+    }
+
+    /// A column of the unit's dataset or of a dataset it looks up.
+    fn column(&self, ds: DatasetId, name: &str) -> String {
+        if ds == self.unit.dataset {
+            return self.own(name);
+        }
+        let lookups = &self.model.datasets[self.unit.dataset].lookups;
+        match self.unit.lookups.iter().position(|&li| lookups[li].dataset == ds) {
+            Some(j) => format!("{}.{}", self.d.ident(&format!("l{j}")), self.d.ident(name)),
+            None => "NULL".to_string(),
+        }
+    }
+
+    /// A flow: rows in the range (and whole periods of history before it),
+    /// each in the period of its time column; rows without a time value
+    /// are kept with no period, to be counted and left out.
+    fn flow(&self, t: &str, q: &Query, cal: &Calendar) -> String {
+        let time = self.own(t);
+        let day = format!("CAST({time} AS DATE)");
+        let mut conditions = Vec::new();
+        if let Some(r) = q.range {
+            let mut inside = format!(
+                "({day} >= {} AND {day} <= {})",
+                self.d.date_lit(r.start),
+                self.d.date_lit(r.end)
+            );
+            if let (Some(h), true) = (q.history, q.grain != Grain::All) {
+                let first = crate::period::period_of(r.start, q.grain, cal).start;
+                inside = format!(
+                    "({inside} OR ({day} >= {} AND {day} < {}))",
+                    self.d.date_lit(h),
+                    self.d.date_lit(first)
+                );
+            }
+            conditions.push(format!("({time} IS NULL OR {inside})"));
+        }
+        let period = match (q.grain, q.range) {
+            (Grain::All, None) => None,
+            (Grain::All, Some(r)) => Some(format!(
+                "CASE WHEN {time} IS NULL THEN CAST(NULL AS DATE) ELSE {} END",
+                self.d.date_lit(r.start)
+            )),
+            (g, _) => Some(self.period_start(&day, g, cal)),
+        };
+        let grouped = period
+            .as_ref()
+            .is_some_and(|_| q.grain != Grain::All || q.range.is_some());
+        self.select(period, grouped, &conditions)
+    }
+
+    /// `SELECT dims, period, parts, rows, one FROM … WHERE … GROUP BY …`.
+    /// `grouped`: whether the period is a group key (a constant is not).
+    fn select(&self, period: Option<String>, grouped: bool, conditions: &[String]) -> String {
+        let d = self.d;
+        let mut columns = Vec::new();
+        let mut keys = Vec::new();
+        for (i, dim) in self.unit.dims.iter().enumerate() {
+            let e = format!("CAST({} AS {})", self.expr(dim), d.text_type());
+            columns.push(format!("{e} AS {}", d.ident(&format!("__d{i}"))));
+            keys.push(e);
+        }
+        if let Some(p) = &period {
+            columns.push(format!("{p} AS {}", d.ident("__period")));
+            if grouped {
+                keys.push(p.clone());
+            }
+        }
+        columns.extend(
+            self.unit
+                .parts
+                .iter()
+                .map(|p| format!("{} AS {}", self.part(p), d.ident(&p.name))),
+        );
+        columns.push(format!("COUNT(*) AS {}", d.ident("__rows")));
+        columns.push(format!("1 AS {}", d.ident("__one")));
+        let mut conditions: Vec<String> = conditions.to_vec();
+        conditions.extend(self.unit.filters.iter().map(|f| self.expr(f)));
+        let mut sql = format!("SELECT {} FROM {}", columns.join(", "), self.sources());
+        if !conditions.is_empty() {
+            sql.push_str(&format!(" WHERE {}", conditions.join(" AND ")));
+        }
+        if !keys.is_empty() {
+            sql.push_str(&format!(" GROUP BY {}", keys.join(", ")));
+        }
+        sql
+    }
+
+    /// The first day of the period holding `day` (a date expression).
+    fn period_start(&self, day: &str, grain: Grain, cal: &Calendar) -> String {
+        let d = self.d;
+        let month = format!("EXTRACT(MONTH FROM {day})");
+        let back_months = |span: u32| {
+            // Months back to the start of the (fiscal) quarter or year.
+            let f = cal.fiscal_year_start;
+            format!("MOD({month} + {}, {span})", 12 - f)
+        };
+        match grain {
+            Grain::Day | Grain::All => day.to_string(),
+            Grain::Week => {
+                let back = match cal.week_start {
+                    WeekStart::Monday => format!("({} - 1)", d.iso_weekday(day)),
+                    WeekStart::Sunday => format!("MOD({}, 7)", d.iso_weekday(day)),
+                };
+                d.add_days(day, &format!("-{back}"))
+            }
+            Grain::Month => d.month_start(day),
+            Grain::Quarter => d.add_months(&d.month_start(day), &format!("-{}", back_months(3))),
+            Grain::Year => d.add_months(&d.month_start(day), &format!("-{}", back_months(12))),
+        }
+    }
+
+    /// One aggregate part; numbers come back as doubles whatever the
+    /// database's numeric types.
+    fn part(&self, p: &Part) -> String {
+        let filter = p.filter.as_ref().map(|c| self.expr(c));
+        let keep = |x: String| match &filter {
+            Some(c) => format!("CASE WHEN {c} THEN {x} END"),
+            None => x,
+        };
+        let arg = |as_number: bool| {
+            let x = p.arg.as_ref().map_or("NULL".to_string(), |e| match e.ty {
+                Type::Bool => format!("CASE WHEN {0} THEN 1.0 WHEN NOT {0} THEN 0.0 END", self.expr(e)),
+                _ if as_number => self.double(&self.expr(e)),
+                _ => self.expr(e),
+            });
+            keep(x)
+        };
+        let number = |agg: String| self.double(&agg);
+        match p.func {
+            AggFn::Count if p.arg.is_none() => match &filter {
+                Some(c) => number(format!("SUM(CASE WHEN {c} THEN 1 ELSE 0 END)")),
+                None => number("COUNT(*)".to_string()),
+            },
+            AggFn::Count => number(format!("COUNT({})", arg(false))),
+            AggFn::CountDistinct => number(format!("COUNT(DISTINCT {})", arg(false))),
+            AggFn::Sum => number(format!("SUM({})", arg(true))),
+            AggFn::Avg => number(format!("AVG({})", arg(true))),
+            AggFn::Median => number(self.d.quantile(&arg(true), 0.5)),
+            AggFn::Quantile => number(self.d.quantile(&arg(true), p.param.unwrap_or(0.5))),
+            AggFn::Stddev => number(format!("STDDEV_SAMP({})", arg(true))),
+            AggFn::Min | AggFn::Max => {
+                let f = if p.func == AggFn::Min { "MIN" } else { "MAX" };
+                let numeric = p.arg.as_ref().is_some_and(|e| e.ty.is_number());
+                let agg = format!("{f}({})", arg(numeric));
+                if numeric {
+                    number(agg)
+                } else {
+                    agg
+                }
+            }
+        }
+    }
+
+    /// A row expression.
+    fn expr(&self, e: &TExpr) -> String {
+        match &e.kind {
+            TKind::Lit(l) => self.literal(l),
+            TKind::Column { dataset, name } => self.column(*dataset, name),
+            TKind::Unary(UnaryOp::Neg, a) => format!("(0 - {})", self.double(&self.expr(a))),
+            TKind::Unary(UnaryOp::Not, a) => format!("(NOT {})", self.expr(a)),
+            TKind::Binary(op, a, b) => self.binary(*op, a, b),
+            TKind::In { expr, list, negated } => {
+                let any: Vec<String> = list.iter().map(|i| self.compare(BinaryOp::Eq, expr, i)).collect();
+                let any = if any.is_empty() {
+                    "FALSE".to_string()
+                } else {
+                    format!("({})", any.join(" OR "))
+                };
+                if *negated {
+                    format!("(NOT {any})")
+                } else {
+                    any
+                }
+            }
+            TKind::Between { expr, low, high } => format!(
+                "({} AND {})",
+                self.compare(BinaryOp::Ge, expr, low),
+                self.compare(BinaryOp::Le, expr, high)
+            ),
+            TKind::IsNull { expr, negated } => {
+                let not = if *negated { " NOT" } else { "" };
+                format!("({} IS{not} NULL)", self.expr(expr))
+            }
+            TKind::If { branches, otherwise } => {
+                let cast = |x: &TExpr| match (e.ty, x.ty) {
+                    (Type::Number, _) => self.double(&self.expr(x)),
+                    (Type::Datetime, Type::Date) => {
+                        format!("CAST({} AS {})", self.expr(x), self.d.timestamp_type())
+                    }
+                    _ => self.expr(x),
+                };
+                let whens: Vec<String> = branches
+                    .iter()
+                    .map(|(c, v)| format!("WHEN {} THEN {}", self.expr(c), cast(v)))
+                    .collect();
+                format!("CASE {} ELSE {} END", whens.join(" "), cast(otherwise))
+            }
+            TKind::Row { func, args } => self.row(*func, args),
+            // Aggregates, KPIs and parts are not row expressions.
+            TKind::Agg { .. } | TKind::Kpi(_) | TKind::Time { .. } | TKind::Part(_) => "NULL".to_string(),
+        }
+    }
+
+    fn literal(&self, l: &Literal) -> String {
+        match l {
+            Literal::Number(n) => format!("{n:?}"),
+            Literal::String(s) => self.d.string(s),
+            Literal::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
+            Literal::Null => "NULL".to_string(),
+            Literal::Date(d) => self.d.date_lit(*d),
+            Literal::DateTime(t) => self.d.timestamp_lit(*t),
+        }
+    }
+
+    fn binary(&self, op: BinaryOp, a: &TExpr, b: &TExpr) -> String {
+        let (x, y) = (self.expr(a), self.expr(b));
+        let (nx, ny) = (self.double(&x), self.double(&y));
+        match op {
+            BinaryOp::And => format!("({x} AND {y})"),
+            BinaryOp::Or => format!("({x} OR {y})"),
+            BinaryOp::Add => format!("({nx} + {ny})"),
+            BinaryOp::Sub => format!("({nx} - {ny})"),
+            BinaryOp::Mul => format!("({nx} * {ny})"),
+            // Division by zero is null, never an error or infinity.
+            BinaryOp::Div => format!("({nx} / NULLIF({ny}, 0))"),
+            // The remainder has the sign of the dividend.
+            BinaryOp::Rem => format!("({nx} - NULLIF({ny}, 0) * TRUNC({nx} / NULLIF({ny}, 0)))"),
+            _ => self.compare(op, a, b),
+        }
+    }
+
+    /// A comparison; a date against a datetime is taken at midnight.
+    fn compare(&self, op: BinaryOp, a: &TExpr, b: &TExpr) -> String {
+        let ts = |x: String| format!("CAST({x} AS {})", self.d.timestamp_type());
+        let (x, y) = (self.expr(a), self.expr(b));
+        let (x, y) = match (a.ty, b.ty) {
+            (Type::Date, Type::Datetime) => (ts(x), y),
+            (Type::Datetime, Type::Date) => (x, ts(y)),
+            (Type::Number, _) | (_, Type::Number) => (self.double(&x), self.double(&y)),
+            _ => (x, y),
+        };
+        let op = match op {
+            BinaryOp::Eq => "=",
+            BinaryOp::Ne => "<>",
+            BinaryOp::Lt => "<",
+            BinaryOp::Le => "<=",
+            BinaryOp::Gt => ">",
+            _ => ">=",
+        };
+        format!("({x} {op} {y})")
+    }
+
+    fn row(&self, f: RowFn, args: &[TExpr]) -> String {
+        let d = self.d;
+        let a = |i: usize| args.get(i).map_or("NULL".to_string(), |e| self.expr(e));
+        let n = |i: usize| self.double(&a(i));
+        let all = |each: &dyn Fn(&TExpr) -> String| args.iter().map(each).collect::<Vec<_>>();
+        let between = |unit: f64| {
+            format!(
+                "(({} - {}) / {unit:?})",
+                d.epoch_micros(&a(1)),
+                d.epoch_micros(&a(0))
+            )
+        };
+        let number = |x: String| self.double(&x);
+        match f {
+            RowFn::Abs => format!("ABS({})", n(0)),
+            RowFn::Round => {
+                let digits = match args.get(1).map(|e| &e.kind) {
+                    Some(TKind::Lit(Literal::Number(x))) => x.clamp(0.0, 15.0) as u32,
+                    _ => 0,
+                };
+                number(d.round(&n(0), digits))
+            }
+            RowFn::Floor => format!("FLOOR({})", n(0)),
+            RowFn::Ceil => format!("CEIL({})", n(0)),
+            RowFn::Sqrt => format!("CASE WHEN {0} < 0 THEN NULL ELSE SQRT({0}) END", n(0)),
+            RowFn::Ln => format!("CASE WHEN {0} <= 0 THEN NULL ELSE LN({0}) END", n(0)),
+            RowFn::Log10 => format!("CASE WHEN {0} <= 0 THEN NULL ELSE {1} END", n(0), d.log10(&n(0))),
+            RowFn::Exp => format!("EXP({})", n(0)),
+            RowFn::Pow => d.pow(&n(0), &n(1)),
+            // Nulls are skipped, as kpi does on files: each argument stands in
+            // for the others when it is null.
+            RowFn::Least | RowFn::Greatest => {
+                let xs = all(&|e| self.expr(e));
+                let filled: Vec<String> = (0..xs.len())
+                    .map(|i| {
+                        let mut order = vec![xs[i].clone()];
+                        order.extend(
+                            xs.iter()
+                                .enumerate()
+                                .filter(|(j, _)| *j != i)
+                                .map(|(_, x)| x.clone()),
+                        );
+                        format!("COALESCE({})", order.join(", "))
+                    })
+                    .collect();
+                let name = if f == RowFn::Least { "LEAST" } else { "GREATEST" };
+                format!("{name}({})", filled.join(", "))
+            }
+            RowFn::Coalesce => format!("COALESCE({})", all(&|e| self.expr(e)).join(", ")),
+            RowFn::Lower => format!("LOWER({})", a(0)),
+            RowFn::Upper => format!("UPPER({})", a(0)),
+            RowFn::Trim => format!("TRIM({})", a(0)),
+            RowFn::Length => number(format!("LENGTH({})", a(0))),
+            RowFn::Contains => d.contains(&a(0), &a(1)),
+            RowFn::StartsWith => d.starts_with(&a(0), &a(1)),
+            RowFn::EndsWith => d.ends_with(&a(0), &a(1)),
+            RowFn::Concat => {
+                let parts = all(&|e| format!("CAST({} AS {})", self.expr(e), d.text_type()));
+                match d {
+                    Dialect::BigQuery | Dialect::Spark => format!("CONCAT({})", parts.join(", ")),
+                    _ => format!("({})", parts.join(" || ")),
+                }
+            }
+            RowFn::Year => number(format!("EXTRACT(YEAR FROM {})", a(0))),
+            RowFn::Quarter => number(format!("EXTRACT(QUARTER FROM {})", a(0))),
+            RowFn::Month => number(format!("EXTRACT(MONTH FROM {})", a(0))),
+            RowFn::Week => number(d.iso_week(&a(0))),
+            RowFn::Day => number(format!("EXTRACT(DAY FROM {})", a(0))),
+            RowFn::Weekday => number(d.iso_weekday(&a(0))),
+            RowFn::Date => match args.first().map(|e| e.ty) {
+                Some(Type::String) => d.parse_date(&a(0)),
+                _ => format!("CAST({} AS DATE)", a(0)),
+            },
+            RowFn::DateTrunc => self.date_trunc(args),
+            RowFn::DaysBetween => between(86_400e6),
+            RowFn::HoursBetween => between(3_600e6),
+            RowFn::MinutesBetween => between(60e6),
+        }
+    }
+
+    /// `date_trunc(x, unit)`: the period start, as a date or datetime like `x`.
+    fn date_trunc(&self, args: &[TExpr]) -> String {
+        use crate::keyword::Keyword;
+        let Some(x) = args.first() else {
+            return "NULL".to_string();
+        };
+        let grain = match args.get(1).map(|e| &e.kind) {
+            Some(TKind::Lit(Literal::String(u))) => Grain::parse(u).unwrap_or(Grain::Day),
+            _ => Grain::Day,
+        };
+        // Calendar weeks and years here, as on files (`date_trunc` is not fiscal).
+        let cal = Calendar::default();
+        let start = self.period_start(&format!("CAST({} AS DATE)", self.expr(x)), grain, &cal);
+        match x.ty {
+            Type::Datetime => format!("CAST({start} AS {})", self.d.timestamp_type()),
+            _ => start,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn months_back_to_a_fiscal_quarter_and_year() {
+        // With the fiscal year from April: May is one month into Q1, February two into Q4.
+        let back = |m: u32, span: u32, f: u32| (m + 12 - f) % span;
+        assert_eq!(back(5, 3, 4), 1);
+        assert_eq!(back(2, 3, 4), 1);
+        assert_eq!(back(3, 12, 4), 11);
+        assert_eq!(back(4, 12, 4), 0);
+        assert_eq!(back(1, 3, 1), 0);
+        assert_eq!(back(12, 3, 1), 2);
+    }
+}
