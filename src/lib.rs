@@ -195,14 +195,18 @@ pub fn check_loaded_with(loaded: spec::Loaded, access: DataAccess) -> CheckOutco
 
 #[cfg(feature = "eval")]
 fn check_with_schemas(spec: &spec::Spec, diagnostics: &mut diagnostic::Diagnostics) -> check::Checked {
-    let (schemas, notes) = data::readable_schemas(spec);
+    let (mut schemas, notes) = data::readable_schemas(spec);
     diagnostics.extend(notes);
+    schemas.extend(data::remote_schemas(spec, false).0);
     check::check(spec, Some(&schemas))
 }
 
 #[cfg(feature = "eval")]
 fn check_with_data(spec: &spec::Spec, diagnostics: &mut diagnostic::Diagnostics) -> check::Checked {
-    let (schemas, found) = data::schemas(spec);
+    let (mut schemas, found) = data::schemas(spec);
+    diagnostics.extend(found);
+    let (remote, found) = data::remote_schemas(spec, true);
+    schemas.extend(remote);
     diagnostics.extend(found);
     let mut checked = check::check(spec, Some(&schemas));
     diagnostics.extend(data::validate_lookups(&checked.model));

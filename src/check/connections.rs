@@ -41,6 +41,25 @@ pub fn is_driver_path(driver: &str) -> bool {
         || [".so", ".dylib", ".dll"].iter().any(|e| driver.ends_with(e))
 }
 
+/// The connection as the checked model holds it; `None` for one with errors.
+pub fn resolve(c: &Connection) -> Option<ConnectionModel> {
+    let mut ignored = Diagnostics::new();
+    let driver = c.driver.as_ref()?;
+    let dialect = dialect_of(c, driver, &mut ignored)?;
+    Some(ConnectionModel {
+        name: c.name.value.clone(),
+        driver: driver.value.clone(),
+        uri: c.uri.as_ref().map(|u| u.value.clone()),
+        dialect,
+        options: c
+            .options
+            .iter()
+            .map(|(k, v)| (k.value.clone(), v.value.clone()))
+            .collect(),
+        span: c.name.span,
+    })
+}
+
 pub(super) fn connections(spec: &Spec, model: &mut Model, diags: &mut Diagnostics) {
     for c in &spec.connections {
         let Some(driver) = &c.driver else { continue };
@@ -145,7 +164,7 @@ pub(super) fn no_file_options(d: &m::Dataset, diags: &mut Diagnostics) {
 }
 
 /// `connection.table` or `connection: query`, for listings.
-pub(super) fn describe(t: &TableSource) -> String {
+pub fn describe(t: &TableSource) -> String {
     match (&t.table, &t.query) {
         (Some(table), _) => format!("{}.{}", t.connection.value, table.value),
         (None, Some(q)) => format!("{}: {}", t.connection.value, q.value),

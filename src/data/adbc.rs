@@ -27,7 +27,22 @@ use crate::diagnostic::Diagnostic;
 thread_local! {
     /// Open connections of this thread, by connection name and expanded
     /// URI: a run that evaluates many queries connects once.
-    static OPEN: RefCell<HashMap<(String, String), ManagedConnection>> = RefCell::new(HashMap::new());
+    static OPEN: RefCell<Open> = RefCell::new(Open::default());
+}
+
+#[derive(Default)]
+struct Open(HashMap<(String, String), ManagedConnection>);
+
+impl Drop for Open {
+    /// A thread that ends with connections open leaves them to the process:
+    /// drivers (libpq, DuckDB) keep thread-local state of their own, which
+    /// may already be gone when this thread's destructors run, so closing
+    /// here can crash. `disconnect` closes them while the thread is alive.
+    fn drop(&mut self) {
+        for (_, c) in self.0.drain() {
+            std::mem::forget(c);
+        }
+    }
 }
 
 /// Runs `sql` on the connection and returns its rows.
@@ -35,21 +50,29 @@ pub fn query(c: &ConnectionModel, sql: &str) -> Result<DataFrame, Diagnostic> {
     let settings = Settings::of(c)?;
     let key = (c.name.clone(), settings.uri.clone().unwrap_or_default());
     OPEN.with(|open| {
-        let mut open = open.borrow_mut();
+        let open = &mut open.borrow_mut().0;
         if !open.contains_key(&key) {
             open.insert(key.clone(), connect(c, &settings)?);
         }
         let Some(conn) = open.get_mut(&key) else {
             return Err(diag::connection_failed(c, "the connection was lost"));
         };
-        let run = |conn: &mut ManagedConnection| -> adbc_core::error::Result<_> {
-            let mut statement = conn.new_statement()?;
-            statement.set_sql_query(sql)?;
-            statement.execute()
-        };
-        let reader = run(conn).map_err(|e| diag::query_failed(c, &settings.redact(&e.message), sql))?;
-        to_frame(reader).map_err(|e| diag::query_failed(c, &settings.redact(&e), sql))
+        let failed = |e: &str| diag::query_failed(c, &settings.redact(e), sql);
+        // The statement must outlive its reader: drivers invalidate the
+        // results of a closed statement.
+        let mut statement = conn.new_statement().map_err(|e| failed(&e.message))?;
+        statement.set_sql_query(sql).map_err(|e| failed(&e.message))?;
+        let reader = statement.execute().map_err(|e| failed(&e.message))?;
+        let frame = to_frame(reader).map_err(|e| failed(&e));
+        drop(statement);
+        frame
     })
+}
+
+/// Closes this thread's open connections (a DuckDB file is locked while
+/// open, for one).
+pub fn disconnect() {
+    OPEN.with(|open| open.borrow_mut().0.clear());
 }
 
 /// A connection's URI and options with `${VAR}` expanded.

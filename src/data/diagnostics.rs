@@ -40,6 +40,21 @@ pub fn declared_type_contradicted(
     .help(format!("fix the value in the data, or declare `{column}` with the type the data has"))
 }
 
+pub fn remote_type_mismatch(
+    span: Span,
+    dataset: &str,
+    column: &str,
+    declared: Type,
+    found: Type,
+) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::declared_type_contradicted",
+        format!("column `{column}` of dataset `{dataset}` is declared {declared}, but the database's column is {found}"),
+    )
+    .at(span, format!("`{column}` is {found} in the database"))
+    .help(format!("declare `{column}: {found}`, or cast it in a `query:` source"))
+}
+
 pub fn declared_column_missing(span: Span, dataset: &str, path: &str, column: &str, ty: Type) -> Diagnostic {
     Diagnostic::error(
         "kpi::declared_column_missing",

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 
 use crate::check::format_of;
-use crate::check::ir::{DatasetModel, Model};
+use crate::check::ir::{DatasetModel, LookupModel, Model};
 use crate::check::types::Type;
 use crate::diagnostic::Diagnostic;
 use crate::span::Span;
@@ -455,54 +455,51 @@ pub fn validate_lookups(model: &Model) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for d in &model.datasets {
         for l in &d.lookups {
-            let target = &model.datasets[l.dataset];
-            let src = SourceInfo::from_model(target);
-            let lf = match scan(&src) {
-                Ok(lf) => lf,
-                Err(e) => {
-                    out.push(e);
-                    continue;
-                }
-            };
-            let dup = lf
-                .group_by([col(l.right.as_str())])
-                .agg([len().alias("n")])
-                .filter(col("n").gt(lit(1)))
-                .sort(["n"], SortMultipleOptions::default().with_order_descending(true))
-                .limit(1)
-                .collect();
-            match dup {
-                Ok(df) if df.height() > 0 => {
-                    let key = df
-                        .column(&l.right)
-                        .ok()
-                        .and_then(|s| s.get(0).ok())
-                        .map(|v| v.to_string());
-                    let n = df
-                        .column("n")
-                        .ok()
-                        .and_then(|s| s.get(0).ok())
-                        .and_then(|v| v.extract::<u64>());
-                    out.push(diagnostics::duplicate_lookup_key(
-                        l.span,
-                        &d.name,
-                        &target.name,
-                        &l.right,
-                        key.as_deref().unwrap_or("?"),
-                        n.unwrap_or(2),
-                    ));
-                }
-                Ok(_) => {}
-                Err(e) => out.push(diagnostics::data_error(
-                    src.span,
-                    &src.name,
-                    &src.path_str(),
-                    &e.to_string(),
-                )),
+            match many_to_one(model, d, l) {
+                Ok(()) => {}
+                Err(e) => out.push(e),
             }
         }
     }
     out
+}
+
+/// A lookup is many-to-one: no key of the looked-up dataset appears twice
+/// (asked of the database for a dataset on a connection).
+pub fn many_to_one(model: &Model, d: &DatasetModel, l: &LookupModel) -> Result<(), Diagnostic> {
+    let target = &model.datasets[l.dataset];
+    let found = match target.remote.as_ref() {
+        Some(r) => {
+            let c = &model.connections[r.connection];
+            let sql = crate::sql::duplicate_key_sql(model, l.dataset, &l.right, c.dialect);
+            adbc::query(c, &sql)?
+        }
+        None => {
+            let src = SourceInfo::from_model(target);
+            scan(&src)?
+                .group_by([col(l.right.as_str()).alias("k")])
+                .agg([len().alias("n")])
+                .filter(col("n").gt(lit(1)))
+                .sort(["n"], SortMultipleOptions::default().with_order_descending(true))
+                .limit(1)
+                .collect()
+                .map_err(|e| diagnostics::data_error(src.span, &src.name, &src.path_str(), &e.to_string()))?
+        }
+    };
+    if found.height() == 0 {
+        return Ok(());
+    }
+    let cell = |name: &str| found.column(name).ok().and_then(|s| s.get(0).ok());
+    let key = cell("k").map(|v| v.to_string());
+    let n = cell("n").and_then(|v| v.extract::<u64>());
+    Err(diagnostics::duplicate_lookup_key(
+        l.span,
+        &d.name,
+        &target.name,
+        &l.right,
+        key.as_deref().unwrap_or("?"),
+        n.unwrap_or(2),
+    ))
 }
 
 /// The schema of every source that can be read (nothing is validated; a
@@ -517,6 +514,87 @@ pub fn readable_schemas(spec: &Spec) -> (crate::check::DataSchemas, Vec<Diagnost
         }
     }
     (out, notes)
+}
+
+/// The columns of datasets on connections, read through their connections
+/// (a query for no rows, whose Arrow schema has the types). With
+/// `report`, a source that cannot be read and a declared column the table
+/// lacks are diagnostics; without, such a dataset stays open.
+pub fn remote_schemas(spec: &Spec, report: bool) -> (crate::check::DataSchemas, Vec<Diagnostic>) {
+    let mut out = crate::check::DataSchemas::new();
+    let mut diags = Vec::new();
+    for d in &spec.datasets {
+        let Some(t) = &d.table else { continue };
+        let Some(c) = spec
+            .connections
+            .iter()
+            .find(|c| c.name.value == t.connection.value)
+            .and_then(crate::check::connections::resolve)
+        else {
+            continue;
+        };
+        let relation = match (&t.table, &t.query) {
+            (Some(table), _) => crate::check::ir::Relation::Table(table.value.clone()),
+            (None, Some(q)) => crate::check::ir::Relation::Query(q.value.clone()),
+            (None, None) => continue,
+        };
+        let sql = crate::sql::schema_sql(&relation, c.dialect);
+        match adbc::query(&c, &sql) {
+            Ok(df) => {
+                let cols: Vec<(String, Type)> = df
+                    .columns()
+                    .iter()
+                    .map(|col| (col.name().to_string(), type_of(col.dtype())))
+                    .collect();
+                if report {
+                    for (n, ty) in &d.columns {
+                        if !cols.iter().any(|(c, _)| *c == n.value) {
+                            let path = crate::check::connections::describe(t);
+                            diags.push(diagnostics::declared_column_missing(
+                                ty.span,
+                                &d.name.value,
+                                &path,
+                                &n.value,
+                                Type::from(ty.value),
+                            ));
+                        }
+                    }
+                    diags.extend(remote_type_conflicts(d, &cols));
+                }
+                out.insert(d.name.value.clone(), cols);
+            }
+            Err(e) if report => diags.push(e),
+            Err(_) => {}
+        }
+    }
+    (out, diags)
+}
+
+/// Declared columns whose type the database's column cannot hold.
+fn remote_type_conflicts(d: &crate::spec::model::Dataset, cols: &[(String, Type)]) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for (n, declared) in &d.columns {
+        let declared = Type::from(declared.value);
+        let Some((_, found)) = cols.iter().find(|(c, _)| *c == n.value) else {
+            continue;
+        };
+        let fits = *found == declared
+            || matches!(found, Type::Unknown)
+            || matches!(
+                (declared, found),
+                (Type::Datetime, Type::Date) | (Type::String, _)
+            );
+        if !fits {
+            out.push(diagnostics::remote_type_mismatch(
+                n.span,
+                &d.name.value,
+                &n.value,
+                declared,
+                *found,
+            ));
+        }
+    }
+    out
 }
 
 /// Text columns of a CSV source that one value kept from being dates or numbers.

@@ -58,7 +58,7 @@ impl Sql {
                 "a unit on files reached the SQL engine",
             )]);
         };
-        validate_lookups(plan, i, c)?;
+        validate_lookups(plan, i)?;
         let moment = match crate::sql::needs_bounds(plan, i) {
             true => Some(stock_moment(plan, i, c)?),
             false => plan.query.range.map(|r| match unit.time {
@@ -102,34 +102,13 @@ fn stock_moment(plan: &Plan, i: usize, c: &ConnectionModel) -> Result<Date, Vec<
     })
 }
 
-/// A lookup must be many-to-one before it is joined: a query finds a key
-/// that appears twice (the same diagnostic as for files).
-fn validate_lookups(plan: &Plan, i: usize, c: &ConnectionModel) -> Result<(), Vec<Diagnostic>> {
+/// A lookup must be many-to-one before it is joined (the same check and
+/// diagnostic as for files, asked of the database).
+fn validate_lookups(plan: &Plan, i: usize) -> Result<(), Vec<Diagnostic>> {
     let model = &*plan.model;
     let ds = &model.datasets[plan.units[i].dataset];
     for &li in &plan.units[i].lookups {
-        let l = &ds.lookups[li];
-        let sql = crate::sql::duplicate_key_sql(model, l.dataset, &l.right, c.dialect);
-        let df = crate::data::adbc::query(c, &sql).map_err(|d| vec![d])?;
-        if df.height() == 0 {
-            continue;
-        }
-        let text = |name: &str| {
-            df.column(name)
-                .ok()
-                .and_then(|c| c.get(0).ok())
-                .map(|v| v.to_string())
-                .unwrap_or_default()
-        };
-        let count = text("n").parse::<f64>().unwrap_or(2.0) as u64;
-        return Err(vec![crate::data::diagnostics::duplicate_lookup_key(
-            l.span,
-            &ds.name,
-            &model.datasets[l.dataset].name,
-            &l.right,
-            &text("k"),
-            count,
-        )]);
+        crate::data::many_to_one(model, ds, &ds.lookups[li]).map_err(|d| vec![d])?;
     }
     Ok(())
 }

@@ -94,6 +94,8 @@ fn run_one(model: &Model, t: &TestModel) -> Result<Found, Vec<Diagnostic>> {
         })?;
         d.source = path;
         d.format = Format::Csv;
+        // Tests run offline on Polars, whatever the dataset reads in production.
+        d.remote = None;
     }
     match (&t.kpi, &t.target) {
         (Some(k), _) => kpi_test(&model, t, k),

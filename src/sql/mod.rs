@@ -60,6 +60,19 @@ pub fn bounds_sql(plan: &Plan, unit: usize, dialect: Dialect) -> String {
     )
 }
 
+/// No rows of a table or query, for its columns and their types.
+pub fn schema_sql(relation: &Relation, dialect: Dialect) -> String {
+    let from = match relation {
+        Relation::Table(t) => t
+            .split('.')
+            .map(|p| dialect.ident(p))
+            .collect::<Vec<_>>()
+            .join("."),
+        Relation::Query(q) => format!("({q})"),
+    };
+    format!("SELECT * FROM {from} AS {} WHERE 1 = 0", dialect.ident("t"))
+}
+
 /// A key of `dataset`'s column `key` that appears more than once (as `k`,
 /// with its count `n`), or no row: a lookup must be many-to-one.
 pub fn duplicate_key_sql(model: &Model, dataset: DatasetId, key: &str, dialect: Dialect) -> String {

@@ -24,3 +24,4 @@ mod spec_tests;
 mod status;
 mod support;
 mod time;
+mod warehouse;

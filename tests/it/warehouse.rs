@@ -1,0 +1,488 @@
+//! The same spec on files and in databases: the standard library's data is
+//! loaded into DuckDB and PostgreSQL (real servers, real ADBC drivers; see
+//! scripts/services), the datasets are pointed at the tables, and every
+//! value of a set of queries must equal the value computed from the files.
+
+use std::path::PathBuf;
+
+use polars::prelude::*;
+
+use kpi::check::ir::{ConnectionModel, Model};
+use kpi::period::{Grain, Period};
+use kpi::plan::{Compare, Query};
+use kpi::report::table::{Cell, ResultTable};
+use kpi::spec::model::Dialect;
+use kpi::spec::InputFile;
+use kpi::sql::dialect::Spelling;
+use kpi::time::{Date, DateTime};
+
+use crate::support::{kpi_bin, root, temp_dir};
+
+/// Where scripts/services put the drivers and the PostgreSQL URI.
+fn services() -> PathBuf {
+    let dir = std::env::var_os("KPI_SERVICES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/kpi-services"));
+    assert!(
+        dir.join("adbc").is_dir() && dir.join("postgres.uri").is_file(),
+        "the database tests need scripts/services (drivers and a PostgreSQL server) in {}",
+        dir.display()
+    );
+    dir
+}
+
+/// A database the tests load the sample data into.
+struct Warehouse {
+    dialect: Dialect,
+    driver: PathBuf,
+    uri: String,
+    /// The schema the tables are created in.
+    schema: String,
+}
+
+impl Warehouse {
+    fn duckdb() -> Warehouse {
+        let file = temp_dir("duckdb").join("warehouse.duckdb");
+        Warehouse {
+            dialect: Dialect::DuckDb,
+            driver: services().join("adbc/libduckdb.so"),
+            uri: file.display().to_string(),
+            schema: "sales".into(),
+        }
+    }
+
+    fn postgres() -> Warehouse {
+        let uri = std::fs::read_to_string(services().join("postgres.uri")).unwrap();
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Warehouse {
+            dialect: Dialect::Postgres,
+            driver: services().join("adbc/libadbc_driver_postgresql.so"),
+            uri: uri.trim().to_string(),
+            schema: format!("sales_{}_{n}", std::process::id()),
+        }
+    }
+
+    fn connection(&self) -> ConnectionModel {
+        ConnectionModel {
+            name: "wh".into(),
+            driver: self.driver.display().to_string(),
+            uri: Some(self.uri.clone()),
+            dialect: self.dialect,
+            options: Vec::new(),
+            span: Default::default(),
+        }
+    }
+
+    fn run(&self, sql: &str) -> DataFrame {
+        kpi::data::adbc::query(&self.connection(), sql).unwrap_or_else(|d| panic!("{}: {}", d.message, sql))
+    }
+
+    /// Every dataset of `files` as a table, with the types kpi reads.
+    fn load(&self, files: &Model) {
+        let d = self.dialect;
+        self.run(&format!("CREATE SCHEMA IF NOT EXISTS {}", d.ident(&self.schema)));
+        for ds in &files.datasets {
+            let src = kpi::data::SourceInfo::from_model(ds);
+            let df = kpi::data::scan(&src).unwrap().collect().unwrap();
+            let columns: Vec<&Column> = df
+                .columns()
+                .iter()
+                .filter(|c| !c.name().starts_with("__"))
+                .collect();
+            let table = format!("{}.{}", d.ident(&self.schema), d.ident(&ds.name));
+            let defs: Vec<String> = columns
+                .iter()
+                .map(|c| format!("{} {}", d.ident(c.name()), self.sql_type(c.dtype())))
+                .collect();
+            self.run(&format!("CREATE TABLE {table} ({})", defs.join(", ")));
+            for start in (0..df.height()).step_by(500) {
+                let rows: Vec<String> = (start..(start + 500).min(df.height()))
+                    .map(|i| {
+                        let cells: Vec<String> =
+                            columns.iter().map(|c| self.literal(c.get(i).unwrap())).collect();
+                        format!("({})", cells.join(", "))
+                    })
+                    .collect();
+                self.run(&format!("INSERT INTO {table} VALUES {}", rows.join(", ")));
+            }
+        }
+    }
+
+    fn sql_type(&self, dt: &DataType) -> &'static str {
+        match dt {
+            DataType::Boolean => "BOOLEAN",
+            DataType::Date => "DATE",
+            DataType::Datetime(..) => "TIMESTAMP",
+            DataType::String => "TEXT",
+            DataType::Int64 | DataType::Int32 => "BIGINT",
+            _ => self.dialect.double_type(),
+        }
+    }
+
+    fn literal(&self, v: AnyValue) -> String {
+        let d = self.dialect;
+        match v {
+            AnyValue::Null => "NULL".into(),
+            AnyValue::Boolean(b) => b.to_string().to_uppercase(),
+            AnyValue::String(s) => d.string(s),
+            AnyValue::StringOwned(s) => d.string(&s),
+            AnyValue::Date(days) => d.date_lit(Date(days)),
+            AnyValue::Datetime(us, TimeUnit::Microseconds, _) => d.timestamp_lit(DateTime(us)),
+            AnyValue::Datetime(ms, TimeUnit::Milliseconds, _) => d.timestamp_lit(DateTime(ms * 1000)),
+            AnyValue::Datetime(ns, TimeUnit::Nanoseconds, _) => d.timestamp_lit(DateTime(ns / 1000)),
+            other => match other.extract::<f64>() {
+                Some(x) => format!("{x:?}"),
+                None => d.string(&other.to_string()),
+            },
+        }
+    }
+
+    /// The standard library with every dataset on this warehouse.
+    fn spec(&self, driver: &str) -> Vec<InputFile> {
+        let mut files = library();
+        for f in &mut files {
+            let text = String::from_utf8(f.bytes.clone()).unwrap();
+            let mut out = String::new();
+            for line in text.lines() {
+                match line.trim_start().strip_prefix("source: ../examples/data/") {
+                    Some(rest) => {
+                        let name = rest.trim_end_matches(".csv");
+                        let indent = &line[..line.len() - line.trim_start().len()];
+                        out.push_str(&format!(
+                            "{indent}source: {{connection: wh, table: {}.{name}}}\n",
+                            self.schema
+                        ));
+                    }
+                    None => {
+                        out.push_str(line);
+                        out.push('\n');
+                    }
+                }
+            }
+            f.bytes = out.into_bytes();
+        }
+        let connection = format!(
+            "connections:\n  wh:\n    driver: {driver}\n    uri: \"{}\"\n    dialect: {}\n",
+            self.uri,
+            kpi::keyword::Keyword::as_str(self.dialect)
+        );
+        files.push(InputFile {
+            name: "connections.yaml".into(),
+            bytes: connection.into_bytes(),
+            base_dir: root().join("kpis"),
+        });
+        files
+    }
+}
+
+/// kpis/ as shipped (sources on the sample data in examples/data).
+fn library() -> Vec<InputFile> {
+    let dir = root().join("kpis");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .map(|p| InputFile {
+            name: p.display().to_string(),
+            bytes: std::fs::read(&p).unwrap(),
+            base_dir: dir.clone(),
+        })
+        .collect()
+}
+
+fn checked(files: Vec<InputFile>) -> Model {
+    let outcome = kpi::check_loaded(kpi::spec::load_files(files), false);
+    assert_eq!(outcome.errors(), 0, "{:?}", outcome.diagnostics);
+    outcome.checked.model
+}
+
+/// Equal tables: the same columns, rows and texts; numbers within 1e-9.
+fn assert_same(what: &str, files: &ResultTable, db: &ResultTable) {
+    assert_eq!(files.columns, db.columns, "{what}: columns");
+    assert_eq!(files.rows.len(), db.rows.len(), "{what}: rows");
+    assert!(!files.rows.is_empty(), "{what}: a comparison of no rows");
+    for (i, (a, b)) in files.rows.iter().zip(&db.rows).enumerate() {
+        for (c, (x, y)) in files.columns.iter().zip(a.iter().zip(b)) {
+            let same = match (x, y) {
+                (Cell::Number(Some(x)), Cell::Number(Some(y))) => (x - y).abs() <= 1e-9 * x.abs().max(1.0),
+                _ => x == y,
+            };
+            assert!(
+                same,
+                "{what}: row {i} ({:?}), {c}: files {x:?}, database {y:?}",
+                a.first()
+            );
+        }
+    }
+}
+
+fn queries() -> Vec<(&'static str, Query)> {
+    let period = |a: &str, b: &str| {
+        Some(Period {
+            start: Date::parse(a).unwrap(),
+            end: Date::parse(b).unwrap(),
+        })
+    };
+    vec![
+        (
+            "every KPI by owner and month",
+            Query {
+                by: vec!["owner".into()],
+                grain: Grain::Month,
+                ..Query::default()
+            },
+        ),
+        (
+            "by a looked-up region, by quarter, one segment",
+            Query {
+                by: vec!["reps.region".into()],
+                grain: Grain::Quarter,
+                segments: vec!["enterprise".into()],
+                ..Query::default()
+            },
+        ),
+        ("every KPI over all the data", Query::default()),
+        (
+            "weeks of a half year, with history for windows",
+            Query {
+                by: vec!["team".into()],
+                grain: Grain::Week,
+                range: period("2025-01-01", "2025-06-30"),
+                ..Query::default()
+            },
+        ),
+        (
+            "a quarter against the year before",
+            Query {
+                range: period("2025-04-01", "2025-06-30"),
+                compare: Some(Compare::Year),
+                ..Query::default()
+            },
+        ),
+        (
+            "months compared with the month before",
+            Query {
+                by: vec!["segment".into()],
+                grain: Grain::Month,
+                range: period("2024-10-01", "2025-03-31"),
+                compare: Some(Compare::Previous),
+                ..Query::default()
+            },
+        ),
+    ]
+}
+
+/// Every query, and the funnels and target statuses, on files and in `wh`.
+fn same_numbers_as_files(wh: Warehouse) {
+    let files = checked(library());
+    wh.load(&files);
+    let db = checked(wh.spec(&wh.driver.display().to_string()));
+    for (what, q) in queries() {
+        let a = kpi::execute::evaluate(&files, &q).unwrap_or_else(|d| panic!("{what}: {d:?}"));
+        let b = kpi::execute::evaluate(&db, &q).unwrap_or_else(|d| panic!("{what}: {d:?}"));
+        assert_same(what, &a.table(&files), &b.table(&db));
+    }
+    let q = Query {
+        by: vec!["source".into()],
+        grain: Grain::Quarter,
+        ..Query::default()
+    };
+    let a = kpi::execute::evaluate_funnels(&files, &[], &q).unwrap();
+    let b = kpi::execute::evaluate_funnels(&db, &[], &q).unwrap();
+    assert_same("funnels", &a.table(), &b.table());
+    let as_of = Date::parse("2025-06-30");
+    let a = kpi::status::status(&files, &[], as_of).unwrap();
+    let b = kpi::status::status(&db, &[], as_of).unwrap();
+    assert!(!a.is_empty());
+    assert_eq!(
+        serde_json::to_string(&a).unwrap(),
+        serde_json::to_string(&b).unwrap(),
+        "target status"
+    );
+}
+
+#[test]
+fn duckdb_gives_the_numbers_of_the_files() {
+    same_numbers_as_files(Warehouse::duckdb());
+}
+
+#[test]
+fn postgresql_gives_the_numbers_of_the_files() {
+    same_numbers_as_files(Warehouse::postgres());
+}
+
+/// A fiscal year from April and Sunday weeks, bucketed by the database.
+#[test]
+fn fiscal_quarters_and_sunday_weeks_in_sql() {
+    for wh in [Warehouse::duckdb(), Warehouse::postgres()] {
+        let files = checked(library());
+        wh.load(&files);
+        let fiscal = |files: Vec<InputFile>| {
+            let mut files = files;
+            for f in &mut files {
+                let text = String::from_utf8(f.bytes.clone()).unwrap();
+                let text = text
+                    .replace("week_start: monday", "week_start: sunday")
+                    .replace("fiscal_year_start: 1", "fiscal_year_start: 4");
+                f.bytes = text.into_bytes();
+            }
+            checked(files)
+        };
+        let (a_model, b_model) = (
+            fiscal(library()),
+            fiscal(wh.spec(&wh.driver.display().to_string())),
+        );
+        for grain in [Grain::Week, Grain::Quarter, Grain::Year] {
+            let q = Query {
+                kpis: vec![
+                    "won_revenue".into(),
+                    "win_rate".into(),
+                    "open_pipeline_value".into(),
+                ],
+                grain,
+                ..Query::default()
+            };
+            let a = kpi::execute::evaluate(&a_model, &q).unwrap();
+            let b = kpi::execute::evaluate(&b_model, &q).unwrap();
+            assert_same(&format!("{grain:?}"), &a.table(&a_model), &b.table(&b_model));
+        }
+    }
+}
+
+/// From the command line, a driver named by its short name is found in
+/// KPI_ADBC_PATH, and the output is byte for byte the files' output.
+#[test]
+fn the_cli_finds_the_driver_by_name() {
+    let wh = Warehouse::duckdb();
+    wh.load(&checked(library()));
+    // The file is locked while this thread has it open.
+    kpi::data::adbc::disconnect();
+    let dir = temp_dir("warehouse-cli");
+    for f in wh.spec("duckdb") {
+        let name = std::path::Path::new(&f.name).file_name().unwrap().to_owned();
+        std::fs::write(dir.join(name), f.bytes).unwrap();
+    }
+    let args = [
+        "eval", "--by", "owner", "--grain", "quarter", "--format", "csv", "-q",
+    ];
+    let files = std::process::Command::new(kpi_bin())
+        .current_dir(root())
+        .env_remove("KPI_SPEC")
+        .args(args)
+        .output()
+        .unwrap();
+    let db = std::process::Command::new(kpi_bin())
+        .current_dir(root())
+        .env("KPI_ADBC_PATH", services().join("adbc"))
+        .arg("--spec")
+        .arg(&dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(db.status.success(), "{}", String::from_utf8_lossy(&db.stderr));
+    // Sums may differ in the last bit between engines; compare as numbers.
+    let parse = |b: &[u8]| -> Vec<Vec<String>> {
+        String::from_utf8_lossy(b)
+            .lines()
+            .map(|l| l.split(',').map(str::to_string).collect())
+            .collect()
+    };
+    let (a, b) = (parse(&files.stdout), parse(&db.stdout));
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().flatten().zip(b.iter().flatten()) {
+        match (x.parse::<f64>(), y.parse::<f64>()) {
+            (Ok(x), Ok(y)) => assert!((x - y).abs() <= 1e-9 * x.abs().max(1.0), "{x} vs {y}"),
+            _ => assert_eq!(x, y),
+        }
+    }
+}
+
+/// `kpi check --data` reads a table's columns through the connection.
+#[test]
+fn check_data_reads_table_columns_through_the_connection() {
+    let wh = Warehouse::duckdb();
+    wh.load(&checked(library()));
+    let mut files = wh.spec(&wh.driver.display().to_string());
+    for f in &mut files {
+        let text = String::from_utf8(f.bytes.clone()).unwrap();
+        f.bytes = text.replacen("amount: number", "amount: date", 1).into_bytes();
+    }
+    let outcome = kpi::check_loaded(kpi::spec::load_files(files), true);
+    let codes: Vec<&str> = outcome.diagnostics.iter().map(|d| d.code).collect();
+    assert!(codes.contains(&"kpi::declared_type_contradicted"), "{codes:?}");
+    let clean = kpi::check_loaded(
+        kpi::spec::load_files(wh.spec(&wh.driver.display().to_string())),
+        true,
+    );
+    assert_eq!(clean.errors(), 0, "{:?}", clean.diagnostics);
+}
+
+/// A lookup whose key repeats in the database is refused, as for files.
+#[test]
+fn a_duplicate_lookup_key_in_the_database_is_refused() {
+    let wh = Warehouse::duckdb();
+    let files = checked(library());
+    wh.load(&files);
+    wh.run(&format!(
+        "INSERT INTO {}.{} SELECT * FROM {}.{} LIMIT 1",
+        wh.dialect.ident(&wh.schema),
+        wh.dialect.ident("reps"),
+        wh.dialect.ident(&wh.schema),
+        wh.dialect.ident("reps")
+    ));
+    let db = checked(wh.spec(&wh.driver.display().to_string()));
+    let q = Query {
+        kpis: vec!["won_revenue".into()],
+        by: vec!["reps.region".into()],
+        ..Query::default()
+    };
+    let err = kpi::execute::evaluate(&db, &q).unwrap_err();
+    assert_eq!(err[0].code, "kpi::duplicate_lookup_key", "{err:?}");
+}
+
+/// A password in the URI never appears in what kpi prints.
+#[test]
+fn a_failed_connection_does_not_print_the_secret() {
+    let c = ConnectionModel {
+        name: "wh".into(),
+        driver: services()
+            .join("adbc/libadbc_driver_postgresql.so")
+            .display()
+            .to_string(),
+        uri: Some("postgresql://kpi:Sup3rSecretPw@localhost:1/kpi".into()),
+        dialect: Dialect::Postgres,
+        options: Vec::new(),
+        span: Default::default(),
+    };
+    let err = kpi::data::adbc::query(&c, "SELECT 1").unwrap_err();
+    assert_eq!(err.code, "kpi::connection_failed");
+    let shown = format!("{} {:?}", err.message, err.help);
+    assert!(!shown.contains("Sup3rSecretPw"), "{shown}");
+}
+
+/// A driver that is not installed names the package that provides it.
+#[test]
+fn a_missing_driver_names_its_package() {
+    let c = ConnectionModel {
+        name: "wh".into(),
+        driver: "snowflake".into(),
+        uri: Some("user@account/db".into()),
+        dialect: Dialect::Snowflake,
+        options: Vec::new(),
+        span: Default::default(),
+    };
+    let err = kpi::data::adbc::query(&c, "SELECT 1").unwrap_err();
+    assert_eq!(err.code, "kpi::driver_not_found");
+    assert!(
+        err.help
+            .as_deref()
+            .unwrap_or("")
+            .contains("adbc-driver-snowflake"),
+        "{err:?}"
+    );
+}
