@@ -6,6 +6,7 @@ use super::polars_engine::{unit_queries, Layout};
 use super::polars_error;
 use crate::check::ir::Model;
 use crate::diagnostic::Diagnostic;
+use crate::keyword::Keyword;
 use crate::plan::{self, Plan, Query};
 
 /// Polars' optimized plan of each unit of a query, the inner queries of
@@ -40,15 +41,47 @@ pub fn describe_funnel(
 
 fn describe_plan(plan: &Plan) -> Result<Vec<(String, String)>, Vec<Diagnostic>> {
     let model = &*plan.model;
+    let remote = |i: &usize| model.datasets[plan.units[*i].dataset].remote.is_some();
+    let (on_connections, on_files): (Vec<usize>, Vec<usize>) = (0..plan.units.len()).partition(remote);
+    let mut out = Vec::new();
+    if !on_files.is_empty() {
+        let files = Plan {
+            units: on_files.iter().map(|&i| plan.units[i].clone()).collect(),
+            ..plan.clone()
+        };
+        out.extend(polars_plans(&files)?);
+    }
+    for i in on_connections {
+        out.extend(sql_statements(plan, i));
+    }
+    // Each nested aggregate's inner query    // Each nested aggregate's inner query, grouped by its members too.
+    for n in &plan.nests {
+        let host = &model.kpis[n.nest.host].name;
+        for (title, text) in describe_plan(&n.plan)? {
+            out.push((format!("{host}, per {}: {title}", n.nest.per.join(", ")), text));
+        }
+    }
+    Ok(out)
+}
+
+/// What a unit is called: its dataset and KPIs.
+fn unit_title(plan: &Plan, i: usize) -> String {
+    let model = &*plan.model;
+    let u = &plan.units[i];
+    let kpis: Vec<&str> = u
+        .outputs
+        .iter()
+        .map(|o| model.kpis[o.kpi].name.as_str())
+        .collect();
+    format!("{} ({})", model.datasets[u.dataset].name, kpis.join(", "))
+}
+
+/// Polars' optimized plan of each unit on files.
+fn polars_plans(plan: &Plan) -> Result<Vec<(String, String)>, Vec<Diagnostic>> {
     let (lazy, layout) = unit_queries(plan)?;
     let mut out = Vec::new();
     let mut queries = lazy.into_iter();
-    for (u, l) in plan.units.iter().zip(&layout) {
-        let kpis: Vec<&str> = u
-            .outputs
-            .iter()
-            .map(|o| model.kpis[o.kpi].name.as_str())
-            .collect();
+    for (i, l) in layout.iter().enumerate() {
         let ends = matches!(l, Layout::Stock { with_ends: true });
         for part in 0..if ends { 2 } else { 1 } {
             let Some(lf) = queries.next() else { break };
@@ -58,16 +91,35 @@ fn describe_plan(plan: &Plan) -> Result<Vec<(String, String)>, Vec<Diagnostic>> 
                 (Layout::Stock { .. }, _) => " — ends",
                 _ => "",
             };
-            let title = format!("{} ({}){what}", model.datasets[u.dataset].name, kpis.join(", "));
-            out.push((title, text));
-        }
-    }
-    // Each nested aggregate's inner query, grouped by its members too.
-    for n in &plan.nests {
-        let host = &model.kpis[n.nest.host].name;
-        for (title, text) in describe_plan(&n.plan)? {
-            out.push((format!("{host}, per {}: {title}", n.nest.per.join(", ")), text));
+            out.push((format!("{}{what}", unit_title(plan, i)), text));
         }
     }
     Ok(out)
+}
+
+/// The SQL a unit on a connection runs.
+fn sql_statements(plan: &Plan, i: usize) -> Vec<(String, String)> {
+    let model = &*plan.model;
+    let Some(c) = model.datasets[plan.units[i].dataset]
+        .remote
+        .as_ref()
+        .and_then(|r| model.connections.get(r.connection))
+    else {
+        return Vec::new();
+    };
+    let title = format!(
+        "{} — SQL on `{}` ({})",
+        unit_title(plan, i),
+        c.name,
+        c.dialect.as_str()
+    );
+    let moment = match crate::sql::needs_bounds(plan, i) {
+        // Asked of the database first; shown here as the day it stands for.
+        true => None,
+        false => crate::sql::range_moment(plan, i),
+    };
+    let s = crate::sql::unit_sql(plan, i, c.dialect, moment);
+    let mut out = vec![(title.clone(), s.parts)];
+    out.extend(s.ends.map(|e| (format!("{title} — ends"), e)));
+    out
 }

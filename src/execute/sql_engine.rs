@@ -61,10 +61,7 @@ impl Sql {
         validate_lookups(plan, i)?;
         let moment = match crate::sql::needs_bounds(plan, i) {
             true => Some(stock_moment(plan, i, c)?),
-            false => plan.query.range.map(|r| match unit.time {
-                UnitTime::Stock { at_start: true, .. } => r.start.add_days(-1),
-                _ => r.end,
-            }),
+            false => crate::sql::range_moment(plan, i),
         };
         let statements = crate::sql::unit_sql(plan, i, c.dialect, moment);
         let run = |sql: &str| {

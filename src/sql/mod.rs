@@ -39,6 +39,15 @@ pub fn needs_bounds(plan: &Plan, unit: usize) -> bool {
         && matches!(plan.units[unit].time, UnitTime::Stock { .. })
 }
 
+/// The day a stock under `--grain all` is taken at when the query has a
+/// range: its last day, or the day before its first for `at: start`.
+pub fn range_moment(plan: &Plan, unit: usize) -> Option<Date> {
+    plan.query.range.map(|r| match plan.units[unit].time {
+        UnitTime::Stock { at_start: true, .. } => r.start.add_days(-1),
+        _ => r.end,
+    })
+}
+
 /// The earliest and latest dates of a stock unit's `from` and `to`
 /// columns, as `lo` and `hi`.
 pub fn bounds_sql(plan: &Plan, unit: usize, dialect: Dialect) -> String {

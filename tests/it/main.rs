@@ -21,6 +21,7 @@ mod robustness;
 mod schema;
 mod sources;
 mod spec_tests;
+mod sql;
 mod status;
 mod support;
 mod time;

@@ -486,3 +486,79 @@ fn a_missing_driver_names_its_package() {
         "{err:?}"
     );
 }
+
+/// A derived KPI over a KPI on a connection and one on files: each unit
+/// runs where its data is, and the derived value is the files' value.
+#[test]
+fn a_derived_kpi_combines_a_connection_and_files() {
+    let wh = Warehouse::duckdb();
+    let files = checked(library());
+    wh.load(&files);
+    // Deals in the database; leads (and the rest) stay in files.
+    let mut mixed = library();
+    for f in &mut mixed {
+        let text = String::from_utf8(f.bytes.clone()).unwrap();
+        f.bytes = text
+            .replace(
+                "source: ../examples/data/deals.csv",
+                &format!("source: {{connection: wh, table: {}.deals}}", wh.schema),
+            )
+            .into_bytes();
+    }
+    mixed.push(InputFile {
+        name: "connections.yaml".into(),
+        bytes: format!(
+            "connections:\n  wh: {{driver: \"{}\", uri: \"{}\", dialect: duckdb}}\nkpis:\n  leads_per_won: {{measure: lead_count / won_deals}}\n",
+            wh.driver.display(),
+            wh.uri
+        )
+        .into_bytes(),
+        base_dir: root().join("kpis"),
+    });
+    let outcome = kpi::check_loaded(kpi::spec::load_files(mixed), false);
+    // The lookup of reps from deals now crosses places: said, and nothing else.
+    let codes: Vec<&str> = outcome
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.code)
+        .collect();
+    assert!(
+        !codes.is_empty() && codes.iter().all(|c| *c == "kpi::lookup_across_sources"),
+        "{codes:?}"
+    );
+    let mut model = outcome.checked.model;
+    for d in &mut model.datasets {
+        d.lookups.clear();
+    }
+    let mut with_derived = library();
+    with_derived.push(InputFile {
+        name: "extra.yaml".into(),
+        bytes: b"kpis:\n  leads_per_won: {measure: lead_count / won_deals}\n".to_vec(),
+        base_dir: root().join("kpis"),
+    });
+    let files = checked(with_derived);
+    let q = Query {
+        kpis: vec!["leads_per_won".into(), "won_deals".into(), "lead_count".into()],
+        grain: Grain::Quarter,
+        ..Query::default()
+    };
+    let a = kpi::execute::evaluate(&files, &q).unwrap();
+    let b = kpi::execute::evaluate(&model, &q).unwrap();
+    assert_same("derived across places", &a.table(&files), &b.table(&model));
+}
+
+/// `kpi test` replaces datasets with inline rows and runs on Polars: a
+/// spec whose datasets live in a warehouse is tested without its driver.
+#[test]
+fn spec_tests_run_offline_without_the_driver() {
+    let wh = Warehouse::duckdb();
+    let files = wh.spec("snowflake");
+    let outcome = kpi::check_loaded(kpi::spec::load_files(files), false);
+    assert_eq!(outcome.errors(), 0, "{:?}", outcome.diagnostics);
+    let results = kpi::spec_test::run(&outcome.checked.model, &outcome.sources, &[]);
+    assert!(results.len() >= 5, "{} tests", results.len());
+    for r in &results {
+        assert!(r.passed, "{}: {:?}", r.name, r.failures);
+    }
+}
