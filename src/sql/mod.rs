@@ -406,7 +406,8 @@ impl<'a> Printer<'a> {
 
     fn literal(&self, l: &Literal) -> String {
         match l {
-            Literal::Number(n) => format!("{n:?}"),
+            // A double, never a decimal (Spark and PostgreSQL read `1.5` as one).
+            Literal::Number(n) => self.double(&format!("{n:?}")),
             Literal::String(s) => self.d.string(s),
             Literal::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
             Literal::Null => "NULL".to_string(),
@@ -460,9 +461,10 @@ impl<'a> Printer<'a> {
         let all = |each: &dyn Fn(&TExpr) -> String| args.iter().map(each).collect::<Vec<_>>();
         let between = |unit: f64| {
             format!(
-                "(({} - {}) / {unit:?})",
-                d.epoch_micros(&a(1)),
-                d.epoch_micros(&a(0))
+                "(({} - {}) / {})",
+                self.double(&d.epoch_micros(&a(1))),
+                self.double(&d.epoch_micros(&a(0))),
+                self.double(&format!("{unit:?}"))
             )
         };
         let number = |x: String| self.double(&x);
