@@ -243,6 +243,17 @@ pub fn mixed_column(
     .help(format!("fix the value, or declare `{column}: {ty}` under `columns:` to have such rows refused (or skipped with `read: {{on_error: skip}}`)"))
 }
 
+pub fn csv_in_object_storage(span: Span, dataset: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::csv_in_object_storage",
+        format!(
+            "dataset `{dataset}` is a CSV file in object storage, which kpi reads only as Parquet or NDJSON"
+        ),
+    )
+    .at(span, "CSV in object storage")
+    .help("store the data as Parquet (or NDJSON), or copy the CSV files to a local folder")
+}
+
 pub fn driver_not_found(c: &crate::check::ir::ConnectionModel, file: &str) -> Diagnostic {
     let package = crate::check::connections::DRIVERS
         .iter()

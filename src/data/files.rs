@@ -11,6 +11,10 @@ use crate::diagnostic::Diagnostic;
 
 /// The files of a source: the glob's matches, sorted; or the one file.
 pub fn expand(src: &SourceInfo) -> Result<Vec<PathBuf>, Diagnostic> {
+    // Object storage: the reader lists a glob and reports a missing object.
+    if crate::spec::model::is_object_url(&src.path_str()) {
+        return Ok(vec![src.path.clone()]);
+    }
     if !src.is_glob() {
         if !src.path.exists() {
             return Err(diag::source_not_found(src.span, &src.name, &src.path_str()));

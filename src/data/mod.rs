@@ -172,6 +172,9 @@ fn read_error(src: &SourceInfo, e: &PolarsError) -> Diagnostic {
 /// A lazy scan with every column as its type: declared columns as declared,
 /// the others as read (non-finite numbers as null).
 pub fn scan(src: &SourceInfo) -> Result<LazyFrame, Diagnostic> {
+    if src.format == Format::Csv && crate::spec::model::is_object_url(&src.path_str()) {
+        return Err(diagnostics::csv_in_object_storage(src.span, &src.name));
+    }
     let lf = match src.format {
         Format::Csv => csv::scan(src)?,
         _ => declared_types(src, scan_other(src)?)?,

@@ -161,7 +161,12 @@ impl Dataset {
     /// to the spec file's folder. `None` without a `source:`.
     pub fn source_path(&self) -> Option<Result<PathBuf, super::env::ExpandError>> {
         let src = self.source.as_ref()?;
-        Some(super::env::expand_env(&src.value).map(|s| self.base_dir.join(s)))
+        Some(
+            super::env::expand_env(&src.value).map(|s| match is_object_url(&s) {
+                true => PathBuf::from(s),
+                false => self.base_dir.join(s),
+            }),
+        )
     }
 
     pub fn declared(&self, column: &str) -> Option<ColumnType> {
@@ -170,6 +175,16 @@ impl Dataset {
             .find(|(n, _)| n.value == column)
             .map(|(_, t)| t.value)
     }
+}
+
+/// Whether a source is in object storage (`s3://`, `gs://`, `az://`, …)
+/// rather than a local path.
+pub fn is_object_url(source: &str) -> bool {
+    [
+        "s3://", "s3a://", "gs://", "gcs://", "az://", "azure://", "abfs://", "abfss://",
+    ]
+    .iter()
+    .any(|scheme| source.starts_with(scheme))
 }
 
 /// A many-to-one join: `left` of this dataset = `right` of `dataset`.

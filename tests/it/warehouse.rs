@@ -69,7 +69,10 @@ impl Warehouse {
         Warehouse {
             dialect: Dialect::Spark,
             driver: services().join("adbc/libadbc_driver_spark.so"),
-            uri: std::fs::read_to_string(services().join("spark.uri")).unwrap().trim().to_string(),
+            uri: std::fs::read_to_string(services().join("spark.uri"))
+                .unwrap()
+                .trim()
+                .to_string(),
             schema: format!("sales_{}_{n}", std::process::id()),
         }
     }
@@ -361,7 +364,11 @@ fn same_numbers_as_files(wh: Warehouse) {
     let a = kpi::status::status(&files, &[], as_of).unwrap();
     let b = kpi::status::status(&db, &[], as_of).unwrap();
     assert!(!a.is_empty());
-    same_json(&serde_json::to_value(&a).unwrap(), &serde_json::to_value(&b).unwrap(), "status");
+    same_json(
+        &serde_json::to_value(&a).unwrap(),
+        &serde_json::to_value(&b).unwrap(),
+        "status",
+    );
 }
 
 #[test]
@@ -624,4 +631,78 @@ fn spec_tests_run_offline_without_the_driver() {
     for r in &results {
         assert!(r.passed, "{}: {:?}", r.name, r.failures);
     }
+}
+
+/// Parquet in object storage (an S3 endpoint on loopback): the library over
+/// `s3://` sources gives the files' output, credentials from the usual
+/// environment variables.
+#[test]
+fn parquet_in_object_storage_gives_the_numbers_of_the_files() {
+    let endpoint = std::fs::read_to_string(services().join("s3.endpoint")).unwrap();
+    let endpoint = endpoint.trim();
+    let bucket = format!("kpi-{}", std::process::id());
+    let dir = temp_dir("s3-parquet");
+    kpi::data::write_parquet(&kpi::generate::generate(3_000, 42), &dir).unwrap();
+    // Upload with the endpoint's own client (boto3, beside the server).
+    let upload = format!(
+        "import boto3, os\ns3 = boto3.client('s3', endpoint_url='{endpoint}')\ns3.create_bucket(Bucket='{bucket}')\nfor f in os.listdir('{dir}'):\n    s3.upload_file(os.path.join('{dir}', f), '{bucket}', 'data/' + f)\n",
+        dir = dir.display()
+    );
+    let python = services().join("venv/bin/python");
+    let env = [
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+        ("AWS_ENDPOINT_URL", endpoint),
+        ("AWS_ALLOW_HTTP", "true"),
+    ];
+    let up = std::process::Command::new(python)
+        .arg("-c")
+        .arg(upload)
+        .envs(env)
+        .output()
+        .unwrap();
+    assert!(up.status.success(), "{}", String::from_utf8_lossy(&up.stderr));
+    let spec = temp_dir("s3-spec");
+    for f in library() {
+        let text = String::from_utf8(f.bytes).unwrap();
+        let mut out = String::new();
+        for line in text.lines() {
+            match line.trim_start().strip_prefix("source: ../examples/data/") {
+                Some(rest) => {
+                    let indent = &line[..line.len() - line.trim_start().len()];
+                    let name = rest.trim_end_matches(".csv");
+                    out.push_str(&format!("{indent}source: s3://{bucket}/data/{name}.parquet\n"));
+                }
+                None => out.push_str(&format!("{line}\n")),
+            }
+        }
+        let name = std::path::Path::new(&f.name).file_name().unwrap().to_owned();
+        std::fs::write(spec.join(name), out).unwrap();
+    }
+    let args = [
+        "eval", "--by", "owner", "--grain", "month", "--format", "csv", "-q",
+    ];
+    let files = std::process::Command::new(kpi_bin())
+        .current_dir(root())
+        .env_remove("KPI_SPEC")
+        .args(args)
+        .output()
+        .unwrap();
+    let s3 = std::process::Command::new(kpi_bin())
+        .current_dir(root())
+        .envs(env)
+        .arg("--spec")
+        .arg(&spec)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(s3.status.success(), "{}", String::from_utf8_lossy(&s3.stderr));
+    assert!(files.stdout.len() > 10_000);
+    assert_eq!(
+        String::from_utf8_lossy(&files.stdout),
+        String::from_utf8_lossy(&s3.stdout),
+        "the same numbers from s3://"
+    );
 }
