@@ -79,10 +79,15 @@ pub fn values(
         DataFrom::New => (new, &mut old_model),
         DataFrom::Old => (old, &mut new_model),
     };
+    // Both versions read one version's data: its files, or its tables
+    // through its connections.
+    to.connections = from.connections.clone();
     for d in &mut to.datasets {
         if let Some(src) = from.datasets.iter().find(|x| x.name == d.name) {
             d.source = src.source.clone();
             d.format = src.format;
+            d.read = src.read.clone();
+            d.remote = src.remote.clone();
         }
     }
     let q = Query {

@@ -706,3 +706,44 @@ fn parquet_in_object_storage_gives_the_numbers_of_the_files() {
         "the same numbers from s3://"
     );
 }
+
+/// `kpi diff --values` evaluates both versions over one version's data,
+/// here tables in a database: an unchanged KPI does not move, a changed one
+/// moves by exactly its change.
+#[test]
+fn diff_values_reads_the_tables_of_a_connection() {
+    let wh = Warehouse::duckdb();
+    let old = checked(library());
+    wh.load(&old);
+    // The database's data differs from the files': the old version must
+    // still be evaluated over the database's.
+    wh.run(&format!(
+        "DELETE FROM {}.{} WHERE {} = 'rep_001'",
+        wh.dialect.ident(&wh.schema),
+        wh.dialect.ident("deals"),
+        wh.dialect.ident("owner")
+    ));
+    let mut changed = wh.spec(&wh.driver.display().to_string());
+    for f in &mut changed {
+        let text = String::from_utf8(f.bytes.clone()).unwrap();
+        f.bytes = text
+            .replace(
+                "measure: sum(amount where stage == \"won\")",
+                "measure: sum(amount * 2 where stage == \"won\")",
+            )
+            .into_bytes();
+    }
+    let new = checked(changed);
+    let q = Query {
+        grain: Grain::Year,
+        ..Query::default()
+    };
+    let kpis = vec!["won_revenue".to_string(), "win_rate".to_string()];
+    let moved = kpi::diff::values::values(&old, &new, &kpis, &q, kpi::diff::values::DataFrom::New).unwrap();
+    assert!(moved.len() >= 3, "{moved:?}");
+    for m in &moved {
+        assert_eq!(m.kpi, "won_revenue");
+        let (a, b) = (m.old.unwrap(), m.new.unwrap());
+        assert!((b - 2.0 * a).abs() <= 1e-6 * a.abs(), "{m:?}");
+    }
+}
