@@ -43,9 +43,22 @@ pub fn is_driver_path(driver: &str) -> bool {
 
 /// The connection as the checked model holds it; `None` for one with errors.
 pub fn resolve(c: &Connection) -> Option<ConnectionModel> {
-    let mut ignored = Diagnostics::new();
+    connection_model(c, &mut Diagnostics::new())
+}
+
+pub(super) fn connections(spec: &Spec, model: &mut Model, diags: &mut Diagnostics) {
+    for c in &spec.connections {
+        if let Some(m) = connection_model(c, diags) {
+            unset_variables(c, diags);
+            model.connections.push(m);
+        }
+    }
+}
+
+/// A connection with its driver and dialect resolved (what fails is said).
+fn connection_model(c: &Connection, diags: &mut Diagnostics) -> Option<ConnectionModel> {
     let driver = c.driver.as_ref()?;
-    let dialect = dialect_of(c, driver, &mut ignored)?;
+    let dialect = dialect_of(c, driver, diags)?;
     Some(ConnectionModel {
         name: c.name.value.clone(),
         driver: driver.value.clone(),
@@ -58,28 +71,6 @@ pub fn resolve(c: &Connection) -> Option<ConnectionModel> {
             .collect(),
         span: c.name.span,
     })
-}
-
-pub(super) fn connections(spec: &Spec, model: &mut Model, diags: &mut Diagnostics) {
-    for c in &spec.connections {
-        let Some(driver) = &c.driver else { continue };
-        let Some(dialect) = dialect_of(c, driver, diags) else {
-            continue;
-        };
-        unset_variables(c, diags);
-        model.connections.push(ConnectionModel {
-            name: c.name.value.clone(),
-            driver: driver.value.clone(),
-            uri: c.uri.as_ref().map(|u| u.value.clone()),
-            dialect,
-            options: c
-                .options
-                .iter()
-                .map(|(k, v)| (k.value.clone(), v.value.clone()))
-                .collect(),
-            span: c.name.span,
-        });
-    }
 }
 
 /// The connection's dialect: as given, or the driver's.

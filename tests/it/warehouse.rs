@@ -424,6 +424,21 @@ fn fiscal_quarters_and_sunday_weeks_in_sql() {
     }
 }
 
+/// `kpi ARGS` from the repository root: over `spec` (kpis/ when `None`),
+/// with `env` set.
+fn kpi_run(spec: Option<&std::path::Path>, env: &[(&str, &str)], args: &[&str]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(kpi_bin());
+    cmd.current_dir(root())
+        .env_remove("KPI_SPEC")
+        .envs(env.iter().copied());
+    if let Some(spec) = spec {
+        cmd.arg("--spec").arg(spec);
+    }
+    let out = cmd.args(args).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
 /// From the command line, a driver named by its short name is found in
 /// KPI_ADBC_PATH, and the output is byte for byte the files' output.
 #[test]
@@ -440,21 +455,9 @@ fn the_cli_finds_the_driver_by_name() {
     let args = [
         "eval", "--by", "owner", "--grain", "quarter", "--format", "csv", "-q",
     ];
-    let files = std::process::Command::new(kpi_bin())
-        .current_dir(root())
-        .env_remove("KPI_SPEC")
-        .args(args)
-        .output()
-        .unwrap();
-    let db = std::process::Command::new(kpi_bin())
-        .current_dir(root())
-        .env("KPI_ADBC_PATH", services().join("adbc"))
-        .arg("--spec")
-        .arg(&dir)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(db.status.success(), "{}", String::from_utf8_lossy(&db.stderr));
+    let files = kpi_run(None, &[], &args);
+    let adbc = services().join("adbc").display().to_string();
+    let db = kpi_run(Some(&dir), &[("KPI_ADBC_PATH", adbc.as_str())], &args);
     // Sums may differ in the last bit between engines; compare as numbers.
     let parse = |b: &[u8]| -> Vec<Vec<String>> {
         String::from_utf8_lossy(b)
@@ -684,21 +687,8 @@ fn parquet_in_object_storage_gives_the_numbers_of_the_files() {
     let args = [
         "eval", "--by", "owner", "--grain", "month", "--format", "csv", "-q",
     ];
-    let files = std::process::Command::new(kpi_bin())
-        .current_dir(root())
-        .env_remove("KPI_SPEC")
-        .args(args)
-        .output()
-        .unwrap();
-    let s3 = std::process::Command::new(kpi_bin())
-        .current_dir(root())
-        .envs(env)
-        .arg("--spec")
-        .arg(&spec)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(s3.status.success(), "{}", String::from_utf8_lossy(&s3.stderr));
+    let files = kpi_run(None, &[], &args);
+    let s3 = kpi_run(Some(&spec), &env, &args);
     assert!(files.stdout.len() > 10_000);
     assert_eq!(
         String::from_utf8_lossy(&files.stdout),
