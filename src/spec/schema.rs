@@ -41,26 +41,7 @@ pub fn schema(draft: Draft) -> Value {
             |k| dataset_key(k, &r),
         ),
     );
-    definitions.insert(
-        "connection".into(),
-        object(
-            "A database reached through an ADBC driver; `${VAR}` in `uri` and `options` is read from the environment.",
-            CONNECTION_KEYS,
-            &["driver"],
-            |k| match k {
-                "driver" => text("postgresql, duckdb, snowflake, bigquery, spark, flightsql, sqlite, or a path to a driver library."),
-                "uri" => text("Where the database is, e.g. ${WAREHOUSE_URI} (no secrets in git)."),
-                "dialect" => with_enum::<Dialect>("The SQL dialect (default: from the driver)."),
-                "options" => json!({
-                    "description": "Driver options (e.g. a Snowflake warehouse, a BigQuery project).",
-                    "type": "object",
-                    "additionalProperties": {"type": ["string", "number", "boolean"]}
-                }),
-                "description" => text("What the connection is."),
-                _ => json!({}),
-            },
-        ),
-    );
+    definitions.insert("connection".into(), connection());
     definitions.insert(
         "lookup".into(),
         object(
@@ -134,6 +115,27 @@ pub fn schema(draft: Draft) -> Value {
     }
     out.insert(defs.into(), Value::Object(definitions));
     Value::Object(out)
+}
+
+/// A database reached through an ADBC driver.
+fn connection() -> Value {
+    object(
+        "A database reached through an ADBC driver; `${VAR}` in `uri` and `options` is read from the environment.",
+        CONNECTION_KEYS,
+        &["driver"],
+        |k| match k {
+            "driver" => text("postgresql, duckdb, snowflake, bigquery, spark, flightsql, sqlite, or a path to a driver library."),
+            "uri" => text("Where the database is, e.g. ${WAREHOUSE_URI} (no secrets in git)."),
+            "dialect" => with_enum::<Dialect>("The SQL dialect (default: from the driver)."),
+            "options" => json!({
+                "description": "Driver options (e.g. a Snowflake warehouse, a BigQuery project).",
+                "type": "object",
+                "additionalProperties": {"type": ["string", "number", "boolean"]}
+            }),
+            "description" => text("What the connection is."),
+            _ => json!({}),
+        },
+    )
 }
 
 fn keywords<K: Keyword + PartialEq>() -> Value {
