@@ -11,6 +11,8 @@ mod generate;
 mod list;
 #[cfg(feature = "eval")]
 mod names;
+#[cfg(feature = "eval")]
+mod report;
 mod schema;
 #[cfg(feature = "eval")]
 mod status;
@@ -70,6 +72,12 @@ enum Command {
         after_help = "Exit codes: 0 ok; 1 spec or evaluation errors, or a target at the --fail-on status; 2 usage (an unknown target, a bad flag)."
     )]
     Status(status::Args),
+    /// One self-contained HTML page of KPIs against their targets.
+    #[cfg(feature = "eval")]
+    #[command(
+        after_help = "Exit codes: 0 written; 1 spec or evaluation errors, or a template that cannot be rendered; 2 usage (an unknown KPI, segment or dimension, a bad flag, an output that cannot be written)."
+    )]
+    Report(report::Args),
     /// The KPI catalog.
     List(list::Args),
     /// Run the spec's tests: inline rows in, expected values out.
@@ -143,6 +151,8 @@ pub fn run() -> ExitCode {
         Command::List(args) => list::run(&cli.spec, &args),
         #[cfg(feature = "eval")]
         Command::Status(args) => status::run(&cli.spec, &args),
+        #[cfg(feature = "eval")]
+        Command::Report(args) => report::run(&cli.spec, &args),
         #[cfg(feature = "eval")]
         Command::Test(args) => test::run(&cli.spec, &args),
     };

@@ -3,6 +3,8 @@
 pub mod diagnostics;
 pub mod explain;
 #[cfg(feature = "eval")]
+pub mod html;
+#[cfg(feature = "eval")]
 mod results;
 #[cfg(feature = "eval")]
 mod status_table;

@@ -17,6 +17,7 @@ mod messy;
 mod new_user;
 mod plan;
 mod property;
+mod report;
 mod robustness;
 mod schema;
 mod sources;

@@ -1,0 +1,112 @@
+use std::path::{Path, PathBuf};
+
+use super::eval::{GrainArg, QueryArgs};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// KPIs on the page (default: every KPI); every target and funnel is shown.
+    kpis: Vec<String>,
+    /// A breakdown of each KPI by these dimensions (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    by: Vec<String>,
+    /// Periods of the sparklines and of the changes.
+    #[arg(long, value_enum, default_value_t = GrainArg::Month)]
+    grain: GrainArg,
+    /// First day of the range (with --to).
+    #[arg(long, requires = "to")]
+    from: Option<String>,
+    /// Last day of the range, inclusive (with --from).
+    #[arg(long, requires = "from")]
+    to: Option<String>,
+    /// A period label as the range: 2025, 2025-Q3, FY2025, …
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    period: Option<String>,
+    /// Apply these segments (comma-separated; all of them).
+    #[arg(long, value_delimiter = ',')]
+    segment: Vec<String>,
+    /// The day the page is as of (default: the latest day with data, as `kpi status` decides).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    as_of: Option<String>,
+    /// The page's title.
+    #[arg(long, default_value = "Sales KPIs")]
+    title: String,
+    /// Show when the page was made (off: the same inputs give the same bytes).
+    #[arg(long)]
+    stamp: bool,
+    /// A minijinja template to render instead of the built-in one.
+    #[arg(long, value_name = "FILE")]
+    template: Option<PathBuf>,
+    /// Write to this file (whole or not at all); `-` or none: standard output.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+}
+
+pub fn run(spec: &Path, args: &Args) -> u8 {
+    let outcome = kpi::check_path_with(spec, kpi::DataAccess::Schemas);
+    if let Some(code) = super::report_spec_errors(&outcome) {
+        return code;
+    }
+    let model = &outcome.checked.model;
+    if let Err(code) = super::names::query_names(model, &args.kpis, &args.by, &args.segment, false) {
+        return code;
+    }
+    let flags = QueryArgs {
+        by: args.by.clone(),
+        grain: args.grain,
+        from: args.from.clone(),
+        to: args.to.clone(),
+        period: args.period.clone(),
+        segment: args.segment.clone(),
+    };
+    let query = match flags.query(args.kpis.clone(), &model.calendar) {
+        Ok(q) => q,
+        Err(code) => return code,
+    };
+    let as_of = match &args.as_of {
+        None => None,
+        Some(s) => match kpi::time::Date::parse(s) {
+            Some(d) => Some(d),
+            None => {
+                eprintln!("error: --as-of takes a date as YYYY-MM-DD");
+                return super::USAGE;
+            }
+        },
+    };
+    let template = match &args.template {
+        None => None,
+        Some(p) => match std::fs::read_to_string(p) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                eprintln!("error: cannot read --template {}: {e}", p.display());
+                return super::USAGE;
+            }
+        },
+    };
+    let request = kpi::report::html::Request {
+        kpis: args.kpis.clone(),
+        query,
+        as_of,
+        title: args.title.clone(),
+        stamp: args.stamp.then(|| format!("{} (UTC)", kpi::execute::today())),
+    };
+    let page = match kpi::report::html::build(model, &request) {
+        Ok(p) => p,
+        Err(d) => {
+            eprint!(
+                "{}",
+                kpi::report::diagnostics::to_human(&d, &outcome.sources, super::color_stderr())
+            );
+            return 1;
+        }
+    };
+    match kpi::report::html::render(&page, template.as_deref()) {
+        Ok(html) => {
+            let to = args.output.as_deref().filter(|p| *p != Path::new("-"));
+            super::emit(to, &html)
+        }
+        Err(e) => {
+            eprintln!("error: the template cannot be rendered: {e}");
+            1
+        }
+    }
+}

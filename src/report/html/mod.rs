@@ -1,0 +1,565 @@
+//! `kpi report`: one self-contained HTML page of KPIs against their targets.
+//! The numbers come from the same evaluation as `kpi eval`, `kpi status`
+//! and funnels; this module only arranges them: a [`Page`] of plain values
+//! (every text still raw), rendered by a minijinja template that escapes
+//! everything it prints, with charts as inline SVG drawn by [`svg`].
+
+pub mod svg;
+
+use serde::Serialize;
+
+use crate::check::ir::{Additivity, KpiId, Model};
+use crate::diagnostic::Diagnostic;
+use crate::execute::{self, Evaluation};
+use crate::period::Grain;
+use crate::plan::Query;
+use crate::report::table::{Cell, NumberFormat};
+use crate::spec::model::{Direction, Keyword};
+use crate::status::{assess::Status, StatusRow};
+use crate::time::Date;
+
+/// The built-in template; `--template FILE` replaces it.
+pub const TEMPLATE: &str = include_str!("report.html.j2");
+
+/// What the page is about (the flags of `kpi report`).
+#[derive(Clone, Debug)]
+pub struct Request {
+    /// KPI names; empty for every KPI.
+    pub kpis: Vec<String>,
+    pub query: Query,
+    pub as_of: Option<Date>,
+    pub title: String,
+    /// When the page was made, shown only if given (the same inputs give the same bytes).
+    pub stamp: Option<String>,
+}
+
+/// Everything on the page, as plain values.
+#[derive(Debug, Serialize)]
+pub struct Page {
+    pub title: String,
+    pub range: String,
+    pub as_of: String,
+    pub grain: String,
+    pub segments: Vec<String>,
+    pub by: Vec<String>,
+    pub stamp: Option<String>,
+    pub groups: Vec<Group>,
+    pub targets: Vec<TargetCard>,
+    pub funnels: Vec<FunnelCard>,
+    pub breakdowns: Vec<Breakdown>,
+    /// Every KPI by period: the compact table at the end.
+    pub periods: Vec<String>,
+    pub rows: Vec<(String, Vec<String>)>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Group {
+    pub name: String,
+    pub cards: Vec<KpiCard>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct KpiCard {
+    pub name: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub owner: Option<String>,
+    /// The latest complete period and its value, formatted by unit.
+    pub period: String,
+    pub value: String,
+    pub vs_previous: Option<Change>,
+    pub vs_year: Option<Change>,
+    pub sparkline: String,
+}
+
+/// A change, with its sign coloured by the KPI's direction.
+#[derive(Debug, Serialize)]
+pub struct Change {
+    pub text: String,
+    /// ▲, ▼ or ▶.
+    pub arrow: &'static str,
+    /// `good`, `bad` or `flat`.
+    pub tone: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TargetCard {
+    pub target: String,
+    pub kpi: String,
+    pub period: String,
+    pub status: &'static str,
+    pub icon: &'static str,
+    pub actual: String,
+    pub target_value: String,
+    pub expected: String,
+    pub projected: String,
+    pub gap: String,
+    pub days_left: Option<i32>,
+    pub bullet: String,
+    /// For a per-member target: how many members are at each status.
+    pub summary: String,
+    /// Per-member rows of a `by` target, worst status first.
+    pub members: Vec<MemberRow>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MemberRow {
+    pub member: String,
+    pub status: &'static str,
+    pub icon: &'static str,
+    pub actual: String,
+    pub target_value: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FunnelCard {
+    pub name: String,
+    pub steps: Vec<FunnelStep>,
+    pub chart: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FunnelStep {
+    pub step: String,
+    pub count: String,
+    pub conversion: String,
+    pub leakage: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Breakdown {
+    pub kpi: String,
+    pub rows: Vec<(String, String)>,
+}
+
+/// Builds the page: the KPIs over the range by period, the targets' status,
+/// the funnels, and with `--by` a breakdown of each KPI by member.
+pub fn build(model: &Model, req: &Request) -> Result<Page, Vec<Diagnostic>> {
+    let by_period = Query {
+        kpis: req.kpis.clone(),
+        by: Vec::new(),
+        ..req.query.clone()
+    };
+    let ev = execute::evaluate(model, &by_period)?;
+    let as_of = match req.as_of {
+        Some(d) => d,
+        None => latest(model, &ev)?,
+    };
+    let periods = period_labels(&ev);
+    let complete = complete_periods(model, &ev, &by_period, as_of);
+    let mut groups: Vec<Group> = Vec::new();
+    let mut rows = Vec::new();
+    for name in &ev.kpis {
+        let Some(id) = model.kpi_id(name) else { continue };
+        let values = column(&ev, name);
+        let card = kpi_card(model, id, &periods, &values, complete, by_period.grain);
+        rows.push((
+            card.title.clone(),
+            values.iter().map(|v| format(model, id, *v)).collect(),
+        ));
+        let group = group_of(model, id);
+        match groups.iter_mut().find(|g| g.name == group) {
+            Some(g) => g.cards.push(card),
+            None => groups.push(Group {
+                name: group,
+                cards: vec![card],
+            }),
+        }
+    }
+    let statuses = crate::status::status(model, &[], req.as_of)?;
+    let range = match (req.query.range, periods.first(), periods.last()) {
+        (Some(r), _, _) => format!("{} to {}", r.start, r.end),
+        (None, Some(a), Some(b)) => format!("{a} to {b}"),
+        _ => "no data".to_string(),
+    };
+    Ok(Page {
+        title: req.title.clone(),
+        range,
+        as_of: as_of.to_string(),
+        grain: by_period.grain.as_str().to_string(),
+        segments: req.query.segments.clone(),
+        by: req.query.by.clone(),
+        stamp: req.stamp.clone(),
+        groups,
+        targets: target_cards(model, &statuses, as_of),
+        funnels: funnel_cards(model, &req.query)?,
+        breakdowns: breakdowns(model, req)?,
+        periods,
+        rows,
+    })
+}
+
+/// Renders the page with `template` (the built-in one by default).
+pub fn render(page: &Page, template: Option<&str>) -> Result<String, String> {
+    let mut env = minijinja::Environment::new();
+    // Every text is escaped, whatever the template's name.
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+    env.add_template("report.html", template.unwrap_or(TEMPLATE))
+        .map_err(|e| e.to_string())?;
+    let t = env.get_template("report.html").map_err(|e| e.to_string())?;
+    t.render(minijinja::value::Serde(page)).map_err(|e| e.to_string())
+}
+
+/// The last day with data beneath the report's KPIs, never after today.
+fn latest(model: &Model, ev: &Evaluation) -> Result<Date, Vec<Diagnostic>> {
+    let mut seen = Vec::new();
+    let mut last: Option<Date> = None;
+    for name in &ev.kpis {
+        let Some(id) = model.kpi_id(name) else { continue };
+        let ds = model.kpis[id].datasets.clone();
+        if ds.iter().all(|d| seen.contains(d)) {
+            continue;
+        }
+        seen.extend(ds);
+        if let Ok(d) = execute::latest_date(model, name) {
+            last = Some(last.map_or(d, |l| l.max(d)));
+        }
+    }
+    Ok(last.unwrap_or_else(execute::today))
+}
+
+fn period_labels(ev: &Evaluation) -> Vec<String> {
+    let Ok(c) = ev.frame.column("period") else {
+        return vec!["all".to_string()];
+    };
+    (0..ev.frame.height())
+        .map(|i| {
+            c.get(i)
+                .ok()
+                .and_then(|v| v.get_str().map(str::to_string))
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn column(ev: &Evaluation, name: &str) -> Vec<Option<f64>> {
+    let table = ev.frame.column(name).ok();
+    (0..ev.frame.height())
+        .map(|i| {
+            table
+                .and_then(|c| c.get(i).ok())
+                .and_then(|v| v.extract::<f64>())
+                .filter(|x| x.is_finite())
+        })
+        .collect()
+}
+
+/// How many leading periods are complete at `as_of` (the last one may not be).
+fn complete_periods(model: &Model, ev: &Evaluation, q: &Query, as_of: Date) -> usize {
+    let n = ev.frame.height();
+    if q.grain == Grain::All || n == 0 {
+        return n;
+    }
+    let labels = period_labels(ev);
+    labels
+        .iter()
+        .take_while(|l| crate::period::parse_label(l, &model.calendar).is_some_and(|(_, p)| p.end <= as_of))
+        .count()
+        .max(1)
+        .min(n)
+}
+
+fn format(model: &Model, id: KpiId, v: Option<f64>) -> String {
+    let k = &model.kpis[id];
+    NumberFormat::new(k.unit, k.decimals).format(v)
+}
+
+fn group_of(model: &Model, id: KpiId) -> String {
+    let k = &model.kpis[id];
+    match (k.tags.first(), k.indicator) {
+        (Some(t), _) => t.clone(),
+        (None, Some(i)) => i.as_str().to_string(),
+        (None, None) => "KPIs".to_string(),
+    }
+}
+
+/// Periods in a year at `grain` (for the change against a year earlier).
+fn per_year(grain: Grain) -> usize {
+    match grain {
+        Grain::Day => 365,
+        Grain::Week => 52,
+        Grain::Month => 12,
+        Grain::Quarter => 4,
+        Grain::Year => 1,
+        Grain::All => 0,
+    }
+}
+
+fn kpi_card(
+    model: &Model,
+    id: KpiId,
+    periods: &[String],
+    values: &[Option<f64>],
+    complete: usize,
+    grain: Grain,
+) -> KpiCard {
+    let k = &model.kpis[id];
+    let last = complete.checked_sub(1);
+    let now = last.and_then(|i| values.get(i).copied().flatten());
+    let earlier = |back: usize| {
+        let i = last?.checked_sub(back)?;
+        values.get(i).copied().flatten()
+    };
+    let change = |then: Option<f64>| change(k.direction, k.unit, now, then);
+    let gaps = match k.additivity {
+        Additivity::Additive => svg::Gaps::Zero,
+        Additivity::NonAdditive => svg::Gaps::Gap,
+    };
+    let target = model
+        .targets
+        .iter()
+        .find(|t| t.kpi == id && t.by.is_none())
+        .and_then(|t| match t.goal {
+            crate::check::ir::Goal::Value(v) => Some(v),
+            _ => None,
+        });
+    let label = format!("{} by {}", k.title, grain.as_str());
+    KpiCard {
+        name: k.name.clone(),
+        title: k.title.clone(),
+        description: k.description.clone(),
+        owner: k.owner.clone(),
+        period: last.and_then(|i| periods.get(i).cloned()).unwrap_or_default(),
+        value: format(model, id, now),
+        vs_previous: change(earlier(1)),
+        vs_year: match per_year(grain) {
+            0 => None,
+            n => change(earlier(n)),
+        },
+        sparkline: svg::sparkline(&label, values, gaps, target),
+    }
+}
+
+/// `+12.0%` (or `+3.0 pp` for a percentage) with its arrow and tone.
+fn change(
+    direction: Direction,
+    unit: Option<crate::spec::model::Unit>,
+    now: Option<f64>,
+    then: Option<f64>,
+) -> Option<Change> {
+    let (now, then) = (now?, then?);
+    let delta = now - then;
+    let text = match unit {
+        Some(crate::spec::model::Unit::Percent) => format!("{:+.1} pp", delta * 100.0),
+        _ if then != 0.0 => format!("{:+.1}%", delta / then.abs() * 100.0),
+        _ => format!("{delta:+}"),
+    };
+    let (arrow, better) = if delta > 0.0 {
+        ("▲", direction == Direction::Up)
+    } else if delta < 0.0 {
+        ("▼", direction == Direction::Down)
+    } else {
+        return Some(Change {
+            text,
+            arrow: "▶",
+            tone: "flat",
+        });
+    };
+    Some(Change {
+        text,
+        arrow,
+        tone: if better { "good" } else { "bad" },
+    })
+}
+
+fn icon(s: Status) -> &'static str {
+    match s {
+        Status::Achieved => "✔",
+        Status::OnTrack => "●",
+        Status::AtRisk => "▲",
+        Status::OffTrack => "✖",
+        Status::Missed => "✖",
+        Status::Upcoming => "○",
+    }
+}
+
+/// Worst first: what needs attention leads.
+fn severity(s: Status) -> u8 {
+    match s {
+        Status::Missed => 0,
+        Status::OffTrack => 1,
+        Status::AtRisk => 2,
+        Status::OnTrack => 3,
+        Status::Achieved => 4,
+        Status::Upcoming => 5,
+    }
+}
+
+/// A card per target: its current period (members of a `by` target in a table).
+fn target_cards(model: &Model, rows: &[StatusRow], as_of: Date) -> Vec<TargetCard> {
+    let mut out: Vec<TargetCard> = Vec::new();
+    for t in &model.targets {
+        let mine: Vec<&StatusRow> = rows.iter().filter(|r| r.target == t.name).collect();
+        let Some(last) = mine.last().map(|r| r.period.clone()) else {
+            continue;
+        };
+        let current: Vec<&&StatusRow> = mine.iter().filter(|r| r.period == last).collect();
+        let fmt = |v: Option<f64>| format(model, t.kpi, v);
+        let Some(head) = current.iter().min_by_key(|r| severity(r.status)) else {
+            continue;
+        };
+        let days_left = crate::period::parse_label(&last, &model.calendar)
+            .map(|(_, p)| p.end)
+            .or(match t.time {
+                crate::check::ir::TargetTime::Fixed { period, .. } => Some(period.end),
+                _ => None,
+            })
+            .map(|end| (end.0 - as_of.0).max(0));
+        let mut members: Vec<MemberRow> = current
+            .iter()
+            .filter_map(|r| {
+                r.member.as_ref().map(|m| MemberRow {
+                    member: m.clone(),
+                    status: r.status.as_str(),
+                    icon: icon(r.status),
+                    actual: fmt(r.actual),
+                    target_value: fmt(r.target_value),
+                })
+            })
+            .collect();
+        members.sort_by_key(|m| {
+            let s = crate::spec::model::Status::parse(m.status).map_or(9, severity);
+            (s, m.member.clone())
+        });
+        let label = format!("{}: actual against target", t.name);
+        let mut counts: Vec<(u8, &'static str, usize)> = Vec::new();
+        for r in &current {
+            match counts.iter_mut().find(|c| c.1 == r.status.as_str()) {
+                Some(c) => c.2 += 1,
+                None => counts.push((severity(r.status), r.status.as_str(), 1)),
+            }
+        }
+        counts.sort();
+        let summary = counts
+            .iter()
+            .map(|(_, s, n)| format!("{n} {}", s.replace('_', " ")))
+            .collect::<Vec<_>>()
+            .join(", ");
+        out.push(TargetCard {
+            target: t.name.clone(),
+            kpi: model.kpis[t.kpi].title.clone(),
+            period: last,
+            status: head.status.as_str(),
+            icon: icon(head.status),
+            actual: fmt(head.actual),
+            target_value: fmt(head.target_value),
+            expected: fmt(head.expected),
+            projected: fmt(head.projected),
+            gap: fmt(head.gap),
+            days_left: days_left.filter(|_| t.by.is_none()),
+            bullet: head
+                .target_value
+                .map(|tv| svg::bullet(&label, head.actual, head.expected, head.projected, tv))
+                .unwrap_or_default(),
+            summary,
+            members,
+        });
+    }
+    out
+}
+
+fn funnel_cards(model: &Model, q: &Query) -> Result<Vec<FunnelCard>, Vec<Diagnostic>> {
+    if model.funnels.is_empty() {
+        return Ok(Vec::new());
+    }
+    let whole = Query {
+        by: Vec::new(),
+        grain: Grain::All,
+        ..q.clone()
+    };
+    let ev = execute::evaluate_funnels(model, &[], &whole)?;
+    let table = ev.table();
+    let col = |name: &str| table.columns.iter().position(|c| c == name);
+    let (Some(f), Some(s), Some(c), Some(cv), Some(l)) = (
+        col("funnel"),
+        col("step"),
+        col("count"),
+        col("conversion"),
+        col("leakage"),
+    ) else {
+        return Ok(Vec::new());
+    };
+    let text = |cell: &Cell| match cell {
+        Cell::Text(t) => t.clone().unwrap_or_default(),
+        Cell::Number(_) => String::new(),
+    };
+    let mut out: Vec<FunnelCard> = Vec::new();
+    let mut counts: Vec<Vec<(String, f64)>> = Vec::new();
+    for row in &table.rows {
+        let name = text(&row[f]);
+        if out.last().is_none_or(|x| x.name != name) {
+            out.push(FunnelCard {
+                name: name.clone(),
+                steps: Vec::new(),
+                chart: String::new(),
+            });
+            counts.push(Vec::new());
+        }
+        let count = match row[c] {
+            Cell::Number(x) => x.unwrap_or(0.0),
+            _ => 0.0,
+        };
+        let pct = |cell: &Cell| match cell {
+            Cell::Number(x) => NumberFormat::new(Some(crate::spec::model::Unit::Percent), Some(1)).format(*x),
+            _ => String::new(),
+        };
+        if let (Some(card), Some(cs)) = (out.last_mut(), counts.last_mut()) {
+            card.steps.push(FunnelStep {
+                step: text(&row[s]),
+                count: NumberFormat::new(Some(crate::spec::model::Unit::Count), None).format(Some(count)),
+                conversion: pct(&row[cv]),
+                leakage: pct(&row[l]),
+            });
+            cs.push((text(&row[s]), count));
+        }
+    }
+    for (card, cs) in out.iter_mut().zip(&counts) {
+        card.chart = svg::funnel(&format!("{}: count per step", card.name), cs);
+    }
+    Ok(out)
+}
+
+/// With `--by`: each KPI by member over the whole range.
+fn breakdowns(model: &Model, req: &Request) -> Result<Vec<Breakdown>, Vec<Diagnostic>> {
+    if req.query.by.is_empty() {
+        return Ok(Vec::new());
+    }
+    let q = Query {
+        kpis: req.kpis.clone(),
+        grain: Grain::All,
+        ..req.query.clone()
+    };
+    let ev = execute::evaluate(model, &q)?;
+    let members: Vec<String> = (0..ev.frame.height())
+        .map(|i| {
+            ev.dims
+                .iter()
+                .map(|d| {
+                    ev.frame
+                        .column(d)
+                        .ok()
+                        .and_then(|c| c.get(i).ok())
+                        .and_then(|v| v.get_str().map(str::to_string))
+                        .unwrap_or_else(|| "(none)".to_string())
+                })
+                .collect::<Vec<_>>()
+                .join(" · ")
+        })
+        .collect();
+    Ok(ev
+        .kpis
+        .iter()
+        .filter_map(|name| {
+            let id = model.kpi_id(name)?;
+            let values = column(&ev, name);
+            Some(Breakdown {
+                kpi: model.kpis[id].title.clone(),
+                rows: members
+                    .iter()
+                    .zip(&values)
+                    .map(|(m, v)| (m.clone(), format(model, id, *v)))
+                    .collect(),
+            })
+        })
+        .collect())
+}

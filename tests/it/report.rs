@@ -1,0 +1,222 @@
+//! `kpi report`: the charts (snapshotted on hand-checked values), the
+//! numbers on the page (from a fixture computed by hand), escaping of a
+//! hostile spec, determinism, and the page in headless Chromium with the
+//! network cut off.
+
+use kpi::keyword::Keyword;
+use kpi::report::html::svg::{self, Gaps};
+
+use crate::support::*;
+
+#[test]
+fn charts_of_hand_checked_values() {
+    // January 10, February empty, March 30; target 25.
+    let values = [Some(10.0), None, Some(30.0)];
+    let gap = svg::sparkline("won by month", &values, Gaps::Gap, Some(25.0));
+    let zero = svg::sparkline("won by month", &values, Gaps::Zero, None);
+    // A ratio's empty month is a gap: two runs, each a single point.
+    assert_eq!(gap.matches("<path").count(), 2);
+    assert_eq!(gap.matches("class=\"dot\"").count(), 2);
+    // A sum's empty month is 0: one line through three points; 10 of 0..30 is a third up.
+    assert_eq!(zero.matches("<path").count(), 1);
+    assert!(zero.contains("d=\"M4 30.67 L120 44 L236 4\""), "{zero}");
+    // The target line at 25 on a 10..30 scale: 3/4 of the way up.
+    assert!(gap.contains("y1=\"14\""), "{gap}");
+    let statuses = [
+        ("achieved", Some(120.0), None, None, 100.0),
+        ("on track", Some(60.0), Some(50.0), Some(120.0), 100.0),
+        ("at risk", Some(45.0), Some(50.0), Some(90.0), 100.0),
+        ("off track", Some(20.0), Some(50.0), Some(40.0), 100.0),
+        ("missed", Some(80.0), None, None, 100.0),
+        ("upcoming", None, None, None, 100.0),
+    ];
+    let bullets: Vec<String> = statuses
+        .iter()
+        .map(|(s, a, e, p, t)| svg::bullet(s, *a, *e, *p, *t))
+        .collect();
+    let funnel = svg::funnel("leads", &[("created".into(), 100.0), ("won".into(), 25.0)]);
+    assert!(funnel.contains("width=\"80\""), "a quarter of 320: {funnel}");
+    insta::assert_snapshot!(format!("{gap}\n{zero}\n{}\n{funnel}", bullets.join("\n")));
+}
+
+const FIXTURE: &str = r#"
+datasets:
+  deals:
+    source: deals.csv
+    time: closed_at
+    columns: {closed_at: date, amount: number, stage: string}
+kpis:
+  won_revenue: {title: Won revenue, dataset: deals, measure: sum(amount where stage == "won"), unit: currency, decimals: 0}
+  lost_deals: {title: Lost deals, dataset: deals, measure: count(where stage == "lost"), direction: down, unit: count}
+targets:
+  march_revenue: {kpi: won_revenue, period: 2025-03, value: 500, objective: Fund hiring}
+"#;
+
+/// Deals: January won 100 and 200, one lost; February nothing; March won
+/// 300 and 300, none lost. As of 2025-03-31 March is complete.
+const DEALS: &str = "closed_at,amount,stage
+2025-01-05,100,won
+2025-01-20,200,won
+2025-01-25,50,lost
+2025-03-02,300,won
+2025-03-30,300,won
+";
+
+fn fixture(spec: &str) -> std::path::PathBuf {
+    let dir = temp_dir("report");
+    std::fs::write(dir.join("spec.yaml"), spec).unwrap();
+    std::fs::write(dir.join("deals.csv"), DEALS).unwrap();
+    dir
+}
+
+fn report(dir: &std::path::Path, extra: &[&str]) -> String {
+    let mut args = vec!["--spec", dir.to_str().unwrap(), "report", "--as-of", "2025-03-31"];
+    args.extend(extra);
+    let out = kpi(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn the_page_shows_the_hand_computed_numbers() {
+    let dir = fixture(FIXTURE);
+    let html = report(&dir, &[]);
+    // March: 600 won, against 0 in February: the change is from 0 (absolute).
+    assert!(html.contains("<p class=\"value\">600</p>"), "{html}");
+    assert!(html.contains("<p class=\"period\">2025-03</p>"));
+    // Lost deals fell from 1 in January to 0 in February and stayed 0: flat in March.
+    assert!(html.contains("▶"));
+    // The target: 600 of 500 in March, achieved.
+    assert!(html.contains("status achieved"), "{html}");
+    assert!(html.contains("<dd>500</dd>"));
+    // The compact table: every KPI by month, February's sum 0.
+    assert!(html.contains("<th scope=\"col\" class=\"num\">2025-02</th>"));
+    // The same inputs give the same bytes; --stamp adds the date.
+    assert_eq!(html, report(&dir, &[]));
+    assert!(report(&dir, &["--stamp"]).contains("Generated "));
+}
+
+#[test]
+fn a_fall_of_a_down_kpi_is_good_news() {
+    let dir = fixture(FIXTURE);
+    // As of February's end: lost deals 1 → 0 is a fall, shown green.
+    let out = kpi(&[
+        "--spec",
+        dir.to_str().unwrap(),
+        "report",
+        "lost_deals",
+        "--as-of",
+        "2025-02-28",
+    ]);
+    let html = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        html.contains("<span class=\"good\" title=\"against the period before\">▼ -100.0%"),
+        "{html}"
+    );
+}
+
+#[test]
+fn a_hostile_spec_is_escaped_and_intact() {
+    let hostile = FIXTURE.replace(
+        "title: Won revenue",
+        "title: \"<script>alert('x')</script> & \\\"Ümlaut\\\" 📈 مبيعات\"",
+    );
+    let dir = fixture(&hostile);
+    let html = report(&dir, &["--title", "Q1 <b>&</b>"]);
+    assert!(!html.contains("<script>"), "raw script tag");
+    assert!(!html.contains("<b>&</b>"));
+    assert!(
+        html.contains(
+            "&lt;script&gt;alert(&#x27;x&#x27;)&lt;&#x2f;script&gt; &amp; &quot;Ümlaut&quot; 📈 مبيعات"
+        ),
+        "{html}"
+    );
+    assert!(html.contains("Q1 &lt;b&gt;&amp;&lt;&#x2f;b&gt;"));
+}
+
+#[test]
+fn the_page_is_written_whole_to_a_file() {
+    let dir = fixture(FIXTURE);
+    let file = dir.join("report.html");
+    let out = kpi(&[
+        "--spec",
+        dir.to_str().unwrap(),
+        "report",
+        "--as-of",
+        "2025-03-31",
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let html = std::fs::read_to_string(&file).unwrap();
+    assert!(html.starts_with("<!doctype html>") && html.trim_end().ends_with("</html>"));
+}
+
+/// The shipped library and sample data, rendered by Chromium with every
+/// host unresolvable: every KPI title and target (with its status) is on
+/// the rendered page, and the page asks for nothing outside itself. The
+/// screenshot is docs/report.png.
+#[test]
+fn the_report_renders_offline_in_chromium() {
+    let out = kpi(&["report"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let html = String::from_utf8(out.stdout).unwrap();
+    for reference in ["src=", "href=", "url(", "@import", "<script"] {
+        assert!(
+            !html.contains(reference),
+            "the page refers to something outside it: {reference}"
+        );
+    }
+    let dir = temp_dir("chromium");
+    let page = dir.join("report.html");
+    std::fs::write(&page, &html).unwrap();
+    let chromium = |extra: &[&str]| {
+        std::process::Command::new("chromium")
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--host-resolver-rules=MAP * ~NOTFOUND",
+                "--hide-scrollbars",
+            ])
+            .arg(format!("--user-data-dir={}", dir.join("profile").display()))
+            .args(extra)
+            .arg(format!("file://{}", page.display()))
+            .output()
+            .expect("Chromium (scripts/services installs it)")
+    };
+    let dom = chromium(&["--dump-dom"]);
+    assert!(dom.status.success());
+    let dom = String::from_utf8_lossy(&dom.stdout).to_string();
+    let outcome = kpi::check_path(&root().join("kpis"), false);
+    let model = &outcome.checked.model;
+    for k in &model.kpis {
+        let title = k.title.replace('&', "&amp;");
+        assert!(dom.contains(&title), "KPI `{}` is not on the page", k.title);
+    }
+    let statuses = kpi::status::status(model, &[], None).unwrap();
+    for t in &model.targets {
+        assert!(
+            dom.contains(&format!("aria-label=\"target {}\"", t.name)),
+            "target {}",
+            t.name
+        );
+        let last = statuses.iter().rfind(|r| r.target == t.name).unwrap();
+        assert!(
+            dom.contains(&format!("status {}", last.status.as_str())),
+            "{}",
+            t.name
+        );
+    }
+    let png = root().join("docs/report.png");
+    let shot = chromium(&[
+        "--window-size=1280,1600",
+        &format!("--screenshot={}", png.display()),
+    ]);
+    assert!(shot.status.success());
+    assert!(std::fs::metadata(&png).unwrap().len() > 10_000);
+}
