@@ -220,3 +220,27 @@ fn the_report_renders_offline_in_chromium() {
     assert!(shot.status.success());
     assert!(std::fs::metadata(&png).unwrap().len() > 10_000);
 }
+
+#[test]
+fn a_breakdown_by_member_and_a_template_of_ones_own() {
+    let dir = fixture(FIXTURE);
+    let html = report(&dir, &["--by", "stage"]);
+    // Won revenue by stage over the whole range: 900 won, 0 lost.
+    assert!(html.contains("<h2 id=\"breakdowns\">By stage</h2>"), "{html}");
+    assert!(
+        html.contains("<tr><td>won</td><td class=\"num\">900</td></tr>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<tr><td>lost</td><td class=\"num\">0</td></tr>"),
+        "{html}"
+    );
+    let template = dir.join("mine.html");
+    std::fs::write(
+        &template,
+        "{% for g in groups %}{% for k in g.cards %}{{ k.title }}={{ k.value }};{% endfor %}{% endfor %}",
+    )
+    .unwrap();
+    let own = report(&dir, &["--template", template.to_str().unwrap()]);
+    assert_eq!(own, "Won revenue=600;Lost deals=0;");
+}
