@@ -216,7 +216,7 @@ fn the_ci_integrations_run_commands_that_work() {
             .split_whitespace()
             .skip(1)
             .map(|a| {
-                if a.ends_with(".xml") {
+                if a.ends_with(".xml") || a.ends_with(".html") {
                     dir.join(a).display().to_string()
                 } else {
                     a.to_string()
