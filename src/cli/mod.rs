@@ -236,3 +236,16 @@ pub fn report_spec_errors(outcome: &kpi::CheckOutcome) -> Option<u8> {
     );
     Some(outcome.exit_code(false).max(1))
 }
+
+/// `--as-of YYYY-MM-DD`, or the usage error's exit code.
+#[cfg(feature = "eval")]
+fn as_of(text: Option<&str>) -> Result<Option<kpi::time::Date>, u8> {
+    match text.map(kpi::time::Date::parse) {
+        None => Ok(None),
+        Some(Some(d)) => Ok(Some(d)),
+        Some(None) => {
+            eprintln!("error: --as-of takes a date as YYYY-MM-DD");
+            Err(USAGE)
+        }
+    }
+}

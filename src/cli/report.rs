@@ -62,15 +62,9 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
         Ok(q) => q,
         Err(code) => return code,
     };
-    let as_of = match &args.as_of {
-        None => None,
-        Some(s) => match kpi::time::Date::parse(s) {
-            Some(d) => Some(d),
-            None => {
-                eprintln!("error: --as-of takes a date as YYYY-MM-DD");
-                return super::USAGE;
-            }
-        },
+    let as_of = match super::as_of(args.as_of.as_deref()) {
+        Ok(d) => d,
+        Err(code) => return code,
     };
     let template = match &args.template {
         None => None,
