@@ -319,7 +319,15 @@ fn data_bounds(plan: &Plan) -> Result<(Date, Date), Vec<Diagnostic>> {
     let model = &*plan.model;
     let mut latest: Option<i32> = None;
     let mut earliest: Option<i32> = None;
-    for u in &plan.units {
+    for (i, u) in plan.units.iter().enumerate() {
+        // A unit on a connection: asked of its database.
+        if let Some(c) = super::sql_engine::unit_connection(plan, i) {
+            if let Some((lo, hi)) = super::sql_engine::remote_bounds(plan, i, c)? {
+                earliest = Some(earliest.map_or(lo.0, |x| x.min(lo.0)));
+                latest = Some(latest.map_or(hi.0, |x| x.max(hi.0)));
+            }
+            continue;
+        }
         let cols: Vec<&String> = match &u.time {
             UnitTime::Flow(t) => vec![t],
             UnitTime::Stock { from, to, .. } => std::iter::once(from).chain(to.iter()).collect(),

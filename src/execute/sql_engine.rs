@@ -84,19 +84,32 @@ fn connection_of(model: &Model, ds: usize) -> Option<&ConnectionModel> {
 /// date in its data (never later than today), or the day before the first
 /// for `at: start`.
 fn stock_moment(plan: &Plan, i: usize, c: &ConnectionModel) -> Result<Date, Vec<Diagnostic>> {
+    let today = super::today();
+    let (first, last) = remote_bounds(plan, i, c)?.unwrap_or((today, today));
+    Ok(match plan.units[i].time {
+        UnitTime::Stock { at_start: true, .. } => first.add_days(-1),
+        _ => last.min(today),
+    })
+}
+
+/// The first and last dates of a unit on a connection, asked of the database.
+pub(crate) fn remote_bounds(
+    plan: &Plan,
+    i: usize,
+    c: &ConnectionModel,
+) -> Result<Option<(Date, Date)>, Vec<Diagnostic>> {
     let df = crate::data::adbc::query(c, &crate::sql::bounds_sql(plan, i, c.dialect)).map_err(|d| vec![d])?;
     let day = |name: &str| -> Option<Date> {
         let col = df.column(name).ok()?.cast(&DataType::Date).ok()?;
         let days = col.cast(&DataType::Int32).ok()?;
         days.i32().ok()?.get(0).map(Date)
     };
-    let today = super::today();
-    let last = day("hi").map_or(today, |d| d.min(today));
-    let first = day("lo").unwrap_or(last);
-    Ok(match plan.units[i].time {
-        UnitTime::Stock { at_start: true, .. } => first.add_days(-1),
-        _ => last,
-    })
+    Ok(day("lo").zip(day("hi")))
+}
+
+/// The connection of a unit's dataset, if it is on one.
+pub(crate) fn unit_connection<'a>(plan: &'a Plan, i: usize) -> Option<&'a ConnectionModel> {
+    connection_of(&plan.model, plan.units[i].dataset)
 }
 
 /// A lookup must be many-to-one before it is joined (the same check and

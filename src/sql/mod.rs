@@ -48,19 +48,28 @@ pub fn range_moment(plan: &Plan, unit: usize) -> Option<Date> {
     })
 }
 
-/// The earliest and latest dates of a stock unit's `from` and `to`
-/// columns, as `lo` and `hi`.
+/// The earliest and latest dates of a unit's time columns (a flow's time
+/// column; a stock's `from` and `to`), as `lo` and `hi`.
 pub fn bounds_sql(plan: &Plan, unit: usize, dialect: Dialect) -> String {
     let p = Printer::new(&plan.model, &plan.units[unit], dialect);
-    let UnitTime::Stock { from, to, .. } = &p.unit.time else {
-        return "SELECT NULL AS lo, NULL AS hi".to_string();
+    let columns: Vec<&String> = match &p.unit.time {
+        UnitTime::Flow(t) => vec![t],
+        UnitTime::Stock { from, to, .. } => std::iter::once(from).chain(to.iter()).collect(),
+        UnitTime::None => Vec::new(),
     };
     let date = |c: &str| format!("CAST({} AS DATE)", p.own(c));
-    let (mut lo, mut hi) = (format!("MIN({})", date(from)), format!("MAX({})", date(from)));
-    if let Some(to) = to {
-        lo = format!("LEAST({lo}, COALESCE(MIN({}), {lo}))", date(to));
-        hi = format!("GREATEST({hi}, COALESCE(MAX({}), {hi}))", date(to));
-    }
+    let (lo, hi) = match columns.split_first() {
+        None => ("CAST(NULL AS DATE)".to_string(), "CAST(NULL AS DATE)".to_string()),
+        Some((first, rest)) => rest.iter().fold(
+            (format!("MIN({})", date(first)), format!("MAX({})", date(first))),
+            |(lo, hi), c| {
+                (
+                    format!("LEAST({lo}, COALESCE(MIN({}), {lo}))", date(c)),
+                    format!("GREATEST({hi}, COALESCE(MAX({}), {hi}))", date(c)),
+                )
+            },
+        ),
+    };
     format!(
         "SELECT {lo} AS {}, {hi} AS {} FROM {}",
         dialect.ident("lo"),

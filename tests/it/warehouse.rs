@@ -369,6 +369,14 @@ fn same_numbers_as_files(wh: Warehouse) {
         &serde_json::to_value(&b).unwrap(),
         "status",
     );
+    // As of the latest data, which the database is asked for.
+    let a = kpi::status::status(&files, &[], None).unwrap();
+    let b = kpi::status::status(&db, &[], None).unwrap();
+    same_json(
+        &serde_json::to_value(&a).unwrap(),
+        &serde_json::to_value(&b).unwrap(),
+        "status as of the data",
+    );
 }
 
 #[test]
@@ -466,6 +474,14 @@ fn the_cli_finds_the_driver_by_name() {
             .collect()
     };
     let (a, b) = (parse(&files.stdout), parse(&db.stdout));
+    // The report, as of the latest date in the database: the same page.
+    let report_files = kpi_run(None, &[], &["report"]);
+    let report_db = kpi_run(Some(&dir), &[("KPI_ADBC_PATH", adbc.as_str())], &["report"]);
+    assert_eq!(
+        String::from_utf8_lossy(&report_files.stdout),
+        String::from_utf8_lossy(&report_db.stdout),
+        "the report from the database"
+    );
     assert_eq!(a.len(), b.len());
     for (x, y) in a.iter().flatten().zip(b.iter().flatten()) {
         match (x.parse::<f64>(), y.parse::<f64>()) {
