@@ -200,22 +200,10 @@ pub fn render(page: &Page, template: Option<&str>) -> Result<String, String> {
     t.render(minijinja::value::Serde(page)).map_err(|e| e.to_string())
 }
 
-/// The last day with data beneath the report's KPIs, never after today.
+/// The last day with data beneath the report's KPIs, never after today
+/// (one pass over each of their units).
 fn latest(model: &Model, ev: &Evaluation) -> Result<Date, Vec<Diagnostic>> {
-    let mut seen = Vec::new();
-    let mut last: Option<Date> = None;
-    for name in &ev.kpis {
-        let Some(id) = model.kpi_id(name) else { continue };
-        let ds = model.kpis[id].datasets.clone();
-        if ds.iter().all(|d| seen.contains(d)) {
-            continue;
-        }
-        seen.extend(ds);
-        if let Ok(d) = execute::latest_date(model, name) {
-            last = Some(last.map_or(d, |l| l.max(d)));
-        }
-    }
-    Ok(last.unwrap_or_else(execute::today))
+    execute::data_range_of(model, &ev.kpis).map(|(_, last)| last)
 }
 
 fn period_labels(ev: &Evaluation) -> Vec<String> {
