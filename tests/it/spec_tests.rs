@@ -1,31 +1,7 @@
 //! `kpi test`: the tests of kpis/ pass, each seed KPI is covered by a test
 //! that fails when its definition changes, and failures are readable.
 
-use kpi::spec::InputFile;
-
-use crate::support::{kpi, root, temp_dir};
-
-/// kpis/ as in-memory files, each text passed through `edit`.
-fn library(edit: impl Fn(&str, String) -> String) -> Vec<InputFile> {
-    let dir = root().join("kpis");
-    let mut paths: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    paths.sort();
-    paths
-        .into_iter()
-        .map(|p| {
-            let name = p.file_name().unwrap().to_string_lossy().to_string();
-            let text = edit(&name, std::fs::read_to_string(&p).unwrap());
-            InputFile {
-                name: p.display().to_string(),
-                bytes: text.into_bytes(),
-                base_dir: dir.clone(),
-            }
-        })
-        .collect()
-}
+use crate::support::{kpi, library, root, temp_dir};
 
 /// The text with KPI `kpi`'s measure multiplied by 1.5.
 fn break_measure(text: &str, kpi: &str) -> Option<String> {

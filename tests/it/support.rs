@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use kpi::diagnostic::Diagnostic;
 use kpi::report::diagnostics::{locate, Located};
 use kpi::source::SourceMap;
+use kpi::spec::InputFile;
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -99,4 +100,26 @@ pub fn json_rows(out: &std::process::Output) -> Vec<serde_json::Value> {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// kpis/ as in-memory files, each text passed through `edit`.
+pub fn library(edit: impl Fn(&str, String) -> String) -> Vec<InputFile> {
+    let dir = root().join("kpis");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            let text = edit(&name, std::fs::read_to_string(&p).unwrap());
+            InputFile {
+                name: p.display().to_string(),
+                bytes: text.into_bytes(),
+                base_dir: dir.clone(),
+            }
+        })
+        .collect()
 }

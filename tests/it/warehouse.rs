@@ -219,21 +219,7 @@ impl Warehouse {
 
 /// kpis/ as shipped (sources on the sample data in examples/data).
 fn library() -> Vec<InputFile> {
-    let dir = root().join("kpis");
-    let mut paths: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    paths.sort();
-    paths
-        .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .map(|p| InputFile {
-            name: p.display().to_string(),
-            bytes: std::fs::read(&p).unwrap(),
-            base_dir: dir.clone(),
-        })
-        .collect()
+    crate::support::library(|_, text| text)
 }
 
 fn checked(files: Vec<InputFile>) -> Model {
