@@ -316,50 +316,87 @@ fn validate_lookups(plan: &Plan) -> Result<(), Vec<Diagnostic>> {
 /// The earliest and latest dates in the data beneath the plan (the range of
 /// stock KPIs under `--grain all`), never later than today.
 fn data_bounds(plan: &Plan) -> Result<(Date, Date), Vec<Diagnostic>> {
-    let model = &*plan.model;
     let mut latest: Option<i32> = None;
     let mut earliest: Option<i32> = None;
-    for (i, u) in plan.units.iter().enumerate() {
-        // A unit on a connection: asked of its database.
-        if let Some(c) = super::sql_engine::unit_connection(plan, i) {
-            if let Some((lo, hi)) = super::sql_engine::remote_bounds(plan, i, c)? {
-                earliest = Some(earliest.map_or(lo.0, |x| x.min(lo.0)));
-                latest = Some(latest.map_or(hi.0, |x| x.max(hi.0)));
-            }
-            continue;
-        }
-        let cols: Vec<&String> = match &u.time {
-            UnitTime::Flow(t) => vec![t],
-            UnitTime::Stock { from, to, .. } => std::iter::once(from).chain(to.iter()).collect(),
-            UnitTime::None => continue,
-        };
-        let src = SourceInfo::from_model(&model.datasets[u.dataset]);
-        let lf = data::scan(&src).map_err(|d| vec![d])?;
-        let mut aggs: Vec<Expr> = Vec::new();
-        for (i, c) in cols.iter().enumerate() {
-            let d = col(c.as_str()).cast(DataType::Date);
-            aggs.push(d.clone().max().alias(format!("max{i}").as_str()));
-            aggs.push(d.min().alias(format!("min{i}").as_str()));
-        }
-        let df = lf.select(aggs).collect().map_err(polars_error)?;
-        for c in df.columns() {
-            let Some(v) = c
-                .cast(&DataType::Int32)
-                .ok()
-                .and_then(|v| v.i32().ok().and_then(|x| x.max()))
-            else {
-                continue;
-            };
-            if c.name().starts_with("max") {
-                latest = Some(latest.map_or(v, |x| x.max(v)));
-            } else {
-                earliest = Some(earliest.map_or(v, |x| x.min(v)));
-            }
+    for i in 0..plan.units.len() {
+        if let Some((lo, hi)) = unit_bounds(plan, i)? {
+            earliest = Some(earliest.map_or(lo, |x| x.min(lo)));
+            latest = Some(latest.map_or(hi, |x| x.max(hi)));
         }
     }
     let today = today();
     let last = latest.map_or(today, |d| Date(d).min(today));
     Ok((earliest.map_or(last, Date), last))
+}
+
+/// The first and last days of a unit's time columns (`None`: no time, or no rows).
+fn unit_bounds(plan: &Plan, i: usize) -> Result<Option<(i32, i32)>, Vec<Diagnostic>> {
+    // A unit on a connection: asked of its database.
+    if let Some(c) = super::sql_engine::unit_connection(plan, i) {
+        return Ok(super::sql_engine::remote_bounds(plan, i, c)?.map(|(lo, hi)| (lo.0, hi.0)));
+    }
+    let u = &plan.units[i];
+    let cols: Vec<&String> = match &u.time {
+        UnitTime::Flow(t) => vec![t],
+        UnitTime::Stock { from, to, .. } => std::iter::once(from).chain(to.iter()).collect(),
+        UnitTime::None => return Ok(None),
+    };
+    let src = SourceInfo::from_model(&plan.model.datasets[u.dataset]);
+    let lf = data::scan(&src).map_err(|d| vec![d])?;
+    let mut aggs: Vec<Expr> = Vec::new();
+    for (i, c) in cols.iter().enumerate() {
+        let d = col(c.as_str()).cast(DataType::Date);
+        aggs.push(d.clone().max().alias(format!("max{i}").as_str()));
+        aggs.push(d.min().alias(format!("min{i}").as_str()));
+    }
+    let df = lf.select(aggs).collect().map_err(polars_error)?;
+    let (mut lo, mut hi): (Option<i32>, Option<i32>) = (None, None);
+    for c in df.columns() {
+        let Some(v) = c
+            .cast(&DataType::Int32)
+            .ok()
+            .and_then(|v| v.i32().ok().and_then(|x| x.max()))
+        else {
+            continue;
+        };
+        if c.name().starts_with("max") {
+            hi = Some(hi.map_or(v, |x| x.max(v)));
+        } else {
+            lo = Some(lo.map_or(v, |x| x.min(v)));
+        }
+    }
+    Ok(lo.zip(hi))
+}
+
+/// The latest date in the data beneath each of `kpis` (never later than
+/// today), every unit read once: what `latest_date` gives for each.
+pub fn latest_dates(
+    model: &Model,
+    kpis: &[String],
+) -> Result<std::collections::HashMap<String, Date>, Vec<Diagnostic>> {
+    let query = Query {
+        kpis: kpis.to_vec(),
+        ..Query::default()
+    };
+    let plan = plan::plan(model, &query)?;
+    let bounds = (0..plan.units.len())
+        .map(|i| unit_bounds(&plan, i))
+        .collect::<Result<Vec<_>, _>>()?;
+    let today = today();
+    let mut out = std::collections::HashMap::new();
+    for name in kpis {
+        let Some(id) = model.kpi_id(name) else { continue };
+        let bases = model.bases_beneath(&[id]);
+        let last = plan
+            .units
+            .iter()
+            .zip(&bounds)
+            .filter(|(u, _)| u.outputs.iter().any(|o| bases.contains(&o.kpi)))
+            .filter_map(|(_, b)| b.map(|(_, hi)| hi))
+            .max();
+        out.insert(name.clone(), last.map_or(today, |d| Date(d).min(today)));
+    }
+    Ok(out)
 }
 
 pub fn today() -> Date {

@@ -115,9 +115,19 @@ pub fn status(
     names: &[String],
     as_of: Option<Date>,
 ) -> Result<Vec<StatusRow>, Vec<Diagnostic>> {
+    status_with_latest(model, names, as_of, std::collections::HashMap::new())
+}
+
+/// [`status`], with the latest date in the data beneath some KPIs already
+/// known (by KPI id): those are not read again.
+pub fn status_with_latest(
+    model: &Model,
+    names: &[String],
+    as_of: Option<Date>,
+    mut latest: std::collections::HashMap<KpiId, Date>,
+) -> Result<Vec<StatusRow>, Vec<Diagnostic>> {
     let mut rows = Vec::new();
     let mut cache = Cache::default();
-    let mut latest: std::collections::HashMap<KpiId, Date> = std::collections::HashMap::new();
     for t in &model.targets {
         if !names.is_empty() && !names.contains(&t.name) {
             continue;

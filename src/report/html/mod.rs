@@ -141,9 +141,26 @@ pub fn build(model: &Model, req: &Request) -> Result<Page, Vec<Diagnostic>> {
         ..req.query.clone()
     };
     let ev = execute::evaluate(model, &by_period)?;
+    // The latest data beneath the page's KPIs and the targets' KPIs, every
+    // unit read once: the page's as-of date, and each target's (as `kpi
+    // status` decides it).
+    let mut names = ev.kpis.clone();
+    for t in &model.targets {
+        let k = &model.kpis[t.kpi].name;
+        if !names.contains(k) {
+            names.push(k.clone());
+        }
+    }
+    let latest = execute::latest_dates(model, &names)?;
     let as_of = match req.as_of {
         Some(d) => d,
-        None => latest(model, &ev)?,
+        None => ev
+            .kpis
+            .iter()
+            .filter_map(|k| latest.get(k))
+            .max()
+            .copied()
+            .unwrap_or_else(execute::today),
     };
     let periods = period_labels(&ev);
     let complete = complete_periods(model, &ev, &by_period, as_of);
@@ -166,7 +183,11 @@ pub fn build(model: &Model, req: &Request) -> Result<Page, Vec<Diagnostic>> {
             }),
         }
     }
-    let statuses = crate::status::status(model, &[], req.as_of)?;
+    let by_id = latest
+        .iter()
+        .filter_map(|(k, d)| model.kpi_id(k).map(|id| (id, *d)))
+        .collect();
+    let statuses = crate::status::status_with_latest(model, &[], req.as_of, by_id)?;
     let range = match (req.query.range, periods.first(), periods.last()) {
         (Some(r), _, _) => format!("{} to {}", r.start, r.end),
         (None, Some(a), Some(b)) => format!("{a} to {b}"),
@@ -198,12 +219,6 @@ pub fn render(page: &Page, template: Option<&str>) -> Result<String, String> {
         .map_err(|e| e.to_string())?;
     let t = env.get_template("report.html").map_err(|e| e.to_string())?;
     t.render(minijinja::value::Serde(page)).map_err(|e| e.to_string())
-}
-
-/// The last day with data beneath the report's KPIs, never after today
-/// (one pass over each of their units).
-fn latest(model: &Model, ev: &Evaluation) -> Result<Date, Vec<Diagnostic>> {
-    execute::data_range_of(model, &ev.kpis).map(|(_, last)| last)
 }
 
 fn period_labels(ev: &Evaluation) -> Vec<String> {
