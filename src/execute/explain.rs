@@ -41,20 +41,15 @@ pub fn describe_funnel(
 
 fn describe_plan(plan: &Plan) -> Result<Vec<(String, String)>, Vec<Diagnostic>> {
     let model = &*plan.model;
-    let remote = |i: &usize| model.datasets[plan.units[*i].dataset].remote.is_some();
-    let (on_connections, on_files): (Vec<usize>, Vec<usize>) = (0..plan.units.len()).partition(remote);
+    let (on_connections, on_files) = plan.on_connections();
     let mut out = Vec::new();
     if !on_files.is_empty() {
-        let files = Plan {
-            units: on_files.iter().map(|&i| plan.units[i].clone()).collect(),
-            ..plan.clone()
-        };
-        out.extend(polars_plans(&files)?);
+        out.extend(polars_plans(&plan.with_units(&on_files))?);
     }
     for i in on_connections {
         out.extend(sql_statements(plan, i));
     }
-    // Each nested aggregate's inner query    // Each nested aggregate's inner query, grouped by its members too.
+    // Each nested aggregate's inner query, grouped by its members too.
     for n in &plan.nests {
         let host = &model.kpis[n.nest.host].name;
         for (title, text) in describe_plan(&n.plan)? {

@@ -18,7 +18,7 @@ mod stocks;
 pub use engine::{Engine, UnitFrames};
 pub use explain::{describe, describe_funnel};
 pub use funnel::{evaluate_funnels, is_funnel, FunnelEvaluation, MEASURES as FUNNEL_MEASURES};
-pub use polars_engine::{data_range, data_range_of, latest_date, latest_dates, today, Polars};
+pub use polars_engine::{data_range, latest_date, latest_dates, today, Polars};
 pub use sql_engine::{Auto, Sql};
 
 use polars::prelude::*;

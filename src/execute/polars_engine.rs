@@ -432,14 +432,8 @@ pub fn latest_date(model: &Model, kpi: &str) -> Result<Date, Vec<Diagnostic>> {
 
 /// The first and last dates in the data beneath a KPI (the last never later than today).
 pub fn data_range(model: &Model, kpi: &str) -> Result<(Date, Date), Vec<Diagnostic>> {
-    data_range_of(model, &[kpi.to_string()])
-}
-
-/// The first and last dates in the data beneath any of `kpis`, in one
-/// pass over each unit (the last never later than today).
-pub fn data_range_of(model: &Model, kpis: &[String]) -> Result<(Date, Date), Vec<Diagnostic>> {
     let query = Query {
-        kpis: kpis.to_vec(),
+        kpis: vec![kpi.to_string()],
         ..Query::default()
     };
     let plan = plan::plan(model, &query)?;

@@ -18,18 +18,16 @@ pub struct Auto;
 
 impl Engine for Auto {
     fn run_units(&self, plan: &Plan) -> Result<Vec<UnitFrames>, Vec<Diagnostic>> {
-        let remote = |i: &usize| plan.model.datasets[plan.units[*i].dataset].remote.is_some();
-        let (on_connections, on_files): (Vec<usize>, Vec<usize>) = (0..plan.units.len()).partition(remote);
+        let (on_connections, on_files) = plan.on_connections();
         if on_connections.is_empty() {
             return Polars.run_units(plan);
         }
         let mut out: Vec<Option<UnitFrames>> = (0..plan.units.len()).map(|_| None).collect();
         if !on_files.is_empty() {
-            let files = Plan {
-                units: on_files.iter().map(|&i| plan.units[i].clone()).collect(),
-                ..plan.clone()
-            };
-            for (i, frames) in on_files.iter().zip(Polars.run_units(&files)?) {
+            for (i, frames) in on_files
+                .iter()
+                .zip(Polars.run_units(&plan.with_units(&on_files))?)
+            {
                 out[*i] = Some(frames);
             }
         }

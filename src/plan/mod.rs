@@ -203,6 +203,27 @@ impl Plan<'_> {
             .collect()
     }
 
+    /// Which units read datasets on a connection (`true`) or files.
+    pub fn on_connections(&self) -> (Vec<usize>, Vec<usize>) {
+        (0..self.units.len()).partition(|&i| self.model.datasets[self.units[i].dataset].remote.is_some())
+    }
+
+    /// The plan of some of its units alone (no nested or compare plans),
+    /// for the engine that runs them.
+    pub fn with_units(&self, units: &[usize]) -> Plan<'_> {
+        Plan {
+            model: Cow::Borrowed(&*self.model),
+            query: self.query.clone(),
+            outputs: self.outputs.clone(),
+            derived: self.derived.clone(),
+            units: units.iter().map(|&i| self.units[i].clone()).collect(),
+            first: self.first,
+            nests: Vec::new(),
+            compare: None,
+            depth: self.depth,
+        }
+    }
+
     /// Whether rows are bucketed by period (a grain or a range).
     pub fn has_periods(&self) -> bool {
         self.query.has_periods()
