@@ -319,9 +319,13 @@ impl Cx<'_> {
 
     /// One aggregate part, in a group-by.
     pub fn part(&self, p: &Part) -> Expr {
+        // A part's filter keeps the values of its rows and blanks the rest
+        // (every aggregate skips nulls), rather than filtering inside the
+        // aggregation: the streaming engine aggregates that form as the rows
+        // arrive, where a filter would make it gather every group first.
         let filter = p.filter.as_ref().map(|c| self.expr(c));
         let keep = |x: Expr| match &filter {
-            Some(c) => x.filter(c.clone()),
+            Some(c) => when(c.clone()).then(x).otherwise(lit(NULL)),
             None => x,
         };
         let arg = |cast_num: bool| {
@@ -336,12 +340,18 @@ impl Cx<'_> {
             keep(x)
         };
         let e = match p.func {
+            // Counts are integer sums, turned into numbers once per group.
             AggFn::Count if p.arg.is_none() => match &filter {
-                Some(c) => when(c.clone()).then(f64_lit(1.0)).otherwise(f64_lit(0.0)).sum(),
+                Some(c) => c.clone().cast(IDX_DTYPE).sum().cast(DataType::Float64),
                 None => len().cast(DataType::Float64),
             },
             AggFn::Count => arg(false).count().cast(DataType::Float64),
-            AggFn::CountDistinct => arg(false).drop_nulls().n_unique().cast(DataType::Float64),
+            AggFn::CountDistinct => {
+                // Distinct values, not counting null (a blanked row) as one.
+                let x = arg(false);
+                x.clone().n_unique().cast(DataType::Float64)
+                    - x.null_count().gt(lit(0)).cast(DataType::Float64)
+            }
             AggFn::Sum => arg(true).sum(),
             AggFn::Avg => arg(true).mean(),
             AggFn::Median => arg(true).median(),
@@ -366,37 +376,91 @@ fn literal(l: &Literal) -> Expr {
 }
 
 /// The first day of the period that holds each value of `t` (a date or datetime).
+///
+/// Computed with integer arithmetic on days since 1970 (the civil-calendar
+/// algorithms of Howard Hinnant): a period key is computed for every row
+/// read, and calendar truncation through date objects was a fifth of a
+/// large evaluation.
 pub fn period_start(t: Expr, grain: Grain, cal: &Calendar) -> Expr {
     let d = t.cast(DataType::Date);
-    let shifted = |d: Expr, every: &str| {
-        let months = cal.fiscal_year_start as i32 - 1;
-        if months == 0 {
-            d.dt().truncate(lit(every))
-        } else {
-            d.dt()
-                .offset_by(lit(format!("-{months}mo")))
-                .dt()
-                .truncate(lit(every))
-                .dt()
-                .offset_by(lit(format!("{months}mo")))
+    if matches!(grain, Grain::Day | Grain::All) {
+        return d;
+    }
+    let days = d.cast(DataType::Int32).cast(DataType::Int64);
+    let start = match grain {
+        Grain::Week => {
+            // 1970-01-01 was a Thursday: 3 days after a Monday, 4 after a Sunday.
+            let after = match cal.week_start {
+                WeekStart::Monday => 3,
+                WeekStart::Sunday => 4,
+            };
+            days.clone() - (days + lit(after + 7 * SHIFT_DAYS)) % lit(7i64)
+        }
+        Grain::Month => {
+            let (_, _, day) = civil_from_days(days.clone());
+            days - day + lit(1i64)
+        }
+        _ => {
+            // Months counted from year 0 (shifted), periods from the fiscal year's start.
+            let (months, offset) = match grain {
+                Grain::Quarter => (3i64, cal.fiscal_year_start as i64 - 1),
+                _ => (12i64, cal.fiscal_year_start as i64 - 1),
+            };
+            let (y, m, _) = civil_from_days(days);
+            let index = y * lit(12i64) + m - lit(1i64) - lit(offset);
+            let first = index.floor_div(lit(months)) * lit(months) + lit(offset);
+            let year = first.clone().floor_div(lit(12i64));
+            let month = first - year.clone() * lit(12i64) + lit(1i64);
+            days_from_civil(year, month)
         }
     };
-    match grain {
-        Grain::Day | Grain::All => d,
-        Grain::Week => match cal.week_start {
-            WeekStart::Monday => d.dt().truncate(lit("1w")),
-            WeekStart::Sunday => d
-                .dt()
-                .offset_by(lit("1d"))
-                .dt()
-                .truncate(lit("1w"))
-                .dt()
-                .offset_by(lit("-1d")),
-        },
-        Grain::Month => d.dt().truncate(lit("1mo")),
-        Grain::Quarter => shifted(d, "1q"),
-        Grain::Year => shifted(d, "1y"),
-    }
+    start.cast(DataType::Int32).cast(DataType::Date)
+}
+
+/// Whole 400-year cycles (146,097 days) added so that every date after
+/// 6000 BC is positive, where integer division floors.
+const SHIFT_CYCLES: i64 = 20;
+const CYCLE_DAYS: i64 = 146_097;
+const SHIFT_DAYS: i64 = SHIFT_CYCLES * CYCLE_DAYS;
+
+/// (year shifted by `SHIFT_CYCLES` × 400, month 1–12, day 1–31) of days since 1970.
+fn civil_from_days(days: Expr) -> (Expr, Expr, Expr) {
+    let z = days + lit(719_468 + SHIFT_DAYS);
+    let era = z.clone().floor_div(lit(CYCLE_DAYS));
+    let doe = z - era.clone() * lit(CYCLE_DAYS);
+    let yoe = (doe.clone() - doe.clone().floor_div(lit(1_460i64)) + doe.clone().floor_div(lit(36_524i64))
+        - doe.clone().floor_div(lit(146_096i64)))
+    .floor_div(lit(365i64));
+    let doy = doe
+        - (lit(365i64) * yoe.clone() + yoe.clone().floor_div(lit(4i64)) - yoe.clone().floor_div(lit(100i64)));
+    let mp = (lit(5i64) * doy.clone() + lit(2i64)).floor_div(lit(153i64));
+    let day = doy - (lit(153i64) * mp.clone() + lit(2i64)).floor_div(lit(5i64)) + lit(1i64);
+    let month = when(mp.clone().lt(lit(10i64)))
+        .then(mp.clone() + lit(3i64))
+        .otherwise(mp - lit(9i64));
+    let year = yoe
+        + era * lit(400i64)
+        + when(month.clone().lt_eq(lit(2i64)))
+            .then(lit(1i64))
+            .otherwise(lit(0i64));
+    (year, month, day)
+}
+
+/// Days since 1970 of the first day of `month` (1–12) of `year` (shifted
+/// as [`civil_from_days`] gives it).
+fn days_from_civil(year: Expr, month: Expr) -> Expr {
+    let y = year
+        - when(month.clone().lt_eq(lit(2i64)))
+            .then(lit(1i64))
+            .otherwise(lit(0i64));
+    let era = y.clone().floor_div(lit(400i64));
+    let yoe = y - era.clone() * lit(400i64);
+    let mp = when(month.clone().gt(lit(2i64)))
+        .then(month.clone() - lit(3i64))
+        .otherwise(month + lit(9i64));
+    let doy = (lit(153i64) * mp + lit(2i64)).floor_div(lit(5i64));
+    let doe = yoe.clone() * lit(365i64) + yoe.clone().floor_div(lit(4i64)) - yoe.floor_div(lit(100i64)) + doy;
+    era * lit(CYCLE_DAYS) + doe - lit(719_468 + SHIFT_DAYS)
 }
 
 /// The spine column holding a KPI's value one calendar `unit` earlier
@@ -424,4 +488,51 @@ pub fn per_group(e: Expr, groups: &[String]) -> Expr {
     }
     let by: Vec<Expr> = groups.iter().map(|g| col(g.as_str())).collect();
     e.clone().over(by).unwrap_or(e)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use crate::period::period_of;
+    use crate::time::Date;
+
+    /// The arithmetic period keys equal the calendar's, every day of
+    /// 1900–2100, for every grain, week start and some fiscal years.
+    #[test]
+    fn period_keys_match_the_calendar_every_day() {
+        let first = Date::parse("1900-01-01").unwrap().0;
+        let last = Date::parse("2100-12-31").unwrap().0;
+        let days: Vec<i32> = (first..=last).collect();
+        let df = df!("d" => &days).unwrap();
+        for week_start in [WeekStart::Monday, WeekStart::Sunday] {
+            for fiscal_year_start in [1u32, 4, 11] {
+                let cal = Calendar {
+                    week_start,
+                    fiscal_year_start,
+                    ..Calendar::default()
+                };
+                for grain in [Grain::Week, Grain::Month, Grain::Quarter, Grain::Year] {
+                    let got = df
+                        .clone()
+                        .lazy()
+                        .select([period_start(col("d").cast(DataType::Date), grain, &cal)
+                            .cast(DataType::Int32)
+                            .alias("p")])
+                        .collect()
+                        .unwrap();
+                    let got = got.column("p").unwrap().i32().unwrap().clone();
+                    for (d, p) in days.iter().zip(got.iter()) {
+                        let want = period_of(Date(*d), grain, &cal).start.0;
+                        assert_eq!(
+                            p,
+                            Some(want),
+                            "{grain:?} {week_start:?} fiscal {fiscal_year_start}: day {d}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 }

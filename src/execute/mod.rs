@@ -11,6 +11,7 @@ mod explain;
 mod funnel;
 mod nested;
 mod polars_engine;
+mod ranges;
 mod spine;
 mod sql_engine;
 mod stocks;
@@ -19,6 +20,7 @@ pub use engine::{Engine, UnitFrames};
 pub use explain::{describe, describe_funnel};
 pub use funnel::{evaluate_funnels, is_funnel, FunnelEvaluation, MEASURES as FUNNEL_MEASURES};
 pub use polars_engine::{data_range, latest_date, latest_dates, today, Polars};
+pub use ranges::evaluate_ranges;
 pub use sql_engine::{Auto, Sql};
 
 use polars::prelude::*;
@@ -59,6 +61,30 @@ pub(crate) fn key_join() -> JoinArgs {
     let mut args = JoinArgs::new(JoinType::Left);
     args.nulls_equal = true;
     args
+}
+
+/// Which Polars engine runs the units' queries. The in-memory engine is the
+/// default: its sums are added in row order, so the same data gives the same
+/// numbers to the last digit on every run. `KPI_STREAMING=1` chooses the
+/// streaming engine, for data larger than memory: it reads files in batches
+/// and aggregates as rows arrive, in whatever order the batches finish, so
+/// sums of fractional numbers may differ in their last digits between runs.
+fn polars_engine() -> polars::prelude::Engine {
+    match std::env::var("KPI_STREAMING").as_deref() {
+        Ok("1" | "true" | "yes") => polars::prelude::Engine::Streaming,
+        _ => polars::prelude::Engine::InMemory,
+    }
+}
+
+/// One query, on the engine of [`polars_engine`].
+pub(crate) fn collect_one(lf: LazyFrame) -> PolarsResult<DataFrame> {
+    collect_all(vec![lf]).map(|mut dfs| dfs.pop().unwrap_or_default())
+}
+
+/// Several queries at once: scans they share are read once.
+pub(crate) fn collect_all(lfs: Vec<LazyFrame>) -> PolarsResult<Vec<DataFrame>> {
+    let plans: Vec<DslPlan> = lfs.into_iter().map(|lf| lf.logical_plan).collect();
+    LazyFrame::collect_all_with_engine(plans, polars_engine(), OptFlags::default())
 }
 
 pub(crate) fn dim_col(i: usize) -> String {

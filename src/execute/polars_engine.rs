@@ -24,10 +24,7 @@ impl Engine for Polars {
         validate_lookups(plan)?;
         check_rows(plan)?;
         let (lazy, layout) = unit_queries(plan)?;
-        let plans: Vec<DslPlan> = lazy.into_iter().map(|lf| lf.logical_plan).collect();
-        let frames =
-            LazyFrame::collect_all_with_engine(plans, polars::prelude::Engine::Auto, OptFlags::default())
-                .map_err(|e| explain_failure(plan, e))?;
+        let frames = super::collect_all(lazy).map_err(|e| explain_failure(plan, e))?;
         let mut frames = frames.into_iter();
         let mut out = Vec::with_capacity(layout.len());
         for l in &layout {
@@ -218,7 +215,7 @@ pub fn unit_rows(model: &Model, u: &Unit) -> Result<LazyFrame, Vec<Diagnostic>> 
 }
 
 /// One group-by of a unit's rows, with all its parts.
-fn aggregate(model: &Model, u: &Unit, rows: LazyFrame, period: Option<&str>) -> LazyFrame {
+pub(crate) fn aggregate(model: &Model, u: &Unit, rows: LazyFrame, period: Option<&str>) -> LazyFrame {
     let cx = Cx::rows(model, Some(u.dataset));
     let mut aggs: Vec<Expr> = u.parts.iter().map(|p| cx.part(p)).collect();
     aggs.push(len().cast(DataType::UInt64).alias(ROWS));
@@ -265,7 +262,7 @@ fn non_finite_counts(model: &Model, u: &Unit, rows: &LazyFrame) -> Vec<Expr> {
 }
 
 /// A CSV row with a missing field would be read as nulls: refuse it instead.
-fn check_rows(plan: &Plan) -> Result<(), Vec<Diagnostic>> {
+pub(crate) fn check_rows(plan: &Plan) -> Result<(), Vec<Diagnostic>> {
     let model = &*plan.model;
     let mut seen = Vec::new();
     for u in &plan.units {
@@ -287,7 +284,7 @@ fn check_rows(plan: &Plan) -> Result<(), Vec<Diagnostic>> {
 }
 
 /// Lookups must be many-to-one before they are joined.
-fn validate_lookups(plan: &Plan) -> Result<(), Vec<Diagnostic>> {
+pub(crate) fn validate_lookups(plan: &Plan) -> Result<(), Vec<Diagnostic>> {
     let model = &*plan.model;
     let mut sub = model.clone();
     for d in &mut sub.datasets {
@@ -349,7 +346,7 @@ fn unit_bounds(plan: &Plan, i: usize) -> Result<Option<(i32, i32)>, Vec<Diagnost
         aggs.push(d.clone().max().alias(format!("max{i}").as_str()));
         aggs.push(d.min().alias(format!("min{i}").as_str()));
     }
-    let df = lf.select(aggs).collect().map_err(polars_error)?;
+    let df = super::collect_one(lf.select(aggs)).map_err(polars_error)?;
     let (mut lo, mut hi): (Option<i32>, Option<i32>) = (None, None);
     for c in df.columns() {
         let Some(v) = c

@@ -44,18 +44,81 @@ pub struct StatusRow {
 
 type Values = Vec<(Option<String>, Option<f64>)>;
 
-/// Evaluations already made in this run, by (KPI, by, segment, period).
+/// What a value is asked by: (KPI, by, segment, period).
+type Key = (KpiId, Option<String>, Option<String>, Period);
+
+/// A target's breakdown and segment.
+type Group = (Option<String>, Option<String>);
+
+/// Evaluations already made in this run.
 #[derive(Default)]
-struct Cache(std::collections::HashMap<(KpiId, Option<String>, Option<String>, Period), Values>);
+struct Cache {
+    values: std::collections::HashMap<Key, Values>,
+    /// While set, `values` only writes down what it is asked (and answers
+    /// nothing), so that everything can then be evaluated in few scans.
+    asked: Option<Vec<Key>>,
+}
+
+impl Cache {
+    /// Evaluates what was written down while asking: per `by` and segment,
+    /// every KPI over every range in one scan of each dataset.
+    fn answer_asked(&mut self, model: &Model) -> Result<(), Vec<Diagnostic>> {
+        let asked = self.asked.take().unwrap_or_default();
+        // Per (by, segment): the KPIs and the periods asked.
+        let mut groups: Vec<(Group, Vec<KpiId>, Vec<Period>)> = Vec::new();
+        for (kpi, by, segment, p) in asked {
+            if self.values.contains_key(&(kpi, by.clone(), segment.clone(), p)) {
+                continue;
+            }
+            let key = (by, segment);
+            let i = match groups.iter().position(|g| g.0 == key) {
+                Some(i) => i,
+                None => {
+                    groups.push((key, Vec::new(), Vec::new()));
+                    groups.len() - 1
+                }
+            };
+            let g = &mut groups[i];
+            if !g.1.contains(&kpi) {
+                g.1.push(kpi);
+            }
+            if !g.2.contains(&p) {
+                g.2.push(p);
+            }
+        }
+        for ((by, segment), kpis, periods) in groups {
+            let query = Query {
+                kpis: kpis.iter().map(|k| model.kpis[*k].name.clone()).collect(),
+                by: by.iter().cloned().collect(),
+                segments: segment.iter().cloned().collect(),
+                ..Query::default()
+            };
+            let evs = execute::evaluate_ranges(model, &query, &periods)?;
+            for (p, ev) in periods.iter().zip(&evs) {
+                for &k in &kpis {
+                    let v = values_of(ev, &model.kpis[k].name, by.as_deref());
+                    self.values.insert((k, by.clone(), segment.clone(), *p), v);
+                }
+            }
+        }
+        Ok(())
+    }
+}
 
 /// Evaluates a target's KPI over a period, per member when it has `by`.
 fn values(model: &Model, t: &TargetModel, p: Period, cache: &mut Cache) -> Result<Values, Vec<Diagnostic>> {
     let key = (t.kpi, t.by.clone(), t.segment.clone(), p);
-    if let Some(v) = cache.0.get(&key) {
+    if let Some(asked) = &mut cache.asked {
+        if !asked.contains(&key) {
+            asked.push(key);
+        }
+        return Ok(Vec::new());
+    }
+    if let Some(v) = cache.values.get(&key) {
         return Ok(v.clone());
     }
     let v = evaluate_values(model, t, p)?;
-    cache.0.insert(key, v.clone());
+    cache.values.insert(key, v.clone());
     Ok(v)
 }
 
@@ -70,18 +133,21 @@ fn evaluate_values(model: &Model, t: &TargetModel, p: Period) -> Result<Values, 
         ..Query::default()
     };
     let ev: Evaluation = execute::evaluate(model, &query)?;
+    Ok(values_of(&ev, &kpi, t.by.as_deref()))
+}
+
+/// A KPI's value per member (the `by` column's value) in an evaluation.
+fn values_of(ev: &Evaluation, kpi: &str, by: Option<&str>) -> Values {
     let cell = |column: &str, i: usize| ev.frame.column(column).ok().and_then(|c| c.get(i).ok());
-    Ok((0..ev.frame.height())
+    (0..ev.frame.height())
         .map(|i| {
-            let member =
-                t.by.as_ref()
-                    .and_then(|b| cell(b, i).and_then(|v| v.get_str().map(str::to_string)));
-            let value = cell(&kpi, i)
+            let member = by.and_then(|b| cell(b, i).and_then(|v| v.get_str().map(str::to_string)));
+            let value = cell(kpi, i)
                 .and_then(|v| v.extract::<f64>())
                 .filter(|x| x.is_finite());
             (member, value)
         })
-        .collect())
+        .collect()
 }
 
 fn lookup(values: &[(Option<String>, Option<f64>)], member: &Option<String>) -> Option<f64> {
@@ -126,27 +192,51 @@ pub fn status_with_latest(
     as_of: Option<Date>,
     mut latest: std::collections::HashMap<KpiId, Date>,
 ) -> Result<Vec<StatusRow>, Vec<Diagnostic>> {
-    let mut rows = Vec::new();
-    let mut cache = Cache::default();
-    for t in &model.targets {
-        if !names.is_empty() && !names.contains(&t.name) {
-            continue;
+    let targets: Vec<&TargetModel> = model
+        .targets
+        .iter()
+        .filter(|t| names.is_empty() || names.contains(&t.name))
+        .collect();
+    // The data's latest dates, read once for every KPI not already known.
+    if as_of.is_none() {
+        let mut unknown: Vec<String> = Vec::new();
+        for t in &targets {
+            let name = &model.kpis[t.kpi].name;
+            if !latest.contains_key(&t.kpi) && !unknown.contains(name) {
+                unknown.push(name.clone());
+            }
         }
-        let as_of = match as_of {
-            Some(d) => d,
-            None => match latest.get(&t.kpi) {
-                Some(d) => *d,
-                None => {
-                    let d = execute::latest_date(model, &model.kpis[t.kpi].name)?;
-                    latest.insert(t.kpi, d);
-                    d
+        if !unknown.is_empty() {
+            for (name, d) in execute::latest_dates(model, &unknown)? {
+                if let Some(id) = model.kpi_id(&name) {
+                    latest.insert(id, d);
                 }
-            },
-        };
-        for (p, grain) in instances(t, as_of, &model.calendar) {
-            let instance = Instance { t, p, grain, as_of };
-            rows.extend(instance.rows(model, &mut cache)?);
+            }
         }
+    }
+    let instances: Vec<Instance> = targets
+        .iter()
+        .flat_map(|t| {
+            let as_of = as_of
+                .or_else(|| latest.get(&t.kpi).copied())
+                .unwrap_or_else(execute::today);
+            instances(t, as_of, &model.calendar)
+                .into_iter()
+                .map(move |(p, grain)| Instance { t, p, grain, as_of })
+        })
+        .collect();
+    // First what every instance needs, then all of it in few scans, then the rows.
+    let mut cache = Cache {
+        asked: Some(Vec::new()),
+        ..Cache::default()
+    };
+    for i in &instances {
+        i.inputs(model, &mut cache)?;
+    }
+    cache.answer_asked(model)?;
+    let mut rows = Vec::new();
+    for i in &instances {
+        rows.extend(i.rows(model, &mut cache)?);
     }
     Ok(rows)
 }

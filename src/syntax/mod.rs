@@ -1,8 +1,10 @@
 //! Stage 2, parse: expression text → [`ast::Expr`], spans rebased into the
-//! spec file. The grammar lives in `grammar/kpi.pest`.
+//! spec file. The grammar lives in `grammar/kpi.pest`; `direct` reads the
+//! common cases in one pass and leaves everything else to it.
 
 pub mod ast;
 pub mod diagnostics;
+mod direct;
 mod lex;
 pub mod normalize;
 mod parser;

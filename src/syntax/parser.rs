@@ -105,6 +105,16 @@ fn too_deep(expr: &Expr, max: usize) -> Option<&Expr> {
 const CALL_LIMIT: usize = 5_000_000;
 
 fn parse_unchecked(text: &str, rebase: &Rebase) -> Result<Expr, Diagnostic> {
+    // Most expressions are read directly; the grammar reads the rest, and
+    // gives every diagnostic.
+    match super::direct::parse(text, rebase) {
+        Some(e) => Ok(e),
+        None => parse_by_grammar(text, rebase),
+    }
+}
+
+/// The grammar's parser alone.
+pub(super) fn parse_by_grammar(text: &str, rebase: &Rebase) -> Result<Expr, Diagnostic> {
     pest::set_call_limit(std::num::NonZeroUsize::new(CALL_LIMIT));
     let mut pairs = match Grammar::parse(Rule::expression, text) {
         Ok(p) => p,
@@ -404,12 +414,12 @@ impl Cx<'_> {
     }
 }
 
-fn number(text: &str) -> Option<f64> {
+pub(super) fn number(text: &str) -> Option<f64> {
     let clean: String = text.chars().filter(|&c| c != '_').collect();
     clean.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
-fn unescape(s: &str) -> String {
+pub(super) fn unescape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars();
     while let Some(c) = chars.next() {

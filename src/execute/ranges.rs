@@ -1,0 +1,236 @@
+//! One query over many ranges, in one scan per unit. Target status asks
+//! each KPI for several ranges at once (each target's period to date, the
+//! one before, its baseline, last year's): rather than a scan per range,
+//! each row is flagged for every range it falls in and each part is
+//! aggregated once per range, blanked where the flag is off. The result is
+//! split into the frames the engine would have given each range's plan,
+//! and each plan goes on through the shared code as usual.
+
+use std::cell::RefCell;
+
+use polars::prelude::*;
+
+use super::engine::{Engine, UnitFrames};
+use super::polars_engine::{aggregate, check_rows, unit_rows, validate_lookups};
+use super::{collect_all, dim_col, execute, polars_error, Auto, Evaluation, ONE, PERIOD, ROWS};
+use crate::check::ir::{Model, TExpr, TKind};
+use crate::check::query::with_fitting_kpis;
+use crate::check::types::Type;
+use crate::compile::{self, Cx};
+use crate::diagnostic::Diagnostic;
+use crate::period::{Grain, Period};
+use crate::plan::{self, Plan, Query, Unit, UnitTime};
+use crate::syntax::ast::BinaryOp;
+
+/// Evaluates `query` (its grain and range aside) over each of `ranges`,
+/// as a whole (`Grain::All`): one evaluation per range, in order.
+pub fn evaluate_ranges(
+    model: &Model,
+    query: &Query,
+    ranges: &[Period],
+) -> Result<Vec<Evaluation>, Vec<Diagnostic>> {
+    let (query, left_out) = with_fitting_kpis(model, query)?;
+    let plans = ranges
+        .iter()
+        .map(|r| {
+            let q = Query {
+                grain: Grain::All,
+                range: Some(*r),
+                ..query.clone()
+            };
+            plan::plan(model, &q)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut out = match plans.first() {
+        Some(first) if plans.len() > 1 && batchable(first) => {
+            let frames = run_batched(first, ranges)?;
+            plans
+                .iter()
+                .zip(frames)
+                .map(|(p, f)| execute(&Ready(RefCell::new(Some(f))), p))
+                .collect::<Result<Vec<_>, _>>()?
+        }
+        _ => plans
+            .iter()
+            .map(|p| execute(&Auto, p))
+            .collect::<Result<Vec<_>, _>>()?,
+    };
+    for ev in &mut out {
+        ev.warnings.splice(0..0, left_out.iter().cloned());
+    }
+    Ok(out)
+}
+
+/// Plans whose units can share a scan across ranges: every unit on files,
+/// no nested aggregates, no history read before the range.
+fn batchable(plan: &Plan) -> bool {
+    plan.nests.is_empty()
+        && plan.query.history.is_none()
+        && plan.query.compare.is_none()
+        && plan.on_connections().0.is_empty()
+}
+
+/// Unit frames already computed, handed to the shared code as an engine's.
+struct Ready(RefCell<Option<Vec<UnitFrames>>>);
+
+impl Engine for Ready {
+    fn run_units(&self, _plan: &Plan) -> Result<Vec<UnitFrames>, Vec<Diagnostic>> {
+        self.0
+            .borrow_mut()
+            .take()
+            .ok_or_else(|| polars_error(PolarsError::NoData("unit frames already taken".into())))
+    }
+}
+
+/// A time column as days since 1970, compared with plain integers: the
+/// same date literal in many flags was taken by Polars' common-subexpression
+/// pass for a column of one row.
+fn day_number(c: &str) -> Expr {
+    col(c).cast(DataType::Date).cast(DataType::Int32)
+}
+
+fn flag(i: usize) -> String {
+    format!("__in{i}")
+}
+
+fn part_in(name: &str, i: usize) -> String {
+    format!("{name}\u{1f}{i}")
+}
+
+fn rows_in(i: usize) -> String {
+    format!("{ROWS}\u{1f}{i}")
+}
+
+/// The units of `plan` over every range: for each range, the frames its
+/// own plan would have had from the engine.
+fn run_batched(plan: &Plan, ranges: &[Period]) -> Result<Vec<Vec<UnitFrames>>, Vec<Diagnostic>> {
+    validate_lookups(plan)?;
+    check_rows(plan)?;
+    let model = &*plan.model;
+    let mut lazy = Vec::with_capacity(plan.units.len());
+    for u in &plan.units {
+        let rows = unit_rows(model, u)?;
+        lazy.push(match &u.time {
+            UnitTime::None => aggregate(model, u, rows, None),
+            UnitTime::Flow(t) => {
+                let d = day_number(t);
+                let flags = ranges
+                    .iter()
+                    .map(|r| d.clone().gt_eq(lit(r.start.0)).and(d.clone().lt_eq(lit(r.end.0))))
+                    .collect();
+                flagged(model, u, rows, flags)
+            }
+            UnitTime::Stock { from, to, at_start } => {
+                // Active at the range's end, or (`at: start`) the day before it starts.
+                let flags = ranges
+                    .iter()
+                    .map(|r| {
+                        let m = lit(if *at_start {
+                            r.start.add_days(-1).0
+                        } else {
+                            r.end.0
+                        });
+                        let mut active = day_number(from).lt_eq(m.clone());
+                        if let Some(to) = to {
+                            let t = day_number(to);
+                            active = active.and(t.clone().is_null().or(t.gt(m)));
+                        }
+                        active
+                    })
+                    .collect();
+                flagged(model, u, rows, flags)
+            }
+        });
+    }
+    let frames = collect_all(lazy).map_err(polars_error)?;
+    let mut out: Vec<Vec<UnitFrames>> = ranges.iter().map(|_| Vec::new()).collect();
+    for (u, df) in plan.units.iter().zip(frames) {
+        for (i, r) in ranges.iter().enumerate() {
+            let parts = match u.time {
+                UnitTime::None => df.clone(),
+                _ => one_range(u, df.clone(), i, *r).map_err(polars_error)?,
+            };
+            out[i].push(UnitFrames { parts, ends: None });
+        }
+    }
+    Ok(out)
+}
+
+/// One group-by of a unit's rows with every part once per range, each
+/// over the rows its range's flag keeps; rows in no range are dropped first.
+fn flagged(model: &Model, u: &Unit, rows: LazyFrame, flags: Vec<Expr>) -> LazyFrame {
+    let n = flags.len();
+    let named: Vec<Expr> = flags
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| f.fill_null(lit(false)).alias(flag(i).as_str()))
+        .collect();
+    // The flags are columns first, then filtered on: written out twice,
+    // Polars' common-subexpression pass mixed up their lengths.
+    let any = (0..n)
+        .map(|i| col(flag(i).as_str()))
+        .reduce(|a, b| a.or(b))
+        .unwrap_or(lit(false));
+    let rows = rows.with_columns(named).filter(any);
+    let cx = Cx::rows(model, Some(u.dataset));
+    let mut aggs = Vec::new();
+    for i in 0..n {
+        let in_range = TExpr {
+            kind: TKind::Column {
+                dataset: u.dataset,
+                name: flag(i),
+            },
+            ty: Type::Bool,
+            span: Default::default(),
+        };
+        for p in &u.parts {
+            let mut q = p.clone();
+            q.name = part_in(&p.name, i);
+            q.filter = Some(match q.filter.take() {
+                Some(f) => TExpr {
+                    span: f.span,
+                    ty: Type::Bool,
+                    kind: TKind::Binary(BinaryOp::And, Box::new(f), Box::new(in_range.clone())),
+                },
+                None => in_range.clone(),
+            });
+            aggs.push(cx.part(&q));
+        }
+        aggs.push(
+            col(flag(i).as_str())
+                .cast(IDX_DTYPE)
+                .sum()
+                .cast(DataType::UInt64)
+                .alias(rows_in(i).as_str()),
+        );
+    }
+    // Always a group-by (on a constant without dimensions): as a plain
+    // select, Polars' common-subexpression pass computed a repeated
+    // aggregate as a column beside the rows and failed on its length.
+    let mut keys: Vec<Expr> = (0..u.dims.len()).map(|i| col(dim_col(i).as_str())).collect();
+    let rows = if keys.is_empty() {
+        keys.push(col(ONE));
+        rows.with_column(lit(1i32).alias(ONE))
+    } else {
+        rows
+    };
+    rows.group_by(keys).agg(aggs)
+}
+
+/// Range `i`'s frame of a unit, as the engine gives it: groups with rows
+/// in the range, keyed by the range's first day.
+fn one_range(u: &Unit, df: DataFrame, i: usize, r: Period) -> PolarsResult<DataFrame> {
+    let mut select: Vec<Expr> = (0..u.dims.len()).map(|d| col(dim_col(d).as_str())).collect();
+    select.push(compile::date_lit(r.start.0).alias(PERIOD));
+    select.extend(
+        u.parts
+            .iter()
+            .map(|p| col(part_in(&p.name, i).as_str()).alias(p.name.as_str())),
+    );
+    select.push(col(rows_in(i).as_str()).alias(ROWS));
+    select.push(lit(1i32).alias(ONE));
+    df.lazy()
+        .filter(col(rows_in(i).as_str()).gt(lit(0u64)))
+        .select(select)
+        .collect()
+}
