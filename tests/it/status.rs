@@ -222,3 +222,64 @@ fn a_ratio_in_progress_within_the_band_is_at_risk() {
     assert!((r.actual.unwrap() - 2.0 / 3.0).abs() < 1e-12);
     assert_eq!((r.expected, r.projected, r.status), (None, None, Status::AtRisk));
 }
+
+/// Status evaluates each breakdown over all its ranges in one scan: that
+/// gives every range what evaluating it alone gives — flows, ratios, a
+/// stock at the range's end and at its start, distinct counts, by a member
+/// and within a segment, ranges overlapping and empty.
+#[test]
+fn many_ranges_at_once_equal_each_range_alone() {
+    let outcome = kpi::check_loaded(kpi::spec::load_files(crate::support::library(|_, t| t)), false);
+    assert_eq!(outcome.errors(), 0, "{:?}", outcome.diagnostics);
+    let model = &outcome.checked.model;
+    let p = |s: &str| kpi::period::parse_label(s, &model.calendar).unwrap().1;
+    let ranges = [
+        p("2025-Q1"),
+        p("2025-01"),
+        p("2024"),
+        p("2025-03"),
+        p("1999-01"),
+        p("2025-Q3"),
+    ];
+    let kpis = [
+        "won_revenue",
+        "win_rate",
+        "avg_deal_size",
+        "active_customers",
+        "active_customers_at_start",
+        "active_partners",
+        "lead_count",
+    ];
+    for (by, segments) in [
+        (vec![], vec![]),
+        (vec!["owner".to_string()], vec![]),
+        (vec![], vec!["enterprise".to_string()]),
+    ] {
+        let kpis: Vec<String> = kpis
+            .iter()
+            // Customers have no owner, leads no deal segment.
+            .filter(|k| by.is_empty() || !k.starts_with("active_customers"))
+            .filter(|k| segments.is_empty() || !k.starts_with("active_customers") && **k != "lead_count")
+            .map(|k| k.to_string())
+            .collect();
+        let query = kpi::plan::Query {
+            kpis: kpis.clone(),
+            by: by.clone(),
+            segments: segments.clone(),
+            ..Default::default()
+        };
+        let together = kpi::execute::evaluate_ranges(model, &query, &ranges).unwrap();
+        assert_eq!(together.len(), ranges.len());
+        for (r, ev) in ranges.iter().zip(&together) {
+            let alone = kpi::execute::evaluate(
+                model,
+                &kpi::plan::Query {
+                    range: Some(*r),
+                    ..query.clone()
+                },
+            )
+            .unwrap();
+            assert_eq!(ev.frame, alone.frame, "{r:?} by {by:?} in {segments:?}");
+        }
+    }
+}
