@@ -377,90 +377,45 @@ fn literal(l: &Literal) -> Expr {
 
 /// The first day of the period that holds each value of `t` (a date or datetime).
 ///
-/// Computed with integer arithmetic on days since 1970 (the civil-calendar
-/// algorithms of Howard Hinnant): a period key is computed for every row
-/// read, and calendar truncation through date objects was a fifth of a
-/// large evaluation.
+/// A period key is computed for every row read, so the usual grains are
+/// plain arithmetic on days since 1970 and the day of the month or year
+/// (calendar truncation through date objects was a fifth of a large
+/// evaluation); quarters and fiscal years truncate.
 pub fn period_start(t: Expr, grain: Grain, cal: &Calendar) -> Expr {
     let d = t.cast(DataType::Date);
-    if matches!(grain, Grain::Day | Grain::All) {
-        return d;
-    }
-    let days = d.cast(DataType::Int32).cast(DataType::Int64);
-    let start = match grain {
+    let days = || d.clone().cast(DataType::Int32);
+    let back = |n: Expr| (days() - n + lit(1i32)).cast(DataType::Date);
+    let shifted = |every: &str| {
+        let months = cal.fiscal_year_start as i32 - 1;
+        if months == 0 {
+            d.clone().dt().truncate(lit(every))
+        } else {
+            d.clone()
+                .dt()
+                .offset_by(lit(format!("-{months}mo")))
+                .dt()
+                .truncate(lit(every))
+                .dt()
+                .offset_by(lit(format!("{months}mo")))
+        }
+    };
+    match grain {
+        Grain::Day | Grain::All => d.clone(),
         Grain::Week => {
             // 1970-01-01 was a Thursday: 3 days after a Monday, 4 after a Sunday.
             let after = match cal.week_start {
                 WeekStart::Monday => 3,
                 WeekStart::Sunday => 4,
             };
-            days.clone() - (days + lit(after + 7 * SHIFT_DAYS)) % lit(7i64)
+            // Shifted by whole weeks so the remainder is never negative.
+            let into = (days() + lit(after + 7 * 400_000)) % lit(7i32);
+            (days() - into).cast(DataType::Date)
         }
-        Grain::Month => {
-            let (_, _, day) = civil_from_days(days.clone());
-            days - day + lit(1i64)
-        }
-        _ => {
-            // Months counted from year 0 (shifted), periods from the fiscal year's start.
-            let (months, offset) = match grain {
-                Grain::Quarter => (3i64, cal.fiscal_year_start as i64 - 1),
-                _ => (12i64, cal.fiscal_year_start as i64 - 1),
-            };
-            let (y, m, _) = civil_from_days(days);
-            let index = y * lit(12i64) + m - lit(1i64) - lit(offset);
-            let first = index.floor_div(lit(months)) * lit(months) + lit(offset);
-            let year = first.clone().floor_div(lit(12i64));
-            let month = first - year.clone() * lit(12i64) + lit(1i64);
-            days_from_civil(year, month)
-        }
-    };
-    start.cast(DataType::Int32).cast(DataType::Date)
-}
-
-/// Whole 400-year cycles (146,097 days) added so that every date after
-/// 6000 BC is positive, where integer division floors.
-const SHIFT_CYCLES: i64 = 20;
-const CYCLE_DAYS: i64 = 146_097;
-const SHIFT_DAYS: i64 = SHIFT_CYCLES * CYCLE_DAYS;
-
-/// (year shifted by `SHIFT_CYCLES` × 400, month 1–12, day 1–31) of days since 1970.
-fn civil_from_days(days: Expr) -> (Expr, Expr, Expr) {
-    let z = days + lit(719_468 + SHIFT_DAYS);
-    let era = z.clone().floor_div(lit(CYCLE_DAYS));
-    let doe = z - era.clone() * lit(CYCLE_DAYS);
-    let yoe = (doe.clone() - doe.clone().floor_div(lit(1_460i64)) + doe.clone().floor_div(lit(36_524i64))
-        - doe.clone().floor_div(lit(146_096i64)))
-    .floor_div(lit(365i64));
-    let doy = doe
-        - (lit(365i64) * yoe.clone() + yoe.clone().floor_div(lit(4i64)) - yoe.clone().floor_div(lit(100i64)));
-    let mp = (lit(5i64) * doy.clone() + lit(2i64)).floor_div(lit(153i64));
-    let day = doy - (lit(153i64) * mp.clone() + lit(2i64)).floor_div(lit(5i64)) + lit(1i64);
-    let month = when(mp.clone().lt(lit(10i64)))
-        .then(mp.clone() + lit(3i64))
-        .otherwise(mp - lit(9i64));
-    let year = yoe
-        + era * lit(400i64)
-        + when(month.clone().lt_eq(lit(2i64)))
-            .then(lit(1i64))
-            .otherwise(lit(0i64));
-    (year, month, day)
-}
-
-/// Days since 1970 of the first day of `month` (1–12) of `year` (shifted
-/// as [`civil_from_days`] gives it).
-fn days_from_civil(year: Expr, month: Expr) -> Expr {
-    let y = year
-        - when(month.clone().lt_eq(lit(2i64)))
-            .then(lit(1i64))
-            .otherwise(lit(0i64));
-    let era = y.clone().floor_div(lit(400i64));
-    let yoe = y - era.clone() * lit(400i64);
-    let mp = when(month.clone().gt(lit(2i64)))
-        .then(month.clone() - lit(3i64))
-        .otherwise(month + lit(9i64));
-    let doy = (lit(153i64) * mp + lit(2i64)).floor_div(lit(5i64));
-    let doe = yoe.clone() * lit(365i64) + yoe.clone().floor_div(lit(4i64)) - yoe.floor_div(lit(100i64)) + doy;
-    era * lit(CYCLE_DAYS) + doe - lit(719_468 + SHIFT_DAYS)
+        Grain::Month => back(d.clone().dt().day().cast(DataType::Int32)),
+        Grain::Year if cal.fiscal_year_start == 1 => back(d.clone().dt().ordinal_day().cast(DataType::Int32)),
+        Grain::Quarter => shifted("1q"),
+        Grain::Year => shifted("1y"),
+    }
 }
 
 /// The spine column holding a KPI's value one calendar `unit` earlier
