@@ -47,8 +47,8 @@ type Values = Vec<(Option<String>, Option<f64>)>;
 /// What a value is asked by: (KPI, by, segment, period).
 type Key = (KpiId, Option<String>, Option<String>, Period);
 
-/// A target's breakdown and segment.
-type Group = (Option<String>, Option<String>);
+/// A target's KPI, breakdown and segment.
+type Group = (KpiId, Option<String>, Option<String>);
 
 /// Evaluations already made in this run.
 #[derive(Default)]
@@ -60,17 +60,18 @@ struct Cache {
 }
 
 impl Cache {
-    /// Evaluates what was written down while asking: per `by` and segment,
-    /// every KPI over every range in one scan of each dataset.
+    /// Evaluates what was written down while asking: per KPI, `by` and
+    /// segment, every range asked in one scan of each dataset. (KPIs are
+    /// not pooled: ranges × KPIs of different targets would multiply.)
     fn answer_asked(&mut self, model: &Model) -> Result<(), Vec<Diagnostic>> {
         let asked = self.asked.take().unwrap_or_default();
-        // Per (by, segment): the KPIs and the periods asked.
+        // Per (KPI, by, segment): the periods asked.
         let mut groups: Vec<(Group, Vec<KpiId>, Vec<Period>)> = Vec::new();
         for (kpi, by, segment, p) in asked {
             if self.values.contains_key(&(kpi, by.clone(), segment.clone(), p)) {
                 continue;
             }
-            let key = (by, segment);
+            let key = (kpi, by, segment);
             let i = match groups.iter().position(|g| g.0 == key) {
                 Some(i) => i,
                 None => {
@@ -86,7 +87,7 @@ impl Cache {
                 g.2.push(p);
             }
         }
-        for ((by, segment), kpis, periods) in groups {
+        for ((_, by, segment), kpis, periods) in groups {
             let query = Query {
                 kpis: kpis.iter().map(|k| model.kpis[*k].name.clone()).collect(),
                 by: by.iter().cloned().collect(),
