@@ -112,13 +112,7 @@ fn stock_at(
     moment: Date,
     range: Option<crate::period::Period>,
 ) -> LazyFrame {
-    let m = compile::date_lit(moment.0);
-    let mut active = col(from.as_str()).cast(DataType::Date).lt_eq(m.clone());
-    if let Some(to) = to {
-        let t = col(to.as_str()).cast(DataType::Date);
-        active = active.and(t.clone().is_null().or(t.gt(m)));
-    }
-    let rows = base.filter(active);
+    let rows = base.filter(active_on(from, to, moment));
     match range {
         Some(r) => {
             let rows = rows.with_column(compile::date_lit(r.start.0).alias(PERIOD));
@@ -133,36 +127,56 @@ fn stock_at(
 /// are kept, with no period, to be counted and left out.
 fn flow(model: &Model, u: &Unit, base: LazyFrame, t: &str, query: &Query) -> LazyFrame {
     let (grain, cal) = (query.grain, &model.calendar);
-    let t = col(t);
+    let time = col(t);
     let mut rows = base;
     if let Some(r) = query.range {
-        let d = t.clone().cast(DataType::Date);
-        let mut inside = d
-            .clone()
-            .gt_eq(compile::date_lit(r.start.0))
-            .and(d.clone().lt_eq(compile::date_lit(r.end.0)));
+        let mut inside = within(t, r.start, r.end);
         // History: whole periods before the range's first one.
         if let (Some(h), true) = (query.history, grain != Grain::All) {
             let first = period::period_of(r.start, grain, cal).start;
-            inside = inside.or(d
-                .clone()
-                .gt_eq(compile::date_lit(h.0))
-                .and(d.lt(compile::date_lit(first.0))));
+            inside = inside.or(within(t, h, first.add_days(-1)));
         }
-        rows = rows.filter(t.clone().is_null().or(inside));
+        rows = rows.filter(time.clone().is_null().or(inside));
     }
     let key = match (grain, query.range) {
         (Grain::All, None) => None,
         (Grain::All, Some(r)) => Some(
-            when(t.is_null())
+            when(time.clone().is_null())
                 .then(lit(NULL).cast(DataType::Date))
                 .otherwise(compile::date_lit(r.start.0)),
         ),
-        _ => Some(compile::period_start(t, grain, cal)),
+        _ => Some(compile::period_start(time, grain, cal)),
     };
     match key {
         Some(k) => aggregate(model, u, rows.with_column(k.alias(PERIOD)), Some(PERIOD)),
         None => aggregate(model, u, rows, None),
+    }
+}
+
+/// A time column as days since 1970. Compared with plain integers: a date
+/// literal repeated across many expressions (one per range of a batched
+/// status query) was taken by Polars' common-subexpression pass for a
+/// column of one row.
+fn day_number(c: &str) -> Expr {
+    col(c).cast(DataType::Date).cast(DataType::Int32)
+}
+
+/// Rows whose time column `t` falls on `first`..=`last`.
+pub(crate) fn within(t: &str, first: Date, last: Date) -> Expr {
+    let d = day_number(t);
+    d.clone().gt_eq(lit(first.0)).and(d.lt_eq(lit(last.0)))
+}
+
+/// Rows active on `day`: started by then, not yet ended (`to` after it, or none).
+pub(crate) fn active_on(from: &str, to: Option<&String>, day: Date) -> Expr {
+    let m = lit(day.0);
+    let active = day_number(from).lt_eq(m.clone());
+    match to {
+        Some(to) => {
+            let t = day_number(to);
+            active.and(t.clone().is_null().or(t.gt(m)))
+        }
+        None => active,
     }
 }
 

@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use polars::prelude::*;
 
 use super::engine::{Engine, UnitFrames};
-use super::polars_engine::{aggregate, check_rows, unit_rows, validate_lookups};
+use super::polars_engine::{active_on, aggregate, check_rows, unit_rows, validate_lookups, within};
 use super::{collect_all, dim_col, execute, polars_error, Auto, Evaluation, ONE, PERIOD, ROWS};
 use crate::check::ir::{Model, TExpr, TKind};
 use crate::check::query::with_fitting_kpis;
@@ -82,13 +82,6 @@ impl Engine for Ready {
     }
 }
 
-/// A time column as days since 1970, compared with plain integers: the
-/// same date literal in many flags was taken by Polars' common-subexpression
-/// pass for a column of one row.
-fn day_number(c: &str) -> Expr {
-    col(c).cast(DataType::Date).cast(DataType::Int32)
-}
-
 fn flag(i: usize) -> String {
     format!("__in{i}")
 }
@@ -113,11 +106,7 @@ fn run_batched(plan: &Plan, ranges: &[Period]) -> Result<Vec<Vec<UnitFrames>>, V
         lazy.push(match &u.time {
             UnitTime::None => aggregate(model, u, rows, None),
             UnitTime::Flow(t) => {
-                let d = day_number(t);
-                let flags = ranges
-                    .iter()
-                    .map(|r| d.clone().gt_eq(lit(r.start.0)).and(d.clone().lt_eq(lit(r.end.0))))
-                    .collect();
+                let flags = ranges.iter().map(|r| within(t, r.start, r.end)).collect();
                 flagged(model, u, rows, flags)
             }
             UnitTime::Stock { from, to, at_start } => {
@@ -125,17 +114,8 @@ fn run_batched(plan: &Plan, ranges: &[Period]) -> Result<Vec<Vec<UnitFrames>>, V
                 let flags = ranges
                     .iter()
                     .map(|r| {
-                        let m = lit(if *at_start {
-                            r.start.add_days(-1).0
-                        } else {
-                            r.end.0
-                        });
-                        let mut active = day_number(from).lt_eq(m.clone());
-                        if let Some(to) = to {
-                            let t = day_number(to);
-                            active = active.and(t.clone().is_null().or(t.gt(m)));
-                        }
-                        active
+                        let day = if *at_start { r.start.add_days(-1) } else { r.end };
+                        active_on(from, to.as_ref(), day)
                     })
                     .collect();
                 flagged(model, u, rows, flags)
