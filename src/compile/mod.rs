@@ -319,48 +319,59 @@ impl Cx<'_> {
 
     /// One aggregate part, in a group-by.
     pub fn part(&self, p: &Part) -> Expr {
-        // A part's filter keeps the values of its rows and blanks the rest
-        // (every aggregate skips nulls), rather than filtering inside the
-        // aggregation: the streaming engine aggregates that form as the rows
-        // arrive, where a filter would make it gather every group first.
         let filter = p.filter.as_ref().map(|c| self.expr(c));
-        let keep = |x: Expr| match &filter {
+        let value = self.part_value(p, filter.as_ref());
+        aggregate_part(p, filter, value).alias(p.name.as_str())
+    }
+
+    /// What a part aggregates, row by row: its argument (a number where the
+    /// function does arithmetic), kept on the rows of its filter and blanked
+    /// on the rest (every aggregate skips nulls). Blanking rather than
+    /// filtering inside the aggregation: the streaming engine aggregates
+    /// this form as the rows arrive, where a filter would make it gather
+    /// every group first.
+    pub fn part_value(&self, p: &Part, filter: Option<&Expr>) -> Expr {
+        let arithmetic = matches!(
+            p.func,
+            AggFn::Sum | AggFn::Avg | AggFn::Median | AggFn::Quantile | AggFn::Stddev
+        );
+        let x = p.arg.as_ref().map_or(lit(NULL), |e| {
+            let x = self.expr(e);
+            if arithmetic || e.ty == Type::Bool {
+                num(x)
+            } else {
+                x
+            }
+        });
+        match filter {
             Some(c) => when(c.clone()).then(x).otherwise(lit(NULL)),
             None => x,
-        };
-        let arg = |cast_num: bool| {
-            let x = p.arg.as_ref().map_or(lit(NULL), |e| {
-                let x = self.expr(e);
-                if cast_num || e.ty == Type::Bool {
-                    num(x)
-                } else {
-                    x
-                }
-            });
-            keep(x)
-        };
-        let e = match p.func {
-            // Counts are integer sums, turned into numbers once per group.
-            AggFn::Count if p.arg.is_none() => match &filter {
-                Some(c) => c.clone().cast(IDX_DTYPE).sum().cast(DataType::Float64),
-                None => len().cast(DataType::Float64),
-            },
-            AggFn::Count => arg(false).count().cast(DataType::Float64),
-            AggFn::CountDistinct => {
-                // Distinct values, not counting null (a blanked row) as one.
-                let x = arg(false);
-                x.clone().n_unique().cast(DataType::Float64)
-                    - x.null_count().gt(lit(0)).cast(DataType::Float64)
-            }
-            AggFn::Sum => arg(true).sum(),
-            AggFn::Avg => arg(true).mean(),
-            AggFn::Median => arg(true).median(),
-            AggFn::Quantile => arg(true).quantile(f64_lit(p.param.unwrap_or(0.5)), QuantileMethod::Linear),
-            AggFn::Min => arg(false).min(),
-            AggFn::Max => arg(false).max(),
-            AggFn::Stddev => arg(true).std(1),
-        };
-        e.alias(p.name.as_str())
+        }
+    }
+}
+
+/// The aggregation of a part over its row values (see [`Cx::part_value`]);
+/// `filter` is used alone by a count of rows.
+pub fn aggregate_part(p: &Part, filter: Option<Expr>, value: Expr) -> Expr {
+    match p.func {
+        // Counts are integer sums, turned into numbers once per group.
+        AggFn::Count if p.arg.is_none() => match filter {
+            Some(c) => c.cast(IDX_DTYPE).sum().cast(DataType::Float64),
+            None => len().cast(DataType::Float64),
+        },
+        AggFn::Count => value.count().cast(DataType::Float64),
+        // Distinct values, not counting null (a blanked row) as one.
+        AggFn::CountDistinct => {
+            value.clone().n_unique().cast(DataType::Float64)
+                - value.null_count().gt(lit(0)).cast(DataType::Float64)
+        }
+        AggFn::Sum => value.sum(),
+        AggFn::Avg => value.mean(),
+        AggFn::Median => value.median(),
+        AggFn::Quantile => value.quantile(f64_lit(p.param.unwrap_or(0.5)), QuantileMethod::Linear),
+        AggFn::Min => value.min(),
+        AggFn::Max => value.max(),
+        AggFn::Stddev => value.std(1),
     }
 }
 

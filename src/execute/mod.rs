@@ -6,6 +6,7 @@
 
 mod compare;
 mod diagnostics;
+pub use diagnostics::evaluation_error;
 pub mod engine;
 mod explain;
 mod funnel;
@@ -74,11 +75,6 @@ fn polars_engine() -> polars::prelude::Engine {
         Ok("1" | "true" | "yes") => polars::prelude::Engine::Streaming,
         _ => polars::prelude::Engine::InMemory,
     }
-}
-
-/// One query, on the engine of [`polars_engine`].
-pub(crate) fn collect_one(lf: LazyFrame) -> PolarsResult<DataFrame> {
-    collect_all(vec![lf]).map(|mut dfs| dfs.pop().unwrap_or_default())
 }
 
 /// Several queries at once: scans they share are read once.

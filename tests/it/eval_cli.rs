@@ -312,3 +312,89 @@ fn explain_shows_the_inner_plans_of_nests_and_funnels() {
     );
     assert!(text.matches("SCAN").count() >= 4, "{text}");
 }
+
+/// KPIs that share a condition, a value or a whole part are computed from
+/// one column each (the engine shares them); every number must still be its
+/// own. Hand-computed over six rows: a null stage, a null amount, an empty
+/// group, a condition on two columns.
+#[test]
+fn kpis_sharing_conditions_and_parts_keep_their_own_values() {
+    let dir = temp_dir("shared-parts");
+    std::fs::write(
+        dir.join("d.csv"),
+        "owner,stage,channel,amount\n\
+         ann,won,partner,100\n\
+         ann,won,direct,50\n\
+         ann,lost,partner,30\n\
+         ann,,partner,7\n\
+         bob,won,partner,\n\
+         bob,lost,direct,20\n\
+         cy,lost,direct,5\n",
+    )
+    .unwrap();
+    let kpis = [
+        ("won_sum", "sum(amount where stage == \"won\")"),
+        ("won_sum_again", "sum(amount where stage == \"won\")"),
+        ("won_count", "count(where stage == \"won\")"),
+        ("won_avg", "avg(amount where stage == \"won\")"),
+        ("won_amounts", "count(amount where stage == \"won\")"),
+        ("won_max", "max(amount where stage == \"won\")"),
+        ("lost_share", "sum(amount where stage == \"lost\") / sum(amount)"),
+        ("total", "sum(amount)"),
+        (
+            "won_partner",
+            "count(where stage == \"won\" and channel == \"partner\")",
+        ),
+        ("owners_won", "count_distinct(stage where stage == \"won\")"),
+    ];
+    let mut spec = String::from("datasets:\n  d: {source: d.csv}\nkpis:\n");
+    for (name, measure) in kpis {
+        spec.push_str(&format!("  {name}:\n    dataset: d\n    measure: '{measure}'\n"));
+    }
+    std::fs::write(dir.join("kpis.yaml"), spec).unwrap();
+    let out_file = dir.join("out.json");
+    let out = kpi(&[
+        "eval",
+        "--spec",
+        dir.join("kpis.yaml").to_str().unwrap(),
+        "--by",
+        "owner",
+        "-o",
+        out_file.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // `-o out.json` without --format writes JSON.
+    let rows: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(&out_file).unwrap()).unwrap();
+    let get = |owner: &str, k: &str| {
+        let r = rows.iter().find(|r| r["owner"] == owner).unwrap();
+        r[k].as_f64()
+    };
+    let want: [(&str, [Option<f64>; 3]); 10] = [
+        // ann, bob (its won deal has no amount), cy (no won deal)
+        ("won_sum", [Some(150.0), Some(0.0), Some(0.0)]),
+        ("won_sum_again", [Some(150.0), Some(0.0), Some(0.0)]),
+        ("won_count", [Some(2.0), Some(1.0), Some(0.0)]),
+        ("won_avg", [Some(75.0), None, None]),
+        ("won_amounts", [Some(2.0), Some(0.0), Some(0.0)]),
+        ("won_max", [Some(100.0), None, None]),
+        ("lost_share", [Some(30.0 / 187.0), Some(1.0), Some(1.0)]),
+        ("total", [Some(187.0), Some(20.0), Some(5.0)]),
+        ("won_partner", [Some(1.0), Some(1.0), Some(0.0)]),
+        ("owners_won", [Some(1.0), Some(1.0), Some(0.0)]),
+    ];
+    for (k, values) in want {
+        for (owner, v) in ["ann", "bob", "cy"].into_iter().zip(values) {
+            assert!(
+                close(get(owner, k), v),
+                "{k} for {owner}: got {:?}, want {v:?}",
+                get(owner, k)
+            );
+        }
+    }
+}
