@@ -14,12 +14,27 @@ pub struct Args {
     /// `previous`, `year` (same period a year earlier) or N periods earlier.
     #[arg(long, value_name = "previous|year|N")]
     compare: Option<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
+    /// Output format (default: from the extension of -o: .csv, .json,
+    /// .ndjson or .jsonl, .parquet, .md; otherwise a table).
+    #[arg(long, value_enum)]
+    format: Option<Format>,
     /// Write to this file (whole or not at all) instead of standard output.
     #[arg(long, short)]
     output: Option<PathBuf>,
+}
+
+impl Args {
+    fn format(&self) -> Format {
+        self.format
+            .unwrap_or_else(|| match super::extension_of(self.output.as_deref()).as_deref() {
+                Some("csv") => Format::Csv,
+                Some("json") => Format::Json,
+                Some("ndjson" | "jsonl") => Format::Ndjson,
+                Some("parquet") => Format::Parquet,
+                Some("md" | "markdown") => Format::Markdown,
+                _ => Format::Table,
+            })
+    }
 }
 
 /// The flags of a query, the same on every command that evaluates.
@@ -156,7 +171,7 @@ fn query_of(
     funnels: &[String],
     cal: &kpi::period::Calendar,
 ) -> Result<Query, u8> {
-    if args.format == Format::Parquet && args.output.is_none() {
+    if args.format() == Format::Parquet && args.output.is_none() {
         return Err(usage("--format parquet needs -o FILE"));
     }
     let compare = match args.compare.as_deref() {
@@ -185,7 +200,7 @@ fn query_of(
     }
     if want_kpis
         && !funnels.is_empty()
-        && matches!(args.format, Format::Csv | Format::Ndjson | Format::Parquet)
+        && matches!(args.format(), Format::Csv | Format::Ndjson | Format::Parquet)
     {
         return Err(usage(
             "KPIs and funnels have different columns: evaluate them in separate runs for csv, ndjson or parquet",
@@ -249,7 +264,7 @@ fn write(
     evaluation: Option<&kpi::execute::Evaluation>,
     funnels: Option<&kpi::execute::FunnelEvaluation>,
 ) -> u8 {
-    if let (Some(path), Format::Parquet) = (&args.output, args.format) {
+    if let (Some(path), Format::Parquet) = (&args.output, args.format()) {
         let written = match (evaluation, funnels) {
             (Some(e), _) => e.write_parquet(model, path),
             (None, Some(f)) => f.write_parquet(path),
@@ -268,7 +283,7 @@ fn write(
         .into_iter()
         .chain(funnels.map(|f| f.table()))
         .collect();
-    let render = |t: &kpi::report::table::ResultTable| match args.format {
+    let render = |t: &kpi::report::table::ResultTable| match args.format() {
         Format::Table => t.to_table(),
         Format::Csv => t.to_csv(),
         Format::Json => t.to_json(),
@@ -276,7 +291,7 @@ fn write(
         Format::Markdown => t.to_markdown(),
         Format::Parquet => String::new(),
     };
-    let text = match (args.format, &tables[..]) {
+    let text = match (args.format(), &tables[..]) {
         (Format::Json, [k, f]) => format!(
             "{{\"kpis\": {}, \"funnels\": {}}}\n",
             render(k).trim_end(),

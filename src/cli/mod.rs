@@ -159,6 +159,13 @@ pub fn run() -> ExitCode {
     ExitCode::from(code)
 }
 
+/// The extension of an output file, in lower case (`-o` and `-` have none):
+/// what `--format` defaults to.
+pub fn extension_of(output: Option<&Path>) -> Option<String> {
+    let path = output.filter(|p| *p != Path::new("-"))?;
+    Some(path.extension()?.to_str()?.to_ascii_lowercase())
+}
+
 /// Writes a command's output to `-o FILE` (whole or not at all, see
 /// [`kpi::report::write_output`]) or to standard output. A closed pipe
 /// (`kpi eval | head -1`) ends the output quietly; any other failure, such

@@ -13,9 +13,10 @@ pub struct Args {
     /// The date to assess at (default: the latest date in the data beneath each KPI, never after today).
     #[arg(long)]
     as_of: Option<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
+    /// Output format (default: from the extension of -o: .csv, .json, .md;
+    /// otherwise a table).
+    #[arg(long, value_enum)]
+    format: Option<Format>,
     /// Write to this file (whole or not at all) instead of standard output.
     #[arg(long, short)]
     output: Option<PathBuf>,
@@ -26,6 +27,18 @@ pub struct Args {
     /// (`--by` and `--grain` are the targets' own).
     #[command(flatten)]
     query: super::eval::QueryArgs,
+}
+
+impl Args {
+    fn format(&self) -> Format {
+        self.format
+            .unwrap_or_else(|| match super::extension_of(self.output.as_deref()).as_deref() {
+                Some("csv") => Format::Csv,
+                Some("json") => Format::Json,
+                Some("md" | "markdown") => Format::Markdown,
+                _ => Format::Table,
+            })
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
@@ -124,7 +137,7 @@ pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
         Err(code) => return code,
     };
     print_notes(&rows);
-    let text = match args.format {
+    let text = match args.format() {
         Format::Table => human_table(&rows, model, args.output.is_none()),
         Format::Markdown => kpi::report::status_table(&rows, model, false).to_markdown(),
         Format::Csv => kpi::report::status_table(&rows, model, true).to_csv(),
