@@ -50,6 +50,10 @@ type Key = (KpiId, Option<String>, Option<String>, Period);
 /// A target's KPI, breakdown and segment.
 type Group = (KpiId, Option<String>, Option<String>);
 
+/// KPIs asked the same periods with the same breakdown and segment:
+/// (by, segment, periods, KPIs).
+type Pool = (Option<String>, Option<String>, Vec<Period>, Vec<KpiId>);
+
 /// Evaluations already made in this run.
 #[derive(Default)]
 struct Cache {
@@ -60,34 +64,39 @@ struct Cache {
 }
 
 impl Cache {
-    /// Evaluates what was written down while asking: per KPI, `by` and
-    /// segment, every range asked in one scan of each dataset. (KPIs are
-    /// not pooled: ranges × KPIs of different targets would multiply.)
+    /// Evaluates what was written down while asking: every range asked of
+    /// a KPI with one `by` and segment in one scan of each dataset. KPIs
+    /// asked exactly the same ranges (the targets of one quarter) share
+    /// their scans; KPIs asked different ranges are not pooled, as every
+    /// part would then be aggregated over the ranges of every KPI.
     fn answer_asked(&mut self, model: &Model) -> Result<(), Vec<Diagnostic>> {
         let asked = self.asked.take().unwrap_or_default();
         // Per (KPI, by, segment): the periods asked.
-        let mut groups: Vec<(Group, Vec<KpiId>, Vec<Period>)> = Vec::new();
+        let mut groups: Vec<(Group, Vec<Period>)> = Vec::new();
         for (kpi, by, segment, p) in asked {
             if self.values.contains_key(&(kpi, by.clone(), segment.clone(), p)) {
                 continue;
             }
             let key = (kpi, by, segment);
-            let i = match groups.iter().position(|g| g.0 == key) {
-                Some(i) => i,
-                None => {
-                    groups.push((key, Vec::new(), Vec::new()));
-                    groups.len() - 1
-                }
-            };
-            let g = &mut groups[i];
-            if !g.1.contains(&kpi) {
-                g.1.push(kpi);
-            }
-            if !g.2.contains(&p) {
-                g.2.push(p);
+            match groups.iter_mut().find(|g| g.0 == key) {
+                Some(g) if g.1.contains(&p) => {}
+                Some(g) => g.1.push(p),
+                None => groups.push((key, vec![p])),
             }
         }
-        for ((_, by, segment), kpis, periods) in groups {
+        // Per (by, segment, the same periods): the KPIs.
+        let mut pools: Vec<Pool> = Vec::new();
+        for ((kpi, by, segment), mut periods) in groups {
+            periods.sort();
+            match pools
+                .iter_mut()
+                .find(|x| x.0 == by && x.1 == segment && x.2 == periods)
+            {
+                Some(pool) => pool.3.push(kpi),
+                None => pools.push((by, segment, periods, vec![kpi])),
+            }
+        }
+        for (by, segment, periods, kpis) in pools {
             let query = Query {
                 kpis: kpis.iter().map(|k| model.kpis[*k].name.clone()).collect(),
                 by: by.iter().cloned().collect(),

@@ -283,3 +283,25 @@ fn many_ranges_at_once_equal_each_range_alone() {
         }
     }
 }
+
+/// Targets of different KPIs over the same periods are evaluated together
+/// (one scan); each row is still the one its target gives alone, and the
+/// revenue is the hand-computed 400 of the first test.
+#[test]
+fn targets_of_one_quarter_evaluated_together_equal_each_alone() {
+    let one = |name: &str, kpi: &str, value: &str| {
+        format!("  {name}:\n    kpi: {kpi}\n    period: 2025-Q1\n    value: {value}\n    objective: x\n")
+    };
+    let parts = [
+        one("revenue", "won_revenue", "1000"),
+        one("rate", "win_rate", "50%"),
+        one("deals", "won_deals", "3"),
+    ];
+    let together = status(&format!("targets:\n{}", parts.concat()), "2025-02-14");
+    assert_eq!(together.len(), 3);
+    assert_eq!(together[0].actual, Some(400.0));
+    for (row, part) in together.iter().zip(&parts) {
+        let alone = status(&format!("targets:\n{part}"), "2025-02-14");
+        assert_eq!(format!("{row:?}"), format!("{:?}", alone[0]));
+    }
+}
