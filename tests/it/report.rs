@@ -189,6 +189,10 @@ fn the_report_renders_offline_in_chromium() {
             .output()
             .expect("Chromium (scripts/services installs it)")
     };
+    // Every request the page made, logged by the browser itself: only the page.
+    let (requests, text) = page_requests(&page);
+    assert_eq!(requests, [format!("file://{}", page.display())]);
+    assert!(text.contains("Targets"), "{text}");
     let dom = chromium(&["--dump-dom"]);
     assert!(dom.status.success());
     let dom = String::from_utf8_lossy(&dom.stdout).to_string();
@@ -219,6 +223,35 @@ fn the_report_renders_offline_in_chromium() {
     ]);
     assert!(shot.status.success());
     assert!(std::fs::metadata(&png).unwrap().len() > 10_000);
+}
+
+/// The URLs a page asks for while it loads in Chromium (offline), and its
+/// rendered text, from tests/browser/page_requests.cjs (playwright-core,
+/// installed by scripts/services).
+fn page_requests(page: &std::path::Path) -> (Vec<String>, String) {
+    let services = std::env::var_os("KPI_SERVICES").map_or_else(
+        || std::path::PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/kpi-services"),
+        std::path::PathBuf::from,
+    );
+    let out = std::process::Command::new("node")
+        .arg(root().join("tests/browser/page_requests.cjs"))
+        .arg(format!("file://{}", page.display()))
+        .env("NODE_PATH", services.join("npm/node_modules"))
+        .output()
+        .expect("Node.js");
+    assert!(
+        out.status.success(),
+        "playwright-core (scripts/services installs it): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let requests = v["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap().to_string())
+        .collect();
+    (requests, v["text"].as_str().unwrap().to_string())
 }
 
 #[test]

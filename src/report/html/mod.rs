@@ -140,18 +140,23 @@ pub fn build(model: &Model, req: &Request) -> Result<Page, Vec<Diagnostic>> {
         by: Vec::new(),
         ..req.query.clone()
     };
-    let ev = execute::evaluate(model, &by_period)?;
-    // The latest data beneath the page's KPIs and the targets' KPIs, every
-    // unit read once: the page's as-of date, and each target's (as `kpi
-    // status` decides it).
-    let mut names = ev.kpis.clone();
+    // The page's KPIs, as the evaluation will choose them (cheap: no data).
+    let (fitting, _) = crate::check::query::with_fitting_kpis(model, &by_period)?;
+    let mut names = fitting.kpis.clone();
     for t in &model.targets {
         let k = &model.kpis[t.kpi].name;
         if !names.contains(k) {
             names.push(k.clone());
         }
     }
-    let latest = execute::latest_dates(model, &names)?;
+    let pieces = evaluate_pieces(model, req, &by_period, &names)?;
+    let Pieces {
+        ev,
+        latest,
+        statuses,
+        funnels,
+        breakdowns,
+    } = pieces;
     let as_of = match req.as_of {
         Some(d) => d,
         None => ev
@@ -183,11 +188,6 @@ pub fn build(model: &Model, req: &Request) -> Result<Page, Vec<Diagnostic>> {
             }),
         }
     }
-    let by_id = latest
-        .iter()
-        .filter_map(|(k, d)| model.kpi_id(k).map(|id| (id, *d)))
-        .collect();
-    let statuses = crate::status::status_with_latest(model, &[], req.as_of, by_id)?;
     let range = match (req.query.range, periods.first(), periods.last()) {
         (Some(r), _, _) => format!("{} to {}", r.start, r.end),
         (None, Some(a), Some(b)) => format!("{a} to {b}"),
@@ -203,10 +203,76 @@ pub fn build(model: &Model, req: &Request) -> Result<Page, Vec<Diagnostic>> {
         stamp: req.stamp.clone(),
         groups,
         targets: target_cards(model, &statuses, as_of),
-        funnels: funnel_cards(model, &req.query)?,
-        breakdowns: breakdowns(model, req)?,
+        funnels,
+        breakdowns,
         periods,
         rows,
+    })
+}
+
+/// The numbers beneath the page, each from its own evaluation.
+struct Pieces {
+    ev: Evaluation,
+    latest: std::collections::HashMap<String, Date>,
+    statuses: Vec<StatusRow>,
+    funnels: Vec<FunnelCard>,
+    breakdowns: Vec<Breakdown>,
+}
+
+/// The KPIs by period, the targets' status, the funnels and the breakdowns
+/// do not depend on one another, and none of them keeps both cores busy
+/// alone (reading files, joins and the final steps run on one), so over
+/// files they run side by side. Over connections they run one after the
+/// other: a database file may take only one connection of a process.
+fn evaluate_pieces(
+    model: &Model,
+    req: &Request,
+    by_period: &Query,
+    names: &[String],
+) -> Result<Pieces, Vec<Diagnostic>> {
+    let series = || execute::evaluate(model, by_period);
+    // The latest data beneath the page's KPIs and the targets' KPIs, every
+    // unit read once: the page's as-of date, and each target's (as `kpi
+    // status` decides it).
+    let status = || {
+        let latest = execute::latest_dates(model, names)?;
+        let by_id = latest
+            .iter()
+            .filter_map(|(k, d)| model.kpi_id(k).map(|id| (id, *d)))
+            .collect();
+        let statuses = crate::status::status_with_latest(model, &[], req.as_of, by_id)?;
+        Ok((latest, statuses))
+    };
+    let funnels = || funnel_cards(model, &req.query);
+    let breakdowns = || breakdowns(model, req);
+    let on_connections = model.datasets.iter().any(|d| d.remote.is_some());
+    let (ev, status, funnels, breakdowns) = if on_connections {
+        (series(), status(), funnels(), breakdowns())
+    } else {
+        std::thread::scope(|s| {
+            let status = s.spawn(status);
+            let funnels = s.spawn(funnels);
+            let breakdowns = s.spawn(breakdowns);
+            let ev = series();
+            (ev, joined(status), joined(funnels), joined(breakdowns))
+        })
+    };
+    let (latest, statuses) = status?;
+    Ok(Pieces {
+        ev: ev?,
+        latest,
+        statuses,
+        funnels: funnels?,
+        breakdowns: breakdowns?,
+    })
+}
+
+/// A piece's result; a piece that panicked is an evaluation error, not a crash.
+fn joined<T>(h: std::thread::ScopedJoinHandle<'_, Result<T, Vec<Diagnostic>>>) -> Result<T, Vec<Diagnostic>> {
+    h.join().unwrap_or_else(|_| {
+        Err(vec![execute::evaluation_error(
+            "a part of the report failed unexpectedly",
+        )])
     })
 }
 
