@@ -98,6 +98,35 @@ fn eval_writes_csv_and_parquet_files_whole() {
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
 }
 
+/// Without --format, the file's extension chooses the format; --format wins.
+#[test]
+fn the_output_format_follows_the_extension() {
+    let dir = temp_dir("eval-ext");
+    let run = |args: &[&str], file: &str| {
+        let path = dir.join(file);
+        let mut all = args.to_vec();
+        all.extend(["-o", path.to_str().unwrap()]);
+        let out = kpi(&all);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::read(&path).unwrap()
+    };
+    let eval = ["eval", "won_deals", "--grain", "year"];
+    assert_eq!(&run(&eval, "a.parquet")[..4], b"PAR1");
+    assert!(run(&eval, "a.CSV").starts_with(b"period,won_deals\n"));
+    assert!(run(&eval, "a.jsonl").starts_with(b"{\"period\":"));
+    assert!(run(&eval, "a.md").starts_with(b"| period"));
+    assert!(String::from_utf8(run(&eval, "a.txt")).unwrap().contains('│'));
+    let forced = ["eval", "won_deals", "--grain", "year", "--format", "csv"];
+    assert!(run(&forced, "b.json").starts_with(b"period,won_deals\n"));
+    assert!(run(&["status"], "s.csv").starts_with(b"target,"));
+    assert!(run(&["status"], "s.json").starts_with(b"["));
+}
+
 #[test]
 fn eval_usage_errors_exit_2() {
     assert_eq!(kpi(&["eval", "--grain", "fortnight"]).status.code(), Some(2));
