@@ -25,15 +25,7 @@ pub struct Args {
 
 impl Args {
     fn format(&self) -> Format {
-        self.format
-            .unwrap_or_else(|| match super::extension_of(self.output.as_deref()).as_deref() {
-                Some("csv") => Format::Csv,
-                Some("json") => Format::Json,
-                Some("ndjson" | "jsonl") => Format::Ndjson,
-                Some("parquet") => Format::Parquet,
-                Some("md" | "markdown") => Format::Markdown,
-                _ => Format::Table,
-            })
+        super::output_format(self.format, self.output.as_deref(), Format::Table)
     }
 }
 
@@ -107,8 +99,10 @@ enum Format {
     Table,
     Csv,
     Json,
+    #[value(alias = "jsonl")]
     Ndjson,
     Parquet,
+    #[value(alias = "md")]
     Markdown,
 }
 

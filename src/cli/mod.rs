@@ -159,11 +159,14 @@ pub fn run() -> ExitCode {
     ExitCode::from(code)
 }
 
-/// The extension of an output file, in lower case (`-o` and `-` have none):
-/// what `--format` defaults to.
-pub fn extension_of(output: Option<&Path>) -> Option<String> {
-    let path = output.filter(|p| *p != Path::new("-"))?;
-    Some(path.extension()?.to_str()?.to_ascii_lowercase())
+/// The format of an output: `--format` when given, else the format that
+/// the extension of `-o` names (`out.csv`, `out.md`), else `table`.
+pub fn output_format<F: clap::ValueEnum + Copy>(flag: Option<F>, output: Option<&Path>, table: F) -> F {
+    let named = || {
+        let path = output.filter(|p| *p != Path::new("-"))?;
+        F::from_str(path.extension()?.to_str()?, true).ok()
+    };
+    flag.or_else(named).unwrap_or(table)
 }
 
 /// Writes a command's output to `-o FILE` (whole or not at all, see
