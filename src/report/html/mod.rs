@@ -257,9 +257,11 @@ fn evaluate_pieces(
             (ev, joined(status), joined(funnels), joined(breakdowns))
         })
     };
+    // The first failure in page order, as when the pieces ran one by one.
+    let ev = ev?;
     let (latest, statuses) = status?;
     Ok(Pieces {
-        ev: ev?,
+        ev,
         latest,
         statuses,
         funnels: funnels?,
