@@ -12,7 +12,7 @@ use crate::compile::{self, Cx};
 use crate::data::{self, SourceInfo};
 use crate::diagnostic::Diagnostic;
 use crate::period::{self, Grain};
-use crate::plan::{self, Plan, Query, Unit, UnitTime};
+use crate::plan::{self, Part, Plan, Query, Unit, UnitTime};
 use crate::time::Date;
 
 /// Polars over the datasets' files: every unit compiled to a lazy query,
@@ -274,7 +274,7 @@ pub fn unit_rows(model: &Model, u: &Unit) -> Result<LazyFrame, Vec<Diagnostic>> 
 pub(crate) fn aggregate(model: &Model, u: &Unit, rows: LazyFrame, period: Option<&str>) -> LazyFrame {
     let cx = Cx::rows(model, Some(u.dataset));
     let non_finite = non_finite_counts(model, u, &rows);
-    let (rows, mut aggs, copies) = parts_over_columns(&cx, u, rows);
+    let (rows, mut aggs, copies) = parts_over_columns(&cx, &u.parts, rows);
     aggs.push(len().cast(DataType::UInt64).alias(ROWS));
     aggs.extend(non_finite);
     let mut keys: Vec<Expr> = (0..u.dims.len()).map(|i| col(dim_col(i).as_str())).collect();
@@ -289,7 +289,7 @@ pub(crate) fn aggregate(model: &Model, u: &Unit, rows: LazyFrame, period: Option
     grouped.with_columns(copies).with_column(lit(1i32).alias(ONE))
 }
 
-/// A unit's parts as aggregations of plain columns. Every distinct filter
+/// Parts as aggregations of plain columns. Every distinct filter
 /// and every distinct blanked value is computed once, as a column, before
 /// the group-by: parts that share a condition (`where stage == "won"`) or a
 /// value (the sum and the count of an average) read the same column, and
@@ -298,12 +298,16 @@ pub(crate) fn aggregate(model: &Model, u: &Unit, rows: LazyFrame, period: Option
 /// have is aggregated once and copied under its second name after the
 /// group-by. Returns the rows with those columns, the aggregations, and the
 /// copies.
-fn parts_over_columns(cx: &Cx, u: &Unit, rows: LazyFrame) -> (LazyFrame, Vec<Expr>, Vec<Expr>) {
+pub(crate) fn parts_over_columns(
+    cx: &Cx,
+    parts: &[Part],
+    rows: LazyFrame,
+) -> (LazyFrame, Vec<Expr>, Vec<Expr>) {
     let mut conditions: Vec<Expr> = Vec::new();
     let mut values: Vec<Expr> = Vec::new();
     let mut aggs: Vec<(Expr, String)> = Vec::new();
     let mut copies = Vec::new();
-    for p in &u.parts {
+    for p in parts {
         let filter = p
             .filter
             .as_ref()

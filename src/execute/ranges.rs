@@ -11,7 +11,9 @@ use std::cell::RefCell;
 use polars::prelude::*;
 
 use super::engine::{Engine, UnitFrames};
-use super::polars_engine::{active_on, aggregate, check_rows, unit_rows, validate_lookups, within};
+use super::polars_engine::{
+    active_on, aggregate, check_rows, parts_over_columns, unit_rows, validate_lookups, within,
+};
 use super::{collect_all, dim_col, execute, polars_error, Auto, Evaluation, ONE, PERIOD, ROWS};
 use crate::check::ir::{Model, TExpr, TKind};
 use crate::check::query::with_fitting_kpis;
@@ -153,7 +155,8 @@ fn flagged(model: &Model, u: &Unit, rows: LazyFrame, flags: Vec<Expr>) -> LazyFr
         .unwrap_or(lit(false));
     let rows = rows.with_columns(named).filter(any);
     let cx = Cx::rows(model, Some(u.dataset));
-    let mut aggs = Vec::new();
+    let mut parts = Vec::new();
+    let mut counts = Vec::new();
     for i in 0..n {
         let in_range = TExpr {
             kind: TKind::Column {
@@ -174,9 +177,9 @@ fn flagged(model: &Model, u: &Unit, rows: LazyFrame, flags: Vec<Expr>) -> LazyFr
                 },
                 None => in_range.clone(),
             });
-            aggs.push(cx.part(&q));
+            parts.push(q);
         }
-        aggs.push(
+        counts.push(
             col(flag(i).as_str())
                 .cast(IDX_DTYPE)
                 .sum()
@@ -194,7 +197,9 @@ fn flagged(model: &Model, u: &Unit, rows: LazyFrame, flags: Vec<Expr>) -> LazyFr
     } else {
         rows
     };
-    rows.group_by(keys).agg(aggs)
+    let (rows, mut aggs, copies) = parts_over_columns(&cx, &parts, rows);
+    aggs.extend(counts);
+    rows.group_by(keys).agg(aggs).with_columns(copies)
 }
 
 /// Range `i`'s frame of a unit, as the engine gives it: groups with rows
