@@ -25,7 +25,8 @@ impl Engine for Polars {
         validate_lookups(plan)?;
         check_rows(plan)?;
         let (lazy, layout) = unit_queries(plan)?;
-        let frames = collect_by_dataset(plan, lazy, &layout).map_err(|e| explain_failure(plan, e))?;
+        let frames =
+            collect_by_dataset(&query_datasets(plan, &layout), lazy).map_err(|e| explain_failure(plan, e))?;
         let mut frames = frames.into_iter();
         let mut out = Vec::with_capacity(layout.len());
         for l in &layout {
@@ -40,31 +41,17 @@ impl Engine for Polars {
     }
 }
 
-/// The units' queries, those over one dataset together (a scan they share
-/// is read once), one dataset after another: memory then holds the columns
+/// Queries over units (`datasets`: the dataset of each), those over one
+/// dataset together (a scan they share is read once), one dataset after
+/// another: memory then holds the columns
 /// of one dataset at a time, not of every dataset of the query at once.
 /// Measured over 1M deals, 3M leads and 5M activities by owner and month:
 /// peak memory down by a quarter to two fifths, wall time up by a tenth
 /// (the report, which runs its pieces side by side, gets the time back).
-fn collect_by_dataset(plan: &Plan, lazy: Vec<LazyFrame>, layout: &[Layout]) -> PolarsResult<Vec<DataFrame>> {
-    let datasets: Vec<usize> = plan
-        .units
-        .iter()
-        .zip(layout)
-        .flat_map(|(u, l)| {
-            let queries = if matches!(l, Layout::Stock { with_ends: true }) {
-                2
-            } else {
-                1
-            };
-            std::iter::repeat_n(u.dataset, queries)
-        })
-        .collect();
+pub(crate) fn collect_by_dataset(datasets: &[usize], lazy: Vec<LazyFrame>) -> PolarsResult<Vec<DataFrame>> {
     let mut order: Vec<usize> = Vec::new();
-    for d in &datasets {
-        if !order.contains(d) {
-            order.push(*d);
-        }
+    for d in datasets {
+        index_in(&mut order, *d);
     }
     let mut queries: Vec<Option<LazyFrame>> = lazy.into_iter().map(Some).collect();
     let mut frames: Vec<Option<DataFrame>> = vec![None; queries.len()];
@@ -79,6 +66,22 @@ fn collect_by_dataset(plan: &Plan, lazy: Vec<LazyFrame>, layout: &[Layout]) -> P
         }
     }
     Ok(frames.into_iter().map(Option::unwrap_or_default).collect())
+}
+
+/// The dataset of each of the units' queries: a stock under a grain has two.
+fn query_datasets(plan: &Plan, layout: &[Layout]) -> Vec<usize> {
+    plan.units
+        .iter()
+        .zip(layout)
+        .flat_map(|(u, l)| {
+            let queries = if matches!(l, Layout::Stock { with_ends: true }) {
+                2
+            } else {
+                1
+            };
+            std::iter::repeat_n(u.dataset, queries)
+        })
+        .collect()
 }
 
 /// The queries of a plan's units: one per flow unit, and for a stock unit
@@ -348,14 +351,18 @@ pub(crate) fn parts_over_columns(
 
 /// A column computing `e`, shared with every earlier use of the same expression.
 fn once(list: &mut Vec<Expr>, e: Expr, prefix: &str) -> Expr {
-    let i = match list.iter().position(|x| *x == e) {
+    col(format!("{prefix}{}", index_in(list, e)))
+}
+
+/// The position of `x` in `list`, added at the end the first time.
+fn index_in<T: PartialEq>(list: &mut Vec<T>, x: T) -> usize {
+    match list.iter().position(|y| *y == x) {
         Some(i) => i,
         None => {
-            list.push(e);
+            list.push(x);
             list.len() - 1
         }
-    };
-    col(format!("{prefix}{i}"))
+    }
 }
 
 /// Sums of the non-finite flags of the float columns a unit reads.
@@ -450,13 +457,19 @@ fn data_bounds(plan: &Plan) -> Result<(Date, Date), Vec<Diagnostic>> {
 /// no rows). Units on files are read in one pass: each time column of each
 /// dataset once, however many units share it.
 fn units_bounds(plan: &Plan) -> Result<Vec<Option<(i32, i32)>>, Vec<Diagnostic>> {
+    /// Where a unit's bounds come from.
+    enum From {
+        /// Its database, already asked.
+        Database(Option<(i32, i32)>),
+        /// These (dataset, time column) pairs, read below.
+        Columns(Vec<usize>),
+    }
     let mut columns: Vec<(usize, &String)> = Vec::new();
-    let mut out = Vec::with_capacity(plan.units.len());
+    let mut units = Vec::with_capacity(plan.units.len());
     for (i, u) in plan.units.iter().enumerate() {
-        // A unit on a connection: asked of its database.
         if let Some(c) = super::sql_engine::unit_connection(plan, i) {
             let remote = super::sql_engine::remote_bounds(plan, i, c)?;
-            out.push(Err(remote.map(|(lo, hi)| (lo.0, hi.0))));
+            units.push(From::Database(remote.map(|(lo, hi)| (lo.0, hi.0))));
             continue;
         }
         let cols: Vec<&String> = match &u.time {
@@ -464,22 +477,18 @@ fn units_bounds(plan: &Plan) -> Result<Vec<Option<(i32, i32)>>, Vec<Diagnostic>>
             UnitTime::Stock { from, to, .. } => std::iter::once(from).chain(to.iter()).collect(),
             UnitTime::None => Vec::new(),
         };
-        let mut at = Vec::new();
-        for c in cols {
-            let key = (u.dataset, c);
-            at.push(columns.iter().position(|k| *k == key).unwrap_or_else(|| {
-                columns.push(key);
-                columns.len() - 1
-            }));
-        }
-        out.push(Ok(at));
+        let at = cols
+            .into_iter()
+            .map(|c| index_in(&mut columns, (u.dataset, c)))
+            .collect();
+        units.push(From::Columns(at));
     }
     let read = column_bounds(plan, &columns)?;
-    Ok(out
+    Ok(units
         .into_iter()
-        .map(|o| match o {
-            Err(remote) => remote,
-            Ok(at) => {
+        .map(|u| match u {
+            From::Database(b) => b,
+            From::Columns(at) => {
                 let known: Vec<(i32, i32)> = at
                     .iter()
                     .filter_map(|&k| read.get(k).copied().flatten())
@@ -501,7 +510,7 @@ fn column_bounds(
     for (d, c) in columns {
         let src = SourceInfo::from_model(&plan.model.datasets[*d]);
         let lf = data::scan(&src).map_err(|d| vec![d])?;
-        let day = col(c.as_str()).cast(DataType::Date).cast(DataType::Int32);
+        let day = day_number(c);
         queries.push(lf.select([day.clone().min().alias("min"), day.max().alias("max")]));
     }
     let frames = super::collect_all(queries).map_err(polars_error)?;

@@ -12,9 +12,10 @@ use polars::prelude::*;
 
 use super::engine::{Engine, UnitFrames};
 use super::polars_engine::{
-    active_on, aggregate, check_rows, parts_over_columns, unit_rows, validate_lookups, within,
+    active_on, aggregate, check_rows, collect_by_dataset, parts_over_columns, unit_rows, validate_lookups,
+    within,
 };
-use super::{collect_all, dim_col, execute, polars_error, Auto, Evaluation, ONE, PERIOD, ROWS};
+use super::{dim_col, execute, polars_error, Auto, Evaluation, ONE, PERIOD, ROWS};
 use crate::check::ir::{Model, TExpr, TKind};
 use crate::check::query::with_fitting_kpis;
 use crate::check::types::Type;
@@ -124,7 +125,8 @@ fn run_batched(plan: &Plan, ranges: &[Period]) -> Result<Vec<Vec<UnitFrames>>, V
             }
         });
     }
-    let frames = collect_all(lazy).map_err(polars_error)?;
+    let datasets: Vec<usize> = plan.units.iter().map(|u| u.dataset).collect();
+    let frames = collect_by_dataset(&datasets, lazy).map_err(polars_error)?;
     let mut out: Vec<Vec<UnitFrames>> = ranges.iter().map(|_| Vec::new()).collect();
     for (u, df) in plan.units.iter().zip(frames) {
         for (i, r) in ranges.iter().enumerate() {
