@@ -183,6 +183,23 @@ pub fn scan(src: &SourceInfo) -> Result<LazyFrame, Diagnostic> {
     Ok(finite_only(lf, &schema))
 }
 
+/// The number of rows of a Parquet dataset, from the files' footers
+/// (`None` for other formats, whose rows are known only by reading them).
+pub fn parquet_rows(src: &SourceInfo) -> Result<Option<u64>, Diagnostic> {
+    if src.format != Format::Parquet {
+        return Ok(None);
+    }
+    let counted = scan_other(src)?
+        .select([len().cast(DataType::UInt64).alias("rows")])
+        .collect()
+        .map_err(|e| read_error(src, &e))?;
+    let rows = counted
+        .column("rows")
+        .ok()
+        .and_then(|c| c.u64().ok().and_then(|c| c.get(0)));
+    Ok(rows)
+}
+
 /// Parquet and NDJSON as stored (a glob must match something).
 fn scan_other(src: &SourceInfo) -> Result<LazyFrame, Diagnostic> {
     let found = files::expand(src)?;

@@ -2,7 +2,8 @@
 //! optimizer, with the inner queries of nested aggregates and the steps of
 //! funnels.
 
-use super::polars_engine::{unit_queries, Layout};
+use super::chunks::{self, Rows};
+use super::polars_engine::{grouping, stock_bounds, unit_queries, Grouping, Layout};
 use super::polars_error;
 use crate::check::ir::Model;
 use crate::diagnostic::Diagnostic;
@@ -71,22 +72,50 @@ fn unit_title(plan: &Plan, i: usize) -> String {
     format!("{} ({})", model.datasets[u.dataset].name, kpis.join(", "))
 }
 
-/// Polars' optimized plan of each unit on files.
+/// Polars' optimized plan of each unit on files; a unit grouped by hand
+/// shows the query of its first chunk, which gives the rows' keys and
+/// part inputs.
 fn polars_plans(plan: &Plan) -> Result<Vec<(String, String)>, Vec<Diagnostic>> {
-    let (lazy, layout) = unit_queries(plan)?;
+    let bounds = stock_bounds(plan)?;
+    let mut reads: Vec<(usize, Vec<Rows>)> = Vec::new();
     let mut out = Vec::new();
-    let mut queries = lazy.into_iter();
-    for (i, l) in layout.iter().enumerate() {
-        let ends = matches!(l, Layout::Stock { with_ends: true });
-        for part in 0..if ends { 2 } else { 1 } {
-            let Some(lf) = queries.next() else { break };
-            let text = lf.describe_optimized_plan().map_err(polars_error)?;
-            let what = match (l, part) {
-                (Layout::Stock { .. }, 0) => " — starts",
-                (Layout::Stock { .. }, _) => " — ends",
+    for (i, u) in plan.units.iter().enumerate() {
+        let how = grouping(u);
+        let (read, note) = match how {
+            Grouping::Polars => (Rows::All, String::new()),
+            Grouping::ByHand => {
+                if !reads.iter().any(|(d, _)| *d == u.dataset) {
+                    reads.push((u.dataset, chunks::of_dataset(&plan.model, u.dataset)?));
+                }
+                let of = reads
+                    .iter()
+                    .find(|(d, _)| *d == u.dataset)
+                    .map_or(&[][..], |(_, r)| r.as_slice());
+                match of {
+                    [first @ Rows::Chunk { len, .. }, ..] => (
+                        *first,
+                        format!(
+                            " — grouped by hand, in {} chunks of {len} rows (the first shown)",
+                            of.len()
+                        ),
+                    ),
+                    _ => (Rows::All, " — grouped by hand".to_string()),
+                }
+            }
+        };
+        let (queries, layout) = unit_queries(plan, &[i], bounds, read, how)?;
+        let ends = matches!(layout.first(), Some(Layout::Stock { .. }));
+        for (k, q) in queries.into_iter().enumerate() {
+            let mut text = q.lf.describe_optimized_plan().map_err(polars_error)?;
+            if let Some(g) = &q.by_hand {
+                text = format!("{}{text}", g.describe());
+            }
+            let what = match (ends, k) {
+                (true, 0) => " — starts",
+                (true, _) => " — ends",
                 _ => "",
             };
-            out.push((format!("{}{what}", unit_title(plan, i)), text));
+            out.push((format!("{}{what}{note}", unit_title(plan, i)), text));
         }
     }
     Ok(out)

@@ -4,6 +4,8 @@
 //! summed, and base and derived KPIs computed from the aggregated frames
 //! (never by re-scanning), nested aggregates and `--compare` included.
 
+mod accumulate;
+mod chunks;
 mod compare;
 mod diagnostics;
 pub use diagnostics::evaluation_error;
@@ -11,6 +13,7 @@ pub mod engine;
 mod explain;
 mod funnel;
 mod nested;
+mod parts;
 mod polars_engine;
 mod ranges;
 mod spine;
@@ -71,10 +74,18 @@ pub(crate) fn key_join() -> JoinArgs {
 /// and aggregates as rows arrive, in whatever order the batches finish, so
 /// sums of fractional numbers may differ in their last digits between runs.
 fn polars_engine() -> polars::prelude::Engine {
-    match std::env::var("KPI_STREAMING").as_deref() {
-        Ok("1" | "true" | "yes") => polars::prelude::Engine::Streaming,
-        _ => polars::prelude::Engine::InMemory,
+    match streaming() {
+        true => polars::prelude::Engine::Streaming,
+        false => polars::prelude::Engine::InMemory,
     }
+}
+
+/// Whether `KPI_STREAMING` chooses the streaming engine.
+pub(crate) fn streaming() -> bool {
+    matches!(
+        std::env::var("KPI_STREAMING").as_deref(),
+        Ok("1" | "true" | "yes")
+    )
 }
 
 /// Several queries at once: scans they share are read once.

@@ -10,10 +10,12 @@ use std::cell::RefCell;
 
 use polars::prelude::*;
 
+use super::chunks::Rows;
 use super::engine::{Engine, UnitFrames};
+use super::parts::part_aggs;
 use super::polars_engine::{
-    active_on, aggregate, check_rows, collect_by_dataset, parts_over_columns, unit_rows, validate_lookups,
-    within,
+    active_on, aggregate, by_hand_query, check_rows, dataset_order, grouping, run_reads, unit_rows,
+    validate_lookups, within, Grouping, UnitQuery,
 };
 use super::{dim_col, execute, polars_error, Auto, Evaluation, ONE, PERIOD, ROWS};
 use crate::check::ir::{Model, TExpr, TKind};
@@ -86,7 +88,7 @@ impl Engine for Ready {
 }
 
 fn flag(i: usize) -> String {
-    format!("__in{i}")
+    format!("__range{i}")
 }
 
 fn part_in(name: &str, i: usize) -> String {
@@ -103,14 +105,14 @@ fn run_batched(plan: &Plan, ranges: &[Period]) -> Result<Vec<Vec<UnitFrames>>, V
     validate_lookups(plan)?;
     check_rows(plan)?;
     let model = &*plan.model;
-    let mut lazy = Vec::with_capacity(plan.units.len());
-    for u in &plan.units {
-        let rows = unit_rows(model, u)?;
-        lazy.push(match &u.time {
-            UnitTime::None => aggregate(model, u, rows, None),
+    let query = |u: &Unit| -> Result<UnitQuery, Vec<Diagnostic>> {
+        let rows = unit_rows(model, u, Rows::All)?;
+        let how = grouping(u);
+        Ok(match &u.time {
+            UnitTime::None => aggregate(model, u, rows, false, how, Grain::All),
             UnitTime::Flow(t) => {
                 let flags = ranges.iter().map(|r| within(t, r.start, r.end)).collect();
-                flagged(model, u, rows, flags)
+                flagged(model, u, rows, flags, how)
             }
             UnitTime::Stock { from, to, at_start } => {
                 // Active at the range's end, or (`at: start`) the day before it starts.
@@ -121,12 +123,22 @@ fn run_batched(plan: &Plan, ranges: &[Period]) -> Result<Vec<Vec<UnitFrames>>, V
                         active_on(from, to.as_ref(), day)
                     })
                     .collect();
-                flagged(model, u, rows, flags)
+                flagged(model, u, rows, flags, how)
             }
-        });
+        })
+    };
+    // Dataset by dataset, the units of one collected together.
+    let mut frames: Vec<Option<DataFrame>> = plan.units.iter().map(|_| None).collect();
+    for d in dataset_order(plan.units.iter().map(|u| u.dataset)) {
+        let units: Vec<usize> = (0..plan.units.len())
+            .filter(|&i| plan.units[i].dataset == d)
+            .collect();
+        let build = |_: Rows| units.iter().map(|&i| query(&plan.units[i])).collect();
+        for (&i, f) in units.iter().zip(run_reads(plan, &[Rows::All], &build)?) {
+            frames[i] = Some(f);
+        }
     }
-    let datasets: Vec<usize> = plan.units.iter().map(|u| u.dataset).collect();
-    let frames = collect_by_dataset(&datasets, lazy).map_err(polars_error)?;
+    let frames = frames.into_iter().flatten();
     let mut out: Vec<Vec<UnitFrames>> = ranges.iter().map(|_| Vec::new()).collect();
     for (u, df) in plan.units.iter().zip(frames) {
         for (i, r) in ranges.iter().enumerate() {
@@ -142,7 +154,7 @@ fn run_batched(plan: &Plan, ranges: &[Period]) -> Result<Vec<Vec<UnitFrames>>, V
 
 /// One group-by of a unit's rows with every part once per range, each
 /// over the rows its range's flag keeps; rows in no range are dropped first.
-fn flagged(model: &Model, u: &Unit, rows: LazyFrame, flags: Vec<Expr>) -> LazyFrame {
+fn flagged(model: &Model, u: &Unit, rows: LazyFrame, flags: Vec<Expr>, how: Grouping) -> UnitQuery {
     let n = flags.len();
     let named: Vec<Expr> = flags
         .into_iter()
@@ -181,27 +193,39 @@ fn flagged(model: &Model, u: &Unit, rows: LazyFrame, flags: Vec<Expr>) -> LazyFr
             });
             parts.push(q);
         }
-        counts.push(
-            col(flag(i).as_str())
-                .cast(IDX_DTYPE)
-                .sum()
-                .cast(DataType::UInt64)
-                .alias(rows_in(i).as_str()),
-        );
+        counts.push((flag(i), rows_in(i)));
+    }
+    let dims: Vec<Expr> = (0..u.dims.len()).map(|i| col(dim_col(i).as_str())).collect();
+    let aggs = part_aggs(&cx, &parts);
+    let rows = aggs.add_columns(rows);
+    if how == Grouping::ByHand {
+        let counts = counts.iter().map(|(f, n)| (Some(f.clone()), n.clone())).collect();
+        if let Some(q) = by_hand_query(rows.clone(), dims.clone(), u.dims.len(), None, &aggs, counts) {
+            return q;
+        }
     }
     // Always a group-by (on a constant without dimensions): as a plain
     // select, Polars' common-subexpression pass computed a repeated
     // aggregate as a column beside the rows and failed on its length.
-    let mut keys: Vec<Expr> = (0..u.dims.len()).map(|i| col(dim_col(i).as_str())).collect();
+    let mut keys = dims;
     let rows = if keys.is_empty() {
         keys.push(col(ONE));
         rows.with_column(lit(1i32).alias(ONE))
     } else {
         rows
     };
-    let (rows, mut aggs, copies) = parts_over_columns(&cx, &parts, rows);
-    aggs.extend(counts);
-    rows.group_by(keys).agg(aggs).with_columns(copies)
+    let mut all = aggs.whole();
+    all.extend(counts.into_iter().map(|(f, n)| {
+        col(f.as_str())
+            .cast(IDX_DTYPE)
+            .sum()
+            .cast(DataType::UInt64)
+            .alias(n.as_str())
+    }));
+    UnitQuery {
+        lf: rows.group_by(keys).agg(all).with_columns(aggs.copies),
+        by_hand: None,
+    }
 }
 
 /// Range `i`'s frame of a unit, as the engine gives it: groups with rows

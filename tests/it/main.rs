@@ -2,6 +2,7 @@
 // A test that cannot unwrap has failed: panics are the assertion.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod chunks;
 mod cli;
 mod crm;
 mod diagnostics;

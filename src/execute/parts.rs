@@ -1,0 +1,177 @@
+//! A unit's parts as aggregations of plain columns: by Polars' group-by,
+//! or as the inputs and outputs of the hand-written one
+//! ([`super::accumulate`]).
+//!
+//! Every distinct filter and every distinct blanked value is computed once,
+//! as a column, before the group-by: parts that share a condition (`where
+//! stage == "won"`) or a value (the sum and the count of an average) read
+//! the same column, and the group-by aggregates columns, its fastest path
+//! (an expression inside an aggregation is evaluated group by group). A part
+//! that two KPIs both have is aggregated once and copied under its second
+//! name after the group-by.
+
+use polars::prelude::*;
+
+use super::accumulate::{Output, Reduce};
+use crate::check::functions::AggFn;
+use crate::check::types::Type;
+use crate::compile::{self, Cx};
+use crate::plan::Part;
+
+/// The aggregations of a list of parts.
+pub(crate) struct PartAggs {
+    /// The filter columns (`__c0`, …).
+    filters: Vec<Expr>,
+    /// The blanked-value columns (`__v0`, …), which may read the filters.
+    values: Vec<Expr>,
+    /// Each distinct part: its function, name, row values, and aggregation.
+    distinct: Vec<Distinct>,
+    /// Parts computed under a second name, after the group-by.
+    pub copies: Vec<Expr>,
+}
+
+struct Distinct {
+    func: AggFn,
+    name: String,
+    /// The part's filter column, if any.
+    filter: Option<Expr>,
+    /// Whether it counts rows (`count()`, no argument).
+    rows: bool,
+    value: Expr,
+    agg: Expr,
+}
+
+pub(crate) fn part_aggs(cx: &Cx, parts: &[Part]) -> PartAggs {
+    let mut conditions: Vec<Expr> = Vec::new();
+    let mut values: Vec<Expr> = Vec::new();
+    let mut distinct: Vec<Distinct> = Vec::new();
+    let mut copies = Vec::new();
+    for p in parts {
+        let filter = p
+            .filter
+            .as_ref()
+            .map(|c| once(&mut conditions, cx.expr(c), "__c"));
+        let value = match p.arg {
+            Some(_) => {
+                let v = cx.part_value(p, filter.as_ref());
+                if matches!(v, Expr::Column(_)) {
+                    v
+                } else {
+                    once(&mut values, v, "__v")
+                }
+            }
+            None => lit(NULL),
+        };
+        let agg = compile::aggregate_part(p, filter.clone(), value.clone());
+        match distinct.iter().find(|d| d.agg == agg) {
+            Some(first) => copies.push(col(first.name.as_str()).alias(p.name.as_str())),
+            None => distinct.push(Distinct {
+                func: p.func,
+                name: p.name.clone(),
+                filter,
+                rows: p.arg.is_none(),
+                value,
+                agg,
+            }),
+        }
+    }
+    let named = |list: Vec<Expr>, prefix: &str| -> Vec<Expr> {
+        list.into_iter()
+            .enumerate()
+            .map(|(i, e)| e.alias(format!("{prefix}{i}")))
+            .collect()
+    };
+    PartAggs {
+        filters: named(conditions, "__c"),
+        values: named(values, "__v"),
+        distinct,
+        copies,
+    }
+}
+
+impl PartAggs {
+    /// The rows with the filter and value columns the aggregations read.
+    pub fn add_columns(&self, rows: LazyFrame) -> LazyFrame {
+        let mut rows = rows;
+        if !self.filters.is_empty() {
+            rows = rows.with_columns(self.filters.clone());
+        }
+        if !self.values.is_empty() {
+            rows = rows.with_columns(self.values.clone());
+        }
+        rows
+    }
+
+    /// Each part aggregated over all rows.
+    pub fn whole(&self) -> Vec<Expr> {
+        self.distinct
+            .iter()
+            .map(|d| d.agg.clone().alias(d.name.as_str()))
+            .collect()
+    }
+
+    /// Each part as an output of the hand-written group-by, and the
+    /// input columns they read (`__in0`, …); `None` when a part is not a
+    /// count, sum, minimum or maximum.
+    pub fn by_hand(&self) -> Option<(Vec<Output>, Vec<Expr>)> {
+        let mut inputs: Vec<Expr> = Vec::new();
+        let mut outputs = Vec::with_capacity(self.distinct.len());
+        for d in &self.distinct {
+            let (reduce, input) = match (d.func, &d.filter, d.rows) {
+                (AggFn::Count, None, true) => (Reduce::Rows, None),
+                (AggFn::Count, Some(c), true) => (Reduce::Trues, Some(c.clone())),
+                (AggFn::Count, _, false) => (Reduce::Valid, Some(d.value.clone())),
+                (AggFn::Sum, ..) => (Reduce::Sum, Some(d.value.clone())),
+                (AggFn::Min, ..) => (Reduce::Min, Some(d.value.clone())),
+                (AggFn::Max, ..) => (Reduce::Max, Some(d.value.clone())),
+                _ => return None,
+            };
+            outputs.push(Output {
+                name: d.name.clone(),
+                reduce,
+                input: input.map(|e| input_col(index_in(&mut inputs, e))),
+                float: true,
+            });
+        }
+        let inputs = inputs
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| e.alias(input_col(i)))
+            .collect();
+        Some((outputs, inputs))
+    }
+}
+
+/// The name of the hand-written group-by's `i`th input column.
+pub(crate) fn input_col(i: usize) -> String {
+    format!("__in{i}")
+}
+
+/// Whether the hand-written group-by can take a unit's parts: counts,
+/// sums, and minimums and maximums of numbers, dates and times.
+pub(crate) fn by_hand_fits(parts: &[Part]) -> bool {
+    parts.iter().all(|p| match p.func {
+        AggFn::Count | AggFn::Sum => true,
+        AggFn::Min | AggFn::Max => p
+            .arg
+            .as_ref()
+            .is_some_and(|a| matches!(a.ty, Type::Number | Type::Bool | Type::Date | Type::Datetime)),
+        _ => false,
+    })
+}
+
+/// A column computing `e`, shared with every earlier use of the same expression.
+fn once(list: &mut Vec<Expr>, e: Expr, prefix: &str) -> Expr {
+    col(format!("{prefix}{}", index_in(list, e)))
+}
+
+/// The position of `x` in `list`, added at the end the first time.
+pub(crate) fn index_in<T: PartialEq>(list: &mut Vec<T>, x: T) -> usize {
+    match list.iter().position(|y| *y == x) {
+        Some(i) => i,
+        None => {
+            list.push(x);
+            list.len() - 1
+        }
+    }
+}

@@ -1,0 +1,316 @@
+//! Long Parquet datasets read in chunks (`KPI_CHUNK_ROWS` rows at a time)
+//! into the hand-written group-by: the same numbers as reading every row at
+//! once, checked against a plain loop over the rows and against Polars'
+//! own group-by.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use crate::support::{close, json_rows, kpi_bin, root, temp_dir};
+
+/// (owner, stage, amount, closed_at, opened_at): 13 rows, so chunks of 5
+/// rows are 5, 5 and 3. ann's January rows fall in all three chunks, dee
+/// has rows only in the last, the NaN is in the first, a row without a
+/// closing date in the second.
+type Row = (
+    &'static str,
+    &'static str,
+    Option<f64>,
+    Option<&'static str>,
+    &'static str,
+);
+
+const ROWS: [Row; 13] = [
+    ("ann", "won", Some(100.0), Some("2025-01-05"), "2024-12-01"),
+    ("bob", "lost", Some(20.0), Some("2025-01-07"), "2024-12-20"),
+    ("ann", "won", Some(f64::NAN), Some("2025-01-20"), "2025-01-02"),
+    ("ann", "lost", None, Some("2025-02-01"), "2025-01-10"),
+    ("cy", "won", Some(7.5), Some("2025-02-03"), "2025-01-15"),
+    ("ann", "won", Some(0.1), Some("2025-01-30"), "2025-01-01"),
+    ("bob", "won", Some(0.2), Some("2025-02-10"), "2025-02-01"),
+    ("bob", "won", None, Some("2025-02-11"), "2025-01-20"),
+    ("ann", "lost", Some(3.0), None, "2025-02-15"),
+    ("cy", "lost", Some(1.0), Some("2025-03-01"), "2025-02-20"),
+    ("ann", "won", Some(0.3), Some("2025-01-31"), "2025-01-03"),
+    ("dee", "won", Some(50.0), Some("2025-03-02"), "2025-03-01"),
+    ("bob", "lost", Some(2.0), Some("2025-01-15"), "2024-11-30"),
+];
+
+const KPIS: &str = r#"
+  won_sum: {dataset: deals, measure: 'sum(amount where stage == "won")', time: closed_at}
+  won_sum_again: {dataset: deals, measure: 'sum(amount where stage == "won")', time: closed_at}
+  won_avg: {dataset: deals, measure: 'avg(amount where stage == "won")', time: closed_at}
+  avg_amount: {dataset: deals, measure: avg(amount), time: closed_at}
+  deals: {dataset: deals, measure: count(), time: closed_at}
+  won_deals: {dataset: deals, measure: 'count(where stage == "won")', time: closed_at}
+  amounts: {dataset: deals, measure: count(amount), time: closed_at}
+  top: {dataset: deals, measure: max(amount), time: closed_at}
+  most_seats: {dataset: deals, measure: max(seats), time: closed_at}
+  fewest_won_seats: {dataset: deals, measure: 'min(seats where stage == "won")', time: closed_at}
+  seats: {dataset: deals, measure: sum(seats), time: closed_at}
+  low: {dataset: deals, measure: min(amount), time: closed_at}
+  win_rate: {dataset: deals, measure: 'count(where stage == "won") / count()', time: closed_at}
+  open_deals: {dataset: deals, measure: count(), active: {from: opened_at, to: closed_at}}
+  open_amount: {dataset: deals, measure: sum(amount), active: {from: opened_at, to: closed_at}}
+"#;
+
+fn write_data(dir: &Path) {
+    let date = days_since_1970;
+    let mut deals = df!(
+        "owner" => ROWS.map(|r| r.0),
+        "stage" => ROWS.map(|r| r.1),
+        "amount" => ROWS.map(|r| r.2),
+        "closed_at" => ROWS.map(|r| r.3.map(date)),
+        "opened_at" => ROWS.map(|r| date(r.4)),
+        "seats" => seats(),
+    )
+    .unwrap()
+    .lazy()
+    .with_columns([
+        col("closed_at").cast(DataType::Date),
+        col("opened_at").cast(DataType::Date),
+    ])
+    .collect()
+    .unwrap();
+    ParquetWriter::new(std::fs::File::create(dir.join("deals.parquet")).unwrap())
+        .finish(&mut deals)
+        .unwrap();
+    std::fs::write(
+        dir.join("reps.csv"),
+        "owner,region\nann,north\nbob,south\ncy,north\ndee,south\n",
+    )
+    .unwrap();
+    let spec = format!(
+        "datasets:\n  deals:\n    source: deals.parquet\n    lookups: [{{dataset: reps, on: owner}}]\n  reps: {{source: reps.csv}}\nkpis:{KPIS}"
+    );
+    std::fs::write(dir.join("kpis.yaml"), spec).unwrap();
+}
+
+/// An integer column (every third row without a value).
+fn seats() -> [Option<i64>; 13] {
+    std::array::from_fn(|i| (i % 3 != 1).then_some(i as i64 * 7 % 11))
+}
+
+/// Days since 1970 of a `YYYY-MM-DD` date, by the civil-from-days rule.
+fn days_since_1970(s: &str) -> i32 {
+    let p: Vec<i32> = s.split('-').map(|x| x.parse().unwrap()).collect();
+    let (y, m, d) = (p[0] - i32::from(p[1] <= 2), p[1], p[2]);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// `kpi` with `KPI_CHUNK_ROWS` set.
+fn kpi_chunked(chunk: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(kpi_bin())
+        .current_dir(root())
+        .env_remove("KPI_SPEC")
+        .env_remove("KPI_STREAMING")
+        .env("KPI_CHUNK_ROWS", chunk)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn eval(dir: &Path, chunk: &str, query: &[&str]) -> (Vec<serde_json::Value>, String) {
+    let spec = dir.join("kpis.yaml");
+    let mut args = vec!["eval", "--spec", spec.to_str().unwrap(), "--format", "json"];
+    args.extend(query);
+    let out = kpi_chunked(chunk, &args);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    (json_rows(&out), err)
+}
+
+fn fixture() -> PathBuf {
+    let dir = temp_dir("chunks");
+    write_data(&dir);
+    dir
+}
+
+#[test]
+fn chunked_evaluation_equals_a_plain_loop_over_the_rows() {
+    let dir = fixture();
+    let (rows, err) = eval(&dir, "5", &["--by", "owner", "--grain", "month"]);
+    // By hand: (owner, month) → the flow KPIs, rows without a closing date
+    // left out; NaN is null.
+    #[derive(Default)]
+    struct Acc {
+        won_sum: f64,
+        won_n: u32,
+        sum: f64,
+        n_amounts: u32,
+        deals: u32,
+        won: u32,
+        top: Option<f64>,
+        low: Option<f64>,
+        seats: i64,
+        most_seats: Option<i64>,
+        fewest_won_seats: Option<i64>,
+    }
+    let mut by: BTreeMap<(String, String), Acc> = BTreeMap::new();
+    for ((owner, stage, amount, closed, _), seats) in ROWS.into_iter().zip(seats()) {
+        let Some(closed) = closed else { continue };
+        let a = by
+            .entry((owner.to_string(), closed[..7].to_string()))
+            .or_default();
+        if let Some(n) = seats {
+            a.seats += n;
+            a.most_seats = Some(a.most_seats.map_or(n, |m| m.max(n)));
+            if stage == "won" {
+                a.fewest_won_seats = Some(a.fewest_won_seats.map_or(n, |m| m.min(n)));
+            }
+        }
+        let amount = amount.filter(|x| x.is_finite());
+        a.deals += 1;
+        if stage == "won" {
+            a.won += 1;
+        }
+        if let Some(x) = amount {
+            a.sum += x;
+            a.n_amounts += 1;
+            a.top = Some(a.top.map_or(x, |t: f64| t.max(x)));
+            a.low = Some(a.low.map_or(x, |t: f64| t.min(x)));
+            if stage == "won" {
+                a.won_sum += x;
+                a.won_n += 1;
+            }
+        }
+    }
+    let avg = |s: f64, n: u32| (n > 0).then(|| s / f64::from(n));
+    for ((owner, month), a) in &by {
+        let row = rows
+            .iter()
+            .find(|r| r["owner"] == owner.as_str() && r["period"] == month.as_str())
+            .unwrap_or_else(|| panic!("no row for {owner} {month}: {rows:?}"));
+        let want = [
+            ("won_sum", Some(a.won_sum)),
+            ("won_sum_again", Some(a.won_sum)),
+            ("won_avg", avg(a.won_sum, a.won_n)),
+            ("avg_amount", avg(a.sum, a.n_amounts)),
+            ("deals", Some(f64::from(a.deals))),
+            ("won_deals", Some(f64::from(a.won))),
+            ("amounts", Some(f64::from(a.n_amounts))),
+            ("top", a.top),
+            ("low", a.low),
+            ("win_rate", Some(f64::from(a.won) / f64::from(a.deals))),
+            ("seats", Some(a.seats as f64)),
+            ("most_seats", a.most_seats.map(|n| n as f64)),
+            ("fewest_won_seats", a.fewest_won_seats.map(|n| n as f64)),
+        ];
+        for (k, v) in want {
+            assert!(
+                close(row[k].as_f64(), v),
+                "{k} for {owner} {month}: got {}, want {v:?}",
+                row[k]
+            );
+        }
+    }
+    // ann in January: rows in all three chunks (100, NaN, 0.1, 0.3).
+    let ann = rows
+        .iter()
+        .find(|r| r["owner"] == "ann" && r["period"] == "2025-01")
+        .unwrap();
+    assert!(close(ann["won_avg"].as_f64(), Some(100.4 / 3.0)), "{ann}");
+    // The NaN and the row without a date are reported once, not per chunk.
+    assert!(err.contains("held 1 non-finite value"), "{err}");
+    assert!(err.contains("1 rows with no time value"), "{err}");
+}
+
+#[test]
+fn chunks_give_what_one_read_gives() {
+    let dir = fixture();
+    let queries: [&[&str]; 5] = [
+        &["--by", "owner", "--grain", "month"],
+        &["--by", "region", "--grain", "month"],
+        &["--by", "region", "--grain", "all"],
+        &["--by", "stage", "--grain", "quarter"],
+        // No group key at all: one row.
+        &["--grain", "all"],
+    ];
+    for query in queries {
+        let what = query.join(" ");
+        let (chunked, chunked_err) = eval(&dir, "5", query);
+        let (whole, whole_err) = eval(&dir, "0", query);
+        // Rows are added in file order however they are split: the same
+        // numbers to the last digit, and the same warnings.
+        assert_eq!(chunked, whole, "{what}");
+        assert_eq!(chunked_err, whole_err, "{what}");
+        // Polars' own group-by (the streaming engine uses it) agrees.
+        let spec = dir.join("kpis.yaml");
+        let mut args = vec!["eval", "--spec", spec.to_str().unwrap(), "--format", "json"];
+        args.extend(query);
+        let out = std::process::Command::new(kpi_bin())
+            .current_dir(root())
+            .env_remove("KPI_SPEC")
+            .env("KPI_STREAMING", "1")
+            .args(&args)
+            .output()
+            .unwrap();
+        let polars = json_rows(&out);
+        assert_eq!(chunked.len(), polars.len(), "{what}");
+        let key =
+            |r: &serde_json::Value| format!("{}|{}|{}|{}", r["owner"], r["region"], r["stage"], r["period"]);
+        for c in &chunked {
+            let p = polars.iter().find(|p| key(p) == key(c)).unwrap();
+            for (k, v) in p.as_object().unwrap() {
+                match v.as_f64() {
+                    Some(x) => assert!(
+                        close(c[k].as_f64(), Some(x)),
+                        "{k} for {what}: by hand {}, Polars {x}",
+                        c[k]
+                    ),
+                    None => assert_eq!(&c[k], v, "{k} for {what}"),
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn explain_says_a_long_file_is_read_in_chunks() {
+    let dir = fixture();
+    let spec = dir.join("kpis.yaml");
+    let args = [
+        "explain",
+        "won_sum",
+        "--spec",
+        spec.to_str().unwrap(),
+        "--by",
+        "owner",
+        "--grain",
+        "month",
+    ];
+    let out = kpi_chunked("5", &args);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("in 3 chunks of 5 rows"), "{text}");
+    assert!(text.contains("SLICE") || text.contains("slice"), "{text}");
+    // Fewer rows than one chunk: read at once.
+    let out = kpi_chunked("100", &args);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("chunks of"), "{text}");
+}
+
+#[test]
+fn a_unit_with_a_distinct_count_is_read_whole_and_right() {
+    let dir = fixture();
+    let spec = dir.join("kpis.yaml");
+    let text = std::fs::read_to_string(&spec).unwrap()
+        + "  stages: {dataset: deals, measure: count_distinct(stage), time: closed_at}\n";
+    std::fs::write(&spec, text).unwrap();
+    let (rows, _) = eval(&dir, "5", &["--by", "owner", "--grain", "month"]);
+    let ann = rows
+        .iter()
+        .find(|r| r["owner"] == "ann" && r["period"] == "2025-01")
+        .unwrap();
+    assert_eq!(ann["stages"].as_f64(), Some(1.0), "{ann}");
+    assert!(close(ann["won_sum"].as_f64(), Some(100.4)), "{ann}");
+    let feb = rows
+        .iter()
+        .find(|r| r["owner"] == "ann" && r["period"] == "2025-02")
+        .unwrap();
+    assert_eq!(feb["stages"].as_f64(), Some(1.0), "{feb}");
+}
