@@ -223,13 +223,21 @@ fn chunked_evaluation_equals_a_plain_loop_over_the_rows() {
 #[test]
 fn chunks_give_what_one_read_gives() {
     let dir = fixture();
-    let queries: [&[&str]; 5] = [
+    let queries: [&[&str]; 7] = [
         &["--by", "owner", "--grain", "month"],
         &["--by", "region", "--grain", "month"],
         &["--by", "region", "--grain", "all"],
         &["--by", "stage", "--grain", "quarter"],
         // No group key at all: one row.
         &["--grain", "all"],
+        // Four dimensions (the most grouped by hand), and five (by Polars).
+        &["--by", "owner,stage,region,opened_at", "--grain", "week"],
+        &[
+            "--by",
+            "owner,stage,region,opened_at,closed_at",
+            "--grain",
+            "year",
+        ],
     ];
     for query in queries {
         let what = query.join(" ");
@@ -252,8 +260,11 @@ fn chunks_give_what_one_read_gives() {
             .unwrap();
         let polars = json_rows(&out);
         assert_eq!(chunked.len(), polars.len(), "{what}");
-        let key =
-            |r: &serde_json::Value| format!("{}|{}|{}|{}", r["owner"], r["region"], r["stage"], r["period"]);
+        // A row's group: its dimensions and period.
+        let key = |r: &serde_json::Value| -> String {
+            let dims = ["owner", "region", "stage", "opened_at", "closed_at", "period"];
+            dims.iter().map(|d| format!("{}|", r[*d])).collect()
+        };
         for c in &chunked {
             let p = polars.iter().find(|p| key(p) == key(c)).unwrap();
             for (k, v) in p.as_object().unwrap() {
