@@ -183,30 +183,51 @@ pub fn scan(src: &SourceInfo) -> Result<LazyFrame, Diagnostic> {
     Ok(finite_only(lf, &schema))
 }
 
-/// The number of rows of a Parquet dataset, from the files' footers
-/// (`None` for other formats, whose rows are known only by reading them).
-pub fn parquet_rows(src: &SourceInfo) -> Result<Option<u64>, Diagnostic> {
+/// The number of rows of each file of a Parquet dataset, in the order they
+/// are read, from the files' footers (`None` for other formats, whose rows
+/// are known only by reading them).
+pub fn parquet_rows(src: &SourceInfo) -> Result<Option<Vec<u64>>, Diagnostic> {
     if src.format != Format::Parquet {
         return Ok(None);
     }
-    let counted = scan_other(src)?
-        .select([len().cast(DataType::UInt64).alias("rows")])
-        .collect()
-        .map_err(|e| read_error(src, &e))?;
-    let rows = counted
-        .column("rows")
-        .ok()
-        .and_then(|c| c.u64().ok().and_then(|c| c.get(0)));
-    Ok(rows)
+    let mut rows = Vec::new();
+    for file in file_scans(src)? {
+        let counted = file
+            .select([len().cast(DataType::UInt64).alias("rows")])
+            .collect()
+            .map_err(|e| read_error(src, &e))?;
+        let n = counted
+            .column("rows")
+            .ok()
+            .and_then(|c| c.u64().ok().and_then(|c| c.get(0)));
+        rows.push(n.unwrap_or(0));
+    }
+    Ok(Some(rows))
+}
+
+/// One file of a Parquet or NDJSON dataset (`file`: its place in the order
+/// the files are read), as [`scan`] gives the whole dataset.
+pub fn scan_file(src: &SourceInfo, file: usize) -> Result<LazyFrame, Diagnostic> {
+    let Some(lf) = file_scans(src)?.into_iter().nth(file) else {
+        return Err(read_error(src, &PolarsError::NoData("no such file".into())));
+    };
+    let lf = declared_types(src, lf)?;
+    let schema = lf.clone().collect_schema().map_err(|e| read_error(src, &e))?;
+    Ok(finite_only(lf, &schema))
 }
 
 /// Parquet and NDJSON as stored (a glob must match something).
 fn scan_other(src: &SourceInfo) -> Result<LazyFrame, Diagnostic> {
+    let mut frames = file_scans(src)?;
+    match frames.len() {
+        1 => Ok(frames.pop().unwrap_or_default()),
+        _ => concat(frames, UnionArgs::default()).map_err(|e| read_error(src, &e)),
+    }
+}
+
+/// Each file of a Parquet or NDJSON dataset as stored, in the order read.
+fn file_scans(src: &SourceInfo) -> Result<Vec<LazyFrame>, Diagnostic> {
     let found = files::expand(src)?;
-    let paths: Vec<PlRefPath> = found
-        .iter()
-        .map(|p| PlRefPath::new(p.to_string_lossy().into_owned()))
-        .collect();
     let err = |e: PolarsError| read_error(src, &e);
     let one = |path: PlRefPath| match src.format {
         // Types from every record, as for CSV (LANGUAGE.md §2a).
@@ -215,15 +236,11 @@ fn scan_other(src: &SourceInfo) -> Result<LazyFrame, Diagnostic> {
             .finish(),
         _ => LazyFrame::scan_parquet(path, ScanArgsParquet::default()),
     };
-    let frames = paths
-        .into_iter()
-        .map(one)
+    found
+        .iter()
+        .map(|p| one(PlRefPath::new(p.to_string_lossy().into_owned())))
         .collect::<PolarsResult<Vec<_>>>()
-        .map_err(err)?;
-    match frames.len() {
-        1 => Ok(frames.into_iter().next().unwrap_or_default()),
-        _ => concat(frames, UnionArgs::default()).map_err(err),
-    }
+        .map_err(err)
 }
 
 /// Parquet or NDJSON columns converted to their declared types (dates stored as text, say).

@@ -18,8 +18,8 @@ const CHUNK_ROWS: u64 = 1 << 20;
 pub(crate) enum Rows {
     /// Every row.
     All,
-    /// `len` rows from `offset`.
-    Chunk { offset: i64, len: IdxSize },
+    /// `len` rows from `offset` of the dataset's file number `file`.
+    Chunk { file: usize, offset: i64, len: IdxSize },
 }
 
 /// Rows per chunk: `KPI_CHUNK_ROWS` (0 turns chunks off), else the default.
@@ -32,22 +32,28 @@ fn chunk_rows() -> Option<u64> {
 }
 
 /// The chunks a dataset is read in by hand-written group-bys: `[Rows::All]`
-/// unless it is Parquet with more rows than one chunk.
+/// unless it is Parquet with more rows than one chunk. Chunks are runs of
+/// rows of one file each, files in the order they are read (slicing across
+/// files would read every file before the slice).
 pub(crate) fn of_dataset(model: &Model, dataset: usize) -> Result<Vec<Rows>, Vec<Diagnostic>> {
     let Some(size) = chunk_rows() else {
         return Ok(vec![Rows::All]);
     };
     let src = SourceInfo::from_model(&model.datasets[dataset]);
-    let total = data::parquet_rows(&src).map_err(|d| vec![d])?.unwrap_or(0);
-    if total <= size {
+    let files = data::parquet_rows(&src).map_err(|d| vec![d])?.unwrap_or_default();
+    if files.iter().sum::<u64>() <= size {
         return Ok(vec![Rows::All]);
     }
     let len = IdxSize::try_from(size).unwrap_or(IdxSize::MAX);
-    Ok((0..total)
-        .step_by(len as usize)
-        .map(|offset| Rows::Chunk {
-            offset: offset as i64,
-            len,
-        })
-        .collect())
+    let mut chunks = Vec::new();
+    for (file, &rows) in files.iter().enumerate() {
+        for offset in (0..rows).step_by(len as usize) {
+            chunks.push(Rows::Chunk {
+                file,
+                offset: offset as i64,
+                len,
+            });
+        }
+    }
+    Ok(chunks)
 }

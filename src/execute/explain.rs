@@ -95,7 +95,7 @@ fn polars_plans(plan: &Plan) -> Result<Vec<(String, String)>, Vec<Diagnostic>> {
                     [first @ Rows::Chunk { len, .. }, ..] => (
                         *first,
                         format!(
-                            " — grouped by hand, in {} chunks of {len} rows (the first shown)",
+                            " — grouped by hand, in {} chunks of at most {len} rows (the first shown)",
                             of.len()
                         ),
                     ),

@@ -380,10 +380,12 @@ fn layout_of(u: &Unit, grain: Grain) -> Layout {
 /// filtered by segments, with its dimensions.
 pub(crate) fn unit_rows(model: &Model, u: &Unit, read: Rows) -> Result<LazyFrame, Vec<Diagnostic>> {
     let ds = &model.datasets[u.dataset];
-    let mut lf = data::scan(&SourceInfo::from_model(ds)).map_err(|d| vec![d])?;
-    if let Rows::Chunk { offset, len } = read {
-        lf = lf.slice(offset, len);
+    let src = SourceInfo::from_model(ds);
+    let mut lf = match read {
+        Rows::All => data::scan(&src),
+        Rows::Chunk { file, offset, len } => data::scan_file(&src, file).map(|lf| lf.slice(offset, len)),
     }
+    .map_err(|d| vec![d])?;
     let cx = Cx::rows(model, Some(u.dataset));
     let used = u.columns();
     for &li in &u.lookups {

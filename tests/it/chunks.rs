@@ -297,7 +297,7 @@ fn explain_says_a_long_file_is_read_in_chunks() {
     ];
     let out = kpi_chunked("5", &args);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("in 3 chunks of 5 rows"), "{text}");
+    assert!(text.contains("in 3 chunks of at most 5 rows"), "{text}");
     assert!(text.contains("SLICE") || text.contains("slice"), "{text}");
     // Fewer rows than one chunk: read at once.
     let out = kpi_chunked("100", &args);
@@ -324,4 +324,41 @@ fn a_unit_with_a_distinct_count_is_read_whole_and_right() {
         .find(|r| r["owner"] == "ann" && r["period"] == "2025-02")
         .unwrap();
     assert_eq!(feb["stages"].as_f64(), Some(1.0), "{feb}");
+}
+
+#[test]
+fn a_glob_of_files_is_read_file_by_file_in_chunks() {
+    let dir = fixture();
+    let (one_file, _) = eval(&dir, "0", &["--by", "owner", "--grain", "month"]);
+    // The same rows in two files: 8 and 5 rows, chunks of at most 5 rows
+    // each within a file (5 + 3, then 5).
+    let all = ParquetReader::new(std::fs::File::open(dir.join("deals.parquet")).unwrap())
+        .finish()
+        .unwrap();
+    std::fs::create_dir(dir.join("parts")).unwrap();
+    for (i, (offset, len)) in [(0i64, 8usize), (8, 5)].into_iter().enumerate() {
+        let mut part = all.slice(offset, len);
+        let f = std::fs::File::create(dir.join(format!("parts/part-{i}.parquet"))).unwrap();
+        ParquetWriter::new(f).finish(&mut part).unwrap();
+    }
+    let spec = dir.join("kpis.yaml");
+    let text = std::fs::read_to_string(&spec)
+        .unwrap()
+        .replace("source: deals.parquet", "source: parts/*.parquet");
+    std::fs::write(&spec, text).unwrap();
+    let explain = kpi_chunked(
+        "5",
+        &[
+            "explain",
+            "won_sum",
+            "--spec",
+            spec.to_str().unwrap(),
+            "--by",
+            "owner",
+        ],
+    );
+    let text = String::from_utf8_lossy(&explain.stdout);
+    assert!(text.contains("in 3 chunks of at most 5 rows"), "{text}");
+    let (chunked, _) = eval(&dir, "5", &["--by", "owner", "--grain", "month"]);
+    assert_eq!(chunked, one_file);
 }
