@@ -451,28 +451,25 @@ fn add_rows(acc: &mut Acc, reduce: &Reduce, input: Option<&Series>, groups: &[u3
         (Acc::F64 { min, v }, _, Some(s)) => {
             let s = s.cast(&DataType::Float64)?;
             let min = *min;
-            each_value(s.f64()?, groups, |g, x| {
-                v[g] = Some(match v[g] {
-                    None => x,
-                    Some(y) if min => y.min(x),
-                    Some(y) => y.max(x),
-                });
-            });
+            each_value(s.f64()?, groups, |g, x| keep_extreme(&mut v[g], x, min));
         }
         (Acc::I64 { min, v, .. }, _, Some(s)) => {
             let s = s.to_physical_repr().cast(&DataType::Int64)?;
             let min = *min;
-            each_value(s.i64()?, groups, |g, x| {
-                v[g] = Some(match v[g] {
-                    None => x,
-                    Some(y) if min => y.min(x),
-                    Some(y) => y.max(x),
-                });
-            });
+            each_value(s.i64()?, groups, |g, x| keep_extreme(&mut v[g], x, min));
         }
         _ => polars_bail!(ComputeError: "a part without its input column"),
     }
     Ok(())
+}
+
+/// Keeps the smaller (`min`) or larger of `slot` and `x`. Values here are
+/// never NaN (non-finite numbers are read as null).
+fn keep_extreme<T: PartialOrd + Copy>(slot: &mut Option<T>, x: T, min: bool) {
+    *slot = Some(match *slot {
+        Some(y) if (min && y <= x) || (!min && y >= x) => y,
+        _ => x,
+    });
 }
 
 /// Calls `f(group, value)` for each non-null value of `ca`, in row order,

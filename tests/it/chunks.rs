@@ -281,10 +281,8 @@ fn chunks_give_what_one_read_gives() {
     }
 }
 
-#[test]
-fn explain_says_a_long_file_is_read_in_chunks() {
-    let dir = fixture();
-    let spec = dir.join("kpis.yaml");
+/// `kpi explain won_sum --by owner` with `KPI_CHUNK_ROWS` set.
+fn explain(spec: &Path, chunk: &str) -> String {
     let args = [
         "explain",
         "won_sum",
@@ -292,16 +290,20 @@ fn explain_says_a_long_file_is_read_in_chunks() {
         spec.to_str().unwrap(),
         "--by",
         "owner",
-        "--grain",
-        "month",
     ];
-    let out = kpi_chunked("5", &args);
-    let text = String::from_utf8_lossy(&out.stdout);
+    String::from_utf8_lossy(&kpi_chunked(chunk, &args).stdout).into_owned()
+}
+
+#[test]
+fn explain_says_a_long_file_is_read_in_chunks() {
+    let dir = fixture();
+    let spec = dir.join("kpis.yaml");
+    let text = explain(&spec, "5");
     assert!(text.contains("in 3 chunks of at most 5 rows"), "{text}");
+    assert!(text.contains("GROUP BY HAND"), "{text}");
     assert!(text.contains("SLICE") || text.contains("slice"), "{text}");
     // Fewer rows than one chunk: read at once.
-    let out = kpi_chunked("100", &args);
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = explain(&spec, "100");
     assert!(!text.contains("chunks of"), "{text}");
 }
 
@@ -346,18 +348,7 @@ fn a_glob_of_files_is_read_file_by_file_in_chunks() {
         .unwrap()
         .replace("source: deals.parquet", "source: parts/*.parquet");
     std::fs::write(&spec, text).unwrap();
-    let explain = kpi_chunked(
-        "5",
-        &[
-            "explain",
-            "won_sum",
-            "--spec",
-            spec.to_str().unwrap(),
-            "--by",
-            "owner",
-        ],
-    );
-    let text = String::from_utf8_lossy(&explain.stdout);
+    let text = explain(&spec, "5");
     assert!(text.contains("in 3 chunks of at most 5 rows"), "{text}");
     let (chunked, _) = eval(&dir, "5", &["--by", "owner", "--grain", "month"]);
     assert_eq!(chunked, one_file);
