@@ -3,7 +3,6 @@
 //! funnels.
 
 use super::chunks::{self, Rows};
-use super::mixed;
 use super::polars_engine::{grouping, stock_bounds, unit_queries, Grouping, Layout};
 use super::polars_error;
 use crate::check::ir::Model;
@@ -77,9 +76,6 @@ fn unit_title(plan: &Plan, i: usize) -> String {
 /// shows the query of its first chunk, which gives the rows' keys and
 /// part inputs.
 fn polars_plans(plan: &Plan) -> Result<Vec<(String, String)>, Vec<Diagnostic>> {
-    // As run: a unit mixing parts for the hand-written group-by with others is two.
-    let (split, _) = mixed::split(plan);
-    let plan = &split;
     let bounds = stock_bounds(plan)?;
     let mut reads: Vec<(usize, Vec<Rows>)> = Vec::new();
     let mut out = Vec::new();

@@ -12,7 +12,6 @@ pub use diagnostics::evaluation_error;
 pub mod engine;
 mod explain;
 mod funnel;
-mod mixed;
 mod nested;
 mod parts;
 mod polars_engine;

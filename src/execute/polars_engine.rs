@@ -8,7 +8,6 @@ use polars::prelude::*;
 use super::accumulate::{GroupBy, Output, Periods, Reduce, MAX_DIMS};
 use super::chunks::{self, Rows};
 use super::engine::{Engine, UnitFrames};
-use super::mixed;
 use super::parts::{by_hand_fits, index_in, part_aggs, PartAggs};
 use super::{dim_col, polars_error, NON_FINITE, ONE, PERIOD, ROWS};
 use crate::check::ir::Model;
@@ -28,16 +27,6 @@ impl Engine for Polars {
     fn run_units(&self, plan: &Plan) -> Result<Vec<UnitFrames>, Vec<Diagnostic>> {
         validate_lookups(plan)?;
         check_rows(plan)?;
-        let (split, pieces) = mixed::split(plan);
-        let frames = run_split(&split)?;
-        mixed::join(plan, &split, &pieces, frames).map_err(polars_error)
-    }
-}
-
-/// The units of a plan in which no unit mixes parts for the hand-written
-/// group-by with others.
-fn run_split(plan: &Plan) -> Result<Vec<UnitFrames>, Vec<Diagnostic>> {
-    {
         let bounds = stock_bounds(plan)?;
         let mut out: Vec<Option<UnitFrames>> = plan.units.iter().map(|_| None).collect();
         // One dataset after another: memory holds the columns of one
