@@ -179,6 +179,11 @@ pub fn scan(src: &SourceInfo) -> Result<LazyFrame, Diagnostic> {
         Format::Csv => csv::scan(src)?,
         _ => declared_types(src, scan_other(src)?)?,
     };
+    with_finite_only(src, lf)
+}
+
+/// `lf` with non-finite numbers as null (see [`finite_only`]).
+fn with_finite_only(src: &SourceInfo, lf: LazyFrame) -> Result<LazyFrame, Diagnostic> {
     let schema = lf.clone().collect_schema().map_err(|e| read_error(src, &e))?;
     Ok(finite_only(lf, &schema))
 }
@@ -208,12 +213,11 @@ pub fn parquet_rows(src: &SourceInfo) -> Result<Option<Vec<u64>>, Diagnostic> {
 /// One file of a Parquet or NDJSON dataset (`file`: its place in the order
 /// the files are read), as [`scan`] gives the whole dataset.
 pub fn scan_file(src: &SourceInfo, file: usize) -> Result<LazyFrame, Diagnostic> {
-    let Some(lf) = file_scans(src)?.into_iter().nth(file) else {
+    let Some(path) = files::expand(src)?.into_iter().nth(file) else {
         return Err(read_error(src, &PolarsError::NoData("no such file".into())));
     };
-    let lf = declared_types(src, lf)?;
-    let schema = lf.clone().collect_schema().map_err(|e| read_error(src, &e))?;
-    Ok(finite_only(lf, &schema))
+    let lf = declared_types(src, file_scan(src, &path)?)?;
+    with_finite_only(src, lf)
 }
 
 /// Parquet and NDJSON as stored (a glob must match something).
@@ -227,20 +231,20 @@ fn scan_other(src: &SourceInfo) -> Result<LazyFrame, Diagnostic> {
 
 /// Each file of a Parquet or NDJSON dataset as stored, in the order read.
 fn file_scans(src: &SourceInfo) -> Result<Vec<LazyFrame>, Diagnostic> {
-    let found = files::expand(src)?;
-    let err = |e: PolarsError| read_error(src, &e);
-    let one = |path: PlRefPath| match src.format {
+    files::expand(src)?.iter().map(|p| file_scan(src, p)).collect()
+}
+
+/// One file of a Parquet or NDJSON dataset as stored.
+fn file_scan(src: &SourceInfo, path: &Path) -> Result<LazyFrame, Diagnostic> {
+    let path = PlRefPath::new(path.to_string_lossy().into_owned());
+    match src.format {
         // Types from every record, as for CSV (LANGUAGE.md §2a).
         Format::Ndjson => LazyJsonLineReader::new(path)
             .with_infer_schema_length(None)
             .finish(),
         _ => LazyFrame::scan_parquet(path, ScanArgsParquet::default()),
-    };
-    found
-        .iter()
-        .map(|p| one(PlRefPath::new(p.to_string_lossy().into_owned())))
-        .collect::<PolarsResult<Vec<_>>>()
-        .map_err(err)
+    }
+    .map_err(|e| read_error(src, &e))
 }
 
 /// Parquet or NDJSON columns converted to their declared types (dates stored as text, say).
