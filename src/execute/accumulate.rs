@@ -13,19 +13,20 @@
 //! [`super::chunks`]).
 
 use polars::prelude::*;
+use polars_arrow::array::BooleanArray;
+use polars_arrow::bitmap::iterator::TrueIdxIter;
+use polars_arrow::bitmap::Bitmap;
 
 use super::{dim_col, ONE, PERIOD};
 use crate::keyword::Keyword;
 use crate::period::{self, Calendar, Grain};
 use crate::time::Date;
 
-/// What a part does with its input column.
+/// What a part does with its input column, over the rows its filter keeps.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Reduce {
     /// Counts rows (no input).
     Rows,
-    /// Counts rows where a condition holds.
-    Trues,
     /// Counts rows with a value.
     Valid,
     /// Adds values.
@@ -35,13 +36,19 @@ pub(crate) enum Reduce {
 }
 
 /// One output column: its name, what it does, its input column in the
-/// rows frame (none for [`Reduce::Rows`]), and whether it is a number
+/// rows frame (none for [`Reduce::Rows`]), the condition column a row must
+/// be true in to count (none: every row), and whether it is a number
 /// (counts of parts) or an unsigned count (rows, non-finite values).
+///
+/// The filter is apart from the input rather than blanking it (`when(c)
+/// .then(x)`): Polars then only computes the condition, and the loop visits
+/// only the rows where it holds.
 #[derive(Clone, Debug)]
 pub(crate) struct Output {
     pub name: String,
     pub reduce: Reduce,
     pub input: Option<String>,
+    pub filter: Option<String>,
     pub float: bool,
 }
 
@@ -225,33 +232,45 @@ impl GroupBy {
             let input = o.input.as_deref().unwrap_or("rows");
             let what = match o.reduce {
                 Reduce::Rows => "count of rows".to_string(),
-                Reduce::Trues => format!("count where {input}"),
                 Reduce::Valid => format!("count of values of {input}"),
                 Reduce::Sum => format!("sum of {input}"),
                 Reduce::Min => format!("min of {input}"),
                 Reduce::Max => format!("max of {input}"),
             };
-            out.push_str(&format!("  {} = {what}\n", o.name));
+            let filter = o
+                .filter
+                .as_deref()
+                .map_or(String::new(), |f| format!(" where {f}"));
+            out.push_str(&format!("  {} = {what}{filter}\n", o.name));
         }
         out
     }
 
-    /// Adds a batch of rows: `__d0`…, `__period` and the outputs' inputs.
+    /// Adds a batch of rows: `__d0`…, `__period` and the outputs' inputs
+    /// and filters.
     pub fn add(&mut self, batch: &DataFrame) -> PolarsResult<()> {
         let groups = self.group_ids(batch)?;
+        // Chunk by chunk, an output's filter and input cover the same rows.
+        let mut batch = batch.clone();
+        batch.align_chunks();
         let n = self.keys.len();
         let mut work = Vec::with_capacity(self.outputs.len());
         for (out, acc) in self.outputs.iter().zip(self.accs.iter_mut()) {
-            let input = match &out.input {
-                Some(c) => Some(batch.column(c.as_str())?.as_materialized_series().clone()),
-                None => None,
+            let column = |c: &Option<String>| -> PolarsResult<Option<Series>> {
+                c.as_deref()
+                    .map(|c| Ok(batch.column(c)?.as_materialized_series().clone()))
+                    .transpose()
             };
+            let input = column(&out.input)?;
+            let filter = column(&out.filter)?
+                .map(|f| f.cast(&DataType::Boolean))
+                .transpose()?;
             if acc.is_none() {
                 *acc = Some(new_acc(&out.reduce, input.as_ref())?);
             }
             if let Some(acc) = acc.as_mut() {
                 grow(acc, n);
-                work.push((acc, &out.reduce, input));
+                work.push((acc, Inputs::aligned(input, filter)));
             }
         }
         // Each part is its own loop over the batch: they run side by side.
@@ -259,8 +278,8 @@ impl GroupBy {
             .map_or(1, |n| n.get())
             .min(work.len());
         if threads <= 1 {
-            for (acc, reduce, input) in work {
-                add_rows(acc, reduce, input.as_ref(), &groups)?;
+            for (acc, inputs) in work {
+                add_rows(acc, &inputs, &groups)?;
             }
             return Ok(());
         }
@@ -274,8 +293,8 @@ impl GroupBy {
                 .into_iter()
                 .map(|share| {
                     s.spawn(move || {
-                        for (acc, reduce, input) in share {
-                            add_rows(acc, reduce, input.as_ref(), groups)?;
+                        for (acc, inputs) in share {
+                            add_rows(acc, &inputs, groups)?;
                         }
                         Ok::<(), PolarsError>(())
                     })
@@ -387,7 +406,7 @@ fn new_acc(reduce: &Reduce, input: Option<&Series>) -> PolarsResult<Acc> {
         })
     };
     match reduce {
-        Reduce::Rows | Reduce::Trues | Reduce::Valid => Ok(Acc::Count(Vec::new())),
+        Reduce::Rows | Reduce::Valid => Ok(Acc::Count(Vec::new())),
         Reduce::Sum => Ok(Acc::Sum(Vec::new())),
         Reduce::Min => extreme(true),
         Reduce::Max => extreme(false),
@@ -404,61 +423,57 @@ fn grow(acc: &mut Acc, n: usize) {
     }
 }
 
+/// A batch's columns for one output: its input (none when it counts
+/// rows) and its filter (as booleans; none: every row), in chunks of the
+/// same rows.
+struct Inputs {
+    input: Option<Series>,
+    filter: Option<Series>,
+}
+
+impl Inputs {
+    fn aligned(input: Option<Series>, filter: Option<Series>) -> Inputs {
+        match (input, filter) {
+            (Some(i), Some(f)) if !i.chunk_lengths().eq(f.chunk_lengths()) => Inputs {
+                input: Some(i.rechunk()),
+                filter: Some(f.rechunk()),
+            },
+            (input, filter) => Inputs { input, filter },
+        }
+    }
+}
+
 /// Adds a batch's rows (`groups`: the group of each) to an accumulator.
-fn add_rows(acc: &mut Acc, reduce: &Reduce, input: Option<&Series>, groups: &[u32]) -> PolarsResult<()> {
-    match (acc, reduce, input) {
-        (Acc::Count(v), Reduce::Rows, _) => {
-            for &g in groups {
-                v[g as usize] += 1;
-            }
-        }
-        (Acc::Count(v), Reduce::Trues, Some(s)) => {
-            let s = s.cast(&DataType::Boolean)?;
-            let mut at = 0;
-            for arr in s.bool()?.downcast_iter() {
-                let g = &groups[at..at + arr.len()];
-                at += arr.len();
-                let values = arr.values();
-                match arr.validity().filter(|b| b.unset_bits() > 0) {
-                    None => {
-                        for (&g, x) in g.iter().zip(values.iter()) {
-                            v[g as usize] += u64::from(x);
-                        }
-                    }
-                    Some(valid) => {
-                        for ((&g, x), ok) in g.iter().zip(values.iter()).zip(valid.iter()) {
-                            v[g as usize] += u64::from(x && ok);
-                        }
-                    }
+fn add_rows(acc: &mut Acc, inputs: &Inputs, groups: &[u32]) -> PolarsResult<()> {
+    let filter = inputs.filter.as_ref().map(|f| f.bool()).transpose()?;
+    let Some(input) = &inputs.input else {
+        return match acc {
+            Acc::Count(v) => {
+                match filter {
+                    Some(f) => each_kept(f.chunks(), Some(f), groups, |g, _, _| v[g] += 1),
+                    None => groups.iter().for_each(|&g| v[g as usize] += 1),
                 }
+                Ok(())
             }
+            _ => polars_bail!(ComputeError: "a part without its input column"),
+        };
+    };
+    match acc {
+        Acc::Count(v) => each_kept(input.chunks(), filter, groups, |g, _, _| v[g] += 1),
+        Acc::Sum(v) => {
+            let s = input.cast(&DataType::Float64)?;
+            each_value(s.f64()?, filter, groups, |g, x| v[g].add(x));
         }
-        (Acc::Count(v), Reduce::Valid, Some(s)) => {
-            let valid = s.is_not_null();
-            let mut at = 0;
-            for arr in valid.downcast_iter() {
-                let g = &groups[at..at + arr.len()];
-                at += arr.len();
-                for (&g, x) in g.iter().zip(arr.values().iter()) {
-                    v[g as usize] += u64::from(x);
-                }
-            }
-        }
-        (Acc::Sum(v), _, Some(s)) => {
-            let s = s.cast(&DataType::Float64)?;
-            each_value(s.f64()?, groups, |g, x| v[g].add(x));
-        }
-        (Acc::F64 { min, v }, _, Some(s)) => {
-            let s = s.cast(&DataType::Float64)?;
+        Acc::F64 { min, v } => {
+            let s = input.cast(&DataType::Float64)?;
             let min = *min;
-            each_value(s.f64()?, groups, |g, x| keep_extreme(&mut v[g], x, min));
+            each_value(s.f64()?, filter, groups, |g, x| keep_extreme(&mut v[g], x, min));
         }
-        (Acc::I64 { min, v, .. }, _, Some(s)) => {
-            let s = s.to_physical_repr().cast(&DataType::Int64)?;
+        Acc::I64 { min, v, .. } => {
+            let s = input.to_physical_repr().cast(&DataType::Int64)?;
             let min = *min;
-            each_value(s.i64()?, groups, |g, x| keep_extreme(&mut v[g], x, min));
+            each_value(s.i64()?, filter, groups, |g, x| keep_extreme(&mut v[g], x, min));
         }
-        _ => polars_bail!(ComputeError: "a part without its input column"),
     }
     Ok(())
 }
@@ -472,31 +487,50 @@ fn keep_extreme<T: PartialOrd + Copy>(slot: &mut Option<T>, x: T, min: bool) {
     });
 }
 
-/// Calls `f(group, value)` for each non-null value of `ca`, in row order,
-/// reading its buffers directly.
+/// Calls `f(group, value)` for each value of `ca` on a row where
+/// `filter` holds, in row order, reading the buffers directly.
 fn each_value<T: PolarsNumericType>(
     ca: &ChunkedArray<T>,
+    filter: Option<&BooleanChunked>,
     groups: &[u32],
     mut f: impl FnMut(usize, T::Native),
 ) {
+    let values: Vec<&[T::Native]> = ca.downcast_iter().map(|a| a.values().as_slice()).collect();
+    each_kept(ca.chunks(), filter, groups, |g, k, i| f(g, values[k][i]));
+}
+
+/// Calls `f(group, chunk, row in chunk)` for each row of `chunks` with a
+/// value where `filter` (in the same chunks) is true, in row order, going
+/// through the rows kept a word of their bitmap at a time.
+fn each_kept(
+    chunks: &[ArrayRef],
+    filter: Option<&BooleanChunked>,
+    groups: &[u32],
+    mut f: impl FnMut(usize, usize, usize),
+) {
     let mut at = 0;
-    for arr in ca.downcast_iter() {
-        let g = &groups[at..at + arr.len()];
-        at += arr.len();
-        let values = arr.values().as_slice();
-        match arr.validity().filter(|b| b.unset_bits() > 0) {
-            None => {
-                for (&g, &x) in g.iter().zip(values) {
-                    f(g as usize, x);
-                }
-            }
-            Some(valid) => {
-                for ((&g, &x), ok) in g.iter().zip(values).zip(valid.iter()) {
-                    if ok {
-                        f(g as usize, x);
-                    }
-                }
-            }
+    for (k, arr) in chunks.iter().enumerate() {
+        let len = arr.len();
+        let g = &groups[at..at + len];
+        at += len;
+        let condition = filter.and_then(|f| f.downcast_get(k));
+        match rows_kept(condition, arr.validity()).filter(|b| b.unset_bits() > 0) {
+            None => (0..len).for_each(|i| f(g[i] as usize, k, i)),
+            Some(b) => TrueIdxIter::new(len, Some(&b)).for_each(|i| f(g[i] as usize, k, i)),
         }
+    }
+}
+
+/// The rows of a chunk to visit: where the filter is true (not null) and
+/// the input has a value; `None`: every row.
+fn rows_kept(filter: Option<&BooleanArray>, valid: Option<&Bitmap>) -> Option<Bitmap> {
+    let kept = filter.map(|f| match f.validity() {
+        Some(v) => f.values() & v,
+        None => f.values().clone(),
+    });
+    match (kept, valid) {
+        (None, v) => v.cloned(),
+        (Some(k), None) => Some(k),
+        (Some(k), Some(v)) => Some(&k & v),
     }
 }

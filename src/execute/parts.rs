@@ -37,7 +37,8 @@ struct Distinct {
     filter: Option<Expr>,
     /// Whether it counts rows (`count()`, no argument).
     rows: bool,
-    value: Expr,
+    /// Its value on every row, not blanked by the filter.
+    unfiltered: Expr,
     agg: Expr,
 }
 
@@ -68,9 +69,9 @@ pub(crate) fn part_aggs(cx: &Cx, parts: &[Part]) -> PartAggs {
             None => distinct.push(Distinct {
                 func: p.func,
                 name: p.name.clone(),
+                unfiltered: cx.part_value(p, None),
                 filter,
                 rows: p.arg.is_none(),
-                value,
                 agg,
             }),
         }
@@ -92,14 +93,19 @@ pub(crate) fn part_aggs(cx: &Cx, parts: &[Part]) -> PartAggs {
 impl PartAggs {
     /// The rows with the filter and value columns the aggregations read.
     pub fn add_columns(&self, rows: LazyFrame) -> LazyFrame {
-        let mut rows = rows;
-        if !self.filters.is_empty() {
-            rows = rows.with_columns(self.filters.clone());
+        let rows = self.add_filters(rows);
+        match self.values.is_empty() {
+            true => rows,
+            false => rows.with_columns(self.values.clone()),
         }
-        if !self.values.is_empty() {
-            rows = rows.with_columns(self.values.clone());
+    }
+
+    /// The rows with the filter columns alone (for the hand-written group-by).
+    pub fn add_filters(&self, rows: LazyFrame) -> LazyFrame {
+        match self.filters.is_empty() {
+            true => rows,
+            false => rows.with_columns(self.filters.clone()),
         }
-        rows
     }
 
     /// Each part aggregated over all rows.
@@ -111,25 +117,27 @@ impl PartAggs {
     }
 
     /// Each part as an output of the hand-written group-by, and the
-    /// input columns they read (`__in0`, …); `None` when a part is not a
-    /// count, sum, minimum or maximum.
+    /// input columns they read (`__in0`, …: values, not blanked, and
+    /// filters); `None` when a part is not a count, sum, minimum or maximum.
+    /// Read the rows with [`PartAggs::add_filters`].
     pub fn by_hand(&self) -> Option<(Vec<Output>, Vec<Expr>)> {
         let mut inputs: Vec<Expr> = Vec::new();
         let mut outputs = Vec::with_capacity(self.distinct.len());
         for d in &self.distinct {
-            let (reduce, input) = match (d.func, &d.filter, d.rows) {
-                (AggFn::Count, None, true) => (Reduce::Rows, None),
-                (AggFn::Count, Some(c), true) => (Reduce::Trues, Some(c.clone())),
-                (AggFn::Count, _, false) => (Reduce::Valid, Some(d.value.clone())),
-                (AggFn::Sum, ..) => (Reduce::Sum, Some(d.value.clone())),
-                (AggFn::Min, ..) => (Reduce::Min, Some(d.value.clone())),
-                (AggFn::Max, ..) => (Reduce::Max, Some(d.value.clone())),
+            let reduce = match (d.func, d.rows) {
+                (AggFn::Count, true) => Reduce::Rows,
+                (AggFn::Count, false) => Reduce::Valid,
+                (AggFn::Sum, _) => Reduce::Sum,
+                (AggFn::Min, _) => Reduce::Min,
+                (AggFn::Max, _) => Reduce::Max,
                 _ => return None,
             };
+            let mut column = |e: &Expr| input_col(index_in(&mut inputs, e.clone()));
             outputs.push(Output {
                 name: d.name.clone(),
                 reduce,
-                input: input.map(|e| input_col(index_in(&mut inputs, e))),
+                input: (!d.rows).then(|| column(&d.unfiltered)),
+                filter: d.filter.as_ref().map(&mut column),
                 float: true,
             });
         }

@@ -439,7 +439,6 @@ pub(crate) fn aggregate(
     let cx = Cx::rows(model, Some(u.dataset));
     let non_finite = non_finite_flags(model, u, &rows);
     let parts = part_aggs(&cx, &u.parts);
-    let rows = parts.add_columns(rows);
     let mut keys: Vec<Expr> = (0..u.dims.len()).map(|i| col(dim_col(i).as_str())).collect();
     if period {
         keys.push(col(PERIOD));
@@ -456,6 +455,7 @@ pub(crate) fn aggregate(
             return q;
         }
     }
+    let rows = parts.add_columns(rows);
     let mut aggs = parts.whole();
     aggs.push(len().cast(DataType::UInt64).alias(ROWS));
     aggs.extend(non_finite.into_iter().map(|(flag, name)| {
@@ -480,8 +480,9 @@ pub(crate) fn aggregate(
 /// A hand-written group-by's query: the rows' `keys` (the `dims`
 /// dimensions, then the period when `periods` is given) and part inputs,
 /// and the group-by they go into, with `counts` (flag column, name) beside
-/// the parts: rows where the flag holds, or every row without one. `None`
-/// when a part is not for the hand-written group-by.
+/// the parts: rows where the flag holds, or every row without one. `rows`
+/// are without the parts' columns. `None` when a part is not for the
+/// hand-written group-by.
 pub(crate) fn by_hand_query(
     rows: LazyFrame,
     keys: Vec<Expr>,
@@ -491,20 +492,18 @@ pub(crate) fn by_hand_query(
     counts: Vec<(Option<String>, String)>,
 ) -> Option<UnitQuery> {
     let (mut outputs, inputs) = parts.by_hand()?;
+    let rows = parts.add_filters(rows);
     let mut select = keys;
     select.extend(inputs);
     for (flag, name) in counts {
-        let reduce = match flag {
-            Some(_) => Reduce::Trues,
-            None => Reduce::Rows,
-        };
         if let Some(f) = &flag {
             select.push(col(f.as_str()));
         }
         outputs.push(Output {
             name,
-            reduce,
-            input: flag,
+            reduce: Reduce::Rows,
+            input: None,
+            filter: flag,
             float: false,
         });
     }

@@ -197,7 +197,6 @@ fn flagged(model: &Model, u: &Unit, rows: LazyFrame, flags: Vec<Expr>, how: Grou
     }
     let dims: Vec<Expr> = (0..u.dims.len()).map(|i| col(dim_col(i).as_str())).collect();
     let aggs = part_aggs(&cx, &parts);
-    let rows = aggs.add_columns(rows);
     if how == Grouping::ByHand {
         let counts = counts.iter().map(|(f, n)| (Some(f.clone()), n.clone())).collect();
         if let Some(q) = by_hand_query(rows.clone(), dims.clone(), u.dims.len(), None, &aggs, counts) {
@@ -207,6 +206,7 @@ fn flagged(model: &Model, u: &Unit, rows: LazyFrame, flags: Vec<Expr>, how: Grou
     // Always a group-by (on a constant without dimensions): as a plain
     // select, Polars' common-subexpression pass computed a repeated
     // aggregate as a column beside the rows and failed on its length.
+    let rows = aggs.add_columns(rows);
     let mut keys = dims;
     let rows = if keys.is_empty() {
         keys.push(col(ONE));

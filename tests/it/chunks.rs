@@ -51,6 +51,8 @@ const KPIS: &str = r#"
   fewest_won_seats: {dataset: deals, measure: 'min(seats where stage == "won")', time: closed_at}
   seats: {dataset: deals, measure: sum(seats), time: closed_at}
   low: {dataset: deals, measure: min(amount), time: closed_at}
+  small: {dataset: deals, measure: 'count(where amount < 5)', time: closed_at}
+  small_seats: {dataset: deals, measure: 'sum(seats where amount < 5)', time: closed_at}
   win_rate: {dataset: deals, measure: 'count(where stage == "won") / count()', time: closed_at}
   open_deals: {dataset: deals, measure: count(), active: {from: opened_at, to: closed_at}}
   open_amount: {dataset: deals, measure: sum(amount), active: {from: opened_at, to: closed_at}}
@@ -150,6 +152,9 @@ fn chunked_evaluation_equals_a_plain_loop_over_the_rows() {
         seats: i64,
         most_seats: Option<i64>,
         fewest_won_seats: Option<i64>,
+        // A condition on a null (or NaN) amount is null: the row is left out.
+        small: u32,
+        small_seats: i64,
     }
     let mut by: BTreeMap<(String, String), Acc> = BTreeMap::new();
     for ((owner, stage, amount, closed, _), seats) in ROWS.into_iter().zip(seats()) {
@@ -165,6 +170,10 @@ fn chunked_evaluation_equals_a_plain_loop_over_the_rows() {
             }
         }
         let amount = amount.filter(|x| x.is_finite());
+        if amount.is_some_and(|x| x < 5.0) {
+            a.small += 1;
+            a.small_seats += seats.unwrap_or(0);
+        }
         a.deals += 1;
         if stage == "won" {
             a.won += 1;
@@ -200,6 +209,8 @@ fn chunked_evaluation_equals_a_plain_loop_over_the_rows() {
             ("seats", Some(a.seats as f64)),
             ("most_seats", a.most_seats.map(|n| n as f64)),
             ("fewest_won_seats", a.fewest_won_seats.map(|n| n as f64)),
+            ("small", Some(f64::from(a.small))),
+            ("small_seats", Some(a.small_seats as f64)),
         ];
         for (k, v) in want {
             assert!(
