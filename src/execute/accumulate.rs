@@ -33,6 +33,10 @@ pub(crate) enum Reduce {
     Sum,
     Min,
     Max,
+    /// Counts distinct values.
+    Distinct,
+    /// The quantile (0.5: the median) of the values, interpolated linearly.
+    Quantile(f64),
 }
 
 /// One output column: its name, what it does, its input column in the
@@ -174,6 +178,70 @@ enum Acc {
         v: Vec<Option<i64>>,
         dtype: DataType,
     },
+    Distinct(Distinct),
+    Quantile(Quantile),
+}
+
+/// Distinct values by group: each (group, value) pair seen once, values
+/// as 64 bits (texts numbered in order of appearance, numbers by bits).
+#[derive(Default)]
+struct Distinct {
+    seen: PlHashSet<(u32, u64)>,
+    n: Vec<u64>,
+    texts: PlHashMap<String, u64>,
+}
+
+impl Distinct {
+    fn add(&mut self, g: usize, value: u64) {
+        if self.seen.insert((g as u32, value)) {
+            self.n[g] += 1;
+        }
+    }
+
+    fn text(&mut self, s: &str) -> u64 {
+        if let Some(&id) = self.texts.get(s) {
+            return id;
+        }
+        let id = self.texts.len() as u64;
+        self.texts.insert(s.to_string(), id);
+        id
+    }
+}
+
+/// The values of each group, and each group's rows: a row without a value
+/// (or filtered out) is a null of Polars' quantile, and how many there are
+/// moves its interpolation point by a rounding, which is kept.
+struct Quantile {
+    q: f64,
+    values: Vec<Vec<f64>>,
+    rows: Vec<u64>,
+}
+
+impl Quantile {
+    /// Polars' linear quantile of a group's values with `rows - values`
+    /// nulls, which it sorts first: the same index arithmetic, to the bit.
+    fn of(&self, g: usize) -> Option<f64> {
+        let values = self.values.get(g)?;
+        let (kept, rows) = (values.len(), self.rows.get(g).copied().unwrap_or(0) as usize);
+        if kept == 0 || !(0.0..=1.0).contains(&self.q) {
+            return None;
+        }
+        let mut sorted = values.clone();
+        sorted.sort_unstable_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+        let nulls = rows.saturating_sub(kept);
+        let float_idx = (kept as f64 - 1.0) * self.q + nulls as f64;
+        let idx = (float_idx as usize).clamp(0, rows.max(1) - 1);
+        let top = float_idx.ceil() as usize;
+        let lower = *sorted.get(idx.checked_sub(nulls)?)?;
+        if idx == top {
+            return Some(lower);
+        }
+        let upper = *sorted.get(idx + 1 - nulls)?;
+        Some(match lower == upper {
+            true => lower,
+            false => (float_idx - idx as f64) * (upper - lower) + lower,
+        })
+    }
 }
 
 /// A unit's groups and parts so far.
@@ -236,6 +304,8 @@ impl GroupBy {
                 Reduce::Sum => format!("sum of {input}"),
                 Reduce::Min => format!("min of {input}"),
                 Reduce::Max => format!("max of {input}"),
+                Reduce::Distinct => format!("count of distinct values of {input}"),
+                Reduce::Quantile(q) => format!("quantile {q} of {input}"),
             };
             let filter = o
                 .filter
@@ -380,6 +450,8 @@ impl GroupBy {
                 Acc::Sum(v) => Column::new(name, v.iter().map(|k| k.sum).collect::<Vec<f64>>()),
                 Acc::F64 { v, .. } => Column::new(name, v),
                 Acc::I64 { v, dtype, .. } => Column::new(name, v).cast(&dtype)?,
+                Acc::Distinct(d) => Column::new(name, d.n.iter().map(|&x| x as f64).collect::<Vec<f64>>()),
+                Acc::Quantile(q) => Column::new(name, (0..n).map(|g| q.of(g)).collect::<Vec<_>>()),
             };
             columns.push(c);
         }
@@ -410,6 +482,12 @@ fn new_acc(reduce: &Reduce, input: Option<&Series>) -> PolarsResult<Acc> {
         Reduce::Sum => Ok(Acc::Sum(Vec::new())),
         Reduce::Min => extreme(true),
         Reduce::Max => extreme(false),
+        Reduce::Distinct => Ok(Acc::Distinct(Distinct::default())),
+        Reduce::Quantile(q) => Ok(Acc::Quantile(Quantile {
+            q: *q,
+            values: Vec::new(),
+            rows: Vec::new(),
+        })),
     }
 }
 
@@ -420,6 +498,11 @@ fn grow(acc: &mut Acc, n: usize) {
         Acc::Sum(v) => v.resize(n, Kahan::default()),
         Acc::F64 { v, .. } => v.resize(n, None),
         Acc::I64 { v, .. } => v.resize(n, None),
+        Acc::Distinct(d) => d.n.resize(n, 0),
+        Acc::Quantile(q) => {
+            q.values.resize_with(n, Vec::new);
+            q.rows.resize(n, 0);
+        }
     }
 }
 
@@ -474,6 +557,45 @@ fn add_rows(acc: &mut Acc, inputs: &Inputs, groups: &[u32]) -> PolarsResult<()> 
             let min = *min;
             each_value(s.i64()?, filter, groups, |g, x| keep_extreme(&mut v[g], x, min));
         }
+        Acc::Distinct(d) => add_distinct(d, input, filter, groups)?,
+        Acc::Quantile(q) => {
+            for &g in groups {
+                q.rows[g as usize] += 1;
+            }
+            let s = input.cast(&DataType::Float64)?;
+            each_value(s.f64()?, filter, groups, |g, x| q.values[g].push(x));
+        }
+    }
+    Ok(())
+}
+
+/// Adds each value kept to its group's distinct values: texts by their
+/// number, floats by their bits (0 and -0 as one, as Polars counts them),
+/// other values by their physical integer.
+fn add_distinct(
+    d: &mut Distinct,
+    input: &Series,
+    filter: Option<&BooleanChunked>,
+    groups: &[u32],
+) -> PolarsResult<()> {
+    let dtype = input.dtype();
+    if dtype.is_float() {
+        let s = input.cast(&DataType::Float64)?;
+        each_value(s.f64()?, filter, groups, |g, x| {
+            let x = if x == 0.0 { 0.0 } else { x };
+            d.add(g, x.to_bits())
+        });
+    } else if dtype.to_physical().is_integer() || dtype.is_bool() {
+        let s = input.to_physical_repr().cast(&DataType::Int64)?;
+        each_value(s.i64()?, filter, groups, |g, x| d.add(g, x as u64));
+    } else {
+        let s = input.cast(&DataType::String)?;
+        let texts = s.str()?;
+        let arrays: Vec<_> = texts.downcast_iter().collect();
+        each_kept(texts.chunks(), filter, groups, |g, k, i| {
+            let id = d.text(arrays[k].value(i));
+            d.add(g, id)
+        });
     }
     Ok(())
 }

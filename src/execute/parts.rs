@@ -39,6 +39,8 @@ struct Distinct {
     rows: bool,
     /// Its value on every row, not blanked by the filter.
     unfiltered: Expr,
+    /// A quantile's probability.
+    param: Option<f64>,
     agg: Expr,
 }
 
@@ -70,6 +72,7 @@ pub(crate) fn part_aggs(cx: &Cx, parts: &[Part]) -> PartAggs {
                 func: p.func,
                 name: p.name.clone(),
                 unfiltered: cx.part_value(p, None),
+                param: p.param,
                 filter,
                 rows: p.arg.is_none(),
                 agg,
@@ -130,6 +133,9 @@ impl PartAggs {
                 (AggFn::Sum, _) => Reduce::Sum,
                 (AggFn::Min, _) => Reduce::Min,
                 (AggFn::Max, _) => Reduce::Max,
+                (AggFn::CountDistinct, _) => Reduce::Distinct,
+                (AggFn::Median, _) => Reduce::Quantile(0.5),
+                (AggFn::Quantile, _) => Reduce::Quantile(d.param.unwrap_or(0.5)),
                 _ => return None,
             };
             let mut column = |e: &Expr| input_col(index_in(&mut inputs, e.clone()));
@@ -156,10 +162,11 @@ pub(crate) fn input_col(i: usize) -> String {
 }
 
 /// Whether the hand-written group-by can take a unit's parts: counts,
-/// sums, and minimums and maximums of numbers, dates and times.
+/// distinct counts, sums, medians and quantiles, and minimums and maximums
+/// of numbers, dates and times.
 pub(crate) fn by_hand_fits(parts: &[Part]) -> bool {
     parts.iter().all(|p| match p.func {
-        AggFn::Count | AggFn::Sum => true,
+        AggFn::Count | AggFn::CountDistinct | AggFn::Sum | AggFn::Median | AggFn::Quantile => true,
         AggFn::Min | AggFn::Max => p
             .arg
             .as_ref()

@@ -53,6 +53,10 @@ const KPIS: &str = r#"
   low: {dataset: deals, measure: min(amount), time: closed_at}
   small: {dataset: deals, measure: 'count(where amount < 5)', time: closed_at}
   small_seats: {dataset: deals, measure: 'sum(seats where amount < 5)', time: closed_at}
+  seat_counts: {dataset: deals, measure: count_distinct(seats), time: closed_at}
+  small_stages: {dataset: deals, measure: 'count_distinct(stage where amount < 5)', time: closed_at}
+  median_won: {dataset: deals, measure: 'median(amount where stage == "won")', time: closed_at}
+  p90: {dataset: deals, measure: 'quantile(amount, 0.9)', time: closed_at}
   win_rate: {dataset: deals, measure: 'count(where stage == "won") / count()', time: closed_at}
   open_deals: {dataset: deals, measure: count(), active: {from: opened_at, to: closed_at}}
   open_amount: {dataset: deals, measure: sum(amount), active: {from: opened_at, to: closed_at}}
@@ -155,6 +159,10 @@ fn chunked_evaluation_equals_a_plain_loop_over_the_rows() {
         // A condition on a null (or NaN) amount is null: the row is left out.
         small: u32,
         small_seats: i64,
+        seat_values: Vec<i64>,
+        small_stages: Vec<&'static str>,
+        won_amounts: Vec<f64>,
+        amounts: Vec<f64>,
     }
     let mut by: BTreeMap<(String, String), Acc> = BTreeMap::new();
     for ((owner, stage, amount, closed, _), seats) in ROWS.into_iter().zip(seats()) {
@@ -173,7 +181,9 @@ fn chunked_evaluation_equals_a_plain_loop_over_the_rows() {
         if amount.is_some_and(|x| x < 5.0) {
             a.small += 1;
             a.small_seats += seats.unwrap_or(0);
+            a.small_stages.push(stage);
         }
+        a.seat_values.extend(seats);
         a.deals += 1;
         if stage == "won" {
             a.won += 1;
@@ -183,13 +193,28 @@ fn chunked_evaluation_equals_a_plain_loop_over_the_rows() {
             a.n_amounts += 1;
             a.top = Some(a.top.map_or(x, |t: f64| t.max(x)));
             a.low = Some(a.low.map_or(x, |t: f64| t.min(x)));
+            a.amounts.push(x);
             if stage == "won" {
                 a.won_sum += x;
                 a.won_n += 1;
+                a.won_amounts.push(x);
             }
         }
     }
     let avg = |s: f64, n: u32| (n > 0).then(|| s / f64::from(n));
+    let distinct = |mut v: Vec<String>| {
+        v.sort();
+        v.dedup();
+        v.len() as f64
+    };
+    // Linear interpolation between the two values around (n - 1) · q.
+    let quantile = |v: &[f64], q: f64| -> Option<f64> {
+        let mut v = v.to_vec();
+        v.sort_by(f64::total_cmp);
+        let at = (v.len().checked_sub(1)? as f64) * q;
+        let (lo, hi) = (v[at.floor() as usize], v[at.ceil() as usize]);
+        Some(lo + (hi - lo) * (at - at.floor()))
+    };
     for ((owner, month), a) in &by {
         let row = rows
             .iter()
@@ -211,6 +236,16 @@ fn chunked_evaluation_equals_a_plain_loop_over_the_rows() {
             ("fewest_won_seats", a.fewest_won_seats.map(|n| n as f64)),
             ("small", Some(f64::from(a.small))),
             ("small_seats", Some(a.small_seats as f64)),
+            (
+                "seat_counts",
+                Some(distinct(a.seat_values.iter().map(|n| n.to_string()).collect())),
+            ),
+            (
+                "small_stages",
+                Some(distinct(a.small_stages.iter().map(|s| s.to_string()).collect())),
+            ),
+            ("median_won", quantile(&a.won_amounts, 0.5)),
+            ("p90", quantile(&a.amounts, 0.9)),
         ];
         for (k, v) in want {
             assert!(
@@ -319,24 +354,53 @@ fn explain_says_a_long_file_is_read_in_chunks() {
 }
 
 #[test]
-fn a_unit_with_a_distinct_count_is_read_whole_and_right() {
+fn a_unit_with_a_standard_deviation_is_grouped_by_polars_and_right() {
     let dir = fixture();
     let spec = dir.join("kpis.yaml");
     let text = std::fs::read_to_string(&spec).unwrap()
-        + "  stages: {dataset: deals, measure: count_distinct(stage), time: closed_at}\n";
+        + "  spread: {dataset: deals, measure: stddev(amount), time: closed_at}\n";
     std::fs::write(&spec, text).unwrap();
     let (rows, _) = eval(&dir, "5", &["--by", "owner", "--grain", "month"]);
     let ann = rows
         .iter()
         .find(|r| r["owner"] == "ann" && r["period"] == "2025-01")
         .unwrap();
-    assert_eq!(ann["stages"].as_f64(), Some(1.0), "{ann}");
-    assert!(close(ann["won_sum"].as_f64(), Some(100.4)), "{ann}");
-    let feb = rows
+    // ann's January amounts: 100, 0.1, 0.3 (the NaN is null).
+    let mean = 100.4 / 3.0;
+    let var = [100.0, 0.1, 0.3]
         .iter()
-        .find(|r| r["owner"] == "ann" && r["period"] == "2025-02")
-        .unwrap();
-    assert_eq!(feb["stages"].as_f64(), Some(1.0), "{feb}");
+        .map(|x: &f64| (x - mean).powi(2))
+        .sum::<f64>()
+        / 2.0;
+    assert!(close(ann["spread"].as_f64(), Some(var.sqrt())), "{ann}");
+    assert!(close(ann["won_sum"].as_f64(), Some(100.4)), "{ann}");
+    assert!(close(ann["median_won"].as_f64(), Some(0.3)), "{ann}");
+    let args = [
+        "explain",
+        "spread",
+        "median_won",
+        "--spec",
+        spec.to_str().unwrap(),
+        "--by",
+        "owner",
+    ];
+    let text = String::from_utf8_lossy(&kpi_chunked("5", &args).stdout).into_owned();
+    assert!(!text.contains("GROUP BY HAND"), "{text}");
+    // Without it, the distinct counts and quantiles are grouped by hand.
+    let args = [
+        "explain",
+        "seat_counts",
+        "median_won",
+        "p90",
+        "--spec",
+        spec.to_str().unwrap(),
+        "--by",
+        "owner",
+    ];
+    let text = String::from_utf8_lossy(&kpi_chunked("5", &args).stdout).into_owned();
+    assert!(text.contains("GROUP BY HAND"), "{text}");
+    assert!(text.contains("count of distinct values of"), "{text}");
+    assert!(text.contains("quantile 0.9 of"), "{text}");
 }
 
 #[test]
