@@ -183,12 +183,11 @@ enum Acc {
 }
 
 /// Distinct values by group: each (group, value) pair seen once, values
-/// as 64 bits (texts numbered in order of appearance, numbers by bits).
-#[derive(Default)]
+/// as 64 bits (texts by their number, numbers by bits).
 struct Distinct {
     seen: PlHashSet<(u32, u64)>,
     n: Vec<u64>,
-    texts: PlHashMap<String, u64>,
+    texts: Values,
 }
 
 impl Distinct {
@@ -196,15 +195,6 @@ impl Distinct {
         if self.seen.insert((g as u32, value)) {
             self.n[g] += 1;
         }
-    }
-
-    fn text(&mut self, s: &str) -> u64 {
-        if let Some(&id) = self.texts.get(s) {
-            return id;
-        }
-        let id = self.texts.len() as u64;
-        self.texts.insert(s.to_string(), id);
-        id
     }
 }
 
@@ -482,7 +472,11 @@ fn new_acc(reduce: &Reduce, input: Option<&Series>) -> PolarsResult<Acc> {
         Reduce::Sum => Ok(Acc::Sum(Vec::new())),
         Reduce::Min => extreme(true),
         Reduce::Max => extreme(false),
-        Reduce::Distinct => Ok(Acc::Distinct(Distinct::default())),
+        Reduce::Distinct => Ok(Acc::Distinct(Distinct {
+            seen: PlHashSet::default(),
+            n: Vec::new(),
+            texts: Values::new(),
+        })),
         Reduce::Quantile(q) => Ok(Acc::Quantile(Quantile {
             q: *q,
             values: Vec::new(),
@@ -593,7 +587,7 @@ fn add_distinct(
         let texts = s.str()?;
         let arrays: Vec<_> = texts.downcast_iter().collect();
         each_kept(texts.chunks(), filter, groups, |g, k, i| {
-            let id = d.text(arrays[k].value(i));
+            let id = u64::from(d.texts.id(Some(arrays[k].value(i))));
             d.add(g, id)
         });
     }
