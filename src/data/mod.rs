@@ -296,7 +296,9 @@ pub fn non_finite_flag(column: &str) -> String {
 
 /// Non-finite numbers (NaN, ±inf) are null (LANGUAGE.md §3). Each float
 /// column gets a flag column beside it so that evaluation can count them in
-/// the same scan; flags no query asks for are never read.
+/// the same scan; flags no query asks for are never read. Flag and value
+/// are computed together, from one `is_finite` of the column (null stays
+/// null in both).
 fn finite_only(lf: LazyFrame, schema: &Schema) -> LazyFrame {
     let floats: Vec<&str> = schema
         .iter()
@@ -306,24 +308,13 @@ fn finite_only(lf: LazyFrame, schema: &Schema) -> LazyFrame {
     if floats.is_empty() {
         return lf;
     }
-    let flags: Vec<Expr> = floats
-        .iter()
-        .map(|c| {
-            let x = col(*c);
-            x.clone()
-                .is_nan()
-                .or(x.is_infinite())
-                .alias(non_finite_flag(c).as_str())
-        })
-        .collect();
-    let nulled: Vec<Expr> = floats
-        .iter()
-        .map(|c| {
-            let x = col(*c);
-            when(x.clone().is_finite()).then(x).otherwise(lit(NULL)).alias(*c)
-        })
-        .collect();
-    lf.with_columns(flags).with_columns(nulled)
+    let mut columns = Vec::with_capacity(2 * floats.len());
+    for c in floats {
+        let x = col(c);
+        columns.push(x.clone().is_finite().not().alias(non_finite_flag(c).as_str()));
+        columns.push(when(x.clone().is_finite()).then(x).otherwise(lit(NULL)).alias(c));
+    }
+    lf.with_columns(columns)
 }
 
 /// How many non-finite values each float column of a source holds: (column, count), counts above 0.

@@ -58,12 +58,15 @@ pub struct Evaluation {
     pub warnings: Vec<Diagnostic>,
 }
 
-/// A left join on group keys. A null dimension value is a group of its own
-/// (LANGUAGE.md §4), so on these keys null matches null; lookups keep SQL's
-/// rule instead (a null key finds no row).
+/// A left join on group keys, in the left frame's row order (the spine's
+/// order, which windows and the output rely on, survives every join). A
+/// null dimension value is a group of its own (LANGUAGE.md §4), so on these
+/// keys null matches null; lookups keep SQL's rule instead (a null key
+/// finds no row).
 pub(crate) fn key_join() -> JoinArgs {
     let mut args = JoinArgs::new(JoinType::Left);
     args.nulls_equal = true;
+    args.maintain_order = MaintainOrderJoin::Left;
     args
 }
 
@@ -137,10 +140,6 @@ pub fn execute(engine: &dyn Engine, plan: &Plan) -> Result<Evaluation, Vec<Diagn
     if let Some(first) = plan.first {
         lf = lf.filter(col(PERIOD).gt_eq(crate::compile::date_lit(first.0)));
     }
-    if query.compare.is_some() {
-        // Joins do not keep the order of the spine.
-        lf = spine::in_spine_order(lf, query.by.len(), frame.period);
-    }
     let out = lf
         .select(output_columns(query, &names, frame.period))
         .collect()
@@ -192,7 +191,7 @@ fn finite_values(
     let mut fixes = Vec::new();
     for c in frame.columns() {
         let Ok(x) = c.f64() else { continue };
-        let bad = x.iter().flatten().filter(|v| !v.is_finite()).count();
+        let bad = count_values(x, |v| !v.is_finite());
         if bad == 0 {
             continue;
         }
@@ -212,6 +211,16 @@ fn finite_values(
         return Ok(frame);
     }
     frame.lazy().with_columns(fixes).collect()
+}
+
+/// How many values (nulls aside) of `x` satisfy `test`. The buffers are
+/// read first whole, nulls' slots included, since most columns hold no
+/// value that does: only then are the nulls told apart.
+pub(crate) fn count_values(x: &Float64Chunked, test: impl Fn(f64) -> bool) -> usize {
+    x.downcast_iter()
+        .filter(|a| a.values().iter().any(|&v| test(v)))
+        .map(|a| a.non_null_values_iter().filter(|&v| test(v)).count())
+        .sum()
 }
 
 /// A plan's results before output: the spine sorted by group and period,
@@ -269,7 +278,8 @@ pub(crate) fn run(engine: &dyn Engine, plan: &Plan) -> Result<Frame, Vec<Diagnos
         });
     }
     // Nested aggregates and units onto the spine; then derived KPIs in dependency order.
-    let out = spine::onto_spine(spine.frame.clone(), nest_frames, unit_frames, plan, &keys);
+    let out = spine::onto_spine(spine.frame.clone(), nest_frames, unit_frames, plan, &keys)
+        .map_err(polars_error)?;
     let out = spine::derived_kpis(out, plan, &keys, &spine).map_err(polars_error)?;
     Ok(Frame {
         lf: out,
@@ -338,7 +348,7 @@ fn finite_parts(
             }
             drop.push(name);
         } else if let Ok(x) = c.f64() {
-            if x.iter().flatten().any(|v| v.is_infinite()) {
+            if count_values(x, f64::is_infinite) > 0 {
                 let e = col(name.as_str());
                 fixes.push(
                     when(e.clone().is_infinite())

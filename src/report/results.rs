@@ -102,7 +102,7 @@ fn write_frame(
         let name = c.name().as_str();
         let whole = format_of(name).is_some_and(|f| f.integer())
             && c.f64()
-                .is_ok_and(|x| x.iter().flatten().all(super::table::is_whole));
+                .is_ok_and(|x| crate::execute::count_values(x, |v| !super::table::is_whole(v)) == 0);
         select.push(if whole {
             col(name).cast(DataType::Int64)
         } else {
