@@ -10,7 +10,7 @@ use std::cell::RefCell;
 
 use polars::prelude::*;
 
-use super::chunks::Rows;
+use super::chunks::{self, Rows};
 use super::engine::{Engine, UnitFrames};
 use super::parts::part_aggs;
 use super::polars_engine::{
@@ -105,8 +105,8 @@ fn run_batched(plan: &Plan, ranges: &[Period]) -> Result<Vec<Vec<UnitFrames>>, V
     validate_lookups(plan)?;
     check_rows(plan)?;
     let model = &*plan.model;
-    let query = |u: &Unit| -> Result<UnitQuery, Vec<Diagnostic>> {
-        let rows = unit_rows(model, u, Rows::All)?;
+    let query = |u: &Unit, read: Rows| -> Result<UnitQuery, Vec<Diagnostic>> {
+        let rows = unit_rows(model, u, read)?;
         let how = grouping(u);
         Ok(match &u.time {
             UnitTime::None => aggregate(model, u, rows, false, how, Grain::All),
@@ -127,15 +127,26 @@ fn run_batched(plan: &Plan, ranges: &[Period]) -> Result<Vec<Vec<UnitFrames>>, V
             }
         })
     };
-    // Dataset by dataset, the units of one collected together.
+    // Dataset by dataset, the units of one collected together: those
+    // grouped by hand chunk by chunk (a long Parquet file), as `kpi eval`
+    // reads them, the others whole.
     let mut frames: Vec<Option<DataFrame>> = plan.units.iter().map(|_| None).collect();
     for d in dataset_order(plan.units.iter().map(|u| u.dataset)) {
-        let units: Vec<usize> = (0..plan.units.len())
+        let (by_hand, by_polars): (Vec<usize>, Vec<usize>) = (0..plan.units.len())
             .filter(|&i| plan.units[i].dataset == d)
-            .collect();
-        let build = |_: Rows| units.iter().map(|&i| query(&plan.units[i])).collect();
-        for (&i, f) in units.iter().zip(run_reads(plan, &[Rows::All], &build)?) {
-            frames[i] = Some(f);
+            .partition(|&i| grouping(&plan.units[i]) == Grouping::ByHand);
+        let chunks = match by_hand.is_empty() {
+            true => Vec::new(),
+            false => chunks::of_dataset(model, d)?,
+        };
+        for (units, reads) in [(by_polars, vec![Rows::All]), (by_hand, chunks)] {
+            if units.is_empty() {
+                continue;
+            }
+            let build = |read: Rows| units.iter().map(|&i| query(&plan.units[i], read)).collect();
+            for (&i, f) in units.iter().zip(run_reads(plan, &reads, &build)?) {
+                frames[i] = Some(f);
+            }
         }
     }
     let frames = frames.into_iter().flatten();

@@ -403,3 +403,43 @@ fn a_glob_of_files_is_read_file_by_file_in_chunks() {
     let (chunked, _) = eval(&dir, "5", &["--by", "owner", "--grain", "month"]);
     assert_eq!(chunked, one_file);
 }
+
+/// Target status batches read long files in chunks too: the same statuses
+/// as one read, and the quarter's won amount as the rows add up by hand.
+#[test]
+fn target_status_reads_in_chunks_what_one_read_gives() {
+    let dir = fixture();
+    let spec = std::fs::read_to_string(dir.join("kpis.yaml")).unwrap()
+        + "targets:\n"
+        + "  won_q1: {kpi: won_sum, period: 2025-Q1, value: 200}\n"
+        + "  median_q1: {kpi: median_won, period: 2025-Q1, value: 10}\n"
+        + "  deals_monthly: {kpi: deals, every: month, value: 2, by: owner}\n";
+    let path = dir.join("status.yaml");
+    std::fs::write(&path, spec).unwrap();
+    let status = |chunk: &str| {
+        let args = [
+            "status",
+            "--spec",
+            path.to_str().unwrap(),
+            "--as-of",
+            "2025-03-31",
+            "--format",
+            "json",
+        ];
+        json_rows(&kpi_chunked(chunk, &args))
+    };
+    let (chunked, whole) = (status("5"), status("0"));
+    assert_eq!(chunked, whole);
+    // Won amounts closed in Q1, in file order (the NaN is read as null).
+    let won: f64 = ROWS
+        .iter()
+        .filter(|r| r.1 == "won" && r.3.is_some_and(|d| d < "2025-04-01"))
+        .filter_map(|r| r.2.filter(|x| x.is_finite()))
+        .sum();
+    assert!((won - 158.1).abs() < 1e-9, "{won}");
+    let q1 = chunked.iter().find(|r| r["target"] == "won_q1").unwrap();
+    assert!(close(q1["actual"].as_f64(), Some(won)), "{q1}");
+    // Every owner with a deal has a row per month of the quarter.
+    let monthly = chunked.iter().filter(|r| r["target"] == "deals_monthly").count();
+    assert!(monthly >= 4, "{chunked:?}");
+}
