@@ -127,17 +127,7 @@ impl PartAggs {
         let mut inputs: Vec<Expr> = Vec::new();
         let mut outputs = Vec::with_capacity(self.distinct.len());
         for d in &self.distinct {
-            let reduce = match (d.func, d.rows) {
-                (AggFn::Count, true) => Reduce::Rows,
-                (AggFn::Count, false) => Reduce::Valid,
-                (AggFn::Sum, _) => Reduce::Sum,
-                (AggFn::Min, _) => Reduce::Min,
-                (AggFn::Max, _) => Reduce::Max,
-                (AggFn::CountDistinct, _) => Reduce::Distinct,
-                (AggFn::Median, _) => Reduce::Quantile(0.5),
-                (AggFn::Quantile, _) => Reduce::Quantile(d.param.unwrap_or(0.5)),
-                _ => return None,
-            };
+            let reduce = reduce_of(d.func, d.rows, d.param)?;
             let mut column = |e: &Expr| input_col(index_in(&mut inputs, e.clone()));
             outputs.push(Output {
                 name: d.name.clone(),
@@ -161,17 +151,32 @@ pub(crate) fn input_col(i: usize) -> String {
     format!("__in{i}")
 }
 
-/// Whether the hand-written group-by can take a unit's parts: counts,
-/// distinct counts, sums, medians and quantiles, and minimums and maximums
-/// of numbers, dates and times.
+/// What the hand-written group-by does for an aggregate (`rows`: a count
+/// of rows rather than of values; `param`: a quantile's), if it can.
+fn reduce_of(func: AggFn, rows: bool, param: Option<f64>) -> Option<Reduce> {
+    Some(match func {
+        AggFn::Count if rows => Reduce::Rows,
+        AggFn::Count => Reduce::Valid,
+        AggFn::Sum => Reduce::Sum,
+        AggFn::Min => Reduce::Min,
+        AggFn::Max => Reduce::Max,
+        AggFn::CountDistinct => Reduce::Distinct,
+        AggFn::Median => Reduce::Quantile(0.5),
+        AggFn::Quantile => Reduce::Quantile(param.unwrap_or(0.5)),
+        _ => return None,
+    })
+}
+
+/// Whether the hand-written group-by can take a unit's parts: those
+/// [`reduce_of`] takes, minimums and maximums only of numbers, dates and
+/// times (not of text).
 pub(crate) fn by_hand_fits(parts: &[Part]) -> bool {
-    parts.iter().all(|p| match p.func {
-        AggFn::Count | AggFn::CountDistinct | AggFn::Sum | AggFn::Median | AggFn::Quantile => true,
-        AggFn::Min | AggFn::Max => p
-            .arg
-            .as_ref()
-            .is_some_and(|a| matches!(a.ty, Type::Number | Type::Bool | Type::Date | Type::Datetime)),
-        _ => false,
+    parts.iter().all(|p| {
+        let typed = |a: &crate::check::ir::TExpr| {
+            matches!(a.ty, Type::Number | Type::Bool | Type::Date | Type::Datetime)
+        };
+        reduce_of(p.func, false, None).is_some()
+            && (!matches!(p.func, AggFn::Min | AggFn::Max) || p.arg.as_ref().is_some_and(typed))
     })
 }
 
