@@ -175,22 +175,24 @@ fn laid_on_spine(column: &Column, rows: &[Option<IdxSize>], zero: bool) -> Polar
         let idx: IdxCa = rows.iter().copied().collect();
         return Ok((column.take(&idx)?, false));
     };
-    let x = x.rechunk();
-    let values = x.downcast_as_array();
-    let laid: Float64Chunked = match (zero, values.validity()) {
-        (true, None) => {
-            let v = values.values().as_slice();
+    // One chunk without nulls (a group-by's column): its buffer is read
+    // directly. Otherwise by value (a frame without rows may have no chunk
+    // at all, so nothing is assumed of its chunks).
+    let single = match x.downcast_iter().collect::<Vec<_>>()[..] {
+        [a] if a.validity().is_none() => Some(a.values().as_slice()),
+        _ => None,
+    };
+    let value = |i: IdxSize| x.get(i as usize);
+    let laid: Float64Chunked = match (zero, single) {
+        (true, Some(v)) => {
             let laid: Vec<f64> = rows.iter().map(|r| r.map_or(0.0, |i| v[i as usize])).collect();
             Float64Chunked::from_vec(name, laid)
         }
-        (true, Some(_)) => rows
+        (true, None) => rows
             .iter()
-            .map(|r| Some(r.and_then(|i| values.get(i as usize)).unwrap_or(0.0)))
+            .map(|r| Some(r.and_then(value).unwrap_or(0.0)))
             .collect_ca(name),
-        (false, _) => rows
-            .iter()
-            .map(|r| r.and_then(|i| values.get(i as usize)))
-            .collect_ca(name),
+        (false, _) => rows.iter().map(|r| r.and_then(value)).collect_ca(name),
     };
     Ok((laid.into_column(), true))
 }
