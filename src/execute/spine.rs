@@ -175,26 +175,37 @@ fn laid_on_spine(column: &Column, rows: &[Option<IdxSize>], zero: bool) -> Polar
         let idx: IdxCa = rows.iter().copied().collect();
         return Ok((column.take(&idx)?, false));
     };
-    // One chunk without nulls (a group-by's column): its buffer is read
-    // directly. Otherwise by value (a frame without rows may have no chunk
-    // at all, so nothing is assumed of its chunks).
-    let single = match x.downcast_iter().collect::<Vec<_>>()[..] {
-        [a] if a.validity().is_none() => Some(a.values().as_slice()),
-        _ => None,
+    // Read from one array (its buffer alone when it has no nulls). A frame
+    // without rows may have no chunk at all, and rechunking none fails.
+    let x = match x.chunks().len() {
+        0 | 1 => std::borrow::Cow::Borrowed(x),
+        _ => x.rechunk(),
     };
-    let value = |i: IdxSize| x.get(i as usize);
-    let laid: Float64Chunked = match (zero, single) {
-        (true, Some(v)) => {
+    let laid = match x.downcast_iter().next() {
+        Some(a) if zero && a.validity().is_none() => {
+            let v = a.values().as_slice();
             let laid: Vec<f64> = rows.iter().map(|r| r.map_or(0.0, |i| v[i as usize])).collect();
             Float64Chunked::from_vec(name, laid)
         }
-        (true, None) => rows
-            .iter()
-            .map(|r| Some(r.and_then(value).unwrap_or(0.0)))
-            .collect_ca(name),
-        (false, _) => rows.iter().map(|r| r.and_then(value)).collect_ca(name),
+        Some(a) => lay(rows, zero, name, |i| a.get(i)),
+        None => lay(rows, zero, name, |_| None),
     };
     Ok((laid.into_column(), true))
+}
+
+/// `rows` of a column read by `value` (by row number): where a row is
+/// missing or null, 0 if `zero`, else null.
+fn lay(
+    rows: &[Option<IdxSize>],
+    zero: bool,
+    name: PlSmallStr,
+    value: impl Fn(usize) -> Option<f64>,
+) -> Float64Chunked {
+    let at = |r: &Option<IdxSize>| r.and_then(|i| value(i as usize));
+    match zero {
+        true => rows.iter().map(|r| Some(at(r).unwrap_or(0.0))).collect_ca(name),
+        false => rows.iter().map(at).collect_ca(name),
+    }
 }
 
 /// Derived KPIs in dependency order over the sorted spine: time functions
