@@ -34,23 +34,13 @@ impl Engine for Polars {
         // 3M leads and 5M activities by owner and month, going dataset by
         // dataset cut peak memory by a quarter to two fifths.
         for d in dataset_order(plan.units.iter().map(|u| u.dataset)) {
-            let units = (0..plan.units.len()).filter(|&i| plan.units[i].dataset == d);
-            let (by_hand, by_polars): (Vec<usize>, Vec<usize>) =
-                units.partition(|&i| grouping(&plan.units[i]) == Grouping::ByHand);
-            let reads = match by_hand.is_empty() {
-                true => Vec::new(),
-                false => chunks::of_dataset(&plan.model, d)?,
-            };
-            let frames = run_grouped(plan, &by_polars, Grouping::Polars, &[Rows::All], bounds)?
-                .into_iter()
-                .zip(by_polars)
-                .chain(
-                    run_grouped(plan, &by_hand, Grouping::ByHand, &reads, bounds)?
-                        .into_iter()
-                        .zip(by_hand),
-                );
-            for (f, i) in frames {
-                out[i] = Some(f);
+            for (how, units, reads) in units_and_reads(plan, d)? {
+                for (f, i) in run_grouped(plan, &units, how, &reads, bounds)?
+                    .into_iter()
+                    .zip(units)
+                {
+                    out[i] = Some(f);
+                }
             }
         }
         Ok(out.into_iter().flatten().collect())
@@ -75,6 +65,26 @@ pub(crate) fn grouping(u: &Unit) -> Grouping {
     } else {
         Grouping::ByHand
     }
+}
+
+/// Units grouped one way, and the reads they take.
+pub(crate) type UnitsAndReads = (Grouping, Vec<usize>, Vec<Rows>);
+
+/// The units of dataset `d`, by how they are grouped, each with the reads
+/// it takes: every row at once for Polars' group-by, the dataset's chunks
+/// for the hand-written one.
+pub(crate) fn units_and_reads(plan: &Plan, d: usize) -> Result<[UnitsAndReads; 2], Vec<Diagnostic>> {
+    let units = (0..plan.units.len()).filter(|&i| plan.units[i].dataset == d);
+    let (by_hand, by_polars): (Vec<usize>, Vec<usize>) =
+        units.partition(|&i| grouping(&plan.units[i]) == Grouping::ByHand);
+    let chunks = match by_hand.is_empty() {
+        true => Vec::new(),
+        false => chunks::of_dataset(&plan.model, d)?,
+    };
+    Ok([
+        (Grouping::Polars, by_polars, vec![Rows::All]),
+        (Grouping::ByHand, by_hand, chunks),
+    ])
 }
 
 /// The datasets in the order they first appear.

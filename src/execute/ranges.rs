@@ -10,12 +10,12 @@ use std::cell::RefCell;
 
 use polars::prelude::*;
 
-use super::chunks::{self, Rows};
+use super::chunks::Rows;
 use super::engine::{Engine, UnitFrames};
 use super::parts::part_aggs;
 use super::polars_engine::{
     active_on, aggregate, by_hand_query, check_rows, dataset_order, grouping, run_reads, unit_rows,
-    validate_lookups, within, Grouping, UnitQuery,
+    units_and_reads, validate_lookups, within, Grouping, UnitQuery,
 };
 use super::{dim_col, execute, polars_error, Auto, Evaluation, ONE, PERIOD, ROWS};
 use crate::check::ir::{Model, TExpr, TKind};
@@ -132,14 +132,7 @@ fn run_batched(plan: &Plan, ranges: &[Period]) -> Result<Vec<Vec<UnitFrames>>, V
     // reads them, the others whole.
     let mut frames: Vec<Option<DataFrame>> = plan.units.iter().map(|_| None).collect();
     for d in dataset_order(plan.units.iter().map(|u| u.dataset)) {
-        let (by_hand, by_polars): (Vec<usize>, Vec<usize>) = (0..plan.units.len())
-            .filter(|&i| plan.units[i].dataset == d)
-            .partition(|&i| grouping(&plan.units[i]) == Grouping::ByHand);
-        let chunks = match by_hand.is_empty() {
-            true => Vec::new(),
-            false => chunks::of_dataset(model, d)?,
-        };
-        for (units, reads) in [(by_polars, vec![Rows::All]), (by_hand, chunks)] {
+        for (_, units, reads) in units_and_reads(plan, d)? {
             if units.is_empty() {
                 continue;
             }

@@ -82,7 +82,7 @@ impl Spine {
 
 /// Every row of `left` with every row of `right`, left-major: sorted groups
 /// with sorted periods give the spine in its order.
-pub(super) fn in_order_cross_join(left: LazyFrame, right: LazyFrame) -> LazyFrame {
+fn in_order_cross_join(left: LazyFrame, right: LazyFrame) -> LazyFrame {
     let mut args = JoinArgs::new(JoinType::Cross);
     args.maintain_order = MaintainOrderJoin::LeftRight;
     left.join(right, Vec::<Expr>::new(), Vec::<Expr>::new(), args)
@@ -211,7 +211,7 @@ fn lay(
 /// Derived KPIs in dependency order over the sorted spine: time functions
 /// as windows over parts, calendar offsets (`prev(k, "year")`) as joins.
 pub(super) fn derived_kpis(
-    out: LazyFrame,
+    mut out: LazyFrame,
     plan: &Plan,
     keys: &[String],
     spine: &Spine,
@@ -219,7 +219,6 @@ pub(super) fn derived_kpis(
     let (model, query) = (&*plan.model, &plan.query);
     let periods = &spine.periods;
     let (grain, cal) = (query.grain, &model.calendar);
-    let mut out = out;
     let groups_cols: Vec<String> = (0..plan.query.by.len()).map(dim_col).collect();
     let mut values: Vec<Option<crate::check::ir::TExpr>> = vec![None; model.kpis.len()];
     let mut parts = std::collections::HashMap::new();
