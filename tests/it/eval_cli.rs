@@ -94,6 +94,23 @@ fn eval_writes_csv_and_parquet_files_whole() {
     assert_eq!(out.status.code(), Some(0));
     let bytes = std::fs::read(&pq).unwrap();
     assert_eq!(&bytes[..4], b"PAR1");
+    // Snappy, the codec every Parquet reader has (docs/language.md, output).
+    use polars::prelude::{ParquetReader, SerReader};
+    let mut reader = ParquetReader::new(std::fs::File::open(&pq).unwrap());
+    let meta = reader.get_metadata().unwrap();
+    let codecs: Vec<String> = meta
+        .row_groups
+        .iter()
+        .flat_map(|g| {
+            g.parquet_columns()
+                .iter()
+                .map(|c| format!("{:?}", c.compression()))
+        })
+        .collect();
+    assert!(
+        !codecs.is_empty() && codecs.iter().all(|c| c == "Snappy"),
+        "{codecs:?}"
+    );
     // Nothing else was left in the folder (no temporary files).
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
 }
