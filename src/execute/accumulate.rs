@@ -13,7 +13,7 @@
 //! [`super::chunks`]).
 
 use polars::prelude::*;
-use polars_arrow::array::BooleanArray;
+use polars_arrow::array::{Array, BooleanArray, View};
 use polars_arrow::bitmap::iterator::TrueIdxIter;
 use polars_arrow::bitmap::Bitmap;
 
@@ -121,6 +121,9 @@ pub(crate) const MAX_DIMS: usize = 4;
 struct Values {
     ids: PlHashMap<String, u32>,
     values: Vec<Option<String>>,
+    /// Ids of texts of at most 12 bytes by their view, which holds them
+    /// whole: one hash of 16 bytes, no text compared.
+    short: PlHashMap<u128, u32>,
 }
 
 impl Values {
@@ -128,7 +131,22 @@ impl Values {
         Values {
             ids: PlHashMap::default(),
             values: vec![None],
+            short: PlHashMap::default(),
         }
+    }
+
+    /// The id of the text of `view` (`text` reads it).
+    fn id_of_view<'a>(&mut self, view: View, text: impl FnOnce() -> &'a str) -> u32 {
+        if view.length > View::MAX_INLINE_SIZE {
+            return self.id(Some(text()));
+        }
+        let key = view.as_u128();
+        if let Some(&id) = self.short.get(&key) {
+            return id;
+        }
+        let id = self.id(Some(text()));
+        self.short.insert(key, id);
+        id
     }
 
     fn id(&mut self, v: Option<&str>) -> u32 {
@@ -401,8 +419,16 @@ impl GroupBy {
                 },
             );
             for (d, (c, values)) in dims.iter().zip(self.dims.iter_mut()).enumerate() {
-                for (k, v) in keys.iter_mut().zip(c.slice(start as i64, len).iter()) {
-                    k.dims[d] = values.id(v);
+                let block = c.slice(start as i64, len);
+                let mut k = keys.iter_mut();
+                for a in block.downcast_iter() {
+                    let views = a.views();
+                    for (i, key) in (0..a.len()).zip(&mut k) {
+                        key.dims[d] = match a.is_null(i) {
+                            true => 0,
+                            false => values.id_of_view(views[i], || a.value(i)),
+                        };
+                    }
                 }
             }
             if let (Some(periods), Some((days, c))) = (self.periods.as_mut(), &period) {
