@@ -443,3 +443,45 @@ fn target_status_reads_in_chunks_what_one_read_gives() {
     let monthly = chunked.iter().filter(|r| r["target"] == "deals_monthly").count();
     assert!(monthly >= 4, "{chunked:?}");
 }
+
+/// Owners' names longer than 12 bytes, one file each, of one length and
+/// the same first four bytes: each file's array keeps its text at the same
+/// place, so only the text itself tells them apart.
+#[test]
+fn long_names_in_different_chunks_are_different_groups() {
+    let dir = temp_dir("chunks-long-names");
+    std::fs::create_dir(dir.join("parts")).unwrap();
+    let names = [
+        "Alexandra Smith",
+        "Alexandra Jones",
+        "Alexandra Brown",
+        "Al Smith",
+    ];
+    for (i, name) in names.iter().enumerate() {
+        let mut deals = df!("owner" => [*name, *name], "amount" => [1.0, f64::from(1 << i)]).unwrap();
+        let file = dir.join(format!("parts/{i}.parquet"));
+        ParquetWriter::new(std::fs::File::create(file).unwrap())
+            .finish(&mut deals)
+            .unwrap();
+    }
+    let spec = "datasets:\n  deals: {source: 'parts/*.parquet'}\nkpis:\n  total: {dataset: deals, measure: sum(amount)}\n";
+    std::fs::write(dir.join("kpis.yaml"), spec).unwrap();
+    let (rows, err) = eval(&dir, "1", &["--by", "owner"]);
+    let got: Vec<(String, f64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["owner"].as_str().unwrap().to_string(),
+                r["total"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    let want = [
+        ("Al Smith", 9.0),
+        ("Alexandra Brown", 5.0),
+        ("Alexandra Jones", 3.0),
+        ("Alexandra Smith", 2.0),
+    ];
+    let want: Vec<(String, f64)> = want.iter().map(|(o, v)| (o.to_string(), *v)).collect();
+    assert_eq!(got, want, "{err}");
+}
