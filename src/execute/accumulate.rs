@@ -120,6 +120,14 @@ struct Key {
 /// before 1970).
 const NO_PERIOD: i32 = i32::MIN;
 
+impl Key {
+    /// No dimension values (0 is null), no period.
+    const EMPTY: Key = Key {
+        dims: [0; MAX_DIMS],
+        period: NO_PERIOD,
+    };
+}
+
 /// Units grouped by more dimensions go to Polars' group-by.
 pub(crate) const MAX_DIMS: usize = 4;
 
@@ -285,12 +293,8 @@ impl GroupBy {
         };
         // Without keys there is one group, rows or none (as a count of no rows is 0).
         if dims == 0 && g.periods.is_none() {
-            let k = Key {
-                dims: [0; MAX_DIMS],
-                period: NO_PERIOD,
-            };
-            g.groups.insert(k, 0);
-            g.keys.push(k);
+            g.groups.insert(Key::EMPTY, 0);
+            g.keys.push(Key::EMPTY);
         }
         g
     }
@@ -393,8 +397,9 @@ impl GroupBy {
     }
 
     /// The group of each row of a batch, new groups added. Rows go through
-    /// in blocks whose keys stay in cache: keys for a whole batch at once
-    /// were 24 bytes a row of fresh memory, written then read back.
+    /// in blocks whose keys stay in cache: a key for every row of a batch at
+    /// once would be fresh memory the size of several columns, written then
+    /// read back.
     fn group_ids(&mut self, batch: &DataFrame) -> PolarsResult<Vec<u32>> {
         const BLOCK: usize = 1 << 12;
         let rows = batch.height();
@@ -417,13 +422,7 @@ impl GroupBy {
         for start in (0..rows).step_by(BLOCK) {
             let len = BLOCK.min(rows - start);
             keys.clear();
-            keys.resize(
-                len,
-                Key {
-                    dims: [0; MAX_DIMS],
-                    period: NO_PERIOD,
-                },
-            );
+            keys.resize(len, Key::EMPTY);
             for (d, (c, values)) in dims.iter().zip(self.dims.iter_mut()).enumerate() {
                 let block = c.slice(start as i64, len);
                 let mut k = keys.iter_mut();
@@ -439,8 +438,8 @@ impl GroupBy {
             }
             if let (Some(periods), Some((days, c))) = (self.periods.as_mut(), &period) {
                 for (k, v) in keys.iter_mut().zip(c.slice(start as i64, len).iter()) {
-                    let start = if *days { v.map(|d| periods.start_of(d)) } else { v };
-                    k.period = start.unwrap_or(NO_PERIOD);
+                    let first_day = if *days { v.map(|d| periods.start_of(d)) } else { v };
+                    k.period = first_day.unwrap_or(NO_PERIOD);
                 }
             }
             for &k in &keys {

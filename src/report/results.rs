@@ -119,7 +119,7 @@ fn write_frame(
         // Snappy, as Spark, DuckDB and pyarrow write by default: every
         // Parquet reader has it, and it writes a few times faster than
         // Polars' default zstd (whose pages are compressed one after
-        // another on one thread: a seventh of a run of 30 KPIs by owner
+        // another on one thread: a sixth of a run of 30 KPIs by owner
         // and month), for result files about a third larger.
         ParquetWriter::new(f)
             .with_compression(ParquetCompression::Snappy)

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
-use crate::support::{close, json_rows, kpi_bin, root, temp_dir};
+use crate::support::{close, json_rows, kpi_bin, labelled_numbers, root, temp_dir};
 
 /// (owner, stage, amount, closed_at, opened_at): 13 rows, so chunks of 5
 /// rows are 5, 5 and 3. ann's January rows fall in all three chunks, dee
@@ -467,15 +467,7 @@ fn long_names_in_different_chunks_are_different_groups() {
     let spec = "datasets:\n  deals: {source: 'parts/*.parquet'}\nkpis:\n  total: {dataset: deals, measure: sum(amount)}\n";
     std::fs::write(dir.join("kpis.yaml"), spec).unwrap();
     let (rows, err) = eval(&dir, "1", &["--by", "owner"]);
-    let got: Vec<(String, f64)> = rows
-        .iter()
-        .map(|r| {
-            (
-                r["owner"].as_str().unwrap().to_string(),
-                r["total"].as_f64().unwrap(),
-            )
-        })
-        .collect();
+    let got = labelled_numbers(&rows, "owner", "total");
     let want = [
         ("Al Smith", 9.0),
         ("Alexandra Brown", 5.0),

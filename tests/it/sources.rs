@@ -135,15 +135,7 @@ fn fiscal_quarters_and_years() {
     std::fs::write(dir.join("s.yaml"), text).unwrap();
     // FY2026 starts 2025-02-01: January 2025 is FY2025-Q4, March FY2026-Q1.
     let rows = eval_json(&dir.join("s.yaml"), &["won_revenue", "--grain", "quarter"]);
-    let got: Vec<(String, f64)> = rows
-        .iter()
-        .map(|r| {
-            (
-                r["period"].as_str().unwrap().to_string(),
-                r["won_revenue"].as_f64().unwrap(),
-            )
-        })
-        .collect();
+    let got = labelled_numbers(&rows, "period", "won_revenue");
     assert_eq!(
         got,
         [("FY2025-Q4".to_string(), 400.0), ("FY2026-Q1".to_string(), 500.0)]

@@ -102,6 +102,13 @@ pub fn json_rows(out: &std::process::Output) -> Vec<serde_json::Value> {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// Each JSON row's text in column `label` and number in column `value`.
+pub fn labelled_numbers(rows: &[serde_json::Value], label: &str, value: &str) -> Vec<(String, f64)> {
+    rows.iter()
+        .map(|r| (r[label].as_str().unwrap().to_string(), r[value].as_f64().unwrap()))
+        .collect()
+}
+
 /// kpis/ as in-memory files, each text passed through `edit`.
 pub fn library(edit: impl Fn(&str, String) -> String) -> Vec<InputFile> {
     let dir = root().join("kpis");
