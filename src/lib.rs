@@ -17,6 +17,8 @@ pub mod check;
 #[cfg(feature = "eval")]
 pub mod compile;
 #[cfg(feature = "eval")]
+mod cores;
+#[cfg(feature = "eval")]
 pub mod data;
 pub mod diagnostic;
 pub mod diff;

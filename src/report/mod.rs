@@ -5,6 +5,8 @@ pub mod explain;
 #[cfg(feature = "eval")]
 pub mod html;
 #[cfg(feature = "eval")]
+mod parquet;
+#[cfg(feature = "eval")]
 mod results;
 #[cfg(feature = "eval")]
 mod status_table;

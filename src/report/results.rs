@@ -109,23 +109,17 @@ fn write_frame(
             col(name)
         });
     }
-    let mut df = frame
+    let df = frame
         .clone()
         .lazy()
         .select(select)
         .collect()
         .map_err(|e| std::io::Error::other(e.to_string()))?;
+    // Snappy, as Spark, DuckDB and pyarrow write by default: every Parquet
+    // reader has it, and it writes a few times faster than zstd, for result
+    // files about a third larger.
     super::write_output(path, |f| {
-        // Snappy, as Spark, DuckDB and pyarrow write by default: every
-        // Parquet reader has it, and it writes a few times faster than
-        // Polars' default zstd (whose pages are compressed one after
-        // another on one thread: a sixth of a run of 30 KPIs by owner
-        // and month), for result files about a third larger.
-        ParquetWriter::new(f)
-            .with_compression(ParquetCompression::Snappy)
-            .finish(&mut df)
-            .map(|_| ())
-            .map_err(|e| std::io::Error::other(e.to_string()))
+        super::parquet::write_parquet(&df, f).map_err(|e| std::io::Error::other(e.to_string()))
     })
 }
 

@@ -1,0 +1,44 @@
+//! Work spread over the machine's cores: items taken one at a time by each
+//! core as it finishes its last, so one long item does not leave the others
+//! waiting on a share fixed in advance.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+/// `work` applied to every item, in the items' order; `None` if a core's
+/// thread failed (a panic, caught rather than passed on).
+pub(crate) fn on_cores<T: Send, R: Send>(items: Vec<T>, work: impl Fn(T) -> R + Sync) -> Option<Vec<R>> {
+    let cores = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len());
+    if cores <= 1 {
+        return Some(items.into_iter().map(work).collect());
+    }
+    let items: Vec<Mutex<Option<T>>> = items.into_iter().map(|t| Mutex::new(Some(t))).collect();
+    let done: Vec<Mutex<Option<R>>> = items.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let finished = std::thread::scope(|s| {
+        let running: Vec<_> = (0..cores)
+            .map(|_| {
+                s.spawn(|| loop {
+                    let k = next.fetch_add(1, Ordering::Relaxed);
+                    let (Some(item), Some(slot)) = (items.get(k), done.get(k)) else {
+                        break;
+                    };
+                    let Some(item) = item.lock().ok().and_then(|mut i| i.take()) else {
+                        continue;
+                    };
+                    let result = work(item);
+                    if let Ok(mut slot) = slot.lock() {
+                        *slot = Some(result);
+                    }
+                })
+            })
+            .collect();
+        running.into_iter().all(|r| r.join().is_ok())
+    });
+    if !finished {
+        return None;
+    }
+    done.into_iter().map(|m| m.into_inner().ok().flatten()).collect()
+}
