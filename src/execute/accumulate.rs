@@ -357,43 +357,20 @@ impl GroupBy {
                 *acc = Some(new_acc(&out.reduce, input.as_ref())?);
             }
             if let Some(acc) = acc.as_mut() {
-                grow(acc, n);
                 work.push((acc, Inputs::aligned(input, filter)));
             }
         }
-        // Each part is its own loop over the batch: they run side by side.
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(work.len());
-        if threads <= 1 {
-            for (acc, inputs) in work {
-                add_rows(acc, &inputs, &groups)?;
-            }
-            return Ok(());
-        }
-        let mut shares: Vec<Vec<_>> = (0..threads).map(|_| Vec::new()).collect();
-        for (k, w) in work.into_iter().enumerate() {
-            shares[k % threads].push(w);
-        }
+        // Each part is its own loop over the batch: they run side by side,
+        // each making room for new groups first (fresh memory, whose first
+        // touch costs as much as a loop, shared by the cores too).
         let groups = &groups;
-        std::thread::scope(|s| {
-            let running: Vec<_> = shares
-                .into_iter()
-                .map(|share| {
-                    s.spawn(move || {
-                        for (acc, inputs) in share {
-                            add_rows(acc, &inputs, groups)?;
-                        }
-                        Ok::<(), PolarsError>(())
-                    })
-                })
-                .collect();
-            for r in running {
-                r.join()
-                    .unwrap_or_else(|_| Err(PolarsError::ComputeError("a part's loop failed".into())))?;
-            }
-            Ok(())
+        crate::cores::on_cores(work, |(acc, inputs)| {
+            grow(acc, n);
+            add_rows(acc, &inputs, groups)
         })
+        .ok_or_else(|| polars_err!(ComputeError: "a part's loop failed"))?
+        .into_iter()
+        .collect()
     }
 
     /// The group of each row of a batch, new groups added. Rows go through
@@ -454,49 +431,73 @@ impl GroupBy {
         Ok(ids)
     }
 
-    /// The groups' keys and outputs, as the engine's unit frame has them.
+    /// The groups' keys and outputs, as the engine's unit frame has them:
+    /// groups with a period first, those without last (the spine leaves
+    /// them out: a slice then, not a copy of every column).
     pub fn finish(self) -> PolarsResult<DataFrame> {
         let n = self.keys.len();
+        let dated = |g: &u32| self.keys[*g as usize].period != NO_PERIOD;
+        let order: Vec<u32> = (0..n as u32)
+            .filter(dated)
+            .chain((0..n as u32).filter(|g| !dated(g)))
+            .collect();
         let mut columns: Vec<Column> = Vec::new();
         for (d, values) in self.dims.iter().enumerate() {
-            let v: Vec<Option<&str>> = self
-                .keys
+            let v: Vec<Option<&str>> = order
                 .iter()
-                .map(|k| values.values.get(k.dims[d] as usize).and_then(|s| s.as_deref()))
+                .map(|&g| {
+                    let id = self.keys[g as usize].dims[d] as usize;
+                    values.values.get(id).and_then(|s| s.as_deref())
+                })
                 .collect();
             columns.push(Column::new(dim_col(d).as_str().into(), v));
         }
         if self.periods.is_some() {
-            let v: Vec<Option<i32>> = self
-                .keys
+            let v: Vec<Option<i32>> = order
                 .iter()
-                .map(|k| Some(k.period).filter(|&p| p != NO_PERIOD))
+                .map(|&g| Some(self.keys[g as usize].period).filter(|&p| p != NO_PERIOD))
                 .collect();
             columns.push(Column::new(PERIOD.into(), v).cast(&DataType::Date)?);
         }
-        for (out, acc) in self.outputs.iter().zip(self.accs) {
-            let name: PlSmallStr = out.name.as_str().into();
-            let mut acc = acc.unwrap_or(Acc::Count(Vec::new()));
-            grow(&mut acc, n);
-            let c = match acc {
-                Acc::Count(v) if out.float => {
-                    Column::new(name, v.iter().map(|&x| x as f64).collect::<Vec<f64>>())
-                }
-                Acc::Count(v) => Column::new(name, v),
-                Acc::Sum(v) => Column::new(name, v.iter().map(|k| k.sum).collect::<Vec<f64>>()),
-                Acc::F64 { v, .. } => Column::new(name, v),
-                Acc::I64 { v, dtype, .. } => Column::new(name, v).cast(&dtype)?,
-                Acc::Distinct(d) => Column::new(name, d.n.iter().map(|&x| x as f64).collect::<Vec<f64>>()),
-                Acc::Quantile(q) => Column::new(name, (0..n).map(|g| q.of(g)).collect::<Vec<_>>()),
-            };
-            columns.push(c);
-        }
+        columns.extend(output_columns(&self.outputs, self.accs, &order)?);
         let mut lf = DataFrame::new_infer_height(columns)?.lazy();
         if !self.copies.is_empty() {
             lf = lf.with_columns(self.copies);
         }
         lf.with_column(lit(1i32).alias(ONE)).collect()
     }
+}
+
+/// Each output's column, its groups in `order`, made on the cores side by
+/// side (each a fresh column the size of the groups).
+fn output_columns(outputs: &[Output], accs: Vec<Option<Acc>>, order: &[u32]) -> PolarsResult<Vec<Column>> {
+    let work: Vec<(&Output, Acc)> = outputs
+        .iter()
+        .zip(accs)
+        .map(|(out, acc)| (out, acc.unwrap_or(Acc::Count(Vec::new()))))
+        .collect();
+    crate::cores::on_cores(work, |(out, acc)| output_column(out, acc, order))
+        .ok_or_else(|| polars_err!(ComputeError: "an output's column failed"))?
+        .into_iter()
+        .collect()
+}
+
+/// An output's column from its accumulator, its groups in `order`.
+fn output_column(out: &Output, mut acc: Acc, order: &[u32]) -> PolarsResult<Column> {
+    let name: PlSmallStr = out.name.as_str().into();
+    grow(&mut acc, order.len());
+    let each = order.iter().map(|&g| g as usize);
+    Ok(match acc {
+        Acc::Count(v) if out.float => Column::new(name, each.map(|g| v[g] as f64).collect::<Vec<f64>>()),
+        Acc::Count(v) => Column::new(name, each.map(|g| v[g]).collect::<Vec<u64>>()),
+        Acc::Sum(v) => Column::new(name, each.map(|g| v[g].sum).collect::<Vec<f64>>()),
+        Acc::F64 { v, .. } => Float64Chunked::from_iter_options(name, each.map(|g| v[g])).into_column(),
+        Acc::I64 { v, dtype, .. } => Int64Chunked::from_iter_options(name, each.map(|g| v[g]))
+            .into_column()
+            .cast(&dtype)?,
+        Acc::Distinct(d) => Column::new(name, each.map(|g| d.n[g] as f64).collect::<Vec<f64>>()),
+        Acc::Quantile(q) => Column::new(name, each.map(|g| q.of(g)).collect::<Vec<_>>()),
+    })
 }
 
 /// An accumulator for a reduction over `input`'s type.

@@ -21,21 +21,17 @@ pub(super) fn without_periodless_rows(
     let mut left_out = 0u64;
     let mut keep = |df: DataFrame| -> PolarsResult<DataFrame> {
         // Most data has a time value on every row: nothing to filter.
-        if !query.has_periods() || df.column(PERIOD).map_or(true, |c| c.null_count() == 0) {
+        let nulls = df.column(PERIOD).map_or(0, |c| c.null_count());
+        if !query.has_periods() || nulls == 0 {
             return Ok(df);
         }
-        let nulls = df
-            .clone()
-            .lazy()
-            .filter(col(PERIOD).is_null())
-            .select([col(ROWS).sum()])
-            .collect()?;
-        left_out += nulls
-            .column(ROWS)
-            .ok()
-            .and_then(|c| c.get(0).ok())
-            .and_then(|v| v.extract::<u64>())
-            .unwrap_or(0);
+        // Hand-written group-bys put the groups without a period last.
+        let dated = df.height() - nulls;
+        if df.column(PERIOD)?.slice(dated as i64, nulls).null_count() == nulls {
+            left_out += rows_in(df.slice(dated as i64, nulls))?;
+            return Ok(df.slice(0, dated));
+        }
+        left_out += rows_in(df.clone().lazy().filter(col(PERIOD).is_null()).collect()?)?;
         df.lazy().filter(col(PERIOD).is_not_null()).collect()
     };
     let mut out = Vec::with_capacity(units.len());
@@ -45,6 +41,17 @@ pub(super) fn without_periodless_rows(
         out.push(UnitFrames { parts, ends });
     }
     Ok((out, left_out))
+}
+
+/// The rows a unit frame's groups count.
+fn rows_in(df: DataFrame) -> PolarsResult<u64> {
+    let total = df.lazy().select([col(ROWS).sum()]).collect()?;
+    Ok(total
+        .column(ROWS)
+        .ok()
+        .and_then(|c| c.get(0).ok())
+        .and_then(|v| v.extract::<u64>())
+        .unwrap_or(0))
 }
 
 /// Every group × every period of the query: the rows of the output.

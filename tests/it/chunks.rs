@@ -477,3 +477,62 @@ fn long_names_in_different_chunks_are_different_groups() {
     let want: Vec<(String, f64)> = want.iter().map(|(o, v)| (o.to_string(), *v)).collect();
     assert_eq!(got, want, "{err}");
 }
+
+/// Rows without a close date between dated ones, in groups of their own
+/// (dee's only deal) and of owners with dated deals: they are left out of
+/// the months and counted, one read or chunks of two rows alike.
+#[test]
+fn rows_without_a_period_are_left_out_wherever_they_fall() {
+    let dir = temp_dir("chunks-no-period");
+    let mut deals = df!(
+        "owner" => ["ann", "bob", "cid", "ann", "bob", "dee", "ann", "cid", "dee", "dee", "cid"],
+        "stage" => ["won", "open", "won", "lost", "won", "open", "won", "won", "open", "open", "won"],
+        "amount" => [10.0, 5.0, 7.0, 3.0, 4.0, 1.0, 20.0, 2.0, 1.0, 1.0, 3.0],
+        "closed_at" => [
+            Some("2025-01-05"), None, Some("2025-01-20"), None, Some("2025-02-10"), None,
+            Some("2025-02-05"), None, None, None, None,
+        ],
+    )
+    .unwrap();
+    deals
+        .with_column(deals.column("closed_at").unwrap().cast(&DataType::Date).unwrap())
+        .unwrap();
+    ParquetWriter::new(std::fs::File::create(dir.join("deals.parquet")).unwrap())
+        .finish(&mut deals)
+        .unwrap();
+    let spec = "datasets:\n  deals: {source: deals.parquet, time: closed_at}\nkpis:\n  \
+                won: {dataset: deals, measure: sum(amount where stage == \"won\")}\n  \
+                deals: {dataset: deals, measure: count()}\n";
+    std::fs::write(dir.join("kpis.yaml"), spec).unwrap();
+    // ann: 10 in January, 20 in February; bob: 4 in February; cid: 7 in
+    // January. Left out: bob's open deal, ann's lost one, dee's three, cid's
+    // two: seven rows in four groups of different sizes.
+    let want = [
+        ("ann", "2025-01", 10.0, 1.0),
+        ("ann", "2025-02", 20.0, 1.0),
+        ("bob", "2025-01", 0.0, 0.0),
+        ("bob", "2025-02", 4.0, 1.0),
+        ("cid", "2025-01", 7.0, 1.0),
+        ("cid", "2025-02", 0.0, 0.0),
+    ];
+    for chunk in ["0", "2"] {
+        let (rows, err) = eval(&dir, chunk, &["--by", "owner", "--grain", "month"]);
+        let got: Vec<(String, String, f64, f64)> = rows
+            .iter()
+            .map(|r| {
+                let text = |k: &str| r[k].as_str().unwrap_or("?").to_string();
+                let number = |k: &str| r[k].as_f64().unwrap_or(f64::NAN);
+                (text("owner"), text("period"), number("won"), number("deals"))
+            })
+            .collect();
+        let want: Vec<(String, String, f64, f64)> = want
+            .iter()
+            .map(|(o, p, w, d)| (o.to_string(), p.to_string(), *w, *d))
+            .collect();
+        assert_eq!(got, want, "chunks of {chunk}: {err}");
+        assert!(
+            err.contains("7 rows with no time value"),
+            "chunks of {chunk}: {err}"
+        );
+    }
+}
