@@ -128,8 +128,16 @@ pub(super) fn onto_spine(
     for (u, f) in plan.units.iter().zip(unit_frames) {
         let f = f.collect()?;
         let rows = rows_on_spine(&spine_keys, &f, keys)?;
-        for p in &u.parts {
-            let (column, filled) = laid_on_spine(f.column(p.name.as_str())?, &rows, p.zero_when_empty())?;
+        // Each part a fresh column the length of the spine: made side by side.
+        let columns = u
+            .parts
+            .iter()
+            .map(|p| Ok((p, f.column(p.name.as_str())?)))
+            .collect::<PolarsResult<Vec<_>>>()?;
+        let laid = crate::cores::on_cores(columns, |(p, c)| laid_on_spine(c, &rows, p.zero_when_empty()))
+            .ok_or_else(|| polars_err!(ComputeError: "a part failed to be laid on the spine"))?;
+        for (p, laid) in u.parts.iter().zip(laid) {
+            let (column, filled) = laid?;
             out.with_column(column)?;
             if p.zero_when_empty() && !filled {
                 fills.push(col(p.name.as_str()).fill_null(lit(0.0)));
