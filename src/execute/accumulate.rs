@@ -214,6 +214,16 @@ enum Acc {
     Quantile(Quantile),
 }
 
+impl Acc {
+    /// A copy of counts (nothing else is copied).
+    fn counts(&self) -> Option<Acc> {
+        match self {
+            Acc::Count(v) => Some(Acc::Count(v.clone())),
+            _ => None,
+        }
+    }
+}
+
 /// Distinct values by group: each (group, value) pair seen once, values
 /// as 64 bits (texts by their number, numbers by bits).
 struct Distinct {
@@ -275,6 +285,11 @@ pub(crate) struct GroupBy {
     keys: Vec<Key>,
     outputs: Vec<Output>,
     accs: Vec<Option<Acc>>,
+    /// For a count of values, the count of rows under the same filter it
+    /// equals while its input has no nulls (an average beside a count:
+    /// `avg(amount where won)`, `count(where won)`): its loop is left out
+    /// until a batch has a null, when it starts from that count's numbers.
+    mirrors: Vec<Option<usize>>,
     /// Parts computed under a second name, after the group-by.
     copies: Vec<Expr>,
 }
@@ -282,8 +297,18 @@ pub(crate) struct GroupBy {
 impl GroupBy {
     pub fn new(dims: usize, periods: Option<Periods>, outputs: Vec<Output>, copies: Vec<Expr>) -> GroupBy {
         let accs = outputs.iter().map(|_| None).collect();
+        let mirrors = outputs
+            .iter()
+            .map(|o| match o.reduce {
+                Reduce::Valid => outputs
+                    .iter()
+                    .position(|r| r.reduce == Reduce::Rows && r.filter == o.filter),
+                _ => None,
+            })
+            .collect();
         let mut g = GroupBy {
             copies,
+            mirrors,
             dims: (0..dims).map(|_| Values::new()).collect(),
             periods,
             groups: PlHashMap::default(),
@@ -314,7 +339,7 @@ impl GroupBy {
             false => keys.join(", "),
         };
         let mut out = format!("GROUP BY HAND, one hash of each row's key, then every part\n  keys: {keys}\n");
-        for o in &self.outputs {
+        for (i, o) in self.outputs.iter().enumerate() {
             let input = o.input.as_deref().unwrap_or("rows");
             let what = match o.reduce {
                 Reduce::Rows => "count of rows".to_string(),
@@ -330,6 +355,15 @@ impl GroupBy {
                 .as_deref()
                 .map_or(String::new(), |f| format!(" where {f}"));
             out.push_str(&format!("  {} = {what}{filter}\n", o.name));
+            if let Some(rows) = self
+                .mirrors
+                .get(i)
+                .copied()
+                .flatten()
+                .and_then(|r| self.outputs.get(r))
+            {
+                out.push_str(&format!("    (that is {} until {input} has a null)\n", rows.name));
+            }
         }
         out
     }
@@ -342,8 +376,13 @@ impl GroupBy {
         let mut batch = batch.clone();
         batch.align_chunks();
         let n = self.keys.len();
+        self.unmirror(&batch)?;
         let mut work = Vec::with_capacity(self.outputs.len());
-        for (out, acc) in self.outputs.iter().zip(self.accs.iter_mut()) {
+        let mirrored = self.mirrors.iter().map(Option::is_some);
+        for ((out, acc), mirrored) in self.outputs.iter().zip(self.accs.iter_mut()).zip(mirrored) {
+            if mirrored {
+                continue;
+            }
             let column = |c: &Option<String>| -> PolarsResult<Option<Series>> {
                 c.as_deref()
                     .map(|c| Ok(batch.column(c)?.as_materialized_series().clone()))
@@ -371,6 +410,21 @@ impl GroupBy {
         .ok_or_else(|| polars_err!(ComputeError: "a part's loop failed"))?
         .into_iter()
         .collect()
+    }
+
+    /// Counts of values that stop mirroring a count of rows: those whose
+    /// input has a null in `batch`, from the count's numbers so far.
+    fn unmirror(&mut self, batch: &DataFrame) -> PolarsResult<()> {
+        for i in 0..self.outputs.len() {
+            let Some(rows) = self.mirrors[i] else { continue };
+            let input = self.outputs[i].input.as_deref();
+            if input.map_or(0, |c| batch.column(c).map_or(0, |c| c.null_count())) == 0 {
+                continue;
+            }
+            self.accs[i] = self.accs[rows].as_ref().and_then(Acc::counts);
+            self.mirrors[i] = None;
+        }
+        Ok(())
     }
 
     /// The group of each row of a batch, new groups added. Rows go through
@@ -434,7 +488,12 @@ impl GroupBy {
     /// The groups' keys and outputs, as the engine's unit frame has them:
     /// groups with a period first, those without last (the spine leaves
     /// them out: a slice then, not a copy of every column).
-    pub fn finish(self) -> PolarsResult<DataFrame> {
+    pub fn finish(mut self) -> PolarsResult<DataFrame> {
+        for (i, rows) in self.mirrors.iter().enumerate() {
+            if let Some(rows) = rows {
+                self.accs[i] = self.accs[*rows].as_ref().and_then(Acc::counts);
+            }
+        }
         let n = self.keys.len();
         let dated = |g: &u32| self.keys[*g as usize].period != NO_PERIOD;
         let order: Vec<u32> = (0..n as u32)

@@ -536,3 +536,40 @@ fn rows_without_a_period_are_left_out_wherever_they_fall() {
         );
     }
 }
+
+/// An average's count of values equals the count of rows under its filter
+/// until a chunk holds a null amount: from then on the two part, in that
+/// chunk or a later one.
+#[test]
+fn a_count_of_values_parts_from_the_count_of_rows_at_the_first_null() {
+    let dir = temp_dir("chunks-first-null");
+    let mut deals = df!(
+        "owner" => ["ann", "ann", "bob", "ann", "bob", "ann"],
+        "stage" => ["won", "won", "won", "won", "lost", "won"],
+        "amount" => [Some(10.0), Some(20.0), Some(5.0), None, Some(7.0), Some(40.0)],
+    )
+    .unwrap();
+    ParquetWriter::new(std::fs::File::create(dir.join("deals.parquet")).unwrap())
+        .finish(&mut deals)
+        .unwrap();
+    let spec = "datasets:\n  deals: {source: deals.parquet}\nkpis:\n  \
+                won_deals: {dataset: deals, measure: count(where stage == \"won\")}\n  \
+                avg_won: {dataset: deals, measure: avg(amount where stage == \"won\")}\n";
+    std::fs::write(dir.join("kpis.yaml"), spec).unwrap();
+    // ann: four won deals, three amounts (10 + 20 + 40) / 3; bob: one won, 5.
+    for chunk in ["0", "1", "2", "4"] {
+        let (rows, err) = eval(&dir, chunk, &["--by", "owner"]);
+        let deals = labelled_numbers(&rows, "owner", "won_deals");
+        let avg = labelled_numbers(&rows, "owner", "avg_won");
+        let want_deals = vec![("ann".to_string(), 4.0), ("bob".to_string(), 1.0)];
+        assert_eq!(deals, want_deals, "chunks of {chunk}: {err}");
+        assert!(
+            close(avg.first().map(|a| a.1), Some(70.0 / 3.0)),
+            "chunks of {chunk}: {avg:?} {err}"
+        );
+        assert!(
+            close(avg.get(1).map(|a| a.1), Some(5.0)),
+            "chunks of {chunk}: {avg:?} {err}"
+        );
+    }
+}
