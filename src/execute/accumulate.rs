@@ -1,7 +1,7 @@
 //! A hand-written group-by for units whose parts are counts, sums,
 //! minimums and maximums. Polars computes each row's keys and part inputs
 //! (filters, blanked values, the day of its time column); this module then
-//! finds each row's group with one hash of its key and adds the row to
+//! finds each row's group ([`super::groups`]) and adds the row to
 //! every part's accumulator, batch after batch in file order.
 //!
 //! Why by hand: Polars' in-memory group-by gathers each aggregated column
@@ -16,6 +16,8 @@ use polars::prelude::*;
 use polars_arrow::array::{Array, BooleanArray, View};
 use polars_arrow::bitmap::Bitmap;
 
+pub(crate) use super::groups::MAX_DIMS;
+use super::groups::{Groups, Key, NO_PERIOD};
 use super::{dim_col, ONE, PERIOD};
 use crate::keyword::Keyword;
 use crate::period::{self, Calendar, Grain};
@@ -105,30 +107,6 @@ impl Periods {
         period::period_of(Date(day), self.grain, &self.calendar).start.0
     }
 }
-
-/// A group's key: the ids of its dimension values and its period's first
-/// day ([`NO_PERIOD`]: none). 20 bytes, not the 24 of an `Option<i32>`:
-/// the table of groups is read at random for every row.
-#[derive(Clone, Copy, Hash, PartialEq, Eq)]
-struct Key {
-    dims: [u32; MAX_DIMS],
-    period: i32,
-}
-
-/// The period of a row without one (no period starts 5.9 million years
-/// before 1970).
-const NO_PERIOD: i32 = i32::MIN;
-
-impl Key {
-    /// No dimension values (0 is null), no period.
-    const EMPTY: Key = Key {
-        dims: [0; MAX_DIMS],
-        period: NO_PERIOD,
-    };
-}
-
-/// Units grouped by more dimensions go to Polars' group-by.
-pub(crate) const MAX_DIMS: usize = 4;
 
 /// The distinct values of one dimension, by id (0 is null).
 struct Values {
@@ -280,8 +258,7 @@ pub(crate) struct GroupBy {
     dims: Vec<Values>,
     /// `None`: the unit has no period column.
     periods: Option<Periods>,
-    groups: PlHashMap<Key, u32>,
-    keys: Vec<Key>,
+    groups: Groups,
     outputs: Vec<Output>,
     accs: Vec<Option<Acc>>,
     /// For a count of values, the count of rows under the same filter it
@@ -310,15 +287,13 @@ impl GroupBy {
             mirrors,
             dims: (0..dims).map(|_| Values::new()).collect(),
             periods,
-            groups: PlHashMap::default(),
-            keys: Vec::new(),
+            groups: Groups::new(dims),
             outputs,
             accs,
         };
         // Without keys there is one group, rows or none (as a count of no rows is 0).
         if dims == 0 && g.periods.is_none() {
-            g.groups.insert(Key::EMPTY, 0);
-            g.keys.push(Key::EMPTY);
+            g.groups.id(Key::EMPTY);
         }
         g
     }
@@ -337,7 +312,7 @@ impl GroupBy {
             true => "none (one group)".to_string(),
             false => keys.join(", "),
         };
-        let mut out = format!("GROUP BY HAND, one hash of each row's key, then every part\n  keys: {keys}\n");
+        let mut out = format!("GROUP BY HAND, each row's group found by its key, then every part\n  keys: {keys}\n");
         for (i, o) in self.outputs.iter().enumerate() {
             let input = o.input.as_deref().unwrap_or("rows");
             let what = match o.reduce {
@@ -374,7 +349,7 @@ impl GroupBy {
         // Chunk by chunk, an output's filter and input cover the same rows.
         let mut batch = batch.clone();
         batch.align_chunks();
-        let n = self.keys.len();
+        let n = self.groups.keys().len();
         self.unmirror(&batch)?;
         let mut work = Vec::with_capacity(self.outputs.len());
         let mirrored = self.mirrors.iter().map(Option::is_some);
@@ -472,14 +447,7 @@ impl GroupBy {
                     k.period = first_day.unwrap_or(NO_PERIOD);
                 }
             }
-            for &k in &keys {
-                let next = self.keys.len() as u32;
-                let id = *self.groups.entry(k).or_insert(next);
-                if id == next {
-                    self.keys.push(k);
-                }
-                ids.push(id);
-            }
+            ids.extend(keys.iter().map(|&k| self.groups.id(k)));
         }
         Ok(ids)
     }
@@ -493,8 +461,8 @@ impl GroupBy {
                 self.accs[i] = self.accs[*rows].as_ref().and_then(Acc::counts);
             }
         }
-        let n = self.keys.len();
-        let dated = |g: &u32| self.keys[*g as usize].period != NO_PERIOD;
+        let n = self.groups.keys().len();
+        let dated = |g: &u32| self.groups.keys()[*g as usize].period != NO_PERIOD;
         let order: Vec<u32> = (0..n as u32)
             .filter(dated)
             .chain((0..n as u32).filter(|g| !dated(g)))
@@ -504,7 +472,7 @@ impl GroupBy {
             let v: Vec<Option<&str>> = order
                 .iter()
                 .map(|&g| {
-                    let id = self.keys[g as usize].dims[d] as usize;
+                    let id = self.groups.keys()[g as usize].dims[d] as usize;
                     values.values.get(id).and_then(|s| s.as_deref())
                 })
                 .collect();
@@ -513,7 +481,7 @@ impl GroupBy {
         if self.periods.is_some() {
             let v: Vec<Option<i32>> = order
                 .iter()
-                .map(|&g| Some(self.keys[g as usize].period).filter(|&p| p != NO_PERIOD))
+                .map(|&g| Some(self.groups.keys()[g as usize].period).filter(|&p| p != NO_PERIOD))
                 .collect();
             columns.push(Column::new(PERIOD.into(), v).cast(&DataType::Date)?);
         }

@@ -12,6 +12,7 @@ pub use diagnostics::evaluation_error;
 pub mod engine;
 mod explain;
 mod funnel;
+mod groups;
 mod nested;
 mod parts;
 mod polars_engine;

@@ -1,0 +1,258 @@
+//! The groups of a hand-written group-by ([`super::accumulate`]): each
+//! key's group, numbered as keys first appear. Finding a row's group is
+//! most of the cost of a query of few KPIs, so keys of at most two
+//! dimensions and a period (by owner and month, say) are placed in a table
+//! indexed by their parts: one load per row, no hash, no key compared,
+//! while the table stays small (a few thousand owners by a few dozen months
+//! is a table of some hundred kilobytes, where a hash table of the same
+//! keys is several times larger and read at random). Other keys, and every
+//! key once the table would grow past [`TABLE_CELLS`], go through a hash
+//! table.
+
+use polars::prelude::PlHashMap;
+
+/// Units grouped by more dimensions go to Polars' group-by.
+pub(crate) const MAX_DIMS: usize = 4;
+
+/// A group's key: the ids of its dimension values (0: null) and its
+/// period's first day ([`NO_PERIOD`]: none). 20 bytes, not the 24 of an
+/// `Option<i32>`: the hash table of groups is read at random for every row.
+#[derive(Clone, Copy, Hash, PartialEq, Eq)]
+pub(super) struct Key {
+    pub dims: [u32; MAX_DIMS],
+    pub period: i32,
+}
+
+/// The period of a row without one (no period starts 5.9 million years
+/// before 1970).
+pub(super) const NO_PERIOD: i32 = i32::MIN;
+
+impl Key {
+    /// No dimension values, no period.
+    pub const EMPTY: Key = Key {
+        dims: [0; MAX_DIMS],
+        period: NO_PERIOD,
+    };
+}
+
+/// Cells the table may have (16 MiB of group ids) before keys go by hash.
+const TABLE_CELLS: usize = 1 << 22;
+
+/// A cell without a group.
+const NONE: u32 = u32::MAX;
+
+pub(super) struct Groups {
+    /// Each group's key, by group.
+    keys: Vec<Key>,
+    table: Option<Table>,
+    by_hash: PlHashMap<Key, u32>,
+}
+
+/// Groups by their first dimension's id, second dimension's id and
+/// period's place, in a flat table of `sizes[0] × sizes[1] × sizes[2]`.
+struct Table {
+    sizes: [usize; 3],
+    cells: Vec<u32>,
+    places: Places,
+    /// Cells it may grow to.
+    limit: usize,
+}
+
+impl Groups {
+    /// Groups of keys of `dims` dimensions.
+    pub fn new(dims: usize) -> Groups {
+        Groups::with_table_limit(dims, TABLE_CELLS)
+    }
+
+    fn with_table_limit(dims: usize, limit: usize) -> Groups {
+        let table = (dims <= 2).then(|| {
+            let sizes = [if dims > 0 { 16 } else { 1 }, if dims > 1 { 16 } else { 1 }, 16];
+            Table {
+                sizes,
+                cells: vec![NONE; sizes.iter().product()],
+                places: Places::default(),
+                limit,
+            }
+        });
+        Groups {
+            keys: Vec::new(),
+            table,
+            by_hash: PlHashMap::default(),
+        }
+    }
+
+    /// Each group's key, by group.
+    pub fn keys(&self) -> &[Key] {
+        &self.keys
+    }
+
+    /// The group of `key`, a new one if it is the first of its key.
+    pub fn id(&mut self, key: Key) -> u32 {
+        if let Some(table) = self.table.as_mut() {
+            match table.cell(&key, &self.keys) {
+                Some(cell) => {
+                    if let Some(&id) = table.cells.get(cell).filter(|&&id| id != NONE) {
+                        return id;
+                    }
+                    let id = self.keys.len() as u32;
+                    if let Some(c) = table.cells.get_mut(cell) {
+                        *c = id;
+                    }
+                    self.keys.push(key);
+                    return id;
+                }
+                // Too many cells: every group so far into the hash table.
+                None => {
+                    self.by_hash = self
+                        .keys
+                        .iter()
+                        .enumerate()
+                        .map(|(g, k)| (*k, g as u32))
+                        .collect();
+                    self.table = None;
+                }
+            }
+        }
+        let next = self.keys.len() as u32;
+        let id = *self.by_hash.entry(key).or_insert(next);
+        if id == next {
+            self.keys.push(key);
+        }
+        id
+    }
+}
+
+impl Table {
+    /// The cell of `key`, the table grown to hold it (`keys`: every group's
+    /// key, laid out again); `None` if it would grow past its limit.
+    fn cell(&mut self, key: &Key, keys: &[Key]) -> Option<usize> {
+        let parts = self.parts(key);
+        if parts.iter().zip(self.sizes).any(|(&p, size)| p >= size) {
+            let mut sizes = self.sizes;
+            for (size, &p) in sizes.iter_mut().zip(&parts) {
+                while *size <= p {
+                    *size = size.checked_mul(2)?;
+                }
+            }
+            let cells = sizes.iter().try_fold(1usize, |n, &s| n.checked_mul(s))?;
+            if cells > self.limit {
+                return None;
+            }
+            self.sizes = sizes;
+            self.cells = vec![NONE; cells];
+            for (g, k) in keys.iter().enumerate() {
+                let parts = self.parts(k);
+                let at = self.index(parts);
+                if let Some(c) = self.cells.get_mut(at) {
+                    *c = g as u32;
+                }
+            }
+        }
+        Some(self.index(parts))
+    }
+
+    /// A key's first and second dimension ids and its period's place (a
+    /// new place for a period not seen before).
+    fn parts(&mut self, key: &Key) -> [usize; 3] {
+        let place = self.places.of(key.period);
+        [key.dims[0] as usize, key.dims[1] as usize, place as usize]
+    }
+
+    fn index(&self, [a, b, p]: [usize; 3]) -> usize {
+        (a * self.sizes[1] + b) * self.sizes[2] + p
+    }
+}
+
+/// Each period's place along the table, numbered as periods first appear:
+/// by its first day's distance from the first period seen (a list read
+/// directly), or by hash when that is more than [`NEAR_DAYS`] away.
+#[derive(Default)]
+struct Places {
+    base: i32,
+    near: Vec<u32>,
+    far: PlHashMap<i32, u32>,
+    count: u32,
+}
+
+/// Days either side of the first period's first day placed through a list.
+const NEAR_DAYS: i64 = 1 << 15;
+
+impl Places {
+    fn of(&mut self, first_day: i32) -> u32 {
+        if self.count == 0 {
+            self.base = first_day;
+        }
+        let at = i64::from(first_day) - i64::from(self.base) + NEAR_DAYS;
+        if !(0..2 * NEAR_DAYS).contains(&at) {
+            let next = self.count;
+            let place = *self.far.entry(first_day).or_insert(next);
+            self.count += u32::from(place == next);
+            return place;
+        }
+        let at = at as usize;
+        if at >= self.near.len() {
+            self.near.resize(at + 1, NONE);
+        }
+        match self.near.get_mut(at) {
+            Some(place) if *place != NONE => *place,
+            Some(place) => {
+                *place = self.count;
+                self.count += 1;
+                *place
+            }
+            None => NONE,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(a: u32, b: u32, period: i32) -> Key {
+        Key {
+            dims: [a, b, 0, 0],
+            period,
+        }
+    }
+
+    /// The same groups, numbered the same, through a table that grows, one
+    /// that gives up for the hash table part way, and the hash table alone.
+    #[test]
+    fn every_way_numbers_the_groups_alike() {
+        let keys: Vec<Key> = (0..5000u32)
+            .map(|i| {
+                // No period; periods far from the first (placed by hash); near ones.
+                let period = match i {
+                    _ if i % 17 == 0 => NO_PERIOD,
+                    _ if i % 23 == 0 => 119_000 + (i % 3) as i32,
+                    _ => 19_000 + (i * 31 % 40) as i32,
+                };
+                key(i * 7 % 300, i * 11 % 5, period)
+            })
+            .collect();
+        let ids = |mut g: Groups| -> (Vec<u32>, usize) {
+            let ids = keys.iter().map(|&k| g.id(k)).collect();
+            (ids, g.keys().len())
+        };
+        let grown = ids(Groups::with_table_limit(2, TABLE_CELLS));
+        let gave_up = ids(Groups::with_table_limit(2, 1 << 12));
+        let hashed = ids(Groups::with_table_limit(3, TABLE_CELLS));
+        assert_eq!(grown, hashed);
+        assert_eq!(gave_up, hashed);
+        // The table was in use, and the small one did give up.
+        let mut g = Groups::with_table_limit(2, TABLE_CELLS);
+        keys.iter().for_each(|&k| {
+            g.id(k);
+        });
+        assert!(g.table.is_some());
+        let mut g = Groups::with_table_limit(2, 1 << 12);
+        keys.iter().for_each(|&k| {
+            g.id(k);
+        });
+        assert!(g.table.is_none());
+        // Distinct keys are distinct groups, one per key.
+        let distinct: std::collections::HashSet<Key> = keys.iter().copied().collect();
+        assert_eq!(grown.1, distinct.len());
+    }
+}
