@@ -312,7 +312,8 @@ impl GroupBy {
             true => "none (one group)".to_string(),
             false => keys.join(", "),
         };
-        let mut out = format!("GROUP BY HAND, each row's group found by its key, then every part\n  keys: {keys}\n");
+        let mut out =
+            format!("GROUP BY HAND, each row's group found by its key, then every part\n  keys: {keys}\n");
         for (i, o) in self.outputs.iter().enumerate() {
             let input = o.input.as_deref().unwrap_or("rows");
             let what = match o.reduce {
@@ -350,7 +351,7 @@ impl GroupBy {
         let mut batch = batch.clone();
         batch.align_chunks();
         let n = self.groups.keys().len();
-        self.unmirror(&batch)?;
+        self.unmirror(&batch);
         let mut work = Vec::with_capacity(self.outputs.len());
         let mirrored = self.mirrors.iter().map(Option::is_some);
         for ((out, acc), mirrored) in self.outputs.iter().zip(self.accs.iter_mut()).zip(mirrored) {
@@ -388,7 +389,7 @@ impl GroupBy {
 
     /// Counts of values that stop mirroring a count of rows: those whose
     /// input has a null in `batch`, from the count's numbers so far.
-    fn unmirror(&mut self, batch: &DataFrame) -> PolarsResult<()> {
+    fn unmirror(&mut self, batch: &DataFrame) {
         for i in 0..self.outputs.len() {
             let Some(rows) = self.mirrors[i] else { continue };
             let input = self.outputs[i].input.as_deref();
@@ -398,7 +399,6 @@ impl GroupBy {
             self.accs[i] = self.accs[rows].as_ref().and_then(Acc::counts);
             self.mirrors[i] = None;
         }
-        Ok(())
     }
 
     /// The group of each row of a batch, new groups added. Rows go through
