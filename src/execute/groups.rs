@@ -165,7 +165,8 @@ impl Table {
 
 /// Each period's place along the table, numbered as periods first appear:
 /// by its first day's distance from the first period seen (a list read
-/// directly), or by hash when that is more than [`NEAR_DAYS`] away.
+/// directly), or by hash when that is more than [`NEAR_DAYS`] away, or
+/// for no period.
 #[derive(Default)]
 struct Places {
     base: i32,
@@ -179,11 +180,12 @@ const NEAR_DAYS: i64 = 1 << 15;
 
 impl Places {
     fn of(&mut self, first_day: i32) -> u32 {
-        if self.count == 0 {
+        // The list starts at the first period seen, not at "none".
+        if self.near.is_empty() && first_day != NO_PERIOD {
             self.base = first_day;
         }
         let at = i64::from(first_day) - i64::from(self.base) + NEAR_DAYS;
-        if !(0..2 * NEAR_DAYS).contains(&at) {
+        if first_day == NO_PERIOD || !(0..2 * NEAR_DAYS).contains(&at) {
             let next = self.count;
             let place = *self.far.entry(first_day).or_insert(next);
             self.count += u32::from(place == next);
@@ -240,12 +242,17 @@ mod tests {
         let hashed = ids(Groups::with_table_limit(3, TABLE_CELLS));
         assert_eq!(grown, hashed);
         assert_eq!(gave_up, hashed);
-        // The table was in use, and the small one did give up.
         let mut g = Groups::with_table_limit(2, TABLE_CELLS);
         keys.iter().for_each(|&k| {
             g.id(k);
         });
-        assert!(g.table.is_some());
+        // The table was used, its periods placed by the list from the first
+        // dated key on, though the first key has no period.
+        assert!(g
+            .table
+            .as_ref()
+            .is_some_and(|t| !t.places.near.is_empty() && t.places.base == 19_000 + 31));
+        // The small one did give up.
         let mut g = Groups::with_table_limit(2, 1 << 12);
         keys.iter().for_each(|&k| {
             g.id(k);
