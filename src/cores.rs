@@ -5,17 +5,23 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-/// `work` applied to every item, in the items' order; `None` if a core's
-/// thread failed (a panic, caught rather than passed on).
-pub(crate) fn on_cores<T: Send, R: Send>(items: Vec<T>, work: impl Fn(T) -> R + Sync) -> Option<Vec<R>> {
+use polars::prelude::{polars_err, PolarsResult};
+
+/// `work` applied to every item, the results in the items' order: the
+/// first error, if any; an error too if a core's thread failed (a panic,
+/// caught rather than passed on).
+pub(crate) fn on_cores<T: Send, R: Send>(
+    items: Vec<T>,
+    work: impl Fn(T) -> PolarsResult<R> + Sync,
+) -> PolarsResult<Vec<R>> {
     let cores = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(items.len());
     if cores <= 1 {
-        return Some(items.into_iter().map(work).collect());
+        return items.into_iter().map(work).collect();
     }
     let items: Vec<Mutex<Option<T>>> = items.into_iter().map(|t| Mutex::new(Some(t))).collect();
-    let done: Vec<Mutex<Option<R>>> = items.iter().map(|_| Mutex::new(None)).collect();
+    let done: Vec<Mutex<Option<PolarsResult<R>>>> = items.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
     let finished = std::thread::scope(|s| {
         let running: Vec<_> = (0..cores)
@@ -37,8 +43,11 @@ pub(crate) fn on_cores<T: Send, R: Send>(items: Vec<T>, work: impl Fn(T) -> R + 
             .collect();
         running.into_iter().all(|r| r.join().is_ok())
     });
+    let failed = || polars_err!(ComputeError: "a thread of the work failed");
     if !finished {
-        return None;
+        return Err(failed());
     }
-    done.into_iter().map(|m| m.into_inner().ok().flatten()).collect()
+    done.into_iter()
+        .map(|m| m.into_inner().ok().flatten().unwrap_or_else(|| Err(failed())))
+        .collect()
 }

@@ -382,22 +382,28 @@ impl GroupBy {
             grow(acc, n);
             add_rows(acc, &inputs, groups)
         })
-        .ok_or_else(|| polars_err!(ComputeError: "a part's loop failed"))?
-        .into_iter()
-        .collect()
+        .map(|_| ())
     }
 
     /// Counts of values that stop mirroring a count of rows: those whose
     /// input has a null in `batch`, from the count's numbers so far.
     fn unmirror(&mut self, batch: &DataFrame) {
         for i in 0..self.outputs.len() {
-            let Some(rows) = self.mirrors[i] else { continue };
-            let input = self.outputs[i].input.as_deref();
-            if input.map_or(0, |c| batch.column(c).map_or(0, |c| c.null_count())) == 0 {
-                continue;
+            let input = self.outputs[i]
+                .input
+                .as_deref()
+                .filter(|_| self.mirrors[i].is_some());
+            if input.map_or(0, |c| batch.column(c).map_or(0, |c| c.null_count())) > 0 {
+                self.stop_mirroring(i);
             }
+        }
+    }
+
+    /// Output `i`, if it mirrors a count of rows, counted on its own from
+    /// here: its numbers so far are that count's.
+    fn stop_mirroring(&mut self, i: usize) {
+        if let Some(rows) = self.mirrors.get_mut(i).and_then(Option::take) {
             self.accs[i] = self.accs[rows].as_ref().and_then(Acc::counts);
-            self.mirrors[i] = None;
         }
     }
 
@@ -456,10 +462,8 @@ impl GroupBy {
     /// groups with a period first, those without last (the spine leaves
     /// them out: a slice then, not a copy of every column).
     pub fn finish(mut self) -> PolarsResult<DataFrame> {
-        for (i, rows) in self.mirrors.iter().enumerate() {
-            if let Some(rows) = rows {
-                self.accs[i] = self.accs[*rows].as_ref().and_then(Acc::counts);
-            }
+        for i in 0..self.outputs.len() {
+            self.stop_mirroring(i);
         }
         let n = self.groups.keys().len();
         let dated = |g: &u32| self.groups.keys()[*g as usize].period != NO_PERIOD;
@@ -503,9 +507,6 @@ fn output_columns(outputs: &[Output], accs: Vec<Option<Acc>>, order: &[u32]) -> 
         .map(|(out, acc)| (out, acc.unwrap_or(Acc::Count(Vec::new()))))
         .collect();
     crate::cores::on_cores(work, |(out, acc)| output_column(out, acc, order))
-        .ok_or_else(|| polars_err!(ComputeError: "an output's column failed"))?
-        .into_iter()
-        .collect()
 }
 
 /// An output's column from its accumulator, its groups in `order`.

@@ -134,10 +134,8 @@ pub(super) fn onto_spine(
             .iter()
             .map(|p| Ok((p, f.column(p.name.as_str())?)))
             .collect::<PolarsResult<Vec<_>>>()?;
-        let laid = crate::cores::on_cores(columns, |(p, c)| laid_on_spine(c, &rows, p.zero_when_empty()))
-            .ok_or_else(|| polars_err!(ComputeError: "a part failed to be laid on the spine"))?;
-        for (p, laid) in u.parts.iter().zip(laid) {
-            let (column, filled) = laid?;
+        let laid = crate::cores::on_cores(columns, |(p, c)| laid_on_spine(c, &rows, p.zero_when_empty()))?;
+        for (p, (column, filled)) in u.parts.iter().zip(laid) {
             out.with_column(column)?;
             if p.zero_when_empty() && !filled {
                 fills.push(col(p.name.as_str()).fill_null(lit(0.0)));

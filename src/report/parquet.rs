@@ -71,13 +71,8 @@ fn encoded_columns(rows: DataFrame, fields: &[ArrowField], options: WriteOptions
             })
             .collect()
     };
-    let columns = crate::cores::on_cores((0..arrays.len()).collect(), encode)
-        .ok_or_else(|| polars_err!(ComputeError: "a column failed to encode"))?;
-    let mut out = Vec::with_capacity(columns.len());
-    for pages in columns {
-        out.extend(pages?);
-    }
-    Ok(out)
+    let columns = crate::cores::on_cores((0..arrays.len()).collect(), encode)?;
+    Ok(columns.into_iter().flatten().collect())
 }
 
 #[cfg(test)]
