@@ -279,8 +279,7 @@ pub(crate) fn run(engine: &dyn Engine, plan: &Plan) -> Result<Frame, Vec<Diagnos
         });
     }
     // Nested aggregates and units onto the spine; then derived KPIs in dependency order.
-    let out = spine::onto_spine(spine.frame.clone(), nest_frames, unit_frames, plan, &keys)
-        .map_err(polars_error)?;
+    let out = spine::onto_spine(&spine, nest_frames, unit_frames, plan, &keys).map_err(polars_error)?;
     let out = spine::derived_kpis(out, plan, &keys, &spine).map_err(polars_error)?;
     Ok(Frame {
         lf: out,

@@ -58,8 +58,8 @@ fn rows_in(df: DataFrame) -> PolarsResult<u64> {
 pub(super) struct Spine {
     /// Groups × periods (`__d0`…, `__period`, `period`, `__one`).
     pub frame: LazyFrame,
-    /// Every group seen in any unit's result.
-    pub groups: LazyFrame,
+    /// Every group seen in any unit's result, sorted (nulls last).
+    pub groups: DataFrame,
     /// The periods, history included.
     pub periods: Vec<Period>,
     /// Whether `__period` and `period` are columns.
@@ -71,11 +71,11 @@ impl Spine {
     /// The spine of the groups in `frames` over the query's periods.
     pub fn lay(frames: &[&DataFrame], query: &Query, cal: &Calendar) -> PolarsResult<Spine> {
         let periods = spine_periods(frames, query, cal);
-        let groups = all_groups(frames, query.by.len())?;
+        let groups = all_groups(frames, query.by.len())?.collect()?;
         let period_frame = periods_frame(&periods, query.grain, cal)?;
         let frame = match &period_frame {
-            Some(p) => in_order_cross_join(groups.clone(), p.clone().lazy()),
-            None => groups.clone(),
+            Some(p) => in_order_cross_join(groups.clone().lazy(), p.clone().lazy()),
+            None => groups.clone().lazy(),
         };
         Ok(Spine {
             frame,
@@ -105,7 +105,7 @@ fn in_order_cross_join(left: LazyFrame, right: LazyFrame) -> LazyFrame {
 /// numbers and fill its nulls after, which cost more than the rest of the
 /// spine together with 30 KPIs by owner and month.
 pub(super) fn onto_spine(
-    spine: LazyFrame,
+    spine: &Spine,
     nest_frames: Vec<(&Nest, DataFrame)>,
     unit_frames: Vec<LazyFrame>,
     plan: &Plan,
@@ -113,7 +113,7 @@ pub(super) fn onto_spine(
 ) -> PolarsResult<LazyFrame> {
     let model = &*plan.model;
     let on: Vec<Expr> = keys.iter().map(|k| col(k.as_str())).collect();
-    let mut out = spine;
+    let mut out = spine.frame.clone();
     for (nest, f) in nest_frames {
         out = out.join(f.lazy(), on.clone(), on.clone(), key_join());
         if matches!(nest.func, AggFn::Sum | AggFn::Count) {
@@ -121,13 +121,12 @@ pub(super) fn onto_spine(
         }
     }
     let mut out = out.collect()?;
-    let spine_keys = out.select(keys.iter().map(String::as_str))?;
     let cx = Cx::rows(model, None);
     let mut fills = Vec::new();
     let mut values = Vec::new();
     for (u, f) in plan.units.iter().zip(unit_frames) {
         let f = f.collect()?;
-        let rows = rows_on_spine(&spine_keys, &f, keys)?;
+        let rows = rows_on_spine(spine, &f, plan.query.by.len())?;
         // Each part a fresh column the length of the spine: made side by side.
         let columns = u
             .parts
@@ -155,27 +154,74 @@ pub(super) fn onto_spine(
 }
 
 /// For each spine row, its row in `frame` (`None`: the frame has no row of
-/// that group and period). A frame's keys are unique: it is grouped by them.
-fn rows_on_spine(
-    spine_keys: &DataFrame,
-    frame: &DataFrame,
-    keys: &[String],
-) -> PolarsResult<Vec<Option<IdxSize>>> {
-    const ROW: &str = "__frame_row";
-    let frame_keys = frame
-        .select(keys.iter().map(String::as_str))?
-        .with_row_index(ROW.into(), None)?;
-    let on: Vec<Expr> = keys.iter().map(|k| col(k.as_str())).collect();
-    let joined = spine_keys
-        .clone()
-        .lazy()
-        .join(frame_keys.lazy(), on.clone(), on, key_join())
-        .select([col(ROW)])
-        .collect()?;
-    if joined.height() != spine_keys.height() {
-        polars_bail!(ComputeError: "a unit frame has two rows of one group and period");
+/// that group and period). The spine is its sorted groups, each with every
+/// period in order, so a frame row's place is its group's number times the
+/// number of periods, plus its period's: each looked up, where a join of
+/// the spine's keys with the frame's cost more than the rest of the spine
+/// for one KPI by owner and month. A frame's keys are unique: it is grouped
+/// by them.
+fn rows_on_spine(spine: &Spine, frame: &DataFrame, dims: usize) -> PolarsResult<Vec<Option<IdxSize>>> {
+    let texts = |df: &DataFrame| -> PolarsResult<Vec<StringChunked>> {
+        (0..dims)
+            .map(|d| {
+                Ok(df
+                    .column(dim_col(d).as_str())?
+                    .cast(&DataType::String)?
+                    .str()?
+                    .rechunk()
+                    .into_owned())
+            })
+            .collect()
+    };
+    let (spine_dims, frame_dims) = (texts(&spine.groups)?, texts(frame)?);
+    let mut numbers: PlHashMap<Vec<Option<&str>>, usize> = PlHashMap::default();
+    for g in 0..spine.groups.height() {
+        numbers.insert(spine_dims.iter().map(|c| c.get(g)).collect(), g);
     }
-    Ok(joined.column(ROW)?.idx()?.iter().collect())
+    let days = match spine.with_period {
+        true => Some(
+            frame
+                .column(PERIOD)?
+                .cast(&DataType::Date)?
+                .date()?
+                .physical()
+                .rechunk()
+                .into_owned(),
+        ),
+        false => None,
+    };
+    let width = if spine.with_period { spine.periods.len() } else { 1 };
+    let mut rows = vec![None; spine.groups.height() * width];
+    let mut key: Vec<Option<&str>> = Vec::with_capacity(dims);
+    let mut last: Option<(Vec<Option<&str>>, usize)> = None;
+    for row in 0..frame.height() {
+        key.clear();
+        key.extend(frame_dims.iter().map(|c| c.get(row)));
+        // A frame's rows of one group often come together.
+        let group = match &last {
+            Some((k, g)) if *k == key => *g,
+            _ => {
+                let Some(&g) = numbers.get(key.as_slice()) else {
+                    continue;
+                };
+                last = Some((key.clone(), g));
+                g
+            }
+        };
+        let period = match &days {
+            None => Some(0),
+            Some(days) => days
+                .get(row)
+                .and_then(|day| spine.periods.binary_search_by_key(&day, |p| p.start.0).ok()),
+        };
+        let Some(period) = period else { continue };
+        let slot = &mut rows[group * width + period];
+        if slot.is_some() {
+            polars_bail!(ComputeError: "a unit frame has two rows of one group and period");
+        }
+        *slot = Some(row as IdxSize);
+    }
+    Ok(rows)
 }
 
 /// A part column laid along the spine (`rows`: each spine row's row in the
@@ -444,4 +490,52 @@ fn all_groups(frames: &[&DataFrame], dims: usize) -> PolarsResult<LazyFrame> {
         )
         .with_column(lit(1i32).alias(ONE));
     Ok(all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Groups `a`, `b` and null (sorted, null last) by three months: each
+    /// frame row found at group × 3 + month, whatever the frame's order; a
+    /// row of a month off the spine, and spine rows without a frame row,
+    /// left out.
+    #[test]
+    fn each_frame_row_is_found_at_its_group_and_period() {
+        let cal = Calendar::default();
+        let jan = period::period_of(Date(20_089), Grain::Month, &cal);
+        let feb = period::period_of(jan.end.add_days(1), Grain::Month, &cal);
+        let mar = period::period_of(feb.end.add_days(1), Grain::Month, &cal);
+        let apr = period::period_of(mar.end.add_days(1), Grain::Month, &cal);
+        let groups = df!("__d0" => [Some("a"), Some("b"), None], ONE => [1i32, 1, 1]).unwrap();
+        let spine = Spine {
+            frame: groups.clone().lazy(),
+            groups,
+            periods: vec![jan, feb, mar],
+            with_period: true,
+            grain: Grain::Month,
+        };
+        let starts = |ps: &[Period]| -> Vec<i32> { ps.iter().map(|p| p.start.0).collect() };
+        let frame = df!(
+            "__d0" => [None, Some("b"), Some("a"), Some("b"), Some("a")],
+            PERIOD => starts(&[feb, jan, mar, apr, jan]),
+        )
+        .unwrap()
+        .lazy()
+        .with_column(col(PERIOD).cast(DataType::Date))
+        .collect()
+        .unwrap();
+        let rows = rows_on_spine(&spine, &frame, 1).unwrap();
+        // a: Jan (row 4), Mar (row 2); b: Jan (row 1); null: Feb (row 0); b's April is off the spine.
+        let want = [Some(4), None, Some(2), Some(1), None, None, None, Some(0), None];
+        assert_eq!(rows, want.map(|r: Option<IdxSize>| r));
+
+        let twice = df!("__d0" => ["a", "a"], PERIOD => starts(&[jan, jan]))
+            .unwrap()
+            .lazy()
+            .with_column(col(PERIOD).cast(DataType::Date))
+            .collect()
+            .unwrap();
+        assert!(rows_on_spine(&spine, &twice, 1).is_err());
+    }
 }

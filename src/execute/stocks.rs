@@ -24,7 +24,7 @@ pub(super) fn stock_levels(
     let (periods, groups, grain) = (&spine.periods, &spine.groups, spine.grain);
     let at_start = matches!(u.time, UnitTime::Stock { at_start: true, .. });
     let Some(last) = periods.last() else {
-        return Ok(groups.clone().with_column(lit(NULL).alias(PERIOD)));
+        return Ok(groups.clone().lazy().with_column(lit(NULL).alias(PERIOD)));
     };
     // The unit's own spine starts at its first event, so history before the range counts.
     let first = starts
@@ -44,7 +44,7 @@ pub(super) fn stock_levels(
         .unwrap_or_default()
         .lazy()
         .select([col(PERIOD)]);
-    let spine = groups.clone().cross_join(own_frame, None);
+    let spine = groups.clone().lazy().cross_join(own_frame, None);
     let on: Vec<Expr> = keys.iter().map(|k| col(k.as_str())).collect();
     let names: Vec<String> = u.parts.iter().map(|p| p.name.clone()).collect();
     let mut lf = spine.join(
