@@ -5,6 +5,10 @@ pub mod adbc;
 pub mod csv;
 pub(crate) mod diagnostics;
 pub mod files;
+mod finite;
+
+use finite::finite_only;
+pub use finite::non_finite_flag;
 
 use std::path::{Path, PathBuf};
 
@@ -287,34 +291,6 @@ fn scan_text(src: &SourceInfo) -> Result<LazyFrame, Diagnostic> {
         Format::Csv => csv::scan_text(src),
         _ => scan_other(src),
     }
-}
-
-/// The flag column that marks where `column` held NaN or ±inf.
-pub fn non_finite_flag(column: &str) -> String {
-    format!("__nonfinite__{column}")
-}
-
-/// Non-finite numbers (NaN, ±inf) are null (LANGUAGE.md §3). Each float
-/// column gets a flag column beside it so that evaluation can count them in
-/// the same scan; flags no query asks for are never read. Flag and value
-/// are computed together, from one `is_finite` of the column (null stays
-/// null in both).
-fn finite_only(lf: LazyFrame, schema: &Schema) -> LazyFrame {
-    let floats: Vec<&str> = schema
-        .iter()
-        .filter(|(_, dt)| dt.is_float())
-        .map(|(n, _)| n.as_str())
-        .collect();
-    if floats.is_empty() {
-        return lf;
-    }
-    let mut columns = Vec::with_capacity(2 * floats.len());
-    for c in floats {
-        let x = col(c);
-        columns.push(x.clone().is_finite().not().alias(non_finite_flag(c).as_str()));
-        columns.push(when(x.clone().is_finite()).then(x).otherwise(lit(NULL)).alias(c));
-    }
-    lf.with_columns(columns)
 }
 
 /// How many non-finite values each float column of a source holds: (column, count), counts above 0.
