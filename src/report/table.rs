@@ -275,9 +275,11 @@ fn json_value(cell: &Cell, format: Option<&NumberFormat>) -> String {
     }
 }
 
-/// A float that is a whole number an i64 holds exactly.
+/// A float that is a whole number an i64 holds exactly. Tested through
+/// the integer it truncates to: `fract` calls the C library's `trunc`
+/// for every value of every column written.
 pub fn is_whole(x: f64) -> bool {
-    x.fract() == 0.0 && x.abs() < 9.007_199_254_740_992e15
+    x.abs() < 9.007_199_254_740_992e15 && (x as i64) as f64 == x
 }
 
 #[cfg(test)]
@@ -295,5 +297,27 @@ mod tests {
         assert_eq!(format_value(Some(12.26), Some(Unit::Days), None), "12.3");
         assert_eq!(format_value(None, Some(Unit::Count), None), "–");
         assert_eq!(format_value(Some(999.0), Some(Unit::Count), None), "999");
+    }
+
+    #[test]
+    fn whole_numbers_are_those_an_integer_holds_exactly() {
+        let whole = [0.0, -0.0, 3.0, -3.0, 1e15, 9_007_199_254_740_991.0, -9e15];
+        let not = [
+            2.5,
+            -2.5,
+            0.1,
+            -1e-300,
+            9_007_199_254_740_992.0,
+            1e300,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        for x in whole {
+            assert!(is_whole(x), "{x}");
+        }
+        for x in not {
+            assert!(!is_whole(x), "{x}");
+        }
     }
 }
