@@ -99,9 +99,9 @@ fn in_order_cross_join(left: LazyFrame, right: LazyFrame) -> LazyFrame {
 /// and counts are 0, and each base KPI is computed from its parts.
 ///
 /// A unit's parts are placed by hand rather than by a join: each spine
-/// row's row in the unit frame is found once (a join of the keys alone),
-/// then each part column is laid along the spine with its empty value in
-/// one pass. A join would gather every part column through nullable row
+/// row's row in the unit frame is found once ([`rows_on_spine`]), then
+/// each part column is laid along the spine with its empty value in one
+/// pass. A join would gather every part column through nullable row
 /// numbers and fill its nulls after, which cost more than the rest of the
 /// spine together with 30 KPIs by owner and month.
 pub(super) fn onto_spine(
