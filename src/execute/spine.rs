@@ -192,19 +192,21 @@ fn rows_on_spine(spine: &Spine, frame: &DataFrame, dims: usize) -> PolarsResult<
     };
     let width = if spine.with_period { spine.periods.len() } else { 1 };
     let mut rows = vec![None; spine.groups.height() * width];
-    let mut key: Vec<Option<&str>> = Vec::with_capacity(dims);
-    let mut last: Option<(Vec<Option<&str>>, usize)> = None;
+    // A frame's rows of one group often come together: the last group
+    // found is tried first.
+    let (mut key, mut last_key) = (Vec::with_capacity(dims), Vec::with_capacity(dims));
+    let mut last_group = None;
     for row in 0..frame.height() {
         key.clear();
         key.extend(frame_dims.iter().map(|c| c.get(row)));
-        // A frame's rows of one group often come together.
-        let group = match &last {
-            Some((k, g)) if *k == key => *g,
+        let group = match last_group {
+            Some(g) if key == last_key => g,
             _ => {
                 let Some(&g) = numbers.get(key.as_slice()) else {
                     continue;
                 };
-                last = Some((key.clone(), g));
+                std::mem::swap(&mut key, &mut last_key);
+                last_group = Some(g);
                 g
             }
         };
@@ -517,8 +519,8 @@ mod tests {
         };
         let starts = |ps: &[Period]| -> Vec<i32> { ps.iter().map(|p| p.start.0).collect() };
         let frame = df!(
-            "__d0" => [None, Some("b"), Some("a"), Some("b"), Some("a")],
-            PERIOD => starts(&[feb, jan, mar, apr, jan]),
+            "__d0" => [None, Some("b"), Some("a"), Some("a"), Some("b")],
+            PERIOD => starts(&[feb, jan, mar, jan, apr]),
         )
         .unwrap()
         .lazy()
@@ -526,8 +528,9 @@ mod tests {
         .collect()
         .unwrap();
         let rows = rows_on_spine(&spine, &frame, 1).unwrap();
-        // a: Jan (row 4), Mar (row 2); b: Jan (row 1); null: Feb (row 0); b's April is off the spine.
-        let want = [Some(4), None, Some(2), Some(1), None, None, None, Some(0), None];
+        // a: Jan (row 3, right after a's March), Mar (row 2); b: Jan (row 1);
+        // null: Feb (row 0); b's April is off the spine.
+        let want = [Some(3), None, Some(2), Some(1), None, None, None, Some(0), None];
         assert_eq!(rows, want.map(|r: Option<IdxSize>| r));
 
         let twice = df!("__d0" => ["a", "a"], PERIOD => starts(&[jan, jan]))
