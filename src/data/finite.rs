@@ -3,8 +3,10 @@
 //! them in the same scan; flags no query asks for are never read.
 //!
 //! Both are made by hand: data almost never holds such a number, and then
-//! the column is kept as it is and its flags are a bitmap of zeros, after
-//! one read of the values. Polars' `is_finite` builds its booleans one at a
+//! the column is kept as it is and its flags are a bitmap of zeros, each
+//! after one read of the values (the flags and the column are two
+//! expressions, so the values are read twice: a read is far cheaper than
+//! building either). Polars' `is_finite` builds its booleans one at a
 //! time and a `when`/`then` copies the column; without them, 30 KPIs over
 //! 5M deals (two float columns) took about 5 % less CPU.
 
