@@ -3,6 +3,9 @@
 //! derived KPIs (time functions as windows, calendar offsets as joins).
 
 use polars::prelude::*;
+use polars_arrow::array::{Array, PrimitiveArray};
+use polars_arrow::bitmap::MutableBitmap;
+use polars_arrow::datatypes::ArrowDataType;
 
 use super::{dim_col, key_join, UnitFrames, ONE, PERIOD, ROWS};
 use crate::check::functions::AggFn;
@@ -126,14 +129,14 @@ pub(super) fn onto_spine(
     let mut values = Vec::new();
     for (u, f) in plan.units.iter().zip(unit_frames) {
         let f = f.collect()?;
-        let rows = rows_on_spine(spine, &f, plan.query.by.len())?;
+        let on = rows_on_spine(spine, &f, plan.query.by.len())?;
         // Each part a fresh column the length of the spine: made side by side.
         let columns = u
             .parts
             .iter()
             .map(|p| Ok((p, f.column(p.name.as_str())?)))
             .collect::<PolarsResult<Vec<_>>>()?;
-        let laid = crate::cores::on_cores(columns, |(p, c)| laid_on_spine(c, &rows, p.zero_when_empty()))?;
+        let laid = crate::cores::on_cores(columns, |(p, c)| laid_on_spine(c, &on, p.zero_when_empty()))?;
         for (p, (column, filled)) in u.parts.iter().zip(laid) {
             out.with_column(column)?;
             if p.zero_when_empty() && !filled {
@@ -153,14 +156,38 @@ pub(super) fn onto_spine(
     Ok(out.with_columns(values))
 }
 
-/// For each spine row, its row in `frame` (`None`: the frame has no row of
-/// that group and period). The spine is its sorted groups, each with every
-/// period in order, so a frame row's place is its group's number times the
-/// number of periods, plus its period's: each looked up, where a join of
-/// the spine's keys with the frame's cost more than the rest of the spine
-/// for one KPI by owner and month. A frame's keys are unique: it is grouped
-/// by them.
-fn rows_on_spine(spine: &Spine, frame: &DataFrame, dims: usize) -> PolarsResult<Vec<Option<IdxSize>>> {
+/// Where each row of a unit frame goes on the spine.
+struct OnSpine {
+    /// The spine's length.
+    len: usize,
+    /// Each frame row's spine row, or [`OnSpine::OFF`].
+    places: Vec<IdxSize>,
+}
+
+impl OnSpine {
+    /// A frame row whose group or period is not on the spine.
+    const OFF: IdxSize = IdxSize::MAX;
+
+    /// For each spine row, its row in the frame (`None`: the frame has no
+    /// row of that group and period).
+    fn rows(&self) -> Vec<Option<IdxSize>> {
+        let mut rows = vec![None; self.len];
+        for (row, &at) in self.places.iter().enumerate() {
+            if at != Self::OFF {
+                rows[at as usize] = Some(row as IdxSize);
+            }
+        }
+        rows
+    }
+}
+
+/// Each row of `frame`'s place on the spine. The spine is its sorted
+/// groups, each with every period in order, so a frame row's place is its
+/// group's number times the number of periods, plus its period's: each
+/// looked up, where a join of the spine's keys with the frame's cost more
+/// than the rest of the spine for one KPI by owner and month. A frame's
+/// keys are unique: it is grouped by them.
+fn rows_on_spine(spine: &Spine, frame: &DataFrame, dims: usize) -> PolarsResult<OnSpine> {
     let texts = |df: &DataFrame| -> PolarsResult<Vec<StringChunked>> {
         (0..dims)
             .map(|d| {
@@ -191,7 +218,9 @@ fn rows_on_spine(spine: &Spine, frame: &DataFrame, dims: usize) -> PolarsResult<
         false => None,
     };
     let width = if spine.with_period { spine.periods.len() } else { 1 };
-    let mut rows = vec![None; spine.groups.height() * width];
+    let len = spine.groups.height() * width;
+    let mut taken = vec![false; len];
+    let mut places = Vec::with_capacity(frame.height());
     // A frame's rows of one group often come together: the last group
     // found is tried first.
     let (mut key, mut last_key) = (Vec::with_capacity(dims), Vec::with_capacity(dims));
@@ -200,15 +229,11 @@ fn rows_on_spine(spine: &Spine, frame: &DataFrame, dims: usize) -> PolarsResult<
         key.clear();
         key.extend(frame_dims.iter().map(|c| c.get(row)));
         let group = match last_group {
-            Some(g) if key == last_key => g,
-            _ => {
-                let Some(&g) = numbers.get(key.as_slice()) else {
-                    continue;
-                };
+            Some(g) if key == last_key => Some(g),
+            _ => numbers.get(key.as_slice()).copied().inspect(|&g| {
                 std::mem::swap(&mut key, &mut last_key);
                 last_group = Some(g);
-                g
-            }
+            }),
         };
         let period = match &days {
             None => Some(0),
@@ -216,57 +241,52 @@ fn rows_on_spine(spine: &Spine, frame: &DataFrame, dims: usize) -> PolarsResult<
                 .get(row)
                 .and_then(|day| spine.periods.binary_search_by_key(&day, |p| p.start.0).ok()),
         };
-        let Some(period) = period else { continue };
-        let slot = &mut rows[group * width + period];
-        if slot.is_some() {
+        let Some(at) = group.zip(period).map(|(g, p)| g * width + p) else {
+            places.push(OnSpine::OFF);
+            continue;
+        };
+        if std::mem::replace(&mut taken[at], true) {
             polars_bail!(ComputeError: "a unit frame has two rows of one group and period");
         }
-        *slot = Some(row as IdxSize);
+        places.push(at as IdxSize);
     }
-    Ok(rows)
+    Ok(OnSpine { len, places })
 }
 
-/// A part column laid along the spine (`rows`: each spine row's row in the
-/// column). Numbers of sums and counts (`zero`) are 0 where the group had no
-/// row, or a null; other parts are null there. Also says whether the empty
-/// rows were filled here (float columns), or are still null.
-fn laid_on_spine(column: &Column, rows: &[Option<IdxSize>], zero: bool) -> PolarsResult<(Column, bool)> {
+/// A part column laid along the spine. Numbers of sums and counts (`zero`)
+/// are 0 where the group had no row, or a null; other parts are null there.
+/// Also says whether the empty rows were filled here (float columns), or
+/// are still null.
+///
+/// Float columns are scattered: each frame row's value written at its
+/// place. Gathering each spine row's value from the frame instead reads the
+/// frame's column in random order, which was about 2.5 times slower.
+fn laid_on_spine(column: &Column, on: &OnSpine, zero: bool) -> PolarsResult<(Column, bool)> {
     let name = column.name().clone();
     let Ok(x) = column.f64() else {
-        let idx: IdxCa = rows.iter().copied().collect();
+        let idx: IdxCa = on.rows().into_iter().collect();
         return Ok((column.take(&idx)?, false));
     };
-    // Read from one array (its buffer alone when it has no nulls). A frame
-    // without rows may have no chunk at all, and rechunking none fails.
-    let x = match x.chunks().len() {
-        0 | 1 => std::borrow::Cow::Borrowed(x),
-        _ => x.rechunk(),
-    };
-    let laid = match x.downcast_iter().next() {
-        Some(a) if zero && a.validity().is_none() => {
-            let v = a.values().as_slice();
-            let laid: Vec<f64> = rows.iter().map(|r| r.map_or(0.0, |i| v[i as usize])).collect();
-            Float64Chunked::from_vec(name, laid)
+    let mut values = vec![0.0; on.len];
+    let mut valid = (!zero).then(|| MutableBitmap::from_len_zeroed(on.len));
+    let mut row = 0;
+    for a in x.downcast_iter() {
+        let Some(places) = on.places.get(row..row + a.len()) else {
+            polars_bail!(ComputeError: "a part column is longer than its frame");
+        };
+        row += a.len();
+        for (i, &at) in places.iter().enumerate() {
+            if at == OnSpine::OFF || !a.is_valid(i) {
+                continue;
+            }
+            values[at as usize] = a.value(i);
+            if let Some(valid) = &mut valid {
+                valid.set(at as usize, true);
+            }
         }
-        Some(a) => lay(rows, zero, name, |i| a.get(i)),
-        None => lay(rows, zero, name, |_| None),
-    };
-    Ok((laid.into_column(), true))
-}
-
-/// `rows` of a column read by `value` (by row number): where a row is
-/// missing or null, 0 if `zero`, else null.
-fn lay(
-    rows: &[Option<IdxSize>],
-    zero: bool,
-    name: PlSmallStr,
-    value: impl Fn(usize) -> Option<f64>,
-) -> Float64Chunked {
-    let at = |r: &Option<IdxSize>| r.and_then(|i| value(i as usize));
-    match zero {
-        true => rows.iter().map(|r| Some(at(r).unwrap_or(0.0))).collect_ca(name),
-        false => rows.iter().map(at).collect_ca(name),
     }
+    let laid = PrimitiveArray::new(ArrowDataType::Float64, values.into(), valid.map(Into::into));
+    Ok((Float64Chunked::with_chunk(name, laid).into_column(), true))
 }
 
 /// Derived KPIs in dependency order over the sorted spine: time functions
@@ -527,7 +547,7 @@ mod tests {
         .with_column(col(PERIOD).cast(DataType::Date))
         .collect()
         .unwrap();
-        let rows = rows_on_spine(&spine, &frame, 1).unwrap();
+        let rows = rows_on_spine(&spine, &frame, 1).unwrap().rows();
         // a: Jan (row 3, right after a's March), Mar (row 2); b: Jan (row 1);
         // null: Feb (row 0); b's April is off the spine.
         let want = [Some(3), None, Some(2), Some(1), None, None, None, Some(0), None];
@@ -540,5 +560,31 @@ mod tests {
             .collect()
             .unwrap();
         assert!(rows_on_spine(&spine, &twice, 1).is_err());
+    }
+
+    /// Values scattered to their places: a null, a row off the spine and
+    /// spine rows without a frame row are 0 for sums and counts and null
+    /// otherwise, across two chunks.
+    #[test]
+    fn parts_are_laid_at_their_places_with_their_empty_value() {
+        let on = OnSpine {
+            len: 5,
+            places: vec![3, OnSpine::OFF, 0, 4],
+        };
+        let mut x = Float64Chunked::new("x".into(), [Some(1.5), Some(9.0)]);
+        x.append(&Float64Chunked::new("x".into(), [None, Some(-2.0)]))
+            .unwrap();
+        let column = x.into_column();
+        let laid = |zero| {
+            let (c, filled) = laid_on_spine(&column, &on, zero).unwrap();
+            assert!(filled);
+            c.f64().unwrap().iter().collect::<Vec<_>>()
+        };
+        assert_eq!(
+            laid(true),
+            [Some(0.0), Some(0.0), Some(0.0), Some(1.5), Some(-2.0)]
+        );
+        assert_eq!(laid(false), [None, None, None, Some(1.5), Some(-2.0)]);
+        assert_eq!(on.rows(), [Some(2), None, None, Some(0), Some(3)]);
     }
 }
