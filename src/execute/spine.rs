@@ -101,10 +101,10 @@ fn in_order_cross_join(left: LazyFrame, right: LazyFrame) -> LazyFrame {
 /// The spine with every nested aggregate and unit joined on; empty sums
 /// and counts are 0, and each base KPI is computed from its parts.
 ///
-/// A unit's parts are placed by hand rather than by a join: each spine
-/// row's row in the unit frame is found once ([`rows_on_spine`]), then
-/// each part column is laid along the spine with its empty value in one
-/// pass. A join would gather every part column through nullable row
+/// A unit's parts are placed by hand rather than by a join: each unit
+/// frame row's place on the spine is found once ([`places_on_spine`]),
+/// then each part column is laid along the spine with its empty value in
+/// one pass. A join would gather every part column through nullable row
 /// numbers and fill its nulls after, which cost more than the rest of the
 /// spine together with 30 KPIs by owner and month.
 pub(super) fn onto_spine(
@@ -129,7 +129,7 @@ pub(super) fn onto_spine(
     let mut values = Vec::new();
     for (u, f) in plan.units.iter().zip(unit_frames) {
         let f = f.collect()?;
-        let on = rows_on_spine(spine, &f, plan.query.by.len())?;
+        let on = places_on_spine(spine, &f, plan.query.by.len())?;
         // Each part a fresh column the length of the spine: made side by side.
         let columns = u
             .parts
@@ -187,7 +187,7 @@ impl OnSpine {
 /// looked up, where a join of the spine's keys with the frame's cost more
 /// than the rest of the spine for one KPI by owner and month. A frame's
 /// keys are unique: it is grouped by them.
-fn rows_on_spine(spine: &Spine, frame: &DataFrame, dims: usize) -> PolarsResult<OnSpine> {
+fn places_on_spine(spine: &Spine, frame: &DataFrame, dims: usize) -> PolarsResult<OnSpine> {
     let texts = |df: &DataFrame| -> PolarsResult<Vec<StringChunked>> {
         (0..dims)
             .map(|d| {
@@ -547,7 +547,7 @@ mod tests {
         .with_column(col(PERIOD).cast(DataType::Date))
         .collect()
         .unwrap();
-        let rows = rows_on_spine(&spine, &frame, 1).unwrap().rows();
+        let rows = places_on_spine(&spine, &frame, 1).unwrap().rows();
         // a: Jan (row 3, right after a's March), Mar (row 2); b: Jan (row 1);
         // null: Feb (row 0); b's April is off the spine.
         let want = [Some(3), None, Some(2), Some(1), None, None, None, Some(0), None];
@@ -559,7 +559,7 @@ mod tests {
             .with_column(col(PERIOD).cast(DataType::Date))
             .collect()
             .unwrap();
-        assert!(rows_on_spine(&spine, &twice, 1).is_err());
+        assert!(places_on_spine(&spine, &twice, 1).is_err());
     }
 
     /// Values scattered to their places: a null, a row off the spine and
