@@ -25,7 +25,7 @@ pub use engine::{Engine, UnitFrames};
 pub use explain::{describe, describe_funnel};
 pub use funnel::{evaluate_funnels, is_funnel, FunnelEvaluation, MEASURES as FUNNEL_MEASURES};
 pub use polars_engine::{data_range, latest_date, latest_dates, today, Polars};
-pub use ranges::evaluate_ranges;
+pub use ranges::{evaluate_ranges, ranges_are_cheap};
 pub use sql_engine::{Auto, Sql};
 
 use polars::prelude::*;
@@ -94,8 +94,20 @@ pub(crate) fn streaming() -> bool {
 
 /// Several queries at once: scans they share are read once.
 pub(crate) fn collect_all(lfs: Vec<LazyFrame>) -> PolarsResult<Vec<DataFrame>> {
+    collect_all_with(lfs, polars_engine())
+}
+
+/// [`collect_all`] on the streaming engine, whatever `KPI_STREAMING` says:
+/// for queries whose answer does not depend on the order rows arrive in
+/// (a column's least and greatest values), read a batch at a time rather
+/// than whole columns at once.
+pub(crate) fn collect_all_streaming(lfs: Vec<LazyFrame>) -> PolarsResult<Vec<DataFrame>> {
+    collect_all_with(lfs, polars::prelude::Engine::Streaming)
+}
+
+fn collect_all_with(lfs: Vec<LazyFrame>, engine: polars::prelude::Engine) -> PolarsResult<Vec<DataFrame>> {
     let plans: Vec<DslPlan> = lfs.into_iter().map(|lf| lf.logical_plan).collect();
-    LazyFrame::collect_all_with_engine(plans, polars_engine(), OptFlags::default())
+    LazyFrame::collect_all_with_engine(plans, engine, OptFlags::default())
 }
 
 pub(crate) fn dim_col(i: usize) -> String {

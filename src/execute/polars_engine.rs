@@ -312,7 +312,7 @@ fn unit_query(
 fn period_key(t: Expr, grain: Grain, cal: &crate::period::Calendar, how: Grouping) -> Expr {
     match how {
         Grouping::Polars => compile::period_start(t, grain, cal),
-        Grouping::ByHand => t.cast(DataType::Date).cast(DataType::Int32),
+        Grouping::ByHand => day_number(t),
     }
 }
 
@@ -347,26 +347,33 @@ fn flow(model: &Model, base: LazyFrame, t: &str, query: &Query, how: Grouping) -
 /// A time column as days since 1970. Compared with plain integers: a date
 /// literal repeated across many expressions (one per range of a batched
 /// status query) was taken by Polars' common-subexpression pass for a
-/// column of one row.
-fn day_number(c: &str) -> Expr {
-    col(c).cast(DataType::Date).cast(DataType::Int32)
+/// column of one row. The days are the date's own integers
+/// (`to_physical`), not a copy of them.
+pub(crate) fn day_number(t: Expr) -> Expr {
+    t.cast(DataType::Date).to_physical()
 }
 
 /// Rows whose time column `t` falls on `first`..=`last`.
 pub(crate) fn within(t: &str, first: Date, last: Date) -> Expr {
-    let d = day_number(t);
+    days_within(day_number(col(t)), first, last)
+}
+
+/// Rows whose day number `d` ([`day_number`]) falls on `first`..=`last`.
+pub(crate) fn days_within(d: Expr, first: Date, last: Date) -> Expr {
     d.clone().gt_eq(lit(first.0)).and(d.lt_eq(lit(last.0)))
 }
 
 /// Rows active on `day`: started by then, not yet ended (`to` after it, or none).
 pub(crate) fn active_on(from: &str, to: Option<&String>, day: Date) -> Expr {
+    active_on_days(day_number(col(from)), to.map(|t| day_number(col(t))), day)
+}
+
+/// [`active_on`] over day numbers ([`day_number`]).
+pub(crate) fn active_on_days(from: Expr, to: Option<Expr>, day: Date) -> Expr {
     let m = lit(day.0);
-    let active = day_number(from).lt_eq(m.clone());
+    let active = from.lt_eq(m.clone());
     match to {
-        Some(to) => {
-            let t = day_number(to);
-            active.and(t.clone().is_null().or(t.gt(m)))
-        }
+        Some(t) => active.and(t.clone().is_null().or(t.gt(m))),
         None => active,
     }
 }
@@ -666,10 +673,10 @@ fn column_bounds(
     for (d, c) in columns {
         let src = SourceInfo::from_model(&plan.model.datasets[*d]);
         let lf = data::scan(&src).map_err(|d| vec![d])?;
-        let day = day_number(c);
+        let day = day_number(col(c.as_str()));
         queries.push(lf.select([day.clone().min().alias("min"), day.max().alias("max")]));
     }
-    let frames = super::collect_all(queries).map_err(polars_error)?;
+    let frames = super::collect_all_streaming(queries).map_err(polars_error)?;
     let edge = |df: &DataFrame, name: &str| -> Option<i32> {
         let c = df.column(name).ok()?.cast(&DataType::Int32).ok()?;
         c.i32().ok()?.get(0)

@@ -14,8 +14,8 @@ use super::chunks::Rows;
 use super::engine::{Engine, UnitFrames};
 use super::parts::part_aggs;
 use super::polars_engine::{
-    active_on, aggregate, by_hand_query, check_rows, dataset_order, grouping, run_reads, unit_rows,
-    units_and_reads, validate_lookups, within, Grouping, UnitQuery,
+    active_on_days, aggregate, by_hand_query, check_rows, dataset_order, day_number, days_within, grouping,
+    run_reads, unit_rows, units_and_reads, validate_lookups, Grouping, UnitQuery,
 };
 use super::{dim_col, execute, polars_error, Auto, Evaluation, ONE, PERIOD, ROWS};
 use crate::check::ir::{Model, TExpr, TKind};
@@ -66,6 +66,23 @@ pub fn evaluate_ranges(
     Ok(out)
 }
 
+/// Whether one range more costs [`evaluate_ranges`] little for `query`:
+/// its data is read once for all ranges (not once per range), and grouped
+/// by hand, where each part costs a loop over its range's rows only
+/// (under Polars' group-by, each part of each range is a pass over every
+/// row read).
+pub fn ranges_are_cheap(model: &Model, query: &Query) -> bool {
+    let Ok((query, _)) = with_fitting_kpis(model, query) else {
+        return false;
+    };
+    let q = Query {
+        grain: Grain::All,
+        ..query
+    };
+    plan::plan(model, &q)
+        .is_ok_and(|p| batchable(&p) && p.units.iter().all(|u| matches!(grouping(u), Grouping::ByHand)))
+}
+
 /// Plans whose units can share a scan across ranges: every unit on files,
 /// no nested aggregates, no history read before the range.
 fn batchable(plan: &Plan) -> bool {
@@ -86,6 +103,11 @@ impl Engine for Ready {
             .ok_or_else(|| polars_error(PolarsError::NoData("unit frames already taken".into())))
     }
 }
+
+/// The day numbers of a unit's time columns: a flow's time, or a stock's
+/// start and end.
+const FROM_DAY: &str = "__from_day";
+const TO_DAY: &str = "__to_day";
 
 fn flag(i: usize) -> String {
     format!("__range{i}")
@@ -110,17 +132,26 @@ fn run_batched(plan: &Plan, ranges: &[Period]) -> Result<Vec<Vec<UnitFrames>>, V
         let how = grouping(u);
         Ok(match &u.time {
             UnitTime::None => aggregate(model, u, rows, false, how, Grain::All),
+            // Each row's days are computed once, for the flags of every range.
             UnitTime::Flow(t) => {
-                let flags = ranges.iter().map(|r| within(t, r.start, r.end)).collect();
+                let rows = rows.with_column(day_number(col(t)).alias(FROM_DAY));
+                let flags = ranges
+                    .iter()
+                    .map(|r| days_within(col(FROM_DAY), r.start, r.end))
+                    .collect();
                 flagged(model, u, rows, flags, how)
             }
             UnitTime::Stock { from, to, at_start } => {
+                let mut rows = rows.with_column(day_number(col(from)).alias(FROM_DAY));
+                if let Some(to) = to {
+                    rows = rows.with_column(day_number(col(to)).alias(TO_DAY));
+                }
                 // Active at the range's end, or (`at: start`) the day before it starts.
                 let flags = ranges
                     .iter()
                     .map(|r| {
                         let day = if *at_start { r.start.add_days(-1) } else { r.end };
-                        active_on(from, to.as_ref(), day)
+                        active_on_days(col(FROM_DAY), to.as_ref().map(|_| col(TO_DAY)), day)
                     })
                     .collect();
                 flagged(model, u, rows, flags, how)

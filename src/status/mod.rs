@@ -5,6 +5,9 @@
 
 pub mod assess;
 
+use std::collections::{BTreeSet, HashMap};
+use std::rc::Rc;
+
 use serde::Serialize;
 
 use crate::check::ir::{Additivity, Goal, KpiId, Model, TargetModel, TargetTime};
@@ -42,7 +45,10 @@ pub struct StatusRow {
     pub note: Option<String>,
 }
 
-type Values = Vec<(Option<String>, Option<f64>)>;
+/// A KPI's value per member (`None`: the one row of a target without `by`,
+/// or the group of rows without a member). Shared, not copied, by every
+/// instance that reads it: a `by` target over reps has thousands.
+type Values = Rc<HashMap<Option<String>, Option<f64>>>;
 
 /// What a value is asked by: (KPI, by, segment, period).
 type Key = (KpiId, Option<String>, Option<String>, Period);
@@ -50,25 +56,51 @@ type Key = (KpiId, Option<String>, Option<String>, Period);
 /// A target's KPI, breakdown and segment.
 type Group = (KpiId, Option<String>, Option<String>);
 
-/// KPIs asked the same periods with the same breakdown and segment:
-/// (by, segment, periods, KPIs).
-type Pool = (Option<String>, Option<String>, Vec<Period>, Vec<KpiId>);
+/// KPIs evaluated together (one scan of each dataset for all their
+/// periods, where they can share one), with the same breakdown and segment.
+struct Pool {
+    by: Option<String>,
+    segment: Option<String>,
+    /// Whether a range more costs its KPIs little ([`execute::ranges_are_cheap`]).
+    cheap_ranges: bool,
+    periods: Vec<Period>,
+    kpis: Vec<KpiId>,
+}
+
+impl Pool {
+    /// Whether a KPI asked `periods` under `by` and `segment` joins this
+    /// pool. Where a range costs each part only a loop over the rows in
+    /// that range, while a pool costs a scan of every row, KPIs are pooled
+    /// whatever their periods (each is then also evaluated over the other
+    /// KPIs' periods). Otherwise a range more would cost every part a pass
+    /// over every row, or a scan, so only KPIs asked the same periods are.
+    fn takes(
+        &self,
+        by: &Option<String>,
+        segment: &Option<String>,
+        cheap_ranges: bool,
+        periods: &[Period],
+    ) -> bool {
+        self.by == *by
+            && self.segment == *segment
+            && self.cheap_ranges == cheap_ranges
+            && (cheap_ranges || self.periods == periods)
+    }
+}
 
 /// Evaluations already made in this run.
 #[derive(Default)]
 struct Cache {
-    values: std::collections::HashMap<Key, Values>,
+    values: HashMap<Key, Values>,
     /// While set, `values` only writes down what it is asked (and answers
     /// nothing), so that everything can then be evaluated in few scans.
     asked: Option<Vec<Key>>,
 }
 
 impl Cache {
-    /// Evaluates what was written down while asking: every range asked of
-    /// a KPI with one `by` and segment in one scan of each dataset. KPIs
-    /// asked exactly the same ranges (the targets of one quarter) share
-    /// their scans; KPIs asked different ranges are not pooled, as every
-    /// part would then be aggregated over the ranges of every KPI.
+    /// Evaluates what was written down while asking: the ranges asked of
+    /// each KPI with one `by` and segment, with the other KPIs of its
+    /// [`Pool`].
     fn answer_asked(&mut self, model: &Model) -> Result<(), Vec<Diagnostic>> {
         let asked = self.asked.take().unwrap_or_default();
         // Per (KPI, by, segment): the periods asked.
@@ -84,25 +116,38 @@ impl Cache {
                 None => groups.push((key, vec![p])),
             }
         }
-        // Per (by, segment, the same periods): the KPIs.
         let mut pools: Vec<Pool> = Vec::new();
         for ((kpi, by, segment), mut periods) in groups {
             periods.sort();
+            let cheap_ranges = execute::ranges_are_cheap(model, &query_of(model, &[kpi], &by, &segment));
             match pools
                 .iter_mut()
-                .find(|x| x.0 == by && x.1 == segment && x.2 == periods)
+                .find(|x| x.takes(&by, &segment, cheap_ranges, &periods))
             {
-                Some(pool) => pool.3.push(kpi),
-                None => pools.push((by, segment, periods, vec![kpi])),
+                Some(pool) => {
+                    pool.kpis.push(kpi);
+                    pool.periods.extend(periods);
+                    pool.periods.sort();
+                    pool.periods.dedup();
+                }
+                None => pools.push(Pool {
+                    by,
+                    segment,
+                    cheap_ranges,
+                    periods,
+                    kpis: vec![kpi],
+                }),
             }
         }
-        for (by, segment, periods, kpis) in pools {
-            let query = Query {
-                kpis: kpis.iter().map(|k| model.kpis[*k].name.clone()).collect(),
-                by: by.iter().cloned().collect(),
-                segments: segment.iter().cloned().collect(),
-                ..Query::default()
-            };
+        for Pool {
+            by,
+            segment,
+            periods,
+            kpis,
+            ..
+        } in pools
+        {
+            let query = query_of(model, &kpis, &by, &segment);
             let evs = execute::evaluate_ranges(model, &query, &periods)?;
             for (p, ev) in periods.iter().zip(&evs) {
                 for &k in &kpis {
@@ -115,6 +160,16 @@ impl Cache {
     }
 }
 
+/// The query of `kpis` under a target's breakdown and segment.
+fn query_of(model: &Model, kpis: &[KpiId], by: &Option<String>, segment: &Option<String>) -> Query {
+    Query {
+        kpis: kpis.iter().map(|k| model.kpis[*k].name.clone()).collect(),
+        by: by.iter().cloned().collect(),
+        segments: segment.iter().cloned().collect(),
+        ..Query::default()
+    }
+}
+
 /// Evaluates a target's KPI over a period, per member when it has `by`.
 fn values(model: &Model, t: &TargetModel, p: Period, cache: &mut Cache) -> Result<Values, Vec<Diagnostic>> {
     let key = (t.kpi, t.by.clone(), t.segment.clone(), p);
@@ -122,7 +177,7 @@ fn values(model: &Model, t: &TargetModel, p: Period, cache: &mut Cache) -> Resul
         if !asked.contains(&key) {
             asked.push(key);
         }
-        return Ok(Vec::new());
+        return Ok(Values::default());
     }
     if let Some(v) = cache.values.get(&key) {
         return Ok(v.clone());
@@ -157,11 +212,12 @@ fn values_of(ev: &Evaluation, kpi: &str, by: Option<&str>) -> Values {
                 .filter(|x| x.is_finite());
             (member, value)
         })
-        .collect()
+        .collect::<HashMap<_, _>>()
+        .into()
 }
 
-fn lookup(values: &[(Option<String>, Option<f64>)], member: &Option<String>) -> Option<f64> {
-    values.iter().find(|(m, _)| m == member).and_then(|(_, v)| *v)
+fn lookup(values: &Values, member: &Option<String>) -> Option<f64> {
+    values.get(member).copied().flatten()
 }
 
 /// The periods a target covers at `as_of`: its period, or for a recurring
@@ -302,7 +358,7 @@ impl Instance<'_> {
             end: p.end.min(self.as_of),
         };
         let actuals = match phase {
-            Phase::NotStarted => Vec::new(),
+            Phase::NotStarted => Values::default(),
             _ => values(model, t, to_date, cache)?,
         };
         let previous = values(model, t, period::previous(p, self.grain, cal), cache)?;
@@ -322,21 +378,17 @@ impl Instance<'_> {
     /// A row per member: every one seen now, before, or in the baseline.
     fn rows(&self, model: &Model, cache: &mut Cache) -> Result<Vec<StatusRow>, Vec<Diagnostic>> {
         let inputs = self.inputs(model, cache)?;
-        let mut members: Vec<Option<String>> = Vec::new();
-        for (m, _) in inputs
-            .actuals
-            .iter()
-            .chain(inputs.previous.iter())
-            .chain(inputs.baselines.iter().flatten())
+        // In order, the row without a member first.
+        let mut members: BTreeSet<Option<String>> = BTreeSet::new();
+        for values in [&inputs.actuals, &inputs.previous]
+            .into_iter()
+            .chain(&inputs.baselines)
         {
-            if !members.contains(m) {
-                members.push(m.clone());
-            }
+            members.extend(values.keys().cloned());
         }
         if members.is_empty() && self.t.by.is_none() {
-            members.push(None);
+            members.insert(None);
         }
-        members.sort();
         Ok(members.into_iter().map(|m| self.row(model, &inputs, m)).collect())
     }
 

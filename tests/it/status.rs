@@ -305,3 +305,39 @@ fn targets_of_one_quarter_evaluated_together_equal_each_alone() {
         assert_eq!(format!("{row:?}"), format!("{:?}", alone[0]));
     }
 }
+
+/// Targets asked different periods (months, a quarter, a baseline), with
+/// and without `by`, are evaluated in one pool per breakdown, each KPI
+/// over every period of its pool; each row is still the one its target
+/// gives alone.
+#[test]
+fn targets_of_different_periods_evaluated_together_equal_each_alone() {
+    let parts = [
+        "  monthly:\n    kpi: won_revenue\n    every: month\n    change: \"+10%\"\n    objective: x\n",
+        "  quarter:\n    kpi: win_rate\n    period: 2025-Q1\n    value: 50%\n    objective: x\n",
+        "  each:\n    kpi: win_rate\n    by: owner\n    every: month\n    value: 60%\n    objective: x\n",
+        "  deals:\n    kpi: won_deals\n    by: owner\n    period: 2025-03\n    change: \"+50%\"\n    baseline: 2025-01\n    objective: x\n",
+        "  size:\n    kpi: avg_deal_size\n    every: quarter\n    value: 100\n    objective: x\n",
+    ];
+    let as_of = "2025-03-20";
+    let together = status(&format!("targets:\n{}", parts.concat()), as_of);
+    let alone: Vec<_> = parts
+        .iter()
+        .flat_map(|p| status(&format!("targets:\n{p}"), as_of))
+        .collect();
+    assert_eq!(format!("{together:?}"), format!("{alone:?}"));
+    // As in `per_member_recurring_targets_on_a_ratio`: in March ann won 1
+    // of 1, bob 1 of 2.
+    let march: Vec<(Option<String>, Option<f64>)> = together
+        .iter()
+        .filter(|r| r.target == "each" && r.period == "2025-03")
+        .map(|r| (r.member.clone(), r.actual))
+        .collect();
+    assert_eq!(
+        march,
+        [
+            (Some("ann".to_string()), Some(1.0)),
+            (Some("bob".to_string()), Some(0.5))
+        ]
+    );
+}
