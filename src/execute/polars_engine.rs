@@ -609,11 +609,17 @@ pub(crate) fn validate_lookups(plan: &Plan) -> Result<(), Vec<Diagnostic>> {
 /// The earliest and latest dates in the data beneath the plan (the range of
 /// stock KPIs under `--grain all`), never later than today.
 fn data_bounds(plan: &Plan) -> Result<(Date, Date), Vec<Diagnostic>> {
-    let bounds = units_bounds(plan)?;
+    Ok(first_and_last(&units_bounds(plan)?))
+}
+
+/// The first and last days of units' bounds, the last never later than
+/// today (and today when no unit has a date); the first is the last when
+/// none has.
+fn first_and_last(bounds: &[Option<(i32, i32)>]) -> (Date, Date) {
     let earliest = bounds.iter().flatten().map(|b| b.0).min();
     let latest = bounds.iter().flatten().map(|b| b.1).max();
     let last = latest.map_or(today(), |d| Date(d).min(today()));
-    Ok((earliest.map_or(last, Date), last))
+    (earliest.map_or(last, Date), last)
 }
 
 /// The first and last days of each unit's time columns (`None`: no time, or
@@ -693,25 +699,35 @@ pub fn latest_dates(
     model: &Model,
     kpis: &[String],
 ) -> Result<std::collections::HashMap<String, Date>, Vec<Diagnostic>> {
+    let ranges = data_ranges(model, kpis)?;
+    Ok(ranges.into_iter().map(|(k, (_, last))| (k, last)).collect())
+}
+
+/// The first and last dates in the data beneath each of `kpis` (the last
+/// never later than today), every unit read once: what `data_range` gives
+/// for each.
+pub fn data_ranges(
+    model: &Model,
+    kpis: &[String],
+) -> Result<std::collections::HashMap<String, (Date, Date)>, Vec<Diagnostic>> {
     let query = Query {
         kpis: kpis.to_vec(),
         ..Query::default()
     };
     let plan = plan::plan(model, &query)?;
     let bounds = units_bounds(&plan)?;
-    let today = today();
     let mut out = std::collections::HashMap::new();
     for name in kpis {
         let Some(id) = model.kpi_id(name) else { continue };
         let bases = model.bases_beneath(&[id]);
-        let last = plan
+        let beneath: Vec<Option<(i32, i32)>> = plan
             .units
             .iter()
             .zip(&bounds)
             .filter(|(u, _)| u.outputs.iter().any(|o| bases.contains(&o.kpi)))
-            .filter_map(|(_, b)| b.map(|(_, hi)| hi))
-            .max();
-        out.insert(name.clone(), last.map_or(today, |d| Date(d).min(today)));
+            .map(|(_, b)| *b)
+            .collect();
+        out.insert(name.clone(), first_and_last(&beneath));
     }
     Ok(out)
 }

@@ -10,12 +10,12 @@ use std::rc::Rc;
 
 use serde::Serialize;
 
-use crate::check::ir::{Additivity, Goal, KpiId, Model, TargetModel, TargetTime};
+use crate::check::ir::{Additivity, DatasetId, Goal, KpiId, Model, TargetModel, TargetTime};
 use crate::diagnostic::Diagnostic;
 use crate::execute::{self, Evaluation};
 use crate::period::{self, Period};
 use crate::period::{Calendar, Grain};
-use crate::plan::Query;
+use crate::plan::{self, Query, UnitTime};
 use crate::spec::model::{ChangeKind, Direction, Pacing};
 use crate::time::Date;
 use assess::{Assessment, Phase, Status};
@@ -88,6 +88,9 @@ impl Pool {
     }
 }
 
+/// A KPI's value in each period, in time order.
+type Series = Vec<Option<f64>>;
+
 /// Evaluations already made in this run.
 #[derive(Default)]
 struct Cache {
@@ -95,6 +98,11 @@ struct Cache {
     /// While set, `values` only writes down what it is asked (and answers
     /// nothing), so that everything can then be evaluated in few scans.
     asked: Option<Vec<Key>>,
+    /// The first and last dates in the data beneath each KPI, where already read.
+    ranges: HashMap<KpiId, (Date, Date)>,
+    /// A KPI's value per period over the whole data, by grain and segment
+    /// (`None`: it could not be evaluated).
+    history: HashMap<(KpiId, Grain, Option<String>), Option<Series>>,
 }
 
 impl Cache {
@@ -473,7 +481,34 @@ impl Instance<'_> {
 pub fn achievability(model: &Model) -> Vec<(String, Diagnostic)> {
     let mut out = Vec::new();
     let mut cache = Cache::default();
-    for t in model.targets.iter().filter(|t| t.by.is_none()) {
+    let judged: Vec<&TargetModel> = model.targets.iter().filter(|t| t.by.is_none()).collect();
+    // The dates beneath every target's KPI, in one read of each time
+    // column; a KPI they miss (an error) is read on its own.
+    let mut names: Vec<String> = Vec::new();
+    for t in &judged {
+        let name = &model.kpis[t.kpi].name;
+        if !names.contains(name) {
+            names.push(name.clone());
+        }
+    }
+    if !names.is_empty() {
+        for (name, range) in execute::data_ranges(model, &names).unwrap_or_default() {
+            cache.ranges.extend(model.kpi_id(&name).map(|id| (id, range)));
+        }
+    }
+    read_histories(model, &judged, &mut cache);
+    // What the checks below ask of single periods, written down first and
+    // then evaluated in few scans, as `kpi status` does.
+    cache.asked = Some(Vec::new());
+    for t in &judged {
+        missing_baseline(model, t, &mut cache);
+        beyond_history(model, t, &mut cache);
+    }
+    if cache.answer_asked(model).is_err() {
+        // Each is then evaluated alone, and its error ignored as before.
+        cache.values.clear();
+    }
+    for t in judged {
         let found = missing_baseline(model, t, &mut cache).or_else(|| beyond_history(model, t, &mut cache));
         out.extend(found.map(|d| (t.name.clone(), d)));
     }
@@ -482,10 +517,10 @@ pub fn achievability(model: &Model) -> Vec<(String, Diagnostic)> {
 
 /// The target's period (the current one of a recurring target) and its
 /// grain; `None` for a `{from, to}` range, which has no grain to compare by.
-fn judged_period(model: &Model, t: &TargetModel) -> Option<(Period, Grain)> {
+fn judged_period(model: &Model, t: &TargetModel, cache: &Cache) -> Option<(Period, Grain)> {
     let (p, grain) = match t.time {
         TargetTime::Every(g) => {
-            let d = execute::latest_date(model, &model.kpis[t.kpi].name).ok()?;
+            let (_, d) = data_range(model, t.kpi, cache)?;
             (period::period_of(d, g, &model.calendar), g)
         }
         TargetTime::Fixed { period, grain } => (period, grain?),
@@ -493,29 +528,99 @@ fn judged_period(model: &Model, t: &TargetModel) -> Option<(Period, Grain)> {
     (grain != Grain::Day && grain != Grain::All).then_some((p, grain))
 }
 
-/// The KPI per period of `grain`, over the whole data.
-fn history_series(model: &Model, t: &TargetModel, grain: Grain) -> Option<Vec<Option<f64>>> {
-    let name = &model.kpis[t.kpi].name;
-    let query = Query {
-        kpis: vec![name.clone()],
+/// The first and last dates in the data beneath a KPI.
+fn data_range(model: &Model, kpi: KpiId, cache: &Cache) -> Option<(Date, Date)> {
+    match cache.ranges.get(&kpi) {
+        Some(r) => Some(*r),
+        None => execute::data_range(model, &model.kpis[kpi].name).ok(),
+    }
+}
+
+/// Reads into `cache` the history of the targets' KPIs that can share an
+/// evaluation: KPIs read from the same units (datasets and time columns)
+/// under one grain and segment. Evaluated together, their periods are
+/// still those each has alone (the first to the last period of those
+/// units' rows). Any other KPI's history is read when it is asked.
+fn read_histories(model: &Model, targets: &[&TargetModel], cache: &mut Cache) {
+    type Batch = ((Grain, Option<String>, Vec<(DatasetId, UnitTime)>), Vec<KpiId>);
+    let mut batches: Vec<Batch> = Vec::new();
+    for t in targets {
+        let Some((_, grain)) = judged_period(model, t, cache) else {
+            continue;
+        };
+        let Some(units) = units_read(model, t.kpi, grain, &t.segment) else {
+            continue;
+        };
+        let key = (grain, t.segment.clone(), units);
+        match batches.iter_mut().find(|b| b.0 == key) {
+            Some(b) if b.1.contains(&t.kpi) => {}
+            Some(b) => b.1.push(t.kpi),
+            None => batches.push((key, vec![t.kpi])),
+        }
+    }
+    for ((grain, segment, _), kpis) in batches.into_iter().filter(|b| b.1.len() > 1) {
+        // Should the evaluation fail, each is evaluated alone when asked.
+        let Some(series) = history_series(model, &kpis, grain, &segment) else {
+            continue;
+        };
+        for (k, s) in kpis.into_iter().zip(series) {
+            cache.history.insert((k, grain, segment.clone()), Some(s));
+        }
+    }
+}
+
+/// The units a KPI is read from under `grain` and `segment`; `None` when
+/// it has nested aggregates, which are read by plans of their own.
+fn units_read(
+    model: &Model,
+    kpi: KpiId,
+    grain: Grain,
+    segment: &Option<String>,
+) -> Option<Vec<(DatasetId, UnitTime)>> {
+    let plan = plan::plan(model, &history_query(model, &[kpi], grain, segment)).ok()?;
+    plan.nests
+        .is_empty()
+        .then(|| plan.units.iter().map(|u| (u.dataset, u.time.clone())).collect())
+}
+
+fn history_query(model: &Model, kpis: &[KpiId], grain: Grain, segment: &Option<String>) -> Query {
+    Query {
+        kpis: kpis.iter().map(|k| model.kpis[*k].name.clone()).collect(),
         grain,
-        segments: t.segment.iter().cloned().collect(),
+        segments: segment.iter().cloned().collect(),
         ..Query::default()
-    };
-    let ev = execute::evaluate(model, &query).ok()?;
-    let column = ev.frame.column(name).ok()?;
-    Some(
-        (0..ev.frame.height())
-            .map(|i| column.get(i).ok().and_then(|v| v.extract::<f64>()))
-            .collect(),
-    )
+    }
+}
+
+/// Each KPI's value per period of `grain`, over the whole data.
+fn history_series(
+    model: &Model,
+    kpis: &[KpiId],
+    grain: Grain,
+    segment: &Option<String>,
+) -> Option<Vec<Series>> {
+    let ev = execute::evaluate(model, &history_query(model, kpis, grain, segment)).ok()?;
+    kpis.iter()
+        .map(|k| {
+            let column = ev.frame.column(&model.kpis[*k].name).ok()?;
+            Some(
+                (0..ev.frame.height())
+                    .map(|i| column.get(i).ok().and_then(|v| v.extract::<f64>()))
+                    .collect(),
+            )
+        })
+        .collect()
 }
 
 /// A target beyond the largest improvement between consecutive periods.
 fn beyond_history(model: &Model, t: &TargetModel, cache: &mut Cache) -> Option<Diagnostic> {
     let km = &model.kpis[t.kpi];
-    let (p, grain) = judged_period(model, t)?;
-    let series = history_series(model, t, grain)?;
+    let (p, grain) = judged_period(model, t, cache)?;
+    let series = cache
+        .history
+        .entry((t.kpi, grain, t.segment.clone()))
+        .or_insert_with(|| history_series(model, &[t.kpi], grain, &t.segment).and_then(|mut s| s.pop()))
+        .clone()?;
     let change = match t.goal {
         Goal::Change { change, .. } => Some(change),
         Goal::Value(_) => None,
@@ -588,7 +693,7 @@ fn missing_baseline(model: &Model, t: &TargetModel, cache: &mut Cache) -> Option
         return None;
     };
     let cal = &model.calendar;
-    let (first, as_of) = execute::data_range(model, &model.kpis[t.kpi].name).ok()?;
+    let (first, as_of) = data_range(model, t.kpi, cache)?;
     let (p, grain) = instances(t, as_of, cal).pop()?;
     let bp = baseline.of(p, grain, cal);
     // Outside the data's dates a sum would read 0: that is no data, not a zero.
