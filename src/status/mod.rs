@@ -72,8 +72,9 @@ impl Pool {
     /// pool. Where a range costs each part only a loop over the rows in
     /// that range, while a pool costs a scan of every row, KPIs are pooled
     /// whatever their periods (each is then also evaluated over the other
-    /// KPIs' periods). Otherwise a range more would cost every part a pass
-    /// over every row, or a scan, so only KPIs asked the same periods are.
+    /// KPIs' periods), up to [`MAX_POOLED_RANGES`]. Otherwise a range more
+    /// would cost every part a pass over every row, or a scan, so only KPIs
+    /// asked the same periods are.
     fn takes(
         &self,
         by: &Option<String>,
@@ -84,9 +85,21 @@ impl Pool {
         self.by == *by
             && self.segment == *segment
             && self.cheap_ranges == cheap_ranges
-            && (cheap_ranges || self.periods == periods)
+            && match cheap_ranges {
+                true => {
+                    let new = periods.iter().filter(|p| !self.periods.contains(p)).count();
+                    self.periods.len() + new <= MAX_POOLED_RANGES
+                }
+                false => self.periods == periods,
+            }
     }
 }
+
+/// The most ranges one pool is evaluated over. Each part of each range has
+/// a filter column (a bit per row of a chunk) while the chunk is added, so
+/// a pool of many KPIs over many ranges would hold thousands of them; a
+/// status file rarely asks more than a dozen ranges under one breakdown.
+const MAX_POOLED_RANGES: usize = 32;
 
 /// A KPI's value in each period, in time order.
 type Series = Vec<Option<f64>>;
@@ -196,17 +209,13 @@ fn values(model: &Model, t: &TargetModel, p: Period, cache: &mut Cache) -> Resul
 }
 
 fn evaluate_values(model: &Model, t: &TargetModel, p: Period) -> Result<Values, Vec<Diagnostic>> {
-    let kpi = model.kpis[t.kpi].name.clone();
     let query = Query {
-        kpis: vec![kpi.clone()],
-        by: t.by.iter().cloned().collect(),
         grain: Grain::All,
         range: Some(p),
-        segments: t.segment.iter().cloned().collect(),
-        ..Query::default()
+        ..query_of(model, &[t.kpi], &t.by, &t.segment)
     };
     let ev: Evaluation = execute::evaluate(model, &query)?;
-    Ok(values_of(&ev, &kpi, t.by.as_deref()))
+    Ok(values_of(&ev, &model.kpis[t.kpi].name, t.by.as_deref()))
 }
 
 /// A KPI's value per member (the `by` column's value) in an evaluation.
@@ -583,12 +592,11 @@ fn units_read(
         .then(|| plan.units.iter().map(|u| (u.dataset, u.time.clone())).collect())
 }
 
+/// The query of `kpis` per period of `grain` over the whole data.
 fn history_query(model: &Model, kpis: &[KpiId], grain: Grain, segment: &Option<String>) -> Query {
     Query {
-        kpis: kpis.iter().map(|k| model.kpis[*k].name.clone()).collect(),
         grain,
-        segments: segment.iter().cloned().collect(),
-        ..Query::default()
+        ..query_of(model, kpis, &None, segment)
     }
 }
 

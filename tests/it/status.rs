@@ -399,3 +399,35 @@ fn targets_checked_together_are_judged_as_each_alone() {
         "{together:?}"
     );
 }
+
+/// Two KPIs asked more periods between them than one pool takes (twenty
+/// months each, with the month before each): two pools, each row as it
+/// is alone.
+#[test]
+fn targets_over_many_periods_equal_each_alone() {
+    let month = |i: usize| format!("{}-{:02}", 2022 + i / 12, i % 12 + 1);
+    let parts: Vec<String> = (0..40)
+        .map(|i| {
+            let kpi = if i < 20 { "won_revenue" } else { "won_deals" };
+            format!(
+                "  t{i}:\n    kpi: {kpi}\n    period: {}\n    value: 100\n    objective: x\n",
+                month(i)
+            )
+        })
+        .collect();
+    let as_of = "2025-03-31";
+    let together = status(&format!("targets:\n{}", parts.concat()), as_of);
+    let alone: Vec<_> = parts
+        .iter()
+        .flat_map(|p| status(&format!("targets:\n{p}"), as_of))
+        .collect();
+    assert_eq!(format!("{together:?}"), format!("{alone:?}"));
+    // Two deals were won in January 2025 (D1, D2) and none in February.
+    let won = |period: &str| {
+        together
+            .iter()
+            .find(|r| r.period == period)
+            .and_then(|r| r.actual)
+    };
+    assert_eq!((won("2025-01"), won("2025-02")), (Some(2.0), Some(0.0)));
+}
