@@ -306,6 +306,19 @@ fn targets_of_one_quarter_evaluated_together_equal_each_alone() {
     }
 }
 
+/// The rows of `parts` (targets) in one file, checked equal to the rows
+/// each gives alone, in the same order.
+fn together_as_alone<S: AsRef<str>>(parts: &[S], as_of: &str) -> Vec<kpi::status::StatusRow> {
+    let all: String = parts.iter().map(|p| p.as_ref()).collect();
+    let together = status(&format!("targets:\n{all}"), as_of);
+    let alone: Vec<_> = parts
+        .iter()
+        .flat_map(|p| status(&format!("targets:\n{}", p.as_ref()), as_of))
+        .collect();
+    assert_eq!(format!("{together:?}"), format!("{alone:?}"));
+    together
+}
+
 /// Targets asked different periods (months, a quarter, a baseline), with
 /// and without `by`, are evaluated in one pool per breakdown, each KPI
 /// over every period of its pool; each row is still the one its target
@@ -320,12 +333,7 @@ fn targets_of_different_periods_evaluated_together_equal_each_alone() {
         "  size:\n    kpi: avg_deal_size\n    every: quarter\n    value: 100\n    objective: x\n",
     ];
     let as_of = "2025-03-20";
-    let together = status(&format!("targets:\n{}", parts.concat()), as_of);
-    let alone: Vec<_> = parts
-        .iter()
-        .flat_map(|p| status(&format!("targets:\n{p}"), as_of))
-        .collect();
-    assert_eq!(format!("{together:?}"), format!("{alone:?}"));
+    let together = together_as_alone(&parts, as_of);
     // As in `per_member_recurring_targets_on_a_ratio`: in March ann won 1
     // of 1, bob 1 of 2.
     let march: Vec<(Option<String>, Option<f64>)> = together
@@ -416,12 +424,7 @@ fn targets_over_many_periods_equal_each_alone() {
         })
         .collect();
     let as_of = "2025-03-31";
-    let together = status(&format!("targets:\n{}", parts.concat()), as_of);
-    let alone: Vec<_> = parts
-        .iter()
-        .flat_map(|p| status(&format!("targets:\n{p}"), as_of))
-        .collect();
-    assert_eq!(format!("{together:?}"), format!("{alone:?}"));
+    let together = together_as_alone(&parts, as_of);
     // Two deals were won in January 2025 (D1, D2) and none in February.
     let won = |period: &str| {
         together
