@@ -7,6 +7,7 @@
 mod accumulate;
 mod chunks;
 mod compare;
+mod days;
 mod diagnostics;
 pub use diagnostics::evaluation_error;
 pub mod engine;

@@ -312,7 +312,7 @@ fn unit_query(
 fn period_key(t: Expr, grain: Grain, cal: &crate::period::Calendar, how: Grouping) -> Expr {
     match how {
         Grouping::Polars => compile::period_start(t, grain, cal),
-        Grouping::ByHand => day_number(t),
+        Grouping::ByHand => super::days::days_since_1970(t),
     }
 }
 
@@ -348,8 +348,11 @@ fn flow(model: &Model, base: LazyFrame, t: &str, query: &Query, how: Grouping) -
 /// literal repeated across many expressions (one per range of a batched
 /// status query) was taken by Polars' common-subexpression pass for a
 /// column of one row. The days are the date's own integers
-/// (`to_physical`), not a copy of them.
-pub(crate) fn day_number(t: Expr) -> Expr {
+/// (`to_physical`), not a copy of them. Range filters use it, Polars' own
+/// cast, as they are pushed into scans; the group-by's keys and the
+/// ranges' flags use [`super::days::days_since_1970`], which is faster
+/// on datetimes.
+fn day_number(t: Expr) -> Expr {
     t.cast(DataType::Date).to_physical()
 }
 
@@ -679,7 +682,7 @@ fn column_bounds(
     for (d, c) in columns {
         let src = SourceInfo::from_model(&plan.model.datasets[*d]);
         let lf = data::scan(&src).map_err(|d| vec![d])?;
-        let day = day_number(col(c.as_str()));
+        let day = super::days::days_since_1970(col(c.as_str()));
         queries.push(lf.select([day.clone().min().alias("min"), day.max().alias("max")]));
     }
     let frames = super::collect_all_streaming(queries).map_err(polars_error)?;

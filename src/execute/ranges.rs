@@ -11,11 +11,12 @@ use std::cell::RefCell;
 use polars::prelude::*;
 
 use super::chunks::Rows;
+use super::days::days_since_1970;
 use super::engine::{Engine, UnitFrames};
 use super::parts::part_aggs;
 use super::polars_engine::{
-    active_on_days, aggregate, by_hand_query, check_rows, dataset_order, day_number, days_within, grouping,
-    run_reads, unit_rows, units_and_reads, validate_lookups, Grouping, UnitQuery,
+    active_on_days, aggregate, by_hand_query, check_rows, dataset_order, days_within, grouping, run_reads,
+    unit_rows, units_and_reads, validate_lookups, Grouping, UnitQuery,
 };
 use super::{dim_col, execute, polars_error, Auto, Evaluation, ONE, PERIOD, ROWS};
 use crate::check::ir::{Model, TExpr, TKind};
@@ -134,7 +135,7 @@ fn run_batched(plan: &Plan, ranges: &[Period]) -> Result<Vec<Vec<UnitFrames>>, V
             UnitTime::None => aggregate(model, u, rows, false, how, Grain::All),
             // Each row's days are computed once, for the flags of every range.
             UnitTime::Flow(t) => {
-                let rows = rows.with_column(day_number(col(t)).alias(FROM_DAY));
+                let rows = rows.with_column(days_since_1970(col(t)).alias(FROM_DAY));
                 let flags = ranges
                     .iter()
                     .map(|r| days_within(col(FROM_DAY), r.start, r.end))
@@ -142,9 +143,9 @@ fn run_batched(plan: &Plan, ranges: &[Period]) -> Result<Vec<Vec<UnitFrames>>, V
                 flagged(model, u, rows, flags, how)
             }
             UnitTime::Stock { from, to, at_start } => {
-                let mut rows = rows.with_column(day_number(col(from)).alias(FROM_DAY));
+                let mut rows = rows.with_column(days_since_1970(col(from)).alias(FROM_DAY));
                 if let Some(to) = to {
-                    rows = rows.with_column(day_number(col(to)).alias(TO_DAY));
+                    rows = rows.with_column(days_since_1970(col(to)).alias(TO_DAY));
                 }
                 // Active at the range's end, or (`at: start`) the day before it starts.
                 let flags = ranges
