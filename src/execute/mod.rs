@@ -7,6 +7,7 @@
 mod accumulate;
 mod chunks;
 mod compare;
+mod day_flags;
 mod days;
 mod diagnostics;
 pub use diagnostics::evaluation_error;

@@ -349,9 +349,9 @@ fn flow(model: &Model, base: LazyFrame, t: &str, query: &Query, how: Grouping) -
 /// status query) was taken by Polars' common-subexpression pass for a
 /// column of one row. The days are the date's own integers
 /// (`to_physical`), not a copy of them. Range filters use it, Polars' own
-/// cast, as they are pushed into scans; the group-by's keys and the
-/// ranges' flags use [`super::days::days_since_1970`], which is faster
-/// on datetimes.
+/// cast, as they are pushed into scans; the group-by's keys and the days
+/// behind a batched status query's flags use
+/// [`super::days::days_since_1970`], which is faster on datetimes.
 fn day_number(t: Expr) -> Expr {
     t.cast(DataType::Date).to_physical()
 }
@@ -362,7 +362,7 @@ pub(crate) fn within(t: &str, first: Date, last: Date) -> Expr {
 }
 
 /// Rows whose day number `d` ([`day_number`]) falls on `first`..=`last`.
-pub(crate) fn days_within(d: Expr, first: Date, last: Date) -> Expr {
+fn days_within(d: Expr, first: Date, last: Date) -> Expr {
     d.clone().gt_eq(lit(first.0)).and(d.lt_eq(lit(last.0)))
 }
 
@@ -372,7 +372,7 @@ pub(crate) fn active_on(from: &str, to: Option<&String>, day: Date) -> Expr {
 }
 
 /// [`active_on`] over day numbers ([`day_number`]).
-pub(crate) fn active_on_days(from: Expr, to: Option<Expr>, day: Date) -> Expr {
+fn active_on_days(from: Expr, to: Option<Expr>, day: Date) -> Expr {
     let m = lit(day.0);
     let active = from.lt_eq(m.clone());
     match to {

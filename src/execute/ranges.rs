@@ -11,12 +11,13 @@ use std::cell::RefCell;
 use polars::prelude::*;
 
 use super::chunks::Rows;
+use super::day_flags::{active_on_day, day_within};
 use super::days::days_since_1970;
 use super::engine::{Engine, UnitFrames};
 use super::parts::part_aggs;
 use super::polars_engine::{
-    active_on_days, aggregate, by_hand_query, check_rows, dataset_order, days_within, grouping, run_reads,
-    unit_rows, units_and_reads, validate_lookups, Grouping, UnitQuery,
+    aggregate, by_hand_query, check_rows, dataset_order, grouping, run_reads, unit_rows, units_and_reads,
+    validate_lookups, Grouping, UnitQuery,
 };
 use super::{dim_col, execute, polars_error, Auto, Evaluation, ONE, PERIOD, ROWS};
 use crate::check::ir::{Model, TExpr, TKind};
@@ -138,7 +139,7 @@ fn run_batched(plan: &Plan, ranges: &[Period]) -> Result<Vec<Vec<UnitFrames>>, V
                 let rows = rows.with_column(days_since_1970(col(t)).alias(FROM_DAY));
                 let flags = ranges
                     .iter()
-                    .map(|r| days_within(col(FROM_DAY), r.start, r.end))
+                    .map(|r| day_within(col(FROM_DAY), r.start, r.end))
                     .collect();
                 flagged(model, u, rows, flags, how)
             }
@@ -152,7 +153,7 @@ fn run_batched(plan: &Plan, ranges: &[Period]) -> Result<Vec<Vec<UnitFrames>>, V
                     .iter()
                     .map(|r| {
                         let day = if *at_start { r.start.add_days(-1) } else { r.end };
-                        active_on_days(col(FROM_DAY), to.as_ref().map(|_| col(TO_DAY)), day)
+                        active_on_day(col(FROM_DAY), to.as_ref().map(|_| col(TO_DAY)), day)
                     })
                     .collect();
                 flagged(model, u, rows, flags, how)
