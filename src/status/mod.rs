@@ -5,7 +5,7 @@
 
 pub mod assess;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use serde::Serialize;
@@ -395,21 +395,27 @@ impl Instance<'_> {
     /// A row per member: every one seen now, before, or in the baseline.
     fn rows(&self, model: &Model, cache: &mut Cache) -> Result<Vec<StatusRow>, Vec<Diagnostic>> {
         let inputs = self.inputs(model, cache)?;
-        // In order, the row without a member first.
-        let mut members: BTreeSet<Option<String>> = BTreeSet::new();
-        for values in [&inputs.actuals, &inputs.previous]
+        // In order, the row without a member first; sorted once rather than
+        // kept in order while each map's members go in (a thousand reps in
+        // three maps, for each period of each target).
+        let mut members: Vec<&Option<String>> = [&inputs.actuals, &inputs.previous]
             .into_iter()
             .chain(&inputs.baselines)
-        {
-            members.extend(values.keys().cloned());
-        }
+            .flat_map(|values| values.keys())
+            .collect();
+        members.sort_unstable();
+        members.dedup();
         if members.is_empty() && self.t.by.is_none() {
-            members.insert(None);
+            members.push(&None);
         }
-        Ok(members.into_iter().map(|m| self.row(model, &inputs, m)).collect())
+        let period = label(self.p, self.grain, &model.calendar);
+        Ok(members
+            .into_iter()
+            .map(|m| self.row(model, &inputs, m.clone(), &period))
+            .collect())
     }
 
-    fn row(&self, model: &Model, inputs: &Inputs, member: Option<String>) -> StatusRow {
+    fn row(&self, model: &Model, inputs: &Inputs, member: Option<String>, period: &str) -> StatusRow {
         let (t, km) = (self.t, &model.kpis[self.t.kpi]);
         let additive = km.additivity == Additivity::Additive;
         let started = inputs.phase != Phase::NotStarted;
@@ -427,7 +433,7 @@ impl Instance<'_> {
             kpi: km.name.clone(),
             segment: t.segment.clone(),
             member: member.clone(),
-            period: label(self.p, self.grain, &model.calendar),
+            period: period.to_string(),
             actual,
             target_value,
             baseline,
