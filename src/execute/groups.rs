@@ -165,10 +165,12 @@ impl Table {
 
 /// Each period's place along the table, numbered as periods first appear:
 /// by its first day's distance from the first period seen (a list read
-/// directly), or by hash when that is more than [`NEAR_DAYS`] away, or
-/// for no period.
+/// directly), or by hash when that is more than [`NEAR_DAYS`] away. No
+/// period (every row of a query without a grain) has a place of its own,
+/// not looked up by hash for each row.
 #[derive(Default)]
 struct Places {
+    none: Option<u32>,
     base: i32,
     near: Vec<u32>,
     far: PlHashMap<i32, u32>,
@@ -180,12 +182,18 @@ const NEAR_DAYS: i64 = 1 << 15;
 
 impl Places {
     fn of(&mut self, first_day: i32) -> u32 {
-        // The list starts at the first period seen, not at "none".
-        if self.near.is_empty() && first_day != NO_PERIOD {
+        if first_day == NO_PERIOD {
+            return *self.none.get_or_insert_with(|| {
+                self.count += 1;
+                self.count - 1
+            });
+        }
+        // The list starts at the first period seen.
+        if self.near.is_empty() {
             self.base = first_day;
         }
         let at = i64::from(first_day) - i64::from(self.base) + NEAR_DAYS;
-        if first_day == NO_PERIOD || !(0..2 * NEAR_DAYS).contains(&at) {
+        if !(0..2 * NEAR_DAYS).contains(&at) {
             let next = self.count;
             let place = *self.far.entry(first_day).or_insert(next);
             self.count += u32::from(place == next);
