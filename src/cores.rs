@@ -14,6 +14,20 @@ pub(crate) fn on_cores<T: Send, R: Send>(
     items: Vec<T>,
     work: impl Fn(T) -> PolarsResult<R> + Sync,
 ) -> PolarsResult<Vec<R>> {
+    each_on_cores(
+        items,
+        work,
+        || polars_err!(ComputeError: "a thread of the work failed"),
+    )
+}
+
+/// [`on_cores`] for work with errors of its own: `failed` is the error of
+/// a core's thread that failed.
+pub(crate) fn each_on_cores<T: Send, R: Send, E: Send>(
+    items: Vec<T>,
+    work: impl Fn(T) -> Result<R, E> + Sync,
+    failed: impl Fn() -> E,
+) -> Result<Vec<R>, E> {
     let cores = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(items.len());
@@ -21,7 +35,7 @@ pub(crate) fn on_cores<T: Send, R: Send>(
         return items.into_iter().map(work).collect();
     }
     let items: Vec<Mutex<Option<T>>> = items.into_iter().map(|t| Mutex::new(Some(t))).collect();
-    let done: Vec<Mutex<Option<PolarsResult<R>>>> = items.iter().map(|_| Mutex::new(None)).collect();
+    let done: Vec<Mutex<Option<Result<R, E>>>> = items.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
     let finished = std::thread::scope(|s| {
         let running: Vec<_> = (0..cores)
@@ -43,7 +57,6 @@ pub(crate) fn on_cores<T: Send, R: Send>(
             .collect();
         running.into_iter().all(|r| r.join().is_ok())
     });
-    let failed = || polars_err!(ComputeError: "a thread of the work failed");
     if !finished {
         return Err(failed());
     }

@@ -431,6 +431,11 @@ impl Model {
         self.datasets.iter().position(|d| d.name == name)
     }
 
+    /// Whether some dataset is on a connection (a database), not in files.
+    pub fn has_connections(&self) -> bool {
+        self.datasets.iter().any(|d| d.remote.is_some())
+    }
+
     /// Whether each dataset's columns were read from its data.
     pub fn closed(&self) -> Vec<bool> {
         self.datasets

@@ -160,20 +160,28 @@ impl Cache {
                 }),
             }
         }
-        for Pool {
-            by,
-            segment,
-            periods,
-            kpis,
-            ..
-        } in pools
-        {
-            let query = query_of(model, &kpis, &by, &segment);
-            let evs = execute::evaluate_ranges(model, &query, &periods)?;
-            for (p, ev) in periods.iter().zip(&evs) {
-                for &k in &kpis {
-                    let v = values_of(ev, &model.kpis[k].name, by.as_deref());
-                    self.values.insert((k, by.clone(), segment.clone(), *p), v);
+        let evaluate = |pool: &Pool| {
+            let query = query_of(model, &pool.kpis, &pool.by, &pool.segment);
+            execute::evaluate_ranges(model, &query, &pool.periods)
+        };
+        // Pools over files are evaluated side by side, one per core: alone,
+        // a pool keeps both cores busy only part of the time (a file's last
+        // columns, finding each row's group and the last steps run on one).
+        // Over connections one after the other, as `kpi report`'s pieces.
+        let evaluated = match model.has_connections() {
+            true => pools.iter().map(evaluate).collect::<Result<Vec<_>, _>>()?,
+            false => crate::cores::each_on_cores(pools.iter().collect(), evaluate, || {
+                vec![execute::evaluation_error(
+                    "a target's evaluation failed unexpectedly",
+                )]
+            })?,
+        };
+        for (pool, evs) in pools.iter().zip(evaluated) {
+            for (p, ev) in pool.periods.iter().zip(&evs) {
+                for &k in &pool.kpis {
+                    let v = values_of(ev, &model.kpis[k].name, pool.by.as_deref());
+                    self.values
+                        .insert((k, pool.by.clone(), pool.segment.clone(), *p), v);
                 }
             }
         }

@@ -245,7 +245,7 @@ fn evaluate_pieces(
     };
     let funnels = || funnel_cards(model, &req.query);
     let breakdowns = || breakdowns(model, req);
-    let on_connections = model.datasets.iter().any(|d| d.remote.is_some());
+    let on_connections = model.has_connections();
     let (ev, status, funnels, breakdowns) = if on_connections {
         (series(), status(), funnels(), breakdowns())
     } else {
