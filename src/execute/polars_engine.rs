@@ -283,7 +283,10 @@ fn unit_query(
             }]
         }
         (UnitTime::Stock { from, to, .. }, _) => {
-            // Starts bucketed by the period of `from`, ends by that of `to`.
+            // Starts bucketed by the period of `from`, ends by that of `to`,
+            // of the rows active on some day: the end of a row never active
+            // would lower the level of every period after it.
+            let base = base.filter(ever_active(from, to.as_ref()));
             let bucketed = |c: &str, rows: LazyFrame| {
                 let key = period_key(col(c), grain, &model.calendar, how);
                 group(
@@ -369,6 +372,18 @@ fn days_within(d: Expr, first: Date, last: Date) -> Expr {
 /// Rows active on `day`: started by then, not yet ended (`to` after it, or none).
 pub(crate) fn active_on(from: &str, to: Option<&String>, day: Date) -> Expr {
     active_on_days(day_number(col(from)), to.map(|t| day_number(col(t))), day)
+}
+
+/// Rows active on some day (`from <= d < to`): with a start, and without
+/// an end or with one after the start's day. A row without a start, or
+/// one that ends by the day it starts (a data error, or a deal closed the
+/// day it was opened), is never active.
+fn ever_active(from: &str, to: Option<&String>) -> Expr {
+    let started = col(from).is_not_null();
+    match to {
+        Some(t) => started.and(col(t).is_null().or(day_number(col(t)).gt(day_number(col(from))))),
+        None => started,
+    }
 }
 
 /// [`active_on`] over day numbers ([`day_number`]).

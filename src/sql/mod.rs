@@ -135,14 +135,23 @@ pub fn unit_sql(plan: &Plan, unit: usize, dialect: Dialect, moment: Option<Date>
             }
         }
         (UnitTime::Stock { from, to, .. }, g) => {
-            let bucketed = |c: &str| {
-                let col = p.own(c);
-                let period = p.period_start(&format!("CAST({col} AS DATE)"), g, &plan.model.calendar);
-                p.select(Some(period), true, &[format!("{col} IS NOT NULL")])
+            // Of the rows active on some day, as over files: a start, and
+            // no end or one after the start's day (a null compares false).
+            let start = format!("CAST({} AS DATE)", p.own(from));
+            let end = to.as_deref().map(|to| format!("CAST({} AS DATE)", p.own(to)));
+            let bucketed = |day: &str, active: String| {
+                let period = p.period_start(day, g, &plan.model.calendar);
+                p.select(Some(period), true, &[active])
+            };
+            let starts = match &end {
+                Some(end) => format!("{start} IS NOT NULL AND ({end} IS NULL OR {end} > {start})"),
+                None => format!("{start} IS NOT NULL"),
             };
             UnitSql {
-                parts: bucketed(from),
-                ends: to.as_deref().map(bucketed),
+                parts: bucketed(&start, starts),
+                ends: end
+                    .as_deref()
+                    .map(|end| bucketed(end, format!("{end} > {start}"))),
             }
         }
         (UnitTime::Flow(t), _) => UnitSql {

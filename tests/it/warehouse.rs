@@ -739,3 +739,103 @@ fn diff_values_reads_the_tables_of_a_connection() {
         assert!((b - 2.0 * a).abs() <= 1e-6 * a.abs(), "{m:?}");
     }
 }
+
+/// A stock's level by month leaves out the rows never active (`from <= d
+/// < to` on no day): one without a start, one that ends before it starts,
+/// one that ends the day it starts. Their ends were once subtracted from
+/// every later month. The same hand-computed levels over files and in
+/// each database.
+#[test]
+fn a_stock_leaves_out_rows_never_active() {
+    let dir = temp_dir("stock-never-active");
+    std::fs::write(
+        dir.join("subs.csv"),
+        "owner,started_at,ended_at,mrr\n\
+         ann,2025-01-10,,100\n\
+         bob,2025-01-05,2025-02-15,50\n\
+         ann,,2025-02-01,30\n\
+         cy,2025-03-05,2025-01-20,70\n\
+         bob,2025-02-10,2025-02-10,20\n\
+         cy,2025-02-20,2025-03-31,10\n",
+    )
+    .unwrap();
+    let kpis = "kpis:\n  \
+                active_subs: {dataset: subs, measure: count(), active: {from: started_at, to: ended_at}}\n  \
+                active_mrr: {dataset: subs, measure: sum(mrr), active: {from: started_at, to: ended_at}}\n";
+    let columns = "columns: {owner: string, started_at: date, ended_at: date, mrr: number}";
+    let spec = |source: &str, connection: &str| {
+        checked(vec![InputFile {
+            name: "kpis.yaml".into(),
+            bytes: format!("{connection}datasets:\n  subs:\n    source: {source}\n    {columns}\n{kpis}")
+                .into_bytes(),
+            base_dir: dir.clone(),
+        }])
+    };
+    let files = spec("subs.csv", "");
+    // Active at each month's end: Jan ann 100 and bob 50; Feb ann 100 and
+    // cy 10 (bob ended the 15th); Mar ann 100 (cy ends on the 31st).
+    let by_month = [
+        ("2025-01", 2.0, 150.0),
+        ("2025-02", 2.0, 110.0),
+        ("2025-03", 1.0, 100.0),
+    ];
+    let by_owner = [
+        ("ann", "2025-01", 1.0, 100.0),
+        ("ann", "2025-02", 1.0, 100.0),
+        ("ann", "2025-03", 1.0, 100.0),
+        ("bob", "2025-01", 1.0, 50.0),
+        ("bob", "2025-02", 0.0, 0.0),
+        ("bob", "2025-03", 0.0, 0.0),
+        ("cy", "2025-01", 0.0, 0.0),
+        ("cy", "2025-02", 1.0, 10.0),
+        ("cy", "2025-03", 0.0, 0.0),
+    ];
+    let levels = |model: &Model, by: &[&str], what: &str| -> Vec<Vec<String>> {
+        let q = Query {
+            kpis: vec!["active_subs".into(), "active_mrr".into()],
+            by: by.iter().map(|b| b.to_string()).collect(),
+            grain: Grain::Month,
+            ..Query::default()
+        };
+        let t = kpi::execute::evaluate(model, &q)
+            .unwrap_or_else(|d| panic!("{what}: {d:?}"))
+            .table(model);
+        t.rows
+            .iter()
+            .map(|r| {
+                r.iter()
+                    .map(|c| match c {
+                        Cell::Text(t) => t.clone().unwrap_or_default(),
+                        Cell::Number(n) => format!("{:.6}", n.unwrap_or(f64::NAN)),
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    let want_month: Vec<Vec<String>> = by_month
+        .iter()
+        .map(|(p, n, m)| vec![p.to_string(), format!("{n:.6}"), format!("{m:.6}")])
+        .collect();
+    let want_owner: Vec<Vec<String>> = by_owner
+        .iter()
+        .map(|(o, p, n, m)| vec![o.to_string(), p.to_string(), format!("{n:.6}"), format!("{m:.6}")])
+        .collect();
+    assert_eq!(levels(&files, &[], "files"), want_month, "files by month");
+    assert_eq!(levels(&files, &["owner"], "files"), want_owner, "files by owner");
+    for wh in [Warehouse::duckdb(), Warehouse::postgres()] {
+        wh.load(&files);
+        let connection = format!(
+            "connections:\n  wh: {{driver: \"{}\", uri: \"{}\", dialect: {}}}\n",
+            wh.driver.display(),
+            wh.uri,
+            kpi::keyword::Keyword::as_str(wh.dialect)
+        );
+        let db = spec(
+            &format!("{{connection: wh, table: {}.subs}}", wh.schema),
+            &connection,
+        );
+        let what = format!("{:?}", wh.dialect);
+        assert_eq!(levels(&db, &[], &what), want_month, "{what} by month");
+        assert_eq!(levels(&db, &["owner"], &what), want_owner, "{what} by owner");
+    }
+}
