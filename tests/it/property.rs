@@ -361,3 +361,125 @@ fn random_kpis_equal_a_naive_evaluator() {
     }
     assert!(compared > 1000, "{compared} values compared");
 }
+
+/// Stocks by month against a day-by-day check of `from <= d < to` (at each
+/// month's last day, and with `at: start` the day before its first): random
+/// intervals with unknown starts and ends, ends before or on the start's
+/// day, and values without a number.
+#[test]
+fn random_stocks_equal_a_day_by_day_check() {
+    let mut rng = Rng(0x5eed_5707_c0de_0002);
+    let dir = temp_dir("property-stocks");
+    let mut compared = 0;
+    // (group, start, end, value), days of 2025 (1 = January 1st).
+    type Interval = (Option<&'static str>, Option<i64>, Option<i64>, Option<f64>);
+    let date = |day: i64| {
+        let (mut m, mut d) = (1u32, day);
+        for len in [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] {
+            if d <= len {
+                break;
+            }
+            d -= len;
+            m += 1;
+        }
+        format!("2025-{m:02}-{d:02}")
+    };
+    let month_ends = [
+        (1, 0, 31),
+        (2, 31, 59),
+        (3, 59, 90),
+        (4, 90, 120),
+        (5, 120, 151),
+        (6, 151, 181),
+    ];
+    for case in 0..15 {
+        let data: Vec<Interval> = (0..5 + rng.below(40))
+            .map(|_| {
+                let start = 1 + rng.below(150) as i64;
+                let end = start + rng.below(100) as i64 - 30;
+                (
+                    *rng.pick(&[Some("a"), Some("b"), None]),
+                    (rng.below(10) != 0).then_some(start),
+                    (rng.below(4) != 0 && end >= 1).then_some(end),
+                    *rng.pick(&[Some(5.0), Some(12.5), Some(-3.0), None]),
+                )
+            })
+            .collect();
+        let mut text = String::from("g,started_at,ended_at,v\n");
+        for (g, s, e, v) in &data {
+            let v = v.map(|v| v.to_string()).unwrap_or_default();
+            let (s, e) = (s.map(date).unwrap_or_default(), e.map(date).unwrap_or_default());
+            text.push_str(&format!("{},{s},{e},{v}\n", g.unwrap_or("")));
+        }
+        let path = dir.join(format!("i{case}.csv"));
+        std::fs::write(&path, &text).unwrap();
+        let spec = format!(
+            "datasets:\n  d:\n    source: {}\n    columns: {{g: string, started_at: date, ended_at: date, v: number}}\nkpis:\n  \
+             n: {{dataset: d, measure: count(), active: {{from: started_at, to: ended_at}}}}\n  \
+             s: {{dataset: d, measure: sum(v), active: {{from: started_at, to: ended_at}}}}\n  \
+             n_start: {{dataset: d, measure: count(), active: {{from: started_at, to: ended_at}}, at: start}}\n",
+            path.display()
+        );
+        let spec_path = dir.join(format!("i{case}.yaml"));
+        std::fs::write(&spec_path, &spec).unwrap();
+        let args = [
+            "--spec",
+            spec_path.to_str().unwrap(),
+            "eval",
+            "--by",
+            "g",
+            "--grain",
+            "month",
+        ];
+        let out = kpi(&[
+            &args[..],
+            &["--from", "2025-01-01", "--to", "2025-06-30", "--format", "json"],
+        ]
+        .concat());
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "case {case}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let got: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+        // Active on `day` (of 2025; 0 is December 31st, 2024), in group `g`.
+        let level = |g: Option<&str>, day: i64| -> (f64, f64) {
+            let active = data
+                .iter()
+                .filter(|r| r.0 == g && r.1.is_some_and(|s| s <= day) && r.2.is_none_or(|e| e > day));
+            active.fold((0.0, 0.0), |(n, s), r| (n + 1.0, s + r.3.unwrap_or(0.0)))
+        };
+        // Every group and month with something active has its row.
+        for g in [Some("a"), Some("b"), None] {
+            for (m, _, last) in month_ends {
+                let period = format!("2025-{m:02}");
+                let row = got
+                    .iter()
+                    .any(|r| r["g"].as_str() == g && r["period"] == period.as_str());
+                assert!(
+                    row || level(g, last).0 == 0.0,
+                    "case {case}: no row for {g:?} {period}"
+                );
+            }
+        }
+        for r in &got {
+            let g = r["g"].as_str();
+            let period = r["period"].as_str().unwrap();
+            let &(_, first, last) = month_ends
+                .iter()
+                .find(|(m, _, _)| period == format!("2025-{m:02}"))
+                .unwrap_or_else(|| panic!("case {case}: period {period}"));
+            let ((n, s), (n_start, _)) = (level(g, last), level(g, first));
+            for (kpi, want) in [("n", n), ("s", s), ("n_start", n_start)] {
+                let value = r[kpi].as_f64();
+                assert!(
+                    close(value, Some(want)),
+                    "case {case}, {g:?} {period}, {kpi}: kpi {value:?}, by day {want}\n{text}"
+                );
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared > 300, "{compared} values compared");
+}
