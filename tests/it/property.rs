@@ -299,6 +299,29 @@ fn naive(rows: &[Row], kpis: &[Kpi]) -> BTreeMap<(Option<String>, String), Vec<O
     out
 }
 
+/// The rows of `kpi eval --by g --grain month` (and `more` arguments) of
+/// `spec`, written to `path`.
+fn eval_by_g_and_month(path: &std::path::Path, spec: &str, more: &[&str]) -> Vec<serde_json::Value> {
+    std::fs::write(path, spec).unwrap();
+    let args = [
+        "--spec",
+        path.to_str().unwrap(),
+        "eval",
+        "--by",
+        "g",
+        "--grain",
+        "month",
+    ];
+    let out = kpi(&[&args[..], more, &["--format", "json"]].concat());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{spec}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 #[test]
 fn random_kpis_equal_a_naive_evaluator() {
     let mut rng = Rng(0x5eed_1234_abcd_0001);
@@ -316,26 +339,7 @@ fn random_kpis_equal_a_naive_evaluator() {
         for (i, k) in ks.iter().enumerate() {
             spec.push_str(&format!("  k{i}: {{dataset: d, measure: '{}'}}\n", k.text()));
         }
-        let spec_path = dir.join(format!("s{case}.yaml"));
-        std::fs::write(&spec_path, &spec).unwrap();
-        let out = kpi(&[
-            "--spec",
-            spec_path.to_str().unwrap(),
-            "eval",
-            "--by",
-            "g",
-            "--grain",
-            "month",
-            "--format",
-            "json",
-        ]);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "case {case}: {}\n{spec}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let got: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+        let got = eval_by_g_and_month(&dir.join(format!("s{case}.yaml")), &spec, &[]);
         let want = naive(&data, &ks);
         assert_eq!(got.len(), want.len(), "case {case}: rows\n{spec}\n{}", csv(&data));
         for r in &got {
@@ -420,29 +424,8 @@ fn random_stocks_equal_a_day_by_day_check() {
              n_start: {{dataset: d, measure: count(), active: {{from: started_at, to: ended_at}}, at: start}}\n",
             path.display()
         );
-        let spec_path = dir.join(format!("i{case}.yaml"));
-        std::fs::write(&spec_path, &spec).unwrap();
-        let args = [
-            "--spec",
-            spec_path.to_str().unwrap(),
-            "eval",
-            "--by",
-            "g",
-            "--grain",
-            "month",
-        ];
-        let out = kpi(&[
-            &args[..],
-            &["--from", "2025-01-01", "--to", "2025-06-30", "--format", "json"],
-        ]
-        .concat());
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "case {case}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let got: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+        let range = ["--from", "2025-01-01", "--to", "2025-06-30"];
+        let got = eval_by_g_and_month(&dir.join(format!("i{case}.yaml")), &spec, &range);
         // Active on `day` (of 2025; 0 is December 31st, 2024), in group `g`.
         let level = |g: Option<&str>, day: i64| -> (f64, f64) {
             let active = data
