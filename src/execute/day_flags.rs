@@ -75,26 +75,27 @@ fn flags(a: &Column, b: Option<&Column>, keep: impl Fn(i32, i32) -> bool + Copy)
         ),
     };
     let chunks: Vec<BooleanArray> = match &b {
-        None => a.downcast_iter().map(|x| flag_array(x, x, keep)).collect(),
+        None => a.downcast_iter().map(|x| flag_array(x, None, keep)).collect(),
         Some(b) => a
             .downcast_iter()
             .zip(b.downcast_iter())
-            .map(|(x, y)| flag_array(x, y, keep))
+            .map(|(x, y)| flag_array(x, Some(y), keep))
             .collect(),
     };
     Ok(BooleanChunked::from_chunk_iter(a.name().clone(), chunks).into_column())
 }
 
-/// One chunk's flags, without nulls.
+/// One chunk's flags, without nulls (`b`: the second column's chunk, if any).
 fn flag_array(
     a: &PrimitiveArray<i32>,
-    b: &PrimitiveArray<i32>,
+    b: Option<&PrimitiveArray<i32>>,
     keep: impl Fn(i32, i32) -> bool + Copy,
 ) -> BooleanArray {
-    let (x, y) = (a.values().as_slice(), b.values().as_slice());
+    let x = a.values().as_slice();
+    let y = b.map_or(x, |b| b.values().as_slice());
     let mut bits = packed(x, y, keep);
     // An unknown end: kept as an end after every day.
-    if let Some(known) = b.validity().filter(|v| v.unset_bits() > 0 && !std::ptr::eq(a, b)) {
+    if let Some(known) = b.and_then(|b| b.validity()).filter(|v| v.unset_bits() > 0) {
         let open = packed(x, x, |a, _| keep(a, i32::MAX));
         bits = &(&bits & known) | &(&open & &!known);
     }

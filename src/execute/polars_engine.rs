@@ -361,17 +361,21 @@ fn day_number(t: Expr) -> Expr {
 
 /// Rows whose time column `t` falls on `first`..=`last`.
 pub(crate) fn within(t: &str, first: Date, last: Date) -> Expr {
-    days_within(day_number(col(t)), first, last)
-}
-
-/// Rows whose day number `d` ([`day_number`]) falls on `first`..=`last`.
-fn days_within(d: Expr, first: Date, last: Date) -> Expr {
+    let d = day_number(col(t));
     d.clone().gt_eq(lit(first.0)).and(d.lt_eq(lit(last.0)))
 }
 
 /// Rows active on `day`: started by then, not yet ended (`to` after it, or none).
 pub(crate) fn active_on(from: &str, to: Option<&String>, day: Date) -> Expr {
-    active_on_days(day_number(col(from)), to.map(|t| day_number(col(t))), day)
+    let m = lit(day.0);
+    let active = day_number(col(from)).lt_eq(m.clone());
+    match to {
+        Some(to) => {
+            let t = day_number(col(to));
+            active.and(t.clone().is_null().or(t.gt(m)))
+        }
+        None => active,
+    }
 }
 
 /// Rows active on some day (`from <= d < to`): with a start, and without
@@ -383,16 +387,6 @@ fn ever_active(from: &str, to: Option<&String>) -> Expr {
     match to {
         Some(t) => started.and(col(t).is_null().or(day_number(col(t)).gt(day_number(col(from))))),
         None => started,
-    }
-}
-
-/// [`active_on`] over day numbers ([`day_number`]).
-fn active_on_days(from: Expr, to: Option<Expr>, day: Date) -> Expr {
-    let m = lit(day.0);
-    let active = from.lt_eq(m.clone());
-    match to {
-        Some(t) => active.and(t.clone().is_null().or(t.gt(m))),
-        None => active,
     }
 }
 
