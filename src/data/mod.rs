@@ -6,9 +6,11 @@ pub mod csv;
 pub(crate) mod diagnostics;
 pub mod files;
 mod finite;
+pub mod keys;
 
 use finite::finite_only;
 pub use finite::non_finite_flag;
+use keys::{KeyIndex, Repeated};
 
 use std::path::{Path, PathBuf};
 
@@ -476,24 +478,16 @@ pub fn validate_lookups(model: &Model) -> Vec<Diagnostic> {
 /// (asked of the database for a dataset on a connection).
 pub fn many_to_one(model: &Model, d: &DatasetModel, l: &LookupModel) -> Result<(), Diagnostic> {
     let target = &model.datasets[l.dataset];
-    let found = match target.remote.as_ref() {
-        Some(r) => {
-            let c = &model.connections[r.connection];
-            let sql = crate::sql::duplicate_key_sql(model, l.dataset, &l.right, c.dialect);
-            adbc::query(c, &sql)?
-        }
-        None => {
-            let src = SourceInfo::from_model(target);
-            scan(&src)?
-                .group_by([col(l.right.as_str()).alias("k")])
-                .agg([len().alias("n")])
-                .filter(col("n").gt(lit(1)))
-                .sort(["n"], SortMultipleOptions::default().with_order_descending(true))
-                .limit(1)
-                .collect()
-                .map_err(|e| diagnostics::data_error(src.span, &src.name, &src.path_str(), &e.to_string()))?
-        }
+    let Some(r) = target.remote.as_ref() else {
+        let rows = lookup_rows(target, &l.right, &[])?;
+        return match key_index(target, &rows)? {
+            Ok(_) => Ok(()),
+            Err(r) => Err(repeated_key(model, d, l, &r)),
+        };
     };
+    let c = &model.connections[r.connection];
+    let sql = crate::sql::duplicate_key_sql(model, l.dataset, &l.right, c.dialect);
+    let found = adbc::query(c, &sql)?;
     if found.height() == 0 {
         return Ok(());
     }
@@ -508,6 +502,44 @@ pub fn many_to_one(model: &Model, d: &DatasetModel, l: &LookupModel) -> Result<(
         key.as_deref().unwrap_or("?"),
         n.unwrap_or(2),
     ))
+}
+
+/// The looked-up rows of a file dataset: its key `key` as text (column
+/// [`LOOKUP_KEY`]) and `columns` as read.
+pub fn lookup_rows(target: &DatasetModel, key: &str, columns: &[String]) -> Result<DataFrame, Diagnostic> {
+    let src = SourceInfo::from_model(target);
+    let mut take = vec![col(key).cast(DataType::String).alias(LOOKUP_KEY)];
+    take.extend(columns.iter().map(|c| col(c.as_str())));
+    scan(&src)?
+        .select(take)
+        .collect()
+        .map_err(|e| diagnostics::data_error(src.span, &src.name, &src.path_str(), &e.to_string()))
+}
+
+/// The column of looked-up rows holding their key as text.
+pub const LOOKUP_KEY: &str = "__key";
+
+/// The index of the keys of looked-up rows read by [`lookup_rows`] from
+/// `target`, or the key repeated most if one repeats.
+pub fn key_index(target: &DatasetModel, rows: &DataFrame) -> Result<Result<KeyIndex, Repeated>, Diagnostic> {
+    let failed = |e: PolarsError| {
+        let src = SourceInfo::from_model(target);
+        diagnostics::data_error(src.span, &src.name, &src.path_str(), &e.to_string())
+    };
+    let keys = rows.column(LOOKUP_KEY).and_then(|c| c.str()).map_err(failed)?;
+    KeyIndex::of(keys).map_err(failed)
+}
+
+/// Lookup `l` of `d` refused: key `r` repeats.
+pub fn repeated_key(model: &Model, d: &DatasetModel, l: &LookupModel, r: &Repeated) -> Diagnostic {
+    diagnostics::duplicate_lookup_key(
+        l.span,
+        &d.name,
+        &model.datasets[l.dataset].name,
+        &l.right,
+        &format!("{:?}", r.key),
+        r.times,
+    )
 }
 
 /// The schema of every source that can be read (nothing is validated; a

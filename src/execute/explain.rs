@@ -3,6 +3,7 @@
 //! funnels.
 
 use super::chunks::{self, Rows};
+use super::lookups::Lookups;
 use super::polars_engine::{grouping, stock_bounds, unit_queries, Grouping, Layout};
 use super::polars_error;
 use crate::check::ir::Model;
@@ -76,6 +77,7 @@ fn unit_title(plan: &Plan, i: usize) -> String {
 /// shows the query of its first chunk, which gives the rows' keys and
 /// part inputs.
 fn polars_plans(plan: &Plan) -> Result<Vec<(String, String)>, Vec<Diagnostic>> {
+    let lookups = Lookups::read(plan)?;
     let bounds = stock_bounds(plan)?;
     let mut reads: Vec<(usize, Vec<Rows>)> = Vec::new();
     let mut out = Vec::new();
@@ -103,7 +105,7 @@ fn polars_plans(plan: &Plan) -> Result<Vec<(String, String)>, Vec<Diagnostic>> {
                 }
             }
         };
-        let (queries, layout) = unit_queries(plan, &[i], bounds, read, how)?;
+        let (queries, layout) = unit_queries(plan, &lookups, &[i], bounds, read, how)?;
         let ends = matches!(layout.first(), Some(Layout::Stock { .. }));
         for (k, q) in queries.into_iter().enumerate() {
             let mut text = q.lf.describe_optimized_plan().map_err(polars_error)?;

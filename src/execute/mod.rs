@@ -15,6 +15,7 @@ pub mod engine;
 mod explain;
 mod funnel;
 mod groups;
+mod lookups;
 mod nested;
 mod parts;
 mod polars_engine;

@@ -14,10 +14,11 @@ use super::chunks::Rows;
 use super::day_flags::{active_on_day, day_within};
 use super::days::days_since_1970;
 use super::engine::{Engine, UnitFrames};
+use super::lookups::Lookups;
 use super::parts::part_aggs;
 use super::polars_engine::{
     aggregate, by_hand_query, check_rows, dataset_order, grouping, run_reads, unit_rows, units_and_reads,
-    validate_lookups, Grouping, UnitQuery,
+    Grouping, UnitQuery,
 };
 use super::{dim_col, execute, polars_error, Auto, Evaluation, ONE, PERIOD, ROWS};
 use crate::check::ir::{Model, TExpr, TKind};
@@ -126,11 +127,11 @@ fn rows_in(i: usize) -> String {
 /// The units of `plan` over every range: for each range, the frames its
 /// own plan would have had from the engine.
 fn run_batched(plan: &Plan, ranges: &[Period]) -> Result<Vec<Vec<UnitFrames>>, Vec<Diagnostic>> {
-    validate_lookups(plan)?;
+    let lookups = Lookups::read(plan)?;
     check_rows(plan)?;
     let model = &*plan.model;
     let query = |u: &Unit, read: Rows| -> Result<UnitQuery, Vec<Diagnostic>> {
-        let rows = unit_rows(model, u, read)?;
+        let rows = unit_rows(model, &lookups, u, read)?;
         let how = grouping(u);
         Ok(match &u.time {
             UnitTime::None => aggregate(model, u, rows, false, how, Grain::All),

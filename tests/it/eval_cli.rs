@@ -225,6 +225,62 @@ fn a_fan_out_lookup_is_refused() {
     );
 }
 
+/// The key repeated most is named (the least of those repeated as often),
+/// by `eval` and by `check --data` alike; keys without a value repeat
+/// nothing (they match nothing), as in a database.
+#[test]
+fn a_fan_out_lookup_names_the_key_repeated_most() {
+    let dir = temp_dir("fan-out");
+    std::fs::write(dir.join("d.csv"), "owner,amount\na,1\nb,2\n").unwrap();
+    let spec = dir.join("s.yaml");
+    std::fs::write(
+        &spec,
+        "datasets:\n  d:\n    source: d.csv\n    lookups: [{dataset: r, on: owner}]\n  r: {source: r.csv}\nkpis:\n  by_team: {dataset: d, measure: count(where r.team == \"t1\")}\n",
+    )
+    .unwrap();
+    let refused = |reps: &str, named: &str| {
+        std::fs::write(dir.join("r.csv"), reps).unwrap();
+        for args in [&["eval", "by_team"][..], &["check", "--data"][..]] {
+            let mut all = vec!["--spec", spec.to_str().unwrap()];
+            all.extend(args);
+            let out = kpi(&all);
+            // `check` reports on stdout, `eval` on stderr.
+            let err = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+            assert!(
+                err.contains("kpi::duplicate_lookup_key") && err.contains(named),
+                "{args:?}: {err}"
+            );
+        }
+    };
+    refused(
+        "owner,team\nb,t1\na,t1\nb,t2\n,t1\na,t2\n,t2\nc,t1\na,t1\n",
+        "`owner` = \"a\" appears 3 times",
+    );
+    refused(
+        "owner,team\nb,t1\na,t1\nb,t2\na,t2\n",
+        "`owner` = \"a\" appears 2 times",
+    );
+    // Two reps without an owner: not a repeated key; rows of `d` match theirs only.
+    std::fs::write(dir.join("r.csv"), "owner,team\n,t1\na,t1\n,t1\nb,t2\n").unwrap();
+    let out = kpi(&[
+        "--spec",
+        spec.to_str().unwrap(),
+        "eval",
+        "by_team",
+        "--format",
+        "csv",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(text.lines().nth(1), Some("1"), "{text}");
+}
+
 #[test]
 fn explain_shows_one_scan_and_one_aggregation_for_thirty_kpis() {
     let dir = temp_dir("explain30");
@@ -359,7 +415,11 @@ fn explain_shows_the_inner_plans_of_nests_and_funnels() {
         funnel[0].contains("leads (created, contacted, qualified, meeting, opportunity, won)"),
         "{funnel:?}"
     );
-    assert!(text.matches("SCAN").count() >= 4, "{text}");
+    // Three scans (deals, quotas, leads); deals are looked up by key, their
+    // stage taken by row, not scanned again for the funnel.
+    assert_eq!(text.matches("SCAN").count(), 3, "{text}");
+    assert!(text.contains("lookup(deals.deal_id)"), "{text}");
+    assert!(text.contains("take(deals.stage)"), "{text}");
 }
 
 /// KPIs that share a condition, a value or a whole part are computed from

@@ -790,27 +790,8 @@ fn a_stock_leaves_out_rows_never_active() {
         ("cy", "2025-02", 1.0, 10.0),
         ("cy", "2025-03", 0.0, 0.0),
     ];
-    let levels = |model: &Model, by: &[&str], what: &str| -> Vec<Vec<String>> {
-        let q = Query {
-            kpis: vec!["active_subs".into(), "active_mrr".into()],
-            by: by.iter().map(|b| b.to_string()).collect(),
-            grain: Grain::Month,
-            ..Query::default()
-        };
-        let t = kpi::execute::evaluate(model, &q)
-            .unwrap_or_else(|d| panic!("{what}: {d:?}"))
-            .table(model);
-        t.rows
-            .iter()
-            .map(|r| {
-                r.iter()
-                    .map(|c| match c {
-                        Cell::Text(t) => t.clone().unwrap_or_default(),
-                        Cell::Number(n) => format!("{:.6}", n.unwrap_or(f64::NAN)),
-                    })
-                    .collect()
-            })
-            .collect()
+    let levels = |model: &Model, by: &[&str], what: &str| {
+        evaluated(model, &["active_subs", "active_mrr"], by, Grain::Month, what)
     };
     let want_month: Vec<Vec<String>> = by_month
         .iter()
@@ -837,5 +818,183 @@ fn a_stock_leaves_out_rows_never_active() {
         let what = format!("{:?}", wh.dialect);
         assert_eq!(levels(&db, &[], &what), want_month, "{what} by month");
         assert_eq!(levels(&db, &["owner"], &what), want_owner, "{what} by owner");
+    }
+}
+
+/// The rows of `kpis` by `by` and `grain`, as texts (a null as "",
+/// numbers to six places).
+fn evaluated(model: &Model, kpis: &[&str], by: &[&str], grain: Grain, what: &str) -> Vec<Vec<String>> {
+    let q = Query {
+        kpis: kpis.iter().map(|k| k.to_string()).collect(),
+        by: by.iter().map(|b| b.to_string()).collect(),
+        grain,
+        ..Query::default()
+    };
+    let t = kpi::execute::evaluate(model, &q)
+        .unwrap_or_else(|d| panic!("{what}: {d:?}"))
+        .table(model);
+    t.rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .map(|c| match c {
+                    Cell::Text(t) => t.clone().unwrap_or_default(),
+                    Cell::Number(n) => format!("{:.6}", n.unwrap_or(f64::NAN)),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Hand-computed rows of texts, as [`evaluated`] prints them.
+fn texts(rows: &[(&str, [f64; 3])]) -> Vec<Vec<String>> {
+    rows.iter()
+        .map(|(label, v)| {
+            std::iter::once(label.to_string())
+                .chain(v.iter().map(|x| format!("{x:.6}")))
+                .collect()
+        })
+        .collect()
+}
+
+/// Leads looking up their deals by a computed key (`upper(deal_id)`): a
+/// lead without a key and one whose key is no deal match nothing, the two
+/// deals without a key are no repeated key and match no lead without one,
+/// a deal looked up by two leads counts for both. The same hand-computed
+/// values over CSV, over Parquet read two rows at a time, and in DuckDB
+/// and PostgreSQL.
+#[test]
+fn a_lookup_finds_each_rows_key_whatever_reads_the_rows() {
+    let dir = temp_dir("lookup-keys");
+    std::fs::write(
+        dir.join("deals.csv"),
+        "deal_id,stage,amount,region\n\
+         D1,won,100,north\n\
+         D2,lost,50,south\n\
+         ,won,999,north\n\
+         D3,won,,north\n\
+         D4,open,30,\n\
+         ,lost,999,south\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("leads.csv"),
+        "lead_id,deal_id,owner,created_at\n\
+         L1,d1,ann,2025-01-05\n\
+         L2,D2,ann,2025-01-20\n\
+         L3,d3,bob,2025-01-25\n\
+         L4,,bob,2025-02-03\n\
+         L5,D9,ann,2025-02-10\n\
+         L6,D1,cy,2025-02-15\n\
+         L7,d4,cy,2025-03-01\n",
+    )
+    .unwrap();
+    let kpis = ["leads_n", "won_leads", "deal_amount"];
+    let spec = |leads: &str, deals: &str, connection: &str| {
+        format!(
+            "{connection}datasets:\n  \
+             leads:\n    source: {leads}\n    time: created_at\n    \
+             columns: {{lead_id: string, deal_id: string, owner: string, created_at: date}}\n    \
+             dimensions: {{deal_key: upper(deal_id)}}\n    \
+             lookups: [{{dataset: deals, on: {{left: deal_key, right: deal_id}}}}]\n  \
+             deals:\n    source: {deals}\n    columns: {{deal_id: string, stage: string, amount: number, region: string}}\n\
+             kpis:\n  \
+             leads_n: {{dataset: leads, measure: count()}}\n  \
+             won_leads: {{dataset: leads, measure: count(where deals.stage == \"won\")}}\n  \
+             deal_amount: {{dataset: leads, measure: sum(deals.amount)}}\n"
+        )
+    };
+    let model = |text: String| {
+        checked(vec![InputFile {
+            name: "kpis.yaml".into(),
+            bytes: text.into_bytes(),
+            base_dir: dir.clone(),
+        }])
+    };
+    // January: L1 (D1 won, 100), L2 (D2 lost, 50), L3 (D3 won, no amount).
+    // February: L4 and L5 match nothing, L6 (D1 won, 100). March: L7 (D4, 30).
+    let by_month = texts(&[
+        ("2025-01", [3.0, 2.0, 150.0]),
+        ("2025-02", [3.0, 1.0, 100.0]),
+        ("2025-03", [1.0, 0.0, 30.0]),
+    ]);
+    // No region: L4 and L5 (no deal) and L7 (D4 has none).
+    let mut by_region = texts(&[
+        ("", [3.0, 0.0, 30.0]),
+        ("north", [3.0, 3.0, 200.0]),
+        ("south", [1.0, 0.0, 50.0]),
+    ]);
+    by_region.sort();
+    let region = |m: &Model, what: &str| {
+        let mut rows = evaluated(m, &kpis, &["deals.region"], Grain::All, what);
+        rows.sort();
+        rows
+    };
+    let files = model(spec("leads.csv", "deals.csv", ""));
+    assert!(kpi::data::validate_lookups(&files).is_empty());
+    assert_eq!(
+        evaluated(&files, &kpis, &[], Grain::Month, "files"),
+        by_month,
+        "files by month"
+    );
+    assert_eq!(region(&files, "files"), by_region, "files by region");
+
+    // Leads as Parquet, read two rows at a time by the command line.
+    let leads = files.datasets.iter().find(|d| d.name == "leads").unwrap();
+    let mut df = kpi::data::scan(&kpi::data::SourceInfo::from_model(leads))
+        .unwrap()
+        .collect()
+        .unwrap();
+    ParquetWriter::new(std::fs::File::create(dir.join("leads.parquet")).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    let parquet = dir.join("parquet.yaml");
+    std::fs::write(&parquet, spec("leads.parquet", "deals.csv", "")).unwrap();
+    let out = std::process::Command::new(kpi_bin())
+        .env_remove("KPI_SPEC")
+        .env("KPI_CHUNK_ROWS", "2")
+        .args([
+            "eval",
+            "--spec",
+            parquet.to_str().unwrap(),
+            "--grain",
+            "month",
+            "--format",
+            "json",
+        ])
+        .args(kpis)
+        .output()
+        .unwrap();
+    let rows = crate::support::json_rows(&out);
+    let chunked: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let mut row = vec![r["period"].as_str().unwrap_or("?").to_string()];
+            row.extend(
+                kpis.iter()
+                    .map(|k| format!("{:.6}", r[*k].as_f64().unwrap_or(f64::NAN))),
+            );
+            row
+        })
+        .collect();
+    assert_eq!(chunked, by_month, "Parquet in chunks of two rows by month");
+
+    for wh in [Warehouse::duckdb(), Warehouse::postgres()] {
+        wh.load(&files);
+        let connection = format!(
+            "connections:\n  wh: {{driver: \"{}\", uri: \"{}\", dialect: {}}}\n",
+            wh.driver.display(),
+            wh.uri,
+            kpi::keyword::Keyword::as_str(wh.dialect)
+        );
+        let table = |t: &str| format!("{{connection: wh, table: {}.{t}}}", wh.schema);
+        let db = model(spec(&table("leads"), &table("deals"), &connection));
+        let what = format!("{:?}", wh.dialect);
+        assert_eq!(
+            evaluated(&db, &kpis, &[], Grain::Month, &what),
+            by_month,
+            "{what} by month"
+        );
+        assert_eq!(region(&db, &what), by_region, "{what} by region");
     }
 }

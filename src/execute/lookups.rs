@@ -1,0 +1,195 @@
+//! The lookups of a plan's units, read once per evaluation: each looked-up
+//! dataset's key and the columns the units read of it, and the index of
+//! its keys ([`data::keys`]), which also proves them distinct. A unit's
+//! rows (every row, or one chunk) then find their looked-up row by its
+//! key and take its columns by row. Joining each chunk with Polars would
+//! read the looked-up dataset and hash its keys again for every chunk:
+//! `lead_to_customer` by month over three million leads looking up a
+//! million deals took 1.3 s that way, 0.5 s this way.
+
+use std::sync::Arc;
+
+use polars::prelude::*;
+
+use crate::check::ir::{DatasetId, Model};
+use crate::compile::{self, Cx};
+use crate::data::{self, keys::KeyIndex};
+use crate::diagnostic::Diagnostic;
+use crate::plan::{Plan, Unit};
+
+/// Each row's looked-up row (null: no match).
+const ROW: &str = "__lookup_row";
+
+/// The lookups of a plan, ready to join rows to.
+pub(crate) struct Lookups {
+    joins: Vec<Join>,
+}
+
+/// Lookup number `lookup` of dataset `dataset`.
+struct Join {
+    dataset: DatasetId,
+    lookup: usize,
+    /// Each row's looked-up row, from the row's key.
+    row: Expr,
+    /// The looked-up columns the plan reads, each taken by row.
+    columns: Vec<((DatasetId, String), Expr)>,
+}
+
+/// A lookup the plan takes (dataset, lookup number), and the looked-up
+/// columns its units read.
+type Wanted = ((DatasetId, usize), Vec<String>);
+
+impl Lookups {
+    /// Every lookup of `plan`'s units, read; a looked-up key that repeats
+    /// is an error (for each lookup on it).
+    pub fn read(plan: &Plan) -> Result<Lookups, Vec<Diagnostic>> {
+        let model = &*plan.model;
+        let wanted = wanted(model, &plan.units);
+        let mut joins = Vec::new();
+        let mut errors = Vec::new();
+        // Lookups of one dataset on one key share its rows and index.
+        let mut done = vec![false; wanted.len()];
+        for i in 0..wanted.len() {
+            if done[i] {
+                continue;
+            }
+            let ((d, li), _) = &wanted[i];
+            let l = &model.datasets[*d].lookups[*li];
+            let (target, right) = (l.dataset, l.right.as_str());
+            let sharing: Vec<usize> = (i..wanted.len())
+                .filter(|&k| {
+                    let ((d, li), _) = &wanted[k];
+                    let o = &model.datasets[*d].lookups[*li];
+                    o.dataset == target && o.right == right
+                })
+                .collect();
+            let mut columns: Vec<String> = Vec::new();
+            for &k in &sharing {
+                done[k] = true;
+                for c in &wanted[k].1 {
+                    if !columns.contains(c) {
+                        columns.push(c.clone());
+                    }
+                }
+            }
+            let rows = data::lookup_rows(&model.datasets[target], right, &columns).map_err(|e| vec![e])?;
+            match data::key_index(&model.datasets[target], &rows).map_err(|e| vec![e])? {
+                Ok(index) => {
+                    let index = Arc::new(index);
+                    for &k in &sharing {
+                        joins.push(Join::new(model, &wanted[k], &index, &rows)?);
+                    }
+                }
+                Err(r) => errors.extend(sharing.iter().map(|&k| {
+                    let ((d, li), _) = &wanted[k];
+                    let d = &model.datasets[*d];
+                    data::repeated_key(model, d, &d.lookups[*li], &r)
+                })),
+            }
+        }
+        match errors.is_empty() {
+            true => Ok(Lookups { joins }),
+            false => Err(errors),
+        }
+    }
+
+    /// `rows` of unit `u` with the looked-up columns it reads.
+    pub fn join(&self, model: &Model, u: &Unit, mut rows: LazyFrame) -> PolarsResult<LazyFrame> {
+        let used = u.columns();
+        for &li in &u.lookups {
+            let Some(j) = self
+                .joins
+                .iter()
+                .find(|j| j.dataset == u.dataset && j.lookup == li)
+            else {
+                polars_bail!(ComputeError: "lookup {li} of `{}` was not read", model.datasets[u.dataset].name);
+            };
+            let take: Vec<Expr> = j
+                .columns
+                .iter()
+                .filter(|(c, _)| used.contains(c))
+                .map(|(_, e)| e.clone())
+                .collect();
+            rows = rows.with_column(j.row.clone()).with_columns(take);
+        }
+        Ok(rows)
+    }
+}
+
+/// The lookups `units` take, in the order of their datasets and
+/// lookups, each with the looked-up columns the units read through it.
+fn wanted(model: &Model, units: &[Unit]) -> Vec<Wanted> {
+    let mut out: Vec<Wanted> = Vec::new();
+    for u in units {
+        let used = u.columns();
+        for &li in &u.lookups {
+            let target = model.datasets[u.dataset].lookups[li].dataset;
+            let at = match out.iter().position(|(k, _)| *k == (u.dataset, li)) {
+                Some(at) => at,
+                None => {
+                    out.push(((u.dataset, li), Vec::new()));
+                    out.len() - 1
+                }
+            };
+            for (d, c) in &used {
+                if *d == target && !out[at].1.contains(c) {
+                    out[at].1.push(c.clone());
+                }
+            }
+        }
+    }
+    out.sort_by_key(|(k, _)| *k);
+    out
+}
+
+impl Join {
+    /// The expressions of lookup `wanted`, over the looked-up `rows` whose
+    /// keys `index` holds.
+    fn new(
+        model: &Model,
+        wanted: &Wanted,
+        index: &Arc<KeyIndex>,
+        rows: &DataFrame,
+    ) -> Result<Join, Vec<Diagnostic>> {
+        let ((d, li), columns) = wanted;
+        let ds = &model.datasets[*d];
+        let l = &ds.lookups[*li];
+        let target = &model.datasets[l.dataset];
+        // The key may be a computed dimension (e.g. a cleaned-up name).
+        let key = match ds.dimensions.iter().find(|x| x.name == l.left) {
+            Some(dim) => Cx::rows(model, Some(*d)).expr(&dim.expr),
+            None => col(l.left.as_str()),
+        };
+        let index = Arc::clone(index);
+        let find = move |keys: Column| Ok(index.rows_of(keys.str()?)?.into_column());
+        let row = key
+            .cast(DataType::String)
+            .map_with_fmt_str(
+                find,
+                |_, f| Ok(Field::new(f.name().clone(), IDX_DTYPE)),
+                format!("lookup({}.{})", target.name, l.right),
+            )
+            .alias(ROW);
+        let mut taken = Vec::new();
+        for c in columns {
+            let column = rows.column(c).map_err(super::polars_error)?.clone();
+            let dtype = column.dtype().clone();
+            let name = compile::lookup_column(model, l.dataset, c);
+            let take = move |at: Column| column.take(at.idx()?);
+            let e = col(ROW)
+                .map_with_fmt_str(
+                    take,
+                    move |_, f| Ok(Field::new(f.name().clone(), dtype.clone())),
+                    format!("take({name})"),
+                )
+                .alias(name.as_str());
+            taken.push(((l.dataset, c.clone()), e));
+        }
+        Ok(Join {
+            dataset: *d,
+            lookup: *li,
+            row,
+            columns: taken,
+        })
+    }
+}
