@@ -9,12 +9,12 @@
 use std::hash::BuildHasher;
 
 use polars::prelude::*;
-use polars_arrow::array::{Array, Utf8ViewArray};
+use polars_arrow::array::{Array, Utf8ViewArray, View};
 
 /// Each key's row in a column of distinct keys: an open-addressing table
-/// at most half full, each slot a key's row and the top of its hash, so
-/// that finding a key reads one slot and its text (two cache misses where
-/// a map of hashes to rows with chains took three).
+/// at most two thirds full, each slot a key's row and the top of its
+/// hash, so that finding a key reads one slot and its text (two cache
+/// misses, where a map of hashes to rows with chains of rows took three).
 pub struct KeyIndex {
     keys: Utf8ViewArray,
     hasher: PlRandomState,
@@ -38,6 +38,14 @@ enum Slot {
     Free(usize),
 }
 
+/// The row in a slot, if it holds one.
+fn slot_row(slot: u64) -> Option<usize> {
+    ((slot & u64::from(u32::MAX)) as usize).checked_sub(1)
+}
+
+/// Keys whose slots are read together.
+const BATCH: usize = 16;
+
 /// Keys looked up on one core at a time, at least.
 const KEYS_PER_CORE: usize = 1 << 16;
 
@@ -60,7 +68,7 @@ impl KeyIndex {
         let mut index = KeyIndex {
             hasher: PlRandomState::default(),
             mask,
-            slots: vec![0; (keys.len() * 2).next_power_of_two().max(16)],
+            slots: vec![0; (keys.len() + keys.len() / 2).next_power_of_two().max(16)],
             keys,
         };
         let repeated = index.add_rows();
@@ -78,16 +86,32 @@ impl KeyIndex {
     /// Adds every row, and counts the rows of each key that repeats.
     fn add_rows(&mut self) -> PlHashMap<String, u64> {
         let mut repeated: PlHashMap<String, u64> = PlHashMap::default();
-        for row in 0..self.keys.len() {
-            if !self.keys.is_valid(row) {
-                continue;
+        let last = self.slots.len() - 1;
+        let mut hashes = [0u64; BATCH];
+        let mut first = [0u64; BATCH];
+        for start in (0..self.keys.len()).step_by(BATCH) {
+            let n = BATCH.min(self.keys.len() - start);
+            for (i, h) in hashes.iter_mut().enumerate().take(n) {
+                *h = self.hash(self.keys.value(start + i));
             }
-            let key = self.keys.value(row);
-            let hash = self.hash(key);
-            match self.find(key, hash) {
-                Slot::Taken(_) => *repeated.entry(key.to_string()).or_insert(1) += 1,
-                // `of` refused more rows than a slot holds.
-                Slot::Free(at) => self.slots[at] = hash >> 32 << 32 | (row as u64 + 1),
+            // The batch's first slots read together, so that their cache
+            // misses overlap (`black_box` keeps the reads), then each row
+            // placed with its slot in cache.
+            for i in 0..n {
+                first[i] = self.slots[hashes[i] as usize & last];
+            }
+            std::hint::black_box(&first);
+            for (i, &hash) in hashes.iter().enumerate().take(n) {
+                let row = start + i;
+                if !self.keys.is_valid(row) {
+                    continue;
+                }
+                let key = self.keys.value(row);
+                match self.find(key, hash) {
+                    Slot::Taken(_) => *repeated.entry(key.to_string()).or_insert(1) += 1,
+                    // `of` refused more rows than a slot holds.
+                    Slot::Free(at) => self.slots[at] = hash >> 32 << 32 | (row as u64 + 1),
+                }
             }
         }
         repeated
@@ -98,7 +122,8 @@ impl KeyIndex {
     }
 
     /// The slot of `key` (whose hash is `hash`), or the free slot it would
-    /// take. The table is at most half full: a free slot is always found.
+    /// take. The table is at most two thirds full: a free slot is always
+    /// found.
     fn find(&self, key: &str, hash: u64) -> Slot {
         let last = self.slots.len() - 1;
         let mut at = hash as usize & last;
@@ -123,6 +148,51 @@ impl KeyIndex {
         }
     }
 
+    /// The row of each of `keys`, added to `rows`, a batch of keys at a
+    /// time: each step of a batch (hash, slot, the slot's key) is a loop of
+    /// loads that do not wait on each other, so the cache misses of a
+    /// batch's keys overlap, where finding one key after another waited on
+    /// two misses per key.
+    fn rows_in(&self, keys: &Utf8ViewArray, rows: &mut Vec<Option<IdxSize>>) {
+        let last = self.slots.len() - 1;
+        let views = self.keys.views();
+        let mut hashes = [0u64; BATCH];
+        let mut slots = [0u64; BATCH];
+        let mut found = [View::default(); BATCH];
+        for start in (0..keys.len()).step_by(BATCH) {
+            let n = BATCH.min(keys.len() - start);
+            let key = |i: usize| keys.is_valid(start + i).then(|| keys.value(start + i));
+            for (i, h) in hashes.iter_mut().enumerate().take(n) {
+                *h = key(i).map_or(0, |k| self.hash(k));
+            }
+            for i in 0..n {
+                slots[i] = self.slots[hashes[i] as usize & last];
+            }
+            for i in 0..n {
+                found[i] = views[slot_row(slots[i]).unwrap_or(0)];
+            }
+            for i in 0..n {
+                let row = match (key(i), slot_row(slots[i])) {
+                    (None, _) | (Some(_), None) => None,
+                    (Some(k), Some(r)) if slots[i] >> 32 == hashes[i] >> 32 && self.holds(found[i], r, k) => {
+                        Some(r as IdxSize)
+                    }
+                    // Another key in the first slot: walk on.
+                    (Some(k), Some(_)) => self.row_of(k),
+                };
+                rows.push(row);
+            }
+        }
+    }
+
+    /// Whether row `row`, whose view is `view`, holds `key`.
+    fn holds(&self, view: View, row: usize, key: &str) -> bool {
+        match view.get_inlined_slice() {
+            Some(bytes) => bytes == key.as_bytes(),
+            None => self.keys.value(row) == key,
+        }
+    }
+
     /// The row of each key of `keys` (null: not a key, or a null key),
     /// long columns in pieces on every core.
     pub fn rows_of(&self, keys: &StringChunked) -> PolarsResult<IdxCa> {
@@ -131,10 +201,11 @@ impl KeyIndex {
             .map(|i| keys.slice((i * KEYS_PER_CORE) as i64, KEYS_PER_CORE))
             .collect();
         let rows = crate::cores::on_cores(pieces, |keys| {
-            Ok(keys
-                .iter()
-                .map(|k| k.and_then(|k| self.row_of(k)))
-                .collect::<IdxCa>())
+            let mut rows = Vec::with_capacity(keys.len());
+            for keys in keys.downcast_iter() {
+                self.rows_in(keys, &mut rows);
+            }
+            Ok(IdxCa::from_iter_options(PlSmallStr::EMPTY, rows.into_iter()))
         })?;
         let mut all = IdxCa::with_chunk(keys.name().clone(), Default::default());
         for r in &rows {
@@ -165,13 +236,20 @@ mod tests {
 
     #[test]
     fn each_key_finds_its_row_and_nothing_else_matches() {
-        let keys: Vec<String> = (0..5000).map(|i| format!("deal-{i}")).collect();
+        // Keys of at most 12 bytes (held in their views) and longer ones.
+        let keys: Vec<String> = (0..5000)
+            .map(|i| match i % 2 {
+                0 => format!("deal-{i}"),
+                _ => format!("a-longer-deal-key-{i}"),
+            })
+            .collect();
         let mut with_nulls: Vec<Option<&str>> = keys.iter().map(|k| Some(k.as_str())).collect();
         with_nulls.insert(17, None);
         with_nulls.push(None);
         with_nulls.push(Some(""));
-        // Full hashes, and hashes of three bits: runs of 5000 keys.
-        for mask in [u64::MAX, 0b111] {
+        // Full hashes, and hashes of eight bits (no tags, 5000 keys starting
+        // at 256 slots: long runs of other keys on the way to each).
+        for mask in [u64::MAX, 0xff] {
             let i = index_with_mask(&with_nulls, mask);
             for (row, k) in with_nulls.iter().enumerate() {
                 if let Some(k) = k {
@@ -179,10 +257,28 @@ mod tests {
                 }
             }
             assert_eq!(i.row_of("deal-5000"), None);
-            assert_eq!(i.row_of("Deal-1"), None);
-            let asked = text(&[Some("deal-3"), None, Some("nope"), Some(""), Some("deal-17")]);
+            assert_eq!(i.row_of("Deal-2"), None);
+            assert_eq!(i.row_of("a-longer-deal-key-2"), None);
+            // In batches: every key, then keys and others in no order.
+            let every: Vec<Option<IdxSize>> = i.rows_of(&text(&with_nulls)).unwrap().iter().collect();
+            let want: Vec<Option<IdxSize>> = (0..with_nulls.len())
+                .map(|r| with_nulls[r].map(|_| r as IdxSize))
+                .collect();
+            assert_eq!(every, want);
+            let asked = text(&[
+                Some("a-longer-deal-key-3"),
+                None,
+                Some("nope"),
+                Some(""),
+                Some("deal-18"),
+                Some("a-longer-deal-key-30"),
+                Some("deal-4"),
+            ]);
             let rows: Vec<Option<IdxSize>> = i.rows_of(&asked).unwrap().iter().collect();
-            assert_eq!(rows, vec![Some(3), None, None, Some(5002), Some(18)]);
+            assert_eq!(
+                rows,
+                vec![Some(3), None, None, Some(5002), Some(19), None, Some(4)]
+            );
         }
     }
 

@@ -172,7 +172,8 @@ impl Join {
             .alias(ROW);
         let mut taken = Vec::new();
         for c in columns {
-            let column = rows.column(c).map_err(super::polars_error)?.clone();
+            // One chunk: a take from many goes through each index's chunk.
+            let column = rows.column(c).map_err(super::polars_error)?.rechunk();
             let dtype = column.dtype().clone();
             let name = compile::lookup_column(model, l.dataset, c);
             let take = move |at: Column| column.take(at.idx()?);
