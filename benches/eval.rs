@@ -14,8 +14,10 @@
 //! baselines), timed from start to exit, with its peak memory read by GNU
 //! `time` when `/usr/bin/time` exists. All three results are compared value by value.
 //!
-//! Then, over the same data: the cost of 30 KPIs on one dataset against one
-//! (one scan, one group-by), and `kpi status` of 50 targets.
+//! Then, over the same data: two KPIs of leads through a lookup of their
+//! deals against the same as a DuckDB join, the cost of 30 KPIs on one
+//! dataset against one (one scan, one group-by), and `kpi status` of 50
+//! targets.
 //!
 //! `cargo bench --bench eval` runs at 1M deals (3M leads, 5M activities);
 //! `KPI_BENCH_SCALE=1000000,5000000` for more scales, `KPI_BENCH_RUNS` rounds (5).
@@ -75,6 +77,20 @@ FROM deals FULL JOIN leads USING (owner, period) FULL JOIN acts USING (owner, pe
 ORDER BY owner, period
 "#;
 
+/// KPIs through a lookup (leads looking up their deal by `deal_id`) as
+/// hand-written DuckDB SQL: a left join on the key as text, as kpi's.
+const LOOKUP_SQL: &str = r#"
+SELECT l.owner, strftime(date_trunc('month', l.created_at), '%Y-%m') AS period,
+  count(*) FILTER (WHERE d.stage = 'won') / count(*) AS lead_to_customer,
+  coalesce(sum(d.amount) FILTER (WHERE d.stage = 'won'), 0)::DOUBLE AS won_lead_amount
+FROM read_parquet('{dir}/leads.parquet') l
+  LEFT JOIN read_parquet('{dir}/deals.parquet') d ON CAST(l.deal_id AS VARCHAR) = CAST(d.deal_id AS VARCHAR)
+WHERE l.created_at IS NOT NULL GROUP BY ALL ORDER BY 1, 2
+"#;
+
+/// The KPIs of [`LOOKUP_SQL`].
+const LOOKUP_KPIS: &[&str] = &["lead_to_customer", "won_lead_amount"];
+
 fn main() {
     // The baselines, when this binary is re-run as one of them.
     if let Ok(which) = std::env::var("KPI_BENCH_CHILD") {
@@ -82,7 +98,8 @@ fn main() {
         let out = PathBuf::from(std::env::var("KPI_BENCH_OUT").unwrap());
         let mut df = match which.as_str() {
             "polars" => polars_child(&dir),
-            _ => duckdb_child(&dir),
+            "duckdb-lookup" => duckdb_child(&dir, LOOKUP_SQL),
+            _ => duckdb_child(&dir, DUCKDB_SQL),
         };
         let file = std::fs::File::create(out).unwrap();
         ParquetWriter::new(file).finish(&mut df).unwrap();
@@ -162,6 +179,15 @@ fn summary(label: &str, took: &[Took]) -> (f64, Option<f64>) {
     (wall, peak)
 }
 
+/// kpi's (wall, peak) over DuckDB's.
+fn against_duckdb((kw, kp): (f64, Option<f64>), (dw, dp): (f64, Option<f64>)) {
+    println!(
+        "  kpi / DuckDB: wall {:.2}×, peak memory {}",
+        kw / dw,
+        kp.zip(dp).map_or("?".into(), |(a, b)| format!("{:.2}×", a / b))
+    );
+}
+
 fn bench_scale(scale: usize, runs: usize) {
     let dir = std::env::temp_dir().join(format!("kpi-bench-{scale}"));
     if !dir.join("activities.parquet").exists() {
@@ -197,20 +223,37 @@ fn bench_scale(scale: usize, runs: usize) {
         polars.push(timed(child("polars", &out("polars")), "hand-written Polars"));
         duck.push(timed(child("duckdb", &out("duckdb")), "DuckDB SQL"));
     }
-    let rows = same_values(&out("kpi"), &out("polars"), "hand-written Polars");
-    same_values(&out("kpi"), &out("duckdb"), "DuckDB");
+    let rows = same_values(&out("kpi"), &out("polars"), "hand-written Polars", KPIS);
+    same_values(&out("kpi"), &out("duckdb"), "DuckDB", KPIS);
     println!(
         "scale {scale} deals ({} KPIs by owner × month, {rows} rows, every value equal in all three; median of {runs}):",
         KPIS.len()
     );
-    let (kw, kp) = summary("kpi eval", &ours);
+    let kpi = summary("kpi eval", &ours);
     summary("hand-written Polars", &polars);
-    let (dw, dp) = summary("hand-written DuckDB SQL", &duck);
-    println!(
-        "  kpi / DuckDB: wall {:.2}×, peak memory {}",
-        kw / dw,
-        kp.zip(dp).map_or("?".into(), |(a, b)| format!("{:.2}×", a / b))
+    against_duckdb(kpi, summary("hand-written DuckDB SQL", &duck));
+
+    // Lookups: leads looking up their deals, against DuckDB's join.
+    let (mut ours, mut duck) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        ours.push(timed(eval(LOOKUP_KPIS, &out("kpi-lookup")), "kpi eval (lookup)"));
+        duck.push(timed(
+            child("duckdb-lookup", &out("duckdb-lookup")),
+            "DuckDB SQL (lookup)",
+        ));
+    }
+    let rows = same_values(
+        &out("kpi-lookup"),
+        &out("duckdb-lookup"),
+        "DuckDB (lookup)",
+        LOOKUP_KPIS,
     );
+    println!(
+        "leads looking up their deals ({} KPIs by owner × month, {rows} rows, equal):",
+        LOOKUP_KPIS.len()
+    );
+    let kpi = summary("kpi eval", &ours);
+    against_duckdb(kpi, summary("hand-written DuckDB SQL", &duck));
 
     // Growth: 30 KPIs over deals against one.
     let growth: Vec<String> = (0..30).map(|i| format!("g{i:02}")).collect();
@@ -272,6 +315,7 @@ fn growth_kpis() -> String {
         };
         let _ = writeln!(s, "  g{i:02}:\n    dataset: deals\n    measure: {measure}");
     }
+    s.push_str("  won_lead_amount:\n    dataset: leads\n    measure: sum(deals.amount where deals.stage == \"won\")\n");
     s
 }
 
@@ -314,7 +358,7 @@ fn fifty_targets() -> String {
 /// Compares two result files value by value on (owner, period); the
 /// baseline has no empty periods, so where it has no row kpi's sums are 0
 /// or null. Returns the number of rows compared.
-fn same_values(ours: &Path, theirs: &Path, what: &str) -> usize {
+fn same_values(ours: &Path, theirs: &Path, what: &str, kpis: &[&str]) -> usize {
     let read = |p: &Path| {
         LazyFrame::scan_parquet(
             PlRefPath::new(p.to_string_lossy().as_ref()),
@@ -332,7 +376,7 @@ fn same_values(ours: &Path, theirs: &Path, what: &str) -> usize {
         .collect()
         .expect("compare");
     assert!(joined.height() > 0, "{what}: no rows in common");
-    for k in KPIS {
+    for k in kpis {
         let a = joined
             .column(k)
             .and_then(|c| c.cast(&DataType::Float64))
@@ -364,7 +408,7 @@ fn polars_child(dir: &Path) -> DataFrame {
         .expect("period")
 }
 
-fn duckdb_child(dir: &Path) -> DataFrame {
+fn duckdb_child(dir: &Path, sql: &str) -> DataFrame {
     use kpi::check::ir::ConnectionModel;
     let c = ConnectionModel {
         name: "bench".into(),
@@ -374,7 +418,7 @@ fn duckdb_child(dir: &Path) -> DataFrame {
         options: Vec::new(),
         span: Default::default(),
     };
-    let sql = DUCKDB_SQL.replace("{dir}", &dir.display().to_string());
+    let sql = sql.replace("{dir}", &dir.display().to_string());
     let df =
         kpi::data::adbc::query(&c, &sql).unwrap_or_else(|d| panic!("DuckDB: {} {:?}", d.message, d.help));
     kpi::data::adbc::disconnect();
