@@ -229,23 +229,27 @@ struct Quantile {
 impl Quantile {
     /// Polars' linear quantile of a group's values with `rows - values`
     /// nulls, which it sorts first: the same index arithmetic, to the bit.
-    fn of(&self, g: usize) -> Option<f64> {
-        let values = self.values.get(g)?;
-        let (kept, rows) = (values.len(), self.rows.get(g).copied().unwrap_or(0) as usize);
+    /// Only the value at the index and the next are needed, so the values
+    /// are partitioned around the index (linear time) rather than sorted,
+    /// in place: the group's values are used up.
+    fn of(&mut self, g: usize) -> Option<f64> {
+        let rows = self.rows.get(g).copied().unwrap_or(0) as usize;
+        let values = self.values.get_mut(g)?;
+        let kept = values.len();
         if kept == 0 || !(0.0..=1.0).contains(&self.q) {
             return None;
         }
-        let mut sorted = values.clone();
-        sorted.sort_unstable_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
         let nulls = rows.saturating_sub(kept);
         let float_idx = (kept as f64 - 1.0) * self.q + nulls as f64;
         let idx = (float_idx as usize).clamp(0, rows.max(1) - 1);
         let top = float_idx.ceil() as usize;
-        let lower = *sorted.get(idx.checked_sub(nulls)?)?;
+        let at = idx.checked_sub(nulls).filter(|&at| at < kept)?;
+        let order = |a: &f64, b: &f64| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal);
+        let (_, &mut lower, above) = values.select_nth_unstable_by(at, order);
         if idx == top {
             return Some(lower);
         }
-        let upper = *sorted.get(idx + 1 - nulls)?;
+        let upper = above.iter().copied().min_by(order)?;
         Some(match lower == upper {
             true => lower,
             false => (float_idx - idx as f64) * (upper - lower) + lower,
@@ -523,7 +527,7 @@ fn output_column(out: &Output, mut acc: Acc, order: &[u32]) -> PolarsResult<Colu
             .into_column()
             .cast(&dtype)?,
         Acc::Distinct(d) => Column::new(name, each.map(|g| d.n[g] as f64).collect::<Vec<f64>>()),
-        Acc::Quantile(q) => Column::new(name, each.map(|g| q.of(g)).collect::<Vec<_>>()),
+        Acc::Quantile(mut q) => Column::new(name, each.map(|g| q.of(g)).collect::<Vec<_>>()),
     })
 }
 
@@ -661,7 +665,8 @@ fn add_distinct(
         let texts = s.str()?;
         let arrays: Vec<_> = texts.downcast_iter().collect();
         each_kept(texts.chunks(), filter, groups, |g, k, i| {
-            let id = u64::from(d.texts.id(Some(arrays[k].value(i))));
+            let a = arrays[k];
+            let id = u64::from(d.texts.id_of_view(a.views()[i], || a.value(i)));
             d.add(g, id)
         });
     }
@@ -746,6 +751,54 @@ fn rows_kept(filter: Option<&BooleanArray>, valid: Option<&Bitmap>) -> Option<Bi
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A quantile by a full sort: Polars' arithmetic over the sorted values
+    /// with the nulls first.
+    fn sorted_quantile(values: &[f64], rows: usize, q: f64) -> Option<f64> {
+        let kept = values.len();
+        if kept == 0 {
+            return None;
+        }
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let nulls = rows - kept;
+        let float_idx = (kept as f64 - 1.0) * q + nulls as f64;
+        let idx = (float_idx as usize).clamp(0, rows - 1);
+        let lower = *sorted.get(idx.checked_sub(nulls)?)?;
+        if idx == float_idx.ceil() as usize {
+            return Some(lower);
+        }
+        let upper = sorted[idx + 1 - nulls];
+        Some((float_idx - idx as f64) * (upper - lower) + lower)
+    }
+
+    /// The value at the index and the next one found without sorting equal
+    /// those of a full sort: groups of 0 to 40 values with repeats, with and
+    /// without rows left out (nulls), at quantiles on and between values.
+    #[test]
+    fn a_quantile_takes_the_values_a_sort_would() {
+        let mut seed = 7u64;
+        let mut next = move || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            seed >> 33
+        };
+        for case in 0..400 {
+            let kept = case % 41;
+            let values: Vec<f64> = (0..kept).map(|_| (next() % 13) as f64 * 0.5 - 2.0).collect();
+            let rows = kept + (next() % 4) as usize * (case % 3);
+            for q in [0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0] {
+                let mut acc = Quantile {
+                    q,
+                    values: vec![values.clone()],
+                    rows: vec![rows as u64],
+                };
+                let want = sorted_quantile(&values, rows.max(1), q);
+                assert_eq!(acc.of(0), want, "case {case}, q {q}, {values:?} of {rows} rows");
+            }
+        }
+    }
 
     /// Every set bit, in order, for lengths around a word and bitmaps that
     /// start inside a byte (slices of a longer one).
