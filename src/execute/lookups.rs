@@ -45,35 +45,17 @@ impl Lookups {
     pub fn read(plan: &Plan) -> Result<Lookups, Vec<Diagnostic>> {
         let model = &*plan.model;
         let wanted = wanted(model, &plan.units);
+        let lookup = |k: usize| {
+            let ((d, li), _) = &wanted[k];
+            (&model.datasets[*d], &model.datasets[*d].lookups[*li])
+        };
         let mut joins = Vec::new();
         let mut errors = Vec::new();
-        // Lookups of one dataset on one key share its rows and index.
-        let mut done = vec![false; wanted.len()];
-        for i in 0..wanted.len() {
-            if done[i] {
-                continue;
-            }
-            let ((d, li), _) = &wanted[i];
-            let l = &model.datasets[*d].lookups[*li];
-            let (target, right) = (l.dataset, l.right.as_str());
-            let sharing: Vec<usize> = (i..wanted.len())
-                .filter(|&k| {
-                    let ((d, li), _) = &wanted[k];
-                    let o = &model.datasets[*d].lookups[*li];
-                    o.dataset == target && o.right == right
-                })
-                .collect();
-            let mut columns: Vec<String> = Vec::new();
-            for &k in &sharing {
-                done[k] = true;
-                for c in &wanted[k].1 {
-                    if !columns.contains(c) {
-                        columns.push(c.clone());
-                    }
-                }
-            }
-            let rows = data::lookup_rows(&model.datasets[target], right, &columns).map_err(|e| vec![e])?;
-            match data::key_index(&model.datasets[target], &rows).map_err(|e| vec![e])? {
+        for (sharing, columns) in shared_reads(model, &wanted) {
+            let l = lookup(sharing[0]).1;
+            let target = &model.datasets[l.dataset];
+            let rows = data::lookup_rows(target, &l.right, &columns).map_err(|e| vec![e])?;
+            match data::key_index(target, &rows).map_err(|e| vec![e])? {
                 Ok(index) => {
                     let index = Arc::new(index);
                     for &k in &sharing {
@@ -81,9 +63,8 @@ impl Lookups {
                     }
                 }
                 Err(r) => errors.extend(sharing.iter().map(|&k| {
-                    let ((d, li), _) = &wanted[k];
-                    let d = &model.datasets[*d];
-                    data::repeated_key(model, d, &d.lookups[*li], &r)
+                    let (d, l) = lookup(k);
+                    data::repeated_key(model, d, l, &r)
                 })),
             }
         }
@@ -114,6 +95,36 @@ impl Lookups {
         }
         Ok(rows)
     }
+}
+
+/// The reads of the lookups `wanted`: lookups of one dataset on one key
+/// share one (the dataset's rows and the index of their keys), which reads
+/// every column any of them reads. Each read: the lookups sharing it (by
+/// their place in `wanted`) and its columns.
+fn shared_reads(model: &Model, wanted: &[Wanted]) -> Vec<(Vec<usize>, Vec<String>)> {
+    let on = |k: usize| {
+        let ((d, li), _) = &wanted[k];
+        let l = &model.datasets[*d].lookups[*li];
+        (l.dataset, l.right.as_str())
+    };
+    let mut reads: Vec<(Vec<usize>, Vec<String>)> = Vec::new();
+    for (k, (_, columns)) in wanted.iter().enumerate() {
+        let at = match reads.iter().position(|(s, _)| on(s[0]) == on(k)) {
+            Some(at) => at,
+            None => {
+                reads.push((Vec::new(), Vec::new()));
+                reads.len() - 1
+            }
+        };
+        let (sharing, read) = &mut reads[at];
+        sharing.push(k);
+        for c in columns {
+            if !read.contains(c) {
+                read.push(c.clone());
+            }
+        }
+    }
+    reads
 }
 
 /// The lookups `units` take, in the order of their datasets and

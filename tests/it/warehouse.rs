@@ -180,6 +180,16 @@ impl Warehouse {
     }
 
     /// The standard library with every dataset on this warehouse.
+    /// `connections:` with this database as `wh`.
+    fn connections_yaml(&self) -> String {
+        format!(
+            "connections:\n  wh: {{driver: \"{}\", uri: \"{}\", dialect: {}}}\n",
+            self.driver.display(),
+            self.uri,
+            kpi::keyword::Keyword::as_str(self.dialect)
+        )
+    }
+
     fn spec(&self, driver: &str) -> Vec<InputFile> {
         let mut files = library();
         for f in &mut files {
@@ -805,12 +815,7 @@ fn a_stock_leaves_out_rows_never_active() {
     assert_eq!(levels(&files, &["owner"], "files"), want_owner, "files by owner");
     for wh in [Warehouse::duckdb(), Warehouse::postgres()] {
         wh.load(&files);
-        let connection = format!(
-            "connections:\n  wh: {{driver: \"{}\", uri: \"{}\", dialect: {}}}\n",
-            wh.driver.display(),
-            wh.uri,
-            kpi::keyword::Keyword::as_str(wh.dialect)
-        );
+        let connection = wh.connections_yaml();
         let db = spec(
             &format!("{{connection: wh, table: {}.subs}}", wh.schema),
             &connection,
@@ -847,7 +852,7 @@ fn evaluated(model: &Model, kpis: &[&str], by: &[&str], grain: Grain, what: &str
 }
 
 /// Hand-computed rows of texts, as [`evaluated`] prints them.
-fn texts(rows: &[(&str, [f64; 3])]) -> Vec<Vec<String>> {
+fn texts<const N: usize>(rows: &[(&str, [f64; N])]) -> Vec<Vec<String>> {
     rows.iter()
         .map(|(label, v)| {
             std::iter::once(label.to_string())
@@ -860,9 +865,9 @@ fn texts(rows: &[(&str, [f64; 3])]) -> Vec<Vec<String>> {
 /// Leads looking up their deals by a computed key (`upper(deal_id)`): a
 /// lead without a key and one whose key is no deal match nothing, the two
 /// deals without a key are no repeated key and match no lead without one,
-/// a deal looked up by two leads counts for both. The same hand-computed
-/// values over CSV, over Parquet read two rows at a time, and in DuckDB
-/// and PostgreSQL.
+/// a deal looked up by two leads counts for both; calls look up the same
+/// deals. The same hand-computed values over CSV, over Parquet read two
+/// rows at a time, and in DuckDB and PostgreSQL.
 #[test]
 fn a_lookup_finds_each_rows_key_whatever_reads_the_rows() {
     let dir = temp_dir("lookup-keys");
@@ -889,19 +894,29 @@ fn a_lookup_finds_each_rows_key_whatever_reads_the_rows() {
          L7,d4,cy,2025-03-01\n",
     )
     .unwrap();
-    let kpis = ["leads_n", "won_leads", "deal_amount"];
-    let spec = |leads: &str, deals: &str, connection: &str| {
+    // Calls look up the same deals on the same key: one read serves both.
+    std::fs::write(
+        dir.join("calls.csv"),
+        "call_id,deal_id,at\nC1,D1,2025-01-07\nC2,D2,2025-01-08\nC3,D1,2025-02-01\nC4,,2025-02-02\n",
+    )
+    .unwrap();
+    let kpis = ["leads_n", "won_leads", "deal_amount", "won_calls", "north_calls"];
+    let spec = |[leads, deals, calls]: [&str; 3], connection: &str| {
         format!(
             "{connection}datasets:\n  \
              leads:\n    source: {leads}\n    time: created_at\n    \
              columns: {{lead_id: string, deal_id: string, owner: string, created_at: date}}\n    \
              dimensions: {{deal_key: upper(deal_id)}}\n    \
              lookups: [{{dataset: deals, on: {{left: deal_key, right: deal_id}}}}]\n  \
-             deals:\n    source: {deals}\n    columns: {{deal_id: string, stage: string, amount: number, region: string}}\n\
+             deals:\n    source: {deals}\n    columns: {{deal_id: string, stage: string, amount: number, region: string}}\n  \
+             calls:\n    source: {calls}\n    time: at\n    columns: {{call_id: string, deal_id: string, at: date}}\n    \
+             lookups: [{{dataset: deals, on: deal_id}}]\n\
              kpis:\n  \
              leads_n: {{dataset: leads, measure: count()}}\n  \
              won_leads: {{dataset: leads, measure: count(where deals.stage == \"won\")}}\n  \
-             deal_amount: {{dataset: leads, measure: sum(deals.amount)}}\n"
+             deal_amount: {{dataset: leads, measure: sum(deals.amount)}}\n  \
+             won_calls: {{dataset: calls, measure: count(where deals.stage == \"won\")}}\n  \
+             north_calls: {{dataset: calls, measure: count(where deals.region == \"north\")}}\n"
         )
     };
     let model = |text: String| {
@@ -911,18 +926,19 @@ fn a_lookup_finds_each_rows_key_whatever_reads_the_rows() {
             base_dir: dir.clone(),
         }])
     };
-    // January: L1 (D1 won, 100), L2 (D2 lost, 50), L3 (D3 won, no amount).
-    // February: L4 and L5 match nothing, L6 (D1 won, 100). March: L7 (D4, 30).
+    // January: L1 (D1 won, 100), L2 (D2 lost, 50), L3 (D3 won, no amount);
+    // C1 (D1, won, north), C2 (D2). February: L4 and L5 match nothing, L6
+    // (D1 won, 100); C3 (D1), C4 matches nothing. March: L7 (D4, 30).
     let by_month = texts(&[
-        ("2025-01", [3.0, 2.0, 150.0]),
-        ("2025-02", [3.0, 1.0, 100.0]),
-        ("2025-03", [1.0, 0.0, 30.0]),
+        ("2025-01", [3.0, 2.0, 150.0, 1.0, 1.0]),
+        ("2025-02", [3.0, 1.0, 100.0, 1.0, 1.0]),
+        ("2025-03", [1.0, 0.0, 30.0, 0.0, 0.0]),
     ]);
-    // No region: L4 and L5 (no deal) and L7 (D4 has none).
+    // No region: L4 and L5 (no deal) and L7 (D4 has none); C4 (no deal).
     let mut by_region = texts(&[
-        ("", [3.0, 0.0, 30.0]),
-        ("north", [3.0, 3.0, 200.0]),
-        ("south", [1.0, 0.0, 50.0]),
+        ("", [3.0, 0.0, 30.0, 0.0, 0.0]),
+        ("north", [3.0, 3.0, 200.0, 2.0, 2.0]),
+        ("south", [1.0, 0.0, 50.0, 0.0, 0.0]),
     ]);
     by_region.sort();
     let region = |m: &Model, what: &str| {
@@ -930,7 +946,7 @@ fn a_lookup_finds_each_rows_key_whatever_reads_the_rows() {
         rows.sort();
         rows
     };
-    let files = model(spec("leads.csv", "deals.csv", ""));
+    let files = model(spec(["leads.csv", "deals.csv", "calls.csv"], ""));
     assert!(kpi::data::validate_lookups(&files).is_empty());
     assert_eq!(
         evaluated(&files, &kpis, &[], Grain::Month, "files"),
@@ -949,7 +965,7 @@ fn a_lookup_finds_each_rows_key_whatever_reads_the_rows() {
         .finish(&mut df)
         .unwrap();
     let parquet = dir.join("parquet.yaml");
-    std::fs::write(&parquet, spec("leads.parquet", "deals.csv", "")).unwrap();
+    std::fs::write(&parquet, spec(["leads.parquet", "deals.csv", "calls.csv"], "")).unwrap();
     let out = std::process::Command::new(kpi_bin())
         .env_remove("KPI_SPEC")
         .env("KPI_CHUNK_ROWS", "2")
@@ -981,14 +997,12 @@ fn a_lookup_finds_each_rows_key_whatever_reads_the_rows() {
 
     for wh in [Warehouse::duckdb(), Warehouse::postgres()] {
         wh.load(&files);
-        let connection = format!(
-            "connections:\n  wh: {{driver: \"{}\", uri: \"{}\", dialect: {}}}\n",
-            wh.driver.display(),
-            wh.uri,
-            kpi::keyword::Keyword::as_str(wh.dialect)
-        );
+        let connection = wh.connections_yaml();
         let table = |t: &str| format!("{{connection: wh, table: {}.{t}}}", wh.schema);
-        let db = model(spec(&table("leads"), &table("deals"), &connection));
+        let db = model(spec(
+            [&table("leads"), &table("deals"), &table("calls")],
+            &connection,
+        ));
         let what = format!("{:?}", wh.dialect);
         assert_eq!(
             evaluated(&db, &kpis, &[], Grain::Month, &what),
