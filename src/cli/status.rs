@@ -136,7 +136,7 @@ pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
         Format::Table => human_table(&rows, model, args.output.is_none()),
         Format::Markdown => kpi::report::status_table(&rows, model, false).to_markdown(),
         Format::Csv => kpi::report::status_table(&rows, model, true).to_csv(),
-        Format::Json => serde_json::to_string_pretty(&rows).unwrap_or_default() + "\n",
+        Format::Json => kpi::report::status_json(&rows) + "\n",
     };
     let written = super::emit(args.output.as_deref(), &text);
     if written != super::OK {

@@ -14,5 +14,5 @@ pub mod table;
 mod write;
 
 #[cfg(feature = "eval")]
-pub use status_table::status_table;
+pub use status_table::{status_json, status_table};
 pub use write::{remove_temporary_files, write_output};
