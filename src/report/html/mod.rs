@@ -459,8 +459,14 @@ fn severity(s: Status) -> u8 {
 /// A card per target: its current period (members of a `by` target in a table).
 fn target_cards(model: &Model, rows: &[StatusRow], as_of: Date) -> Vec<TargetCard> {
     let mut out: Vec<TargetCard> = Vec::new();
+    // Each target's rows, in one pass: a target per rep has thousands, and
+    // filtering every row for each target compared names rows × targets times.
+    let mut by_target: std::collections::HashMap<&str, Vec<&StatusRow>> = std::collections::HashMap::new();
+    for r in rows {
+        by_target.entry(r.target.as_str()).or_default().push(r);
+    }
     for t in &model.targets {
-        let mine: Vec<&StatusRow> = rows.iter().filter(|r| r.target == t.name).collect();
+        let mine = by_target.remove(t.name.as_str()).unwrap_or_default();
         let Some(last) = mine.last().map(|r| r.period.clone()) else {
             continue;
         };
