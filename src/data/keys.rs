@@ -132,8 +132,8 @@ impl KeyIndex {
             if slot == 0 {
                 return Slot::Free(at);
             }
-            let row = (slot & u64::from(u32::MAX)) - 1;
-            if slot >> 32 == hash >> 32 && self.keys.value(row as usize) == key {
+            let row = slot_row(slot).unwrap_or_default();
+            if slot >> 32 == hash >> 32 && self.keys.value(row) == key {
                 return Slot::Taken(row as IdxSize);
             }
             at = (at + 1) & last;
@@ -169,7 +169,10 @@ impl KeyIndex {
                 slots[i] = self.slots[hashes[i] as usize & last];
             }
             for i in 0..n {
-                found[i] = views[slot_row(slots[i]).unwrap_or(0)];
+                found[i] = slot_row(slots[i])
+                    .and_then(|r| views.get(r))
+                    .copied()
+                    .unwrap_or_default();
             }
             for i in 0..n {
                 let row = match (key(i), slot_row(slots[i])) {
@@ -333,6 +336,14 @@ mod tests {
             })
         );
         assert!(index(&[None, None, Some("a")]).row_of("a") == Some(2));
-        assert!(index(&[]).row_of("a").is_none());
+        // No keys at all (a looked-up file of no rows): nothing matches.
+        let none = index(&[]);
+        assert!(none.row_of("a").is_none());
+        let rows: Vec<Option<IdxSize>> = none
+            .rows_of(&text(&[Some("a"), None, Some("")]))
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(rows, vec![None, None, None]);
     }
 }

@@ -281,6 +281,48 @@ fn a_fan_out_lookup_names_the_key_repeated_most() {
     assert_eq!(text.lines().nth(1), Some("1"), "{text}");
 }
 
+/// A looked-up file with no rows: every row looks up nothing (its looked-up
+/// columns null), and `check --data` finds nothing wrong.
+#[test]
+fn a_lookup_of_a_file_without_rows_matches_nothing() {
+    let dir = temp_dir("empty-lookup");
+    std::fs::write(dir.join("d.csv"), "owner,amount\na,1\nb,2\n").unwrap();
+    std::fs::write(dir.join("r.csv"), "owner,team\n").unwrap();
+    std::fs::write(
+        dir.join("s.yaml"),
+        "datasets:\n  d:\n    source: d.csv\n    columns: {owner: string, amount: number}\n    \
+         lookups: [{dataset: r, on: owner}]\n  r: {source: r.csv, columns: {owner: string, team: string}}\n\
+         kpis:\n  by_team: {dataset: d, measure: count(where r.team == \"t1\")}\n  n: {dataset: d, measure: count()}\n",
+    )
+    .unwrap();
+    let spec = dir.join("s.yaml");
+    let out = kpi(&[
+        "--spec",
+        spec.to_str().unwrap(),
+        "eval",
+        "by_team",
+        "n",
+        "--by",
+        "r.team",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "r.team,by_team,n\n,0,2\n");
+    let out = kpi(&["--spec", spec.to_str().unwrap(), "check", "--data"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
 #[test]
 fn explain_shows_one_scan_and_one_aggregation_for_thirty_kpis() {
     let dir = temp_dir("explain30");
