@@ -508,12 +508,24 @@ pub fn many_to_one(model: &Model, d: &DatasetModel, l: &LookupModel) -> Result<(
 /// [`LOOKUP_KEY`]) and `columns` as read.
 pub fn lookup_rows(target: &DatasetModel, key: &str, columns: &[String]) -> Result<DataFrame, Diagnostic> {
     let src = SourceInfo::from_model(target);
-    let mut take = vec![col(key).cast(DataType::String).alias(LOOKUP_KEY)];
-    take.extend(columns.iter().map(|c| col(c.as_str())));
-    scan(&src)?
-        .select(take)
+    lookup_scan(&src, key, columns)?
         .collect()
         .map_err(|e| diagnostics::data_error(src.span, &src.name, &src.path_str(), &e.to_string()))
+}
+
+/// The schema of [`lookup_rows`], nothing read but what gives the types.
+pub fn lookup_schema(target: &DatasetModel, key: &str, columns: &[String]) -> Result<Schema, Diagnostic> {
+    let src = SourceInfo::from_model(target);
+    lookup_scan(&src, key, columns)?
+        .collect_schema()
+        .map(|s| s.as_ref().clone())
+        .map_err(|e| diagnostics::data_error(src.span, &src.name, &src.path_str(), &e.to_string()))
+}
+
+fn lookup_scan(src: &SourceInfo, key: &str, columns: &[String]) -> Result<LazyFrame, Diagnostic> {
+    let mut take = vec![col(key).cast(DataType::String).alias(LOOKUP_KEY)];
+    take.extend(columns.iter().map(|c| col(c.as_str())));
+    Ok(scan(src)?.select(take))
 }
 
 /// The column of looked-up rows holding their key as text.

@@ -77,7 +77,7 @@ fn unit_title(plan: &Plan, i: usize) -> String {
 /// shows the query of its first chunk, which gives the rows' keys and
 /// part inputs.
 fn polars_plans(plan: &Plan) -> Result<Vec<(String, String)>, Vec<Diagnostic>> {
-    let lookups = Lookups::read(plan)?;
+    let lookups = Lookups::describe(plan)?;
     let bounds = stock_bounds(plan)?;
     let mut reads: Vec<(usize, Vec<Rows>)> = Vec::new();
     let mut out = Vec::new();

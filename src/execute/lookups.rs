@@ -57,9 +57,9 @@ impl Lookups {
             let rows = data::lookup_rows(target, &l.right, &columns).map_err(|e| vec![e])?;
             match data::key_index(target, &rows).map_err(|e| vec![e])? {
                 Ok(index) => {
-                    let index = Arc::new(index);
+                    let looked = Looked::Read(Arc::new(index), rows);
                     for &k in &sharing {
-                        joins.push(Join::new(model, &wanted[k], &index, &rows)?);
+                        joins.push(Join::new(model, &wanted[k], &looked)?);
                     }
                 }
                 Err(r) => errors.extend(sharing.iter().map(|&k| {
@@ -72,6 +72,26 @@ impl Lookups {
             true => Ok(Lookups { joins }),
             false => Err(errors),
         }
+    }
+
+    /// Every lookup of `plan`'s units as `kpi explain` shows it, from the
+    /// looked-up datasets' schemas: nothing is read or checked, and the
+    /// expressions fail if run.
+    pub fn describe(plan: &Plan) -> Result<Lookups, Vec<Diagnostic>> {
+        let model = &*plan.model;
+        let wanted = wanted(model, &plan.units);
+        let mut joins = Vec::new();
+        for (sharing, columns) in shared_reads(model, &wanted) {
+            let ((d, li), _) = &wanted[sharing[0]];
+            let l = &model.datasets[*d].lookups[*li];
+            let schema =
+                data::lookup_schema(&model.datasets[l.dataset], &l.right, &columns).map_err(|e| vec![e])?;
+            let looked = Looked::Described(schema);
+            for &k in &sharing {
+                joins.push(Join::new(model, &wanted[k], &looked)?);
+            }
+        }
+        Ok(Lookups { joins })
     }
 
     /// `rows` of unit `u` with the looked-up columns it reads.
@@ -153,15 +173,37 @@ fn wanted(model: &Model, units: &[Unit]) -> Vec<Wanted> {
     out
 }
 
+/// What a lookup's expressions run on: the looked-up rows and the index
+/// of their keys, or (for `kpi explain`, which runs nothing) only the
+/// looked-up columns' types.
+enum Looked {
+    Read(Arc<KeyIndex>, DataFrame),
+    Described(Schema),
+}
+
+impl Looked {
+    /// The looked-up column `c` (when read) and its type.
+    fn column(&self, c: &str) -> PolarsResult<(Option<Column>, DataType)> {
+        match self {
+            // One chunk: a take from many goes through each index's chunk.
+            Looked::Read(_, rows) => rows.column(c).map(|col| {
+                let col = col.rechunk();
+                let dtype = col.dtype().clone();
+                (Some(col), dtype)
+            }),
+            Looked::Described(schema) => Ok((None, schema.try_get(c)?.clone())),
+        }
+    }
+}
+
+/// The error of a described lookup asked to run.
+fn not_read() -> PolarsError {
+    PolarsError::ComputeError("a lookup described for `kpi explain` was run".into())
+}
+
 impl Join {
-    /// The expressions of lookup `wanted`, over the looked-up `rows` whose
-    /// keys `index` holds.
-    fn new(
-        model: &Model,
-        wanted: &Wanted,
-        index: &Arc<KeyIndex>,
-        rows: &DataFrame,
-    ) -> Result<Join, Vec<Diagnostic>> {
+    /// The expressions of lookup `wanted` over `looked`.
+    fn new(model: &Model, wanted: &Wanted, looked: &Looked) -> Result<Join, Vec<Diagnostic>> {
         let ((d, li), columns) = wanted;
         let ds = &model.datasets[*d];
         let l = &ds.lookups[*li];
@@ -171,8 +213,14 @@ impl Join {
             Some(dim) => Cx::rows(model, Some(*d)).expr(&dim.expr),
             None => col(l.left.as_str()),
         };
-        let index = Arc::clone(index);
-        let find = move |keys: Column| Ok(index.rows_of(keys.str()?)?.into_column());
+        let index = match looked {
+            Looked::Read(index, _) => Some(Arc::clone(index)),
+            Looked::Described(_) => None,
+        };
+        let find = move |keys: Column| match &index {
+            Some(index) => Ok(index.rows_of(keys.str()?)?.into_column()),
+            None => Err(not_read()),
+        };
         let row = key
             .cast(DataType::String)
             .map_with_fmt_str(
@@ -183,11 +231,12 @@ impl Join {
             .alias(ROW);
         let mut taken = Vec::new();
         for c in columns {
-            // One chunk: a take from many goes through each index's chunk.
-            let column = rows.column(c).map_err(super::polars_error)?.rechunk();
-            let dtype = column.dtype().clone();
+            let (column, dtype) = looked.column(c).map_err(super::polars_error)?;
             let name = compile::lookup_column(model, l.dataset, c);
-            let take = move |at: Column| column.take(at.idx()?);
+            let take = move |at: Column| match &column {
+                Some(column) => column.take(at.idx()?),
+                None => Err(not_read()),
+            };
             let e = col(ROW)
                 .map_with_fmt_str(
                     take,

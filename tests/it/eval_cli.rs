@@ -261,6 +261,19 @@ fn a_fan_out_lookup_names_the_key_repeated_most() {
         "owner,team\nb,t1\na,t1\nb,t2\na,t2\n",
         "`owner` = \"a\" appears 2 times",
     );
+    // `explain` reads no looked-up rows: it shows the plan all the same.
+    let out = kpi(&["--spec", spec.to_str().unwrap(), "explain", "by_team"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("lookup(r.owner)") && text.contains("take(r.team)"),
+        "{text}"
+    );
     // Two reps without an owner: not a repeated key; rows of `d` match theirs only.
     std::fs::write(dir.join("r.csv"), "owner,team\n,t1\na,t1\n,t1\nb,t2\n").unwrap();
     let out = kpi(&[
