@@ -149,50 +149,42 @@ impl KeyIndex {
     }
 
     /// The row of each of `keys`, added to `rows`, a batch of keys at a
-    /// time: each step of a batch (hash, slot, the slot's key) is a loop of
-    /// loads that do not wait on each other, so the cache misses of a
-    /// batch's keys overlap, where finding one key after another waited on
-    /// two misses per key.
+    /// time: the batch's first slots, then their rows' views, are read in
+    /// loops of reads that do not wait on each other (`black_box` keeps
+    /// them), so the batch's cache misses overlap; then each key is found
+    /// with its slot and view in cache. Finding one key after another waited
+    /// on two misses per key.
     fn rows_in(&self, keys: &Utf8ViewArray, rows: &mut Vec<Option<IdxSize>>) {
         let last = self.slots.len() - 1;
         let views = self.keys.views();
         let mut hashes = [0u64; BATCH];
         let mut slots = [0u64; BATCH];
-        let mut found = [View::default(); BATCH];
+        let mut seen = [View::default(); BATCH];
         for start in (0..keys.len()).step_by(BATCH) {
             let n = BATCH.min(keys.len() - start);
-            let key = |i: usize| keys.is_valid(start + i).then(|| keys.value(start + i));
             for (i, h) in hashes.iter_mut().enumerate().take(n) {
-                *h = key(i).map_or(0, |k| self.hash(k));
+                *h = self.hash(keys.value(start + i));
             }
             for i in 0..n {
                 slots[i] = self.slots[hashes[i] as usize & last];
             }
             for i in 0..n {
-                found[i] = slot_row(slots[i])
+                seen[i] = slot_row(slots[i])
                     .and_then(|r| views.get(r))
                     .copied()
                     .unwrap_or_default();
             }
-            for i in 0..n {
-                let row = match (key(i), slot_row(slots[i])) {
-                    (None, _) | (Some(_), None) => None,
-                    (Some(k), Some(r)) if slots[i] >> 32 == hashes[i] >> 32 && self.holds(found[i], r, k) => {
-                        Some(r as IdxSize)
-                    }
-                    // Another key in the first slot: walk on.
-                    (Some(k), Some(_)) => self.row_of(k),
+            std::hint::black_box((&slots, &seen));
+            for (i, &hash) in hashes.iter().enumerate().take(n) {
+                let row = match keys.is_valid(start + i) {
+                    true => match self.find(keys.value(start + i), hash) {
+                        Slot::Taken(row) => Some(row),
+                        Slot::Free(_) => None,
+                    },
+                    false => None,
                 };
                 rows.push(row);
             }
-        }
-    }
-
-    /// Whether row `row`, whose view is `view`, holds `key`.
-    fn holds(&self, view: View, row: usize, key: &str) -> bool {
-        match view.get_inlined_slice() {
-            Some(bytes) => bytes == key.as_bytes(),
-            None => self.keys.value(row) == key,
         }
     }
 

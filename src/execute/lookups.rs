@@ -11,9 +11,12 @@ use std::sync::Arc;
 
 use polars::prelude::*;
 
-use crate::check::ir::{DatasetId, Model};
+use crate::check::ir::{DatasetId, DatasetModel, Model};
 use crate::compile::{self, Cx};
-use crate::data::{self, keys::KeyIndex};
+use crate::data::{
+    self,
+    keys::{KeyIndex, Repeated},
+};
 use crate::diagnostic::Diagnostic;
 use crate::plan::{Plan, Unit};
 
@@ -43,6 +46,27 @@ impl Lookups {
     /// Every lookup of `plan`'s units, read; a looked-up key that repeats
     /// is an error (for each lookup on it).
     pub fn read(plan: &Plan) -> Result<Lookups, Vec<Diagnostic>> {
+        Lookups::each(plan, |target, key, columns| {
+            let rows = data::lookup_rows(target, key, columns)?;
+            Ok(data::key_index(target, &rows)?.map(|index| Looked::Read(Arc::new(index), rows)))
+        })
+    }
+
+    /// Every lookup of `plan`'s units as `kpi explain` shows it, from the
+    /// looked-up datasets' schemas: nothing is read or checked, and the
+    /// expressions fail if run.
+    pub fn describe(plan: &Plan) -> Result<Lookups, Vec<Diagnostic>> {
+        Lookups::each(plan, |target, key, columns| {
+            Ok(Ok(Looked::Described(data::lookup_schema(target, key, columns)?)))
+        })
+    }
+
+    /// Every lookup of `plan`'s units over what `look` gives of each read
+    /// they share (the looked-up dataset, its key, the columns taken).
+    fn each(
+        plan: &Plan,
+        look: impl Fn(&DatasetModel, &str, &[String]) -> Result<Result<Looked, Repeated>, Diagnostic>,
+    ) -> Result<Lookups, Vec<Diagnostic>> {
         let model = &*plan.model;
         let wanted = wanted(model, &plan.units);
         let lookup = |k: usize| {
@@ -53,11 +77,8 @@ impl Lookups {
         let mut errors = Vec::new();
         for (sharing, columns) in shared_reads(model, &wanted) {
             let l = lookup(sharing[0]).1;
-            let target = &model.datasets[l.dataset];
-            let rows = data::lookup_rows(target, &l.right, &columns).map_err(|e| vec![e])?;
-            match data::key_index(target, &rows).map_err(|e| vec![e])? {
-                Ok(index) => {
-                    let looked = Looked::Read(Arc::new(index), rows);
+            match look(&model.datasets[l.dataset], &l.right, &columns).map_err(|e| vec![e])? {
+                Ok(looked) => {
                     for &k in &sharing {
                         joins.push(Join::new(model, &wanted[k], &looked)?);
                     }
@@ -72,26 +93,6 @@ impl Lookups {
             true => Ok(Lookups { joins }),
             false => Err(errors),
         }
-    }
-
-    /// Every lookup of `plan`'s units as `kpi explain` shows it, from the
-    /// looked-up datasets' schemas: nothing is read or checked, and the
-    /// expressions fail if run.
-    pub fn describe(plan: &Plan) -> Result<Lookups, Vec<Diagnostic>> {
-        let model = &*plan.model;
-        let wanted = wanted(model, &plan.units);
-        let mut joins = Vec::new();
-        for (sharing, columns) in shared_reads(model, &wanted) {
-            let ((d, li), _) = &wanted[sharing[0]];
-            let l = &model.datasets[*d].lookups[*li];
-            let schema =
-                data::lookup_schema(&model.datasets[l.dataset], &l.right, &columns).map_err(|e| vec![e])?;
-            let looked = Looked::Described(schema);
-            for &k in &sharing {
-                joins.push(Join::new(model, &wanted[k], &looked)?);
-            }
-        }
-        Ok(Lookups { joins })
     }
 
     /// `rows` of unit `u` with the looked-up columns it reads.

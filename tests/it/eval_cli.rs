@@ -230,14 +230,9 @@ fn a_fan_out_lookup_is_refused() {
 /// nothing (they match nothing), as in a database.
 #[test]
 fn a_fan_out_lookup_names_the_key_repeated_most() {
-    let dir = temp_dir("fan-out");
-    std::fs::write(dir.join("d.csv"), "owner,amount\na,1\nb,2\n").unwrap();
-    let spec = dir.join("s.yaml");
-    std::fs::write(
-        &spec,
-        "datasets:\n  d:\n    source: d.csv\n    lookups: [{dataset: r, on: owner}]\n  r: {source: r.csv}\nkpis:\n  by_team: {dataset: d, measure: count(where r.team == \"t1\")}\n",
-    )
-    .unwrap();
+    // The reps (r.csv) are written anew for each case.
+    let spec = bad_data_spec("at,amount,owner\n2025-01-01,1,a\n2025-01-02,2,b\n", true);
+    let dir = spec.parent().unwrap().to_path_buf();
     let refused = |reps: &str, named: &str| {
         std::fs::write(dir.join("r.csv"), reps).unwrap();
         for args in [&["eval", "by_team"][..], &["check", "--data"][..]] {
