@@ -523,6 +523,7 @@ impl GroupBy {
         };
         let mut ids = Vec::with_capacity(rows);
         let mut keys = Vec::with_capacity(BLOCK.min(rows));
+        let mut cells = Vec::with_capacity(BLOCK.min(rows));
         for start in (0..rows).step_by(BLOCK) {
             let len = BLOCK.min(rows - start);
             keys.clear();
@@ -546,7 +547,7 @@ impl GroupBy {
                     k.period = first_day.unwrap_or(NO_PERIOD);
                 }
             }
-            ids.extend(keys.iter().map(|&k| self.groups.id(k)));
+            self.groups.ids(&keys, &mut ids, &mut cells);
         }
         Ok(ids)
     }

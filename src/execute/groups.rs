@@ -122,7 +122,52 @@ impl Groups {
     }
 }
 
+impl Groups {
+    /// The groups of a block of keys, appended to `ids` in order, as
+    /// [`Groups::id`] of each in turn would number them. Through the table,
+    /// the block's cells are worked out first and then read in one loop of
+    /// independent loads, so that their cache misses overlap (read one key
+    /// at a time, each row waited on its cell: most of the cost of a group).
+    /// Keys whose cell is still empty then go one by one, in order, so a
+    /// new group is numbered by its first row, as [`Groups::id`] does.
+    pub fn ids(&mut self, keys: &[Key], ids: &mut Vec<u32>, cells: &mut Vec<usize>) {
+        let fitted = self.table.as_mut().is_some_and(|t| t.cells_of(keys, cells));
+        let Some(table) = self.table.as_mut().filter(|_| fitted) else {
+            // No table, or a key that grows it: one at a time.
+            ids.extend(keys.iter().map(|&k| self.id(k)));
+            return;
+        };
+        let start = ids.len();
+        // Within the table's sizes, every cell is inside it.
+        ids.extend(cells.iter().map(|&c| table.cells.get(c).copied().unwrap_or(NONE)));
+        for ((id, &c), key) in ids[start..].iter_mut().zip(cells.iter()).zip(keys) {
+            let Some(cell) = table.cells.get_mut(c).filter(|_| *id == NONE) else {
+                continue;
+            };
+            if *cell == NONE {
+                *cell = self.keys.len() as u32;
+                self.keys.push(*key);
+            }
+            *id = *cell;
+        }
+    }
+}
+
 impl Table {
+    /// The cells of `keys`, into `cells`; false (and `cells` partial) if a
+    /// key is outside the table as it is, which must grow first.
+    fn cells_of(&mut self, keys: &[Key], cells: &mut Vec<usize>) -> bool {
+        cells.clear();
+        for key in keys {
+            let parts = self.parts(key);
+            if parts.iter().zip(self.sizes).any(|(&p, size)| p >= size) {
+                return false;
+            }
+            cells.push(self.index(parts));
+        }
+        true
+    }
+
     /// The cell of `key`, the table grown to hold it (`keys`: every group's
     /// key, laid out again); `None` if it would grow past its limit.
     fn cell(&mut self, key: &Key, keys: &[Key]) -> Option<usize> {
@@ -245,11 +290,22 @@ mod tests {
             let ids = keys.iter().map(|&k| g.id(k)).collect();
             (ids, g.keys().len())
         };
+        // In blocks: several keys of one new group in a block, blocks that
+        // grow the table, the table given up part way.
+        let blocks = |mut g: Groups, block: usize| -> (Vec<u32>, usize) {
+            let (mut ids, mut cells) = (Vec::new(), Vec::new());
+            keys.chunks(block).for_each(|b| g.ids(b, &mut ids, &mut cells));
+            (ids, g.keys().len())
+        };
         let grown = ids(Groups::with_table_limit(2, TABLE_CELLS));
         let gave_up = ids(Groups::with_table_limit(2, 1 << 12));
         let hashed = ids(Groups::with_table_limit(3, TABLE_CELLS));
         assert_eq!(grown, hashed);
         assert_eq!(gave_up, hashed);
+        for block in [1, 7, 256, 5000] {
+            assert_eq!(blocks(Groups::with_table_limit(2, TABLE_CELLS), block), hashed);
+            assert_eq!(blocks(Groups::with_table_limit(2, 1 << 12), block), hashed);
+        }
         let mut g = Groups::with_table_limit(2, TABLE_CELLS);
         keys.iter().for_each(|&k| {
             g.id(k);
@@ -269,5 +325,23 @@ mod tests {
         // Distinct keys are distinct groups, one per key.
         let distinct: std::collections::HashSet<Key> = keys.iter().copied().collect();
         assert_eq!(grown.1, distinct.len());
+    }
+
+    /// A block whose new groups come back several times within it (the
+    /// table already the right size): each is one group, numbered by its
+    /// first row.
+    #[test]
+    fn a_new_group_met_again_in_its_block_is_the_same_group() {
+        let keys: Vec<Key> = (0..20_000u32)
+            .map(|i| key((i / 50) % 40, i % 3, 19_000 + ((i / 1000) % 9) as i32))
+            .collect();
+        let mut one = Groups::new(2);
+        let each: Vec<u32> = keys.iter().map(|&k| one.id(k)).collect();
+        let mut g = Groups::new(2);
+        let (mut ids, mut cells) = (Vec::new(), Vec::new());
+        keys.chunks(256).for_each(|b| g.ids(b, &mut ids, &mut cells));
+        assert_eq!(ids, each);
+        assert_eq!(g.keys().len(), 40 * 3 * 9);
+        assert!(g.table.is_some());
     }
 }
