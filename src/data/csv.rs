@@ -389,7 +389,10 @@ fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
         .filter(|(n, _)| header.iter().any(|h| h == n))
         .map(|(n, _)| Field::new(n.as_str().into(), DataType::String))
         .collect();
-    let inferred = infer(src, &layout, &declared_text).map_err(|e| read_error(src, &layout, &e))?;
+    let inferred = match all_declared(src, &header) {
+        Some(schema) => schema,
+        None => infer(src, &layout, &declared_text).map_err(|e| read_error(src, &layout, &e))?,
+    };
     let mut read_schema = inferred.clone();
     for (n, _) in &src.declared {
         if read_schema.contains(n) {
@@ -479,6 +482,22 @@ fn malformed_records(src: &SourceInfo, mut layout: Layout, separator: char) -> R
         return Err(d);
     }
     Ok(layout)
+}
+
+/// With every column of the header declared (no name twice, none holding
+/// a quote, which the reader keeps doubled in a name), the schema [`infer`]
+/// would give: each column as text, to be converted to its declared type. The reader's inference reads every row on one thread
+/// (about 0.9 s of 2.2 for a file of a million deals) for types the
+/// declarations then replace.
+fn all_declared(src: &SourceInfo, header: &[String]) -> Option<Schema> {
+    let distinct: std::collections::HashSet<&String> = header.iter().collect();
+    let declared = |h: &String| !h.contains('"') && src.declared.iter().any(|(n, _)| n == h);
+    (distinct.len() == header.len() && header.iter().all(declared)).then(|| {
+        header
+            .iter()
+            .map(|h| Field::new(h.as_str().into(), DataType::String))
+            .collect()
+    })
 }
 
 /// The schema the reader infers from every row of every file; where files
@@ -821,6 +840,63 @@ pub fn read_error(src: &SourceInfo, l: &Layout, e: &PolarsError) -> Diagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every column declared: the reader's schema without its inference is
+    /// the one its inference gives (names as the reader reads them, quoted,
+    /// holding the separator, with a line end of `\r\n`; each column
+    /// text). A column not declared, a name twice or a name with a quote
+    /// goes to the reader's inference.
+    #[test]
+    fn all_declared_columns_skip_inference_for_the_same_schema() {
+        let dir = std::env::temp_dir().join(format!("kpi-csv-declared-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("d.csv");
+        std::fs::write(
+            &path,
+            "\"id\",amount,\"when, local\",note\r\na,1.5,2024-01-02,\"x, y\"\r\nb,,2024-01-03,\r\n",
+        )
+        .unwrap();
+        let declared = [
+            ("id", Type::String),
+            ("amount", Type::Number),
+            ("when, local", Type::Date),
+            ("note", Type::String),
+        ];
+        let src = |declared: &[(&str, Type)]| SourceInfo {
+            name: "d".into(),
+            path: path.clone(),
+            format: crate::spec::model::Format::Csv,
+            declared: declared.iter().map(|(n, t)| (n.to_string(), *t)).collect(),
+            declared_at: Vec::new(),
+            span: Default::default(),
+            read: Default::default(),
+        };
+        let all = src(&declared);
+        let files = vec![path.clone()];
+        let header = super::super::files::agreeing_header(&all, &files, None, ',').unwrap();
+        let layout = Layout {
+            files,
+            text: None,
+            read_schema: Arc::new(Schema::default()),
+            conversions: Vec::new(),
+            skipped: Vec::new(),
+            starts: Vec::new(),
+            near_misses: Vec::new(),
+        };
+        let as_text: Schema = declared
+            .iter()
+            .map(|(n, _)| Field::new((*n).into(), DataType::String))
+            .collect();
+        let inferred = infer(&all, &layout, &as_text).unwrap();
+        assert_eq!(all_declared(&all, &header), Some(inferred));
+        assert_eq!(all_declared(&src(&declared[..3]), &header), None);
+        let twice = ["id", "id"].map(String::from);
+        assert_eq!(all_declared(&all, &twice), None);
+        // A doubled quote in a name: the reader names it otherwise.
+        let quoted = src(&[("say \"hi\"", Type::String)]);
+        assert_eq!(all_declared(&quoted, &["say \"hi\"".to_string()]), None);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn decimal_comma_numbers() {
