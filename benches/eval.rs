@@ -15,9 +15,9 @@
 //! `time` when `/usr/bin/time` exists. All three results are compared value by value.
 //!
 //! Then, over the same data: two KPIs of leads through a lookup of their
-//! deals against the same as a DuckDB join, the cost of 30 KPIs on one
-//! dataset against one (one scan, one group-by), and `kpi status` of 50
-//! targets.
+//! deals against the same as a DuckDB join, the deal KPIs over the deals
+//! as CSV against DuckDB's CSV reader, the cost of 30 KPIs on one dataset
+//! against one (one scan, one group-by), and `kpi status` of 50 targets.
 //!
 //! `cargo bench --bench eval` runs at 1M deals (3M leads, 5M activities);
 //! `KPI_BENCH_SCALE=1000000,5000000` for more scales, `KPI_BENCH_RUNS` rounds (5).
@@ -91,6 +91,44 @@ WHERE l.created_at IS NOT NULL GROUP BY ALL ORDER BY 1, 2
 /// The KPIs of [`LOOKUP_SQL`].
 const LOOKUP_KPIS: &[&str] = &["lead_to_customer", "won_lead_amount"];
 
+/// The deal KPIs of [`DUCKDB_SQL`] over the deals as CSV (every column
+/// declared, as in kpis/datasets.yaml), by DuckDB's own CSV reader.
+const CSV_SQL: &str = r#"
+WITH d AS (
+  SELECT owner, strftime(date_trunc('month', closed_at), '%Y-%m') AS period,
+    coalesce(sum(amount) FILTER (WHERE stage = 'won'), 0) AS won_revenue,
+    count(*) FILTER (WHERE stage = 'won') AS won_deals,
+    count(*) FILTER (WHERE stage = 'lost') AS lost_deals,
+    sum(amount - cost) FILTER (WHERE stage = 'won') AS gm,
+    count(amount) FILTER (WHERE stage = 'won') AS won_n,
+    avg(closed_at - created_at) FILTER (WHERE stage = 'won') AS sales_cycle_days,
+    coalesce(sum(amount) FILTER (WHERE stage = 'won' AND channel = 'partner'), 0) AS partner_revenue,
+    count(*) FILTER (WHERE stage = 'won' AND deal_type = 'upsell') AS upsell_count
+  FROM read_csv('{dir}/deals.csv') WHERE closed_at IS NOT NULL GROUP BY ALL
+)
+SELECT owner, period,
+  won_revenue::DOUBLE AS won_revenue, won_deals::DOUBLE AS won_deals, lost_deals::DOUBLE AS lost_deals,
+  won_deals / nullif(won_deals + lost_deals, 0) AS win_rate,
+  won_revenue / nullif(won_n, 0) AS avg_deal_size,
+  gm / nullif(won_revenue, 0) AS gross_margin,
+  sales_cycle_days::DOUBLE AS sales_cycle_days, partner_revenue::DOUBLE AS partner_revenue,
+  upsell_count::DOUBLE AS upsell_count
+FROM d ORDER BY owner, period
+"#;
+
+/// The KPIs of [`CSV_SQL`].
+const CSV_KPIS: &[&str] = &[
+    "won_revenue",
+    "won_deals",
+    "lost_deals",
+    "win_rate",
+    "avg_deal_size",
+    "gross_margin",
+    "sales_cycle_days",
+    "partner_revenue",
+    "upsell_count",
+];
+
 fn main() {
     // The baselines, when this binary is re-run as one of them.
     if let Ok(which) = std::env::var("KPI_BENCH_CHILD") {
@@ -99,6 +137,7 @@ fn main() {
         let mut df = match which.as_str() {
             "polars" => polars_child(&dir),
             "duckdb-lookup" => duckdb_child(&dir, LOOKUP_SQL),
+            "duckdb-csv" => duckdb_child(&dir, CSV_SQL),
             _ => duckdb_child(&dir, DUCKDB_SQL),
         };
         let file = std::fs::File::create(out).unwrap();
@@ -196,17 +235,22 @@ fn bench_scale(scale: usize, runs: usize) {
         kpi::data::write_parquet(&tables, &dir).expect("write parquet");
         eprintln!("generated {scale} deals in {:.1}s", start.elapsed().as_secs_f64());
     }
+    if !dir.join("deals.csv").exists() {
+        write_deals_csv(&dir);
+    }
     let spec = write_spec(&dir);
+    let csv_spec = write_csv_spec(&dir, &spec);
     let kpi_bin = env!("CARGO_BIN_EXE_kpi");
     let out = |name: &str| dir.join(format!("out-{name}.parquet"));
-    let eval = |kpis: &[&str], output: &Path| {
+    let eval_with = |spec: &Path, kpis: &[&str], output: &Path| {
         let mut c = Command::new(kpi_bin);
-        c.arg("--spec").arg(&spec).arg("--quiet").arg("eval");
+        c.arg("--spec").arg(spec).arg("--quiet").arg("eval");
         c.args(kpis);
         c.args(["--by", "owner", "--grain", "month", "--format", "parquet", "-o"]);
         c.arg(output);
         c
     };
+    let eval = |kpis: &[&str], output: &Path| eval_with(&spec, kpis, output);
     let child = |which: &str, output: &Path| {
         let mut c = Command::new(std::env::current_exe().unwrap());
         c.env("KPI_BENCH_CHILD", which)
@@ -255,6 +299,23 @@ fn bench_scale(scale: usize, runs: usize) {
     let kpi = summary("kpi eval", &ours);
     against_duckdb(kpi, summary("hand-written DuckDB SQL", &duck));
 
+    // The deal KPIs over the deals as CSV, against DuckDB's CSV reader.
+    let (mut ours, mut duck) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        ours.push(timed(
+            eval_with(&csv_spec, CSV_KPIS, &out("kpi-csv")),
+            "kpi eval (CSV)",
+        ));
+        duck.push(timed(child("duckdb-csv", &out("duckdb-csv")), "DuckDB SQL (CSV)"));
+    }
+    let rows = same_values(&out("kpi-csv"), &out("duckdb-csv"), "DuckDB (CSV)", CSV_KPIS);
+    println!(
+        "deals as CSV ({} KPIs by owner × month, {rows} rows, equal):",
+        CSV_KPIS.len()
+    );
+    let kpi = summary("kpi eval", &ours);
+    against_duckdb(kpi, summary("hand-written DuckDB SQL", &duck));
+
     // Growth: 30 KPIs over deals against one.
     let growth: Vec<String> = (0..30).map(|i| format!("g{i:02}")).collect();
     let growth: Vec<&str> = growth.iter().map(String::as_str).collect();
@@ -297,6 +358,33 @@ fn write_spec(dir: &Path) -> PathBuf {
     std::fs::write(spec.join("growth.yaml"), growth_kpis()).unwrap();
     std::fs::write(spec.join("targets.yaml"), fifty_targets()).unwrap();
     spec
+}
+
+/// The generated deals as CSV, beside their Parquet file.
+fn write_deals_csv(dir: &Path) {
+    let deals = dir.join("deals.parquet");
+    let mut df = LazyFrame::scan_parquet(
+        PlRefPath::new(deals.to_string_lossy().as_ref()),
+        ScanArgsParquet::default(),
+    )
+    .unwrap()
+    .collect()
+    .unwrap();
+    let file = std::fs::File::create(dir.join("deals.csv")).unwrap();
+    CsvWriter::new(file).finish(&mut df).unwrap();
+}
+
+/// The spec of [`write_spec`] with the deals read from their CSV file.
+fn write_csv_spec(dir: &Path, spec: &Path) -> PathBuf {
+    let csv = dir.join("spec-csv");
+    std::fs::create_dir_all(&csv).unwrap();
+    for entry in std::fs::read_dir(spec).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let text = text.replace("deals.parquet", "deals.csv");
+        std::fs::write(csv.join(path.file_name().unwrap()), text).unwrap();
+    }
+    csv
 }
 
 /// Thirty KPIs over deals: sums, counts, averages and ratios under different filters.
