@@ -7,6 +7,7 @@ pub(crate) mod diagnostics;
 pub mod files;
 mod finite;
 pub mod keys;
+mod ndjson;
 
 use finite::finite_only;
 pub use finite::non_finite_flag;
@@ -245,9 +246,15 @@ fn file_scan(src: &SourceInfo, path: &Path) -> Result<LazyFrame, Diagnostic> {
     let path = PlRefPath::new(path.to_string_lossy().into_owned());
     match src.format {
         // Types from every record, as for CSV (LANGUAGE.md §2a).
-        Format::Ndjson => LazyJsonLineReader::new(path)
-            .with_infer_schema_length(None)
-            .finish(),
+        Format::Ndjson => {
+            let inferred = ndjson::schema(Path::new(path.as_str()));
+            let reader = LazyJsonLineReader::new(path);
+            match inferred {
+                Some(schema) => reader.with_schema(Some(Arc::new(schema))),
+                None => reader.with_infer_schema_length(None),
+            }
+            .finish()
+        }
         _ => LazyFrame::scan_parquet(path, ScanArgsParquet::default()),
     }
     .map_err(|e| read_error(src, &e))
