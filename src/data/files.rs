@@ -270,8 +270,7 @@ struct Shape {
 /// bytes, a long text in pieces on the cores (each piece read from the
 /// quote state its start has: quotes counted before it), the pieces then
 /// joined in order. A text of a million records (140 MB) is checked in
-/// about a tenth of a second, where making each record's fields took over
-/// a second.
+/// about 0.2 s on two cores, where making each record's fields took 1.6 s.
 fn shape(bytes: &[u8], sep: u8) -> Shape {
     const PIECE: usize = 16 << 20;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -291,24 +290,30 @@ fn shape_in_pieces(bytes: &[u8], sep: u8, starts: &[usize], on_cores: bool) -> S
         .map(|(&a, &b)| bytes.get(a.min(b)..b).unwrap_or_default())
         .collect();
     let quotes = |run: &[u8]| run.iter().filter(|&&b| b == b'"').count();
-    let counts: Vec<usize> = match on_cores {
-        true => {
-            crate::cores::each_on_cores(runs.clone(), |r| Ok::<_, ()>(quotes(r)), || ()).unwrap_or_default()
-        }
-        false => runs.iter().map(|r| quotes(r)).collect(),
-    };
+    let counts = each_piece(runs.clone(), on_cores, quotes);
     let mut quoted = false;
     let mut work = Vec::with_capacity(runs.len());
     for (k, run) in runs.iter().enumerate() {
         work.push((*run, quoted));
         quoted ^= counts.get(k).is_some_and(|n| n % 2 == 1);
     }
-    let scan = |(run, quoted): (&[u8], bool)| Ok::<_, ()>(Piece::scan(run, sep, quoted, want));
-    let pieces = match on_cores && work.len() > 1 {
-        true => crate::cores::each_on_cores(work, scan, || ()),
-        false => work.into_iter().map(scan).collect(),
-    };
-    join(pieces.unwrap_or_default(), want)
+    let pieces = each_piece(work, on_cores, |(run, quoted)| {
+        Piece::scan(run, sep, quoted, want)
+    });
+    join(pieces, want)
+}
+
+/// `work` applied to each piece in order, on the cores (one after the
+/// other if there is one piece, or if a core's thread failed).
+fn each_piece<T: Clone + Send, R: Send>(
+    pieces: Vec<T>,
+    on_cores: bool,
+    work: impl Fn(T) -> R + Sync,
+) -> Vec<R> {
+    let spread = (on_cores && pieces.len() > 1)
+        .then(|| crate::cores::each_on_cores(pieces.clone(), |p| Ok::<_, ()>(work(p)), || ()).ok())
+        .flatten();
+    spread.unwrap_or_else(|| pieces.into_iter().map(work).collect())
 }
 
 /// Part of a record: its fields so far, whether its bytes so far are all

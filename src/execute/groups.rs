@@ -120,9 +120,7 @@ impl Groups {
         }
         id
     }
-}
 
-impl Groups {
     /// The groups of a block of keys, appended to `ids` in order, as
     /// [`Groups::id`] of each in turn would number them. Through the table,
     /// the block's cells are worked out first and then read in one loop of
