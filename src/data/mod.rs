@@ -517,7 +517,7 @@ pub fn lookup_rows(target: &DatasetModel, key: &str, columns: &[String]) -> Resu
     let src = SourceInfo::from_model(target);
     lookup_scan(&src, key, columns)?
         .collect()
-        .map_err(|e| diagnostics::data_error(src.span, &src.name, &src.path_str(), &e.to_string()))
+        .map_err(|e| read_error(&src, &e))
 }
 
 /// The schema of [`lookup_rows`], nothing read but what gives the types.
@@ -526,7 +526,7 @@ pub fn lookup_schema(target: &DatasetModel, key: &str, columns: &[String]) -> Re
     lookup_scan(&src, key, columns)?
         .collect_schema()
         .map(|s| s.as_ref().clone())
-        .map_err(|e| diagnostics::data_error(src.span, &src.name, &src.path_str(), &e.to_string()))
+        .map_err(|e| read_error(&src, &e))
 }
 
 fn lookup_scan(src: &SourceInfo, key: &str, columns: &[String]) -> Result<LazyFrame, Diagnostic> {
@@ -541,10 +541,7 @@ pub const LOOKUP_KEY: &str = "__key";
 /// The index of the keys of looked-up rows read by [`lookup_rows`] from
 /// `target`, or the key repeated most if one repeats.
 pub fn key_index(target: &DatasetModel, rows: &DataFrame) -> Result<Result<KeyIndex, Repeated>, Diagnostic> {
-    let failed = |e: PolarsError| {
-        let src = SourceInfo::from_model(target);
-        diagnostics::data_error(src.span, &src.name, &src.path_str(), &e.to_string())
-    };
+    let failed = |e: PolarsError| read_error(&SourceInfo::from_model(target), &e);
     let keys = rows.column(LOOKUP_KEY).and_then(|c| c.str()).map_err(failed)?;
     KeyIndex::of(keys).map_err(failed)
 }

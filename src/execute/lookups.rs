@@ -47,7 +47,10 @@ impl Lookups {
     /// is an error (for each lookup on it).
     pub fn read(plan: &Plan) -> Result<Lookups, Vec<Diagnostic>> {
         Lookups::each(plan, |target, key, columns| {
-            let rows = data::lookup_rows(target, key, columns)?;
+            // One chunk per column, once for every lookup sharing the read:
+            // a take from many chunks goes through each index's chunk.
+            let mut rows = data::lookup_rows(target, key, columns)?;
+            rows.rechunk_mut_par();
             Ok(data::key_index(target, &rows)?.map(|index| Looked::Read(Arc::new(index), rows)))
         })
     }
@@ -186,12 +189,7 @@ impl Looked {
     /// The looked-up column `c` (when read) and its type.
     fn column(&self, c: &str) -> PolarsResult<(Option<Column>, DataType)> {
         match self {
-            // One chunk: a take from many goes through each index's chunk.
-            Looked::Read(_, rows) => rows.column(c).map(|col| {
-                let col = col.rechunk();
-                let dtype = col.dtype().clone();
-                (Some(col), dtype)
-            }),
+            Looked::Read(_, rows) => rows.column(c).map(|col| (Some(col.clone()), col.dtype().clone())),
             Looked::Described(schema) => Ok((None, schema.try_get(c)?.clone())),
         }
     }
