@@ -362,6 +362,21 @@ fn read_files(
     })
 }
 
+impl Layout {
+    /// The files (and their transcoded texts), nothing worked out yet.
+    fn of_files(files: Vec<PathBuf>, text: Option<Arc<Vec<Vec<u8>>>>) -> Layout {
+        Layout {
+            files,
+            text,
+            read_schema: Arc::new(Schema::default()),
+            conversions: Vec::new(),
+            skipped: Vec::new(),
+            starts: Vec::new(),
+            near_misses: Vec::new(),
+        }
+    }
+}
+
 /// Files, header agreement, whole-file inference and the conversions.
 fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
     if let Some(z) = &src.read.timezone {
@@ -373,15 +388,7 @@ fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
     let text = transcoded(src, &files)?;
     let separator = src.read.delimiter.as_ref().map_or(',', |d| d.value);
     let header = super::files::agreeing_header(src, &files, text.as_deref().map(|t| &t[..]), separator)?;
-    let mut layout = Layout {
-        files,
-        text,
-        read_schema: Arc::new(Schema::default()),
-        conversions: Vec::new(),
-        skipped: Vec::new(),
-        starts: Vec::new(),
-        near_misses: Vec::new(),
-    };
+    let mut layout = Layout::of_files(files, text);
     // The reader's own inference over whole files; declared columns as text.
     let declared_text: Schema = src
         .declared
@@ -874,15 +881,7 @@ mod tests {
         let all = src(&declared);
         let files = vec![path.clone()];
         let header = super::super::files::agreeing_header(&all, &files, None, ',').unwrap();
-        let layout = Layout {
-            files,
-            text: None,
-            read_schema: Arc::new(Schema::default()),
-            conversions: Vec::new(),
-            skipped: Vec::new(),
-            starts: Vec::new(),
-            near_misses: Vec::new(),
-        };
+        let layout = Layout::of_files(files, None);
         let as_text: Schema = declared
             .iter()
             .map(|(n, _)| Field::new((*n).into(), DataType::String))
