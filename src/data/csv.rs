@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use polars::prelude::*;
 
+use super::csv_pieces::Pieces;
 use super::diagnostics as diag;
 use super::SourceInfo;
 use crate::check::types::Type;
@@ -41,6 +42,8 @@ pub struct Layout {
     starts: Vec<u64>,
     /// Text columns that would have been dates or numbers but for one value.
     pub near_misses: Vec<NearMiss>,
+    /// Files on disk cut into pieces read on the cores, where they can be.
+    pieces: Option<Arc<Pieces>>,
 }
 
 /// A column read as text because of one value: what it looked like, and where the value is.
@@ -168,16 +171,26 @@ pub fn layout(src: &SourceInfo) -> Result<Arc<Layout>, Diagnostic> {
     Ok(l)
 }
 
-/// A lazy scan of the source with every column as its type.
-pub fn scan(src: &SourceInfo) -> Result<LazyFrame, Diagnostic> {
+/// A lazy scan of the source with every column as its type; `in_pieces`:
+/// read in pieces on the cores where it can be (not a scan the streaming
+/// engine can run).
+pub fn scan(src: &SourceInfo, in_pieces: bool) -> Result<LazyFrame, Diagnostic> {
     let l = layout(src)?;
+    scan_of(src, &l, in_pieces)
+}
+
+/// [`scan`] of a worked-out layout.
+fn scan_of(src: &SourceInfo, l: &Layout, in_pieces: bool) -> Result<LazyFrame, Diagnostic> {
     let skip = src
         .read
         .on_error
         .as_ref()
         .is_some_and(|o| o.value == OnError::Skip);
-    let mut lf = read(src, &l, Some(l.read_schema.clone()), !l.skipped.is_empty())
-        .map_err(|e| read_error(src, &l, &e))?;
+    if let (Some(pieces), true) = (&l.pieces, in_pieces) {
+        return super::csv_pieces::scan(pieces.clone()).map_err(|e| read_error(src, l, &e));
+    }
+    let mut lf = read(src, l, Some(l.read_schema.clone()), !l.skipped.is_empty())
+        .map_err(|e| read_error(src, l, &e))?;
     if !l.skipped.is_empty() {
         let skipped = Series::new("skipped".into(), l.skipped.clone());
         lf = lf
@@ -189,16 +202,21 @@ pub fn scan(src: &SourceInfo) -> Result<LazyFrame, Diagnostic> {
             )
             .drop(cols([ROW]));
     }
-    let casts: Vec<Expr> = l
-        .conversions
-        .iter()
-        .map(|(c, conv)| conv.expr(c, !skip).alias(c.as_str()))
-        .collect();
+    let casts = conversions(l, !skip);
     Ok(if casts.is_empty() {
         lf
     } else {
-        lf.with_columns(casts)
+        lf.with_columns(casts.into_iter().map(|(_, e)| e).collect::<Vec<_>>())
     })
+}
+
+/// Each converted column from its text (`strict`: a value that does not
+/// convert is an error).
+fn conversions(l: &Layout, strict: bool) -> Vec<(String, Expr)> {
+    l.conversions
+        .iter()
+        .map(|(c, conv)| (c.clone(), conv.expr(c, strict).alias(c.as_str())))
+        .collect()
 }
 
 /// A scan with declared and converted columns left as text (to find values
@@ -312,20 +330,17 @@ fn read_files(
     schema: Option<SchemaRef>,
     row_index: bool,
 ) -> PolarsResult<LazyFrame> {
-    let opts = &src.read;
-    let separator = opts.delimiter.as_ref().map_or(b',', |d| d.value as u8);
-    let nulls: Vec<PlSmallStr> = opts.null_values.iter().map(|n| n.value.as_str().into()).collect();
-    let nulls = (!nulls.is_empty()).then_some(NullValues::AllColumns(nulls));
+    let parse = parse_options(src, row_index);
     let mut frames = Vec::new();
     match &l.text {
         None => {
             for f in which.iter().filter_map(|&i| l.files.get(i)) {
                 let lf = LazyCsvReader::new(PlRefPath::new(f.to_string_lossy().into_owned()))
                     .with_has_header(true)
-                    .with_separator(separator)
-                    .with_null_values(nulls.clone())
-                    .with_missing_is_null(true)
-                    .with_truncate_ragged_lines(row_index)
+                    .with_separator(parse.separator)
+                    .with_null_values(parse.null_values.clone())
+                    .with_missing_is_null(parse.missing_is_null)
+                    .with_truncate_ragged_lines(parse.truncate_ragged_lines)
                     .with_infer_schema_length(None)
                     .with_try_parse_dates(false)
                     .with_schema(schema.clone())
@@ -335,14 +350,9 @@ fn read_files(
         }
         Some(texts) => {
             for t in which.iter().filter_map(|&i| texts.get(i)) {
-                let parse = CsvParseOptions::default()
-                    .with_separator(separator)
-                    .with_null_values(nulls.clone())
-                    .with_missing_is_null(true)
-                    .with_truncate_ragged_lines(row_index);
                 let df = CsvReadOptions::default()
                     .with_has_header(true)
-                    .with_parse_options(parse)
+                    .with_parse_options(parse.clone())
                     .with_infer_schema_length(None)
                     .with_schema(schema.clone())
                     .into_reader_with_file_handle(std::io::Cursor::new(t.as_slice()))
@@ -362,6 +372,19 @@ fn read_files(
     })
 }
 
+/// The parsing options of the source's `read:` options (`truncated`:
+/// records with more fields than the header are cut to its length).
+fn parse_options(src: &SourceInfo, truncated: bool) -> CsvParseOptions {
+    let opts = &src.read;
+    let separator = opts.delimiter.as_ref().map_or(b',', |d| d.value as u8);
+    let nulls: Vec<PlSmallStr> = opts.null_values.iter().map(|n| n.value.as_str().into()).collect();
+    CsvParseOptions::default()
+        .with_separator(separator)
+        .with_null_values((!nulls.is_empty()).then_some(NullValues::AllColumns(nulls)))
+        .with_missing_is_null(true)
+        .with_truncate_ragged_lines(truncated)
+}
+
 impl Layout {
     /// The files (and their transcoded texts), nothing worked out yet.
     fn of_files(files: Vec<PathBuf>, text: Option<Arc<Vec<Vec<u8>>>>) -> Layout {
@@ -373,6 +396,7 @@ impl Layout {
             skipped: Vec::new(),
             starts: Vec::new(),
             near_misses: Vec::new(),
+            pieces: None,
         }
     }
 }
@@ -480,13 +504,15 @@ fn malformed_records(src: &SourceInfo, mut layout: Layout, separator: char) -> R
         .is_some_and(|o| o.value == OnError::Skip);
     if skip {
         layout.skipped = unreadable_records(src, &layout).map_err(|e| read_error(src, &layout, &e))?;
-    } else if let Some(d) = super::files::malformed(
-        src,
-        &layout.files,
-        layout.text.as_deref().map(|t| &t[..]),
-        separator,
-    ) {
-        return Err(d);
+        return Ok(layout);
+    }
+    let texts = layout.text.as_deref().map(|t| &t[..]);
+    let cuts = super::files::checked(src, &layout.files, texts, separator)?;
+    if layout.text.is_none() {
+        let (schema, parse) = (layout.read_schema.clone(), parse_options(src, false));
+        let cut = (&layout.files[..], &cuts[..], super::csv_pieces::PIECE);
+        let pieces = Pieces::new(cut, schema, parse, conversions(&layout, true));
+        layout.pieces = pieces.map_err(|e| read_error(src, &layout, &e))?.map(Arc::new);
     }
     Ok(layout)
 }
@@ -894,6 +920,139 @@ mod tests {
         // A doubled quote in a name: the reader names it otherwise.
         let quoted = src(&[("say \"hi\"", Type::String)]);
         assert_eq!(all_declared(&quoted, &["say \"hi\"".to_string()]), None);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A CSV text of columns `n`, `t`, `d` drawn from `next`: quoted
+    /// separators, line ends and quotes, empty fields, null texts, blank
+    /// lines, white space, CRLF, a byte-order mark, no last line end, and
+    /// now and then a value its declared type cannot hold.
+    fn random_csv(next: &mut impl FnMut(usize) -> usize) -> String {
+        const N: [&str; 8] = ["1", "2.5", "-3", "", "NA", " 4 ", "1e3", "7"];
+        const T: [&str; 8] = [
+            "x",
+            "\"a,b\"",
+            "\"q\"\"q\"",
+            "\"line\nbreak\"",
+            "",
+            "NA",
+            " sp ",
+            "\"\"",
+        ];
+        const D: [&str; 6] = ["2024-01-02", "", "NA", "2023-12-31", " 2024-02-29 ", "2024-03-04"];
+        let end = ["\n", "\r\n"][next(2)];
+        let mut text = String::from(["", "\u{feff}"][usize::from(next(8) == 0)]);
+        text.push_str(&format!("n,t,d{end}"));
+        for _ in 0..next(14) {
+            match next(12) {
+                0 => text.push_str(end),
+                1 => text.push_str(&format!("  {end}")),
+                2 if next(6) == 0 => text.push_str(&format!("abc,x,2024-01-01{end}")),
+                3 if next(6) == 0 => text.push_str(&format!("1,x,2024-13-01{end}")),
+                _ => text.push_str(&format!("{},{},{}{end}", N[next(8)], T[next(8)], D[next(6)])),
+            }
+        }
+        if next(3) == 0 {
+            let kept = text.trim_end_matches(['\r', '\n']).len();
+            text.truncate(kept);
+        }
+        text
+    }
+
+    /// Read in pieces cut at every record, or a few records apart, or
+    /// whole, a source has the rows and values of Polars' reader over its
+    /// files (both fail where one does): every column, a few, none (rows
+    /// counted), over one file and over two.
+    #[test]
+    fn pieces_read_what_the_reader_reads() {
+        let dir = std::env::temp_dir().join(format!("kpi-csv-pieces-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut seed = 11u64;
+        let mut next = |n: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n
+        };
+        let (mut compared, mut failed) = (0, 0);
+        for case in 0..300 {
+            let names: Vec<PathBuf> = (0..1 + case % 2)
+                .map(|k| dir.join(format!("c{case}_{k}.csv")))
+                .collect();
+            let texts: Vec<String> = names.iter().map(|_| random_csv(&mut next)).collect();
+            for (f, t) in names.iter().zip(&texts) {
+                std::fs::write(f, t).unwrap();
+            }
+            let declared = [("n", Type::Number), ("t", Type::String), ("d", Type::Date)];
+            let src = SourceInfo {
+                name: "d".into(),
+                path: match names.len() {
+                    1 => names[0].clone(),
+                    _ => dir.join(format!("c{case}_*.csv")),
+                },
+                format: crate::spec::model::Format::Csv,
+                declared: declared[..1 + case % 3]
+                    .iter()
+                    .map(|(n, t)| (n.to_string(), *t))
+                    .collect(),
+                declared_at: Vec::new(),
+                span: Default::default(),
+                read: crate::spec::model::ReadOptions {
+                    null_values: vec![crate::spec::model::Text {
+                        value: "NA".into(),
+                        span: Default::default(),
+                    }],
+                    ..Default::default()
+                },
+            };
+            let Ok(l) = work_out(&src) else { continue };
+            let reader = scan_of(&src, &l, false).unwrap();
+            for least in [1, 20, 1 << 20] {
+                let cuts: Vec<Vec<super::super::files::Cut>> = texts
+                    .iter()
+                    .map(|t| super::super::files::every_cut(t.as_bytes(), b','))
+                    .collect();
+                let parse = parse_options(&src, false);
+                let made = Pieces::new(
+                    (&l.files, &cuts, least),
+                    l.read_schema.clone(),
+                    parse,
+                    conversions(&l, true),
+                );
+                let Some(pieces) = made.unwrap() else {
+                    assert!(l.pieces.is_none(), "{texts:?}");
+                    continue;
+                };
+                let ours = super::super::csv_pieces::scan(Arc::new(pieces)).unwrap();
+                let few = [col("d"), col("n")];
+                for (a, b) in [
+                    (ours.clone(), reader.clone()),
+                    (
+                        ours.clone().select(few.clone()),
+                        reader.clone().select(few.clone()),
+                    ),
+                    (ours.clone().select([col("t")]), reader.clone().select([col("t")])),
+                    // No column asked; the reader's rows counted from a column.
+                    (
+                        ours.clone().select([len().cast(DataType::UInt64)]),
+                        reader
+                            .clone()
+                            .select([col("t").len().cast(DataType::UInt64).alias("len")]),
+                    ),
+                ] {
+                    match (a.collect(), b.collect()) {
+                        (Ok(a), Ok(b)) => {
+                            assert!(a.equals_missing(&b), "{texts:?} by {least}:\n{a}\n{b}");
+                            compared += 1;
+                        }
+                        (Err(_), Err(_)) => failed += 1,
+                        (a, b) => panic!("{texts:?} by {least}: {a:?}\n{b:?}"),
+                    }
+                }
+            }
+        }
+        // Both kinds of case were met.
+        assert!(compared > 1_000 && failed > 10, "{compared} {failed}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 

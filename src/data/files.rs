@@ -227,21 +227,36 @@ pub fn malformed(
     texts: Option<&[Vec<u8>]>,
     separator: char,
 ) -> Option<Diagnostic> {
+    checked(src, files, texts, separator).err()
+}
+
+/// The files' shapes checked: the first ragged record or unclosed quote as
+/// a diagnostic, or where each file can be cut to be read in pieces (a
+/// file that could not be read has none: its reader will say why).
+pub fn checked(
+    src: &SourceInfo,
+    files: &[PathBuf],
+    texts: Option<&[Vec<u8>]>,
+    separator: char,
+) -> Result<Vec<Vec<Cut>>, Diagnostic> {
     let sep = separator as u8;
+    let mut cuts = Vec::with_capacity(files.len());
     for (i, f) in files.iter().enumerate() {
-        let shape = match texts {
-            Some(t) => shape(t.get(i)?, sep),
-            None => file_shape(f, sep).ok()?,
+        let shape = match texts.map(|t| t.get(i)) {
+            Some(Some(text)) => shape(text, sep),
+            Some(None) => Shape::default(),
+            None => file_shape(f, sep).unwrap_or_default(),
         };
         let shown = f.display().to_string();
         if let Some(line) = shape.unclosed {
-            return Some(diag::unclosed_quote(src.span, &src.name, &shown, line));
+            return Err(diag::unclosed_quote(src.span, &src.name, &shown, line));
         }
         if let Some((line, want, got)) = shape.ragged {
-            return Some(diag::malformed_row(src.span, &src.name, &shown, line, want, got));
+            return Err(diag::malformed_row(src.span, &src.name, &shown, line, want, got));
         }
+        cuts.push(shape.cuts);
     }
-    None
+    Ok(cuts)
 }
 
 /// What is wrong with the shape of a CSV text.
@@ -253,6 +268,18 @@ struct Shape {
     /// record, blank ones left out, whose number of fields differs from the
     /// header's.
     ragged: Option<(usize, usize, usize)>,
+    /// Where records begin, at most one per chunk read (about a mebibyte
+    /// apart), the first just after the header: places the text can be
+    /// cut to be read in pieces.
+    cuts: Vec<Cut>,
+}
+
+/// A place where a CSV text can be cut: the byte a record begins at, and
+/// the number of record ends (line ends outside quotes) before it.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Cut {
+    pub at: usize,
+    pub ends: usize,
 }
 
 /// Bytes of a CSV text handed to the check at a time: a file is read
@@ -392,6 +419,13 @@ fn quotes_in(bytes: &[u8]) -> usize {
         .sum()
 }
 
+/// Every place a CSV text can be cut: after each record end.
+#[cfg(test)]
+pub(crate) fn every_cut(bytes: &[u8], sep: u8) -> Vec<Cut> {
+    let text = Text::Bytes { bytes, chunk: 1 };
+    shape_in(text, sep, &[(0, bytes.len())], false).map_or_else(|_| Vec::new(), |s| s.cuts)
+}
+
 /// The number of fields of the text's first record (its header), read up
 /// to its end; none for an empty text.
 fn header_fields(text: Text, sep: u8) -> std::io::Result<Option<usize>> {
@@ -470,6 +504,11 @@ struct Piece {
     quoted: bool,
     /// The line of the piece's last quote.
     opened: Option<usize>,
+    /// Its length, where its first record end is (a line end), and how
+    /// many record ends it has.
+    len: usize,
+    first_end: Option<usize>,
+    record_ends: usize,
 }
 
 impl Piece {
@@ -489,6 +528,9 @@ impl Piece {
             lines: 0,
             quoted,
             opened: None,
+            len: bytes.len(),
+            first_end: None,
+            record_ends: 0,
         };
         // Every bit set while inside quotes at the end of the last block.
         let mut inside = if quoted { u64::MAX } else { 0 };
@@ -501,13 +543,14 @@ impl Piece {
             let seps = m.separator & !in_quotes;
             let lines = p.lines;
             let (mut ends, mut from) = (m.line_end & !in_quotes, 0);
+            p.record_ends += ends.count_ones() as usize;
             while ends != 0 {
                 let at = ends.trailing_zeros();
                 fields += (seps & bits(from, at)).count_ones() as usize;
                 let end = k * 64 + at as usize;
                 let part = Part::of(fields, bytes.get(start..end).unwrap_or_default());
                 if !p.ends {
-                    (p.head, p.ends) = (part, true);
+                    (p.head, p.ends, p.first_end) = (part, true, Some(end));
                 } else if Some(fields) != want && !part.blank && p.ragged.is_none() {
                     p.ragged = Some((p.tail_line, fields));
                 }
@@ -602,8 +645,15 @@ fn join(pieces: Vec<Piece>, want: Option<usize>) -> Shape {
     };
     // The record open across pieces, and its first line.
     let (mut open, mut open_line) = (Part::EMPTY, 1);
-    let (mut base, mut quoted) = (1, false);
+    let (mut base, mut quoted, mut offset, mut ends) = (1, false, 0, 0);
     for p in pieces {
+        if let Some(end) = p.first_end {
+            out.cuts.push(Cut {
+                at: offset + end + 1,
+                ends: ends + 1,
+            });
+        }
+        (offset, ends) = (offset + p.len, ends + p.record_ends);
         let record = open.then(p.head);
         if p.ends {
             if header && !record.blank && Some(record.fields) != want {
@@ -725,7 +775,36 @@ mod tests {
             Shape {
                 unclosed: open,
                 ragged,
+                cuts: Vec::new(),
             }
+        };
+        // Each chunk's first record end (a line end outside quotes), the
+        // place after it.
+        let cuts = |text: &[u8], chunk: usize| -> Vec<Cut> {
+            let mut quoted = false;
+            let mut ends: Vec<usize> = Vec::new();
+            for (i, &b) in text.iter().enumerate() {
+                quoted ^= b == b'"';
+                if b == b'\n' && !quoted && ends.last().is_none_or(|&e: &usize| e / chunk != i / chunk) {
+                    ends.push(i);
+                }
+            }
+            let all = |e: usize| {
+                let mut quoted = false;
+                text[..=e]
+                    .iter()
+                    .filter(|&&b| {
+                        quoted ^= b == b'"';
+                        b == b'\n' && !quoted
+                    })
+                    .count()
+            };
+            ends.into_iter()
+                .map(|e| Cut {
+                    at: e + 1,
+                    ends: all(e),
+                })
+                .collect()
         };
         // Runs of plain bytes too.
         let alphabet = b"aaaaaaaaaaaaaaaaaaaaaaaaaaaa,\"\n \t\r;";
@@ -741,34 +820,40 @@ mod tests {
             for sep in [b',', b'\t', b';'] {
                 let want = reference(&text, sep);
                 let shown = String::from_utf8_lossy(&text);
-                assert_eq!(shape(&text, sep), want, "{shown:?}");
+                assert_eq!(problems(shape(&text, sep)), want, "{shown:?}");
                 // Handed out a few bytes at a time, across and within
                 // blocks of 64.
                 for chunk in [1, 5, 64, 100] {
-                    assert_eq!(
-                        shape_in_pieces(&text, sep, &[0], chunk),
-                        want,
-                        "{shown:?} by {chunk}"
-                    );
+                    let found = shape_in_pieces(&text, sep, &[0], chunk);
+                    assert_eq!(found.cuts, cuts(&text, chunk), "{shown:?} cut by {chunk}");
+                    assert_eq!(problems(found), want, "{shown:?} by {chunk}");
                 }
                 // Read in pieces, split anywhere: in a record, in quotes,
                 // at a line end; two splits, an empty piece.
                 for k in (0..=text.len()).filter(|_| len <= 64) {
                     for chunk in [3, CHUNK] {
                         assert_eq!(
-                            shape_in_pieces(&text, sep, &[0, k], chunk),
+                            problems(shape_in_pieces(&text, sep, &[0, k], chunk)),
                             want,
                             "{shown:?} at {k} by {chunk}"
                         );
                         let m = (k + len / 3).min(text.len());
                         assert_eq!(
-                            shape_in_pieces(&text, sep, &[0, k, m], chunk),
+                            problems(shape_in_pieces(&text, sep, &[0, k, m], chunk)),
                             want,
                             "{shown:?} at {k}, {m} by {chunk}"
                         );
                     }
                 }
             }
+        }
+    }
+
+    /// What is wrong with a shape, where it can be cut left out.
+    fn problems(shape: Shape) -> Shape {
+        Shape {
+            cuts: Vec::new(),
+            ..shape
         }
     }
 
@@ -814,14 +899,14 @@ mod tests {
             b"a,b\n1,2\n\"3,4\n5,6\n",
         ] {
             std::fs::write(&path, text).unwrap();
-            let want = shape(text, b',');
+            let want = problems(shape(text, b','));
             assert!(want.ragged.is_some() || want.unclosed.is_some());
             for k in 0..=text.len() {
                 let pieces = [(0, k), (k, text.len())];
                 for chunk in [1, 4, CHUNK] {
                     let file = Text::File { path: &path, chunk };
                     assert_eq!(
-                        shape_in(file, b',', &pieces, true).unwrap(),
+                        problems(shape_in(file, b',', &pieces, true).unwrap()),
                         want,
                         "cut at {k} by {chunk}"
                     );

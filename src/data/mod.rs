@@ -3,6 +3,7 @@
 
 pub mod adbc;
 pub mod csv;
+mod csv_pieces;
 pub(crate) mod diagnostics;
 pub mod files;
 mod finite;
@@ -179,11 +180,18 @@ fn read_error(src: &SourceInfo, e: &PolarsError) -> Diagnostic {
 /// A lazy scan with every column as its type: declared columns as declared,
 /// the others as read (non-finite numbers as null).
 pub fn scan(src: &SourceInfo) -> Result<LazyFrame, Diagnostic> {
+    scan_on(src, Engine::InMemory)
+}
+
+/// [`scan`] for queries collected by `engine`: Polars' streaming engine
+/// runs only Polars' own readers, so CSV files are not read in pieces
+/// there (see `csv_pieces`).
+pub fn scan_on(src: &SourceInfo, engine: Engine) -> Result<LazyFrame, Diagnostic> {
     if src.format == Format::Csv && crate::spec::model::is_object_url(&src.path_str()) {
         return Err(diagnostics::csv_in_object_storage(src.span, &src.name));
     }
     let lf = match src.format {
-        Format::Csv => csv::scan(src)?,
+        Format::Csv => csv::scan(src, engine != Engine::Streaming)?,
         _ => declared_types(src, scan_other(src)?)?,
     };
     with_finite_only(src, lf)

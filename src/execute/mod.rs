@@ -80,7 +80,7 @@ pub(crate) fn key_join() -> JoinArgs {
 /// streaming engine, for data larger than memory: it reads files in batches
 /// and aggregates as rows arrive, in whatever order the batches finish, so
 /// sums of fractional numbers may differ in their last digits between runs.
-fn polars_engine() -> polars::prelude::Engine {
+pub(crate) fn polars_engine() -> polars::prelude::Engine {
     match streaming() {
         true => polars::prelude::Engine::Streaming,
         false => polars::prelude::Engine::InMemory,

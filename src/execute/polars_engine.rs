@@ -420,7 +420,7 @@ pub(crate) fn unit_rows(
     let ds = &model.datasets[u.dataset];
     let src = SourceInfo::from_model(ds);
     let lf = match read {
-        Rows::All => data::scan(&src),
+        Rows::All => data::scan_on(&src, super::polars_engine()),
         Rows::Chunk { file, offset, len } => data::scan_file(&src, file).map(|lf| lf.slice(offset, len)),
     }
     .map_err(|d| vec![d])?;
@@ -650,7 +650,7 @@ fn column_bounds(
     let mut queries = Vec::with_capacity(columns.len());
     for (d, c) in columns {
         let src = SourceInfo::from_model(&plan.model.datasets[*d]);
-        let lf = data::scan(&src).map_err(|d| vec![d])?;
+        let lf = data::scan_on(&src, polars::prelude::Engine::Streaming).map_err(|d| vec![d])?;
         let day = super::days::days_since_1970(col(c.as_str()));
         queries.push(lf.select([day.clone().min().alias("min"), day.max().alias("max")]));
     }

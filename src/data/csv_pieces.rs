@@ -1,0 +1,250 @@
+//! A CSV source read in pieces on the cores. Each file is cut where its
+//! shape check found records beginning, each piece is read into its own
+//! buffer and parsed by Polars' own chunk parser (the one its CSV reader
+//! runs), and the pieces' rows are joined in file order.
+//!
+//! Polars' reader finds where to cut a file by counting its lines on one
+//! thread first (a fifth of the work of reading 5M deals as CSV) and maps
+//! the whole file, which counts in the process's memory; the cuts are
+//! known here from the check that every file goes through, and a piece's
+//! bytes are let go once it is parsed. The rows are the reader's: the same
+//! parser over the same bytes with the same options, cut between records.
+
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use polars::io::csv::read::_csv_read_internal::{
+    cast_columns, prepare_csv_schema, read_chunk, validate_utf8, NullValuesCompiled,
+};
+use polars::prelude::*;
+
+use super::files::Cut;
+
+/// The least bytes of a piece: few pieces' overhead, enough of them to
+/// spread over the cores.
+pub const PIECE: usize = 8 << 20;
+
+/// One piece of a file: its bytes `from..to`, about `records` records.
+#[derive(Clone, Copy, Debug)]
+struct Piece {
+    file: usize,
+    from: usize,
+    to: usize,
+    records: usize,
+}
+
+/// A CSV source cut into pieces, read as a Polars scan that reads only the
+/// columns asked for.
+pub struct Pieces {
+    files: Vec<PathBuf>,
+    pieces: Vec<Piece>,
+    /// The schema the reader is given, every column of the header.
+    read: SchemaRef,
+    /// Columns converted from their text, each piece's own (the text of a
+    /// whole column is never held), and the schema they make.
+    conversions: Vec<(String, Expr)>,
+    schema: SchemaRef,
+    /// The schema the parser fills (types it cannot parse as text), and
+    /// the columns then cast to the read schema's types.
+    parsed: SchemaRef,
+    to_cast: Vec<Field>,
+    parse: CsvParseOptions,
+    null_values: Option<NullValuesCompiled>,
+}
+
+impl std::fmt::Debug for Pieces {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pieces")
+            .field("files", &self.files)
+            .field("pieces", &self.pieces)
+            .finish()
+    }
+}
+
+impl Pieces {
+    /// The pieces of `files` by their `cuts` (the first just after the
+    /// header), each of `least` bytes or more but the last of a file, read
+    /// with the `read` schema and `parse` options, then `conversions`
+    /// (column, expression) made; none if a file has no cut (no line end
+    /// after its header) or its header is blank, which the reader may take
+    /// otherwise.
+    pub fn new(
+        (files, cuts, least): (&[PathBuf], &[Vec<Cut>], usize),
+        read: SchemaRef,
+        parse: CsvParseOptions,
+        conversions: Vec<(String, Expr)>,
+    ) -> PolarsResult<Option<Pieces>> {
+        if files.len() != cuts.len() {
+            return Ok(None);
+        }
+        let mut pieces = Vec::new();
+        for (file, (path, cuts)) in files.iter().zip(cuts).enumerate() {
+            let Some(first) = cuts.first() else {
+                return Ok(None);
+            };
+            let len = std::fs::metadata(path)?.len() as usize;
+            if blank_header(path, first.at)? {
+                return Ok(None);
+            }
+            pieces.extend(pieces_of(file, cuts, len, least));
+        }
+        let schema = DataFrame::empty_with_schema(&read)
+            .lazy()
+            .with_columns(conversions.iter().map(|(_, e)| e.clone()).collect::<Vec<_>>())
+            .collect_schema()?;
+        let (mut parsed, mut to_cast) = (read.clone(), Vec::new());
+        prepare_csv_schema(&mut parsed, &mut to_cast)?;
+        let null_values = parse
+            .null_values
+            .clone()
+            .map(|n| n.compile(&parsed))
+            .transpose()?;
+        Ok(Some(Pieces {
+            files: files.to_vec(),
+            pieces,
+            read,
+            conversions,
+            schema,
+            parsed,
+            to_cast,
+            parse,
+            null_values,
+        }))
+    }
+
+    /// The rows of the columns at `projection` (indices into the schema,
+    /// in order) of one piece, converted if `convert`.
+    fn read(&self, piece: Piece, projection: &[usize], convert: bool) -> PolarsResult<DataFrame> {
+        let path = self
+            .files
+            .get(piece.file)
+            .ok_or_else(|| polars_err!(ComputeError: "a piece of a file not read"))?;
+        let mut bytes = vec![0; piece.to.saturating_sub(piece.from)];
+        std::fs::File::open(path)?.read_exact_at(&mut bytes, piece.from as u64)?;
+        // As the reader does: text columns must be UTF-8.
+        if self.parsed.iter_fields().any(|f| f.dtype().is_string()) && !validate_utf8(&bytes) {
+            polars_bail!(ComputeError: "invalid utf-8 sequence");
+        }
+        let mut df = read_chunk(
+            &bytes,
+            &self.parse,
+            &self.parsed,
+            false,
+            projection,
+            0,
+            piece.records,
+            self.null_values.as_ref(),
+            usize::MAX,
+            bytes.len(),
+            Some(0),
+        )?;
+        cast_columns(&mut df, &self.to_cast, false, false)?;
+        let converted: Vec<Expr> = self
+            .conversions
+            .iter()
+            .filter(|(c, _)| convert && df.schema().contains(c))
+            .map(|(_, e)| e.clone())
+            .collect();
+        match converted.is_empty() {
+            true => Ok(df),
+            false => df.lazy().with_columns(converted).collect(),
+        }
+    }
+}
+
+impl AnonymousScan for Pieces {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn scan(&self, args: AnonymousScanArgs) -> PolarsResult<DataFrame> {
+        let names: Vec<PlSmallStr> = match &args.with_columns {
+            Some(c) => c.to_vec(),
+            None => self.schema.iter_names().cloned().collect(),
+        };
+        let mut projection = names
+            .iter()
+            .map(|n| self.read.try_index_of(n))
+            .collect::<PolarsResult<Vec<usize>>>()?;
+        projection.sort_unstable();
+        projection.dedup();
+        // No column asked (rows counted): the first is parsed for the count.
+        let (parsed, convert): (&[usize], bool) = match projection.is_empty() {
+            true => (&[0], false),
+            false => (&projection, true),
+        };
+        let frames = crate::cores::on_cores(self.pieces.clone(), |p| self.read(p, parsed, convert))?;
+        let df = match frames.len() {
+            0 => DataFrame::empty_with_schema(&self.schema),
+            _ => polars_core::utils::accumulate_dataframes_vertical_unchecked(frames),
+        };
+        if names.is_empty() {
+            return Ok(DataFrame::empty_with_height(df.height()));
+        }
+        df.select(names)
+    }
+
+    fn schema(&self, _infer_schema_length: Option<usize>) -> PolarsResult<SchemaRef> {
+        Ok(self.schema.clone())
+    }
+
+    fn allows_projection_pushdown(&self) -> bool {
+        true
+    }
+}
+
+/// The scan of a source's pieces.
+pub fn scan(pieces: Arc<Pieces>) -> PolarsResult<LazyFrame> {
+    let schema = pieces.schema.clone();
+    LazyFrame::anonymous_scan(
+        pieces,
+        ScanArgsAnonymous {
+            schema: Some(schema),
+            name: "csv",
+            ..ScanArgsAnonymous::default()
+        },
+    )
+}
+
+/// Whether the header (the bytes before `end`, its line end included) is
+/// only white space.
+fn blank_header(path: &std::path::Path, end: usize) -> std::io::Result<bool> {
+    let mut head = vec![0; end];
+    std::fs::File::open(path)?.read_exact_at(&mut head, 0)?;
+    Ok(head.iter().all(u8::is_ascii_whitespace))
+}
+
+/// The body of a file of `len` bytes cut at `cuts` into pieces of at least
+/// `least` bytes, each with about how many records it has.
+fn pieces_of(file: usize, cuts: &[Cut], len: usize, least: usize) -> Vec<Piece> {
+    let mut out = Vec::new();
+    let Some(&first) = cuts.first() else {
+        return out;
+    };
+    let mut start = first;
+    for &cut in cuts.iter().skip(1) {
+        if cut.at - start.at >= least {
+            out.push(Piece {
+                file,
+                from: start.at,
+                to: cut.at,
+                records: cut.ends - start.ends,
+            });
+            start = cut;
+        }
+    }
+    // The last piece's records, at the rate of those before it.
+    let (bytes, records) = (start.at - first.at, start.ends - first.ends);
+    let rest = len.saturating_sub(start.at);
+    out.push(Piece {
+        file,
+        from: start.at,
+        to: len.max(start.at),
+        records: match bytes {
+            0 => rest / 32 + 1,
+            _ => rest * records / bytes + 1,
+        },
+    });
+    out
+}
