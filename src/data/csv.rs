@@ -17,6 +17,7 @@ use polars::prelude::*;
 
 use super::csv_pieces::Pieces;
 use super::diagnostics as diag;
+use super::files::Shape;
 use super::SourceInfo;
 use crate::check::types::Type;
 use crate::diagnostic::Diagnostic;
@@ -40,6 +41,9 @@ pub struct Layout {
     pub skipped: Vec<u64>,
     /// Record index → (file, line) for messages.
     starts: Vec<u64>,
+    /// Blank records (empty, or only white space), by record index: the
+    /// reader makes each a row of nulls, dropped after it.
+    blank: Vec<u64>,
     /// Text columns that would have been dates or numbers but for one value.
     pub near_misses: Vec<NearMiss>,
     /// Files on disk cut into pieces read on the cores, where they can be.
@@ -181,23 +185,23 @@ pub fn scan(src: &SourceInfo, in_pieces: bool) -> Result<LazyFrame, Diagnostic> 
 
 /// [`scan`] of a worked-out layout.
 fn scan_of(src: &SourceInfo, l: &Layout, in_pieces: bool) -> Result<LazyFrame, Diagnostic> {
-    let skip = src
-        .read
-        .on_error
-        .as_ref()
-        .is_some_and(|o| o.value == OnError::Skip);
+    let skip = skips(src);
     if let (Some(pieces), true) = (&l.pieces, in_pieces) {
         return super::csv_pieces::scan(pieces.clone()).map_err(|e| read_error(src, l, &e));
     }
-    let mut lf = read(src, l, Some(l.read_schema.clone()), !l.skipped.is_empty())
-        .map_err(|e| read_error(src, l, &e))?;
-    if !l.skipped.is_empty() {
-        let skipped = Series::new("skipped".into(), l.skipped.clone());
+    // Rows skipped, and the reader's rows of blank records.
+    let mut dropped: Vec<u64> = l.skipped.iter().chain(&l.blank).copied().collect();
+    dropped.sort_unstable();
+    dropped.dedup();
+    let mut lf =
+        read(src, l, Some(l.read_schema.clone()), !dropped.is_empty()).map_err(|e| read_error(src, l, &e))?;
+    if !dropped.is_empty() {
+        let dropped = Series::new("dropped".into(), dropped);
         lf = lf
             .filter(
                 col(ROW)
                     .cast(DataType::UInt64)
-                    .is_in(lit(skipped).implode(false), false)
+                    .is_in(lit(dropped).implode(false), false)
                     .not(),
             )
             .drop(cols([ROW]));
@@ -395,6 +399,7 @@ impl Layout {
             conversions: Vec::new(),
             skipped: Vec::new(),
             starts: Vec::new(),
+            blank: Vec::new(),
             near_misses: Vec::new(),
             pieces: None,
         }
@@ -454,7 +459,24 @@ fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
             }
         }
     }
-    layout.starts = record_starts(&layout).map_err(|e| read_error(src, &layout, &e))?;
+    // Every file's shape, checked now to count its records for places in
+    // messages and find its blank ones; what is wrong with it is said
+    // after the other checks.
+    let texts = layout.text.as_deref().map(|t| &t[..]);
+    let shapes = super::files::shapes(&layout.files, texts, separator);
+    layout.starts = match starts_of(&shapes) {
+        Some(starts) => starts,
+        None => record_starts(&layout).map_err(|e| read_error(src, &layout, &e))?,
+    };
+    layout.blank = shapes
+        .iter()
+        .zip(&layout.starts)
+        .flat_map(|(shape, start)| {
+            shape
+                .iter()
+                .flat_map(move |s| s.blank.iter().map(move |b| start + b))
+        })
+        .collect();
     let (found, near_misses) =
         detect(src, &layout, &undeclared, &samples).map_err(|e| read_error(src, &layout, &e))?;
     layout.near_misses = near_misses;
@@ -472,7 +494,27 @@ fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
             return Err(diag::timezone_needed(src.span, &src.name, &src.path_str(), n));
         }
     }
-    malformed_records(src, layout, separator)
+    malformed_records(src, layout, shapes)
+}
+
+/// Whether records that cannot be read are skipped (`on_error: skip`).
+fn skips(src: &SourceInfo) -> bool {
+    src.read
+        .on_error
+        .as_ref()
+        .is_some_and(|o| o.value == OnError::Skip)
+}
+
+/// The first record index of each file from the files' shapes; none if a
+/// file could not be read.
+fn starts_of(shapes: &[Option<Shape>]) -> Option<Vec<u64>> {
+    let mut n = 0;
+    let mut starts = Vec::with_capacity(shapes.len());
+    for shape in shapes {
+        starts.push(n);
+        n += shape.as_ref()?.records;
+    }
+    Some(starts)
 }
 
 /// Files in another encoding than UTF-8, read and transcoded once.
@@ -496,22 +538,25 @@ fn transcoded(
 
 /// Rows the reader cannot read: skipped and counted under `on_error:
 /// skip`, otherwise the first one is an error.
-fn malformed_records(src: &SourceInfo, mut layout: Layout, separator: char) -> Result<Layout, Diagnostic> {
-    let skip = src
-        .read
-        .on_error
-        .as_ref()
-        .is_some_and(|o| o.value == OnError::Skip);
-    if skip {
+fn malformed_records(
+    src: &SourceInfo,
+    mut layout: Layout,
+    shapes: Vec<Option<Shape>>,
+) -> Result<Layout, Diagnostic> {
+    if skips(src) {
         layout.skipped = unreadable_records(src, &layout).map_err(|e| read_error(src, &layout, &e))?;
         return Ok(layout);
     }
-    let texts = layout.text.as_deref().map(|t| &t[..]);
-    let cuts = super::files::checked(src, &layout.files, texts, separator)?;
+    super::files::first_problem(src, &layout.files, &shapes)?;
+    let cuts: Vec<Vec<super::files::Cut>> = shapes
+        .into_iter()
+        .map(|s| s.map(|s| s.cuts).unwrap_or_default())
+        .collect();
     if layout.text.is_none() {
         let (schema, parse) = (layout.read_schema.clone(), parse_options(src, false));
         let cut = (&layout.files[..], &cuts[..], super::csv_pieces::PIECE);
-        let pieces = Pieces::new(cut, schema, parse, conversions(&layout, true));
+        let rows = (&layout.starts[..], &layout.blank[..]);
+        let pieces = Pieces::new(cut, rows, schema, parse, conversions(&layout, true));
         layout.pieces = pieces.map_err(|e| read_error(src, &layout, &e))?.map(Arc::new);
     }
     Ok(layout)
@@ -1007,6 +1052,13 @@ mod tests {
             };
             let Ok(l) = work_out(&src) else { continue };
             let reader = scan_of(&src, &l, false).unwrap();
+            // A row for each record but the header and blank ones.
+            let records: usize = texts
+                .iter()
+                .map(|t| super::super::files::data_records(t.as_bytes()))
+                .sum();
+            let rows = reader.clone().select([col("t")]).collect().unwrap().height();
+            assert_eq!(rows, records, "{texts:?}");
             for least in [1, 20, 1 << 20] {
                 let cuts: Vec<Vec<super::super::files::Cut>> = texts
                     .iter()
@@ -1015,6 +1067,7 @@ mod tests {
                 let parse = parse_options(&src, false);
                 let made = Pieces::new(
                     (&l.files, &cuts, least),
+                    (&l.starts, &l.blank),
                     l.read_schema.clone(),
                     parse,
                     conversions(&l, true),

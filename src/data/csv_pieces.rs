@@ -25,13 +25,15 @@ use super::files::Cut;
 /// spread over the cores.
 pub const PIECE: usize = 8 << 20;
 
-/// One piece of a file: its bytes `from..to`, about `records` records.
+/// One piece of a file: its bytes `from..to`, about `records` records,
+/// the first of them the source's record `first` (counted across files).
 #[derive(Clone, Copy, Debug)]
 struct Piece {
     file: usize,
     from: usize,
     to: usize,
     records: usize,
+    first: u64,
 }
 
 /// A CSV source cut into pieces, read as a Polars scan that reads only the
@@ -51,6 +53,8 @@ pub struct Pieces {
     to_cast: Vec<Field>,
     parse: CsvParseOptions,
     null_values: Option<NullValuesCompiled>,
+    /// Blank records, by record index: rows of nulls to the parser, dropped.
+    blank: Vec<u64>,
 }
 
 impl std::fmt::Debug for Pieces {
@@ -66,20 +70,22 @@ impl Pieces {
     /// The pieces of `files` by their `cuts` (the first just after the
     /// header), each of `least` bytes or more but the last of a file, read
     /// with the `read` schema and `parse` options, then `conversions`
-    /// (column, expression) made; none if a file has no cut (no line end
-    /// after its header) or its header is blank, which the reader may take
-    /// otherwise.
+    /// (column, expression) made, the `blank` records dropped (`starts`:
+    /// each file's first record index); none if a file has no cut (no line
+    /// end after its header) or its header is blank, which the reader may
+    /// take otherwise.
     pub fn new(
         (files, cuts, least): (&[PathBuf], &[Vec<Cut>], usize),
+        (starts, blank): (&[u64], &[u64]),
         read: SchemaRef,
         parse: CsvParseOptions,
         conversions: Vec<(String, Expr)>,
     ) -> PolarsResult<Option<Pieces>> {
-        if files.len() != cuts.len() {
+        if files.len() != cuts.len() || files.len() != starts.len() {
             return Ok(None);
         }
         let mut pieces = Vec::new();
-        for (file, (path, cuts)) in files.iter().zip(cuts).enumerate() {
+        for (file, ((path, cuts), &start)) in files.iter().zip(cuts).zip(starts).enumerate() {
             let Some(first) = cuts.first() else {
                 return Ok(None);
             };
@@ -87,7 +93,7 @@ impl Pieces {
             if blank_header(path, first.at)? {
                 return Ok(None);
             }
-            pieces.extend(pieces_of(file, cuts, len, least));
+            pieces.extend(pieces_of((file, start), cuts, len, least));
         }
         let schema = DataFrame::empty_with_schema(&read)
             .lazy()
@@ -110,6 +116,7 @@ impl Pieces {
             to_cast,
             parse,
             null_values,
+            blank: blank.to_vec(),
         }))
     }
 
@@ -140,6 +147,7 @@ impl Pieces {
             Some(0),
         )?;
         cast_columns(&mut df, &self.to_cast, false, false)?;
+        let df = self.without_blank(df, piece.first)?;
         let converted: Vec<Expr> = self
             .conversions
             .iter()
@@ -150,6 +158,26 @@ impl Pieces {
             true => Ok(df),
             false => df.lazy().with_columns(converted).collect(),
         }
+    }
+}
+
+impl Pieces {
+    /// The rows of a piece whose first row is record `first`, its blank
+    /// records' rows dropped.
+    fn without_blank(&self, df: DataFrame, first: u64) -> PolarsResult<DataFrame> {
+        let end = first + df.height() as u64;
+        let from = self.blank.partition_point(|&b| b < first);
+        let to = self.blank.partition_point(|&b| b < end);
+        let Some(blank) = self.blank.get(from..to).filter(|b| !b.is_empty()) else {
+            return Ok(df);
+        };
+        let mut keep = vec![true; df.height()];
+        for &b in blank {
+            if let Some(k) = keep.get_mut((b - first) as usize) {
+                *k = false;
+            }
+        }
+        df.filter(&BooleanChunked::from_slice("keep".into(), &keep))
     }
 }
 
@@ -215,9 +243,10 @@ fn blank_header(path: &std::path::Path, end: usize) -> std::io::Result<bool> {
     Ok(head.iter().all(u8::is_ascii_whitespace))
 }
 
-/// The body of a file of `len` bytes cut at `cuts` into pieces of at least
-/// `least` bytes, each with about how many records it has.
-fn pieces_of(file: usize, cuts: &[Cut], len: usize, least: usize) -> Vec<Piece> {
+/// The body of a file of `len` bytes, whose first record is the source's
+/// record `start`, cut at `cuts` into pieces of at least `least` bytes,
+/// each with about how many records it has.
+fn pieces_of((file, start_row): (usize, u64), cuts: &[Cut], len: usize, least: usize) -> Vec<Piece> {
     let mut out = Vec::new();
     let Some(&first) = cuts.first() else {
         return out;
@@ -230,6 +259,7 @@ fn pieces_of(file: usize, cuts: &[Cut], len: usize, least: usize) -> Vec<Piece> 
                 from: start.at,
                 to: cut.at,
                 records: cut.ends - start.ends,
+                first: start_row + (start.ends - first.ends) as u64,
             });
             start = cut;
         }
@@ -239,6 +269,7 @@ fn pieces_of(file: usize, cuts: &[Cut], len: usize, least: usize) -> Vec<Piece> 
     let rest = len.saturating_sub(start.at);
     out.push(Piece {
         file,
+        first: start_row + (start.ends - first.ends) as u64,
         from: start.at,
         to: len.max(start.at),
         records: match bytes {

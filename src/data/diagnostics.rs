@@ -208,11 +208,16 @@ pub fn timezone_needed(span: Span, dataset: &str, path: &str, column: &str) -> D
 pub fn rows_skipped(dataset: &str, path: &str, count: usize, lines: &[u64]) -> Diagnostic {
     let shown: Vec<String> = lines.iter().take(5).map(u64::to_string).collect();
     let more = if lines.len() > 5 { ", …" } else { "" };
-    let rows = if count == 1 { "row" } else { "rows" };
+    let (rows, were, lines_) = match (count, lines.len()) {
+        (1, 1) => ("row", "was", "line"),
+        (1, _) => ("row", "was", "lines"),
+        (_, 1) => ("rows", "were", "line"),
+        _ => ("rows", "were", "lines"),
+    };
     Diagnostic::warning(
         "kpi::rows_skipped",
         format!(
-            "{count} {rows} of `{path}` (dataset `{dataset}`) could not be read and were skipped (lines {}{more})",
+            "{count} {rows} of `{path}` (dataset `{dataset}`) could not be read and {were} skipped ({lines_} {}{more})",
             shown.join(", ")
         ),
     )

@@ -118,9 +118,11 @@ fn is_blank(record: &[u8]) -> bool {
     record.iter().all(u8::is_ascii_whitespace)
 }
 
-/// The number of data records (not the header, not blank lines) of a CSV text.
+/// The number of records after the header of a CSV text, blank ones too:
+/// the rows Polars' reader makes of it (a blank line is a row of nulls
+/// there, dropped afterwards; see [`Shape::blank`]).
 pub fn count_records(bytes: &[u8]) -> u64 {
-    records(bytes).skip(1).filter(|(_, r)| !is_blank(r)).count() as u64
+    records(bytes).skip(1).count() as u64
 }
 
 /// The header of every file; they must agree, and must look like a header.
@@ -227,26 +229,29 @@ pub fn malformed(
     texts: Option<&[Vec<u8>]>,
     separator: char,
 ) -> Option<Diagnostic> {
-    checked(src, files, texts, separator).err()
+    first_problem(src, files, &shapes(files, texts, separator)).err()
 }
 
-/// The files' shapes checked: the first ragged record or unclosed quote as
-/// a diagnostic, or where each file can be cut to be read in pieces (a
-/// file that could not be read has none: its reader will say why).
-pub fn checked(
+/// The shape of each CSV file (or of its transcoded text); none for one
+/// that could not be read (its reader will say why).
+pub fn shapes(files: &[PathBuf], texts: Option<&[Vec<u8>]>, separator: char) -> Vec<Option<Shape>> {
+    let sep = separator as u8;
+    (0..files.len())
+        .map(|i| match texts {
+            Some(t) => t.get(i).map(|text| shape(text, sep)),
+            None => files.get(i).and_then(|f| file_shape(f, sep).ok()),
+        })
+        .collect()
+}
+
+/// The first ragged record or unclosed quote of the files' `shapes`.
+pub fn first_problem(
     src: &SourceInfo,
     files: &[PathBuf],
-    texts: Option<&[Vec<u8>]>,
-    separator: char,
-) -> Result<Vec<Vec<Cut>>, Diagnostic> {
-    let sep = separator as u8;
-    let mut cuts = Vec::with_capacity(files.len());
-    for (i, f) in files.iter().enumerate() {
-        let shape = match texts.map(|t| t.get(i)) {
-            Some(Some(text)) => shape(text, sep),
-            Some(None) => Shape::default(),
-            None => file_shape(f, sep).unwrap_or_default(),
-        };
+    shapes: &[Option<Shape>],
+) -> Result<(), Diagnostic> {
+    for (f, shape) in files.iter().zip(shapes) {
+        let Some(shape) = shape else { continue };
         let shown = f.display().to_string();
         if let Some(line) = shape.unclosed {
             return Err(diag::unclosed_quote(src.span, &src.name, &shown, line));
@@ -254,14 +259,14 @@ pub fn checked(
         if let Some((line, want, got)) = shape.ragged {
             return Err(diag::malformed_row(src.span, &src.name, &shown, line, want, got));
         }
-        cuts.push(shape.cuts);
     }
-    Ok(cuts)
+    Ok(())
 }
 
-/// What is wrong with the shape of a CSV text.
+/// The shape of a CSV text: what is wrong with it, its data records, and
+/// where it can be cut.
 #[derive(Debug, Default, PartialEq)]
-struct Shape {
+pub struct Shape {
     /// The line where a quote opens that never closes.
     unclosed: Option<usize>,
     /// (line, fields in the header, fields on the line) of the first data
@@ -271,7 +276,13 @@ struct Shape {
     /// Where records begin, at most one per chunk read (about a mebibyte
     /// apart), the first just after the header: places the text can be
     /// cut to be read in pieces.
-    cuts: Vec<Cut>,
+    pub cuts: Vec<Cut>,
+    /// Its records after the header, blank ones too (as [`count_records`]
+    /// counts them: the rows the reader makes).
+    pub records: u64,
+    /// The blank records (empty, or only white space) among them, by
+    /// index: not records, but rows of nulls to the reader.
+    pub blank: Vec<u64>,
 }
 
 /// A place where a CSV text can be cut: the byte a record begins at, and
@@ -419,6 +430,12 @@ fn quotes_in(bytes: &[u8]) -> usize {
         .sum()
 }
 
+/// The records of a CSV text but its header and blank ones, split one by one.
+#[cfg(test)]
+pub(crate) fn data_records(bytes: &[u8]) -> usize {
+    records(bytes).skip(1).filter(|(_, r)| !is_blank(r)).count()
+}
+
 /// Every place a CSV text can be cut: after each record end.
 #[cfg(test)]
 pub(crate) fn every_cut(bytes: &[u8], sep: u8) -> Vec<Cut> {
@@ -509,6 +526,10 @@ struct Piece {
     len: usize,
     first_end: Option<usize>,
     record_ends: usize,
+    /// Records begun and ended within the piece, and the blank ones among
+    /// them (indices from 0).
+    records: u64,
+    blank: Vec<u64>,
 }
 
 impl Piece {
@@ -531,6 +552,8 @@ impl Piece {
             len: bytes.len(),
             first_end: None,
             record_ends: 0,
+            records: 0,
+            blank: Vec::new(),
         };
         // Every bit set while inside quotes at the end of the last block.
         let mut inside = if quoted { u64::MAX } else { 0 };
@@ -549,6 +572,12 @@ impl Piece {
                 fields += (seps & bits(from, at)).count_ones() as usize;
                 let end = k * 64 + at as usize;
                 let part = Part::of(fields, bytes.get(start..end).unwrap_or_default());
+                if p.ends {
+                    if part.blank {
+                        p.blank.push(p.records);
+                    }
+                    p.records += 1;
+                }
                 if !p.ends {
                     (p.head, p.ends, p.first_end) = (part, true, Some(end));
                 } else if Some(fields) != want && !part.blank && p.ragged.is_none() {
@@ -634,6 +663,16 @@ fn bits(from: u32, to: u32) -> u64 {
     below(to) & !below(from)
 }
 
+impl Shape {
+    /// One more record after the header, blank or not.
+    fn row(&mut self, blank: bool) {
+        if blank {
+            self.blank.push(self.records);
+        }
+        self.records += 1;
+    }
+}
+
 /// The shape of the text the pieces make, in order.
 fn join(pieces: Vec<Piece>, want: Option<usize>) -> Shape {
     let mut out = Shape::default();
@@ -659,6 +698,11 @@ fn join(pieces: Vec<Piece>, want: Option<usize>) -> Shape {
             if header && !record.blank && Some(record.fields) != want {
                 ragged(open_line, record.fields, &mut out);
             }
+            if header {
+                out.row(record.blank);
+            }
+            out.blank.extend(p.blank.iter().map(|b| out.records + b));
+            out.records += p.records;
             header = true;
             if let Some((line, fields)) = p.ragged {
                 ragged(base + line, fields, &mut out);
@@ -673,8 +717,11 @@ fn join(pieces: Vec<Piece>, want: Option<usize>) -> Shape {
         base += p.lines;
         quoted = p.quoted;
     }
-    if open.any && header && !open.blank && Some(open.fields) != want {
-        ragged(open_line, open.fields, &mut out);
+    if open.any && header {
+        out.row(open.blank);
+        if !open.blank && Some(open.fields) != want {
+            ragged(open_line, open.fields, &mut out);
+        }
     }
     if !quoted {
         out.unclosed = None;
@@ -682,8 +729,8 @@ fn join(pieces: Vec<Piece>, want: Option<usize>) -> Shape {
     out
 }
 
-/// Indices (counted across the files, from 0) of data records with the
-/// wrong number of fields.
+/// Indices (counted across the files, from 0, blank records too) of data
+/// records with the wrong number of fields.
 pub fn ragged_records(files: &[PathBuf], texts: Option<&[Vec<u8>]>, separator: char) -> Vec<u64> {
     let sep = separator as u8;
     let mut out = Vec::new();
@@ -697,8 +744,8 @@ pub fn ragged_records(files: &[PathBuf], texts: Option<&[Vec<u8>]>, separator: c
         let Some((_, header)) = it.next() else { continue };
         let want = field_count(header, sep);
         let mut n = 0u64;
-        for (_, r) in it.filter(|(_, r)| !is_blank(r)) {
-            if field_count(r, sep) != want {
+        for (_, r) in it {
+            if !is_blank(r) && field_count(r, sep) != want {
                 out.push(base + n);
             }
             n += 1;
@@ -748,6 +795,7 @@ mod tests {
         }
         assert_eq!(shape(text, b',').ragged, Some((5, 2, 3)));
         assert_eq!(count_records(text), 3);
+        assert_eq!(count_records(b"a\n1\n\n  \n2"), 4);
         assert_eq!(fields(b"\"say \"\"hi\"\"\",x", b','), vec!["say \"hi\"", "x"]);
     }
 
@@ -776,6 +824,13 @@ mod tests {
                 unclosed: open,
                 ragged,
                 cuts: Vec::new(),
+                records: count_records(text),
+                blank: records(text)
+                    .skip(1)
+                    .enumerate()
+                    .filter(|(_, (_, r))| is_blank(r))
+                    .map(|(i, _)| i as u64)
+                    .collect(),
             }
         };
         // Each chunk's first record end (a line end outside quotes), the
@@ -849,7 +904,7 @@ mod tests {
         }
     }
 
-    /// What is wrong with a shape, where it can be cut left out.
+    /// A shape, where it can be cut left out.
     fn problems(shape: Shape) -> Shape {
         Shape {
             cuts: Vec::new(),

@@ -149,6 +149,35 @@ fn datetimes_with_offsets_count_in_the_declared_zone() {
     assert!(stderr(&bad).contains("kpi::invalid_timezone"), "{}", stderr(&bad));
 }
 
+/// A blank line (empty, or only white space) is no record: it is neither
+/// counted nor a row of nulls, read in pieces or by the reader (another
+/// encoding, `on_error: skip`), and places after it are still right.
+#[test]
+fn blank_lines_are_not_rows() {
+    // Two records (5 and 7) around an empty line and one of spaces, and
+    // two empty lines at the end: 12 over 2 rows.
+    let data = "id,amount,closed_at\n1,5,2025-01-01\n\n  \n2,7,2025-01-02\n\n\n";
+    let files: &[(&str, &[u8])] = &[("d.csv", data.as_bytes())];
+    let out = run(files, "d.csv", "", TOTAL, EVAL_CSV);
+    assert_eq!(csv_of(&out), "total,rows\n12,2\n");
+    let latin = "    read: {encoding: latin-1}\n";
+    assert_eq!(
+        csv_of(&run(files, "d.csv", latin, TOTAL, EVAL_CSV)),
+        "total,rows\n12,2\n"
+    );
+    // A ragged record after a blank line is skipped, and only it: line 4.
+    let data = "id,amount,closed_at\n1,5,2025-01-01\n\n1,2,3,4\n2,7,2025-01-02\n";
+    let files: &[(&str, &[u8])] = &[("d.csv", data.as_bytes())];
+    let skip = "    columns: {amount: number, closed_at: date}\n    read: {on_error: skip}\n";
+    let out = run(files, "d.csv", skip, TOTAL, EVAL_CSV);
+    assert_eq!(csv_of(&out), "total,rows\n12,2\n");
+    let err = stderr(&out);
+    assert!(
+        err.contains("kpi::rows_skipped") && err.contains("1 row of") && err.contains("was skipped (line 4)"),
+        "{err}"
+    );
+}
+
 #[test]
 fn windows_1252_files_read_with_their_encoding() {
     // "Müller" and "€" in Windows-1252: 0xfc and 0x80.
@@ -247,6 +276,22 @@ fn globs_must_match_files_that_agree() {
         EVAL_CSV,
     );
     assert!(stderr(&out).contains("kpi::no_files"), "{}", stderr(&out));
+    // A value that is not a date in the second file is placed by counting
+    // the first file's records: two, past a blank line and a quoted line end.
+    let a2 = "id,amount,closed_at\n1,5,2025-01-01\n\n\"3\n\",6,2025-01-02\n";
+    let b2 = "id,amount,closed_at\n2,7.5,2025-02-01\n4,1,soon\n";
+    let out = run(
+        &[("a.csv", a2.as_bytes()), ("b.csv", b2.as_bytes())],
+        "\"*.csv\"",
+        "    columns: {closed_at: date}\n",
+        TOTAL,
+        BY_MONTH,
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("kpi::declared_type_contradicted") && err.contains("b.csv` line 3 holds `soon`"),
+        "{err}"
+    );
     let c = "id,value,closed_at\n3,1,2025-03-01\n";
     let out = run(
         &[("a.csv", a.as_bytes()), ("c.csv", c.as_bytes())],
