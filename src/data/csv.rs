@@ -1109,6 +1109,76 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    /// Two scans of one file's pieces collected together, as two units of
+    /// a query are, finish (each piece's conversion asks Polars' pool for
+    /// work while the scans hold its threads) and read every row.
+    #[test]
+    fn two_scans_of_pieces_collected_together_finish() {
+        let dir = std::env::temp_dir().join(format!("kpi-csv-two-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("d.csv");
+        // n is 1..=200, t is "x" on every third row, d a day of January.
+        let mut text = String::from("n,t,d\n");
+        for i in 1..=200 {
+            let t = if i % 3 == 0 { "x" } else { "y" };
+            text.push_str(&format!("{i},{t},2025-01-{:02}\n", 1 + i % 28));
+        }
+        std::fs::write(&path, &text).unwrap();
+        let src = SourceInfo {
+            name: "d".into(),
+            path: path.clone(),
+            format: crate::spec::model::Format::Csv,
+            declared: vec![
+                ("n".into(), Type::Number),
+                ("t".into(), Type::String),
+                ("d".into(), Type::Date),
+            ],
+            declared_at: Vec::new(),
+            span: Default::default(),
+            read: Default::default(),
+        };
+        let l = work_out(&src).unwrap();
+        let cuts = vec![super::super::files::every_cut(text.as_bytes(), b',')];
+        let pieces = Pieces::new(
+            (&l.files, &cuts, 1),
+            (&l.starts, &l.blank),
+            l.read_schema.clone(),
+            parse_options(&src, false),
+            conversions(&l, true),
+        )
+        .unwrap()
+        .map(Arc::new)
+        .unwrap();
+        let (send, recv) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let scan = || super::super::csv_pieces::scan(pieces.clone()).unwrap();
+            // Two conversions in each (numbers and dates), asked of the pool at once.
+            let sum = scan().select([col("n").sum(), col("d").max()]);
+            let xs = scan()
+                .filter(col("t").eq(lit("x")))
+                .select([col("n").count().cast(DataType::Float64), col("d").min()]);
+            // Each on a thread of the pool, as Polars runs two plans at once.
+            let (a, b) = polars_core::runtime::RAYON.join(|| sum.collect(), || xs.collect());
+            let _ = send.send(a.and_then(|a| Ok(vec![a, b?])));
+        });
+        let frames = recv
+            .recv_timeout(std::time::Duration::from_secs(120))
+            .expect("two scans of one file's pieces did not finish")
+            .unwrap();
+        let first = |df: &DataFrame| {
+            df.columns()[0]
+                .cast(&DataType::Float64)
+                .unwrap()
+                .f64()
+                .unwrap()
+                .get(0)
+        };
+        // 1 + … + 200, and the 66 multiples of 3.
+        assert_eq!(first(&frames[0]), Some(20_100.0));
+        assert_eq!(first(&frames[1]), Some(66.0));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     #[test]
     fn decimal_comma_numbers() {
         for ok in ["1.234,50", "-12,5", "7", "1.234.567", "0,01", "999"] {

@@ -12,7 +12,7 @@
 
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use polars::io::csv::read::_csv_read_internal::{
     cast_columns, prepare_csv_schema, read_chunk, validate_utf8, NullValuesCompiled,
@@ -181,6 +181,43 @@ impl Pieces {
     }
 }
 
+impl Pieces {
+    /// `read` of every piece, in order, as jobs of Polars' thread pool.
+    /// The scan runs inside Polars' execution, often on a thread of that
+    /// pool while another scan holds the other threads; a piece's
+    /// conversion asks the pool for work again. Threads of our own
+    /// waiting on it there left no pool thread free to run it (two scans
+    /// of one file, for two units, hung); as the pool's jobs, a thread
+    /// that waits runs the jobs waiting for it.
+    fn each_piece(
+        &self,
+        read: impl Fn(Piece) -> PolarsResult<DataFrame> + Sync,
+    ) -> PolarsResult<Vec<DataFrame>> {
+        let slots: Vec<Mutex<Option<PolarsResult<DataFrame>>>> =
+            self.pieces.iter().map(|_| Mutex::new(None)).collect();
+        polars_core::runtime::RAYON.scope(|s| {
+            for (&piece, slot) in self.pieces.iter().zip(&slots) {
+                let read = &read;
+                s.spawn(move |_| {
+                    let frame = read(piece);
+                    if let Ok(mut slot) = slot.lock() {
+                        *slot = Some(frame);
+                    }
+                });
+            }
+        });
+        slots
+            .into_iter()
+            .map(|slot| {
+                slot.into_inner()
+                    .ok()
+                    .flatten()
+                    .unwrap_or_else(|| Err(polars_err!(ComputeError: "a piece of the file was not read")))
+            })
+            .collect()
+    }
+}
+
 impl AnonymousScan for Pieces {
     fn as_any(&self) -> &dyn std::any::Any {
         self
@@ -202,7 +239,7 @@ impl AnonymousScan for Pieces {
             true => (&[0], false),
             false => (&projection, true),
         };
-        let frames = crate::cores::on_cores(self.pieces.clone(), |p| self.read(p, parsed, convert))?;
+        let frames = self.each_piece(|p| self.read(p, parsed, convert))?;
         let df = match frames.len() {
             0 => DataFrame::empty_with_schema(&self.schema),
             _ => polars_core::utils::accumulate_dataframes_vertical_unchecked(frames),
