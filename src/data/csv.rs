@@ -183,6 +183,23 @@ pub fn scan(src: &SourceInfo, in_pieces: bool) -> Result<LazyFrame, Diagnostic> 
     scan_of(src, &l, in_pieces)
 }
 
+/// About how many records each piece of the source has, where it is read
+/// in pieces.
+pub fn piece_records(src: &SourceInfo) -> Result<Option<Vec<usize>>, Diagnostic> {
+    Ok(layout(src)?.pieces.as_ref().map(|p| p.records()))
+}
+
+/// The pieces `from..to` of the source (see [`piece_records`]), with every
+/// column as its type.
+pub fn scan_pieces(src: &SourceInfo, from: usize, to: usize) -> Result<LazyFrame, Diagnostic> {
+    let l = layout(src)?;
+    let pieces = l.pieces.as_ref().ok_or_else(|| {
+        let e = polars_err!(ComputeError: "the file is not read in pieces");
+        read_error(src, &l, &e)
+    })?;
+    super::csv_pieces::scan(Arc::new(pieces.part(from, to))).map_err(|e| read_error(src, &l, &e))
+}
+
 /// [`scan`] of a worked-out layout.
 fn scan_of(src: &SourceInfo, l: &Layout, in_pieces: bool) -> Result<LazyFrame, Diagnostic> {
     let skip = skips(src);

@@ -38,6 +38,7 @@ struct Piece {
 
 /// A CSV source cut into pieces, read as a Polars scan that reads only the
 /// columns asked for.
+#[derive(Clone)]
 pub struct Pieces {
     files: Vec<PathBuf>,
     pieces: Vec<Piece>,
@@ -120,6 +121,19 @@ impl Pieces {
         }))
     }
 
+    /// About how many records each piece has.
+    pub fn records(&self) -> Vec<usize> {
+        self.pieces.iter().map(|p| p.records).collect()
+    }
+
+    /// The pieces `from..to` alone, as a source of their own.
+    pub fn part(&self, from: usize, to: usize) -> Pieces {
+        Pieces {
+            pieces: self.pieces.get(from..to).unwrap_or_default().to_vec(),
+            ..self.clone()
+        }
+    }
+
     /// The rows of the columns at `projection` (indices into the schema,
     /// in order) of one piece, converted if `convert`.
     fn read(&self, piece: Piece, projection: &[usize], convert: bool) -> PolarsResult<DataFrame> {
@@ -159,9 +173,7 @@ impl Pieces {
             false => df.lazy().with_columns(converted).collect(),
         }
     }
-}
 
-impl Pieces {
     /// The rows of a piece whose first row is record `first`, its blank
     /// records' rows dropped.
     fn without_blank(&self, df: DataFrame, first: u64) -> PolarsResult<DataFrame> {
@@ -179,9 +191,7 @@ impl Pieces {
         }
         df.filter(&BooleanChunked::from_slice("keep".into(), &keep))
     }
-}
 
-impl Pieces {
     /// `read` of every piece, in order, as jobs of Polars' thread pool.
     /// The scan runs inside Polars' execution, often on a thread of that
     /// pool while another scan holds the other threads; a piece's

@@ -225,6 +225,21 @@ pub fn parquet_rows(src: &SourceInfo) -> Result<Option<Vec<u64>>, Diagnostic> {
     Ok(Some(rows))
 }
 
+/// About how many records each piece of a CSV dataset read in pieces has
+/// (see `csv_pieces`); none for other datasets.
+pub fn csv_piece_records(src: &SourceInfo) -> Result<Option<Vec<usize>>, Diagnostic> {
+    match src.format {
+        Format::Csv if !crate::spec::model::is_object_url(&src.path_str()) => csv::piece_records(src),
+        _ => Ok(None),
+    }
+}
+
+/// The pieces `from..to` of a CSV dataset read in pieces, as [`scan`] gives
+/// the whole dataset.
+pub fn scan_csv_pieces(src: &SourceInfo, from: usize, to: usize) -> Result<LazyFrame, Diagnostic> {
+    with_finite_only(src, csv::scan_pieces(src, from, to)?)
+}
+
 /// One file of a Parquet or NDJSON dataset (`file`: its place in the order
 /// the files are read), as [`scan`] gives the whole dataset.
 pub fn scan_file(src: &SourceInfo, file: usize) -> Result<LazyFrame, Diagnostic> {

@@ -101,6 +101,13 @@ fn polars_plans(plan: &Plan) -> Result<Vec<(String, String)>, Vec<Diagnostic>> {
                             of.len()
                         ),
                     ),
+                    [first @ Rows::Pieces { rows, .. }, ..] => (
+                        *first,
+                        format!(
+                            " — grouped by hand, in {} chunks of about {rows} rows (the first shown)",
+                            of.len()
+                        ),
+                    ),
                     _ => (Rows::All, " — grouped by hand".to_string()),
                 }
             }

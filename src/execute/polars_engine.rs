@@ -422,6 +422,7 @@ pub(crate) fn unit_rows(
     let lf = match read {
         Rows::All => data::scan_on(&src, super::polars_engine()),
         Rows::Chunk { file, offset, len } => data::scan_file(&src, file).map(|lf| lf.slice(offset, len)),
+        Rows::Pieces { from, to, .. } => data::scan_csv_pieces(&src, from, to),
     }
     .map_err(|d| vec![d])?;
     let mut lf = lookups.join(model, u, lf).map_err(polars_error)?;

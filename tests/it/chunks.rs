@@ -573,3 +573,66 @@ fn a_count_of_values_parts_from_the_count_of_rows_at_the_first_null() {
         );
     }
 }
+
+/// A CSV file of two pieces (8 MiB and more each) read in chunks of a piece
+/// into the hand-written group-by: the numbers of reading it whole, and of
+/// a plain loop over the rows.
+#[test]
+fn a_csv_file_in_chunks_of_pieces_gives_the_numbers_of_its_rows() {
+    let dir = temp_dir("csv-chunks");
+    // 250,000 deals of about 70 bytes: owner i % 7, won every third,
+    // amount i % 1000 / 4, closed on day i % 28 + 1 of month i % 3 + 1.
+    let mut text = String::from("owner,stage,amount,closed_at,note\n");
+    let mut by: BTreeMap<(String, String), (f64, u32)> = BTreeMap::new();
+    let note = "x".repeat(40);
+    for i in 0..250_000u32 {
+        let owner = format!("rep_{}", i % 7);
+        let stage = if i % 3 == 0 { "won" } else { "lost" };
+        let amount = f64::from(i % 1000) / 4.0;
+        let month = format!("2025-{:02}", i % 3 + 1);
+        text.push_str(&format!(
+            "{owner},{stage},{amount},{month}-{:02},{note}\n",
+            i % 28 + 1
+        ));
+        let a = by.entry((owner, month)).or_default();
+        if stage == "won" {
+            a.0 += amount;
+            a.1 += 1;
+        }
+    }
+    std::fs::write(dir.join("deals.csv"), &text).unwrap();
+    let spec = "datasets:\n  deals:\n    source: deals.csv\n    time: closed_at\n    columns: {owner: string, stage: string, amount: number, closed_at: date, note: string}\nkpis:\n  won_sum: {dataset: deals, measure: 'sum(amount where stage == \"won\")'}\n  won: {dataset: deals, measure: 'count(where stage == \"won\")'}\n";
+    std::fs::write(dir.join("kpis.yaml"), spec).unwrap();
+    let query = ["--by", "owner", "--grain", "month"];
+    let (whole, err) = eval(&dir, "0", &query);
+    assert!(!whole.is_empty(), "{err}");
+    let (chunked, err) = eval(&dir, "100000", &query);
+    assert_eq!(chunked, whole, "{err}");
+    assert_eq!(chunked.len(), by.len());
+    for row in &chunked {
+        let key = (
+            row["owner"].as_str().unwrap().to_string(),
+            row["period"].as_str().unwrap().to_string(),
+        );
+        let (sum, n) = by[&key];
+        assert!(close(row["won_sum"].as_f64(), Some(sum)), "{row}");
+        assert_eq!(row["won"].as_f64(), Some(f64::from(n)), "{row}");
+    }
+    // `kpi explain` says so.
+    let spec = dir.join("kpis.yaml");
+    let out = kpi_chunked(
+        "100000",
+        &[
+            "explain",
+            "won_sum",
+            "--spec",
+            spec.to_str().unwrap(),
+            "--by",
+            "owner",
+            "--grain",
+            "month",
+        ],
+    );
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("in 2 chunks of about"), "{shown}");
+}
