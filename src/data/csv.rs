@@ -6,8 +6,11 @@
 //! place or skipped and counted.
 //!
 //! A source's [`Layout`] (its files, the schema the reader is given, the
-//! conversions after it) is worked out once per process and cached: every
-//! scan of the source then reads with that schema and infers nothing.
+//! conversions after it, its blank records, its pieces) is worked out once
+//! per process and cached: every scan of the source then reads with that
+//! schema and infers nothing. A file on disk is read in pieces on the cores
+//! (`csv_pieces`) where it can be; otherwise by Polars' reader, and the
+//! rows it makes of blank lines dropped.
 
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -1,7 +1,10 @@
 //! The files of a source, looked at as bytes before any reader sees them:
 //! globs that match nothing, headers that disagree or look like data,
 //! records with too many or too few fields, unclosed quotes, bytes that are
-//! not UTF-8. Each finding names the file and the line.
+//! not UTF-8. Each finding names the file and the line. The same pass
+//! counts the records, finds the blank ones (no records, but rows of
+//! nulls to Polars' reader) and where a file can be cut between records
+//! to be read in pieces (`csv_pieces`).
 
 use std::path::{Path, PathBuf};
 
