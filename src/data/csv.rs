@@ -564,7 +564,14 @@ fn malformed_records(
     shapes: Vec<Option<Shape>>,
 ) -> Result<Layout, Diagnostic> {
     if skips(src) {
-        layout.skipped = unreadable_records(src, &layout).map_err(|e| read_error(src, &layout, &e))?;
+        let ragged = shapes.iter().zip(&layout.starts).flat_map(|(shape, start)| {
+            shape
+                .iter()
+                .flat_map(move |s| s.ragged_rows.iter().map(move |r| start + r))
+        });
+        let ragged: Vec<u64> = ragged.collect();
+        layout.skipped =
+            unreadable_records(src, &layout, ragged).map_err(|e| read_error(src, &layout, &e))?;
         return Ok(layout);
     }
     super::files::first_problem(src, &layout.files, &shapes)?;
@@ -867,11 +874,10 @@ fn record_starts(l: &Layout) -> PolarsResult<Vec<u64>> {
     Ok(starts)
 }
 
-/// With `on_error: skip`: ragged records and records holding a value that
-/// their column's type cannot hold.
-fn unreadable_records(src: &SourceInfo, l: &Layout) -> PolarsResult<Vec<u64>> {
-    let separator = src.read.delimiter.as_ref().map_or(',', |d| d.value);
-    let mut out = super::files::ragged_records(&l.files, l.text.as_deref().map(|t| &t[..]), separator);
+/// With `on_error: skip`: the `ragged` records and records holding a value
+/// that their column's type cannot hold.
+fn unreadable_records(src: &SourceInfo, l: &Layout, ragged: Vec<u64>) -> PolarsResult<Vec<u64>> {
+    let mut out = ragged;
     let mut bad: Option<Expr> = None;
     for (c, conv) in &l.conversions {
         let b = unconverted(c, conv);

@@ -68,7 +68,9 @@ fn fields(record: &[u8], separator: u8) -> Vec<String> {
 
 /// How many fields a record has, as [`fields`] splits it, without making
 /// them: a separator outside quotes starts one (a `""` inside quotes closes
-/// and reopens them, with nothing between).
+/// and reopens them, with nothing between). The rule the shape check
+/// follows, kept as its tests' reference.
+#[cfg(test)]
 fn field_count(record: &[u8], separator: u8) -> usize {
     let mut quoted = false;
     let mut n = 1;
@@ -117,6 +119,7 @@ fn bytecount_newlines(b: &[u8]) -> usize {
     b.iter().filter(|&&c| c == b'\n').count()
 }
 
+#[cfg(test)]
 fn is_blank(record: &[u8]) -> bool {
     record.iter().all(u8::is_ascii_whitespace)
 }
@@ -286,6 +289,9 @@ pub struct Shape {
     /// The blank records (empty, or only white space) among them, by
     /// index: not records, but rows of nulls to the reader.
     pub blank: Vec<u64>,
+    /// The records whose number of fields is not the header's, blank ones
+    /// left out, by index (what `on_error: skip` skips).
+    pub ragged_rows: Vec<u64>,
 }
 
 /// A place where a CSV text can be cut: the byte a record begins at, and
@@ -357,7 +363,7 @@ impl Text<'_> {
 }
 
 /// The shape of a CSV text: records split as [`records`] splits them,
-/// fields counted as [`field_count`] counts them, in one pass over its
+/// fields counted as [`fields`] splits them, in one pass over its
 /// bytes, a long text in pieces on the cores (each piece read from the
 /// quote state its start has: quotes counted before it), the pieces then
 /// joined in order. A text of a million records (140 MB) is checked in
@@ -529,10 +535,11 @@ struct Piece {
     len: usize,
     first_end: Option<usize>,
     record_ends: usize,
-    /// Records begun and ended within the piece, and the blank ones among
-    /// them (indices from 0).
+    /// Records begun and ended within the piece, and the blank and the
+    /// ragged ones among them (indices from 0).
     records: u64,
     blank: Vec<u64>,
+    ragged_rows: Vec<u64>,
 }
 
 impl Piece {
@@ -557,6 +564,7 @@ impl Piece {
             record_ends: 0,
             records: 0,
             blank: Vec::new(),
+            ragged_rows: Vec::new(),
         };
         // Every bit set while inside quotes at the end of the last block.
         let mut inside = if quoted { u64::MAX } else { 0 };
@@ -578,6 +586,8 @@ impl Piece {
                 if p.ends {
                     if part.blank {
                         p.blank.push(p.records);
+                    } else if Some(fields) != want {
+                        p.ragged_rows.push(p.records);
                     }
                     p.records += 1;
                 }
@@ -667,10 +677,13 @@ fn bits(from: u32, to: u32) -> u64 {
 }
 
 impl Shape {
-    /// One more record after the header, blank or not.
-    fn row(&mut self, blank: bool) {
-        if blank {
+    /// One more record after the header, blank, ragged (not of `want`
+    /// fields) or neither.
+    fn row(&mut self, record: Part, want: Option<usize>) {
+        if record.blank {
             self.blank.push(self.records);
+        } else if Some(record.fields) != want {
+            self.ragged_rows.push(self.records);
         }
         self.records += 1;
     }
@@ -702,9 +715,11 @@ fn join(pieces: Vec<Piece>, want: Option<usize>) -> Shape {
                 ragged(open_line, record.fields, &mut out);
             }
             if header {
-                out.row(record.blank);
+                out.row(record, want);
             }
             out.blank.extend(p.blank.iter().map(|b| out.records + b));
+            out.ragged_rows
+                .extend(p.ragged_rows.iter().map(|r| out.records + r));
             out.records += p.records;
             header = true;
             if let Some((line, fields)) = p.ragged {
@@ -721,39 +736,13 @@ fn join(pieces: Vec<Piece>, want: Option<usize>) -> Shape {
         quoted = p.quoted;
     }
     if open.any && header {
-        out.row(open.blank);
+        out.row(open, want);
         if !open.blank && Some(open.fields) != want {
             ragged(open_line, open.fields, &mut out);
         }
     }
     if !quoted {
         out.unclosed = None;
-    }
-    out
-}
-
-/// Indices (counted across the files, from 0, blank records too) of data
-/// records with the wrong number of fields.
-pub fn ragged_records(files: &[PathBuf], texts: Option<&[Vec<u8>]>, separator: char) -> Vec<u64> {
-    let sep = separator as u8;
-    let mut out = Vec::new();
-    let mut base = 0u64;
-    for (i, f) in files.iter().enumerate() {
-        let bytes = match texts {
-            Some(t) => t.get(i).cloned().unwrap_or_default(),
-            None => std::fs::read(f).unwrap_or_default(),
-        };
-        let mut it = records(&bytes);
-        let Some((_, header)) = it.next() else { continue };
-        let want = field_count(header, sep);
-        let mut n = 0u64;
-        for (_, r) in it {
-            if !is_blank(r) && field_count(r, sep) != want {
-                out.push(base + n);
-            }
-            n += 1;
-        }
-        base += n;
     }
     out
 }
@@ -834,6 +823,18 @@ mod tests {
                     .filter(|(_, (_, r))| is_blank(r))
                     .map(|(i, _)| i as u64)
                     .collect(),
+                // As `on_error: skip` found them one record at a time.
+                ragged_rows: records(text)
+                    .next()
+                    .map(|(_, header)| fields(header, sep).len())
+                    .map_or_else(Vec::new, |want| {
+                        records(text)
+                            .skip(1)
+                            .enumerate()
+                            .filter(|(_, (_, r))| !is_blank(r) && fields(r, sep).len() != want)
+                            .map(|(i, _)| i as u64)
+                            .collect()
+                    }),
             }
         };
         // Each chunk's first record end (a line end outside quotes), the
