@@ -141,8 +141,7 @@ impl Pieces {
             .files
             .get(piece.file)
             .ok_or_else(|| polars_err!(ComputeError: "a piece of a file not read"))?;
-        let mut bytes = vec![0; piece.to.saturating_sub(piece.from)];
-        std::fs::File::open(path)?.read_exact_at(&mut bytes, piece.from as u64)?;
+        let bytes = bytes_of(path, piece.from, piece.to)?;
         // As the reader does: text columns must be UTF-8.
         if self.parsed.iter_fields().any(|f| f.dtype().is_string()) && !validate_utf8(&bytes) {
             polars_bail!(ComputeError: "invalid utf-8 sequence");
@@ -285,9 +284,14 @@ pub fn scan(pieces: Arc<Pieces>) -> PolarsResult<LazyFrame> {
 /// Whether the header (the bytes before `end`, its line end included) is
 /// only white space.
 fn blank_header(path: &std::path::Path, end: usize) -> std::io::Result<bool> {
-    let mut head = vec![0; end];
-    std::fs::File::open(path)?.read_exact_at(&mut head, 0)?;
-    Ok(head.iter().all(u8::is_ascii_whitespace))
+    Ok(bytes_of(path, 0, end)?.iter().all(u8::is_ascii_whitespace))
+}
+
+/// The bytes `from..to` of the file at `path`.
+fn bytes_of(path: &std::path::Path, from: usize, to: usize) -> std::io::Result<Vec<u8>> {
+    let mut bytes = vec![0; to.saturating_sub(from)];
+    std::fs::File::open(path)?.read_exact_at(&mut bytes, from as u64)?;
+    Ok(bytes)
 }
 
 /// The body of a file of `len` bytes, whose first record is the source's
