@@ -9,8 +9,9 @@
 //! conversions after it, its blank records, its pieces) is worked out once
 //! per process and cached: every scan of the source then reads with that
 //! schema and infers nothing. A file on disk is read in pieces on the cores
-//! (`csv_pieces`) where it can be; otherwise by Polars' reader, and the
-//! rows it makes of blank lines dropped.
+//! (`csv_pieces`) where it can be, its types inferred there too
+//! (`csv_inference`); otherwise by Polars' reader, and the rows it makes of
+//! blank lines dropped.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -306,6 +307,15 @@ fn first_unconverted(
     l: &Layout,
     columns: &[(&str, &Conversion)],
 ) -> PolarsResult<Vec<Option<(String, u64)>>> {
+    let df = read(src, l, Some(l.read_schema.clone()), true)?
+        .select(first_unconverted_aggregates(columns))
+        .collect()?;
+    Ok((0..columns.len()).map(|i| super::first_bad(&df, i)).collect())
+}
+
+/// Each column's first value its conversion rejects (`v{i}`) and that
+/// value's row (`r{i}`, from the row index).
+fn first_unconverted_aggregates(columns: &[(&str, &Conversion)]) -> Vec<Expr> {
     let mut aggs = Vec::new();
     for (i, (c, conv)) in columns.iter().enumerate() {
         let bad = unconverted(c, conv);
@@ -323,10 +333,40 @@ fn first_unconverted(
                 .alias(format!("r{i}").as_str()),
         );
     }
-    let df = read(src, l, Some(l.read_schema.clone()), true)?
-        .select(aggs)
-        .collect()?;
-    Ok((0..columns.len()).map(|i| super::first_bad(&df, i)).collect())
+    aggs
+}
+
+/// [`first_unconverted`] over the source's columns as text in pieces.
+fn first_unconverted_in_pieces(
+    pieces: &Pieces,
+    columns: &[(&str, &Conversion)],
+) -> PolarsResult<Vec<Option<(String, u64)>>> {
+    let mut projection = columns
+        .iter()
+        .map(|(c, _)| pieces.text_column(c))
+        .collect::<PolarsResult<Vec<usize>>>()?;
+    projection.sort_unstable();
+    projection.dedup();
+    let found = pieces.each_parsed(&projection, |df, first| {
+        // Blank records' rows are rows of nulls: never unconverted.
+        let df = df
+            .lazy()
+            .with_row_index(ROW, Some(0))
+            .select(first_unconverted_aggregates(columns))
+            .collect()?;
+        Ok((0..columns.len())
+            .map(|i| super::first_bad(&df, i).map(|(v, row)| (v, first + row)))
+            .collect::<Vec<_>>())
+    })?;
+    let mut out = vec![None; columns.len()];
+    for (_, piece) in found {
+        for (slot, bad) in out.iter_mut().zip(piece) {
+            if slot.is_none() {
+                *slot = bad;
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Where a record (counted across the files from 0) is: (file, line).
@@ -438,16 +478,57 @@ fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
     let separator = src.read.delimiter.as_ref().map_or(',', |d| d.value);
     let header = super::files::agreeing_header(src, &files, text.as_deref().map(|t| &t[..]), separator)?;
     let mut layout = Layout::of_files(files, text);
-    // The reader's own inference over whole files; declared columns as text.
+    // Every file's shape, checked now to count its records for places in
+    // messages, find its blank ones and where to cut it; what is wrong
+    // with it is said after the other checks.
+    let texts = layout.text.as_deref().map(|t| &t[..]);
+    let shapes = super::files::shapes(&layout.files, texts, separator);
+    layout.starts = match starts_of(&shapes) {
+        Some(starts) => starts,
+        None => record_starts(&layout).map_err(|e| read_error(src, &layout, &e))?,
+    };
+    layout.blank = shapes
+        .iter()
+        .zip(&layout.starts)
+        .flat_map(|(shape, start)| {
+            shape
+                .iter()
+                .flat_map(move |s| s.blank.iter().map(move |b| start + b))
+        })
+        .collect();
+    // Declared columns are read as text; the others' types are inferred
+    // from every row, in pieces where the files can be cut.
     let declared_text: Schema = src
         .declared
         .iter()
         .filter(|(n, _)| header.iter().any(|h| h == n))
         .map(|(n, _)| Field::new(n.as_str().into(), DataType::String))
         .collect();
-    let inferred = match all_declared(src, &header) {
-        Some(schema) => schema,
-        None => infer(src, &layout, &declared_text).map_err(|e| read_error(src, &layout, &e))?,
+    let all_declared = all_declared(src, &header);
+    let mut text = text_pieces(src, &layout, &header, &shapes);
+    let seen = match &text {
+        Some(pieces) => seen_in_pieces(src, pieces, &header, all_declared.is_some()),
+        None => Ok(None),
+    };
+    // A piece the parser cannot read: Polars' reader reads the files, and
+    // says why.
+    let seen = seen.unwrap_or_else(|_| {
+        text = None;
+        None
+    });
+    let inferred = match (all_declared, &seen) {
+        (Some(schema), _) => schema,
+        (None, Some((_, seen))) => {
+            let files = seen.types.iter().map(|types| {
+                header
+                    .iter()
+                    .zip(types)
+                    .map(|(h, t)| Field::new(h.as_str().into(), t.clone()))
+                    .collect::<Schema>()
+            });
+            merged(files, &declared_text)
+        }
+        (None, None) => infer(src, &layout, &declared_text).map_err(|e| read_error(src, &layout, &e))?,
     };
     let mut read_schema = inferred.clone();
     for (n, _) in &src.declared {
@@ -469,7 +550,15 @@ fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
         .map(|(n, _)| n.clone())
         .chain(undeclared.iter().cloned())
         .collect();
-    let samples = samples(src, &layout, &sampled).map_err(|e| read_error(src, &layout, &e))?;
+    let samples = match &seen {
+        Some((columns, seen)) => columns
+            .iter()
+            .zip(&seen.samples)
+            .filter_map(|(&k, values)| Some((header.get(k)?.clone(), values.clone())))
+            .filter(|(n, _)| sampled.contains(n))
+            .collect(),
+        None => samples(src, &layout, &sampled).map_err(|e| read_error(src, &layout, &e))?,
+    };
     let none = Vec::new();
     for (n, t) in &src.declared {
         if inferred.contains(n) {
@@ -479,26 +568,8 @@ fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
             }
         }
     }
-    // Every file's shape, checked now to count its records for places in
-    // messages and find its blank ones; what is wrong with it is said
-    // after the other checks.
-    let texts = layout.text.as_deref().map(|t| &t[..]);
-    let shapes = super::files::shapes(&layout.files, texts, separator);
-    layout.starts = match starts_of(&shapes) {
-        Some(starts) => starts,
-        None => record_starts(&layout).map_err(|e| read_error(src, &layout, &e))?,
-    };
-    layout.blank = shapes
-        .iter()
-        .zip(&layout.starts)
-        .flat_map(|(shape, start)| {
-            shape
-                .iter()
-                .flat_map(move |s| s.blank.iter().map(move |b| start + b))
-        })
-        .collect();
-    let (found, near_misses) =
-        detect(src, &layout, &undeclared, &samples).map_err(|e| read_error(src, &layout, &e))?;
+    let (found, near_misses) = detect(src, &layout, text.as_ref(), &undeclared, &samples)
+        .map_err(|e| read_error(src, &layout, &e))?;
     layout.near_misses = near_misses;
     for (n, conv) in found {
         Arc::make_mut(&mut layout.read_schema).with_column(n.as_str().into(), DataType::String);
@@ -608,29 +679,29 @@ fn all_declared(src: &SourceInfo, header: &[String]) -> Option<Schema> {
 /// The schema the reader infers from every row of every file; where files
 /// disagree (an integer column in one, a float in another) the wider type.
 fn infer(src: &SourceInfo, l: &Layout, declared_text: &Schema) -> PolarsResult<Schema> {
+    let files = (0..l.files.len())
+        .map(|i| Ok((*read_files(src, l, &[i], None, false)?.collect_schema()?).clone()))
+        .collect::<PolarsResult<Vec<Schema>>>()?;
+    Ok(merged(files, declared_text))
+}
+
+/// One schema of the files' schemas: each column of the wider type of its
+/// files', declared ones (`declared_text`) as text.
+fn merged(files: impl IntoIterator<Item = Schema>, declared_text: &Schema) -> Schema {
     let mut merged: Option<Schema> = None;
-    let one = |i: usize| -> PolarsResult<Schema> {
-        let mut lf = read_files(src, l, &[i], None, false)?;
-        let mut s = (*lf.collect_schema()?).clone();
+    for mut s in files {
         for (n, dt) in declared_text.iter() {
             if s.contains(n) {
                 s.with_column(n.clone(), dt.clone());
             }
         }
-        Ok(s)
-    };
-    for i in 0..l.files.len() {
-        let s = one(i)?;
         merged = Some(match merged {
             None => s,
             Some(mut m) => {
                 for (n, dt) in s.iter() {
-                    let wider = match (m.get(n), dt) {
-                        (Some(a), b) if a == b => a.clone(),
-                        (Some(a), b) if a.is_primitive_numeric() && b.is_primitive_numeric() => {
-                            DataType::Float64
-                        }
-                        _ => DataType::String,
+                    let wider = match m.get(n) {
+                        Some(a) => super::csv_inference::wider(a, dt),
+                        None => DataType::String,
                     };
                     m.with_column(n.clone(), wider);
                 }
@@ -638,7 +709,61 @@ fn infer(src: &SourceInfo, l: &Layout, declared_text: &Schema) -> PolarsResult<S
             }
         });
     }
-    Ok(merged.unwrap_or_default())
+    merged.unwrap_or_default()
+}
+
+/// What the source's columns as text in `pieces` say: every column's types
+/// and first values, or, with every column declared, the first values of
+/// the datetime ones (none: nothing read). Each with the columns' indices.
+fn seen_in_pieces(
+    src: &SourceInfo,
+    pieces: &Pieces,
+    header: &[String],
+    all_declared: bool,
+) -> PolarsResult<Option<(Vec<usize>, super::csv_inference::Seen)>> {
+    let sampled: Vec<usize> = match all_declared {
+        false => (0..header.len()).collect(),
+        true => src
+            .declared
+            .iter()
+            .filter(|(_, t)| *t == Type::Datetime)
+            .filter_map(|(n, _)| header.iter().position(|h| h == n))
+            .collect(),
+    };
+    if all_declared && sampled.is_empty() {
+        return Ok(None);
+    }
+    let decimal_comma = parse_options(src, false).decimal_comma;
+    let seen = super::csv_inference::seen(pieces, &sampled, (!all_declared, decimal_comma), SAMPLE)?;
+    Ok(Some((sampled, seen)))
+}
+
+/// Every column of the files as text, in pieces, to infer their types and
+/// sample and check their values: for UTF-8 files on disk that can be cut,
+/// whose header names are the reader's (no name twice or holding a quote),
+/// unless records may be skipped (the reader's inference sees ragged ones).
+fn text_pieces(src: &SourceInfo, l: &Layout, header: &[String], shapes: &[Option<Shape>]) -> Option<Pieces> {
+    let distinct: std::collections::HashSet<&String> = header.iter().collect();
+    if l.text.is_some()
+        || skips(src)
+        || distinct.len() != header.len()
+        || header.iter().any(|h| h.contains('"'))
+    {
+        return None;
+    }
+    let cuts: Vec<Vec<super::files::Cut>> = shapes
+        .iter()
+        .map(|s| s.as_ref().map(|s| s.cuts.clone()))
+        .collect::<Option<_>>()?;
+    let text: Schema = header
+        .iter()
+        .map(|h| Field::new(h.as_str().into(), DataType::String))
+        .collect();
+    let cut = (&l.files[..], &cuts[..], super::csv_pieces::PIECE);
+    let rows = (&l.starts[..], &l.blank[..]);
+    Pieces::new(cut, rows, Arc::new(text), parse_options(src, false), Vec::new())
+        .ok()
+        .flatten()
 }
 
 /// How a declared column is converted from text; text stays text.
@@ -710,6 +835,7 @@ fn samples(src: &SourceInfo, l: &Layout, columns: &[String]) -> PolarsResult<Has
 fn detect(
     src: &SourceInfo,
     l: &Layout,
+    text: Option<&Pieces>,
     columns: &[String],
     samples: &HashMap<String, Vec<String>>,
 ) -> PolarsResult<Detected> {
@@ -729,7 +855,10 @@ fn detect(
     // Verified on every row: a value that does not convert keeps the column
     // text, and is remembered to explain why.
     let columns: Vec<(&str, &Conversion)> = guesses.iter().map(|(c, g)| (c.as_str(), g)).collect();
-    let bad = first_unconverted(src, l, &columns)?;
+    let bad = match text {
+        Some(pieces) => first_unconverted_in_pieces(pieces, &columns)?,
+        None => first_unconverted(src, l, &columns)?,
+    };
     let mut found = Vec::new();
     let mut near = Vec::new();
     for ((c, g), bad) in guesses.into_iter().zip(bad) {
@@ -1132,6 +1261,269 @@ mod tests {
         }
         // Both kinds of case were met.
         assert!(compared > 1_000 && failed > 10, "{compared} {failed}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A file of three columns whose values are each drawn from three of
+    /// many spellings of numbers, booleans, texts and nulls (quoted or
+    /// not), so that columns are often of one type and sometimes of two.
+    fn random_typed_csv(next: &mut impl FnMut(usize) -> usize) -> String {
+        const V: [&str; 26] = [
+            "1",
+            "-2",
+            "007",
+            "2.5",
+            ".5",
+            "1e3",
+            "inf",
+            "NaN",
+            "true",
+            "FALSE",
+            "x",
+            "\"3\"",
+            "\"\"",
+            "",
+            "NA",
+            "\"NA\"",
+            " 4 ",
+            "99999999999999999999",
+            "+1",
+            "1.",
+            "\"a,b\"",
+            "\"q\"\"q\"",
+            "-",
+            "-.5",
+            "\"1.5\"",
+            "\"\"\"\"",
+        ];
+        let end = ["\n", "\r\n"][next(2)];
+        let kinds: Vec<[&str; 3]> = (0..3).map(|_| [V[next(26)], V[next(26)], V[next(26)]]).collect();
+        let mut text = format!("a,b,c{end}");
+        for _ in 0..next(30) {
+            match next(15) {
+                0 => text.push_str(end),
+                _ => {
+                    // Mostly each column's first spelling, now and then another.
+                    let row: Vec<&str> = kinds
+                        .iter()
+                        .map(|k| {
+                            let of = if next(4) == 0 { 3 } else { 1 };
+                            k[next(of)]
+                        })
+                        .collect();
+                    text.push_str(&row.join(","));
+                    text.push_str(end);
+                }
+            }
+        }
+        if next(3) == 0 {
+            let kept = text.trim_end_matches(['\r', '\n']).len();
+            text.truncate(kept);
+        }
+        text
+    }
+
+    /// Read as text in pieces cut at every record, or a few records
+    /// apart, or whole, a source's columns have the types Polars' reader
+    /// infers from its files (each file's, then the wider of the files')
+    /// and the sample of values the reader gives; where one fails, so does
+    /// the other.
+    #[test]
+    fn types_inferred_in_pieces_are_the_readers() {
+        let dir = std::env::temp_dir().join(format!("kpi-csv-infer-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut seed = 3u64;
+        let mut next = |n: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n
+        };
+        let (mut compared, mut failed, mut kinds) = (0, 0, std::collections::HashSet::new());
+        for case in 0..400 {
+            let names: Vec<PathBuf> = (0..1 + case % 2)
+                .map(|k| dir.join(format!("c{case}_{k}.csv")))
+                .collect();
+            let texts: Vec<String> = names.iter().map(|_| random_typed_csv(&mut next)).collect();
+            for (f, t) in names.iter().zip(&texts) {
+                std::fs::write(f, t).unwrap();
+            }
+            let src = SourceInfo {
+                name: "d".into(),
+                path: match names.len() {
+                    1 => names[0].clone(),
+                    _ => dir.join(format!("c{case}_*.csv")),
+                },
+                format: crate::spec::model::Format::Csv,
+                declared: Vec::new(),
+                declared_at: Vec::new(),
+                span: Default::default(),
+                read: crate::spec::model::ReadOptions {
+                    null_values: vec![crate::spec::model::Text {
+                        value: "NA".into(),
+                        span: Default::default(),
+                    }],
+                    ..Default::default()
+                },
+            };
+            let Ok(l) = work_out(&src) else { continue };
+            // The reader's samples, where it can read the file with the
+            // types it infers (a 20-digit integer it cannot).
+            let theirs = infer(&src, &l, &Schema::default()).map(|schema| {
+                let columns: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
+                let sample = samples(&src, &l, &columns).ok();
+                (schema, sample)
+            });
+            let header = ["a", "b", "c"].map(String::from);
+            let text: Schema = header
+                .iter()
+                .map(|h| Field::new(h.as_str().into(), DataType::String))
+                .collect();
+            for least in [1, 20, 1 << 20] {
+                let cuts: Vec<Vec<super::super::files::Cut>> = texts
+                    .iter()
+                    .map(|t| super::super::files::every_cut(t.as_bytes(), b','))
+                    .collect();
+                let made = Pieces::new(
+                    (&l.files, &cuts, least),
+                    (&l.starts, &l.blank),
+                    Arc::new(text.clone()),
+                    parse_options(&src, false),
+                    Vec::new(),
+                );
+                // No line end after the header: not read in pieces.
+                let Some(pieces) = made.unwrap() else { continue };
+                let ours = super::super::csv_inference::seen(&pieces, &[0, 1, 2], (true, false), SAMPLE);
+                match (&theirs, ours) {
+                    (Ok((schema, sample)), Ok(seen)) => {
+                        let files = seen.types.iter().map(|types| {
+                            header
+                                .iter()
+                                .zip(types)
+                                .map(|(h, t)| Field::new(h.as_str().into(), t.clone()))
+                                .collect::<Schema>()
+                        });
+                        assert_eq!(&merged(files, &Schema::default()), schema, "{texts:?} by {least}");
+                        // Samples are taken of text columns.
+                        for (h, values) in header.iter().zip(&seen.samples) {
+                            if let (Some(sample), Some(DataType::String)) = (sample, schema.get(h)) {
+                                assert_eq!(values, &sample[h], "{texts:?} by {least}");
+                            }
+                        }
+                        kinds.extend(schema.iter_values().cloned());
+                        compared += 1;
+                    }
+                    (Err(_), Err(_)) => failed += 1,
+                    (a, b) => panic!(
+                        "{texts:?} by {least}: {:?}\n{:?}",
+                        a.as_ref().map(|a| &a.0),
+                        b.map(|b| b.types)
+                    ),
+                }
+            }
+        }
+        // Columns of each type were met, and both kinds of case.
+        assert!(compared > 600, "{compared} {failed}");
+        assert_eq!(kinds.len(), 4, "{kinds:?}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The first value a conversion rejects, and its record, found in
+    /// pieces (cut at every record, a few records apart, whole) are the
+    /// ones found by the reader, blank and quoted lines before it or not.
+    #[test]
+    fn first_unconverted_values_in_pieces_are_the_readers() {
+        let dir = std::env::temp_dir().join(format!("kpi-csv-unconverted-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut seed = 7u64;
+        let mut next = |n: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n
+        };
+        let date = Conversion::Date {
+            format: "%Y-%m-%d".into(),
+        };
+        let number = Conversion::Number { decimal_comma: false };
+        let columns = [("d", &date), ("t", &number)];
+        let (mut found, mut compared) = (0, 0);
+        for case in 0..300 {
+            let names: Vec<PathBuf> = (0..1 + case % 2)
+                .map(|k| dir.join(format!("c{case}_{k}.csv")))
+                .collect();
+            let texts: Vec<String> = names.iter().map(|_| random_csv(&mut next)).collect();
+            for (f, t) in names.iter().zip(&texts) {
+                std::fs::write(f, t).unwrap();
+            }
+            let src = SourceInfo {
+                name: "d".into(),
+                path: match names.len() {
+                    1 => names[0].clone(),
+                    _ => dir.join(format!("c{case}_*.csv")),
+                },
+                format: crate::spec::model::Format::Csv,
+                declared: vec![("d".into(), Type::String), ("t".into(), Type::String)],
+                declared_at: Vec::new(),
+                span: Default::default(),
+                read: Default::default(),
+            };
+            let Ok(l) = work_out(&src) else { continue };
+            let Ok(theirs) = first_unconverted(&src, &l, &columns) else {
+                continue;
+            };
+            let text: Schema = ["n", "t", "d"]
+                .iter()
+                .map(|h| Field::new((*h).into(), DataType::String))
+                .collect();
+            for least in [1, 20, 1 << 20] {
+                let cuts: Vec<Vec<super::super::files::Cut>> = texts
+                    .iter()
+                    .map(|t| super::super::files::every_cut(t.as_bytes(), b','))
+                    .collect();
+                let made = Pieces::new(
+                    (&l.files, &cuts, least),
+                    (&l.starts, &l.blank),
+                    Arc::new(text.clone()),
+                    parse_options(&src, false),
+                    Vec::new(),
+                );
+                let Some(pieces) = made.unwrap() else { continue };
+                let ours = first_unconverted_in_pieces(&pieces, &columns).unwrap();
+                assert_eq!(ours, theirs, "{texts:?} by {least}");
+                found += ours.iter().flatten().count();
+                compared += 1;
+            }
+        }
+        // Columns with a value rejected were met, many times.
+        assert!(compared > 500 && found > 300, "{compared} {found}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A line of white space is no record: it does not make the first
+    /// column text (the reader's inference would).
+    #[test]
+    fn a_line_of_spaces_does_not_make_a_column_text() {
+        let dir = std::env::temp_dir().join(format!("kpi-csv-spaces-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("d.csv");
+        std::fs::write(&path, "n,t\n1,a\n   \n2.5,b\n").unwrap();
+        let src = SourceInfo {
+            name: "d".into(),
+            path: path.clone(),
+            format: crate::spec::model::Format::Csv,
+            declared: Vec::new(),
+            declared_at: Vec::new(),
+            span: Default::default(),
+            read: Default::default(),
+        };
+        let l = work_out(&src).unwrap();
+        assert_eq!(l.read_schema.get("n"), Some(&DataType::Float64));
+        let df = scan_of(&src, &l, true).unwrap().collect().unwrap();
+        assert_eq!(
+            df.column("n").unwrap().f64().unwrap().to_vec(),
+            [Some(1.0), Some(2.5)]
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -121,6 +121,16 @@ impl Pieces {
         }))
     }
 
+    /// How many files the pieces are cut from.
+    pub fn files(&self) -> usize {
+        self.files.len()
+    }
+
+    /// The index of a column of the schema the pieces are read with.
+    pub fn text_column(&self, name: &str) -> PolarsResult<usize> {
+        self.read.try_index_of(name)
+    }
+
     /// About how many records each piece has.
     pub fn records(&self) -> Vec<usize> {
         self.pieces.iter().map(|p| p.records).collect()
@@ -137,6 +147,22 @@ impl Pieces {
     /// The rows of the columns at `projection` (indices into the schema,
     /// in order) of one piece, converted if `convert`.
     fn read(&self, piece: Piece, projection: &[usize], convert: bool) -> PolarsResult<DataFrame> {
+        let df = self.without_blank(self.parsed(piece, projection)?, piece.first)?;
+        let converted: Vec<Expr> = self
+            .conversions
+            .iter()
+            .filter(|(c, _)| convert && df.schema().contains(c))
+            .map(|(_, e)| e.clone())
+            .collect();
+        match converted.is_empty() {
+            true => Ok(df),
+            false => df.lazy().with_columns(converted).collect(),
+        }
+    }
+
+    /// The parser's rows of the columns at `projection` of one piece, a
+    /// row for each record, blank ones too.
+    fn parsed(&self, piece: Piece, projection: &[usize]) -> PolarsResult<DataFrame> {
         let path = self
             .files
             .get(piece.file)
@@ -160,22 +186,23 @@ impl Pieces {
             Some(0),
         )?;
         cast_columns(&mut df, &self.to_cast, false, false)?;
-        let df = self.without_blank(df, piece.first)?;
-        let converted: Vec<Expr> = self
-            .conversions
-            .iter()
-            .filter(|(c, _)| convert && df.schema().contains(c))
-            .map(|(_, e)| e.clone())
-            .collect();
-        match converted.is_empty() {
-            true => Ok(df),
-            false => df.lazy().with_columns(converted).collect(),
-        }
+        Ok(df)
+    }
+
+    /// `each` of every piece's parsed rows of the columns at `projection`
+    /// (a row for each record, blank ones too; nothing converted) and the
+    /// piece's first record index, with the piece's file, in order.
+    pub fn each_parsed<T: Send>(
+        &self,
+        projection: &[usize],
+        each: impl Fn(DataFrame, u64) -> PolarsResult<T> + Sync,
+    ) -> PolarsResult<Vec<(usize, T)>> {
+        self.each_piece(|p| Ok((p.file, each(self.parsed(p, projection)?, p.first)?)))
     }
 
     /// The rows of a piece whose first row is record `first`, its blank
     /// records' rows dropped.
-    fn without_blank(&self, df: DataFrame, first: u64) -> PolarsResult<DataFrame> {
+    pub fn without_blank(&self, df: DataFrame, first: u64) -> PolarsResult<DataFrame> {
         let end = first + df.height() as u64;
         let from = self.blank.partition_point(|&b| b < first);
         let to = self.blank.partition_point(|&b| b < end);
@@ -198,11 +225,8 @@ impl Pieces {
     /// waiting on it there left no pool thread free to run it (two scans
     /// of one file, for two units, hung); as the pool's jobs, a thread
     /// that waits runs the jobs waiting for it.
-    fn each_piece(
-        &self,
-        read: impl Fn(Piece) -> PolarsResult<DataFrame> + Sync,
-    ) -> PolarsResult<Vec<DataFrame>> {
-        let slots: Vec<Mutex<Option<PolarsResult<DataFrame>>>> =
+    fn each_piece<T: Send>(&self, read: impl Fn(Piece) -> PolarsResult<T> + Sync) -> PolarsResult<Vec<T>> {
+        let slots: Vec<Mutex<Option<PolarsResult<T>>>> =
             self.pieces.iter().map(|_| Mutex::new(None)).collect();
         polars_core::runtime::RAYON.scope(|s| {
             for (&piece, slot) in self.pieces.iter().zip(&slots) {

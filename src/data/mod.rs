@@ -3,6 +3,7 @@
 
 pub mod adbc;
 pub mod csv;
+mod csv_inference;
 mod csv_pieces;
 pub(crate) mod diagnostics;
 pub mod files;

@@ -123,6 +123,42 @@ fn types_come_from_the_whole_file() {
 }
 
 #[test]
+fn types_come_from_every_row_of_a_long_file() {
+    // 300,001 rows of about 60 bytes, read in pieces: whole amounts, then
+    // one with a fraction on the last line; a line of spaces (no record)
+    // after record 150,000; created_at a date but on one late line.
+    let pad = "x".repeat(40);
+    let mut data = String::from("id,amount,closed_at,created_at,note\n");
+    for i in 0..300_000u64 {
+        if i == 150_000 {
+            data.push_str("   \n");
+        }
+        let created = if i == 299_000 { "someday" } else { "2025-01-01" };
+        data.push_str(&format!("{i},1,2025-01-01,{created},{pad}\n"));
+    }
+    data.push_str("300000,12.5,2025-01-02,2025-01-01,x\n");
+    let files: &[(&str, &[u8])] = &[("d.csv", data.as_bytes())];
+    let kpis = format!("{TOTAL}  ids: {{dataset: d, measure: sum(id)}}\n");
+    // 300,000 ones and 12.5; ids 0..=300,000 sum to 300,000 × 300,001 / 2.
+    let out = run(files, "d.csv", "", &kpis, EVAL_CSV);
+    assert_eq!(csv_of(&out), "total,rows,ids\n300012.5,300001,45000150000\n");
+    // Record 299,000 is on line 299,003: the header, and the line of spaces.
+    let out = run(files, "d.csv", "", &kpis, &["check", "--data"]);
+    assert_eq!(out.status.code(), Some(0));
+    let shown = String::from_utf8_lossy(&out.stdout)
+        .replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        shown.contains("kpi::mixed_column")
+            && shown.contains("`created_at`")
+            && shown.contains("line 299003"),
+        "{shown}"
+    );
+}
+
+#[test]
 fn datetimes_with_offsets_count_in_the_declared_zone() {
     // 23:30 in New York on Jan 31 is Feb 1 in UTC; 03:00 at +01:00 on Feb 1 is Jan 31 in New York.
     let data = "id,amount,closed_at\n1,100,2025-01-31T23:30:00-05:00\n2,50,2025-02-01T03:00:00+01:00\n3,7,2025-01-15T10:00:00Z\n";
