@@ -54,6 +54,11 @@ impl NumberFormat {
 /// the value rounded to 15 significant digits, so `0.1 + 0.2` is `0.3`,
 /// not `0.30000000000000004` (noise of the arithmetic, not of the data).
 pub fn raw_number(x: f64) -> f64 {
+    // A whole number of 15 digits or fewer is its own rounding (counts and
+    // sums of whole amounts, most values): no text to make and read.
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        return x;
+    }
     format!("{x:.14e}").parse().unwrap_or(x)
 }
 
@@ -204,24 +209,36 @@ impl ResultTable {
 
     pub fn to_csv(&self) -> String {
         let mut out = String::new();
-        let quote = |s: &str| {
+        let text = |out: &mut String, s: &str| {
             if s.contains([',', '"', '\n', '\r']) {
-                format!("\"{}\"", s.replace('"', "\"\""))
+                out.push('"');
+                out.push_str(&s.replace('"', "\"\""));
+                out.push('"');
             } else {
-                s.to_string()
+                out.push_str(s);
             }
         };
-        let header: Vec<String> = self.columns.iter().map(|c| quote(c)).collect();
-        let _ = writeln!(out, "{}", header.join(","));
+        for (i, c) in self.columns.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            text(&mut out, c);
+        }
+        out.push('\n');
         for r in &self.rows {
-            let cells: Vec<String> = r
-                .iter()
-                .map(|c| match c {
-                    Cell::Text(t) => t.as_deref().map(quote).unwrap_or_default(),
-                    Cell::Number(x) => x.map(|v| format!("{}", raw_number(v))).unwrap_or_default(),
-                })
-                .collect();
-            let _ = writeln!(out, "{}", cells.join(","));
+            for (i, c) in r.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                match c {
+                    Cell::Text(Some(t)) => text(&mut out, t),
+                    Cell::Number(Some(x)) => {
+                        let _ = write!(out, "{}", raw_number(*x));
+                    }
+                    Cell::Text(None) | Cell::Number(None) => {}
+                }
+            }
+            out.push('\n');
         }
         out
     }
@@ -297,6 +314,53 @@ mod tests {
         assert_eq!(format_value(Some(12.26), Some(Unit::Days), None), "12.3");
         assert_eq!(format_value(None, Some(Unit::Count), None), "–");
         assert_eq!(format_value(Some(999.0), Some(Unit::Count), None), "999");
+    }
+
+    /// Whole numbers up to 15 digits, around that bound, fractions and
+    /// non-finite values round as their text of 15 significant digits reads.
+    #[test]
+    fn raw_numbers_are_their_fifteen_digits() {
+        let by_text = |x: f64| -> f64 { format!("{x:.14e}").parse().unwrap_or(x) };
+        let mut values = vec![
+            0.0,
+            -0.0,
+            0.1 + 0.2,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MAX,
+            1e-300,
+        ];
+        for k in 0..16 {
+            let p = 10f64.powi(k);
+            values.extend([p, p - 1.0, p + 1.0, -p, p + 0.5, p * 1.000_000_000_000_001]);
+        }
+        values.extend([
+            999_999_999_999_999.0,
+            1e15 + 1.0,
+            1_234_567_890_123_456.0,
+            9_007_199_254_740_993.0,
+        ]);
+        let mut seed = 1u64;
+        for _ in 0..100_000 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let r = (seed >> 11) as f64 / (1u64 << 53) as f64;
+            values.extend([
+                (r * 1e6).round(),
+                r * 1e6,
+                (r * 1e17).round(),
+                -(r * 1e4).round() / 4.0,
+            ]);
+        }
+        for x in values {
+            let (ours, theirs) = (raw_number(x), by_text(x));
+            assert!(
+                ours.to_bits() == theirs.to_bits() || (ours.is_nan() && theirs.is_nan()),
+                "{x}: {ours} {theirs}"
+            );
+        }
     }
 
     #[test]
