@@ -124,6 +124,8 @@ fn main() {
             "polars" => polars_child(&dir),
             "duckdb-lookup" => duckdb_child(&dir, LOOKUP_SQL),
             "duckdb-csv" => duckdb_child(&dir, CSV_SQL),
+            "duckdb-g1" => duckdb_child(&dir, &growth_sql(1)),
+            "duckdb-g30" => duckdb_child(&dir, &growth_sql(30)),
             _ => duckdb_child(&dir, DUCKDB_SQL),
         };
         let file = std::fs::File::create(out).unwrap();
@@ -310,15 +312,22 @@ fn bench_scale(scale: usize, runs: usize) {
     // Growth: 30 KPIs over deals against one.
     let growth: Vec<String> = (0..30).map(|i| format!("g{i:02}")).collect();
     let growth: Vec<&str> = growth.iter().map(String::as_str).collect();
-    let (mut one, mut thirty) = (Vec::new(), Vec::new());
+    let (mut one, mut thirty, mut duck_one, mut duck_thirty) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
         one.push(timed(eval(&growth[..1], &out("g1")), "one KPI"));
         thirty.push(timed(eval(&growth, &out("g30")), "30 KPIs"));
+        duck_one.push(timed(child("duckdb-g1", &out("duckdb-g1")), "DuckDB, one KPI"));
+        duck_thirty.push(timed(child("duckdb-g30", &out("duckdb-g30")), "DuckDB, 30 KPIs"));
     }
-    println!("growth over deals by owner × month:");
+    same_values(&out("g1"), &out("duckdb-g1"), "DuckDB (one KPI)", &growth[..1]);
+    same_values(&out("g30"), &out("duckdb-g30"), "DuckDB (30 KPIs)", &growth);
+    println!("growth over deals by owner × month (every value equal to DuckDB's):");
     let (w1, _) = summary("1 KPI", &one);
     let (w30, _) = summary("30 KPIs", &thirty);
     println!("  30 KPIs / 1 KPI: {:.2}×", w30 / w1);
+    let (d1, _) = summary("DuckDB SQL, 1 KPI", &duck_one);
+    let (d30, _) = summary("DuckDB SQL, 30 KPIs", &duck_thirty);
+    println!("  DuckDB's 30 KPIs / 1 KPI: {:.2}×", d30 / d1);
 
     // Status of 50 targets.
     let mut st = Vec::new();
@@ -378,24 +387,68 @@ fn write_csv_spec(dir: &Path, spec: &Path) -> PathBuf {
     csv
 }
 
-/// Thirty KPIs over deals: sums, counts, averages and ratios under different filters.
-fn growth_kpis() -> String {
+/// The growth KPIs: sums, counts, averages, ratios and maxima under
+/// different filters, each as a kpi measure and as a DuckDB aggregate of
+/// the same value (an empty sum 0, an empty average or maximum null).
+fn growth_measures() -> Vec<(String, String)> {
     let stages = ["won", "lost", "proposal", "negotiation", "qualified"];
+    (0..30)
+        .map(|i| {
+            let stage = stages[i % stages.len()];
+            let only = format!("FILTER (WHERE stage = '{stage}')");
+            match i / 5 {
+                0 => (
+                    format!("sum(amount where stage == \"{stage}\")"),
+                    format!("coalesce(sum(amount) {only}, 0)"),
+                ),
+                1 => (
+                    format!("count(where stage == \"{stage}\")"),
+                    format!("count(*) {only}::DOUBLE"),
+                ),
+                2 => (
+                    format!("avg(amount where stage == \"{stage}\")"),
+                    format!("avg(amount) {only}"),
+                ),
+                3 => (
+                    format!("sum(amount - cost where stage == \"{stage}\") / sum(amount)"),
+                    format!("coalesce(sum(amount - cost) {only}, 0) / nullif(sum(amount), 0)"),
+                ),
+                4 => (
+                    format!("count(where stage == \"{stage}\" and channel == \"partner\")"),
+                    format!("count(*) FILTER (WHERE stage = '{stage}' AND channel = 'partner')::DOUBLE"),
+                ),
+                _ => (
+                    format!("max(amount where stage == \"{stage}\")"),
+                    format!("max(amount) {only}"),
+                ),
+            }
+        })
+        .collect()
+}
+
+/// Thirty KPIs over deals for the growth figure (and one over leads).
+fn growth_kpis() -> String {
     let mut s = String::from("kpis:\n");
-    for i in 0..30 {
-        let stage = stages[i % stages.len()];
-        let measure = match i / 5 {
-            0 => format!("sum(amount where stage == \"{stage}\")"),
-            1 => format!("count(where stage == \"{stage}\")"),
-            2 => format!("avg(amount where stage == \"{stage}\")"),
-            3 => format!("sum(amount - cost where stage == \"{stage}\") / sum(amount)"),
-            4 => format!("count(where stage == \"{stage}\" and channel == \"partner\")"),
-            _ => format!("max(amount where stage == \"{stage}\")"),
-        };
+    for (i, (measure, _)) in growth_measures().iter().enumerate() {
         let _ = writeln!(s, "  g{i:02}:\n    dataset: deals\n    measure: {measure}");
     }
     s.push_str("  won_lead_amount:\n    dataset: leads\n    measure: sum(deals.amount where deals.stage == \"won\")\n");
     s
+}
+
+/// The first `n` growth KPIs by owner and month as one DuckDB query.
+fn growth_sql(n: usize) -> String {
+    let aggregates: Vec<String> = growth_measures()
+        .into_iter()
+        .take(n)
+        .enumerate()
+        .map(|(i, (_, sql))| format!("{sql} AS g{i:02}"))
+        .collect();
+    format!(
+        "SELECT owner, strftime(date_trunc('month', closed_at), '%Y-%m') AS period, {}
+         FROM read_parquet('{{dir}}/deals.parquet') WHERE closed_at IS NOT NULL GROUP BY ALL ORDER BY owner, period",
+        aggregates.join(", ")
+    )
 }
 
 /// Fifty targets over the library's KPIs: monthly, quarterly and yearly,
