@@ -312,7 +312,8 @@ fn bench_scale(scale: usize, runs: usize) {
     // Growth: 30 KPIs over deals against one.
     let growth: Vec<String> = (0..30).map(|i| format!("g{i:02}")).collect();
     let growth: Vec<&str> = growth.iter().map(String::as_str).collect();
-    let (mut one, mut thirty, mut duck_one, mut duck_thirty) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut one, mut thirty, mut duck_one, mut duck_thirty) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
         one.push(timed(eval(&growth[..1], &out("g1")), "one KPI"));
         thirty.push(timed(eval(&growth, &out("g30")), "30 KPIs"));

@@ -652,7 +652,7 @@ fn malformed_records(
         .collect();
     if layout.text.is_none() {
         let (schema, parse) = (layout.read_schema.clone(), parse_options(src, false));
-        let cut = (&layout.files[..], &cuts[..], super::csv_pieces::PIECE);
+        let cut = (&layout.files[..], &None, &cuts[..], super::csv_pieces::PIECE);
         let rows = (&layout.starts[..], &layout.blank[..]);
         let pieces = Pieces::new(cut, rows, schema, parse, conversions(&layout, true));
         layout.pieces = pieces.map_err(|e| read_error(src, &layout, &e))?.map(Arc::new);
@@ -739,16 +739,13 @@ fn seen_in_pieces(
 }
 
 /// Every column of the files as text, in pieces, to infer their types and
-/// sample and check their values: for UTF-8 files on disk that can be cut,
-/// whose header names are the reader's (no name twice or holding a quote),
-/// unless records may be skipped (the reader's inference sees ragged ones).
+/// sample and check their values: for files that can be cut whose header
+/// names are the reader's (no name twice or holding a quote). Ragged
+/// records (read under `on_error: skip`) are cut to the header's length
+/// or made whole with nulls, as the reader's inference takes them.
 fn text_pieces(src: &SourceInfo, l: &Layout, header: &[String], shapes: &[Option<Shape>]) -> Option<Pieces> {
     let distinct: std::collections::HashSet<&String> = header.iter().collect();
-    if l.text.is_some()
-        || skips(src)
-        || distinct.len() != header.len()
-        || header.iter().any(|h| h.contains('"'))
-    {
+    if distinct.len() != header.len() || header.iter().any(|h| h.contains('"')) {
         return None;
     }
     let cuts: Vec<Vec<super::files::Cut>> = shapes
@@ -759,11 +756,17 @@ fn text_pieces(src: &SourceInfo, l: &Layout, header: &[String], shapes: &[Option
         .iter()
         .map(|h| Field::new(h.as_str().into(), DataType::String))
         .collect();
-    let cut = (&l.files[..], &cuts[..], super::csv_pieces::PIECE);
+    let cut = (&l.files[..], &l.text, &cuts[..], super::csv_pieces::PIECE);
     let rows = (&l.starts[..], &l.blank[..]);
-    Pieces::new(cut, rows, Arc::new(text), parse_options(src, false), Vec::new())
-        .ok()
-        .flatten()
+    Pieces::new(
+        cut,
+        rows,
+        Arc::new(text),
+        parse_options(src, skips(src)),
+        Vec::new(),
+    )
+    .ok()
+    .flatten()
 }
 
 /// How a declared column is converted from text; text stays text.
@@ -1221,7 +1224,7 @@ mod tests {
                     .collect();
                 let parse = parse_options(&src, false);
                 let made = Pieces::new(
-                    (&l.files, &cuts, least),
+                    (&l.files, &None, &cuts, least),
                     (&l.starts, &l.blank),
                     l.read_schema.clone(),
                     parse,
@@ -1266,8 +1269,10 @@ mod tests {
 
     /// A file of three columns whose values are each drawn from three of
     /// many spellings of numbers, booleans, texts and nulls (quoted or
-    /// not), so that columns are often of one type and sometimes of two.
-    fn random_typed_csv(next: &mut impl FnMut(usize) -> usize) -> String {
+    /// not), so that columns are often of one type and sometimes of two;
+    /// now and then a ragged record. With the same file where each `""`
+    /// is written as nothing (an empty value, which it means).
+    fn random_typed_csv(next: &mut impl FnMut(usize) -> usize) -> (String, String) {
         const V: [&str; 26] = [
             "1",
             "-2",
@@ -1298,10 +1303,13 @@ mod tests {
         ];
         let end = ["\n", "\r\n"][next(2)];
         let kinds: Vec<[&str; 3]> = (0..3).map(|_| [V[next(26)], V[next(26)], V[next(26)]]).collect();
-        let mut text = format!("a,b,c{end}");
+        let mut rows: Vec<Vec<&str>> = Vec::new();
         for _ in 0..next(30) {
             match next(15) {
-                0 => text.push_str(end),
+                0 => rows.push(Vec::new()),
+                // Ragged: a field short, or one too many.
+                1 if next(4) == 0 => rows.push(vec![kinds[0][0], kinds[1][0]]),
+                2 if next(4) == 0 => rows.push(vec![kinds[0][0], kinds[1][0], kinds[2][0], "9"]),
                 _ => {
                     // Mostly each column's first spelling, now and then another.
                     let row: Vec<&str> = kinds
@@ -1311,27 +1319,38 @@ mod tests {
                             k[next(of)]
                         })
                         .collect();
-                    text.push_str(&row.join(","));
-                    text.push_str(end);
+                    rows.push(row);
                 }
             }
         }
-        if next(3) == 0 {
-            let kept = text.trim_end_matches(['\r', '\n']).len();
-            text.truncate(kept);
-        }
-        text
+        let cut = next(3) == 0;
+        let text = |empty: &str| {
+            let mut text = format!("a,b,c{end}");
+            for row in &rows {
+                let row: Vec<&str> = row.iter().map(|v| if *v == "\"\"" { empty } else { v }).collect();
+                text.push_str(&row.join(","));
+                text.push_str(end);
+            }
+            if cut {
+                let kept = text.trim_end_matches(['\r', '\n']).len();
+                text.truncate(kept);
+            }
+            text
+        };
+        (text("\"\""), text(""))
     }
 
     /// Read as text in pieces cut at every record, or a few records
     /// apart, or whole, a source's columns have the types Polars' reader
     /// infers from its files (each file's, then the wider of the files')
-    /// and the sample of values the reader gives; where one fails, so does
-    /// the other.
+    /// and the sample of values the reader gives, but for `""`, which is
+    /// an empty value (the reader's are taken of the files with nothing
+    /// there instead); where one fails, so does the other. Files on disk
+    /// and transcoded from Latin-1, ragged records refused or skipped.
     #[test]
     fn types_inferred_in_pieces_are_the_readers() {
         let dir = std::env::temp_dir().join(format!("kpi-csv-infer-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::create_dir_all(dir.join("ref")).unwrap();
         let mut seed = 3u64;
         let mut next = |n: usize| {
             seed = seed
@@ -1340,18 +1359,20 @@ mod tests {
             (seed >> 33) as usize % n
         };
         let (mut compared, mut failed, mut kinds) = (0, 0, std::collections::HashSet::new());
-        for case in 0..400 {
-            let names: Vec<PathBuf> = (0..1 + case % 2)
-                .map(|k| dir.join(format!("c{case}_{k}.csv")))
-                .collect();
-            let texts: Vec<String> = names.iter().map(|_| random_typed_csv(&mut next)).collect();
-            for (f, t) in names.iter().zip(&texts) {
-                std::fs::write(f, t).unwrap();
+        let (mut transcoded, mut skipping) = (0, 0);
+        for case in 0..600 {
+            let names: Vec<String> = (0..1 + case % 2).map(|k| format!("c{case}_{k}.csv")).collect();
+            let texts: Vec<(String, String)> = names.iter().map(|_| random_typed_csv(&mut next)).collect();
+            for (f, (t, reference)) in names.iter().zip(&texts) {
+                std::fs::write(dir.join(f), t).unwrap();
+                std::fs::write(dir.join("ref").join(f), reference).unwrap();
             }
-            let src = SourceInfo {
+            // The reference read as UTF-8 (the texts are ASCII): the
+            // reader infers a file's types lazily, a text's by reading it.
+            let source = |dir: &std::path::Path, latin: bool| SourceInfo {
                 name: "d".into(),
                 path: match names.len() {
-                    1 => names[0].clone(),
+                    1 => dir.join(&names[0]),
                     _ => dir.join(format!("c{case}_*.csv")),
                 },
                 format: crate::spec::model::Format::Csv,
@@ -1363,32 +1384,49 @@ mod tests {
                         value: "NA".into(),
                         span: Default::default(),
                     }],
+                    encoding: latin.then_some(crate::span::Spanned {
+                        value: Encoding::Latin1,
+                        span: Default::default(),
+                    }),
+                    on_error: (case % 5 == 0).then_some(crate::span::Spanned {
+                        value: OnError::Skip,
+                        span: Default::default(),
+                    }),
                     ..Default::default()
                 },
             };
-            let Ok(l) = work_out(&src) else { continue };
+            let (src, reference) = (source(&dir, case % 3 == 2), source(&dir.join("ref"), false));
+            let (Ok(l), Ok(l_ref)) = (work_out(&src), work_out(&reference)) else {
+                continue;
+            };
             // The reader's samples, where it can read the file with the
             // types it infers (a 20-digit integer it cannot).
-            let theirs = infer(&src, &l, &Schema::default()).map(|schema| {
+            let theirs = infer(&reference, &l_ref, &Schema::default()).map(|schema| {
                 let columns: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
-                let sample = samples(&src, &l, &columns).ok();
+                let sample = samples(&reference, &l_ref, &columns).ok();
                 (schema, sample)
             });
+            // The layout's own inference, in pieces of its size.
+            if let Ok((schema, _)) = &theirs {
+                assert_eq!(&*l.read_schema, schema, "{texts:?}");
+            }
             let header = ["a", "b", "c"].map(String::from);
             let text: Schema = header
                 .iter()
                 .map(|h| Field::new(h.as_str().into(), DataType::String))
                 .collect();
+            transcoded += usize::from(l.text.is_some());
+            skipping += usize::from(skips(&src));
             for least in [1, 20, 1 << 20] {
                 let cuts: Vec<Vec<super::super::files::Cut>> = texts
                     .iter()
-                    .map(|t| super::super::files::every_cut(t.as_bytes(), b','))
+                    .map(|(t, _)| super::super::files::every_cut(t.as_bytes(), b','))
                     .collect();
                 let made = Pieces::new(
-                    (&l.files, &cuts, least),
+                    (&l.files, &l.text, &cuts, least),
                     (&l.starts, &l.blank),
                     Arc::new(text.clone()),
-                    parse_options(&src, false),
+                    parse_options(&src, skips(&src)),
                     Vec::new(),
                 );
                 // No line end after the header: not read in pieces.
@@ -1423,7 +1461,10 @@ mod tests {
             }
         }
         // Columns of each type were met, and both kinds of case.
-        assert!(compared > 600, "{compared} {failed}");
+        assert!(
+            compared > 900 && transcoded > 100 && skipping > 50,
+            "{compared} {failed} {transcoded} {skipping}"
+        );
         assert_eq!(kinds.len(), 4, "{kinds:?}");
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -1482,7 +1523,7 @@ mod tests {
                     .map(|t| super::super::files::every_cut(t.as_bytes(), b','))
                     .collect();
                 let made = Pieces::new(
-                    (&l.files, &cuts, least),
+                    (&l.files, &None, &cuts, least),
                     (&l.starts, &l.blank),
                     Arc::new(text.clone()),
                     parse_options(&src, false),
@@ -1558,7 +1599,7 @@ mod tests {
         let l = work_out(&src).unwrap();
         let cuts = vec![super::super::files::every_cut(text.as_bytes(), b',')];
         let pieces = Pieces::new(
-            (&l.files, &cuts, 1),
+            (&l.files, &None, &cuts, 1),
             (&l.starts, &l.blank),
             l.read_schema.clone(),
             parse_options(&src, false),

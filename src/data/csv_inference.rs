@@ -72,7 +72,9 @@ fn column_seen(
     let mut kinds: Vec<DataType> = Vec::new();
     let mut firsts = Vec::new();
     let mut last = None;
-    for v in text.iter().flatten() {
+    // `""` is an empty value: no type, and no sample (the reader's
+    // inference would make the column text).
+    for v in text.iter().flatten().filter(|v| !v.is_empty()) {
         if firsts.len() < sample {
             firsts.push(v.to_string());
         } else if !types {

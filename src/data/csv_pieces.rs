@@ -36,11 +36,16 @@ struct Piece {
     first: u64,
 }
 
+/// Each file's text, where files were transcoded to UTF-8 in memory.
+pub type Texts = Option<Arc<Vec<Vec<u8>>>>;
+
 /// A CSV source cut into pieces, read as a Polars scan that reads only the
 /// columns asked for.
 #[derive(Clone)]
 pub struct Pieces {
     files: Vec<PathBuf>,
+    /// The files' texts where they were transcoded (read from memory).
+    texts: Texts,
     pieces: Vec<Piece>,
     /// The schema the reader is given, every column of the header.
     read: SchemaRef,
@@ -68,7 +73,7 @@ impl std::fmt::Debug for Pieces {
 }
 
 impl Pieces {
-    /// The pieces of `files` by their `cuts` (the first just after the
+    /// The pieces of `files` (or of their `texts`) by their `cuts` (the first just after the
     /// header), each of `least` bytes or more but the last of a file, read
     /// with the `read` schema and `parse` options, then `conversions`
     /// (column, expression) made, the `blank` records dropped (`starts`:
@@ -76,7 +81,7 @@ impl Pieces {
     /// end after its header) or its header is blank, which the reader may
     /// take otherwise.
     pub fn new(
-        (files, cuts, least): (&[PathBuf], &[Vec<Cut>], usize),
+        (files, texts, cuts, least): (&[PathBuf], &Texts, &[Vec<Cut>], usize),
         (starts, blank): (&[u64], &[u64]),
         read: SchemaRef,
         parse: CsvParseOptions,
@@ -86,12 +91,20 @@ impl Pieces {
             return Ok(None);
         }
         let mut pieces = Vec::new();
-        for (file, ((path, cuts), &start)) in files.iter().zip(cuts).zip(starts).enumerate() {
+        for (file, (cuts, &start)) in cuts.iter().zip(starts).enumerate() {
             let Some(first) = cuts.first() else {
                 return Ok(None);
             };
-            let len = std::fs::metadata(path)?.len() as usize;
-            if blank_header(path, first.at)? {
+            let len = match (texts, files.get(file)) {
+                (Some(texts), _) => texts.get(file).map_or(0, Vec::len),
+                (None, Some(path)) => std::fs::metadata(path)?.len() as usize,
+                (None, None) => return Ok(None),
+            };
+            // Whether the header (its line end included) is only white space.
+            if bytes_of((files, texts), file, 0, first.at)?
+                .iter()
+                .all(u8::is_ascii_whitespace)
+            {
                 return Ok(None);
             }
             pieces.extend(pieces_of((file, start), cuts, len, least));
@@ -109,6 +122,7 @@ impl Pieces {
             .transpose()?;
         Ok(Some(Pieces {
             files: files.to_vec(),
+            texts: texts.clone(),
             pieces,
             read,
             conversions,
@@ -163,11 +177,7 @@ impl Pieces {
     /// The parser's rows of the columns at `projection` of one piece, a
     /// row for each record, blank ones too.
     fn parsed(&self, piece: Piece, projection: &[usize]) -> PolarsResult<DataFrame> {
-        let path = self
-            .files
-            .get(piece.file)
-            .ok_or_else(|| polars_err!(ComputeError: "a piece of a file not read"))?;
-        let bytes = bytes_of(path, piece.from, piece.to)?;
+        let bytes = bytes_of((&self.files, &self.texts), piece.file, piece.from, piece.to)?;
         // As the reader does: text columns must be UTF-8.
         if self.parsed.iter_fields().any(|f| f.dtype().is_string()) && !validate_utf8(&bytes) {
             polars_bail!(ComputeError: "invalid utf-8 sequence");
@@ -305,14 +315,25 @@ pub fn scan(pieces: Arc<Pieces>) -> PolarsResult<LazyFrame> {
     )
 }
 
-/// Whether the header (the bytes before `end`, its line end included) is
-/// only white space.
-fn blank_header(path: &std::path::Path, end: usize) -> std::io::Result<bool> {
-    Ok(bytes_of(path, 0, end)?.iter().all(u8::is_ascii_whitespace))
-}
-
-/// The bytes `from..to` of the file at `path`.
-fn bytes_of(path: &std::path::Path, from: usize, to: usize) -> std::io::Result<Vec<u8>> {
+/// The bytes `from..to` of the `file`th file, from its text if it has one.
+fn bytes_of(
+    (files, texts): (&[PathBuf], &Texts),
+    file: usize,
+    from: usize,
+    to: usize,
+) -> std::io::Result<Vec<u8>> {
+    if let Some(texts) = texts {
+        let text = texts.get(file).and_then(|t| t.get(from..to));
+        return text.map(<[u8]>::to_vec).ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "a piece past the end of its text",
+            )
+        });
+    }
+    let path = files
+        .get(file)
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "a piece of a file not read"))?;
     let mut bytes = vec![0; to.saturating_sub(from)];
     std::fs::File::open(path)?.read_exact_at(&mut bytes, from as u64)?;
     Ok(bytes)

@@ -215,6 +215,26 @@ fn blank_lines_are_not_rows() {
 }
 
 #[test]
+fn quoted_empty_values_are_empty() {
+    // A quote-everything export: `""` is an empty value, so amount is a
+    // number column (5 + 7 over three rows, one amount null) and the
+    // flags booleans (one true), whatever the encoding, rows skipped or not.
+    let data = "\"id\",\"amount\",\"closed_at\",\"flag\"\r\n\"1\",\"5\",\"2025-01-01\",\"true\"\r\n\"2\",\"\",\"2025-01-02\",\"\"\r\n\"3\",\"7\",\"2025-01-03\",\"false\"\r\n";
+    let files: &[(&str, &[u8])] = &[("d.csv", data.as_bytes())];
+    let kpis = format!(
+        "{TOTAL}  missing: {{dataset: d, measure: count(where amount is null)}}\n  flagged: {{dataset: d, measure: count(where flag)}}\n"
+    );
+    for read in [
+        "",
+        "    read: {encoding: latin-1}\n",
+        "    read: {on_error: skip}\n",
+    ] {
+        let out = run(files, "d.csv", read, &kpis, EVAL_CSV);
+        assert_eq!(csv_of(&out), "total,rows,missing,flagged\n12,3,1,1\n", "{read}");
+    }
+}
+
+#[test]
 fn windows_1252_files_read_with_their_encoding() {
     // "Müller" and "€" in Windows-1252: 0xfc and 0x80.
     let data: &[u8] = b"id,amount,closed_at,owner\n1,5,2025-01-01,M\xfcller\n2,7,2025-01-02,\x80uro\n";
