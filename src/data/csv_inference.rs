@@ -120,14 +120,15 @@ const MAY_NOT_BE_TEXT: [bool; 128] = {
 /// integer if it is up to 18 digits after an optional minus (it fits 64
 /// bits); a float if it is digits around one decimal separator. Anything
 /// else goes to Polars' function, as do values with other bytes: its
-/// patterns take any Unicode digit for a digit and `ſ` for an `s`.
+/// patterns take any Unicode digit for a digit and `ſ` for an `s`; a
+/// number type it gives is then one the reader can read ([`readable`]).
 pub fn field_type(v: &str, decimal_comma: bool) -> DataType {
     let b = v.as_bytes();
     if b.iter().any(|&c| MAY_NOT_BE_TEXT.get(c as usize) == Some(&false)) {
         return DataType::String;
     }
     if !v.is_ascii() {
-        return infer_field_schema(v, false, decimal_comma);
+        return readable(infer_field_schema(v, false, decimal_comma), v, decimal_comma);
     }
     if v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("false") {
         return DataType::Boolean;
@@ -157,7 +158,27 @@ pub fn field_type(v: &str, decimal_comma: bool) -> DataType {
             return DataType::Float64;
         }
     }
-    infer_field_schema(v, false, decimal_comma)
+    readable(infer_field_schema(v, false, decimal_comma), v, decimal_comma)
+}
+
+/// A number type the reader could not read the value as, made one it can:
+/// an integer too long for 64 bits is a float, and a number written with
+/// digits other than ASCII ones (which Polars' patterns take, but not its
+/// parser) is text. The reader would stop at such a value, naming neither
+/// its file nor its line.
+fn readable(t: DataType, v: &str, decimal_comma: bool) -> DataType {
+    let as_float = || match decimal_comma {
+        true => v.replacen(',', ".", 1).parse::<f64>().is_ok(),
+        false => v.parse::<f64>().is_ok(),
+    };
+    match t {
+        DataType::Int64 if v.parse::<i64>().is_err() => match as_float() {
+            true => DataType::Float64,
+            false => DataType::String,
+        },
+        DataType::Float64 if !as_float() => DataType::String,
+        t => t,
+    }
 }
 
 /// The type of a column whose files' types are `a` and `b`: the same, a
@@ -249,15 +270,25 @@ mod tests {
         values.push("9223372036854775808".into());
         values.push("ünïcödé".into());
         assert!(values.len() > 150_000);
+        // Polars' type, or where its reader cannot read the value as that
+        // number, the type it can (a float for a long integer, else text).
+        let expected = |v: &str, comma: bool| {
+            let float = v.replacen(',', ".", usize::from(comma)).parse::<f64>().is_ok();
+            match infer_field_schema(v, false, comma) {
+                DataType::Int64 if v.parse::<i64>().is_err() && float => DataType::Float64,
+                DataType::Int64 if v.parse::<i64>().is_err() => DataType::String,
+                DataType::Float64 if !float => DataType::String,
+                t => t,
+            }
+        };
         for v in values.iter().filter(|v| !v.is_empty()) {
             for comma in [false, true] {
-                assert_eq!(
-                    field_type(v, comma),
-                    infer_field_schema(v, false, comma),
-                    "{v:?} {comma}"
-                );
+                assert_eq!(field_type(v, comma), expected(v, comma), "{v:?} {comma}");
             }
         }
+        // Polars' reader cannot read these as the numbers its patterns see.
+        assert_eq!(field_type("99999999999999999999", false), DataType::Float64);
+        assert_eq!(field_type("٣٣", false), DataType::String);
     }
 
     #[test]

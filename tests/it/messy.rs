@@ -235,6 +235,22 @@ fn quoted_empty_values_are_empty() {
 }
 
 #[test]
+fn numbers_the_reader_cannot_hold_as_integers() {
+    // An integer of 20 digits does not fit 64 bits: the column is a number
+    // (a float), 5 + 99,999,999,999,999,999,999 being 1e20 as a float.
+    let data = "id,amount,closed_at\n1,5,2025-01-01\n2,99999999999999999999,2025-01-02\n";
+    let files: &[(&str, &[u8])] = &[("d.csv", data.as_bytes())];
+    let out = run(files, "d.csv", "", TOTAL, EVAL_CSV);
+    assert_eq!(csv_of(&out), "total,rows\n100000000000000000000,2\n");
+    // Digits other than ASCII ones make text, which `sum` refuses.
+    let data = "id,amount,closed_at\n1,5,2025-01-01\n2,\u{663}\u{663},2025-01-02\n";
+    let files: &[(&str, &[u8])] = &[("d.csv", data.as_bytes())];
+    let out = run(files, "d.csv", "", TOTAL, EVAL_CSV);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("kpi::type_mismatch"), "{}", stderr(&out));
+}
+
+#[test]
 fn windows_1252_files_read_with_their_encoding() {
     // "Müller" and "€" in Windows-1252: 0xfc and 0x80.
     let data: &[u8] = b"id,amount,closed_at,owner\n1,5,2025-01-01,M\xfcller\n2,7,2025-01-02,\x80uro\n";
