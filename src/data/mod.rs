@@ -271,7 +271,8 @@ fn file_scan(src: &SourceInfo, path: &Path) -> Result<LazyFrame, Diagnostic> {
     match src.format {
         // Types from every record, as for CSV (LANGUAGE.md §2a).
         Format::Ndjson => {
-            let inferred = ndjson::schema(Path::new(path.as_str()));
+            let inferred = ndjson::schema(Path::new(path.as_str()))
+                .map_err(|why| read_error(src, &polars_err!(ComputeError: "{why}")))?;
             let reader = LazyJsonLineReader::new(path);
             match inferred {
                 Some(schema) => reader.with_schema(Some(Arc::new(schema))),

@@ -8,6 +8,9 @@
 //! then given to the reader, which infers nothing. The columns and their
 //! types are the reader's; their order may differ (the reader's own puts
 //! the fields of its longest lines first, which depends on where it is cut).
+//! Within a piece, lines of a shape already seen are not parsed again
+//! ([`shape`]); integers too long for 64 bits are floats; a line that
+//! cannot be typed is an error naming it.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
@@ -20,15 +23,21 @@ use polars_arrow::array::StructArray;
 const PIECE: u64 = 8 << 20;
 
 /// The schema of the NDJSON file at `path`, the reader's inference from
-/// every line; `None` when a piece has nothing to infer from or fails, so
-/// that the reader infers the whole file itself and words its own error.
-pub(super) fn schema(path: &Path) -> Option<Schema> {
-    let len = std::fs::metadata(path).ok()?.len();
+/// every line; `None` when the file cannot be read in pieces or its lines'
+/// types do not join, so that the reader infers the whole file itself and
+/// words its own error. A line that cannot be typed (not JSON, not an
+/// object) is an error naming it.
+pub(super) fn schema(path: &Path) -> Result<Option<Schema>, String> {
+    let Ok(len) = std::fs::metadata(path).map(|m| m.len()) else {
+        return Ok(None);
+    };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
     let pieces = (len / PIECE).clamp(1, cores);
     let mut starts = vec![0];
     for k in 1..pieces {
-        let at = line_after(path, k * len / pieces).ok()?;
+        let Ok(at) = line_after(path, k * len / pieces) else {
+            return Ok(None);
+        };
         if starts.last().is_some_and(|&last| at > last) && at < len {
             starts.push(at);
         }
@@ -38,34 +47,265 @@ pub(super) fn schema(path: &Path) -> Option<Schema> {
 
 /// The schema inferred from the pieces of the file starting at `starts`
 /// (the first 0, each at a line's start), the file `len` bytes long.
-fn schema_in_pieces(path: &Path, starts: &[u64], len: u64) -> Option<Schema> {
+fn schema_in_pieces(path: &Path, starts: &[u64], len: u64) -> Result<Option<Schema>, String> {
     let ends = starts.iter().skip(1).copied().chain(std::iter::once(len));
     let ranges: Vec<(u64, u64)> = starts.iter().copied().zip(ends).collect();
-    let schemas = crate::cores::on_cores(ranges, |(from, to)| piece_schema(path, from, to)).ok()?;
+    let Ok(pieces) = crate::cores::on_cores(ranges, |(from, to)| Ok(piece_types(path, from, to)?)) else {
+        return Ok(None);
+    };
     let mut joined: Option<DataType> = None;
-    for s in schemas {
-        let piece = DataType::Struct(s.iter_fields().collect());
-        joined = Some(match joined {
-            None => piece,
-            Some(j) => polars_core::utils::try_get_supertype(&j, &piece).ok()?,
-        });
+    let mut lines_before = 0;
+    for piece in pieces {
+        if let Some((line, why)) = piece.failed {
+            return Err(format!("line {}: {why}", lines_before + line + 1));
+        }
+        lines_before += piece.lines;
+        for t in piece.types {
+            joined = Some(match joined {
+                None => t,
+                Some(j) => match polars_core::utils::try_get_supertype(&j, &t) {
+                    Ok(wider) => wider,
+                    Err(_) => return Ok(None),
+                },
+            });
+        }
     }
     // As the reader turns its joined type into a schema.
-    let arrow = joined?.to_arrow(CompatLevel::newest());
-    Some(
+    let Some(joined @ DataType::Struct(_)) = joined else {
+        return Ok(None);
+    };
+    let arrow = joined.to_arrow(CompatLevel::newest());
+    Ok(Some(
         StructArray::get_fields(&arrow)
             .iter()
             .map(Into::<Field>::into)
             .collect(),
-    )
+    ))
 }
 
-/// The reader's inference from bytes `from..to` of the file.
-fn piece_schema(path: &Path, from: u64, to: u64) -> PolarsResult<Schema> {
+/// What the lines of a piece say: how many there are, their distinct
+/// types in the order first seen, or the first line (from 0 in the piece)
+/// that cannot be typed, and why.
+struct PieceTypes {
+    lines: u64,
+    types: Vec<DataType>,
+    failed: Option<(u64, String)>,
+}
+
+/// The reader's inference from bytes `from..to` of the file, line by line
+/// as the reader infers (its lines' distinct types, in the order first
+/// seen, are joined into its type). The reader parses every line into a
+/// tree of values to type it; here a line whose shape ([`shape`]) was seen
+/// before has that line's type, already counted, and only the first line
+/// of each shape (and every line with no shape) is typed by the reader's
+/// own inference, its integers too long for 64 bits read as floats
+/// (Polars has no type for them).
+fn piece_types(path: &Path, from: u64, to: u64) -> std::io::Result<PieceTypes> {
     let mut file = File::open(path)?;
     file.seek(SeekFrom::Start(from))?;
     let mut piece = BufReader::new(file.take(to - from));
-    polars::io::ndjson::infer_schema(&mut piece, None)
+    let (mut line, mut sig) = (Vec::new(), Vec::new());
+    let mut shapes: std::collections::HashSet<Vec<u8>> = std::collections::HashSet::new();
+    let mut out = PieceTypes {
+        lines: 0,
+        types: Vec::new(),
+        failed: None,
+    };
+    loop {
+        line.clear();
+        if piece.read_until(b'\n', &mut line)? == 0 {
+            return Ok(out);
+        }
+        let n = out.lines;
+        out.lines += 1;
+        // As the reader: every line UTF-8, blank ones skipped.
+        let text = match std::str::from_utf8(&line) {
+            Ok(text) => text,
+            Err(e) => {
+                out.failed = Some((n, e.to_string()));
+                return Ok(out);
+            }
+        };
+        if text.trim().is_empty() {
+            continue;
+        }
+        let shaped = shape(&line, &mut sig);
+        if shaped && shapes.contains(&sig) {
+            continue;
+        }
+        let mut one = std::io::Cursor::new(widened(&line));
+        let dtype = match polars::io::ndjson::infer_schema(&mut one, None) {
+            Ok(schema) => DataType::Struct(schema.iter_fields().collect()),
+            Err(e) => {
+                out.failed = Some((n, e.to_string()));
+                return Ok(out);
+            }
+        };
+        if !out.types.contains(&dtype) {
+            out.types.push(dtype);
+        }
+        if shaped {
+            shapes.insert(sig.clone());
+        }
+    }
+}
+
+/// The line with each integer too long for 64 bits (outside texts) written
+/// as a float, which the reader's inference would type as a 128-bit
+/// integer Polars cannot hold (and stop the process).
+fn widened(line: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let mut out: Option<Vec<u8>> = None;
+    let (mut at, mut in_text, mut escaped) = (0, false, false);
+    while let Some(&c) = line.get(at) {
+        if in_text {
+            (in_text, escaped) = match (escaped, c) {
+                (true, _) => (true, false),
+                (false, b'\\') => (true, true),
+                (false, b'"') => (false, false),
+                _ => (true, false),
+            };
+        } else if c == b'"' {
+            in_text = true;
+        } else if c == b'-' || c.is_ascii_digit() {
+            let digits = line[at + 1..].iter().take_while(|c| c.is_ascii_digit()).count() + 1;
+            let end = at + digits;
+            let integer = !matches!(line.get(end), Some(b'.' | b'e' | b'E'));
+            let fits = std::str::from_utf8(&line[at..end]).is_ok_and(|n| n.parse::<i64>().is_ok());
+            if integer && !fits {
+                let widened = out.get_or_insert_with(|| line[..at].to_vec());
+                widened.extend_from_slice(&line[at..end]);
+                widened.extend_from_slice(b".0");
+            } else if let Some(w) = out.as_mut() {
+                w.extend_from_slice(&line[at..end]);
+            }
+            at = end;
+            continue;
+        }
+        if let Some(w) = out.as_mut() {
+            w.push(c);
+        }
+        at += 1;
+    }
+    match out {
+        Some(w) => std::borrow::Cow::Owned(w),
+        None => std::borrow::Cow::Borrowed(line),
+    }
+}
+
+/// A line's shape, written into `sig`, where it has one that settles its
+/// type: one object of at most 32 keys (the parser keeps such keys in
+/// order) each named once and plainly (no escape), whose values are
+/// `null`, `true`, `false`, text without escapes, integers of up to 18
+/// digits or decimals without an exponent. The shape is the keys in order,
+/// each with its value's kind; two lines of one shape have one type.
+/// Anything else (nesting, escapes, long numbers, odd spacing of bytes
+/// the parser would refuse) has no shape and is typed by the reader.
+fn shape(line: &[u8], sig: &mut Vec<u8>) -> bool {
+    sig.clear();
+    let mut at = 0;
+    let skip_space = |at: &mut usize| {
+        while line
+            .get(*at)
+            .is_some_and(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
+        {
+            *at += 1;
+        }
+    };
+    // A text without escapes or control bytes: its bytes' end, after the quote.
+    let text = |at: usize| -> Option<usize> {
+        let rest = line.get(at + 1..)?;
+        let end = rest.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+        (rest[end] == b'"').then_some(at + 1 + end + 1)
+    };
+    skip_space(&mut at);
+    if line.get(at) != Some(&b'{') {
+        return false;
+    }
+    at += 1;
+    skip_space(&mut at);
+    let mut keys: Vec<&[u8]> = Vec::new();
+    if line.get(at) == Some(&b'}') {
+        at += 1;
+    } else {
+        loop {
+            if line.get(at) != Some(&b'"') {
+                return false;
+            }
+            let Some(end) = text(at) else { return false };
+            let key = &line[at + 1..end - 1];
+            if keys.contains(&key) || keys.len() == 32 {
+                return false;
+            }
+            keys.push(key);
+            sig.extend_from_slice(key);
+            sig.push(0);
+            at = end;
+            skip_space(&mut at);
+            if line.get(at) != Some(&b':') {
+                return false;
+            }
+            at += 1;
+            skip_space(&mut at);
+            let Some((kind, end)) = scalar(line, at, &text) else {
+                return false;
+            };
+            sig.push(kind);
+            at = end;
+            skip_space(&mut at);
+            match line.get(at) {
+                Some(b',') => {
+                    at += 1;
+                    skip_space(&mut at);
+                }
+                Some(b'}') => {
+                    at += 1;
+                    break;
+                }
+                _ => return false,
+            }
+        }
+    }
+    skip_space(&mut at);
+    at == line.len()
+}
+
+/// The kind of the scalar value at `at` and where it ends: `n`ull,
+/// `b`oolean, `s` text, `i`nteger (up to 18 digits), `f`loat (a decimal
+/// without exponent); none for anything else.
+fn scalar(line: &[u8], at: usize, text: &dyn Fn(usize) -> Option<usize>) -> Option<(u8, usize)> {
+    let rest = line.get(at..)?;
+    for (word, kind) in [(&b"null"[..], b'n'), (b"true", b'b'), (b"false", b'b')] {
+        if rest.starts_with(word) {
+            return Some((kind, at + word.len()));
+        }
+    }
+    if rest.first() == Some(&b'"') {
+        return Some((b's', text(at)?));
+    }
+    // -?(0|[1-9][0-9]*)(\.[0-9]+)?
+    let sign = usize::from(rest.first() == Some(&b'-'));
+    let whole = rest[sign..].iter().take_while(|c| c.is_ascii_digit()).count();
+    if whole == 0 || (whole > 1 && rest[sign] == b'0') {
+        return None;
+    }
+    let mut end = sign + whole;
+    let kind = if rest.get(end) == Some(&b'.') {
+        let fraction = rest[end + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if fraction == 0 {
+            return None;
+        }
+        end += 1 + fraction;
+        b'f'
+    } else if whole <= 18 {
+        b'i'
+    } else {
+        return None;
+    };
+    // A number ends at a separator or white space, not in an exponent.
+    match rest.get(end) {
+        Some(b'e' | b'E') => None,
+        _ => Some((kind, at + end)),
+    }
 }
 
 /// Where the first line starting after byte `at` starts (the file's
@@ -135,8 +375,8 @@ mod tests {
             .collect();
         let len = text.len() as u64;
         let whole = Some(sorted(&whole));
-        let pieces = |starts: &[u64]| schema_in_pieces(&path, starts, len).map(|s| sorted(&s));
-        assert_eq!(schema(&path).map(|s| sorted(&s)), whole);
+        let pieces = |starts: &[u64]| schema_in_pieces(&path, starts, len).unwrap().map(|s| sorted(&s));
+        assert_eq!(schema(&path).unwrap().map(|s| sorted(&s)), whole);
         for &a in &line_starts[1..] {
             assert_eq!(pieces(&[0, a]), whole, "cut at {a}");
             // (A piece of blank lines alone fails, and the reader infers
@@ -148,6 +388,156 @@ mod tests {
         }
         // A cut inside a line starts the piece at the next line.
         assert_eq!(line_after(&path, 3).unwrap(), line_starts[1]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Random lines of flat and nested objects, keys in any order, some
+    /// missing or twice, values of every kind and spelling (escaped texts,
+    /// long integers, exponents, odd spacing), blank lines: the types the
+    /// reader infers from the whole file, read in one piece or two, with
+    /// lines typed by their shape. (The reader's are inferred from the file
+    /// with its integer too long for 64 bits written as a float: it cannot
+    /// type that integer, and stops the process.)
+    #[test]
+    fn lines_of_one_shape_have_one_type() {
+        const LONG: &str = "12345678901234567890";
+        const VALUES: [&str; 17] = [
+            "null",
+            "true",
+            "false",
+            "1",
+            "-0",
+            LONG,
+            "-9223372036854775808",
+            "2.5",
+            "1e5",
+            "-1.5E-2",
+            "\"x\"",
+            "\"a\\\"b 12345678901234567890\"",
+            "\"\u{e9}t\u{e9}\"",
+            "{\"k\": 1}",
+            "[1, 2.5]",
+            "[]",
+            "\"\"",
+        ];
+        let dir = std::env::temp_dir().join(format!("kpi-ndjson-shapes-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut seed = 9u64;
+        let mut next = |n: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n
+        };
+        let (mut shaped, mut compared) = (0, 0);
+        for case in 0..500 {
+            // Each key keeps to one to three spellings through a file.
+            let kinds: Vec<Vec<&str>> = (0..4)
+                .map(|_| (0..1 + next(3)).map(|_| VALUES[next(VALUES.len())]).collect())
+                .collect();
+            let mut text = String::new();
+            for _ in 0..1 + next(40) {
+                if next(12) == 0 {
+                    text.push_str("  \n");
+                    continue;
+                }
+                let mut keys: Vec<usize> = (0..4).filter(|_| next(5) != 0).collect();
+                if next(6) == 0 {
+                    keys.reverse();
+                }
+                if next(20) == 0 {
+                    keys.push(0);
+                }
+                let space = [" ", "", "\t"][next(3)];
+                let fields: Vec<String> = keys
+                    .iter()
+                    .map(|&k| format!("\"k{k}\":{space}{}", kinds[k][next(kinds[k].len())]))
+                    .collect();
+                text.push_str(&format!("{{{}}}{space}\n", fields.join(",")));
+            }
+            let path = dir.join(format!("c{case}.ndjson"));
+            std::fs::write(&path, &text).unwrap();
+            let reference = dir.join(format!("r{case}.ndjson"));
+            std::fs::write(
+                &reference,
+                text.replace(&format!(" {LONG}"), &format!(" {LONG}.0"))
+                    .replace(&format!(":{LONG}"), &format!(":{LONG}.0"))
+                    .replace(&format!("\t{LONG}"), &format!("\t{LONG}.0")),
+            )
+            .unwrap();
+            let whole = LazyJsonLineReader::new(PlRefPath::new(reference.to_string_lossy().into_owned()))
+                .with_infer_schema_length(None)
+                .finish()
+                .and_then(|mut lf| lf.collect_schema());
+            let len = text.len() as u64;
+            let half = line_after(&path, len / 2).unwrap();
+            let one = schema_in_pieces(&path, &[0], len);
+            let two = schema_in_pieces(&path, &[0, half.min(len)], len);
+            let halves_have_lines =
+                !text[half as usize..].trim().is_empty() && !text[..half as usize].trim().is_empty();
+            match whole {
+                Ok(whole) => {
+                    let whole = sorted(&whole);
+                    assert_eq!(
+                        one.map(|s| s.as_ref().map(sorted)),
+                        Ok(Some(whole.clone())),
+                        "{text}"
+                    );
+                    if halves_have_lines {
+                        assert_eq!(two.map(|s| s.as_ref().map(sorted)), Ok(Some(whole)), "{text}");
+                    }
+                    compared += 1;
+                }
+                // Where the reader cannot join its lines' types, neither do the pieces.
+                Err(_) => assert_eq!(one, Ok(None), "{text}"),
+            }
+            let mut sig = Vec::new();
+            shaped += text.lines().filter(|l| shape(l.as_bytes(), &mut sig)).count();
+        }
+        assert!(shaped > 1_000 && compared > 250, "{shaped} {compared}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// An integer too long for 64 bits after lines of the same keys with
+    /// short ones makes floats (the reader's inference would stop the
+    /// process on it).
+    #[test]
+    fn a_long_integer_after_short_ones_makes_floats() {
+        let dir = std::env::temp_dir().join(format!("kpi-ndjson-long-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("d.ndjson");
+        let text = "{\"a\": 1, \"b\": \"x\"}\n{\"a\": 12345678901234567890, \"b\": \"y\"}\n";
+        std::fs::write(&path, text).unwrap();
+        let schema = schema(&path).unwrap().unwrap();
+        assert_eq!(schema.get("a"), Some(&DataType::Float64));
+        let df = LazyJsonLineReader::new(PlRefPath::new(path.to_string_lossy().into_owned()))
+            .with_schema(Some(Arc::new(schema)))
+            .finish()
+            .unwrap()
+            .collect()
+            .unwrap();
+        let a: Vec<Option<f64>> = df.column("a").unwrap().f64().unwrap().to_vec();
+        assert_eq!(a, [Some(1.0), Some(12345678901234567890.0)]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A line that is not JSON, or not an object, is an error naming it,
+    /// counted across pieces and blank lines.
+    #[test]
+    fn a_line_that_cannot_be_typed_is_named() {
+        let dir = std::env::temp_dir().join(format!("kpi-ndjson-bad-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("d.ndjson");
+        let text = "{\"a\": 1}\n\n{\"a\": 2}\n{\"a\": 3}\n{\"a\": \n{\"a\": 5}\n";
+        std::fs::write(&path, text).unwrap();
+        let len = text.len() as u64;
+        for starts in [&[0][..], &[0, 9], &[0, 19], &[0, 9, 19]] {
+            let e = schema_in_pieces(&path, starts, len).unwrap_err();
+            assert!(e.starts_with("line 5: "), "{starts:?}: {e}");
+        }
+        std::fs::write(&path, "{\"a\": 1}\n7\n").unwrap();
+        let e = schema_in_pieces(&path, &[0], 11).unwrap_err();
+        assert!(e.starts_with("line 2: "), "{e}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

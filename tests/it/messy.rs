@@ -251,6 +251,37 @@ fn numbers_the_reader_cannot_hold_as_integers() {
 }
 
 #[test]
+fn ndjson_lines_are_named_and_long_integers_read() {
+    // 5 + 12,345,678,901,234,567,890 to 15 significant digits (a float:
+    // no 64-bit integer holds it).
+    let nd = "{\"amount\": 5, \"closed_at\": \"2025-01-01\"}\n{\"amount\": 12345678901234567890, \"closed_at\": \"2025-01-02\"}\n";
+    let columns = "    columns: {closed_at: date}\n";
+    let out = run(
+        &[("d.ndjson", nd.as_bytes())],
+        "d.ndjson",
+        columns,
+        TOTAL,
+        EVAL_CSV,
+    );
+    assert_eq!(csv_of(&out), "total,rows\n12345678901234600000,2\n");
+    // A line that is not JSON is named, after a blank line.
+    let nd = "{\"amount\": 5, \"closed_at\": \"2025-01-01\"}\n\n{\"amount\": 6, \"closed_at\": \n";
+    let out = run(
+        &[("d.ndjson", nd.as_bytes())],
+        "d.ndjson",
+        columns,
+        TOTAL,
+        EVAL_CSV,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("kpi::data_error") && err.contains("d.ndjson`: line 3:"),
+        "{err}"
+    );
+}
+
+#[test]
 fn windows_1252_files_read_with_their_encoding() {
     // "Müller" and "€" in Windows-1252: 0xfc and 0x80.
     let data: &[u8] = b"id,amount,closed_at,owner\n1,5,2025-01-01,M\xfcller\n2,7,2025-01-02,\x80uro\n";
