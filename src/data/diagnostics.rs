@@ -23,6 +23,16 @@ pub fn data_error(span: Span, dataset: &str, path: &str, error: &str) -> Diagnos
     .help("check the file's format, header and delimiter; declare column types under `columns:`")
 }
 
+/// A column of a type kpi cannot read (Polars has no type for it).
+pub fn unreadable_column_type(span: Span, dataset: &str, path: &str, column: &str, ty: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::unreadable_column_type",
+        format!("column `{column}` of `{path}` (dataset `{dataset}`) is of type {ty}, which kpi cannot read"),
+    )
+    .at(span, "while reading this source")
+    .help("write the column as a number, text, boolean, date or datetime (cast it where the file is written)")
+}
+
 pub fn declared_type_contradicted(
     span: Span,
     dataset: &str,

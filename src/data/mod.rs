@@ -119,7 +119,7 @@ pub fn type_of(dt: &DataType) -> Type {
         DataType::Boolean => Type::Bool,
         DataType::Date => Type::Date,
         DataType::Datetime(..) => Type::Datetime,
-        dt if dt.is_primitive_numeric() => Type::Number,
+        dt if dt.is_primitive_numeric() || dt.is_decimal() => Type::Number,
         _ => Type::Unknown,
     }
 }
@@ -280,9 +280,77 @@ fn file_scan(src: &SourceInfo, path: &Path) -> Result<LazyFrame, Diagnostic> {
             }
             .finish()
         }
-        _ => LazyFrame::scan_parquet(path, ScanArgsParquet::default()),
+        _ => {
+            if let Some((column, ty)) = unreadable_parquet_column(Path::new(path.as_str())) {
+                return Err(diagnostics::unreadable_column_type(
+                    src.span,
+                    &src.name,
+                    path.as_str(),
+                    &column,
+                    &ty,
+                ));
+            }
+            LazyFrame::scan_parquet(path, ScanArgsParquet::default())
+        }
     }
     .map_err(|e| read_error(src, &e))
+}
+
+/// A column of the local Parquet file at `path` whose type Polars cannot
+/// hold, with that type: Polars stops the process when it converts such a
+/// file's schema, whether the column is read or not. Files it cannot open
+/// (in object storage, say) are left to the reader.
+fn unreadable_parquet_column(path: &Path) -> Option<(String, String)> {
+    let mut file = std::fs::File::open(path).ok()?;
+    let metadata = polars_parquet::arrow::read::read_metadata(&mut file).ok()?;
+    let schema = polars_parquet::arrow::read::infer_schema(&metadata).ok()?;
+    let unreadable = schema
+        .iter_values()
+        .find(|f| !readable_arrow(&f.dtype))
+        .map(|f| (f.name.to_string(), format!("{:?}", f.dtype)));
+    unreadable
+}
+
+/// Whether Polars, as built here, converts an Arrow type: numbers
+/// (decimals and small integers too), texts, bytes, booleans, dates and
+/// times, and lists and structs of those. Not 128-bit integers, half
+/// floats, intervals, fixed-size lists, unions, dictionaries or extensions.
+fn readable_arrow(dt: &polars_arrow::datatypes::ArrowDataType) -> bool {
+    use polars_arrow::datatypes::ArrowDataType as A;
+    match dt {
+        A::Null
+        | A::Boolean
+        | A::Int8
+        | A::Int16
+        | A::Int32
+        | A::Int64
+        | A::UInt8
+        | A::UInt16
+        | A::UInt32
+        | A::UInt64
+        | A::Float32
+        | A::Float64
+        | A::Utf8
+        | A::LargeUtf8
+        | A::Utf8View
+        | A::Binary
+        | A::LargeBinary
+        | A::BinaryView
+        | A::FixedSizeBinary(_)
+        | A::Date32
+        | A::Date64
+        | A::Time32(_)
+        | A::Time64(_)
+        | A::Duration(_)
+        | A::Decimal(..)
+        | A::Decimal32(..)
+        | A::Decimal64(..)
+        | A::Decimal256(..) => true,
+        A::Timestamp(_, zone) => TimeZone::opt_try_new(zone.clone()).is_ok(),
+        A::List(f) | A::LargeList(f) | A::Map(f, _) => readable_arrow(&f.dtype),
+        A::Struct(fields) => fields.iter().all(|f| readable_arrow(&f.dtype)),
+        _ => false,
+    }
 }
 
 /// Parquet or NDJSON columns converted to their declared types (dates stored as text, say).

@@ -1012,3 +1012,66 @@ fn a_lookup_finds_each_rows_key_whatever_reads_the_rows() {
         assert_eq!(region(&db, &what), by_region, "{what} by region");
     }
 }
+
+/// Parquet files as warehouses write them: decimal amounts and small
+/// unsigned counts are numbers; a column of a type kpi cannot read (an
+/// interval) is an error naming it, not a crash.
+#[test]
+fn parquet_columns_of_warehouse_types() {
+    let wh = Warehouse::duckdb();
+    let dir = temp_dir("parquet-types");
+    let values = "(1.5::DECIMAL(10,2), 3::UTINYINT, 7::SMALLINT, DATE '2025-01-01'), \
+                  (2.25::DECIMAL(10,2), 4::UTINYINT, -2::SMALLINT, DATE '2025-02-01')";
+    let tables = [
+        (
+            "numbers",
+            format!("SELECT * FROM (VALUES {values}) t(amount, n, m, closed_at)"),
+        ),
+        (
+            "interval",
+            "SELECT 1.5 AS amount, INTERVAL 3 DAY AS wait, DATE '2025-01-01' AS closed_at".to_string(),
+        ),
+    ];
+    for (name, select) in &tables {
+        let file = dir.join(format!("{name}.parquet"));
+        wh.run(&format!(
+            "COPY ({select}) TO '{}' (FORMAT parquet)",
+            file.display()
+        ));
+    }
+    let spec = |file: &str| {
+        let path = dir.join(format!("{file}.yaml"));
+        std::fs::write(
+            &path,
+            format!(
+                "datasets:\n  d: {{source: {file}.parquet, time: closed_at}}\nkpis:\n  total: {{dataset: d, measure: sum(amount)}}\n  counts: {{dataset: d, measure: sum(n + m)}}\n"
+            ),
+        )
+        .unwrap();
+        path
+    };
+    // 1.5 + 2.25; (3 + 7) + (4 - 2).
+    let path = spec("numbers");
+    let out = crate::support::kpi(&["--spec", path.to_str().unwrap(), "eval", "--format", "csv"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "total,counts\n3.75,12\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let path = spec("interval");
+    let out = crate::support::kpi(&[
+        "--spec",
+        path.to_str().unwrap(),
+        "eval",
+        "total",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("kpi::unreadable_column_type") && err.contains("column `wait`"),
+        "{err}"
+    );
+}
