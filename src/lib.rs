@@ -38,6 +38,8 @@ pub mod sql;
 #[cfg(feature = "eval")]
 pub mod status;
 pub mod syntax;
+#[cfg(test)]
+mod testing;
 pub mod time;
 
 use std::path::Path;

@@ -1098,15 +1098,7 @@ mod tests {
             ("when, local", Type::Date),
             ("note", Type::String),
         ];
-        let src = |declared: &[(&str, Type)]| SourceInfo {
-            name: "d".into(),
-            path: path.clone(),
-            format: crate::spec::model::Format::Csv,
-            declared: declared.iter().map(|(n, t)| (n.to_string(), *t)).collect(),
-            declared_at: Vec::new(),
-            span: Default::default(),
-            read: Default::default(),
-        };
+        let src = |declared: &[(&str, Type)]| csv_source(path.clone(), declared, Default::default());
         let all = src(&declared);
         let files = vec![path.clone()];
         let header = super::super::files::agreeing_header(&all, &files, None, ',').unwrap();
@@ -1130,6 +1122,43 @@ mod tests {
     /// separators, line ends and quotes, empty fields, null texts, blank
     /// lines, white space, CRLF, a byte-order mark, no last line end, and
     /// now and then a value its declared type cannot hold.
+    /// A CSV source named `d` at `path` (a file or a glob), its columns
+    /// `declared`, read with `read`.
+    fn csv_source(
+        path: PathBuf,
+        declared: &[(&str, Type)],
+        read: crate::spec::model::ReadOptions,
+    ) -> SourceInfo {
+        SourceInfo {
+            name: "d".into(),
+            path,
+            format: crate::spec::model::Format::Csv,
+            declared: declared.iter().map(|(n, t)| (n.to_string(), *t)).collect(),
+            declared_at: Vec::new(),
+            span: Default::default(),
+            read,
+        }
+    }
+
+    /// `read:` options with `NA` as null.
+    fn na_is_null() -> crate::spec::model::ReadOptions {
+        crate::spec::model::ReadOptions {
+            null_values: vec![crate::spec::model::Text {
+                value: "NA".into(),
+                span: Default::default(),
+            }],
+            ..Default::default()
+        }
+    }
+
+    /// The file `c{case}_0.csv` in `dir`, or the glob of a case's files.
+    fn case_path(dir: &std::path::Path, case: usize, files: usize) -> PathBuf {
+        match files {
+            1 => dir.join(format!("c{case}_0.csv")),
+            _ => dir.join(format!("c{case}_*.csv")),
+        }
+    }
+
     fn random_csv(next: &mut impl FnMut(usize) -> usize) -> String {
         const N: [&str; 8] = ["1", "2.5", "-3", "", "NA", " 4 ", "1e3", "7"];
         const T: [&str; 8] = [
@@ -1170,13 +1199,7 @@ mod tests {
     fn pieces_read_what_the_reader_reads() {
         let dir = std::env::temp_dir().join(format!("kpi-csv-pieces-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let mut seed = 11u64;
-        let mut next = |n: usize| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) as usize % n
-        };
+        let mut next = crate::testing::random_below(11);
         let (mut compared, mut failed) = (0, 0);
         for case in 0..300 {
             let names: Vec<PathBuf> = (0..1 + case % 2)
@@ -1187,27 +1210,8 @@ mod tests {
                 std::fs::write(f, t).unwrap();
             }
             let declared = [("n", Type::Number), ("t", Type::String), ("d", Type::Date)];
-            let src = SourceInfo {
-                name: "d".into(),
-                path: match names.len() {
-                    1 => names[0].clone(),
-                    _ => dir.join(format!("c{case}_*.csv")),
-                },
-                format: crate::spec::model::Format::Csv,
-                declared: declared[..1 + case % 3]
-                    .iter()
-                    .map(|(n, t)| (n.to_string(), *t))
-                    .collect(),
-                declared_at: Vec::new(),
-                span: Default::default(),
-                read: crate::spec::model::ReadOptions {
-                    null_values: vec![crate::spec::model::Text {
-                        value: "NA".into(),
-                        span: Default::default(),
-                    }],
-                    ..Default::default()
-                },
-            };
+            let path = case_path(&dir, case, names.len());
+            let src = csv_source(path, &declared[..1 + case % 3], na_is_null());
             let Ok(l) = work_out(&src) else { continue };
             let reader = scan_of(&src, &l, false).unwrap();
             // A row for each record but the header and blank ones.
@@ -1360,13 +1364,7 @@ mod tests {
     fn types_inferred_in_pieces_are_the_readers() {
         let dir = std::env::temp_dir().join(format!("kpi-csv-infer-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("ref")).unwrap();
-        let mut seed = 3u64;
-        let mut next = |n: usize| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) as usize % n
-        };
+        let mut next = crate::testing::random_below(3);
         let (mut compared, mut failed, mut kinds) = (0, 0, std::collections::HashSet::new());
         let (mut transcoded, mut skipping) = (0, 0);
         for case in 0..600 {
@@ -1378,31 +1376,15 @@ mod tests {
             }
             // The reference read as UTF-8 (the texts are ASCII): the
             // reader infers a file's types lazily, a text's by reading it.
-            let source = |dir: &std::path::Path, latin: bool| SourceInfo {
-                name: "d".into(),
-                path: match names.len() {
-                    1 => dir.join(&names[0]),
-                    _ => dir.join(format!("c{case}_*.csv")),
-                },
-                format: crate::spec::model::Format::Csv,
-                declared: Vec::new(),
-                declared_at: Vec::new(),
-                span: Default::default(),
-                read: crate::spec::model::ReadOptions {
-                    null_values: vec![crate::spec::model::Text {
-                        value: "NA".into(),
-                        span: Default::default(),
-                    }],
-                    encoding: latin.then_some(crate::span::Spanned {
-                        value: Encoding::Latin1,
-                        span: Default::default(),
-                    }),
-                    on_error: (case % 5 == 0).then_some(crate::span::Spanned {
-                        value: OnError::Skip,
-                        span: Default::default(),
-                    }),
-                    ..Default::default()
-                },
+            let source = |dir: &std::path::Path, latin: bool| {
+                let read = crate::spec::model::ReadOptions {
+                    encoding: latin
+                        .then_some(crate::span::Spanned::new(Encoding::Latin1, Default::default())),
+                    on_error: (case % 5 == 0)
+                        .then_some(crate::span::Spanned::new(OnError::Skip, Default::default())),
+                    ..na_is_null()
+                };
+                csv_source(case_path(dir, case, names.len()), &[], read)
             };
             let (src, reference) = (source(&dir, case % 3 == 2), source(&dir.join("ref"), false));
             let (Ok(l), Ok(l_ref)) = (work_out(&src), work_out(&reference)) else {
@@ -1487,13 +1469,7 @@ mod tests {
     fn first_unconverted_values_in_pieces_are_the_readers() {
         let dir = std::env::temp_dir().join(format!("kpi-csv-unconverted-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let mut seed = 7u64;
-        let mut next = |n: usize| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) as usize % n
-        };
+        let mut next = crate::testing::random_below(7);
         let date = Conversion::Date {
             format: "%Y-%m-%d".into(),
         };
@@ -1508,18 +1484,12 @@ mod tests {
             for (f, t) in names.iter().zip(&texts) {
                 std::fs::write(f, t).unwrap();
             }
-            let src = SourceInfo {
-                name: "d".into(),
-                path: match names.len() {
-                    1 => names[0].clone(),
-                    _ => dir.join(format!("c{case}_*.csv")),
-                },
-                format: crate::spec::model::Format::Csv,
-                declared: vec![("d".into(), Type::String), ("t".into(), Type::String)],
-                declared_at: Vec::new(),
-                span: Default::default(),
-                read: Default::default(),
-            };
+            let path = case_path(&dir, case, names.len());
+            let src = csv_source(
+                path,
+                &[("d", Type::String), ("t", Type::String)],
+                Default::default(),
+            );
             let Ok(l) = work_out(&src) else { continue };
             let Ok(theirs) = first_unconverted(&src, &l, &columns) else {
                 continue;
@@ -1560,15 +1530,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("d.csv");
         std::fs::write(&path, "n,t\n1,a\n   \n2.5,b\n").unwrap();
-        let src = SourceInfo {
-            name: "d".into(),
-            path: path.clone(),
-            format: crate::spec::model::Format::Csv,
-            declared: Vec::new(),
-            declared_at: Vec::new(),
-            span: Default::default(),
-            read: Default::default(),
-        };
+        let src = csv_source(path.clone(), &[], Default::default());
         let l = work_out(&src).unwrap();
         assert_eq!(l.read_schema.get("n"), Some(&DataType::Float64));
         let df = scan_of(&src, &l, true).unwrap().collect().unwrap();
@@ -1594,19 +1556,8 @@ mod tests {
             text.push_str(&format!("{i},{t},2025-01-{:02}\n", 1 + i % 28));
         }
         std::fs::write(&path, &text).unwrap();
-        let src = SourceInfo {
-            name: "d".into(),
-            path: path.clone(),
-            format: crate::spec::model::Format::Csv,
-            declared: vec![
-                ("n".into(), Type::Number),
-                ("t".into(), Type::String),
-                ("d".into(), Type::Date),
-            ],
-            declared_at: Vec::new(),
-            span: Default::default(),
-            read: Default::default(),
-        };
+        let declared = [("n", Type::Number), ("t", Type::String), ("d", Type::Date)];
+        let src = csv_source(path.clone(), &declared, Default::default());
         let l = work_out(&src).unwrap();
         let cuts = vec![super::super::files::every_cut(text.as_bytes(), b',')];
         let pieces = Pieces::new(

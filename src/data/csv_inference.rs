@@ -212,13 +212,7 @@ mod tests {
                 .collect();
             values.extend(grow.iter().cloned());
         }
-        let mut seed = 5u64;
-        let mut next = |n: usize| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) as usize % n
-        };
+        let mut next = crate::testing::random_below(5);
         for _ in 0..100_000 {
             let len = 4 + next(7);
             // Digits half the time, to make numbers often.

@@ -867,11 +867,9 @@ mod tests {
         };
         // Runs of plain bytes too.
         let alphabet = b"aaaaaaaaaaaaaaaaaaaaaaaaaaaa,\"\n \t\r;";
-        let mut seed = 7u64;
+        let mut bits = crate::testing::random_bits(7);
         for _ in 0..1_500 {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            let seed = bits();
             let len = (seed >> 56) as usize;
             let text: Vec<u8> = (0..len)
                 .map(|i| alphabet[((seed >> (i % 50)) as usize + i * 7 + i * i) % alphabet.len()])

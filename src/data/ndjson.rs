@@ -422,13 +422,7 @@ mod tests {
         ];
         let dir = std::env::temp_dir().join(format!("kpi-ndjson-shapes-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let mut seed = 9u64;
-        let mut next = |n: usize| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) as usize % n
-        };
+        let mut next = crate::testing::random_below(9);
         let (mut shaped, mut compared) = (0, 0);
         for case in 0..500 {
             // Each key keeps to one to three spellings through a file.

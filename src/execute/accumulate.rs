@@ -844,13 +844,8 @@ mod tests {
     /// the limit, and numbers after texts.
     #[test]
     fn distinct_counts_are_those_of_a_set_of_pairs_across_the_switch() {
-        let mut seed = 11u64;
-        let mut next = move |n: u64| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) % n
-        };
+        let mut bits = crate::testing::random_bits(11);
+        let mut next = move |n: u64| (bits() >> 33) % n;
         // Small: bits throughout. Large: 40,000 groups by ids up to 9,000
         // pass 2^21 words part way.
         for (groups, ids, adds) in [(50u64, 300u64, 5_000), (40_000, 9_000, 120_000)] {
@@ -914,13 +909,8 @@ mod tests {
     /// without rows left out (nulls), at quantiles on and between values.
     #[test]
     fn a_quantile_takes_the_values_a_sort_would() {
-        let mut seed = 7u64;
-        let mut next = move || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            seed >> 33
-        };
+        let mut bits = crate::testing::random_bits(7);
+        let mut next = move || bits() >> 33;
         for case in 0..400 {
             let kept = case % 41;
             let values: Vec<f64> = (0..kept).map(|_| (next() % 13) as f64 * 0.5 - 2.0).collect();

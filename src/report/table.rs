@@ -341,11 +341,9 @@ mod tests {
             1_234_567_890_123_456.0,
             9_007_199_254_740_993.0,
         ]);
-        let mut seed = 1u64;
+        let mut bits = crate::testing::random_bits(1);
         for _ in 0..100_000 {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            let seed = bits();
             let r = (seed >> 11) as f64 / (1u64 << 53) as f64;
             values.extend([
                 (r * 1e6).round(),
