@@ -518,16 +518,7 @@ fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
     });
     let inferred = match (all_declared, &seen) {
         (Some(schema), _) => schema,
-        (None, Some((_, seen))) => {
-            let files = seen.types.iter().map(|types| {
-                header
-                    .iter()
-                    .zip(types)
-                    .map(|(h, t)| Field::new(h.as_str().into(), t.clone()))
-                    .collect::<Schema>()
-            });
-            merged(files, &declared_text)
-        }
+        (None, Some((_, seen))) => merged(seen.schemas(&header), &declared_text),
         (None, None) => infer(src, &layout, &declared_text).map_err(|e| read_error(src, &layout, &e))?,
     };
     let mut read_schema = inferred.clone();
@@ -1425,13 +1416,7 @@ mod tests {
                 let ours = super::super::csv_inference::seen(&pieces, &[0, 1, 2], (true, false), SAMPLE);
                 match (&theirs, ours) {
                     (Ok((schema, sample)), Ok(seen)) => {
-                        let files = seen.types.iter().map(|types| {
-                            header
-                                .iter()
-                                .zip(types)
-                                .map(|(h, t)| Field::new(h.as_str().into(), t.clone()))
-                                .collect::<Schema>()
-                        });
+                        let files = seen.schemas(&header);
                         assert_eq!(&merged(files, &Schema::default()), schema, "{texts:?} by {least}");
                         // Samples are taken of text columns.
                         for (h, values) in header.iter().zip(&seen.samples) {

@@ -21,6 +21,19 @@ pub struct Seen {
     pub samples: Vec<Vec<String>>,
 }
 
+impl Seen {
+    /// Each file's schema: the columns asked, named `names`, of its types.
+    pub fn schemas<'a>(&'a self, names: &'a [String]) -> impl Iterator<Item = Schema> + 'a {
+        self.types.iter().map(move |types| {
+            names
+                .iter()
+                .zip(types)
+                .map(|(n, t)| Field::new(n.as_str().into(), t.clone()))
+                .collect()
+        })
+    }
+}
+
 /// The columns at `projection` of the source's `pieces` (a text schema),
 /// read once: each file's types as the reader infers them (if `types`;
 /// `decimal_comma` as the reader is given it) and up to `sample` values of

@@ -73,8 +73,8 @@ impl std::fmt::Debug for Pieces {
 }
 
 impl Pieces {
-    /// The pieces of `files` (or of their `texts`) by their `cuts` (the first just after the
-    /// header), each of `least` bytes or more but the last of a file, read
+    /// The pieces of `files` (or of their transcoded `texts`) by their
+    /// `cuts` (the first just after the header), each of `least` bytes or more but the last of a file, read
     /// with the `read` schema and `parse` options, then `conversions`
     /// (column, expression) made, the `blank` records dropped (`starts`:
     /// each file's first record index); none if a file has no cut (no line

@@ -126,7 +126,8 @@ fn piece_types(path: &Path, from: u64, to: u64) -> std::io::Result<PieceTypes> {
                 return Ok(out);
             }
         };
-        if text.trim().is_empty() {
+        // A line of `null` has the null type, which joins to any other.
+        if text.trim().is_empty() || text.trim() == "null" {
             continue;
         }
         let shaped = shape(&line, &mut sig);
@@ -357,6 +358,7 @@ mod tests {
             r#"{"id": 3, "amount": 4.5, "mixed": "7"}"#,
             r#"{"id": 4, "mixed": 8, "late": [1, 2]}"#,
             r#"{"amount": -1, "tags": null, "when": null, "flag": false}"#,
+            "null",
         ];
         let text = lines.join("\n") + "\n";
         let dir = std::env::temp_dir().join(format!("kpi-ndjson-{}", std::process::id()));
