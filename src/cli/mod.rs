@@ -237,7 +237,7 @@ pub fn report_spec_errors(outcome: &kpi::CheckOutcome) -> Option<u8> {
     let errors: Vec<_> = outcome
         .diagnostics
         .iter()
-        .filter(|d| d.is_error() || d.code == "kpi::mixed_column")
+        .filter(|d| d.is_error() || matches!(d.code, "kpi::mixed_column" | "kpi::date_format_needed"))
         .cloned()
         .collect();
     eprint!(

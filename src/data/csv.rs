@@ -50,6 +50,9 @@ pub struct Layout {
     blank: Vec<u64>,
     /// Text columns that would have been dates or numbers but for one value.
     pub near_misses: Vec<NearMiss>,
+    /// Text columns of dates written in another format than `%Y-%m-%d`,
+    /// with the `date_format` that reads them (or the two that would).
+    pub date_hints: Vec<(String, Vec<&'static str>)>,
     /// Files on disk cut into pieces read on the cores, where they can be.
     pieces: Option<Arc<Pieces>>,
 }
@@ -461,6 +464,7 @@ impl Layout {
             starts: Vec::new(),
             blank: Vec::new(),
             near_misses: Vec::new(),
+            date_hints: Vec::new(),
             pieces: None,
         }
     }
@@ -561,6 +565,15 @@ fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
     }
     let (found, near_misses) = detect(src, &layout, text.as_ref(), &undeclared, &samples)
         .map_err(|e| read_error(src, &layout, &e))?;
+    // Text columns of dates in another format: say which `date_format`.
+    if src.read.date_format.is_none() {
+        let left_text = undeclared
+            .iter()
+            .filter(|c| !found.iter().any(|(f, _)| f == *c) && !near_misses.iter().any(|m| m.column == **c));
+        layout.date_hints = left_text
+            .filter_map(|c| Some((c.clone(), date_formats(samples.get(c)?)?)))
+            .collect();
+    }
     layout.near_misses = near_misses;
     for (n, conv) in found {
         Arc::make_mut(&mut layout.read_schema).with_column(n.as_str().into(), DataType::String);
@@ -919,6 +932,30 @@ fn guess(values: &[String], src: &SourceInfo, zone: Option<String>) -> Option<Co
         return Some(Conversion::Number { decimal_comma: true });
     }
     None
+}
+
+/// The `date_format`s (of the common ones) that read nine in ten or more of
+/// a text column's sample and every value of it that looks like a date:
+/// day and month in either order with slashes (both where every day is 12
+/// or less), or dots or dashes, or the year first with slashes.
+fn date_formats(values: &[String]) -> Option<Vec<&'static str>> {
+    const FORMATS: [&str; 6] = [
+        "%m/%d/%Y", "%d/%m/%Y", "%d.%m.%Y", "%m-%d-%Y", "%d-%m-%Y", "%Y/%m/%d",
+    ];
+    let values: Vec<&str> = values
+        .iter()
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+        .collect();
+    let reads = |f: &str| {
+        let n = values
+            .iter()
+            .filter(|v| chrono::NaiveDate::parse_from_str(v, f).is_ok())
+            .count();
+        n > 0 && n * 10 >= values.len() * 9
+    };
+    let fitting: Vec<&'static str> = FORMATS.into_iter().filter(|f| reads(f)).collect();
+    (!fitting.is_empty()).then_some(fitting)
 }
 
 /// `YYYY-…`: four digits and a dash, as every ISO 8601 date starts.

@@ -258,6 +258,21 @@ pub fn mixed_column(
     .help(format!("fix the value, or declare `{column}: {ty}` under `columns:` to have such rows refused (or skipped with `read: {{on_error: skip}}`)"))
 }
 
+/// A text column of dates in a format `read.date_format` does not say.
+pub fn date_format_needed(span: Span, dataset: &str, column: &str, formats: &[&str]) -> Diagnostic {
+    let first = formats.first().copied().unwrap_or("%m/%d/%Y");
+    let also = match formats.get(1) {
+        Some(other) => format!(" (or `{other}`: its days are all 12 or less, so the order cannot be told)"),
+        None => String::new(),
+    };
+    Diagnostic::warning(
+        "kpi::date_format_needed",
+        format!("column `{column}` of dataset `{dataset}` is read as text: its values are dates written `{first}`{also}"),
+    )
+    .at(span, format!("`{column}` is text"))
+    .help(format!("say how its dates are written: `read: {{date_format: \"{first}\"}}` under the dataset"))
+}
+
 pub fn csv_in_object_storage(span: Span, dataset: &str) -> Diagnostic {
     Diagnostic::error(
         "kpi::csv_in_object_storage",

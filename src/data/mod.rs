@@ -746,7 +746,8 @@ fn remote_type_conflicts(d: &crate::spec::model::Dataset, cols: &[(String, Type)
     out
 }
 
-/// Text columns of a CSV source that one value kept from being dates or numbers.
+/// Text columns of a CSV source that one value kept from being dates or
+/// numbers, and text columns of dates in a format not declared.
 pub fn near_misses(src: &SourceInfo) -> Vec<Diagnostic> {
     if src.format != Format::Csv {
         return Vec::new();
@@ -767,6 +768,11 @@ pub fn near_misses(src: &SourceInfo) -> Vec<Diagnostic> {
                 m.line,
             )
         })
+        .chain(
+            l.date_hints.iter().map(|(column, formats)| {
+                diagnostics::date_format_needed(src.span, &src.name, column, formats)
+            }),
+        )
         .collect()
 }
 

@@ -282,6 +282,32 @@ fn ndjson_lines_are_named_and_long_integers_read() {
 }
 
 #[test]
+fn dates_in_another_format_name_the_date_format() {
+    // US dates: the time column is text, and the warning says which
+    // `date_format` reads it; with it, January has 5 and February 6 + 7.
+    let data = "id,amount,closed_at\n1,5,01/31/2025\n2,6,02/01/2025\n3,7,02/13/2025\n";
+    let files: &[(&str, &[u8])] = &[("d.csv", data.as_bytes())];
+    let out = run(files, "d.csv", "", TOTAL, BY_MONTH);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("kpi::time_not_temporal")
+            && err.contains("kpi::date_format_needed")
+            && err.contains("date_format: \"%m/%d/%Y\"")
+            && !err.contains("%d/%m/%Y"),
+        "{err}"
+    );
+    let read = "    read: {date_format: \"%m/%d/%Y\"}\n";
+    let out = run(files, "d.csv", read, TOTAL, BY_MONTH);
+    assert_eq!(csv_of(&out), "period,total,rows\n2025-01,5,1\n2025-02,13,2\n");
+    // Days of 12 or less: either order reads them, and both are named.
+    let data = "id,amount,closed_at\n1,5,01/02/2025\n2,6,03/04/2025\n";
+    let files: &[(&str, &[u8])] = &[("d.csv", data.as_bytes())];
+    let err = stderr(&run(files, "d.csv", "", TOTAL, BY_MONTH));
+    assert!(err.contains("`%m/%d/%Y`") && err.contains("`%d/%m/%Y`"), "{err}");
+}
+
+#[test]
 fn windows_1252_files_read_with_their_encoding() {
     // "Müller" and "€" in Windows-1252: 0xfc and 0x80.
     let data: &[u8] = b"id,amount,closed_at,owner\n1,5,2025-01-01,M\xfcller\n2,7,2025-01-02,\x80uro\n";
