@@ -947,6 +947,11 @@ fn date_formats(values: &[String]) -> Option<Vec<&'static str>> {
         .map(|v| v.trim())
         .filter(|v| !v.is_empty())
         .collect();
+    // Most text columns are told apart without parsing: 8 to 10 bytes, a digit first.
+    let date_like = |v: &&&str| (8..=10).contains(&v.len()) && v.as_bytes()[0].is_ascii_digit();
+    if values.iter().filter(date_like).count() * 10 < values.len() * 9 {
+        return None;
+    }
     let reads = |f: &str| {
         let n = values
             .iter()
