@@ -27,7 +27,7 @@ pub fn data_error(span: Span, dataset: &str, path: &str, error: &str) -> Diagnos
 pub fn unreadable_column_type(span: Span, dataset: &str, path: &str, column: &str, ty: &str) -> Diagnostic {
     Diagnostic::error(
         "kpi::unreadable_column_type",
-        format!("column `{column}` of `{path}` (dataset `{dataset}`) is of type {ty}, which kpi cannot read"),
+        format!("column `{column}` of `{path}` (dataset `{dataset}`) is {ty}, which kpi cannot read"),
     )
     .at(span, "while reading this source")
     .help("write the column as a number, text, boolean, date or datetime (cast it where the file is written)")

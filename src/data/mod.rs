@@ -307,8 +307,28 @@ fn unreadable_parquet_column(path: &Path) -> Option<(String, String)> {
     let unreadable = schema
         .iter_values()
         .find(|f| !readable_arrow(&f.dtype))
-        .map(|f| (f.name.to_string(), format!("{:?}", f.dtype)));
+        .map(|f| (f.name.to_string(), arrow_type_words(&f.dtype)));
     unreadable
+}
+
+/// An Arrow type kpi cannot read, in words.
+fn arrow_type_words(dt: &polars_arrow::datatypes::ArrowDataType) -> String {
+    use polars_arrow::datatypes::ArrowDataType as A;
+    match dt {
+        A::Int128 | A::UInt128 => "a 128-bit integer".into(),
+        A::Float16 => "a half-precision float".into(),
+        A::Interval(_) => "an interval".into(),
+        A::FixedSizeList(..) => "a fixed-size list".into(),
+        A::Union(..) => "a union".into(),
+        A::Dictionary(..) => "a dictionary".into(),
+        A::Extension(..) => "an extension type".into(),
+        A::List(f) | A::LargeList(f) | A::Map(f, _) => format!("a list of {}", arrow_type_words(&f.dtype)),
+        A::Struct(fields) => match fields.iter().find(|f| !readable_arrow(&f.dtype)) {
+            Some(f) => format!("a struct whose `{}` is {}", f.name, arrow_type_words(&f.dtype)),
+            None => "a struct".into(),
+        },
+        other => format!("{other:?}"),
+    }
 }
 
 /// Whether Polars, as built here, converts an Arrow type: numbers

@@ -1071,7 +1071,9 @@ fn parquet_columns_of_warehouse_types() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("kpi::unreadable_column_type") && err.contains("column `wait`"),
+        err.contains("kpi::unreadable_column_type")
+            && err.contains("column `wait`")
+            && err.contains("is an interval"),
         "{err}"
     );
 }
