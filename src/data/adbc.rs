@@ -205,8 +205,59 @@ fn to_frame(reader: Box<dyn RecordBatchReader + Send>) -> Result<DataFrame, Stri
 }
 
 /// One Arrow batch into a Polars frame through the C data interface.
-#[allow(unsafe_code)]
 fn batch_frame(batch: arrow_array::RecordBatch) -> Result<DataFrame, String> {
+    let (batch, numeric) = without_extensions(batch)?;
+    let mut df = imported_frame(batch)?;
+    for name in numeric {
+        let number = df
+            .column(&name)
+            .and_then(|c| c.cast(&DataType::Float64))
+            .map_err(|e| e.to_string())?;
+        df.with_column(number).map_err(|e| e.to_string())?;
+    }
+    Ok(df)
+}
+
+/// The batch with its columns' extension types taken off (Polars makes no
+/// series of an extension type): their values as stored, and the names of
+/// those that are numbers sent as text (PostgreSQL's `NUMERIC`, which its
+/// driver sends as an opaque type over text), to be read as numbers.
+fn without_extensions(
+    batch: arrow_array::RecordBatch,
+) -> Result<(arrow_array::RecordBatch, Vec<String>), String> {
+    const NAME: &str = "ARROW:extension:name";
+    const METADATA: &str = "ARROW:extension:metadata";
+    let schema = batch.schema();
+    if !schema.fields().iter().any(|f| f.metadata().contains_key(NAME)) {
+        return Ok((batch, Vec::new()));
+    }
+    let mut numeric = Vec::new();
+    let fields: Vec<arrow_schema::Field> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            let mut metadata = f.metadata().clone();
+            let type_name = metadata
+                .get(METADATA)
+                .and_then(|m| serde_json::from_str::<serde_json::Value>(m).ok())
+                .and_then(|m| m.get("type_name")?.as_str().map(str::to_string));
+            if metadata.remove(NAME).is_some() && type_name.as_deref() == Some("numeric") {
+                numeric.push(f.name().clone());
+            }
+            metadata.remove(METADATA);
+            f.as_ref().clone().with_metadata(metadata)
+        })
+        .collect();
+    let plain = arrow_schema::Schema::new_with_metadata(fields, schema.metadata().clone());
+    let batch = arrow_array::RecordBatch::try_new(std::sync::Arc::new(plain), batch.columns().to_vec())
+        .map_err(|e| e.to_string())?;
+    Ok((batch, numeric))
+}
+
+/// A batch of columns Polars has types for, imported through the C data
+/// interface.
+#[allow(unsafe_code)]
+fn imported_frame(batch: arrow_array::RecordBatch) -> Result<DataFrame, String> {
     let data = StructArray::from(batch).to_data();
     let (array, schema) = arrow_array::ffi::to_ffi(&data).map_err(|e| e.to_string())?;
     // SAFETY: both crates implement the same C structs (the Arrow C data

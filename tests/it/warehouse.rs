@@ -1077,3 +1077,55 @@ fn parquet_columns_of_warehouse_types() {
         "{err}"
     );
 }
+
+/// A PostgreSQL NUMERIC column (money, as warehouses keep it), which the
+/// driver sends as text in an opaque type: a number to `kpi check --data`
+/// (it failed on the column's type) and in every KPI.
+#[test]
+fn postgresql_numeric_columns_are_numbers() {
+    let wh = Warehouse::postgres();
+    let s = wh.dialect.ident(&wh.schema);
+    wh.run(&format!("CREATE SCHEMA IF NOT EXISTS {s}"));
+    wh.run(&format!(
+        "CREATE TABLE {s}.numdeals (id integer, amount numeric(12,2), closed_at date)"
+    ));
+    wh.run(&format!(
+        "INSERT INTO {s}.numdeals VALUES (1, 10.50, '2025-01-05'), (2, 20.25, '2025-01-20'), (3, NULL, '2025-02-01')"
+    ));
+    let dir = temp_dir("pg-numeric");
+    let spec = dir.join("spec.yaml");
+    std::fs::write(
+        &spec,
+        format!(
+            "connections:\n  wh:\n    driver: {}\n    uri: \"{}\"\n    dialect: postgresql\ndatasets:\n  d:\n    source: {{connection: wh, table: {}.numdeals}}\n    time: closed_at\nkpis:\n  total: {{dataset: d, measure: sum(amount)}}\n  average: {{dataset: d, measure: avg(amount)}}\n  big: {{dataset: d, measure: count(where amount > 15)}}\n",
+            wh.driver.display(),
+            wh.uri,
+            wh.schema
+        ),
+    )
+    .unwrap();
+    let check = crate::support::kpi(&["--spec", spec.to_str().unwrap(), "check", "--data"]);
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    // January: 10.50 + 20.25 over two deals, one above 15; February: a null amount.
+    let out = crate::support::kpi(&[
+        "--spec",
+        spec.to_str().unwrap(),
+        "eval",
+        "--grain",
+        "month",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "period,total,average,big\n2025-01,30.75,15.375,1\n2025-02,0,,0\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    wh.run(&format!("DROP SCHEMA {s} CASCADE"));
+}
