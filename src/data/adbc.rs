@@ -222,20 +222,28 @@ fn batch_frame(batch: arrow_array::RecordBatch) -> Result<DataFrame, String> {
 /// series of an extension type): their values as stored, and the names of
 /// those that are numbers sent as text (PostgreSQL's `NUMERIC`, which its
 /// driver sends as an opaque type over text), to be read as numbers.
+/// Columns of a type Polars has none for (an interval, a union, a
+/// dictionary, a fixed-size list), which it would stop the process on, are
+/// left out: the other columns are read, and a KPI that names such a
+/// column is told its dataset has no such column.
 fn without_extensions(
     batch: arrow_array::RecordBatch,
 ) -> Result<(arrow_array::RecordBatch, Vec<String>), String> {
     const NAME: &str = "ARROW:extension:name";
     const METADATA: &str = "ARROW:extension:metadata";
     let schema = batch.schema();
-    if !schema.fields().iter().any(|f| f.metadata().contains_key(NAME)) {
+    let plain = |f: &arrow_schema::Field| !f.metadata().contains_key(NAME) && importable(f.data_type());
+    if schema.fields().iter().all(|f| plain(f)) {
         return Ok((batch, Vec::new()));
     }
+    let kept: Vec<usize> = (0..schema.fields().len())
+        .filter(|&i| importable(schema.field(i).data_type()))
+        .collect();
     let mut numeric = Vec::new();
-    let fields: Vec<arrow_schema::Field> = schema
-        .fields()
+    let fields: Vec<arrow_schema::Field> = kept
         .iter()
-        .map(|f| {
+        .map(|&i| {
+            let f = schema.field(i);
             let mut metadata = f.metadata().clone();
             let type_name = metadata
                 .get(METADATA)
@@ -245,13 +253,35 @@ fn without_extensions(
                 numeric.push(f.name().clone());
             }
             metadata.remove(METADATA);
-            f.as_ref().clone().with_metadata(metadata)
+            f.clone().with_metadata(metadata)
         })
         .collect();
-    let plain = arrow_schema::Schema::new_with_metadata(fields, schema.metadata().clone());
-    let batch = arrow_array::RecordBatch::try_new(std::sync::Arc::new(plain), batch.columns().to_vec())
-        .map_err(|e| e.to_string())?;
+    let columns = kept.iter().map(|&i| batch.column(i).clone()).collect();
+    let schema = arrow_schema::Schema::new_with_metadata(fields, schema.metadata().clone());
+    let options = arrow_array::RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
+    let batch =
+        arrow_array::RecordBatch::try_new_with_options(std::sync::Arc::new(schema), columns, &options)
+            .map_err(|e| e.to_string())?;
     Ok((batch, numeric))
+}
+
+/// Whether Polars, as built here, takes an Arrow type across the C data
+/// interface.
+fn importable(t: &arrow_schema::DataType) -> bool {
+    use arrow_schema::DataType as A;
+    match t {
+        A::Interval(_)
+        | A::Union(..)
+        | A::Dictionary(..)
+        | A::FixedSizeList(..)
+        | A::ListView(_)
+        | A::LargeListView(_)
+        | A::RunEndEncoded(..)
+        | A::Float16 => false,
+        A::List(f) | A::LargeList(f) | A::Map(f, _) => importable(f.data_type()),
+        A::Struct(fields) => fields.iter().all(|f| importable(f.data_type())),
+        _ => true,
+    }
 }
 
 /// A batch of columns Polars has types for, imported through the C data

@@ -1080,17 +1080,19 @@ fn parquet_columns_of_warehouse_types() {
 
 /// A PostgreSQL NUMERIC column (money, as warehouses keep it), which the
 /// driver sends as text in an opaque type: a number to `kpi check --data`
-/// (it failed on the column's type) and in every KPI.
+/// (it failed on the column's type) and in every KPI. An INTERVAL column
+/// beside it, which Polars has no type for (the process stopped on it), is
+/// left out.
 #[test]
-fn postgresql_numeric_columns_are_numbers() {
+fn postgresql_numeric_and_interval_columns() {
     let wh = Warehouse::postgres();
     let s = wh.dialect.ident(&wh.schema);
     wh.run(&format!("CREATE SCHEMA IF NOT EXISTS {s}"));
     wh.run(&format!(
-        "CREATE TABLE {s}.numdeals (id integer, amount numeric(12,2), closed_at date)"
+        "CREATE TABLE {s}.numdeals (id integer, amount numeric(12,2), wait interval, closed_at date)"
     ));
     wh.run(&format!(
-        "INSERT INTO {s}.numdeals VALUES (1, 10.50, '2025-01-05'), (2, 20.25, '2025-01-20'), (3, NULL, '2025-02-01')"
+        "INSERT INTO {s}.numdeals VALUES (1, 10.50, '3 days', '2025-01-05'), (2, 20.25, NULL, '2025-01-20'), (3, NULL, '1 hour', '2025-02-01')"
     ));
     let dir = temp_dir("pg-numeric");
     let spec = dir.join("spec.yaml");
