@@ -222,10 +222,11 @@ fn batch_frame(batch: arrow_array::RecordBatch) -> Result<DataFrame, String> {
 /// series of an extension type): their values as stored, and the names of
 /// those that are numbers sent as text (PostgreSQL's `NUMERIC`, which its
 /// driver sends as an opaque type over text), to be read as numbers.
-/// Columns of a type Polars has none for (an interval, a union, a
-/// dictionary, a fixed-size list), which it would stop the process on, are
-/// left out: the other columns are read, and a KPI that names such a
-/// column is told its dataset has no such column.
+/// Dictionary-encoded texts (DuckDB's `ENUM`) become plain texts. Columns
+/// of a type Polars has none for (an interval, a union, a fixed-size list),
+/// which it would stop the process on, are left out: the other columns are
+/// read, and a KPI that names such a column is told its dataset has no
+/// such column.
 fn without_extensions(
     batch: arrow_array::RecordBatch,
 ) -> Result<(arrow_array::RecordBatch, Vec<String>), String> {
@@ -236,33 +237,68 @@ fn without_extensions(
     if schema.fields().iter().all(|f| plain(f)) {
         return Ok((batch, Vec::new()));
     }
-    let kept: Vec<usize> = (0..schema.fields().len())
-        .filter(|&i| importable(schema.field(i).data_type()))
-        .collect();
     let mut numeric = Vec::new();
-    let fields: Vec<arrow_schema::Field> = kept
-        .iter()
-        .map(|&i| {
-            let f = schema.field(i);
-            let mut metadata = f.metadata().clone();
-            let type_name = metadata
-                .get(METADATA)
-                .and_then(|m| serde_json::from_str::<serde_json::Value>(m).ok())
-                .and_then(|m| m.get("type_name")?.as_str().map(str::to_string));
-            if metadata.remove(NAME).is_some() && type_name.as_deref() == Some("numeric") {
-                numeric.push(f.name().clone());
-            }
-            metadata.remove(METADATA);
-            f.clone().with_metadata(metadata)
-        })
-        .collect();
-    let columns = kept.iter().map(|&i| batch.column(i).clone()).collect();
+    let (mut fields, mut columns) = (Vec::new(), Vec::new());
+    for (f, column) in schema.fields().iter().zip(batch.columns()) {
+        let (field, column) = match texts_of_dictionary(column) {
+            Some(texts) => (
+                f.as_ref().clone().with_data_type(arrow_schema::DataType::Utf8),
+                texts,
+            ),
+            None if importable(f.data_type()) => (f.as_ref().clone(), column.clone()),
+            None => continue,
+        };
+        let mut metadata = field.metadata().clone();
+        let type_name = metadata
+            .get(METADATA)
+            .and_then(|m| serde_json::from_str::<serde_json::Value>(m).ok())
+            .and_then(|m| m.get("type_name")?.as_str().map(str::to_string));
+        if metadata.remove(NAME).is_some() && type_name.as_deref() == Some("numeric") {
+            numeric.push(field.name().clone());
+        }
+        metadata.remove(METADATA);
+        fields.push(field.with_metadata(metadata));
+        columns.push(column);
+    }
     let schema = arrow_schema::Schema::new_with_metadata(fields, schema.metadata().clone());
     let options = arrow_array::RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
     let batch =
         arrow_array::RecordBatch::try_new_with_options(std::sync::Arc::new(schema), columns, &options)
             .map_err(|e| e.to_string())?;
     Ok((batch, numeric))
+}
+
+/// A dictionary-encoded column of texts as plain texts (Polars, as built
+/// here, has no type for dictionaries); none for any other column.
+fn texts_of_dictionary(column: &arrow_array::ArrayRef) -> Option<arrow_array::ArrayRef> {
+    use arrow_array::cast::AsArray;
+    let dictionary = column.as_any_dictionary_opt()?;
+    let values = dictionary.values();
+    // (Keys into no values, as a result without rows has, are all null.)
+    let keys = match values.is_empty() {
+        true => Vec::new(),
+        false => dictionary.normalized_keys(),
+    };
+    let text = |i: usize| -> Option<String> {
+        let k = *keys.get(i)?;
+        if column.is_null(i) || values.is_null(k) {
+            return None;
+        }
+        match values.data_type() {
+            arrow_schema::DataType::Utf8 => Some(values.as_string::<i32>().value(k).to_string()),
+            arrow_schema::DataType::LargeUtf8 => Some(values.as_string::<i64>().value(k).to_string()),
+            arrow_schema::DataType::Utf8View => Some(values.as_string_view().value(k).to_string()),
+            _ => None,
+        }
+    };
+    if !matches!(
+        values.data_type(),
+        arrow_schema::DataType::Utf8 | arrow_schema::DataType::LargeUtf8 | arrow_schema::DataType::Utf8View
+    ) {
+        return None;
+    }
+    let texts: arrow_array::StringArray = (0..column.len()).map(text).collect();
+    Some(std::sync::Arc::new(texts))
 }
 
 /// Whether Polars, as built here, takes an Arrow type across the C data

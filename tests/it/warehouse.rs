@@ -1131,3 +1131,59 @@ fn postgresql_numeric_and_interval_columns() {
     );
     wh.run(&format!("DROP SCHEMA {s} CASCADE"));
 }
+
+/// A DuckDB table of an ENUM stage (dictionary-encoded text), a HUGEINT
+/// count and an INTERVAL: the stage is text to group by, the count a
+/// number, the interval left out (each stopped the process before).
+#[test]
+fn duckdb_enum_hugeint_and_interval_columns() {
+    let wh = Warehouse::duckdb();
+    let s = wh.dialect.ident(&wh.schema);
+    wh.run(&format!("CREATE SCHEMA IF NOT EXISTS {s}"));
+    wh.run("CREATE TYPE IF NOT EXISTS stage_kind AS ENUM ('won', 'lost')");
+    wh.run(&format!(
+        "CREATE OR REPLACE TABLE {s}.kinds (stage stage_kind, amount DOUBLE, n HUGEINT, wait INTERVAL, closed_at DATE)"
+    ));
+    wh.run(&format!(
+        "INSERT INTO {s}.kinds VALUES ('won', 10.5, 5, INTERVAL 3 DAY, DATE '2025-01-05'), \
+         ('lost', 20.25, 7, INTERVAL 1 DAY, DATE '2025-01-20'), (NULL, 4, 1, NULL, DATE '2025-01-21')"
+    ));
+    // The database file is the command's to open.
+    kpi::data::adbc::disconnect();
+    let dir = temp_dir("duckdb-kinds");
+    let spec = dir.join("spec.yaml");
+    std::fs::write(
+        &spec,
+        format!(
+            "connections:\n  wh:\n    driver: {}\n    uri: \"{}\"\n    dialect: duckdb\ndatasets:\n  d:\n    source: {{connection: wh, table: {}.kinds}}\n    time: closed_at\nkpis:\n  won: {{dataset: d, measure: sum(amount where stage == \"won\")}}\n  n: {{dataset: d, measure: sum(n)}}\n",
+            wh.driver.display(),
+            wh.uri,
+            wh.schema
+        ),
+    )
+    .unwrap();
+    let check = crate::support::kpi(&["--spec", spec.to_str().unwrap(), "check", "--data"]);
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    // By stage (the null stage a group of its own, last): won 10.5 over n 5,
+    // lost none over 7, the null stage none over 1.
+    let out = crate::support::kpi(&[
+        "--spec",
+        spec.to_str().unwrap(),
+        "eval",
+        "--by",
+        "stage",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "stage,won,n\nlost,0,7\nwon,10.5,5\n,0,1\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
