@@ -1094,40 +1094,12 @@ fn postgresql_numeric_and_interval_columns() {
     wh.run(&format!(
         "INSERT INTO {s}.numdeals VALUES (1, 10.50, '3 days', '2025-01-05'), (2, 20.25, NULL, '2025-01-20'), (3, NULL, '1 hour', '2025-02-01')"
     ));
-    let dir = temp_dir("pg-numeric");
-    let spec = dir.join("spec.yaml");
-    std::fs::write(
-        &spec,
-        format!(
-            "connections:\n  wh:\n    driver: {}\n    uri: \"{}\"\n    dialect: postgresql\ndatasets:\n  d:\n    source: {{connection: wh, table: {}.numdeals}}\n    time: closed_at\nkpis:\n  total: {{dataset: d, measure: sum(amount)}}\n  average: {{dataset: d, measure: avg(amount)}}\n  big: {{dataset: d, measure: count(where amount > 15)}}\n",
-            wh.driver.display(),
-            wh.uri,
-            wh.schema
-        ),
-    )
-    .unwrap();
-    let check = crate::support::kpi(&["--spec", spec.to_str().unwrap(), "check", "--data"]);
-    assert_eq!(
-        check.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&check.stderr)
-    );
+    let kpis = "  total: {dataset: d, measure: sum(amount)}\n  average: {dataset: d, measure: avg(amount)}\n  big: {dataset: d, measure: count(where amount > 15)}\n";
     // January: 10.50 + 20.25 over two deals, one above 15; February: a null amount.
-    let out = crate::support::kpi(&[
-        "--spec",
-        spec.to_str().unwrap(),
-        "eval",
-        "--grain",
-        "month",
-        "--format",
-        "csv",
-    ]);
+    let csv = checked_then_evaluated(&wh, "numdeals", kpis, &["--grain", "month"]);
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "period,total,average,big\n2025-01,30.75,15.375,1\n2025-02,0,,0\n",
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        csv,
+        "period,total,average,big\n2025-01,30.75,15.375,1\n2025-02,0,,0\n"
     );
     wh.run(&format!("DROP SCHEMA {s} CASCADE"));
 }
@@ -1150,40 +1122,42 @@ fn duckdb_enum_hugeint_and_interval_columns() {
     ));
     // The database file is the command's to open.
     kpi::data::adbc::disconnect();
-    let dir = temp_dir("duckdb-kinds");
+    let kpis = "  won: {dataset: d, measure: sum(amount where stage == \"won\")}\n  n: {dataset: d, measure: sum(n)}\n";
+    // By stage (the null stage a group of its own, last): won 10.5 over n 5,
+    // lost none over 7, the null stage none over 1.
+    let csv = checked_then_evaluated(&wh, "kinds", kpis, &["--by", "stage"]);
+    assert_eq!(csv, "stage,won,n\nlost,0,7\nwon,10.5,5\n,0,1\n");
+}
+
+/// A spec of one dataset `d` over the warehouse's `table` (time
+/// `closed_at`) and `kpis`: `kpi check --data` of it must pass, and its
+/// `eval` with `args` as CSV is returned.
+fn checked_then_evaluated(wh: &Warehouse, table: &str, kpis: &str, args: &[&str]) -> String {
+    let dir = temp_dir(&format!("one-table-{table}"));
     let spec = dir.join("spec.yaml");
+    let dialect = kpi::keyword::Keyword::as_str(wh.dialect);
     std::fs::write(
         &spec,
         format!(
-            "connections:\n  wh:\n    driver: {}\n    uri: \"{}\"\n    dialect: duckdb\ndatasets:\n  d:\n    source: {{connection: wh, table: {}.kinds}}\n    time: closed_at\nkpis:\n  won: {{dataset: d, measure: sum(amount where stage == \"won\")}}\n  n: {{dataset: d, measure: sum(n)}}\n",
+            "connections:\n  wh:\n    driver: {}\n    uri: \"{}\"\n    dialect: {dialect}\ndatasets:\n  d:\n    source: {{connection: wh, table: {}.{table}}}\n    time: closed_at\nkpis:\n{kpis}",
             wh.driver.display(),
             wh.uri,
             wh.schema
         ),
     )
     .unwrap();
-    let check = crate::support::kpi(&["--spec", spec.to_str().unwrap(), "check", "--data"]);
+    let spec = spec.to_str().unwrap();
+    let check = crate::support::kpi(&["--spec", spec, "check", "--data"]);
+    let shown = String::from_utf8_lossy(&check.stderr);
+    assert_eq!(check.status.code(), Some(0), "{shown}");
+    let mut all = vec!["--spec", spec, "eval", "--format", "csv"];
+    all.extend_from_slice(args);
+    let out = crate::support::kpi(&all);
     assert_eq!(
-        check.status.code(),
+        out.status.code(),
         Some(0),
-        "{}",
-        String::from_utf8_lossy(&check.stderr)
-    );
-    // By stage (the null stage a group of its own, last): won 10.5 over n 5,
-    // lost none over 7, the null stage none over 1.
-    let out = crate::support::kpi(&[
-        "--spec",
-        spec.to_str().unwrap(),
-        "eval",
-        "--by",
-        "stage",
-        "--format",
-        "csv",
-    ]);
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "stage,won,n\nlost,0,7\nwon,10.5,5\n,0,1\n",
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    String::from_utf8(out.stdout).unwrap()
 }
