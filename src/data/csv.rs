@@ -893,10 +893,7 @@ type Detected = (Vec<(String, Conversion)>, Vec<NearMiss>);
 /// alike. The guess is then verified on every value: one that does not fit
 /// keeps the column text, and is named (`kpi::mixed_column`).
 fn guess(values: &[String], src: &SourceInfo, zone: Option<String>) -> Option<Conversion> {
-    let mostly = |ok: &dyn Fn(&str) -> bool| {
-        let n = values.iter().filter(|v| ok(v.trim())).count();
-        n > 0 && n * 10 >= values.len() * 9
-    };
+    let mostly = |ok: &dyn Fn(&str) -> bool| nine_in_ten(values.iter().map(|v| v.trim()), ok);
     // Without declared formats only ISO 8601 is guessed: a column whose
     // values do not start `YYYY-` is no date, and needs no parsing to say so.
     let custom = src.read.date_format.is_some() || src.read.datetime_format.is_some();
@@ -948,19 +945,24 @@ fn date_formats(values: &[String]) -> Option<Vec<&'static str>> {
         .filter(|v| !v.is_empty())
         .collect();
     // Most text columns are told apart without parsing: 8 to 10 bytes, a digit first.
-    let date_like = |v: &&&str| (8..=10).contains(&v.len()) && v.as_bytes()[0].is_ascii_digit();
-    if values.iter().filter(date_like).count() * 10 < values.len() * 9 {
+    let date_like = |v: &str| (8..=10).contains(&v.len()) && v.as_bytes()[0].is_ascii_digit();
+    if !nine_in_ten(values.iter().copied(), date_like) {
         return None;
     }
     let reads = |f: &str| {
-        let n = values
-            .iter()
-            .filter(|v| chrono::NaiveDate::parse_from_str(v, f).is_ok())
-            .count();
-        n > 0 && n * 10 >= values.len() * 9
+        nine_in_ten(values.iter().copied(), |v| {
+            chrono::NaiveDate::parse_from_str(v, f).is_ok()
+        })
     };
     let fitting: Vec<&'static str> = FORMATS.into_iter().filter(|f| reads(f)).collect();
     (!fitting.is_empty()).then_some(fitting)
+}
+
+/// Whether one or more, and nine in ten or more, of `values` are `ok`.
+fn nine_in_ten<'a>(values: impl ExactSizeIterator<Item = &'a str>, ok: impl Fn(&str) -> bool) -> bool {
+    let of = values.len();
+    let n = values.filter(|v| ok(v)).count();
+    n > 0 && n * 10 >= of * 9
 }
 
 /// `YYYY-…`: four digits and a dash, as every ISO 8601 date starts.

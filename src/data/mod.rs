@@ -119,7 +119,7 @@ pub fn type_of(dt: &DataType) -> Type {
         DataType::Boolean => Type::Bool,
         DataType::Date => Type::Date,
         DataType::Datetime(..) => Type::Datetime,
-        dt if dt.is_primitive_numeric() || dt.is_decimal() => Type::Number,
+        dt if dt.is_numeric() => Type::Number,
         _ => Type::Unknown,
     }
 }
