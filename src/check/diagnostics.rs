@@ -336,6 +336,22 @@ pub fn needs_dataset(span: Span, key: &str, kpi: &str) -> Diagnostic {
     .help("filter or time the base KPIs beneath it instead")
 }
 
+/// A column of a type KPIs cannot compute with, named in an expression.
+pub fn unusable_column(span: Span, dataset: &str, column: &str, words: &str) -> Diagnostic {
+    let help = match words {
+        "a time of day" => "store the day and the time together as a datetime, or the time as a number of hours",
+        "a duration" => "store it as a number in the unit you mean (seconds, hours, days), or keep the datetimes it lies between and use `hours_between(a, b)`",
+        "bytes" => "if the bytes are texts, declare the column `string` under `columns:`; otherwise leave it out of the KPIs",
+        _ => "store the values as numbers, texts, booleans, dates or datetimes, or leave this column out of the KPIs",
+    };
+    Diagnostic::error(
+        "kpi::unusable_column",
+        format!("column `{column}` of dataset `{dataset}` is {words}, which KPIs cannot compute with"),
+    )
+    .at(span, format!("{words} in the data"))
+    .help(help)
+}
+
 pub fn time_not_temporal(span: Span, column: &str, ty: Type) -> Diagnostic {
     Diagnostic::error(
         "kpi::time_not_temporal",

@@ -377,6 +377,12 @@ impl ExprChecker<'_> {
                     self.diags.push(err);
                 }
                 let t = match found {
+                    Found::Column(d, _, Type::Unusable(words)) => {
+                        let dataset = self.scope.datasets.get(d).map_or("", |x| x.name.as_str());
+                        self.diags
+                            .push(diag::unusable_column(span, dataset, &name.ident.name, words));
+                        return poison(span);
+                    }
                     Found::Column(d, n, ty) => TExpr {
                         kind: TKind::Column { dataset: d, name: n },
                         ty,

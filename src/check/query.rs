@@ -156,7 +156,7 @@ fn query_refusals(model: &Model, query: &Query, bases: &[KpiId]) -> Vec<Diagnost
 /// diagnostics name the flag instead.
 fn on_flags(d: Diagnostic) -> Diagnostic {
     let flag = match d.code {
-        "kpi::dimension_missing" | "kpi::unknown_dimension" => "--by",
+        "kpi::dimension_missing" | "kpi::unknown_dimension" | "kpi::unusable_column" => "--by",
         "kpi::unknown_segment" | "kpi::segment_column_missing" => "--segment",
         _ => return d,
     };
@@ -186,6 +186,8 @@ pub(crate) fn refusals(model: &Model, kpis: &[KpiId], dims: &[m::Name], segments
                         &model.datasets[ds].name,
                         &km.name,
                     ));
+                } else if let Some((dataset, words)) = unusable_column(model, ds, &dim.value) {
+                    diags.push(diag::unusable_column(dim.span, dataset, &dim.value, words));
                 }
             }
             for seg in segments {
@@ -194,6 +196,26 @@ pub(crate) fn refusals(model: &Model, kpis: &[KpiId], dims: &[m::Name], segments
         }
     }
     diags
+}
+
+/// The dataset and the words of a column named `name` on dataset `ds` (or
+/// a dataset it looks up) that KPIs cannot group by: a time of day, a list.
+fn unusable_column<'a>(model: &'a Model, ds: DatasetId, name: &str) -> Option<(&'a str, &'static str)> {
+    let d = model.datasets.get(ds)?;
+    if d.dimensions.iter().any(|x| x.name == name) {
+        return None;
+    }
+    let words_in = |x: &'a super::ir::DatasetModel, column: &str| {
+        x.columns.iter().find_map(|(n, t)| match t {
+            super::types::Type::Unusable(words) if n == column => Some((x.name.as_str(), *words)),
+            _ => None,
+        })
+    };
+    let looked_up = || d.lookups.iter().filter_map(|l| model.datasets.get(l.dataset));
+    words_in(d, name).or_else(|| match name.split_once('.') {
+        Some((q, c)) => looked_up().filter(|x| x.name == q).find_map(|x| words_in(x, c)),
+        None => looked_up().find_map(|x| words_in(x, name)),
+    })
 }
 
 fn segment_refusal(model: &Model, ds: DatasetId, kpi: &str, seg: &m::Name, diags: &mut Diagnostics) {

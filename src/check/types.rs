@@ -16,6 +16,11 @@ pub enum Type {
     /// Not known (an undeclared column, or after an error): fits anywhere and
     /// reports nothing, so one mistake does not cascade.
     Unknown,
+    /// A column the data holds in a form KPIs cannot compute with (a time
+    /// of day, a duration, bytes, a list, a struct), named in words. Naming
+    /// it is an error: read as numbers, such values would give numbers in
+    /// units nobody chose (a time of day summed as nanoseconds).
+    Unusable(&'static str),
 }
 
 impl Type {
@@ -71,6 +76,7 @@ impl fmt::Display for Type {
             Type::Datetime => "datetime",
             Type::Null => "null",
             Type::Unknown => "unknown",
+            Type::Unusable(words) => words,
         })
     }
 }

@@ -798,7 +798,7 @@ fn declared_conversion(src: &SourceInfo, sample: &[String], t: Type) -> Option<C
                 zone: src.read.timezone.as_ref().map(|z| z.value.clone()),
             }
         }
-        Type::String | Type::Null | Type::Unknown => return None,
+        Type::String | Type::Null | Type::Unknown | Type::Unusable(_) => return None,
     })
 }
 

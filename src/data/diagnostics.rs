@@ -62,7 +62,29 @@ pub fn remote_type_mismatch(
         format!("column `{column}` of dataset `{dataset}` is declared {declared}, but the database's column is {found}"),
     )
     .at(span, format!("`{column}` is {found} in the database"))
-    .help(format!("declare `{column}: {found}`, or cast it in a `query:` source"))
+    .help(match found {
+        Type::Unusable(_) => format!("cast `{column}` to a {declared} in a `query:` source"),
+        _ => format!("declare `{column}: {found}`, or cast it in a `query:` source"),
+    })
+}
+
+/// A declared type over a column stored in a form KPIs cannot compute
+/// with (a time of day declared `number`, say): converting it would give
+/// values in a unit nobody chose.
+pub fn declared_over_unusable(
+    span: Span,
+    dataset: &str,
+    path: &str,
+    column: &str,
+    declared: Type,
+    found: &str,
+) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::declared_type_contradicted",
+        format!("column `{column}` of dataset `{dataset}` is declared {declared}, but `{path}` holds {found} there"),
+    )
+    .at(span, format!("`{column}` is {found} in the file"))
+    .help(format!("write `{column}` as a {declared} where the file is written"))
 }
 
 pub fn declared_column_missing(span: Span, dataset: &str, path: &str, column: &str, ty: Type) -> Diagnostic {

@@ -106,7 +106,7 @@ impl SourceInfo {
 pub fn dtype_of(t: Type) -> DataType {
     match t {
         Type::Number => DataType::Float64,
-        Type::String | Type::Null | Type::Unknown => DataType::String,
+        Type::String | Type::Null | Type::Unknown | Type::Unusable(_) => DataType::String,
         Type::Bool => DataType::Boolean,
         Type::Date => DataType::Date,
         Type::Datetime => DataType::Datetime(TimeUnit::Microseconds, None),
@@ -115,12 +115,20 @@ pub fn dtype_of(t: Type) -> DataType {
 
 pub fn type_of(dt: &DataType) -> Type {
     match dt {
-        DataType::String => Type::String,
+        // Dictionary-encoded texts (pandas' categoricals in Parquet) are
+        // read as texts: see `texts_of_categoricals`.
+        DataType::String | DataType::Categorical(..) | DataType::Enum(..) => Type::String,
         DataType::Boolean => Type::Bool,
         DataType::Date => Type::Date,
         DataType::Datetime(..) => Type::Datetime,
         dt if dt.is_numeric() => Type::Number,
-        _ => Type::Unknown,
+        DataType::Time => Type::Unusable("a time of day"),
+        DataType::Duration(_) => Type::Unusable("a duration"),
+        DataType::Binary | DataType::BinaryOffset => Type::Unusable("bytes"),
+        DataType::List(_) => Type::Unusable("a list"),
+        DataType::Struct(_) => Type::Unusable("a struct"),
+        DataType::Null => Type::Unknown,
+        _ => Type::Unusable("of a type kpi does not know"),
     }
 }
 
@@ -131,7 +139,7 @@ pub fn column_type_of(t: Type) -> Option<ColumnType> {
         Type::Bool => ColumnType::Bool,
         Type::Date => ColumnType::Date,
         Type::Datetime => ColumnType::Datetime,
-        Type::Null | Type::Unknown => return None,
+        Type::Null | Type::Unknown | Type::Unusable(_) => return None,
     })
 }
 
@@ -290,10 +298,28 @@ fn file_scan(src: &SourceInfo, path: &Path) -> Result<LazyFrame, Diagnostic> {
                     &ty,
                 ));
             }
-            LazyFrame::scan_parquet(path, ScanArgsParquet::default())
+            LazyFrame::scan_parquet(path, ScanArgsParquet::default()).and_then(texts_of_categoricals)
         }
     }
     .map_err(|e| read_error(src, &e))
+}
+
+/// `lf` with its dictionary-encoded text columns (pandas' categoricals,
+/// which Polars reads as categoricals) as plain texts: KPIs compare and
+/// group them as texts, and two files of one glob may number the same
+/// text differently.
+fn texts_of_categoricals(mut lf: LazyFrame) -> PolarsResult<LazyFrame> {
+    let schema = lf.collect_schema()?;
+    let casts: Vec<Expr> = schema
+        .iter()
+        .filter(|(_, dt)| matches!(dt, DataType::Categorical(..) | DataType::Enum(..)))
+        .map(|(n, _)| col(n.clone()).cast(DataType::String))
+        .collect();
+    Ok(if casts.is_empty() {
+        lf
+    } else {
+        lf.with_columns(casts)
+    })
 }
 
 /// A column of the local Parquet file at `path` whose type Polars cannot
@@ -320,7 +346,7 @@ fn arrow_type_words(dt: &polars_arrow::datatypes::ArrowDataType) -> String {
         A::Interval(_) => "an interval".into(),
         A::FixedSizeList(..) => "a fixed-size list".into(),
         A::Union(..) => "a union".into(),
-        A::Dictionary(..) => "a dictionary".into(),
+        A::Dictionary(_, values, _) => format!("a dictionary of {}", arrow_type_words(values)),
         A::Extension(..) => "an extension type".into(),
         A::List(f) | A::LargeList(f) | A::Map(f, _) => format!("a list of {}", arrow_type_words(&f.dtype)),
         A::Struct(fields) => match fields.iter().find(|f| !readable_arrow(&f.dtype)) {
@@ -334,7 +360,8 @@ fn arrow_type_words(dt: &polars_arrow::datatypes::ArrowDataType) -> String {
 /// Whether Polars, as built here, converts an Arrow type: numbers
 /// (decimals and small integers too), texts, bytes, booleans, dates and
 /// times, and lists and structs of those. Not 128-bit integers, half
-/// floats, intervals, fixed-size lists, unions, dictionaries or extensions.
+/// floats, intervals, fixed-size lists, unions, dictionaries of anything
+/// but texts, or extensions.
 fn readable_arrow(dt: &polars_arrow::datatypes::ArrowDataType) -> bool {
     use polars_arrow::datatypes::ArrowDataType as A;
     match dt {
@@ -368,6 +395,8 @@ fn readable_arrow(dt: &polars_arrow::datatypes::ArrowDataType) -> bool {
         | A::Decimal256(..) => true,
         A::Timestamp(_, zone) => TimeZone::opt_try_new(zone.clone()).is_ok(),
         A::List(f) | A::LargeList(f) | A::Map(f, _) => readable_arrow(&f.dtype),
+        // Texts numbered in a dictionary (pandas' categoricals).
+        A::Dictionary(_, values, _) => matches!(values.as_ref(), A::Utf8 | A::LargeUtf8 | A::Utf8View),
         A::Struct(fields) => fields.iter().all(|f| readable_arrow(&f.dtype)),
         _ => false,
     }
@@ -376,13 +405,21 @@ fn readable_arrow(dt: &polars_arrow::datatypes::ArrowDataType) -> bool {
 /// Parquet or NDJSON columns converted to their declared types (dates stored as text, say).
 fn declared_types(src: &SourceInfo, lf: LazyFrame) -> Result<LazyFrame, Diagnostic> {
     let schema = lf.clone().collect_schema().map_err(|e| read_error(src, &e))?;
+    let mut unusable = None;
     let casts: Vec<Expr> = src
         .declared
         .iter()
         .filter_map(|(n, t)| {
             let have = schema.get(n.as_str())?;
-            if type_of(have) == *t {
-                return None;
+            match type_of(have) {
+                same if same == *t => return None,
+                // Bytes declared as text are texts an old writer did not mark as such.
+                Type::Unusable(_) if matches!(have, DataType::Binary) && *t == Type::String => {}
+                Type::Unusable(found) => {
+                    unusable.get_or_insert((n.clone(), *t, found));
+                    return None;
+                }
+                _ => {}
             }
             let opts = StrptimeOptions {
                 strict: true,
@@ -400,6 +437,17 @@ fn declared_types(src: &SourceInfo, lf: LazyFrame) -> Result<LazyFrame, Diagnost
             })
         })
         .collect();
+    if let Some((column, declared, found)) = unusable {
+        let at = src.declared_at(&column);
+        return Err(diagnostics::declared_over_unusable(
+            at,
+            &src.name,
+            &src.path_str(),
+            &column,
+            declared,
+            found,
+        ));
+    }
     Ok(if casts.is_empty() {
         lf
     } else {

@@ -3,7 +3,7 @@
 //! scripts/services), the datasets are pointed at the tables, and every
 //! value of a set of queries must equal the value computed from the files.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
@@ -1076,6 +1076,179 @@ fn parquet_columns_of_warehouse_types() {
             && err.contains("is an interval"),
         "{err}"
     );
+}
+
+/// Runs `script` with the Python beside the services (it has pyarrow,
+/// which writes Parquet as pandas does) in `dir`.
+fn pyarrow(dir: &Path, script: &str) {
+    let out = std::process::Command::new(services().join("venv/bin/python"))
+        .current_dir(dir)
+        .arg("-c")
+        .arg(format!(
+            "import pyarrow as pa, pyarrow.parquet as pq, datetime as dt\n{script}"
+        ))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn kpi_in(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = std::process::Command::new(kpi_bin())
+        .current_dir(dir)
+        .env_remove("KPI_SPEC")
+        .args(args)
+        .output()
+        .unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.code(), text(&out.stdout), text(&out.stderr))
+}
+
+/// Parquet written by pandas with categorical columns keeps them as
+/// dictionaries of texts: they are texts (the file was refused whole),
+/// also across a glob whose files number the texts differently.
+#[test]
+fn parquet_categoricals_are_texts() {
+    let dir = temp_dir("categoricals");
+    pyarrow(
+        &dir,
+        "day = dt.datetime(2025, 3, 5)\n\
+         pq.write_table(pa.table({'owner': pa.array(['b', 'a', 'b']).dictionary_encode(), 'closed_at': [day] * 3, 'amount': [10.0, 20.0, 5.0]}), 'p1.parquet')\n\
+         pq.write_table(pa.table({'owner': pa.array(['a', 'c', None]).dictionary_encode(), 'closed_at': [day] * 3, 'amount': [1.0, 2.0, 4.0]}), 'p2.parquet')\n\
+         assert pa.types.is_dictionary(pq.read_schema('p1.parquet').field('owner').type)\n",
+    );
+    std::fs::write(
+        dir.join("s.yaml"),
+        "datasets:\n  d: {source: 'p*.parquet', time: closed_at}\nkpis:\n  total: {dataset: d, measure: sum(amount)}\n  of_a: {dataset: d, measure: sum(amount where owner == \"a\")}\n  owners: {dataset: d, measure: count_distinct(owner)}\n",
+    )
+    .unwrap();
+    let (code, out, err) = kpi_in(
+        &dir,
+        &["--spec", "s.yaml", "eval", "--by", "owner", "--format", "csv"],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    // a: 20 + 1; b: 10 + 5; c: 2; no owner: 4.
+    assert_eq!(
+        out,
+        "owner,total,of_a,owners\na,21,21,1\nb,15,0,1\nc,2,0,1\n,4,0,0\n"
+    );
+    let (code, out, err) = kpi_in(&dir, &["--spec", "s.yaml", "eval", "--format", "csv"]);
+    assert_eq!(
+        (code, out.as_str()),
+        (Some(0), "total,of_a,owners\n42,21,3\n"),
+        "{err}"
+    );
+}
+
+/// Columns stored as times of day, durations, bytes, lists or structs:
+/// naming one in a KPI is an error that says what the column holds (a
+/// time of day was summed as nanoseconds, a duration as microseconds); a
+/// file that has them still serves KPIs over its other columns, bytes
+/// declared `string` are texts, and a type declared over such a column is
+/// an error, not a conversion.
+#[test]
+fn columns_kpis_cannot_compute_with_are_named() {
+    let dir = temp_dir("unusable");
+    pyarrow(
+        &dir,
+        "day = dt.datetime(2025, 1, 5)\n\
+         pq.write_table(pa.table({\n\
+           'closed_at': [day, day, day],\n\
+           'amount': [1.0, 2.0, 4.0],\n\
+           'at': pa.array([dt.time(10), dt.time(11, 30), None], pa.time64('us')),\n\
+           'wait': pa.array([dt.timedelta(hours=1), None, dt.timedelta(hours=2)], pa.duration('us')),\n\
+           'blob': pa.array([b'x', b'yy', b'x'], pa.binary()),\n\
+           'tags': pa.array([['a'], ['b', 'c'], []], pa.list_(pa.string())),\n\
+           'who': pa.array([{'name': 'a'}, {'name': 'b'}, None], pa.struct([('name', pa.string())])),\n\
+         }), 'odd.parquet')\n",
+    );
+    let used = [
+        ("at", "sum(at)", "a time of day"),
+        ("wait", "avg(wait)", "a duration"),
+        ("blob", "count_distinct(blob)", "bytes"),
+        ("tags", "count(where tags == \"a\")", "a list"),
+        ("who", "count_distinct(who)", "a struct"),
+    ];
+    let mut kpis = String::from("  total: {dataset: d, measure: sum(amount)}\n");
+    for (column, measure, _) in used {
+        kpis.push_str(&format!("  k_{column}: {{dataset: d, measure: '{measure}'}}\n"));
+    }
+    let source = "datasets:\n  d: {source: odd.parquet, time: closed_at}\nkpis:\n";
+    std::fs::write(dir.join("bad.yaml"), format!("{source}{kpis}")).unwrap();
+    // `kpi check` prints its diagnostics on stdout.
+    let (code, err, _) = kpi_in(&dir, &["--spec", "bad.yaml", "check", "--data"]);
+    assert_eq!(code, Some(1), "{err}");
+    for (column, _, words) in used {
+        assert!(
+            err.contains(&format!(
+                "column `{column}` of dataset `d` is {words}, which KPIs cannot compute with"
+            )),
+            "{column}: {err}"
+        );
+    }
+    assert_eq!(err.matches("kpi::unusable_column").count(), used.len(), "{err}");
+    let (code, out, _) = kpi_in(&dir, &["--spec", "bad.yaml", "eval", "k_at", "--format", "csv"]);
+    assert_eq!((code, out.as_str()), (Some(1), ""));
+    std::fs::write(
+        dir.join("total.yaml"),
+        format!("{source}  total: {{dataset: d, measure: sum(amount)}}\n"),
+    )
+    .unwrap();
+    for (column, _, words) in used {
+        let (code, out, err) = kpi_in(&dir, &["--spec", "total.yaml", "eval", "--by", column]);
+        assert_eq!((code, out.as_str()), (Some(1), ""), "--by {column}");
+        assert!(
+            err.contains(&format!("--by: column `{column}` of dataset `d` is {words}")),
+            "{err}"
+        );
+    }
+
+    let good = "datasets:\n  d:\n    source: odd.parquet\n    time: closed_at\n    columns: {blob: string}\nkpis:\n  total: {dataset: d, measure: sum(amount)}\n  blobs: {dataset: d, measure: count_distinct(blob)}\n";
+    std::fs::write(dir.join("good.yaml"), good).unwrap();
+    let (code, out, err) = kpi_in(&dir, &["--spec", "good.yaml", "eval", "--format", "csv"]);
+    assert_eq!((code, out.as_str()), (Some(0), "total,blobs\n7,2\n"), "{err}");
+
+    let declared = good
+        .replace("{blob: string}", "{at: number}")
+        .replace("count_distinct(blob)", "sum(at)");
+    std::fs::write(dir.join("declared.yaml"), declared).unwrap();
+    for command in [&["check", "--data"][..], &["eval"]] {
+        let mut args = vec!["--spec", "declared.yaml"];
+        args.extend_from_slice(command);
+        let (code, out, err) = kpi_in(&dir, &args);
+        let err = if command[0] == "check" { out } else { err };
+        assert_eq!(code, Some(1), "{command:?}");
+        assert!(
+            err.contains("kpi::declared_type_contradicted")
+                && err.contains(
+                    "`at` of dataset `d` is declared number, but `odd.parquet` holds a time of day"
+                ),
+            "{command:?}: {err}"
+        );
+    }
+}
+
+/// NDJSON records with nested objects and arrays: such a field named in a
+/// KPI is an error naming what it holds.
+#[test]
+fn ndjson_nested_fields_are_named() {
+    let dir = temp_dir("ndjson-nested");
+    std::fs::write(
+        dir.join("d.ndjson"),
+        "{\"closed_at\": \"2025-01-05\", \"amount\": 2, \"owner\": {\"name\": \"a\"}, \"tags\": [1, 2]}\n\
+         {\"closed_at\": \"2025-01-06\", \"amount\": 3, \"owner\": {\"name\": \"b\"}, \"tags\": []}\n",
+    )
+    .unwrap();
+    let spec = "datasets:\n  d:\n    source: d.ndjson\n    time: closed_at\n    columns: {closed_at: date}\nkpis:\n  total: {dataset: d, measure: sum(amount)}\n";
+    std::fs::write(dir.join("good.yaml"), spec).unwrap();
+    let (code, out, err) = kpi_in(&dir, &["--spec", "good.yaml", "eval", "--format", "csv"]);
+    assert_eq!((code, out.as_str()), (Some(0), "total\n5\n"), "{err}");
+    let bad = format!("{spec}  owners: {{dataset: d, measure: count_distinct(owner)}}\n  tagged: {{dataset: d, measure: sum(tags)}}\n");
+    std::fs::write(dir.join("bad.yaml"), bad).unwrap();
+    // `kpi check` prints its diagnostics on stdout.
+    let (code, err, _) = kpi_in(&dir, &["--spec", "bad.yaml", "check", "--data"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("column `owner` of dataset `d` is a struct"), "{err}");
+    assert!(err.contains("column `tags` of dataset `d` is a list"), "{err}");
 }
 
 /// A PostgreSQL NUMERIC column (money, as warehouses keep it), which the
