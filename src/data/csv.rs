@@ -69,7 +69,7 @@ pub struct NearMiss {
 
 /// From text to a column's type.
 #[derive(Clone, Debug, PartialEq)]
-enum Conversion {
+pub(super) enum Conversion {
     Number {
         decimal_comma: bool,
     },
@@ -86,7 +86,7 @@ enum Conversion {
 }
 
 impl Conversion {
-    fn ty(&self) -> Type {
+    pub(super) fn ty(&self) -> Type {
         match self {
             Conversion::Number { .. } => Type::Number,
             Conversion::Bool => Type::Bool,
@@ -96,7 +96,7 @@ impl Conversion {
     }
 
     /// The converted column; `strict`: a value that does not convert is an error.
-    fn expr(&self, column: &str, strict: bool) -> Expr {
+    pub(super) fn expr(&self, column: &str, strict: bool) -> Expr {
         let text = col(column).str().strip_chars(lit(NULL));
         let opts = |format: &str| StrptimeOptions {
             format: Some(format.into()),
@@ -295,7 +295,7 @@ pub fn contradictions(src: &SourceInfo) -> Result<Vec<Contradiction>, Diagnostic
 }
 
 /// A value of the column that is neither empty nor converted.
-fn unconverted(column: &str, conv: &Conversion) -> Expr {
+pub(super) fn unconverted(column: &str, conv: &Conversion) -> Expr {
     let text = col(column);
     text.clone()
         .is_not_null()
@@ -892,7 +892,7 @@ type Detected = (Vec<(String, Conversion)>, Vec<NearMiss>);
 /// What a sample of text values look like, if nine in ten or more look
 /// alike. The guess is then verified on every value: one that does not fit
 /// keeps the column text, and is named (`kpi::mixed_column`).
-fn guess(values: &[String], src: &SourceInfo, zone: Option<String>) -> Option<Conversion> {
+pub(super) fn guess(values: &[String], src: &SourceInfo, zone: Option<String>) -> Option<Conversion> {
     let mostly = |ok: &dyn Fn(&str) -> bool| nine_in_ten(values.iter().map(|v| v.trim()), ok);
     // Without declared formats only ISO 8601 is guessed: a column whose
     // values do not start `YYYY-` is no date, and needs no parsing to say so.

@@ -261,10 +261,23 @@ pub fn scan_file(src: &SourceInfo, file: usize) -> Result<LazyFrame, Diagnostic>
 
 /// Parquet and NDJSON as stored (a glob must match something).
 fn scan_other(src: &SourceInfo) -> Result<LazyFrame, Diagnostic> {
-    let mut frames = file_scans(src)?;
+    together(src, file_scans(src)?)
+}
+
+/// The files of a glob as one frame. NDJSON files are joined by column
+/// name, each column of the type that holds every file's values (one
+/// file's records may lack a field, or have only nulls in it); Parquet
+/// files must have the same columns.
+fn together(src: &SourceInfo, mut frames: Vec<LazyFrame>) -> Result<LazyFrame, Diagnostic> {
+    let by_name = src.format == Format::Ndjson;
+    let args = UnionArgs {
+        diagonal: by_name,
+        to_supertypes: by_name,
+        ..UnionArgs::default()
+    };
     match frames.len() {
         1 => Ok(frames.pop().unwrap_or_default()),
-        _ => concat(frames, UnionArgs::default()).map_err(|e| read_error(src, &e)),
+        _ => concat(frames, args).map_err(|e| read_error(src, &e)),
     }
 }
 
@@ -275,32 +288,42 @@ fn file_scans(src: &SourceInfo) -> Result<Vec<LazyFrame>, Diagnostic> {
 
 /// One file of a Parquet or NDJSON dataset as stored.
 fn file_scan(src: &SourceInfo, path: &Path) -> Result<LazyFrame, Diagnostic> {
-    let path = PlRefPath::new(path.to_string_lossy().into_owned());
-    match src.format {
-        // Types from every record, as for CSV (LANGUAGE.md §2a).
-        Format::Ndjson => {
-            let inferred = ndjson::schema(Path::new(path.as_str()))
-                .map_err(|why| read_error(src, &polars_err!(ComputeError: "{why}")))?;
-            let reader = LazyJsonLineReader::new(path);
-            match inferred {
-                Some(schema) => reader.with_schema(Some(Arc::new(schema))),
-                None => reader.with_infer_schema_length(None),
-            }
-            .finish()
-        }
-        _ => {
-            if let Some((column, ty)) = unreadable_parquet_column(Path::new(path.as_str())) {
-                return Err(diagnostics::unreadable_column_type(
-                    src.span,
-                    &src.name,
-                    path.as_str(),
-                    &column,
-                    &ty,
-                ));
-            }
-            LazyFrame::scan_parquet(path, ScanArgsParquet::default()).and_then(texts_of_categoricals)
-        }
+    if src.format == Format::Ndjson {
+        let files = files::expand(src)?;
+        let all = || {
+            together(
+                src,
+                files
+                    .iter()
+                    .map(|f| ndjson_texts(src, f))
+                    .collect::<Result<_, _>>()?,
+            )
+        };
+        return ndjson::with_dates(src, ndjson_texts(src, path)?, &files, &all);
     }
+    if let Some((column, ty)) = unreadable_parquet_column(path) {
+        let path = path.display().to_string();
+        return Err(diagnostics::unreadable_column_type(
+            src.span, &src.name, &path, &column, &ty,
+        ));
+    }
+    let path = PlRefPath::new(path.to_string_lossy().into_owned());
+    LazyFrame::scan_parquet(path, ScanArgsParquet::default())
+        .and_then(texts_of_categoricals)
+        .map_err(|e| read_error(src, &e))
+}
+
+/// One NDJSON file of a dataset with its types from every record, as for
+/// CSV (LANGUAGE.md §2a), dates still texts.
+fn ndjson_texts(src: &SourceInfo, path: &Path) -> Result<LazyFrame, Diagnostic> {
+    let inferred =
+        ndjson::schema(path).map_err(|why| read_error(src, &polars_err!(ComputeError: "{why}")))?;
+    let reader = LazyJsonLineReader::new(PlRefPath::new(path.to_string_lossy().into_owned()));
+    match inferred {
+        Some(schema) => reader.with_schema(Some(Arc::new(schema))),
+        None => reader.with_infer_schema_length(None),
+    }
+    .finish()
     .map_err(|e| read_error(src, &e))
 }
 

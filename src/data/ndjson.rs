@@ -10,14 +10,21 @@
 //! the fields of its longest lines first, which depends on where it is cut).
 //! Within a piece, lines of a shape already seen are not parsed again
 //! ([`shape`]); integers too long for 64 bits are floats; a line that
-//! cannot be typed is an error naming it.
+//! cannot be typed is an error naming it. Text fields of dates become
+//! dates afterwards ([`with_dates`]), as CSV's text columns do.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
+use std::sync::{Mutex, OnceLock};
 
 use polars::prelude::*;
 use polars_arrow::array::StructArray;
+
+use super::csv::{unconverted, Conversion};
+use super::SourceInfo;
+use crate::diagnostic::Diagnostic;
 
 /// Files shorter than this are inferred in one piece.
 const PIECE: u64 = 8 << 20;
@@ -317,6 +324,141 @@ fn line_after(path: &Path, at: u64) -> std::io::Result<u64> {
     let mut rest_of_line = Vec::new();
     let n = BufReader::new(file).read_until(b'\n', &mut rest_of_line)?;
     Ok(at + n as u64)
+}
+
+/// How many values of a text column its date or datetime guess is made
+/// from (the first records'), as for CSV.
+const SAMPLE: u32 = 1_000;
+
+/// `lf`, one NDJSON file of `src` (whose files are `files`, all of them
+/// read with their dates as texts by `all`), with the source's undeclared text
+/// columns whose every value is an ISO 8601 date or datetime (JSON has no
+/// dates, so exports write them as texts) as dates and datetimes: the
+/// shape guessed from the first records and verified on every value of
+/// every file, as CSV columns are (a value that does not fit keeps the
+/// column text in every file). Worked out once per source and process:
+/// every scan of the run reads the same columns.
+pub(super) fn with_dates(
+    src: &SourceInfo,
+    lf: LazyFrame,
+    files: &[std::path::PathBuf],
+    all: &dyn Fn() -> Result<LazyFrame, Diagnostic>,
+) -> Result<LazyFrame, Diagnostic> {
+    let stamps: Vec<_> = files.iter().map(|f| modified(f)).collect();
+    let key = format!("{files:?}|{stamps:?}|{:?}|{:?}", src.read, src.declared);
+    let cached = dates_cache().lock().ok().and_then(|c| c.get(&key).cloned());
+    let conversions = match cached {
+        Some(c) => c,
+        None => {
+            let found = Arc::new(date_conversions(src, all()?).map_err(|e| super::read_error(src, &e))?);
+            if let Ok(mut c) = dates_cache().lock() {
+                c.insert(key, found.clone());
+            }
+            found
+        }
+    };
+    if let Some((column, _)) = conversions.iter().find(|(_, c)| {
+        matches!(
+            c,
+            Conversion::Datetime {
+                offset: true,
+                zone: None,
+                ..
+            }
+        )
+    }) {
+        return Err(super::diagnostics::timezone_needed(
+            src.span,
+            &src.name,
+            &src.path_str(),
+            column,
+        ));
+    }
+    if conversions.is_empty() {
+        return Ok(lf);
+    }
+    // A file whose records all leave the column null has it as nulls.
+    let mut lf = lf;
+    let schema = lf.collect_schema().map_err(|e| super::read_error(src, &e))?;
+    let converted: Vec<Expr> = conversions
+        .iter()
+        .filter_map(|(c, conv)| match schema.get(c.as_str())? {
+            DataType::String => Some(conv.expr(c, true).alias(c.as_str())),
+            _ => Some(col(c.as_str()).cast(super::dtype_of(conv.ty())).alias(c.as_str())),
+        })
+        .collect();
+    Ok(lf.with_columns(converted))
+}
+
+type Conversions = Arc<Vec<(String, Conversion)>>;
+
+fn dates_cache() -> &'static Mutex<HashMap<String, Conversions>> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Conversions>>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+fn modified(path: &Path) -> Option<(std::time::SystemTime, u64)> {
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.modified().ok()?, m.len()))
+}
+
+/// The undeclared text columns of `lf` that convert, whole, to dates or datetimes.
+fn date_conversions(src: &SourceInfo, mut lf: LazyFrame) -> PolarsResult<Vec<(String, Conversion)>> {
+    let schema = lf.collect_schema()?;
+    let texts: Vec<String> = schema
+        .iter()
+        .filter(|(n, dt)| **dt == DataType::String && !src.declared.iter().any(|(d, _)| d == n.as_str()))
+        .map(|(n, _)| n.to_string())
+        .collect();
+    if texts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let first = lf
+        .clone()
+        .select(texts.iter().map(|c| col(c.as_str())).collect::<Vec<_>>())
+        .slice(0, SAMPLE)
+        .collect()?;
+    let zone = src.read.timezone.as_ref().map(|z| z.value.clone());
+    let guesses: Vec<(String, Conversion)> = texts
+        .iter()
+        .filter_map(|c| {
+            let values: Vec<String> = first
+                .column(c.as_str())
+                .ok()?
+                .str()
+                .ok()?
+                .iter()
+                .flatten()
+                .map(str::to_string)
+                .collect();
+            let conv = super::csv::guess(&values, src, zone.clone())?;
+            matches!(conv, Conversion::Date { .. } | Conversion::Datetime { .. }).then(|| (c.clone(), conv))
+        })
+        .collect();
+    if guesses.is_empty() {
+        return Ok(guesses);
+    }
+    // Verified on every record: how many values each guess does not read.
+    let misses = lf
+        .select(
+            guesses
+                .iter()
+                .enumerate()
+                .map(|(i, (c, conv))| unconverted(c, conv).sum().alias(format!("m{i}")))
+                .collect::<Vec<_>>(),
+        )
+        .collect()?;
+    Ok(guesses
+        .into_iter()
+        .zip(misses.columns())
+        .filter(|(_, m)| {
+            m.cast(&DataType::UInt64)
+                .ok()
+                .and_then(|m| m.u64().ok().and_then(|m| m.get(0)))
+                == Some(0)
+        })
+        .map(|(g, _)| g)
+        .collect())
 }
 
 #[cfg(test)]

@@ -143,3 +143,79 @@ fn fiscal_quarters_and_years() {
     let rows = eval_json(&dir.join("s.yaml"), &["won_revenue", "--period", "FY2026"]);
     assert_eq!(rows[0]["won_revenue"].as_f64(), Some(500.0));
 }
+
+/// NDJSON has no dates: exports write them as texts. Undeclared text
+/// fields whose every value is an ISO date or datetime are dates and
+/// datetimes, as CSV columns are, across the files of a glob (one of which
+/// lacks a field the other has); one value that is not keeps the field
+/// text; datetimes with UTC offsets need the zone their days count in.
+#[test]
+fn ndjson_dates_are_guessed_as_csv_dates_are() {
+    let dir = temp_dir("ndjson-dates");
+    std::fs::create_dir_all(dir.join("in")).unwrap();
+    std::fs::write(
+        dir.join("in/a.ndjson"),
+        "{\"closed_at\": \"2025-01-31\", \"amount\": 2, \"seen\": \"2025-01-31T23:30:00\"}\n\
+         {\"closed_at\": null, \"amount\": 1, \"seen\": \"2025-02-01T00:10:00\"}\n\
+         {\"closed_at\": \"2025-02-01\", \"amount\": 3, \"seen\": null}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("in/b.ndjson"),
+        "{\"amount\": 4, \"closed_at\": \"2025-03-15\", \"region\": \"north\"}\n",
+    )
+    .unwrap();
+    let spec = "datasets:\n  d: {source: 'in/*.ndjson', time: closed_at}\nkpis:\n  total: {dataset: d, measure: sum(amount)}\n  by_seen: {dataset: d, measure: sum(amount), time: seen}\n  late: {dataset: d, measure: 'count(where closed_at >= date(\"2025-02-01\"))'}\n";
+    std::fs::write(dir.join("s.yaml"), spec).unwrap();
+    let (code, out, err) = kpi_in(
+        &dir,
+        &[
+            "--spec", "s.yaml", "eval", "--grain", "month", "--format", "csv", "-q",
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    // closed_at: January 2, February 3 (the null one in no month), March 4;
+    // seen: January 2, February 1; late: February 1, March 1.
+    assert_eq!(
+        out,
+        "period,total,by_seen,late\n2025-01,2,2,0\n2025-02,3,1,1\n2025-03,4,0,1\n"
+    );
+
+    std::fs::write(
+        dir.join("in/c.ndjson"),
+        "{\"amount\": 1, \"closed_at\": \"next week\"}\n",
+    )
+    .unwrap();
+    let (code, out, _) = kpi_in(&dir, &["--spec", "s.yaml", "check", "--data"]);
+    assert_eq!(code, Some(1));
+    assert!(out.contains("time column `closed_at` is string"), "{out}");
+    std::fs::remove_file(dir.join("in/c.ndjson")).unwrap();
+
+    std::fs::write(
+        dir.join("in/c.ndjson"),
+        "{\"amount\": 1, \"closed_at\": \"2025-03-16\", \"seen\": \"2025-03-16T10:00:00Z\"}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("in/a.ndjson"),
+        "{\"amount\": 2, \"closed_at\": \"2025-01-31\", \"seen\": \"2025-01-31T23:30:00-01:00\"}\n",
+    )
+    .unwrap();
+    let (code, _, err) = kpi_in(&dir, &["--spec", "s.yaml", "eval", "total"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("kpi::timezone_needed") && err.contains("column `seen`"),
+        "{err}"
+    );
+    let zoned = spec.replace("time: closed_at}", "time: closed_at, read: {timezone: UTC}}");
+    std::fs::write(dir.join("s.yaml"), zoned).unwrap();
+    let (code, out, err) = kpi_in(
+        &dir,
+        &[
+            "--spec", "s.yaml", "eval", "by_seen", "--grain", "month", "--format", "csv", "-q",
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    // 23:30 at -01:00 is 00:30 UTC on February 1.
+    assert_eq!(out, "period,by_seen\n2025-02,2\n2025-03,1\n");
+}

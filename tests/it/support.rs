@@ -42,6 +42,19 @@ pub fn kpi(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// Runs the binary in `dir`, with no spec from the environment: the exit
+/// code, stdout and stderr.
+pub fn kpi_in(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = std::process::Command::new(kpi_bin())
+        .current_dir(dir)
+        .env_remove("KPI_SPEC")
+        .args(args)
+        .output()
+        .unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.code(), text(&out.stdout), text(&out.stderr))
+}
+
 /// A fresh temporary folder under the target directory, unique to the call.
 pub fn temp_dir(name: &str) -> PathBuf {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);

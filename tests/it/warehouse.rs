@@ -16,7 +16,7 @@ use kpi::spec::InputFile;
 use kpi::sql::dialect::Spelling;
 use kpi::time::{Date, DateTime};
 
-use crate::support::{kpi_bin, root, temp_dir};
+use crate::support::{kpi_bin, kpi_in, root, temp_dir};
 
 /// Where scripts/services put the drivers and the PostgreSQL URI.
 fn services() -> PathBuf {
@@ -1090,17 +1090,6 @@ fn pyarrow(dir: &Path, script: &str) {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-}
-
-fn kpi_in(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
-    let out = std::process::Command::new(kpi_bin())
-        .current_dir(dir)
-        .env_remove("KPI_SPEC")
-        .args(args)
-        .output()
-        .unwrap();
-    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    (out.status.code(), text(&out.stdout), text(&out.stderr))
 }
 
 /// Parquet written by pandas with categorical columns keeps them as
