@@ -205,10 +205,16 @@ impl Cx<'_> {
             BinaryOp::Mul => num(x) * num(y),
             BinaryOp::Div => safe_div(x, y),
             BinaryOp::Rem => {
-                let y = num(y);
+                // The remainder has the sign of the dividend, as in SQL
+                // (`-30 % 7` is -2); Polars' `%` has the divisor's (5).
+                let (x, y) = (num(x), num(y));
+                let floored = x.clone() % y.clone();
+                let signs_differ = x.lt(f64_lit(0.0)).neq(y.clone().lt(f64_lit(0.0)));
                 when(y.clone().eq(f64_lit(0.0)))
                     .then(null_f64())
-                    .otherwise(num(x) % y)
+                    .when(floored.clone().neq(f64_lit(0.0)).and(signs_differ))
+                    .then(floored.clone() - y)
+                    .otherwise(floored)
             }
             _ => self.compare(op, x, a.ty, y, b.ty),
         }
@@ -257,7 +263,14 @@ impl Cx<'_> {
                     .otherwise(x.log(f64_lit(base)))
             }
             RowFn::Exp => num(a(0)).exp(),
-            RowFn::Pow => num(a(0)).pow(num(a(1))),
+            RowFn::Pow => {
+                // No real value, like the root of a negative number: null.
+                let (x, y) = (num(a(0)), num(a(1)));
+                let fractional = y.clone().neq(y.clone().floor());
+                let none = (x.clone().lt(f64_lit(0.0)).and(fractional))
+                    .or(x.clone().eq(f64_lit(0.0)).and(y.clone().lt(f64_lit(0.0))));
+                when(none).then(null_f64()).otherwise(x.pow(y))
+            }
             RowFn::Least | RowFn::Greatest => {
                 let xs: Vec<Expr> = args.iter().map(|e| self.expr(e)).collect();
                 let h = if f == RowFn::Least {

@@ -501,7 +501,13 @@ impl<'a> Printer<'a> {
             RowFn::Ln => format!("CASE WHEN {0} <= 0 THEN NULL ELSE LN({0}) END", n(0)),
             RowFn::Log10 => format!("CASE WHEN {0} <= 0 THEN NULL ELSE {1} END", n(0), d.log10(&n(0))),
             RowFn::Exp => format!("EXP({})", n(0)),
-            RowFn::Pow => d.pow(&n(0), &n(1)),
+            // No real value (PostgreSQL stops with an error there): null.
+            RowFn::Pow => format!(
+                "CASE WHEN ({0} < 0 AND {1} <> FLOOR({1})) OR ({0} = 0 AND {1} < 0) THEN NULL ELSE {2} END",
+                n(0),
+                n(1),
+                d.pow(&n(0), &n(1))
+            ),
             // Nulls are skipped, as kpi does on files: each argument stands in
             // for the others when it is null.
             RowFn::Least | RowFn::Greatest => {

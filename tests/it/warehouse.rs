@@ -1240,6 +1240,83 @@ fn ndjson_nested_fields_are_named() {
     assert!(err.contains("column `tags` of dataset `d` is a list"), "{err}");
 }
 
+const REMAINDER_KPIS: &str = "  rem: {dataset: d, measure: 'sum(x % y)'}\n  negs: {dataset: d, measure: 'count(where x % y < 0)'}\n  pw: {dataset: d, measure: 'sum(pow(x, y))'}\n  no_pw: {dataset: d, measure: 'count(where pow(x, y) is null)'}\n  per_id: {dataset: d, measure: 'sum(id * 1000 + x % y)'}\n";
+
+/// `%` is the remainder with the dividend's sign and `pow` without a real
+/// value is null, the same on files and in each database: on files `-30 %
+/// 7` was 5 (the divisor's sign) where the databases gave -2, and
+/// PostgreSQL stopped on the power of a negative number.
+#[test]
+fn remainders_and_powers_are_the_same_on_files_and_databases() {
+    let rows = [
+        (1, "100", "7"),
+        (2, "-30", "7"),
+        (3, "30", "-7"),
+        (4, "-30", "-7"),
+        (5, "-8", "0.5"),
+        (6, "0", "-1"),
+        (7, "-2", "3"),
+        (8, "NULL", "2"),
+    ];
+    // Remainders: 2, -2, 2, -2, -0 (-8 % 0.5), 0 (0 % -1), -2, null.
+    // Powers: 1e14, ≈ -2.25e10, ≈ 4.5e-11, ≈ -4.5e-11, null, null, -8, null.
+    let powers = 100f64.powf(7.0) + (-30f64).powf(7.0) + 30f64.powf(-7.0) + (-30f64).powf(-7.0) - 8.0;
+    let csv = dir_with_csv(&rows, REMAINDER_KPIS);
+    let (code, out, err) = kpi_in(&csv, &["--spec", "s.yaml", "eval", "--format", "csv", "-q"]);
+    assert_eq!(code, Some(0), "{err}");
+    let want = |out: &str, what: &str| {
+        let (header, values) = out.trim_end().split_once('\n').unwrap();
+        let v = |name: &str| -> f64 {
+            let at = header.split(',').position(|h| h == name).unwrap();
+            values.split(',').nth(at).unwrap().parse().unwrap()
+        };
+        assert_eq!(
+            (v("rem"), v("negs"), v("no_pw")),
+            (-2.0, 3.0, 3.0),
+            "{what}: {out}"
+        );
+        assert!(
+            (v("pw") - powers).abs() <= 1e-9 * powers.abs(),
+            "{what}: {out} {powers}"
+        );
+        assert_eq!(v("per_id"), 28_000.0 - 2.0, "{what}: {out}");
+    };
+    want(&out, "files");
+    for wh in [Warehouse::duckdb(), Warehouse::postgres()] {
+        let s = wh.dialect.ident(&wh.schema);
+        wh.run(&format!("CREATE SCHEMA IF NOT EXISTS {s}"));
+        wh.run(&format!(
+            "CREATE TABLE {s}.powers (id integer, x double precision, y double precision, closed_at date)"
+        ));
+        let values: Vec<String> = rows
+            .iter()
+            .map(|(id, x, y)| format!("({id}, {x}, {y}, '2025-01-05')"))
+            .collect();
+        wh.run(&format!("INSERT INTO {s}.powers VALUES {}", values.join(", ")));
+        // The process run next opens the DuckDB file, which this one locks while connected.
+        kpi::data::adbc::disconnect();
+        let out = checked_then_evaluated(&wh, "powers", REMAINDER_KPIS, &[]);
+        want(&out, &format!("{:?}", wh.dialect));
+    }
+}
+
+/// A folder with the rows `(id, x, y)` as `d.csv` and a spec `s.yaml` over it.
+fn dir_with_csv(rows: &[(i32, &str, &str)], kpis: &str) -> PathBuf {
+    let dir = temp_dir("remainders");
+    let mut csv = String::from("id,x,y,closed_at\n");
+    for (id, x, y) in rows {
+        let x = if *x == "NULL" { "" } else { x };
+        csv.push_str(&format!("{id},{x},{y},2025-01-05\n"));
+    }
+    std::fs::write(dir.join("d.csv"), csv).unwrap();
+    std::fs::write(
+        dir.join("s.yaml"),
+        format!("datasets:\n  d: {{source: d.csv, time: closed_at}}\nkpis:\n{kpis}"),
+    )
+    .unwrap();
+    dir
+}
+
 /// A PostgreSQL NUMERIC column (money, as warehouses keep it), which the
 /// driver sends as text in an opaque type: a number to `kpi check --data`
 /// (it failed on the column's type) and in every KPI. An INTERVAL column
@@ -1310,7 +1387,7 @@ fn checked_then_evaluated(wh: &Warehouse, table: &str, kpis: &str, args: &[&str]
     .unwrap();
     let spec = spec.to_str().unwrap();
     let check = crate::support::kpi(&["--spec", spec, "check", "--data"]);
-    let shown = String::from_utf8_lossy(&check.stderr);
+    let shown = String::from_utf8_lossy(&check.stdout);
     assert_eq!(check.status.code(), Some(0), "{shown}");
     let mut all = vec!["--spec", spec, "eval", "--format", "csv"];
     all.extend_from_slice(args);
