@@ -186,6 +186,16 @@ pub fn branch_mismatch(span: Span, first: Span, first_ty: Type, ty: Type) -> Dia
     .help("every branch of an `if`, including `else`, must give the same type")
 }
 
+/// A KPI whose value would be a text (`max(owner)`).
+pub fn text_measure(span: Span, kpi: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::text_measure",
+        format!("the measure of KPI `{kpi}` is a string; a KPI's value is a number, a date or a datetime"),
+    )
+    .at(span, "a string")
+    .help("count the texts with `count_distinct(…)`, or show them as groups with `kpi eval --by …`")
+}
+
 pub fn where_not_bool(span: Span, found: Type) -> Diagnostic {
     Diagnostic::error(
         "kpi::where_not_bool",

@@ -192,6 +192,9 @@ pub(super) fn kpi(
     let ty = match &measured.kind {
         KpiKind::Base { measure, .. } | KpiKind::Derived { measure } => measure.ty,
     };
+    if ty == Type::String {
+        diags.push(diag::text_measure(field.span, &k.name.value));
+    }
     Some(KpiModel {
         name: k.name.value.clone(),
         title: k.display_title(),

@@ -11,7 +11,78 @@ use crate::execute::{Evaluation, FunnelEvaluation};
 impl Evaluation {
     /// The rows as an engine-independent table, with each KPI's unit.
     pub fn table(&self, model: &Model) -> ResultTable {
-        frame_table(&self.frame, |c| self.format_of(model, c))
+        frame_table(&self.shown(model, true), |c| self.format_of(model, c))
+    }
+
+    /// The KPI output column `column` is part of, and which part it is: the
+    /// KPI's value, or beside it under `--compare` the earlier value
+    /// (`_compare`), the change (`_change`) or the relative change
+    /// (`_change_pct`). A KPI's own name wins over a suffix.
+    fn part_of<'c>(&self, column: &'c str) -> Option<(&'c str, &'static str)> {
+        if self.kpis.iter().any(|k| k == column) {
+            return Some((column, ""));
+        }
+        if !self.compare {
+            return None;
+        }
+        ["_change_pct", "_change", "_compare"]
+            .into_iter()
+            .find_map(|suffix| {
+                let k = column.strip_suffix(suffix)?;
+                self.kpis.iter().any(|x| x == k).then_some((k, suffix))
+            })
+    }
+
+    /// The frame as shown. A KPI whose value is a date or datetime
+    /// (`max(closed_at)`: the day of the last close) is computed as a
+    /// number of days or microseconds since 1970, and shown as the date or
+    /// datetime (as text in a table, typed in Parquet), its earlier value
+    /// too; its change is a number of days, and it has no relative change.
+    fn shown(&self, model: &Model, as_text: bool) -> DataFrame {
+        use crate::check::types::Type;
+        let temporal: Vec<Expr> = self
+            .frame
+            .get_column_names()
+            .into_iter()
+            .filter_map(|c| {
+                let (kpi, part) = self.part_of(c.as_str())?;
+                let ty = model.kpi_id(kpi).map(|k| model.kpis[k].ty)?;
+                let x = col(c.as_str());
+                let shown = match (ty, part) {
+                    (Type::Date, "" | "_compare") => {
+                        let day = x.cast(DataType::Int32).cast(DataType::Date);
+                        if as_text {
+                            day.dt().to_string("%Y-%m-%d")
+                        } else {
+                            day
+                        }
+                    }
+                    (Type::Datetime, "" | "_compare") => {
+                        let at = x
+                            .cast(DataType::Int64)
+                            .cast(DataType::Datetime(TimeUnit::Microseconds, None));
+                        if as_text {
+                            at.dt().to_string("%Y-%m-%dT%H:%M:%S")
+                        } else {
+                            at
+                        }
+                    }
+                    (Type::Datetime, "_change") => x / lit(86_400e6),
+                    (Type::Date | Type::Datetime, "_change_pct") => lit(NULL).cast(DataType::Float64),
+                    _ => return None,
+                };
+                Some(shown.alias(c.as_str()))
+            })
+            .collect();
+        if temporal.is_empty() {
+            return self.frame.clone();
+        }
+        self.frame
+            .clone()
+            .lazy()
+            .with_columns(temporal)
+            .collect()
+            .unwrap_or_else(|_| self.frame.clone())
     }
 
     /// How a column of the frame reads: a KPI by its unit; beside it under
@@ -19,6 +90,14 @@ impl Evaluation {
     /// change of a percentage in points), the relative change in percent.
     fn format_of(&self, model: &Model, column: &str) -> Option<NumberFormat> {
         use crate::spec::model::Unit;
+        let temporal = |k: &str| model.kpi_id(k).is_some_and(|k| model.kpis[k].ty.is_temporal());
+        match self.part_of(column) {
+            // Dates and datetimes, shown as text.
+            Some((k, "" | "_compare")) if temporal(k) => return None,
+            // A number of days.
+            Some((k, "_change")) if temporal(k) => return Some(NumberFormat::new(None, Some(1))),
+            _ => {}
+        }
         let kpi = |c: &str| {
             model
                 .kpi_id(c)
@@ -45,7 +124,7 @@ impl Evaluation {
 
     /// Writes the frame as Parquet (raw values; counts as integers).
     pub fn write_parquet(&self, model: &Model, path: &std::path::Path) -> std::io::Result<()> {
-        write_frame(&self.frame, |c| self.format_of(model, c), path)
+        write_frame(&self.shown(model, false), |c| self.format_of(model, c), path)
     }
 }
 

@@ -557,3 +557,68 @@ fn kpis_sharing_conditions_and_parts_keep_their_own_values() {
         }
     }
 }
+
+/// A KPI whose value is a date or datetime (the day of the last close) is
+/// shown as one in every format, not as days or microseconds since 1970;
+/// its change is in days; a derived KPI takes the days between two such
+/// KPIs; a KPI whose value would be a text is an error.
+#[test]
+fn date_kpis_are_shown_as_dates() {
+    let dir = temp_dir("date-kpis");
+    std::fs::write(
+        dir.join("d.csv"),
+        "owner,closed_at,seen_at\na,2025-01-15,2025-01-15 10:30:00\na,2025-01-19,2025-01-19 23:59:59\nb,2025-03-03,\n",
+    )
+    .unwrap();
+    let spec = "datasets:\n  d: {source: d.csv, time: closed_at}\nkpis:\n  first_close: {dataset: d, measure: min(closed_at)}\n  last_close: {dataset: d, measure: max(closed_at)}\n  last_seen: {dataset: d, measure: max(seen_at)}\n  span: {measure: 'days_between(first_close, last_close)'}\n";
+    std::fs::write(dir.join("s.yaml"), spec).unwrap();
+    let args = [
+        "--spec",
+        "s.yaml",
+        "eval",
+        "--grain",
+        "month",
+        "--from",
+        "2025-01-01",
+        "--to",
+        "2025-03-31",
+        "-q",
+    ];
+    let run = |extra: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend_from_slice(extra);
+        let (code, out, err) = kpi_in(&dir, &all);
+        assert_eq!(code, Some(0), "{err}");
+        out
+    };
+    assert_eq!(
+        run(&["--format", "csv"]),
+        "period,first_close,last_close,last_seen,span\n\
+         2025-01,2025-01-15,2025-01-19,2025-01-19T23:59:59,4\n\
+         2025-02,,,,\n\
+         2025-03,2025-03-03,2025-03-03,,0\n"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&run(&["--format", "json", "--compare", "2"])).unwrap();
+    let march = &json[2];
+    assert_eq!(march["last_close"], "2025-03-03", "{march}");
+    assert_eq!(march["last_close_compare"], "2025-01-19", "{march}");
+    assert_eq!(march["last_close_change"], 43.0, "{march}");
+    assert_eq!(march["last_close_change_pct"], serde_json::Value::Null, "{march}");
+    run(&["-o", "out.parquet"]);
+    use polars::prelude::{DataType, ParquetReader, SerReader};
+    let frame = ParquetReader::new(std::fs::File::open(dir.join("out.parquet")).unwrap())
+        .finish()
+        .unwrap();
+    let dtype = |c: &str| frame.column(c).unwrap().dtype().clone();
+    assert_eq!(dtype("last_close"), DataType::Date);
+    assert!(matches!(dtype("last_seen"), DataType::Datetime(..)));
+    let text = spec.replace("max(seen_at)", "max(owner)");
+    std::fs::write(dir.join("s.yaml"), text).unwrap();
+    let (code, out, _) = kpi_in(&dir, &["--spec", "s.yaml", "check", "--data"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("kpi::text_measure") && out.contains("KPI `last_seen`"),
+        "{out}"
+    );
+}
