@@ -116,6 +116,7 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
     if let Some(code) = super::report_spec_errors(&outcome) {
         return code;
     }
+    super::data_warnings(&outcome);
     if let Err(code) = super::names::query_names(
         &outcome.checked.model,
         &args.kpis,

@@ -228,6 +228,27 @@ pub fn notice(text: &str) {
     }
 }
 
+/// A header naming two columns alike: which one a KPI reads is said on
+/// every run that reads the file, not only by `kpi check --data`.
+const REPEATED: &str = "kpi::repeated_column";
+
+/// Prints, on stderr, the warnings of the data that every run says.
+pub fn data_warnings(outcome: &kpi::CheckOutcome) {
+    let said: Vec<_> = outcome
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == REPEATED)
+        .cloned()
+        .collect();
+    if !said.is_empty() {
+        notice(&kpi::report::diagnostics::to_human(
+            &said,
+            &outcome.sources,
+            color_stderr(),
+        ));
+    }
+}
+
 /// Prints a spec's errors (on stderr) and gives the exit code, if it has any.
 pub fn report_spec_errors(outcome: &kpi::CheckOutcome) -> Option<u8> {
     if outcome.errors() == 0 {
@@ -237,7 +258,9 @@ pub fn report_spec_errors(outcome: &kpi::CheckOutcome) -> Option<u8> {
     let errors: Vec<_> = outcome
         .diagnostics
         .iter()
-        .filter(|d| d.is_error() || matches!(d.code, "kpi::mixed_column" | "kpi::date_format_needed"))
+        .filter(|d| {
+            d.is_error() || matches!(d.code, "kpi::mixed_column" | "kpi::date_format_needed" | REPEATED)
+        })
         .cloned()
         .collect();
     eprint!(

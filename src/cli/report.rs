@@ -46,6 +46,7 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
     if let Some(code) = super::report_spec_errors(&outcome) {
         return code;
     }
+    super::data_warnings(&outcome);
     let model = &outcome.checked.model;
     if let Err(code) = super::names::query_names(model, &args.kpis, &args.by, &args.segment, false) {
         return code;

@@ -53,6 +53,9 @@ pub struct Layout {
     /// Text columns of dates written in another format than `%Y-%m-%d`,
     /// with the `date_format` that reads them (or the two that would).
     pub date_hints: Vec<(String, Vec<&'static str>)>,
+    /// Header names given to more than one column, with how many: the
+    /// first of them is the one read by that name.
+    pub repeated: Vec<(String, usize)>,
     /// Files on disk cut into pieces read on the cores, where they can be.
     pieces: Option<Arc<Pieces>>,
 }
@@ -83,6 +86,10 @@ pub(super) enum Conversion {
         offset: bool,
         zone: Option<String>,
     },
+    /// A column with no value at all (every field empty, or no records):
+    /// nulls of no type, which any use of the column takes, where text
+    /// would make a time column or a sum a type error.
+    NoValues,
 }
 
 impl Conversion {
@@ -92,6 +99,7 @@ impl Conversion {
             Conversion::Bool => Type::Bool,
             Conversion::Date { .. } => Type::Date,
             Conversion::Datetime { .. } => Type::Datetime,
+            Conversion::NoValues => Type::Null,
         }
     }
 
@@ -129,6 +137,7 @@ impl Conversion {
                     .otherwise(lit(NULL).cast(DataType::Boolean))
             }
             Conversion::Date { format } => text.str().to_date(opts(format)),
+            Conversion::NoValues => lit(NULL),
             Conversion::Datetime {
                 format,
                 offset: false,
@@ -465,6 +474,7 @@ impl Layout {
             blank: Vec::new(),
             near_misses: Vec::new(),
             date_hints: Vec::new(),
+            repeated: Vec::new(),
             pieces: None,
         }
     }
@@ -482,6 +492,12 @@ fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
     let separator = src.read.delimiter.as_ref().map_or(',', |d| d.value);
     let header = super::files::agreeing_header(src, &files, text.as_deref().map(|t| &t[..]), separator)?;
     let mut layout = Layout::of_files(files, text);
+    for (i, name) in header.iter().enumerate() {
+        let n = header.iter().filter(|h| *h == name).count();
+        if n > 1 && !header[..i].contains(name) {
+            layout.repeated.push((name.clone(), n));
+        }
+    }
     // Every file's shape, checked now to count its records for places in
     // messages, find its blank ones and where to cut it; what is wrong
     // with it is said after the other checks.
@@ -575,6 +591,11 @@ fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
             .collect();
     }
     layout.near_misses = near_misses;
+    let valueless = undeclared
+        .iter()
+        .filter(|c| samples.get(*c).is_none_or(|v| v.iter().all(String::is_empty)))
+        .map(|c| (c.clone(), Conversion::NoValues));
+    let found: Vec<(String, Conversion)> = found.into_iter().chain(valueless).collect();
     for (n, conv) in found {
         Arc::make_mut(&mut layout.read_schema).with_column(n.as_str().into(), DataType::String);
         layout.conversions.push((n, conv));

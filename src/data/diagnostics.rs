@@ -280,6 +280,16 @@ pub fn mixed_column(
     .help(format!("fix the value, or declare `{column}: {ty}` under `columns:` to have such rows refused (or skipped with `read: {{on_error: skip}}`)"))
 }
 
+/// A header that names two columns alike: KPIs read the first.
+pub fn repeated_column(span: Span, dataset: &str, path: &str, column: &str, n: usize) -> Diagnostic {
+    Diagnostic::warning(
+        "kpi::repeated_column",
+        format!("the header of `{path}` (dataset `{dataset}`) names {n} columns `{column}`; `{column}` is the first of them"),
+    )
+    .at(span, format!("{n} columns `{column}`"))
+    .help(format!("rename the others where the file is written (they are read as `{column}_duplicated_0`, …)"))
+}
+
 /// A text column of dates in a format `read.date_format` does not say.
 pub fn date_format_needed(span: Span, dataset: &str, column: &str, formats: &[&str]) -> Diagnostic {
     let first = formats.first().copied().unwrap_or("%m/%d/%Y");

@@ -864,6 +864,9 @@ pub fn near_misses(src: &SourceInfo) -> Vec<Diagnostic> {
                 diagnostics::date_format_needed(src.span, &src.name, column, formats)
             }),
         )
+        .chain(l.repeated.iter().map(|(column, n)| {
+            diagnostics::repeated_column(src.span, &src.name, &src.path_str(), column, *n)
+        }))
         .collect()
 }
 

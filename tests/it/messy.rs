@@ -475,3 +475,65 @@ fn non_finite_numbers_are_null_and_counted() {
         "{out}"
     );
 }
+
+/// A CSV export with a header and no records, or whose time field is empty
+/// in every record (no deal closed yet): its valueless columns take any
+/// use, so the KPIs evaluate (a sum of nothing is 0) where the column, read
+/// as text, was "time column `closed_at` is string".
+#[test]
+fn columns_without_a_value_take_any_type() {
+    let dir = temp_dir("valueless");
+    std::fs::write(dir.join("none.csv"), "owner,amount,closed_at\n").unwrap();
+    std::fs::write(
+        dir.join("open.csv"),
+        "owner,amount,closed_at,stage\na,1,,\nb,2,,\n",
+    )
+    .unwrap();
+    let spec = "datasets:\n  none: {source: none.csv, time: closed_at}\n  open: {source: open.csv, time: closed_at}\nkpis:\n  total: {dataset: none, measure: sum(amount)}\n  n: {dataset: none, measure: 'count(where owner == \"a\")'}\n  open_total: {dataset: open, measure: sum(amount)}\n  won: {dataset: open, measure: 'count(where stage == \"won\")'}\n";
+    std::fs::write(dir.join("s.yaml"), spec).unwrap();
+    let (code, out, _) = kpi_in(&dir, &["--spec", "s.yaml", "check", "--data"]);
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out, err) = kpi_in(&dir, &["--spec", "s.yaml", "eval", "--format", "csv"]);
+    assert_eq!(
+        (code, out.as_str()),
+        (Some(0), "total,n,open_total,won\n0,0,3,0\n"),
+        "{err}"
+    );
+    let (code, out, err) = kpi_in(
+        &dir,
+        &["--spec", "s.yaml", "eval", "--grain", "month", "--format", "csv"],
+    );
+    assert_eq!(
+        (code, out.as_str()),
+        (Some(0), "period,total,n,open_total,won\n"),
+        "{err}"
+    );
+    assert!(err.contains("2 rows with no time value"), "{err}");
+}
+
+/// A header naming two columns alike: the name reads the first, which
+/// `eval` and `kpi check --data` both say (a KPI summed one of the two
+/// without a word); `-q` quiets it.
+#[test]
+fn a_repeated_header_name_is_said() {
+    let dir = temp_dir("repeated-header");
+    std::fs::write(
+        dir.join("d.csv"),
+        "owner,amount,amount,closed_at\na,1,20,2025-01-05\nb,2,40,2025-01-06\n",
+    )
+    .unwrap();
+    let spec = "datasets:\n  d: {source: d.csv, time: closed_at}\nkpis:\n  first: {dataset: d, measure: sum(amount)}\n  second: {dataset: d, measure: sum(amount_duplicated_0)}\n";
+    std::fs::write(dir.join("s.yaml"), spec).unwrap();
+    let said = "the header of `d.csv` (dataset `d`) names 2 columns `amount`; `amount` is the first of them";
+    let (code, out, err) = kpi_in(&dir, &["--spec", "s.yaml", "eval", "--format", "csv"]);
+    assert_eq!((code, out.as_str()), (Some(0), "first,second\n3,60\n"), "{err}");
+    assert!(
+        err.contains("kpi::repeated_column") && err.contains(said),
+        "{err}"
+    );
+    let (_, _, err) = kpi_in(&dir, &["--spec", "s.yaml", "eval", "-q"]);
+    assert_eq!(err, "");
+    let (code, out, _) = kpi_in(&dir, &["--spec", "s.yaml", "check", "--data"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains(said), "{out}");
+}
