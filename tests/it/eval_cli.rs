@@ -613,6 +613,23 @@ fn date_kpis_are_shown_as_dates() {
     let dtype = |c: &str| frame.column(c).unwrap().dtype().clone();
     assert_eq!(dtype("last_close"), DataType::Date);
     assert!(matches!(dtype("last_seen"), DataType::Datetime(..)));
+    // The HTML report's card: the day, not 20,150 (days since 1970).
+    let (code, _, err) = kpi_in(
+        &dir,
+        &[
+            "--spec",
+            "s.yaml",
+            "report",
+            "last_close",
+            "-o",
+            "r.html",
+            "--as-of",
+            "2025-03-31",
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let html = std::fs::read_to_string(dir.join("r.html")).unwrap();
+    assert!(html.contains("2025-03-03") && !html.contains("20,150") && !html.contains("20150"));
     let text = spec.replace("max(seen_at)", "max(owner)");
     std::fs::write(dir.join("s.yaml"), text).unwrap();
     let (code, out, _) = kpi_in(&dir, &["--spec", "s.yaml", "check", "--data"]);

@@ -330,9 +330,17 @@ fn complete_periods(model: &Model, ev: &Evaluation, q: &Query, as_of: Date) -> u
         .min(n)
 }
 
+/// A KPI's value as shown; a date or datetime KPI (computed as days or
+/// microseconds since 1970) as the date or datetime.
 fn format(model: &Model, id: KpiId, v: Option<f64>) -> String {
+    use crate::check::types::Type;
+    use crate::time::{Date, DateTime};
     let k = &model.kpis[id];
-    NumberFormat::new(k.unit, k.decimals).format(v)
+    match (k.ty, v) {
+        (Type::Date, Some(days)) => Date(days as i32).to_string(),
+        (Type::Datetime, Some(micros)) => DateTime(micros as i64).to_string(),
+        _ => NumberFormat::new(k.unit, k.decimals).format(v),
+    }
 }
 
 fn group_of(model: &Model, id: KpiId) -> String {
@@ -371,7 +379,18 @@ fn kpi_card(
         let i = last?.checked_sub(back)?;
         values.get(i).copied().flatten()
     };
-    let change = |then: Option<f64>| change(k.direction, k.unit, now, then);
+    let change = |then: Option<f64>| match k.ty {
+        // Later or earlier, in days.
+        crate::check::types::Type::Date | crate::check::types::Type::Datetime => {
+            let per_day = if k.ty == crate::check::types::Type::Date {
+                1.0
+            } else {
+                86_400e6
+            };
+            change_in_days(k.direction, now? / per_day, then? / per_day)
+        }
+        _ => change(k.direction, k.unit, now, then),
+    };
     let gaps = match k.additivity {
         Additivity::Additive => svg::Gaps::Zero,
         Additivity::NonAdditive => svg::Gaps::Gap,
@@ -399,6 +418,19 @@ fn kpi_card(
         },
         sparkline: svg::sparkline(&label, values, gaps, target),
     }
+}
+
+/// `+3 days`, with its arrow and tone, for a date KPI.
+fn change_in_days(direction: Direction, now: f64, then: f64) -> Option<Change> {
+    let mut c = change(
+        direction,
+        Some(crate::spec::model::Unit::Days),
+        Some(now),
+        Some(then),
+    )?;
+    let days = now - then;
+    c.text = format!("{days:+.1} days").replace(".0 days", " days");
+    Some(c)
 }
 
 /// `+12.0%` (or `+3.0 pp` for a percentage) with its arrow and tone.
