@@ -77,6 +77,8 @@ impl Evaluation {
         if temporal.is_empty() {
             return self.frame.clone();
         }
+        // Casts of numbers Polars made itself: were one to fail, the
+        // numbers are shown as they are.
         self.frame
             .clone()
             .lazy()
@@ -88,38 +90,26 @@ impl Evaluation {
     /// How a column of the frame reads: a KPI by its unit; beside it under
     /// `--compare`, the earlier value and the change by the same unit (the
     /// change of a percentage in points), the relative change in percent.
+    /// A date or datetime KPI's value is text (see [`Self::shown`]), its
+    /// change a number of days.
     fn format_of(&self, model: &Model, column: &str) -> Option<NumberFormat> {
         use crate::spec::model::Unit;
-        let temporal = |k: &str| model.kpi_id(k).is_some_and(|k| model.kpis[k].ty.is_temporal());
-        match self.part_of(column) {
-            // Dates and datetimes, shown as text.
-            Some((k, "" | "_compare")) if temporal(k) => return None,
-            // A number of days.
-            Some((k, "_change")) if temporal(k) => return Some(NumberFormat::new(None, Some(1))),
-            _ => {}
-        }
-        let kpi = |c: &str| {
-            model
-                .kpi_id(c)
-                .filter(|_| self.kpis.iter().any(|k| k == c))
-                .map(|k| NumberFormat {
-                    count: is_count(&model.kpis[k].kind),
-                    ..NumberFormat::new(model.kpis[k].unit, model.kpis[k].decimals)
-                })
+        let (name, part) = self.part_of(column)?;
+        let k = &model.kpis[model.kpi_id(name)?];
+        let own = NumberFormat {
+            count: is_count(&k.kind),
+            ..NumberFormat::new(k.unit, k.decimals)
         };
-        if !self.compare || self.kpis.iter().any(|k| k == column) {
-            return kpi(column);
+        match (k.ty.is_temporal(), part) {
+            (true, "" | "_compare") => None,
+            (true, "_change") => Some(NumberFormat::new(None, Some(1))),
+            (_, "_change_pct") => Some(NumberFormat::new(Some(Unit::Percent), Some(1))),
+            (_, "_change") => Some(NumberFormat {
+                points: own.unit == Some(Unit::Percent),
+                ..own
+            }),
+            _ => Some(own),
         }
-        if let Some(k) = column.strip_suffix("_change_pct") {
-            return kpi(k).map(|_| NumberFormat::new(Some(Unit::Percent), Some(1)));
-        }
-        if let Some(k) = column.strip_suffix("_change") {
-            return kpi(k).map(|f| NumberFormat {
-                points: f.unit == Some(Unit::Percent),
-                ..f
-            });
-        }
-        column.strip_suffix("_compare").and_then(kpi)
     }
 
     /// Writes the frame as Parquet (raw values; counts as integers).

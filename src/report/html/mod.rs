@@ -379,17 +379,15 @@ fn kpi_card(
         let i = last?.checked_sub(back)?;
         values.get(i).copied().flatten()
     };
-    let change = |then: Option<f64>| match k.ty {
-        // Later or earlier, in days.
-        crate::check::types::Type::Date | crate::check::types::Type::Datetime => {
-            let per_day = if k.ty == crate::check::types::Type::Date {
-                1.0
-            } else {
-                86_400e6
-            };
-            change_in_days(k.direction, now? / per_day, then? / per_day)
-        }
-        _ => change(k.direction, k.unit, now, then),
+    // A date KPI moves later or earlier, in days.
+    let per_day = match k.ty {
+        crate::check::types::Type::Date => Some(1.0),
+        crate::check::types::Type::Datetime => Some(crate::time::MICROS_PER_DAY as f64),
+        _ => None,
+    };
+    let change = |then: Option<f64>| match per_day {
+        Some(d) => change_in_days(k.direction, now? / d, then? / d),
+        None => change(k.direction, k.unit, now, then),
     };
     let gaps = match k.additivity {
         Additivity::Additive => svg::Gaps::Zero,
