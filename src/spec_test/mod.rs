@@ -291,7 +291,24 @@ impl Expected<'_> {
         let mut cells = vec![label.to_string()];
         let mut ok = true;
         for (c, v) in expected {
-            let got = match column_cell(table, actual, &c.value) {
+            let cell = column_cell(table, actual, &c.value);
+            // A date or datetime KPI's value is shown as its text: the same
+            // instant, however written (`2025-01-12`, `2025-01-12T00:00`).
+            if let (Value::String(want), Some(Cell::Text(got))) = (&v.value, cell) {
+                let instant = |t: &str| crate::time::DateTime::parse(t);
+                let got = got.as_deref().unwrap_or("null");
+                let same = match (instant(want), instant(got)) {
+                    (Some(w), Some(g)) => w == g,
+                    _ => want == got,
+                };
+                if !same {
+                    ok = false;
+                    failures.push(format!("{label}: {} expected {want}, got {got}", c.value));
+                }
+                cells.push(format!("{} {want} → {got}", c.value));
+                continue;
+            }
+            let got = match cell {
                 Some(Cell::Number(x)) => *x,
                 _ => None,
             };
