@@ -142,16 +142,19 @@ impl Conversion {
                 format,
                 offset: false,
                 ..
-            } => text
-                .str()
-                .to_datetime(Some(TimeUnit::Microseconds), None, opts(format), ambiguous),
+            } => iso_t(text, format).str().to_datetime(
+                Some(TimeUnit::Microseconds),
+                None,
+                opts(format),
+                ambiguous,
+            ),
             Conversion::Datetime {
                 format,
                 offset: true,
                 zone,
             } => {
                 // `Z` is the offset +00:00.
-                let text = text.str().replace(lit("Z$"), lit("+00:00"), false);
+                let text = iso_t(text, format).str().replace(lit("Z$"), lit("+00:00"), false);
                 let utc = text.str().to_datetime(
                     Some(TimeUnit::Microseconds),
                     Some(TimeZone::UTC),
@@ -301,6 +304,17 @@ pub fn contradictions(src: &SourceInfo) -> Result<Vec<Contradiction>, Diagnostic
             })
         })
         .collect())
+}
+
+/// Values of an ISO format with `T` ([`DATETIME_FORMATS`]) with a space in
+/// its place read as with the `T` ([`with_iso_t`]); other formats (a
+/// declared `datetime_format`) as they are.
+fn iso_t(text: Expr, format: &str) -> Expr {
+    if !DATETIME_FORMATS.iter().any(|f| format.starts_with(f)) {
+        return text;
+    }
+    // The first space of a trimmed ISO value is the one between date and time.
+    text.str().replace(lit(" "), lit("T"), true)
 }
 
 /// A value of the column that is neither empty nor converted.
@@ -997,27 +1011,34 @@ fn looks_like_datetime(v: &str) -> bool {
     datetime_format(&[v.to_string()]).is_some()
 }
 
-/// The ISO 8601 shapes of datetimes, with and without a UTC offset.
-const DATETIME_FORMATS: [&str; 6] = [
-    "%Y-%m-%dT%H:%M:%S",
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%dT%H:%M:%S%.f",
-    "%Y-%m-%d %H:%M:%S%.f",
-    "%Y-%m-%dT%H:%M",
-    "%Y-%m-%d %H:%M",
-];
+/// The ISO 8601 shapes of datetimes, with and without a UTC offset, the
+/// date and the time apart by `T` (or a space, read as the `T`: see
+/// [`with_iso_t`]).
+const DATETIME_FORMATS: [&str; 3] = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"];
 
 /// The one format every value has: (format, whether it carries an offset).
 fn datetime_format(values: &[String]) -> Option<(String, bool)> {
     for base in DATETIME_FORMATS {
         for (suffix, offset) in [("", false), ("%:z", true), ("%z", true)] {
             let format = format!("{base}{suffix}");
-            if values.iter().all(|v| parses_datetime(v.trim(), &format)) {
+            if values
+                .iter()
+                .all(|v| parses_datetime(&with_iso_t(v.trim()), &format))
+            {
                 return Some((format, offset));
             }
         }
     }
     None
+}
+
+/// `2025-01-31 09:30` as `2025-01-31T09:30`: ISO 8601 allows either, and
+/// one export (or one test's rows) may hold both.
+fn with_iso_t(v: &str) -> std::borrow::Cow<'_, str> {
+    match (v.get(..10), v.get(10..)) {
+        (Some(date), Some(rest)) if rest.starts_with(' ') => format!("{date}T{}", &rest[1..]).into(),
+        _ => v.into(),
+    }
 }
 
 fn parses_datetime(v: &str, format: &str) -> bool {
@@ -1667,10 +1688,13 @@ mod tests {
             datetime_format(&v(&["2025-01-31T23:30:00-05:00", "2025-02-01T00:10:00+01:00"])),
             Some(("%Y-%m-%dT%H:%M:%S%:z".into(), true))
         );
+        // A space reads as the `T`, in one value or all of them.
         assert_eq!(
-            datetime_format(&v(&["2025-01-31 23:30:00", "2025-02-01 00:10:00"])),
-            Some(("%Y-%m-%d %H:%M:%S".into(), false))
+            datetime_format(&v(&["2025-01-31 23:30:00", "2025-02-01T00:10:00"])),
+            Some(("%Y-%m-%dT%H:%M:%S".into(), false))
         );
+        assert_eq!(with_iso_t("2025-01-31 23:30"), "2025-01-31T23:30");
+        assert_eq!(with_iso_t("2025-01-31"), "2025-01-31");
         assert_eq!(
             datetime_format(&v(&["2025-01-31T23:30:00Z"])),
             Some(("%Y-%m-%dT%H:%M:%S%:z".into(), true))
