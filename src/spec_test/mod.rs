@@ -97,11 +97,45 @@ fn run_one(model: &Model, t: &TestModel) -> Result<Found, Vec<Diagnostic>> {
         // Tests run offline on Polars, whatever the dataset reads in production.
         d.remote = None;
     }
-    match (&t.kpi, &t.target) {
+    let found = match (&t.kpi, &t.target) {
         (Some(k), _) => kpi_test(&model, t, k),
         (None, Some(target)) => status_test(&model, t, target),
         (None, None) => Ok((vec!["the test names no `kpi` and no `target`".to_string()], None)),
+    };
+    found.map_err(|diags| {
+        let datasets: Vec<&str> = t.data.iter().map(|(ds, _)| ds.as_str()).collect();
+        diags
+            .into_iter()
+            .map(|mut d| {
+                d.message = in_test_terms(&d.message, &scratch.dir, &datasets);
+                d
+            })
+            .collect()
+    })
+}
+
+/// A message about a test's rows in the test's terms: the scratch file
+/// the rows were written to (`…/kpi-test-…/deals.csv` line 3) is the
+/// test's row (row 2 of `deals`).
+fn in_test_terms(message: &str, scratch: &Path, datasets: &[&str]) -> String {
+    let mut out = message.to_string();
+    for ds in datasets {
+        let file = format!("`{}`", scratch.join(format!("{ds}.csv")).display());
+        while let Some(at) = out.find(&file) {
+            let rest = &out[at + file.len()..];
+            let line: Option<(u64, usize)> = rest.strip_prefix(" line ").and_then(|r| {
+                let digits = r.bytes().take_while(u8::is_ascii_digit).count();
+                Some((r.get(..digits)?.parse().ok()?, " line ".len() + digits))
+            });
+            let (said, skip) = match line {
+                // Line 1 is the header.
+                Some((n, skip)) => (format!("row {} of the test's `{ds}`", n.saturating_sub(1)), skip),
+                None => (format!("the test's rows of `{ds}`"), 0),
+            };
+            out.replace_range(at..at + file.len() + skip, &said);
+        }
     }
+    out
 }
 
 /// A folder for one test's rows, removed afterwards.

@@ -214,11 +214,13 @@ fn the_ci_integrations_run_commands_that_work() {
 /// A date or datetime KPI is expected as its day or instant, however
 /// written (`kpi test` asked for a number and showed days since 1970); the
 /// rows' datetimes may put a `T` or a space between date and time (a
-/// declared `datetime` took one form and called the other a contradiction).
+/// declared `datetime` took one form and called the other a contradiction);
+/// a value the rows' column cannot hold is named by its row, not by the
+/// scratch file the rows are written to.
 #[test]
 fn date_kpis_are_expected_as_dates() {
     let dir = temp_dir("date-kpi-tests");
-    let spec = "datasets:\n  d: {source: d.csv, time: closed_at, columns: {closed_at: date, seen_at: datetime}}\nkpis:\n  last_close: {dataset: d, measure: max(closed_at)}\n  last_seen: {dataset: d, measure: max(seen_at)}\ntests:\n  latest:\n    kpi: last_close\n    grain: month\n    data:\n      d:\n        - {closed_at: 2025-01-10, seen_at: \"2025-01-10T10:00:00\"}\n        - {closed_at: 2025-01-12, seen_at: \"2025-01-11 09:30:00\"}\n    expect:\n      - {period: 2025-01, last_close: 2025-01-12, last_seen: \"2025-01-11 09:30\"}\n  wrong:\n    kpi: last_close\n    data:\n      d:\n        - {closed_at: 2025-01-10}\n    expect:\n      - {last_close: 2025-01-12}\n";
+    let spec = "datasets:\n  d: {source: d.csv, time: closed_at, columns: {closed_at: date, seen_at: datetime}}\nkpis:\n  last_close: {dataset: d, measure: max(closed_at)}\n  last_seen: {dataset: d, measure: max(seen_at)}\ntests:\n  latest:\n    kpi: last_close\n    grain: month\n    data:\n      d:\n        - {closed_at: 2025-01-10, seen_at: \"2025-01-10T10:00:00\"}\n        - {closed_at: 2025-01-12, seen_at: \"2025-01-11 09:30:00\"}\n    expect:\n      - {period: 2025-01, last_close: 2025-01-12, last_seen: \"2025-01-11 09:30\"}\n  wrong:\n    kpi: last_close\n    data:\n      d:\n        - {closed_at: 2025-01-10}\n    expect:\n      - {last_close: 2025-01-12}\n  unreadable:\n    kpi: last_seen\n    data:\n      d:\n        - {closed_at: 2025-01-10}\n        - {seen_at: tomorrow}\n    expect:\n      - {last_seen: null}\n";
     std::fs::write(dir.join("s.yaml"), spec).unwrap();
     std::fs::write(dir.join("d.csv"), "closed_at,seen_at\n").unwrap();
     let (code, out, err) = kpi_in(&dir, &["--spec", "s.yaml", "test"]);
@@ -229,5 +231,10 @@ fn date_kpis_are_expected_as_dates() {
         all.contains("last_close expected 2025-01-12, got 2025-01-10"),
         "{all}"
     );
-    assert!(all.contains("1 passed, 1 failed"), "{all}");
+    // A value of the rows that its column cannot hold, named in the test's terms.
+    assert!(
+        all.contains("but row 2 of the test's `d` holds `tomorrow`") && !all.contains("kpi-test-"),
+        "{all}"
+    );
+    assert!(all.contains("1 passed, 2 failed"), "{all}");
 }
