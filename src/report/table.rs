@@ -132,19 +132,24 @@ pub fn thousands(x: f64, decimals: usize) -> String {
     let (int, frac) = s
         .split_once('.')
         .map_or((s.as_str(), None), |(i, f)| (i, Some(f)));
-    let mut out = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
+    let mut out = String::with_capacity(s.len() + int.len() / 3 + 1);
+    // No sign on a value that rounds to zero.
+    if x < 0.0 && s.bytes().any(|c| c.is_ascii_digit() && c != b'0') {
+        out.push('-');
+    }
+    // Digits (or `inf`, `NaN`): ASCII, so cut anywhere.
+    let head = match int.len() % 3 {
+        0 => 3.min(int.len()),
+        n => n,
+    };
+    out.push_str(&int[..head]);
+    for group in int.as_bytes()[head..].chunks(3) {
+        out.push(',');
+        out.extend(group.iter().map(|&b| b as char));
     }
     if let Some(f) = frac {
         out.push('.');
         out.push_str(f);
-    }
-    if x < 0.0 && out.chars().any(|c| c.is_ascii_digit() && c != '0') {
-        out.insert(0, '-');
     }
     out
 }
@@ -170,20 +175,17 @@ pub fn format_value(x: Option<f64>, unit: Option<Unit>, decimals: Option<u32>) -
 
 impl ResultTable {
     fn display(&self) -> Vec<Vec<String>> {
-        self.rows
-            .iter()
-            .map(|r| {
-                r.iter()
-                    .zip(&self.formats)
-                    .map(|(c, f)| match (c, f) {
-                        // A null dimension value is a group of its own, shown empty.
-                        (Cell::Text(t), _) => t.clone().unwrap_or_default(),
-                        (Cell::Number(x), Some(f)) => f.format(*x),
-                        (Cell::Number(x), None) => format_value(*x, None, None),
-                    })
-                    .collect()
-            })
-            .collect()
+        self.rows.iter().map(|r| self.shown(r).collect()).collect()
+    }
+
+    /// A row's cells as a person reads them.
+    fn shown<'r>(&'r self, row: &'r [Cell]) -> impl Iterator<Item = String> + 'r {
+        row.iter().zip(&self.formats).map(|(c, f)| match (c, f) {
+            // A null dimension value is a group of its own, shown empty.
+            (Cell::Text(t), _) => t.clone().unwrap_or_default(),
+            (Cell::Number(x), Some(f)) => f.format(*x),
+            (Cell::Number(x), None) => format_value(*x, None, None),
+        })
     }
 
     /// A terminal table; with many KPIs, several tables of at most
@@ -255,9 +257,17 @@ impl ResultTable {
             .map(|f| if f.is_some() { "---:" } else { "---" })
             .collect();
         let _ = writeln!(out, "| {} |", aligns.join(" | "));
-        for r in self.display() {
-            let cells: Vec<String> = r.iter().map(|c| c.replace('|', "\\|")).collect();
-            let _ = writeln!(out, "| {} |", cells.join(" | "));
+        for r in &self.rows {
+            out.push('|');
+            for cell in self.shown(r) {
+                out.push(' ');
+                match cell.contains('|') {
+                    true => out.push_str(&cell.replace('|', "\\|")),
+                    false => out.push_str(&cell),
+                }
+                out.push_str(" |");
+            }
+            out.push('\n');
         }
         out
     }
@@ -304,15 +314,23 @@ impl ResultTable {
             .iter()
             .map(|c| serde_json::Value::String(c.clone()).to_string())
             .collect();
+        // Each row written into one text (a text per field and a join cost
+        // more than the values).
         self.rows
             .iter()
             .map(|r| {
-                let fields: Vec<String> = keys
-                    .iter()
-                    .zip(r.iter().zip(&self.formats))
-                    .map(|(k, (v, f))| format!("{k}: {}", json_value(v, f.as_ref())))
-                    .collect();
-                format!("{{{}}}", fields.join(", "))
+                let mut row = String::with_capacity(24 * keys.len());
+                row.push('{');
+                for (i, (k, (v, f))) in keys.iter().zip(r.iter().zip(&self.formats)).enumerate() {
+                    if i > 0 {
+                        row.push_str(", ");
+                    }
+                    row.push_str(k);
+                    row.push_str(": ");
+                    write_json_value(&mut row, v, f.as_ref());
+                }
+                row.push('}');
+                row
             })
             .collect()
     }
@@ -331,18 +349,30 @@ impl ResultTable {
 }
 
 /// A cell as JSON: text or null; numbers raw, counts as integers.
-fn json_value(cell: &Cell, format: Option<&NumberFormat>) -> String {
-    match cell {
-        Cell::Text(t) => t.as_ref().map_or("null".to_string(), |t| {
-            serde_json::Value::String(t.clone()).to_string()
-        }),
-        Cell::Number(None) => "null".to_string(),
-        Cell::Number(Some(x)) if !x.is_finite() => "null".to_string(),
-        Cell::Number(Some(x)) if format.is_some_and(NumberFormat::integer) && is_whole(*x) => {
-            format!("{}", *x as i64)
+fn write_json_value(out: &mut String, cell: &Cell, format: Option<&NumberFormat>) {
+    let number = match cell {
+        Cell::Text(Some(t)) => {
+            match serde_json::to_string(t) {
+                Ok(quoted) => out.push_str(&quoted),
+                Err(_) => out.push_str("null"),
+            }
+            return;
         }
-        Cell::Number(Some(x)) => serde_json::Number::from_f64(raw_number(*x))
-            .map_or("null".to_string(), |n| serde_json::Value::Number(n).to_string()),
+        Cell::Number(Some(x)) if x.is_finite() => *x,
+        Cell::Text(None) | Cell::Number(_) => {
+            out.push_str("null");
+            return;
+        }
+    };
+    if format.is_some_and(NumberFormat::integer) && is_whole(number) {
+        let _ = write!(out, "{}", number as i64);
+        return;
+    }
+    match serde_json::Number::from_f64(raw_number(number)) {
+        Some(n) => {
+            let _ = write!(out, "{n}");
+        }
+        None => out.push_str("null"),
     }
 }
 
@@ -394,6 +424,40 @@ mod tests {
             let mut ours = String::new();
             write_raw_number(&mut ours, x);
             assert_eq!(ours, format!("{}", raw_number(x)), "{x:e}");
+        }
+    }
+
+    /// Thousands separators as the plain way puts them: a comma before
+    /// every third digit from the point, a minus only where a digit is not 0.
+    #[test]
+    fn thousands_are_grouped_by_three() {
+        let plain = |x: f64, d: usize| {
+            let s = format!("{:.*}", d, x.abs());
+            let (int, frac) = s
+                .split_once('.')
+                .map_or((s.as_str(), None), |(i, f)| (i, Some(f)));
+            let mut out = String::new();
+            for (i, c) in int.chars().enumerate() {
+                if i > 0 && (int.len() - i) % 3 == 0 {
+                    out.push(',');
+                }
+                out.push(c);
+            }
+            if let Some(f) = frac {
+                out.push('.');
+                out.push_str(f);
+            }
+            if x < 0.0 && out.chars().any(|c| c.is_ascii_digit() && c != '0') {
+                out.insert(0, '-');
+            }
+            out
+        };
+        assert_eq!(thousands(-1234567.891, 2), "-1,234,567.89");
+        assert_eq!(thousands(-0.001, 1), "0.0");
+        for x in numbers() {
+            for d in [0, 1, 2] {
+                assert_eq!(thousands(x, d), plain(x, d), "{x:e} with {d} decimals");
+            }
         }
     }
 
