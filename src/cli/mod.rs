@@ -161,6 +161,7 @@ pub fn run() -> ExitCode {
 
 /// The format of an output: `--format` when given, else the format that
 /// the extension of `-o` names (`out.csv`, `out.md`), else `table`.
+#[cfg(feature = "eval")]
 pub fn output_format<F: clap::ValueEnum + Copy>(flag: Option<F>, output: Option<&Path>, table: F) -> F {
     let named = || {
         let path = output.filter(|p| *p != Path::new("-"))?;
@@ -233,6 +234,7 @@ pub fn notice(text: &str) {
 const REPEATED: &str = "kpi::repeated_column";
 
 /// Prints, on stderr, the warnings of the data that every run says.
+#[cfg(feature = "eval")]
 pub fn data_warnings(outcome: &kpi::CheckOutcome) {
     let said: Vec<_> = outcome
         .diagnostics
