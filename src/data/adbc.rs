@@ -316,6 +316,8 @@ fn importable(t: &arrow_schema::DataType) -> bool {
         | A::Float16 => false,
         A::List(f) | A::LargeList(f) | A::Map(f, _) => importable(f.data_type()),
         A::Struct(fields) => fields.iter().all(|f| importable(f.data_type())),
+        // Polars stops the process on a time zone it does not know.
+        A::Timestamp(_, Some(zone)) => TimeZone::opt_try_new(Some(zone.as_ref())).is_ok(),
         _ => true,
     }
 }
@@ -351,4 +353,25 @@ fn imported_frame(batch: arrow_array::RecordBatch) -> Result<DataFrame, String> 
         .collect::<PolarsResult<Vec<Column>>>()
         .map_err(|e| e.to_string())?;
     DataFrame::new_infer_height(series).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A timestamp in a zone Polars knows is imported; in one it does not
+    /// (which stopped the process), it is left out like other types.
+    #[test]
+    fn timestamps_are_imported_in_known_zones_only() {
+        use arrow_schema::{DataType as A, TimeUnit};
+        let at = |zone: Option<&str>| importable(&A::Timestamp(TimeUnit::Microsecond, zone.map(Into::into)));
+        assert!(at(None) && at(Some("UTC")) && at(Some("America/New_York")));
+        assert!(!at(Some("Not/A_Zone")));
+        let listed = A::List(std::sync::Arc::new(arrow_schema::Field::new(
+            "x",
+            A::Timestamp(TimeUnit::Microsecond, Some("Nowhere".into())),
+            true,
+        )));
+        assert!(!importable(&listed));
+    }
 }
