@@ -94,8 +94,9 @@ pub fn values(
         kpis: kpis.to_vec(),
         ..query.clone()
     };
-    let before = crate::execute::evaluate(&old_model, &q)?.table(&old_model);
-    let after = crate::execute::evaluate(&new_model, &q)?.table(&new_model);
+    // KPIs as numbers: a date KPI shown as text would be taken for a key.
+    let before = crate::execute::evaluate(&old_model, &q)?.numbers(&old_model);
+    let after = crate::execute::evaluate(&new_model, &q)?.numbers(&new_model);
     let mut out = Vec::new();
     for k in kpis {
         let was = rows(&before, k);

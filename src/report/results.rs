@@ -14,6 +14,16 @@ impl Evaluation {
         frame_table(&self.shown(model, true), |c| self.format_of(model, c))
     }
 
+    /// The rows with every KPI column as the number it is computed as (a
+    /// date KPI as days since 1970), so that only the dimensions and the
+    /// period are texts: for comparing two evaluations value by value.
+    pub fn numbers(&self, model: &Model) -> ResultTable {
+        frame_table(&self.frame, |c| {
+            self.format_of(model, c)
+                .or_else(|| self.part_of(c).map(|_| NumberFormat::new(None, None)))
+        })
+    }
+
     /// The KPI output column `column` is part of, and which part it is: the
     /// KPI's value, or beside it under `--compare` the earlier value
     /// (`_compare`), the change (`_change`) or the relative change

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use kpi::diff::{diff, ChangeKind};
 
-use crate::support::{check_str, copy_dir, kpi_bin, root, temp_dir};
+use crate::support::{check_str, copy_dir, kpi_bin, kpi_in, root, temp_dir};
 
 fn spec(text: &str) -> kpi::spec::Spec {
     check_str("s.yaml", text).spec
@@ -193,4 +193,36 @@ fn an_unknown_revision_is_a_usage_error() {
     let out = crate::support::kpi(&["diff", "no-such-revision-xyz"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("neither a spec path nor a git revision"));
+}
+
+/// A date KPI beside a changed one: its value (shown as a date) is no key
+/// of the rows, so the changed KPI's move is said of the whole range (it
+/// was said of `last_close=2025-01-19`, against a null); and a changed
+/// date KPI moves by its days.
+#[test]
+fn date_kpis_are_values_not_keys() {
+    let dir = temp_dir("diff-dates");
+    std::fs::write(
+        dir.join("d.csv"),
+        "amount,closed_at\n100,2025-01-15\n-30,2025-02-03\n50,2025-01-19\n",
+    )
+    .unwrap();
+    let spec = |last: &str, total: &str| {
+        format!("datasets:\n  d: {{source: ../d.csv, time: closed_at, columns: {{closed_at: date, amount: number}}}}\nkpis:\n  last_close: {{dataset: d, measure: '{last}'}}\n  total: {{dataset: d, measure: '{total}'}}\n")
+    };
+    for (name, text) in [
+        ("old", spec("max(closed_at)", "sum(amount)")),
+        (
+            "new",
+            spec("max(closed_at where amount > 0)", "sum(amount where amount > 0)"),
+        ),
+    ] {
+        std::fs::create_dir_all(dir.join(name)).unwrap();
+        std::fs::write(dir.join(name).join("s.yaml"), text).unwrap();
+    }
+    let (code, out, err) = kpi_in(&dir, &["diff", "old", "new", "--values"]);
+    assert_eq!(code, Some(0), "{err}");
+    // total: 120 → 150; last_close: 2025-02-03 → 2025-01-19, 15 days earlier.
+    assert!(out.contains("total [all]: 120 → 150"), "{out}");
+    assert!(out.contains("last_close [all]: 20122 → 20107 -15"), "{out}");
 }
