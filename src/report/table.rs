@@ -558,6 +558,8 @@ mod tests {
             "🚀 rocket",
             "",
             "a very long owner name indeed",
+            "  spaced  ",
+            "a|b ┆ c",
         ];
         let mut rows = Vec::new();
         for (i, name) in names.iter().enumerate() {
@@ -568,7 +570,7 @@ mod tests {
                 } else {
                     text(name)
                 },
-                text(&format!("2025-0{}", i + 1)),
+                text(&format!("2025-{:02}", i + 1)),
                 Cell::Number((i != 2).then_some(x * 1000.0)),
                 Cell::Number(Some(x / 10_000.0)),
                 Cell::Number((i != 4).then_some(x)),
