@@ -17,6 +17,11 @@ pub struct ValueChange {
     pub group: Group,
     pub old: Option<f64>,
     pub new: Option<f64>,
+    /// Microseconds in one unit of the values of a date KPI (days since
+    /// 1970) or a datetime KPI (microseconds): shown as dates, their move
+    /// in days. JSON keeps the numbers.
+    #[serde(skip)]
+    pub per_day: Option<f64>,
 }
 
 /// Which version's data sources both versions read.
@@ -99,6 +104,11 @@ pub fn values(
     let after = crate::execute::evaluate(&new_model, &q)?.numbers(&new_model);
     let mut out = Vec::new();
     for k in kpis {
+        let per_day = match new_model.kpi_id(k).map(|id| new_model.kpis[id].ty) {
+            Some(crate::check::types::Type::Date) => Some(1.0),
+            Some(crate::check::types::Type::Datetime) => Some(crate::time::MICROS_PER_DAY as f64),
+            _ => None,
+        };
         let was = rows(&before, k);
         for (group, now) in rows(&after, k) {
             let then = was.iter().find(|(g, _)| *g == group).and_then(|(_, v)| *v);
@@ -113,6 +123,7 @@ pub fn values(
                     group,
                     old: then,
                     new: now,
+                    per_day,
                 });
             }
         }
@@ -130,10 +141,24 @@ fn shown(x: Option<f64>) -> String {
     })
 }
 
+/// A value as shown: a date KPI's as its day or instant.
+fn value(v: &ValueChange, x: Option<f64>) -> String {
+    match (v.per_day, x) {
+        (Some(1.0), Some(days)) => crate::time::Date(days as i32).to_string(),
+        (Some(_), Some(micros)) => crate::time::DateTime(micros as i64).to_string(),
+        _ => shown(x),
+    }
+}
+
 fn change(v: &ValueChange) -> String {
     let (Some(a), Some(b)) = (v.old, v.new) else {
         return String::new();
     };
+    if let Some(per_day) = v.per_day {
+        let days = (b - a) / per_day;
+        let sign = if days >= 0.0 { "+" } else { "" };
+        return format!("{sign}{} days", shown(Some(days)));
+    }
     let d = shown(Some(b - a));
     let d = if b >= a { format!("+{d}") } else { d };
     if a == 0.0 {
@@ -163,8 +188,8 @@ pub fn to_human(values: &[ValueChange]) -> String {
             "  {} [{}]: {} → {} {}\n",
             v.kpi,
             where_(v),
-            shown(v.old),
-            shown(v.new),
+            value(v, v.old),
+            value(v, v.new),
             change(v)
         ));
     }
@@ -184,8 +209,8 @@ pub fn to_markdown(values: &[ValueChange]) -> String {
             "| `{}` | {} | {} | {} | {} |\n",
             v.kpi,
             where_(v),
-            shown(v.old),
-            shown(v.new),
+            value(v, v.old),
+            value(v, v.new),
             change(v)
         ));
     }
