@@ -496,6 +496,16 @@ pub fn timeless(kpi: &str) -> Diagnostic {
     .help("give the KPI or its dataset a `time:` column, or evaluate it with `--grain all` and no range")
 }
 
+/// Two columns of `kpi eval`'s output under one name (`--by owner` beside
+/// a KPI `owner`; a dimension or KPI `period` beside a grain's periods).
+pub fn output_column_clash(name: &str, first: &str, second: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::output_column_clash",
+        format!("the output would have two columns named `{name}`: {first} and {second}"),
+    )
+    .help("rename the KPI, or group by the column under another name (an alias under the dataset's `dimensions:`)")
+}
+
 pub fn compare_needs_periods() -> Diagnostic {
     Diagnostic::error(
         "kpi::compare_needs_periods",

@@ -77,6 +77,7 @@ pub fn check_query(model: &Model, query: &Query) -> Diagnostics {
             None => diags.push(diag::unknown_query_kpi(n, model)),
         }
     }
+    diags.extend(output_clash(model, query, &outputs));
     let bases = model.bases_beneath(&outputs);
     diags.extend(query_refusals(model, query, &bases));
     if query.has_periods() {
@@ -86,6 +87,45 @@ pub fn check_query(model: &Model, query: &Query) -> Diagnostics {
         }
     }
     diags
+}
+
+/// Two columns of the output under one name: the `--by` dimensions, the
+/// period (with periods), each KPI (every KPI when none is named) and,
+/// under `--compare`, the columns beside it.
+fn output_clash(model: &Model, query: &Query, outputs: &[KpiId]) -> Option<Diagnostic> {
+    // (name, what it is, the flag that brings it)
+    let mut columns: Vec<(String, String, Option<&str>)> = Vec::new();
+    for d in &query.by {
+        columns.push((d.clone(), format!("the dimension `{d}`"), Some("--by")));
+    }
+    if query.has_periods() {
+        columns.push(("period".into(), "the period of each row".into(), Some("--grain")));
+    }
+    let kpis: Vec<&str> = match outputs {
+        [] if query.kpis.is_empty() => model.kpis.iter().map(|k| k.name.as_str()).collect(),
+        _ => outputs
+            .iter()
+            .filter_map(|&k| model.kpis.get(k))
+            .map(|k| k.name.as_str())
+            .collect(),
+    };
+    for k in kpis {
+        columns.push((k.to_string(), format!("KPI `{k}`"), None));
+        if query.compare.is_some() {
+            for suffix in ["_compare", "_change", "_change_pct"] {
+                let what = format!("the `--compare` column of KPI `{k}`");
+                columns.push((format!("{k}{suffix}"), what, Some("--compare")));
+            }
+        }
+    }
+    columns.iter().enumerate().find_map(|(i, (name, first, flag))| {
+        let (_, second, other) = columns[i + 1..].iter().find(|(n, _, _)| n == name)?;
+        let clash = diag::output_column_clash(name, first, second);
+        Some(match flag.or(*other) {
+            Some(flag) => clash.from_command_line(flag),
+            None => clash,
+        })
+    })
 }
 
 /// The query with every KPI that fits it when it names none (LANGUAGE.md

@@ -639,3 +639,58 @@ fn date_kpis_are_shown_as_dates() {
         "{out}"
     );
 }
+
+/// Output columns under one name (a dimension and a KPI, a column `period`
+/// beside a grain's periods) are a usage diagnostic naming both and the
+/// flag, where Polars stopped the evaluation with "duplicate output name"
+/// and "this may also be a bug"; an alias of the column groups by it.
+#[test]
+fn output_columns_under_one_name_are_refused() {
+    let dir = temp_dir("column-clash");
+    std::fs::write(
+        dir.join("d.csv"),
+        "owner,period,amount,closed_at\na,P1,1,2025-01-01\nb,P2,2,2025-02-01\n",
+    )
+    .unwrap();
+    let spec = "datasets:\n  d:\n    source: d.csv\n    time: closed_at\n    dimensions: {fiscal_period: period}\nkpis:\n  owner: {dataset: d, measure: sum(amount)}\n  total: {dataset: d, measure: sum(amount)}\n";
+    std::fs::write(dir.join("s.yaml"), spec).unwrap();
+    let refused = |args: &[&str], said: &str| {
+        let mut all = vec!["--spec", "s.yaml", "eval"];
+        all.extend_from_slice(args);
+        let (code, out, err) = kpi_in(&dir, &all);
+        assert_eq!((code, out.as_str()), (Some(1), ""), "{args:?}: {err}");
+        assert!(
+            err.contains("kpi::output_column_clash") && err.contains(said),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("may also be a bug"), "{err}");
+    };
+    refused(
+        &["--by", "owner"],
+        "--by: the output would have two columns named `owner`: the dimension",
+    );
+    refused(
+        &["total", "--by", "period", "--grain", "month"],
+        "--by: the output would have two columns named `period`: the dimension `period`",
+    );
+    let (code, out, err) = kpi_in(
+        &dir,
+        &[
+            "--spec",
+            "s.yaml",
+            "eval",
+            "total",
+            "--by",
+            "fiscal_period",
+            "--grain",
+            "month",
+            "--format",
+            "csv",
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(
+        out,
+        "fiscal_period,period,total\nP1,2025-01,1\nP1,2025-02,0\nP2,2025-01,0\nP2,2025-02,2\n"
+    );
+}
