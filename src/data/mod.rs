@@ -289,17 +289,7 @@ fn file_scans(src: &SourceInfo) -> Result<Vec<LazyFrame>, Diagnostic> {
 /// One file of a Parquet or NDJSON dataset as stored.
 fn file_scan(src: &SourceInfo, path: &Path) -> Result<LazyFrame, Diagnostic> {
     if src.format == Format::Ndjson {
-        let files = files::expand(src)?;
-        let all = || {
-            together(
-                src,
-                files
-                    .iter()
-                    .map(|f| ndjson_texts(src, f))
-                    .collect::<Result<_, _>>()?,
-            )
-        };
-        return ndjson::with_dates(src, ndjson_texts(src, path)?, &files, &all);
+        return ndjson::with_dates(src, ndjson_texts(src, path)?, &*ndjson_dates(src)?);
     }
     if let Some((column, ty)) = unreadable_parquet_column(path) {
         let path = path.display().to_string();
@@ -311,6 +301,23 @@ fn file_scan(src: &SourceInfo, path: &Path) -> Result<LazyFrame, Diagnostic> {
     LazyFrame::scan_parquet(path, ScanArgsParquet::default())
         .and_then(texts_of_categoricals)
         .map_err(|e| read_error(src, &e))
+}
+
+/// The text fields of an NDJSON source that are dates, and those one value
+/// kept from being dates (see [`ndjson::dates`]).
+fn ndjson_dates(src: &SourceInfo) -> Result<Arc<ndjson::Dates>, Diagnostic> {
+    let files = files::expand(src)?;
+    let texts = |f: &Path| ndjson_texts(src, f);
+    let all = || {
+        together(
+            src,
+            files
+                .iter()
+                .map(|f| ndjson_texts(src, f))
+                .collect::<Result<_, _>>()?,
+        )
+    };
+    ndjson::dates(src, &files, &texts, &all)
 }
 
 /// One NDJSON file of a dataset with its types from every record, as for
@@ -840,6 +847,23 @@ fn remote_type_conflicts(d: &crate::spec::model::Dataset, cols: &[(String, Type)
 /// Text columns of a CSV source that one value kept from being dates or
 /// numbers, and text columns of dates in a format not declared.
 pub fn near_misses(src: &SourceInfo) -> Vec<Diagnostic> {
+    let mixed = |m: &csv::NearMiss| {
+        diagnostics::mixed_column(
+            src.span,
+            &src.name,
+            &m.file.display().to_string(),
+            &m.column,
+            m.looked_like,
+            &m.value,
+            m.line,
+        )
+    };
+    if src.format == Format::Ndjson {
+        return match ndjson_dates(src) {
+            Ok(dates) => dates.near_misses.iter().map(mixed).collect(),
+            Err(_) => Vec::new(),
+        };
+    }
     if src.format != Format::Csv {
         return Vec::new();
     }
@@ -848,17 +872,7 @@ pub fn near_misses(src: &SourceInfo) -> Vec<Diagnostic> {
     };
     l.near_misses
         .iter()
-        .map(|m| {
-            diagnostics::mixed_column(
-                src.span,
-                &src.name,
-                &m.file.display().to_string(),
-                &m.column,
-                m.looked_like,
-                &m.value,
-                m.line,
-            )
-        })
+        .map(mixed)
         .chain(
             l.date_hints.iter().map(|(column, formats)| {
                 diagnostics::date_format_needed(src.span, &src.name, column, formats)

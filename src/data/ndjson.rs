@@ -16,13 +16,13 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
 use polars::prelude::*;
 use polars_arrow::array::StructArray;
 
-use super::csv::{unconverted, Conversion};
+use super::csv::{unconverted, Conversion, NearMiss};
 use super::SourceInfo;
 use crate::diagnostic::Diagnostic;
 
@@ -330,33 +330,53 @@ fn line_after(path: &Path, at: u64) -> std::io::Result<u64> {
 /// from (the first records'), as for CSV.
 const SAMPLE: u32 = 1_000;
 
-/// `lf`, one NDJSON file of `src` (whose files are `files`, all of them
-/// read with their dates as texts by `all`), with the source's undeclared text
-/// columns whose every value is an ISO 8601 date or datetime (JSON has no
-/// dates, so exports write them as texts) as dates and datetimes: the
-/// shape guessed from the first records and verified on every value of
-/// every file, as CSV columns are (a value that does not fit keeps the
-/// column text in every file). Worked out once per source and process:
+/// What the text fields of an NDJSON source say of dates: the fields that
+/// convert, and the fields one value kept from converting.
+pub(super) struct Dates {
+    conversions: Vec<(String, Conversion)>,
+    pub near_misses: Vec<NearMiss>,
+}
+
+/// The dates of the NDJSON source `src` (its files `files`, each read with
+/// its dates as texts by `texts`, all of them together by `all`): the
+/// source's undeclared text fields whose every value is an ISO 8601 date or
+/// datetime (JSON has no dates, so exports write them as texts), the shape
+/// guessed from the first records and verified on every value of every
+/// file, as CSV columns are (a value that does not fit keeps the field text
+/// in every file, and is named). Worked out once per source and process:
 /// every scan of the run reads the same columns.
-pub(super) fn with_dates(
+pub(super) fn dates(
     src: &SourceInfo,
-    lf: LazyFrame,
-    files: &[std::path::PathBuf],
+    files: &[PathBuf],
+    texts: &dyn Fn(&Path) -> Result<LazyFrame, Diagnostic>,
     all: &dyn Fn() -> Result<LazyFrame, Diagnostic>,
-) -> Result<LazyFrame, Diagnostic> {
+) -> Result<Arc<Dates>, Diagnostic> {
     let stamps: Vec<_> = files.iter().map(|f| modified(f)).collect();
     let key = format!("{files:?}|{stamps:?}|{:?}|{:?}", src.read, src.declared);
-    let cached = dates_cache().lock().ok().and_then(|c| c.get(&key).cloned());
-    let conversions = match cached {
-        Some(c) => c,
-        None => {
-            let found = Arc::new(date_conversions(src, all()?).map_err(|e| super::read_error(src, &e))?);
-            if let Ok(mut c) = dates_cache().lock() {
-                c.insert(key, found.clone());
-            }
-            found
+    if let Some(found) = dates_cache().lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return Ok(found);
+    }
+    let (conversions, missed) = date_conversions(src, all()?).map_err(|e| super::read_error(src, &e))?;
+    let mut near_misses = Vec::new();
+    for (column, conv) in missed {
+        if let Some(m) = first_miss(files, texts, &column, &conv)? {
+            near_misses.push(m);
         }
-    };
+    }
+    let found = Arc::new(Dates {
+        conversions,
+        near_misses,
+    });
+    if let Ok(mut c) = dates_cache().lock() {
+        c.insert(key, found.clone());
+    }
+    Ok(found)
+}
+
+/// `lf`, one file of the NDJSON source `src`, with the fields [`dates`]
+/// found as dates and datetimes.
+pub(super) fn with_dates(src: &SourceInfo, lf: LazyFrame, dates: &Dates) -> Result<LazyFrame, Diagnostic> {
+    let conversions = &dates.conversions;
     if let Some((column, _)) = conversions.iter().find(|(_, c)| {
         matches!(
             c,
@@ -377,23 +397,79 @@ pub(super) fn with_dates(
     if conversions.is_empty() {
         return Ok(lf);
     }
-    // A file whose records all leave the column null has it as nulls.
+    // A file whose records all leave the field null has it as nulls.
     let mut lf = lf;
     let schema = lf.collect_schema().map_err(|e| super::read_error(src, &e))?;
     let converted: Vec<Expr> = conversions
         .iter()
-        .filter_map(|(c, conv)| match schema.get(c.as_str())? {
-            DataType::String => Some(conv.expr(c, true).alias(c.as_str())),
-            _ => Some(col(c.as_str()).cast(super::dtype_of(conv.ty())).alias(c.as_str())),
+        .filter_map(|(c, conv)| {
+            Some(match schema.get(c.as_str())? {
+                DataType::String => conv.expr(c, true).alias(c.as_str()),
+                _ => col(c.as_str()).cast(super::dtype_of(conv.ty())).alias(c.as_str()),
+            })
         })
         .collect();
     Ok(lf.with_columns(converted))
 }
 
-type Conversions = Arc<Vec<(String, Conversion)>>;
+/// The first value of `column` that `conv` does not read, in file order,
+/// with its file and line.
+fn first_miss(
+    files: &[PathBuf],
+    texts: &dyn Fn(&Path) -> Result<LazyFrame, Diagnostic>,
+    column: &str,
+    conv: &Conversion,
+) -> Result<Option<NearMiss>, Diagnostic> {
+    const ROW: &str = "__record";
+    for file in files {
+        let lf = texts(file)?;
+        let Ok(found) = lf
+            .with_row_index(ROW, None)
+            .filter(unconverted(column, conv))
+            .select([col(column), col(ROW).cast(DataType::UInt64)])
+            .slice(0, 1)
+            .collect()
+        else {
+            continue;
+        };
+        let value = found
+            .column(column)
+            .ok()
+            .and_then(|c| c.str().ok()?.get(0).map(str::to_string));
+        let record = found.column(ROW).ok().and_then(|c| c.u64().ok()?.get(0));
+        if let (Some(value), Some(record)) = (value, record) {
+            return Ok(Some(NearMiss {
+                column: column.to_string(),
+                looked_like: conv.ty(),
+                value,
+                file: file.clone(),
+                line: line_of_record(file, record).unwrap_or(record + 1),
+            }));
+        }
+    }
+    Ok(None)
+}
 
-fn dates_cache() -> &'static Mutex<HashMap<String, Conversions>> {
-    static CACHE: OnceLock<Mutex<HashMap<String, Conversions>>> = OnceLock::new();
+/// The line (from 1) of the file's `record`th record (from 0): blank lines
+/// hold none.
+fn line_of_record(path: &Path, record: u64) -> Option<u64> {
+    let mut seen = 0;
+    for (i, line) in BufReader::new(File::open(path).ok()?).split(b'\n').enumerate() {
+        if line.ok()?.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        if seen == record {
+            return Some(i as u64 + 1);
+        }
+        seen += 1;
+    }
+    None
+}
+
+type Found = Arc<Dates>;
+
+fn dates_cache() -> &'static Mutex<HashMap<String, Found>> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Found>>> = OnceLock::new();
     CACHE.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
@@ -402,8 +478,9 @@ fn modified(path: &Path) -> Option<(std::time::SystemTime, u64)> {
     Some((m.modified().ok()?, m.len()))
 }
 
-/// The undeclared text columns of `lf` that convert, whole, to dates or datetimes.
-fn date_conversions(src: &SourceInfo, mut lf: LazyFrame) -> PolarsResult<Vec<(String, Conversion)>> {
+/// The undeclared text columns of `lf` that convert, whole, to dates or
+/// datetimes, and those that look like them but hold a value that does not.
+fn date_conversions(src: &SourceInfo, mut lf: LazyFrame) -> PolarsResult<(Conversions, Conversions)> {
     let schema = lf.collect_schema()?;
     let texts: Vec<String> = schema
         .iter()
@@ -411,7 +488,7 @@ fn date_conversions(src: &SourceInfo, mut lf: LazyFrame) -> PolarsResult<Vec<(St
         .map(|(n, _)| n.to_string())
         .collect();
     if texts.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
     let first = lf
         .clone()
@@ -436,7 +513,7 @@ fn date_conversions(src: &SourceInfo, mut lf: LazyFrame) -> PolarsResult<Vec<(St
         })
         .collect();
     if guesses.is_empty() {
-        return Ok(guesses);
+        return Ok((guesses, Vec::new()));
     }
     // Verified on every record: how many values each guess does not read.
     let misses = lf
@@ -448,18 +525,22 @@ fn date_conversions(src: &SourceInfo, mut lf: LazyFrame) -> PolarsResult<Vec<(St
                 .collect::<Vec<_>>(),
         )
         .collect()?;
-    Ok(guesses
+    let read_whole = |m: &Column| {
+        m.cast(&DataType::UInt64)
+            .ok()
+            .and_then(|m| m.u64().ok().and_then(|m| m.get(0)))
+            == Some(0)
+    };
+    let (found, missed): (Vec<_>, Vec<_>) = guesses
         .into_iter()
         .zip(misses.columns())
-        .filter(|(_, m)| {
-            m.cast(&DataType::UInt64)
-                .ok()
-                .and_then(|m| m.u64().ok().and_then(|m| m.get(0)))
-                == Some(0)
-        })
-        .map(|(g, _)| g)
-        .collect())
+        .partition(|(_, m)| read_whole(m));
+    let strip = |v: Vec<((String, Conversion), &Column)>| v.into_iter().map(|(g, _)| g).collect();
+    Ok((strip(found), strip(missed)))
 }
+
+/// Text fields and how they convert.
+type Conversions = Vec<(String, Conversion)>;
 
 #[cfg(test)]
 mod tests {

@@ -219,3 +219,27 @@ fn ndjson_dates_are_guessed_as_csv_dates_are() {
     // 23:30 at -01:00 is 00:30 UTC on February 1.
     assert_eq!(out, "period,by_seen\n2025-02,2\n2025-03,1\n");
 }
+
+/// An NDJSON field of dates but for one value stays text, and the value is
+/// named with its line (blank lines counted), as for CSV.
+#[test]
+fn an_ndjson_field_of_dates_but_one_is_named() {
+    let dir = temp_dir("ndjson-near-miss");
+    let mut lines: Vec<String> = (1..=20)
+        .map(|d| format!("{{\"closed_at\": \"2025-01-{d:02}\", \"amount\": {d}}}"))
+        .collect();
+    lines.insert(3, String::new());
+    lines.push("{\"closed_at\": \"N/A\", \"amount\": 1}".to_string());
+    std::fs::write(dir.join("d.ndjson"), lines.join("\n") + "\n").unwrap();
+    std::fs::write(
+        dir.join("s.yaml"),
+        "datasets:\n  d: {source: d.ndjson, time: closed_at}\nkpis:\n  total: {dataset: d, measure: sum(amount)}\n",
+    )
+    .unwrap();
+    let (code, out, _) = kpi_in(&dir, &["--spec", "s.yaml", "check", "--data"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("kpi::mixed_column") && out.contains("line 22") && out.contains("holds `N/A`"),
+        "{out}"
+    );
+}
