@@ -261,7 +261,11 @@ pub fn report_spec_errors(outcome: &kpi::CheckOutcome) -> Option<u8> {
         .diagnostics
         .iter()
         .filter(|d| {
-            d.is_error() || matches!(d.code, "kpi::mixed_column" | "kpi::date_format_needed" | REPEATED)
+            d.is_error()
+                || matches!(
+                    d.code,
+                    "kpi::mixed_column" | "kpi::date_format_needed" | "kpi::thousands_needed" | REPEATED
+                )
         })
         .cloned()
         .collect();

@@ -53,6 +53,9 @@ pub struct Layout {
     /// Text columns of dates written in another format than `%Y-%m-%d`,
     /// with the `date_format` that reads them (or the two that would).
     pub date_hints: Vec<(String, Vec<&'static str>)>,
+    /// Text columns of numbers written with `,` between thousands, when
+    /// `read.thousands` does not say so.
+    pub thousands_hints: Vec<String>,
     /// Header names given to more than one column, with how many: the
     /// first of them is the one read by that name.
     pub repeated: Vec<(String, usize)>,
@@ -75,6 +78,8 @@ pub struct NearMiss {
 pub(super) enum Conversion {
     Number {
         decimal_comma: bool,
+        /// Removed before the number is read (`read.thousands`).
+        thousands: Option<char>,
     },
     Bool,
     Date {
@@ -120,10 +125,21 @@ impl Conversion {
                 x.cast(DataType::Float64)
             }
         };
+        let grouped = |text: Expr, thousands: &Option<char>| match thousands {
+            Some(t) => text.str().replace_all(lit(t.to_string()), lit(""), true),
+            None => text,
+        };
         match self {
-            Conversion::Number { decimal_comma: false } => number(text),
-            Conversion::Number { decimal_comma: true } => number(
-                text.str()
+            Conversion::Number {
+                decimal_comma: false,
+                thousands,
+            } => number(grouped(text, thousands)),
+            Conversion::Number {
+                decimal_comma: true,
+                thousands,
+            } => number(
+                grouped(text, thousands)
+                    .str()
                     .replace_all(lit("."), lit(""), true)
                     .str()
                     .replace(lit(","), lit("."), true),
@@ -489,6 +505,7 @@ impl Layout {
             near_misses: Vec::new(),
             date_hints: Vec::new(),
             repeated: Vec::new(),
+            thousands_hints: Vec::new(),
             pieces: None,
         }
     }
@@ -602,6 +619,20 @@ fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
             .filter(|c| !found.iter().any(|(f, _)| f == *c) && !near_misses.iter().any(|m| m.column == **c));
         layout.date_hints = left_text
             .filter_map(|c| Some((c.clone(), date_formats(samples.get(c)?)?)))
+            .collect();
+    }
+    // Text columns of numbers with `,` between thousands: say the option.
+    if src.read.thousands.is_none() && !src.read.decimal_comma {
+        let grouped = |values: &Vec<String>| {
+            values.iter().any(|v| v.contains(','))
+                && nine_in_ten(values.iter().map(|v| v.trim()), |v| {
+                    is_grouped_number(v, ',', '.')
+                })
+        };
+        layout.thousands_hints = undeclared
+            .iter()
+            .filter(|c| !found.iter().any(|(f, _)| f == *c) && samples.get(*c).is_some_and(grouped))
+            .cloned()
             .collect();
     }
     layout.near_misses = near_misses;
@@ -812,7 +843,10 @@ fn text_pieces(src: &SourceInfo, l: &Layout, header: &[String], shapes: &[Option
 fn declared_conversion(src: &SourceInfo, sample: &[String], t: Type) -> Option<Conversion> {
     let decimal_comma = src.read.decimal_comma;
     Some(match t {
-        Type::Number => Conversion::Number { decimal_comma },
+        Type::Number => Conversion::Number {
+            decimal_comma,
+            thousands: src.read.thousands.as_ref().map(|t| t.value),
+        },
         Type::Bool => Conversion::Bool,
         Type::Date => Conversion::Date {
             format: src
@@ -932,7 +966,8 @@ pub(super) fn guess(values: &[String], src: &SourceInfo, zone: Option<String>) -
     // Without declared formats only ISO 8601 is guessed: a column whose
     // values do not start `YYYY-` is no date, and needs no parsing to say so.
     let custom = src.read.date_format.is_some() || src.read.datetime_format.is_some();
-    if !custom && !src.read.decimal_comma && !mostly(&starts_like_iso_date) {
+    let numbers = src.read.decimal_comma || src.read.thousands.is_some();
+    if !custom && !numbers && !mostly(&starts_like_iso_date) {
         return None;
     }
     let date_format = src
@@ -960,8 +995,18 @@ pub(super) fn guess(values: &[String], src: &SourceInfo, zone: Option<String>) -
     if let Some((format, offset)) = dt {
         return Some(Conversion::Datetime { format, offset, zone });
     }
-    if src.read.decimal_comma && mostly(&is_decimal_comma_number) {
-        return Some(Conversion::Number { decimal_comma: true });
+    // Numbers written with a decimal comma (thousands then dots) or with
+    // the thousands separator the `read:` options name.
+    let decimal_comma = src.read.decimal_comma;
+    let thousands = src.read.thousands.as_ref().map(|t| t.value);
+    let decimal_mark = if decimal_comma { ',' } else { '.' };
+    if let Some(sep) = thousands.or(decimal_comma.then_some('.')) {
+        if mostly(&|v| is_grouped_number(v, sep, decimal_mark)) {
+            return Some(Conversion::Number {
+                decimal_comma,
+                thousands,
+            });
+        }
     }
     None
 }
@@ -1054,10 +1099,12 @@ fn parses_datetime(v: &str, format: &str) -> bool {
 }
 
 /// `1.234,50`, `-12,5`, `7`: digits, dots between groups of three, a comma before decimals.
-fn is_decimal_comma_number(v: &str) -> bool {
+/// `1,234.50`, `-12.5`, `7`: digits, `thousands` between groups of three,
+/// `decimal_mark` before decimals.
+fn is_grouped_number(v: &str, thousands: char, decimal_mark: char) -> bool {
     let v = v.strip_prefix('-').unwrap_or(v);
-    let (int, frac) = v.split_once(',').unwrap_or((v, ""));
-    let groups: Vec<&str> = int.split('.').collect();
+    let (int, frac) = v.split_once(decimal_mark).unwrap_or((v, ""));
+    let groups: Vec<&str> = int.split(thousands).collect();
     !int.is_empty()
         && frac.chars().all(|c| c.is_ascii_digit())
         && groups
@@ -1544,7 +1591,10 @@ mod tests {
         let date = Conversion::Date {
             format: "%Y-%m-%d".into(),
         };
-        let number = Conversion::Number { decimal_comma: false };
+        let number = Conversion::Number {
+            decimal_comma: false,
+            thousands: None,
+        };
         let columns = [("d", &date), ("t", &number)];
         let (mut found, mut compared) = (0, 0);
         for case in 0..300 {
@@ -1674,10 +1724,21 @@ mod tests {
     #[test]
     fn decimal_comma_numbers() {
         for ok in ["1.234,50", "-12,5", "7", "1.234.567", "0,01", "999"] {
-            assert!(is_decimal_comma_number(ok), "{ok}");
+            assert!(is_grouped_number(ok, '.', ','), "{ok}");
         }
         for bad in ["1,234.50", "12.34", "abc", "", "1.23,4", "1..234"] {
-            assert!(!is_decimal_comma_number(bad), "{bad}");
+            assert!(!is_grouped_number(bad, '.', ','), "{bad}");
+        }
+    }
+
+    #[test]
+    fn numbers_with_thousands_separators() {
+        for ok in ["1,234.50", "-12.5", "7", "1,234,567", "0.01", "999", "12 345,6"] {
+            let (sep, mark) = if ok.contains(' ') { (' ', ',') } else { (',', '.') };
+            assert!(is_grouped_number(ok, sep, mark), "{ok}");
+        }
+        for bad in ["1.234,50", "1,23", "12,34.5", "abc", "", "1,,234", "1,2345"] {
+            assert!(!is_grouped_number(bad, ',', '.'), "{bad}");
         }
     }
 

@@ -280,6 +280,16 @@ pub fn mixed_column(
     .help(format!("fix the value, or declare `{column}: {ty}` under `columns:` to have such rows refused (or skipped with `read: {{on_error: skip}}`)"))
 }
 
+/// A text column of numbers written with `,` between thousands.
+pub fn thousands_needed(span: Span, dataset: &str, column: &str) -> Diagnostic {
+    Diagnostic::warning(
+        "kpi::thousands_needed",
+        format!("column `{column}` of dataset `{dataset}` is read as text: its values are numbers written with `,` between thousands (`1,234.50`)"),
+    )
+    .at(span, format!("`{column}` is text"))
+    .help("say so: `read: {thousands: \",\"}` under the dataset")
+}
+
 /// A header that names two columns alike: KPIs read the first.
 pub fn repeated_column(span: Span, dataset: &str, path: &str, column: &str, n: usize) -> Diagnostic {
     Diagnostic::warning(

@@ -878,6 +878,11 @@ pub fn near_misses(src: &SourceInfo) -> Vec<Diagnostic> {
                 diagnostics::date_format_needed(src.span, &src.name, column, formats)
             }),
         )
+        .chain(
+            l.thousands_hints
+                .iter()
+                .map(|column| diagnostics::thousands_needed(src.span, &src.name, column)),
+        )
         .chain(l.repeated.iter().map(|(column, n)| {
             diagnostics::repeated_column(src.span, &src.name, &src.path_str(), column, *n)
         }))

@@ -126,6 +126,15 @@ pub fn invalid_date(span: Span, value: &str) -> Diagnostic {
         .help("write dates as YYYY-MM-DD, e.g. 2025-07-01")
 }
 
+pub fn invalid_thousands(span: Span, found: &str, decimal_mark: char) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::invalid_thousands",
+        format!("`{found}` cannot stand between thousands: one character is, other than a digit, a sign or the decimal mark `{decimal_mark}`"),
+    )
+    .at(span, "one character expected")
+    .help("write it quoted: `thousands: \",\"` for `1,234.50`, or `\".\"` with `decimal_comma: true` for `1.234,50`")
+}
+
 pub fn invalid_delimiter(span: Span, found: &str) -> Diagnostic {
     Diagnostic::error(
         "kpi::invalid_delimiter",

@@ -29,6 +29,7 @@ pub(crate) const READ_KEYS: &[&str] = &[
     "delimiter",
     "null_values",
     "decimal_comma",
+    "thousands",
     "date_format",
     "datetime_format",
     "timezone",

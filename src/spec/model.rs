@@ -147,6 +147,9 @@ pub struct ReadOptions {
     pub null_values: Vec<Text>,
     /// Numbers written `1.234,50`.
     pub decimal_comma: bool,
+    /// The character between thousands in numbers (`1,234.50`), removed
+    /// before they are read.
+    pub thousands: Option<Spanned<char>>,
     /// strftime formats of dates and datetimes written otherwise than ISO 8601.
     pub date_format: Option<Text>,
     pub datetime_format: Option<Text>,

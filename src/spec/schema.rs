@@ -272,6 +272,9 @@ fn read_key(k: &str) -> Value {
             "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]
         }),
         "decimal_comma" => json!({"type": "boolean", "description": "Numbers are written `1.234,50`."}),
+        "thousands" => {
+            json!({"type": "string", "minLength": 1, "maxLength": 1, "description": "The character between thousands in numbers (`,` for `1,234.50`), removed before they are read."})
+        }
         "date_format" => text("strftime format of dates (`%m/%d/%Y`); default ISO 8601."),
         "datetime_format" => text("strftime format of datetimes; default ISO 8601."),
         "timezone" => text(

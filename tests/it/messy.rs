@@ -537,3 +537,48 @@ fn a_repeated_header_name_is_said() {
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains(said), "{out}");
 }
+
+/// Numbers with `,` between thousands (`"1,234.50"`, as US spreadsheets
+/// export them) are text until `read: {thousands: ","}` says so, and the
+/// text column says which option reads it; declared numbers take the
+/// option too; a separator that is the decimal mark is refused.
+#[test]
+fn thousands_separators_are_read_when_said() {
+    let dir = temp_dir("thousands");
+    std::fs::write(
+        dir.join("d.csv"),
+        "owner,amount,closed_at\na,\"1,234.50\",2025-01-01\nb,\"2,000,000\",2025-01-02\nc,15.5,2025-01-03\nd,,2025-01-04\n",
+    )
+    .unwrap();
+    let spec = |read: &str, columns: &str| {
+        format!("datasets:\n  d: {{source: d.csv, time: closed_at{read}{columns}}}\nkpis:\n  total: {{dataset: d, measure: sum(amount)}}\n  big: {{dataset: d, measure: 'count(where amount > 1000)'}}\n")
+    };
+    std::fs::write(dir.join("plain.yaml"), spec("", "")).unwrap();
+    let (code, out, err) = kpi_in(&dir, &["--spec", "plain.yaml", "eval"]);
+    assert_eq!((code, out.as_str()), (Some(1), ""));
+    assert!(
+        err.contains("kpi::thousands_needed") && err.contains("`read: {thousands: \",\"}`"),
+        "{err}"
+    );
+    // 1,234.50 + 2,000,000 + 15.5; two above 1,000.
+    for (name, columns) in [("said", ""), ("declared", ", columns: {amount: number}")] {
+        std::fs::write(
+            dir.join(format!("{name}.yaml")),
+            spec(", read: {thousands: ','}", columns),
+        )
+        .unwrap();
+        let (code, out, err) = kpi_in(
+            &dir,
+            &["--spec", &format!("{name}.yaml"), "eval", "--format", "csv"],
+        );
+        assert_eq!(
+            (code, out.as_str()),
+            (Some(0), "total,big\n2001250,2\n"),
+            "{name}: {err}"
+        );
+    }
+    std::fs::write(dir.join("bad.yaml"), spec(", read: {thousands: '.'}", "")).unwrap();
+    let (code, out, _) = kpi_in(&dir, &["--spec", "bad.yaml", "check"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("kpi::invalid_thousands"), "{out}");
+}

@@ -184,6 +184,18 @@ impl Reader<'_> {
         if let Some(n) = f.get("decimal_comma") {
             out.decimal_comma = self.boolean(n).is_some_and(|b| b.value);
         }
+        if let Some(t) = f.get("thousands").and_then(|n| self.string(n)) {
+            let decimal_mark = if out.decimal_comma { ',' } else { '.' };
+            let mut chars = t.value.chars();
+            match (chars.next(), chars.next()) {
+                (Some(c), None)
+                    if c != decimal_mark && !c.is_ascii_digit() && !matches!(c, '"' | '\n' | '-' | '+') =>
+                {
+                    out.thousands = Some(Spanned::new(c, t.span))
+                }
+                _ => self.push(diag::invalid_thousands(t.span, &t.value, decimal_mark)),
+            }
+        }
         out.date_format = f.get("date_format").and_then(|n| self.string(n));
         out.datetime_format = f.get("datetime_format").and_then(|n| self.string(n));
         out.timezone = f.get("timezone").and_then(|n| self.string(n));
