@@ -844,8 +844,11 @@ fn remote_type_conflicts(d: &crate::spec::model::Dataset, cols: &[(String, Type)
     out
 }
 
-/// Text columns of a CSV source that one value kept from being dates or
-/// numbers, and text columns of dates in a format not declared.
+/// What the data says of how a source is read, as warnings: text columns
+/// of a CSV or NDJSON source that one value kept from being dates or
+/// numbers; CSV text columns of dates in a format not declared, or of
+/// numbers with thousands separators not declared; CSV header names given
+/// to two columns.
 pub fn near_misses(src: &SourceInfo) -> Vec<Diagnostic> {
     let mixed = |m: &csv::NearMiss| {
         diagnostics::mixed_column(

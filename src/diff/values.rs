@@ -5,9 +5,10 @@ use serde::Serialize;
 
 use super::{Change, ChangeKind};
 use crate::check::ir::Model;
+use crate::check::types::Type;
 use crate::diagnostic::Diagnostic;
 use crate::plan::Query;
-use crate::report::table::{Cell, ResultTable};
+use crate::report::table::{temporal_text, units_per_day, Cell, ResultTable};
 
 /// A KPI value that differs between the versions.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -17,11 +18,11 @@ pub struct ValueChange {
     pub group: Group,
     pub old: Option<f64>,
     pub new: Option<f64>,
-    /// Microseconds in one unit of the values of a date KPI (days since
-    /// 1970) or a datetime KPI (microseconds): shown as dates, their move
-    /// in days. JSON keeps the numbers.
+    /// The KPI's type: a date or datetime KPI's values (days or
+    /// microseconds since 1970) are shown as dates, their move in days.
+    /// JSON keeps the numbers.
     #[serde(skip)]
-    pub per_day: Option<f64>,
+    pub ty: Type,
 }
 
 /// Which version's data sources both versions read.
@@ -104,11 +105,9 @@ pub fn values(
     let after = crate::execute::evaluate(&new_model, &q)?.numbers(&new_model);
     let mut out = Vec::new();
     for k in kpis {
-        let per_day = match new_model.kpi_id(k).map(|id| new_model.kpis[id].ty) {
-            Some(crate::check::types::Type::Date) => Some(1.0),
-            Some(crate::check::types::Type::Datetime) => Some(crate::time::MICROS_PER_DAY as f64),
-            _ => None,
-        };
+        let ty = new_model
+            .kpi_id(k)
+            .map_or(Type::Unknown, |id| new_model.kpis[id].ty);
         let was = rows(&before, k);
         for (group, now) in rows(&after, k) {
             let then = was.iter().find(|(g, _)| *g == group).and_then(|(_, v)| *v);
@@ -123,7 +122,7 @@ pub fn values(
                     group,
                     old: then,
                     new: now,
-                    per_day,
+                    ty,
                 });
             }
         }
@@ -143,18 +142,14 @@ fn shown(x: Option<f64>) -> String {
 
 /// A value as shown: a date KPI's as its day or instant.
 fn value(v: &ValueChange, x: Option<f64>) -> String {
-    match (v.per_day, x) {
-        (Some(1.0), Some(days)) => crate::time::Date(days as i32).to_string(),
-        (Some(_), Some(micros)) => crate::time::DateTime(micros as i64).to_string(),
-        _ => shown(x),
-    }
+    x.and_then(|x| temporal_text(v.ty, x)).unwrap_or_else(|| shown(x))
 }
 
 fn change(v: &ValueChange) -> String {
     let (Some(a), Some(b)) = (v.old, v.new) else {
         return String::new();
     };
-    if let Some(per_day) = v.per_day {
+    if let Some(per_day) = units_per_day(v.ty) {
         let days = (b - a) / per_day;
         let sign = if days >= 0.0 { "+" } else { "" };
         return format!("{sign}{} days", shown(Some(days)));

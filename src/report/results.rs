@@ -77,7 +77,7 @@ impl Evaluation {
                             at
                         }
                     }
-                    (Type::Datetime, "_change") => x / lit(86_400e6),
+                    (Type::Datetime, "_change") => x / lit(crate::report::table::units_per_day(ty)?),
                     (Type::Date | Type::Datetime, "_change_pct") => lit(NULL).cast(DataType::Float64),
                     _ => return None,
                 };

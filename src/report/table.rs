@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use crate::check::types::Type;
 use crate::spec::model::Unit;
 
 /// A value of an output cell.
@@ -114,6 +115,26 @@ fn write_raw_number(out: &mut String, x: f64) {
         out.push_str(&digits[..whole]);
         out.push('.');
         out.push_str(&digits[whole..]);
+    }
+}
+
+/// How many units of a date or datetime KPI's computed value (days, or
+/// microseconds, since 1970) make a day; `None` for a KPI of another type.
+pub fn units_per_day(ty: Type) -> Option<f64> {
+    match ty {
+        Type::Date => Some(1.0),
+        Type::Datetime => Some(crate::time::MICROS_PER_DAY as f64),
+        _ => None,
+    }
+}
+
+/// A date or datetime KPI's computed value as its day or instant; `None`
+/// for a KPI of another type.
+pub fn temporal_text(ty: Type, x: f64) -> Option<String> {
+    match ty {
+        Type::Date => Some(crate::time::Date(x as i32).to_string()),
+        Type::Datetime => Some(crate::time::DateTime(x as i64).to_string()),
+        _ => None,
     }
 }
 
@@ -330,10 +351,7 @@ impl ResultTable {
             out.push('|');
             for cell in self.shown(r) {
                 out.push(' ');
-                match cell.contains('|') {
-                    true => out.push_str(&cell.replace('|', "\\|")),
-                    false => out.push_str(&cell),
-                }
+                out.push_str(&cell.replace('|', "\\|"));
                 out.push_str(" |");
             }
             out.push('\n');

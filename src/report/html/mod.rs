@@ -333,14 +333,9 @@ fn complete_periods(model: &Model, ev: &Evaluation, q: &Query, as_of: Date) -> u
 /// A KPI's value as shown; a date or datetime KPI (computed as days or
 /// microseconds since 1970) as the date or datetime.
 fn format(model: &Model, id: KpiId, v: Option<f64>) -> String {
-    use crate::check::types::Type;
-    use crate::time::{Date, DateTime};
     let k = &model.kpis[id];
-    match (k.ty, v) {
-        (Type::Date, Some(days)) => Date(days as i32).to_string(),
-        (Type::Datetime, Some(micros)) => DateTime(micros as i64).to_string(),
-        _ => NumberFormat::new(k.unit, k.decimals).format(v),
-    }
+    v.and_then(|x| crate::report::table::temporal_text(k.ty, x))
+        .unwrap_or_else(|| NumberFormat::new(k.unit, k.decimals).format(v))
 }
 
 fn group_of(model: &Model, id: KpiId) -> String {
@@ -380,12 +375,7 @@ fn kpi_card(
         values.get(i).copied().flatten()
     };
     // A date KPI moves later or earlier, in days.
-    let per_day = match k.ty {
-        crate::check::types::Type::Date => Some(1.0),
-        crate::check::types::Type::Datetime => Some(crate::time::MICROS_PER_DAY as f64),
-        _ => None,
-    };
-    let change = |then: Option<f64>| match per_day {
+    let change = |then: Option<f64>| match crate::report::table::units_per_day(k.ty) {
         Some(d) => change_in_days(k.direction, now? / d, then? / d),
         None => change(k.direction, k.unit, now, then),
     };
