@@ -269,7 +269,12 @@ pub(crate) fn run(engine: &dyn Engine, plan: &Plan) -> Result<Frame, Vec<Diagnos
     let mut nest_frames = Vec::new();
     for n in &plan.nests {
         let members = run(engine, &n.plan)?;
-        warnings.extend(members.warnings);
+        // Its datasets are often the outer query's: their warnings once.
+        for w in members.warnings {
+            if !warnings.contains(&w) {
+                warnings.push(w);
+            }
+        }
         let outer_keys: Vec<String> = keys.iter().filter(|k| *k != ONE).cloned().collect();
         let f = nested::aggregate(&n.plan.model, &n.nest, members.lf, &outer_keys)
             .with_column(lit(1i32).alias(ONE))

@@ -6,10 +6,16 @@
 //! and raw byte range, which rebasing expression spans needs, and building
 //! our own tree lets the loader report every shape error at once instead of
 //! stopping at the first. The budgets below stop alias bombs and deep nesting.
+//!
+//! One liberty is taken with YAML: an unquoted expression in a flow mapping
+//! runs to the `,` or `}` outside its brackets and quotes, so that
+//! `{where: lead_source in ["web", "event"]}` and `{measure: rolling(x, 2)}`
+//! read as written (see [`expression_end`]).
 
 use std::collections::HashMap;
+use std::ops::Range;
 
-use granit_parser::{Event, Parser, ScalarStyle as YStyle};
+use granit_parser::{Event, Parser, ScalarStyle as YStyle, StructureStyle};
 
 use crate::diagnostic::Diagnostic;
 use crate::span::{FileId, Span};
@@ -90,16 +96,160 @@ enum Frame {
         key: Option<Node>,
         start: usize,
         anchor: usize,
+        /// Written `{…}`.
+        flow: bool,
     },
 }
 
+/// Most readings of one file while finding its expressions in flow
+/// mappings (usually two: one finds the first, the second reads them all).
+const MAX_READINGS: usize = 1_000;
+
 /// Parses one file. `Ok(None)` for a file with no document (empty or only comments).
 pub fn parse(file: FileId, text: &str) -> Result<Option<Node>, Diagnostic> {
+    // The first expression YAML cuts short is found by reading the file;
+    // the next reading has it masked, with every other value that looks
+    // alike. Guesses that turn out not to be values of flow mappings (text
+    // in a quoted string, say) are dropped and the file read again.
+    let mut cuts: Vec<Range<usize>> = Vec::new();
+    for _ in 0..MAX_READINGS {
+        let masked = masked(text, &cuts);
+        match parse_masked(file, text, &masked, &cuts)? {
+            Parsed::Tree(root, unused) if unused.is_empty() => return Ok(root),
+            Parsed::Tree(_, unused) => cuts.retain(|c| !unused.contains(c)),
+            Parsed::Cut(cut) => {
+                if cuts.is_empty() {
+                    cuts = likely_cuts(text);
+                }
+                cuts.retain(|c| c.end <= cut.start || c.start >= cut.end);
+                cuts.push(cut);
+                cuts.sort_by_key(|c| c.start);
+            }
+        }
+    }
+    Err(yaml_syntax(
+        Span::new(file, 0, 0),
+        "this file's unquoted expressions in `{…}` could not be told apart",
+    )
+    .help("quote the expressions with `,` or brackets in `{…}` mappings"))
+}
+
+/// What one reading of a file found: its tree and the masked ranges no
+/// value turned out to be, or an expression YAML cut short (its whole
+/// extent in the file).
+enum Parsed {
+    Tree(Option<Node>, Vec<Range<usize>>),
+    Cut(Range<usize>),
+}
+
+/// Unquoted values after `{` or `,` and a key whose extent as an
+/// expression holds what YAML would end them at: guesses at the values
+/// YAML cuts short, checked by the reading that masks them.
+fn likely_cuts(text: &str) -> Vec<Range<usize>> {
+    let bytes = text.as_bytes();
+    let mut out: Vec<Range<usize>> = Vec::new();
+    for (i, &b) in bytes.iter().enumerate() {
+        if !(b == b'{' || b == b',') || out.last().is_some_and(|c| c.end > i) {
+            continue;
+        }
+        let spaces = |mut j: usize| {
+            while bytes.get(j) == Some(&b' ') {
+                j += 1;
+            }
+            j
+        };
+        let key = spaces(i + 1);
+        let mut j = key;
+        while bytes
+            .get(j)
+            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+        {
+            j += 1;
+        }
+        if j == key || bytes.get(j) != Some(&b':') || bytes.get(j + 1) != Some(&b' ') {
+            continue;
+        }
+        let value = spaces(j + 1);
+        if bytes
+            .get(value)
+            .is_none_or(|c| b"\"'[{&*!|>%@`#,}\r\n".contains(c))
+        {
+            continue;
+        }
+        if let Some(end) = expression_end(text, value) {
+            if bytes[value..end].iter().any(|c| b",[]{}".contains(c)) {
+                out.push(value..end);
+            }
+        }
+    }
+    out
+}
+
+/// `text` with the characters YAML would end an unquoted value at (`,`,
+/// brackets, braces, `#`, `:`) blanked inside `cuts`, each byte kept in its
+/// place so that every position is the file's.
+fn masked(text: &str, cuts: &[Range<usize>]) -> String {
+    let mut bytes = text.as_bytes().to_vec();
+    for cut in cuts {
+        for b in bytes.get_mut(cut.clone()).into_iter().flatten() {
+            if b",[]{}#:".contains(b) {
+                *b = b'_';
+            }
+        }
+    }
+    // Only ASCII bytes were replaced, by ASCII, so the text is still UTF-8.
+    String::from_utf8(bytes).unwrap_or_else(|_| text.to_string())
+}
+
+/// Where an unquoted value of a flow mapping that starts at `start` ends
+/// when read as an expression: before the `,`, `}` or `]` outside its
+/// brackets and quotes, or a comment, on its line (`None`: its brackets or
+/// quotes are not closed on the line). Strict YAML ends it at the first
+/// `,` or bracket; expressions need both (`in ["a", "b"]`, `round(x, 2)`).
+fn expression_end(text: &str, start: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let (mut depth, mut quote, mut end) = (0usize, None::<u8>, start);
+    let mut i = start;
+    while let Some(&b) = bytes.get(i) {
+        match quote {
+            _ if b == b'\n' || b == b'\r' => break,
+            Some(q) => {
+                if b == b'\\' && q != b'`' {
+                    i += 1;
+                } else if b == q {
+                    quote = None;
+                }
+            }
+            None => match b {
+                b'"' | b'\'' | b'`' => quote = Some(b),
+                b'(' | b'[' => depth += 1,
+                b')' | b']' if depth > 0 => depth -= 1,
+                b',' | b'}' | b']' if depth == 0 => break,
+                b'#' if bytes.get(i.wrapping_sub(1)).is_some_and(u8::is_ascii_whitespace) => break,
+                _ => {}
+            },
+        }
+        i += 1;
+        if quote.is_some() || !b.is_ascii_whitespace() {
+            end = i.min(bytes.len());
+        }
+    }
+    (depth == 0 && quote.is_none()).then_some(end)
+}
+
+/// Reads `masked` (the file's `text` with `cuts`, in order, masked), the
+/// values at `cuts` taken from `text`.
+fn parse_masked(file: FileId, text: &str, masked: &str, cuts: &[Range<usize>]) -> Result<Parsed, Diagnostic> {
     let options = granit_parser::options! {
         flow_nesting_limit: MAX_DEPTH,
         block_nesting_limit: MAX_DEPTH,
     };
-    let mut parser = Parser::new_from_str_with_options(text, options);
+    let mut parser = Parser::new_from_str_with_options(masked, options);
+    let mut used = vec![false; cuts.len()];
+    let cut_at = |span: &Range<usize>| {
+        let i = cuts.partition_point(|c| c.start < span.start);
+        cuts.get(i).filter(|c| *c == span).map(|_| i)
+    };
     let mut stack: Vec<Frame> = Vec::new();
     let mut anchors: HashMap<usize, Node> = HashMap::new();
     let mut nodes = 0usize;
@@ -140,6 +290,28 @@ pub fn parse(file: FileId, text: &str) -> Result<Option<Node>, Diagnostic> {
             }
             Event::Scalar(value, style, anchor, _) => {
                 nodes += 1;
+                let value_in_flow = matches!(
+                    stack.last(),
+                    Some(Frame::Map {
+                        flow: true,
+                        key: Some(_),
+                        ..
+                    })
+                );
+                let (start, end) = (span.start as usize, span.end as usize);
+                let flow_value = value_in_flow && style == YStyle::Plain;
+                let value = match cut_at(&(start..end)).filter(|_| flow_value) {
+                    Some(i) => {
+                        used[i] = true;
+                        text.get(start..end).map_or(value, std::borrow::Cow::Borrowed)
+                    }
+                    None => {
+                        if let Some(whole) = expression_end(text, start).filter(|&e| flow_value && e > end) {
+                            return Ok(Parsed::Cut(start..whole));
+                        }
+                        value
+                    }
+                };
                 let style = match style {
                     YStyle::Plain => ScalarStyle::Plain,
                     YStyle::SingleQuoted => ScalarStyle::SingleQuoted,
@@ -172,7 +344,7 @@ pub fn parse(file: FileId, text: &str) -> Result<Option<Node>, Diagnostic> {
                 )?;
                 None
             }
-            Event::MappingStart(_, anchor, _) => {
+            Event::MappingStart(structure, anchor, _) => {
                 nodes += 1;
                 push(
                     &mut stack,
@@ -181,6 +353,7 @@ pub fn parse(file: FileId, text: &str) -> Result<Option<Node>, Diagnostic> {
                         key: None,
                         start: span.start as usize,
                         anchor,
+                        flow: structure == StructureStyle::Flow,
                     },
                     span,
                 )?;
@@ -226,7 +399,13 @@ pub fn parse(file: FileId, text: &str) -> Result<Option<Node>, Diagnostic> {
             }
         }
     }
-    Ok(root)
+    let unused = cuts
+        .iter()
+        .zip(used)
+        .filter(|(_, u)| !u)
+        .map(|(c, _)| c.clone())
+        .collect();
+    Ok(Parsed::Tree(root, unused))
 }
 
 fn push(stack: &mut Vec<Frame>, frame: Frame, span: Span) -> Result<(), Diagnostic> {
@@ -321,5 +500,88 @@ pub fn to_json(node: &Node) -> serde_json::Value {
                 }
             }
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The file as JSON, or the YAML error's message.
+    fn json(text: &str) -> Result<serde_json::Value, String> {
+        match parse(FileId::default(), text) {
+            Ok(root) => Ok(root.as_ref().map_or(serde_json::Value::Null, to_json)),
+            Err(d) => Err(d.message),
+        }
+    }
+
+    #[test]
+    fn an_expression_in_a_flow_mapping_runs_to_its_closing_comma() {
+        // LANGUAGE.md's own segment, which strict YAML cannot read.
+        let v = json("inbound: {where: lead_source in [\"web\", \"referral\"], description: In}\n").unwrap();
+        assert_eq!(v["inbound"]["where"], "lead_source in [\"web\", \"referral\"]");
+        assert_eq!(v["inbound"]["description"], "In");
+        // Strict YAML reads `{measure: rolling(x, 2)}` as two keys.
+        let v = json("k: {measure: rolling(x, 2), unit: percent} # note\n").unwrap();
+        assert_eq!(
+            v["k"],
+            serde_json::json!({"measure": "rolling(x, 2)", "unit": "percent"})
+        );
+        // Quotes hold commas, brackets and braces; escapes stay as written.
+        let v = json("k: {where: concat(a, \"}, ]\") == 'x, \\\\' and `b, c` > 1}\n").unwrap();
+        assert_eq!(v["k"]["where"], "concat(a, \"}, ]\") == 'x, \\\\' and `b, c` > 1");
+        // Several on one line, and a mapping in a list.
+        let v = json("- {a: f(x, y), b: g([1, 2])}\n- {a: h(z, w)}\n").unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!([{"a": "f(x, y)", "b": "g([1, 2])"}, {"a": "h(z, w)"}])
+        );
+        // Text that looks alike in a quoted string is left as written.
+        let text = "a: {w: f(x, y)}\nb: \"{w: g(1, 2)}\"\nc: |\n  {w: h(1, 2)}\nd: {w: k(3, 4)}\n";
+        let v = json(text).unwrap();
+        assert_eq!(v["b"], "{w: g(1, 2)}");
+        assert_eq!(v["c"], "{w: h(1, 2)}\n");
+        assert_eq!(
+            (&v["a"]["w"], &v["d"]["w"]),
+            (&"f(x, y)".into(), &"k(3, 4)".into())
+        );
+        // Thousands of them.
+        let text: String = (0..5_000)
+            .map(|i| format!("k{i}: {{measure: round(x, {i}), n: {i}}}\n"))
+            .collect();
+        let v = json(&text).unwrap();
+        assert_eq!(
+            v["k4999"],
+            serde_json::json!({"measure": "round(x, 4999)", "n": 4999})
+        );
+    }
+
+    #[test]
+    fn flow_mappings_yaml_reads_alike_are_untouched() {
+        // A comma outside brackets still ends a value; sequences stay lists.
+        let v = json("k: {note: hello, world, tags: [a, b], n: 2}\n").unwrap();
+        assert_eq!(
+            v["k"],
+            serde_json::json!({"note": "hello", "world": null, "tags": ["a", "b"], "n": 2})
+        );
+        let v = json("k: {where: a == 1,\n  b: 2}\n").unwrap();
+        assert_eq!(v["k"], serde_json::json!({"where": "a == 1", "b": 2}));
+        // Brackets not closed on the line are read as YAML reads them.
+        assert!(json("k: {where: x in [\"a\", \"b\"}\n").is_err());
+        let v = json("k: {where: f(x, y}\n").unwrap();
+        assert_eq!(v["k"], serde_json::json!({"where": "f(x", "y": null}));
+    }
+
+    #[test]
+    fn an_expression_ends_before_its_comma_comment_or_brace() {
+        fn end(t: &str) -> Option<&str> {
+            expression_end(t, 0).map(|e| &t[..e])
+        }
+        assert_eq!(end("f(a, b), c"), Some("f(a, b)"));
+        assert_eq!(end("x in [1, 2] }"), Some("x in [1, 2]"));
+        assert_eq!(end("a  # c, d"), Some("a"));
+        assert_eq!(end("\"a#b\" == x\ny"), Some("\"a#b\" == x"));
+        assert_eq!(end("(a, b"), None);
+        assert_eq!(end("'a, b"), None);
     }
 }

@@ -801,3 +801,51 @@ fn a_kpi_without_time_is_left_out_of_periods_or_refused_when_named() {
     let out = kpi(&["--spec", s, "eval", "--format", "csv"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "total,reps\n12,2\n");
 }
+
+/// LANGUAGE.md writes `inbound: {where: lead_source in ["web", "referral",
+/// "event"]}`, which strict YAML cuts at the `[`; and `{measure:
+/// rolling(win_rate, 2)}`, which it cuts at the comma. Both read as written.
+#[test]
+fn expressions_in_flow_mappings_read_as_written() {
+    let dir = temp_dir("flow-expressions");
+    std::fs::write(
+        dir.join("leads.csv"),
+        "id,lead_source,won,created_at\n1,web,1,2025-01-05\n2,event,0,2025-01-20\n3,cold,1,2025-01-21\n\
+         4,referral,1,2025-02-02\n5,web,1,2025-02-10\n6,cold,0,2025-02-11\n7,event,0,2025-03-01\n",
+    )
+    .unwrap();
+    let spec = dir.join("spec.yaml");
+    std::fs::write(
+        &spec,
+        r#"datasets:
+  leads: {source: leads.csv, time: created_at}
+segments:
+  inbound:    {where: lead_source in ["web", "referral", "event"]}
+kpis:
+  leads: {dataset: leads, measure: count(), unit: count}
+  won: {dataset: leads, measure: sum(won), unit: count}
+  share: {measure: won / leads, unit: percent}
+  share_2m: {measure: rolling(share, 2), unit: percent}
+"#,
+    )
+    .unwrap();
+    let out = kpi(&[
+        "--spec",
+        spec.to_str().unwrap(),
+        "eval",
+        "--segment",
+        "inbound",
+        "--grain",
+        "month",
+        "--format",
+        "csv",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // Inbound: January 1 and 2 (1 won of 2), February 4 and 5 (2 of 2),
+    // March 7 (0 of 1). Two months rolled: (1 + 2) / (2 + 2), (2 + 0) / (2 + 1).
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "period,leads,won,share,share_2m\n2025-01,2,1,0.5,0.5\n2025-02,2,2,1,0.75\n\
+         2025-03,1,0,0,0.666666666666667\n"
+    );
+}
