@@ -184,24 +184,27 @@ pub(super) fn where_they_run(model: &Model, diags: &mut Diagnostics) {
             continue;
         };
         let c = &model.connections[remote.connection];
-        inexact_aggregates(measure, c, diags);
+        let place = format!("connection `{}`", c.name);
+        diags.extend(inexact_aggregates(measure, c.dialect, &place));
     }
 }
 
 /// Aggregates a dialect has only in an approximate form are refused, never
-/// approximated.
-fn inexact_aggregates(e: &TExpr, c: &ConnectionModel, diags: &mut Diagnostics) {
+/// approximated. `place` says why the dialect is asked.
+pub fn inexact_aggregates(e: &TExpr, dialect: Dialect, place: &str) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
     if let TKind::Agg { func, per, .. } = &e.kind {
-        let exact = crate::check::functions::exact_in(*func, c.dialect);
+        let exact = crate::check::functions::exact_in(*func, dialect);
         // Across `per` members the outer aggregate runs after the query, in kpi.
         if !exact && per.is_empty() {
-            diags.push(diag::not_exact_in_dialect(
+            out.push(diag::not_exact_in_dialect(
                 e.span,
                 func.name(),
-                c.dialect.as_str(),
-                &c.name,
+                dialect.as_str(),
+                place,
             ));
         }
     }
-    e.for_each_child(|x| inexact_aggregates(x, c, diags));
+    e.for_each_child(|x| out.extend(inexact_aggregates(x, dialect, place)));
+    out
 }

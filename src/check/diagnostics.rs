@@ -588,10 +588,11 @@ pub fn lookup_across_sources(span: Span, dataset: &str, target: &str) -> Diagnos
     .help("put both datasets on the same connection (a view can bring them together), or both in files; derived KPIs may combine KPIs from anywhere")
 }
 
-pub fn not_exact_in_dialect(span: Span, func: &str, dialect: &str, connection: &str) -> Diagnostic {
+/// `place`: why the dialect is asked (`connection \`wh\``, `--dialect`).
+pub fn not_exact_in_dialect(span: Span, func: &str, dialect: &str, place: &str) -> Diagnostic {
     Diagnostic::error(
         "kpi::not_exact_in_dialect",
-        format!("`{func}` has no exact form in {dialect} (connection `{connection}`)"),
+        format!("`{func}` has no exact form in {dialect} ({place})"),
     )
     .at(span, format!("only approximate in {dialect}"))
     .help("kpi never approximates silently: use another aggregate, or compute it on a connection whose SQL has it exactly")

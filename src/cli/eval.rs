@@ -218,19 +218,7 @@ fn say_notes(
         .collect();
     let (left_out, warnings): (Vec<_>, Vec<_>) =
         warnings.into_iter().partition(|d| d.code == "kpi::left_out");
-    if !left_out.is_empty() {
-        let lines: Vec<String> = left_out
-            .iter()
-            .map(|d| format!("  - {}: {}\n", d.path.as_deref().unwrap_or(""), d.message))
-            .collect();
-        super::notice(&format!(
-            "warning[kpi::left_out]: {} KPI{} cannot take the query and {} left out (name KPIs to evaluate only those):\n{}",
-            left_out.len(),
-            if left_out.len() == 1 { "" } else { "s" },
-            if left_out.len() == 1 { "is" } else { "are" },
-            lines.concat()
-        ));
-    }
+    super::left_out_notice(&left_out);
     if !warnings.is_empty() {
         super::notice(&kpi::report::diagnostics::to_human(
             &warnings,

@@ -15,6 +15,8 @@ mod names;
 mod report;
 mod schema;
 #[cfg(feature = "eval")]
+mod sql;
+#[cfg(feature = "eval")]
 mod status;
 #[cfg(feature = "eval")]
 mod test;
@@ -78,6 +80,12 @@ enum Command {
         after_help = "Exit codes: 0 written; 1 spec or evaluation errors, or a template that cannot be rendered; 2 usage (an unknown KPI, segment or dimension, a bad flag, an output that cannot be written)."
     )]
     Report(report::Args),
+    /// The SQL that evaluates the query's datasets on a database, one statement per scan.
+    #[cfg(feature = "eval")]
+    #[command(
+        after_help = "Exit codes: 0 printed; 1 spec errors, or an aggregate the dialect has only approximately; 2 usage (an unknown KPI, segment or dimension, a bad flag, an output that cannot be written)."
+    )]
+    Sql(sql::Args),
     /// The KPI catalog.
     List(list::Args),
     /// Run the spec's tests: inline rows in, expected values out.
@@ -150,6 +158,8 @@ pub fn run() -> ExitCode {
         Command::Explain(args) => explain::run(&cli.spec, &args),
         Command::List(args) => list::run(&cli.spec, &args),
         #[cfg(feature = "eval")]
+        Command::Sql(args) => sql::run(&cli.spec, &args),
+        #[cfg(feature = "eval")]
         Command::Status(args) => status::run(&cli.spec, &args),
         #[cfg(feature = "eval")]
         Command::Report(args) => report::run(&cli.spec, &args),
@@ -195,6 +205,25 @@ pub fn emit(output: Option<&Path>, text: &str) -> u8 {
             USAGE
         }
     }
+}
+
+/// The KPIs a query naming none left out (`kpi::left_out`), on stderr.
+#[cfg(feature = "eval")]
+pub fn left_out_notice(left_out: &[kpi::diagnostic::Diagnostic]) {
+    if left_out.is_empty() {
+        return;
+    }
+    let lines: Vec<String> = left_out
+        .iter()
+        .map(|d| format!("  - {}: {}\n", d.path.as_deref().unwrap_or(""), d.message))
+        .collect();
+    notice(&format!(
+        "warning[kpi::left_out]: {} KPI{} cannot take the query and {} left out (name KPIs to evaluate only those):\n{}",
+        left_out.len(),
+        if left_out.len() == 1 { "" } else { "s" },
+        if left_out.len() == 1 { "is" } else { "are" },
+        lines.concat()
+    ));
 }
 
 /// `--color always|never`; `None` (auto): a terminal without NO_COLOR.

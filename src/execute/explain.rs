@@ -61,18 +61,6 @@ fn describe_plan(plan: &Plan) -> Result<Vec<(String, String)>, Vec<Diagnostic>> 
     Ok(out)
 }
 
-/// What a unit is called: its dataset and KPIs.
-fn unit_title(plan: &Plan, i: usize) -> String {
-    let model = &*plan.model;
-    let u = &plan.units[i];
-    let kpis: Vec<&str> = u
-        .outputs
-        .iter()
-        .map(|o| model.kpis[o.kpi].name.as_str())
-        .collect();
-    format!("{} ({})", model.datasets[u.dataset].name, kpis.join(", "))
-}
-
 /// Polars' optimized plan of each unit on files; a unit grouped by hand
 /// shows the query of its first chunk, which gives the rows' keys and
 /// part inputs.
@@ -124,7 +112,7 @@ fn polars_plans(plan: &Plan) -> Result<Vec<(String, String)>, Vec<Diagnostic>> {
                 (true, _) => " — ends",
                 _ => "",
             };
-            out.push((format!("{}{what}{note}", unit_title(plan, i)), text));
+            out.push((format!("{}{what}{note}", plan.unit_title(i)), text));
         }
     }
     Ok(out)
@@ -142,7 +130,7 @@ fn sql_statements(plan: &Plan, i: usize) -> Vec<(String, String)> {
     };
     let title = format!(
         "{} — SQL on `{}` ({})",
-        unit_title(plan, i),
+        plan.unit_title(i),
         c.name,
         c.dialect.as_str()
     );

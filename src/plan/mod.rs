@@ -204,6 +204,17 @@ impl Plan<'_> {
     }
 
     /// Which units read datasets on a connection (`true`) or files.
+    /// What unit `i` is called: its dataset and KPIs.
+    pub fn unit_title(&self, i: usize) -> String {
+        let u = &self.units[i];
+        let kpis: Vec<&str> = u
+            .outputs
+            .iter()
+            .map(|o| self.model.kpis[o.kpi].name.as_str())
+            .collect();
+        format!("{} ({})", self.model.datasets[u.dataset].name, kpis.join(", "))
+    }
+
     pub fn on_connections(&self) -> (Vec<usize>, Vec<usize>) {
         (0..self.units.len()).partition(|&i| self.model.datasets[self.units[i].dataset].remote.is_some())
     }

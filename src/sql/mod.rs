@@ -17,6 +17,8 @@ use dialect::Spelling;
 use crate::check::functions::{AggFn, RowFn};
 use crate::check::ir::{DatasetId, Literal, Model, Relation, TExpr, TKind};
 use crate::check::types::Type;
+use crate::diagnostic::Diagnostic;
+use crate::keyword::Keyword;
 use crate::period::{Calendar, Grain, WeekStart};
 use crate::plan::{Part, Plan, Query, Unit, UnitTime};
 use crate::spec::model::Dialect;
@@ -52,30 +54,83 @@ pub fn range_moment(plan: &Plan, unit: usize) -> Option<Date> {
 /// column; a stock's `from` and `to`), as `lo` and `hi`.
 pub fn bounds_sql(plan: &Plan, unit: usize, dialect: Dialect) -> String {
     let p = Printer::new(&plan.model, &plan.units[unit], dialect);
-    let columns: Vec<&String> = match &p.unit.time {
-        UnitTime::Flow(t) => vec![t],
-        UnitTime::Stock { from, to, .. } => std::iter::once(from).chain(to.iter()).collect(),
-        UnitTime::None => Vec::new(),
-    };
-    let date = |c: &str| format!("CAST({} AS DATE)", p.own(c));
-    let (lo, hi) = match columns.split_first() {
-        None => ("CAST(NULL AS DATE)".to_string(), "CAST(NULL AS DATE)".to_string()),
-        Some((first, rest)) => rest.iter().fold(
-            (format!("MIN({})", date(first)), format!("MAX({})", date(first))),
-            |(lo, hi), c| {
-                (
-                    format!("LEAST({lo}, COALESCE(MIN({}), {lo}))", date(c)),
-                    format!("GREATEST({hi}, COALESCE(MAX({}), {hi}))", date(c)),
-                )
-            },
-        ),
-    };
+    let (lo, hi) = p.bounds();
     format!(
         "SELECT {lo} AS {}, {hi} AS {} FROM {}",
         dialect.ident("lo"),
         dialect.ident("hi"),
         p.sources()
     )
+}
+
+/// One statement of a query's SQL: what it computes, and the SQL.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Statement {
+    pub title: String,
+    pub sql: String,
+}
+
+/// The SQL statements that evaluate a planned query's datasets on a
+/// database, one per scan (`kpi sql`): each unit of the plan and of its
+/// nested aggregates' plans, in `dialect`, else in its connection's, else
+/// (files) in DuckDB's, a file's rows read from a table named after its
+/// dataset. A stock taken at the end of the data is taken at a date a
+/// subquery finds, never later than `today`, as evaluation takes it. An
+/// aggregate a dialect has only approximately is an error.
+pub fn query_statements(
+    plan: &Plan,
+    dialect: Option<Dialect>,
+    today: Date,
+) -> Result<Vec<Statement>, Vec<Diagnostic>> {
+    let model = &*plan.model;
+    let mut out = Vec::new();
+    let mut inexact = Vec::new();
+    for (i, unit) in plan.units.iter().enumerate() {
+        let ds = &model.datasets[unit.dataset];
+        let connection = ds
+            .remote
+            .as_ref()
+            .and_then(|r| model.connections.get(r.connection));
+        let d = dialect_of(model, unit.dataset, dialect).0;
+        for o in &unit.outputs {
+            inexact.extend(inexact_in(model, o.kpi, dialect));
+        }
+        let moment = match needs_bounds(plan, i) {
+            true => Some(Printer::new(model, unit, d).moment_from_data(today)),
+            false => range_moment(plan, i).map(|m| d.date_lit(m)),
+        };
+        let sql = unit_statements(plan, i, d, moment);
+        let from = match connection {
+            Some(c) => format!("on connection `{}`", c.name),
+            None => format!("over table {} (its file's rows)", d.ident(&ds.name)),
+        };
+        let title = format!("{} — {}, {from}", plan.unit_title(i), d.as_str());
+        out.push(Statement {
+            title: title.clone(),
+            sql: sql.parts,
+        });
+        out.extend(sql.ends.map(|sql| Statement {
+            title: format!("{title} — ends"),
+            sql,
+        }));
+    }
+    for n in &plan.nests {
+        let host = &model.kpis[n.nest.host].name;
+        match query_statements(&n.plan, dialect, today) {
+            Ok(inner) => out.extend(inner.into_iter().map(|s| Statement {
+                title: format!("{host}, per {}: {}", n.nest.per.join(", "), s.title),
+                sql: s.sql,
+            })),
+            Err(d) => inexact.extend(d),
+        }
+    }
+    match inexact.is_empty() {
+        true => Ok(out),
+        false => {
+            inexact.dedup();
+            Err(inexact)
+        }
+    }
 }
 
 /// No rows of a table or query, for its columns and their types.
@@ -114,15 +169,74 @@ pub fn duplicate_key_sql(model: &Model, dataset: DatasetId, key: &str, dialect: 
     )
 }
 
+/// The dialect a dataset's SQL is printed in: `asked`, else its
+/// connection's, else DuckDB's; and why, for diagnostics.
+fn dialect_of(model: &Model, dataset: DatasetId, asked: Option<Dialect>) -> (Dialect, String) {
+    let ds = &model.datasets[dataset];
+    let connection = ds
+        .remote
+        .as_ref()
+        .and_then(|r| model.connections.get(r.connection));
+    match (asked, connection) {
+        (Some(d), _) => (d, "--dialect".to_string()),
+        (None, Some(c)) => (c.dialect, format!("connection `{}`", c.name)),
+        (None, None) => (Dialect::DuckDb, "the default for files".to_string()),
+    }
+}
+
+/// The aggregates of base KPI `kpi` that its dialect has only approximately.
+fn inexact_in(model: &Model, kpi: usize, asked: Option<Dialect>) -> Vec<Diagnostic> {
+    match &model.kpis[kpi].kind {
+        crate::check::ir::KpiKind::Base { measure, dataset, .. } => {
+            let (d, place) = dialect_of(model, *dataset, asked);
+            crate::check::connections::inexact_aggregates(measure, d, &place)
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The KPIs of `kpis` whose SQL the dialects have exactly, and a
+/// `kpi::left_out` warning for each of the others: for a query that names
+/// no KPI, as the flags leave out those that cannot take them.
+pub fn exact_kpis(
+    model: &Model,
+    kpis: Vec<String>,
+    asked: Option<Dialect>,
+) -> (Vec<String>, Vec<Diagnostic>) {
+    let mut left_out = Vec::new();
+    let kept = kpis
+        .into_iter()
+        .filter(|name| {
+            let Some(k) = model.kpi_id(name) else {
+                return true;
+            };
+            let why = model
+                .bases_beneath(&[k])
+                .into_iter()
+                .find_map(|b| inexact_in(model, b, asked).into_iter().next());
+            if let Some(why) = &why {
+                left_out.push(crate::check::diagnostics::left_out(name, why));
+            }
+            why.is_none()
+        })
+        .collect();
+    (kept, left_out)
+}
+
 /// The SQL of unit `unit` of `plan`. `moment` is the day a stock is taken
 /// at under `--grain all` (the end of the range or of the data; the day
 /// before either for `at: start`).
 pub fn unit_sql(plan: &Plan, unit: usize, dialect: Dialect, moment: Option<Date>) -> UnitSql {
+    unit_statements(plan, unit, dialect, moment.map(|m| dialect.date_lit(m)))
+}
+
+/// [`unit_sql`] with the moment as SQL: a date, or a query of one.
+fn unit_statements(plan: &Plan, unit: usize, dialect: Dialect, moment: Option<String>) -> UnitSql {
     let p = Printer::new(&plan.model, &plan.units[unit], dialect);
     let q = &plan.query;
     match (&p.unit.time, q.grain) {
         (UnitTime::Stock { from, to, .. }, Grain::All) => {
-            let m = dialect.date_lit(moment.unwrap_or(Date(0)));
+            let m = moment.unwrap_or_else(|| dialect.date_lit(Date(0)));
             let mut active = vec![format!("CAST({} AS DATE) <= {m}", p.own(from))];
             if let Some(to) = to {
                 let t = format!("CAST({} AS DATE)", p.own(to));
@@ -174,6 +288,44 @@ struct Printer<'a> {
 impl<'a> Printer<'a> {
     fn new(model: &'a Model, unit: &'a Unit, d: Dialect) -> Self {
         Printer { model, unit, d }
+    }
+
+    /// The earliest and latest dates of the unit's time columns (a flow's
+    /// time column; a stock's `from` and `to`), as aggregates.
+    fn bounds(&self) -> (String, String) {
+        let columns: Vec<&String> = match &self.unit.time {
+            UnitTime::Flow(t) => vec![t],
+            UnitTime::Stock { from, to, .. } => std::iter::once(from).chain(to.iter()).collect(),
+            UnitTime::None => Vec::new(),
+        };
+        let date = |c: &str| format!("CAST({} AS DATE)", self.own(c));
+        match columns.split_first() {
+            None => ("CAST(NULL AS DATE)".to_string(), "CAST(NULL AS DATE)".to_string()),
+            Some((first, rest)) => rest.iter().fold(
+                (format!("MIN({})", date(first)), format!("MAX({})", date(first))),
+                |(lo, hi), c| {
+                    (
+                        format!("LEAST({lo}, COALESCE(MIN({}), {lo}))", date(c)),
+                        format!("GREATEST({hi}, COALESCE(MAX({}), {hi}))", date(c)),
+                    )
+                },
+            ),
+        }
+    }
+
+    /// The day a stock is taken at under `--grain all` with no range, as a
+    /// subquery: the last date of its data, never later than `today`, or
+    /// the day before the first for `at: start` (`today` without dates).
+    fn moment_from_data(&self, today: Date) -> String {
+        let (lo, hi) = self.bounds();
+        let today = self.d.date_lit(today);
+        let day = match self.unit.time {
+            UnitTime::Stock { at_start: true, .. } => {
+                self.d.add_days(&format!("COALESCE({lo}, {today})"), "-1")
+            }
+            _ => format!("LEAST(COALESCE({hi}, {today}), {today})"),
+        };
+        format!("(SELECT {day} FROM {})", self.sources())
     }
 
     /// The unit's own table, aliased `t`.

@@ -130,3 +130,61 @@ fn explain_shows_the_sql_of_a_unit_on_a_connection() {
     );
     assert!(text.contains("FROM \"analytics\".\"deals\" AS \"t\""), "{text}");
 }
+
+/// `kpi sql` over the library (files): one statement per scan in the dialect
+/// asked (DuckDB by default), aliases for PostgreSQL and Spark; a KPI the
+/// dialect has only approximately is refused when named and left out,
+/// with a note, when every KPI is asked for.
+#[test]
+fn kpi_sql_prints_one_statement_per_scan() {
+    let text = |out: &std::process::Output| {
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, _) = text(&kpi(&[
+        "sql",
+        "won_revenue",
+        "win_rate",
+        "lead_count",
+        "--grain",
+        "month",
+    ]));
+    assert_eq!(code, Some(0));
+    // Two datasets, two scans: the deal KPIs share one.
+    assert_eq!(
+        out.matches("\nSELECT ").count() + usize::from(out.starts_with("SELECT")),
+        2,
+        "{out}"
+    );
+    assert!(
+        out.contains("-- deals (won_revenue, win_rate) — duckdb, over table \"deals\""),
+        "{out}"
+    );
+    assert!(out.contains("-- leads (lead_count) — duckdb"), "{out}");
+    assert!(out.contains("FROM \"deals\" AS \"t\""), "{out}");
+    for (flag, quote) in [("postgresql", "\"t\""), ("databricks", "`t`"), ("spark", "`t`")] {
+        let (code, out, err) = text(&kpi(&["sql", "won_revenue", "--dialect", flag]));
+        assert_eq!(code, Some(0), "{err}");
+        assert!(
+            out.contains(&format!("FROM {}", quote.replace('t', "deals"))),
+            "{flag}: {out}"
+        );
+    }
+    let median = "median_lead_response_minutes";
+    let (code, _, err) = text(&kpi(&["sql", median, "--dialect", "bigquery"]));
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("kpi::not_exact_in_dialect") && err.contains("leads.yaml"),
+        "{err}"
+    );
+    let (code, out, err) = text(&kpi(&["sql", "--dialect", "bigquery"]));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("kpi::left_out") && err.contains(median), "{err}");
+    assert!(!out.contains(median) && out.contains("lead_count"), "{out}");
+    // Usage: an unknown KPI, an unknown dialect.
+    assert_eq!(kpi(&["sql", "nope"]).status.code(), Some(2));
+    assert_eq!(kpi(&["sql", "--dialect", "oracle"]).status.code(), Some(2));
+}

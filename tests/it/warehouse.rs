@@ -1400,3 +1400,152 @@ fn checked_then_evaluated(wh: &Warehouse, table: &str, kpis: &str, args: &[&str]
     );
     String::from_utf8(out.stdout).unwrap()
 }
+
+/// Deals by segment and quarter, from the sample CSV by a plain reader:
+/// (won amount, won deals, won or lost deals).
+fn deals_by_segment_quarter() -> std::collections::BTreeMap<(String, String), (f64, f64, f64)> {
+    let text = std::fs::read_to_string(root().join("examples/data/deals.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let idx = |c: &str| header.iter().position(|h| *h == c).unwrap();
+    let (stage, amount, segment, closed) = (idx("stage"), idx("amount"), idx("segment"), idx("closed_at"));
+    let mut out = std::collections::BTreeMap::new();
+    for l in lines {
+        let f: Vec<&str> = l.split(',').collect();
+        if f[closed].is_empty() {
+            continue;
+        }
+        let month: u32 = f[closed][5..7].parse().unwrap();
+        let quarter = format!("{}-{:02}-01", &f[closed][..4], (month - 1) / 3 * 3 + 1);
+        let e: &mut (f64, f64, f64) = out.entry((f[segment].to_string(), quarter)).or_default();
+        if f[stage] == "won" {
+            e.0 += f[amount].parse::<f64>().unwrap();
+            e.1 += 1.0;
+        }
+        if f[stage] == "won" || f[stage] == "lost" {
+            e.2 += 1.0;
+        }
+    }
+    out
+}
+
+/// MRR at the end of the sample subscriptions (their latest start or end),
+/// by a plain reader: subscriptions started by then and not ended.
+fn mrr_at_end_of_data() -> f64 {
+    let text = std::fs::read_to_string(root().join("examples/data/subscriptions.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = text.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let end = rows
+        .iter()
+        .flat_map(|r| [r[1], r[2]])
+        .filter(|d| !d.is_empty())
+        .max()
+        .unwrap();
+    rows.iter()
+        .filter(|r| r[1] <= end && (r[2].is_empty() || r[2] > end))
+        .map(|r| r[3].parse::<f64>().unwrap())
+        .sum()
+}
+
+/// `kpi sql` prints what a database runs: the statements, run as printed
+/// (on DuckDB over the files' rows as tables named after the datasets; on
+/// PostgreSQL through a spec's connection), give the parts the plain
+/// reader finds, and a stock at the end of the data is taken at its date.
+#[test]
+fn kpi_sql_prints_statements_a_database_runs() {
+    let want = deals_by_segment_quarter();
+    let adbc = services().join("adbc").display().to_string();
+    let args = [
+        "sql",
+        "won_revenue",
+        "win_rate",
+        "mrr",
+        "--by",
+        "segment",
+        "--grain",
+        "quarter",
+    ];
+    let mrr_args = ["sql", "mrr"];
+    let duck = Warehouse {
+        schema: "main".into(),
+        ..Warehouse::duckdb()
+    };
+    duck.load(&checked(library()));
+    let pg = Warehouse::postgres();
+    pg.load(&checked(library()));
+    kpi::data::adbc::disconnect();
+    let dir = temp_dir("sql-on-connection");
+    for f in pg.spec("postgresql") {
+        let name = std::path::Path::new(&f.name).file_name().unwrap().to_owned();
+        std::fs::write(dir.join(name), f.bytes).unwrap();
+    }
+    let env = [("KPI_ADBC_PATH", adbc.as_str())];
+    let runs = [
+        (
+            &duck,
+            kpi_run(None, &[], &[&args[..], &["--dialect", "duckdb"]].concat()),
+        ),
+        (&pg, kpi_run(Some(&dir), &env, &args)),
+    ];
+    let mrr_runs = [
+        (
+            &duck,
+            kpi_run(None, &[], &[&mrr_args[..], &["--dialect", "duckdb"]].concat()),
+        ),
+        (&pg, kpi_run(Some(&dir), &env, &mrr_args)),
+    ];
+    for (wh, out) in &runs {
+        let text = String::from_utf8_lossy(&out.stdout);
+        let statements: Vec<&str> = text
+            .split(";\n")
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
+        // Deals in one scan; MRR's starts and ends by quarter in two.
+        assert_eq!(statements.len(), 3, "{text}");
+        let deals = statements
+            .iter()
+            .find(|s| s.starts_with("-- deals (won_revenue, win_rate)"))
+            .unwrap();
+        let sql = deals.split_once('\n').unwrap().1;
+        let df = wh.run(sql);
+        let segments = df.column("__d0").unwrap().str().unwrap().clone();
+        let periods = df.column("__period").unwrap().cast(&DataType::String).unwrap();
+        let periods = periods.str().unwrap();
+        let part = |name: &str| df.column(name).unwrap().cast(&DataType::Float64).unwrap();
+        let (won, won_n, closed) = (
+            part("won_revenue__p0"),
+            part("win_rate__p0"),
+            part("win_rate__p1"),
+        );
+        let mut found = 0;
+        for i in 0..df.height() {
+            let (Some(segment), Some(period)) = (segments.get(i), periods.get(i)) else {
+                continue;
+            };
+            let (w, n, c) = want[&(segment.to_string(), period.to_string())];
+            let at = |s: &Column| s.f64().unwrap().get(i).unwrap_or(0.0);
+            assert!((at(&won) - w).abs() < 1e-6, "{:?} {segment} {period}", wh.dialect);
+            assert_eq!(
+                (at(&won_n), at(&closed)),
+                (n, c),
+                "{:?} {segment} {period}",
+                wh.dialect
+            );
+            found += 1;
+        }
+        assert_eq!(found, want.len(), "{:?}: every segment and quarter", wh.dialect);
+    }
+    let mrr = mrr_at_end_of_data();
+    for (wh, out) in &mrr_runs {
+        let text = String::from_utf8_lossy(&out.stdout);
+        let sql = text.split_once('\n').unwrap().1.trim_end().trim_end_matches(';');
+        let df = wh.run(sql);
+        let got = df.column("mrr__p0").unwrap().cast(&DataType::Float64).unwrap();
+        assert!(
+            (got.f64().unwrap().get(0).unwrap() - mrr).abs() < 1e-6,
+            "{:?}: {sql}",
+            wh.dialect
+        );
+    }
+    kpi::data::adbc::disconnect();
+}

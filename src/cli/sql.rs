@@ -1,0 +1,105 @@
+//! `kpi sql`: the SQL statements that evaluate a query's datasets on a
+//! database, one per scan, as `eval` would run them on a connection.
+
+use std::path::Path;
+
+use kpi::spec::model::Dialect;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// KPIs whose SQL to print (default: every KPI that can take the flags).
+    kpis: Vec<String>,
+    /// The query's flags, as `eval` takes them.
+    #[command(flatten)]
+    query: super::eval::QueryArgs,
+    /// The SQL dialect (default: each dataset's connection's; DuckDB for files).
+    #[arg(long, value_enum)]
+    dialect: Option<DialectArg>,
+    /// Write to this file (whole or not at all) instead of standard output.
+    #[arg(long, short)]
+    output: Option<std::path::PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+enum DialectArg {
+    #[value(alias = "postgresql")]
+    Postgres,
+    Duckdb,
+    Snowflake,
+    Bigquery,
+    /// Databricks SQL and Spark SQL.
+    #[value(alias = "spark")]
+    Databricks,
+}
+
+impl From<DialectArg> for Dialect {
+    fn from(d: DialectArg) -> Dialect {
+        match d {
+            DialectArg::Postgres => Dialect::Postgres,
+            DialectArg::Duckdb => Dialect::DuckDb,
+            DialectArg::Snowflake => Dialect::Snowflake,
+            DialectArg::Bigquery => Dialect::BigQuery,
+            DialectArg::Databricks => Dialect::Spark,
+        }
+    }
+}
+
+pub fn run(spec: &Path, args: &Args) -> u8 {
+    let outcome = kpi::check_path_with(spec, kpi::DataAccess::Schemas);
+    if let Some(code) = super::report_spec_errors(&outcome) {
+        return code;
+    }
+    let model = &outcome.checked.model;
+    let q = &args.query;
+    if let Err(code) = super::names::query_names(model, &args.kpis, &q.by, &q.segment, false) {
+        return code;
+    }
+    let query = match q.query(args.kpis.clone(), &model.calendar) {
+        Ok(query) => query,
+        Err(code) => return code,
+    };
+    let dialect = args.dialect.map(Dialect::from);
+    let statements =
+        kpi::check::query::with_fitting_kpis(model, &query).and_then(|(mut query, mut left_out)| {
+            // Named KPIs are printed or refused; of every KPI, those the
+            // dialect computes exactly.
+            if args.kpis.is_empty() {
+                let (kept, inexact) = kpi::sql::exact_kpis(model, std::mem::take(&mut query.kpis), dialect);
+                if kept.is_empty() && !inexact.is_empty() {
+                    return Err(inexact);
+                }
+                query.kpis = kept;
+                left_out.extend(inexact);
+            }
+            let plan = kpi::plan::plan(model, &query)?;
+            Ok((
+                kpi::sql::query_statements(&plan, dialect, kpi::execute::today())?,
+                left_out,
+            ))
+        });
+    match statements {
+        Ok((statements, left_out)) => {
+            super::left_out_notice(&left_out);
+            super::emit(args.output.as_deref(), &sql_text(&statements))
+        }
+        Err(diags) => {
+            eprint!(
+                "{}",
+                kpi::report::diagnostics::to_human(&diags, &outcome.sources, super::color_stderr())
+            );
+            1
+        }
+    }
+}
+
+/// Each statement after a comment saying what it computes, ended by `;`.
+fn sql_text(statements: &[kpi::sql::Statement]) -> String {
+    if statements.is_empty() {
+        return "-- no dataset is read\n".to_string();
+    }
+    statements
+        .iter()
+        .map(|s| format!("-- {}\n{};\n", s.title.replace('\n', " "), s.sql))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
