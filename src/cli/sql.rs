@@ -12,7 +12,7 @@ pub struct Args {
     /// The query's flags, as `eval` takes them.
     #[command(flatten)]
     query: super::eval::QueryArgs,
-    /// The SQL dialect (default: each dataset's connection's; DuckDB for files).
+    /// The SQL dialect (default: each dataset's connection's; DuckDB for files; databricks is Spark SQL).
     #[arg(long, value_enum)]
     dialect: Option<DialectArg>,
     /// Write to this file (whole or not at all) instead of standard output.
@@ -27,7 +27,7 @@ enum DialectArg {
     Duckdb,
     Snowflake,
     Bigquery,
-    /// Databricks SQL and Spark SQL.
+    // Databricks SQL is Spark SQL.
     #[value(alias = "spark")]
     Databricks,
 }
