@@ -292,7 +292,7 @@ impl Cx<'_> {
             RowFn::StartsWith => a(0).str().starts_with(a(1)),
             RowFn::EndsWith => a(0).str().ends_with(a(1)),
             RowFn::Concat => {
-                let xs: Vec<Expr> = args.iter().map(|e| self.expr(e).cast(DataType::String)).collect();
+                let xs: Vec<Expr> = args.iter().map(|e| crate::data::as_text(self.expr(e))).collect();
                 concat_str(xs, "", false)
             }
             RowFn::Year => a(0).dt().year().cast(DataType::Float64),

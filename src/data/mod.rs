@@ -721,13 +721,43 @@ pub fn lookup_schema(target: &DatasetModel, key: &str, columns: &[String]) -> Re
 }
 
 fn lookup_scan(src: &SourceInfo, key: &str, columns: &[String]) -> Result<LazyFrame, Diagnostic> {
-    let mut take = vec![col(key).cast(DataType::String).alias(LOOKUP_KEY)];
+    let mut take = vec![as_text(col(key)).alias(LOOKUP_KEY)];
     take.extend(columns.iter().map(|c| col(c.as_str())));
     Ok(scan(src)?.select(take))
 }
 
 /// The column of looked-up rows holding their key as text.
 pub const LOOKUP_KEY: &str = "__key";
+
+/// A value as text, as dimension values, `concat` and lookup keys write
+/// it: a whole number without a fraction (`2025`, not `2025.0`, whether it
+/// was read as an integer or a float, and as SQL writes it), another
+/// number in its shortest form that reads back the same (`2.5`), anything
+/// else as Polars casts it (`2025-03-31`, `true`).
+pub fn as_text(e: Expr) -> Expr {
+    e.map_with_fmt_str(
+        |c: Column| match c.dtype() {
+            DataType::Float32 | DataType::Float64 => {
+                let x = c.cast(&DataType::Float64)?;
+                let text: StringChunked = x.f64()?.iter().map(|v| v.map(number_text)).collect();
+                Ok(text.with_name(c.name().clone()).into_column())
+            }
+            _ => c.cast(&DataType::String),
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
+        "as_text",
+    )
+}
+
+/// A number as text: whole numbers below 10^15 without a fraction, others
+/// in Rust's shortest round-trip form.
+pub fn number_text(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        format!("{x}")
+    }
+}
 
 /// The index of the keys of looked-up rows read by [`lookup_rows`] from
 /// `target`, or the key repeated most if one repeats.

@@ -220,8 +220,7 @@ impl Join {
             Some(index) => Ok(index.rows_of(keys.str()?)?.into_column()),
             None => Err(not_read()),
         };
-        let row = key
-            .cast(DataType::String)
+        let row = crate::data::as_text(key)
             .map_with_fmt_str(
                 find,
                 |_, f| Ok(Field::new(f.name().clone(), IDX_DTYPE)),

@@ -434,7 +434,7 @@ pub(crate) fn unit_rows(
         .dims
         .iter()
         .enumerate()
-        .map(|(i, d)| cx.expr(d).cast(DataType::String).alias(dim_col(i).as_str()))
+        .map(|(i, d)| data::as_text(cx.expr(d)).alias(dim_col(i).as_str()))
         .collect();
     if !dims.is_empty() {
         lf = lf.with_columns(dims);

@@ -159,7 +159,7 @@ pub fn duplicate_key_sql(model: &Model, dataset: DatasetId, key: &str, dialect: 
         lookups: Vec::new(),
     };
     let p = Printer::new(model, &unit, dialect);
-    let k = format!("CAST({} AS {})", p.own(key), dialect.text_type());
+    let k = p.text(&p.own(key), column_type(&model.datasets[dataset], key));
     format!(
         "SELECT {k} AS {}, COUNT(*) AS {} FROM {} WHERE {} IS NOT NULL GROUP BY {k} HAVING COUNT(*) > 1 ORDER BY 2 DESC, 1 LIMIT 1",
         dialect.ident("k"),
@@ -279,6 +279,14 @@ fn unit_statements(plan: &Plan, unit: usize, dialect: Dialect, moment: Option<St
     }
 }
 
+/// The type of a dataset's column, when known (text otherwise: cast as is).
+fn column_type(ds: &crate::check::ir::DatasetModel, name: &str) -> Type {
+    ds.columns
+        .iter()
+        .find(|(c, _)| c == name)
+        .map_or(Type::String, |(_, t)| *t)
+}
+
 struct Printer<'a> {
     model: &'a Model,
     unit: &'a Unit,
@@ -328,6 +336,23 @@ impl<'a> Printer<'a> {
         format!("(SELECT {day} FROM {})", self.sources())
     }
 
+    /// A value of type `ty` as text, as kpi writes it over files
+    /// ([`crate::data::as_text`] there): a whole number without a fraction.
+    fn text(&self, sql: &str, ty: Type) -> String {
+        let d = self.d;
+        match ty {
+            Type::Number => format!(
+                "CASE WHEN {sql} = FLOOR({sql}) AND ABS({sql}) < 1e15 THEN CAST(CAST({sql} AS {}) AS {text}) ELSE CAST({sql} AS {text}) END",
+                match d {
+                    Dialect::BigQuery => "INT64",
+                    _ => "BIGINT",
+                },
+                text = d.text_type()
+            ),
+            _ => format!("CAST({sql} AS {})", d.text_type()),
+        }
+    }
+
     /// The unit's own table, aliased `t`.
     fn own(&self, column: &str) -> String {
         format!("{}.{}", self.d.ident("t"), self.d.ident(column))
@@ -358,15 +383,15 @@ impl<'a> Printer<'a> {
         for (j, &li) in self.unit.lookups.iter().enumerate() {
             let l = &ds.lookups[li];
             let left = match ds.dimensions.iter().find(|x| x.name == l.left) {
-                Some(dim) => self.expr(&dim.expr),
-                None => self.own(&l.left),
+                Some(dim) => self.text(&self.expr(&dim.expr), dim.expr.ty),
+                None => self.text(&self.own(&l.left), column_type(ds, &l.left)),
             };
             let alias = self.d.ident(&format!("l{j}"));
-            let text = self.d.text_type();
+            let right = format!("{alias}.{}", self.d.ident(&l.right));
+            let right = self.text(&right, column_type(&self.model.datasets[l.dataset], &l.right));
             out.push_str(&format!(
-                " LEFT JOIN {} AS {alias} ON CAST({left} AS {text}) = CAST({alias}.{} AS {text})",
-                self.relation(l.dataset),
-                self.d.ident(&l.right)
+                " LEFT JOIN {} AS {alias} ON {left} = {right}",
+                self.relation(l.dataset)
             ));
         }
         out
@@ -428,7 +453,7 @@ impl<'a> Printer<'a> {
         let mut columns = Vec::new();
         let mut keys = Vec::new();
         for (i, dim) in self.unit.dims.iter().enumerate() {
-            let e = format!("CAST({} AS {})", self.expr(dim), d.text_type());
+            let e = self.text(&self.expr(dim), dim.ty);
             columns.push(format!("{e} AS {}", d.ident(&format!("__d{i}"))));
             keys.push(e);
         }
@@ -688,7 +713,7 @@ impl<'a> Printer<'a> {
             RowFn::StartsWith => d.starts_with(&a(0), &a(1)),
             RowFn::EndsWith => d.ends_with(&a(0), &a(1)),
             RowFn::Concat => {
-                let parts = all(&|e| format!("CAST({} AS {})", self.expr(e), d.text_type()));
+                let parts = all(&|e| self.text(&self.expr(e), e.ty));
                 match d {
                     Dialect::BigQuery | Dialect::Spark => format!("CONCAT({})", parts.join(", ")),
                     _ => format!("({})", parts.join(" || ")),

@@ -1549,3 +1549,71 @@ fn kpi_sql_prints_statements_a_database_runs() {
     }
     kpi::data::adbc::disconnect();
 }
+
+/// Numbers as text are whole numbers without a fraction wherever they are
+/// written and whatever read them: a float column as a dimension (`3`, not
+/// `3.0`), `concat` of `year` and `quarter` (`2025-Q1`, not
+/// `2025.0-Q1.0`), and a float key looking up an integer one (3.0 finds
+/// 3). The same table from files, DuckDB and PostgreSQL.
+#[test]
+fn numbers_as_text_are_the_same_everywhere() {
+    let rows = [
+        (1, "3", "2025-01-05"),
+        (2, "2.5", "2025-02-10"),
+        (3, "10", "2025-04-01"),
+        (4, "3", "2025-04-02"),
+        (5, "NULL", "2025-04-03"),
+    ];
+    let kpis = "kpis:\n  n: {dataset: d, measure: count()}\n";
+    let dims = "    dimensions: {label: concat(year(closed_at), \"-Q\", quarter(closed_at))}\n    lookups: [{dataset: teams, on: {left: seats, right: seat_key}}]\n";
+    // By seats, label and the looked-up tier; the null seats last.
+    let want = "seats,label,tier,n\n10,2025-Q2,large,1\n2.5,2025-Q1,,1\n3,2025-Q1,small,1\n3,2025-Q2,small,1\n,2025-Q2,,1\n";
+    let args = ["eval", "--by", "seats,label,tier", "--format", "csv", "-q"];
+    let dir = temp_dir("numbers-as-text");
+    let mut csv = String::from("id,seats,closed_at\n");
+    for (id, seats, day) in rows {
+        csv.push_str(&format!(
+            "{id},{},{day}\n",
+            if seats == "NULL" { "" } else { seats }
+        ));
+    }
+    std::fs::write(dir.join("d.csv"), csv).unwrap();
+    std::fs::write(dir.join("teams.csv"), "seat_key,tier\n3,small\n10,large\n").unwrap();
+    std::fs::write(
+        dir.join("s.yaml"),
+        format!("datasets:\n  d:\n    source: d.csv\n    time: closed_at\n{dims}  teams: {{source: teams.csv}}\n{kpis}"),
+    )
+    .unwrap();
+    let mut all = vec!["--spec", "s.yaml"];
+    all.extend_from_slice(&args);
+    let (code, out, err) = crate::support::kpi_in(&dir, &all);
+    assert_eq!((code, out.as_str()), (Some(0), want), "files: {err}");
+    for wh in [Warehouse::duckdb(), Warehouse::postgres()] {
+        let s = wh.dialect.ident(&wh.schema);
+        wh.run(&format!("CREATE SCHEMA IF NOT EXISTS {s}"));
+        wh.run(&format!(
+            "CREATE TABLE {s}.d (id integer, seats double precision, closed_at date)"
+        ));
+        let values: Vec<String> = rows
+            .iter()
+            .map(|(id, seats, day)| format!("({id}, {seats}, DATE '{day}')"))
+            .collect();
+        wh.run(&format!("INSERT INTO {s}.d VALUES {}", values.join(", ")));
+        wh.run(&format!("CREATE TABLE {s}.teams (seat_key integer, tier text)"));
+        wh.run(&format!(
+            "INSERT INTO {s}.teams VALUES (3, 'small'), (10, 'large')"
+        ));
+        kpi::data::adbc::disconnect();
+        let spec = format!(
+            "{}datasets:\n  d:\n    source: {{connection: wh, table: {}.d}}\n    time: closed_at\n{dims}  teams: {{source: {{connection: wh, table: {}.teams}}}}\n{kpis}",
+            wh.connections_yaml(),
+            wh.schema,
+            wh.schema
+        );
+        std::fs::write(dir.join("db.yaml"), spec).unwrap();
+        let mut all = vec!["--spec", "db.yaml"];
+        all.extend_from_slice(&args);
+        let (code, out, err) = crate::support::kpi_in(&dir, &all);
+        assert_eq!((code, out.as_str()), (Some(0), want), "{:?}: {err}", wh.dialect);
+    }
+}
