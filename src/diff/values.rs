@@ -1,7 +1,8 @@
 //! `kpi diff --values`: both versions of the changed and affected KPIs
 //! evaluated on the same data, and the values that moved.
 
-use serde::Serialize;
+use serde::ser::SerializeStruct;
+use serde::{Serialize, Serializer};
 
 use super::{Change, ChangeKind};
 use crate::check::ir::Model;
@@ -11,7 +12,7 @@ use crate::plan::Query;
 use crate::report::table::{temporal_text, units_per_day, Cell, ResultTable};
 
 /// A KPI value that differs between the versions.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ValueChange {
     pub kpi: String,
     /// The `--by` values and the period, as labelled in `kpi eval`.
@@ -19,10 +20,29 @@ pub struct ValueChange {
     pub old: Option<f64>,
     pub new: Option<f64>,
     /// The KPI's type: a date or datetime KPI's values (days or
-    /// microseconds since 1970) are shown as dates, their move in days.
-    /// JSON keeps the numbers.
-    #[serde(skip)]
+    /// microseconds since 1970) are shown as dates (in JSON too, as `kpi
+    /// eval` writes them), their move in days.
     pub ty: Type,
+}
+
+impl Serialize for ValueChange {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_struct("ValueChange", 4)?;
+        m.serialize_field("kpi", &self.kpi)?;
+        m.serialize_field("group", &self.group)?;
+        match units_per_day(self.ty) {
+            Some(_) => {
+                let date = |x: Option<f64>| x.and_then(|x| temporal_text(self.ty, x));
+                m.serialize_field("old", &date(self.old))?;
+                m.serialize_field("new", &date(self.new))?;
+            }
+            None => {
+                m.serialize_field("old", &self.old)?;
+                m.serialize_field("new", &self.new)?;
+            }
+        }
+        m.end()
+    }
 }
 
 /// Which version's data sources both versions read.
