@@ -26,6 +26,7 @@ pub mod diff;
 pub mod execute;
 pub mod generate;
 pub mod keyword;
+pub mod panics;
 pub mod period;
 pub mod plan;
 pub mod report;

@@ -33,6 +33,24 @@ pub fn unreadable_column_type(span: Span, dataset: &str, path: &str, column: &st
     .help("write the column as a number, text, boolean, date or datetime (cast it where the file is written)")
 }
 
+/// A Parquet file in object storage with a column of a type Polars cannot
+/// convert (`why`: its words), found as its schema was read.
+pub fn unreadable_file_types(span: Span, dataset: &str, path: &str, why: &str) -> Diagnostic {
+    let ty = why
+        .split_once("import from `")
+        .and_then(|(_, rest)| rest.split_once('`'))
+        .map_or_else(
+            || why.lines().next().unwrap_or(why).to_string(),
+            |(ty, _)| format!("`{ty}`"),
+        );
+    Diagnostic::error(
+        "kpi::unreadable_column_type",
+        format!("`{path}` (dataset `{dataset}`) has a column of a type kpi cannot read: {ty}"),
+    )
+    .at(span, "while reading this source")
+    .help("write the column as a number, text, boolean, date or datetime (cast it where the file is written)")
+}
+
 pub fn declared_type_contradicted(
     span: Span,
     dataset: &str,

@@ -297,10 +297,16 @@ fn file_scan(src: &SourceInfo, path: &Path) -> Result<LazyFrame, Diagnostic> {
             src.span, &src.name, &path, &column, &ty,
         ));
     }
+    let shown = path.display().to_string();
     let path = PlRefPath::new(path.to_string_lossy().into_owned());
-    LazyFrame::scan_parquet(path, ScanArgsParquet::default())
-        .and_then(texts_of_categoricals)
-        .map_err(|e| read_error(src, &e))
+    // Polars stops the process on a type it cannot convert when it reads
+    // the schema; local files were checked above, others (in object
+    // storage) are caught here.
+    crate::panics::quietly(|| {
+        LazyFrame::scan_parquet(path, ScanArgsParquet::default()).and_then(texts_of_categoricals)
+    })
+    .map_err(|why| diagnostics::unreadable_file_types(src.span, &src.name, &shown, &why))?
+    .map_err(|e| read_error(src, &e))
 }
 
 /// The text fields of an NDJSON source that are dates, and those one value

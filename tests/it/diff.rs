@@ -232,8 +232,26 @@ fn date_kpis_are_values_not_keys() {
     let (code, out, err) = kpi_in(&dir, &["diff", "old", "new", "--values", "--format", "json"]);
     assert_eq!(code, Some(0), "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let last = v["values"].as_array().unwrap().iter().find(|m| m["kpi"] == "last_close").unwrap();
-    assert_eq!((&last["old"], &last["new"]), (&"2025-02-03".into(), &"2025-01-19".into()), "{out}");
-    let total = v["values"].as_array().unwrap().iter().find(|m| m["kpi"] == "total").unwrap();
-    assert_eq!((&total["old"], &total["new"]), (&120.0.into(), &150.0.into()), "{out}");
+    let last = v["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["kpi"] == "last_close")
+        .unwrap();
+    assert_eq!(
+        (&last["old"], &last["new"]),
+        (&"2025-02-03".into(), &"2025-01-19".into()),
+        "{out}"
+    );
+    let total = v["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["kpi"] == "total")
+        .unwrap();
+    assert_eq!(
+        (&total["old"], &total["new"]),
+        (&120.0.into(), &150.0.into()),
+        "{out}"
+    );
 }

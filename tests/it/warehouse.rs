@@ -1617,3 +1617,67 @@ fn numbers_as_text_are_the_same_everywhere() {
         assert_eq!((code, out.as_str()), (Some(0), want), "{:?}: {err}", wh.dialect);
     }
 }
+
+/// A Parquet file in object storage with a column Polars has no type for
+/// (an interval, written by DuckDB): an error naming the file and the
+/// type, as for a local file, where the process stopped on it.
+#[test]
+fn parquet_in_object_storage_of_an_unreadable_type() {
+    let endpoint = std::fs::read_to_string(services().join("s3.endpoint")).unwrap();
+    let endpoint = endpoint.trim();
+    let dir = temp_dir("s3-interval");
+    let file = dir.join("interval.parquet");
+    Warehouse::duckdb().run(&format!(
+        "COPY (SELECT 1.5 AS amount, INTERVAL 3 DAY AS wait, DATE '2025-01-01' AS closed_at) TO '{}' (FORMAT parquet)",
+        file.display()
+    ));
+    kpi::data::adbc::disconnect();
+    let bucket = format!("kpi-interval-{}", std::process::id());
+    let env = [
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+        ("AWS_ENDPOINT_URL", endpoint),
+        ("AWS_ALLOW_HTTP", "true"),
+    ];
+    let upload = format!(
+        "import boto3\ns3 = boto3.client('s3', endpoint_url='{endpoint}')\ns3.create_bucket(Bucket='{bucket}')\ns3.upload_file('{}', '{bucket}', 'interval.parquet')\n",
+        file.display()
+    );
+    let up = std::process::Command::new(services().join("venv/bin/python"))
+        .arg("-c")
+        .arg(upload)
+        .envs(env)
+        .output()
+        .unwrap();
+    assert!(up.status.success(), "{}", String::from_utf8_lossy(&up.stderr));
+    let spec = dir.join("s.yaml");
+    std::fs::write(
+        &spec,
+        format!("datasets:\n  d: {{source: \"s3://{bucket}/interval.parquet\", time: closed_at}}\nkpis:\n  total: {{dataset: d, measure: sum(amount)}}\n"),
+    )
+    .unwrap();
+    let commands: [&[&str]; 2] = [&["eval"], &["check", "--data"]];
+    for command in commands {
+        let out = std::process::Command::new(kpi_bin())
+            .args(["--spec", spec.to_str().unwrap()])
+            .args(command)
+            .envs(env)
+            .output()
+            .unwrap();
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.status.code(), Some(1), "{command:?}: {said}");
+        assert!(
+            said.contains("kpi::unreadable_column_type")
+                && said.contains(&format!("s3://{bucket}/interval.parquet"))
+                && said.contains("interval")
+                && !said.contains("panicked"),
+            "{command:?}: {said}"
+        );
+    }
+}
