@@ -326,9 +326,26 @@ fn ndjson_dates(src: &SourceInfo) -> Result<Arc<ndjson::Dates>, Diagnostic> {
     ndjson::dates(src, &files, &texts, &all)
 }
 
+/// Whether a file starts with UTF-8's byte order mark.
+fn starts_with_bom(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 3];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok()
+        && head == [0xEF, 0xBB, 0xBF]
+}
+
 /// One NDJSON file of a dataset with its types from every record, as for
 /// CSV (LANGUAGE.md §2a), dates still texts.
 fn ndjson_texts(src: &SourceInfo, path: &Path) -> Result<LazyFrame, Diagnostic> {
+    if starts_with_bom(path) {
+        return Err(diagnostics::ndjson_bom(
+            src.span,
+            &src.name,
+            &path.display().to_string(),
+        ));
+    }
     let inferred =
         ndjson::schema(path).map_err(|why| read_error(src, &polars_err!(ComputeError: "{why}")))?;
     let reader = LazyJsonLineReader::new(PlRefPath::new(path.to_string_lossy().into_owned()));

@@ -584,3 +584,56 @@ fn thousands_separators_are_read_when_said() {
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("kpi::invalid_thousands"), "{out}");
 }
+
+/// Excel's "CSV UTF-8" starts with a byte order mark: the first column is
+/// still named as written (it was `\u{feff}amount`, so `sum(amount)` named
+/// an unknown column), with LF or CRLF lines, declared or not. NDJSON with
+/// one is refused, saying so (the JSON reader failed on its first byte).
+#[test]
+fn a_byte_order_mark_is_not_part_of_the_first_name() {
+    let kpis = format!("{TOTAL}  late: {{dataset: d, measure: max(closed_at)}}\n");
+    // January: 10 + 5 over two rows; February: 7; the last close 2025-02-03.
+    let want = "period,total,rows,late\n2025-01,15,2,2025-01-20\n2025-02,7,1,2025-02-03\n";
+    let declared = "    columns: {amount: number, closed_at: date}\n";
+    for end in ["\n", "\r\n"] {
+        for (first, rows) in [
+            (
+                "amount,closed_at",
+                ["10,2025-01-05", "5,2025-01-20", "7,2025-02-03"],
+            ),
+            (
+                "closed_at,amount",
+                ["2025-01-05,10", "2025-01-20,5", "2025-02-03,7"],
+            ),
+        ] {
+            let mut csv = format!("\u{feff}{first}{end}");
+            for r in rows {
+                csv.push_str(&format!("{r}{end}"));
+            }
+            for extra in ["", declared] {
+                let out = run(
+                    &[("d.csv", csv.as_bytes())],
+                    "d.csv",
+                    extra,
+                    &kpis,
+                    &["eval", "--grain", "month", "--format", "csv"],
+                );
+                assert_eq!(csv_of(&out), want, "{first:?} {end:?} {extra:?}");
+            }
+        }
+    }
+    let ndjson = "\u{feff}{\"amount\": 1, \"closed_at\": \"2025-01-05\"}\n";
+    let out = run(
+        &[("d.ndjson", ndjson.as_bytes())],
+        "d.ndjson",
+        "",
+        TOTAL,
+        &["eval"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("kpi::data_error") && err.contains("byte order mark"),
+        "{err}"
+    );
+}
