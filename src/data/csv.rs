@@ -967,6 +967,14 @@ pub(super) fn guess(values: &[String], src: &SourceInfo, zone: Option<String>) -
     // values do not start `YYYY-` is no date, and needs no parsing to say so.
     let custom = src.read.date_format.is_some() || src.read.datetime_format.is_some();
     let numbers = src.read.decimal_comma || src.read.thousands.is_some();
+    // Numbers the reader left as text: spaces around some (read trimmed),
+    // or a value that is no number (`N/A`), which is then named.
+    if !numbers && mostly(&is_plain_number) {
+        return Some(Conversion::Number {
+            decimal_comma: false,
+            thousands: None,
+        });
+    }
     if !custom && !numbers && !mostly(&starts_like_iso_date) {
         return None;
     }
@@ -1046,6 +1054,13 @@ fn nine_in_ten<'a>(values: impl ExactSizeIterator<Item = &'a str>, ok: impl Fn(&
 }
 
 /// `YYYY-…`: four digits and a dash, as every ISO 8601 date starts.
+/// A number as CSV writes one (`-12`, `3.5`, `1e6`; not `inf` or `NaN`).
+fn is_plain_number(v: &str) -> bool {
+    v.bytes().any(|b| b.is_ascii_digit())
+        && v.bytes().all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
+        && v.parse::<f64>().is_ok()
+}
+
 fn starts_like_iso_date(v: &str) -> bool {
     let b = v.as_bytes();
     b.len() >= 10 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-'

@@ -306,7 +306,7 @@ pub fn mixed_column(
         format!("column `{column}` of dataset `{dataset}` is read as text: its values are {ty}s but `{path}` line {line} holds `{value}`"),
     )
     .at(span, format!("`{column}` is text"))
-    .help(format!("fix the value, or declare `{column}: {ty}` under `columns:` to have such rows refused (or skipped with `read: {{on_error: skip}}`)"))
+    .help(format!("fix the value (a value that means nothing can go in `read: {{null_values: [...]}}`), or declare `{column}: {ty}` under `columns:` to have such rows refused (or skipped with `read: {{on_error: skip}}`), or `{column}: string` to keep it text"))
 }
 
 /// A text column of numbers written with `,` between thousands.

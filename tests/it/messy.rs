@@ -637,3 +637,66 @@ fn a_byte_order_mark_is_not_part_of_the_first_name() {
         "{err}"
     );
 }
+
+/// Numbers the reader keeps as text: with spaces around some (` 7 `) they
+/// are numbers, trimmed; with one value that is no number (`N/A`), the
+/// column stays text and that value is named with its line, as for dates
+/// (`sum(amount)` said only "this is string"), until the value is a null
+/// value, or the column is declared.
+#[test]
+fn a_column_of_numbers_but_one_says_which() {
+    let rows: Vec<String> = (1..=20).map(|i| format!("{i},2025-01-05")).collect();
+    let csv = |odd: &str| {
+        let mut all = rows.clone();
+        all.push(format!("{odd},2025-01-06"));
+        format!("amount,closed_at\n{}\n", all.join("\n"))
+    };
+    // 1 + … + 20 = 210, and 7 more.
+    let padded = csv(" 7 ");
+    let out = run(
+        &[("d.csv", padded.as_bytes())],
+        "d.csv",
+        "",
+        TOTAL,
+        &["eval", "--format", "csv"],
+    );
+    assert_eq!(csv_of(&out), "total,rows\n217,21\n");
+    let na = csv("N/A");
+    let out = run(
+        &[("d.csv", na.as_bytes())],
+        "d.csv",
+        "",
+        TOTAL,
+        &["eval", "--format", "csv"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("kpi::mixed_column")
+            && err.contains("its values are numbers but")
+            && err.contains("line 22 holds `N/A`")
+            && err.contains("null_values"),
+        "{err}"
+    );
+    let nulls = "    read: {null_values: [\"N/A\"]}\n";
+    let out = run(
+        &[("d.csv", na.as_bytes())],
+        "d.csv",
+        nulls,
+        TOTAL,
+        &["eval", "--format", "csv"],
+    );
+    assert_eq!(csv_of(&out), "total,rows\n210,21\n");
+    // Declared text: no warning, and a count of its values still works.
+    let text = "    columns: {amount: string}\n";
+    let count = "  total: {dataset: d, measure: count(amount)}\n";
+    let out = run(
+        &[("d.csv", na.as_bytes())],
+        "d.csv",
+        text,
+        count,
+        &["eval", "--format", "csv"],
+    );
+    assert_eq!(csv_of(&out), "total\n21\n");
+    assert!(!stderr(&out).contains("mixed_column"), "{}", stderr(&out));
+}
