@@ -523,7 +523,8 @@ fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
     let separator = src.read.delimiter.as_ref().map_or(',', |d| d.value);
     let header = super::files::agreeing_header(src, &files, text.as_deref().map(|t| &t[..]), separator)?;
     let mut layout = Layout::of_files(files, text);
-    for (i, name) in header.iter().enumerate() {
+    // Columns without a name (spreadsheets' empty columns) are no one's.
+    for (i, name) in header.iter().enumerate().filter(|(_, h)| !h.trim().is_empty()) {
         let n = header.iter().filter(|h| *h == name).count();
         if n > 1 && !header[..i].contains(name) {
             layout.repeated.push((name.clone(), n));

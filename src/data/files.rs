@@ -206,18 +206,20 @@ fn look_like_a_header(
             ));
         }
     }
-    let looks_like_data = |h: &String| {
+    let looks_like_data = |h: &&String| {
         let t = h.trim();
-        t.is_empty()
-            || t.parse::<f64>().is_ok()
-            || crate::time::Date::parse(t.get(..10).unwrap_or(t)).is_some()
+        t.parse::<f64>().is_ok() || crate::time::Date::parse(t.get(..10).unwrap_or(t)).is_some()
     };
-    // A date is never a column name; numbers and empty names are, rarely.
+    // A date is never a column name; numbers are, rarely. Empty names say
+    // nothing either way: spreadsheets export the formatted empty columns
+    // beside a table (`amount,closed_at,,`), and rows of data have empty
+    // fields; a header of nothing but empty names is no header.
     let dated = header
         .iter()
         .any(|h| crate::time::Date::parse(h.trim().get(..10).unwrap_or("")).is_some());
-    let data = header.iter().filter(|h| looks_like_data(h)).count();
-    if header.len() > 1 && (dated || data * 2 >= header.len()) {
+    let named: Vec<&String> = header.iter().filter(|h| !h.trim().is_empty()).collect();
+    let data = named.iter().filter(|h| looks_like_data(h)).count();
+    if header.len() > 1 && (dated || data * 2 >= named.len()) {
         let line = header.join(&separator.to_string());
         return Err(diag::header_looks_like_data(
             src.span,

@@ -700,3 +700,29 @@ fn a_column_of_numbers_but_one_says_which() {
     assert_eq!(csv_of(&out), "total\n21\n");
     assert!(!stderr(&out).contains("mixed_column"), "{}", stderr(&out));
 }
+
+/// Spreadsheets export the formatted empty columns beside a table: a
+/// header `amount,closed_at,,` is a header (it was "a row of data"), its
+/// unnamed columns no one's (no warning that `` is named twice). A first
+/// line of numbers with empty fields is still data.
+#[test]
+fn unnamed_columns_beside_a_table_are_no_ones() {
+    let csv = "amount,closed_at,,\n10,2025-01-05,,\n5,2025-01-20,x,\n";
+    let out = run(
+        &[("d.csv", csv.as_bytes())],
+        "d.csv",
+        "",
+        TOTAL,
+        &["eval", "--format", "csv"],
+    );
+    assert_eq!(csv_of(&out), "total,rows\n15,2\n");
+    assert!(stderr(&out).trim().is_empty(), "{}", stderr(&out));
+    let data = "100,,\n10,2025-01-05,\n";
+    let out = run(&[("d.csv", data.as_bytes())], "d.csv", "", TOTAL, &["eval"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("kpi::header_looks_like_data"),
+        "{}",
+        stderr(&out)
+    );
+}
