@@ -251,20 +251,25 @@ fn kpi_test(model: &Model, t: &TestModel, kpi: &str) -> Result<Found, Vec<Diagno
                 ));
             }
         }
-        let key_text: Vec<(String, Option<String>)> = keys
+        // Each key the row names: its text, or `None` for `null` (the
+        // group of rows without a value).
+        let key_text: Vec<(String, Option<Option<String>>)> = keys
             .iter()
             .map(|k| {
                 let v = row
                     .iter()
                     .find(|(c, _)| c.value == *k)
-                    .map(|(_, v)| text_of(&v.value));
+                    .map(|(_, v)| match &v.value {
+                        Value::Null => None,
+                        v => Some(text_of(v)),
+                    });
                 (k.to_string(), v)
             })
             .collect();
         let actual = table.rows.iter().find(|r| {
             key_text.iter().all(|(k, v)| match v {
                 None => true,
-                Some(v) => cell_text(&table, r, k).as_deref() == Some(v.as_str()),
+                Some(v) => cell_text(&table, r, k) == *v,
             })
         });
         let label = row_label(&key_text);
@@ -294,10 +299,13 @@ fn kpi_test(model: &Model, t: &TestModel, kpi: &str) -> Result<Found, Vec<Diagno
 }
 
 /// `owner=ann, period=2025-01`, or "the row" when the expectation has no keys.
-fn row_label(key_text: &[(String, Option<String>)]) -> String {
+fn row_label(key_text: &[(String, Option<Option<String>>)]) -> String {
     let label: Vec<String> = key_text
         .iter()
-        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}")))
+        .filter_map(|(k, v)| {
+            v.as_ref()
+                .map(|v| format!("{k}={}", v.as_deref().unwrap_or("null")))
+        })
         .collect();
     if label.is_empty() {
         "the row".to_string()

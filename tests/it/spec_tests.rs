@@ -238,3 +238,25 @@ fn date_kpis_are_expected_as_dates() {
     );
     assert!(all.contains("1 passed, 2 failed"), "{all}");
 }
+
+/// An expected row keyed `owner: null` is the group of rows without an
+/// owner (it was looked for as an owner named ``, and never found); a
+/// null key with no such group is missing, said as `owner=null`.
+#[test]
+fn a_null_key_expects_the_null_group() {
+    let dir = temp_dir("spec-test-null-key");
+    std::fs::write(dir.join("deals.csv"), "owner,amount,closed_at\n").unwrap();
+    let spec = |second: &str| {
+        format!(
+            "datasets:\n  deals:\n    source: deals.csv\n    columns: {{owner: string, amount: number, closed_at: date}}\nkpis:\n  total: {{dataset: deals, measure: sum(amount)}}\ntests:\n  by_owner:\n    kpi: total\n    by: owner\n    data:\n      deals:\n        - {{owner: a, amount: 1}}\n        - {{amount: 2}}\n        - {{amount: 4}}\n    expect:\n      - {{owner: a, total: 1}}\n      {second}\n"
+        )
+    };
+    // Rows without an owner: 2 and 4.
+    std::fs::write(dir.join("s.yaml"), spec("- {owner: null, total: 6}")).unwrap();
+    let (code, out, _) = kpi_in(&dir, &["--spec", "s.yaml", "test"]);
+    assert_eq!(code, Some(0), "{out}");
+    std::fs::write(dir.join("s.yaml"), spec("- {owner: null, total: 5}")).unwrap();
+    let (code, out, _) = kpi_in(&dir, &["--spec", "s.yaml", "test"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("owner=null: total expected 5, got 6"), "{out}");
+}
