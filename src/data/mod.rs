@@ -116,7 +116,7 @@ pub fn dtype_of(t: Type) -> DataType {
 pub fn type_of(dt: &DataType) -> Type {
     match dt {
         // Dictionary-encoded texts (pandas' categoricals in Parquet) are
-        // read as texts: see `texts_of_categoricals`.
+        // read as texts: see `as_kpi_reads`.
         DataType::String | DataType::Categorical(..) | DataType::Enum(..) => Type::String,
         DataType::Boolean => Type::Bool,
         DataType::Date => Type::Date,
@@ -302,8 +302,10 @@ fn file_scan(src: &SourceInfo, path: &Path) -> Result<LazyFrame, Diagnostic> {
     // Polars stops the process on a type it cannot convert when it reads
     // the schema; local files were checked above, others (in object
     // storage) are caught here.
+    let zone = src.read.timezone.as_ref().map(|z| z.value.clone());
     crate::panics::quietly(|| {
-        LazyFrame::scan_parquet(path, ScanArgsParquet::default()).and_then(texts_of_categoricals)
+        LazyFrame::scan_parquet(path, ScanArgsParquet::default())
+            .and_then(|lf| as_kpi_reads(lf, zone.as_deref()))
     })
     .map_err(|why| diagnostics::unreadable_file_types(src.span, &src.name, &shown, &why))?
     .map_err(|e| read_error(src, &e))
@@ -357,16 +359,30 @@ fn ndjson_texts(src: &SourceInfo, path: &Path) -> Result<LazyFrame, Diagnostic> 
     .map_err(|e| read_error(src, &e))
 }
 
-/// `lf` with its dictionary-encoded text columns (pandas' categoricals,
-/// which Polars reads as categoricals) as plain texts: KPIs compare and
-/// group them as texts, and two files of one glob may number the same
-/// text differently.
-fn texts_of_categoricals(mut lf: LazyFrame) -> PolarsResult<LazyFrame> {
+/// A Parquet file's columns as KPIs read them:
+/// - dictionary-encoded texts (pandas' categoricals, which Polars reads as
+///   categoricals) as plain texts: KPIs compare and group them as texts,
+///   and two files of one glob may number the same text differently;
+/// - times in a zone (instants) as the wall-clock time of `zone`
+///   (`read.timezone`), else of their own zone, as CSV's datetimes with an
+///   offset are read: their dates are that zone's, and they compare with
+///   datetime literals (Polars refuses to compare a zoned time with one).
+fn as_kpi_reads(mut lf: LazyFrame, zone: Option<&str>) -> PolarsResult<LazyFrame> {
     let schema = lf.collect_schema()?;
+    let zone = zone.and_then(|z| TimeZone::opt_try_new(Some(z)).ok().flatten());
     let casts: Vec<Expr> = schema
         .iter()
-        .filter(|(_, dt)| matches!(dt, DataType::Categorical(..) | DataType::Enum(..)))
-        .map(|(n, _)| col(n.clone()).cast(DataType::String))
+        .filter_map(|(n, dt)| match dt {
+            DataType::Categorical(..) | DataType::Enum(..) => Some(col(n.clone()).cast(DataType::String)),
+            DataType::Datetime(_, Some(_)) => {
+                let t = match &zone {
+                    Some(z) => col(n.clone()).dt().convert_time_zone(z.clone()),
+                    None => col(n.clone()),
+                };
+                Some(t.dt().replace_time_zone(None, lit("raise"), NonExistent::Raise))
+            }
+            _ => None,
+        })
         .collect();
     Ok(if casts.is_empty() {
         lf

@@ -1681,3 +1681,71 @@ fn parquet_in_object_storage_of_an_unreadable_type() {
         );
     }
 }
+
+/// Parquet times in a zone (pandas' and Spark's instants) are read as the
+/// wall-clock time of `read.timezone`, else of their own zone, as CSV's
+/// times with an offset: their days, ranges and `--by` values are that
+/// zone's (periods took the UTC day while ranges took the zone's), and
+/// they compare with datetime literals (an evaluation error before).
+#[test]
+fn parquet_times_in_a_zone_are_its_wall_clock() {
+    let dir = temp_dir("parquet-zones");
+    // 23:30 UTC on Jan 31 and 01:00 UTC on Feb 1: 18:30 and 20:00 on Jan 31 in New York.
+    pyarrow(
+        &dir,
+        "utc = dt.timezone.utc\n\
+         times = [dt.datetime(2025, 1, 31, 23, 30, tzinfo=utc), dt.datetime(2025, 2, 1, 1, 0, tzinfo=utc), None]\n\
+         for name, zone in [('utc', 'UTC'), ('ny', 'America/New_York')]:\n    \
+             t = pa.table({'amount': [1.0, 2.0, 4.0], 'closed_at': pa.array(times, type=pa.timestamp('us', tz=zone))})\n    \
+             pq.write_table(t, name + '.parquet')\n",
+    );
+    let spec = |file: &str, read: &str| {
+        let path = dir.join(format!("{file}{}.yaml", read.len()));
+        std::fs::write(
+            &path,
+            format!(
+                "datasets:\n  d: {{source: {file}.parquet, time: closed_at{read}}}\nkpis:\n  total: {{dataset: d, measure: sum(amount)}}\n  late: {{dataset: d, measure: 'count(where closed_at >= @2025-02-01T00:00:00)'}}\n  last: {{dataset: d, measure: max(closed_at)}}\n"
+            ),
+        )
+        .unwrap();
+        path
+    };
+    let eval = |path: &Path, args: &[&str]| {
+        let mut all = vec!["--spec", path.to_str().unwrap(), "-q", "eval", "--format", "csv"];
+        all.extend_from_slice(args);
+        let out = crate::support::kpi(&all);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let utc = spec("utc", "");
+    assert_eq!(
+        eval(&utc, &["--grain", "month"]),
+        "period,total,late,last\n2025-01,1,0,2025-01-31T23:30:00\n2025-02,2,1,2025-02-01T01:00:00\n"
+    );
+    let ny = spec("ny", "");
+    let in_new_york = "period,total,late,last\n2025-01,3,0,2025-01-31T20:00:00\n2025-02,0,0,\n";
+    assert_eq!(
+        eval(
+            &ny,
+            &["--grain", "month", "--from", "2025-01-01", "--to", "2025-02-28"]
+        ),
+        in_new_york
+    );
+    assert_eq!(
+        eval(&ny, &["total", "--period", "2025-01"]),
+        "period,total\n2025-01-01..2025-01-31,3\n"
+    );
+    let utc_read_in_new_york = spec("utc", ", read: {timezone: America/New_York}");
+    assert_eq!(
+        eval(
+            &utc_read_in_new_york,
+            &["--grain", "month", "--from", "2025-01-01", "--to", "2025-02-28"]
+        ),
+        in_new_york
+    );
+}
