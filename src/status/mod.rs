@@ -696,13 +696,22 @@ fn beyond_history(model: &Model, t: &TargetModel, cache: &mut Cache) -> Option<D
     Some(
         Diagnostic::warning(
             "kpi::target_not_achievable",
-            format!(
-                "target `{}` needs an improvement of {} on its baseline, but `{}` never improved by more than {} from one period to the next",
-                t.name,
-                show(required),
-                km.name,
-                show(largest)
-            ),
+            match largest > 0.0 {
+                true => format!(
+                    "target `{}` needs an improvement of {} on its baseline, but `{}` never improved by more than {} from one period to the next",
+                    t.name,
+                    show(required),
+                    km.name,
+                    show(largest)
+                ),
+                false => format!(
+                    "target `{}` needs an improvement of {} on its baseline, but `{}` never improved from one period to the next (its best change: {})",
+                    t.name,
+                    show(required),
+                    km.name,
+                    show(largest)
+                ),
+            },
         )
         .at(t.goal_span, format!("needs {} better", show(required)))
         .help("a target beyond anything the history shows is rarely Achievable; lower it or explain it in `objective`"),
