@@ -110,9 +110,20 @@ pub fn unknown_function<'a>(
     name: &str,
     known: impl IntoIterator<Item = &'a str> + Clone,
 ) -> Diagnostic {
+    // Spreadsheets' conditional aggregates are an aggregate with `where`.
+    let spreadsheet = match name.to_ascii_lowercase().as_str() {
+        "countif" | "countifs" => Some("count(where stage == \"won\")"),
+        "sumif" | "sumifs" => Some("sum(amount where stage == \"won\")"),
+        "averageif" | "averageifs" | "avgif" => Some("avg(amount where stage == \"won\")"),
+        _ => None,
+    };
+    let help = match spreadsheet {
+        Some(form) => format!("an aggregate takes its condition after `where`: `{form}`"),
+        None => suggestion(name, known, "function"),
+    };
     Diagnostic::error("kpi::unknown_function", format!("no function is named `{name}`"))
         .at(span, "unknown function")
-        .help(suggestion(name, known, "function"))
+        .help(help)
 }
 
 pub fn unknown_dimension<'a>(

@@ -488,10 +488,27 @@ fn word_error(text: &str, rebase: &Rebase, e: &pest::error::Error<Rule>) -> Diag
         .map(|t| t.to_string())
         .collect();
     let d = diag::syntax_error(span, &expected_words(&rules, &tokens), &found);
-    if found == "`=`" {
-        return d.help("compare with `==`; a single `=` is not an operator");
+    match sql_habit(text.get(..start).unwrap_or(""), &found) {
+        Some(help) => d.help(help),
+        None => d,
     }
-    d
+}
+
+/// Help for what SQL and spreadsheet habits write at an error: the text
+/// `before` it and the `found` token.
+fn sql_habit(before: &str, found: &str) -> Option<&'static str> {
+    let before = before.trim_end();
+    Some(match found {
+        "`=`" => "compare with `==`; a single `=` is not an operator",
+        "`where`" if before.ends_with(')') => {
+            "a filter goes inside the aggregate's parentheses, `sum(amount where stage == \"won\")`; or filter the whole KPI with its `where:` key"
+        }
+        "`filter`" | "`FILTER`" => {
+            "SQL's `FILTER (WHERE …)` is written inside the call: `sum(amount where stage == \"won\")`"
+        }
+        "`*`" if before.ends_with("count(") => "`count()` counts rows (SQL's `count(*)`)",
+        _ => return None,
+    })
 }
 
 fn expected_words(rules: &[Rule], tokens: &[String]) -> String {
