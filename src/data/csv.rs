@@ -1054,7 +1054,6 @@ fn nine_in_ten<'a>(values: impl ExactSizeIterator<Item = &'a str>, ok: impl Fn(&
     n > 0 && n * 10 >= of * 9
 }
 
-/// `YYYY-…`: four digits and a dash, as every ISO 8601 date starts.
 /// A number as CSV writes one (`-12`, `3.5`, `1e6`; not `inf` or `NaN`).
 fn is_plain_number(v: &str) -> bool {
     v.bytes().any(|b| b.is_ascii_digit())
@@ -1062,6 +1061,7 @@ fn is_plain_number(v: &str) -> bool {
         && v.parse::<f64>().is_ok()
 }
 
+/// `YYYY-…`: four digits and a dash, as every ISO 8601 date starts.
 fn starts_like_iso_date(v: &str) -> bool {
     let b = v.as_bytes();
     b.len() >= 10 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-'

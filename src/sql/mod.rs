@@ -105,8 +105,9 @@ pub fn query_statements(
             None => format!("over table {} (its file's rows)", d.ident(&ds.name)),
         };
         let title = format!("{} — {}, {from}", plan.unit_title(i), d.as_str());
+        let starts = if sql.ends.is_some() { " — starts" } else { "" };
         out.push(Statement {
-            title: title.clone(),
+            title: format!("{title}{starts}"),
             sql: sql.parts,
         });
         out.extend(sql.ends.map(|sql| Statement {
