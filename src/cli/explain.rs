@@ -13,15 +13,12 @@ pub struct Args {
 }
 
 pub fn run(spec: &Path, args: &Args) -> u8 {
-    let outcome = kpi::check_path_with(spec, kpi::DataAccess::Schemas);
-    if let Some(code) = super::report_spec_errors(&outcome) {
-        return code;
-    }
-    let model = &outcome.checked.model;
     let q = &args.query;
-    if let Err(code) = super::names::query_names(model, &args.kpis, &q.by, &q.segment, true) {
-        return code;
-    }
+    let outcome = match super::checked_for_query(spec, &args.kpis, &q.by, &q.segment, true) {
+        Ok(outcome) => outcome,
+        Err(code) => return code,
+    };
+    let model = &outcome.checked.model;
     let (funnels, named) = super::names::funnels_and_kpis(model, &args.kpis);
     let mut ids: Vec<usize> = named.iter().filter_map(|n| model.kpi_id(n)).collect();
     if args.kpis.is_empty() {

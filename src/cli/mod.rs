@@ -207,6 +207,25 @@ pub fn emit(output: Option<&Path>, text: &str) -> u8 {
     }
 }
 
+/// The spec checked (schemas read) for a query of `kpis` (and funnels,
+/// when `funnels`) by `by` under `segments`, or the exit code of its
+/// errors or of a name it does not have.
+#[cfg(feature = "eval")]
+pub fn checked_for_query(
+    spec: &Path,
+    kpis: &[String],
+    by: &[String],
+    segments: &[String],
+    funnels: bool,
+) -> Result<kpi::CheckOutcome, u8> {
+    let outcome = kpi::check_path_with(spec, kpi::DataAccess::Schemas);
+    if let Some(code) = report_spec_errors(&outcome) {
+        return Err(code);
+    }
+    names::query_names(&outcome.checked.model, kpis, by, segments, funnels)?;
+    Ok(outcome)
+}
+
 /// The KPIs a query naming none left out (`kpi::left_out`), on stderr.
 #[cfg(feature = "eval")]
 pub fn left_out_notice(left_out: &[kpi::diagnostic::Diagnostic]) {

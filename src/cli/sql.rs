@@ -45,15 +45,12 @@ impl From<DialectArg> for Dialect {
 }
 
 pub fn run(spec: &Path, args: &Args) -> u8 {
-    let outcome = kpi::check_path_with(spec, kpi::DataAccess::Schemas);
-    if let Some(code) = super::report_spec_errors(&outcome) {
-        return code;
-    }
-    let model = &outcome.checked.model;
     let q = &args.query;
-    if let Err(code) = super::names::query_names(model, &args.kpis, &q.by, &q.segment, false) {
-        return code;
-    }
+    let outcome = match super::checked_for_query(spec, &args.kpis, &q.by, &q.segment, false) {
+        Ok(outcome) => outcome,
+        Err(code) => return code,
+    };
+    let model = &outcome.checked.model;
     let query = match q.query(args.kpis.clone(), &model.calendar) {
         Ok(query) => query,
         Err(code) => return code,

@@ -88,6 +88,22 @@ impl Warehouse {
         }
     }
 
+    /// A table `name` in the schema, of `columns` (SQL definitions) and
+    /// `rows` (SQL tuples).
+    fn table(&self, name: &str, columns: &str, rows: &[String]) {
+        let table = format!(
+            "{}.{}",
+            self.dialect.ident(&self.schema),
+            self.dialect.ident(name)
+        );
+        self.run(&format!(
+            "CREATE SCHEMA IF NOT EXISTS {}",
+            self.dialect.ident(&self.schema)
+        ));
+        self.run(&format!("CREATE TABLE {table} ({columns})"));
+        self.run(&format!("INSERT INTO {table} VALUES {}", rows.join(", ")));
+    }
+
     fn run(&self, sql: &str) -> DataFrame {
         kpi::data::adbc::query(&self.connection(), sql).unwrap_or_else(|d| panic!("{}: {}", d.message, sql))
     }
@@ -1283,16 +1299,12 @@ fn remainders_and_powers_are_the_same_on_files_and_databases() {
     };
     want(&out, "files");
     for wh in [Warehouse::duckdb(), Warehouse::postgres()] {
-        let s = wh.dialect.ident(&wh.schema);
-        wh.run(&format!("CREATE SCHEMA IF NOT EXISTS {s}"));
-        wh.run(&format!(
-            "CREATE TABLE {s}.powers (id integer, x double precision, y double precision, closed_at date)"
-        ));
         let values: Vec<String> = rows
             .iter()
             .map(|(id, x, y)| format!("({id}, {x}, {y}, '2025-01-05')"))
             .collect();
-        wh.run(&format!("INSERT INTO {s}.powers VALUES {}", values.join(", ")));
+        let columns = "id integer, x double precision, y double precision, closed_at date";
+        wh.table("powers", columns, &values);
         // The process run next opens the DuckDB file, which this one locks while connected.
         kpi::data::adbc::disconnect();
         let out = checked_then_evaluated(&wh, "powers", REMAINDER_KPIS, &[]);
@@ -1326,13 +1338,15 @@ fn dir_with_csv(rows: &[(i32, &str, &str)], kpis: &str) -> PathBuf {
 fn postgresql_numeric_and_interval_columns() {
     let wh = Warehouse::postgres();
     let s = wh.dialect.ident(&wh.schema);
-    wh.run(&format!("CREATE SCHEMA IF NOT EXISTS {s}"));
-    wh.run(&format!(
-        "CREATE TABLE {s}.numdeals (id integer, amount numeric(12,2), wait interval, closed_at date)"
-    ));
-    wh.run(&format!(
-        "INSERT INTO {s}.numdeals VALUES (1, 10.50, '3 days', '2025-01-05'), (2, 20.25, NULL, '2025-01-20'), (3, NULL, '1 hour', '2025-02-01')"
-    ));
+    wh.table(
+        "numdeals",
+        "id integer, amount numeric(12,2), wait interval, closed_at date",
+        &[
+            "(1, 10.50, '3 days', '2025-01-05')".into(),
+            "(2, 20.25, NULL, '2025-01-20')".into(),
+            "(3, NULL, '1 hour', '2025-02-01')".into(),
+        ],
+    );
     let kpis = "  total: {dataset: d, measure: sum(amount)}\n  average: {dataset: d, measure: avg(amount)}\n  big: {dataset: d, measure: count(where amount > 15)}\n";
     // January: 10.50 + 20.25 over two deals, one above 15; February: a null amount.
     let csv = checked_then_evaluated(&wh, "numdeals", kpis, &["--grain", "month"]);
@@ -1589,20 +1603,13 @@ fn numbers_as_text_are_the_same_everywhere() {
     let (code, out, err) = crate::support::kpi_in(&dir, &all);
     assert_eq!((code, out.as_str()), (Some(0), want), "files: {err}");
     for wh in [Warehouse::duckdb(), Warehouse::postgres()] {
-        let s = wh.dialect.ident(&wh.schema);
-        wh.run(&format!("CREATE SCHEMA IF NOT EXISTS {s}"));
-        wh.run(&format!(
-            "CREATE TABLE {s}.d (id integer, seats double precision, closed_at date)"
-        ));
         let values: Vec<String> = rows
             .iter()
             .map(|(id, seats, day)| format!("({id}, {seats}, DATE '{day}')"))
             .collect();
-        wh.run(&format!("INSERT INTO {s}.d VALUES {}", values.join(", ")));
-        wh.run(&format!("CREATE TABLE {s}.teams (seat_key integer, tier text)"));
-        wh.run(&format!(
-            "INSERT INTO {s}.teams VALUES (3, 'small'), (10, 'large')"
-        ));
+        wh.table("d", "id integer, seats double precision, closed_at date", &values);
+        let teams = ["(3, 'small')".to_string(), "(10, 'large')".to_string()];
+        wh.table("teams", "seat_key integer, tier text", &teams);
         kpi::data::adbc::disconnect();
         let spec = format!(
             "{}datasets:\n  d:\n    source: {{connection: wh, table: {}.d}}\n    time: closed_at\n{dims}  teams: {{source: {{connection: wh, table: {}.teams}}}}\n{kpis}",
