@@ -1403,6 +1403,11 @@ fn checked_then_evaluated(wh: &Warehouse, table: &str, kpis: &str, args: &[&str]
     let check = crate::support::kpi(&["--spec", spec, "check", "--data"]);
     let shown = String::from_utf8_lossy(&check.stdout);
     assert_eq!(check.status.code(), Some(0), "{shown}");
+    evaluated_csv(spec, args)
+}
+
+/// `kpi eval` of the spec at `spec` with `args`, as CSV; it must succeed.
+fn evaluated_csv(spec: &str, args: &[&str]) -> String {
     let mut all = vec!["--spec", spec, "eval", "--format", "csv"];
     all.extend_from_slice(args);
     let out = crate::support::kpi(&all);
@@ -1717,18 +1722,7 @@ fn parquet_times_in_a_zone_are_its_wall_clock() {
         .unwrap();
         path
     };
-    let eval = |path: &Path, args: &[&str]| {
-        let mut all = vec!["--spec", path.to_str().unwrap(), "-q", "eval", "--format", "csv"];
-        all.extend_from_slice(args);
-        let out = crate::support::kpi(&all);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    };
+    let eval = |path: &Path, args: &[&str]| evaluated_csv(path.to_str().unwrap(), args);
     let utc = spec("utc", "");
     assert_eq!(
         eval(&utc, &["--grain", "month"]),
