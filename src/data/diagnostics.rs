@@ -13,6 +13,35 @@ pub fn source_not_found(span: Span, dataset: &str, path: &str) -> Diagnostic {
     .help("paths are relative to the spec file that names them")
 }
 
+/// A source in object storage the reader could not read: a missing
+/// object, a glob that lists none, or the store out of reach.
+pub fn object_store_error(span: Span, dataset: &str, path: &str, is_glob: bool, error: &str) -> Diagnostic {
+    let credentials = "credentials and the endpoint come from the usual variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL; GOOGLE_APPLICATION_CREDENTIALS; AZURE_STORAGE_ACCOUNT_NAME, …)";
+    if error.contains("failed to retrieve first file") || (is_glob && error.contains("not found")) {
+        return Diagnostic::error(
+            "kpi::no_files",
+            format!("the source of dataset `{dataset}` is a glob that matches no object: `{path}`"),
+        )
+        .at(span, "matches nothing")
+        .help(format!("check the bucket and the pattern; {credentials}"));
+    }
+    if error.contains("not found") || error.contains("404") {
+        return Diagnostic::error(
+            "kpi::source_not_found",
+            format!("source of dataset `{dataset}` does not exist: `{path}`"),
+        )
+        .at(span, "no such object")
+        .help(format!("check the bucket and the key; {credentials}"));
+    }
+    let first = error.lines().next().unwrap_or(error);
+    Diagnostic::error(
+        "kpi::data_error",
+        format!("cannot read dataset `{dataset}` from `{path}`: {first}"),
+    )
+    .at(span, "while reading this source")
+    .help(format!("check that the store is reachable; {credentials}"))
+}
+
 pub fn data_error(span: Span, dataset: &str, path: &str, error: &str) -> Diagnostic {
     let first = error.lines().next().unwrap_or(error);
     Diagnostic::error(

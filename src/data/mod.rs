@@ -308,7 +308,10 @@ fn file_scan(src: &SourceInfo, path: &Path) -> Result<LazyFrame, Diagnostic> {
             .and_then(|lf| as_kpi_reads(lf, zone.as_deref()))
     })
     .map_err(|why| diagnostics::unreadable_file_types(src.span, &src.name, &shown, &why))?
-    .map_err(|e| read_error(src, &e))
+    .map_err(|e| match crate::spec::model::is_object_url(&shown) {
+        true => diagnostics::object_store_error(src.span, &src.name, &shown, src.is_glob(), &e.to_string()),
+        false => read_error(src, &e),
+    })
 }
 
 /// The text fields of an NDJSON source that are dates, and those one value

@@ -669,32 +669,10 @@ fn spec_tests_run_offline_without_the_driver() {
 /// environment variables.
 #[test]
 fn parquet_in_object_storage_gives_the_numbers_of_the_files() {
-    let endpoint = std::fs::read_to_string(services().join("s3.endpoint")).unwrap();
-    let endpoint = endpoint.trim();
     let bucket = format!("kpi-{}", std::process::id());
     let dir = temp_dir("s3-parquet");
     kpi::data::write_parquet(&kpi::generate::generate(3_000, 42), &dir).unwrap();
-    // Upload with the endpoint's own client (boto3, beside the server).
-    let upload = format!(
-        "import boto3, os\ns3 = boto3.client('s3', endpoint_url='{endpoint}')\ns3.create_bucket(Bucket='{bucket}')\nfor f in os.listdir('{dir}'):\n    s3.upload_file(os.path.join('{dir}', f), '{bucket}', 'data/' + f)\n",
-        dir = dir.display()
-    );
-    let python = services().join("venv/bin/python");
-    let env = [
-        ("AWS_ACCESS_KEY_ID", "test"),
-        ("AWS_SECRET_ACCESS_KEY", "test"),
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_DEFAULT_REGION", "us-east-1"),
-        ("AWS_ENDPOINT_URL", endpoint),
-        ("AWS_ALLOW_HTTP", "true"),
-    ];
-    let up = std::process::Command::new(python)
-        .arg("-c")
-        .arg(upload)
-        .envs(env)
-        .output()
-        .unwrap();
-    assert!(up.status.success(), "{}", String::from_utf8_lossy(&up.stderr));
+    let env = s3_upload(&bucket, &dir, "data/");
     let spec = temp_dir("s3-spec");
     for f in library() {
         let text = String::from_utf8(f.bytes).unwrap();
@@ -716,6 +694,7 @@ fn parquet_in_object_storage_gives_the_numbers_of_the_files() {
         "eval", "--by", "owner", "--grain", "month", "--format", "csv", "-q",
     ];
     let files = kpi_run(None, &[], &args);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let s3 = kpi_run(Some(&spec), &env, &args);
     assert!(files.stdout.len() > 10_000);
     assert_eq!(
@@ -1630,13 +1609,45 @@ fn numbers_as_text_are_the_same_everywhere() {
     }
 }
 
+/// The variables that reach the test object store (scripts/services).
+fn s3_env() -> Vec<(&'static str, String)> {
+    let endpoint = std::fs::read_to_string(services().join("s3.endpoint")).unwrap();
+    [
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+        ("AWS_ENDPOINT_URL", endpoint.trim()),
+        ("AWS_ALLOW_HTTP", "true"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k, v.to_string()))
+    .collect()
+}
+
+/// Every file of `dir` uploaded to a new `bucket` under `prefix`, with the
+/// store's own client (boto3, beside the server); the store's variables.
+fn s3_upload(bucket: &str, dir: &Path, prefix: &str) -> Vec<(&'static str, String)> {
+    let env = s3_env();
+    let upload = format!(
+        "import boto3, os\ns3 = boto3.client('s3')\ns3.create_bucket(Bucket='{bucket}')\nfor f in os.listdir('{dir}'):\n    s3.upload_file(os.path.join('{dir}', f), '{bucket}', '{prefix}' + f)\n",
+        dir = dir.display()
+    );
+    let up = std::process::Command::new(services().join("venv/bin/python"))
+        .arg("-c")
+        .arg(upload)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .unwrap();
+    assert!(up.status.success(), "{}", String::from_utf8_lossy(&up.stderr));
+    env
+}
+
 /// A Parquet file in object storage with a column Polars has no type for
 /// (an interval, written by DuckDB): an error naming the file and the
 /// type, as for a local file, where the process stopped on it.
 #[test]
 fn parquet_in_object_storage_of_an_unreadable_type() {
-    let endpoint = std::fs::read_to_string(services().join("s3.endpoint")).unwrap();
-    let endpoint = endpoint.trim();
     let dir = temp_dir("s3-interval");
     let file = dir.join("interval.parquet");
     Warehouse::duckdb().run(&format!(
@@ -1645,25 +1656,7 @@ fn parquet_in_object_storage_of_an_unreadable_type() {
     ));
     kpi::data::adbc::disconnect();
     let bucket = format!("kpi-interval-{}", std::process::id());
-    let env = [
-        ("AWS_ACCESS_KEY_ID", "test"),
-        ("AWS_SECRET_ACCESS_KEY", "test"),
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_DEFAULT_REGION", "us-east-1"),
-        ("AWS_ENDPOINT_URL", endpoint),
-        ("AWS_ALLOW_HTTP", "true"),
-    ];
-    let upload = format!(
-        "import boto3\ns3 = boto3.client('s3', endpoint_url='{endpoint}')\ns3.create_bucket(Bucket='{bucket}')\ns3.upload_file('{}', '{bucket}', 'interval.parquet')\n",
-        file.display()
-    );
-    let up = std::process::Command::new(services().join("venv/bin/python"))
-        .arg("-c")
-        .arg(upload)
-        .envs(env)
-        .output()
-        .unwrap();
-    assert!(up.status.success(), "{}", String::from_utf8_lossy(&up.stderr));
+    let env = s3_upload(&bucket, &dir, "");
     let spec = dir.join("s.yaml");
     std::fs::write(
         &spec,
@@ -1675,7 +1668,7 @@ fn parquet_in_object_storage_of_an_unreadable_type() {
         let out = std::process::Command::new(kpi_bin())
             .args(["--spec", spec.to_str().unwrap()])
             .args(command)
-            .envs(env)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .output()
             .unwrap();
         let said = format!(
@@ -1748,5 +1741,62 @@ fn parquet_times_in_a_zone_are_its_wall_clock() {
             &["--grain", "month", "--from", "2025-01-01", "--to", "2025-02-28"]
         ),
         in_new_york
+    );
+}
+
+/// Object storage sources that cannot be read say which way, as local
+/// files do: a glob that lists no object is `kpi::no_files`, a missing
+/// object `kpi::source_not_found`, a store out of reach names the
+/// variables that reach it (each was a reader's message, with the help of
+/// a CSV file's header).
+#[test]
+fn object_storage_sources_that_cannot_be_read() {
+    let bucket = format!("kpi-missing-{}", std::process::id());
+    let dir = temp_dir("s3-missing");
+    kpi::data::write_parquet(&kpi::generate::generate(50, 7), &dir).unwrap();
+    let env = s3_upload(&bucket, &dir, "data/");
+    let spec = dir.join("s.yaml");
+    let run = |source: &str, env: &[(&str, String)]| {
+        std::fs::write(
+            &spec,
+            format!("datasets:\n  d: {{source: \"{source}\", time: closed_at}}\nkpis:\n  total: {{dataset: d, measure: sum(amount)}}\n"),
+        )
+        .unwrap();
+        let out = std::process::Command::new(kpi_bin())
+            .args(["--spec", spec.to_str().unwrap(), "eval"])
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    // The generated deals are there: the same source reads.
+    let err = run(&format!("s3://{bucket}/data/nothing*.parquet"), &env);
+    assert!(
+        err.contains("kpi::no_files") && err.contains("matches no object"),
+        "{err}"
+    );
+    let err = run(&format!("s3://{bucket}/data/missing.parquet"), &env);
+    assert!(
+        err.contains("kpi::source_not_found") && err.contains("AWS_ENDPOINT_URL"),
+        "{err}"
+    );
+    let away: Vec<(&str, String)> = env
+        .iter()
+        .map(|(k, v)| {
+            (
+                *k,
+                if *k == "AWS_ENDPOINT_URL" {
+                    "http://127.0.0.1:9".to_string()
+                } else {
+                    v.clone()
+                },
+            )
+        })
+        .collect();
+    let err = run(&format!("s3://{bucket}/data/deals.parquet"), &away);
+    assert!(
+        err.contains("kpi::data_error") && err.contains("reachable"),
+        "{err}"
     );
 }
