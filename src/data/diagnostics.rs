@@ -52,17 +52,6 @@ pub fn data_error(span: Span, dataset: &str, path: &str, error: &str) -> Diagnos
     .help("check the file's format, header and delimiter; declare column types under `columns:`")
 }
 
-/// An NDJSON file that starts with a byte order mark, which the JSON
-/// reader takes for the first record's first character.
-pub fn ndjson_bom(span: Span, dataset: &str, path: &str) -> Diagnostic {
-    Diagnostic::error(
-        "kpi::data_error",
-        format!("cannot read dataset `{dataset}` from `{path}`: it starts with a byte order mark (UTF-8 with BOM), which NDJSON readers do not take"),
-    )
-    .at(span, "while reading this source")
-    .help("save the file as UTF-8 without a BOM (PowerShell: `Out-File -Encoding utf8NoBOM`); CSV files may keep theirs")
-}
-
 /// A column of a type kpi cannot read (Polars has no type for it).
 pub fn unreadable_column_type(span: Span, dataset: &str, path: &str, column: &str, ty: &str) -> Diagnostic {
     Diagnostic::error(

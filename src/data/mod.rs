@@ -344,16 +344,20 @@ fn starts_with_bom(path: &Path) -> bool {
 /// One NDJSON file of a dataset with its types from every record, as for
 /// CSV (LANGUAGE.md §2a), dates still texts.
 fn ndjson_texts(src: &SourceInfo, path: &Path) -> Result<LazyFrame, Diagnostic> {
-    if starts_with_bom(path) {
-        return Err(diagnostics::ndjson_bom(
-            src.span,
-            &src.name,
-            &path.display().to_string(),
-        ));
-    }
     let inferred =
         ndjson::schema(path).map_err(|why| read_error(src, &polars_err!(ComputeError: "{why}")))?;
-    let reader = LazyJsonLineReader::new(PlRefPath::new(path.to_string_lossy().into_owned()));
+    // The reader takes a byte order mark (Windows tools write one) for the
+    // first record's first character: such a file is read from memory
+    // without it (NDJSON files are exports, not warehouses).
+    let reader = match starts_with_bom(path) {
+        true => {
+            let mut bytes = std::fs::read(path).map_err(|e| read_error(src, &e.into()))?;
+            bytes.drain(..3);
+            let sources = ScanSources::Buffers(Arc::from([polars_buffer::Buffer::from(bytes)]));
+            LazyJsonLineReader::new_with_sources(sources)
+        }
+        false => LazyJsonLineReader::new(PlRefPath::new(path.to_string_lossy().into_owned())),
+    };
     match inferred {
         Some(schema) => reader.with_schema(Some(Arc::new(schema))),
         None => reader.with_infer_schema_length(None),
