@@ -778,7 +778,8 @@ pub const LOOKUP_KEY: &str = "__key";
 /// A value as text, as dimension values, `concat` and lookup keys write
 /// it: a whole number without a fraction (`2025`, not `2025.0`, whether it
 /// was read as an integer or a float, and as SQL writes it), another
-/// number in its shortest form that reads back the same (`2.5`), anything
+/// number in its shortest form that reads back the same (`2.5`), a time
+/// to the second (`2025-03-31 09:30:00`, as databases write it), anything
 /// else as Polars casts it (`2025-03-31`, `true`).
 pub fn as_text(e: Expr) -> Expr {
     e.map_with_fmt_str(
@@ -788,6 +789,12 @@ pub fn as_text(e: Expr) -> Expr {
                 let text: StringChunked = x.f64()?.iter().map(|v| v.map(number_text)).collect();
                 Ok(text.with_name(c.name().clone()).into_column())
             }
+            // As databases write one: seconds, a fraction only when there is one.
+            DataType::Datetime(..) => Ok(c
+                .as_materialized_series()
+                .datetime()?
+                .to_string("%Y-%m-%d %H:%M:%S%.f")?
+                .into_column()),
             _ => c.cast(&DataType::String),
         },
         |_, f| Ok(Field::new(f.name().clone(), DataType::String)),

@@ -1552,7 +1552,8 @@ fn kpi_sql_prints_statements_a_database_runs() {
 /// written and whatever read them: a float column as a dimension (`3`, not
 /// `3.0`), `concat` of `year` and `quarter` (`2025-Q1`, not
 /// `2025.0-Q1.0`), and a float key looking up an integer one (3.0 finds
-/// 3). The same table from files, DuckDB and PostgreSQL.
+/// 3); a time to the second (`2025-01-05 09:30:00`, not `….000000`). The
+/// same table from files, DuckDB and PostgreSQL.
 #[test]
 fn numbers_as_text_are_the_same_everywhere() {
     let rows = [
@@ -1567,11 +1568,29 @@ fn numbers_as_text_are_the_same_everywhere() {
     // By seats, label and the looked-up tier; the null seats last.
     let want = "seats,label,tier,n\n10,2025-Q2,large,1\n2.5,2025-Q1,,1\n3,2025-Q1,small,1\n3,2025-Q2,small,1\n,2025-Q2,,1\n";
     let args = ["eval", "--by", "seats,label,tier", "--format", "csv", "-q"];
+    let by_time = [
+        "eval",
+        "--by",
+        "touched_at",
+        "--period",
+        "2025-04",
+        "--format",
+        "csv",
+        "-q",
+    ];
+    let want_by_time = "touched_at,period,n\n2025-04-01 09:30:00,2025-04-01..2025-04-30,1\n2025-04-02 09:30:00,2025-04-01..2025-04-30,1\n2025-04-03 09:30:00,2025-04-01..2025-04-30,1\n";
+    let evaluated = |dir: &Path, spec: &str, args: &[&str]| {
+        let mut all = vec!["--spec", spec];
+        all.extend_from_slice(args);
+        let (code, out, err) = crate::support::kpi_in(dir, &all);
+        assert_eq!(code, Some(0), "{spec}: {err}");
+        out
+    };
     let dir = temp_dir("numbers-as-text");
-    let mut csv = String::from("id,seats,closed_at\n");
+    let mut csv = String::from("id,seats,closed_at,touched_at\n");
     for (id, seats, day) in rows {
         csv.push_str(&format!(
-            "{id},{},{day}\n",
+            "{id},{},{day},{day} 09:30:00\n",
             if seats == "NULL" { "" } else { seats }
         ));
     }
@@ -1582,16 +1601,15 @@ fn numbers_as_text_are_the_same_everywhere() {
         format!("datasets:\n  d:\n    source: d.csv\n    time: closed_at\n{dims}  teams: {{source: teams.csv}}\n{kpis}"),
     )
     .unwrap();
-    let mut all = vec!["--spec", "s.yaml"];
-    all.extend_from_slice(&args);
-    let (code, out, err) = crate::support::kpi_in(&dir, &all);
-    assert_eq!((code, out.as_str()), (Some(0), want), "files: {err}");
+    assert_eq!(evaluated(&dir, "s.yaml", &args), want, "files");
+    assert_eq!(evaluated(&dir, "s.yaml", &by_time), want_by_time, "files");
     for wh in [Warehouse::duckdb(), Warehouse::postgres()] {
         let values: Vec<String> = rows
             .iter()
-            .map(|(id, seats, day)| format!("({id}, {seats}, DATE '{day}')"))
+            .map(|(id, seats, day)| format!("({id}, {seats}, DATE '{day}', TIMESTAMP '{day} 09:30:00')"))
             .collect();
-        wh.table("d", "id integer, seats double precision, closed_at date", &values);
+        let columns = "id integer, seats double precision, closed_at date, touched_at timestamp";
+        wh.table("d", columns, &values);
         let teams = ["(3, 'small')".to_string(), "(10, 'large')".to_string()];
         wh.table("teams", "seat_key integer, tier text", &teams);
         kpi::data::adbc::disconnect();
@@ -1602,10 +1620,13 @@ fn numbers_as_text_are_the_same_everywhere() {
             wh.schema
         );
         std::fs::write(dir.join("db.yaml"), spec).unwrap();
-        let mut all = vec!["--spec", "db.yaml"];
-        all.extend_from_slice(&args);
-        let (code, out, err) = crate::support::kpi_in(&dir, &all);
-        assert_eq!((code, out.as_str()), (Some(0), want), "{:?}: {err}", wh.dialect);
+        assert_eq!(evaluated(&dir, "db.yaml", &args), want, "{:?}", wh.dialect);
+        assert_eq!(
+            evaluated(&dir, "db.yaml", &by_time),
+            want_by_time,
+            "{:?}",
+            wh.dialect
+        );
     }
 }
 
