@@ -99,17 +99,66 @@ pub(super) fn has_time_or_per(e: &TExpr) -> bool {
     }
 }
 
+/// Why KPI `k` cannot be re-aggregated over periods, in its own terms:
+/// the aggregate or `per` of its measure, or the KPI beneath it that
+/// cannot (`depth` bounds the walk down a chain of derived KPIs).
+fn not_recombinable_why(k: &KpiModel, built: &[Option<KpiModel>], depth: usize) -> String {
+    if k.stock {
+        return "it is a stock KPI, a level at a moment rather than a flow".to_string();
+    }
+    let measure = match &k.kind {
+        KpiKind::Base { measure, .. } | KpiKind::Derived { measure } => measure,
+    };
+    if let Some(why) = first_unrecombinable(measure) {
+        return why;
+    }
+    let mut refs = Vec::new();
+    measure.kpis(&mut refs);
+    let beneath = refs
+        .iter()
+        .filter_map(|r| built.get(*r).and_then(Option::as_ref))
+        .find(|u| !u.recombinable);
+    match beneath {
+        Some(u) if depth < 32 => {
+            let beneath = not_recombinable_why(u, built, depth + 1);
+            let beneath = beneath.strip_prefix("it ").unwrap_or(&beneath);
+            format!("it is built on `{}`, which {beneath}", u.name)
+        }
+        _ => "it is built on KPIs that cannot be re-aggregated".to_string(),
+    }
+}
+
+/// The first aggregate of `e` whose parts do not add up across periods
+/// (`median`, …), or its first `per` or time function, in words.
+fn first_unrecombinable(e: &TExpr) -> Option<String> {
+    match &e.kind {
+        TKind::Agg { func, per, .. } if !per.is_empty() => {
+            Some(format!("it aggregates `{}` per {}", func.name(), per.join(", ")))
+        }
+        TKind::Agg { func, .. } if !func.recombinable() => Some(format!(
+            "it uses `{}`, whose value over several periods is not made of theirs",
+            func.name()
+        )),
+        TKind::Time { func, .. } => Some(format!("it uses the time function `{}`", func.name())),
+        _ => {
+            let mut found = None;
+            e.for_each_child(|c| {
+                if found.is_none() {
+                    found = first_unrecombinable(c);
+                }
+            });
+            found
+        }
+    }
+}
+
 pub(super) fn check_reaggregation(e: &TExpr, built: &[Option<KpiModel>], diags: &mut Diagnostics) {
     if let TKind::Time { func, kpi, .. } = &e.kind {
         if func.reaggregates() {
             if let Some(k) = built.get(*kpi).and_then(Option::as_ref) {
                 if !k.recombinable {
-                    let why = if k.stock {
-                        "it is a stock KPI, a level at a moment rather than a flow"
-                    } else {
-                        "it is built on median, quantile, count_distinct, stddev, nested aggregation or time functions"
-                    };
-                    diags.push(diag::not_recombinable(e.span, func.name(), &k.name, why));
+                    let why = not_recombinable_why(k, built, 0);
+                    diags.push(diag::not_recombinable(e.span, func.name(), &k.name, &why));
                 }
             }
         }
