@@ -1054,9 +1054,11 @@ fn nine_in_ten<'a>(values: impl ExactSizeIterator<Item = &'a str>, ok: impl Fn(&
     n > 0 && n * 10 >= of * 9
 }
 
-/// A number as CSV writes one (`-12`, `3.5`, `1e6`; not `inf` or `NaN`).
+/// A number as CSV writes one (`-12`, `3.5`, `1e6`; not `inf` or `NaN`,
+/// nor `+49`, which is more often a dialling code than a number).
 fn is_plain_number(v: &str) -> bool {
-    v.bytes().any(|b| b.is_ascii_digit())
+    !v.starts_with('+')
+        && v.bytes().any(|b| b.is_ascii_digit())
         && v.bytes().all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
         && v.parse::<f64>().is_ok()
 }
@@ -1744,6 +1746,18 @@ mod tests {
         }
         for bad in ["1,234.50", "12.34", "abc", "", "1.23,4", "1..234"] {
             assert!(!is_grouped_number(bad, '.', ','), "{bad}");
+        }
+    }
+
+    #[test]
+    fn plain_numbers_are_what_csv_writes() {
+        for v in ["7", "-12", "3.5", ".5", "1e6", "-2.5E-3", "007"] {
+            assert!(is_plain_number(v), "{v}");
+        }
+        for v in [
+            "", "+49", "N/A", "inf", "NaN", "1,5", "$7", "1.2.3", "555-1234", "e", "-",
+        ] {
+            assert!(!is_plain_number(v), "{v}");
         }
     }
 
