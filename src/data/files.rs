@@ -151,7 +151,7 @@ pub fn agreeing_header(
             return Err(diag::empty_source(src.span, &src.name, &f.display().to_string()));
         };
         // Excel's "CSV UTF-8" starts with a byte order mark, not a name.
-        let header = fields(line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line), sep);
+        let header = fields(line.strip_prefix(super::BOM).unwrap_or(line), sep);
         look_like_a_header(src, f, &header, separator)?;
         match &first {
             None => first = Some((header, f)),

@@ -331,14 +331,17 @@ fn ndjson_dates(src: &SourceInfo) -> Result<Arc<ndjson::Dates>, Diagnostic> {
     ndjson::dates(src, &files, &texts, &all)
 }
 
-/// Whether a file starts with UTF-8's byte order mark.
+/// UTF-8's byte order mark, which Windows tools write before a file's text.
+pub(crate) const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Whether a file starts with [`BOM`].
 fn starts_with_bom(path: &Path) -> bool {
     use std::io::Read;
     let mut head = [0u8; 3];
     std::fs::File::open(path)
         .and_then(|mut f| f.read_exact(&mut head))
         .is_ok()
-        && head == [0xEF, 0xBB, 0xBF]
+        && head == BOM
 }
 
 /// One NDJSON file of a dataset with its types from every record, as for
@@ -352,7 +355,7 @@ fn ndjson_texts(src: &SourceInfo, path: &Path) -> Result<LazyFrame, Diagnostic> 
     let reader = match starts_with_bom(path) {
         true => {
             let mut bytes = std::fs::read(path).map_err(|e| read_error(src, &e.into()))?;
-            bytes.drain(..3);
+            bytes.drain(..BOM.len());
             let sources = ScanSources::Buffers(Arc::from([polars_buffer::Buffer::from(bytes)]));
             LazyJsonLineReader::new_with_sources(sources)
         }

@@ -126,8 +126,8 @@ fn piece_types(path: &Path, from: u64, to: u64) -> std::io::Result<PieceTypes> {
         let n = out.lines;
         out.lines += 1;
         // A byte order mark before the first record is no part of it.
-        if from == 0 && n == 0 && line.starts_with(b"\xEF\xBB\xBF") {
-            line.drain(..3);
+        if from == 0 && n == 0 && line.starts_with(super::BOM) {
+            line.drain(..super::BOM.len());
         }
         // As the reader: every line UTF-8, blank ones skipped.
         let text = match std::str::from_utf8(&line) {

@@ -134,12 +134,7 @@ fn sql_statements(plan: &Plan, i: usize) -> Vec<(String, String)> {
         c.name,
         c.dialect.as_str()
     );
-    let moment = match crate::sql::needs_bounds(plan, i) {
-        // Asked of the database first; shown here as the day it stands for.
-        true => None,
-        false => crate::sql::range_moment(plan, i),
-    };
-    let s = crate::sql::unit_sql(plan, i, c.dialect, moment);
+    let s = crate::sql::unit_sql_by_itself(plan, i, c.dialect, super::today());
     let mut out = vec![(title.clone(), s.parts)];
     out.extend(s.ends.map(|e| (format!("{title} — ends"), e)));
     out

@@ -95,11 +95,7 @@ pub fn query_statements(
         for o in &unit.outputs {
             inexact.extend(inexact_in(model, o.kpi, dialect));
         }
-        let moment = match needs_bounds(plan, i) {
-            true => Some(Printer::new(model, unit, d).moment_from_data(today)),
-            false => range_moment(plan, i).map(|m| d.date_lit(m)),
-        };
-        let sql = unit_statements(plan, i, d, moment);
+        let sql = unit_sql_by_itself(plan, i, d, today);
         let from = match connection {
             Some(c) => format!("on connection `{}`", c.name),
             None => format!("over table {} (its file's rows)", d.ident(&ds.name)),
@@ -222,6 +218,18 @@ pub fn exact_kpis(
         })
         .collect();
     (kept, left_out)
+}
+
+/// The SQL of unit `unit` of `plan` as one runs it by itself: a stock
+/// taken at the end of its data under `--grain all` gets that day from a
+/// subquery (never later than `today`), where evaluation asks the
+/// database for it first ([`unit_sql`] with the day).
+pub fn unit_sql_by_itself(plan: &Plan, unit: usize, dialect: Dialect, today: Date) -> UnitSql {
+    let moment = match needs_bounds(plan, unit) {
+        true => Some(Printer::new(&plan.model, &plan.units[unit], dialect).moment_from_data(today)),
+        false => range_moment(plan, unit).map(|m| dialect.date_lit(m)),
+    };
+    unit_statements(plan, unit, dialect, moment)
 }
 
 /// The SQL of unit `unit` of `plan`. `moment` is the day a stock is taken
