@@ -65,8 +65,11 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
     ) {
         (Ok(o), Ok(n)) => (o, n),
         (Err(e), _) | (_, Err(e)) => {
-            eprintln!("error: {e}");
-            return super::USAGE;
+            return super::usage_error(
+                "kpi::spec_version_not_found",
+                &e,
+                "OLD and NEW are spec paths or git revisions (HEAD~1, main, a tag) of the repository holding --spec",
+            )
         }
     };
     for (what, outcome) in [("old", &old), ("new", &new)] {
@@ -79,7 +82,11 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
                     super::color_stderr()
                 )
             );
-            eprintln!("error: the {what} version of the spec has errors");
+            super::say_error(
+                "kpi::spec_version_has_errors",
+                &format!("the {what} version of the spec has errors"),
+                "the diagnostics above say where; `kpi diff` compares specs that check",
+            );
             return 1;
         }
     }

@@ -58,15 +58,30 @@ impl QueryArgs {
         let range = match (&self.from, &self.to, &self.period) {
             (Some(f), Some(t), _) => match (kpi::time::Date::parse(f), kpi::time::Date::parse(t)) {
                 (Some(start), Some(end)) if start <= end => Some(kpi::period::Period { start, end }),
-                (Some(_), Some(_)) => return Err(usage("--from is after --to")),
-                _ => return Err(usage("--from and --to take dates as YYYY-MM-DD")),
+                (Some(_), Some(_)) => {
+                    return Err(super::usage_error(
+                        "kpi::period_reversed",
+                        &format!("--from {f} is after --to {t}"),
+                        "--from is the range's first day and --to its last (both included): swap them",
+                    ))
+                }
+                (start, _) => {
+                    let bad = if start.is_none() { ("--from", f) } else { ("--to", t) };
+                    return Err(super::usage_error(
+                        "kpi::invalid_date",
+                        &format!("{}: `{}` is not a date", bad.0, bad.1),
+                        "write dates as YYYY-MM-DD, e.g. --from 2025-01-01 --to 2025-03-31",
+                    ));
+                }
             },
             (_, _, Some(p)) => match kpi::period::parse_label(p, cal) {
                 Some((_, period)) => Some(period),
                 None => {
-                    return Err(usage(&format!(
-                        "--period: `{p}` is not a period label (2025, 2025-Q3, 2025-08, 2025-W33, 2025-08-15, FY2025)"
-                    )))
+                    return Err(super::usage_error(
+                        "kpi::invalid_period",
+                        &format!("--period: `{p}` is not a period label"),
+                        "a label is a year, quarter, month, ISO week or day (2025, 2025-Q3, 2025-08, 2025-W33, 2025-08-15), or a fiscal FY2025 / FY2025-Q1",
+                    ))
                 }
             },
             _ => None,
@@ -104,11 +119,6 @@ enum Format {
     Parquet,
     #[value(alias = "md")]
     Markdown,
-}
-
-fn usage(message: &str) -> u8 {
-    eprintln!("error: {message}");
-    super::USAGE
 }
 
 pub fn run(spec: &Path, args: &Args) -> u8 {
@@ -167,7 +177,11 @@ fn query_of(
     cal: &kpi::period::Calendar,
 ) -> Result<Query, u8> {
     if args.format() == Format::Parquet && args.output.is_none() {
-        return Err(usage("--format parquet needs -o FILE"));
+        return Err(super::usage_error(
+            "kpi::flag_conflict",
+            "--format parquet needs -o FILE",
+            "Parquet is binary: write it to a file (-o results.parquet), or choose csv or json for standard output",
+        ));
     }
     let compare = match args.compare.as_deref() {
         None => None,
@@ -176,29 +190,39 @@ fn query_of(
         Some(n) => match n.parse::<u32>() {
             Ok(n) if (1..=10_000).contains(&n) => Some(Compare::Periods(n)),
             _ => {
-                return Err(usage(&format!(
-                    "--compare takes `previous`, `year` or a number of periods, not `{n}`"
-                )))
+                return Err(super::usage_error(
+                    "kpi::invalid_value",
+                    &format!("--compare: `{n}` is not a comparison"),
+                    "--compare takes `previous`, `year` or a number of periods back (1 to 10000)",
+                ))
             }
         },
     };
     let mut query = args.query.query(kpis, cal)?;
     query.compare = compare;
     if compare.is_some() && query.grain == Grain::All && query.range.is_none() {
-        return Err(usage(
-            "--compare needs periods: add --grain (month, quarter, …) or a range (--period, --from/--to)",
+        return Err(super::usage_error(
+            "kpi::compare_needs_periods",
+            "--compare needs periods to compare",
+            "add --grain (month, quarter, …) or a range (--period, --from/--to)",
         ));
     }
     let want_kpis = !query.kpis.is_empty() || funnels.is_empty();
     if !funnels.is_empty() && compare.is_some() {
-        return Err(usage("--compare applies to KPIs; evaluate funnels without it"));
+        return Err(super::usage_error(
+            "kpi::flag_conflict",
+            "--compare applies to KPIs, and funnels are named",
+            "evaluate the funnels in a run without --compare",
+        ));
     }
     if want_kpis
         && !funnels.is_empty()
         && matches!(args.format(), Format::Csv | Format::Ndjson | Format::Parquet)
     {
-        return Err(usage(
-            "KPIs and funnels have different columns: evaluate them in separate runs for csv, ndjson or parquet",
+        return Err(super::usage_error(
+            "kpi::flag_conflict",
+            "KPIs and funnels have different columns, and csv, ndjson and parquet hold one table",
+            "evaluate them in separate runs, or use --format json (one object with both) or table",
         ));
     }
     Ok(query)
@@ -234,8 +258,13 @@ fn say_notes(
         .map_or(0, |e| e.left_out)
         .max(funnels.map_or(0, |f| f.left_out));
     if no_time > 0 {
+        let (rows, belong, were) = if no_time == 1 {
+            ("row", "belongs", "was")
+        } else {
+            ("rows", "belong", "were")
+        };
         super::notice(&format!(
-            "note: {no_time} rows with no time value belong to no period and were left out\n"
+            "note: {no_time} {rows} with no time value {belong} to no period and {were} left out\n"
         ));
     }
 }
@@ -255,10 +284,7 @@ fn write(
         };
         return match written {
             Ok(()) => super::OK,
-            Err(e) => {
-                eprintln!("error: cannot write {}: {e}", path.display());
-                super::USAGE
-            }
+            Err(e) => super::output_failed(&path.display().to_string(), &e),
         };
     }
     let tables: Vec<_> = evaluation

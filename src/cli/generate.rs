@@ -37,12 +37,11 @@ pub fn run(args: &Args) -> u8 {
         .map(|p| p.display().to_string())
         .collect();
     if !existing.is_empty() && !args.force {
-        eprintln!(
-            "error: {} of the files exist already: {}\n  help: add --force to replace them, or choose another folder with -o",
-            existing.len(),
-            existing.join(", ")
+        return super::usage_error(
+            "kpi::files_exist",
+            &format!("{} of the files exist already: {}", existing.len(), existing.join(", ")),
+            "add --force to replace them, or choose another folder with -o",
         );
-        return super::USAGE;
     }
     let tables = kpi::generate::generate(args.scale, args.seed);
     let result = match args.format {
@@ -60,9 +59,6 @@ pub fn run(args: &Args) -> u8 {
             eprintln!("written to {}", args.out.display());
             super::OK
         }
-        Err(e) => {
-            eprintln!("error: cannot write to {}: {e}", args.out.display());
-            super::USAGE
-        }
+        Err(e) => super::output_failed(&args.out.display().to_string(), &e),
     }
 }

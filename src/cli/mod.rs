@@ -180,6 +180,30 @@ pub fn output_format<F: clap::ValueEnum + Copy>(flag: Option<F>, output: Option<
     flag.or_else(named).unwrap_or(table)
 }
 
+/// A command-line error, on stderr: `error[CODE]: MESSAGE`, the message
+/// naming the flag or path at fault, then a help line. Gives the usage
+/// exit code.
+pub fn usage_error(code: &str, message: &str, help: &str) -> u8 {
+    say_error(code, message, help);
+    USAGE
+}
+
+/// Prints a command-line error as [`usage_error`] does. stderr may be
+/// closed too; there is nowhere else to say it.
+pub fn say_error(code: &str, message: &str, help: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "error[{code}]: {message}\n  help: {help}");
+}
+
+/// Why an output could not be written to `to` (`-o FILE`, standard output).
+pub fn output_failed(to: &str, e: &dyn std::fmt::Display) -> u8 {
+    usage_error(
+        "kpi::output_failed",
+        &format!("cannot write {to}: {e}"),
+        "check that the folder exists, is writable and has room; a file is written whole or not at all, so nothing was left there",
+    )
+}
+
 /// Writes a command's output to `-o FILE` (whole or not at all, see
 /// [`kpi::report::write_output`]) or to standard output. A closed pipe
 /// (`kpi eval | head -1`) ends the output quietly; any other failure, such
@@ -200,9 +224,7 @@ pub fn emit(output: Option<&Path>, text: &str) -> u8 {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => OK,
         Err(e) => {
             let to = output.map_or("standard output".to_string(), |p| p.display().to_string());
-            // stderr may be closed too; there is nowhere else to say it.
-            let _ = writeln!(std::io::stderr(), "error: cannot write {to}: {e}");
-            USAGE
+            output_failed(&to, &e)
         }
     }
 }
@@ -330,9 +352,10 @@ fn as_of(text: Option<&str>) -> Result<Option<kpi::time::Date>, u8> {
     match text.map(kpi::time::Date::parse) {
         None => Ok(None),
         Some(Some(d)) => Ok(Some(d)),
-        Some(None) => {
-            eprintln!("error: --as-of takes a date as YYYY-MM-DD");
-            Err(USAGE)
-        }
+        Some(None) => Err(usage_error(
+            "kpi::invalid_date",
+            &format!("--as-of: `{}` is not a date", text.unwrap_or_default()),
+            "write the date as YYYY-MM-DD, e.g. --as-of 2025-06-30",
+        )),
     }
 }

@@ -11,11 +11,19 @@ pub fn unknown<'a>(
     name: &str,
     known: impl IntoIterator<Item = &'a str> + Clone,
 ) -> u8 {
-    eprintln!(
-        "error: {flag}: no {what} is named `{name}`\n  help: {}",
-        kpi::diagnostic::suggestion(name, known, what)
-    );
-    super::USAGE
+    // The codes of the same mistake in a spec.
+    let code = match what {
+        "segment" => "kpi::unknown_segment",
+        "dimension" => "kpi::unknown_dimension",
+        "target" => "kpi::unknown_target",
+        "test" => "kpi::unknown_test",
+        _ => "kpi::unknown_kpi",
+    };
+    super::usage_error(
+        code,
+        &format!("{flag}: no {what} is named `{name}`"),
+        &kpi::diagnostic::suggestion(name, known, what),
+    )
 }
 
 /// The first of `names` not in `known`, reported.

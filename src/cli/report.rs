@@ -72,8 +72,11 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
         Some(p) => match std::fs::read_to_string(p) {
             Ok(t) => Some(t),
             Err(e) => {
-                eprintln!("error: cannot read --template {}: {e}", p.display());
-                return super::USAGE;
+                return super::usage_error(
+                    "kpi::template_error",
+                    &format!("--template: cannot read {}: {e}", p.display()),
+                    "give the path of a minijinja HTML template (kpi's own is src/report/html/report.html.j2)",
+                )
             }
         },
     };
@@ -100,7 +103,11 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
             super::emit(to, &html)
         }
         Err(e) => {
-            eprintln!("error: the template cannot be rendered: {e}");
+            super::say_error(
+                "kpi::template_error",
+                &format!("--template: the template cannot be rendered: {e}"),
+                "check the template's {{ }} and {% %} tags and the names it uses against kpi's own, src/report/html/report.html.j2",
+            );
             1
         }
     }

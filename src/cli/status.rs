@@ -59,8 +59,11 @@ fn in_scope(
     model: &kpi::check::ir::Model,
 ) -> Result<Vec<StatusRow>, u8> {
     if !flags.by.is_empty() || flags.grain != super::eval::GrainArg::All {
-        eprintln!("error: --by and --grain are set by each target (`by:`, `period:`/`every:`), not on the command line");
-        return Err(super::USAGE);
+        return Err(super::usage_error(
+            "kpi::flag_conflict",
+            "--by and --grain are not flags of `kpi status`",
+            "each target sets them (`by:`, `period:` or `every:`); choose rows with --segment and a range",
+        ));
     }
     let range = flags.query(Vec::new(), &model.calendar)?.range;
     let cal = &model.calendar;
@@ -203,11 +206,15 @@ fn fail_on(rows: &[StatusRow], fail_on: FailOn) -> u8 {
     if worst.is_empty() {
         return super::OK;
     }
-    eprintln!(
-        "error: --fail-on {flag}: {} target row{} at that status or worse: {}",
-        worst.len(),
-        if worst.len() == 1 { "" } else { "s" },
-        worst.join("; ")
+    super::say_error(
+        "kpi::targets_failing",
+        &format!(
+            "--fail-on {flag}: {} target row{} at that status or worse: {}",
+            worst.len(),
+            if worst.len() == 1 { "" } else { "s" },
+            worst.join("; ")
+        ),
+        "the table above has each row's actual, target and gap",
     );
     1
 }

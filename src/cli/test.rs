@@ -34,14 +34,8 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
         .iter()
         .map(|t| t.name.as_str())
         .collect();
-    if let Some(unknown) = args.names.iter().find(|n| !known.contains(&n.as_str())) {
-        eprintln!(
-            "error: no test is named `{unknown}`{}",
-            kpi::diagnostic::did_you_mean(unknown, known.iter().copied())
-                .map(|s| format!("; did you mean `{s}`?"))
-                .unwrap_or_default()
-        );
-        return super::USAGE;
+    if let Err(code) = super::names::all_known("test", "TEST", &args.names, known.iter().copied()) {
+        return code;
     }
     let results = kpi::spec_test::run(&outcome.checked.model, &outcome.sources, &args.names);
     let text = match args.format {

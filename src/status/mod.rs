@@ -449,10 +449,12 @@ impl Instance<'_> {
             expected: None,
             projected: None,
             gap: None,
-            status: if started {
-                Status::OffTrack
-            } else {
-                Status::Upcoming
+            // Without a target value (a `change` whose baseline has none)
+            // nothing can be met: judged like a ratio with no value.
+            status: match inputs.phase {
+                Phase::NotStarted => Status::Upcoming,
+                Phase::InProgress(_) => Status::OffTrack,
+                Phase::Over => Status::Missed,
             },
             trend: assess::Trend::Flat,
             improving: None,

@@ -263,7 +263,7 @@ fn chunked_evaluation_equals_a_plain_loop_over_the_rows() {
     assert!(close(ann["won_avg"].as_f64(), Some(100.4 / 3.0)), "{ann}");
     // The NaN and the row without a date are reported once, not per chunk.
     assert!(err.contains("held 1 non-finite value"), "{err}");
-    assert!(err.contains("1 rows with no time value"), "{err}");
+    assert!(err.contains("1 row with no time value belongs"), "{err}");
 }
 
 #[test]

@@ -419,11 +419,12 @@ fn status_lists_every_example_target_and_fails_on_request() {
         ]
     );
     // q3_revenue missed its 3,000,000: --fail-on missed exits 1.
-    assert_eq!(
-        kpi(&["status", "q3_revenue", "--fail-on", "missed"])
-            .status
-            .code(),
-        Some(1)
+    let failed = kpi(&["status", "q3_revenue", "--fail-on", "missed"]);
+    assert_eq!(failed.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(
+        stderr.contains("error[kpi::targets_failing]: --fail-on missed: 1 target row at that status or worse: q3_revenue 2025-Q3: missed"),
+        "{stderr}"
     );
     // Before any period starts everything is upcoming.
     let out = kpi(&[

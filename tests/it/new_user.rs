@@ -122,7 +122,7 @@ fn a_full_disk_is_a_clear_error() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("cannot write standard output"), "{stderr}");
+    assert!(stderr.contains("error[kpi::output_failed]: cannot write standard output"), "{stderr}");
 }
 
 /// `kpi eval won_deals --format csv -o PATH`, which must succeed.
@@ -179,28 +179,63 @@ fn output_into_a_fifo_is_written_into_it() {
 
 #[test]
 fn unknown_names_on_the_command_line_are_usage_errors() {
-    let cases: &[(&[&str], &str)] = &[
+    let cases: &[(&[&str], &str, &str)] = &[
         (
             &["status", "no_such_target", "--fail-on", "missed"],
+            "unknown_target",
             "no target is named `no_such_target`",
         ),
-        (&["status", "q3_revenu"], "did you mean `q3_revenue`?"),
-        (&["eval", "won_revenu"], "did you mean `won_revenue`?"),
+        (&["status", "q3_revenu"], "unknown_target", "did you mean `q3_revenue`?"),
+        (&["eval", "won_revenu"], "unknown_kpi", "did you mean `won_revenue`?"),
         (
             &["eval", "won_revenue", "--segment", "enterprize"],
+            "unknown_segment",
             "did you mean `enterprise`?",
         ),
-        (&["eval", "won_revenue", "--by", "ownr"], "did you mean `owner`?"),
-        (&["explain", "win_rat"], "did you mean `win_rate`?"),
-        (&["test", "no_such_test"], "no test is named"),
+        (&["eval", "won_revenue", "--by", "ownr"], "unknown_dimension", "did you mean `owner`?"),
+        (&["explain", "win_rat"], "unknown_kpi", "did you mean `win_rate`?"),
+        (&["test", "no_such_test"], "unknown_test", "no test is named"),
     ];
-    for (args, says) in cases {
+    for (args, code, says) in cases {
         let out = kpi(args);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.starts_with(&format!("error[kpi::{code}]: ")), "{args:?}: {stderr}");
         assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert!(stderr.contains("\n  help: "), "{args:?}: {stderr}");
         assert!(out.stdout.is_empty(), "{args:?}");
     }
+}
+
+/// Each mistake in a query's flags is said with its stable code, the flag
+/// and a help line, and exits 2 with nothing on stdout.
+#[test]
+fn flag_mistakes_have_a_code_the_flag_and_help() {
+    let cases: &[(&[&str], &str, &str)] = &[
+        (&["eval", "--period", "2025-13"], "invalid_period", "--period: `2025-13`"),
+        (&["eval", "--from", "2025-03-01", "--to", "2025-01-31"], "period_reversed", "--from 2025-03-01"),
+        (&["eval", "--from", "2025-02-30", "--to", "2025-03-31"], "invalid_date", "--from: `2025-02-30`"),
+        (&["eval", "--from", "2025-01-01", "--to", "soon"], "invalid_date", "--to: `soon`"),
+        (&["status", "--as-of", "yesterday"], "invalid_date", "--as-of: `yesterday`"),
+        (&["eval", "won_revenue", "--compare", "last"], "invalid_value", "--compare: `last`"),
+        (&["eval", "won_revenue", "--compare", "year"], "compare_needs_periods", "--compare"),
+        (&["eval", "won_revenue", "--format", "parquet"], "flag_conflict", "-o FILE"),
+        (&["status", "--grain", "month"], "flag_conflict", "--by and --grain"),
+        (&["eval", "lead_funnel", "--grain", "month", "--compare", "previous"], "flag_conflict", "--compare"),
+        (&["eval", "-o", "/nonexistent-folder/kpis.csv"], "output_failed", "/nonexistent-folder/kpis.csv"),
+        (&["report", "--template", "/nonexistent.j2"], "template_error", "--template"),
+        (&["diff", "no-such-revision", "HEAD"], "spec_version_not_found", "no-such-revision"),
+    ];
+    for (args, code, says) in cases {
+        let out = kpi(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.starts_with(&format!("error[kpi::{code}]: ")), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert!(stderr.contains("\n  help: "), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    assert!(!std::path::Path::new("/nonexistent-folder").exists());
 }
 
 #[test]
@@ -449,7 +484,9 @@ fn generate_refuses_to_overwrite() {
     let before = std::fs::read(dir.join("deals.csv")).unwrap();
     let again = kpi(&["generate", "--scale", "120", "-o", out_dir]);
     assert_eq!(again.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(stderr.starts_with("error[kpi::files_exist]: "), "{stderr}");
+    assert!(stderr.contains("--force"), "{stderr}");
     assert_eq!(std::fs::read(dir.join("deals.csv")).unwrap(), before);
     let forced = kpi(&["generate", "--scale", "120", "-o", out_dir, "--force"]);
     assert!(forced.status.success());

@@ -196,6 +196,26 @@ fn a_change_with_no_baseline_data_is_an_error_at_the_change() {
 }
 
 #[test]
+fn a_change_with_no_baseline_has_no_target_and_does_not_meet_it() {
+    // Q1 2024 has no closed deal, so win_rate has no value there and the
+    // target none: upcoming, then off track while Q1 2025 runs, then
+    // missed once it is over (an additive KPI's empty baseline is 0).
+    let t = "targets:\n  m:\n    kpi: win_rate\n    period: 2025-Q1\n    change: \"+5pp\"\n    baseline: same_last_year\n    objective: x\n";
+    let judged = |as_of: &str| {
+        let rows = status(t, as_of);
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        let r = &rows[0];
+        assert_eq!((r.baseline, r.target_value), (None, None), "{r:?}");
+        (r.status, r.note.clone())
+    };
+    assert_eq!(judged("2024-12-31").0, Status::Upcoming);
+    let (status, note) = judged("2025-02-14");
+    assert_eq!(status, Status::OffTrack);
+    assert_eq!(note.as_deref(), Some("no baseline value: no target value"));
+    assert_eq!(judged("2025-04-30").0, Status::Missed);
+}
+
+#[test]
 fn a_down_kpi_in_progress_and_a_percentage_point_change() {
     // lost_deals (direction down) at most 2 in Q1 2025. By 2025-02-14: D3 lost (1), half the
     // quarter gone: projected 2, on track. By 2025-03-20 (79 of 90 days): D3 and D6 (2),
