@@ -653,6 +653,7 @@ fn beyond_history(model: &Model, t: &TargetModel, cache: &mut Cache) -> Option<D
         change.map(|c| c.kind),
         Some(ChangeKind::Points | ChangeKind::Absolute)
     );
+    let series = whole_periods(model, t.kpi, grain, cache, series);
     let up = km.direction == Direction::Up;
     let largest = series
         .windows(2)
@@ -718,6 +719,26 @@ fn beyond_history(model: &Model, t: &TargetModel, cache: &mut Cache) -> Option<D
         .at(t.goal_span, format!("needs {} better", show(required)))
         .help("a target beyond anything the history shows is rarely Achievable; lower it or explain it in `objective`"),
     )
+}
+
+/// A history without the periods the data covers only in part, for a sum
+/// or count: its first when the data starts after that period's first day,
+/// its last when the data ends before that period's last day (the period
+/// `kpi status` calls in progress). A few days of a month would read as a
+/// rise or a fall the KPI never made. Other KPIs (ratios, averages, levels)
+/// are not biased by a short period, and keep every one.
+fn whole_periods(model: &Model, kpi: KpiId, grain: Grain, cache: &Cache, series: Series) -> Series {
+    if model.kpis[kpi].additivity != Additivity::Additive {
+        return series;
+    }
+    let Some((first, last)) = data_range(model, kpi, cache) else {
+        return series;
+    };
+    let cal = &model.calendar;
+    let head = usize::from(period::period_of(first, grain, cal).start < first);
+    let tail = usize::from(period::period_of(last, grain, cal).end > last);
+    let end = series.len().saturating_sub(tail).max(head);
+    series.get(head..end).map(<[_]>::to_vec).unwrap_or_default()
 }
 
 /// A `change` needs a baseline value: an error when its period has no data.

@@ -99,28 +99,61 @@ fn per_member_recurring_targets_on_a_ratio() {
     );
 }
 
-#[test]
-fn a_target_beyond_the_history_is_not_achievable() {
-    // Monthly won revenue: 400, 0, 500. Its only measurable step is −100% (Jan → Feb).
-    // Tripling January (+200%) is beyond it; so is any rise, since none is in the history.
-    let t = "targets:\n  m:\n    kpi: won_revenue\n    period: 2025-03\n    change: \"+200%\"\n    baseline: 2025-01\n    objective: x\n";
-    let outcome = kpi::check_loaded(kpi::spec::load_files(spec_files(t)), true);
-    let warnings: Vec<&kpi::diagnostic::Diagnostic> = outcome
+/// The `kpi::target_not_achievable` warnings of `targets` on deals closed
+/// as `rows` say (`closed_at,stage,amount` lines), with `kpi check --data`.
+fn not_achievable_on(rows: &str, targets: &str) -> Vec<String> {
+    let dir = crate::support::temp_dir("achievable");
+    std::fs::write(dir.join("deals.csv"), format!("closed_at,stage,amount\n{rows}")).unwrap();
+    let spec = format!(
+        "datasets:\n  deals: {{source: {}/deals.csv, time: closed_at}}\nkpis:\n  won_revenue: {{dataset: deals, measure: sum(amount where stage == \"won\")}}\n  win_rate: {{dataset: deals, measure: count(where stage == \"won\") / count()}}\ntargets:\n{targets}",
+        dir.display()
+    );
+    let outcome = kpi::check_loaded(kpi::spec::load_str("s.yaml", &spec), true);
+    assert_eq!(outcome.exit_code(false), 0, "{:?}", outcome.diagnostics);
+    outcome
         .diagnostics
         .iter()
         .filter(|d| d.code == "kpi::target_not_achievable")
-        .collect();
-    assert_eq!(warnings.len(), 1, "{:?}", outcome.diagnostics);
+        .map(|d| d.message.clone())
+        .collect()
+}
+
+#[test]
+fn a_target_beyond_the_history_is_not_achievable() {
+    // Won revenue by month: 400 (January), 0, 500 (March, to its last day).
+    // Its only measurable step is −100% (January → February): tripling
+    // January (+200%) is beyond it, as is any rise.
+    let rows = "2025-01-01,won,400\n2025-02-10,lost,90\n2025-03-31,won,500\n";
+    let m = "  m:\n    kpi: won_revenue\n    period: 2025-03\n    change: \"+200%\"\n    baseline: 2025-01\n    objective: x\n";
+    let found = not_achievable_on(rows, m);
+    assert_eq!(found.len(), 1, "{found:?}");
     // A history without a rise: said so, not "improved by more than -100%".
     assert!(
-        warnings[0].message.contains("200.0%")
-            && warnings[0]
-                .message
-                .contains("never improved from one period to the next (its best change: -100.0%)"),
+        found[0].contains("200.0%")
+            && found[0].contains("never improved from one period to the next (its best change: -100.0%)"),
         "{}",
-        warnings[0].message
+        found[0]
     );
-    assert_eq!(outcome.exit_code(false), 0);
+    // Data from 20 December: December's 50 over 12 days is no month of
+    // revenue, and its rise to January's 400 (+700%) no step the KPI made.
+    // Nor is April's 10 when the data ends on 2 April: a sum over a
+    // month in progress (its fall from 500 would be -98%).
+    let late = "2025-01-01,won,400\n2025-02-10,lost,90\n2025-03-31,won,500\n2025-04-02,won,10\n";
+    let april = m.replace("2025-03", "2025-04").replace("2025-01", "2025-03").replace("+200%", "+10%");
+    let found = not_achievable_on(late, &april);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("(its best change: -100.0%)"), "{}", found[0]);
+    // A ratio keeps every period: win rates of 0% (from 20 December), 100%,
+    // 50% and 100%: the best step is December's +100pp, so +80pp is
+    // within the history and +150pp beyond it.
+    let rates = "2024-12-20,lost,50\n2025-01-01,won,400\n2025-02-10,lost,90\n2025-02-11,won,1\n2025-03-31,won,500\n";
+    let rate = |pp: &str| {
+        format!("  r:\n    kpi: win_rate\n    period: 2025-03\n    change: \"+{pp}pp\"\n    baseline: 2025-02\n    objective: x\n")
+    };
+    assert_eq!(not_achievable_on(rates, &rate("80")), Vec::<String>::new());
+    let found = not_achievable_on(rates, &rate("150"));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("never improved by more than 100.0pp"), "{}", found[0]);
 }
 
 /// The fixture's deals twice: as they are, and a year earlier (IDs `E…`).
@@ -393,7 +426,8 @@ fn not_achievable(targets: &str) -> Vec<String> {
 #[test]
 fn targets_checked_together_are_judged_as_each_alone() {
     let parts = [
-        // The hand-computed case of `a_target_beyond_the_history_is_not_achievable`.
+        // Deals closed from 10 January to 25 March: February is the one
+        // whole month of won revenue, no history to judge by.
         "  m:\n    kpi: won_revenue\n    period: 2025-03\n    change: \"+200%\"\n    baseline: 2025-01\n    objective: x\n",
         "  deals:\n    kpi: won_deals\n    every: month\n    value: 10\n    objective: x\n",
         "  size:\n    kpi: avg_deal_size\n    every: month\n    change: \"+300%\"\n    objective: x\n",
@@ -419,10 +453,13 @@ fn targets_checked_together_are_judged_as_each_alone() {
     assert!(
         together
             .iter()
-            .any(|w| w.contains("`m`") && w.contains("200.0%") && w.contains("-100.0%")),
+            .any(|w| w.contains("`openq`") && w.contains("1150.0%") && w.contains("-82.5%")),
         "{together:?}"
     );
-    assert!(!together.iter().any(|w| w.contains("`q`")), "{together:?}");
+    assert!(
+        !together.iter().any(|w| w.contains("`q`") || w.contains("`m`")),
+        "{together:?}"
+    );
     // A baseline with no data is an error, whatever else is checked with it.
     assert!(
         together
