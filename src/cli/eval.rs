@@ -122,6 +122,9 @@ enum Format {
 }
 
 pub fn run(spec: &Path, args: &Args) -> u8 {
+    if let Err(code) = super::foreign_output(args.format.is_some(), args.output.as_deref()) {
+        return code;
+    }
     let outcome = kpi::check_path_with(spec, kpi::DataAccess::Schemas);
     if let Some(code) = super::report_spec_errors(&outcome) {
         return code;

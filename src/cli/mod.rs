@@ -204,6 +204,36 @@ pub fn output_failed(to: &str, e: &dyn std::fmt::Display) -> u8 {
     )
 }
 
+/// Refuses `-o` naming a kind of file kpi does not write (a spreadsheet,
+/// a PDF, a web page) when no `--format` says what to write there: the
+/// table text under that name is a file its application cannot open.
+#[cfg(feature = "eval")]
+pub fn foreign_output(format_given: bool, output: Option<&Path>) -> Result<(), u8> {
+    let Some(path) = output.filter(|_| !format_given) else {
+        return Ok(());
+    };
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    let help = match ext.as_str() {
+        "xlsx" | "xlsm" | "xls" | "ods" | "numbers" => {
+            "write CSV (-o results.csv), which spreadsheets open; or give --format to write that format under this name"
+        }
+        "html" | "htm" => "`kpi report -o FILE.html` writes a page of the KPIs and targets; or give --format to write that format under this name",
+        "pdf" | "docx" | "doc" | "pptx" => {
+            "write markdown (-o results.md) or a page with `kpi report -o FILE.html`; or give --format to write that format under this name"
+        }
+        _ => return Ok(()),
+    };
+    Err(usage_error(
+        "kpi::flag_conflict",
+        &format!("-o {}: kpi does not write .{ext} files", path.display()),
+        help,
+    ))
+}
+
 /// Writes a command's output to `-o FILE` (whole or not at all, see
 /// [`kpi::report::write_output`]) or to standard output. A closed pipe
 /// (`kpi eval | head -1`) ends the output quietly; any other failure, such

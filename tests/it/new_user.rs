@@ -225,6 +225,8 @@ fn flag_mistakes_have_a_code_the_flag_and_help() {
         (&["eval", "-o", "/nonexistent-folder/kpis.csv"], "output_failed", "/nonexistent-folder/kpis.csv"),
         (&["report", "--template", "/nonexistent.j2"], "template_error", "--template"),
         (&["diff", "no-such-revision", "HEAD"], "spec_version_not_found", "no-such-revision"),
+        (&["eval", "-o", "kpis.xlsx"], "flag_conflict", "-o kpis.xlsx: kpi does not write .xlsx files"),
+        (&["status", "-o", "targets.html"], "flag_conflict", "kpi report"),
     ];
     for (args, code, says) in cases {
         let out = kpi(args);
@@ -236,6 +238,13 @@ fn flag_mistakes_have_a_code_the_flag_and_help() {
         assert!(out.stdout.is_empty(), "{args:?}");
     }
     assert!(!std::path::Path::new("/nonexistent-folder").exists());
+    assert!(!root().join("kpis.xlsx").exists() && !root().join("targets.html").exists());
+    // Said what to write, kpi writes it under any name.
+    let dir = temp_dir("named-format");
+    let xlsx = dir.join("kpis.xlsx");
+    let out = kpi(&["eval", "won_deals", "--format", "csv", "-o", xlsx.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(std::fs::read_to_string(&xlsx).unwrap().starts_with("won_deals\n"));
 }
 
 #[test]
