@@ -290,6 +290,23 @@ fn write(
             Err(e) => super::output_failed(&path.display().to_string(), &e),
         };
     }
+    // Text formats of one table are written from its columns, a block of
+    // rows at a time, never whole in memory as cells or text.
+    let text_format = match args.format() {
+        Format::Csv => Some(kpi::report::table::TextFormat::Csv),
+        Format::Json => Some(kpi::report::table::TextFormat::Json),
+        Format::Ndjson => Some(kpi::report::table::TextFormat::Ndjson),
+        _ => None,
+    };
+    match (text_format, evaluation, funnels) {
+        (Some(f), Some(e), None) => {
+            return super::emit_with(args.output.as_deref(), |w| e.write_text(model, f, w))
+        }
+        (Some(f), None, Some(fe)) => {
+            return super::emit_with(args.output.as_deref(), |w| fe.write_text(f, w))
+        }
+        _ => {}
+    }
     let tables: Vec<_> = evaluation
         .map(|e| e.table(model))
         .into_iter()

@@ -39,7 +39,11 @@ pub fn run(args: &Args) -> u8 {
     if !existing.is_empty() && !args.force {
         return super::usage_error(
             "kpi::files_exist",
-            &format!("{} of the files exist already: {}", existing.len(), existing.join(", ")),
+            &format!(
+                "{} of the files exist already: {}",
+                existing.len(),
+                existing.join(", ")
+            ),
             "add --force to replace them, or choose another folder with -o",
         );
     }

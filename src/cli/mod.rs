@@ -239,14 +239,28 @@ pub fn foreign_output(format_given: bool, output: Option<&Path>) -> Result<(), u
 /// (`kpi eval | head -1`) ends the output quietly; any other failure, such
 /// as a full disk, is an error naming where the output was going.
 pub fn emit(output: Option<&Path>, text: &str) -> u8 {
+    emit_with(output, |w| w.write_all(text.as_bytes()))
+}
+
+/// Writes a command's output as [`emit`] does, with `write`, which may
+/// write it a part at a time.
+pub fn emit_with(
+    output: Option<&Path>,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> u8 {
     use std::io::Write;
     let written = match output {
         Some(path) if path != Path::new("-") => {
-            kpi::report::write_output(path, |f| f.write_all(text.as_bytes()))
+            // Parts of a few bytes (a table's rows) gathered before each write.
+            kpi::report::write_output(path, |f| {
+                let mut buffered = std::io::BufWriter::new(f);
+                write(&mut buffered)?;
+                buffered.flush()
+            })
         }
         _ => {
             let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes()).and_then(|()| out.flush())
+            write(&mut out).and_then(|()| out.flush())
         }
     };
     match written {

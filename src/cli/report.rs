@@ -71,13 +71,11 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
         None => None,
         Some(p) => match std::fs::read_to_string(p) {
             Ok(t) => Some(t),
-            Err(e) => {
-                return super::usage_error(
-                    "kpi::template_error",
-                    &format!("--template: cannot read {}: {e}", p.display()),
-                    "give the path of a minijinja HTML template (kpi's own is src/report/html/report.html.j2)",
-                )
-            }
+            Err(e) => return super::usage_error(
+                "kpi::template_error",
+                &format!("--template: cannot read {}: {e}", p.display()),
+                "give the path of a minijinja HTML template (kpi's own is src/report/html/report.html.j2)",
+            ),
         },
     };
     let request = kpi::report::html::Request {

@@ -3,7 +3,9 @@
 
 use polars::prelude::*;
 
-use super::table::{Cell, NumberFormat, ResultTable};
+use polars_arrow::array::{Array, PrimitiveArray, Utf8ViewArray};
+
+use super::table::{CellRef, Cells, NumberFormat, ResultTable, TextFormat};
 use crate::check::functions::AggFn;
 use crate::check::ir::{KpiKind, Model};
 use crate::execute::{Evaluation, FunnelEvaluation};
@@ -11,17 +13,32 @@ use crate::execute::{Evaluation, FunnelEvaluation};
 impl Evaluation {
     /// The rows as an engine-independent table, with each KPI's unit.
     pub fn table(&self, model: &Model) -> ResultTable {
-        frame_table(&self.shown(model, true), |c| self.format_of(model, c))
+        ResultTable::from_cells(&self.cells(model))
+    }
+
+    /// The rows as [`Self::table`] has them, read where they are.
+    pub fn cells(&self, model: &Model) -> FrameCells {
+        FrameCells::new(&self.shown(model, true), |c| self.format_of(model, c))
+    }
+
+    /// Writes the rows as CSV, JSON or NDJSON to `w`, a block at a time.
+    pub fn write_text(
+        &self,
+        model: &Model,
+        format: TextFormat,
+        w: &mut dyn std::io::Write,
+    ) -> std::io::Result<()> {
+        super::table::write_text(&self.cells(model), format, w)
     }
 
     /// The rows with every KPI column as the number it is computed as (a
     /// date KPI as days since 1970), so that only the dimensions and the
     /// period are texts: for comparing two evaluations value by value.
     pub fn numbers(&self, model: &Model) -> ResultTable {
-        frame_table(&self.frame, |c| {
+        ResultTable::from_cells(&FrameCells::new(&self.frame, |c| {
             self.format_of(model, c)
                 .or_else(|| self.part_of(c).map(|_| NumberFormat::new(None, None)))
-        })
+        }))
     }
 
     /// The KPI output column `column` is part of, and which part it is: the
@@ -140,61 +157,98 @@ fn is_count(kind: &KpiKind) -> bool {
     )
 }
 
-/// A frame as a table; `format_of` gives how each number column reads
-/// (`None`: a text column).
-fn frame_table(frame: &DataFrame, format_of: impl Fn(&str) -> Option<NumberFormat>) -> ResultTable {
-    let columns: Vec<String> = frame
-        .get_column_names()
-        .iter()
-        .map(|c| c.to_string())
-        .filter(|c| !c.starts_with("__"))
-        .collect();
-    let formats = columns.iter().map(|c| format_of(c)).collect::<Vec<_>>();
-    let mut rows = vec![Vec::with_capacity(columns.len()); frame.height()];
-    for (name, f) in columns.iter().zip(&formats) {
-        let Ok(c) = frame.column(name) else { continue };
-        for (row, cell) in rows.iter_mut().zip(cells(c, f.is_some())) {
-            row.push(cell);
+/// A frame's columns as the text formats and tables read them, each as
+/// one typed array, without a cell made for each value.
+pub struct FrameCells {
+    columns: Vec<String>,
+    formats: Vec<Option<NumberFormat>>,
+    values: Vec<Values>,
+    height: usize,
+}
+
+/// One column's values: numbers (non-finite ones read as empty) or texts.
+enum Values {
+    Number(PrimitiveArray<f64>),
+    Text(Utf8ViewArray),
+    /// A column that could not be read as its kind: empty cells.
+    Unreadable,
+}
+
+impl FrameCells {
+    /// The frame's columns (not the engine's own, `__…`); `format_of`
+    /// gives how each number column reads (`None`: a text column).
+    fn new(frame: &DataFrame, format_of: impl Fn(&str) -> Option<NumberFormat>) -> FrameCells {
+        let columns: Vec<String> = frame
+            .get_column_names()
+            .iter()
+            .map(|c| c.to_string())
+            .filter(|c| !c.starts_with("__"))
+            .collect();
+        let formats: Vec<Option<NumberFormat>> = columns.iter().map(|c| format_of(c)).collect();
+        let values = columns
+            .iter()
+            .zip(&formats)
+            .map(|(name, f)| {
+                frame
+                    .column(name)
+                    .ok()
+                    .and_then(|c| values_of(c, f.is_some()))
+                    .unwrap_or(Values::Unreadable)
+            })
+            .collect();
+        FrameCells {
+            columns,
+            formats,
+            values,
+            height: frame.height(),
         }
-    }
-    ResultTable {
-        columns,
-        formats,
-        rows,
     }
 }
 
-/// A column's cells, numbers (non-finite ones empty) or texts, read
-/// through its typed array: a cell at a time through `Column::get` cost
-/// more than writing the whole table out (30 KPIs by owner and month).
-fn cells(c: &Column, number: bool) -> Vec<Cell> {
-    let read = || -> Option<Vec<Cell>> {
-        Some(if number {
-            let v = c.cast(&DataType::Float64).ok()?;
-            v.f64()
-                .ok()?
-                .iter()
-                .map(|x| Cell::Number(x.filter(|x| x.is_finite())))
-                .collect()
-        } else {
-            let v = c.cast(&DataType::String).ok()?;
-            v.str()
-                .ok()?
-                .iter()
-                .map(|s| Cell::Text(s.map(str::to_string)))
-                .collect()
-        })
+/// A column as one array of its kind.
+fn values_of(c: &Column, number: bool) -> Option<Values> {
+    let values = if number {
+        let v = c
+            .cast(&DataType::Float64)
+            .ok()?
+            .f64()
+            .ok()?
+            .rechunk()
+            .into_owned();
+        let array = v.downcast_iter().next()?.clone();
+        Values::Number(array)
+    } else {
+        let v = c.cast(&DataType::String).ok()?.str().ok()?.rechunk().into_owned();
+        let array = v.downcast_iter().next()?.clone();
+        Values::Text(array)
     };
-    read().unwrap_or_else(|| {
-        vec![
-            if number {
-                Cell::Number(None)
-            } else {
-                Cell::Text(None)
-            };
-            c.len()
-        ]
-    })
+    Some(values)
+}
+
+impl Cells for FrameCells {
+    fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    fn formats(&self) -> &[Option<NumberFormat>] {
+        &self.formats
+    }
+
+    fn height(&self) -> usize {
+        self.height
+    }
+
+    fn cell(&self, row: usize, column: usize) -> CellRef<'_> {
+        let number = self.formats.get(column).is_some_and(Option::is_some);
+        match self.values.get(column) {
+            Some(Values::Number(a)) if row < a.len() => {
+                CellRef::Number(a.is_valid(row).then(|| a.value(row)).filter(|x| x.is_finite()))
+            }
+            Some(Values::Text(a)) if row < a.len() => CellRef::Text(a.is_valid(row).then(|| a.value(row))),
+            _ if number => CellRef::Number(None),
+            _ => CellRef::Text(None),
+        }
+    }
 }
 
 /// Writes a frame as Parquet, whole or not at all: count columns whose
@@ -234,7 +288,17 @@ fn write_frame(
 impl FunnelEvaluation {
     /// The rows as an engine-independent table, formatted by measure.
     pub fn table(&self) -> crate::report::table::ResultTable {
-        frame_table(&self.frame, measure_format)
+        ResultTable::from_cells(&self.cells())
+    }
+
+    /// The rows as [`Self::table`] has them, read where they are.
+    pub fn cells(&self) -> FrameCells {
+        FrameCells::new(&self.frame, measure_format)
+    }
+
+    /// Writes the rows as CSV, JSON or NDJSON to `w`, a block at a time.
+    pub fn write_text(&self, format: TextFormat, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        super::table::write_text(&self.cells(), format, w)
     }
 
     /// Writes the frame as Parquet (raw values; counts as integers).

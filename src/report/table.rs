@@ -360,93 +360,186 @@ impl ResultTable {
     }
 
     pub fn to_csv(&self) -> String {
-        // About 8 bytes a cell, so that the text is seldom copied as it grows.
-        let mut out = String::with_capacity(8 * self.columns.len() * (self.rows.len() + 1));
-        let text = |out: &mut String, s: &str| {
-            if s.contains([',', '"', '\n', '\r']) {
-                out.push('"');
-                out.push_str(&s.replace('"', "\"\""));
-                out.push('"');
-            } else {
-                out.push_str(s);
-            }
-        };
-        for (i, c) in self.columns.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            text(&mut out, c);
-        }
-        out.push('\n');
-        for r in &self.rows {
-            for (i, c) in r.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                match c {
-                    Cell::Text(Some(t)) => text(&mut out, t),
-                    Cell::Number(Some(x)) => write_raw_number(&mut out, *x),
-                    Cell::Text(None) | Cell::Number(None) => {}
-                }
-            }
-            out.push('\n');
-        }
-        out
-    }
-
-    /// One JSON object per row, keys in column order (a map would sort them).
-    fn json_rows(&self) -> Vec<String> {
-        let keys: Vec<String> = self
-            .columns
-            .iter()
-            .map(|c| serde_json::Value::String(c.clone()).to_string())
-            .collect();
-        // Each row written into one text (a text per field and a join cost
-        // more than the values).
-        self.rows
-            .iter()
-            .map(|r| {
-                let mut row = String::with_capacity(24 * keys.len());
-                row.push('{');
-                for (i, (k, (v, f))) in keys.iter().zip(r.iter().zip(&self.formats)).enumerate() {
-                    if i > 0 {
-                        row.push_str(", ");
-                    }
-                    row.push_str(k);
-                    row.push_str(": ");
-                    write_json_value(&mut row, v, f.as_ref());
-                }
-                row.push('}');
-                row
-            })
-            .collect()
+        self.text(TextFormat::Csv)
     }
 
     pub fn to_json(&self) -> String {
-        let rows = self.json_rows();
-        if rows.is_empty() {
-            return "[]\n".to_string();
-        }
-        format!("[\n  {}\n]\n", rows.join(",\n  "))
+        self.text(TextFormat::Json)
     }
 
     pub fn to_ndjson(&self) -> String {
-        self.json_rows().iter().map(|v| v.clone() + "\n").collect()
+        self.text(TextFormat::Ndjson)
+    }
+
+    fn text(&self, format: TextFormat) -> String {
+        let mut out = Vec::new();
+        // Writing into memory does not fail, and writes texts only.
+        match write_text(self, format, &mut out) {
+            Ok(()) => String::from_utf8(out).unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    /// The cells of `cells` as a table of their own.
+    pub fn from_cells(cells: &impl Cells) -> ResultTable {
+        let rows = (0..cells.height())
+            .map(|r| {
+                (0..cells.columns().len())
+                    .map(|c| match cells.cell(r, c) {
+                        CellRef::Text(t) => Cell::Text(t.map(str::to_string)),
+                        CellRef::Number(x) => Cell::Number(x),
+                    })
+                    .collect()
+            })
+            .collect();
+        ResultTable {
+            columns: cells.columns().to_vec(),
+            formats: cells.formats().to_vec(),
+            rows,
+        }
+    }
+}
+
+/// A cell as the text formats read it, borrowed from where it is kept.
+#[derive(Clone, Copy, Debug)]
+pub enum CellRef<'a> {
+    Text(Option<&'a str>),
+    Number(Option<f64>),
+}
+
+/// A result that CSV, JSON and NDJSON are written from cell by cell: a
+/// table of cells, or an evaluation's columns read where they are.
+pub trait Cells {
+    fn columns(&self) -> &[String];
+    /// How each number column reads (`None` for dimensions and periods).
+    fn formats(&self) -> &[Option<NumberFormat>];
+    fn height(&self) -> usize;
+    fn cell(&self, row: usize, column: usize) -> CellRef<'_>;
+}
+
+impl Cells for ResultTable {
+    fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    fn formats(&self) -> &[Option<NumberFormat>] {
+        &self.formats
+    }
+
+    fn height(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn cell(&self, row: usize, column: usize) -> CellRef<'_> {
+        match self.rows.get(row).and_then(|r| r.get(column)) {
+            Some(Cell::Text(t)) => CellRef::Text(t.as_deref()),
+            Some(Cell::Number(x)) => CellRef::Number(*x),
+            None => CellRef::Text(None),
+        }
+    }
+}
+
+/// The formats that carry raw values as text.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum TextFormat {
+    Csv,
+    Json,
+    Ndjson,
+}
+
+/// Writes `cells` as `format` to `w` a block of rows at a time, so that a
+/// large result is never whole in memory as text. CSV has a header line;
+/// JSON is an array of objects, keys in column order (a map would sort
+/// them); NDJSON an object per line.
+pub fn write_text(cells: &impl Cells, format: TextFormat, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    const BLOCK: usize = 1 << 16;
+    let (columns, formats) = (cells.columns(), cells.formats());
+    let mut out = String::with_capacity(BLOCK + 4096);
+    if format == TextFormat::Csv {
+        for (i, c) in columns.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            write_csv_text(&mut out, c);
+        }
+        out.push('\n');
+    }
+    let keys: Vec<String> = match format {
+        TextFormat::Csv => Vec::new(),
+        _ => columns
+            .iter()
+            .map(|c| serde_json::Value::String(c.clone()).to_string())
+            .collect(),
+    };
+    let height = cells.height();
+    if format == TextFormat::Json {
+        out.push_str(if height == 0 { "[]\n" } else { "[\n  " });
+    }
+    for r in 0..height {
+        if format == TextFormat::Csv {
+            for c in 0..columns.len() {
+                if c > 0 {
+                    out.push(',');
+                }
+                match cells.cell(r, c) {
+                    CellRef::Text(Some(t)) => write_csv_text(&mut out, t),
+                    CellRef::Number(Some(x)) => write_raw_number(&mut out, x),
+                    CellRef::Text(None) | CellRef::Number(None) => {}
+                }
+            }
+        } else {
+            if r > 0 && format == TextFormat::Json {
+                out.push_str(",\n  ");
+            }
+            out.push('{');
+            for (c, (k, f)) in keys.iter().zip(formats).enumerate() {
+                if c > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(k);
+                out.push_str(": ");
+                write_json_value(&mut out, cells.cell(r, c), f.as_ref());
+            }
+            out.push('}');
+        }
+        match format {
+            TextFormat::Json => {}
+            TextFormat::Csv | TextFormat::Ndjson => out.push('\n'),
+        }
+        if out.len() >= BLOCK {
+            w.write_all(out.as_bytes())?;
+            out.clear();
+        }
+    }
+    if format == TextFormat::Json && height > 0 {
+        out.push_str("\n]\n");
+    }
+    w.write_all(out.as_bytes())
+}
+
+/// A text as a CSV field: quoted when it holds a comma, quote or line break.
+fn write_csv_text(out: &mut String, s: &str) {
+    if s.contains([',', '"', '\n', '\r']) {
+        out.push('"');
+        out.push_str(&s.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(s);
     }
 }
 
 /// A cell as JSON: text or null; numbers raw, counts as integers.
-fn write_json_value(out: &mut String, cell: &Cell, format: Option<&NumberFormat>) {
+fn write_json_value(out: &mut String, cell: CellRef<'_>, format: Option<&NumberFormat>) {
     let number = match cell {
-        Cell::Text(Some(t)) => {
+        CellRef::Text(Some(t)) => {
             match serde_json::to_string(t) {
                 Ok(quoted) => out.push_str(&quoted),
                 Err(_) => out.push_str("null"),
             }
             return;
         }
-        Cell::Number(Some(x)) if x.is_finite() => *x,
-        Cell::Text(None) | Cell::Number(_) => {
+        CellRef::Number(Some(x)) if x.is_finite() => x,
+        CellRef::Text(None) | CellRef::Number(_) => {
             out.push_str("null");
             return;
         }

@@ -115,6 +115,116 @@ fn eval_writes_csv_and_parquet_files_whole() {
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
 }
 
+/// CSV, JSON and NDJSON are written a block of rows at a time from the
+/// evaluation's columns, Parquet from its frame: over 12,000 rows (several
+/// blocks of text), each text format holds every value the Parquet file
+/// holds, row by row, nulls as empty or `null`.
+#[test]
+fn text_outputs_hold_the_values_of_the_parquet_output() {
+    let dir = temp_dir("text-vs-parquet");
+    let query = [
+        "eval",
+        "won_revenue",
+        "win_rate",
+        "won_deals",
+        "avg_deal_size",
+        "--by",
+        "owner",
+        "--grain",
+        "day",
+    ];
+    let write = |format: &str| {
+        let path = dir.join(format!("out.{format}"));
+        let mut args = query.to_vec();
+        args.extend(["--format", format, "-o", path.to_str().unwrap()]);
+        let out = kpi(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        path
+    };
+    use polars::prelude::{ParquetReader, SerReader};
+    let frame = ParquetReader::new(std::fs::File::open(write("parquet")).unwrap())
+        .finish()
+        .unwrap();
+    let names: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
+    assert_eq!(
+        names,
+        [
+            "owner",
+            "period",
+            "won_revenue",
+            "win_rate",
+            "won_deals",
+            "avg_deal_size"
+        ]
+    );
+    let expected: Vec<Vec<serde_json::Value>> = (0..frame.height())
+        .map(|i| {
+            frame
+                .columns()
+                .iter()
+                .map(|c| match c.get(i).unwrap() {
+                    polars::prelude::AnyValue::Null => serde_json::Value::Null,
+                    polars::prelude::AnyValue::String(t) => t.into(),
+                    polars::prelude::AnyValue::StringOwned(t) => t.to_string().into(),
+                    v => v.extract::<f64>().unwrap().into(),
+                })
+                .collect()
+        })
+        .collect();
+    assert!(expected.len() > 12_000, "{}", expected.len());
+    let same =
+        |got: &serde_json::Value, want: &serde_json::Value, at: String| match (got.as_f64(), want.as_f64()) {
+            (Some(g), Some(w)) => assert!((g - w).abs() <= 1e-12 * w.abs().max(1.0), "{at}: {g} against {w}"),
+            _ => assert_eq!(got, want, "{at}"),
+        };
+    // CSV: a header, then every row; an empty field is a null.
+    let csv = std::fs::read_to_string(write("csv")).unwrap();
+    assert!(csv.len() > 4 * 65_536 && !csv.contains('"'), "{}", csv.len());
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some(names.join(",").as_str()));
+    let mut n = 0;
+    for (i, (line, want)) in lines.zip(&expected).enumerate() {
+        for (j, (field, w)) in line.split(',').zip(want).enumerate() {
+            let got = match (field, w) {
+                ("", _) => serde_json::Value::Null,
+                (f, serde_json::Value::String(_)) => f.into(),
+                (f, _) => f.parse::<f64>().unwrap().into(),
+            };
+            same(&got, w, format!("csv row {i}, column {j}"));
+        }
+        n += 1;
+    }
+    assert_eq!(n, expected.len());
+    // JSON: one array; NDJSON: an object a line; keys in column order.
+    let json_text = std::fs::read_to_string(write("json")).unwrap();
+    let ndjson_text = std::fs::read_to_string(write("ndjson")).unwrap();
+    let keys = names.iter().map(|n| format!("\"{n}\": ")).collect::<Vec<_>>();
+    for (what, text) in [("json", &json_text), ("ndjson", &ndjson_text)] {
+        let first = text.lines().find(|l| l.contains('{')).unwrap();
+        let at: Vec<usize> = keys.iter().map(|k| first.find(k.as_str()).unwrap()).collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{what}: {first}");
+    }
+    let json: Vec<serde_json::Value> = serde_json::from_str(&json_text).unwrap();
+    let ndjson: Vec<serde_json::Value> = ndjson_text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for (what, rows) in [("json", &json), ("ndjson", &ndjson)] {
+        assert_eq!(rows.len(), expected.len(), "{what}");
+        for (i, (row, want)) in rows.iter().zip(&expected).enumerate() {
+            assert_eq!(row.as_object().unwrap().len(), names.len(), "{what} row {i}");
+            for (j, (name, w)) in names.iter().zip(want).enumerate() {
+                same(&row[name.as_str()], w, format!("{what} row {i}, column {j}"));
+            }
+        }
+    }
+}
+
 /// Without --format, the file's extension chooses the format; --format wins.
 #[test]
 fn the_output_format_follows_the_extension() {

@@ -122,7 +122,10 @@ fn a_full_disk_is_a_clear_error() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("error[kpi::output_failed]: cannot write standard output"), "{stderr}");
+    assert!(
+        stderr.contains("error[kpi::output_failed]: cannot write standard output"),
+        "{stderr}"
+    );
 }
 
 /// `kpi eval won_deals --format csv -o PATH`, which must succeed.
@@ -185,14 +188,26 @@ fn unknown_names_on_the_command_line_are_usage_errors() {
             "unknown_target",
             "no target is named `no_such_target`",
         ),
-        (&["status", "q3_revenu"], "unknown_target", "did you mean `q3_revenue`?"),
-        (&["eval", "won_revenu"], "unknown_kpi", "did you mean `won_revenue`?"),
+        (
+            &["status", "q3_revenu"],
+            "unknown_target",
+            "did you mean `q3_revenue`?",
+        ),
+        (
+            &["eval", "won_revenu"],
+            "unknown_kpi",
+            "did you mean `won_revenue`?",
+        ),
         (
             &["eval", "won_revenue", "--segment", "enterprize"],
             "unknown_segment",
             "did you mean `enterprise`?",
         ),
-        (&["eval", "won_revenue", "--by", "ownr"], "unknown_dimension", "did you mean `owner`?"),
+        (
+            &["eval", "won_revenue", "--by", "ownr"],
+            "unknown_dimension",
+            "did you mean `owner`?",
+        ),
         (&["explain", "win_rat"], "unknown_kpi", "did you mean `win_rate`?"),
         (&["test", "no_such_test"], "unknown_test", "no test is named"),
     ];
@@ -200,7 +215,10 @@ fn unknown_names_on_the_command_line_are_usage_errors() {
         let out = kpi(args);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(stderr.starts_with(&format!("error[kpi::{code}]: ")), "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with(&format!("error[kpi::{code}]: ")),
+            "{args:?}: {stderr}"
+        );
         assert!(stderr.contains(says), "{args:?}: {stderr}");
         assert!(stderr.contains("\n  help: "), "{args:?}: {stderr}");
         assert!(out.stdout.is_empty(), "{args:?}");
@@ -212,27 +230,86 @@ fn unknown_names_on_the_command_line_are_usage_errors() {
 #[test]
 fn flag_mistakes_have_a_code_the_flag_and_help() {
     let cases: &[(&[&str], &str, &str)] = &[
-        (&["eval", "--period", "2025-13"], "invalid_period", "--period: `2025-13`"),
-        (&["eval", "--from", "2025-03-01", "--to", "2025-01-31"], "period_reversed", "--from 2025-03-01"),
-        (&["eval", "--from", "2025-02-30", "--to", "2025-03-31"], "invalid_date", "--from: `2025-02-30`"),
-        (&["eval", "--from", "2025-01-01", "--to", "soon"], "invalid_date", "--to: `soon`"),
-        (&["status", "--as-of", "yesterday"], "invalid_date", "--as-of: `yesterday`"),
-        (&["eval", "won_revenue", "--compare", "last"], "invalid_value", "--compare: `last`"),
-        (&["eval", "won_revenue", "--compare", "year"], "compare_needs_periods", "--compare"),
-        (&["eval", "won_revenue", "--format", "parquet"], "flag_conflict", "-o FILE"),
-        (&["status", "--grain", "month"], "flag_conflict", "--by and --grain"),
-        (&["eval", "lead_funnel", "--grain", "month", "--compare", "previous"], "flag_conflict", "--compare"),
-        (&["eval", "-o", "/nonexistent-folder/kpis.csv"], "output_failed", "/nonexistent-folder/kpis.csv"),
-        (&["report", "--template", "/nonexistent.j2"], "template_error", "--template"),
-        (&["diff", "no-such-revision", "HEAD"], "spec_version_not_found", "no-such-revision"),
-        (&["eval", "-o", "kpis.xlsx"], "flag_conflict", "-o kpis.xlsx: kpi does not write .xlsx files"),
+        (
+            &["eval", "--period", "2025-13"],
+            "invalid_period",
+            "--period: `2025-13`",
+        ),
+        (
+            &["eval", "--from", "2025-03-01", "--to", "2025-01-31"],
+            "period_reversed",
+            "--from 2025-03-01",
+        ),
+        (
+            &["eval", "--from", "2025-02-30", "--to", "2025-03-31"],
+            "invalid_date",
+            "--from: `2025-02-30`",
+        ),
+        (
+            &["eval", "--from", "2025-01-01", "--to", "soon"],
+            "invalid_date",
+            "--to: `soon`",
+        ),
+        (
+            &["status", "--as-of", "yesterday"],
+            "invalid_date",
+            "--as-of: `yesterday`",
+        ),
+        (
+            &["eval", "won_revenue", "--compare", "last"],
+            "invalid_value",
+            "--compare: `last`",
+        ),
+        (
+            &["eval", "won_revenue", "--compare", "year"],
+            "compare_needs_periods",
+            "--compare",
+        ),
+        (
+            &["eval", "won_revenue", "--format", "parquet"],
+            "flag_conflict",
+            "-o FILE",
+        ),
+        (
+            &["status", "--grain", "month"],
+            "flag_conflict",
+            "--by and --grain",
+        ),
+        (
+            &["eval", "lead_funnel", "--grain", "month", "--compare", "previous"],
+            "flag_conflict",
+            "--compare",
+        ),
+        (
+            &["eval", "-o", "/nonexistent-folder/kpis.csv"],
+            "output_failed",
+            "/nonexistent-folder/kpis.csv",
+        ),
+        (
+            &["report", "--template", "/nonexistent.j2"],
+            "template_error",
+            "--template",
+        ),
+        (
+            &["diff", "no-such-revision", "HEAD"],
+            "spec_version_not_found",
+            "no-such-revision",
+        ),
+        (
+            &["eval", "-o", "kpis.xlsx"],
+            "flag_conflict",
+            "-o kpis.xlsx: kpi does not write .xlsx files",
+        ),
         (&["status", "-o", "targets.html"], "flag_conflict", "kpi report"),
     ];
     for (args, code, says) in cases {
         let out = kpi(args);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(stderr.starts_with(&format!("error[kpi::{code}]: ")), "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with(&format!("error[kpi::{code}]: ")),
+            "{args:?}: {stderr}"
+        );
         assert!(stderr.contains(says), "{args:?}: {stderr}");
         assert!(stderr.contains("\n  help: "), "{args:?}: {stderr}");
         assert!(out.stdout.is_empty(), "{args:?}");
@@ -242,8 +319,20 @@ fn flag_mistakes_have_a_code_the_flag_and_help() {
     // Said what to write, kpi writes it under any name.
     let dir = temp_dir("named-format");
     let xlsx = dir.join("kpis.xlsx");
-    let out = kpi(&["eval", "won_deals", "--format", "csv", "-o", xlsx.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = kpi(&[
+        "eval",
+        "won_deals",
+        "--format",
+        "csv",
+        "-o",
+        xlsx.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(std::fs::read_to_string(&xlsx).unwrap().starts_with("won_deals\n"));
 }
 

@@ -139,21 +139,29 @@ fn a_target_beyond_the_history_is_not_achievable() {
     // Nor is April's 10 when the data ends on 2 April: a sum over a
     // month in progress (its fall from 500 would be -98%).
     let late = "2025-01-01,won,400\n2025-02-10,lost,90\n2025-03-31,won,500\n2025-04-02,won,10\n";
-    let april = m.replace("2025-03", "2025-04").replace("2025-01", "2025-03").replace("+200%", "+10%");
+    let april = m
+        .replace("2025-03", "2025-04")
+        .replace("2025-01", "2025-03")
+        .replace("+200%", "+10%");
     let found = not_achievable_on(late, &april);
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].contains("(its best change: -100.0%)"), "{}", found[0]);
     // A ratio keeps every period: win rates of 0% (from 20 December), 100%,
     // 50% and 100%: the best step is December's +100pp, so +80pp is
     // within the history and +150pp beyond it.
-    let rates = "2024-12-20,lost,50\n2025-01-01,won,400\n2025-02-10,lost,90\n2025-02-11,won,1\n2025-03-31,won,500\n";
+    let rates =
+        "2024-12-20,lost,50\n2025-01-01,won,400\n2025-02-10,lost,90\n2025-02-11,won,1\n2025-03-31,won,500\n";
     let rate = |pp: &str| {
         format!("  r:\n    kpi: win_rate\n    period: 2025-03\n    change: \"+{pp}pp\"\n    baseline: 2025-02\n    objective: x\n")
     };
     assert_eq!(not_achievable_on(rates, &rate("80")), Vec::<String>::new());
     let found = not_achievable_on(rates, &rate("150"));
     assert_eq!(found.len(), 1, "{found:?}");
-    assert!(found[0].contains("never improved by more than 100.0pp"), "{}", found[0]);
+    assert!(
+        found[0].contains("never improved by more than 100.0pp"),
+        "{}",
+        found[0]
+    );
 }
 
 /// The fixture's deals twice: as they are, and a year earlier (IDs `E…`).
