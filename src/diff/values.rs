@@ -9,7 +9,7 @@ use crate::check::ir::Model;
 use crate::check::types::Type;
 use crate::diagnostic::Diagnostic;
 use crate::plan::Query;
-use crate::report::table::{temporal_text, units_per_day, Cell, ResultTable};
+use crate::report::table::{temporal_text, units_per_day, Cell, NumberFormat, ResultTable};
 
 /// A KPI value that differs between the versions.
 #[derive(Clone, Debug, PartialEq)]
@@ -23,6 +23,8 @@ pub struct ValueChange {
     /// microseconds since 1970) are shown as dates (in JSON too, as `kpi
     /// eval` writes them), their move in days.
     pub ty: Type,
+    /// How the new version's KPI reads (unit, decimals), for people.
+    pub format: NumberFormat,
 }
 
 impl Serialize for ValueChange {
@@ -125,9 +127,9 @@ pub fn values(
     let after = crate::execute::evaluate(&new_model, &q)?.numbers(&new_model);
     let mut out = Vec::new();
     for k in kpis {
-        let ty = new_model
-            .kpi_id(k)
-            .map_or(Type::Unknown, |id| new_model.kpis[id].ty);
+        let kpi = new_model.kpi_id(k).map(|id| &new_model.kpis[id]);
+        let ty = kpi.map_or(Type::Unknown, |k| k.ty);
+        let format = kpi.map_or_else(NumberFormat::default, |k| NumberFormat::new(k.unit, k.decimals));
         let was = rows(&before, k);
         for (group, now) in rows(&after, k) {
             let then = was.iter().find(|(g, _)| *g == group).and_then(|(_, v)| *v);
@@ -143,6 +145,7 @@ pub fn values(
                     old: then,
                     new: now,
                     ty,
+                    format,
                 });
             }
         }
@@ -150,31 +153,35 @@ pub fn values(
     Ok(out)
 }
 
-fn shown(x: Option<f64>) -> String {
-    x.map_or("null".to_string(), |v| {
-        if v.fract() == 0.0 && v.abs() < 1e15 {
-            format!("{v:.0}")
-        } else {
-            format!("{v:.4}")
-        }
-    })
-}
-
-/// A value as shown: a date KPI's as its day or instant.
+/// A value as people read it: by the KPI's unit, as `kpi eval`'s table
+/// shows it (a date KPI's as its day or instant); no value as `null`.
 fn value(v: &ValueChange, x: Option<f64>) -> String {
-    x.and_then(|x| temporal_text(v.ty, x)).unwrap_or_else(|| shown(x))
+    match x {
+        None => "null".to_string(),
+        Some(x) => temporal_text(v.ty, x).unwrap_or_else(|| v.format.format(Some(x))),
+    }
 }
 
+/// The move, by the KPI's unit: a percentage's in points, a date's in
+/// days, any other's with its relative change.
 fn change(v: &ValueChange) -> String {
+    use crate::spec::model::Unit;
     let (Some(a), Some(b)) = (v.old, v.new) else {
         return String::new();
     };
     if let Some(per_day) = units_per_day(v.ty) {
         let days = (b - a) / per_day;
         let sign = if days >= 0.0 { "+" } else { "" };
-        return format!("{sign}{} days", shown(Some(days)));
+        return format!("{sign}{} days", NumberFormat::new(None, None).format(Some(days)));
     }
-    let d = shown(Some(b - a));
+    if v.format.unit == Some(Unit::Percent) {
+        return NumberFormat {
+            points: true,
+            ..v.format
+        }
+        .format(Some(b - a));
+    }
+    let d = v.format.format(Some(b - a));
     let d = if b >= a { format!("+{d}") } else { d };
     if a == 0.0 {
         d

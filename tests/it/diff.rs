@@ -255,3 +255,33 @@ fn date_kpis_are_values_not_keys() {
         "{out}"
     );
 }
+
+/// Values that move read as `kpi eval`'s table shows them: by unit, a
+/// percentage's move in points, others' with their relative change.
+#[test]
+fn moved_values_read_by_their_unit() {
+    let dir = temp_dir("diff-units");
+    std::fs::write(
+        dir.join("d.csv"),
+        "amount,stage,closed_at\n1200,won,2025-01-15\n300,lost,2025-01-20\n-100,won,2025-02-03\n",
+    )
+    .unwrap();
+    let spec = |kept: &str| {
+        format!("datasets:\n  d: {{source: ../d.csv, time: closed_at}}\nkpis:\n  total: {{dataset: d, measure: 'sum(amount where {kept})', unit: currency}}\n  rate: {{dataset: d, measure: 'count(where stage == \"won\" and {kept}) / count(where {kept})', unit: percent}}\n")
+    };
+    for (name, text) in [("old", spec("true")), ("new", spec("amount > 0"))] {
+        std::fs::create_dir_all(dir.join(name)).unwrap();
+        std::fs::write(dir.join(name).join("s.yaml"), text).unwrap();
+    }
+    // total: 1,400 → 1,500 (+100, +7.1%); rate: 2 of 3 won → 1 of 2 (66.7% → 50.0%, −16.7 pp).
+    let (code, out, err) = kpi_in(&dir, &["diff", "old", "new", "--values"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("total [all]: 1,400 → 1,500 +100 (+7.1%)"), "{out}");
+    assert!(out.contains("rate [all]: 66.7% → 50.0% -16.7 pp"), "{out}");
+    let (code, md, err) = kpi_in(&dir, &["diff", "old", "new", "--values", "--format", "markdown"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        md.contains("| `total` | all | 1,400 | 1,500 | +100 (+7.1%) |"),
+        "{md}"
+    );
+}
