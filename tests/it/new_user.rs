@@ -212,17 +212,23 @@ fn unknown_names_on_the_command_line_are_usage_errors() {
         (&["test", "no_such_test"], "unknown_test", "no test is named"),
     ];
     for (args, code, says) in cases {
-        let out = kpi(args);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(
-            stderr.starts_with(&format!("error[kpi::{code}]: ")),
-            "{args:?}: {stderr}"
-        );
-        assert!(stderr.contains(says), "{args:?}: {stderr}");
-        assert!(stderr.contains("\n  help: "), "{args:?}: {stderr}");
-        assert!(out.stdout.is_empty(), "{args:?}");
+        usage_error_is_said(args, code, says);
     }
+}
+
+/// `kpi ARGS` exits 2 with nothing on stdout, and says on stderr
+/// `error[kpi::CODE]: …` holding `says`, then a help line.
+fn usage_error_is_said(args: &[&str], code: &str, says: &str) {
+    let out = kpi(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(
+        stderr.starts_with(&format!("error[kpi::{code}]: ")),
+        "{args:?}: {stderr}"
+    );
+    assert!(stderr.contains(says), "{args:?}: {stderr}");
+    assert!(stderr.contains("\n  help: "), "{args:?}: {stderr}");
+    assert!(out.stdout.is_empty(), "{args:?}");
 }
 
 /// Each mistake in a query's flags is said with its stable code, the flag
@@ -303,16 +309,7 @@ fn flag_mistakes_have_a_code_the_flag_and_help() {
         (&["status", "-o", "targets.html"], "flag_conflict", "kpi report"),
     ];
     for (args, code, says) in cases {
-        let out = kpi(args);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(
-            stderr.starts_with(&format!("error[kpi::{code}]: ")),
-            "{args:?}: {stderr}"
-        );
-        assert!(stderr.contains(says), "{args:?}: {stderr}");
-        assert!(stderr.contains("\n  help: "), "{args:?}: {stderr}");
-        assert!(out.stdout.is_empty(), "{args:?}");
+        usage_error_is_said(args, code, says);
     }
     assert!(!std::path::Path::new("/nonexistent-folder").exists());
     assert!(!root().join("kpis.xlsx").exists() && !root().join("targets.html").exists());
