@@ -179,11 +179,12 @@ fn query_of(
     funnels: &[String],
     cal: &kpi::period::Calendar,
 ) -> Result<Query, u8> {
-    if args.format() == Format::Parquet && args.output.is_none() {
+    let to_terminal = || args.output.as_deref() == Some(Path::new("-")) && std::io::stdout().is_terminal();
+    if args.format() == Format::Parquet && (args.output.is_none() || to_terminal()) {
         return Err(super::usage_error(
             "kpi::flag_conflict",
             "--format parquet needs -o FILE",
-            "Parquet is binary: write it to a file (-o results.parquet), or choose csv or json for standard output",
+            "Parquet is binary: write it to a file (-o results.parquet) or a pipe (-o - | …), or choose csv or json for a terminal",
         ));
     }
     let compare = match args.compare.as_deref() {
@@ -279,16 +280,13 @@ fn write(
     evaluation: Option<&kpi::execute::Evaluation>,
     funnels: Option<&kpi::execute::FunnelEvaluation>,
 ) -> u8 {
-    if let (Some(path), Format::Parquet) = (&args.output, args.format()) {
-        let written = match (evaluation, funnels) {
-            (Some(e), _) => e.write_parquet(model, path),
-            (None, Some(f)) => f.write_parquet(path),
+    if args.format() == Format::Parquet {
+        // To `-o FILE`, or standard output under `-o -` (a pipe).
+        return super::emit_with(args.output.as_deref(), |w| match (evaluation, funnels) {
+            (Some(e), _) => e.write_parquet(model, w),
+            (None, Some(f)) => f.write_parquet(w),
             (None, None) => Ok(()),
-        };
-        return match written {
-            Ok(()) => super::OK,
-            Err(e) => super::output_failed(&path.display().to_string(), &e),
-        };
+        });
     }
     // Text formats of one table are written from its columns, a block of
     // rows at a time, never whole in memory as cells or text.

@@ -139,9 +139,9 @@ impl Evaluation {
         }
     }
 
-    /// Writes the frame as Parquet (raw values; counts as integers).
-    pub fn write_parquet(&self, model: &Model, path: &std::path::Path) -> std::io::Result<()> {
-        write_frame(&self.shown(model, false), |c| self.format_of(model, c), path)
+    /// Writes the frame as Parquet (raw values; counts as integers) to `w`.
+    pub fn write_parquet(&self, model: &Model, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        write_frame(&self.shown(model, false), |c| self.format_of(model, c), w)
     }
 }
 
@@ -251,13 +251,13 @@ impl Cells for FrameCells {
     }
 }
 
-/// Writes a frame as Parquet, whole or not at all: count columns whose
-/// values are all whole numbers as integers. `period` stays the label, as
-/// in every format (a week, quarter or fiscal period is no single date).
+/// Writes a frame as Parquet to `w`: count columns whose values are all
+/// whole numbers as integers. `period` stays the label, as in every format
+/// (a week, quarter or fiscal period is no single date).
 fn write_frame(
     frame: &DataFrame,
     format_of: impl Fn(&str) -> Option<NumberFormat>,
-    path: &std::path::Path,
+    w: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     let mut select = Vec::new();
     for c in frame.columns() {
@@ -280,9 +280,7 @@ fn write_frame(
     // Snappy, as Spark, DuckDB and pyarrow write by default: every Parquet
     // reader has it, and it writes a few times faster than zstd, for result
     // files about a third larger.
-    super::write_output(path, |f| {
-        super::parquet::write_parquet(&df, f).map_err(|e| std::io::Error::other(e.to_string()))
-    })
+    super::parquet::write_parquet(&df, w).map_err(|e| std::io::Error::other(e.to_string()))
 }
 
 impl FunnelEvaluation {
@@ -301,9 +299,9 @@ impl FunnelEvaluation {
         super::table::write_text(&self.cells(), format, w)
     }
 
-    /// Writes the frame as Parquet (raw values; counts as integers).
-    pub fn write_parquet(&self, path: &std::path::Path) -> std::io::Result<()> {
-        write_frame(&self.frame, measure_format, path)
+    /// Writes the frame as Parquet (raw values; counts as integers) to `w`.
+    pub fn write_parquet(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        write_frame(&self.frame, measure_format, w)
     }
 }
 

@@ -115,6 +115,41 @@ fn eval_writes_csv_and_parquet_files_whole() {
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
 }
 
+/// `-o -` is standard output for Parquet too (a pipe into another tool):
+/// the same file as `-o FILE`, and no file named `-`.
+#[test]
+fn parquet_goes_to_standard_output_under_dash() {
+    let dir = temp_dir("parquet-stdout");
+    let file = dir.join("out.parquet");
+    let args = [
+        "eval",
+        "won_deals",
+        "win_rate",
+        "--by",
+        "segment",
+        "--format",
+        "parquet",
+        "-o",
+    ];
+    let written = kpi(&[&args[..], &[file.to_str().unwrap()]].concat());
+    assert_eq!(written.status.code(), Some(0));
+    let out = std::process::Command::new(crate::support::kpi_bin())
+        .current_dir(root())
+        .env_remove("KPI_SPEC")
+        .args([&args[..], &["-"]].concat())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(&out.stdout[..4], b"PAR1");
+    assert_eq!(out.stdout, std::fs::read(&file).unwrap());
+    assert!(!root().join("-").exists());
+}
+
 /// CSV, JSON and NDJSON are written a block of rows at a time from the
 /// evaluation's columns, Parquet from its frame: over 12,000 rows (several
 /// blocks of text), each text format holds every value the Parquet file
