@@ -49,7 +49,26 @@ pub fn data_error(span: Span, dataset: &str, path: &str, error: &str) -> Diagnos
         format!("cannot read dataset `{dataset}` from `{path}`: {first}"),
     )
     .at(span, "while reading this source")
-    .help("check the file's format, header and delimiter; declare column types under `columns:`")
+    .help(data_error_help(path, first))
+}
+
+/// What to look at when a file cannot be read, by what the reader said
+/// and the kind of file.
+fn data_error_help(path: &str, error: &str) -> &'static str {
+    let ext = std::path::Path::new(path)
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    if error.contains("Is a directory") {
+        "`source:` names a folder: name its files with a glob (`deals/*.csv`)"
+    } else if ext == "parquet" || error.starts_with("parquet:") {
+        "the file is no whole Parquet file (cut short while copied or written, or another format under this name): write it again, or give `format:` for what it holds"
+    } else if matches!(ext.as_str(), "ndjson" | "jsonl" | "json") {
+        "each line must be one JSON object: fix the line named, or give `format:` for what the file holds"
+    } else {
+        "check the file's format, header and delimiter; declare column types under `columns:`"
+    }
 }
 
 /// A column of a type kpi cannot read (Polars has no type for it).

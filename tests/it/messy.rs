@@ -385,6 +385,45 @@ fn damaged_files_are_named_with_their_place() {
     }
 }
 
+/// A Parquet file cut short, a folder named as a file and a broken NDJSON
+/// line: each is `kpi::data_error` naming the source, with help for what
+/// that kind of file needs (not a CSV header's).
+#[test]
+fn unreadable_files_get_help_for_their_kind() {
+    let parquet = std::fs::read(root().join("tests/fixtures/sales/deals.csv")).unwrap();
+    let cases: &[(&str, &[u8], &str)] = &[
+        ("d.parquet", b"PAR1 cut short", "no whole Parquet file"),
+        ("d.parquet", &parquet[..40], "no whole Parquet file"),
+        (
+            "d.ndjson",
+            b"{\"amount\": 1, \"closed_at\": \"2025-01-01\"}\n{\"amount\": 2,\n",
+            "each line must be one JSON object",
+        ),
+    ];
+    for (name, bytes, help) in cases {
+        let out = run(&[(name, bytes)], name, "", TOTAL, EVAL_CSV);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{name}: {err}");
+        assert!(
+            err.contains("kpi::data_error") && err.contains(&format!("{name}`:")),
+            "{err}"
+        );
+        assert!(err.contains(help) && !err.contains("delimiter"), "{name}: {err}");
+    }
+    let dir = temp_dir("folder-source");
+    std::fs::create_dir_all(dir.join("deals.csv")).unwrap();
+    let spec = dir.join("s.yaml");
+    std::fs::write(
+        &spec,
+        format!("datasets:\n  d: {{source: deals.csv, time: closed_at}}\nkpis:\n{TOTAL}"),
+    )
+    .unwrap();
+    let out = kpi(&["--spec", spec.to_str().unwrap(), "eval"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("`source:` names a folder"), "{err}");
+}
+
 #[test]
 fn globs_must_match_files_that_agree() {
     let a = "id,amount,closed_at\n1,5,2025-01-01\n";
