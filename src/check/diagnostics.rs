@@ -418,7 +418,26 @@ pub fn unknown_format(span: Span, path: &str) -> Diagnostic {
         format!("cannot tell the format of `{path}`"),
     )
     .at(span, "unknown extension")
-    .help("use a .csv, .parquet or .ndjson/.jsonl file, or set `format:`")
+    .help(format_help(path))
+}
+
+/// What a source of no known format can be instead.
+fn format_help(path: &str) -> String {
+    const KNOWN: &str = "use a .csv, .parquet or .ndjson/.jsonl file, or set `format:`";
+    let ext = std::path::Path::new(path.trim_end_matches('/'))
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match ext.as_deref() {
+        None => format!(
+            "{KNOWN}; a folder's files are named with a glob (`{}/*.parquet`)",
+            path.trim_end_matches('/')
+        ),
+        Some("xlsx" | "xlsm" | "xls" | "ods" | "numbers") => {
+            "save the sheet as CSV (CSV UTF-8) and read that file; kpi does not read spreadsheets".to_string()
+        }
+        Some(_) => KNOWN.to_string(),
+    }
 }
 
 pub fn segment_column_missing(

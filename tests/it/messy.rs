@@ -422,6 +422,20 @@ fn unreadable_files_get_help_for_their_kind() {
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("`source:` names a folder"), "{err}");
+    // A folder without an extension has no format: the help names its glob.
+    std::fs::create_dir_all(dir.join("exports")).unwrap();
+    std::fs::write(
+        &spec,
+        format!("datasets:\n  d: {{source: exports/, time: closed_at}}\nkpis:\n{TOTAL}"),
+    )
+    .unwrap();
+    let out = kpi(&["--spec", spec.to_str().unwrap(), "eval"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("kpi::unknown_format") && err.contains("(`exports/*.parquet`)"),
+        "{err}"
+    );
 }
 
 #[test]
