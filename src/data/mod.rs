@@ -805,10 +805,11 @@ pub fn as_text(e: Expr) -> Expr {
     )
 }
 
-/// A number as text: whole numbers below 10^15 without a fraction, others
-/// in Rust's shortest round-trip form.
+/// A number as text: whole numbers below 10^18 (a 64-bit integer holds
+/// them, as it does in every database) without a fraction, others in
+/// Rust's shortest round-trip form.
 pub fn number_text(x: f64) -> String {
-    if x.fract() == 0.0 && x.abs() < 1e15 {
+    if x.fract() == 0.0 && x.abs() < 1e18 {
         format!("{}", x as i64)
     } else {
         format!("{x}")

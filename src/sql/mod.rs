@@ -351,7 +351,7 @@ impl<'a> Printer<'a> {
         let d = self.d;
         match ty {
             Type::Number => format!(
-                "CASE WHEN {sql} = FLOOR({sql}) AND ABS({sql}) < 1e15 THEN CAST(CAST({sql} AS {}) AS {text}) ELSE CAST({sql} AS {text}) END",
+                "CASE WHEN {sql} = FLOOR({sql}) AND ABS({sql}) < 1e18 THEN CAST(CAST({sql} AS {}) AS {text}) ELSE CAST({sql} AS {text}) END",
                 match d {
                     Dialect::BigQuery => "INT64",
                     _ => "BIGINT",
