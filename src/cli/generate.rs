@@ -63,6 +63,6 @@ pub fn run(args: &Args) -> u8 {
             eprintln!("written to {}", args.out.display());
             super::OK
         }
-        Err(e) => super::output_failed(&args.out.display().to_string(), &e),
+        Err(e) => super::output_failed(Some(&args.out), &e),
     }
 }

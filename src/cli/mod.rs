@@ -195,13 +195,21 @@ pub fn say_error(code: &str, message: &str, help: &str) {
     let _ = writeln!(std::io::stderr(), "error[{code}]: {message}\n  help: {help}");
 }
 
-/// Why an output could not be written to `to` (`-o FILE`, standard output).
-pub fn output_failed(to: &str, e: &dyn std::fmt::Display) -> u8 {
-    usage_error(
-        "kpi::output_failed",
-        &format!("cannot write {to}: {e}"),
-        "check that the folder exists, is writable and has room; a file is written whole or not at all, so nothing was left there",
-    )
+/// Why an output could not be written to `-o FILE` (`Some`) or standard
+/// output.
+pub fn output_failed(file: Option<&Path>, e: &dyn std::fmt::Display) -> u8 {
+    match file {
+        Some(path) => usage_error(
+            "kpi::output_failed",
+            &format!("cannot write {}: {e}", path.display()),
+            "check that the folder exists, is writable and has room; a file is written whole or not at all, so nothing was left there",
+        ),
+        None => usage_error(
+            "kpi::output_failed",
+            &format!("cannot write standard output: {e}"),
+            "check where standard output goes (a full disk, a closed file); or write to a file with -o",
+        ),
+    }
 }
 
 /// Refuses `-o` naming a kind of file kpi does not write (a spreadsheet,
@@ -266,10 +274,7 @@ pub fn emit_with(
     match written {
         Ok(()) => OK,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => OK,
-        Err(e) => {
-            let to = output.map_or("standard output".to_string(), |p| p.display().to_string());
-            output_failed(&to, &e)
-        }
+        Err(e) => output_failed(output.filter(|p| *p != Path::new("-")), &e),
     }
 }
 
