@@ -31,7 +31,7 @@ pub const DRIVERS: &[(&str, Option<Dialect>, &str)] = &[
     ),
     ("spark", Some(Dialect::Spark), "pip install adbc-driver-spark"),
     ("flightsql", None, "pip install adbc-driver-flightsql"),
-    ("sqlite", None, "pip install adbc-driver-sqlite"),
+    ("sqlite", Some(Dialect::Sqlite), "pip install adbc-driver-sqlite"),
 ];
 
 /// Whether `driver:` names a library file rather than a short name.

@@ -564,7 +564,7 @@ pub fn no_dialect(span: Span, connection: &str, driver: &str) -> Diagnostic {
         format!("connection `{connection}` uses `{driver}`, whose SQL dialect kpi cannot tell"),
     )
     .at(span, "which SQL does it speak?")
-    .help("add `dialect:` (postgresql, duckdb, snowflake, bigquery or spark)")
+    .help("add `dialect:` (postgresql, duckdb, snowflake, bigquery, spark or sqlite)")
 }
 
 pub fn connection_variable(span: Span, connection: &str, e: &crate::spec::env::ExpandError) -> Diagnostic {
@@ -624,6 +624,6 @@ pub fn not_exact_in_dialect(span: Span, func: &str, dialect: &str, place: &str) 
         "kpi::not_exact_in_dialect",
         format!("`{func}` has no exact form in {dialect} ({place})"),
     )
-    .at(span, format!("only approximate in {dialect}"))
+    .at(span, format!("no exact form in {dialect}"))
     .help("kpi never approximates silently: use another aggregate, or compute it on a connection whose SQL has it exactly")
 }

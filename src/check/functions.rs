@@ -204,7 +204,12 @@ impl TimeFn {
 /// Whether a dialect computes an aggregate exactly. BigQuery has exact
 /// medians and quantiles only as window functions (`PERCENTILE_CONT`); as
 /// aggregates it has `APPROX_QUANTILES`, which kpi never uses silently.
+/// SQLite has neither, nor a standard deviation.
 pub fn exact_in(f: AggFn, dialect: crate::spec::model::Dialect) -> bool {
     use crate::spec::model::Dialect;
-    !matches!((f, dialect), (AggFn::Median | AggFn::Quantile, Dialect::BigQuery))
+    !matches!(
+        (f, dialect),
+        (AggFn::Median | AggFn::Quantile, Dialect::BigQuery)
+            | (AggFn::Median | AggFn::Quantile | AggFn::Stddev, Dialect::Sqlite)
+    )
 }

@@ -30,6 +30,7 @@ enum DialectArg {
     // Databricks SQL is Spark SQL.
     #[value(alias = "spark")]
     Databricks,
+    Sqlite,
 }
 
 impl From<DialectArg> for Dialect {
@@ -40,6 +41,7 @@ impl From<DialectArg> for Dialect {
             DialectArg::Snowflake => Dialect::Snowflake,
             DialectArg::Bigquery => Dialect::BigQuery,
             DialectArg::Databricks => Dialect::Spark,
+            DialectArg::Sqlite => Dialect::Sqlite,
         }
     }
 }

@@ -872,14 +872,8 @@ pub fn remote_schemas(spec: &Spec, report: bool) -> (crate::check::DataSchemas, 
             (None, Some(q)) => crate::check::ir::Relation::Query(q.value.clone()),
             (None, None) => continue,
         };
-        let sql = crate::sql::schema_sql(&relation, c.dialect);
-        match adbc::query(&c, &sql) {
-            Ok(df) => {
-                let cols: Vec<(String, Type)> = df
-                    .columns()
-                    .iter()
-                    .map(|col| (col.name().to_string(), type_of(col.dtype())))
-                    .collect();
+        match remote_columns(&c, &relation) {
+            Ok(cols) => {
                 if report {
                     for (n, ty) in &d.columns {
                         if !cols.iter().any(|(c, _)| *c == n.value) {
@@ -893,7 +887,7 @@ pub fn remote_schemas(spec: &Spec, report: bool) -> (crate::check::DataSchemas, 
                             ));
                         }
                     }
-                    diags.extend(remote_type_conflicts(d, &cols));
+                    diags.extend(remote_type_conflicts(d, &cols, c.dialect));
                 }
                 out.insert(d.name.value.clone(), cols);
             }
@@ -904,8 +898,84 @@ pub fn remote_schemas(spec: &Spec, report: bool) -> (crate::check::DataSchemas, 
     (out, diags)
 }
 
-/// Declared columns whose type the database's column cannot hold.
-fn remote_type_conflicts(d: &crate::spec::model::Dataset, cols: &[(String, Type)]) -> Vec<Diagnostic> {
+/// The columns of a table or query on connection `c`, with their types: a
+/// query for no rows, whose Arrow schema has them; for SQLite, whose
+/// driver types a column by the values it holds (none, for no rows), a
+/// table's declared types, and a query's first rows.
+fn remote_columns(
+    c: &crate::check::ir::ConnectionModel,
+    relation: &crate::check::ir::Relation,
+) -> Result<Vec<(String, Type)>, Diagnostic> {
+    use crate::check::ir::Relation;
+    use crate::spec::model::Dialect;
+    use crate::sql::dialect::Spelling;
+    let from_frame = |df: DataFrame| -> Vec<(String, Type)> {
+        df.columns()
+            .iter()
+            .map(|col| (col.name().to_string(), type_of(col.dtype())))
+            .collect()
+    };
+    match (c.dialect, relation) {
+        (Dialect::Sqlite, Relation::Table(t)) => {
+            let (schema, table) = t.rsplit_once('.').unwrap_or(("main", t));
+            let sql = format!(
+                "SELECT name, type FROM pragma_table_info({}, {})",
+                c.dialect.string(table),
+                c.dialect.string(schema)
+            );
+            let df = adbc::query(c, &sql)?;
+            let texts = |name: &str| -> Vec<String> {
+                df.column(name)
+                    .ok()
+                    .and_then(|x| {
+                        x.str()
+                            .ok()
+                            .map(|s| s.iter().map(|v| v.unwrap_or("").to_string()).collect())
+                    })
+                    .unwrap_or_default()
+            };
+            Ok(texts("name")
+                .into_iter()
+                .zip(texts("type"))
+                .map(|(n, decl)| (n, sqlite_declared_type(&decl)))
+                .collect())
+        }
+        (Dialect::Sqlite, Relation::Query(q)) => {
+            let t = c.dialect.ident("t");
+            adbc::query(c, &format!("SELECT * FROM ({q}) AS {t} LIMIT 1000")).map(from_frame)
+        }
+        _ => adbc::query(c, &crate::sql::schema_sql(relation, c.dialect)).map(from_frame),
+    }
+}
+
+/// The type of a SQLite column declared `decl`: dates and times by their
+/// names (SQLite keeps them as texts), then SQLite's own affinity rules.
+fn sqlite_declared_type(decl: &str) -> Type {
+    let d = decl.to_ascii_uppercase();
+    let has = |w: &str| d.contains(w);
+    if has("DATETIME") || has("TIMESTAMP") {
+        Type::Datetime
+    } else if has("DATE") {
+        Type::Date
+    } else if has("BOOL") {
+        Type::Bool
+    } else if has("INT") || has("REAL") || has("FLOA") || has("DOUB") || has("NUM") || has("DEC") {
+        Type::Number
+    } else if has("CHAR") || has("CLOB") || has("TEXT") {
+        Type::String
+    } else {
+        Type::Unknown
+    }
+}
+
+/// Declared columns whose type the database's column cannot hold. SQLite
+/// keeps dates and times as texts: a text column may be declared either.
+fn remote_type_conflicts(
+    d: &crate::spec::model::Dataset,
+    cols: &[(String, Type)],
+    dialect: crate::spec::model::Dialect,
+) -> Vec<Diagnostic> {
+    let texts_are_dates = dialect == crate::spec::model::Dialect::Sqlite;
     let mut out = Vec::new();
     for (n, declared) in &d.columns {
         let declared = Type::from(declared.value);
@@ -917,7 +987,8 @@ fn remote_type_conflicts(d: &crate::spec::model::Dataset, cols: &[(String, Type)
             || matches!(
                 (declared, found),
                 (Type::Datetime, Type::Date) | (Type::String, _)
-            );
+            )
+            || (texts_are_dates && matches!((declared, found), (Type::Date | Type::Datetime, Type::String)));
         if !fits {
             out.push(diagnostics::remote_type_mismatch(
                 n.span,

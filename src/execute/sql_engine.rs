@@ -98,9 +98,14 @@ pub(crate) fn remote_bounds(
 ) -> Result<Option<(Date, Date)>, Vec<Diagnostic>> {
     let df = crate::data::adbc::query(c, &crate::sql::bounds_sql(plan, i, c.dialect)).map_err(|d| vec![d])?;
     let day = |name: &str| -> Option<Date> {
-        let col = df.column(name).ok()?.cast(&DataType::Date).ok()?;
-        let days = col.cast(&DataType::Int32).ok()?;
-        days.i32().ok()?.get(0).map(Date)
+        let dtype = df.column(name).ok()?.dtype().clone();
+        let days = df
+            .clone()
+            .lazy()
+            .select([as_date(col(name), &dtype).cast(DataType::Int32)])
+            .collect()
+            .ok()?;
+        days.columns().first()?.i32().ok()?.get(0).map(Date)
     };
     Ok(day("lo").zip(day("hi")))
 }
@@ -121,6 +126,19 @@ fn validate_lookups(plan: &Plan, i: usize) -> Result<(), Vec<Diagnostic>> {
     Ok(())
 }
 
+/// A date column of a database's result as a date: SQLite's are texts
+/// (`2025-01-31`), the others' dates already.
+fn as_date(e: Expr, dtype: &DataType) -> Expr {
+    match dtype {
+        DataType::String => e.str().to_date(StrptimeOptions {
+            format: Some("%Y-%m-%d".into()),
+            strict: false,
+            ..Default::default()
+        }),
+        _ => e.cast(DataType::Date),
+    }
+}
+
 /// The columns of a unit frame as the engine seam promises them: group
 /// keys as text, the period as a date, parts as numbers (or as read, for
 /// the minimum and maximum of text and dates), rows as an unsigned count.
@@ -128,8 +146,8 @@ fn normalized(df: DataFrame, dims: usize) -> PolarsResult<DataFrame> {
     let mut fixes: Vec<Expr> = (0..dims)
         .map(|i| col(dim_col(i).as_str()).cast(DataType::String))
         .collect();
-    if df.column(PERIOD).is_ok() {
-        fixes.push(col(PERIOD).cast(DataType::Date));
+    if let Ok(period) = df.column(PERIOD) {
+        fixes.push(as_date(col(PERIOD), period.dtype()));
     }
     fixes.push(col(ROWS).cast(DataType::UInt64));
     fixes.push(col(ONE).cast(DataType::Int32));

@@ -136,7 +136,7 @@ keyword!(
     /// The SQL a connection speaks.
     Dialect, "SQL dialect", {
         "postgresql" => Postgres, "duckdb" => DuckDb, "snowflake" => Snowflake, "bigquery" => BigQuery,
-        "spark" => Spark });
+        "spark" => Spark, "sqlite" => Sqlite });
 
 /// The `read:` block of a dataset: options for files as people get them.
 #[derive(Clone, Debug, Default, PartialEq)]

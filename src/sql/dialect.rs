@@ -1,6 +1,11 @@
-//! What differs between the SQL of PostgreSQL, DuckDB, Snowflake, BigQuery
-//! and Spark: quoting, types, date arithmetic, and a few functions. The
-//! shared printer (`super`) asks the dialect for these and nothing else.
+//! What differs between the SQL of PostgreSQL, DuckDB, Snowflake, BigQuery,
+//! Spark and SQLite: quoting, types, date arithmetic, and a few functions.
+//! The shared printer (`super`) asks the dialect for these and nothing else.
+//!
+//! SQLite has no date types: dates and times are texts (`2025-01-31`,
+//! `2025-01-31 09:30:00`), read through its `date()` and `datetime()`,
+//! which also make one form of `…T09:30` and `… 09:30:00.000`; they compare
+//! as texts, in order.
 
 use crate::spec::model::Dialect;
 use crate::time::{Date, DateTime};
@@ -40,6 +45,20 @@ pub trait Spelling {
     fn ends_with(self, a: &str, b: &str) -> String;
     /// A date from a string; null (not an error) where it does not parse, when the dialect can.
     fn parse_date(self, x: &str) -> String;
+    /// A date or datetime expression as a date.
+    fn to_date(self, x: &str) -> String;
+    /// A date or datetime expression as a datetime (a date at midnight).
+    fn to_timestamp(self, x: &str) -> String;
+    /// A date with no value.
+    fn null_date(self) -> String;
+    /// A part of a date: `YEAR`, `QUARTER`, `MONTH` or `DAY`, a number.
+    fn extract(self, part: &str, d: &str) -> String;
+    /// The smallest (`least`) or largest of values none of which is null.
+    fn extreme_of(self, least: bool, xs: &[String]) -> String;
+    /// A column of type `ty` as the printer reads it.
+    fn column_value(self, column: String, ty: crate::check::types::Type) -> String;
+    /// A boolean as text, as files write it (`true`, `false`).
+    fn bool_text(self, x: &str) -> String;
 }
 
 fn quoted(name: &str, q: char) -> String {
@@ -72,7 +91,7 @@ impl Spelling for Dialect {
     fn ident(self, name: &str) -> String {
         match self {
             Dialect::BigQuery | Dialect::Spark => quoted(name, '`'),
-            _ => quoted(name, '"'),
+            Dialect::Postgres | Dialect::DuckDb | Dialect::Snowflake | Dialect::Sqlite => quoted(name, '"'),
         }
     }
 
@@ -89,12 +108,13 @@ impl Spelling for Dialect {
             Dialect::Snowflake => "FLOAT",
             Dialect::BigQuery => "FLOAT64",
             Dialect::DuckDb | Dialect::Spark => "DOUBLE",
+            Dialect::Sqlite => "REAL",
         }
     }
 
     fn text_type(self) -> &'static str {
         match self {
-            Dialect::Postgres => "TEXT",
+            Dialect::Postgres | Dialect::Sqlite => "TEXT",
             Dialect::BigQuery | Dialect::Spark => "STRING",
             Dialect::DuckDb | Dialect::Snowflake => "VARCHAR",
         }
@@ -116,13 +136,17 @@ impl Spelling for Dialect {
     }
 
     fn date_lit(self, d: Date) -> String {
-        format!("DATE '{d}'")
+        match self {
+            Dialect::Sqlite => format!("'{d}'"),
+            _ => format!("DATE '{d}'"),
+        }
     }
 
     fn timestamp_lit(self, t: DateTime) -> String {
         let text = t.to_string().replace('T', " ");
         match self {
             Dialect::BigQuery => format!("DATETIME '{text}'"),
+            Dialect::Sqlite => format!("'{text}'"),
             _ => format!("TIMESTAMP '{text}'"),
         }
     }
@@ -135,6 +159,7 @@ impl Spelling for Dialect {
             Dialect::Snowflake => format!("DATEADD(day, {n}, {d})"),
             Dialect::BigQuery => format!("DATE_ADD({d}, INTERVAL {n} DAY)"),
             Dialect::Spark => format!("date_add({d}, {n})"),
+            Dialect::Sqlite => format!("date({d}, printf('%+d days', {n}))"),
         }
     }
 
@@ -146,6 +171,9 @@ impl Spelling for Dialect {
             Dialect::Snowflake => format!("DATEADD(month, {n}, {d})"),
             Dialect::BigQuery => format!("DATE_ADD({d}, INTERVAL {n} MONTH)"),
             Dialect::Spark => format!("add_months({d}, {n})"),
+            // Not clamped (31 January plus a month is 3 March): the printer
+            // adds months to the first of a month only.
+            Dialect::Sqlite => format!("date({d}, printf('%+d months', {n}))"),
         }
     }
 
@@ -155,6 +183,7 @@ impl Spelling for Dialect {
             Dialect::Snowflake => format!("DATE_TRUNC('MONTH', {d})"),
             Dialect::BigQuery => format!("DATE_TRUNC({d}, MONTH)"),
             Dialect::Spark => format!("trunc({d}, 'MM')"),
+            Dialect::Sqlite => format!("date({d}, 'start of month')"),
         }
     }
 
@@ -165,6 +194,8 @@ impl Spelling for Dialect {
             Dialect::Snowflake => format!("DAYOFWEEKISO({d})"),
             Dialect::BigQuery => format!("(MOD(EXTRACT(DAYOFWEEK FROM {d}) + 5, 7) + 1)"),
             Dialect::Spark => format!("(weekday({d}) + 1)"),
+            // %w: Sunday 0 … Saturday 6.
+            Dialect::Sqlite => format!("((CAST(strftime('%w', {d}) AS INTEGER) + 6) % 7 + 1)"),
         }
     }
 
@@ -175,17 +206,20 @@ impl Spelling for Dialect {
             Dialect::Snowflake => format!("WEEKISO({d})"),
             Dialect::BigQuery => format!("EXTRACT(ISOWEEK FROM {d})"),
             Dialect::Spark => format!("weekofyear({d})"),
+            Dialect::Sqlite => format!("CAST(strftime('%V', {d}) AS INTEGER)"),
         }
     }
 
     fn epoch_micros(self, t: &str) -> String {
-        let ts = format!("CAST({t} AS {})", self.timestamp_type());
+        let ts = self.to_timestamp(t);
         match self {
             Dialect::Postgres => format!("(EXTRACT(EPOCH FROM {ts}) * 1000000)"),
             Dialect::DuckDb => format!("epoch_us({ts})"),
             Dialect::Snowflake => format!("DATE_PART(EPOCH_MICROSECOND, {ts})"),
             Dialect::BigQuery => format!("UNIX_MICROS(TIMESTAMP({ts}))"),
             Dialect::Spark => format!("unix_micros(CAST({t} AS TIMESTAMP))"),
+            // Its `datetime()` drops a fraction of a second.
+            Dialect::Sqlite => format!("ROUND(unixepoch({t}, 'subsec') * 1000000)"),
         }
     }
 
@@ -197,7 +231,7 @@ impl Spelling for Dialect {
             Dialect::DuckDb => format!("quantile_cont({x}, {q})"),
             Dialect::Spark => format!("percentile({x}, {q})"),
             // Refused when the spec is checked (no exact aggregate form).
-            Dialect::BigQuery => "NULL".to_string(),
+            Dialect::BigQuery | Dialect::Sqlite => "NULL".to_string(),
         }
     }
 
@@ -228,7 +262,7 @@ impl Spelling for Dialect {
         match self {
             Dialect::DuckDb => format!("contains({a}, {b})"),
             Dialect::Snowflake => format!("CONTAINS({a}, {b})"),
-            Dialect::Spark => format!("(instr({a}, {b}) > 0)"),
+            Dialect::Spark | Dialect::Sqlite => format!("(instr({a}, {b}) > 0)"),
             Dialect::Postgres | Dialect::BigQuery => format!("(STRPOS({a}, {b}) > 0)"),
         }
     }
@@ -237,6 +271,7 @@ impl Spelling for Dialect {
         match self {
             Dialect::Snowflake => format!("STARTSWITH({a}, {b})"),
             Dialect::Spark => format!("startswith({a}, {b})"),
+            Dialect::Sqlite => format!("(substr({a}, 1, length({b})) = {b})"),
             _ => format!("STARTS_WITH({a}, {b})"),
         }
     }
@@ -246,6 +281,7 @@ impl Spelling for Dialect {
             Dialect::Postgres => format!("(RIGHT({a}, LENGTH({b})) = {b})"),
             Dialect::Snowflake => format!("ENDSWITH({a}, {b})"),
             Dialect::Spark => format!("endswith({a}, {b})"),
+            Dialect::Sqlite => format!("(length({b}) = 0 OR substr({a}, -length({b})) = {b})"),
             Dialect::DuckDb | Dialect::BigQuery => format!("ENDS_WITH({a}, {b})"),
         }
     }
@@ -257,6 +293,70 @@ impl Spelling for Dialect {
             Dialect::BigQuery => format!("SAFE_CAST({x} AS DATE)"),
             Dialect::Spark => format!("to_date({x})"),
             Dialect::Postgres => format!("CAST({x} AS DATE)"),
+            Dialect::Sqlite => format!("date({x})"),
+        }
+    }
+
+    fn to_date(self, x: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("date({x})"),
+            _ => format!("CAST({x} AS DATE)"),
+        }
+    }
+
+    fn to_timestamp(self, x: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("datetime({x})"),
+            _ => format!("CAST({x} AS {})", self.timestamp_type()),
+        }
+    }
+
+    fn null_date(self) -> String {
+        match self {
+            Dialect::Sqlite => "NULL".to_string(),
+            _ => "CAST(NULL AS DATE)".to_string(),
+        }
+    }
+
+    fn extract(self, part: &str, d: &str) -> String {
+        match (self, part) {
+            (Dialect::Sqlite, "QUARTER") => format!("((CAST(strftime('%m', {d}) AS INTEGER) + 2) / 3)"),
+            (Dialect::Sqlite, _) => {
+                let f = match part {
+                    "YEAR" => "%Y",
+                    "MONTH" => "%m",
+                    _ => "%d",
+                };
+                format!("CAST(strftime('{f}', {d}) AS INTEGER)")
+            }
+            _ => format!("EXTRACT({part} FROM {d})"),
+        }
+    }
+
+    fn extreme_of(self, least: bool, xs: &[String]) -> String {
+        let name = match (self, least) {
+            // SQLite's many-argument MIN and MAX are its LEAST and GREATEST.
+            (Dialect::Sqlite, true) => "MIN",
+            (Dialect::Sqlite, false) => "MAX",
+            (_, true) => "LEAST",
+            (_, false) => "GREATEST",
+        };
+        format!("{name}({})", xs.join(", "))
+    }
+
+    fn column_value(self, column: String, ty: crate::check::types::Type) -> String {
+        use crate::check::types::Type;
+        match (self, ty) {
+            (Dialect::Sqlite, Type::Date) => format!("date({column})"),
+            (Dialect::Sqlite, Type::Datetime) => format!("datetime({column})"),
+            _ => column,
+        }
+    }
+
+    fn bool_text(self, x: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("CASE WHEN {x} THEN 'true' WHEN NOT {x} THEN 'false' END"),
+            _ => format!("CAST({x} AS {})", self.text_type()),
         }
     }
 }

@@ -246,9 +246,9 @@ fn unit_statements(plan: &Plan, unit: usize, dialect: Dialect, moment: Option<St
     match (&p.unit.time, q.grain) {
         (UnitTime::Stock { from, to, .. }, Grain::All) => {
             let m = moment.unwrap_or_else(|| dialect.date_lit(Date(0)));
-            let mut active = vec![format!("CAST({} AS DATE) <= {m}", p.own(from))];
+            let mut active = vec![format!("{} <= {m}", dialect.to_date(&p.own(from)))];
             if let Some(to) = to {
-                let t = format!("CAST({} AS DATE)", p.own(to));
+                let t = dialect.to_date(&p.own(to));
                 active.push(format!("({t} IS NULL OR {t} > {m})"));
             }
             let period = q.range.map(|r| dialect.date_lit(r.start));
@@ -260,8 +260,8 @@ fn unit_statements(plan: &Plan, unit: usize, dialect: Dialect, moment: Option<St
         (UnitTime::Stock { from, to, .. }, g) => {
             // Of the rows active on some day, as over files: a start, and
             // no end or one after the start's day (a null compares false).
-            let start = format!("CAST({} AS DATE)", p.own(from));
-            let end = to.as_deref().map(|to| format!("CAST({} AS DATE)", p.own(to)));
+            let start = dialect.to_date(&p.own(from));
+            let end = to.as_deref().map(|to| dialect.to_date(&p.own(to)));
             let bucketed = |day: &str, active: String| {
                 let period = p.period_start(day, g, &plan.model.calendar);
                 p.select(Some(period), true, &[active])
@@ -315,15 +315,16 @@ impl<'a> Printer<'a> {
             UnitTime::Stock { from, to, .. } => std::iter::once(from).chain(to.iter()).collect(),
             UnitTime::None => Vec::new(),
         };
-        let date = |c: &str| format!("CAST({} AS DATE)", self.own(c));
+        let d = self.d;
+        let date = |c: &str| d.to_date(&self.own(c));
         match columns.split_first() {
-            None => ("CAST(NULL AS DATE)".to_string(), "CAST(NULL AS DATE)".to_string()),
+            None => (d.null_date(), d.null_date()),
             Some((first, rest)) => rest.iter().fold(
                 (format!("MIN({})", date(first)), format!("MAX({})", date(first))),
                 |(lo, hi), c| {
                     (
-                        format!("LEAST({lo}, COALESCE(MIN({}), {lo}))", date(c)),
-                        format!("GREATEST({hi}, COALESCE(MAX({}), {hi}))", date(c)),
+                        d.extreme_of(true, &[lo.clone(), format!("COALESCE(MIN({}), {lo})", date(c))]),
+                        d.extreme_of(false, &[hi.clone(), format!("COALESCE(MAX({}), {hi})", date(c))]),
                     )
                 },
             ),
@@ -340,7 +341,9 @@ impl<'a> Printer<'a> {
             UnitTime::Stock { at_start: true, .. } => {
                 self.d.add_days(&format!("COALESCE({lo}, {today})"), "-1")
             }
-            _ => format!("LEAST(COALESCE({hi}, {today}), {today})"),
+            _ => self
+                .d
+                .extreme_of(true, &[format!("COALESCE({hi}, {today})"), today.clone()]),
         };
         format!("(SELECT {day} FROM {})", self.sources())
     }
@@ -358,6 +361,7 @@ impl<'a> Printer<'a> {
                 },
                 text = d.text_type()
             ),
+            Type::Bool => d.bool_text(sql),
             _ => format!("CAST({sql} AS {})", d.text_type()),
         }
     }
@@ -423,7 +427,7 @@ impl<'a> Printer<'a> {
     /// are kept with no period, to be counted and left out.
     fn flow(&self, t: &str, q: &Query, cal: &Calendar) -> String {
         let time = self.own(t);
-        let day = format!("CAST({time} AS DATE)");
+        let day = self.d.to_date(&time);
         let mut conditions = Vec::new();
         if let Some(r) = q.range {
             let mut inside = format!(
@@ -444,7 +448,8 @@ impl<'a> Printer<'a> {
         let period = match (q.grain, q.range) {
             (Grain::All, None) => None,
             (Grain::All, Some(r)) => Some(format!(
-                "CASE WHEN {time} IS NULL THEN CAST(NULL AS DATE) ELSE {} END",
+                "CASE WHEN {time} IS NULL THEN {} ELSE {} END",
+                self.d.null_date(),
                 self.d.date_lit(r.start)
             )),
             (g, _) => Some(self.period_start(&day, g, cal)),
@@ -495,7 +500,7 @@ impl<'a> Printer<'a> {
     /// The first day of the period holding `day` (a date expression).
     fn period_start(&self, day: &str, grain: Grain, cal: &Calendar) -> String {
         let d = self.d;
-        let month = format!("EXTRACT(MONTH FROM {day})");
+        let month = d.extract("MONTH", day);
         let back_months = |span: u32| {
             // Months back to the start of the (fiscal) quarter or year.
             let f = cal.fiscal_year_start;
@@ -547,12 +552,15 @@ impl<'a> Printer<'a> {
             AggFn::Stddev => number(format!("STDDEV_SAMP({})", arg(true))),
             AggFn::Min | AggFn::Max => {
                 let f = if p.func == AggFn::Min { "MIN" } else { "MAX" };
-                let numeric = p.arg.as_ref().is_some_and(|e| e.ty.is_number());
-                let agg = format!("{f}({})", arg(numeric));
-                if numeric {
-                    number(agg)
-                } else {
-                    agg
+                let ty = p.arg.as_ref().map_or(Type::Unknown, |e| e.ty);
+                let agg = format!("{f}({})", arg(ty.is_number()));
+                match (self.d, ty) {
+                    (_, Type::Number) => number(agg),
+                    // SQLite's dates are texts: the day or instant as kpi
+                    // computes one, a number of days or microseconds.
+                    (Dialect::Sqlite, Type::Date) => number(format!("(julianday({agg}) - 2440587.5)")),
+                    (Dialect::Sqlite, Type::Datetime) => self.d.epoch_micros(&agg),
+                    _ => agg,
                 }
             }
         }
@@ -562,7 +570,7 @@ impl<'a> Printer<'a> {
     fn expr(&self, e: &TExpr) -> String {
         match &e.kind {
             TKind::Lit(l) => self.literal(l),
-            TKind::Column { dataset, name } => self.column(*dataset, name),
+            TKind::Column { dataset, name } => self.d.column_value(self.column(*dataset, name), e.ty),
             TKind::Unary(UnaryOp::Neg, a) => format!("(0 - {})", self.double(&self.expr(a))),
             TKind::Unary(UnaryOp::Not, a) => format!("(NOT {})", self.expr(a)),
             TKind::Binary(op, a, b) => self.binary(*op, a, b),
@@ -591,9 +599,7 @@ impl<'a> Printer<'a> {
             TKind::If { branches, otherwise } => {
                 let cast = |x: &TExpr| match (e.ty, x.ty) {
                     (Type::Number, _) => self.double(&self.expr(x)),
-                    (Type::Datetime, Type::Date) => {
-                        format!("CAST({} AS {})", self.expr(x), self.d.timestamp_type())
-                    }
+                    (Type::Datetime, Type::Date) => self.d.to_timestamp(&self.expr(x)),
                     _ => self.expr(x),
                 };
                 let whens: Vec<String> = branches
@@ -639,7 +645,7 @@ impl<'a> Printer<'a> {
 
     /// A comparison; a date against a datetime is taken at midnight.
     fn compare(&self, op: BinaryOp, a: &TExpr, b: &TExpr) -> String {
-        let ts = |x: String| format!("CAST({x} AS {})", self.d.timestamp_type());
+        let ts = |x: String| self.d.to_timestamp(&x);
         let (x, y) = (self.expr(a), self.expr(b));
         let (x, y) = match (a.ty, b.ty) {
             (Type::Date, Type::Datetime) => (ts(x), y),
@@ -710,8 +716,7 @@ impl<'a> Printer<'a> {
                         format!("COALESCE({})", order.join(", "))
                     })
                     .collect();
-                let name = if f == RowFn::Least { "LEAST" } else { "GREATEST" };
-                format!("{name}({})", filled.join(", "))
+                d.extreme_of(f == RowFn::Least, &filled)
             }
             RowFn::Coalesce => format!("COALESCE({})", all(&|e| self.expr(e)).join(", ")),
             RowFn::Lower => format!("LOWER({})", a(0)),
@@ -728,15 +733,15 @@ impl<'a> Printer<'a> {
                     _ => format!("({})", parts.join(" || ")),
                 }
             }
-            RowFn::Year => number(format!("EXTRACT(YEAR FROM {})", a(0))),
-            RowFn::Quarter => number(format!("EXTRACT(QUARTER FROM {})", a(0))),
-            RowFn::Month => number(format!("EXTRACT(MONTH FROM {})", a(0))),
+            RowFn::Year => number(d.extract("YEAR", &a(0))),
+            RowFn::Quarter => number(d.extract("QUARTER", &a(0))),
+            RowFn::Month => number(d.extract("MONTH", &a(0))),
             RowFn::Week => number(d.iso_week(&a(0))),
-            RowFn::Day => number(format!("EXTRACT(DAY FROM {})", a(0))),
+            RowFn::Day => number(d.extract("DAY", &a(0))),
             RowFn::Weekday => number(d.iso_weekday(&a(0))),
             RowFn::Date => match args.first().map(|e| e.ty) {
                 Some(Type::String) => d.parse_date(&a(0)),
-                _ => format!("CAST({} AS DATE)", a(0)),
+                _ => d.to_date(&a(0)),
             },
             RowFn::DateTrunc => self.date_trunc(args),
             RowFn::DaysBetween => between(86_400e6),
@@ -757,9 +762,9 @@ impl<'a> Printer<'a> {
         };
         // Calendar weeks and years here, as on files (`date_trunc` is not fiscal).
         let cal = Calendar::default();
-        let start = self.period_start(&format!("CAST({} AS DATE)", self.expr(x)), grain, &cal);
+        let start = self.period_start(&self.d.to_date(&self.expr(x)), grain, &cal);
         match x.ty {
-            Type::Datetime => format!("CAST({start} AS {})", self.d.timestamp_type()),
+            Type::Datetime => self.d.to_timestamp(&start),
             _ => start,
         }
     }
