@@ -64,6 +64,10 @@ pub struct CheckOutcome {
     pub checked: check::Checked,
     /// Sorted by file and position.
     pub diagnostics: Vec<Diagnostic>,
+    /// Why sources could not be read when their schemas were read for a
+    /// command that evaluates: such a dataset has its declared columns
+    /// only, and these say why when a name it may hold is asked for.
+    pub unread: Vec<Diagnostic>,
 }
 
 impl CheckOutcome {
@@ -182,11 +186,12 @@ pub fn check_loaded_with(loaded: spec::Loaded, access: DataAccess) -> CheckOutco
         sources,
         mut diagnostics,
     } = loaded;
+    let mut unread = Vec::new();
     let checked = match access {
         DataAccess::None => check::check(&spec, None),
         // A spec that does not load has nothing worth reading.
         _ if diagnostics.has_errors() => check::check(&spec, None),
-        DataAccess::Schemas => check_with_schemas(&spec, &mut diagnostics),
+        DataAccess::Schemas => check_with_schemas(&spec, &mut diagnostics, &mut unread),
         DataAccess::Full => check_with_data(&spec, &mut diagnostics),
     };
     diagnostics.extend(checked.diagnostics.clone());
@@ -195,15 +200,23 @@ pub fn check_loaded_with(loaded: spec::Loaded, access: DataAccess) -> CheckOutco
         sources,
         checked,
         diagnostics: diagnostics.into_sorted(),
+        unread,
     }
 }
 
 #[cfg(feature = "eval")]
-fn check_with_schemas(spec: &spec::Spec, diagnostics: &mut diagnostic::Diagnostics) -> check::Checked {
-    let (mut schemas, notes) = data::readable_schemas(spec);
-    diagnostics.extend(notes);
-    schemas.extend(data::remote_schemas(spec, false).0);
-    check::check(spec, Some(&schemas))
+fn check_with_schemas(
+    spec: &spec::Spec,
+    diagnostics: &mut diagnostic::Diagnostics,
+    unread: &mut Vec<Diagnostic>,
+) -> check::Checked {
+    let mut read = data::readable_schemas(spec);
+    diagnostics.extend(read.notes);
+    let (remote, why) = data::remote_schemas(spec, false);
+    read.schemas.extend(remote);
+    unread.extend(read.unread);
+    unread.extend(why);
+    check::check(spec, Some(&read.schemas))
 }
 
 #[cfg(feature = "eval")]
@@ -231,7 +244,11 @@ fn check_with_data(spec: &spec::Spec, diagnostics: &mut diagnostic::Diagnostics)
 }
 
 #[cfg(not(feature = "eval"))]
-fn check_with_schemas(spec: &spec::Spec, _: &mut diagnostic::Diagnostics) -> check::Checked {
+fn check_with_schemas(
+    spec: &spec::Spec,
+    _: &mut diagnostic::Diagnostics,
+    _: &mut Vec<Diagnostic>,
+) -> check::Checked {
     check::check(spec, None)
 }
 

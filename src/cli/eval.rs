@@ -130,13 +130,9 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
         return code;
     }
     super::data_warnings(&outcome);
-    if let Err(code) = super::names::query_names(
-        &outcome.checked.model,
-        &args.kpis,
-        &args.query.by,
-        &args.query.segment,
-        true,
-    ) {
+    if let Err(code) =
+        super::names::query_names(&outcome, &args.kpis, &args.query.by, &args.query.segment, true)
+    {
         return code;
     }
     // Names may be KPIs or funnels; no names means every KPI.

@@ -293,7 +293,7 @@ pub fn checked_for_query(
     if let Some(code) = report_spec_errors(&outcome) {
         return Err(code);
     }
-    names::query_names(&outcome.checked.model, kpis, by, segments, funnels)?;
+    names::query_names(&outcome, kpis, by, segments, funnels)?;
     Ok(outcome)
 }
 

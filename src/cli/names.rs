@@ -40,14 +40,18 @@ pub fn all_known<'a>(
     }
 }
 
-/// KPI (or funnel) names, `--by` dimensions and `--segment` names of a query.
+/// KPI (or funnel) names, `--by` dimensions and `--segment` names of a
+/// query. A `--by` that no column read has, where a source could not be
+/// read, is said as that source's failure (a missing file, a driver not
+/// found): that is the reason, not the name.
 pub fn query_names(
-    model: &Model,
+    outcome: &kpi::CheckOutcome,
     kpis: &[String],
     by: &[String],
     segments: &[String],
     funnels: bool,
 ) -> Result<(), u8> {
+    let model = &outcome.checked.model;
     let mut measures: Vec<&str> = model.kpis.iter().map(|k| k.name.as_str()).collect();
     if funnels {
         measures.extend(model.funnels.iter().map(|f| f.name.as_str()));
@@ -66,6 +70,17 @@ pub fn query_names(
         return Ok(());
     }
     let dims = dimension_names(model);
+    // A typo (a close name exists) is said as one.
+    let unexplained = by.iter().any(|b| {
+        !dims.contains(b) && kpi::diagnostic::did_you_mean(b, dims.iter().map(String::as_str)).is_none()
+    });
+    if !outcome.unread.is_empty() && unexplained {
+        eprint!(
+            "{}",
+            kpi::report::diagnostics::to_human(&outcome.unread, &outcome.sources, super::color_stderr())
+        );
+        return Err(1);
+    }
     all_known("dimension", "--by", by, dims.iter().map(String::as_str))
 }
 

@@ -48,7 +48,7 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
     }
     super::data_warnings(&outcome);
     let model = &outcome.checked.model;
-    if let Err(code) = super::names::query_names(model, &args.kpis, &args.by, &args.segment, false) {
+    if let Err(code) = super::names::query_names(&outcome, &args.kpis, &args.by, &args.segment, false) {
         return code;
     }
     let flags = QueryArgs {

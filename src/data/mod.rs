@@ -838,22 +838,34 @@ pub fn repeated_key(model: &Model, d: &DatasetModel, l: &LookupModel, r: &Repeat
 
 /// The schema of every source that can be read (nothing is validated; a
 /// source that cannot be read is left out, to be reported if it is used).
-pub fn readable_schemas(spec: &Spec) -> (crate::check::DataSchemas, Vec<Diagnostic>) {
-    let mut notes = Vec::new();
-    let mut out = crate::check::DataSchemas::new();
+pub fn readable_schemas(spec: &Spec) -> ReadSchemas {
+    let mut read = ReadSchemas::default();
     for src in SourceInfo::from_spec(spec) {
-        if let Ok(cols) = schema(&src) {
-            notes.extend(near_misses(&src));
-            out.insert(src.name.clone(), cols);
+        match schema(&src) {
+            Ok(cols) => {
+                read.notes.extend(near_misses(&src));
+                read.schemas.insert(src.name.clone(), cols);
+            }
+            Err(why) => read.unread.push(why),
         }
     }
-    (out, notes)
+    read
+}
+
+/// The schemas of the sources that could be read, what the data says of
+/// how they are read, and why the others could not be.
+#[derive(Default)]
+pub struct ReadSchemas {
+    pub schemas: crate::check::DataSchemas,
+    pub notes: Vec<Diagnostic>,
+    pub unread: Vec<Diagnostic>,
 }
 
 /// The columns of datasets on connections, read through their connections
 /// (a query for no rows, whose Arrow schema has the types). With
 /// `report`, a source that cannot be read and a declared column the table
-/// lacks are diagnostics; without, such a dataset stays open.
+/// lacks are diagnostics; without, such a dataset stays open and only why
+/// it could not be read is given.
 pub fn remote_schemas(spec: &Spec, report: bool) -> (crate::check::DataSchemas, Vec<Diagnostic>) {
     let mut out = crate::check::DataSchemas::new();
     let mut diags = Vec::new();
@@ -891,8 +903,7 @@ pub fn remote_schemas(spec: &Spec, report: bool) -> (crate::check::DataSchemas, 
                 }
                 out.insert(d.name.value.clone(), cols);
             }
-            Err(e) if report => diags.push(e),
-            Err(_) => {}
+            Err(e) => diags.push(e),
         }
     }
     (out, diags)

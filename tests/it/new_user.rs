@@ -231,6 +231,34 @@ fn usage_error_is_said(args: &[&str], code: &str, says: &str) {
     assert!(out.stdout.is_empty(), "{args:?}");
 }
 
+/// A `--by` that a source that cannot be read might have had is said as
+/// that source's failure (here a file not found), not as an unknown name;
+/// a typo of a known name is still a typo.
+#[test]
+fn a_by_on_an_unreadable_source_names_the_source() {
+    let dir = temp_dir("unreadable-by");
+    let spec = dir.join("s.yaml");
+    std::fs::write(
+        &spec,
+        "datasets:\n  d: {source: exports/deals.csv, time: closed_at, columns: {amount: number}}\nkpis:\n  total: {dataset: d, measure: sum(amount)}\n",
+    )
+    .unwrap();
+    let spec = spec.to_str().unwrap();
+    let out = kpi(&["--spec", spec, "eval", "--by", "owner"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("kpi::source_not_found") && stderr.contains("exports/deals.csv"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("unknown_dimension"), "{stderr}");
+    usage_error_is_said(
+        &["--spec", spec, "eval", "--by", "amont"],
+        "unknown_dimension",
+        "did you mean `amount`?",
+    );
+}
+
 /// Each mistake in a query's flags is said with its stable code, the flag
 /// and a help line, and exits 2 with nothing on stdout.
 #[test]
