@@ -1564,6 +1564,8 @@ fn kpi_sql_prints_statements_a_database_runs() {
         ..Warehouse::duckdb()
     };
     duck.load(&checked(library()));
+    let lite = Warehouse::sqlite();
+    lite.load(&checked(library()));
     let pg = Warehouse::postgres();
     pg.load(&checked(library()));
     kpi::data::adbc::disconnect();
@@ -1578,12 +1580,20 @@ fn kpi_sql_prints_statements_a_database_runs() {
             &duck,
             kpi_run(None, &[], &[&args[..], &["--dialect", "duckdb"]].concat()),
         ),
+        (
+            &lite,
+            kpi_run(None, &[], &[&args[..], &["--dialect", "sqlite"]].concat()),
+        ),
         (&pg, kpi_run(Some(&dir), &env, &args)),
     ];
     let mrr_runs = [
         (
             &duck,
             kpi_run(None, &[], &[&mrr_args[..], &["--dialect", "duckdb"]].concat()),
+        ),
+        (
+            &lite,
+            kpi_run(None, &[], &[&mrr_args[..], &["--dialect", "sqlite"]].concat()),
         ),
         (&pg, kpi_run(Some(&dir), &env, &mrr_args)),
     ];
