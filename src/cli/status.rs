@@ -138,7 +138,7 @@ pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
         Ok(rows) => rows,
         Err(code) => return code,
     };
-    print_notes(&rows);
+    print_notes(&rows, model);
     let text = match args.format() {
         Format::Table => human_table(&rows, model, args.output.is_none()),
         Format::Markdown => kpi::report::status_table(&rows, model, false).to_markdown(),
@@ -156,9 +156,15 @@ pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
 }
 
 /// Notes on rows computed differently than asked, on stderr.
-fn print_notes(rows: &[StatusRow]) {
+fn print_notes(rows: &[StatusRow], model: &kpi::check::ir::Model) {
+    // A target by members has a member on every row: no value is the null group.
+    let by_members = |target: &str| model.targets.iter().any(|t| t.name == target && t.by.is_some());
     for r in rows.iter().filter(|r| r.note.is_some()) {
-        let member = r.member.as_deref().map(|m| format!(" ({m})")).unwrap_or_default();
+        let member = match r.member.as_deref() {
+            Some(m) => format!(" ({m})"),
+            None if by_members(&r.target) => " (null)".to_string(),
+            None => String::new(),
+        };
         super::notice(&format!(
             "note: {} {}{member}: {}\n",
             r.target,

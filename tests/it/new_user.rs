@@ -231,6 +231,51 @@ fn usage_error_is_said(args: &[&str], code: &str, says: &str) {
     assert!(out.stdout.is_empty(), "{args:?}");
 }
 
+/// A target by members whose baseline has no value has no target value:
+/// each member is missed once the period is over, and the note on stderr
+/// names the null group as `(null)`, not as the whole.
+#[test]
+fn members_without_a_baseline_are_named_in_the_notes() {
+    let dir = temp_dir("no-baseline-members");
+    std::fs::write(
+        dir.join("d.csv"),
+        "partner,amount,closed_at\nP1,100,2025-02-03\n,40,2025-02-10\n",
+    )
+    .unwrap();
+    let spec = dir.join("s.yaml");
+    std::fs::write(
+        &spec,
+        "datasets:\n  d: {source: d.csv, time: closed_at}\nkpis:\n  avg_amount: {dataset: d, measure: avg(amount)}\ntargets:\n  t:\n    kpi: avg_amount\n    by: partner\n    period: 2025-02\n    change: \"+10%\"\n    objective: x\n",
+    )
+    .unwrap();
+    let out = kpi(&[
+        "--spec",
+        spec.to_str().unwrap(),
+        "status",
+        "--as-of",
+        "2025-03-01",
+        "--format",
+        "csv",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("note: t 2025-02 (P1): no baseline value"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("note: t 2025-02 (null): no baseline value"),
+        "{stderr}"
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let statuses: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(12).unwrap())
+        .collect();
+    assert_eq!(statuses, ["missed", "missed"], "{text}");
+}
+
 /// A `--by` that a source that cannot be read might have had is said as
 /// that source's failure (here a file not found), not as an unknown name;
 /// a typo of a known name is still a typo.
