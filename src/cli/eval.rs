@@ -284,22 +284,24 @@ fn write(
             (None, None) => Ok(()),
         });
     }
-    // Text formats of one table are written from its columns, a block of
-    // rows at a time, never whole in memory as cells or text.
-    let text_format = match args.format() {
-        Format::Csv => Some(kpi::report::table::TextFormat::Csv),
-        Format::Json => Some(kpi::report::table::TextFormat::Json),
-        Format::Ndjson => Some(kpi::report::table::TextFormat::Ndjson),
+    // One table is written from its columns, a block of rows at a time,
+    // never whole in memory as cells or text.
+    let one = match (evaluation, funnels) {
+        (Some(e), None) => Some(e.cells(model)),
+        (None, Some(f)) => Some(f.cells()),
         _ => None,
     };
-    match (text_format, evaluation, funnels) {
-        (Some(f), Some(e), None) => {
-            return super::emit_with(args.output.as_deref(), |w| e.write_text(model, f, w))
-        }
-        (Some(f), None, Some(fe)) => {
-            return super::emit_with(args.output.as_deref(), |w| fe.write_text(f, w))
-        }
-        _ => {}
+    if let Some(cells) = one {
+        use kpi::report::table::{self, TextFormat};
+        let format = args.format();
+        return super::emit_with(args.output.as_deref(), |w| match format {
+            Format::Table => table::write_table(&cells, w),
+            Format::Markdown => table::write_markdown(&cells, w),
+            Format::Csv => table::write_text(&cells, TextFormat::Csv, w),
+            Format::Json => table::write_text(&cells, TextFormat::Json, w),
+            Format::Ndjson => table::write_text(&cells, TextFormat::Ndjson, w),
+            Format::Parquet => Ok(()),
+        });
     }
     let tables: Vec<_> = evaluation
         .map(|e| e.table(model))

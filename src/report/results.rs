@@ -5,7 +5,7 @@ use polars::prelude::*;
 
 use polars_arrow::array::{Array, PrimitiveArray, Utf8ViewArray};
 
-use super::table::{CellRef, Cells, NumberFormat, ResultTable, TextFormat};
+use super::table::{CellRef, Cells, NumberFormat, ResultTable};
 use crate::check::functions::AggFn;
 use crate::check::ir::{KpiKind, Model};
 use crate::execute::{Evaluation, FunnelEvaluation};
@@ -19,16 +19,6 @@ impl Evaluation {
     /// The rows as [`Self::table`] has them, read where they are.
     pub fn cells(&self, model: &Model) -> FrameCells {
         FrameCells::new(&self.shown(model, true), |c| self.format_of(model, c))
-    }
-
-    /// Writes the rows as CSV, JSON or NDJSON to `w`, a block at a time.
-    pub fn write_text(
-        &self,
-        model: &Model,
-        format: TextFormat,
-        w: &mut dyn std::io::Write,
-    ) -> std::io::Result<()> {
-        super::table::write_text(&self.cells(model), format, w)
     }
 
     /// The rows with every KPI column as the number it is computed as (a
@@ -292,11 +282,6 @@ impl FunnelEvaluation {
     /// The rows as [`Self::table`] has them, read where they are.
     pub fn cells(&self) -> FrameCells {
         FrameCells::new(&self.frame, measure_format)
-    }
-
-    /// Writes the rows as CSV, JSON or NDJSON to `w`, a block at a time.
-    pub fn write_text(&self, format: TextFormat, w: &mut dyn std::io::Write) -> std::io::Result<()> {
-        super::table::write_text(&self.cells(), format, w)
     }
 
     /// Writes the frame as Parquet (raw values; counts as integers) to `w`.

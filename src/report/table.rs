@@ -195,49 +195,10 @@ pub fn format_value(x: Option<f64>, unit: Option<Unit>, decimals: Option<u32>) -
 }
 
 impl ResultTable {
-    fn display(&self) -> Vec<Vec<String>> {
-        self.rows.iter().map(|r| self.shown(r).collect()).collect()
-    }
-
-    /// A row's cells as a person reads them.
-    fn shown<'r>(&'r self, row: &'r [Cell]) -> impl Iterator<Item = String> + 'r {
-        row.iter().zip(&self.formats).map(|(c, f)| match (c, f) {
-            // A null dimension value is a group of its own, shown empty.
-            (Cell::Text(t), _) => t.clone().unwrap_or_default(),
-            (Cell::Number(x), Some(f)) => f.format(*x),
-            (Cell::Number(x), None) => format_value(*x, None, None),
-        })
-    }
-
     /// A terminal table; with many KPIs, several tables of at most
     /// `MAX_COLUMNS` KPIs each, every one repeating the dimensions and period.
     pub fn to_table(&self) -> String {
-        const MAX_COLUMNS: usize = 8;
-        let keys: Vec<usize> = (0..self.columns.len())
-            .filter(|&i| self.formats[i].is_none())
-            .collect();
-        let values: Vec<usize> = (0..self.columns.len())
-            .filter(|&i| self.formats[i].is_some())
-            .collect();
-        if values.len() <= MAX_COLUMNS {
-            return self.one_table();
-        }
-        let mut out = String::new();
-        for chunk in values.chunks(MAX_COLUMNS) {
-            let pick: Vec<usize> = keys.iter().chain(chunk).copied().collect();
-            let part = ResultTable {
-                columns: pick.iter().map(|&i| self.columns[i].clone()).collect(),
-                formats: pick.iter().map(|&i| self.formats[i]).collect(),
-                rows: self
-                    .rows
-                    .iter()
-                    .map(|r| pick.iter().map(|&i| r[i].clone()).collect())
-                    .collect(),
-            };
-            out.push_str(&part.one_table());
-            out.push('\n');
-        }
-        out
+        self.written(|w| write_table(self, w))
     }
 
     /// One table that wraps its text columns to fit `width` characters (a terminal's).
@@ -248,79 +209,8 @@ impl ResultTable {
         format!("{t}\n")
     }
 
-    fn one_table(&self) -> String {
-        let drawn = self.drawn().unwrap_or_else(|| self.comfy().to_string());
-        format!("{drawn}\n")
-    }
-
-    /// The table exactly as [`Self::comfy`] draws it (its condensed UTF-8
-    /// preset, numbers on the right), written straight into one text: the
-    /// library lays out each cell through several texts of its own, about
-    /// 2.5 s for a result of 30 KPIs by owner and month (2.2 million
-    /// cells). Tables the library would lay out otherwise (a cell with a
-    /// line break or another control character, an empty column, no rows)
-    /// are left to it.
-    fn drawn(&self) -> Option<String> {
-        use unicode_width::UnicodeWidthStr;
-        let rows = self.display();
-        let texts = self.columns.iter().chain(rows.iter().flatten());
-        if rows.is_empty() || texts.clone().any(|t| t.chars().any(char::is_control)) {
-            return None;
-        }
-        let mut widths: Vec<usize> = self.columns.iter().map(|c| c.width()).collect();
-        for r in &rows {
-            for (w, cell) in widths.iter_mut().zip(r) {
-                *w = (*w).max(cell.width());
-            }
-        }
-        if widths.contains(&0) || rows.iter().any(|r| r.len() != widths.len()) {
-            return None;
-        }
-        let right: Vec<bool> = self.formats.iter().map(Option::is_some).collect();
-        let mut out = String::with_capacity(texts.map(|t| t.len() + 4).sum::<usize>() + 8 * widths.len());
-        let rule = |out: &mut String, [left, between, end, fill]: [char; 4]| {
-            out.push(left);
-            for (i, w) in widths.iter().enumerate() {
-                if i > 0 {
-                    out.push(between);
-                }
-                out.extend(std::iter::repeat_n(fill, w + 2));
-            }
-            out.push(end);
-        };
-        let line = |out: &mut String, cells: &[String]| {
-            out.push('│');
-            for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
-                if i > 0 {
-                    out.push('┆');
-                }
-                let pad = w - cell.width();
-                out.push(' ');
-                if right.get(i).copied().unwrap_or(false) {
-                    out.extend(std::iter::repeat_n(' ', pad));
-                    out.push_str(cell);
-                } else {
-                    out.push_str(cell);
-                    out.extend(std::iter::repeat_n(' ', pad));
-                }
-                out.push(' ');
-            }
-            out.push('│');
-        };
-        rule(&mut out, ['┌', '┬', '┐', '─']);
-        out.push('\n');
-        line(&mut out, &self.columns);
-        out.push('\n');
-        rule(&mut out, ['╞', '╪', '╡', '═']);
-        for r in &rows {
-            out.push('\n');
-            line(&mut out, r);
-        }
-        out.push('\n');
-        rule(&mut out, ['└', '┴', '┘', '─']);
-        Some(out)
-    }
-
+    /// The table as the table library (comfy-table) lays it out, in its
+    /// condensed UTF-8 preset, numbers on the right.
     fn comfy(&self) -> comfy_table::Table {
         let mut t = comfy_table::Table::new();
         t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
@@ -332,31 +222,28 @@ impl ResultTable {
                 }
             }
         }
-        for r in self.display() {
-            t.add_row(r);
+        for r in 0..self.rows.len() {
+            t.add_row(
+                (0..self.columns.len())
+                    .map(|c| shown(self, r, c))
+                    .collect::<Vec<_>>(),
+            );
         }
         t
     }
 
     pub fn to_markdown(&self) -> String {
-        let mut out = String::new();
-        let _ = writeln!(out, "| {} |", self.columns.join(" | "));
-        let aligns: Vec<&str> = self
-            .formats
-            .iter()
-            .map(|f| if f.is_some() { "---:" } else { "---" })
-            .collect();
-        let _ = writeln!(out, "| {} |", aligns.join(" | "));
-        for r in &self.rows {
-            out.push('|');
-            for cell in self.shown(r) {
-                out.push(' ');
-                out.push_str(&cell.replace('|', "\\|"));
-                out.push_str(" |");
-            }
-            out.push('\n');
+        self.written(|w| write_markdown(self, w))
+    }
+
+    /// What `write` writes, as text.
+    fn written(&self, write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) -> String {
+        let mut out = Vec::new();
+        // Writing into memory does not fail, and writes texts only.
+        match write(&mut out) {
+            Ok(()) => String::from_utf8(out).unwrap_or_default(),
+            Err(_) => String::new(),
         }
-        out
     }
 
     pub fn to_csv(&self) -> String {
@@ -372,12 +259,7 @@ impl ResultTable {
     }
 
     fn text(&self, format: TextFormat) -> String {
-        let mut out = Vec::new();
-        // Writing into memory does not fail, and writes texts only.
-        match write_text(self, format, &mut out) {
-            Ok(()) => String::from_utf8(out).unwrap_or_default(),
-            Err(_) => String::new(),
-        }
+        self.written(|w| write_text(self, format, w))
     }
 
     /// The cells of `cells` as a table of their own.
@@ -452,7 +334,6 @@ pub enum TextFormat {
 /// JSON is an array of objects, keys in column order (a map would sort
 /// them); NDJSON an object per line.
 pub fn write_text(cells: &impl Cells, format: TextFormat, w: &mut dyn std::io::Write) -> std::io::Result<()> {
-    const BLOCK: usize = 1 << 16;
     let (columns, formats) = (cells.columns(), cells.formats());
     let mut out = String::with_capacity(BLOCK + 4096);
     if format == TextFormat::Csv {
@@ -513,6 +394,167 @@ pub fn write_text(cells: &impl Cells, format: TextFormat, w: &mut dyn std::io::W
     }
     if format == TextFormat::Json && height > 0 {
         out.push_str("\n]\n");
+    }
+    w.write_all(out.as_bytes())
+}
+
+/// Bytes of text gathered before each write to the output.
+const BLOCK: usize = 1 << 16;
+
+/// Cell `row`, `column` of `cells` as a person reads it: a text as it is
+/// (a null group empty), a number by its column's format.
+fn shown(cells: &impl Cells, row: usize, column: usize) -> String {
+    let format = cells.formats().get(column).copied().flatten();
+    match (cells.cell(row, column), format) {
+        (CellRef::Text(t), _) => t.unwrap_or_default().to_string(),
+        (CellRef::Number(x), Some(f)) => f.format(x),
+        (CellRef::Number(x), None) => format_value(x, None, None),
+    }
+}
+
+/// Writes `cells` as terminal tables: one, or with many KPIs several of at
+/// most eight KPIs each, every one repeating the dimensions and period.
+pub fn write_table(cells: &impl Cells, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    const MAX_COLUMNS: usize = 8;
+    let formats = cells.formats();
+    let all: Vec<usize> = (0..cells.columns().len()).collect();
+    let (keys, values): (Vec<usize>, Vec<usize>) = all.iter().partition(|&&i| formats[i].is_none());
+    if values.len() <= MAX_COLUMNS {
+        return write_one_table(cells, &all, w);
+    }
+    for chunk in values.chunks(MAX_COLUMNS) {
+        let pick: Vec<usize> = keys.iter().chain(chunk).copied().collect();
+        write_one_table(cells, &pick, w)?;
+        w.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// Writes the columns `pick` of `cells` as one table, exactly as the table
+/// library draws it (its condensed UTF-8 preset, numbers on the right),
+/// a block of rows at a time: the library lays out each cell through
+/// several texts of its own (2.5 s for a result of 30 KPIs by owner and
+/// month, 2.2 million cells), and holding every cell's text took 280 MB.
+/// Each cell is formatted twice, for the widths and then to be written.
+/// Tables the library lays out otherwise (a cell with a line break or
+/// another control character, an empty column, no rows) are left to it.
+fn write_one_table(cells: &impl Cells, pick: &[usize], w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    if drawn(cells, pick, w)? {
+        return Ok(());
+    }
+    let part = ResultTable {
+        columns: pick.iter().map(|&i| cells.columns()[i].clone()).collect(),
+        formats: pick.iter().map(|&i| cells.formats()[i]).collect(),
+        rows: (0..cells.height())
+            .map(|r| {
+                pick.iter()
+                    .map(|&c| match cells.cell(r, c) {
+                        CellRef::Text(t) => Cell::Text(t.map(str::to_string)),
+                        CellRef::Number(x) => Cell::Number(x),
+                    })
+                    .collect()
+            })
+            .collect(),
+    };
+    writeln!(w, "{}", part.comfy())
+}
+
+/// Writes the columns `pick` of `cells` drawn by hand as the library
+/// draws them, if it would lay them out that way: `false`, with nothing
+/// written, for a table it lays out otherwise.
+fn drawn(cells: &impl Cells, pick: &[usize], w: &mut dyn std::io::Write) -> std::io::Result<bool> {
+    use unicode_width::UnicodeWidthStr;
+    let columns: Vec<&str> = pick.iter().map(|&i| cells.columns()[i].as_str()).collect();
+    let control = |t: &str| t.chars().any(char::is_control);
+    let mut widths: Vec<usize> = columns.iter().map(|c| c.width()).collect();
+    let mut drawable = cells.height() > 0 && !columns.iter().any(|c| control(c));
+    'rows: for r in (0..cells.height()).take_while(|_| drawable) {
+        for (width, &c) in widths.iter_mut().zip(pick) {
+            let text = shown(cells, r, c);
+            if control(&text) {
+                drawable = false;
+                break 'rows;
+            }
+            *width = (*width).max(text.width());
+        }
+    }
+    if !drawable || widths.contains(&0) {
+        return Ok(false);
+    }
+    let right: Vec<bool> = pick.iter().map(|&i| cells.formats()[i].is_some()).collect();
+    let rule = |out: &mut String, [left, between, end, fill]: [char; 4]| {
+        out.push(left);
+        for (i, width) in widths.iter().enumerate() {
+            if i > 0 {
+                out.push(between);
+            }
+            out.extend(std::iter::repeat_n(fill, width + 2));
+        }
+        out.push(end);
+    };
+    let line = |out: &mut String, texts: &mut dyn Iterator<Item = String>| {
+        out.push('│');
+        for (i, (text, width)) in texts.zip(&widths).enumerate() {
+            if i > 0 {
+                out.push('┆');
+            }
+            let pad = width - text.width();
+            out.push(' ');
+            if right.get(i).copied().unwrap_or(false) {
+                out.extend(std::iter::repeat_n(' ', pad));
+                out.push_str(&text);
+            } else {
+                out.push_str(&text);
+                out.extend(std::iter::repeat_n(' ', pad));
+            }
+            out.push(' ');
+        }
+        out.push('│');
+    };
+    let mut out = String::with_capacity(BLOCK + 4096);
+    rule(&mut out, ['┌', '┬', '┐', '─']);
+    out.push('\n');
+    line(&mut out, &mut columns.iter().map(|c| c.to_string()));
+    out.push('\n');
+    rule(&mut out, ['╞', '╪', '╡', '═']);
+    for r in 0..cells.height() {
+        out.push('\n');
+        line(&mut out, &mut pick.iter().map(|&c| shown(cells, r, c)));
+        if out.len() >= BLOCK {
+            w.write_all(out.as_bytes())?;
+            out.clear();
+        }
+    }
+    out.push('\n');
+    rule(&mut out, ['└', '┴', '┘', '─']);
+    out.push('\n');
+    w.write_all(out.as_bytes())?;
+    Ok(true)
+}
+
+/// Writes `cells` as a Markdown table, numbers as people read them and on
+/// the right, a block of rows at a time.
+pub fn write_markdown(cells: &impl Cells, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let mut out = String::with_capacity(BLOCK + 4096);
+    let _ = writeln!(out, "| {} |", cells.columns().join(" | "));
+    let aligns: Vec<&str> = cells
+        .formats()
+        .iter()
+        .map(|f| if f.is_some() { "---:" } else { "---" })
+        .collect();
+    let _ = writeln!(out, "| {} |", aligns.join(" | "));
+    for r in 0..cells.height() {
+        out.push('|');
+        for c in 0..cells.columns().len() {
+            out.push(' ');
+            out.push_str(&shown(cells, r, c).replace('|', "\\|"));
+            out.push_str(" |");
+        }
+        out.push('\n');
+        if out.len() >= BLOCK {
+            w.write_all(out.as_bytes())?;
+            out.clear();
+        }
     }
     w.write_all(out.as_bytes())
 }
@@ -688,16 +730,24 @@ mod tests {
             ]);
         }
         let columns = ["owner", "period", "won_revenue", "win_rate", "x"];
+        // The table drawn by hand, if it is.
+        let drawn_text = |t: &ResultTable| {
+            let mut out = Vec::new();
+            let pick: Vec<usize> = (0..t.columns.len()).collect();
+            drawn(t, &pick, &mut out)
+                .unwrap()
+                .then(|| String::from_utf8(out).unwrap())
+        };
         for t in [
             table(&columns, rows.clone()),
             table(&["o", "p", "w", "r", "a much wider header"], rows[..2].to_vec()),
         ] {
-            assert_eq!(t.drawn().as_deref(), Some(t.comfy().to_string().as_str()));
+            assert_eq!(drawn_text(&t), Some(format!("{}\n", t.comfy())));
         }
         let mut broken = rows.clone();
         broken[0][0] = text("two\nlines");
-        assert_eq!(table(&columns, broken).drawn(), None);
-        assert_eq!(table(&columns, Vec::new()).drawn(), None);
+        assert_eq!(drawn_text(&table(&columns, broken)), None);
+        assert_eq!(drawn_text(&table(&columns, Vec::new())), None);
     }
 
     /// Whole numbers around every power of ten, fractions, extremes, non-finite values.
