@@ -171,7 +171,6 @@ pub fn run() -> ExitCode {
 
 /// The format of an output: `--format` when given, else the format that
 /// the extension of `-o` names (`out.csv`, `out.md`), else `table`.
-#[cfg(feature = "eval")]
 pub fn output_format<F: clap::ValueEnum + Copy>(flag: Option<F>, output: Option<&Path>, table: F) -> F {
     let named = || {
         let path = output.filter(|p| *p != Path::new("-"))?;
@@ -215,7 +214,6 @@ pub fn output_failed(file: Option<&Path>, e: &dyn std::fmt::Display) -> u8 {
 /// Refuses `-o` naming a kind of file kpi does not write (a spreadsheet,
 /// a PDF, a web page) when no `--format` says what to write there: the
 /// table text under that name is a file its application cannot open.
-#[cfg(feature = "eval")]
 pub fn foreign_output(format_given: bool, output: Option<&Path>) -> Result<(), u8> {
     let Some(path) = output.filter(|_| !format_given) else {
         return Ok(());

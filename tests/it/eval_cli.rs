@@ -287,6 +287,11 @@ fn the_output_format_follows_the_extension() {
     assert!(run(&forced, "b.json").starts_with(b"period,won_deals\n"));
     assert!(run(&["status"], "s.csv").starts_with(b"target,"));
     assert!(run(&["status"], "s.json").starts_with(b"["));
+    assert!(run(&["list"], "l.json").starts_with(b"[\n  {\"name\":"));
+    assert!(
+        run(&["list"], "l.csv").starts_with(b"name,kind,title,unit,direction,indicator,owner,description\n")
+    );
+    assert!(run(&["list"], "l.md").starts_with(b"| name | kind |"));
 }
 
 #[test]
