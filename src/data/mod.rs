@@ -945,7 +945,12 @@ fn remote_columns(
                     })
                     .unwrap_or_default()
             };
-            Ok(texts("name")
+            let names = texts("name");
+            if names.is_empty() {
+                // No such table: the database says so.
+                return adbc::query(c, &crate::sql::schema_sql(relation, c.dialect)).map(from_frame);
+            }
+            Ok(names
                 .into_iter()
                 .zip(texts("type"))
                 .map(|(n, decl)| (n, sqlite_declared_type(&decl)))

@@ -264,20 +264,25 @@ impl ResultTable {
 
     /// The cells of `cells` as a table of their own.
     pub fn from_cells(cells: &impl Cells) -> ResultTable {
-        let rows = (0..cells.height())
-            .map(|r| {
-                (0..cells.columns().len())
-                    .map(|c| match cells.cell(r, c) {
-                        CellRef::Text(t) => Cell::Text(t.map(str::to_string)),
-                        CellRef::Number(x) => Cell::Number(x),
-                    })
-                    .collect()
-            })
-            .collect();
+        let all: Vec<usize> = (0..cells.columns().len()).collect();
+        ResultTable::picked(cells, &all)
+    }
+
+    /// The columns `pick` of `cells` as a table of their own.
+    fn picked(cells: &impl Cells, pick: &[usize]) -> ResultTable {
         ResultTable {
-            columns: cells.columns().to_vec(),
-            formats: cells.formats().to_vec(),
-            rows,
+            columns: pick.iter().map(|&i| cells.columns()[i].clone()).collect(),
+            formats: pick.iter().map(|&i| cells.formats()[i]).collect(),
+            rows: (0..cells.height())
+                .map(|r| {
+                    pick.iter()
+                        .map(|&c| match cells.cell(r, c) {
+                            CellRef::Text(t) => Cell::Text(t.map(str::to_string)),
+                            CellRef::Number(x) => Cell::Number(x),
+                        })
+                        .collect()
+                })
+                .collect(),
         }
     }
 }
@@ -289,8 +294,9 @@ pub enum CellRef<'a> {
     Number(Option<f64>),
 }
 
-/// A result that CSV, JSON and NDJSON are written from cell by cell: a
-/// table of cells, or an evaluation's columns read where they are.
+/// A result that every text format (tables, Markdown, CSV, JSON, NDJSON)
+/// is written from cell by cell: a table of cells, or an evaluation's
+/// columns read where they are.
 pub trait Cells {
     fn columns(&self) -> &[String];
     /// How each number column reads (`None` for dimensions and periods).
@@ -442,21 +448,7 @@ fn write_one_table(cells: &impl Cells, pick: &[usize], w: &mut dyn std::io::Writ
     if drawn(cells, pick, w)? {
         return Ok(());
     }
-    let part = ResultTable {
-        columns: pick.iter().map(|&i| cells.columns()[i].clone()).collect(),
-        formats: pick.iter().map(|&i| cells.formats()[i]).collect(),
-        rows: (0..cells.height())
-            .map(|r| {
-                pick.iter()
-                    .map(|&c| match cells.cell(r, c) {
-                        CellRef::Text(t) => Cell::Text(t.map(str::to_string)),
-                        CellRef::Number(x) => Cell::Number(x),
-                    })
-                    .collect()
-            })
-            .collect(),
-    };
-    writeln!(w, "{}", part.comfy())
+    writeln!(w, "{}", ResultTable::picked(cells, pick).comfy())
 }
 
 /// Writes the columns `pick` of `cells` drawn by hand as the library

@@ -597,6 +597,22 @@ bob,true,2025-02,200.5,1,1,2025-02-01T08:00:00,8,1
 ,false,2025-02,30,1,1,2025-02-28T12:00:00,12,0
 ";
     assert_eq!(String::from_utf8_lossy(&out.stdout), want);
+    // A table the file does not have is said by the database.
+    let text = std::fs::read_to_string(&spec)
+        .unwrap()
+        .replace("table: deals", "table: dealz");
+    std::fs::write(&spec, text).unwrap();
+    let out = std::process::Command::new(kpi_bin())
+        .args(["--spec", spec.to_str().unwrap(), "check", "--data"])
+        .envs(env)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("kpi::query_failed") && stdout.contains("no such table: dealz"),
+        "{stdout}"
+    );
 }
 
 /// `kpi check --data` reads a table's columns through the connection.
