@@ -55,8 +55,11 @@ pub trait Spelling {
     fn extract(self, part: &str, d: &str) -> String;
     /// The smallest (`least`) or largest of values none of which is null.
     fn extreme_of(self, least: bool, xs: &[String]) -> String;
-    /// A column of type `ty` as the printer reads it.
+    /// A column of type `ty` as the printer reads it: a number that is not
+    /// finite (NaN, ±infinity) is null, as in files.
     fn column_value(self, column: String, ty: crate::check::types::Type) -> String;
+    /// `x`, a number, or null where it is NaN or infinite.
+    fn finite(self, x: &str) -> String;
     /// A boolean as text, as files write it (`true`, `false`).
     fn bool_text(self, x: &str) -> String;
 }
@@ -347,9 +350,30 @@ impl Spelling for Dialect {
     fn column_value(self, column: String, ty: crate::check::types::Type) -> String {
         use crate::check::types::Type;
         match (self, ty) {
+            (_, Type::Number) => self.finite(&column),
             (Dialect::Sqlite, Type::Date) => format!("date({column})"),
             (Dialect::Sqlite, Type::Datetime) => format!("datetime({column})"),
             _ => column,
+        }
+    }
+
+    fn finite(self, x: &str) -> String {
+        let double = format!("CAST({x} AS {})", self.double_type());
+        match self {
+            // NaN equals NaN in these three, unlike IEEE.
+            Dialect::Postgres => {
+                format!("CASE WHEN {double} IN ('NaN', 'Infinity', '-Infinity') THEN NULL ELSE {x} END")
+            }
+            Dialect::Snowflake => format!(
+                "CASE WHEN {double} IN ('NaN'::FLOAT, 'inf'::FLOAT, '-inf'::FLOAT) THEN NULL ELSE {x} END"
+            ),
+            Dialect::Spark => {
+                format!("CASE WHEN isnan({double}) OR abs({double}) = double('inf') THEN NULL ELSE {x} END")
+            }
+            Dialect::DuckDb => format!("CASE WHEN isfinite({double}) THEN {x} END"),
+            Dialect::BigQuery => format!("IF(IS_NAN({double}) OR IS_INF({double}), NULL, {x})"),
+            // SQLite keeps no NaN (it stores a null); 9e999 reads as its infinity.
+            Dialect::Sqlite => format!("CASE WHEN abs({x}) = 9e999 THEN NULL ELSE {x} END"),
         }
     }
 

@@ -426,8 +426,9 @@ impl<'a> Printer<'a> {
     /// each in the period of its time column; rows without a time value
     /// are kept with no period, to be counted and left out.
     fn flow(&self, t: &str, q: &Query, cal: &Calendar) -> String {
-        let time = self.own(t);
-        let day = self.d.to_date(&time);
+        // A row has no time when its day is null: in SQLite, whose dates
+        // are texts, an empty or unreadable text too.
+        let day = self.d.to_date(&self.own(t));
         let mut conditions = Vec::new();
         if let Some(r) = q.range {
             let mut inside = format!(
@@ -443,12 +444,12 @@ impl<'a> Printer<'a> {
                     self.d.date_lit(first)
                 );
             }
-            conditions.push(format!("({time} IS NULL OR {inside})"));
+            conditions.push(format!("({day} IS NULL OR {inside})"));
         }
         let period = match (q.grain, q.range) {
             (Grain::All, None) => None,
             (Grain::All, Some(r)) => Some(format!(
-                "CASE WHEN {time} IS NULL THEN {} ELSE {} END",
+                "CASE WHEN {day} IS NULL THEN {} ELSE {} END",
                 self.d.null_date(),
                 self.d.date_lit(r.start)
             )),

@@ -534,6 +534,76 @@ fn the_cli_finds_the_driver_by_name() {
     }
 }
 
+/// NaN and infinities in a database's number columns are nulls, as in
+/// files: aggregates skip them. Amounts 100, NaN, +inf, 50, −inf and null
+/// by month: January sums 100 of one value, February 50 of one; every
+/// comparison and `abs` of them is null too.
+#[test]
+fn non_finite_numbers_are_null_in_databases() {
+    let kpis = "  total: {dataset: d, measure: sum(amount)}\n  n: {dataset: d, measure: count(amount)}\n  top: {dataset: d, measure: max(abs(amount))}\n  big: {dataset: d, measure: count(where amount > 60)}\n";
+    let want = "period,total,n,top,big\n2025-01,100,1,100,1\n2025-02,50,1,50,0\n";
+    let dir = temp_dir("non-finite-files");
+    std::fs::write(
+        dir.join("d.csv"),
+        "amount,closed_at\n100,2025-01-05\nNaN,2025-01-06\ninf,2025-01-07\n50,2025-02-01\n-inf,2025-02-02\n,2025-02-03\n",
+    )
+    .unwrap();
+    let spec = dir.join("s.yaml");
+    std::fs::write(
+        &spec,
+        format!("datasets:\n  d: {{source: d.csv, time: closed_at}}\nkpis:\n{kpis}"),
+    )
+    .unwrap();
+    let args = ["--grain", "month", "-q"];
+    assert_eq!(evaluated_csv(spec.to_str().unwrap(), &args), want, "files");
+    for wh in [Warehouse::duckdb(), Warehouse::postgres(), Warehouse::sqlite()] {
+        let (nan, inf) = match wh.dialect {
+            Dialect::DuckDb => ("'NaN'::DOUBLE", "'Infinity'::DOUBLE"),
+            Dialect::Postgres => ("'NaN'::float8", "'Infinity'::float8"),
+            // SQLite keeps no NaN (it stores a null); 9e999 is its infinity.
+            _ => ("NULL", "9e999"),
+        };
+        let rows = [
+            format!(
+                "(100, {})",
+                wh.dialect.date_lit(Date::parse("2025-01-05").unwrap())
+            ),
+            format!(
+                "({nan}, {})",
+                wh.dialect.date_lit(Date::parse("2025-01-06").unwrap())
+            ),
+            format!(
+                "({inf}, {})",
+                wh.dialect.date_lit(Date::parse("2025-01-07").unwrap())
+            ),
+            format!(
+                "(50, {})",
+                wh.dialect.date_lit(Date::parse("2025-02-01").unwrap())
+            ),
+            format!(
+                "(-{inf}, {})",
+                wh.dialect.date_lit(Date::parse("2025-02-02").unwrap())
+            ),
+            format!(
+                "(NULL, {})",
+                wh.dialect.date_lit(Date::parse("2025-02-03").unwrap())
+            ),
+        ];
+        wh.table(
+            "nonfinite",
+            &format!("amount {}, closed_at DATE", wh.dialect.double_type()),
+            &rows,
+        );
+        kpi::data::adbc::disconnect();
+        assert_eq!(
+            checked_then_evaluated(&wh, "nonfinite", kpis, &args),
+            want,
+            "{:?}",
+            wh.dialect
+        );
+    }
+}
+
 /// SQLite keeps dates and times as texts, written as each tool writes them
 /// (`T` or a space, a fraction of a second or none): a table of texts
 /// declared `date` and `datetime` under `columns:`, evaluated from the
