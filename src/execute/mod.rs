@@ -326,9 +326,7 @@ fn skipped_rows(plan: &Plan) -> Vec<Diagnostic> {
     out
 }
 
-/// Marks a column of a unit frame that counts non-finite values of one
-/// source column: `__nf:` dataset, a unit separator, column.
-pub(crate) const NON_FINITE: &str = "__nf:";
+pub(crate) use crate::plan::NON_FINITE;
 
 /// Takes the non-finite counts out of the unit frames (reported once per
 /// source column). An aggregate that overflowed (a sum beyond ±1.8e308)
@@ -362,7 +360,7 @@ fn finite_parts(
         let name = c.name().to_string();
         if let Some(key) = name.strip_prefix(NON_FINITE) {
             let n = c.cast(&DataType::UInt64)?.u64()?.sum().unwrap_or(0);
-            if let Some((ds, column)) = key.split_once('\u{1f}') {
+            if let Some((ds, column)) = key.split_once(':') {
                 let e = counts.entry((ds.to_string(), column.to_string())).or_default();
                 *e = (*e).max(n);
             }

@@ -552,7 +552,7 @@ fn non_finite_flags(model: &Model, u: &Unit, rows: &LazyFrame) -> Vec<(String, S
         if out.iter().any(|(f, _)| *f == flag) || !schema.contains(&flag) {
             continue;
         }
-        out.push((flag, format!("{NON_FINITE}{}\u{1f}{c}", model.datasets[d].name)));
+        out.push((flag, format!("{NON_FINITE}{}:{c}", model.datasets[d].name)));
     }
     out
 }

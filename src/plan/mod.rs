@@ -27,6 +27,11 @@ use crate::diagnostic::Diagnostic;
 use crate::period::{self, Grain};
 use crate::time::Date;
 
+/// Marks a column of a unit frame, from any engine, that counts the
+/// non-finite values of one source column: `__nf:dataset:column` (a
+/// dataset's name has no colon).
+pub const NON_FINITE: &str = "__nf:";
+
 /// How a unit places rows in time.
 #[derive(Clone, Debug, PartialEq)]
 pub enum UnitTime {

@@ -484,6 +484,7 @@ impl<'a> Printer<'a> {
                 .iter()
                 .map(|p| format!("{} AS {}", self.part(p), d.ident(&p.name))),
         );
+        columns.extend(self.non_finite_counts());
         columns.push(format!("COUNT(*) AS {}", d.ident("__rows")));
         columns.push(format!("1 AS {}", d.ident("__one")));
         let mut conditions: Vec<String> = conditions.to_vec();
@@ -496,6 +497,33 @@ impl<'a> Printer<'a> {
             sql.push_str(&format!(" GROUP BY {}", keys.join(", ")));
         }
         sql
+    }
+
+    /// For each number column the unit reads, how many of its values are
+    /// NaN or infinite (read as null), counted as over files
+    /// (`__nf:dataset:column`, see [`crate::plan::NON_FINITE`]).
+    fn non_finite_counts(&self) -> Vec<String> {
+        let mut seen = Vec::new();
+        let mut out = Vec::new();
+        for (ds, name) in self.unit.columns() {
+            let number = column_type(&self.model.datasets[ds], &name) == Type::Number;
+            if !number || seen.contains(&(ds, name.clone())) {
+                continue;
+            }
+            let raw = self.column(ds, &name);
+            let alias = format!(
+                "{}{}:{name}",
+                crate::plan::NON_FINITE,
+                self.model.datasets[ds].name
+            );
+            out.push(format!(
+                "SUM(CASE WHEN {raw} IS NOT NULL AND {} IS NULL THEN 1 ELSE 0 END) AS {}",
+                self.d.finite(&raw),
+                self.d.ident(&alias)
+            ));
+            seen.push((ds, name));
+        }
+        out
     }
 
     /// The first day of the period holding `day` (a date expression).

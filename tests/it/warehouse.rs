@@ -601,7 +601,35 @@ fn non_finite_numbers_are_null_in_databases() {
             "{:?}",
             wh.dialect
         );
+        // And they are counted, as over files: NaN, inf and -inf (SQLite
+        // stored the NaN as a null).
+        let db_spec = dir.join(format!("{:?}.yaml", wh.dialect));
+        std::fs::write(
+            &db_spec,
+            format!(
+                "{}datasets:\n  d: {{source: {{connection: wh, table: {}.nonfinite}}, time: closed_at}}\nkpis:\n{kpis}",
+                wh.connections_yaml(),
+                wh.schema
+            ),
+        )
+        .unwrap();
+        let out = crate::support::kpi(&["--spec", db_spec.to_str().unwrap(), "eval", "--grain", "month"]);
+        let said = if wh.dialect == Dialect::Sqlite { 2 } else { 3 };
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!(
+                "column `amount` of dataset `d` held {said} non-finite values"
+            )),
+            "{:?}: {stderr}",
+            wh.dialect
+        );
     }
+    let out = crate::support::kpi(&["--spec", spec.to_str().unwrap(), "eval", "--grain", "month"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("column `amount` of dataset `d` held 3 non-finite values"),
+        "files: {stderr}"
+    );
 }
 
 /// SQLite keeps dates and times as texts, written as each tool writes them
