@@ -138,7 +138,7 @@ pub(super) fn remote_source(
     };
     let relation = match (&t.table, &t.query) {
         (Some(table), _) => Relation::Table(table.value.clone()),
-        (None, Some(q)) => Relation::Query(q.value.clone()),
+        (None, Some(q)) => Relation::query(&q.value),
         (None, None) => return None,
     };
     Some(RemoteSource { connection, relation })

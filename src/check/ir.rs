@@ -216,6 +216,14 @@ pub enum Relation {
     Query(String),
 }
 
+impl Relation {
+    /// The rows of the SELECT `text`, which kpi wraps as a subquery: the
+    /// `;` people end a statement with (and space after it) is left off.
+    pub fn query(text: &str) -> Relation {
+        Relation::Query(text.trim_end().trim_end_matches(';').trim_end().to_string())
+    }
+}
+
 /// A dataset whose rows are in a database.
 #[derive(Clone, Debug)]
 pub struct RemoteSource {

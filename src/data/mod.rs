@@ -881,7 +881,7 @@ pub fn remote_schemas(spec: &Spec, report: bool) -> (crate::check::DataSchemas, 
         };
         let relation = match (&t.table, &t.query) {
             (Some(table), _) => crate::check::ir::Relation::Table(table.value.clone()),
-            (None, Some(q)) => crate::check::ir::Relation::Query(q.value.clone()),
+            (None, Some(q)) => crate::check::ir::Relation::query(&q.value),
             (None, None) => continue,
         };
         match remote_columns(&c, &relation) {
@@ -985,13 +985,14 @@ fn sqlite_declared_type(decl: &str) -> Type {
 }
 
 /// Declared columns whose type the database's column cannot hold. SQLite
-/// keeps dates and times as texts: a text column may be declared either.
+/// keeps dates and times as texts and booleans as 0 and 1: a text column
+/// may be declared a date or datetime, a number column a bool.
 fn remote_type_conflicts(
     d: &crate::spec::model::Dataset,
     cols: &[(String, Type)],
     dialect: crate::spec::model::Dialect,
 ) -> Vec<Diagnostic> {
-    let texts_are_dates = dialect == crate::spec::model::Dialect::Sqlite;
+    let sqlite = dialect == crate::spec::model::Dialect::Sqlite;
     let mut out = Vec::new();
     for (n, declared) in &d.columns {
         let declared = Type::from(declared.value);
@@ -1004,7 +1005,11 @@ fn remote_type_conflicts(
                 (declared, found),
                 (Type::Datetime, Type::Date) | (Type::String, _)
             )
-            || (texts_are_dates && matches!((declared, found), (Type::Date | Type::Datetime, Type::String)));
+            || (sqlite
+                && matches!(
+                    (declared, found),
+                    (Type::Date | Type::Datetime, Type::String) | (Type::Bool, Type::Number)
+                ));
         if !fits {
             out.push(diagnostics::remote_type_mismatch(
                 n.span,

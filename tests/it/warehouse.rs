@@ -695,6 +695,31 @@ bob,true,2025-02,200.5,1,1,2025-02-01T08:00:00,8,1
 ,false,2025-02,30,1,1,2025-02-28T12:00:00,12,0
 ";
     assert_eq!(String::from_utf8_lossy(&out.stdout), want);
+    // The same rows as a query, ended as people end a statement.
+    let text = std::fs::read_to_string(&spec)
+        .unwrap()
+        .replace("table: deals", "query: \"select * from deals; \"")
+        .replace("touched_at: datetime}", "touched_at: datetime, partner: bool}");
+    std::fs::write(&spec, text).unwrap();
+    let out = kpi_run(
+        Some(&spec),
+        &env,
+        &[
+            "eval",
+            "--by",
+            "owner,partner",
+            "--grain",
+            "month",
+            "--format",
+            "csv",
+            "-q",
+        ],
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), want, "as a query");
+    let text = std::fs::read_to_string(&spec)
+        .unwrap()
+        .replace("query: \"select * from deals; \"", "table: deals");
+    std::fs::write(&spec, text).unwrap();
     // A table the file does not have is said by the database.
     let text = std::fs::read_to_string(&spec)
         .unwrap()
