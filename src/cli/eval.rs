@@ -292,14 +292,14 @@ fn write(
         _ => None,
     };
     if let Some(cells) = one {
-        use kpi::report::table::{self, TextFormat};
+        use kpi::report::text::{self, TextFormat};
         let format = args.format();
         return super::emit_with(args.output.as_deref(), |w| match format {
-            Format::Table => table::write_table(&cells, w),
-            Format::Markdown => table::write_markdown(&cells, w),
-            Format::Csv => table::write_text(&cells, TextFormat::Csv, w),
-            Format::Json => table::write_text(&cells, TextFormat::Json, w),
-            Format::Ndjson => table::write_text(&cells, TextFormat::Ndjson, w),
+            Format::Table => text::write_table(&cells, w),
+            Format::Markdown => text::write_markdown(&cells, w),
+            Format::Csv => text::write_text(&cells, TextFormat::Csv, w),
+            Format::Json => text::write_text(&cells, TextFormat::Json, w),
+            Format::Ndjson => text::write_text(&cells, TextFormat::Ndjson, w),
             Format::Parquet => Ok(()),
         });
     }

@@ -11,6 +11,7 @@ mod results;
 #[cfg(feature = "eval")]
 mod status_table;
 pub mod table;
+pub mod text;
 mod write;
 
 #[cfg(feature = "eval")]
