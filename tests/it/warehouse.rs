@@ -563,32 +563,16 @@ fn non_finite_numbers_are_null_in_databases() {
             // SQLite keeps no NaN (it stores a null); 9e999 is its infinity.
             _ => ("NULL", "9e999"),
         };
+        let day = |d: &str| wh.dialect.date_lit(Date::parse(d).unwrap());
         let rows = [
-            format!(
-                "(100, {})",
-                wh.dialect.date_lit(Date::parse("2025-01-05").unwrap())
-            ),
-            format!(
-                "({nan}, {})",
-                wh.dialect.date_lit(Date::parse("2025-01-06").unwrap())
-            ),
-            format!(
-                "({inf}, {})",
-                wh.dialect.date_lit(Date::parse("2025-01-07").unwrap())
-            ),
-            format!(
-                "(50, {})",
-                wh.dialect.date_lit(Date::parse("2025-02-01").unwrap())
-            ),
-            format!(
-                "(-{inf}, {})",
-                wh.dialect.date_lit(Date::parse("2025-02-02").unwrap())
-            ),
-            format!(
-                "(NULL, {})",
-                wh.dialect.date_lit(Date::parse("2025-02-03").unwrap())
-            ),
-        ];
+            ("100", "2025-01-05"),
+            (nan, "2025-01-06"),
+            (inf, "2025-01-07"),
+            ("50", "2025-02-01"),
+            (&format!("-{inf}"), "2025-02-02"),
+            ("NULL", "2025-02-03"),
+        ]
+        .map(|(amount, d)| format!("({amount}, {})", day(d)));
         wh.table(
             "nonfinite",
             &format!("amount {}, closed_at DATE", wh.dialect.double_type()),
