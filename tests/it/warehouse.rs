@@ -650,10 +650,8 @@ fn sqlite_reads_dates_kept_as_texts() {
     let adbc = services().join("adbc").display().to_string();
     let env = [("KPI_ADBC_PATH", adbc.as_str())];
     kpi_run(Some(&spec), &env, &["check", "--data"]);
-    let out = kpi_run(
-        Some(&spec),
-        &env,
-        &[
+    let by_owner_partner_month = || {
+        let args = [
             "eval",
             "--by",
             "owner,partner",
@@ -662,8 +660,9 @@ fn sqlite_reads_dates_kept_as_texts() {
             "--format",
             "csv",
             "-q",
-        ],
-    );
+        ];
+        String::from_utf8(kpi_run(Some(&spec), &env, &args).stdout).unwrap()
+    };
     // By owner and partner, January and February (bob's undated row has no
     // period). `late`: touched at or after 31 January noon (23:59:59.5, and
     // every February row). `hours`: 9.5 (10 Jan), 23.999… (31 Jan, to the
@@ -678,36 +677,18 @@ bob,true,2025-02,200.5,1,1,2025-02-01T08:00:00,8,1
 ,false,2025-01,0,,0,,0,0
 ,false,2025-02,30,1,1,2025-02-28T12:00:00,12,0
 ";
-    assert_eq!(String::from_utf8_lossy(&out.stdout), want);
+    assert_eq!(by_owner_partner_month(), want);
     // The same rows as a query, ended as people end a statement.
     let text = std::fs::read_to_string(&spec)
         .unwrap()
         .replace("table: deals", "query: \"select * from deals; \"")
         .replace("touched_at: datetime}", "touched_at: datetime, partner: bool}");
     std::fs::write(&spec, text).unwrap();
-    let out = kpi_run(
-        Some(&spec),
-        &env,
-        &[
-            "eval",
-            "--by",
-            "owner,partner",
-            "--grain",
-            "month",
-            "--format",
-            "csv",
-            "-q",
-        ],
-    );
-    assert_eq!(String::from_utf8_lossy(&out.stdout), want, "as a query");
-    let text = std::fs::read_to_string(&spec)
-        .unwrap()
-        .replace("query: \"select * from deals; \"", "table: deals");
-    std::fs::write(&spec, text).unwrap();
+    assert_eq!(by_owner_partner_month(), want, "as a query");
     // A table the file does not have is said by the database.
     let text = std::fs::read_to_string(&spec)
         .unwrap()
-        .replace("table: deals", "table: dealz");
+        .replace("query: \"select * from deals; \"", "table: dealz");
     std::fs::write(&spec, text).unwrap();
     let out = std::process::Command::new(kpi_bin())
         .args(["--spec", spec.to_str().unwrap(), "check", "--data"])
