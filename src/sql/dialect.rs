@@ -62,6 +62,10 @@ pub trait Spelling {
     fn finite(self, x: &str) -> String;
     /// A boolean as text, as files write it (`true`, `false`).
     fn bool_text(self, x: &str) -> String;
+    /// The minimum or maximum `agg` of dates or datetimes (`ty`) as it comes
+    /// back: the database's own date or time, or where it has none the
+    /// number kpi computes one as (days, or microseconds, since 1970).
+    fn temporal_extreme(self, agg: String, ty: crate::check::types::Type) -> String;
 }
 
 fn quoted(name: &str, q: char) -> String {
@@ -374,6 +378,18 @@ impl Spelling for Dialect {
             Dialect::BigQuery => format!("IF(IS_NAN({double}) OR IS_INF({double}), NULL, {x})"),
             // SQLite keeps no NaN (it stores a null); 9e999 reads as its infinity.
             Dialect::Sqlite => format!("CASE WHEN abs({x}) = 9e999 THEN NULL ELSE {x} END"),
+        }
+    }
+
+    fn temporal_extreme(self, agg: String, ty: crate::check::types::Type) -> String {
+        use crate::check::types::Type;
+        match (self, ty) {
+            // SQLite's dates are texts.
+            (Dialect::Sqlite, Type::Date) => {
+                format!("CAST((julianday({agg}) - 2440587.5) AS {})", self.double_type())
+            }
+            (Dialect::Sqlite, Type::Datetime) => self.epoch_micros(&agg),
+            _ => agg,
         }
     }
 

@@ -583,12 +583,9 @@ impl<'a> Printer<'a> {
                 let f = if p.func == AggFn::Min { "MIN" } else { "MAX" };
                 let ty = p.arg.as_ref().map_or(Type::Unknown, |e| e.ty);
                 let agg = format!("{f}({})", arg(ty.is_number()));
-                match (self.d, ty) {
-                    (_, Type::Number) => number(agg),
-                    // SQLite's dates are texts: the day or instant as kpi
-                    // computes one, a number of days or microseconds.
-                    (Dialect::Sqlite, Type::Date) => number(format!("(julianday({agg}) - 2440587.5)")),
-                    (Dialect::Sqlite, Type::Datetime) => self.d.epoch_micros(&agg),
+                match ty {
+                    Type::Number => number(agg),
+                    Type::Date | Type::Datetime => self.d.temporal_extreme(agg, ty),
                     _ => agg,
                 }
             }
