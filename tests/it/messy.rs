@@ -410,28 +410,25 @@ fn unreadable_files_get_help_for_their_kind() {
         );
         assert!(err.contains(help) && !err.contains("delimiter"), "{name}: {err}");
     }
+    // A folder named as a source: the stderr of `eval` over it, which fails.
     let dir = temp_dir("folder-source");
-    std::fs::create_dir_all(dir.join("deals.csv")).unwrap();
     let spec = dir.join("s.yaml");
-    std::fs::write(
-        &spec,
-        format!("datasets:\n  d: {{source: deals.csv, time: closed_at}}\nkpis:\n{TOTAL}"),
-    )
-    .unwrap();
-    let out = kpi(&["--spec", spec.to_str().unwrap(), "eval"]);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    let over_folder = |folder: &str, source: &str| {
+        std::fs::create_dir_all(dir.join(folder)).unwrap();
+        std::fs::write(
+            &spec,
+            format!("datasets:\n  d: {{source: {source}, time: closed_at}}\nkpis:\n{TOTAL}"),
+        )
+        .unwrap();
+        let out = kpi(&["--spec", spec.to_str().unwrap(), "eval"]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        err
+    };
+    let err = over_folder("deals.csv", "deals.csv");
     assert!(err.contains("`source:` names a folder"), "{err}");
     // A folder without an extension has no format: the help names its glob.
-    std::fs::create_dir_all(dir.join("exports")).unwrap();
-    std::fs::write(
-        &spec,
-        format!("datasets:\n  d: {{source: exports/, time: closed_at}}\nkpis:\n{TOTAL}"),
-    )
-    .unwrap();
-    let out = kpi(&["--spec", spec.to_str().unwrap(), "eval"]);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    let err = over_folder("exports", "exports/");
     assert!(
         err.contains("kpi::unknown_format") && err.contains("(`exports/*.parquet`)"),
         "{err}"

@@ -1828,28 +1828,22 @@ fn kpi_sql_prints_statements_a_database_runs() {
         std::fs::write(dir.join(name), f.bytes).unwrap();
     }
     let env = [("KPI_ADBC_PATH", adbc.as_str())];
-    let runs = [
-        (
-            &duck,
-            kpi_run(None, &[], &[&args[..], &["--dialect", "duckdb"]].concat()),
-        ),
-        (
-            &lite,
-            kpi_run(None, &[], &[&args[..], &["--dialect", "sqlite"]].concat()),
-        ),
-        (&pg, kpi_run(Some(&dir), &env, &args)),
-    ];
-    let mrr_runs = [
-        (
-            &duck,
-            kpi_run(None, &[], &[&mrr_args[..], &["--dialect", "duckdb"]].concat()),
-        ),
-        (
-            &lite,
-            kpi_run(None, &[], &[&mrr_args[..], &["--dialect", "sqlite"]].concat()),
-        ),
-        (&pg, kpi_run(Some(&dir), &env, &mrr_args)),
-    ];
+    // The files' statements for DuckDB and SQLite, PostgreSQL's through its connection.
+    let on_each = |args: &[&str]| {
+        [
+            (
+                &duck,
+                kpi_run(None, &[], &[args, &["--dialect", "duckdb"]].concat()),
+            ),
+            (
+                &lite,
+                kpi_run(None, &[], &[args, &["--dialect", "sqlite"]].concat()),
+            ),
+            (&pg, kpi_run(Some(&dir), &env, args)),
+        ]
+    };
+    let runs = on_each(&args);
+    let mrr_runs = on_each(&mrr_args);
     for (wh, out) in &runs {
         let text = String::from_utf8_lossy(&out.stdout);
         let statements: Vec<&str> = text
