@@ -295,6 +295,11 @@ pub struct Contradiction {
 /// the `read:` formats) cannot hold.
 pub fn contradictions(src: &SourceInfo) -> Result<Vec<Contradiction>, Diagnostic> {
     let l = layout(src)?;
+    // Under `on_error: skip` such values are rows skipped, and said so
+    // (`kpi::rows_skipped`), as evaluation reads them: not a contradiction.
+    if skips(src) {
+        return Ok(Vec::new());
+    }
     let declared: Vec<&(String, Conversion)> = l
         .conversions
         .iter()
