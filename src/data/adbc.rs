@@ -139,9 +139,29 @@ fn connect(c: &ConnectionModel, s: &Settings) -> Result<ManagedConnection, Diagn
     let database = driver
         .new_database_with_opts(opts)
         .map_err(|e| diag::connection_failed(c, &s.redact(&e.message)))?;
-    database
+    let mut connection = database
         .new_connection()
-        .map_err(|e| diag::connection_failed(c, &s.redact(&e.message)))
+        .map_err(|e| diag::connection_failed(c, &s.redact(&e.message)))?;
+    in_utc(&mut connection, c.dialect);
+    Ok(connection)
+}
+
+/// Sets the session's zone to UTC, so that zoned datetimes (instants) are
+/// put in days and periods in the zone they come back in, whatever the
+/// server's or the client's zone (`TimeZone`, `PGTZ`, `TZ`): otherwise the
+/// same spec over the same table gave other months on another machine.
+/// A database that cannot set it (DuckDB without its ICU extension) has
+/// its instants in UTC already.
+fn in_utc(connection: &mut ManagedConnection, dialect: crate::spec::model::Dialect) {
+    use crate::sql::dialect::Spelling;
+    let Some(sql) = dialect.utc_session() else {
+        return;
+    };
+    if let Ok(mut statement) = connection.new_statement() {
+        if statement.set_sql_query(sql).is_ok() {
+            let _ = statement.execute_update();
+        }
+    }
 }
 
 fn is_duckdb(driver: &str) -> bool {

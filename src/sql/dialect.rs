@@ -66,6 +66,10 @@ pub trait Spelling {
     /// back: the database's own date or time, or where it has none the
     /// number kpi computes one as (days, or microseconds, since 1970).
     fn temporal_extreme(self, agg: String, ty: crate::check::types::Type) -> String;
+    /// The statement that makes a session count zoned datetimes (an
+    /// instant: PostgreSQL's `timestamptz`, DuckDB's `TIMESTAMPTZ`) in UTC,
+    /// where the session has a zone of its own.
+    fn utc_session(self) -> Option<&'static str>;
 }
 
 fn quoted(name: &str, q: char) -> String {
@@ -390,6 +394,17 @@ impl Spelling for Dialect {
             }
             (Dialect::Sqlite, Type::Datetime) => self.epoch_micros(&agg),
             _ => agg,
+        }
+    }
+
+    fn utc_session(self) -> Option<&'static str> {
+        match self {
+            Dialect::Postgres => Some("SET TIME ZONE 'UTC'"),
+            Dialect::DuckDb => Some("SET TimeZone = 'UTC'"),
+            Dialect::Snowflake => Some("ALTER SESSION SET TIMEZONE = 'UTC'"),
+            Dialect::Spark => Some("SET spark.sql.session.timeZone = UTC"),
+            // BigQuery's sessions are in UTC; SQLite has no zones.
+            Dialect::BigQuery | Dialect::Sqlite => None,
         }
     }
 

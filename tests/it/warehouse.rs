@@ -2069,6 +2069,76 @@ fn parquet_in_object_storage_of_an_unreadable_type() {
     }
 }
 
+/// A database's zoned datetimes (instants) count in UTC whatever the
+/// client's zone: with `TZ` and `PGTZ` in New York, PostgreSQL and DuckDB
+/// put 23:30 UTC on Jan 31 in February and 04:00 UTC on Mar 1 in
+/// February, while the minimum came back in UTC (January's sum was 0 and
+/// its minimum 23:30 on Jan 31), and the same spec gave other months on
+/// another machine.
+#[test]
+fn zoned_database_times_count_in_utc_whatever_the_clients_zone() {
+    let kpis =
+        "  total: {dataset: d, measure: sum(amount)}\n  first: {dataset: d, measure: min(closed_at)}\n";
+    let rows = [
+        "(1, 10, TIMESTAMPTZ '2025-01-31 23:30:00+00')",
+        "(2, 20, TIMESTAMPTZ '2025-02-01 01:00:00+00')",
+        "(3, 5, TIMESTAMPTZ '2025-03-01 04:00:00+00')",
+    ]
+    .map(String::from);
+    for wh in [Warehouse::duckdb(), Warehouse::postgres()] {
+        wh.table(
+            "zoned",
+            "id integer, amount double precision, closed_at timestamptz",
+            &rows,
+        );
+        kpi::data::adbc::disconnect();
+        let dir = temp_dir("zoned-times");
+        let spec = dir.join("spec.yaml");
+        std::fs::write(
+            &spec,
+            format!(
+                "connections:\n  wh: {{driver: {}, uri: \"{}\", dialect: {}}}\ndatasets:\n  d:\n    source: {{connection: wh, table: {}.zoned}}\n    time: closed_at\nkpis:\n{kpis}",
+                wh.driver.display(),
+                wh.uri,
+                kpi::keyword::Keyword::as_str(wh.dialect),
+                wh.schema
+            ),
+        )
+        .unwrap();
+        let in_new_york = |args: &[&str]| {
+            let out = std::process::Command::new(kpi_bin())
+                .args(["--spec", spec.to_str().unwrap(), "eval", "--format", "csv", "-q"])
+                .args(args)
+                .env("TZ", "America/New_York")
+                .env("PGTZ", "America/New_York")
+                .output()
+                .unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8(out.stdout).unwrap()
+        };
+        assert_eq!(
+            in_new_york(&["--grain", "month"]),
+            "period,total,first\n\
+             2025-01,10,2025-01-31T23:30:00\n\
+             2025-02,20,2025-02-01T01:00:00\n\
+             2025-03,5,2025-03-01T04:00:00\n",
+            "{:?}",
+            wh.dialect
+        );
+        assert_eq!(
+            in_new_york(&["--from", "2025-02-01", "--to", "2025-02-28"]),
+            "period,total,first\n2025-02-01..2025-02-28,20,2025-02-01T01:00:00\n",
+            "{:?}",
+            wh.dialect
+        );
+    }
+}
+
 /// Parquet times in a zone (pandas' and Spark's instants) are read as the
 /// wall-clock time of `read.timezone`, else of their own zone, as CSV's
 /// times with an offset: their days, ranges and `--by` values are that
