@@ -153,7 +153,6 @@ pub fn to_sarif(diags: &[Diagnostic], sources: &SourceMap) -> String {
             "tool": { "driver": {
                 "name": "kpi",
                 "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://example.invalid/kpi",
                 "rules": rules,
             }},
             "results": results,
