@@ -374,6 +374,10 @@ fn parse_masked(file: FileId, text: &str, masked: &str, cuts: &[Range<usize>]) -
                 };
                 let end = last_end(&kind).max(span.end as usize).max(start);
                 let start = first_start(&kind).map_or(start, |s| s.min(start));
+                let kind = match kind {
+                    NodeKind::Map(entries) => NodeKind::Map(merged(entries)?),
+                    other => other,
+                };
                 let node = Node {
                     kind,
                     span: Span::new(file, start, end),
@@ -406,6 +410,57 @@ fn parse_masked(file: FileId, text: &str, masked: &str, cuts: &[Range<usize>]) -
         .map(|(c, _)| c.clone())
         .collect();
     Ok(Parsed::Tree(root, unused))
+}
+
+/// A mapping's entries with its merge keys (`<<: *defaults`, or a list of
+/// aliases) replaced by the merged mappings' entries that the mapping does
+/// not give itself, in their place; of two merged mappings, the first
+/// wins. Each merged entry keeps its place in the file (the anchor's), so
+/// a mistake in it is shown where it is written.
+fn merged(entries: Vec<(Node, Node)>) -> Result<Vec<(Node, Node)>, Diagnostic> {
+    let is_merge = |k: &Node| matches!(k.as_scalar(), Some(("<<", ScalarStyle::Plain)));
+    if !entries.iter().any(|(k, _)| is_merge(k)) {
+        return Ok(entries);
+    }
+    let own: Vec<String> = entries
+        .iter()
+        .filter(|(k, _)| !is_merge(k))
+        .filter_map(|(k, _)| k.as_scalar().map(|(v, _)| v.to_string()))
+        .collect();
+    let mut taken: Vec<String> = Vec::new();
+    let mut out = Vec::with_capacity(entries.len());
+    for (k, v) in entries {
+        if !is_merge(&k) {
+            out.push((k, v));
+            continue;
+        }
+        let maps: Vec<Node> = match v.kind {
+            NodeKind::Map(_) => vec![v],
+            NodeKind::Seq(items) if items.iter().all(|i| matches!(i.kind, NodeKind::Map(_))) => items,
+            _ => {
+                return Err(Diagnostic::error(
+                    "kpi::yaml_syntax",
+                    "a merge key `<<` takes a mapping, or a list of mappings",
+                )
+                .at(k.span, "merges no mapping")
+                .help("write `<<: *defaults`, where `&defaults` marks a mapping, or `<<: [*a, *b]`"))
+            }
+        };
+        for map in maps {
+            let NodeKind::Map(items) = map.kind else { continue };
+            for (mk, mv) in items {
+                let name = mk.as_scalar().map(|(n, _)| n.to_string());
+                if let Some(name) = name {
+                    if own.contains(&name) || taken.contains(&name) {
+                        continue;
+                    }
+                    taken.push(name);
+                }
+                out.push((mk, mv));
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn push(stack: &mut Vec<Frame>, frame: Frame, span: Span) -> Result<(), Diagnostic> {
@@ -570,6 +625,26 @@ mod tests {
         assert!(json("k: {where: x in [\"a\", \"b\"}\n").is_err());
         let v = json("k: {where: f(x, y}\n").unwrap();
         assert_eq!(v["k"], serde_json::json!({"where": "f(x", "y": null}));
+    }
+
+    #[test]
+    fn merge_keys_bring_the_entries_a_mapping_does_not_give() {
+        let text = "a: &money {dataset: deals, unit: currency, measure: sum(amount)}\n\
+                    b:\n  <<: *money\n  measure: sum(cost)\n\
+                    c:\n  <<: [{unit: count, owner: x}, *money]\n  title: C\n";
+        let v = json(text).unwrap();
+        assert_eq!(
+            v["b"],
+            serde_json::json!({"dataset": "deals", "unit": "currency", "measure": "sum(cost)"})
+        );
+        // Of two merged mappings the first wins; the mapping's own keys win over both.
+        assert_eq!(
+            v["c"],
+            serde_json::json!({"unit": "count", "owner": "x", "dataset": "deals", "measure": "sum(amount)", "title": "C"})
+        );
+        assert!(json("a: {<<: 3}\n").unwrap_err().contains("merge key"));
+        // A quoted `<<` is an ordinary key.
+        assert_eq!(json("a: {'<<': 3}\n").unwrap()["a"]["<<"], 3);
     }
 
     #[test]
