@@ -418,10 +418,45 @@ fn first_unconverted_in_pieces(
 
 /// Where a record (counted across the files from 0) is: (file, line).
 pub fn place_of(l: &Layout, record: u64) -> (PathBuf, u64) {
+    places_of(l, &[record]).remove(0)
+}
+
+/// The file and line of each of `records` (indices across the files), the
+/// files read again for their lines: only for messages.
+pub fn places_of(l: &Layout, records: &[u64]) -> Vec<(PathBuf, u64)> {
     // Files are read in order; `starts` holds each file's first record.
-    let i = l.starts.iter().rposition(|s| *s <= record).unwrap_or(0);
-    let path = l.files.get(i).cloned().unwrap_or_default();
-    (path, record - l.starts.get(i).copied().unwrap_or(0) + 2)
+    let in_file: Vec<(usize, u64)> = records
+        .iter()
+        .map(|&r| {
+            let i = l.starts.iter().rposition(|s| *s <= r).unwrap_or(0);
+            (i, r - l.starts.get(i).copied().unwrap_or(0))
+        })
+        .collect();
+    let mut out: Vec<(PathBuf, u64)> = in_file
+        .iter()
+        .map(|&(i, r)| (l.files.get(i).cloned().unwrap_or_default(), r + 2))
+        .collect();
+    let mut files: Vec<usize> = in_file.iter().map(|(i, _)| *i).collect();
+    files.sort_unstable();
+    files.dedup();
+    for f in files {
+        let at: Vec<usize> = (0..in_file.len()).filter(|&k| in_file[k].0 == f).collect();
+        let wanted: Vec<u64> = at.iter().map(|&k| in_file[k].1).collect();
+        let lines = match (&l.text, l.files.get(f)) {
+            (Some(texts), _) => super::files::record_lines(texts.get(f).map_or(&[][..], |t| &t[..]), &wanted),
+            (None, Some(path)) => {
+                std::fs::File::open(path).and_then(|file| super::files::record_lines(file, &wanted))
+            }
+            (None, None) => continue,
+        };
+        // Unreadable now: the line its index would have.
+        if let Ok(lines) = lines {
+            for (k, line) in at.into_iter().zip(lines) {
+                out[k].1 = line;
+            }
+        }
+    }
+    out
 }
 
 const ROW: &str = "__record";

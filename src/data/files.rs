@@ -115,6 +115,46 @@ fn records(bytes: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
     })
 }
 
+/// The line (1-based) on which each of the `wanted` records (indices
+/// after the header, as [`records`] counts them) starts, read a mebibyte
+/// at a time: a record with a line break inside quotes spans several
+/// lines, so its index alone does not say. A record past the end is put
+/// on the line its index would have.
+pub fn record_lines(mut input: impl std::io::Read, wanted: &[u64]) -> std::io::Result<Vec<u64>> {
+    let mut order: Vec<usize> = (0..wanted.len()).collect();
+    order.sort_by_key(|&i| wanted[i]);
+    let mut out: Vec<u64> = wanted.iter().map(|r| r + 2).collect();
+    let mut next = 0;
+    let (mut quoted, mut line, mut ends) = (false, 1u64, 0u64);
+    let mut buf = vec![0u8; 1 << 20];
+    while next < order.len() {
+        let n = match input.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        for &b in buf.get(..n).unwrap_or_default() {
+            match b {
+                b'"' => quoted = !quoted,
+                b'\n' => {
+                    line += 1;
+                    if !quoted {
+                        // Record `ends` starts here (the header ends at the first).
+                        ends += 1;
+                        while let Some(&i) = order.get(next).filter(|&&i| wanted[i] + 1 == ends) {
+                            out[i] = line;
+                            next += 1;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn bytecount_newlines(b: &[u8]) -> usize {
     b.iter().filter(|&&c| c == b'\n').count()
 }

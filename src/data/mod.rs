@@ -168,7 +168,10 @@ pub fn skipped_rows(src: &SourceInfo) -> Option<Diagnostic> {
     if l.skipped.is_empty() {
         return None;
     }
-    let lines: Vec<u64> = l.skipped.iter().map(|r| csv::place_of(&l, *r).1).collect();
+    let lines: Vec<u64> = csv::places_of(&l, &l.skipped)
+        .into_iter()
+        .map(|(_, line)| line)
+        .collect();
     let path = match l.files.as_slice() {
         [one] => one.display().to_string(),
         _ => src.path_str(),
@@ -1094,14 +1097,19 @@ pub fn schemas(spec: &Spec) -> (crate::check::DataSchemas, Vec<Diagnostic>) {
                         ));
                     }
                 }
-                diags.extend(validate_types(&src));
+                let contradicted = validate_types(&src);
+                // Values that cannot be read are not counted: the reader's
+                // own failure on them would say the same thing again.
+                let counted = contradicted.is_empty();
+                diags.extend(contradicted);
                 diags.extend(skipped_rows(&src));
                 diags.extend(near_misses(&src));
                 match non_finite_counts(&src) {
                     Ok(found) => diags.extend(found.iter().map(|(c, n)| {
                         diagnostics::non_finite_values(src.span, &src.name, &src.path_str(), c, *n)
                     })),
-                    Err(d) => diags.push(d),
+                    Err(d) if counted => diags.push(d),
+                    Err(_) => {}
                 }
                 out.insert(src.name.clone(), cols);
             }

@@ -372,6 +372,49 @@ fn rows_that_cannot_be_read_are_refused_or_skipped() {
     );
 }
 
+/// A record with a line break inside quotes spans two lines of the file:
+/// the lines named after it are the file's (they were record numbers, a
+/// line too early), and `check --data` says a declared type the data
+/// contradicts once (the reader's own failure on it was said too).
+#[test]
+fn lines_are_the_files_lines_across_quoted_line_breaks() {
+    // Lines: 1 header, 2-3 the first record, 4 `x7`, 5-7 a record of three
+    // lines, 8 `y8`.
+    let data = "id,note,amount,closed_at\n1,\"two\nlines\",5,2025-01-01\n2,ok,x7,2025-01-02\n\
+                3,\"a\nb\nc\",6,2025-01-03\n4,ok,y8,2025-01-04\n";
+    let files: &[(&str, &[u8])] = &[("d.csv", data.as_bytes())];
+    let columns = "    columns: {amount: number}\n";
+    let checked = run(
+        files,
+        "d.csv",
+        columns,
+        TOTAL,
+        &["check", "--data", "--format", "json"],
+    );
+    let found: Vec<serde_json::Value> = serde_json::from_slice(&checked.stdout).unwrap();
+    let errors: Vec<&serde_json::Value> = found.iter().filter(|d| d["severity"] == "error").collect();
+    assert_eq!(errors.len(), 1, "{found:?}");
+    assert_eq!(errors[0]["code"], "kpi::declared_type_contradicted");
+    assert!(
+        errors[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("line 4 holds `x7`"),
+        "{found:?}"
+    );
+    let evaluated = run(files, "d.csv", columns, TOTAL, EVAL_CSV);
+    assert!(
+        stderr(&evaluated).contains("line 4 holds `x7`"),
+        "{}",
+        stderr(&evaluated)
+    );
+    // Skipped: 5 + 6 remain, from lines 2 and 5.
+    let skip = format!("{columns}    read: {{on_error: skip}}\n");
+    let out = run(files, "d.csv", &skip, TOTAL, EVAL_CSV);
+    assert_eq!(csv_of(&out), "total,rows\n11,2\n");
+    assert!(stderr(&out).contains("lines 4, 8"), "{}", stderr(&out));
+}
+
 #[test]
 fn damaged_files_are_named_with_their_place() {
     let cases: &[(&str, &str, &str)] = &[
