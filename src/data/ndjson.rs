@@ -52,6 +52,21 @@ pub(super) fn schema(path: &Path) -> Result<Option<Schema>, String> {
     schema_in_pieces(path, &starts, len)
 }
 
+/// Why a line is not a JSON object, in JSON's terms and with the column
+/// (the reader's own words name its internals: "TapeError at character
+/// 17"); `None` when it is one.
+fn not_an_object(line: &str) -> Option<String> {
+    match serde_json::from_str::<serde_json::Value>(line) {
+        Ok(serde_json::Value::Object(_)) => None,
+        Ok(_) => Some("not a JSON object (`{…}`)".to_string()),
+        Err(e) => {
+            let why = e.to_string();
+            let why = why.split(" at line ").next().unwrap_or(&why).to_string();
+            Some(format!("column {}: not JSON ({why})", e.column()))
+        }
+    }
+}
+
 /// The schema inferred from the pieces of the file starting at `starts`
 /// (the first 0, each at a line's start), the file `len` bytes long.
 fn schema_in_pieces(path: &Path, starts: &[u64], len: u64) -> Result<Option<Schema>, String> {
@@ -149,7 +164,7 @@ fn piece_types(path: &Path, from: u64, to: u64) -> std::io::Result<PieceTypes> {
         let dtype = match polars::io::ndjson::infer_schema(&mut one, None) {
             Ok(schema) => DataType::Struct(schema.iter_fields().collect()),
             Err(e) => {
-                out.failed = Some((n, e.to_string()));
+                out.failed = Some((n, not_an_object(text).unwrap_or_else(|| e.to_string())));
                 return Ok(out);
             }
         };

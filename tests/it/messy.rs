@@ -279,6 +279,28 @@ fn ndjson_lines_are_named_and_long_integers_read() {
         err.contains("kpi::data_error") && err.contains("d.ndjson`: line 3:"),
         "{err}"
     );
+    // Where on the line, in JSON's terms (the reader named its own
+    // internals: "InternalError(TapeError) at character 11").
+    for (nd, said) in [
+        (
+            "{\"amount\": NaN, \"closed_at\": \"2025-01-02\"}\n",
+            "line 1: column 12: not JSON",
+        ),
+        (
+            "{\"amount\": 5, \"closed_at\": \"2025-01-01\"}\n[1, 2]\n",
+            "line 2: not a JSON object",
+        ),
+    ] {
+        let out = run(
+            &[("d.ndjson", nd.as_bytes())],
+            "d.ndjson",
+            columns,
+            TOTAL,
+            EVAL_CSV,
+        );
+        let err = stderr(&out);
+        assert!(err.contains(said) && !err.contains("TapeError"), "{err}");
+    }
 }
 
 #[test]
