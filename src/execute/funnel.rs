@@ -60,13 +60,13 @@ pub fn evaluate_funnels(
         let frame = run(&Auto, &fp.plan)?;
         left_out += frame.left_out;
         warnings.extend(frame.warnings);
-        with_period = frame.period;
+        with_period = super::labelled(frame.period, query.grain);
         let mut lf = frame.lf;
         if let Some(first) = fp.plan.first {
             lf = lf.filter(col(PERIOD).gt_eq(compile::date_lit(first.0)));
         }
         for i in 0..fp.steps.len() {
-            parts.push(lf.clone().select(step_columns(&fp, fi, i, query, frame.period)));
+            parts.push(lf.clone().select(step_columns(&fp, fi, i, query, with_period)));
         }
     }
     if parts.is_empty() {

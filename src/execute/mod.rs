@@ -156,8 +156,9 @@ pub fn execute(engine: &dyn Engine, plan: &Plan) -> Result<Evaluation, Vec<Diagn
     if let Some(first) = plan.first {
         lf = lf.filter(col(PERIOD).gt_eq(crate::compile::date_lit(first.0)));
     }
+    let labelled = labelled(frame.period, query.grain);
     let out = lf
-        .select(output_columns(query, &names, frame.period))
+        .select(output_columns(query, &names, labelled))
         .collect()
         .map_err(polars_error)?;
     let mut warnings = frame.warnings;
@@ -165,12 +166,18 @@ pub fn execute(engine: &dyn Engine, plan: &Plan) -> Result<Evaluation, Vec<Diagn
     Ok(Evaluation {
         frame: out,
         dims: query.by.clone(),
-        period: frame.period,
+        period: labelled,
         kpis: names,
         compare: query.compare.is_some(),
         left_out: frame.left_out,
         warnings,
     })
+}
+
+/// Whether output rows carry a period label: only under a grain (LANGUAGE.md
+/// §8). Under `--grain all` a range is one period, the query's own.
+pub(super) fn labelled(has_periods: bool, grain: Grain) -> bool {
+    has_periods && grain != Grain::All
 }
 
 /// Output columns: dimensions as named, the period label, the KPIs (each
