@@ -28,6 +28,11 @@ fn run(
     kpi(&all)
 }
 
+/// `eval` as CSV of the NDJSON text `nd` as `d.ndjson`, with `extra` keys.
+fn ndjson_eval(nd: &str, extra: &str) -> std::process::Output {
+    run(&[("d.ndjson", nd.as_bytes())], "d.ndjson", extra, TOTAL, EVAL_CSV)
+}
+
 const TOTAL: &str = "  total: {dataset: d, measure: sum(amount)}\n  rows: {dataset: d, measure: count()}\n";
 
 fn csv_of(out: &std::process::Output) -> String {
@@ -103,13 +108,7 @@ fn types_come_from_the_whole_file() {
     }
     nd.push_str("{\"amount\": 12.5, \"closed_at\": \"2025-01-02\"}\n");
     let columns = "    columns: {closed_at: date}\n";
-    let out = run(
-        &[("d.ndjson", nd.as_bytes())],
-        "d.ndjson",
-        columns,
-        TOTAL,
-        EVAL_CSV,
-    );
+    let out = ndjson_eval(&nd, columns);
     assert_eq!(csv_of(&out), "total,rows\n12012.5,12001\n");
     // A date column with one value that is not a date stays text: it cannot be a time column.
     let odd = "id,amount,closed_at\n1,5,2025-01-01\n2,6,soon\n";
@@ -256,23 +255,11 @@ fn ndjson_lines_are_named_and_long_integers_read() {
     // no 64-bit integer holds it).
     let nd = "{\"amount\": 5, \"closed_at\": \"2025-01-01\"}\n{\"amount\": 12345678901234567890, \"closed_at\": \"2025-01-02\"}\n";
     let columns = "    columns: {closed_at: date}\n";
-    let out = run(
-        &[("d.ndjson", nd.as_bytes())],
-        "d.ndjson",
-        columns,
-        TOTAL,
-        EVAL_CSV,
-    );
+    let out = ndjson_eval(nd, columns);
     assert_eq!(csv_of(&out), "total,rows\n12345678901234600000,2\n");
     // A line that is not JSON is named, after a blank line.
     let nd = "{\"amount\": 5, \"closed_at\": \"2025-01-01\"}\n\n{\"amount\": 6, \"closed_at\": \n";
-    let out = run(
-        &[("d.ndjson", nd.as_bytes())],
-        "d.ndjson",
-        columns,
-        TOTAL,
-        EVAL_CSV,
-    );
+    let out = ndjson_eval(nd, columns);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(
@@ -291,13 +278,7 @@ fn ndjson_lines_are_named_and_long_integers_read() {
             "line 2: not a JSON object",
         ),
     ] {
-        let out = run(
-            &[("d.ndjson", nd.as_bytes())],
-            "d.ndjson",
-            columns,
-            TOTAL,
-            EVAL_CSV,
-        );
+        let out = ndjson_eval(nd, columns);
         let err = stderr(&out);
         assert!(err.contains(said) && !err.contains("TapeError"), "{err}");
     }

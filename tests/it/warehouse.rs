@@ -1714,6 +1714,16 @@ fn duckdb_enum_hugeint_and_interval_columns() {
 /// `closed_at`) and `kpis`: `kpi check --data` of it must pass, and its
 /// `eval` with `args` as CSV is returned.
 fn checked_then_evaluated(wh: &Warehouse, table: &str, kpis: &str, args: &[&str]) -> String {
+    let spec = one_table_spec(wh, table, kpis);
+    let spec = spec.to_str().unwrap();
+    let check = crate::support::kpi(&["--spec", spec, "check", "--data"]);
+    let shown = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(check.status.code(), Some(0), "{shown}");
+    evaluated_csv(spec, args)
+}
+
+/// A spec of `kpis` over dataset `d`, the table `table` of `wh`, timed by `closed_at`.
+fn one_table_spec(wh: &Warehouse, table: &str, kpis: &str) -> PathBuf {
     let dir = temp_dir(&format!("one-table-{table}"));
     let spec = dir.join("spec.yaml");
     let dialect = kpi::keyword::Keyword::as_str(wh.dialect);
@@ -1727,11 +1737,7 @@ fn checked_then_evaluated(wh: &Warehouse, table: &str, kpis: &str, args: &[&str]
         ),
     )
     .unwrap();
-    let spec = spec.to_str().unwrap();
-    let check = crate::support::kpi(&["--spec", spec, "check", "--data"]);
-    let shown = String::from_utf8_lossy(&check.stdout);
-    assert_eq!(check.status.code(), Some(0), "{shown}");
-    evaluated_csv(spec, args)
+    spec
 }
 
 /// `kpi eval` of the spec at `spec` with `args`, as CSV; it must succeed.
@@ -2092,19 +2098,7 @@ fn zoned_database_times_count_in_utc_whatever_the_clients_zone() {
             &rows,
         );
         kpi::data::adbc::disconnect();
-        let dir = temp_dir("zoned-times");
-        let spec = dir.join("spec.yaml");
-        std::fs::write(
-            &spec,
-            format!(
-                "connections:\n  wh: {{driver: {}, uri: \"{}\", dialect: {}}}\ndatasets:\n  d:\n    source: {{connection: wh, table: {}.zoned}}\n    time: closed_at\nkpis:\n{kpis}",
-                wh.driver.display(),
-                wh.uri,
-                kpi::keyword::Keyword::as_str(wh.dialect),
-                wh.schema
-            ),
-        )
-        .unwrap();
+        let spec = one_table_spec(&wh, "zoned", kpis);
         let in_new_york = |args: &[&str]| {
             let out = std::process::Command::new(kpi_bin())
                 .args(["--spec", spec.to_str().unwrap(), "eval", "--format", "csv", "-q"])
