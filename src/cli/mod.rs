@@ -287,9 +287,37 @@ pub fn checked_for_query(
     segments: &[String],
     funnels: bool,
 ) -> Result<kpi::CheckOutcome, u8> {
+    checked(spec, kpis, by, segments, funnels, false)
+}
+
+/// As [`checked_for_query`], for a command that reads the data: the
+/// data's warnings (non-finite values, skipped rows) are printed too.
+#[cfg(feature = "eval")]
+pub fn checked_for_evaluation(
+    spec: &Path,
+    kpis: &[String],
+    by: &[String],
+    segments: &[String],
+    funnels: bool,
+) -> Result<kpi::CheckOutcome, u8> {
+    checked(spec, kpis, by, segments, funnels, true)
+}
+
+#[cfg(feature = "eval")]
+fn checked(
+    spec: &Path,
+    kpis: &[String],
+    by: &[String],
+    segments: &[String],
+    funnels: bool,
+    with_data_warnings: bool,
+) -> Result<kpi::CheckOutcome, u8> {
     let outcome = kpi::check_path_with(spec, kpi::DataAccess::Schemas);
     if let Some(code) = report_spec_errors(&outcome) {
         return Err(code);
+    }
+    if with_data_warnings {
+        data_warnings(&outcome);
     }
     names::query_names(&outcome, kpis, by, segments, funnels)?;
     Ok(outcome)

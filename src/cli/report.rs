@@ -42,15 +42,11 @@ pub struct Args {
 }
 
 pub fn run(spec: &Path, args: &Args) -> u8 {
-    let outcome = kpi::check_path_with(spec, kpi::DataAccess::Schemas);
-    if let Some(code) = super::report_spec_errors(&outcome) {
-        return code;
-    }
-    super::data_warnings(&outcome);
+    let outcome = match super::checked_for_evaluation(spec, &args.kpis, &args.by, &args.segment, false) {
+        Ok(outcome) => outcome,
+        Err(code) => return code,
+    };
     let model = &outcome.checked.model;
-    if let Err(code) = super::names::query_names(&outcome, &args.kpis, &args.by, &args.segment, false) {
-        return code;
-    }
     let flags = QueryArgs {
         by: args.by.clone(),
         grain: args.grain,
