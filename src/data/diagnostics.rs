@@ -16,7 +16,10 @@ pub fn source_not_found(span: Span, dataset: &str, path: &str) -> Diagnostic {
 /// A source in object storage the reader could not read: a missing
 /// object, a glob that lists none, or the store out of reach.
 pub fn object_store_error(span: Span, dataset: &str, path: &str, is_glob: bool, error: &str) -> Diagnostic {
-    let credentials = "credentials and the endpoint come from the usual variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL; GOOGLE_APPLICATION_CREDENTIALS; AZURE_STORAGE_ACCOUNT_NAME, …)";
+    let credentials = format!(
+        "credentials and the endpoint come from the store's usual variables ({})",
+        store_variables(path)
+    );
     if error.contains("failed to retrieve first file") || (is_glob && error.contains("not found")) {
         return Diagnostic::error(
             "kpi::no_files",
@@ -40,6 +43,18 @@ pub fn object_store_error(span: Span, dataset: &str, path: &str, is_glob: bool, 
     )
     .at(span, "while reading this source")
     .help(format!("check that the store is reachable; {credentials}"))
+}
+
+/// The environment variables that reach the store of an object URL.
+fn store_variables(path: &str) -> &'static str {
+    let scheme = path.split("://").next().unwrap_or("");
+    match scheme {
+        "gs" | "gcs" => "GOOGLE_APPLICATION_CREDENTIALS, GOOGLE_SERVICE_ACCOUNT, GOOGLE_SERVICE_ACCOUNT_KEY, …",
+        "az" | "azure" | "abfs" | "abfss" => {
+            "AZURE_STORAGE_ACCOUNT_NAME, AZURE_STORAGE_ACCOUNT_KEY, AZURE_STORAGE_SAS_TOKEN, AZURE_STORAGE_USE_EMULATOR, …"
+        }
+        _ => "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL, …",
+    }
 }
 
 pub fn data_error(span: Span, dataset: &str, path: &str, error: &str) -> Diagnostic {
