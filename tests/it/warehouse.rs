@@ -2204,6 +2204,13 @@ fn zoned_database_times_count_in_utc_whatever_the_clients_zone() {
             "{:?}",
             wh.dialect
         );
+        // As a group, the time as files write it (it was `… 23:30:00+00`).
+        assert_eq!(
+            in_new_york(&["total", "--by", "closed_at"]),
+            "closed_at,total\n2025-01-31 23:30:00,10\n2025-02-01 01:00:00,20\n2025-03-01 04:00:00,5\n",
+            "{:?}",
+            wh.dialect
+        );
     }
 }
 
