@@ -125,11 +125,17 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
     if let Err(code) = super::foreign_output(args.format.is_some(), args.output.as_deref()) {
         return code;
     }
-    let outcome =
-        match super::checked_for_evaluation(spec, &args.kpis, &args.query.by, &args.query.segment, true) {
-            Ok(outcome) => outcome,
-            Err(code) => return code,
-        };
+    let outcome = match super::checked_for_query(
+        spec,
+        &args.kpis,
+        &args.query.by,
+        &args.query.segment,
+        true,
+        super::DataWarnings::Printed,
+    ) {
+        Ok(outcome) => outcome,
+        Err(code) => return code,
+    };
     // Names may be KPIs or funnels; no names means every KPI.
     let (funnels, kpis) = super::names::funnels_and_kpis(&outcome.checked.model, &args.kpis);
     let query = match query_of(args, kpis, &funnels, &outcome.checked.model.calendar) {

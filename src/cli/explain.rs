@@ -14,7 +14,14 @@ pub struct Args {
 
 pub fn run(spec: &Path, args: &Args) -> u8 {
     let q = &args.query;
-    let outcome = match super::checked_for_query(spec, &args.kpis, &q.by, &q.segment, true) {
+    let outcome = match super::checked_for_query(
+        spec,
+        &args.kpis,
+        &q.by,
+        &q.segment,
+        true,
+        super::DataWarnings::Unsaid,
+    ) {
         Ok(outcome) => outcome,
         Err(code) => return code,
     };

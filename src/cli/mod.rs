@@ -276,6 +276,15 @@ pub fn emit_with(
     }
 }
 
+/// Whether a command prints the data's warnings (non-finite values,
+/// skipped rows) beside its output: those that evaluate do.
+#[cfg(feature = "eval")]
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum DataWarnings {
+    Printed,
+    Unsaid,
+}
+
 /// The spec checked (schemas read) for a query of `kpis` (and funnels,
 /// when `funnels`) by `by` under `segments`, or the exit code of its
 /// errors or of a name it does not have.
@@ -286,37 +295,13 @@ pub fn checked_for_query(
     by: &[String],
     segments: &[String],
     funnels: bool,
-) -> Result<kpi::CheckOutcome, u8> {
-    checked(spec, kpis, by, segments, funnels, false)
-}
-
-/// As [`checked_for_query`], for a command that reads the data: the
-/// data's warnings (non-finite values, skipped rows) are printed too.
-#[cfg(feature = "eval")]
-pub fn checked_for_evaluation(
-    spec: &Path,
-    kpis: &[String],
-    by: &[String],
-    segments: &[String],
-    funnels: bool,
-) -> Result<kpi::CheckOutcome, u8> {
-    checked(spec, kpis, by, segments, funnels, true)
-}
-
-#[cfg(feature = "eval")]
-fn checked(
-    spec: &Path,
-    kpis: &[String],
-    by: &[String],
-    segments: &[String],
-    funnels: bool,
-    with_data_warnings: bool,
+    warnings: DataWarnings,
 ) -> Result<kpi::CheckOutcome, u8> {
     let outcome = kpi::check_path_with(spec, kpi::DataAccess::Schemas);
     if let Some(code) = report_spec_errors(&outcome) {
         return Err(code);
     }
-    if with_data_warnings {
+    if warnings == DataWarnings::Printed {
         data_warnings(&outcome);
     }
     names::query_names(&outcome, kpis, by, segments, funnels)?;

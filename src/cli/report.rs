@@ -42,7 +42,14 @@ pub struct Args {
 }
 
 pub fn run(spec: &Path, args: &Args) -> u8 {
-    let outcome = match super::checked_for_evaluation(spec, &args.kpis, &args.by, &args.segment, false) {
+    let outcome = match super::checked_for_query(
+        spec,
+        &args.kpis,
+        &args.by,
+        &args.segment,
+        false,
+        super::DataWarnings::Printed,
+    ) {
         Ok(outcome) => outcome,
         Err(code) => return code,
     };

@@ -48,7 +48,14 @@ impl From<DialectArg> for Dialect {
 
 pub fn run(spec: &Path, args: &Args) -> u8 {
     let q = &args.query;
-    let outcome = match super::checked_for_query(spec, &args.kpis, &q.by, &q.segment, false) {
+    let outcome = match super::checked_for_query(
+        spec,
+        &args.kpis,
+        &q.by,
+        &q.segment,
+        false,
+        super::DataWarnings::Unsaid,
+    ) {
         Ok(outcome) => outcome,
         Err(code) => return code,
     };
