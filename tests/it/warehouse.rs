@@ -2174,20 +2174,9 @@ fn zoned_database_times_count_in_utc_whatever_the_clients_zone() {
         kpi::data::adbc::disconnect();
         let spec = one_table_spec(&wh, "zoned", kpis);
         let in_new_york = |args: &[&str]| {
-            let out = std::process::Command::new(kpi_bin())
-                .args(["--spec", spec.to_str().unwrap(), "eval", "--format", "csv", "-q"])
-                .args(args)
-                .env("TZ", "America/New_York")
-                .env("PGTZ", "America/New_York")
-                .output()
-                .unwrap();
-            assert_eq!(
-                out.status.code(),
-                Some(0),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            String::from_utf8(out.stdout).unwrap()
+            let zone = [("TZ", "America/New_York"), ("PGTZ", "America/New_York")];
+            let all = [&["eval", "--format", "csv", "-q"], args].concat();
+            String::from_utf8(kpi_run(Some(&spec), &zone, &all).stdout).unwrap()
         };
         assert_eq!(
             in_new_york(&["--grain", "month"]),
