@@ -20,6 +20,11 @@ pub fn object_store_error(span: Span, dataset: &str, path: &str, is_glob: bool, 
         "credentials and the endpoint come from the store's usual variables ({})",
         store_variables(path)
     );
+    // Polars adds advice for its Python users.
+    let error = error
+        .split("; note: if you are using Python")
+        .next()
+        .unwrap_or(error);
     if error.contains("failed to retrieve first file") || (is_glob && error.contains("not found")) {
         return Diagnostic::error(
             "kpi::no_files",
@@ -58,6 +63,11 @@ fn store_variables(path: &str) -> &'static str {
 }
 
 pub fn data_error(span: Span, dataset: &str, path: &str, error: &str) -> Diagnostic {
+    // The store, not the file's text, failed (an NDJSON object as a Parquet one).
+    if crate::spec::model::is_object_url(path) && error.contains("object-store error") {
+        let is_glob = path.contains(['*', '?', '[']);
+        return object_store_error(span, dataset, path, is_glob, error);
+    }
     let first = error.lines().next().unwrap_or(error);
     Diagnostic::error(
         "kpi::data_error",

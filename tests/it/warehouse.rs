@@ -2266,6 +2266,12 @@ fn parquet_times_in_a_zone_are_its_wall_clock() {
 fn object_storage_sources_that_cannot_be_read() {
     let dir = temp_dir("store-missing");
     kpi::data::write_parquet(&kpi::generate::generate(50, 7), &dir).unwrap();
+    // NDJSON is read there too: 5 + 7.5, and a line without an amount.
+    std::fs::write(
+        dir.join("few.ndjson"),
+        "{\"amount\": 5, \"closed_at\": \"2025-01-02\"}\n{\"amount\": 7.5, \"closed_at\": \"2025-02-03\"}\n{\"closed_at\": \"2025-02-04\"}\n",
+    )
+    .unwrap();
     let spec = dir.join("s.yaml");
     let run = |source: &str, env: &[(&str, String)]| {
         std::fs::write(
@@ -2293,10 +2299,26 @@ fn object_storage_sources_that_cannot_be_read() {
             err.contains("kpi::no_files") && err.contains("matches no object"),
             "{store:?}: {err}"
         );
-        let err = run(&format!("{at}/missing.parquet"), &env);
-        assert!(
-            err.contains("kpi::source_not_found") && err.contains(named),
-            "{store:?}: {err}"
+        // A missing object, Parquet or NDJSON (which got the help of a
+        // line that is not JSON, and Polars' advice to its Python users).
+        for missing in ["missing.parquet", "missing.ndjson"] {
+            let err = run(&format!("{at}/{missing}"), &env);
+            assert!(
+                err.contains("kpi::source_not_found") && err.contains(named) && !err.contains("Python"),
+                "{store:?}: {err}"
+            );
+        }
+        let env_pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        std::fs::write(
+            &spec,
+            format!("datasets:\n  d: {{source: \"{at}/few.ndjson\", time: closed_at}}\nkpis:\n  total: {{dataset: d, measure: sum(amount)}}\n  rows: {{dataset: d, measure: count()}}\n"),
+        )
+        .unwrap();
+        let out = kpi_run(Some(&spec), &env_pairs, &["eval", "--format", "csv"]);
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "total,rows\n12.5,3\n",
+            "{store:?}"
         );
         let err = run(
             &format!("{at}/deals.parquet"),
