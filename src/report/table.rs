@@ -151,7 +151,19 @@ pub struct ResultTable {
 
 /// `1234567.8` → `1,234,568` (with `decimals` digits after the point).
 pub fn thousands(x: f64, decimals: usize) -> String {
-    let s = format!("{:.*}", decimals, x.abs());
+    // A whole number (counts, sums of whole amounts: most cells) has these
+    // digits exactly; `{:.N}` finds them through its exact float algorithm,
+    // which for many took its slow bignum path (half a terminal table's time).
+    let s = if x.fract() == 0.0 && x.abs() < 1e15 {
+        let mut s = (x.abs() as u64).to_string();
+        if decimals > 0 {
+            s.push('.');
+            s.extend(std::iter::repeat_n('0', decimals));
+        }
+        s
+    } else {
+        format!("{:.*}", decimals, x.abs())
+    };
     let (int, frac) = s
         .split_once('.')
         .map_or((s.as_str(), None), |(i, f)| (i, Some(f)));
