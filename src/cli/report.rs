@@ -4,7 +4,7 @@ use super::eval::{GrainArg, QueryArgs};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// KPIs on the page (default: every KPI); every target and funnel is shown.
+    /// KPIs and funnels on the page (default: every KPI and every funnel); every target is shown.
     kpis: Vec<String>,
     /// A breakdown of each KPI by these dimensions (comma-separated).
     #[arg(long, value_delimiter = ',')]
@@ -47,13 +47,15 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
         &args.kpis,
         &args.by,
         &args.segment,
-        false,
+        true,
         super::DataWarnings::Printed,
     ) {
         Ok(outcome) => outcome,
         Err(code) => return code,
     };
     let model = &outcome.checked.model;
+    // Names may be KPIs or funnels: each picks its cards (none named: all).
+    let (funnels, kpis) = super::names::funnels_and_kpis(model, &args.kpis);
     let flags = QueryArgs {
         by: args.by.clone(),
         grain: args.grain,
@@ -62,7 +64,7 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
         period: args.period.clone(),
         segment: args.segment.clone(),
     };
-    let query = match flags.query(args.kpis.clone(), &model.calendar) {
+    let query = match flags.query(kpis.clone(), &model.calendar) {
         Ok(q) => q,
         Err(code) => return code,
     };
@@ -82,7 +84,8 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
         },
     };
     let request = kpi::report::html::Request {
-        kpis: args.kpis.clone(),
+        kpis,
+        funnels,
         query,
         as_of,
         title: args.title.clone(),

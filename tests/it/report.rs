@@ -96,6 +96,27 @@ fn the_page_shows_the_hand_computed_numbers() {
     assert!(report(&dir, &["--stamp"]).contains("Generated "));
 }
 
+/// Names pick the page's cards, KPIs and funnels alike (a funnel's name was
+/// refused as "no KPI is named"); every target stays.
+#[test]
+fn named_kpis_and_funnels_are_the_pages_cards() {
+    let spec = format!(
+        "{FIXTURE}funnels:\n  closing: {{dataset: deals, steps: [{{name: all}}, {{name: won, where: stage == \"won\"}}]}}\n  losing: {{dataset: deals, steps: [{{name: all}}, {{name: lost, where: stage == \"lost\"}}]}}\n"
+    );
+    let dir = fixture(&spec);
+    let html = report(&dir, &["won_revenue", "closing"]);
+    assert!(html.contains("aria-label=\"funnel closing\""), "{html}");
+    assert!(!html.contains("aria-label=\"funnel losing\""), "{html}");
+    assert!(
+        html.contains("Won revenue") && !html.contains("Lost deals"),
+        "{html}"
+    );
+    assert!(html.contains("march_revenue"), "{html}");
+    // None named: every KPI and every funnel.
+    let all = report(&dir, &[]);
+    assert!(all.contains("aria-label=\"funnel losing\"") && all.contains("Lost deals"));
+}
+
 #[test]
 fn a_fall_of_a_down_kpi_is_good_news() {
     let dir = fixture(FIXTURE);

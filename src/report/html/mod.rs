@@ -26,6 +26,8 @@ pub const TEMPLATE: &str = include_str!("report.html.j2");
 pub struct Request {
     /// KPI names; empty for every KPI.
     pub kpis: Vec<String>,
+    /// Funnel names; empty for every funnel.
+    pub funnels: Vec<String>,
     pub query: Query,
     pub as_of: Option<Date>,
     pub title: String,
@@ -243,7 +245,7 @@ fn evaluate_pieces(
         let statuses = crate::status::status_with_latest(model, &[], req.as_of, by_id)?;
         Ok((latest, statuses))
     };
-    let funnels = || funnel_cards(model, &req.query);
+    let funnels = || funnel_cards(model, &req.query, &req.funnels);
     let breakdowns = || breakdowns(model, req);
     let on_connections = model.has_connections();
     let (ev, status, funnels, breakdowns) = if on_connections {
@@ -555,7 +557,7 @@ fn target_cards(model: &Model, rows: &[StatusRow], as_of: Date) -> Vec<TargetCar
     out
 }
 
-fn funnel_cards(model: &Model, q: &Query) -> Result<Vec<FunnelCard>, Vec<Diagnostic>> {
+fn funnel_cards(model: &Model, q: &Query, names: &[String]) -> Result<Vec<FunnelCard>, Vec<Diagnostic>> {
     if model.funnels.is_empty() {
         return Ok(Vec::new());
     }
@@ -564,7 +566,7 @@ fn funnel_cards(model: &Model, q: &Query) -> Result<Vec<FunnelCard>, Vec<Diagnos
         grain: Grain::All,
         ..q.clone()
     };
-    let ev = execute::evaluate_funnels(model, &[], &whole)?;
+    let ev = execute::evaluate_funnels(model, names, &whole)?;
     let table = ev.table();
     let col = |name: &str| table.columns.iter().position(|c| c == name);
     let (Some(f), Some(s), Some(c), Some(cv), Some(l)) = (
