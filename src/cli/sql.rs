@@ -53,23 +53,26 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
         &args.kpis,
         &q.by,
         &q.segment,
-        false,
+        true,
         super::DataWarnings::Unsaid,
     ) {
         Ok(outcome) => outcome,
         Err(code) => return code,
     };
     let model = &outcome.checked.model;
-    let query = match q.query(args.kpis.clone(), &model.calendar) {
+    // Names may be KPIs or funnels; no names means every KPI.
+    let (funnels, kpis) = super::names::funnels_and_kpis(model, &args.kpis);
+    let query = match q.query(kpis.clone(), &model.calendar) {
         Ok(query) => query,
         Err(code) => return code,
     };
     let dialect = args.dialect.map(Dialect::from);
-    let statements =
-        kpi::check::query::with_fitting_kpis(model, &query).and_then(|(mut query, mut left_out)| {
+    let today = kpi::execute::today();
+    let kpi_statements = |query: &kpi::plan::Query| {
+        kpi::check::query::with_fitting_kpis(model, query).and_then(|(mut query, mut left_out)| {
             // Named KPIs are printed or refused; of every KPI, those the
             // dialect computes exactly.
-            if args.kpis.is_empty() {
+            if kpis.is_empty() {
                 let (kept, inexact) = kpi::sql::exact_kpis(model, std::mem::take(&mut query.kpis), dialect);
                 if kept.is_empty() && !inexact.is_empty() {
                     return Err(inexact);
@@ -78,11 +81,22 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
                 left_out.extend(inexact);
             }
             let plan = kpi::plan::plan(model, &query)?;
-            Ok((
-                kpi::sql::query_statements(&plan, dialect, kpi::execute::today())?,
-                left_out,
-            ))
-        });
+            Ok((kpi::sql::query_statements(&plan, dialect, today)?, left_out))
+        })
+    };
+    let statements = match (kpis.is_empty(), funnels.is_empty()) {
+        // Funnels named alone: their statements only.
+        (true, false) => Ok((Vec::new(), Vec::new())),
+        _ => kpi_statements(&query),
+    }
+    .and_then(|(mut statements, left_out)| {
+        for f in &funnels {
+            if let Some(found) = kpi::sql::funnel_statements(model, f, &query, dialect, today) {
+                statements.extend(found?);
+            }
+        }
+        Ok((statements, left_out))
+    });
     match statements {
         Ok((statements, left_out)) => {
             super::left_out_notice(&left_out);

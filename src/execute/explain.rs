@@ -29,15 +29,7 @@ pub fn describe_funnel(
     let fp = fp?;
     Ok(describe_plan(&fp.plan)?
         .into_iter()
-        .map(|(title, text)| {
-            // The hidden step KPIs by their step names, last first (`__step1` is in `__step10`).
-            let title = fp
-                .steps
-                .iter()
-                .rev()
-                .fold(title, |t, (step, kpi)| t.replace(kpi.as_str(), step));
-            (format!("funnel {name}: {title}"), text)
-        })
+        .map(|(title, text)| (fp.titled(&title), text))
         .collect())
 }
 

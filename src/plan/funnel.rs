@@ -21,6 +21,20 @@ pub struct FunnelPlan {
     pub plan: Plan<'static>,
 }
 
+impl FunnelPlan {
+    /// A title of its plan's (`leads (__step0, __step1)`) in the funnel's
+    /// words: `funnel lead_funnel: leads (created, contacted)`.
+    pub fn titled(&self, title: &str) -> String {
+        // Last first: `__step1` is in `__step10`.
+        let title = self
+            .steps
+            .iter()
+            .rev()
+            .fold(title.to_string(), |t, (step, kpi)| t.replace(kpi.as_str(), step));
+        format!("funnel {}: {title}", self.name)
+    }
+}
+
 /// Plans the funnel `name` by the query's dimensions, grain, range and
 /// segments; `None` when the spec has no such funnel. A dimension or
 /// segment the funnel's dataset cannot take is an error here.

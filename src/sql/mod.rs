@@ -130,6 +130,27 @@ pub fn query_statements(
     }
 }
 
+/// The statements of the funnel `name` (one scan counts every step), titled
+/// by its steps; `None` when the spec has no such funnel.
+pub fn funnel_statements(
+    model: &Model,
+    name: &str,
+    query: &Query,
+    dialect: Option<Dialect>,
+    today: Date,
+) -> Option<Result<Vec<Statement>, Vec<Diagnostic>>> {
+    let statements = crate::plan::plan_funnel(model, name, query)?.and_then(|fp| {
+        Ok(query_statements(&fp.plan, dialect, today)?
+            .into_iter()
+            .map(|s| Statement {
+                title: fp.titled(&s.title),
+                sql: s.sql,
+            })
+            .collect())
+    });
+    Some(statements)
+}
+
 /// No rows of a table or query, for its columns and their types.
 pub fn schema_sql(relation: &Relation, dialect: Dialect) -> String {
     let from = match relation {

@@ -1857,6 +1857,9 @@ fn kpi_sql_prints_statements_a_database_runs() {
     };
     let runs = on_each(&args);
     let mrr_runs = on_each(&mrr_args);
+    // A funnel's statement too (`kpi sql` refused a funnel's name): its
+    // steps' counts are the funnel's counts as `eval` gives them.
+    let funnel_runs = on_each(&["sql", "lead_funnel"]);
     for (wh, out) in &runs {
         let text = String::from_utf8_lossy(&out.stdout);
         let statements: Vec<&str> = text
@@ -1898,6 +1901,35 @@ fn kpi_sql_prints_statements_a_database_runs() {
             found += 1;
         }
         assert_eq!(found, want.len(), "{:?}: every segment and quarter", wh.dialect);
+    }
+    let evaluated = kpi_run(None, &[], &["eval", "lead_funnel", "--format", "csv"]);
+    let counts: Vec<f64> = String::from_utf8_lossy(&evaluated.stdout)
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(counts.len(), 6, "every step");
+    for (wh, out) in &funnel_runs {
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.starts_with("-- funnel lead_funnel: leads (created, contacted"),
+            "{text}"
+        );
+        let sql = text.split_once('\n').unwrap().1.trim_end().trim_end_matches(';');
+        let df = wh.run(sql);
+        for (i, want) in counts.iter().enumerate() {
+            let got = df
+                .column(&format!("__step{i}__p0"))
+                .unwrap()
+                .cast(&DataType::Float64)
+                .unwrap();
+            assert_eq!(
+                got.f64().unwrap().get(0),
+                Some(*want),
+                "{:?} step {i}",
+                wh.dialect
+            );
+        }
     }
     let mrr = mrr_at_end_of_data();
     for (wh, out) in &mrr_runs {
