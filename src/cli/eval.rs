@@ -125,19 +125,12 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
     if let Err(code) = super::foreign_output(args.format.is_some(), args.output.as_deref()) {
         return code;
     }
-    let outcome = match super::checked_for_query(
-        spec,
-        &args.kpis,
-        &args.query.by,
-        &args.query.segment,
-        true,
-        super::DataWarnings::Printed,
-    ) {
-        Ok(outcome) => outcome,
-        Err(code) => return code,
-    };
     // Names may be KPIs or funnels; no names means every KPI.
-    let (funnels, kpis) = super::names::funnels_and_kpis(&outcome.checked.model, &args.kpis);
+    let (outcome, funnels, kpis) =
+        match super::checked_names(spec, &args.kpis, &args.query, super::DataWarnings::Printed) {
+            Ok(checked) => checked,
+            Err(code) => return code,
+        };
     let query = match query_of(args, kpis, &funnels, &outcome.checked.model.calendar) {
         Ok(q) => q,
         Err(code) => return code,

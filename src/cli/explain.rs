@@ -14,19 +14,12 @@ pub struct Args {
 
 pub fn run(spec: &Path, args: &Args) -> u8 {
     let q = &args.query;
-    let outcome = match super::checked_for_query(
-        spec,
-        &args.kpis,
-        &q.by,
-        &q.segment,
-        true,
-        super::DataWarnings::Unsaid,
-    ) {
-        Ok(outcome) => outcome,
-        Err(code) => return code,
-    };
+    let (outcome, funnels, named) =
+        match super::checked_names(spec, &args.kpis, q, super::DataWarnings::Unsaid) {
+            Ok(checked) => checked,
+            Err(code) => return code,
+        };
     let model = &outcome.checked.model;
-    let (funnels, named) = super::names::funnels_and_kpis(model, &args.kpis);
     let mut ids: Vec<usize> = named.iter().filter_map(|n| model.kpi_id(n)).collect();
     if args.kpis.is_empty() {
         ids = (0..model.kpis.len()).collect();

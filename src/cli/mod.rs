@@ -308,6 +308,20 @@ pub fn checked_for_query(
     Ok(outcome)
 }
 
+/// A query command's spec checked with its names, which may be KPIs or
+/// funnels, split: (the outcome, the funnels, the KPIs).
+#[cfg(feature = "eval")]
+pub fn checked_names(
+    spec: &Path,
+    names: &[String],
+    query: &eval::QueryArgs,
+    warnings: DataWarnings,
+) -> Result<(kpi::CheckOutcome, Vec<String>, Vec<String>), u8> {
+    let outcome = checked_for_query(spec, names, &query.by, &query.segment, true, warnings)?;
+    let (funnels, kpis) = names::funnels_and_kpis(&outcome.checked.model, names);
+    Ok((outcome, funnels, kpis))
+}
+
 /// The KPIs a query naming none left out (`kpi::left_out`), on stderr.
 #[cfg(feature = "eval")]
 pub fn left_out_notice(left_out: &[kpi::diagnostic::Diagnostic]) {

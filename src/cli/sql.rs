@@ -48,20 +48,13 @@ impl From<DialectArg> for Dialect {
 
 pub fn run(spec: &Path, args: &Args) -> u8 {
     let q = &args.query;
-    let outcome = match super::checked_for_query(
-        spec,
-        &args.kpis,
-        &q.by,
-        &q.segment,
-        true,
-        super::DataWarnings::Unsaid,
-    ) {
-        Ok(outcome) => outcome,
-        Err(code) => return code,
-    };
-    let model = &outcome.checked.model;
     // Names may be KPIs or funnels; no names means every KPI.
-    let (funnels, kpis) = super::names::funnels_and_kpis(model, &args.kpis);
+    let (outcome, funnels, kpis) =
+        match super::checked_names(spec, &args.kpis, q, super::DataWarnings::Unsaid) {
+            Ok(checked) => checked,
+            Err(code) => return code,
+        };
+    let model = &outcome.checked.model;
     let query = match q.query(kpis.clone(), &model.calendar) {
         Ok(query) => query,
         Err(code) => return code,
