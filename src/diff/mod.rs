@@ -244,19 +244,23 @@ fn funnels(spec: &Spec) -> Vec<(String, Print)> {
     spec.funnels
         .iter()
         .map(|f| {
-            let steps: Vec<String> = f
-                .steps
-                .iter()
-                .map(|s| match expr(s.filter.as_ref()) {
-                    w if w.is_empty() => s.name.value.clone(),
-                    w => format!("{} ({w})", s.name.value),
-                })
-                .collect();
+            // Compared in normal form, shown as written.
+            let steps = |text: &dyn Fn(&Option<ExprField>) -> String| -> String {
+                let each: Vec<String> = f
+                    .steps
+                    .iter()
+                    .map(|s| match text(&s.filter) {
+                        w if w.is_empty() => s.name.value.clone(),
+                        w => format!("{} ({w})", s.name.value),
+                    })
+                    .collect();
+                each.join(" → ")
+            };
             let p = Print {
                 definition: vec![
                     plain("dataset", opt(f.dataset.as_ref().map(|d| &d.value))),
                     plain("time", opt(f.time.as_ref().map(|d| &d.value))),
-                    plain("steps", steps.join(" → ")),
+                    ("steps", steps(&|e| expr(e.as_ref())), steps(&written)),
                 ],
                 description: titled(&f.title, &f.description),
             };

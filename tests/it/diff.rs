@@ -69,6 +69,20 @@ kpis:
     assert!(changes
         .iter()
         .any(|c| c.name == "per_deal" && c.kind == ChangeKind::Changed));
+    // A funnel's steps: compared by meaning, shown as written (they were
+    // shown in the comparison's form, `"won" == stage`).
+    let funnel = |steps: &str| format!("{BASE}funnels:\n  f: {{dataset: deals, steps: [{steps}]}}\n");
+    let old = funnel("{name: all}, {name: won, where: stage == \"won\"}");
+    let reordered = funnel("{name: all}, {name: won, where: '\"won\" == stage'}");
+    assert_eq!(diff(&spec(&old), &spec(&reordered)), vec![]);
+    let longer = funnel("{name: all}, {name: big, where: amount > 10}, {name: won, where: stage == \"won\"}");
+    let changes = diff(&spec(&old), &spec(&longer));
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0].fields[0].old, "all → won (stage == \"won\")");
+    assert_eq!(
+        changes[0].fields[0].new,
+        "all → big (amount > 10) → won (stage == \"won\")"
+    );
 }
 
 fn git(dir: &Path, args: &[&str]) {
