@@ -155,12 +155,17 @@ fn datasets(spec: &Spec) -> Vec<(String, Print)> {
                 .map(|(c, t)| format!("{}: {}", c.value, t.value.as_str()))
                 .collect();
             columns.sort();
-            let mut dims: Vec<String> = d
-                .dimensions
-                .iter()
-                .map(|(n, e)| format!("{} = {}", n.value, expr(Some(e))))
-                .collect();
-            dims.sort();
+            // Compared in normal form, shown as written, in name order.
+            let dims = |text: &dyn Fn(&ExprField) -> String| -> String {
+                let mut each: Vec<(&str, String)> = d
+                    .dimensions
+                    .iter()
+                    .map(|(n, e)| (n.value.as_str(), text(e)))
+                    .collect();
+                each.sort();
+                let each: Vec<String> = each.into_iter().map(|(n, e)| format!("{n} = {e}")).collect();
+                each.join(", ")
+            };
             let mut lookups: Vec<String> = d
                 .lookups
                 .iter()
@@ -173,7 +178,11 @@ fn datasets(spec: &Spec) -> Vec<(String, Print)> {
                     plain("format", kw(d.format.as_ref().map(|f| f.value))),
                     plain("time", opt(d.time.as_ref().map(|t| &t.value))),
                     plain("columns", columns.join(", ")),
-                    plain("dimensions", dims.join(", ")),
+                    (
+                        "dimensions",
+                        dims(&|e| expr(Some(e))),
+                        dims(&|e| e.text.trim().to_string()),
+                    ),
                     plain("lookups", lookups.join(", ")),
                 ],
                 description: vec![plain(

@@ -83,6 +83,34 @@ kpis:
         changes[0].fields[0].new,
         "all → big (amount > 10) → won (stage == \"won\")"
     );
+    // A dataset's dimensions likewise.
+    let banded = |band: &str| {
+        BASE.replace(
+            "time: closed_at}",
+            &format!("time: closed_at, dimensions: {{band: '{band}'}}}}"),
+        )
+    };
+    let old = banded("if amount > 10 then \"big\" else \"small\"");
+    assert_eq!(
+        diff(
+            &spec(&old),
+            &spec(&banded("if (amount>10) then \"big\" else \"small\""))
+        ),
+        vec![]
+    );
+    let changes = diff(
+        &spec(&old),
+        &spec(&banded("if (amount > 20) then \"big\" else \"small\"")),
+    );
+    let field = &changes[0].fields[0];
+    assert_eq!(
+        (field.field.as_str(), field.new.as_str()),
+        (
+            "dimensions",
+            "band = if (amount > 20) then \"big\" else \"small\""
+        ),
+        "{changes:?}"
+    );
 }
 
 fn git(dir: &Path, args: &[&str]) {
