@@ -75,8 +75,14 @@ fn normalize(e: &Expr) -> Expr {
             left,
             right,
         } => {
+            // `10 < amount` is `amount > 10`: comparisons face one way.
+            let (op, left, right) = match op {
+                BinaryOp::Lt => (BinaryOp::Gt, right, left),
+                BinaryOp::Le => (BinaryOp::Ge, right, left),
+                _ => (*op, left, right),
+            };
             out.kind = ExprKind::Binary {
-                op: *op,
+                op,
                 op_span: *op_span,
                 left: Box::new(normalize(left)),
                 right: Box::new(normalize(right)),

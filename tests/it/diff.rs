@@ -35,6 +35,24 @@ kpis:
 "#;
     assert_eq!(check_str("s.yaml", same).errors(), 0);
     assert_eq!(diff(&spec(BASE), &spec(same)), vec![]);
+    // A comparison written the other way round means the same (it was a change).
+    let other_way =
+        |cond: &str| BASE.replace(r#"stage == "won")'"#, &format!(r#"stage == "won" and {cond})'"#));
+    assert_eq!(
+        diff(&spec(&other_way("amount > 10")), &spec(&other_way("10 < amount"))),
+        vec![]
+    );
+    assert_eq!(
+        diff(
+            &spec(&other_way("amount <= 10")),
+            &spec(&other_way("10 >= amount"))
+        ),
+        vec![]
+    );
+    assert_eq!(
+        diff(&spec(&other_way("amount > 10")), &spec(&other_way("amount < 10"))).len(),
+        2
+    );
     let changed = BASE.replace(r#"stage == "won")'"#, r#"stage == "won" and amount > 10)'"#);
     let changes = diff(&spec(BASE), &spec(&changed));
     let names: Vec<(&str, &ChangeKind)> = changes.iter().map(|c| (c.name.as_str(), &c.kind)).collect();
