@@ -285,31 +285,10 @@ pub enum DataWarnings {
     Unsaid,
 }
 
-/// The spec checked (schemas read) for a query of `kpis` (and funnels,
-/// when `funnels`) by `by` under `segments`, or the exit code of its
-/// errors or of a name it does not have.
-#[cfg(feature = "eval")]
-pub fn checked_for_query(
-    spec: &Path,
-    kpis: &[String],
-    by: &[String],
-    segments: &[String],
-    funnels: bool,
-    warnings: DataWarnings,
-) -> Result<kpi::CheckOutcome, u8> {
-    let outcome = kpi::check_path_with(spec, kpi::DataAccess::Schemas);
-    if let Some(code) = report_spec_errors(&outcome) {
-        return Err(code);
-    }
-    if warnings == DataWarnings::Printed {
-        data_warnings(&outcome);
-    }
-    names::query_names(&outcome, kpis, by, segments, funnels)?;
-    Ok(outcome)
-}
-
-/// A query command's spec checked with its names, which may be KPIs or
-/// funnels, split: (the outcome, the funnels, the KPIs).
+/// A query command's spec checked (schemas read) with its names, which
+/// may be KPIs or funnels, and its `--by` and `--segment` names, split:
+/// (the outcome, the funnels, the KPIs); or the exit code of its errors or
+/// of a name it does not have.
 #[cfg(feature = "eval")]
 pub fn checked_names(
     spec: &Path,
@@ -317,7 +296,14 @@ pub fn checked_names(
     query: &eval::QueryArgs,
     warnings: DataWarnings,
 ) -> Result<(kpi::CheckOutcome, Vec<String>, Vec<String>), u8> {
-    let outcome = checked_for_query(spec, names, &query.by, &query.segment, true, warnings)?;
+    let outcome = kpi::check_path_with(spec, kpi::DataAccess::Schemas);
+    if let Some(code) = report_spec_errors(&outcome) {
+        return Err(code);
+    }
+    if warnings == DataWarnings::Printed {
+        data_warnings(&outcome);
+    }
+    names::query_names(&outcome, names, &query.by, &query.segment)?;
     let (funnels, kpis) = names::funnels_and_kpis(&outcome.checked.model, names);
     Ok((outcome, funnels, kpis))
 }

@@ -49,15 +49,14 @@ pub fn query_names(
     kpis: &[String],
     by: &[String],
     segments: &[String],
-    funnels: bool,
 ) -> Result<(), u8> {
     let model = &outcome.checked.model;
-    let mut measures: Vec<&str> = model.kpis.iter().map(|k| k.name.as_str()).collect();
-    if funnels {
-        measures.extend(model.funnels.iter().map(|f| f.name.as_str()));
-    }
-    let what = if funnels { "KPI or funnel" } else { "KPI" };
-    all_known(what, "KPI", kpis, measures.iter().copied())?;
+    let measures = model
+        .kpis
+        .iter()
+        .map(|k| k.name.as_str())
+        .chain(model.funnels.iter().map(|f| f.name.as_str()));
+    all_known("KPI or funnel", "KPI", kpis, measures)?;
     all_known(
         "segment",
         "--segment",

@@ -42,20 +42,6 @@ pub struct Args {
 }
 
 pub fn run(spec: &Path, args: &Args) -> u8 {
-    let outcome = match super::checked_for_query(
-        spec,
-        &args.kpis,
-        &args.by,
-        &args.segment,
-        true,
-        super::DataWarnings::Printed,
-    ) {
-        Ok(outcome) => outcome,
-        Err(code) => return code,
-    };
-    let model = &outcome.checked.model;
-    // Names may be KPIs or funnels: each picks its cards (none named: all).
-    let (funnels, kpis) = super::names::funnels_and_kpis(model, &args.kpis);
     let flags = QueryArgs {
         by: args.by.clone(),
         grain: args.grain,
@@ -64,6 +50,13 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
         period: args.period.clone(),
         segment: args.segment.clone(),
     };
+    // Names may be KPIs or funnels: each picks its cards (none named: all).
+    let (outcome, funnels, kpis) =
+        match super::checked_names(spec, &args.kpis, &flags, super::DataWarnings::Printed) {
+            Ok(checked) => checked,
+            Err(code) => return code,
+        };
+    let model = &outcome.checked.model;
     let query = match flags.query(kpis.clone(), &model.calendar) {
         Ok(q) => q,
         Err(code) => return code,
