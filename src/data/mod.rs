@@ -929,6 +929,8 @@ fn remote_columns(
             .map(|col| (col.name().to_string(), type_of(col.dtype())))
             .collect()
     };
+    // A query for no rows, whose Arrow schema has the types.
+    let of_no_rows = || adbc::query(c, &crate::sql::schema_sql(relation, c.dialect)).map(from_frame);
     match (c.dialect, relation) {
         (Dialect::Sqlite, Relation::Table(t)) => {
             let (schema, table) = t.rsplit_once('.').unwrap_or(("main", t));
@@ -951,7 +953,7 @@ fn remote_columns(
             let names = texts("name");
             if names.is_empty() {
                 // No such table: the database says so.
-                return adbc::query(c, &crate::sql::schema_sql(relation, c.dialect)).map(from_frame);
+                return of_no_rows();
             }
             Ok(names
                 .into_iter()
@@ -963,7 +965,7 @@ fn remote_columns(
             let t = c.dialect.ident("t");
             adbc::query(c, &format!("SELECT * FROM ({q}) AS {t} LIMIT 1000")).map(from_frame)
         }
-        _ => adbc::query(c, &crate::sql::schema_sql(relation, c.dialect)).map(from_frame),
+        _ => of_no_rows(),
     }
 }
 
