@@ -386,11 +386,7 @@ impl<'a> Printer<'a> {
             // A zoned datetime (an instant) as its wall-clock time in the
             // session's zone, UTC, without the offset (`… 23:30:00+00`),
             // as files write it; a time without a zone stays as it is.
-            Type::Datetime if d != Dialect::Sqlite => format!(
-                "CAST(CAST({sql} AS {}) AS {})",
-                d.timestamp_type(),
-                d.text_type()
-            ),
+            Type::Datetime => format!("CAST({} AS {})", d.to_timestamp(sql), d.text_type()),
             _ => format!("CAST({sql} AS {})", d.text_type()),
         }
     }
