@@ -467,7 +467,10 @@ impl Instance<'_> {
         let (phase, note) = self.paced(inputs, &member);
         let a: Assessment = assess::assess(km.direction, additive, tv, actual, phase, t.tolerance);
         let now = if additive { a.projected.or(actual) } else { actual };
-        let trend = assess::trend(now, lookup(&inputs.previous, &member));
+        // A member absent from the previous period had no rows there: an
+        // additive KPI was 0, as its actual is when it has no rows to date.
+        let before = lookup(&inputs.previous, &member).or(Some(0.0).filter(|_| additive));
+        let trend = assess::trend(now, before);
         StatusRow {
             progress: a.progress,
             expected: a.expected,

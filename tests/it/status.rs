@@ -99,6 +99,28 @@ fn per_member_recurring_targets_on_a_ratio() {
     );
 }
 
+#[test]
+fn a_member_without_rows_in_the_previous_period_trends_from_zero() {
+    // Won revenue per rep each month, at 2025-03-31. January: ann 100, bob
+    // 300; February: nothing closed; March: ann 500, bob a won deal without
+    // an amount (0). Nobody has a February row, so March is judged against 0.
+    let t = "targets:\n  each:\n    kpi: won_revenue\n    by: owner\n    every: month\n    value: 100\n    objective: x\n";
+    let got: Vec<(String, String, Option<f64>, &str)> = status(t, "2025-03-31")
+        .iter()
+        .map(|r| (r.period.clone(), r.member.clone().unwrap_or_default(), r.actual, r.trend.as_str()))
+        .collect();
+    let row = |p: &str, m: &str, a: f64, trend| (p.to_string(), m.to_string(), Some(a), trend);
+    assert_eq!(
+        got,
+        [
+            row("2025-02", "ann", 0.0, "down"),
+            row("2025-02", "bob", 0.0, "down"),
+            row("2025-03", "ann", 500.0, "up"),
+            row("2025-03", "bob", 0.0, "flat"),
+        ]
+    );
+}
+
 /// The `kpi::target_not_achievable` warnings of `targets` on deals closed
 /// as `rows` say (`closed_at,stage,amount` lines), with `kpi check --data`.
 fn not_achievable_on(rows: &str, targets: &str) -> Vec<String> {
