@@ -474,6 +474,21 @@ pub fn query_failed(c: &crate::check::ir::ConnectionModel, why: &str, sql: &str)
     .help(format!("the statement was: {sql}"))
 }
 
+/// A failed statement of one dataset, pointed at the dataset's source: a
+/// table that is not there, or a query the database refuses, is the
+/// dataset's to mend, and the connection is only where it ran.
+pub fn of_dataset(mut d: Diagnostic, dataset: &str, source: Span) -> Diagnostic {
+    if d.code != "kpi::query_failed" {
+        return d;
+    }
+    d.message = format!("dataset `{dataset}`: {}", d.message);
+    for l in &mut d.labels {
+        l.primary = false;
+        l.message = "on this connection".to_string();
+    }
+    d.at(source, "this source cannot be read")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -906,7 +906,7 @@ pub fn remote_schemas(spec: &Spec, report: bool) -> (crate::check::DataSchemas, 
                 }
                 out.insert(d.name.value.clone(), cols);
             }
-            Err(e) => diags.push(e),
+            Err(e) => diags.push(diagnostics::of_dataset(e, &d.name.value, t.span)),
         }
     }
     (out, diags)

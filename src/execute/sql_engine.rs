@@ -62,8 +62,10 @@ impl Sql {
             false => crate::sql::range_moment(plan, i),
         };
         let statements = crate::sql::unit_sql(plan, i, c.dialect, moment);
+        let ds = &model.datasets[unit.dataset];
         let run = |sql: &str| {
-            let df = crate::data::adbc::query(c, sql).map_err(|d| vec![d])?;
+            let df = crate::data::adbc::query(c, sql)
+                .map_err(|d| vec![crate::data::diagnostics::of_dataset(d, &ds.name, ds.source_span)])?;
             normalized(df, unit.dims.len()).map_err(super::polars_error)
         };
         Ok(UnitFrames {

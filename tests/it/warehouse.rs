@@ -690,16 +690,38 @@ bob,true,2025-02,200.5,1,1,2025-02-01T08:00:00,8,1
         .unwrap()
         .replace("query: \"select * from deals; \"", "table: dealz");
     std::fs::write(&spec, text).unwrap();
-    let out = std::process::Command::new(kpi_bin())
-        .args(["--spec", spec.to_str().unwrap(), "check", "--data"])
-        .envs(env)
-        .output()
-        .unwrap();
+    let failing = |args: &[&str]| {
+        let out = std::process::Command::new(kpi_bin())
+            .arg("--spec")
+            .arg(&spec)
+            .args(args)
+            .envs(env)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        out
+    };
+    let out = failing(&["check", "--data", "--format", "json"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(
-        stdout.contains("kpi::query_failed") && stdout.contains("no such table: dealz"),
+    // Said at the dataset's source (line 5), the dataset's to mend.
+    let found: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let d = &found[0];
+    assert_eq!(
+        (d["code"].as_str(), d["line"].as_u64(), d["column"].as_u64()),
+        (Some("kpi::query_failed"), Some(5), Some(13)),
         "{stdout}"
+    );
+    let message = d["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("dataset `deals`:") && message.contains("no such table: dealz"),
+        "{stdout}"
+    );
+    // `eval` runs into it at the scan, and says it of the dataset too.
+    let out = failing(&["eval", "won"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("dataset `deals`:") && stderr.contains("this source cannot be read"),
+        "{stderr}"
     );
 }
 
