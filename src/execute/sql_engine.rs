@@ -62,10 +62,8 @@ impl Sql {
             false => crate::sql::range_moment(plan, i),
         };
         let statements = crate::sql::unit_sql(plan, i, c.dialect, moment);
-        let ds = &model.datasets[unit.dataset];
         let run = |sql: &str| {
-            let df = crate::data::adbc::query(c, sql)
-                .map_err(|d| vec![crate::data::diagnostics::of_dataset(d, &ds.name, ds.source_span)])?;
+            let df = unit_query(plan, i, c, sql)?;
             normalized(df, unit.dims.len()).map_err(super::polars_error)
         };
         Ok(UnitFrames {
@@ -73,6 +71,13 @@ impl Sql {
             ends: statements.ends.as_deref().map(run).transpose()?,
         })
     }
+}
+
+/// Runs one of unit `i`'s statements; a failure is its dataset's.
+fn unit_query(plan: &Plan, i: usize, c: &ConnectionModel, sql: &str) -> Result<DataFrame, Vec<Diagnostic>> {
+    let ds = &plan.model.datasets[plan.units[i].dataset];
+    crate::data::adbc::query(c, sql)
+        .map_err(|d| vec![crate::data::diagnostics::of_dataset(d, &ds.name, ds.source_span)])
 }
 
 fn connection_of(model: &Model, ds: usize) -> Option<&ConnectionModel> {
@@ -98,7 +103,7 @@ pub(crate) fn remote_bounds(
     i: usize,
     c: &ConnectionModel,
 ) -> Result<Option<(Date, Date)>, Vec<Diagnostic>> {
-    let df = crate::data::adbc::query(c, &crate::sql::bounds_sql(plan, i, c.dialect)).map_err(|d| vec![d])?;
+    let df = unit_query(plan, i, c, &crate::sql::bounds_sql(plan, i, c.dialect))?;
     let day = |name: &str| -> Option<Date> {
         let dtype = df.column(name).ok()?.dtype().clone();
         let days = df

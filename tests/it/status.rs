@@ -107,7 +107,14 @@ fn a_member_without_rows_in_the_previous_period_trends_from_zero() {
     let t = "targets:\n  each:\n    kpi: won_revenue\n    by: owner\n    every: month\n    value: 100\n    objective: x\n";
     let got: Vec<(String, String, Option<f64>, &str)> = status(t, "2025-03-31")
         .iter()
-        .map(|r| (r.period.clone(), r.member.clone().unwrap_or_default(), r.actual, r.trend.as_str()))
+        .map(|r| {
+            (
+                r.period.clone(),
+                r.member.clone().unwrap_or_default(),
+                r.actual,
+                r.trend.as_str(),
+            )
+        })
         .collect();
     let row = |p: &str, m: &str, a: f64, trend| (p.to_string(), m.to_string(), Some(a), trend);
     assert_eq!(
