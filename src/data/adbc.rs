@@ -30,6 +30,23 @@ thread_local! {
     static OPEN: RefCell<Open> = RefCell::new(Open::default());
 }
 
+/// Connections that could not be made in this process, with why: a server
+/// that does not answer is waited for once (its timeout), not again by
+/// every later statement or thread of the same run.
+static UNREACHABLE: std::sync::Mutex<Vec<((String, String), Diagnostic)>> = std::sync::Mutex::new(Vec::new());
+
+fn unreachable(key: &(String, String)) -> Option<Diagnostic> {
+    let known = UNREACHABLE.lock().unwrap_or_else(|e| e.into_inner());
+    known.iter().find(|(k, _)| k == key).map(|(_, d)| d.clone())
+}
+
+fn remember_unreachable(key: (String, String), why: &Diagnostic) {
+    if why.code == "kpi::connection_failed" {
+        let mut known = UNREACHABLE.lock().unwrap_or_else(|e| e.into_inner());
+        known.push((key, why.clone()));
+    }
+}
+
 #[derive(Default)]
 struct Open(HashMap<(String, String), ManagedConnection>);
 
@@ -52,7 +69,12 @@ pub fn query(c: &ConnectionModel, sql: &str) -> Result<DataFrame, Diagnostic> {
     OPEN.with(|open| {
         let open = &mut open.borrow_mut().0;
         if !open.contains_key(&key) {
-            open.insert(key.clone(), connect(c, &settings)?);
+            if let Some(why) = unreachable(&key) {
+                return Err(why);
+            }
+            let connection =
+                connect(c, &settings).inspect_err(|why| remember_unreachable(key.clone(), why))?;
+            open.insert(key.clone(), connection);
         }
         let Some(conn) = open.get_mut(&key) else {
             return Err(diag::connection_failed(c, "the connection was lost"));
@@ -126,12 +148,14 @@ fn connect(c: &ConnectionModel, s: &Settings) -> Result<ManagedConnection, Diagn
     let mut opts: Vec<(OptionDatabase, OptionValue)> = Vec::new();
     if let Some(uri) = &s.uri {
         // DuckDB's own driver names its database file `path`.
-        let key = if duckdb {
-            OptionDatabase::Other("path".into())
+        let (key, uri) = if duckdb {
+            (OptionDatabase::Other("path".into()), uri.clone())
+        } else if is_postgresql(&c.driver) {
+            (OptionDatabase::Uri, with_connect_timeout(uri))
         } else {
-            OptionDatabase::Uri
+            (OptionDatabase::Uri, uri.clone())
         };
-        opts.push((key, OptionValue::String(uri.clone())));
+        opts.push((key, OptionValue::String(uri)));
     }
     for (k, v) in &s.options {
         opts.push((OptionDatabase::from(k.as_str()), OptionValue::String(v.clone())));
@@ -166,6 +190,36 @@ fn in_utc(connection: &mut ManagedConnection, dialect: crate::spec::model::Diale
 
 fn is_duckdb(driver: &str) -> bool {
     driver == "duckdb" || driver.rsplit('/').next().is_some_and(|f| f.contains("duckdb"))
+}
+
+fn is_postgresql(driver: &str) -> bool {
+    driver == "postgresql"
+        || driver
+            .rsplit('/')
+            .next()
+            .is_some_and(|f| f.contains("postgresql"))
+}
+
+/// Seconds libpq waits for a PostgreSQL server that does not answer.
+const CONNECT_TIMEOUT_SECONDS: u32 = 10;
+
+/// A libpq connection string that gives up on a silent server: without
+/// `connect_timeout` libpq waits as long as the system's TCP connect does
+/// (two minutes and more for a host that drops packets), which a CI job
+/// reads as a hang. A URI that sets its own keeps it.
+fn with_connect_timeout(uri: &str) -> String {
+    let t = CONNECT_TIMEOUT_SECONDS;
+    if uri.contains("connect_timeout") {
+        uri.to_string()
+    } else if uri.starts_with("postgres://") || uri.starts_with("postgresql://") {
+        let sep = if uri.contains('?') { '&' } else { '?' };
+        format!("{uri}{sep}connect_timeout={t}")
+    } else if uri.trim().is_empty() {
+        format!("connect_timeout={t}")
+    } else {
+        // libpq's `key=value` form.
+        format!("{uri} connect_timeout={t}")
+    }
 }
 
 /// The library of a driver: a path as given, or a short name searched for.
@@ -378,6 +432,27 @@ fn imported_frame(batch: arrow_array::RecordBatch) -> Result<DataFrame, String> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn postgresql_connections_give_up_on_a_silent_server() {
+        assert_eq!(
+            with_connect_timeout("postgresql://u@h/db"),
+            "postgresql://u@h/db?connect_timeout=10"
+        );
+        assert_eq!(
+            with_connect_timeout("postgres://u@h/db?sslmode=disable"),
+            "postgres://u@h/db?sslmode=disable&connect_timeout=10"
+        );
+        assert_eq!(
+            with_connect_timeout("host=h dbname=db"),
+            "host=h dbname=db connect_timeout=10"
+        );
+        // The user's own wins.
+        let own = "postgresql://u@h/db?connect_timeout=3";
+        assert_eq!(with_connect_timeout(own), own);
+        assert!(is_postgresql("postgresql") && is_postgresql("/opt/libadbc_driver_postgresql.so"));
+        assert!(!is_postgresql("duckdb"));
+    }
 
     /// A timestamp in a zone Polars knows is imported; in one it does not
     /// (which stopped the process), it is left out like other types.

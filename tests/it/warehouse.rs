@@ -788,6 +788,57 @@ fn a_failed_connection_does_not_print_the_secret() {
     assert!(!shown.contains("Sup3rSecretPw"), "{shown}");
 }
 
+/// A PostgreSQL server that takes the connection and never answers (a hung
+/// server, a proxy with nothing behind it) is given up on after libpq's
+/// `connect_timeout` of 10 seconds, once per run: without it kpi waited
+/// forever; and `eval`, which reads the table's columns before its scan,
+/// waited twice.
+#[test]
+fn a_silent_database_is_given_up_on_once() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let dir = temp_dir("silent-postgresql");
+    let spec = dir.join("s.yaml");
+    std::fs::write(
+        &spec,
+        format!(
+            "connections:\n  wh: {{driver: postgresql, uri: \"postgresql://kpi:pw@127.0.0.1:{port}/kpi\"}}\ndatasets:\n  deals: {{source: {{connection: wh, table: deals}}}}\nkpis:\n  n: {{dataset: deals, measure: count()}}\n"
+        ),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let mut child = std::process::Command::new(kpi_bin())
+        .arg("--spec")
+        .arg(&spec)
+        .arg("eval")
+        .env("KPI_ADBC_PATH", services().join("adbc"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("kpi still waits for the silent server after a minute");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let waited = started.elapsed();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("kpi::connection_failed") && stderr.contains("timeout expired"),
+        "{stderr}"
+    );
+    // One timeout, not one for the columns and another for the scan.
+    assert!(waited < std::time::Duration::from_secs(19), "waited {waited:?}");
+    drop(silent);
+}
+
 /// A driver that is not installed names the package that provides it.
 #[test]
 fn a_missing_driver_names_its_package() {
