@@ -140,8 +140,13 @@ fn segments(
             }
         }
         out.push(seg);
-        // A segment is not tied to one dataset: check it where it resolves.
-        let home = (0..model.datasets.len()).find(|&ds| resolves_on(&sc, ds, e).is_ok());
+        // A segment is not tied to one dataset: check it where it resolves,
+        // or, where some dataset has an open schema, where the names may be.
+        let home = (0..model.datasets.len())
+            .find(|&ds| resolves_on(&sc, ds, e).is_ok())
+            .or_else(|| {
+                (0..model.datasets.len()).find(|&ds| !closed[ds] && model.datasets[ds].declared.is_empty())
+            });
         match home {
             Some(ds) => {
                 let mut ec = ExprChecker {
@@ -157,36 +162,15 @@ fn segments(
                 }
             }
             None => {
-                // Where some dataset has an open schema, the names may be there.
-                let open = (0..model.datasets.len())
-                    .find(|&ds| !closed[ds] && model.datasets[ds].declared.is_empty());
-                match open {
-                    Some(ds) => {
-                        let mut ec = ExprChecker {
-                            scope: &sc,
-                            dataset: Some(ds),
-                            owner: &s.name.value,
-                            row_what: "a segment",
-                            diags,
-                        };
-                        let t = ec.check(e, Ctx::Row);
-                        if !t.ty.is_bool() {
-                            diags.push(diag::where_not_bool(t.span, t.ty));
-                        }
-                    }
-                    None => {
-                        let first_bad =
-                            (0..model.datasets.len()).find_map(|ds| resolves_on(&sc, ds, e).err());
-                        if let Some(n) = first_bad.or_else(|| e.names().first().map(|n| (*n).clone())) {
-                            diags.push(diag::unresolved_in_segment(
-                                n.span(),
-                                &s.name.value,
-                                &n.ident.name,
-                            ));
-                        }
-                        reject_aggregates(e, "a segment", diags);
-                    }
+                let first_bad = (0..model.datasets.len()).find_map(|ds| resolves_on(&sc, ds, e).err());
+                if let Some(n) = first_bad.or_else(|| e.names().first().map(|n| (*n).clone())) {
+                    diags.push(diag::unresolved_in_segment(
+                        n.span(),
+                        &s.name.value,
+                        &n.ident.name,
+                    ));
                 }
+                reject_aggregates(e, "a segment", diags);
             }
         }
     }
