@@ -68,10 +68,10 @@ pub fn query(c: &ConnectionModel, sql: &str) -> Result<DataFrame, Diagnostic> {
     let key = (c.name.clone(), settings.uri.clone().unwrap_or_default());
     OPEN.with(|open| {
         let open = &mut open.borrow_mut().0;
+        if let Some(why) = unreachable(&key) {
+            return Err(why);
+        }
         if !open.contains_key(&key) {
-            if let Some(why) = unreachable(&key) {
-                return Err(why);
-            }
             let connection =
                 connect(c, &settings).inspect_err(|why| remember_unreachable(key.clone(), why))?;
             open.insert(key.clone(), connection);
@@ -79,7 +79,15 @@ pub fn query(c: &ConnectionModel, sql: &str) -> Result<DataFrame, Diagnostic> {
         let Some(conn) = open.get_mut(&key) else {
             return Err(diag::connection_failed(c, "the connection was lost"));
         };
-        let failed = |e: &str| diag::query_failed(c, &settings.redact(e), sql);
+        let failed = |e: &str| {
+            let why = settings.redact(e);
+            if !never_connected(&why) {
+                return diag::query_failed(c, &why, sql);
+            }
+            let d = diag::connection_failed(c, &why);
+            remember_unreachable(key.clone(), &d);
+            d
+        };
         // The statement must outlive its reader: drivers invalidate the
         // results of a closed statement.
         let mut statement = conn.new_statement().map_err(|e| failed(&e.message))?;
@@ -190,6 +198,16 @@ fn in_utc(connection: &mut ManagedConnection, dialect: crate::spec::model::Diale
 
 fn is_duckdb(driver: &str) -> bool {
     driver == "duckdb" || driver.rsplit('/').next().is_some_and(|f| f.contains("duckdb"))
+}
+
+/// Whether a statement failed because the server was never reached:
+/// drivers that connect lazily (Spark Connect's gRPC) say so only when
+/// the first statement runs.
+fn never_connected(why: &str) -> bool {
+    let why = why.to_ascii_lowercase();
+    ["connection error", "error while dialing", "connection refused"]
+        .iter()
+        .any(|m| why.contains(m))
 }
 
 fn is_postgresql(driver: &str) -> bool {
@@ -452,6 +470,16 @@ mod tests {
         assert_eq!(with_connect_timeout(own), own);
         assert!(is_postgresql("postgresql") && is_postgresql("/opt/libadbc_driver_postgresql.so"));
         assert!(!is_postgresql("duckdb"));
+    }
+
+    /// Spark Connect's driver connects at the first statement.
+    #[test]
+    fn a_statement_that_never_reached_the_server_is_a_connection_failure() {
+        let refused = r#"[Spark] connection error: desc = "transport: Error while dialing: dial tcp 127.0.0.1:1: connect: connection refused""#;
+        assert!(never_connected(refused));
+        assert!(!never_connected(
+            r#"Failed to prepare query: ERROR:  relation "public.nope" does not exist"#
+        ));
     }
 
     /// A timestamp in a zone Polars knows is imported; in one it does not

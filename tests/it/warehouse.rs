@@ -839,6 +839,31 @@ fn a_silent_database_is_given_up_on_once() {
     drop(silent);
 }
 
+/// Spark Connect's driver reaches its server only at the first statement:
+/// a server that is not there is still a connection that failed, said of
+/// the connection, not a query the database refused.
+#[test]
+fn an_absent_spark_server_is_a_failed_connection() {
+    let c = ConnectionModel {
+        name: "lake".into(),
+        driver: services()
+            .join("adbc/libadbc_driver_spark.so")
+            .display()
+            .to_string(),
+        uri: Some("sc://127.0.0.1:1".into()),
+        dialect: Dialect::Spark,
+        options: Vec::new(),
+        span: Default::default(),
+    };
+    let err = kpi::data::adbc::query(&c, "SELECT 1").unwrap_err();
+    assert_eq!(err.code, "kpi::connection_failed", "{}", err.message);
+    assert!(
+        err.message.starts_with("cannot connect to `lake`"),
+        "{}",
+        err.message
+    );
+}
+
 /// A driver that is not installed names the package that provides it.
 #[test]
 fn a_missing_driver_names_its_package() {
