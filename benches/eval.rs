@@ -550,6 +550,7 @@ fn duckdb_child(dir: &Path, sql: &str) -> DataFrame {
         dialect: kpi::spec::model::Dialect::DuckDb,
         options: Vec::new(),
         span: Default::default(),
+        base_dir: PathBuf::new(),
     };
     let sql = sql
         .replace("{deal_aggregates}", DEAL_AGGREGATES)

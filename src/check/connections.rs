@@ -70,6 +70,7 @@ fn connection_model(c: &Connection, diags: &mut Diagnostics) -> Option<Connectio
             .map(|(k, v)| (k.value.clone(), v.value.clone()))
             .collect(),
         span: c.name.span,
+        base_dir: c.base_dir.clone(),
     })
 }
 

@@ -205,6 +205,9 @@ pub struct ConnectionModel {
     /// Driver options as written (`${VAR}` expanded when connecting).
     pub options: Vec<(String, String)>,
     pub span: Span,
+    /// Folder of the spec file that defines it: a relative driver library
+    /// or database file is found from there, as every path of a spec is.
+    pub base_dir: std::path::PathBuf,
 }
 
 /// What a dataset reads in a database.

@@ -109,6 +109,9 @@ pub fn disconnect() {
 struct Settings {
     uri: Option<String>,
     options: Vec<(String, String)>,
+    /// The URI is a database file (DuckDB, SQLite), no secret: messages
+    /// keep it, so that a wrong path can be seen.
+    local: bool,
 }
 
 impl Settings {
@@ -125,22 +128,84 @@ impl Settings {
             .iter()
             .map(|(k, v)| Ok((k.clone(), expand(v)?)))
             .collect::<Result<_, Diagnostic>>()?;
-        Ok(Settings { uri, options })
+        let local = is_duckdb(&c.driver) || is_sqlite(&c.driver);
+        let mut s = Settings { uri, options, local };
+        if local {
+            s.uri = s.uri.as_deref().map(|u| local_database(c, &s, u)).transpose()?;
+        }
+        Ok(s)
+    }
+
+    /// Whether a connection option is set to `value` (case aside).
+    fn has_option(&self, key: &str, value: &str) -> bool {
+        self.options
+            .iter()
+            .any(|(k, v)| k.eq_ignore_ascii_case(key) && v.eq_ignore_ascii_case(value))
     }
 
     /// A driver's message with every secret it might repeat blanked out.
     fn redact(&self, message: &str) -> String {
         let mut out = message.to_string();
-        let secrets = self.uri.iter().chain(self.options.iter().map(|(_, v)| v));
+        let uri = self.uri.iter().filter(|_| !self.local);
+        let secrets = uri.chain(self.options.iter().map(|(_, v)| v));
         for s in secrets.filter(|s| s.len() >= 4) {
             out = out.replace(s.as_str(), "…");
         }
         // Passwords inside a URI may appear on their own.
-        if let Some(pw) = self.uri.as_deref().and_then(uri_password) {
+        if let Some(pw) = self.uri.as_deref().filter(|_| !self.local).and_then(uri_password) {
             out = out.replace(pw, "…");
         }
         out
     }
+}
+
+/// The database file a DuckDB or SQLite connection opens. A relative path
+/// is the spec file's folder's, as every path of a spec is. A file that is
+/// not there is refused rather than made: kpi reads databases, and a typo
+/// in a path would leave an empty database behind and then say that its
+/// table is missing. A connection that asks for a new file (SQLite's
+/// `mode=rwc`, DuckDB's `access_mode: read_write`) gets it.
+fn local_database(c: &ConnectionModel, s: &Settings, uri: &str) -> Result<String, Diagnostic> {
+    let in_memory = |file: &str| file.is_empty() || file.starts_with(":memory:");
+    if is_duckdb(&c.driver) {
+        // MotherDuck (`md:`) and stores behind a URL are no files here.
+        let elsewhere = uri.starts_with("md:") || uri.starts_with("motherduck:") || uri.contains("://");
+        if in_memory(uri) || elsewhere {
+            return Ok(uri.to_string());
+        }
+        let path = c.base_dir.join(uri);
+        if !path.exists() && !s.has_option("access_mode", "read_write") {
+            return Err(diag::database_file_missing(c, &path.display().to_string()));
+        }
+        return Ok(path.display().to_string());
+    }
+    // SQLite: a path, or a `file:` URI whose parameters follow `?`.
+    let (file, params) = match uri.strip_prefix("file:") {
+        Some(u) => {
+            let cut = u.find(['?', '#']).unwrap_or(u.len());
+            (&u[..cut], Some(&u[cut..]))
+        }
+        None => (uri, None),
+    };
+    let params_text = params.unwrap_or("");
+    // `file:///abs` and `file://localhost/abs` name `/abs`.
+    let file = file
+        .strip_prefix("//localhost")
+        .or_else(|| file.strip_prefix("//"))
+        .unwrap_or(file);
+    if in_memory(file) || params_text.contains("mode=memory") {
+        return Ok(uri.to_string());
+    }
+    let path = c.base_dir.join(file);
+    // A `%XX` escape would be the file's name only once decoded.
+    let unsure = params.is_some() && file.contains('%');
+    if !unsure && !path.exists() && !params_text.contains("mode=rwc") {
+        return Err(diag::database_file_missing(c, &path.display().to_string()));
+    }
+    Ok(match params {
+        Some(rest) => format!("file:{}{rest}", path.display()),
+        None => path.display().to_string(),
+    })
 }
 
 /// The password of `scheme://user:password@host/…`, if there is one.
@@ -210,6 +275,10 @@ fn never_connected(why: &str) -> bool {
         .any(|m| why.contains(m))
 }
 
+fn is_sqlite(driver: &str) -> bool {
+    driver == "sqlite" || driver.rsplit('/').next().is_some_and(|f| f.contains("sqlite"))
+}
+
 fn is_postgresql(driver: &str) -> bool {
     driver == "postgresql"
         || driver
@@ -246,7 +315,8 @@ fn load_driver(c: &ConnectionModel) -> Result<ManagedDriver, Diagnostic> {
     let duckdb_entry: &[u8] = b"duckdb_adbc_init";
     let entry = is_duckdb(&c.driver).then_some(duckdb_entry);
     if crate::check::connections::is_driver_path(&c.driver) {
-        return ManagedDriver::load_dynamic_from_filename(&c.driver, entry, version)
+        let library = c.base_dir.join(&c.driver);
+        return ManagedDriver::load_dynamic_from_filename(library, entry, version)
             .map_err(|e| diag::driver_not_loaded(c, &e.message));
     }
     let file = match c.driver.as_str() {
@@ -470,6 +540,40 @@ mod tests {
         assert_eq!(with_connect_timeout(own), own);
         assert!(is_postgresql("postgresql") && is_postgresql("/opt/libadbc_driver_postgresql.so"));
         assert!(!is_postgresql("duckdb"));
+    }
+
+    /// SQLite's forms of a file: plain, `file:` relative or absolute with
+    /// parameters, in memory; relative ones from the spec's folder.
+    #[test]
+    fn sqlite_files_are_found_from_the_spec_and_must_exist() {
+        let dir = std::env::temp_dir().join(format!("kpi-local-db-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("w.db"), b"").unwrap();
+        let c = ConnectionModel {
+            name: "lite".into(),
+            driver: "sqlite".into(),
+            uri: None,
+            dialect: crate::spec::model::Dialect::Sqlite,
+            options: Vec::new(),
+            span: Default::default(),
+            base_dir: dir.clone(),
+        };
+        let s = Settings {
+            uri: None,
+            options: Vec::new(),
+            local: true,
+        };
+        let found = |uri: &str| local_database(&c, &s, uri).map_err(|d| d.message);
+        let w = dir.join("w.db").display().to_string();
+        assert_eq!(found("w.db"), Ok(w.clone()));
+        assert_eq!(found("file:w.db?mode=ro"), Ok(format!("file:{w}?mode=ro")));
+        assert_eq!(found(&format!("file://{w}")), Ok(format!("file:{w}")));
+        assert_eq!(found(":memory:"), Ok(":memory:".to_string()));
+        assert_eq!(found("file:x?mode=memory"), Ok("file:x?mode=memory".to_string()));
+        assert!(found("nothere.db").is_err_and(|m| m.contains("no database file")));
+        // Asked to make it: made by SQLite.
+        assert!(found("file:new.db?mode=rwc").is_ok());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     /// Spark Connect's driver connects at the first statement.

@@ -455,6 +455,15 @@ pub fn connection_failed(c: &crate::check::ir::ConnectionModel, why: &str) -> Di
     .help("check the URI and credentials in the environment, and that the database is reachable")
 }
 
+pub fn database_file_missing(c: &crate::check::ir::ConnectionModel, path: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::connection_failed",
+        format!("connection `{}`: there is no database file `{path}`", c.name),
+    )
+    .at(c.span, "no such database file")
+    .help("a relative `uri` is found from the folder of the spec file that defines the connection; kpi opens databases that exist and makes none")
+}
+
 pub fn connection_variable_unset(c: &crate::check::ir::ConnectionModel, var: &str) -> Diagnostic {
     Diagnostic::error(
         "kpi::unset_variable",

@@ -121,6 +121,9 @@ pub struct Connection {
     pub dialect: Option<Spanned<Dialect>>,
     /// Driver options, `${VAR}` allowed.
     pub options: Vec<(Name, Text)>,
+    /// Folder of the file that defines the connection: a driver library
+    /// or a database file given by a relative path is found from it.
+    pub base_dir: PathBuf,
 }
 
 /// A dataset's rows in a database: a table or a query of a connection.

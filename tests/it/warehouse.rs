@@ -82,7 +82,7 @@ impl Warehouse {
         Warehouse {
             dialect: Dialect::Sqlite,
             driver: services().join("adbc/libadbc_driver_sqlite.so"),
-            uri: format!("file:{}", file.display()),
+            uri: format!("file:{}?mode=rwc", file.display()),
             schema: "main".into(),
         }
     }
@@ -103,8 +103,14 @@ impl Warehouse {
             driver: self.driver.display().to_string(),
             uri: Some(self.uri.clone()),
             dialect: self.dialect,
-            options: Vec::new(),
+            // The helpers make the database file (kpi opens only those
+            // that exist, unless asked to make one).
+            options: match self.dialect {
+                Dialect::DuckDb => vec![("access_mode".into(), "read_write".into())],
+                _ => Vec::new(),
+            },
             span: Default::default(),
+            base_dir: PathBuf::new(),
         }
     }
 
@@ -781,6 +787,7 @@ fn a_failed_connection_does_not_print_the_secret() {
         dialect: Dialect::Postgres,
         options: Vec::new(),
         span: Default::default(),
+        base_dir: PathBuf::new(),
     };
     let err = kpi::data::adbc::query(&c, "SELECT 1").unwrap_err();
     assert_eq!(err.code, "kpi::connection_failed");
@@ -854,6 +861,7 @@ fn an_absent_spark_server_is_a_failed_connection() {
         dialect: Dialect::Spark,
         options: Vec::new(),
         span: Default::default(),
+        base_dir: PathBuf::new(),
     };
     let err = kpi::data::adbc::query(&c, "SELECT 1").unwrap_err();
     assert_eq!(err.code, "kpi::connection_failed", "{}", err.message);
@@ -862,6 +870,64 @@ fn an_absent_spark_server_is_a_failed_connection() {
         "{}",
         err.message
     );
+}
+
+/// A DuckDB or SQLite `uri` is a file, found from the spec file's folder
+/// as every path of a spec is (kpi runs from the repository root here);
+/// one that is not there is refused, and no empty database is left behind.
+#[test]
+fn a_local_database_is_found_from_the_spec_and_never_made() {
+    for wh in [Warehouse::duckdb(), Warehouse::sqlite()] {
+        let rows = ["('ann', 10)".to_string(), "('bob', 5.5)".to_string()];
+        wh.table("deals", "owner TEXT, amount DOUBLE", &rows);
+        kpi::data::adbc::disconnect();
+        let file = PathBuf::from(wh.uri.trim_start_matches("file:").trim_end_matches("?mode=rwc"));
+        let dir = file.parent().unwrap().join("kpis");
+        std::fs::create_dir_all(&dir).unwrap();
+        let spec = dir.join("s.yaml");
+        let write = |uri: &str| {
+            let driver = if wh.dialect == Dialect::DuckDb {
+                "duckdb"
+            } else {
+                "sqlite"
+            };
+            let text = format!(
+                "connections:\n  db: {{driver: {driver}, uri: \"{uri}\"}}\ndatasets:\n  deals: {{source: {{connection: db, table: {}.deals}}}}\nkpis:\n  total: {{dataset: deals, measure: sum(amount)}}\n",
+                wh.schema
+            );
+            std::fs::write(&spec, text).unwrap();
+        };
+        let adbc = services().join("adbc").display().to_string();
+        let env = [("KPI_ADBC_PATH", adbc.as_str())];
+        write(&format!("../{}", file.file_name().unwrap().to_str().unwrap()));
+        let out = kpi_run(Some(&spec), &env, &["eval", "--format", "csv"]);
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "total\n15.5\n",
+            "{:?}",
+            wh.dialect
+        );
+        // A path that names nothing: refused, and nothing made there.
+        write("../missing.db");
+        let out = std::process::Command::new(kpi_bin())
+            .arg("--spec")
+            .arg(&spec)
+            .args(["eval", "--format", "csv"])
+            .envs(env)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains("kpi::connection_failed") && stderr.contains("there is no database file"),
+            "{stderr}"
+        );
+        assert!(
+            !file.parent().unwrap().join("missing.db").exists(),
+            "{:?}",
+            wh.dialect
+        );
+    }
 }
 
 /// A driver that is not installed names the package that provides it.
@@ -874,6 +940,7 @@ fn a_missing_driver_names_its_package() {
         dialect: Dialect::Snowflake,
         options: Vec::new(),
         span: Default::default(),
+        base_dir: PathBuf::new(),
     };
     let err = kpi::data::adbc::query(&c, "SELECT 1").unwrap_err();
     assert_eq!(err.code, "kpi::driver_not_found");

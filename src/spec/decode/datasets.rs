@@ -104,6 +104,7 @@ impl Reader<'_> {
             dialect: f.get("dialect").and_then(|n| self.keyword(n)),
             options,
             name,
+            base_dir: self.base_dir.to_path_buf(),
         })
     }
 
