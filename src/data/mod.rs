@@ -961,9 +961,12 @@ fn remote_columns(
                 .map(|(n, decl)| (n, sqlite_declared_type(&decl)))
                 .collect())
         }
-        (Dialect::Sqlite, Relation::Query(q)) => {
-            let t = c.dialect.ident("t");
-            adbc::query(c, &format!("SELECT * FROM ({q}) AS {t} LIMIT 1000")).map(from_frame)
+        (Dialect::Sqlite, Relation::Query(_)) => {
+            let (from, t) = (
+                crate::sql::relation_sql(relation, c.dialect),
+                c.dialect.ident("t"),
+            );
+            adbc::query(c, &format!("SELECT * FROM {from} AS {t} LIMIT 1000")).map(from_frame)
         }
         _ => of_no_rows(),
     }

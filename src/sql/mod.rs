@@ -153,15 +153,26 @@ pub fn funnel_statements(
 
 /// No rows of a table or query, for its columns and their types.
 pub fn schema_sql(relation: &Relation, dialect: Dialect) -> String {
-    let from = match relation {
+    format!(
+        "SELECT * FROM {} AS {} WHERE 1 = 0",
+        relation_sql(relation, dialect),
+        dialect.ident("t")
+    )
+}
+
+/// A table (`schema.table`, each part quoted) or a query as a subquery. A
+/// query that ends in a `--` comment gets a line break before the `)`,
+/// which the comment would otherwise take with the rest of the statement.
+pub fn relation_sql(relation: &Relation, dialect: Dialect) -> String {
+    match relation {
         Relation::Table(t) => t
             .split('.')
             .map(|p| dialect.ident(p))
             .collect::<Vec<_>>()
             .join("."),
+        Relation::Query(q) if q.contains("--") => format!("({q}\n)"),
         Relation::Query(q) => format!("({q})"),
-    };
-    format!("SELECT * FROM {from} AS {} WHERE 1 = 0", dialect.ident("t"))
+    }
 }
 
 /// A key of `dataset`'s column `key` that appears more than once (as `k`,
@@ -402,13 +413,8 @@ impl<'a> Printer<'a> {
 
     /// A table (each dotted part quoted) or a query, as a FROM item.
     fn relation(&self, ds: DatasetId) -> String {
-        match self.model.datasets[ds].remote.as_ref().map(|r| &r.relation) {
-            Some(Relation::Table(t)) => t
-                .split('.')
-                .map(|p| self.d.ident(p))
-                .collect::<Vec<_>>()
-                .join("."),
-            Some(Relation::Query(q)) => format!("({q})"),
+        match self.model.datasets[ds].remote.as_ref() {
+            Some(r) => relation_sql(&r.relation, self.d),
             None => self.d.ident(&self.model.datasets[ds].name),
         }
     }

@@ -691,6 +691,19 @@ bob,true,2025-02,200.5,1,1,2025-02-01T08:00:00,8,1
         .replace("touched_at: datetime}", "touched_at: datetime, partner: bool}");
     std::fs::write(&spec, text).unwrap();
     assert_eq!(by_owner_partner_month(), want, "as a query");
+    // A query that ends in a comment, as SQL kept in a YAML block does.
+    let text = std::fs::read_to_string(&spec).unwrap().replace(
+        "query: \"select * from deals; \"",
+        "query: \"select *\\nfrom deals -- every deal\"",
+    );
+    std::fs::write(&spec, &text).unwrap();
+    assert!(text.contains("-- every deal"));
+    assert_eq!(by_owner_partner_month(), want, "as a query ending in a comment");
+    let text = text.replace(
+        "query: \"select *\\nfrom deals -- every deal\"",
+        "query: \"select * from deals; \"",
+    );
+    std::fs::write(&spec, text).unwrap();
     // A table the file does not have is said by the database.
     let text = std::fs::read_to_string(&spec)
         .unwrap()
