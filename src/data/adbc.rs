@@ -109,8 +109,8 @@ pub fn disconnect() {
 struct Settings {
     uri: Option<String>,
     options: Vec<(String, String)>,
-    /// The URI is a database file (DuckDB, SQLite), no secret: messages
-    /// keep it, so that a wrong path can be seen.
+    /// The URI is a database file's path (DuckDB, SQLite), no secret:
+    /// messages keep it, so that a wrong path can be seen.
     local: bool,
 }
 
@@ -128,10 +128,21 @@ impl Settings {
             .iter()
             .map(|(k, v)| Ok((k.clone(), expand(v)?)))
             .collect::<Result<_, Diagnostic>>()?;
-        let local = is_duckdb(&c.driver) || is_sqlite(&c.driver);
-        let mut s = Settings { uri, options, local };
-        if local {
+        let mut s = Settings {
+            uri,
+            options,
+            local: false,
+        };
+        if is_duckdb(&c.driver) || is_sqlite(&c.driver) {
             s.uri = s.uri.as_deref().map(|u| local_database(c, &s, u)).transpose()?;
+            // A file's path is no secret; a URI with parameters (a
+            // MotherDuck token, an encryption key) may hold one.
+            s.local = s.uri.as_deref().is_some_and(|u| {
+                !u.contains('?')
+                    && !u.contains("://")
+                    && !u.starts_with("md:")
+                    && !u.starts_with("motherduck:")
+            });
         }
         Ok(s)
     }
@@ -573,6 +584,19 @@ mod tests {
         assert!(found("nothere.db").is_err_and(|m| m.contains("no database file")));
         // Asked to make it: made by SQLite.
         assert!(found("file:new.db?mode=rwc").is_ok());
+        // A path is shown in messages; a token in a URI is not.
+        let shown = |uri: &str| {
+            let c = ConnectionModel {
+                driver: "duckdb".into(),
+                uri: Some(uri.into()),
+                ..c.clone()
+            };
+            Settings::of(&c).map(|s| s.redact(&format!("cannot open {uri}")))
+        };
+        let secret = "md:sales?motherduck_token=s3cr3tT0ken";
+        assert_eq!(shown(secret).ok().as_deref(), Some("cannot open …"));
+        let file = dir.join("w.db").display().to_string();
+        assert_eq!(shown(&file).ok(), Some(format!("cannot open {file}")));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
