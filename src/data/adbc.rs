@@ -133,16 +133,14 @@ impl Settings {
             options,
             local: false,
         };
-        if is_duckdb(&c.driver) || is_sqlite(&c.driver) {
+        if is_duckdb(&c.driver) || driver_is(&c.driver, "sqlite") {
             s.uri = s.uri.as_deref().map(|u| local_database(c, &s, u)).transpose()?;
             // A file's path is no secret; a URI with parameters (a
             // MotherDuck token, an encryption key) may hold one.
-            s.local = s.uri.as_deref().is_some_and(|u| {
-                !u.contains('?')
-                    && !u.contains("://")
-                    && !u.starts_with("md:")
-                    && !u.starts_with("motherduck:")
-            });
+            s.local = s
+                .uri
+                .as_deref()
+                .is_some_and(|u| !u.contains('?') && !not_a_file(u));
         }
         Ok(s)
     }
@@ -179,9 +177,7 @@ impl Settings {
 fn local_database(c: &ConnectionModel, s: &Settings, uri: &str) -> Result<String, Diagnostic> {
     let in_memory = |file: &str| file.is_empty() || file.starts_with(":memory:");
     if is_duckdb(&c.driver) {
-        // MotherDuck (`md:`) and stores behind a URL are no files here.
-        let elsewhere = uri.starts_with("md:") || uri.starts_with("motherduck:") || uri.contains("://");
-        if in_memory(uri) || elsewhere {
+        if in_memory(uri) || not_a_file(uri) {
             return Ok(uri.to_string());
         }
         let path = c.base_dir.join(uri);
@@ -219,6 +215,12 @@ fn local_database(c: &ConnectionModel, s: &Settings, uri: &str) -> Result<String
     })
 }
 
+/// A DuckDB database that is no file here: MotherDuck's (`md:`), or one
+/// behind a URL.
+fn not_a_file(uri: &str) -> bool {
+    uri.starts_with("md:") || uri.starts_with("motherduck:") || uri.contains("://")
+}
+
 /// The password of `scheme://user:password@host/…`, if there is one.
 fn uri_password(uri: &str) -> Option<&str> {
     let rest = uri.split_once("://")?.1;
@@ -234,7 +236,7 @@ fn connect(c: &ConnectionModel, s: &Settings) -> Result<ManagedConnection, Diagn
         // DuckDB's own driver names its database file `path`.
         let (key, uri) = if duckdb {
             (OptionDatabase::Other("path".into()), uri.clone())
-        } else if is_postgresql(&c.driver) {
+        } else if driver_is(&c.driver, "postgresql") {
             (OptionDatabase::Uri, with_connect_timeout(uri))
         } else {
             (OptionDatabase::Uri, uri.clone())
@@ -272,8 +274,14 @@ fn in_utc(connection: &mut ManagedConnection, dialect: crate::spec::model::Diale
     }
 }
 
+/// Whether `driver` is the database `name`'s: its short name, or a
+/// library whose file name says so.
+fn driver_is(driver: &str, name: &str) -> bool {
+    driver == name || driver.rsplit('/').next().is_some_and(|f| f.contains(name))
+}
+
 fn is_duckdb(driver: &str) -> bool {
-    driver == "duckdb" || driver.rsplit('/').next().is_some_and(|f| f.contains("duckdb"))
+    driver_is(driver, "duckdb")
 }
 
 /// Whether a statement failed because the server was never reached:
@@ -284,18 +292,6 @@ fn never_connected(why: &str) -> bool {
     ["connection error", "error while dialing", "connection refused"]
         .iter()
         .any(|m| why.contains(m))
-}
-
-fn is_sqlite(driver: &str) -> bool {
-    driver == "sqlite" || driver.rsplit('/').next().is_some_and(|f| f.contains("sqlite"))
-}
-
-fn is_postgresql(driver: &str) -> bool {
-    driver == "postgresql"
-        || driver
-            .rsplit('/')
-            .next()
-            .is_some_and(|f| f.contains("postgresql"))
 }
 
 /// Seconds libpq waits for a PostgreSQL server that does not answer.
@@ -326,7 +322,12 @@ fn load_driver(c: &ConnectionModel) -> Result<ManagedDriver, Diagnostic> {
     let duckdb_entry: &[u8] = b"duckdb_adbc_init";
     let entry = is_duckdb(&c.driver).then_some(duckdb_entry);
     if crate::check::connections::is_driver_path(&c.driver) {
-        let library = c.base_dir.join(&c.driver);
+        // A relative path is the spec's; a bare file name is the loader's
+        // to find.
+        let library = match c.driver.contains('/') {
+            true => c.base_dir.join(&c.driver),
+            false => PathBuf::from(&c.driver),
+        };
         return ManagedDriver::load_dynamic_from_filename(library, entry, version)
             .map_err(|e| diag::driver_not_loaded(c, &e.message));
     }
@@ -549,8 +550,9 @@ mod tests {
         // The user's own wins.
         let own = "postgresql://u@h/db?connect_timeout=3";
         assert_eq!(with_connect_timeout(own), own);
-        assert!(is_postgresql("postgresql") && is_postgresql("/opt/libadbc_driver_postgresql.so"));
-        assert!(!is_postgresql("duckdb"));
+        let pg = |d: &str| driver_is(d, "postgresql");
+        assert!(pg("postgresql") && pg("/opt/libadbc_driver_postgresql.so"));
+        assert!(!pg("duckdb"));
     }
 
     /// SQLite's forms of a file: plain, `file:` relative or absolute with
