@@ -787,21 +787,27 @@ fn a_duplicate_lookup_key_in_the_database_is_refused() {
     assert_eq!(err[0].code, "kpi::duplicate_lookup_key", "{err:?}");
 }
 
-/// A password in the URI never appears in what kpi prints.
-#[test]
-fn a_failed_connection_does_not_print_the_secret() {
-    let c = ConnectionModel {
+/// Connection `wh` through the driver `library` of the test services.
+fn connection_with(library: &str, uri: &str, dialect: Dialect) -> ConnectionModel {
+    ConnectionModel {
         name: "wh".into(),
-        driver: services()
-            .join("adbc/libadbc_driver_postgresql.so")
-            .display()
-            .to_string(),
-        uri: Some("postgresql://kpi:Sup3rSecretPw@localhost:1/kpi".into()),
-        dialect: Dialect::Postgres,
+        driver: services().join("adbc").join(library).display().to_string(),
+        uri: Some(uri.into()),
+        dialect,
         options: Vec::new(),
         span: Default::default(),
         base_dir: PathBuf::new(),
-    };
+    }
+}
+
+/// A password in the URI never appears in what kpi prints.
+#[test]
+fn a_failed_connection_does_not_print_the_secret() {
+    let c = connection_with(
+        "libadbc_driver_postgresql.so",
+        "postgresql://kpi:Sup3rSecretPw@localhost:1/kpi",
+        Dialect::Postgres,
+    );
     let err = kpi::data::adbc::query(&c, "SELECT 1").unwrap_err();
     assert_eq!(err.code, "kpi::connection_failed");
     let shown = format!("{} {:?}", err.message, err.help);
@@ -864,22 +870,11 @@ fn a_silent_database_is_given_up_on_once() {
 /// the connection, not a query the database refused.
 #[test]
 fn an_absent_spark_server_is_a_failed_connection() {
-    let c = ConnectionModel {
-        name: "lake".into(),
-        driver: services()
-            .join("adbc/libadbc_driver_spark.so")
-            .display()
-            .to_string(),
-        uri: Some("sc://127.0.0.1:1".into()),
-        dialect: Dialect::Spark,
-        options: Vec::new(),
-        span: Default::default(),
-        base_dir: PathBuf::new(),
-    };
+    let c = connection_with("libadbc_driver_spark.so", "sc://127.0.0.1:1", Dialect::Spark);
     let err = kpi::data::adbc::query(&c, "SELECT 1").unwrap_err();
     assert_eq!(err.code, "kpi::connection_failed", "{}", err.message);
     assert!(
-        err.message.starts_with("cannot connect to `lake`"),
+        err.message.starts_with("cannot connect to `wh`"),
         "{}",
         err.message
     );
