@@ -14,7 +14,7 @@ use crate::execute::{self, Evaluation};
 use crate::period::Grain;
 use crate::plan::Query;
 use crate::report::table::{Cell, NumberFormat};
-use crate::spec::model::{Direction, Keyword};
+use crate::spec::model::{Direction, Indicator, Keyword};
 use crate::status::{assess::Status, StatusRow};
 use crate::time::Date;
 
@@ -344,7 +344,8 @@ fn group_of(model: &Model, id: KpiId) -> String {
     let k = &model.kpis[id];
     match (k.tags.first(), k.indicator) {
         (Some(t), _) => t.clone(),
-        (None, Some(i)) => i.as_str().to_string(),
+        (None, Some(Indicator::Leading)) => "Leading indicators".to_string(),
+        (None, Some(Indicator::Lagging)) => "Lagging indicators".to_string(),
         (None, None) => "KPIs".to_string(),
     }
 }
