@@ -106,6 +106,8 @@ fn named_kpis_and_funnels_are_the_pages_cards() {
     let dir = fixture(&spec);
     let html = report(&dir, &["won_revenue", "closing"]);
     assert!(html.contains("aria-label=\"funnel closing\""), "{html}");
+    // Two columns wide: its table's four columns fit without a scroll bar.
+    assert!(html.contains("<article class=\"card funnel wide\""), "{html}");
     assert!(!html.contains("aria-label=\"funnel losing\""), "{html}");
     assert!(
         html.contains("Won revenue") && !html.contains("Lost deals"),
