@@ -881,7 +881,8 @@ fn an_absent_spark_server_is_a_failed_connection() {
 }
 
 /// A DuckDB or SQLite `uri` is a file, found from the spec file's folder
-/// as every path of a spec is (kpi runs from the repository root here);
+/// as every path of a spec is (kpi runs from the repository root here), as
+/// is a driver library given by a relative path;
 /// one that is not there is refused, and no empty database is left behind.
 #[test]
 fn a_local_database_is_found_from_the_spec_and_never_made() {
@@ -893,9 +894,14 @@ fn a_local_database_is_found_from_the_spec_and_never_made() {
         let dir = file.parent().unwrap().join("kpis");
         std::fs::create_dir_all(&dir).unwrap();
         let spec = dir.join("s.yaml");
+        // DuckDB's driver by a path relative to the spec (a link to the
+        // services' library); SQLite's by its short name.
+        let drivers = dir.join("drivers");
+        std::fs::create_dir_all(&drivers).unwrap();
+        let _ = std::os::unix::fs::symlink(&wh.driver, drivers.join("libduckdb.so"));
         let write = |uri: &str| {
             let driver = if wh.dialect == Dialect::DuckDb {
-                "duckdb"
+                "drivers/libduckdb.so, dialect: duckdb"
             } else {
                 "sqlite"
             };
