@@ -139,6 +139,9 @@ pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
         Err(code) => return code,
     };
     print_notes(&rows, model);
+    if model.targets.is_empty() {
+        super::notice("note: the spec has no targets: add them under `targets:` (see `kpi schema`)\n");
+    }
     let text = match args.format() {
         Format::Table => human_table(&rows, model, args.output.is_none()),
         Format::Markdown => kpi::report::status_table(&rows, model, false).to_markdown(),

@@ -978,6 +978,11 @@ fn status_takes_the_range_and_segment_flags() {
     assert_eq!(out.status.code(), Some(2));
     let out = kpi(&["status", "--by", "owner"]);
     assert_eq!(out.status.code(), Some(2));
+    // A spec without targets: an empty table, and a note that says why.
+    let out = kpi(&["--spec", "examples/crm", "status"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("the spec has no targets"), "{stderr}");
 }
 
 #[test]
