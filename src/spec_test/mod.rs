@@ -462,6 +462,10 @@ pub fn to_human(results: &[TestResult]) -> String {
             }
         }
     }
+    if results.is_empty() {
+        let _ = writeln!(s, "ok: the spec has no tests (add them under `tests:`)");
+        return s;
+    }
     let failed = results.iter().filter(|r| !r.passed).count();
     let _ = writeln!(
         s,

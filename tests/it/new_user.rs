@@ -978,11 +978,20 @@ fn status_takes_the_range_and_segment_flags() {
     assert_eq!(out.status.code(), Some(2));
     let out = kpi(&["status", "--by", "owner"]);
     assert_eq!(out.status.code(), Some(2));
-    // A spec without targets: an empty table, and a note that says why.
+}
+
+#[test]
+fn a_spec_without_targets_or_tests_says_so() {
+    // No targets: an empty table, and a note that says why.
     let out = kpi(&["--spec", "examples/crm", "status"]);
     assert_eq!(out.status.code(), Some(0));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("the spec has no targets"), "{stderr}");
+    // Nor tests: passes, and says there were none.
+    let out = kpi(&["--spec", "examples/crm", "test"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout, "ok: the spec has no tests (add them under `tests:`)\n");
 }
 
 #[test]
