@@ -475,7 +475,20 @@ pub fn to_human(changes: &[Change]) -> String {
     for c in changes {
         let _ = writeln!(s, "{}", headline(c));
         for f in &c.fields {
-            let _ = writeln!(s, "    {}:\n      - {}\n      + {}", f.field, f.old, f.new);
+            let shown = |v: &str| {
+                if v.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    v.to_string()
+                }
+            };
+            let _ = writeln!(
+                s,
+                "    {}:\n      - {}\n      + {}",
+                f.field,
+                shown(&f.old),
+                shown(&f.new)
+            );
         }
     }
     s
@@ -490,13 +503,13 @@ pub fn to_markdown(changes: &[Change]) -> String {
     for c in changes {
         let _ = writeln!(s, "- {}", headline(c));
         for f in &c.fields {
-            let _ = writeln!(
-                s,
-                "  - `{}`: `{}` → `{}`",
-                f.field,
-                f.old.replace('`', "'"),
-                f.new.replace('`', "'")
-            );
+            // An empty code span is no span in Markdown: a field that was
+            // not set is said so.
+            let shown = |v: &str| match v {
+                "" => "*none*".to_string(),
+                v => format!("`{}`", v.replace('`', "'")),
+            };
+            let _ = writeln!(s, "  - `{}`: {} → {}", f.field, shown(&f.old), shown(&f.new));
         }
     }
     s

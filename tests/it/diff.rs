@@ -21,6 +21,25 @@ kpis:
   other: {dataset: deals, measure: count()}
 "#;
 
+/// A field that was not set is said so, in Markdown too (an empty code
+/// span is no span there).
+#[test]
+fn a_field_set_for_the_first_time_shows_none_before() {
+    let titled = BASE.replace(
+        "  other: {dataset: deals, measure: count()}",
+        "  other: {dataset: deals, measure: count(), title: Deals}",
+    );
+    let changes = diff(&spec(BASE), &spec(&titled));
+    assert_eq!(
+        kpi::diff::to_human(&changes),
+        "described kpi `other` differently: title\n    title:\n      - (none)\n      + Deals\n"
+    );
+    assert_eq!(
+        kpi::diff::to_markdown(&changes),
+        "### kpi diff\n\n- described kpi `other` differently: title\n  - `title`: *none* → `Deals`\n"
+    );
+}
+
 #[test]
 fn form_does_not_count_but_meaning_does() {
     let same = r#"datasets:
