@@ -34,12 +34,22 @@ pub enum ChangeKind {
     },
 }
 
-/// A field's old and new normal form.
+/// A field's old and new normal form (empty: not set; `null` in JSON).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FieldChange {
     pub field: String,
+    #[serde(serialize_with = "text_or_null")]
     pub old: String,
+    #[serde(serialize_with = "text_or_null")]
     pub new: String,
+}
+
+/// A field that is not set as JSON's `null`, not an empty text.
+fn text_or_null<S: serde::Serializer>(v: &str, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        "" => s.serialize_none(),
+        v => s.serialize_str(v),
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

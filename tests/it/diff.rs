@@ -38,6 +38,9 @@ fn a_field_set_for_the_first_time_shows_none_before() {
         kpi::diff::to_markdown(&changes),
         "### kpi diff\n\n- described kpi `other` differently: title\n  - `title`: *none* → `Deals`\n"
     );
+    let json = serde_json::to_value(&changes).unwrap();
+    assert_eq!(json[0]["fields"][0]["old"], serde_json::Value::Null);
+    assert_eq!(json[0]["fields"][0]["new"], "Deals");
 }
 
 #[test]
