@@ -517,7 +517,8 @@ pub fn to_markdown(changes: &[Change]) -> String {
             // not set is said so.
             let shown = |v: &str| match v {
                 "" => "*none*".to_string(),
-                v => format!("`{}`", v.replace('`', "'")),
+                // A code span holds one line.
+                v => format!("`{}`", v.replace('`', "'").replace(['\n', '\r'], " ")),
             };
             let _ = writeln!(s, "  - `{}`: {} → {}", f.field, shown(&f.old), shown(&f.new));
         }

@@ -206,6 +206,14 @@ fn drawn(cells: &impl Cells, pick: &[usize], w: &mut dyn std::io::Write) -> std:
     Ok(true)
 }
 
+/// A cell's text in a Markdown table: a `|` would end the cell and a line
+/// break the table, so the one is escaped and the other is `<br>`.
+fn markdown_cell(text: &str) -> String {
+    text.replace('|', "\\|")
+        .replace("\r\n", "<br>")
+        .replace(['\n', '\r'], "<br>")
+}
+
 /// Writes `cells` as a Markdown table, numbers as people read them and on
 /// the right, a block of rows at a time.
 pub fn write_markdown(cells: &impl Cells, w: &mut dyn std::io::Write) -> std::io::Result<()> {
@@ -221,7 +229,7 @@ pub fn write_markdown(cells: &impl Cells, w: &mut dyn std::io::Write) -> std::io
         out.push('|');
         for c in 0..cells.columns().len() {
             out.push(' ');
-            out.push_str(&shown(cells, r, c).replace('|', "\\|"));
+            out.push_str(&markdown_cell(&shown(cells, r, c)));
             out.push_str(" |");
         }
         out.push('\n');
@@ -300,6 +308,23 @@ mod tests {
     use super::*;
     use crate::report::table::Cell;
     use crate::spec::model::Unit;
+
+    /// A text with a `|` or a line break stays in its cell and its row.
+    #[test]
+    fn markdown_cells_keep_the_table_whole() {
+        let t = ResultTable {
+            columns: vec!["name".into(), "description".into()],
+            formats: vec![None, None],
+            rows: vec![vec![
+                Cell::Text(Some("rev".into())),
+                Cell::Text(Some("Won | lost\nsecond\r\nthird".into())),
+            ]],
+        };
+        assert_eq!(
+            t.to_markdown(),
+            "| name | description |\n| --- | --- |\n| rev | Won \\| lost<br>second<br>third |\n"
+        );
+    }
 
     /// The table drawn directly is the library's table, character for
     /// character: texts of every display width (accents, combining marks,

@@ -38,6 +38,10 @@ fn a_field_set_for_the_first_time_shows_none_before() {
         kpi::diff::to_markdown(&changes),
         "### kpi diff\n\n- described kpi `other` differently: title\n  - `title`: *none* → `Deals`\n"
     );
+    // A description of two lines stays on the line of its field.
+    let described = titled.replace("title: Deals}", "title: Deals, description: \"One\\nTwo\"}");
+    assert!(kpi::diff::to_markdown(&diff(&spec(&titled), &spec(&described)))
+        .ends_with("  - `description`: *none* → `One Two`\n"));
     let json = serde_json::to_value(&changes).unwrap();
     assert_eq!(json[0]["fields"][0]["old"], serde_json::Value::Null);
     assert_eq!(json[0]["fields"][0]["new"], "Deals");
