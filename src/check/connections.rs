@@ -41,6 +41,24 @@ pub fn is_driver_path(driver: &str) -> bool {
         || [".so", ".dylib", ".dll"].iter().any(|e| driver.ends_with(e))
 }
 
+/// The dialect a driver library's file name tells: DuckDB's `libduckdb`,
+/// or `libadbc_driver_NAME` of a driver with one dialect (not FlightSQL's,
+/// which serves many).
+fn dialect_of_library(path: &str) -> Option<Dialect> {
+    let file = path.rsplit(['/', '\\']).next()?;
+    let stem = file.split('.').next()?;
+    let name = match stem {
+        "libduckdb" | "duckdb" => "duckdb",
+        _ => stem
+            .strip_prefix("libadbc_driver_")
+            .or_else(|| stem.strip_prefix("adbc_driver_"))?,
+    };
+    DRIVERS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .and_then(|(_, d, _)| *d)
+}
+
 /// The connection as the checked model holds it; `None` for one with errors.
 pub fn resolve(c: &Connection) -> Option<ConnectionModel> {
     connection_model(c, &mut Diagnostics::new())
@@ -80,8 +98,11 @@ fn dialect_of(c: &Connection, driver: &crate::spec::model::Text, diags: &mut Dia
         return Some(d.value);
     }
     if is_driver_path(&driver.value) {
-        diags.push(diag::no_dialect(driver.span, &c.name.value, &driver.value));
-        return None;
+        let known = dialect_of_library(&driver.value);
+        if known.is_none() {
+            diags.push(diag::no_dialect(driver.span, &c.name.value, &driver.value));
+        }
+        return known;
     }
     match DRIVERS.iter().find(|(n, _, _)| *n == driver.value) {
         Some((_, Some(d), _)) => Some(*d),
@@ -208,4 +229,24 @@ pub fn inexact_aggregates(e: &TExpr, dialect: Dialect, place: &str) -> Vec<Diagn
     }
     e.for_each_child(|x| out.extend(inexact_aggregates(x, dialect, place)));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_library_named_for_its_database_tells_the_dialect() {
+        let of = dialect_of_library;
+        assert_eq!(
+            of("/opt/adbc/libadbc_driver_postgresql.so"),
+            Some(Dialect::Postgres)
+        );
+        assert_eq!(of("drivers/libduckdb.so"), Some(Dialect::DuckDb));
+        assert_eq!(of("libadbc_driver_snowflake.dylib"), Some(Dialect::Snowflake));
+        assert_eq!(of("C:\\adbc\\adbc_driver_sqlite.dll"), Some(Dialect::Sqlite));
+        // FlightSQL serves many databases; an unknown library says nothing.
+        assert_eq!(of("/opt/libadbc_driver_flightsql.so"), None);
+        assert_eq!(of("/opt/libmydb_adbc.so"), None);
+    }
 }

@@ -901,7 +901,7 @@ fn a_local_database_is_found_from_the_spec_and_never_made() {
         let _ = std::os::unix::fs::symlink(&wh.driver, drivers.join("libduckdb.so"));
         let write = |uri: &str| {
             let driver = if wh.dialect == Dialect::DuckDb {
-                "drivers/libduckdb.so, dialect: duckdb"
+                "drivers/libduckdb.so"
             } else {
                 "sqlite"
             };
