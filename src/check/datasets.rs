@@ -43,7 +43,12 @@ pub(super) fn datasets(
             (None, s) => s.as_ref().map(|s| s.value.clone()).unwrap_or_default(),
         };
         let source = match d.source_path() {
-            Some(Ok(p)) => p,
+            Some(Ok(p)) => {
+                if let Some(s) = d.source.as_ref().filter(|_| is_unread_url(&p)) {
+                    diags.push(diag::source_url_unsupported(s.span, &d.name.value, &s.value));
+                }
+                p
+            }
             Some(Err(e)) => {
                 if let Some(s) = &d.source {
                     diags.push(diag::source_variable(s.span, &d.name.value, &e));
@@ -125,6 +130,14 @@ fn lookups_and_time(spec: &Spec, model: &mut Model, closed: &[bool], diags: &mut
             time_column(model, closed, id, t, diags);
         }
     }
+}
+
+/// A source that names a URL kpi does not read (`https://`, `ftp://`): the
+/// reader would look for a file of that name beside the spec and report it
+/// missing, with advice about relative paths.
+fn is_unread_url(source: &std::path::Path) -> bool {
+    let text = source.to_string_lossy();
+    text.contains("://") && !crate::spec::model::is_object_url(&text)
 }
 
 pub fn format_of(path: &str) -> Option<Format> {

@@ -412,6 +412,15 @@ pub fn lookup_self(span: Span, name: &str) -> Diagnostic {
         .help("a lookup joins another dataset")
 }
 
+pub fn source_url_unsupported(span: Span, dataset: &str, source: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::source_url_unsupported",
+        format!("the source of dataset `{dataset}` is a URL kpi does not read: `{source}`"),
+    )
+    .at(span, "not a file or an object store")
+    .help("kpi reads files and objects in s3://, gs:// and az:// storage: download the file and point `source:` at it, or put it in object storage")
+}
+
 pub fn unknown_format(span: Span, path: &str) -> Diagnostic {
     Diagnostic::error(
         "kpi::unknown_format",

@@ -167,12 +167,14 @@ impl Dataset {
     /// to the spec file's folder. `None` without a `source:`.
     pub fn source_path(&self) -> Option<Result<PathBuf, super::env::ExpandError>> {
         let src = self.source.as_ref()?;
-        Some(
-            super::env::expand_env(&src.value).map(|s| match is_object_url(&s) {
-                true => PathBuf::from(s),
-                false => self.base_dir.join(s),
-            }),
-        )
+        Some(super::env::expand_env(&src.value).map(|s| {
+            match (is_object_url(&s), s.strip_prefix("file://")) {
+                (true, _) => PathBuf::from(s),
+                // `file:///data/deals.csv` is the path `/data/deals.csv`.
+                (false, Some(path)) => self.base_dir.join(path),
+                (false, None) => self.base_dir.join(s),
+            }
+        }))
     }
 
     pub fn declared(&self, column: &str) -> Option<ColumnType> {

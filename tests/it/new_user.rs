@@ -1068,3 +1068,31 @@ kpis:
          2025-03,1,0,0,0.666666666666667\n"
     );
 }
+
+/// A source given as a web address is said to be one kpi does not read,
+/// by `kpi check` already (it was "does not exist", with advice on
+/// relative paths); a `file://` URL is the file's path.
+#[test]
+fn a_web_address_as_source_is_refused_and_a_file_url_read() {
+    let dir = temp_dir("url-source");
+    std::fs::write(dir.join("deals.csv"), "stage,amount\nwon,10\nlost,5\n").unwrap();
+    let spec = dir.join("s.yaml");
+    let write = |source: &str| {
+        let text = format!(
+            "datasets:\n  deals: {{source: \"{source}\"}}\nkpis:\n  total: {{dataset: deals, measure: sum(amount)}}\n"
+        );
+        std::fs::write(&spec, text).unwrap();
+    };
+    write("https://example.com/exports/deals.csv");
+    let out = kpi(&["--spec", spec.to_str().unwrap(), "check", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let found: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(found[0]["code"], "kpi::source_url_unsupported", "{found}");
+    assert_eq!(
+        (found[0]["line"].as_u64(), found[0]["column"].as_u64()),
+        (Some(2), Some(19))
+    );
+    write(&format!("file://{}", dir.join("deals.csv").display()));
+    let out = kpi(&["--spec", spec.to_str().unwrap(), "eval", "--format", "csv"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "total\n15\n");
+}
