@@ -10,7 +10,13 @@ pub fn source_not_found(span: Span, dataset: &str, path: &str) -> Diagnostic {
         format!("source of dataset `{dataset}` does not exist: `{path}`"),
     )
     .at(span, "no such file")
-    .help("paths are relative to the spec file that names them")
+    .help(match path.starts_with("~/") || path.contains("/~/") {
+        // As in YAML everywhere, no shell reads the spec to expand it.
+        true => {
+            "`~` is not the home folder in a spec: write `${HOME}/…`, or a path relative to the spec file"
+        }
+        false => "paths are relative to the spec file that names them",
+    })
 }
 
 /// A source in object storage the reader could not read: a missing

@@ -1096,3 +1096,32 @@ fn a_web_address_as_source_is_refused_and_a_file_url_read() {
     let out = kpi(&["--spec", spec.to_str().unwrap(), "eval", "--format", "csv"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "total\n15\n");
 }
+
+/// `~` in a source is no home folder (no shell reads the spec): the
+/// missing file's help says to write `${HOME}`, and `${HOME}` works.
+#[test]
+fn a_tilde_in_a_source_is_explained() {
+    let dir = temp_dir("tilde-source");
+    std::fs::write(dir.join("deals.csv"), "stage,amount\nwon,10\n").unwrap();
+    let spec = dir.join("s.yaml");
+    let write = |source: &str| {
+        let text =
+            format!("datasets:\n  deals: {{source: \"{source}\"}}\nkpis:\n  total: {{dataset: deals, measure: sum(amount)}}\n");
+        std::fs::write(&spec, text).unwrap();
+    };
+    write("~/deals.csv");
+    let out = kpi(&["--spec", spec.to_str().unwrap(), "eval"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("kpi::source_not_found") && stderr.contains("${HOME}"),
+        "{stderr}"
+    );
+    write("${HOME}/deals.csv");
+    let out = std::process::Command::new(kpi_bin())
+        .args(["--spec", spec.to_str().unwrap(), "eval", "--format", "csv"])
+        .env("HOME", &dir)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "total\n10\n");
+}
