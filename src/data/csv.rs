@@ -56,6 +56,9 @@ pub struct Layout {
     /// Text columns of numbers written with `,` between thousands, when
     /// `read.thousands` does not say so.
     pub thousands_hints: Vec<String>,
+    /// Integer columns nobody declared whose values are written with
+    /// leading zeros (codes: ZIP codes, account numbers), with one of them.
+    pub leading_zeros: Vec<(String, String)>,
     /// Header names given to more than one column, with how many: the
     /// first of them is the one read by that name.
     pub repeated: Vec<(String, usize)>,
@@ -546,6 +549,7 @@ impl Layout {
             date_hints: Vec::new(),
             repeated: Vec::new(),
             thousands_hints: Vec::new(),
+            leading_zeros: Vec::new(),
             pieces: None,
         }
     }
@@ -677,6 +681,9 @@ fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
             .collect();
     }
     layout.near_misses = near_misses;
+    if let Some((columns, seen)) = &seen {
+        layout.leading_zeros = leading_zeros(src, &inferred, &header, columns, &seen.samples);
+    }
     let valueless = undeclared
         .iter()
         .filter(|c| samples.get(*c).is_none_or(|v| v.iter().all(String::is_empty)))
@@ -847,6 +854,33 @@ fn seen_in_pieces(
     let decimal_comma = parse_options(src, false).decimal_comma;
     let seen = super::csv_inference::seen(pieces, &sampled, (!all_declared, decimal_comma), SAMPLE)?;
     Ok(Some((sampled, seen)))
+}
+
+/// Integer columns nobody declared whose sampled values (`samples`, of
+/// the header's columns at `columns`) include one written with a leading
+/// zero: read as numbers, `00123` is 123 in every group label.
+fn leading_zeros(
+    src: &SourceInfo,
+    inferred: &Schema,
+    header: &[String],
+    columns: &[usize],
+    samples: &[Vec<String>],
+) -> Vec<(String, String)> {
+    let padded = |v: &str| {
+        let digits = v.strip_prefix('-').unwrap_or(v);
+        digits.len() > 1 && digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit())
+    };
+    columns
+        .iter()
+        .zip(samples)
+        .filter_map(|(&k, values)| {
+            let name = header.get(k)?;
+            let integer = inferred.get(name.as_str()).is_some_and(DataType::is_integer);
+            let declared = src.declared.iter().any(|(d, _)| d == name);
+            let example = values.iter().find(|v| padded(v.trim()))?;
+            (integer && !declared).then(|| (name.clone(), example.clone()))
+        })
+        .collect()
 }
 
 /// Every column of the files as text, in pieces, to infer their types and

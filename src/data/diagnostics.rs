@@ -389,6 +389,17 @@ pub fn thousands_needed(span: Span, dataset: &str, column: &str) -> Diagnostic {
     .help("say so: `read: {thousands: \",\"}` under the dataset")
 }
 
+/// An integer column of values written with leading zeros: codes that
+/// lose their zeros as numbers.
+pub fn leading_zeros(span: Span, dataset: &str, column: &str, example: &str) -> Diagnostic {
+    Diagnostic::warning(
+        "kpi::leading_zeros",
+        format!("column `{column}` of dataset `{dataset}` is read as numbers, but its values are written with leading zeros (`{example}`), which numbers lose"),
+    )
+    .at(span, format!("`{column}` is a number"))
+    .help(format!("if `{column}` holds codes (account numbers, ZIP codes), declare `{column}: string` under `columns:` to keep them as written"))
+}
+
 /// A header that names two columns alike: KPIs read the first.
 pub fn repeated_column(span: Span, dataset: &str, path: &str, column: &str, n: usize) -> Diagnostic {
     Diagnostic::warning(

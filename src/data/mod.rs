@@ -1073,6 +1073,11 @@ pub fn near_misses(src: &SourceInfo) -> Vec<Diagnostic> {
                 .iter()
                 .map(|column| diagnostics::thousands_needed(src.span, &src.name, column)),
         )
+        .chain(
+            l.leading_zeros
+                .iter()
+                .map(|(column, example)| diagnostics::leading_zeros(src.span, &src.name, column, example)),
+        )
         .chain(l.repeated.iter().map(|(column, n)| {
             diagnostics::repeated_column(src.span, &src.name, &src.path_str(), column, *n)
         }))

@@ -830,3 +830,67 @@ fn unnamed_columns_beside_a_table_are_no_ones() {
         stderr(&out)
     );
 }
+
+/// Codes written with leading zeros (ZIP codes, account numbers) that the
+/// reader takes for integers: `kpi check --data` says so, and declared as
+/// text they keep their zeros in the groups (`00123` and `0123` apart).
+#[test]
+fn codes_with_leading_zeros_are_named_and_kept_when_declared() {
+    let dir = temp_dir("leading-zeros");
+    std::fs::write(
+        dir.join("d.csv"),
+        "acct,amount,units\n00123,1,10\n0123,2,20\n0456,3,30\n789,4,40\n",
+    )
+    .unwrap();
+    let spec = |columns: &str| {
+        format!("datasets:\n  d: {{source: d.csv{columns}}}\nkpis:\n  total: {{dataset: d, measure: sum(amount)}}\n")
+    };
+    std::fs::write(dir.join("plain.yaml"), spec("")).unwrap();
+    let (code, out, _) = kpi_in(
+        &dir,
+        &["--spec", "plain.yaml", "check", "--data", "--format", "json"],
+    );
+    assert_eq!(code, Some(0), "{out}");
+    let found: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let said: Vec<(&str, &str)> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap_or(""),
+                d["message"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    // `acct` only: `amount` and `units` are numbers without a leading zero.
+    assert_eq!(said.len(), 1, "{out}");
+    assert_eq!(said[0].0, "kpi::leading_zeros");
+    assert!(
+        said[0].1.contains("`acct`") && said[0].1.contains("`00123`"),
+        "{out}"
+    );
+    // As numbers 00123 and 0123 are one group; as text, apart and as written.
+    let (_, out, _) = kpi_in(
+        &dir,
+        &["--spec", "plain.yaml", "eval", "--by", "acct", "--format", "csv"],
+    );
+    assert_eq!(out, "acct,total\n123,3\n456,3\n789,4\n");
+    std::fs::write(dir.join("declared.yaml"), spec(", columns: {acct: string}")).unwrap();
+    let (code, out, _) = kpi_in(&dir, &["--spec", "declared.yaml", "check", "--data"]);
+    assert_eq!(code, Some(0));
+    assert!(!out.contains("leading_zeros"), "{out}");
+    let (_, out, _) = kpi_in(
+        &dir,
+        &[
+            "--spec",
+            "declared.yaml",
+            "eval",
+            "--by",
+            "acct",
+            "--format",
+            "csv",
+        ],
+    );
+    assert_eq!(out, "acct,total\n00123,1\n0123,2\n0456,3\n789,4\n");
+}
