@@ -146,7 +146,23 @@ pub fn declared_type_contradicted(
         format!("column `{column}` of dataset `{dataset}` is declared {ty}, but `{path}` line {line} holds `{value}`"),
     )
     .at(span, format!("`{column}` is not {ty} here"))
-    .help(format!("fix the value in the data, or declare `{column}` with the type the data has"))
+    .help(match ty == Type::Date && has_time_of_day(value) {
+        // Exports often write dates with a time of day (`2025-01-10 00:00:00`).
+        true => format!("the values have a time of day: declare `{column}: datetime` (its periods are its days, as for a date), or fix the value"),
+        false => format!("fix the value in the data, or declare `{column}` with the type the data has"),
+    })
+}
+
+/// Whether a value is a day with a time of day (`2025-01-10 00:00:00`,
+/// `2025-01-10T08:00`), as written where a date was declared.
+fn has_time_of_day(value: &str) -> bool {
+    let v = value.trim().as_bytes();
+    let day = v.len() > 10
+        && v[..10].iter().enumerate().all(|(i, b)| match i {
+            4 | 7 => *b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    day && matches!(v[10], b' ' | b'T') && v.get(11..13).is_some_and(|h| h.iter().all(u8::is_ascii_digit))
 }
 
 pub fn remote_type_mismatch(
@@ -518,6 +534,16 @@ pub fn of_dataset(mut d: Diagnostic, dataset: &str, source: Span) -> Diagnostic 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_date_with_a_time_of_day_is_told_apart() {
+        assert!(has_time_of_day("2025-01-10 00:00:00") && has_time_of_day("2025-01-12T08:00"));
+        assert!(
+            !has_time_of_day("2025-01-10")
+                && !has_time_of_day("10/01/2025 08:00")
+                && !has_time_of_day("2025-01-10 ")
+        );
+    }
 
     /// A store out of reach whose message times a request at 404 ms is
     /// not a missing object (a test failed now and then on it); the

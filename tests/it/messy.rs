@@ -894,3 +894,40 @@ fn codes_with_leading_zeros_are_named_and_kept_when_declared() {
     );
     assert_eq!(out, "acct,total\n00123,1\n0123,2\n0456,3\n789,4\n");
 }
+
+/// Dates exported with a time of day (`2025-01-10 00:00:00`) under a
+/// `date` declaration: the help says to declare `datetime`, and so
+/// declared they count in their days.
+#[test]
+fn dates_with_a_time_of_day_get_the_declaration_that_reads_them() {
+    let dir = temp_dir("date-times");
+    std::fs::write(
+        dir.join("d.csv"),
+        "amount,closed_at\n1,2025-01-10 00:00:00\n2,2025-01-10 23:59:59\n4,2025-01-11 08:00:00\n",
+    )
+    .unwrap();
+    let spec = |ty: &str| {
+        format!("datasets:\n  d: {{source: d.csv, time: closed_at, columns: {{closed_at: {ty}}}}}\nkpis:\n  total: {{dataset: d, measure: sum(amount)}}\n")
+    };
+    std::fs::write(dir.join("date.yaml"), spec("date")).unwrap();
+    let (code, out, _) = kpi_in(&dir, &["--spec", "date.yaml", "check", "--data"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        out.contains("kpi::declared_type_contradicted") && out.contains("declare `closed_at: datetime`"),
+        "{out}"
+    );
+    std::fs::write(dir.join("datetime.yaml"), spec("datetime")).unwrap();
+    let (_, out, err) = kpi_in(
+        &dir,
+        &[
+            "--spec",
+            "datetime.yaml",
+            "eval",
+            "--grain",
+            "day",
+            "--format",
+            "csv",
+        ],
+    );
+    assert_eq!(out, "period,total\n2025-01-10,3\n2025-01-11,4\n", "{err}");
+}
