@@ -59,6 +59,9 @@ pub struct Layout {
     /// Integer columns nobody declared whose values are written with
     /// leading zeros (codes: ZIP codes, account numbers), with one of them.
     pub leading_zeros: Vec<(String, String)>,
+    /// Text columns nobody declared with a value that has spaces around it
+    /// beside the same value without (`won ` and `won`), with the first.
+    pub padded: Vec<(String, String)>,
     /// Header names given to more than one column, with how many: the
     /// first of them is the one read by that name.
     pub repeated: Vec<(String, usize)>,
@@ -550,6 +553,7 @@ impl Layout {
             repeated: Vec::new(),
             thousands_hints: Vec::new(),
             leading_zeros: Vec::new(),
+            padded: Vec::new(),
             pieces: None,
         }
     }
@@ -681,6 +685,11 @@ fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
             .collect();
     }
     layout.near_misses = near_misses;
+    layout.padded = undeclared
+        .iter()
+        .filter(|c| !found.iter().any(|(f, _)| f == *c))
+        .filter_map(|c| Some((c.clone(), padded_twin(samples.get(c)?)?)))
+        .collect();
     if let Some((columns, seen)) = &seen {
         layout.leading_zeros = leading_zeros(src, &inferred, &header, columns, &seen.samples);
     }
@@ -854,6 +863,18 @@ fn seen_in_pieces(
     let decimal_comma = parse_options(src, false).decimal_comma;
     let seen = super::csv_inference::seen(pieces, &sampled, (!all_declared, decimal_comma), SAMPLE)?;
     Ok(Some((sampled, seen)))
+}
+
+/// A value with spaces around it whose trimmed form is also a value
+/// (`won ` beside `won`): one value in two spellings, two groups and a
+/// comparison that misses one. Free text with a stray space is no such
+/// case.
+fn padded_twin(values: &[String]) -> Option<String> {
+    let plain: std::collections::HashSet<&str> = values.iter().map(String::as_str).collect();
+    values
+        .iter()
+        .find(|v| v.trim() != v.as_str() && !v.trim().is_empty() && plain.contains(v.trim()))
+        .cloned()
 }
 
 /// Integer columns nobody declared whose sampled values (`samples`, of

@@ -405,6 +405,17 @@ pub fn thousands_needed(span: Span, dataset: &str, column: &str) -> Diagnostic {
     .help("say so: `read: {thousands: \",\"}` under the dataset")
 }
 
+/// A text column with values that have spaces around them: comparisons
+/// see the spaces, so `stage == "won"` misses `won `.
+pub fn padded_values(span: Span, dataset: &str, column: &str, example: &str) -> Diagnostic {
+    Diagnostic::warning(
+        "kpi::padded_values",
+        format!("column `{column}` of dataset `{dataset}` has `{example}` beside `{}`: the spaces around a value make it another value in comparisons and groups", example.trim()),
+    )
+    .at(span, format!("`{column}` has padded values"))
+    .help(format!("trim them where the file is written, or compare `trim({column})` (as a dimension: `{column}_trimmed: trim({column})`)"))
+}
+
 /// An integer column of values written with leading zeros: codes that
 /// lose their zeros as numbers.
 pub fn leading_zeros(span: Span, dataset: &str, column: &str, example: &str) -> Diagnostic {

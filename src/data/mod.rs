@@ -1074,6 +1074,11 @@ pub fn near_misses(src: &SourceInfo) -> Vec<Diagnostic> {
                 .map(|column| diagnostics::thousands_needed(src.span, &src.name, column)),
         )
         .chain(
+            l.padded
+                .iter()
+                .map(|(column, example)| diagnostics::padded_values(src.span, &src.name, column, example)),
+        )
+        .chain(
             l.leading_zeros
                 .iter()
                 .map(|(column, example)| diagnostics::leading_zeros(src.span, &src.name, column, example)),

@@ -931,3 +931,53 @@ fn dates_with_a_time_of_day_get_the_declaration_that_reads_them() {
     );
     assert_eq!(out, "period,total\n2025-01-10,3\n2025-01-11,4\n", "{err}");
 }
+
+/// `won ` beside `won` in one column: `kpi check --data` names the two
+/// spellings (a comparison counts one of them); free text with a stray
+/// space is left alone; trimmed in a dimension, the groups are one.
+#[test]
+fn a_value_with_spaces_beside_itself_is_named() {
+    let dir = temp_dir("padded");
+    std::fs::write(
+        dir.join("d.csv"),
+        "stage,note,amount\nwon,all good ,1\nwon ,fine,2\nlost,\" late\",4\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("s.yaml"),
+        "datasets:\n  d:\n    source: d.csv\n    dimensions: {stage_trimmed: trim(stage)}\nkpis:\n  won: {dataset: d, measure: 'count(where stage == \"won\")'}\n  total: {dataset: d, measure: sum(amount)}\n",
+    )
+    .unwrap();
+    let (code, out, _) = kpi_in(&dir, &["--spec", "s.yaml", "check", "--data", "--format", "json"]);
+    assert_eq!(code, Some(0), "{out}");
+    let found: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let said: Vec<&str> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["message"].as_str().unwrap_or(""))
+        .collect();
+    // `stage` only: `note`'s padded values have no twin.
+    assert_eq!(said.len(), 1, "{out}");
+    assert!(
+        said[0].contains("`stage`") && said[0].contains("`won ` beside `won`"),
+        "{out}"
+    );
+    // The comparison counts one of the two; the trimmed dimension groups them.
+    let (_, out, _) = kpi_in(&dir, &["--spec", "s.yaml", "eval", "won", "--format", "csv"]);
+    assert_eq!(out, "won\n1\n");
+    let (_, out, _) = kpi_in(
+        &dir,
+        &[
+            "--spec",
+            "s.yaml",
+            "eval",
+            "total",
+            "--by",
+            "stage_trimmed",
+            "--format",
+            "csv",
+        ],
+    );
+    assert_eq!(out, "stage_trimmed,total\nlost,4\nwon,3\n");
+}
