@@ -62,6 +62,9 @@ pub struct Layout {
     /// Text columns nobody declared with a value that has spaces around it
     /// beside the same value without (`won ` and `won`), with the first.
     pub padded: Vec<(String, String)>,
+    /// Text columns nobody declared with a value in two cases (`Won` and
+    /// `won`), with the two.
+    pub case_twins: Vec<(String, (String, String))>,
     /// Header names given to more than one column, with how many: the
     /// first of them is the one read by that name.
     pub repeated: Vec<(String, usize)>,
@@ -554,6 +557,7 @@ impl Layout {
             thousands_hints: Vec::new(),
             leading_zeros: Vec::new(),
             padded: Vec::new(),
+            case_twins: Vec::new(),
             pieces: None,
         }
     }
@@ -689,6 +693,11 @@ fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
         .iter()
         .filter(|c| !found.iter().any(|(f, _)| f == *c))
         .filter_map(|c| Some((c.clone(), padded_twin(samples.get(c)?)?)))
+        .collect();
+    layout.case_twins = undeclared
+        .iter()
+        .filter(|c| !found.iter().any(|(f, _)| f == *c))
+        .filter_map(|c| Some((c.clone(), case_twin(samples.get(c)?)?)))
         .collect();
     if let Some((columns, seen)) = &seen {
         layout.leading_zeros = leading_zeros(src, &inferred, &header, columns, &seen.samples);
@@ -875,6 +884,22 @@ fn padded_twin(values: &[String]) -> Option<String> {
         .iter()
         .find(|v| v.trim() != v.as_str() && !v.trim().is_empty() && plain.contains(v.trim()))
         .cloned()
+}
+
+/// Two values that differ only in their letters' case (`Won`, `won`), the
+/// first seen first: one value in two spellings, as [`padded_twin`].
+fn case_twin(values: &[String]) -> Option<(String, String)> {
+    let mut seen: HashMap<String, &String> = HashMap::new();
+    for v in values {
+        match seen.get(&v.to_lowercase()) {
+            Some(first) if *first != v => return Some(((*first).clone(), v.clone())),
+            Some(_) => {}
+            None => {
+                seen.insert(v.to_lowercase(), v);
+            }
+        }
+    }
+    None
 }
 
 /// Integer columns nobody declared whose sampled values (`samples`, of

@@ -416,6 +416,17 @@ pub fn padded_values(span: Span, dataset: &str, column: &str, example: &str) -> 
     .help(format!("trim them where the file is written, or compare `trim({column})` (as a dimension: `{column}_trimmed: trim({column})`)"))
 }
 
+/// A text column with one value in two cases: comparisons and groups
+/// tell them apart.
+pub fn case_variants(span: Span, dataset: &str, column: &str, first: &str, other: &str) -> Diagnostic {
+    Diagnostic::warning(
+        "kpi::case_variants",
+        format!("column `{column}` of dataset `{dataset}` has `{other}` beside `{first}`: letters' case makes them two values in comparisons and groups"),
+    )
+    .at(span, format!("`{column}` has one value in two cases"))
+    .help(format!("write them alike where the file is written, or compare `lower({column})` (as a dimension: `{column}_lower: lower({column})`)"))
+}
+
 /// An integer column of values written with leading zeros: codes that
 /// lose their zeros as numbers.
 pub fn leading_zeros(span: Span, dataset: &str, column: &str, example: &str) -> Diagnostic {

@@ -1079,6 +1079,11 @@ pub fn near_misses(src: &SourceInfo) -> Vec<Diagnostic> {
                 .map(|(column, example)| diagnostics::padded_values(src.span, &src.name, column, example)),
         )
         .chain(
+            l.case_twins
+                .iter()
+                .map(|(column, (a, b))| diagnostics::case_variants(src.span, &src.name, column, a, b)),
+        )
+        .chain(
             l.leading_zeros
                 .iter()
                 .map(|(column, example)| diagnostics::leading_zeros(src.span, &src.name, column, example)),

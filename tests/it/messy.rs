@@ -981,3 +981,37 @@ fn a_value_with_spaces_beside_itself_is_named() {
     );
     assert_eq!(out, "stage_trimmed,total\nlost,4\nwon,3\n");
 }
+
+/// `Won` beside `won`: named, with the `lower` that groups them.
+#[test]
+fn a_value_in_two_cases_is_named() {
+    let dir = temp_dir("cases");
+    std::fs::write(
+        dir.join("d.csv"),
+        "stage,region,amount\nwon,EMEA,1\nWon,EMEA,2\nlost,emea ltd,4\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("s.yaml"),
+        "datasets:\n  d: {source: d.csv}\nkpis:\n  total: {dataset: d, measure: sum(amount)}\n",
+    )
+    .unwrap();
+    let (code, out, _) = kpi_in(&dir, &["--spec", "s.yaml", "check", "--data", "--format", "json"]);
+    assert_eq!(code, Some(0), "{out}");
+    let found: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let said: Vec<(&str, &str)> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap_or(""),
+                d["message"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    // `stage` only: `EMEA` and `emea ltd` are two values.
+    assert_eq!(said.len(), 1, "{out}");
+    assert_eq!(said[0].0, "kpi::case_variants");
+    assert!(said[0].1.contains("`Won` beside `won`"), "{out}");
+}
