@@ -117,21 +117,19 @@ fn step_columns(fp: &FunnelPlan, fi: usize, i: usize, query: &Query, period: boo
 
 /// Every funnel's steps, sorted by group, period, funnel and step.
 fn in_output_order(parts: Vec<LazyFrame>, query: &Query, with_period: bool) -> PolarsResult<LazyFrame> {
-    let mut order: Vec<String> = query.by.clone();
+    let all = concat(parts, UnionArgs::default())?.collect()?;
+    // Groups in the order of the KPIs' (numbers by value).
+    let mut order = super::spine::group_order(&all, &query.by)?;
     if with_period {
-        order.push(PERIOD.to_string());
+        order.push(col(PERIOD));
     }
-    order.extend(["__funnel".to_string(), "__step".to_string()]);
+    order.extend([col("__funnel"), col("__step")]);
     let mut out: Vec<Expr> = query.by.iter().map(|d| col(d.as_str())).collect();
     if with_period {
         out.push(col("period"));
     }
     out.extend(["funnel", "step"].map(col));
     out.extend(MEASURES.iter().map(|(c, _)| col(*c)));
-    Ok(concat(parts, UnionArgs::default())?
-        .sort(
-            order.iter().map(String::as_str).collect::<Vec<_>>(),
-            SortMultipleOptions::default().with_nulls_last(true),
-        )
-        .select(out))
+    let options = super::spine::ascending(order.len());
+    Ok(all.lazy().sort_by_exprs(order, options).select(out))
 }

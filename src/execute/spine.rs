@@ -506,12 +506,43 @@ fn all_groups(frames: &[&DataFrame], dims: usize) -> PolarsResult<LazyFrame> {
         .collect();
     let all = concat(parts, UnionArgs::default())?
         .unique(None, UniqueKeepStrategy::Any)
-        .sort(
-            names.clone(),
-            SortMultipleOptions::default().with_nulls_last(true),
-        )
-        .with_column(lit(1i32).alias(ONE));
-    Ok(all)
+        .collect()?;
+    let keys = group_order(&all, &names)?;
+    let options = ascending(keys.len());
+    Ok(all
+        .lazy()
+        .sort_by_exprs(keys, options)
+        .with_column(lit(1i32).alias(ONE)))
+}
+
+/// Sort keys that put groups in order: a dimension of numbers (as texts
+/// here) by their value, so that 2 comes before 10, then by its text; any
+/// other by its text (dates, as ISO text, sort in time).
+pub(super) fn group_order(frame: &DataFrame, dims: &[String]) -> PolarsResult<Vec<Expr>> {
+    let mut keys = Vec::new();
+    for n in dims {
+        if only_numbers(frame.column(n.as_str())?)? {
+            keys.push(col(n.as_str()).cast(DataType::Float64));
+        }
+        keys.push(col(n.as_str()));
+    }
+    Ok(keys)
+}
+
+/// Every one of `n` keys ascending, nulls last, ties kept in order.
+pub(super) fn ascending(n: usize) -> SortMultipleOptions {
+    SortMultipleOptions::default()
+        .with_order_descending_multi(vec![false; n])
+        .with_nulls_last(true)
+        .with_maintain_order(true)
+}
+
+/// Whether every value of a text column (nulls aside, and one at least)
+/// reads as a number.
+fn only_numbers(c: &Column) -> PolarsResult<bool> {
+    let values = c.len() - c.null_count();
+    let numbers = c.cast(&DataType::Float64)?;
+    Ok(values > 0 && numbers.len() - numbers.null_count() == values)
 }
 
 #[cfg(test)]

@@ -1125,3 +1125,43 @@ fn a_tilde_in_a_source_is_explained() {
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "total\n10\n");
 }
+
+/// Groups of a numeric dimension come in the order of their values (2
+/// before 10), not of their text; other dimensions in text order, nulls
+/// last.
+#[test]
+fn numeric_groups_are_in_numeric_order() {
+    let dir = temp_dir("numeric-order");
+    let deals = root().join("examples/data/deals.csv");
+    std::fs::write(
+        dir.join("s.yaml"),
+        format!(
+            "datasets:\n  deals:\n    source: {}\n    time: closed_at\n    dimensions: {{month_no: month(closed_at)}}\nkpis:\n  n: {{dataset: deals, measure: count()}}\nfunnels:\n  f: {{dataset: deals, steps: [{{name: all}}, {{name: won, where: stage == \"won\"}}]}}\n",
+            deals.display()
+        ),
+    )
+    .unwrap();
+    let want: Vec<String> = (1..=12).map(|m| m.to_string()).chain([String::new()]).collect();
+    let spec = dir.join("s.yaml");
+    // A funnel has a row per step: every other row starts a group.
+    for (name, every) in [("n", 1), ("f", 2)] {
+        let args = [
+            "--spec",
+            spec.to_str().unwrap(),
+            "eval",
+            name,
+            "--by",
+            "month_no",
+            "--format",
+            "csv",
+        ];
+        let text = String::from_utf8_lossy(&kpi(&args).stdout).into_owned();
+        let months: Vec<&str> = text
+            .lines()
+            .skip(1)
+            .step_by(every)
+            .map(|l| l.split(',').next().unwrap_or(""))
+            .collect();
+        assert_eq!(months, want, "{name}: {text}");
+    }
+}

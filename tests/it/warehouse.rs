@@ -2143,8 +2143,9 @@ fn numbers_as_text_are_the_same_everywhere() {
     ];
     let kpis = "kpis:\n  n: {dataset: d, measure: count()}\n";
     let dims = "    dimensions: {label: concat(year(closed_at), \"-Q\", quarter(closed_at))}\n    lookups: [{dataset: teams, on: {left: seats, right: seat_key}}]\n";
-    // By seats, label and the looked-up tier; the null seats last.
-    let want = "seats,label,tier,n\n10,2025-Q2,large,1\n10000000000000000,2025-Q1,,1\n2.5,2025-Q1,,1\n3,2025-Q1,small,1\n3,2025-Q2,small,1\n,2025-Q2,,1\n";
+    // By seats (in order of their value), label and the looked-up tier;
+    // the null seats last.
+    let want = "seats,label,tier,n\n2.5,2025-Q1,,1\n3,2025-Q1,small,1\n3,2025-Q2,small,1\n10,2025-Q2,large,1\n10000000000000000,2025-Q1,,1\n,2025-Q2,,1\n";
     let args = ["eval", "--by", "seats,label,tier", "--format", "csv", "-q"];
     let by_time = [
         "eval",
