@@ -413,6 +413,16 @@ impl Instance<'_> {
             .collect();
         members.sort_unstable();
         members.dedup();
+        // Members that are all numbers come by value (2 before 10), as
+        // `eval`'s groups do.
+        let value = |m: &Option<String>| m.as_deref().and_then(|t| t.trim().parse::<f64>().ok());
+        if members.iter().all(|m| m.is_none() || value(m).is_some()) {
+            members.sort_by(|a, b| {
+                value(a)
+                    .partial_cmp(&value(b))
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            });
+        }
         if members.is_empty() && self.t.by.is_none() {
             members.push(&None);
         }

@@ -1165,3 +1165,35 @@ fn numeric_groups_are_in_numeric_order() {
         assert_eq!(months, want, "{name}: {text}");
     }
 }
+
+/// `kpi status` of a target by member lists numeric members by value too.
+#[test]
+fn numeric_members_of_a_target_are_in_numeric_order() {
+    let dir = temp_dir("numeric-members");
+    std::fs::write(
+        dir.join("d.csv"),
+        "rep,amount,closed_at\n10,1,2025-01-05\n2,2,2025-01-06\n1,3,2025-01-07\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("s.yaml"),
+        "datasets:\n  d: {source: d.csv, time: closed_at}\nkpis:\n  total: {dataset: d, measure: sum(amount)}\ntargets:\n  each: {kpi: total, by: rep, period: 2025-01, value: 2, objective: x}\n",
+    )
+    .unwrap();
+    let args = [
+        "--spec",
+        dir.to_str().unwrap(),
+        "status",
+        "--as-of",
+        "2025-01-31",
+        "--format",
+        "csv",
+    ];
+    let text = String::from_utf8_lossy(&kpi(&args).stdout).into_owned();
+    let members: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(3).unwrap_or(""))
+        .collect();
+    assert_eq!(members, ["1", "2", "10"], "{text}");
+}
