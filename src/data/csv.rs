@@ -689,15 +689,19 @@ fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
             .collect();
     }
     layout.near_misses = near_misses;
-    layout.padded = undeclared
+    // Text columns left text: one value in two spellings?
+    let texts: Vec<(&String, &Vec<String>)> = undeclared
         .iter()
         .filter(|c| !found.iter().any(|(f, _)| f == *c))
-        .filter_map(|c| Some((c.clone(), padded_twin(samples.get(c)?)?)))
+        .filter_map(|c| Some((c, samples.get(c)?)))
         .collect();
-    layout.case_twins = undeclared
+    layout.padded = texts
         .iter()
-        .filter(|c| !found.iter().any(|(f, _)| f == *c))
-        .filter_map(|c| Some((c.clone(), case_twin(samples.get(c)?)?)))
+        .filter_map(|(c, v)| Some(((*c).clone(), padded_twin(v)?)))
+        .collect();
+    layout.case_twins = texts
+        .iter()
+        .filter_map(|(c, v)| Some(((*c).clone(), case_twin(v)?)))
         .collect();
     if let Some((columns, seen)) = &seen {
         layout.leading_zeros = leading_zeros(src, &inferred, &header, columns, &seen.samples);
