@@ -846,23 +846,7 @@ fn codes_with_leading_zeros_are_named_and_kept_when_declared() {
         format!("datasets:\n  d: {{source: d.csv{columns}}}\nkpis:\n  total: {{dataset: d, measure: sum(amount)}}\n")
     };
     std::fs::write(dir.join("plain.yaml"), spec("")).unwrap();
-    let (code, out, _) = kpi_in(
-        &dir,
-        &["--spec", "plain.yaml", "check", "--data", "--format", "json"],
-    );
-    assert_eq!(code, Some(0), "{out}");
-    let found: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let said: Vec<(&str, &str)> = found
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                d["code"].as_str().unwrap_or(""),
-                d["message"].as_str().unwrap_or(""),
-            )
-        })
-        .collect();
+    let (out, said) = data_findings(&dir, "plain.yaml");
     // `acct` only: `amount` and `units` are numbers without a leading zero.
     assert_eq!(said.len(), 1, "{out}");
     assert_eq!(said[0].0, "kpi::leading_zeros");
@@ -948,19 +932,12 @@ fn a_value_with_spaces_beside_itself_is_named() {
         "datasets:\n  d:\n    source: d.csv\n    dimensions: {stage_trimmed: trim(stage)}\nkpis:\n  won: {dataset: d, measure: 'count(where stage == \"won\")'}\n  total: {dataset: d, measure: sum(amount)}\n",
     )
     .unwrap();
-    let (code, out, _) = kpi_in(&dir, &["--spec", "s.yaml", "check", "--data", "--format", "json"]);
-    assert_eq!(code, Some(0), "{out}");
-    let found: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let said: Vec<&str> = found
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["message"].as_str().unwrap_or(""))
-        .collect();
+    let (out, said) = data_findings(&dir, "s.yaml");
     // `stage` only: `note`'s padded values have no twin.
     assert_eq!(said.len(), 1, "{out}");
+    assert_eq!(said[0].0, "kpi::padded_values");
     assert!(
-        said[0].contains("`stage`") && said[0].contains("`won ` beside `won`"),
+        said[0].1.contains("`stage`") && said[0].1.contains("`won ` beside `won`"),
         "{out}"
     );
     // The comparison counts one of the two; the trimmed dimension groups them.
@@ -996,22 +973,25 @@ fn a_value_in_two_cases_is_named() {
         "datasets:\n  d: {source: d.csv}\nkpis:\n  total: {dataset: d, measure: sum(amount)}\n",
     )
     .unwrap();
-    let (code, out, _) = kpi_in(&dir, &["--spec", "s.yaml", "check", "--data", "--format", "json"]);
-    assert_eq!(code, Some(0), "{out}");
-    let found: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let said: Vec<(&str, &str)> = found
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                d["code"].as_str().unwrap_or(""),
-                d["message"].as_str().unwrap_or(""),
-            )
-        })
-        .collect();
+    let (out, said) = data_findings(&dir, "s.yaml");
     // `stage` only: `EMEA` and `emea ltd` are two values.
     assert_eq!(said.len(), 1, "{out}");
     assert_eq!(said[0].0, "kpi::case_variants");
     assert!(said[0].1.contains("`Won` beside `won`"), "{out}");
+}
+
+/// What `kpi check --data --format json` finds in `spec` (in `dir`), which
+/// passes: the output, and each finding's code and message.
+fn data_findings(dir: &std::path::Path, spec: &str) -> (String, Vec<(String, String)>) {
+    let (code, out, _) = kpi_in(dir, &["--spec", spec, "check", "--data", "--format", "json"]);
+    assert_eq!(code, Some(0), "{out}");
+    let found: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    let said = found
+        .iter()
+        .map(|d| {
+            let text = |k: &str| d[k].as_str().unwrap_or("").to_string();
+            (text("code"), text("message"))
+        })
+        .collect();
+    (out, said)
 }
