@@ -102,7 +102,7 @@ pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
     if let Some(code) = super::report_spec_errors(&outcome) {
         return code;
     }
-    super::data_warnings(&outcome);
+    super::data_warnings(&outcome, &[]);
     if let Err(code) = super::names::all_known(
         "target",
         "TARGET",

@@ -978,6 +978,16 @@ fn a_value_in_two_cases_is_named() {
     assert_eq!(said.len(), 1, "{out}");
     assert_eq!(said[0].0, "kpi::case_variants");
     assert!(said[0].1.contains("`Won` beside `won`"), "{out}");
+    // `eval` says it where the groups show it: grouped by `stage`.
+    let (code, out, err) = kpi_in(
+        &dir,
+        &["--spec", "s.yaml", "eval", "--by", "stage", "--format", "csv"],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out, "stage,total\nWon,2\nlost,4\nwon,1\n");
+    assert!(err.contains("kpi::case_variants"), "{err}");
+    let (_, _, err) = kpi_in(&dir, &["--spec", "s.yaml", "eval", "--by", "region"]);
+    assert!(!err.contains("kpi::case_variants"), "{err}");
 }
 
 /// What `kpi check --data --format json` finds in `spec` (in `dir`), which
