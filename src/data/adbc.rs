@@ -306,7 +306,11 @@ fn with_connect_timeout(uri: &str) -> String {
     if uri.contains("connect_timeout") {
         uri.to_string()
     } else if uri.starts_with("postgres://") || uri.starts_with("postgresql://") {
-        let sep = if uri.contains('?') { '&' } else { '?' };
+        let sep = match (uri.contains('?'), uri.ends_with(['?', '&'])) {
+            (_, true) => "",
+            (true, false) => "&",
+            (false, false) => "?",
+        };
         format!("{uri}{sep}connect_timeout={t}")
     } else if uri.trim().is_empty() {
         format!("connect_timeout={t}")
@@ -546,6 +550,10 @@ mod tests {
         assert_eq!(
             with_connect_timeout("host=h dbname=db"),
             "host=h dbname=db connect_timeout=10"
+        );
+        assert_eq!(
+            with_connect_timeout("postgresql://u@h/db?"),
+            "postgresql://u@h/db?connect_timeout=10"
         );
         // The user's own wins.
         let own = "postgresql://u@h/db?connect_timeout=3";
