@@ -79,9 +79,13 @@ pub fn query(c: &ConnectionModel, sql: &str) -> Result<DataFrame, Diagnostic> {
         let Some(conn) = open.get_mut(&key) else {
             return Err(diag::connection_failed(c, "the connection was lost"));
         };
+        // A local database (DuckDB, SQLite) is open once connected: a
+        // refused connection in its statement is the statement's own (a
+        // remote file it reads).
+        let lazy = !settings.local_driver;
         let failed = |e: &str| {
             let why = settings.redact(e);
-            if !never_connected(&why) {
+            if !(lazy && never_connected(&why)) {
                 return diag::query_failed(c, &why, sql);
             }
             let d = diag::connection_failed(c, &why);
@@ -112,6 +116,8 @@ struct Settings {
     /// The URI is a database file's path (DuckDB, SQLite), no secret:
     /// messages keep it, so that a wrong path can be seen.
     local: bool,
+    /// The driver is DuckDB's or SQLite's, in this process.
+    local_driver: bool,
 }
 
 impl Settings {
@@ -128,12 +134,14 @@ impl Settings {
             .iter()
             .map(|(k, v)| Ok((k.clone(), expand(v)?)))
             .collect::<Result<_, Diagnostic>>()?;
+        let local_driver = is_duckdb(&c.driver) || driver_is(&c.driver, "sqlite");
         let mut s = Settings {
             uri,
             options,
             local: false,
+            local_driver,
         };
-        if is_duckdb(&c.driver) || driver_is(&c.driver, "sqlite") {
+        if local_driver {
             s.uri = s.uri.as_deref().map(|u| local_database(c, &s, u)).transpose()?;
             // A file's path is no secret; a URI with parameters (a
             // MotherDuck token, an encryption key) may hold one.
@@ -583,6 +591,7 @@ mod tests {
             uri: None,
             options: Vec::new(),
             local: true,
+            local_driver: true,
         };
         let found = |uri: &str| local_database(&c, &s, uri).map_err(|d| d.message);
         let w = dir.join("w.db").display().to_string();
