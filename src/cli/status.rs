@@ -102,7 +102,15 @@ pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
     if let Some(code) = super::report_spec_errors(&outcome) {
         return code;
     }
-    super::data_warnings(&outcome, &[]);
+    // Targets by member group by their `by:` dimension.
+    let by: Vec<String> = outcome
+        .checked
+        .model
+        .targets
+        .iter()
+        .filter_map(|t| t.by.clone())
+        .collect();
+    super::data_warnings(&outcome, &by);
     if let Err(code) = super::names::all_known(
         "target",
         "TARGET",

@@ -957,6 +957,32 @@ fn a_value_with_spaces_beside_itself_is_named() {
         ],
     );
     assert_eq!(out, "stage_trimmed,total\nlost,4\nwon,3\n");
+    // `kpi status` of a target by stage says it too: its members split.
+    std::fs::write(
+        dir.join("t.csv"),
+        "stage,amount,closed_at\nwon,1,2025-01-02\nwon ,2,2025-01-03\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("t.yaml"),
+        "datasets:\n  t: {source: t.csv, time: closed_at}\nkpis:\n  total: {dataset: t, measure: sum(amount)}\ntargets:\n  each: {kpi: total, by: stage, period: 2025-01, value: 1, objective: x}\n",
+    )
+    .unwrap();
+    let (code, out, err) = kpi_in(
+        &dir,
+        &[
+            "--spec",
+            "t.yaml",
+            "status",
+            "--as-of",
+            "2025-01-31",
+            "--format",
+            "csv",
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out.lines().count(), 3, "two members, `won` and `won `: {out}");
+    assert!(err.contains("kpi::padded_values"), "{err}");
 }
 
 /// `Won` beside `won`: named, with the `lower` that groups them.
