@@ -82,7 +82,7 @@ pub fn query(c: &ConnectionModel, sql: &str) -> Result<DataFrame, Diagnostic> {
         // A local database (DuckDB, SQLite) is open once connected: a
         // refused connection in its statement is the statement's own (a
         // remote file it reads).
-        let lazy = !settings.local_driver;
+        let lazy = !settings.in_process;
         let failed = |e: &str| {
             let why = settings.redact(e);
             if !(lazy && never_connected(&why)) {
@@ -115,9 +115,9 @@ struct Settings {
     options: Vec<(String, String)>,
     /// The URI is a database file's path (DuckDB, SQLite), no secret:
     /// messages keep it, so that a wrong path can be seen.
-    local: bool,
-    /// The driver is DuckDB's or SQLite's, in this process.
-    local_driver: bool,
+    uri_is_path: bool,
+    /// The database runs in this process (DuckDB, SQLite).
+    in_process: bool,
 }
 
 impl Settings {
@@ -134,18 +134,18 @@ impl Settings {
             .iter()
             .map(|(k, v)| Ok((k.clone(), expand(v)?)))
             .collect::<Result<_, Diagnostic>>()?;
-        let local_driver = is_duckdb(&c.driver) || driver_is(&c.driver, "sqlite");
+        let in_process = is_duckdb(&c.driver) || driver_is(&c.driver, "sqlite");
         let mut s = Settings {
             uri,
             options,
-            local: false,
-            local_driver,
+            uri_is_path: false,
+            in_process,
         };
-        if local_driver {
+        if in_process {
             s.uri = s.uri.as_deref().map(|u| local_database(c, &s, u)).transpose()?;
             // A file's path is no secret; a URI with parameters (a
             // MotherDuck token, an encryption key) may hold one.
-            s.local = s
+            s.uri_is_path = s
                 .uri
                 .as_deref()
                 .is_some_and(|u| !u.contains('?') && !not_a_file(u));
@@ -163,13 +163,18 @@ impl Settings {
     /// A driver's message with every secret it might repeat blanked out.
     fn redact(&self, message: &str) -> String {
         let mut out = message.to_string();
-        let uri = self.uri.iter().filter(|_| !self.local);
+        let uri = self.uri.iter().filter(|_| !self.uri_is_path);
         let secrets = uri.chain(self.options.iter().map(|(_, v)| v));
         for s in secrets.filter(|s| s.len() >= 4) {
             out = out.replace(s.as_str(), "…");
         }
         // Passwords inside a URI may appear on their own.
-        if let Some(pw) = self.uri.as_deref().filter(|_| !self.local).and_then(uri_password) {
+        if let Some(pw) = self
+            .uri
+            .as_deref()
+            .filter(|_| !self.uri_is_path)
+            .and_then(uri_password)
+        {
             out = out.replace(pw, "…");
         }
         out
@@ -590,8 +595,8 @@ mod tests {
         let s = Settings {
             uri: None,
             options: Vec::new(),
-            local: true,
-            local_driver: true,
+            uri_is_path: true,
+            in_process: true,
         };
         let found = |uri: &str| local_database(&c, &s, uri).map_err(|d| d.message);
         let w = dir.join("w.db").display().to_string();

@@ -916,7 +916,7 @@ fn leading_zeros(
     columns: &[usize],
     samples: &[Vec<String>],
 ) -> Vec<(String, String)> {
-    let padded = |v: &str| {
+    let zero_padded = |v: &str| {
         let digits = v.strip_prefix('-').unwrap_or(v);
         digits.len() > 1 && digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit())
     };
@@ -927,7 +927,7 @@ fn leading_zeros(
             let name = header.get(k)?;
             let integer = inferred.get(name.as_str()).is_some_and(DataType::is_integer);
             let declared = src.declared.iter().any(|(d, _)| d == name);
-            let example = values.iter().find(|v| padded(v.trim()))?;
+            let example = values.iter().find(|v| zero_padded(v.trim()))?;
             (integer && !declared).then(|| (name.clone(), example.clone()))
         })
         .collect()
