@@ -363,22 +363,11 @@ pub fn notice(text: &str) {
 /// every run that reads the file, not only by `kpi check --data`.
 const REPEATED: &str = "kpi::repeated_column";
 
-/// What a column's values say about the groups it makes (one value in
-/// two spellings, codes that lost their zeros): said by a run that groups
-/// by that column, where the groups show it.
-#[cfg(feature = "eval")]
-const GROUP_HINTS: [&str; 3] = ["kpi::padded_values", "kpi::case_variants", "kpi::leading_zeros"];
-
 /// Prints, on stderr, the warnings of the data that every run says, and
 /// those about the columns it groups `by`.
 #[cfg(feature = "eval")]
 pub fn data_warnings(outcome: &kpi::CheckOutcome, by: &[String]) {
-    let grouped = |d: &kpi::diagnostic::Diagnostic| {
-        GROUP_HINTS.contains(&d.code)
-            && by
-                .iter()
-                .any(|b| d.message.starts_with(&format!("column `{b}` of dataset")))
-    };
+    let grouped = |d: &kpi::diagnostic::Diagnostic| by.iter().any(|b| kpi::data::is_group_hint_about(d, b));
     let said: Vec<_> = outcome
         .diagnostics
         .iter()

@@ -405,12 +405,28 @@ pub fn thousands_needed(span: Span, dataset: &str, column: &str) -> Diagnostic {
     .help("say so: `read: {thousands: \",\"}` under the dataset")
 }
 
+/// The codes of the warnings about what a column's values do to the groups
+/// it makes (one value in two spellings, codes that lost their zeros).
+const GROUP_HINTS: [&str; 3] = ["kpi::padded_values", "kpi::case_variants", "kpi::leading_zeros"];
+
+/// How those warnings begin: with the column they are about (then its
+/// dataset).
+fn column_of(column: &str) -> String {
+    format!("column `{column}` of dataset")
+}
+
+/// Whether `d` says what `column`'s values do to its groups: a run that
+/// groups by that column, where the groups show it, says it too.
+pub fn is_group_hint_about(d: &Diagnostic, column: &str) -> bool {
+    GROUP_HINTS.contains(&d.code) && d.message.starts_with(&format!("{} ", column_of(column)))
+}
+
 /// A text column with values that have spaces around them: comparisons
 /// see the spaces, so `stage == "won"` misses `won `.
 pub fn padded_values(span: Span, dataset: &str, column: &str, example: &str) -> Diagnostic {
     Diagnostic::warning(
         "kpi::padded_values",
-        format!("column `{column}` of dataset `{dataset}` has `{example}` beside `{}`: the spaces around a value make it another value in comparisons and groups", example.trim()),
+        format!("{} `{dataset}` has `{example}` beside `{}`: the spaces around a value make it another value in comparisons and groups", column_of(column), example.trim()),
     )
     .at(span, format!("`{column}` has padded values"))
     .help(format!("trim them where the file is written, or compare `trim({column})` (as a dimension: `{column}_trimmed: trim({column})`)"))
@@ -421,7 +437,7 @@ pub fn padded_values(span: Span, dataset: &str, column: &str, example: &str) -> 
 pub fn case_variants(span: Span, dataset: &str, column: &str, first: &str, other: &str) -> Diagnostic {
     Diagnostic::warning(
         "kpi::case_variants",
-        format!("column `{column}` of dataset `{dataset}` has `{other}` beside `{first}`: letters' case makes them two values in comparisons and groups"),
+        format!("{} `{dataset}` has `{other}` beside `{first}`: letters' case makes them two values in comparisons and groups", column_of(column)),
     )
     .at(span, format!("`{column}` has one value in two cases"))
     .help(format!("write them alike where the file is written, or compare `lower({column})` (as a dimension: `{column}_lower: lower({column})`)"))
@@ -432,7 +448,7 @@ pub fn case_variants(span: Span, dataset: &str, column: &str, first: &str, other
 pub fn leading_zeros(span: Span, dataset: &str, column: &str, example: &str) -> Diagnostic {
     Diagnostic::warning(
         "kpi::leading_zeros",
-        format!("column `{column}` of dataset `{dataset}` is read as numbers, but its values are written with leading zeros (`{example}`), which numbers lose"),
+        format!("{} `{dataset}` is read as numbers, but its values are written with leading zeros (`{example}`), which numbers lose", column_of(column)),
     )
     .at(span, format!("`{column}` is a number"))
     .help(format!("if `{column}` holds codes (account numbers, ZIP codes), declare `{column}: string` under `columns:` to keep them as written"))

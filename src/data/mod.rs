@@ -11,6 +11,7 @@ mod finite;
 pub mod keys;
 mod ndjson;
 
+pub use diagnostics::is_group_hint_about;
 use finite::finite_only;
 pub use finite::non_finite_flag;
 use keys::{KeyIndex, Repeated};
