@@ -963,11 +963,7 @@ fn remote_columns(
                 .collect())
         }
         (Dialect::Sqlite, Relation::Query(_)) => {
-            let (from, t) = (
-                crate::sql::relation_sql(relation, c.dialect),
-                c.dialect.ident("t"),
-            );
-            adbc::query(c, &format!("SELECT * FROM {from} AS {t} LIMIT 1000")).map(from_frame)
+            adbc::query(c, &crate::sql::sample_sql(relation, c.dialect, 1000)).map(from_frame)
         }
         _ => of_no_rows(),
     }

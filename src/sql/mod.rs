@@ -160,6 +160,16 @@ pub fn schema_sql(relation: &Relation, dialect: Dialect) -> String {
     )
 }
 
+/// The first `rows` rows of a table or query (SQLite types a query's
+/// columns only by the values it holds).
+pub fn sample_sql(relation: &Relation, dialect: Dialect, rows: usize) -> String {
+    format!(
+        "SELECT * FROM {} AS {} LIMIT {rows}",
+        relation_sql(relation, dialect),
+        dialect.ident("t")
+    )
+}
+
 /// A table (`schema.table`, each part quoted) or a query as a subquery. A
 /// query that ends in a `--` comment gets a line break before the `)`,
 /// which the comment would otherwise take with the rest of the statement.
