@@ -188,13 +188,19 @@ fn object(description: &str, keys: &[&str], required: &[&str], key: impl Fn(&str
 
 fn period() -> Value {
     json!({
-        "description": "A period label (2025, 2025-Q3, 2025-08, 2025-W33, 2025-08-15, FY2026, FY2026-Q1) or {from, to}.",
+        "description": "A period label (2025, 2025-Q3, 2025-08, 2025-W33, 2025-08-15, FY2026, FY2026-Q1), {from, to}, or {every: month} (the same as `every: month`).",
         "oneOf": [
             {"type": ["string", "integer"]},
             {
                 "type": "object",
                 "properties": {"from": {"type": "string"}, "to": {"type": "string"}},
                 "required": ["from", "to"],
+                "additionalProperties": false
+            },
+            {
+                "type": "object",
+                "properties": {"every": with_enum::<Grain>("A recurring target: every period of this grain.")},
+                "required": ["every"],
                 "additionalProperties": false
             }
         ]

@@ -100,6 +100,29 @@ fn per_member_recurring_targets_on_a_ratio() {
 }
 
 #[test]
+fn a_recurrence_written_as_the_period_is_the_same_target() {
+    // `period: {every: month}` reads the contract's "a label, {from: D, to:
+    // D}, or every: month" as written beside `period:`; the rows are those
+    // of `every: month` above: February missed by both, March on track for
+    // ann (1 of 1) and off track for bob (1 of 2).
+    let t = "targets:\n  each:\n    kpi: win_rate\n    by: owner\n    period: {every: month}\n    value: 60%\n    objective: x\n";
+    let got: Vec<(String, String, Status)> = status(t, "2025-03-20")
+        .iter()
+        .map(|r| (r.period.clone(), r.member.clone().unwrap_or_default(), r.status))
+        .collect();
+    let row = |p: &str, m: &str, s| (p.to_string(), m.to_string(), s);
+    assert_eq!(
+        got,
+        [
+            row("2025-02", "ann", Status::Missed),
+            row("2025-02", "bob", Status::Missed),
+            row("2025-03", "ann", Status::OnTrack),
+            row("2025-03", "bob", Status::OffTrack),
+        ]
+    );
+}
+
+#[test]
 fn a_member_without_rows_in_the_previous_period_trends_from_zero() {
     // Won revenue per rep each month, at 2025-03-31. January: ann 100, bob
     // 300; February: nothing closed; March: ann 500, bob a won deal without

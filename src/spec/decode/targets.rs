@@ -36,6 +36,39 @@ impl Reader<'_> {
         }
     }
 
+    /// A target's time: `period:` (a label or `{from, to}`) or `every:`. The
+    /// contract's comment beside `period:` ("a label, {from: D, to: D}, or
+    /// every: month") is read both ways, so `period: {every: month}` is a
+    /// recurrence like `every: month`.
+    fn period_or_every(&mut self, f: &Fields) -> (Option<Spanned<PeriodSpec>>, Option<Spanned<Grain>>) {
+        let every = f.get("every").and_then(|n| self.keyword(n));
+        let Some(node) = f.get("period") else {
+            return (None, every);
+        };
+        if !is_recurrence(node) {
+            return (self.period(node), every);
+        }
+        let inner = self
+            .fields(node, "a recurring period", &["every"])
+            .and_then(|p| p.get("every"))
+            .and_then(|n| self.keyword(n));
+        match (every, inner) {
+            (Some(e), Some(i)) => {
+                self.push(
+                    Diagnostic::error(
+                        "kpi::target_period_conflict",
+                        "a target has either `period` or `every`, not both",
+                    )
+                    .at(e.span, "recurrence")
+                    .also(i.span, "another recurrence")
+                    .help("keep one of them"),
+                );
+                (None, None)
+            }
+            (e, i) => (None, e.or(i)),
+        }
+    }
+
     pub(super) fn target(&mut self, name: Name, node: &Node) -> Option<Target> {
         let what = format!("target `{}`", name.value);
         let f = self.fields(node, &what, TARGET_KEYS)?;
@@ -63,13 +96,14 @@ impl Reader<'_> {
             }),
             None => None,
         };
+        let (period, every) = self.period_or_every(&f);
         Some(Target {
             keys: f.entries.iter().map(|(k, _, _)| k.to_string()).collect(),
             kpi: f.get("kpi").and_then(|n| self.string(n)),
             segment: f.get("segment").and_then(|n| self.string(n)),
             by: f.get("by").and_then(|n| self.string(n)),
-            period: f.get("period").and_then(|n| self.period(n)),
-            every: f.get("every").and_then(|n| self.keyword(n)),
+            period,
+            every,
             value: f.get("value").and_then(|n| self.number(n, "number")),
             change,
             baseline,
@@ -209,4 +243,14 @@ impl Reader<'_> {
         }
         rows
     }
+}
+
+/// `period: {every: month}`: a mapping that names a recurrence.
+fn is_recurrence(node: &Node) -> bool {
+    let NodeKind::Map(entries) = &node.kind else {
+        return false;
+    };
+    entries
+        .iter()
+        .any(|(k, _)| k.as_scalar().is_some_and(|(key, _)| key == "every"))
 }
