@@ -11,13 +11,13 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::check::ir::{Model, TestModel};
+use crate::check::ir::{DatasetId, Model, TestModel};
 use crate::check::types::Type;
 use crate::diagnostic::Diagnostic;
 use crate::plan::Query;
 use crate::report::table::{Cell, ResultTable};
 use crate::source::SourceMap;
-use crate::spec::model::{Format, Keyword, Row, Value};
+use crate::spec::model::{Format, Keyword, ReadOptions, Row, Value};
 
 /// What one test found.
 #[derive(Clone, Debug, Serialize)]
@@ -77,6 +77,7 @@ type Found = (Vec<String>, Option<String>);
 fn run_one(model: &Model, t: &TestModel) -> Result<Found, Vec<Diagnostic>> {
     let scratch = Scratch::new()?;
     let mut model = model.clone();
+    let mut replaced = Vec::new();
     for (ds, rows) in &t.data {
         let Some(id) = model.dataset_id(ds) else {
             return Err(vec![Diagnostic::error(
@@ -94,9 +95,12 @@ fn run_one(model: &Model, t: &TestModel) -> Result<Found, Vec<Diagnostic>> {
         })?;
         d.source = path;
         d.format = Format::Csv;
+        d.read = rows_read_options(&d.read);
         // Tests run offline on Polars, whatever the dataset reads in production.
         d.remote = None;
+        replaced.push(id);
     }
+    read_columns(&mut model, &replaced);
     let found = match (&t.kpi, &t.target) {
         (Some(k), _) => kpi_test(&model, t, k),
         (None, Some(target)) => status_test(&model, t, target),
@@ -112,6 +116,47 @@ fn run_one(model: &Model, t: &TestModel) -> Result<Found, Vec<Diagnostic>> {
             })
             .collect()
     })
+}
+
+/// How a test's rows are read: they are written as plain CSV (`,`, a
+/// decimal point, ISO dates, UTF-8), whatever the dataset's files look
+/// like; what rows mean is kept (the texts that are null, the zone of
+/// datetimes written with an offset).
+fn rows_read_options(read: &ReadOptions) -> ReadOptions {
+    ReadOptions {
+        null_values: read.null_values.clone(),
+        timezone: read.timezone.clone(),
+        ..ReadOptions::default()
+    }
+}
+
+/// The columns of the datasets a test's rows replace, and of the datasets
+/// they look up, read as `kpi eval` reads them before it plans: without
+/// them, `by: manager` of a looked-up `teams.manager` on datasets that
+/// declare no columns would be taken for a column of the dataset itself.
+fn read_columns(model: &mut Model, replaced: &[DatasetId]) {
+    let mut wanted = replaced.to_vec();
+    for &id in replaced {
+        wanted.extend(model.datasets[id].lookups.iter().map(|l| l.dataset));
+    }
+    wanted.sort_unstable();
+    wanted.dedup();
+    for id in wanted {
+        let d = &model.datasets[id];
+        if d.remote.is_some() {
+            continue;
+        }
+        // Unreadable data is reported by the evaluation that follows.
+        let Ok(columns) = crate::data::schema(&crate::data::SourceInfo::from_model(d)) else {
+            continue;
+        };
+        let d = &mut model.datasets[id];
+        for (name, ty) in columns {
+            if !d.columns.iter().any(|(c, _)| *c == name) {
+                d.columns.push((name, ty));
+            }
+        }
+    }
 }
 
 /// A message about a test's rows in the test's terms: the scratch file
@@ -357,6 +402,8 @@ impl Expected<'_> {
             let want = match &v.value {
                 Value::Number(n) => Some(*n),
                 Value::Null => None,
+                // `50%`, `"1_000"`: numbers as the spec writes them elsewhere.
+                Value::String(s) if crate::spec::parse_number(s).is_some() => crate::spec::parse_number(s),
                 other => {
                     failures.push(format!(
                         "{label}: `{}` expects a number, not `{}`",

@@ -260,3 +260,61 @@ fn a_null_key_expects_the_null_group() {
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("owner=null: total expected 5, got 6"), "{out}");
 }
+
+/// A test of a spec written for files as they come: the dataset's files
+/// are `;`-separated with decimal commas and US dates (its `read:`), yet
+/// the test's rows are plain (the rows failed as "one column when split at
+/// `;`"); nothing declares columns, and `by: manager` is a looked-up
+/// `teams.manager` (it was taken for a column of `deals`, "unable to find
+/// column"); and a win rate is expected as `50%` (it was "expects a
+/// number"). Hand-worked: m1's reps a and b won 10 + 5 of 3 closed deals
+/// (win rate 2/3); rep c has no manager: a lost deal (0, win rate 0).
+#[test]
+fn tests_read_their_rows_plainly_and_know_looked_up_columns() {
+    let dir = temp_dir("spec-test-plain-rows");
+    std::fs::write(
+        dir.join("deals.csv"),
+        "rep;stage;amount;closed_at\na;won;1,5;01/02/2025\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("teams.csv"), "rep,manager\na,m0\n").unwrap();
+    let spec = |rate: &str| {
+        format!(
+            "datasets:
+  deals:
+    source: deals.csv
+    time: closed_at
+    read: {{delimiter: \";\", decimal_comma: true, date_format: \"%m/%d/%Y\", null_values: [\"-\"]}}
+    lookups: [{{dataset: teams, on: rep}}]
+  teams: {{source: teams.csv}}
+kpis:
+  won: {{dataset: deals, measure: sum(amount where stage == \"won\")}}
+  win_rate: {{dataset: deals, measure: count(where stage == \"won\") / count(where stage in [\"won\", \"lost\"])}}
+tests:
+  by_manager:
+    kpi: won
+    by: manager
+    grain: month
+    data:
+      deals:
+        - {{rep: a, stage: won, amount: 10, closed_at: 2025-01-10}}
+        - {{rep: b, stage: won, amount: 5, closed_at: 2025-01-11}}
+        - {{rep: b, stage: lost, amount: 2.5, closed_at: 2025-01-12}}
+        - {{rep: c, stage: lost, amount: \"-\", closed_at: 2025-01-12}}
+      teams:
+        - {{rep: a, manager: m1}}
+        - {{rep: b, manager: m1}}
+    expect:
+      - {{manager: m1, period: 2025-01, won: 15, win_rate: {rate}}}
+      - {{manager: null, period: 2025-01, won: 0, win_rate: 0%}}
+"
+        )
+    };
+    std::fs::write(dir.join("s.yaml"), spec("66.666666666666667%")).unwrap();
+    let (code, out, err) = kpi_in(&dir, &["--spec", "s.yaml", "test"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    std::fs::write(dir.join("s.yaml"), spec("50%")).unwrap();
+    let (code, out, _) = kpi_in(&dir, &["--spec", "s.yaml", "test"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("win_rate expected 0.5, got 0.666"), "{out}");
+}

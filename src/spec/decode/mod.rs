@@ -8,7 +8,7 @@ mod scalars;
 mod targets;
 
 use scalars::*;
-pub use scalars::{is_valid_name, parse_change};
+pub use scalars::{is_valid_name, parse_change, parse_number};
 
 use std::path::Path;
 
