@@ -80,6 +80,16 @@ pub fn duplicate_name(span: Span, first: Span, what: &str, name: &str) -> Diagno
         .help(format!("rename or remove one of the two {what}s"))
 }
 
+pub fn kpi_and_funnel(funnel: Span, kpi: Span, name: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::duplicate_name",
+        format!("`{name}` names both a KPI and a funnel"),
+    )
+    .at(funnel, "the funnel")
+    .also(kpi, "the KPI")
+    .help("rename one of them: `kpi eval` and `kpi report` take KPIs and funnels by name")
+}
+
 pub fn invalid_value(span: Span, value: &str, what: &str, allowed: &[&str]) -> Diagnostic {
     let help = match crate::diagnostic::did_you_mean(value, allowed.iter().copied()) {
         Some(c) => format!("did you mean `{c}`? expected one of: {}", allowed.join(", ")),

@@ -176,4 +176,10 @@ fn check_duplicates(spec: &Spec, diags: &mut Diagnostics) {
     dups(spec.targets.iter().map(|d| &d.name), "target", diags);
     dups(spec.funnels.iter().map(|d| &d.name), "funnel", diags);
     dups(spec.tests.iter().map(|d| &d.name), "test", diags);
+    // `kpi eval NAME` and `kpi report NAME` take KPIs and funnels alike.
+    for f in &spec.funnels {
+        if let Some(k) = spec.kpis.iter().find(|k| k.name.value == f.name.value) {
+            diags.push(diag::kpi_and_funnel(f.name.span, k.name.span, &f.name.value));
+        }
+    }
 }
