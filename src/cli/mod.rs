@@ -396,7 +396,11 @@ pub fn report_spec_errors(outcome: &kpi::CheckOutcome) -> Option<u8> {
             d.is_error()
                 || matches!(
                     d.code,
-                    "kpi::mixed_column" | "kpi::date_format_needed" | "kpi::thousands_needed" | REPEATED
+                    "kpi::mixed_column"
+                        | "kpi::date_format_needed"
+                        | "kpi::thousands_needed"
+                        | "kpi::currency_needed"
+                        | REPEATED
                 )
         })
         .cloned()

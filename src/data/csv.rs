@@ -56,6 +56,10 @@ pub struct Layout {
     /// Text columns of numbers written with `,` between thousands, when
     /// `read.thousands` does not say so.
     pub thousands_hints: Vec<String>,
+    /// Text columns of amounts written with a currency symbol, when
+    /// `read.currency` does not name one: the symbol, and the other
+    /// options their numbers need.
+    pub currency_hints: Vec<(String, (String, &'static str))>,
     /// Integer columns nobody declared whose values are written with
     /// leading zeros (codes: ZIP codes, account numbers), with one of them.
     pub leading_zeros: Vec<(String, String)>,
@@ -89,6 +93,8 @@ pub(super) enum Conversion {
         decimal_comma: bool,
         /// Removed before the number is read (`read.thousands`).
         thousands: Option<char>,
+        /// Removed first, with the spaces beside it (`read.currency`).
+        currency: Option<String>,
     },
     Bool,
     Date {
@@ -134,20 +140,32 @@ impl Conversion {
                 x.cast(DataType::Float64)
             }
         };
-        let grouped = |text: Expr, thousands: &Option<char>| match thousands {
-            Some(t) => text.str().replace_all(lit(t.to_string()), lit(""), true),
-            None => text,
+        let grouped = |text: Expr, thousands: &Option<char>, currency: &Option<String>| {
+            let text = match currency {
+                Some(c) => text
+                    .str()
+                    .replace_all(lit(c.as_str()), lit(""), true)
+                    .str()
+                    .strip_chars(lit(NULL)),
+                None => text,
+            };
+            match thousands {
+                Some(t) => text.str().replace_all(lit(t.to_string()), lit(""), true),
+                None => text,
+            }
         };
         match self {
             Conversion::Number {
                 decimal_comma: false,
                 thousands,
-            } => number(grouped(text, thousands)),
+                currency,
+            } => number(grouped(text, thousands, currency)),
             Conversion::Number {
                 decimal_comma: true,
                 thousands,
+                currency,
             } => number(
-                grouped(text, thousands)
+                grouped(text, thousands, currency)
                     .str()
                     .replace_all(lit("."), lit(""), true)
                     .str()
@@ -555,6 +573,7 @@ impl Layout {
             date_hints: Vec::new(),
             repeated: Vec::new(),
             thousands_hints: Vec::new(),
+            currency_hints: Vec::new(),
             leading_zeros: Vec::new(),
             padded: Vec::new(),
             case_twins: Vec::new(),
@@ -674,12 +693,21 @@ fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
             .filter_map(|c| Some((c.clone(), date_formats(samples.get(c)?)?)))
             .collect();
     }
+    // Text columns of amounts with a currency symbol: say the option.
+    if src.read.currency.is_none() {
+        layout.currency_hints = undeclared
+            .iter()
+            .filter(|c| !found.iter().any(|(f, _)| f == *c))
+            .filter_map(|c| Some((c.clone(), super::money::symbol_of(samples.get(c)?)?)))
+            .collect();
+    }
     // Text columns of numbers with `,` between thousands: say the option.
     if src.read.thousands.is_none() && !src.read.decimal_comma {
+        let currency = currency_of(src);
         let grouped = |values: &Vec<String>| {
             values.iter().any(|v| v.contains(','))
                 && nine_in_ten(values.iter().map(|v| v.trim()), |v| {
-                    is_grouped_number(v, ',', '.')
+                    is_grouped_number(&without_currency(v, currency.as_deref()), ',', '.')
                 })
         };
         layout.thousands_hints = undeclared
@@ -971,6 +999,7 @@ fn declared_conversion(src: &SourceInfo, sample: &[String], t: Type) -> Option<C
         Type::Number => Conversion::Number {
             decimal_comma,
             thousands: src.read.thousands.as_ref().map(|t| t.value),
+            currency: currency_of(src),
         },
         Type::Bool => Conversion::Bool,
         Type::Date => Conversion::Date {
@@ -1098,6 +1127,7 @@ pub(super) fn guess(values: &[String], src: &SourceInfo, zone: Option<String>) -
         return Some(Conversion::Number {
             decimal_comma: false,
             thousands: None,
+            currency: None,
         });
     }
     if !custom && !numbers && !mostly(&starts_like_iso_date) {
@@ -1128,20 +1158,42 @@ pub(super) fn guess(values: &[String], src: &SourceInfo, zone: Option<String>) -
     if let Some((format, offset)) = dt {
         return Some(Conversion::Datetime { format, offset, zone });
     }
-    // Numbers written with a decimal comma (thousands then dots) or with
-    // the thousands separator the `read:` options name.
+    // Numbers written with a decimal comma (thousands then dots), with the
+    // thousands separator or with the currency symbol the `read:` options
+    // name.
     let decimal_comma = src.read.decimal_comma;
     let thousands = src.read.thousands.as_ref().map(|t| t.value);
+    let currency = currency_of(src);
     let decimal_mark = if decimal_comma { ',' } else { '.' };
-    if let Some(sep) = thousands.or(decimal_comma.then_some('.')) {
-        if mostly(&|v| is_grouped_number(v, sep, decimal_mark)) {
+    let sep = thousands.or(decimal_comma.then_some('.'));
+    if sep.is_some() || currency.is_some() {
+        let sep = sep.unwrap_or(NO_SEPARATOR);
+        if mostly(&|v| is_grouped_number(&without_currency(v, currency.as_deref()), sep, decimal_mark)) {
             return Some(Conversion::Number {
                 decimal_comma,
                 thousands,
+                currency,
             });
         }
     }
     None
+}
+
+/// No character between thousands.
+const NO_SEPARATOR: char = '\u{0}';
+
+/// The currency symbol the `read:` options name.
+fn currency_of(src: &SourceInfo) -> Option<String> {
+    src.read.currency.as_ref().map(|c| c.value.clone())
+}
+
+/// A value without its currency symbol and the spaces beside it (`$ 1,200`
+/// → `1,200`; `-$300` → `-300`).
+fn without_currency<'v>(v: &'v str, currency: Option<&str>) -> std::borrow::Cow<'v, str> {
+    match currency {
+        Some(c) if v.contains(c) => std::borrow::Cow::Owned(v.replace(c, "").trim().to_string()),
+        _ => std::borrow::Cow::Borrowed(v),
+    }
 }
 
 /// The `date_format`s (of the common ones) that read nine in ten or more of
@@ -1243,7 +1295,7 @@ fn parses_datetime(v: &str, format: &str) -> bool {
 /// `1.234,50`, `-12,5`, `7`: digits, dots between groups of three, a comma before decimals.
 /// `1,234.50`, `-12.5`, `7`: digits, `thousands` between groups of three,
 /// `decimal_mark` before decimals.
-fn is_grouped_number(v: &str, thousands: char, decimal_mark: char) -> bool {
+pub(super) fn is_grouped_number(v: &str, thousands: char, decimal_mark: char) -> bool {
     let v = v.strip_prefix('-').unwrap_or(v);
     let (int, frac) = v.split_once(decimal_mark).unwrap_or((v, ""));
     let groups: Vec<&str> = int.split(thousands).collect();
@@ -1736,6 +1788,7 @@ mod tests {
         let number = Conversion::Number {
             decimal_comma: false,
             thousands: None,
+            currency: None,
         };
         let columns = [("d", &date), ("t", &number)];
         let (mut found, mut compared) = (0, 0);

@@ -405,6 +405,15 @@ pub fn thousands_needed(span: Span, dataset: &str, column: &str) -> Diagnostic {
     .help("say so: `read: {thousands: \",\"}` under the dataset")
 }
 
+pub fn currency_needed(span: Span, dataset: &str, column: &str, symbol: &str, options: &str) -> Diagnostic {
+    Diagnostic::warning(
+        "kpi::currency_needed",
+        format!("column `{column}` of dataset `{dataset}` is read as text: its values are amounts written with `{symbol}`"),
+    )
+    .at(span, format!("`{column}` is text"))
+    .help(format!("say so: `read: {{currency: \"{symbol}\"{options}}}` under the dataset"))
+}
+
 /// The codes of the warnings about what a column's values do to the groups
 /// it makes (one value in two spellings, codes that lost their zeros).
 const GROUP_HINTS: [&str; 3] = ["kpi::padded_values", "kpi::case_variants", "kpi::leading_zeros"];

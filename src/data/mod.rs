@@ -9,6 +9,7 @@ pub(crate) mod diagnostics;
 pub mod files;
 mod finite;
 pub mod keys;
+mod money;
 mod ndjson;
 
 pub use diagnostics::is_group_hint_about;
@@ -1070,6 +1071,9 @@ pub fn near_misses(src: &SourceInfo) -> Vec<Diagnostic> {
                 .iter()
                 .map(|column| diagnostics::thousands_needed(src.span, &src.name, column)),
         )
+        .chain(l.currency_hints.iter().map(|(column, (symbol, options))| {
+            diagnostics::currency_needed(src.span, &src.name, column, symbol, options)
+        }))
         .chain(
             l.padded
                 .iter()

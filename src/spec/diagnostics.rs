@@ -136,6 +136,15 @@ pub fn invalid_date(span: Span, value: &str) -> Diagnostic {
         .help("write dates as YYYY-MM-DD, e.g. 2025-07-01")
 }
 
+pub fn invalid_currency(span: Span, found: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::invalid_currency",
+        format!("`{found}` cannot be a currency symbol: it would take a digit, a space, a sign or a number's separators with it"),
+    )
+    .at(span, "not a currency symbol")
+    .help("write the symbol alone, quoted: `currency: \"$\"`, `currency: \"€\"`, `currency: \"USD\"`")
+}
+
 pub fn invalid_thousands(span: Span, found: &str, decimal_mark: char) -> Diagnostic {
     Diagnostic::error(
         "kpi::invalid_thousands",

@@ -30,6 +30,7 @@ pub(crate) const READ_KEYS: &[&str] = &[
     "null_values",
     "decimal_comma",
     "thousands",
+    "currency",
     "date_format",
     "datetime_format",
     "timezone",

@@ -153,6 +153,9 @@ pub struct ReadOptions {
     /// The character between thousands in numbers (`1,234.50`), removed
     /// before they are read.
     pub thousands: Option<Spanned<char>>,
+    /// The currency symbol amounts are written with (`$1,200.50`), removed
+    /// with the spaces beside it before they are read.
+    pub currency: Option<Text>,
     /// strftime formats of dates and datetimes written otherwise than ISO 8601.
     pub date_format: Option<Text>,
     pub datetime_format: Option<Text>,

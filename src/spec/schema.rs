@@ -281,6 +281,9 @@ fn read_key(k: &str) -> Value {
         "thousands" => {
             json!({"type": "string", "minLength": 1, "maxLength": 1, "description": "The character between thousands in numbers (`,` for `1,234.50`), removed before they are read."})
         }
+        "currency" => {
+            json!({"type": "string", "minLength": 1, "description": "The currency symbol amounts are written with (`$` for `$1,200.50`, `€` for `1.234,50 €`, `USD`), removed with the spaces beside it before they are read."})
+        }
         "date_format" => text("strftime format of dates (`%m/%d/%Y`); default ISO 8601."),
         "datetime_format" => text("strftime format of datetimes; default ISO 8601."),
         "timezone" => text(

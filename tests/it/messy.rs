@@ -692,6 +692,78 @@ fn thousands_separators_are_read_when_said() {
     assert!(out.contains("kpi::invalid_thousands"), "{out}");
 }
 
+/// Amounts written with a currency symbol (`$1,200.50`, `-$300`, as CRM
+/// exports write them) are text, a sum of them a type error, until
+/// `read: {currency: "$"}` names the symbol; the text column says which
+/// options read it. With them the column is a number, guessed or declared,
+/// a value without the symbol read as before; in euros, with a decimal
+/// comma and the symbol after the number, too. A symbol that would take a
+/// number's separator with it is refused.
+#[test]
+fn amounts_with_a_currency_symbol_are_read_when_said() {
+    let dir = temp_dir("currency");
+    std::fs::write(
+        dir.join("d.csv"),
+        "owner,amount,closed_at\na,\"$1,234.50\",2025-01-01\nb,-$300,2025-01-02\nc,$ 15.5,2025-01-03\nd,,2025-01-04\ne,7,2025-01-05\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("e.csv"),
+        "owner;amount;closed_at\na;1.234,50 €;2025-01-01\nb;-300 €;2025-01-02\nc;15,5€;2025-01-03\n",
+    )
+    .unwrap();
+    let spec = |file: &str, read: &str, columns: &str| {
+        format!("datasets:\n  d: {{source: {file}, time: closed_at{read}{columns}}}\nkpis:\n  total: {{dataset: d, measure: sum(amount)}}\n  big: {{dataset: d, measure: 'count(where amount > 1000)'}}\n")
+    };
+    std::fs::write(dir.join("plain.yaml"), spec("d.csv", "", "")).unwrap();
+    let (code, out, err) = kpi_in(&dir, &["--spec", "plain.yaml", "eval"]);
+    assert_eq!((code, out.as_str()), (Some(1), ""));
+    assert!(
+        err.contains("kpi::currency_needed") && err.contains("`read: {currency: \"$\", thousands: \",\"}`"),
+        "{err}"
+    );
+    // 1,234.50 - 300 + 15.5 + 7 = 957; one above 1,000.
+    for (name, columns) in [("said", ""), ("declared", ", columns: {amount: number}")] {
+        std::fs::write(
+            dir.join(format!("{name}.yaml")),
+            spec("d.csv", ", read: {currency: $, thousands: ','}", columns),
+        )
+        .unwrap();
+        let (code, out, err) = kpi_in(
+            &dir,
+            &["--spec", &format!("{name}.yaml"), "eval", "--format", "csv"],
+        );
+        assert_eq!(
+            (code, out.as_str()),
+            (Some(0), "total,big\n957,1\n"),
+            "{name}: {err}"
+        );
+    }
+    // 1234.50 - 300 + 15.5 = 950.
+    std::fs::write(
+        dir.join("euro.yaml"),
+        spec("e.csv", ", read: {delimiter: ';'}", ""),
+    )
+    .unwrap();
+    let (_, out, _) = kpi_in(&dir, &["--spec", "euro.yaml", "check", "--data"]);
+    assert!(
+        out.contains("`read: {currency: \"€\", decimal_comma: true}`"),
+        "{out}"
+    );
+    let read = ", read: {delimiter: ';', currency: €, decimal_comma: true}";
+    std::fs::write(dir.join("euro.yaml"), spec("e.csv", read, "")).unwrap();
+    let (code, out, err) = kpi_in(&dir, &["--spec", "euro.yaml", "eval", "--format", "csv"]);
+    assert_eq!((code, out.as_str()), (Some(0), "total,big\n950,1\n"), "{err}");
+    std::fs::write(
+        dir.join("bad.yaml"),
+        spec("d.csv", ", read: {currency: '$,'}", ""),
+    )
+    .unwrap();
+    let (code, out, _) = kpi_in(&dir, &["--spec", "bad.yaml", "check"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("kpi::invalid_currency"), "{out}");
+}
+
 /// Excel's "CSV UTF-8" starts with a byte order mark: the first column is
 /// still named as written (it was `\u{feff}amount`, so `sum(amount)` named
 /// an unknown column), with LF or CRLF lines, declared or not. NDJSON with

@@ -197,6 +197,16 @@ impl Reader<'_> {
                 _ => self.push(diag::invalid_thousands(t.span, &t.value, decimal_mark)),
             }
         }
+        if let Some(c) = f.get("currency").and_then(|n| self.string(n)) {
+            let separator = out.thousands.as_ref().map(|t| t.value);
+            let clashes = |ch: char| {
+                ch.is_ascii_digit() || ch.is_whitespace() || "-+\"'.,".contains(ch) || Some(ch) == separator
+            };
+            match c.value.is_empty() || c.value.chars().any(clashes) {
+                true => self.push(diag::invalid_currency(c.span, &c.value)),
+                false => out.currency = Some(c),
+            }
+        }
         out.date_format = f.get("date_format").and_then(|n| self.string(n));
         out.datetime_format = f.get("datetime_format").and_then(|n| self.string(n));
         out.timezone = f.get("timezone").and_then(|n| self.string(n));
