@@ -172,12 +172,26 @@ impl Conversion {
                     .replace(lit(","), lit("."), true),
             ),
             Conversion::Bool => {
-                let lower = text.str().to_lowercase();
-                when(lower.clone().eq(lit("true")))
-                    .then(lit(true))
-                    .when(lower.eq(lit("false")))
-                    .then(lit(false))
-                    .otherwise(lit(NULL).cast(DataType::Boolean))
+                // Each value as `1` or `0`, any other text made one that no
+                // cast reads (`yes?`), so that a strict cast names it.
+                let lower = text.clone().str().to_lowercase();
+                let any_of = |words: &[&str]| {
+                    words
+                        .iter()
+                        .map(|w| lower.clone().eq(lit(*w)))
+                        .reduce(Expr::or)
+                        .unwrap_or(lit(false))
+                };
+                let digit = when(any_of(&TRUE_WORDS))
+                    .then(lit("1"))
+                    .when(any_of(&FALSE_WORDS))
+                    .then(lit("0"))
+                    .otherwise(text + lit("?"));
+                let flag = match strict {
+                    true => digit.strict_cast(DataType::UInt8),
+                    false => digit.cast(DataType::UInt8),
+                };
+                flag.cast(DataType::Boolean)
             }
             Conversion::Date { format } => text.str().to_date(opts(format)),
             Conversion::NoValues => lit(NULL),
@@ -991,6 +1005,12 @@ fn text_pieces(src: &SourceInfo, l: &Layout, header: &[String], shapes: &[Option
     .ok()
     .flatten()
 }
+
+/// How a declared `bool` column's values are written (in any case): as
+/// exporting tools write them (`TRUE`, `yes`, PostgreSQL's `t`, a
+/// checkbox's `1`).
+const TRUE_WORDS: [&str; 5] = ["true", "t", "yes", "y", "1"];
+const FALSE_WORDS: [&str; 5] = ["false", "f", "no", "n", "0"];
 
 /// How a declared column is converted from text; text stays text.
 fn declared_conversion(src: &SourceInfo, sample: &[String], t: Type) -> Option<Conversion> {

@@ -146,10 +146,11 @@ pub fn declared_type_contradicted(
         format!("column `{column}` of dataset `{dataset}` is declared {ty}, but `{path}` line {line} holds `{value}`"),
     )
     .at(span, format!("`{column}` is not {ty} here"))
-    .help(match ty == Type::Date && has_time_of_day(value) {
+    .help(match ty {
         // Exports often write dates with a time of day (`2025-01-10 00:00:00`).
-        true => format!("the values have a time of day: declare `{column}: datetime` (its periods are its days, as for a date), or fix the value"),
-        false => format!("fix the value in the data, or declare `{column}` with the type the data has"),
+        Type::Date if has_time_of_day(value) => format!("the values have a time of day: declare `{column}: datetime` (its periods are its days, as for a date), or fix the value"),
+        Type::Bool => format!("a bool is written true/false, yes/no, y/n, t/f or 1/0 (in any case): fix the value in the data, or declare `{column}` with the type the data has"),
+        _ => format!("fix the value in the data, or declare `{column}` with the type the data has"),
     })
 }
 

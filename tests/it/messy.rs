@@ -233,6 +233,40 @@ fn quoted_empty_values_are_empty() {
     }
 }
 
+/// A column declared `bool` reads as spreadsheets, CRMs and PostgreSQL
+/// write booleans (`Yes`/`No`, `1`/`0`, `t`/`f`, `TRUE`); a value that is
+/// none of them stops `eval` with its line, as a declared number does (a
+/// `1`/`0` column was read as nulls: `count(where won)` gave 0, silently).
+#[test]
+fn declared_booleans_read_as_exports_write_them() {
+    let kpis = "  won: {dataset: d, measure: count(where flag)}\n  lost: {dataset: d, measure: count(where not flag)}\n";
+    let declared = "    columns: {flag: bool}\n";
+    // Two true, one false, one null each time.
+    for (t1, t2, f) in [
+        ("Yes", "yes", "No"),
+        ("1", "1", "0"),
+        ("t", "T", "f"),
+        ("TRUE", "y", "n"),
+    ] {
+        let data =
+            format!("flag,closed_at\n{t1},2025-01-01\n{f},2025-01-02\n,2025-01-03\n {t2} ,2025-01-04\n");
+        let files: &[(&str, &[u8])] = &[("d.csv", data.as_bytes())];
+        let out = run(files, "d.csv", declared, kpis, EVAL_CSV);
+        assert_eq!(csv_of(&out), "won,lost\n2,1\n", "{data}");
+    }
+    let data = "flag,closed_at\nyes,2025-01-01\nmaybe,2025-01-02\n";
+    let files: &[(&str, &[u8])] = &[("d.csv", data.as_bytes())];
+    let out = run(files, "d.csv", declared, kpis, EVAL_CSV);
+    let err = stderr(&out);
+    assert_eq!((out.status.code(), out.stdout.len()), (Some(1), 0), "{err}");
+    assert!(
+        err.contains("kpi::declared_type_contradicted")
+            && err.contains("line 3 holds `maybe`")
+            && err.contains("yes/no"),
+        "{err}"
+    );
+}
+
 #[test]
 fn numbers_the_reader_cannot_hold_as_integers() {
     // An integer of 20 digits does not fit 64 bits: the column is a number
