@@ -149,7 +149,7 @@ pub fn declared_type_contradicted(
     .help(match ty {
         // Exports often write dates with a time of day (`2025-01-10 00:00:00`).
         Type::Date if has_time_of_day(value) => format!("the values have a time of day: declare `{column}: datetime` (its periods are its days, as for a date), or fix the value"),
-        Type::Bool => format!("a bool is written true/false, yes/no, y/n, t/f or 1/0 (in any case): fix the value in the data, or declare `{column}` with the type the data has"),
+        Type::Bool => format!("a bool is true or false (in CSV also yes/no, y/n, t/f or 1/0, in any case): fix the value in the data, or declare `{column}` with the type the data has"),
         _ => format!("fix the value in the data, or declare `{column}` with the type the data has"),
     })
 }
