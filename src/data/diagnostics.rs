@@ -139,11 +139,11 @@ pub fn declared_type_contradicted(
     column: &str,
     ty: Type,
     value: &str,
-    line: u64,
+    place: &str,
 ) -> Diagnostic {
     Diagnostic::error(
         "kpi::declared_type_contradicted",
-        format!("column `{column}` of dataset `{dataset}` is declared {ty}, but `{path}` line {line} holds `{value}`"),
+        format!("column `{column}` of dataset `{dataset}` is declared {ty}, but `{path}` {place} holds `{value}`"),
     )
     .at(span, format!("`{column}` is not {ty} here"))
     .help(match ty {

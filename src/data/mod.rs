@@ -661,7 +661,12 @@ pub fn validate_types(src: &SourceInfo) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for (i, (n, t)) in names.iter().enumerate() {
         if let Some((value, row)) = first_bad(&df, i) {
-            // Parquet and NDJSON count records (CSV is read above).
+            // Parquet and NDJSON count records (CSV is read above): an
+            // NDJSON record is a line, a Parquet one a row.
+            let place = match src.format {
+                Format::Ndjson => format!("line {}", row + 1),
+                _ => format!("row {}", row + 1),
+            };
             out.push(diagnostics::declared_type_contradicted(
                 src.declared_at(n),
                 &src.name,
@@ -669,7 +674,7 @@ pub fn validate_types(src: &SourceInfo) -> Vec<Diagnostic> {
                 n,
                 *t,
                 &value,
-                row + 1,
+                &place,
             ));
         }
     }
@@ -689,7 +694,7 @@ fn csv_contradictions(src: &SourceInfo) -> Vec<Diagnostic> {
                     &c.column,
                     c.ty,
                     &c.value,
-                    c.line,
+                    &format!("line {}", c.line),
                 )
             })
             .collect(),

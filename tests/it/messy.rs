@@ -265,6 +265,25 @@ fn declared_booleans_read_as_exports_write_them() {
             && err.contains("yes/no"),
         "{err}"
     );
+    // A Parquet text column declared `bool` takes JSON's spelling; its
+    // records are rows, not lines.
+    let dir = temp_dir("parquet-bool");
+    let mut frame =
+        polars::df!("flag" => ["true", "yes"], "closed_at" => ["2025-01-01", "2025-01-02"]).unwrap();
+    let file = std::fs::File::create(dir.join("d.parquet")).unwrap();
+    polars::prelude::ParquetWriter::new(file)
+        .finish(&mut frame)
+        .unwrap();
+    let declared = "    columns: {flag: bool, closed_at: date}\n";
+    let out = run(
+        &[],
+        dir.join("d.parquet").to_str().unwrap(),
+        declared,
+        kpis,
+        EVAL_CSV,
+    );
+    let err = stderr(&out);
+    assert!(err.contains("d.parquet` row 2 holds `yes`"), "{err}");
 }
 
 #[test]
