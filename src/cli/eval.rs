@@ -33,7 +33,7 @@ impl Args {
 #[derive(clap::Args, Clone)]
 pub struct QueryArgs {
     /// Group by these dimensions (comma-separated).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = super::names::listed_name)]
     pub by: Vec<String>,
     /// Time bucket of each row.
     #[arg(long, value_enum, default_value_t = GrainArg::All)]
@@ -48,7 +48,7 @@ pub struct QueryArgs {
     #[arg(long, conflicts_with_all = ["from", "to"])]
     pub period: Option<String>,
     /// Apply these segments (comma-separated; all of them).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = super::names::listed_name)]
     pub segment: Vec<String>,
 }
 

@@ -4,6 +4,18 @@
 
 use kpi::check::ir::Model;
 
+/// One name of a comma-separated flag (`--by owner, region`): without the
+/// spaces around it, and without backticks, as a column with a space is
+/// written in expressions (`--by '`Deal Owner`'`).
+pub fn listed_name(text: &str) -> Result<String, String> {
+    let name = text.trim();
+    Ok(name
+        .strip_prefix('`')
+        .and_then(|n| n.strip_suffix('`'))
+        .unwrap_or(name)
+        .to_string())
+}
+
 /// Prints the usage error for `name`, unknown among `known`; gives the exit code.
 pub fn unknown<'a>(
     what: &str,

@@ -7,7 +7,7 @@ pub struct Args {
     /// KPIs and funnels on the page (default: every KPI and every funnel); every target is shown.
     kpis: Vec<String>,
     /// A breakdown of each KPI by these dimensions (comma-separated).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = super::names::listed_name)]
     by: Vec<String>,
     /// Periods of the sparklines and of the changes.
     #[arg(long, value_enum, default_value_t = GrainArg::Month)]
@@ -22,7 +22,7 @@ pub struct Args {
     #[arg(long, conflicts_with_all = ["from", "to"])]
     period: Option<String>,
     /// Apply these segments (comma-separated; all of them).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = super::names::listed_name)]
     segment: Vec<String>,
     /// The day the page is as of (default: the latest day with data, as `kpi status` decides).
     #[arg(long, value_name = "YYYY-MM-DD")]

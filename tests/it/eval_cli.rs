@@ -845,3 +845,35 @@ fn output_columns_under_one_name_are_refused() {
         "fiscal_period,period,total\nP1,2025-01,1\nP1,2025-02,0\nP2,2025-01,0\nP2,2025-02,2\n"
     );
 }
+
+/// Names listed in `--by` and `--segment` as people type them: spaces after
+/// the commas, and a column with a space in backticks as in expressions
+/// (both were "no dimension is named ` Stage`"). Hand-worked: Ann won 5,
+/// Bob lost 7.
+#[test]
+fn listed_names_take_spaces_and_backticks() {
+    let dir = crate::support::temp_dir("listed-names");
+    std::fs::write(
+        dir.join("d.csv"),
+        "Deal Owner,Amount,Close Date,Stage\nAnn,5,2025-01-01,Won\nBob,7,2025-01-02,Lost\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("s.yaml"),
+        "datasets:\n  d: {source: d.csv, time: Close Date}\nkpis:\n  t: {dataset: d, measure: sum(Amount)}\nsegments:\n  won: {where: Stage == \"Won\"}\n",
+    )
+    .unwrap();
+    let eval = |extra: &[&str]| {
+        let mut args = vec!["--spec", "s.yaml", "eval", "--format", "csv"];
+        args.extend_from_slice(extra);
+        crate::support::kpi_in(&dir, &args)
+    };
+    let (code, out, err) = eval(&["--by", "Deal Owner, Stage"]);
+    assert_eq!(
+        (code, out.as_str()),
+        (Some(0), "Deal Owner,Stage,t\nAnn,Won,5\nBob,Lost,7\n"),
+        "{err}"
+    );
+    let (code, out, err) = eval(&["--by", "`Deal Owner`", "--segment", " won"]);
+    assert_eq!((code, out.as_str()), (Some(0), "Deal Owner,t\nAnn,5\n"), "{err}");
+}
