@@ -507,6 +507,9 @@ fn sql_habit(before: &str, found: &str) -> Option<&'static str> {
             "SQL's `FILTER (WHERE …)` is written inside the call: `sum(amount where stage == \"won\")`"
         }
         "`*`" if before.ends_with("count(") => "`count()` counts rows (SQL's `count(*)`)",
+        _ if before.to_ascii_lowercase().ends_with("count(distinct") => {
+            "SQL's `count(distinct x)` is written `count_distinct(x)`"
+        }
         _ => return None,
     })
 }
