@@ -3,6 +3,7 @@
 use super::types::Type;
 use crate::diagnostic::{suggestion, Diagnostic};
 use crate::span::Span;
+use crate::syntax::ast::BinaryOp;
 
 pub fn unknown_column<'a>(
     span: Span,
@@ -27,6 +28,24 @@ pub fn undeclared_column(span: Span, name: &str, dataset: &str) -> Diagnostic {
     .help(format!(
         "declare it under `datasets.{dataset}.columns`, or run `kpi check --data`"
     ))
+}
+
+/// `x == null` is null whatever `x` is (SQL's rule, LANGUAGE.md §3): a
+/// condition that keeps no row, where `x is null` was meant.
+pub fn null_comparison(span: Span, op: BinaryOp) -> Diagnostic {
+    let test = match op {
+        BinaryOp::Ne => "is not null",
+        _ => "is null",
+    };
+    Diagnostic::warning(
+        "kpi::null_comparison",
+        format!(
+            "`{} null` is never true: a comparison with null is null",
+            op.symbol()
+        ),
+    )
+    .at(span, "compares with null")
+    .help(format!("test for a missing value with `{test}` (`x {test}`)"))
 }
 
 /// `count(x)` counts non-null values, and a condition is non-null whether

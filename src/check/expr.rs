@@ -464,6 +464,12 @@ impl ExprChecker<'_> {
             return mismatch(self);
         }
         if op.is_comparison() {
+            // A `null` written as such (a placeholder for a refused
+            // expression has no type).
+            let is_null = |e: &TExpr| matches!(e.kind, TKind::Lit(Literal::Null)) && e.ty == Type::Null;
+            if is_null(l) || is_null(r) {
+                self.diags.push(diag::null_comparison(op_span, op));
+            }
             return match l.ty.unify(r.ty) {
                 Some(_) => Type::Bool,
                 None => mismatch(self),

@@ -510,6 +510,16 @@ fn sql_habit(before: &str, found: &str) -> Option<&'static str> {
         _ if before.to_ascii_lowercase().ends_with("count(distinct") => {
             "SQL's `count(distinct x)` is written `count_distinct(x)`"
         }
+        "`(`" if before.ends_with(" in") => "a list is written in brackets: `stage in [\"won\", \"lost\"]`",
+        "`>`" if before.ends_with('<') => "`<>` is written `!=`",
+        "`&`" => "`&&` is written `and`",
+        "`|`" => "`||` is written `or`; texts are joined with `concat(a, b)`",
+        "`!`" => "`!` is written `not`; `!=` compares",
+        "`when`" | "`WHEN`" if before.to_ascii_lowercase().ends_with("case") => {
+            "SQL's `CASE WHEN c THEN a ELSE b END` is written `if c then a else b`"
+        }
+        "`AND`" | "`OR`" | "`NOT`" | "`IS`" | "`IN`" | "`NULL`" | "`BETWEEN`" | "`TRUE`" | "`FALSE`" | "`IF`"
+        | "`THEN`" | "`ELSE`" | "`ELIF`" | "`WHERE`" | "`PER`" => "keywords are lower case: `and`, `or`, `not`, `is null`, `in`, `where`",
         _ => return None,
     })
 }

@@ -213,3 +213,28 @@ fn spans_survive_folded_plain_scalars_and_blocks() {
         );
     }
 }
+
+/// What SQL, spreadsheet and C habits write gets help in kpi's own terms.
+#[test]
+fn habits_from_other_languages_get_help() {
+    for (text, help) in [
+        ("count(distinct owner)", "`count_distinct(x)`"),
+        ("stage in (\"won\", \"lost\")", "in brackets"),
+        ("stage <> \"won\"", "`<>` is written `!=`"),
+        ("a > 1 AND b > 2", "keywords are lower case"),
+        ("owner IS NULL", "keywords are lower case"),
+        ("a > 1 && b > 2", "`&&` is written `and`"),
+        ("a > 1 || b > 2", "`||` is written `or`"),
+        ("!(a > 1)", "`!` is written `not`"),
+        ("sum(case when a > 1 then b else 0 end)", "`if c then a else b`"),
+        ("count(*)", "SQL's `count(*)`"),
+        ("a = 1", "compare with `==`"),
+    ] {
+        let d = parse_str(text).expect_err(text);
+        assert!(
+            d.help.as_deref().is_some_and(|h| h.contains(help)),
+            "{text}: {:?}",
+            d.help
+        );
+    }
+}
