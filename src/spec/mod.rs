@@ -9,6 +9,7 @@ pub mod model;
 pub mod schema;
 mod yaml;
 
+#[cfg(feature = "eval")]
 pub(crate) use decode::parse_number;
 pub use load::{load, load_files, load_str, InputFile, Loaded};
 pub use model::Spec;

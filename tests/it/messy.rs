@@ -700,49 +700,64 @@ fn a_repeated_header_name_is_said() {
     assert!(out.contains(said), "{out}");
 }
 
+/// A spec of `sum(amount)` and `count(where amount > 1000)` over `file`,
+/// with `keys` (`, read: {…}`, `, columns: {…}`) added to the dataset.
+fn amounts_spec(file: &str, keys: &str) -> String {
+    format!("datasets:\n  d: {{source: {file}, time: closed_at{keys}}}\nkpis:\n  total: {{dataset: d, measure: sum(amount)}}\n  big: {{dataset: d, measure: 'count(where amount > 1000)'}}\n")
+}
+
+/// Amounts written as `csv` has them (`d.csv`) are text until the `read`
+/// options say how they are written: `eval` fails with the warning that
+/// names them (`hint`, each of its texts), and with them, the column
+/// guessed or declared a number, gives `want` (CSV). The `bad` options are
+/// refused with `refused`. The folder, for more.
+fn amounts_read_when_said(
+    csv: &str,
+    hint: &[&str],
+    read: &str,
+    want: &str,
+    (bad, refused): (&str, &str),
+) -> std::path::PathBuf {
+    let dir = temp_dir("amounts");
+    std::fs::write(dir.join("d.csv"), csv).unwrap();
+    std::fs::write(dir.join("plain.yaml"), amounts_spec("d.csv", "")).unwrap();
+    let (code, out, err) = kpi_in(&dir, &["--spec", "plain.yaml", "eval"]);
+    assert_eq!((code, out.as_str()), (Some(1), ""));
+    assert!(hint.iter().all(|h| err.contains(h)), "{err}");
+    for (name, columns) in [("said", ""), ("declared", ", columns: {amount: number}")] {
+        let spec = amounts_spec("d.csv", &format!(", read: {read}{columns}"));
+        std::fs::write(dir.join(format!("{name}.yaml")), spec).unwrap();
+        let (code, out, err) = kpi_in(
+            &dir,
+            &["--spec", &format!("{name}.yaml"), "eval", "--format", "csv"],
+        );
+        assert_eq!((code, out.as_str()), (Some(0), want), "{name}: {err}");
+    }
+    std::fs::write(
+        dir.join("bad.yaml"),
+        amounts_spec("d.csv", &format!(", read: {bad}")),
+    )
+    .unwrap();
+    let (code, out, _) = kpi_in(&dir, &["--spec", "bad.yaml", "check"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains(refused), "{out}");
+    dir
+}
+
 /// Numbers with `,` between thousands (`"1,234.50"`, as US spreadsheets
 /// export them) are text until `read: {thousands: ","}` says so, and the
 /// text column says which option reads it; declared numbers take the
 /// option too; a separator that is the decimal mark is refused.
 #[test]
 fn thousands_separators_are_read_when_said() {
-    let dir = temp_dir("thousands");
-    std::fs::write(
-        dir.join("d.csv"),
-        "owner,amount,closed_at\na,\"1,234.50\",2025-01-01\nb,\"2,000,000\",2025-01-02\nc,15.5,2025-01-03\nd,,2025-01-04\n",
-    )
-    .unwrap();
-    let spec = |read: &str, columns: &str| {
-        format!("datasets:\n  d: {{source: d.csv, time: closed_at{read}{columns}}}\nkpis:\n  total: {{dataset: d, measure: sum(amount)}}\n  big: {{dataset: d, measure: 'count(where amount > 1000)'}}\n")
-    };
-    std::fs::write(dir.join("plain.yaml"), spec("", "")).unwrap();
-    let (code, out, err) = kpi_in(&dir, &["--spec", "plain.yaml", "eval"]);
-    assert_eq!((code, out.as_str()), (Some(1), ""));
-    assert!(
-        err.contains("kpi::thousands_needed") && err.contains("`read: {thousands: \",\"}`"),
-        "{err}"
-    );
     // 1,234.50 + 2,000,000 + 15.5; two above 1,000.
-    for (name, columns) in [("said", ""), ("declared", ", columns: {amount: number}")] {
-        std::fs::write(
-            dir.join(format!("{name}.yaml")),
-            spec(", read: {thousands: ','}", columns),
-        )
-        .unwrap();
-        let (code, out, err) = kpi_in(
-            &dir,
-            &["--spec", &format!("{name}.yaml"), "eval", "--format", "csv"],
-        );
-        assert_eq!(
-            (code, out.as_str()),
-            (Some(0), "total,big\n2001250,2\n"),
-            "{name}: {err}"
-        );
-    }
-    std::fs::write(dir.join("bad.yaml"), spec(", read: {thousands: '.'}", "")).unwrap();
-    let (code, out, _) = kpi_in(&dir, &["--spec", "bad.yaml", "check"]);
-    assert_eq!(code, Some(1), "{out}");
-    assert!(out.contains("kpi::invalid_thousands"), "{out}");
+    amounts_read_when_said(
+        "owner,amount,closed_at\na,\"1,234.50\",2025-01-01\nb,\"2,000,000\",2025-01-02\nc,15.5,2025-01-03\nd,,2025-01-04\n",
+        &["kpi::thousands_needed", "`read: {thousands: \",\"}`"],
+        "{thousands: ','}",
+        "total,big\n2001250,2\n",
+        ("{thousands: '.'}", "kpi::invalid_thousands"),
+    );
 }
 
 /// Amounts written with a currency symbol (`$1,200.50`, `-$300`, as CRM
@@ -754,48 +769,23 @@ fn thousands_separators_are_read_when_said() {
 /// number's separator with it is refused.
 #[test]
 fn amounts_with_a_currency_symbol_are_read_when_said() {
-    let dir = temp_dir("currency");
-    std::fs::write(
-        dir.join("d.csv"),
+    // 1,234.50 - 300 + 15.5 + 7 = 957; one above 1,000.
+    let dir = amounts_read_when_said(
         "owner,amount,closed_at\na,\"$1,234.50\",2025-01-01\nb,-$300,2025-01-02\nc,$ 15.5,2025-01-03\nd,,2025-01-04\ne,7,2025-01-05\n",
-    )
-    .unwrap();
+        &["kpi::currency_needed", "`read: {currency: \"$\", thousands: \",\"}`"],
+        "{currency: $, thousands: ','}",
+        "total,big\n957,1\n",
+        ("{currency: '$,'}", "kpi::invalid_currency"),
+    );
+    // 1234.50 - 300 + 15.5 = 950.
     std::fs::write(
         dir.join("e.csv"),
         "owner;amount;closed_at\na;1.234,50 €;2025-01-01\nb;-300 €;2025-01-02\nc;15,5€;2025-01-03\n",
     )
     .unwrap();
-    let spec = |file: &str, read: &str, columns: &str| {
-        format!("datasets:\n  d: {{source: {file}, time: closed_at{read}{columns}}}\nkpis:\n  total: {{dataset: d, measure: sum(amount)}}\n  big: {{dataset: d, measure: 'count(where amount > 1000)'}}\n")
-    };
-    std::fs::write(dir.join("plain.yaml"), spec("d.csv", "", "")).unwrap();
-    let (code, out, err) = kpi_in(&dir, &["--spec", "plain.yaml", "eval"]);
-    assert_eq!((code, out.as_str()), (Some(1), ""));
-    assert!(
-        err.contains("kpi::currency_needed") && err.contains("`read: {currency: \"$\", thousands: \",\"}`"),
-        "{err}"
-    );
-    // 1,234.50 - 300 + 15.5 + 7 = 957; one above 1,000.
-    for (name, columns) in [("said", ""), ("declared", ", columns: {amount: number}")] {
-        std::fs::write(
-            dir.join(format!("{name}.yaml")),
-            spec("d.csv", ", read: {currency: $, thousands: ','}", columns),
-        )
-        .unwrap();
-        let (code, out, err) = kpi_in(
-            &dir,
-            &["--spec", &format!("{name}.yaml"), "eval", "--format", "csv"],
-        );
-        assert_eq!(
-            (code, out.as_str()),
-            (Some(0), "total,big\n957,1\n"),
-            "{name}: {err}"
-        );
-    }
-    // 1234.50 - 300 + 15.5 = 950.
     std::fs::write(
         dir.join("euro.yaml"),
-        spec("e.csv", ", read: {delimiter: ';'}", ""),
+        amounts_spec("e.csv", ", read: {delimiter: ';'}"),
     )
     .unwrap();
     let (_, out, _) = kpi_in(&dir, &["--spec", "euro.yaml", "check", "--data"]);
@@ -804,17 +794,9 @@ fn amounts_with_a_currency_symbol_are_read_when_said() {
         "{out}"
     );
     let read = ", read: {delimiter: ';', currency: €, decimal_comma: true}";
-    std::fs::write(dir.join("euro.yaml"), spec("e.csv", read, "")).unwrap();
+    std::fs::write(dir.join("euro.yaml"), amounts_spec("e.csv", read)).unwrap();
     let (code, out, err) = kpi_in(&dir, &["--spec", "euro.yaml", "eval", "--format", "csv"]);
     assert_eq!((code, out.as_str()), (Some(0), "total,big\n950,1\n"), "{err}");
-    std::fs::write(
-        dir.join("bad.yaml"),
-        spec("d.csv", ", read: {currency: '$,'}", ""),
-    )
-    .unwrap();
-    let (code, out, _) = kpi_in(&dir, &["--spec", "bad.yaml", "check"]);
-    assert_eq!(code, Some(1), "{out}");
-    assert!(out.contains("kpi::invalid_currency"), "{out}");
 }
 
 /// Excel's "CSV UTF-8" starts with a byte order mark: the first column is

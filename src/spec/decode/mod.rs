@@ -8,7 +8,9 @@ mod scalars;
 mod targets;
 
 use scalars::*;
-pub use scalars::{is_valid_name, parse_change, parse_number};
+#[cfg(feature = "eval")]
+pub(crate) use scalars::parse_number;
+pub use scalars::{is_valid_name, parse_change};
 
 use std::path::Path;
 
