@@ -7,9 +7,9 @@ mod kpis;
 mod scalars;
 mod targets;
 
-use scalars::*;
 #[cfg(feature = "eval")]
 pub(crate) use scalars::parse_number;
+use scalars::*;
 pub use scalars::{is_valid_name, parse_change};
 
 use std::path::Path;
