@@ -191,7 +191,10 @@ pub fn agreeing_header(
             return Err(diag::empty_source(src.span, &src.name, &f.display().to_string()));
         };
         // Excel's "CSV UTF-8" starts with a byte order mark, not a name.
-        let header = fields(line.strip_prefix(super::BOM).unwrap_or(line), sep);
+        let header: Vec<String> = fields(line.strip_prefix(super::BOM).unwrap_or(line), sep)
+            .into_iter()
+            .map(|n| n.trim().to_string())
+            .collect();
         look_like_a_header(src, f, &header, separator)?;
         match &first {
             None => first = Some((header, f)),

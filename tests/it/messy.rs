@@ -799,6 +799,26 @@ fn amounts_with_a_currency_symbol_are_read_when_said() {
     assert_eq!((code, out.as_str()), (Some(0), "total,big\n950,1\n"), "{err}");
 }
 
+/// Spaces around a header's names (` amount `, as hand-edited exports
+/// write them) are not part of them: `sum(amount)` was "no column `amount`;
+/// did you mean ` amount`?". The same whether the file is read whole, in
+/// pieces, with its types declared or by the streaming engine.
+#[test]
+fn spaces_around_header_names_are_not_part_of_them() {
+    // 5 + 7 for a, 1 for b.
+    let data = "owner , amount ,closed_at\na,5,2025-01-01\nb,1,2025-01-02\na,7,2025-01-03\n";
+    let files: &[(&str, &[u8])] = &[("d.csv", data.as_bytes())];
+    let by_owner = &["eval", "--by", "owner", "--format", "csv"];
+    for extra in [
+        "",
+        "    columns: {amount: number}\n",
+        "    read: {encoding: latin-1}\n",
+    ] {
+        let out = run(files, "d.csv", extra, TOTAL, by_owner);
+        assert_eq!(csv_of(&out), "owner,total,rows\na,12,2\nb,1,1\n", "{extra}");
+    }
+}
+
 /// Excel's "CSV UTF-8" starts with a byte order mark: the first column is
 /// still named as written (it was `\u{feff}amount`, so `sum(amount)` named
 /// an unknown column), with LF or CRLF lines, declared or not. NDJSON with
