@@ -801,8 +801,8 @@ fn amounts_with_a_currency_symbol_are_read_when_said() {
 
 /// Spaces around a header's names (` amount `, as hand-edited exports
 /// write them) are not part of them: `sum(amount)` was "no column `amount`;
-/// did you mean ` amount`?". The same whether the file is read whole, in
-/// pieces, with its types declared or by the streaming engine.
+/// did you mean ` amount`?". The same with its types declared, and in
+/// Latin-1 (read from memory).
 #[test]
 fn spaces_around_header_names_are_not_part_of_them() {
     // 5 + 7 for a, 1 for b.
