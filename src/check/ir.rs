@@ -221,10 +221,44 @@ pub enum Relation {
 
 impl Relation {
     /// The rows of the SELECT `text`, which kpi wraps as a subquery: the
-    /// `;` people end a statement with (and space after it) is left off.
+    /// `;` people end a statement with is left off, with what may follow
+    /// it (space, `-- comments`).
     pub fn query(text: &str) -> Relation {
-        Relation::Query(text.trim_end().trim_end_matches(';').trim_end().to_string())
+        let mut q = text.trim_end();
+        loop {
+            let last = q.rfind('\n').map_or(0, |i| i + 1);
+            if let Some(at) = line_comment_at(&q[last..]) {
+                let code = q[..last + at].trim_end();
+                // A comment after code stays (the subquery closes on a new
+                // line), unless a `;` ends the code before it.
+                if q[last..last + at].trim().is_empty() || code.ends_with(';') {
+                    q = code;
+                    continue;
+                }
+            }
+            match q.strip_suffix(';') {
+                Some(rest) => q = rest.trim_end(),
+                None => break,
+            }
+        }
+        Relation::Query(q.to_string())
     }
+}
+
+/// Where a `--` comment starts in a line of SQL, outside quotes.
+fn line_comment_at(line: &str) -> Option<usize> {
+    let mut quote: Option<char> = None;
+    let mut chars = line.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '-') if chars.peek().is_some_and(|(_, n)| *n == '-') => return Some(i),
+            _ => {}
+        }
+    }
+    None
 }
 
 /// A dataset whose rows are in a database.
@@ -482,5 +516,38 @@ impl Model {
 
     pub fn target(&self, name: &str) -> Option<&TargetModel> {
         self.targets.iter().find(|t| t.name == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Relation;
+
+    fn query(text: &str) -> String {
+        match Relation::query(text) {
+            Relation::Query(q) => q,
+            Relation::Table(t) => t,
+        }
+    }
+
+    /// What a statement ends with, left off; what it says, kept.
+    #[test]
+    fn a_query_ends_where_its_statement_does() {
+        for (text, want) in [
+            ("select 1", "select 1"),
+            ("select 1;  \n", "select 1"),
+            ("select 1; -- totals", "select 1"),
+            ("select 1;\n-- a\n  -- b\n", "select 1"),
+            ("select 1;;", "select 1"),
+            // A comment after code, without `;`, stays: the subquery
+            // closes on a new line.
+            ("select 1 -- totals", "select 1 -- totals"),
+            ("select 1\n-- done", "select 1"),
+            // Dashes inside quotes are no comment.
+            ("select '--;' as x;", "select '--;' as x"),
+            ("select 'a' as x -- it's", "select 'a' as x -- it's"),
+        ] {
+            assert_eq!(query(text), want, "{text:?}");
+        }
     }
 }

@@ -699,8 +699,19 @@ bob,true,2025-02,200.5,1,1,2025-02-01T08:00:00,8,1
     std::fs::write(&spec, &text).unwrap();
     assert!(text.contains("-- every deal"));
     assert_eq!(by_owner_partner_month(), want, "as a query ending in a comment");
+    // A `;` and then a comment: the `;` was left inside the subquery.
     let text = text.replace(
         "query: \"select *\\nfrom deals -- every deal\"",
+        "query: \"select * from deals; -- every deal\\n-- (the end)\"",
+    );
+    std::fs::write(&spec, &text).unwrap();
+    assert_eq!(
+        by_owner_partner_month(),
+        want,
+        "as a query ending in `;` and comments"
+    );
+    let text = text.replace(
+        "query: \"select * from deals; -- every deal\\n-- (the end)\"",
         "query: \"select * from deals; \"",
     );
     std::fs::write(&spec, text).unwrap();
