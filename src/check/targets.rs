@@ -208,15 +208,11 @@ fn time_bound(model: &Model, t: &Target, diags: &mut Diagnostics) -> bool {
             false
         }
         (Some(p), Some(e)) => {
-            diags.push(
-                Diagnostic::error(
-                    "kpi::target_period_conflict",
-                    "a target has either `period` or `every`, not both",
-                )
-                .at(e.span, "recurrence")
-                .also(p.span, "fixed period")
-                .help("use `period` for one period and `every` for a recurring target"),
-            );
+            diags.push(crate::spec::diagnostics::period_conflict(
+                e.span,
+                (p.span, "fixed period"),
+                "use `period` for one period and `every` for a recurring target",
+            ));
             false
         }
         (Some(p), None) => match &p.value {

@@ -80,6 +80,18 @@ pub fn duplicate_name(span: Span, first: Span, what: &str, name: &str) -> Diagno
         .help(format!("rename or remove one of the two {what}s"))
 }
 
+/// A target with a recurrence (`every`) and another time (`other`: a fixed
+/// period, or a second recurrence written as the period).
+pub fn period_conflict(every: Span, other: (Span, &str), help: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::target_period_conflict",
+        "a target has either `period` or `every`, not both",
+    )
+    .at(every, "recurrence")
+    .also(other.0, other.1)
+    .help(help)
+}
+
 pub fn kpi_and_funnel(funnel: Span, kpi: Span, name: &str) -> Diagnostic {
     Diagnostic::error(
         "kpi::duplicate_name",

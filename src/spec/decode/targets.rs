@@ -54,15 +54,11 @@ impl Reader<'_> {
             .and_then(|n| self.keyword(n));
         match (every, inner) {
             (Some(e), Some(i)) => {
-                self.push(
-                    Diagnostic::error(
-                        "kpi::target_period_conflict",
-                        "a target has either `period` or `every`, not both",
-                    )
-                    .at(e.span, "recurrence")
-                    .also(i.span, "another recurrence")
-                    .help("keep one of them"),
-                );
+                self.push(diag::period_conflict(
+                    e.span,
+                    (i.span, "another recurrence"),
+                    "keep one of them",
+                ));
                 (None, None)
             }
             (e, i) => (None, e.or(i)),
