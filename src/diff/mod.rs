@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::spec::model::{ExprField, Keyword, PeriodSpec, Spec};
+use crate::spec::model::{ExprField, Keyword, PeriodSpec, ReadOptions, Spec, TableSource};
 use crate::syntax::normalize::normal_form;
 
 /// How an entity differs.
@@ -54,7 +54,7 @@ fn text_or_null<S: serde::Serializer>(v: &str, s: S) -> Result<S::Ok, S::Error> 
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Change {
-    /// `kpi`, `dataset`, `segment`, `target` or `funnel`.
+    /// `calendar`, `connection`, `dataset`, `segment`, `kpi`, `target` or `funnel`.
     pub entity: &'static str,
     pub name: String,
     #[serde(flatten)]
@@ -182,9 +182,15 @@ fn datasets(spec: &Spec) -> Vec<(String, Print)> {
                 .map(|l| format!("{} on {} = {}", l.dataset.value, l.left.value, l.right.value))
                 .collect();
             lookups.sort();
+            let source = match (&d.source, &d.table) {
+                (Some(s), _) => s.value.clone(),
+                (None, Some(t)) => table_source(t),
+                (None, None) => String::new(),
+            };
             let p = Print {
                 definition: vec![
-                    plain("source", opt(d.source.as_ref().map(|s| &s.value))),
+                    plain("source", source),
+                    plain("read", read_options(&d.read)),
                     plain("format", kw(d.format.as_ref().map(|f| f.value))),
                     plain("time", opt(d.time.as_ref().map(|t| &t.value))),
                     plain("columns", columns.join(", ")),
@@ -203,6 +209,104 @@ fn datasets(spec: &Spec) -> Vec<(String, Print)> {
             (d.name.value.clone(), p)
         })
         .collect()
+}
+
+/// A table or query of a connection: `warehouse: table analytics.deals`.
+fn table_source(t: &TableSource) -> String {
+    let what = match (&t.table, &t.query) {
+        (Some(table), _) => format!("table {}", table.value),
+        (None, Some(q)) => format!(
+            "query {}",
+            q.value.split_whitespace().collect::<Vec<_>>().join(" ")
+        ),
+        (None, None) => String::new(),
+    };
+    format!("{}: {what}", t.connection.value)
+}
+
+/// The `read:` options that are set, in the order the language lists them.
+fn read_options(r: &ReadOptions) -> String {
+    let text = |name: &str, v: &Option<crate::spec::model::Text>| {
+        v.as_ref().map(|t| format!("{name} {:?}", t.value))
+    };
+    let nulls: Vec<String> = r.null_values.iter().map(|t| format!("{:?}", t.value)).collect();
+    [
+        r.delimiter
+            .as_ref()
+            .map(|c| format!("delimiter {:?}", c.value.to_string())),
+        (!nulls.is_empty()).then(|| format!("null_values [{}]", nulls.join(", "))),
+        r.decimal_comma.then(|| "decimal_comma".to_string()),
+        r.thousands
+            .as_ref()
+            .map(|c| format!("thousands {:?}", c.value.to_string())),
+        text("currency", &r.currency),
+        text("date_format", &r.date_format),
+        text("datetime_format", &r.datetime_format),
+        text("timezone", &r.timezone),
+        r.encoding
+            .as_ref()
+            .map(|e| format!("encoding {}", e.value.as_str())),
+        r.on_error
+            .as_ref()
+            .map(|e| format!("on_error {}", e.value.as_str())),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(", ")
+}
+
+/// The calendar, as one entity: it moves weeks and fiscal periods.
+fn calendar(spec: &Spec) -> Vec<(String, Print)> {
+    let c = spec.calendar.clone().unwrap_or_default();
+    let p = Print {
+        definition: vec![
+            plain("week_start", c.week_start.as_str().to_string()),
+            plain("fiscal_year_start", c.fiscal_year_start.to_string()),
+        ],
+        description: Vec::new(),
+    };
+    vec![("calendar".to_string(), p)]
+}
+
+/// Connections: where datasets on them are read (the URI as written, a
+/// `${VAR}` most often; a password written there is not shown).
+fn connections(spec: &Spec) -> Vec<(String, Print)> {
+    spec.connections
+        .iter()
+        .map(|c| {
+            let mut options: Vec<String> = c
+                .options
+                .iter()
+                .map(|(k, v)| format!("{} = {}", k.value, hidden(&v.value)))
+                .collect();
+            options.sort();
+            let p = Print {
+                definition: vec![
+                    plain("driver", opt(c.driver.as_ref().map(|d| &d.value))),
+                    plain("uri", opt(c.uri.as_ref().map(|u| hidden(&u.value)))),
+                    plain("dialect", kw(c.dialect.as_ref().map(|d| d.value))),
+                    plain("options", options.join(", ")),
+                ],
+                description: Vec::new(),
+            };
+            (c.name.value.clone(), p)
+        })
+        .collect()
+}
+
+/// A connection's text as a diff shows it: a `${VAR}` as written, a literal
+/// value only when it holds no password (`user:secret@host`).
+fn hidden(text: &str) -> String {
+    let literal_secret = !text.contains("${")
+        && text
+            .split_once("://")
+            .and_then(|(_, rest)| rest.split_once('@'))
+            .is_some_and(|(user, _)| user.contains(':'));
+    match literal_secret {
+        true => "(a URI with a password)".to_string(),
+        false => text.to_string(),
+    }
 }
 
 fn segments(spec: &Spec) -> Vec<(String, Print)> {
@@ -369,6 +473,8 @@ fn compare(
 /// The semantic differences from `old` to `new`.
 pub fn diff(old: &Spec, new: &Spec) -> Vec<Change> {
     let mut out = Vec::new();
+    compare("calendar", calendar(old), calendar(new), &mut out);
+    compare("connection", connections(old), connections(new), &mut out);
     compare("dataset", datasets(old), datasets(new), &mut out);
     compare("segment", segments(old), segments(new), &mut out);
     compare("kpi", kpis(old), kpis(new), &mut out);
@@ -378,9 +484,9 @@ pub fn diff(old: &Spec, new: &Spec) -> Vec<Change> {
     out
 }
 
-/// KPIs whose values can change because something beneath them did: a base
-/// KPI on a changed dataset, a derived KPI over a changed KPI, a target on
-/// one.
+/// What can change because something beneath it did: a dataset on a
+/// changed connection, a base KPI on a changed dataset, a derived KPI over
+/// a changed KPI, a target on one.
 fn affected(new: &Spec, out: &mut Vec<Change>) {
     let changed = |out: &[Change], entity: &str, name: &str| {
         out.iter().any(|c| {
@@ -397,6 +503,21 @@ fn affected(new: &Spec, out: &mut Vec<Change>) {
     };
     loop {
         let mut found = Vec::new();
+        for d in &new.datasets {
+            if out
+                .iter()
+                .any(|c| c.entity == "dataset" && c.name == d.name.value)
+            {
+                continue;
+            }
+            if let Some(t) = d
+                .table
+                .as_ref()
+                .filter(|t| changed(out, "connection", &t.connection.value))
+            {
+                found.push(("dataset", d.name.value.clone(), vec![t.connection.value.clone()]));
+            }
+        }
         for k in &new.kpis {
             if out.iter().any(|c| c.entity == "kpi" && c.name == k.name.value) {
                 continue;
@@ -439,6 +560,10 @@ fn affected(new: &Spec, out: &mut Vec<Change>) {
 }
 
 fn headline(c: &Change) -> String {
+    if c.entity == "calendar" {
+        let fields: Vec<&str> = c.fields.iter().map(|f| f.field.as_str()).collect();
+        return format!("changed the calendar: {}", fields.join(", "));
+    }
     match &c.kind {
         ChangeKind::Added => format!("added {} `{}`", c.entity, c.name),
         ChangeKind::Removed => format!("removed {} `{}`", c.entity, c.name),

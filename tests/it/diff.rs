@@ -21,6 +21,58 @@ kpis:
   other: {dataset: deals, measure: count()}
 "#;
 
+/// What moves numbers beyond KPIs is a change too (they were "no
+/// changes"): how a dataset's files are read, the table or query it reads,
+/// the connection it reads through (and so the datasets on it and their
+/// KPIs), and the calendar. A password written in a URI is not shown.
+#[test]
+fn reading_connections_and_the_calendar_are_definitions() {
+    let with = |calendar: &str, uri: &str, read: &str, query: &str| {
+        format!(
+            "{calendar}connections:\n  w: {{driver: postgresql, uri: '{uri}'}}\ndatasets:\n  deals: {{source: deals.csv, time: closed_at{read}}}\n  leads: {{source: {{connection: w, query: '{query}'}}, time: created_at}}\nkpis:\n  won: {{dataset: deals, measure: count()}}\n  leads_n: {{dataset: leads, measure: count()}}\n"
+        )
+    };
+    let old = with("", "${PG_URI}", "", "select * from leads");
+    let new = with(
+        "calendar: {fiscal_year_start: 7}\n",
+        "postgresql://kpi:s3cret@db/sales",
+        ", read: {decimal_comma: true, null_values: [\"-\"]}",
+        "select *\n  from leads where not test",
+    );
+    let human = kpi::diff::to_human(&diff(&spec(&old), &spec(&new)));
+    assert_eq!(
+        human,
+        "changed the calendar: fiscal_year_start
+    fiscal_year_start:
+      - 1
+      + 7
+changed connection `w`: uri
+    uri:
+      - ${PG_URI}
+      + (a URI with a password)
+changed dataset `deals`: read
+    read:
+      - (none)
+      + null_values [\"-\"], decimal_comma
+changed dataset `leads`: source
+    source:
+      - w: query select * from leads
+      + w: query select * from leads where not test
+affected kpi `won` (through `deals`)
+affected kpi `leads_n` (through `leads`)
+",
+        "{human}"
+    );
+    // A connection alone moves the datasets on it.
+    let moved = with("", "${OTHER_URI}", "", "select * from leads");
+    let human = kpi::diff::to_human(&diff(&spec(&old), &spec(&moved)));
+    assert!(
+        human.contains("affected dataset `leads` (through `w`)")
+            && human.contains("affected kpi `leads_n` (through `leads`)"),
+        "{human}"
+    );
+}
+
 /// A field that was not set is said so, in Markdown too (an empty code
 /// span is no span there).
 #[test]
