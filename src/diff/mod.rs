@@ -485,8 +485,8 @@ pub fn diff(old: &Spec, new: &Spec) -> Vec<Change> {
 }
 
 /// What can change because something beneath it did: a dataset on a
-/// changed connection, a base KPI on a changed dataset, a derived KPI over
-/// a changed KPI, a target on one.
+/// changed connection, every KPI under a changed calendar, a base KPI on a
+/// changed dataset, a derived KPI over a changed KPI, a target on one.
 fn affected(new: &Spec, out: &mut Vec<Change>) {
     let changed = |out: &[Change], entity: &str, name: &str| {
         out.iter().any(|c| {
@@ -518,11 +518,16 @@ fn affected(new: &Spec, out: &mut Vec<Change>) {
                 found.push(("dataset", d.name.value.clone(), vec![t.connection.value.clone()]));
             }
         }
+        let calendar = changed(out, "calendar", "calendar");
         for k in &new.kpis {
             if out.iter().any(|c| c.entity == "kpi" && c.name == k.name.value) {
                 continue;
             }
-            let mut through = Vec::new();
+            // Weeks and fiscal periods move every KPI's periods.
+            let mut through = match calendar {
+                true => vec!["calendar".to_string()],
+                false => Vec::new(),
+            };
             if let Some(d) = &k.dataset {
                 if changed(out, "dataset", &d.value) {
                     through.push(d.value.clone());

@@ -131,8 +131,18 @@ pub fn values(
         let ty = kpi.map_or(Type::Unknown, |k| k.ty);
         let format = kpi.map_or_else(NumberFormat::default, |k| NumberFormat::new(k.unit, k.decimals));
         let was = rows(&before, k);
-        for (group, now) in rows(&after, k) {
-            let then = was.iter().find(|(g, _)| *g == group).and_then(|(_, v)| *v);
+        let is = rows(&after, k);
+        // Groups of the old version only (a member the new filter leaves
+        // without rows, a period labelled otherwise) had values too.
+        let gone = was
+            .iter()
+            .filter(|(g, _)| !is.iter().any(|(h, _)| h == g))
+            .map(|(g, v)| (g.clone(), *v, None));
+        let now_and_then = is.iter().map(|(g, now)| {
+            let then = was.iter().find(|(h, _)| h == g).and_then(|(_, v)| *v);
+            (g.clone(), then, *now)
+        });
+        for (group, then, now) in now_and_then.chain(gone) {
             let same = match (then, now) {
                 (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * a.abs().max(b.abs()),
                 (None, None) => true,
@@ -206,14 +216,16 @@ pub fn to_human(values: &[ValueChange]) -> String {
     }
     let mut s = String::from("values that change:\n");
     for v in values {
-        s.push_str(&format!(
-            "  {} [{}]: {} → {} {}\n",
+        let line = format!(
+            "  {} [{}]: {} → {} {}",
             v.kpi,
             where_(v),
             value(v, v.old),
             value(v, v.new),
             change(v)
-        ));
+        );
+        s.push_str(line.trim_end());
+        s.push('\n');
     }
     s
 }

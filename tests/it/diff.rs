@@ -58,10 +58,42 @@ changed dataset `leads`: source
     source:
       - w: query select * from leads
       + w: query select * from leads where not test
-affected kpi `won` (through `deals`)
-affected kpi `leads_n` (through `leads`)
+affected kpi `won` (through `calendar`, `deals`)
+affected kpi `leads_n` (through `calendar`, `leads`)
 ",
         "{human}"
+    );
+    // The calendar alone moves every KPI's periods: `--values` evaluates
+    // them (by month, a fiscal year that starts in July moves nothing).
+    let dir = temp_dir("diff-calendar");
+    std::fs::write(
+        dir.join("deals.csv"),
+        "closed_at,amount\n2025-01-10,5\n2025-08-02,7\n",
+    )
+    .unwrap();
+    let two = |calendar: &str| {
+        format!("{calendar}datasets:\n  deals: {{source: deals.csv, time: closed_at}}\nkpis:\n  total: {{dataset: deals, measure: sum(amount)}}\n")
+    };
+    std::fs::create_dir_all(dir.join("old")).unwrap();
+    std::fs::create_dir_all(dir.join("new")).unwrap();
+    std::fs::write(dir.join("old/s.yaml"), two("")).unwrap();
+    std::fs::write(dir.join("new/s.yaml"), two("calendar: {fiscal_year_start: 7}\n")).unwrap();
+    std::fs::copy(dir.join("deals.csv"), dir.join("old/deals.csv")).unwrap();
+    std::fs::copy(dir.join("deals.csv"), dir.join("new/deals.csv")).unwrap();
+    let (_, out, err) = kpi_in(&dir, &["diff", "old", "new", "--values", "--grain", "month"]);
+    assert!(
+        out.contains("affected kpi `total` (through `calendar`)") && out.contains("no values change"),
+        "{out}{err}"
+    );
+    // By year, 2025 (5 + 7) is now FY2025 (5) and FY2026 (7); the year
+    // 2025 is gone (it was left out: only the new version's rows were
+    // compared).
+    let (_, out, err) = kpi_in(&dir, &["diff", "old", "new", "--values", "--grain", "year"]);
+    assert!(
+        out.ends_with(
+            "values that change:\n  total [period=FY2025]: null → 5\n  total [period=FY2026]: null → 7\n  total [period=2025]: 12 → null\n"
+        ),
+        "{out}{err}"
     );
     // A connection alone moves the datasets on it.
     let moved = with("", "${OTHER_URI}", "", "select * from leads");
@@ -421,5 +453,35 @@ fn moved_values_read_by_their_unit() {
     assert!(
         md.contains("| `total` | all | 1,400 | 1,500 | +100 (+7.1%) |"),
         "{md}"
+    );
+}
+
+/// A group that the new definition no longer makes is a value that
+/// changes (only the new version's rows were compared, so `north` was not
+/// said). Hand-worked: bob's deal was `north`, ann's two `south`; with
+/// every deal `south`, south counts 3 and north is gone.
+#[test]
+fn a_group_the_new_version_drops_is_a_change() {
+    let dir = temp_dir("diff-dropped-group");
+    let spec = |region: &str| {
+        format!("datasets:\n  deals:\n    source: deals.csv\n    time: closed_at\n    dimensions: {{region: '{region}'}}\nkpis:\n  deals_n: {{dataset: deals, measure: count()}}\n")
+    };
+    for (side, region) in [
+        ("old", "if owner == \"bob\" then \"north\" else \"south\""),
+        ("new", "\"south\""),
+    ] {
+        std::fs::create_dir_all(dir.join(side)).unwrap();
+        std::fs::write(
+            dir.join(side).join("deals.csv"),
+            "owner,closed_at\nann,2025-01-10\nann,2025-01-11\nbob,2025-01-12\n",
+        )
+        .unwrap();
+        std::fs::write(dir.join(side).join("s.yaml"), spec(region)).unwrap();
+    }
+    let (code, out, err) = kpi_in(&dir, &["diff", "old", "new", "--values", "--by", "region"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.ends_with("values that change:\n  deals_n [region=south]: 2 → 3 +1 (+50.0%)\n  deals_n [region=north]: 1 → null\n"),
+        "{out}"
     );
 }
