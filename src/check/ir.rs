@@ -445,6 +445,8 @@ pub struct TestModel {
     pub segments: Vec<String>,
     pub range: Option<Period>,
     pub as_of: Option<Date>,
+    /// The member of a `by:` target whose status is tested (`None`: every member).
+    pub member: Option<String>,
     /// Inline rows replacing each named dataset.
     pub data: Vec<(String, Vec<Row>)>,
     pub expect: Vec<Row>,

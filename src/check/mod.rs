@@ -365,6 +365,7 @@ fn test_model(t: &m::Test, cal: &crate::period::Calendar) -> TestModel {
         segments: names(&t.segment),
         range,
         as_of: t.as_of.as_ref().map(|d| d.value),
+        member: t.member.as_ref().map(|m| m.value.clone()),
         data: t
             .data
             .iter()

@@ -79,6 +79,7 @@ pub(crate) const TEST_KEYS: &[&str] = &[
     "segment",
     "period",
     "as_of",
+    "member",
     "data",
     "expect",
     "status",

@@ -361,6 +361,8 @@ pub struct Test {
     pub segment: Vec<Name>,
     pub period: Option<Spanned<PeriodSpec>>,
     pub as_of: Option<Spanned<Date>>,
+    /// The member of a `by:` target whose status is tested (default: every member).
+    pub member: Option<Text>,
     pub data: Vec<(Name, Vec<Row>, Span)>,
     pub expect: Vec<Row>,
     pub status: Option<Spanned<Status>>,

@@ -410,6 +410,9 @@ fn test_key(k: &str, r: &impl Fn(&str) -> Value) -> Value {
         "segment" => r("name_list"),
         "period" => period(),
         "as_of" => text("The as-of date of a target test (YYYY-MM-DD)."),
+        "member" => {
+            json!({"description": "The member of a `by:` target whose status a target test expects (default: every member).", "type": ["string", "number", "boolean"]})
+        }
         "data" => json!({
             "description": "Rows replacing datasets, by dataset name.",
             "type": "object",

@@ -464,9 +464,35 @@ fn status_test(model: &Model, t: &TestModel, target: &str) -> Result<Found, Vec<
     let Some(last) = rows.last().map(|r| r.period.clone()) else {
         return Ok((vec![format!("target `{target}` gave no status")], None));
     };
-    let failures: Vec<String> = rows
+    let in_period = rows.iter().filter(|r| r.period == last);
+    // One member of a `by:` target, or every member.
+    let tested: Vec<_> = match &t.member {
+        Some(m) => in_period
+            .filter(|r| r.member.as_deref() == Some(m.as_str()))
+            .collect(),
+        None => in_period.collect(),
+    };
+    if let (Some(m), true) = (&t.member, tested.is_empty()) {
+        let members: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.period == last)
+            .filter_map(|r| r.member.as_deref())
+            .collect();
+        return Ok((
+            vec![format!(
+                "{target} in {last} has no member `{m}` (members: {})",
+                if members.is_empty() {
+                    "none".to_string()
+                } else {
+                    members.join(", ")
+                }
+            )],
+            None,
+        ));
+    }
+    let failures: Vec<String> = tested
         .iter()
-        .filter(|r| r.period == last && r.status != *want)
+        .filter(|r| r.status != *want)
         .map(|r| {
             let member = r.member.as_ref().map(|m| format!(" for {m}")).unwrap_or_default();
             format!(

@@ -318,3 +318,46 @@ tests:
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("win_rate expected 0.5, got 0.666"), "{out}");
 }
+
+/// A target test of a `by:` target may name the member it is about
+/// (`member:`); without it, every member must have the status. Hand-worked:
+/// won revenue per rep ≥ 100 in January 2025, as of 31 January: ann won
+/// 150 (achieved), bob 40 (missed).
+#[test]
+fn a_target_test_may_name_its_member() {
+    let dir = temp_dir("spec-test-member");
+    std::fs::write(dir.join("deals.csv"), "owner,stage,amount,closed_at\n").unwrap();
+    let spec = |tests: &str| {
+        format!(
+            "datasets:\n  deals: {{source: deals.csv, time: closed_at}}\nkpis:\n  won: {{dataset: deals, measure: sum(amount where stage == \"won\")}}\ntargets:\n  each:\n    kpi: won\n    by: owner\n    period: 2025-01\n    value: 100\n    objective: x\ntests:\n{tests}"
+        )
+    };
+    let test = |name: &str, member: &str, status: &str| {
+        format!(
+            "  {name}:\n    target: each\n    as_of: 2025-01-31\n{member}    status: {status}\n    data:\n      deals:\n        - {{owner: ann, stage: won, amount: 150, closed_at: 2025-01-10}}\n        - {{owner: bob, stage: won, amount: 40, closed_at: 2025-01-11}}\n"
+        )
+    };
+    let tests = [
+        test("ann_achieved", "    member: ann\n", "achieved"),
+        test("bob_missed", "    member: bob\n", "missed"),
+        test("all_achieved", "", "achieved"),
+        test("carl", "    member: carl\n", "missed"),
+    ]
+    .concat();
+    std::fs::write(dir.join("s.yaml"), spec(&tests)).unwrap();
+    let (code, out, err) = kpi_in(&dir, &["--spec", "s.yaml", "test"]);
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert!(
+        out.contains("ok     ann_achieved") && out.contains("ok     bob_missed"),
+        "{out}"
+    );
+    assert!(
+        out.contains("each in 2025-01 for bob: status expected achieved, got missed"),
+        "{out}"
+    );
+    assert!(
+        out.contains("each in 2025-01 has no member `carl` (members: ann, bob)"),
+        "{out}"
+    );
+    assert!(out.contains("2 passed, 2 failed"), "{out}");
+}

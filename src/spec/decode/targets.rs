@@ -193,6 +193,7 @@ impl Reader<'_> {
             segment: f.get("segment").map(|n| self.strings(n)).unwrap_or_default(),
             period: f.get("period").and_then(|n| self.period(n)),
             as_of: f.get("as_of").and_then(|n| self.date(n)),
+            member: f.get("member").and_then(|n| self.string(n)),
             expect: f.get("expect").map(|n| self.rows(n)).unwrap_or_default(),
             status: f.get("status").and_then(|n| self.keyword(n)),
             tolerance: f.get("tolerance").and_then(|n| self.number(n, "tolerance")),
