@@ -187,13 +187,29 @@ fn reject_aggregates(e: &Expr, what: &str, diags: &mut Diagnostics) {
     e.for_each_child(|c| reject_aggregates(c, what, diags));
 }
 
+/// Whether `name`, which dataset `d` does not know, may still be one of
+/// its columns: its data was not read (`columns:` declares some columns,
+/// or none), and the name is no slip of one it knows (`amout` for
+/// `amount`). The same rule as a measure's names, which are then warned
+/// of as undeclared (`kpi::undeclared_column`).
+pub(crate) fn may_be_column(d: &DatasetModel, closed: bool, name: &str) -> bool {
+    let known = d
+        .columns
+        .iter()
+        .map(|(c, _)| c.as_str())
+        .chain(d.dimensions.iter().map(|x| x.name.as_str()));
+    !closed && (d.declared.is_empty() || crate::diagnostic::did_you_mean(name, known).is_none())
+}
+
 /// Whether `name` is a column, dimension or looked-up column of `ds`
-/// (`teams.manager`, or `manager` when only one lookup has it).
+/// (`teams.manager`, or `manager` when only one lookup has it); an open
+/// schema (no `columns:`, data not read) takes any name.
 pub fn dimension_on(sc: &Scope, ds: DatasetId, name: &str) -> bool {
     let Some(d) = sc.datasets.get(ds) else {
         return false;
     };
-    let open = !sc.closed.get(ds).copied().unwrap_or(false) && d.declared.is_empty();
+    let closed = sc.closed.get(ds).copied().unwrap_or(false);
+    let open = !closed && d.declared.is_empty();
     if open || sc.has_name(ds, name) {
         return true;
     }
@@ -287,6 +303,7 @@ fn funnels(
 }
 
 fn tests(spec: &Spec, model: &Model, diags: &mut Diagnostics) -> Vec<TestModel> {
+    let closed = model.closed();
     let kpi_names = || spec.kpis.iter().map(|k| k.name.value.as_str());
     let mut out = Vec::new();
     for t in &spec.tests {
@@ -324,12 +341,13 @@ fn tests(spec: &Spec, model: &Model, diags: &mut Diagnostics) -> Vec<TestModel> 
                 continue;
             };
             let d = &model.datasets[id];
-            if d.declared.is_empty() {
-                continue;
-            }
+            let closed = closed.get(id).copied().unwrap_or(false);
             for row in rows {
                 for (col, _) in row {
-                    if !d.columns.iter().any(|(c, _)| *c == col.value) {
+                    // Rows may hold the data's other columns, as the data does.
+                    if !d.columns.iter().any(|(c, _)| *c == col.value)
+                        && !may_be_column(d, closed, &col.value)
+                    {
                         diags.push(diag::unknown_column(
                             col.span,
                             &col.value,

@@ -185,7 +185,7 @@ fn query_refusals(model: &Model, query: &Query, bases: &[KpiId]) -> Vec<Diagnost
             .map(|d| Spanned::new(d.clone(), Span::default()))
             .collect()
     };
-    refusals(model, bases, &names(&query.by), &names(&query.segments))
+    refusals(model, bases, &names(&query.by), &names(&query.segments), false)
         .into_sorted()
         .into_iter()
         .map(on_flags)
@@ -204,8 +204,17 @@ fn on_flags(d: Diagnostic) -> Diagnostic {
 }
 
 /// Checks that `dims` and `segments` can be applied to each of `kpis`
-/// (`--by`, `--segment`, a target's `by` and `segment`).
-pub(crate) fn refusals(model: &Model, kpis: &[KpiId], dims: &[m::Name], segments: &[m::Name]) -> Diagnostics {
+/// (`--by`, `--segment`, a target's `by` and `segment`). With
+/// `data_decides` (a spec checked without its data), a name a dataset's
+/// unread data may have is taken; a query refuses what the schema it
+/// knows lacks, and leaves the KPI out.
+pub(crate) fn refusals(
+    model: &Model,
+    kpis: &[KpiId],
+    dims: &[m::Name],
+    segments: &[m::Name],
+    data_decides: bool,
+) -> Diagnostics {
     let mut diags = Diagnostics::new();
     let names = KpiNames::default();
     let closed = model.closed();
@@ -219,23 +228,50 @@ pub(crate) fn refusals(model: &Model, kpis: &[KpiId], dims: &[m::Name], segments
         let Some(km) = model.kpis.get(k) else { continue };
         for &ds in &km.datasets {
             for dim in dims {
-                if !dimension_on(&sc, ds, &dim.value) {
+                let d = &model.datasets[ds];
+                let closed = closed.get(ds).copied().unwrap_or(false);
+                if dimension_on(&sc, ds, &dim.value) {
+                    if let Some((dataset, words)) = unusable_column(model, ds, &dim.value) {
+                        diags.push(diag::unusable_column(dim.span, dataset, &dim.value, words));
+                    }
+                } else if data_decides
+                    && !dim.value.contains('.')
+                    && unread_may_have(model, ds, closed, &dim.value)
+                {
+                    // Its data, not read, may have it: said as a measure's
+                    // undeclared name is.
+                    diags.push(super::diagnostics::undeclared_column(
+                        dim.span, &dim.value, &d.name,
+                    ));
+                } else {
                     diags.push(diag::dimension_missing(
                         dim.span,
                         &dim.value,
                         &model.datasets[ds].name,
                         &km.name,
                     ));
-                } else if let Some((dataset, words)) = unusable_column(model, ds, &dim.value) {
-                    diags.push(diag::unusable_column(dim.span, dataset, &dim.value, words));
                 }
             }
             for seg in segments {
-                segment_refusal(model, ds, &km.name, seg, &mut diags);
+                segment_refusal(model, ds, &km.name, seg, data_decides, &mut diags);
             }
         }
     }
     diags
+}
+
+/// Whether the unread data of dataset `ds` may have a column `name` that
+/// the spec does not declare there ([`super::may_be_column`]), and that no
+/// other dataset declares either: a name declared on `deals` but not on
+/// `leads` is one `leads` lacks (LANGUAGE.md §4: a segment on a derived
+/// KPI over both), while a name declared nowhere is the data's to say.
+fn unread_may_have(model: &Model, ds: DatasetId, closed: bool, name: &str) -> bool {
+    let declared_elsewhere = model
+        .datasets
+        .iter()
+        .enumerate()
+        .any(|(i, d)| i != ds && d.declared.iter().any(|(c, _)| c == name));
+    !declared_elsewhere && super::may_be_column(&model.datasets[ds], closed, name)
 }
 
 /// The dataset and the words of a column named `name` on dataset `ds` (or
@@ -258,7 +294,14 @@ fn unusable_column<'a>(model: &'a Model, ds: DatasetId, name: &str) -> Option<(&
     })
 }
 
-fn segment_refusal(model: &Model, ds: DatasetId, kpi: &str, seg: &m::Name, diags: &mut Diagnostics) {
+fn segment_refusal(
+    model: &Model,
+    ds: DatasetId,
+    kpi: &str,
+    seg: &m::Name,
+    data_decides: bool,
+    diags: &mut Diagnostics,
+) {
     let Some(s) = model.segments.iter().find(|s| s.name == seg.value) else {
         diags.push(diag::unknown_segment(
             seg.span,
@@ -267,17 +310,20 @@ fn segment_refusal(model: &Model, ds: DatasetId, kpi: &str, seg: &m::Name, diags
         ));
         return;
     };
-    // An open schema: the data decides at run time.
-    if model.datasets[ds].schema == SchemaState::Open {
+    // An open schema: the data decides at run time; a name its unread
+    // data may have is said as undeclared.
+    let d = &model.datasets[ds];
+    if d.schema == SchemaState::Open {
         return;
     }
-    if let Some((_, missing)) = s.missing.iter().find(|(d, _)| *d == ds) {
-        diags.push(diag::segment_column_missing(
-            seg.span,
-            &seg.value,
-            missing,
-            &model.datasets[ds].name,
-            kpi,
-        ));
+    let Some((_, missing)) = s.missing.iter().find(|(x, _)| *x == ds) else {
+        return;
+    };
+    if data_decides && unread_may_have(model, ds, d.schema == SchemaState::Read, missing) {
+        diags.push(super::diagnostics::undeclared_column(seg.span, missing, &d.name));
+        return;
     }
+    diags.push(diag::segment_column_missing(
+        seg.span, &seg.value, missing, &d.name, kpi,
+    ));
 }

@@ -102,7 +102,7 @@ fn specific(spec: &Spec, model: &Model, t: &Target, kpi: Option<KpiId>, diags: &
     if let Some(id) = kpi {
         let dims: Vec<_> = t.by.iter().cloned().collect();
         let segs: Vec<_> = segment.into_iter().cloned().collect();
-        let found = super::query::refusals(model, &[id], &dims, &segs);
+        let found = super::query::refusals(model, &[id], &dims, &segs, true);
         ok &= found.is_empty();
         diags.extend(found);
     }
