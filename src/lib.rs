@@ -48,6 +48,16 @@ use std::path::Path;
 use diagnostic::Diagnostic;
 use source::SourceMap;
 
+/// Drops Polars' own warnings, which it prints on stderr in its words
+/// (`UserWarning: '(default_)region' not set; polars will try to get it
+/// from bucket` when an `s3://` source names no region): they speak of
+/// Polars, not of the spec or its data; what matters of them reaches the
+/// user as kpi's diagnostics.
+pub fn quiet_engine_warnings() {
+    #[cfg(feature = "eval")]
+    polars_core::error::set_warning_function(|_, _| {});
+}
+
 /// Codes for a spec that cannot be read at all (exit code 2).
 pub const UNREADABLE: &[&str] = &[
     "kpi::spec_not_found",

@@ -118,6 +118,7 @@ pub const OK: u8 = 0;
 pub const USAGE: u8 = 2;
 
 pub fn run() -> ExitCode {
+    kpi::quiet_engine_warnings();
     // Ctrl-C or SIGTERM while an output file is written: leave no temporary file behind.
     let _ = ctrlc::set_handler(|| {
         kpi::report::remove_temporary_files();

@@ -243,3 +243,28 @@ fn an_ndjson_field_of_dates_but_one_is_named() {
         "{out}"
     );
 }
+
+/// Polars' own warnings are not printed in its words: an `s3://` source
+/// without a region had `kpi sql` print "UserWarning: '(default_)region'
+/// not set; polars will try to get it from bucket" on stderr.
+#[test]
+fn the_engine_says_nothing_in_its_own_words() {
+    let dir = crate::support::temp_dir("engine-warnings");
+    std::fs::write(
+        dir.join("s.yaml"),
+        "datasets:\n  events: {source: s3://bucket/sales/events/*.parquet, time: at}\n  deals: {source: deals.csv, time: closed_at}\nkpis:\n  n: {dataset: deals, measure: count()}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("deals.csv"), "closed_at\n2025-01-01\n").unwrap();
+    let out = std::process::Command::new(crate::support::kpi_bin())
+        .current_dir(&dir)
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .env_remove("AWS_ENDPOINT_URL")
+        .args(["--spec", "s.yaml", "sql", "n"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(!err.contains("UserWarning") && !err.contains("polars"), "{err}");
+}
