@@ -68,7 +68,7 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
     let template = match &args.template {
         None => None,
         Some(p) => match std::fs::read_to_string(p) {
-            Ok(t) => Some(t),
+            Ok(t) => Some((p.display().to_string(), t)),
             Err(e) => return super::usage_error(
                 "kpi::template_error",
                 &format!("--template: cannot read {}: {e}", p.display()),
@@ -94,7 +94,10 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
             return 1;
         }
     };
-    match kpi::report::html::render(&page, template.as_deref()) {
+    let template = template
+        .as_ref()
+        .map(|(name, text)| (name.as_str(), text.as_str()));
+    match kpi::report::html::render(&page, template) {
         Ok(html) => {
             let to = args.output.as_deref().filter(|p| *p != Path::new("-"));
             super::emit(to, &html)

@@ -317,4 +317,15 @@ fn a_breakdown_by_member_and_a_template_of_ones_own() {
     .unwrap();
     let own = report(&dir, &["--template", template.to_str().unwrap()]);
     assert_eq!(own, "Won revenue=600;Lost deals=0;");
+    // A mistake in it is placed in its own file (it was `report.html`,
+    // kpi's own template's name).
+    std::fs::write(&template, "<p>\n{{ nonexistent.deep }}</p>").unwrap();
+    let spec = dir.to_str().unwrap();
+    let out = kpi(&["--spec", spec, "report", "--template", template.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("kpi::template_error") && err.contains("mine.html:2"),
+        "{err}"
+    );
 }

@@ -280,14 +280,15 @@ fn joined<T>(h: std::thread::ScopedJoinHandle<'_, Result<T, Vec<Diagnostic>>>) -
     })
 }
 
-/// Renders the page with `template` (the built-in one by default).
-pub fn render(page: &Page, template: Option<&str>) -> Result<String, String> {
+/// Renders the page with `template` (its name, as messages place it, and
+/// its text; the built-in one by default).
+pub fn render(page: &Page, template: Option<(&str, &str)>) -> Result<String, String> {
     let mut env = minijinja::Environment::new();
     // Every text is escaped, whatever the template's name.
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
-    env.add_template("report.html", template.unwrap_or(TEMPLATE))
-        .map_err(|e| e.to_string())?;
-    let t = env.get_template("report.html").map_err(|e| e.to_string())?;
+    let (name, text) = template.unwrap_or(("report.html", TEMPLATE));
+    env.add_template(name, text).map_err(|e| e.to_string())?;
+    let t = env.get_template(name).map_err(|e| e.to_string())?;
     t.render(minijinja::value::Serde(page)).map_err(|e| e.to_string())
 }
 
