@@ -70,6 +70,9 @@ pub(super) fn datasets(
                 }
             },
         };
+        if d.table.is_none() && format != Format::Csv {
+            csv_options_elsewhere(d, format, diags);
+        }
         model.datasets.push(DatasetModel {
             name: d.name.value.clone(),
             source,
@@ -95,6 +98,62 @@ pub(super) fn datasets(
     // Lookups and time columns, once every dataset's columns are known.
     lookups_and_time(spec, model, &closed, diags);
     closed
+}
+
+/// `read:` options about CSV text on a Parquet or NDJSON dataset: they do
+/// nothing there (of `read:`, only `timezone` applies), which a user who
+/// wrote `currency: "$"` for a JSON export should hear.
+fn csv_options_elsewhere(d: &m::Dataset, format: Format, diags: &mut Diagnostics) {
+    let r = &d.read;
+    let at = |s: Option<Span>| s.unwrap_or(d.name.span);
+    let set: [(&str, Option<Span>, bool); 9] = [
+        (
+            "delimiter",
+            r.delimiter.as_ref().map(|x| x.span),
+            r.delimiter.is_some(),
+        ),
+        (
+            "null_values",
+            r.null_values.first().map(|x| x.span),
+            !r.null_values.is_empty(),
+        ),
+        ("decimal_comma", None, r.decimal_comma),
+        (
+            "thousands",
+            r.thousands.as_ref().map(|x| x.span),
+            r.thousands.is_some(),
+        ),
+        (
+            "currency",
+            r.currency.as_ref().map(|x| x.span),
+            r.currency.is_some(),
+        ),
+        (
+            "date_format",
+            r.date_format.as_ref().map(|x| x.span),
+            r.date_format.is_some(),
+        ),
+        (
+            "datetime_format",
+            r.datetime_format.as_ref().map(|x| x.span),
+            r.datetime_format.is_some(),
+        ),
+        (
+            "encoding",
+            r.encoding.as_ref().map(|x| x.span),
+            r.encoding.is_some(),
+        ),
+        (
+            "on_error",
+            r.on_error.as_ref().map(|x| x.span),
+            r.on_error.is_some(),
+        ),
+    ];
+    for (key, span, on) in set {
+        if on {
+            diags.push(diag::csv_option_elsewhere(at(span), key, &d.name.value, format));
+        }
+    }
 }
 
 /// Each dataset's lookups and time column, checked against every dataset's columns.

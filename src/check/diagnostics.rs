@@ -628,6 +628,26 @@ pub fn unknown_connection<'a>(
     .help(crate::diagnostic::suggestion(name, known, "connection"))
 }
 
+pub fn csv_option_elsewhere(
+    span: Span,
+    key: &str,
+    dataset: &str,
+    format: crate::spec::model::Format,
+) -> Diagnostic {
+    let format = match format {
+        crate::spec::model::Format::Parquet => "Parquet",
+        _ => "NDJSON",
+    };
+    Diagnostic::warning(
+        "kpi::csv_option_elsewhere",
+        format!("dataset `{dataset}` reads {format}, so `read.{key}`, which is about CSV text, does nothing"),
+    )
+    .at(span, "ignored")
+    .help(format!(
+        "remove `{key}`: of `read:`, only `timezone` applies to Parquet and NDJSON"
+    ))
+}
+
 pub fn file_option_on_table(span: Span, key: &str, dataset: &str) -> Diagnostic {
     Diagnostic::warning(
         "kpi::file_option_on_table",
