@@ -105,53 +105,22 @@ pub(super) fn datasets(
 /// wrote `currency: "$"` for a JSON export should hear.
 fn csv_options_elsewhere(d: &m::Dataset, format: Format, diags: &mut Diagnostics) {
     let r = &d.read;
-    let at = |s: Option<Span>| s.unwrap_or(d.name.span);
-    let set: [(&str, Option<Span>, bool); 9] = [
-        (
-            "delimiter",
-            r.delimiter.as_ref().map(|x| x.span),
-            r.delimiter.is_some(),
-        ),
-        (
-            "null_values",
-            r.null_values.first().map(|x| x.span),
-            !r.null_values.is_empty(),
-        ),
-        ("decimal_comma", None, r.decimal_comma),
-        (
-            "thousands",
-            r.thousands.as_ref().map(|x| x.span),
-            r.thousands.is_some(),
-        ),
-        (
-            "currency",
-            r.currency.as_ref().map(|x| x.span),
-            r.currency.is_some(),
-        ),
-        (
-            "date_format",
-            r.date_format.as_ref().map(|x| x.span),
-            r.date_format.is_some(),
-        ),
-        (
-            "datetime_format",
-            r.datetime_format.as_ref().map(|x| x.span),
-            r.datetime_format.is_some(),
-        ),
-        (
-            "encoding",
-            r.encoding.as_ref().map(|x| x.span),
-            r.encoding.is_some(),
-        ),
-        (
-            "on_error",
-            r.on_error.as_ref().map(|x| x.span),
-            r.on_error.is_some(),
-        ),
+    // Each option that is set, where it is written (`decimal_comma` is a
+    // flag without a place of its own: the dataset's).
+    let set: [(&str, Option<Span>); 9] = [
+        ("delimiter", r.delimiter.as_ref().map(|x| x.span)),
+        ("null_values", r.null_values.first().map(|x| x.span)),
+        ("decimal_comma", r.decimal_comma.then_some(d.name.span)),
+        ("thousands", r.thousands.as_ref().map(|x| x.span)),
+        ("currency", r.currency.as_ref().map(|x| x.span)),
+        ("date_format", r.date_format.as_ref().map(|x| x.span)),
+        ("datetime_format", r.datetime_format.as_ref().map(|x| x.span)),
+        ("encoding", r.encoding.as_ref().map(|x| x.span)),
+        ("on_error", r.on_error.as_ref().map(|x| x.span)),
     ];
-    for (key, span, on) in set {
-        if on {
-            diags.push(diag::csv_option_elsewhere(at(span), key, &d.name.value, format));
+    for (key, span) in set {
+        if let Some(span) = span {
+            diags.push(diag::csv_option_elsewhere(span, key, &d.name.value, format));
         }
     }
 }
