@@ -117,7 +117,8 @@ fn named_kpis_and_funnels_are_the_pages_cards() {
     // None named: every KPI and every funnel.
     let all = report(&dir, &[]);
     assert!(all.contains("aria-label=\"funnel losing\"") && all.contains("Lost deals"));
-    // Cards under their first tag, else their indicator, else "KPIs".
+    // Cards under their first tag (humanised, as names are), else their
+    // indicator, else "KPIs".
     let grouped = spec
         .replace(
             "direction: down, unit: count}",
@@ -125,7 +126,7 @@ fn named_kpis_and_funnels_are_the_pages_cards() {
         )
         .replace(
             "unit: currency, decimals: 0}",
-            "unit: currency, decimals: 0, tags: [revenue]}",
+            "unit: currency, decimals: 0, tags: [new_revenue]}",
         );
     let html = report(&fixture(&grouped), &[]);
     let headings: Vec<&str> = html
@@ -133,7 +134,7 @@ fn named_kpis_and_funnels_are_the_pages_cards() {
         .skip(1)
         .filter_map(|h| h.split_once('>')?.1.split_once("</h2>").map(|(t, _)| t))
         .collect();
-    assert_eq!(headings, ["revenue", "Leading indicators"], "{html}");
+    assert_eq!(headings, ["New revenue", "Leading indicators"], "{html}");
     assert!(all.contains(">KPIs</h2>"), "{all}");
 }
 

@@ -344,7 +344,8 @@ fn format(model: &Model, id: KpiId, v: Option<f64>) -> String {
 fn group_of(model: &Model, id: KpiId) -> String {
     let k = &model.kpis[id];
     match (k.tags.first(), k.indicator) {
-        (Some(t), _) => t.clone(),
+        // A tag as a heading: `pipeline_health` is "Pipeline health".
+        (Some(t), _) => crate::spec::model::humanise(t),
         (None, Some(Indicator::Leading)) => "Leading indicators".to_string(),
         (None, Some(Indicator::Lagging)) => "Lagging indicators".to_string(),
         (None, None) => "KPIs".to_string(),
