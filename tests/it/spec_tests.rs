@@ -252,13 +252,23 @@ fn a_null_key_expects_the_null_group() {
         )
     };
     // Rows without an owner: 2 and 4.
-    std::fs::write(dir.join("s.yaml"), spec("- {owner: null, total: 6}")).unwrap();
-    let (code, out, _) = kpi_in(&dir, &["--spec", "s.yaml", "test"]);
-    assert_eq!(code, Some(0), "{out}");
-    std::fs::write(dir.join("s.yaml"), spec("- {owner: null, total: 5}")).unwrap();
-    let (code, out, _) = kpi_in(&dir, &["--spec", "s.yaml", "test"]);
+    passes_then_fails(
+        &dir,
+        &spec("- {owner: null, total: 6}"),
+        &spec("- {owner: null, total: 5}"),
+        "owner=null: total expected 5, got 6",
+    );
+}
+
+/// `kpi test` of the spec `good` in `dir` passes; of `bad`, fails saying `said`.
+fn passes_then_fails(dir: &std::path::Path, good: &str, bad: &str, said: &str) {
+    std::fs::write(dir.join("s.yaml"), good).unwrap();
+    let (code, out, err) = kpi_in(dir, &["--spec", "s.yaml", "test"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    std::fs::write(dir.join("s.yaml"), bad).unwrap();
+    let (code, out, _) = kpi_in(dir, &["--spec", "s.yaml", "test"]);
     assert_eq!(code, Some(1), "{out}");
-    assert!(out.contains("owner=null: total expected 5, got 6"), "{out}");
+    assert!(out.contains(said), "{out}");
 }
 
 /// A test of a spec written for files as they come: the dataset's files
@@ -310,13 +320,12 @@ tests:
 "
         )
     };
-    std::fs::write(dir.join("s.yaml"), spec("66.666666666666667%")).unwrap();
-    let (code, out, err) = kpi_in(&dir, &["--spec", "s.yaml", "test"]);
-    assert_eq!(code, Some(0), "{out}{err}");
-    std::fs::write(dir.join("s.yaml"), spec("50%")).unwrap();
-    let (code, out, _) = kpi_in(&dir, &["--spec", "s.yaml", "test"]);
-    assert_eq!(code, Some(1), "{out}");
-    assert!(out.contains("win_rate expected 0.5, got 0.666"), "{out}");
+    passes_then_fails(
+        &dir,
+        &spec("66.666666666666667%"),
+        &spec("50%"),
+        "win_rate expected 0.5, got 0.666",
+    );
 }
 
 /// A target test of a `by:` target may name the member it is about
