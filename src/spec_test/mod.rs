@@ -95,7 +95,7 @@ fn run_one(model: &Model, t: &TestModel) -> Result<Found, Vec<Diagnostic>> {
         })?;
         d.source = path;
         d.format = Format::Csv;
-        d.read = rows_read_options(&d.read);
+        d.read = rows_read_options(&d.read, rows);
         // Tests run offline on Polars, whatever the dataset reads in production.
         d.remote = None;
         replaced.push(id);
@@ -119,13 +119,33 @@ fn run_one(model: &Model, t: &TestModel) -> Result<Found, Vec<Diagnostic>> {
 }
 
 /// How a test's rows are read: they are written as plain CSV (`,`, a
-/// decimal point, ISO dates, UTF-8), whatever the dataset's files look
-/// like; what rows mean is kept (the texts that are null, the zone of
-/// datetimes written with an offset).
-fn rows_read_options(read: &ReadOptions) -> ReadOptions {
+/// decimal point, UTF-8), whatever the dataset's files look like; what
+/// rows mean is kept (the texts that are null, the zone of datetimes
+/// written with an offset). Dates are ISO unless the rows write them as
+/// the files do (`01/31/2025` under `date_format: "%m/%d/%Y"`).
+fn rows_read_options(read: &ReadOptions, rows: &[Row]) -> ReadOptions {
+    let texts = || {
+        rows.iter().flatten().filter_map(|(_, v)| match &v.value {
+            Value::String(s) => Some(s.trim()),
+            _ => None,
+        })
+    };
+    let written_so = |format: &Option<crate::spec::model::Text>, parses: fn(&str, &str) -> bool| {
+        format
+            .as_ref()
+            .filter(|f| texts().any(|t| parses(t, &f.value)))
+            .cloned()
+    };
     ReadOptions {
         null_values: read.null_values.clone(),
         timezone: read.timezone.clone(),
+        date_format: written_so(&read.date_format, |t, f| {
+            chrono::NaiveDate::parse_from_str(t, f).is_ok()
+        }),
+        datetime_format: written_so(&read.datetime_format, |t, f| {
+            chrono::NaiveDateTime::parse_from_str(t, f).is_ok()
+                || chrono::DateTime::parse_from_str(t, f).is_ok()
+        }),
         ..ReadOptions::default()
     }
 }

@@ -278,7 +278,9 @@ fn passes_then_fails(dir: &std::path::Path, good: &str, bad: &str, said: &str) {
 /// `teams.manager` (it was taken for a column of `deals`, "unable to find
 /// column"); and a win rate is expected as `50%` (it was "expects a
 /// number"). Hand-worked: m1's reps a and b won 10 + 5 of 3 closed deals
-/// (win rate 2/3); rep c has no manager: a lost deal (0, win rate 0).
+/// (win rate 2/3); rep c has no manager: a lost deal (0, win rate 0). Rows
+/// that write dates as the files do (`01/31/2025`) are read so: January 10
+/// and February 4.
 #[test]
 fn tests_read_their_rows_plainly_and_know_looked_up_columns() {
     let dir = temp_dir("spec-test-plain-rows");
@@ -317,6 +319,16 @@ tests:
     expect:
       - {{manager: m1, period: 2025-01, won: 15, win_rate: {rate}}}
       - {{manager: null, period: 2025-01, won: 0, win_rate: 0%}}
+  dates_as_the_files_write_them:
+    kpi: won
+    grain: month
+    data:
+      deals:
+        - {{rep: a, stage: won, amount: 10, closed_at: 01/31/2025}}
+        - {{rep: a, stage: won, amount: 4, closed_at: 02/01/2025}}
+    expect:
+      - {{period: 2025-01, won: 10}}
+      - {{period: 2025-02, won: 4}}
 "
         )
     };
