@@ -277,7 +277,8 @@ fn passes_then_fails(dir: &std::path::Path, good: &str, bad: &str, said: &str) {
 /// `;`"); nothing declares columns, and `by: manager` is a looked-up
 /// `teams.manager` (it was taken for a column of `deals`, "unable to find
 /// column"); and a win rate is expected as `50%` (it was "expects a
-/// number"). Hand-worked: m1's reps a and b won 10 + 5 of 3 closed deals
+/// number"). A row's `10.5` reads as written under `decimal_comma`.
+/// Hand-worked: m1's reps a and b won 10.5 + 5 of 3 closed deals
 /// (win rate 2/3); rep c has no manager: a lost deal (0, win rate 0). Rows
 /// that write dates as the files do (`01/31/2025`) are read so: January 10
 /// and February 4.
@@ -309,7 +310,7 @@ tests:
     grain: month
     data:
       deals:
-        - {{rep: a, stage: won, amount: 10, closed_at: 2025-01-10}}
+        - {{rep: a, stage: won, amount: 10.5, closed_at: 2025-01-10}}
         - {{rep: b, stage: won, amount: 5, closed_at: 2025-01-11}}
         - {{rep: b, stage: lost, amount: 2.5, closed_at: 2025-01-12}}
         - {{rep: c, stage: lost, amount: \"-\", closed_at: 2025-01-12}}
@@ -317,7 +318,7 @@ tests:
         - {{rep: a, manager: m1}}
         - {{rep: b, manager: m1}}
     expect:
-      - {{manager: m1, period: 2025-01, won: 15, win_rate: {rate}}}
+      - {{manager: m1, period: 2025-01, won: 15.5, win_rate: {rate}}}
       - {{manager: null, period: 2025-01, won: 0, win_rate: 0%}}
   dates_as_the_files_write_them:
     kpi: won
