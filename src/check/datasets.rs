@@ -105,14 +105,15 @@ pub(super) fn datasets(
 /// wrote `currency: "$"` for a JSON export should hear.
 fn csv_options_elsewhere(d: &m::Dataset, format: Format, diags: &mut Diagnostics) {
     let r = &d.read;
-    // Each option that is set, where it is written (`decimal_comma` is a
-    // flag without a place of its own: the dataset's).
-    let set: [(&str, Option<Span>); 9] = [
+    // Each option that is set, where it is written (`decimal_comma` and
+    // `percent` are flags without a place of their own: the dataset's).
+    let set: [(&str, Option<Span>); 10] = [
         ("delimiter", r.delimiter.as_ref().map(|x| x.span)),
         ("null_values", r.null_values.first().map(|x| x.span)),
         ("decimal_comma", r.decimal_comma.then_some(d.name.span)),
         ("thousands", r.thousands.as_ref().map(|x| x.span)),
         ("currency", r.currency.as_ref().map(|x| x.span)),
+        ("percent", r.percent.then_some(d.name.span)),
         ("date_format", r.date_format.as_ref().map(|x| x.span)),
         ("datetime_format", r.datetime_format.as_ref().map(|x| x.span)),
         ("encoding", r.encoding.as_ref().map(|x| x.span)),

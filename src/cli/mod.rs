@@ -401,6 +401,7 @@ pub fn report_spec_errors(outcome: &kpi::CheckOutcome) -> Option<u8> {
                         | "kpi::date_format_needed"
                         | "kpi::thousands_needed"
                         | "kpi::currency_needed"
+                        | "kpi::percent_needed"
                         | REPEATED
                 )
         })

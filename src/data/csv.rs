@@ -60,6 +60,9 @@ pub struct Layout {
     /// `read.currency` does not name one: the symbol, and the other
     /// options their numbers need.
     pub currency_hints: Vec<(String, (String, &'static str))>,
+    /// Text columns of numbers written with `%` (`45%`), when
+    /// `read.percent` does not say so.
+    pub percent_hints: Vec<String>,
     /// Integer columns nobody declared whose values are written with
     /// leading zeros (codes: ZIP codes, account numbers), with one of them.
     pub leading_zeros: Vec<(String, String)>,
@@ -86,16 +89,103 @@ pub struct NearMiss {
     pub line: u64,
 }
 
+/// How a text column's numbers are written, from the `read:` options.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(super) struct NumberForm {
+    decimal_comma: bool,
+    /// Removed before the number is read (`read.thousands`).
+    thousands: Option<char>,
+    /// Removed first, with the spaces beside it (`read.currency`).
+    currency: Option<String>,
+    /// A value written with `%` is its hundredth (`read.percent`).
+    percent: bool,
+}
+
+impl NumberForm {
+    /// As the `read:` options of `src` say.
+    fn of(src: &SourceInfo) -> NumberForm {
+        NumberForm {
+            decimal_comma: src.read.decimal_comma,
+            thousands: src.read.thousands.as_ref().map(|t| t.value),
+            currency: src.read.currency.as_ref().map(|c| c.value.clone()),
+            percent: src.read.percent,
+        }
+    }
+
+    /// Whether the options say more than a plain number (`-12.5`, `1e6`).
+    fn is_plain(&self) -> bool {
+        *self == NumberForm::default()
+    }
+
+    /// A value as a plain number's text: without its currency symbol, its
+    /// `%` and the spaces beside them (`$ 1,200` → `1,200`; `-$300` →
+    /// `-300`; `45 %` → `45`).
+    fn bare<'v>(&self, v: &'v str) -> std::borrow::Cow<'v, str> {
+        let mut marks: Vec<&str> = self.currency.iter().map(String::as_str).collect();
+        if self.percent {
+            marks.push("%");
+        }
+        match marks.iter().any(|m| v.contains(m)) {
+            true => {
+                let bare = marks.iter().fold(v.to_string(), |t, m| t.replace(m, ""));
+                std::borrow::Cow::Owned(bare.trim().to_string())
+            }
+            false => std::borrow::Cow::Borrowed(v),
+        }
+    }
+
+    /// Whether `v` is a number as these options write one.
+    fn reads(&self, v: &str) -> bool {
+        let sep = self
+            .thousands
+            .or(self.decimal_comma.then_some('.'))
+            .unwrap_or(NO_SEPARATOR);
+        let decimal_mark = if self.decimal_comma { ',' } else { '.' };
+        is_grouped_number(&self.bare(v), sep, decimal_mark)
+    }
+
+    /// The number of the text column `text` (already trimmed).
+    fn expr(&self, text: Expr, strict: bool) -> Expr {
+        let marked = |text: Expr, mark: &str| {
+            text.str()
+                .replace_all(lit(mark.to_string()), lit(""), true)
+                .str()
+                .strip_chars(lit(NULL))
+        };
+        let mut bare = text.clone();
+        if let Some(c) = &self.currency {
+            bare = marked(bare, c);
+        }
+        if self.percent {
+            bare = marked(bare, "%");
+        }
+        if let Some(t) = self.thousands {
+            bare = bare.str().replace_all(lit(t.to_string()), lit(""), true);
+        }
+        if self.decimal_comma {
+            bare = bare
+                .str()
+                .replace_all(lit("."), lit(""), true)
+                .str()
+                .replace(lit(","), lit("."), true);
+        }
+        let x = match strict {
+            true => bare.strict_cast(DataType::Float64),
+            false => bare.cast(DataType::Float64),
+        };
+        match self.percent {
+            true => when(text.str().contains_literal(lit("%")))
+                .then(x.clone() / lit(100.0))
+                .otherwise(x),
+            false => x,
+        }
+    }
+}
+
 /// From text to a column's type.
 #[derive(Clone, Debug, PartialEq)]
 pub(super) enum Conversion {
-    Number {
-        decimal_comma: bool,
-        /// Removed before the number is read (`read.thousands`).
-        thousands: Option<char>,
-        /// Removed first, with the spaces beside it (`read.currency`).
-        currency: Option<String>,
-    },
+    Number(NumberForm),
     Bool,
     Date {
         format: String,
@@ -115,7 +205,7 @@ pub(super) enum Conversion {
 impl Conversion {
     pub(super) fn ty(&self) -> Type {
         match self {
-            Conversion::Number { .. } => Type::Number,
+            Conversion::Number(_) => Type::Number,
             Conversion::Bool => Type::Bool,
             Conversion::Date { .. } => Type::Date,
             Conversion::Datetime { .. } => Type::Datetime,
@@ -133,44 +223,8 @@ impl Conversion {
             cache: true,
         };
         let ambiguous = lit(if strict { "raise" } else { "null" });
-        let number = |x: Expr| {
-            if strict {
-                x.strict_cast(DataType::Float64)
-            } else {
-                x.cast(DataType::Float64)
-            }
-        };
-        let grouped = |text: Expr, thousands: &Option<char>, currency: &Option<String>| {
-            let text = match currency {
-                Some(c) => text
-                    .str()
-                    .replace_all(lit(c.as_str()), lit(""), true)
-                    .str()
-                    .strip_chars(lit(NULL)),
-                None => text,
-            };
-            match thousands {
-                Some(t) => text.str().replace_all(lit(t.to_string()), lit(""), true),
-                None => text,
-            }
-        };
         match self {
-            Conversion::Number {
-                decimal_comma: false,
-                thousands,
-                currency,
-            } => number(grouped(text, thousands, currency)),
-            Conversion::Number {
-                decimal_comma: true,
-                thousands,
-                currency,
-            } => number(
-                grouped(text, thousands, currency)
-                    .str()
-                    .replace_all(lit("."), lit(""), true)
-                    .str()
-                    .replace(lit(","), lit("."), true),
-            ),
+            Conversion::Number(form) => form.expr(text, strict),
             Conversion::Bool => {
                 // Each value as `1` or `0`, any other text made one that no
                 // cast reads (`yes?`), so that a strict cast names it.
@@ -588,6 +642,7 @@ impl Layout {
             repeated: Vec::new(),
             thousands_hints: Vec::new(),
             currency_hints: Vec::new(),
+            percent_hints: Vec::new(),
             leading_zeros: Vec::new(),
             padded: Vec::new(),
             case_twins: Vec::new(),
@@ -715,13 +770,29 @@ fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
             .filter_map(|c| Some((c.clone(), super::money::symbol_of(samples.get(c)?)?)))
             .collect();
     }
+    // Text columns of percents (`45%`): say the option.
+    if !src.read.percent {
+        let percents = |values: &Vec<String>| {
+            let form = NumberForm {
+                percent: true,
+                ..NumberForm::of(src)
+            };
+            values.iter().any(|v| v.contains('%'))
+                && nine_in_ten(values.iter().map(|v| v.trim()), |v| form.reads(v))
+        };
+        layout.percent_hints = undeclared
+            .iter()
+            .filter(|c| !found.iter().any(|(f, _)| f == *c) && samples.get(*c).is_some_and(percents))
+            .cloned()
+            .collect();
+    }
     // Text columns of numbers with `,` between thousands: say the option.
     if src.read.thousands.is_none() && !src.read.decimal_comma {
-        let currency = currency_of(src);
+        let form = NumberForm::of(src);
         let grouped = |values: &Vec<String>| {
             values.iter().any(|v| v.contains(','))
                 && nine_in_ten(values.iter().map(|v| v.trim()), |v| {
-                    is_grouped_number(&without_currency(v, currency.as_deref()), ',', '.')
+                    is_grouped_number(&form.bare(v), ',', '.')
                 })
         };
         layout.thousands_hints = undeclared
@@ -1014,13 +1085,8 @@ const FALSE_WORDS: [&str; 5] = ["false", "f", "no", "n", "0"];
 
 /// How a declared column is converted from text; text stays text.
 fn declared_conversion(src: &SourceInfo, sample: &[String], t: Type) -> Option<Conversion> {
-    let decimal_comma = src.read.decimal_comma;
     Some(match t {
-        Type::Number => Conversion::Number {
-            decimal_comma,
-            thousands: src.read.thousands.as_ref().map(|t| t.value),
-            currency: currency_of(src),
-        },
+        Type::Number => Conversion::Number(NumberForm::of(src)),
         Type::Bool => Conversion::Bool,
         Type::Date => Conversion::Date {
             format: src
@@ -1140,17 +1206,15 @@ pub(super) fn guess(values: &[String], src: &SourceInfo, zone: Option<String>) -
     // Without declared formats only ISO 8601 is guessed: a column whose
     // values do not start `YYYY-` is no date, and needs no parsing to say so.
     let custom = src.read.date_format.is_some() || src.read.datetime_format.is_some();
-    let numbers = src.read.decimal_comma || src.read.thousands.is_some();
+    let form = NumberForm::of(src);
+    // Separators that make a plain number read otherwise (`1.234`).
+    let separators = src.read.decimal_comma || src.read.thousands.is_some();
     // Numbers the reader left as text: spaces around some (read trimmed),
     // or a value that is no number (`N/A`), which is then named.
-    if !numbers && mostly(&is_plain_number) {
-        return Some(Conversion::Number {
-            decimal_comma: false,
-            thousands: None,
-            currency: None,
-        });
+    if !separators && mostly(&is_plain_number) {
+        return Some(Conversion::Number(NumberForm::default()));
     }
-    if !custom && !numbers && !mostly(&starts_like_iso_date) {
+    if !custom && form.is_plain() && !mostly(&starts_like_iso_date) {
         return None;
     }
     let date_format = src
@@ -1179,42 +1243,16 @@ pub(super) fn guess(values: &[String], src: &SourceInfo, zone: Option<String>) -
         return Some(Conversion::Datetime { format, offset, zone });
     }
     // Numbers written with a decimal comma (thousands then dots), with the
-    // thousands separator or with the currency symbol the `read:` options
-    // name.
-    let decimal_comma = src.read.decimal_comma;
-    let thousands = src.read.thousands.as_ref().map(|t| t.value);
-    let currency = currency_of(src);
-    let decimal_mark = if decimal_comma { ',' } else { '.' };
-    let sep = thousands.or(decimal_comma.then_some('.'));
-    if sep.is_some() || currency.is_some() {
-        let sep = sep.unwrap_or(NO_SEPARATOR);
-        if mostly(&|v| is_grouped_number(&without_currency(v, currency.as_deref()), sep, decimal_mark)) {
-            return Some(Conversion::Number {
-                decimal_comma,
-                thousands,
-                currency,
-            });
-        }
+    // thousands separator, the currency symbol or the `%` the `read:`
+    // options name.
+    if !form.is_plain() && mostly(&|v| form.reads(v)) {
+        return Some(Conversion::Number(form));
     }
     None
 }
 
 /// No character between thousands.
 const NO_SEPARATOR: char = '\u{0}';
-
-/// The currency symbol the `read:` options name.
-fn currency_of(src: &SourceInfo) -> Option<String> {
-    src.read.currency.as_ref().map(|c| c.value.clone())
-}
-
-/// A value without its currency symbol and the spaces beside it (`$ 1,200`
-/// → `1,200`; `-$300` → `-300`).
-fn without_currency<'v>(v: &'v str, currency: Option<&str>) -> std::borrow::Cow<'v, str> {
-    match currency {
-        Some(c) if v.contains(c) => std::borrow::Cow::Owned(v.replace(c, "").trim().to_string()),
-        _ => std::borrow::Cow::Borrowed(v),
-    }
-}
 
 /// The `date_format`s (of the common ones) that read nine in ten or more of
 /// a text column's sample and every value of it that looks like a date:
@@ -1805,11 +1843,7 @@ mod tests {
         let date = Conversion::Date {
             format: "%Y-%m-%d".into(),
         };
-        let number = Conversion::Number {
-            decimal_comma: false,
-            thousands: None,
-            currency: None,
-        };
+        let number = Conversion::Number(NumberForm::default());
         let columns = [("d", &date), ("t", &number)];
         let (mut found, mut compared) = (0, 0);
         for case in 0..300 {

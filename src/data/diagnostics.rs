@@ -406,6 +406,15 @@ pub fn thousands_needed(span: Span, dataset: &str, column: &str) -> Diagnostic {
     .help("say so: `read: {thousands: \",\"}` under the dataset")
 }
 
+pub fn percent_needed(span: Span, dataset: &str, column: &str) -> Diagnostic {
+    Diagnostic::warning(
+        "kpi::percent_needed",
+        format!("column `{column}` of dataset `{dataset}` is read as text: its values are percents (`45%`)"),
+    )
+    .at(span, format!("`{column}` is text"))
+    .help("say so: `read: {percent: true}` under the dataset (`45%` is then 0.45, as in an expression)")
+}
+
 pub fn currency_needed(span: Span, dataset: &str, column: &str, symbol: &str, options: &str) -> Diagnostic {
     Diagnostic::warning(
         "kpi::currency_needed",

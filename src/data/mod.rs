@@ -1080,6 +1080,11 @@ pub fn near_misses(src: &SourceInfo) -> Vec<Diagnostic> {
             diagnostics::currency_needed(src.span, &src.name, column, symbol, options)
         }))
         .chain(
+            l.percent_hints
+                .iter()
+                .map(|column| diagnostics::percent_needed(src.span, &src.name, column)),
+        )
+        .chain(
             l.padded
                 .iter()
                 .map(|(column, example)| diagnostics::padded_values(src.span, &src.name, column, example)),

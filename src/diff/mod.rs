@@ -240,6 +240,7 @@ fn read_options(r: &ReadOptions) -> String {
             .as_ref()
             .map(|c| format!("thousands {:?}", c.value.to_string())),
         text("currency", &r.currency),
+        r.percent.then(|| "percent".to_string()),
         text("date_format", &r.date_format),
         text("datetime_format", &r.datetime_format),
         text("timezone", &r.timezone),

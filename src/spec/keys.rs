@@ -31,6 +31,7 @@ pub(crate) const READ_KEYS: &[&str] = &[
     "decimal_comma",
     "thousands",
     "currency",
+    "percent",
     "date_format",
     "datetime_format",
     "timezone",

@@ -156,6 +156,9 @@ pub struct ReadOptions {
     /// The currency symbol amounts are written with (`$1,200.50`), removed
     /// with the spaces beside it before they are read.
     pub currency: Option<Text>,
+    /// A value written with `%` (`45%`) is read as its hundredth (0.45),
+    /// as `45%` means in an expression.
+    pub percent: bool,
     /// strftime formats of dates and datetimes written otherwise than ISO 8601.
     pub date_format: Option<Text>,
     pub datetime_format: Option<Text>,

@@ -278,6 +278,9 @@ fn read_key(k: &str) -> Value {
             "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]
         }),
         "decimal_comma" => json!({"type": "boolean", "description": "Numbers are written `1.234,50`."}),
+        "percent" => {
+            json!({"type": "boolean", "description": "A value written with `%` (`45%`) is read as its hundredth (0.45)."})
+        }
         "thousands" => {
             json!({"type": "string", "minLength": 1, "maxLength": 1, "description": "The character between thousands in numbers (`,` for `1,234.50`), removed before they are read."})
         }

@@ -139,6 +139,7 @@ fn rows_read_options(read: &ReadOptions, rows: &[Row]) -> ReadOptions {
     ReadOptions {
         null_values: read.null_values.clone(),
         timezone: read.timezone.clone(),
+        percent: read.percent,
         date_format: written_so(&read.date_format, |t, f| {
             chrono::NaiveDate::parse_from_str(t, f).is_ok()
         }),

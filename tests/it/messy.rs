@@ -797,6 +797,16 @@ fn amounts_with_a_currency_symbol_are_read_when_said() {
     std::fs::write(dir.join("euro.yaml"), amounts_spec("e.csv", read)).unwrap();
     let (code, out, err) = kpi_in(&dir, &["--spec", "euro.yaml", "eval", "--format", "csv"]);
     assert_eq!((code, out.as_str()), (Some(0), "total,big\n950,1\n"), "{err}");
+    // The symbol alone, without separators: 1200.50 + 300 - 5 = 1495.5.
+    // (It stayed text: only separators made a column's numbers be looked for.)
+    std::fs::write(
+        dir.join("u.csv"),
+        "owner,amount,closed_at\na,$1200.50,2025-01-01\nb,$300,2025-01-02\nc,-$5,2025-01-03\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("u.yaml"), amounts_spec("u.csv", ", read: {currency: $}")).unwrap();
+    let (code, out, err) = kpi_in(&dir, &["--spec", "u.yaml", "eval", "--format", "csv"]);
+    assert_eq!((code, out.as_str()), (Some(0), "total,big\n1495.5,1\n"), "{err}");
 }
 
 /// Spaces around a header's names (` amount `, as hand-edited exports
@@ -817,6 +827,22 @@ fn spaces_around_header_names_are_not_part_of_them() {
         let out = run(files, "d.csv", extra, TOTAL, by_owner);
         assert_eq!(csv_of(&out), "owner,total,rows\na,12,2\nb,1,1\n", "{extra}");
     }
+}
+
+/// Percents written with `%` (`45%`, `12.5 %`, as spreadsheets export a
+/// probability) are text until `read: {percent: true}` says so; then each
+/// is its hundredth, as `45%` is in an expression, and a value without `%`
+/// reads as written.
+#[test]
+fn percents_are_read_when_said() {
+    // 0.45 + 0.125 + 0.5 = 1.075; none above 1,000.
+    amounts_read_when_said(
+        "owner,amount,closed_at\na,45%,2025-01-01\nb,12.5 %,2025-01-02\nc,0.5,2025-01-03\nd,,2025-01-04\n",
+        &["kpi::percent_needed", "`read: {percent: true}`"],
+        "{percent: true}",
+        "total,big\n1.075,0\n",
+        ("{percent: maybe}", "kpi::invalid_value"),
+    );
 }
 
 /// Excel's "CSV UTF-8" starts with a byte order mark: the first column is

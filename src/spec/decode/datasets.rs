@@ -185,6 +185,9 @@ impl Reader<'_> {
         if let Some(n) = f.get("decimal_comma") {
             out.decimal_comma = self.boolean(n).is_some_and(|b| b.value);
         }
+        if let Some(n) = f.get("percent") {
+            out.percent = self.boolean(n).is_some_and(|b| b.value);
+        }
         if let Some(t) = f.get("thousands").and_then(|n| self.string(n)) {
             let decimal_mark = if out.decimal_comma { ',' } else { '.' };
             let mut chars = t.value.chars();
