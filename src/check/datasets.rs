@@ -171,7 +171,7 @@ fn is_unread_url(source: &std::path::Path) -> bool {
 
 pub fn format_of(path: &str) -> Option<Format> {
     let lower = path.to_ascii_lowercase();
-    if lower.ends_with(".csv") {
+    if lower.ends_with(".csv") || lower.ends_with(".tsv") || lower.ends_with(".tab") {
         Some(Format::Csv)
     } else if lower.ends_with(".parquet") || lower.ends_with(".pq") {
         Some(Format::Parquet)

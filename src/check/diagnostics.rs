@@ -464,6 +464,9 @@ fn format_help(path: &str) -> String {
         Some("xlsx" | "xlsm" | "xls" | "ods" | "numbers") => {
             "save the sheet as CSV (CSV UTF-8) and read that file; kpi does not read spreadsheets".to_string()
         }
+        Some("gz" | "zip" | "bz2" | "xz" | "zst" | "7z") => {
+            "decompress it first (`gunzip`, `unzip`, …): kpi reads files as they are, and Parquet is compressed inside".to_string()
+        }
         Some(_) => KNOWN.to_string(),
     }
 }

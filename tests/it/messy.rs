@@ -845,6 +845,22 @@ fn percents_are_read_when_said() {
     );
 }
 
+/// A `.tsv` file is CSV separated by tabs, without options (it was "cannot
+/// tell the format"); a compressed file is said to need decompressing.
+#[test]
+fn tab_separated_files_read_and_compressed_ones_are_named() {
+    // 5 + 7 over two rows.
+    let data = "amount\tclosed_at\n5\t2025-01-01\n7\t2025-01-02\n";
+    let out = run(&[("d.tsv", data.as_bytes())], "d.tsv", "", TOTAL, EVAL_CSV);
+    assert_eq!(csv_of(&out), "total,rows\n12,2\n");
+    let out = run(&[("d.csv.gz", b"\x1f\x8b")], "d.csv.gz", "", TOTAL, &["check"]);
+    let said = String::from_utf8_lossy(&out.stdout).replace('\n', " ");
+    assert!(
+        said.contains("kpi::unknown_format") && said.contains("decompress it first"),
+        "{said}"
+    );
+}
+
 /// Excel's "CSV UTF-8" starts with a byte order mark: the first column is
 /// still named as written (it was `\u{feff}amount`, so `sum(amount)` named
 /// an unknown column), with LF or CRLF lines, declared or not. NDJSON with

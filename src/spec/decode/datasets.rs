@@ -76,6 +76,10 @@ impl Reader<'_> {
         if let Some(r) = f.get("read") {
             d.read = self.read_options(r, &d.name.value);
         }
+        // A `.tsv` file is tab-separated unless `read:` says otherwise.
+        if let Some(s) = d.source.as_ref().filter(|s| is_tab_separated(&s.value)) {
+            d.read.delimiter = d.read.delimiter.or(Some(Spanned::new('\t', s.span)));
+        }
         Some(d)
     }
 
@@ -305,4 +309,10 @@ impl Reader<'_> {
         }
         out
     }
+}
+
+/// Whether a source names tab-separated files (`deals.tsv`, `*.tab`).
+fn is_tab_separated(source: &str) -> bool {
+    let lower = source.to_ascii_lowercase();
+    lower.ends_with(".tsv") || lower.ends_with(".tab")
 }
