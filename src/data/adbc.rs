@@ -173,7 +173,9 @@ impl Settings {
             .uri
             .as_deref()
             .filter(|_| !self.uri_is_path)
-            .and_then(uri_password)
+            .and_then(crate::spec::env::uri_password)
+            // Too short to blank without blanking other words.
+            .filter(|p| p.len() >= 4)
         {
             out = out.replace(pw, "…");
         }
@@ -232,13 +234,6 @@ fn local_database(c: &ConnectionModel, s: &Settings, uri: &str) -> Result<String
 /// behind a URL.
 fn not_a_file(uri: &str) -> bool {
     uri.starts_with("md:") || uri.starts_with("motherduck:") || uri.contains("://")
-}
-
-/// The password of `scheme://user:password@host/…`, if there is one.
-fn uri_password(uri: &str) -> Option<&str> {
-    let rest = uri.split_once("://")?.1;
-    let userinfo = rest.split_once('@')?.0;
-    userinfo.split_once(':').map(|(_, p)| p).filter(|p| p.len() >= 4)
 }
 
 fn connect(c: &ConnectionModel, s: &Settings) -> Result<ManagedConnection, Diagnostic> {

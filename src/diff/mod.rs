@@ -299,11 +299,7 @@ fn connections(spec: &Spec) -> Vec<(String, Print)> {
 /// A connection's text as a diff shows it: a `${VAR}` as written, a literal
 /// value only when it holds no password (`user:secret@host`).
 fn hidden(text: &str) -> String {
-    let literal_secret = !text.contains("${")
-        && text
-            .split_once("://")
-            .and_then(|(_, rest)| rest.split_once('@'))
-            .is_some_and(|(user, _)| user.contains(':'));
+    let literal_secret = !text.contains("${") && crate::spec::env::uri_password(text).is_some();
     match literal_secret {
         true => "(a URI with a password)".to_string(),
         false => text.to_string(),

@@ -2,6 +2,13 @@
 //! runs over another data folder (`KPI_DATA=/data/2025 kpi eval`), and
 //! connection secrets stay out of git.
 
+/// The password of `scheme://user:password@host/…`, if there is one.
+pub fn uri_password(uri: &str) -> Option<&str> {
+    let rest = uri.split_once("://")?.1;
+    let userinfo = rest.split_once('@')?.0;
+    userinfo.split_once(':').map(|(_, p)| p)
+}
+
 /// What stopped an expansion.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ExpandError {
