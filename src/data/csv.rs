@@ -762,52 +762,47 @@ fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
             .filter_map(|c| Some((c.clone(), date_formats(samples.get(c)?)?)))
             .collect();
     }
-    // Text columns of amounts with a currency symbol: say the option.
-    if src.read.currency.is_none() {
-        layout.currency_hints = undeclared
-            .iter()
-            .filter(|c| !found.iter().any(|(f, _)| f == *c))
-            .filter_map(|c| Some((c.clone(), super::money::symbol_of(samples.get(c)?)?)))
-            .collect();
-    }
-    // Text columns of percents (`45%`): say the option.
-    if !src.read.percent {
-        let percents = |values: &Vec<String>| {
-            let form = NumberForm {
-                percent: true,
-                ..NumberForm::of(src)
-            };
-            values.iter().any(|v| v.contains('%'))
-                && nine_in_ten(values.iter().map(|v| v.trim()), |v| form.reads(v))
-        };
-        layout.percent_hints = undeclared
-            .iter()
-            .filter(|c| !found.iter().any(|(f, _)| f == *c) && samples.get(*c).is_some_and(percents))
-            .cloned()
-            .collect();
-    }
-    // Text columns of numbers with `,` between thousands: say the option.
-    if src.read.thousands.is_none() && !src.read.decimal_comma {
-        let form = NumberForm::of(src);
-        let grouped = |values: &Vec<String>| {
-            values.iter().any(|v| v.contains(','))
-                && nine_in_ten(values.iter().map(|v| v.trim()), |v| {
-                    is_grouped_number(&form.bare(v), ',', '.')
-                })
-        };
-        layout.thousands_hints = undeclared
-            .iter()
-            .filter(|c| !found.iter().any(|(f, _)| f == *c) && samples.get(*c).is_some_and(grouped))
-            .cloned()
-            .collect();
-    }
-    layout.near_misses = near_misses;
-    // Text columns left text: one value in two spellings?
+    // Text columns left text, with their samples: which option reads them,
+    // one value in two spellings?
     let texts: Vec<(&String, &Vec<String>)> = undeclared
         .iter()
         .filter(|c| !found.iter().any(|(f, _)| f == *c))
         .filter_map(|c| Some((c, samples.get(c)?)))
         .collect();
+    // Amounts with a currency symbol: say the option.
+    if src.read.currency.is_none() {
+        layout.currency_hints = texts
+            .iter()
+            .filter_map(|(c, v)| Some(((*c).clone(), super::money::symbol_of(v)?)))
+            .collect();
+    }
+    // Those whose values hold `mark` and are numbers as `more` writes them.
+    let read_with = |more: NumberForm, mark: char| -> Vec<String> {
+        texts
+            .iter()
+            .filter(|(_, v)| {
+                v.iter().any(|x| x.contains(mark))
+                    && nine_in_ten(v.iter().map(|x| x.trim()), |x| more.reads(x))
+            })
+            .map(|(c, _)| (*c).clone())
+            .collect()
+    };
+    // Percents (`45%`), numbers with `,` between thousands: say the option.
+    if !src.read.percent {
+        let more = NumberForm {
+            percent: true,
+            ..NumberForm::of(src)
+        };
+        layout.percent_hints = read_with(more, '%');
+    }
+    if src.read.thousands.is_none() && !src.read.decimal_comma {
+        let more = NumberForm {
+            thousands: Some(','),
+            ..NumberForm::of(src)
+        };
+        layout.thousands_hints = read_with(more, ',');
+    }
+    layout.near_misses = near_misses;
     layout.padded = texts
         .iter()
         .filter_map(|(c, v)| Some(((*c).clone(), padded_twin(v)?)))
