@@ -3,6 +3,7 @@ mod cli;
 use std::io::Write;
 
 fn main() -> std::process::ExitCode {
+    cli::allocator::tune();
     // A panic is a bug (user input gets diagnostics): said as one, with an
     // exit code of 1 rather than Rust's own report and 101.
     std::panic::set_hook(Box::new(|info| {

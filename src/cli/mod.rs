@@ -1,5 +1,6 @@
 //! Argument parsing and printing; every command is a library call.
 
+pub(crate) mod allocator;
 mod check;
 #[cfg(feature = "eval")]
 mod diff;
