@@ -382,6 +382,7 @@ pub fn unusable_column(span: Span, dataset: &str, column: &str, words: &str) -> 
         "a time of day" => "store the day and the time together as a datetime, or the time as a number of hours",
         "a duration" => "store it as a number in the unit you mean (seconds, hours, days), or keep the datetimes it lies between and use `hours_between(a, b)`",
         "bytes" => "if the bytes are texts, declare the column `string` under `columns:`; otherwise leave it out of the KPIs",
+        "a decimal of more than 38 digits" => "write the column as a decimal of 38 digits or fewer, or as a double (`CAST(x AS NUMERIC)` or `FLOAT64` in BigQuery), or leave it out of the KPIs",
         _ => "store the values as numbers, texts, booleans, dates or datetimes, or leave this column out of the KPIs",
     };
     Diagnostic::error(

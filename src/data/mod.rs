@@ -123,6 +123,9 @@ pub fn type_of(dt: &DataType) -> Type {
         DataType::Boolean => Type::Bool,
         DataType::Date => Type::Date,
         DataType::Datetime(..) => Type::Datetime,
+        // Polars holds decimals of up to 38 digits (BigQuery's BIGNUMERIC
+        // has 76); wider ones fail when their values are read.
+        DataType::Decimal(digits, _) if *digits > 38 => Type::Unusable("a decimal of more than 38 digits"),
         dt if dt.is_numeric() => Type::Number,
         DataType::Time => Type::Unusable("a time of day"),
         DataType::Duration(_) => Type::Unusable("a duration"),

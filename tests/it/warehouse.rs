@@ -1520,8 +1520,9 @@ fn parquet_categoricals_are_texts() {
     );
 }
 
-/// Columns stored as times of day, durations, bytes, lists or structs:
-/// naming one in a KPI is an error that says what the column holds (a
+/// Columns stored as times of day, durations, bytes, lists, structs or
+/// decimals wider than 38 digits (their values failed to read, after `kpi
+/// check --data` passed): naming one in a KPI is an error that says what the column holds (a
 /// time of day was summed as nanoseconds, a duration as microseconds); a
 /// file that has them still serves KPIs over its other columns, bytes
 /// declared `string` are texts, and a type declared over such a column is
@@ -1531,7 +1532,8 @@ fn columns_kpis_cannot_compute_with_are_named() {
     let dir = temp_dir("unusable");
     pyarrow(
         &dir,
-        "day = dt.datetime(2025, 1, 5)\n\
+        "import decimal\n\
+         day = dt.datetime(2025, 1, 5)\n\
          pq.write_table(pa.table({\n\
            'closed_at': [day, day, day],\n\
            'amount': [1.0, 2.0, 4.0],\n\
@@ -1540,6 +1542,7 @@ fn columns_kpis_cannot_compute_with_are_named() {
            'blob': pa.array([b'x', b'yy', b'x'], pa.binary()),\n\
            'tags': pa.array([['a'], ['b', 'c'], []], pa.list_(pa.string())),\n\
            'who': pa.array([{'name': 'a'}, {'name': 'b'}, None], pa.struct([('name', pa.string())])),\n\
+           'wide': pa.array([decimal.Decimal('1.50'), None, decimal.Decimal('2.25')], pa.decimal256(40, 2)),\n\
          }), 'odd.parquet')\n",
     );
     let used = [
@@ -1548,6 +1551,8 @@ fn columns_kpis_cannot_compute_with_are_named() {
         ("blob", "count_distinct(blob)", "bytes"),
         ("tags", "count(where tags == \"a\")", "a list"),
         ("who", "count_distinct(who)", "a struct"),
+        // BigQuery's BIGNUMERIC: Polars reads decimals of up to 38 digits.
+        ("wide", "sum(wide)", "a decimal of more than 38 digits"),
     ];
     let mut kpis = String::from("  total: {dataset: d, measure: sum(amount)}\n");
     for (column, measure, _) in used {
@@ -1558,9 +1563,11 @@ fn columns_kpis_cannot_compute_with_are_named() {
     // `kpi check` prints its diagnostics on stdout.
     let (code, err, _) = kpi_in(&dir, &["--spec", "bad.yaml", "check", "--data"]);
     assert_eq!(code, Some(1), "{err}");
+    // A long message is wrapped at the terminal's width.
+    let unwrapped = err.replace("\n  │ ", " ");
     for (column, _, words) in used {
         assert!(
-            err.contains(&format!(
+            unwrapped.contains(&format!(
                 "column `{column}` of dataset `d` is {words}, which KPIs cannot compute with"
             )),
             "{column}: {err}"
