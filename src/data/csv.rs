@@ -52,7 +52,7 @@ pub struct Layout {
     pub near_misses: Vec<NearMiss>,
     /// Text columns of dates written in another format than `%Y-%m-%d`,
     /// with the `date_format` that reads them (or the two that would).
-    pub date_hints: Vec<(String, Vec<&'static str>)>,
+    pub date_hints: Vec<(String, Vec<String>)>,
     /// Text columns of numbers written with `,` between thousands, when
     /// `read.thousands` does not say so.
     pub thousands_hints: Vec<String>,
@@ -754,12 +754,19 @@ fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
     let (found, near_misses) = detect(src, &layout, text.as_ref(), &undeclared, &samples)
         .map_err(|e| read_error(src, &layout, &e))?;
     // Text columns of dates in another format: say which `date_format`.
-    if src.read.date_format.is_none() {
+    if src.read.date_format.is_none() || src.read.datetime_format.is_none() {
         let left_text = undeclared
             .iter()
             .filter(|c| !found.iter().any(|(f, _)| f == *c) && !near_misses.iter().any(|m| m.column == **c));
         layout.date_hints = left_text
             .filter_map(|c| Some((c.clone(), date_formats(samples.get(c)?)?)))
+            .filter(|(_, formats)| {
+                let option = match formats.first().is_some_and(|f| is_datetime_format(f)) {
+                    true => &src.read.datetime_format,
+                    false => &src.read.date_format,
+                };
+                option.is_none()
+            })
             .collect();
     }
     // Text columns left text, with their samples: which option reads them,
@@ -1249,38 +1256,94 @@ pub(super) fn guess(values: &[String], src: &SourceInfo, zone: Option<String>) -
 /// No character between thousands.
 const NO_SEPARATOR: char = '\u{0}';
 
-/// The `date_format`s (of the common ones) that read nine in ten or more of
-/// a text column's sample and every value of it that looks like a date:
-/// day and month in either order with slashes (both where every day is 12
-/// or less), or dots or dashes, or the year first with slashes.
-fn date_formats(values: &[String]) -> Option<Vec<&'static str>> {
-    const FORMATS: [&str; 6] = [
-        "%m/%d/%Y", "%d/%m/%Y", "%d.%m.%Y", "%m-%d-%Y", "%d-%m-%Y", "%Y/%m/%d",
-    ];
+/// Dates as spreadsheets and CRMs export them: day and month in either
+/// order with slashes, or dots or dashes, or the year first with slashes;
+/// a month's name (`05-Jan-2025`, `Jan 5, 2025`, `5 January 2025`).
+const DATE_FORMATS: [&str; 14] = [
+    "%m/%d/%Y",
+    "%d/%m/%Y",
+    "%d.%m.%Y",
+    "%m-%d-%Y",
+    "%d-%m-%Y",
+    "%Y/%m/%d",
+    "%d-%b-%Y",
+    "%d-%b-%y",
+    "%d %b %Y",
+    "%b %d %Y",
+    "%b %d, %Y",
+    "%d %B %Y",
+    "%B %d %Y",
+    "%B %d, %Y",
+];
+
+/// The times that follow such a date in a datetime (`1/5/2025 10:30 AM`).
+const TIME_FORMATS: [&str; 4] = ["%H:%M", "%H:%M:%S", "%I:%M %p", "%I:%M:%S %p"];
+
+/// The format options (of the common ones) that read nine in ten or more
+/// of a text column's sample: `date_format`s, or `datetime_format`s for
+/// dates with a time (both day orders where every day is 12 or less).
+fn date_formats(values: &[String]) -> Option<Vec<String>> {
     let values: Vec<&str> = values
         .iter()
         .map(|v| v.trim())
         .filter(|v| !v.is_empty())
         .collect();
-    // Most text columns are told apart without parsing: 8 to 10 bytes, a digit first.
-    let date_like = |v: &str| (8..=10).contains(&v.len()) && v.as_bytes()[0].is_ascii_digit();
+    // Most text columns are told apart without parsing: 6 to 30 bytes, a
+    // digit among them.
+    let date_like = |v: &str| (6..=30).contains(&v.len()) && v.bytes().any(|b| b.is_ascii_digit());
     if !nine_in_ten(values.iter().copied(), date_like) {
         return None;
     }
-    let reads = |f: &str| {
-        nine_in_ten(values.iter().copied(), |v| {
-            chrono::NaiveDate::parse_from_str(v, f).is_ok()
-        })
-    };
-    let fitting: Vec<&'static str> = FORMATS.into_iter().filter(|f| reads(f)).collect();
+    let reads =
+        |f: &str, parses: &dyn Fn(&str, &str) -> bool| nine_in_ten(values.iter().copied(), |v| parses(v, f));
+    let date = |v: &str, f: &str| chrono::NaiveDate::parse_from_str(v, f).is_ok();
+    let fitting = fitting_formats(DATE_FORMATS.map(str::to_string).to_vec(), |f| reads(f, &date));
+    if !fitting.is_empty() {
+        return Some(fitting);
+    }
+    let datetime = |v: &str, f: &str| chrono::NaiveDateTime::parse_from_str(v, f).is_ok();
+    let datetimes = DATE_FORMATS
+        .into_iter()
+        .flat_map(|d| TIME_FORMATS.into_iter().map(move |t| format!("{d} {t}")))
+        .collect();
+    let fitting = fitting_formats(datetimes, |f| reads(f, &datetime));
     (!fitting.is_empty()).then_some(fitting)
 }
 
+/// The `formats` that read the values; a full month name's (`%B`, which
+/// reads `Jan` too) only when its abbreviation's (`%b`) does not.
+fn fitting_formats(formats: Vec<String>, reads: impl Fn(&str) -> bool) -> Vec<String> {
+    let mut fitting: Vec<String> = Vec::new();
+    for f in formats {
+        let short = f.replace("%B", "%b");
+        if !fitting.contains(&short) && reads(&f) {
+            fitting.push(f);
+        }
+    }
+    fitting
+}
+
+/// Whether a format reads a time of day as well as a date.
+pub(crate) fn is_datetime_format(format: &str) -> bool {
+    ["%H", "%I", "%M", "%T", "%R"].iter().any(|t| format.contains(t))
+}
+
 /// Whether one or more, and nine in ten or more, of `values` are `ok`.
+/// Stops at the first value too many that is not: most columns are told
+/// apart by their first few values.
 fn nine_in_ten<'a>(values: impl ExactSizeIterator<Item = &'a str>, ok: impl Fn(&str) -> bool) -> bool {
     let of = values.len();
-    let n = values.filter(|v| ok(v)).count();
-    n > 0 && n * 10 >= of * 9
+    let allowed = of / 10;
+    let mut failed = 0;
+    for v in values {
+        if !ok(v) {
+            failed += 1;
+            if failed > allowed {
+                return false;
+            }
+        }
+    }
+    of > failed
 }
 
 /// A number as CSV writes one (`-12`, `3.5`, `1e6`; not `inf` or `NaN`,

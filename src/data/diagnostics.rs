@@ -483,19 +483,24 @@ pub fn repeated_column(span: Span, dataset: &str, path: &str, column: &str, n: u
     .help(format!("rename the others where the file is written (they are read as `{column}_duplicated_0`, …)"))
 }
 
-/// A text column of dates in a format `read.date_format` does not say.
-pub fn date_format_needed(span: Span, dataset: &str, column: &str, formats: &[&str]) -> Diagnostic {
-    let first = formats.first().copied().unwrap_or("%m/%d/%Y");
+/// A text column of dates (or datetimes) in a format `read.date_format`
+/// (`read.datetime_format`) does not say.
+pub fn date_format_needed(span: Span, dataset: &str, column: &str, formats: &[String]) -> Diagnostic {
+    let first = formats.first().map_or("%m/%d/%Y", String::as_str);
+    let (what, option) = match super::csv::is_datetime_format(first) {
+        true => ("datetimes", "datetime_format"),
+        false => ("dates", "date_format"),
+    };
     let also = match formats.get(1) {
         Some(other) => format!(" (or `{other}`: its days are all 12 or less, so the order cannot be told)"),
         None => String::new(),
     };
     Diagnostic::warning(
         "kpi::date_format_needed",
-        format!("column `{column}` of dataset `{dataset}` is read as text: its values are dates written `{first}`{also}"),
+        format!("column `{column}` of dataset `{dataset}` is read as text: its values are {what} written `{first}`{also}"),
     )
     .at(span, format!("`{column}` is text"))
-    .help(format!("say how its dates are written: `read: {{date_format: \"{first}\"}}` under the dataset"))
+    .help(format!("say how its {what} are written: `read: {{{option}: \"{first}\"}}` under the dataset"))
 }
 
 pub fn csv_in_object_storage(span: Span, dataset: &str) -> Diagnostic {

@@ -364,6 +364,56 @@ fn dates_in_another_format_name_the_date_format() {
 }
 
 #[test]
+fn dates_with_month_names_and_times_name_their_format() {
+    // As spreadsheets and CRMs export them; each hint, applied, reads
+    // January's 5 and February's 6 + 7.
+    for (days, option) in [
+        (
+            ["31-Jan-2025", "01-Feb-2025", "13-Feb-2025"],
+            "date_format: \"%d-%b-%Y\"",
+        ),
+        (
+            ["Jan 31, 2025", "Feb 1, 2025", "Feb 13, 2025"],
+            "date_format: \"%b %d, %Y\"",
+        ),
+        (
+            ["31 January 2025", "1 February 2025", "13 February 2025"],
+            "date_format: \"%d %B %Y\"",
+        ),
+        (
+            ["1/31/2025 10:30 AM", "2/1/2025 11:59 PM", "2/13/2025 12:00 AM"],
+            "datetime_format: \"%m/%d/%Y %I:%M %p\"",
+        ),
+        (
+            [
+                "01/31/2025 23:59:59",
+                "02/01/2025 00:00:00",
+                "02/13/2025 08:15:00",
+            ],
+            "datetime_format: \"%m/%d/%Y %H:%M:%S\"",
+        ),
+    ] {
+        let data = format!(
+            "id,amount,closed_at\n1,5,\"{}\"\n2,6,\"{}\"\n3,7,\"{}\"\n",
+            days[0], days[1], days[2]
+        );
+        let files: &[(&str, &[u8])] = &[("d.csv", data.as_bytes())];
+        let err = stderr(&run(files, "d.csv", "", TOTAL, BY_MONTH));
+        assert!(
+            err.contains("kpi::date_format_needed") && err.contains(&format!("read: {{{option}}}")),
+            "{option}: {err}"
+        );
+        let read = format!("    read: {{{option}}}\n");
+        let out = run(files, "d.csv", &read, TOTAL, BY_MONTH);
+        assert_eq!(
+            csv_of(&out),
+            "period,total,rows\n2025-01,5,1\n2025-02,13,2\n",
+            "{option}"
+        );
+    }
+}
+
+#[test]
 fn windows_1252_files_read_with_their_encoding() {
     // "Müller" and "€" in Windows-1252: 0xfc and 0x80.
     let data: &[u8] = b"id,amount,closed_at,owner\n1,5,2025-01-01,M\xfcller\n2,7,2025-01-02,\x80uro\n";
