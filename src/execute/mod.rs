@@ -291,10 +291,11 @@ pub(crate) fn run(engine: &dyn Engine, plan: &Plan) -> Result<Frame, Vec<Diagnos
     }
     let all_frames: Vec<&DataFrame> = units
         .iter()
-        .flat_map(|u| std::iter::once(&u.parts).chain(u.ends.as_ref()))
+        .map(|u| &u.parts)
         .chain(nest_frames.iter().map(|(_, f)| f))
         .collect();
-    let spine = spine::Spine::lay(&all_frames, query, &model.calendar).map_err(polars_error)?;
+    let ends: Vec<&DataFrame> = units.iter().filter_map(|u| u.ends.as_ref()).collect();
+    let spine = spine::Spine::lay(&all_frames, &ends, query, &model.calendar).map_err(polars_error)?;
     // Stocks: running sums of starts minus ends along their own spine.
     let mut unit_frames: Vec<LazyFrame> = Vec::new();
     for (u, frames) in plan.units.iter().zip(units) {

@@ -71,10 +71,17 @@ pub(super) struct Spine {
 }
 
 impl Spine {
-    /// The spine of the groups in `frames` over the query's periods.
-    pub fn lay(frames: &[&DataFrame], query: &Query, cal: &Calendar) -> PolarsResult<Spine> {
-        let periods = spine_periods(frames, query, cal);
-        let groups = all_groups(frames, query.by.len())?.collect()?;
+    /// The spine of the groups in `frames` and in stocks' `ends` over the
+    /// query's periods.
+    pub fn lay(
+        frames: &[&DataFrame],
+        ends: &[&DataFrame],
+        query: &Query,
+        cal: &Calendar,
+    ) -> PolarsResult<Spine> {
+        let periods = spine_periods(frames, ends, query, cal);
+        let all: Vec<&DataFrame> = frames.iter().chain(ends).copied().collect();
+        let groups = all_groups(&all, query.by.len())?.collect()?;
         let period_frame = periods_frame(&periods, query.grain, cal)?;
         let frame = match &period_frame {
             Some(p) => in_order_cross_join(groups.clone().lazy(), p.clone().lazy()),
@@ -411,7 +418,12 @@ pub(super) fn key_names(plan: &Plan) -> Vec<String> {
 }
 
 /// Periods of the range, or from the first to the last period in the data.
-fn spine_periods(frames: &[&DataFrame], query: &Query, cal: &Calendar) -> Vec<Period> {
+///
+/// Without a range, from the first to the last period of `frames`; a
+/// stock's ends (`ends`) lengthen it up to today's period only: a contract's
+/// end date in the future is a plan, not history (as `--grain all` takes a
+/// stock's level at today at the latest).
+fn spine_periods(frames: &[&DataFrame], ends: &[&DataFrame], query: &Query, cal: &Calendar) -> Vec<Period> {
     let grain = query.grain;
     if grain == Grain::All {
         return query.range.into_iter().collect();
@@ -419,24 +431,21 @@ fn spine_periods(frames: &[&DataFrame], query: &Query, cal: &Calendar) -> Vec<Pe
     let (first, last) = match query.range {
         Some(r) => (query.history.map_or(r.start, |h| h.min(r.start)), r.end),
         None => {
-            let mut lo: Option<i32> = None;
-            let mut hi: Option<i32> = None;
-            for df in frames {
-                let Ok(c) = df.column(PERIOD) else { continue };
-                let Ok(days) = c.cast(&DataType::Int32) else {
-                    continue;
-                };
-                let Ok(days) = days.i32() else { continue };
-                if let Some(m) = days.min() {
-                    lo = Some(lo.map_or(m, |x| x.min(m)));
-                }
-                if let Some(m) = days.max() {
-                    hi = Some(hi.map_or(m, |x| x.max(m)));
-                }
-            }
-            match (lo, hi) {
-                (Some(a), Some(b)) => (Date(a), Date(b)),
-                _ => return Vec::new(),
+            let bounds = |frames: &[&DataFrame]| {
+                frames
+                    .iter()
+                    .filter_map(|df| {
+                        let days = df.column(PERIOD).ok()?.cast(&DataType::Int32).ok()?;
+                        let days = days.i32().ok()?;
+                        Some((days.min()?, days.max()?))
+                    })
+                    .reduce(|(a, b), (c, d)| (a.min(c), b.max(d)))
+            };
+            let today = period::period_of(super::today(), grain, cal).start.0;
+            let ends = bounds(ends).map(|(_, last)| last.min(today));
+            match bounds(frames) {
+                Some((a, b)) => (Date(a), Date(ends.map_or(b, |e| b.max(e)))),
+                None => return Vec::new(),
             }
         }
     };

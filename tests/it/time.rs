@@ -680,3 +680,36 @@ fn funnels_and_kpis_together_on_the_command_line() {
         "{table}"
     );
 }
+
+/// A stock's ends in the future (contracts' end dates) do not lengthen the
+/// spine past today's period, as `--grain all` takes the level at today at
+/// the latest: months of MRR ran to the last contract's end, a decline
+/// that had not happened. A range asked for runs where it says.
+#[test]
+fn a_stocks_future_ends_stop_the_spine_at_today() {
+    let dir = temp_dir("stock-future-ends");
+    std::fs::write(
+        dir.join("subs.csv"),
+        "id,started_at,ended_at,mrr\n1,2025-01-10,,100\n2,2025-02-01,2025-03-15,50\n3,2025-03-01,2999-12-31,30\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("s.yaml"),
+        "datasets:\n  subs: {source: subs.csv}\nkpis:\n  mrr: {dataset: subs, measure: sum(mrr), active: {from: started_at, to: ended_at}}\n",
+    )
+    .unwrap();
+    let spec = dir.join("s.yaml");
+    let rows = eval(&spec, &["--grain", "year"]);
+    let this_year = kpi::execute::today().year();
+    let years: Vec<String> = (2025..=this_year).map(|y| y.to_string()).collect();
+    assert_eq!(text(&rows, "period"), years);
+    // Each year's end: 100 + 30 (the second contract ended in March 2025).
+    assert!(column(&rows, "mrr").iter().all(|v| *v == Some(130.0)), "{rows:?}");
+    let rows = eval(
+        &spec,
+        &["--grain", "year", "--from", "2998-01-01", "--to", "2999-12-31"],
+    );
+    assert_eq!(text(&rows, "period"), ["2998", "2999"]);
+    // At the end of 2999, the third contract has ended.
+    assert_values(&rows, "mrr", &[s(130.0), s(100.0)]);
+}
