@@ -113,16 +113,16 @@ pub fn label(p: Period, grain: Grain, cal: &Calendar) -> String {
                 WeekStart::Sunday => p.start.add_days(1),
             };
             let (wy, w) = monday.iso_week();
-            format!("{wy}-W{w:02}")
+            format!("{wy:04}-W{w:02}")
         }
-        Grain::Month => format!("{y}-{m:02}"),
+        Grain::Month => format!("{y:04}-{m:02}"),
         Grain::Quarter if fiscal(cal) => {
             let (fy, q) = fiscal_quarter(p.start, cal);
-            format!("FY{fy}-Q{q}")
+            format!("FY{fy:04}-Q{q}")
         }
-        Grain::Quarter => format!("{y}-Q{}", (m - 1) / 3 + 1),
-        Grain::Year if fiscal(cal) => format!("FY{}", p.end.year()),
-        Grain::Year => format!("{y}"),
+        Grain::Quarter => format!("{y:04}-Q{}", (m - 1) / 3 + 1),
+        Grain::Year if fiscal(cal) => format!("FY{:04}", p.end.year()),
+        Grain::Year => format!("{y:04}"),
         Grain::All => "all".to_string(),
     }
 }
@@ -349,6 +349,16 @@ mod tests {
             assert_eq!(g, grain);
             assert_eq!(label(p, g, &cal), label_text);
             assert_eq!(period_of(p.start, g, &cal), p);
+        }
+        // Years before 1000 (a sentinel `0001-01-01` in a warehouse's
+        // table) keep four digits, as ISO 8601 and day labels write them.
+        for (label_text, grain) in [
+            ("0001", Grain::Year),
+            ("0001-01", Grain::Month),
+            ("0999-Q4", Grain::Quarter),
+        ] {
+            let (g, p) = parse_label(label_text, &cal).unwrap();
+            assert_eq!((g, label(p, g, &cal)), (grain, label_text.to_string()));
         }
         assert!(parse_label("2025-Q5", &cal).is_none());
         assert!(parse_label("2025-W53", &cal).is_none());
