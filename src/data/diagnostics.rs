@@ -296,6 +296,15 @@ pub fn empty_source(span: Span, dataset: &str, path: &str) -> Diagnostic {
     .help("a CSV source starts with a header line naming its columns")
 }
 
+pub fn blank_header_line(span: Span, dataset: &str, path: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::blank_header_line",
+        format!("`{path}` (dataset `{dataset}`) starts with a blank line where its header should be"),
+    )
+    .at(span, "read from here")
+    .help("remove the blank lines above the header: a CSV source's first line names its columns")
+}
+
 pub fn wrong_delimiter(span: Span, dataset: &str, path: &str, used: char, seen: char) -> Diagnostic {
     let show = |c: char| {
         if c == '\t' {

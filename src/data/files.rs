@@ -187,10 +187,23 @@ pub fn agreeing_header(
                 diag::data_error(src.span, &src.name, &f.display().to_string(), &e.to_string())
             })?,
         };
+        // Excel's "CSV UTF-8" starts with a byte order mark, not a name.
+        let unmarked = |line: &'_ [u8]| -> bool {
+            line.strip_prefix(super::BOM)
+                .unwrap_or(line)
+                .trim_ascii()
+                .is_empty()
+        };
         let Some((_, line)) = records(&bytes).next() else {
             return Err(diag::empty_source(src.span, &src.name, &f.display().to_string()));
         };
-        // Excel's "CSV UTF-8" starts with a byte order mark, not a name.
+        if unmarked(line) {
+            let shown = f.display().to_string();
+            return Err(match records(&bytes).all(|(_, l)| unmarked(l)) {
+                true => diag::empty_source(src.span, &src.name, &shown),
+                false => diag::blank_header_line(src.span, &src.name, &shown),
+            });
+        }
         let header: Vec<String> = fields(line.strip_prefix(super::BOM).unwrap_or(line), sep)
             .into_iter()
             .map(|n| n.trim().to_string())

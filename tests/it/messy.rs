@@ -525,6 +525,14 @@ fn lines_are_the_files_lines_across_quoted_line_breaks() {
 fn damaged_files_are_named_with_their_place() {
     let cases: &[(&str, &str, &str)] = &[
         ("", "kpi::empty_source", "no header"),
+        // A byte order mark and blank lines are no header either ("no
+        // data: empty CSV", in the reader's words).
+        ("\u{feff}\r\n\n", "kpi::empty_source", "no header"),
+        (
+            "\nid,amount,closed_at\n1,5,2025-01-01\n",
+            "kpi::blank_header_line",
+            "starts with a blank line",
+        ),
         (
             "D0000143,A000836,2023-12-08,won,38740\n1,2,2025-01-01,won,5\n",
             "kpi::header_looks_like_data",
