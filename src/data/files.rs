@@ -187,8 +187,9 @@ pub fn agreeing_header(
                 diag::data_error(src.span, &src.name, &f.display().to_string(), &e.to_string())
             })?,
         };
-        // Excel's "CSV UTF-8" starts with a byte order mark, not a name.
-        let unmarked = |line: &'_ [u8]| -> bool {
+        // Excel's "CSV UTF-8" starts with a byte order mark, not a name;
+        // a line of only that, or of spaces, is blank.
+        let blank = |line: &'_ [u8]| -> bool {
             line.strip_prefix(super::BOM)
                 .unwrap_or(line)
                 .trim_ascii()
@@ -197,9 +198,9 @@ pub fn agreeing_header(
         let Some((_, line)) = records(&bytes).next() else {
             return Err(diag::empty_source(src.span, &src.name, &f.display().to_string()));
         };
-        if unmarked(line) {
+        if blank(line) {
             let shown = f.display().to_string();
-            return Err(match records(&bytes).all(|(_, l)| unmarked(l)) {
+            return Err(match records(&bytes).all(|(_, l)| blank(l)) {
                 true => diag::empty_source(src.span, &src.name, &shown),
                 false => diag::blank_header_line(src.span, &src.name, &shown),
             });

@@ -417,9 +417,8 @@ pub(super) fn key_names(plan: &Plan) -> Vec<String> {
     keys
 }
 
-/// Periods of the range, or from the first to the last period in the data.
-///
-/// Without a range, from the first to the last period of `frames`; a
+/// Periods of the range, or without one from the first to the last period
+/// of `frames` (the data); a
 /// stock's ends (`ends`) lengthen it up to today's period only: a contract's
 /// end date in the future is a plan, not history (as `--grain all` takes a
 /// stock's level at today at the latest).
