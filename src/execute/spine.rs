@@ -418,10 +418,9 @@ pub(super) fn key_names(plan: &Plan) -> Vec<String> {
 }
 
 /// Periods of the range, or without one from the first to the last period
-/// of `frames` (the data); a
-/// stock's ends (`ends`) lengthen it up to today's period only: a contract's
-/// end date in the future is a plan, not history (as `--grain all` takes a
-/// stock's level at today at the latest).
+/// of `frames` (the data); a stock's ends (`ends`) lengthen it up to
+/// today's period only: a contract's end date in the future is a plan, not
+/// history (as `--grain all` takes a stock's level at today at the latest).
 fn spine_periods(frames: &[&DataFrame], ends: &[&DataFrame], query: &Query, cal: &Calendar) -> Vec<Period> {
     let grain = query.grain;
     if grain == Grain::All {
