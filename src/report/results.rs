@@ -6,9 +6,10 @@ use polars::prelude::*;
 use polars_arrow::array::{Array, PrimitiveArray, Utf8ViewArray};
 
 use super::table::{CellRef, Cells, NumberFormat, ResultTable};
-use crate::check::functions::AggFn;
-use crate::check::ir::{KpiKind, Model};
+use crate::check::functions::{AggFn, TimeFn};
+use crate::check::ir::{KpiId, KpiKind, Model, TExpr, TKind};
 use crate::execute::{Evaluation, FunnelEvaluation};
+use crate::syntax::ast::{BinaryOp, UnaryOp};
 
 impl Evaluation {
     /// The rows as an engine-independent table, with each KPI's unit.
@@ -114,7 +115,7 @@ impl Evaluation {
         let (name, part) = self.part_of(column)?;
         let k = &model.kpis[model.kpi_id(name)?];
         let own = NumberFormat {
-            count: is_count(&k.kind),
+            count: is_count(model, &k.kind),
             ..NumberFormat::new(k.unit, k.decimals)
         };
         match (k.ty.is_temporal(), part) {
@@ -135,16 +136,36 @@ impl Evaluation {
     }
 }
 
-/// Whether a KPI is a plain count of rows or values (a whole number).
-fn is_count(kind: &KpiKind) -> bool {
-    use crate::check::ir::TKind;
-    matches!(
-        kind,
-        KpiKind::Base { measure, .. } if matches!(
-            &measure.kind,
-            TKind::Agg { func: AggFn::Count | AggFn::CountDistinct, per, .. } if per.is_empty()
-        )
-    )
+/// Whether a KPI's values are whole numbers by its measure: a count of
+/// rows, values or members (`count(per owner where …)`), another count's
+/// earlier, running or windowed value (`prev`, `diff`, `rolling`,
+/// `cumulative`, the to-date forms; not `growth`), or sums and differences
+/// of those.
+fn is_count(model: &Model, kind: &KpiKind) -> bool {
+    match kind {
+        KpiKind::Base { measure, .. } | KpiKind::Derived { measure } => counts(model, measure),
+    }
+}
+
+fn counts(model: &Model, e: &TExpr) -> bool {
+    let kpi_counts = |k: &KpiId| model.kpis.get(*k).is_some_and(|k| is_count(model, &k.kind));
+    match &e.kind {
+        TKind::Agg {
+            func: AggFn::Count | AggFn::CountDistinct,
+            ..
+        } => true,
+        TKind::Agg {
+            func: AggFn::Sum,
+            arg: Some(arg),
+            per,
+            ..
+        } if !per.is_empty() => counts(model, arg),
+        TKind::Kpi(k) => kpi_counts(k),
+        TKind::Time { func, kpi, .. } => *func != TimeFn::Growth && kpi_counts(kpi),
+        TKind::Binary(BinaryOp::Add | BinaryOp::Sub, a, b) => counts(model, a) && counts(model, b),
+        TKind::Unary(UnaryOp::Neg, a) => counts(model, a),
+        _ => false,
+    }
 }
 
 /// A frame's columns as the text formats and tables read them, each as

@@ -643,6 +643,62 @@ fn outputs_keep_column_order_and_counts_are_integers() {
     assert!(v["win_rate"].is_f64(), "{first}");
 }
 
+/// Whole numbers by their measure are integers too when derived: a
+/// count's running, windowed and earlier values, differences of counts, a
+/// count of members; a growth rate is not.
+#[test]
+fn counts_derived_from_counts_are_integers() {
+    let dir = temp_dir("derived-counts");
+    std::fs::write(
+        dir.join("d.csv"),
+        "owner,stage,closed_at\na,won,2025-01-05\nb,lost,2025-01-06\na,won,2025-02-01\nb,won,2025-02-02\n",
+    )
+    .unwrap();
+    let kpis = [
+        ("wins", "count(where stage == \"won\")"),
+        ("lost", "count(where stage == \"lost\")"),
+        ("running", "cumulative(wins)"),
+        ("window", "rolling(wins, 2)"),
+        ("before", "prev(wins)"),
+        ("change", "diff(wins)"),
+        ("net", "wins - lost"),
+        ("reps", "count(per owner where wins > 0)"),
+        ("growing", "growth(wins)"),
+    ];
+    let mut spec = String::from("datasets:\n  d: {source: d.csv, time: closed_at}\nkpis:\n");
+    for (name, measure) in kpis {
+        let dataset = if name == "wins" || name == "lost" {
+            "dataset: d, "
+        } else {
+            ""
+        };
+        spec.push_str(&format!("  {name}: {{{dataset}measure: '{measure}'}}\n"));
+    }
+    std::fs::write(dir.join("s.yaml"), spec).unwrap();
+    let (code, out, err) = kpi_in(
+        &dir,
+        &[
+            "--spec", "s.yaml", "eval", "--grain", "month", "--format", "ndjson",
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let february: serde_json::Value = serde_json::from_str(out.lines().nth(1).unwrap()).unwrap();
+    // January: 1 win, 1 loss; February: 2 wins; reps with a win: a, then a and b.
+    for (name, value) in [
+        ("running", 3),
+        ("window", 3),
+        ("before", 1),
+        ("change", 1),
+        ("net", 2),
+        ("reps", 2),
+    ] {
+        assert_eq!(february[name].as_i64(), Some(value), "{name}: {february}");
+        assert!(february[name].is_i64(), "{name}: {february}");
+    }
+    assert_eq!(february["growing"].as_f64(), Some(1.0));
+    assert!(february["growing"].is_f64(), "{february}");
+}
+
 #[test]
 fn generate_refuses_to_overwrite() {
     let dir = temp_dir("generate-twice");
