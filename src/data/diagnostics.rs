@@ -305,6 +305,33 @@ pub fn blank_header_line(span: Span, dataset: &str, path: &str) -> Diagnostic {
     .help("remove the blank lines above the header: a CSV source's first line names its columns")
 }
 
+/// A CSV file that starts with Excel's `sep=X` line: `delimiter` is the
+/// one `read:` gives (`,` by default).
+pub fn excel_separator_line(
+    span: Span,
+    dataset: &str,
+    path: &str,
+    said: char,
+    delimiter: char,
+) -> Diagnostic {
+    let shown = match said {
+        '\t' => "\\t".to_string(),
+        c => c.to_string(),
+    };
+    let help = match said == delimiter {
+        true => "remove that first line: the header must be the first line".to_string(),
+        false => format!(
+            "remove that first line (the header must be the first line) and add `read: {{delimiter: \"{shown}\"}}` to the dataset"
+        ),
+    };
+    Diagnostic::error(
+        "kpi::excel_separator_line",
+        format!("`{path}` (dataset `{dataset}`) starts with Excel's `sep={shown}` line, not its header"),
+    )
+    .at(span, "read from here")
+    .help(help)
+}
+
 pub fn wrong_delimiter(span: Span, dataset: &str, path: &str, used: char, seen: char) -> Diagnostic {
     let show = |c: char| {
         if c == '\t' {

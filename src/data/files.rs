@@ -171,6 +171,18 @@ pub fn count_records(bytes: &[u8]) -> u64 {
     records(bytes).skip(1).count() as u64
 }
 
+/// The delimiter a first line such as `sep=;` names: Excel reads such a
+/// line as the file's delimiter, and some exports meant for Excel write it
+/// above the header.
+fn excel_separator(line: &[u8]) -> Option<char> {
+    let line = line.strip_prefix(super::BOM).unwrap_or(line);
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    match line {
+        [s, e, p, b'=', said] if [s, e, p].map(u8::to_ascii_lowercase) == *b"sep" => Some(char::from(*said)),
+        _ => None,
+    }
+}
+
 /// The header of every file; they must agree, and must look like a header.
 pub fn agreeing_header(
     src: &SourceInfo,
@@ -204,6 +216,13 @@ pub fn agreeing_header(
                 true => diag::empty_source(src.span, &src.name, &shown),
                 false => diag::blank_header_line(src.span, &src.name, &shown),
             });
+        }
+        if let Some(said) = excel_separator(line) {
+            let shown = f.display().to_string();
+            let delimiter = src.read.delimiter.as_ref().map_or(',', |d| d.value);
+            return Err(diag::excel_separator_line(
+                src.span, &src.name, &shown, said, delimiter,
+            ));
         }
         let header: Vec<String> = fields(line.strip_prefix(super::BOM).unwrap_or(line), sep)
             .into_iter()
@@ -819,6 +838,17 @@ pub fn first_invalid_utf8(bytes: &[u8]) -> Option<(usize, usize)> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn excels_separator_line_is_told_from_a_header() {
+        assert_eq!(excel_separator(b"sep=;"), Some(';'));
+        assert_eq!(excel_separator(b"\xEF\xBB\xBFSEP=|\r"), Some('|'));
+        assert_eq!(excel_separator(b"sep=\t"), Some('\t'));
+        for header in [&b"sep"[..], b"sep=", b"sep=;;", b"step=;", b"sep,amount"] {
+            assert_eq!(excel_separator(header), None, "{header:?}");
+        }
+    }
+
     use super::*;
 
     #[test]

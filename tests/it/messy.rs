@@ -533,6 +533,14 @@ fn damaged_files_are_named_with_their_place() {
             "kpi::blank_header_line",
             "starts with a blank line",
         ),
+        // Excel's delimiter line above the header: the reader took `sep=;`
+        // for the header, then asked for `delimiter: ";"`, then found
+        // rows of 3 fields under a header of 2.
+        (
+            "sep=;\r\nid;amount;closed_at\r\n1;5;2025-01-01\r\n",
+            "kpi::excel_separator_line",
+            "read: {delimiter: \";\"}",
+        ),
         (
             "D0000143,A000836,2023-12-08,won,38740\n1,2,2025-01-01,won,5\n",
             "kpi::header_looks_like_data",
