@@ -265,6 +265,9 @@ impl Spelling for Dialect {
         match self {
             // ROUND of a double rounds half to even in PostgreSQL; NUMERIC rounds half away.
             Dialect::Postgres => format!("ROUND(CAST({x} AS NUMERIC), {digits})"),
+            // SQLite rounds a double's exact binary value, so 0.15 (0.1499…)
+            // is 0.1; scaled first, as Polars rounds on files, it is 0.2.
+            Dialect::Sqlite if digits > 0 => format!("(ROUND(({x}) * 1e{digits}) / 1e{digits})"),
             _ => format!("ROUND({x}, {digits})"),
         }
     }

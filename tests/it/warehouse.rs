@@ -1749,7 +1749,8 @@ fn row_functions_are_the_same_on_files_and_databases() {
     let rows = [
         "1,  Ann Lee ,2.5,2025-01-05,2025-01-05 09:30:00",
         "2,bob,-2.5,2025-02-28,2025-03-01 23:59:59",
-        "3,Cid,0.125,2024-12-30,2025-01-01 00:00:00",
+        // 0.15 is 0.1499… as a double: `round(x, 1)` is 0.2, as written.
+        "3,Cid,0.15,2024-12-30,2025-01-01 00:00:00",
         "4,,,2025-06-15,",
         "5,dee-O'Neil,1000000,2025-12-31,2025-12-31 12:00:00",
     ];
@@ -1779,12 +1780,14 @@ fn row_functions_are_the_same_on_files_and_databases() {
     assert_eq!(f.len(), kpis.len(), "{files}");
     let v = |k: &str| f.iter().find(|(h, _)| h == k).unwrap().1.parse::<f64>().unwrap();
     // By hand: lengths 10 + 3 + 3 + 10; ISO weeks 1 + 9 + 1 + 24 + 1; weekdays
-    // Sun 7, Fri 5, Mon 1, Sun 7, Wed 3; `round` half away from zero.
+    // Sun 7, Fri 5, Mon 1, Sun 7, Wed 3; `round` half away from zero:
+    // 3 - 3 + 0 + 1,000,000, and to one digit 2.5 - 2.5 + 0.2 + 1,000,000.
     assert_eq!(
         (v("le"), v("wk"), v("wd"), v("r0")),
         (26.0, 36.0, 23.0, 1_000_000.0),
         "{files}"
     );
+    assert!((v("r1") - 1_000_000.2).abs() < 1e-6, "{files}");
     assert_eq!(
         (v("lo"), v("cc"), v("tw"), v("tq"), v("nn"), v("ni")),
         (1.0, 1.0, 2.0, 2.0, 1.0, 2.0),
