@@ -38,6 +38,8 @@ pub trait Spelling {
     fn quantile(self, x: &str, q: f64) -> String;
     fn log10(self, x: &str) -> String;
     fn pow(self, x: &str, y: &str) -> String;
+    /// The remainder of `x / y` with the sign of `x`; null where `y` is 0.
+    fn rem(self, x: &str, y: &str) -> String;
     /// `round(x, digits)`, half away from zero.
     fn round(self, x: &str, digits: u32) -> String;
     fn contains(self, a: &str, b: &str) -> String;
@@ -251,6 +253,15 @@ impl Spelling for Dialect {
             Dialect::Postgres => format!("LOG({x})"),
             Dialect::Snowflake => format!("LOG(10, {x})"),
             _ => format!("LOG10({x})"),
+        }
+    }
+
+    fn rem(self, x: &str, y: &str) -> String {
+        match self {
+            // Spark's `TRUNC` truncates dates only; its `%` of doubles keeps
+            // the dividend's sign, as Java's does.
+            Dialect::Spark => format!("({x} % NULLIF({y}, 0))"),
+            _ => format!("({x} - NULLIF({y}, 0) * TRUNC({x} / NULLIF({y}, 0)))"),
         }
     }
 

@@ -705,7 +705,7 @@ impl<'a> Printer<'a> {
             // Division by zero is null, never an error or infinity.
             BinaryOp::Div => format!("({nx} / NULLIF({ny}, 0))"),
             // The remainder has the sign of the dividend.
-            BinaryOp::Rem => format!("({nx} - NULLIF({ny}, 0) * TRUNC({nx} / NULLIF({ny}, 0)))"),
+            BinaryOp::Rem => self.d.rem(&nx, &ny),
             _ => self.compare(op, a, b),
         }
     }
