@@ -1803,7 +1803,12 @@ fn row_functions_are_the_same_on_files_and_databases() {
         (1.0, 1.0, 2.0, 2.0, 1.0, 2.0),
         "{files}"
     );
-    for wh in [Warehouse::duckdb(), Warehouse::postgres(), Warehouse::sqlite()] {
+    for wh in [
+        Warehouse::duckdb(),
+        Warehouse::postgres(),
+        Warehouse::sqlite(),
+        Warehouse::spark(),
+    ] {
         let d = wh.dialect;
         let sql_rows: Vec<String> = rows
             .iter()
@@ -1829,8 +1834,10 @@ fn row_functions_are_the_same_on_files_and_databases() {
         wh.table(
             "fns",
             &format!(
-                "id integer, name text, x {}, d date, t timestamp",
-                d.double_type()
+                "id integer, name {}, x {}, d date, t {}",
+                d.text_type(),
+                d.double_type(),
+                d.timestamp_type()
             ),
             &sql_rows,
         );
