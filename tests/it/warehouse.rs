@@ -77,6 +77,16 @@ impl Warehouse {
         }
     }
 
+    /// Every database the tests run: DuckDB, PostgreSQL, SQLite and Spark.
+    fn every() -> [Warehouse; 4] {
+        [
+            Warehouse::duckdb(),
+            Warehouse::postgres(),
+            Warehouse::sqlite(),
+            Warehouse::spark(),
+        ]
+    }
+
     fn sqlite() -> Warehouse {
         let file = temp_dir("sqlite").join("warehouse.sqlite");
         Warehouse {
@@ -1683,12 +1693,7 @@ fn remainders_and_powers_are_the_same_on_files_and_databases() {
     want(&out, "files");
     // Spark too: its `TRUNC` truncates only dates, so `%` failed there.
     let day = Date::parse("2025-01-05").unwrap();
-    for wh in [
-        Warehouse::duckdb(),
-        Warehouse::postgres(),
-        Warehouse::sqlite(),
-        Warehouse::spark(),
-    ] {
+    for wh in Warehouse::every() {
         let d = wh.dialect;
         let values: Vec<String> = rows
             .iter()
@@ -1803,12 +1808,7 @@ fn row_functions_are_the_same_on_files_and_databases() {
         (1.0, 1.0, 2.0, 2.0, 1.0, 2.0),
         "{files}"
     );
-    for wh in [
-        Warehouse::duckdb(),
-        Warehouse::postgres(),
-        Warehouse::sqlite(),
-        Warehouse::spark(),
-    ] {
+    for wh in Warehouse::every() {
         let d = wh.dialect;
         let sql_rows: Vec<String> = rows
             .iter()
