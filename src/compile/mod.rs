@@ -2,6 +2,7 @@
 //! only. Nothing here can fail on user input: every user error was caught
 //! by `check` or `plan`.
 
+mod constant;
 mod window;
 
 use polars::prelude::*;
@@ -117,6 +118,11 @@ impl Cx<'_> {
     /// A row-level expression (also the post-aggregation expressions, whose
     /// names are parts and KPIs).
     pub fn expr(&self, e: &TExpr) -> Expr {
+        if e.ty == Type::Number && !matches!(e.kind, TKind::Lit(_)) {
+            if let Some(v) = constant::value(e) {
+                return v.map_or_else(null_f64, f64_lit);
+            }
+        }
         match &e.kind {
             TKind::Lit(l) => literal(l),
             TKind::Column { dataset, name } => match self.dataset {
@@ -321,9 +327,14 @@ impl Cx<'_> {
         let digits = match args.get(1).map(|e| &e.kind) {
             Some(TKind::Lit(Literal::Number(d))) => *d,
             None => 0.0,
-            // A computed number of digits: scale, round, scale back.
+            // A computed number of digits: scale, round, scale back (the
+            // scale a literal where the digits read no row: see `constant`).
             Some(_) => {
-                let scale = f64_lit(10.0).pow(num(a(1)));
+                let scale = match args.get(1).and_then(constant::value) {
+                    Some(Some(d)) => f64_lit(10f64.powf(d)),
+                    Some(None) => null_f64(),
+                    None => f64_lit(10.0).pow(num(a(1))),
+                };
                 return (num(a(0)) * scale.clone()).round(0, RoundMode::HalfAwayFromZero) / scale;
             }
         };

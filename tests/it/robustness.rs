@@ -198,3 +198,52 @@ fn large_valid_expressions_are_not_too_complex() {
     assert!(e.len() > 50_000);
     assert!(codes(&check_str("c.yaml", &spec_with_measure(&e))).is_empty());
 }
+
+/// Numbers worked out from literals alone (`-3`, `1 + 2`, `abs(-3)`) under
+/// a segment: Polars computed each once as a column of one row, then could
+/// not stack it beside the segment's rows, and kpi stopped on an internal
+/// error (where two of the rows it keeps had no time). By hand over the
+/// a's, 30.125 aside (30, -60, and 40 and 50 without a time, which count
+/// under no grain): (30 - 60 + 40 + 50) / -3 = -20; `%` keeps the
+/// dividend's sign: 0 - 0 + 1 + 2 = 3 by -3, 2 - 0 + 0 + 2 = 4 by 4;
+/// rounding to 1 + 1 digits: 30.125 → 30.13.
+#[test]
+fn constant_operands_under_a_segment() {
+    let dir = temp_dir("constant-operands");
+    std::fs::write(
+        dir.join("d.csv"),
+        "owner,amount,closed_at\na,30,2025-01-05\nb,5,2025-01-06\na,-60,2025-02-01\na,30.125,2025-02-02\na,40,\na,50,\n",
+    )
+    .unwrap();
+    let kpis = [
+        ("neg", "sum(amount / -3 where amount != 30.125)"),
+        ("rem", "sum(amount % -3 where amount != 30.125)"),
+        ("fns", "sum(amount % abs(-4) where amount != 30.125)"),
+        ("digits", "sum(round(amount, 1 + 1) where amount == 30.125)"),
+        ("zero", "sum(amount / (1 - 1))"),
+    ];
+    let mut spec = String::from(
+        "segments:\n  a_only: {where: owner == \"a\"}\ndatasets:\n  d: {source: d.csv, time: closed_at}\nkpis:\n",
+    );
+    for (name, measure) in kpis {
+        spec.push_str(&format!("  {name}: {{dataset: d, measure: '{measure}'}}\n"));
+    }
+    std::fs::write(dir.join("s.yaml"), spec).unwrap();
+    for by in [&[][..], &["--by", "owner"], &["--grain", "month"]] {
+        let mut args = vec![
+            "--spec",
+            "s.yaml",
+            "eval",
+            "--segment",
+            "a_only",
+            "--format",
+            "csv",
+        ];
+        args.extend_from_slice(by);
+        let (code, out, err) = kpi_in(&dir, &args);
+        assert_eq!(code, Some(0), "{by:?}: {err}");
+        if by.is_empty() {
+            assert_eq!(out, "neg,rem,fns,digits,zero\n-20,3,4,30.13,0\n", "{err}");
+        }
+    }
+}
