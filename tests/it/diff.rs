@@ -6,7 +6,7 @@ use std::process::Command;
 
 use kpi::diff::{diff, ChangeKind};
 
-use crate::support::{check_str, copy_dir, kpi_bin, kpi_in, root, temp_dir};
+use crate::support::{check_str, copy_dir, dir_with, kpi_bin, kpi_in, root, temp_dir};
 
 fn spec(text: &str) -> kpi::spec::Spec {
     check_str("s.yaml", text).spec
@@ -65,12 +65,10 @@ affected kpi `leads_n` (through `calendar`, `leads`)
     );
     // The calendar alone moves every KPI's periods: `--values` evaluates
     // them (by month, a fiscal year that starts in July moves nothing).
-    let dir = temp_dir("diff-calendar");
-    std::fs::write(
-        dir.join("deals.csv"),
-        "closed_at,amount\n2025-01-10,5\n2025-08-02,7\n",
-    )
-    .unwrap();
+    let dir = dir_with(
+        "diff-calendar",
+        &[("deals.csv", "closed_at,amount\n2025-01-10,5\n2025-08-02,7\n")],
+    );
     let two = |calendar: &str| {
         format!("{calendar}datasets:\n  deals: {{source: deals.csv, time: closed_at}}\nkpis:\n  total: {{dataset: deals, measure: sum(amount)}}\n")
     };

@@ -648,12 +648,6 @@ fn outputs_keep_column_order_and_counts_are_integers() {
 /// count of members; a growth rate is not.
 #[test]
 fn counts_derived_from_counts_are_integers() {
-    let dir = temp_dir("derived-counts");
-    std::fs::write(
-        dir.join("d.csv"),
-        "owner,stage,closed_at\na,won,2025-01-05\nb,lost,2025-01-06\na,won,2025-02-01\nb,won,2025-02-02\n",
-    )
-    .unwrap();
     let kpis = [
         ("wins", "count(where stage == \"won\")"),
         ("lost", "count(where stage == \"lost\")"),
@@ -674,7 +668,9 @@ fn counts_derived_from_counts_are_integers() {
         };
         spec.push_str(&format!("  {name}: {{{dataset}measure: '{measure}'}}\n"));
     }
-    std::fs::write(dir.join("s.yaml"), spec).unwrap();
+    let data =
+        "owner,stage,closed_at\na,won,2025-01-05\nb,lost,2025-01-06\na,won,2025-02-01\nb,won,2025-02-02\n";
+    let dir = dir_with("derived-counts", &[("d.csv", data), ("s.yaml", &spec)]);
     let (code, out, err) = kpi_in(
         &dir,
         &[

@@ -209,12 +209,6 @@ fn large_valid_expressions_are_not_too_complex() {
 /// rounding to 1 + 1 digits: 30.125 → 30.13.
 #[test]
 fn constant_operands_under_a_segment() {
-    let dir = temp_dir("constant-operands");
-    std::fs::write(
-        dir.join("d.csv"),
-        "owner,amount,closed_at\na,30,2025-01-05\nb,5,2025-01-06\na,-60,2025-02-01\na,30.125,2025-02-02\na,40,\na,50,\n",
-    )
-    .unwrap();
     let kpis = [
         ("neg", "sum(amount / -3 where amount != 30.125)"),
         ("rem", "sum(amount % -3 where amount != 30.125)"),
@@ -228,7 +222,8 @@ fn constant_operands_under_a_segment() {
     for (name, measure) in kpis {
         spec.push_str(&format!("  {name}: {{dataset: d, measure: '{measure}'}}\n"));
     }
-    std::fs::write(dir.join("s.yaml"), spec).unwrap();
+    let data = "owner,amount,closed_at\na,30,2025-01-05\nb,5,2025-01-06\na,-60,2025-02-01\na,30.125,2025-02-02\na,40,\na,50,\n";
+    let dir = dir_with("constant-operands", &[("d.csv", data), ("s.yaml", &spec)]);
     for by in [&[][..], &["--by", "owner"], &["--grain", "month"]] {
         let mut args = vec![
             "--spec",

@@ -1,7 +1,7 @@
 //! `kpi test`: the tests of kpis/ pass, each seed KPI is covered by a test
 //! that fails when its definition changes, and failures are readable.
 
-use crate::support::{kpi, kpi_in, library, root, temp_dir};
+use crate::support::{dir_with, kpi, kpi_in, library, root, temp_dir};
 
 /// The text with KPI `kpi`'s measure multiplied by 1.5.
 fn break_measure(text: &str, kpi: &str) -> Option<String> {
@@ -284,13 +284,13 @@ fn passes_then_fails(dir: &std::path::Path, good: &str, bad: &str, said: &str) {
 /// and February 4.
 #[test]
 fn tests_read_their_rows_plainly_and_know_looked_up_columns() {
-    let dir = temp_dir("spec-test-plain-rows");
-    std::fs::write(
-        dir.join("deals.csv"),
-        "rep;stage;amount;closed_at\na;won;1,5;01/02/2025\n",
-    )
-    .unwrap();
-    std::fs::write(dir.join("teams.csv"), "rep,manager\na,m0\n").unwrap();
+    let dir = dir_with(
+        "spec-test-plain-rows",
+        &[
+            ("deals.csv", "rep;stage;amount;closed_at\na;won;1,5;01/02/2025\n"),
+            ("teams.csv", "rep,manager\na,m0\n"),
+        ],
+    );
     let spec = |rate: &str| {
         format!(
             "datasets:
@@ -347,8 +347,10 @@ tests:
 /// 150 (achieved), bob 40 (missed).
 #[test]
 fn a_target_test_may_name_its_member() {
-    let dir = temp_dir("spec-test-member");
-    std::fs::write(dir.join("deals.csv"), "owner,stage,amount,closed_at\n").unwrap();
+    let dir = dir_with(
+        "spec-test-member",
+        &[("deals.csv", "owner,stage,amount,closed_at\n")],
+    );
     let spec = |tests: &str| {
         format!(
             "datasets:\n  deals: {{source: deals.csv, time: closed_at}}\nkpis:\n  won: {{dataset: deals, measure: sum(amount where stage == \"won\")}}\ntargets:\n  each:\n    kpi: won\n    by: owner\n    period: 2025-01\n    value: 100\n    objective: x\ntests:\n{tests}"

@@ -65,6 +65,16 @@ pub fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// A fresh temporary folder (see [`temp_dir`]) holding `files`, each a
+/// (name, text) pair: the data and spec of a test.
+pub fn dir_with(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = temp_dir(name);
+    for (file, text) in files {
+        std::fs::write(dir.join(file), text).unwrap();
+    }
+    dir
+}
+
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {

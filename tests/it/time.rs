@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::{close, copy_dir, kpi, root, temp_dir};
+use crate::support::{close, copy_dir, dir_with, kpi, root, temp_dir};
 
 fn fixture() -> PathBuf {
     root().join("tests/fixtures/time")
@@ -687,17 +687,19 @@ fn funnels_and_kpis_together_on_the_command_line() {
 /// that had not happened. A range asked for runs where it says.
 #[test]
 fn a_stocks_future_ends_stop_the_spine_at_today() {
-    let dir = temp_dir("stock-future-ends");
-    std::fs::write(
-        dir.join("subs.csv"),
-        "id,started_at,ended_at,mrr\n1,2025-01-10,,100\n2,2025-02-01,2025-03-15,50\n3,2025-03-01,2999-12-31,30\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("s.yaml"),
-        "datasets:\n  subs: {source: subs.csv}\nkpis:\n  mrr: {dataset: subs, measure: sum(mrr), active: {from: started_at, to: ended_at}}\n",
-    )
-    .unwrap();
+    let dir = dir_with(
+        "stock-future-ends",
+        &[
+            (
+                "subs.csv",
+                "id,started_at,ended_at,mrr\n1,2025-01-10,,100\n2,2025-02-01,2025-03-15,50\n3,2025-03-01,2999-12-31,30\n",
+            ),
+            (
+                "s.yaml",
+                "datasets:\n  subs: {source: subs.csv}\nkpis:\n  mrr: {dataset: subs, measure: sum(mrr), active: {from: started_at, to: ended_at}}\n",
+            ),
+        ],
+    );
     let spec = dir.join("s.yaml");
     let rows = eval(&spec, &["--grain", "year"]);
     let this_year = kpi::execute::today().year();
