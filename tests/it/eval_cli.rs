@@ -852,17 +852,19 @@ fn output_columns_under_one_name_are_refused() {
 /// Bob lost 7.
 #[test]
 fn listed_names_take_spaces_and_backticks() {
-    let dir = crate::support::temp_dir("listed-names");
-    std::fs::write(
-        dir.join("d.csv"),
-        "Deal Owner,Amount,Close Date,Stage\nAnn,5,2025-01-01,Won\nBob,7,2025-01-02,Lost\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("s.yaml"),
-        "datasets:\n  d: {source: d.csv, time: Close Date}\nkpis:\n  t: {dataset: d, measure: sum(Amount)}\nsegments:\n  won: {where: Stage == \"Won\"}\n",
-    )
-    .unwrap();
+    let dir = crate::support::dir_with(
+        "listed-names",
+        &[
+            (
+                "d.csv",
+                "Deal Owner,Amount,Close Date,Stage\nAnn,5,2025-01-01,Won\nBob,7,2025-01-02,Lost\n",
+            ),
+            (
+                "s.yaml",
+                "datasets:\n  d: {source: d.csv, time: Close Date}\nkpis:\n  t: {dataset: d, measure: sum(Amount)}\nsegments:\n  won: {where: Stage == \"Won\"}\n",
+            ),
+        ],
+    );
     let eval = |extra: &[&str]| {
         let mut args = vec!["--spec", "s.yaml", "eval", "--format", "csv"];
         args.extend_from_slice(extra);
