@@ -98,7 +98,11 @@ impl Cx<'_> {
                     Some(s) => col(w.period).gt_eq(super::date_lit(s.0)),
                     None => lit(true),
                 };
-                let masked = when(inside).then(x).otherwise(kind.identity());
+                // A period with no value (a minimum of no rows) leaves the
+                // running value as it was, as rows outside the range do.
+                let masked = when(inside)
+                    .then(x.fill_null(kind.identity()))
+                    .otherwise(kind.identity());
                 kind.running(masked, self.groups.iter().map(|g| col(g.as_str())).collect())
             }
             TimeFn::Ytd | TimeFn::Qtd | TimeFn::Mtd => {

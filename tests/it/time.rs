@@ -134,6 +134,8 @@ fn windows_of_sums_minimums_averages_and_derived_ratios() {
             "revenue_mtd",
             "average_win_ytd",
             "largest_win_ytd",
+            "largest_win_cumulative",
+            "average_win_cumulative",
             "attainment_3",
             "--grain",
             "month",
@@ -173,6 +175,14 @@ fn windows_of_sums_minimums_averages_and_derived_ratios() {
         "largest_win_ytd",
         &[s(100.), s(200.), s(300.), s(300.), s(500.), s(500.)],
     );
+    // April has no win: the largest so far is still March's, not null.
+    assert_values(
+        &rows,
+        "largest_win_cumulative",
+        &[s(100.), s(200.), s(300.), s(300.), s(500.), s(500.)],
+    );
+    let average = [s(100.), s(340. / 3.), s(160.), s(160.), s(228.), s(200.)];
+    assert_values(&rows, "average_win_cumulative", &average);
     // Won revenue over quota, both summed over the window (quota 0 in November).
     let attainment = [
         N,
