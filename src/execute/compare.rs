@@ -4,7 +4,7 @@
 use polars::prelude::*;
 
 use super::spine::values_earlier;
-use super::{dim_col, polars_error, run, ONE};
+use super::{dim_col, polars_error, Frame, ONE};
 use crate::compile;
 use crate::diagnostic::Diagnostic;
 use crate::period::Period;
@@ -14,11 +14,14 @@ use crate::plan::{compare_period, Compare, Plan};
 pub const SUFFIXES: [&str; 3] = ["_compare", "_change", "_change_pct"];
 
 /// Adds the comparison columns of every KPI in `names` to a query's frame.
+/// `earlier` is the frame of the range before under `--grain all` (see
+/// [`super::run_compared`]); under a grain the earlier periods are on the
+/// spine already.
 pub fn add(
-    engine: &dyn super::engine::Engine,
     plan: &Plan,
     c: Compare,
     lf: LazyFrame,
+    earlier: Option<Frame>,
     periods: &[Period],
     names: &[String],
 ) -> Result<LazyFrame, Vec<Diagnostic>> {
@@ -36,13 +39,9 @@ pub fn add(
     };
     let mut on: Vec<Expr> = dims.iter().map(|d| col(d.as_str())).collect();
     on.push(col(ONE));
-    let joined = match &plan.compare {
-        // The range is the one period: the earlier range is planned beside it.
-        Some(earlier) => {
-            let before = run(engine, earlier)?;
-            lf.join(renamed(before.lf), on.clone(), on, super::key_join())
-        }
-        _ => {
+    let joined = match earlier {
+        Some(before) => lf.join(renamed(before.lf), on.clone(), on, super::key_join()),
+        None => {
             let mut groups = dims.clone();
             groups.push(ONE.to_string());
             let columns: Vec<(String, String)> = names

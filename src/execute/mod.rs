@@ -39,7 +39,7 @@ use crate::data::{self, SourceInfo};
 use crate::diagnostic::Diagnostic;
 use crate::period::Grain;
 use crate::period::Period;
-use crate::plan::{self, Plan, Query, UnitTime};
+use crate::plan::{self, Nest, Plan, Query, UnitTime};
 
 pub(crate) const PERIOD: &str = "__period";
 pub(crate) const ROWS: &str = "__rows";
@@ -146,11 +146,18 @@ pub fn evaluate_with(
 /// left out, each KPI's comparison beside it under `--compare`.
 pub fn execute(engine: &dyn Engine, plan: &Plan) -> Result<Evaluation, Vec<Diagnostic>> {
     let (model, query) = (&*plan.model, &plan.query);
-    let frame = run(engine, plan)?;
+    // Under `--grain all` the range compared with is planned beside it.
+    let (frame, earlier) = match &plan.compare {
+        Some(earlier) => {
+            let (now, then) = run_compared(engine, plan, earlier)?;
+            (now, Some(then))
+        }
+        None => (run(engine, plan)?, None),
+    };
     let names: Vec<String> = frame.kpis.iter().map(|k| model.kpis[*k].name.clone()).collect();
     let mut lf = frame.lf;
     if let Some(c) = query.compare {
-        lf = compare::add(engine, plan, c, lf, &frame.periods, &names)?;
+        lf = compare::add(plan, c, lf, earlier, &frame.periods, &names)?;
     }
     // Periods before the range were read for history only.
     if let Some(first) = plan.first {
@@ -262,7 +269,53 @@ pub(crate) struct Frame {
 
 /// Runs a plan into its frame.
 pub(crate) fn run(engine: &dyn Engine, plan: &Plan) -> Result<Frame, Vec<Diagnostic>> {
-    let (model, query) = (&*plan.model, &plan.query);
+    let gathered = gather(engine, plan)?;
+    lay(plan, gathered, None)
+}
+
+/// A plan and the earlier range it is compared with (`--compare` under
+/// `--grain all`), each over the groups of both: a group with no rows in
+/// one range has the values of no rows there (a count 0), so a rep who
+/// sold only last quarter shows this quarter's 0 beside last quarter's
+/// number, and one new this quarter compares with 0, never with nothing.
+pub(crate) fn run_compared(
+    engine: &dyn Engine,
+    plan: &Plan,
+    earlier: &Plan,
+) -> Result<(Frame, Frame), Vec<Diagnostic>> {
+    let (now, then) = (gather(engine, plan)?, gather(engine, earlier)?);
+    let dims = plan.query.by.len();
+    let groups = |g: &Gathered| spine::groups_of(&g.frames(), dims).map_err(polars_error);
+    let (now_groups, then_groups) = (groups(&now)?, groups(&then)?);
+    Ok((
+        lay(plan, now, Some(&then_groups))?,
+        lay(earlier, then, Some(&now_groups))?,
+    ))
+}
+
+/// A plan's aggregated frames before the spine: each unit's parts (and a
+/// stock's ends) and each nested aggregate's values.
+struct Gathered<'p> {
+    units: Vec<UnitFrames>,
+    nests: Vec<(&'p Nest, DataFrame)>,
+    left_out: u64,
+    warnings: Vec<Diagnostic>,
+}
+
+impl Gathered<'_> {
+    /// Every frame whose groups are on the spine.
+    fn frames(&self) -> Vec<&DataFrame> {
+        self.units
+            .iter()
+            .map(|u| &u.parts)
+            .chain(self.nests.iter().map(|(_, f)| f))
+            .collect()
+    }
+}
+
+/// Runs a plan's units and nested aggregates.
+fn gather<'p>(engine: &dyn Engine, plan: &'p Plan) -> Result<Gathered<'p>, Vec<Diagnostic>> {
+    let query = &plan.query;
     let keys = spine::key_names(plan);
     // The engine runs every unit: one frame of parts per unit (and the ends
     // of a stock under a grain).
@@ -273,7 +326,7 @@ pub(crate) fn run(engine: &dyn Engine, plan: &Plan) -> Result<Frame, Vec<Diagnos
     }
     let (units, left_out) = spine::without_periodless_rows(units, query).map_err(polars_error)?;
     // Nested aggregates, each from its own plan grouped by its members too.
-    let mut nest_frames = Vec::new();
+    let mut nests = Vec::new();
     for n in &plan.nests {
         let members = run(engine, &n.plan)?;
         // Its datasets are often the outer query's: their warnings once.
@@ -287,18 +340,29 @@ pub(crate) fn run(engine: &dyn Engine, plan: &Plan) -> Result<Frame, Vec<Diagnos
             .with_column(lit(1i32).alias(ONE))
             .collect()
             .map_err(polars_error)?;
-        nest_frames.push((&n.nest, f));
+        nests.push((&n.nest, f));
     }
-    let all_frames: Vec<&DataFrame> = units
-        .iter()
-        .map(|u| &u.parts)
-        .chain(nest_frames.iter().map(|(_, f)| f))
-        .collect();
+    Ok(Gathered {
+        units,
+        nests,
+        left_out,
+        warnings,
+    })
+}
+
+/// The spine of a plan's frames (and of `groups`, besides), with every
+/// part, nested aggregate and KPI on it.
+fn lay(plan: &Plan, gathered: Gathered, groups: Option<&DataFrame>) -> Result<Frame, Vec<Diagnostic>> {
+    let (model, query) = (&*plan.model, &plan.query);
+    let keys = spine::key_names(plan);
+    let mut frames = gathered.frames();
+    frames.extend(groups);
+    let units = &gathered.units;
     let ends: Vec<&DataFrame> = units.iter().filter_map(|u| u.ends.as_ref()).collect();
-    let spine = spine::Spine::lay(&all_frames, &ends, query, &model.calendar).map_err(polars_error)?;
+    let spine = spine::Spine::lay(&frames, &ends, query, &model.calendar).map_err(polars_error)?;
     // Stocks: running sums of starts minus ends along their own spine.
     let mut unit_frames: Vec<LazyFrame> = Vec::new();
-    for (u, frames) in plan.units.iter().zip(units) {
+    for (u, frames) in plan.units.iter().zip(gathered.units) {
         unit_frames.push(match (&u.time, query.grain) {
             (UnitTime::Stock { .. }, g) if g != Grain::All => {
                 stocks::stock_levels(u, frames, &spine, &keys, &model.calendar).map_err(polars_error)?
@@ -307,15 +371,15 @@ pub(crate) fn run(engine: &dyn Engine, plan: &Plan) -> Result<Frame, Vec<Diagnos
         });
     }
     // Nested aggregates and units onto the spine; then derived KPIs in dependency order.
-    let out = spine::onto_spine(&spine, nest_frames, unit_frames, plan, &keys).map_err(polars_error)?;
+    let out = spine::onto_spine(&spine, gathered.nests, unit_frames, plan, &keys).map_err(polars_error)?;
     let out = spine::derived_kpis(out, plan, &keys, &spine).map_err(polars_error)?;
     Ok(Frame {
         lf: out,
         period: spine.with_period,
         periods: spine.periods,
         kpis: plan.outputs.clone(),
-        left_out,
-        warnings,
+        left_out: gathered.left_out,
+        warnings: gathered.warnings,
     })
 }
 

@@ -485,6 +485,11 @@ pub(super) fn periods_frame(
     Ok(Some(df))
 }
 
+/// Every group in `frames` (`__d0`… columns), sorted.
+pub(super) fn groups_of(frames: &[&DataFrame], dims: usize) -> PolarsResult<DataFrame> {
+    all_groups(frames, dims)?.collect()
+}
+
 /// Every group that appears in any unit's result.
 fn all_groups(frames: &[&DataFrame], dims: usize) -> PolarsResult<LazyFrame> {
     let names: Vec<String> = (0..dims).map(dim_col).collect();

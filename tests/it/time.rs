@@ -445,6 +445,42 @@ fn compare_a_range_with_the_range_before_it() {
     assert_values(&rows, "won_revenue_change", &[s(460.)]);
     assert_values(&rows, "win_rate_compare", &[s(3. / 7.)]);
     assert_values(&rows, "win_rate_change", &[s(0.5 - 3. / 7.)]);
+    // By owner, each range over the groups of both: B closed nothing in
+    // 2025-Q2 (0 won, no win rate) after 500 won of 1 closed in Q1.
+    let rows = eval(
+        &fixture(),
+        &[
+            "won_revenue",
+            "win_rate",
+            "--by",
+            "owner",
+            "--period",
+            "2025-Q2",
+            "--compare",
+            "previous",
+        ],
+    );
+    assert_eq!(text(&rows, "owner"), ["A", "B"]);
+    assert_values(&rows, "won_revenue", &[s(60.), s(0.)]);
+    assert_values(&rows, "won_revenue_compare", &[s(300.), s(500.)]);
+    assert_values(&rows, "won_revenue_change", &[s(-240.), s(-500.)]);
+    assert_values(&rows, "won_revenue_change_pct", &[s(-0.8), s(-1.)]);
+    assert_values(&rows, "win_rate", &[s(0.5), N]);
+    assert_values(&rows, "win_rate_compare", &[s(1. / 3.), s(1.)]);
+    // And a group new in the range compares with the value of no rows.
+    let rows = eval(
+        &fixture(),
+        &[
+            "won_revenue",
+            "--by",
+            "owner",
+            "--period",
+            "2024-Q4",
+            "--compare",
+            "previous",
+        ],
+    );
+    assert_values(&rows, "won_revenue_compare", &[s(0.), s(0.)]);
     let out = kpi(&[
         "eval",
         "--spec",
