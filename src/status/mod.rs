@@ -403,9 +403,9 @@ impl Instance<'_> {
     /// A row per member: every one seen now, before, or in the baseline.
     fn rows(&self, model: &Model, cache: &mut Cache) -> Result<Vec<StatusRow>, Vec<Diagnostic>> {
         let inputs = self.inputs(model, cache)?;
-        // In order, the row without a member first; sorted once rather than
-        // kept in order while each map's members go in (a thousand reps in
-        // three maps, for each period of each target).
+        // In order, the group of rows without a member last, as in `eval`;
+        // sorted once rather than kept in order while each map's members go
+        // in (a thousand reps in three maps, for each period of each target).
         let mut members: Vec<&Option<String>> = [&inputs.actuals, &inputs.previous]
             .into_iter()
             .chain(&inputs.baselines)
@@ -422,6 +422,10 @@ impl Instance<'_> {
                     .partial_cmp(&value(b))
                     .unwrap_or(std::cmp::Ordering::Equal)
             });
+        }
+        if let Some(at) = members.iter().position(|m| m.is_none()) {
+            let none = members.remove(at);
+            members.push(none);
         }
         if members.is_empty() && self.t.by.is_none() {
             members.push(&None);

@@ -555,3 +555,54 @@ fn targets_over_many_periods_equal_each_alone() {
     };
     assert_eq!((won("2025-01"), won("2025-02")), (Some(2.0), Some(0.0)));
 }
+
+#[test]
+fn the_rows_without_a_member_come_last_as_in_eval() {
+    // A deal without an owner is a member of its own (LANGUAGE.md §4): its
+    // row comes after the named reps', as its group does in `kpi eval`.
+    let dir = crate::support::dir_with(
+        "status-null-member",
+        &[
+            (
+                "deals.csv",
+                "owner,amount,closed_at\nbob,10,2025-01-05\n,20,2025-01-06\nann,30,2025-01-07\n",
+            ),
+            (
+                "spec.yaml",
+                "datasets:\n  deals: {source: deals.csv, time: closed_at}\nkpis:\n  revenue: {dataset: deals, measure: sum(amount)}\ntargets:\n  each:\n    kpi: revenue\n    by: owner\n    period: 2025-01\n    value: 15\n    objective: x\n",
+            ),
+        ],
+    );
+    let spec = dir.join("spec.yaml");
+    let out = crate::support::kpi(&[
+        "status",
+        "--spec",
+        spec.to_str().unwrap(),
+        "--as-of",
+        "2025-01-31",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let got: Vec<(serde_json::Value, f64, &str)> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["member"].clone(),
+                r["actual"].as_f64().unwrap(),
+                r["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (serde_json::json!("ann"), 30.0, "achieved"),
+            (serde_json::json!("bob"), 10.0, "missed"),
+            (serde_json::Value::Null, 20.0, "achieved"),
+        ]
+    );
+}
