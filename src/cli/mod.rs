@@ -127,10 +127,12 @@ pub fn run() -> ExitCode {
     });
     let cli = match Cli::try_parse() {
         Ok(c) => c,
-        Err(e) => {
+        // `--help` and `--version` print as they are.
+        Err(e) if !e.use_stderr() => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { USAGE } else { OK });
+            return ExitCode::from(OK);
         }
+        Err(e) => return ExitCode::from(parse_error(&e)),
     };
     let _ = COLOR.set(match cli.color {
         ColorArg::Auto => None,
@@ -179,6 +181,43 @@ pub fn output_format<F: clap::ValueEnum + Copy>(flag: Option<F>, output: Option<
         F::from_str(path.extension()?.to_str()?, true).ok()
     };
     flag.or_else(named).unwrap_or(table)
+}
+
+/// A flag the parser refused (unknown, missing, or a value outside its
+/// set), said as kpi's other command-line errors are, under a code of its
+/// own (`kpi::usage`): the parser's message, its tips and the command's
+/// usage as the help line.
+fn parse_error(e: &clap::Error) -> u8 {
+    // No command at all: the parser's overview of the commands is the help.
+    if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        let _ = e.print();
+        return USAGE;
+    }
+    let text = e.render().to_string();
+    // Blocks of lines apart by blank lines: the message (what it lists on
+    // lines of its own included), then tips, possible values and usage.
+    let mut message = Vec::new();
+    let mut help = Vec::new();
+    for (i, block) in text.split("\n\n").enumerate() {
+        let lines = block.lines().map(str::trim).filter(|l| !l.is_empty());
+        for line in lines {
+            if let Some(tip) = line.strip_prefix("tip:") {
+                help.push(tip.trim().to_string());
+            } else if let Some(values) = line.strip_prefix("[possible values:") {
+                help.push(format!("one of: {}", values.trim_end_matches(']').trim()));
+            } else if let Some(usage) = line.strip_prefix("Usage:") {
+                help.push(format!("usage: {}", usage.trim()));
+            } else if i == 0 {
+                message.push(line.trim_start_matches("error:").trim());
+            }
+        }
+    }
+    help.push("`--help` lists every flag".to_string());
+    let message = match message.is_empty() {
+        true => "the command line is not valid".to_string(),
+        false => message.join(" "),
+    };
+    usage_error("kpi::usage", &message, &help.join("; "))
 }
 
 /// A command-line error, on stderr: `error[CODE]: MESSAGE`, the message

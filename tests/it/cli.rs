@@ -36,6 +36,38 @@ fn errors_exit_1_and_a_missing_spec_exits_2() {
 }
 
 #[test]
+fn a_command_line_that_does_not_parse_is_said_with_a_code_and_help() {
+    let said = |args: &[&str]| {
+        let out = kpi(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    let e = said(&["eval", "won_revenue", "--grain", "fortnight"]);
+    assert!(
+        e.starts_with("error[kpi::usage]: invalid value 'fortnight' for '--grain <GRAIN>'\n  help: one of: day, week, month, quarter, year, all;"),
+        "{e}"
+    );
+    // What the parser lists on lines of its own stays in the message.
+    let e = said(&["eval", "won_revenue", "--from", "2025-03-01"]);
+    assert!(
+        e.contains("not provided: --to <TO>\n  help: usage: kpi eval --from <FROM> --to <TO>"),
+        "{e}"
+    );
+    let e = said(&["evl"]);
+    assert!(
+        e.starts_with("error[kpi::usage]: unrecognized subcommand 'evl'\n  help: "),
+        "{e}"
+    );
+    assert!(e.contains("'eval'"), "{e}");
+    // Help and version are no errors.
+    for args in [&["eval", "--help"][..], &["--version"][..]] {
+        let out = kpi(args);
+        assert_eq!(out.status.code(), Some(0));
+        assert!(out.stderr.is_empty());
+    }
+}
+
+#[test]
 fn the_spec_can_come_from_the_environment() {
     let bad = bad_spec();
     let out = Command::new(kpi_bin())
