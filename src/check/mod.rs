@@ -323,12 +323,15 @@ fn tests(spec: &Spec, model: &Model, diags: &mut Diagnostics) -> Vec<TestModel> 
                     "target",
                 )),
             ),
-            (None, None) => diags.push(crate::spec::diagnostics::missing_key(
-                t.name.span,
-                "kpi",
-                &format!("test `{}`", t.name.value),
-                "kpi: win_rate",
-            )),
+            // A `kpi:` or `target:` written with an invalid value was reported where it was read.
+            (None, None) if !t.has("kpi") && !t.has("target") => {
+                diags.push(crate::spec::diagnostics::missing_key(
+                    t.name.span,
+                    "kpi",
+                    &format!("test `{}`", t.name.value),
+                    "kpi: win_rate",
+                ))
+            }
             _ => {}
         }
         for (ds, rows, _) in &t.data {

@@ -357,6 +357,8 @@ pub type Row = Vec<(Name, Spanned<Value>)>;
 #[derive(Clone, Debug)]
 pub struct Test {
     pub name: Name,
+    /// Keys written, even when their value was invalid (so one mistake is reported once).
+    pub keys: Vec<String>,
     pub kpi: Option<Name>,
     pub target: Option<Name>,
     pub grain: Option<Spanned<Grain>>,
@@ -370,4 +372,11 @@ pub struct Test {
     pub expect: Vec<Row>,
     pub status: Option<Spanned<Status>>,
     pub tolerance: Option<Spanned<f64>>,
+}
+
+impl Test {
+    /// Whether the key was written (whatever its value).
+    pub fn has(&self, key: &str) -> bool {
+        self.keys.iter().any(|k| k == key)
+    }
 }

@@ -186,6 +186,7 @@ impl Reader<'_> {
             }
         }
         Some(Test {
+            keys: f.entries.iter().map(|(k, _, _)| k.to_string()).collect(),
             kpi: f.get("kpi").and_then(|n| self.string(n)),
             target: f.get("target").and_then(|n| self.string(n)),
             grain: f.get("grain").and_then(|n| self.keyword(n)),
