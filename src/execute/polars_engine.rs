@@ -287,9 +287,8 @@ fn unit_query(
             }]
         }
         (UnitTime::Stock { from, to, .. }, _) => {
-            // Starts bucketed by the period of `from`, ends by that of `to`,
-            // of the rows active on some day: the end of a row never active
-            // would lower the level of every period after it.
+            // Starts bucketed by the period of `from`, ends by that of `to`
+            // (of the rows `ever_active` keeps).
             let base = base.filter(ever_active(from, to.as_ref()));
             let bucketed = |c: &str, rows: LazyFrame| {
                 let key = period_key(col(c), grain, &model.calendar, how);
@@ -382,14 +381,17 @@ pub(crate) fn active_on(from: &str, to: Option<&String>, day: Date) -> Expr {
     }
 }
 
-/// Rows active on some day (`from <= d < to`): with a start, and without
-/// an end or with one after the start's day. A row without a start, or
-/// one that ends by the day it starts (a data error, or a deal closed the
-/// day it was opened), is never active.
+/// Rows whose start and end are bucketed: with a start, and without an
+/// end or with one on or after the start's day. A row that ends the day
+/// it starts (a deal closed the day it was opened) is never active, but
+/// its start and end fall in one period and cancel there, while its date
+/// is still the data's (the spine reaches its period, its group is a
+/// group). A row without a start, or ending before it (a data error), is
+/// left out: its end alone would lower every later level.
 fn ever_active(from: &str, to: Option<&String>) -> Expr {
     let started = col(from).is_not_null();
     match to {
-        Some(t) => started.and(col(t).is_null().or(day_number(col(t)).gt(day_number(col(from))))),
+        Some(t) => started.and(col(t).is_null().or(day_number(col(t)).gt_eq(day_number(col(from))))),
         None => started,
     }
 }

@@ -300,8 +300,8 @@ fn unit_statements(plan: &Plan, unit: usize, dialect: Dialect, moment: Option<St
             }
         }
         (UnitTime::Stock { from, to, .. }, g) => {
-            // Of the rows active on some day, as over files: a start, and
-            // no end or one after the start's day (a null compares false).
+            // As over files: a start, and no end or one on or after the
+            // start's day (a null compares false).
             let start = dialect.to_date(&p.own(from));
             let end = to.as_deref().map(|to| dialect.to_date(&p.own(to)));
             let bucketed = |day: &str, active: String| {
@@ -309,14 +309,14 @@ fn unit_statements(plan: &Plan, unit: usize, dialect: Dialect, moment: Option<St
                 p.select(Some(period), true, &[active])
             };
             let starts = match &end {
-                Some(end) => format!("{start} IS NOT NULL AND ({end} IS NULL OR {end} > {start})"),
+                Some(end) => format!("{start} IS NOT NULL AND ({end} IS NULL OR {end} >= {start})"),
                 None => format!("{start} IS NOT NULL"),
             };
             UnitSql {
                 parts: bucketed(&start, starts),
                 ends: end
                     .as_deref()
-                    .map(|end| bucketed(end, format!("{end} > {start}"))),
+                    .map(|end| bucketed(end, format!("{end} >= {start}"))),
             }
         }
         (UnitTime::Flow(t), _) => UnitSql {

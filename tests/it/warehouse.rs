@@ -1155,8 +1155,10 @@ fn diff_values_reads_the_tables_of_a_connection() {
 /// A stock's level by month leaves out the rows never active (`from <= d
 /// < to` on no day): one without a start, one that ends before it starts,
 /// one that ends the day it starts. Their ends were once subtracted from
-/// every later month. The same hand-computed levels over files and in
-/// each database.
+/// every later month. A row that ends the day it starts still dates the
+/// data: dee's in April makes April a month of the spine, and dee a
+/// group, both at level 0 (they were left out with it). The same
+/// hand-computed levels over files and in each database.
 #[test]
 fn a_stock_leaves_out_rows_never_active() {
     let dir = temp_dir("stock-never-active");
@@ -1168,7 +1170,8 @@ fn a_stock_leaves_out_rows_never_active() {
          ann,,2025-02-01,30\n\
          cy,2025-03-05,2025-01-20,70\n\
          bob,2025-02-10,2025-02-10,20\n\
-         cy,2025-02-20,2025-03-31,10\n",
+         cy,2025-02-20,2025-03-31,10\n\
+         dee,2025-04-02,2025-04-02,40\n",
     )
     .unwrap();
     let kpis = "kpis:\n  \
@@ -1190,17 +1193,25 @@ fn a_stock_leaves_out_rows_never_active() {
         ("2025-01", 2.0, 150.0),
         ("2025-02", 2.0, 110.0),
         ("2025-03", 1.0, 100.0),
+        ("2025-04", 1.0, 100.0),
     ];
     let by_owner = [
         ("ann", "2025-01", 1.0, 100.0),
         ("ann", "2025-02", 1.0, 100.0),
         ("ann", "2025-03", 1.0, 100.0),
+        ("ann", "2025-04", 1.0, 100.0),
         ("bob", "2025-01", 1.0, 50.0),
         ("bob", "2025-02", 0.0, 0.0),
         ("bob", "2025-03", 0.0, 0.0),
+        ("bob", "2025-04", 0.0, 0.0),
         ("cy", "2025-01", 0.0, 0.0),
         ("cy", "2025-02", 1.0, 10.0),
         ("cy", "2025-03", 0.0, 0.0),
+        ("cy", "2025-04", 0.0, 0.0),
+        ("dee", "2025-01", 0.0, 0.0),
+        ("dee", "2025-02", 0.0, 0.0),
+        ("dee", "2025-03", 0.0, 0.0),
+        ("dee", "2025-04", 0.0, 0.0),
     ];
     let levels = |model: &Model, by: &[&str], what: &str| {
         evaluated(model, &["active_subs", "active_mrr"], by, Grain::Month, what)
