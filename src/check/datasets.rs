@@ -101,8 +101,9 @@ pub(super) fn datasets(
 }
 
 /// `read:` options about CSV text on a Parquet or NDJSON dataset: they do
-/// nothing there (of `read:`, only `timezone` applies), which a user who
-/// wrote `currency: "$"` for a JSON export should hear.
+/// nothing there (of `read:`, only `timezone` applies, and to NDJSON, whose
+/// dates are texts too, `date_format` and `datetime_format`), which a user
+/// who wrote `currency: "$"` for a JSON export should hear.
 fn csv_options_elsewhere(d: &m::Dataset, format: Format, diags: &mut Diagnostics) {
     let r = &d.read;
     // Each option that is set, where it is written (`decimal_comma` and
@@ -119,8 +120,9 @@ fn csv_options_elsewhere(d: &m::Dataset, format: Format, diags: &mut Diagnostics
         ("encoding", r.encoding.as_ref().map(|x| x.span)),
         ("on_error", r.on_error.as_ref().map(|x| x.span)),
     ];
+    let applies = |key: &str| format == Format::Ndjson && key.ends_with("_format");
     for (key, span) in set {
-        if let Some(span) = span {
+        if let Some(span) = span.filter(|_| !applies(key)) {
             diags.push(diag::csv_option_elsewhere(span, key, &d.name.value, format));
         }
     }

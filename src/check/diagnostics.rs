@@ -638,18 +638,19 @@ pub fn csv_option_elsewhere(
     dataset: &str,
     format: crate::spec::model::Format,
 ) -> Diagnostic {
-    let format = match format {
-        crate::spec::model::Format::Parquet => "Parquet",
-        _ => "NDJSON",
+    let (format, applies) = match format {
+        crate::spec::model::Format::Parquet => ("Parquet", "only `timezone` applies to Parquet"),
+        _ => (
+            "NDJSON",
+            "only `timezone`, `date_format` and `datetime_format` apply to NDJSON",
+        ),
     };
     Diagnostic::warning(
         "kpi::csv_option_elsewhere",
         format!("dataset `{dataset}` reads {format}, so `read.{key}`, which is about CSV text, does nothing"),
     )
     .at(span, "ignored")
-    .help(format!(
-        "remove `{key}`: of `read:`, only `timezone` applies to Parquet and NDJSON"
-    ))
+    .help(format!("remove `{key}`: of `read:`, {applies}"))
 }
 
 pub fn file_option_on_table(span: Span, key: &str, dataset: &str) -> Diagnostic {

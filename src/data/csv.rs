@@ -1282,7 +1282,7 @@ const TIME_FORMATS: [&str; 4] = ["%H:%M", "%H:%M:%S", "%I:%M %p", "%I:%M:%S %p"]
 /// The format options (of the common ones) that read nine in ten or more
 /// of a text column's sample: `date_format`s, or `datetime_format`s for
 /// dates with a time (both day orders where every day is 12 or less).
-fn date_formats(values: &[String]) -> Option<Vec<String>> {
+pub(super) fn date_formats(values: &[String]) -> Option<Vec<String>> {
     let values: Vec<&str> = values
         .iter()
         .map(|v| v.trim())

@@ -141,17 +141,37 @@ pub fn declared_type_contradicted(
     value: &str,
     place: &str,
 ) -> Diagnostic {
+    // A date in a format of its own (`01/31/2025`): the option that reads it.
+    let written_as = match ty {
+        Type::Date | Type::Datetime => date_format_of(value),
+        _ => None,
+    };
     Diagnostic::error(
         "kpi::declared_type_contradicted",
         format!("column `{column}` of dataset `{dataset}` is declared {ty}, but `{path}` {place} holds `{value}`"),
     )
     .at(span, format!("`{column}` is not {ty} here"))
-    .help(match ty {
+    .help(match (ty, written_as) {
         // Exports often write dates with a time of day (`2025-01-10 00:00:00`).
-        Type::Date if has_time_of_day(value) => format!("the values have a time of day: declare `{column}: datetime` (its periods are its days, as for a date), or fix the value"),
-        Type::Bool => format!("a bool is true or false (in CSV also yes/no, y/n, t/f or 1/0, in any case): fix the value in the data, or declare `{column}` with the type the data has"),
+        (Type::Date, _) if has_time_of_day(value) => format!("the values have a time of day: declare `{column}: datetime` (its periods are its days, as for a date), or fix the value"),
+        (_, Some((option, format))) => format!("`{value}` is a date written `{format}`: if the column's are written so, say it with `read: {{{option}: \"{format}\"}}` under the dataset"),
+        (Type::Bool, _) => format!("a bool is true or false (in CSV also yes/no, y/n, t/f or 1/0, in any case): fix the value in the data, or declare `{column}` with the type the data has"),
         _ => format!("fix the value in the data, or declare `{column}` with the type the data has"),
     })
+}
+
+/// The `read:` option and format a value is a date (or datetime) in, of
+/// the common formats, when it is one (both day orders being possible, the
+/// first).
+fn date_format_of(value: &str) -> Option<(&'static str, String)> {
+    let format = super::csv::date_formats(&[value.to_string()])?
+        .into_iter()
+        .next()?;
+    let option = match super::csv::is_datetime_format(&format) {
+        true => "datetime_format",
+        false => "date_format",
+    };
+    Some((option, format))
 }
 
 /// Whether a value is a day with a time of day (`2025-01-10 00:00:00`,

@@ -509,6 +509,7 @@ fn declared_types(src: &SourceInfo, lf: LazyFrame) -> Result<LazyFrame, Diagnost
                 _ => {}
             }
             let opts = StrptimeOptions {
+                format: declared_format(src, *t),
                 strict: true,
                 cache: true,
                 ..Default::default()
@@ -624,6 +625,7 @@ pub fn validate_types(src: &SourceInfo) -> Vec<Diagnostic> {
                 false,
             ),
             Type::Date => text.clone().str().to_date(StrptimeOptions {
+                format: declared_format(src, *t),
                 strict: false,
                 ..Default::default()
             }),
@@ -631,6 +633,7 @@ pub fn validate_types(src: &SourceInfo) -> Vec<Diagnostic> {
                 Some(TimeUnit::Microseconds),
                 None,
                 StrptimeOptions {
+                    format: declared_format(src, *t),
                     strict: false,
                     ..Default::default()
                 },
@@ -657,19 +660,18 @@ pub fn validate_types(src: &SourceInfo) -> Vec<Diagnostic> {
     if names.is_empty() {
         return Vec::new();
     }
-    let df = match lf.with_row_index("__row", None).select(aggs).collect() {
+    let df = match lf.clone().with_row_index("__row", None).select(aggs).collect() {
         Ok(df) => df,
-        Err(e) => return vec![read_error(src, &e)],
+        Err(e) => {
+            return match unguessable_dates(src, lf, &names) {
+                found if found.is_empty() => vec![read_error(src, &e)],
+                found => found,
+            }
+        }
     };
     let mut out = Vec::new();
     for (i, (n, t)) in names.iter().enumerate() {
         if let Some((value, row)) = first_bad(&df, i) {
-            // Parquet and NDJSON count records (CSV is read above): an
-            // NDJSON record is a line, a Parquet one a row.
-            let place = match src.format {
-                Format::Ndjson => format!("line {}", row + 1),
-                _ => format!("row {}", row + 1),
-            };
             out.push(diagnostics::declared_type_contradicted(
                 src.declared_at(n),
                 &src.name,
@@ -677,11 +679,80 @@ pub fn validate_types(src: &SourceInfo) -> Vec<Diagnostic> {
                 n,
                 *t,
                 &value,
-                &place,
+                &record_place(src, row),
             ));
         }
     }
     out
+}
+
+/// The `read:` format of a declared date or datetime column, if any
+/// (without one the engine works the format out from the first value).
+fn declared_format(src: &SourceInfo, t: Type) -> Option<PlSmallStr> {
+    let format = match t {
+        Type::Date => src.read.date_format.as_ref(),
+        Type::Datetime => src.read.datetime_format.as_ref(),
+        _ => None,
+    };
+    format.map(|f| f.value.as_str().into())
+}
+
+/// Declared date and datetime columns without a `read:` format whose first
+/// value the engine finds no format for (`20250131`, `Jan 31, 2025`): that
+/// value, with its record, as the contradiction (it fails every read).
+fn unguessable_dates(src: &SourceInfo, lf: LazyFrame, columns: &[(String, Type)]) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for (n, t) in columns {
+        if !matches!(t, Type::Date | Type::Datetime) || declared_format(src, *t).is_some() {
+            continue;
+        }
+        let text = col(n.as_str()).str().strip_chars(lit(NULL));
+        let first = lf
+            .clone()
+            .with_row_index("__row", None)
+            .filter(text.clone().is_not_null().and(text.neq(lit(""))))
+            .select([col(n.as_str()).alias("v0"), col("__row").alias("r0")])
+            .slice(0, 1)
+            .collect();
+        let parses = |value: &str| {
+            let opts = StrptimeOptions {
+                strict: false,
+                ..Default::default()
+            };
+            let v = col("v").str();
+            let parsed = match t {
+                Type::Date => v.to_date(opts),
+                _ => v.to_datetime(Some(TimeUnit::Microseconds), None, opts, lit("null")),
+            };
+            df!("v" => [value])
+                .and_then(|df| df.lazy().select([parsed]).collect())
+                .is_ok()
+        };
+        let Some((value, row)) = first.ok().and_then(|df| first_bad(&df, 0)) else {
+            continue;
+        };
+        if !parses(&value) {
+            out.push(diagnostics::declared_type_contradicted(
+                src.declared_at(n),
+                &src.name,
+                &src.path_str(),
+                n,
+                *t,
+                &value,
+                &record_place(src, row),
+            ));
+        }
+    }
+    out
+}
+
+/// Where record `row` (from 0) of a Parquet or NDJSON source is: an NDJSON
+/// record is a line, a Parquet one a row (CSV names its lines itself).
+fn record_place(src: &SourceInfo, row: u64) -> String {
+    match src.format {
+        Format::Ndjson => format!("line {}", row + 1),
+        _ => format!("row {}", row + 1),
+    }
 }
 
 /// A CSV source's values that its declared types (with the `read:` formats) cannot hold.
@@ -1056,7 +1127,14 @@ pub fn near_misses(src: &SourceInfo) -> Vec<Diagnostic> {
     };
     if src.format == Format::Ndjson {
         return match ndjson_dates(src) {
-            Ok(dates) => dates.near_misses.iter().map(mixed).collect(),
+            Ok(dates) => dates
+                .near_misses
+                .iter()
+                .map(mixed)
+                .chain(dates.hints.iter().map(|(column, formats)| {
+                    diagnostics::date_format_needed(src.span, &src.name, column, formats)
+                }))
+                .collect(),
             Err(_) => Vec::new(),
         };
     }

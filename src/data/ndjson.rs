@@ -354,6 +354,9 @@ const SAMPLE: u32 = 1_000;
 pub(super) struct Dates {
     conversions: Vec<(String, Conversion)>,
     pub near_misses: Vec<NearMiss>,
+    /// Text fields of dates in a format `read:` does not say, with the
+    /// formats that read them (as for CSV).
+    pub hints: Vec<(String, Vec<String>)>,
 }
 
 /// The dates of the NDJSON source `src` (its files `files`, each read with
@@ -375,7 +378,8 @@ pub(super) fn dates(
     if let Some(found) = dates_cache().lock().ok().and_then(|c| c.get(&key).cloned()) {
         return Ok(found);
     }
-    let (conversions, missed) = date_conversions(src, all()?).map_err(|e| super::read_error(src, &e))?;
+    let (conversions, missed, hints) =
+        date_conversions(src, all()?).map_err(|e| super::read_error(src, &e))?;
     let mut near_misses = Vec::new();
     for (column, conv) in missed {
         if let Some(m) = first_miss(files, texts, &column, &conv)? {
@@ -385,6 +389,7 @@ pub(super) fn dates(
     let found = Arc::new(Dates {
         conversions,
         near_misses,
+        hints,
     });
     if let Ok(mut c) = dates_cache().lock() {
         c.insert(key, found.clone());
@@ -498,8 +503,9 @@ fn modified(path: &Path) -> Option<(std::time::SystemTime, u64)> {
 }
 
 /// The undeclared text columns of `lf` that convert, whole, to dates or
-/// datetimes, and those that look like them but hold a value that does not.
-fn date_conversions(src: &SourceInfo, mut lf: LazyFrame) -> PolarsResult<(Conversions, Conversions)> {
+/// datetimes, those that look like them but hold a value that does not,
+/// and those of dates in a format `read:` does not say.
+fn date_conversions(src: &SourceInfo, mut lf: LazyFrame) -> PolarsResult<(Conversions, Conversions, Hints)> {
     let schema = lf.collect_schema()?;
     let texts: Vec<String> = schema
         .iter()
@@ -507,7 +513,7 @@ fn date_conversions(src: &SourceInfo, mut lf: LazyFrame) -> PolarsResult<(Conver
         .map(|(n, _)| n.to_string())
         .collect();
     if texts.is_empty() {
-        return Ok((Vec::new(), Vec::new()));
+        return Ok((Vec::new(), Vec::new(), Vec::new()));
     }
     let first = lf
         .clone()
@@ -515,24 +521,23 @@ fn date_conversions(src: &SourceInfo, mut lf: LazyFrame) -> PolarsResult<(Conver
         .slice(0, SAMPLE)
         .collect()?;
     let zone = src.read.timezone.as_ref().map(|z| z.value.clone());
-    let guesses: Vec<(String, Conversion)> = texts
-        .iter()
-        .filter_map(|c| {
-            let values: Vec<String> = first
-                .column(c.as_str())
-                .ok()?
-                .str()
-                .ok()?
-                .iter()
-                .flatten()
-                .map(str::to_string)
-                .collect();
-            let conv = super::csv::guess(&values, src, zone.clone())?;
-            matches!(conv, Conversion::Date { .. } | Conversion::Datetime { .. }).then(|| (c.clone(), conv))
-        })
-        .collect();
+    let sample = |c: &str| -> Option<Vec<String>> {
+        let values = first.column(c).ok()?.str().ok()?.iter().flatten();
+        Some(values.map(str::to_string).collect())
+    };
+    let mut guesses: Vec<(String, Conversion)> = Vec::new();
+    let mut hints: Hints = Vec::new();
+    for c in &texts {
+        let Some(values) = sample(c) else { continue };
+        match super::csv::guess(&values, src, zone.clone()) {
+            Some(conv @ (Conversion::Date { .. } | Conversion::Datetime { .. })) => {
+                guesses.push((c.clone(), conv))
+            }
+            _ => hints.extend(date_hint(src, &values).map(|formats| (c.clone(), formats))),
+        }
+    }
     if guesses.is_empty() {
-        return Ok((guesses, Vec::new()));
+        return Ok((guesses, Vec::new(), hints));
     }
     // Verified on every record: how many values each guess does not read.
     let misses = lf
@@ -555,11 +560,25 @@ fn date_conversions(src: &SourceInfo, mut lf: LazyFrame) -> PolarsResult<(Conver
         .zip(misses.columns())
         .partition(|(_, m)| read_whole(m));
     let strip = |v: Vec<((String, Conversion), &Column)>| v.into_iter().map(|(g, _)| g).collect();
-    Ok((strip(found), strip(missed)))
+    Ok((strip(found), strip(missed), hints))
+}
+
+/// The formats a text field's sample of dates is written in, unless the
+/// `read:` option for them is given already.
+fn date_hint(src: &SourceInfo, values: &[String]) -> Option<Vec<String>> {
+    let formats = super::csv::date_formats(values)?;
+    let option = match formats.first().is_some_and(|f| super::csv::is_datetime_format(f)) {
+        true => &src.read.datetime_format,
+        false => &src.read.date_format,
+    };
+    option.is_none().then_some(formats)
 }
 
 /// Text fields and how they convert.
 type Conversions = Vec<(String, Conversion)>;
+
+/// Text fields and the date formats that would read them.
+type Hints = Vec<(String, Vec<String>)>;
 
 #[cfg(test)]
 mod tests {

@@ -391,7 +391,11 @@ pub(crate) fn active_on(from: &str, to: Option<&String>, day: Date) -> Expr {
 fn ever_active(from: &str, to: Option<&String>) -> Expr {
     let started = col(from).is_not_null();
     match to {
-        Some(t) => started.and(col(t).is_null().or(day_number(col(t)).gt_eq(day_number(col(from))))),
+        Some(t) => started.and(
+            col(t)
+                .is_null()
+                .or(day_number(col(t)).gt_eq(day_number(col(from)))),
+        ),
         None => started,
     }
 }

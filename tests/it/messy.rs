@@ -364,6 +364,53 @@ fn dates_in_another_format_name_the_date_format() {
 }
 
 #[test]
+fn ndjson_dates_in_another_format_name_the_date_format_too() {
+    // The same US dates in NDJSON: the hint names the option, which reads
+    // them undeclared and declared alike (January 5, February 6 + 7).
+    let nd = "{\"amount\": 5, \"closed_at\": \"01/31/2025\"}\n{\"amount\": 6, \"closed_at\": \"02/01/2025\"}\n{\"amount\": 7, \"closed_at\": \"02/13/2025\"}\n";
+    let files: &[(&str, &[u8])] = &[("d.ndjson", nd.as_bytes())];
+    let out = run(files, "d.ndjson", "", TOTAL, BY_MONTH);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("kpi::date_format_needed") && err.contains("date_format: \"%m/%d/%Y\""),
+        "{err}"
+    );
+    let want = "period,total,rows\n2025-01,5,1\n2025-02,13,2\n";
+    let read = "    read: {date_format: \"%m/%d/%Y\"}\n";
+    assert_eq!(csv_of(&run(files, "d.ndjson", read, TOTAL, BY_MONTH)), want);
+    let declared = "    columns: {closed_at: date}\n";
+    let both = format!("{declared}{read}");
+    assert_eq!(csv_of(&run(files, "d.ndjson", &both, TOTAL, BY_MONTH)), want);
+    // So `kpi check` does not call the option one that does nothing there.
+    let checked = run(files, "d.ndjson", &both, TOTAL, &["check"]);
+    let said = String::from_utf8_lossy(&checked.stdout);
+    assert!(
+        checked.status.success() && !said.contains("csv_option_elsewhere"),
+        "{said}"
+    );
+    // Declared without the option: the value and its line, and the option
+    // in the help (it was the engine's "could not find an appropriate
+    // format" about the whole source).
+    let err = stderr(&run(files, "d.ndjson", declared, TOTAL, BY_MONTH));
+    assert!(
+        err.contains("kpi::declared_type_contradicted")
+            && err.contains("d.ndjson` line 1 holds `01/31/2025`")
+            && err.contains("date_format: \"%m/%d/%Y\""),
+        "{err}"
+    );
+    // A value no format is found for, after ISO dates: named on its line.
+    let nd = "{\"amount\": 5, \"closed_at\": \"2025-01-31\"}\n{\"amount\": 6, \"closed_at\": \"20250201\"}\n";
+    let files: &[(&str, &[u8])] = &[("d.ndjson", nd.as_bytes())];
+    let err = stderr(&run(files, "d.ndjson", declared, TOTAL, BY_MONTH));
+    assert!(err.contains("d.ndjson` line 2 holds `20250201`"), "{err}");
+    let nd = "{\"amount\": 6, \"closed_at\": \"20250201\"}\n";
+    let files: &[(&str, &[u8])] = &[("d.ndjson", nd.as_bytes())];
+    let err = stderr(&run(files, "d.ndjson", declared, TOTAL, BY_MONTH));
+    assert!(err.contains("d.ndjson` line 1 holds `20250201`"), "{err}");
+}
+
+#[test]
 fn dates_with_month_names_and_times_name_their_format() {
     // As spreadsheets and CRMs export them; each hint, applied, reads
     // January's 5 and February's 6 + 7.
