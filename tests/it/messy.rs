@@ -1085,6 +1085,20 @@ fn a_column_of_numbers_but_one_says_which() {
     );
     assert_eq!(csv_of(&out), "total\n21\n");
     assert!(!stderr(&out).contains("mixed_column"), "{}", stderr(&out));
+    // An accountant's negative: the help writes it as kpi reads it.
+    let negative = csv("(300.00)");
+    let out = run(
+        &[("d.csv", negative.as_bytes())],
+        "d.csv",
+        "",
+        TOTAL,
+        &["eval", "--format", "csv"],
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("line 22 holds `(300.00)`") && err.contains("help: write it `-300.00`"),
+        "{err}"
+    );
 }
 
 /// Spreadsheets export the formatted empty columns beside a table: a
