@@ -154,7 +154,7 @@ pub fn declared_type_contradicted(
     .help(match (ty, written_as) {
         // Exports often write dates with a time of day (`2025-01-10 00:00:00`).
         (Type::Date, _) if has_time_of_day(value) => format!("the values have a time of day: declare `{column}: datetime` (its periods are its days, as for a date), or fix the value"),
-        (_, Some((option, format))) => format!("`{value}` is a date written `{format}`: if the column's are written so, say it with `read: {{{option}: \"{format}\"}}` under the dataset"),
+        (_, Some((option, format))) => format!("`{value}` is a date written `{format}`: if the column's dates are written so, say it with `read: {{{option}: \"{format}\"}}` under the dataset"),
         (Type::Bool, _) => format!("a bool is true or false (in CSV also yes/no, y/n, t/f or 1/0, in any case): fix the value in the data, or declare `{column}` with the type the data has"),
         _ => format!("fix the value in the data, or declare `{column}` with the type the data has"),
     })
