@@ -672,15 +672,7 @@ pub fn validate_types(src: &SourceInfo) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for (i, (n, t)) in names.iter().enumerate() {
         if let Some((value, row)) = first_bad(&df, i) {
-            out.push(diagnostics::declared_type_contradicted(
-                src.declared_at(n),
-                &src.name,
-                &src.path_str(),
-                n,
-                *t,
-                &value,
-                &record_place(src, row),
-            ));
+            out.push(record_contradicts(src, n, *t, &value, row));
         }
     }
     out
@@ -732,27 +724,29 @@ fn unguessable_dates(src: &SourceInfo, lf: LazyFrame, columns: &[(String, Type)]
             continue;
         };
         if !parses(&value) {
-            out.push(diagnostics::declared_type_contradicted(
-                src.declared_at(n),
-                &src.name,
-                &src.path_str(),
-                n,
-                *t,
-                &value,
-                &record_place(src, row),
-            ));
+            out.push(record_contradicts(src, n, *t, &value, row));
         }
     }
     out
 }
 
-/// Where record `row` (from 0) of a Parquet or NDJSON source is: an NDJSON
-/// record is a line, a Parquet one a row (CSV names its lines itself).
-fn record_place(src: &SourceInfo, row: u64) -> String {
-    match src.format {
+/// Record `row` (from 0) of a Parquet or NDJSON source holds `value`,
+/// which the declared type `t` of `column` cannot: an NDJSON record is a
+/// line, a Parquet one a row (CSV names its lines itself).
+fn record_contradicts(src: &SourceInfo, column: &str, t: Type, value: &str, row: u64) -> Diagnostic {
+    let place = match src.format {
         Format::Ndjson => format!("line {}", row + 1),
         _ => format!("row {}", row + 1),
-    }
+    };
+    diagnostics::declared_type_contradicted(
+        src.declared_at(column),
+        &src.name,
+        &src.path_str(),
+        column,
+        t,
+        value,
+        &place,
+    )
 }
 
 /// A CSV source's values that its declared types (with the `read:` formats) cannot hold.
