@@ -502,13 +502,18 @@ impl Instance<'_> {
     fn paced(&self, inputs: &Inputs, member: &Option<String>) -> (Phase, Option<String>) {
         match (&inputs.shares, inputs.phase) {
             (Some((partial, full)), Phase::InProgress(_)) => {
-                match (lookup(partial, member), lookup(full, member)) {
-                    (Some(a), Some(b)) if b > 0.0 && a > 0.0 && a < b => (Phase::InProgress(a / b), None),
-                    _ => (
-                        inputs.phase,
-                        Some("no history a year earlier: paced linearly".to_string()),
-                    ),
-                }
+                // A share of 0 projects nothing and one of 1 the actual
+                // itself: a year earlier that says no more than linear pace.
+                let why = match (lookup(partial, member), lookup(full, member)) {
+                    (Some(a), Some(b)) if b > 0.0 && a > 0.0 && a < b => {
+                        return (Phase::InProgress(a / b), None)
+                    }
+                    (_, Some(b)) if b > 0.0 => {
+                        "a year earlier, none or all of the period's value came by this day"
+                    }
+                    _ => "no history a year earlier",
+                };
+                (inputs.phase, Some(format!("{why}: paced linearly")))
             }
             _ => (inputs.phase, None),
         }

@@ -263,6 +263,20 @@ fn seasonal_pacing_follows_last_years_shape() {
         seasonal.projected
     );
     assert_eq!(seasonal.status, Status::AtRisk);
+    // By 2025-03-25 all of Q1 2024's 900 had come in a year earlier (a
+    // share of 1 would project the actual itself): linear, 84 of 90 days,
+    // projected 900 / (84/90), and the note says why.
+    let late = two_years(&target("seasonal"), "2025-03-25");
+    assert!(
+        (late.projected.unwrap() - 900.0 * 90.0 / 84.0).abs() < 1e-9,
+        "{:?}",
+        late.projected
+    );
+    let note = late.note.unwrap_or_default();
+    assert!(
+        note.contains("all of the period's value came by this day"),
+        "{note}"
+    );
 }
 
 #[test]
