@@ -3,7 +3,7 @@
 
 use super::diagnostics as diag;
 use super::functions::{self, AggFn, Builtin, RowFn, TimeFn};
-use super::ir::{DatasetId, DatasetModel, Literal, TExpr, TKind};
+use super::ir::{DatasetId, DatasetModel, Literal, SegmentModel, TExpr, TKind};
 use super::types::Type;
 use crate::diagnostic::{did_you_mean, Diagnostics};
 use crate::span::Span;
@@ -60,6 +60,9 @@ impl KpiNames {
 
 pub struct Scope<'a> {
     pub datasets: &'a [DatasetModel],
+    /// The spec's segments (checked before KPIs), for a segment's name
+    /// written where a condition goes.
+    pub segments: &'a [SegmentModel],
     /// Whether each dataset's columns were read from data (unknown names are errors).
     pub closed: &'a [bool],
     /// KPIs, by id; `None` for one not (yet) checked.
@@ -150,11 +153,16 @@ impl<'a> Scope<'a> {
         }
         candidates.extend(looked_up.iter().copied());
         let closed = self.closed.get(ds).copied().unwrap_or(false);
-        if closed || did_you_mean(n, known.iter().copied()).is_some() {
-            return (
-                Found::Missing,
-                Some(diag::unknown_column(span, n, &d.name, candidates.iter().copied())),
-            );
+        // A segment's name where a condition goes is a mistake unless the
+        // data may still hold such a column (no column declared, no data read).
+        let segment = self.segments.iter().any(|s| s.name == n);
+        if closed || did_you_mean(n, known.iter().copied()).is_some() || (segment && !d.declared.is_empty()) {
+            let err = diag::unknown_column(span, n, &d.name, candidates.iter().copied());
+            let err = match segment {
+                true => err.help(format!("`{n}` is a segment, not a column: apply it with `--segment {n}` or a target's `segment: {n}`; here write its condition")),
+                false => err,
+            };
+            return (Found::Missing, Some(err));
         }
         if d.declared.is_empty() {
             (Found::Undeclared(ds), None)

@@ -79,6 +79,7 @@ fn scope<'a>(
 ) -> Scope<'a> {
     Scope {
         datasets: &model.datasets,
+        segments: &model.segments,
         closed,
         kpis: infos,
         kpi_names,

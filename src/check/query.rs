@@ -220,6 +220,7 @@ pub(crate) fn refusals(
     let closed = model.closed();
     let sc = Scope {
         datasets: &model.datasets,
+        segments: &model.segments,
         closed: &closed,
         kpis: &[],
         kpi_names: &names,
