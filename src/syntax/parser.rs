@@ -503,6 +503,9 @@ fn sql_habit(before: &str, found: &str) -> Option<&'static str> {
         "`where`" if before.ends_with(')') => {
             "a filter goes inside the aggregate's parentheses, `sum(amount where stage == \"won\")`; or filter the whole KPI with its `where:` key"
         }
+        "`per`" if before.ends_with(')') => {
+            "`per` goes inside the aggregate's parentheses, after what it aggregates per member: `avg(sum(amount) per owner)`"
+        }
         "`filter`" | "`FILTER`" => {
             "SQL's `FILTER (WHERE …)` is written inside the call: `sum(amount where stage == \"won\")`"
         }
