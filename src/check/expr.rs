@@ -224,8 +224,10 @@ impl ExprChecker<'_> {
                 left,
                 right,
             } => {
-                let l = self.expr(left, ctx, agg);
-                let r = self.expr(right, ctx, agg);
+                let (l, r) = match op {
+                    BinaryOp::Eq | BinaryOp::Ne => self.compared(left, right, ctx, agg),
+                    _ => (self.expr(left, ctx, agg), self.expr(right, ctx, agg)),
+                };
                 let ty = self.binary_type(*op, op_span.0, &l, &r);
                 TExpr {
                     kind: TKind::Binary(*op, Box::new(l), Box::new(r)),
@@ -417,6 +419,49 @@ impl ExprChecker<'_> {
                 }
                 t
             }
+        }
+    }
+
+    /// The two sides of `==` or `!=`. A bare name that is no column,
+    /// compared with a text (`stage == won`), is most likely that text
+    /// unquoted: what is said of the name says so.
+    fn compared(&mut self, left: &Expr, right: &Expr, ctx: Ctx, agg: Option<Span>) -> (TExpr, TExpr) {
+        // A bare name that names no column or dimension here.
+        let bare = |e: &Expr| match (&e.kind, self.dataset) {
+            (ExprKind::Name(n), Some(ds)) if n.qualifier.is_none() && ctx != Ctx::Derived => {
+                let (found, _) = self.scope.find(ds, n);
+                matches!(found, Found::Missing | Found::Undeclared(_)).then(|| n.ident.name.clone())
+            }
+            _ => None,
+        };
+        let Some((word, name_left)) = bare(left)
+            .map(|w| (w, true))
+            .or_else(|| bare(right).map(|w| (w, false)))
+        else {
+            return (self.expr(left, ctx, agg), self.expr(right, ctx, agg));
+        };
+        let (named, other) = if name_left { (left, right) } else { (right, left) };
+        let other = self.expr(other, ctx, agg);
+        let said = std::mem::take(self.diags);
+        let named = self.expr(named, ctx, agg);
+        let about = std::mem::replace(self.diags, said);
+        let quote = format!("to compare with the text, quote it: `\"{word}\"`");
+        for d in about {
+            let help = match (d.code, &d.help) {
+                _ if other.ty != Type::String => None,
+                ("kpi::unknown_column", _) => Some(quote.clone()),
+                // Not declared: a column of the data, maybe.
+                ("kpi::undeclared_column", Some(h)) => Some(format!("{quote}; if `{word}` is a column, {h}")),
+                _ => None,
+            };
+            self.diags.push(match help {
+                Some(h) => d.help(h),
+                None => d,
+            });
+        }
+        match name_left {
+            true => (named, other),
+            false => (other, named),
         }
     }
 
