@@ -242,7 +242,7 @@ impl ExprChecker<'_> {
                 op_span,
             } => {
                 let x = self.expr(expr, ctx, agg);
-                let items: Vec<TExpr> = list.iter().map(|i| self.expr(i, ctx, agg)).collect();
+                let items: Vec<TExpr> = list.iter().map(|i| self.maybe_text(i, &x, ctx, agg)).collect();
                 self.same_types(op_span.0, "in", &x, &items);
                 let kind = TKind::In {
                     expr: Box::new(x),
@@ -422,33 +422,48 @@ impl ExprChecker<'_> {
         }
     }
 
-    /// The two sides of `==` or `!=`. A bare name that is no column,
-    /// compared with a text (`stage == won`), is most likely that text
-    /// unquoted: what is said of the name says so.
+    /// The two sides of `==` or `!=`: a bare name that is no column is
+    /// checked after the other side, against it ([`Self::maybe_text`]).
     fn compared(&mut self, left: &Expr, right: &Expr, ctx: Ctx, agg: Option<Span>) -> (TExpr, TExpr) {
-        // A bare name that names no column or dimension here.
-        let bare = |e: &Expr| match (&e.kind, self.dataset) {
-            (ExprKind::Name(n), Some(ds)) if n.qualifier.is_none() && ctx != Ctx::Derived => {
-                let (found, _) = self.scope.find(ds, n);
-                matches!(found, Found::Missing | Found::Undeclared(_)).then(|| n.ident.name.clone())
-            }
-            _ => None,
+        if self.unquoted(right, ctx).is_some() {
+            let l = self.expr(left, ctx, agg);
+            let r = self.maybe_text(right, &l, ctx, agg);
+            return (l, r);
+        }
+        if self.unquoted(left, ctx).is_some() {
+            let r = self.expr(right, ctx, agg);
+            let l = self.maybe_text(left, &r, ctx, agg);
+            return (l, r);
+        }
+        (self.expr(left, ctx, agg), self.expr(right, ctx, agg))
+    }
+
+    /// A bare name that names no column or dimension here.
+    fn unquoted(&self, e: &Expr, ctx: Ctx) -> Option<String> {
+        let (ExprKind::Name(n), Some(ds)) = (&e.kind, self.dataset) else {
+            return None;
         };
-        let Some((word, name_left)) = bare(left)
-            .map(|w| (w, true))
-            .or_else(|| bare(right).map(|w| (w, false)))
-        else {
-            return (self.expr(left, ctx, agg), self.expr(right, ctx, agg));
+        if n.qualifier.is_some() || ctx == Ctx::Derived {
+            return None;
+        }
+        let (found, _) = self.scope.find(ds, n);
+        matches!(found, Found::Missing | Found::Undeclared(_)).then(|| n.ident.name.clone())
+    }
+
+    /// `e`, compared with `against`. A bare name that is no column, set
+    /// against a text (`stage == won`, `stage in [won, lost]`), is most
+    /// likely that text unquoted: what is said of the name says so.
+    fn maybe_text(&mut self, e: &Expr, against: &TExpr, ctx: Ctx, agg: Option<Span>) -> TExpr {
+        let word = match self.unquoted(e, ctx) {
+            Some(w) if against.ty == Type::String => w,
+            _ => return self.expr(e, ctx, agg),
         };
-        let (named, other) = if name_left { (left, right) } else { (right, left) };
-        let other = self.expr(other, ctx, agg);
         let said = std::mem::take(self.diags);
-        let named = self.expr(named, ctx, agg);
+        let checked = self.expr(e, ctx, agg);
         let about = std::mem::replace(self.diags, said);
         let quote = format!("to compare with the text, quote it: `\"{word}\"`");
         for d in about {
             let help = match (d.code, &d.help) {
-                _ if other.ty != Type::String => None,
                 ("kpi::unknown_column", _) => Some(quote.clone()),
                 // Not declared: a column of the data, maybe.
                 ("kpi::undeclared_column", Some(h)) => Some(format!("{quote}; if `{word}` is a column, {h}")),
@@ -459,10 +474,7 @@ impl ExprChecker<'_> {
                 None => d,
             });
         }
-        match name_left {
-            true => (named, other),
-            false => (other, named),
-        }
+        checked
     }
 
     fn kpi_ref(&mut self, name: &Name, span: Span) -> TExpr {

@@ -112,10 +112,40 @@ pub fn invalid_value(span: Span, value: &str, what: &str, allowed: &[&str]) -> D
         .help(help)
 }
 
+/// `what` with its article: "a number", "a tolerance such as 10%".
 pub fn invalid_number(span: Span, value: &str, what: &str) -> Diagnostic {
-    Diagnostic::error("kpi::invalid_number", format!("`{value}` is not a valid {what}"))
+    Diagnostic::error("kpi::invalid_number", format!("`{value}` is not {what}"))
         .at(span, format!("expected {what}"))
-        .help(format!("write {what} here"))
+        .help(match in_full(value) {
+            Some(full) => format!("write it in full: `{full}` (`_` may group the digits)"),
+            None => format!("write {what} here"),
+        })
+}
+
+/// A number written with a spreadsheet's suffix (`1.2M`, `500k`, `2B`),
+/// written in full with `_` between thousands.
+fn in_full(value: &str) -> Option<String> {
+    let v = value.trim();
+    let (digits, suffix) = v.split_at(v.len().checked_sub(1)?);
+    let times: f64 = match suffix {
+        "k" | "K" => 1e3,
+        "m" | "M" => 1e6,
+        "b" | "B" => 1e9,
+        _ => return None,
+    };
+    let n = digits.trim().parse::<f64>().ok().filter(|n| n.is_finite())? * times;
+    if n.fract() != 0.0 || n.abs() >= 1e15 {
+        return None;
+    }
+    let whole = format!("{}", n.abs() as u64);
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push('_');
+        }
+        grouped.push(c);
+    }
+    Some(if n < 0.0 { format!("-{grouped}") } else { grouped })
 }
 
 pub fn unsupported_version(span: Span, value: &str) -> Diagnostic {
@@ -173,4 +203,21 @@ pub fn invalid_delimiter(span: Span, found: &str) -> Diagnostic {
     )
     .at(span, "one character expected")
     .help("write it quoted: `delimiter: \";\"`, or `\"\\t\"` for a tab")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_full;
+
+    #[test]
+    fn spreadsheet_suffixes_are_written_in_full() {
+        assert_eq!(in_full("1.2M").as_deref(), Some("1_200_000"));
+        assert_eq!(in_full("500k").as_deref(), Some("500_000"));
+        assert_eq!(in_full("-2B").as_deref(), Some("-2_000_000_000"));
+        assert_eq!(in_full("999").as_deref(), None);
+        // Not a whole number once written in full, or no number at all.
+        assert_eq!(in_full("1.2345k"), None);
+        assert_eq!(in_full("M"), None);
+        assert_eq!(in_full("twoM"), None);
+    }
 }

@@ -124,3 +124,25 @@ fn diagnostics_are_sorted_and_all_reported() {
         ]
     );
 }
+
+#[test]
+fn texts_written_unquoted_in_a_list_are_told_to_be_quoted() {
+    // `won` is no declared column of `deals`: in a list beside a text
+    // column it is the text unquoted; beside a number column, no such help.
+    let spec = "datasets:\n  deals: {source: deals.csv, time: closed_at, columns: {amount: number, stage: string, closed_at: date}}\nkpis:\n  closed: {dataset: deals, measure: 'count(where stage in [won, \"lost\"])'}\n  big: {dataset: deals, measure: 'count(where amount in [won])'}\n";
+    let outcome = check_str("s.yaml", spec);
+    let helps: Vec<(u32, String)> = outcome
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "kpi::undeclared_column")
+        .map(|d| (d.labels[0].span.start, d.help.clone().unwrap_or_default()))
+        .collect();
+    assert_eq!(helps.len(), 2, "{helps:?}");
+    assert!(
+        helps[0]
+            .1
+            .starts_with("to compare with the text, quote it: `\"won\"`"),
+        "{helps:?}"
+    );
+    assert!(!helps[1].1.contains("quote"), "{helps:?}");
+}

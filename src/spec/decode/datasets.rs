@@ -23,7 +23,7 @@ impl Reader<'_> {
             }
         }
         if let Some(n) = f.get("fiscal_year_start") {
-            if let Some(m) = self.uint(n, "month number from 1 to 12", 1..=12) {
+            if let Some(m) = self.uint(n, "a month number from 1 to 12", 1..=12) {
                 cal.fiscal_year_start = m.value;
             }
         }

@@ -64,7 +64,7 @@ impl Reader<'_> {
             unit: f.get("unit").and_then(|n| self.keyword(n)),
             decimals: f
                 .get("decimals")
-                .and_then(|n| self.uint(n, "number of decimals from 0 to 12", 0..=12)),
+                .and_then(|n| self.uint(n, "a number of decimals from 0 to 12", 0..=12)),
             direction: f.get("direction").and_then(|n| self.keyword(n)),
             indicator: f.get("indicator").and_then(|n| self.keyword(n)),
             owner: f.get("owner").and_then(|n| self.string(n)),

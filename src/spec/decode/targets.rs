@@ -100,12 +100,12 @@ impl Reader<'_> {
             by: f.get("by").and_then(|n| self.string(n)),
             period,
             every,
-            value: f.get("value").and_then(|n| self.number(n, "number")),
+            value: f.get("value").and_then(|n| self.number(n, "a number")),
             change,
             baseline,
             tolerance: f
                 .get("tolerance")
-                .and_then(|n| self.number(n, "tolerance such as 10%")),
+                .and_then(|n| self.number(n, "a tolerance such as 10%")),
             pacing: f.get("pacing").and_then(|n| self.keyword(n)),
             objective: f.get("objective").and_then(|n| self.string(n)),
             owner: f.get("owner").and_then(|n| self.string(n)),
@@ -197,7 +197,7 @@ impl Reader<'_> {
             member: f.get("member").and_then(|n| self.string(n)),
             expect: f.get("expect").map(|n| self.rows(n)).unwrap_or_default(),
             status: f.get("status").and_then(|n| self.keyword(n)),
-            tolerance: f.get("tolerance").and_then(|n| self.number(n, "tolerance")),
+            tolerance: f.get("tolerance").and_then(|n| self.number(n, "a tolerance")),
             data,
             name,
         })
