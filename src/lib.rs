@@ -241,6 +241,7 @@ fn check_with_data(spec: &spec::Spec, diagnostics: &mut diagnostic::Diagnostics)
     if checked.diagnostics.has_errors() || diagnostics.has_errors() {
         return checked;
     }
+    diagnostics.extend(data::texts_not_in_data(&checked.model));
     // A is judged only against data: achievable unless warned otherwise.
     let found = status::achievability(&checked.model);
     for v in &mut checked.targets {

@@ -11,6 +11,7 @@ mod expr;
 pub mod functions;
 pub mod ir;
 mod kpis;
+pub mod literals;
 pub mod query;
 mod targets;
 pub mod types;

@@ -11,6 +11,8 @@ mod finite;
 pub mod keys;
 mod money;
 mod ndjson;
+mod values;
+pub use values::texts_not_in_data;
 
 pub use diagnostics::is_group_hint_about;
 use finite::finite_only;

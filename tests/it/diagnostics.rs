@@ -146,3 +146,40 @@ fn texts_written_unquoted_in_a_list_are_told_to_be_quoted() {
     );
     assert!(!helps[1].1.contains("quote"), "{helps:?}");
 }
+
+#[test]
+fn texts_no_row_holds_are_named_with_the_value_meant() {
+    // `Won` is no stage (the data says `won`); `closed_won` is none either,
+    // nor a near one: the values are listed. A looked-up column and `!=`
+    // are looked through too; a text the data holds is not named, and a
+    // column of more than 10,000 values (an identifier) is not read.
+    let mut ids = String::from("deal_id,owner,stage,closed_at\n");
+    for i in 0..10_050 {
+        let stage = ["won", "lost", "open"][i % 3];
+        ids.push_str(&format!("D{i},{},{stage},2025-01-01\n", ["ann", "bob"][i % 2]));
+    }
+    let spec = "datasets:\n  deals:\n    source: deals.csv\n    time: closed_at\n    lookups: [{dataset: reps, on: owner}]\n  reps: {source: reps.csv}\nkpis:\n  won: {dataset: deals, measure: 'count(where stage == \"Won\")'}\n  closed: {dataset: deals, measure: 'count(where stage in [\"won\", \"closed_won\"])'}\n  open: {dataset: deals, measure: 'count(where stage != \"Open \" and reps.region == \"emea\")'}\n  one: {dataset: deals, measure: 'count(where deal_id == \"X1\")'}\n";
+    let dir = dir_with(
+        "texts-not-in-data",
+        &[
+            ("deals.csv", &ids),
+            ("reps.csv", "owner,region\nann,EMEA\nbob,NA\n"),
+            ("spec.yaml", spec),
+        ],
+    );
+    let outcome = kpi::check_path(&dir.join("spec.yaml"), true);
+    let said: Vec<String> = outcome
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "kpi::text_not_in_data")
+        .map(|d| format!("{} | {}", d.message, d.help.clone().unwrap_or_default()))
+        .collect();
+    assert_eq!(said.len(), 4, "{said:#?}");
+    assert!(said[0].contains("`stage` equal to `\"Won\"`") && said[0].contains("did you mean `\"won\"`?"));
+    assert!(
+        said[1].contains("`\"closed_won\"`")
+            && said[1].contains("its values: `\"lost\"`, `\"open\"`, `\"won\"`")
+    );
+    assert!(said[2].contains("`\"Open \"`") && said[2].contains("did you mean `\"open\"`?"));
+    assert!(said[3].contains("`region` equal to `\"emea\"`") && said[3].contains("did you mean `\"EMEA\"`?"));
+}
