@@ -1,5 +1,6 @@
 //! `kpi check --data`: texts a spec compares columns with that no row of
-//! the data holds (see [`crate::check::literals`]).
+//! the data holds (see [`crate::check::literals`]), in files or asked of
+//! the database.
 
 use polars::prelude::*;
 
@@ -13,8 +14,8 @@ use crate::diagnostic::{did_you_mean, Diagnostic};
 /// values would cost more memory than the check is worth.
 const MOST_VALUES: usize = 10_000;
 
-/// A warning for each text compared with a column of a file dataset that
-/// no row of the column holds, with the value it most likely means.
+/// A warning for each text compared with a column that no row of the
+/// column holds, with the value it most likely means.
 pub fn texts_not_in_data(model: &Model) -> Vec<Diagnostic> {
     let compared = texts_compared(model);
     let mut out = Vec::new();
@@ -26,10 +27,7 @@ pub fn texts_not_in_data(model: &Model) -> Vec<Diagnostic> {
     }
     for (ds, column) in columns {
         let d = &model.datasets[ds];
-        if d.remote.is_some() {
-            continue;
-        }
-        let Some(values) = values_of(&SourceInfo::from_model(d), column) else {
+        let Some(values) = values_of(model, ds, column) else {
             continue;
         };
         for c in compared
@@ -44,18 +42,36 @@ pub fn texts_not_in_data(model: &Model) -> Vec<Diagnostic> {
 }
 
 /// The distinct values of a text column, sorted; none when it has too
-/// many or cannot be read (reading errors are said elsewhere).
-fn values_of(src: &SourceInfo, column: &str) -> Option<Vec<String>> {
-    let df = super::scan(src)
-        .ok()?
-        .select([col(column)
-            .cast(DataType::String)
-            .drop_nulls()
-            .unique()
-            .head(Some(MOST_VALUES + 1))])
-        .collect()
-        .ok()?;
-    let found = df.column(column).ok()?.str().ok()?.clone();
+/// many or cannot be read (reading errors are said elsewhere). A dataset
+/// on a connection is asked with one `SELECT DISTINCT`.
+fn values_of(model: &Model, ds: usize, column: &str) -> Option<Vec<String>> {
+    let d = &model.datasets[ds];
+    let found = match &d.remote {
+        Some(r) => {
+            let c = model.connections.get(r.connection)?;
+            let sql = crate::sql::distinct_values_sql(model, ds, column, c.dialect, MOST_VALUES + 1);
+            let df = super::adbc::query(c, &sql).ok()?;
+            df.column("v")
+                .ok()?
+                .cast(&DataType::String)
+                .ok()?
+                .str()
+                .ok()?
+                .clone()
+        }
+        None => {
+            let df = super::scan(&SourceInfo::from_model(d))
+                .ok()?
+                .select([col(column)
+                    .cast(DataType::String)
+                    .drop_nulls()
+                    .unique()
+                    .head(Some(MOST_VALUES + 1))])
+                .collect()
+                .ok()?;
+            df.column(column).ok()?.str().ok()?.clone()
+        }
+    };
     if found.len() > MOST_VALUES {
         return None;
     }

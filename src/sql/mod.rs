@@ -188,15 +188,7 @@ pub fn relation_sql(relation: &Relation, dialect: Dialect) -> String {
 /// A key of `dataset`'s column `key` that appears more than once (as `k`,
 /// with its count `n`), or no row: a lookup must be many-to-one.
 pub fn duplicate_key_sql(model: &Model, dataset: DatasetId, key: &str, dialect: Dialect) -> String {
-    let unit = Unit {
-        dataset,
-        time: UnitTime::None,
-        parts: Vec::new(),
-        outputs: Vec::new(),
-        dims: Vec::new(),
-        filters: Vec::new(),
-        lookups: Vec::new(),
-    };
+    let unit = bare_unit(dataset);
     let p = Printer::new(model, &unit, dialect);
     let k = p.text(&p.own(key), column_type(&model.datasets[dataset], key));
     format!(
@@ -206,6 +198,39 @@ pub fn duplicate_key_sql(model: &Model, dataset: DatasetId, key: &str, dialect: 
         p.sources(),
         p.own(key)
     )
+}
+
+/// Up to `limit` distinct values of a column of a dataset on a
+/// connection, as texts (as [`Printer::text`] writes them), in the column `v`.
+pub fn distinct_values_sql(
+    model: &Model,
+    dataset: DatasetId,
+    column: &str,
+    dialect: Dialect,
+    limit: usize,
+) -> String {
+    let unit = bare_unit(dataset);
+    let p = Printer::new(model, &unit, dialect);
+    let v = p.text(&p.own(column), column_type(&model.datasets[dataset], column));
+    format!(
+        "SELECT DISTINCT {v} AS {} FROM {} WHERE {} IS NOT NULL LIMIT {limit}",
+        dialect.ident("v"),
+        p.sources(),
+        p.own(column)
+    )
+}
+
+/// A unit of a dataset's rows alone: no parts, filters or lookups.
+fn bare_unit(dataset: DatasetId) -> Unit {
+    Unit {
+        dataset,
+        time: UnitTime::None,
+        parts: Vec::new(),
+        outputs: Vec::new(),
+        dims: Vec::new(),
+        filters: Vec::new(),
+        lookups: Vec::new(),
+    }
 }
 
 /// The dialect a dataset's SQL is printed in: `asked`, else its

@@ -785,6 +785,42 @@ fn check_data_reads_table_columns_through_the_connection() {
     assert_eq!(clean.errors(), 0, "{:?}", clean.diagnostics);
 }
 
+/// `kpi check --data` asks the database for the values of the texts a spec
+/// compares with: none is named on the library as it is, and `"Won"`
+/// where the table says `won` is, with the value meant.
+#[test]
+fn check_data_asks_the_database_for_the_texts_compared_with() {
+    for wh in [Warehouse::duckdb(), Warehouse::postgres(), Warehouse::sqlite()] {
+        wh.load(&checked(library_for(wh.dialect)));
+        let driver = wh.driver.display().to_string();
+        let named = |files: Vec<InputFile>| -> Vec<String> {
+            let outcome = kpi::check_loaded(kpi::spec::load_files(files), true);
+            outcome
+                .diagnostics
+                .iter()
+                .filter(|d| d.code == "kpi::text_not_in_data")
+                .map(|d| format!("{} | {}", d.message, d.help.clone().unwrap_or_default()))
+                .collect()
+        };
+        assert_eq!(named(wh.spec(&driver)), Vec::<String>::new(), "{:?}", wh.dialect);
+        let mut files = wh.spec(&driver);
+        let mut changed = 0;
+        for f in &mut files {
+            let text = String::from_utf8(f.bytes.clone()).unwrap();
+            changed += usize::from(text.contains("stage == \"won\""));
+            f.bytes = text
+                .replacen("stage == \"won\"", "stage == \"Won\"", 1)
+                .into_bytes();
+        }
+        let said = named(files);
+        assert!(changed > 0 && said.len() == changed, "{:?}: {said:?}", wh.dialect);
+        assert!(
+            said.iter().all(|s| s.contains("did you mean `\"won\"`?")),
+            "{said:?}"
+        );
+    }
+}
+
 /// A lookup whose key repeats in the database is refused, as for files.
 #[test]
 fn a_duplicate_lookup_key_in_the_database_is_refused() {
