@@ -188,15 +188,11 @@ pub fn relation_sql(relation: &Relation, dialect: Dialect) -> String {
 /// A key of `dataset`'s column `key` that appears more than once (as `k`,
 /// with its count `n`), or no row: a lookup must be many-to-one.
 pub fn duplicate_key_sql(model: &Model, dataset: DatasetId, key: &str, dialect: Dialect) -> String {
-    let unit = bare_unit(dataset);
-    let p = Printer::new(model, &unit, dialect);
-    let k = p.text(&p.own(key), column_type(&model.datasets[dataset], key));
+    let (k, from, column) = one_column(model, dataset, key, dialect);
     format!(
-        "SELECT {k} AS {}, COUNT(*) AS {} FROM {} WHERE {} IS NOT NULL GROUP BY {k} HAVING COUNT(*) > 1 ORDER BY 2 DESC, 1 LIMIT 1",
+        "SELECT {k} AS {}, COUNT(*) AS {} FROM {from} WHERE {column} IS NOT NULL GROUP BY {k} HAVING COUNT(*) > 1 ORDER BY 2 DESC, 1 LIMIT 1",
         dialect.ident("k"),
         dialect.ident("n"),
-        p.sources(),
-        p.own(key)
     )
 }
 
@@ -209,20 +205,18 @@ pub fn distinct_values_sql(
     dialect: Dialect,
     limit: usize,
 ) -> String {
-    let unit = bare_unit(dataset);
-    let p = Printer::new(model, &unit, dialect);
-    let v = p.text(&p.own(column), column_type(&model.datasets[dataset], column));
+    let (v, from, column) = one_column(model, dataset, column, dialect);
     format!(
-        "SELECT DISTINCT {v} AS {} FROM {} WHERE {} IS NOT NULL LIMIT {limit}",
+        "SELECT DISTINCT {v} AS {} FROM {from} WHERE {column} IS NOT NULL LIMIT {limit}",
         dialect.ident("v"),
-        p.sources(),
-        p.own(column)
     )
 }
 
-/// A unit of a dataset's rows alone: no parts, filters or lookups.
-fn bare_unit(dataset: DatasetId) -> Unit {
-    Unit {
+/// For a statement about one column of a dataset's rows alone: the column
+/// as text (as [`Printer::text`] writes it), what it is selected from, and
+/// the column itself.
+fn one_column(model: &Model, dataset: DatasetId, column: &str, dialect: Dialect) -> (String, String, String) {
+    let unit = Unit {
         dataset,
         time: UnitTime::None,
         parts: Vec::new(),
@@ -230,7 +224,11 @@ fn bare_unit(dataset: DatasetId) -> Unit {
         dims: Vec::new(),
         filters: Vec::new(),
         lookups: Vec::new(),
-    }
+    };
+    let p = Printer::new(model, &unit, dialect);
+    let own = p.own(column);
+    let text = p.text(&own, column_type(&model.datasets[dataset], column));
+    (text, p.sources(), own)
 }
 
 /// The dialect a dataset's SQL is printed in: `asked`, else its
