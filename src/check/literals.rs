@@ -18,10 +18,15 @@ pub struct TextCompared {
 }
 
 /// Every text compared with a text column, by `==`, `!=`, `in` or `not
-/// in`, in KPIs (measures, their filters, `where:`), segments and funnel
-/// steps; each once.
+/// in`, in computed dimensions, KPIs (measures, their filters, `where:`),
+/// segments and funnel steps; each once.
 pub fn texts_compared(model: &Model) -> Vec<TextCompared> {
     let mut out = Vec::new();
+    for d in &model.datasets {
+        for dim in &d.dimensions {
+            walk(&dim.expr, &mut out);
+        }
+    }
     for k in &model.kpis {
         match &k.kind {
             super::ir::KpiKind::Base { measure, filter, .. } => {

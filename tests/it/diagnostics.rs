@@ -158,7 +158,7 @@ fn texts_no_row_holds_are_named_with_the_value_meant() {
         let stage = ["won", "lost", "open"][i % 3];
         ids.push_str(&format!("D{i},{},{stage},2025-01-01\n", ["ann", "bob"][i % 2]));
     }
-    let spec = "datasets:\n  deals:\n    source: deals.csv\n    time: closed_at\n    lookups: [{dataset: reps, on: owner}]\n  reps: {source: reps.csv}\nkpis:\n  won: {dataset: deals, measure: 'count(where stage == \"Won\")'}\n  closed: {dataset: deals, measure: 'count(where stage in [\"won\", \"closed_won\"])'}\n  open: {dataset: deals, measure: 'count(where stage != \"Open \" and reps.region == \"emea\")'}\n  one: {dataset: deals, measure: 'count(where deal_id == \"X1\")'}\n";
+    let spec = "datasets:\n  deals:\n    source: deals.csv\n    time: closed_at\n    dimensions: {outcome: 'if stage == \"WON\" then \"closed\" else \"not yet\"'}\n    lookups: [{dataset: reps, on: owner}]\n  reps: {source: reps.csv}\nkpis:\n  won: {dataset: deals, measure: 'count(where stage == \"Won\")'}\n  closed: {dataset: deals, measure: 'count(where stage in [\"won\", \"closed_won\"])'}\n  open: {dataset: deals, measure: 'count(where stage != \"Open \" and reps.region == \"emea\")'}\n  one: {dataset: deals, measure: 'count(where deal_id == \"X1\")'}\n";
     let dir = dir_with(
         "texts-not-in-data",
         &[
@@ -174,12 +174,14 @@ fn texts_no_row_holds_are_named_with_the_value_meant() {
         .filter(|d| d.code == "kpi::text_not_in_data")
         .map(|d| format!("{} | {}", d.message, d.help.clone().unwrap_or_default()))
         .collect();
-    assert_eq!(said.len(), 4, "{said:#?}");
-    assert!(said[0].contains("`stage` equal to `\"Won\"`") && said[0].contains("did you mean `\"won\"`?"));
+    assert_eq!(said.len(), 5, "{said:#?}");
+    // A computed dimension's comparison too (it banded every row "not yet").
+    assert!(said[0].contains("`stage` equal to `\"WON\"`") && said[0].contains("did you mean `\"won\"`?"));
+    assert!(said[1].contains("`stage` equal to `\"Won\"`") && said[1].contains("did you mean `\"won\"`?"));
     assert!(
-        said[1].contains("`\"closed_won\"`")
-            && said[1].contains("its values: `\"lost\"`, `\"open\"`, `\"won\"`")
+        said[2].contains("`\"closed_won\"`")
+            && said[2].contains("its values: `\"lost\"`, `\"open\"`, `\"won\"`")
     );
-    assert!(said[2].contains("`\"Open \"`") && said[2].contains("did you mean `\"open\"`?"));
-    assert!(said[3].contains("`region` equal to `\"emea\"`") && said[3].contains("did you mean `\"EMEA\"`?"));
+    assert!(said[3].contains("`\"Open \"`") && said[3].contains("did you mean `\"open\"`?"));
+    assert!(said[4].contains("`region` equal to `\"emea\"`") && said[4].contains("did you mean `\"EMEA\"`?"));
 }
