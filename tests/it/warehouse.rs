@@ -790,7 +790,7 @@ fn check_data_reads_table_columns_through_the_connection() {
 /// where the table says `won` is, with the value meant.
 #[test]
 fn check_data_asks_the_database_for_the_texts_compared_with() {
-    for wh in [Warehouse::duckdb(), Warehouse::postgres(), Warehouse::sqlite()] {
+    for wh in Warehouse::every() {
         wh.load(&checked(library_for(wh.dialect)));
         let driver = wh.driver.display().to_string();
         let named = |files: Vec<InputFile>| -> Vec<String> {
