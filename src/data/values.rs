@@ -19,65 +19,93 @@ const MOST_VALUES: usize = 10_000;
 pub fn texts_not_in_data(model: &Model) -> Vec<Diagnostic> {
     let compared = texts_compared(model);
     let mut out = Vec::new();
-    let mut columns: Vec<(usize, &str)> = Vec::new();
-    for c in &compared {
-        if !columns.contains(&(c.dataset, c.column.as_str())) {
-            columns.push((c.dataset, c.column.as_str()));
+    for (ds, d) in model.datasets.iter().enumerate() {
+        let mut columns: Vec<&str> = Vec::new();
+        for c in compared.iter().filter(|c| c.dataset == ds) {
+            if !columns.contains(&c.column.as_str()) {
+                columns.push(&c.column);
+            }
         }
-    }
-    for (ds, column) in columns {
-        let d = &model.datasets[ds];
-        let Some(values) = values_of(model, ds, column) else {
+        if columns.is_empty() {
             continue;
-        };
-        for c in compared
-            .iter()
-            .filter(|c| c.dataset == ds && c.column == column)
-            .filter(|c| values.binary_search(&c.text).is_err())
-        {
-            out.push(not_in_data(c, &d.name, &values));
+        }
+        for (column, values) in columns.iter().zip(values_of(model, ds, &columns)) {
+            let Some(values) = values else { continue };
+            let missing = |c: &&TextCompared| {
+                c.dataset == ds && c.column == *column && values.binary_search(&c.text).is_err()
+            };
+            out.extend(
+                compared
+                    .iter()
+                    .filter(missing)
+                    .map(|c| not_in_data(c, &d.name, &values)),
+            );
         }
     }
     out
 }
 
-/// The distinct values of a text column, sorted; none when it has too
-/// many or cannot be read (reading errors are said elsewhere). A dataset
-/// on a connection is asked with one `SELECT DISTINCT`.
-fn values_of(model: &Model, ds: usize, column: &str) -> Option<Vec<String>> {
+/// Each column's distinct values, sorted; none for a column with too many
+/// or that cannot be read (reading errors are said elsewhere). Files are
+/// read once for all the columns; a dataset on a connection is asked one
+/// `SELECT DISTINCT` a column.
+fn values_of(model: &Model, ds: usize, columns: &[&str]) -> Vec<Option<Vec<String>>> {
     let d = &model.datasets[ds];
-    let found = match &d.remote {
-        Some(r) => {
-            let c = model.connections.get(r.connection)?;
-            let sql = crate::sql::distinct_values_sql(model, ds, column, c.dialect, MOST_VALUES + 1);
-            let df = super::adbc::query(c, &sql).ok()?;
-            df.column("v")
-                .ok()?
-                .cast(&DataType::String)
-                .ok()?
-                .str()
-                .ok()?
-                .clone()
-        }
+    let found: Vec<Option<StringChunked>> = match &d.remote {
+        Some(r) => columns
+            .iter()
+            .map(|column| {
+                let c = model.connections.get(r.connection)?;
+                let sql = crate::sql::distinct_values_sql(model, ds, column, c.dialect, MOST_VALUES + 1);
+                let v = super::adbc::query(c, &sql)
+                    .ok()?
+                    .column("v")
+                    .ok()?
+                    .cast(&DataType::String)
+                    .ok()?;
+                Some(v.str().ok()?.clone())
+            })
+            .collect(),
         None => {
-            let df = super::scan(&SourceInfo::from_model(d))
-                .ok()?
-                .select([col(column)
+            let distinct = |c: &&str| {
+                col(*c)
                     .cast(DataType::String)
                     .drop_nulls()
                     .unique()
-                    .head(Some(MOST_VALUES + 1))])
+                    .head(Some(MOST_VALUES + 1))
+                    .implode(false)
+            };
+            let select: Vec<Expr> = columns.iter().map(distinct).collect();
+            let df = super::scan(&SourceInfo::from_model(d))
+                .ok()
+                .and_then(|lf| lf.select(select).collect().ok());
+            columns
+                .iter()
+                .map(|c| {
+                    Some(
+                        df.as_ref()?
+                            .column(c)
+                            .ok()?
+                            .list()
+                            .ok()?
+                            .get_as_series(0)?
+                            .str()
+                            .ok()?
+                            .clone(),
+                    )
+                })
                 .collect()
-                .ok()?;
-            df.column(column).ok()?.str().ok()?.clone()
         }
     };
-    if found.len() > MOST_VALUES {
-        return None;
-    }
-    let mut values: Vec<String> = found.iter().flatten().map(str::to_string).collect();
-    values.sort();
-    Some(values)
+    let sorted = |v: StringChunked| {
+        let mut values: Vec<String> = v.iter().flatten().map(str::to_string).collect();
+        values.sort();
+        values
+    };
+    found
+        .into_iter()
+        .map(|v| v.filter(|v| v.len() <= MOST_VALUES).map(sorted))
+        .collect()
 }
 
 fn not_in_data(c: &TextCompared, dataset: &str, values: &[String]) -> Diagnostic {
