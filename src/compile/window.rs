@@ -98,11 +98,7 @@ impl Cx<'_> {
                     Some(s) => col(w.period).gt_eq(super::date_lit(s.0)),
                     None => lit(true),
                 };
-                // A period with no value (a minimum of no rows) leaves the
-                // running value as it was, as rows outside the range do.
-                let masked = when(inside)
-                    .then(x.fill_null(kind.identity()))
-                    .otherwise(kind.identity());
+                let masked = when(inside).then(x).otherwise(kind.identity());
                 kind.running(masked, self.groups.iter().map(|g| col(g.as_str())).collect())
             }
             TimeFn::Ytd | TimeFn::Qtd | TimeFn::Mtd => {
@@ -124,7 +120,7 @@ impl Cx<'_> {
                 };
                 let mut by: Vec<Expr> = self.groups.iter().map(|g| col(g.as_str())).collect();
                 by.push(period_start(p, span, w.cal));
-                kind.running(x.fill_null(kind.identity()), by)
+                kind.running(x, by)
             }
             TimeFn::Prev | TimeFn::Diff | TimeFn::Growth => x,
         }
@@ -148,7 +144,10 @@ impl Fold {
     }
 
     /// The running fold within each of `by` (the spine is sorted by period).
+    /// A period with no value (a minimum of no rows) leaves the running
+    /// value as it was, as rows outside the window do.
     fn running(&self, x: Expr, by: Vec<Expr>) -> Expr {
+        let x = x.fill_null(self.identity());
         let run = match self {
             Fold::Sum => x.cum_sum(false),
             Fold::Min => x.cum_min(false),
