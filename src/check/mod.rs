@@ -326,7 +326,7 @@ fn tests(spec: &Spec, model: &Model, diags: &mut Diagnostics) -> Vec<TestModel> 
                 )),
             ),
             // A `kpi:` or `target:` written with an invalid value was reported where it was read.
-            (None, None) if !t.has("kpi") && !t.has("target") => {
+            (None, None) if !t.keys.has("kpi") && !t.keys.has("target") => {
                 diags.push(crate::spec::diagnostics::missing_key(
                     t.name.span,
                     "kpi",

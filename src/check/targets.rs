@@ -63,7 +63,7 @@ fn check_target(
 fn target_kpi(model: &Model, t: &Target, diags: &mut Diagnostics) -> Option<KpiId> {
     let Some(k) = &t.kpi else {
         // A `kpi:` written with an invalid value was reported where it was read.
-        if !t.has("kpi") {
+        if !t.keys.has("kpi") {
             diags.push(crate::spec::diagnostics::missing_key(
                 t.name.span,
                 "kpi",
@@ -127,7 +127,7 @@ fn measurable(model: &Model, t: &Target, kpi: Option<KpiId>, diags: &mut Diagnos
         }
     }
     match (&t.value, &t.change) {
-        (None, None) if !t.has("value") && !t.has("change") => {
+        (None, None) if !t.keys.has("value") && !t.keys.has("change") => {
             diags.push(
                 Diagnostic::error(
                     "kpi::target_no_value",
@@ -193,7 +193,7 @@ fn baseline_fits(model: &Model, t: &Target, diags: &mut Diagnostics) {
 fn time_bound(model: &Model, t: &Target, diags: &mut Diagnostics) -> bool {
     match (&t.period, &t.every) {
         // Written with an invalid value: reported where it was read.
-        (None, None) if t.has("period") || t.has("every") => true,
+        (None, None) if t.keys.has("period") || t.keys.has("every") => true,
         (None, None) => {
             diags.push(
                 Diagnostic::error(

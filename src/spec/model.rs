@@ -304,8 +304,7 @@ pub enum Baseline {
 #[derive(Clone, Debug)]
 pub struct Target {
     pub name: Name,
-    /// Keys written, even when their value was invalid (so one mistake is reported once).
-    pub keys: Vec<String>,
+    pub keys: WrittenKeys,
     pub kpi: Option<Name>,
     pub segment: Option<Name>,
     pub by: Option<Name>,
@@ -321,9 +320,14 @@ pub struct Target {
     pub description: Option<Text>,
 }
 
-impl Target {
+/// The keys written in a mapping, even those whose value was invalid (so
+/// one mistake is reported once: not also as a key missing).
+#[derive(Clone, Debug, Default)]
+pub struct WrittenKeys(pub Vec<String>);
+
+impl WrittenKeys {
     pub fn has(&self, key: &str) -> bool {
-        self.keys.iter().any(|k| k == key)
+        self.0.iter().any(|k| k == key)
     }
 }
 
@@ -357,8 +361,7 @@ pub type Row = Vec<(Name, Spanned<Value>)>;
 #[derive(Clone, Debug)]
 pub struct Test {
     pub name: Name,
-    /// Keys written, even when their value was invalid (so one mistake is reported once).
-    pub keys: Vec<String>,
+    pub keys: WrittenKeys,
     pub kpi: Option<Name>,
     pub target: Option<Name>,
     pub grain: Option<Spanned<Grain>>,
@@ -372,11 +375,4 @@ pub struct Test {
     pub expect: Vec<Row>,
     pub status: Option<Spanned<Status>>,
     pub tolerance: Option<Spanned<f64>>,
-}
-
-impl Test {
-    /// Whether the key was written (whatever its value).
-    pub fn has(&self, key: &str) -> bool {
-        self.keys.iter().any(|k| k == key)
-    }
 }

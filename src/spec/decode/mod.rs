@@ -30,6 +30,11 @@ pub(super) struct Fields<'n> {
 }
 
 impl<'n> Fields<'n> {
+    /// The keys written, whatever their values.
+    pub(super) fn written(&self) -> crate::spec::model::WrittenKeys {
+        crate::spec::model::WrittenKeys(self.entries.iter().map(|(k, _, _)| k.to_string()).collect())
+    }
+
     pub(super) fn get(&self, key: &str) -> Option<&'n Node> {
         self.entries
             .iter()

@@ -94,7 +94,7 @@ impl Reader<'_> {
         };
         let (period, every) = self.period_or_every(&f);
         Some(Target {
-            keys: f.entries.iter().map(|(k, _, _)| k.to_string()).collect(),
+            keys: f.written(),
             kpi: f.get("kpi").and_then(|n| self.string(n)),
             segment: f.get("segment").and_then(|n| self.string(n)),
             by: f.get("by").and_then(|n| self.string(n)),
@@ -186,7 +186,7 @@ impl Reader<'_> {
             }
         }
         Some(Test {
-            keys: f.entries.iter().map(|(k, _, _)| k.to_string()).collect(),
+            keys: f.written(),
             kpi: f.get("kpi").and_then(|n| self.string(n)),
             target: f.get("target").and_then(|n| self.string(n)),
             grain: f.get("grain").and_then(|n| self.keyword(n)),
