@@ -838,6 +838,7 @@ pub fn first_invalid_utf8(bytes: &[u8]) -> Option<(usize, usize)> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn excels_separator_line_is_told_from_a_header() {
@@ -848,8 +849,6 @@ mod tests {
             assert_eq!(excel_separator(header), None, "{header:?}");
         }
     }
-
-    use super::*;
 
     #[test]
     fn quoted_fields_and_line_breaks() {

@@ -303,7 +303,8 @@ struct Gathered<'p> {
 }
 
 impl Gathered<'_> {
-    /// Every frame whose groups are on the spine.
+    /// The frames of parts, the units' and the nested aggregates' (a
+    /// stock's ends are laid on the spine beside them).
     fn frames(&self) -> Vec<&DataFrame> {
         self.units
             .iter()
