@@ -597,11 +597,8 @@ fn the_rows_without_a_member_come_last_as_in_eval() {
         "--format",
         "json",
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = crate::support::json_rows(&out);
     let got: Vec<(serde_json::Value, f64, &str)> = rows
-        .as_array()
-        .unwrap()
         .iter()
         .map(|r| {
             (
