@@ -5,6 +5,7 @@
 
 mod additivity;
 pub mod connections;
+pub mod constant;
 mod datasets;
 pub mod diagnostics;
 mod expr;

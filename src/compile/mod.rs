@@ -2,13 +2,13 @@
 //! only. Nothing here can fail on user input: every user error was caught
 //! by `check` or `plan`.
 
-mod constant;
 mod window;
 
 use polars::prelude::*;
 
 pub use window::{Window, Windows};
 
+use crate::check::constant;
 use crate::check::functions::{AggFn, RowFn, TimeFn};
 use crate::check::ir::{DatasetId, Literal, Model, TExpr, TKind};
 use crate::check::types::Type;
@@ -321,24 +321,19 @@ impl Cx<'_> {
         }
     }
 
-    /// `round(x)`, `round(x, digits)`: half away from zero.
+    /// `round(x)`, `round(x, digits)`: half away from zero, as the number
+    /// is written (see [`constant::round_as_written`]).
     fn round(&self, args: &[TExpr]) -> Expr {
-        let a = |i: usize| args.get(i).map_or(lit(NULL), |e| self.expr(e));
-        let digits = match args.get(1).map(|e| &e.kind) {
-            Some(TKind::Lit(Literal::Number(d))) => *d,
-            None => 0.0,
-            // A computed number of digits: scale, round, scale back (the
-            // scale a literal where the digits read no row: see `constant`).
-            Some(_) => {
-                let scale = match args.get(1).and_then(constant::value) {
-                    Some(Some(d)) => f64_lit(10f64.powf(d)),
-                    Some(None) => null_f64(),
-                    None => f64_lit(10.0).pow(num(a(1))),
-                };
-                return (num(a(0)) * scale.clone()).round(0, RoundMode::HalfAwayFromZero) / scale;
-            }
+        let x = args.first().map_or(null_f64(), |e| num(self.expr(e)));
+        let scale = match args.get(1) {
+            None => RoundScale::Digits(0),
+            Some(d) => match constant::value(d) {
+                Some(Some(d)) => RoundScale::Digits(constant::whole_digits(d)),
+                Some(None) => return null_f64(),
+                None => RoundScale::PerRow(num(self.expr(d))),
+            },
         };
-        num(a(0)).round(digits.clamp(0.0, 15.0) as u32, RoundMode::HalfAwayFromZero)
+        round_as_written(x, scale)
     }
 
     /// One aggregate part, in a group-by.
@@ -397,6 +392,58 @@ pub fn aggregate_part(p: &Part, filter: Option<Expr>, value: Expr) -> Expr {
         AggFn::Max => value.max(),
         AggFn::Stddev => value.std(1),
     }
+}
+
+/// How `round` scales a number by its digits: by a power of ten known
+/// before reading (a constant number of digits) or read from each row.
+enum RoundScale {
+    Digits(i32),
+    PerRow(Expr),
+}
+
+impl RoundScale {
+    /// `x` scaled so that rounding it to a whole number rounds `x` to its digits.
+    fn scale(&self, x: Expr) -> Expr {
+        match self {
+            RoundScale::Digits(d) if *d >= 0 => x * f64_lit(10f64.powi(*d)),
+            RoundScale::Digits(d) => x / f64_lit(10f64.powi(-d)),
+            RoundScale::PerRow(d) => when(d.clone().gt_eq(f64_lit(0.0)))
+                .then(x.clone() * power_of_ten(d.clone()))
+                .otherwise(x / power_of_ten(d.clone())),
+        }
+    }
+
+    fn unscale(&self, units: Expr) -> Expr {
+        match self {
+            RoundScale::Digits(d) if *d >= 0 => units / f64_lit(10f64.powi(*d)),
+            RoundScale::Digits(d) => units * f64_lit(10f64.powi(-d)),
+            RoundScale::PerRow(d) => when(d.clone().gt_eq(f64_lit(0.0)))
+                .then(units.clone() / power_of_ten(d.clone()))
+                .otherwise(units * power_of_ten(d.clone())),
+        }
+    }
+}
+
+/// 10 to the whole part of `|d|` (see [`constant::whole_digits`]).
+fn power_of_ten(d: Expr) -> Expr {
+    let whole = d.abs().floor().clip(f64_lit(0.0), f64_lit(30.0));
+    f64_lit(10.0).pow(whole)
+}
+
+/// [`constant::round_as_written`] as an expression.
+fn round_as_written(x: Expr, scale: RoundScale) -> Expr {
+    let scaled = scale.scale(x.clone());
+    let size = scaled.clone().abs();
+    let tolerance = when(size.clone().lt(f64_lit(constant::TOLERANCE_BELOW)))
+        .then(size.clone() * f64_lit(constant::HALF_TOLERANCE))
+        .otherwise(f64_lit(0.0));
+    let magnitude = (size.clone() + f64_lit(0.5) + tolerance).floor();
+    let units = when(scaled.lt(f64_lit(0.0)))
+        .then(-magnitude.clone())
+        .otherwise(magnitude);
+    when(size.gt_eq(f64_lit(constant::NO_FRACTION_FROM)))
+        .then(x)
+        .otherwise(scale.unscale(units))
 }
 
 fn literal(l: &Literal) -> Expr {

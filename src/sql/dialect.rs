@@ -40,8 +40,6 @@ pub trait Spelling {
     fn pow(self, x: &str, y: &str) -> String;
     /// The remainder of `x / y` with the sign of `x`; null where `y` is 0.
     fn rem(self, x: &str, y: &str) -> String;
-    /// `round(x, digits)`, half away from zero.
-    fn round(self, x: &str, digits: u32) -> String;
     fn contains(self, a: &str, b: &str) -> String;
     fn starts_with(self, a: &str, b: &str) -> String;
     fn ends_with(self, a: &str, b: &str) -> String;
@@ -269,17 +267,6 @@ impl Spelling for Dialect {
         match self {
             Dialect::BigQuery => format!("POW({x}, {y})"),
             _ => format!("POWER({x}, {y})"),
-        }
-    }
-
-    fn round(self, x: &str, digits: u32) -> String {
-        match self {
-            // ROUND of a double rounds half to even in PostgreSQL; NUMERIC rounds half away.
-            Dialect::Postgres => format!("ROUND(CAST({x} AS NUMERIC), {digits})"),
-            // SQLite rounds a double's exact binary value, so 0.15 (0.1499…)
-            // is 0.1; scaled first, as Polars rounds on files, it is 0.2.
-            Dialect::Sqlite if digits > 0 => format!("(ROUND(({x}) * 1e{digits}) / 1e{digits})"),
-            _ => format!("ROUND({x}, {digits})"),
         }
     }
 

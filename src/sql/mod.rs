@@ -14,6 +14,14 @@ pub mod dialect;
 
 use dialect::Spelling;
 
+/// How `round` scales a number by its digits: a number of digits known
+/// before the query, or one read from each row (its SQL).
+enum RoundScale {
+    Digits(i32),
+    PerRow(String),
+}
+
+use crate::check::constant;
 use crate::check::functions::{AggFn, RowFn};
 use crate::check::ir::{DatasetId, Literal, Model, Relation, TExpr, TKind};
 use crate::check::types::Type;
@@ -444,6 +452,57 @@ impl<'a> Printer<'a> {
         format!("CAST({x} AS {})", self.d.double_type())
     }
 
+    fn number_literal(&self, v: f64) -> String {
+        self.double(&format!("{v:e}"))
+    }
+
+    /// The whole digits of a number of digits read from each row, as
+    /// [`constant::whole_digits`] takes them (truncated, at most ±30).
+    fn whole_digits(&self, d: &str) -> String {
+        let whole = format!("(CASE WHEN {d} < 0 THEN CEIL({d}) ELSE FLOOR({d}) END)");
+        format!("(CASE WHEN {whole} > 30 THEN 30 WHEN {whole} < -30 THEN -30 ELSE {whole} END)")
+    }
+
+    /// `round`, in the same arithmetic as on files ([`constant::round_as_written`]):
+    /// a dialect's own `ROUND` of a double rounds 1.005 to 1.0 (half to
+    /// even in PostgreSQL), or its binary value (SQLite).
+    fn round_as_written(&self, x: &str, scale: &RoundScale) -> String {
+        let scaled = self.scaled(x, scale, false);
+        let size = format!("ABS({scaled})");
+        let tolerance = format!(
+            "(CASE WHEN {size} < {} THEN {size} * {} ELSE 0 END)",
+            self.number_literal(constant::TOLERANCE_BELOW),
+            self.number_literal(constant::HALF_TOLERANCE)
+        );
+        let magnitude = format!("FLOOR({size} + 0.5 + {tolerance})");
+        format!(
+            "(CASE WHEN {size} >= {} THEN {x} WHEN {scaled} < 0 THEN {} ELSE {} END)",
+            self.number_literal(constant::NO_FRACTION_FROM),
+            self.scaled(&format!("(-{magnitude})"), scale, true),
+            self.scaled(&magnitude, scale, true)
+        )
+    }
+
+    /// `x` times the power of ten of `round`'s digits (`back`: divided by
+    /// it), dividing by the power of a negative number of digits, as
+    /// `10^-2` has no exact double.
+    fn scaled(&self, x: &str, scale: &RoundScale, back: bool) -> String {
+        let (up, down) = match back {
+            false => ("*", "/"),
+            true => ("/", "*"),
+        };
+        match scale {
+            RoundScale::Digits(d) => {
+                let p = self.number_literal(10f64.powi(d.abs()));
+                format!("({x} {} {p})", if *d >= 0 { up } else { down })
+            }
+            RoundScale::PerRow(d) => {
+                let p = format!("POWER({}, ABS({d}))", self.number_literal(10.0));
+                format!("(CASE WHEN {d} >= 0 THEN {x} {up} {p} ELSE {x} {down} {p} END)")
+            }
+        }
+    }
+
     /// A table (each dotted part quoted) or a query, as a FROM item.
     fn relation(&self, ds: DatasetId) -> String {
         match self.model.datasets[ds].remote.as_ref() {
@@ -771,11 +830,15 @@ impl<'a> Printer<'a> {
         match f {
             RowFn::Abs => format!("ABS({})", n(0)),
             RowFn::Round => {
-                let digits = match args.get(1).map(|e| &e.kind) {
-                    Some(TKind::Lit(Literal::Number(x))) => x.clamp(0.0, 15.0) as u32,
-                    _ => 0,
+                let scale = match args.get(1) {
+                    None => RoundScale::Digits(0),
+                    Some(digits) => match constant::value(digits) {
+                        Some(Some(v)) => RoundScale::Digits(constant::whole_digits(v)),
+                        Some(None) => return "NULL".to_string(),
+                        None => RoundScale::PerRow(self.whole_digits(&n(1))),
+                    },
                 };
-                number(d.round(&n(0), digits))
+                self.round_as_written(&n(0), &scale)
             }
             RowFn::Floor => format!("FLOOR({})", n(0)),
             RowFn::Ceil => format!("CEIL({})", n(0)),

@@ -1803,6 +1803,10 @@ fn row_functions_are_the_same_on_files_and_databases() {
         ("dd", "count(where d >= @2025-01-01 and t < @2025-06-01T00:00:00)"),
         ("ni", "count(where name not in [\"bob\", \"Cid\"])"),
         ("dc", "count_distinct(round(x))"),
+        // 3.025, -1.975, 0.675 and 1000000.525 lie just below their halves as doubles.
+        ("rh", "sum(round(x + 0.525, 2))"),
+        ("rt", "sum(round(x * 100, -2))"),
+        ("rr", "sum(round(x + 0.525, id - 1))"),
     ];
     let spec_kpis: String = kpis
         .iter()
@@ -1850,6 +1854,11 @@ fn row_functions_are_the_same_on_files_and_databases() {
         "{files}"
     );
     assert!((v("r1") - 1_000_000.2).abs() < 1e-6, "{files}");
+    // As written: 3.03 - 1.98 + 0.68 + 1,000,000.53; to hundreds 300 - 300
+    // + 0 + 100,000,000; to 0, 1, 2 and 4 digits 3 - 2 + 0.68 + 1,000,000.525.
+    assert!((v("rh") - 1_000_002.26).abs() < 1e-6, "{files}");
+    assert_eq!(v("rt"), 100_000_000.0, "{files}");
+    assert!((v("rr") - 1_000_002.205).abs() < 1e-6, "{files}");
     assert_eq!(
         (v("lo"), v("cc"), v("tw"), v("tq"), v("nn"), v("ni")),
         (1.0, 1.0, 2.0, 2.0, 1.0, 2.0),

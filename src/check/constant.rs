@@ -1,7 +1,8 @@
 //! Numbers an expression gives without reading a row (`-3`, `1 + 2`,
-//! `abs(-3)`), worked out before Polars sees them.
+//! `abs(-3)`), worked out before an engine sees them, and the rounding
+//! every engine's `round` follows.
 //!
-//! Polars 0.55's common-subexpression elimination computes such an
+//! On files, Polars 0.55's common-subexpression elimination computes such an
 //! expression once, as a column of one row, and then fails to stack it
 //! beside the rows left by a segment's filter ("height of column
 //! `__POLARS_CSER_…` (1) does not match"): `sum(amount / -3)` under
@@ -16,7 +17,7 @@ use crate::syntax::ast::{BinaryOp, UnaryOp};
 /// `None`, an expression that reads rows, or that this does not work out
 /// (a function of texts or dates, a result that is not finite), left to
 /// Polars as it is.
-pub(super) fn value(e: &TExpr) -> Option<Option<f64>> {
+pub fn value(e: &TExpr) -> Option<Option<f64>> {
     let v = match &e.kind {
         TKind::Lit(Literal::Number(n)) => Some(*n),
         TKind::Lit(Literal::Null) => None,
@@ -68,11 +69,65 @@ fn row(f: RowFn, args: &[Option<f64>]) -> Option<Option<f64>> {
                 (!none).then(|| x.powf(y))
             })
         }
+        RowFn::Round => {
+            let digits = match args.get(1) {
+                Some(d) => match d {
+                    Some(d) => *d,
+                    None => return Some(None),
+                },
+                None => 0.0,
+            };
+            x.map(|x| round_as_written(x, whole_digits(digits)))
+        }
         RowFn::Least => present().reduce(f64::min),
         RowFn::Greatest => present().reduce(f64::max),
         RowFn::Coalesce => present().next(),
         _ => return None,
     })
+}
+
+/// The number of decimals `round(x, digits)` keeps: a whole number
+/// (truncated toward zero), negative for tens, hundreds, …; beyond ±30 the
+/// rounding changes nothing a double holds, or everything to zero.
+pub fn whole_digits(digits: f64) -> i32 {
+    digits.trunc().clamp(-30.0, 30.0) as i32
+}
+
+/// A scaled value this close to a half, relative to its size, is taken
+/// as the half: the product of a number as written (1.005) and a power of
+/// ten is off by a few units in its last place (100.49999999999999).
+pub const HALF_TOLERANCE: f64 = 2e-15;
+/// From here on the tolerance would reach a half itself; such a scaled
+/// value holds more figures than a number is written with, and rounds as it is.
+pub const TOLERANCE_BELOW: f64 = 2.5e14;
+/// 2^52: a double this large has no fraction left to round.
+pub const NO_FRACTION_FROM: f64 = 4_503_599_627_370_496.0;
+
+/// `x` rounded to `digits` decimals (tens, hundreds, … when negative), half
+/// away from zero, as the number is written: `round(1.005, 2)` is 1.01,
+/// `round(2.675, 2)` 2.68 and `round(0.15, 1)` 0.2, though the doubles
+/// nearest those numbers lie just below the half, where scaling and
+/// rounding the double (Polars' `round`, SQL's on a double) goes down.
+/// The same arithmetic runs on files (`compile`) and in every SQL dialect
+/// (`sql`), so they agree to the last digit.
+pub fn round_as_written(x: f64, digits: i32) -> f64 {
+    let power = 10f64.powi(digits.abs());
+    let scaled = if digits >= 0 { x * power } else { x / power };
+    let size = scaled.abs();
+    if size.is_nan() || size >= NO_FRACTION_FROM {
+        return x;
+    }
+    let tolerance = if size < TOLERANCE_BELOW {
+        size * HALF_TOLERANCE
+    } else {
+        0.0
+    };
+    let units = (size + 0.5 + tolerance).floor().copysign(scaled);
+    if digits >= 0 {
+        units / power
+    } else {
+        units * power
+    }
 }
 
 #[cfg(test)]
@@ -121,6 +176,11 @@ mod tests {
             )),
             Some(Some(-1.0))
         );
+        assert_eq!(
+            value(&row(RowFn::Round, vec![number(1.005), number(2.0)])),
+            Some(Some(1.01))
+        );
+        assert_eq!(value(&row(RowFn::Round, vec![number(2.5)])), Some(Some(3.0)));
         // Not finite: left to the engine.
         assert_eq!(value(&row(RowFn::Exp, vec![number(1000.0)])), None);
         // A column is read from the rows.
@@ -129,5 +189,51 @@ mod tests {
             name: "amount".into(),
         });
         assert_eq!(value(&bin(BinaryOp::Div, amount, number(-3.0))), None);
+    }
+}
+
+#[cfg(test)]
+mod rounding {
+    use super::round_as_written as r;
+
+    #[test]
+    fn halves_round_away_from_zero_as_the_number_is_written() {
+        // The doubles nearest these lie just below the half.
+        assert_eq!(r(1.005, 2), 1.01);
+        assert_eq!(r(2.675, 2), 2.68);
+        assert_eq!(r(1.015, 2), 1.02);
+        assert_eq!(r(0.15, 1), 0.2);
+        assert_eq!(r(0.285, 2), 0.29);
+        assert_eq!(r(-1.005, 2), -1.01);
+        assert_eq!(r(2.5, 0), 3.0);
+        assert_eq!(r(-2.5, 0), -3.0);
+        assert_eq!(r(0.5, 0), 1.0);
+        assert_eq!(r(1.00499999999, 2), 1.0);
+        assert_eq!(r(1.004, 2), 1.0);
+        assert_eq!(r(1.006, 2), 1.01);
+    }
+
+    #[test]
+    fn negative_digits_round_to_tens_and_hundreds() {
+        assert_eq!(r(1250.0, -2), 1300.0);
+        assert_eq!(r(-1250.0, -2), -1300.0);
+        assert_eq!(r(1249.99, -2), 1200.0);
+        assert_eq!(r(45.0, -1), 50.0);
+        assert_eq!(r(4.0, -1), 0.0);
+        assert_eq!(r(5.0, -1), 10.0);
+        assert_eq!(r(0.5, -3), 0.0);
+    }
+
+    #[test]
+    fn what_has_no_digits_to_round_is_kept() {
+        assert_eq!(r(123.456, 5), 123.456);
+        assert_eq!(r(1e300, 2), 1e300);
+        assert_eq!(r(9_007_199_254_740_993.0, 0), 9_007_199_254_740_993.0);
+        assert!(r(f64::NAN, 2).is_nan());
+        assert_eq!(r(f64::INFINITY, 2), f64::INFINITY);
+        assert_eq!(r(0.0, 2), 0.0);
+        assert_eq!(r(1e-20, 2), 0.0);
+        assert_eq!(r(0.004, 2), 0.0);
+        assert_eq!(r(0.005, 2), 0.01);
     }
 }
