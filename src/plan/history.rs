@@ -30,7 +30,14 @@ fn to_date_start(p: Period, span: Grain, grain: Grain, cal: &Calendar) -> Period
     } else {
         p.start
     };
-    period::period_of(period::period_of(day, span, cal).start, grain, cal)
+    let span_start = period::period_of(day, span, cal).start;
+    let first = period::period_of(span_start, grain, cal);
+    // The week holding the span's first day belongs to the span before
+    // when its fourth day comes earlier: the span's first week is the next.
+    if grain == Grain::Week && first.start.add_days(3) < span_start {
+        return period::period_of(first.end.add_days(1), grain, cal);
+    }
+    first
 }
 
 /// The first day to read, when earlier periods than the range's are needed.

@@ -761,3 +761,40 @@ fn a_stocks_future_ends_stop_the_spine_at_today() {
     // At the end of 2999, the third contract has ended.
     assert_values(&rows, "mrr", &[s(130.0), s(100.0)]);
 }
+
+/// By week, a month starts with the first week whose fourth day is in it:
+/// `mtd` by week of 2024-W25 (June 17–23) reads W23 (June 3–9) and W24,
+/// not W22 (May 27–June 2, which belongs to May), so a rep whose only deal
+/// closed on June 1 is no group of the output.
+#[test]
+fn a_to_date_window_by_week_reads_its_spans_weeks_only() {
+    let dir = dir_with(
+        "mtd-weeks",
+        &[
+            (
+                "deals.csv",
+                "owner,amount,closed_at\nann,10,2024-06-19\nann,5,2024-06-04\nann,7,2024-05-29\nbob,99,2024-06-01\n",
+            ),
+            (
+                "spec.yaml",
+                "datasets:\n  deals: {source: deals.csv, time: closed_at}\nkpis:\n  revenue: {dataset: deals, measure: sum(amount)}\n  revenue_mtd: {measure: mtd(revenue)}\n",
+            ),
+        ],
+    );
+    let rows = eval(
+        &dir,
+        &[
+            "revenue",
+            "revenue_mtd",
+            "--grain",
+            "week",
+            "--period",
+            "2024-W25",
+            "--by",
+            "owner",
+        ],
+    );
+    assert_eq!(text(&rows, "owner"), ["ann"]);
+    assert_values(&rows, "revenue", &[s(10.)]);
+    assert_values(&rows, "revenue_mtd", &[s(15.)]);
+}
