@@ -446,7 +446,9 @@ impl Instance<'_> {
         let target_value = match t.goal {
             Goal::Value(v) => Some(v),
             Goal::Change { change, .. } => baseline.map(|b| match change.kind {
-                ChangeKind::Relative => b * (1.0 + change.amount),
+                // A share of the baseline's size, so `+10%` rises from a
+                // negative baseline too (-1,000 → -900).
+                ChangeKind::Relative => b + change.amount * b.abs(),
                 ChangeKind::Points | ChangeKind::Absolute => b + change.amount,
             }),
         };
@@ -680,7 +682,7 @@ fn beyond_history(model: &Model, t: &TargetModel, cache: &mut Cache) -> Option<D
     let largest = series
         .windows(2)
         .filter_map(|w| match (w[0], w[1]) {
-            (Some(a), Some(b)) if relative && a != 0.0 => Some(b / a - 1.0),
+            (Some(a), Some(b)) if relative && a != 0.0 => Some((b - a) / a.abs()),
             (Some(a), Some(b)) if !relative => Some(b - a),
             _ => None,
         })
@@ -698,7 +700,7 @@ fn beyond_history(model: &Model, t: &TargetModel, cache: &mut Cache) -> Option<D
             if baseline == 0.0 {
                 return None;
             }
-            v / baseline - 1.0
+            (v - baseline) / baseline.abs()
         }
         Goal::Value(v) => v - baseline,
         Goal::Change { change, .. } => change.amount,

@@ -617,3 +617,44 @@ fn the_rows_without_a_member_come_last_as_in_eval() {
         ]
     );
 }
+
+#[test]
+fn a_relative_change_from_a_negative_baseline_is_a_rise() {
+    // Net revenue after refunds: January -1,000 (by hand). `+10%` asks for
+    // a tenth of that better, -900; February's -950 falls short of it.
+    let dir = crate::support::dir_with(
+        "status-negative-baseline",
+        &[
+            (
+                "deals.csv",
+                "amount,closed_at\n500,2025-01-05\n-1500,2025-01-20\n-950,2025-02-10\n",
+            ),
+            (
+                "spec.yaml",
+                "datasets:\n  deals: {source: deals.csv, time: closed_at}\nkpis:\n  net: {dataset: deals, measure: sum(amount)}\ntargets:\n  better:\n    kpi: net\n    period: 2025-02\n    change: \"+10%\"\n    objective: x\n",
+            ),
+        ],
+    );
+    let spec = dir.join("spec.yaml");
+    let out = crate::support::kpi(&[
+        "status",
+        "--spec",
+        spec.to_str().unwrap(),
+        "--as-of",
+        "2025-02-28",
+        "--format",
+        "json",
+    ]);
+    let rows = crate::support::json_rows(&out);
+    let r = &rows[0];
+    assert_eq!(
+        (
+            r["baseline"].as_f64(),
+            r["target_value"].as_f64(),
+            r["actual"].as_f64(),
+            r["status"].as_str()
+        ),
+        (Some(-1000.0), Some(-900.0), Some(-950.0), Some("missed")),
+        "{r}"
+    );
+}
