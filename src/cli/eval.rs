@@ -246,7 +246,9 @@ fn say_notes(
     }
     let height = evaluation.map_or(0, |e| e.frame.height()) + funnels.map_or(0, |f| f.frame.height());
     if height == 0 {
-        super::notice("note: no rows: the data beneath these KPIs is empty, or has no period in the range\n");
+        super::notice(
+            "note: no rows: the data beneath these KPIs is empty or has no period in the range, or (a stock KPI under `--grain all`) no row is active on the day it is taken\n",
+        );
     }
     let no_time = evaluation
         .map_or(0, |e| e.left_out)
