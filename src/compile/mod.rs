@@ -402,24 +402,16 @@ enum RoundScale {
 }
 
 impl RoundScale {
-    /// `x` scaled so that rounding it to a whole number rounds `x` to its digits.
-    fn scale(&self, x: Expr) -> Expr {
+    /// `x` times the power of ten of the digits (`back`: divided by it),
+    /// dividing by the power of a negative number of digits, as `10^-2` has
+    /// no exact double.
+    fn scaled(&self, x: Expr, back: bool) -> Expr {
+        let by = |x: Expr, p: Expr, up: bool| if up != back { x * p } else { x / p };
         match self {
-            RoundScale::Digits(d) if *d >= 0 => x * f64_lit(10f64.powi(*d)),
-            RoundScale::Digits(d) => x / f64_lit(10f64.powi(-d)),
+            RoundScale::Digits(d) => by(x, f64_lit(10f64.powi(d.abs())), *d >= 0),
             RoundScale::PerRow(d) => when(d.clone().gt_eq(f64_lit(0.0)))
-                .then(x.clone() * power_of_ten(d.clone()))
-                .otherwise(x / power_of_ten(d.clone())),
-        }
-    }
-
-    fn unscale(&self, units: Expr) -> Expr {
-        match self {
-            RoundScale::Digits(d) if *d >= 0 => units / f64_lit(10f64.powi(*d)),
-            RoundScale::Digits(d) => units * f64_lit(10f64.powi(-d)),
-            RoundScale::PerRow(d) => when(d.clone().gt_eq(f64_lit(0.0)))
-                .then(units.clone() / power_of_ten(d.clone()))
-                .otherwise(units * power_of_ten(d.clone())),
+                .then(by(x.clone(), power_of_ten(d.clone()), true))
+                .otherwise(by(x, power_of_ten(d.clone()), false)),
         }
     }
 }
@@ -432,7 +424,7 @@ fn power_of_ten(d: Expr) -> Expr {
 
 /// [`constant::round_as_written`] as an expression.
 fn round_as_written(x: Expr, scale: RoundScale) -> Expr {
-    let scaled = scale.scale(x.clone());
+    let scaled = scale.scaled(x.clone(), false);
     let size = scaled.clone().abs();
     let tolerance = when(size.clone().lt(f64_lit(constant::TOLERANCE_BELOW)))
         .then(size.clone() * f64_lit(constant::HALF_TOLERANCE))
@@ -443,7 +435,7 @@ fn round_as_written(x: Expr, scale: RoundScale) -> Expr {
         .otherwise(magnitude);
     when(size.gt_eq(f64_lit(constant::NO_FRACTION_FROM)))
         .then(x)
-        .otherwise(scale.unscale(units))
+        .otherwise(scale.scaled(units, true))
 }
 
 fn literal(l: &Literal) -> Expr {

@@ -14,13 +14,6 @@ pub mod dialect;
 
 use dialect::Spelling;
 
-/// How `round` scales a number by its digits: a number of digits known
-/// before the query, or one read from each row (its SQL).
-enum RoundScale {
-    Digits(i32),
-    PerRow(String),
-}
-
 use crate::check::constant;
 use crate::check::functions::{AggFn, RowFn};
 use crate::check::ir::{DatasetId, Literal, Model, Relation, TExpr, TKind};
@@ -32,6 +25,13 @@ use crate::plan::{Part, Plan, Query, Unit, UnitTime};
 use crate::spec::model::Dialect;
 use crate::syntax::ast::{BinaryOp, UnaryOp};
 use crate::time::Date;
+
+/// How `round` scales a number by its digits: a number of digits known
+/// before the query, or one read from each row (its SQL).
+enum RoundScale {
+    Digits(i32),
+    PerRow(String),
+}
 
 /// The statements of one unit: its parts, and for a stock under a grain
 /// the parts of its ends (as the engine seam's `UnitFrames`).
