@@ -43,7 +43,7 @@ fn arithmetic(op: BinaryOp, x: Option<f64>, y: Option<f64>) -> Option<Option<f64
         BinaryOp::Sub => |x, y| Some(x - y),
         BinaryOp::Mul => |x, y| Some(x * y),
         BinaryOp::Div => |x, y| (y != 0.0).then(|| x / y),
-        BinaryOp::Rem => |x, y| (y != 0.0).then(|| x % y),
+        BinaryOp::Rem => remainder_as_written,
         _ => return None,
     };
     Some(x.zip(y).and_then(|(x, y)| f(x, y)))
@@ -84,6 +84,24 @@ fn row(f: RowFn, args: &[Option<f64>]) -> Option<Option<f64>> {
         RowFn::Coalesce => present().next(),
         _ => return None,
     })
+}
+
+/// `x % y` with the sign of `x`, as in SQL, null where `y` is 0, and 0
+/// where `x` is a multiple of `y` as the numbers are written: `1602 %
+/// 0.05` is 0, though the double nearest 0.05 lies just above it and
+/// divides 1602 32,039 times with 0.0499… left (C's `fmod`, Java's `%`).
+/// A quotient within [`HALF_TOLERANCE`] of its size from a whole number
+/// is that number. The same arithmetic runs on files and in every SQL
+/// dialect.
+pub fn remainder_as_written(x: f64, y: f64) -> Option<f64> {
+    if y == 0.0 {
+        return None;
+    }
+    let quotient = x / y;
+    if (quotient - quotient.round()).abs() <= quotient.abs() * HALF_TOLERANCE {
+        return Some(0.0);
+    }
+    Some(x - y * quotient.trunc())
 }
 
 /// The number of decimals `round(x, digits)` keeps: a whole number
@@ -194,7 +212,23 @@ mod tests {
 
 #[cfg(test)]
 mod rounding {
+    use super::remainder_as_written as rem;
     use super::round_as_written as r;
+
+    #[test]
+    fn remainders_keep_the_dividends_sign_and_see_multiples_as_written() {
+        assert_eq!(rem(-30.0, 7.0), Some(-2.0));
+        assert_eq!(rem(30.0, -7.0), Some(2.0));
+        assert_eq!(rem(7.5, 2.0), Some(1.5));
+        assert_eq!(rem(1.0, 0.0), None);
+        // fmod gives 0.0499… for each: the doubles of 0.05 and 777.3 are not exact.
+        assert_eq!(rem(1602.0, -0.05), Some(0.0));
+        assert_eq!(rem(777.3, 0.05), Some(0.0));
+        assert_eq!(rem(2395.0, -0.05), Some(0.0));
+        assert_eq!(rem(0.3, 0.1), Some(0.0));
+        let r = rem(0.35, 0.1).unwrap();
+        assert!((r - 0.05).abs() < 1e-12, "{r}");
+    }
 
     #[test]
     fn halves_round_away_from_zero_as_the_number_is_written() {

@@ -210,18 +210,7 @@ impl Cx<'_> {
             BinaryOp::Sub => num(x) - num(y),
             BinaryOp::Mul => num(x) * num(y),
             BinaryOp::Div => safe_div(x, y),
-            BinaryOp::Rem => {
-                // The remainder has the sign of the dividend, as in SQL
-                // (`-30 % 7` is -2); Polars' `%` has the divisor's (5).
-                let (x, y) = (num(x), num(y));
-                let floored = x.clone() % y.clone();
-                let signs_differ = x.lt(f64_lit(0.0)).neq(y.clone().lt(f64_lit(0.0)));
-                when(y.clone().eq(f64_lit(0.0)))
-                    .then(null_f64())
-                    .when(floored.clone().neq(f64_lit(0.0)).and(signs_differ))
-                    .then(floored.clone() - y)
-                    .otherwise(floored)
-            }
+            BinaryOp::Rem => remainder_as_written(num(x), num(y)),
             _ => self.compare(op, x, a.ty, y, b.ty),
         }
     }
@@ -392,6 +381,18 @@ pub fn aggregate_part(p: &Part, filter: Option<Expr>, value: Expr) -> Expr {
         AggFn::Max => value.max(),
         AggFn::Stddev => value.std(1),
     }
+}
+
+/// [`constant::remainder_as_written`] as an expression.
+fn remainder_as_written(x: Expr, y: Expr) -> Expr {
+    let quotient = x.clone() / y.clone();
+    let whole = quotient.clone().round(0, RoundMode::HalfAwayFromZero);
+    let off_whole = (quotient.clone() - whole).abs();
+    when(y.clone().eq(f64_lit(0.0)))
+        .then(null_f64())
+        .when(off_whole.lt_eq(quotient.clone().abs() * f64_lit(constant::HALF_TOLERANCE)))
+        .then(f64_lit(0.0))
+        .otherwise(x - y * quotient.round(0, RoundMode::ToZero))
 }
 
 /// How `round` scales a number by its digits: by a power of ten known

@@ -38,8 +38,6 @@ pub trait Spelling {
     fn quantile(self, x: &str, q: f64) -> String;
     fn log10(self, x: &str) -> String;
     fn pow(self, x: &str, y: &str) -> String;
-    /// The remainder of `x / y` with the sign of `x`; null where `y` is 0.
-    fn rem(self, x: &str, y: &str) -> String;
     fn contains(self, a: &str, b: &str) -> String;
     fn starts_with(self, a: &str, b: &str) -> String;
     fn ends_with(self, a: &str, b: &str) -> String;
@@ -251,15 +249,6 @@ impl Spelling for Dialect {
             Dialect::Postgres => format!("LOG({x})"),
             Dialect::Snowflake => format!("LOG(10, {x})"),
             _ => format!("LOG10({x})"),
-        }
-    }
-
-    fn rem(self, x: &str, y: &str) -> String {
-        match self {
-            // Spark's `TRUNC` truncates dates only; its `%` of doubles keeps
-            // the dividend's sign, as Java's does.
-            Dialect::Spark => format!("({x} % NULLIF({y}, 0))"),
-            _ => format!("({x} - NULLIF({y}, 0) * TRUNC({x} / NULLIF({y}, 0)))"),
         }
     }
 

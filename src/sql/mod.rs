@@ -463,6 +463,20 @@ impl<'a> Printer<'a> {
         format!("(CASE WHEN {whole} > 30 THEN 30 WHEN {whole} < -30 THEN -30 ELSE {whole} END)")
     }
 
+    /// `x % y` in the same arithmetic as on files
+    /// ([`constant::remainder_as_written`]): the dialects' own remainders
+    /// differ (Spark's `%` is C's `fmod`), and none sees 0.05's multiples.
+    /// The quotient is truncated by `CEIL`/`FLOOR`, as Spark's `TRUNC`
+    /// truncates only dates.
+    fn remainder_as_written(&self, x: &str, y: &str) -> String {
+        let q = format!("({x} / NULLIF({y}, 0))");
+        format!(
+            "(CASE WHEN ABS({q} - ROUND({q})) <= ABS({q}) * {} THEN {} ELSE {x} - {y} * (CASE WHEN {q} < 0 THEN CEIL({q}) ELSE FLOOR({q}) END) END)",
+            self.number_literal(constant::HALF_TOLERANCE),
+            self.number_literal(0.0)
+        )
+    }
+
     /// `round`, in the same arithmetic as on files ([`constant::round_as_written`]):
     /// a dialect's own `ROUND` of a double rounds 1.005 to 1.0 (half to
     /// even in PostgreSQL), or its binary value (SQLite).
@@ -787,7 +801,7 @@ impl<'a> Printer<'a> {
             // Division by zero is null, never an error or infinity.
             BinaryOp::Div => format!("({nx} / NULLIF({ny}, 0))"),
             // The remainder has the sign of the dividend.
-            BinaryOp::Rem => self.d.rem(&nx, &ny),
+            BinaryOp::Rem => self.remainder_as_written(&nx, &ny),
             _ => self.compare(op, a, b),
         }
     }

@@ -1807,6 +1807,9 @@ fn row_functions_are_the_same_on_files_and_databases() {
         ("rh", "sum(round(x + 0.525, 2))"),
         ("rt", "sum(round(x * 100, -2))"),
         ("rr", "sum(round(x + 0.525, id - 1))"),
+        // Multiples of 0.05 as written, though its double divides them with 0.0499… left.
+        ("rm", "sum(x % 0.05)"),
+        ("r7", "sum(x % 0.07)"),
     ];
     let spec_kpis: String = kpis
         .iter()
@@ -1859,6 +1862,10 @@ fn row_functions_are_the_same_on_files_and_databases() {
     assert!((v("rh") - 1_000_002.26).abs() < 1e-6, "{files}");
     assert_eq!(v("rt"), 100_000_000.0, "{files}");
     assert!((v("rr") - 1_000_002.205).abs() < 1e-6, "{files}");
+    // 2.5, -2.5, 0.15 and 1,000,000 are multiples of 0.05; by 0.07 they
+    // leave 0.05, -0.05, 0.01 and 0.02.
+    assert_eq!(v("rm"), 0.0, "{files}");
+    assert!((v("r7") - 0.03).abs() < 1e-6, "{files}");
     assert_eq!(
         (v("lo"), v("cc"), v("tw"), v("tq"), v("nn"), v("ni")),
         (1.0, 1.0, 2.0, 2.0, 1.0, 2.0),
