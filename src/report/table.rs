@@ -149,8 +149,11 @@ pub struct ResultTable {
     pub rows: Vec<Vec<Cell>>,
 }
 
-/// `1234567.8` → `1,234,568` (with `decimals` digits after the point).
+/// `1234567.8` → `1,234,568` (with `decimals` digits after the point),
+/// rounded as `round` rounds: half away from zero, as the number is
+/// written (`2.5` shows `3`, where `{:.0}` rounds the double to even, `2`).
 pub fn thousands(x: f64, decimals: usize) -> String {
+    let x = crate::check::constant::round_as_written(x, decimals.min(30) as i32);
     // A whole number (counts, sums of whole amounts: most cells) has these
     // digits exactly; `{:.N}` finds them through its exact float algorithm,
     // which for many took its slow bignum path (half a terminal table's time).
@@ -340,6 +343,14 @@ mod tests {
         assert_eq!(format_value(Some(12.26), Some(Unit::Days), None), "12.3");
         assert_eq!(format_value(None, Some(Unit::Count), None), "–");
         assert_eq!(format_value(Some(999.0), Some(Unit::Count), None), "999");
+        // Halves away from zero, as written, as `round` does.
+        assert_eq!(format_value(Some(-2.5), Some(Unit::Currency), None), "-3");
+        assert_eq!(format_value(Some(2.5), Some(Unit::Count), None), "3");
+        assert_eq!(format_value(Some(1.005), Some(Unit::Number), None), "1.01");
+        assert_eq!(
+            format_value(Some(0.12345), Some(Unit::Percent), Some(2)),
+            "12.35%"
+        );
     }
 
     /// Whole numbers up to 15 digits, around that bound, fractions and
@@ -374,6 +385,7 @@ mod tests {
     #[test]
     fn thousands_are_grouped_by_three() {
         let plain = |x: f64, d: usize| {
+            let x = crate::check::constant::round_as_written(x, d as i32);
             let s = format!("{:.*}", d, x.abs());
             let (int, frac) = s
                 .split_once('.')

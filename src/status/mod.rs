@@ -713,11 +713,11 @@ fn beyond_history(model: &Model, t: &TargetModel, cache: &mut Cache) -> Option<D
     let points = matches!(change.map(|c| c.kind), Some(ChangeKind::Points));
     let show = |x: f64| {
         if relative {
-            format!("{:.1}%", x * 100.0)
+            format!("{}%", crate::report::table::thousands(x * 100.0, 1))
         } else if points {
-            format!("{:.1}pp", x * 100.0)
+            format!("{}pp", crate::report::table::thousands(x * 100.0, 1))
         } else {
-            format!("{x:.4}")
+            crate::report::table::thousands(x, 4)
         }
     };
     Some(

@@ -527,7 +527,7 @@ fn targets_checked_together_are_judged_as_each_alone() {
     assert!(
         together
             .iter()
-            .any(|w| w.contains("`openq`") && w.contains("1150.0%") && w.contains("-82.5%")),
+            .any(|w| w.contains("`openq`") && w.contains("1,150.0%") && w.contains("-82.5%")),
         "{together:?}"
     );
     assert!(
