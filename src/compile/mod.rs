@@ -345,10 +345,13 @@ impl Cx<'_> {
         );
         let x = p.arg.as_ref().map_or(lit(NULL), |e| {
             let x = self.expr(e);
-            if arithmetic || e.ty == Type::Bool {
-                num(x)
-            } else {
-                x
+            match e.ty {
+                _ if arithmetic => num(x),
+                Type::Bool => num(x),
+                // A datetime KPI's value counts microseconds: a Parquet
+                // column may hold milliseconds or nanoseconds.
+                Type::Datetime => x.cast(datetime_dtype()),
+                _ => x,
             }
         });
         match filter {

@@ -626,7 +626,8 @@ fn new_acc(reduce: &Reduce, input: Option<&Series>) -> PolarsResult<Acc> {
     let extreme = |min: bool| -> PolarsResult<Acc> {
         let dtype = input.map_or(DataType::Float64, |s| s.dtype().clone());
         Ok(match dtype {
-            DataType::Float32 | DataType::Float64 => Acc::F64 { min, v: Vec::new() },
+            // A decimal's physical integer is scaled: its extremes are taken as numbers.
+            DataType::Float32 | DataType::Float64 | DataType::Decimal(..) => Acc::F64 { min, v: Vec::new() },
             d if d.to_physical().is_integer() => Acc::I64 {
                 min,
                 v: Vec::new(),

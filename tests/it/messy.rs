@@ -1327,3 +1327,39 @@ fn data_findings(dir: &std::path::Path, spec: &str) -> (String, Vec<(String, Str
         .collect();
     (out, said)
 }
+
+/// Parquet's decimals keep their scale and its millisecond times their
+/// instant in a minimum or maximum: `max(amount)` of a decimal(12, 2) was
+/// its unscaled integer (9999 for 99.99), `max(at)` of milliseconds read as
+/// microseconds a date in January 1970.
+#[test]
+fn extremes_of_decimals_and_millisecond_times_are_their_values() {
+    use polars::prelude::*;
+    let dir = temp_dir("parquet-types");
+    let at = Series::new(
+        "at".into(),
+        [Some(1_736_071_200_000i64), Some(1_738_398_600_000), None],
+    )
+    .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
+    .unwrap();
+    let amount = Series::new("amount".into(), [Some(12.34), Some(99.99), Some(-5.0)])
+        .cast(&DataType::Decimal(12, 2))
+        .unwrap();
+    let mut df = DataFrame::new_infer_height(vec![amount.into_column(), at.into_column()]).unwrap();
+    ParquetWriter::new(std::fs::File::create(dir.join("d.parquet")).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    let kpis = "  top: {dataset: d, measure: max(amount)}\n  low: {dataset: d, measure: min(amount where amount > 0)}\n  total: {dataset: d, measure: sum(amount)}\n  last: {dataset: d, measure: max(at)}\n  first: {dataset: d, measure: min(at)}\n";
+    let spec = dir.join("s.yaml");
+    std::fs::write(
+        &spec,
+        format!("datasets:\n  d: {{source: d.parquet}}\nkpis:\n{kpis}"),
+    )
+    .unwrap();
+    let out = kpi(&["--spec", spec.to_str().unwrap(), "eval", "--format", "csv"]);
+    // 2025-01-05 10:00:00 and 2025-02-01 08:30:00 UTC, by hand.
+    assert_eq!(
+        csv_of(&out),
+        "top,low,total,last,first\n99.99,12.34,107.33,2025-02-01T08:30:00,2025-01-05T10:00:00\n"
+    );
+}
