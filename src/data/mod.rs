@@ -867,6 +867,14 @@ pub const LOOKUP_KEY: &str = "__key";
 pub fn as_text(e: Expr) -> Expr {
     e.map_with_fmt_str(
         |c: Column| match c.dtype() {
+            // A decimal's own text, without its scale's trailing zeros
+            // (`3.1000000000` is 3.1); through a double, a long scale
+            // would show the double's error (2000000000.2500002).
+            DataType::Decimal(..) => {
+                let text = c.cast(&DataType::String)?;
+                let text: StringChunked = text.str()?.iter().map(|v| v.map(decimal_text)).collect();
+                Ok(text.with_name(c.name().clone()).into_column())
+            }
             DataType::Float32 | DataType::Float64 => {
                 let x = c.cast(&DataType::Float64)?;
                 let text: StringChunked = x.f64()?.iter().map(|v| v.map(number_text)).collect();
@@ -883,6 +891,18 @@ pub fn as_text(e: Expr) -> Expr {
         |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
         "as_text",
     )
+}
+
+/// A decimal's text (`-3.1000`) as [`number_text`] writes numbers: `-3.1`.
+fn decimal_text(s: &str) -> String {
+    let trimmed = match s.contains('.') {
+        true => s.trim_end_matches('0').trim_end_matches('.'),
+        false => s,
+    };
+    match trimmed {
+        "-0" => "0".to_string(),
+        t => t.to_string(),
+    }
 }
 
 /// A number as text: whole numbers below 10^18 (a 64-bit integer holds

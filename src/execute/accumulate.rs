@@ -738,7 +738,8 @@ fn add_distinct(
     groups: &[u32],
 ) -> PolarsResult<()> {
     let dtype = input.dtype();
-    if dtype.is_float() {
+    // A decimal's physical integer may not fit 64 bits: decimals are numbers.
+    if dtype.is_float() || matches!(dtype, DataType::Decimal(..)) {
         let s = input.cast(&DataType::Float64)?;
         each_value(s.f64()?, filter, groups, |g, x| {
             let x = if x == 0.0 { 0.0 } else { x };

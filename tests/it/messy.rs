@@ -1363,3 +1363,43 @@ fn extremes_of_decimals_and_millisecond_times_are_their_values() {
         "top,low,total,last,first\n99.99,12.34,107.33,2025-02-01T08:30:00,2025-01-05T10:00:00\n"
     );
 }
+
+/// A decimal of a long scale counts its distinct values and shows as a
+/// group the way every number does: `count_distinct` overflowed its 64-bit
+/// physical integer (1 of 3), and the groups read `-3.1000000000`.
+#[test]
+fn long_decimals_count_and_group_as_numbers() {
+    use polars::prelude::*;
+    let dir = temp_dir("parquet-decimals");
+    let a = Series::new(
+        "a".into(),
+        // As texts: Polars' cast of a double to this scale is off in its last digits.
+        [
+            Some("1000000000.5"),
+            Some("1000000000.5"),
+            Some("2000000000.25"),
+            None,
+            Some("-3.1"),
+        ],
+    )
+    .cast(&DataType::Decimal(38, 10))
+    .unwrap();
+    let mut df = DataFrame::new_infer_height(vec![a.into_column()]).unwrap();
+    ParquetWriter::new(std::fs::File::create(dir.join("d.parquet")).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    let spec = dir.join("s.yaml");
+    std::fs::write(
+        &spec,
+        "datasets:\n  d: {source: d.parquet}\nkpis:\n  distinct: {dataset: d, measure: count_distinct(a)}\n  rows: {dataset: d, measure: count()}\n",
+    )
+    .unwrap();
+    let spec = spec.to_str().unwrap();
+    let out = kpi(&["--spec", spec, "eval", "--format", "csv"]);
+    assert_eq!(csv_of(&out), "distinct,rows\n3,5\n");
+    let out = kpi(&["--spec", spec, "eval", "rows", "--by", "a", "--format", "csv"]);
+    assert_eq!(
+        csv_of(&out),
+        "a,rows\n-3.1,1\n1000000000.5,2\n2000000000.25,1\n,1\n"
+    );
+}
