@@ -426,11 +426,19 @@ impl<'a> Printer<'a> {
     fn text(&self, sql: &str, ty: Type) -> String {
         let d = self.d;
         match ty {
+            // Any other number through a double, whose text is its
+            // shortest form: a NUMERIC's or DECIMAL's keeps its scale's
+            // zeros (`0.10`). Spark writes a double of 10^7 or more in
+            // Java's notation (`2.5E7`), so its own text is kept there.
             Type::Number => format!(
-                "CASE WHEN {sql} = FLOOR({sql}) AND ABS({sql}) < 1e18 THEN CAST(CAST({sql} AS {}) AS {text}) ELSE CAST({sql} AS {text}) END",
+                "CASE WHEN {sql} = FLOOR({sql}) AND ABS({sql}) < 1e18 THEN CAST(CAST({sql} AS {}) AS {text}) ELSE CAST({} AS {text}) END",
                 match d {
                     Dialect::BigQuery => "INT64",
                     _ => "BIGINT",
+                },
+                match d {
+                    Dialect::Spark => sql.to_string(),
+                    _ => self.double(sql),
                 },
                 text = d.text_type()
             ),

@@ -2234,13 +2234,15 @@ fn kpi_sql_prints_statements_a_database_runs() {
 /// same table from files, DuckDB and PostgreSQL.
 #[test]
 fn numbers_as_text_are_the_same_everywhere() {
+    // `price` is a NUMERIC(5, 2) in the databases, whose own text keeps
+    // its zeros (`0.10`).
     let rows = [
-        (1, "3", "2025-01-05"),
-        (2, "2.5", "2025-02-10"),
-        (3, "10", "2025-04-01"),
-        (4, "3", "2025-04-02"),
-        (5, "NULL", "2025-04-03"),
-        (6, "1e16", "2025-03-01"),
+        (1, "3", "2025-01-05", "0.10"),
+        (2, "2.5", "2025-02-10", "2.50"),
+        (3, "10", "2025-04-01", "3.00"),
+        (4, "3", "2025-04-02", "0.10"),
+        (5, "NULL", "2025-04-03", "NULL"),
+        (6, "1e16", "2025-03-01", "12.25"),
     ];
     let kpis = "kpis:\n  n: {dataset: d, measure: count()}\n";
     let dims = "    dimensions: {label: concat(year(closed_at), \"-Q\", quarter(closed_at))}\n    lookups: [{dataset: teams, on: {left: seats, right: seat_key}}]\n";
@@ -2259,6 +2261,8 @@ fn numbers_as_text_are_the_same_everywhere() {
         "-q",
     ];
     let want_by_time = "touched_at,n\n2025-04-01 09:30:00,1\n2025-04-02 09:30:00,1\n2025-04-03 09:30:00,1\n";
+    let by_price = ["eval", "--by", "price", "--format", "csv", "-q"];
+    let want_by_price = "price,n\n0.1,2\n2.5,1\n3,1\n12.25,1\n,1\n";
     let evaluated = |dir: &Path, spec: &str, args: &[&str]| {
         let mut all = vec!["--spec", spec];
         all.extend_from_slice(args);
@@ -2267,11 +2271,13 @@ fn numbers_as_text_are_the_same_everywhere() {
         out
     };
     let dir = temp_dir("numbers-as-text");
-    let mut csv = String::from("id,seats,closed_at,touched_at\n");
-    for (id, seats, day) in rows {
+    let mut csv = String::from("id,seats,closed_at,touched_at,price\n");
+    let or_empty = |x: &'static str| if x == "NULL" { "" } else { x };
+    for (id, seats, day, price) in rows {
         csv.push_str(&format!(
-            "{id},{},{day},{day} 09:30:00\n",
-            if seats == "NULL" { "" } else { seats }
+            "{id},{},{day},{day} 09:30:00,{}\n",
+            or_empty(seats),
+            or_empty(price)
         ));
     }
     std::fs::write(dir.join("d.csv"), csv).unwrap();
@@ -2283,19 +2289,21 @@ fn numbers_as_text_are_the_same_everywhere() {
     .unwrap();
     assert_eq!(evaluated(&dir, "s.yaml", &args), want, "files");
     assert_eq!(evaluated(&dir, "s.yaml", &by_time), want_by_time, "files");
+    assert_eq!(evaluated(&dir, "s.yaml", &by_price), want_by_price, "files");
     for wh in [Warehouse::duckdb(), Warehouse::postgres(), Warehouse::sqlite()] {
         let values: Vec<String> = rows
             .iter()
-            .map(|(id, seats, day)| {
+            .map(|(id, seats, day, price)| {
                 // SQLite has no date types: its dates and times are texts.
                 let (date, timestamp) = match wh.dialect {
                     Dialect::Sqlite => ("", ""),
                     _ => ("DATE ", "TIMESTAMP "),
                 };
-                format!("({id}, {seats}, {date}'{day}', {timestamp}'{day} 09:30:00')")
+                format!("({id}, {seats}, {date}'{day}', {timestamp}'{day} 09:30:00', {price})")
             })
             .collect();
-        let columns = "id integer, seats double precision, closed_at date, touched_at timestamp";
+        let columns =
+            "id integer, seats double precision, closed_at date, touched_at timestamp, price numeric(5, 2)";
         wh.table("d", columns, &values);
         let teams = ["(3, 'small')".to_string(), "(10, 'large')".to_string()];
         wh.table("teams", "seat_key integer, tier text", &teams);
@@ -2311,6 +2319,12 @@ fn numbers_as_text_are_the_same_everywhere() {
         assert_eq!(
             evaluated(&dir, "db.yaml", &by_time),
             want_by_time,
+            "{:?}",
+            wh.dialect
+        );
+        assert_eq!(
+            evaluated(&dir, "db.yaml", &by_price),
+            want_by_price,
             "{:?}",
             wh.dialect
         );
