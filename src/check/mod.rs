@@ -4,6 +4,7 @@
 //! fits anywhere.
 
 mod additivity;
+pub mod arithmetic;
 pub mod connections;
 pub mod constant;
 mod datasets;

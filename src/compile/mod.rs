@@ -8,6 +8,7 @@ use polars::prelude::*;
 
 pub use window::{Window, Windows};
 
+use crate::check::arithmetic;
 use crate::check::constant;
 use crate::check::functions::{AggFn, RowFn, TimeFn};
 use crate::check::ir::{DatasetId, Literal, Model, TExpr, TKind};
@@ -311,13 +312,13 @@ impl Cx<'_> {
     }
 
     /// `round(x)`, `round(x, digits)`: half away from zero, as the number
-    /// is written (see [`constant::round_as_written`]).
+    /// is written (see [`arithmetic::round_as_written`]).
     fn round(&self, args: &[TExpr]) -> Expr {
         let x = args.first().map_or(null_f64(), |e| num(self.expr(e)));
         let scale = match args.get(1) {
             None => RoundScale::Digits(0),
             Some(d) => match constant::value(d) {
-                Some(Some(d)) => RoundScale::Digits(constant::whole_digits(d)),
+                Some(Some(d)) => RoundScale::Digits(arithmetic::whole_digits(d)),
                 Some(None) => return null_f64(),
                 None => RoundScale::PerRow(num(self.expr(d))),
             },
@@ -386,14 +387,14 @@ pub fn aggregate_part(p: &Part, filter: Option<Expr>, value: Expr) -> Expr {
     }
 }
 
-/// [`constant::remainder_as_written`] as an expression.
+/// [`arithmetic::remainder_as_written`] as an expression.
 fn remainder_as_written(x: Expr, y: Expr) -> Expr {
     let quotient = x.clone() / y.clone();
     let whole = quotient.clone().round(0, RoundMode::HalfAwayFromZero);
     let off_whole = (quotient.clone() - whole).abs();
     when(y.clone().eq(f64_lit(0.0)))
         .then(null_f64())
-        .when(off_whole.lt_eq(quotient.clone().abs() * f64_lit(constant::HALF_TOLERANCE)))
+        .when(off_whole.lt_eq(quotient.clone().abs() * f64_lit(arithmetic::TOLERANCE)))
         .then(f64_lit(0.0))
         .otherwise(x - y * quotient.round(0, RoundMode::ToZero))
 }
@@ -420,24 +421,24 @@ impl RoundScale {
     }
 }
 
-/// 10 to the whole part of `|d|` (see [`constant::whole_digits`]).
+/// 10 to the whole part of `|d|` (see [`arithmetic::whole_digits`]).
 fn power_of_ten(d: Expr) -> Expr {
     let whole = d.abs().floor().clip(f64_lit(0.0), f64_lit(30.0));
     f64_lit(10.0).pow(whole)
 }
 
-/// [`constant::round_as_written`] as an expression.
+/// [`arithmetic::round_as_written`] as an expression.
 fn round_as_written(x: Expr, scale: RoundScale) -> Expr {
     let scaled = scale.scaled(x.clone(), false);
     let size = scaled.clone().abs();
-    let tolerance = when(size.clone().lt(f64_lit(constant::TOLERANCE_BELOW)))
-        .then(size.clone() * f64_lit(constant::HALF_TOLERANCE))
+    let tolerance = when(size.clone().lt(f64_lit(arithmetic::TOLERANCE_BELOW)))
+        .then(size.clone() * f64_lit(arithmetic::TOLERANCE))
         .otherwise(f64_lit(0.0));
     let magnitude = (size.clone() + f64_lit(0.5) + tolerance).floor();
     let units = when(scaled.lt(f64_lit(0.0)))
         .then(-magnitude.clone())
         .otherwise(magnitude);
-    when(size.gt_eq(f64_lit(constant::NO_FRACTION_FROM)))
+    when(size.gt_eq(f64_lit(arithmetic::NO_FRACTION_FROM)))
         .then(x)
         .otherwise(scale.scaled(units, true))
 }

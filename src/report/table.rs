@@ -153,7 +153,7 @@ pub struct ResultTable {
 /// rounded as `round` rounds: half away from zero, as the number is
 /// written (`2.5` shows `3`, where `{:.0}` rounds the double to even, `2`).
 pub fn thousands(x: f64, decimals: usize) -> String {
-    let x = crate::check::constant::round_as_written(x, decimals.min(30) as i32);
+    let x = crate::check::arithmetic::round_as_written(x, decimals.min(30) as i32);
     // A whole number (counts, sums of whole amounts: most cells) has these
     // digits exactly; `{:.N}` finds them through its exact float algorithm,
     // which for many took its slow bignum path (half a terminal table's time).
@@ -385,7 +385,7 @@ mod tests {
     #[test]
     fn thousands_are_grouped_by_three() {
         let plain = |x: f64, d: usize| {
-            let x = crate::check::constant::round_as_written(x, d as i32);
+            let x = crate::check::arithmetic::round_as_written(x, d as i32);
             let s = format!("{:.*}", d, x.abs());
             let (int, frac) = s
                 .split_once('.')

@@ -14,6 +14,7 @@ pub mod dialect;
 
 use dialect::Spelling;
 
+use crate::check::arithmetic;
 use crate::check::constant;
 use crate::check::functions::{AggFn, RowFn};
 use crate::check::ir::{DatasetId, Literal, Model, Relation, TExpr, TKind};
@@ -465,14 +466,14 @@ impl<'a> Printer<'a> {
     }
 
     /// The whole digits of a number of digits read from each row, as
-    /// [`constant::whole_digits`] takes them (truncated, at most ±30).
+    /// [`arithmetic::whole_digits`] takes them (truncated, at most ±30).
     fn whole_digits(&self, d: &str) -> String {
         let whole = format!("(CASE WHEN {d} < 0 THEN CEIL({d}) ELSE FLOOR({d}) END)");
         format!("(CASE WHEN {whole} > 30 THEN 30 WHEN {whole} < -30 THEN -30 ELSE {whole} END)")
     }
 
     /// `x % y` in the same arithmetic as on files
-    /// ([`constant::remainder_as_written`]): the dialects' own remainders
+    /// ([`arithmetic::remainder_as_written`]): the dialects' own remainders
     /// differ (Spark's `%` is C's `fmod`), and none sees 0.05's multiples.
     /// The quotient is truncated by `CEIL`/`FLOOR`, as Spark's `TRUNC`
     /// truncates only dates.
@@ -480,12 +481,12 @@ impl<'a> Printer<'a> {
         let q = format!("({x} / NULLIF({y}, 0))");
         format!(
             "(CASE WHEN ABS({q} - ROUND({q})) <= ABS({q}) * {} THEN {} ELSE {x} - {y} * (CASE WHEN {q} < 0 THEN CEIL({q}) ELSE FLOOR({q}) END) END)",
-            self.number_literal(constant::HALF_TOLERANCE),
+            self.number_literal(arithmetic::TOLERANCE),
             self.number_literal(0.0)
         )
     }
 
-    /// `round`, in the same arithmetic as on files ([`constant::round_as_written`]):
+    /// `round`, in the same arithmetic as on files ([`arithmetic::round_as_written`]):
     /// a dialect's own `ROUND` of a double rounds 1.005 to 1.0 (half to
     /// even in PostgreSQL), or its binary value (SQLite).
     fn round_as_written(&self, x: &str, scale: &RoundScale) -> String {
@@ -493,13 +494,13 @@ impl<'a> Printer<'a> {
         let size = format!("ABS({scaled})");
         let tolerance = format!(
             "(CASE WHEN {size} < {} THEN {size} * {} ELSE 0 END)",
-            self.number_literal(constant::TOLERANCE_BELOW),
-            self.number_literal(constant::HALF_TOLERANCE)
+            self.number_literal(arithmetic::TOLERANCE_BELOW),
+            self.number_literal(arithmetic::TOLERANCE)
         );
         let magnitude = format!("FLOOR({size} + 0.5 + {tolerance})");
         format!(
             "(CASE WHEN {size} >= {} THEN {x} WHEN {scaled} < 0 THEN {} ELSE {} END)",
-            self.number_literal(constant::NO_FRACTION_FROM),
+            self.number_literal(arithmetic::NO_FRACTION_FROM),
             self.scaled(&format!("(-{magnitude})"), scale, true),
             self.scaled(&magnitude, scale, true)
         )
@@ -855,7 +856,7 @@ impl<'a> Printer<'a> {
                 let scale = match args.get(1) {
                     None => RoundScale::Digits(0),
                     Some(digits) => match constant::value(digits) {
-                        Some(Some(v)) => RoundScale::Digits(constant::whole_digits(v)),
+                        Some(Some(v)) => RoundScale::Digits(arithmetic::whole_digits(v)),
                         Some(None) => return "NULL".to_string(),
                         None => RoundScale::PerRow(self.whole_digits(&n(1))),
                     },
