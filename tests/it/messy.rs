@@ -724,17 +724,8 @@ fn non_finite_numbers_are_null_and_counted() {
         "owner" => ["a", "a", "b", "b", "b"],
     )
     .unwrap();
-    let path = dir.join("d.parquet");
-    ParquetWriter::new(std::fs::File::create(&path).unwrap())
-        .finish(&mut df)
-        .unwrap();
     let kpis = "  total: {dataset: d, measure: sum(amount)}\n  mean: {dataset: d, measure: avg(amount)}\n  top: {dataset: d, measure: max(amount)}\n  n: {dataset: d, measure: count(amount)}\n  big: {dataset: d, measure: sum(huge)}\n  busy: {measure: count(per owner where total > 0)}\n";
-    let spec = dir.join("s.yaml");
-    std::fs::write(
-        &spec,
-        format!("datasets:\n  d: {{source: d.parquet}}\nkpis:\n{kpis}"),
-    )
-    .unwrap();
+    let spec = parquet_spec(&dir, &mut df, kpis);
     let out = kpi(&["--spec", spec.to_str().unwrap(), "eval", "--format", "csv"]);
     // max of [100, 50] once the non-finite values are null.
     assert_eq!(csv_of(&out), "total,mean,top,n,big,busy\n150,75,100,2,,2\n");
@@ -1346,16 +1337,8 @@ fn extremes_of_decimals_and_millisecond_times_are_their_values() {
         .cast(&DataType::Decimal(12, 2))
         .unwrap();
     let mut df = DataFrame::new_infer_height(vec![amount.into_column(), at.into_column()]).unwrap();
-    ParquetWriter::new(std::fs::File::create(dir.join("d.parquet")).unwrap())
-        .finish(&mut df)
-        .unwrap();
     let kpis = "  top: {dataset: d, measure: max(amount)}\n  low: {dataset: d, measure: min(amount where amount > 0)}\n  total: {dataset: d, measure: sum(amount)}\n  last: {dataset: d, measure: max(at)}\n  first: {dataset: d, measure: min(at)}\n";
-    let spec = dir.join("s.yaml");
-    std::fs::write(
-        &spec,
-        format!("datasets:\n  d: {{source: d.parquet}}\nkpis:\n{kpis}"),
-    )
-    .unwrap();
+    let spec = parquet_spec(&dir, &mut df, kpis);
     let out = kpi(&["--spec", spec.to_str().unwrap(), "eval", "--format", "csv"]);
     // 2025-01-05 10:00:00 and 2025-02-01 08:30:00 UTC, by hand.
     assert_eq!(
@@ -1385,15 +1368,9 @@ fn long_decimals_count_and_group_as_numbers() {
     .cast(&DataType::Decimal(38, 10))
     .unwrap();
     let mut df = DataFrame::new_infer_height(vec![a.into_column()]).unwrap();
-    ParquetWriter::new(std::fs::File::create(dir.join("d.parquet")).unwrap())
-        .finish(&mut df)
-        .unwrap();
-    let spec = dir.join("s.yaml");
-    std::fs::write(
-        &spec,
-        "datasets:\n  d: {source: d.parquet}\nkpis:\n  distinct: {dataset: d, measure: count_distinct(a)}\n  rows: {dataset: d, measure: count()}\n",
-    )
-    .unwrap();
+    let kpis =
+        "  distinct: {dataset: d, measure: count_distinct(a)}\n  rows: {dataset: d, measure: count()}\n";
+    let spec = parquet_spec(&dir, &mut df, kpis);
     let spec = spec.to_str().unwrap();
     let out = kpi(&["--spec", spec, "eval", "--format", "csv"]);
     assert_eq!(csv_of(&out), "distinct,rows\n3,5\n");
@@ -1402,4 +1379,22 @@ fn long_decimals_count_and_group_as_numbers() {
         csv_of(&out),
         "a,rows\n-3.1,1\n1000000000.5,2\n2000000000.25,1\n,1\n"
     );
+}
+
+/// `df` as `d.parquet` in `dir` and a spec `s.yaml` with dataset `d` over
+/// it and `kpis` (YAML lines under `kpis:`): the spec's path.
+fn parquet_spec(
+    dir: &std::path::Path,
+    df: &mut polars::prelude::DataFrame,
+    kpis: &str,
+) -> std::path::PathBuf {
+    let file = std::fs::File::create(dir.join("d.parquet")).unwrap();
+    polars::prelude::ParquetWriter::new(file).finish(df).unwrap();
+    let spec = dir.join("s.yaml");
+    std::fs::write(
+        &spec,
+        format!("datasets:\n  d: {{source: d.parquet}}\nkpis:\n{kpis}"),
+    )
+    .unwrap();
+    spec
 }

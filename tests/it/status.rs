@@ -574,30 +574,12 @@ fn targets_over_many_periods_equal_each_alone() {
 fn the_rows_without_a_member_come_last_as_in_eval() {
     // A deal without an owner is a member of its own (LANGUAGE.md §4): its
     // row comes after the named reps', as its group does in `kpi eval`.
-    let dir = crate::support::dir_with(
+    let rows = status_json(
         "status-null-member",
-        &[
-            (
-                "deals.csv",
-                "owner,amount,closed_at\nbob,10,2025-01-05\n,20,2025-01-06\nann,30,2025-01-07\n",
-            ),
-            (
-                "spec.yaml",
-                "datasets:\n  deals: {source: deals.csv, time: closed_at}\nkpis:\n  revenue: {dataset: deals, measure: sum(amount)}\ntargets:\n  each:\n    kpi: revenue\n    by: owner\n    period: 2025-01\n    value: 15\n    objective: x\n",
-            ),
-        ],
-    );
-    let spec = dir.join("spec.yaml");
-    let out = crate::support::kpi(&[
-        "status",
-        "--spec",
-        spec.to_str().unwrap(),
-        "--as-of",
+        "owner,amount,closed_at\nbob,10,2025-01-05\n,20,2025-01-06\nann,30,2025-01-07\n",
+        "datasets:\n  deals: {source: deals.csv, time: closed_at}\nkpis:\n  revenue: {dataset: deals, measure: sum(amount)}\ntargets:\n  each:\n    kpi: revenue\n    by: owner\n    period: 2025-01\n    value: 15\n    objective: x\n",
         "2025-01-31",
-        "--format",
-        "json",
-    ]);
-    let rows = crate::support::json_rows(&out);
+    );
     let got: Vec<(serde_json::Value, f64, &str)> = rows
         .iter()
         .map(|r| {
@@ -622,30 +604,12 @@ fn the_rows_without_a_member_come_last_as_in_eval() {
 fn a_relative_change_from_a_negative_baseline_is_a_rise() {
     // Net revenue after refunds: January -1,000 (by hand). `+10%` asks for
     // a tenth of that better, -900; February's -950 falls short of it.
-    let dir = crate::support::dir_with(
+    let rows = status_json(
         "status-negative-baseline",
-        &[
-            (
-                "deals.csv",
-                "amount,closed_at\n500,2025-01-05\n-1500,2025-01-20\n-950,2025-02-10\n",
-            ),
-            (
-                "spec.yaml",
-                "datasets:\n  deals: {source: deals.csv, time: closed_at}\nkpis:\n  net: {dataset: deals, measure: sum(amount)}\ntargets:\n  better:\n    kpi: net\n    period: 2025-02\n    change: \"+10%\"\n    objective: x\n",
-            ),
-        ],
-    );
-    let spec = dir.join("spec.yaml");
-    let out = crate::support::kpi(&[
-        "status",
-        "--spec",
-        spec.to_str().unwrap(),
-        "--as-of",
+        "amount,closed_at\n500,2025-01-05\n-1500,2025-01-20\n-950,2025-02-10\n",
+        "datasets:\n  deals: {source: deals.csv, time: closed_at}\nkpis:\n  net: {dataset: deals, measure: sum(amount)}\ntargets:\n  better:\n    kpi: net\n    period: 2025-02\n    change: \"+10%\"\n    objective: x\n",
         "2025-02-28",
-        "--format",
-        "json",
-    ]);
-    let rows = crate::support::json_rows(&out);
+    );
     let r = &rows[0];
     assert_eq!(
         (
@@ -657,4 +621,21 @@ fn a_relative_change_from_a_negative_baseline_is_a_rise() {
         (Some(-1000.0), Some(-900.0), Some(-950.0), Some("missed")),
         "{r}"
     );
+}
+
+/// `kpi status --format json` as of `as_of` over a folder with `deals.csv`
+/// and `spec.yaml`: its rows.
+fn status_json(name: &str, deals: &str, spec: &str, as_of: &str) -> Vec<serde_json::Value> {
+    let dir = crate::support::dir_with(name, &[("deals.csv", deals), ("spec.yaml", spec)]);
+    let spec = dir.join("spec.yaml");
+    let out = crate::support::kpi(&[
+        "status",
+        "--spec",
+        spec.to_str().unwrap(),
+        "--as-of",
+        as_of,
+        "--format",
+        "json",
+    ]);
+    crate::support::json_rows(&out)
 }
