@@ -407,40 +407,38 @@ enum RoundScale {
 }
 
 impl RoundScale {
-    /// `x` times the power of ten of the digits (`back`: divided by it),
-    /// dividing by the power of a negative number of digits, as `10^-2` has
-    /// no exact double.
+    /// `x` times the power of ten of the digits (`back`: divided by it).
+    /// Constant digits divide by the power of a negative number of digits,
+    /// as `10^-2` has no exact double; digits read from a row, as SQL
+    /// computes them ([`crate::sql`]), multiply by `10^d` whatever its sign.
     fn scaled(&self, x: Expr, back: bool) -> Expr {
         let by = |x: Expr, p: Expr, up: bool| if up != back { x * p } else { x / p };
         match self {
             RoundScale::Digits(d) => by(x, f64_lit(10f64.powi(d.abs())), *d >= 0),
-            RoundScale::PerRow(d) => when(d.clone().gt_eq(f64_lit(0.0)))
-                .then(by(x.clone(), power_of_ten(d.clone()), true))
-                .otherwise(by(x, power_of_ten(d.clone()), false)),
+            RoundScale::PerRow(d) => {
+                let whole = d.clone().abs().floor().clip(f64_lit(0.0), f64_lit(30.0));
+                let whole = when(d.clone().lt(f64_lit(0.0)))
+                    .then(-whole.clone())
+                    .otherwise(whole);
+                by(x, f64_lit(10.0).pow(whole), true)
+            }
         }
     }
 }
 
-/// 10 to the whole part of `|d|` (see [`arithmetic::whole_digits`]).
-fn power_of_ten(d: Expr) -> Expr {
-    let whole = d.abs().floor().clip(f64_lit(0.0), f64_lit(30.0));
-    f64_lit(10.0).pow(whole)
-}
-
-/// [`arithmetic::round_as_written`] as an expression.
+/// [`arithmetic::round_as_written`] as an expression, on the size of `x`
+/// scaled, its sign put back at the end.
 fn round_as_written(x: Expr, scale: RoundScale) -> Expr {
-    let scaled = scale.scaled(x.clone(), false);
-    let size = scaled.clone().abs();
+    let size = scale.scaled(x.clone().abs(), false);
     let tolerance = when(size.clone().lt(f64_lit(arithmetic::TOLERANCE_BELOW)))
         .then(size.clone() * f64_lit(arithmetic::TOLERANCE))
         .otherwise(f64_lit(0.0));
-    let magnitude = (size.clone() + f64_lit(0.5) + tolerance).floor();
-    let units = when(scaled.lt(f64_lit(0.0)))
-        .then(-magnitude.clone())
-        .otherwise(magnitude);
+    let magnitude = scale.scaled((size.clone() + f64_lit(0.5) + tolerance).floor(), true);
     when(size.gt_eq(f64_lit(arithmetic::NO_FRACTION_FROM)))
-        .then(x)
-        .otherwise(scale.scaled(units, true))
+        .then(x.clone())
+        .when(x.lt(f64_lit(0.0)))
+        .then(-magnitude.clone())
+        .otherwise(magnitude)
 }
 
 fn literal(l: &Literal) -> Expr {

@@ -468,7 +468,7 @@ impl<'a> Printer<'a> {
     /// The whole digits of a number of digits read from each row, as
     /// [`arithmetic::whole_digits`] takes them (truncated, at most ±30).
     fn whole_digits(&self, d: &str) -> String {
-        let whole = format!("(CASE WHEN {d} < 0 THEN CEIL({d}) ELSE FLOOR({d}) END)");
+        let whole = format!("(SIGN({d}) * FLOOR(ABS({d})))");
         format!("(CASE WHEN {whole} > 30 THEN 30 WHEN {whole} < -30 THEN -30 ELSE {whole} END)")
     }
 
@@ -480,7 +480,7 @@ impl<'a> Printer<'a> {
     fn remainder_as_written(&self, x: &str, y: &str) -> String {
         let q = format!("({x} / NULLIF({y}, 0))");
         format!(
-            "(CASE WHEN ABS({q} - ROUND({q})) <= ABS({q}) * {} THEN {} ELSE {x} - {y} * (CASE WHEN {q} < 0 THEN CEIL({q}) ELSE FLOOR({q}) END) END)",
+            "(CASE WHEN ABS({q} - ROUND({q})) <= ABS({q}) * {} THEN {} ELSE {x} - {y} * SIGN({q}) * FLOOR(ABS({q})) END)",
             self.number_literal(arithmetic::TOLERANCE),
             self.number_literal(0.0)
         )
@@ -488,27 +488,27 @@ impl<'a> Printer<'a> {
 
     /// `round`, in the same arithmetic as on files ([`arithmetic::round_as_written`]):
     /// a dialect's own `ROUND` of a double rounds 1.005 to 1.0 (half to
-    /// even in PostgreSQL), or its binary value (SQLite).
+    /// even in PostgreSQL), or its binary value (SQLite). Worked out on the
+    /// size of `x` scaled, its sign put back at the end, so that `x` and
+    /// the digits are written as few times as the arithmetic allows.
     fn round_as_written(&self, x: &str, scale: &RoundScale) -> String {
-        let scaled = self.scaled(x, scale, false);
-        let size = format!("ABS({scaled})");
+        let size = self.scaled(&format!("ABS({x})"), scale, false);
         let tolerance = format!(
             "(CASE WHEN {size} < {} THEN {size} * {} ELSE 0 END)",
             self.number_literal(arithmetic::TOLERANCE_BELOW),
             self.number_literal(arithmetic::TOLERANCE)
         );
-        let magnitude = format!("FLOOR({size} + 0.5 + {tolerance})");
+        let magnitude = self.scaled(&format!("FLOOR({size} + 0.5 + {tolerance})"), scale, true);
         format!(
-            "(CASE WHEN {size} >= {} THEN {x} WHEN {scaled} < 0 THEN {} ELSE {} END)",
+            "(CASE WHEN {size} >= {} THEN {x} ELSE SIGN({x}) * {magnitude} END)",
             self.number_literal(arithmetic::NO_FRACTION_FROM),
-            self.scaled(&format!("(-{magnitude})"), scale, true),
-            self.scaled(&magnitude, scale, true)
         )
     }
 
     /// `x` times the power of ten of `round`'s digits (`back`: divided by
-    /// it), dividing by the power of a negative number of digits, as
-    /// `10^-2` has no exact double.
+    /// it), as on files: constant digits divide by the power of a negative
+    /// number of digits, as `10^-2` has no exact double; digits read from
+    /// a row multiply by `10^d` whatever its sign.
     fn scaled(&self, x: &str, scale: &RoundScale, back: bool) -> String {
         let (up, down) = match back {
             false => ("*", "/"),
@@ -519,10 +519,7 @@ impl<'a> Printer<'a> {
                 let p = self.number_literal(10f64.powi(d.abs()));
                 format!("({x} {} {p})", if *d >= 0 { up } else { down })
             }
-            RoundScale::PerRow(d) => {
-                let p = format!("POWER({}, ABS({d}))", self.number_literal(10.0));
-                format!("(CASE WHEN {d} >= 0 THEN {x} {up} {p} ELSE {x} {down} {p} END)")
-            }
+            RoundScale::PerRow(d) => format!("({x} {up} POWER({}, {d}))", self.number_literal(10.0)),
         }
     }
 
