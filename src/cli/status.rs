@@ -84,6 +84,24 @@ fn in_scope(
         .collect())
 }
 
+/// Why `--segment` or a range left no target row.
+fn why_no_rows(flags: &super::eval::QueryArgs) -> Option<String> {
+    let segments = match flags.segment.as_slice() {
+        [] => None,
+        [one] => Some(format!("segment `{one}`")),
+        many => Some(format!("segments `{}`", many.join("`, `"))),
+    };
+    let ranged = flags.from.is_some() || flags.period.is_some();
+    match (segments, ranged) {
+        (Some(s), false) => Some(format!(
+            "no target is on {s} (a target names its segment with `segment:`)"
+        )),
+        (Some(s), true) => Some(format!("no target on {s} has a period overlapping the range")),
+        (None, true) => Some("no target has a period overlapping the range".to_string()),
+        (None, false) => None,
+    }
+}
+
 fn colour(status: Status, text: &str) -> String {
     let code = match status {
         Status::OnTrack | Status::Achieved => "32",
@@ -149,6 +167,10 @@ pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
     print_notes(&rows, model);
     if model.targets.is_empty() {
         super::notice("note: the spec has no targets: add them under `targets:` (see `kpi schema`)\n");
+    } else if rows.is_empty() {
+        if let Some(why) = why_no_rows(&args.query) {
+            super::notice(&format!("note: no rows: {why}\n"));
+        }
     }
     let text = match args.format() {
         Format::Table => human_table(&rows, model, args.output.is_none()),

@@ -1030,6 +1030,22 @@ fn status_takes_the_range_and_segment_flags() {
     assert_eq!(out.status.code(), Some(2));
     let out = kpi(&["status", "--by", "owner"]);
     assert_eq!(out.status.code(), Some(2));
+    // No example target is on `enterprise`, none lies in 2020: each empty
+    // table says why.
+    let out = kpi(&["status", "--segment", "enterprise", "--format", "csv"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no rows: no target is on segment `enterprise`"),
+        "{err}"
+    );
+    let out = kpi(&["status", "--period", "2020", "--format", "csv"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no rows: no target has a period overlapping the range"),
+        "{err}"
+    );
 }
 
 #[test]
