@@ -5,7 +5,7 @@ use super::diagnostics as diag;
 use super::functions::{self, AggFn, Builtin, RowFn, TimeFn};
 use super::ir::{DatasetId, DatasetModel, Literal, SegmentModel, TExpr, TKind};
 use super::types::Type;
-use crate::diagnostic::{did_you_mean, Diagnostics};
+use crate::diagnostic::{did_you_mean, Diagnostic, Diagnostics};
 use crate::span::Span;
 use crate::syntax::ast::{BinaryOp, Call, Expr, ExprKind, Name, UnaryOp};
 
@@ -281,6 +281,26 @@ impl ExprChecker<'_> {
         }
     }
 
+    /// `d`, about `e` where a number was wanted, with help about the data
+    /// when `e` is a column the data gave as text that the spec does not
+    /// declare: one value that is no number (`n/a`, `-`) keeps a column
+    /// text, and the expression is not what to change.
+    fn with_text_column_help(&self, d: Diagnostic, e: &TExpr) -> Diagnostic {
+        let TKind::Column { dataset, name } = &e.kind else {
+            return d;
+        };
+        let Some(ds) = self.scope.datasets.get(*dataset) else {
+            return d;
+        };
+        if e.ty != Type::String || ds.declared.iter().any(|(n, _)| n == name) {
+            return d;
+        }
+        d.help(format!(
+            "column `{name}` of dataset `{}` is read as text from its data: a value that is no number (`n/a`, `-`) keeps it text. Declare `{name}: number` under `columns:` to read it as numbers (`kpi check --data` then names any value that is not one), or list the words that mean no value in `read: {{null_values: [...]}}`",
+            ds.name
+        ))
+    }
+
     fn unary(&mut self, op: UnaryOp, op_span: Span, inner: TExpr, span: Span) -> TExpr {
         let (want, label, expected) = match op {
             UnaryOp::Neg => (Type::Number, "`-`", "a number"),
@@ -290,9 +310,8 @@ impl ExprChecker<'_> {
             want
         } else {
             let operand = format!("the operand of {label}");
-            self.diags.push(
-                diag::expected_type(inner.span, &operand, expected, inner.ty).also(op_span, "operator"),
-            );
+            let d = diag::expected_type(inner.span, &operand, expected, inner.ty).also(op_span, "operator");
+            self.diags.push(self.with_text_column_help(d, &inner));
             Type::Unknown
         };
         typed(TKind::Unary(op, Box::new(inner)), ty, span)
@@ -514,12 +533,13 @@ impl ExprChecker<'_> {
 
     fn binary_type(&mut self, op: BinaryOp, op_span: Span, l: &TExpr, r: &TExpr) -> Type {
         let mismatch = |this: &mut Self| {
-            this.diags.push(diag::type_mismatch(
-                op_span,
-                op.symbol(),
-                (l.span, l.ty),
-                (r.span, r.ty),
-            ));
+            let d = diag::type_mismatch(op_span, op.symbol(), (l.span, l.ty), (r.span, r.ty));
+            let d = match (l.ty, r.ty) {
+                (Type::String, Type::Number) => this.with_text_column_help(d, l),
+                (Type::Number, Type::String) => this.with_text_column_help(d, r),
+                _ => d,
+            };
+            this.diags.push(d);
             Type::Unknown
         };
         if op.is_logical() {
@@ -692,8 +712,8 @@ impl ExprChecker<'_> {
             return ty;
         }
         let what = format!("the argument of `{fname}`");
-        self.diags
-            .push(diag::expected_type(a.span, &what, expected, a.ty));
+        let d = diag::expected_type(a.span, &what, expected, a.ty);
+        self.diags.push(self.with_text_column_help(d, a));
         // Other aggregates of a wrong argument are still numbers.
         match f {
             AggFn::Sum | AggFn::Avg | AggFn::Min | AggFn::Max => Type::Unknown,
@@ -794,12 +814,9 @@ impl ExprChecker<'_> {
         let want = |this: &mut Self, i: usize, ok: fn(Type) -> bool, expected: &str| {
             if let Some(a) = args.get(i) {
                 if !ok(a.ty) {
-                    this.diags.push(diag::expected_type(
-                        a.span,
-                        &format!("argument {} of `{fname}`", i + 1),
-                        expected,
-                        a.ty,
-                    ));
+                    let what = format!("argument {} of `{fname}`", i + 1);
+                    let d = diag::expected_type(a.span, &what, expected, a.ty);
+                    this.diags.push(this.with_text_column_help(d, a));
                 }
             }
         };

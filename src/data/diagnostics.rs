@@ -156,8 +156,18 @@ pub fn declared_type_contradicted(
         (Type::Date, _) if has_time_of_day(value) => format!("the values have a time of day: declare `{column}: datetime` (its periods are its days, as for a date), or fix the value"),
         (_, Some((option, format))) => format!("`{value}` is a date written `{format}`: if the column's dates are written so, say it with `read: {{{option}: \"{format}\"}}` under the dataset"),
         (Type::Bool, _) => format!("a bool is true or false (in CSV also yes/no, y/n, t/f or 1/0, in any case): fix the value in the data, or declare `{column}` with the type the data has"),
+        // A word for no value (`n/a`, `-`) in a text file: the option that reads it so.
+        (Type::Number, _) if is_text_file(path) => format!("if `{value}` means no value, list it in `read: {{null_values: [\"{value}\"]}}` under the dataset; otherwise fix it in the data (or skip such rows with `read: {{on_error: skip}}`)"),
         _ => format!("fix the value in the data, or declare `{column}` with the type the data has"),
     })
+}
+
+/// A CSV or NDJSON file, whose `read:` options say how values are written.
+fn is_text_file(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    [".csv", ".tsv", ".txt", ".ndjson", ".jsonl"]
+        .iter()
+        .any(|e| lower.ends_with(e))
 }
 
 /// The `read:` option and format a value is a date (or datetime) in, of

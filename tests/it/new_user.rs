@@ -1295,3 +1295,39 @@ fn the_contract_examples_check_and_their_test_passes() {
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("ok: 1 passed, 0 failed"), "{text}");
 }
+
+/// A number column kept text by a word for no value (`n.a.`, too few of
+/// them to be named as one odd value): the type error about `sum(amount)`
+/// says what to do with the data, not with the expression; declared, the
+/// column names the word and the option that reads it as no value, and
+/// with that option the sum is the other rows' (10 + 11 + 12 + 13).
+#[test]
+fn a_word_for_no_value_in_a_number_column_is_explained() {
+    let csv = "owner,amount,closed_at\nann,10,2025-01-02\nbob,n.a.,2025-01-03\nann,11,2025-01-02\nann,12,2025-01-02\nann,13,2025-01-02\n";
+    let kpis = "kpis:\n  s: {dataset: n, measure: sum(amount)}\n";
+    let with = |dataset: &str| format!("datasets:\n  n: {{source: c.csv, time: closed_at{dataset}}}\n{kpis}");
+    let dir = dir_with(
+        "word-for-no-value",
+        &[
+            ("c.csv", csv),
+            ("plain.yaml", &with("")),
+            ("declared.yaml", &with(", columns: {amount: number}")),
+            (
+                "read.yaml",
+                &with(", columns: {amount: number}, read: {null_values: [\"n.a.\"]}"),
+            ),
+        ],
+    );
+    let (code, _, err) = kpi_in(&dir, &["--spec", "plain.yaml", "eval"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("kpi::type_mismatch") && err.contains("Declare `amount: number`"),
+        "{err}"
+    );
+    let (code, out, _) = kpi_in(&dir, &["--spec", "declared.yaml", "check", "--data"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("`c.csv` line 3 holds `n.a.`"), "{out}");
+    assert!(out.contains("read: {null_values: [\"n.a.\"]}"), "{out}");
+    let (code, out, err) = kpi_in(&dir, &["--spec", "read.yaml", "eval", "--format", "csv"]);
+    assert_eq!((code, out.as_str()), (Some(0), "s\n46\n"), "{err}");
+}
