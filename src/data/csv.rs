@@ -759,14 +759,7 @@ fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
             .iter()
             .filter(|c| !found.iter().any(|(f, _)| f == *c) && !near_misses.iter().any(|m| m.column == **c));
         layout.date_hints = left_text
-            .filter_map(|c| Some((c.clone(), date_formats(samples.get(c)?)?)))
-            .filter(|(_, formats)| {
-                let option = match formats.first().is_some_and(|f| is_datetime_format(f)) {
-                    true => &src.read.datetime_format,
-                    false => &src.read.date_format,
-                };
-                option.is_none()
-            })
+            .filter_map(|c| Some((c.clone(), date_hint(src, samples.get(c)?)?)))
             .collect();
     }
     // Text columns left text, with their samples: which option reads them,
@@ -1278,6 +1271,17 @@ const DATE_FORMATS: [&str; 14] = [
 
 /// The times that follow such a date in a datetime (`1/5/2025 10:30 AM`).
 const TIME_FORMATS: [&str; 4] = ["%H:%M", "%H:%M:%S", "%I:%M %p", "%I:%M:%S %p"];
+
+/// The formats a text column's sample of dates is written in, unless the
+/// `read:` option for them is given already (CSV and NDJSON alike).
+pub(super) fn date_hint(src: &SourceInfo, values: &[String]) -> Option<Vec<String>> {
+    let formats = date_formats(values)?;
+    let option = match formats.first().is_some_and(|f| is_datetime_format(f)) {
+        true => &src.read.datetime_format,
+        false => &src.read.date_format,
+    };
+    option.is_none().then_some(formats)
+}
 
 /// The format options (of the common ones) that read nine in ten or more
 /// of a text column's sample: `date_format`s, or `datetime_format`s for

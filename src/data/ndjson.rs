@@ -533,7 +533,7 @@ fn date_conversions(src: &SourceInfo, mut lf: LazyFrame) -> PolarsResult<(Conver
             Some(conv @ (Conversion::Date { .. } | Conversion::Datetime { .. })) => {
                 guesses.push((c.clone(), conv))
             }
-            _ => hints.extend(date_hint(src, &values).map(|formats| (c.clone(), formats))),
+            _ => hints.extend(super::csv::date_hint(src, &values).map(|formats| (c.clone(), formats))),
         }
     }
     if guesses.is_empty() {
@@ -561,17 +561,6 @@ fn date_conversions(src: &SourceInfo, mut lf: LazyFrame) -> PolarsResult<(Conver
         .partition(|(_, m)| read_whole(m));
     let strip = |v: Vec<((String, Conversion), &Column)>| v.into_iter().map(|(g, _)| g).collect();
     Ok((strip(found), strip(missed), hints))
-}
-
-/// The formats a text field's sample of dates is written in, unless the
-/// `read:` option for them is given already.
-fn date_hint(src: &SourceInfo, values: &[String]) -> Option<Vec<String>> {
-    let formats = super::csv::date_formats(values)?;
-    let option = match formats.first().is_some_and(|f| super::csv::is_datetime_format(f)) {
-        true => &src.read.datetime_format,
-        false => &src.read.date_format,
-    };
-    option.is_none().then_some(formats)
 }
 
 /// Text fields and how they convert.
