@@ -3,6 +3,7 @@
 use crate::check::types::Type;
 use crate::diagnostic::Diagnostic;
 use crate::span::Span;
+use crate::spec::model::Format;
 
 pub fn source_not_found(span: Span, dataset: &str, path: &str) -> Diagnostic {
     Diagnostic::error(
@@ -132,14 +133,16 @@ pub fn unreadable_file_types(span: Span, dataset: &str, path: &str, why: &str) -
     .help("write the column as a number, text, boolean, date or datetime (cast it where the file is written)")
 }
 
+/// `found_at`: the file and its line or row (`` `d.csv` line 3 ``);
+/// `source_format`: whose `read:` options may read the value otherwise.
 pub fn declared_type_contradicted(
     span: Span,
     dataset: &str,
-    path: &str,
+    source_format: Format,
+    found_at: &str,
     column: &str,
     ty: Type,
     value: &str,
-    place: &str,
 ) -> Diagnostic {
     // A date in a format of its own (`01/31/2025`): the option that reads it.
     let written_as = match ty {
@@ -148,7 +151,7 @@ pub fn declared_type_contradicted(
     };
     Diagnostic::error(
         "kpi::declared_type_contradicted",
-        format!("column `{column}` of dataset `{dataset}` is declared {ty}, but `{path}` {place} holds `{value}`"),
+        format!("column `{column}` of dataset `{dataset}` is declared {ty}, but {found_at} holds `{value}`"),
     )
     .at(span, format!("`{column}` is not {ty} here"))
     .help(match (ty, written_as) {
@@ -156,18 +159,10 @@ pub fn declared_type_contradicted(
         (Type::Date, _) if has_time_of_day(value) => format!("the values have a time of day: declare `{column}: datetime` (its periods are its days, as for a date), or fix the value"),
         (_, Some((option, format))) => format!("`{value}` is a date written `{format}`: if the column's dates are written so, say it with `read: {{{option}: \"{format}\"}}` under the dataset"),
         (Type::Bool, _) => format!("a bool is true or false (in CSV also yes/no, y/n, t/f or 1/0, in any case): fix the value in the data, or declare `{column}` with the type the data has"),
-        // A word for no value (`n/a`, `-`) in a text file: the option that reads it so.
-        (Type::Number, _) if is_text_file(path) => format!("if `{value}` means no value, list it in `read: {{null_values: [\"{value}\"]}}` under the dataset; otherwise fix it in the data (or skip such rows with `read: {{on_error: skip}}`)"),
+        // A word for no value (`n/a`, `-`) in CSV or NDJSON: the option that reads it so.
+        (Type::Number, _) if source_format != Format::Parquet => format!("if `{value}` means no value, list it in `read: {{null_values: [\"{value}\"]}}` under the dataset; otherwise fix it in the data (or skip such rows with `read: {{on_error: skip}}`)"),
         _ => format!("fix the value in the data, or declare `{column}` with the type the data has"),
     })
-}
-
-/// A CSV or NDJSON file, whose `read:` options say how values are written.
-fn is_text_file(path: &str) -> bool {
-    let lower = path.to_ascii_lowercase();
-    [".csv", ".tsv", ".txt", ".ndjson", ".jsonl"]
-        .iter()
-        .any(|e| lower.ends_with(e))
 }
 
 /// The `read:` option and format a value is a date (or datetime) in, of

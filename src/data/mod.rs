@@ -743,11 +743,11 @@ fn record_contradicts(src: &SourceInfo, column: &str, t: Type, value: &str, row:
     diagnostics::declared_type_contradicted(
         src.declared_at(column),
         &src.name,
-        &src.path_str(),
+        src.format,
+        &format!("`{}` {place}", src.path_str()),
         column,
         t,
         value,
-        &place,
     )
 }
 
@@ -760,11 +760,11 @@ fn csv_contradictions(src: &SourceInfo) -> Vec<Diagnostic> {
                 diagnostics::declared_type_contradicted(
                     src.declared_at(&c.column),
                     &src.name,
-                    &c.file.display().to_string(),
+                    src.format,
+                    &format!("`{}` line {}", c.file.display(), c.line),
                     &c.column,
                     c.ty,
                     &c.value,
-                    &format!("line {}", c.line),
                 )
             })
             .collect(),
