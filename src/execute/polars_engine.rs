@@ -288,8 +288,8 @@ fn unit_query(
         }
         (UnitTime::Stock { from, to, .. }, _) => {
             // Starts bucketed by the period of `from`, ends by that of `to`
-            // (of the rows `ever_active` keeps).
-            let base = base.filter(ever_active(from, to.as_ref()));
+            // (of the rows `bucketed_stock_rows` keeps).
+            let base = base.filter(bucketed_stock_rows(from, to.as_ref()));
             let bucketed = |c: &str, rows: LazyFrame| {
                 let key = period_key(col(c), grain, &model.calendar, how);
                 group(
@@ -388,7 +388,7 @@ pub(crate) fn active_on(from: &str, to: Option<&String>, day: Date) -> Expr {
 /// is still the data's (the spine reaches its period, its group is a
 /// group). A row without a start, or ending before it (a data error), is
 /// left out: its end alone would lower every later level.
-fn ever_active(from: &str, to: Option<&String>) -> Expr {
+fn bucketed_stock_rows(from: &str, to: Option<&String>) -> Expr {
     let started = col(from).is_not_null();
     match to {
         Some(t) => started.and(

@@ -475,8 +475,8 @@ impl<'a> Printer<'a> {
     /// `x % y` in the same arithmetic as on files
     /// ([`arithmetic::remainder_as_written`]): the dialects' own remainders
     /// differ (Spark's `%` is C's `fmod`), and none sees 0.05's multiples.
-    /// The quotient is truncated by `CEIL`/`FLOOR`, as Spark's `TRUNC`
-    /// truncates only dates.
+    /// The quotient is truncated as `SIGN(q) * FLOOR(ABS(q))`, as Spark's
+    /// `TRUNC` truncates only dates.
     fn remainder_as_written(&self, x: &str, y: &str) -> String {
         let q = format!("({x} / NULLIF({y}, 0))");
         format!(
