@@ -203,6 +203,25 @@ pub(super) enum Conversion {
 }
 
 impl Conversion {
+    /// Datetimes with UTC offsets, and no zone yet their days count in.
+    pub(super) fn needs_zone(&self) -> bool {
+        matches!(
+            self,
+            Conversion::Datetime {
+                offset: true,
+                zone: None,
+                ..
+            }
+        )
+    }
+
+    /// Datetimes with UTC offsets counted in UTC: every offset is UTC's.
+    pub(super) fn take_utc(&mut self) {
+        if let Conversion::Datetime { zone, .. } = self {
+            zone.get_or_insert_with(|| "UTC".to_string());
+        }
+    }
+
     pub(super) fn ty(&self) -> Type {
         match self {
             Conversion::Number(_) => Type::Number,
@@ -449,18 +468,35 @@ fn first_unconverted(
     l: &Layout,
     columns: &[(&str, &Conversion)],
 ) -> PolarsResult<Vec<Option<(String, u64)>>> {
-    let df = read(src, l, Some(l.read_schema.clone()), true)?
-        .select(first_unconverted_aggregates(columns))
-        .collect()?;
-    Ok((0..columns.len()).map(|i| super::first_bad(&df, i)).collect())
+    first_where(src, l, &unconverted_checks(columns))
 }
 
-/// Each column's first value its conversion rejects (`v{i}`) and that
-/// value's row (`r{i}`, from the row index).
-fn first_unconverted_aggregates(columns: &[(&str, &Conversion)]) -> Vec<Expr> {
+/// Each column with the test of a value its conversion rejects.
+fn unconverted_checks<'a>(columns: &[(&'a str, &Conversion)]) -> Vec<(&'a str, Expr)> {
+    columns
+        .iter()
+        .map(|(c, conv)| (*c, unconverted(c, conv)))
+        .collect()
+}
+
+/// For each column, the first value that its test (`bad`) holds for and
+/// its record index, in one pass.
+fn first_where(
+    src: &SourceInfo,
+    l: &Layout,
+    checks: &[(&str, Expr)],
+) -> PolarsResult<Vec<Option<(String, u64)>>> {
+    let df = read(src, l, Some(l.read_schema.clone()), true)?
+        .select(first_where_aggregates(checks))
+        .collect()?;
+    Ok((0..checks.len()).map(|i| super::first_bad(&df, i)).collect())
+}
+
+/// Each column's first value its test holds for (`v{i}`) and that value's
+/// row (`r{i}`, from the row index).
+fn first_where_aggregates(checks: &[(&str, Expr)]) -> Vec<Expr> {
     let mut aggs = Vec::new();
-    for (i, (c, conv)) in columns.iter().enumerate() {
-        let bad = unconverted(c, conv);
+    for (i, (c, bad)) in checks.iter().enumerate() {
         aggs.push(
             col(*c)
                 .filter(bad.clone())
@@ -469,7 +505,7 @@ fn first_unconverted_aggregates(columns: &[(&str, &Conversion)]) -> Vec<Expr> {
         );
         aggs.push(
             col(ROW)
-                .filter(bad)
+                .filter(bad.clone())
                 .first()
                 .cast(DataType::UInt64)
                 .alias(format!("r{i}").as_str()),
@@ -478,12 +514,12 @@ fn first_unconverted_aggregates(columns: &[(&str, &Conversion)]) -> Vec<Expr> {
     aggs
 }
 
-/// [`first_unconverted`] over the source's columns as text in pieces.
-fn first_unconverted_in_pieces(
+/// [`first_where`] over the source's columns as text in pieces.
+fn first_where_in_pieces(
     pieces: &Pieces,
-    columns: &[(&str, &Conversion)],
+    checks: &[(&str, Expr)],
 ) -> PolarsResult<Vec<Option<(String, u64)>>> {
-    let mut projection = columns
+    let mut projection = checks
         .iter()
         .map(|(c, _)| pieces.text_column(c))
         .collect::<PolarsResult<Vec<usize>>>()?;
@@ -494,13 +530,13 @@ fn first_unconverted_in_pieces(
         let df = df
             .lazy()
             .with_row_index(ROW, Some(0))
-            .select(first_unconverted_aggregates(columns))
+            .select(first_where_aggregates(checks))
             .collect()?;
-        Ok((0..columns.len())
+        Ok((0..checks.len())
             .map(|i| super::first_bad(&df, i).map(|(v, row)| (v, first + row)))
             .collect::<Vec<_>>())
     })?;
-    let mut out = vec![None; columns.len()];
+    let mut out = vec![None; checks.len()];
     for (_, piece) in found {
         for (slot, bad) in out.iter_mut().zip(piece) {
             if slot.is_none() {
@@ -509,6 +545,19 @@ fn first_unconverted_in_pieces(
         }
     }
     Ok(out)
+}
+
+/// [`first_where`] in pieces where the source is read in pieces.
+fn first_where_in(
+    src: &SourceInfo,
+    l: &Layout,
+    text: Option<&Pieces>,
+    checks: &[(&str, Expr)],
+) -> PolarsResult<Vec<Option<(String, u64)>>> {
+    match text {
+        Some(pieces) => first_where_in_pieces(pieces, checks),
+        None => first_where(src, l, checks),
+    }
 }
 
 /// Where a record (counted across the files from 0) is: (file, line).
@@ -823,17 +872,55 @@ fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
         Arc::make_mut(&mut layout.read_schema).with_column(n.as_str().into(), DataType::String);
         layout.conversions.push((n, conv));
     }
-    for (n, conv) in &layout.conversions {
-        if let Conversion::Datetime {
-            offset: true,
-            zone: None,
-            ..
-        } = conv
-        {
-            return Err(diag::timezone_needed(src.span, &src.name, &src.path_str(), n));
-        }
-    }
+    in_utc_unless_zoned(src, &mut layout, text.as_ref())?;
     malformed_records(src, layout, shapes)
+}
+
+/// Datetimes with UTC offsets and no `read.timezone`: a column whose every
+/// offset is UTC's (`Z`, `+00:00`) holds UTC's times, as a Parquet column
+/// in UTC does; one with another offset is an error naming the first, as
+/// nothing says in which zone its days count.
+fn in_utc_unless_zoned(
+    src: &SourceInfo,
+    layout: &mut Layout,
+    text: Option<&Pieces>,
+) -> Result<(), Diagnostic> {
+    let unzoned: Vec<usize> = (0..layout.conversions.len())
+        .filter(|&i| layout.conversions[i].1.needs_zone())
+        .collect();
+    if unzoned.is_empty() {
+        return Ok(());
+    }
+    let checks: Vec<(&str, Expr)> = unzoned
+        .iter()
+        .map(|&i| {
+            let c = layout.conversions[i].0.as_str();
+            (c, not_in_utc(c))
+        })
+        .collect();
+    let found = first_where_in(src, layout, text, &checks).map_err(|e| read_error(src, layout, &e))?;
+    for (i, bad) in unzoned.into_iter().zip(found) {
+        if let Some((value, row)) = bad {
+            let (file, line) = place_of(layout, row);
+            let (column, path) = (&layout.conversions[i].0, file.display().to_string());
+            return Err(diag::timezone_needed(
+                src.span,
+                &src.name,
+                column,
+                (&value, &path, line),
+            ));
+        }
+        layout.conversions[i].1.take_utc();
+    }
+    Ok(())
+}
+
+/// A value of a text column of datetimes whose offset is not UTC's.
+pub(super) fn not_in_utc(column: &str) -> Expr {
+    let text = col(column).str().strip_chars(lit(NULL));
+    text.clone()
+        .neq(lit(""))
+        .and(text.str().contains(lit(r"(Z|[+-]00(:?00)?)$"), true).not())
 }
 
 /// Whether records that cannot be read are skipped (`on_error: skip`).
@@ -1166,10 +1253,7 @@ fn detect(
     // Verified on every row: a value that does not convert keeps the column
     // text, and is remembered to explain why.
     let columns: Vec<(&str, &Conversion)> = guesses.iter().map(|(c, g)| (c.as_str(), g)).collect();
-    let bad = match text {
-        Some(pieces) => first_unconverted_in_pieces(pieces, &columns)?,
-        None => first_unconverted(src, l, &columns)?,
-    };
+    let bad = first_where_in(src, l, text, &unconverted_checks(&columns))?;
     let mut found = Vec::new();
     let mut near = Vec::new();
     for ((c, g), bad) in guesses.into_iter().zip(bad) {
@@ -1943,7 +2027,7 @@ mod tests {
                     Vec::new(),
                 );
                 let Some(pieces) = made.unwrap() else { continue };
-                let ours = first_unconverted_in_pieces(&pieces, &columns).unwrap();
+                let ours = first_where_in_pieces(&pieces, &unconverted_checks(&columns)).unwrap();
                 assert_eq!(ours, theirs, "{texts:?} by {least}");
                 found += ours.iter().flatten().count();
                 compared += 1;

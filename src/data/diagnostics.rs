@@ -405,10 +405,17 @@ pub fn not_utf8(span: Span, dataset: &str, path: &str, line: usize, column: usiz
     .help("declare the file's encoding: `read: {encoding: windows-1252}` (or `latin-1`), or save it as UTF-8")
 }
 
-pub fn timezone_needed(span: Span, dataset: &str, path: &str, column: &str) -> Diagnostic {
+/// Datetimes with offsets other than UTC's (`value`, in `path` at `line`),
+/// and no zone their days count in.
+pub fn timezone_needed(
+    span: Span,
+    dataset: &str,
+    column: &str,
+    (value, path, line): (&str, &str, u64),
+) -> Diagnostic {
     Diagnostic::error(
         "kpi::timezone_needed",
-        format!("column `{column}` of `{path}` (dataset `{dataset}`) holds datetimes with UTC offsets, and no time zone says which day they fall on"),
+        format!("column `{column}` of dataset `{dataset}` holds datetimes with UTC offsets other than UTC's (`{value}`, {path} line {line}), and no time zone says which day they fall on"),
     )
     .at(span, "read from here")
     .help("declare the zone whose dates count: `read: {timezone: Europe/Berlin}` (or `UTC`)")

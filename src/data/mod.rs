@@ -238,7 +238,7 @@ pub fn parquet_rows(src: &SourceInfo) -> Result<Option<Vec<u64>>, Diagnostic> {
         let n = counted
             .column("rows")
             .ok()
-            .and_then(|c| c.u64().ok().and_then(|c| c.get(0)));
+            .and_then(|c| c.u64().ok().and_then(|c| c.iter().next().flatten()));
         rows.push(n.unwrap_or(0));
     }
     Ok(Some(rows))

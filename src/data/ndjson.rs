@@ -378,13 +378,33 @@ pub(super) fn dates(
     if let Some(found) = dates_cache().lock().ok().and_then(|c| c.get(&key).cloned()) {
         return Ok(found);
     }
-    let (conversions, missed, hints) =
+    let (mut conversions, missed, hints) =
         date_conversions(src, all()?).map_err(|e| super::read_error(src, &e))?;
     let mut near_misses = Vec::new();
     for (column, conv) in missed {
-        if let Some(m) = first_miss(files, texts, &column, &conv)? {
-            near_misses.push(m);
+        if let Some((value, file, line)) = first_where(files, texts, &column, unconverted(&column, &conv))? {
+            near_misses.push(NearMiss {
+                looked_like: conv.ty(),
+                column,
+                value,
+                file,
+                line,
+            });
         }
+    }
+    // Offsets that are all UTC's are UTC's times; others need a zone.
+    for (column, conv) in conversions.iter_mut().filter(|(_, c)| c.needs_zone()) {
+        if let Some((value, file, line)) = first_where(files, texts, column, super::csv::not_in_utc(column))?
+        {
+            let path = file.display().to_string();
+            return Err(super::diagnostics::timezone_needed(
+                src.span,
+                &src.name,
+                column,
+                (&value, &path, line),
+            ));
+        }
+        conv.take_utc();
     }
     let found = Arc::new(Dates {
         conversions,
@@ -401,23 +421,6 @@ pub(super) fn dates(
 /// found as dates and datetimes.
 pub(super) fn with_dates(src: &SourceInfo, lf: LazyFrame, dates: &Dates) -> Result<LazyFrame, Diagnostic> {
     let conversions = &dates.conversions;
-    if let Some((column, _)) = conversions.iter().find(|(_, c)| {
-        matches!(
-            c,
-            Conversion::Datetime {
-                offset: true,
-                zone: None,
-                ..
-            }
-        )
-    }) {
-        return Err(super::diagnostics::timezone_needed(
-            src.span,
-            &src.name,
-            &src.path_str(),
-            column,
-        ));
-    }
     if conversions.is_empty() {
         return Ok(lf);
     }
@@ -436,20 +439,20 @@ pub(super) fn with_dates(src: &SourceInfo, lf: LazyFrame, dates: &Dates) -> Resu
     Ok(lf.with_columns(converted))
 }
 
-/// The first value of `column` that `conv` does not read, in file order,
-/// with its file and line.
-fn first_miss(
+/// The first value of `column` that `bad` holds for, in file order, with
+/// its file and line.
+fn first_where(
     files: &[PathBuf],
     texts: &dyn Fn(&Path) -> Result<LazyFrame, Diagnostic>,
     column: &str,
-    conv: &Conversion,
-) -> Result<Option<NearMiss>, Diagnostic> {
+    bad: Expr,
+) -> Result<Option<(String, PathBuf, u64)>, Diagnostic> {
     const ROW: &str = "__record";
     for file in files {
         let lf = texts(file)?;
         let Ok(found) = lf
             .with_row_index(ROW, None)
-            .filter(unconverted(column, conv))
+            .filter(bad.clone())
             .select([col(column), col(ROW).cast(DataType::UInt64)])
             .slice(0, 1)
             .collect()
@@ -459,16 +462,14 @@ fn first_miss(
         let value = found
             .column(column)
             .ok()
-            .and_then(|c| c.str().ok()?.get(0).map(str::to_string));
-        let record = found.column(ROW).ok().and_then(|c| c.u64().ok()?.get(0));
+            .and_then(|c| c.str().ok()?.iter().next().flatten().map(str::to_string));
+        let record = found
+            .column(ROW)
+            .ok()
+            .and_then(|c| c.u64().ok()?.iter().next().flatten());
         if let (Some(value), Some(record)) = (value, record) {
-            return Ok(Some(NearMiss {
-                column: column.to_string(),
-                looked_like: conv.ty(),
-                value,
-                file: file.clone(),
-                line: line_of_record(file, record).unwrap_or(record + 1),
-            }));
+            let line = line_of_record(file, record).unwrap_or(record + 1);
+            return Ok(Some((value, file.clone(), line)));
         }
     }
     Ok(None)
@@ -552,7 +553,7 @@ fn date_conversions(src: &SourceInfo, mut lf: LazyFrame) -> PolarsResult<(Conver
     let read_whole = |m: &Column| {
         m.cast(&DataType::UInt64)
             .ok()
-            .and_then(|m| m.u64().ok().and_then(|m| m.get(0)))
+            .and_then(|m| m.u64().ok().and_then(|m| m.iter().next().flatten()))
             == Some(0)
     };
     let (found, missed): (Vec<_>, Vec<_>) = guesses

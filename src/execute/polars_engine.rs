@@ -664,7 +664,8 @@ fn column_bounds(
     let frames = super::collect_all_streaming(queries).map_err(polars_error)?;
     let edge = |df: &DataFrame, name: &str| -> Option<i32> {
         let c = df.column(name).ok()?.cast(&DataType::Int32).ok()?;
-        c.i32().ok()?.get(0)
+        let first = c.i32().ok()?.iter().next().flatten();
+        first
     };
     Ok(frames
         .iter()

@@ -112,7 +112,8 @@ pub(crate) fn remote_bounds(
             .select([as_date(col(name), &dtype).cast(DataType::Int32)])
             .collect()
             .ok()?;
-        days.columns().first()?.i32().ok()?.get(0).map(Date)
+        let first = days.columns().first()?.i32().ok()?.iter().next().flatten();
+        first.map(Date)
     };
     Ok(day("lo").zip(day("hi")))
 }

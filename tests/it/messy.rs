@@ -172,14 +172,39 @@ fn datetimes_with_offsets_count_in_the_declared_zone() {
     assert_eq!(csv_of(&new_york), "period,total,rows\n2025-01,157,3\n");
     let utc = run(files, "d.csv", "    read: {timezone: UTC}\n", TOTAL, BY_MONTH);
     assert_eq!(csv_of(&utc), "period,total,rows\n2025-01,7,1\n2025-02,150,2\n");
-    // Without a zone, UTC is not chosen silently.
+    // Without a zone, offsets other than UTC's are an error naming the first.
     let none = run(files, "d.csv", "", TOTAL, BY_MONTH);
     assert_eq!(none.status.code(), Some(1));
+    // (The message is wrapped to the terminal: compared without spaces.)
+    let said: String = stderr(&none)
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '│')
+        .collect();
     assert!(
-        stderr(&none).contains("kpi::timezone_needed"),
+        said.contains("kpi::timezone_needed")
+            && said.contains("`2025-01-31T23:30:00-05:00`,")
+            && said.contains("d.csvline2"),
+        "{said}"
+    );
+    // Every offset UTC's (`Z`, `+00:00`, `+0000`): the times are UTC's, as
+    // a Parquet column in UTC is read. 23:59:59Z on Jan 31 stays in January.
+    let utc_only = "id,amount,closed_at\n1,100,2025-01-31T23:59:59Z\n2,50,2025-02-01T00:00:00+00:00\n3,7,2025-02-01 03:00:00Z\n4,1,\n";
+    let files: &[(&str, &[u8])] = &[("d.csv", utc_only.as_bytes())];
+    let none = run(files, "d.csv", "", TOTAL, BY_MONTH);
+    assert_eq!(
+        csv_of(&none),
+        "period,total,rows\n2025-01,100,1\n2025-02,57,2\n",
         "{}",
         stderr(&none)
     );
+    let berlin = run(
+        files,
+        "d.csv",
+        "    read: {timezone: Europe/Berlin}\n",
+        TOTAL,
+        BY_MONTH,
+    );
+    assert_eq!(csv_of(&berlin), "period,total,rows\n2025-02,157,3\n");
     let bad = run(files, "d.csv", "    read: {timezone: Berlin}\n", TOTAL, BY_MONTH);
     assert!(stderr(&bad).contains("kpi::invalid_timezone"), "{}", stderr(&bad));
 }

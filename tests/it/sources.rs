@@ -148,7 +148,8 @@ fn fiscal_quarters_and_years() {
 /// fields whose every value is an ISO date or datetime are dates and
 /// datetimes, as CSV columns are, across the files of a glob (one of which
 /// lacks a field the other has); one value that is not keeps the field
-/// text; datetimes with UTC offsets need the zone their days count in.
+/// text; datetimes with UTC offsets other than UTC's need the zone their
+/// days count in.
 #[test]
 fn ndjson_dates_are_guessed_as_csv_dates_are() {
     let dir = temp_dir("ndjson-dates");
@@ -203,9 +204,13 @@ fn ndjson_dates_are_guessed_as_csv_dates_are() {
     .unwrap();
     let (code, _, err) = kpi_in(&dir, &["--spec", "s.yaml", "eval", "total"]);
     assert_eq!(code, Some(1));
+    // (The message is wrapped to the terminal: compared without spaces.)
+    let said: String = err.chars().filter(|c| !c.is_whitespace() && *c != '│').collect();
     assert!(
-        err.contains("kpi::timezone_needed") && err.contains("column `seen`"),
-        "{err}"
+        said.contains("kpi::timezone_needed")
+            && said.contains("column`seen`")
+            && said.contains("`2025-01-31T23:30:00-01:00`,in/a.ndjsonline1"),
+        "{said}"
     );
     let zoned = spec.replace("time: closed_at}", "time: closed_at, read: {timezone: UTC}}");
     std::fs::write(dir.join("s.yaml"), zoned).unwrap();
@@ -218,6 +223,23 @@ fn ndjson_dates_are_guessed_as_csv_dates_are() {
     assert_eq!(code, Some(0), "{err}");
     // 23:30 at -01:00 is 00:30 UTC on February 1.
     assert_eq!(out, "period,by_seen\n2025-02,2\n2025-03,1\n");
+
+    // Every offset UTC's: UTC's times, no zone needed.
+    std::fs::write(
+        dir.join("in/a.ndjson"),
+        "{\"amount\": 2, \"closed_at\": \"2025-01-31\", \"seen\": \"2025-01-31T23:30:00+00:00\"}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("s.yaml"), spec).unwrap();
+    let (code, out, err) = kpi_in(
+        &dir,
+        &[
+            "--spec", "s.yaml", "eval", "by_seen", "--grain", "month", "--format", "csv", "-q",
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    // (February is in the spine, with no value.)
+    assert_eq!(out, "period,by_seen\n2025-01,2\n2025-02,0\n2025-03,1\n");
 }
 
 /// An NDJSON field of dates but for one value stays text, and the value is
