@@ -415,7 +415,7 @@ pub fn timezone_needed(
 ) -> Diagnostic {
     Diagnostic::error(
         "kpi::timezone_needed",
-        format!("column `{column}` of dataset `{dataset}` holds datetimes with UTC offsets other than UTC's (`{value}`, {path} line {line}), and no time zone says which day they fall on"),
+        format!("column `{column}` of dataset `{dataset}` holds datetimes with UTC offsets other than UTC's (`{path}` line {line} holds `{value}`), and no time zone says which day they fall on"),
     )
     .at(span, "read from here")
     .help("declare the zone whose dates count: `read: {timezone: Europe/Berlin}` (or `UTC`)")

@@ -209,7 +209,7 @@ fn ndjson_dates_are_guessed_as_csv_dates_are() {
     assert!(
         said.contains("kpi::timezone_needed")
             && said.contains("column`seen`")
-            && said.contains("`2025-01-31T23:30:00-01:00`,in/a.ndjsonline1"),
+            && said.contains("`in/a.ndjson`line1holds`2025-01-31T23:30:00-01:00`"),
         "{said}"
     );
     let zoned = spec.replace("time: closed_at}", "time: closed_at, read: {timezone: UTC}}");

@@ -216,11 +216,11 @@ fn the_ci_integrations_run_commands_that_work() {
 /// rows' datetimes may put a `T` or a space between date and time (a
 /// declared `datetime` took one form and called the other a contradiction);
 /// a value the rows' column cannot hold is named by its row, not by the
-/// scratch file the rows are written to.
+/// scratch file the rows are written to; datetimes in UTC need no zone.
 #[test]
 fn date_kpis_are_expected_as_dates() {
     let dir = temp_dir("date-kpi-tests");
-    let spec = "datasets:\n  d: {source: d.csv, time: closed_at, columns: {closed_at: date, seen_at: datetime}}\nkpis:\n  last_close: {dataset: d, measure: max(closed_at)}\n  last_seen: {dataset: d, measure: max(seen_at)}\ntests:\n  latest:\n    kpi: last_close\n    grain: month\n    data:\n      d:\n        - {closed_at: 2025-01-10, seen_at: \"2025-01-10T10:00:00\"}\n        - {closed_at: 2025-01-12, seen_at: \"2025-01-11 09:30:00\"}\n    expect:\n      - {period: 2025-01, last_close: 2025-01-12, last_seen: \"2025-01-11 09:30\"}\n  wrong:\n    kpi: last_close\n    data:\n      d:\n        - {closed_at: 2025-01-10}\n    expect:\n      - {last_close: 2025-01-12}\n  unreadable:\n    kpi: last_seen\n    data:\n      d:\n        - {closed_at: 2025-01-10}\n        - {seen_at: tomorrow}\n    expect:\n      - {last_seen: null}\n";
+    let spec = "datasets:\n  d: {source: d.csv, time: closed_at, columns: {closed_at: date, seen_at: datetime}}\nkpis:\n  last_close: {dataset: d, measure: max(closed_at)}\n  last_seen: {dataset: d, measure: max(seen_at)}\ntests:\n  latest:\n    kpi: last_close\n    grain: month\n    data:\n      d:\n        - {closed_at: 2025-01-10, seen_at: \"2025-01-10T10:00:00\"}\n        - {closed_at: 2025-01-12, seen_at: \"2025-01-11 09:30:00\"}\n    expect:\n      - {period: 2025-01, last_close: 2025-01-12, last_seen: \"2025-01-11 09:30\"}\n  wrong:\n    kpi: last_close\n    data:\n      d:\n        - {closed_at: 2025-01-10}\n    expect:\n      - {last_close: 2025-01-12}\n  unreadable:\n    kpi: last_seen\n    data:\n      d:\n        - {closed_at: 2025-01-10}\n        - {seen_at: tomorrow}\n    expect:\n      - {last_seen: null}\n  in_utc:\n    kpi: last_seen\n    data:\n      d:\n        - {closed_at: 2025-01-10, seen_at: \"2025-01-31T23:30:00Z\"}\n    expect:\n      - {last_seen: \"2025-01-31 23:30\"}\n  other_offset:\n    kpi: last_seen\n    data:\n      d:\n        - {closed_at: 2025-01-10, seen_at: \"2025-01-31T23:30:00Z\"}\n        - {closed_at: 2025-01-11, seen_at: \"2025-02-01T00:30:00+01:00\"}\n    expect:\n      - {last_seen: \"2025-01-31 23:30\"}\n";
     std::fs::write(dir.join("s.yaml"), spec).unwrap();
     std::fs::write(dir.join("d.csv"), "closed_at,seen_at\n").unwrap();
     let (code, out, err) = kpi_in(&dir, &["--spec", "s.yaml", "test"]);
@@ -236,7 +236,15 @@ fn date_kpis_are_expected_as_dates() {
         all.contains("but row 2 of the test's `d` holds `tomorrow`") && !all.contains("kpi-test-"),
         "{all}"
     );
-    assert!(all.contains("1 passed, 2 failed"), "{all}");
+    // Datetimes in UTC (`Z`) need no zone; another offset is named by its row.
+    assert!(all.contains("ok     in_utc"), "{all}");
+    let flat: String = all.split_whitespace().collect();
+    assert!(
+        flat.contains("kpi::timezone_needed")
+            && flat.contains("row2ofthetest's`d`holds`2025-02-01T00:30:00+01:00`"),
+        "{all}"
+    );
+    assert!(all.contains("2 passed, 3 failed"), "{all}");
 }
 
 /// An expected row keyed `owner: null` is the group of rows without an
