@@ -3,6 +3,8 @@
 
 pub mod adbc;
 pub mod csv;
+mod csv_conversion;
+mod csv_guess;
 mod csv_inference;
 mod csv_pieces;
 pub(crate) mod diagnostics;

@@ -22,7 +22,9 @@ use std::sync::{Mutex, OnceLock};
 use polars::prelude::*;
 use polars_arrow::array::StructArray;
 
-use super::csv::{unconverted, Conversion, NearMiss};
+use super::csv::NearMiss;
+use super::csv_conversion::{not_in_utc, unconverted, Conversion};
+use super::csv_guess::{date_hint, guess};
 use super::SourceInfo;
 use crate::diagnostic::Diagnostic;
 
@@ -394,8 +396,7 @@ pub(super) fn dates(
     }
     // Offsets that are all UTC's are UTC's times; others need a zone.
     for (column, conv) in conversions.iter_mut().filter(|(_, c)| c.needs_zone()) {
-        if let Some((value, file, line)) = first_where(files, texts, column, super::csv::not_in_utc(column))?
-        {
+        if let Some((value, file, line)) = first_where(files, texts, column, not_in_utc(column))? {
             let path = file.display().to_string();
             return Err(super::diagnostics::timezone_needed(
                 src.span,
@@ -530,11 +531,11 @@ fn date_conversions(src: &SourceInfo, mut lf: LazyFrame) -> PolarsResult<(Conver
     let mut hints: Hints = Vec::new();
     for c in &texts {
         let Some(values) = sample(c) else { continue };
-        match super::csv::guess(&values, src, zone.clone()) {
+        match guess(&values, src, zone.clone()) {
             Some(conv @ (Conversion::Date { .. } | Conversion::Datetime { .. })) => {
                 guesses.push((c.clone(), conv))
             }
-            _ => hints.extend(super::csv::date_hint(src, &values).map(|formats| (c.clone(), formats))),
+            _ => hints.extend(date_hint(src, &values).map(|formats| (c.clone(), formats))),
         }
     }
     if guesses.is_empty() {

@@ -1,0 +1,290 @@
+//! From a CSV (or NDJSON) column's text to its type: numbers as the
+//! `read:` options write them (decimal comma, thousands, currency, `%`),
+//! booleans as exports write them, dates and datetimes in their format,
+//! those with UTC offsets in the zone their days count in. Each is a
+//! Polars expression over the text, strict where a value that does not
+//! convert is an error, and the test of a value that does not convert.
+
+use polars::prelude::*;
+
+use super::csv_guess::{datetime_format, is_grouped_number, DATETIME_FORMATS, NO_SEPARATOR};
+use super::SourceInfo;
+use crate::check::types::Type;
+
+/// How a text column's numbers are written, from the `read:` options.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(super) struct NumberForm {
+    pub(super) decimal_comma: bool,
+    /// Removed before the number is read (`read.thousands`).
+    pub(super) thousands: Option<char>,
+    /// Removed first, with the spaces beside it (`read.currency`).
+    pub(super) currency: Option<String>,
+    /// A value written with `%` is its hundredth (`read.percent`).
+    pub(super) percent: bool,
+}
+
+impl NumberForm {
+    /// As the `read:` options of `src` say.
+    pub(super) fn of(src: &SourceInfo) -> NumberForm {
+        NumberForm {
+            decimal_comma: src.read.decimal_comma,
+            thousands: src.read.thousands.as_ref().map(|t| t.value),
+            currency: src.read.currency.as_ref().map(|c| c.value.clone()),
+            percent: src.read.percent,
+        }
+    }
+
+    /// Whether the options say more than a plain number (`-12.5`, `1e6`).
+    pub(super) fn is_plain(&self) -> bool {
+        *self == NumberForm::default()
+    }
+
+    /// A value as a plain number's text: without its currency symbol, its
+    /// `%` and the spaces beside them (`$ 1,200` → `1,200`; `-$300` →
+    /// `-300`; `45 %` → `45`).
+    fn bare<'v>(&self, v: &'v str) -> std::borrow::Cow<'v, str> {
+        let mut marks: Vec<&str> = self.currency.iter().map(String::as_str).collect();
+        if self.percent {
+            marks.push("%");
+        }
+        match marks.iter().any(|m| v.contains(m)) {
+            true => {
+                let bare = marks.iter().fold(v.to_string(), |t, m| t.replace(m, ""));
+                std::borrow::Cow::Owned(bare.trim().to_string())
+            }
+            false => std::borrow::Cow::Borrowed(v),
+        }
+    }
+
+    /// Whether `v` is a number as these options write one.
+    pub(super) fn reads(&self, v: &str) -> bool {
+        let sep = self
+            .thousands
+            .or(self.decimal_comma.then_some('.'))
+            .unwrap_or(NO_SEPARATOR);
+        let decimal_mark = if self.decimal_comma { ',' } else { '.' };
+        is_grouped_number(&self.bare(v), sep, decimal_mark)
+    }
+
+    /// The number of the text column `text` (already trimmed).
+    pub(super) fn expr(&self, text: Expr, strict: bool) -> Expr {
+        let marked = |text: Expr, mark: &str| {
+            text.str()
+                .replace_all(lit(mark.to_string()), lit(""), true)
+                .str()
+                .strip_chars(lit(NULL))
+        };
+        let mut bare = text.clone();
+        if let Some(c) = &self.currency {
+            bare = marked(bare, c);
+        }
+        if self.percent {
+            bare = marked(bare, "%");
+        }
+        if let Some(t) = self.thousands {
+            bare = bare.str().replace_all(lit(t.to_string()), lit(""), true);
+        }
+        if self.decimal_comma {
+            bare = bare
+                .str()
+                .replace_all(lit("."), lit(""), true)
+                .str()
+                .replace(lit(","), lit("."), true);
+        }
+        let x = match strict {
+            true => bare.strict_cast(DataType::Float64),
+            false => bare.cast(DataType::Float64),
+        };
+        match self.percent {
+            true => when(text.str().contains_literal(lit("%")))
+                .then(x.clone() / lit(100.0))
+                .otherwise(x),
+            false => x,
+        }
+    }
+}
+
+/// From text to a column's type.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) enum Conversion {
+    Number(NumberForm),
+    Bool,
+    Date {
+        format: String,
+    },
+    /// `offset`: the values carry UTC offsets, converted to `zone`.
+    Datetime {
+        format: String,
+        offset: bool,
+        zone: Option<String>,
+    },
+    /// A column with no value at all (every field empty, or no records):
+    /// nulls of no type, which any use of the column takes, where text
+    /// would make a time column or a sum a type error.
+    NoValues,
+}
+
+impl Conversion {
+    /// Datetimes with UTC offsets, and no zone yet their days count in.
+    pub(super) fn needs_zone(&self) -> bool {
+        matches!(
+            self,
+            Conversion::Datetime {
+                offset: true,
+                zone: None,
+                ..
+            }
+        )
+    }
+
+    /// Datetimes with UTC offsets counted in UTC: every offset is UTC's.
+    pub(super) fn take_utc(&mut self) {
+        if let Conversion::Datetime { zone, .. } = self {
+            zone.get_or_insert_with(|| "UTC".to_string());
+        }
+    }
+
+    pub(super) fn ty(&self) -> Type {
+        match self {
+            Conversion::Number(_) => Type::Number,
+            Conversion::Bool => Type::Bool,
+            Conversion::Date { .. } => Type::Date,
+            Conversion::Datetime { .. } => Type::Datetime,
+            Conversion::NoValues => Type::Null,
+        }
+    }
+
+    /// The converted column; `strict`: a value that does not convert is an error.
+    pub(super) fn expr(&self, column: &str, strict: bool) -> Expr {
+        let text = col(column).str().strip_chars(lit(NULL));
+        let opts = |format: &str| StrptimeOptions {
+            format: Some(format.into()),
+            strict,
+            exact: true,
+            cache: true,
+        };
+        let ambiguous = lit(if strict { "raise" } else { "null" });
+        match self {
+            Conversion::Number(form) => form.expr(text, strict),
+            Conversion::Bool => {
+                // Each value as `1` or `0`, any other text made one that no
+                // cast reads (`yes?`), so that a strict cast names it.
+                let lower = text.clone().str().to_lowercase();
+                let any_of = |words: &[&str]| {
+                    words
+                        .iter()
+                        .map(|w| lower.clone().eq(lit(*w)))
+                        .reduce(Expr::or)
+                        .unwrap_or(lit(false))
+                };
+                let digit = when(any_of(&TRUE_WORDS))
+                    .then(lit("1"))
+                    .when(any_of(&FALSE_WORDS))
+                    .then(lit("0"))
+                    .otherwise(text + lit("?"));
+                let flag = match strict {
+                    true => digit.strict_cast(DataType::UInt8),
+                    false => digit.cast(DataType::UInt8),
+                };
+                flag.cast(DataType::Boolean)
+            }
+            Conversion::Date { format } => text.str().to_date(opts(format)),
+            Conversion::NoValues => lit(NULL),
+            Conversion::Datetime {
+                format,
+                offset: false,
+                ..
+            } => iso_t(text, format).str().to_datetime(
+                Some(TimeUnit::Microseconds),
+                None,
+                opts(format),
+                ambiguous,
+            ),
+            Conversion::Datetime {
+                format,
+                offset: true,
+                zone,
+            } => {
+                // `Z` is the offset +00:00.
+                let text = iso_t(text, format).str().replace(lit("Z$"), lit("+00:00"), false);
+                let utc = text.str().to_datetime(
+                    Some(TimeUnit::Microseconds),
+                    Some(TimeZone::UTC),
+                    opts(format),
+                    ambiguous,
+                );
+                let zone = zone.as_deref().unwrap_or("UTC");
+                let local = match TimeZone::opt_try_new(Some(zone)) {
+                    Ok(Some(tz)) => utc.dt().convert_time_zone(tz),
+                    _ => utc,
+                };
+                local
+                    .dt()
+                    .replace_time_zone(None, lit("raise"), NonExistent::Raise)
+            }
+        }
+    }
+}
+
+/// Values of an ISO format with `T` ([`DATETIME_FORMATS`]) with a space in
+/// its place read as with the `T` ([`with_iso_t`]); other formats (a
+/// declared `datetime_format`) as they are.
+fn iso_t(text: Expr, format: &str) -> Expr {
+    if !DATETIME_FORMATS.iter().any(|f| format.starts_with(f)) {
+        return text;
+    }
+    // The first space of a trimmed ISO value is the one between date and time.
+    text.str().replace(lit(" "), lit("T"), true)
+}
+
+/// A value of the column that is neither empty nor converted.
+pub(super) fn unconverted(column: &str, conv: &Conversion) -> Expr {
+    let text = col(column);
+    text.clone()
+        .is_not_null()
+        .and(text.str().strip_chars(lit(NULL)).neq(lit("")))
+        .and(conv.expr(column, false).is_null())
+}
+
+/// A value of a text column of datetimes whose offset is not UTC's.
+pub(super) fn not_in_utc(column: &str) -> Expr {
+    let text = col(column).str().strip_chars(lit(NULL));
+    text.clone()
+        .neq(lit(""))
+        .and(text.str().contains(lit(r"(Z|[+-]00(:?00)?)$"), true).not())
+}
+
+/// How a declared `bool` column's values are written (in any case): as
+/// exporting tools write them (`TRUE`, `yes`, PostgreSQL's `t`, a
+/// checkbox's `1`).
+const TRUE_WORDS: [&str; 5] = ["true", "t", "yes", "y", "1"];
+
+const FALSE_WORDS: [&str; 5] = ["false", "f", "no", "n", "0"];
+
+/// How a declared column is converted from text; text stays text.
+pub(super) fn declared_conversion(src: &SourceInfo, sample: &[String], t: Type) -> Option<Conversion> {
+    Some(match t {
+        Type::Number => Conversion::Number(NumberForm::of(src)),
+        Type::Bool => Conversion::Bool,
+        Type::Date => Conversion::Date {
+            format: src
+                .read
+                .date_format
+                .as_ref()
+                .map_or("%Y-%m-%d".to_string(), |f| f.value.clone()),
+        },
+        Type::Datetime => {
+            let (format, offset) = match &src.read.datetime_format {
+                Some(f) => (f.value.clone(), f.value.contains("%z") || f.value.contains("%:z")),
+                // Guessed from the column's first values; verified when read.
+                None => datetime_format(sample).unwrap_or(("%Y-%m-%dT%H:%M:%S".to_string(), false)),
+            };
+            Conversion::Datetime {
+                format,
+                offset,
+                zone: src.read.timezone.as_ref().map(|z| z.value.clone()),
+            }
+        }
+        Type::String | Type::Null | Type::Unknown | Type::Unusable(_) => return None,
+    })
+}

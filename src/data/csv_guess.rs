@@ -1,0 +1,367 @@
+//! What a text column's values look like, from a sample of them: dates
+//! and datetimes in ISO 8601 or as spreadsheets and CRMs export them,
+//! numbers the reader left as text, and codes and spellings that make one
+//! value two (leading zeros, padded values, one value in two cases).
+//! Guesses are verified on every value by the reader's caller.
+
+use std::collections::HashMap;
+
+use polars::prelude::*;
+
+use super::csv_conversion::{Conversion, NumberForm};
+use super::SourceInfo;
+
+/// What a sample of text values look like, if nine in ten or more look
+/// alike. The guess is then verified on every value: one that does not fit
+/// keeps the column text, and is named (`kpi::mixed_column`).
+pub(super) fn guess(values: &[String], src: &SourceInfo, zone: Option<String>) -> Option<Conversion> {
+    let mostly = |ok: &dyn Fn(&str) -> bool| nine_in_ten(values.iter().map(|v| v.trim()), ok);
+    // Without declared formats only ISO 8601 is guessed: a column whose
+    // values do not start `YYYY-` is no date, and needs no parsing to say so.
+    let custom = src.read.date_format.is_some() || src.read.datetime_format.is_some();
+    let form = NumberForm::of(src);
+    // Separators that make a plain number read otherwise (`1.234`).
+    let separators = src.read.decimal_comma || src.read.thousands.is_some();
+    // Numbers the reader left as text: spaces around some (read trimmed),
+    // or a value that is no number (`N/A`), which is then named.
+    if !separators && mostly(&is_plain_number) {
+        return Some(Conversion::Number(NumberForm::default()));
+    }
+    if !custom && form.is_plain() && !mostly(&starts_like_iso_date) {
+        return None;
+    }
+    let date_format = src
+        .read
+        .date_format
+        .as_ref()
+        .map_or("%Y-%m-%d", |f| f.value.as_str());
+    if mostly(&|v| chrono::NaiveDate::parse_from_str(v, date_format).is_ok()) {
+        return Some(Conversion::Date {
+            format: date_format.to_string(),
+        });
+    }
+    // The datetime format most of the sample has.
+    let fitting: Vec<String> = values
+        .iter()
+        .filter(|v| looks_like_datetime(v.trim()))
+        .cloned()
+        .collect();
+    let dt = match &src.read.datetime_format {
+        Some(f) => mostly(&|v| parses_datetime(v, &f.value))
+            .then(|| (f.value.clone(), f.value.contains("%z") || f.value.contains("%:z"))),
+        None if mostly(&looks_like_datetime) => datetime_format(&fitting),
+        None => None,
+    };
+    if let Some((format, offset)) = dt {
+        return Some(Conversion::Datetime { format, offset, zone });
+    }
+    // Numbers written with a decimal comma (thousands then dots), with the
+    // thousands separator, the currency symbol or the `%` the `read:`
+    // options name.
+    if !form.is_plain() && mostly(&|v| form.reads(v)) {
+        return Some(Conversion::Number(form));
+    }
+    None
+}
+
+/// No character between thousands.
+pub(super) const NO_SEPARATOR: char = '\u{0}';
+
+/// Dates as spreadsheets and CRMs export them: day and month in either
+/// order with slashes, or dots or dashes, or the year first with slashes;
+/// a month's name (`05-Jan-2025`, `Jan 5, 2025`, `5 January 2025`).
+const DATE_FORMATS: [&str; 14] = [
+    "%m/%d/%Y",
+    "%d/%m/%Y",
+    "%d.%m.%Y",
+    "%m-%d-%Y",
+    "%d-%m-%Y",
+    "%Y/%m/%d",
+    "%d-%b-%Y",
+    "%d-%b-%y",
+    "%d %b %Y",
+    "%b %d %Y",
+    "%b %d, %Y",
+    "%d %B %Y",
+    "%B %d %Y",
+    "%B %d, %Y",
+];
+
+/// The times that follow such a date in a datetime (`1/5/2025 10:30 AM`).
+const TIME_FORMATS: [&str; 4] = ["%H:%M", "%H:%M:%S", "%I:%M %p", "%I:%M:%S %p"];
+
+/// The formats a text column's sample of dates is written in, unless the
+/// `read:` option for them is given already (CSV and NDJSON alike).
+pub(super) fn date_hint(src: &SourceInfo, values: &[String]) -> Option<Vec<String>> {
+    let formats = date_formats(values)?;
+    let option = match formats.first().is_some_and(|f| is_datetime_format(f)) {
+        true => &src.read.datetime_format,
+        false => &src.read.date_format,
+    };
+    option.is_none().then_some(formats)
+}
+
+/// The format options (of the common ones) that read nine in ten or more
+/// of a text column's sample: `date_format`s, or `datetime_format`s for
+/// dates with a time (both day orders where every day is 12 or less).
+pub(super) fn date_formats(values: &[String]) -> Option<Vec<String>> {
+    let values: Vec<&str> = values
+        .iter()
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+        .collect();
+    // Most text columns are told apart without parsing: 6 to 30 bytes, a
+    // digit among them.
+    let date_like = |v: &str| (6..=30).contains(&v.len()) && v.bytes().any(|b| b.is_ascii_digit());
+    if !nine_in_ten(values.iter().copied(), date_like) {
+        return None;
+    }
+    let reads =
+        |f: &str, parses: &dyn Fn(&str, &str) -> bool| nine_in_ten(values.iter().copied(), |v| parses(v, f));
+    let date = |v: &str, f: &str| chrono::NaiveDate::parse_from_str(v, f).is_ok();
+    let fitting = fitting_formats(DATE_FORMATS.map(str::to_string).to_vec(), |f| reads(f, &date));
+    if !fitting.is_empty() {
+        return Some(fitting);
+    }
+    let datetime = |v: &str, f: &str| chrono::NaiveDateTime::parse_from_str(v, f).is_ok();
+    let datetimes = DATE_FORMATS
+        .into_iter()
+        .flat_map(|d| TIME_FORMATS.into_iter().map(move |t| format!("{d} {t}")))
+        .collect();
+    let fitting = fitting_formats(datetimes, |f| reads(f, &datetime));
+    (!fitting.is_empty()).then_some(fitting)
+}
+
+/// The `formats` that read the values; a full month name's (`%B`, which
+/// reads `Jan` too) only when its abbreviation's (`%b`) does not.
+fn fitting_formats(formats: Vec<String>, reads: impl Fn(&str) -> bool) -> Vec<String> {
+    let mut fitting: Vec<String> = Vec::new();
+    for f in formats {
+        let short = f.replace("%B", "%b");
+        if !fitting.contains(&short) && reads(&f) {
+            fitting.push(f);
+        }
+    }
+    fitting
+}
+
+/// Whether a format reads a time of day as well as a date.
+pub(crate) fn is_datetime_format(format: &str) -> bool {
+    ["%H", "%I", "%M", "%T", "%R"].iter().any(|t| format.contains(t))
+}
+
+/// Whether one or more, and nine in ten or more, of `values` are `ok`.
+/// Stops at the first value too many that is not: most columns are told
+/// apart by their first few values.
+pub(super) fn nine_in_ten<'a>(
+    values: impl ExactSizeIterator<Item = &'a str>,
+    ok: impl Fn(&str) -> bool,
+) -> bool {
+    let of = values.len();
+    let allowed = of / 10;
+    let mut failed = 0;
+    for v in values {
+        if !ok(v) {
+            failed += 1;
+            if failed > allowed {
+                return false;
+            }
+        }
+    }
+    of > failed
+}
+
+/// A number as CSV writes one (`-12`, `3.5`, `1e6`; not `inf` or `NaN`,
+/// nor `+49`, which is more often a dialling code than a number).
+fn is_plain_number(v: &str) -> bool {
+    !v.starts_with('+')
+        && v.bytes().any(|b| b.is_ascii_digit())
+        && v.bytes().all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
+        && v.parse::<f64>().is_ok()
+}
+
+/// `YYYY-…`: four digits and a dash, as every ISO 8601 date starts.
+fn starts_like_iso_date(v: &str) -> bool {
+    let b = v.as_bytes();
+    b.len() >= 10 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-'
+}
+
+/// A value of one of the ISO 8601 datetime shapes.
+fn looks_like_datetime(v: &str) -> bool {
+    datetime_format(&[v.to_string()]).is_some()
+}
+
+/// The ISO 8601 shapes of datetimes, with and without a UTC offset, the
+/// date and the time apart by `T` (or a space, read as the `T`: see
+/// [`with_iso_t`]).
+pub(super) const DATETIME_FORMATS: [&str; 3] =
+    ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"];
+
+/// The one format every value has: (format, whether it carries an offset).
+pub(super) fn datetime_format(values: &[String]) -> Option<(String, bool)> {
+    for base in DATETIME_FORMATS {
+        for (suffix, offset) in [("", false), ("%:z", true), ("%z", true)] {
+            let format = format!("{base}{suffix}");
+            if values
+                .iter()
+                .all(|v| parses_datetime(&with_iso_t(v.trim()), &format))
+            {
+                return Some((format, offset));
+            }
+        }
+    }
+    None
+}
+
+/// `2025-01-31 09:30` as `2025-01-31T09:30`: ISO 8601 allows either, and
+/// one export (or one test's rows) may hold both.
+pub(super) fn with_iso_t(v: &str) -> std::borrow::Cow<'_, str> {
+    match (v.get(..10), v.get(10..)) {
+        (Some(date), Some(rest)) if rest.starts_with(' ') => format!("{date}T{}", &rest[1..]).into(),
+        _ => v.into(),
+    }
+}
+
+pub(super) fn parses_datetime(v: &str, format: &str) -> bool {
+    let v = match v.strip_suffix('Z') {
+        Some(rest) if format.ends_with('z') => format!("{rest}+00:00"),
+        _ => v.to_string(),
+    };
+    if format.contains('z') {
+        chrono::DateTime::parse_from_str(&v, format).is_ok()
+    } else {
+        chrono::NaiveDateTime::parse_from_str(&v, format).is_ok()
+    }
+}
+
+/// `1.234,50`, `-12,5`, `7`: digits, dots between groups of three, a comma before decimals.
+/// `1,234.50`, `-12.5`, `7`: digits, `thousands` between groups of three,
+/// `decimal_mark` before decimals.
+pub(super) fn is_grouped_number(v: &str, thousands: char, decimal_mark: char) -> bool {
+    let v = v.strip_prefix('-').unwrap_or(v);
+    let (int, frac) = v.split_once(decimal_mark).unwrap_or((v, ""));
+    let groups: Vec<&str> = int.split(thousands).collect();
+    !int.is_empty()
+        && frac.chars().all(|c| c.is_ascii_digit())
+        && groups
+            .iter()
+            .all(|g| !g.is_empty() && g.chars().all(|c| c.is_ascii_digit()))
+        && groups.iter().skip(1).all(|g| g.len() == 3)
+        && (groups.len() == 1 || groups[0].len() <= 3)
+}
+
+// Spellings that make one value two, and codes that numbers lose.
+
+/// A value with spaces around it whose trimmed form is also a value
+/// (`won ` beside `won`): one value in two spellings, two groups and a
+/// comparison that misses one. Free text with a stray space is no such
+/// case.
+pub(super) fn padded_twin(values: &[String]) -> Option<String> {
+    let plain: std::collections::HashSet<&str> = values.iter().map(String::as_str).collect();
+    values
+        .iter()
+        .find(|v| v.trim() != v.as_str() && !v.trim().is_empty() && plain.contains(v.trim()))
+        .cloned()
+}
+
+/// Two values that differ only in their letters' case (`Won`, `won`), the
+/// first seen first: one value in two spellings, as [`padded_twin`].
+pub(super) fn case_twin(values: &[String]) -> Option<(String, String)> {
+    let mut seen: HashMap<String, &String> = HashMap::new();
+    for v in values {
+        match seen.get(&v.to_lowercase()) {
+            Some(first) if *first != v => return Some(((*first).clone(), v.clone())),
+            Some(_) => {}
+            None => {
+                seen.insert(v.to_lowercase(), v);
+            }
+        }
+    }
+    None
+}
+
+/// Integer columns nobody declared whose sampled values (`samples`, of
+/// the header's columns at `columns`) include one written with a leading
+/// zero: read as numbers, `00123` is 123 in every group label.
+pub(super) fn leading_zeros(
+    src: &SourceInfo,
+    inferred: &Schema,
+    header: &[String],
+    columns: &[usize],
+    samples: &[Vec<String>],
+) -> Vec<(String, String)> {
+    let zero_padded = |v: &str| {
+        let digits = v.strip_prefix('-').unwrap_or(v);
+        digits.len() > 1 && digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit())
+    };
+    columns
+        .iter()
+        .zip(samples)
+        .filter_map(|(&k, values)| {
+            let name = header.get(k)?;
+            let integer = inferred.get(name.as_str()).is_some_and(DataType::is_integer);
+            let declared = src.declared.iter().any(|(d, _)| d == name);
+            let example = values.iter().find(|v| zero_padded(v.trim()))?;
+            (integer && !declared).then(|| (name.clone(), example.clone()))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_comma_numbers() {
+        for ok in ["1.234,50", "-12,5", "7", "1.234.567", "0,01", "999"] {
+            assert!(is_grouped_number(ok, '.', ','), "{ok}");
+        }
+        for bad in ["1,234.50", "12.34", "abc", "", "1.23,4", "1..234"] {
+            assert!(!is_grouped_number(bad, '.', ','), "{bad}");
+        }
+    }
+
+    #[test]
+    fn plain_numbers_are_what_csv_writes() {
+        for v in ["7", "-12", "3.5", ".5", "1e6", "-2.5E-3", "007"] {
+            assert!(is_plain_number(v), "{v}");
+        }
+        for v in [
+            "", "+49", "N/A", "inf", "NaN", "1,5", "$7", "1.2.3", "555-1234", "e", "-",
+        ] {
+            assert!(!is_plain_number(v), "{v}");
+        }
+    }
+
+    #[test]
+    fn numbers_with_thousands_separators() {
+        for ok in ["1,234.50", "-12.5", "7", "1,234,567", "0.01", "999", "12 345,6"] {
+            let (sep, mark) = if ok.contains(' ') { (' ', ',') } else { (',', '.') };
+            assert!(is_grouped_number(ok, sep, mark), "{ok}");
+        }
+        for bad in ["1.234,50", "1,23", "12,34.5", "abc", "", "1,,234", "1,2345"] {
+            assert!(!is_grouped_number(bad, ',', '.'), "{bad}");
+        }
+    }
+
+    #[test]
+    fn datetime_shapes() {
+        let v = |xs: &[&str]| xs.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            datetime_format(&v(&["2025-01-31T23:30:00-05:00", "2025-02-01T00:10:00+01:00"])),
+            Some(("%Y-%m-%dT%H:%M:%S%:z".into(), true))
+        );
+        // A space reads as the `T`, in one value or all of them.
+        assert_eq!(
+            datetime_format(&v(&["2025-01-31 23:30:00", "2025-02-01T00:10:00"])),
+            Some(("%Y-%m-%dT%H:%M:%S".into(), false))
+        );
+        assert_eq!(with_iso_t("2025-01-31 23:30"), "2025-01-31T23:30");
+        assert_eq!(with_iso_t("2025-01-31"), "2025-01-31");
+        assert_eq!(
+            datetime_format(&v(&["2025-01-31T23:30:00Z"])),
+            Some(("%Y-%m-%dT%H:%M:%S%:z".into(), true))
+        );
+        assert_eq!(datetime_format(&v(&["2025-01-31", "x"])), None);
+    }
+}
