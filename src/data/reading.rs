@@ -1,0 +1,410 @@
+//! A dataset's files as one lazy scan: CSV, Parquet and NDJSON files (a
+//! glob's files together), their columns as `kpi` reads them (declared
+//! types, dates found in text, non-finite numbers as null), read whole, in
+//! chunks of rows or in pieces; and the schema a scan gives.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use polars::prelude::*;
+
+use super::finite::{finite_only, non_finite_flag};
+use super::{csv, declared_format, diagnostics, dtype_of, files, ndjson, type_of, SourceInfo, BOM};
+use crate::check::types::Type;
+use crate::diagnostic::Diagnostic;
+use crate::spec::model::Format;
+/// A reading error of a Parquet or NDJSON source.
+pub(super) fn read_error(src: &SourceInfo, e: &PolarsError) -> Diagnostic {
+    diagnostics::data_error(src.span, &src.name, &src.path_str(), &e.to_string())
+}
+
+/// A lazy scan with every column as its type: declared columns as declared,
+/// the others as read (non-finite numbers as null).
+pub fn scan(src: &SourceInfo) -> Result<LazyFrame, Diagnostic> {
+    scan_on(src, Engine::InMemory)
+}
+
+/// [`scan`] for queries collected by `engine`: Polars' streaming engine
+/// runs only Polars' own readers, so CSV files are not read in pieces
+/// there (see `csv_pieces`).
+pub fn scan_on(src: &SourceInfo, engine: Engine) -> Result<LazyFrame, Diagnostic> {
+    if src.format == Format::Csv && crate::spec::model::is_object_url(&src.path_str()) {
+        return Err(diagnostics::csv_in_object_storage(src.span, &src.name));
+    }
+    let lf = match src.format {
+        Format::Csv => csv::scan(src, engine != Engine::Streaming)?,
+        _ => declared_types(src, scan_other(src)?)?,
+    };
+    with_finite_only(src, lf)
+}
+
+/// `lf` with non-finite numbers as null (see [`finite_only`]).
+fn with_finite_only(src: &SourceInfo, lf: LazyFrame) -> Result<LazyFrame, Diagnostic> {
+    let schema = lf.clone().collect_schema().map_err(|e| read_error(src, &e))?;
+    Ok(finite_only(lf, &schema))
+}
+
+/// The number of rows of each file of a Parquet dataset, in the order they
+/// are read, from the files' footers (`None` for other formats, whose rows
+/// are known only by reading them).
+pub fn parquet_rows(src: &SourceInfo) -> Result<Option<Vec<u64>>, Diagnostic> {
+    if src.format != Format::Parquet {
+        return Ok(None);
+    }
+    let mut rows = Vec::new();
+    for file in file_scans(src)? {
+        let counted = file
+            .select([len().cast(DataType::UInt64).alias("rows")])
+            .collect()
+            .map_err(|e| read_error(src, &e))?;
+        let n = counted
+            .column("rows")
+            .ok()
+            .and_then(|c| c.u64().ok().and_then(|c| c.iter().next().flatten()));
+        rows.push(n.unwrap_or(0));
+    }
+    Ok(Some(rows))
+}
+
+/// About how many records each piece of a CSV dataset read in pieces has
+/// (see `csv_pieces`); none for other datasets.
+pub fn csv_piece_records(src: &SourceInfo) -> Result<Option<Vec<usize>>, Diagnostic> {
+    match src.format {
+        Format::Csv if !crate::spec::model::is_object_url(&src.path_str()) => csv::piece_records(src),
+        _ => Ok(None),
+    }
+}
+
+/// The pieces `from..to` of a CSV dataset read in pieces, as [`scan`] gives
+/// the whole dataset.
+pub fn scan_csv_pieces(src: &SourceInfo, from: usize, to: usize) -> Result<LazyFrame, Diagnostic> {
+    with_finite_only(src, csv::scan_pieces(src, from, to)?)
+}
+
+/// One file of a Parquet or NDJSON dataset (`file`: its place in the order
+/// the files are read), as [`scan`] gives the whole dataset.
+pub fn scan_file(src: &SourceInfo, file: usize) -> Result<LazyFrame, Diagnostic> {
+    let Some(path) = files::expand(src)?.into_iter().nth(file) else {
+        return Err(read_error(src, &PolarsError::NoData("no such file".into())));
+    };
+    let lf = declared_types(src, file_scan(src, &path)?)?;
+    with_finite_only(src, lf)
+}
+
+/// Parquet and NDJSON as stored (a glob must match something).
+fn scan_other(src: &SourceInfo) -> Result<LazyFrame, Diagnostic> {
+    together(src, file_scans(src)?)
+}
+
+/// The files of a glob as one frame. NDJSON files are joined by column
+/// name, each column of the type that holds every file's values (one
+/// file's records may lack a field, or have only nulls in it); Parquet
+/// files must have the same columns.
+fn together(src: &SourceInfo, mut frames: Vec<LazyFrame>) -> Result<LazyFrame, Diagnostic> {
+    let by_name = src.format == Format::Ndjson;
+    let args = UnionArgs {
+        diagonal: by_name,
+        to_supertypes: by_name,
+        ..UnionArgs::default()
+    };
+    match frames.len() {
+        1 => Ok(frames.pop().unwrap_or_default()),
+        _ => concat(frames, args).map_err(|e| read_error(src, &e)),
+    }
+}
+
+/// Each file of a Parquet or NDJSON dataset as stored, in the order read.
+fn file_scans(src: &SourceInfo) -> Result<Vec<LazyFrame>, Diagnostic> {
+    files::expand(src)?.iter().map(|p| file_scan(src, p)).collect()
+}
+
+/// One file of a Parquet or NDJSON dataset as stored.
+fn file_scan(src: &SourceInfo, path: &Path) -> Result<LazyFrame, Diagnostic> {
+    if src.format == Format::Ndjson {
+        return ndjson::with_dates(src, ndjson_texts(src, path)?, &*ndjson_dates(src)?);
+    }
+    if let Some((column, ty)) = unreadable_parquet_column(path) {
+        let path = path.display().to_string();
+        return Err(diagnostics::unreadable_column_type(
+            src.span, &src.name, &path, &column, &ty,
+        ));
+    }
+    let shown = path.display().to_string();
+    let path = PlRefPath::new(path.to_string_lossy().into_owned());
+    // Polars stops the process on a type it cannot convert when it reads
+    // the schema; local files were checked above, others (in object
+    // storage) are caught here.
+    let zone = src.read.timezone.as_ref().map(|z| z.value.clone());
+    crate::panics::quietly(|| {
+        LazyFrame::scan_parquet(path, ScanArgsParquet::default())
+            .and_then(|lf| as_kpi_reads(lf, zone.as_deref()))
+    })
+    .map_err(|why| diagnostics::unreadable_file_types(src.span, &src.name, &shown, &why))?
+    .map_err(|e| match crate::spec::model::is_object_url(&shown) {
+        true => diagnostics::object_store_error(src.span, &src.name, &shown, src.is_glob(), &e.to_string()),
+        false => read_error(src, &e),
+    })
+}
+
+/// The text fields of an NDJSON source that are dates, and those one value
+/// kept from being dates (see [`ndjson::dates`]).
+pub(super) fn ndjson_dates(src: &SourceInfo) -> Result<Arc<ndjson::Dates>, Diagnostic> {
+    let files = files::expand(src)?;
+    let texts = |f: &Path| ndjson_texts(src, f);
+    let all = || {
+        together(
+            src,
+            files
+                .iter()
+                .map(|f| ndjson_texts(src, f))
+                .collect::<Result<_, _>>()?,
+        )
+    };
+    ndjson::dates(src, &files, &texts, &all)
+}
+
+/// Whether a file starts with [`BOM`].
+fn starts_with_bom(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 3];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok()
+        && head == BOM
+}
+
+/// One NDJSON file of a dataset with its types from every record, as for
+/// CSV (LANGUAGE.md §2a), dates still texts.
+fn ndjson_texts(src: &SourceInfo, path: &Path) -> Result<LazyFrame, Diagnostic> {
+    let inferred =
+        ndjson::schema(path).map_err(|why| read_error(src, &polars_err!(ComputeError: "{why}")))?;
+    // The reader takes a byte order mark (Windows tools write one) for the
+    // first record's first character: such a file is read from memory
+    // without it (NDJSON files are exports, not warehouses).
+    let reader = match starts_with_bom(path) {
+        true => {
+            let mut bytes = std::fs::read(path).map_err(|e| read_error(src, &e.into()))?;
+            bytes.drain(..BOM.len());
+            let sources = ScanSources::Buffers(Arc::from([polars_buffer::Buffer::from(bytes)]));
+            LazyJsonLineReader::new_with_sources(sources)
+        }
+        false => LazyJsonLineReader::new(PlRefPath::new(path.to_string_lossy().into_owned())),
+    };
+    match inferred {
+        Some(schema) => reader.with_schema(Some(Arc::new(schema))),
+        None => reader.with_infer_schema_length(None),
+    }
+    .finish()
+    .map_err(|e| read_error(src, &e))
+}
+
+/// A Parquet file's columns as KPIs read them:
+/// - dictionary-encoded texts (pandas' categoricals, which Polars reads as
+///   categoricals) as plain texts: KPIs compare and group them as texts,
+///   and two files of one glob may number the same text differently;
+/// - times in a zone (instants) as the wall-clock time of `zone`
+///   (`read.timezone`), else of their own zone, as CSV's datetimes with an
+///   offset are read: their dates are that zone's, and they compare with
+///   datetime literals (Polars refuses to compare a zoned time with one).
+pub(super) fn as_kpi_reads(mut lf: LazyFrame, zone: Option<&str>) -> PolarsResult<LazyFrame> {
+    let schema = lf.collect_schema()?;
+    let zone = zone.and_then(|z| TimeZone::opt_try_new(Some(z)).ok().flatten());
+    let casts: Vec<Expr> = schema
+        .iter()
+        .filter_map(|(n, dt)| match dt {
+            DataType::Categorical(..) | DataType::Enum(..) => Some(col(n.clone()).cast(DataType::String)),
+            DataType::Datetime(_, Some(_)) => {
+                let t = match &zone {
+                    Some(z) => col(n.clone()).dt().convert_time_zone(z.clone()),
+                    None => col(n.clone()),
+                };
+                Some(t.dt().replace_time_zone(None, lit("raise"), NonExistent::Raise))
+            }
+            _ => None,
+        })
+        .collect();
+    Ok(if casts.is_empty() {
+        lf
+    } else {
+        lf.with_columns(casts)
+    })
+}
+
+/// A column of the local Parquet file at `path` whose type Polars cannot
+/// hold, with that type: Polars stops the process when it converts such a
+/// file's schema, whether the column is read or not. Files it cannot open
+/// (in object storage, say) are left to the reader.
+fn unreadable_parquet_column(path: &Path) -> Option<(String, String)> {
+    let mut file = std::fs::File::open(path).ok()?;
+    let metadata = polars_parquet::arrow::read::read_metadata(&mut file).ok()?;
+    let schema = polars_parquet::arrow::read::infer_schema(&metadata).ok()?;
+    let unreadable = schema
+        .iter_values()
+        .find(|f| !readable_arrow(&f.dtype))
+        .map(|f| (f.name.to_string(), arrow_type_words(&f.dtype)));
+    unreadable
+}
+
+/// An Arrow type kpi cannot read, in words.
+fn arrow_type_words(dt: &polars_arrow::datatypes::ArrowDataType) -> String {
+    use polars_arrow::datatypes::ArrowDataType as A;
+    match dt {
+        A::Int128 | A::UInt128 => "a 128-bit integer".into(),
+        A::Float16 => "a half-precision float".into(),
+        A::Interval(_) => "an interval".into(),
+        A::FixedSizeList(..) => "a fixed-size list".into(),
+        A::Union(..) => "a union".into(),
+        A::Dictionary(_, values, _) => format!("a dictionary of {}", arrow_type_words(values)),
+        A::Extension(..) => "an extension type".into(),
+        A::List(f) | A::LargeList(f) | A::Map(f, _) => format!("a list of {}", arrow_type_words(&f.dtype)),
+        A::Struct(fields) => match fields.iter().find(|f| !readable_arrow(&f.dtype)) {
+            Some(f) => format!("a struct whose `{}` is {}", f.name, arrow_type_words(&f.dtype)),
+            None => "a struct".into(),
+        },
+        other => format!("{other:?}"),
+    }
+}
+
+/// Whether Polars, as built here, converts an Arrow type: numbers
+/// (decimals and small integers too), texts, bytes, booleans, dates and
+/// times, and lists and structs of those. Not 128-bit integers, half
+/// floats, intervals, fixed-size lists, unions, dictionaries of anything
+/// but texts, or extensions.
+fn readable_arrow(dt: &polars_arrow::datatypes::ArrowDataType) -> bool {
+    use polars_arrow::datatypes::ArrowDataType as A;
+    match dt {
+        A::Null
+        | A::Boolean
+        | A::Int8
+        | A::Int16
+        | A::Int32
+        | A::Int64
+        | A::UInt8
+        | A::UInt16
+        | A::UInt32
+        | A::UInt64
+        | A::Float32
+        | A::Float64
+        | A::Utf8
+        | A::LargeUtf8
+        | A::Utf8View
+        | A::Binary
+        | A::LargeBinary
+        | A::BinaryView
+        | A::FixedSizeBinary(_)
+        | A::Date32
+        | A::Date64
+        | A::Time32(_)
+        | A::Time64(_)
+        | A::Duration(_)
+        | A::Decimal(..)
+        | A::Decimal32(..)
+        | A::Decimal64(..)
+        | A::Decimal256(..) => true,
+        A::Timestamp(_, zone) => TimeZone::opt_try_new(zone.clone()).is_ok(),
+        A::List(f) | A::LargeList(f) | A::Map(f, _) => readable_arrow(&f.dtype),
+        // Texts numbered in a dictionary (pandas' categoricals).
+        A::Dictionary(_, values, _) => matches!(values.as_ref(), A::Utf8 | A::LargeUtf8 | A::Utf8View),
+        A::Struct(fields) => fields.iter().all(|f| readable_arrow(&f.dtype)),
+        _ => false,
+    }
+}
+
+/// Parquet or NDJSON columns converted to their declared types (dates stored as text, say).
+fn declared_types(src: &SourceInfo, lf: LazyFrame) -> Result<LazyFrame, Diagnostic> {
+    let schema = lf.clone().collect_schema().map_err(|e| read_error(src, &e))?;
+    let mut unusable = None;
+    let casts: Vec<Expr> = src
+        .declared
+        .iter()
+        .filter_map(|(n, t)| {
+            let have = schema.get(n.as_str())?;
+            match type_of(have) {
+                same if same == *t => return None,
+                // Bytes declared as text are texts an old writer did not mark as such.
+                Type::Unusable(_) if matches!(have, DataType::Binary) && *t == Type::String => {}
+                Type::Unusable(found) => {
+                    unusable.get_or_insert((n.clone(), *t, found));
+                    return None;
+                }
+                _ => {}
+            }
+            let opts = StrptimeOptions {
+                format: declared_format(src, *t),
+                strict: true,
+                cache: true,
+                ..Default::default()
+            };
+            Some(match (have, t) {
+                (DataType::String, Type::Date) => col(n.as_str()).str().to_date(opts),
+                (DataType::String, Type::Datetime) => {
+                    col(n.as_str())
+                        .str()
+                        .to_datetime(Some(TimeUnit::Microseconds), None, opts, lit("raise"))
+                }
+                _ => col(n.as_str()).strict_cast(dtype_of(*t)),
+            })
+        })
+        .collect();
+    if let Some((column, declared, found)) = unusable {
+        let at = src.declared_at(&column);
+        return Err(diagnostics::declared_over_unusable(
+            at,
+            &src.name,
+            &src.path_str(),
+            &column,
+            declared,
+            found,
+        ));
+    }
+    Ok(if casts.is_empty() {
+        lf
+    } else {
+        lf.with_columns(casts)
+    })
+}
+
+/// The scan with declared columns as text, to find values that contradict them.
+pub(super) fn scan_text(src: &SourceInfo) -> Result<LazyFrame, Diagnostic> {
+    match src.format {
+        Format::Csv => csv::scan_text(src),
+        _ => scan_other(src),
+    }
+}
+
+/// How many non-finite values each float column of a source holds: (column, count), counts above 0.
+pub fn non_finite_counts(src: &SourceInfo) -> Result<Vec<(String, u64)>, Diagnostic> {
+    let mut lf = scan(src)?;
+    let schema = lf.collect_schema().map_err(|e| read_error(src, &e))?;
+    let columns: Vec<String> = schema
+        .iter_names()
+        .filter_map(|n| n.strip_prefix("__nonfinite__").map(str::to_string))
+        .collect();
+    if columns.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sums: Vec<Expr> = columns
+        .iter()
+        .map(|c| col(non_finite_flag(c).as_str()).cast(DataType::UInt64).sum())
+        .collect();
+    let df = lf.select(sums).collect().map_err(|e| read_error(src, &e))?;
+    Ok(columns
+        .into_iter()
+        .zip(df.columns())
+        .filter_map(|(c, v)| {
+            let n = v.get(0).ok()?.extract::<u64>()?;
+            (n > 0).then_some((c, n))
+        })
+        .collect())
+}
+
+/// Column names and types as evaluation will see them.
+pub fn schema(src: &SourceInfo) -> Result<Vec<(String, Type)>, Diagnostic> {
+    let mut lf = scan(src)?;
+    let schema = lf.collect_schema().map_err(|e| read_error(src, &e))?;
+    Ok(schema
+        .iter()
+        .filter(|(n, _)| !n.starts_with("__nonfinite__"))
+        .map(|(n, dt)| (n.to_string(), type_of(dt)))
+        .collect())
+}

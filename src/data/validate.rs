@@ -1,0 +1,325 @@
+//! What `kpi check --data` (and `eval`) finds in a dataset's rows: values a
+//! declared type cannot hold, records the reader cannot read or skipped,
+//! dates in a format nothing says, and text columns that are almost dates
+//! or numbers, each named with its file and line.
+
+use polars::prelude::*;
+
+use super::{csv, diagnostics, ndjson_dates, read_error, scan_text, SourceInfo};
+use crate::check::types::Type;
+use crate::diagnostic::Diagnostic;
+use crate::spec::model::{Format, OnError};
+/// Why a CSV source cannot be read (a malformed row, an unclosed quote, a
+/// damaged header, …), if it cannot: its layout is worked out once per run,
+/// and that is where the files are checked.
+pub fn malformed_row(src: &SourceInfo) -> Option<Diagnostic> {
+    match src.format {
+        Format::Csv => csv::layout(src).err(),
+        _ => None,
+    }
+}
+
+/// With `on_error: skip`, the rows of a CSV source that were skipped, said once.
+pub fn skipped_rows(src: &SourceInfo) -> Option<Diagnostic> {
+    if src.format != Format::Csv
+        || !src
+            .read
+            .on_error
+            .as_ref()
+            .is_some_and(|o| o.value == OnError::Skip)
+    {
+        return None;
+    }
+    let l = csv::layout(src).ok()?;
+    if l.skipped.is_empty() {
+        return None;
+    }
+    let lines: Vec<u64> = csv::places_of(&l, &l.skipped)
+        .into_iter()
+        .map(|(_, line)| line)
+        .collect();
+    let path = match l.files.as_slice() {
+        [one] => one.display().to_string(),
+        _ => src.path_str(),
+    };
+    Some(diagnostics::rows_skipped(
+        &src.name,
+        &path,
+        l.skipped.len(),
+        &lines,
+    ))
+}
+
+/// Finds the first value of each declared column that its type cannot hold.
+pub fn validate_types(src: &SourceInfo) -> Vec<Diagnostic> {
+    if src.format == Format::Csv {
+        return csv_contradictions(src);
+    }
+    let checked: Vec<&(String, Type)> = src
+        .declared
+        .iter()
+        .filter(|(_, t)| !matches!(t, Type::String | Type::Unknown | Type::Null))
+        .collect();
+    if checked.is_empty() {
+        return Vec::new();
+    }
+    let lf = match scan_text(src) {
+        Ok(lf) => lf,
+        Err(d) => return vec![d],
+    };
+    let mut lf = lf;
+    let schema = match lf.collect_schema() {
+        Ok(s) => s,
+        Err(e) => return vec![read_error(src, &e)],
+    };
+    let mut aggs = Vec::new();
+    let mut names = Vec::new();
+    for (n, t) in checked {
+        if schema.get(n.as_str()) != Some(&DataType::String) {
+            continue;
+        }
+        let c = col(n.as_str());
+        let text = c.clone().str().strip_chars(lit(NULL));
+        let parsed = match t {
+            Type::Number => text.clone().cast(DataType::Float64),
+            Type::Bool => text.clone().str().to_lowercase().is_in(
+                lit(Series::new("b".into(), ["true", "false"])).implode(false),
+                false,
+            ),
+            Type::Date => text.clone().str().to_date(StrptimeOptions {
+                format: declared_format(src, *t),
+                strict: false,
+                ..Default::default()
+            }),
+            _ => text.clone().str().to_datetime(
+                Some(TimeUnit::Microseconds),
+                None,
+                StrptimeOptions {
+                    format: declared_format(src, *t),
+                    strict: false,
+                    ..Default::default()
+                },
+                lit("null"),
+            ),
+        };
+        let bad = if *t == Type::Bool {
+            text.clone().is_not_null().and(parsed.not())
+        } else {
+            text.clone()
+                .is_not_null()
+                .and(text.clone().neq(lit("")))
+                .and(parsed.is_null())
+        };
+        aggs.push(c.filter(bad.clone()).first().alias(format!("v{}", names.len())));
+        aggs.push(
+            col("__row")
+                .filter(bad)
+                .first()
+                .alias(format!("r{}", names.len())),
+        );
+        names.push((n.clone(), *t));
+    }
+    if names.is_empty() {
+        return Vec::new();
+    }
+    let df = match lf.clone().with_row_index("__row", None).select(aggs).collect() {
+        Ok(df) => df,
+        Err(e) => {
+            return match unguessable_dates(src, lf, &names) {
+                found if found.is_empty() => vec![read_error(src, &e)],
+                found => found,
+            }
+        }
+    };
+    let mut out = Vec::new();
+    for (i, (n, t)) in names.iter().enumerate() {
+        if let Some((value, row)) = first_bad(&df, i) {
+            out.push(record_contradicts(src, n, *t, &value, row));
+        }
+    }
+    out
+}
+
+/// The `read:` format of a declared date or datetime column, if any
+/// (without one the engine works the format out from the first value).
+pub(super) fn declared_format(src: &SourceInfo, t: Type) -> Option<PlSmallStr> {
+    let format = match t {
+        Type::Date => src.read.date_format.as_ref(),
+        Type::Datetime => src.read.datetime_format.as_ref(),
+        _ => None,
+    };
+    format.map(|f| f.value.as_str().into())
+}
+
+/// Declared date and datetime columns without a `read:` format whose first
+/// value the engine finds no format for (`20250131`, `Jan 31, 2025`): that
+/// value, with its record, as the contradiction (it fails every read).
+fn unguessable_dates(src: &SourceInfo, lf: LazyFrame, columns: &[(String, Type)]) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for (n, t) in columns {
+        if !matches!(t, Type::Date | Type::Datetime) || declared_format(src, *t).is_some() {
+            continue;
+        }
+        let text = col(n.as_str()).str().strip_chars(lit(NULL));
+        let first = lf
+            .clone()
+            .with_row_index("__row", None)
+            .filter(text.clone().is_not_null().and(text.neq(lit(""))))
+            .select([col(n.as_str()).alias("v0"), col("__row").alias("r0")])
+            .slice(0, 1)
+            .collect();
+        let parses = |value: &str| {
+            let opts = StrptimeOptions {
+                strict: false,
+                ..Default::default()
+            };
+            let v = col("v").str();
+            let parsed = match t {
+                Type::Date => v.to_date(opts),
+                _ => v.to_datetime(Some(TimeUnit::Microseconds), None, opts, lit("null")),
+            };
+            df!("v" => [value])
+                .and_then(|df| df.lazy().select([parsed]).collect())
+                .is_ok()
+        };
+        let Some((value, row)) = first.ok().and_then(|df| first_bad(&df, 0)) else {
+            continue;
+        };
+        if !parses(&value) {
+            out.push(record_contradicts(src, n, *t, &value, row));
+        }
+    }
+    out
+}
+
+/// Record `row` (from 0) of a Parquet or NDJSON source holds `value`,
+/// which the declared type `t` of `column` cannot: an NDJSON record is a
+/// line, a Parquet one a row (CSV names its lines itself).
+fn record_contradicts(src: &SourceInfo, column: &str, t: Type, value: &str, row: u64) -> Diagnostic {
+    let place = match src.format {
+        Format::Ndjson => format!("line {}", row + 1),
+        _ => format!("row {}", row + 1),
+    };
+    diagnostics::declared_type_contradicted(
+        src.declared_at(column),
+        &src.name,
+        src.format,
+        &format!("`{}` {place}", src.path_str()),
+        column,
+        t,
+        value,
+    )
+}
+
+/// A CSV source's values that its declared types (with the `read:` formats) cannot hold.
+fn csv_contradictions(src: &SourceInfo) -> Vec<Diagnostic> {
+    match csv::contradictions(src) {
+        Ok(found) => found
+            .into_iter()
+            .map(|c| {
+                diagnostics::declared_type_contradicted(
+                    src.declared_at(&c.column),
+                    &src.name,
+                    src.format,
+                    &format!("`{}` line {}", c.file.display(), c.line),
+                    &c.column,
+                    c.ty,
+                    &c.value,
+                )
+            })
+            .collect(),
+        Err(d) => vec![d],
+    }
+}
+
+/// The first rejected value and its row, from the columns `v{i}` and `r{i}`
+/// of a one-row frame of first-bad-value aggregates.
+pub(crate) fn first_bad(df: &DataFrame, i: usize) -> Option<(String, u64)> {
+    let first = |name: String| {
+        df.column(&name)
+            .ok()
+            .and_then(|c| c.get(0).ok())
+            .map(|v| v.into_static())
+    };
+    let value = first(format!("v{i}"))?.get_str().map(str::to_string)?;
+    let row = first(format!("r{i}"))?.extract::<u64>()?;
+    Some((value, row))
+}
+
+/// What the data says of how a source is read, as warnings: text columns
+/// of a CSV or NDJSON source that one value kept from being dates or
+/// numbers; CSV text columns of dates in a format not declared, or of
+/// numbers with thousands separators not declared; CSV header names given
+/// to two columns.
+pub fn near_misses(src: &SourceInfo) -> Vec<Diagnostic> {
+    let mixed = |m: &csv::NearMiss| {
+        diagnostics::mixed_column(
+            src.span,
+            &src.name,
+            &m.file.display().to_string(),
+            &m.column,
+            m.looked_like,
+            &m.value,
+            m.line,
+        )
+    };
+    if src.format == Format::Ndjson {
+        return match ndjson_dates(src) {
+            Ok(dates) => dates
+                .near_misses
+                .iter()
+                .map(mixed)
+                .chain(dates.hints.iter().map(|(column, formats)| {
+                    diagnostics::date_format_needed(src.span, &src.name, column, formats)
+                }))
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+    }
+    if src.format != Format::Csv {
+        return Vec::new();
+    }
+    let Ok(l) = csv::layout(src) else {
+        return Vec::new();
+    };
+    l.near_misses
+        .iter()
+        .map(mixed)
+        .chain(
+            l.date_hints.iter().map(|(column, formats)| {
+                diagnostics::date_format_needed(src.span, &src.name, column, formats)
+            }),
+        )
+        .chain(
+            l.thousands_hints
+                .iter()
+                .map(|column| diagnostics::thousands_needed(src.span, &src.name, column)),
+        )
+        .chain(l.currency_hints.iter().map(|(column, (symbol, options))| {
+            diagnostics::currency_needed(src.span, &src.name, column, symbol, options)
+        }))
+        .chain(
+            l.percent_hints
+                .iter()
+                .map(|column| diagnostics::percent_needed(src.span, &src.name, column)),
+        )
+        .chain(
+            l.padded
+                .iter()
+                .map(|(column, example)| diagnostics::padded_values(src.span, &src.name, column, example)),
+        )
+        .chain(
+            l.case_twins
+                .iter()
+                .map(|(column, (a, b))| diagnostics::case_variants(src.span, &src.name, column, a, b)),
+        )
+        .chain(
+            l.leading_zeros
+                .iter()
+                .map(|(column, example)| diagnostics::leading_zeros(src.span, &src.name, column, example)),
+        )
+        .chain(l.repeated.iter().map(|(column, n)| {
+            diagnostics::repeated_column(src.span, &src.name, &src.path_str(), column, *n)
+        }))
+        .collect()
+}
