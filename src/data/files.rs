@@ -116,7 +116,7 @@ fn records(bytes: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
 }
 
 /// The line (1-based) on which each of the `wanted` records (indices
-/// after the header, as [`records`] counts them) starts, read a mebibyte
+/// after the header, as `records` counts them) starts, read a mebibyte
 /// at a time: a record with a line break inside quotes spans several
 /// lines, so its index alone does not say. A record past the end is put
 /// on the line its index would have.

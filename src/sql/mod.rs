@@ -198,7 +198,7 @@ pub fn duplicate_key_sql(model: &Model, dataset: DatasetId, key: &str, dialect: 
 }
 
 /// Up to `limit` distinct values of a column of a dataset on a
-/// connection, as texts (as [`Printer::text`] writes them), in the column `v`.
+/// connection, as texts (as the printer's `text` writes them), in the column `v`.
 pub fn distinct_values_sql(
     model: &Model,
     dataset: DatasetId,

@@ -2,7 +2,7 @@
 //! recurring target, per member of a `by` target), the actual value to the
 //! as-of date, the target value (absolute, or a change from a baseline), and
 //! the status of [`assess::assess`]. The A check of `kpi check --data`,
-//! which reads the same values, is [`achievable`]'s.
+//! which reads the same values, is `achievable`'s.
 
 mod achievable;
 pub mod assess;
