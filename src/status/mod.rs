@@ -445,7 +445,12 @@ impl Instance<'_> {
         let additive = km.additivity == Additivity::Additive;
         let started = inputs.phase != Phase::NotStarted;
         let actual = lookup(&inputs.actuals, &member).or(Some(0.0).filter(|_| started && additive));
-        let baseline = inputs.baselines.as_ref().and_then(|b| lookup(b, &member));
+        // A member absent from the baseline period had no rows there: an
+        // additive KPI's value of no rows is 0, as for the actual and trend.
+        let baseline = inputs
+            .baselines
+            .as_ref()
+            .and_then(|b| lookup(b, &member).or(Some(0.0).filter(|_| additive)));
         let target_value = match t.goal {
             Goal::Value(v) => Some(v),
             Goal::Change { change, .. } => baseline.map(|b| match change.kind {

@@ -322,6 +322,40 @@ fn a_change_with_no_baseline_has_no_target_and_does_not_meet_it() {
     assert_eq!(judged("2025-04-30").0, Status::Missed);
 }
 
+/// A member of a `by` target with no rows in the baseline period has a
+/// baseline of 0 for an additive KPI (its value of no rows, as for the
+/// actual and the trend), and none for a ratio.
+#[test]
+fn a_member_without_baseline_rows_starts_from_zero_when_additive() {
+    // February has no closed deal: each rep's baseline is 0 won deals, the
+    // target 0 + 1; in March ann won D5 and bob D7: achieved.
+    let t = "targets:\n  each:\n    kpi: won_deals\n    by: owner\n    period: 2025-03\n    change: \"+1\"\n    objective: x\n";
+    let rows = status(t, "2025-03-31");
+    let got: Vec<_> = rows
+        .iter()
+        .map(|r| (r.member.clone(), r.baseline, r.target_value, r.actual, r.status))
+        .collect();
+    let rep = |name: &str| {
+        (
+            Some(name.to_string()),
+            Some(0.0),
+            Some(1.0),
+            Some(1.0),
+            Status::Achieved,
+        )
+    };
+    assert_eq!(got, [rep("ann"), rep("bob")]);
+    // A ratio of no rows has no value: no baseline, no target.
+    let t = "targets:\n  each:\n    kpi: win_rate\n    by: owner\n    period: 2025-03\n    change: \"+5pp\"\n    objective: x\n";
+    for r in status(t, "2025-03-31") {
+        assert_eq!(
+            (r.baseline, r.target_value, r.status),
+            (None, None, Status::Missed),
+            "{r:?}"
+        );
+    }
+}
+
 #[test]
 fn a_down_kpi_in_progress_and_a_percentage_point_change() {
     // lost_deals (direction down) at most 2 in Q1 2025. By 2025-02-14: D3 lost (1), half the
