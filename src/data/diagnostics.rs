@@ -321,6 +321,17 @@ pub fn empty_source(span: Span, dataset: &str, path: &str) -> Diagnostic {
     .help("a CSV source starts with a header line naming its columns")
 }
 
+/// An NDJSON source whose files hold no record, and no declared column
+/// says what its rows would hold.
+pub fn no_records(span: Span, dataset: &str, path: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::no_records",
+        format!("`{path}` (dataset `{dataset}`) holds no record, so nothing says which columns it has"),
+    )
+    .at(span, "read from here")
+    .help("declare its columns under `columns:` (an export of no rows is then a dataset with no rows), or check that the export wrote its records")
+}
+
 pub fn blank_header_line(span: Span, dataset: &str, path: &str) -> Diagnostic {
     Diagnostic::error(
         "kpi::blank_header_line",

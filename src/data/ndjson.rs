@@ -361,6 +361,40 @@ pub(super) struct Dates {
     pub hints: Vec<(String, Vec<String>)>,
 }
 
+impl Dates {
+    /// The dates of a source with no record: none.
+    pub(super) fn none() -> Dates {
+        Dates {
+            conversions: Vec::new(),
+            near_misses: Vec::new(),
+            hints: Vec::new(),
+        }
+    }
+}
+
+/// Whether an NDJSON file holds a record: a byte other than white space
+/// (and a byte order mark).
+pub(super) fn has_records(path: &Path) -> std::io::Result<bool> {
+    let mut reader = BufReader::new(File::open(path)?);
+    let mut first = true;
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(false);
+        }
+        let mut bytes = buf;
+        if first {
+            bytes = bytes.strip_prefix(super::BOM).unwrap_or(bytes);
+            first = false;
+        }
+        if bytes.iter().any(|b| !b.is_ascii_whitespace()) {
+            return Ok(true);
+        }
+        let n = buf.len();
+        reader.consume(n);
+    }
+}
+
 /// The dates of the NDJSON source `src` (its files `files`, each read with
 /// its dates as texts by `texts`, all of them together by `all`): the
 /// source's undeclared text fields whose every value is an ISO 8601 date or

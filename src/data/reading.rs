@@ -3,7 +3,7 @@
 //! types, dates found in text, non-finite numbers as null), read whole, in
 //! chunks of rows or in pieces; and the schema a scan gives.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use polars::prelude::*;
@@ -115,7 +115,43 @@ fn together(src: &SourceInfo, mut frames: Vec<LazyFrame>) -> Result<LazyFrame, D
 
 /// Each file of a Parquet or NDJSON dataset as stored, in the order read.
 fn file_scans(src: &SourceInfo) -> Result<Vec<LazyFrame>, Diagnostic> {
-    files::expand(src)?.iter().map(|p| file_scan(src, p)).collect()
+    let files = match src.format {
+        Format::Ndjson => ndjson_files(src)?,
+        _ => files::expand(src)?,
+    };
+    if files.is_empty() {
+        return no_records(src).map(|empty| vec![empty]);
+    }
+    files.iter().map(|p| file_scan(src, p)).collect()
+}
+
+/// The files of an NDJSON dataset that hold a record. A file without one
+/// (empty, or blank lines: an export of no rows) is a valid NDJSON file
+/// that adds no rows; the reader would stop at it, unable to type it.
+fn ndjson_files(src: &SourceInfo) -> Result<Vec<PathBuf>, Diagnostic> {
+    // An object in storage, or a file that cannot be opened, is left to
+    // the reader, which says what is wrong with it.
+    let empty = |f: &PathBuf| {
+        !crate::spec::model::is_object_url(&f.to_string_lossy())
+            && matches!(ndjson::has_records(f), Ok(false))
+    };
+    Ok(files::expand(src)?.into_iter().filter(|f| !empty(f)).collect())
+}
+
+/// A dataset whose files hold no record: no rows, of its declared
+/// columns; without declared columns nothing says what it holds.
+fn no_records(src: &SourceInfo) -> Result<LazyFrame, Diagnostic> {
+    if src.declared.is_empty() {
+        return Err(diagnostics::no_records(src.span, &src.name, &src.path_str()));
+    }
+    let columns: Vec<Column> = src
+        .declared
+        .iter()
+        .map(|(name, t)| Column::new_empty(name.as_str().into(), &dtype_of(*t)))
+        .collect();
+    DataFrame::new(0, columns)
+        .map(DataFrame::lazy)
+        .map_err(|e| read_error(src, &e))
 }
 
 /// One file of a Parquet or NDJSON dataset as stored.
@@ -149,7 +185,10 @@ fn file_scan(src: &SourceInfo, path: &Path) -> Result<LazyFrame, Diagnostic> {
 /// The text fields of an NDJSON source that are dates, and those one value
 /// kept from being dates (see [`ndjson::dates`]).
 pub(super) fn ndjson_dates(src: &SourceInfo) -> Result<Arc<ndjson::Dates>, Diagnostic> {
-    let files = files::expand(src)?;
+    let files = ndjson_files(src)?;
+    if files.is_empty() {
+        return Ok(Arc::new(ndjson::Dates::none()));
+    }
     let texts = |f: &Path| ndjson_texts(src, f);
     let all = || {
         together(

@@ -242,6 +242,41 @@ fn ndjson_dates_are_guessed_as_csv_dates_are() {
     assert_eq!(out, "period,by_seen\n2025-01,2\n2025-02,0\n2025-03,1\n");
 }
 
+/// An NDJSON file without a record (0 bytes, or blank lines) is an export
+/// of no rows: a glob's other files are read without it, and alone it is a
+/// dataset with no rows when its columns are declared; undeclared, nothing
+/// says what it holds (`kpi::no_records`), where the reader stopped with
+/// its own words.
+#[test]
+fn an_ndjson_file_without_records_adds_no_rows() {
+    let dir = temp_dir("ndjson-no-records");
+    std::fs::create_dir_all(dir.join("in")).unwrap();
+    std::fs::write(
+        dir.join("in/a.ndjson"),
+        "{\"amount\": 5, \"closed_at\": \"2025-03-01\"}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("in/b.ndjson"), "").unwrap();
+    std::fs::write(dir.join("empty.ndjson"), "\u{feff}\n  \n").unwrap();
+    let kpis = "kpis:\n  total: {dataset: d, measure: sum(amount)}\n  rows: {dataset: d, measure: count()}\n";
+    let eval = |source: &str, columns: &str| {
+        let spec = format!("datasets:\n  d: {{source: '{source}', time: closed_at{columns}}}\n{kpis}");
+        std::fs::write(dir.join("s.yaml"), spec).unwrap();
+        kpi_in(&dir, &["--spec", "s.yaml", "-q", "eval", "--format", "csv"])
+    };
+    let (code, out, err) = eval("in/*.ndjson", "");
+    assert_eq!((code, out.as_str()), (Some(0), "total,rows\n5,1\n"), "{err}");
+    let declared = ", columns: {amount: number, closed_at: date}";
+    let (code, out, err) = eval("empty.ndjson", declared);
+    assert_eq!((code, out.as_str()), (Some(0), "total,rows\n0,0\n"), "{err}");
+    let (code, _, err) = eval("empty.ndjson", "");
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("kpi::no_records") && err.contains("holds no record"),
+        "{err}"
+    );
+}
+
 /// An NDJSON field of dates but for one value stays text, and the value is
 /// named with its line (blank lines counted), as for CSV.
 #[test]
