@@ -529,7 +529,10 @@ fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
     let inferred = match (all_declared, &seen) {
         (Some(schema), _) => schema,
         (None, Some((_, seen))) => merged(seen.schemas(&header), &declared_text),
-        (None, None) => infer(src, &layout, &declared_text).map_err(|e| read_error(src, &layout, &e))?,
+        (None, None) => {
+            let inferred = infer(src, &layout, &declared_text).map_err(|e| read_error(src, &layout, &e))?;
+            long_integers_as_text(src, &mut layout, inferred).map_err(|e| read_error(src, &layout, &e))?
+        }
     };
     let mut read_schema = inferred.clone();
     for (n, _) in &src.declared {
@@ -781,6 +784,45 @@ fn infer(src: &SourceInfo, l: &Layout, declared_text: &Schema) -> PolarsResult<S
     Ok(merged(files, declared_text))
 }
 
+/// The reader's types with its integer columns that hold an integer too
+/// long for 64 bits made text, as they are read in pieces
+/// ([`super::csv_inference::field_type`]): the reader types such a column
+/// an integer, then cannot read it.
+fn long_integers_as_text(src: &SourceInfo, layout: &mut Layout, inferred: Schema) -> PolarsResult<Schema> {
+    let integers: Vec<String> = inferred
+        .iter()
+        .filter(|(n, dt)| dt.is_integer() && !src.declared.iter().any(|(d, _)| d == n.as_str()))
+        .map(|(n, _)| n.to_string())
+        .collect();
+    if integers.is_empty() {
+        return Ok(inferred);
+    }
+    let mut as_text = inferred.clone();
+    for n in &integers {
+        as_text.with_column(n.as_str().into(), DataType::String);
+    }
+    layout.read_schema = Arc::new(as_text);
+    let checks: Vec<(&str, Expr)> = integers
+        .iter()
+        .map(|n| {
+            let text = col(n.as_str()).str().strip_chars(lit(NULL));
+            let long = text
+                .clone()
+                .neq(lit(""))
+                .and(text.cast(DataType::Int64).is_null());
+            (n.as_str(), long)
+        })
+        .collect();
+    let found = first_where(src, layout, &checks)?;
+    let mut schema = inferred;
+    for (n, long) in integers.iter().zip(found) {
+        if long.is_some() {
+            schema.with_column(n.as_str().into(), DataType::String);
+        }
+    }
+    Ok(schema)
+}
+
 /// One schema of the files' schemas: each column of the wider type of its
 /// files', declared ones (`declared_text`) as text.
 fn merged(files: impl IntoIterator<Item = Schema>, declared_text: &Schema) -> Schema {
@@ -923,12 +965,22 @@ fn detect(
         return Ok((Vec::new(), Vec::new()));
     }
     // Verified on every row: a value that does not convert keeps the column
-    // text, and is remembered to explain why.
+    // text, and is remembered to explain why. In the same pass, numbers
+    // the reader left text for an integer too long for 64 bits (an
+    // identifier, as a rule) stay text as it does, without a word: as
+    // floats two such values would become one.
     let columns: Vec<(&str, &Conversion)> = guesses.iter().map(|(c, g)| (c.as_str(), g)).collect();
-    let bad = first_where_in(src, l, text, &unconverted_checks(&columns))?;
+    let mut checks = unconverted_checks(&columns);
+    checks.extend(columns.iter().map(|(c, _)| (*c, long_integer(c))));
+    let mut bad = first_where_in(src, l, text, &checks)?;
+    let long = bad.split_off(columns.len());
     let mut found = Vec::new();
     let mut near = Vec::new();
-    for ((c, g), bad) in guesses.into_iter().zip(bad) {
+    for (((c, g), bad), long) in guesses.into_iter().zip(bad).zip(long) {
+        let plain_number = matches!(&g, Conversion::Number(form) if form.is_plain());
+        if plain_number && long.is_some() {
+            continue;
+        }
         match bad {
             Some((value, row)) => {
                 let (file, line) = place_of(l, row);
@@ -944,6 +996,15 @@ fn detect(
         }
     }
     Ok((found, near))
+}
+
+/// A value of a text column that is an integer too long for 64 bits.
+fn long_integer(column: &str) -> Expr {
+    let text = col(column).str().strip_chars(lit(NULL));
+    text.clone()
+        .str()
+        .contains(lit(r"^[+-]?[0-9]{19,}$"), true)
+        .and(text.cast(DataType::Int64).is_null())
 }
 
 /// Columns that convert, and near misses.
@@ -1235,7 +1296,7 @@ mod tests {
     /// not), so that columns are often of one type and sometimes of two;
     /// now and then a ragged record. With the same file where each `""`
     /// is written as nothing (an empty value, which it means) and the
-    /// integer too long for 64 bits as a float (which kpi reads it as).
+    /// integer too long for 64 bits as a word (kpi reads it as text).
     fn random_typed_csv(next: &mut impl FnMut(usize) -> usize) -> (String, String) {
         const LONG: &str = "99999999999999999999";
         const V: [&str; 26] = [
@@ -1296,7 +1357,7 @@ mod tests {
                     .iter()
                     .map(|v| match (*v, reference) {
                         ("\"\"", true) => "",
-                        (LONG, true) => "99999999999999999999.0",
+                        (LONG, true) => "L99999999999999999999",
                         (v, _) => v,
                     })
                     .collect();
@@ -1390,7 +1451,7 @@ mod tests {
                         for (h, values) in header.iter().zip(&seen.samples) {
                             if let (Some(sample), Some(DataType::String)) = (sample, schema.get(h)) {
                                 let sample: Vec<String> =
-                                    sample[h].iter().map(|v| v.replace("9.0", "9")).collect();
+                                    sample[h].iter().map(|v| v.replace("L9", "9")).collect();
                                 assert_eq!(values, &sample, "{texts:?} by {least}");
                             }
                         }

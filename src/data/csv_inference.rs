@@ -175,20 +175,18 @@ pub fn field_type(v: &str, decimal_comma: bool) -> DataType {
 }
 
 /// A number type the reader could not read the value as, made one it can:
-/// an integer too long for 64 bits is a float, and a number written with
-/// digits other than ASCII ones (which Polars' patterns take, but not its
-/// parser) is text. The reader would stop at such a value, naming neither
-/// its file nor its line.
+/// an integer too long for 64 bits is text (an identifier, as a rule: as a
+/// float two such values would become one, in groups and distinct counts),
+/// and so is a number written with digits other than ASCII ones (which
+/// Polars' patterns take, but not its parser). The reader would stop at
+/// such a value, naming neither its file nor its line.
 fn readable(t: DataType, v: &str, decimal_comma: bool) -> DataType {
     let as_float = || match decimal_comma {
         true => v.replacen(',', ".", 1).parse::<f64>().is_ok(),
         false => v.parse::<f64>().is_ok(),
     };
     match t {
-        DataType::Int64 if v.parse::<i64>().is_err() => match as_float() {
-            true => DataType::Float64,
-            false => DataType::String,
-        },
+        DataType::Int64 if v.parse::<i64>().is_err() => DataType::String,
         DataType::Float64 if !as_float() => DataType::String,
         t => t,
     }
@@ -278,11 +276,10 @@ mod tests {
         values.push("ünïcödé".into());
         assert!(values.len() > 150_000);
         // Polars' type, or where its reader cannot read the value as that
-        // number, the type it can (a float for a long integer, else text).
+        // number, text (a long integer: an identifier, kept as written).
         let expected = |v: &str, comma: bool| {
             let float = v.replacen(',', ".", usize::from(comma)).parse::<f64>().is_ok();
             match infer_field_schema(v, false, comma) {
-                DataType::Int64 if v.parse::<i64>().is_err() && float => DataType::Float64,
                 DataType::Int64 if v.parse::<i64>().is_err() => DataType::String,
                 DataType::Float64 if !float => DataType::String,
                 t => t,
@@ -294,7 +291,7 @@ mod tests {
             }
         }
         // Polars' reader cannot read these as the numbers its patterns see.
-        assert_eq!(field_type("99999999999999999999", false), DataType::Float64);
+        assert_eq!(field_type("99999999999999999999", false), DataType::String);
         assert_eq!(field_type("٣٣", false), DataType::String);
     }
 

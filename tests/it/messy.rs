@@ -311,11 +311,22 @@ fn declared_booleans_read_as_exports_write_them() {
 
 #[test]
 fn numbers_the_reader_cannot_hold_as_integers() {
-    // An integer of 20 digits does not fit 64 bits: the column is a number
-    // (a float), 5 + 99,999,999,999,999,999,999 being 1e20 as a float.
+    // An integer of 20 digits does not fit 64 bits: the column is text (an
+    // identifier, as a rule), which `sum` refuses, saying why; declared a
+    // number it is one (a float), 5 + 99,999,999,999,999,999,999 being
+    // 1e20 as a float.
     let data = "id,amount,closed_at\n1,5,2025-01-01\n2,99999999999999999999,2025-01-02\n";
     let files: &[(&str, &[u8])] = &[("d.csv", data.as_bytes())];
     let out = run(files, "d.csv", "", TOTAL, EVAL_CSV);
+    assert_eq!(out.status.code(), Some(1));
+    let said: String = stderr(&out).split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        said.contains("kpi::type_mismatch")
+            && said.contains("an integer too long for a number to hold exactly"),
+        "{said}"
+    );
+    let declared = "    columns: {amount: number}\n";
+    let out = run(files, "d.csv", declared, TOTAL, EVAL_CSV);
     assert_eq!(csv_of(&out), "total,rows\n100000000000000000000,2\n");
     // Digits other than ASCII ones make text, which `sum` refuses.
     let data = "id,amount,closed_at\n1,5,2025-01-01\n2,\u{663}\u{663},2025-01-02\n";
@@ -1139,6 +1150,50 @@ fn unnamed_columns_beside_a_table_are_no_ones() {
         "{}",
         stderr(&out)
     );
+}
+
+/// Integers too long for 64 bits (identifiers) keep a column text, read
+/// in pieces or by the reader (a header naming a column twice), early in
+/// the file or after the first thousand values: as floats two of them
+/// became one group and one distinct value, and the reader stopped at
+/// them. Declared `number`, they are numbers.
+#[test]
+fn integers_too_long_for_64_bits_are_identifiers() {
+    let long = [
+        "12345678901234567890",
+        "12345678901234567891",
+        "-99999999999999999999",
+    ];
+    let mut late = String::from("id,amount,closed_at\n");
+    for i in 0..1500 {
+        late.push_str(&format!("{i},1,2025-01-01\n"));
+    }
+    for id in long {
+        late.push_str(&format!("{id},1,2025-01-01\n"));
+    }
+    let early = format!(
+        "id,amount,id,closed_at\n{},2,x,\n{},3,x,\n{},4,x,\n7,5,x,\n",
+        long[0], long[1], long[2]
+    );
+    let kpis = "  ids: {dataset: d, measure: count_distinct(id)}\n";
+    let files: &[(&str, &[u8])] = &[("late.csv", late.as_bytes()), ("early.csv", early.as_bytes())];
+    let out = run(files, "late.csv", "", kpis, EVAL_CSV);
+    assert_eq!(csv_of(&out), "ids\n1503\n", "{}", stderr(&out));
+    let out = run(files, "early.csv", "", kpis, EVAL_CSV);
+    assert_eq!(csv_of(&out), "ids\n4\n", "{}", stderr(&out));
+    // Groups of numbers' texts come by value, as for any such column.
+    let by_id = ["eval", "total", "--by", "id", "--format", "csv"];
+    let out = run(files, "early.csv", "", TOTAL, &by_id);
+    assert_eq!(
+        csv_of(&out),
+        "id,total\n-99999999999999999999,4\n7,5\n12345678901234567890,2\n12345678901234567891,3\n",
+        "{}",
+        stderr(&out)
+    );
+    // Declared a number: approximate numbers, the two long ones one value.
+    let declared = "    columns: {id: number}\n";
+    let out = run(files, "early.csv", declared, kpis, EVAL_CSV);
+    assert_eq!(csv_of(&out), "ids\n3\n", "{}", stderr(&out));
 }
 
 /// Codes written with leading zeros (ZIP codes, account numbers) that the
