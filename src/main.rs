@@ -2,6 +2,13 @@ mod cli;
 
 use std::io::Write;
 
+/// What each panic said, with where and on which thread: reported once
+/// `main` has caught one (its own thread's, else the first). A panic on a
+/// library's worker thread that the library turns into an error (Polars'
+/// streaming engine, when another of its tasks failed first) is not the
+/// process stopping, and is not reported.
+static PANICS: std::sync::Mutex<Vec<(std::thread::ThreadId, String)>> = std::sync::Mutex::new(Vec::new());
+
 fn main() -> std::process::ExitCode {
     cli::allocator::tune();
     // A panic is a bug (user input gets diagnostics): said as one, with an
@@ -13,17 +20,30 @@ fn main() -> std::process::ExitCode {
         let at = info
             .location()
             .map_or(String::new(), |l| format!(" ({}:{})", l.file(), l.line()));
-        // Written, not printed: a closed stderr must not panic again here.
-        let mut err = std::io::stderr().lock();
-        let _ = writeln!(
-            err,
-            "error[kpi::internal_error]: kpi stopped on an internal error: {}{at}\n  help: this is a bug in kpi or a library it uses; please report it with the command and, if you can, the data's columns and types",
-            kpi::panics::message(info.payload())
-        );
+        let mut said = format!("{}{at}", kpi::panics::message(info.payload()));
         // For whoever fixes it.
         if std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0") {
-            let _ = writeln!(err, "{}", std::backtrace::Backtrace::force_capture());
+            said.push_str(&format!("\n{}", std::backtrace::Backtrace::force_capture()));
+        }
+        if let Ok(mut panics) = PANICS.lock() {
+            panics.push((std::thread::current().id(), said));
         }
     }));
-    std::panic::catch_unwind(cli::run).unwrap_or(std::process::ExitCode::FAILURE)
+    let main = std::thread::current().id();
+    std::panic::catch_unwind(cli::run).unwrap_or_else(|payload| {
+        let said = PANICS
+            .lock()
+            .ok()
+            .and_then(|panics| {
+                let own = panics.iter().rev().find(|(thread, _)| *thread == main);
+                own.or(panics.first()).map(|(_, said)| said.clone())
+            })
+            .unwrap_or_else(|| kpi::panics::message(payload.as_ref()));
+        // Written, not printed: a closed stderr must not panic again here.
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "error[kpi::internal_error]: kpi stopped on an internal error: {said}\n  help: this is a bug in kpi or a library it uses; please report it with the command and, if you can, the data's columns and types"
+        );
+        std::process::ExitCode::FAILURE
+    })
 }

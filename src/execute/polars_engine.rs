@@ -661,7 +661,7 @@ fn column_bounds(
         let day = super::days::days_since_1970(col(c.as_str()));
         queries.push(lf.select([day.clone().min().alias("min"), day.max().alias("max")]));
     }
-    let frames = super::collect_all_streaming(queries).map_err(polars_error)?;
+    let frames = super::collect_all_streaming(queries).map_err(|e| explain_failure(plan, e))?;
     let edge = |df: &DataFrame, name: &str| -> Option<i32> {
         let c = df.column(name).ok()?.cast(&DataType::Int32).ok()?;
         let first = c.i32().ok()?.iter().next().flatten();
