@@ -970,15 +970,24 @@ fn detect(
     // identifier, as a rule) stay text as it does, without a word: as
     // floats two such values would become one.
     let columns: Vec<(&str, &Conversion)> = guesses.iter().map(|(c, g)| (c.as_str(), g)).collect();
+    let plain_numbers: Vec<usize> = (0..columns.len())
+        .filter(|&i| matches!(columns[i].1, Conversion::Number(form) if form.is_plain()))
+        .collect();
     let mut checks = unconverted_checks(&columns);
-    checks.extend(columns.iter().map(|(c, _)| (*c, long_integer(c))));
+    checks.extend(
+        plain_numbers
+            .iter()
+            .map(|&i| (columns[i].0, long_integer(columns[i].0))),
+    );
     let mut bad = first_where_in(src, l, text, &checks)?;
-    let long = bad.split_off(columns.len());
+    let mut long = vec![false; columns.len()];
+    for (&i, hit) in plain_numbers.iter().zip(bad.split_off(columns.len())) {
+        long[i] = hit.is_some();
+    }
     let mut found = Vec::new();
     let mut near = Vec::new();
     for (((c, g), bad), long) in guesses.into_iter().zip(bad).zip(long) {
-        let plain_number = matches!(&g, Conversion::Number(form) if form.is_plain());
-        if plain_number && long.is_some() {
+        if long {
             continue;
         }
         match bad {
