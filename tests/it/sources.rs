@@ -212,17 +212,21 @@ fn ndjson_dates_are_guessed_as_csv_dates_are() {
             && said.contains("`in/a.ndjson`line1holds`2025-01-31T23:30:00-01:00`"),
         "{said}"
     );
+    // `by_seen` by month as CSV under `spec`.
+    let by_seen = |spec: &str| {
+        std::fs::write(dir.join("s.yaml"), spec).unwrap();
+        let (code, out, err) = kpi_in(
+            &dir,
+            &[
+                "--spec", "s.yaml", "eval", "by_seen", "--grain", "month", "--format", "csv", "-q",
+            ],
+        );
+        assert_eq!(code, Some(0), "{err}");
+        out
+    };
     let zoned = spec.replace("time: closed_at}", "time: closed_at, read: {timezone: UTC}}");
-    std::fs::write(dir.join("s.yaml"), zoned).unwrap();
-    let (code, out, err) = kpi_in(
-        &dir,
-        &[
-            "--spec", "s.yaml", "eval", "by_seen", "--grain", "month", "--format", "csv", "-q",
-        ],
-    );
-    assert_eq!(code, Some(0), "{err}");
     // 23:30 at -01:00 is 00:30 UTC on February 1.
-    assert_eq!(out, "period,by_seen\n2025-02,2\n2025-03,1\n");
+    assert_eq!(by_seen(&zoned), "period,by_seen\n2025-02,2\n2025-03,1\n");
 
     // Every offset UTC's: UTC's times, no zone needed.
     std::fs::write(
@@ -230,16 +234,8 @@ fn ndjson_dates_are_guessed_as_csv_dates_are() {
         "{\"amount\": 2, \"closed_at\": \"2025-01-31\", \"seen\": \"2025-01-31T23:30:00+00:00\"}\n",
     )
     .unwrap();
-    std::fs::write(dir.join("s.yaml"), spec).unwrap();
-    let (code, out, err) = kpi_in(
-        &dir,
-        &[
-            "--spec", "s.yaml", "eval", "by_seen", "--grain", "month", "--format", "csv", "-q",
-        ],
-    );
-    assert_eq!(code, Some(0), "{err}");
     // (February is in the spine, with no value.)
-    assert_eq!(out, "period,by_seen\n2025-01,2\n2025-02,0\n2025-03,1\n");
+    assert_eq!(by_seen(spec), "period,by_seen\n2025-01,2\n2025-02,0\n2025-03,1\n");
 }
 
 /// An NDJSON file without a record (0 bytes, or blank lines) is an export
