@@ -159,7 +159,8 @@ fn file_scan(src: &SourceInfo, path: &Path) -> Result<LazyFrame, Diagnostic> {
     if src.format == Format::Ndjson {
         return ndjson::with_dates(src, ndjson_texts(src, path)?, &*ndjson_dates(src)?);
     }
-    if let Some((column, ty)) = unreadable_parquet_column(path) {
+    let fields = parquet_fields(path);
+    if let Some((column, ty)) = fields.unreadable {
         let path = path.display().to_string();
         return Err(diagnostics::unreadable_column_type(
             src.span, &src.name, &path, &column, &ty,
@@ -173,7 +174,7 @@ fn file_scan(src: &SourceInfo, path: &Path) -> Result<LazyFrame, Diagnostic> {
     let zone = src.read.timezone.as_ref().map(|z| z.value.clone());
     crate::panics::quietly(|| {
         LazyFrame::scan_parquet(path, ScanArgsParquet::default())
-            .and_then(|lf| as_kpi_reads(lf, zone.as_deref()))
+            .and_then(|lf| as_kpi_reads(lf, zone.as_deref(), &fields.date64))
     })
     .map_err(|why| diagnostics::unreadable_file_types(src.span, &src.name, &shown, &why))?
     .map_err(|e| match crate::spec::model::is_object_url(&shown) {
@@ -237,21 +238,31 @@ fn ndjson_texts(src: &SourceInfo, path: &Path) -> Result<LazyFrame, Diagnostic> 
     .map_err(|e| read_error(src, &e))
 }
 
-/// A Parquet file's columns as KPIs read them:
+/// A Parquet file's columns as KPIs read them (`date64`: its columns of
+/// Arrow's `date64`):
 /// - dictionary-encoded texts (pandas' categoricals, which Polars reads as
 ///   categoricals) as plain texts: KPIs compare and group them as texts,
 ///   and two files of one glob may number the same text differently;
 /// - times in a zone (instants) as the wall-clock time of `zone`
 ///   (`read.timezone`), else of their own zone, as CSV's datetimes with an
 ///   offset are read: their dates are that zone's, and they compare with
-///   datetime literals (Polars refuses to compare a zoned time with one).
-pub(super) fn as_kpi_reads(mut lf: LazyFrame, zone: Option<&str>) -> PolarsResult<LazyFrame> {
+///   datetime literals (Polars refuses to compare a zoned time with one);
+/// - Arrow's `date64` (a day as its first millisecond, which pyarrow
+///   writes for Python dates), which Polars reads as a datetime, as dates.
+pub(super) fn as_kpi_reads(
+    mut lf: LazyFrame,
+    zone: Option<&str>,
+    date64: &[String],
+) -> PolarsResult<LazyFrame> {
     let schema = lf.collect_schema()?;
     let zone = zone.and_then(|z| TimeZone::opt_try_new(Some(z)).ok().flatten());
     let casts: Vec<Expr> = schema
         .iter()
         .filter_map(|(n, dt)| match dt {
             DataType::Categorical(..) | DataType::Enum(..) => Some(col(n.clone()).cast(DataType::String)),
+            DataType::Datetime(_, None) if date64.iter().any(|d| d == n.as_str()) => {
+                Some(col(n.clone()).cast(DataType::Date))
+            }
             DataType::Datetime(_, Some(_)) => {
                 let t = match &zone {
                     Some(z) => col(n.clone()).dt().convert_time_zone(z.clone()),
@@ -269,19 +280,39 @@ pub(super) fn as_kpi_reads(mut lf: LazyFrame, zone: Option<&str>) -> PolarsResul
     })
 }
 
-/// A column of the local Parquet file at `path` whose type Polars cannot
-/// hold, with that type: Polars stops the process when it converts such a
-/// file's schema, whether the column is read or not. Files it cannot open
-/// (in object storage, say) are left to the reader.
-fn unreadable_parquet_column(path: &Path) -> Option<(String, String)> {
-    let mut file = std::fs::File::open(path).ok()?;
-    let metadata = polars_parquet::arrow::read::read_metadata(&mut file).ok()?;
-    let schema = polars_parquet::arrow::read::infer_schema(&metadata).ok()?;
+/// What the Arrow schema of a local Parquet file says that Polars' own
+/// reading of it does not.
+#[derive(Default)]
+struct ParquetFields {
+    /// A column whose type Polars cannot hold, with that type: Polars
+    /// stops the process when it converts such a file's schema, whether
+    /// the column is read or not.
+    unreadable: Option<(String, String)>,
+    /// Columns of Arrow's `date64`, which Polars reads as datetimes.
+    date64: Vec<String>,
+}
+
+/// [`ParquetFields`] of the file at `path`, from its footer. Files it
+/// cannot open (in object storage, say) are left to the reader.
+fn parquet_fields(path: &Path) -> ParquetFields {
+    let read = || {
+        let mut file = std::fs::File::open(path).ok()?;
+        let metadata = polars_parquet::arrow::read::read_metadata(&mut file).ok()?;
+        polars_parquet::arrow::read::infer_schema(&metadata).ok()
+    };
+    let Some(schema) = read() else {
+        return ParquetFields::default();
+    };
     let unreadable = schema
         .iter_values()
         .find(|f| !readable_arrow(&f.dtype))
         .map(|f| (f.name.to_string(), arrow_type_words(&f.dtype)));
-    unreadable
+    let date64 = schema
+        .iter_values()
+        .filter(|f| f.dtype == polars_arrow::datatypes::ArrowDataType::Date64)
+        .map(|f| f.name.to_string())
+        .collect();
+    ParquetFields { unreadable, date64 }
 }
 
 /// An Arrow type kpi cannot read, in words.

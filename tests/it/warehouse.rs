@@ -1541,6 +1541,41 @@ fn pyarrow(dir: &Path, script: &str) {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// A column of Arrow's `date64` (pyarrow writes Python dates so when asked)
+/// is dates, as `date32` is: its maximum, its groups and comparisons with
+/// date literals read as days (Polars reads it as datetimes at midnight).
+#[test]
+fn parquet_date64_columns_are_dates() {
+    let dir = temp_dir("date64");
+    pyarrow(
+        &dir,
+        "days = [dt.date(2024, 3, 1), dt.date(2024, 2, 29), None]\n\
+         pq.write_table(pa.table({'due': pa.array(days, pa.date64()), 'closed_at': pa.array(days, pa.date32()), 'amount': [1.0, 2.0, 4.0]}), 'd.parquet')\n",
+    );
+    std::fs::write(
+        dir.join("s.yaml"),
+        "datasets:\n  d: {source: d.parquet, time: closed_at}\nkpis:\n  last_due: {dataset: d, measure: max(due)}\n  leap: {dataset: d, measure: 'sum(amount where due == @2024-02-29)'}\n",
+    )
+    .unwrap();
+    let (code, out, err) = kpi_in(&dir, &["--spec", "s.yaml", "-q", "eval", "--format", "csv"]);
+    assert_eq!(
+        (code, out.as_str()),
+        (Some(0), "last_due,leap\n2024-03-01,2\n"),
+        "{err}"
+    );
+    let (code, out, err) = kpi_in(
+        &dir,
+        &[
+            "--spec", "s.yaml", "-q", "eval", "leap", "--by", "due", "--format", "csv",
+        ],
+    );
+    assert_eq!(
+        (code, out.as_str()),
+        (Some(0), "due,leap\n2024-02-29,2\n2024-03-01,0\n,0\n"),
+        "{err}"
+    );
+}
+
 /// Parquet written by pandas with categorical columns keeps them as
 /// dictionaries of texts: they are texts (the file was refused whole),
 /// also across a glob whose files number the texts differently.
