@@ -7,7 +7,9 @@
 
 use polars::prelude::*;
 
-use super::csv_guess::{datetime_format, is_grouped_number, DATETIME_FORMATS, NO_SEPARATOR};
+use super::csv_guess::{
+    datetime_format, is_grouped_number, looks_like_datetime, DATETIME_FORMATS, NO_SEPARATOR,
+};
 use super::SourceInfo;
 use crate::check::types::Type;
 
@@ -246,12 +248,16 @@ pub(super) fn unconverted(column: &str, conv: &Conversion) -> Expr {
         .and(conv.expr(column, false).is_null())
 }
 
-/// A value of a text column of datetimes whose offset is not UTC's.
+/// A value of a text column of datetimes whose offset, after its time of
+/// day, is not UTC's (`+01:00`, `-0500`). Values without an offset, or
+/// that are no datetime, are left to the conversion.
 pub(super) fn not_in_utc(column: &str) -> Expr {
     let text = col(column).str().strip_chars(lit(NULL));
+    let offset = r"[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?\s*[+-][0-9]{2}(:?[0-9]{2})?$";
     text.clone()
-        .neq(lit(""))
-        .and(text.str().contains(lit(r"(Z|[+-]00(:?00)?)$"), true).not())
+        .str()
+        .contains(lit(offset), true)
+        .and(text.str().contains(lit(r"[+-]00(:?00)?$"), true).not())
 }
 
 /// How a declared `bool` column's values are written (in any case): as
@@ -276,8 +282,16 @@ pub(super) fn declared_conversion(src: &SourceInfo, sample: &[String], t: Type) 
         Type::Datetime => {
             let (format, offset) = match &src.read.datetime_format {
                 Some(f) => (f.value.clone(), f.value.contains("%z") || f.value.contains("%:z")),
-                // Guessed from the column's first values; verified when read.
-                None => datetime_format(sample).unwrap_or(("%Y-%m-%dT%H:%M:%S".to_string(), false)),
+                // Guessed from the column's first values that are datetimes
+                // (one that is not is then named); verified when read.
+                None => {
+                    let fitting: Vec<String> = sample
+                        .iter()
+                        .filter(|v| looks_like_datetime(v.trim()))
+                        .cloned()
+                        .collect();
+                    datetime_format(&fitting).unwrap_or(("%Y-%m-%dT%H:%M:%S".to_string(), false))
+                }
             };
             Conversion::Datetime {
                 format,

@@ -187,7 +187,7 @@ fn starts_like_iso_date(v: &str) -> bool {
 }
 
 /// A value of one of the ISO 8601 datetime shapes.
-fn looks_like_datetime(v: &str) -> bool {
+pub(super) fn looks_like_datetime(v: &str) -> bool {
     datetime_format(&[v.to_string()]).is_some()
 }
 

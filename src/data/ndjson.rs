@@ -23,9 +23,10 @@ use polars::prelude::*;
 use polars_arrow::array::StructArray;
 
 use super::csv::NearMiss;
-use super::csv_conversion::{not_in_utc, unconverted, Conversion};
+use super::csv_conversion::{declared_conversion, not_in_utc, unconverted, Conversion};
 use super::csv_guess::{date_hint, guess};
 use super::SourceInfo;
+use crate::check::types::Type;
 use crate::diagnostic::Diagnostic;
 
 /// Files shorter than this are inferred in one piece.
@@ -355,6 +356,10 @@ const SAMPLE: u32 = 1_000;
 /// convert, and the fields one value kept from converting.
 pub(super) struct Dates {
     conversions: Vec<(String, Conversion)>,
+    /// Declared `date` and `datetime` fields the files hold as texts, with
+    /// how they convert (as a CSV column declared so: a datetime's format
+    /// from its first values, offsets in `read.timezone` or UTC's).
+    declared: Vec<(String, Conversion)>,
     pub near_misses: Vec<NearMiss>,
     /// Text fields of dates in a format `read:` does not say, with the
     /// formats that read them (as for CSV).
@@ -366,9 +371,19 @@ impl Dates {
     pub(super) fn none() -> Dates {
         Dates {
             conversions: Vec::new(),
+            declared: Vec::new(),
             near_misses: Vec::new(),
             hints: Vec::new(),
         }
+    }
+
+    /// How the declared date or datetime field `column`, held as texts,
+    /// converts.
+    pub(super) fn declared(&self, column: &str) -> Option<&Conversion> {
+        self.declared
+            .iter()
+            .find(|(c, _)| c == column)
+            .map(|(_, conv)| conv)
     }
 }
 
@@ -414,8 +429,10 @@ pub(super) fn dates(
     if let Some(found) = dates_cache().lock().ok().and_then(|c| c.get(&key).cloned()) {
         return Ok(found);
     }
+    let every = all()?;
     let (mut conversions, missed, hints) =
-        date_conversions(src, all()?).map_err(|e| super::read_error(src, &e))?;
+        date_conversions(src, every.clone()).map_err(|e| super::read_error(src, &e))?;
+    let mut declared = declared_conversions(src, every).map_err(|e| super::read_error(src, &e))?;
     let mut near_misses = Vec::new();
     for (column, conv) in missed {
         if let Some((value, file, line)) = first_where(files, texts, &column, unconverted(&column, &conv))? {
@@ -429,7 +446,11 @@ pub(super) fn dates(
         }
     }
     // Offsets that are all UTC's are UTC's times; others need a zone.
-    for (column, conv) in conversions.iter_mut().filter(|(_, c)| c.needs_zone()) {
+    let unzoned = conversions
+        .iter_mut()
+        .chain(declared.iter_mut())
+        .filter(|(_, c)| c.needs_zone());
+    for (column, conv) in unzoned {
         if let Some((value, file, line)) = first_where(files, texts, column, not_in_utc(column))? {
             let path = file.display().to_string();
             return Err(super::diagnostics::timezone_needed(
@@ -443,6 +464,7 @@ pub(super) fn dates(
     }
     let found = Arc::new(Dates {
         conversions,
+        declared,
         near_misses,
         hints,
     });
@@ -597,6 +619,34 @@ fn date_conversions(src: &SourceInfo, mut lf: LazyFrame) -> PolarsResult<(Conver
         .partition(|(_, m)| read_whole(m));
     let strip = |v: Vec<((String, Conversion), &Column)>| v.into_iter().map(|(g, _)| g).collect();
     Ok((strip(found), strip(missed), hints))
+}
+
+/// The declared `date` and `datetime` fields of `lf` that it holds as
+/// texts, each with its conversion, a datetime's format guessed from its
+/// first values as for CSV.
+fn declared_conversions(src: &SourceInfo, mut lf: LazyFrame) -> PolarsResult<Conversions> {
+    let schema = lf.collect_schema()?;
+    let dated: Vec<(&String, Type)> = src
+        .declared
+        .iter()
+        .filter(|(n, t)| matches!(t, Type::Date | Type::Datetime) && schema.get(n) == Some(&DataType::String))
+        .map(|(n, t)| (n, *t))
+        .collect();
+    if dated.is_empty() {
+        return Ok(Vec::new());
+    }
+    let first = lf
+        .select(dated.iter().map(|(c, _)| col(c.as_str())).collect::<Vec<_>>())
+        .slice(0, SAMPLE)
+        .collect()?;
+    let sample = |c: &str| -> Vec<String> {
+        let values = first.column(c).ok().and_then(|v| v.str().ok().cloned());
+        values.map_or(Vec::new(), |v| v.iter().flatten().map(str::to_string).collect())
+    };
+    Ok(dated
+        .into_iter()
+        .filter_map(|(c, t)| Some((c.clone(), declared_conversion(src, &sample(c), t)?)))
+        .collect())
 }
 
 /// Text fields and how they convert.

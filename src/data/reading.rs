@@ -383,6 +383,12 @@ fn readable_arrow(dt: &polars_arrow::datatypes::ArrowDataType) -> bool {
 /// Parquet or NDJSON columns converted to their declared types (dates stored as text, say).
 fn declared_types(src: &SourceInfo, lf: LazyFrame) -> Result<LazyFrame, Diagnostic> {
     let schema = lf.clone().collect_schema().map_err(|e| read_error(src, &e))?;
+    // NDJSON's declared dates and datetimes are texts that convert as a
+    // CSV column declared so does (offsets included).
+    let dates = match src.format {
+        Format::Ndjson => Some(ndjson_dates(src)?),
+        _ => None,
+    };
     let mut unusable = None;
     let casts: Vec<Expr> = src
         .declared
@@ -405,6 +411,9 @@ fn declared_types(src: &SourceInfo, lf: LazyFrame) -> Result<LazyFrame, Diagnost
                 cache: true,
                 ..Default::default()
             };
+            if let Some(conv) = dates.as_ref().and_then(|d| d.declared(n)) {
+                return Some(conv.expr(n, true).alias(n.as_str()));
+            }
             Some(match (have, t) {
                 (DataType::String, Type::Date) => col(n.as_str()).str().to_date(opts),
                 (DataType::String, Type::Datetime) => {

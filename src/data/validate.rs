@@ -5,7 +5,7 @@
 
 use polars::prelude::*;
 
-use super::{csv, diagnostics, ndjson_dates, read_error, scan_text, SourceInfo};
+use super::{csv, csv_conversion, diagnostics, ndjson_dates, read_error, scan_text, SourceInfo};
 use crate::check::types::Type;
 use crate::diagnostic::Diagnostic;
 use crate::spec::model::{Format, OnError};
@@ -72,6 +72,14 @@ pub fn validate_types(src: &SourceInfo) -> Vec<Diagnostic> {
         Ok(s) => s,
         Err(e) => return vec![read_error(src, &e)],
     };
+    // NDJSON's declared dates and datetimes convert as CSV's do.
+    let dates = match src.format {
+        Format::Ndjson => match ndjson_dates(src) {
+            Ok(d) => Some(d),
+            Err(d) => return vec![d],
+        },
+        _ => None,
+    };
     let mut aggs = Vec::new();
     let mut names = Vec::new();
     for (n, t) in checked {
@@ -79,6 +87,18 @@ pub fn validate_types(src: &SourceInfo) -> Vec<Diagnostic> {
             continue;
         }
         let c = col(n.as_str());
+        if let Some(conv) = dates.as_ref().and_then(|d| d.declared(n)) {
+            let bad = csv_conversion::unconverted(n, conv);
+            aggs.push(c.filter(bad.clone()).first().alias(format!("v{}", names.len())));
+            aggs.push(
+                col("__row")
+                    .filter(bad)
+                    .first()
+                    .alias(format!("r{}", names.len())),
+            );
+            names.push((n.clone(), *t));
+            continue;
+        }
         let text = c.clone().str().strip_chars(lit(NULL));
         let parsed = match t {
             Type::Number => text.clone().cast(DataType::Float64),

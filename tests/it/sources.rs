@@ -238,6 +238,55 @@ fn ndjson_dates_are_guessed_as_csv_dates_are() {
     assert_eq!(by_seen(spec), "period,by_seen\n2025-01,2\n2025-02,0\n2025-03,1\n");
 }
 
+/// An NDJSON field declared `datetime` converts as a CSV column declared
+/// so does: `Z` and `+00:00` are UTC's times, other offsets need the zone
+/// their days count in, and a value that is no datetime is named with its
+/// line (such a field was refused whole: every offset contradicted the
+/// declaration).
+#[test]
+fn declared_ndjson_datetimes_take_offsets() {
+    let dir = temp_dir("ndjson-declared-offsets");
+    let eval = |lines: &str, read: &str| {
+        std::fs::write(dir.join("d.ndjson"), lines).unwrap();
+        let spec = format!("datasets:\n  d: {{source: d.ndjson, time: closed_at, columns: {{closed_at: datetime, amount: number}}{read}}}\nkpis:\n  total: {{dataset: d, measure: sum(amount)}}\n");
+        std::fs::write(dir.join("s.yaml"), spec).unwrap();
+        kpi_in(
+            &dir,
+            &[
+                "--spec", "s.yaml", "-q", "eval", "--grain", "month", "--format", "csv",
+            ],
+        )
+    };
+    let utc = "{\"amount\": 1, \"closed_at\": \"2025-01-31T23:30:00Z\"}\n{\"amount\": 2, \"closed_at\": \"2025-02-01 00:30:00+00:00\"}\n";
+    let (code, out, err) = eval(utc, "");
+    assert_eq!(
+        (code, out.as_str()),
+        (Some(0), "period,total\n2025-01,1\n2025-02,2\n"),
+        "{err}"
+    );
+    // 23:30 at -05:00 on January 31 is February 1 in UTC, still January in New York.
+    let east = "{\"amount\": 1, \"closed_at\": \"2025-01-31T23:30:00-05:00\"}\n";
+    let (code, out, err) = eval(east, ", read: {timezone: America/New_York}");
+    assert_eq!(
+        (code, out.as_str()),
+        (Some(0), "period,total\n2025-01,1\n"),
+        "{err}"
+    );
+    let (code, _, err) = eval(east, "");
+    assert_eq!(code, Some(1));
+    assert!(err.contains("kpi::timezone_needed"), "{err}");
+    let (code, _, err) = eval(
+        &format!("{utc}{{\"amount\": 4, \"closed_at\": \"tomorrow\"}}\n"),
+        "",
+    );
+    assert_eq!(code, Some(1));
+    let said: String = err.split_whitespace().collect();
+    assert!(
+        said.contains("kpi::declared_type_contradicted") && said.contains("`d.ndjson`line3holds`tomorrow`"),
+        "{err}"
+    );
+}
+
 /// An NDJSON file without a record (0 bytes, or blank lines) is an export
 /// of no rows: a glob's other files are read without it, and alone it is a
 /// dataset with no rows when its columns are declared; undeclared, nothing
