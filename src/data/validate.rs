@@ -86,50 +86,11 @@ pub fn validate_types(src: &SourceInfo) -> Vec<Diagnostic> {
         if schema.get(n.as_str()) != Some(&DataType::String) {
             continue;
         }
+        let bad = match dates.as_ref().and_then(|d| d.declared(n)) {
+            Some(conv) => csv_conversion::unconverted(n, conv),
+            None => not_of_type(src, n, *t),
+        };
         let c = col(n.as_str());
-        if let Some(conv) = dates.as_ref().and_then(|d| d.declared(n)) {
-            let bad = csv_conversion::unconverted(n, conv);
-            aggs.push(c.filter(bad.clone()).first().alias(format!("v{}", names.len())));
-            aggs.push(
-                col("__row")
-                    .filter(bad)
-                    .first()
-                    .alias(format!("r{}", names.len())),
-            );
-            names.push((n.clone(), *t));
-            continue;
-        }
-        let text = c.clone().str().strip_chars(lit(NULL));
-        let parsed = match t {
-            Type::Number => text.clone().cast(DataType::Float64),
-            Type::Bool => text.clone().str().to_lowercase().is_in(
-                lit(Series::new("b".into(), ["true", "false"])).implode(false),
-                false,
-            ),
-            Type::Date => text.clone().str().to_date(StrptimeOptions {
-                format: declared_format(src, *t),
-                strict: false,
-                ..Default::default()
-            }),
-            _ => text.clone().str().to_datetime(
-                Some(TimeUnit::Microseconds),
-                None,
-                StrptimeOptions {
-                    format: declared_format(src, *t),
-                    strict: false,
-                    ..Default::default()
-                },
-                lit("null"),
-            ),
-        };
-        let bad = if *t == Type::Bool {
-            text.clone().is_not_null().and(parsed.not())
-        } else {
-            text.clone()
-                .is_not_null()
-                .and(text.clone().neq(lit("")))
-                .and(parsed.is_null())
-        };
         aggs.push(c.filter(bad.clone()).first().alias(format!("v{}", names.len())));
         aggs.push(
             col("__row")
@@ -158,6 +119,40 @@ pub fn validate_types(src: &SourceInfo) -> Vec<Diagnostic> {
         }
     }
     out
+}
+
+/// A text value of column `n` that its declared type `t` cannot hold.
+fn not_of_type(src: &SourceInfo, n: &str, t: Type) -> Expr {
+    let text = col(n).str().strip_chars(lit(NULL));
+    let parsed = match t {
+        Type::Number => text.clone().cast(DataType::Float64),
+        Type::Bool => text.clone().str().to_lowercase().is_in(
+            lit(Series::new("b".into(), ["true", "false"])).implode(false),
+            false,
+        ),
+        Type::Date => text.clone().str().to_date(StrptimeOptions {
+            format: declared_format(src, t),
+            strict: false,
+            ..Default::default()
+        }),
+        _ => text.clone().str().to_datetime(
+            Some(TimeUnit::Microseconds),
+            None,
+            StrptimeOptions {
+                format: declared_format(src, t),
+                strict: false,
+                ..Default::default()
+            },
+            lit("null"),
+        ),
+    };
+    if t == Type::Bool {
+        return text.is_not_null().and(parsed.not());
+    }
+    text.clone()
+        .is_not_null()
+        .and(text.neq(lit("")))
+        .and(parsed.is_null())
 }
 
 /// The `read:` format of a declared date or datetime column, if any
