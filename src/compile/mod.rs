@@ -416,10 +416,11 @@ impl RoundScale {
         match self {
             RoundScale::Digits(d) => by(x, f64_lit(10f64.powi(d.abs())), *d >= 0),
             RoundScale::PerRow(d) => {
-                let whole = d.clone().abs().floor().clip(f64_lit(0.0), f64_lit(30.0));
-                let whole = when(d.clone().lt(f64_lit(0.0)))
-                    .then(-whole.clone())
-                    .otherwise(whole);
+                // [`arithmetic::whole_digits`] of each row.
+                let whole = d
+                    .clone()
+                    .round(0, RoundMode::ToZero)
+                    .clip(f64_lit(-30.0), f64_lit(30.0));
                 by(x, f64_lit(10.0).pow(whole), true)
             }
         }
