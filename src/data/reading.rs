@@ -115,14 +115,19 @@ fn together(src: &SourceInfo, mut frames: Vec<LazyFrame>) -> Result<LazyFrame, D
 
 /// Each file of a Parquet or NDJSON dataset as stored, in the order read.
 fn file_scans(src: &SourceInfo) -> Result<Vec<LazyFrame>, Diagnostic> {
-    let files = match src.format {
-        Format::Ndjson => ndjson_files(src)?,
-        _ => files::expand(src)?,
-    };
+    if src.format != Format::Ndjson {
+        return files::expand(src)?.iter().map(|p| file_scan(src, p)).collect();
+    }
+    let files = ndjson_files(src)?;
     if files.is_empty() {
         return no_records(src).map(|empty| vec![empty]);
     }
-    files.iter().map(|p| file_scan(src, p)).collect()
+    // The dates are the source's, worked out once for all its files.
+    let dates = dates_of(src, &files)?;
+    files
+        .iter()
+        .map(|p| ndjson::with_dates(src, ndjson_texts(src, p)?, &dates))
+        .collect()
 }
 
 /// The files of an NDJSON dataset that hold a record. A file without one
@@ -186,7 +191,11 @@ fn file_scan(src: &SourceInfo, path: &Path) -> Result<LazyFrame, Diagnostic> {
 /// The text fields of an NDJSON source that are dates, and those one value
 /// kept from being dates (see [`ndjson::dates`]).
 pub(super) fn ndjson_dates(src: &SourceInfo) -> Result<Arc<ndjson::Dates>, Diagnostic> {
-    let files = ndjson_files(src)?;
+    dates_of(src, &ndjson_files(src)?)
+}
+
+/// [`ndjson_dates`] of the source's `files` that hold a record.
+fn dates_of(src: &SourceInfo, files: &[PathBuf]) -> Result<Arc<ndjson::Dates>, Diagnostic> {
     if files.is_empty() {
         return Ok(Arc::new(ndjson::Dates::none()));
     }
@@ -200,7 +209,7 @@ pub(super) fn ndjson_dates(src: &SourceInfo) -> Result<Arc<ndjson::Dates>, Diagn
                 .collect::<Result<_, _>>()?,
         )
     };
-    ndjson::dates(src, &files, &texts, &all)
+    ndjson::dates(src, files, &texts, &all)
 }
 
 /// Whether a file starts with [`BOM`].
