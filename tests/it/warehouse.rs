@@ -1541,6 +1541,64 @@ fn pyarrow(dir: &Path, script: &str) {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// A result file opens in every pyarrow: its footer's Arrow schema names
+/// texts as `large_string`, not the string views Polars holds (pyarrow
+/// before 15, and pandas over it, stop at "Unrecognized type: 24"), and the
+/// values read back are those of the CSV output.
+#[test]
+fn result_parquet_names_texts_as_every_reader_knows_them() {
+    let dir = temp_dir("result-arrow-schema");
+    let (code, csv, err) = kpi_in(
+        &root(),
+        &[
+            "-q",
+            "eval",
+            "won_revenue",
+            "win_rate",
+            "--by",
+            "owner",
+            "--grain",
+            "quarter",
+            "--format",
+            "csv",
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    std::fs::write(dir.join("want.csv"), csv).unwrap();
+    let out = dir.join("out.parquet");
+    let (code, _, err) = kpi_in(
+        &root(),
+        &[
+            "-q",
+            "eval",
+            "won_revenue",
+            "win_rate",
+            "--by",
+            "owner",
+            "--grain",
+            "quarter",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    pyarrow(
+        &dir,
+        "import csv, math\n\
+         schema = pq.read_schema('out.parquet')\n\
+         types = {f.name: str(f.type) for f in schema}\n\
+         assert types == {'owner': 'large_string', 'period': 'large_string', 'won_revenue': 'double', 'win_rate': 'double'}, types\n\
+         got = pq.read_table('out.parquet').to_pylist()\n\
+         want = list(csv.DictReader(open('want.csv')))\n\
+         assert len(got) == len(want) > 0, (len(got), len(want))\n\
+         for g, w in zip(got, want):\n\
+         \x20   assert (g['owner'], g['period']) == (w['owner'], w['period']), (g, w)\n\
+         \x20   for k in ['won_revenue', 'win_rate']:\n\
+         \x20       assert (g[k] is None) == (w[k] == ''), (k, g, w)\n\
+         \x20       assert g[k] is None or math.isclose(g[k], float(w[k]), rel_tol=1e-12), (k, g, w)\n",
+    );
+}
+
 /// A column of Arrow's `date64` (pyarrow writes Python dates so when asked)
 /// is dates, as `date32` is: its maximum, its groups and comparisons with
 /// date literals read as days (Polars reads it as datetimes at midnight).
