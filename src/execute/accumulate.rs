@@ -167,7 +167,9 @@ enum Acc {
         v: Vec<Option<f64>>,
     },
     /// Minimum or maximum of integers, dates and times (as their physical
-    /// integers), given back in `dtype`.
+    /// integers), given back in `dtype`. Unsigned 64-bit integers are kept
+    /// with their top bit flipped ([`i64_in_order`]), which keeps their
+    /// order in an `i64` (a cast would make those above `i64::MAX` nulls).
     I64 {
         min: bool,
         v: Vec<Option<i64>>,
@@ -454,6 +456,11 @@ fn output_column(out: &Output, mut acc: Acc, order: &[u32]) -> PolarsResult<Colu
         Acc::Count(v) => Column::new(name, each.map(|g| v[g]).collect::<Vec<u64>>()),
         Acc::Sum(v) => Column::new(name, each.map(|g| v[g].sum).collect::<Vec<f64>>()),
         Acc::F64 { v, .. } => Float64Chunked::from_iter_options(name, each.map(|g| v[g])).into_column(),
+        Acc::I64 {
+            v,
+            dtype: DataType::UInt64,
+            ..
+        } => UInt64Chunked::from_iter_options(name, each.map(|g| v[g].map(u64_in_order))).into_column(),
         Acc::I64 { v, dtype, .. } => Int64Chunked::from_iter_options(name, each.map(|g| v[g]))
             .into_column()
             .cast(&dtype)?,
@@ -552,6 +559,12 @@ fn add_rows(acc: &mut Acc, inputs: &Inputs, groups: &[u32]) -> PolarsResult<()> 
             let min = *min;
             each_value(s.f64()?, filter, groups, |g, x| keep_extreme(&mut v[g], x, min));
         }
+        Acc::I64 { min, v, .. } if input.dtype() == &DataType::UInt64 => {
+            let min = *min;
+            each_value(input.u64()?, filter, groups, |g, x| {
+                keep_extreme(&mut v[g], i64_in_order(x), min)
+            });
+        }
         Acc::I64 { min, v, .. } => {
             let s = input.to_physical_repr().cast(&DataType::Int64)?;
             let min = *min;
@@ -586,6 +599,8 @@ fn add_distinct(
             let x = if x == 0.0 { 0.0 } else { x };
             d.add(g, x.to_bits())
         });
+    } else if dtype == &DataType::UInt64 {
+        each_value(input.u64()?, filter, groups, |g, x| d.add(g, x));
     } else if dtype.to_physical().is_integer() || dtype.is_bool() {
         let s = input.to_physical_repr().cast(&DataType::Int64)?;
         each_value(s.i64()?, filter, groups, |g, x| d.add(g, x as u64));
@@ -600,6 +615,17 @@ fn add_distinct(
         });
     }
     Ok(())
+}
+
+/// An unsigned 64-bit integer as an `i64` of the same order: its top bit
+/// flipped, so 0 is `i64::MIN` and `u64::MAX` is `i64::MAX`.
+fn i64_in_order(x: u64) -> i64 {
+    (x ^ (1 << 63)) as i64
+}
+
+/// The unsigned integer [`i64_in_order`] was given.
+fn u64_in_order(x: i64) -> u64 {
+    (x as u64) ^ (1 << 63)
 }
 
 /// Keeps the smaller (`min`) or larger of `slot` and `x`. Values here are

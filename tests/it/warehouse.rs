@@ -1599,6 +1599,44 @@ fn result_parquet_names_texts_as_every_reader_knows_them() {
     );
 }
 
+/// A Parquet column of unsigned 64-bit integers above `i64::MAX`
+/// (identifiers, hashes): its extremes and distinct values count them (a
+/// cast to 64-bit signed integers made them nulls, so `max` gave the
+/// largest of the others and `count_distinct` left them out).
+#[test]
+fn parquet_uint64_columns_keep_their_large_values() {
+    let dir = temp_dir("uint64");
+    pyarrow(
+        &dir,
+        "u = pa.array([2**63 + 5, 2**63 + 5, 7, 2**64 - 1, None, 3], pa.uint64())\n\
+         pq.write_table(pa.table({'g': ['a', 'a', 'a', 'b', 'b', 'c'], 'u': u}), 'd.parquet')\n",
+    );
+    std::fs::write(
+        dir.join("s.yaml"),
+        "datasets:\n  d: {source: d.parquet}\nkpis:\n  top: {dataset: d, measure: max(u)}\n  low: {dataset: d, measure: min(u)}\n  n: {dataset: d, measure: count_distinct(u)}\n",
+    )
+    .unwrap();
+    let (code, out, err) = kpi_in(
+        &dir,
+        &["--spec", "s.yaml", "-q", "eval", "--by", "g", "--format", "csv"],
+    );
+    // Numbers are floats, printed to 15 significant digits.
+    assert_eq!(
+        (code, out.as_str()),
+        (
+            Some(0),
+            "g,top,low,n\na,9223372036854780000,7,2\nb,18446744073709600000,18446744073709600000,1\nc,3,3,1\n"
+        ),
+        "{err}"
+    );
+    let (code, out, err) = kpi_in(&dir, &["--spec", "s.yaml", "-q", "eval", "--format", "csv"]);
+    assert_eq!(
+        (code, out.as_str()),
+        (Some(0), "top,low,n\n18446744073709600000,3,4\n"),
+        "{err}"
+    );
+}
+
 /// A column of Arrow's `date64` (pyarrow writes Python dates so when asked)
 /// is dates, as `date32` is: its maximum, its groups and comparisons with
 /// date literals read as days (Polars reads it as datetimes at midnight).
