@@ -22,7 +22,9 @@ use std::sync::{Arc, Mutex};
 use polars::prelude::*;
 
 use super::csv_conversion::{declared_conversion, not_in_utc, unconverted, Conversion, NumberForm};
-use super::csv_guess::{case_twin, date_hint, guess, leading_zeros, nine_in_ten, padded_twin};
+use super::csv_guess::{
+    case_twin, date_hint, guess, later_datetime_format, leading_zeros, nine_in_ten, padded_twin,
+};
 use super::csv_pieces::Pieces;
 use super::diagnostics as diag;
 use super::files::Shape;
@@ -961,6 +963,38 @@ fn detect(
             guesses.push((c.clone(), g));
         }
     }
+    let (mut found, mut near) = verified(src, l, text, guesses)?;
+    // A column of dates whose first value with a time of day comes after
+    // the sample: datetimes, its dates at midnight (verified again).
+    let later: Vec<(String, Conversion)> = near
+        .iter()
+        .filter(|n| n.looked_like == Type::Date)
+        .filter_map(|n| {
+            let (format, offset) = later_datetime_format(&n.value)?;
+            let times = Conversion::Datetime {
+                format,
+                offset,
+                zone: zone.clone(),
+            };
+            Some((n.column.clone(), times))
+        })
+        .collect();
+    if !later.is_empty() {
+        let (times, _) = verified(src, l, text, later)?;
+        near.retain(|n| !times.iter().any(|(c, _)| c == &n.column));
+        found.extend(times);
+    }
+    Ok((found, near))
+}
+
+/// The `guesses` that every value of their column fits, and the first
+/// value of each other.
+fn verified(
+    src: &SourceInfo,
+    l: &Layout,
+    text: Option<&Pieces>,
+    guesses: Vec<(String, Conversion)>,
+) -> PolarsResult<Detected> {
     if guesses.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }

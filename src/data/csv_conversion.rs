@@ -114,7 +114,9 @@ pub(super) enum Conversion {
     Date {
         format: String,
     },
-    /// `offset`: the values carry UTC offsets, converted to `zone`.
+    /// `offset`: the values carry UTC offsets, converted to `zone`. A value
+    /// that is a date alone, in the format's own date part ([`day_part`]),
+    /// is that day's midnight: exports write a time of midnight so.
     Datetime {
         format: String,
         offset: bool,
@@ -159,13 +161,6 @@ impl Conversion {
     /// The converted column; `strict`: a value that does not convert is an error.
     pub(super) fn expr(&self, column: &str, strict: bool) -> Expr {
         let text = col(column).str().strip_chars(lit(NULL));
-        let opts = |format: &str| StrptimeOptions {
-            format: Some(format.into()),
-            strict,
-            exact: true,
-            cache: true,
-        };
-        let ambiguous = lit(if strict { "raise" } else { "null" });
         match self {
             Conversion::Number(form) => form.expr(text, strict),
             Conversion::Bool => {
@@ -190,8 +185,71 @@ impl Conversion {
                 };
                 flag.cast(DataType::Boolean)
             }
-            Conversion::Date { format } => text.str().to_date(opts(format)),
+            Conversion::Date { format } => text.str().to_date(opts_of(format, strict)),
             Conversion::NoValues => lit(NULL),
+            Conversion::Datetime { format, .. } => {
+                let Some(day) = day_part(format) else {
+                    return self.time_of_day(text, strict);
+                };
+                // A column (a batch of it) with a date alone among its
+                // values takes them apart; one without is parsed once (a
+                // failed parse of every datetime as a date more than
+                // doubled the time to read them).
+                let times = self.clone();
+                text.map_with_fmt_str(
+                    move |c: Column| {
+                        let alone = c
+                            .str()?
+                            .iter()
+                            .flatten()
+                            .any(|v| !v.is_empty() && !v.contains(':'));
+                        let at = col(c.name().clone());
+                        let converted = match alone {
+                            true => times.with_dates_alone(at, &day, strict),
+                            false => times.time_of_day(at, strict),
+                        };
+                        let name = c.name().clone();
+                        let frame = DataFrame::new_infer_height(vec![c])?;
+                        let out = frame.lazy().select([converted.alias(name)]).collect()?;
+                        Ok(out.columns()[0].clone())
+                    },
+                    |_, f| {
+                        Ok(Field::new(
+                            f.name().clone(),
+                            DataType::Datetime(TimeUnit::Microseconds, None),
+                        ))
+                    },
+                    "datetimes",
+                )
+            }
+        }
+    }
+
+    /// The datetimes of `text`, its values without a `:` dates alone, in
+    /// the format `day`, at midnight; the rest as [`Self::time_of_day`]
+    /// reads them. Each parse sees only its own values (nulls in place of
+    /// the others), so that a strict one fails on a value of its own.
+    fn with_dates_alone(&self, text: Expr, day: &str, strict: bool) -> Expr {
+        let alone = text.clone().str().contains_literal(lit(":")).not();
+        let nothing = || lit(NULL).cast(DataType::String);
+        let midnight = when(alone.clone())
+            .then(text.clone())
+            .otherwise(nothing())
+            .str()
+            .to_date(opts_of(day, strict));
+        let times = when(alone).then(nothing()).otherwise(text);
+        coalesce(&[
+            self.time_of_day(times, strict),
+            midnight.cast(DataType::Datetime(TimeUnit::Microseconds, None)),
+        ])
+    }
+
+    /// The datetimes of `text` (a [`Conversion::Datetime`]'s), in the
+    /// format with its time of day: naive, in the zone where they carry
+    /// offsets.
+    fn time_of_day(&self, text: Expr, strict: bool) -> Expr {
+        let ambiguous = lit(if strict { "raise" } else { "null" });
+        match self {
             Conversion::Datetime {
                 format,
                 offset: false,
@@ -199,7 +257,7 @@ impl Conversion {
             } => iso_t(text, format).str().to_datetime(
                 Some(TimeUnit::Microseconds),
                 None,
-                opts(format),
+                opts_of(format, strict),
                 ambiguous,
             ),
             Conversion::Datetime {
@@ -212,7 +270,7 @@ impl Conversion {
                 let utc = text.str().to_datetime(
                     Some(TimeUnit::Microseconds),
                     Some(TimeZone::UTC),
-                    opts(format),
+                    opts_of(format, strict),
                     ambiguous,
                 );
                 let zone = zone.as_deref().unwrap_or("UTC");
@@ -224,8 +282,36 @@ impl Conversion {
                     .dt()
                     .replace_time_zone(None, lit("raise"), NonExistent::Raise)
             }
+            _ => lit(NULL),
         }
     }
+}
+
+/// How a text is parsed in `format`: exactly, strictly or to null.
+fn opts_of(format: &str, strict: bool) -> StrptimeOptions {
+    StrptimeOptions {
+        format: Some(format.into()),
+        strict,
+        exact: true,
+        cache: true,
+    }
+}
+
+/// The date part of a datetime format: what comes before its time of day,
+/// without the `T` or space between (`%Y-%m-%d` of `%Y-%m-%dT%H:%M:%S`,
+/// `%m/%d/%Y` of `%m/%d/%Y %I:%M %p`); none where the time comes first,
+/// the date part names no year, month and day, or a `:` does not tell a
+/// time of day from a date alone.
+pub(super) fn day_part(format: &str) -> Option<String> {
+    let time = ["%H", "%I", "%T", "%R"]
+        .iter()
+        .filter_map(|t| format.find(t))
+        .min()?;
+    let day = format[..time].trim_end_matches([' ', 'T']);
+    let whole =
+        ["%Y", "%d"].iter().all(|d| day.contains(d)) && ["%m", "%b", "%B"].iter().any(|m| day.contains(m));
+    let told_apart = !day.contains(':') && ["%M", "%T", "%R"].iter().any(|t| format[time..].contains(t));
+    (whole && told_apart).then(|| day.to_string())
 }
 
 /// Values of an ISO format with `T` ([`DATETIME_FORMATS`]) with a space in
@@ -290,7 +376,8 @@ pub(super) fn declared_conversion(src: &SourceInfo, sample: &[String], t: Type) 
                         .filter(|v| looks_like_datetime(v.trim()))
                         .cloned()
                         .collect();
-                    datetime_format(&fitting).unwrap_or(("%Y-%m-%dT%H:%M:%S".to_string(), false))
+                    // None among them: to the second, fractions allowed.
+                    datetime_format(&fitting).unwrap_or(("%Y-%m-%dT%H:%M:%S%.f".to_string(), false))
                 }
             };
             Conversion::Datetime {
@@ -301,4 +388,24 @@ pub(super) fn declared_conversion(src: &SourceInfo, sample: &[String], t: Type) 
         }
         Type::String | Type::Null | Type::Unknown | Type::Unusable(_) => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_date_part_of_a_datetime_format() {
+        for (format, day) in [
+            ("%Y-%m-%dT%H:%M:%S", Some("%Y-%m-%d")),
+            ("%Y-%m-%dT%H:%M:%S%.f%:z", Some("%Y-%m-%d")),
+            ("%m/%d/%Y %I:%M %p", Some("%m/%d/%Y")),
+            ("%d %b %Y %R", Some("%d %b %Y")),
+            ("%H:%M %d.%m.%Y", None),
+            ("%m/%d %H:%M", None),
+            ("%Y-%m-%d %Hh", None),
+        ] {
+            assert_eq!(day_part(format).as_deref(), day, "{format}");
+        }
+    }
 }

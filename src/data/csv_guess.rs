@@ -35,22 +35,23 @@ pub(super) fn guess(values: &[String], src: &SourceInfo, zone: Option<String>) -
         .date_format
         .as_ref()
         .map_or("%Y-%m-%d", |f| f.value.as_str());
-    if mostly(&|v| chrono::NaiveDate::parse_from_str(v, date_format).is_ok()) {
+    let is_day = |v: &str| chrono::NaiveDate::parse_from_str(v, date_format).is_ok();
+    let is_datetime = |v: &str| match &src.read.datetime_format {
+        Some(f) => parses_datetime(v, &f.value),
+        None => looks_like_datetime(v),
+    };
+    let fitting: Vec<String> = values.iter().filter(|v| is_datetime(v.trim())).cloned().collect();
+    if fitting.is_empty() && mostly(&is_day) {
         return Some(Conversion::Date {
             format: date_format.to_string(),
         });
     }
-    // The datetime format most of the sample has.
-    let fitting: Vec<String> = values
-        .iter()
-        .filter(|v| looks_like_datetime(v.trim()))
-        .cloned()
-        .collect();
+    // Datetimes, some perhaps written as their date alone (midnight, as
+    // exports write it), in the format most of the sample has.
     let dt = match &src.read.datetime_format {
-        Some(f) => mostly(&|v| parses_datetime(v, &f.value))
-            .then(|| (f.value.clone(), f.value.contains("%z") || f.value.contains("%:z"))),
-        None if mostly(&looks_like_datetime) => datetime_format(&fitting),
-        None => None,
+        _ if fitting.is_empty() || !mostly(&|v| is_datetime(v) || is_day(v)) => None,
+        Some(f) => Some((f.value.clone(), f.value.contains("%z") || f.value.contains("%:z"))),
+        None => datetime_format(&fitting),
     };
     if let Some((format, offset)) = dt {
         return Some(Conversion::Datetime { format, offset, zone });
@@ -197,8 +198,12 @@ pub(super) fn looks_like_datetime(v: &str) -> bool {
 pub(super) const DATETIME_FORMATS: [&str; 3] =
     ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"];
 
-/// The one format every value has: (format, whether it carries an offset).
+/// The one format every value has: (format, whether it carries an offset);
+/// none for no values.
 pub(super) fn datetime_format(values: &[String]) -> Option<(String, bool)> {
+    if values.is_empty() {
+        return None;
+    }
     for base in DATETIME_FORMATS {
         for (suffix, offset) in [("", false), ("%:z", true), ("%z", true)] {
             let format = format!("{base}{suffix}");
@@ -213,6 +218,21 @@ pub(super) fn datetime_format(values: &[String]) -> Option<(String, bool)> {
     None
 }
 
+/// The format of the first time of day in a column of dates (after the
+/// values its type was guessed from): [`datetime_format`]'s, fractions of a
+/// second allowed where it has seconds, since the values after it are
+/// unseen (it parses slower, so it is not every column's).
+pub(super) fn later_datetime_format(value: &str) -> Option<(String, bool)> {
+    let (format, offset) = datetime_format(&[value.to_string()])?;
+    let seconds = "%Y-%m-%dT%H:%M:%S";
+    Some(match format.strip_prefix(seconds) {
+        Some(offset_part) if !offset_part.starts_with("%.f") => {
+            (format!("{seconds}%.f{offset_part}"), offset)
+        }
+        _ => (format, offset),
+    })
+}
+
 /// `2025-01-31 09:30` as `2025-01-31T09:30`: ISO 8601 allows either, and
 /// one export (or one test's rows) may hold both.
 pub(super) fn with_iso_t(v: &str) -> std::borrow::Cow<'_, str> {
@@ -220,6 +240,31 @@ pub(super) fn with_iso_t(v: &str) -> std::borrow::Cow<'_, str> {
         (Some(date), Some(rest)) if rest.starts_with(' ') => format!("{date}T{}", &rest[1..]).into(),
         _ => v.into(),
     }
+}
+
+/// An ISO 8601 datetime of any of [`DATETIME_FORMATS`]' shapes written in
+/// the one shape that reads them all (`2025-01-31 09:30` as
+/// `2025-01-31T09:30:00`, an offset kept): a test's rows, written by hand,
+/// may give one value to the minute and the next to the second.
+pub(crate) fn iso_datetime_text(v: &str) -> Option<String> {
+    let (format, offset) = datetime_format(&[v.to_string()])?;
+    let v = with_iso_t(v.trim());
+    Some(match offset {
+        false => chrono::NaiveDateTime::parse_from_str(&v, &format)
+            .ok()?
+            .format("%Y-%m-%dT%H:%M:%S%.f")
+            .to_string(),
+        true => {
+            let utc = match v.strip_suffix('Z') {
+                Some(rest) => format!("{rest}+00:00"),
+                None => v.into_owned(),
+            };
+            chrono::DateTime::parse_from_str(&utc, &format)
+                .ok()?
+                .format("%Y-%m-%dT%H:%M:%S%.f%:z")
+                .to_string()
+        }
+    })
 }
 
 pub(super) fn parses_datetime(v: &str, format: &str) -> bool {
@@ -312,6 +357,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn iso_datetimes_of_any_shape_are_written_in_one() {
+        for (v, want) in [
+            ("2025-01-11 08:00", "2025-01-11T08:00:00"),
+            ("2025-01-11T08:00:30", "2025-01-11T08:00:30"),
+            ("2025-01-11 08:00:30.25", "2025-01-11T08:00:30.250"),
+            ("2025-01-11T08:00Z", "2025-01-11T08:00:00+00:00"),
+            ("2025-01-11T08:00:00-05:00", "2025-01-11T08:00:00-05:00"),
+        ] {
+            assert_eq!(iso_datetime_text(v).as_deref(), Some(want), "{v}");
+        }
+        for v in [
+            "2025-01-11",
+            "01/11/2025 08:00",
+            "08:00",
+            "2025-01-11 25:00",
+            "soon",
+        ] {
+            assert_eq!(iso_datetime_text(v), None, "{v}");
+        }
+    }
+
+    #[test]
     fn decimal_comma_numbers() {
         for ok in ["1.234,50", "-12,5", "7", "1.234.567", "0,01", "999"] {
             assert!(is_grouped_number(ok, '.', ','), "{ok}");
@@ -363,5 +430,6 @@ mod tests {
             Some(("%Y-%m-%dT%H:%M:%S%:z".into(), true))
         );
         assert_eq!(datetime_format(&v(&["2025-01-31", "x"])), None);
+        assert_eq!(datetime_format(&[]), None);
     }
 }

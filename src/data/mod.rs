@@ -39,6 +39,7 @@ use validate::declared_format;
 pub(crate) use validate::first_bad;
 pub use validate::{malformed_row, near_misses, skipped_rows, validate_types};
 
+pub(crate) use csv_guess::iso_datetime_text;
 pub use diagnostics::is_group_hint_about;
 pub use finite::non_finite_flag;
 

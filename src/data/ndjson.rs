@@ -24,7 +24,7 @@ use polars_arrow::array::StructArray;
 
 use super::csv::NearMiss;
 use super::csv_conversion::{declared_conversion, not_in_utc, unconverted, Conversion};
-use super::csv_guess::{date_hint, guess};
+use super::csv_guess::{date_hint, guess, later_datetime_format};
 use super::SourceInfo;
 use crate::check::types::Type;
 use crate::diagnostic::Diagnostic;
@@ -594,11 +594,57 @@ fn date_conversions(src: &SourceInfo, mut lf: LazyFrame) -> PolarsResult<(Conver
             _ => hints.extend(date_hint(src, &values).map(|formats| (c.clone(), formats))),
         }
     }
+    let (mut found, mut missed) = verified(&lf, guesses)?;
+    // A field of dates whose first time of day comes after the sample:
+    // datetimes, its dates at midnight (verified again).
+    let dates: Vec<&String> = missed
+        .iter()
+        .filter(|(_, g)| matches!(g, Conversion::Date { .. }))
+        .map(|(c, _)| c)
+        .collect();
+    if !dates.is_empty() {
+        let with_time = |c: &str| col(c).filter(col(c).str().contains_literal(lit(":"))).first();
+        let firsts = lf
+            .clone()
+            .select(dates.iter().map(|c| with_time(c)).collect::<Vec<_>>())
+            .collect()?;
+        let later: Conversions = dates
+            .iter()
+            .filter_map(|c| {
+                let first = firsts
+                    .column(c.as_str())
+                    .ok()?
+                    .str()
+                    .ok()?
+                    .iter()
+                    .next()??
+                    .to_string();
+                let (format, offset) = later_datetime_format(&first)?;
+                Some((
+                    (*c).clone(),
+                    Conversion::Datetime {
+                        format,
+                        offset,
+                        zone: zone.clone(),
+                    },
+                ))
+            })
+            .collect();
+        let (times, _) = verified(&lf, later)?;
+        missed.retain(|(c, _)| !times.iter().any(|(t, _)| t == c));
+        found.extend(times);
+    }
+    Ok((found, missed, hints))
+}
+
+/// The `guesses` that every value of their field fits, and the others.
+fn verified(lf: &LazyFrame, guesses: Conversions) -> PolarsResult<(Conversions, Conversions)> {
     if guesses.is_empty() {
-        return Ok((guesses, Vec::new(), hints));
+        return Ok((guesses, Vec::new()));
     }
     // Verified on every record: how many values each guess does not read.
     let misses = lf
+        .clone()
         .select(
             guesses
                 .iter()
@@ -618,7 +664,7 @@ fn date_conversions(src: &SourceInfo, mut lf: LazyFrame) -> PolarsResult<(Conver
         .zip(misses.columns())
         .partition(|(_, m)| read_whole(m));
     let strip = |v: Vec<((String, Conversion), &Column)>| v.into_iter().map(|(g, _)| g).collect();
-    Ok((strip(found), strip(missed), hints))
+    Ok((strip(found), strip(missed)))
 }
 
 /// The declared `date` and `datetime` fields of `lf` that it holds as

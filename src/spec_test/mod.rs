@@ -240,6 +240,14 @@ fn write_rows(path: &Path, declared: &[(String, Type)], rows: &[Row]) -> std::io
             }
         }
     }
+    // Datetimes (declared, or perhaps so) written in one shape: by hand,
+    // one row may give a time to the minute and the next to the second.
+    let datetimes = |c: &str| {
+        declared
+            .iter()
+            .find(|(d, _)| d == c)
+            .is_none_or(|(_, t)| *t == Type::Datetime)
+    };
     let mut out = String::new();
     out.push_str(&columns.iter().map(|c| quote(c)).collect::<Vec<_>>().join(","));
     out.push('\n');
@@ -251,7 +259,10 @@ fn write_rows(path: &Path, declared: &[(String, Type)], rows: &[Row]) -> std::io
                     None | Some(Value::Null) => String::new(),
                     Some(Value::Bool(b)) => b.to_string(),
                     Some(Value::Number(n)) => n.to_string(),
-                    Some(Value::String(s)) => quote(s),
+                    Some(Value::String(s)) => match datetimes(c).then(|| crate::data::iso_datetime_text(s)) {
+                        Some(Some(at)) => at,
+                        _ => quote(s),
+                    },
                 },
             )
             .collect();

@@ -207,6 +207,79 @@ fn datetimes_with_offsets_count_in_the_declared_zone() {
     assert!(stderr(&bad).contains("kpi::invalid_timezone"), "{}", stderr(&bad));
 }
 
+/// A column of datetimes some of whose values are a date alone (exports
+/// write a time of midnight so) is datetimes, those at midnight: guessed,
+/// declared, with offsets in a zone, and when the first time of day comes
+/// after the values the guess is made on. Each number by hand.
+#[test]
+fn datetimes_written_as_a_date_alone_are_midnight() {
+    let kpis =
+        "  total: {dataset: d, measure: sum(amount)}\n  first: {dataset: d, measure: min(closed_at)}\n";
+    let by_day = &["eval", "--grain", "day", "--format", "csv"];
+    // 2025-01-31 is midnight, the earliest time of Jan 31 (before 09:30).
+    let data = "amount,closed_at\n1,2025-01-31 09:30:00\n2,2025-01-31\n4,2025-02-01T08:00:00\n8,\n";
+    let files: &[(&str, &[u8])] = &[("d.csv", data.as_bytes())];
+    let want = "period,total,first\n2025-01-31,3,2025-01-31T00:00:00\n2025-02-01,4,2025-02-01T08:00:00\n";
+    assert_eq!(csv_of(&run(files, "d.csv", "", kpis, by_day)), want);
+    let declared = "    columns: {closed_at: datetime}\n";
+    assert_eq!(csv_of(&run(files, "d.csv", declared, kpis, by_day)), want);
+    // A date alone that is no date is still named.
+    let bad = "amount,closed_at\n1,2025-01-31 09:30:00\n2,2025-02-30\n";
+    let out = run(&[("d.csv", bad.as_bytes())], "d.csv", declared, kpis, by_day);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("d.csv` line 3 holds `2025-02-30`"),
+        "{}",
+        stderr(&out)
+    );
+    // With offsets, a date alone is midnight in the zone: 23:30 at -05:00
+    // on Jan 31 is Feb 1 in Berlin, as is the date alone.
+    let zoned = "amount,closed_at\n1,2025-01-31T23:30:00-05:00\n2,2025-02-01\n4,2025-01-31T10:00:00+01:00\n";
+    let berlin = "    read: {timezone: Europe/Berlin}\n";
+    let out = run(&[("d.csv", zoned.as_bytes())], "d.csv", berlin, kpis, by_day);
+    assert_eq!(
+        csv_of(&out),
+        "period,total,first\n2025-01-31,4,2025-01-31T10:00:00\n2025-02-01,3,2025-02-01T00:00:00\n"
+    );
+    // Dates alone for 1,500 rows (more than the values types are guessed
+    // from), then one with a time: datetimes, the dates at midnight.
+    let mut late = String::from("amount,closed_at\n");
+    for i in 0..1500 {
+        late.push_str(&format!("1,2025-01-{:02}\n", 1 + i % 28));
+    }
+    late.push_str("10,2025-02-03 10:00:00\n20,2025-02-03 10:00:00.250\n");
+    let want = "period,total,first\n2025-01,1500,2025-01-01T00:00:00\n2025-02,30,2025-02-03T10:00:00\n";
+    for extra in ["", declared] {
+        let by_month = run(&[("d.csv", late.as_bytes())], "d.csv", extra, kpis, BY_MONTH);
+        assert_eq!(csv_of(&by_month), want, "{extra}");
+    }
+    // NDJSON alike.
+    let nd = "{\"amount\": 1, \"closed_at\": \"2025-01-31T09:30:00\"}\n{\"amount\": 2, \"closed_at\": \"2025-01-31\"}\n";
+    let out = run(&[("d.ndjson", nd.as_bytes())], "d.ndjson", "", kpis, by_day);
+    assert_eq!(
+        csv_of(&out),
+        "period,total,first\n2025-01-31,3,2025-01-31T00:00:00\n"
+    );
+    let mut late = String::new();
+    for i in 0..1500 {
+        late.push_str(&format!(
+            "{{\"amount\": 1, \"closed_at\": \"2025-01-{:02}\"}}\n",
+            1 + i % 28
+        ));
+    }
+    late.push_str("{\"amount\": 10, \"closed_at\": \"2025-02-03T10:00:00\"}\n{\"amount\": 20, \"closed_at\": \"2025-02-03T10:00:00.250\"}\n");
+    for extra in ["", declared] {
+        let by_month = run(
+            &[("d.ndjson", late.as_bytes())],
+            "d.ndjson",
+            extra,
+            kpis,
+            BY_MONTH,
+        );
+        assert_eq!(csv_of(&by_month), want, "{extra}");
+    }
+}
+
 /// A blank line (empty, or only white space) is no record: it is neither
 /// counted nor a row of nulls, read in pieces or by the reader (another
 /// encoding, `on_error: skip`), and places after it are still right.
