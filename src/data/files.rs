@@ -254,9 +254,14 @@ pub fn agreeing_header(
 
 /// The start of a file, enough for its header line.
 fn head_bytes(f: &Path) -> std::io::Result<Vec<u8>> {
+    first_bytes(f, 1 << 20)
+}
+
+/// The first `n` bytes of a file (fewer in a shorter one).
+pub(super) fn first_bytes(f: &Path, n: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let mut out = Vec::new();
-    std::fs::File::open(f)?.take(1 << 20).read_to_end(&mut out)?;
+    std::fs::File::open(f)?.take(n).read_to_end(&mut out)?;
     Ok(out)
 }
 

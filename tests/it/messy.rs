@@ -567,6 +567,55 @@ fn dates_with_month_names_and_times_name_their_format() {
     }
 }
 
+/// Excel's "Unicode Text" export is UTF-16 (little-endian, with its byte
+/// order mark), tab-separated, CRLF: read as UTF-8 it was a header of one
+/// column and rows of one field. It is read whatever `encoding` says, and
+/// a glob may mix it (big-endian here) with UTF-8 files. By hand: José
+/// 1,5 in January, b 2 in February; the glob's x 2 and y 3.
+#[test]
+fn utf16_files_are_read_by_their_byte_order_mark() {
+    let utf16 = |text: &str, little: bool| -> Vec<u8> {
+        let mut bytes = if little {
+            vec![0xFF, 0xFE]
+        } else {
+            vec![0xFE, 0xFF]
+        };
+        for unit in text.encode_utf16() {
+            bytes.extend(if little {
+                unit.to_le_bytes()
+            } else {
+                unit.to_be_bytes()
+            });
+        }
+        bytes
+    };
+    let data = utf16(
+        "id\tamount\tclosed_at\towner\r\n1\t1,5\t2025-01-31\tJosé\r\n2\t2\t2025-02-01\tb\r\n",
+        true,
+    );
+    let read = "    read: {delimiter: \"\\t\", decimal_comma: true}\n";
+    let by_owner = &["eval", "--by", "owner", "--grain", "month", "--format", "csv"];
+    let out = run(&[("d.csv", &data)], "d.csv", read, TOTAL, by_owner);
+    assert_eq!(
+        csv_of(&out),
+        "owner,period,total,rows\nJosé,2025-01,1.5,1\nJosé,2025-02,0,0\nb,2025-01,0,0\nb,2025-02,2,1\n"
+    );
+    // Without the delimiter, the hint names the tab (not a header of NULs).
+    let out = run(&[("d.csv", &data)], "d.csv", "", TOTAL, by_owner);
+    assert!(stderr(&out).contains("looks `\\t`-delimited"), "{}", stderr(&out));
+    let big = utf16("id\tamount\tclosed_at\towner\n1\t2\t2025-01-05\tx\n", false);
+    let plain = b"id\tamount\tclosed_at\towner\n2\t3\t2025-01-06\ty\n";
+    let files: &[(&str, &[u8])] = &[("a.csv", &big), ("b.csv", plain)];
+    let out = run(
+        files,
+        "\"*.csv\"",
+        "    read: {delimiter: \"\\t\"}\n",
+        TOTAL,
+        &["eval", "--by", "owner", "--format", "csv"],
+    );
+    assert_eq!(csv_of(&out), "owner,total,rows\nx,2,1\ny,3,1\n");
+}
+
 #[test]
 fn windows_1252_files_read_with_their_encoding() {
     // "Müller" and "€" in Windows-1252: 0xfc and 0x80.
