@@ -34,7 +34,7 @@ pub use lookup::{key_index, lookup_rows, lookup_schema, many_to_one, repeated_ke
 pub use reading::{
     csv_piece_records, non_finite_counts, parquet_rows, scan, scan_csv_pieces, scan_file, scan_on, schema,
 };
-use reading::{ndjson_dates, read_error, scan_text};
+use reading::{declared_text_dates, ndjson_dates, read_error, scan_text};
 use validate::declared_format;
 pub(crate) use validate::first_bad;
 pub use validate::{malformed_row, near_misses, skipped_rows, validate_types};

@@ -9,7 +9,9 @@ use std::sync::Arc;
 use polars::prelude::*;
 
 use super::finite::{finite_only, non_finite_flag};
-use super::{csv, declared_format, diagnostics, dtype_of, files, ndjson, type_of, SourceInfo, BOM};
+use super::{
+    csv, csv_conversion, declared_format, diagnostics, dtype_of, files, ndjson, type_of, SourceInfo, BOM,
+};
 use crate::check::types::Type;
 use crate::diagnostic::Diagnostic;
 use crate::spec::model::Format;
@@ -390,14 +392,63 @@ fn readable_arrow(dt: &polars_arrow::datatypes::ArrowDataType) -> bool {
 }
 
 /// Parquet or NDJSON columns converted to their declared types (dates stored as text, say).
+/// The columns of `lf` declared `date` or `datetime` that it holds as
+/// texts, each with the conversion a CSV column declared so takes (offsets
+/// included, a datetime's format from its first values): NDJSON's fields
+/// (JSON has no dates) and a Parquet file's text columns.
+pub(super) fn declared_text_dates(
+    src: &SourceInfo,
+    lf: &LazyFrame,
+    schema: &Schema,
+) -> Result<Vec<(String, csv_conversion::Conversion)>, Diagnostic> {
+    match src.format {
+        Format::Ndjson => {
+            let dates = ndjson_dates(src)?;
+            let declared = src
+                .declared
+                .iter()
+                .filter_map(|(n, _)| Some((n.clone(), dates.declared(n)?.clone())));
+            Ok(declared.collect())
+        }
+        Format::Parquet => parquet_text_dates(src, lf, schema),
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// [`declared_text_dates`] of a Parquet source, from each column's first
+/// 1,000 values.
+fn parquet_text_dates(
+    src: &SourceInfo,
+    lf: &LazyFrame,
+    schema: &Schema,
+) -> Result<Vec<(String, csv_conversion::Conversion)>, Diagnostic> {
+    let texts: Vec<(&String, Type)> = src
+        .declared
+        .iter()
+        .filter(|(n, t)| matches!(t, Type::Date | Type::Datetime) && schema.get(n) == Some(&DataType::String))
+        .map(|(n, t)| (n, *t))
+        .collect();
+    let mut out = Vec::new();
+    for (n, t) in texts {
+        let first = lf
+            .clone()
+            .select([col(n.as_str()).drop_nulls().head(Some(1_000))])
+            .collect()
+            .map_err(|e| read_error(src, &e))?;
+        let sample: Vec<String> = match first.column(n.as_str()).and_then(|c| c.str().cloned()) {
+            Ok(values) => values.iter().flatten().map(str::to_string).collect(),
+            Err(_) => Vec::new(),
+        };
+        if let Some(conv) = csv_conversion::declared_conversion(src, &sample, t) {
+            out.push((n.clone(), conv));
+        }
+    }
+    Ok(out)
+}
+
 fn declared_types(src: &SourceInfo, lf: LazyFrame) -> Result<LazyFrame, Diagnostic> {
     let schema = lf.clone().collect_schema().map_err(|e| read_error(src, &e))?;
-    // NDJSON's declared dates and datetimes are texts that convert as a
-    // CSV column declared so does (offsets included).
-    let dates = match src.format {
-        Format::Ndjson => Some(ndjson_dates(src)?),
-        _ => None,
-    };
+    let text_dates = declared_text_dates(src, &lf, &schema)?;
     let mut unusable = None;
     let casts: Vec<Expr> = src
         .declared
@@ -420,7 +471,7 @@ fn declared_types(src: &SourceInfo, lf: LazyFrame) -> Result<LazyFrame, Diagnost
                 cache: true,
                 ..Default::default()
             };
-            if let Some(conv) = dates.as_ref().and_then(|d| d.declared(n)) {
+            if let Some((_, conv)) = text_dates.iter().find(|(c, _)| c == n) {
                 return Some(conv.expr(n, true).alias(n.as_str()));
             }
             Some(match (have, t) {

@@ -5,7 +5,9 @@
 
 use polars::prelude::*;
 
-use super::{csv, csv_conversion, diagnostics, ndjson_dates, read_error, scan_text, SourceInfo};
+use super::{
+    csv, csv_conversion, declared_text_dates, diagnostics, ndjson_dates, read_error, scan_text, SourceInfo,
+};
 use crate::check::types::Type;
 use crate::diagnostic::Diagnostic;
 use crate::spec::model::{Format, OnError};
@@ -72,13 +74,11 @@ pub fn validate_types(src: &SourceInfo) -> Vec<Diagnostic> {
         Ok(s) => s,
         Err(e) => return vec![read_error(src, &e)],
     };
-    // NDJSON's declared dates and datetimes convert as CSV's do.
-    let dates = match src.format {
-        Format::Ndjson => match ndjson_dates(src) {
-            Ok(d) => Some(d),
-            Err(d) => return vec![d],
-        },
-        _ => None,
+    // Declared dates and datetimes held as texts (NDJSON's, Parquet's
+    // text columns) convert as CSV's do.
+    let dates = match declared_text_dates(src, &lf, &schema) {
+        Ok(d) => d,
+        Err(d) => return vec![d],
     };
     let mut aggs = Vec::new();
     let mut names = Vec::new();
@@ -86,8 +86,8 @@ pub fn validate_types(src: &SourceInfo) -> Vec<Diagnostic> {
         if schema.get(n.as_str()) != Some(&DataType::String) {
             continue;
         }
-        let bad = match dates.as_ref().and_then(|d| d.declared(n)) {
-            Some(conv) => csv_conversion::unconverted(n, conv),
+        let bad = match dates.iter().find(|(c, _)| c == n) {
+            Some((_, conv)) => csv_conversion::unconverted(n, conv),
             None => not_of_type(src, n, *t),
         };
         let c = col(n.as_str());

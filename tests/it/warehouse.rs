@@ -1637,6 +1637,53 @@ fn parquet_uint64_columns_keep_their_large_values() {
     );
 }
 
+/// A Parquet text column declared `datetime` converts as a CSV column
+/// declared so does: offsets in the `read:` zone, a date alone at midnight
+/// (Polars' own parse took neither: "row 1 holds `2024-01-31T23:30:00Z`"),
+/// and a value that is none is named by `check --data` and by `eval`. By
+/// hand, in Berlin: 23:30Z on Jan 31 is 00:30 on Feb 1, as are the date
+/// alone and 10:00+01:00; 22:00Z on Jan 30 is 23:00 on Jan 30.
+#[test]
+fn parquet_text_declared_datetime_takes_offsets_and_dates_alone() {
+    let dir = temp_dir("parquet-text-datetimes");
+    pyarrow(
+        &dir,
+        "at = ['2024-01-31T23:30:00Z', '2024-02-01', '2024-02-01 10:00:00+01:00', None, '2024-01-30T22:00:00Z']\n\
+         pq.write_table(pa.table({'at': at, 'x': [1.0, 2.0, 4.0, 8.0, 16.0]}), 'd.parquet')\n\
+         pq.write_table(pa.table({'at': ['2024-01-31T23:30:00Z', '2024-02-30'], 'x': [1.0, 2.0]}), 'bad.parquet')\n",
+    );
+    let spec = |file: &str| {
+        format!("datasets:\n  d: {{source: {file}, time: at, columns: {{at: datetime}}, read: {{timezone: Europe/Berlin}}}}\nkpis:\n  s: {{dataset: d, measure: sum(x)}}\n")
+    };
+    std::fs::write(dir.join("s.yaml"), spec("d.parquet")).unwrap();
+    std::fs::write(dir.join("bad.yaml"), spec("bad.parquet")).unwrap();
+    let (code, out, err) = kpi_in(
+        &dir,
+        &[
+            "--spec", "s.yaml", "-q", "eval", "--grain", "day", "--format", "csv",
+        ],
+    );
+    assert_eq!(
+        (code, out.as_str()),
+        (Some(0), "period,s\n2024-01-30,16\n2024-01-31,0\n2024-02-01,7\n"),
+        "{err}"
+    );
+    let (code, _, err) = kpi_in(&dir, &["--spec", "s.yaml", "check", "--data"]);
+    assert_eq!(code, Some(0), "{err}");
+    for args in [
+        &["--spec", "bad.yaml", "check", "--data"][..],
+        &["--spec", "bad.yaml", "eval", "--grain", "day"],
+    ] {
+        let (code, out, err) = kpi_in(&dir, args);
+        let flat = format!("{out} {err}")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert_eq!(code, Some(1), "{flat}");
+        assert!(flat.contains("row 2 holds `2024-02-30`"), "{flat}");
+    }
+}
+
 /// A column of Arrow's `date64` (pyarrow writes Python dates so when asked)
 /// is dates, as `date32` is: its maximum, its groups and comparisons with
 /// date literals read as days (Polars reads it as datetimes at midnight).
