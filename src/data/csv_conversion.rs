@@ -210,8 +210,8 @@ impl Conversion {
                         };
                         let name = c.name().clone();
                         let frame = DataFrame::new_infer_height(vec![c])?;
-                        let out = frame.lazy().select([converted.alias(name)]).collect()?;
-                        Ok(out.columns()[0].clone())
+                        let out = frame.lazy().select([converted.alias(name.clone())]).collect()?;
+                        Ok(out.column(name.as_str())?.clone())
                     },
                     |_, f| {
                         Ok(Field::new(
@@ -388,6 +388,39 @@ pub(super) fn declared_conversion(src: &SourceInfo, sample: &[String], t: Type) 
         }
         Type::String | Type::Null | Type::Unknown | Type::Unusable(_) => return None,
     })
+}
+
+/// The columns of `lf` declared `date` or `datetime` that it holds as
+/// texts (NDJSON's fields, Parquet's text columns), each with the
+/// conversion a CSV column declared so takes, a datetime's format guessed
+/// from its first `sample` rows.
+pub(super) fn declared_text_conversions(
+    src: &SourceInfo,
+    mut lf: LazyFrame,
+    sample: u32,
+) -> PolarsResult<Vec<(String, Conversion)>> {
+    let schema = lf.collect_schema()?;
+    let dated: Vec<(&String, Type)> = src
+        .declared
+        .iter()
+        .filter(|(n, t)| matches!(t, Type::Date | Type::Datetime) && schema.get(n) == Some(&DataType::String))
+        .map(|(n, t)| (n, *t))
+        .collect();
+    if dated.is_empty() {
+        return Ok(Vec::new());
+    }
+    let first = lf
+        .select(dated.iter().map(|(c, _)| col(c.as_str())).collect::<Vec<_>>())
+        .slice(0, sample)
+        .collect()?;
+    let values = |c: &str| -> Vec<String> {
+        let values = first.column(c).ok().and_then(|v| v.str().ok().cloned());
+        values.map_or(Vec::new(), |v| v.iter().flatten().map(str::to_string).collect())
+    };
+    Ok(dated
+        .into_iter()
+        .filter_map(|(c, t)| Some((c.clone(), declared_conversion(src, &values(c), t)?)))
+        .collect())
 }
 
 #[cfg(test)]

@@ -23,10 +23,9 @@ use polars::prelude::*;
 use polars_arrow::array::StructArray;
 
 use super::csv::NearMiss;
-use super::csv_conversion::{declared_conversion, not_in_utc, unconverted, Conversion};
+use super::csv_conversion::{declared_text_conversions, not_in_utc, unconverted, Conversion};
 use super::csv_guess::{date_hint, guess, later_datetime_format};
 use super::SourceInfo;
-use crate::check::types::Type;
 use crate::diagnostic::Diagnostic;
 
 /// Files shorter than this are inferred in one piece.
@@ -432,7 +431,8 @@ pub(super) fn dates(
     let every = all()?;
     let (mut conversions, missed, hints) =
         date_conversions(src, every.clone()).map_err(|e| super::read_error(src, &e))?;
-    let mut declared = declared_conversions(src, every).map_err(|e| super::read_error(src, &e))?;
+    let mut declared =
+        declared_text_conversions(src, every, SAMPLE).map_err(|e| super::read_error(src, &e))?;
     let mut near_misses = Vec::new();
     for (column, conv) in missed {
         if let Some((value, file, line)) = first_where(files, texts, &column, unconverted(&column, &conv))? {
@@ -665,34 +665,6 @@ fn verified(lf: &LazyFrame, guesses: Conversions) -> PolarsResult<(Conversions, 
         .partition(|(_, m)| read_whole(m));
     let strip = |v: Vec<((String, Conversion), &Column)>| v.into_iter().map(|(g, _)| g).collect();
     Ok((strip(found), strip(missed)))
-}
-
-/// The declared `date` and `datetime` fields of `lf` that it holds as
-/// texts, each with its conversion, a datetime's format guessed from its
-/// first values as for CSV.
-fn declared_conversions(src: &SourceInfo, mut lf: LazyFrame) -> PolarsResult<Conversions> {
-    let schema = lf.collect_schema()?;
-    let dated: Vec<(&String, Type)> = src
-        .declared
-        .iter()
-        .filter(|(n, t)| matches!(t, Type::Date | Type::Datetime) && schema.get(n) == Some(&DataType::String))
-        .map(|(n, t)| (n, *t))
-        .collect();
-    if dated.is_empty() {
-        return Ok(Vec::new());
-    }
-    let first = lf
-        .select(dated.iter().map(|(c, _)| col(c.as_str())).collect::<Vec<_>>())
-        .slice(0, SAMPLE)
-        .collect()?;
-    let sample = |c: &str| -> Vec<String> {
-        let values = first.column(c).ok().and_then(|v| v.str().ok().cloned());
-        values.map_or(Vec::new(), |v| v.iter().flatten().map(str::to_string).collect())
-    };
-    Ok(dated
-        .into_iter()
-        .filter_map(|(c, t)| Some((c.clone(), declared_conversion(src, &sample(c), t)?)))
-        .collect())
 }
 
 /// Text fields and how they convert.

@@ -391,7 +391,6 @@ fn readable_arrow(dt: &polars_arrow::datatypes::ArrowDataType) -> bool {
     }
 }
 
-/// Parquet or NDJSON columns converted to their declared types (dates stored as text, say).
 /// The columns of `lf` declared `date` or `datetime` that it holds as
 /// texts, each with the conversion a CSV column declared so takes (offsets
 /// included, a datetime's format from its first values): NDJSON's fields
@@ -399,7 +398,6 @@ fn readable_arrow(dt: &polars_arrow::datatypes::ArrowDataType) -> bool {
 pub(super) fn declared_text_dates(
     src: &SourceInfo,
     lf: &LazyFrame,
-    schema: &Schema,
 ) -> Result<Vec<(String, csv_conversion::Conversion)>, Diagnostic> {
     match src.format {
         Format::Ndjson => {
@@ -410,45 +408,17 @@ pub(super) fn declared_text_dates(
                 .filter_map(|(n, _)| Some((n.clone(), dates.declared(n)?.clone())));
             Ok(declared.collect())
         }
-        Format::Parquet => parquet_text_dates(src, lf, schema),
+        Format::Parquet => {
+            csv_conversion::declared_text_conversions(src, lf.clone(), 1_000).map_err(|e| read_error(src, &e))
+        }
         _ => Ok(Vec::new()),
     }
 }
 
-/// [`declared_text_dates`] of a Parquet source, from each column's first
-/// 1,000 values.
-fn parquet_text_dates(
-    src: &SourceInfo,
-    lf: &LazyFrame,
-    schema: &Schema,
-) -> Result<Vec<(String, csv_conversion::Conversion)>, Diagnostic> {
-    let texts: Vec<(&String, Type)> = src
-        .declared
-        .iter()
-        .filter(|(n, t)| matches!(t, Type::Date | Type::Datetime) && schema.get(n) == Some(&DataType::String))
-        .map(|(n, t)| (n, *t))
-        .collect();
-    let mut out = Vec::new();
-    for (n, t) in texts {
-        let first = lf
-            .clone()
-            .select([col(n.as_str()).drop_nulls().head(Some(1_000))])
-            .collect()
-            .map_err(|e| read_error(src, &e))?;
-        let sample: Vec<String> = match first.column(n.as_str()).and_then(|c| c.str().cloned()) {
-            Ok(values) => values.iter().flatten().map(str::to_string).collect(),
-            Err(_) => Vec::new(),
-        };
-        if let Some(conv) = csv_conversion::declared_conversion(src, &sample, t) {
-            out.push((n.clone(), conv));
-        }
-    }
-    Ok(out)
-}
-
+/// Parquet or NDJSON columns converted to their declared types (dates stored as text, say).
 fn declared_types(src: &SourceInfo, lf: LazyFrame) -> Result<LazyFrame, Diagnostic> {
     let schema = lf.clone().collect_schema().map_err(|e| read_error(src, &e))?;
-    let text_dates = declared_text_dates(src, &lf, &schema)?;
+    let text_dates = declared_text_dates(src, &lf)?;
     let mut unusable = None;
     let casts: Vec<Expr> = src
         .declared
