@@ -58,14 +58,21 @@ impl NumberForm {
         }
     }
 
-    /// Whether `v` is a number as these options write one.
+    /// Whether `v` is a number as these options write one (a negative one
+    /// perhaps in parentheses, as accounting formats write it: `(300.00)`,
+    /// `$(1,200.50)`).
     pub(super) fn reads(&self, v: &str) -> bool {
         let sep = self
             .thousands
             .or(self.decimal_comma.then_some('.'))
             .unwrap_or(NO_SEPARATOR);
         let decimal_mark = if self.decimal_comma { ',' } else { '.' };
-        is_grouped_number(&self.bare(v), sep, decimal_mark)
+        let bare = self.bare(v);
+        let bare = bare
+            .strip_prefix('(')
+            .and_then(|b| b.strip_suffix(')'))
+            .unwrap_or(&bare);
+        is_grouped_number(bare.trim(), sep, decimal_mark)
     }
 
     /// The number of the text column `text` (already trimmed).
@@ -93,9 +100,26 @@ impl NumberForm {
                 .str()
                 .replace(lit(","), lit("."), true);
         }
-        let x = match strict {
-            true => bare.strict_cast(DataType::Float64),
-            false => bare.cast(DataType::Float64),
+        let x = match self.is_plain() {
+            // Plain numbers are cast at once unless a batch holds one in
+            // parentheses: a test of each value's first byte, not the
+            // string work of the parentheses on every value.
+            true => bare.map_with_fmt_str(
+                move |c: Column| {
+                    let parenthesised = c.str()?.iter().flatten().any(|v| v.starts_with('('));
+                    let x = match parenthesised {
+                        true => accounting(col(c.name().clone()), strict),
+                        false => return number(&c, strict),
+                    };
+                    let name = c.name().clone();
+                    let frame = DataFrame::new_infer_height(vec![c])?;
+                    let out = frame.lazy().select([x.alias(name.clone())]).collect()?;
+                    Ok(out.column(name.as_str())?.clone())
+                },
+                |_, f| Ok(Field::new(f.name().clone(), DataType::Float64)),
+                "numbers",
+            ),
+            false => accounting(bare, strict),
         };
         match self.percent {
             true => when(text.str().contains_literal(lit("%")))
@@ -103,6 +127,40 @@ impl NumberForm {
                 .otherwise(x),
             false => x,
         }
+    }
+}
+
+/// The numbers of `bare` (numbers' texts without their formatting), a
+/// negative one perhaps in parentheses as accounting formats write it:
+/// `(300.00)` is -300.
+fn accounting(bare: Expr, strict: bool) -> Expr {
+    let parenthesised = bare
+        .clone()
+        .str()
+        .starts_with(lit("("))
+        .and(bare.clone().str().ends_with(lit(")")));
+    let inside = bare
+        .clone()
+        .str()
+        .strip_prefix(lit("("))
+        .str()
+        .strip_suffix(lit(")"));
+    let x = when(parenthesised.clone())
+        .then(inside.str().strip_chars(lit(NULL)))
+        .otherwise(bare);
+    let x = match strict {
+        true => x.strict_cast(DataType::Float64),
+        false => x.cast(DataType::Float64),
+    };
+    when(parenthesised).then(-x.clone()).otherwise(x)
+}
+
+/// A column of numbers' texts as numbers; `strict`: one that is no number
+/// is an error.
+fn number(c: &Column, strict: bool) -> PolarsResult<Column> {
+    match strict {
+        true => c.strict_cast(&DataType::Float64),
+        false => c.cast(&DataType::Float64),
     }
 }
 

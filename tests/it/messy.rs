@@ -616,6 +616,37 @@ fn utf16_files_are_read_by_their_byte_order_mark() {
     assert_eq!(csv_of(&out), "owner,total,rows\nx,2,1\ny,3,1\n");
 }
 
+/// Accounting formats write a negative amount in parentheses (Excel saves
+/// `$(1,200.50)` from a cell so formatted): it is the negative number,
+/// with the `read:` options the other amounts need, declared `number`, or
+/// guessed among plain numbers. By hand: 1,200.50 − 300 − 45.25 = 855.25.
+#[test]
+fn accounting_negatives_in_parentheses_are_negative() {
+    let data = "id,amount,closed_at\n1,\"$1,200.50\",2025-01-01\n2,\"(300.00)\",2025-01-02\n3,\" $(45.25) \",2025-01-03\n";
+    let read = "    read: {currency: \"$\", thousands: \",\"}\n";
+    let out = run(&[("d.csv", data.as_bytes())], "d.csv", read, TOTAL, EVAL_CSV);
+    assert_eq!(csv_of(&out), "total,rows\n855.25,3\n");
+    let european = "id,amount,closed_at\n1,\"1.200,50\",2025-01-01\n2,\"(300,00)\",2025-01-02\n";
+    let read = "    read: {decimal_comma: true}\n";
+    let out = run(&[("d.csv", european.as_bytes())], "d.csv", read, TOTAL, EVAL_CSV);
+    assert_eq!(csv_of(&out), "total,rows\n900.5,2\n");
+    // Plain numbers: declared, or nine in ten plain among the values.
+    let mut plain = String::from("id,amount,closed_at\n");
+    for i in 0..9 {
+        plain.push_str(&format!("{i},10,2025-01-01\n"));
+    }
+    plain.push_str("9,(25.5),2025-01-01\n");
+    let declared = "    columns: {amount: number}\n";
+    for extra in ["", declared] {
+        let out = run(&[("d.csv", plain.as_bytes())], "d.csv", extra, TOTAL, EVAL_CSV);
+        assert_eq!(csv_of(&out), "total,rows\n64.5,10\n", "{extra}");
+    }
+    // A value that is no number is still named.
+    let bad = "id,amount,closed_at\n1,(3,2025-01-01\n";
+    let out = run(&[("d.csv", bad.as_bytes())], "d.csv", declared, TOTAL, EVAL_CSV);
+    assert!(stderr(&out).contains("line 2 holds `(3`"), "{}", stderr(&out));
+}
+
 #[test]
 fn windows_1252_files_read_with_their_encoding() {
     // "Müller" and "€" in Windows-1252: 0xfc and 0x80.
