@@ -472,18 +472,7 @@ pub fn mixed_column(
         format!("column `{column}` of dataset `{dataset}` is read as text: its values are {ty}s but `{path}` line {line} holds `{value}`"),
     )
     .at(span, format!("`{column}` is text"))
-    .help(match (ty, accounting_negative(value)) {
-        (Type::Number, Some(plain)) => format!("write it `{plain}` where the file is made (kpi reads a minus sign, not an accountant's parentheses), or declare `{column}: {ty}` under `columns:` to have such rows refused (or skipped with `read: {{on_error: skip}}`)"),
-        _ => format!("fix the value (a value that means nothing can go in `read: {{null_values: [...]}}`), or declare `{column}: {ty}` under `columns:` to have such rows refused (or skipped with `read: {{on_error: skip}}`), or `{column}: string` to keep it text"),
-    })
-}
-
-/// A negative number as accountants write it, `(300.00)`: the number as
-/// kpi reads it, `-300.00`.
-fn accounting_negative(value: &str) -> Option<String> {
-    let inner = value.trim().strip_prefix('(')?.strip_suffix(')')?.trim();
-    let unsigned = !inner.starts_with(['-', '+']);
-    (unsigned && inner.parse::<f64>().is_ok_and(f64::is_finite)).then(|| format!("-{inner}"))
+    .help(format!("fix the value (a value that means nothing can go in `read: {{null_values: [...]}}`), or declare `{column}: {ty}` under `columns:` to have such rows refused (or skipped with `read: {{on_error: skip}}`), or `{column}: string` to keep it text"))
 }
 
 /// A text column of numbers written with `,` between thousands.
