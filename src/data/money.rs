@@ -16,14 +16,19 @@ pub(super) fn symbol_of(values: &[String]) -> Option<(String, &'static str)> {
         .collect();
     let (symbol, _) = values.iter().find_map(|v| split(v))?;
     // Each value's number: without the symbol, or a value written without
-    // one (`0`, `7`), as exports write zeros and small amounts.
+    // one (`0`, `7`, `(7)`), as exports write zeros and small amounts; an
+    // accountant's negative is the number in parentheses.
+    let unbracketed = |n: &str| match n.strip_prefix('(').and_then(|n| n.strip_suffix(')')) {
+        Some(inside) => inside.trim().to_string(),
+        None => n.to_string(),
+    };
     let numbers: Vec<String> = values
         .iter()
         .filter_map(|v| match split(v) {
             Some((s, n)) => (s == symbol).then_some(n),
             None => v
-                .starts_with(|c: char| c.is_ascii_digit() || c == '-')
-                .then(|| v.to_string()),
+                .starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '(')
+                .then(|| unbracketed(v)),
         })
         .collect();
     if numbers.len() * 10 < values.len() * 9 {
@@ -50,7 +55,7 @@ pub(super) fn symbol_of(values: &[String]) -> Option<(String, &'static str)> {
 /// (`€`, `300`): the symbol and the number without it. A symbol is a
 /// currency sign, alone or with up to two letters (`R$`, `US$`), or a code
 /// of three capitals (`USD`).
-fn split(v: &str) -> Option<(&str, String)> {
+fn split(v: &str) -> Option<(String, String)> {
     let (minus, rest) = match v.strip_prefix('-') {
         Some(r) => ("-", r.trim_start()),
         None => ("", v),
@@ -59,9 +64,14 @@ fn split(v: &str) -> Option<(&str, String)> {
     let (before, number) = rest.split_at(at);
     let end = number.rfind(|c: char| c.is_ascii_digit()).map_or(0, |i| i + 1);
     let (number, after) = number.split_at(end);
+    // An accountant's negative: `$(300.00)`, `($300.00)`, `(300,00) €`.
+    let (minus, before, after) = match (before.matches('(').count(), after.matches(')').count()) {
+        (1, 1) if minus.is_empty() => ("-", before.replacen('(', "", 1), after.replacen(')', "", 1)),
+        _ => (minus, before.to_string(), after.to_string()),
+    };
     let symbol = match (before.trim(), after.trim()) {
-        (s, "") if is_symbol(s) => s,
-        ("", s) if is_symbol(s) => s,
+        (s, "") if is_symbol(s) => s.to_string(),
+        ("", s) if is_symbol(s) => s.to_string(),
         _ => return None,
     };
     Some((symbol, format!("{minus}{number}")))
@@ -103,6 +113,14 @@ mod tests {
             found("€", ", decimal_comma: true")
         );
         assert_eq!(symbol(&["USD 99", "USD 1"]), found("USD", ""));
+        assert_eq!(
+            symbol(&["$1,200.50", "$(300.00)", "($45.25)", "(7)"]),
+            found("$", ", thousands: \",\"")
+        );
+        assert_eq!(
+            symbol(&["(300,50) €", "1.234,50 €"]),
+            found("€", ", decimal_comma: true")
+        );
         assert_eq!(
             symbol(&["R$ 10", "R$ 12,5"]),
             found("R$", ", decimal_comma: true")
