@@ -1527,6 +1527,17 @@ fn parquet_columns_of_warehouse_types() {
     );
 }
 
+/// `kpi -q eval ARGS --format csv` of the spec `s.yaml` in `dir`: its
+/// standard output, the run having succeeded.
+fn eval_csv(dir: &Path, args: &[&str]) -> String {
+    let mut all = vec!["--spec", "s.yaml", "-q", "eval"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--format", "csv"]);
+    let (code, out, err) = kpi_in(dir, &all);
+    assert_eq!(code, Some(0), "{err}");
+    out
+}
+
 /// Runs `script` with the Python beside the services (it has pyarrow,
 /// which writes Parquet as pandas does) in `dir`.
 fn pyarrow(dir: &Path, script: &str) {
@@ -1548,40 +1559,24 @@ fn pyarrow(dir: &Path, script: &str) {
 #[test]
 fn result_parquet_names_texts_as_every_reader_knows_them() {
     let dir = temp_dir("result-arrow-schema");
-    let (code, csv, err) = kpi_in(
-        &root(),
-        &[
-            "-q",
-            "eval",
-            "won_revenue",
-            "win_rate",
-            "--by",
-            "owner",
-            "--grain",
-            "quarter",
-            "--format",
-            "csv",
-        ],
-    );
-    assert_eq!(code, Some(0), "{err}");
-    std::fs::write(dir.join("want.csv"), csv).unwrap();
     let out = dir.join("out.parquet");
-    let (code, _, err) = kpi_in(
-        &root(),
-        &[
-            "-q",
-            "eval",
-            "won_revenue",
-            "win_rate",
-            "--by",
-            "owner",
-            "--grain",
-            "quarter",
-            "-o",
-            out.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(code, Some(0), "{err}");
+    let query = [
+        "-q",
+        "eval",
+        "won_revenue",
+        "win_rate",
+        "--by",
+        "owner",
+        "--grain",
+        "quarter",
+    ];
+    let run = |to: &[&str]| {
+        let (code, stdout, err) = kpi_in(&root(), &[&query[..], to].concat());
+        assert_eq!(code, Some(0), "{err}");
+        stdout
+    };
+    std::fs::write(dir.join("want.csv"), run(&["--format", "csv"])).unwrap();
+    run(&["-o", out.to_str().unwrap()]);
     pyarrow(
         &dir,
         "import csv, math\n\
@@ -1616,25 +1611,12 @@ fn parquet_uint64_columns_keep_their_large_values() {
         "datasets:\n  d: {source: d.parquet}\nkpis:\n  top: {dataset: d, measure: max(u)}\n  low: {dataset: d, measure: min(u)}\n  n: {dataset: d, measure: count_distinct(u)}\n",
     )
     .unwrap();
-    let (code, out, err) = kpi_in(
-        &dir,
-        &["--spec", "s.yaml", "-q", "eval", "--by", "g", "--format", "csv"],
-    );
     // Numbers are floats, printed to 15 significant digits.
     assert_eq!(
-        (code, out.as_str()),
-        (
-            Some(0),
-            "g,top,low,n\na,9223372036854780000,7,2\nb,18446744073709600000,18446744073709600000,1\nc,3,3,1\n"
-        ),
-        "{err}"
+        eval_csv(&dir, &["--by", "g"]),
+        "g,top,low,n\na,9223372036854780000,7,2\nb,18446744073709600000,18446744073709600000,1\nc,3,3,1\n"
     );
-    let (code, out, err) = kpi_in(&dir, &["--spec", "s.yaml", "-q", "eval", "--format", "csv"]);
-    assert_eq!(
-        (code, out.as_str()),
-        (Some(0), "top,low,n\n18446744073709600000,3,4\n"),
-        "{err}"
-    );
+    assert_eq!(eval_csv(&dir, &[]), "top,low,n\n18446744073709600000,3,4\n");
 }
 
 /// A Parquet text column declared `datetime` converts as a CSV column
@@ -1700,22 +1682,10 @@ fn parquet_date64_columns_are_dates() {
         "datasets:\n  d: {source: d.parquet, time: closed_at}\nkpis:\n  last_due: {dataset: d, measure: max(due)}\n  leap: {dataset: d, measure: 'sum(amount where due == @2024-02-29)'}\n",
     )
     .unwrap();
-    let (code, out, err) = kpi_in(&dir, &["--spec", "s.yaml", "-q", "eval", "--format", "csv"]);
+    assert_eq!(eval_csv(&dir, &[]), "last_due,leap\n2024-03-01,2\n");
     assert_eq!(
-        (code, out.as_str()),
-        (Some(0), "last_due,leap\n2024-03-01,2\n"),
-        "{err}"
-    );
-    let (code, out, err) = kpi_in(
-        &dir,
-        &[
-            "--spec", "s.yaml", "-q", "eval", "leap", "--by", "due", "--format", "csv",
-        ],
-    );
-    assert_eq!(
-        (code, out.as_str()),
-        (Some(0), "due,leap\n2024-02-29,2\n2024-03-01,0\n,0\n"),
-        "{err}"
+        eval_csv(&dir, &["leap", "--by", "due"]),
+        "due,leap\n2024-02-29,2\n2024-03-01,0\n,0\n"
     );
 }
 
