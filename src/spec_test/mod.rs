@@ -240,13 +240,24 @@ fn write_rows(path: &Path, declared: &[(String, Type)], rows: &[Row]) -> std::io
             }
         }
     }
-    // Datetimes (declared, or perhaps so) written in one shape: by hand,
-    // one row may give a time to the minute and the next to the second.
-    let datetimes = |c: &str| {
-        declared
+    // Datetimes written in one shape: by hand, one row may give a time to
+    // the minute and the next to the second. A column declared `datetime`,
+    // or undeclared with nothing but dates and datetimes (a text column's
+    // values stay as written).
+    let datetimes = |c: &str| match declared.iter().find(|(d, _)| d == c) {
+        Some((_, t)) => *t == Type::Datetime,
+        None => rows
             .iter()
-            .find(|(d, _)| d == c)
-            .is_none_or(|(_, t)| *t == Type::Datetime)
+            .flatten()
+            .filter(|(n, _)| n.value == c)
+            .all(|(_, v)| match &v.value {
+                Value::String(s) => {
+                    crate::data::iso_datetime_text(s).is_some()
+                        || chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").is_ok()
+                }
+                Value::Null => true,
+                _ => false,
+            }),
     };
     let mut out = String::new();
     out.push_str(&columns.iter().map(|c| quote(c)).collect::<Vec<_>>().join(","));

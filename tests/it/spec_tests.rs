@@ -278,22 +278,31 @@ fn a_null_key_expects_the_null_group() {
 fn test_rows_take_datetimes_in_any_iso_shape() {
     let dir = temp_dir("spec-test-datetime-shapes");
     std::fs::write(dir.join("d.csv"), "at,x,note\n").unwrap();
-    let rows = "    data:\n      d:\n        - {at: 2025-01-10, x: 1}\n        - {at: 2025-01-10T09:00:00, x: 2}\n        - {at: \"2025-01-11 08:00\", x: 4, note: \"2025-01-11 08:00\"}\n        - {at: 2025-01-11T08:00:30, x: 0}\n";
+    let rows = "    data:\n      d:\n        - {at: 2025-01-10, x: 1, note: soon}\n        - {at: 2025-01-10T09:00:00, x: 2}\n        - {at: \"2025-01-11 08:00\", x: 4, note: \"2025-01-11 08:00\"}\n        - {at: 2025-01-11T08:00:30, x: 0}\n";
     let test = |name: &str, kpi: &str, want: [&str; 2]| {
         format!(
             "  {name}:\n    kpi: {kpi}\n    grain: day\n{rows}    expect:\n      - {{period: 2025-01-10, {kpi}: {}}}\n      - {{period: 2025-01-11, {kpi}: {}}}\n",
             want[0], want[1]
         )
     };
-    let spec = |total: &str| {
+    let spec = |total: &str, columns: &str| {
         format!(
-            "datasets:\n  d:\n    source: d.csv\n    time: at\n    columns: {{at: datetime, x: number, note: string}}\nkpis:\n  total: {{dataset: d, measure: sum(x)}}\n  noted: {{dataset: d, measure: 'count(where note == \"2025-01-11 08:00\")'}}\n  span: {{dataset: d, measure: minutes_between(min(at), max(at))}}\ntests:\n{}{}{}",
+            "datasets:\n  d:\n    source: d.csv\n    time: at\n{columns}kpis:\n  total: {{dataset: d, measure: sum(x)}}\n  noted: {{dataset: d, measure: 'count(where note == \"2025-01-11 08:00\")'}}\n  span: {{dataset: d, measure: minutes_between(min(at), max(at))}}\ntests:\n{}{}{}",
             test("totals", "total", ["3", total]),
             test("notes", "noted", ["0", "1"]),
             test("spans", "span", ["540", "0.5"]),
         )
     };
-    passes_then_fails(&dir, &spec("4"), &spec("5"), "total expected 5, got 4");
+    // Declared, or not: an undeclared text column keeps its values as
+    // written (`note` holds `soon` too).
+    for columns in ["    columns: {at: datetime, x: number, note: string}\n", ""] {
+        passes_then_fails(
+            &dir,
+            &spec("4", columns),
+            &spec("5", columns),
+            "total expected 5, got 4",
+        );
+    }
 }
 
 /// `kpi test` of the spec `good` in `dir` passes; of `bad`, fails saying `said`.
