@@ -47,9 +47,18 @@ pub(super) fn guess(values: &[String], src: &SourceInfo, zone: Option<String>) -
         });
     }
     // Datetimes, some perhaps written as their date alone (midnight, as
-    // exports write it), in the format most of the sample has.
+    // exports write it: in the date part of a `datetime_format`), in the
+    // format most of the sample has.
+    let day_alone = match &src.read.datetime_format {
+        Some(f) if src.read.date_format.is_none() => super::csv_conversion::day_part(&f.value),
+        _ => None,
+    };
+    let is_day_alone = |v: &str| match &day_alone {
+        Some(day) => chrono::NaiveDate::parse_from_str(v, day).is_ok(),
+        None => is_day(v),
+    };
     let dt = match &src.read.datetime_format {
-        _ if fitting.is_empty() || !mostly(&|v| is_datetime(v) || is_day(v)) => None,
+        _ if fitting.is_empty() || !mostly(&|v| is_datetime(v) || is_day_alone(v)) => None,
         Some(f) => Some((f.value.clone(), f.value.contains("%z") || f.value.contains("%:z"))),
         None => datetime_format(&fitting),
     };

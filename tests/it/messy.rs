@@ -241,6 +241,17 @@ fn datetimes_written_as_a_date_alone_are_midnight() {
         csv_of(&out),
         "period,total,first\n2025-01-31,4,2025-01-31T10:00:00\n2025-02-01,3,2025-02-01T00:00:00\n"
     );
+    // In a `datetime_format`, a date alone is written as its date part.
+    let us = "amount,closed_at\n1,01/31/2025 09:30\n2,01/31/2025\n4,02/01/2025 08:00\n";
+    let format = "    read: {datetime_format: \"%m/%d/%Y %H:%M\"}\n";
+    for extra in [format.to_string(), format!("{format}{declared}")] {
+        let out = run(&[("d.csv", us.as_bytes())], "d.csv", &extra, kpis, by_day);
+        assert_eq!(
+            csv_of(&out),
+            "period,total,first\n2025-01-31,3,2025-01-31T00:00:00\n2025-02-01,4,2025-02-01T08:00:00\n",
+            "{extra}"
+        );
+    }
     // Dates alone for 1,500 rows (more than the values types are guessed
     // from), then one with a time: datetimes, the dates at midnight.
     let mut late = String::from("amount,closed_at\n");
