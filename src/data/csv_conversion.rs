@@ -368,7 +368,8 @@ pub(super) fn day_part(format: &str) -> Option<String> {
     let day = format[..time].trim_end_matches([' ', 'T']);
     let whole =
         ["%Y", "%d"].iter().all(|d| day.contains(d)) && ["%m", "%b", "%B"].iter().any(|m| day.contains(m));
-    let told_apart = !day.contains(':') && ["%M", "%T", "%R"].iter().any(|t| format[time..].contains(t));
+    // A time of day written with a `:` (`%H:%M`; `%T` and `%R` are so).
+    let told_apart = !day.contains(':') && [":", "%T", "%R"].iter().any(|t| format[time..].contains(t));
     (whole && told_apart).then(|| day.to_string())
 }
 
@@ -495,6 +496,8 @@ mod tests {
             ("%H:%M %d.%m.%Y", None),
             ("%m/%d %H:%M", None),
             ("%Y-%m-%d %Hh", None),
+            ("%Y-%m-%d %H%M", None),
+            ("%Y%m%d %T", Some("%Y%m%d")),
         ] {
             assert_eq!(day_part(format).as_deref(), day, "{format}");
         }

@@ -252,6 +252,21 @@ fn datetimes_written_as_a_date_alone_are_midnight() {
             "{extra}"
         );
     }
+    // A time of day written without a `:` is no date alone (the `:` is
+    // what tells them apart): such a format reads as it did.
+    let compact = "amount,closed_at\n1,2025-01-31 0930\n2,2025-02-01 2330\n";
+    let format = "    read: {datetime_format: \"%Y-%m-%d %H%M\"}\n";
+    let out = run(
+        &[("d.csv", compact.as_bytes())],
+        "d.csv",
+        &format!("{format}{declared}"),
+        kpis,
+        by_day,
+    );
+    assert_eq!(
+        csv_of(&out),
+        "period,total,first\n2025-01-31,1,2025-01-31T09:30:00\n2025-02-01,2,2025-02-01T23:30:00\n"
+    );
     // Dates alone for 1,500 rows (more than the values types are guessed
     // from), then one with a time: datetimes, the dates at midnight.
     let mut late = String::from("amount,closed_at\n");
