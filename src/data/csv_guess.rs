@@ -190,10 +190,11 @@ fn is_plain_number(v: &str) -> bool {
         && v.parse::<f64>().is_ok()
 }
 
-/// `YYYY-…`: four digits and a dash, as every ISO 8601 date starts.
+/// `YYYY-…`: four digits and a dash, as every ISO 8601 date starts (or a
+/// date written without its zeros, `2025-1-5`, as some exports do).
 fn starts_like_iso_date(v: &str) -> bool {
     let b = v.as_bytes();
-    b.len() >= 10 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-'
+    b.len() >= 8 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-'
 }
 
 /// A value of one of the ISO 8601 datetime shapes.

@@ -207,6 +207,30 @@ fn datetimes_with_offsets_count_in_the_declared_zone() {
     assert!(stderr(&bad).contains("kpi::invalid_timezone"), "{}", stderr(&bad));
 }
 
+/// ISO dates written without their zeros (`2025-1-5`, as some exports
+/// write them) are dates, as `2025-01-05` is; the year first, they read
+/// one way only. By hand: 1 in January, 2 + 4 in December.
+#[test]
+fn iso_dates_without_their_zeros_are_dates() {
+    let data = "amount,closed_at\n1,2025-1-5\n2,2025-12-25\n4,2025-12-1\n";
+    let out = run(
+        &[("d.csv", data.as_bytes())],
+        "d.csv",
+        "",
+        TOTAL,
+        &["eval", "--period", "2025-12", "--format", "csv"],
+    );
+    assert_eq!(csv_of(&out), "total,rows\n6,2\n");
+    let out = run(
+        &[("d.csv", data.as_bytes())],
+        "d.csv",
+        "",
+        TOTAL,
+        &["eval", "--period", "2025-01", "--format", "csv"],
+    );
+    assert_eq!(csv_of(&out), "total,rows\n1,1\n");
+}
+
 /// A column of datetimes some of whose values are a date alone (exports
 /// write a time of midnight so) is datetimes, those at midnight: guessed,
 /// declared, with offsets in a zone, and when the first time of day comes
