@@ -54,6 +54,12 @@ fn stderr(out: &std::process::Output) -> String {
         .join(" ")
 }
 
+/// The CSV that `args` print of the text `data` as `d.csv`, with `extra`
+/// dataset keys and `kpis`, the run having succeeded.
+fn d_csv(data: &str, extra: &str, kpis: &str, args: &[&str]) -> String {
+    csv_of(&run(&[("d.csv", data.as_bytes())], "d.csv", extra, kpis, args))
+}
+
 const EVAL_CSV: &[&str] = &["eval", "--format", "csv"];
 const BY_MONTH: &[&str] = &["eval", "--grain", "month", "--format", "csv"];
 
@@ -213,22 +219,24 @@ fn datetimes_with_offsets_count_in_the_declared_zone() {
 #[test]
 fn iso_dates_without_their_zeros_are_dates() {
     let data = "amount,closed_at\n1,2025-1-5\n2,2025-12-25\n4,2025-12-1\n";
-    let out = run(
-        &[("d.csv", data.as_bytes())],
-        "d.csv",
-        "",
-        TOTAL,
-        &["eval", "--period", "2025-12", "--format", "csv"],
+    assert_eq!(
+        d_csv(
+            data,
+            "",
+            TOTAL,
+            &["eval", "--period", "2025-12", "--format", "csv"]
+        ),
+        "total,rows\n6,2\n"
     );
-    assert_eq!(csv_of(&out), "total,rows\n6,2\n");
-    let out = run(
-        &[("d.csv", data.as_bytes())],
-        "d.csv",
-        "",
-        TOTAL,
-        &["eval", "--period", "2025-01", "--format", "csv"],
+    assert_eq!(
+        d_csv(
+            data,
+            "",
+            TOTAL,
+            &["eval", "--period", "2025-01", "--format", "csv"]
+        ),
+        "total,rows\n1,1\n"
     );
-    assert_eq!(csv_of(&out), "total,rows\n1,1\n");
 }
 
 /// A column of datetimes some of whose values are a date alone (exports
@@ -260,18 +268,16 @@ fn datetimes_written_as_a_date_alone_are_midnight() {
     // on Jan 31 is Feb 1 in Berlin, as is the date alone.
     let zoned = "amount,closed_at\n1,2025-01-31T23:30:00-05:00\n2,2025-02-01\n4,2025-01-31T10:00:00+01:00\n";
     let berlin = "    read: {timezone: Europe/Berlin}\n";
-    let out = run(&[("d.csv", zoned.as_bytes())], "d.csv", berlin, kpis, by_day);
     assert_eq!(
-        csv_of(&out),
+        d_csv(zoned, berlin, kpis, by_day),
         "period,total,first\n2025-01-31,4,2025-01-31T10:00:00\n2025-02-01,3,2025-02-01T00:00:00\n"
     );
     // In a `datetime_format`, a date alone is written as its date part.
     let us = "amount,closed_at\n1,01/31/2025 09:30\n2,01/31/2025\n4,02/01/2025 08:00\n";
     let format = "    read: {datetime_format: \"%m/%d/%Y %H:%M\"}\n";
     for extra in [format.to_string(), format!("{format}{declared}")] {
-        let out = run(&[("d.csv", us.as_bytes())], "d.csv", &extra, kpis, by_day);
         assert_eq!(
-            csv_of(&out),
+            d_csv(us, &extra, kpis, by_day),
             "period,total,first\n2025-01-31,3,2025-01-31T00:00:00\n2025-02-01,4,2025-02-01T08:00:00\n",
             "{extra}"
         );
@@ -280,15 +286,8 @@ fn datetimes_written_as_a_date_alone_are_midnight() {
     // what tells them apart): such a format reads as it did.
     let compact = "amount,closed_at\n1,2025-01-31 0930\n2,2025-02-01 2330\n";
     let format = "    read: {datetime_format: \"%Y-%m-%d %H%M\"}\n";
-    let out = run(
-        &[("d.csv", compact.as_bytes())],
-        "d.csv",
-        &format!("{format}{declared}"),
-        kpis,
-        by_day,
-    );
     assert_eq!(
-        csv_of(&out),
+        d_csv(compact, &format!("{format}{declared}"), kpis, by_day),
         "period,total,first\n2025-01-31,1,2025-01-31T09:30:00\n2025-02-01,2,2025-02-01T23:30:00\n"
     );
     // Dates alone for 1,500 rows (more than the values types are guessed
@@ -300,8 +299,7 @@ fn datetimes_written_as_a_date_alone_are_midnight() {
     late.push_str("10,2025-02-03 10:00:00\n20,2025-02-03 10:00:00.250\n");
     let want = "period,total,first\n2025-01,1500,2025-01-01T00:00:00\n2025-02,30,2025-02-03T10:00:00\n";
     for extra in ["", declared] {
-        let by_month = run(&[("d.csv", late.as_bytes())], "d.csv", extra, kpis, BY_MONTH);
-        assert_eq!(csv_of(&by_month), want, "{extra}");
+        assert_eq!(d_csv(&late, extra, kpis, BY_MONTH), want, "{extra}");
     }
     // NDJSON alike.
     let nd = "{\"amount\": 1, \"closed_at\": \"2025-01-31T09:30:00\"}\n{\"amount\": 2, \"closed_at\": \"2025-01-31\"}\n";
@@ -674,12 +672,10 @@ fn utf16_files_are_read_by_their_byte_order_mark() {
 fn accounting_negatives_in_parentheses_are_negative() {
     let data = "id,amount,closed_at\n1,\"$1,200.50\",2025-01-01\n2,\"(300.00)\",2025-01-02\n3,\" $(45.25) \",2025-01-03\n";
     let read = "    read: {currency: \"$\", thousands: \",\"}\n";
-    let out = run(&[("d.csv", data.as_bytes())], "d.csv", read, TOTAL, EVAL_CSV);
-    assert_eq!(csv_of(&out), "total,rows\n855.25,3\n");
+    assert_eq!(d_csv(data, read, TOTAL, EVAL_CSV), "total,rows\n855.25,3\n");
     let european = "id,amount,closed_at\n1,\"1.200,50\",2025-01-01\n2,\"(300,00)\",2025-01-02\n";
     let read = "    read: {decimal_comma: true}\n";
-    let out = run(&[("d.csv", european.as_bytes())], "d.csv", read, TOTAL, EVAL_CSV);
-    assert_eq!(csv_of(&out), "total,rows\n900.5,2\n");
+    assert_eq!(d_csv(european, read, TOTAL, EVAL_CSV), "total,rows\n900.5,2\n");
     // Plain numbers: declared, or nine in ten plain among the values.
     let mut plain = String::from("id,amount,closed_at\n");
     for i in 0..9 {
@@ -688,8 +684,11 @@ fn accounting_negatives_in_parentheses_are_negative() {
     plain.push_str("9,(25.5),2025-01-01\n");
     let declared = "    columns: {amount: number}\n";
     for extra in ["", declared] {
-        let out = run(&[("d.csv", plain.as_bytes())], "d.csv", extra, TOTAL, EVAL_CSV);
-        assert_eq!(csv_of(&out), "total,rows\n64.5,10\n", "{extra}");
+        assert_eq!(
+            d_csv(&plain, extra, TOTAL, EVAL_CSV),
+            "total,rows\n64.5,10\n",
+            "{extra}"
+        );
     }
     // A value that is no number is still named.
     let bad = "id,amount,closed_at\n1,(3,2025-01-01\n";
