@@ -452,13 +452,13 @@ pub(super) fn declared_conversion(src: &SourceInfo, sample: &[String], t: Type) 
 /// The columns of `lf` declared `date` or `datetime` that it holds as
 /// texts (NDJSON's fields, Parquet's text columns), each with the
 /// conversion a CSV column declared so takes, a datetime's format guessed
-/// from its first `sample` rows.
+/// from its first `sample` rows (`schema`: `lf`'s, as its caller has it).
 pub(super) fn declared_text_conversions(
     src: &SourceInfo,
-    mut lf: LazyFrame,
+    lf: LazyFrame,
+    schema: &Schema,
     sample: u32,
 ) -> PolarsResult<Vec<(String, Conversion)>> {
-    let schema = lf.collect_schema()?;
     let dated: Vec<(&String, Type)> = src
         .declared
         .iter()

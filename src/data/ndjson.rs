@@ -431,8 +431,11 @@ pub(super) fn dates(
     let every = all()?;
     let (mut conversions, missed, hints) =
         date_conversions(src, every.clone()).map_err(|e| super::read_error(src, &e))?;
-    let mut declared =
-        declared_text_conversions(src, every, SAMPLE).map_err(|e| super::read_error(src, &e))?;
+    let mut declared = every
+        .clone()
+        .collect_schema()
+        .and_then(|schema| declared_text_conversions(src, every, &schema, SAMPLE))
+        .map_err(|e| super::read_error(src, &e))?;
     let mut near_misses = Vec::new();
     for (column, conv) in missed {
         if let Some((value, file, line)) = first_where(files, texts, &column, unconverted(&column, &conv))? {

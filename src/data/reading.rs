@@ -398,6 +398,7 @@ fn readable_arrow(dt: &polars_arrow::datatypes::ArrowDataType) -> bool {
 pub(super) fn declared_text_dates(
     src: &SourceInfo,
     lf: &LazyFrame,
+    schema: &Schema,
 ) -> Result<Vec<(String, csv_conversion::Conversion)>, Diagnostic> {
     match src.format {
         Format::Ndjson => {
@@ -408,9 +409,8 @@ pub(super) fn declared_text_dates(
                 .filter_map(|(n, _)| Some((n.clone(), dates.declared(n)?.clone())));
             Ok(declared.collect())
         }
-        Format::Parquet => {
-            csv_conversion::declared_text_conversions(src, lf.clone(), 1_000).map_err(|e| read_error(src, &e))
-        }
+        Format::Parquet => csv_conversion::declared_text_conversions(src, lf.clone(), schema, 1_000)
+            .map_err(|e| read_error(src, &e)),
         _ => Ok(Vec::new()),
     }
 }
@@ -418,7 +418,7 @@ pub(super) fn declared_text_dates(
 /// Parquet or NDJSON columns converted to their declared types (dates stored as text, say).
 fn declared_types(src: &SourceInfo, lf: LazyFrame) -> Result<LazyFrame, Diagnostic> {
     let schema = lf.clone().collect_schema().map_err(|e| read_error(src, &e))?;
-    let text_dates = declared_text_dates(src, &lf)?;
+    let text_dates = declared_text_dates(src, &lf, &schema)?;
     let mut unusable = None;
     let casts: Vec<Expr> = src
         .declared

@@ -76,7 +76,7 @@ pub fn validate_types(src: &SourceInfo) -> Vec<Diagnostic> {
     };
     // Declared dates and datetimes held as texts (NDJSON's, Parquet's
     // text columns) convert as CSV's do.
-    let dates = match declared_text_dates(src, &lf) {
+    let dates = match declared_text_dates(src, &lf, &schema) {
         Ok(d) => d,
         Err(d) => return vec![d],
     };
