@@ -23,7 +23,7 @@ use polars::prelude::*;
 
 use super::csv_conversion::{declared_conversion, not_in_utc, unconverted, Conversion, NumberForm};
 use super::csv_guess::{
-    case_twin, date_hint, guess, later_datetime_format, leading_zeros, nine_in_ten, padded_twin,
+    case_twin, date_hint, guess, later_datetimes, leading_zeros, nine_in_ten, padded_twin,
 };
 use super::csv_pieces::Pieces;
 use super::diagnostics as diag;
@@ -1012,15 +1012,7 @@ fn detect(
     let later: Vec<(String, Conversion)> = near
         .iter()
         .filter(|n| n.looked_like == Type::Date)
-        .filter_map(|n| {
-            let (format, offset) = later_datetime_format(&n.value)?;
-            let times = Conversion::Datetime {
-                format,
-                offset,
-                zone: zone.clone(),
-            };
-            Some((n.column.clone(), times))
-        })
+        .filter_map(|n| Some((n.column.clone(), later_datetimes(&n.value, zone.clone())?)))
         .collect();
     if !later.is_empty() {
         let (times, _) = verified(src, l, text, later)?;

@@ -228,19 +228,19 @@ pub(super) fn datetime_format(values: &[String]) -> Option<(String, bool)> {
     None
 }
 
-/// The format of the first time of day in a column of dates (after the
-/// values its type was guessed from): [`datetime_format`]'s, fractions of a
-/// second allowed where it has seconds, since the values after it are
-/// unseen (it parses slower, so it is not every column's).
-pub(super) fn later_datetime_format(value: &str) -> Option<(String, bool)> {
+/// A column of dates whose first time of day, `value`, comes after the
+/// values its type was guessed from: datetimes in [`datetime_format`]'s
+/// format of `value` (their dates at midnight), fractions of a second
+/// allowed where it has seconds, since the values after it are unseen (it
+/// parses slower, so it is not every column's).
+pub(super) fn later_datetimes(value: &str, zone: Option<String>) -> Option<Conversion> {
     let (format, offset) = datetime_format(&[value.to_string()])?;
     let seconds = "%Y-%m-%dT%H:%M:%S";
-    Some(match format.strip_prefix(seconds) {
-        Some(offset_part) if !offset_part.starts_with("%.f") => {
-            (format!("{seconds}%.f{offset_part}"), offset)
-        }
-        _ => (format, offset),
-    })
+    let format = match format.strip_prefix(seconds) {
+        Some(offset_part) if !offset_part.starts_with("%.f") => format!("{seconds}%.f{offset_part}"),
+        _ => format,
+    };
+    Some(Conversion::Datetime { format, offset, zone })
 }
 
 /// `2025-01-31 09:30` as `2025-01-31T09:30`: ISO 8601 allows either, and

@@ -24,7 +24,7 @@ use polars_arrow::array::StructArray;
 
 use super::csv::NearMiss;
 use super::csv_conversion::{declared_text_conversions, not_in_utc, unconverted, Conversion};
-use super::csv_guess::{date_hint, guess, later_datetime_format};
+use super::csv_guess::{date_hint, guess, later_datetimes};
 use super::SourceInfo;
 use crate::diagnostic::Diagnostic;
 
@@ -622,15 +622,7 @@ fn date_conversions(src: &SourceInfo, mut lf: LazyFrame) -> PolarsResult<(Conver
                     .iter()
                     .next()??
                     .to_string();
-                let (format, offset) = later_datetime_format(&first)?;
-                Some((
-                    (*c).clone(),
-                    Conversion::Datetime {
-                        format,
-                        offset,
-                        zone: zone.clone(),
-                    },
-                ))
+                Some(((*c).clone(), later_datetimes(&first, zone.clone())?))
             })
             .collect();
         let (times, _) = verified(&lf, later)?;
