@@ -104,21 +104,12 @@ impl NumberForm {
             // Plain numbers are cast at once unless a batch holds one in
             // parentheses: a test of each value's first byte, not the
             // string work of the parentheses on every value.
-            true => bare.map_with_fmt_str(
-                move |c: Column| {
-                    let parenthesised = c.str()?.iter().flatten().any(|v| v.starts_with('('));
-                    let x = match parenthesised {
-                        true => accounting(col(c.name().clone()), strict),
-                        false => return number(&c, strict),
-                    };
-                    let name = c.name().clone();
-                    let frame = DataFrame::new_infer_height(vec![c])?;
-                    let out = frame.lazy().select([x.alias(name.clone())]).collect()?;
-                    Ok(out.column(name.as_str())?.clone())
-                },
-                |_, f| Ok(Field::new(f.name().clone(), DataType::Float64)),
-                "numbers",
-            ),
+            true => per_batch(bare, DataType::Float64, "numbers", move |texts, at| {
+                match texts.iter().flatten().any(|v| v.starts_with('(')) {
+                    true => accounting(at, strict),
+                    false => as_number(at, strict),
+                }
+            }),
             false => accounting(bare, strict),
         };
         match self.percent {
@@ -148,20 +139,40 @@ fn accounting(bare: Expr, strict: bool) -> Expr {
     let x = when(parenthesised.clone())
         .then(inside.str().strip_chars(lit(NULL)))
         .otherwise(bare);
-    let x = match strict {
-        true => x.strict_cast(DataType::Float64),
-        false => x.cast(DataType::Float64),
-    };
+    let x = as_number(x, strict);
     when(parenthesised).then(-x.clone()).otherwise(x)
 }
 
-/// A column of numbers' texts as numbers; `strict`: one that is no number
-/// is an error.
-fn number(c: &Column, strict: bool) -> PolarsResult<Column> {
+/// Numbers' texts as numbers; `strict`: one that is no number is an error.
+fn as_number(texts: Expr, strict: bool) -> Expr {
     match strict {
-        true => c.strict_cast(&DataType::Float64),
-        false => c.cast(&DataType::Float64),
+        true => texts.strict_cast(DataType::Float64),
+        false => texts.cast(DataType::Float64),
     }
+}
+
+/// `text` converted a batch at a time: `convert` looks at a batch's texts
+/// and gives the expression, over the batch's column, that converts it,
+/// run on that batch alone (`dtype`: what it gives; `what` names the step
+/// in a plan). The test is a pass over the texts that can spare every
+/// value the string work a few of them need.
+fn per_batch(
+    text: Expr,
+    dtype: DataType,
+    what: &'static str,
+    convert: impl Fn(&StringChunked, Expr) -> Expr + Send + Sync + 'static,
+) -> Expr {
+    text.map_with_fmt_str(
+        move |c: Column| {
+            let name = c.name().clone();
+            let converted = convert(c.str()?, col(name.clone()));
+            let frame = DataFrame::new_infer_height(vec![c])?;
+            let out = frame.lazy().select([converted.alias(name.clone())]).collect()?;
+            Ok(out.column(name.as_str())?.clone())
+        },
+        move |_, f| Ok(Field::new(f.name().clone(), dtype.clone())),
+        what,
+    )
 }
 
 /// From text to a column's type.
@@ -254,31 +265,13 @@ impl Conversion {
                 // failed parse of every datetime as a date more than
                 // doubled the time to read them).
                 let times = self.clone();
-                text.map_with_fmt_str(
-                    move |c: Column| {
-                        let alone = c
-                            .str()?
-                            .iter()
-                            .flatten()
-                            .any(|v| !v.is_empty() && !v.contains(':'));
-                        let at = col(c.name().clone());
-                        let converted = match alone {
-                            true => times.with_dates_alone(at, &day, strict),
-                            false => times.time_of_day(at, strict),
-                        };
-                        let name = c.name().clone();
-                        let frame = DataFrame::new_infer_height(vec![c])?;
-                        let out = frame.lazy().select([converted.alias(name.clone())]).collect()?;
-                        Ok(out.column(name.as_str())?.clone())
-                    },
-                    |_, f| {
-                        Ok(Field::new(
-                            f.name().clone(),
-                            DataType::Datetime(TimeUnit::Microseconds, None),
-                        ))
-                    },
-                    "datetimes",
-                )
+                let dtype = DataType::Datetime(TimeUnit::Microseconds, None);
+                per_batch(text, dtype, "datetimes", move |texts, at| {
+                    match texts.iter().flatten().any(|v| !v.is_empty() && !v.contains(':')) {
+                        true => times.with_dates_alone(at, &day, strict),
+                        false => times.time_of_day(at, strict),
+                    }
+                })
             }
         }
     }
