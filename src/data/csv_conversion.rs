@@ -8,7 +8,8 @@
 use polars::prelude::*;
 
 use super::csv_guess::{
-    datetime_format, is_grouped_number, looks_like_datetime, DATETIME_FORMATS, NO_SEPARATOR,
+    datetime_format, is_grouped_number, looks_like_datetime, to_the_minute, DATETIME_FORMATS,
+    ISO_ANY_PRECISION, NO_SEPARATOR,
 };
 use super::SourceInfo;
 use crate::check::types::Type;
@@ -266,8 +267,14 @@ impl Conversion {
                 // doubled the time to read them).
                 let times = self.clone();
                 let dtype = DataType::Datetime(TimeUnit::Microseconds, None);
+                let to_seconds = format.starts_with(ISO_TO_THE_SECOND);
                 per_batch(text, dtype, "datetimes", move |texts, at| {
-                    match texts.iter().flatten().any(|v| !v.is_empty() && !v.contains(':')) {
+                    let values = || texts.iter().flatten();
+                    let at = match to_seconds && values().any(to_the_minute) {
+                        true => with_seconds(at),
+                        false => at,
+                    };
+                    match values().any(|v| !v.is_empty() && !v.contains(':')) {
                         true => times.with_dates_alone(at, &day, strict),
                         false => times.time_of_day(at, strict),
                     }
@@ -336,6 +343,19 @@ impl Conversion {
             _ => lit(NULL),
         }
     }
+}
+
+/// The ISO 8601 formats whose values are written to the second (perhaps
+/// with fractions or an offset), which read a value to the minute once
+/// [`with_seconds`] has given it `:00`.
+const ISO_TO_THE_SECOND: &str = "%Y-%m-%dT%H:%M:%S";
+
+/// ISO 8601 datetimes written to the minute given their seconds
+/// (`2025-01-31 09:30+01:00` as `2025-01-31 09:30:00+01:00`); other values
+/// as they are.
+fn with_seconds(text: Expr) -> Expr {
+    let minute = r"^([0-9]{4}-[0-9]{1,2}-[0-9]{1,2}[T ][0-9]{1,2}:[0-9]{2})([^:0-9.].*)?$";
+    text.str().replace(lit(minute), lit("${1}:00${2}"), false)
 }
 
 /// How a text is parsed in `format`: exactly, strictly or to null.
@@ -429,7 +449,7 @@ pub(super) fn declared_conversion(src: &SourceInfo, sample: &[String], t: Type) 
                         .cloned()
                         .collect();
                     // None among them: to the second, fractions allowed.
-                    datetime_format(&fitting).unwrap_or(("%Y-%m-%dT%H:%M:%S%.f".to_string(), false))
+                    datetime_format(&fitting).unwrap_or((ISO_ANY_PRECISION.to_string(), false))
                 }
             };
             Conversion::Datetime {

@@ -209,13 +209,18 @@ pub(super) const DATETIME_FORMATS: [&str; 3] =
     ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"];
 
 /// The one format every value has: (format, whether it carries an offset);
-/// none for no values.
+/// none for no values. Values of several ISO 8601 precisions with the same
+/// kind of offset (`09:30` beside `09:30:15` and `09:30:15.250`) have the
+/// one that reads all of them once a time to the minute is given its
+/// seconds ([`ISO_ANY_PRECISION`]): ISO 8601 allows each, and an export
+/// that leaves out zero seconds, or rows edited by hand, mix them.
 pub(super) fn datetime_format(values: &[String]) -> Option<(String, bool)> {
     if values.is_empty() {
         return None;
     }
+    let offsets = [("", false), ("%:z", true), ("%z", true)];
     for base in DATETIME_FORMATS {
-        for (suffix, offset) in [("", false), ("%:z", true), ("%z", true)] {
+        for (suffix, offset) in offsets {
             let format = format!("{base}{suffix}");
             if values
                 .iter()
@@ -225,22 +230,58 @@ pub(super) fn datetime_format(values: &[String]) -> Option<(String, bool)> {
             }
         }
     }
-    None
+    offsets.into_iter().find_map(|(suffix, offset)| {
+        values
+            .iter()
+            .all(|v| {
+                let v = with_iso_t(v.trim());
+                DATETIME_FORMATS
+                    .iter()
+                    .any(|base| parses_datetime(&v, &format!("{base}{suffix}")))
+            })
+            .then(|| (format!("{ISO_ANY_PRECISION}{suffix}"), offset))
+    })
+}
+
+/// The ISO 8601 format that reads a datetime to the second or to a
+/// fraction of it, and one to the minute given its seconds
+/// ([`to_the_minute`]).
+pub(super) const ISO_ANY_PRECISION: &str = "%Y-%m-%dT%H:%M:%S%.f";
+
+/// An ISO 8601 datetime written to the minute (`2025-01-31T09:30`, perhaps
+/// with an offset), which [`ISO_ANY_PRECISION`] reads once given `:00`.
+pub(super) fn to_the_minute(v: &str) -> bool {
+    let v = v.trim();
+    // Most values are padded and to the second: told by two bytes.
+    if v.len() > 16 && v.as_bytes()[13] == b':' && v.as_bytes()[16] == b':' {
+        return false;
+    }
+    let Some(time) = v
+        .get(8..)
+        .and_then(|rest| rest.find(['T', ' ']).map(|at| &rest[at + 1..]))
+    else {
+        return false;
+    };
+    let clock = time.split(['Z', '+', '-', ' ']).next().unwrap_or(time);
+    clock.matches(':').count() == 1
 }
 
 /// A column of dates whose first time of day, `value`, comes after the
-/// values its type was guessed from: datetimes in [`datetime_format`]'s
-/// format of `value` (their dates at midnight), fractions of a second
-/// allowed where it has seconds, since the values after it are unseen (it
+/// values its type was guessed from: datetimes (their dates at midnight)
+/// with `value`'s kind of offset, to the minute, the second or a fraction
+/// of it, since the values after it are unseen ([`ISO_ANY_PRECISION`]: it
 /// parses slower, so it is not every column's).
 pub(super) fn later_datetimes(value: &str, zone: Option<String>) -> Option<Conversion> {
     let (format, offset) = datetime_format(&[value.to_string()])?;
-    let seconds = "%Y-%m-%dT%H:%M:%S";
-    let format = match format.strip_prefix(seconds) {
-        Some(offset_part) if !offset_part.starts_with("%.f") => format!("{seconds}%.f{offset_part}"),
-        _ => format,
-    };
-    Some(Conversion::Datetime { format, offset, zone })
+    let suffix = ["%:z", "%z"]
+        .into_iter()
+        .find(|z| format.ends_with(z))
+        .unwrap_or("");
+    Some(Conversion::Datetime {
+        format: format!("{ISO_ANY_PRECISION}{suffix}"),
+        offset,
+        zone,
+    })
 }
 
 /// `2025-01-31 09:30` as `2025-01-31T09:30`: ISO 8601 allows either, and
@@ -440,6 +481,37 @@ mod tests {
             Some(("%Y-%m-%dT%H:%M:%S%:z".into(), true))
         );
         assert_eq!(datetime_format(&v(&["2025-01-31", "x"])), None);
+        // To the minute beside to the second: the format that reads both
+        // (a time to the minute given its seconds); offsets must agree.
+        assert_eq!(
+            datetime_format(&v(&["2025-01-31 09:30", "2025-01-31T09:30:15.5"])),
+            Some(("%Y-%m-%dT%H:%M:%S%.f".to_string(), false))
+        );
+        assert_eq!(
+            datetime_format(&v(&["2025-01-31T09:30Z", "2025-01-31T09:30:15+01:00"])),
+            Some(("%Y-%m-%dT%H:%M:%S%.f%:z".to_string(), true))
+        );
+        assert_eq!(
+            datetime_format(&v(&["2025-01-31T09:30Z", "2025-01-31T09:30:15"])),
+            None
+        );
         assert_eq!(datetime_format(&[]), None);
+        for minute in [
+            "2025-01-31T09:30",
+            "2025-01-31 9:30",
+            "2025-01-31T09:30Z",
+            "2025-01-31T09:30-05:00",
+        ] {
+            assert!(to_the_minute(minute), "{minute}");
+        }
+        for not in [
+            "2025-01-31T09:30:00",
+            "2025-01-31 09:30:00.5+01:00",
+            "2025-01-31",
+            "09:30",
+            "",
+        ] {
+            assert!(!to_the_minute(not), "{not}");
+        }
     }
 }

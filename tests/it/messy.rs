@@ -239,6 +239,80 @@ fn iso_dates_without_their_zeros_are_dates() {
     );
 }
 
+/// ISO 8601 datetimes to the minute beside others to the second or to a
+/// fraction of it, in one column (an export that leaves out zero seconds,
+/// rows edited by hand) are read, each at its own time: guessed, declared,
+/// with offsets in a zone, and from NDJSON. Each number by hand.
+#[test]
+fn iso_datetimes_to_the_minute_and_to_the_second_mix() {
+    let kpis = "  total: {dataset: d, measure: sum(amount)}\n  mins: {dataset: d, measure: sum(minutes_between(created_at, closed_at))}\n  first: {dataset: d, measure: min(closed_at)}\n";
+    let by_day = &["eval", "--grain", "day", "--format", "csv"];
+    // Jan 31: 22:00:00.5 → 22:45 is 44 minutes 59.5 seconds. Feb 1:
+    // 23:30 → 00:10:30 is 40.5 minutes, midnight → 01:00 is 60.
+    let data = "amount,created_at,closed_at\n1,2025-01-31T23:30,2025-02-01 00:10:30\n2,2025-01-31 22:00:00.5,2025-01-31T22:45\n4,2025-02-01,2025-02-01T01:00\n";
+    let want = "period,total,mins,first\n2025-01-31,2,44.9916666666667,2025-01-31T22:45:00\n2025-02-01,5,100.5,2025-02-01T00:10:30\n";
+    let declared = "    columns: {created_at: datetime, closed_at: datetime}\n";
+    for extra in ["", declared] {
+        assert_eq!(d_csv(data, extra, kpis, by_day), want, "{extra}");
+    }
+    let nd: String = data
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            format!(
+                "{{\"amount\": {}, \"created_at\": \"{}\", \"closed_at\": \"{}\"}}\n",
+                f[0], f[1], f[2]
+            )
+        })
+        .collect();
+    for extra in ["", declared] {
+        let out = run(&[("d.ndjson", nd.as_bytes())], "d.ndjson", extra, kpis, by_day);
+        assert_eq!(csv_of(&out), want, "{extra}");
+    }
+    // With offsets, in Berlin: 23:30 at -05:00 is 05:30 on Feb 1, 23:30Z
+    // is 00:30 on Feb 1, 10:00:15 at +01:00 stays on Jan 31.
+    let kpis =
+        "  total: {dataset: d, measure: sum(amount)}\n  first: {dataset: d, measure: min(closed_at)}\n";
+    let zoned =
+        "amount,closed_at\n1,2025-01-31T23:30-05:00\n2,2025-01-31T10:00:15+01:00\n4,2025-01-31T23:30Z\n";
+    let berlin = "    read: {timezone: Europe/Berlin}\n";
+    let want = "period,total,first\n2025-01-31,2,2025-01-31T10:00:15\n2025-02-01,5,2025-02-01T00:30:00\n";
+    for extra in [
+        berlin.to_string(),
+        format!("{berlin}    columns: {{closed_at: datetime}}\n"),
+    ] {
+        assert_eq!(d_csv(zoned, &extra, kpis, by_day), want, "{extra}");
+    }
+    // Dates alone for 1,500 rows (more than the values types are guessed
+    // from), then a time to the minute and one to a fraction of a second
+    // (the earlier, shown to the second as text output shows times).
+    let mut late = String::from("amount,closed_at\n");
+    for i in 0..1500 {
+        late.push_str(&format!("1,2025-01-{:02}\n", 1 + i % 28));
+    }
+    late.push_str("10,2025-02-03 10:00\n20,2025-02-03 09:59:59.750\n");
+    let want = "period,total,first\n2025-01,1500,2025-01-01T00:00:00\n2025-02,30,2025-02-03T09:59:59\n";
+    for extra in ["", "    columns: {closed_at: datetime}\n"] {
+        assert_eq!(d_csv(&late, extra, kpis, BY_MONTH), want, "{extra}");
+    }
+    // A time that is neither is still named.
+    let bad = "amount,closed_at\n1,2025-01-05T10:00\n2,2025-01-06T10:00:30\n4,2025-02-01T9:5\n";
+    let out = run(
+        &[("d.csv", bad.as_bytes())],
+        "d.csv",
+        "    columns: {closed_at: datetime}\n",
+        kpis,
+        by_day,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("d.csv` line 4 holds `2025-02-01T9:5`"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 /// A column of datetimes some of whose values are a date alone (exports
 /// write a time of midnight so) is datetimes, those at midnight: guessed,
 /// declared, with offsets in a zone, and when the first time of day comes
