@@ -8,7 +8,7 @@
 use polars::prelude::*;
 
 use super::csv_guess::{
-    datetime_format, is_grouped_number, looks_like_datetime, to_the_minute, DATETIME_FORMATS,
+    datetime_format, is_grouped_number, looks_like_datetime, precision_of, Precision, DATETIME_FORMATS,
     ISO_ANY_PRECISION, NO_SEPARATOR,
 };
 use super::SourceInfo;
@@ -267,12 +267,27 @@ impl Conversion {
                 // doubled the time to read them).
                 let times = self.clone();
                 let dtype = DataType::Datetime(TimeUnit::Microseconds, None);
-                let to_seconds = format.starts_with(ISO_TO_THE_SECOND);
+                // ISO 8601 values to the minute, the second or a fraction
+                // of it read together (a batch of a column whose first
+                // values had one precision), those to the minute given
+                // `:00`; a batch in the format's own precision as it is.
+                let any_precision = self.any_precision();
                 per_batch(text, dtype, "datetimes", move |texts, at| {
                     let values = || texts.iter().flatten();
-                    let at = match to_seconds && values().any(to_the_minute) {
-                        true => with_seconds(at),
-                        false => at,
+                    let (times, at) = match &any_precision {
+                        Some((wider, own)) => {
+                            let (mut minutes, mut finer) = (false, false);
+                            for p in values().filter_map(precision_of) {
+                                minutes |= p == Precision::Minute;
+                                finer |= p > *own;
+                            }
+                            match (minutes, finer || (minutes && *own > Precision::Minute)) {
+                                (_, false) => (&times, at),
+                                (true, true) => (wider, with_seconds(at)),
+                                (false, true) => (wider, at),
+                            }
+                        }
+                        None => (&times, at),
                     };
                     match values().any(|v| !v.is_empty() && !v.contains(':')) {
                         true => times.with_dates_alone(at, &day, strict),
@@ -281,6 +296,30 @@ impl Conversion {
                 })
             }
         }
+    }
+
+    /// Datetimes of an ISO 8601 format as the format to any precision
+    /// reads them (its offset kept), with the precision of the format's
+    /// own: none for any other format.
+    fn any_precision(&self) -> Option<(Conversion, Precision)> {
+        let Conversion::Datetime { format, offset, zone } = self else {
+            return None;
+        };
+        let (base, suffix) = ["%:z", "%z", ""]
+            .into_iter()
+            .find_map(|z| Some((format.strip_suffix(z)?, z)))?;
+        let own = match base {
+            "%Y-%m-%dT%H:%M" => Precision::Minute,
+            "%Y-%m-%dT%H:%M:%S" => Precision::Second,
+            ISO_ANY_PRECISION => Precision::Fraction,
+            _ => return None,
+        };
+        let wider = Conversion::Datetime {
+            format: format!("{ISO_ANY_PRECISION}{suffix}"),
+            offset: *offset,
+            zone: zone.clone(),
+        };
+        Some((wider, own))
     }
 
     /// The datetimes of `text`, its values without a `:` dates alone, in
@@ -344,11 +383,6 @@ impl Conversion {
         }
     }
 }
-
-/// The ISO 8601 formats whose values are written to the second (perhaps
-/// with fractions or an offset), which read a value to the minute once
-/// [`with_seconds`] has given it `:00`.
-const ISO_TO_THE_SECOND: &str = "%Y-%m-%dT%H:%M:%S";
 
 /// ISO 8601 datetimes written to the minute given their seconds
 /// (`2025-01-31 09:30+01:00` as `2025-01-31 09:30:00+01:00`); other values

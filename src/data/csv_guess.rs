@@ -244,44 +244,51 @@ pub(super) fn datetime_format(values: &[String]) -> Option<(String, bool)> {
 }
 
 /// The ISO 8601 format that reads a datetime to the second or to a
-/// fraction of it, and one to the minute given its seconds
-/// ([`to_the_minute`]).
+/// fraction of it, and one to the minute given its seconds.
 pub(super) const ISO_ANY_PRECISION: &str = "%Y-%m-%dT%H:%M:%S%.f";
 
-/// An ISO 8601 datetime written to the minute (`2025-01-31T09:30`, perhaps
-/// with an offset), which [`ISO_ANY_PRECISION`] reads once given `:00`.
-pub(super) fn to_the_minute(v: &str) -> bool {
+/// How finely an ISO 8601 datetime gives its time of day.
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
+pub(super) enum Precision {
+    Minute,
+    Second,
+    Fraction,
+}
+
+/// The precision of an ISO 8601 datetime's time of day (its offset
+/// aside); none for a value with no time of day or an odd one.
+pub(super) fn precision_of(v: &str) -> Option<Precision> {
     let v = v.trim();
-    // Most values are padded and to the second: told by two bytes.
-    if v.len() > 16 && v.as_bytes()[13] == b':' && v.as_bytes()[16] == b':' {
-        return false;
+    let b = v.as_bytes();
+    // Most values are padded: told by their bytes 10, 13, 16 and 19.
+    if b.len() >= 16 && matches!(b[10], b'T' | b' ') && b[13] == b':' {
+        match (b.get(16), b.get(19)) {
+            (Some(b':'), Some(b'.')) => return Some(Precision::Fraction),
+            (Some(b':'), Some(c)) if !c.is_ascii_digit() => return Some(Precision::Second),
+            (Some(b':'), None) => return Some(Precision::Second),
+            (Some(c), _) if c.is_ascii_digit() || *c == b':' => {}
+            _ => return Some(Precision::Minute),
+        }
     }
-    let Some(time) = v
+    let time = v
         .get(8..)
-        .and_then(|rest| rest.find(['T', ' ']).map(|at| &rest[at + 1..]))
-    else {
-        return false;
-    };
+        .and_then(|rest| rest.find(['T', ' ']).map(|at| &rest[at + 1..]))?;
     let clock = time.split(['Z', '+', '-', ' ']).next().unwrap_or(time);
-    clock.matches(':').count() == 1
+    match (clock.matches(':').count(), clock.contains('.')) {
+        (1, false) => Some(Precision::Minute),
+        (2, false) => Some(Precision::Second),
+        (2, true) => Some(Precision::Fraction),
+        _ => None,
+    }
 }
 
 /// A column of dates whose first time of day, `value`, comes after the
-/// values its type was guessed from: datetimes (their dates at midnight)
-/// with `value`'s kind of offset, to the minute, the second or a fraction
-/// of it, since the values after it are unseen ([`ISO_ANY_PRECISION`]: it
-/// parses slower, so it is not every column's).
+/// values its type was guessed from: datetimes in [`datetime_format`]'s
+/// format of `value` (their dates at midnight); later values to another
+/// precision are read as any column's are ([`precision_of`]).
 pub(super) fn later_datetimes(value: &str, zone: Option<String>) -> Option<Conversion> {
     let (format, offset) = datetime_format(&[value.to_string()])?;
-    let suffix = ["%:z", "%z"]
-        .into_iter()
-        .find(|z| format.ends_with(z))
-        .unwrap_or("");
-    Some(Conversion::Datetime {
-        format: format!("{ISO_ANY_PRECISION}{suffix}"),
-        offset,
-        zone,
-    })
+    Some(Conversion::Datetime { format, offset, zone })
 }
 
 /// `2025-01-31 09:30` as `2025-01-31T09:30`: ISO 8601 allows either, and
@@ -496,22 +503,23 @@ mod tests {
             None
         );
         assert_eq!(datetime_format(&[]), None);
-        for minute in [
-            "2025-01-31T09:30",
-            "2025-01-31 9:30",
-            "2025-01-31T09:30Z",
-            "2025-01-31T09:30-05:00",
-        ] {
-            assert!(to_the_minute(minute), "{minute}");
-        }
-        for not in [
-            "2025-01-31T09:30:00",
-            "2025-01-31 09:30:00.5+01:00",
-            "2025-01-31",
-            "09:30",
-            "",
-        ] {
-            assert!(!to_the_minute(not), "{not}");
+        let precisions = [
+            ("2025-01-31T09:30", Some(Precision::Minute)),
+            ("2025-01-31 9:30", Some(Precision::Minute)),
+            ("2025-01-31T09:30Z", Some(Precision::Minute)),
+            ("2025-01-31T09:30-05:00", Some(Precision::Minute)),
+            ("2025-01-31T09:30:00", Some(Precision::Second)),
+            ("2025-01-31 09:30:00+01:00", Some(Precision::Second)),
+            ("2025-1-31 9:30:00", Some(Precision::Second)),
+            ("2025-01-31 09:30:00.5+01:00", Some(Precision::Fraction)),
+            ("2025-01-31T9:30:00.250", Some(Precision::Fraction)),
+            ("2025-01-31", None),
+            ("09:30", None),
+            ("", None),
+            ("2025-01-31T0930", None),
+        ];
+        for (v, want) in precisions {
+            assert_eq!(precision_of(v), want, "{v}");
         }
     }
 }

@@ -296,6 +296,23 @@ fn iso_datetimes_to_the_minute_and_to_the_second_mix() {
     for extra in ["", "    columns: {closed_at: datetime}\n"] {
         assert_eq!(d_csv(&late, extra, kpis, BY_MONTH), want, "{extra}");
     }
+    // Times to the minute (or to the second) for 1,500 rows, then finer
+    // ones: they count (09:59:30 and 09:59:59.5 are before 10:00).
+    for (first, finer, shown) in [
+        ("10:00", "09:59:30", "09:59:30"),
+        ("10:00:00", "09:59:59.5", "09:59:59"),
+    ] {
+        let mut late = String::from("amount,closed_at\n");
+        for i in 0..1500 {
+            late.push_str(&format!("1,2025-01-{:02}T{first}\n", 1 + i % 28));
+        }
+        late.push_str(&format!("10,2025-02-03 10:00\n20,2025-02-03 {finer}\n"));
+        let want =
+            format!("period,total,first\n2025-01,1500,2025-01-01T10:00:00\n2025-02,30,2025-02-03T{shown}\n");
+        for extra in ["", "    columns: {closed_at: datetime}\n"] {
+            assert_eq!(d_csv(&late, extra, kpis, BY_MONTH), want, "{first} {extra}");
+        }
+    }
     // A time that is neither is still named.
     let bad = "amount,closed_at\n1,2025-01-05T10:00\n2,2025-01-06T10:00:30\n4,2025-02-01T9:5\n";
     let out = run(
