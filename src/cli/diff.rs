@@ -101,6 +101,16 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
             DataArg::New => DataFrom::New,
             DataArg::Old => DataFrom::Old,
         };
+        let unseen = kpi::diff::values::unseen_at_start(&new.checked.model, &kpis, &query);
+        if !unseen.is_empty() {
+            let names: Vec<String> = unseen.iter().map(|k| format!("`{k}`")).collect();
+            super::notice(&format!(
+                "note: {} {} taken at the start (`at: start`): under `--grain all` without a range that is the day before the data's first, when nothing is active, so {} values cannot change there; compare them by a grain (`--grain month`)\n",
+                names.join(", "),
+                if unseen.len() == 1 { "is a level" } else { "are levels" },
+                if unseen.len() == 1 { "its" } else { "their" },
+            ));
+        }
         match kpi::diff::values::values(&old.checked.model, &new.checked.model, &kpis, &query, from) {
             Ok(v) => Some(v),
             Err(diags) => {

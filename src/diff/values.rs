@@ -5,7 +5,7 @@ use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 
 use super::{Change, ChangeKind};
-use crate::check::ir::Model;
+use crate::check::ir::{KpiKind, Model, TimeBasis};
 use crate::check::types::Type;
 use crate::diagnostic::Diagnostic;
 use crate::plan::Query;
@@ -87,6 +87,33 @@ fn rows(t: &ResultTable, kpi: &str) -> Vec<(Group, Option<f64>)> {
             };
             (group, value)
         })
+        .collect()
+}
+
+/// Those of `kpis` that are (or are computed from) a stock taken at the
+/// start (`at: start`), whose value under `--grain all` without a range is
+/// taken the day before the data's first (nothing is active yet: 0 in
+/// both versions), so that a change to them shows only by a grain or in a
+/// range.
+pub fn unseen_at_start(model: &Model, kpis: &[String], query: &Query) -> Vec<String> {
+    if query.grain != crate::period::Grain::All || query.range.is_some() {
+        return Vec::new();
+    }
+    kpis.iter()
+        .filter(|k| {
+            model.kpi_id(k).is_some_and(|id| {
+                model.bases_beneath(&[id]).iter().any(|&b| {
+                    matches!(
+                        &model.kpis[b].kind,
+                        KpiKind::Base {
+                            time: TimeBasis::Active { at_start: true, .. },
+                            ..
+                        }
+                    )
+                })
+            })
+        })
+        .cloned()
         .collect()
 }
 

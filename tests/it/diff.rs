@@ -483,3 +483,49 @@ fn a_group_the_new_version_drops_is_a_change() {
         "{out}"
     );
 }
+
+/// A stock taken at the start is, under `--grain all` without a range,
+/// the level the day before the data's first (0 in both versions): a
+/// change to it cannot show there, and the note says so and how to see
+/// it; by month its values move (by hand: the deal of 100 opened Jan 10
+/// and still open is open on Jan 31, the day before February starts; the
+/// new version counts only amounts over 150, so 0).
+#[test]
+fn a_stock_at_the_start_is_compared_by_a_grain() {
+    let dir = temp_dir("diff-at-start");
+    std::fs::write(
+        dir.join("d.csv"),
+        "amount,created_at,closed_at\n100,2025-01-10,\n200,2025-02-20,2025-03-05\n",
+    )
+    .unwrap();
+    let spec = |measure: &str| {
+        format!("datasets:\n  d: {{source: ../d.csv, time: closed_at, columns: {{created_at: date, closed_at: date}}}}\nkpis:\n  open_at_start: {{dataset: d, measure: '{measure}', active: {{from: created_at, to: closed_at}}, at: start}}\n  twice: {{measure: open_at_start * 2}}\n  total: {{dataset: d, measure: sum(amount)}}\n")
+    };
+    for (name, text) in [
+        ("old", spec("sum(amount)")),
+        ("new", spec("sum(amount where amount > 150)")),
+    ] {
+        std::fs::create_dir_all(dir.join(name)).unwrap();
+        std::fs::write(dir.join(name).join("s.yaml"), text).unwrap();
+    }
+    let (code, out, err) = kpi_in(&dir, &["diff", "old", "new", "--values"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("no values change"), "{out}");
+    assert!(
+        err.contains("`open_at_start`, `twice` are levels taken at the start")
+            && err.contains("--grain month"),
+        "{err}"
+    );
+    let (code, out, err) = kpi_in(&dir, &["diff", "old", "new", "--values", "--grain", "month"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!err.contains("taken at the start"), "{err}");
+    // February starts with the deal of 100 open: 100 → 0 (twice: 200 → 0);
+    // March starts with both open: 300 → 200.
+    for moved in [
+        "open_at_start [period=2025-02]: 100 → 0",
+        "open_at_start [period=2025-03]: 300 → 200",
+        "twice [period=2025-02]: 200 → 0",
+    ] {
+        assert!(out.contains(moved), "{moved}\n{out}");
+    }
+}
