@@ -80,7 +80,7 @@ impl Evaluation {
                             .cast(DataType::Int64)
                             .cast(DataType::Datetime(TimeUnit::Microseconds, None));
                         if as_text {
-                            at.dt().to_string("%Y-%m-%dT%H:%M:%S")
+                            at.dt().to_string("%Y-%m-%dT%H:%M:%S%.f")
                         } else {
                             at
                         }
