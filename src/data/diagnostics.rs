@@ -98,11 +98,21 @@ fn data_error_help(path: &str, error: &str) -> &'static str {
         "`source:` names a folder: name its files with a glob (`deals/*.csv`)"
     } else if ext == "parquet" || error.starts_with("parquet:") {
         "the file is no whole Parquet file (cut short while copied or written, or another format under this name): write it again, or give `format:` for what it holds"
+    } else if matches!(ext.as_str(), "ndjson" | "jsonl" | "json") && utf16(path) {
+        "the file is UTF-16 (it starts with UTF-16's byte order mark), and NDJSON is read as UTF-8 (JSON's own encoding): save it as UTF-8"
     } else if matches!(ext.as_str(), "ndjson" | "jsonl" | "json") {
         "each line must be one JSON object: fix the line named, or give `format:` for what the file holds"
     } else {
         "check the file's format, header and delimiter; declare column types under `columns:`"
     }
+}
+
+/// Whether a local file starts with a UTF-16 byte order mark (CSV is
+/// transcoded by it; NDJSON, whose encoding is UTF-8, is not).
+fn utf16(path: &str) -> bool {
+    !crate::spec::model::is_object_url(path)
+        && super::files::first_bytes(std::path::Path::new(path), 2)
+            .is_ok_and(|b| matches!(b[..], [0xFF, 0xFE] | [0xFE, 0xFF]))
 }
 
 /// A column of a type kpi cannot read (Polars has no type for it).

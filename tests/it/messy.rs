@@ -753,6 +753,16 @@ fn utf16_files_are_read_by_their_byte_order_mark() {
         &["eval", "--by", "owner", "--format", "csv"],
     );
     assert_eq!(csv_of(&out), "owner,total,rows\nx,2,1\ny,3,1\n");
+    // NDJSON is UTF-8 (JSON's own encoding): a UTF-16 file is refused with
+    // what it is and the way out, not only the reader's byte error.
+    let nd = utf16("{\"amount\": 1, \"closed_at\": \"2025-01-05\"}\n", true);
+    let out = run(&[("d.ndjson", &nd)], "d.ndjson", "", TOTAL, EVAL_CSV);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("the file is UTF-16") && stderr(&out).contains("save it as UTF-8"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// Accounting formats write a negative amount in parentheses (Excel saves
