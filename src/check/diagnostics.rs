@@ -468,6 +468,9 @@ fn format_help(path: &str) -> String {
         Some("gz" | "zip" | "bz2" | "xz" | "zst" | "7z") => {
             "decompress it first (`gunzip`, `unzip`, …): kpi reads files as they are, and Parquet is compressed inside".to_string()
         }
+        // Exports and APIs name both one array of objects and one object per
+        // line `.json`; kpi reads the second (NDJSON).
+        Some("json") => "kpi reads JSON as NDJSON, one object per line: if the file is so written, set `format: ndjson`; if it is one array of objects, write it one object per line (`jq -c '.[]' file.json > file.ndjson`)".to_string(),
         Some(_) => KNOWN.to_string(),
     }
 }

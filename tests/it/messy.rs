@@ -1300,6 +1300,29 @@ fn tab_separated_files_read_and_compressed_ones_are_named() {
         said.contains("kpi::unknown_format") && said.contains("decompress it first"),
         "{said}"
     );
+    // A `.json` file is named with the two ways it may be written; one
+    // object per line reads with `format: ndjson` (1 + 2).
+    let lines =
+        "{\"amount\": 1, \"closed_at\": \"2025-01-01\"}\n{\"amount\": 2, \"closed_at\": \"2025-01-02\"}\n";
+    let out = run(&[("d.json", lines.as_bytes())], "d.json", "", TOTAL, &["check"]);
+    let said = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        said.contains("kpi::unknown_format")
+            && said.contains("set `format: ndjson`")
+            && said.contains("jq -c"),
+        "{said}"
+    );
+    let out = run(
+        &[("d.json", lines.as_bytes())],
+        "d.json",
+        "    format: ndjson\n",
+        TOTAL,
+        EVAL_CSV,
+    );
+    assert_eq!(csv_of(&out), "total,rows\n3,2\n");
 }
 
 /// Excel's "CSV UTF-8" starts with a byte order mark: the first column is
