@@ -749,7 +749,7 @@ fn transcoded(
 
 /// Whether `bytes` start with UTF-16's byte order mark: little-endian
 /// (`FF FE`, as Windows writes it) or big-endian (`FE FF`).
-fn utf16_order(bytes: &[u8]) -> Option<bool> {
+pub(super) fn utf16_order(bytes: &[u8]) -> Option<bool> {
     match bytes {
         [0xFF, 0xFE, ..] => Some(true),
         [0xFE, 0xFF, ..] => Some(false),

@@ -112,7 +112,7 @@ fn data_error_help(path: &str, error: &str) -> &'static str {
 fn utf16(path: &str) -> bool {
     !crate::spec::model::is_object_url(path)
         && super::files::first_bytes(std::path::Path::new(path), 2)
-            .is_ok_and(|b| matches!(b[..], [0xFF, 0xFE] | [0xFE, 0xFF]))
+            .is_ok_and(|b| super::csv::utf16_order(&b).is_some())
 }
 
 /// A column of a type kpi cannot read (Polars has no type for it).
