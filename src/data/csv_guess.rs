@@ -522,4 +522,61 @@ mod tests {
             assert_eq!(precision_of(v), want, "{v}");
         }
     }
+
+    /// Every value of a datetime column is looked at: none makes it panic,
+    /// whatever its bytes (characters of several bytes where the ISO
+    /// shape has its separators and digits), and every value the guess
+    /// reads as an ISO datetime has a precision, so that a batch holding
+    /// it is read in the precision it needs.
+    #[test]
+    fn every_datetime_the_guess_reads_has_a_precision() {
+        let pool = [
+            "T",
+            " ",
+            "9",
+            "09",
+            ":",
+            "30",
+            ".",
+            "250",
+            "Z",
+            "+01:00",
+            "-05",
+            "-",
+            "é",
+            "€",
+            "",
+            "2025-1-31",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut read = 0;
+        for _ in 0..20_000 {
+            // An ISO datetime to the minute, second or fraction, perhaps
+            // with an offset, then perhaps one piece replaced by another.
+            let mut v = vec!["2025-01-31", ["T", " "][next(2)], "09", ":", "30"];
+            match next(3) {
+                0 => {}
+                1 => v.extend([":", "15"]),
+                _ => v.extend([":", "15", ".", "250"]),
+            }
+            v.push(["", "Z", "+01:00", "-0500"][next(4)]);
+            if next(2) == 0 {
+                let at = next(v.len());
+                v[at] = pool[next(pool.len())];
+            }
+            let v = v.concat();
+            let precision = precision_of(&v);
+            if datetime_format(std::slice::from_ref(&v)).is_some() {
+                read += 1;
+                assert!(precision.is_some(), "{v}");
+            }
+        }
+        assert!(read > 10_000, "{read}");
+    }
 }
