@@ -548,13 +548,7 @@ mod tests {
             "",
             "2025-1-31",
         ];
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let mut next = crate::testing::random_below(0x2545_f491_4f6c_dd1d);
         let mut read = 0;
         for _ in 0..20_000 {
             // An ISO datetime to the minute, second or fraction, perhaps
