@@ -8,8 +8,8 @@
 use polars::prelude::*;
 
 use super::csv_guess::{
-    datetime_format, is_grouped_number, looks_like_datetime, precision_of, Precision, DATETIME_FORMATS,
-    ISO_ANY_PRECISION, NO_SEPARATOR,
+    datetime_format, is_grouped_number, iso_shape, looks_like_datetime, precision_of, Precision,
+    DATETIME_FORMATS, ISO_ANY_PRECISION, NO_SEPARATOR,
 };
 use super::SourceInfo;
 use crate::check::types::Type;
@@ -305,15 +305,7 @@ impl Conversion {
         let Conversion::Datetime { format, offset, zone } = self else {
             return None;
         };
-        let (base, suffix) = ["%:z", "%z", ""]
-            .into_iter()
-            .find_map(|z| Some((format.strip_suffix(z)?, z)))?;
-        let own = match base {
-            "%Y-%m-%dT%H:%M" => Precision::Minute,
-            "%Y-%m-%dT%H:%M:%S" => Precision::Second,
-            ISO_ANY_PRECISION => Precision::Fraction,
-            _ => return None,
-        };
+        let (own, suffix) = iso_shape(format)?;
         let wider = Conversion::Datetime {
             format: format!("{ISO_ANY_PRECISION}{suffix}"),
             offset: *offset,
@@ -424,7 +416,7 @@ pub(super) fn day_part(format: &str) -> Option<String> {
 /// its place read as with the `T` ([`with_iso_t`]); other formats (a
 /// declared `datetime_format`) as they are.
 fn iso_t(text: Expr, format: &str) -> Expr {
-    if !DATETIME_FORMATS.iter().any(|f| format.starts_with(f)) {
+    if !DATETIME_FORMATS.iter().any(|(f, _)| format.starts_with(f)) {
         return text;
     }
     // The first space of a trimmed ISO value is the one between date and time.

@@ -202,11 +202,29 @@ pub(super) fn looks_like_datetime(v: &str) -> bool {
     datetime_format(&[v.to_string()]).is_some()
 }
 
-/// The ISO 8601 shapes of datetimes, with and without a UTC offset, the
-/// date and the time apart by `T` (or a space, read as the `T`: see
-/// [`with_iso_t`]).
-pub(super) const DATETIME_FORMATS: [&str; 3] =
-    ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"];
+/// The ISO 8601 shapes of datetimes, each with the precision of its time
+/// of day, the date and the time apart by `T` (or a space, read as the
+/// `T`: see [`with_iso_t`]); each is written with or without a UTC offset
+/// ([`OFFSETS`]).
+pub(super) const DATETIME_FORMATS: [(&str, Precision); 3] = [
+    ("%Y-%m-%dT%H:%M:%S", Precision::Second),
+    (ISO_ANY_PRECISION, Precision::Fraction),
+    ("%Y-%m-%dT%H:%M", Precision::Minute),
+];
+
+/// The UTC offsets of [`DATETIME_FORMATS`], as the suffixes of their
+/// formats, and whether each is one.
+const OFFSETS: [(&str, bool); 3] = [("", false), ("%:z", true), ("%z", true)];
+
+/// The precision and offset suffix of a format [`datetime_format`] gives;
+/// none for any other format (a `datetime_format` of the spec's own).
+pub(super) fn iso_shape(format: &str) -> Option<(Precision, &'static str)> {
+    OFFSETS.iter().find_map(|&(suffix, _)| {
+        let base = format.strip_suffix(suffix)?;
+        let (_, precision) = DATETIME_FORMATS.iter().find(|(f, _)| *f == base)?;
+        Some((*precision, suffix))
+    })
+}
 
 /// The one format every value has: (format, whether it carries an offset);
 /// none for no values. Values of several ISO 8601 precisions with the same
@@ -218,9 +236,8 @@ pub(super) fn datetime_format(values: &[String]) -> Option<(String, bool)> {
     if values.is_empty() {
         return None;
     }
-    let offsets = [("", false), ("%:z", true), ("%z", true)];
-    for base in DATETIME_FORMATS {
-        for (suffix, offset) in offsets {
+    for (base, _) in DATETIME_FORMATS {
+        for (suffix, offset) in OFFSETS {
             let format = format!("{base}{suffix}");
             if values
                 .iter()
@@ -230,14 +247,14 @@ pub(super) fn datetime_format(values: &[String]) -> Option<(String, bool)> {
             }
         }
     }
-    offsets.into_iter().find_map(|(suffix, offset)| {
+    OFFSETS.into_iter().find_map(|(suffix, offset)| {
         values
             .iter()
             .all(|v| {
                 let v = with_iso_t(v.trim());
                 DATETIME_FORMATS
                     .iter()
-                    .any(|base| parses_datetime(&v, &format!("{base}{suffix}")))
+                    .any(|(base, _)| parses_datetime(&v, &format!("{base}{suffix}")))
             })
             .then(|| (format!("{ISO_ANY_PRECISION}{suffix}"), offset))
     })
