@@ -273,23 +273,22 @@ impl Conversion {
                 // `:00`; a batch in the format's own precision as it is.
                 let any_precision = self.any_precision();
                 per_batch(text, dtype, "datetimes", move |texts, at| {
-                    let values = || texts.iter().flatten();
-                    let (times, at) = match &any_precision {
-                        Some((wider, own)) => {
-                            let (mut minutes, mut finer) = (false, false);
-                            for p in values().filter_map(precision_of) {
-                                minutes |= p == Precision::Minute;
-                                finer |= p > *own;
-                            }
-                            match (minutes, finer || (minutes && *own > Precision::Minute)) {
-                                (_, false) => (&times, at),
-                                (true, true) => (wider, with_seconds(at)),
-                                (false, true) => (wider, at),
-                            }
+                    // One pass over the batch's texts tells all three.
+                    let (mut alone, mut minutes, mut finer) = (false, false, false);
+                    for v in texts.iter().flatten() {
+                        alone |= !v.is_empty() && !v.contains(':');
+                        if let (Some((_, own)), Some(p)) = (&any_precision, precision_of(v)) {
+                            minutes |= p == Precision::Minute;
+                            finer |= p > *own;
                         }
-                        None => (&times, at),
+                    }
+                    let (times, at) = match &any_precision {
+                        Some((wider, own)) if finer || (minutes && *own > Precision::Minute) => {
+                            (wider, if minutes { with_seconds(at) } else { at })
+                        }
+                        _ => (&times, at),
                     };
-                    match values().any(|v| !v.is_empty() && !v.contains(':')) {
+                    match alone {
                         true => times.with_dates_alone(at, &day, strict),
                         false => times.time_of_day(at, strict),
                     }
