@@ -47,7 +47,16 @@ fn csv_of(out: &std::process::Output) -> String {
 
 /// Standard error with the report's frame and line wrapping taken out.
 fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr)
+    flat(&out.stderr)
+}
+
+/// Standard output (`kpi check`'s report) so.
+fn stdout(out: &std::process::Output) -> String {
+    flat(&out.stdout)
+}
+
+fn flat(text: &[u8]) -> String {
+    String::from_utf8_lossy(text)
         .replace('│', " ")
         .split_whitespace()
         .collect::<Vec<_>>()
@@ -150,11 +159,7 @@ fn types_come_from_every_row_of_a_long_file() {
     // Record 299,000 is on line 299,003: the header, and the line of spaces.
     let out = run(files, "d.csv", "", &kpis, &["check", "--data"]);
     assert_eq!(out.status.code(), Some(0));
-    let shown = String::from_utf8_lossy(&out.stdout)
-        .replace('│', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let shown = stdout(&out);
     assert!(
         shown.contains("kpi::mixed_column")
             && shown.contains("`created_at`")
@@ -1305,10 +1310,7 @@ fn tab_separated_files_read_and_compressed_ones_are_named() {
     let lines =
         "{\"amount\": 1, \"closed_at\": \"2025-01-01\"}\n{\"amount\": 2, \"closed_at\": \"2025-01-02\"}\n";
     let out = run(&[("d.json", lines.as_bytes())], "d.json", "", TOTAL, &["check"]);
-    let said = String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let said = stdout(&out);
     assert!(
         said.contains("kpi::unknown_format")
             && said.contains("set `format: ndjson`")
