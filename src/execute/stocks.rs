@@ -23,8 +23,14 @@ pub(super) fn stock_levels(
     let (starts, ends) = (frames.parts, frames.ends);
     let (periods, groups, grain) = (&spine.periods, &spine.groups, spine.grain);
     let at_start = matches!(u.time, UnitTime::Stock { at_start: true, .. });
+    let names: Vec<String> = u.parts.iter().map(|p| p.name.clone()).collect();
     let Some(last) = periods.last() else {
-        return Ok(groups.clone().lazy().with_column(lit(NULL).alias(PERIOD)));
+        // No period at all: no row has a start (or every row ends before
+        // it starts), and nothing else reaches the spine. No levels then,
+        // but the parts' columns all the same, for the KPIs above them.
+        let mut sel: Vec<Expr> = keys.iter().map(|k| col(k.as_str())).collect();
+        sel.extend(names.iter().map(|n| col(n.as_str()).cast(DataType::Float64)));
+        return Ok(starts.lazy().select(sel).slice(0, 0));
     };
     // The unit's own spine starts at its first event, so history before the range counts.
     let first = starts
@@ -46,7 +52,6 @@ pub(super) fn stock_levels(
         .select([col(PERIOD)]);
     let spine = groups.clone().lazy().cross_join(own_frame, None);
     let on: Vec<Expr> = keys.iter().map(|k| col(k.as_str())).collect();
-    let names: Vec<String> = u.parts.iter().map(|p| p.name.clone()).collect();
     let mut lf = spine.join(
         starts.lazy().drop(cols([ROWS])),
         on.clone(),

@@ -762,6 +762,57 @@ fn a_stocks_future_ends_stop_the_spine_at_today() {
     assert_values(&rows, "mrr", &[s(130.0), s(100.0)]);
 }
 
+/// A stock whose rows are never active (one without a start, one that ends
+/// before it starts) has no period by a grain: its result is empty, not
+/// an evaluation error (the missing part columns were once looked up). A
+/// range gives its months at level 0, and a flow KPI beside it dates the
+/// spine, where the stock is 0 too.
+#[test]
+fn a_stock_with_no_row_ever_active_has_no_levels() {
+    let dir = dir_with(
+        "stock-never-active-at-all",
+        &[
+            (
+                "subs.csv",
+                "owner,started_at,ended_at,mrr\nann,,2025-02-01,30\ncy,2025-03-05,2025-01-20,70\n",
+            ),
+            (
+                "s.yaml",
+                "datasets:\n  subs: {source: subs.csv, time: ended_at}\nkpis:\n  \
+                 mrr: {dataset: subs, measure: sum(mrr), active: {from: started_at, to: ended_at}}\n  \
+                 mrr_twice: {measure: mrr * 2}\n  \
+                 ended: {dataset: subs, measure: sum(mrr)}\n",
+            ),
+        ],
+    );
+    let spec = dir.join("s.yaml");
+    for by in [&[][..], &["--by", "owner"]] {
+        let mut args = vec!["mrr", "mrr_twice", "--grain", "month"];
+        args.extend(by);
+        assert!(eval(&spec, &args).is_empty(), "{args:?}");
+    }
+    let rows = eval(
+        &spec,
+        &[
+            "mrr",
+            "mrr_twice",
+            "--grain",
+            "month",
+            "--from",
+            "2025-01-01",
+            "--to",
+            "2025-03-31",
+        ],
+    );
+    assert_eq!(text(&rows, "period"), ["2025-01", "2025-02", "2025-03"]);
+    assert_values(&rows, "mrr", &[s(0.), s(0.), s(0.)]);
+    assert_values(&rows, "mrr_twice", &[s(0.), s(0.), s(0.)]);
+    let rows = eval(&spec, &["--grain", "month"]);
+    assert_eq!(text(&rows, "period"), ["2025-01", "2025-02"]);
+    assert_values(&rows, "mrr", &[s(0.), s(0.)]);
+    assert_values(&rows, "ended", &[s(70.), s(30.)]);
+}
+
 /// By week, a month starts with the first week whose fourth day is in it:
 /// `mtd` by week of 2024-W25 (June 17–23) reads W23 (June 3–9) and W24,
 /// not W22 (May 27–June 2, which belongs to May), so a rep whose only deal
