@@ -25,7 +25,7 @@ pub struct Nest {
     /// The hidden KPI giving each member's condition.
     pub filter: Option<String>,
     pub inner_ty: Type,
-    /// `count(per d)` of a base KPI counts members with rows.
+    /// `count(per d)` of a base KPI (no condition) counts members with rows.
     pub count_rows: bool,
 }
 
@@ -69,7 +69,10 @@ pub fn rewrite(model: Cow<'_, Model>, depth: usize) -> (Cow<'_, Model>, Option<M
             }
             let j = nests.len();
             let column = format!("__nest{depth}_{j}");
-            let count_rows = arg.is_none() && matches!(host.kind, KpiKind::Base { .. });
+            // `count(per d)` of a base KPI counts members with rows; with a
+            // condition, every member of the spine is asked it (one with no
+            // rows in a period has 0 for its sums and counts there).
+            let count_rows = arg.is_none() && filter.is_none() && matches!(host.kind, KpiKind::Base { .. });
             let value = match (arg, count_rows) {
                 (Some(a), _) => Some((**a).clone()),
                 (None, true) => Some(TExpr {

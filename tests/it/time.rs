@@ -389,6 +389,7 @@ fn nested_aggregation_per_member() {
             "top_rep_revenue",
             "average_rep_revenue",
             "active_reps",
+            "reps_without_a_win",
             "--grain",
             "month",
         ],
@@ -414,6 +415,14 @@ fn nested_aggregation_per_member() {
         &[s(50.), s(120.), s(150.), s(0.), s(250.), s(30.)],
     );
     assert_values(&rows, "active_reps", &[s(1.), s(2.), s(1.), s(0.), s(2.), s(1.)]);
+    // A condition asks every member, those without rows in the month too
+    // (0 wins): B in November, January and April, both in February. It
+    // once counted only members with rows, as `count(per owner)` does.
+    assert_values(
+        &rows,
+        "reps_without_a_win",
+        &[s(1.), s(1.), s(1.), s(2.), s(1.), s(1.)],
+    );
     // Over the whole range: A 700/700, B 500/500.
     let rows = eval(&fixture(), &["share_at_quota", "top_rep_revenue"]);
     assert_values(&rows, "share_at_quota", &[s(1.)]);
