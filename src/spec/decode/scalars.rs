@@ -177,6 +177,11 @@ pub(super) fn scalar_value(value: &str, style: ScalarStyle) -> Value {
         "" | "~" | "null" | "Null" | "NULL" => Value::Null,
         "true" => Value::Bool(true),
         "false" => Value::Bool(false),
+        // YAML's own non-finite floats: a test's rows may hold them as a
+        // Parquet file does, to be read as nulls (LANGUAGE.md §3).
+        ".nan" | ".NaN" | ".NAN" => Value::Number(f64::NAN),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => Value::Number(f64::INFINITY),
+        "-.inf" | "-.Inf" | "-.INF" => Value::Number(f64::NEG_INFINITY),
         _ => match parse_number(value) {
             Some(n) if !value.ends_with('%') => Value::Number(n),
             _ => Value::String(value.to_string()),
