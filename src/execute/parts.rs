@@ -39,6 +39,8 @@ struct Distinct {
     rows: bool,
     /// Its value on every row, not blanked by the filter.
     unfiltered: Expr,
+    /// Whether that value reads a column (`sum(1)` reads none).
+    reads_column: bool,
     /// A quantile's probability.
     param: Option<f64>,
     agg: Expr,
@@ -72,6 +74,11 @@ pub(crate) fn part_aggs(cx: &Cx, parts: &[Part]) -> PartAggs {
                 func: p.func,
                 name: p.name.clone(),
                 unfiltered: cx.part_value(p, None),
+                reads_column: p.arg.as_ref().is_some_and(|a| {
+                    let mut columns = Vec::new();
+                    a.columns(&mut columns);
+                    !columns.is_empty()
+                }),
                 param: p.param,
                 filter,
                 rows: p.arg.is_none(),
@@ -143,6 +150,17 @@ impl PartAggs {
             .map(|(i, e)| e.alias(input_col(i)))
             .collect();
         Some((outputs, inputs))
+    }
+}
+
+impl PartAggs {
+    /// Whether some input of [`PartAggs::by_hand`] reads the rows: a
+    /// filter column, or a value of a column. Inputs that are constants
+    /// alone (`sum(1)`, `count(2)`) are one value, not one per row.
+    pub fn inputs_read_rows(&self) -> bool {
+        self.distinct
+            .iter()
+            .any(|d| d.filter.is_some() || (!d.rows && d.reads_column))
     }
 }
 

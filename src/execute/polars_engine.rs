@@ -516,6 +516,7 @@ pub(crate) fn by_hand_query(
 ) -> Option<UnitQuery> {
     let (mut outputs, inputs) = parts.by_hand()?;
     let rows = parts.add_filters(rows);
+    let has_rows = !keys.is_empty() || parts.inputs_read_rows() || counts.iter().any(|(f, _)| f.is_some());
     let mut select = keys;
     select.extend(inputs);
     for (flag, name) in counts {
@@ -530,8 +531,10 @@ pub(crate) fn by_hand_query(
             float: false,
         });
     }
-    // A select of no column has no rows: count the rows of any one.
-    if select.is_empty() {
+    // A select that reads no column (none at all, or constants alone:
+    // `sum(1)`) is one row, not one per row read: count the rows of any
+    // column beside it.
+    if !has_rows {
         let first = rows.clone().collect_schema().ok()?.get_at_index(0)?.0.clone();
         select.push(col(first).is_null().alias("__row"));
     }

@@ -1331,3 +1331,48 @@ fn a_word_for_no_value_in_a_number_column_is_explained() {
     let (code, out, err) = kpi_in(&dir, &["--spec", "read.yaml", "eval", "--format", "csv"]);
     assert_eq!((code, out.as_str()), (Some(0), "s\n46\n"), "{err}");
 }
+
+/// Measures of constants alone (`sum(1)`, the analyst's count of rows,
+/// `count(2)`, `avg(3)`) are aggregated over every row: the values read
+/// no column, and the rows' select of them was one row, so under `--grain
+/// all` `sum(1)` of three deals was 1 (and `count()` beside it too). Over
+/// no rows they are what aggregates of no rows are. By hand: 3 rows.
+#[test]
+fn measures_of_constants_count_every_row() {
+    let kpis = "kpis:\n  rows: {dataset: d, measure: sum(1)}\n  twos: {dataset: d, measure: count(2)}\n  \
+                n: {dataset: d, measure: count()}\n  three: {dataset: d, measure: avg(3)}\n  \
+                spread: {dataset: d, measure: stddev(2)}\n";
+    let spec = format!("datasets:\n  d: {{source: d.csv, time: closed_at, columns: {{owner: string, closed_at: date}}}}\n{kpis}");
+    let rows = "owner,closed_at\na,2025-01-05\nb,\nc,2025-02-01\n";
+    let dir = dir_with("constant-measures", &[("d.csv", rows), ("s.yaml", &spec)]);
+    let eval = |args: &[&str]| {
+        let mut all = vec!["--spec", "s.yaml", "eval", "--format", "json"];
+        all.extend(args);
+        let (code, out, err) = kpi_in(&dir, &all);
+        assert_eq!(code, Some(0), "{err}");
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()
+    };
+    let all = eval(&["rows", "twos", "n", "three"]);
+    assert_eq!(
+        all,
+        serde_json::json!([{"rows": 3.0, "twos": 3, "n": 3, "three": 3.0}])
+    );
+    // Each alone, and beside an aggregate Polars computes.
+    assert_eq!(eval(&["rows"]), serde_json::json!([{"rows": 3.0}]));
+    assert_eq!(
+        eval(&["twos", "spread"]),
+        serde_json::json!([{"twos": 3, "spread": 0.0}])
+    );
+    // By month: the row without a date is left out.
+    let by_month = eval(&["rows", "--grain", "month"]);
+    assert_eq!(
+        by_month,
+        serde_json::json!([{"period": "2025-01", "rows": 1.0}, {"period": "2025-02", "rows": 1.0}])
+    );
+    std::fs::write(dir.join("d.csv"), "owner,closed_at\n").unwrap();
+    let none = eval(&["rows", "twos", "n", "three"]);
+    assert_eq!(
+        none,
+        serde_json::json!([{"rows": 0.0, "twos": 0, "n": 0, "three": null}])
+    );
+}
