@@ -160,9 +160,12 @@ impl fmt::Display for DateTime {
             (secs / 60) % 60,
             secs % 60
         )?;
-        if frac != 0 {
-            let s = format!("{frac:06}");
-            write!(f, ".{}", s.trim_end_matches('0'))?;
+        // Milliseconds or microseconds, as `kpi eval` writes the values of
+        // its outputs (chrono's `%.f`): `.250`, `.000250`.
+        match frac {
+            0 => {}
+            _ if frac % 1000 == 0 => write!(f, ".{:03}", frac / 1000)?,
+            _ => write!(f, ".{frac:06}")?,
         }
         Ok(())
     }
@@ -237,7 +240,11 @@ mod tests {
     #[test]
     fn datetimes() {
         let t = DateTime::parse("2025-01-31T09:30:15.25").unwrap();
-        assert_eq!(t.to_string(), "2025-01-31T09:30:15.25");
+        assert_eq!(t.to_string(), "2025-01-31T09:30:15.250");
+        let t = DateTime::parse("2025-01-31T09:30:15.00025").unwrap();
+        assert_eq!(t.to_string(), "2025-01-31T09:30:15.000250");
+        let t = DateTime::parse("2025-01-31T09:30:15").unwrap();
+        assert_eq!(t.to_string(), "2025-01-31T09:30:15");
         assert_eq!(DateTime::parse("2025-01-31T24:00"), None);
     }
 }
