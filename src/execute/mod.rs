@@ -360,7 +360,12 @@ fn lay(plan: &Plan, gathered: Gathered, groups: Option<&DataFrame>) -> Result<Fr
     frames.extend(groups);
     let units = &gathered.units;
     let ends: Vec<&DataFrame> = units.iter().filter_map(|u| u.ends.as_ref()).collect();
-    let spine = spine::Spine::lay(&frames, &ends, query, &model.calendar).map_err(polars_error)?;
+    let counted = match crate::plan::periods_that_count(model, plan) {
+        Some(periods) => Some(counted_groups(plan, &gathered, groups, &periods).map_err(polars_error)?),
+        None => None,
+    };
+    let spine = spine::Spine::lay(&frames, &ends, counted.as_deref(), query, &model.calendar)
+        .map_err(polars_error)?;
     // Stocks: running sums of starts minus ends along their own spine.
     let mut unit_frames: Vec<LazyFrame> = Vec::new();
     for (u, frames) in plan.units.iter().zip(gathered.units) {
@@ -382,6 +387,46 @@ fn lay(plan: &Plan, gathered: Gathered, groups: Option<&DataFrame>) -> Result<Fr
         left_out: gathered.left_out,
         warnings: gathered.warnings,
     })
+}
+
+/// The frames whose groups are the output's when history before the range
+/// is read: each flow's and nested aggregate's rows in the periods that
+/// count (`periods`: those the output's values are computed from), every
+/// stock's (a level in the range counts rows from any earlier day), and
+/// the groups of the range compared with.
+fn counted_groups(
+    plan: &Plan,
+    gathered: &Gathered,
+    groups: Option<&DataFrame>,
+    periods: &[crate::time::Date],
+) -> PolarsResult<Vec<DataFrame>> {
+    let days: Vec<i32> = periods.iter().map(|d| d.0).collect();
+    let days = Series::new(PERIOD.into(), days);
+    let in_periods = |df: &DataFrame| {
+        df.clone()
+            .lazy()
+            .filter(
+                col(PERIOD)
+                    .cast(DataType::Int32)
+                    .is_in(lit(days.clone()).implode(false), false),
+            )
+            .collect()
+    };
+    let mut out = Vec::new();
+    for (u, frames) in plan.units.iter().zip(&gathered.units) {
+        match u.time {
+            UnitTime::Stock { .. } => {
+                out.push(frames.parts.clone());
+                out.extend(frames.ends.clone());
+            }
+            _ => out.push(in_periods(&frames.parts)?),
+        }
+    }
+    for (_, f) in &gathered.nests {
+        out.push(in_periods(f)?);
+    }
+    out.extend(groups.cloned());
+    Ok(out)
 }
 
 /// Rows skipped while reading (`on_error: skip`), once per dataset read.

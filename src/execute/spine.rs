@@ -71,16 +71,21 @@ pub(super) struct Spine {
 }
 
 impl Spine {
-    /// The spine of the groups in `frames` and in stocks' `ends` over the
-    /// query's periods.
+    /// The spine of the groups in `frames` and in stocks' `ends` (or in
+    /// `counted`, when history before the range is read) over the query's
+    /// periods.
     pub fn lay(
         frames: &[&DataFrame],
         ends: &[&DataFrame],
+        counted: Option<&[DataFrame]>,
         query: &Query,
         cal: &Calendar,
     ) -> PolarsResult<Spine> {
         let periods = spine_periods(frames, ends, query, cal);
-        let all: Vec<&DataFrame> = frames.iter().chain(ends).copied().collect();
+        let all: Vec<&DataFrame> = match counted {
+            Some(c) => c.iter().collect(),
+            None => frames.iter().chain(ends).copied().collect(),
+        };
         let groups = all_groups(&all, query.by.len())?.collect()?;
         let period_frame = periods_frame(&periods, query.grain, cal)?;
         let frame = match &period_frame {

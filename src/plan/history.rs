@@ -63,33 +63,109 @@ pub fn history(model: &Model, plan: &Plan) -> Option<Date> {
             continue;
         };
         let mut refs = Vec::new();
-        needs(measure, p, grain, cal, &mut refs);
-        for (j, at) in refs {
-            need[j] = earlier(need[j], at);
+        reads(measure, p, p, grain, cal, &mut refs);
+        for (j, from, _) in refs {
+            need[j] = earlier(need[j], from);
         }
     }
     let earliest = need.iter().flatten().min().copied().unwrap_or(first);
     (earliest.start < r.start).then_some(earliest.start)
 }
 
-/// The KPIs an expression reads, each with the first period it needs.
-fn needs(e: &TExpr, p: Period, grain: Grain, cal: &Calendar, out: &mut Vec<(usize, Period)>) {
+/// The KPIs an expression reads at period `p`, each over a span of
+/// periods (`from` to `to`; one period when they are equal): `prev(k, 2)`
+/// reads the period two back, `diff` that one and `p`, `rolling(k, 3)` the
+/// three up to `p`, `cumulative` those from `first` (the range's first
+/// period), the to-date forms those from the start of their span.
+fn reads(
+    e: &TExpr,
+    p: Period,
+    first: Period,
+    grain: Grain,
+    cal: &Calendar,
+    out: &mut Vec<(usize, Period, Period)>,
+) {
     match &e.kind {
-        TKind::Kpi(k) => out.push((*k, p)),
+        TKind::Kpi(k) => out.push((*k, p, p)),
         TKind::Time { func, kpi, n, every } => {
-            let at = match func {
-                TimeFn::Prev | TimeFn::Diff | TimeFn::Growth => match every {
-                    Some(unit) => period::calendar_back(p, *unit, grain, cal).unwrap_or(p),
-                    None => period::back(p, *n, grain, cal),
-                },
+            let back = || match every {
+                Some(unit) => period::calendar_back(p, *unit, grain, cal).unwrap_or(p),
+                None => period::back(p, *n, grain, cal),
+            };
+            let from = match func {
+                TimeFn::Prev => back(),
+                TimeFn::Diff | TimeFn::Growth => {
+                    out.push((*kpi, p, p));
+                    back()
+                }
                 TimeFn::Rolling => period::back(p, n.saturating_sub(1), grain, cal),
-                TimeFn::Cumulative => p,
+                TimeFn::Cumulative => first,
                 TimeFn::Ytd => to_date_start(p, Grain::Year, grain, cal),
                 TimeFn::Qtd => to_date_start(p, Grain::Quarter, grain, cal),
                 TimeFn::Mtd => to_date_start(p, Grain::Month, grain, cal),
+            }
+            .min(p);
+            let to = match func {
+                TimeFn::Prev | TimeFn::Diff | TimeFn::Growth => from,
+                _ => p,
             };
-            out.push((*kpi, at.min(p)));
+            out.push((*kpi, from, to));
         }
-        _ => e.for_each_child(|c| needs(c, p, grain, cal, out)),
+        _ => e.for_each_child(|c| reads(c, p, first, grain, cal, out)),
     }
+}
+
+/// The periods whose rows make a group one of the output's, when periods
+/// before the range are read: the range's own, and those a comparison or a
+/// time function reads from them. `prev(k, 12)` by month reads the month a
+/// year back, not the eleven between: a rep with deals only in those is in
+/// no value of the output, and no row of it. `None`: nothing before the
+/// range is read.
+pub fn periods_that_count(model: &Model, plan: &Plan) -> Option<Vec<Date>> {
+    let (q, cal) = (&plan.query, &model.calendar);
+    let (_, r) = (plan.first?, q.range?);
+    let grain = q.grain;
+    let first = period::period_of(r.start, grain, cal);
+    let last = period::period_of(r.end, grain, cal);
+    let mut out = Counted::default();
+    let mut p = first;
+    while p.start <= last.start {
+        let compared = q.compare.and_then(|c| compare_period(p, c, grain, cal));
+        for at in std::iter::once(p).chain(compared) {
+            for &k in &plan.outputs {
+                counted(model, k, at, first, grain, &mut out);
+            }
+        }
+        p = period::period_of(p.end.add_days(1), grain, cal);
+    }
+    Some(out.periods.into_iter().collect())
+}
+
+/// Adds the periods KPI `k` at `p` is computed from to `out`, through the
+/// KPIs it is derived from (`first`: the range's first period).
+fn counted(model: &Model, k: usize, p: Period, first: Period, grain: Grain, out: &mut Counted) {
+    if !out.seen.insert((k, p.start)) {
+        return;
+    }
+    out.periods.insert(p.start);
+    let KpiKind::Derived { measure } = &model.kpis[k].kind else {
+        return;
+    };
+    let cal = &model.calendar;
+    let mut refs = Vec::new();
+    reads(measure, p, first, grain, cal, &mut refs);
+    for (j, from, to) in refs {
+        let mut at = from;
+        while at.start <= to.start {
+            counted(model, j, at, first, grain, out);
+            at = period::period_of(at.end.add_days(1), grain, cal);
+        }
+    }
+}
+
+/// The periods counted so far, and the (KPI, period) pairs already followed.
+#[derive(Default)]
+struct Counted {
+    periods: std::collections::BTreeSet<Date>,
+    seen: std::collections::HashSet<(usize, Date)>,
 }

@@ -18,7 +18,7 @@ use std::borrow::Cow;
 
 pub use crate::check::query::{Compare, Query};
 pub use funnel::{plan_funnel, FunnelPlan};
-pub use history::{compare_period, history};
+pub use history::{compare_period, history, periods_that_count};
 pub use nests::Nest;
 
 use crate::check::functions::AggFn;

@@ -435,6 +435,32 @@ fn nested_aggregation_per_member() {
     assert_values(&rows, "share_at_quota", &[s(1.), s(0.)]);
 }
 
+/// With a range, the periods before it are read for what the output's
+/// values need, and a group is in the output when it has rows in a period
+/// that counts: the range's own or one a value reads. April 2025 compared
+/// with two months earlier reads February (empty) and, in between, March,
+/// where only B closed deals: B is in no value of April's row and was a
+/// row of zeros. A closed deals in April; `prev(wins, 2)` is February's 0.
+#[test]
+fn periods_read_only_in_between_add_no_group() {
+    let args = |kpi: &'static str, more: &[&'static str]| {
+        let mut a = vec![kpi, "--by", "owner", "--grain", "month", "--period", "2025-04"];
+        a.extend(more);
+        a
+    };
+    let rows = eval(&fixture(), &args("won_revenue", &["--compare", "2"]));
+    assert_eq!(text(&rows, "owner"), ["A"]);
+    assert_values(&rows, "won_revenue", &[s(60.)]);
+    assert_values(&rows, "won_revenue_compare", &[s(0.)]);
+    let rows = eval(&fixture(), &args("wins_two_back", &[]));
+    assert_eq!(text(&rows, "owner"), ["A"]);
+    assert_values(&rows, "wins_two_back", &[s(0.)]);
+    // A comparison with the month before reads March itself: B is there.
+    let rows = eval(&fixture(), &args("won_revenue", &["--compare", "previous"]));
+    assert_eq!(text(&rows, "owner"), ["A", "B"]);
+    assert_values(&rows, "won_revenue_compare", &[s(0.), s(500.)]);
+}
+
 #[test]
 fn compare_a_range_with_the_range_before_it() {
     let rows = eval(
