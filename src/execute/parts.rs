@@ -151,9 +151,7 @@ impl PartAggs {
             .collect();
         Some((outputs, inputs))
     }
-}
 
-impl PartAggs {
     /// Whether some input of [`PartAggs::by_hand`] reads the rows: a
     /// filter column, or a value of a column. Inputs that are constants
     /// alone (`sum(1)`, `count(2)`) are one value, not one per row.

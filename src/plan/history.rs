@@ -63,6 +63,7 @@ pub fn history(model: &Model, plan: &Plan) -> Option<Date> {
             continue;
         };
         let mut refs = Vec::new();
+        // A cumulative value starts in the range: it needs nothing earlier.
         reads(measure, p, p, grain, cal, &mut refs);
         for (j, from, _) in refs {
             need[j] = earlier(need[j], from);
@@ -123,8 +124,8 @@ fn reads(
 /// range is read.
 pub fn periods_that_count(model: &Model, plan: &Plan) -> Option<Vec<Date>> {
     let (q, cal) = (&plan.query, &model.calendar);
-    let (_, r) = (plan.first?, q.range?);
-    let grain = q.grain;
+    plan.first?;
+    let (r, grain) = (q.range?, q.grain);
     let first = period::period_of(r.start, grain, cal);
     let last = period::period_of(r.end, grain, cal);
     let mut out = Counted::default();
