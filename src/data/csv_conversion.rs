@@ -255,9 +255,10 @@ impl Conversion {
                 };
                 flag.cast(DataType::Boolean)
             }
-            Conversion::Date { format } => text.str().to_date(opts_of(format, strict)),
+            Conversion::Date { format } => no_empty(text).str().to_date(opts_of(format, strict)),
             Conversion::NoValues => lit(NULL),
             Conversion::Datetime { format, .. } => {
+                let text = no_empty(text);
                 let Some(day) = day_part(format) else {
                     return self.time_of_day(text, strict);
                 };
@@ -384,6 +385,15 @@ fn with_seconds(text: Expr) -> Expr {
 }
 
 /// How a text is parsed in `format`: exactly, strictly or to null.
+/// An empty text (a quoted `""` of an export that quotes every field, or
+/// spaces alone) as no value: a date or a time has no empty form to parse,
+/// and the strict parse refused it.
+fn no_empty(text: Expr) -> Expr {
+    when(text.clone().eq(lit("")))
+        .then(lit(NULL).cast(DataType::String))
+        .otherwise(text)
+}
+
 fn opts_of(format: &str, strict: bool) -> StrptimeOptions {
     StrptimeOptions {
         format: Some(format.into()),

@@ -473,6 +473,34 @@ fn quoted_empty_values_are_empty() {
     }
 }
 
+/// A quote-everything export leaves dates and times empty as `""` too:
+/// null, guessed or declared, to the day or to the minute, a US date of a
+/// `date_format` alike (each was refused: "conversion from `str` to `date`
+/// failed", a message of the reader alone). By hand: two of three rows
+/// have a close, one a touch.
+#[test]
+fn quoted_empty_dates_and_times_are_empty() {
+    let kpis = "  rows: {dataset: d, measure: count()}\n  closed: {dataset: d, measure: count(closed_at)}\n  touched: {dataset: d, measure: count(touched_at)}\n";
+    for (closes, read) in [
+        (["2025-01-05", "2025-02-10"], ""),
+        (
+            ["01/05/2025", "02/10/2025"],
+            "    read: {date_format: \"%m/%d/%Y\"}\n",
+        ),
+    ] {
+        let data = format!(
+            "\"id\",\"closed_at\",\"touched_at\"\r\n\"1\",\"{}\",\"\"\r\n\"2\",\"\",\"2025-01-07T09:30\"\r\n\"3\",\"{}\",\"\"\r\n",
+            closes[0], closes[1]
+        );
+        let files: &[(&str, &[u8])] = &[("d.csv", data.as_bytes())];
+        for declared in ["", "    columns: {closed_at: date, touched_at: datetime}\n"] {
+            let extra = format!("{read}{declared}");
+            let out = run(files, "d.csv", &extra, kpis, EVAL_CSV);
+            assert_eq!(csv_of(&out), "rows,closed,touched\n3,2,1\n", "{extra}");
+        }
+    }
+}
+
 /// A column declared `bool` reads as spreadsheets, CRMs and PostgreSQL
 /// write booleans (`Yes`/`No`, `1`/`0`, `t`/`f`, `TRUE`); a value that is
 /// none of them stops `eval` with its line, as a declared number does (a
