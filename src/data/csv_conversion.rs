@@ -255,12 +255,20 @@ impl Conversion {
                 };
                 flag.cast(DataType::Boolean)
             }
-            Conversion::Date { format } => no_empty(text).str().to_date(opts_of(format, strict)),
+            Conversion::Date { format } => {
+                let opts = opts_of(format, strict);
+                per_batch(text, DataType::Date, "dates", move |texts, at| {
+                    without_empty(texts, at).str().to_date(opts.clone())
+                })
+            }
             Conversion::NoValues => lit(NULL),
             Conversion::Datetime { format, .. } => {
-                let text = no_empty(text);
                 let Some(day) = day_part(format) else {
-                    return self.time_of_day(text, strict);
+                    let times = self.clone();
+                    let dtype = DataType::Datetime(TimeUnit::Microseconds, None);
+                    return per_batch(text, dtype, "times", move |texts, at| {
+                        times.time_of_day(without_empty(texts, at), strict)
+                    });
                 };
                 // A column (a batch of it) with a date alone among its
                 // values takes them apart; one without is parsed once (a
@@ -275,14 +283,16 @@ impl Conversion {
                 let any_precision = self.any_precision();
                 per_batch(text, dtype, "datetimes", move |texts, at| {
                     // One pass over the batch's texts tells all three.
-                    let (mut alone, mut minutes, mut finer) = (false, false, false);
+                    let (mut alone, mut minutes, mut finer, mut empty) = (false, false, false, false);
                     for v in texts.iter().flatten() {
+                        empty |= v.is_empty();
                         alone |= !v.is_empty() && !v.contains(':');
                         if let (Some((_, own)), Some(p)) = (&any_precision, precision_of(v)) {
                             minutes |= p == Precision::Minute;
                             finer |= p > *own;
                         }
                     }
+                    let at = if empty { no_empty(at) } else { at };
                     let (times, at) = match &any_precision {
                         Some((wider, own)) if finer || (minutes && *own > Precision::Minute) => {
                             (wider, if minutes { with_seconds(at) } else { at })
@@ -385,9 +395,19 @@ fn with_seconds(text: Expr) -> Expr {
 }
 
 /// How a text is parsed in `format`: exactly, strictly or to null.
-/// An empty text (a quoted `""` of an export that quotes every field, or
-/// spaces alone) as no value: a date or a time has no empty form to parse,
-/// and the strict parse refused it.
+/// A batch's texts `at`, an empty one (a quoted `""` of an export that
+/// quotes every field, or spaces alone) as no value: a date or a time has
+/// no empty form to parse, and the strict parse refused it. A batch
+/// without one is left as it is (a pass over its lengths, not a
+/// comparison of every value).
+fn without_empty(texts: &StringChunked, at: Expr) -> Expr {
+    match texts.iter().flatten().any(str::is_empty) {
+        true => no_empty(at),
+        false => at,
+    }
+}
+
+/// The texts `text`, an empty one as no value.
 fn no_empty(text: Expr) -> Expr {
     when(text.clone().eq(lit("")))
         .then(lit(NULL).cast(DataType::String))
