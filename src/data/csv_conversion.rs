@@ -106,12 +106,18 @@ impl NumberForm {
             // parentheses: a test of each value's first byte, not the
             // string work of the parentheses on every value.
             true => per_batch(bare, DataType::Float64, "numbers", move |texts, at| {
-                match texts.iter().flatten().any(|v| v.starts_with('(')) {
+                let (mut parenthesised, mut empty) = (false, false);
+                for v in texts.iter().flatten() {
+                    parenthesised |= v.starts_with('(');
+                    empty |= v.is_empty();
+                }
+                let at = if empty { no_empty(at) } else { at };
+                match parenthesised {
                     true => accounting(at, strict),
                     false => as_number(at, strict),
                 }
             }),
-            false => accounting(bare, strict),
+            false => accounting(no_empty(bare), strict),
         };
         match self.percent {
             true => when(text.str().contains_literal(lit("%")))
@@ -248,6 +254,8 @@ impl Conversion {
                     .then(lit("1"))
                     .when(any_of(&FALSE_WORDS))
                     .then(lit("0"))
+                    .when(text.clone().eq(lit("")))
+                    .then(lit(NULL).cast(DataType::String))
                     .otherwise(text + lit("?"));
                 let flag = match strict {
                     true => digit.strict_cast(DataType::UInt8),

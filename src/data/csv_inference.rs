@@ -85,9 +85,15 @@ fn column_seen(
     let mut kinds: Vec<DataType> = Vec::new();
     let mut firsts = Vec::new();
     let mut last = None;
-    // `""` is an empty value: no type, and no sample (the reader's
+    let mut spaces = false;
+    // `""` is an empty value, and so are spaces alone (values are trimmed
+    // before they are converted): no type, and no sample (the reader's
     // inference would make the column text).
     for v in text.iter().flatten().filter(|v| !v.is_empty()) {
+        if v.trim().is_empty() {
+            spaces = true;
+            continue;
+        }
         if firsts.len() < sample {
             firsts.push(v.to_string());
         } else if !types {
@@ -102,6 +108,11 @@ fn column_seen(
                 last = Some(t);
             }
         }
+    }
+    // Booleans are parsed by the reader itself, which reads no spaces as
+    // one: such a column stays text, as it was.
+    if spaces && kinds.contains(&DataType::Boolean) {
+        kinds.push(DataType::String);
     }
     Ok((kinds, firsts))
 }

@@ -501,6 +501,22 @@ fn quoted_empty_dates_and_times_are_empty() {
     }
 }
 
+/// A cell of spaces alone (a spreadsheet's cleared cell) is an empty value
+/// in a column of numbers or dates, as values are trimmed: the column was
+/// text, so `sum(amount)` was a type error with no word of the cell. By
+/// hand: 5 + 7, and two of three closes.
+#[test]
+fn cells_of_spaces_are_empty() {
+    let kpis =
+        "  total: {dataset: d, measure: sum(amount)}\n  closed: {dataset: d, measure: count(closed_at)}\n";
+    let data = "id,amount,closed_at\n1,5,2025-01-05\n2,  ,\" \"\n3,\" \",2025-02-01\n4,7,\t\n";
+    let files: &[(&str, &[u8])] = &[("d.csv", data.as_bytes())];
+    for declared in ["", "    columns: {amount: number, closed_at: date}\n"] {
+        let out = run(files, "d.csv", declared, kpis, EVAL_CSV);
+        assert_eq!(csv_of(&out), "total,closed\n12,2\n", "{declared}");
+    }
+}
+
 /// A column declared `bool` reads as spreadsheets, CRMs and PostgreSQL
 /// write booleans (`Yes`/`No`, `1`/`0`, `t`/`f`, `TRUE`); a value that is
 /// none of them stops `eval` with its line, as a declared number does (a
