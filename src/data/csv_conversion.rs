@@ -402,7 +402,6 @@ fn with_seconds(text: Expr) -> Expr {
     text.str().replace(lit(minute), lit("${1}:00${2}"), false)
 }
 
-/// How a text is parsed in `format`: exactly, strictly or to null.
 /// A batch's texts `at`, an empty one (a quoted `""` of an export that
 /// quotes every field, or spaces alone) as no value: a date or a time has
 /// no empty form to parse, and the strict parse refused it. A batch
@@ -422,6 +421,7 @@ fn no_empty(text: Expr) -> Expr {
         .otherwise(text)
 }
 
+/// How a text is parsed in `format`: exactly, strictly or to null.
 fn opts_of(format: &str, strict: bool) -> StrptimeOptions {
     StrptimeOptions {
         format: Some(format.into()),
