@@ -1,7 +1,7 @@
 //! `kpi diff`: semantic differences between spec versions (paths or git
 //! revisions), the KPIs affected above a change, and the values that move.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use kpi::diff::{diff, ChangeKind};
@@ -363,31 +363,33 @@ fn an_unknown_revision_is_a_usage_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("neither a spec path nor a git revision"));
 }
 
+/// A folder holding `d.csv` (`data`) and two versions of a spec reading
+/// it, `old/s.yaml` and `new/s.yaml`, for `kpi diff old new --values`.
+fn two_versions(name: &str, data: &str, old: &str, new: &str) -> PathBuf {
+    let dir = temp_dir(name);
+    std::fs::write(dir.join("d.csv"), data).unwrap();
+    for (side, text) in [("old", old), ("new", new)] {
+        std::fs::create_dir_all(dir.join(side)).unwrap();
+        std::fs::write(dir.join(side).join("s.yaml"), text).unwrap();
+    }
+    dir
+}
+
 /// A date KPI beside a changed one: its value (shown as a date) is no key
 /// of the rows, so the changed KPI's move is said of the whole range (it
 /// was said of `last_close=2025-01-19`, against a null); and a changed
 /// date KPI is shown as its days and moves by days.
 #[test]
 fn date_kpis_are_values_not_keys() {
-    let dir = temp_dir("diff-dates");
-    std::fs::write(
-        dir.join("d.csv"),
-        "amount,closed_at\n100,2025-01-15\n-30,2025-02-03\n50,2025-01-19\n",
-    )
-    .unwrap();
     let spec = |last: &str, total: &str| {
         format!("datasets:\n  d: {{source: ../d.csv, time: closed_at, columns: {{closed_at: date, amount: number}}}}\nkpis:\n  last_close: {{dataset: d, measure: '{last}'}}\n  total: {{dataset: d, measure: '{total}'}}\n")
     };
-    for (name, text) in [
-        ("old", spec("max(closed_at)", "sum(amount)")),
-        (
-            "new",
-            spec("max(closed_at where amount > 0)", "sum(amount where amount > 0)"),
-        ),
-    ] {
-        std::fs::create_dir_all(dir.join(name)).unwrap();
-        std::fs::write(dir.join(name).join("s.yaml"), text).unwrap();
-    }
+    let dir = two_versions(
+        "diff-dates",
+        "amount,closed_at\n100,2025-01-15\n-30,2025-02-03\n50,2025-01-19\n",
+        &spec("max(closed_at)", "sum(amount)"),
+        &spec("max(closed_at where amount > 0)", "sum(amount where amount > 0)"),
+    );
     let (code, out, err) = kpi_in(&dir, &["diff", "old", "new", "--values"]);
     assert_eq!(code, Some(0), "{err}");
     // total: 120 → 150; last_close: 2025-02-03 → 2025-01-19, 15 days earlier.
@@ -428,19 +430,15 @@ fn date_kpis_are_values_not_keys() {
 /// percentage's move in points, others' with their relative change.
 #[test]
 fn moved_values_read_by_their_unit() {
-    let dir = temp_dir("diff-units");
-    std::fs::write(
-        dir.join("d.csv"),
-        "amount,stage,closed_at\n1200,won,2025-01-15\n300,lost,2025-01-20\n-100,won,2025-02-03\n",
-    )
-    .unwrap();
     let spec = |kept: &str| {
         format!("datasets:\n  d: {{source: ../d.csv, time: closed_at}}\nkpis:\n  total: {{dataset: d, measure: 'sum(amount where {kept})', unit: currency}}\n  rate: {{dataset: d, measure: 'count(where stage == \"won\" and {kept}) / count(where {kept})', unit: percent}}\n")
     };
-    for (name, text) in [("old", spec("true")), ("new", spec("amount > 0"))] {
-        std::fs::create_dir_all(dir.join(name)).unwrap();
-        std::fs::write(dir.join(name).join("s.yaml"), text).unwrap();
-    }
+    let dir = two_versions(
+        "diff-units",
+        "amount,stage,closed_at\n1200,won,2025-01-15\n300,lost,2025-01-20\n-100,won,2025-02-03\n",
+        &spec("true"),
+        &spec("amount > 0"),
+    );
     // total: 1,400 → 1,500 (+100, +7.1%); rate: 2 of 3 won → 1 of 2 (66.7% → 50.0%, −16.7 pp).
     let (code, out, err) = kpi_in(&dir, &["diff", "old", "new", "--values"]);
     assert_eq!(code, Some(0), "{err}");
@@ -492,22 +490,15 @@ fn a_group_the_new_version_drops_is_a_change() {
 /// new version counts only amounts over 150, so 0).
 #[test]
 fn a_stock_at_the_start_is_compared_by_a_grain() {
-    let dir = temp_dir("diff-at-start");
-    std::fs::write(
-        dir.join("d.csv"),
-        "amount,created_at,closed_at\n100,2025-01-10,\n200,2025-02-20,2025-03-05\n",
-    )
-    .unwrap();
     let spec = |measure: &str| {
         format!("datasets:\n  d: {{source: ../d.csv, time: closed_at, columns: {{created_at: date, closed_at: date}}}}\nkpis:\n  open_at_start: {{dataset: d, measure: '{measure}', active: {{from: created_at, to: closed_at}}, at: start}}\n  twice: {{measure: open_at_start * 2}}\n  total: {{dataset: d, measure: sum(amount)}}\n")
     };
-    for (name, text) in [
-        ("old", spec("sum(amount)")),
-        ("new", spec("sum(amount where amount > 150)")),
-    ] {
-        std::fs::create_dir_all(dir.join(name)).unwrap();
-        std::fs::write(dir.join(name).join("s.yaml"), text).unwrap();
-    }
+    let dir = two_versions(
+        "diff-at-start",
+        "amount,created_at,closed_at\n100,2025-01-10,\n200,2025-02-20,2025-03-05\n",
+        &spec("sum(amount)"),
+        &spec("sum(amount where amount > 150)"),
+    );
     let (code, out, err) = kpi_in(&dir, &["diff", "old", "new", "--values"]);
     assert_eq!(code, Some(0), "{err}");
     assert!(out.contains("no values change"), "{out}");
