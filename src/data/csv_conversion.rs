@@ -271,9 +271,9 @@ impl Conversion {
             }
             Conversion::NoValues => lit(NULL),
             Conversion::Datetime { format, .. } => {
+                let times = self.clone();
+                let dtype = DataType::Datetime(TimeUnit::Microseconds, None);
                 let Some(day) = day_part(format) else {
-                    let times = self.clone();
-                    let dtype = DataType::Datetime(TimeUnit::Microseconds, None);
                     return per_batch(text, dtype, "times", move |texts, at| {
                         times.time_of_day(without_empty(texts, at), strict)
                     });
@@ -282,8 +282,6 @@ impl Conversion {
                 // values takes them apart; one without is parsed once (a
                 // failed parse of every datetime as a date more than
                 // doubled the time to read them).
-                let times = self.clone();
-                let dtype = DataType::Datetime(TimeUnit::Microseconds, None);
                 // ISO 8601 values to the minute, the second or a fraction
                 // of it read together (a batch of a column whose first
                 // values had one precision), those to the minute given
