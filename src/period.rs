@@ -262,6 +262,26 @@ pub fn year_earlier(p: Period) -> Period {
     }
 }
 
+/// The period a year before `p`, a period of `grain` when it has one: the
+/// same month, quarter or ISO week number a year earlier (February 2024 with
+/// its 29th for February 2025); the same dates a year earlier for a range,
+/// or for a week 53 that the year before lacks.
+pub fn year_before(p: Period, grain: Option<Grain>, cal: &Calendar) -> Period {
+    grain
+        .and_then(|g| same_period_last_year(p, g, cal))
+        .unwrap_or_else(|| year_earlier(p))
+}
+
+/// The day of `last` (the period a year before `p`, of `grain`) as far into
+/// it as `day` is into `p`: the same date a year earlier, the same weekday
+/// of a week.
+pub fn same_day_a_year_before(day: Date, p: Period, last: Period, grain: Option<Grain>) -> Date {
+    match grain {
+        Some(Grain::Week) => last.start.add_days(day.0 - p.start.0),
+        _ => day.add_months(-12),
+    }
+}
+
 /// The period of `grain` a year before `p`: the same month, quarter or
 /// (fiscal) year; the same ISO week number, which week 53 may not have.
 pub fn same_period_last_year(p: Period, grain: Grain, cal: &Calendar) -> Option<Period> {

@@ -391,7 +391,7 @@ impl BaselinePeriod {
     pub fn of(self, p: Period, grain: Option<Grain>, cal: &Calendar) -> Period {
         match self {
             BaselinePeriod::Previous => crate::period::previous(p, grain, cal),
-            BaselinePeriod::SameLastYear => crate::period::year_earlier(p),
+            BaselinePeriod::SameLastYear => crate::period::year_before(p, grain, cal),
             BaselinePeriod::Fixed(b) => b,
         }
     }

@@ -187,7 +187,7 @@ fn compare_plan<'m>(model: Cow<'m, Model>, query: &Query) -> Option<Plan<'m>> {
     let earlier = match c {
         Compare::Previous => period::previous(r, g, cal),
         Compare::Periods(n) => (0..n).fold(r, |p, _| period::previous(p, g, cal)),
-        Compare::Year => period::year_earlier(r),
+        Compare::Year => period::year_before(r, g, cal),
     };
     let sub = Query {
         range: Some(earlier),

@@ -372,10 +372,10 @@ impl Instance<'_> {
         // Seasonal pacing: the share of last year's same period reached by
         // the same day; linear when there is no such history.
         let shares = if t.pacing == Pacing::Seasonal && additive && matches!(phase, Phase::InProgress(_)) {
-            let last = period::year_earlier(p);
+            let last = period::year_before(p, self.grain, cal);
             let partial = Period {
                 start: last.start,
-                end: self.as_of.add_months(-12),
+                end: period::same_day_a_year_before(self.as_of, p, last, self.grain),
             };
             Some((values(model, t, partial, cache)?, values(model, t, last, cache)?))
         } else {

@@ -3,7 +3,7 @@
 use kpi::status::assess::Status;
 use kpi::time::Date;
 
-use crate::support::root;
+use crate::support::{assert_close, root};
 
 fn spec_files(targets: &str) -> Vec<kpi::spec::InputFile> {
     let dir = root().join("kpis");
@@ -672,4 +672,67 @@ fn status_json(name: &str, deals: &str, spec: &str, as_of: &str) -> Vec<serde_js
         "json",
     ]);
     crate::support::json_rows(&out)
+}
+
+/// A year before a month or week target is that month or ISO week a year
+/// earlier, as `eval --compare year` has it: February 2024 with its 29th,
+/// week 8 of 2024 (Monday the 19th to Sunday the 25th), not the same dates
+/// shifted back.
+#[test]
+fn a_year_before_a_labelled_period_is_that_period_last_year() {
+    let data =
+        "amount,closed_at\n100,2024-02-10\n50,2024-02-29\n1000,2024-02-18\n7,2024-02-24\n10,2025-02-03\n";
+    let spec = "datasets:\n  d: {source: d.csv, time: closed_at}\nkpis:\n  rev: {dataset: d, measure: sum(amount)}\n";
+    let targets = "targets:\n  feb:\n    kpi: rev\n    period: 2025-02\n    change: \"+10%\"\n    baseline: same_last_year\n    pacing: seasonal\n    objective: x\n  wk:\n    kpi: rev\n    period: 2025-W08\n    change: \"+10%\"\n    baseline: same_last_year\n    objective: x\n";
+    let dir = crate::support::dir_with(
+        "year-before",
+        &[("d.csv", data), ("spec.yaml", &format!("{spec}{targets}"))],
+    );
+    let (code, out, err) = crate::support::kpi_in(
+        &dir,
+        &[
+            "--spec",
+            "spec.yaml",
+            "status",
+            "--as-of",
+            "2025-02-14",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    let field = |target: &str, key: &str| {
+        let row = rows.iter().find(|r| r["target"] == target).unwrap();
+        row[key].as_f64()
+    };
+    // February 2024: 100 + 1,000 + 50 (the 29th) + 7; +10% of 1,157.
+    assert_close(field("feb", "baseline"), Some(1157.0));
+    assert_close(field("feb", "target_value"), Some(1272.7));
+    // Seasonal: by 14 February 2024, 100 of the month's 1,157 had come.
+    let share = 100.0 / 1157.0;
+    assert_close(field("feb", "expected"), Some(1272.7 * share));
+    assert_close(field("feb", "projected"), Some(10.0 / share));
+    // 2024-W08 holds the 24th alone (the 18th is a Sunday of week 7).
+    assert_close(field("wk", "baseline"), Some(7.0));
+    // `eval` compares a month given as a range with the same month.
+    for range in [
+        &["--period", "2025-02"][..],
+        &["--from", "2025-02-01", "--to", "2025-02-28"],
+    ] {
+        let mut args = vec![
+            "--spec",
+            "spec.yaml",
+            "eval",
+            "--compare",
+            "year",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(range);
+        let (code, out, err) = crate::support::kpi_in(&dir, &args);
+        assert_eq!(code, Some(0), "{err}");
+        let rows: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+        assert_close(rows[0]["rev_compare"].as_f64(), Some(1157.0));
+    }
 }
