@@ -533,6 +533,7 @@ fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
         (None, Some((_, seen))) => merged(seen.schemas(&header), &declared_text),
         (None, None) => {
             let inferred = infer(src, &layout, &declared_text).map_err(|e| read_error(src, &layout, &e))?;
+            let inferred = dots_between_thousands(src, inferred);
             long_integers_as_text(src, &mut layout, inferred).map_err(|e| read_error(src, &layout, &e))?
         }
     };
@@ -829,6 +830,21 @@ fn infer(src: &SourceInfo, l: &Layout, declared_text: &Schema) -> PolarsResult<S
     Ok(merged(files, declared_text))
 }
 
+/// The reader's types with its float columns made text where a decimal
+/// comma puts a dot between thousands (`1.000`, which the reader reads as
+/// 1.0), to be guessed and converted as the columns read in pieces are
+/// ([`super::csv_inference::seen`]).
+fn dots_between_thousands(src: &SourceInfo, mut inferred: Schema) -> Schema {
+    if src.read.decimal_comma {
+        for (_, dt) in inferred.iter_mut() {
+            if *dt == DataType::Float64 {
+                *dt = DataType::String;
+            }
+        }
+    }
+    inferred
+}
+
 /// The reader's types with its integer columns that hold an integer too
 /// long for 64 bits made text, as they are read in pieces
 /// ([`super::csv_inference::field_type`]): the reader types such a column
@@ -916,8 +932,7 @@ fn seen_in_pieces(
     if all_declared && sampled.is_empty() {
         return Ok(None);
     }
-    let decimal_comma = parse_options(src, false).decimal_comma;
-    let seen = super::csv_inference::seen(pieces, &sampled, (!all_declared, decimal_comma), SAMPLE)?;
+    let seen = super::csv_inference::seen(pieces, &sampled, (!all_declared, src.read.decimal_comma), SAMPLE)?;
     Ok(Some((sampled, seen)))
 }
 

@@ -91,6 +91,14 @@ impl NumberForm {
         if self.percent {
             bare = marked(bare, "%");
         }
+        let decimal_mark = if self.decimal_comma { ',' } else { '.' };
+        for sep in self
+            .thousands
+            .into_iter()
+            .chain(self.decimal_comma.then_some('.'))
+        {
+            bare = misgrouped_unread(bare, sep, decimal_mark);
+        }
         if let Some(t) = self.thousands {
             bare = bare.str().replace_all(lit(t.to_string()), lit(""), true);
         }
@@ -148,6 +156,25 @@ fn accounting(bare: Expr, strict: bool) -> Expr {
         .otherwise(bare);
     let x = as_number(x, strict);
     when(parenthesised).then(-x.clone()).otherwise(x)
+}
+
+/// Values in which `sep` does not stand between thousands (`1.5` with a
+/// decimal comma, `1,5` with `thousands: ","`) made texts no cast reads:
+/// they are no numbers so written, and with the separator removed they
+/// would be read ten or a hundred times too large.
+fn misgrouped_unread(bare: Expr, sep: char, decimal_mark: char) -> Expr {
+    let escaped = |c: char| match c.is_ascii_punctuation() {
+        true => format!("\\{c}"),
+        false => c.to_string(),
+    };
+    let grouped = format!(
+        r"^\(?\s*-?\s*[0-9]{{1,3}}({}[0-9]{{3}})+({}[0-9]*)?\s*\)?$",
+        escaped(sep),
+        escaped(decimal_mark)
+    );
+    let has_sep = bare.clone().str().contains_literal(lit(sep.to_string()));
+    let misgrouped = has_sep.and(bare.clone().str().contains(lit(grouped), true).not());
+    when(misgrouped).then(bare.clone() + lit("?")).otherwise(bare)
 }
 
 /// Numbers' texts as numbers; `strict`: one that is no number is an error.

@@ -182,8 +182,15 @@ pub(super) fn nine_in_ten<'a>(
 }
 
 /// A number as CSV writes one (`-12`, `3.5`, `1e6`; not `inf` or `NaN`,
-/// nor `+49`, which is more often a dialling code than a number).
+/// nor `+49`, which is more often a dialling code than a number), or a
+/// negative one in parentheses as accounting formats write it (`(300.00)`:
+/// a column of amounts with many refunds is still a column of amounts).
 fn is_plain_number(v: &str) -> bool {
+    let v = match v.strip_prefix('(').and_then(|v| v.strip_suffix(')')) {
+        Some(inner) if inner.starts_with('-') => return false,
+        Some(inner) => inner,
+        None => v,
+    };
     !v.starts_with('+')
         && v.bytes().any(|b| b.is_ascii_digit())
         && v.bytes().all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
@@ -465,11 +472,13 @@ mod tests {
 
     #[test]
     fn plain_numbers_are_what_csv_writes() {
-        for v in ["7", "-12", "3.5", ".5", "1e6", "-2.5E-3", "007"] {
+        for v in [
+            "7", "-12", "3.5", ".5", "1e6", "-2.5E-3", "007", "(300.00)", "(7)",
+        ] {
             assert!(is_plain_number(v), "{v}");
         }
         for v in [
-            "", "+49", "N/A", "inf", "NaN", "1,5", "$7", "1.2.3", "555-1234", "e", "-",
+            "", "+49", "N/A", "inf", "NaN", "1,5", "$7", "1.2.3", "555-1234", "e", "-", "(-3)", "()", "(7",
         ] {
             assert!(!is_plain_number(v), "{v}");
         }

@@ -35,9 +35,9 @@ impl Seen {
 }
 
 /// The columns at `projection` of the source's `pieces` (a text schema),
-/// read once: each file's types as the reader infers them (if `types`;
-/// `decimal_comma` as the reader is given it) and up to `sample` values of
-/// each column.
+/// read once: each file's types as the reader is to read them (if `types`;
+/// `decimal_comma`: the `read:` option, see [`seen_type`]) and up to
+/// `sample` values of each column.
 pub fn seen(
     pieces: &Pieces,
     projection: &[usize],
@@ -100,7 +100,7 @@ fn column_seen(
             break;
         }
         if types {
-            let t = field_type(v, decimal_comma);
+            let t = seen_type(v, decimal_comma);
             if last.as_ref() != Some(&t) {
                 if !kinds.contains(&t) {
                     kinds.push(t.clone());
@@ -115,6 +115,20 @@ fn column_seen(
         kinds.push(DataType::String);
     }
     Ok((kinds, firsts))
+}
+
+/// A value's type as the reader is to read it: the reader reads numbers
+/// with a decimal point alone, those with a decimal comma are text to it
+/// (`2,5`), and its column is then guessed as numbers written so and
+/// converted ([`super::csv_guess`]). With a decimal comma, a dot stands
+/// between thousands (`1.000` is a thousand, `12.345,5` twelve thousand),
+/// where the reader would take it for a decimal point (1.0): such a value
+/// is text too, and converted with its column.
+fn seen_type(v: &str, decimal_comma: bool) -> DataType {
+    match field_type(v, false) {
+        DataType::Float64 if decimal_comma && v.contains('.') => DataType::String,
+        t => t,
+    }
 }
 
 /// The type of a set of value types, as the reader settles it.

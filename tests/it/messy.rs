@@ -846,6 +846,61 @@ fn accounting_negatives_in_parentheses_are_negative() {
     assert!(stderr(&out).contains("line 2 holds `(3`"), "{}", stderr(&out));
 }
 
+/// With a decimal comma, a dot stands between thousands: `1.000` is a
+/// thousand and `12.345` twelve thousand, in a column guessed or declared
+/// (the reader took such a column for floats, and read 1 and 12.345). A
+/// dot that groups no thousands (`1.5`) is no number so written: a
+/// declared column names it, an undeclared one stays text. The same for
+/// `thousands: ","` and `1,5`. By hand: 1,000 + 12,345 + 7 = 13,352.
+#[test]
+fn a_dot_between_thousands_is_no_decimal_point_with_a_decimal_comma() {
+    let read = "    read: {delimiter: \";\", decimal_comma: true}\n";
+    let declared = "    read: {delimiter: \";\", decimal_comma: true}\n    columns: {amount: number}\n";
+    let data = "id;amount;closed_at\n1;1.000;2025-01-01\n2;12.345;2025-01-02\n3;7;2025-01-03\n";
+    for extra in [read, declared] {
+        assert_eq!(
+            d_csv(data, extra, TOTAL, EVAL_CSV),
+            "total,rows\n13352,3\n",
+            "{extra}"
+        );
+    }
+    let misgrouped = "id;amount;closed_at\n1;1.5;2025-01-01\n2;2,5;2025-01-02\n";
+    let out = run(
+        &[("d.csv", misgrouped.as_bytes())],
+        "d.csv",
+        declared,
+        TOTAL,
+        EVAL_CSV,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("line 2 holds `1.5`"), "{}", stderr(&out));
+    let out = run(
+        &[("d.csv", misgrouped.as_bytes())],
+        "d.csv",
+        read,
+        TOTAL,
+        EVAL_CSV,
+    );
+    assert!(stderr(&out).contains("kpi::type_mismatch"), "{}", stderr(&out));
+    let us = "id,amount,closed_at\n1,\"1,5\",2025-01-01\n2,\"1,234.5\",2025-01-02\n";
+    let read = "    read: {thousands: \",\"}\n    columns: {amount: number}\n";
+    let out = run(&[("d.csv", us.as_bytes())], "d.csv", read, TOTAL, EVAL_CSV);
+    assert!(stderr(&out).contains("line 2 holds `1,5`"), "{}", stderr(&out));
+}
+
+/// A column of plain numbers of which many are negatives in parentheses
+/// (an accounting export with many refunds) is a column of numbers, not
+/// only when nine in ten are written plainly. By hand: 12 − 1,500.25 − 3 = −1,491.25.
+#[test]
+fn many_negatives_in_parentheses_are_still_numbers() {
+    let data = "id,amount,closed_at\n1,(1500.25),2025-01-01\n2,12,2025-01-02\n3,(3),2025-01-03\n";
+    assert_eq!(d_csv(data, "", TOTAL, EVAL_CSV), "total,rows\n-1491.25,3\n");
+    // A sign inside the parentheses is no accounting format: text.
+    let data = "id,amount,closed_at\n1,(-3),2025-01-01\n2,(-4),2025-01-02\n";
+    let out = run(&[("d.csv", data.as_bytes())], "d.csv", "", TOTAL, EVAL_CSV);
+    assert!(stderr(&out).contains("kpi::type_mismatch"), "{}", stderr(&out));
+}
+
 #[test]
 fn windows_1252_files_read_with_their_encoding() {
     // "Müller" and "€" in Windows-1252: 0xfc and 0x80.
