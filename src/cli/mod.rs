@@ -400,9 +400,11 @@ pub fn notice(text: &str) {
     }
 }
 
-/// A header naming two columns alike: which one a KPI reads is said on
-/// every run that reads the file, not only by `kpi check --data`.
-const REPEATED: &str = "kpi::repeated_column";
+/// Warnings said on every run that reads the file, not only by `kpi check
+/// --data`: a header naming two columns alike (which one a KPI reads), and
+/// a declared NDJSON field that no record holds (read as nulls, which a
+/// misspelt name would be too).
+const EVERY_RUN: [&str; 2] = ["kpi::repeated_column", "kpi::declared_field_absent"];
 
 /// Prints, on stderr, the warnings of the data that every run says, and
 /// those about the columns it groups `by`.
@@ -412,7 +414,7 @@ pub fn data_warnings(outcome: &kpi::CheckOutcome, by: &[String]) {
     let said: Vec<_> = outcome
         .diagnostics
         .iter()
-        .filter(|d| d.code == REPEATED || grouped(d))
+        .filter(|d| EVERY_RUN.contains(&d.code) || grouped(d))
         .cloned()
         .collect();
     if !said.is_empty() {
@@ -435,6 +437,7 @@ pub fn report_spec_errors(outcome: &kpi::CheckOutcome) -> Option<u8> {
         .iter()
         .filter(|d| {
             d.is_error()
+                || EVERY_RUN.contains(&d.code)
                 || matches!(
                     d.code,
                     "kpi::mixed_column"
@@ -442,7 +445,6 @@ pub fn report_spec_errors(outcome: &kpi::CheckOutcome) -> Option<u8> {
                         | "kpi::thousands_needed"
                         | "kpi::currency_needed"
                         | "kpi::percent_needed"
-                        | REPEATED
                 )
         })
         .cloned()

@@ -198,6 +198,32 @@ fn remote_type_conflicts(
     out
 }
 
+/// The declared columns of a source that its columns `cols` (as read)
+/// lack, of those `asked`.
+fn missing_declared(
+    src: &SourceInfo,
+    cols: &[(String, Type)],
+    asked: impl Fn(&str) -> bool,
+) -> Vec<Diagnostic> {
+    src.declared
+        .iter()
+        .filter(|(n, _)| asked(n) && !cols.iter().any(|(c, _)| c == n))
+        .map(|(n, t)| {
+            diagnostics::declared_column_missing(src.declared_at(n), &src.name, &src.path_str(), n, *t)
+        })
+        .collect()
+}
+
+/// The declared columns of a source that its data lacks, of those a failed
+/// query named (`failure`: the reader's message, which names a column it
+/// could not find in quotes).
+pub fn missing_declared_named(src: &SourceInfo, failure: &str) -> Vec<Diagnostic> {
+    match schema(src) {
+        Ok(cols) => missing_declared(src, &cols, |n| failure.contains(&format!("\"{n}\""))),
+        Err(_) => Vec::new(),
+    }
+}
+
 /// Reads every dataset's schema; sources that cannot be read are reported.
 pub fn schemas(spec: &Spec) -> (crate::check::DataSchemas, Vec<Diagnostic>) {
     let mut out = crate::check::DataSchemas::new();
@@ -209,18 +235,7 @@ pub fn schemas(spec: &Spec) -> (crate::check::DataSchemas, Vec<Diagnostic>) {
         }
         match schema(&src) {
             Ok(cols) => {
-                for (i, (n, t)) in src.declared.iter().enumerate() {
-                    if !cols.iter().any(|(c, _)| c == n) {
-                        let at = src.declared_at.get(i).copied().unwrap_or(src.span);
-                        diags.push(diagnostics::declared_column_missing(
-                            at,
-                            &src.name,
-                            &src.path_str(),
-                            n,
-                            *t,
-                        ));
-                    }
-                }
+                diags.extend(missing_declared(&src, &cols, |_| true));
                 let contradicted = validate_types(&src);
                 // Values that cannot be read are not counted: the reader's
                 // own failure on them would say the same thing again.

@@ -247,6 +247,18 @@ pub fn declared_column_missing(span: Span, dataset: &str, path: &str, column: &s
     .help("remove the declaration or fix the column name (names are case-sensitive)")
 }
 
+/// A declared field that no record of an NDJSON source holds: JSON writers
+/// leave out fields without a value, so it is read as nulls, but a
+/// misspelt declaration reads so too.
+pub fn declared_field_absent(span: Span, dataset: &str, path: &str, column: &str, ty: Type) -> Diagnostic {
+    Diagnostic::warning(
+        "kpi::declared_field_absent",
+        format!("field `{column}` ({ty}) of dataset `{dataset}` is in no record of `{path}`: read as nulls"),
+    )
+    .at(span, format!("no record has `{column}`"))
+    .help("JSON exports leave out fields without a value, so this may be right; if not, fix the name (names are case-sensitive)")
+}
+
 pub fn duplicate_lookup_key(
     span: Span,
     dataset: &str,

@@ -29,12 +29,12 @@ mod validate;
 mod values;
 pub use values::texts_not_in_data;
 
-pub use columns::{readable_schemas, remote_schemas, schemas, ReadSchemas};
+pub use columns::{missing_declared_named, readable_schemas, remote_schemas, schemas, ReadSchemas};
 pub use lookup::{key_index, lookup_rows, lookup_schema, many_to_one, repeated_key, validate_lookups};
+use reading::{absent_fields, declared_text_dates, ndjson_dates, read_error, scan_text};
 pub use reading::{
     csv_piece_records, non_finite_counts, parquet_rows, scan, scan_csv_pieces, scan_file, scan_on, schema,
 };
-use reading::{declared_text_dates, ndjson_dates, read_error, scan_text};
 use validate::declared_format;
 pub(crate) use validate::first_bad;
 pub use validate::{malformed_row, near_misses, skipped_rows, validate_types};

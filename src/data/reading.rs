@@ -415,9 +415,46 @@ pub(super) fn declared_text_dates(
     }
 }
 
-/// Parquet or NDJSON columns converted to their declared types (dates stored as text, say).
+/// The declared fields of an NDJSON source that no record holds (none for
+/// other formats, whose columns are in their header or schema).
+pub fn absent_fields(src: &SourceInfo) -> Result<Vec<(String, Type)>, Diagnostic> {
+    if src.format != Format::Ndjson || src.declared.is_empty() {
+        return Ok(Vec::new());
+    }
+    let schema = scan_other(src)?
+        .collect_schema()
+        .map_err(|e| read_error(src, &e))?;
+    Ok(absent_from(src, &schema))
+}
+
+/// The declared columns of an NDJSON source that `schema` lacks.
+fn absent_from(src: &SourceInfo, schema: &Schema) -> Vec<(String, Type)> {
+    match src.format {
+        Format::Ndjson => src
+            .declared
+            .iter()
+            .filter(|(n, _)| !schema.contains(n))
+            .cloned()
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Parquet or NDJSON columns converted to their declared types (dates
+/// stored as text, say). A declared NDJSON field that no record holds is
+/// nulls of its type: JSON writers leave out fields without a value, so a
+/// field no record has a value in may be in none (said as a warning,
+/// [`super::validate::near_misses`]).
 fn declared_types(src: &SourceInfo, lf: LazyFrame) -> Result<LazyFrame, Diagnostic> {
     let schema = lf.clone().collect_schema().map_err(|e| read_error(src, &e))?;
+    let absent: Vec<Expr> = absent_from(src, &schema)
+        .into_iter()
+        .map(|(n, t)| lit(NULL).cast(dtype_of(t)).alias(n.as_str()))
+        .collect();
+    let lf = match absent.is_empty() {
+        true => lf,
+        false => lf.with_columns(absent),
+    };
     let text_dates = declared_text_dates(src, &lf, &schema)?;
     let mut unusable = None;
     let casts: Vec<Expr> = src

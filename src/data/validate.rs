@@ -6,7 +6,8 @@
 use polars::prelude::*;
 
 use super::{
-    csv, csv_conversion, declared_text_dates, diagnostics, ndjson_dates, read_error, scan_text, SourceInfo,
+    absent_fields, csv, csv_conversion, declared_text_dates, diagnostics, ndjson_dates, read_error,
+    scan_text, SourceInfo,
 };
 use crate::check::types::Type;
 use crate::diagnostic::Diagnostic;
@@ -279,6 +280,10 @@ pub fn near_misses(src: &SourceInfo) -> Vec<Diagnostic> {
         )
     };
     if src.format == Format::Ndjson {
+        let absent = absent_fields(src).unwrap_or_default().into_iter().map(|(n, t)| {
+            let at = src.declared_at(&n);
+            diagnostics::declared_field_absent(at, &src.name, &src.path_str(), &n, t)
+        });
         return match ndjson_dates(src) {
             Ok(dates) => dates
                 .near_misses
@@ -287,8 +292,9 @@ pub fn near_misses(src: &SourceInfo) -> Vec<Diagnostic> {
                 .chain(dates.hints.iter().map(|(column, formats)| {
                     diagnostics::date_format_needed(src.span, &src.name, column, formats)
                 }))
+                .chain(absent)
                 .collect(),
-            Err(_) => Vec::new(),
+            Err(_) => absent.collect(),
         };
     }
     if src.format != Format::Csv {

@@ -727,13 +727,18 @@ pub fn today() -> Date {
 fn explain_failure(plan: &Plan, e: PolarsError) -> Vec<Diagnostic> {
     let model = &*plan.model;
     let mut out = Vec::new();
+    let failure = e.to_string();
     for u in &plan.units {
         let src = SourceInfo::from_model(&model.datasets[u.dataset]);
         match data::malformed_row(&src) {
             Some(d) => out.push(d),
             None => out.extend(data::validate_types(&src)),
         }
+        // A declared column the query reads that the data lacks (`kpi
+        // check --data` says so of every declared column).
+        out.extend(data::missing_declared_named(&src, &failure));
     }
+    out.dedup_by(|a, b| a.code == b.code && a.message == b.message);
     if out.is_empty() {
         out = polars_error(e);
     }

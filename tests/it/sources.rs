@@ -322,6 +322,49 @@ fn an_ndjson_file_without_records_adds_no_rows() {
     );
 }
 
+/// A declared NDJSON field that no record holds (JSON writers leave out
+/// fields without a value) is nulls of its type, with a warning on every
+/// run; a declared CSV column the header lacks stops `eval` with
+/// `kpi::declared_column_missing` when a KPI reads it (it stopped with the
+/// reader's "unable to find column", as if a bug of kpi). By hand: the
+/// deals without a `lost_reason` sum to 5 + 7 = 12, in no stage's group.
+#[test]
+fn a_declared_field_no_record_holds_is_nulls() {
+    let dir = temp_dir("ndjson-absent-field");
+    let records =
+        "{\"amount\": 5, \"closed_at\": \"2025-03-01\"}\n{\"amount\": 7, \"closed_at\": \"2025-03-02\"}\n";
+    std::fs::write(dir.join("d.ndjson"), records).unwrap();
+    std::fs::write(dir.join("d.csv"), "amount,closed_at\n5,2025-03-01\n").unwrap();
+    let spec = |source: &str| {
+        format!("datasets:\n  d:\n    source: {source}\n    time: closed_at\n    columns: {{amount: number, closed_at: date, lost_reason: string, stage: string}}\nkpis:\n  kept: {{dataset: d, measure: sum(amount where lost_reason is null)}}\n")
+    };
+    std::fs::write(dir.join("s.yaml"), spec("d.ndjson")).unwrap();
+    let (code, out, err) = kpi_in(
+        &dir,
+        &["--spec", "s.yaml", "eval", "--by", "stage", "--format", "csv"],
+    );
+    assert_eq!((code, out.as_str()), (Some(0), "stage,kept\n,12\n"), "{err}");
+    assert!(
+        err.contains("kpi::declared_field_absent") && err.contains("`lost_reason`"),
+        "{err}"
+    );
+    let (code, out, _) = kpi_in(&dir, &["--spec", "s.yaml", "check", "--data"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("kpi::declared_field_absent"), "{out}");
+    std::fs::write(dir.join("s.yaml"), spec("d.csv")).unwrap();
+    let (code, _, err) = kpi_in(
+        &dir,
+        &["--spec", "s.yaml", "eval", "--by", "stage", "--format", "csv"],
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("kpi::declared_column_missing")
+            && err.contains("`stage`")
+            && !err.contains("evaluation_error"),
+        "{err}"
+    );
+}
+
 /// An NDJSON field of dates but for one value stays text, and the value is
 /// named with its line (blank lines counted), as for CSV.
 #[test]
