@@ -149,7 +149,13 @@ pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
         Ok(d) => d,
         Err(code) => return code,
     };
-    let rows = match kpi::status::status(&outcome.checked.model, &args.targets, as_of) {
+    let range = match args.query.query(Vec::new(), &outcome.checked.model.calendar) {
+        Ok(q) => q.range,
+        Err(code) => return code,
+    };
+    let model = &outcome.checked.model;
+    let latest = std::collections::HashMap::new();
+    let rows = match kpi::status::status_over(model, &args.targets, as_of, range, latest) {
         Ok(r) => r,
         Err(d) => {
             eprint!(
@@ -159,7 +165,6 @@ pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
             return 1;
         }
     };
-    let model = &outcome.checked.model;
     let rows = match in_scope(rows, &args.query, model) {
         Ok(rows) => rows,
         Err(code) => return code,

@@ -261,7 +261,7 @@ fn missing_baseline(model: &Model, t: &TargetModel, cache: &mut Cache) -> Option
     };
     let cal = &model.calendar;
     let (first, as_of) = data_range(model, t.kpi, cache)?;
-    let (p, grain) = instances(t, as_of, cal).pop()?;
+    let (p, grain) = instances(t, as_of, None, cal).pop()?;
     let bp = baseline.of(p, grain, cal);
     // Outside the data's dates a sum would read 0: that is no data, not a zero.
     let outside = bp.end < first || bp.start > as_of;

@@ -250,14 +250,32 @@ fn lookup(values: &Values, member: &Option<String>) -> Option<f64> {
 
 /// The periods a target covers at `as_of`: its period, or for a recurring
 /// target the period holding `as_of` and the one before it.
-fn instances(t: &TargetModel, as_of: Date, cal: &Calendar) -> Vec<(Period, Option<Grain>)> {
-    match t.time {
-        TargetTime::Every(every) => {
+/// The periods of a target shown at `as_of`: its own, or for a recurring
+/// target the one holding `as_of` and the one before it, or, asked for a
+/// `range`, each of its periods that overlaps the range (the summer's
+/// months of a monthly target).
+fn instances(
+    t: &TargetModel,
+    as_of: Date,
+    range: Option<Period>,
+    cal: &Calendar,
+) -> Vec<(Period, Option<Grain>)> {
+    match (t.time, range) {
+        (TargetTime::Every(every), Some(r)) => {
+            let mut out = Vec::new();
+            let mut p = period::period_of(r.start, every, cal);
+            while p.start <= r.end {
+                out.push((p, Some(every)));
+                p = period::period_of(p.end.add_days(1), every, cal);
+            }
+            out
+        }
+        (TargetTime::Every(every), None) => {
             let current = period::period_of(as_of, every, cal);
             let before = period::period_of(current.start.add_days(-1), every, cal);
             vec![(before, Some(every)), (current, Some(every))]
         }
-        TargetTime::Fixed { period, grain } => vec![(period, grain)],
+        (TargetTime::Fixed { period, grain }, _) => vec![(period, grain)],
     }
 }
 
@@ -284,6 +302,19 @@ pub fn status_with_latest(
     model: &Model,
     names: &[String],
     as_of: Option<Date>,
+    latest: std::collections::HashMap<KpiId, Date>,
+) -> Result<Vec<StatusRow>, Vec<Diagnostic>> {
+    status_over(model, names, as_of, None, latest)
+}
+
+/// [`status`] of the periods of each target that overlap `range`: a
+/// recurring target's every period there (see [`instances`]); a target of
+/// one period shows it whatever the range (the caller chooses rows).
+pub fn status_over(
+    model: &Model,
+    names: &[String],
+    as_of: Option<Date>,
+    range: Option<Period>,
     mut latest: std::collections::HashMap<KpiId, Date>,
 ) -> Result<Vec<StatusRow>, Vec<Diagnostic>> {
     let targets: Vec<&TargetModel> = model
@@ -308,14 +339,17 @@ pub fn status_with_latest(
             }
         }
     }
+    let firsts = recurring_firsts(model, &targets, range)?;
     let instances: Vec<Instance> = targets
         .iter()
         .flat_map(|t| {
             let as_of = as_of
                 .or_else(|| latest.get(&t.kpi).copied())
                 .unwrap_or_else(execute::today);
-            instances(t, as_of, &model.calendar)
+            let first = firsts.get(&t.kpi).copied();
+            instances(t, as_of, range, &model.calendar)
                 .into_iter()
+                .filter(move |(p, _)| first.is_none_or(|f| p.end >= f))
                 .map(move |(p, grain)| Instance { t, p, grain, as_of })
         })
         .collect();
@@ -333,6 +367,31 @@ pub fn status_with_latest(
         rows.extend(i.rows(model, &mut cache)?);
     }
     Ok(rows)
+}
+
+/// With a range, the first date in the data beneath each recurring
+/// target's KPI: its periods in the range start there, as one before the
+/// data has nothing to judge (a monthly target over 2020 is not twelve
+/// misses when the data starts in 2023).
+fn recurring_firsts(
+    model: &Model,
+    targets: &[&TargetModel],
+    range: Option<Period>,
+) -> Result<std::collections::HashMap<KpiId, Date>, Vec<Diagnostic>> {
+    let mut names: Vec<String> = Vec::new();
+    for t in targets.iter().filter(|t| matches!(t.time, TargetTime::Every(_))) {
+        let name = &model.kpis[t.kpi].name;
+        if range.is_some() && !names.contains(name) {
+            names.push(name.clone());
+        }
+    }
+    if names.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    Ok(execute::data_ranges(model, &names)?
+        .into_iter()
+        .filter_map(|(name, (first, _))| Some((model.kpi_id(&name)?, first)))
+        .collect())
 }
 
 /// One period of a target at an as-of date.

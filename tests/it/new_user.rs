@@ -1017,7 +1017,19 @@ fn status_takes_the_range_and_segment_flags() {
         serde_json::from_slice(&kpi(&["status", "--format", "json"]).stdout).unwrap();
     let q3: Vec<serde_json::Value> =
         serde_json::from_slice(&kpi(&["status", "--period", "2025-Q3", "--format", "json"]).stdout).unwrap();
-    assert!(!q3.is_empty() && q3.len() < all.len());
+    let periods = |rows: &[serde_json::Value], target: &str| -> Vec<String> {
+        rows.iter()
+            .filter(|r| r["target"] == target)
+            .map(|r| r["period"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // A target of Q4 is left out; a monthly one shows Q3's three months.
+    assert_eq!(periods(&all, "q4_revenue_growth"), ["2025-Q4"]);
+    assert!(periods(&q3, "q4_revenue_growth").is_empty());
+    assert_eq!(
+        periods(&q3, "fast_lead_response"),
+        ["2025-07", "2025-08", "2025-09"]
+    );
     // Every row left overlaps Q3: a label within it, or a year or range around it.
     for r in &q3 {
         let p = r["period"].as_str().unwrap();

@@ -736,3 +736,47 @@ fn a_year_before_a_labelled_period_is_that_period_last_year() {
         assert_close(rows[0]["rev_compare"].as_f64(), Some(1157.0));
     }
 }
+
+/// Asked for a range, a recurring target shows each of its periods there
+/// (not only the one holding the as-of date and the one before), from the
+/// first with data: by hand, January 12 (achieved), February 0 (missed),
+/// March 9 (missed) against 10 a month; November and December 2024 come
+/// before the data, and April is outside the range (on 20 April, the
+/// as-of date, its 4 project to 6 of 10: off track).
+#[test]
+fn a_recurring_target_over_a_range_shows_each_period_there() {
+    let data = "amount,closed_at\n5,2025-01-03\n7,2025-01-30\n9,2025-03-15\n4,2025-04-20\n";
+    let spec = "datasets:\n  d: {source: d.csv, time: closed_at}\nkpis:\n  rev: {dataset: d, measure: sum(amount)}\ntargets:\n  monthly:\n    kpi: rev\n    every: month\n    value: 10\n    objective: x\n";
+    let dir = crate::support::dir_with("recurring-range", &[("d.csv", data), ("spec.yaml", spec)]);
+    let run = |range: &[&str]| {
+        let mut args = vec!["--spec", "spec.yaml", "status", "--format", "json"];
+        args.extend_from_slice(range);
+        let (code, out, err) = crate::support::kpi_in(&dir, &args);
+        assert_eq!(code, Some(0), "{err}");
+        let rows: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+        rows.iter()
+            .map(|r| {
+                let status = r["status"].as_str().unwrap().to_string();
+                (
+                    r["period"].as_str().unwrap().to_string(),
+                    r["actual"].as_f64(),
+                    status,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let row = |p: &str, a: f64, s: &str| (p.to_string(), Some(a), s.to_string());
+    assert_eq!(
+        run(&["--from", "2024-11-01", "--to", "2025-03-31"]),
+        [
+            row("2025-01", 12.0, "achieved"),
+            row("2025-02", 0.0, "missed"),
+            row("2025-03", 9.0, "missed"),
+        ]
+    );
+    // Without a range: the as-of date's month (April, the last in the data) and March.
+    assert_eq!(
+        run(&[]),
+        [row("2025-03", 9.0, "missed"), row("2025-04", 4.0, "off_track")]
+    );
+}
