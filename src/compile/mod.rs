@@ -134,7 +134,7 @@ impl Cx<'_> {
             TKind::Kpi(k) => col(self.model.kpis[*k].name.as_str()),
             TKind::Part(name) => self.windowed_part(name),
             TKind::Unary(UnaryOp::Neg, a) => f64_lit(0.0) - num(self.expr(a)),
-            TKind::Unary(UnaryOp::Not, a) => self.expr(a).not(),
+            TKind::Unary(UnaryOp::Not, a) => self.typed(a, DataType::Boolean).not(),
             TKind::Binary(op, a, b) => self.binary(*op, a, b),
             TKind::In { expr, list, negated } => {
                 let x = self.expr(expr);
@@ -173,7 +173,9 @@ impl Cx<'_> {
                     .iter()
                     .rev()
                     .fold(cast(self.expr(otherwise), otherwise.ty), |rest, (c, v)| {
-                        when(self.expr(c)).then(cast(self.expr(v), v.ty)).otherwise(rest)
+                        when(self.typed(c, DataType::Boolean))
+                            .then(cast(self.expr(v), v.ty))
+                            .otherwise(rest)
                     })
             }
             TKind::Row { func, args } => self.row(*func, args),
@@ -202,11 +204,30 @@ impl Cx<'_> {
         }
     }
 
+    /// A row filter (`where`, a segment, an aggregate's condition), as
+    /// booleans even where it is a column with no value at all.
+    pub fn condition(&self, e: &TExpr) -> Expr {
+        self.typed(e, DataType::Boolean)
+    }
+
+    /// `e` compiled, as `dtype` where it has no type of its own: a column
+    /// with no value at all (nulls of no type, which any use takes: an
+    /// export in which no deal has closed yet), which Polars' date, text
+    /// and logical functions refuse.
+    fn typed(&self, e: &TExpr, dtype: DataType) -> Expr {
+        match e.ty {
+            Type::Null | Type::Unknown => self.expr(e).cast(dtype),
+            _ => self.expr(e),
+        }
+    }
+
     fn binary(&self, op: BinaryOp, a: &TExpr, b: &TExpr) -> Expr {
+        if matches!(op, BinaryOp::And | BinaryOp::Or) {
+            let (x, y) = (self.typed(a, DataType::Boolean), self.typed(b, DataType::Boolean));
+            return if op == BinaryOp::And { x.and(y) } else { x.or(y) };
+        }
         let (x, y) = (self.expr(a), self.expr(b));
         match op {
-            BinaryOp::And => x.and(y),
-            BinaryOp::Or => x.or(y),
             BinaryOp::Add => num(x) + num(y),
             BinaryOp::Sub => num(x) - num(y),
             BinaryOp::Mul => num(x) * num(y),
@@ -236,6 +257,8 @@ impl Cx<'_> {
 
     fn row(&self, f: RowFn, args: &[TExpr]) -> Expr {
         let a = |i: usize| args.get(i).map_or(lit(NULL), |e| self.expr(e));
+        let text = |i: usize| args.get(i).map_or(lit(NULL), |e| self.typed(e, DataType::String));
+        let day = |i: usize| args.get(i).map_or(lit(NULL), |e| self.typed(e, DataType::Date));
         let between = |unit: f64| {
             let ty = |i: usize| args.get(i).map_or(Type::Unknown, |e| e.ty);
             (micros(a(1), ty(1)) - micros(a(0), ty(0))) / f64_lit(unit)
@@ -280,23 +303,23 @@ impl Cx<'_> {
                 let xs: Vec<Expr> = args.iter().map(|e| self.expr(e)).collect();
                 coalesce(&xs)
             }
-            RowFn::Lower => a(0).str().to_lowercase(),
-            RowFn::Upper => a(0).str().to_uppercase(),
-            RowFn::Trim => a(0).str().strip_chars(lit(NULL)),
-            RowFn::Length => a(0).str().len_chars().cast(DataType::Float64),
-            RowFn::Contains => a(0).str().contains_literal(a(1)),
-            RowFn::StartsWith => a(0).str().starts_with(a(1)),
-            RowFn::EndsWith => a(0).str().ends_with(a(1)),
+            RowFn::Lower => text(0).str().to_lowercase(),
+            RowFn::Upper => text(0).str().to_uppercase(),
+            RowFn::Trim => text(0).str().strip_chars(lit(NULL)),
+            RowFn::Length => text(0).str().len_chars().cast(DataType::Float64),
+            RowFn::Contains => text(0).str().contains_literal(text(1)),
+            RowFn::StartsWith => text(0).str().starts_with(text(1)),
+            RowFn::EndsWith => text(0).str().ends_with(text(1)),
             RowFn::Concat => {
                 let xs: Vec<Expr> = args.iter().map(|e| crate::data::as_text(self.expr(e))).collect();
                 concat_str(xs, "", false)
             }
-            RowFn::Year => a(0).dt().year().cast(DataType::Float64),
-            RowFn::Quarter => a(0).dt().quarter().cast(DataType::Float64),
-            RowFn::Month => a(0).dt().month().cast(DataType::Float64),
-            RowFn::Week => a(0).dt().week().cast(DataType::Float64),
-            RowFn::Day => a(0).dt().day().cast(DataType::Float64),
-            RowFn::Weekday => a(0).dt().weekday().cast(DataType::Float64),
+            RowFn::Year => day(0).dt().year().cast(DataType::Float64),
+            RowFn::Quarter => day(0).dt().quarter().cast(DataType::Float64),
+            RowFn::Month => day(0).dt().month().cast(DataType::Float64),
+            RowFn::Week => day(0).dt().week().cast(DataType::Float64),
+            RowFn::Day => day(0).dt().day().cast(DataType::Float64),
+            RowFn::Weekday => day(0).dt().weekday().cast(DataType::Float64),
             RowFn::Date => match args.first().map(|e| e.ty) {
                 Some(Type::String) => a(0).str().to_date(StrptimeOptions {
                     strict: false,
@@ -304,7 +327,7 @@ impl Cx<'_> {
                 }),
                 _ => a(0).cast(DataType::Date),
             },
-            RowFn::DateTrunc => a(0).dt().truncate(lit(truncation_every(args.get(1)))),
+            RowFn::DateTrunc => day(0).dt().truncate(lit(truncation_every(args.get(1)))),
             RowFn::DaysBetween => between(86_400e6),
             RowFn::HoursBetween => between(3_600e6),
             RowFn::MinutesBetween => between(60e6),

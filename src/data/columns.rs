@@ -97,7 +97,15 @@ fn remote_columns(
     let from_frame = |df: DataFrame| -> Vec<(String, Type)> {
         df.columns()
             .iter()
-            .map(|col| (col.name().to_string(), type_of(col.dtype())))
+            .map(|col| {
+                // A query's column typed by no value (SQLite's, for no
+                // rows) has a type the query does not say.
+                let ty = match col.dtype() {
+                    DataType::Null => Type::Unknown,
+                    dt => type_of(dt),
+                };
+                (col.name().to_string(), ty)
+            })
             .collect()
     };
     // A query for no rows, whose Arrow schema has the types.

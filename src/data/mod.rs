@@ -157,7 +157,9 @@ pub fn type_of(dt: &DataType) -> Type {
         DataType::Binary | DataType::BinaryOffset => Type::Unusable("bytes"),
         DataType::List(_) => Type::Unusable("a list"),
         DataType::Struct(_) => Type::Unusable("a struct"),
-        DataType::Null => Type::Unknown,
+        // A column with no value at all (nulls of no type, which any use
+        // takes): `coalesce(closed_at, @2025-01-01)` is a date.
+        DataType::Null => Type::Null,
         _ => Type::Unusable("of a type kpi does not know"),
     }
 }

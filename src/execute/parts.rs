@@ -55,7 +55,7 @@ pub(crate) fn part_aggs(cx: &Cx, parts: &[Part]) -> PartAggs {
         let filter = p
             .filter
             .as_ref()
-            .map(|c| once(&mut conditions, cx.expr(c), "__c"));
+            .map(|c| once(&mut conditions, cx.condition(c), "__c"));
         let value = match p.arg {
             Some(_) => {
                 let v = cx.part_value(p, filter.as_ref());

@@ -434,7 +434,7 @@ pub(crate) fn unit_rows(
     let mut lf = lookups.join(model, u, lf).map_err(polars_error)?;
     let cx = Cx::rows(model, Some(u.dataset));
     for f in &u.filters {
-        lf = lf.filter(cx.expr(f));
+        lf = lf.filter(cx.condition(f));
     }
     let dims: Vec<Expr> = u
         .dims

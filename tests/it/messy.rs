@@ -1218,6 +1218,34 @@ fn columns_without_a_value_take_any_type() {
     assert!(err.contains("2 rows with no time value"), "{err}");
 }
 
+/// A valueless column takes every use, not only sums and comparisons: in
+/// date, text and logical functions, conditions and segments (Polars
+/// refused its type: "`year` operation not supported for dtype `null`"),
+/// and beside a date it is a date (`coalesce(closed_at, @2025-01-01)` was
+/// printed as the number 20089). By hand, over two open deals of 1 and 2:
+/// no `year`, `lower` or `flag` holds, `not flag` is null, every `trim`
+/// is null; with no records at all, nothing is kept.
+#[test]
+fn a_column_without_a_value_takes_every_use() {
+    let data = "owner,amount,closed_at,flag\n,1,,\n,2,,\n";
+    let kpis = "  y: {dataset: d, measure: 'sum(amount where year(closed_at) == 2025)'}\n  low: {dataset: d, measure: 'count(where lower(owner) == \"a\")'}\n  nf: {dataset: d, measure: 'count(where not flag)'}\n  cond: {dataset: d, measure: 'sum(if flag then 10 else amount)'}\n  blank: {dataset: d, measure: 'sum(amount where trim(owner) is null)'}\n  day: {dataset: d, measure: 'max(coalesce(closed_at, @2025-01-01))'}\n  med: {dataset: d, measure: 'median(amount where flag)'}\n";
+    let out = run(&[("d.csv", data.as_bytes())], "d.csv", "", kpis, EVAL_CSV);
+    assert_eq!(
+        csv_of(&out),
+        "y,low,nf,cond,blank,day,med\n0,0,0,3,3,2025-01-01,\n"
+    );
+    let segment = "segments:\n  flagged: {where: flag}\n";
+    let none = "owner,amount,closed_at,flag\n";
+    let out = run(
+        &[("d.csv", none.as_bytes())],
+        "d.csv",
+        segment,
+        kpis,
+        &["eval", "--segment", "flagged", "--format", "csv"],
+    );
+    assert_eq!(csv_of(&out), "y,low,nf,cond,blank,day,med\n0,0,0,0,0,,\n");
+}
+
 /// A header naming two columns alike: the name reads the first, which
 /// `eval` and `kpi check --data` both say (a KPI summed one of the two
 /// without a word); `-q` quiets it.
