@@ -37,6 +37,32 @@ const PIECE: u64 = 8 << 20;
 /// words its own error. A line that cannot be typed (not JSON, not an
 /// object) is an error naming it.
 pub(super) fn schema(path: &Path) -> Result<Option<Schema>, String> {
+    // Each command reads a file's schema more than once (to check, to
+    // evaluate, to say what is amiss): one pass over the file, kept while
+    // the file is unchanged.
+    static CACHE: OnceLock<Mutex<HashMap<PathBuf, Inferred>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    let stamp = modified(path);
+    if let Some((at, found)) = cache.lock().ok().and_then(|c| c.get(path).cloned()) {
+        if stamp.is_some() && at == stamp {
+            return found;
+        }
+    }
+    let found = inferred_schema(path);
+    if let Ok(mut c) = cache.lock() {
+        c.insert(path.to_path_buf(), (stamp, found.clone()));
+    }
+    found
+}
+
+/// A file's schema as [`schema`] gives it, by the file's modification time and length.
+type Inferred = (
+    Option<(std::time::SystemTime, u64)>,
+    Result<Option<Schema>, String>,
+);
+
+/// [`schema`], read from the file.
+fn inferred_schema(path: &Path) -> Result<Option<Schema>, String> {
     let Ok(len) = std::fs::metadata(path).map(|m| m.len()) else {
         return Ok(None);
     };

@@ -248,8 +248,6 @@ fn lookup(values: &Values, member: &Option<String>) -> Option<f64> {
     values.get(member).copied().flatten()
 }
 
-/// The periods a target covers at `as_of`: its period, or for a recurring
-/// target the period holding `as_of` and the one before it.
 /// The periods of a target shown at `as_of`: its own, or for a recurring
 /// target the one holding `as_of` and the one before it, or, asked for a
 /// `range`, each of its periods that overlaps the range (the summer's
@@ -346,7 +344,10 @@ pub fn status_over(
             let as_of = as_of
                 .or_else(|| latest.get(&t.kpi).copied())
                 .unwrap_or_else(execute::today);
-            let first = firsts.get(&t.kpi).copied();
+            let first = firsts
+                .get(&t.kpi)
+                .copied()
+                .filter(|_| matches!(t.time, TargetTime::Every(_)));
             instances(t, as_of, range, &model.calendar)
                 .into_iter()
                 .filter(move |(p, _)| first.is_none_or(|f| p.end >= f))
@@ -379,9 +380,10 @@ fn recurring_firsts(
     range: Option<Period>,
 ) -> Result<std::collections::HashMap<KpiId, Date>, Vec<Diagnostic>> {
     let mut names: Vec<String> = Vec::new();
-    for t in targets.iter().filter(|t| matches!(t.time, TargetTime::Every(_))) {
+    let recurring = targets.iter().filter(|t| matches!(t.time, TargetTime::Every(_)));
+    for t in recurring.filter(|_| range.is_some()) {
         let name = &model.kpis[t.kpi].name;
-        if range.is_some() && !names.contains(name) {
+        if !names.contains(name) {
             names.push(name.clone());
         }
     }

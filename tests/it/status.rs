@@ -746,7 +746,8 @@ fn a_year_before_a_labelled_period_is_that_period_last_year() {
 #[test]
 fn a_recurring_target_over_a_range_shows_each_period_there() {
     let data = "amount,closed_at\n5,2025-01-03\n7,2025-01-30\n9,2025-03-15\n4,2025-04-20\n";
-    let spec = "datasets:\n  d: {source: d.csv, time: closed_at}\nkpis:\n  rev: {dataset: d, measure: sum(amount)}\ntargets:\n  monthly:\n    kpi: rev\n    every: month\n    value: 10\n    objective: x\n";
+    // A target of one period before the data is shown all the same.
+    let spec = "datasets:\n  d: {source: d.csv, time: closed_at}\nkpis:\n  rev: {dataset: d, measure: sum(amount)}\ntargets:\n  monthly:\n    kpi: rev\n    every: month\n    value: 10\n    objective: x\n  q4:\n    kpi: rev\n    period: 2024-Q4\n    value: 1\n    objective: x\n";
     let dir = crate::support::dir_with("recurring-range", &[("d.csv", data), ("spec.yaml", spec)]);
     let run = |range: &[&str]| {
         let mut args = vec!["--spec", "spec.yaml", "status", "--format", "json"];
@@ -772,11 +773,16 @@ fn a_recurring_target_over_a_range_shows_each_period_there() {
             row("2025-01", 12.0, "achieved"),
             row("2025-02", 0.0, "missed"),
             row("2025-03", 9.0, "missed"),
+            row("2024-Q4", 0.0, "missed"),
         ]
     );
     // Without a range: the as-of date's month (April, the last in the data) and March.
     assert_eq!(
         run(&[]),
-        [row("2025-03", 9.0, "missed"), row("2025-04", 4.0, "off_track")]
+        [
+            row("2025-03", 9.0, "missed"),
+            row("2025-04", 4.0, "off_track"),
+            row("2024-Q4", 0.0, "missed"),
+        ]
     );
 }
