@@ -306,8 +306,9 @@ pub fn status_with_latest(
 }
 
 /// [`status`] of the periods of each target that overlap `range`: a
-/// recurring target's every period there (see [`instances`]); a target of
-/// one period shows it whatever the range (the caller chooses rows).
+/// recurring target's every period there, from the first with data beneath
+/// its KPI; a target of one period shows it whatever the range (the caller
+/// chooses rows).
 pub fn status_over(
     model: &Model,
     names: &[String],

@@ -69,6 +69,12 @@ fn d_csv(data: &str, extra: &str, kpis: &str, args: &[&str]) -> String {
     csv_of(&run(&[("d.csv", data.as_bytes())], "d.csv", extra, kpis, args))
 }
 
+/// `eval` as CSV of the total and rows of the CSV text `data` as `d.csv`,
+/// with `extra` keys: the whole run, to look at a failure.
+fn d_total(data: &str, extra: &str) -> std::process::Output {
+    run(&[("d.csv", data.as_bytes())], "d.csv", extra, TOTAL, EVAL_CSV)
+}
+
 const EVAL_CSV: &[&str] = &["eval", "--format", "csv"];
 const BY_MONTH: &[&str] = &["eval", "--grain", "month", "--format", "csv"];
 
@@ -865,26 +871,14 @@ fn a_dot_between_thousands_is_no_decimal_point_with_a_decimal_comma() {
         );
     }
     let misgrouped = "id;amount;closed_at\n1;1.5;2025-01-01\n2;2,5;2025-01-02\n";
-    let out = run(
-        &[("d.csv", misgrouped.as_bytes())],
-        "d.csv",
-        declared,
-        TOTAL,
-        EVAL_CSV,
-    );
+    let out = d_total(misgrouped, declared);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("line 2 holds `1.5`"), "{}", stderr(&out));
-    let out = run(
-        &[("d.csv", misgrouped.as_bytes())],
-        "d.csv",
-        read,
-        TOTAL,
-        EVAL_CSV,
-    );
+    let out = d_total(misgrouped, read);
     assert!(stderr(&out).contains("kpi::type_mismatch"), "{}", stderr(&out));
     let us = "id,amount,closed_at\n1,\"1,5\",2025-01-01\n2,\"1,234.5\",2025-01-02\n";
     let read = "    read: {thousands: \",\"}\n    columns: {amount: number}\n";
-    let out = run(&[("d.csv", us.as_bytes())], "d.csv", read, TOTAL, EVAL_CSV);
+    let out = d_total(us, read);
     assert!(stderr(&out).contains("line 2 holds `1,5`"), "{}", stderr(&out));
 }
 
@@ -897,7 +891,7 @@ fn many_negatives_in_parentheses_are_still_numbers() {
     assert_eq!(d_csv(data, "", TOTAL, EVAL_CSV), "total,rows\n-1491.25,3\n");
     // A sign inside the parentheses is no accounting format: text.
     let data = "id,amount,closed_at\n1,(-3),2025-01-01\n2,(-4),2025-01-02\n";
-    let out = run(&[("d.csv", data.as_bytes())], "d.csv", "", TOTAL, EVAL_CSV);
+    let out = d_total(data, "");
     assert!(stderr(&out).contains("kpi::type_mismatch"), "{}", stderr(&out));
 }
 
@@ -1229,21 +1223,17 @@ fn columns_without_a_value_take_any_type() {
 fn a_column_without_a_value_takes_every_use() {
     let data = "owner,amount,closed_at,flag\n,1,,\n,2,,\n";
     let kpis = "  y: {dataset: d, measure: 'sum(amount where year(closed_at) == 2025)'}\n  low: {dataset: d, measure: 'count(where lower(owner) == \"a\")'}\n  nf: {dataset: d, measure: 'count(where not flag)'}\n  cond: {dataset: d, measure: 'sum(if flag then 10 else amount)'}\n  blank: {dataset: d, measure: 'sum(amount where trim(owner) is null)'}\n  day: {dataset: d, measure: 'max(coalesce(closed_at, @2025-01-01))'}\n  med: {dataset: d, measure: 'median(amount where flag)'}\n";
-    let out = run(&[("d.csv", data.as_bytes())], "d.csv", "", kpis, EVAL_CSV);
     assert_eq!(
-        csv_of(&out),
+        d_csv(data, "", kpis, EVAL_CSV),
         "y,low,nf,cond,blank,day,med\n0,0,0,3,3,2025-01-01,\n"
     );
     let segment = "segments:\n  flagged: {where: flag}\n";
     let none = "owner,amount,closed_at,flag\n";
-    let out = run(
-        &[("d.csv", none.as_bytes())],
-        "d.csv",
-        segment,
-        kpis,
-        &["eval", "--segment", "flagged", "--format", "csv"],
+    let flagged = ["eval", "--segment", "flagged", "--format", "csv"];
+    assert_eq!(
+        d_csv(none, segment, kpis, &flagged),
+        "y,low,nf,cond,blank,day,med\n0,0,0,0,0,,\n"
     );
-    assert_eq!(csv_of(&out), "y,low,nf,cond,blank,day,med\n0,0,0,0,0,,\n");
 }
 
 /// A header naming two columns alike: the name reads the first, which
