@@ -180,7 +180,7 @@ fn beyond_history(model: &Model, t: &TargetModel, cache: &mut Cache) -> Option<D
     // The change the target requires from its baseline.
     let baseline_period = match t.goal {
         Goal::Change { baseline, .. } => baseline.of(p, Some(grain), &model.calendar),
-        Goal::Value(_) => period::previous(p, Some(grain), &model.calendar),
+        Goal::Value(_) => value_baseline(model, t.kpi, p, grain, cache)?,
     };
     let base = values(model, t, baseline_period, cache).ok()?;
     let baseline = lookup(&base, &None)?;
@@ -232,6 +232,25 @@ fn beyond_history(model: &Model, t: &TargetModel, cache: &mut Cache) -> Option<D
         .at(t.goal_span, format!("needs {} better", show(required)))
         .help("a target beyond anything the history shows is rarely Achievable; lower it or explain it in `objective`"),
     )
+}
+
+/// The period a value target's required change is measured from: the one
+/// before the target's, or for a sum or count the last one before it that
+/// the data covers whole (`None`: none does). The data of a target set for
+/// next quarter ends inside this one, whose few weeks would read as a rise
+/// the target does not ask for (as [`whole_periods`] leaves such periods
+/// out of the history).
+fn value_baseline(model: &Model, kpi: KpiId, p: Period, grain: Grain, cache: &Cache) -> Option<Period> {
+    let cal = &model.calendar;
+    let mut before = period::previous(p, Some(grain), cal);
+    if model.kpis[kpi].additivity != Additivity::Additive {
+        return Some(before);
+    }
+    let (first, last) = data_range(model, kpi, cache)?;
+    while before.end > last {
+        before = period::previous(before, Some(grain), cal);
+    }
+    (before.start >= first).then_some(before)
 }
 
 /// A history without the periods the data covers only in part, for a sum

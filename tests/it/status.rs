@@ -216,6 +216,27 @@ fn a_target_beyond_the_history_is_not_achievable() {
     );
 }
 
+/// A value target's required change is measured from the last period the
+/// data covers whole: for a target of May on data that ends on 5 April,
+/// March's 120, not April's first 10 (+1,600%, a rise the target does not
+/// ask for). By hand: the best step is January's 100 to February's 150
+/// (+50%); 170 is +41.7% on March, within it; 200 is +66.7%, beyond it.
+#[test]
+fn a_value_target_is_measured_from_the_last_whole_period() {
+    let rows = "2025-01-01,won,100\n2025-02-10,won,150\n2025-03-10,won,120\n2025-04-05,won,10\n";
+    let may = |value: u32| {
+        format!("  may:\n    kpi: won_revenue\n    period: 2025-05\n    value: {value}\n    objective: x\n")
+    };
+    assert_eq!(not_achievable_on(rows, &may(170)), Vec::<String>::new());
+    let found = not_achievable_on(rows, &may(200));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("needs an improvement of 66.7%") && found[0].contains("more than 50.0%"),
+        "{}",
+        found[0]
+    );
+}
+
 /// The fixture's deals twice: as they are, and a year earlier (IDs `E…`).
 fn two_years(targets: &str, as_of: &str) -> kpi::status::StatusRow {
     let dir = crate::support::temp_dir("two-years");
