@@ -261,7 +261,7 @@ fn fail_on(rows: &[StatusRow], fail_on: FailOn) -> u8 {
             if worst.len() == 1 { "" } else { "s" },
             worst.join("; ")
         ),
-        "the table above has each row's actual, target and gap",
+        "the status output has each row's actual, target and gap",
     );
     1
 }
