@@ -296,7 +296,9 @@ impl Conversion {
                     without_empty(texts, at).str().to_date(opts.clone())
                 })
             }
-            Conversion::NoValues => lit(NULL),
+            // A column of nulls as long as the others: a literal null is
+            // one value, which a comparison with a number left one row long.
+            Conversion::NoValues => col(column).cast(DataType::Null),
             Conversion::Datetime { format, .. } => {
                 let times = self.clone();
                 let dtype = DataType::Datetime(TimeUnit::Microseconds, None);

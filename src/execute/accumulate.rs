@@ -548,6 +548,15 @@ fn add_rows(acc: &mut Acc, inputs: &Inputs, groups: &[u32]) -> PolarsResult<()> 
             _ => polars_bail!(ComputeError: "a part without its input column"),
         };
     };
+    // A column with no value at all adds no value (and its casts may be
+    // laid out in other chunks than the filter's, which the loops below
+    // read beside it): only a quantile counts its rows.
+    if input.dtype() == &DataType::Null {
+        if let Acc::Quantile(q) = acc {
+            groups.iter().for_each(|&g| q.rows[g as usize] += 1);
+        }
+        return Ok(());
+    }
     match acc {
         Acc::Count(v) => each_kept(input.chunks(), filter, groups, |g, _, _| v[g] += 1),
         Acc::Sum(v) => {
