@@ -1240,17 +1240,9 @@ fn a_column_without_a_value_takes_every_use() {
     // of the hand-written group-by failed on its one-chunk cast).
     let dated = "owner,amount,closed_at\n,1,2025-01-05\n,2,2025-02-05\n";
     let kpis = "  all: {dataset: d, measure: count_distinct(owner)}\n  some: {dataset: d, measure: 'count_distinct(owner where amount > 1)'}\n";
-    let range = [
-        "eval",
-        "--grain",
-        "month",
-        "--from",
-        "2025-01-01",
-        "--to",
-        "2025-02-28",
-        "--format",
-        "csv",
-    ];
+    let range: Vec<&str> = "eval --grain month --from 2025-01-01 --to 2025-02-28 --format csv"
+        .split(' ')
+        .collect();
     assert_eq!(
         d_csv(dated, "", kpis, &range),
         "period,all,some\n2025-01,0,0\n2025-02,0,0\n"
