@@ -321,24 +321,7 @@ pub fn status_over(
         .iter()
         .filter(|t| names.is_empty() || names.contains(&t.name))
         .collect();
-    // The data's latest dates, read once for every KPI not already known.
-    if as_of.is_none() {
-        let mut unknown: Vec<String> = Vec::new();
-        for t in &targets {
-            let name = &model.kpis[t.kpi].name;
-            if !latest.contains_key(&t.kpi) && !unknown.contains(name) {
-                unknown.push(name.clone());
-            }
-        }
-        if !unknown.is_empty() {
-            for (name, d) in execute::latest_dates(model, &unknown)? {
-                if let Some(id) = model.kpi_id(&name) {
-                    latest.insert(id, d);
-                }
-            }
-        }
-    }
-    let firsts = recurring_firsts(model, &targets, range)?;
+    let firsts = read_dates(model, &targets, as_of, range, &mut latest)?;
     let instances: Vec<Instance> = targets
         .iter()
         .flat_map(|t| {
@@ -371,30 +354,43 @@ pub fn status_over(
     Ok(rows)
 }
 
-/// With a range, the first date in the data beneath each recurring
+/// The dates in the data beneath the targets' KPIs, read once for all:
+/// into `latest`, the latest of each KPI not already known (without an
+/// as-of date); given back, with a range, the first beneath each recurring
 /// target's KPI: its periods in the range start there, as one before the
 /// data has nothing to judge (a monthly target over 2020 is not twelve
 /// misses when the data starts in 2023).
-fn recurring_firsts(
+fn read_dates(
     model: &Model,
     targets: &[&TargetModel],
+    as_of: Option<Date>,
     range: Option<Period>,
+    latest: &mut std::collections::HashMap<KpiId, Date>,
 ) -> Result<std::collections::HashMap<KpiId, Date>, Vec<Diagnostic>> {
+    let needs_last = |t: &TargetModel| as_of.is_none() && !latest.contains_key(&t.kpi);
+    let needs_first = |t: &TargetModel| range.is_some() && matches!(t.time, TargetTime::Every(_));
     let mut names: Vec<String> = Vec::new();
-    let recurring = targets.iter().filter(|t| matches!(t.time, TargetTime::Every(_)));
-    for t in recurring.filter(|_| range.is_some()) {
+    for t in targets.iter().filter(|t| needs_last(t) || needs_first(t)) {
         let name = &model.kpis[t.kpi].name;
         if !names.contains(name) {
             names.push(name.clone());
         }
     }
+    let mut firsts = std::collections::HashMap::new();
     if names.is_empty() {
-        return Ok(std::collections::HashMap::new());
+        return Ok(firsts);
     }
-    Ok(execute::data_ranges(model, &names)?
-        .into_iter()
-        .filter_map(|(name, (first, _))| Some((model.kpi_id(&name)?, first)))
-        .collect())
+    let recurring: Vec<KpiId> = targets.iter().filter(|t| needs_first(t)).map(|t| t.kpi).collect();
+    for (name, (first, last)) in execute::data_ranges(model, &names)? {
+        let Some(id) = model.kpi_id(&name) else { continue };
+        if as_of.is_none() {
+            latest.entry(id).or_insert(last);
+        }
+        if recurring.contains(&id) {
+            firsts.insert(id, first);
+        }
+    }
+    Ok(firsts)
 }
 
 /// One period of a target at an as-of date.
