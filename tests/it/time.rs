@@ -826,19 +826,10 @@ fn a_stock_with_no_row_ever_active_has_no_levels() {
         args.extend(by);
         assert!(eval(&spec, &args).is_empty(), "{args:?}");
     }
-    let rows = eval(
-        &spec,
-        &[
-            "mrr",
-            "mrr_twice",
-            "--grain",
-            "month",
-            "--from",
-            "2025-01-01",
-            "--to",
-            "2025-03-31",
-        ],
-    );
+    let quarter: Vec<&str> = "mrr mrr_twice --grain month --from 2025-01-01 --to 2025-03-31"
+        .split(' ')
+        .collect();
+    let rows = eval(&spec, &quarter);
     assert_eq!(text(&rows, "period"), ["2025-01", "2025-02", "2025-03"]);
     assert_values(&rows, "mrr", &[s(0.), s(0.), s(0.)]);
     assert_values(&rows, "mrr_twice", &[s(0.), s(0.), s(0.)]);
