@@ -145,6 +145,17 @@ pub fn unknown_function<'a>(
         .help(help)
 }
 
+pub fn nest_without_members(span: Span, kpi: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::nest_without_members",
+        format!("this nested aggregate of `{kpi}` has no members: `{kpi}` has no dataset and names no KPI"),
+    )
+    .at(span, "members of which KPI?")
+    .help(format!(
+        "give `{kpi}` a dataset (`count(per owner)` on one counts the members with rows), or name a KPI: `count(per owner where won_revenue > 0)`"
+    ))
+}
+
 pub fn unknown_dimension<'a>(
     span: Span,
     name: &str,

@@ -134,12 +134,7 @@ impl<'a> Scope<'a> {
         if let Some((_, t)) = d.columns.iter().find(|(c, _)| c == n) {
             return (Found::Column(ds, n.to_string(), *t), None);
         }
-        let known: Vec<&str> = d
-            .columns
-            .iter()
-            .map(|(c, _)| c.as_str())
-            .chain(d.dimensions.iter().map(|x| x.name.as_str()))
-            .collect();
+        let known: Vec<&str> = d.names().collect();
         let mut candidates = known.clone();
         let qualified: Vec<String> = d
             .lookups

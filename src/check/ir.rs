@@ -303,6 +303,16 @@ pub struct DatasetModel {
     pub remote: Option<RemoteSource>,
 }
 
+impl DatasetModel {
+    /// Its columns' and computed dimensions' names, for suggestions.
+    pub fn names(&self) -> impl Iterator<Item = &str> + Clone {
+        self.columns
+            .iter()
+            .map(|(c, _)| c.as_str())
+            .chain(self.dimensions.iter().map(|x| x.name.as_str()))
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum KpiKind {
     Base {

@@ -295,6 +295,7 @@ pub(super) fn derived_kpi(
     let measure = ec.check(e, Ctx::Derived);
     let mut refs = Vec::new();
     measure.kpis(&mut refs);
+    ec.nests_without_kpis(e, &refs);
     let under: Vec<&KpiModel> = refs
         .iter()
         .filter_map(|r| built.get(*r).and_then(Option::as_ref))

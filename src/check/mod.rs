@@ -197,12 +197,7 @@ fn reject_aggregates(e: &Expr, what: &str, diags: &mut Diagnostics) {
 /// `amount`). The same rule as a measure's names, which are then warned
 /// of as undeclared (`kpi::undeclared_column`).
 pub(crate) fn may_be_column(d: &DatasetModel, closed: bool, name: &str) -> bool {
-    let known = d
-        .columns
-        .iter()
-        .map(|(c, _)| c.as_str())
-        .chain(d.dimensions.iter().map(|x| x.name.as_str()));
-    !closed && (d.declared.is_empty() || crate::diagnostic::did_you_mean(name, known).is_none())
+    !closed && (d.declared.is_empty() || crate::diagnostic::did_you_mean(name, d.names()).is_none())
 }
 
 /// Whether `name` is a column, dimension or looked-up column of `ds`

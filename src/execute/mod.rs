@@ -270,7 +270,7 @@ pub(crate) struct Frame {
 /// Runs a plan into its frame.
 pub(crate) fn run(engine: &dyn Engine, plan: &Plan) -> Result<Frame, Vec<Diagnostic>> {
     let gathered = gather(engine, plan)?;
-    lay(plan, gathered, None)
+    lay(plan, gathered, None, None)
 }
 
 /// A plan and the earlier range it is compared with (`--compare` under
@@ -288,8 +288,8 @@ pub(crate) fn run_compared(
     let groups = |g: &Gathered| spine::groups_of(&g.frames(), dims).map_err(polars_error);
     let (now_groups, then_groups) = (groups(&now)?, groups(&then)?);
     Ok((
-        lay(plan, now, Some(&then_groups))?,
-        lay(earlier, then, Some(&now_groups))?,
+        lay(plan, now, Some(&then_groups), None)?,
+        lay(earlier, then, Some(&now_groups), None)?,
     ))
 }
 
@@ -327,9 +327,24 @@ fn gather<'p>(engine: &dyn Engine, plan: &'p Plan) -> Result<Gathered<'p>, Vec<D
     }
     let (units, left_out) = spine::without_periodless_rows(units, query).map_err(polars_error)?;
     // Nested aggregates, each from its own plan grouped by its members too.
+    let inner = plan
+        .nests
+        .iter()
+        .map(|n| gather(engine, &n.plan))
+        .collect::<Result<Vec<_>, _>>()?;
+    // Without a range, each member has every period of the output's spine,
+    // not only those of its own KPIs' data: `count(per owner)` beside
+    // `quota` counts the reps in the months that only quotas reach, and
+    // the value of one KPI never depends on the others asked with it.
+    let over = {
+        let mut frames: Vec<&DataFrame> = units.iter().map(|u| &u.parts).collect();
+        frames.extend(inner.iter().flat_map(Gathered::frames));
+        let ends: Vec<&DataFrame> = units.iter().filter_map(|u| u.ends.as_ref()).collect();
+        spine::data_range(&frames, &ends, query, &plan.model.calendar)
+    };
     let mut nests = Vec::new();
-    for n in &plan.nests {
-        let members = run(engine, &n.plan)?;
+    for (n, gathered) in plan.nests.iter().zip(inner) {
+        let members = lay(&n.plan, gathered, None, over)?;
         // Its datasets are often the outer query's: their warnings once.
         for w in members.warnings {
             if !warnings.contains(&w) {
@@ -352,9 +367,22 @@ fn gather<'p>(engine: &dyn Engine, plan: &'p Plan) -> Result<Gathered<'p>, Vec<D
 }
 
 /// The spine of a plan's frames (and of `groups`, besides), with every
-/// part, nested aggregate and KPI on it.
-fn lay(plan: &Plan, gathered: Gathered, groups: Option<&DataFrame>) -> Result<Frame, Vec<Diagnostic>> {
-    let (model, query) = (&*plan.model, &plan.query);
+/// part, nested aggregate and KPI on it; over the range `over` when given
+/// (a nested aggregate's members over the periods of the outer query).
+fn lay(
+    plan: &Plan,
+    gathered: Gathered,
+    groups: Option<&DataFrame>,
+    over: Option<Period>,
+) -> Result<Frame, Vec<Diagnostic>> {
+    let model = &*plan.model;
+    let query = &match over {
+        Some(range) => std::borrow::Cow::Owned(Query {
+            range: Some(range),
+            ..plan.query.clone()
+        }),
+        None => std::borrow::Cow::Borrowed(&plan.query),
+    };
     let keys = spine::key_names(plan);
     let mut frames = gathered.frames();
     frames.extend(groups);

@@ -426,6 +426,24 @@ pub(super) fn key_names(plan: &Plan) -> Vec<String> {
 /// of `frames` (the data); a stock's ends (`ends`) lengthen it up to
 /// today's period only: a contract's end date in the future is a plan, not
 /// history (as `--grain all` takes a stock's level at today at the latest).
+/// Without a range (and under a grain), the periods a spine of `frames`
+/// spans, from the first period of the data to the last, as one range.
+pub(super) fn data_range(
+    frames: &[&DataFrame],
+    ends: &[&DataFrame],
+    query: &Query,
+    cal: &Calendar,
+) -> Option<Period> {
+    if query.range.is_some() || query.grain == Grain::All {
+        return None;
+    }
+    let periods = spine_periods(frames, ends, query, cal);
+    Some(Period {
+        start: periods.first()?.start,
+        end: periods.last()?.end,
+    })
+}
+
 fn spine_periods(frames: &[&DataFrame], ends: &[&DataFrame], query: &Query, cal: &Calendar) -> Vec<Period> {
     let grain = query.grain;
     if grain == Grain::All {

@@ -27,12 +27,16 @@ pub struct Nest {
     pub inner_ty: Type,
     /// `count(per d)` of a base KPI (no condition) counts members with rows.
     pub count_rows: bool,
+    /// In a derived KPI whose nest names no KPI itself (`count(per owner)`),
+    /// the KPIs of the host whose members it takes.
+    pub members_of: Vec<String>,
 }
 
 impl Nest {
     /// The hidden KPIs its inner query evaluates.
     pub fn kpis(&self) -> Vec<String> {
-        self.inner.iter().chain(self.filter.iter()).cloned().collect()
+        let own = self.inner.iter().chain(self.filter.iter());
+        own.chain(self.members_of.iter()).cloned().collect()
     }
 }
 
@@ -50,6 +54,7 @@ pub fn rewrite(model: Cow<'_, Model>, depth: usize) -> (Cow<'_, Model>, Option<M
     let mut nests = Vec::new();
     for k in 0..outer.kpis.len() {
         let host = model.kpis[k].clone();
+        let named_by_host = named_kpis(&model, &host);
         let measure = match &mut outer.kpis[k].kind {
             KpiKind::Base { measure, .. } | KpiKind::Derived { measure } => measure,
         };
@@ -89,6 +94,14 @@ pub fn rewrite(model: Cow<'_, Model>, depth: usize) -> (Cow<'_, Model>, Option<M
                 (None, false) => None,
             };
             let inner_ty = value.as_ref().map_or(Type::Number, |v| v.ty);
+            // A derived KPI's nest that names no KPI (`count(per owner)`)
+            // has the members of the KPIs beside it.
+            let mut own = Vec::new();
+            arg.iter().chain(filter.iter()).for_each(|e| e.kpis(&mut own));
+            let members_of = match host.kind {
+                KpiKind::Derived { .. } if own.is_empty() => named_by_host.clone(),
+                _ => Vec::new(),
+            };
             let mut hidden = |name: String, measure: TExpr| {
                 inner.order.push(inner.kpis.len());
                 inner.kpis.push(hidden_kpi(&host, name.clone(), measure));
@@ -108,6 +121,7 @@ pub fn rewrite(model: Cow<'_, Model>, depth: usize) -> (Cow<'_, Model>, Option<M
                 filter: filter_name,
                 inner_ty,
                 count_rows,
+                members_of,
             });
             Some(TExpr {
                 kind: TKind::Part(column),
@@ -117,6 +131,19 @@ pub fn rewrite(model: Cow<'_, Model>, depth: usize) -> (Cow<'_, Model>, Option<M
         });
     }
     (Cow::Owned(outer), Some(inner), nests)
+}
+
+/// The names of the KPIs a derived KPI's measure names (none for a base KPI).
+fn named_kpis(model: &Model, k: &KpiModel) -> Vec<String> {
+    let KpiKind::Derived { measure } = &k.kind else {
+        return Vec::new();
+    };
+    let mut ids = Vec::new();
+    measure.kpis(&mut ids);
+    ids.iter()
+        .filter_map(|i| model.kpis.get(*i))
+        .map(|k| k.name.clone())
+        .collect()
 }
 
 fn has_nest(k: &KpiModel) -> bool {

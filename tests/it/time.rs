@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::{close, copy_dir, dir_with, kpi, root, temp_dir};
+use crate::support::{check_str, close, copy_dir, dir_with, kpi, positions, root, temp_dir};
 
 fn fixture() -> PathBuf {
     root().join("tests/fixtures/time")
@@ -433,6 +433,77 @@ fn nested_aggregation_per_member() {
         &["share_at_quota", "--by", "owner", "--period", "2024-12"],
     );
     assert_values(&rows, "share_at_quota", &[s(1.), s(0.)]);
+}
+
+/// `count(per owner)` in a derived KPI counts every member of the KPIs its
+/// measure names (it once planned itself forever, overflowing the stack),
+/// and the members of a nested aggregate have every period of the output:
+/// asked beside calls, whose data start five years earlier, the months
+/// before any deal have both reps at 0, as the months of 2025 without a
+/// win do, not no members (null for a maximum or an average).
+#[test]
+fn members_have_every_period_of_the_output() {
+    let dir = temp_dir("members-everywhere");
+    copy_dir(&fixture(), &dir);
+    std::fs::write(
+        dir.join("per_rep.yaml"),
+        "kpis:\n  revenue_per_rep: {measure: sum(won_revenue per owner) / count(per owner)}\n",
+    )
+    .unwrap();
+    let kpis = ["revenue_per_rep", "top_rep_revenue", "share_at_quota"];
+    let alone = eval(&dir, &[&kpis[..], &["--grain", "month"]].concat());
+    // Nov–Apr, A and B: won 100, 240 (A), 300, 0, 500 (B), 60, over two reps.
+    assert_values(
+        &alone,
+        "revenue_per_rep",
+        &[s(50.), s(120.), s(150.), s(0.), s(250.), s(30.)],
+    );
+    let beside = eval(&dir, &[&kpis[..], &["calls", "--grain", "month"]].concat());
+    let periods = text(&beside, "period");
+    let at = |label: &str| periods.iter().position(|p| p == label).unwrap();
+    assert_eq!((periods[0].as_str(), periods.len()), ("2019-12", 65));
+    for k in kpis {
+        let (before, now) = (column(&beside, k), column(&alone, k));
+        assert_eq!(before[at("2024-11")..], now[..], "{k}");
+    }
+    for month in ["2019-12", "2021-01", "2024-10"] {
+        assert_eq!(column(&beside, "revenue_per_rep")[at(month)], s(0.), "{month}");
+        assert_eq!(column(&beside, "top_rep_revenue")[at(month)], s(0.), "{month}");
+        // No rep has a quota there: no attainment, nobody to average.
+        assert_eq!(column(&beside, "share_at_quota")[at(month)], N, "{month}");
+    }
+}
+
+/// A derived KPI's `per` is checked as `--by` is: on every dataset beneath
+/// the KPIs it aggregates (a misspelt one once failed in evaluation with
+/// the engine's "unable to find column").
+#[test]
+fn a_derived_per_is_on_the_datasets_beneath() {
+    let spec = r#"datasets:
+  deals: {source: d.csv, time: closed_at, columns: {owner: string, amount: number, closed_at: date}}
+  quotas: {source: q.csv, time: month, columns: {rep: string, quota: number, month: date}}
+kpis:
+  won: {dataset: deals, measure: sum(amount)}
+  quota: {dataset: quotas, measure: sum(quota)}
+  attainment: {measure: won / quota}
+  top: {measure: max(won per owner)}
+  typo: {measure: max(won per ownr)}
+  half: {measure: avg(attainment per owner)}
+  alone: {measure: count(per owner)}
+  beside: {measure: quota / count(per owner)}
+"#;
+    let outcome = check_str("per.yaml", spec);
+    assert_eq!(
+        positions(&outcome),
+        [
+            "kpi::unknown_dimension@9:31",
+            "kpi::dimension_missing@10:38",
+            "kpi::nest_without_members@11:20",
+            "kpi::unknown_dimension@12:39",
+        ]
+    );
+    let help = outcome.diagnostics[0].help.as_deref().unwrap_or_default();
+    assert!(help.contains("`owner`"), "{help}");
 }
 
 /// With a range, the periods before it are read for what the output's

@@ -5,10 +5,10 @@
 use super::{poison, typed, Ctx, ExprChecker, Found};
 use crate::check::diagnostics as diag;
 use crate::check::functions::{self, AggFn, Builtin, RowFn, TimeFn};
-use crate::check::ir::{Literal, TExpr, TKind};
+use crate::check::ir::{DatasetId, KpiId, Literal, TExpr, TKind};
 use crate::check::types::Type;
 use crate::span::Span;
-use crate::syntax::ast::{Call, ExprKind, Name};
+use crate::syntax::ast::{Call, Expr, ExprKind, Name};
 
 impl ExprChecker<'_> {
     pub(super) fn call(&mut self, call: &Call, ctx: Ctx, agg: Option<Span>, span: Span) -> TExpr {
@@ -71,7 +71,6 @@ impl ExprChecker<'_> {
         } else {
             (Ctx::Row, Some(span))
         };
-        let per = self.per_dims(&call.per);
         let arg = call.args.first().map(|a| self.expr(a, arg_ctx, inner_agg));
         let filter = call.filter.as_ref().map(|w| {
             let t = self.expr(w, arg_ctx, inner_agg);
@@ -80,6 +79,7 @@ impl ExprChecker<'_> {
             }
             t
         });
+        let per = self.per_dims(&call.per, [&arg, &filter]);
         let param = match f {
             AggFn::Quantile => self.quantile_param(call),
             _ => None,
@@ -166,23 +166,21 @@ impl ExprChecker<'_> {
         }
     }
 
-    /// `per` names must be dimensions of every dataset the values come from.
-    fn per_dims(&mut self, per: &[Name]) -> Vec<String> {
+    /// `per` names must be dimensions of every dataset the values come from:
+    /// the KPI's own, or in a derived KPI those beneath the KPIs that the
+    /// argument and the condition name (their members are grouped by it).
+    fn per_dims(&mut self, per: &[Name], inner: [&Option<TExpr>; 2]) -> Vec<String> {
         let mut out = Vec::new();
         for p in per {
-            let name = match &p.qualifier {
-                Some(q) => format!("{}.{}", q.name, p.ident.name),
-                None => p.ident.name.clone(),
-            };
+            let name = per_name(p);
+            if self.dataset.is_none() {
+                self.per_beneath(p, &name, inner);
+            }
             if let Some(ds) = self.dataset {
                 let (found, err) = self.scope.find(ds, p);
                 if let (Found::Missing, Some(_)) = (&found, &err) {
                     let d = &self.scope.datasets[ds];
-                    let known = d
-                        .columns
-                        .iter()
-                        .map(|(c, _)| c.as_str())
-                        .chain(d.dimensions.iter().map(|x| x.name.as_str()));
+                    let known = d.names();
                     self.diags
                         .push(diag::unknown_dimension(p.span(), &name, &d.name, known));
                 }
@@ -190,6 +188,65 @@ impl ExprChecker<'_> {
             out.push(name);
         }
         out
+    }
+
+    /// A derived KPI's `per` dimension, on each dataset beneath the KPIs
+    /// that `inner` names.
+    fn per_beneath(&mut self, p: &Name, name: &str, inner: [&Option<TExpr>; 2]) {
+        let mut refs = Vec::new();
+        inner.into_iter().flatten().for_each(|e| e.kpis(&mut refs));
+        self.per_on_datasets_of(p, name, &refs);
+    }
+
+    /// `per` dimension `p` on each dataset beneath the KPIs `refs`: a name
+    /// none of them has is unknown (with the names of the first), one that
+    /// some lack is missing there.
+    fn per_on_datasets_of(&mut self, p: &Name, name: &str, refs: &[KpiId]) {
+        let scope = self.scope;
+        let mut beneath: Vec<(DatasetId, &str)> = Vec::new();
+        for info in refs
+            .iter()
+            .filter_map(|r| scope.kpis.get(*r).and_then(Option::as_ref))
+        {
+            for &ds in &info.datasets {
+                if !beneath.iter().any(|(d, _)| *d == ds) {
+                    beneath.push((ds, &info.name));
+                }
+            }
+        }
+        let (has, lacks): (Vec<_>, Vec<_>) = beneath
+            .into_iter()
+            .partition(|(ds, _)| crate::check::dimension_on(scope, *ds, name));
+        let lacking = lacks
+            .iter()
+            .filter_map(|(ds, kpi)| Some((scope.datasets.get(*ds)?, *kpi)));
+        for (d, kpi) in lacking {
+            if has.is_empty() {
+                self.diags
+                    .push(diag::unknown_dimension(p.span(), name, &d.name, d.names()));
+                return;
+            }
+            self.diags
+                .push(diag::dimension_missing(p.span(), name, &d.name, kpi));
+        }
+    }
+
+    /// A derived KPI's nests that name no KPI themselves (`count(per
+    /// owner)`) count the members of the KPIs its measure names (`refs`,
+    /// none: an error), so their `per` must be on those KPIs' datasets.
+    pub fn nests_without_kpis(&mut self, e: &Expr, refs: &[KpiId]) {
+        if let ExprKind::Call(call) = &e.kind {
+            let own = call.args.iter().chain(call.filter.as_deref());
+            if !call.per.is_empty() && !own.clone().any(names_something) {
+                if refs.is_empty() {
+                    self.diags.push(diag::nest_without_members(e.span, self.owner));
+                }
+                for p in &call.per {
+                    self.per_on_datasets_of(p, &per_name(p), refs);
+                }
+            }
+        }
+        e.for_each_child(|c| self.nests_without_kpis(c, refs));
     }
 
     fn time_fn(&mut self, f: TimeFn, call: &Call, ctx: Ctx, span: Span) -> TExpr {
@@ -359,4 +416,19 @@ impl ExprChecker<'_> {
             ));
         }
     }
+}
+
+/// A `per` name as written (`teams.manager`).
+fn per_name(p: &Name) -> String {
+    match &p.qualifier {
+        Some(q) => format!("{}.{}", q.name, p.ident.name),
+        None => p.ident.name.clone(),
+    }
+}
+
+/// Whether `e` names anything (in a derived KPI, a KPI).
+fn names_something(e: &Expr) -> bool {
+    let mut found = matches!(e.kind, ExprKind::Name(_));
+    e.for_each_child(|c| found |= names_something(c));
+    found
 }
