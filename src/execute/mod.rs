@@ -270,7 +270,7 @@ pub(crate) struct Frame {
 /// Runs a plan into its frame.
 pub(crate) fn run(engine: &dyn Engine, plan: &Plan) -> Result<Frame, Vec<Diagnostic>> {
     let gathered = gather(engine, plan)?;
-    lay(plan, gathered, None, None)
+    lay(plan, gathered, None, &Outer::default())
 }
 
 /// A plan and the earlier range it is compared with (`--compare` under
@@ -288,8 +288,8 @@ pub(crate) fn run_compared(
     let groups = |g: &Gathered| spine::groups_of(&g.frames(), dims).map_err(polars_error);
     let (now_groups, then_groups) = (groups(&now)?, groups(&then)?);
     Ok((
-        lay(plan, now, Some(&then_groups), None)?,
-        lay(earlier, then, Some(&now_groups), None)?,
+        lay(plan, now, Some(&then_groups), &Outer::default())?,
+        lay(earlier, then, Some(&now_groups), &Outer::default())?,
     ))
 }
 
@@ -336,15 +336,19 @@ fn gather<'p>(engine: &dyn Engine, plan: &'p Plan) -> Result<Gathered<'p>, Vec<D
     // not only those of its own KPIs' data: `count(per owner)` beside
     // `quota` counts the reps in the months that only quotas reach, and
     // the value of one KPI never depends on the others asked with it.
-    let over = {
+    let range = {
         let mut frames: Vec<&DataFrame> = units.iter().map(|u| &u.parts).collect();
         frames.extend(inner.iter().flat_map(Gathered::frames));
         let ends: Vec<&DataFrame> = units.iter().filter_map(|u| u.ends.as_ref()).collect();
         spine::data_range(&frames, &ends, query, &plan.model.calendar)
     };
+    let outer = Outer {
+        range,
+        counted: crate::plan::periods_that_count(&plan.model, plan),
+    };
     let mut nests = Vec::new();
     for (n, gathered) in plan.nests.iter().zip(inner) {
-        let members = lay(&n.plan, gathered, None, over)?;
+        let members = lay(&n.plan, gathered, None, &outer)?;
         // Its datasets are often the outer query's: their warnings once.
         for w in members.warnings {
             if !warnings.contains(&w) {
@@ -366,17 +370,30 @@ fn gather<'p>(engine: &dyn Engine, plan: &'p Plan) -> Result<Gathered<'p>, Vec<D
     })
 }
 
+/// What the members of a nested aggregate take from the query around it.
+#[derive(Default)]
+struct Outer {
+    /// Without a range, the periods of the outer query's data: each member
+    /// has each of them.
+    range: Option<Period>,
+    /// The periods whose rows make a member (see
+    /// [`crate::plan::periods_that_count`]): those the outer query's values
+    /// read, so a rep with a quota only in the month `--compare` or `prev`
+    /// reads is a member there.
+    counted: Option<Vec<crate::time::Date>>,
+}
+
 /// The spine of a plan's frames (and of `groups`, besides), with every
-/// part, nested aggregate and KPI on it; over the range `over` when given
-/// (a nested aggregate's members over the periods of the outer query).
+/// part, nested aggregate and KPI on it; a nested aggregate's members with
+/// what they take from the query around them (`outer`).
 fn lay(
     plan: &Plan,
     gathered: Gathered,
     groups: Option<&DataFrame>,
-    over: Option<Period>,
+    outer: &Outer,
 ) -> Result<Frame, Vec<Diagnostic>> {
     let model = &*plan.model;
-    let query = &match over {
+    let query = &match outer.range {
         Some(range) => std::borrow::Cow::Owned(Query {
             range: Some(range),
             ..plan.query.clone()
@@ -388,7 +405,11 @@ fn lay(
     frames.extend(groups);
     let units = &gathered.units;
     let ends: Vec<&DataFrame> = units.iter().filter_map(|u| u.ends.as_ref()).collect();
-    let counted = match crate::plan::periods_that_count(model, plan) {
+    let periods = match (crate::plan::periods_that_count(model, plan), &outer.counted) {
+        (Some(own), Some(around)) => Some(own.into_iter().chain(around.iter().copied()).collect()),
+        (own, around) => own.or_else(|| around.clone()),
+    };
+    let counted = match periods {
         Some(periods) => Some(counted_groups(plan, &gathered, groups, &periods).map_err(polars_error)?),
         None => None,
     };

@@ -474,6 +474,38 @@ fn members_have_every_period_of_the_output() {
     }
 }
 
+/// The members of a nested aggregate in a period read before the range
+/// (by `--compare` or `prev`) are those with rows there, as when that
+/// period is asked itself: B has a quota in December 2024 and nothing in
+/// January, so December's share at quota is A's 240/200 and B's 0/100,
+/// one of two. B once was no member there, and the share was 100%.
+#[test]
+fn members_of_a_period_read_before_the_range_are_its_own() {
+    let dir = temp_dir("members-before");
+    copy_dir(&fixture(), &dir);
+    std::fs::write(
+        dir.join("prev_share.yaml"),
+        "kpis:\n  share_before: {measure: prev(share_at_quota), unit: percent}\n",
+    )
+    .unwrap();
+    let rows = eval(
+        &dir,
+        &[
+            "share_at_quota",
+            "share_before",
+            "--grain",
+            "month",
+            "--period",
+            "2025-01",
+            "--compare",
+            "previous",
+        ],
+    );
+    assert_values(&rows, "share_at_quota", &[s(0.)]);
+    assert_values(&rows, "share_at_quota_compare", &[s(0.5)]);
+    assert_values(&rows, "share_before", &[s(0.5)]);
+}
+
 /// A derived KPI's `per` is checked as `--by` is: on every dataset beneath
 /// the KPIs it aggregates (a misspelt one once failed in evaluation with
 /// the engine's "unable to find column").
