@@ -148,7 +148,7 @@ pub fn unknown_function<'a>(
 pub fn nest_without_members(span: Span, kpi: &str) -> Diagnostic {
     Diagnostic::error(
         "kpi::nest_without_members",
-        format!("this nested aggregate of `{kpi}` has no members: `{kpi}` has no dataset and names no KPI"),
+        format!("this nested aggregate of `{kpi}` has no members: it names no KPI, nor does the measure around it"),
     )
     .at(span, "members of which KPI?")
     .help(format!(

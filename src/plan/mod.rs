@@ -164,6 +164,10 @@ fn plan_at<'m>(model: Cow<'m, Model>, query: &Query, depth: usize) -> Plan<'m> {
         plan.nests = nests
             .into_iter()
             .filter(|n| computed.contains(&n.host))
+            // A nest with no KPI to evaluate (the checker refuses it,
+            // `kpi::nest_without_members`) would plan every KPI again,
+            // itself among them, without end.
+            .filter(|n| !n.kpis().is_empty())
             .map(|nest| {
                 let sub = nests::nest_query(&plan.query, &nest);
                 let plan = plan_at(Cow::Owned(inner.clone()), &sub, depth + 1);

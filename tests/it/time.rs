@@ -508,7 +508,9 @@ fn members_of_a_period_read_before_the_range_are_its_own() {
 
 /// A derived KPI's `per` is checked as `--by` is: on every dataset beneath
 /// the KPIs it aggregates (a misspelt one once failed in evaluation with
-/// the engine's "unable to find column").
+/// the engine's "unable to find column"); a nest with no KPI around it has
+/// no members (inside another nest's argument, it once overflowed the
+/// stack).
 #[test]
 fn a_derived_per_is_on_the_datasets_beneath() {
     let spec = r#"datasets:
@@ -523,6 +525,7 @@ kpis:
   half: {measure: avg(attainment per owner)}
   alone: {measure: count(per owner)}
   beside: {measure: quota / count(per owner)}
+  inside: {measure: sum(count(per owner) per owner where won > 0)}
 "#;
     let outcome = check_str("per.yaml", spec);
     assert_eq!(
@@ -532,6 +535,7 @@ kpis:
             "kpi::dimension_missing@10:38",
             "kpi::nest_without_members@11:20",
             "kpi::unknown_dimension@12:39",
+            "kpi::nest_without_members@13:25",
         ]
     );
     let help = outcome.diagnostics[0].help.as_deref().unwrap_or_default();

@@ -232,21 +232,48 @@ impl ExprChecker<'_> {
     }
 
     /// A derived KPI's nests that name no KPI themselves (`count(per
-    /// owner)`) count the members of the KPIs its measure names (`refs`,
-    /// none: an error), so their `per` must be on those KPIs' datasets.
+    /// owner)`) count the members of the KPIs around them (`refs`): those
+    /// the measure names, or inside another nest's argument or condition,
+    /// those that argument or condition names (the members' own query).
+    /// No KPI around is an error, and their `per` must be on those KPIs'
+    /// datasets.
     pub fn nests_without_kpis(&mut self, e: &Expr, refs: &[KpiId]) {
-        if let ExprKind::Call(call) = &e.kind {
-            let own = call.args.iter().chain(call.filter.as_deref());
-            if !call.per.is_empty() && !own.clone().any(names_something) {
-                if refs.is_empty() {
-                    self.diags.push(diag::nest_without_members(e.span, self.owner));
-                }
-                for p in &call.per {
-                    self.per_on_datasets_of(p, &per_name(p), refs);
-                }
+        let ExprKind::Call(call) = &e.kind else {
+            e.for_each_child(|c| self.nests_without_kpis(c, refs));
+            return;
+        };
+        if call.per.is_empty() {
+            e.for_each_child(|c| self.nests_without_kpis(c, refs));
+            return;
+        }
+        let own = call.args.iter().chain(call.filter.as_deref());
+        if !own.clone().any(names_something) {
+            if refs.is_empty() {
+                self.diags.push(diag::nest_without_members(e.span, self.owner));
+            }
+            for p in &call.per {
+                self.per_on_datasets_of(p, &per_name(p), refs);
             }
         }
-        e.for_each_child(|c| self.nests_without_kpis(c, refs));
+        for inner in own {
+            let named = self.kpis_named(inner);
+            self.nests_without_kpis(inner, &named);
+        }
+    }
+
+    /// The KPIs that `e` names, in a derived KPI.
+    fn kpis_named(&self, e: &Expr) -> Vec<KpiId> {
+        let mut out = Vec::new();
+        if let ExprKind::Name(n) = &e.kind {
+            out.extend(
+                self.scope
+                    .kpi_names
+                    .get(&n.ident.name)
+                    .filter(|_| n.qualifier.is_none()),
+            );
+        }
+        e.for_each_child(|c| out.extend(self.kpis_named(c)));
+        out
     }
 
     fn time_fn(&mut self, f: TimeFn, call: &Call, ctx: Ctx, span: Span) -> TExpr {
