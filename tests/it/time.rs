@@ -542,6 +542,53 @@ kpis:
     assert!(help.contains("`owner`"), "{help}");
 }
 
+/// `per` takes what `--by` takes: a computed dimension, an alias, and a
+/// looked-up column with its dataset's name or, when only one lookup has
+/// it, without (which a base KPI once refused as no dimension). Members
+/// by hand: January east 20,100 (a), west 0 (b lost); February east 5
+/// (c), west 70,000 (b), no team 7 (a deal without an owner); bands small
+/// 100 + 12, mid 20,000, large 70,000 won.
+#[test]
+fn per_takes_the_dimensions_by_takes() {
+    let deals = "owner,stage,amount,closed_at\na,won,100,2025-01-05\na,won,20000,2025-01-06\n\
+                 b,lost,60000,2025-01-07\nb,won,70000,2025-02-07\nc,won,5,2025-02-09\n,won,7,2025-02-10\n";
+    let spec = r#"datasets:
+  deals:
+    source: deals.csv
+    time: closed_at
+    columns: {owner: string, stage: string, amount: number, closed_at: date}
+    dimensions:
+      band: if amount >= 50000 then "large" elif amount >= 10000 then "mid" else "small"
+      rep: owner
+    lookups: [{dataset: teams, on: owner}]
+  teams: {source: teams.csv, columns: {owner: string, region: string}}
+kpis:
+  won: {dataset: deals, measure: sum(amount where stage == "won")}
+  by_band: {measure: avg(won per band)}
+  top_region: {measure: max(won per region)}
+  selling_regions: {measure: count(per teams.region where won > 0)}
+  by_rep: {measure: avg(won per rep)}
+  regions_with_deals: {dataset: deals, measure: count(per region)}
+  won_by_region: {dataset: deals, measure: 'avg(sum(amount where stage == "won") per region)'}
+"#;
+    let dir = dir_with(
+        "per-dimensions",
+        &[
+            ("deals.csv", deals),
+            ("teams.csv", "owner,region\na,east\nb,west\nc,east\n"),
+            ("spec.yaml", spec),
+        ],
+    );
+    let rows = eval(&dir.join("spec.yaml"), &["--grain", "month"]);
+    assert_values(&rows, "by_band", &[s(20_100. / 3.), s(70_012. / 3.)]);
+    assert_values(&rows, "top_region", &[s(20_100.), s(70_000.)]);
+    assert_values(&rows, "selling_regions", &[s(1.), s(3.)]);
+    // Four reps, the deal without an owner one of them.
+    assert_values(&rows, "by_rep", &[s(20_100. / 4.), s(70_012. / 4.)]);
+    assert_values(&rows, "regions_with_deals", &[s(2.), s(3.)]);
+    assert_values(&rows, "won_by_region", &[s(20_100. / 3.), s(70_012. / 3.)]);
+}
+
 /// With a range, the periods before it are read for what the output's
 /// values need, and a group is in the output when it has rows in a period
 /// that counts: the range's own or one a value reads. April 2025 compared

@@ -178,7 +178,10 @@ impl ExprChecker<'_> {
             }
             if let Some(ds) = self.dataset {
                 let (found, err) = self.scope.find(ds, p);
-                if let (Found::Missing, Some(_)) = (&found, &err) {
+                let missing = matches!((&found, &err), (Found::Missing, Some(_)));
+                // A looked-up column is a dimension without its dataset's
+                // name too, when only one lookup has it, as in `--by`.
+                if missing && !crate::check::dimension_on(self.scope, ds, &name) {
                     let d = &self.scope.datasets[ds];
                     let known = d.names();
                     self.diags
