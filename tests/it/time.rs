@@ -9,6 +9,14 @@ fn fixture() -> PathBuf {
     root().join("tests/fixtures/time")
 }
 
+/// A copy of the fixture with one more spec file, `extra.yaml`.
+fn fixture_with(name: &str, extra: &str) -> PathBuf {
+    let dir = temp_dir(name);
+    copy_dir(&fixture(), &dir);
+    std::fs::write(dir.join("extra.yaml"), extra).unwrap();
+    dir
+}
+
 /// `kpi eval --format csv` as rows of (column, text).
 fn eval(spec: &Path, args: &[&str]) -> Vec<Vec<(String, String)>> {
     let spec = spec.to_string_lossy().to_string();
@@ -305,10 +313,8 @@ fn history_before_the_range_feeds_windows_but_is_not_output() {
 
 #[test]
 fn fiscal_years_bound_to_date_windows_and_comparisons() {
-    let dir = temp_dir("fiscal-time");
-    copy_dir(&fixture(), &dir);
     // The fiscal year starts in February: quarters Nov–Jan and Feb–Apr.
-    std::fs::write(dir.join("calendar.yaml"), "calendar:\n  fiscal_year_start: 2\n").unwrap();
+    let dir = fixture_with("fiscal-time", "calendar:\n  fiscal_year_start: 2\n");
     let rows = eval(&dir, &["revenue_ytd", "revenue_qtd", "--grain", "month"]);
     assert_values(
         &rows,
@@ -443,13 +449,10 @@ fn nested_aggregation_per_member() {
 /// win do, not no members (null for a maximum or an average).
 #[test]
 fn members_have_every_period_of_the_output() {
-    let dir = temp_dir("members-everywhere");
-    copy_dir(&fixture(), &dir);
-    std::fs::write(
-        dir.join("per_rep.yaml"),
+    let dir = fixture_with(
+        "members-everywhere",
         "kpis:\n  revenue_per_rep: {measure: sum(won_revenue per owner) / count(per owner)}\n",
-    )
-    .unwrap();
+    );
     let kpis = ["revenue_per_rep", "top_rep_revenue", "share_at_quota"];
     let alone = eval(&dir, &[&kpis[..], &["--grain", "month"]].concat());
     // Nov–Apr, A and B: won 100, 240 (A), 300, 0, 500 (B), 60, over two reps.
@@ -481,26 +484,14 @@ fn members_have_every_period_of_the_output() {
 /// one of two. B once was no member there, and the share was 100%.
 #[test]
 fn members_of_a_period_read_before_the_range_are_its_own() {
-    let dir = temp_dir("members-before");
-    copy_dir(&fixture(), &dir);
-    std::fs::write(
-        dir.join("prev_share.yaml"),
+    let dir = fixture_with(
+        "members-before",
         "kpis:\n  share_before: {measure: prev(share_at_quota), unit: percent}\n",
-    )
-    .unwrap();
-    let rows = eval(
-        &dir,
-        &[
-            "share_at_quota",
-            "share_before",
-            "--grain",
-            "month",
-            "--period",
-            "2025-01",
-            "--compare",
-            "previous",
-        ],
     );
+    let january: Vec<&str> = "share_at_quota share_before --grain month --period 2025-01 --compare previous"
+        .split(' ')
+        .collect();
+    let rows = eval(&dir, &january);
     assert_values(&rows, "share_at_quota", &[s(0.)]);
     assert_values(&rows, "share_at_quota_compare", &[s(0.5)]);
     assert_values(&rows, "share_before", &[s(0.5)]);
