@@ -422,10 +422,6 @@ pub(super) fn key_names(plan: &Plan) -> Vec<String> {
     keys
 }
 
-/// Periods of the range, or without one from the first to the last period
-/// of `frames` (the data); a stock's ends (`ends`) lengthen it up to
-/// today's period only: a contract's end date in the future is a plan, not
-/// history (as `--grain all` takes a stock's level at today at the latest).
 /// Without a range (and under a grain), the periods a spine of `frames`
 /// spans, from the first period of the data to the last, as one range.
 pub(super) fn data_range(
@@ -444,6 +440,10 @@ pub(super) fn data_range(
     })
 }
 
+/// Periods of the range, or without one from the first to the last period
+/// of `frames` (the data); a stock's ends (`ends`) lengthen it up to
+/// today's period only: a contract's end date in the future is a plan, not
+/// history (as `--grain all` takes a stock's level at today at the latest).
 fn spine_periods(frames: &[&DataFrame], ends: &[&DataFrame], query: &Query, cal: &Calendar) -> Vec<Period> {
     let grain = query.grain;
     if grain == Grain::All {
