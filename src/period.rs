@@ -234,6 +234,18 @@ pub fn parse_label(s: &str, cal: &Calendar) -> Option<(Grain, Period)> {
     }
 }
 
+/// The periods of `grain` from the one holding `from` to the one holding
+/// `to`, in order.
+pub fn periods_between(
+    from: Date,
+    to: Date,
+    grain: Grain,
+    cal: &Calendar,
+) -> impl Iterator<Item = Period> + '_ {
+    let next = move |p: &Period| Some(period_of(p.end.add_days(1), grain, cal));
+    std::iter::successors(Some(period_of(from, grain, cal)), next).take_while(move |p| p.start <= to)
+}
+
 /// `n` periods of `grain` before `p`.
 pub fn back(p: Period, n: u32, grain: Grain, cal: &Calendar) -> Period {
     (0..n).fold(p, |p, _| period_of(p.start.add_days(-1), grain, cal))

@@ -470,13 +470,9 @@ fn spine_periods(frames: &[&DataFrame], ends: &[&DataFrame], query: &Query, cal:
             }
         }
     };
-    let mut out = Vec::new();
-    let mut p = period::period_of(first, grain, cal);
-    while p.start <= last && out.len() < 1_000_000 {
-        out.push(p);
-        p = period::period_of(p.end.add_days(1), grain, cal);
-    }
-    out
+    period::periods_between(first, last, grain, cal)
+        .take(1_000_000)
+        .collect()
 }
 
 /// `__period` (the first day) and `period` (the label) of every spine period.

@@ -40,12 +40,7 @@ pub(super) fn stock_levels(
         .and_then(|c| c.i32().ok().and_then(|x| x.min()))
         .map_or(periods[0].start, Date)
         .min(periods[0].start);
-    let mut own = Vec::new();
-    let mut p = period::period_of(first, grain, cal);
-    while p.start <= last.start {
-        own.push(p);
-        p = period::period_of(p.end.add_days(1), grain, cal);
-    }
+    let own: Vec<period::Period> = period::periods_between(first, last.start, grain, cal).collect();
     let own_frame = periods_frame(&own, grain, cal)?
         .unwrap_or_default()
         .lazy()

@@ -127,17 +127,14 @@ pub fn periods_that_count(model: &Model, plan: &Plan) -> Option<Vec<Date>> {
     plan.first?;
     let (r, grain) = (q.range?, q.grain);
     let first = period::period_of(r.start, grain, cal);
-    let last = period::period_of(r.end, grain, cal);
     let mut out = Counted::default();
-    let mut p = first;
-    while p.start <= last.start {
+    for p in period::periods_between(r.start, r.end, grain, cal) {
         let compared = q.compare.and_then(|c| compare_period(p, c, grain, cal));
         for at in std::iter::once(p).chain(compared) {
             for &k in &plan.outputs {
                 counted(model, k, at, first, grain, &mut out);
             }
         }
-        p = period::period_of(p.end.add_days(1), grain, cal);
     }
     Some(out.periods.into_iter().collect())
 }
@@ -156,10 +153,8 @@ fn counted(model: &Model, k: usize, p: Period, first: Period, grain: Grain, out:
     let mut refs = Vec::new();
     reads(measure, p, first, grain, cal, &mut refs);
     for (j, from, to) in refs {
-        let mut at = from;
-        while at.start <= to.start {
+        for at in period::periods_between(from.start, to.start, grain, cal) {
             counted(model, j, at, first, grain, out);
-            at = period::period_of(at.end.add_days(1), grain, cal);
         }
     }
 }

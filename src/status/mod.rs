@@ -259,15 +259,9 @@ fn instances(
     cal: &Calendar,
 ) -> Vec<(Period, Option<Grain>)> {
     match (t.time, range) {
-        (TargetTime::Every(every), Some(r)) => {
-            let mut out = Vec::new();
-            let mut p = period::period_of(r.start, every, cal);
-            while p.start <= r.end {
-                out.push((p, Some(every)));
-                p = period::period_of(p.end.add_days(1), every, cal);
-            }
-            out
-        }
+        (TargetTime::Every(every), Some(r)) => period::periods_between(r.start, r.end, every, cal)
+            .map(|p| (p, Some(every)))
+            .collect(),
         (TargetTime::Every(every), None) => {
             let current = period::period_of(as_of, every, cal);
             let before = period::period_of(current.start.add_days(-1), every, cal);

@@ -338,11 +338,14 @@ fn a_declared_field_no_record_holds_is_nulls() {
     let spec = |source: &str| {
         format!("datasets:\n  d:\n    source: {source}\n    time: closed_at\n    columns: {{amount: number, closed_at: date, lost_reason: string, stage: string}}\nkpis:\n  kept: {{dataset: d, measure: sum(amount where lost_reason is null)}}\n")
     };
+    let eval_by_stage = || {
+        kpi_in(
+            &dir,
+            &["--spec", "s.yaml", "eval", "--by", "stage", "--format", "csv"],
+        )
+    };
     std::fs::write(dir.join("s.yaml"), spec("d.ndjson")).unwrap();
-    let (code, out, err) = kpi_in(
-        &dir,
-        &["--spec", "s.yaml", "eval", "--by", "stage", "--format", "csv"],
-    );
+    let (code, out, err) = eval_by_stage();
     assert_eq!((code, out.as_str()), (Some(0), "stage,kept\n,12\n"), "{err}");
     assert!(
         err.contains("kpi::declared_field_absent") && err.contains("`lost_reason`"),
@@ -352,10 +355,7 @@ fn a_declared_field_no_record_holds_is_nulls() {
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("kpi::declared_field_absent"), "{out}");
     std::fs::write(dir.join("s.yaml"), spec("d.csv")).unwrap();
-    let (code, _, err) = kpi_in(
-        &dir,
-        &["--spec", "s.yaml", "eval", "--by", "stage", "--format", "csv"],
-    );
+    let (code, _, err) = eval_by_stage();
     assert_eq!(code, Some(1));
     assert!(
         err.contains("kpi::declared_column_missing")
