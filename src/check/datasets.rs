@@ -81,6 +81,7 @@ pub(super) fn datasets(
             time: d.time.as_ref().map(|t| t.value.clone()),
             columns,
             declared,
+            declared_at: d.columns.iter().map(|(_, t)| t.span).collect(),
             schema,
             dimensions: Vec::new(),
             lookups: Vec::new(),

@@ -291,6 +291,9 @@ pub struct DatasetModel {
     pub columns: Vec<(String, Type)>,
     /// Columns whose type the spec declares.
     pub declared: Vec<(String, Type)>,
+    /// Where each of `declared` is declared (its type), for diagnostics
+    /// about the data that lacks it.
+    pub declared_at: Vec<Span>,
     pub schema: SchemaState,
     pub dimensions: Vec<Dimension>,
     pub lookups: Vec<LookupModel>,

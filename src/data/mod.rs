@@ -75,7 +75,7 @@ impl SourceInfo {
             path: d.source.clone(),
             format: d.format,
             declared: d.declared.clone(),
-            declared_at: vec![d.source_span; d.declared.len()],
+            declared_at: d.declared_at.clone(),
             span: d.source_span,
             read: d.read.clone(),
         }

@@ -326,7 +326,8 @@ fn an_ndjson_file_without_records_adds_no_rows() {
 /// fields without a value) is nulls of its type, with a warning on every
 /// run; a declared CSV column the header lacks stops `eval` with
 /// `kpi::declared_column_missing` when a KPI reads it (it stopped with the
-/// reader's "unable to find column", as if a bug of kpi). By hand: the
+/// reader's "unable to find column", as if a bug of kpi), pointing at the
+/// declaration as `kpi check --data` does (it pointed at the source). By hand: the
 /// deals without a `lost_reason` sum to 5 + 7 = 12, in no stage's group.
 #[test]
 fn a_declared_field_no_record_holds_is_nulls() {
@@ -360,6 +361,7 @@ fn a_declared_field_no_record_holds_is_nulls() {
     assert!(
         err.contains("kpi::declared_column_missing")
             && err.contains("`stage`")
+            && err.contains("[s.yaml:5:")
             && !err.contains("evaluation_error"),
         "{err}"
     );
