@@ -441,10 +441,12 @@ impl Instance<'_> {
             Phase::NotStarted => Values::default(),
             _ => values(model, t, to_date, cache)?,
         };
-        let previous = values(model, t, period::previous(p, self.grain, cal), cache)?;
+        let previous = self.values_to_date(model, period::previous(p, self.grain, cal), cache)?;
         let baselines = match t.goal {
             Goal::Value(_) => None,
-            Goal::Change { baseline, .. } => Some(values(model, t, baseline.of(p, self.grain, cal), cache)?),
+            Goal::Change { baseline, .. } => {
+                Some(self.values_to_date(model, baseline.of(p, self.grain, cal), cache)?)
+            }
         };
         Ok(Inputs {
             phase,
@@ -453,6 +455,21 @@ impl Instance<'_> {
             baselines,
             shares,
         })
+    }
+
+    /// The target's values over `p` up to the as-of date: a status as of a
+    /// day reads no data after it, so the previous period or baseline of a
+    /// period not yet started counts what had come by then (as it does when
+    /// the data ends that day), and a period after it is empty.
+    fn values_to_date(&self, model: &Model, p: Period, cache: &mut Cache) -> Result<Values, Vec<Diagnostic>> {
+        if p.start > self.as_of {
+            return Ok(Values::default());
+        }
+        let p = Period {
+            start: p.start,
+            end: p.end.min(self.as_of),
+        };
+        values(model, self.t, p, cache)
     }
 
     /// A row per member: every one seen now, before, or in the baseline.

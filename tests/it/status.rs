@@ -76,6 +76,22 @@ fn a_relative_change_on_the_previous_period() {
     );
 }
 
+/// A status as of a day reads no data after it: the baseline of a quarter
+/// not yet started is what the quarter before had won by then (400 by
+/// 2025-02-14, of the 900 it ends with), as when the data ends that day; a
+/// baseline period wholly after the as-of date has no rows (0).
+#[test]
+fn the_baseline_of_a_period_not_started_is_read_to_the_as_of_date() {
+    let t = "targets:\n  q2:\n    kpi: won_revenue\n    period: 2025-Q2\n    change: \"+10%\"\n    objective: x\n";
+    let r = &status(t, "2025-02-14")[0];
+    assert_eq!(r.status, Status::Upcoming);
+    assert_eq!(r.baseline, Some(400.0));
+    assert_close(r.target_value, Some(440.0));
+    assert_eq!(status(t, "2025-06-30")[0].baseline, Some(900.0));
+    let t = t.replace("objective", "baseline: 2025-03\n    objective");
+    assert_eq!(status(&t, "2025-02-14")[0].baseline, Some(0.0));
+}
+
 #[test]
 fn per_member_recurring_targets_on_a_ratio() {
     // Win rate ≥ 60% for each rep, every month, at 2025-03-20 (March in progress):
