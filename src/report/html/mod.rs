@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::check::ir::{Additivity, KpiId, Model};
 use crate::diagnostic::Diagnostic;
 use crate::execute::{self, Evaluation};
-use crate::period::Grain;
+use crate::period::{Grain, Period};
 use crate::plan::Query;
 use crate::report::table::{Cell, NumberFormat};
 use crate::spec::model::{Direction, Indicator, Keyword};
@@ -137,13 +137,13 @@ pub struct Breakdown {
 /// Builds the page: the KPIs over the range by period, the targets' status,
 /// the funnels, and with `--by` a breakdown of each KPI by member.
 pub fn build(model: &Model, req: &Request) -> Result<Page, Vec<Diagnostic>> {
-    let by_period = Query {
+    let by_period = |req: &Request| Query {
         kpis: req.kpis.clone(),
         by: Vec::new(),
         ..req.query.clone()
     };
     // The page's KPIs, as the evaluation will choose them (cheap: no data).
-    let (fitting, _) = crate::check::query::with_fitting_kpis(model, &by_period)?;
+    let (fitting, _) = crate::check::query::with_fitting_kpis(model, &by_period(req))?;
     let mut names = fitting.kpis.clone();
     for t in &model.targets {
         let k = &model.kpis[t.kpi].name;
@@ -151,6 +151,25 @@ pub fn build(model: &Model, req: &Request) -> Result<Page, Vec<Diagnostic>> {
             names.push(k.clone());
         }
     }
+    // Asked as of a day without a range, the page reads no data after that
+    // day (as `kpi status` does): a sparkline ends in the as-of date's
+    // period and counts only what had come by then. The KPIs by period run
+    // from the first day of their data; the rest, with no periods, from
+    // any day.
+    let asked_range = req.query.range;
+    let up_to_as_of;
+    let (req, by_period) = match (req.as_of, req.query.range) {
+        (Some(as_of), None) => {
+            up_to_as_of = until(req, ANY_DAY, as_of);
+            let first = execute::data_ranges(model, &names)?
+                .into_values()
+                .map(|(first, _)| first)
+                .min()
+                .unwrap_or(as_of);
+            (&up_to_as_of, by_period(&until(req, first.min(as_of), as_of)))
+        }
+        _ => (req, by_period(req)),
+    };
     let pieces = evaluate_pieces(model, req, &by_period, &names)?;
     let Pieces {
         ev,
@@ -190,7 +209,7 @@ pub fn build(model: &Model, req: &Request) -> Result<Page, Vec<Diagnostic>> {
             }),
         }
     }
-    let range = match (req.query.range, periods.first(), periods.last()) {
+    let range = match (asked_range, periods.first(), periods.last()) {
         (Some(r), _, _) => format!("{} to {}", r.start, r.end),
         (None, Some(a), Some(b)) => format!("{a} to {b}"),
         _ => "no data".to_string(),
@@ -210,6 +229,24 @@ pub fn build(model: &Model, req: &Request) -> Result<Page, Vec<Diagnostic>> {
         periods,
         rows,
     })
+}
+
+/// The first day a page asked as of a day reads its funnels and breakdowns
+/// from (they have no periods, so no spine is laid from it).
+const ANY_DAY: Date = Date(-719_162);
+
+/// `req` over the days from `first` to `as_of`.
+fn until(req: &Request, first: Date, as_of: Date) -> Request {
+    Request {
+        query: Query {
+            range: Some(Period {
+                start: first,
+                end: as_of,
+            }),
+            ..req.query.clone()
+        },
+        ..req.clone()
+    }
 }
 
 /// The numbers beneath the page, each from its own evaluation.
