@@ -433,14 +433,7 @@ impl Instance<'_> {
         } else {
             None
         };
-        let to_date = Period {
-            start: p.start,
-            end: p.end.min(self.as_of),
-        };
-        let actuals = match phase {
-            Phase::NotStarted => Values::default(),
-            _ => values(model, t, to_date, cache)?,
-        };
+        let actuals = self.values_to_date(model, p, cache)?;
         let previous = self.values_to_date(model, period::previous(p, self.grain, cal), cache)?;
         let baselines = match t.goal {
             Goal::Value(_) => None,
@@ -458,9 +451,9 @@ impl Instance<'_> {
     }
 
     /// The target's values over `p` up to the as-of date: a status as of a
-    /// day reads no data after it, so the previous period or baseline of a
-    /// period not yet started counts what had come by then (as it does when
-    /// the data ends that day), and a period after it is empty.
+    /// day reads no data after it, so the actual counts what had come by
+    /// then, as do the previous period and the baseline of a period not yet
+    /// started (as when the data ends that day); a period after it is empty.
     fn values_to_date(&self, model: &Model, p: Period, cache: &mut Cache) -> Result<Values, Vec<Diagnostic>> {
         if p.start > self.as_of {
             return Ok(Values::default());

@@ -161,11 +161,7 @@ pub fn build(model: &Model, req: &Request) -> Result<Page, Vec<Diagnostic>> {
     let (req, by_period) = match (req.as_of, req.query.range) {
         (Some(as_of), None) => {
             up_to_as_of = until(req, ANY_DAY, as_of);
-            let first = execute::data_ranges(model, &names)?
-                .into_values()
-                .map(|(first, _)| first)
-                .min()
-                .unwrap_or(as_of);
+            let first = first_day(model, &names)?.unwrap_or(as_of);
             (&up_to_as_of, by_period(&until(req, first.min(as_of), as_of)))
         }
         _ => (req, by_period(req)),
@@ -234,6 +230,14 @@ pub fn build(model: &Model, req: &Request) -> Result<Page, Vec<Diagnostic>> {
 /// The first day a page asked as of a day reads its funnels and breakdowns
 /// from (they have no periods, so no spine is laid from it).
 const ANY_DAY: Date = Date(-719_162);
+
+/// The first day of the data beneath `kpis` (none without data).
+fn first_day(model: &Model, kpis: &[String]) -> Result<Option<Date>, Vec<Diagnostic>> {
+    Ok(execute::data_ranges(model, kpis)?
+        .into_values()
+        .map(|(first, _)| first)
+        .min())
+}
 
 /// `req` over the days from `first` to `as_of`.
 fn until(req: &Request, first: Date, as_of: Date) -> Request {
