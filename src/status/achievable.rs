@@ -206,7 +206,9 @@ fn beyond_history(model: &Model, t: &TargetModel, cache: &mut Cache) -> Option<D
         } else if points {
             format!("{}pp", crate::report::table::thousands(x * 100.0, 1))
         } else {
-            crate::report::table::thousands(x, 4)
+            // Up to four decimals, as many as the numbers have: 100, 9.5.
+            let s = crate::report::table::thousands(x, 4);
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
         }
     };
     Some(

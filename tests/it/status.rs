@@ -230,6 +230,17 @@ fn a_target_beyond_the_history_is_not_achievable() {
         "{}",
         found[0]
     );
+    // An absolute change in the KPI's own numbers, with the decimals they
+    // have: +1,000.5 on March against the best step, +500 (February to
+    // March, 0 → 500), not "1,000.5000" and "500.0000".
+    let absolute = "  a:\n    kpi: won_revenue\n    period: 2025-04\n    change: \"+1000.5\"\n    baseline: 2025-03\n    objective: x\n";
+    let found = not_achievable_on(rows, absolute);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("an improvement of 1,000.5 on") && found[0].contains("more than 500 from"),
+        "{}",
+        found[0]
+    );
 }
 
 /// A value target's required change is measured from the last period the
