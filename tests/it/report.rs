@@ -152,7 +152,8 @@ fn table_row<'a>(html: &'a str, title: &str) -> Vec<&'a str> {
 
 /// A page as of a day reads no data after it, as `kpi status` does: as of
 /// 2025-03-10 March has won 300 (the deal of the 2nd; the one of the 30th
-/// had not come), and as of February's end there is no March at all. The
+/// had not come), and as of February's end there is no March at all (as of
+/// a day after the data, the data's months alone). The
 /// funnel counts what had come by then too (4 deals, 3 won, by 2025-03-10).
 #[test]
 fn a_page_as_of_a_day_reads_no_data_after_it() {
@@ -172,6 +173,8 @@ fn a_page_as_of_a_day_reads_no_data_after_it() {
     let html = page("2025-02-28");
     assert_eq!(table_row(&html, "Won revenue"), ["300", "0"], "{html}");
     assert_eq!(table_row(&page("2025-03-31"), "Won revenue"), ["300", "0", "600"]);
+    // After the data's end: no empty months are added.
+    assert_eq!(table_row(&page("2025-12-31"), "Won revenue"), ["300", "0", "600"]);
 }
 
 #[test]

@@ -154,15 +154,16 @@ pub fn build(model: &Model, req: &Request) -> Result<Page, Vec<Diagnostic>> {
     // Asked as of a day without a range, the page reads no data after that
     // day (as `kpi status` does): a sparkline ends in the as-of date's
     // period and counts only what had come by then. The KPIs by period run
-    // from the first day of their data; the rest, with no periods, from
-    // any day.
+    // over their data's days up to it (an as-of date after the data adds
+    // no empty periods); the rest, with no periods, from any day.
     let asked_range = req.query.range;
     let up_to_as_of;
     let (req, by_period) = match (req.as_of, req.query.range) {
         (Some(as_of), None) => {
             up_to_as_of = until(req, ANY_DAY, as_of);
-            let first = first_day(model, &names)?.unwrap_or(as_of);
-            (&up_to_as_of, by_period(&until(req, first.min(as_of), as_of)))
+            let (first, last) = data_days(model, &names)?.unwrap_or((as_of, as_of));
+            let end = last.min(as_of);
+            (&up_to_as_of, by_period(&until(req, first.min(end), end)))
         }
         _ => (req, by_period(req)),
     };
@@ -231,12 +232,12 @@ pub fn build(model: &Model, req: &Request) -> Result<Page, Vec<Diagnostic>> {
 /// from (they have no periods, so no spine is laid from it).
 const ANY_DAY: Date = Date(-719_162);
 
-/// The first day of the data beneath `kpis` (none without data).
-fn first_day(model: &Model, kpis: &[String]) -> Result<Option<Date>, Vec<Diagnostic>> {
+/// The first and last days of the data beneath `kpis` (the last never
+/// after today; none without data).
+fn data_days(model: &Model, kpis: &[String]) -> Result<Option<(Date, Date)>, Vec<Diagnostic>> {
     Ok(execute::data_ranges(model, kpis)?
         .into_values()
-        .map(|(first, _)| first)
-        .min())
+        .reduce(|(a, b), (c, d)| (a.min(c), b.max(d))))
 }
 
 /// `req` over the days from `first` to `as_of`.
