@@ -173,6 +173,7 @@ fn a_page_as_of_a_day_reads_no_data_after_it() {
     let html = page("2025-02-28");
     assert_eq!(table_row(&html, "Won revenue"), ["300", "0"], "{html}");
     assert_eq!(table_row(&page("2025-03-31"), "Won revenue"), ["300", "0", "600"]);
+    assert!(page("2025-01-31").contains("<span>Data: 2025-01</span>"));
     // After the data's end: no empty months are added.
     assert_eq!(table_row(&page("2025-12-31"), "Won revenue"), ["300", "0", "600"]);
 }

@@ -208,6 +208,8 @@ pub fn build(model: &Model, req: &Request) -> Result<Page, Vec<Diagnostic>> {
     }
     let range = match (asked_range, periods.first(), periods.last()) {
         (Some(r), _, _) => format!("{} to {}", r.start, r.end),
+        // One period (`--grain all` has the one, `all`): its label alone.
+        (None, Some(a), Some(b)) if a == b => a.clone(),
         (None, Some(a), Some(b)) => format!("{a} to {b}"),
         _ => "no data".to_string(),
     };
