@@ -598,10 +598,15 @@ fn data_bounds(plan: &Plan) -> Result<(Date, Date), Vec<Diagnostic>> {
 /// today (and today when no unit has a date); the first is the last when
 /// none has.
 fn first_and_last(bounds: &[Option<(i32, i32)>]) -> (Date, Date) {
-    let earliest = bounds.iter().flatten().map(|b| b.0).min();
-    let latest = bounds.iter().flatten().map(|b| b.1).max();
-    let last = latest.map_or(today(), |d| Date(d).min(today()));
-    (earliest.map_or(last, Date), last)
+    span(bounds).unwrap_or((today(), today()))
+}
+
+/// The first and last of `bounds` (the last never later than today; none
+/// without any).
+fn span(bounds: &[Option<(i32, i32)>]) -> Option<(Date, Date)> {
+    let earliest = bounds.iter().flatten().map(|b| b.0).min()?;
+    let latest = bounds.iter().flatten().map(|b| b.1).max()?;
+    Some((Date(earliest), Date(latest).min(today())))
 }
 
 /// The first and last days of each unit's time columns (`None`: no time, or
@@ -693,6 +698,19 @@ pub fn data_ranges(
     model: &Model,
     kpis: &[String],
 ) -> Result<std::collections::HashMap<String, (Date, Date)>, Vec<Diagnostic>> {
+    let spans = data_spans(model, kpis)?;
+    Ok(spans
+        .into_iter()
+        .map(|(k, span)| (k, span.unwrap_or((today(), today()))))
+        .collect())
+}
+
+/// Each KPI's first and last dates, `None` without dated rows.
+pub type DataSpans = std::collections::HashMap<String, Option<(Date, Date)>>;
+
+/// [`data_ranges`], with `None` for a KPI with no dated rows beneath it
+/// (where `data_ranges` gives today).
+pub fn data_spans(model: &Model, kpis: &[String]) -> Result<DataSpans, Vec<Diagnostic>> {
     let query = Query {
         kpis: kpis.to_vec(),
         ..Query::default()
@@ -710,7 +728,7 @@ pub fn data_ranges(
             .filter(|(u, _)| u.outputs.iter().any(|o| bases.contains(&o.kpi)))
             .map(|(_, b)| *b)
             .collect();
-        out.insert(name.clone(), first_and_last(&beneath));
+        out.insert(name.clone(), span(&beneath));
     }
     Ok(out)
 }

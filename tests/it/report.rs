@@ -157,10 +157,16 @@ fn table_row<'a>(html: &'a str, title: &str) -> Vec<&'a str> {
 /// funnel counts what had come by then too (4 deals, 3 won, by 2025-03-10).
 #[test]
 fn a_page_as_of_a_day_reads_no_data_after_it() {
+    // Calls without a row: a KPI with no data adds no days to the page.
     let spec = format!(
         "{FIXTURE}funnels:\n  closing: {{dataset: deals, steps: [{{name: all}}, {{name: won, where: stage == \"won\"}}]}}\n"
+    )
+    .replace(
+        "kpis:\n",
+        "  calls: {source: calls.csv, time: at, columns: {at: date}}\nkpis:\n  calls: {dataset: calls, measure: count()}\n",
     );
     let dir = fixture(&spec);
+    std::fs::write(dir.join("calls.csv"), "at\n").unwrap();
     let page = |as_of: &str| {
         let out = kpi(&["--spec", dir.to_str().unwrap(), "report", "--as-of", as_of]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

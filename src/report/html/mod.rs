@@ -235,20 +235,21 @@ pub fn build(model: &Model, req: &Request) -> Result<Page, Vec<Diagnostic>> {
 const ANY_DAY: Date = Date(-719_162);
 
 /// The first and last days of the data beneath `kpis` (the last never
-/// after today; none without data).
+/// after today; none without data): a KPI with no dated rows adds none.
 fn data_days(model: &Model, kpis: &[String]) -> Result<Option<(Date, Date)>, Vec<Diagnostic>> {
-    Ok(execute::data_ranges(model, kpis)?
+    Ok(execute::data_spans(model, kpis)?
         .into_values()
+        .flatten()
         .reduce(|(a, b), (c, d)| (a.min(c), b.max(d))))
 }
 
-/// `req` over the days from `first` to `as_of`.
-fn until(req: &Request, first: Date, as_of: Date) -> Request {
+/// `req` over the days from `first` to `last`.
+fn until(req: &Request, first: Date, last: Date) -> Request {
     Request {
         query: Query {
             range: Some(Period {
                 start: first,
-                end: as_of,
+                end: last,
             }),
             ..req.query.clone()
         },
