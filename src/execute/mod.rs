@@ -336,15 +336,18 @@ fn gather<'p>(engine: &dyn Engine, plan: &'p Plan) -> Result<Gathered<'p>, Vec<D
     // not only those of its own KPIs' data: `count(per owner)` beside
     // `quota` counts the reps in the months that only quotas reach, and
     // the value of one KPI never depends on the others asked with it.
-    let range = {
-        let mut frames: Vec<&DataFrame> = units.iter().map(|u| &u.parts).collect();
-        frames.extend(inner.iter().flat_map(Gathered::frames));
-        let ends: Vec<&DataFrame> = units.iter().filter_map(|u| u.ends.as_ref()).collect();
-        spine::data_range(&frames, &ends, query, &plan.model.calendar)
-    };
-    let outer = Outer {
-        range,
-        counted: crate::plan::periods_that_count(&plan.model, plan),
+    // (Only members need it: a query without nests skips it.)
+    let outer = match inner.is_empty() {
+        true => Outer::default(),
+        false => {
+            let mut frames: Vec<&DataFrame> = units.iter().map(|u| &u.parts).collect();
+            frames.extend(inner.iter().flat_map(Gathered::frames));
+            let ends: Vec<&DataFrame> = units.iter().filter_map(|u| u.ends.as_ref()).collect();
+            Outer {
+                range: spine::data_range(&frames, &ends, query, &plan.model.calendar),
+                counted: crate::plan::periods_that_count(&plan.model, plan),
+            }
+        }
     };
     let mut nests = Vec::new();
     for (n, gathered) in plan.nests.iter().zip(inner) {

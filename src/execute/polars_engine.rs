@@ -598,7 +598,12 @@ fn data_bounds(plan: &Plan) -> Result<(Date, Date), Vec<Diagnostic>> {
 /// today (and today when no unit has a date); the first is the last when
 /// none has.
 fn first_and_last(bounds: &[Option<(i32, i32)>]) -> (Date, Date) {
-    span(bounds).unwrap_or((today(), today()))
+    or_today(span(bounds))
+}
+
+/// A span of days, or today's alone without one.
+fn or_today(span: Option<(Date, Date)>) -> (Date, Date) {
+    span.unwrap_or((today(), today()))
 }
 
 /// The first and last of `bounds` (the last never later than today; none
@@ -699,10 +704,7 @@ pub fn data_ranges(
     kpis: &[String],
 ) -> Result<std::collections::HashMap<String, (Date, Date)>, Vec<Diagnostic>> {
     let spans = data_spans(model, kpis)?;
-    Ok(spans
-        .into_iter()
-        .map(|(k, span)| (k, span.unwrap_or((today(), today()))))
-        .collect())
+    Ok(spans.into_iter().map(|(k, span)| (k, or_today(span))).collect())
 }
 
 /// Each KPI's first and last dates, `None` without dated rows.

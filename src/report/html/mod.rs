@@ -280,9 +280,13 @@ fn evaluate_pieces(
     let series = || execute::evaluate(model, by_period);
     // The latest data beneath the page's KPIs and the targets' KPIs, every
     // unit read once: the page's as-of date, and each target's (as `kpi
-    // status` decides it).
+    // status` decides it). An as-of date given is every one of them (the
+    // data's days were read for the range then).
     let status = || {
-        let latest = execute::latest_dates(model, names)?;
+        let latest = match req.as_of {
+            Some(_) => std::collections::HashMap::new(),
+            None => execute::latest_dates(model, names)?,
+        };
         let by_id = latest
             .iter()
             .filter_map(|(k, d)| model.kpi_id(k).map(|id| (id, *d)))
