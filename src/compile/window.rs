@@ -94,12 +94,18 @@ impl Cx<'_> {
                 }
             }
             TimeFn::Cumulative => {
-                let inside = match w.start {
-                    Some(s) => col(w.period).gt_eq(super::date_lit(s.0)),
-                    None => lit(true),
+                let by = self.groups.iter().map(|g| col(g.as_str())).collect();
+                let Some(s) = w.start else {
+                    return kind.running(x, by);
                 };
-                let masked = when(inside).then(x).otherwise(kind.identity());
-                kind.running(masked, self.groups.iter().map(|g| col(g.as_str())).collect())
+                // A period before the range (read for `prev` or `--compare`)
+                // has no running total yet: null, as before the data's first
+                // period, never a 0 that reads as "nothing sold".
+                let inside = col(w.period).gt_eq(super::date_lit(s.0));
+                let masked = when(inside.clone()).then(x).otherwise(kind.identity());
+                when(inside)
+                    .then(kind.running(masked, by))
+                    .otherwise(lit(NULL).cast(DataType::Float64))
             }
             TimeFn::Ytd | TimeFn::Qtd | TimeFn::Mtd => {
                 let span = match win.func {

@@ -311,6 +311,41 @@ fn history_before_the_range_feeds_windows_but_is_not_output() {
     assert_values(&rows, "revenue_ytd", &[s(340.)]);
 }
 
+/// A running total starts with the range: a period before it, read for
+/// `prev` or `--compare`, has none yet (null, never a 0 that reads as
+/// "nothing won" and makes the first change the whole total).
+#[test]
+fn a_running_total_has_no_value_before_its_range() {
+    let dir = fixture_with(
+        "cumulative-before-range",
+        "kpis:\n  prev_cumulative: {measure: prev(revenue_cumulative)}\n",
+    );
+    let range = ["--grain", "month", "--from", "2025-01-01", "--to", "2025-04-30"];
+    let mut args = vec!["revenue_cumulative", "prev_cumulative"];
+    args.extend(range);
+    let rows = eval(&dir, &args);
+    assert_values(&rows, "revenue_cumulative", &[s(300.), s(300.), s(800.), s(860.)]);
+    assert_values(&rows, "prev_cumulative", &[None, s(300.), s(300.), s(800.)]);
+    let mut args = vec!["revenue_cumulative", "--compare", "previous"];
+    args.extend(range);
+    let rows = eval(&dir, &args);
+    assert_values(
+        &rows,
+        "revenue_cumulative_compare",
+        &[None, s(300.), s(300.), s(800.)],
+    );
+    assert_values(
+        &rows,
+        "revenue_cumulative_change",
+        &[None, s(0.), s(500.), s(60.)],
+    );
+    assert_values(
+        &rows,
+        "revenue_cumulative_change_pct",
+        &[None, s(0.), s(500. / 300.), s(60. / 800.)],
+    );
+}
+
 #[test]
 fn fiscal_years_bound_to_date_windows_and_comparisons() {
     // The fiscal year starts in February: quarters Nov–Jan and Feb–Apr.
