@@ -286,16 +286,15 @@ fn unit_query(
                 None => group(rows, false),
             }]
         }
-        (UnitTime::Stock { from, to, .. }, _) => {
+        (UnitTime::Stock { from, to, at_start }, _) => {
             // Starts bucketed by the period of `from`, ends by that of `to`
-            // (of the rows `bucketed_stock_rows` keeps).
+            // (of the rows `bucketed_stock_rows` keeps), within the range's days.
             let base = base.filter(bucketed_stock_rows(from, to.as_ref()));
+            let days = crate::plan::StockDays::of(query, &model.calendar, *at_start);
             let bucketed = |c: &str, rows: LazyFrame| {
-                let key = period_key(col(c), grain, &model.calendar, how);
-                group(
-                    rows.filter(col(c).is_not_null()).with_column(key.alias(PERIOD)),
-                    true,
-                )
+                let (rows, day) = stock_days(rows.filter(col(c).is_not_null()), c, days);
+                let key = period_key(day, grain, &model.calendar, how);
+                group(rows.with_column(key.alias(PERIOD)), true)
             };
             let mut q = vec![bucketed(from, base.clone())];
             q.extend(to.as_ref().map(|to| bucketed(to, base)));
@@ -379,6 +378,24 @@ pub(crate) fn active_on(from: &str, to: Option<&String>, day: Date) -> Expr {
         }
         None => active,
     }
+}
+
+/// A stock's rows up to the range's last day, and the day each is
+/// bucketed by (see [`crate::plan::StockDays`]).
+fn stock_days(rows: LazyFrame, c: &str, days: Option<crate::plan::StockDays>) -> (LazyFrame, Expr) {
+    let Some(days) = days else {
+        return (rows, col(c));
+    };
+    let rows = rows.filter(day_number(col(c)).lt_eq(lit(days.last.0)));
+    let Some((first, start)) = days.moved else {
+        return (rows, col(c));
+    };
+    let d = day_number(col(c));
+    let before = d.clone().gt_eq(lit(first.0)).and(d.lt(lit(start.0)));
+    let day = when(before)
+        .then(compile::date_lit(first.0 - 1))
+        .otherwise(col(c).cast(DataType::Date));
+    (rows, day)
 }
 
 /// Rows whose start and end are bucketed: with a start, and without an

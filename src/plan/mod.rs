@@ -44,6 +44,33 @@ pub enum UnitTime {
     None,
 }
 
+/// The days a stock under a grain counts, for a query with a range: the
+/// levels of its periods are taken within the range, as the rows of a
+/// flow's first and last periods hold only the range's days.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StockDays {
+    /// Starts and ends after this day (the range's last) are left out: the
+    /// last period's level at its end is the level on this day, and a row
+    /// that starts later makes no group.
+    pub last: Date,
+    /// `at: start` with a range starting inside a period: starts and ends
+    /// on the period's days before the range (`.0` to the day before `.1`)
+    /// are counted in the period before it, so the first period's level is
+    /// that of the day before the range starts.
+    pub moved: Option<(Date, Date)>,
+}
+
+impl StockDays {
+    pub fn of(query: &Query, cal: &crate::period::Calendar, at_start: bool) -> Option<StockDays> {
+        let r = query.range?;
+        let first = period::period_of(r.start, query.grain, cal).start;
+        Some(StockDays {
+            last: r.end,
+            moved: (at_start && first < r.start).then_some((first, r.start)),
+        })
+    }
+}
+
 /// One aggregate column of a unit's group-by.
 #[derive(Clone, Debug)]
 pub struct Part {

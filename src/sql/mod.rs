@@ -298,6 +298,22 @@ pub fn unit_sql_by_itself(plan: &Plan, unit: usize, dialect: Dialect, today: Dat
     unit_statements(plan, unit, dialect, moment)
 }
 
+/// A stock's condition up to the range's last day, and the day a row is
+/// bucketed by (see [`crate::plan::StockDays`]), as over files.
+fn stock_days(day: &str, active: String, days: crate::plan::StockDays, dialect: Dialect) -> (String, String) {
+    let active = format!("{active} AND {day} <= {}", dialect.date_lit(days.last));
+    let day = match days.moved {
+        Some((first, start)) => format!(
+            "CASE WHEN {day} >= {} AND {day} < {} THEN {} ELSE {day} END",
+            dialect.date_lit(first),
+            dialect.date_lit(start),
+            dialect.date_lit(first.add_days(-1)),
+        ),
+        None => day.to_string(),
+    };
+    (day, active)
+}
+
 /// The SQL of unit `unit` of `plan`. `moment` is the day a stock is taken
 /// at under `--grain all` (the end of the range or of the data; the day
 /// before either for `at: start`).
@@ -323,13 +339,18 @@ fn unit_statements(plan: &Plan, unit: usize, dialect: Dialect, moment: Option<St
                 ends: None,
             }
         }
-        (UnitTime::Stock { from, to, .. }, g) => {
+        (UnitTime::Stock { from, to, at_start }, g) => {
             // As over files: a start, and no end or one on or after the
-            // start's day (a null compares false).
+            // start's day (a null compares false), within the range's days.
             let start = dialect.to_date(&p.own(from));
             let end = to.as_deref().map(|to| dialect.to_date(&p.own(to)));
+            let days = crate::plan::StockDays::of(q, &plan.model.calendar, *at_start);
             let bucketed = |day: &str, active: String| {
-                let period = p.period_start(day, g, &plan.model.calendar);
+                let (day, active) = match days {
+                    Some(days) => stock_days(day, active, days, dialect),
+                    None => (day.to_string(), active),
+                };
+                let period = p.period_start(&day, g, &plan.model.calendar);
                 p.select(Some(period), true, &[active])
             };
             let starts = match &end {

@@ -1275,13 +1275,94 @@ fn a_stock_leaves_out_rows_never_active() {
     }
 }
 
+/// A stock's levels by month within a range that starts and ends inside
+/// a month (January 10 to March 15): March's level at its end is the
+/// level on the 15th, not on the 31st, and `at: start` in January is the
+/// level on the 9th (the day before the range), as January's and March's
+/// rows hold only their days in the range. bob, whose only row starts
+/// after the range, is no group (he was one, at 0, from a later day's
+/// row). The same hand-computed levels over files and in each database.
+#[test]
+fn a_stocks_levels_are_taken_within_the_range() {
+    let dir = temp_dir("stock-within-range");
+    std::fs::write(
+        dir.join("subs.csv"),
+        "owner,started_at,ended_at,mrr\n\
+         ann,2024-12-01,,100\n\
+         ann,2025-01-05,2025-02-20,10\n\
+         bob,2025-03-20,,20\n\
+         ann,2025-03-10,2025-03-25,30\n\
+         ann,2025-03-16,,40\n",
+    )
+    .unwrap();
+    let kpis = "kpis:\n  \
+                mrr: {dataset: subs, measure: sum(mrr), active: {from: started_at, to: ended_at}}\n  \
+                opening_mrr: {dataset: subs, measure: sum(mrr), active: {from: started_at, to: ended_at}, at: start}\n";
+    let columns = "columns: {owner: string, started_at: date, ended_at: date, mrr: number}";
+    let spec = |source: &str, connection: &str| {
+        checked(vec![InputFile {
+            name: "kpis.yaml".into(),
+            bytes: format!("{connection}datasets:\n  subs:\n    source: {source}\n    {columns}\n{kpis}")
+                .into_bytes(),
+            base_dir: dir.clone(),
+        }])
+    };
+    let range = Period {
+        start: Date::parse("2025-01-10").unwrap(),
+        end: Date::parse("2025-03-15").unwrap(),
+    };
+    // At the end: Jan 31 100 + 10; Feb 28 100 (the 10 ended the 20th);
+    // Mar 15 100 + 30 (the 40 starts the 16th). At the start: Jan 9
+    // 100 + 10 (started the 5th); Jan 31 110; Feb 28 100.
+    let want = vec![
+        vec!["ann", "2025-01", "110.000000", "110.000000"],
+        vec!["ann", "2025-02", "100.000000", "110.000000"],
+        vec!["ann", "2025-03", "130.000000", "100.000000"],
+    ];
+    let levels = |model: &Model, what: &str| {
+        evaluated_in(
+            model,
+            &["mrr", "opening_mrr"],
+            &["owner"],
+            Grain::Month,
+            Some(range),
+            what,
+        )
+    };
+    let files = spec("subs.csv", "");
+    assert_eq!(levels(&files, "files"), want, "files");
+    for wh in [Warehouse::duckdb(), Warehouse::postgres(), Warehouse::sqlite()] {
+        wh.load(&files);
+        let connection = wh.connections_yaml();
+        let db = spec(
+            &format!("{{connection: wh, table: {}.subs}}", wh.schema),
+            &connection,
+        );
+        let what = format!("{:?}", wh.dialect);
+        assert_eq!(levels(&db, &what), want, "{what}");
+    }
+}
+
 /// The rows of `kpis` by `by` and `grain`, as texts (a null as "",
 /// numbers to six places).
 fn evaluated(model: &Model, kpis: &[&str], by: &[&str], grain: Grain, what: &str) -> Vec<Vec<String>> {
+    evaluated_in(model, kpis, by, grain, None, what)
+}
+
+/// [`evaluated`] over `range`.
+fn evaluated_in(
+    model: &Model,
+    kpis: &[&str],
+    by: &[&str],
+    grain: Grain,
+    range: Option<Period>,
+    what: &str,
+) -> Vec<Vec<String>> {
     let q = Query {
         kpis: kpis.iter().map(|k| k.to_string()).collect(),
         by: by.iter().map(|b| b.to_string()).collect(),
         grain,
+        range,
         ..Query::default()
     };
     let t = kpi::execute::evaluate(model, &q)
