@@ -228,5 +228,7 @@ pub fn suggestion<'a>(
     }
     let shown: Vec<String> = all.iter().take(12).map(|c| format!("`{c}`")).collect();
     let more = if all.len() > 12 { ", …" } else { "" };
-    format!("known {what}s: {}{more}", shown.join(", "))
+    // "KPI or funnel" → "KPIs or funnels".
+    let plural: Vec<String> = what.split(" or ").map(|w| format!("{w}s")).collect();
+    format!("known {}: {}{more}", plural.join(" or "), shown.join(", "))
 }

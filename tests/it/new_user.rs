@@ -209,6 +209,11 @@ fn unknown_names_on_the_command_line_are_usage_errors() {
             "did you mean `owner`?",
         ),
         (&["explain", "win_rat"], "unknown_kpi", "did you mean `win_rate`?"),
+        (
+            &["eval", "zzz"],
+            "unknown_kpi",
+            "help: known KPIs or funnels: `active_customers`",
+        ),
         (&["test", "no_such_test"], "unknown_test", "no test is named"),
     ];
     for (args, code, says) in cases {
