@@ -532,6 +532,48 @@ fn members_of_a_period_read_before_the_range_are_its_own() {
     assert_values(&rows, "share_before", &[s(0.5)]);
 }
 
+/// With history read before the range, each period has its own members:
+/// December's are B and C (rows there), November's, read by `prev` and
+/// `--compare`, is A alone, as when each month is asked itself. A, with
+/// rows only in November, once counted at 0 in December whenever `prev`
+/// was asked beside (December's average 100, not 150: a KPI's value
+/// depending on the others asked), and B and C at 0 in November (100,
+/// not 300).
+#[test]
+fn each_period_of_a_nest_has_its_own_members_around_the_range() {
+    let dir = dir_with(
+        "nest-members-around-range",
+        &[
+            (
+                "deals.csv",
+                "owner,stage,amount,closed_at\nA,won,300,2024-11-10\nB,won,100,2024-12-05\nC,won,200,2024-12-20\n",
+            ),
+            (
+                "s.yaml",
+                "datasets:\n  deals: {source: deals.csv, time: closed_at}\nkpis:\n  \
+                 won: {dataset: deals, measure: sum(amount where stage == \"won\")}\n  \
+                 avg_won: {measure: avg(won per owner)}\n  \
+                 prev_avg: {measure: prev(avg_won)}\n",
+            ),
+        ],
+    );
+    let spec = dir.join("s.yaml");
+    let december = ["--grain", "month", "--period", "2024-12"];
+    let alone = eval(&spec, &[&["avg_won"][..], &december].concat());
+    assert_values(&alone, "avg_won", &[s(150.)]);
+    let beside = eval(&spec, &[&["avg_won", "prev_avg"][..], &december].concat());
+    assert_values(&beside, "avg_won", &[s(150.)]);
+    assert_values(&beside, "prev_avg", &[s(300.)]);
+    let november = eval(&spec, &["avg_won", "--grain", "month", "--period", "2024-11"]);
+    assert_values(&november, "avg_won", &[s(300.)]);
+    let compared = eval(
+        &spec,
+        &[&["avg_won", "--compare", "previous"][..], &december].concat(),
+    );
+    assert_values(&compared, "avg_won", &[s(150.)]);
+    assert_values(&compared, "avg_won_compare", &[s(300.)]);
+}
+
 /// A derived KPI's `per` is checked as `--by` is: on every dataset beneath
 /// the KPIs it aggregates (a misspelt one once failed in evaluation with
 /// the engine's "unable to find column"); a nest with no KPI around it has
