@@ -380,6 +380,14 @@ fn gather<'p>(engine: &dyn Engine, plan: &'p Plan) -> Result<Gathered<'p>, Vec<D
     })
 }
 
+/// The members of a nested aggregate with rows around a range.
+struct Members {
+    /// (member keys, period) with rows before the range's first period.
+    before: DataFrame,
+    /// Member keys with rows from the range's first period on.
+    within: DataFrame,
+}
+
 /// The members of a nested aggregate when history before the range is
 /// read (`first`: the range's first period). In a period before it, which
 /// `prev` or `--compare` reads, the members with rows there, as when that
@@ -388,13 +396,6 @@ fn gather<'p>(engine: &dyn Engine, plan: &'p Plan) -> Result<Gathered<'p>, Vec<D
 /// changes no value in the range and a KPI's values never depend on the
 /// others asked beside it. `None` when a stock is among the units (a
 /// level counts rows from any earlier day, so every member has one).
-struct Members {
-    /// (member keys, period) with rows before `first`.
-    before: DataFrame,
-    /// Member keys with rows from `first` on.
-    within: DataFrame,
-}
-
 fn members_with_rows(
     plan: &Plan,
     gathered: &Gathered,
