@@ -1197,9 +1197,11 @@ fn diff_values_reads_the_tables_of_a_connection() {
 /// hand-computed levels over files and in each database.
 #[test]
 fn a_stock_leaves_out_rows_never_active() {
-    let dir = temp_dir("stock-never-active");
-    std::fs::write(
-        dir.join("subs.csv"),
+    let kpis = "kpis:\n  \
+                active_subs: {dataset: subs, measure: count(), active: {from: started_at, to: ended_at}}\n  \
+                active_mrr: {dataset: subs, measure: sum(mrr), active: {from: started_at, to: ended_at}}\n";
+    let models = subs_everywhere(
+        "stock-never-active",
         "owner,started_at,ended_at,mrr\n\
          ann,2025-01-10,,100\n\
          bob,2025-01-05,2025-02-15,50\n\
@@ -1208,21 +1210,8 @@ fn a_stock_leaves_out_rows_never_active() {
          bob,2025-02-10,2025-02-10,20\n\
          cy,2025-02-20,2025-03-31,10\n\
          dee,2025-04-02,2025-04-02,40\n",
-    )
-    .unwrap();
-    let kpis = "kpis:\n  \
-                active_subs: {dataset: subs, measure: count(), active: {from: started_at, to: ended_at}}\n  \
-                active_mrr: {dataset: subs, measure: sum(mrr), active: {from: started_at, to: ended_at}}\n";
-    let columns = "columns: {owner: string, started_at: date, ended_at: date, mrr: number}";
-    let spec = |source: &str, connection: &str| {
-        checked(vec![InputFile {
-            name: "kpis.yaml".into(),
-            bytes: format!("{connection}datasets:\n  subs:\n    source: {source}\n    {columns}\n{kpis}")
-                .into_bytes(),
-            base_dir: dir.clone(),
-        }])
-    };
-    let files = spec("subs.csv", "");
+        kpis,
+    );
     // Active at each month's end: Jan ann 100 and bob 50; Feb ann 100 and
     // cy 10 (bob ended the 15th); Mar ann 100 (cy ends on the 31st).
     let by_month = [
@@ -1260,18 +1249,9 @@ fn a_stock_leaves_out_rows_never_active() {
         .iter()
         .map(|(o, p, n, m)| vec![o.to_string(), p.to_string(), format!("{n:.6}"), format!("{m:.6}")])
         .collect();
-    assert_eq!(levels(&files, &[], "files"), want_month, "files by month");
-    assert_eq!(levels(&files, &["owner"], "files"), want_owner, "files by owner");
-    for wh in [Warehouse::duckdb(), Warehouse::postgres(), Warehouse::sqlite()] {
-        wh.load(&files);
-        let connection = wh.connections_yaml();
-        let db = spec(
-            &format!("{{connection: wh, table: {}.subs}}", wh.schema),
-            &connection,
-        );
-        let what = format!("{:?}", wh.dialect);
-        assert_eq!(levels(&db, &[], &what), want_month, "{what} by month");
-        assert_eq!(levels(&db, &["owner"], &what), want_owner, "{what} by owner");
+    for (what, model) in &models {
+        assert_eq!(levels(model, &[], what), want_month, "{what} by month");
+        assert_eq!(levels(model, &["owner"], what), want_owner, "{what} by owner");
     }
 }
 
@@ -1284,29 +1264,19 @@ fn a_stock_leaves_out_rows_never_active() {
 /// row). The same hand-computed levels over files and in each database.
 #[test]
 fn a_stocks_levels_are_taken_within_the_range() {
-    let dir = temp_dir("stock-within-range");
-    std::fs::write(
-        dir.join("subs.csv"),
+    let kpis = "kpis:\n  \
+                mrr: {dataset: subs, measure: sum(mrr), active: {from: started_at, to: ended_at}}\n  \
+                opening_mrr: {dataset: subs, measure: sum(mrr), active: {from: started_at, to: ended_at}, at: start}\n";
+    let models = subs_everywhere(
+        "stock-within-range",
         "owner,started_at,ended_at,mrr\n\
          ann,2024-12-01,,100\n\
          ann,2025-01-05,2025-02-20,10\n\
          bob,2025-03-20,,20\n\
          ann,2025-03-10,2025-03-25,30\n\
          ann,2025-03-16,,40\n",
-    )
-    .unwrap();
-    let kpis = "kpis:\n  \
-                mrr: {dataset: subs, measure: sum(mrr), active: {from: started_at, to: ended_at}}\n  \
-                opening_mrr: {dataset: subs, measure: sum(mrr), active: {from: started_at, to: ended_at}, at: start}\n";
-    let columns = "columns: {owner: string, started_at: date, ended_at: date, mrr: number}";
-    let spec = |source: &str, connection: &str| {
-        checked(vec![InputFile {
-            name: "kpis.yaml".into(),
-            bytes: format!("{connection}datasets:\n  subs:\n    source: {source}\n    {columns}\n{kpis}")
-                .into_bytes(),
-            base_dir: dir.clone(),
-        }])
-    };
+        kpis,
+    );
     let range = Period {
         start: Date::parse("2025-01-10").unwrap(),
         end: Date::parse("2025-03-15").unwrap(),
@@ -1319,28 +1289,37 @@ fn a_stocks_levels_are_taken_within_the_range() {
         vec!["ann", "2025-02", "100.000000", "110.000000"],
         vec!["ann", "2025-03", "130.000000", "100.000000"],
     ];
-    let levels = |model: &Model, what: &str| {
-        evaluated_in(
-            model,
-            &["mrr", "opening_mrr"],
-            &["owner"],
-            Grain::Month,
-            Some(range),
-            what,
-        )
+    for (what, model) in &models {
+        let kpis = ["mrr", "opening_mrr"];
+        let got = evaluated_in(model, &kpis, &["owner"], Grain::Month, Some(range), what);
+        assert_eq!(got, want, "{what}");
+    }
+}
+
+/// `subs.csv` (`owner`, `started_at`, `ended_at`, `mrr`) in a fresh folder
+/// with the spec `kpis` over it, as files and loaded into DuckDB,
+/// PostgreSQL and SQLite: each model named by where its data is.
+fn subs_everywhere(name: &str, csv: &str, kpis: &str) -> Vec<(String, Model)> {
+    let dir = temp_dir(name);
+    std::fs::write(dir.join("subs.csv"), csv).unwrap();
+    let columns = "columns: {owner: string, started_at: date, ended_at: date, mrr: number}";
+    let spec = |source: &str, connection: &str| {
+        checked(vec![InputFile {
+            name: "kpis.yaml".into(),
+            bytes: format!("{connection}datasets:\n  subs:\n    source: {source}\n    {columns}\n{kpis}")
+                .into_bytes(),
+            base_dir: dir.clone(),
+        }])
     };
     let files = spec("subs.csv", "");
-    assert_eq!(levels(&files, "files"), want, "files");
+    let mut out = Vec::new();
     for wh in [Warehouse::duckdb(), Warehouse::postgres(), Warehouse::sqlite()] {
         wh.load(&files);
-        let connection = wh.connections_yaml();
-        let db = spec(
-            &format!("{{connection: wh, table: {}.subs}}", wh.schema),
-            &connection,
-        );
-        let what = format!("{:?}", wh.dialect);
-        assert_eq!(levels(&db, &what), want, "{what}");
+        let table = format!("{{connection: wh, table: {}.subs}}", wh.schema);
+        out.push((format!("{:?}", wh.dialect), spec(&table, &wh.connections_yaml())));
     }
+    out.insert(0, ("files".to_string(), files));
+    out
 }
 
 /// The rows of `kpis` by `by` and `grain`, as texts (a null as "",
