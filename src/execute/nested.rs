@@ -7,11 +7,13 @@
 
 use polars::prelude::*;
 
+use super::{dim_col, key_join, PERIOD};
 use crate::check::ir::{Literal, Model, TExpr, TKind};
 use crate::check::types::Type;
-use crate::compile::Cx;
-use crate::plan::{Nest, Part};
+use crate::compile::{self, Cx};
+use crate::plan::{Nest, Part, Plan, UnitTime};
 use crate::syntax::ast::BinaryOp;
+use crate::time::Date;
 
 /// Aggregates the members of an inner frame into the outer groups (`keys`).
 pub fn aggregate(model: &Model, nest: &Nest, members: LazyFrame, keys: &[String]) -> LazyFrame {
@@ -60,4 +62,87 @@ pub fn aggregate(model: &Model, nest: &Nest, members: LazyFrame, keys: &[String]
     } else {
         members.group_by(by).agg([agg])
     }
+}
+
+/// The members of a nested aggregate with rows around a range.
+pub(super) struct Members {
+    /// (member keys, period) with rows before the range's first period.
+    before: DataFrame,
+    /// Member keys with rows from the range's first period on.
+    within: DataFrame,
+}
+
+/// The members of a nested aggregate when history before the range is
+/// read (`first`: the range's first period). In a period before it, which
+/// `prev` or `--compare` reads, the members with rows there, as when that
+/// period is asked itself; in the range's periods, those with rows in the
+/// range, so that a member with rows only before it (read for `prev`)
+/// changes no value in the range and a KPI's values never depend on the
+/// others asked beside it. `None` when a stock is among the units (a
+/// level counts rows from any earlier day, so every member has one).
+pub(super) fn members_with_rows(
+    plan: &Plan,
+    frames: &[&DataFrame],
+    first: Date,
+) -> PolarsResult<Option<Members>> {
+    if frames.is_empty()
+        || plan
+            .units
+            .iter()
+            .any(|u| matches!(u.time, UnitTime::Stock { .. }))
+    {
+        return Ok(None);
+    }
+    let dims: Vec<Expr> = (0..plan.query.by.len())
+        .map(|i| col(dim_col(i).as_str()).cast(DataType::String))
+        .collect();
+    let period = col(PERIOD).cast(DataType::Date);
+    let before = compile::date_lit(first.0);
+    let keys = |early: bool, with_period: bool| -> PolarsResult<DataFrame> {
+        let mut select = dims.clone();
+        if with_period {
+            select.push(period.clone().alias(PERIOD));
+        }
+        let when = if early {
+            period.clone().lt(before.clone())
+        } else {
+            period.clone().gt_eq(before.clone())
+        };
+        let parts: Vec<LazyFrame> = frames
+            .iter()
+            .map(|df| (*df).clone().lazy().filter(when.clone()).select(select.clone()))
+            .collect();
+        concat(parts, UnionArgs::default())?
+            .unique(None, UniqueKeepStrategy::Any)
+            .with_column(lit(true).alias(PRESENT))
+            .collect()
+    };
+    Ok(Some(Members {
+        before: keys(true, true)?,
+        within: keys(false, false)?,
+    }))
+}
+
+/// Marks the keys of [`Members`].
+const PRESENT: &str = "__present";
+
+/// The members' frame with only the members of [`Members`] in each period.
+pub(super) fn only_members_with_rows(lf: LazyFrame, m: Members, first: Date, dims: usize) -> LazyFrame {
+    let on_dims: Vec<Expr> = (0..dims).map(|i| col(dim_col(i).as_str())).collect();
+    let mut on_periods = on_dims.clone();
+    on_periods.push(col(PERIOD));
+    let period = col(PERIOD).cast(DataType::Date);
+    let within = format!("{PRESENT}_within");
+    let lf = lf.with_column(period.clone().alias(PERIOD));
+    let lf = lf.join(m.before.lazy(), on_periods.clone(), on_periods, key_join());
+    // A nest always has its member dimension: `on_dims` is never empty.
+    let within_frame = m.within.lazy().rename([PRESENT], [within.as_str()], true);
+    let lf = lf.join(within_frame, on_dims.clone(), on_dims, key_join());
+    let early = period.lt(compile::date_lit(first.0));
+    lf.filter(
+        when(early)
+            .then(col(PRESENT).is_not_null())
+            .otherwise(col(within.as_str()).is_not_null()),
+    )
+    .drop(cols([PRESENT.to_string(), within]))
 }
