@@ -112,9 +112,26 @@ pub fn parse(file: FileId, text: &str) -> Result<Option<Node>, Diagnostic> {
     // alike. Guesses that turn out not to be values of flow mappings (text
     // in a quoted string, say) are dropped and the file read again.
     let mut cuts: Vec<Range<usize>> = Vec::new();
+    // A value YAML cannot read at all (`uri: ${WAREHOUSE_URI}` in `{…}`:
+    // a brace in a plain value) is a syntax error, not a value cut short:
+    // the file is read once more with every likely value masked, and if
+    // that fails too the first reading's error is the one to show.
+    let mut first_error: Option<Diagnostic> = None;
     for _ in 0..MAX_READINGS {
         let masked = masked(text, &cuts);
-        match parse_masked(file, text, &masked, &cuts)? {
+        let parsed = match parse_masked(file, text, &masked, &cuts) {
+            Ok(parsed) => parsed,
+            Err(e) if first_error.is_none() && cuts.is_empty() => {
+                cuts = likely_cuts(text);
+                if cuts.is_empty() {
+                    return Err(e);
+                }
+                first_error = Some(e);
+                continue;
+            }
+            Err(e) => return Err(first_error.unwrap_or(e)),
+        };
+        match parsed {
             Parsed::Tree(root, unused) if unused.is_empty() => return Ok(root),
             Parsed::Tree(_, unused) => cuts.retain(|c| !unused.contains(c)),
             Parsed::Cut(cut) => {
@@ -209,6 +226,7 @@ fn masked(text: &str, cuts: &[Range<usize>]) -> String {
 fn expression_end(text: &str, start: usize) -> Option<usize> {
     let bytes = text.as_bytes();
     let (mut depth, mut quote, mut end) = (0usize, None::<u8>, start);
+    let mut variables = 0usize;
     let mut i = start;
     while let Some(&b) = bytes.get(i) {
         match quote {
@@ -223,6 +241,9 @@ fn expression_end(text: &str, start: usize) -> Option<usize> {
             None => match b {
                 b'"' | b'\'' | b'`' => quote = Some(b),
                 b'(' | b'[' => depth += 1,
+                // `${VAR}` and `${VAR:-default}`, from the environment.
+                b'{' if i > 0 && bytes[i - 1] == b'$' => variables += 1,
+                b'}' if variables > 0 => variables -= 1,
                 b')' | b']' if depth > 0 => depth -= 1,
                 b',' | b'}' | b']' if depth == 0 => break,
                 b'#' if bytes.get(i.wrapping_sub(1)).is_some_and(u8::is_ascii_whitespace) => break,
@@ -234,7 +255,7 @@ fn expression_end(text: &str, start: usize) -> Option<usize> {
             end = i.min(bytes.len());
         }
     }
-    (depth == 0 && quote.is_none()).then_some(end)
+    (depth == 0 && variables == 0 && quote.is_none()).then_some(end)
 }
 
 /// Reads `masked` (the file's `text` with `cuts`, in order, masked), the
@@ -609,6 +630,26 @@ mod tests {
             v["k4999"],
             serde_json::json!({"measure": "round(x, 4999)", "n": 4999})
         );
+    }
+
+    /// `${VAR}` in a `{…}` mapping (a connection's `uri`, a source) is a
+    /// value: strict YAML stops at its brace with a syntax error. Broken
+    /// YAML still shows the first reading's error.
+    #[test]
+    fn an_environment_variable_in_a_flow_mapping_is_a_value() {
+        let v = json("pg: {driver: postgresql, uri: ${WAREHOUSE_URI}}\n").unwrap();
+        assert_eq!(
+            v["pg"],
+            serde_json::json!({"driver": "postgresql", "uri": "${WAREHOUSE_URI}"})
+        );
+        let v = json("d: {source: ${KPI_DATA:-../data}/deals.csv, time: closed_at}\n").unwrap();
+        assert_eq!(v["d"]["source"], "${KPI_DATA:-../data}/deals.csv");
+        assert_eq!(v["d"]["time"], "closed_at");
+        let v = json("k: {measure: sum(amount where stage in [\"won\"]), note: ${X}}\n").unwrap();
+        assert_eq!(v["k"]["measure"], "sum(amount where stage in [\"won\"])");
+        assert_eq!(v["k"]["note"], "${X}");
+        let broken = json("a: {b: [1, 2}\n").unwrap_err();
+        assert!(broken.starts_with("YAML syntax error"), "{broken}");
     }
 
     #[test]
