@@ -184,6 +184,36 @@ fn a_page_as_of_a_day_reads_no_data_after_it() {
     assert_eq!(table_row(&page("2025-12-31"), "Won revenue"), ["300", "0", "600"]);
 }
 
+/// A page of a range, with no `--as-of`, is as of the range's last day (or
+/// the data's, if earlier): the report of January shows the targets as
+/// they stood on 31 January, the monthly one January's (300 of 250,
+/// achieved) and March's not begun. It was as of the data's last day, 30
+/// March, showing March's targets beside January's numbers.
+#[test]
+fn a_page_of_a_range_is_as_of_its_end() {
+    let spec = format!("{FIXTURE}  monthly: {{kpi: won_revenue, every: month, value: 250, objective: x}}\n");
+    let dir = fixture(&spec);
+    let page = |args: &[&str]| {
+        let mut all = vec!["--spec", dir.to_str().unwrap(), "report"];
+        all.extend(args);
+        let out = kpi(&all);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let html = page(&["--period", "2025-01"]);
+    assert!(html.contains("As of 2025-01-31"), "{html}");
+    assert!(
+        html.contains(
+            "<p class=\"desc\">Won revenue · 2025-01</p>\n      <p><span class=\"status achieved\">"
+        ),
+        "{html}"
+    );
+    assert!(html.contains("<span class=\"status upcoming\">"), "{html}");
+    // A range past the data's end is as of the data's last day; an as-of date given wins.
+    assert!(page(&["--period", "2025"]).contains("As of 2025-03-30"));
+    assert!(page(&["--period", "2025-01", "--as-of", "2025-03-31"]).contains("As of 2025-03-31"));
+}
+
 #[test]
 fn a_fall_of_a_down_kpi_is_good_news() {
     let dir = fixture(FIXTURE);

@@ -157,6 +157,21 @@ pub fn build(model: &Model, req: &Request) -> Result<Page, Vec<Diagnostic>> {
     // over their data's days up to it (an as-of date after the data adds
     // no empty periods); the rest, with no periods, from any day.
     let asked_range = req.query.range;
+    // A page of a range is as of its last day (or the data's, if earlier):
+    // a report of last quarter shows the targets as they stood at its
+    // end, not today's periods beside last quarter's months.
+    let at_range_end;
+    let req = match (req.as_of, req.query.range) {
+        (None, Some(r)) => {
+            let last = data_days(model, &names)?.map_or(r.end, |(_, last)| last.min(r.end));
+            at_range_end = Request {
+                as_of: Some(last),
+                ..req.clone()
+            };
+            &at_range_end
+        }
+        _ => req,
+    };
     let up_to_as_of;
     let (req, by_period) = match (req.as_of, req.query.range) {
         (Some(as_of), None) => {
