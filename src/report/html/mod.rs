@@ -151,27 +151,27 @@ pub fn build(model: &Model, req: &Request) -> Result<Page, Vec<Diagnostic>> {
             names.push(k.clone());
         }
     }
-    // Asked as of a day without a range, the page reads no data after that
-    // day (as `kpi status` does): a sparkline ends in the as-of date's
-    // period and counts only what had come by then. The KPIs by period run
-    // over their data's days up to it (an as-of date after the data adds
-    // no empty periods); the rest, with no periods, from any day.
     let asked_range = req.query.range;
-    // A page of a range is as of its last day (or the data's, if earlier):
-    // a report of last quarter shows the targets as they stood at its
-    // end, not today's periods beside last quarter's months.
+    // A page of a range that ends before the data does is as of the
+    // range's last day: a report of last quarter shows the targets as they
+    // stood at its end, not today's periods beside last quarter's months.
+    // (A range reaching the data's end keeps each target's own as-of date.)
     let at_range_end;
     let req = match (req.as_of, req.query.range) {
-        (None, Some(r)) => {
-            let last = data_days(model, &names)?.map_or(r.end, |(_, last)| last.min(r.end));
+        (None, Some(r)) if data_days(model, &names)?.is_some_and(|(_, last)| r.end < last) => {
             at_range_end = Request {
-                as_of: Some(last),
+                as_of: Some(r.end),
                 ..req.clone()
             };
             &at_range_end
         }
         _ => req,
     };
+    // Asked as of a day without a range, the page reads no data after that
+    // day (as `kpi status` does): a sparkline ends in the as-of date's
+    // period and counts only what had come by then. The KPIs by period run
+    // over their data's days up to it (an as-of date after the data adds
+    // no empty periods); the rest, with no periods, from any day.
     let up_to_as_of;
     let (req, by_period) = match (req.as_of, req.query.range) {
         (Some(as_of), None) => {
