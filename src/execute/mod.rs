@@ -27,7 +27,9 @@ mod stocks;
 pub use engine::{Engine, UnitFrames};
 pub use explain::{describe, describe_funnel};
 pub use funnel::{evaluate_funnels, is_funnel, FunnelEvaluation, MEASURES as FUNNEL_MEASURES};
-pub use polars_engine::{data_range, data_ranges, data_spans, latest_date, latest_dates, today, Polars};
+pub use polars_engine::{
+    data_range, data_ranges, data_spans, latest_date, latest_dates, latest_of, today, DataSpans, Polars,
+};
 pub use ranges::{evaluate_ranges, ranges_are_cheap};
 pub use sql_engine::{Auto, Sql};
 

@@ -709,8 +709,15 @@ pub fn latest_dates(
     model: &Model,
     kpis: &[String],
 ) -> Result<std::collections::HashMap<String, Date>, Vec<Diagnostic>> {
-    let ranges = data_ranges(model, kpis)?;
-    Ok(ranges.into_iter().map(|(k, (_, last))| (k, last)).collect())
+    Ok(latest_of(&data_spans(model, kpis)?))
+}
+
+/// The latest date of each KPI of `spans` (today for one without dated rows).
+pub fn latest_of(spans: &DataSpans) -> std::collections::HashMap<String, Date> {
+    spans
+        .iter()
+        .map(|(k, span)| (k.clone(), or_today(*span).1))
+        .collect()
 }
 
 /// The first and last dates in the data beneath each of `kpis` (the last

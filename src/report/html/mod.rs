@@ -152,13 +152,21 @@ pub fn build(model: &Model, req: &Request) -> Result<Page, Vec<Diagnostic>> {
         }
     }
     let asked_range = req.query.range;
+    // The days of the data beneath the page's KPIs and the targets' KPIs,
+    // read once when the range or the as-of date needs them (the status
+    // piece takes each target's latest date from them too).
+    let spans = match (req.as_of, req.query.range) {
+        (None, Some(_)) | (Some(_), None) => Some(execute::data_spans(model, &names)?),
+        _ => None,
+    };
+    let days = spans.as_ref().and_then(data_days);
     // A page of a range that ends before the data does is as of the
     // range's last day: a report of last quarter shows the targets as they
     // stood at its end, not today's periods beside last quarter's months.
     // (A range reaching the data's end keeps each target's own as-of date.)
     let at_range_end;
     let req = match (req.as_of, req.query.range) {
-        (None, Some(r)) if data_days(model, &names)?.is_some_and(|(_, last)| r.end < last) => {
+        (None, Some(r)) if days.is_some_and(|(_, last)| r.end < last) => {
             at_range_end = Request {
                 as_of: Some(r.end),
                 ..req.clone()
@@ -176,13 +184,13 @@ pub fn build(model: &Model, req: &Request) -> Result<Page, Vec<Diagnostic>> {
     let (req, by_period) = match (req.as_of, req.query.range) {
         (Some(as_of), None) => {
             up_to_as_of = until(req, ANY_DAY, as_of);
-            let (first, last) = data_days(model, &names)?.unwrap_or((as_of, as_of));
+            let (first, last) = days.unwrap_or((as_of, as_of));
             let end = last.min(as_of);
             (&up_to_as_of, by_period(&until(req, first.min(end), end)))
         }
         _ => (req, by_period(req)),
     };
-    let pieces = evaluate_pieces(model, req, &by_period, &names)?;
+    let pieces = evaluate_pieces(model, req, &by_period, &names, spans.as_ref())?;
     let Pieces {
         ev,
         latest,
@@ -249,13 +257,14 @@ pub fn build(model: &Model, req: &Request) -> Result<Page, Vec<Diagnostic>> {
 /// from (they have no periods, so no spine is laid from it).
 const ANY_DAY: Date = Date(-719_162);
 
-/// The first and last days of the data beneath `kpis` (the last never
-/// after today; none without data): a KPI with no dated rows adds none.
-fn data_days(model: &Model, kpis: &[String]) -> Result<Option<(Date, Date)>, Vec<Diagnostic>> {
-    Ok(execute::data_spans(model, kpis)?
-        .into_values()
+/// The first and last days of the data of `spans` (the last never after
+/// today; none without data): a KPI with no dated rows adds none.
+fn data_days(spans: &execute::DataSpans) -> Option<(Date, Date)> {
+    spans
+        .values()
         .flatten()
-        .reduce(|(a, b), (c, d)| (a.min(c), b.max(d))))
+        .copied()
+        .reduce(|(a, b), (c, d)| (a.min(c), b.max(d)))
 }
 
 /// `req` over the days from `first` to `last`.
@@ -291,16 +300,18 @@ fn evaluate_pieces(
     req: &Request,
     by_period: &Query,
     names: &[String],
+    spans: Option<&execute::DataSpans>,
 ) -> Result<Pieces, Vec<Diagnostic>> {
     let series = || execute::evaluate(model, by_period);
     // The latest data beneath the page's KPIs and the targets' KPIs, every
-    // unit read once: the page's as-of date, and each target's (as `kpi
-    // status` decides it). An as-of date given is every one of them (the
-    // data's days were read for the range then).
+    // unit read once (or taken from the data's days read for the range):
+    // the page's as-of date, and each target's (as `kpi status` decides
+    // it). An as-of date given is every one of them.
     let status = || {
-        let latest = match req.as_of {
-            Some(_) => std::collections::HashMap::new(),
-            None => execute::latest_dates(model, names)?,
+        let latest = match (req.as_of, spans) {
+            (Some(_), _) => std::collections::HashMap::new(),
+            (None, Some(spans)) => execute::latest_of(spans),
+            (None, None) => execute::latest_dates(model, names)?,
         };
         let by_id = latest
             .iter()
