@@ -98,15 +98,14 @@ pub(super) fn members_with_rows(
         .collect();
     let period = col(PERIOD).cast(DataType::Date);
     let before = compile::date_lit(first.0);
-    let keys = |early: bool, with_period: bool| -> PolarsResult<DataFrame> {
-        let mut select = dims.clone();
-        if with_period {
+    // Before the range, (member, period) pairs; within it, members alone.
+    let keys = |early: bool| -> PolarsResult<DataFrame> {
+        let (when, select, mark) = if early {
+            let mut select = dims.clone();
             select.push(period.clone().alias(PERIOD));
-        }
-        let when = if early {
-            period.clone().lt(before.clone())
+            (period.clone().lt(before.clone()), select, BEFORE)
         } else {
-            period.clone().gt_eq(before.clone())
+            (period.clone().gt_eq(before.clone()), dims.clone(), WITHIN)
         };
         let parts: Vec<LazyFrame> = frames
             .iter()
@@ -114,17 +113,18 @@ pub(super) fn members_with_rows(
             .collect();
         concat(parts, UnionArgs::default())?
             .unique(None, UniqueKeepStrategy::Any)
-            .with_column(lit(true).alias(PRESENT))
+            .with_column(lit(true).alias(mark))
             .collect()
     };
     Ok(Some(Members {
-        before: keys(true, true)?,
-        within: keys(false, false)?,
+        before: keys(true)?,
+        within: keys(false)?,
     }))
 }
 
-/// Marks the keys of [`Members`].
-const PRESENT: &str = "__present";
+/// Mark the keys of [`Members`] once joined.
+const BEFORE: &str = "__member_before";
+const WITHIN: &str = "__member_within";
 
 /// The members' frame with only the members of [`Members`] in each period.
 pub(super) fn only_members_with_rows(lf: LazyFrame, m: Members, first: Date, dims: usize) -> LazyFrame {
@@ -132,17 +132,15 @@ pub(super) fn only_members_with_rows(lf: LazyFrame, m: Members, first: Date, dim
     let mut on_periods = on_dims.clone();
     on_periods.push(col(PERIOD));
     let period = col(PERIOD).cast(DataType::Date);
-    let within = format!("{PRESENT}_within");
     let lf = lf.with_column(period.clone().alias(PERIOD));
     let lf = lf.join(m.before.lazy(), on_periods.clone(), on_periods, key_join());
     // A nest always has its member dimension: `on_dims` is never empty.
-    let within_frame = m.within.lazy().rename([PRESENT], [within.as_str()], true);
-    let lf = lf.join(within_frame, on_dims.clone(), on_dims, key_join());
+    let lf = lf.join(m.within.lazy(), on_dims.clone(), on_dims, key_join());
     let early = period.lt(compile::date_lit(first.0));
     lf.filter(
         when(early)
-            .then(col(PRESENT).is_not_null())
-            .otherwise(col(within.as_str()).is_not_null()),
+            .then(col(BEFORE).is_not_null())
+            .otherwise(col(WITHIN).is_not_null()),
     )
-    .drop(cols([PRESENT.to_string(), within]))
+    .drop(cols([BEFORE, WITHIN]))
 }
