@@ -59,9 +59,8 @@ fn row(f: RowFn, args: &[Option<f64>]) -> Option<Option<f64>> {
         RowFn::Ceil => x.map(f64::ceil),
         RowFn::Exp => x.map(f64::exp),
         RowFn::Sqrt => x.and_then(|x| (x >= 0.0).then(|| x.sqrt())),
-        // As Polars' `log(base)`: the natural logarithm over the base's.
-        RowFn::Ln => x.and_then(|x| (x > 0.0).then(|| x.ln() / std::f64::consts::E.ln())),
-        RowFn::Log10 => x.and_then(|x| (x > 0.0).then(|| x.ln() / 10f64.ln())),
+        RowFn::Ln => x.and_then(|x| (x > 0.0).then(|| x.ln())),
+        RowFn::Log10 => x.and_then(|x| (x > 0.0).then(|| x.log10())),
         RowFn::Pow => {
             let y = args.get(1).copied().flatten();
             x.zip(y).and_then(|(x, y)| {

@@ -86,6 +86,20 @@ fn micros(e: Expr, t: Type) -> Expr {
     dt.cast(DataType::Int64).cast(DataType::Float64)
 }
 
+/// The logarithm in base ten as Rust and SQL compute it, exact at powers
+/// of ten (`log10(1000)` is 3); Polars' `log(10)` divides natural
+/// logarithms, and gives 2.9999999999999996 there.
+fn log10(x: Expr) -> Expr {
+    x.map_with_fmt_str(
+        |c: Column| {
+            let x = c.cast(&DataType::Float64)?;
+            Ok(x.f64()?.apply_values(f64::log10).into_column())
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::Float64)),
+        "log10",
+    )
+}
+
 /// Polars' interval for the unit of `date_trunc` (checked to be a literal grain).
 fn truncation_every(unit: Option<&TExpr>) -> &'static str {
     use crate::keyword::Keyword;
@@ -112,7 +126,7 @@ pub fn safe_div(a: Expr, b: Expr) -> Expr {
     let b = num(b);
     when(b.clone().eq(f64_lit(0.0)))
         .then(null_f64())
-        .otherwise(num(a) / b)
+        .otherwise(crate::data::divide(num(a), b))
 }
 
 impl Cx<'_> {
@@ -261,7 +275,7 @@ impl Cx<'_> {
         let day = |i: usize| args.get(i).map_or(lit(NULL), |e| self.typed(e, DataType::Date));
         let between = |unit: f64| {
             let ty = |i: usize| args.get(i).map_or(Type::Unknown, |e| e.ty);
-            (micros(a(1), ty(1)) - micros(a(0), ty(0))) / f64_lit(unit)
+            crate::data::divide(micros(a(1), ty(1)) - micros(a(0), ty(0)), f64_lit(unit))
         };
         match f {
             RowFn::Abs => num(a(0)).abs(),
@@ -276,10 +290,11 @@ impl Cx<'_> {
             }
             RowFn::Ln | RowFn::Log10 => {
                 let x = num(a(0));
-                let base = if f == RowFn::Ln { std::f64::consts::E } else { 10.0 };
-                when(x.clone().lt_eq(f64_lit(0.0)))
-                    .then(null_f64())
-                    .otherwise(x.log(f64_lit(base)))
+                let log = match f {
+                    RowFn::Ln => x.clone().log(f64_lit(std::f64::consts::E)),
+                    _ => log10(x.clone()),
+                };
+                when(x.lt_eq(f64_lit(0.0))).then(null_f64()).otherwise(log)
             }
             RowFn::Exp => num(a(0)).exp(),
             RowFn::Pow => {
@@ -288,6 +303,7 @@ impl Cx<'_> {
                 let fractional = y.clone().neq(y.clone().floor());
                 let none = (x.clone().lt(f64_lit(0.0)).and(fractional))
                     .or(x.clone().eq(f64_lit(0.0)).and(y.clone().lt(f64_lit(0.0))));
+                let y = crate::data::along(&x, y);
                 when(none).then(null_f64()).otherwise(x.pow(y))
             }
             RowFn::Least | RowFn::Greatest => {
@@ -412,7 +428,7 @@ pub fn aggregate_part(p: &Part, filter: Option<Expr>, value: Expr) -> Expr {
 
 /// [`arithmetic::remainder_as_written`] as an expression.
 fn remainder_as_written(x: Expr, y: Expr) -> Expr {
-    let quotient = x.clone() / y.clone();
+    let quotient = crate::data::divide(x.clone(), y.clone());
     let whole = quotient.clone().round(0, RoundMode::HalfAwayFromZero);
     let off_whole = (quotient.clone() - whole).abs();
     when(y.clone().eq(f64_lit(0.0)))
@@ -435,7 +451,13 @@ impl RoundScale {
     /// as `10^-2` has no exact double; digits read from a row, as SQL
     /// computes them ([`crate::sql`]), multiply by `10^d` whatever its sign.
     fn scaled(&self, x: Expr, back: bool) -> Expr {
-        let by = |x: Expr, p: Expr, up: bool| if up != back { x * p } else { x / p };
+        let by = |x: Expr, p: Expr, up: bool| {
+            if up != back {
+                x * p
+            } else {
+                crate::data::divide(x, p)
+            }
+        };
         match self {
             RoundScale::Digits(d) => by(x, f64_lit(10f64.powi(d.abs())), *d >= 0),
             RoundScale::PerRow(d) => {

@@ -129,7 +129,7 @@ impl NumberForm {
         };
         match self.percent {
             true => when(text.str().contains_literal(lit("%")))
-                .then(x.clone() / lit(100.0))
+                .then(super::divide(x.clone(), lit(100.0)))
                 .otherwise(x),
             false => x,
         }

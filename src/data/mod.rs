@@ -216,6 +216,26 @@ pub fn as_text(e: Expr) -> Expr {
     )
 }
 
+/// `x / y` for numbers, row by row, each quotient the double nearest
+/// the true one, as SQL and Rust divide. Polars divides a column by a
+/// single number as a product with its reciprocal, a unit in the last
+/// place off (`3430 / 100` gives 34.300000000000004, so `round(34.3, 2)`
+/// was not 34.3 and `cost / 100` printed 34.300000000000004 as a
+/// dimension value).
+pub fn divide(x: Expr, y: Expr) -> Expr {
+    let y = along(&x, y);
+    x / y
+}
+
+/// `y` laid along `x`: a column as long as `x` (null where `x` is), so
+/// that an operation of the two runs row by row, where Polars takes
+/// shortcuts with a single number that change a result's last digit (a
+/// division, see [`divide`]; a power, where `x³` is `x · x · x`, rounded
+/// twice, not the double nearest it as SQL's `POWER` gives).
+pub fn along(x: &Expr, y: Expr) -> Expr {
+    when(x.clone().is_not_null()).then(y).otherwise(lit(NULL))
+}
+
 /// A decimal's text (`-3.1000`) as [`number_text`] writes numbers: `-3.1`.
 fn decimal_text(s: &str) -> String {
     let trimmed = match s.contains('.') {

@@ -85,7 +85,9 @@ impl Evaluation {
                             at
                         }
                     }
-                    (Type::Datetime, "_change") => x / lit(crate::report::table::units_per_day(ty)?),
+                    (Type::Datetime, "_change") => {
+                        crate::data::divide(x, lit(crate::report::table::units_per_day(ty)?))
+                    }
                     (Type::Date | Type::Datetime, "_change_pct") => lit(NULL).cast(DataType::Float64),
                     _ => return None,
                 };

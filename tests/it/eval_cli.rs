@@ -791,6 +791,47 @@ fn date_kpis_are_shown_as_dates() {
     );
 }
 
+/// A quotient is the double nearest it, as SQL and a hand computation
+/// give it: Polars multiplies a column by the reciprocal of a single
+/// divisor, one unit in the last place off, so `round(34.3, 2)` was
+/// 34.300000000000004 (a group of its own beside 34.3, and not equal to
+/// 34.3), `3430 / 100` was not 34.3, a CSV's `57%` was not 0.57;
+/// `log10(1000)`, through natural logarithms, was not 3, and `pow(1.3,
+/// 3)`, as `1.3 · 1.3 · 1.3`, was not 2.197.
+#[test]
+fn quotients_roundings_and_logarithms_are_the_nearest_doubles() {
+    let dir = temp_dir("nearest-doubles");
+    std::fs::write(
+        dir.join("d.csv"),
+        "x,cents,rate,p,c,closed_at\n34.3,3430,57%,1000,1.3,2025-01-10\n2.8,280,29%,100,0.1,2025-01-11\n34.3,-3430,14%,0.001,,2025-01-12\n,,,,,2025-01-13\n",
+    )
+    .unwrap();
+    let spec = "datasets:\n  d:\n    source: d.csv\n    time: closed_at\n    read: {percent: true}\n    dimensions: {band: 'round(x, 2)', euros: cents / 100}\nkpis:\n  \
+        rounded: {dataset: d, measure: 'count(where round(x, 2) == x)'}\n  \
+        divided: {dataset: d, measure: 'count(where abs(cents / 100) == 34.3)'}\n  \
+        percent: {dataset: d, measure: 'count(where rate == 0.57 or rate == 0.29 or rate == 0.14)'}\n  \
+        powers: {dataset: d, measure: 'count(where log10(p) == round(log10(p)))'}\n  \
+        cubes: {dataset: d, measure: 'count(where pow(c, 3) == 2.197)'}\n  \
+        rows: {dataset: d, measure: count()}\n";
+    std::fs::write(dir.join("s.yaml"), spec).unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["--spec", "s.yaml", "eval", "--format", "csv", "-q"];
+        args.extend_from_slice(extra);
+        let (code, out, err) = kpi_in(&dir, &args);
+        assert_eq!(code, Some(0), "{err}");
+        out
+    };
+    assert_eq!(
+        run(&[]),
+        "rounded,divided,percent,powers,cubes,rows\n3,2,3,3,1,4\n"
+    );
+    assert_eq!(run(&["rows", "--by", "band"]), "band,rows\n2.8,1\n34.3,2\n,1\n");
+    assert_eq!(
+        run(&["rows", "--by", "euros"]),
+        "euros,rows\n-34.3,1\n2.8,1\n34.3,1\n,1\n"
+    );
+}
+
 /// Output columns under one name (a dimension and a KPI, a column `period`
 /// beside a grain's periods) are a usage diagnostic naming both and the
 /// flag, where Polars stopped the evaluation with "duplicate output name"

@@ -2018,6 +2018,13 @@ fn row_functions_are_the_same_on_files_and_databases() {
         // Multiples of 0.05 as written, though its double divides them with 0.0499… left.
         ("rm", "sum(x % 0.05)"),
         ("r7", "sum(x % 0.07)"),
+        // The doubles nearest a quotient, a power and a logarithm.
+        (
+            "nd",
+            "count(where round(x, 2) == x and round(x * 100, 2) / 100 == x)",
+        ),
+        ("cu", "count(where pow(x * 0 + 1.3, 3) == 2.197)"),
+        ("l3", "count(where log10(x * 0 + 1000) == 3)"),
     ];
     let spec_kpis: String = kpis
         .iter()
@@ -2079,6 +2086,7 @@ fn row_functions_are_the_same_on_files_and_databases() {
         (1.0, 1.0, 2.0, 2.0, 1.0, 2.0),
         "{files}"
     );
+    assert_eq!((v("nd"), v("cu"), v("l3")), (4.0, 4.0, 4.0), "{files}");
     for wh in Warehouse::every() {
         let d = wh.dialect;
         let sql_rows: Vec<String> = rows
