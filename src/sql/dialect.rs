@@ -282,7 +282,11 @@ impl Spelling for Dialect {
             Dialect::Postgres => format!("(RIGHT({a}, LENGTH({b})) = {b})"),
             Dialect::Snowflake => format!("ENDSWITH({a}, {b})"),
             Dialect::Spark => format!("endswith({a}, {b})"),
-            Dialect::Sqlite => format!("(length({b}) = 0 OR substr({a}, -length({b})) = {b})"),
+            // `substr(a, -0)` is not the empty end; an empty `b` ends
+            // every text but a null one.
+            Dialect::Sqlite => {
+                format!("(substr({a}, -length({b})) = {b} OR (length({b}) = 0 AND {a} IS NOT NULL))")
+            }
             Dialect::DuckDb | Dialect::BigQuery => format!("ENDS_WITH({a}, {b})"),
         }
     }

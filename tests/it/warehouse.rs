@@ -1986,6 +1986,7 @@ fn row_functions_are_the_same_on_files_and_databases() {
         ("ct", "count(where contains(name, \"e\"))"),
         ("sw", "count(where starts_with(name, \"b\"))"),
         ("ew", "count(where ends_with(name, \"l\"))"),
+        ("e0", "count(where ends_with(name, \"\"))"),
         ("cc", "count(where concat(name, \"-\", year(d)) == \"bob-2025\")"),
         ("yr", "sum(year(d))"),
         ("qt", "sum(quarter(d))"),
@@ -2086,7 +2087,11 @@ fn row_functions_are_the_same_on_files_and_databases() {
         (1.0, 1.0, 2.0, 2.0, 1.0, 2.0),
         "{files}"
     );
-    assert_eq!((v("nd"), v("cu"), v("l3")), (4.0, 4.0, 4.0), "{files}");
+    assert_eq!(
+        (v("nd"), v("cu"), v("l3"), v("e0")),
+        (4.0, 4.0, 4.0, 4.0),
+        "{files}"
+    );
     for wh in Warehouse::every() {
         let d = wh.dialect;
         let sql_rows: Vec<String> = rows
