@@ -52,6 +52,20 @@ pub fn all_known<'a>(
     }
 }
 
+/// The first of `names` given twice, reported: its output column would
+/// stand twice (`eval won_revenue won_revenue`, `--by owner,owner`).
+fn each_once(what: &str, flag: &str, names: &[String]) -> Result<(), u8> {
+    let twice = names.iter().enumerate().find(|(i, n)| names[..*i].contains(n));
+    match twice {
+        Some((_, n)) => Err(super::usage_error(
+            "kpi::named_twice",
+            &format!("{flag}: `{n}` is named twice"),
+            &format!("name each {what} once"),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// KPI (or funnel) names, `--by` dimensions and `--segment` names of a
 /// query. A `--by` that no column read has, where a source could not be
 /// read, is said as that source's failure (a missing file, a driver not
@@ -69,6 +83,8 @@ pub fn query_names(
         .map(|k| k.name.as_str())
         .chain(model.funnels.iter().map(|f| f.name.as_str()));
     all_known("KPI or funnel", "KPI", kpis, measures)?;
+    each_once("KPI or funnel", "KPI", kpis)?;
+    each_once("dimension", "--by", by)?;
     all_known(
         "segment",
         "--segment",

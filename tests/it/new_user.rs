@@ -215,6 +215,24 @@ fn unknown_names_on_the_command_line_are_usage_errors() {
             "help: known KPIs or funnels: `active_customers`",
         ),
         (&["test", "no_such_test"], "unknown_test", "no test is named"),
+        // A column twice in the output: a slip of the command line.
+        (
+            &["eval", "won_revenue", "win_rate", "won_revenue"],
+            "named_twice",
+            "KPI: `won_revenue` is named twice",
+        ),
+        (
+            &[
+                "report",
+                "won_revenue",
+                "--by",
+                "owner,region,owner",
+                "-o",
+                "r.html",
+            ],
+            "named_twice",
+            "--by: `owner` is named twice",
+        ),
     ];
     for (args, code, says) in cases {
         usage_error_is_said(args, code, says);
