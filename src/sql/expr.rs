@@ -124,8 +124,18 @@ impl Printer<'_> {
         }
     }
 
-    /// A row expression.
+    /// A row expression. Arithmetic of constants is worked out here, as
+    /// on files ([`constant::value`]): the dialect would compute it the
+    /// same way, but `round` and `%` write their operands several times,
+    /// so a constant nested in them multiplied the statement's length.
     pub(super) fn expr(&self, e: &TExpr) -> String {
+        if e.ty == Type::Number && !matches!(e.kind, TKind::Lit(_)) {
+            match constant::value(e) {
+                Some(Some(v)) if v.is_finite() => return self.number_literal(v),
+                Some(None) => return self.double("NULL"),
+                _ => {}
+            }
+        }
         match &e.kind {
             TKind::Lit(l) => self.literal(l),
             TKind::Column { dataset, name } => self.d.column_value(self.column(*dataset, name), e.ty),

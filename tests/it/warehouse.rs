@@ -2026,6 +2026,8 @@ fn row_functions_are_the_same_on_files_and_databases() {
         ),
         ("cu", "count(where pow(x * 0 + 1.3, 3) == 2.197)"),
         ("l3", "count(where log10(x * 0 + 1000) == 3)"),
+        // Constants worked out before the statement is written.
+        ("cf", "sum(x + round(exp(2000 % 7 % 4 % 3 - 1), 1))"),
     ];
     let spec_kpis: String = kpis
         .iter()
@@ -2092,6 +2094,7 @@ fn row_functions_are_the_same_on_files_and_databases() {
         (4.0, 4.0, 4.0, 4.0),
         "{files}"
     );
+    assert!((v("cf") - 1_000_004.15).abs() < 1e-6, "{files}");
     for wh in Warehouse::every() {
         let d = wh.dialect;
         let sql_rows: Vec<String> = rows
