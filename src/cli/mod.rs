@@ -170,6 +170,12 @@ pub fn run() -> ExitCode {
         #[cfg(feature = "eval")]
         Command::Test(args) => test::run(&cli.spec, &args),
     };
+    // Database connections are closed, not left to the process's end: a
+    // Spark Connect server keeps each connection's session until it has
+    // been idle for its timeout, so every run left one behind (a small
+    // server ran out of memory after a few dozen runs).
+    #[cfg(feature = "eval")]
+    kpi::data::adbc::disconnect();
     ExitCode::from(code)
 }
 

@@ -2881,3 +2881,36 @@ fn object_storage_sources_that_cannot_be_read() {
         );
     }
 }
+
+/// A run closes its database connections when it ends: a Spark Connect
+/// server keeps a connection's session until it has been idle for its
+/// timeout, so every run left one behind (a small server ran out of
+/// memory after a few dozen). The run names itself as the session's user;
+/// the server's log (where scripts/services starts it) says when a
+/// session of that user is closed.
+#[test]
+fn a_run_closes_its_spark_session() {
+    let mut wh = Warehouse::spark();
+    wh.table(
+        "sessions",
+        "closed_at DATE, amount DOUBLE",
+        &["(DATE '2025-01-05', 1.5)".to_string()],
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |t| t.as_nanos());
+    let user = format!("kpi_test_{}_{now}", wh.schema);
+    wh.uri = format!("{}/;user_id={user}", wh.uri);
+    let spec = one_table_spec(&wh, "sessions", "  total: {dataset: d, measure: sum(amount)}\n");
+    let out = evaluated_csv(spec.to_str().unwrap(), &[]);
+    assert_eq!(out, "total\n1.5\n");
+    let log = services().join("spark/log");
+    let closed = format!("Closing session with userId: {user} and");
+    let said = || std::fs::read_to_string(&log).is_ok_and(|t| t.contains(&closed));
+    // The server says it as it handles the release, a moment later.
+    let waited = (0..60).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        said()
+    });
+    assert!(waited, "no `{closed}` in {}", log.display());
+}
