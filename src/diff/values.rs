@@ -218,8 +218,7 @@ fn change(v: &ValueChange) -> String {
         }
         .format(Some(b - a));
     }
-    let d = v.format.format(Some(b - a));
-    let d = if b >= a { format!("+{d}") } else { d };
+    let d = v.format.format_difference(b - a);
     if a == 0.0 {
         d
     } else {

@@ -51,6 +51,16 @@ impl NumberFormat {
             _ => format_value(x, self.unit, self.decimals),
         }
     }
+
+    /// A difference of two values as people read it, signed: `+1,235`,
+    /// `-0.30` (`+0` for none).
+    pub fn format_difference(&self, delta: f64) -> String {
+        let d = self.format(Some(delta));
+        match d.starts_with('-') {
+            true => d,
+            false => format!("+{d}"),
+        }
+    }
 }
 
 /// A float as CSV and JSON carry it: the shortest text that reads back as

@@ -233,6 +233,29 @@ fn a_fall_of_a_down_kpi_is_good_news() {
     );
 }
 
+/// A change from 0 has no percentage: it is the difference, written as the
+/// KPI's values are (it was the raw double, `+1234.5`, `+0.30000000000000004`).
+#[test]
+fn a_change_from_nothing_reads_as_the_kpis_values() {
+    let dir = temp_dir("report-from-zero");
+    let spec = r#"
+datasets:
+  deals: {source: deals.csv, time: closed_at}
+kpis:
+  won_revenue: {dataset: deals, measure: sum(amount where stage == "won"), unit: currency}
+  lost_amount: {dataset: deals, measure: sum(amount where stage == "lost")}
+"#;
+    std::fs::write(dir.join("spec.yaml"), spec).unwrap();
+    let deals = "closed_at,amount,stage\n2025-01-10,0,won\n2025-01-15,0,lost\n\
+                 2025-02-10,1234.5,won\n2025-02-12,0.1,lost\n2025-02-15,0.2,lost\n";
+    std::fs::write(dir.join("deals.csv"), deals).unwrap();
+    let out = kpi(&["--spec", dir.to_str().unwrap(), "report", "--as-of", "2025-02-28"]);
+    let html = String::from_utf8(out.stdout).unwrap();
+    let previous = "title=\"against the period before\">▲";
+    assert!(html.contains(&format!("{previous} +1,235 <small>")), "{html}");
+    assert!(html.contains(&format!("{previous} +0.30 <small>")), "{html}");
+}
+
 #[test]
 fn a_hostile_spec_is_escaped_and_intact() {
     let hostile = FIXTURE.replace(

@@ -457,7 +457,7 @@ fn kpi_card(
     // A date KPI moves later or earlier, in days.
     let change = |then: Option<f64>| match crate::report::table::units_per_day(k.ty) {
         Some(d) => change_in_days(k.direction, now? / d, then? / d),
-        None => change(k.direction, k.unit, now, then),
+        None => change(k.direction, NumberFormat::new(k.unit, k.decimals), now, then),
     };
     let gaps = match k.additivity {
         Additivity::Additive => svg::Gaps::Zero,
@@ -490,30 +490,22 @@ fn kpi_card(
 
 /// `+3 days`, with its arrow and tone, for a date KPI.
 fn change_in_days(direction: Direction, now: f64, then: f64) -> Option<Change> {
-    let mut c = change(
-        direction,
-        Some(crate::spec::model::Unit::Days),
-        Some(now),
-        Some(then),
-    )?;
+    let days = NumberFormat::new(Some(crate::spec::model::Unit::Days), None);
+    let mut c = change(direction, days, Some(now), Some(then))?;
     let days = now - then;
     c.text = format!("{days:+.1} days").replace(".0 days", " days");
     Some(c)
 }
 
-/// `+12.0%` (or `+3.0 pp` for a percentage) with its arrow and tone.
-fn change(
-    direction: Direction,
-    unit: Option<crate::spec::model::Unit>,
-    now: Option<f64>,
-    then: Option<f64>,
-) -> Option<Change> {
+/// `+12.0%` (or `+3.0 pp` for a percentage) with its arrow and tone; from
+/// 0, the difference itself as the KPI's values read (`+1,235`).
+fn change(direction: Direction, format: NumberFormat, now: Option<f64>, then: Option<f64>) -> Option<Change> {
     let (now, then) = (now?, then?);
     let delta = now - then;
-    let text = match unit {
+    let text = match format.unit {
         Some(crate::spec::model::Unit::Percent) => format!("{:+.1} pp", delta * 100.0),
         _ if then != 0.0 => format!("{:+.1}%", delta / then.abs() * 100.0),
-        _ => format!("{delta:+}"),
+        _ => format.format_difference(delta),
     };
     let (arrow, better) = if delta > 0.0 {
         ("▲", direction == Direction::Up)
