@@ -2,8 +2,10 @@
 //! path is. A regular file is replaced through a temporary file renamed over
 //! it (keeping its permissions); a symlink is written through to its target;
 //! a FIFO or a device is written straight into, since a rename would replace
-//! it with a file. An interrupted run removes its temporary file
-//! ([`remove_temporary_files`], called from the signal handler).
+//! it with a file, and so is the process's own standard output or error
+//! (`-o /dev/stdout`), after what it holds, as the shell set it up. An
+//! interrupted run removes its temporary file ([`remove_temporary_files`],
+//! called from the signal handler).
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -28,26 +30,52 @@ pub fn write_output(
     path: &Path,
     write: impl FnOnce(&mut File) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
-    let target = resolve_links(path)?;
-    match std::fs::metadata(&target) {
+    // What the path is, every link followed as the system follows it: the
+    // links of `/dev/stdout` and `/dev/fd/N` end in a name such as
+    // `pipe:[1234]`, which is no path to resolve by hand.
+    match std::fs::metadata(path) {
         Ok(m) if m.is_dir() => Err(std::io::Error::new(
             std::io::ErrorKind::IsADirectory,
             "it is a directory",
         )),
-        Ok(m) if is_stream(&m.file_type()) => {
-            let mut f = OpenOptions::new().write(true).open(&target)?;
-            write(&mut f)?;
-            f.flush()
+        Ok(m) if is_stream(&m.file_type()) => write_into(path, false, write),
+        // Standard output sent to a file (`-o /dev/stdout >> log.csv`):
+        // added after what the file holds, as `>>` asks, not renamed over it.
+        Ok(m) if is_standard_output(&m) => write_into(path, true, write),
+        _ => {
+            let target = resolve_links(path)?;
+            match std::fs::metadata(&target) {
+                Ok(m) => replace(&target, Some(m.permissions()), write),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => replace(&target, None, write),
+                Err(e) => Err(e),
+            }
         }
-        Ok(m) => replace(&target, Some(m.permissions()), write),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => replace(&target, None, write),
-        Err(e) => Err(e),
     }
+}
+
+/// Writes straight into what `path` opens (at its end with `append`).
+fn write_into(
+    path: &Path,
+    append: bool,
+    write: impl FnOnce(&mut File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut f = OpenOptions::new().write(true).append(append).open(path)?;
+    write(&mut f)?;
+    f.flush()
 }
 
 /// A FIFO, character or block device, or socket: nothing to rename over.
 fn is_stream(t: &std::fs::FileType) -> bool {
     t.is_fifo() || t.is_char_device() || t.is_block_device() || t.is_socket()
+}
+
+/// Whether `m` is the file this process's standard output or error goes to.
+fn is_standard_output(m: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    ["/dev/stdout", "/dev/stderr"]
+        .iter()
+        .filter_map(|s| std::fs::metadata(s).ok())
+        .any(|s| s.dev() == m.dev() && s.ino() == m.ino())
 }
 
 /// Follows symlinks (dangling ones too) to the path that holds the data.

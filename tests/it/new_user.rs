@@ -180,6 +180,36 @@ fn output_into_a_fifo_is_written_into_it() {
     assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
 }
 
+/// `-o /dev/stdout` writes where the shell sent standard output: into a
+/// pipe (its link ends in `pipe:[…]`, which was resolved as a path and
+/// failed, "No such file or directory"), and after what a file sent to
+/// with `>>` holds (the file was renamed over, its lines lost).
+#[test]
+fn output_to_dev_stdout_goes_where_the_shell_sent_it() {
+    let args = ["eval", "won_deals", "--format", "csv", "-o", "/dev/stdout"];
+    let piped = kpi(&args);
+    assert_eq!(
+        piped.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
+    let text = String::from_utf8(piped.stdout).unwrap();
+    assert!(text.starts_with("won_deals\n"), "{text}");
+
+    let log = temp_dir("stdout-append").join("log.csv");
+    std::fs::write(&log, "earlier line\n").unwrap();
+    let appended = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    let status = Command::new(kpi_bin())
+        .args(args)
+        .stdout(Stdio::from(appended))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.starts_with("earlier line\nwon_deals\n"), "{text}");
+}
+
 #[test]
 fn unknown_names_on_the_command_line_are_usage_errors() {
     let cases: &[(&[&str], &str, &str)] = &[
