@@ -1,7 +1,7 @@
 //! The rows of `kpi status` as a table: formatted by each KPI's unit for
 //! people (table, markdown), raw numbers for programs (csv).
 
-use super::table::{format_value, Cell, NumberFormat, ResultTable};
+use super::table::{format_gap, format_value, Cell, NumberFormat, ResultTable};
 use crate::check::ir::Model;
 use crate::spec::model::Keyword;
 use crate::status::StatusRow;
@@ -36,6 +36,10 @@ pub fn status_table(rows: &[StatusRow], model: &Model, raw: bool) -> ResultTable
                     Cell::Text(Some(format_value(x, unit, decimals)))
                 }
             };
+            let gap = |x: Option<f64>| match format_gap(x, unit, decimals).filter(|_| !raw) {
+                Some(text) => Cell::Text(Some(text)),
+                None => n(x),
+            };
             let pct = |x: Option<f64>| {
                 if raw {
                     Cell::Number(x)
@@ -60,7 +64,7 @@ pub fn status_table(rows: &[StatusRow], model: &Model, raw: bool) -> ResultTable
                 pct(r.progress),
                 n(r.expected),
                 n(r.projected),
-                n(r.gap),
+                gap(r.gap),
                 t(Some(r.status.as_str())),
                 t(Some(r.trend.as_str())),
             ]

@@ -202,6 +202,19 @@ pub fn thousands(x: f64, decimals: usize) -> String {
     out
 }
 
+/// How far a value is from its target as a person reads it: a
+/// percentage's in points (`6.7 pp`; `6.7%` reads as a share of the
+/// target), any other's as the values are (`None`: as the values are).
+pub fn format_gap(x: Option<f64>, unit: Option<Unit>, decimals: Option<u32>) -> Option<String> {
+    match (x, unit) {
+        (Some(x), Some(Unit::Percent)) => Some(format!(
+            "{} pp",
+            thousands(x * 100.0, decimals.unwrap_or(1) as usize)
+        )),
+        _ => None,
+    }
+}
+
 /// A number as a person reads it, by the KPI's unit.
 pub fn format_value(x: Option<f64>, unit: Option<Unit>, decimals: Option<u32>) -> String {
     let Some(x) = x else { return "–".to_string() };

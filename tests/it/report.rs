@@ -234,7 +234,8 @@ fn a_fall_of_a_down_kpi_is_good_news() {
 }
 
 /// A change from 0 has no percentage: it is the difference, written as the
-/// KPI's values are (it was the raw double, `+1234.5`, `+0.30000000000000004`).
+/// KPI's values are (it was the raw double, `+1234.5`, `+0.30000000000000004`);
+/// a percentage's gap to its target is in points.
 #[test]
 fn a_change_from_nothing_reads_as_the_kpis_values() {
     let dir = temp_dir("report-from-zero");
@@ -244,6 +245,9 @@ datasets:
 kpis:
   won_revenue: {dataset: deals, measure: sum(amount where stage == "won"), unit: currency}
   lost_amount: {dataset: deals, measure: sum(amount where stage == "lost")}
+  won_share: {dataset: deals, measure: count(where stage == "won") / count(), unit: percent}
+targets:
+  share: {kpi: won_share, period: 2025-02, value: 70%, objective: x}
 "#;
     std::fs::write(dir.join("spec.yaml"), spec).unwrap();
     let deals = "closed_at,amount,stage\n2025-01-10,0,won\n2025-01-15,0,lost\n\
@@ -254,6 +258,8 @@ kpis:
     let previous = "title=\"against the period before\">▲";
     assert!(html.contains(&format!("{previous} +1,235 <small>")), "{html}");
     assert!(html.contains(&format!("{previous} +0.30 <small>")), "{html}");
+    // February's won share is 1 of 3, 36.7 points short of 70% (it read `36.7%`).
+    assert!(html.contains("<dt>Gap</dt><dd>36.7 pp</dd>"), "{html}");
 }
 
 #[test]

@@ -425,6 +425,16 @@ fn a_down_kpi_in_progress_and_a_percentage_point_change() {
     let r = &status(t, "2025-03-31")[0];
     assert!((r.target_value.unwrap() - (2.0 / 3.0 + 0.05)).abs() < 1e-12);
     assert_eq!((r.actual, r.status), (Some(0.5), Status::Missed));
+    // People read its gap in points: 71.7% - 50.0% is 21.7 pp (it read
+    // `21.7%`, as if a share of the target).
+    let outcome = kpi::check_loaded(kpi::spec::load_files(spec_files(t)), false);
+    let rows = kpi::status::status(&outcome.checked.model, &[], Date::parse("2025-03-31")).unwrap();
+    let table = kpi::report::status_table(&rows, &outcome.checked.model, false);
+    let gap = table.columns.iter().position(|c| c == "gap").unwrap();
+    assert_eq!(
+        table.rows[0][gap],
+        kpi::report::table::Cell::Text(Some("21.7 pp".into()))
+    );
 }
 
 #[test]

@@ -614,7 +614,11 @@ fn target_cards(model: &Model, rows: &[StatusRow], as_of: Date) -> Vec<TargetCar
             target_value: fmt(head.target_value),
             expected: fmt(head.expected),
             projected: fmt(head.projected),
-            gap: fmt(head.gap),
+            gap: {
+                let k = &model.kpis[t.kpi];
+                crate::report::table::format_gap(head.gap, k.unit, k.decimals)
+                    .unwrap_or_else(|| fmt(head.gap))
+            },
             days_left: days_left.filter(|_| t.by.is_none()),
             bullet: head
                 .target_value
