@@ -498,13 +498,17 @@ fn affected(new: &Spec, out: &mut Vec<Change>) {
                 )
         })
     };
+    // Already said: an entity whose own definition changed (or that is
+    // new, or renamed, or found affected). One only described differently
+    // can still be affected, and then its values can change.
+    let said = |out: &[Change], entity: &str, name: &str| {
+        out.iter()
+            .any(|c| c.entity == entity && c.name == name && c.kind != ChangeKind::Described)
+    };
     loop {
         let mut found = Vec::new();
         for d in &new.datasets {
-            if out
-                .iter()
-                .any(|c| c.entity == "dataset" && c.name == d.name.value)
-            {
+            if said(out, "dataset", &d.name.value) {
                 continue;
             }
             if let Some(t) = d
@@ -517,7 +521,7 @@ fn affected(new: &Spec, out: &mut Vec<Change>) {
         }
         let calendar = changed(out, "calendar", "calendar");
         for k in &new.kpis {
-            if out.iter().any(|c| c.entity == "kpi" && c.name == k.name.value) {
+            if said(out, "kpi", &k.name.value) {
                 continue;
             }
             // Weeks and fiscal periods move every KPI's periods.
@@ -542,7 +546,7 @@ fn affected(new: &Spec, out: &mut Vec<Change>) {
             }
         }
         for t in &new.targets {
-            if out.iter().any(|c| c.entity == "target" && c.name == t.name.value) {
+            if said(out, "target", &t.name.value) {
                 continue;
             }
             if let Some(k) = t.kpi.as_ref().filter(|k| changed(out, "kpi", &k.value)) {
@@ -552,12 +556,19 @@ fn affected(new: &Spec, out: &mut Vec<Change>) {
         if found.is_empty() {
             return;
         }
-        out.extend(found.into_iter().map(|(entity, name, through)| Change {
-            entity,
-            name,
-            kind: ChangeKind::Affected { through },
-            fields: Vec::new(),
-        }));
+        for (entity, name, through) in found {
+            let kind = ChangeKind::Affected { through };
+            // Described differently and affected: one change, its fields kept.
+            match out.iter_mut().find(|c| c.entity == entity && c.name == name) {
+                Some(c) => c.kind = kind,
+                None => out.push(Change {
+                    entity,
+                    name,
+                    kind,
+                    fields: Vec::new(),
+                }),
+            }
+        }
     }
 }
 
@@ -590,16 +601,24 @@ fn headline(c: &Change) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        ChangeKind::Affected { through } => format!(
-            "affected {} `{}` (through {})",
-            c.entity,
-            c.name,
-            through
-                .iter()
-                .map(|t| format!("`{t}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        ChangeKind::Affected { through } => {
+            let mut s = format!(
+                "affected {} `{}` (through {})",
+                c.entity,
+                c.name,
+                through
+                    .iter()
+                    .map(|t| format!("`{t}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            // Its descriptive fields changed too.
+            if !c.fields.is_empty() {
+                let fields: Vec<&str> = c.fields.iter().map(|f| f.field.as_str()).collect();
+                let _ = write!(s, "; described differently: {}", fields.join(", "));
+            }
+            s
+        }
     }
 }
 

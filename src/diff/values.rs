@@ -64,8 +64,10 @@ pub fn candidates(changes: &[Change], old: &Model, new: &Model) -> Vec<String> {
         .collect()
 }
 
-/// The `--by` values and period of a row, as (column, value).
-type Group = Vec<(String, String)>;
+/// The `--by` values and period of a row, as (column, value); a null
+/// member is `None` (JSON's `null`, as `kpi eval` writes it), apart from
+/// a member that is the empty text.
+type Group = Vec<(String, Option<String>)>;
 
 fn rows(t: &ResultTable, kpi: &str) -> Vec<(Group, Option<f64>)> {
     let k = t.columns.iter().position(|c| c == kpi);
@@ -77,7 +79,7 @@ fn rows(t: &ResultTable, kpi: &str) -> Vec<(Group, Option<f64>)> {
                 .iter()
                 .zip(r)
                 .filter_map(|(c, cell)| match cell {
-                    Cell::Text(v) => Some((c.clone(), v.clone().unwrap_or_default())),
+                    Cell::Text(v) => Some((c.clone(), v.clone())),
                     Cell::Number(_) => None,
                 })
                 .collect();
@@ -159,14 +161,17 @@ pub fn values(
         let format = kpi.map_or_else(NumberFormat::default, |k| NumberFormat::new(k.unit, k.decimals));
         let was = rows(&before, k);
         let is = rows(&after, k);
+        let was_by_group: std::collections::HashMap<&Group, Option<f64>> =
+            was.iter().map(|(g, v)| (g, *v)).collect();
+        let is_by_group: std::collections::HashSet<&Group> = is.iter().map(|(g, _)| g).collect();
         // Groups of the old version only (a member the new filter leaves
         // without rows, a period labelled otherwise) had values too.
         let gone = was
             .iter()
-            .filter(|(g, _)| !is.iter().any(|(h, _)| h == g))
+            .filter(|(g, _)| !is_by_group.contains(g))
             .map(|(g, v)| (g.clone(), *v, None));
         let now_and_then = is.iter().map(|(g, now)| {
-            let then = was.iter().find(|(h, _)| h == g).and_then(|(_, v)| *v);
+            let then = was_by_group.get(g).copied().flatten();
             (g.clone(), then, *now)
         });
         for (group, then, now) in now_and_then.chain(gone) {
@@ -227,7 +232,11 @@ fn change(v: &ValueChange) -> String {
 }
 
 fn where_(v: &ValueChange) -> String {
-    let g: Vec<String> = v.group.iter().map(|(c, x)| format!("{c}={x}")).collect();
+    let g: Vec<String> = v
+        .group
+        .iter()
+        .map(|(c, x)| format!("{c}={}", x.as_deref().unwrap_or("(none)")))
+        .collect();
     if g.is_empty() {
         "all".to_string()
     } else {

@@ -520,3 +520,50 @@ fn a_stock_at_the_start_is_compared_by_a_grain() {
         assert!(out.contains(moved), "{moved}\n{out}");
     }
 }
+
+/// A KPI described differently over a changed one is affected too: its
+/// values move (they were not compared: `double` was only "described").
+/// And a member that is null is `null` in JSON, `(none)` for people, not
+/// the empty text. By hand: won is 100 (ann) and 200 (no owner); the new
+/// version adds 50 to each, so double goes 200 → 300 and 400 → 500.
+#[test]
+fn a_kpi_described_anew_over_a_changed_one_is_affected() {
+    let spec = |won: &str, title: &str| {
+        format!("datasets:\n  d: {{source: ../d.csv, time: closed_at, columns: {{owner: string, amount: number, closed_at: date}}}}\nkpis:\n  won: {{dataset: d, measure: '{won}'}}\n  double: {{measure: won * 2, title: {title}}}\n")
+    };
+    let dir = two_versions(
+        "diff-described-affected",
+        "owner,amount,closed_at\nann,100,2025-01-10\n,200,2025-01-11\n",
+        &spec("sum(amount)", "Double"),
+        &spec("sum(amount + 50)", "Twice won"),
+    );
+    let (code, out, err) = kpi_in(&dir, &["diff", "old", "new", "--values", "--by", "owner"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains("affected kpi `double` (through `won`); described differently: title\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("double [owner=ann]: 200 → 300 +100 (+50.0%)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("double [owner=(none)]: 400 → 500 +100 (+25.0%)"),
+        "{out}"
+    );
+    let (code, json, err) = kpi_in(
+        &dir,
+        &[
+            "diff", "old", "new", "--values", "--by", "owner", "--format", "json",
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let none = json["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["kpi"] == "double" && v["new"] == 500.0)
+        .unwrap();
+    assert_eq!(none["group"], serde_json::json!([["owner", null]]));
+}
