@@ -112,7 +112,12 @@ fn remote_columns(
     let of_no_rows = || adbc::query(c, &crate::sql::schema_sql(relation, c.dialect)).map(from_frame);
     match (c.dialect, relation) {
         (Dialect::Sqlite, Relation::Table(t)) => {
-            let (schema, table) = t.rsplit_once('.').unwrap_or(("main", t));
+            let parts = crate::sql::table_parts(t);
+            let (schema, table) = match parts.as_slice() {
+                [schema, table] => (schema.as_str(), table.as_str()),
+                [table] => ("main", table.as_str()),
+                _ => ("main", t.as_str()),
+            };
             let sql = format!(
                 "SELECT name, type FROM pragma_table_info({}, {})",
                 c.dialect.string(table),

@@ -176,13 +176,41 @@ pub fn sample_sql(relation: &Relation, dialect: Dialect, rows: usize) -> String 
 /// which the comment would otherwise take with the rest of the statement.
 pub fn relation_sql(relation: &Relation, dialect: Dialect) -> String {
     match relation {
-        Relation::Table(t) => t
-            .split('.')
+        Relation::Table(t) => table_parts(t)
+            .iter()
             .map(|p| dialect.ident(p))
             .collect::<Vec<_>>()
             .join("."),
         Relation::Query(q) if q.contains("--") => format!("({q}\n)"),
         Relation::Query(q) => format!("({q})"),
+    }
+}
+
+/// The parts of a dotted table name, as named: `analytics.deals`, or
+/// quoted as SQL quotes them, `"Sales Data"."Deals"` or `` `db`.`deals` ``
+/// (a `.` between quotes is part of the name, a doubled quote one quote).
+/// Written unquoted, a name is taken as it is, spaces and case included.
+pub fn table_parts(table: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut chars = table.chars().peekable();
+    loop {
+        let mut part = String::new();
+        if let Some(&quote) = chars.peek().filter(|c| matches!(c, '"' | '`')) {
+            chars.next();
+            while let Some(c) = chars.next() {
+                match c == quote && chars.next_if_eq(&quote).is_none() {
+                    true => break,
+                    false => part.push(c),
+                }
+            }
+        }
+        while let Some(c) = chars.next_if(|c| *c != '.') {
+            part.push(c);
+        }
+        parts.push(part);
+        if chars.next().is_none() {
+            return parts;
+        }
     }
 }
 
@@ -652,6 +680,25 @@ impl<'a> Printer<'a> {
 
 #[cfg(test)]
 mod tests {
+    use super::table_parts;
+
+    /// Table names as named, or quoted as SQL quotes them.
+    #[test]
+    fn a_table_name_is_split_at_the_dots_outside_quotes() {
+        let cases: &[(&str, &[&str])] = &[
+            ("deals", &["deals"]),
+            ("analytics.deals", &["analytics", "deals"]),
+            ("Sales Data.Deals", &["Sales Data", "Deals"]),
+            ("\"Sales Data\".\"Deals\"", &["Sales Data", "Deals"]),
+            ("\"a.b\".c", &["a.b", "c"]),
+            ("\"say \"\"hi\"\"\"", &["say \"hi\""]),
+            ("`db`.`my table`", &["db", "my table"]),
+            ("cat.\"Schema\".t", &["cat", "Schema", "t"]),
+        ];
+        for (name, parts) in cases {
+            assert_eq!(table_parts(name), *parts, "{name}");
+        }
+    }
     #[test]
     fn months_back_to_a_fiscal_quarter_and_year() {
         // With the fiscal year from April: May is one month into Q1, February two into Q4.

@@ -2221,6 +2221,26 @@ fn duckdb_enum_hugeint_and_interval_columns() {
     assert_eq!(csv, "stage,won,n\nlost,0,7\nwon,10.5,5\n,0,1\n");
 }
 
+/// A table named as SQL quotes it, `schema."Deals.2025"`, its dot part
+/// of the name: read as that table (its quotes were quoted again, and the
+/// name split at its dot). By hand: January 10.5 + 20 of two deals.
+#[test]
+fn a_table_named_in_quotes_is_that_table() {
+    for wh in [Warehouse::postgres(), Warehouse::sqlite()] {
+        wh.table(
+            "Deals.2025",
+            "amount double precision, closed_at date",
+            &["(10.5, '2025-01-05')".into(), "(20, '2025-01-20')".into()],
+        );
+        let kpis = "  total: {dataset: d, measure: sum(amount)}\n  n: {dataset: d, measure: count()}\n";
+        let csv = checked_then_evaluated(&wh, "\"Deals.2025\"", kpis, &["--grain", "month"]);
+        assert_eq!(csv, "period,total,n\n2025-01,30.5,2\n", "{:?}", wh.dialect);
+        if wh.dialect == Dialect::Postgres {
+            wh.run(&format!("DROP SCHEMA {} CASCADE", wh.dialect.ident(&wh.schema)));
+        }
+    }
+}
+
 /// A spec of one dataset `d` over the warehouse's `table` (time
 /// `closed_at`) and `kpis`: `kpi check --data` of it must pass, and its
 /// `eval` with `args` as CSV is returned.
