@@ -408,31 +408,39 @@ fn batch_frame(batch: arrow_array::RecordBatch) -> Result<DataFrame, String> {
 /// series of an extension type): their values as stored, and the names of
 /// those that are numbers sent as text (PostgreSQL's `NUMERIC`, which its
 /// driver sends as an opaque type over text), to be read as numbers.
-/// Dictionary-encoded texts (DuckDB's `ENUM`) become plain texts. Columns
-/// of a type Polars has none for (an interval, a union, a fixed-size list),
-/// which it would stop the process on, are left out: the other columns are
-/// read, and a KPI that names such a column is told its dataset has no
-/// such column.
+/// Dictionary-encoded texts (DuckDB's `ENUM`) and UUIDs (PostgreSQL's
+/// `uuid`, sent as 16 bytes) become plain texts. Columns of a type Polars
+/// has none for (an interval, a union, a fixed-size list), which it would
+/// stop the process on, are left out: the other columns are read, and a
+/// KPI that names such a column is told its dataset has no such column.
+/// So is PostgreSQL's `money`, sent as whole cents, which SQL cannot cast
+/// to a double (a sum of it would fail on the server).
 fn without_extensions(
     batch: arrow_array::RecordBatch,
 ) -> Result<(arrow_array::RecordBatch, Vec<String>), String> {
     const NAME: &str = "ARROW:extension:name";
     const METADATA: &str = "ARROW:extension:metadata";
+    let money = |f: &arrow_schema::Field| f.metadata().get("POSTGRESQL:type").is_some_and(|t| t == "money");
     let schema = batch.schema();
-    let plain = |f: &arrow_schema::Field| !f.metadata().contains_key(NAME) && importable(f.data_type());
+    let plain =
+        |f: &arrow_schema::Field| !f.metadata().contains_key(NAME) && importable(f.data_type()) && !money(f);
     if schema.fields().iter().all(|f| plain(f)) {
         return Ok((batch, Vec::new()));
     }
     let mut numeric = Vec::new();
     let (mut fields, mut columns) = (Vec::new(), Vec::new());
     for (f, column) in schema.fields().iter().zip(batch.columns()) {
-        let (field, column) = match texts_of_dictionary(column) {
-            Some(texts) => (
+        let as_text = |texts| {
+            (
                 f.as_ref().clone().with_data_type(arrow_schema::DataType::Utf8),
                 texts,
-            ),
-            None if importable(f.data_type()) => (f.as_ref().clone(), column.clone()),
-            None => continue,
+            )
+        };
+        let (field, column) = match (texts_of_dictionary(column), texts_of_uuids(f, column)) {
+            (Some(texts), _) | (None, Some(texts)) => as_text(texts),
+            _ if money(f) => continue,
+            _ if importable(f.data_type()) => (f.as_ref().clone(), column.clone()),
+            _ => continue,
         };
         let mut metadata = field.metadata().clone();
         let type_name = metadata
@@ -484,6 +492,39 @@ fn texts_of_dictionary(column: &arrow_array::ArrayRef) -> Option<arrow_array::Ar
         return None;
     }
     let texts: arrow_array::StringArray = (0..column.len()).map(text).collect();
+    Some(std::sync::Arc::new(texts))
+}
+
+/// A column of UUIDs (the `arrow.uuid` extension: 16 bytes each) as their
+/// text, `a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11`, as the database writes
+/// them; none for any other column.
+fn texts_of_uuids(
+    field: &arrow_schema::Field,
+    column: &arrow_array::ArrayRef,
+) -> Option<arrow_array::ArrayRef> {
+    use arrow_array::cast::AsArray;
+    use std::fmt::Write as _;
+    let uuid = field
+        .metadata()
+        .get("ARROW:extension:name")
+        .is_some_and(|n| n == "arrow.uuid");
+    let bytes = column
+        .as_fixed_size_binary_opt()
+        .filter(|b| uuid && b.value_length() == 16)?;
+    let text = |i: usize| -> Option<String> {
+        if bytes.is_null(i) {
+            return None;
+        }
+        let mut s = String::with_capacity(36);
+        for (k, b) in bytes.value(i).iter().enumerate() {
+            if matches!(k, 4 | 6 | 8 | 10) {
+                s.push('-');
+            }
+            let _ = write!(s, "{b:02x}");
+        }
+        Some(s)
+    };
+    let texts: arrow_array::StringArray = (0..bytes.len()).map(text).collect();
     Some(std::sync::Arc::new(texts))
 }
 

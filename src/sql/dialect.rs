@@ -353,6 +353,13 @@ impl Spelling for Dialect {
         use crate::check::types::Type;
         match (self, ty) {
             (_, Type::Number) => self.finite(&column),
+            // A text column may hold another type the database reads as
+            // text (a `uuid`, an `ENUM`, a `char(n)`), which its functions
+            // and comparisons do not take as text: `lower(uuid)` is no
+            // function, and `uuid = 'abc'` is an error, not false.
+            (Dialect::Postgres | Dialect::DuckDb, Type::String) => {
+                format!("CAST({column} AS {})", self.text_type())
+            }
             (Dialect::Sqlite, Type::Date) => format!("date({column})"),
             (Dialect::Sqlite, Type::Datetime) => format!("datetime({column})"),
             _ => column,
