@@ -65,14 +65,21 @@ impl NumberFormat {
 
 /// A float as CSV and JSON carry it: the shortest text that reads back as
 /// the value rounded to 15 significant digits, so `0.1 + 0.2` is `0.3`,
-/// not `0.30000000000000004` (noise of the arithmetic, not of the data).
+/// not `0.30000000000000004` (noise of the arithmetic, not of the data);
+/// a whole number up to 2^53 as itself.
 pub fn raw_number(x: f64) -> f64 {
-    // A whole number of 15 digits or fewer is its own rounding (counts and
-    // sums of whole amounts, most values): no text to make and read.
-    if x.fract() == 0.0 && x.abs() < 1e15 {
+    if is_exact_whole(x) {
         return x;
     }
     format!("{x:.14e}").parse().unwrap_or(x)
+}
+
+/// A whole number a double holds exactly with every smaller one (up to
+/// 2^53): counts, sums of whole amounts and ids, most values, which are
+/// their own digits. Rounded to 15 digits, a 16-digit id (`max(order_id)`)
+/// read `1234567890123460` where the table showed `…456`.
+fn is_exact_whole(x: f64) -> bool {
+    x.fract() == 0.0 && x.abs() <= 9_007_199_254_740_992.0
 }
 
 /// Writes [`raw_number`] as `{}` writes it, without making it: whole
@@ -85,7 +92,7 @@ pub(super) fn write_raw_number(out: &mut String, x: f64) {
         out.push_str(if x.is_sign_negative() { "-0" } else { "0" });
         return;
     }
-    if x.fract() == 0.0 && x.abs() < 1e15 {
+    if is_exact_whole(x) {
         let _ = write!(out, "{}", x as i64);
         return;
     }
@@ -376,11 +383,17 @@ mod tests {
         );
     }
 
-    /// Whole numbers up to 15 digits, around that bound, fractions and
-    /// non-finite values round as their text of 15 significant digits reads.
+    /// Whole numbers up to 2^53 are themselves; others (fractions, larger
+    /// and non-finite values) round as their text of 15 significant digits
+    /// reads.
     #[test]
     fn raw_numbers_are_their_fifteen_digits() {
-        let by_text = |x: f64| -> f64 { format!("{x:.14e}").parse().unwrap_or(x) };
+        let by_text = |x: f64| -> f64 {
+            match x.fract() == 0.0 && x.abs() <= 2f64.powi(53) {
+                true => x,
+                false => format!("{x:.14e}").parse().unwrap_or(x),
+            }
+        };
         for x in numbers() {
             let (ours, theirs) = (raw_number(x), by_text(x));
             assert!(
@@ -388,6 +401,22 @@ mod tests {
                 "{x}: {ours} {theirs}"
             );
         }
+    }
+
+    /// A 16-digit id is itself in CSV and JSON, as in the table (it read
+    /// `1234567890123460`); beyond 2^53 doubles are 15 digits again.
+    #[test]
+    fn whole_numbers_up_to_two_to_the_53_are_written_whole() {
+        let written = |x: f64| {
+            let mut s = String::new();
+            write_raw_number(&mut s, x);
+            s
+        };
+        assert_eq!(written(1_234_567_890_123_456.0), "1234567890123456");
+        assert_eq!(written(-9_007_199_254_740_991.0), "-9007199254740991");
+        assert_eq!(written(2f64.powi(53)), "9007199254740992");
+        assert_eq!(written(2f64.powi(53) + 2.0), "9007199254740990");
+        assert_eq!(written(1e15 + 0.5), "1000000000000000");
     }
 
     /// CSV's numbers are the text of their raw numbers.
