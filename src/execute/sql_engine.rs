@@ -164,6 +164,15 @@ fn normalized(df: DataFrame, dims: usize) -> PolarsResult<DataFrame> {
         if numeric && !c.name().starts_with("__") {
             fixes.push(col(c.name().as_str()).cast(DataType::Float64));
         }
+        // Times in microseconds, as files are read: the maximum of DuckDB's
+        // `TIMESTAMP_NS` came back in nanoseconds and was read as
+        // microseconds (a date in the year 57068).
+        if let DataType::Datetime(unit, zone) = c.dtype() {
+            if *unit != TimeUnit::Microseconds {
+                let micros = DataType::Datetime(TimeUnit::Microseconds, zone.clone());
+                fixes.push(col(c.name().as_str()).cast(micros));
+            }
+        }
     }
     df.lazy().with_columns(fixes).collect()
 }

@@ -2296,6 +2296,31 @@ fn uuid_columns_are_texts() {
     }
 }
 
+/// DuckDB's timestamps in nanoseconds, milliseconds and seconds: their
+/// earliest and latest are the instants stored (the latest in nanoseconds
+/// was read as microseconds: the year 57068).
+#[test]
+fn duckdb_timestamps_of_every_unit() {
+    let wh = Warehouse::duckdb();
+    let s = wh.dialect.ident(&wh.schema);
+    wh.run(&format!("CREATE SCHEMA IF NOT EXISTS {s}"));
+    wh.run(&format!(
+        "CREATE OR REPLACE TABLE {s}.stamps AS SELECT * FROM (VALUES \
+         (TIMESTAMP_NS '2025-01-05 10:00:00.123456789', TIMESTAMP_MS '2025-01-06 11:00:00.250', TIMESTAMP_S '2025-01-07 12:00:00', DATE '2025-01-05'), \
+         (TIMESTAMP_NS '2025-02-05 10:00:00', TIMESTAMP_MS '2025-02-06 11:00:00', TIMESTAMP_S '2025-02-07 12:00:01', DATE '2025-02-05')) \
+         AS v(ns, ms, s, closed_at)"
+    ));
+    kpi::data::adbc::disconnect();
+    let kpis = "  last_ns: {dataset: d, measure: max(ns)}\n  first_ms: {dataset: d, measure: min(ms)}\n  last_s: {dataset: d, measure: max(s)}\n";
+    let csv = checked_then_evaluated(&wh, "stamps", kpis, &["--grain", "month"]);
+    assert_eq!(
+        csv,
+        "period,last_ns,first_ms,last_s\n\
+         2025-01,2025-01-05T10:00:00.123456,2025-01-06T11:00:00.250,2025-01-07T12:00:00\n\
+         2025-02,2025-02-05T10:00:00,2025-02-06T11:00:00,2025-02-07T12:00:01\n"
+    );
+}
+
 /// A spec of one dataset `d` over the warehouse's `table` (time
 /// `closed_at`) and `kpis`: `kpi check --data` of it must pass, and its
 /// `eval` with `args` as CSV is returned.
