@@ -68,6 +68,7 @@ pub(super) fn connections(spec: &Spec, model: &mut Model, diags: &mut Diagnostic
     for c in &spec.connections {
         if let Some(m) = connection_model(c, diags) {
             unset_variables(c, diags);
+            written_secrets(c, diags);
             model.connections.push(m);
         }
     }
@@ -129,6 +130,36 @@ fn unset_variables(c: &Connection, diags: &mut Diagnostics) {
         if let Err(e) = crate::spec::env::expand_env(&t.value) {
             diags.push(diag::connection_variable(t.span, &c.name.value, &e));
         }
+    }
+}
+
+/// A password written in the URI, or a secret option (a password, token
+/// or key) written as its value: a warning, since the spec goes to git.
+fn written_secrets(c: &Connection, diags: &mut Diagnostics) {
+    if let Some(uri) = c
+        .uri
+        .as_ref()
+        .filter(|u| !crate::spec::env::password_spans(&u.value).is_empty())
+    {
+        diags.push(diag::secret_in_spec(
+            uri.span,
+            &c.name.value,
+            "its URI holds a password",
+        ));
+    }
+    let secret = |k: &str| {
+        let k = k.to_ascii_lowercase();
+        ["password", "secret", "token", "private_key"]
+            .iter()
+            .any(|s| k.contains(s))
+    };
+    for (k, v) in c
+        .options
+        .iter()
+        .filter(|(k, v)| secret(&k.value) && !v.value.contains("${"))
+    {
+        let what = format!("its option `{}` is written in the spec", k.value);
+        diags.push(diag::secret_in_spec(v.span, &c.name.value, &what));
     }
 }
 

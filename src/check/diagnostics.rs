@@ -633,6 +633,15 @@ pub fn connection_variable(span: Span, connection: &str, e: &crate::spec::env::E
     }
 }
 
+pub fn secret_in_spec(span: Span, connection: &str, what: &str) -> Diagnostic {
+    Diagnostic::warning(
+        "kpi::secret_in_spec",
+        format!("connection `{connection}` has a secret in the spec: {what}"),
+    )
+    .at(span, "a secret, in a file that goes to git")
+    .help("take it from the environment (`uri: ${WAREHOUSE_URI}`, `password: ${WAREHOUSE_PASSWORD}`), and change it: it is in the file's history")
+}
+
 pub fn unknown_connection<'a>(
     span: Span,
     name: &str,

@@ -224,6 +224,12 @@ impl miette::Diagnostic for Bound {
     }
 }
 
+/// A file as messages quote it: with the passwords written in it blanked
+/// (a spec that holds one is warned about, and CI logs keep what they show).
+fn shown_source(file: &crate::source::SourceFile) -> NamedSource<String> {
+    NamedSource::new(file.name.clone(), crate::spec::env::hide_passwords(&file.text))
+}
+
 fn bind(d: &Diagnostic, sources: &SourceMap) -> Bound {
     let primary = d.primary_span();
     let mut labels = Vec::new();
@@ -244,15 +250,13 @@ fn bind(d: &Diagnostic, sources: &SourceMap) -> Bound {
                 code: "",
                 severity: Severity::Warning,
                 help: None,
-                source: Some(NamedSource::new(file.name.clone(), file.text.clone())),
+                source: Some(shown_source(file)),
                 labels: vec![LabeledSpan::new_primary_with_span(Some(l.message.clone()), span)],
                 related: Vec::new(),
             });
         }
     }
-    let source = primary
-        .and_then(|p| sources.get(p.file))
-        .map(|f| NamedSource::new(f.name.clone(), f.text.clone()));
+    let source = primary.and_then(|p| sources.get(p.file)).map(shown_source);
     let message = match (&d.path, primary) {
         (Some(p), None) if !d.message.contains(p.as_str()) => format!("{p}: {}", d.message),
         _ => d.message.clone(),

@@ -9,6 +9,57 @@ pub fn uri_password(uri: &str) -> Option<&str> {
     userinfo.split_once(':').map(|(_, p)| p)
 }
 
+/// Where passwords are written in `text` (byte ranges): after the user of
+/// a URI (`postgresql://kpi:secret@host`) and as a URI's `password=…`
+/// parameter. A `${VAR}` in their place is no password.
+pub fn password_spans(text: &str) -> Vec<std::ops::Range<usize>> {
+    const END: &[char] = &[
+        ' ', '\t', '\n', '\r', '\'', '"', '}', ',', '&', '#', ';', '/', '?',
+    ];
+    let written = |r: &std::ops::Range<usize>| !r.is_empty() && !text[r.clone()].starts_with("${");
+    let mut out = Vec::new();
+    for (at, _) in text.match_indices("://") {
+        let rest = &text[at + 3..];
+        let Some(userinfo) = rest
+            .find(|c| END.contains(&c) || c == '@')
+            .filter(|&k| rest[k..].starts_with('@'))
+        else {
+            continue;
+        };
+        if let Some(colon) = rest[..userinfo].find(':') {
+            out.push(at + 3 + colon + 1..at + 3 + userinfo);
+        }
+    }
+    // ASCII lower case keeps every byte where it is.
+    let lower = text.to_ascii_lowercase();
+    for (at, key) in lower.match_indices("password=") {
+        let start = at + key.len();
+        let len = text[start..]
+            .find(|c| END.contains(&c))
+            .unwrap_or(text.len() - start);
+        out.push(start..start + len);
+    }
+    out.retain(written);
+    out
+}
+
+/// `text` with every password [`password_spans`] finds blanked byte for
+/// byte (`postgresql://kpi:******@host`): a source line quoted in a
+/// message keeps its columns and shows no secret.
+pub fn hide_passwords(text: &str) -> String {
+    let spans = password_spans(text);
+    if spans.is_empty() {
+        return text.to_string();
+    }
+    let mut bytes = text.as_bytes().to_vec();
+    for r in spans {
+        bytes[r].fill(b'*');
+    }
+    // Whole characters were blanked (the spans end at ASCII bytes), so
+    // this is text; should it not be, the text is not shown at all.
+    String::from_utf8(bytes).unwrap_or_default()
+}
+
 /// What stopped an expansion.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ExpandError {
@@ -60,6 +111,41 @@ fn is_name(s: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::{hide_passwords, password_spans};
+
+    /// Passwords after a URI's user and in `password=`, blanked byte for
+    /// byte; variables, users and hosts kept.
+    #[test]
+    fn passwords_written_in_uris_are_found_and_hidden() {
+        let cases = [
+            (
+                "uri: 'postgresql://kpi:Sup3r@host:5432/db'",
+                "uri: 'postgresql://kpi:*****@host:5432/db'",
+            ),
+            (
+                "postgresql://kpi@host/db?password=An0ther&sslmode=require",
+                "postgresql://kpi@host/db?password=*******&sslmode=require",
+            ),
+            (
+                "{uri: \"snowflake://me:p%40ss@acct/db\"}",
+                "{uri: \"snowflake://me:******@acct/db\"}",
+            ),
+            (
+                "uri: postgresql://kpi:${PGPASSWORD}@host/db",
+                "uri: postgresql://kpi:${PGPASSWORD}@host/db",
+            ),
+            (
+                "source: s3://bucket/a@b.parquet",
+                "source: s3://bucket/a@b.parquet",
+            ),
+            ("uri: postgresql://kpi@host/db", "uri: postgresql://kpi@host/db"),
+            ("x://u:é€@h", "x://u:*****@h"),
+        ];
+        for (text, hidden) in cases {
+            assert_eq!(hide_passwords(text), hidden, "{text}");
+        }
+        assert!(password_spans("sc://localhost:15002").is_empty());
+    }
     use super::*;
 
     fn vars(n: &str) -> Option<String> {

@@ -871,6 +871,50 @@ fn a_failed_connection_does_not_print_the_secret() {
     assert!(!shown.contains("Sup3rSecretPw"), "{shown}");
 }
 
+/// A password written in the spec is warned about, and no output shows it:
+/// the messages quote the spec's line with the password blanked (they
+/// printed the line as written, in every CI log), in every format.
+#[test]
+fn a_password_written_in_the_spec_is_never_printed() {
+    let dir = temp_dir("written-password");
+    let spec = dir.join("s.yaml");
+    std::fs::write(
+        &spec,
+        "connections:\n  wh: {driver: postgresql, uri: 'postgresql://kpi:Sup3rSecretPw@localhost:1/kpi'}\n\
+         datasets:\n  deals: {source: {connection: wh, table: deals}}\n\
+         kpis:\n  n: {dataset: deals, measure: count()}\n",
+    )
+    .unwrap();
+    let spec = spec.to_str().unwrap();
+    let runs: &[&[&str]] = &[
+        &["check"],
+        &["check", "--data"],
+        &["check", "--format", "json"],
+        &["check", "--format", "github"],
+        &["check", "--format", "sarif"],
+        &["eval"],
+        &["sql", "--dialect", "postgres"],
+    ];
+    let mut warned = false;
+    for args in runs {
+        let mut all = vec!["--spec", spec];
+        all.extend_from_slice(args);
+        let out = std::process::Command::new(kpi_bin())
+            .args(&all)
+            .env("KPI_ADBC_PATH", services().join("adbc"))
+            .output()
+            .unwrap();
+        let shown = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!shown.contains("Sup3rSecretPw"), "{args:?}: {shown}");
+        warned |= shown.contains("kpi::secret_in_spec");
+    }
+    assert!(warned, "the password is warned about");
+}
+
 /// A PostgreSQL server that takes the connection and never answers (a hung
 /// server, a proxy with nothing behind it) is given up on after libpq's
 /// `connect_timeout` of 10 seconds, once per run: without it kpi waited
