@@ -169,15 +169,17 @@ impl Settings {
             out = out.replace(s.as_str(), "…");
         }
         // Passwords inside a URI may appear on their own.
-        if let Some(pw) = self
+        let uri = self
             .uri
             .as_deref()
             .filter(|_| !self.uri_is_path)
-            .and_then(crate::spec::env::uri_password)
+            .unwrap_or_default();
+        for span in crate::spec::env::password_spans(uri) {
+            let pw = &uri[span];
             // Too short to blank without blanking other words.
-            .filter(|p| p.len() >= 4)
-        {
-            out = out.replace(pw, "…");
+            if pw.len() >= 4 {
+                out = out.replace(pw, "…");
+            }
         }
         out
     }

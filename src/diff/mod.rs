@@ -279,7 +279,12 @@ fn connections(spec: &Spec) -> Vec<(String, Print)> {
             let mut options: Vec<String> = c
                 .options
                 .iter()
-                .map(|(k, v)| format!("{} = {}", k.value, hidden(&v.value)))
+                .map(
+                    |(k, v)| match crate::spec::env::is_secret_option(&k.value) && !v.value.contains("${") {
+                        true => format!("{} = (a secret)", k.value),
+                        false => format!("{} = {}", k.value, hidden(&v.value)),
+                    },
+                )
                 .collect();
             options.sort();
             let p = Print {
@@ -299,7 +304,7 @@ fn connections(spec: &Spec) -> Vec<(String, Print)> {
 /// A connection's text as a diff shows it: a `${VAR}` as written, a literal
 /// value only when it holds no password (`user:secret@host`).
 fn hidden(text: &str) -> String {
-    let literal_secret = !text.contains("${") && crate::spec::env::uri_password(text).is_some();
+    let literal_secret = !crate::spec::env::password_spans(text).is_empty();
     match literal_secret {
         true => "(a URI with a password)".to_string(),
         false => text.to_string(),

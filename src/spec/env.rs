@@ -2,13 +2,6 @@
 //! runs over another data folder (`KPI_DATA=/data/2025 kpi eval`), and
 //! connection secrets stay out of git.
 
-/// The password of `scheme://user:password@host/…`, if there is one.
-pub fn uri_password(uri: &str) -> Option<&str> {
-    let rest = uri.split_once("://")?.1;
-    let userinfo = rest.split_once('@')?.0;
-    userinfo.split_once(':').map(|(_, p)| p)
-}
-
 /// Where passwords are written in `text` (byte ranges): after the user of
 /// a URI (`postgresql://kpi:secret@host`) and as a URI's `password=…`
 /// parameter. A `${VAR}` in their place is no password.
@@ -41,6 +34,15 @@ pub fn password_spans(text: &str) -> Vec<std::ops::Range<usize>> {
     }
     out.retain(written);
     out
+}
+
+/// Whether a connection option holds a secret by its name (`password`,
+/// `auth_token`, `client_secret`, `private_key`…).
+pub fn is_secret_option(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    ["password", "secret", "token", "private_key"]
+        .iter()
+        .any(|s| key.contains(s))
 }
 
 /// `text` with every password [`password_spans`] finds blanked byte for

@@ -63,6 +63,28 @@ affected kpi `leads_n` (through `calendar`, `leads`)
 ",
         "{human}"
     );
+    // Nor is one given as a parameter, or an option named for a secret
+    // (both were shown as written).
+    let token = |uri: &str, token: &str| {
+        format!(
+            "connections:\n  w: {{driver: postgresql, uri: '{uri}', options: {{auth_token: '{token}'}}}}\n"
+        )
+    };
+    let human = kpi::diff::to_human(&diff(
+        &spec(&token("${PG_URI}", "${TOKEN}")),
+        &spec(&token(
+            "postgresql://db/sales?user=kpi&password=hunter22",
+            "tok3n-value",
+        )),
+    ));
+    assert!(
+        !human.contains("hunter22") && !human.contains("tok3n-value"),
+        "{human}"
+    );
+    assert!(
+        human.contains("+ (a URI with a password)") && human.contains("+ auth_token = (a secret)"),
+        "{human}"
+    );
     // The calendar alone moves every KPI's periods: `--values` evaluates
     // them (by month, a fiscal year that starts in July moves nothing).
     let dir = dir_with(
