@@ -277,7 +277,7 @@ pub fn to_markdown(values: &[ValueChange]) -> String {
         s.push_str(&format!(
             "| `{}` | {} | {} | {} | {} |\n",
             v.kpi,
-            where_(v),
+            crate::report::text::markdown_cell(&where_(v)),
             value(v, v.old),
             value(v, v.new),
             change(v)

@@ -208,8 +208,15 @@ fn drawn(cells: &impl Cells, pick: &[usize], w: &mut dyn std::io::Write) -> std:
 
 /// A cell's text in a Markdown table: a `|` would end the cell and a line
 /// break the table, so the one is escaped and the other is `<br>`.
-fn markdown_cell(text: &str) -> String {
-    text.replace('|', "\\|")
+/// A text as one cell of a Markdown table: its `|` escaped, its line
+/// breaks as `<br>`, and `<`, `>`, `&` as HTML writes them, so a value of
+/// the data (`<!--`, `<img …>`) reads as itself where the table is shown
+/// (a pull-request comment) and breaks nothing after it.
+pub(crate) fn markdown_cell(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('|', "\\|")
         .replace("\r\n", "<br>")
         .replace(['\n', '\r'], "<br>")
 }
@@ -317,12 +324,12 @@ mod tests {
             formats: vec![None, None],
             rows: vec![vec![
                 Cell::Text(Some("rev".into())),
-                Cell::Text(Some("Won | lost\nsecond\r\nthird".into())),
+                Cell::Text(Some("Won | lost\nsecond\r\nthird <!-- R&D".into())),
             ]],
         };
         assert_eq!(
             t.to_markdown(),
-            "| name | description |\n| --- | --- |\n| rev | Won \\| lost<br>second<br>third |\n"
+            "| name | description |\n| --- | --- |\n| rev | Won \\| lost<br>second<br>third &lt;!-- R&amp;D |\n"
         );
     }
 

@@ -589,3 +589,30 @@ fn a_kpi_described_anew_over_a_changed_one_is_affected() {
         .unwrap();
     assert_eq!(none["group"], serde_json::json!([["owner", null]]));
 }
+
+/// A member's text in a Markdown diff is one cell that reads as itself:
+/// its `|` escaped and its `<` written as HTML writes it (a `|` split the
+/// row, and `<!--` hid the rest of the comment).
+#[test]
+fn a_members_text_stays_in_its_markdown_cell() {
+    let spec = |measure: &str| {
+        format!("datasets:\n  d: {{source: ../d.csv, columns: {{owner: string, amount: number}}}}\nkpis:\n  total: {{dataset: d, measure: '{measure}'}}\n")
+    };
+    let dir = two_versions(
+        "diff-markdown-cells",
+        "owner,amount\n\"<!-- a|b\",10\n",
+        &spec("sum(amount)"),
+        &spec("sum(amount * 2)"),
+    );
+    let (code, md, err) = kpi_in(
+        &dir,
+        &[
+            "diff", "old", "new", "--values", "--by", "owner", "--format", "markdown",
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        md.contains("| `total` | owner=&lt;!-- a\\|b | 10 | 20 | +10 (+100.0%) |"),
+        "{md}"
+    );
+}
