@@ -192,9 +192,8 @@ impl Settings {
 /// table is missing. A connection that asks for a new file (SQLite's
 /// `mode=rwc`, DuckDB's `access_mode: read_write`) gets it.
 fn local_database(c: &ConnectionModel, s: &Settings, uri: &str) -> Result<String, Diagnostic> {
-    let in_memory = |file: &str| file.is_empty() || file.starts_with(":memory:");
     if is_duckdb(&c.driver) {
-        if in_memory(uri) || not_a_file(uri) {
+        if !is_duckdb_file(uri) {
             return Ok(uri.to_string());
         }
         let path = c.base_dir.join(uri);
@@ -238,6 +237,16 @@ fn not_a_file(uri: &str) -> bool {
     uri.starts_with("md:") || uri.starts_with("motherduck:") || uri.contains("://")
 }
 
+/// A database of DuckDB or SQLite held in memory, not in a file.
+fn in_memory(file: &str) -> bool {
+    file.is_empty() || file.starts_with(":memory:")
+}
+
+/// Whether a DuckDB database is a file here.
+fn is_duckdb_file(uri: &str) -> bool {
+    !in_memory(uri) && !not_a_file(uri)
+}
+
 fn connect(c: &ConnectionModel, s: &Settings) -> Result<ManagedConnection, Diagnostic> {
     let mut driver = load_driver(c)?;
     let duckdb = is_duckdb(&c.driver);
@@ -255,6 +264,18 @@ fn connect(c: &ConnectionModel, s: &Settings) -> Result<ManagedConnection, Diagn
     }
     for (k, v) in &s.options {
         opts.push((OptionDatabase::from(k.as_str()), OptionValue::String(v.clone())));
+    }
+    // kpi only reads. A DuckDB file opened to write is locked to one
+    // process, so a second run beside it (a CI job, a report while
+    // `eval` runs) failed ("Could not set lock on file"); opened to read,
+    // any number of runs read it at once.
+    let access_given = s
+        .options
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("access_mode"));
+    if duckdb && !access_given && s.uri.as_deref().is_some_and(is_duckdb_file) {
+        let read_only = OptionValue::String("read_only".into());
+        opts.push((OptionDatabase::Other("access_mode".into()), read_only));
     }
     let database = driver
         .new_database_with_opts(opts)

@@ -2365,6 +2365,31 @@ fn duckdb_timestamps_of_every_unit() {
     );
 }
 
+/// A DuckDB file is read by several runs at once: kpi opens it to read,
+/// so another process reading it (here this one) does not lock it out
+/// (opened to write, the run failed: "Could not set lock on file").
+#[test]
+fn a_duckdb_file_is_read_beside_another_reader() {
+    let wh = Warehouse::duckdb();
+    wh.table(
+        "shared",
+        "amount DOUBLE, closed_at DATE",
+        &["(2.5, '2025-01-05')".into()],
+    );
+    kpi::data::adbc::disconnect();
+    let mut reader = connection_with("libduckdb.so", &wh.uri, Dialect::DuckDb);
+    reader.options = vec![("access_mode".into(), "read_only".into())];
+    kpi::data::adbc::query(&reader, "SELECT 1").unwrap();
+    let csv = checked_then_evaluated(
+        &wh,
+        "shared",
+        "  total: {dataset: d, measure: sum(amount)}\n",
+        &[],
+    );
+    assert_eq!(csv, "total\n2.5\n");
+    kpi::data::adbc::disconnect();
+}
+
 /// A spec of one dataset `d` over the warehouse's `table` (time
 /// `closed_at`) and `kpis`: `kpi check --data` of it must pass, and its
 /// `eval` with `args` as CSV is returned.
