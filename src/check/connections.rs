@@ -147,17 +147,11 @@ fn written_secrets(c: &Connection, diags: &mut Diagnostics) {
             "its URI holds a password",
         ));
     }
-    let secret = |k: &str| {
-        let k = k.to_ascii_lowercase();
-        ["password", "secret", "token", "private_key"]
-            .iter()
-            .any(|s| k.contains(s))
-    };
-    for (k, v) in c
+    let written = c
         .options
         .iter()
-        .filter(|(k, v)| secret(&k.value) && !v.value.contains("${"))
-    {
+        .filter(|(k, v)| crate::spec::env::is_secret_option(&k.value) && !v.value.contains("${"));
+    for (k, v) in written {
         let what = format!("its option `{}` is written in the spec", k.value);
         diags.push(diag::secret_in_spec(v.span, &c.name.value, &what));
     }

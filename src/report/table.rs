@@ -209,9 +209,9 @@ pub fn thousands(x: f64, decimals: usize) -> String {
     out
 }
 
-/// How far a value is from its target as a person reads it: a
-/// percentage's in points (`6.7 pp`; `6.7%` reads as a share of the
-/// target), any other's as the values are (`None`: as the values are).
+/// How far a percentage is from its target as a person reads it: in
+/// points (`6.7 pp`; `6.7%` reads as a share of the target). `None` for a
+/// KPI of another unit, whose gap reads as its values do.
 pub fn format_gap(x: Option<f64>, unit: Option<Unit>, decimals: Option<u32>) -> Option<String> {
     match (x, unit) {
         (Some(x), Some(Unit::Percent)) => Some(format!(
