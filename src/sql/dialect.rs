@@ -45,6 +45,9 @@ pub trait Spelling {
     fn parse_date(self, x: &str) -> String;
     /// A date or datetime expression as a date.
     fn to_date(self, x: &str) -> String;
+    /// A date or datetime column as the day of its rows: PostgreSQL's and
+    /// DuckDB's `infinity` and `-infinity` are no day (null).
+    fn column_day(self, x: &str) -> String;
     /// A date or datetime expression as a datetime (a date at midnight).
     fn to_timestamp(self, x: &str) -> String;
     /// A date with no value.
@@ -309,6 +312,14 @@ impl Spelling for Dialect {
         }
     }
 
+    fn column_day(self, x: &str) -> String {
+        let day = self.to_date(x);
+        match self {
+            Dialect::Postgres | Dialect::DuckDb => format!("CASE WHEN isfinite({day}) THEN {day} END"),
+            _ => day,
+        }
+    }
+
     fn to_timestamp(self, x: &str) -> String {
         match self {
             Dialect::Sqlite => format!("datetime({x})"),
@@ -353,6 +364,15 @@ impl Spelling for Dialect {
         use crate::check::types::Type;
         match (self, ty) {
             (_, Type::Number) => self.finite(&column),
+            // A date or time of `infinity` (an end that never comes, in
+            // PostgreSQL and DuckDB) is no date or time: null, as a
+            // non-finite number is; read as one it was the year 5874897.
+            (Dialect::Postgres | Dialect::DuckDb, Type::Date) => {
+                format!("CASE WHEN isfinite({}) THEN {column} END", self.to_date(&column))
+            }
+            (Dialect::Postgres | Dialect::DuckDb, Type::Datetime) => {
+                format!("CASE WHEN isfinite({column}) THEN {column} END")
+            }
             // A text column may hold another type the database reads as
             // text (a `uuid`, an `ENUM`, a `char(n)`), which its functions
             // and comparisons do not take as text: `lower(uuid)` is no

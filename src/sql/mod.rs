@@ -356,9 +356,9 @@ fn unit_statements(plan: &Plan, unit: usize, dialect: Dialect, moment: Option<St
     match (&p.unit.time, q.grain) {
         (UnitTime::Stock { from, to, .. }, Grain::All) => {
             let m = moment.unwrap_or_else(|| dialect.date_lit(Date(0)));
-            let mut active = vec![format!("{} <= {m}", dialect.to_date(&p.own(from)))];
+            let mut active = vec![format!("{} <= {m}", dialect.column_day(&p.own(from)))];
             if let Some(to) = to {
-                let t = dialect.to_date(&p.own(to));
+                let t = dialect.column_day(&p.own(to));
                 active.push(format!("({t} IS NULL OR {t} > {m})"));
             }
             let period = q.range.map(|r| dialect.date_lit(r.start));
@@ -370,8 +370,8 @@ fn unit_statements(plan: &Plan, unit: usize, dialect: Dialect, moment: Option<St
         (UnitTime::Stock { from, to, at_start }, g) => {
             // As over files: a start, and no end or one on or after the
             // start's day (a null compares false), within the range's days.
-            let start = dialect.to_date(&p.own(from));
-            let end = to.as_deref().map(|to| dialect.to_date(&p.own(to)));
+            let start = dialect.column_day(&p.own(from));
+            let end = to.as_deref().map(|to| dialect.column_day(&p.own(to)));
             let days = crate::plan::StockDays::of(q, &plan.model.calendar, *at_start);
             let bucketed = |day: &str, active: String| {
                 let (day, active) = match days {
@@ -433,7 +433,7 @@ impl<'a> Printer<'a> {
             UnitTime::None => Vec::new(),
         };
         let d = self.d;
-        let date = |c: &str| d.to_date(&self.own(c));
+        let date = |c: &str| d.column_day(&self.own(c));
         match columns.split_first() {
             None => (d.null_date(), d.null_date()),
             Some((first, rest)) => rest.iter().fold(
@@ -513,7 +513,7 @@ impl<'a> Printer<'a> {
     fn flow(&self, t: &str, q: &Query, cal: &Calendar) -> String {
         // A row has no time when its day is null: in SQLite, whose dates
         // are texts, an empty or unreadable text too.
-        let day = self.d.to_date(&self.own(t));
+        let day = self.d.column_day(&self.own(t));
         let mut conditions = Vec::new();
         if let Some(r) = q.range {
             let mut inside = format!(

@@ -2390,6 +2390,59 @@ fn a_duckdb_file_is_read_beside_another_reader() {
     kpi::data::adbc::disconnect();
 }
 
+/// PostgreSQL's and DuckDB's `infinity` dates and times are no date: an
+/// end that never comes leaves a subscription active, and the latest end
+/// is the latest real one. Read as dates they were the years 5874897 and
+/// -262143: a spine of millions of months. By hand: A from Jan 10 to
+/// infinity (100), B Feb 1 to Mar 15 (50), C from -infinity (no start:
+/// never active); monthly at the end: 100, 150, 100; the latest end in
+/// February is B's.
+#[test]
+fn infinite_dates_are_no_dates() {
+    for wh in [Warehouse::postgres(), Warehouse::duckdb()] {
+        let (date, stamp) = match wh.dialect {
+            Dialect::Postgres => ("date", "timestamp"),
+            _ => ("DATE", "TIMESTAMP"),
+        };
+        wh.table(
+            "subs",
+            &format!("started_at {date}, ended_at {date}, mrr double precision, seen {stamp}"),
+            &[
+                "('2025-01-10', 'infinity', 100, 'infinity')".into(),
+                "('2025-02-01', '2025-03-15', 50, '-infinity')".into(),
+                "('-infinity', '2025-01-20', 10, '2025-01-05')".into(),
+            ],
+        );
+        kpi::data::adbc::disconnect();
+        let dir = temp_dir("infinite-dates");
+        let spec = dir.join("s.yaml");
+        std::fs::write(
+            &spec,
+            format!(
+                "connections:\n  wh: {{driver: '{}', uri: '{}', dialect: {}}}\ndatasets:\n  subs: {{source: {{connection: wh, table: {}.subs}}, time: started_at}}\n\
+                 kpis:\n  mrr: {{dataset: subs, measure: sum(mrr), active: {{from: started_at, to: ended_at}}, at: end}}\n  \
+                 last_end: {{dataset: subs, measure: max(ended_at)}}\n  last_seen: {{dataset: subs, measure: max(seen)}}\n",
+                wh.driver.display(),
+                wh.uri,
+                kpi::keyword::Keyword::as_str(wh.dialect),
+                wh.schema
+            ),
+        )
+        .unwrap();
+        let csv = evaluated_csv(spec.to_str().unwrap(), &["--grain", "month"]);
+        // (Its start only, when it is millions of months long.)
+        let start: String = csv.chars().take(300).collect();
+        assert!(
+            csv == "period,mrr,last_end,last_seen\n2025-01,100,,\n2025-02,150,2025-03-15,\n2025-03,100,,\n",
+            "{:?}: {start}",
+            wh.dialect
+        );
+        if wh.dialect == Dialect::Postgres {
+            wh.run(&format!("DROP SCHEMA {} CASCADE", wh.dialect.ident(&wh.schema)));
+        }
+    }
+}
+
 /// A spec of one dataset `d` over the warehouse's `table` (time
 /// `closed_at`) and `kpis`: `kpi check --data` of it must pass, and its
 /// `eval` with `args` as CSV is returned.
