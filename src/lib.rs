@@ -222,7 +222,8 @@ fn check_with_schemas(
 ) -> check::Checked {
     let mut read = data::readable_schemas(spec);
     diagnostics.extend(read.notes);
-    let (remote, why) = data::remote_schemas(spec, false);
+    let (remote, why, contradicted) = data::remote_schemas(spec, false);
+    diagnostics.extend(contradicted);
     read.schemas.extend(remote);
     unread.extend(read.unread);
     unread.extend(why);
@@ -233,9 +234,10 @@ fn check_with_schemas(
 fn check_with_data(spec: &spec::Spec, diagnostics: &mut diagnostic::Diagnostics) -> check::Checked {
     let (mut schemas, found) = data::schemas(spec);
     diagnostics.extend(found);
-    let (remote, found) = data::remote_schemas(spec, true);
+    let (remote, found, contradicted) = data::remote_schemas(spec, true);
     schemas.extend(remote);
     diagnostics.extend(found);
+    diagnostics.extend(contradicted);
     let mut checked = check::check(spec, Some(&schemas));
     diagnostics.extend(data::validate_lookups(&checked.model));
     if checked.diagnostics.has_errors() || diagnostics.has_errors() {

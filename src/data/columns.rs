@@ -36,13 +36,19 @@ pub struct ReadSchemas {
 }
 
 /// The columns of datasets on connections, read through their connections
-/// (a query for no rows, whose Arrow schema has the types). With
-/// `report`, a source that cannot be read and a declared column the table
-/// lacks are diagnostics; without, such a dataset stays open and only why
-/// it could not be read is given.
-pub fn remote_schemas(spec: &Spec, report: bool) -> (crate::check::DataSchemas, Vec<Diagnostic>) {
+/// (a query for no rows, whose Arrow schema has the types), and what they
+/// say: with `report`, a source that cannot be read and a declared column
+/// the table lacks are diagnostics; without, such a dataset stays open and
+/// only why it could not be read is given. A declared type the database
+/// contradicts is said either way (the last list): evaluated so, a number
+/// of seconds declared a datetime read as no time at all in SQLite.
+pub fn remote_schemas(
+    spec: &Spec,
+    report: bool,
+) -> (crate::check::DataSchemas, Vec<Diagnostic>, Vec<Diagnostic>) {
     let mut out = crate::check::DataSchemas::new();
     let mut diags = Vec::new();
+    let mut contradicted = Vec::new();
     for d in &spec.datasets {
         let Some(t) = &d.table else { continue };
         let Some(c) = spec
@@ -73,14 +79,14 @@ pub fn remote_schemas(spec: &Spec, report: bool) -> (crate::check::DataSchemas, 
                             ));
                         }
                     }
-                    diags.extend(remote_type_conflicts(d, &cols, c.dialect));
                 }
+                contradicted.extend(remote_type_conflicts(d, &cols, c.dialect));
                 out.insert(d.name.value.clone(), cols);
             }
             Err(e) => diags.push(diagnostics::of_dataset(e, &d.name.value, t.span)),
         }
     }
-    (out, diags)
+    (out, diags, contradicted)
 }
 
 /// The columns of a table or query on connection `c`, with their types: a

@@ -2443,6 +2443,35 @@ fn infinite_dates_are_no_dates() {
     }
 }
 
+/// A declared type the database contradicts stops `eval` as it stops
+/// `check --data`: SQLite seconds since 1970 declared a datetime were read
+/// as no time at all, and `eval` said "no rows" and succeeded.
+#[test]
+fn a_declared_type_the_database_contradicts_stops_eval() {
+    let wh = Warehouse::sqlite();
+    wh.table(
+        "epochs",
+        "closed_at INTEGER, amount REAL",
+        &["(1735689600, 10)".into(), "(1738368000, 20)".into()],
+    );
+    kpi::data::adbc::disconnect();
+    let kpis = "  total: {dataset: d, measure: sum(amount)}\n";
+    let spec = one_table_spec(&wh, "epochs", kpis);
+    let text = std::fs::read_to_string(&spec).unwrap().replace(
+        "    time: closed_at\n",
+        "    time: closed_at\n    columns: {closed_at: datetime}\n",
+    );
+    std::fs::write(&spec, text).unwrap();
+    let out = crate::support::kpi(&["--spec", spec.to_str().unwrap(), "eval", "--grain", "month"]);
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("kpi::declared_type_contradicted"), "{said}");
+}
+
 /// A spec of one dataset `d` over the warehouse's `table` (time
 /// `closed_at`) and `kpis`: `kpi check --data` of it must pass, and its
 /// `eval` with `args` as CSV is returned.
