@@ -904,11 +904,7 @@ fn a_password_written_in_the_spec_is_never_printed() {
             .env("KPI_ADBC_PATH", services().join("adbc"))
             .output()
             .unwrap();
-        let shown = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let shown = crate::support::printed(&out);
         assert!(!shown.contains("Sup3rSecretPw"), "{args:?}: {shown}");
         warned |= shown.contains("kpi::secret_in_spec");
     }
@@ -2463,11 +2459,7 @@ fn a_declared_type_the_database_contradicts_stops_eval() {
     );
     std::fs::write(&spec, text).unwrap();
     let out = crate::support::kpi(&["--spec", spec.to_str().unwrap(), "eval", "--grain", "month"]);
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let said = crate::support::printed(&out);
     assert_eq!(out.status.code(), Some(1), "{said}");
     assert!(said.contains("kpi::declared_type_contradicted"), "{said}");
 }
@@ -2935,11 +2927,7 @@ fn parquet_in_object_storage_of_an_unreadable_type() {
             .envs(env.iter().map(|(k, v)| (k, v)))
             .output()
             .unwrap();
-        let said = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let said = crate::support::printed(&out);
         assert_eq!(out.status.code(), Some(1), "{command:?}: {said}");
         assert!(
             said.contains("kpi::unreadable_column_type")
