@@ -2464,6 +2464,30 @@ fn a_declared_type_the_database_contradicts_stops_eval() {
     assert!(said.contains("kpi::declared_type_contradicted"), "{said}");
 }
 
+/// A PostgreSQL enum is text: compared with a text that is none of its
+/// labels it is false (the statement failed: "invalid input value for
+/// enum"), and text functions take it. By hand: one won of 1.5, one lost.
+#[test]
+fn a_postgresql_enum_compares_with_any_text() {
+    let wh = Warehouse::postgres();
+    let s = wh.dialect.ident(&wh.schema);
+    wh.create_schema();
+    wh.run(&format!("CREATE TYPE {s}.stage AS ENUM ('won', 'lost')"));
+    wh.table(
+        "staged",
+        &format!("stage {s}.stage, amount real, closed_at date"),
+        &[
+            "('won', 1.5, '2025-01-02')".into(),
+            "('lost', 2, '2025-01-03')".into(),
+        ],
+    );
+    let kpis = "  won: {dataset: d, measure: 'sum(amount where stage == \"won\")'}\n  \
+                odd: {dataset: d, measure: 'count(where stage == \"nope\" or upper(stage) == \"LOST\")'}\n";
+    let csv = checked_then_evaluated(&wh, "staged", kpis, &[]);
+    assert_eq!(csv, "won,odd\n1.5,1\n");
+    wh.run(&format!("DROP SCHEMA {s} CASCADE"));
+}
+
 /// A spec of one dataset `d` over the warehouse's `table` (time
 /// `closed_at`) and `kpis`: `kpi check --data` of it must pass, and its
 /// `eval` with `args` as CSV is returned.
