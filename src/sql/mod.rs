@@ -514,22 +514,25 @@ impl<'a> Printer<'a> {
         // A row has no time when its day is null: in SQLite, whose dates
         // are texts, an empty or unreadable text too.
         let day = self.d.column_day(&self.own(t));
+        // The range compares the column's own day, which an index or a
+        // partition of it serves (`infinity` is outside any range anyway).
+        let raw = self.d.to_date(&self.own(t));
         let mut conditions = Vec::new();
         if let Some(r) = q.range {
             let mut inside = format!(
-                "({day} >= {} AND {day} <= {})",
+                "({raw} >= {} AND {raw} <= {})",
                 self.d.date_lit(r.start),
                 self.d.date_lit(r.end)
             );
             if let (Some(h), true) = (q.history, q.grain != Grain::All) {
                 let first = crate::period::period_of(r.start, q.grain, cal).start;
                 inside = format!(
-                    "({inside} OR ({day} >= {} AND {day} < {}))",
+                    "({inside} OR ({raw} >= {} AND {raw} < {}))",
                     self.d.date_lit(h),
                     self.d.date_lit(first)
                 );
             }
-            conditions.push(format!("({day} IS NULL OR {inside})"));
+            conditions.push(format!("({raw} IS NULL OR {inside})"));
         }
         let period = match (q.grain, q.range) {
             (Grain::All, None) => None,
