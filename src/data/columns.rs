@@ -83,7 +83,10 @@ pub fn remote_schemas(
                 contradicted.extend(remote_type_conflicts(d, &cols, c.dialect));
                 out.insert(d.name.value.clone(), cols);
             }
-            Err(e) => diags.push(diagnostics::of_dataset(e, &d.name.value, t.span)),
+            Err(e) => {
+                let table = t.table.as_ref().map(|x| (x.value.as_str(), c.dialect));
+                diags.push(diagnostics::of_dataset(e, &d.name.value, t.span, table));
+            }
         }
     }
     (out, diags, contradicted)

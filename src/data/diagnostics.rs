@@ -682,9 +682,35 @@ pub fn query_failed(c: &crate::check::ir::ConnectionModel, why: &str, sql: &str)
 /// A failed statement of one dataset, pointed at the dataset's source: a
 /// table that is not there, or a query the database refuses, is the
 /// dataset's to mend, and the connection is only where it ran.
-pub fn of_dataset(mut d: Diagnostic, dataset: &str, source: Span) -> Diagnostic {
+/// A table the database does not find, named in another case than the
+/// database folds a name made without quotes to (lower case in
+/// PostgreSQL and DuckDB, upper case in Snowflake), is most often such a
+/// table: the help says so, and how to name it.
+pub fn of_dataset(
+    mut d: Diagnostic,
+    dataset: &str,
+    source: Span,
+    table: Option<(&str, crate::spec::model::Dialect)>,
+) -> Diagnostic {
+    use crate::spec::model::Dialect;
     if d.code != "kpi::query_failed" {
         return d;
+    }
+    let missing = ["does not exist", "no such table", "not found", "NOT_FOUND"]
+        .iter()
+        .any(|m| d.message.contains(m));
+    // A name written in quotes is meant as written.
+    let table = table.filter(|(t, _)| !t.contains(['"', '`']));
+    let folded = match table {
+        Some((t, Dialect::Postgres | Dialect::DuckDb)) => Some(("lower", t.to_lowercase())),
+        Some((t, Dialect::Snowflake)) => Some(("upper", t.to_uppercase())),
+        _ => None,
+    };
+    if let Some((case, name)) = folded.filter(|(_, name)| missing && table.is_some_and(|(t, _)| t != name)) {
+        let statement = d.help.take().unwrap_or_default();
+        d.help = Some(format!(
+            "kpi quotes each part of a table's name, so its case counts; a table made without quotes has its name in {case} case there (`{name}`); {statement}"
+        ));
     }
     d.message = format!("dataset `{dataset}`: {}", d.message);
     for l in &mut d.labels {

@@ -76,8 +76,18 @@ impl Sql {
 /// Runs one of unit `i`'s statements; a failure is its dataset's.
 fn unit_query(plan: &Plan, i: usize, c: &ConnectionModel, sql: &str) -> Result<DataFrame, Vec<Diagnostic>> {
     let ds = &plan.model.datasets[plan.units[i].dataset];
-    crate::data::adbc::query(c, sql)
-        .map_err(|d| vec![crate::data::diagnostics::of_dataset(d, &ds.name, ds.source_span)])
+    let table = match ds.remote.as_ref().map(|r| &r.relation) {
+        Some(crate::check::ir::Relation::Table(t)) => Some((t.as_str(), c.dialect)),
+        _ => None,
+    };
+    crate::data::adbc::query(c, sql).map_err(|d| {
+        vec![crate::data::diagnostics::of_dataset(
+            d,
+            &ds.name,
+            ds.source_span,
+            table,
+        )]
+    })
 }
 
 fn connection_of(model: &Model, ds: usize) -> Option<&ConnectionModel> {

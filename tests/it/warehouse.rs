@@ -2493,6 +2493,29 @@ fn a_postgresql_enum_compares_with_any_text() {
     wh.run(&format!("DROP SCHEMA {s} CASCADE"));
 }
 
+/// A table named in capitals that PostgreSQL does not find (one made
+/// without quotes is in lower case there): the help says how it is named.
+#[test]
+fn a_table_named_in_another_case_is_told_how_it_is_named() {
+    let wh = Warehouse::postgres();
+    wh.table(
+        "lowered",
+        "amount double precision, closed_at date",
+        &["(1, '2025-01-05')".into()],
+    );
+    let spec = one_table_spec(&wh, "LOWERED", "  n: {dataset: d, measure: count()}\n");
+    for command in [&["eval"][..], &["check", "--data"][..]] {
+        let mut args = vec!["--spec", spec.to_str().unwrap()];
+        args.extend_from_slice(command);
+        let said = crate::support::printed(&crate::support::kpi(&args));
+        // (The help is wrapped where the schema's name puts it.)
+        let said: String = said.split_whitespace().collect::<Vec<_>>().join(" ");
+        let hint = format!("in lower case there (`{}.lowered`)", wh.schema);
+        assert!(said.contains(&hint), "{command:?}: {said}");
+    }
+    wh.run(&format!("DROP SCHEMA {} CASCADE", wh.dialect.ident(&wh.schema)));
+}
+
 /// A spec of one dataset `d` over the warehouse's `table` (time
 /// `closed_at`) and `kpis`: `kpi check --data` of it must pass, and its
 /// `eval` with `args` as CSV is returned.
