@@ -310,7 +310,7 @@ pub fn non_finite_read(dataset: &str, column: &str, count: u64) -> Diagnostic {
     Diagnostic::warning(
         "kpi::non_finite_values",
         format!(
-            "column `{column}` of dataset `{dataset}` held {count} non-finite {values} (NaN or ±inf), read as null"
+            "column `{column}` of dataset `{dataset}` held {count} non-finite {values} (NaN or ±inf, or in SQLite a text that is no number), read as null"
         ),
     )
     .help("aggregates skip them like any null; `kpi check --data` counts them over the whole source")

@@ -401,8 +401,16 @@ impl Spelling for Dialect {
             }
             Dialect::DuckDb => format!("CASE WHEN isfinite({double}) THEN {x} END"),
             Dialect::BigQuery => format!("IF(IS_NAN({double}) OR IS_INF({double}), NULL, {x})"),
-            // SQLite keeps no NaN (it stores a null); 9e999 reads as its infinity.
-            Dialect::Sqlite => format!("CASE WHEN abs({x}) = 9e999 THEN NULL ELSE {x} END"),
+            // SQLite keeps no NaN (it stores a null); 9e999 reads as its
+            // infinity. A column of any type holds any value there: a text
+            // in a number column is read as the number it writes, and is
+            // no number otherwise (SQLite's own cast made `abc` 0, counted
+            // and averaged), nor is an empty text (`.import`'s empty field).
+            Dialect::Sqlite => format!(
+                "CASE WHEN typeof({x}) IN ('integer', 'real') THEN CASE WHEN abs({x}) = 9e999 THEN NULL ELSE {x} END \
+                 WHEN typeof({x}) = 'text' AND trim({x}) GLOB '*[0-9]*' AND trim({x}) NOT GLOB '*[^0-9.eE+-]*' \
+                 THEN CAST(trim({x}) AS REAL) END"
+            ),
         }
     }
 

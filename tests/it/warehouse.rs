@@ -2516,6 +2516,35 @@ fn a_table_named_in_another_case_is_told_how_it_is_named() {
     wh.run(&format!("DROP SCHEMA {} CASCADE", wh.dialect.ident(&wh.schema)));
 }
 
+/// A SQLite number column holds any value: a text that is no number is no
+/// number (SQLite's cast made `abc` 0, so it was counted and averaged),
+/// and said; an empty text is an empty field, null as in files. By hand:
+/// 10 and 12.5 are the numbers, so 22.5 over 2, an average of 11.25.
+#[test]
+fn a_text_in_a_sqlite_number_column_is_no_number() {
+    let wh = Warehouse::sqlite();
+    wh.table(
+        "mixed",
+        "amount REAL, closed_at DATE",
+        &[
+            "(10, '2025-01-01')".into(),
+            "('abc', '2025-01-02')".into(),
+            "('', '2025-01-03')".into(),
+            "(NULL, '2025-01-04')".into(),
+            "('12.5', '2025-01-05')".into(),
+        ],
+    );
+    kpi::data::adbc::disconnect();
+    let kpis = "  total: {dataset: d, measure: sum(amount)}\n  n: {dataset: d, measure: count(amount)}\n  \
+                mean: {dataset: d, measure: avg(amount)}\n";
+    let spec = one_table_spec(&wh, "mixed", kpis);
+    let out = crate::support::kpi(&["--spec", spec.to_str().unwrap(), "eval", "--format", "csv"]);
+    let said = crate::support::printed(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(said.starts_with("total,n,mean\n22.5,2,11.25\n"), "{said}");
+    assert!(said.contains("held 1 non-finite value"), "{said}");
+}
+
 /// A spec of one dataset `d` over the warehouse's `table` (time
 /// `closed_at`) and `kpis`: `kpi check --data` of it must pass, and its
 /// `eval` with `args` as CSV is returned.
