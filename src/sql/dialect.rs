@@ -61,6 +61,9 @@ pub trait Spelling {
     fn column_value(self, column: String, ty: crate::check::types::Type) -> String;
     /// `x`, a number, or null where it is NaN or infinite.
     fn finite(self, x: &str) -> String;
+    /// Whether a number column's `x` holds a value at all: not null, nor
+    /// (in SQLite) an empty text, an empty field as in files.
+    fn has_value(self, x: &str) -> String;
     /// A boolean as text, as files write it (`true`, `false`).
     fn bool_text(self, x: &str) -> String;
     /// The minimum or maximum `agg` of dates or datetimes (`ty`) as it comes
@@ -383,6 +386,13 @@ impl Spelling for Dialect {
             (Dialect::Sqlite, Type::Date) => format!("date({column})"),
             (Dialect::Sqlite, Type::Datetime) => format!("datetime({column})"),
             _ => column,
+        }
+    }
+
+    fn has_value(self, x: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("{x} IS NOT NULL AND trim({x}) <> ''"),
+            _ => format!("{x} IS NOT NULL"),
         }
     }
 

@@ -604,13 +604,9 @@ impl<'a> Printer<'a> {
                 crate::plan::NON_FINITE,
                 self.model.datasets[ds].name
             );
-            // An empty text (SQLite's) is an empty field, null as in files.
-            let value = match self.d {
-                Dialect::Sqlite => format!("{raw} IS NOT NULL AND trim({raw}) <> ''"),
-                _ => format!("{raw} IS NOT NULL"),
-            };
             out.push(format!(
-                "SUM(CASE WHEN {value} AND {} IS NULL THEN 1 ELSE 0 END) AS {}",
+                "SUM(CASE WHEN {} AND {} IS NULL THEN 1 ELSE 0 END) AS {}",
+                self.d.has_value(&raw),
                 self.d.finite(&raw),
                 self.d.ident(&alias)
             ));
