@@ -5,8 +5,8 @@
 //!
 //! A driver named by its short name is found in the folders of
 //! `KPI_ADBC_PATH` (`libadbc_driver_<name>.so`, or DuckDB's `libduckdb.so`),
-//! then by the ADBC driver manager's own search (driver manifests), then on
-//! the system library path. Secrets come from the environment (`${VAR}` in
+//! then in the Python packages pip installs it as, then by the ADBC driver
+//! manager's own search (driver manifests), then on the system library path. Secrets come from the environment (`${VAR}` in
 //! the URI and options) and never appear in a message: what a driver says
 //! is shown with the URI and option values blanked out.
 
@@ -370,7 +370,7 @@ fn load_driver(c: &ConnectionModel) -> Result<ManagedDriver, Diagnostic> {
         "duckdb" => "libduckdb.so".to_string(),
         name => format!("libadbc_driver_{name}.so"),
     };
-    for dir in search_path() {
+    for dir in search_path(&c.driver) {
         let candidate = dir.join(&file);
         if candidate.is_file() {
             return ManagedDriver::load_dynamic_from_filename(&candidate, entry, version)
@@ -389,11 +389,47 @@ fn load_driver(c: &ConnectionModel) -> Result<ManagedDriver, Diagnostic> {
         .map_err(|_| diag::driver_not_found(c, &file))
 }
 
-/// The folders of `KPI_ADBC_PATH`.
-fn search_path() -> Vec<PathBuf> {
-    std::env::var_os("KPI_ADBC_PATH")
+/// The folders a short name's library is looked for in, in order: those of
+/// `KPI_ADBC_PATH`, then the package folder (`adbc_driver_NAME`) that
+/// `pip install adbc-driver-NAME` fills, in the active virtual or conda
+/// environment, the user's packages and the system's. A user who followed
+/// the help of a missing driver needs no variable set.
+fn search_path(driver: &str) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::env::var_os("KPI_ADBC_PATH")
         .map(|p| std::env::split_paths(&p).collect())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    if driver != "duckdb" {
+        let package = format!("adbc_driver_{driver}");
+        dirs.extend(python_packages().into_iter().map(|d| d.join(&package)));
+    }
+    dirs
+}
+
+/// The folders Python installs packages into, most particular first.
+fn python_packages() -> Vec<PathBuf> {
+    let home = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local"));
+    let prefixes = ["VIRTUAL_ENV", "CONDA_PREFIX"]
+        .iter()
+        .filter_map(|v| std::env::var_os(v).map(PathBuf::from))
+        .chain(home)
+        .chain(["/usr/local", "/usr"].map(PathBuf::from));
+    let mut folders = Vec::new();
+    for prefix in prefixes {
+        let Ok(entries) = std::fs::read_dir(prefix.join("lib")) else {
+            continue;
+        };
+        let mut pythons: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().starts_with("python3"))
+            .map(|e| e.path())
+            .collect();
+        pythons.sort();
+        for python in pythons.iter().rev() {
+            folders.push(python.join("site-packages"));
+            folders.push(python.join("dist-packages"));
+        }
+    }
+    folders
 }
 
 /// Every batch of a result, as one frame (columns typed even with no rows).

@@ -620,13 +620,17 @@ pub fn driver_not_found(c: &crate::check::ir::ConnectionModel, file: &str) -> Di
         .iter()
         .find(|(n, _, _)| *n == c.driver)
         .map_or("the driver's package", |(_, _, p)| p);
+    let found = match package.starts_with("pip ") {
+        true => ", where Python installs packages",
+        false => "",
+    };
     Diagnostic::error(
         "kpi::driver_not_found",
         format!("connection `{}`: the ADBC driver `{}` ({file}) was not found", c.name, c.driver),
     )
     .at(c.span, "driver not found")
     .help(format!(
-        "install it ({package}) and put its folder in KPI_ADBC_PATH, or give `driver:` the path to the library"
+        "install it ({package}{found}), or put the library's folder in KPI_ADBC_PATH, or give `driver:` its path"
     ))
 }
 

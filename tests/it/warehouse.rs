@@ -1041,6 +1041,59 @@ fn a_local_database_is_found_from_the_spec_and_never_made() {
     }
 }
 
+/// `pip install adbc-driver-sqlite`, as the help of a missing driver says,
+/// is enough: with no KPI_ADBC_PATH and no driver manifest, `driver: sqlite`
+/// is found in the package pip installed into the active environment
+/// (it was "not found").
+#[test]
+fn a_driver_installed_by_pip_is_found_in_the_active_environment() {
+    let wh = Warehouse::sqlite();
+    wh.table(
+        "deals",
+        "stage TEXT, amount REAL",
+        &["('won', 100)", "('won', 2.5)", "('lost', 7)"].map(String::from),
+    );
+    kpi::data::adbc::disconnect();
+    let dir = temp_dir("pip-driver");
+    let package = dir.join("venv/lib/python3.11/site-packages/adbc_driver_sqlite");
+    std::fs::create_dir_all(&package).unwrap();
+    std::fs::copy(&wh.driver, package.join("libadbc_driver_sqlite.so")).unwrap();
+    let spec = dir.join("s.yaml");
+    std::fs::write(
+        &spec,
+        format!(
+            "connections:\n  lite: {{driver: sqlite, uri: \"{}\"}}\ndatasets:\n  deals: {{source: {{connection: lite, table: deals}}}}\nkpis:\n  won: {{dataset: deals, measure: sum(amount where stage == \"won\")}}\n",
+            wh.uri
+        ),
+    )
+    .unwrap();
+    let home = dir.join("home");
+    let run = |venv: &std::path::Path| {
+        std::process::Command::new(kpi_bin())
+            .arg("--spec")
+            .arg(&spec)
+            .args(["eval", "--format", "csv"])
+            .env_remove("KPI_ADBC_PATH")
+            .env_remove("ADBC_DRIVER_PATH")
+            .env_remove("CONDA_PREFIX")
+            .env("VIRTUAL_ENV", venv)
+            .env("HOME", &home)
+            .env("XDG_CONFIG_HOME", home.join(".config"))
+            .output()
+            .unwrap()
+    };
+    let found = run(&dir.join("venv"));
+    assert!(found.status.success(), "{}", crate::support::printed(&found));
+    assert_eq!(String::from_utf8_lossy(&found.stdout), "won\n102.5\n");
+    let elsewhere = run(&dir.join("another-venv"));
+    assert_eq!(elsewhere.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&elsewhere.stderr);
+    assert!(
+        said.contains("kpi::driver_not_found") && said.contains("pip install adbc-driver-sqlite"),
+        "{said}"
+    );
+}
+
 /// A driver that is not installed names the package that provides it.
 #[test]
 fn a_missing_driver_names_its_package() {
