@@ -166,7 +166,7 @@ pub fn to_sarif(diags: &[Diagnostic], sources: &SourceMap) -> String {
 struct Bound {
     message: String,
     code: &'static str,
-    severity: Severity,
+    severity: miette::Severity,
     help: Option<String>,
     source: Option<NamedSource<String>>,
     labels: Vec<LabeledSpan>,
@@ -191,10 +191,7 @@ impl miette::Diagnostic for Bound {
     }
 
     fn severity(&self) -> Option<miette::Severity> {
-        Some(match self.severity {
-            Severity::Error => miette::Severity::Error,
-            Severity::Warning => miette::Severity::Warning,
-        })
+        Some(self.severity)
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
@@ -244,11 +241,13 @@ fn bind(d: &Diagnostic, sources: &SourceMap) -> Bound {
         if Some(l.span.file) == primary.map(|p| p.file) {
             labels.push(label);
         } else if let Some(file) = sources.get(l.span.file) {
-            // A label in another file is shown as a related note with its own source.
+            // A label in another file is shown as a related note with its
+            // own source: advice, as a warning's sign and heading would
+            // read as a second finding.
             related.push(Bound {
                 message: l.message.clone(),
                 code: "",
-                severity: Severity::Warning,
+                severity: miette::Severity::Advice,
                 help: None,
                 source: Some(shown_source(file)),
                 labels: vec![LabeledSpan::new_primary_with_span(Some(l.message.clone()), span)],
@@ -264,7 +263,10 @@ fn bind(d: &Diagnostic, sources: &SourceMap) -> Bound {
     Bound {
         message,
         code: d.code,
-        severity: d.severity,
+        severity: match d.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        },
         help: d.help.clone(),
         source,
         labels,

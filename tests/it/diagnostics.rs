@@ -109,6 +109,19 @@ fn a_name_defined_in_two_files_points_at_both() {
         files[0].ends_with("b.yaml") && files[1].ends_with("a.yaml"),
         "{files:?}"
     );
+    // The first place is shown with its file as a note, not as a second
+    // finding: it read "Warning: ⚠ first defined here" under a summary
+    // of no warnings.
+    let shown = kpi::report::diagnostics::to_human(
+        &dup.into_iter().cloned().collect::<Vec<_>>(),
+        &outcome.sources,
+        false,
+    );
+    assert!(
+        shown.contains("a.yaml:4:3") && shown.contains("first defined here"),
+        "{shown}"
+    );
+    assert!(!shown.contains("Warning") && !shown.contains('⚠'), "{shown}");
 }
 
 #[test]
