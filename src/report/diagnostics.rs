@@ -22,6 +22,46 @@ pub struct Located {
     pub end_line: usize,
     pub end_column: usize,
     pub help: Option<String>,
+    /// The other places the finding points at (where a name defined twice
+    /// was first defined), each with its label; left out when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<Place>,
+}
+
+/// A place in a spec file that a finding points at besides its own.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Place {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub message: String,
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}:{}:{}", self.message, self.file, self.line, self.column)
+    }
+}
+
+/// The places of a finding's secondary labels.
+fn related_places(d: &Diagnostic, sources: &SourceMap) -> Vec<Place> {
+    d.labels
+        .iter()
+        .filter(|l| !l.primary)
+        .filter_map(|l| {
+            let ((line, column), (end_line, end_column)) = sources.position(l.span)?;
+            Some(Place {
+                file: sources.name(l.span.file).to_string(),
+                line,
+                column,
+                end_line,
+                end_column,
+                message: l.message.clone(),
+            })
+        })
+        .collect()
 }
 
 pub fn locate(d: &Diagnostic, sources: &SourceMap) -> Located {
@@ -42,6 +82,7 @@ pub fn locate(d: &Diagnostic, sources: &SourceMap) -> Located {
         end_line,
         end_column,
         help: d.help.clone(),
+        related: related_places(d, sources),
     }
 }
 
@@ -64,6 +105,11 @@ pub fn to_github(diags: &[Diagnostic], sources: &SourceMap) -> String {
             continue;
         }
         let mut message = d.message.clone();
+        // The annotation sits on its own line; places elsewhere are named.
+        let elsewhere = |p: &&Place| l.file.as_deref() != Some(p.file.as_str()) || p.line != l.line;
+        for place in l.related.iter().filter(elsewhere) {
+            message.push_str(&format!("\n{place}"));
+        }
         if let Some(h) = &d.help {
             message.push_str("\nhelp: ");
             message.push_str(h);
@@ -128,22 +174,28 @@ pub fn to_sarif(diags: &[Diagnostic], sources: &SourceMap) -> String {
                 text.push_str(h);
                 text.push(')');
             }
-            json!({
+            let related: Vec<serde_json::Value> = l
+                .related
+                .iter()
+                .map(|p| {
+                    json!({
+                        "physicalLocation": sarif_location(&p.file, (p.line, p.column), (p.end_line, p.end_column)),
+                        "message": { "text": p.message },
+                    })
+                })
+                .collect();
+            let mut result = json!({
                 "ruleId": d.code,
                 "level": match d.severity { Severity::Error => "error", Severity::Warning => "warning" },
                 "message": { "text": text },
                 "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": { "uri": l.file.unwrap_or_default().replace('\\', "/") },
-                        "region": {
-                            "startLine": l.line,
-                            "startColumn": l.column,
-                            "endLine": l.end_line,
-                            "endColumn": l.end_column.max(if l.end_line == l.line { l.column } else { 1 }),
-                        }
-                    }
+                    "physicalLocation": sarif_location(l.file.as_deref().unwrap_or_default(), (l.line, l.column), (l.end_line, l.end_column)),
                 }]
-            })
+            });
+            if !related.is_empty() {
+                result["relatedLocations"] = serde_json::Value::Array(related);
+            }
+            result
         })
         .collect();
     let sarif = json!({
@@ -159,6 +211,24 @@ pub fn to_sarif(diags: &[Diagnostic], sources: &SourceMap) -> String {
         }]
     });
     serde_json::to_string_pretty(&sarif).unwrap_or_default()
+}
+
+/// A SARIF physical location: a file and a region within it (an empty
+/// region ends where it starts).
+fn sarif_location(
+    file: &str,
+    (line, column): (usize, usize),
+    (end_line, end_column): (usize, usize),
+) -> serde_json::Value {
+    json!({
+        "artifactLocation": { "uri": file.replace('\\', "/") },
+        "region": {
+            "startLine": line,
+            "startColumn": column,
+            "endLine": end_line,
+            "endColumn": end_column.max(if end_line == line { column } else { 1 }),
+        }
+    })
 }
 
 /// A diagnostic bound to its source text, in the shape miette renders.

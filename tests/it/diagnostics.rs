@@ -112,16 +112,28 @@ fn a_name_defined_in_two_files_points_at_both() {
     // The first place is shown with its file as a note, not as a second
     // finding: it read "Warning: ⚠ first defined here" under a summary
     // of no warnings.
-    let shown = kpi::report::diagnostics::to_human(
-        &dup.into_iter().cloned().collect::<Vec<_>>(),
-        &outcome.sources,
-        false,
-    );
+    let dup_owned: Vec<_> = dup.into_iter().cloned().collect();
+    let shown = kpi::report::diagnostics::to_human(&dup_owned, &outcome.sources, false);
     assert!(
         shown.contains("a.yaml:4:3") && shown.contains("first defined here"),
         "{shown}"
     );
     assert!(!shown.contains("Warning") && !shown.contains('⚠'), "{shown}");
+    // Scripts and CI annotations are told the first place too (they were
+    // told only the second).
+    let json: serde_json::Value =
+        serde_json::from_str(&kpi::report::diagnostics::to_json(&dup_owned, &outcome.sources)).unwrap();
+    let first = &json[0]["related"][0];
+    assert!(first["file"].as_str().unwrap().ends_with("a.yaml"), "{json:#}");
+    assert_eq!(
+        (&first["line"], &first["column"], &first["message"]),
+        (&4.into(), &3.into(), &"first defined here".into())
+    );
+    let github = kpi::report::diagnostics::to_github(&dup_owned, &outcome.sources);
+    assert!(
+        github.contains("%0Afirst defined here: ") && github.contains("a.yaml:4:3%0Ahelp: "),
+        "{github}"
+    );
 }
 
 #[test]

@@ -181,7 +181,12 @@ fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
         "datasets:\n  d: {source: d.csv, columns: {amount: number}}\nkpis:\n  k: {dataset: d, measure: sum(amout)}\n  w: {dataset: d, measure: count(where region == \"EU\")}\n",
     )
     .unwrap();
-    std::fs::write(dir.join("b.yaml"), "kpis:\n  x: {measure: 'k +'}\n").unwrap();
+    // `w` defined twice: a result with a related location in a.yaml.
+    std::fs::write(
+        dir.join("b.yaml"),
+        "kpis:\n  x: {measure: 'k +'}\n  w: {measure: k}\n",
+    )
+    .unwrap();
     for spec in [dir.to_str().unwrap(), "kpis"] {
         let out = kpi(&["--spec", spec, "check", "--format", "sarif"]);
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -191,7 +196,21 @@ fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
     }
     let out = kpi(&["--spec", dir.to_str().unwrap(), "check", "--format", "sarif"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(v["runs"][0]["results"].as_array().unwrap().len() >= 3);
+    let results = v["runs"][0]["results"].as_array().unwrap();
+    assert!(results.len() >= 3);
+    let twice = results
+        .iter()
+        .find(|r| r["ruleId"] == "kpi::duplicate_name")
+        .unwrap();
+    let first = &twice["relatedLocations"][0]["physicalLocation"];
+    assert!(
+        first["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap()
+            .ends_with("a.yaml"),
+        "{twice:#}"
+    );
+    assert_eq!(first["region"]["startLine"], 5, "{twice:#}");
 }
 
 #[test]
