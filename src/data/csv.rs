@@ -593,6 +593,28 @@ fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
         .filter(|c| !found.iter().any(|(f, _)| f == *c))
         .filter_map(|c| Some((c, samples.get(c)?)))
         .collect();
+    hint_options(src, &mut layout, &texts);
+    layout.near_misses = near_misses;
+    if let Some((columns, seen)) = &seen {
+        layout.leading_zeros = leading_zeros(src, &inferred, &header, columns, &seen.samples);
+    }
+    let valueless = undeclared
+        .iter()
+        .filter(|c| samples.get(*c).is_none_or(|v| v.iter().all(String::is_empty)))
+        .map(|c| (c.clone(), Conversion::NoValues));
+    let found: Vec<(String, Conversion)> = found.into_iter().chain(valueless).collect();
+    for (n, conv) in found {
+        Arc::make_mut(&mut layout.read_schema).with_column(n.as_str().into(), DataType::String);
+        layout.conversions.push((n, conv));
+    }
+    in_utc_unless_zoned(src, &mut layout, text.as_ref())?;
+    malformed_records(src, layout, shapes)
+}
+
+/// The read options that would turn text columns into what their values
+/// look like (a currency, percents, `,` between thousands), and values
+/// written two ways (padded, another case): said as hints, never guessed.
+fn hint_options(src: &SourceInfo, layout: &mut Layout, texts: &[(&String, &Vec<String>)]) {
     // Amounts with a currency symbol: say the option.
     if src.read.currency.is_none() {
         layout.currency_hints = texts
@@ -626,7 +648,6 @@ fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
         };
         layout.thousands_hints = read_with(more, ',');
     }
-    layout.near_misses = near_misses;
     layout.padded = texts
         .iter()
         .filter_map(|(c, v)| Some(((*c).clone(), padded_twin(v)?)))
@@ -635,20 +656,6 @@ fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
         .iter()
         .filter_map(|(c, v)| Some(((*c).clone(), case_twin(v)?)))
         .collect();
-    if let Some((columns, seen)) = &seen {
-        layout.leading_zeros = leading_zeros(src, &inferred, &header, columns, &seen.samples);
-    }
-    let valueless = undeclared
-        .iter()
-        .filter(|c| samples.get(*c).is_none_or(|v| v.iter().all(String::is_empty)))
-        .map(|c| (c.clone(), Conversion::NoValues));
-    let found: Vec<(String, Conversion)> = found.into_iter().chain(valueless).collect();
-    for (n, conv) in found {
-        Arc::make_mut(&mut layout.read_schema).with_column(n.as_str().into(), DataType::String);
-        layout.conversions.push((n, conv));
-    }
-    in_utc_unless_zoned(src, &mut layout, text.as_ref())?;
-    malformed_records(src, layout, shapes)
 }
 
 /// Datetimes with UTC offsets and no `read.timezone`: a column whose every
