@@ -13,6 +13,7 @@ use crate::check::constant;
 use crate::check::functions::{AggFn, RowFn, TimeFn};
 use crate::check::ir::{DatasetId, Literal, Model, TExpr, TKind};
 use crate::check::types::Type;
+use crate::data::by_value;
 use crate::period::{Calendar, Grain, WeekStart};
 use crate::plan::Part;
 use crate::syntax::ast::{BinaryOp, UnaryOp};
@@ -86,20 +87,6 @@ fn micros(e: Expr, t: Type) -> Expr {
     dt.cast(DataType::Int64).cast(DataType::Float64)
 }
 
-/// The logarithm in base ten as Rust and SQL compute it, exact at powers
-/// of ten (`log10(1000)` is 3); Polars' `log(10)` divides natural
-/// logarithms, and gives 2.9999999999999996 there.
-fn log10(x: Expr) -> Expr {
-    x.map_with_fmt_str(
-        |c: Column| {
-            let x = c.cast(&DataType::Float64)?;
-            Ok(x.f64()?.apply_values(f64::log10).into_column())
-        },
-        |_, f| Ok(Field::new(f.name().clone(), DataType::Float64)),
-        "log10",
-    )
-}
-
 /// Polars' interval for the unit of `date_trunc` (checked to be a literal grain).
 fn truncation_every(unit: Option<&TExpr>) -> &'static str {
     use crate::keyword::Keyword;
@@ -123,10 +110,7 @@ fn num(e: Expr) -> Expr {
 
 /// `a / b`, null when `b` is zero (never inf or NaN).
 pub fn safe_div(a: Expr, b: Expr) -> Expr {
-    let b = num(b);
-    when(b.clone().eq(f64_lit(0.0)))
-        .then(null_f64())
-        .otherwise(crate::data::divide(num(a), b))
+    by_value::binary(num(a), num(b), "divide", |x, y| (y != 0.0).then(|| x / y))
 }
 
 impl Cx<'_> {
@@ -245,8 +229,12 @@ impl Cx<'_> {
             BinaryOp::Add => num(x) + num(y),
             BinaryOp::Sub => num(x) - num(y),
             BinaryOp::Mul => num(x) * num(y),
+            // By a number other than 0 known before reading: no test.
+            BinaryOp::Div if matches!(constant::value(b), Some(Some(v)) if v != 0.0) => {
+                crate::data::divide(num(x), num(y))
+            }
             BinaryOp::Div => safe_div(x, y),
-            BinaryOp::Rem => remainder_as_written(num(x), num(y)),
+            BinaryOp::Rem => by_value::binary(num(x), num(y), "remainder", arithmetic::remainder_as_written),
             _ => self.compare(op, x, a.ty, y, b.ty),
         }
     }
@@ -282,30 +270,19 @@ impl Cx<'_> {
             RowFn::Round => self.round(args),
             RowFn::Floor => num(a(0)).floor(),
             RowFn::Ceil => num(a(0)).ceil(),
-            RowFn::Sqrt => {
-                let x = num(a(0));
-                when(x.clone().lt(f64_lit(0.0)))
-                    .then(null_f64())
-                    .otherwise(x.sqrt())
-            }
-            RowFn::Ln | RowFn::Log10 => {
-                let x = num(a(0));
-                let log = match f {
-                    RowFn::Ln => x.clone().log(f64_lit(std::f64::consts::E)),
-                    _ => log10(x.clone()),
-                };
-                when(x.lt_eq(f64_lit(0.0))).then(null_f64()).otherwise(log)
-            }
+            // No real value (the root or logarithm of a negative number): null.
+            RowFn::Sqrt => by_value::unary(num(a(0)), "sqrt", |x| (x >= 0.0).then(|| x.sqrt())),
+            RowFn::Ln => by_value::unary(num(a(0)), "ln", |x| (x > 0.0).then(|| x.ln())),
+            // Exact at powers of ten (`log10(1000)` is 3), as SQL's; a
+            // quotient of natural logarithms gives 2.9999999999999996.
+            RowFn::Log10 => by_value::unary(num(a(0)), "log10", |x| (x > 0.0).then(|| x.log10())),
             RowFn::Exp => num(a(0)).exp(),
-            RowFn::Pow => {
-                // No real value, like the root of a negative number: null.
-                let (x, y) = (num(a(0)), num(a(1)));
-                let fractional = y.clone().neq(y.clone().floor());
-                let none = (x.clone().lt(f64_lit(0.0)).and(fractional))
-                    .or(x.clone().eq(f64_lit(0.0)).and(y.clone().lt(f64_lit(0.0))));
-                let y = crate::data::along(&x, y);
-                when(none).then(null_f64()).otherwise(x.pow(y))
-            }
+            // The double nearest the power, as SQL's `POWER` gives (Polars
+            // multiplies `x · x · x` for a whole exponent, rounding twice).
+            RowFn::Pow => by_value::binary(num(a(0)), num(a(1)), "pow", |x, y| {
+                let none = (x < 0.0 && y != y.floor()) || (x == 0.0 && y < 0.0);
+                (!none).then(|| x.powf(y))
+            }),
             RowFn::Least | RowFn::Greatest => {
                 let xs: Vec<Expr> = args.iter().map(|e| self.expr(e)).collect();
                 let h = if f == RowFn::Least {
@@ -354,15 +331,14 @@ impl Cx<'_> {
     /// is written (see [`arithmetic::round_as_written`]).
     fn round(&self, args: &[TExpr]) -> Expr {
         let x = args.first().map_or(null_f64(), |e| num(self.expr(e)));
-        let scale = match args.get(1) {
-            None => RoundScale::Digits(0),
+        match args.get(1) {
+            None => round_as_written(x, RoundScale::Digits(0), None),
             Some(d) => match constant::value(d) {
-                Some(Some(d)) => RoundScale::Digits(arithmetic::whole_digits(d)),
-                Some(None) => return null_f64(),
-                None => RoundScale::PerRow(num(self.expr(d))),
+                Some(Some(d)) => round_as_written(x, RoundScale::Digits(arithmetic::whole_digits(d)), None),
+                Some(None) => null_f64(),
+                None => round_as_written(x, RoundScale::PerRow, Some(num(self.expr(d)))),
             },
-        };
-        round_as_written(x, scale)
+        }
     }
 
     /// One aggregate part, in a group-by.
@@ -426,65 +402,50 @@ pub fn aggregate_part(p: &Part, filter: Option<Expr>, value: Expr) -> Expr {
     }
 }
 
-/// [`arithmetic::remainder_as_written`] as an expression.
-fn remainder_as_written(x: Expr, y: Expr) -> Expr {
-    let quotient = crate::data::divide(x.clone(), y.clone());
-    let whole = quotient.clone().round(0, RoundMode::HalfAwayFromZero);
-    let off_whole = (quotient.clone() - whole).abs();
-    when(y.clone().eq(f64_lit(0.0)))
-        .then(null_f64())
-        .when(off_whole.lt_eq(quotient.clone().abs() * f64_lit(arithmetic::TOLERANCE)))
-        .then(f64_lit(0.0))
-        .otherwise(x - y * quotient.round(0, RoundMode::ToZero))
-}
-
 /// How `round` scales a number by its digits: by a power of ten known
 /// before reading (a constant number of digits) or read from each row.
+#[derive(Clone, Copy)]
 enum RoundScale {
     Digits(i32),
-    PerRow(Expr),
+    PerRow,
 }
 
-impl RoundScale {
-    /// `x` times the power of ten of the digits (`back`: divided by it).
-    /// Constant digits divide by the power of a negative number of digits,
-    /// as `10^-2` has no exact double; digits read from a row, as SQL
-    /// computes them ([`crate::sql`]), multiply by `10^d` whatever its sign.
-    fn scaled(&self, x: Expr, back: bool) -> Expr {
-        let by = |x: Expr, p: Expr, up: bool| {
-            if up != back {
-                x * p
-            } else {
-                crate::data::divide(x, p)
-            }
-        };
-        match self {
-            RoundScale::Digits(d) => by(x, f64_lit(10f64.powi(d.abs())), *d >= 0),
-            RoundScale::PerRow(d) => {
-                // [`arithmetic::whole_digits`] of each row.
-                let whole = d
-                    .clone()
-                    .round(0, RoundMode::ToZero)
-                    .clip(f64_lit(-30.0), f64_lit(30.0));
-                by(x, f64_lit(10.0).pow(whole), true)
-            }
+/// [`arithmetic::round_as_written`] of each row's number: to `digits`
+/// decimals, or (`PerRow`) to the digits beside it in the row.
+fn round_as_written(x: Expr, scale: RoundScale, digits: Option<Expr>) -> Expr {
+    match (scale, digits) {
+        (RoundScale::PerRow, Some(d)) => {
+            by_value::binary_total(x, d, "round", |x, d| round_value(x, RoundScale::PerRow, d))
         }
+        _ => by_value::unary_total(x, "round", move |x| round_value(x, scale, 0.0)),
     }
 }
 
-/// [`arithmetic::round_as_written`] as an expression, on the size of `x`
-/// scaled, its sign put back at the end.
-fn round_as_written(x: Expr, scale: RoundScale) -> Expr {
-    let size = scale.scaled(x.clone().abs(), false);
-    let tolerance = when(size.clone().lt(f64_lit(arithmetic::TOLERANCE_BELOW)))
-        .then(size.clone() * f64_lit(arithmetic::TOLERANCE))
-        .otherwise(f64_lit(0.0));
-    let magnitude = scale.scaled((size.clone() + f64_lit(0.5) + tolerance).floor(), true);
-    when(size.gt_eq(f64_lit(arithmetic::NO_FRACTION_FROM)))
-        .then(x.clone())
-        .when(x.lt(f64_lit(0.0)))
-        .then(-magnitude.clone())
-        .otherwise(magnitude)
+/// One number rounded half away from zero as it is written, on its size
+/// scaled, its sign put back at the end. Constant digits divide by the
+/// power of a negative number of digits, as `10^-2` has no exact double;
+/// digits read from a row ([`arithmetic::whole_digits`] of them), as SQL
+/// computes them ([`crate::sql`]), multiply by `10^d` whatever their sign.
+fn round_value(x: f64, scale: RoundScale, row_digits: f64) -> f64 {
+    let (power, up) = match scale {
+        RoundScale::Digits(d) => (10f64.powi(d.abs()), d >= 0),
+        RoundScale::PerRow => (10f64.powf(row_digits.trunc().clamp(-30.0, 30.0)), true),
+    };
+    let size = if up { x.abs() * power } else { x.abs() / power };
+    if size >= arithmetic::NO_FRACTION_FROM {
+        return x;
+    }
+    let tolerance = match size < arithmetic::TOLERANCE_BELOW {
+        true => size * arithmetic::TOLERANCE,
+        false => 0.0,
+    };
+    let units = (size + 0.5 + tolerance).floor();
+    let magnitude = if up { units / power } else { units * power };
+    if x < 0.0 {
+        -magnitude
+    } else {
+        magnitude
+    }
 }
 
 fn literal(l: &Literal) -> Expr {

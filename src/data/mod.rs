@@ -11,6 +11,7 @@
 //! mapping between `kpi`'s types and Polars'.
 
 pub mod adbc;
+pub mod by_value;
 mod columns;
 pub mod csv;
 mod csv_conversion;
@@ -221,19 +222,9 @@ pub fn as_text(e: Expr) -> Expr {
 /// single number as a product with its reciprocal, a unit in the last
 /// place off (`3430 / 100` gives 34.300000000000004, so `round(34.3, 2)`
 /// was not 34.3 and `cost / 100` printed 34.300000000000004 as a
-/// dimension value).
+/// dimension value). Worked out value by value ([`by_value`]).
 pub fn divide(x: Expr, y: Expr) -> Expr {
-    let y = along(&x, y);
-    x / y
-}
-
-/// `y` laid along `x`: a column as long as `x` (null where `x` is), so
-/// that an operation of the two runs row by row, where Polars takes
-/// shortcuts with a single number that change a result's last digit (a
-/// division, see [`divide`]; a power, where `x³` is `x · x · x`, rounded
-/// twice, not the double nearest it as SQL's `POWER` gives).
-pub fn along(x: &Expr, y: Expr) -> Expr {
-    when(x.clone().is_not_null()).then(y).otherwise(lit(NULL))
+    by_value::binary_total(x, y, "divide", |x, y| x / y)
 }
 
 /// A decimal's text (`-3.1000`) as [`number_text`] writes numbers: `-3.1`.
