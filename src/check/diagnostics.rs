@@ -694,6 +694,19 @@ pub fn lookup_across_sources(span: Span, dataset: &str, target: &str) -> Diagnos
     .help("put both datasets on the same connection (a view can bring them together), or both in files; derived KPIs may combine KPIs from anywhere")
 }
 
+/// A row expression whose SQL would pass [`crate::sql::MAX_EXPRESSION_SQL`].
+pub fn sql_too_long(span: Span, dialect: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::sql_too_long",
+        format!(
+            "this expression's SQL in {dialect} would be longer than {} MiB",
+            crate::sql::MAX_EXPRESSION_SQL >> 20
+        ),
+    )
+    .at(span, "its SQL passes the limit here")
+    .help("`round`, `%`, `pow`, `sqrt`, `ln`, `log10`, `least` and `greatest` write their arguments more than once in SQL, so each level of a nest of them multiplies its length: nest fewer, or evaluate the dataset from files")
+}
+
 /// `place`: why the dialect is asked (`connection \`wh\``, `--dialect`).
 pub fn not_exact_in_dialect(span: Span, func: &str, dialect: &str, place: &str) -> Diagnostic {
     Diagnostic::error(

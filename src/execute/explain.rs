@@ -127,6 +127,13 @@ fn sql_statements(plan: &Plan, i: usize) -> Vec<(String, String)> {
         c.dialect.as_str()
     );
     let s = crate::sql::unit_sql_by_itself(plan, i, c.dialect, super::today());
+    if s.too_long.is_some() {
+        let why = format!(
+            "(not printed: a row expression's SQL would pass {} MiB)",
+            crate::sql::MAX_EXPRESSION_SQL >> 20
+        );
+        return vec![(title, why)];
+    }
     let mut out = vec![(title.clone(), s.parts)];
     out.extend(s.ends.map(|e| (format!("{title} — ends"), e)));
     out

@@ -62,6 +62,12 @@ impl Sql {
             false => crate::sql::range_moment(plan, i),
         };
         let statements = crate::sql::unit_sql(plan, i, c.dialect, moment);
+        if let Some(span) = statements.too_long {
+            return Err(vec![crate::check::diagnostics::sql_too_long(
+                span,
+                crate::keyword::Keyword::as_str(c.dialect),
+            )]);
+        }
         let run = |sql: &str| {
             let df = unit_query(plan, i, c, sql)?;
             normalized(df, unit.dims.len()).map_err(super::polars_error)

@@ -132,7 +132,21 @@ impl Printer<'_> {
     /// on files ([`constant::value`]): the dialect would compute it the
     /// same way, but `round` and `%` write their operands several times,
     /// so a constant nested in them multiplied the statement's length.
+    /// Past [`super::MAX_EXPRESSION_SQL`] the expression is noted (see
+    /// [`super::UnitSql::too_long`]) and printed no further.
     pub(super) fn expr(&self, e: &TExpr) -> String {
+        if self.overflow.get().is_some() {
+            return "NULL".to_string();
+        }
+        let sql = self.expr_of(e);
+        if sql.len() > super::MAX_EXPRESSION_SQL {
+            self.overflow.set(Some(e.span));
+            return "NULL".to_string();
+        }
+        sql
+    }
+
+    fn expr_of(&self, e: &TExpr) -> String {
         if e.ty == Type::Number && !matches!(e.kind, TKind::Lit(_)) {
             match constant::value(e) {
                 Some(Some(v)) if v.is_finite() => return self.number_literal(v),

@@ -23,6 +23,7 @@ use crate::diagnostic::Diagnostic;
 use crate::keyword::Keyword;
 use crate::period::{Calendar, Grain, WeekStart};
 use crate::plan::{Part, Plan, Query, Unit, UnitTime};
+use crate::span::Span;
 use crate::spec::model::Dialect;
 use crate::time::Date;
 
@@ -32,7 +33,16 @@ use crate::time::Date;
 pub struct UnitSql {
     pub parts: String,
     pub ends: Option<String>,
+    /// The row expression whose SQL would pass [`MAX_EXPRESSION_SQL`]
+    /// (a statement holding it is not to be run).
+    pub too_long: Option<Span>,
 }
+
+/// The longest SQL a row expression may print to. `round`, `%` and `pow`
+/// write their arguments several times, so each level of a nest of them
+/// multiplies its length: eight `round`s deep made 378 MB and twelve
+/// exhausted memory. BigQuery takes statements of 1 MB at most.
+pub const MAX_EXPRESSION_SQL: usize = 1 << 20;
 
 /// Whether a unit under `--grain all` needs the data's dates first (a
 /// stock taken at the end of the data, when the query has no range).
@@ -97,6 +107,10 @@ pub fn query_statements(
             inexact.extend(inexact_in(model, o.kpi, dialect));
         }
         let sql = unit_sql_by_itself(plan, i, d, today);
+        inexact.extend(
+            sql.too_long
+                .map(|span| crate::check::diagnostics::sql_too_long(span, d.as_str())),
+        );
         let from = match connection {
             Some(c) => format!("on connection `{}`", c.name),
             None => format!("over table {} (its file's rows)", d.ident(&ds.name)),
@@ -353,7 +367,7 @@ pub fn unit_sql(plan: &Plan, unit: usize, dialect: Dialect, moment: Option<Date>
 fn unit_statements(plan: &Plan, unit: usize, dialect: Dialect, moment: Option<String>) -> UnitSql {
     let p = Printer::new(&plan.model, &plan.units[unit], dialect);
     let q = &plan.query;
-    match (&p.unit.time, q.grain) {
+    let mut sql = match (&p.unit.time, q.grain) {
         (UnitTime::Stock { from, to, .. }, Grain::All) => {
             let m = moment.unwrap_or_else(|| dialect.date_lit(Date(0)));
             let mut active = vec![format!("{} <= {m}", dialect.column_day(&p.own(from)))];
@@ -365,6 +379,7 @@ fn unit_statements(plan: &Plan, unit: usize, dialect: Dialect, moment: Option<St
             UnitSql {
                 parts: p.select(period, false, &active),
                 ends: None,
+                too_long: None,
             }
         }
         (UnitTime::Stock { from, to, at_start }, g) => {
@@ -390,17 +405,22 @@ fn unit_statements(plan: &Plan, unit: usize, dialect: Dialect, moment: Option<St
                 ends: end
                     .as_deref()
                     .map(|end| bucketed(end, format!("{end} >= {start}"))),
+                too_long: None,
             }
         }
         (UnitTime::Flow(t), _) => UnitSql {
             parts: p.flow(t, q, &plan.model.calendar),
             ends: None,
+            too_long: None,
         },
         (UnitTime::None, _) => UnitSql {
             parts: p.select(None, false, &[]),
             ends: None,
+            too_long: None,
         },
-    }
+    };
+    sql.too_long = p.overflow.get();
+    sql
 }
 
 /// The type of a dataset's column, when known (text otherwise: cast as is).
@@ -417,11 +437,18 @@ struct Printer<'a> {
     model: &'a Model,
     unit: &'a Unit,
     d: Dialect,
+    /// Set by the first row expression longer than [`MAX_EXPRESSION_SQL`].
+    overflow: std::cell::Cell<Option<Span>>,
 }
 
 impl<'a> Printer<'a> {
     fn new(model: &'a Model, unit: &'a Unit, d: Dialect) -> Self {
-        Printer { model, unit, d }
+        Printer {
+            model,
+            unit,
+            d,
+            overflow: std::cell::Cell::new(None),
+        }
     }
 
     /// The earliest and latest dates of the unit's time columns (a flow's

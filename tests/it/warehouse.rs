@@ -16,7 +16,7 @@ use kpi::spec::InputFile;
 use kpi::sql::dialect::Spelling;
 use kpi::time::{Date, DateTime};
 
-use crate::support::{kpi_bin, kpi_in, root, temp_dir};
+use crate::support::{kpi_bin, kpi_in, printed, root, temp_dir};
 
 /// Where scripts/services put the drivers and the PostgreSQL URI.
 fn services() -> PathBuf {
@@ -904,7 +904,7 @@ fn a_password_written_in_the_spec_is_never_printed() {
             .env("KPI_ADBC_PATH", services().join("adbc"))
             .output()
             .unwrap();
-        let shown = crate::support::printed(&out);
+        let shown = printed(&out);
         assert!(!shown.contains("Sup3rSecretPw"), "{args:?}: {shown}");
         warned |= shown.contains("kpi::secret_in_spec");
     }
@@ -1083,7 +1083,7 @@ fn a_driver_installed_by_pip_is_found_in_the_active_environment() {
             .unwrap()
     };
     let found = run(&dir.join("venv"));
-    assert!(found.status.success(), "{}", crate::support::printed(&found));
+    assert!(found.status.success(), "{}", printed(&found));
     assert_eq!(String::from_utf8_lossy(&found.stdout), "won\n102.5\n");
     let elsewhere = run(&dir.join("another-venv"));
     assert_eq!(elsewhere.status.code(), Some(1));
@@ -2517,7 +2517,7 @@ fn a_declared_type_the_database_contradicts_stops_eval() {
     );
     std::fs::write(&spec, text).unwrap();
     let out = crate::support::kpi(&["--spec", spec.to_str().unwrap(), "eval", "--grain", "month"]);
-    let said = crate::support::printed(&out);
+    let said = printed(&out);
     assert_eq!(out.status.code(), Some(1), "{said}");
     assert!(said.contains("kpi::declared_type_contradicted"), "{said}");
 }
@@ -2560,7 +2560,7 @@ fn a_table_named_in_another_case_is_told_how_it_is_named() {
     for command in [&["eval"][..], &["check", "--data"][..]] {
         let mut args = vec!["--spec", spec.to_str().unwrap()];
         args.extend_from_slice(command);
-        let said = crate::support::printed(&crate::support::kpi(&args));
+        let said = printed(&crate::support::kpi(&args));
         // (The help is wrapped where the schema's name puts it.)
         let said: String = said.split_whitespace().collect::<Vec<_>>().join(" ");
         let hint = format!("in lower case there (`{}.lowered`)", wh.schema);
@@ -2592,7 +2592,7 @@ fn a_text_in_a_sqlite_number_column_is_no_number() {
                 mean: {dataset: d, measure: avg(amount)}\n";
     let spec = one_table_spec(&wh, "mixed", kpis);
     let out = crate::support::kpi(&["--spec", spec.to_str().unwrap(), "eval", "--format", "csv"]);
-    let said = crate::support::printed(&out);
+    let said = printed(&out);
     assert_eq!(out.status.code(), Some(0), "{said}");
     assert!(said.starts_with("total,n,mean\n22.5,2,11.25\n"), "{said}");
     assert!(said.contains("held 1 non-finite value"), "{said}");
@@ -3061,7 +3061,7 @@ fn parquet_in_object_storage_of_an_unreadable_type() {
             .envs(env.iter().map(|(k, v)| (k, v)))
             .output()
             .unwrap();
-        let said = crate::support::printed(&out);
+        let said = printed(&out);
         assert_eq!(out.status.code(), Some(1), "{command:?}: {said}");
         assert!(
             said.contains("kpi::unreadable_column_type")
@@ -3286,4 +3286,75 @@ fn a_run_closes_its_spark_session() {
         said()
     });
     assert!(waited, "no `{closed}` in {}", log.display());
+}
+
+/// `round`, `%` and `pow` write their arguments several times in SQL, so a
+/// nest of them multiplied the statement's length at each level: eight
+/// `round`s deep printed 378 MB for PostgreSQL, twelve ran out of memory.
+/// Past 1 MiB a row expression is `kpi::sql_too_long`, said at once by
+/// `kpi sql` and by `eval` on a connection; a shallow nest still gives the
+/// numbers worked out by hand, on the database as over files.
+#[test]
+fn a_row_expression_too_long_for_sql_is_refused_before_it_is_printed() {
+    let wh = Warehouse::sqlite();
+    wh.table("d", "x REAL", &["(2.449)", "(-7.251)"].map(String::from));
+    kpi::data::adbc::disconnect();
+    let nest = |depth: usize| {
+        (0..depth).fold("x".to_string(), |m, i| {
+            format!("round({m}, {})", 3 - (i as i32).min(3))
+        })
+    };
+    let dir = temp_dir("sql-too-long");
+    let spec = dir.join("s.yaml");
+    std::fs::write(dir.join("d.csv"), "x\n2.449\n-7.251\n").unwrap();
+    let write = |source: &str, depth: usize| {
+        std::fs::write(
+            &spec,
+            format!(
+                "connections:\n  lite: {{driver: sqlite, uri: \"{}\"}}\ndatasets:\n  d: {{source: {source}}}\nkpis:\n  k: {{dataset: d, measure: \"sum({})\"}}\n",
+                wh.uri,
+                nest(depth)
+            ),
+        )
+        .unwrap();
+    };
+    let adbc = services().join("adbc").display().to_string();
+    let run = |args: &[&str]| {
+        std::process::Command::new(kpi_bin())
+            .arg("--spec")
+            .arg(&spec)
+            .args(args)
+            .env("KPI_ADBC_PATH", &adbc)
+            .output()
+            .unwrap()
+    };
+    // 2.449 → 2.449 → 2.45 → 2.5 → 3; -7.251 → -7.251 → -7.25 → -7.3 → -7:
+    // the sum is -4.
+    for source in ["d.csv", "{connection: lite, table: d}"] {
+        write(source, 4);
+        let out = run(&["eval", "--format", "csv"]);
+        assert!(out.status.success(), "{source}: {}", printed(&out));
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "k\n-4\n", "{source}");
+    }
+    write("{connection: lite, table: d}", 7);
+    let started = std::time::Instant::now();
+    for args in [&["eval"][..], &["sql"], &["sql", "--dialect", "bigquery"]] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", printed(&out));
+        assert!(
+            printed(&out).contains("kpi::sql_too_long"),
+            "{args:?}: {}",
+            printed(&out)
+        );
+    }
+    assert!(started.elapsed().as_secs() < 60, "refused before printing");
+    // Over files the same nest is evaluated.
+    write("d.csv", 7);
+    let out = run(&["eval", "--format", "csv"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "k\n-4\n",
+        "{}",
+        printed(&out)
+    );
 }
