@@ -221,6 +221,11 @@ pub(super) fn time_column(
     }
 }
 
+/// The most nodes a dimension's formula may have with the dimensions it
+/// uses written out: far beyond any formula people write, well below what
+/// takes planning seconds.
+pub const MAX_DIMENSION_NODES: usize = 10_000;
+
 pub(super) fn dimensions(
     spec: &Spec,
     model: &mut Model,
@@ -242,6 +247,24 @@ pub(super) fn dimensions(
                     diags,
                 };
                 ec.check(e, Ctx::Row)
+            };
+            // The dimensions a formula uses are written out in it, so one
+            // used twice in each of a chain doubles at every link: kept
+            // within bounds here, the rest of the spec stays small.
+            let t = match t.size() {
+                n if n > MAX_DIMENSION_NODES => {
+                    diags.push(diag::dimension_too_large(
+                        e.span,
+                        &name.value,
+                        n,
+                        MAX_DIMENSION_NODES,
+                    ));
+                    TExpr {
+                        kind: TKind::Lit(Literal::Null),
+                        ..t
+                    }
+                }
+                _ => t,
             };
             model.datasets[id].dimensions.push(Dimension {
                 name: name.value.clone(),

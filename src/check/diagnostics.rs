@@ -694,6 +694,15 @@ pub fn lookup_across_sources(span: Span, dataset: &str, target: &str) -> Diagnos
     .help("put both datasets on the same connection (a view can bring them together), or both in files; derived KPIs may combine KPIs from anywhere")
 }
 
+pub fn dimension_too_large(span: Span, name: &str, nodes: usize, most: usize) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::dimension_too_large",
+        format!("dimension `{name}` holds {nodes} terms with the dimensions it uses written out, more than {most}"),
+    )
+    .at(span, "too large once written out")
+    .help("a dimension used in another is written out at each use, so using one twice in each link of a chain doubles the size at every link: use each fewer times (`x * 2` rather than `x + x`), or compute the column in the data")
+}
+
 /// A row expression whose SQL would pass [`crate::sql::MAX_EXPRESSION_SQL`].
 pub fn sql_too_long(span: Span, dialect: &str) -> Diagnostic {
     Diagnostic::error(

@@ -126,6 +126,13 @@ macro_rules! children {
 }
 
 impl TExpr {
+    /// The number of nodes of the tree.
+    pub fn size(&self) -> usize {
+        let mut n = 1;
+        self.for_each_child(|c| n += c.size());
+        n
+    }
+
     pub fn for_each_child<'a>(&'a self, mut f: impl FnMut(&'a TExpr)) {
         children!(&self.kind, f, iter)
     }
