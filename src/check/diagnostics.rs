@@ -335,9 +335,9 @@ pub fn time_function_needs_kpi(span: Span, func: &str) -> Diagnostic {
 pub fn expected_count(span: Span, func: &str) -> Diagnostic {
     Diagnostic::error(
         "kpi::expected_period_count",
-        format!("the number of periods of `{func}` must be a whole number of at least 1"),
+        format!("the number of periods of `{func}` must be a whole number from 1 to 10,000"),
     )
-    .at(span, "expected a whole number ≥ 1")
+    .at(span, "expected a whole number from 1 to 10,000")
     .help(if matches!(func, "prev" | "diff" | "growth") {
         format!("write e.g. `{func}(won_revenue, 3)`, or `{func}(won_revenue, \"year\")` for the same period a year earlier")
     } else {

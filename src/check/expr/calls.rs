@@ -304,6 +304,8 @@ impl ExprChecker<'_> {
         let (n, every) = match call.args.get(1) {
             None => (1, None),
             Some(a) => match &a.kind {
+                // Ten thousand periods: 27 years of days, far beyond any
+                // history; a window or shift longer is a typo.
                 ExprKind::Number(v) if *v >= 1.0 && v.fract() == 0.0 && *v <= 10_000.0 => (*v as u32, None),
                 ExprKind::String(unit) if shifts => {
                     use crate::period::Grain;
