@@ -49,9 +49,15 @@ pub fn whole_digits(digits: f64) -> i32 {
 /// The same arithmetic runs on files (`compile`) and in every SQL dialect
 /// (`sql`), so they agree to the last digit.
 pub fn round_as_written(x: f64, digits: i32) -> f64 {
-    let power = 10f64.powi(digits.abs());
-    let scaled = if digits >= 0 { x * power } else { x / power };
-    let size = scaled.abs();
+    round_by_power(x, 10f64.powi(digits.abs()), digits >= 0)
+}
+
+/// [`round_as_written`] by a power of ten: `x` times `power` (`up`) or
+/// divided by it is rounded on its size, its sign put back at the end.
+/// Files round a row's number with it; a number of digits read from the
+/// row scales up by `10^d` whatever its sign, as SQL computes it.
+pub fn round_by_power(x: f64, power: f64, up: bool) -> f64 {
+    let size = if up { x.abs() * power } else { x.abs() / power };
     if size.is_nan() || size >= NO_FRACTION_FROM {
         return x;
     }
@@ -60,11 +66,13 @@ pub fn round_as_written(x: f64, digits: i32) -> f64 {
     } else {
         0.0
     };
-    let units = (size + 0.5 + tolerance).floor().copysign(scaled);
-    if digits >= 0 {
-        units / power
+    let units = (size + 0.5 + tolerance).floor();
+    let magnitude = if up { units / power } else { units * power };
+    // A negative number's, as SQL's `SIGN(x) *` gives it (0 for -0).
+    if x < 0.0 {
+        -magnitude
     } else {
-        units * power
+        magnitude
     }
 }
 

@@ -421,30 +421,14 @@ fn round_as_written(x: Expr, scale: RoundScale, digits: Option<Expr>) -> Expr {
     }
 }
 
-/// One number rounded half away from zero as it is written, on its size
-/// scaled, its sign put back at the end. Constant digits divide by the
-/// power of a negative number of digits, as `10^-2` has no exact double;
-/// digits read from a row ([`arithmetic::whole_digits`] of them), as SQL
-/// computes them ([`crate::sql`]), multiply by `10^d` whatever their sign.
+/// One number rounded as it is written ([`arithmetic::round_by_power`]);
+/// digits read from a row are [`arithmetic::whole_digits`] of them.
 fn round_value(x: f64, scale: RoundScale, row_digits: f64) -> f64 {
-    let (power, up) = match scale {
-        RoundScale::Digits(d) => (10f64.powi(d.abs()), d >= 0),
-        RoundScale::PerRow => (10f64.powf(row_digits.trunc().clamp(-30.0, 30.0)), true),
-    };
-    let size = if up { x.abs() * power } else { x.abs() / power };
-    if size >= arithmetic::NO_FRACTION_FROM {
-        return x;
-    }
-    let tolerance = match size < arithmetic::TOLERANCE_BELOW {
-        true => size * arithmetic::TOLERANCE,
-        false => 0.0,
-    };
-    let units = (size + 0.5 + tolerance).floor();
-    let magnitude = if up { units / power } else { units * power };
-    if x < 0.0 {
-        -magnitude
-    } else {
-        magnitude
+    match scale {
+        RoundScale::Digits(d) => arithmetic::round_as_written(x, d),
+        RoundScale::PerRow => {
+            arithmetic::round_by_power(x, 10f64.powf(row_digits.trunc().clamp(-30.0, 30.0)), true)
+        }
     }
 }
 
