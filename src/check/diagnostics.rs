@@ -713,7 +713,7 @@ pub fn sql_too_long(span: Span, dialect: &str) -> Diagnostic {
         ),
     )
     .at(span, "its SQL passes the limit here")
-    .help("`round`, `%`, `pow`, `sqrt`, `ln`, `log10`, `least` and `greatest` write their arguments more than once in SQL, so each level of a nest of them multiplies its length: nest fewer, or evaluate the dataset from files")
+    .help("`round`, `%`, `pow`, `sqrt`, `ln`, `log10`, `least` and `greatest` write their arguments more than once in SQL, so each level of a nest of them multiplies its length, as does a dimension used several times in another: nest fewer, or evaluate the dataset from files")
 }
 
 /// `place`: why the dialect is asked (`connection \`wh\``, `--dialect`).

@@ -6,9 +6,10 @@
 //! A driver named by its short name is found in the folders of
 //! `KPI_ADBC_PATH` (`libadbc_driver_<name>.so`, or DuckDB's `libduckdb.so`),
 //! then in the Python packages pip installs it as, then by the ADBC driver
-//! manager's own search (driver manifests), then on the system library path. Secrets come from the environment (`${VAR}` in
-//! the URI and options) and never appear in a message: what a driver says
-//! is shown with the URI and option values blanked out.
+//! manager's own search (driver manifests), then on the system library
+//! path. Secrets come from the environment (`${VAR}` in the URI and
+//! options) and never appear in a message: what a driver says is shown with
+//! the URI and option values blanked out.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
