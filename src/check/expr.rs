@@ -467,11 +467,12 @@ impl ExprChecker<'_> {
     }
 
     /// `e`, compared with `against`. A bare name that is no column, set
-    /// against a text (`stage == won`, `stage in [won, lost]`), is most
-    /// likely that text unquoted: what is said of the name says so.
+    /// against a text column (`stage == won`, `stage in [won, lost]`), is
+    /// most likely that text unquoted: what is said of the name says so.
+    /// Set against a quoted text (`stage == "won"`) it is the column.
     fn maybe_text(&mut self, e: &Expr, against: &TExpr, ctx: Ctx, agg: Option<Span>) -> TExpr {
         let word = match self.unquoted(e, ctx) {
-            Some(w) if against.ty == Type::String => w,
+            Some(w) if against.ty == Type::String && !matches!(against.kind, TKind::Lit(_)) => w,
             _ => return self.expr(e, ctx, agg),
         };
         let said = std::mem::take(self.diags);

@@ -170,6 +170,18 @@ fn texts_written_unquoted_in_a_list_are_told_to_be_quoted() {
         "{helps:?}"
     );
     assert!(!helps[1].1.contains("quote"), "{helps:?}");
+    // An undeclared column beside a quoted text is the column: the help
+    // told to quote it (`"region" == "EU"`).
+    let spec = "datasets:\n  deals: {source: deals.csv, columns: {amount: number}}\nkpis:\n  eu: {dataset: deals, measure: 'count(where region == \"EU\")'}\n  us: {dataset: deals, measure: 'count(where \"US\" != region)'}\n";
+    let outcome = check_str("s.yaml", spec);
+    let helps: Vec<String> = outcome
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "kpi::undeclared_column")
+        .map(|d| d.help.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(helps.len(), 2, "{helps:?}");
+    assert!(helps.iter().all(|h| !h.contains("quote")), "{helps:?}");
 }
 
 #[test]
