@@ -3347,6 +3347,13 @@ fn a_row_expression_too_long_for_sql_is_refused_before_it_is_printed() {
             printed(&out)
         );
     }
+    let explained = run(&["explain", "k"]);
+    assert!(
+        String::from_utf8_lossy(&explained.stdout)
+            .contains("(not printed: a row expression's SQL would pass 1 MiB)"),
+        "{}",
+        printed(&explained)
+    );
     assert!(started.elapsed().as_secs() < 60, "refused before printing");
     // Over files the same nest is evaluated.
     write("d.csv", 7);
