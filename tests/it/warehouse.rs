@@ -31,6 +31,11 @@ fn services() -> PathBuf {
     dir
 }
 
+/// A spec whose connection `lite` is the SQLite file `uri`, then `rest`.
+fn sqlite_spec(uri: &str, rest: &str) -> String {
+    format!("connections:\n  lite: {{driver: sqlite, uri: \"{uri}\"}}\n{rest}")
+}
+
 /// A database the tests load the sample data into.
 struct Warehouse {
     dialect: Dialect,
@@ -655,14 +660,8 @@ fn sqlite_reads_dates_kept_as_texts() {
     kpi::data::adbc::disconnect();
     let dir = temp_dir("sqlite-cli");
     let spec = dir.join("s.yaml");
-    std::fs::write(
-        &spec,
-        format!(
-            "connections:\n  lite: {{driver: sqlite, uri: \"{}\"}}\ndatasets:\n  deals:\n    source: {{connection: lite, table: deals}}\n    time: closed_at\n    columns: {{closed_at: date, touched_at: datetime}}\nkpis:\n  won: {{dataset: deals, measure: sum(amount where stage == \"won\")}}\n  rate: {{dataset: deals, measure: count(where stage == \"won\") / count()}}\n  late: {{dataset: deals, measure: count(where touched_at >= @2025-01-31T12:00:00)}}\n  last: {{dataset: deals, measure: max(touched_at)}}\n  hours: {{dataset: deals, measure: sum(hours_between(closed_at, touched_at))}}\n  partners: {{dataset: deals, measure: count(where partner)}}\n",
-            wh.uri
-        ),
-    )
-    .unwrap();
+    let rest = "datasets:\n  deals:\n    source: {connection: lite, table: deals}\n    time: closed_at\n    columns: {closed_at: date, touched_at: datetime}\nkpis:\n  won: {dataset: deals, measure: sum(amount where stage == \"won\")}\n  rate: {dataset: deals, measure: count(where stage == \"won\") / count()}\n  late: {dataset: deals, measure: count(where touched_at >= @2025-01-31T12:00:00)}\n  last: {dataset: deals, measure: max(touched_at)}\n  hours: {dataset: deals, measure: sum(hours_between(closed_at, touched_at))}\n  partners: {dataset: deals, measure: count(where partner)}\n";
+    std::fs::write(&spec, sqlite_spec(&wh.uri, rest)).unwrap();
     let adbc = services().join("adbc").display().to_string();
     let env = [("KPI_ADBC_PATH", adbc.as_str())];
     kpi_run(Some(&spec), &env, &["check", "--data"]);
@@ -1059,14 +1058,8 @@ fn a_driver_installed_by_pip_is_found_in_the_active_environment() {
     std::fs::create_dir_all(&package).unwrap();
     std::fs::copy(&wh.driver, package.join("libadbc_driver_sqlite.so")).unwrap();
     let spec = dir.join("s.yaml");
-    std::fs::write(
-        &spec,
-        format!(
-            "connections:\n  lite: {{driver: sqlite, uri: \"{}\"}}\ndatasets:\n  deals: {{source: {{connection: lite, table: deals}}}}\nkpis:\n  won: {{dataset: deals, measure: sum(amount where stage == \"won\")}}\n",
-            wh.uri
-        ),
-    )
-    .unwrap();
+    let rest = "datasets:\n  deals: {source: {connection: lite, table: deals}}\nkpis:\n  won: {dataset: deals, measure: sum(amount where stage == \"won\")}\n";
+    std::fs::write(&spec, sqlite_spec(&wh.uri, rest)).unwrap();
     let home = dir.join("home");
     let run = |venv: &std::path::Path| {
         std::process::Command::new(kpi_bin())
@@ -3308,15 +3301,11 @@ fn a_row_expression_too_long_for_sql_is_refused_before_it_is_printed() {
     let spec = dir.join("s.yaml");
     std::fs::write(dir.join("d.csv"), "x\n2.449\n-7.251\n").unwrap();
     let write = |source: &str, depth: usize| {
-        std::fs::write(
-            &spec,
-            format!(
-                "connections:\n  lite: {{driver: sqlite, uri: \"{}\"}}\ndatasets:\n  d: {{source: {source}}}\nkpis:\n  k: {{dataset: d, measure: \"sum({})\"}}\n",
-                wh.uri,
-                nest(depth)
-            ),
-        )
-        .unwrap();
+        let rest = format!(
+            "datasets:\n  d: {{source: {source}}}\nkpis:\n  k: {{dataset: d, measure: \"sum({})\"}}\n",
+            nest(depth)
+        );
+        std::fs::write(&spec, sqlite_spec(&wh.uri, &rest)).unwrap();
     };
     let adbc = services().join("adbc").display().to_string();
     let run = |args: &[&str]| {
