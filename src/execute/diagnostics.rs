@@ -8,6 +8,19 @@ pub fn evaluation_error(message: &str) -> Diagnostic {
         .help("run `kpi check --data` to find problems in the data; this may also be a bug in kpi")
 }
 
+/// A result of `rows` rows (`groups` × `periods`) of `columns` values each,
+/// past [`super::MAX_RESULT_VALUES`].
+pub fn result_too_large(rows: usize, groups: usize, periods: usize, columns: usize) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::result_too_large",
+        format!(
+            "the result would have {rows} rows ({groups} groups × {periods} periods, every period for every group) of {columns} values each, more than {} values",
+            super::MAX_RESULT_VALUES
+        ),
+    )
+    .help("group by fewer or coarser dimensions (`--by`), choose a longer `--grain`, or narrow the range (`--from`/`--to`, `--period`)")
+}
+
 /// A KPI value that is not a finite number: an aggregate beyond ±1.8e308
 /// (a sum of huge values), a product of huge values, or a row function
 /// without a value (`sqrt` of a negative number). It is shown as null, and

@@ -384,6 +384,28 @@ fn gather<'p>(engine: &dyn Engine, plan: &'p Plan) -> Result<Gathered<'p>, Vec<D
     })
 }
 
+/// The most values (rows × columns, parts included) a result may hold:
+/// about 10 GB laid out. Every period for every group multiplies fast
+/// (`--by deal_id --grain day` over a million deals and three years is a
+/// billion rows), and a run past memory is killed without a word.
+pub const MAX_RESULT_VALUES: usize = 1_000_000_000;
+
+/// An error when the spine, with a value for every part and KPI, would
+/// hold more than [`MAX_RESULT_VALUES`].
+fn within_bounds(plan: &Plan, spine: &spine::Spine) -> Result<(), Vec<Diagnostic>> {
+    let groups = spine.groups.height();
+    let periods = if spine.with_period { spine.periods.len() } else { 1 };
+    let rows = groups.saturating_mul(periods);
+    let parts: usize = plan.units.iter().map(|u| u.parts.len()).sum();
+    let columns = plan.query.by.len() + 2 + parts + plan.outputs.len();
+    match rows.saturating_mul(columns) > MAX_RESULT_VALUES {
+        true => Err(vec![diagnostics::result_too_large(
+            rows, groups, periods, columns,
+        )]),
+        false => Ok(()),
+    }
+}
+
 /// What the members of a nested aggregate take from the query around it.
 #[derive(Default)]
 struct Outer {
@@ -429,6 +451,7 @@ fn lay(
     };
     let spine = spine::Spine::lay(&frames, &ends, counted.as_deref(), query, &model.calendar)
         .map_err(polars_error)?;
+    within_bounds(plan, &spine)?;
     // Stocks: running sums of starts minus ends along their own spine.
     let mut unit_frames: Vec<LazyFrame> = Vec::new();
     for (u, frames) in plan.units.iter().zip(gathered.units) {

@@ -323,3 +323,41 @@ fn nested_arithmetic_reads_its_argument_once() {
         assert_eq!(reads, 1, "{name}: the plan reads x {reads} times\n{plan}");
     }
 }
+
+/// Every period for every group multiplies fast: 25,000 deals by day over
+/// 126 years is over a billion rows, which ran until memory was exhausted
+/// and the process killed without a word. Past a billion values the run
+/// stops at once with `kpi::result_too_large`, naming both counts; the
+/// same query by year runs.
+#[test]
+fn a_result_too_large_for_memory_is_refused_before_it_is_laid() {
+    let mut csv = String::from("deal_id,amount,closed_at\n");
+    for i in 0..25_000 {
+        csv.push_str(&format!("D{i},{},2025-0{}-1{}\n", i % 7, 1 + i % 9, i % 10));
+    }
+    let spec =
+        "datasets:\n  d: {source: d.csv, time: closed_at}\nkpis:\n  k: {dataset: d, measure: sum(amount)}\n";
+    let dir = dir_with("result-too-large", &[("d.csv", &csv), ("s.yaml", spec)]);
+    let spec = dir.join("s.yaml");
+    let spec = spec.to_str().unwrap();
+    let range = ["--from", "1900-01-01", "--to", "2025-12-31", "--by", "deal_id"];
+    let args = |grain: &'static str| {
+        let mut a = vec!["--spec", spec, "eval", "--format", "csv", "--grain", grain];
+        a.extend_from_slice(&range);
+        a
+    };
+    let out = kpi(&args("day"));
+    assert_eq!(out.status.code(), Some(1), "{}", printed(&out));
+    let said = printed(&out);
+    assert!(
+        said.contains("kpi::result_too_large") && said.contains("25000 groups × 46021 periods"),
+        "{said}"
+    );
+    let out = kpi(&args("year"));
+    assert!(out.status.success(), "{}", printed(&out));
+    // A header, then 126 years for each deal.
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().count(),
+        1 + 25_000 * 126
+    );
+}
