@@ -697,7 +697,11 @@ pub fn lookup_across_sources(span: Span, dataset: &str, target: &str) -> Diagnos
 pub fn dimension_too_large(span: Span, name: &str, nodes: usize, most: usize) -> Diagnostic {
     Diagnostic::error(
         "kpi::dimension_too_large",
-        format!("dimension `{name}` holds {nodes} terms with the dimensions it uses written out, more than {most}"),
+        format!(
+            "dimension `{name}` holds {} terms with the dimensions it uses written out, more than {}",
+            crate::diagnostic::count(nodes),
+            crate::diagnostic::count(most)
+        ),
     )
     .at(span, "too large once written out")
     .help("a dimension used in another is written out at each use, so using one twice in each link of a chain doubles the size at every link: use each fewer times (`x * 2` rather than `x + x`), or compute the column in the data")

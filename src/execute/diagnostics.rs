@@ -11,11 +11,15 @@ pub fn evaluation_error(message: &str) -> Diagnostic {
 /// A result of `rows` rows (`groups` × `periods`) of `columns` values each,
 /// past [`super::MAX_RESULT_VALUES`].
 pub fn result_too_large(rows: usize, groups: usize, periods: usize, columns: usize) -> Diagnostic {
+    use crate::diagnostic::count;
     Diagnostic::error(
         "kpi::result_too_large",
         format!(
-            "the result would have {rows} rows ({groups} groups × {periods} periods, every period for every group) of {columns} values each, more than {} values",
-            super::MAX_RESULT_VALUES
+            "the result would have {} rows ({} groups × {} periods, every period for every group) of {columns} values each, more than {} values",
+            count(rows),
+            count(groups),
+            count(periods),
+            count(super::MAX_RESULT_VALUES)
         ),
     )
     .help("group by fewer or coarser dimensions (`--by`), choose a longer `--grain`, or narrow the range (`--from`/`--to`, `--period`)")

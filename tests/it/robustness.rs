@@ -350,7 +350,7 @@ fn a_result_too_large_for_memory_is_refused_before_it_is_laid() {
     assert_eq!(out.status.code(), Some(1), "{}", printed(&out));
     let said = printed(&out);
     assert!(
-        said.contains("kpi::result_too_large") && said.contains("25000 groups × 46021 periods"),
+        said.contains("kpi::result_too_large") && said.contains("25,000 groups × 46,021 periods"),
         "{said}"
     );
     let out = kpi(&args("year"));
