@@ -679,19 +679,24 @@ fn units_bounds(plan: &Plan) -> Result<Vec<Option<(i32, i32)>>, Vec<Diagnostic>>
         .collect())
 }
 
-/// The first and last days of each (dataset, time column), all read together.
+/// The first and last days of each (dataset, time column), one column
+/// after another. Read together (one streaming query of every column), a
+/// value that failed in one left the others' readers running, and the
+/// reads that then find the value to name now and then panicked on
+/// Polars' threads or waited for them forever.
 fn column_bounds(
     plan: &Plan,
     columns: &[(usize, &String)],
 ) -> Result<Vec<Option<(i32, i32)>>, Vec<Diagnostic>> {
-    let mut queries = Vec::with_capacity(columns.len());
+    let mut frames = Vec::with_capacity(columns.len());
     for (d, c) in columns {
         let src = SourceInfo::from_model(&plan.model.datasets[*d]);
         let lf = data::scan_on(&src, polars::prelude::Engine::Streaming).map_err(|d| vec![d])?;
         let day = super::days::days_since_1970(col(c.as_str()));
-        queries.push(lf.select([day.clone().min().alias("min"), day.max().alias("max")]));
+        let query = lf.select([day.clone().min().alias("min"), day.max().alias("max")]);
+        let frame = super::collect_all_streaming(vec![query]).map_err(|e| explain_failure(plan, e))?;
+        frames.extend(frame);
     }
-    let frames = super::collect_all_streaming(queries).map_err(|e| explain_failure(plan, e))?;
     let edge = |df: &DataFrame, name: &str| -> Option<i32> {
         let c = df.column(name).ok()?.cast(&DataType::Int32).ok()?;
         let first = c.i32().ok()?.iter().next().flatten();
