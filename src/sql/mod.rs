@@ -367,7 +367,7 @@ pub fn unit_sql(plan: &Plan, unit: usize, dialect: Dialect, moment: Option<Date>
 fn unit_statements(plan: &Plan, unit: usize, dialect: Dialect, moment: Option<String>) -> UnitSql {
     let p = Printer::new(&plan.model, &plan.units[unit], dialect);
     let q = &plan.query;
-    let mut sql = match (&p.unit.time, q.grain) {
+    let (parts, ends) = match (&p.unit.time, q.grain) {
         (UnitTime::Stock { from, to, .. }, Grain::All) => {
             let m = moment.unwrap_or_else(|| dialect.date_lit(Date(0)));
             let mut active = vec![format!("{} <= {m}", dialect.column_day(&p.own(from)))];
@@ -376,11 +376,7 @@ fn unit_statements(plan: &Plan, unit: usize, dialect: Dialect, moment: Option<St
                 active.push(format!("({t} IS NULL OR {t} > {m})"));
             }
             let period = q.range.map(|r| dialect.date_lit(r.start));
-            UnitSql {
-                parts: p.select(period, false, &active),
-                ends: None,
-                too_long: None,
-            }
+            (p.select(period, false, &active), None)
         }
         (UnitTime::Stock { from, to, at_start }, g) => {
             // As over files: a start, and no end or one on or after the
@@ -400,27 +396,19 @@ fn unit_statements(plan: &Plan, unit: usize, dialect: Dialect, moment: Option<St
                 Some(end) => format!("{start} IS NOT NULL AND ({end} IS NULL OR {end} >= {start})"),
                 None => format!("{start} IS NOT NULL"),
             };
-            UnitSql {
-                parts: bucketed(&start, starts),
-                ends: end
-                    .as_deref()
-                    .map(|end| bucketed(end, format!("{end} >= {start}"))),
-                too_long: None,
-            }
+            let ends = end
+                .as_deref()
+                .map(|end| bucketed(end, format!("{end} >= {start}")));
+            (bucketed(&start, starts), ends)
         }
-        (UnitTime::Flow(t), _) => UnitSql {
-            parts: p.flow(t, q, &plan.model.calendar),
-            ends: None,
-            too_long: None,
-        },
-        (UnitTime::None, _) => UnitSql {
-            parts: p.select(None, false, &[]),
-            ends: None,
-            too_long: None,
-        },
+        (UnitTime::Flow(t), _) => (p.flow(t, q, &plan.model.calendar), None),
+        (UnitTime::None, _) => (p.select(None, false, &[]), None),
     };
-    sql.too_long = p.overflow.get();
-    sql
+    UnitSql {
+        parts,
+        ends,
+        too_long: p.overflow.get(),
+    }
 }
 
 /// The type of a dataset's column, when known (text otherwise: cast as is).
