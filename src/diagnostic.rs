@@ -194,13 +194,21 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 
 /// A count as messages write it, its thousands grouped: `988,760,871`.
 pub fn count(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(d);
+    grouped(&n.to_string())
+}
+
+/// Digits (or `inf`, `NaN`: ASCII, so cut anywhere) with a `,` between
+/// each three from the right, as tables and messages write numbers.
+pub fn grouped(int: &str) -> String {
+    let mut out = String::with_capacity(int.len() + int.len() / 3);
+    let head = match int.len() % 3 {
+        0 => 3.min(int.len()),
+        n => n,
+    };
+    out.push_str(&int[..head]);
+    for group in int.as_bytes()[head..].chunks(3) {
+        out.push(',');
+        out.extend(group.iter().map(|&b| b as char));
     }
     out
 }

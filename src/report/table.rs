@@ -192,16 +192,7 @@ pub fn thousands(x: f64, decimals: usize) -> String {
     if x < 0.0 && s.bytes().any(|c| c.is_ascii_digit() && c != b'0') {
         out.push('-');
     }
-    // Digits (or `inf`, `NaN`): ASCII, so cut anywhere.
-    let head = match int.len() % 3 {
-        0 => 3.min(int.len()),
-        n => n,
-    };
-    out.push_str(&int[..head]);
-    for group in int.as_bytes()[head..].chunks(3) {
-        out.push(',');
-        out.extend(group.iter().map(|&b| b as char));
-    }
+    out.push_str(&crate::diagnostic::grouped(int));
     if let Some(f) = frac {
         out.push('.');
         out.push_str(f);
