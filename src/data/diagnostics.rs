@@ -179,10 +179,10 @@ pub fn declared_type_contradicted(
 /// the common formats, when it is one (both day orders being possible, the
 /// first).
 fn date_format_of(value: &str) -> Option<(&'static str, String)> {
-    let format = super::csv_guess::date_formats(&[value.to_string()])?
+    let format = super::text::guess::date_formats(&[value.to_string()])?
         .into_iter()
         .next()?;
-    let option = match super::csv_guess::is_datetime_format(&format) {
+    let option = match super::text::guess::is_datetime_format(&format) {
         true => "datetime_format",
         false => "date_format",
     };
@@ -588,7 +588,7 @@ pub fn repeated_column(span: Span, dataset: &str, path: &str, column: &str, n: u
 /// (`read.datetime_format`) does not say.
 pub fn date_format_needed(span: Span, dataset: &str, column: &str, formats: &[String]) -> Diagnostic {
     let first = formats.first().map_or("%m/%d/%Y", String::as_str);
-    let (what, option) = match super::csv_guess::is_datetime_format(first) {
+    let (what, option) = match super::text::guess::is_datetime_format(first) {
         true => ("datetimes", "datetime_format"),
         false => ("dates", "date_format"),
     };

@@ -4,7 +4,7 @@
 //! not UTF-8. Each finding names the file and the line. The same pass
 //! counts the records, finds the blank ones (no records, but rows of
 //! nulls to Polars' reader) and where a file can be cut between records
-//! to be read in pieces (`csv_pieces`).
+//! to be read in pieces (`csv::pieces`).
 
 use std::path::{Path, PathBuf};
 

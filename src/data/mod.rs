@@ -14,10 +14,6 @@ pub mod adbc;
 pub mod by_value;
 mod columns;
 pub mod csv;
-mod csv_conversion;
-mod csv_guess;
-mod csv_inference;
-mod csv_pieces;
 pub(crate) mod diagnostics;
 pub mod files;
 mod finite;
@@ -26,6 +22,7 @@ mod lookup;
 mod money;
 mod ndjson;
 mod reading;
+mod text;
 mod validate;
 mod values;
 pub use values::texts_not_in_data;
@@ -40,9 +37,9 @@ use validate::declared_format;
 pub(crate) use validate::first_bad;
 pub use validate::{malformed_row, near_misses, skipped_rows, validate_types};
 
-pub(crate) use csv_guess::iso_datetime_text;
 pub use diagnostics::is_group_hint_about;
 pub use finite::non_finite_flag;
+pub(crate) use text::guess::iso_datetime_text;
 
 use std::path::{Path, PathBuf};
 

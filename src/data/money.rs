@@ -37,7 +37,7 @@ pub(super) fn symbol_of(values: &[String]) -> Option<(String, &'static str)> {
     let all = |thousands: char, decimal_mark: char| {
         numbers
             .iter()
-            .all(|n| super::csv_guess::is_grouped_number(n, thousands, decimal_mark))
+            .all(|n| super::text::guess::is_grouped_number(n, thousands, decimal_mark))
     };
     let options = if all('\u{0}', '.') {
         ""

@@ -23,8 +23,8 @@ use polars::prelude::*;
 use polars_arrow::array::StructArray;
 
 use super::csv::NearMiss;
-use super::csv_conversion::{declared_text_conversions, not_in_utc, unconverted, Conversion};
-use super::csv_guess::{date_hint, guess, later_datetimes};
+use super::text::conversion::{declared_text_conversions, not_in_utc, unconverted, Conversion};
+use super::text::guess::{date_hint, guess, later_datetimes};
 use super::SourceInfo;
 use crate::diagnostic::Diagnostic;
 

@@ -9,9 +9,7 @@ use std::sync::Arc;
 use polars::prelude::*;
 
 use super::finite::{finite_only, non_finite_flag};
-use super::{
-    csv, csv_conversion, declared_format, diagnostics, dtype_of, files, ndjson, type_of, SourceInfo, BOM,
-};
+use super::{csv, declared_format, diagnostics, dtype_of, files, ndjson, text, type_of, SourceInfo, BOM};
 use crate::check::types::Type;
 use crate::diagnostic::Diagnostic;
 use crate::spec::model::Format;
@@ -28,7 +26,7 @@ pub fn scan(src: &SourceInfo) -> Result<LazyFrame, Diagnostic> {
 
 /// [`scan`] for queries collected by `engine`: Polars' streaming engine
 /// runs only Polars' own readers, so CSV files are not read in pieces
-/// there (see `csv_pieces`).
+/// there (see `csv::pieces`).
 pub fn scan_on(src: &SourceInfo, engine: Engine) -> Result<LazyFrame, Diagnostic> {
     if src.format == Format::Csv && crate::spec::model::is_object_url(&src.path_str()) {
         return Err(diagnostics::csv_in_object_storage(src.span, &src.name));
@@ -69,7 +67,7 @@ pub fn parquet_rows(src: &SourceInfo) -> Result<Option<Vec<u64>>, Diagnostic> {
 }
 
 /// About how many records each piece of a CSV dataset read in pieces has
-/// (see `csv_pieces`); none for other datasets.
+/// (see `csv::pieces`); none for other datasets.
 pub fn csv_piece_records(src: &SourceInfo) -> Result<Option<Vec<usize>>, Diagnostic> {
     match src.format {
         Format::Csv if !crate::spec::model::is_object_url(&src.path_str()) => csv::piece_records(src),
@@ -399,7 +397,7 @@ pub(super) fn declared_text_dates(
     src: &SourceInfo,
     lf: &LazyFrame,
     schema: &Schema,
-) -> Result<Vec<(String, csv_conversion::Conversion)>, Diagnostic> {
+) -> Result<Vec<(String, text::conversion::Conversion)>, Diagnostic> {
     match src.format {
         Format::Ndjson => {
             let dates = ndjson_dates(src)?;
@@ -409,7 +407,7 @@ pub(super) fn declared_text_dates(
                 .filter_map(|(n, _)| Some((n.clone(), dates.declared(n)?.clone())));
             Ok(declared.collect())
         }
-        Format::Parquet => csv_conversion::declared_text_conversions(src, lf.clone(), schema, 1_000)
+        Format::Parquet => text::conversion::declared_text_conversions(src, lf.clone(), schema, 1_000)
             .map_err(|e| read_error(src, &e)),
         _ => Ok(Vec::new()),
     }

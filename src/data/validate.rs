@@ -6,8 +6,8 @@
 use polars::prelude::*;
 
 use super::{
-    absent_fields, csv, csv_conversion, declared_text_dates, diagnostics, ndjson_dates, read_error,
-    scan_text, SourceInfo,
+    absent_fields, csv, declared_text_dates, diagnostics, ndjson_dates, read_error, scan_text, text,
+    SourceInfo,
 };
 use crate::check::types::Type;
 use crate::diagnostic::Diagnostic;
@@ -88,7 +88,7 @@ pub fn validate_types(src: &SourceInfo) -> Vec<Diagnostic> {
             continue;
         }
         let bad = match dates.iter().find(|(c, _)| c == n) {
-            Some((_, conv)) => csv_conversion::unconverted(n, conv),
+            Some((_, conv)) => text::conversion::unconverted(n, conv),
             None => not_of_type(src, n, *t),
         };
         let c = col(n.as_str());

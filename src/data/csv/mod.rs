@@ -7,13 +7,22 @@
 //!
 //! A source's [`Layout`] (its files, the schema the reader is given, the
 //! conversions after it, its blank records, its pieces) is worked out once
-//! per process and cached: every scan of the source then reads with that
-//! schema and infers nothing. A file on disk is read in pieces on the cores
-//! (`csv_pieces`) where it can be, its types inferred there too
-//! (`csv_inference`); otherwise by Polars' reader, and the rows it makes of
-//! blank lines dropped. What a text column's values look like is guessed
-//! from a sample (`csv_guess`), verified here on every value, and each
-//! column converted to its type by an expression (`csv_conversion`).
+//! per process (`work_out`) and cached: every scan of the source then
+//! reads with that schema and infers nothing. A file on disk is read in
+//! pieces on the cores (`pieces`) where it can be, its types inferred there
+//! too (`inference`); otherwise by Polars' reader, and the rows it makes of
+//! blank lines dropped. Files in another encoding are transcoded once
+//! (`encoding`). What a text column's values look like is guessed from a
+//! sample (`data::text::guess`), verified on every value, and each column
+//! converted to its type by an expression (`data::text::conversion`); a
+//! declared column's values that its type cannot hold are found by
+//! `contradictions`.
+
+mod contradictions;
+mod encoding;
+mod inference;
+mod pieces;
+mod work_out;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -21,21 +30,16 @@ use std::sync::{Arc, Mutex};
 
 use polars::prelude::*;
 
-use super::csv_conversion::{declared_conversion, not_in_utc, unconverted, Conversion, NumberForm};
-use super::csv_guess::{
-    case_twin, date_hint, guess, later_datetimes, leading_zeros, nine_in_ten, padded_twin,
-};
-use super::csv_pieces::Pieces;
 use super::diagnostics as diag;
-use super::files::Shape;
+use super::text::conversion::Conversion;
 use super::SourceInfo;
 use crate::check::types::Type;
 use crate::diagnostic::Diagnostic;
-use crate::spec::model::{Encoding, OnError};
-
-/// Values sampled to guess whether a text column holds dates or numbers;
-/// the guess is then verified over the whole column.
-const SAMPLE: usize = 1_000;
+use crate::spec::model::OnError;
+pub use contradictions::{contradictions, Contradiction};
+pub(crate) use encoding::utf16_order;
+use pieces::Pieces;
+use work_out::work_out;
 
 /// How one CSV source is read.
 #[derive(Clone, Debug)]
@@ -137,14 +141,14 @@ pub fn scan_pieces(src: &SourceInfo, from: usize, to: usize) -> Result<LazyFrame
         let e = polars_err!(ComputeError: "the file is not read in pieces");
         read_error(src, &l, &e)
     })?;
-    super::csv_pieces::scan(Arc::new(pieces.part(from, to))).map_err(|e| read_error(src, &l, &e))
+    pieces::scan(Arc::new(pieces.part(from, to))).map_err(|e| read_error(src, &l, &e))
 }
 
 /// [`scan`] of a worked-out layout.
 fn scan_of(src: &SourceInfo, l: &Layout, in_pieces: bool) -> Result<LazyFrame, Diagnostic> {
     let skip = skips(src);
     if let (Some(pieces), true) = (&l.pieces, in_pieces) {
-        return super::csv_pieces::scan(pieces.clone()).map_err(|e| read_error(src, l, &e));
+        return pieces::scan(pieces.clone()).map_err(|e| read_error(src, l, &e));
     }
     // Rows skipped, and the reader's rows of blank records.
     let mut dropped: Vec<u64> = l.skipped.iter().chain(&l.blank).copied().collect();
@@ -185,150 +189,6 @@ fn conversions(l: &Layout, strict: bool) -> Vec<(String, Expr)> {
 pub fn scan_text(src: &SourceInfo) -> Result<LazyFrame, Diagnostic> {
     let l = layout(src)?;
     read(src, &l, Some(l.read_schema.clone()), false).map_err(|e| read_error(src, &l, &e))
-}
-
-/// A declared column's first value that its type cannot hold.
-pub struct Contradiction {
-    pub column: String,
-    pub ty: Type,
-    pub value: String,
-    pub file: PathBuf,
-    pub line: u64,
-}
-
-/// The first value of each declared column that its declared type (with
-/// the `read:` formats) cannot hold.
-pub fn contradictions(src: &SourceInfo) -> Result<Vec<Contradiction>, Diagnostic> {
-    let l = layout(src)?;
-    // Under `on_error: skip` such values are rows skipped, and said so
-    // (`kpi::rows_skipped`), as evaluation reads them: not a contradiction.
-    if skips(src) {
-        return Ok(Vec::new());
-    }
-    let declared: Vec<&(String, Conversion)> = l
-        .conversions
-        .iter()
-        .filter(|(c, _)| src.declared.iter().any(|(d, _)| d == c))
-        .collect();
-    if declared.is_empty() {
-        return Ok(Vec::new());
-    }
-    let columns: Vec<(&str, &Conversion)> = declared.iter().map(|(c, conv)| (c.as_str(), conv)).collect();
-    let found = first_unconverted(src, &l, &columns).map_err(|e| read_error(src, &l, &e))?;
-    Ok(declared
-        .iter()
-        .zip(found)
-        .filter_map(|((c, conv), bad)| {
-            let (value, row) = bad?;
-            let (file, line) = place_of(&l, row);
-            Some(Contradiction {
-                column: c.clone(),
-                ty: conv.ty(),
-                value,
-                file,
-                line,
-            })
-        })
-        .collect())
-}
-
-/// For each column, the first value that its conversion rejects and its
-/// record index, in one pass.
-fn first_unconverted(
-    src: &SourceInfo,
-    l: &Layout,
-    columns: &[(&str, &Conversion)],
-) -> PolarsResult<Vec<Option<(String, u64)>>> {
-    first_where(src, l, &unconverted_checks(columns))
-}
-
-/// Each column with the test of a value its conversion rejects.
-fn unconverted_checks<'a>(columns: &[(&'a str, &Conversion)]) -> Vec<(&'a str, Expr)> {
-    columns
-        .iter()
-        .map(|(c, conv)| (*c, unconverted(c, conv)))
-        .collect()
-}
-
-/// For each column, the first value that its test (`bad`) holds for and
-/// its record index, in one pass.
-fn first_where(
-    src: &SourceInfo,
-    l: &Layout,
-    checks: &[(&str, Expr)],
-) -> PolarsResult<Vec<Option<(String, u64)>>> {
-    let df = read(src, l, Some(l.read_schema.clone()), true)?
-        .select(first_where_aggregates(checks))
-        .collect()?;
-    Ok((0..checks.len()).map(|i| super::first_bad(&df, i)).collect())
-}
-
-/// Each column's first value its test holds for (`v{i}`) and that value's
-/// row (`r{i}`, from the row index).
-fn first_where_aggregates(checks: &[(&str, Expr)]) -> Vec<Expr> {
-    let mut aggs = Vec::new();
-    for (i, (c, bad)) in checks.iter().enumerate() {
-        aggs.push(
-            col(*c)
-                .filter(bad.clone())
-                .first()
-                .alias(format!("v{i}").as_str()),
-        );
-        aggs.push(
-            col(ROW)
-                .filter(bad.clone())
-                .first()
-                .cast(DataType::UInt64)
-                .alias(format!("r{i}").as_str()),
-        );
-    }
-    aggs
-}
-
-/// [`first_where`] over the source's columns as text in pieces.
-fn first_where_in_pieces(
-    pieces: &Pieces,
-    checks: &[(&str, Expr)],
-) -> PolarsResult<Vec<Option<(String, u64)>>> {
-    let mut projection = checks
-        .iter()
-        .map(|(c, _)| pieces.text_column(c))
-        .collect::<PolarsResult<Vec<usize>>>()?;
-    projection.sort_unstable();
-    projection.dedup();
-    let found = pieces.each_parsed(&projection, |df, first| {
-        // Blank records' rows are rows of nulls: never unconverted.
-        let df = df
-            .lazy()
-            .with_row_index(ROW, Some(0))
-            .select(first_where_aggregates(checks))
-            .collect()?;
-        Ok((0..checks.len())
-            .map(|i| super::first_bad(&df, i).map(|(v, row)| (v, first + row)))
-            .collect::<Vec<_>>())
-    })?;
-    let mut out = vec![None; checks.len()];
-    for (_, piece) in found {
-        for (slot, bad) in out.iter_mut().zip(piece) {
-            if slot.is_none() {
-                *slot = bad;
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// [`first_where`] in pieces where the source is read in pieces.
-fn first_where_in(
-    src: &SourceInfo,
-    l: &Layout,
-    text: Option<&Pieces>,
-    checks: &[(&str, Expr)],
-) -> PolarsResult<Vec<Option<(String, u64)>>> {
-    match text {
-        Some(pieces) => first_where_in_pieces(pieces, checks),
-        None => first_where(src, l, checks),
-    }
 }
 
 /// Where a record (counted across the files from 0) is: (file, line).
@@ -471,701 +331,12 @@ impl Layout {
     }
 }
 
-/// Files, header agreement, whole-file inference and the conversions.
-fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
-    if let Some(z) = &src.read.timezone {
-        if !matches!(TimeZone::opt_try_new(Some(z.value.as_str())), Ok(Some(_))) {
-            return Err(diag::invalid_timezone(z.span, &z.value));
-        }
-    }
-    let files = super::files::expand(src)?;
-    let text = transcoded(src, &files)?;
-    let separator = src.read.delimiter.as_ref().map_or(',', |d| d.value);
-    let header = super::files::agreeing_header(src, &files, text.as_deref().map(|t| &t[..]), separator)?;
-    let mut layout = Layout::of_files(files, text);
-    // Columns without a name (spreadsheets' empty columns) are no one's.
-    for (i, name) in header.iter().enumerate().filter(|(_, h)| !h.trim().is_empty()) {
-        let n = header.iter().filter(|h| *h == name).count();
-        if n > 1 && !header[..i].contains(name) {
-            layout.repeated.push((name.clone(), n));
-        }
-    }
-    // Every file's shape, checked now to count its records for places in
-    // messages, find its blank ones and where to cut it; what is wrong
-    // with it is said after the other checks.
-    let texts = layout.text.as_deref().map(|t| &t[..]);
-    let shapes = super::files::shapes(&layout.files, texts, separator);
-    layout.starts = match starts_of(&shapes) {
-        Some(starts) => starts,
-        None => record_starts(&layout).map_err(|e| read_error(src, &layout, &e))?,
-    };
-    layout.blank = shapes
-        .iter()
-        .zip(&layout.starts)
-        .flat_map(|(shape, start)| {
-            shape
-                .iter()
-                .flat_map(move |s| s.blank.iter().map(move |b| start + b))
-        })
-        .collect();
-    // Declared columns are read as text; the others' types are inferred
-    // from every row, in pieces where the files can be cut.
-    let declared_text: Schema = src
-        .declared
-        .iter()
-        .filter(|(n, _)| header.iter().any(|h| h == n))
-        .map(|(n, _)| Field::new(n.as_str().into(), DataType::String))
-        .collect();
-    let all_declared = all_declared(src, &header);
-    let mut text = text_pieces(src, &layout, &header, &shapes);
-    let seen = match &text {
-        Some(pieces) => seen_in_pieces(src, pieces, &header, all_declared.is_some()),
-        None => Ok(None),
-    };
-    // A piece the parser cannot read: Polars' reader reads the files, and
-    // says why.
-    let seen = seen.unwrap_or_else(|_| {
-        text = None;
-        None
-    });
-    let inferred = match (all_declared, &seen) {
-        (Some(schema), _) => schema,
-        (None, Some((_, seen))) => merged(seen.schemas(&header), &declared_text),
-        (None, None) => {
-            let inferred = infer(src, &layout, &declared_text).map_err(|e| read_error(src, &layout, &e))?;
-            let inferred = dots_between_thousands(src, inferred);
-            long_integers_as_text(src, &mut layout, inferred).map_err(|e| read_error(src, &layout, &e))?
-        }
-    };
-    let mut read_schema = inferred.clone();
-    for (n, _) in &src.declared {
-        if read_schema.contains(n) {
-            read_schema.with_column(n.as_str().into(), DataType::String);
-        }
-    }
-    layout.read_schema = Arc::new(read_schema);
-    // Text columns nobody declared: dates, datetimes, decimal-comma numbers?
-    let undeclared: Vec<String> = inferred
-        .iter()
-        .filter(|(n, dt)| **dt == DataType::String && !src.declared.iter().any(|(d, _)| d == n.as_str()))
-        .map(|(n, _)| n.to_string())
-        .collect();
-    let sampled: Vec<String> = src
-        .declared
-        .iter()
-        .filter(|(n, t)| *t == Type::Datetime && inferred.contains(n))
-        .map(|(n, _)| n.clone())
-        .chain(undeclared.iter().cloned())
-        .collect();
-    let samples = match &seen {
-        Some((columns, seen)) => columns
-            .iter()
-            .zip(&seen.samples)
-            .filter_map(|(&k, values)| Some((header.get(k)?.clone(), values.clone())))
-            .filter(|(n, _)| sampled.contains(n))
-            .collect(),
-        None => samples(src, &layout, &sampled).map_err(|e| read_error(src, &layout, &e))?,
-    };
-    let none = Vec::new();
-    for (n, t) in &src.declared {
-        if inferred.contains(n) {
-            let sample = samples.get(n).unwrap_or(&none);
-            if let Some(conv) = declared_conversion(src, sample, *t) {
-                layout.conversions.push((n.clone(), conv));
-            }
-        }
-    }
-    let (found, near_misses) = detect(src, &layout, text.as_ref(), &undeclared, &samples)
-        .map_err(|e| read_error(src, &layout, &e))?;
-    // Text columns of dates in another format: say which `date_format`.
-    if src.read.date_format.is_none() || src.read.datetime_format.is_none() {
-        let left_text = undeclared
-            .iter()
-            .filter(|c| !found.iter().any(|(f, _)| f == *c) && !near_misses.iter().any(|m| m.column == **c));
-        layout.date_hints = left_text
-            .filter_map(|c| Some((c.clone(), date_hint(src, samples.get(c)?)?)))
-            .collect();
-    }
-    // Text columns left text, with their samples: which option reads them,
-    // one value in two spellings?
-    let texts: Vec<(&String, &Vec<String>)> = undeclared
-        .iter()
-        .filter(|c| !found.iter().any(|(f, _)| f == *c))
-        .filter_map(|c| Some((c, samples.get(c)?)))
-        .collect();
-    hint_options(src, &mut layout, &texts);
-    layout.near_misses = near_misses;
-    if let Some((columns, seen)) = &seen {
-        layout.leading_zeros = leading_zeros(src, &inferred, &header, columns, &seen.samples);
-    }
-    let valueless = undeclared
-        .iter()
-        .filter(|c| samples.get(*c).is_none_or(|v| v.iter().all(String::is_empty)))
-        .map(|c| (c.clone(), Conversion::NoValues));
-    let found: Vec<(String, Conversion)> = found.into_iter().chain(valueless).collect();
-    for (n, conv) in found {
-        Arc::make_mut(&mut layout.read_schema).with_column(n.as_str().into(), DataType::String);
-        layout.conversions.push((n, conv));
-    }
-    in_utc_unless_zoned(src, &mut layout, text.as_ref())?;
-    malformed_records(src, layout, shapes)
-}
-
-/// The read options that would turn text columns into what their values
-/// look like (a currency, percents, `,` between thousands), and values
-/// written two ways (padded, another case): said as hints, never guessed.
-fn hint_options(src: &SourceInfo, layout: &mut Layout, texts: &[(&String, &Vec<String>)]) {
-    // Amounts with a currency symbol: say the option.
-    if src.read.currency.is_none() {
-        layout.currency_hints = texts
-            .iter()
-            .filter_map(|(c, v)| Some(((*c).clone(), super::money::symbol_of(v)?)))
-            .collect();
-    }
-    // Those whose values hold `mark` and are numbers as `more` writes them.
-    let read_with = |more: NumberForm, mark: char| -> Vec<String> {
-        texts
-            .iter()
-            .filter(|(_, v)| {
-                v.iter().any(|x| x.contains(mark))
-                    && nine_in_ten(v.iter().map(|x| x.trim()), |x| more.reads(x))
-            })
-            .map(|(c, _)| (*c).clone())
-            .collect()
-    };
-    // Percents (`45%`), numbers with `,` between thousands: say the option.
-    if !src.read.percent {
-        let more = NumberForm {
-            percent: true,
-            ..NumberForm::of(src)
-        };
-        layout.percent_hints = read_with(more, '%');
-    }
-    if src.read.thousands.is_none() && !src.read.decimal_comma {
-        let more = NumberForm {
-            thousands: Some(','),
-            ..NumberForm::of(src)
-        };
-        layout.thousands_hints = read_with(more, ',');
-    }
-    layout.padded = texts
-        .iter()
-        .filter_map(|(c, v)| Some(((*c).clone(), padded_twin(v)?)))
-        .collect();
-    layout.case_twins = texts
-        .iter()
-        .filter_map(|(c, v)| Some(((*c).clone(), case_twin(v)?)))
-        .collect();
-}
-
-/// Datetimes with UTC offsets and no `read.timezone`: a column whose every
-/// offset is UTC's (`Z`, `+00:00`) holds UTC's times, as a Parquet column
-/// in UTC does; one with another offset is an error naming the first, as
-/// nothing says in which zone its days count.
-fn in_utc_unless_zoned(
-    src: &SourceInfo,
-    layout: &mut Layout,
-    text: Option<&Pieces>,
-) -> Result<(), Diagnostic> {
-    let unzoned: Vec<usize> = (0..layout.conversions.len())
-        .filter(|&i| layout.conversions[i].1.needs_zone())
-        .collect();
-    if unzoned.is_empty() {
-        return Ok(());
-    }
-    let checks: Vec<(&str, Expr)> = unzoned
-        .iter()
-        .map(|&i| {
-            let c = layout.conversions[i].0.as_str();
-            (c, not_in_utc(c))
-        })
-        .collect();
-    let found = first_where_in(src, layout, text, &checks).map_err(|e| read_error(src, layout, &e))?;
-    for (i, bad) in unzoned.into_iter().zip(found) {
-        if let Some((value, row)) = bad {
-            let (file, line) = place_of(layout, row);
-            let (column, path) = (&layout.conversions[i].0, file.display().to_string());
-            return Err(diag::timezone_needed(
-                src.span,
-                &src.name,
-                column,
-                (&value, &path, line),
-            ));
-        }
-        layout.conversions[i].1.take_utc();
-    }
-    Ok(())
-}
-
 /// Whether records that cannot be read are skipped (`on_error: skip`).
 fn skips(src: &SourceInfo) -> bool {
     src.read
         .on_error
         .as_ref()
         .is_some_and(|o| o.value == OnError::Skip)
-}
-
-/// The first record index of each file from the files' shapes; none if a
-/// file could not be read.
-fn starts_of(shapes: &[Option<Shape>]) -> Option<Vec<u64>> {
-    let mut n = 0;
-    let mut starts = Vec::with_capacity(shapes.len());
-    for shape in shapes {
-        starts.push(n);
-        n += shape.as_ref()?.records;
-    }
-    Some(starts)
-}
-
-/// Files in another encoding than UTF-8, read and transcoded once: the
-/// `encoding` read option's, and files that start with UTF-16's byte order
-/// mark whatever it says (Excel's "Unicode Text" export), with the others
-/// of their glob as they are.
-fn transcoded(
-    src: &SourceInfo,
-    files: &[std::path::PathBuf],
-) -> Result<Option<Arc<Vec<Vec<u8>>>>, Diagnostic> {
-    let failed = |f: &std::path::PathBuf, e: std::io::Error| {
-        diag::data_error(src.span, &src.name, &f.display().to_string(), &e.to_string())
-    };
-    let e = match src.read.encoding.as_ref().map(|e| e.value) {
-        None | Some(Encoding::Utf8) => {
-            let mut utf16 = false;
-            for f in files {
-                utf16 |= utf16_order(&super::files::first_bytes(f, 2).map_err(|e| failed(f, e))?).is_some();
-            }
-            if !utf16 {
-                return Ok(None);
-            }
-            Encoding::Utf8
-        }
-        Some(e) => e,
-    };
-    let read = |f: &std::path::PathBuf| {
-        std::fs::read(f)
-            .map(|b| match utf16_order(&b) {
-                Some(little) => from_utf16(&b[2..], little),
-                None if e == Encoding::Utf8 => b,
-                None => transcode(&b, e),
-            })
-            .map_err(|e| failed(f, e))
-    };
-    Ok(Some(Arc::new(
-        files.iter().map(read).collect::<Result<Vec<_>, _>>()?,
-    )))
-}
-
-/// Whether `bytes` start with UTF-16's byte order mark: little-endian
-/// (`FF FE`, as Windows writes it) or big-endian (`FE FF`).
-pub(super) fn utf16_order(bytes: &[u8]) -> Option<bool> {
-    match bytes {
-        [0xFF, 0xFE, ..] => Some(true),
-        [0xFE, 0xFF, ..] => Some(false),
-        _ => None,
-    }
-}
-
-/// UTF-16 text as UTF-8; a unit that is no character (an unpaired
-/// surrogate, an odd last byte) as U+FFFD, as a text editor shows it.
-fn from_utf16(bytes: &[u8], little: bool) -> Vec<u8> {
-    let units = bytes.chunks(2).map(|p| match (p, little) {
-        ([a, b], true) => u16::from_le_bytes([*a, *b]),
-        ([a, b], false) => u16::from_be_bytes([*a, *b]),
-        _ => 0xFFFD,
-    });
-    char::decode_utf16(units)
-        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
-        .collect::<String>()
-        .into_bytes()
-}
-
-/// Rows the reader cannot read: skipped and counted under `on_error:
-/// skip`, otherwise the first one is an error.
-fn malformed_records(
-    src: &SourceInfo,
-    mut layout: Layout,
-    shapes: Vec<Option<Shape>>,
-) -> Result<Layout, Diagnostic> {
-    if skips(src) {
-        let ragged = shapes.iter().zip(&layout.starts).flat_map(|(shape, start)| {
-            shape
-                .iter()
-                .flat_map(move |s| s.ragged_rows.iter().map(move |r| start + r))
-        });
-        let ragged: Vec<u64> = ragged.collect();
-        layout.skipped =
-            unreadable_records(src, &layout, ragged).map_err(|e| read_error(src, &layout, &e))?;
-        return Ok(layout);
-    }
-    super::files::first_problem(src, &layout.files, &shapes)?;
-    let cuts: Vec<Vec<super::files::Cut>> = shapes
-        .into_iter()
-        .map(|s| s.map(|s| s.cuts).unwrap_or_default())
-        .collect();
-    if layout.text.is_none() {
-        let (schema, parse) = (layout.read_schema.clone(), parse_options(src, false));
-        let cut = (&layout.files[..], &None, &cuts[..], super::csv_pieces::PIECE);
-        let rows = (&layout.starts[..], &layout.blank[..]);
-        let pieces = Pieces::new(cut, rows, schema, parse, conversions(&layout, true));
-        layout.pieces = pieces.map_err(|e| read_error(src, &layout, &e))?.map(Arc::new);
-    }
-    Ok(layout)
-}
-
-/// With every column of the header declared (no name twice, none holding
-/// a quote, which the reader keeps doubled in a name), the schema [`infer`]
-/// would give: each column as text, to be converted to its declared type.
-/// The reader's inference reads every row on one thread (about 0.9 s of
-/// 2.2 for a file of a million deals) for types the declarations replace.
-fn all_declared(src: &SourceInfo, header: &[String]) -> Option<Schema> {
-    let distinct: std::collections::HashSet<&String> = header.iter().collect();
-    let declared = |h: &String| !h.contains('"') && src.declared.iter().any(|(n, _)| n == h);
-    (distinct.len() == header.len() && header.iter().all(declared)).then(|| {
-        header
-            .iter()
-            .map(|h| Field::new(h.as_str().into(), DataType::String))
-            .collect()
-    })
-}
-
-/// The schema the reader infers from every row of every file; where files
-/// disagree (an integer column in one, a float in another) the wider type.
-fn infer(src: &SourceInfo, l: &Layout, declared_text: &Schema) -> PolarsResult<Schema> {
-    let files = (0..l.files.len())
-        .map(|i| Ok((*read_files(src, l, &[i], None, false)?.collect_schema()?).clone()))
-        .collect::<PolarsResult<Vec<Schema>>>()?;
-    Ok(merged(files, declared_text))
-}
-
-/// The reader's types with its float columns made text where a decimal
-/// comma puts a dot between thousands (`1.000`, which the reader reads as
-/// 1.0), to be guessed and converted as the columns read in pieces are
-/// ([`super::csv_inference::seen`]).
-fn dots_between_thousands(src: &SourceInfo, mut inferred: Schema) -> Schema {
-    if src.read.decimal_comma {
-        for (_, dt) in inferred.iter_mut() {
-            if *dt == DataType::Float64 {
-                *dt = DataType::String;
-            }
-        }
-    }
-    inferred
-}
-
-/// The reader's types with its integer columns that hold an integer too
-/// long for 64 bits made text, as they are read in pieces
-/// ([`super::csv_inference::field_type`]): the reader types such a column
-/// an integer, then cannot read it.
-fn long_integers_as_text(src: &SourceInfo, layout: &mut Layout, inferred: Schema) -> PolarsResult<Schema> {
-    let integers: Vec<String> = inferred
-        .iter()
-        .filter(|(n, dt)| dt.is_integer() && !src.declared.iter().any(|(d, _)| d == n.as_str()))
-        .map(|(n, _)| n.to_string())
-        .collect();
-    if integers.is_empty() {
-        return Ok(inferred);
-    }
-    let mut as_text = inferred.clone();
-    for n in &integers {
-        as_text.with_column(n.as_str().into(), DataType::String);
-    }
-    layout.read_schema = Arc::new(as_text);
-    let checks: Vec<(&str, Expr)> = integers
-        .iter()
-        .map(|n| {
-            let text = col(n.as_str()).str().strip_chars(lit(NULL));
-            let long = text
-                .clone()
-                .neq(lit(""))
-                .and(text.cast(DataType::Int64).is_null());
-            (n.as_str(), long)
-        })
-        .collect();
-    let found = first_where(src, layout, &checks)?;
-    let mut schema = inferred;
-    for (n, long) in integers.iter().zip(found) {
-        if long.is_some() {
-            schema.with_column(n.as_str().into(), DataType::String);
-        }
-    }
-    Ok(schema)
-}
-
-/// One schema of the files' schemas: each column of the wider type of its
-/// files', declared ones (`declared_text`) as text.
-fn merged(files: impl IntoIterator<Item = Schema>, declared_text: &Schema) -> Schema {
-    let mut merged: Option<Schema> = None;
-    for mut s in files {
-        for (n, dt) in declared_text.iter() {
-            if s.contains(n) {
-                s.with_column(n.clone(), dt.clone());
-            }
-        }
-        merged = Some(match merged {
-            None => s,
-            Some(mut m) => {
-                for (n, dt) in s.iter() {
-                    let wider = match m.get(n) {
-                        Some(a) => super::csv_inference::wider(a, dt),
-                        None => DataType::String,
-                    };
-                    m.with_column(n.clone(), wider);
-                }
-                m
-            }
-        });
-    }
-    merged.unwrap_or_default()
-}
-
-/// What the source's columns as text in `pieces` say: every column's types
-/// and first values, or, with every column declared, the first values of
-/// the datetime ones (none: nothing read). Each with the columns' indices.
-fn seen_in_pieces(
-    src: &SourceInfo,
-    pieces: &Pieces,
-    header: &[String],
-    all_declared: bool,
-) -> PolarsResult<Option<(Vec<usize>, super::csv_inference::Seen)>> {
-    let sampled: Vec<usize> = match all_declared {
-        false => (0..header.len()).collect(),
-        true => src
-            .declared
-            .iter()
-            .filter(|(_, t)| *t == Type::Datetime)
-            .filter_map(|(n, _)| header.iter().position(|h| h == n))
-            .collect(),
-    };
-    if all_declared && sampled.is_empty() {
-        return Ok(None);
-    }
-    let seen = super::csv_inference::seen(pieces, &sampled, (!all_declared, src.read.decimal_comma), SAMPLE)?;
-    Ok(Some((sampled, seen)))
-}
-
-/// Every column of the files as text, in pieces, to infer their types and
-/// sample and check their values: for files that can be cut whose header
-/// names are the reader's (no name twice or holding a quote). Ragged
-/// records (read under `on_error: skip`) are cut to the header's length
-/// or made whole with nulls, as the reader's inference takes them.
-fn text_pieces(src: &SourceInfo, l: &Layout, header: &[String], shapes: &[Option<Shape>]) -> Option<Pieces> {
-    let distinct: std::collections::HashSet<&String> = header.iter().collect();
-    if distinct.len() != header.len() || header.iter().any(|h| h.contains('"')) {
-        return None;
-    }
-    let cuts: Vec<Vec<super::files::Cut>> = shapes
-        .iter()
-        .map(|s| s.as_ref().map(|s| s.cuts.clone()))
-        .collect::<Option<_>>()?;
-    let text: Schema = header
-        .iter()
-        .map(|h| Field::new(h.as_str().into(), DataType::String))
-        .collect();
-    let cut = (&l.files[..], &l.text, &cuts[..], super::csv_pieces::PIECE);
-    let rows = (&l.starts[..], &l.blank[..]);
-    Pieces::new(
-        cut,
-        rows,
-        Arc::new(text),
-        parse_options(src, skips(src)),
-        Vec::new(),
-    )
-    .ok()
-    .flatten()
-}
-
-/// The first non-null values of each column, as text, in one pass.
-fn samples(src: &SourceInfo, l: &Layout, columns: &[String]) -> PolarsResult<HashMap<String, Vec<String>>> {
-    if columns.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let firsts: Vec<Expr> = columns
-        .iter()
-        .map(|c| {
-            col(c.as_str())
-                .cast(DataType::String)
-                .drop_nulls()
-                .head(Some(SAMPLE))
-                .implode(false)
-        })
-        .collect();
-    let df = read(src, l, Some(l.read_schema.clone()), false)?
-        .select(firsts)
-        .collect()?;
-    let mut out = HashMap::new();
-    for c in columns {
-        let values = df
-            .column(c)?
-            .list()?
-            .get_as_series(0)
-            .map(|s| {
-                s.str()
-                    .map(|x| x.iter().flatten().map(str::to_string).collect())
-                    .unwrap_or_default()
-            })
-            .unwrap_or_default();
-        out.insert(c.clone(), values);
-    }
-    Ok(out)
-}
-
-/// Text columns whose every value is a date, a datetime or (with
-/// `decimal_comma`) a number: guessed on a sample, verified on all rows.
-fn detect(
-    src: &SourceInfo,
-    l: &Layout,
-    text: Option<&Pieces>,
-    columns: &[String],
-    samples: &HashMap<String, Vec<String>>,
-) -> PolarsResult<Detected> {
-    let zone = src.read.timezone.as_ref().map(|z| z.value.clone());
-    let mut guesses = Vec::new();
-    for c in columns {
-        let Some(values) = samples.get(c).filter(|v| !v.is_empty()) else {
-            continue;
-        };
-        if let Some(g) = guess(values, src, zone.clone()) {
-            guesses.push((c.clone(), g));
-        }
-    }
-    let (mut found, mut near) = verified(src, l, text, guesses)?;
-    // A column of dates whose first value with a time of day comes after
-    // the sample: datetimes, its dates at midnight (verified again).
-    let later: Vec<(String, Conversion)> = near
-        .iter()
-        .filter(|n| n.looked_like == Type::Date)
-        .filter_map(|n| Some((n.column.clone(), later_datetimes(&n.value, zone.clone())?)))
-        .collect();
-    if !later.is_empty() {
-        let (times, _) = verified(src, l, text, later)?;
-        near.retain(|n| !times.iter().any(|(c, _)| c == &n.column));
-        found.extend(times);
-    }
-    Ok((found, near))
-}
-
-/// The `guesses` that every value of their column fits, and the first
-/// value of each other.
-fn verified(
-    src: &SourceInfo,
-    l: &Layout,
-    text: Option<&Pieces>,
-    guesses: Vec<(String, Conversion)>,
-) -> PolarsResult<Detected> {
-    if guesses.is_empty() {
-        return Ok((Vec::new(), Vec::new()));
-    }
-    // Verified on every row: a value that does not convert keeps the column
-    // text, and is remembered to explain why. In the same pass, numbers
-    // the reader left text for an integer too long for 64 bits (an
-    // identifier, as a rule) stay text as it does, without a word: as
-    // floats two such values would become one.
-    let columns: Vec<(&str, &Conversion)> = guesses.iter().map(|(c, g)| (c.as_str(), g)).collect();
-    let plain_numbers: Vec<usize> = (0..columns.len())
-        .filter(|&i| matches!(columns[i].1, Conversion::Number(form) if form.is_plain()))
-        .collect();
-    let mut checks = unconverted_checks(&columns);
-    checks.extend(
-        plain_numbers
-            .iter()
-            .map(|&i| (columns[i].0, long_integer(columns[i].0))),
-    );
-    let mut bad = first_where_in(src, l, text, &checks)?;
-    let mut long = vec![false; columns.len()];
-    for (&i, hit) in plain_numbers.iter().zip(bad.split_off(columns.len())) {
-        long[i] = hit.is_some();
-    }
-    let mut found = Vec::new();
-    let mut near = Vec::new();
-    for (((c, g), bad), long) in guesses.into_iter().zip(bad).zip(long) {
-        if long {
-            continue;
-        }
-        match bad {
-            Some((value, row)) => {
-                let (file, line) = place_of(l, row);
-                near.push(NearMiss {
-                    column: c,
-                    looked_like: g.ty(),
-                    value,
-                    file,
-                    line,
-                });
-            }
-            None => found.push((c, g)),
-        }
-    }
-    Ok((found, near))
-}
-
-/// A value of a text column that is an integer too long for 64 bits.
-fn long_integer(column: &str) -> Expr {
-    let text = col(column).str().strip_chars(lit(NULL));
-    text.clone()
-        .str()
-        .contains(lit(r"^[+-]?[0-9]{19,}$"), true)
-        .and(text.cast(DataType::Int64).is_null())
-}
-
-/// Columns that convert, and near misses.
-type Detected = (Vec<(String, Conversion)>, Vec<NearMiss>);
-
-/// The first record index of each file (for places in messages).
-fn record_starts(l: &Layout) -> PolarsResult<Vec<u64>> {
-    let mut starts = Vec::with_capacity(l.files.len());
-    let mut n = 0u64;
-    for i in 0..l.files.len() {
-        starts.push(n);
-        if i + 1 < l.files.len() {
-            n += match &l.text {
-                Some(t) => super::files::count_records(&t[i]),
-                None => super::files::count_records(&std::fs::read(&l.files[i])?),
-            };
-        }
-    }
-    Ok(starts)
-}
-
-/// With `on_error: skip`: the `ragged` records and records holding a value
-/// that their column's type cannot hold.
-fn unreadable_records(src: &SourceInfo, l: &Layout, ragged: Vec<u64>) -> PolarsResult<Vec<u64>> {
-    let mut out = ragged;
-    let mut bad: Option<Expr> = None;
-    for (c, conv) in &l.conversions {
-        let b = unconverted(c, conv);
-        bad = Some(match bad {
-            Some(x) => x.or(b),
-            None => b,
-        });
-    }
-    if let Some(bad) = bad {
-        let df = read(src, l, Some(l.read_schema.clone()), true)?
-            .filter(bad)
-            .select([col(ROW).cast(DataType::UInt64)])
-            .collect()?;
-        if let Ok(rows) = df.column(ROW).and_then(|c| c.u64().cloned()) {
-            out.extend(rows.iter().flatten());
-        }
-    }
-    out.sort_unstable();
-    out.dedup();
-    Ok(out)
-}
-
-/// Latin-1 maps bytes to the first 256 code points; Windows-1252 differs in 0x80–0x9F.
-fn transcode(bytes: &[u8], e: Encoding) -> Vec<u8> {
-    const CP1252: [char; 32] = [
-        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}',
-        '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
-    ];
-    let text: String = bytes
-        .iter()
-        .map(|&b| match (e, b) {
-            (Encoding::Windows1252, 0x80..=0x9f) => CP1252[(b - 0x80) as usize],
-            _ => b as char,
-        })
-        .collect();
-    text.into_bytes()
 }
 
 /// A read failure, said with its file and place.
@@ -1195,7 +366,12 @@ pub fn read_error(src: &SourceInfo, l: &Layout, e: &PolarsError) -> Diagnostic {
 
 #[cfg(test)]
 mod tests {
+    use super::contradictions::{first_unconverted, first_where_in_pieces, unconverted_checks};
+    use super::encoding::transcode;
+    use super::work_out::{all_declared, infer, merged, samples, SAMPLE};
     use super::*;
+    use crate::data::text::conversion::NumberForm;
+    use crate::spec::model::Encoding;
 
     /// Every column declared: the reader's schema without its inference is
     /// the one its inference gives (names as the reader reads them, quoted,
@@ -1358,7 +534,7 @@ mod tests {
                     assert!(l.pieces.is_none(), "{texts:?}");
                     continue;
                 };
-                let ours = super::super::csv_pieces::scan(Arc::new(pieces)).unwrap();
+                let ours = pieces::scan(Arc::new(pieces)).unwrap();
                 let few = [col("d"), col("n")];
                 for (a, b) in [
                     (ours.clone(), reader.clone()),
@@ -1542,7 +718,7 @@ mod tests {
                 );
                 // No line end after the header: not read in pieces.
                 let Some(pieces) = made.unwrap() else { continue };
-                let ours = super::super::csv_inference::seen(&pieces, &[0, 1, 2], (true, false), SAMPLE);
+                let ours = inference::seen(&pieces, &[0, 1, 2], (true, false), SAMPLE);
                 match (&theirs, ours) {
                     (Ok((schema, sample)), Ok(seen)) => {
                         let files = seen.schemas(&header);
@@ -1686,7 +862,7 @@ mod tests {
         .unwrap();
         let (send, recv) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let scan = || super::super::csv_pieces::scan(pieces.clone()).unwrap();
+            let scan = || pieces::scan(pieces.clone()).unwrap();
             // Two conversions in each (numbers and dates), asked of the pool at once.
             let sum = scan().select([col("n").sum(), col("d").max()]);
             let xs = scan()

@@ -10,7 +10,7 @@
 use polars::io::csv::read::schema_inference::{finish_infer_field_schema, infer_field_schema};
 use polars::prelude::*;
 
-use super::csv_pieces::Pieces;
+use super::pieces::Pieces;
 
 /// What the text of a source's columns says of them.
 pub struct Seen {
@@ -120,7 +120,7 @@ fn column_seen(
 /// A value's type as the reader is to read it: the reader reads numbers
 /// with a decimal point alone, those with a decimal comma are text to it
 /// (`2,5`), and its column is then guessed as numbers written so and
-/// converted ([`super::csv_guess`]). With a decimal comma, a dot stands
+/// converted ([`crate::data::text::guess`]). With a decimal comma, a dot stands
 /// between thousands (`1.000` is a thousand, `12.345,5` twelve thousand),
 /// where the reader would take it for a decimal point (1.0): such a value
 /// is text too, and converted with its column.

@@ -8,13 +8,13 @@ use std::collections::HashMap;
 
 use polars::prelude::*;
 
-use super::csv_conversion::{Conversion, NumberForm};
-use super::SourceInfo;
+use super::conversion::{Conversion, NumberForm};
+use crate::data::SourceInfo;
 
 /// What a sample of text values look like, if nine in ten or more look
 /// alike. The guess is then verified on every value: one that does not fit
 /// keeps the column text, and is named (`kpi::mixed_column`).
-pub(super) fn guess(values: &[String], src: &SourceInfo, zone: Option<String>) -> Option<Conversion> {
+pub(crate) fn guess(values: &[String], src: &SourceInfo, zone: Option<String>) -> Option<Conversion> {
     let mostly = |ok: &dyn Fn(&str) -> bool| nine_in_ten(values.iter().map(|v| v.trim()), ok);
     // Without declared formats only ISO 8601 is guessed: a column whose
     // values do not start `YYYY-` is no date, and needs no parsing to say so.
@@ -50,7 +50,7 @@ pub(super) fn guess(values: &[String], src: &SourceInfo, zone: Option<String>) -
     // exports write it: in the date part of a `datetime_format`), in the
     // format most of the sample has.
     let day_alone = match &src.read.datetime_format {
-        Some(f) if src.read.date_format.is_none() => super::csv_conversion::day_part(&f.value),
+        Some(f) if src.read.date_format.is_none() => super::conversion::day_part(&f.value),
         _ => None,
     };
     let is_day_alone = |v: &str| match &day_alone {
@@ -75,7 +75,7 @@ pub(super) fn guess(values: &[String], src: &SourceInfo, zone: Option<String>) -
 }
 
 /// No character between thousands.
-pub(super) const NO_SEPARATOR: char = '\u{0}';
+pub(crate) const NO_SEPARATOR: char = '\u{0}';
 
 /// Dates as spreadsheets and CRMs export them: day and month in either
 /// order with slashes, or dots or dashes, or the year first with slashes;
@@ -102,7 +102,7 @@ const TIME_FORMATS: [&str; 4] = ["%H:%M", "%H:%M:%S", "%I:%M %p", "%I:%M:%S %p"]
 
 /// The formats a text column's sample of dates is written in, unless the
 /// `read:` option for them is given already (CSV and NDJSON alike).
-pub(super) fn date_hint(src: &SourceInfo, values: &[String]) -> Option<Vec<String>> {
+pub(crate) fn date_hint(src: &SourceInfo, values: &[String]) -> Option<Vec<String>> {
     let formats = date_formats(values)?;
     let option = match formats.first().is_some_and(|f| is_datetime_format(f)) {
         true => &src.read.datetime_format,
@@ -114,7 +114,7 @@ pub(super) fn date_hint(src: &SourceInfo, values: &[String]) -> Option<Vec<Strin
 /// The format options (of the common ones) that read nine in ten or more
 /// of a text column's sample: `date_format`s, or `datetime_format`s for
 /// dates with a time (both day orders where every day is 12 or less).
-pub(super) fn date_formats(values: &[String]) -> Option<Vec<String>> {
+pub(crate) fn date_formats(values: &[String]) -> Option<Vec<String>> {
     let values: Vec<&str> = values
         .iter()
         .map(|v| v.trim())
@@ -163,7 +163,7 @@ pub(crate) fn is_datetime_format(format: &str) -> bool {
 /// Whether one or more, and nine in ten or more, of `values` are `ok`.
 /// Stops at the first value too many that is not: most columns are told
 /// apart by their first few values.
-pub(super) fn nine_in_ten<'a>(
+pub(crate) fn nine_in_ten<'a>(
     values: impl ExactSizeIterator<Item = &'a str>,
     ok: impl Fn(&str) -> bool,
 ) -> bool {
@@ -205,7 +205,7 @@ fn starts_like_iso_date(v: &str) -> bool {
 }
 
 /// A value of one of the ISO 8601 datetime shapes.
-pub(super) fn looks_like_datetime(v: &str) -> bool {
+pub(crate) fn looks_like_datetime(v: &str) -> bool {
     datetime_format(&[v.to_string()]).is_some()
 }
 
@@ -213,7 +213,7 @@ pub(super) fn looks_like_datetime(v: &str) -> bool {
 /// of day, the date and the time apart by `T` (or a space, read as the
 /// `T`: see [`with_iso_t`]); each is written with or without a UTC offset
 /// ([`OFFSETS`]).
-pub(super) const DATETIME_FORMATS: [(&str, Precision); 3] = [
+pub(crate) const DATETIME_FORMATS: [(&str, Precision); 3] = [
     ("%Y-%m-%dT%H:%M:%S", Precision::Second),
     (ISO_ANY_PRECISION, Precision::Fraction),
     ("%Y-%m-%dT%H:%M", Precision::Minute),
@@ -225,7 +225,7 @@ const OFFSETS: [(&str, bool); 3] = [("", false), ("%:z", true), ("%z", true)];
 
 /// The precision and offset suffix of a format [`datetime_format`] gives;
 /// none for any other format (a `datetime_format` of the spec's own).
-pub(super) fn iso_shape(format: &str) -> Option<(Precision, &'static str)> {
+pub(crate) fn iso_shape(format: &str) -> Option<(Precision, &'static str)> {
     OFFSETS.iter().find_map(|&(suffix, _)| {
         let base = format.strip_suffix(suffix)?;
         let (_, precision) = DATETIME_FORMATS.iter().find(|(f, _)| *f == base)?;
@@ -239,7 +239,7 @@ pub(super) fn iso_shape(format: &str) -> Option<(Precision, &'static str)> {
 /// one that reads all of them once a time to the minute is given its
 /// seconds ([`ISO_ANY_PRECISION`]): ISO 8601 allows each, and an export
 /// that leaves out zero seconds, or rows edited by hand, mix them.
-pub(super) fn datetime_format(values: &[String]) -> Option<(String, bool)> {
+pub(crate) fn datetime_format(values: &[String]) -> Option<(String, bool)> {
     if values.is_empty() {
         return None;
     }
@@ -269,11 +269,11 @@ pub(super) fn datetime_format(values: &[String]) -> Option<(String, bool)> {
 
 /// The ISO 8601 format that reads a datetime to the second or to a
 /// fraction of it, and one to the minute given its seconds.
-pub(super) const ISO_ANY_PRECISION: &str = "%Y-%m-%dT%H:%M:%S%.f";
+pub(crate) const ISO_ANY_PRECISION: &str = "%Y-%m-%dT%H:%M:%S%.f";
 
 /// How finely an ISO 8601 datetime gives its time of day.
 #[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
-pub(super) enum Precision {
+pub(crate) enum Precision {
     Minute,
     Second,
     Fraction,
@@ -281,7 +281,7 @@ pub(super) enum Precision {
 
 /// The precision of an ISO 8601 datetime's time of day (its offset
 /// aside); none for a value with no time of day or an odd one.
-pub(super) fn precision_of(v: &str) -> Option<Precision> {
+pub(crate) fn precision_of(v: &str) -> Option<Precision> {
     let v = v.trim();
     let b = v.as_bytes();
     // Most values are padded: told by their bytes 10, 13, 16 and 19.
@@ -310,14 +310,14 @@ pub(super) fn precision_of(v: &str) -> Option<Precision> {
 /// values its type was guessed from: datetimes in [`datetime_format`]'s
 /// format of `value` (their dates at midnight); later values to another
 /// precision are read as any column's are ([`precision_of`]).
-pub(super) fn later_datetimes(value: &str, zone: Option<String>) -> Option<Conversion> {
+pub(crate) fn later_datetimes(value: &str, zone: Option<String>) -> Option<Conversion> {
     let (format, offset) = datetime_format(&[value.to_string()])?;
     Some(Conversion::Datetime { format, offset, zone })
 }
 
 /// `2025-01-31 09:30` as `2025-01-31T09:30`: ISO 8601 allows either, and
 /// one export (or one test's rows) may hold both.
-pub(super) fn with_iso_t(v: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn with_iso_t(v: &str) -> std::borrow::Cow<'_, str> {
     match (v.get(..10), v.get(10..)) {
         (Some(date), Some(rest)) if rest.starts_with(' ') => format!("{date}T{}", &rest[1..]).into(),
         _ => v.into(),
@@ -349,7 +349,7 @@ pub(crate) fn iso_datetime_text(v: &str) -> Option<String> {
     })
 }
 
-pub(super) fn parses_datetime(v: &str, format: &str) -> bool {
+pub(crate) fn parses_datetime(v: &str, format: &str) -> bool {
     let v = match v.strip_suffix('Z') {
         Some(rest) if format.ends_with('z') => format!("{rest}+00:00"),
         _ => v.to_string(),
@@ -364,7 +364,7 @@ pub(super) fn parses_datetime(v: &str, format: &str) -> bool {
 /// `1.234,50`, `-12,5`, `7`: digits, dots between groups of three, a comma before decimals.
 /// `1,234.50`, `-12.5`, `7`: digits, `thousands` between groups of three,
 /// `decimal_mark` before decimals.
-pub(super) fn is_grouped_number(v: &str, thousands: char, decimal_mark: char) -> bool {
+pub(crate) fn is_grouped_number(v: &str, thousands: char, decimal_mark: char) -> bool {
     let v = v.strip_prefix('-').unwrap_or(v);
     let (int, frac) = v.split_once(decimal_mark).unwrap_or((v, ""));
     let groups: Vec<&str> = int.split(thousands).collect();
@@ -383,7 +383,7 @@ pub(super) fn is_grouped_number(v: &str, thousands: char, decimal_mark: char) ->
 /// (`won ` beside `won`): one value in two spellings, two groups and a
 /// comparison that misses one. Free text with a stray space is no such
 /// case.
-pub(super) fn padded_twin(values: &[String]) -> Option<String> {
+pub(crate) fn padded_twin(values: &[String]) -> Option<String> {
     let plain: std::collections::HashSet<&str> = values.iter().map(String::as_str).collect();
     values
         .iter()
@@ -393,7 +393,7 @@ pub(super) fn padded_twin(values: &[String]) -> Option<String> {
 
 /// Two values that differ only in their letters' case (`Won`, `won`), the
 /// first seen first: one value in two spellings, as [`padded_twin`].
-pub(super) fn case_twin(values: &[String]) -> Option<(String, String)> {
+pub(crate) fn case_twin(values: &[String]) -> Option<(String, String)> {
     let mut seen: HashMap<String, &String> = HashMap::new();
     for v in values {
         match seen.get(&v.to_lowercase()) {
@@ -410,7 +410,7 @@ pub(super) fn case_twin(values: &[String]) -> Option<(String, String)> {
 /// Integer columns nobody declared whose sampled values (`samples`, of
 /// the header's columns at `columns`) include one written with a leading
 /// zero: read as numbers, `00123` is 123 in every group label.
-pub(super) fn leading_zeros(
+pub(crate) fn leading_zeros(
     src: &SourceInfo,
     inferred: &Schema,
     header: &[String],

@@ -7,28 +7,28 @@
 
 use polars::prelude::*;
 
-use super::csv_guess::{
+use super::guess::{
     datetime_format, is_grouped_number, iso_shape, looks_like_datetime, precision_of, Precision,
     DATETIME_FORMATS, ISO_ANY_PRECISION, NO_SEPARATOR,
 };
-use super::SourceInfo;
 use crate::check::types::Type;
+use crate::data::SourceInfo;
 
 /// How a text column's numbers are written, from the `read:` options.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub(super) struct NumberForm {
-    pub(super) decimal_comma: bool,
+pub(crate) struct NumberForm {
+    pub(crate) decimal_comma: bool,
     /// Removed before the number is read (`read.thousands`).
-    pub(super) thousands: Option<char>,
+    pub(crate) thousands: Option<char>,
     /// Removed first, with the spaces beside it (`read.currency`).
-    pub(super) currency: Option<String>,
+    pub(crate) currency: Option<String>,
     /// A value written with `%` is its hundredth (`read.percent`).
-    pub(super) percent: bool,
+    pub(crate) percent: bool,
 }
 
 impl NumberForm {
     /// As the `read:` options of `src` say.
-    pub(super) fn of(src: &SourceInfo) -> NumberForm {
+    pub(crate) fn of(src: &SourceInfo) -> NumberForm {
         NumberForm {
             decimal_comma: src.read.decimal_comma,
             thousands: src.read.thousands.as_ref().map(|t| t.value),
@@ -38,7 +38,7 @@ impl NumberForm {
     }
 
     /// Whether the options say more than a plain number (`-12.5`, `1e6`).
-    pub(super) fn is_plain(&self) -> bool {
+    pub(crate) fn is_plain(&self) -> bool {
         *self == NumberForm::default()
     }
 
@@ -62,7 +62,7 @@ impl NumberForm {
     /// Whether `v` is a number as these options write one (a negative one
     /// perhaps in parentheses, as accounting formats write it: `(300.00)`,
     /// `$(1,200.50)`).
-    pub(super) fn reads(&self, v: &str) -> bool {
+    pub(crate) fn reads(&self, v: &str) -> bool {
         let sep = self
             .thousands
             .or(self.decimal_comma.then_some('.'))
@@ -77,7 +77,7 @@ impl NumberForm {
     }
 
     /// The number of the text column `text` (already trimmed).
-    pub(super) fn expr(&self, text: Expr, strict: bool) -> Expr {
+    pub(crate) fn expr(&self, text: Expr, strict: bool) -> Expr {
         let marked = |text: Expr, mark: &str| {
             text.str()
                 .replace_all(lit(mark.to_string()), lit(""), true)
@@ -129,7 +129,7 @@ impl NumberForm {
         };
         match self.percent {
             true => when(text.str().contains_literal(lit("%")))
-                .then(super::divide(x.clone(), lit(100.0)))
+                .then(crate::data::divide(x.clone(), lit(100.0)))
                 .otherwise(x),
             false => x,
         }
@@ -211,7 +211,7 @@ fn per_batch(
 
 /// From text to a column's type.
 #[derive(Clone, Debug, PartialEq)]
-pub(super) enum Conversion {
+pub(crate) enum Conversion {
     Number(NumberForm),
     Bool,
     Date {
@@ -233,7 +233,7 @@ pub(super) enum Conversion {
 
 impl Conversion {
     /// Datetimes with UTC offsets, and no zone yet their days count in.
-    pub(super) fn needs_zone(&self) -> bool {
+    pub(crate) fn needs_zone(&self) -> bool {
         matches!(
             self,
             Conversion::Datetime {
@@ -245,13 +245,13 @@ impl Conversion {
     }
 
     /// Datetimes with UTC offsets counted in UTC: every offset is UTC's.
-    pub(super) fn take_utc(&mut self) {
+    pub(crate) fn take_utc(&mut self) {
         if let Conversion::Datetime { zone, .. } = self {
             zone.get_or_insert_with(|| "UTC".to_string());
         }
     }
 
-    pub(super) fn ty(&self) -> Type {
+    pub(crate) fn ty(&self) -> Type {
         match self {
             Conversion::Number(_) => Type::Number,
             Conversion::Bool => Type::Bool,
@@ -262,7 +262,7 @@ impl Conversion {
     }
 
     /// The converted column; `strict`: a value that does not convert is an error.
-    pub(super) fn expr(&self, column: &str, strict: bool) -> Expr {
+    pub(crate) fn expr(&self, column: &str, strict: bool) -> Expr {
         let text = col(column).str().strip_chars(lit(NULL));
         match self {
             Conversion::Number(form) => form.expr(text, strict),
@@ -463,7 +463,7 @@ fn opts_of(format: &str, strict: bool) -> StrptimeOptions {
 /// `%m/%d/%Y` of `%m/%d/%Y %I:%M %p`); none where the time comes first,
 /// the date part names no year, month and day, or a `:` does not tell a
 /// time of day from a date alone.
-pub(super) fn day_part(format: &str) -> Option<String> {
+pub(crate) fn day_part(format: &str) -> Option<String> {
     let time = ["%H", "%I", "%T", "%R"]
         .iter()
         .filter_map(|t| format.find(t))
@@ -488,7 +488,7 @@ fn iso_t(text: Expr, format: &str) -> Expr {
 }
 
 /// A value of the column that is neither empty nor converted.
-pub(super) fn unconverted(column: &str, conv: &Conversion) -> Expr {
+pub(crate) fn unconverted(column: &str, conv: &Conversion) -> Expr {
     let text = col(column);
     text.clone()
         .is_not_null()
@@ -499,7 +499,7 @@ pub(super) fn unconverted(column: &str, conv: &Conversion) -> Expr {
 /// A value of a text column of datetimes whose offset, after its time of
 /// day, is not UTC's (`+01:00`, `-0500`). Values without an offset, or
 /// that are no datetime, are left to the conversion.
-pub(super) fn not_in_utc(column: &str) -> Expr {
+pub(crate) fn not_in_utc(column: &str) -> Expr {
     let text = col(column).str().strip_chars(lit(NULL));
     let offset = r"[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?\s*[+-][0-9]{2}(:?[0-9]{2})?$";
     text.clone()
@@ -516,7 +516,7 @@ const TRUE_WORDS: [&str; 5] = ["true", "t", "yes", "y", "1"];
 const FALSE_WORDS: [&str; 5] = ["false", "f", "no", "n", "0"];
 
 /// How a declared column is converted from text; text stays text.
-pub(super) fn declared_conversion(src: &SourceInfo, sample: &[String], t: Type) -> Option<Conversion> {
+pub(crate) fn declared_conversion(src: &SourceInfo, sample: &[String], t: Type) -> Option<Conversion> {
     Some(match t {
         Type::Number => Conversion::Number(NumberForm::of(src)),
         Type::Bool => Conversion::Bool,
@@ -556,7 +556,7 @@ pub(super) fn declared_conversion(src: &SourceInfo, sample: &[String], t: Type) 
 /// texts (NDJSON's fields, Parquet's text columns), each with the
 /// conversion a CSV column declared so takes, a datetime's format guessed
 /// from its first `sample` rows (`schema`: `lf`'s, as its caller has it).
-pub(super) fn declared_text_conversions(
+pub(crate) fn declared_text_conversions(
     src: &SourceInfo,
     lf: LazyFrame,
     schema: &Schema,

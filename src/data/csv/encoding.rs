@@ -1,0 +1,88 @@
+//! Files in another encoding than UTF-8 (the `encoding` read option's,
+//! and UTF-16 with its byte order mark), read and transcoded to UTF-8 once.
+
+use std::sync::Arc;
+
+use crate::data::diagnostics as diag;
+use crate::data::SourceInfo;
+use crate::diagnostic::Diagnostic;
+use crate::spec::model::Encoding;
+
+/// Files in another encoding than UTF-8, read and transcoded once: the
+/// `encoding` read option's, and files that start with UTF-16's byte order
+/// mark whatever it says (Excel's "Unicode Text" export), with the others
+/// of their glob as they are.
+pub(super) fn transcoded(
+    src: &SourceInfo,
+    files: &[std::path::PathBuf],
+) -> Result<Option<Arc<Vec<Vec<u8>>>>, Diagnostic> {
+    let failed = |f: &std::path::PathBuf, e: std::io::Error| {
+        diag::data_error(src.span, &src.name, &f.display().to_string(), &e.to_string())
+    };
+    let e = match src.read.encoding.as_ref().map(|e| e.value) {
+        None | Some(Encoding::Utf8) => {
+            let mut utf16 = false;
+            for f in files {
+                utf16 |=
+                    utf16_order(&crate::data::files::first_bytes(f, 2).map_err(|e| failed(f, e))?).is_some();
+            }
+            if !utf16 {
+                return Ok(None);
+            }
+            Encoding::Utf8
+        }
+        Some(e) => e,
+    };
+    let read = |f: &std::path::PathBuf| {
+        std::fs::read(f)
+            .map(|b| match utf16_order(&b) {
+                Some(little) => from_utf16(&b[2..], little),
+                None if e == Encoding::Utf8 => b,
+                None => transcode(&b, e),
+            })
+            .map_err(|e| failed(f, e))
+    };
+    Ok(Some(Arc::new(
+        files.iter().map(read).collect::<Result<Vec<_>, _>>()?,
+    )))
+}
+
+/// Whether `bytes` start with UTF-16's byte order mark: little-endian
+/// (`FF FE`, as Windows writes it) or big-endian (`FE FF`).
+pub(crate) fn utf16_order(bytes: &[u8]) -> Option<bool> {
+    match bytes {
+        [0xFF, 0xFE, ..] => Some(true),
+        [0xFE, 0xFF, ..] => Some(false),
+        _ => None,
+    }
+}
+
+/// UTF-16 text as UTF-8; a unit that is no character (an unpaired
+/// surrogate, an odd last byte) as U+FFFD, as a text editor shows it.
+fn from_utf16(bytes: &[u8], little: bool) -> Vec<u8> {
+    let units = bytes.chunks(2).map(|p| match (p, little) {
+        ([a, b], true) => u16::from_le_bytes([*a, *b]),
+        ([a, b], false) => u16::from_be_bytes([*a, *b]),
+        _ => 0xFFFD,
+    });
+    char::decode_utf16(units)
+        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect::<String>()
+        .into_bytes()
+}
+
+/// Latin-1 maps bytes to the first 256 code points; Windows-1252 differs in 0x80–0x9F.
+pub(super) fn transcode(bytes: &[u8], e: Encoding) -> Vec<u8> {
+    const CP1252: [char; 32] = [
+        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}',
+        '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
+    ];
+    let text: String = bytes
+        .iter()
+        .map(|&b| match (e, b) {
+            (Encoding::Windows1252, 0x80..=0x9f) => CP1252[(b - 0x80) as usize],
+            _ => b as char,
+        })
+        .collect();
+    text.into_bytes()
+}

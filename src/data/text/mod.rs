@@ -1,0 +1,6 @@
+//! Text values as exports write them, shared by the CSV and NDJSON
+//! readers: what a text column's values look like (`guess`), and the
+//! expression that turns each into its type (`conversion`).
+
+pub(super) mod conversion;
+pub(super) mod guess;
