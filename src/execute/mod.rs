@@ -7,6 +7,7 @@
 mod accumulate;
 mod chunks;
 mod compare;
+mod data_dates;
 mod day_flags;
 mod days;
 mod diagnostics;
@@ -24,12 +25,13 @@ mod spine;
 mod sql_engine;
 mod stocks;
 
+pub use data_dates::{
+    data_range, data_ranges, data_spans, latest_date, latest_dates, latest_of, today, DataSpans,
+};
 pub use engine::{Engine, UnitFrames};
 pub use explain::{describe, describe_funnel};
 pub use funnel::{evaluate_funnels, is_funnel, FunnelEvaluation, MEASURES as FUNNEL_MEASURES};
-pub use polars_engine::{
-    data_range, data_ranges, data_spans, latest_date, latest_dates, latest_of, today, DataSpans, Polars,
-};
+pub use polars_engine::Polars;
 pub use ranges::{evaluate_ranges, ranges_are_cheap};
 pub use sql_engine::{Auto, Sql};
 
