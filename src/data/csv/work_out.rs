@@ -42,21 +42,44 @@ pub(super) fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
     let header =
         crate::data::files::agreeing_header(src, &files, text.as_deref().map(|t| &t[..]), separator)?;
     let mut layout = Layout::of_files(files, text);
-    // Columns without a name (spreadsheets' empty columns) are no one's.
-    for (i, name) in header.iter().enumerate().filter(|(_, h)| !h.trim().is_empty()) {
-        let n = header.iter().filter(|h| *h == name).count();
-        if n > 1 && !header[..i].contains(name) {
-            layout.repeated.push((name.clone(), n));
-        }
-    }
+    layout.repeated = repeated_names(&header);
     // Every file's shape, checked now to count its records for places in
     // messages, find its blank ones and where to cut it; what is wrong
     // with it is said after the other checks.
     let texts = layout.text.as_deref().map(|t| &t[..]);
     let shapes = crate::data::files::shapes(&layout.files, texts, separator);
-    layout.starts = match starts_of(&shapes) {
+    place_records(src, &mut layout, &shapes)?;
+    let mut pieces = text_pieces(src, &layout, &header, &shapes);
+    let (inferred, seen) = inferred_types(src, &mut layout, &header, &mut pieces)?;
+    let types = Inferred {
+        header: &header,
+        schema: &inferred,
+        seen: seen.as_ref(),
+    };
+    convert_texts(src, &mut layout, &types, pieces.as_ref())?;
+    in_utc_unless_zoned(src, &mut layout, pieces.as_ref())?;
+    malformed_records(src, layout, shapes)
+}
+
+/// Header names given to more than one column, with how many; columns
+/// without a name (spreadsheets' empty columns) are no one's.
+fn repeated_names(header: &[String]) -> Vec<(String, usize)> {
+    let mut repeated = Vec::new();
+    for (i, name) in header.iter().enumerate().filter(|(_, h)| !h.trim().is_empty()) {
+        let n = header.iter().filter(|h| *h == name).count();
+        if n > 1 && !header[..i].contains(name) {
+            repeated.push((name.clone(), n));
+        }
+    }
+    repeated
+}
+
+/// Each file's first record index and the blank records, from the files'
+/// shapes (or, where a file could not be read whole, by reading it).
+fn place_records(src: &SourceInfo, layout: &mut Layout, shapes: &[Option<Shape>]) -> Result<(), Diagnostic> {
+    layout.starts = match starts_of(shapes) {
         Some(starts) => starts,
-        None => record_starts(&layout).map_err(|e| read_error(src, &layout, &e))?,
+        None => record_starts(layout).map_err(|e| read_error(src, layout, &e))?,
     };
     layout.blank = shapes
         .iter()
@@ -67,33 +90,45 @@ pub(super) fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
                 .flat_map(move |s| s.blank.iter().map(move |b| start + b))
         })
         .collect();
-    // Declared columns are read as text; the others' types are inferred
-    // from every row, in pieces where the files can be cut.
+    Ok(())
+}
+
+/// What the values of the columns the reader parses were seen to be, in
+/// pieces: the columns sampled, and what was seen.
+type Seen = (Vec<usize>, inference::Seen);
+
+/// The columns' types: declared columns as text, the others inferred from
+/// every row, in pieces where the files can be cut (`pieces` is dropped
+/// when a piece cannot be parsed: Polars' reader then reads the files,
+/// and says why). Sets the schema the reader is given.
+fn inferred_types(
+    src: &SourceInfo,
+    layout: &mut Layout,
+    header: &[String],
+    pieces: &mut Option<Pieces>,
+) -> Result<(Schema, Option<Seen>), Diagnostic> {
     let declared_text: Schema = src
         .declared
         .iter()
         .filter(|(n, _)| header.iter().any(|h| h == n))
         .map(|(n, _)| Field::new(n.as_str().into(), DataType::String))
         .collect();
-    let all_declared = all_declared(src, &header);
-    let mut text = text_pieces(src, &layout, &header, &shapes);
-    let seen = match &text {
-        Some(pieces) => seen_in_pieces(src, pieces, &header, all_declared.is_some()),
+    let all_declared = all_declared(src, header);
+    let seen = match pieces {
+        Some(p) => seen_in_pieces(src, p, header, all_declared.is_some()),
         None => Ok(None),
     };
-    // A piece the parser cannot read: Polars' reader reads the files, and
-    // says why.
     let seen = seen.unwrap_or_else(|_| {
-        text = None;
+        *pieces = None;
         None
     });
     let inferred = match (all_declared, &seen) {
         (Some(schema), _) => schema,
-        (None, Some((_, seen))) => merged(seen.schemas(&header), &declared_text),
+        (None, Some((_, seen))) => merged(seen.schemas(header), &declared_text),
         (None, None) => {
-            let inferred = infer(src, &layout, &declared_text).map_err(|e| read_error(src, &layout, &e))?;
+            let inferred = infer(src, layout, &declared_text).map_err(|e| read_error(src, layout, &e))?;
             let inferred = dots_between_thousands(src, inferred);
-            long_integers_as_text(src, &mut layout, inferred).map_err(|e| read_error(src, &layout, &e))?
+            long_integers_as_text(src, layout, inferred).map_err(|e| read_error(src, layout, &e))?
         }
     };
     let mut read_schema = inferred.clone();
@@ -103,7 +138,27 @@ pub(super) fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
         }
     }
     layout.read_schema = Arc::new(read_schema);
-    // Text columns nobody declared: dates, datetimes, decimal-comma numbers?
+    Ok((inferred, seen))
+}
+
+/// The source's columns as the reader types them.
+struct Inferred<'a> {
+    header: &'a [String],
+    schema: &'a Schema,
+    seen: Option<&'a Seen>,
+}
+
+/// The conversions of text columns to their types: declared columns to
+/// theirs, columns nobody declared to what every value is (dates,
+/// datetimes, decimal-comma numbers), with near misses, and the hints of
+/// read options for those left text.
+fn convert_texts(
+    src: &SourceInfo,
+    layout: &mut Layout,
+    types: &Inferred,
+    pieces: Option<&Pieces>,
+) -> Result<(), Diagnostic> {
+    let inferred = types.schema;
     let undeclared: Vec<String> = inferred
         .iter()
         .filter(|(n, dt)| **dt == DataType::String && !src.declared.iter().any(|(d, _)| d == n.as_str()))
@@ -116,14 +171,14 @@ pub(super) fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
         .map(|(n, _)| n.clone())
         .chain(undeclared.iter().cloned())
         .collect();
-    let samples = match &seen {
+    let samples = match types.seen {
         Some((columns, seen)) => columns
             .iter()
             .zip(&seen.samples)
-            .filter_map(|(&k, values)| Some((header.get(k)?.clone(), values.clone())))
+            .filter_map(|(&k, values)| Some((types.header.get(k)?.clone(), values.clone())))
             .filter(|(n, _)| sampled.contains(n))
             .collect(),
-        None => samples(src, &layout, &sampled).map_err(|e| read_error(src, &layout, &e))?,
+        None => samples(src, layout, &sampled).map_err(|e| read_error(src, layout, &e))?,
     };
     let none = Vec::new();
     for (n, t) in &src.declared {
@@ -134,8 +189,8 @@ pub(super) fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
             }
         }
     }
-    let (found, near_misses) = detect(src, &layout, text.as_ref(), &undeclared, &samples)
-        .map_err(|e| read_error(src, &layout, &e))?;
+    let (found, near_misses) =
+        detect(src, layout, pieces, &undeclared, &samples).map_err(|e| read_error(src, layout, &e))?;
     // Text columns of dates in another format: say which `date_format`.
     if src.read.date_format.is_none() || src.read.datetime_format.is_none() {
         let left_text = undeclared
@@ -152,10 +207,10 @@ pub(super) fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
         .filter(|c| !found.iter().any(|(f, _)| f == *c))
         .filter_map(|c| Some((c, samples.get(c)?)))
         .collect();
-    hint_options(src, &mut layout, &texts);
+    hint_options(src, layout, &texts);
     layout.near_misses = near_misses;
-    if let Some((columns, seen)) = &seen {
-        layout.leading_zeros = leading_zeros(src, &inferred, &header, columns, &seen.samples);
+    if let Some((columns, seen)) = types.seen {
+        layout.leading_zeros = leading_zeros(src, inferred, types.header, columns, &seen.samples);
     }
     let valueless = undeclared
         .iter()
@@ -166,8 +221,7 @@ pub(super) fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
         Arc::make_mut(&mut layout.read_schema).with_column(n.as_str().into(), DataType::String);
         layout.conversions.push((n, conv));
     }
-    in_utc_unless_zoned(src, &mut layout, text.as_ref())?;
-    malformed_records(src, layout, shapes)
+    Ok(())
 }
 
 /// The read options that would turn text columns into what their values
@@ -415,7 +469,7 @@ fn seen_in_pieces(
     pieces: &Pieces,
     header: &[String],
     all_declared: bool,
-) -> PolarsResult<Option<(Vec<usize>, inference::Seen)>> {
+) -> PolarsResult<Option<Seen>> {
     let sampled: Vec<usize> = match all_declared {
         false => (0..header.len()).collect(),
         true => src
