@@ -210,32 +210,8 @@ pub fn build(model: &Model, req: &Request) -> Result<Page, Vec<Diagnostic>> {
     };
     let periods = period_labels(&ev);
     let complete = complete_periods(model, &ev, &by_period, as_of);
-    let mut groups: Vec<Group> = Vec::new();
-    let mut rows = Vec::new();
-    for name in &ev.kpis {
-        let Some(id) = model.kpi_id(name) else { continue };
-        let values = column(&ev, name);
-        let card = kpi_card(model, id, &periods, &values, complete, by_period.grain);
-        rows.push((
-            card.title.clone(),
-            values.iter().map(|v| format(model, id, *v)).collect(),
-        ));
-        let group = group_of(model, id);
-        match groups.iter_mut().find(|g| g.name == group) {
-            Some(g) => g.cards.push(card),
-            None => groups.push(Group {
-                name: group,
-                cards: vec![card],
-            }),
-        }
-    }
-    let range = match (asked_range, periods.first(), periods.last()) {
-        (Some(r), _, _) => format!("{} to {}", r.start, r.end),
-        // One period (`--grain all` has the one, `all`): its label alone.
-        (None, Some(a), Some(b)) if a == b => a.clone(),
-        (None, Some(a), Some(b)) => format!("{a} to {b}"),
-        _ => "no data".to_string(),
-    };
+    let (groups, rows) = kpi_cards(model, &ev, &periods, complete, by_period.grain);
+    let range = range_label(asked_range, &periods);
     Ok(Page {
         title: req.title.clone(),
         range,
@@ -251,6 +227,49 @@ pub fn build(model: &Model, req: &Request) -> Result<Page, Vec<Diagnostic>> {
         periods,
         rows,
     })
+}
+
+/// The page's KPI cards, grouped under their headings in the order the
+/// KPIs come, and the rows of the table of values (each KPI's title and
+/// its values by period, formatted).
+fn kpi_cards(
+    model: &Model,
+    ev: &Evaluation,
+    periods: &[String],
+    complete: usize,
+    grain: Grain,
+) -> (Vec<Group>, Vec<(String, Vec<String>)>) {
+    let mut groups: Vec<Group> = Vec::new();
+    let mut rows = Vec::new();
+    for name in &ev.kpis {
+        let Some(id) = model.kpi_id(name) else { continue };
+        let values = column(ev, name);
+        let card = kpi_card(model, id, periods, &values, complete, grain);
+        rows.push((
+            card.title.clone(),
+            values.iter().map(|v| format(model, id, *v)).collect(),
+        ));
+        let group = group_of(model, id);
+        match groups.iter_mut().find(|g| g.name == group) {
+            Some(g) => g.cards.push(card),
+            None => groups.push(Group {
+                name: group,
+                cards: vec![card],
+            }),
+        }
+    }
+    (groups, rows)
+}
+
+/// The range the page shows: the one asked, else its periods' first to last.
+fn range_label(asked: Option<Period>, periods: &[String]) -> String {
+    match (asked, periods.first(), periods.last()) {
+        (Some(r), _, _) => format!("{} to {}", r.start, r.end),
+        // One period (`--grain all` has the one, `all`): its label alone.
+        (None, Some(a), Some(b)) if a == b => a.clone(),
+        (None, Some(a), Some(b)) => format!("{a} to {b}"),
+        _ => "no data".to_string(),
+    }
 }
 
 /// The first day a page asked as of a day reads its funnels and breakdowns
