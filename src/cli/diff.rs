@@ -1,6 +1,6 @@
 use std::path::Path;
 
-use kpi::diff::values::DataFrom;
+use kpi::diff::values::{DataFrom, ValueChange};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -91,50 +91,64 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
         }
     }
     let changes = kpi::diff::diff(&old.spec, &new.spec);
-    let moved = if args.values {
-        let kpis = kpi::diff::values::candidates(&changes, &old.checked.model, &new.checked.model);
-        let query = match args.query.query(Vec::new(), &new.checked.model.calendar) {
-            Ok(q) => q,
-            Err(code) => return code,
-        };
-        let from = match args.data_from {
-            DataArg::New => DataFrom::New,
-            DataArg::Old => DataFrom::Old,
-        };
-        let unseen = kpi::diff::values::unseen_at_start(&new.checked.model, &kpis, &query);
-        if !unseen.is_empty() {
-            let names: Vec<String> = unseen.iter().map(|k| format!("`{k}`")).collect();
-            super::notice(&format!(
-                "note: {} {} taken at the start (`at: start`): under `--grain all` without a range that is the day before the data's first, when nothing is active, so {} values cannot change there; compare them by a grain (`--grain month`)\n",
-                names.join(", "),
-                if unseen.len() == 1 { "is a level" } else { "are levels" },
-                if unseen.len() == 1 { "its" } else { "their" },
-            ));
-        }
-        match kpi::diff::values::values(&old.checked.model, &new.checked.model, &kpis, &query, from) {
+    let moved = match args.values {
+        true => match changed_values(args, &old, &new, &changes) {
             Ok(v) => Some(v),
-            Err(diags) => {
-                eprint!(
-                    "{}",
-                    kpi::report::diagnostics::to_human(&diags, &new.sources, super::color_stderr())
-                );
-                return 1;
-            }
-        }
-    } else {
-        None
+            Err(code) => return code,
+        },
+        false => None,
     };
-    let text = match args.format {
+    let text = rendered(args.format, &changes, moved.as_deref());
+    super::emit(args.output.as_deref(), &text)
+}
+
+/// With `--values`: the values of the changed and affected KPIs that differ
+/// between the versions, over one version's data (an exit code when the
+/// query or the evaluation fails, said on stderr).
+fn changed_values(
+    args: &Args,
+    old: &kpi::CheckOutcome,
+    new: &kpi::CheckOutcome,
+    changes: &[kpi::diff::Change],
+) -> Result<Vec<ValueChange>, u8> {
+    let kpis = kpi::diff::values::candidates(changes, &old.checked.model, &new.checked.model);
+    let query = args.query.query(Vec::new(), &new.checked.model.calendar)?;
+    let from = match args.data_from {
+        DataArg::New => DataFrom::New,
+        DataArg::Old => DataFrom::Old,
+    };
+    let unseen = kpi::diff::values::unseen_at_start(&new.checked.model, &kpis, &query);
+    if !unseen.is_empty() {
+        let names: Vec<String> = unseen.iter().map(|k| format!("`{k}`")).collect();
+        super::notice(&format!(
+            "note: {} {} taken at the start (`at: start`): under `--grain all` without a range that is the day before the data's first, when nothing is active, so {} values cannot change there; compare them by a grain (`--grain month`)\n",
+            names.join(", "),
+            if unseen.len() == 1 { "is a level" } else { "are levels" },
+            if unseen.len() == 1 { "its" } else { "their" },
+        ));
+    }
+    kpi::diff::values::values(&old.checked.model, &new.checked.model, &kpis, &query, from).map_err(|diags| {
+        eprint!(
+            "{}",
+            kpi::report::diagnostics::to_human(&diags, &new.sources, super::color_stderr())
+        );
+        1
+    })
+}
+
+/// The diff (and the values that change) in the asked format.
+fn rendered(format: Format, changes: &[kpi::diff::Change], moved: Option<&[ValueChange]>) -> String {
+    match format {
         Format::Human => {
-            let mut s = kpi::diff::to_human(&changes);
-            if let Some(v) = &moved {
+            let mut s = kpi::diff::to_human(changes);
+            if let Some(v) = moved {
                 s.push_str(&kpi::diff::values::to_human(v));
             }
             s
         }
         Format::Markdown => {
-            let mut s = kpi::diff::to_markdown(&changes);
-            if let Some(v) = &moved {
+            let mut s = kpi::diff::to_markdown(changes);
+            if let Some(v) = moved {
                 s.push_str(&kpi::diff::values::to_markdown(v));
             }
             s
@@ -143,6 +157,5 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
             let v = serde_json::json!({"changes": changes, "values": moved});
             format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default())
         }
-    };
-    super::emit(args.output.as_deref(), &text)
+    }
 }
