@@ -168,15 +168,7 @@ fn beyond_history(model: &Model, t: &TargetModel, cache: &mut Cache) -> Option<D
     );
     let series = whole_periods(model, t.kpi, grain, cache, series);
     let up = km.direction == Direction::Up;
-    let largest = series
-        .windows(2)
-        .filter_map(|w| match (w[0], w[1]) {
-            (Some(a), Some(b)) if relative && a != 0.0 => Some((b - a) / a.abs()),
-            (Some(a), Some(b)) if !relative => Some(b - a),
-            _ => None,
-        })
-        .map(|s| if up { s } else { -s })
-        .reduce(f64::max)?;
+    let largest = largest_improvement(&series, relative, up)?;
     // The change the target requires from its baseline.
     let baseline_period = match t.goal {
         Goal::Change { baseline, .. } => baseline.of(p, Some(grain), &model.calendar),
@@ -200,17 +192,7 @@ fn beyond_history(model: &Model, t: &TargetModel, cache: &mut Cache) -> Option<D
     }
     // Both as improvements: a rise for `up` KPIs, a fall for `down` ones.
     let points = matches!(change.map(|c| c.kind), Some(ChangeKind::Points));
-    let show = |x: f64| {
-        if relative {
-            format!("{}%", crate::report::table::thousands(x * 100.0, 1))
-        } else if points {
-            format!("{}pp", crate::report::table::thousands(x * 100.0, 1))
-        } else {
-            // Up to four decimals, as many as the numbers have: 100, 9.5.
-            let s = crate::report::table::thousands(x, 4);
-            s.trim_end_matches('0').trim_end_matches('.').to_string()
-        }
-    };
+    let show = |x: f64| improvement_text(x, relative, points);
     Some(
         Diagnostic::warning(
             "kpi::target_not_achievable",
@@ -234,6 +216,34 @@ fn beyond_history(model: &Model, t: &TargetModel, cache: &mut Cache) -> Option<D
         .at(t.goal_span, format!("needs {} better", show(required)))
         .help("a target beyond anything the history shows is rarely Achievable; lower it or explain it in `objective`"),
     )
+}
+
+/// The largest improvement from one period to the next of `series` (a
+/// rise for an `up` KPI, a fall for a `down` one), relative to the period
+/// before or in the KPI's units; none without two consecutive values.
+fn largest_improvement(series: &[Option<f64>], relative: bool, up: bool) -> Option<f64> {
+    series
+        .windows(2)
+        .filter_map(|w| match (w[0], w[1]) {
+            (Some(a), Some(b)) if relative && a != 0.0 => Some((b - a) / a.abs()),
+            (Some(a), Some(b)) if !relative => Some(b - a),
+            _ => None,
+        })
+        .map(|s| if up { s } else { -s })
+        .reduce(f64::max)
+}
+
+/// An improvement as the message says it: a percent, percentage points,
+/// or a number with up to four decimals, as many as it has (100, 9.5).
+fn improvement_text(x: f64, relative: bool, points: bool) -> String {
+    if relative {
+        format!("{}%", crate::report::table::thousands(x * 100.0, 1))
+    } else if points {
+        format!("{}pp", crate::report::table::thousands(x * 100.0, 1))
+    } else {
+        let s = crate::report::table::thousands(x, 4);
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
 }
 
 /// The period a value target's required change is measured from: the one
