@@ -22,6 +22,7 @@ mod contradictions;
 mod encoding;
 mod inference;
 mod pieces;
+mod shape;
 mod work_out;
 
 use std::collections::HashMap;
@@ -218,9 +219,9 @@ pub fn places_of(l: &Layout, records: &[u64]) -> Vec<(PathBuf, u64)> {
         let at: Vec<usize> = (0..in_file.len()).filter(|&k| in_file[k].0 == f).collect();
         let wanted: Vec<u64> = at.iter().map(|&k| in_file[k].1).collect();
         let lines = match (&l.text, l.files.get(f)) {
-            (Some(texts), _) => super::files::record_lines(texts.get(f).map_or(&[][..], |t| &t[..]), &wanted),
+            (Some(texts), _) => shape::record_lines(texts.get(f).map_or(&[][..], |t| &t[..]), &wanted),
             (None, Some(path)) => {
-                std::fs::File::open(path).and_then(|file| super::files::record_lines(file, &wanted))
+                std::fs::File::open(path).and_then(|file| shape::record_lines(file, &wanted))
             }
             (None, None) => continue,
         };
@@ -354,7 +355,7 @@ pub fn read_error(src: &SourceInfo, l: &Layout, e: &PolarsError) -> Diagnostic {
         }
     }
     let separator = src.read.delimiter.as_ref().map_or(',', |d| d.value);
-    if let Some(d) = super::files::malformed(src, &l.files, l.text.as_deref().map(|t| &t[..]), separator) {
+    if let Some(d) = shape::malformed(src, &l.files, l.text.as_deref().map(|t| &t[..]), separator) {
         return d;
     }
     let path = match l.files.as_slice() {
@@ -397,7 +398,7 @@ mod tests {
         let src = |declared: &[(&str, Type)]| csv_source(path.clone(), declared, Default::default());
         let all = src(&declared);
         let files = vec![path.clone()];
-        let header = super::super::files::agreeing_header(&all, &files, None, ',').unwrap();
+        let header = shape::agreeing_header(&all, &files, None, ',').unwrap();
         let layout = Layout::of_files(files, None);
         let as_text: Schema = declared
             .iter()
@@ -511,16 +512,13 @@ mod tests {
             let Ok(l) = work_out(&src) else { continue };
             let reader = scan_of(&src, &l, false).unwrap();
             // A row for each record but the header and blank ones.
-            let records: usize = texts
-                .iter()
-                .map(|t| super::super::files::data_records(t.as_bytes()))
-                .sum();
+            let records: usize = texts.iter().map(|t| shape::data_records(t.as_bytes())).sum();
             let rows = reader.clone().select([col("t")]).collect().unwrap().height();
             assert_eq!(rows, records, "{texts:?}");
             for least in [1, 20, 1 << 20] {
-                let cuts: Vec<Vec<super::super::files::Cut>> = texts
+                let cuts: Vec<Vec<shape::Cut>> = texts
                     .iter()
-                    .map(|t| super::super::files::every_cut(t.as_bytes(), b','))
+                    .map(|t| shape::every_cut(t.as_bytes(), b','))
                     .collect();
                 let parse = parse_options(&src, false);
                 let made = Pieces::new(
@@ -705,9 +703,9 @@ mod tests {
             transcoded += usize::from(l.text.is_some());
             skipping += usize::from(skips(&src));
             for least in [1, 20, 1 << 20] {
-                let cuts: Vec<Vec<super::super::files::Cut>> = texts
+                let cuts: Vec<Vec<shape::Cut>> = texts
                     .iter()
-                    .map(|(t, _)| super::super::files::every_cut(t.as_bytes(), b','))
+                    .map(|(t, _)| shape::every_cut(t.as_bytes(), b','))
                     .collect();
                 let made = Pieces::new(
                     (&l.files, &l.text, &cuts, least),
@@ -789,9 +787,9 @@ mod tests {
                 .map(|h| Field::new((*h).into(), DataType::String))
                 .collect();
             for least in [1, 20, 1 << 20] {
-                let cuts: Vec<Vec<super::super::files::Cut>> = texts
+                let cuts: Vec<Vec<shape::Cut>> = texts
                     .iter()
-                    .map(|t| super::super::files::every_cut(t.as_bytes(), b','))
+                    .map(|t| shape::every_cut(t.as_bytes(), b','))
                     .collect();
                 let made = Pieces::new(
                     (&l.files, &None, &cuts, least),
@@ -849,7 +847,7 @@ mod tests {
         let declared = [("n", Type::Number), ("t", Type::String), ("d", Type::Date)];
         let src = csv_source(path.clone(), &declared, Default::default());
         let l = work_out(&src).unwrap();
-        let cuts = vec![super::super::files::every_cut(text.as_bytes(), b',')];
+        let cuts = vec![shape::every_cut(text.as_bytes(), b',')];
         let pieces = Pieces::new(
             (&l.files, &None, &cuts, 1),
             (&l.starts, &l.blank),

@@ -19,7 +19,7 @@ use polars::io::csv::read::_csv_read_internal::{
 };
 use polars::prelude::*;
 
-use crate::data::files::Cut;
+use super::shape::Cut;
 
 /// The least bytes of a piece: few pieces' overhead, enough of them to
 /// spread over the cores.

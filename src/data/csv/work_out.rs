@@ -11,13 +11,13 @@ use polars::prelude::*;
 use super::contradictions::{first_where, first_where_in, unconverted_checks};
 use super::encoding::transcoded;
 use super::pieces::{self, Pieces};
+use super::shape::Shape;
 use super::{
     conversions, inference, parse_options, place_of, read, read_error, read_files, skips, Layout, NearMiss,
     ROW,
 };
 use crate::check::types::Type;
 use crate::data::diagnostics as diag;
-use crate::data::files::Shape;
 use crate::data::text::conversion::{declared_conversion, not_in_utc, unconverted, Conversion, NumberForm};
 use crate::data::text::guess::{
     case_twin, date_hint, guess, later_datetimes, leading_zeros, nine_in_ten, padded_twin,
@@ -39,15 +39,14 @@ pub(super) fn work_out(src: &SourceInfo) -> Result<Layout, Diagnostic> {
     let files = crate::data::files::expand(src)?;
     let text = transcoded(src, &files)?;
     let separator = src.read.delimiter.as_ref().map_or(',', |d| d.value);
-    let header =
-        crate::data::files::agreeing_header(src, &files, text.as_deref().map(|t| &t[..]), separator)?;
+    let header = super::shape::agreeing_header(src, &files, text.as_deref().map(|t| &t[..]), separator)?;
     let mut layout = Layout::of_files(files, text);
     layout.repeated = repeated_names(&header);
     // Every file's shape, checked now to count its records for places in
     // messages, find its blank ones and where to cut it; what is wrong
     // with it is said after the other checks.
     let texts = layout.text.as_deref().map(|t| &t[..]);
-    let shapes = crate::data::files::shapes(&layout.files, texts, separator);
+    let shapes = super::shape::shapes(&layout.files, texts, separator);
     place_records(src, &mut layout, &shapes)?;
     let mut pieces = text_pieces(src, &layout, &header, &shapes);
     let (inferred, seen) = inferred_types(src, &mut layout, &header, &mut pieces)?;
@@ -340,8 +339,8 @@ fn malformed_records(
             unreadable_records(src, &layout, ragged).map_err(|e| read_error(src, &layout, &e))?;
         return Ok(layout);
     }
-    crate::data::files::first_problem(src, &layout.files, &shapes)?;
-    let cuts: Vec<Vec<crate::data::files::Cut>> = shapes
+    super::shape::first_problem(src, &layout.files, &shapes)?;
+    let cuts: Vec<Vec<super::shape::Cut>> = shapes
         .into_iter()
         .map(|s| s.map(|s| s.cuts).unwrap_or_default())
         .collect();
@@ -496,7 +495,7 @@ fn text_pieces(src: &SourceInfo, l: &Layout, header: &[String], shapes: &[Option
     if distinct.len() != header.len() || header.iter().any(|h| h.contains('"')) {
         return None;
     }
-    let cuts: Vec<Vec<crate::data::files::Cut>> = shapes
+    let cuts: Vec<Vec<super::shape::Cut>> = shapes
         .iter()
         .map(|s| s.as_ref().map(|s| s.cuts.clone()))
         .collect::<Option<_>>()?;
@@ -662,8 +661,8 @@ fn record_starts(l: &Layout) -> PolarsResult<Vec<u64>> {
         starts.push(n);
         if i + 1 < l.files.len() {
             n += match &l.text {
-                Some(t) => crate::data::files::count_records(&t[i]),
-                None => crate::data::files::count_records(&std::fs::read(&l.files[i])?),
+                Some(t) => super::shape::count_records(&t[i]),
+                None => super::shape::count_records(&std::fs::read(&l.files[i])?),
             };
         }
     }
