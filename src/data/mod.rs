@@ -19,7 +19,6 @@ pub mod files;
 mod finite;
 pub mod keys;
 mod lookup;
-mod money;
 mod ndjson;
 mod reading;
 mod text;

@@ -231,7 +231,7 @@ fn hint_options(src: &SourceInfo, layout: &mut Layout, texts: &[(&String, &Vec<S
     if src.read.currency.is_none() {
         layout.currency_hints = texts
             .iter()
-            .filter_map(|(c, v)| Some(((*c).clone(), crate::data::money::symbol_of(v)?)))
+            .filter_map(|(c, v)| Some(((*c).clone(), crate::data::text::money::symbol_of(v)?)))
             .collect();
     }
     // Those whose values hold `mark` and are numbers as `more` writes them.

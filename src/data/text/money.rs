@@ -8,7 +8,7 @@
 /// written with one and the same symbol before or after the number; with
 /// the other `read:` options their numbers need (`thousands: ","`,
 /// `decimal_comma: true`, or none).
-pub(super) fn symbol_of(values: &[String]) -> Option<(String, &'static str)> {
+pub(crate) fn symbol_of(values: &[String]) -> Option<(String, &'static str)> {
     let values: Vec<&str> = values
         .iter()
         .map(|v| v.trim())
@@ -37,7 +37,7 @@ pub(super) fn symbol_of(values: &[String]) -> Option<(String, &'static str)> {
     let all = |thousands: char, decimal_mark: char| {
         numbers
             .iter()
-            .all(|n| super::text::guess::is_grouped_number(n, thousands, decimal_mark))
+            .all(|n| super::guess::is_grouped_number(n, thousands, decimal_mark))
     };
     let options = if all('\u{0}', '.') {
         ""
