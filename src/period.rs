@@ -234,6 +234,66 @@ pub fn parse_label(s: &str, cal: &Calendar) -> Option<(Grain, Period)> {
     }
 }
 
+/// Why `s`, written in the shape of a period label, names no period
+/// (`2025-W53`: 2025 has 52 ISO weeks; `2025-02-29`: February 2025 has 28
+/// days); `None` for a label that names one, or text of no label's shape.
+pub fn why_not_a_label(s: &str) -> Option<String> {
+    let s = s.trim();
+    let number = |t: &str, n: usize| -> Option<u32> { digits(t, n)?.parse().ok() };
+    if let Some(rest) = s.strip_prefix("fy").or_else(|| s.strip_prefix("Fy")) {
+        return digits(rest.split("-Q").next()?, 4)
+            .map(|_| format!("fiscal years are written FY{}", &s[2..]));
+    }
+    let s_calendar = s.strip_prefix("FY").unwrap_or(s);
+    if let Some((y, q)) = s_calendar.split_once("-Q") {
+        let (_, q) = (number(y, 4)?, number(q, 1)?);
+        return (!(1..=4).contains(&q)).then(|| "a year has four quarters, Q1 to Q4".to_string());
+    }
+    if s_calendar != s {
+        return None;
+    }
+    if let Some((y, w)) = s.split_once("-W") {
+        let (y, w) = (number(y, 4)? as i32, number(w, 2)?);
+        let weeks = crate::time::iso_weeks_in_year(y);
+        return (w == 0 || w > weeks).then(|| format!("{y} has {weeks} ISO weeks, W01 to W{weeks}"));
+    }
+    let month_name = |m: u32| {
+        [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ]
+        .get(m as usize - 1)
+        .copied()
+        .unwrap_or("")
+    };
+    let parts: Vec<&str> = s.split('-').collect();
+    match parts[..] {
+        [y, m] => {
+            let (_, m) = (number(y, 4)?, number(m, 2)?);
+            (!(1..=12).contains(&m)).then(|| "months are 01 to 12".to_string())
+        }
+        [y, m, d] => {
+            let (y, m, d) = (number(y, 4)? as i32, number(m, 2)?, number(d, 2)?);
+            if !(1..=12).contains(&m) {
+                return Some("months are 01 to 12".to_string());
+            }
+            let days = crate::time::days_in_month(y, m);
+            (d == 0 || d > days).then(|| format!("{} {y} has {days} days", month_name(m)))
+        }
+        _ => None,
+    }
+}
+
 /// The periods of `grain` from the one holding `from` to the one holding
 /// `to`, in order.
 pub fn periods_between(
@@ -364,6 +424,45 @@ mod tests {
 
     fn d(s: &str) -> Date {
         Date::parse(s).unwrap()
+    }
+
+    /// A label of a period's shape that names none says why: weeks past a
+    /// year's last (52 or 53), quarters past four, months past twelve, days
+    /// past a month's last (leap years counted), a lowercase `fy`; text of
+    /// no label's shape, and real labels, have no reason.
+    #[test]
+    fn a_label_that_names_no_period_says_why() {
+        for (label, why) in [
+            ("2025-W53", "2025 has 52 ISO weeks, W01 to W52"),
+            ("2026-W54", "2026 has 53 ISO weeks, W01 to W53"),
+            ("2026-W00", "2026 has 53 ISO weeks, W01 to W53"),
+            ("2025-Q5", "a year has four quarters, Q1 to Q4"),
+            ("FY2025-Q0", "a year has four quarters, Q1 to Q4"),
+            ("2025-13", "months are 01 to 12"),
+            ("2025-00-10", "months are 01 to 12"),
+            ("2025-02-29", "February 2025 has 28 days"),
+            ("2024-02-30", "February 2024 has 29 days"),
+            ("2100-02-29", "February 2100 has 28 days"),
+            ("2025-09-31", "September 2025 has 30 days"),
+            ("fy2025", "fiscal years are written FY2025"),
+        ] {
+            assert_eq!(why_not_a_label(label).as_deref(), Some(why), "{label}");
+        }
+        let cal = Calendar::default();
+        for fine in [
+            "2026-W53",
+            "2024-02-29",
+            "2025-Q4",
+            "FY2025-Q1",
+            "2025-12",
+            "2025",
+        ] {
+            assert!(parse_label(fine, &cal).is_some(), "{fine}");
+            assert_eq!(why_not_a_label(fine), None, "{fine}");
+        }
+        for shapeless in ["banana", "2025-H1", "25-Q1", "2025-W5", "2025-1-1", "FY25"] {
+            assert_eq!(why_not_a_label(shapeless), None, "{shapeless}");
+        }
     }
 
     #[test]

@@ -360,12 +360,15 @@ fn tests(spec: &Spec, model: &Model, diags: &mut Diagnostics) -> Vec<TestModel> 
                 }
             }
         }
+        if let Some(p) = &t.period {
+            targets::period_names_days(p, &model.calendar, diags);
+        }
         out.push(test_model(t, &model.calendar));
     }
     out
 }
 
-/// A test with its period resolved (an invalid label was reported where it was read).
+/// A test with its period resolved (an invalid one was reported above).
 fn test_model(t: &m::Test, cal: &crate::period::Calendar) -> TestModel {
     let range = t.period.as_ref().and_then(|p| match &p.value {
         m::PeriodSpec::Label(l) => crate::period::parse_label(l, cal).map(|(_, p)| p),

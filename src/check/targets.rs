@@ -7,7 +7,7 @@ use super::ir::{BaselinePeriod, Goal, KpiId, Model, TargetModel, TargetTime};
 use super::types::Type;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::period::{self, Calendar, Grain, Period};
-use crate::span::Span;
+use crate::span::{Span, Spanned};
 use crate::spec::model::{Baseline, Keyword, Pacing, PeriodSpec, Spec, Target};
 
 /// How a target scores on each SMART criterion. `achievable` is `None`
@@ -215,28 +215,7 @@ fn time_bound(model: &Model, t: &Target, diags: &mut Diagnostics) -> bool {
             ));
             false
         }
-        (Some(p), None) => match &p.value {
-            PeriodSpec::Label(label) => {
-                let ok = period::parse_label(label, &model.calendar).is_some();
-                if !ok {
-                    diags.push(invalid_period(p.span, label));
-                }
-                ok
-            }
-            PeriodSpec::Range { from, to } => {
-                if from > to {
-                    diags.push(
-                        Diagnostic::error(
-                            "kpi::period_reversed",
-                            format!("period starts ({from}) after it ends ({to})"),
-                        )
-                        .at(p.span, "`from` is after `to`")
-                        .help("swap `from` and `to`"),
-                    );
-                }
-                from <= to
-            }
-        },
+        (Some(p), None) => period_names_days(p, &model.calendar, diags),
         (None, Some(e)) => {
             let ok = matches!(e.value, Grain::Week | Grain::Month | Grain::Quarter | Grain::Year);
             if !ok {
@@ -324,8 +303,42 @@ fn resolve(t: &Target, kpi: KpiId, cal: &Calendar) -> Option<TargetModel> {
     })
 }
 
+/// Whether a `period:` (of a target or a test) names days: a label of a
+/// real period, or a range that does not end before it starts; said where
+/// it does not.
+pub(super) fn period_names_days(p: &Spanned<PeriodSpec>, cal: &Calendar, diags: &mut Diagnostics) -> bool {
+    match &p.value {
+        PeriodSpec::Label(label) => {
+            let ok = period::parse_label(label, cal).is_some();
+            if !ok {
+                diags.push(invalid_period(p.span, label));
+            }
+            ok
+        }
+        PeriodSpec::Range { from, to } => {
+            if from > to {
+                diags.push(
+                    Diagnostic::error(
+                        "kpi::period_reversed",
+                        format!("period starts ({from}) after it ends ({to})"),
+                    )
+                    .at(p.span, "`from` is after `to`")
+                    .help("swap `from` and `to`"),
+                );
+            }
+            from <= to
+        }
+    }
+}
+
+/// A period label that names no period, with why when its shape says
+/// (`2025-W53`: 2025 has 52 ISO weeks).
 fn invalid_period(span: Span, label: &str) -> Diagnostic {
-    Diagnostic::error("kpi::invalid_period", format!("`{label}` is not a valid period"))
+    let message = match period::why_not_a_label(label) {
+        Some(why) => format!("`{label}` is not a valid period: {why}"),
+        None => format!("`{label}` is not a valid period"),
+    };
+    Diagnostic::error("kpi::invalid_period", message)
         .at(span, "no such period")
         .help("write a period as 2025, 2025-Q3, 2025-08, 2025-W33, 2025-08-15, FY2025 or FY2025-Q1")
 }

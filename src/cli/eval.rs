@@ -66,7 +66,11 @@ impl QueryArgs {
                     ))
                 }
                 (start, _) => {
-                    let bad = if start.is_none() { ("--from", f) } else { ("--to", t) };
+                    let bad = if start.is_none() {
+                        ("--from", f)
+                    } else {
+                        ("--to", t)
+                    };
                     return Err(super::usage_error(
                         "kpi::invalid_date",
                         &format!("{}: `{}` is not a date", bad.0, bad.1),
@@ -77,11 +81,12 @@ impl QueryArgs {
             (_, _, Some(p)) => match kpi::period::parse_label(p, cal) {
                 Some((_, period)) => Some(period),
                 None => {
+                    let why = kpi::period::why_not_a_label(p).map_or(String::new(), |w| format!(": {w}"));
                     return Err(super::usage_error(
                         "kpi::invalid_period",
-                        &format!("--period: `{p}` is not a period label"),
+                        &format!("--period: `{p}` is not a period label{why}"),
                         "a label is a year, quarter, month, ISO week or day (2025, 2025-Q3, 2025-08, 2025-W33, 2025-08-15), or a fiscal FY2025 / FY2025-Q1",
-                    ))
+                    ));
                 }
             },
             _ => None,

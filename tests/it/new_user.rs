@@ -365,7 +365,12 @@ fn flag_mistakes_have_a_code_the_flag_and_help() {
         (
             &["eval", "--period", "2025-13"],
             "invalid_period",
-            "--period: `2025-13`",
+            "--period: `2025-13` is not a period label: months are 01 to 12",
+        ),
+        (
+            &["eval", "--period", "2025-W53"],
+            "invalid_period",
+            "2025 has 52 ISO weeks, W01 to W52",
         ),
         (
             &["eval", "--from", "2025-03-01", "--to", "2025-01-31"],
