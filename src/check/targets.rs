@@ -8,7 +8,7 @@ use super::types::Type;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::period::{self, Calendar, Grain, Period};
 use crate::span::{Span, Spanned};
-use crate::spec::model::{Baseline, Keyword, Pacing, PeriodSpec, Spec, Target};
+use crate::spec::model::{Baseline, ChangeKind, Keyword, Pacing, PeriodSpec, Spec, Target, Unit};
 
 /// How a target scores on each SMART criterion. `achievable` is `None`
 /// until checked against data.
@@ -152,6 +152,9 @@ fn measurable(model: &Model, t: &Target, kpi: Option<KpiId>, diags: &mut Diagnos
         }
         _ => {}
     }
+    if let Some(id) = kpi {
+        percent_written_as_number(model, t, id, diags);
+    }
     baseline_fits(model, t, diags);
     if let Some(tol) = &t.tolerance {
         if !(0.0..=1.0).contains(&tol.value) {
@@ -163,6 +166,54 @@ fn measurable(model: &Model, t: &Target, kpi: Option<KpiId>, diags: &mut Diagnos
         }
     }
     ok
+}
+
+/// A percent KPI's values are fractions (a win rate of 25% is 0.25): a
+/// level written as a number above 1 (`value: 25`) asks for more than 100%,
+/// and a change in the KPI's own unit above 1 (`change: "+5"`) for more
+/// than 100 points: almost always a percent written without its `%` (or
+/// points without `pp`). Written `2500%` or `+500pp`, it is taken as meant.
+fn percent_written_as_number(model: &Model, t: &Target, kpi: KpiId, diags: &mut Diagnostics) {
+    let k = &model.kpis[kpi];
+    if k.unit != Some(Unit::Percent) {
+        return;
+    }
+    let plain = |x: f64| {
+        let s = format!("{x:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    };
+    let (span, asked, help) = match (&t.value, &t.change) {
+        (Some(v), _) if !t.value_in_percent && v.value.abs() > 1.0 => (
+            v.span,
+            format!("{}%", crate::report::table::thousands(v.value * 100.0, 0)),
+            format!(
+                "a percent KPI's values are fractions: write `value: {n}%` (or {}) for {n} percent; write `{}%` if that is meant",
+                v.value / 100.0,
+                plain(v.value * 100.0),
+                n = plain(v.value),
+            ),
+        ),
+        (_, Some(c)) if c.value.kind == ChangeKind::Absolute && c.value.amount.abs() > 1.0 => (
+            c.span,
+            format!("{:+} points", c.value.amount * 100.0),
+            format!(
+                "a percent KPI's values are fractions: write `change: \"{n:+}pp\"` for {n} points, or `\"{n:+}%\"` relative to the baseline",
+                n = c.value.amount,
+            ),
+        ),
+        _ => return,
+    };
+    diags.push(
+        Diagnostic::warning(
+            "kpi::percent_as_number",
+            format!(
+                "target `{}` asks `{}`, a percent, for {asked}: written as a number",
+                t.name.value, k.name
+            ),
+        )
+        .at(span, asked)
+        .help(help),
+    );
 }
 
 /// A `baseline` belongs to a `change` and names a period.

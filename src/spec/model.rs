@@ -311,6 +311,8 @@ pub struct Target {
     pub period: Option<Spanned<PeriodSpec>>,
     pub every: Option<Spanned<Grain>>,
     pub value: Option<Spanned<f64>>,
+    /// Whether `value` was written as a percent (`25%`), not a number (`25`).
+    pub value_in_percent: bool,
     pub change: Option<Spanned<Change>>,
     pub baseline: Option<Spanned<Baseline>>,
     pub tolerance: Option<Spanned<f64>>,

@@ -222,3 +222,53 @@ fn texts_no_row_holds_are_named_with_the_value_meant() {
     assert!(said[3].contains("`\"Open \"`") && said[3].contains("did you mean `\"open\"`?"));
     assert!(said[4].contains("`region` equal to `\"emea\"`") && said[4].contains("did you mean `\"EMEA\"`?"));
 }
+
+/// A percent KPI's target asks for a level above 100% written as a plain
+/// number, or a change of more than 100 points in the KPI's own unit: a
+/// warning at the value. A percent written with `%`, a fraction, points,
+/// a relative change, and a KPI that is not a percent are not warned of.
+#[test]
+fn a_percent_target_written_as_a_number_is_warned_of() {
+    let spec = |unit: &str, goal: &str| {
+        format!(
+            "datasets:\n  deals:\n    source: deals.csv\n    time: closed_at\n    columns: {{amount: number, stage: string, closed_at: date}}\nkpis:\n  win_rate:\n    dataset: deals\n    measure: 'count(where stage == \"won\") / count()'\n    unit: {unit}\ntargets:\n  t:\n    kpi: win_rate\n    period: 2025\n    {goal}\n    objective: Win more\n"
+        )
+    };
+    let warned = |unit: &str, goal: &str| -> Vec<String> {
+        let outcome = check_str("t.yaml", &spec(unit, goal));
+        outcome
+            .diagnostics
+            .iter()
+            .map(|d| format!("{}@{}", d.code, d.message))
+            .collect()
+    };
+    let percent = "kpi::percent_as_number";
+    for (goal, says) in [
+        ("value: 25", "for 2,500%"),
+        ("value: -3", "for -300%"),
+        ("change: \"+5\"", "for +500 points"),
+        ("change: \"-2\"", "for -200 points"),
+    ] {
+        let found = warned("percent", goal);
+        assert_eq!(found.len(), 1, "{goal}: {found:?}");
+        assert!(
+            found[0].starts_with(percent) && found[0].contains(says),
+            "{goal}: {found:?}"
+        );
+    }
+    for goal in [
+        "value: 25%",
+        "value: 0.25",
+        "value: 1",
+        "value: 2500%",
+        "change: \"+5pp\"",
+        "change: \"+500pp\"",
+        "change: \"+15%\"",
+        "change: \"+0.05\"",
+    ] {
+        assert_eq!(warned("percent", goal), Vec::<String>::new(), "{goal}");
+    }
+    for goal in ["value: 25", "change: \"+5\""] {
+        assert_eq!(warned("count", goal), Vec::<String>::new(), "{goal}");
+    }
+}

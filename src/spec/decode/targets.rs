@@ -101,6 +101,9 @@ impl Reader<'_> {
             period,
             every,
             value: f.get("value").and_then(|n| self.number(n, "a number")),
+            value_in_percent: f.get("value").is_some_and(
+                |n| matches!(&n.kind, NodeKind::Scalar { value, .. } if value.trim().ends_with('%')),
+            ),
             change,
             baseline,
             tolerance: f
