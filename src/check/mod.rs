@@ -363,9 +363,98 @@ fn tests(spec: &Spec, model: &Model, diags: &mut Diagnostics) -> Vec<TestModel> 
         if let Some(p) = &t.period {
             targets::period_names_days(p, &model.calendar, diags);
         }
+        if let Some(id) = t.kpi.as_ref().and_then(|k| model.kpi_id(&k.value)) {
+            test_query_fits(model, t, id, diags);
+            expected_columns(model, t, diags);
+        }
         out.push(test_model(t, &model.calendar));
     }
     out
+}
+
+/// A KPI test's `by` dimensions and segments fit its KPI, as a target's
+/// do. A dimension that is a column of the test's own rows is theirs to
+/// have (the rows replace the dataset). Where rows replace the datasets a
+/// name would come from (every dataset beneath the KPI; for `teams.manager`
+/// the looked-up `teams`), they are all the data there is, so a name
+/// neither declared nor in them is missing; otherwise the unread data may
+/// hold it, and `kpi test` says.
+fn test_query_fits(model: &Model, t: &m::Test, kpi: KpiId, diags: &mut Diagnostics) {
+    let replaced = |dataset: &str| t.data.iter().any(|(ds, _, _)| ds.value == dataset);
+    let in_rows = |name: &str| {
+        let (dataset, column) = match name.split_once('.') {
+            Some((d, c)) => (Some(d), c),
+            None => (None, name),
+        };
+        t.data.iter().any(|(ds, rows, _)| {
+            dataset.is_none_or(|d| d == ds.value)
+                && rows.iter().any(|r| r.iter().any(|(c, _)| c.value == column))
+        })
+    };
+    let beneath: Vec<&DatasetModel> = model.kpis[kpi]
+        .datasets
+        .iter()
+        .map(|&d| &model.datasets[d])
+        .collect();
+    let kpi_rows = beneath.iter().all(|d| replaced(&d.name));
+    let every_row = kpi_rows
+        && beneath.iter().all(|d| {
+            d.lookups
+                .iter()
+                .all(|l| replaced(&model.datasets[l.dataset].name))
+        });
+    let mut found = Diagnostics::new();
+    for dim in t.by.iter().filter(|d| !in_rows(&d.value)) {
+        let rows_are_all = match dim.value.split_once('.') {
+            Some((dataset, _)) => replaced(dataset),
+            None => kpi_rows,
+        };
+        found.extend(query::refusals(
+            model,
+            &[kpi],
+            std::slice::from_ref(dim),
+            &[],
+            !rows_are_all,
+        ));
+    }
+    found.extend(query::refusals(model, &[kpi], &[], &t.segment, !every_row));
+    diags.extend(found.into_iter().filter(Diagnostic::is_error));
+}
+
+/// Each column of a KPI test's expected rows is a `by` dimension, `period`
+/// or a KPI: any other name is never in the result, and would fail the
+/// test with the row's other values unread.
+fn expected_columns(model: &Model, t: &m::Test, diags: &mut Diagnostics) {
+    let mut said: Vec<&str> = Vec::new();
+    for row in &t.expect {
+        for (c, _) in row {
+            let name = c.value.as_str();
+            let known =
+                name == "period" || t.by.iter().any(|d| d.value == name) || model.kpi_id(name).is_some();
+            if known || said.contains(&name) {
+                continue;
+            }
+            said.push(name);
+            let columns =
+                t.by.iter()
+                    .map(|d| d.value.as_str())
+                    .chain(["period"])
+                    .chain(model.kpis.iter().map(|k| k.name.as_str()));
+            diags.push(
+                Diagnostic::error(
+                    "kpi::unknown_expected_column",
+                    format!("expected column `{name}` is neither a KPI, a `by` dimension of the test, nor `period`"),
+                )
+                .at(c.span, "not in the result")
+                .help(match crate::diagnostic::did_you_mean(name, columns) {
+                    Some(near) => format!("did you mean `{near}`?"),
+                    None => format!(
+                        "an expected row holds the test's `by` dimensions, `period` and KPIs: add `{name}` to the test's `by:`, or remove it"
+                    ),
+                }),
+            );
+        }
+    }
 }
 
 /// A test with its period resolved (an invalid one was reported above).

@@ -229,21 +229,17 @@ pub(crate) fn refusals(
         let Some(km) = model.kpis.get(k) else { continue };
         for &ds in &km.datasets {
             for dim in dims {
-                let d = &model.datasets[ds];
-                let closed = closed.get(ds).copied().unwrap_or(false);
                 if dimension_on(&sc, ds, &dim.value) {
                     if let Some((dataset, words)) = unusable_column(model, ds, &dim.value) {
                         diags.push(diag::unusable_column(dim.span, dataset, &dim.value, words));
                     }
-                } else if data_decides
-                    && !dim.value.contains('.')
-                    && unread_may_have(model, ds, closed, &dim.value)
+                } else if let Some((dataset, column)) = data_decides
+                    .then(|| unread_holder(model, &closed, ds, &dim.value))
+                    .flatten()
                 {
                     // Its data, not read, may have it: said as a measure's
                     // undeclared name is.
-                    diags.push(super::diagnostics::undeclared_column(
-                        dim.span, &dim.value, &d.name,
-                    ));
+                    diags.push(super::diagnostics::undeclared_column(dim.span, column, dataset));
                 } else {
                     diags.push(diag::dimension_missing(
                         dim.span,
@@ -259,6 +255,29 @@ pub(crate) fn refusals(
         }
     }
     diags
+}
+
+/// The dataset whose unread data may hold the dimension `name` of dataset
+/// `ds`, and the column it would be: `ds` itself for a plain name, the
+/// looked-up dataset for `teams.manager`.
+fn unread_holder<'a>(
+    model: &'a Model,
+    closed: &[bool],
+    ds: DatasetId,
+    name: &'a str,
+) -> Option<(&'a str, &'a str)> {
+    let (holder, column) = match name.split_once('.') {
+        Some((q, c)) => {
+            let l = model.datasets[ds]
+                .lookups
+                .iter()
+                .find(|l| model.datasets.get(l.dataset).is_some_and(|x| x.name == q))?;
+            (l.dataset, c)
+        }
+        None => (ds, name),
+    };
+    let closed = closed.get(holder).copied().unwrap_or(false);
+    unread_may_have(model, holder, closed, column).then(|| (model.datasets[holder].name.as_str(), column))
 }
 
 /// Whether the unread data of dataset `ds` may have a column `name` that

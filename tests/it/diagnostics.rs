@@ -272,3 +272,67 @@ fn a_percent_target_written_as_a_number_is_warned_of() {
         assert_eq!(warned("count", goal), Vec::<String>::new(), "{goal}");
     }
 }
+
+/// A KPI test's `by` is checked against what the test's data can hold: a
+/// column of its own rows (an open dataset's, or a looked-up dataset's
+/// written `teams.manager`) is there; a name neither declared nor in rows
+/// that replace every dataset beneath the KPI is missing; where the test
+/// reads the dataset's own source, its unread data may hold the name.
+#[test]
+fn a_tests_by_is_checked_against_the_rows_that_replace_the_data() {
+    let spec = |by: &str, rows: &str| {
+        format!(
+            "datasets:\n  deals:\n    source: deals.csv\n    time: closed_at\n    columns: {{stage: string, closed_at: date}}\n    lookups: [{{dataset: teams, on: owner}}]\n  teams:\n    source: teams.csv\nkpis:\n  lost_deals: {{dataset: deals, measure: count(where stage == \"lost\")}}\ntests:\n  t:\n    kpi: lost_deals\n    by: [{by}]\n{rows}    expect:\n      - {{lost_deals: 1}}\n"
+        )
+    };
+    let codes = |by: &str, rows: &str| -> Vec<String> {
+        let outcome = check_str("t.yaml", &spec(by, rows));
+        outcome
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.code.to_string())
+            .collect()
+    };
+    let deals = "    data:\n      deals:\n        - {stage: lost, owner: ann, closed_at: 2025-01-03}\n";
+    let with_teams = format!("{deals}      teams:\n        - {{owner: ann, manager: zoe}}\n");
+    assert_eq!(codes("owner", deals), Vec::<String>::new());
+    assert_eq!(codes("teams.manager", &with_teams), Vec::<String>::new());
+    // Teams read from its file, which may hold `manager`.
+    assert_eq!(codes("teams.manager", deals), Vec::<String>::new());
+    assert_eq!(codes("rep", deals), vec!["kpi::dimension_missing"]);
+    // No rows for deals: its file may hold `rep`, and `kpi test` says if not.
+    assert_eq!(codes("rep", ""), Vec::<String>::new());
+}
+
+/// A target's `by` on a looked-up dataset that declares no columns
+/// (`teams.manager`) is the data's to say, as a plain undeclared name is:
+/// a warning without the data, not an error; a name on a dataset that is
+/// not looked up (`reps.manager`) is still an error.
+#[test]
+fn a_targets_by_on_an_undeclared_lookup_is_the_datas_to_say() {
+    let spec = |by: &str| {
+        format!(
+            "datasets:\n  deals:\n    source: deals.csv\n    time: closed_at\n    columns: {{stage: string, closed_at: date}}\n    lookups: [{{dataset: teams, on: owner}}]\n  teams:\n    source: teams.csv\n  reps:\n    source: reps.csv\nkpis:\n  lost_deals: {{dataset: deals, measure: count(where stage == \"lost\")}}\ntargets:\n  t:\n    kpi: lost_deals\n    by: {by}\n    period: 2025\n    value: 3\n    objective: Fewer losses\n"
+        )
+    };
+    let codes = |by: &str| -> Vec<(String, bool)> {
+        let outcome = check_str("t.yaml", &spec(by));
+        outcome
+            .diagnostics
+            .iter()
+            .map(|d| (d.code.to_string(), d.is_error()))
+            .collect()
+    };
+    let open = codes("teams.manager");
+    assert!(open.iter().all(|(_, error)| !error), "{open:?}");
+    assert!(
+        open.iter().any(|(c, _)| c == "kpi::undeclared_column"),
+        "{open:?}"
+    );
+    let elsewhere = codes("reps.manager");
+    assert!(
+        elsewhere.contains(&("kpi::dimension_missing".to_string(), true)),
+        "{elsewhere:?}"
+    );
+}
