@@ -178,9 +178,14 @@ fn percent_written_as_number(model: &Model, t: &Target, kpi: KpiId, diags: &mut 
     if k.unit != Some(Unit::Percent) {
         return;
     }
+    // Up to six decimals, as many as the number has: 25, 0.25, 0.0125.
     let plain = |x: f64| {
-        let s = format!("{x:.4}");
+        let s = format!("{x:.6}");
         s.trim_end_matches('0').trim_end_matches('.').to_string()
+    };
+    let signed = |x: f64| match x < 0.0 {
+        true => plain(x),
+        false => format!("+{}", plain(x)),
     };
     let (span, asked, help) = match (&t.value, &t.change) {
         (Some(v), _) if !t.value_in_percent && v.value.abs() > 1.0 => (
@@ -188,17 +193,17 @@ fn percent_written_as_number(model: &Model, t: &Target, kpi: KpiId, diags: &mut 
             format!("{}%", crate::report::table::thousands(v.value * 100.0, 0)),
             format!(
                 "a percent KPI's values are fractions: write `value: {n}%` (or {}) for {n} percent; write `{}%` if that is meant",
-                v.value / 100.0,
+                plain(v.value / 100.0),
                 plain(v.value * 100.0),
                 n = plain(v.value),
             ),
         ),
         (_, Some(c)) if c.value.kind == ChangeKind::Absolute && c.value.amount.abs() > 1.0 => (
             c.span,
-            format!("{:+} points", c.value.amount * 100.0),
+            format!("{} points", signed(c.value.amount * 100.0)),
             format!(
-                "a percent KPI's values are fractions: write `change: \"{n:+}pp\"` for {n} points, or `\"{n:+}%\"` relative to the baseline",
-                n = c.value.amount,
+                "a percent KPI's values are fractions: write `change: \"{n}pp\"` for {n} points, or `\"{n}%\"` relative to the baseline",
+                n = signed(c.value.amount),
             ),
         ),
         _ => return,

@@ -248,6 +248,8 @@ fn a_percent_target_written_as_a_number_is_warned_of() {
         ("value: -3", "for -300%"),
         ("change: \"+5\"", "for +500 points"),
         ("change: \"-2\"", "for -200 points"),
+        ("change: \"+1.1\"", "for +110 points:"),
+        ("value: 1.1", "for 110%:"),
     ] {
         let found = warned("percent", goal);
         assert_eq!(found.len(), 1, "{goal}: {found:?}");
