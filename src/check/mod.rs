@@ -360,6 +360,7 @@ fn tests(spec: &Spec, model: &Model, diags: &mut Diagnostics) -> Vec<TestModel> 
                 }
             }
         }
+        keys_of_its_kind(t, diags);
         if let Some(p) = &t.period {
             targets::period_names_days(p, &model.calendar, diags);
         }
@@ -370,6 +371,79 @@ fn tests(spec: &Spec, model: &Model, diags: &mut Diagnostics) -> Vec<TestModel> 
         out.push(test_model(t, &model.calendar));
     }
     out
+}
+
+/// A test is of one kind: a KPI test (`kpi`, evaluated by `grain`, `by`,
+/// `segment` and `period`, compared with `expect` within `tolerance`) or a
+/// target test (`target`, its `status` as of `as_of`, for a `member`). A
+/// key of the other kind would be ignored, so it is an error; so is a
+/// tolerance that is not 0%–100%.
+fn keys_of_its_kind(t: &m::Test, diags: &mut Diagnostics) {
+    let target_test = t.kpi.is_none() && t.target.is_some();
+    let spans: [(&str, Option<Span>); 8] = [
+        (
+            "target",
+            t.target.as_ref().filter(|_| t.kpi.is_some()).map(|n| n.span),
+        ),
+        ("grain", t.grain.as_ref().map(|g| g.span)),
+        ("period", t.period.as_ref().map(|p| p.span)),
+        (
+            "expect",
+            t.expect.first().and_then(|r| r.first()).map(|(c, _)| c.span),
+        ),
+        ("tolerance", t.tolerance.as_ref().map(|x| x.span)),
+        ("as_of", t.as_of.as_ref().map(|d| d.span)),
+        ("status", t.status.as_ref().map(|x| x.span)),
+        ("member", t.member.as_ref().map(|x| x.span)),
+    ];
+    let of_kpi_tests = ["grain", "period", "expect", "tolerance"];
+    for (key, span) in spans {
+        let Some(span) = span else { continue };
+        let for_kpis = of_kpi_tests.contains(&key);
+        let misplaced = match key {
+            "target" => true,
+            _ => for_kpis == target_test,
+        };
+        if !misplaced {
+            continue;
+        }
+        let (this, kind) = match target_test {
+            true => ("a target", "KPI"),
+            false => ("a KPI", "target"),
+        };
+        diags.push(
+            Diagnostic::error(
+                "kpi::key_of_other_test",
+                format!("`{key}` is a key of a {kind} test, but test `{}` tests {this}", t.name.value),
+            )
+            .at(span, "not used by this test")
+            .help("a KPI test (`kpi:`) compares `expect` rows, by `grain`, `by`, `segment` and `period`; a target test (`target:`) states `status` as of `as_of`, for a `member`: split them into two tests"),
+        );
+    }
+    for dims in [&t.by, &t.segment] {
+        if let (true, Some(first)) = (target_test, dims.first()) {
+            diags.push(
+                Diagnostic::error(
+                    "kpi::key_of_other_test",
+                    format!(
+                        "`by` and `segment` are keys of a KPI test, but test `{}` tests a target",
+                        t.name.value
+                    ),
+                )
+                .at(first.span, "not used by this test")
+                .help(
+                    "a target test takes its target's own `by` and `segment`; test one member with `member:`",
+                ),
+            );
+        }
+    }
+    if let Some(tol) = t.tolerance.as_ref().filter(|x| !(0.0..=1.0).contains(&x.value)) {
+        diags.push(
+            Diagnostic::error("kpi::invalid_tolerance", "tolerance must be between 0% and 100%")
+                .at(tol.span, "out of range")
+                .help("a test's tolerance is relative to the expected value, e.g. `tolerance: 0.1%`"),
+        );
+    }
 }
 
 /// A KPI test's `by` dimensions and segments fit its KPI, as a target's

@@ -338,3 +338,47 @@ fn a_targets_by_on_an_undeclared_lookup_is_the_datas_to_say() {
         "{elsewhere:?}"
     );
 }
+
+/// A test holds the keys of its kind only: a target test's `expect`,
+/// `grain`, `period`, `by` or `tolerance`, a KPI test's `as_of`, `status`,
+/// `member` or second `target` would be ignored, and each is an error at
+/// its value; a tolerance outside 0%–100% too. The keys of each kind are
+/// clean.
+#[test]
+fn a_test_holds_the_keys_of_its_kind_only() {
+    let spec = |test: &str| {
+        format!(
+            "datasets:\n  deals:\n    source: deals.csv\n    time: closed_at\n    columns: {{amount: number, owner: string, closed_at: date}}\nkpis:\n  revenue: {{dataset: deals, measure: sum(amount)}}\ntargets:\n  q1:\n    kpi: revenue\n    period: 2025-Q1\n    value: 100\n    objective: Grow\ntests:\n  t:\n{test}    data:\n      deals:\n        - {{amount: 100, owner: ann, closed_at: 2025-01-10}}\n"
+        )
+    };
+    let codes = |test: &str| -> Vec<String> {
+        let outcome = check_str("t.yaml", &spec(test));
+        outcome.diagnostics.iter().map(|d| d.code.to_string()).collect()
+    };
+    let kpi = "    kpi: revenue\n    grain: month\n    by: [owner]\n    period: 2025-Q1\n    tolerance: 1%\n    expect:\n      - {owner: ann, period: 2025-01, revenue: 100}\n";
+    let target = "    target: q1\n    as_of: 2025-02-01\n    status: on_track\n    member: ann\n";
+    assert_eq!(codes(kpi), Vec::<String>::new());
+    assert_eq!(codes(target), Vec::<String>::new());
+    let other = "kpi::key_of_other_test";
+    for extra in [
+        "    as_of: 2025-02-01\n",
+        "    status: achieved\n",
+        "    member: ann\n",
+        "    target: q1\n",
+    ] {
+        assert_eq!(codes(&format!("{kpi}{extra}")), vec![other], "{extra}");
+    }
+    for extra in [
+        "    grain: month\n",
+        "    period: 2025-Q1\n",
+        "    by: [owner]\n",
+        "    segment: [big]\n",
+        "    tolerance: 1%\n",
+        "    expect:\n      - {revenue: 100}\n",
+    ] {
+        let found = codes(&format!("{target}{extra}"));
+        assert!(found.contains(&other.to_string()), "{extra}: {found:?}");
+    }
+    let loose = kpi.replace("tolerance: 1%", "tolerance: -1");
+    assert_eq!(codes(&loose), vec!["kpi::invalid_tolerance"]);
+}
