@@ -367,6 +367,7 @@ fn tests(spec: &Spec, model: &Model, diags: &mut Diagnostics) -> Vec<TestModel> 
         if let Some(id) = t.kpi.as_ref().and_then(|k| model.kpi_id(&k.value)) {
             test_query_fits(model, t, id, diags);
             expected_columns(model, t, diags);
+            expected_periods(model, t, diags);
         }
         out.push(test_model(t, &model.calendar));
     }
@@ -528,6 +529,43 @@ fn expected_columns(model: &Model, t: &m::Test, diags: &mut Diagnostics) {
                 }),
             );
         }
+    }
+}
+
+/// Each `period` of a KPI test's expected rows is a label of the test's
+/// grain (`2025-01` by month): one that names no period, or a period of
+/// another grain, matches no row of the result.
+fn expected_periods(model: &Model, t: &m::Test, diags: &mut Diagnostics) {
+    use crate::keyword::Keyword;
+    let Some(grain) = t
+        .grain
+        .as_ref()
+        .map(|g| g.value)
+        .filter(|g| *g != crate::period::Grain::All)
+    else {
+        return;
+    };
+    for (_, v) in t.expect.iter().flatten().filter(|(c, _)| c.value == "period") {
+        let text = match &v.value {
+            m::Value::String(s) => s.clone(),
+            m::Value::Number(n) if n.fract() == 0.0 => format!("{n}"),
+            _ => continue,
+        };
+        let why = match crate::period::parse_label(&text, &model.calendar) {
+            Some((g, _)) if g == grain => continue,
+            Some((g, _)) => format!(
+                "a label by {}, but test `{}` is by {}",
+                g.as_str(),
+                t.name.value,
+                grain.as_str()
+            ),
+            None => crate::period::why_not_a_label(&text).unwrap_or_else(|| "not a period label".to_string()),
+        };
+        diags.push(
+            Diagnostic::error("kpi::invalid_period", format!("expected period `{text}`: {why}"))
+                .at(v.span, "matches no row")
+                .help("write an expected row's period as the result labels it: 2025, 2025-Q3, 2025-08, 2025-W33 or 2025-08-15, by the test's grain"),
+        );
     }
 }
 

@@ -382,3 +382,43 @@ fn a_test_holds_the_keys_of_its_kind_only() {
     let loose = kpi.replace("tolerance: 1%", "tolerance: -1");
     assert_eq!(codes(&loose), vec!["kpi::invalid_tolerance"]);
 }
+
+/// An expected row's `period` is a label of the test's grain, whatever
+/// the calendar: fiscal years and quarters, Sunday weeks and a year
+/// written as a number are labels; a label of another grain, or none, is
+/// `kpi::invalid_period` at the value.
+#[test]
+fn an_expected_period_is_a_label_of_the_tests_grain() {
+    let spec = |grain: &str, period: &str| {
+        format!(
+            "calendar: {{fiscal_year_start: 4, week_start: sunday}}\ndatasets:\n  deals:\n    source: deals.csv\n    time: closed_at\n    columns: {{amount: number, closed_at: date}}\nkpis:\n  revenue: {{dataset: deals, measure: sum(amount)}}\ntests:\n  t:\n    kpi: revenue\n    grain: {grain}\n    data:\n      deals:\n        - {{amount: 100, closed_at: 2025-01-10}}\n    expect:\n      - {{period: {period}, revenue: 100}}\n"
+        )
+    };
+    let codes = |grain: &str, period: &str| -> Vec<String> {
+        let outcome = check_str("t.yaml", &spec(grain, period));
+        outcome.diagnostics.iter().map(|d| d.code.to_string()).collect()
+    };
+    for (grain, period) in [
+        ("year", "FY2025"),
+        ("year", "2025"),
+        ("quarter", "FY2025-Q4"),
+        ("month", "2025-01"),
+        ("week", "2025-W02"),
+        ("day", "2025-01-10"),
+    ] {
+        assert_eq!(codes(grain, period), Vec::<String>::new(), "{grain} {period}");
+    }
+    for (grain, period) in [
+        ("month", "2025-1"),
+        ("month", "2025-Q1"),
+        ("week", "2025-W54"),
+        ("day", "2025-02-30"),
+        ("quarter", "2025"),
+    ] {
+        assert_eq!(
+            codes(grain, period),
+            vec!["kpi::invalid_period"],
+            "{grain} {period}"
+        );
+    }
+}
