@@ -223,6 +223,16 @@ fn texts_no_row_holds_are_named_with_the_value_meant() {
     assert!(said[4].contains("`region` equal to `\"emea\"`") && said[4].contains("did you mean `\"EMEA\"`?"));
 }
 
+/// What `kpi check` says of one spec file, in order.
+fn diagnostics_of(text: &str) -> Vec<kpi::diagnostic::Diagnostic> {
+    check_str("t.yaml", text).diagnostics
+}
+
+/// The codes of what `kpi check` says of one spec file, in order.
+fn codes_of(text: &str) -> Vec<String> {
+    diagnostics_of(text).iter().map(|d| d.code.to_string()).collect()
+}
+
 /// A percent KPI's target asks for a level above 100% written as a plain
 /// number, or a change of more than 100 points in the KPI's own unit: a
 /// warning at the value. A percent written with `%`, a fraction, points,
@@ -235,9 +245,7 @@ fn a_percent_target_written_as_a_number_is_warned_of() {
         )
     };
     let warned = |unit: &str, goal: &str| -> Vec<String> {
-        let outcome = check_str("t.yaml", &spec(unit, goal));
-        outcome
-            .diagnostics
+        diagnostics_of(&spec(unit, goal))
             .iter()
             .map(|d| format!("{}@{}", d.code, d.message))
             .collect()
@@ -288,9 +296,7 @@ fn a_tests_by_is_checked_against_the_rows_that_replace_the_data() {
         )
     };
     let codes = |by: &str, rows: &str| -> Vec<String> {
-        let outcome = check_str("t.yaml", &spec(by, rows));
-        outcome
-            .diagnostics
+        diagnostics_of(&spec(by, rows))
             .iter()
             .filter(|d| d.is_error())
             .map(|d| d.code.to_string())
@@ -319,9 +325,7 @@ fn a_targets_by_on_an_undeclared_lookup_is_the_datas_to_say() {
         )
     };
     let codes = |by: &str| -> Vec<(String, bool)> {
-        let outcome = check_str("t.yaml", &spec(by));
-        outcome
-            .diagnostics
+        diagnostics_of(&spec(by))
             .iter()
             .map(|d| (d.code.to_string(), d.is_error()))
             .collect()
@@ -351,10 +355,7 @@ fn a_test_holds_the_keys_of_its_kind_only() {
             "datasets:\n  deals:\n    source: deals.csv\n    time: closed_at\n    columns: {{amount: number, owner: string, closed_at: date}}\nkpis:\n  revenue: {{dataset: deals, measure: sum(amount)}}\ntargets:\n  q1:\n    kpi: revenue\n    period: 2025-Q1\n    value: 100\n    objective: Grow\ntests:\n  t:\n{test}    data:\n      deals:\n        - {{amount: 100, owner: ann, closed_at: 2025-01-10}}\n"
         )
     };
-    let codes = |test: &str| -> Vec<String> {
-        let outcome = check_str("t.yaml", &spec(test));
-        outcome.diagnostics.iter().map(|d| d.code.to_string()).collect()
-    };
+    let codes = |test: &str| codes_of(&spec(test));
     let kpi = "    kpi: revenue\n    grain: month\n    by: [owner]\n    period: 2025-Q1\n    tolerance: 1%\n    expect:\n      - {owner: ann, period: 2025-01, revenue: 100}\n";
     let target = "    target: q1\n    as_of: 2025-02-01\n    status: on_track\n    member: ann\n";
     assert_eq!(codes(kpi), Vec::<String>::new());
@@ -394,10 +395,7 @@ fn an_expected_period_is_a_label_of_the_tests_grain() {
             "calendar: {{fiscal_year_start: 4, week_start: sunday}}\ndatasets:\n  deals:\n    source: deals.csv\n    time: closed_at\n    columns: {{amount: number, closed_at: date}}\nkpis:\n  revenue: {{dataset: deals, measure: sum(amount)}}\ntests:\n  t:\n    kpi: revenue\n    grain: {grain}\n    data:\n      deals:\n        - {{amount: 100, closed_at: 2025-01-10}}\n    expect:\n      - {{period: {period}, revenue: 100}}\n"
         )
     };
-    let codes = |grain: &str, period: &str| -> Vec<String> {
-        let outcome = check_str("t.yaml", &spec(grain, period));
-        outcome.diagnostics.iter().map(|d| d.code.to_string()).collect()
-    };
+    let codes = |grain: &str, period: &str| codes_of(&spec(grain, period));
     for (grain, period) in [
         ("year", "FY2025"),
         ("year", "2025"),
