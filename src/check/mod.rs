@@ -498,7 +498,8 @@ fn test_query_fits(model: &Model, t: &m::Test, kpi: KpiId, diags: &mut Diagnosti
 
 /// Each column of a KPI test's expected rows is a `by` dimension, `period`
 /// or a KPI: any other name is never in the result, and would fail the
-/// test with the row's other values unread.
+/// test with the row's other values unread. A warning: it fails one test,
+/// and the rest of the spec evaluates as written.
 fn expected_columns(model: &Model, t: &m::Test, diags: &mut Diagnostics) {
     let mut said: Vec<&str> = Vec::new();
     for row in &t.expect {
@@ -516,7 +517,7 @@ fn expected_columns(model: &Model, t: &m::Test, diags: &mut Diagnostics) {
                     .chain(["period"])
                     .chain(model.kpis.iter().map(|k| k.name.as_str()));
             diags.push(
-                Diagnostic::error(
+                Diagnostic::warning(
                     "kpi::unknown_expected_column",
                     format!("expected column `{name}` is neither a KPI, a `by` dimension of the test, nor `period`"),
                 )
@@ -533,8 +534,11 @@ fn expected_columns(model: &Model, t: &m::Test, diags: &mut Diagnostics) {
 }
 
 /// Each `period` of a KPI test's expected rows is a label of the test's
-/// grain (`2025-01` by month): one that names no period, or a period of
-/// another grain, matches no row of the result.
+/// grain, spelled as the result spells it (`2025-01` by month, `FY2025` by
+/// year in a fiscal calendar): one that names no period, a period of
+/// another grain or another spelling matches no row of the result. A
+/// warning, as the test fails: a spec whose calendar turns fiscal still
+/// evaluates while its tests' labels are brought along.
 fn expected_periods(model: &Model, t: &m::Test, diags: &mut Diagnostics) {
     use crate::keyword::Keyword;
     let Some(grain) = t
@@ -552,7 +556,17 @@ fn expected_periods(model: &Model, t: &m::Test, diags: &mut Diagnostics) {
             _ => continue,
         };
         let why = match crate::period::parse_label(&text, &model.calendar) {
-            Some((g, _)) if g == grain => continue,
+            Some((g, p)) if g == grain => {
+                // The spec's calendar spells it: `FY2025` for a fiscal year.
+                let label = crate::period::label(p, g, &model.calendar);
+                if label == text {
+                    continue;
+                }
+                format!(
+                    "the result labels periods by {} as the spec's calendar does, such as `{label}`",
+                    g.as_str()
+                )
+            }
             Some((g, _)) => format!(
                 "a label by {}, but test `{}` is by {}",
                 g.as_str(),
@@ -562,7 +576,7 @@ fn expected_periods(model: &Model, t: &m::Test, diags: &mut Diagnostics) {
             None => crate::period::why_not_a_label(&text).unwrap_or_else(|| "not a period label".to_string()),
         };
         diags.push(
-            Diagnostic::error("kpi::invalid_period", format!("expected period `{text}`: {why}"))
+            Diagnostic::warning("kpi::expected_period_unmatched", format!("expected period `{text}`: {why}"))
                 .at(v.span, "matches no row")
                 .help("write an expected row's period as the result labels it: 2025, 2025-Q3, 2025-08, 2025-W33 or 2025-08-15, by the test's grain"),
         );
