@@ -137,18 +137,44 @@ fn fiscal_quarter(d: Date, cal: &Calendar) -> (i32, u32) {
 /// Parses a period label into its grain and days. `None` when it is not a label
 /// or names no real period (`2025-Q5`, `2025-W54`, `2025-02-30`).
 pub fn parse_label(s: &str, cal: &Calendar) -> Option<(Grain, Period)> {
+    read_label(s, cal).ok()
+}
+
+/// Why `s`, written in the shape of a period label, names no period
+/// (`2025-W53`: 2025 has 52 ISO weeks; `2025-02-29`: February 2025 has 28
+/// days); `None` for a label that names one, or text of no label's shape.
+pub fn why_not_a_label(s: &str) -> Option<String> {
+    read_label(s, &Calendar::default()).err().flatten()
+}
+
+/// Why a text is not a period label: of no label's shape (`None`), or of
+/// one that names no period, said.
+type NotALabel = Option<String>;
+
+/// A period label's grain and days, or why it is none: one reading for
+/// [`parse_label`] and [`why_not_a_label`].
+fn read_label(s: &str, cal: &Calendar) -> Result<(Grain, Period), NotALabel> {
     let s = s.trim();
+    // `n` digits, else no label's shape.
+    let number = |t: &str, n: usize| -> Result<u32, NotALabel> {
+        digits(t, n).and_then(|d| d.parse().ok()).ok_or(None)
+    };
+    let quarters = || Some("a year has four quarters, Q1 to Q4".to_string());
+    if let Some(rest) = s.strip_prefix("fy").or_else(|| s.strip_prefix("Fy")) {
+        number(rest.split("-Q").next().unwrap_or_default(), 4)?;
+        return Err(Some(format!("fiscal years are written FY{rest}")));
+    }
     if let Some(rest) = s.strip_prefix("FY") {
         let (year, q) = match rest.split_once("-Q") {
             Some((y, q)) => (y, Some(q)),
             None => (rest, None),
         };
-        let fy: i32 = digits(year, 4)?.parse().ok()?;
+        let fy = number(year, 4)? as i32;
         // FY named by the calendar year it ends in.
         let start_year = if cal.fiscal_year_start == 1 { fy } else { fy - 1 };
-        let start = Date::from_ymd(start_year, cal.fiscal_year_start, 1)?;
+        let start = Date::from_ymd(start_year, cal.fiscal_year_start, 1).ok_or(None)?;
         return match q {
-            None => Some((
+            None => Ok((
                 Grain::Year,
                 Period {
                     start,
@@ -156,12 +182,12 @@ pub fn parse_label(s: &str, cal: &Calendar) -> Option<(Grain, Period)> {
                 },
             )),
             Some(q) => {
-                let q: i32 = digits(q, 1)?.parse().ok()?;
+                let q = number(q, 1)? as i32;
                 if !(1..=4).contains(&q) {
-                    return None;
+                    return Err(quarters());
                 }
                 let qs = start.add_months((q - 1) * 3);
-                Some((
+                Ok((
                     Grain::Quarter,
                     Period {
                         start: qs,
@@ -171,15 +197,13 @@ pub fn parse_label(s: &str, cal: &Calendar) -> Option<(Grain, Period)> {
             }
         };
     }
-    let year_of = |y: &str| -> Option<i32> { digits(y, 4)?.parse().ok() };
     if let Some((y, q)) = s.split_once("-Q") {
-        let y = year_of(y)?;
-        let q: u32 = digits(q, 1)?.parse().ok()?;
+        let (y, q) = (number(y, 4)? as i32, number(q, 1)?);
         if !(1..=4).contains(&q) {
-            return None;
+            return Err(quarters());
         }
-        let start = Date::from_ymd(y, (q - 1) * 3 + 1, 1)?;
-        return Some((
+        let start = Date::from_ymd(y, (q - 1) * 3 + 1, 1).ok_or(None)?;
+        return Ok((
             Grain::Quarter,
             Period {
                 start,
@@ -188,14 +212,16 @@ pub fn parse_label(s: &str, cal: &Calendar) -> Option<(Grain, Period)> {
         ));
     }
     if let Some((y, w)) = s.split_once("-W") {
-        let y = year_of(y)?;
-        let w: u32 = digits(w, 2)?.parse().ok()?;
-        let monday = Date::from_iso_week(y, w)?;
+        let (y, w) = (number(y, 4)? as i32, number(w, 2)?);
+        let monday = Date::from_iso_week(y, w).ok_or_else(|| {
+            let weeks = crate::time::iso_weeks_in_year(y);
+            (w == 0 || w > weeks).then(|| format!("{y} has {weeks} ISO weeks, W01 to W{weeks}"))
+        })?;
         let start = match cal.week_start {
             WeekStart::Monday => monday,
             WeekStart::Sunday => monday.add_days(-1),
         };
-        return Some((
+        return Ok((
             Grain::Week,
             Period {
                 start,
@@ -203,22 +229,20 @@ pub fn parse_label(s: &str, cal: &Calendar) -> Option<(Grain, Period)> {
             },
         ));
     }
+    let months = || Some("months are 01 to 12".to_string());
     match s.len() {
         4 => {
-            let y = year_of(s)?;
-            let start = Date::from_ymd(y, 1, 1)?;
-            Some((
-                Grain::Year,
-                Period {
-                    start,
-                    end: Date::from_ymd(y, 12, 31)?,
-                },
-            ))
+            let y = number(s, 4)? as i32;
+            let start = Date::from_ymd(y, 1, 1).ok_or(None)?;
+            let end = Date::from_ymd(y, 12, 31).ok_or(None)?;
+            Ok((Grain::Year, Period { start, end }))
         }
         7 => {
-            let (y, m) = s.split_once('-')?;
-            let start = Date::from_ymd(year_of(y)?, digits(m, 2)?.parse().ok()?, 1)?;
-            Some((
+            let (y, m) = s.split_once('-').ok_or(None)?;
+            let (y, m) = (number(y, 4)? as i32, number(m, 2)?);
+            let start =
+                Date::from_ymd(y, m, 1).ok_or_else(|| (!(1..=12).contains(&m)).then(months).flatten())?;
+            Ok((
                 Grain::Month,
                 Period {
                     start,
@@ -226,72 +250,41 @@ pub fn parse_label(s: &str, cal: &Calendar) -> Option<(Grain, Period)> {
                 },
             ))
         }
-        10 => {
-            let d = Date::parse(s)?;
-            Some((Grain::Day, Period { start: d, end: d }))
-        }
-        _ => None,
+        10 => match Date::parse(s) {
+            Some(d) => Ok((Grain::Day, Period { start: d, end: d })),
+            None => Err(why_no_day(s)),
+        },
+        _ => Err(None),
     }
 }
 
-/// Why `s`, written in the shape of a period label, names no period
-/// (`2025-W53`: 2025 has 52 ISO weeks; `2025-02-29`: February 2025 has 28
-/// days); `None` for a label that names one, or text of no label's shape.
-pub fn why_not_a_label(s: &str) -> Option<String> {
-    let s = s.trim();
+/// Why `YYYY-MM-DD` digits name no day: its month, or its day past the
+/// month's last.
+fn why_no_day(s: &str) -> NotALabel {
     let number = |t: &str, n: usize| -> Option<u32> { digits(t, n)?.parse().ok() };
-    if let Some(rest) = s.strip_prefix("fy").or_else(|| s.strip_prefix("Fy")) {
-        return digits(rest.split("-Q").next()?, 4)
-            .map(|_| format!("fiscal years are written FY{}", &s[2..]));
-    }
-    let s_calendar = s.strip_prefix("FY").unwrap_or(s);
-    if let Some((y, q)) = s_calendar.split_once("-Q") {
-        let (_, q) = (number(y, 4)?, number(q, 1)?);
-        return (!(1..=4).contains(&q)).then(|| "a year has four quarters, Q1 to Q4".to_string());
-    }
-    if s_calendar != s {
-        return None;
-    }
-    if let Some((y, w)) = s.split_once("-W") {
-        let (y, w) = (number(y, 4)? as i32, number(w, 2)?);
-        let weeks = crate::time::iso_weeks_in_year(y);
-        return (w == 0 || w > weeks).then(|| format!("{y} has {weeks} ISO weeks, W01 to W{weeks}"));
-    }
-    let month_name = |m: u32| {
-        [
-            "January",
-            "February",
-            "March",
-            "April",
-            "May",
-            "June",
-            "July",
-            "August",
-            "September",
-            "October",
-            "November",
-            "December",
-        ]
-        .get(m as usize - 1)
-        .copied()
-        .unwrap_or("")
+    let (y, m, d) = match s.split('-').collect::<Vec<_>>()[..] {
+        [y, m, d] => (number(y, 4)? as i32, number(m, 2)?, number(d, 2)?),
+        _ => return None,
     };
-    let parts: Vec<&str> = s.split('-').collect();
-    match parts[..] {
-        [y, m] => {
-            let (_, m) = (number(y, 4)?, number(m, 2)?);
-            (!(1..=12).contains(&m)).then(|| "months are 01 to 12".to_string())
-        }
-        [y, m, d] => {
-            let (y, m, d) = (number(y, 4)? as i32, number(m, 2)?, number(d, 2)?);
-            if !(1..=12).contains(&m) {
-                return Some("months are 01 to 12".to_string());
-            }
-            let days = crate::time::days_in_month(y, m);
-            (d == 0 || d > days).then(|| format!("{} {y} has {days} days", month_name(m)))
-        }
-        _ => None,
+    if !(1..=12).contains(&m) {
+        return Some("months are 01 to 12".to_string());
     }
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let days = crate::time::days_in_month(y, m);
+    (d == 0 || d > days).then(|| format!("{} {y} has {days} days", MONTHS[m as usize - 1]))
 }
 
 /// The periods of `grain` from the one holding `from` to the one holding
