@@ -178,11 +178,8 @@ fn percent_written_as_number(model: &Model, t: &Target, kpi: KpiId, diags: &mut 
     if k.unit != Some(Unit::Percent) {
         return;
     }
-    // Up to six decimals, as many as the number has: 25, 0.25, 0.0125.
-    let plain = |x: f64| {
-        let s = format!("{x:.6}");
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    };
+    // As raw outputs write numbers: 25, 0.25, and 110 for 1.1 × 100.
+    let plain = |x: f64| crate::report::table::raw_number(x).to_string();
     let signed = |x: f64| match x < 0.0 {
         true => plain(x),
         false => format!("+{}", plain(x)),
