@@ -240,6 +240,7 @@ fn check_with_data(spec: &spec::Spec, diagnostics: &mut diagnostic::Diagnostics)
     diagnostics.extend(contradicted);
     let mut checked = check::check(spec, Some(&schemas));
     diagnostics.extend(data::validate_lookups(&checked.model));
+    diagnostics.extend(data::remote_non_finite(&checked.model));
     if checked.diagnostics.has_errors() || diagnostics.has_errors() {
         return checked;
     }

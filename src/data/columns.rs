@@ -267,7 +267,7 @@ pub fn schemas(spec: &Spec) -> (crate::check::DataSchemas, Vec<Diagnostic>) {
                 diags.extend(near_misses(&src));
                 match non_finite_counts(&src) {
                     Ok(found) => diags.extend(found.iter().map(|(c, n)| {
-                        diagnostics::non_finite_values(src.span, &src.name, &src.path_str(), c, *n)
+                        diagnostics::non_finite_values(src.span, &src.name, &src.path_str(), c, *n, false)
                     })),
                     Err(d) if counted => diags.push(d),
                     Err(_) => {}

@@ -291,12 +291,26 @@ pub fn malformed_row(
     .help("fix the row: a missing or extra comma, or an unclosed quote")
 }
 
-pub fn non_finite_values(span: Span, dataset: &str, path: &str, column: &str, count: u64) -> Diagnostic {
+/// `in_sqlite`: texts that are no number are counted too (SQLite's columns
+/// hold values of any type).
+pub fn non_finite_values(
+    span: Span,
+    dataset: &str,
+    path: &str,
+    column: &str,
+    count: u64,
+    in_sqlite: bool,
+) -> Diagnostic {
     let values = if count == 1 { "value" } else { "values" };
+    let what = if in_sqlite {
+        "NaN or ±inf, or a text that is no number"
+    } else {
+        "NaN or ±inf"
+    };
     Diagnostic::warning(
         "kpi::non_finite_values",
         format!(
-            "column `{column}` of dataset `{dataset}` holds {count} non-finite {values} (NaN or ±inf) in `{path}`; they are read as null"
+            "column `{column}` of dataset `{dataset}` holds {count} non-finite {values} ({what}) in `{path}`; they are read as null"
         ),
     )
     .at(span, "read from here")

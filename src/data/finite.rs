@@ -124,6 +124,57 @@ impl Finite for f64 {
     }
 }
 
+/// `kpi check --data` of datasets on connections: how many values of each
+/// number column are NaN or infinite (or, in SQLite, a text that is no
+/// number), counted by the database in one statement a dataset, as files
+/// count theirs over the whole source. A count that cannot be had is left
+/// out: a table the database cannot read is said elsewhere.
+pub fn remote_non_finite(model: &crate::check::ir::Model) -> Vec<crate::diagnostic::Diagnostic> {
+    use crate::check::types::Type;
+    let mut out = Vec::new();
+    for (ds, d) in model.datasets.iter().enumerate() {
+        let Some(c) = d
+            .remote
+            .as_ref()
+            .and_then(|r| model.connections.get(r.connection))
+        else {
+            continue;
+        };
+        let numbers: Vec<&str> = d
+            .columns
+            .iter()
+            .filter(|(_, t)| *t == Type::Number)
+            .map(|(n, _)| n.as_str())
+            .collect();
+        if numbers.is_empty() {
+            continue;
+        }
+        let sql = crate::sql::non_finite_sql(model, ds, &numbers, c.dialect);
+        let Ok(counts) = super::adbc::query(c, &sql) else {
+            continue;
+        };
+        for (i, column) in numbers.iter().enumerate() {
+            let n = counts
+                .column(&format!("n{i}"))
+                .ok()
+                .and_then(|v| v.cast(&DataType::Float64).ok())
+                .and_then(|v| v.f64().ok().and_then(|v| v.get(0)))
+                .unwrap_or(0.0);
+            if n > 0.0 {
+                out.push(super::diagnostics::non_finite_values(
+                    d.source_span,
+                    &d.name,
+                    &d.source_text,
+                    column,
+                    n as u64,
+                    c.dialect == crate::spec::model::Dialect::Sqlite,
+                ));
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

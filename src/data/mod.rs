@@ -37,7 +37,7 @@ pub(crate) use validate::first_bad;
 pub use validate::{malformed_row, near_misses, skipped_rows, validate_types};
 
 pub use diagnostics::is_group_hint_about;
-pub use finite::non_finite_flag;
+pub use finite::{non_finite_flag, remote_non_finite};
 pub(crate) use text::guess::iso_datetime_text;
 
 use std::path::{Path, PathBuf};

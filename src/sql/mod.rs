@@ -255,6 +255,34 @@ pub fn distinct_values_sql(
     )
 }
 
+/// How many values of each of `columns` (number columns of a dataset on a
+/// connection) are NaN or infinite, or in SQLite a text that is no number,
+/// as evaluation counts them: one row, the count of `columns[i]` in `n{i}`.
+pub fn non_finite_sql(model: &Model, dataset: DatasetId, columns: &[&str], dialect: Dialect) -> String {
+    let mut from = String::new();
+    let counts: Vec<String> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, column)| {
+            let (_, rows, raw) = one_column(model, dataset, column, dialect);
+            from = rows;
+            non_finite_count(dialect, &raw, &format!("n{i}"))
+        })
+        .collect();
+    format!("SELECT {} FROM {from}", counts.join(", "))
+}
+
+/// How many values of the number column `raw` are NaN or infinite (or in
+/// SQLite a text that is no number), as the column `alias`.
+fn non_finite_count(dialect: Dialect, raw: &str, alias: &str) -> String {
+    format!(
+        "SUM(CASE WHEN {} AND {} IS NULL THEN 1 ELSE 0 END) AS {}",
+        dialect.has_value(raw),
+        dialect.finite(raw),
+        dialect.ident(alias)
+    )
+}
+
 /// For a statement about one column of a dataset's rows alone: the column
 /// as text (as [`Printer::text`] writes it), what it is selected from, and
 /// the column itself.
@@ -619,12 +647,7 @@ impl<'a> Printer<'a> {
                 crate::plan::NON_FINITE,
                 self.model.datasets[ds].name
             );
-            out.push(format!(
-                "SUM(CASE WHEN {} AND {} IS NULL THEN 1 ELSE 0 END) AS {}",
-                self.d.has_value(&raw),
-                self.d.finite(&raw),
-                self.d.ident(&alias)
-            ));
+            out.push(non_finite_count(self.d, &raw, &alias));
             seen.push((ds, name));
         }
         out

@@ -628,7 +628,23 @@ fn non_finite_numbers_are_null_in_databases() {
             "{:?}: {stderr}",
             wh.dialect
         );
+        // `kpi check --data` counts them in the whole table, as in files.
+        let out = crate::support::kpi(&["--spec", db_spec.to_str().unwrap(), "check", "--data"]);
+        let said_by_check = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            said_by_check.contains(&format!(
+                "column `amount` of dataset `d` holds {said} non-finite values"
+            )),
+            "{:?}: {said_by_check}",
+            wh.dialect
+        );
     }
+    let out = crate::support::kpi(&["--spec", spec.to_str().unwrap(), "check", "--data"]);
+    let said_by_check = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said_by_check.contains("column `amount` of dataset `d` holds 3 non-finite values"),
+        "files: {said_by_check}"
+    );
     let out = crate::support::kpi(&["--spec", spec.to_str().unwrap(), "eval", "--grain", "month"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
