@@ -275,6 +275,52 @@ pub fn duplicate_lookup_key(
     .help(format!("make `{key}` unique in `{looked_up}`, or look up a deduplicated dataset"))
 }
 
+/// Rows of `dataset` whose lookup key `left` no row of `looked_up` holds
+/// in `right`: `rows` of them, `keys` the keys with the most (and how many
+/// rows each), `likely` the looked-up key the first probably means.
+#[allow(clippy::too_many_arguments)]
+pub fn lookup_unmatched(
+    span: Span,
+    dataset: &str,
+    left: &str,
+    looked_up: &str,
+    right: &str,
+    rows: u64,
+    keys: &[(String, u64)],
+    likely: Option<&str>,
+) -> Diagnostic {
+    let (noun, verb, its) = match rows {
+        1 => ("row", "finds", "its"),
+        _ => ("rows", "find", "their"),
+    };
+    let by = match left == right {
+        true => format!("`{left}`"),
+        false => format!("`{left}` (as its `{right}`)"),
+    };
+    let named: Vec<String> = keys
+        .iter()
+        .map(|(k, n)| match n {
+            1 => format!("`{k}`"),
+            n => format!("`{k}` ({n} rows)"),
+        })
+        .collect();
+    let help = match (likely, keys.first()) {
+        (Some(likely), Some((key, _))) => format!(
+            "did you mean `{likely}`? A computed dimension can mend the spelling (`if {left} == \"{key}\" then \"{likely}\" else {left}`) and the lookup join on it; otherwise add the missing rows to `{looked_up}`"
+        ),
+        _ => format!("add the missing rows to `{looked_up}`, or mend the keys of `{dataset}` with a computed dimension the lookup joins on"),
+    };
+    Diagnostic::warning(
+        "kpi::lookup_unmatched",
+        format!(
+            "{rows} {noun} of `{dataset}` {verb} no row of `{looked_up}` by {its} {by}: {}; {its} `{looked_up}.…` columns are null",
+            named.join(", ")
+        ),
+    )
+    .at(span, "no looked-up row for some keys")
+    .help(help)
+}
+
 pub fn malformed_row(
     span: Span,
     dataset: &str,

@@ -204,14 +204,9 @@ impl Join {
     /// The expressions of lookup `wanted` over `looked`.
     fn new(model: &Model, wanted: &Wanted, looked: &Looked) -> Result<Join, Vec<Diagnostic>> {
         let ((d, li), columns) = wanted;
-        let ds = &model.datasets[*d];
-        let l = &ds.lookups[*li];
+        let l = &model.datasets[*d].lookups[*li];
         let target = &model.datasets[l.dataset];
-        // The key may be a computed dimension (e.g. a cleaned-up name).
-        let key = match ds.dimensions.iter().find(|x| x.name == l.left) {
-            Some(dim) => Cx::rows(model, Some(*d)).expr(&dim.expr),
-            None => col(l.left.as_str()),
-        };
+        let key = left_key(model, *d, *li);
         let index = match looked {
             Looked::Read(index, _) => Some(Arc::clone(index)),
             Looked::Described(_) => None,
@@ -251,4 +246,136 @@ impl Join {
             columns: taken,
         })
     }
+}
+
+/// The key of dataset `d`'s lookup `li` in its rows: a column, or a
+/// computed dimension (e.g. a cleaned-up name).
+fn left_key(model: &Model, d: DatasetId, li: usize) -> Expr {
+    let ds = &model.datasets[d];
+    let l = &ds.lookups[li];
+    match ds.dimensions.iter().find(|x| x.name == l.left) {
+        Some(dim) => Cx::rows(model, Some(d)).expr(&dim.expr),
+        None => col(l.left.as_str()),
+    }
+}
+
+/// Keys named in a `kpi::lookup_unmatched` warning, the most rows first.
+const NAMED_KEYS: usize = 3;
+
+/// Looked-up keys beyond which none is suggested (identifiers, not names
+/// someone misspells; comparing with each would cost more than it tells).
+const MOST_KNOWN: usize = 10_000;
+
+/// `kpi check --data`: each lookup whose rows have keys that no looked-up
+/// row holds (their looked-up columns are null, so a segment or a `--by`
+/// on them leaves those rows out or groups them apart), with how many rows
+/// and the keys with the most, joined as evaluation joins them. A lookup
+/// whose data cannot be read is left alone: that is said elsewhere.
+pub fn unmatched_keys(model: &Model) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for (d, ds) in model.datasets.iter().enumerate() {
+        for (li, l) in ds.lookups.iter().enumerate() {
+            let target = &model.datasets[l.dataset];
+            let found = match (&ds.remote, &target.remote) {
+                (None, None) => unmatched_in_files(model, d, li),
+                (Some(r), Some(_)) => unmatched_on_connection(model, d, li, r.connection),
+                // A lookup across a connection and files is an error of its own.
+                _ => None,
+            };
+            let Some(u) = found.filter(|u| u.rows > 0) else {
+                continue;
+            };
+            let likely = u
+                .keys
+                .first()
+                .and_then(|(k, _)| crate::diagnostic::did_you_mean(k, u.known.iter().map(String::as_str)));
+            out.push(data::diagnostics::lookup_unmatched(
+                l.span,
+                &ds.name,
+                &l.left,
+                &target.name,
+                &l.right,
+                u.rows,
+                &u.keys,
+                likely,
+            ));
+        }
+    }
+    out
+}
+
+/// Rows whose lookup key no looked-up row holds: how many, the keys with
+/// the most (up to [`NAMED_KEYS`]) and the looked-up keys (for "did you
+/// mean").
+struct Unmatched {
+    rows: u64,
+    keys: Vec<(String, u64)>,
+    known: Vec<String>,
+}
+
+fn unmatched_in_files(model: &Model, d: DatasetId, li: usize) -> Option<Unmatched> {
+    let ds = &model.datasets[d];
+    let target = &model.datasets[ds.lookups[li].dataset];
+    let looked = data::lookup_rows(target, &ds.lookups[li].right, &[]).ok()?;
+    let index = data::key_index(target, &looked).ok()?.ok()?;
+    let src = data::SourceInfo::from_model(ds);
+    let rows = data::scan(&src)
+        .ok()?
+        .select([data::as_text(left_key(model, d, li)).alias("k")])
+        .collect()
+        .ok()?;
+    let keys = rows.column("k").ok()?.str().ok()?;
+    let found = index.rows_of(keys).ok()?;
+    let mut counts: PlHashMap<&str, u64> = PlHashMap::new();
+    for (k, row) in keys.iter().zip(found.iter()) {
+        if let (Some(k), None) = (k, row) {
+            *counts.entry(k).or_default() += 1;
+        }
+    }
+    let mut keys: Vec<(String, u64)> = counts.into_iter().map(|(k, n)| (k.to_string(), n)).collect();
+    let rows = keys.iter().map(|(_, n)| n).sum();
+    keys.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    keys.truncate(NAMED_KEYS);
+    let looked_keys = looked.column(data::LOOKUP_KEY).ok()?.str().ok()?;
+    let known = match looked_keys.len() > MOST_KNOWN {
+        true => Vec::new(),
+        false => looked_keys.iter().flatten().map(str::to_string).collect(),
+    };
+    Some(Unmatched { rows, keys, known })
+}
+
+/// As [`unmatched_in_files`], asked of the database of connection `c`.
+fn unmatched_on_connection(model: &Model, d: DatasetId, li: usize, c: usize) -> Option<Unmatched> {
+    let conn = model.connections.get(c)?;
+    let l = &model.datasets[d].lookups[li];
+    let sql = crate::sql::unmatched_keys_sql(model, d, li, conn.dialect, NAMED_KEYS);
+    let found = data::adbc::query(conn, &sql).ok()?;
+    let text = |name: &str| -> Option<Vec<Option<String>>> {
+        let c = found.column(name).ok()?.cast(&DataType::String).ok()?;
+        Some(c.str().ok()?.iter().map(|v| v.map(str::to_string)).collect())
+    };
+    let count = |name: &str| -> Option<Vec<u64>> {
+        let c = found.column(name).ok()?.cast(&DataType::Float64).ok()?;
+        Some(c.f64().ok()?.iter().map(|v| v.unwrap_or(0.0) as u64).collect())
+    };
+    let keys: Vec<(String, u64)> = text("k")?
+        .into_iter()
+        .zip(count("n")?)
+        .filter_map(|(k, n)| Some((k?, n)))
+        .collect();
+    let rows = count("total")?.first().copied().unwrap_or(0);
+    let known = match keys.is_empty() {
+        true => Vec::new(),
+        false => {
+            let sql =
+                crate::sql::distinct_values_sql(model, l.dataset, &l.right, conn.dialect, MOST_KNOWN + 1);
+            let values = data::adbc::query(conn, &sql).ok()?;
+            let v = values.column("v").ok()?.cast(&DataType::String).ok()?;
+            match v.len() > MOST_KNOWN {
+                true => Vec::new(),
+                false => v.str().ok()?.iter().flatten().map(str::to_string).collect(),
+            }
+        }
+    };
+    Some(Unmatched { rows, keys, known })
 }

@@ -272,6 +272,32 @@ pub fn non_finite_sql(model: &Model, dataset: DatasetId, columns: &[&str], diale
     format!("SELECT {} FROM {from}", counts.join(", "))
 }
 
+/// The keys of `dataset`'s lookup `lookup` that no looked-up row holds,
+/// joined as evaluation joins them: each key (`k`) with its rows (`n`),
+/// the most rows first, up to `limit`, and the rows of every such key
+/// (`total`, the same on each row).
+pub fn unmatched_keys_sql(
+    model: &Model,
+    dataset: DatasetId,
+    lookup: usize,
+    dialect: Dialect,
+    limit: usize,
+) -> String {
+    let unit = rows_alone(dataset, vec![lookup]);
+    let p = Printer::new(model, &unit, dialect);
+    let key = p.lookup_key(lookup);
+    let right = &model.datasets[dataset].lookups[lookup].right;
+    let found = format!("{}.{}", dialect.ident("l0"), dialect.ident(right));
+    format!(
+        "SELECT {key} AS {}, COUNT(*) AS {}, SUM(COUNT(*)) OVER () AS {} FROM {} \
+         WHERE {key} IS NOT NULL AND {found} IS NULL GROUP BY {key} ORDER BY 2 DESC, 1 LIMIT {limit}",
+        dialect.ident("k"),
+        dialect.ident("n"),
+        dialect.ident("total"),
+        p.sources()
+    )
+}
+
 /// How many values of the number column `raw` are NaN or infinite (or in
 /// SQLite a text that is no number), as the column `alias`.
 fn non_finite_count(dialect: Dialect, raw: &str, alias: &str) -> String {
@@ -283,19 +309,25 @@ fn non_finite_count(dialect: Dialect, raw: &str, alias: &str) -> String {
     )
 }
 
-/// For a statement about one column of a dataset's rows alone: the column
-/// as text (as [`Printer::text`] writes it), what it is selected from, and
-/// the column itself.
-fn one_column(model: &Model, dataset: DatasetId, column: &str, dialect: Dialect) -> (String, String, String) {
-    let unit = Unit {
+/// A unit of `dataset`'s rows alone (with its lookups `lookups`), for a
+/// statement about the data rather than a KPI.
+fn rows_alone(dataset: DatasetId, lookups: Vec<usize>) -> Unit {
+    Unit {
         dataset,
         time: UnitTime::None,
         parts: Vec::new(),
         outputs: Vec::new(),
         dims: Vec::new(),
         filters: Vec::new(),
-        lookups: Vec::new(),
-    };
+        lookups,
+    }
+}
+
+/// For a statement about one column of a dataset's rows alone: the column
+/// as text (as [`Printer::text`] writes it), what it is selected from, and
+/// the column itself.
+fn one_column(model: &Model, dataset: DatasetId, column: &str, dialect: Dialect) -> (String, String, String) {
+    let unit = rows_alone(dataset, Vec::new());
     let p = Printer::new(model, &unit, dialect);
     let own = p.own(column);
     let text = p.text(&own, column_type(&model.datasets[dataset], column));
@@ -523,10 +555,7 @@ impl<'a> Printer<'a> {
         let mut out = format!("{} AS {}", self.relation(self.unit.dataset), self.d.ident("t"));
         for (j, &li) in self.unit.lookups.iter().enumerate() {
             let l = &ds.lookups[li];
-            let left = match ds.dimensions.iter().find(|x| x.name == l.left) {
-                Some(dim) => self.text(&self.expr(&dim.expr), dim.expr.ty),
-                None => self.text(&self.own(&l.left), column_type(ds, &l.left)),
-            };
+            let left = self.lookup_key(li);
             let alias = self.d.ident(&format!("l{j}"));
             let right = format!("{alias}.{}", self.d.ident(&l.right));
             let right = self.text(&right, column_type(&self.model.datasets[l.dataset], &l.right));
@@ -536,6 +565,17 @@ impl<'a> Printer<'a> {
             ));
         }
         out
+    }
+
+    /// The key of the unit's dataset's lookup `li` as text: a column, or
+    /// a computed dimension (a cleaned-up name).
+    fn lookup_key(&self, li: usize) -> String {
+        let ds = &self.model.datasets[self.unit.dataset];
+        let l = &ds.lookups[li];
+        match ds.dimensions.iter().find(|x| x.name == l.left) {
+            Some(dim) => self.text(&self.expr(&dim.expr), dim.expr.ty),
+            None => self.text(&self.own(&l.left), column_type(ds, &l.left)),
+        }
     }
 
     /// A column of the unit's dataset or of a dataset it looks up.

@@ -223,6 +223,59 @@ fn texts_no_row_holds_are_named_with_the_value_meant() {
     assert!(said[4].contains("`region` equal to `\"emea\"`") && said[4].contains("did you mean `\"EMEA\"`?"));
 }
 
+/// `kpi check --data` warns of rows whose lookup key no looked-up row
+/// holds (their looked-up columns are null), with how many and the keys
+/// with the most, joined as evaluation joins them: `Bob` (3 rows) and
+/// `zed` find no team (`bob` was meant), a null owner looks nothing up
+/// and is not counted, and the computed key `rep` (lower case) finds every
+/// region but `zed`'s. The count agrees with evaluation's own nulls.
+#[test]
+fn keys_no_looked_up_row_holds_are_counted_and_named() {
+    let spec = "datasets:\n  deals:\n    source: deals.csv\n    dimensions: {rep: lower(owner)}\n    lookups:\n      - {dataset: teams, on: owner}\n      - {dataset: regions, on: {left: rep, right: name}}\n  teams: {source: teams.csv}\n  regions: {source: regions.csv}\nkpis:\n  no_team: {dataset: deals, measure: 'count(where owner is not null and teams.manager is null)'}\n  no_region: {dataset: deals, measure: 'count(where owner is not null and regions.region is null)'}\n";
+    let dir = dir_with(
+        "lookup-unmatched",
+        &[
+            (
+                "deals.csv",
+                "id,owner\n1,ann\n2,ann\n3,Bob\n4,Bob\n5,Bob\n6,zed\n7,\n8,bob\n",
+            ),
+            ("teams.csv", "owner,manager\nann,May\nbob,May\n"),
+            ("regions.csv", "name,region\nann,EMEA\nbob,NA\n"),
+            ("spec.yaml", spec),
+        ],
+    );
+    let outcome = kpi::check_path(&dir.join("spec.yaml"), true);
+    let said: Vec<String> = outcome
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "kpi::lookup_unmatched")
+        .map(|d| format!("{} | {}", d.message, d.help.clone().unwrap_or_default()))
+        .collect();
+    assert_eq!(said.len(), 2, "{said:#?}");
+    assert!(
+        said[0]
+            .starts_with("4 rows of `deals` find no row of `teams` by their `owner`: `Bob` (3 rows), `zed`;")
+            && said[0].contains("did you mean `bob`?"),
+        "{}",
+        said[0]
+    );
+    assert!(
+        said[1]
+            .starts_with("1 row of `deals` finds no row of `regions` by its `rep` (as its `name`): `zed`;")
+            && !said[1].contains("did you mean"),
+        "{}",
+        said[1]
+    );
+    let out = crate::support::kpi(&[
+        "--spec",
+        dir.join("spec.yaml").to_str().unwrap(),
+        "eval",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "no_team,no_region\n4,1\n");
+}
+
 /// What `kpi check` says of one spec file, in order.
 fn diagnostics_of(text: &str) -> Vec<kpi::diagnostic::Diagnostic> {
     check_str("t.yaml", text).diagnostics

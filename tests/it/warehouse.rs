@@ -836,6 +836,68 @@ fn check_data_asks_the_database_for_the_texts_compared_with() {
     }
 }
 
+/// Rows whose lookup key no looked-up row holds are counted and named by
+/// the database, as over files (tests/it/diagnostics.rs has the same data):
+/// `Bob` (3 rows) and `zed` find no team, a null owner is not counted, and
+/// the computed key `rep` finds every region but `zed`'s.
+#[test]
+fn keys_no_looked_up_row_holds_are_counted_in_databases() {
+    for wh in Warehouse::every() {
+        let text = |v: &str| match v {
+            "" => "NULL".to_string(),
+            v => format!("'{v}'"),
+        };
+        let deals: Vec<String> = ["ann", "ann", "Bob", "Bob", "Bob", "zed", "", "bob"]
+            .iter()
+            .enumerate()
+            .map(|(i, o)| format!("({i}, {})", text(o)))
+            .collect();
+        wh.table("deals", "id INTEGER, owner VARCHAR(10)", &deals);
+        let pairs = |a: &str, b: &str| vec![format!("('ann', '{a}')"), format!("('bob', '{b}')")];
+        wh.table(
+            "teams",
+            "owner VARCHAR(10), manager VARCHAR(10)",
+            &pairs("May", "May"),
+        );
+        wh.table(
+            "regions",
+            "name VARCHAR(10), region VARCHAR(10)",
+            &pairs("EMEA", "NA"),
+        );
+        kpi::data::adbc::disconnect();
+        let dir = temp_dir("lookup-unmatched-db");
+        let spec = dir.join("s.yaml");
+        let table = |t: &str| format!("{{connection: wh, table: {}.{t}}}", wh.schema);
+        std::fs::write(
+            &spec,
+            format!(
+                "{}datasets:\n  deals:\n    source: {}\n    dimensions: {{rep: lower(owner)}}\n    lookups:\n      - {{dataset: teams, on: owner}}\n      - {{dataset: regions, on: {{left: rep, right: name}}}}\n  teams: {{source: {}}}\n  regions: {{source: {}}}\nkpis:\n  n: {{dataset: deals, measure: count()}}\n",
+                wh.connections_yaml(),
+                table("deals"),
+                table("teams"),
+                table("regions")
+            ),
+        )
+        .unwrap();
+        let out = crate::support::kpi(&[
+            "--spec",
+            spec.to_str().unwrap(),
+            "check",
+            "--data",
+            "--format",
+            "json",
+        ]);
+        let said = String::from_utf8_lossy(&out.stdout);
+        for want in [
+            "4 rows of `deals` find no row of `teams` by their `owner`: `Bob` (3 rows), `zed`;",
+            "did you mean `bob`?",
+            "1 row of `deals` finds no row of `regions` by its `rep` (as its `name`): `zed`;",
+        ] {
+            assert!(said.contains(want), "{:?}: {want} in {said}", wh.dialect);
+        }
+    }
+}
+
 /// A lookup whose key repeats in the database is refused, as for files.
 #[test]
 fn a_duplicate_lookup_key_in_the_database_is_refused() {
