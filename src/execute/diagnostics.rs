@@ -25,6 +25,36 @@ pub fn result_too_large(rows: usize, groups: usize, periods: usize, columns: usi
     .help("group by fewer or coarser dimensions (`--by`), choose a longer `--grain`, or narrow the range (`--from`/`--to`, `--period`)")
 }
 
+/// A spine from `first` to `last` by `grain` of more than `most` periods;
+/// `from_data`: the range is the data's, not the one asked.
+pub fn too_many_periods(
+    first: crate::time::Date,
+    last: crate::time::Date,
+    grain: crate::period::Grain,
+    most: usize,
+    from_data: bool,
+) -> Diagnostic {
+    use crate::diagnostic::count;
+    use crate::keyword::Keyword;
+    let whose = match from_data {
+        true => "the first and last dates of the data",
+        false => "the range asked",
+    };
+    let help = match from_data {
+        true => "a placeholder date in the time column (1900-01-01, 9999-12-31) stretches the range: narrow it (`--from`/`--to`, `--period`), choose a longer `--grain`, or clean the dates",
+        false => "narrow the range (`--from`/`--to`, `--period`) or choose a longer `--grain`",
+    };
+    Diagnostic::error(
+        "kpi::result_too_large",
+        format!(
+            "the result would span more than {} periods by {}, from {first} to {last} ({whose})",
+            count(most),
+            grain.as_str()
+        ),
+    )
+    .help(help)
+}
+
 /// A KPI value that is not a finite number: an aggregate beyond ±1.8e308
 /// (a sum of huge values), a product of huge values, or a row function
 /// without a value (`sqrt` of a negative number). It is shown as null, and

@@ -151,6 +151,7 @@ pub fn evaluate_with(
 /// left out, each KPI's comparison beside it under `--compare`.
 pub fn execute(engine: &dyn Engine, plan: &Plan) -> Result<Evaluation, Vec<Diagnostic>> {
     let (model, query) = (&*plan.model, &plan.query);
+    spine::range_fits(query, &model.calendar)?;
     // Under `--grain all` the range compared with is planned beside it.
     let (frame, earlier) = match &plan.compare {
         Some(earlier) => {
@@ -452,8 +453,7 @@ fn lay(
         Some(periods) => Some(counted_groups(plan, &gathered, groups, &periods).map_err(polars_error)?),
         None => None,
     };
-    let spine = spine::Spine::lay(&frames, &ends, counted.as_deref(), query, &model.calendar)
-        .map_err(polars_error)?;
+    let spine = spine::Spine::lay(&frames, &ends, counted.as_deref(), query, &model.calendar)?;
     within_bounds(plan, &spine)?;
     // Stocks: running sums of starts minus ends along their own spine.
     let mut unit_frames: Vec<LazyFrame> = Vec::new();

@@ -11,6 +11,7 @@ use super::{dim_col, key_join, UnitFrames, ONE, PERIOD, ROWS};
 use crate::check::functions::AggFn;
 use crate::check::ir::KpiKind;
 use crate::compile::{self, Cx};
+use crate::diagnostic::Diagnostic;
 use crate::period::{self, Calendar, Grain, Period};
 use crate::plan::{Nest, Plan, Query};
 use crate::time::Date;
@@ -80,14 +81,16 @@ impl Spine {
         counted: Option<&[DataFrame]>,
         query: &Query,
         cal: &Calendar,
-    ) -> PolarsResult<Spine> {
-        let periods = spine_periods(frames, ends, query, cal);
+    ) -> Result<Spine, Vec<Diagnostic>> {
+        let periods = spine_periods(frames, ends, query, cal).map_err(|d| vec![d])?;
         let all: Vec<&DataFrame> = match counted {
             Some(c) => c.iter().collect(),
             None => frames.iter().chain(ends).copied().collect(),
         };
-        let groups = all_groups(&all, query.by.len())?.collect()?;
-        let period_frame = periods_frame(&periods, query.grain, cal)?;
+        let groups = all_groups(&all, query.by.len())
+            .and_then(LazyFrame::collect)
+            .map_err(super::polars_error)?;
+        let period_frame = periods_frame(&periods, query.grain, cal).map_err(super::polars_error)?;
         let frame = match &period_frame {
             Some(p) => in_order_cross_join(groups.clone().lazy(), p.clone().lazy()),
             None => groups.clone().lazy(),
@@ -433,7 +436,7 @@ pub(super) fn data_range(
     if query.range.is_some() || query.grain == Grain::All {
         return None;
     }
-    let periods = spine_periods(frames, ends, query, cal);
+    let periods = spine_periods(frames, ends, query, cal).ok()?;
     Some(Period {
         start: periods.first()?.start,
         end: periods.last()?.end,
@@ -444,10 +447,15 @@ pub(super) fn data_range(
 /// of `frames` (the data); a stock's ends (`ends`) lengthen it up to
 /// today's period only: a contract's end date in the future is a plan, not
 /// history (as `--grain all` takes a stock's level at today at the latest).
-fn spine_periods(frames: &[&DataFrame], ends: &[&DataFrame], query: &Query, cal: &Calendar) -> Vec<Period> {
+fn spine_periods(
+    frames: &[&DataFrame],
+    ends: &[&DataFrame],
+    query: &Query,
+    cal: &Calendar,
+) -> Result<Vec<Period>, Diagnostic> {
     let grain = query.grain;
     if grain == Grain::All {
-        return query.range.into_iter().collect();
+        return Ok(query.range.into_iter().collect());
     }
     let (first, last) = match query.range {
         Some(r) => (query.history.map_or(r.start, |h| h.min(r.start)), r.end),
@@ -466,14 +474,48 @@ fn spine_periods(frames: &[&DataFrame], ends: &[&DataFrame], query: &Query, cal:
             let ends = bounds(ends).map(|(_, last)| last.min(today));
             match bounds(frames) {
                 Some((a, b)) => (Date(a), Date(ends.map_or(b, |e| b.max(e)))),
-                None => return Vec::new(),
+                None => return Ok(Vec::new()),
             }
         }
     };
-    period::periods_between(first, last, grain, cal)
-        .take(1_000_000)
-        .collect()
+    let periods: Vec<Period> = period::periods_between(first, last, grain, cal)
+        .take(MAX_PERIODS + 1)
+        .collect();
+    match periods.len() > MAX_PERIODS {
+        true => Err(super::diagnostics::too_many_periods(
+            first,
+            last,
+            grain,
+            MAX_PERIODS,
+            query.range.is_none(),
+        )),
+        false => Ok(periods),
+    }
 }
+
+/// A range of more than [`MAX_PERIODS`] periods is refused before any data
+/// is read: the periods before it that a comparison reads are worked out
+/// one by one, which for millions of days took longer than the refusal.
+pub(super) fn range_fits(query: &Query, cal: &Calendar) -> Result<(), Vec<Diagnostic>> {
+    let Some(r) = query.range.filter(|_| query.grain != Grain::All) else {
+        return Ok(());
+    };
+    match period::periods_between(r.start, r.end, query.grain, cal).nth(MAX_PERIODS) {
+        Some(_) => Err(vec![super::diagnostics::too_many_periods(
+            r.start,
+            r.end,
+            query.grain,
+            MAX_PERIODS,
+            false,
+        )]),
+        None => Ok(()),
+    }
+}
+
+/// The most periods a spine may have: 2,700 years of days. More is nearly
+/// always a placeholder date in the data (1900-01-01, 9999-12-31) or a
+/// mistyped range, and a spine cut short would drop the values beyond it.
+const MAX_PERIODS: usize = 1_000_000;
 
 /// `__period` (the first day) and `period` (the label) of every spine period.
 pub(super) fn periods_frame(

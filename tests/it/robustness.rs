@@ -324,6 +324,66 @@ fn nested_arithmetic_reads_its_argument_once() {
     }
 }
 
+/// Placeholder dates stretch the data's range: by day, 1900-01-01 to
+/// 9999-12-31 is 2.9 million periods. The spine was cut at a million in
+/// silence, so the last date's value (5) was missing from a result that
+/// looked whole; past a million periods the run is now refused, naming the
+/// range and where it comes from. By year every value is there. A range
+/// asked of millions of days is refused before anything is read (with
+/// `--compare` it took 12 s to work out its history, then failed).
+#[test]
+fn placeholder_dates_never_cut_the_spine_short() {
+    let csv = "amount,closed_at\n5,1900-01-01\n7,2025-03-05\n5,9999-12-31\n";
+    let spec =
+        "datasets:\n  d: {source: d.csv, time: closed_at}\nkpis:\n  k: {dataset: d, measure: sum(amount)}\n";
+    let dir = dir_with("placeholder-dates", &[("d.csv", csv), ("s.yaml", spec)]);
+    let spec = dir.join("s.yaml");
+    let spec = spec.to_str().unwrap();
+    let eval = |args: &[&str]| {
+        let mut a = vec!["--spec", spec, "eval", "--format", "csv"];
+        a.extend_from_slice(args);
+        kpi(&a)
+    };
+    let out = eval(&["--grain", "day"]);
+    assert_eq!(out.status.code(), Some(1), "{}", printed(&out));
+    // As one line: the message is wrapped to the terminal's width.
+    let said = printed(&out)
+        .replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        said.contains("kpi::result_too_large")
+            && said.contains("more than 1,000,000 periods by day, from 1900-01-01 to 9999-12-31 (the first and last dates of the data)"),
+        "{said}"
+    );
+    let out = eval(&["--grain", "year"]);
+    let years = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(years.lines().count(), 1 + 9999 - 1900 + 1, "{}", printed(&out));
+    assert_eq!(years.lines().nth(1), Some("1900,5"));
+    assert!(years.contains("\n2025,7\n") && years.ends_with("\n9999,5\n"));
+    let out = eval(&[
+        "--grain",
+        "day",
+        "--from",
+        "0001-01-01",
+        "--to",
+        "9999-12-31",
+        "--compare",
+        "previous",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", printed(&out));
+    let said = printed(&out)
+        .replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        said.contains("from 0001-01-01 to 9999-12-31 (the range asked)"),
+        "{said}"
+    );
+}
+
 /// Every period for every group multiplies fast: 25,000 deals by day over
 /// 126 years is over a billion rows, which ran until memory was exhausted
 /// and the process killed without a word. Past a billion values the run
