@@ -385,6 +385,15 @@ pub fn glob_matches_nothing(span: Span, dataset: &str, glob: &str) -> Diagnostic
     .help("paths are relative to the spec file; check the folder and the pattern")
 }
 
+pub fn identical_files(span: Span, dataset: &str, first: &str, copy: &str) -> Diagnostic {
+    Diagnostic::warning(
+        "kpi::identical_files",
+        format!("the files `{first}` and `{copy}` of dataset `{dataset}` are byte for byte the same: each of their rows counts twice"),
+    )
+    .at(span, "matches both")
+    .help("remove the copy, or narrow the glob to the files meant")
+}
+
 pub fn headers_differ(span: Span, dataset: &str, first: &str, other: &str, column: &str) -> Diagnostic {
     Diagnostic::error(
         "kpi::headers_differ",

@@ -53,6 +53,57 @@ pub fn first_invalid_utf8(bytes: &[u8]) -> Option<(usize, usize)> {
     Some((line, column))
 }
 
+/// Two files a glob matches that are byte for byte the same (a copy left
+/// beside the original, `deals (1).csv`): each of their rows would count
+/// twice. Only files of the same size are read, so a glob of distinct
+/// files costs a look at their sizes.
+pub fn identical_files(src: &SourceInfo) -> Option<Diagnostic> {
+    if !src.is_glob() || crate::spec::model::is_object_url(&src.path_str()) {
+        return None;
+    }
+    let files = expand(src).ok()?;
+    let mut by_size: Vec<(u64, &PathBuf)> = files
+        .iter()
+        .filter_map(|f| Some((std::fs::metadata(f).ok()?.len(), f)))
+        .filter(|(size, _)| *size > 0)
+        .collect();
+    by_size.sort();
+    let mut seen: Vec<(u64, u64, &PathBuf)> = Vec::new();
+    for (k, &(size, f)) in by_size.iter().enumerate() {
+        let same_size = |j: usize| by_size.get(j).is_some_and(|(s, _)| *s == size);
+        if !same_size(k + 1) && (k == 0 || !same_size(k - 1)) {
+            continue;
+        }
+        let digest = content_digest(f).ok()?;
+        if let Some((_, _, first)) = seen.iter().find(|(s, d, _)| *s == size && *d == digest) {
+            return Some(diag::identical_files(
+                src.span,
+                &src.name,
+                &first.display().to_string(),
+                &f.display().to_string(),
+            ));
+        }
+        seen.push((size, digest, f));
+    }
+    None
+}
+
+/// A digest of a file's bytes, read a megabyte at a time.
+fn content_digest(f: &Path) -> std::io::Result<u64> {
+    use std::hash::Hasher;
+    use std::io::Read;
+    let mut hasher = std::hash::DefaultHasher::new();
+    let mut file = std::fs::File::open(f)?;
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            return Ok(hasher.finish());
+        }
+        hasher.write(&buffer[..n]);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -329,7 +329,7 @@ fn gather<'p>(engine: &dyn Engine, plan: &'p Plan) -> Result<Gathered<'p>, Vec<D
     let units = engine.run_units(plan)?;
     let (units, mut warnings) = data_warnings(units).map_err(polars_error)?;
     if plan.depth == 0 {
-        warnings.extend(skipped_rows(plan));
+        warnings.extend(read_findings(plan));
     }
     let (units, left_out) = spine::without_periodless_rows(units, query).map_err(polars_error)?;
     // Nested aggregates, each from its own plan grouped by its members too.
@@ -518,16 +518,17 @@ fn counted_groups(
     Ok(out)
 }
 
-/// Rows skipped while reading (`on_error: skip`), once per dataset read.
-fn skipped_rows(plan: &Plan) -> Vec<Diagnostic> {
+/// What reading the files found, once per dataset read: rows skipped
+/// (`on_error: skip`) and a glob's files that are copies of each other.
+fn read_findings(plan: &Plan) -> Vec<Diagnostic> {
     let mut seen = Vec::new();
     let mut out = Vec::new();
     for u in &plan.units {
         if !seen.contains(&u.dataset) {
             seen.push(u.dataset);
-            out.extend(data::skipped_rows(&SourceInfo::from_model(
-                &plan.model.datasets[u.dataset],
-            )));
+            let src = SourceInfo::from_model(&plan.model.datasets[u.dataset]);
+            out.extend(data::skipped_rows(&src));
+            out.extend(data::files::identical_files(&src));
         }
     }
     out

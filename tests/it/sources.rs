@@ -415,3 +415,57 @@ fn the_engine_says_nothing_in_its_own_words() {
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(!err.contains("UserWarning") && !err.contains("polars"), "{err}");
 }
+
+/// A copy of a file left beside it (`deals (1).csv`) matched by the same
+/// glob counts each of its rows twice: `check --data` and `eval` warn,
+/// naming both files (the sum is still what the files say, 10). A file of
+/// the same size that differs is not warned of, nor is the glob once the
+/// copy is gone.
+#[test]
+fn a_globs_files_that_are_copies_are_warned_of() {
+    let rows = "amount,closed_at\n1,2025-01-01\n2,2025-02-01\n";
+    let spec = "datasets:\n  d: {source: \"g/*.csv\", time: closed_at}\nkpis:\n  k: {dataset: d, measure: sum(amount)}\n";
+    let dir = dir_with("identical-files", &[("s.yaml", spec)]);
+    let g = dir.join("g");
+    std::fs::create_dir_all(&g).unwrap();
+    std::fs::write(g.join("deals.csv"), rows).unwrap();
+    std::fs::write(g.join("deals (1).csv"), rows).unwrap();
+    std::fs::write(
+        g.join("other.csv"),
+        "amount,closed_at\n1,2025-01-01\n3,2025-02-01\n",
+    )
+    .unwrap();
+    let spec = dir.join("s.yaml");
+    let spec = spec.to_str().unwrap();
+    // As one line: messages are wrapped to the terminal's width.
+    let said = |out: &std::process::Output| {
+        printed(out)
+            .replace('│', " ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let both = format!(
+        "the files `{}` and `{}` of dataset `d` are byte for byte the same",
+        g.join("deals (1).csv").display(),
+        g.join("deals.csv").display()
+    );
+    let out = kpi(&["--spec", spec, "check", "--data", "--format", "json"]);
+    let found: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["code"], "kpi::identical_files");
+    assert!(
+        found[0]["message"].as_str().unwrap().starts_with(&both),
+        "{found:?}"
+    );
+    let out = kpi(&["--spec", spec, "eval", "--format", "csv"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "k\n10\n");
+    assert!(
+        said(&out).contains("kpi::identical_files ⚠ the files `"),
+        "{}",
+        said(&out)
+    );
+    std::fs::remove_file(g.join("deals (1).csv")).unwrap();
+    let out = kpi(&["--spec", spec, "check", "--data"]);
+    assert!(!said(&out).contains("identical"), "{}", said(&out));
+}
