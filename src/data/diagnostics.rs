@@ -165,6 +165,8 @@ pub fn declared_type_contradicted(
     )
     .at(span, format!("`{column}` is not {ty} here"))
     .help(match (ty, written_as) {
+        // Exports joined end to end (`cat jan.csv feb.csv`) repeat the header.
+        _ if value == column && source_format == Format::Csv => "that line repeats the header: files joined end to end keep each one's header line; remove the repeated ones, or read the files as a glob (`source: exports/*.csv`), or skip such rows with `read: {on_error: skip}`".to_string(),
         // Exports often write dates with a time of day (`2025-01-10 00:00:00`).
         (Type::Date, _) if has_time_of_day(value) => format!("the values have a time of day: declare `{column}: datetime` (its periods are its days, as for a date), or fix the value"),
         (_, Some((option, format))) => format!("`{value}` is a date written `{format}`: if the column's dates are written so, say it with `read: {{{option}: \"{format}\"}}` under the dataset"),

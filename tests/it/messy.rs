@@ -489,6 +489,30 @@ fn spreadsheet_rows_without_values_are_not_rows() {
     }
 }
 
+/// Files joined end to end (`cat jan.csv feb.csv`) repeat the header line:
+/// the value a declared column's type cannot hold is then its own name,
+/// and the help says so, where it offered to read `amount` as no value.
+/// Skipped, the line is no row: the two deals are 3.
+#[test]
+fn a_repeated_header_line_is_named_as_one() {
+    let data = "owner,amount,closed_at\na,1,2025-01-01\nowner,amount,closed_at\nb,2,2025-02-01\n";
+    let files: &[(&str, &[u8])] = &[("d.csv", data.as_bytes())];
+    let declared = "    columns: {amount: number}\n";
+    let out = run(files, "d.csv", declared, TOTAL, &["check", "--data"]);
+    let said = stdout(&out);
+    assert!(
+        said.contains("but `")
+            && said.contains("d.csv` line 3 holds `amount`")
+            && said.contains("that line repeats the header"),
+        "{said}"
+    );
+    let skip = "    columns: {amount: number, closed_at: date}\n    read: {on_error: skip}\n";
+    assert_eq!(
+        csv_of(&run(files, "d.csv", skip, TOTAL, EVAL_CSV)),
+        "total,rows\n3,2\n"
+    );
+}
+
 #[test]
 fn quoted_empty_values_are_empty() {
     // A quote-everything export: `""` is an empty value, so amount is a
