@@ -55,14 +55,6 @@ fn stdout(out: &std::process::Output) -> String {
     flat(&out.stdout)
 }
 
-fn flat(text: &[u8]) -> String {
-    String::from_utf8_lossy(text)
-        .replace('│', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// The CSV that `args` print of the text `data` as `d.csv`, with `extra`
 /// dataset keys and `kpis`, the run having succeeded.
 fn d_csv(data: &str, extra: &str, kpis: &str, args: &[&str]) -> String {

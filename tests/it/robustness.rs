@@ -346,12 +346,7 @@ fn placeholder_dates_never_cut_the_spine_short() {
     };
     let out = eval(&["--grain", "day"]);
     assert_eq!(out.status.code(), Some(1), "{}", printed(&out));
-    // As one line: the message is wrapped to the terminal's width.
-    let said = printed(&out)
-        .replace('│', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let said = printed_flat(&out);
     assert!(
         said.contains("kpi::result_too_large")
             && said.contains("more than 1,000,000 periods by day, from 1900-01-01 to 9999-12-31 (the first and last dates of the data)"),
@@ -373,11 +368,7 @@ fn placeholder_dates_never_cut_the_spine_short() {
         "previous",
     ]);
     assert_eq!(out.status.code(), Some(1), "{}", printed(&out));
-    let said = printed(&out)
-        .replace('│', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let said = printed_flat(&out);
     assert!(
         said.contains("from 0001-01-01 to 9999-12-31 (the range asked)"),
         "{said}"

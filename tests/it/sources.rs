@@ -437,14 +437,6 @@ fn a_globs_files_that_are_copies_are_warned_of() {
     .unwrap();
     let spec = dir.join("s.yaml");
     let spec = spec.to_str().unwrap();
-    // As one line: messages are wrapped to the terminal's width.
-    let said = |out: &std::process::Output| {
-        printed(out)
-            .replace('│', " ")
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
     let both = format!(
         "the files `{}` and `{}` of dataset `d` are byte for byte the same",
         g.join("deals (1).csv").display(),
@@ -461,11 +453,15 @@ fn a_globs_files_that_are_copies_are_warned_of() {
     let out = kpi(&["--spec", spec, "eval", "--format", "csv"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "k\n10\n");
     assert!(
-        said(&out).contains("kpi::identical_files ⚠ the files `"),
+        printed_flat(&out).contains("kpi::identical_files ⚠ the files `"),
         "{}",
-        said(&out)
+        printed_flat(&out)
     );
     std::fs::remove_file(g.join("deals (1).csv")).unwrap();
     let out = kpi(&["--spec", spec, "check", "--data"]);
-    assert!(!said(&out).contains("identical"), "{}", said(&out));
+    assert!(
+        !printed_flat(&out).contains("identical"),
+        "{}",
+        printed_flat(&out)
+    );
 }

@@ -64,6 +64,21 @@ pub fn printed(out: &std::process::Output) -> String {
     )
 }
 
+/// What a run printed (standard output, then error), as one line: messages
+/// are wrapped to the terminal's width, their margins drawn with `│`.
+pub fn printed_flat(out: &std::process::Output) -> String {
+    flat(printed(out).as_bytes())
+}
+
+/// A text as one line, its wrapping and margins (`│`) undone.
+pub fn flat(text: &[u8]) -> String {
+    String::from_utf8_lossy(text)
+        .replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// A fresh temporary folder under the target directory, unique to the call.
 pub fn temp_dir(name: &str) -> PathBuf {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
