@@ -577,10 +577,11 @@ fn non_finite_numbers_are_null_in_databases() {
     .unwrap();
     let args = ["--grain", "month", "-q"];
     assert_eq!(evaluated_csv(spec.to_str().unwrap(), &args), want, "files");
-    for wh in [Warehouse::duckdb(), Warehouse::postgres(), Warehouse::sqlite()] {
+    for wh in Warehouse::every() {
         let (nan, inf) = match wh.dialect {
             Dialect::DuckDb => ("'NaN'::DOUBLE", "'Infinity'::DOUBLE"),
             Dialect::Postgres => ("'NaN'::float8", "'Infinity'::float8"),
+            Dialect::Spark => ("double('NaN')", "double('Infinity')"),
             // SQLite keeps no NaN (it stores a null); 9e999 is its infinity.
             _ => ("NULL", "9e999"),
         };
