@@ -281,7 +281,12 @@ fn parse_masked(file: FileId, text: &str, masked: &str, cuts: &[Range<usize>]) -
     while let Some(event) = parser.next_event() {
         let (event, yspan) = event.map_err(|e| {
             let at = offset(e.marker());
-            let span = Span::new(file, at, at);
+            // The library marks the byte after a tab it refuses: mark the tab.
+            let tab = e.to_string().contains("tab") && at > 0 && text.as_bytes().get(at - 1) == Some(&b'\t');
+            let span = match tab {
+                true => Span::new(file, at - 1, at),
+                false => Span::new(file, at, at),
+            };
             yaml_syntax(span, &e.to_string())
         })?;
         let span = Span::new(file, offset(&yspan.start), offset(&yspan.end));
@@ -525,7 +530,21 @@ fn yaml_syntax(span: Span, message: &str) -> Diagnostic {
     };
     Diagnostic::error("kpi::yaml_syntax", format!("YAML syntax error: {message}"))
         .at(span, "here")
-        .help("fix the YAML; a linter such as yamllint shows the structure")
+        .help(syntax_help(message))
+}
+
+/// What to do about a YAML syntax error, for the mistakes a spec's
+/// expressions invite; otherwise a general word.
+fn syntax_help(message: &str) -> &'static str {
+    if message.contains("tab") {
+        "indent with spaces: YAML does not allow tabs for indentation"
+    } else if message.contains("trailing content after") && message.contains("quoted scalar") {
+        "a value that starts with a quote ends at its closing quote: quote an expression that starts with a text whole, with the other quote (`where: '\"won\" == stage'`)"
+    } else if message.contains("mapping values are not allowed") {
+        "a `: ` inside a value starts a key: quote the value whole (`description: 'Note: won only'`); in an expression, compare with `==`"
+    } else {
+        "fix the YAML; a linter such as yamllint shows the structure"
+    }
 }
 
 fn too_large(span: Span) -> Diagnostic {
