@@ -136,13 +136,46 @@ pub fn unknown_function<'a>(
         "averageif" | "averageifs" | "avgif" => Some("avg(amount where stage == \"won\")"),
         _ => None,
     };
-    let help = match spreadsheet {
-        Some(form) => format!("an aggregate takes its condition after `where`: `{form}`"),
-        None => suggestion(name, known, "function"),
+    let help = match (spreadsheet, other_tools_name(name)) {
+        (Some(form), _) => format!("an aggregate takes its condition after `where`: `{form}`"),
+        (None, Some(ours)) => format!("other tools' `{name}` is written {ours} here"),
+        (None, None) => suggestion(name, known, "function"),
     };
     Diagnostic::error("kpi::unknown_function", format!("no function is named `{name}`"))
         .at(span, "unknown function")
         .help(help)
+}
+
+/// How a function of SQL, spreadsheets or BI tools that kpi names
+/// otherwise is written here (names too far apart for "did you mean").
+fn other_tools_name(name: &str) -> Option<&'static str> {
+    Some(match name.to_ascii_lowercase().as_str() {
+        "average" | "mean" => "`avg(x)`",
+        "countd"
+        | "distinctcount"
+        | "ndv"
+        | "approx_count_distinct"
+        | "uniq"
+        | "nunique"
+        | "count_unique" => "`count_distinct(x)`",
+        "stdev" | "std" | "stddev_samp" | "stdev_s" | "stdevs" => {
+            "`stddev(x)` (the sample standard deviation)"
+        }
+        "percentile" | "percentile_cont" | "percentile_inc" | "quantile_cont" => {
+            "`quantile(x, q)` (linear interpolation; `median(x)` for 0.5)"
+        }
+        "len" | "char_length" | "character_length" | "strlen" => "`length(x)`",
+        "datediff" | "date_diff" | "datedif" => {
+            "`days_between(a, b)` (b − a; also `hours_between`, `minutes_between`)"
+        }
+        "ifnull" | "nvl" | "isnull" | "nz" => "`coalesce(x, y)`",
+        "iif" => "`if c then a else b`",
+        "power" => "`pow(x, y)`",
+        "log" => "`ln(x)` or `log10(x)`",
+        "lcase" | "tolower" => "`lower(x)`",
+        "ucase" | "toupper" => "`upper(x)`",
+        _ => return None,
+    })
 }
 
 pub fn nest_without_members(span: Span, kpi: &str) -> Diagnostic {

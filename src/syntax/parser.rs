@@ -487,18 +487,23 @@ fn word_error(text: &str, rebase: &Rebase, e: &pest::error::Error<Rule>) -> Diag
         .into_iter()
         .map(|t| t.to_string())
         .collect();
-    let d = diag::syntax_error(span, &expected_words(&rules, &tokens), &found);
-    match sql_habit(text.get(..start).unwrap_or(""), &found) {
+    let expected = expected_words(&rules, &tokens);
+    let d = diag::syntax_error(span, &expected, &found);
+    match sql_habit(text.get(..start).unwrap_or(""), &found, &expected) {
         Some(help) => d.help(help),
         None => d,
     }
 }
 
 /// Help for what SQL and spreadsheet habits write at an error: the text
-/// `before` it and the `found` token.
-fn sql_habit(before: &str, found: &str) -> Option<&'static str> {
+/// `before` it, the `found` token and what was `expected` there.
+fn sql_habit(before: &str, found: &str, expected: &str) -> Option<&'static str> {
     let before = before.trim_end();
     Some(match found {
+        _ if expected.contains("`else`") => "an `if` needs an `else`: `if amount > 0 then 1 else 0`",
+        "`,`" if before.ends_with(|c: char| c.is_ascii_digit()) => {
+            "numbers are written without thousands separators: `1000`, or `1_000`"
+        }
         "`=`" => "compare with `==`; a single `=` is not an operator",
         "`where`" if before.ends_with(')') => {
             "a filter goes inside the aggregate's parentheses, `sum(amount where stage == \"won\")`; or filter the whole KPI with its `where:` key"

@@ -276,6 +276,34 @@ fn keys_no_looked_up_row_holds_are_counted_and_named() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "no_team,no_region\n4,1\n");
 }
 
+/// A function of SQL, spreadsheets or BI tools that kpi names otherwise,
+/// too far from its name for "did you mean", is told how it is written
+/// here (`average` got a list of every function; `countd` "did you mean
+/// `count`", which counts rows, not distinct values).
+#[test]
+fn other_tools_functions_are_told_their_name_here() {
+    for (measure, ours) in [
+        ("average(amount)", "`avg(x)`"),
+        ("countd(owner)", "`count_distinct(x)`"),
+        ("stdev(amount)", "`stddev(x)`"),
+        ("sum(iif(amount > 1, 1, 0))", "`if c then a else b`"),
+        ("max(datediff(closed_at, closed_at))", "`days_between(a, b)`"),
+        ("sum(ifnull(amount, 0))", "`coalesce(x, y)`"),
+    ] {
+        let spec = format!(
+            "datasets:\n  deals:\n    source: deals.csv\n    columns: {{amount: number, owner: string, closed_at: date}}\nkpis:\n  a: {{dataset: deals, measure: '{measure}'}}\n"
+        );
+        let found = diagnostics_of(&spec);
+        assert_eq!(found.len(), 1, "{measure}: {found:?}");
+        assert_eq!(found[0].code, "kpi::unknown_function");
+        let help = found[0].help.clone().unwrap_or_default();
+        assert!(
+            help.starts_with("other tools' `") && help.contains(ours),
+            "{measure}: {help}"
+        );
+    }
+}
+
 /// What `kpi check` says of one spec file, in order.
 fn diagnostics_of(text: &str) -> Vec<kpi::diagnostic::Diagnostic> {
     check_str("t.yaml", text).diagnostics
