@@ -5,18 +5,30 @@ use crate::diagnostic::Diagnostic;
 use crate::span::Span;
 use crate::spec::model::Format;
 
-pub fn source_not_found(span: Span, dataset: &str, path: &str) -> Diagnostic {
-    Diagnostic::error(
-        "kpi::source_not_found",
-        format!("source of dataset `{dataset}` does not exist: `{path}`"),
-    )
-    .at(span, "no such file")
-    .help(match path.starts_with("~/") || path.contains("/~/") {
+/// `nearby`: what is there instead (a file of a close name, or the first
+/// folder on the way that does not exist), said first in the help.
+pub fn source_not_found(span: Span, dataset: &str, path: &str, nearby: Option<String>) -> Diagnostic {
+    let rule = match path.starts_with("~/") || path.contains("/~/") {
         // As in YAML everywhere, no shell reads the spec to expand it.
         true => {
             "`~` is not the home folder in a spec: write `${HOME}/…`, or a path relative to the spec file"
         }
         false => "paths are relative to the spec file that names them",
+    };
+    Diagnostic::error(
+        "kpi::source_not_found",
+        format!("source of dataset `{dataset}` does not exist: `{path}`"),
+    )
+    .at(span, "no such file")
+    .help(match nearby {
+        // "did you mean `deals.csv`? Paths are …"
+        Some(nearby) if nearby.ends_with('?') => {
+            let mut chars = rule.chars();
+            let first: String = chars.next().into_iter().flat_map(char::to_uppercase).collect();
+            format!("{nearby} {first}{}", chars.as_str())
+        }
+        Some(nearby) => format!("{nearby}; {rule}"),
+        None => rule.to_string(),
     })
 }
 

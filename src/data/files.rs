@@ -15,7 +15,12 @@ pub fn expand(src: &SourceInfo) -> Result<Vec<PathBuf>, Diagnostic> {
     }
     if !src.is_glob() {
         if !src.path.exists() {
-            return Err(diag::source_not_found(src.span, &src.name, &src.path_str()));
+            return Err(diag::source_not_found(
+                src.span,
+                &src.name,
+                &src.path_str(),
+                nearby(&src.path),
+            ));
         }
         return Ok(vec![src.path.clone()]);
     }
@@ -33,6 +38,32 @@ pub fn expand(src: &SourceInfo) -> Result<Vec<PathBuf>, Diagnostic> {
         return Err(diag::glob_matches_nothing(src.span, &src.name, &src.path_str()));
     }
     Ok(files)
+}
+
+/// What is there instead of the missing file `path`: a file of a close
+/// name in its folder (`deals.csv` for `Deals.csv` or `deal.csv`), or the
+/// first folder on its way that does not exist.
+fn nearby(path: &Path) -> Option<String> {
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty());
+    let missing = folder.and_then(|f| {
+        f.ancestors()
+            .filter(|a| !a.as_os_str().is_empty() && !a.exists())
+            .last()
+    });
+    if let Some(missing) = missing {
+        return Some(format!("there is no folder `{}`", missing.display()));
+    }
+    let name = path.file_name()?.to_str()?;
+    let names: Vec<String> = std::fs::read_dir(folder.unwrap_or(Path::new(".")))
+        .ok()?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .take(10_000)
+        .collect();
+    let close = crate::diagnostic::did_you_mean(name, names.iter().map(String::as_str))?;
+    Some(format!(
+        "did you mean `{}`?",
+        folder.map_or_else(|| close.to_string(), |f| f.join(close).display().to_string())
+    ))
 }
 
 /// The first `n` bytes of a file (fewer in a shorter one).

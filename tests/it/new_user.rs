@@ -329,6 +329,55 @@ fn members_without_a_baseline_are_named_in_the_notes() {
     assert_eq!(statuses, ["missed", "missed"], "{text}");
 }
 
+/// A source path with a typo names the file of the closest name in its
+/// folder (in another case too: `Deals.CSV` on a file system that tells
+/// cases apart), and a folder on its way that does not exist, where the
+/// help only said that paths are relative to the spec file.
+#[test]
+fn a_missing_source_names_what_is_there() {
+    let dir = dir_with(
+        "missing-source",
+        &[("deals.csv", "amount,closed_at\n1,2025-01-01\n")],
+    );
+    let help = |source: &str| {
+        let spec = dir.join("s.yaml");
+        std::fs::write(
+            &spec,
+            format!("datasets:\n  d: {{source: {source}, time: closed_at}}\nkpis:\n  n: {{dataset: d, measure: count()}}\n"),
+        )
+        .unwrap();
+        let out = kpi(&[
+            "--spec",
+            spec.to_str().unwrap(),
+            "check",
+            "--data",
+            "--format",
+            "json",
+        ]);
+        let found: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0]["code"], "kpi::source_not_found");
+        found[0]["help"].as_str().unwrap_or_default().to_string()
+    };
+    for typo in ["deal.csv", "Deals.CSV"] {
+        let said = help(typo);
+        assert!(
+            said.starts_with("did you mean `") && said.contains("deals.csv`? Paths are relative"),
+            "{said}"
+        );
+    }
+    assert!(
+        help("exports/2025/deals.csv").contains("there is no folder `"),
+        "{}",
+        help("exports/2025/deals.csv")
+    );
+    assert!(help("exports/2025/deals.csv").contains("exports`;"));
+    assert_eq!(
+        help("pipeline.csv"),
+        "paths are relative to the spec file that names them"
+    );
+}
+
 /// A `--by` that a source that cannot be read might have had is said as
 /// that source's failure (here a file not found), not as an unknown name;
 /// a typo of a known name is still a typo.
