@@ -68,9 +68,33 @@ pub fn missing_key(span: Span, key: &str, what: &str, example: &str) -> Diagnost
 }
 
 pub fn invalid_name(span: Span, name: &str) -> Diagnostic {
+    let rule = "names are lower case: a letter, then letters, digits or `_`";
     Diagnostic::error("kpi::invalid_name", format!("`{name}` is not a valid name"))
         .at(span, "invalid name")
-        .help("names are lower case: a letter, then letters, digits or `_` (e.g. `win_rate`)")
+        .help(match snake_case(name) {
+            Some(named) => format!("{rule}: `{named}`"),
+            None => format!("{rule} (e.g. `win_rate`)"),
+        })
+}
+
+/// `name` written as a name: `WinRate`, `win-rate` and `Win Rate` are
+/// `win_rate`; none for a name that does not start with a letter.
+fn snake_case(name: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut last: Option<char> = None;
+    for c in name.chars() {
+        if c.is_ascii_uppercase() && last.is_some_and(|l| l.is_ascii_lowercase() || l.is_ascii_digit()) {
+            out.push('_');
+        }
+        match c {
+            c if c.is_ascii_alphanumeric() => out.push(c.to_ascii_lowercase()),
+            _ if !out.is_empty() && !out.ends_with('_') => out.push('_'),
+            _ => {}
+        }
+        last = Some(c);
+    }
+    let out = out.trim_end_matches('_').to_string();
+    out.starts_with(|c: char| c.is_ascii_lowercase()).then_some(out)
 }
 
 pub fn duplicate_name(span: Span, first: Span, what: &str, name: &str) -> Diagnostic {
@@ -207,7 +231,21 @@ pub fn invalid_delimiter(span: Span, found: &str) -> Diagnostic {
 
 #[cfg(test)]
 mod tests {
-    use super::in_full;
+    use super::{in_full, snake_case};
+
+    #[test]
+    fn names_of_other_styles_are_written_as_names() {
+        assert_eq!(snake_case("WinRate").as_deref(), Some("win_rate"));
+        assert_eq!(snake_case("win-rate").as_deref(), Some("win_rate"));
+        assert_eq!(snake_case("Win Rate (%)").as_deref(), Some("win_rate"));
+        assert_eq!(snake_case("ARR").as_deref(), Some("arr"));
+        assert_eq!(snake_case("q3Revenue").as_deref(), Some("q3_revenue"));
+        assert_eq!(snake_case("__x").as_deref(), Some("x"));
+        // No letter first: no name to offer.
+        assert_eq!(snake_case("2x"), None);
+        assert_eq!(snake_case("%"), None);
+        assert_eq!(snake_case("é"), None);
+    }
 
     #[test]
     fn spreadsheet_suffixes_are_written_in_full() {
