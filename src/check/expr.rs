@@ -155,9 +155,12 @@ impl<'a> Scope<'a> {
         let segment = self.segments.iter().any(|s| s.name == n);
         if closed || did_you_mean(n, known.iter().copied()).is_some() || (segment && !d.declared.is_empty()) {
             let err = diag::unknown_column(span, n, &d.name, candidates.iter().copied());
-            let err = match segment {
-                true => err.help(format!("`{n}` is a segment, not a column: apply it with `--segment {n}` or a target's `segment: {n}`; here write its condition")),
-                false => err,
+            let meant = did_you_mean(n, candidates.iter().copied()).filter(|c| !is_word(c));
+            let err = match (segment, meant) {
+                (true, _) => err.help(format!("`{n}` is a segment, not a column: apply it with `--segment {n}` or a target's `segment: {n}`; here write its condition")),
+                // `Closed At`: written as a name, the suggestion must be quoted.
+                (false, Some(m)) => err.help(format!("did you mean `{m}`? A name that is not one word is written between backticks in an expression: `` `{m}` ``")),
+                (false, None) => err,
             };
             return (Found::Missing, Some(err));
         }
@@ -563,4 +566,13 @@ impl ExprChecker<'_> {
         }
         mismatch(self)
     }
+}
+
+/// Whether `name` can be written as it is in an expression (letters,
+/// digits and `_`, not starting with a digit; dotted for a looked-up column).
+fn is_word(name: &str) -> bool {
+    name.split('.').all(|part| {
+        part.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
 }

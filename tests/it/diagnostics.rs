@@ -304,6 +304,41 @@ fn other_tools_functions_are_told_their_name_here() {
     }
 }
 
+/// A column the data names with a space (`Closed At`) is suggested as an
+/// expression writes it, between backticks, and so written it evaluates.
+#[test]
+fn a_suggested_name_of_more_than_one_word_is_quoted() {
+    let kpis = |measure: &str| {
+        format!("datasets:\n  d: {{source: d.csv, time: Closed At}}\nkpis:\n  n: {{dataset: d, measure: '{measure}'}}\n")
+    };
+    let dir = dir_with(
+        "suggested-quoted",
+        &[
+            ("d.csv", "Owner,Closed At\na,2025-01-01\nb,\n"),
+            ("typo.yaml", &kpis("count(where closed_at is not null)")),
+            ("fixed.yaml", &kpis("count(where `Closed At` is not null)")),
+        ],
+    );
+    let outcome = kpi::check_path(&dir.join("typo.yaml"), true);
+    let help: Vec<String> = outcome
+        .diagnostics
+        .iter()
+        .filter_map(|d| d.help.clone())
+        .collect();
+    assert_eq!(
+        help,
+        ["did you mean `Closed At`? A name that is not one word is written between backticks in an expression: `` `Closed At` ``"]
+    );
+    let out = crate::support::kpi(&[
+        "--spec",
+        dir.join("fixed.yaml").to_str().unwrap(),
+        "eval",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "n\n1\n");
+}
+
 /// What `kpi check` says of one spec file, in order.
 fn diagnostics_of(text: &str) -> Vec<kpi::diagnostic::Diagnostic> {
     check_str("t.yaml", text).diagnostics
