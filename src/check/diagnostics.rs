@@ -261,6 +261,17 @@ pub fn branch_mismatch(span: Span, first: Span, first_ty: Type, ty: Type) -> Dia
 }
 
 /// A KPI whose value would be a text (`max(owner)`).
+/// A percent KPI's measure multiplied by 100: its values are fractions,
+/// shown with `%` (0.25 as 25.0%), so 25 shows as 2,500.0%.
+pub fn percent_times_hundred(span: Span, kpi: &str) -> Diagnostic {
+    Diagnostic::warning(
+        "kpi::percent_times_100",
+        format!("KPI `{kpi}` is a percent, whose values are fractions shown with `%` (0.25 as 25.0%): multiplied by 100, a quarter shows as 2,500.0%"),
+    )
+    .at(span, "makes 0.25 into 25")
+    .help("drop the `* 100`; or, to show the number itself (25), make the unit `number`")
+}
+
 pub fn text_measure(span: Span, kpi: &str) -> Diagnostic {
     Diagnostic::error(
         "kpi::text_measure",

@@ -195,6 +195,12 @@ pub(super) fn kpi(
     if ty == Type::String {
         diags.push(diag::text_measure(field.span, &k.name.value));
     }
+    let measure = match &measured.kind {
+        KpiKind::Base { measure, .. } | KpiKind::Derived { measure } => measure,
+    };
+    if let (Some(m::Unit::Percent), Some(at)) = (k.unit.as_ref().map(|u| u.value), times_hundred(measure)) {
+        diags.push(diag::percent_times_hundred(at, &k.name.value));
+    }
     Some(KpiModel {
         name: k.name.value.clone(),
         title: k.display_title(),
@@ -214,6 +220,26 @@ pub(super) fn kpi(
         span: k.name.span,
         measure_text: field.text.clone(),
     })
+}
+
+/// The literal 100 that a measure's value is multiplied by, if any: `a / b
+/// * 100`, `100 * a / b`, also inside `round(…)` or the numerator of a
+/// division (never a divisor: `a / (b * 100)` is not a percent made points).
+fn times_hundred(e: &TExpr) -> Option<Span> {
+    let hundred =
+        |x: &TExpr| matches!(x.kind, TKind::Lit(Literal::Number(n)) if n == 100.0).then_some(x.span);
+    match &e.kind {
+        TKind::Binary(BinaryOp::Mul, a, b) => hundred(a)
+            .or_else(|| hundred(b))
+            .or_else(|| times_hundred(a))
+            .or_else(|| times_hundred(b)),
+        TKind::Binary(BinaryOp::Div, a, _) => times_hundred(a),
+        TKind::Row {
+            func: functions::RowFn::Round,
+            args,
+        } => args.first().and_then(times_hundred),
+        _ => None,
+    }
 }
 
 /// A KPI over the rows of dataset `ds`: its measure, `where`, and time basis.

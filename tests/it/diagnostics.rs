@@ -339,6 +339,39 @@ fn a_suggested_name_of_more_than_one_word_is_quoted() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "n\n1\n");
 }
 
+/// A percent KPI multiplied by 100 is warned of wherever the factor sits
+/// in the measure's product (also inside `round`, and on a derived KPI);
+/// a divisor of 100, `* 100%` (which is 1), a number KPI, and a percent
+/// without the factor are not.
+#[test]
+fn a_percent_times_100_is_warned_of() {
+    let spec = |measure: &str, unit: &str| {
+        format!(
+            "datasets:\n  deals:\n    source: deals.csv\n    columns: {{amount: number, stage: string, closed_at: date}}\nkpis:\n  won: {{dataset: deals, measure: 'count(where stage == \"won\")'}}\n  k: {{measure: '{measure}', unit: {unit}}}\n"
+        )
+    };
+    for measure in [
+        "won / 4 * 100",
+        "100 * won / 4",
+        "round(won / 4 * 100, 1)",
+        "(won * 100) / 4",
+    ] {
+        assert_eq!(
+            codes_of(&spec(measure, "percent")),
+            ["kpi::percent_times_100"],
+            "{measure}"
+        );
+    }
+    for (measure, unit) in [
+        ("won / (4 * 100)", "percent"),
+        ("won / 4 * 100%", "percent"),
+        ("round(won / 4, 3)", "percent"),
+        ("won / 4 * 100", "number"),
+    ] {
+        assert!(codes_of(&spec(measure, unit)).is_empty(), "{measure} ({unit})");
+    }
+}
+
 /// What `kpi check` says of one spec file, in order.
 fn diagnostics_of(text: &str) -> Vec<kpi::diagnostic::Diagnostic> {
     check_str("t.yaml", text).diagnostics
