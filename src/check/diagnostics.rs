@@ -272,6 +272,24 @@ pub fn percent_times_hundred(span: Span, kpi: &str) -> Diagnostic {
     .help("drop the `* 100`; or, to show the number itself (25), make the unit `number`")
 }
 
+/// A KPI in `unit` (days, hours or minutes) whose measure aggregates a
+/// `*_between` function counting in another, unconverted.
+pub fn time_unit_mismatch(
+    span: Span,
+    kpi: &str,
+    unit: crate::spec::model::Unit,
+    counted: crate::spec::model::Unit,
+) -> Diagnostic {
+    use crate::keyword::Keyword;
+    let (unit, counted) = (unit.as_str(), counted.as_str());
+    Diagnostic::warning(
+        "kpi::time_unit_mismatch",
+        format!("KPI `{kpi}` is in {unit}, but its measure counts {counted}: 90 {counted} would show as 90 {unit}"),
+    )
+    .at(span, format!("counts {counted}"))
+    .help(format!("use `{unit}_between(a, b)`, or make the unit `{counted}`"))
+}
+
 pub fn text_measure(span: Span, kpi: &str) -> Diagnostic {
     Diagnostic::error(
         "kpi::text_measure",

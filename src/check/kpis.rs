@@ -201,6 +201,11 @@ pub(super) fn kpi(
     if let (Some(m::Unit::Percent), Some(at)) = (k.unit.as_ref().map(|u| u.value), times_hundred(measure)) {
         diags.push(diag::percent_times_hundred(at, &k.name.value));
     }
+    if let (Some(unit), Some((counted, at))) = (k.unit.as_ref(), time_unit_counted(measure)) {
+        if [m::Unit::Days, m::Unit::Hours, m::Unit::Minutes].contains(&unit.value) && unit.value != counted {
+            diags.push(diag::time_unit_mismatch(at, &k.name.value, unit.value, counted));
+        }
+    }
     Some(KpiModel {
         name: k.name.value.clone(),
         title: k.display_title(),
@@ -240,6 +245,25 @@ fn times_hundred(e: &TExpr) -> Option<Span> {
         } => args.first().and_then(times_hundred),
         _ => None,
     }
+}
+
+/// The unit a measure that aggregates a `*_between` function as it is
+/// (`avg(minutes_between(a, b))`, nothing converting it) counts in, and
+/// where the function is named.
+fn time_unit_counted(e: &TExpr) -> Option<(m::Unit, Span)> {
+    let TKind::Agg { arg: Some(arg), .. } = &e.kind else {
+        return None;
+    };
+    let TKind::Row { func, .. } = &arg.kind else {
+        return None;
+    };
+    let unit = match func {
+        functions::RowFn::DaysBetween => m::Unit::Days,
+        functions::RowFn::HoursBetween => m::Unit::Hours,
+        functions::RowFn::MinutesBetween => m::Unit::Minutes,
+        _ => return None,
+    };
+    Some((unit, arg.span))
 }
 
 /// A KPI over the rows of dataset `ds`: its measure, `where`, and time basis.

@@ -372,6 +372,38 @@ fn a_percent_times_100_is_warned_of() {
     }
 }
 
+/// A KPI in hours over `minutes_between` as it is shows minutes as hours;
+/// converted (`/ 60`), in its own unit, or without a unit, it is not
+/// warned of.
+#[test]
+fn a_time_unit_other_than_the_measures_is_warned_of() {
+    let spec = |measure: &str, unit: &str| {
+        format!(
+            "datasets:\n  leads:\n    source: leads.csv\n    columns: {{created_at: datetime, contacted_at: datetime}}\nkpis:\n  k: {{dataset: leads, measure: '{measure}'{unit}}}\n"
+        )
+    };
+    let minutes = "avg(minutes_between(created_at, contacted_at))";
+    assert_eq!(
+        codes_of(&spec(minutes, ", unit: hours")),
+        ["kpi::time_unit_mismatch"]
+    );
+    assert_eq!(
+        codes_of(&spec(
+            "max(days_between(created_at, contacted_at))",
+            ", unit: minutes"
+        )),
+        ["kpi::time_unit_mismatch"]
+    );
+    for (measure, unit) in [
+        (format!("{minutes} / 60"), ", unit: hours"),
+        (minutes.to_string(), ", unit: minutes"),
+        (minutes.to_string(), ""),
+        (minutes.to_string(), ", unit: number"),
+    ] {
+        assert!(codes_of(&spec(&measure, unit)).is_empty(), "{measure}{unit}");
+    }
+}
+
 /// What `kpi check` says of one spec file, in order.
 fn diagnostics_of(text: &str) -> Vec<kpi::diagnostic::Diagnostic> {
     check_str("t.yaml", text).diagnostics
