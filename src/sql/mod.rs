@@ -259,17 +259,14 @@ pub fn distinct_values_sql(
 /// connection) are NaN or infinite, or in SQLite a text that is no number,
 /// as evaluation counts them: one row, the count of `columns[i]` in `n{i}`.
 pub fn non_finite_sql(model: &Model, dataset: DatasetId, columns: &[&str], dialect: Dialect) -> String {
-    let mut from = String::new();
+    let unit = rows_alone(dataset, Vec::new());
+    let p = Printer::new(model, &unit, dialect);
     let counts: Vec<String> = columns
         .iter()
         .enumerate()
-        .map(|(i, column)| {
-            let (_, rows, raw) = one_column(model, dataset, column, dialect);
-            from = rows;
-            non_finite_count(dialect, &raw, &format!("n{i}"))
-        })
+        .map(|(i, column)| non_finite_count(dialect, &p.own(column), &format!("n{i}")))
         .collect();
-    format!("SELECT {} FROM {from}", counts.join(", "))
+    format!("SELECT {} FROM {}", counts.join(", "), p.sources())
 }
 
 /// The keys of `dataset`'s lookup `lookup` that no looked-up row holds,
