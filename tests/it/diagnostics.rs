@@ -289,6 +289,8 @@ fn other_tools_functions_are_told_their_name_here() {
         ("sum(iif(amount > 1, 1, 0))", "`if c then a else b`"),
         ("max(datediff(closed_at, closed_at))", "`days_between(a, b)`"),
         ("sum(ifnull(amount, 0))", "`coalesce(x, y)`"),
+        ("divide(sum(amount), count())", "`a / b`"),
+        ("max(extract(closed_at))", "`year(x)`"),
     ] {
         let spec = format!(
             "datasets:\n  deals:\n    source: deals.csv\n    columns: {{amount: number, owner: string, closed_at: date}}\nkpis:\n  a: {{dataset: deals, measure: '{measure}'}}\n"

@@ -20,8 +20,9 @@ impl ExprChecker<'_> {
                 functions::all_names(),
             ));
             // Check arguments anyway, so their own mistakes show; in a measure
-            // the unknown function is likely an aggregate, so its arguments are rows.
-            let (arg_ctx, arg_agg) = if ctx == Ctx::Measure {
+            // the unknown function is likely an aggregate, so its arguments are
+            // rows, unless they hold aggregates themselves (`divide(sum(a), count())`).
+            let (arg_ctx, arg_agg) = if ctx == Ctx::Measure && !call.args.iter().any(holds_aggregate) {
                 (Ctx::Row, Some(span))
             } else {
                 (ctx, agg)
@@ -463,4 +464,13 @@ fn names_something(e: &Expr) -> bool {
     let mut found = matches!(e.kind, ExprKind::Name(_));
     e.for_each_child(|c| found |= names_something(c));
     found
+}
+
+/// Whether `e` calls an aggregate anywhere.
+fn holds_aggregate(e: &Expr) -> bool {
+    let own = matches!(&e.kind, ExprKind::Call(c)
+        if matches!(functions::lookup(&c.func.name), Some((Builtin::Agg(_), _, _))));
+    let mut inner = false;
+    e.for_each_child(|c| inner |= holds_aggregate(c));
+    own || inner
 }
