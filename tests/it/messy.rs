@@ -451,36 +451,6 @@ fn blank_lines_are_not_rows() {
     );
 }
 
-/// A spreadsheet saved as CSV writes a row it once formatted as the
-/// header's number of empty fields (`,,`): no record either, as a blank
-/// line is not (they counted as rows of nulls: `count()` said 4 of two
-/// deals), in another encoding and with `on_error: skip` too. A line of
-/// more or fewer separators than the header has is still a ragged row,
-/// named at its line.
-#[test]
-fn spreadsheet_rows_without_values_are_not_rows() {
-    let data = "id,amount,closed_at\r\n1,5,2025-01-01\r\n,,\r\n , ,\t\r\n2,7,2025-01-02\r\n,,\r\n,,";
-    let files: &[(&str, &[u8])] = &[("d.csv", data.as_bytes())];
-    for extra in [
-        "",
-        "    read: {encoding: latin-1}\n",
-        "    read: {on_error: skip}\n",
-    ] {
-        let out = run(files, "d.csv", extra, TOTAL, EVAL_CSV);
-        assert_eq!(csv_of(&out), "total,rows\n12,2\n", "{extra}");
-    }
-    for (line, fields) in [(",,,,", 5), (",", 2)] {
-        let data = format!("id,amount,closed_at\n1,5,2025-01-01\n,,\n{line}\n");
-        let files: &[(&str, &[u8])] = &[("d.csv", data.as_bytes())];
-        let out = run(files, "d.csv", "", TOTAL, EVAL_CSV);
-        let err = stderr(&out);
-        assert!(
-            err.contains("kpi::malformed_row") && err.contains(&format!("line 4 has {fields} fields")),
-            "{err}"
-        );
-    }
-}
-
 /// Files joined end to end (`cat jan.csv feb.csv`) repeat the header line:
 /// the value a declared column's type cannot hold is then its own name,
 /// and the help says so, where it offered to read `amount` as no value.

@@ -130,11 +130,9 @@ fn bytecount_newlines(b: &[u8]) -> usize {
     b.iter().filter(|&&c| c == b'\n').count()
 }
 
-/// The rule of [`Part::is_blank`] for a whole record, as its tests' reference.
 #[cfg(test)]
-fn is_blank(record: &[u8], sep: u8, want: usize) -> bool {
+fn is_blank(record: &[u8]) -> bool {
     record.iter().all(u8::is_ascii_whitespace)
-        || (record.iter().all(|&b| b == sep || b.is_ascii_whitespace()) && fields(record, sep).len() == want)
 }
 
 /// The number of records after the header of a CSV text, blank ones too:
@@ -490,14 +488,8 @@ fn quotes_in(bytes: &[u8]) -> usize {
 
 /// The records of a CSV text but its header and blank ones, split one by one.
 #[cfg(test)]
-pub(crate) fn data_records(bytes: &[u8], sep: u8) -> usize {
-    let want = records(bytes)
-        .next()
-        .map_or(0, |(_, header)| fields(header, sep).len());
-    records(bytes)
-        .skip(1)
-        .filter(|(_, r)| !is_blank(r, sep, want))
-        .count()
+pub(crate) fn data_records(bytes: &[u8]) -> usize {
+    records(bytes).skip(1).filter(|(_, r)| !is_blank(r)).count()
 }
 
 /// Every place a CSV text can be cut: after each record end.
@@ -534,12 +526,11 @@ fn each_piece<T: Clone + Send, R: Send>(
 }
 
 /// Part of a record: its fields so far, whether its bytes so far are all
-/// white space, or white space and separators, and whether it has any.
+/// white space, whether it has any.
 #[derive(Clone, Copy)]
 struct Part {
     fields: usize,
     blank: bool,
-    void: bool,
     any: bool,
 }
 
@@ -547,16 +538,14 @@ impl Part {
     const EMPTY: Part = Part {
         fields: 1,
         blank: true,
-        void: true,
         any: false,
     };
 
-    /// A part of `fields` fields made of `bytes`, separated by `sep`.
-    fn of(fields: usize, bytes: &[u8], sep: u8) -> Part {
+    /// A part of `fields` fields made of `bytes`.
+    fn of(fields: usize, bytes: &[u8]) -> Part {
         Part {
             fields,
             blank: bytes.iter().all(u8::is_ascii_whitespace),
-            void: bytes.iter().all(|&b| b == sep || b.is_ascii_whitespace()),
             any: !bytes.is_empty(),
         }
     }
@@ -566,17 +555,8 @@ impl Part {
         Part {
             fields: self.fields + next.fields - 1,
             blank: self.blank && next.blank,
-            void: self.void && next.void,
             any: self.any || next.any,
         }
-    }
-
-    /// Whether the record is no record: an empty line (or of spaces), or
-    /// the header's number of empty fields, as a spreadsheet writes a row
-    /// without values (`,,,`). A line of more or fewer separators than the
-    /// header has is a ragged row.
-    fn is_blank(&self, want: Option<usize>) -> bool {
-        self.blank || (self.void && Some(self.fields) == want)
     }
 }
 
@@ -649,9 +629,9 @@ impl Piece {
                 let at = ends.trailing_zeros();
                 fields += (seps & bits(from, at)).count_ones() as usize;
                 let end = k * 64 + at as usize;
-                let part = Part::of(fields, bytes.get(start..end).unwrap_or_default(), sep);
+                let part = Part::of(fields, bytes.get(start..end).unwrap_or_default());
                 if p.ends {
-                    if part.is_blank(want) {
+                    if part.blank {
                         p.blank.push(p.records);
                     } else if Some(fields) != want {
                         p.ragged_rows.push(p.records);
@@ -660,7 +640,7 @@ impl Piece {
                 }
                 if !p.ends {
                     (p.head, p.ends, p.first_end) = (part, true, Some(end));
-                } else if Some(fields) != want && !part.is_blank(want) && p.ragged.is_none() {
+                } else if Some(fields) != want && !part.blank && p.ragged.is_none() {
                     p.ragged = Some((p.tail_line, fields));
                 }
                 p.tail_line = lines + (m.line_end & bits(0, at + 1)).count_ones() as usize;
@@ -674,7 +654,7 @@ impl Piece {
                 p.opened = Some(lines + (m.line_end & bits(0, last)).count_ones() as usize);
             }
         }
-        let part = Part::of(fields, bytes.get(start..).unwrap_or_default(), sep);
+        let part = Part::of(fields, bytes.get(start..).unwrap_or_default());
         match p.ends {
             true => p.tail = part,
             false => p.head = part,
@@ -747,7 +727,7 @@ impl Shape {
     /// One more record after the header, blank, ragged (not of `want`
     /// fields) or neither.
     fn row(&mut self, record: Part, want: Option<usize>) {
-        if record.is_blank(want) {
+        if record.blank {
             self.blank.push(self.records);
         } else if Some(record.fields) != want {
             self.ragged_rows.push(self.records);
@@ -778,7 +758,7 @@ fn join(pieces: Vec<Piece>, want: Option<usize>) -> Shape {
         (offset, ends) = (offset + p.len, ends + p.record_ends);
         let record = open.then(p.head);
         if p.ends {
-            if header && !record.is_blank(want) && Some(record.fields) != want {
+            if header && !record.blank && Some(record.fields) != want {
                 ragged(open_line, record.fields, &mut out);
             }
             if header {
@@ -804,7 +784,7 @@ fn join(pieces: Vec<Piece>, want: Option<usize>) -> Shape {
     }
     if open.any && header {
         out.row(open, want);
-        if !open.is_blank(want) && Some(open.fields) != want {
+        if !open.blank && Some(open.fields) != want {
             ragged(open_line, open.fields, &mut out);
         }
     }
@@ -865,11 +845,9 @@ mod tests {
     fn the_shape_in_one_pass_is_that_of_the_records() {
         let reference = |text: &[u8], sep: u8| -> Shape {
             let mut it = records(text);
-            let want = records(text)
-                .next()
-                .map_or(0, |(_, header)| fields(header, sep).len());
-            let ragged = it.next().and_then(|_| {
-                it.filter(|(_, r)| !is_blank(r, sep, want))
+            let ragged = it.next().and_then(|(_, header)| {
+                let want = fields(header, sep).len();
+                it.filter(|(_, r)| !is_blank(r))
                     .map(|(line, r)| (line, want, fields(r, sep).len()))
                     .find(|(_, w, got)| w != got)
             });
@@ -889,7 +867,7 @@ mod tests {
                 blank: records(text)
                     .skip(1)
                     .enumerate()
-                    .filter(|(_, (_, r))| is_blank(r, sep, want))
+                    .filter(|(_, (_, r))| is_blank(r))
                     .map(|(i, _)| i as u64)
                     .collect(),
                 // As `on_error: skip` found them one record at a time.
@@ -900,7 +878,7 @@ mod tests {
                         records(text)
                             .skip(1)
                             .enumerate()
-                            .filter(|(_, (_, r))| !is_blank(r, sep, want) && fields(r, sep).len() != want)
+                            .filter(|(_, (_, r))| !is_blank(r) && fields(r, sep).len() != want)
                             .map(|(i, _)| i as u64)
                             .collect()
                     }),
