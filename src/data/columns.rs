@@ -265,6 +265,7 @@ pub fn schemas(spec: &Spec) -> (crate::check::DataSchemas, Vec<Diagnostic>) {
                 diags.extend(contradicted);
                 diags.extend(skipped_rows(&src));
                 diags.extend(super::files::identical_files(&src));
+                diags.extend(super::empty_rows(&src));
                 diags.extend(near_misses(&src));
                 match non_finite_counts(&src) {
                     Ok(found) => diags.extend(found.iter().map(|(c, n)| {

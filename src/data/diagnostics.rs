@@ -556,6 +556,26 @@ pub fn rows_skipped(dataset: &str, path: &str, count: usize, lines: &[u64]) -> D
     .help("`read: {on_error: skip}` skips them; `kpi check --data` without it names the first one and why")
 }
 
+/// Rows of a CSV source whose every field is empty (`,,`): `count` of
+/// them, at `lines` (the first few).
+pub fn empty_rows(span: Span, dataset: &str, path: &str, count: usize, lines: &[u64]) -> Diagnostic {
+    let shown: Vec<String> = lines.iter().take(5).map(u64::to_string).collect();
+    let more = if count > shown.len() { ", …" } else { "" };
+    let (rows, have, line) = match count {
+        1 => ("row", "has", "line"),
+        _ => ("rows", "have", "lines"),
+    };
+    Diagnostic::warning(
+        "kpi::empty_rows",
+        format!(
+            "{count} {rows} of `{path}` (dataset `{dataset}`) {have} no value in any column ({line} {}{more}); `count()` counts them",
+            shown.join(", ")
+        ),
+    )
+    .at(span, "rows of nulls")
+    .help("a spreadsheet saved as CSV writes `,,` for a row it once formatted: remove them from the file, or count what has a value (`count(deal_id)`)")
+}
+
 pub fn invalid_timezone(span: Span, zone: &str) -> Diagnostic {
     Diagnostic::error("kpi::invalid_timezone", format!("`{zone}` is not a time zone"))
         .at(span, "unknown zone")

@@ -34,7 +34,7 @@ pub use reading::{
 };
 use validate::declared_format;
 pub(crate) use validate::first_bad;
-pub use validate::{malformed_row, near_misses, skipped_rows, validate_types};
+pub use validate::{empty_rows, malformed_row, near_misses, skipped_rows, validate_types};
 
 pub use diagnostics::is_group_hint_about;
 pub use finite::{non_finite_flag, remote_non_finite};

@@ -53,6 +53,31 @@ pub fn skipped_rows(src: &SourceInfo) -> Option<Diagnostic> {
     ))
 }
 
+/// Rows of a CSV source whose every field is empty (`,,`), said once.
+pub fn empty_rows(src: &SourceInfo) -> Option<Diagnostic> {
+    if src.format != Format::Csv {
+        return None;
+    }
+    let l = csv::layout(src).ok()?;
+    if l.empty_rows.is_empty() {
+        return None;
+    }
+    let first: Vec<u64> = l.empty_rows.iter().take(5).copied().collect();
+    let places = csv::places_of(&l, &first);
+    let path = match places.first() {
+        Some((file, _)) if l.files.len() == 1 => file.display().to_string(),
+        _ => src.path_str(),
+    };
+    let lines: Vec<u64> = places.iter().map(|(_, line)| *line).collect();
+    Some(diagnostics::empty_rows(
+        src.span,
+        &src.name,
+        &path,
+        l.empty_rows.len(),
+        &lines,
+    ))
+}
+
 /// Finds the first value of each declared column that its type cannot hold.
 pub fn validate_types(src: &SourceInfo) -> Vec<Diagnostic> {
     if src.format == Format::Csv {

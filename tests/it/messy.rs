@@ -451,6 +451,59 @@ fn blank_lines_are_not_rows() {
     );
 }
 
+/// A row of the header's number of empty fields (`,,`, what a spreadsheet
+/// saved as CSV writes for a row it once formatted) is a row of nulls, as
+/// every reader and SQL count it: `count()` counts it. `check --data` says
+/// how many there are and where, in another encoding too; a blank line is
+/// no row and not said.
+#[test]
+fn rows_without_values_are_counted_and_said() {
+    let data = "id,amount,closed_at\r\n1,5,2025-01-01\r\n,,\r\n , ,\t\r\n2,7,2025-01-02\r\n\r\n,,";
+    let files: &[(&str, &[u8])] = &[("d.csv", data.as_bytes())];
+    for extra in ["", "    read: {encoding: latin-1}\n"] {
+        assert_eq!(
+            csv_of(&run(files, "d.csv", extra, TOTAL, EVAL_CSV)),
+            "total,rows\n12,5\n",
+            "{extra}"
+        );
+        let said = stdout(&run(files, "d.csv", extra, TOTAL, &["check", "--data"]));
+        assert!(
+            said.contains("kpi::empty_rows")
+                && said.contains("3 rows of `")
+                && said.contains("no value in any column (lines 3, 4, 7)"),
+            "{extra}: {said}"
+        );
+    }
+    // A longer file: 120,000 records, every hundredth without values
+    // (the shape pass split anywhere is the unit tests' in data::csv::shape).
+    let mut big = String::from("id,amount,closed_at\n");
+    for i in 0..120_000 {
+        big.push_str(&match i % 100 {
+            99 => ",,\n".to_string(),
+            _ => format!("{i},1,2025-01-01\n"),
+        });
+    }
+    let files: &[(&str, &[u8])] = &[("d.csv", big.as_bytes())];
+    assert_eq!(
+        csv_of(&run(files, "d.csv", "", TOTAL, EVAL_CSV)),
+        "total,rows\n118800,120000\n"
+    );
+    let said = stdout(&run(files, "d.csv", "", TOTAL, &["check", "--data"]));
+    assert!(
+        said.contains("1200 rows of `") && said.contains("(lines 101, 201, 301, 401, 501, …)"),
+        "{said}"
+    );
+    let clean = "id,amount,closed_at\n1,5,2025-01-01\n\n";
+    let said = stdout(&run(
+        &[("d.csv", clean.as_bytes())],
+        "d.csv",
+        "",
+        TOTAL,
+        &["check", "--data"],
+    ));
+    assert!(!said.contains("empty_rows"), "{said}");
+}
+
 /// Files joined end to end (`cat jan.csv feb.csv`) repeat the header line:
 /// the value a declared column's type cannot hold is then its own name,
 /// and the help says so, where it offered to read `amount` as no value.

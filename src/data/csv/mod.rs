@@ -59,6 +59,9 @@ pub struct Layout {
     /// Blank records (empty, or only white space), by record index: the
     /// reader makes each a row of nulls, dropped after it.
     blank: Vec<u64>,
+    /// Records of the header's number of empty fields (`,,`), by record
+    /// index: rows of nulls, kept, and said by `kpi check --data`.
+    pub empty_rows: Vec<u64>,
     /// Text columns that would have been dates or numbers but for one value.
     pub near_misses: Vec<NearMiss>,
     /// Text columns of dates written in another format than `%Y-%m-%d`,
@@ -318,6 +321,7 @@ impl Layout {
             skipped: Vec::new(),
             starts: Vec::new(),
             blank: Vec::new(),
+            empty_rows: Vec::new(),
             near_misses: Vec::new(),
             date_hints: Vec::new(),
             repeated: Vec::new(),

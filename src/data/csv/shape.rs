@@ -339,6 +339,9 @@ pub struct Shape {
     /// The records whose number of fields is not the header's, blank ones
     /// left out, by index (what `on_error: skip` skips).
     pub ragged_rows: Vec<u64>,
+    /// The records of the header's number of empty fields (`,,`), by index:
+    /// rows of nulls, said by `kpi check --data`.
+    pub empty_rows: Vec<u64>,
 }
 
 /// A place where a CSV text can be cut: the byte a record begins at, and
@@ -526,11 +529,12 @@ fn each_piece<T: Clone + Send, R: Send>(
 }
 
 /// Part of a record: its fields so far, whether its bytes so far are all
-/// white space, whether it has any.
+/// white space, or white space and separators, and whether it has any.
 #[derive(Clone, Copy)]
 struct Part {
     fields: usize,
     blank: bool,
+    void: bool,
     any: bool,
 }
 
@@ -538,14 +542,16 @@ impl Part {
     const EMPTY: Part = Part {
         fields: 1,
         blank: true,
+        void: true,
         any: false,
     };
 
-    /// A part of `fields` fields made of `bytes`.
-    fn of(fields: usize, bytes: &[u8]) -> Part {
+    /// A part of `fields` fields made of `bytes`, separated by `sep`.
+    fn of(fields: usize, bytes: &[u8], sep: u8) -> Part {
         Part {
             fields,
             blank: bytes.iter().all(u8::is_ascii_whitespace),
+            void: bytes.iter().all(|&b| b == sep || b.is_ascii_whitespace()),
             any: !bytes.is_empty(),
         }
     }
@@ -555,8 +561,15 @@ impl Part {
         Part {
             fields: self.fields + next.fields - 1,
             blank: self.blank && next.blank,
+            void: self.void && next.void,
             any: self.any || next.any,
         }
+    }
+
+    /// Whether the record is the header's number of empty fields (`,,`), as
+    /// a spreadsheet writes a row it once formatted: a row of nulls.
+    fn is_empty_row(&self, want: Option<usize>) -> bool {
+        !self.blank && self.void && Some(self.fields) == want
     }
 }
 
@@ -587,6 +600,7 @@ struct Piece {
     records: u64,
     blank: Vec<u64>,
     ragged_rows: Vec<u64>,
+    empty_rows: Vec<u64>,
 }
 
 impl Piece {
@@ -612,6 +626,7 @@ impl Piece {
             records: 0,
             blank: Vec::new(),
             ragged_rows: Vec::new(),
+            empty_rows: Vec::new(),
         };
         // Every bit set while inside quotes at the end of the last block.
         let mut inside = if quoted { u64::MAX } else { 0 };
@@ -629,12 +644,14 @@ impl Piece {
                 let at = ends.trailing_zeros();
                 fields += (seps & bits(from, at)).count_ones() as usize;
                 let end = k * 64 + at as usize;
-                let part = Part::of(fields, bytes.get(start..end).unwrap_or_default());
+                let part = Part::of(fields, bytes.get(start..end).unwrap_or_default(), sep);
                 if p.ends {
                     if part.blank {
                         p.blank.push(p.records);
                     } else if Some(fields) != want {
                         p.ragged_rows.push(p.records);
+                    } else if part.is_empty_row(want) {
+                        p.empty_rows.push(p.records);
                     }
                     p.records += 1;
                 }
@@ -654,7 +671,7 @@ impl Piece {
                 p.opened = Some(lines + (m.line_end & bits(0, last)).count_ones() as usize);
             }
         }
-        let part = Part::of(fields, bytes.get(start..).unwrap_or_default());
+        let part = Part::of(fields, bytes.get(start..).unwrap_or_default(), sep);
         match p.ends {
             true => p.tail = part,
             false => p.head = part,
@@ -731,6 +748,8 @@ impl Shape {
             self.blank.push(self.records);
         } else if Some(record.fields) != want {
             self.ragged_rows.push(self.records);
+        } else if record.is_empty_row(want) {
+            self.empty_rows.push(self.records);
         }
         self.records += 1;
     }
@@ -765,6 +784,8 @@ fn join(pieces: Vec<Piece>, want: Option<usize>) -> Shape {
                 out.row(record, want);
             }
             out.blank.extend(p.blank.iter().map(|b| out.records + b));
+            out.empty_rows
+                .extend(p.empty_rows.iter().map(|b| out.records + b));
             out.ragged_rows
                 .extend(p.ragged_rows.iter().map(|r| out.records + r));
             out.records += p.records;
@@ -879,6 +900,18 @@ mod tests {
                             .skip(1)
                             .enumerate()
                             .filter(|(_, (_, r))| !is_blank(r) && fields(r, sep).len() != want)
+                            .map(|(i, _)| i as u64)
+                            .collect()
+                    }),
+                empty_rows: records(text)
+                    .next()
+                    .map(|(_, header)| fields(header, sep).len())
+                    .map_or_else(Vec::new, |want| {
+                        let empty = |r: &[u8]| r.iter().all(|&b| b == sep || b.is_ascii_whitespace());
+                        records(text)
+                            .skip(1)
+                            .enumerate()
+                            .filter(|(_, (_, r))| !is_blank(r) && empty(r) && fields(r, sep).len() == want)
                             .map(|(i, _)| i as u64)
                             .collect()
                     }),

@@ -73,22 +73,26 @@ fn repeated_names(header: &[String]) -> Vec<(String, usize)> {
     repeated
 }
 
-/// Each file's first record index and the blank records, from the files'
-/// shapes (or, where a file could not be read whole, by reading it).
+/// Each file's first record index, the blank records and those of empty
+/// fields, from the files' shapes (or, where a file could not be read whole, by reading it).
 fn place_records(src: &SourceInfo, layout: &mut Layout, shapes: &[Option<Shape>]) -> Result<(), Diagnostic> {
     layout.starts = match starts_of(shapes) {
         Some(starts) => starts,
         None => record_starts(layout).map_err(|e| read_error(src, layout, &e))?,
     };
-    layout.blank = shapes
-        .iter()
-        .zip(&layout.starts)
-        .flat_map(|(shape, start)| {
-            shape
-                .iter()
-                .flat_map(move |s| s.blank.iter().map(move |b| start + b))
-        })
-        .collect();
+    let across = |of: fn(&Shape) -> &Vec<u64>| -> Vec<u64> {
+        shapes
+            .iter()
+            .zip(&layout.starts)
+            .flat_map(|(shape, start)| {
+                shape
+                    .iter()
+                    .flat_map(move |s| of(s).iter().map(move |b| start + b))
+            })
+            .collect()
+    };
+    layout.blank = across(|s| &s.blank);
+    layout.empty_rows = across(|s| &s.empty_rows);
     Ok(())
 }
 
