@@ -213,6 +213,24 @@ pub fn grouped(int: &str) -> String {
     out
 }
 
+/// The codes of the warnings docs/diagnostics.md documents: those
+/// `kpi check --allow` takes.
+pub fn warning_codes() -> Vec<&'static str> {
+    let docs = include_str!("../docs/diagnostics.md");
+    let mut out = Vec::new();
+    let mut heading: Option<&str> = None;
+    for line in docs.lines() {
+        if let Some(code) = line.strip_prefix("## `").and_then(|l| l.strip_suffix('`')) {
+            heading = Some(code);
+        } else if line.starts_with("*warning.*") {
+            out.extend(heading.take());
+        } else if !line.trim().is_empty() {
+            heading = None;
+        }
+    }
+    out
+}
+
 /// The closest candidate, if it is close enough to be a likely typo: a few
 /// edits away, or one name a prefix of the other (`closed` for `closed_at`).
 pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
@@ -252,4 +270,27 @@ pub fn suggestion<'a>(
     // "KPI or funnel" → "KPIs or funnels".
     let plural: Vec<String> = what.split(" or ").map(|w| format!("{w}s")).collect();
     format!("known {}: {}{more}", plural.join(" or "), shown.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::warning_codes;
+
+    /// The documented warnings, which `kpi check --allow` takes: warnings only.
+    #[test]
+    fn the_documented_warnings_are_warnings_only() {
+        let codes = warning_codes();
+        for w in [
+            "kpi::lookup_unmatched",
+            "kpi::undeclared_column",
+            "kpi::percent_times_100",
+            "kpi::empty_rows",
+        ] {
+            assert!(codes.contains(&w), "{w}");
+        }
+        for e in ["kpi::unknown_column", "kpi::yaml_syntax", "kpi::smart"] {
+            assert!(!codes.contains(&e), "{e}");
+        }
+        assert!(codes.len() > 30, "{}", codes.len());
+    }
 }

@@ -90,6 +90,14 @@ impl CheckOutcome {
     }
 
     /// 0 clean or warnings only, 1 errors (or warnings when denied), 2 unreadable spec.
+    /// Leaves out the warnings of `codes` (`kpi::lookup_unmatched`): what a
+    /// team has looked at and accepts, so that `--deny-warnings` still
+    /// stops on any other. Errors are never left out.
+    pub fn allow(&mut self, codes: &[&str]) {
+        self.diagnostics
+            .retain(|d| d.is_error() || !codes.contains(&d.code));
+    }
+
     pub fn exit_code(&self, deny_warnings: bool) -> u8 {
         if self.diagnostics.iter().any(|d| UNREADABLE.contains(&d.code)) {
             2

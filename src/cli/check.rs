@@ -13,6 +13,9 @@ pub struct Args {
     /// Exit 1 on warnings too.
     #[arg(long)]
     deny_warnings: bool,
+    /// Leave out these warnings (codes, comma-separated: `lookup_unmatched` or `kpi::lookup_unmatched`), looked at and accepted; errors always count.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    allow: Vec<String>,
     /// Write to this file (whole or not at all) instead of standard output.
     #[arg(long, short)]
     output: Option<PathBuf>,
@@ -28,7 +31,12 @@ enum Format {
 }
 
 pub fn run(spec: &Path, args: &Args) -> u8 {
-    let outcome = kpi::check_path(spec, args.data);
+    let allowed = match allowed_warnings(&args.allow) {
+        Ok(codes) => codes,
+        Err(code) => return code,
+    };
+    let mut outcome = kpi::check_path(spec, args.data);
+    outcome.allow(&allowed);
     let diags = &outcome.diagnostics;
     let out = match args.format {
         Format::Human => {
@@ -49,4 +57,31 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
     // would cost a tenth of the run, for memory the exit returns anyway.
     std::mem::forget(outcome);
     code
+}
+
+/// The warning codes of `--allow`, each with its `kpi::`; a name that is
+/// no warning is a usage error (an error code among them too: errors are
+/// never allowed), so a typo never lets warnings through unseen.
+fn allowed_warnings(asked: &[String]) -> Result<Vec<&'static str>, u8> {
+    let known = kpi::diagnostic::warning_codes();
+    let mut out = Vec::new();
+    for a in asked.iter().map(|a| a.trim()).filter(|a| !a.is_empty()) {
+        let code = format!("kpi::{}", a.strip_prefix("kpi::").unwrap_or(a));
+        match known.iter().find(|k| **k == code) {
+            Some(k) => out.push(*k),
+            None => {
+                let bare: Vec<&str> = known.iter().map(|k| k.trim_start_matches("kpi::")).collect();
+                let help = match kpi::diagnostic::did_you_mean(code.trim_start_matches("kpi::"), bare.iter().copied()) {
+                    Some(m) => format!("did you mean `{m}`? Only warnings can be allowed; docs/diagnostics.md lists them"),
+                    None => "only warnings can be allowed, by their code (`lookup_unmatched`); docs/diagnostics.md lists them".to_string(),
+                };
+                return Err(super::usage_error(
+                    "kpi::usage",
+                    &format!("--allow: `{a}` is no warning"),
+                    &help,
+                ));
+            }
+        }
+    }
+    Ok(out)
 }

@@ -170,6 +170,55 @@ fn warnings_pass_unless_denied() {
     );
 }
 
+/// `--allow` leaves out the warnings of the codes given (with or without
+/// `kpi::`), so `--deny-warnings` stops on any other; a code that is no
+/// warning (a typo, an error's code) is a usage error naming the likely
+/// one, never a silent pass.
+#[test]
+fn allowed_warnings_are_left_out_and_others_still_deny() {
+    let dir = temp_dir("cli-allow");
+    let path = dir.join("w.yaml");
+    std::fs::write(
+        &path,
+        "datasets:\n  d: {source: d.csv, columns: {amount: number}}\nkpis:\n  k: {dataset: d, measure: count(where region == \"EU\")}\n  p: {dataset: d, measure: count() / 4 * 100, unit: percent}\n",
+    )
+    .unwrap();
+    let spec = path.to_str().unwrap();
+    let check = |extra: &[&str]| {
+        let mut a = vec!["--spec", spec, "check", "--deny-warnings", "--format", "json"];
+        a.extend_from_slice(extra);
+        kpi(&a)
+    };
+    let codes = |out: &std::process::Output| -> Vec<String> {
+        let found: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        found
+            .iter()
+            .map(|d| d["code"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    let out = check(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(codes(&out), ["kpi::undeclared_column", "kpi::percent_times_100"]);
+    let out = check(&["--allow", "undeclared_column"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(codes(&out), ["kpi::percent_times_100"]);
+    let out = check(&["--allow", "kpi::undeclared_column,percent_times_100"]);
+    assert_eq!(out.status.code(), Some(0), "{}", printed(&out));
+    assert!(codes(&out).is_empty());
+    for (asked, help) in [
+        ("undeclared_colum", "did you mean `undeclared_column`?"),
+        ("unknown_column", "only warnings can be allowed"),
+    ] {
+        let out = check(&["--allow", asked]);
+        assert_eq!(out.status.code(), Some(2), "{asked}");
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            said.contains(&format!("--allow: `{asked}` is no warning")) && said.contains(help),
+            "{said}"
+        );
+    }
+}
+
 #[test]
 fn json_carries_a_smart_verdict_per_target() {
     let dir = temp_dir("smart");
