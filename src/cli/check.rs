@@ -66,12 +66,12 @@ fn allowed_warnings(asked: &[String]) -> Result<Vec<&'static str>, u8> {
     let known = kpi::diagnostic::warning_codes();
     let mut out = Vec::new();
     for a in asked.iter().map(|a| a.trim()).filter(|a| !a.is_empty()) {
-        let code = format!("kpi::{}", a.strip_prefix("kpi::").unwrap_or(a));
-        match known.iter().find(|k| **k == code) {
+        let asked = a.strip_prefix("kpi::").unwrap_or(a);
+        match known.iter().find(|k| k.strip_prefix("kpi::") == Some(asked)) {
             Some(k) => out.push(*k),
             None => {
                 let bare: Vec<&str> = known.iter().map(|k| k.trim_start_matches("kpi::")).collect();
-                let help = match kpi::diagnostic::did_you_mean(code.trim_start_matches("kpi::"), bare.iter().copied()) {
+                let help = match kpi::diagnostic::did_you_mean(asked, bare.iter().copied()) {
                     Some(m) => format!("did you mean `{m}`? Only warnings can be allowed; docs/diagnostics.md lists them"),
                     None => "only warnings can be allowed, by their code (`lookup_unmatched`); docs/diagnostics.md lists them".to_string(),
                 };
