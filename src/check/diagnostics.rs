@@ -630,12 +630,12 @@ pub fn no_time_column(kpi: &str, span: Span) -> Diagnostic {
 }
 
 /// Periods asked of a KPI with no time column beneath it (the reason it is left out).
-pub fn timeless(kpi: &str) -> Diagnostic {
+pub fn timeless(kpi: &str, flag: &str) -> Diagnostic {
     Diagnostic::error(
         "kpi::no_time_column",
         format!("`{kpi}` has no time column beneath it, so it has no periods"),
     )
-    .with_path("--grain")
+    .with_path(flag)
     .help("give the KPI or its dataset a `time:` column, or evaluate it with `--grain all` and no range")
 }
 

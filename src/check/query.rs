@@ -145,7 +145,12 @@ pub fn with_fitting_kpis(model: &Model, query: &Query) -> Result<(Query, Vec<Dia
             .filter(Diagnostic::is_error)
             .collect();
         if query.has_periods() && bases.iter().any(|&b| timeless(model, b)) {
-            refused.push(diag::timeless(&km.name));
+            // Named as the flag that asked for periods.
+            let flag = match (query.grain, query.range) {
+                (crate::period::Grain::All, Some(_)) => "--from/--to or --period",
+                _ => "--grain",
+            };
+            refused.push(diag::timeless(&km.name, flag));
         }
         match refused.first() {
             None => fit.push(km.name.clone()),

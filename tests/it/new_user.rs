@@ -1206,6 +1206,14 @@ fn a_kpi_without_time_is_left_out_of_periods_or_refused_when_named() {
     // Without periods, both.
     let out = kpi(&["--spec", s, "eval", "--format", "csv"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "total,reps\n12,2\n");
+    // Left out of a range, said as the range's flag (it said `--grain`).
+    let out = kpi(&["--spec", s, "eval", "--period", "2025", "--format", "csv"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "total\n12\n");
+    let said = printed_flat(&out);
+    assert!(
+        said.contains("--from/--to or --period: `reps` has no time column"),
+        "{said}"
+    );
 }
 
 /// LANGUAGE.md writes `inbound: {where: lead_source in ["web", "referral",
