@@ -1211,7 +1211,7 @@ fn a_kpi_without_time_is_left_out_of_periods_or_refused_when_named() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "total\n12\n");
     let said = printed_flat(&out);
     assert!(
-        said.contains("--from/--to or --period: `reps` has no time column"),
+        said.contains("--from/--to or --period: `reps` is left out: `reps` has no time column"),
         "{said}"
     );
 }
