@@ -138,7 +138,7 @@ pub fn unknown_function<'a>(
     };
     let help = match (spreadsheet, other_tools_name(name)) {
         (Some(form), _) => format!("an aggregate takes its condition after `where`: `{form}`"),
-        (None, Some(ours)) => format!("other tools' `{name}` is written {ours} here"),
+        (None, Some(help)) => help,
         (None, None) => suggestion(name, known, "function"),
     };
     Diagnostic::error("kpi::unknown_function", format!("no function is named `{name}`"))
@@ -148,8 +148,15 @@ pub fn unknown_function<'a>(
 
 /// How a function of SQL, spreadsheets or BI tools that kpi names
 /// otherwise is written here (names too far apart for "did you mean").
-fn other_tools_name(name: &str) -> Option<&'static str> {
-    Some(match name.to_ascii_lowercase().as_str() {
+fn other_tools_name(name: &str) -> Option<String> {
+    let lower = name.to_ascii_lowercase();
+    if matches!(
+        lower.as_str(),
+        "today" | "now" | "current_date" | "getdate" | "sysdate"
+    ) {
+        return Some("there is no today in a measure: KPIs are computed over a range (`--from`/`--to`, `--period`), and `kpi status --as-of` sets the day (default: the data's latest)".to_string());
+    }
+    let ours = match lower.as_str() {
         "average" | "mean" => "`avg(x)`",
         "countd"
         | "distinctcount"
@@ -173,6 +180,7 @@ fn other_tools_name(name: &str) -> Option<&'static str> {
         "power" => "`pow(x, y)`",
         "log" => "`ln(x)` or `log10(x)`",
         "divide" => "`a / b` (division by zero gives null)",
+        "countrows" | "countx" | "countall" => "`count()` (rows), or `count(x)` (values)",
         "zn" => "`coalesce(x, 0)`",
         "nullif" => "`if a == b then null else a`",
         "extract" | "date_part" | "datepart" => "`year(x)`, `quarter(x)`, `month(x)`, `week(x)` or `day(x)`",
@@ -180,7 +188,8 @@ fn other_tools_name(name: &str) -> Option<&'static str> {
         "lcase" | "tolower" => "`lower(x)`",
         "ucase" | "toupper" => "`upper(x)`",
         _ => return None,
-    })
+    };
+    Some(format!("other tools' `{name}` is written {ours} here"))
 }
 
 pub fn nest_without_members(span: Span, kpi: &str) -> Diagnostic {

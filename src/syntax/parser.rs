@@ -504,6 +504,21 @@ fn sql_habit(before: &str, found: &str, expected: &str) -> Option<&'static str> 
         "`,`" if before.ends_with(|c: char| c.is_ascii_digit()) => {
             "numbers are written without thousands separators: `1000`, or `1_000`"
         }
+        "`[`" if before.ends_with('(') || before.ends_with(|c: char| c.is_ascii_alphanumeric()) => {
+            "a column is written by its name (`amount`), a name with spaces between backticks (`` `Closed At` ``); brackets make a list"
+        }
+        "`like`" | "`LIKE`" | "`ilike`" | "`ILIKE`" => {
+            "SQL's `like` is written `starts_with(x, \"w\")`, `ends_with(x, \"n\")` or `contains(x, \"o\")` (with `lower(x)` for any case)"
+        }
+        "`over`" | "`OVER`" => {
+            "SQL's window functions are time functions of a derived KPI here: `rolling(k, 3)`, `cumulative(k)`, `ytd(k)`, `prev(k)`"
+        }
+        "`:`" if before.ends_with(|c: char| c.is_ascii_alphanumeric() || c == ')') => {
+            "casts are not written: a column has its type (`columns:` declares it), and `date(x)` takes a datetime's day"
+        }
+        "`\"`" | "`'`" if before.ends_with(" is") || before.ends_with(" is not") => {
+            "`is` only tests for null (`is null`, `is not null`); compare values with `==` or `!=`"
+        }
         "`=`" => "compare with `==`; a single `=` is not an operator",
         "`where`" if before.ends_with(')') => {
             "a filter goes inside the aggregate's parentheses, `sum(amount where stage == \"won\")`; or filter the whole KPI with its `where:` key"

@@ -406,6 +406,35 @@ fn a_time_unit_other_than_the_measures_is_warned_of() {
     }
 }
 
+/// Habits of SQL and BI tools in a measure get their fix as help, one
+/// diagnostic each: a column in brackets (Power BI, Tableau), `like`,
+/// `over (…)`, a cast, `is` with a value, `today()`, `countrows`.
+#[test]
+fn habits_of_sql_and_bi_tools_get_their_fix() {
+    for (measure, help) in [
+        ("sum([amount])", "a column is written by its name"),
+        ("sum(deals[amount])", "a column is written by its name"),
+        ("count(where stage like \"w%\")", "`starts_with(x, \"w\")`"),
+        ("sum(amount) / sum(amount) over ()", "`rolling(k, 3)`"),
+        ("sum(amount::int)", "casts are not written"),
+        ("count(where stage is \"won\")", "`is` only tests for null"),
+        (
+            "count(where closed_at > today())",
+            "there is no today in a measure",
+        ),
+        ("countrows(amount)", "`count()` (rows)"),
+    ] {
+        let spec = format!(
+            "datasets:\n  deals:\n    source: deals.csv\n    columns: {{amount: number, stage: string, closed_at: date}}\nkpis:\n  a: {{dataset: deals, measure: '{}'}}\n",
+            measure.replace('\'', "''")
+        );
+        let found = diagnostics_of(&spec);
+        assert_eq!(found.len(), 1, "{measure}: {found:?}");
+        let said = found[0].help.clone().unwrap_or_default();
+        assert!(said.contains(help), "{measure}: {said}");
+    }
+}
+
 /// What `kpi check` says of one spec file, in order.
 fn diagnostics_of(text: &str) -> Vec<kpi::diagnostic::Diagnostic> {
     check_str("t.yaml", text).diagnostics
