@@ -275,6 +275,26 @@ pub fn branch_mismatch(span: Span, first: Span, first_ty: Type, ty: Type) -> Dia
 }
 
 /// A KPI whose value would be a text (`max(owner)`).
+/// A comparison of two constants: the same for every row. `quoted`: the
+/// column a quoted side names (`"stage" == "won"`).
+pub fn constant_comparison(span: Span, quoted: Option<&str>) -> Diagnostic {
+    Diagnostic::warning(
+        "kpi::constant_comparison",
+        "this compares two constants, so it is the same for every row",
+    )
+    .at(span, "no column on either side")
+    .help(match quoted {
+        Some(column) => quoted_column_help(column),
+        None => "compare a column (or a KPI) with the constant".to_string(),
+    })
+}
+
+/// The help for a column written in quotes (`"amount"`), where a text is
+/// not wanted.
+pub fn quoted_column_help(column: &str) -> String {
+    format!("`\"{column}\"` is a text, not the column: write the column without quotes, `{column}`")
+}
+
 /// A percent KPI's measure multiplied by 100: its values are fractions,
 /// shown with `%` (0.25 as 25.0%), so 25 shows as 2,500.0%.
 pub fn percent_times_hundred(span: Span, kpi: &str) -> Diagnostic {

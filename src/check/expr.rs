@@ -244,6 +244,8 @@ impl ExprChecker<'_> {
                 let x = self.expr(expr, ctx, agg);
                 let items: Vec<TExpr> = list.iter().map(|i| self.maybe_text(i, &x, ctx, agg)).collect();
                 self.same_types(op_span.0, "in", &x, &items);
+                let sides: Vec<&TExpr> = std::iter::once(&x).chain(&items).collect();
+                self.constant_comparison(op_span.0, &sides);
                 let kind = TKind::In {
                     expr: Box::new(x),
                     list: items,
@@ -286,6 +288,9 @@ impl ExprChecker<'_> {
     /// declare: one value that is no number (`n/a`, `-`) keeps a column
     /// text, and the expression is not what to change.
     fn with_text_column_help(&self, d: Diagnostic, e: &TExpr) -> Diagnostic {
+        if let Some(column) = self.quoted_column(e) {
+            return d.help(diag::quoted_column_help(&column));
+        }
         let TKind::Column { dataset, name } = &e.kind else {
             return d;
         };
@@ -299,6 +304,28 @@ impl ExprChecker<'_> {
             "column `{name}` of dataset `{}` is read as text from its data: a value that is no number (`n/a`, `-`), or an integer too long for a number to hold exactly (an identifier), keeps it text. Declare `{name}: number` under `columns:` to read it as numbers (`kpi check --data` then names any value that is not one), or list the words that mean no value in `read: {{null_values: [...]}}`",
             ds.name
         ))
+    }
+
+    /// The column of this expression's dataset that a text literal names
+    /// (`"amount"`): a column quoted by mistake.
+    fn quoted_column(&self, e: &TExpr) -> Option<String> {
+        let TKind::Lit(Literal::String(text)) = &e.kind else {
+            return None;
+        };
+        let ds = self.scope.datasets.get(self.dataset?)?;
+        ds.names().any(|n| n == text).then(|| text.clone())
+    }
+
+    /// A comparison of two constants (`"stage" == "won"`) is the same for
+    /// every row: said, with the column a quoted side names.
+    fn constant_comparison(&mut self, op_span: Span, sides: &[&TExpr]) {
+        let constant = |e: &&TExpr| matches!(&e.kind, TKind::Lit(lit) if !matches!(lit, Literal::Null));
+        if sides.is_empty() || !sides.iter().all(constant) {
+            return;
+        }
+        let quoted = sides.iter().find_map(|e| self.quoted_column(e));
+        self.diags
+            .push(diag::constant_comparison(op_span, quoted.as_deref()));
     }
 
     fn unary(&mut self, op: UnaryOp, op_span: Span, inner: TExpr, span: Span) -> TExpr {
@@ -556,6 +583,7 @@ impl ExprChecker<'_> {
             if is_null(l) || is_null(r) {
                 self.diags.push(diag::null_comparison(op_span, op));
             }
+            self.constant_comparison(op_span, &[l, r]);
             return match l.ty.unify(r.ty) {
                 Some(_) => Type::Bool,
                 None => mismatch(self),

@@ -435,6 +435,56 @@ fn habits_of_sql_and_bi_tools_get_their_fix() {
     }
 }
 
+/// A comparison with a constant on every side is the same for every row:
+/// warned of, naming the column a quoted side names; a column compared
+/// with a constant, either way round, is not. `sum("amount")` names the
+/// quoted column in its type error.
+#[test]
+fn a_comparison_of_constants_is_warned_of() {
+    let spec = |measure: &str| {
+        format!(
+            "datasets:\n  deals:\n    source: deals.csv\n    columns: {{amount: number, stage: string, closed_at: date}}\nkpis:\n  a: {{dataset: deals, measure: '{}'}}\n",
+            measure.replace('\'', "''")
+        )
+    };
+    for (measure, help) in [
+        (
+            "count(where \"stage\" == \"won\")",
+            "write the column without quotes, `stage`",
+        ),
+        (
+            "count(where \"stage\" in [\"won\", \"lost\"])",
+            "write the column without quotes, `stage`",
+        ),
+        (
+            "count(where 1 < 2)",
+            "compare a column (or a KPI) with the constant",
+        ),
+    ] {
+        let found = diagnostics_of(&spec(measure));
+        assert_eq!(found.len(), 1, "{measure}: {found:?}");
+        assert_eq!(found[0].code, "kpi::constant_comparison");
+        assert!(
+            found[0].help.clone().unwrap_or_default().contains(help),
+            "{measure}: {found:?}"
+        );
+    }
+    for measure in [
+        "count(where stage == \"won\")",
+        "count(where \"won\" == stage)",
+        "count(where amount in [1, 2])",
+    ] {
+        assert!(diagnostics_of(&spec(measure)).is_empty(), "{measure}");
+    }
+    let found = diagnostics_of(&spec("sum(\"amount\")"));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0]
+        .help
+        .clone()
+        .unwrap_or_default()
+        .contains("write the column without quotes, `amount`"));
+}
+
 /// What `kpi check` says of one spec file, in order.
 fn diagnostics_of(text: &str) -> Vec<kpi::diagnostic::Diagnostic> {
     check_str("t.yaml", text).diagnostics
