@@ -485,6 +485,34 @@ fn a_comparison_of_constants_is_warned_of() {
         .contains("write the column without quotes, `amount`"));
 }
 
+/// Definitions written as other semantic layers write them are told how
+/// they are written here: a list of items named by `name:` (MetricFlow),
+/// and their keys (`metrics`, `semantic_models`, `cubes`).
+#[test]
+fn other_layers_layouts_are_told_how_they_are_written_here() {
+    let listed = "datasets:\n  deals: {source: deals.csv}\nkpis:\n  - name: won_deals\n    dataset: deals\n    measure: count()\n";
+    let found = diagnostics_of(listed);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].code, "kpi::wrong_type");
+    assert_eq!(
+        found[0].help.as_deref(),
+        Some("each KPI is named by its key, not by `name:`: write `won_deals:` with the definition under it, as in `won_deals: {…}`")
+    );
+    for (key, ours) in [
+        ("metrics", "kpis"),
+        ("semantic_models", "datasets"),
+        ("cubes", "datasets"),
+        ("goals", "targets"),
+    ] {
+        let found = diagnostics_of(&format!("datasets:\n  deals: {{source: deals.csv}}\nkpis:\n  n: {{dataset: deals, measure: count()}}\n{key}: {{}}\n"));
+        assert_eq!(found.len(), 1, "{key}: {found:?}");
+        assert_eq!(
+            found[0].help.clone().unwrap_or_default(),
+            format!("other tools' `{key}` are `{ours}` here")
+        );
+    }
+}
+
 /// What `kpi check` says of one spec file, in order.
 fn diagnostics_of(text: &str) -> Vec<kpi::diagnostic::Diagnostic> {
     check_str("t.yaml", text).diagnostics

@@ -75,7 +75,11 @@ impl Reader<'_> {
                 continue;
             }
             if !known.contains(&key) {
-                self.push(diag::unknown_key(k.span, key, what, known));
+                let unknown = diag::unknown_key(k.span, key, what, known);
+                self.push(match other_tools_key(key, known) {
+                    Some(ours) => unknown.help(format!("other tools' `{key}` are `{ours}` here")),
+                    None => unknown,
+                });
                 continue;
             }
             out.push((key, k.span, v));
@@ -92,11 +96,28 @@ impl Reader<'_> {
             return Vec::new();
         }
         let NodeKind::Map(entries) = &node.kind else {
-            self.push(diag::wrong_type(
+            // `- name: won` as other tools list definitions: the name is the key here.
+            let named = match &node.kind {
+                NodeKind::Seq(items) => match items.first().map(|i| &i.kind) {
+                    Some(NodeKind::Map(fields)) => fields
+                        .iter()
+                        .find(|(k, _)| k.as_scalar().is_some_and(|(k, _)| k == "name"))
+                        .and_then(|(_, v)| v.as_scalar()),
+                    _ => None,
+                },
+                _ => None,
+            };
+            let wrong = diag::wrong_type(
                 node.span,
                 &format!("a mapping of {what} names to definitions"),
                 node.describe(),
-            ));
+            );
+            self.push(match named {
+                Some((name, _)) => wrong.help(format!(
+                    "each {what} is named by its key, not by `name:`: write `{name}:` with the definition under it, as in `{name}: {{…}}`"
+                )),
+                None => wrong,
+            });
             return Vec::new();
         };
         let mut out: Vec<(Name, &'n Node)> = Vec::new();
@@ -188,4 +209,20 @@ impl Reader<'_> {
             }
         }
     }
+}
+
+/// The key of a spec file that other semantic layers' name for it means
+/// (MetricFlow's `metrics` and `semantic_models`, Cube's `cubes`, LookML's
+/// `explores`), when that key is one of `known` here.
+fn other_tools_key(key: &str, known: &[&str]) -> Option<&'static str> {
+    let ours = match key.to_ascii_lowercase().as_str() {
+        "metrics" | "measures" | "kpi" | "metric" => "kpis",
+        "semantic_models" | "models" | "cubes" | "tables" | "sources" | "views" | "explores" | "dataset" => {
+            "datasets"
+        }
+        "filters" | "segment" => "segments",
+        "goals" | "objectives" | "target" => "targets",
+        _ => return None,
+    };
+    known.contains(&ours).then_some(ours)
 }
