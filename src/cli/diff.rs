@@ -42,13 +42,54 @@ enum Format {
     Markdown,
 }
 
-/// A version: a path on disk, else a git revision of the spec path.
-/// With `--values`, datasets' schemas are read as for `kpi eval`.
-fn load(version: Option<&str>, spec: &Path, access: kpi::DataAccess) -> Result<kpi::CheckOutcome, String> {
+/// A version: a path on disk, else a git revision of the spec path
+/// (`None`: the revision has no spec files there). With `--values`,
+/// datasets' schemas are read as for `kpi eval`.
+fn load(
+    version: Option<&str>,
+    spec: &Path,
+    access: kpi::DataAccess,
+) -> Result<Option<kpi::CheckOutcome>, String> {
     match version {
-        None => Ok(kpi::check_path_with(spec, access)),
-        Some(v) if Path::new(v).exists() => Ok(kpi::check_path_with(Path::new(v), access)),
-        Some(rev) => kpi::diff::git::load_revision(rev, spec).map(|l| kpi::check_loaded_with(l, access)),
+        None => Ok(Some(kpi::check_path_with(spec, access))),
+        Some(v) if Path::new(v).exists() => Ok(Some(kpi::check_path_with(Path::new(v), access))),
+        Some(rev) => {
+            kpi::diff::git::load_revision(rev, spec).map(|l| l.map(|l| kpi::check_loaded_with(l, access)))
+        }
+    }
+}
+
+/// The two versions; a revision without the spec is an empty spec (every
+/// definition added, or removed), said on stderr, unless neither has it.
+fn versions(
+    old: (&str, Result<Option<kpi::CheckOutcome>, String>),
+    new: (&str, Result<Option<kpi::CheckOutcome>, String>),
+    spec: &Path,
+    access: kpi::DataAccess,
+) -> Result<(kpi::CheckOutcome, kpi::CheckOutcome), String> {
+    let empty = || kpi::check_loaded_with(kpi::spec::Loaded::default(), access);
+    let note = |rev: &str, what: &str| {
+        super::notice(&format!(
+            "note: there is no spec under `{}` at `{rev}`: every definition is {what}\n",
+            spec.display()
+        ));
+    };
+    match (old.1?, new.1?) {
+        (Some(o), Some(n)) => Ok((o, n)),
+        (None, Some(n)) => {
+            note(old.0, "added");
+            Ok((empty(), n))
+        }
+        (Some(o), None) => {
+            note(new.0, "removed");
+            Ok((o, empty()))
+        }
+        (None, None) => Err(format!(
+            "no spec files under `{}` at `{}` nor at `{}`",
+            spec.display(),
+            old.0,
+            new.0
+        )),
     }
 }
 
@@ -59,12 +100,15 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
     } else {
         kpi::DataAccess::None
     };
-    let (old, new) = match (
-        load(Some(old_version), spec, access),
-        load(args.new.as_deref(), spec, access),
+    let new_version = args.new.as_deref().unwrap_or("the working tree");
+    let (old, new) = match versions(
+        (old_version, load(Some(old_version), spec, access)),
+        (new_version, load(args.new.as_deref(), spec, access)),
+        spec,
+        access,
     ) {
-        (Ok(o), Ok(n)) => (o, n),
-        (Err(e), _) | (_, Err(e)) => {
+        Ok(both) => both,
+        Err(e) => {
             return super::usage_error(
                 "kpi::spec_version_not_found",
                 &e,

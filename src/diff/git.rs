@@ -19,8 +19,9 @@ fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
 }
 
 /// The spec at `spec` (a file or folder, as named in the working tree) at
-/// revision `rev` of the repository that holds it.
-pub fn load_revision(rev: &str, spec: &Path) -> Result<Loaded, String> {
+/// revision `rev` of the repository that holds it; `None` when the
+/// revision has no spec files there (a spec added since, or removed).
+pub fn load_revision(rev: &str, spec: &Path) -> Result<Option<Loaded>, String> {
     let here = if spec.is_dir() {
         spec.to_path_buf()
     } else {
@@ -75,7 +76,7 @@ pub fn load_revision(rev: &str, spec: &Path) -> Result<Loaded, String> {
         });
     }
     if files.is_empty() {
-        return Err(format!("no spec files under `{}` at `{rev}`", relative.display()));
+        return Ok(None);
     }
-    Ok(load_files(files))
+    Ok(Some(load_files(files)))
 }

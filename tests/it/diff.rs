@@ -616,3 +616,55 @@ fn a_members_text_stays_in_its_markdown_cell() {
         "{md}"
     );
 }
+
+/// A spec added in a commit (a pull request that starts the KPI files):
+/// its revision before has no spec there, so every definition is added,
+/// with a note on stderr, where `kpi diff` refused the older revision. A
+/// path that neither revision holds is still refused.
+#[test]
+fn a_spec_added_in_a_commit_is_every_definition_added() {
+    let dir = temp_dir("diff-added-spec");
+    std::fs::write(dir.join("README.md"), "sales\n").unwrap();
+    git(&dir, &["init", "-q"]);
+    git(&dir, &["add", "-A"]);
+    git(&dir, &["commit", "-qm", "start"]);
+    std::fs::create_dir_all(dir.join("kpis")).unwrap();
+    std::fs::write(
+        dir.join("kpis/k.yaml"),
+        "datasets:\n  d: {source: d.csv}\nkpis:\n  won: {dataset: d, measure: count()}\n",
+    )
+    .unwrap();
+    git(&dir, &["add", "-A"]);
+    git(&dir, &["commit", "-qm", "kpis"]);
+    let out = Command::new(kpi_bin())
+        .current_dir(&dir)
+        .env_remove("KPI_SPEC")
+        .args(["diff", "HEAD~1", "HEAD"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "added dataset `d`\nadded kpi `won`\n"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("there is no spec under `kpis` at `HEAD~1`: every definition is added"));
+    // Removed, the other way round.
+    assert_eq!(
+        run(&dir, &["diff", "HEAD", "HEAD~1"]),
+        "removed dataset `d`\nremoved kpi `won`\n"
+    );
+    let out = Command::new(kpi_bin())
+        .current_dir(&dir)
+        .args(["--spec", "metrics", "diff", "HEAD~1", "HEAD"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("no spec files under `metrics` at `HEAD~1` nor at `HEAD`"));
+}
