@@ -212,7 +212,21 @@ pub fn check_loaded_with(loaded: spec::Loaded, access: DataAccess) -> CheckOutco
         DataAccess::Schemas => check_with_schemas(&spec, &mut diagnostics, &mut unread),
         DataAccess::Full => check_with_data(&spec, &mut diagnostics),
     };
-    diagnostics.extend(checked.diagnostics.clone());
+    // A name of a section that could not be read is no finding of its own.
+    let unreadable = |code: &str| match code {
+        "kpi::unknown_connection" => spec.unreadable_sections.contains(&"connections"),
+        "kpi::unknown_dataset" => spec.unreadable_sections.contains(&"datasets"),
+        "kpi::unknown_segment" => spec.unreadable_sections.contains(&"segments"),
+        "kpi::unknown_kpi" => spec.unreadable_sections.contains(&"kpis"),
+        _ => false,
+    };
+    diagnostics.extend(
+        checked
+            .diagnostics
+            .iter()
+            .filter(|d| !unreadable(d.code))
+            .cloned(),
+    );
     CheckOutcome {
         spec,
         sources,

@@ -23,6 +23,10 @@ pub struct Spec {
     pub targets: Vec<Target>,
     pub funnels: Vec<Funnel>,
     pub tests: Vec<Test>,
+    /// Sections (`datasets`, `kpis`, …) of a file that are not a mapping of
+    /// names: reported where they are, their names unknown, so what names
+    /// one of them is not said again.
+    pub unreadable_sections: Vec<&'static str>,
 }
 
 impl Spec {

@@ -498,6 +498,14 @@ fn other_layers_layouts_are_told_how_they_are_written_here() {
         found[0].help.as_deref(),
         Some("each KPI is named by its key, not by `name:`: write `won_deals:` with the definition under it, as in `won_deals: {…}`")
     );
+    // Nor is each name of such a section said unknown: one error, not one
+    // per KPI on the listed datasets.
+    let listed = "datasets:\n  - name: deals\n    source: deals.csv\nkpis:\n  a: {dataset: deals, measure: count()}\n  b: {dataset: deals, measure: count()}\ntargets:\n  t: {kpi: a, period: 2025, value: 1, objective: Grow}\n";
+    let codes: Vec<String> = diagnostics_of(listed)
+        .iter()
+        .map(|d| d.code.to_string())
+        .collect();
+    assert_eq!(codes, ["kpi::wrong_type"]);
     for (key, ours) in [
         ("metrics", "kpis"),
         ("semantic_models", "datasets"),

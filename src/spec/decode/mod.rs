@@ -159,6 +159,21 @@ impl Reader<'_> {
                 }
             }
         }
+        for section in [
+            "connections",
+            "datasets",
+            "segments",
+            "kpis",
+            "targets",
+            "funnels",
+            "tests",
+        ] {
+            if f.get(section)
+                .is_some_and(|n| !n.is_null() && !matches!(n.kind, NodeKind::Map(_)))
+            {
+                spec.unreadable_sections.push(section);
+            }
+        }
         if let Some(n) = f.get("connections") {
             for (name, def) in self.definitions(n, "connection") {
                 if let Some(c) = self.connection(name, def) {
