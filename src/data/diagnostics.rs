@@ -668,6 +668,20 @@ pub fn case_variants(span: Span, dataset: &str, column: &str, first: &str, other
 
 /// An integer column of values written with leading zeros: codes that
 /// lose their zeros as numbers.
+/// A float column of a `;`-separated file written as `.` between thousands
+/// writes it (`12.500`), read with `.` as the decimal point.
+pub fn dotted_thousands(span: Span, dataset: &str, column: &str, example: &str) -> Diagnostic {
+    let read = example
+        .parse::<f64>()
+        .map_or_else(|_| example.to_string(), |x| x.to_string());
+    Diagnostic::warning(
+        "kpi::dotted_thousands",
+        format!("{} `{dataset}` is read with `.` as the decimal point, but every value is written as `.` between thousands writes it, as `;`-separated exports do (`{example}` is read as {read})", column_of(column)),
+    )
+    .at(span, format!("`{example}` is {read}"))
+    .help("if `.` separates thousands here, say `read: {decimal_comma: true}` (`12.500` is then 12500 and `1,5` is 1.5); if they are decimals, `kpi check --allow dotted_thousands` accepts them")
+}
+
 pub fn leading_zeros(span: Span, dataset: &str, column: &str, example: &str) -> Diagnostic {
     Diagnostic::warning(
         "kpi::leading_zeros",

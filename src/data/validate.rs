@@ -364,6 +364,11 @@ pub fn near_misses(src: &SourceInfo) -> Vec<Diagnostic> {
                 .iter()
                 .map(|(column, example)| diagnostics::leading_zeros(src.span, &src.name, column, example)),
         )
+        .chain(
+            l.dotted_thousands
+                .iter()
+                .map(|(column, example)| diagnostics::dotted_thousands(src.span, &src.name, column, example)),
+        )
         .chain(l.repeated.iter().map(|(column, n)| {
             diagnostics::repeated_column(src.span, &src.name, &src.path_str(), column, *n)
         }))

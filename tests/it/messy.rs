@@ -504,6 +504,57 @@ fn rows_without_values_are_counted_and_said() {
     assert!(!said.contains("empty_rows"), "{said}");
 }
 
+/// A `;`-separated export whose amounts are all written as `.` between
+/// thousands writes them (`12.500`, `1.234`, `7`) is read with `.` as the
+/// decimal point, as asked (12.5): `check --data` warns of it with the
+/// option that reads them as thousands. With it, the sum is 13,741 and
+/// nothing is said; a value that is no such grouping (`12.5`, `1500`),
+/// a `,`-separated file, or `--allow dotted_thousands` says nothing.
+#[test]
+fn dotted_thousands_in_a_semicolon_export_are_warned_of() {
+    let eu = "owner;amount;closed_at\na;1.234;2025-01-31\nb;12.500;2025-02-01\nc;7;2025-02-02\n";
+    let files: &[(&str, &[u8])] = &[("d.csv", eu.as_bytes())];
+    let semicolons = "    read: {delimiter: \";\"}\n";
+    let said = stdout(&run(files, "d.csv", semicolons, TOTAL, &["check", "--data"]));
+    assert!(
+        said.contains("kpi::dotted_thousands")
+            && said.contains("(`1.234` is read as 1.234)")
+            && said.contains("`read: {decimal_comma: true}`"),
+        "{said}"
+    );
+    assert_eq!(
+        csv_of(&run(files, "d.csv", semicolons, TOTAL, EVAL_CSV)),
+        "total,rows\n20.734,3\n"
+    );
+    let allowed = run(
+        files,
+        "d.csv",
+        semicolons,
+        TOTAL,
+        &["check", "--data", "--allow", "dotted_thousands"],
+    );
+    assert!(!stdout(&allowed).contains("dotted_thousands"));
+    let comma = "    read: {delimiter: \";\", decimal_comma: true}\n";
+    assert_eq!(
+        csv_of(&run(files, "d.csv", comma, TOTAL, EVAL_CSV)),
+        "total,rows\n13741,3\n"
+    );
+    assert!(!stdout(&run(files, "d.csv", comma, TOTAL, &["check", "--data"])).contains("dotted_thousands"));
+    for other in ["12.5", "1500"] {
+        let data =
+            format!("owner;amount;closed_at\na;1.234;2025-01-31\nb;{other};2025-02-01\nc;2.000;2025-02-02\n");
+        let files: &[(&str, &[u8])] = &[("d.csv", data.as_bytes())];
+        assert!(
+            !stdout(&run(files, "d.csv", semicolons, TOTAL, &["check", "--data"]))
+                .contains("dotted_thousands"),
+            "{other}"
+        );
+    }
+    let us = eu.replace(';', ",");
+    let files: &[(&str, &[u8])] = &[("d.csv", us.as_bytes())];
+    assert!(!stdout(&run(files, "d.csv", "", TOTAL, &["check", "--data"])).contains("dotted_thousands"));
+}
+
 /// Files joined end to end (`cat jan.csv feb.csv`) repeat the header line:
 /// the value a declared column's type cannot hold is then its own name,
 /// and the help says so, where it offered to read `amount` as no value.

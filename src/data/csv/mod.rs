@@ -80,6 +80,9 @@ pub struct Layout {
     /// Integer columns nobody declared whose values are written with
     /// leading zeros (codes: ZIP codes, account numbers), with one of them.
     pub leading_zeros: Vec<(String, String)>,
+    /// Float columns of a `;`-separated file written as `.` between
+    /// thousands writes them (`12.500`), with an example.
+    pub dotted_thousands: Vec<(String, String)>,
     /// Text columns nobody declared with a value that has spaces around it
     /// beside the same value without (`won ` and `won`), with the first.
     pub padded: Vec<(String, String)>,
@@ -329,6 +332,7 @@ impl Layout {
             currency_hints: Vec::new(),
             percent_hints: Vec::new(),
             leading_zeros: Vec::new(),
+            dotted_thousands: Vec::new(),
             padded: Vec::new(),
             case_twins: Vec::new(),
             pieces: None,

@@ -20,7 +20,7 @@ use crate::check::types::Type;
 use crate::data::diagnostics as diag;
 use crate::data::text::conversion::{declared_conversion, not_in_utc, unconverted, Conversion, NumberForm};
 use crate::data::text::guess::{
-    case_twin, date_hint, guess, later_datetimes, leading_zeros, nine_in_ten, padded_twin,
+    case_twin, date_hint, dotted_thousands, guess, later_datetimes, leading_zeros, nine_in_ten, padded_twin,
 };
 use crate::data::SourceInfo;
 use crate::diagnostic::Diagnostic;
@@ -214,6 +214,7 @@ fn convert_texts(
     layout.near_misses = near_misses;
     if let Some((columns, seen)) = types.seen {
         layout.leading_zeros = leading_zeros(src, inferred, types.header, columns, &seen.samples);
+        layout.dotted_thousands = dotted_thousands(src, inferred, types.header, columns, &seen.samples);
     }
     let valueless = undeclared
         .iter()

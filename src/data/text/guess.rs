@@ -434,6 +434,49 @@ pub(crate) fn leading_zeros(
         .collect()
 }
 
+/// Float columns nobody declared of a `;`-separated file whose every value
+/// is written as `.` between thousands writes it (`12.500`, `3.200`, `750`:
+/// a dot followed by groups of three digits, none of more than three digits
+/// before it): read with `.` as the decimal point, as they are, 12.500 is
+/// 12.5. With an example of each.
+pub(crate) fn dotted_thousands(
+    src: &SourceInfo,
+    inferred: &Schema,
+    header: &[String],
+    columns: &[usize],
+    samples: &[Vec<String>],
+) -> Vec<(String, String)> {
+    let semicolons = src.read.delimiter.as_ref().is_some_and(|d| d.value == ';');
+    if !semicolons || src.read.decimal_comma || src.read.thousands.is_some() {
+        return Vec::new();
+    }
+    let grouped = |v: &str| {
+        let digits = v.strip_prefix('-').unwrap_or(v);
+        let mut groups = digits.split('.');
+        let head = groups.next().unwrap_or("");
+        (1..=3).contains(&head.len())
+            && head.bytes().all(|b| b.is_ascii_digit())
+            && groups.all(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit()))
+    };
+    columns
+        .iter()
+        .zip(samples)
+        .filter_map(|(&k, values)| {
+            let name = header.get(k)?;
+            let float = inferred.get(name.as_str()).is_some_and(DataType::is_float);
+            let declared = src.declared.iter().any(|(d, _)| d == name);
+            let values: Vec<&str> = values
+                .iter()
+                .map(|v| v.trim())
+                .filter(|v| !v.is_empty())
+                .collect();
+            let dotted: Vec<&&str> = values.iter().filter(|v| v.contains('.')).collect();
+            let all = dotted.len() >= 2 && values.iter().all(|v| grouped(v));
+            (float && !declared && all).then(|| (name.clone(), dotted[0].to_string()))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
