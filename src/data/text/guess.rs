@@ -421,17 +421,30 @@ pub(crate) fn leading_zeros(
         let digits = v.strip_prefix('-').unwrap_or(v);
         digits.len() > 1 && digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit())
     };
-    columns
-        .iter()
-        .zip(samples)
-        .filter_map(|(&k, values)| {
-            let name = header.get(k)?;
-            let integer = inferred.get(name.as_str()).is_some_and(DataType::is_integer);
-            let declared = src.declared.iter().any(|(d, _)| d == name);
+    undeclared_of(src, inferred, header, columns, samples, DataType::is_integer)
+        .filter_map(|(name, values)| {
             let example = values.iter().find(|v| zero_padded(v.trim()))?;
-            (integer && !declared).then(|| (name.clone(), example.clone()))
+            Some((name.clone(), example.clone()))
         })
         .collect()
+}
+
+/// The columns nobody declared whose inferred type `is`, with the values
+/// sampled of each.
+fn undeclared_of<'a>(
+    src: &'a SourceInfo,
+    inferred: &'a Schema,
+    header: &'a [String],
+    columns: &'a [usize],
+    samples: &'a [Vec<String>],
+    is: fn(&DataType) -> bool,
+) -> impl Iterator<Item = (&'a String, &'a Vec<String>)> + 'a {
+    columns.iter().zip(samples).filter_map(move |(&k, values)| {
+        let name = header.get(k)?;
+        let typed = inferred.get(name.as_str()).is_some_and(is);
+        let declared = src.declared.iter().any(|(d, _)| d == name);
+        (typed && !declared).then_some((name, values))
+    })
 }
 
 /// Float columns nobody declared of a `;`-separated file whose every value
@@ -458,13 +471,8 @@ pub(crate) fn dotted_thousands(
             && head.bytes().all(|b| b.is_ascii_digit())
             && groups.all(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit()))
     };
-    columns
-        .iter()
-        .zip(samples)
-        .filter_map(|(&k, values)| {
-            let name = header.get(k)?;
-            let float = inferred.get(name.as_str()).is_some_and(DataType::is_float);
-            let declared = src.declared.iter().any(|(d, _)| d == name);
+    undeclared_of(src, inferred, header, columns, samples, DataType::is_float)
+        .filter_map(|(name, values)| {
             let values: Vec<&str> = values
                 .iter()
                 .map(|v| v.trim())
@@ -472,7 +480,7 @@ pub(crate) fn dotted_thousands(
                 .collect();
             let dotted: Vec<&&str> = values.iter().filter(|v| v.contains('.')).collect();
             let all = dotted.len() >= 2 && values.iter().all(|v| grouped(v));
-            (float && !declared && all).then(|| (name.clone(), dotted[0].to_string()))
+            all.then(|| (name.clone(), dotted[0].to_string()))
         })
         .collect()
 }

@@ -159,15 +159,8 @@ impl Reader<'_> {
                 }
             }
         }
-        for section in [
-            "connections",
-            "datasets",
-            "segments",
-            "kpis",
-            "targets",
-            "funnels",
-            "tests",
-        ] {
+        // The sections of definitions: every top-level key but these two.
+        for &section in TOP_KEYS.iter().filter(|k| !matches!(**k, "version" | "calendar")) {
             if f.get(section)
                 .is_some_and(|n| !n.is_null() && !matches!(n.kind, NodeKind::Map(_)))
             {
