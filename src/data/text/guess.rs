@@ -480,7 +480,10 @@ pub(crate) fn dotted_thousands(
                 .collect();
             let dotted: Vec<&&str> = values.iter().filter(|v| v.contains('.')).collect();
             let all = dotted.len() >= 2 && values.iter().all(|v| grouped(v));
-            all.then(|| (name.clone(), dotted[0].to_string()))
+            dotted
+                .first()
+                .filter(|_| all)
+                .map(|d| (name.clone(), d.to_string()))
         })
         .collect()
 }
