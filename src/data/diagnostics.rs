@@ -558,8 +558,8 @@ pub fn rows_skipped(dataset: &str, path: &str, count: usize, lines: &[u64]) -> D
 
 /// Rows of a CSV source whose every field is empty (`,,`): `count` of
 /// them, at `lines` (the first few).
-pub fn empty_rows(span: Span, dataset: &str, path: &str, count: usize, lines: &[u64]) -> Diagnostic {
-    let shown: Vec<String> = lines.iter().take(5).map(u64::to_string).collect();
+pub fn empty_rows(span: Span, dataset: &str, path: &str, count: usize, lines: &[String]) -> Diagnostic {
+    let shown: Vec<&str> = lines.iter().take(5).map(String::as_str).collect();
     let more = if count > shown.len() { ", …" } else { "" };
     let (rows, have, line) = match count {
         1 => ("row", "has", "line"),

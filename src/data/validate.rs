@@ -64,11 +64,19 @@ pub fn empty_rows(src: &SourceInfo) -> Option<Diagnostic> {
     }
     let first: Vec<u64> = l.empty_rows.iter().take(5).copied().collect();
     let places = csv::places_of(&l, &first);
+    let one_file = l.files.len() == 1;
     let path = match places.first() {
-        Some((file, _)) if l.files.len() == 1 => file.display().to_string(),
+        Some((file, _)) if one_file => file.display().to_string(),
         _ => src.path_str(),
     };
-    let lines: Vec<u64> = places.iter().map(|(_, line)| *line).collect();
+    // Lines of a glob's files named with their file.
+    let lines: Vec<String> = places
+        .iter()
+        .map(|(file, line)| match one_file {
+            true => line.to_string(),
+            false => format!("{}:{line}", file.display()),
+        })
+        .collect();
     Some(diagnostics::empty_rows(
         src.span,
         &src.name,
