@@ -346,15 +346,7 @@ fn a_missing_source_names_what_is_there() {
             format!("datasets:\n  d: {{source: {source}, time: closed_at}}\nkpis:\n  n: {{dataset: d, measure: count()}}\n"),
         )
         .unwrap();
-        let out = kpi(&[
-            "--spec",
-            spec.to_str().unwrap(),
-            "check",
-            "--data",
-            "--format",
-            "json",
-        ]);
-        let found: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+        let found = checked_data_json(&spec);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0]["code"], "kpi::source_not_found");
         found[0]["help"].as_str().unwrap_or_default().to_string()

@@ -442,8 +442,7 @@ fn a_globs_files_that_are_copies_are_warned_of() {
         g.join("deals (1).csv").display(),
         g.join("deals.csv").display()
     );
-    let out = kpi(&["--spec", spec, "check", "--data", "--format", "json"]);
-    let found: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let found = checked_data_json(std::path::Path::new(spec));
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0]["code"], "kpi::identical_files");
     assert!(

@@ -79,6 +79,19 @@ pub fn flat(text: &[u8]) -> String {
         .join(" ")
 }
 
+/// What `kpi check --data` finds in the spec at `spec`, as its JSON array.
+pub fn checked_data_json(spec: &Path) -> Vec<serde_json::Value> {
+    let out = kpi(&[
+        "--spec",
+        &spec.to_string_lossy(),
+        "check",
+        "--data",
+        "--format",
+        "json",
+    ]);
+    serde_json::from_slice(&out.stdout).unwrap_or_default()
+}
+
 /// A fresh temporary folder under the target directory, unique to the call.
 pub fn temp_dir(name: &str) -> PathBuf {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);

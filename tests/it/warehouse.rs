@@ -880,15 +880,7 @@ fn keys_no_looked_up_row_holds_are_counted_in_databases() {
             ),
         )
         .unwrap();
-        let out = crate::support::kpi(&[
-            "--spec",
-            spec.to_str().unwrap(),
-            "check",
-            "--data",
-            "--format",
-            "json",
-        ]);
-        let said = String::from_utf8_lossy(&out.stdout);
+        let said = serde_json::Value::from(crate::support::checked_data_json(&spec)).to_string();
         for want in [
             "4 rows of `deals` find no row of `teams` by their `owner`: `Bob` (3 rows), `zed`;",
             "did you mean `bob`?",
