@@ -51,6 +51,8 @@ fn load(
     access: kpi::DataAccess,
 ) -> Result<Option<kpi::CheckOutcome>, String> {
     match version {
+        // A spec removed from the working tree (kept at the other version).
+        None if !spec.exists() => Ok(None),
         None => Ok(Some(kpi::check_path_with(spec, access))),
         Some(v) if Path::new(v).exists() => Ok(Some(kpi::check_path_with(Path::new(v), access))),
         Some(rev) => {

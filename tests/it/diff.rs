@@ -659,6 +659,9 @@ fn a_spec_added_in_a_commit_is_every_definition_added() {
         run(&dir, &["diff", "HEAD", "HEAD~1"]),
         "removed dataset `d`\nremoved kpi `won`\n"
     );
+    // Removed from the working tree: every definition removed.
+    std::fs::remove_dir_all(dir.join("kpis")).unwrap();
+    assert_eq!(run(&dir, &["diff"]), "removed dataset `d`\nremoved kpi `won`\n");
     let out = Command::new(kpi_bin())
         .current_dir(&dir)
         .args(["--spec", "metrics", "diff", "HEAD~1", "HEAD"])
