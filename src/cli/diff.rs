@@ -42,6 +42,9 @@ enum Format {
     Markdown,
 }
 
+/// How the version that is no revision is named in messages.
+const WORKING_TREE: &str = "the working tree";
+
 /// A version: a path on disk, else a git revision of the spec path
 /// (`None`: the revision has no spec files there). With `--values`,
 /// datasets' schemas are read as for `kpi eval`.
@@ -70,10 +73,15 @@ fn versions(
     access: kpi::DataAccess,
 ) -> Result<(kpi::CheckOutcome, kpi::CheckOutcome), String> {
     let empty = || kpi::check_loaded_with(kpi::spec::Loaded::default(), access);
+    let at = |rev: &str| match rev {
+        WORKING_TREE => format!("in {rev}"),
+        rev => format!("at `{rev}`"),
+    };
     let note = |rev: &str, what: &str| {
         super::notice(&format!(
-            "note: there is no spec under `{}` at `{rev}`: every definition is {what}\n",
-            spec.display()
+            "note: there is no spec under `{}` {}: every definition is {what}\n",
+            spec.display(),
+            at(rev)
         ));
     };
     match (old.1?, new.1?) {
@@ -87,10 +95,10 @@ fn versions(
             Ok((o, empty()))
         }
         (None, None) => Err(format!(
-            "no spec files under `{}` at `{}` nor at `{}`",
+            "no spec files under `{}` {} nor {}",
             spec.display(),
-            old.0,
-            new.0
+            at(old.0),
+            at(new.0)
         )),
     }
 }
@@ -102,7 +110,7 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
     } else {
         kpi::DataAccess::None
     };
-    let new_version = args.new.as_deref().unwrap_or("the working tree");
+    let new_version = args.new.as_deref().unwrap_or(WORKING_TREE);
     let (old, new) = match versions(
         (old_version, load(Some(old_version), spec, access)),
         (new_version, load(args.new.as_deref(), spec, access)),
