@@ -1,5 +1,15 @@
 //! Helpers of the unit tests.
 
+use std::path::PathBuf;
+
+/// A folder of the system's temporary ones for the test `name`, made
+/// (`kpi-NAME-PID`, so runs of the suite side by side keep apart).
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kpi-{name}-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}
+
 /// A reproducible stream of 64-bit states (a linear congruential
 /// generator) from `seed`, for tests that draw many random cases; the high
 /// bits are the random ones.

@@ -676,8 +676,7 @@ mod tests {
     /// parameters, in memory; relative ones from the spec's folder.
     #[test]
     fn sqlite_files_are_found_from_the_spec_and_must_exist() {
-        let dir = std::env::temp_dir().join(format!("kpi-local-db-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::testing::temp_dir("local-db");
         std::fs::write(dir.join("w.db"), b"").unwrap();
         let c = ConnectionModel {
             name: "lite".into(),

@@ -145,8 +145,7 @@ mod tests {
 
     #[test]
     fn an_interrupted_write_leaves_no_temporary_file() {
-        let dir = std::env::temp_dir().join(format!("kpi-write-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::testing::temp_dir("write");
         let path = dir.join("out.csv");
         // The signal handler runs while the file is half written.
         let result = write_output(&path, |f| {

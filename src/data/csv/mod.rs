@@ -389,8 +389,7 @@ mod tests {
     /// goes to the reader's inference.
     #[test]
     fn all_declared_columns_skip_inference_for_the_same_schema() {
-        let dir = std::env::temp_dir().join(format!("kpi-csv-declared-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::testing::temp_dir("csv-declared");
         let path = dir.join("d.csv");
         std::fs::write(
             &path,
@@ -502,8 +501,7 @@ mod tests {
     /// counted), over one file and over two.
     #[test]
     fn pieces_read_what_the_reader_reads() {
-        let dir = std::env::temp_dir().join(format!("kpi-csv-pieces-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::testing::temp_dir("csv-pieces");
         let mut next = crate::testing::random_below(11);
         let (mut compared, mut failed) = (0, 0);
         for case in 0..300 {
@@ -664,7 +662,7 @@ mod tests {
     /// and transcoded from Latin-1, ragged records refused or skipped.
     #[test]
     fn types_inferred_in_pieces_are_the_readers() {
-        let dir = std::env::temp_dir().join(format!("kpi-csv-infer-{}", std::process::id()));
+        let dir = crate::testing::temp_dir("csv-infer");
         std::fs::create_dir_all(dir.join("ref")).unwrap();
         let mut next = crate::testing::random_below(3);
         let (mut compared, mut failed, mut kinds) = (0, 0, std::collections::HashSet::new());
@@ -763,8 +761,7 @@ mod tests {
     /// ones found by the reader, blank and quoted lines before it or not.
     #[test]
     fn first_unconverted_values_in_pieces_are_the_readers() {
-        let dir = std::env::temp_dir().join(format!("kpi-csv-unconverted-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::testing::temp_dir("csv-unconverted");
         let mut next = crate::testing::random_below(7);
         let date = Conversion::Date {
             format: "%Y-%m-%d".into(),
@@ -822,8 +819,7 @@ mod tests {
     /// column text (the reader's inference would).
     #[test]
     fn a_line_of_spaces_does_not_make_a_column_text() {
-        let dir = std::env::temp_dir().join(format!("kpi-csv-spaces-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::testing::temp_dir("csv-spaces");
         let path = dir.join("d.csv");
         std::fs::write(&path, "n,t\n1,a\n   \n2.5,b\n").unwrap();
         let src = csv_source(path.clone(), &[], Default::default());
@@ -842,8 +838,7 @@ mod tests {
     /// work while the scans hold its threads) and read every row.
     #[test]
     fn two_scans_of_pieces_collected_together_finish() {
-        let dir = std::env::temp_dir().join(format!("kpi-csv-two-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::testing::temp_dir("csv-two");
         let path = dir.join("d.csv");
         // n is 1..=200, t is "x" on every third row, d a day of January.
         let mut text = String::from("n,t,d\n");

@@ -1028,8 +1028,7 @@ mod tests {
     /// the text's (a ragged record, then an unclosed quote).
     #[test]
     fn a_file_in_pieces_has_the_shape_of_its_text() {
-        let dir = std::env::temp_dir().join(format!("kpi-shape-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::testing::temp_dir("shape");
         let path = dir.join("d.csv");
         for text in [
             &b"a,b\n1,\"x\ny\"\n2,3\n\n4,5,6\n7,8\n"[..],

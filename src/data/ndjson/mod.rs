@@ -441,8 +441,7 @@ mod tests {
             "null",
         ];
         let text = lines.join("\n") + "\n";
-        let dir = std::env::temp_dir().join(format!("kpi-ndjson-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::testing::temp_dir("ndjson");
         let path = dir.join("d.ndjson");
         std::fs::write(&path, &text).unwrap();
         let whole = LazyJsonLineReader::new(PlRefPath::new(path.to_string_lossy().into_owned()))
@@ -502,8 +501,7 @@ mod tests {
             "[]",
             "\"\"",
         ];
-        let dir = std::env::temp_dir().join(format!("kpi-ndjson-shapes-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::testing::temp_dir("ndjson-shapes");
         let mut next = crate::testing::random_below(9);
         let (mut shaped, mut compared) = (0, 0);
         for case in 0..500 {
@@ -579,8 +577,7 @@ mod tests {
     /// process on it).
     #[test]
     fn a_long_integer_after_short_ones_makes_floats() {
-        let dir = std::env::temp_dir().join(format!("kpi-ndjson-long-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::testing::temp_dir("ndjson-long");
         let path = dir.join("d.ndjson");
         let text = "{\"a\": 1, \"b\": \"x\"}\n{\"a\": 12345678901234567890, \"b\": \"y\"}\n";
         std::fs::write(&path, text).unwrap();
@@ -601,8 +598,7 @@ mod tests {
     /// counted across pieces and blank lines.
     #[test]
     fn a_line_that_cannot_be_typed_is_named() {
-        let dir = std::env::temp_dir().join(format!("kpi-ndjson-bad-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::testing::temp_dir("ndjson-bad");
         let path = dir.join("d.ndjson");
         let text = "{\"a\": 1}\n\n{\"a\": 2}\n{\"a\": 3}\n{\"a\": \n{\"a\": 5}\n";
         std::fs::write(&path, text).unwrap();
