@@ -495,6 +495,23 @@ mod tests {
         text
     }
 
+    /// The random CSV files of case `case` (one or two), written in `dir`:
+    /// their paths and texts.
+    fn random_case(
+        dir: &std::path::Path,
+        case: usize,
+        next: &mut impl FnMut(usize) -> usize,
+    ) -> (Vec<PathBuf>, Vec<String>) {
+        let names: Vec<PathBuf> = (0..1 + case % 2)
+            .map(|k| dir.join(format!("c{case}_{k}.csv")))
+            .collect();
+        let texts: Vec<String> = names.iter().map(|_| random_csv(&mut *next)).collect();
+        for (f, t) in names.iter().zip(&texts) {
+            std::fs::write(f, t).unwrap();
+        }
+        (names, texts)
+    }
+
     /// Read in pieces cut at every record, or a few records apart, or
     /// whole, a source has the rows and values of Polars' reader over its
     /// files (both fail where one does): every column, a few, none (rows
@@ -505,13 +522,7 @@ mod tests {
         let mut next = crate::testing::random_below(11);
         let (mut compared, mut failed) = (0, 0);
         for case in 0..300 {
-            let names: Vec<PathBuf> = (0..1 + case % 2)
-                .map(|k| dir.join(format!("c{case}_{k}.csv")))
-                .collect();
-            let texts: Vec<String> = names.iter().map(|_| random_csv(&mut next)).collect();
-            for (f, t) in names.iter().zip(&texts) {
-                std::fs::write(f, t).unwrap();
-            }
+            let (names, texts) = random_case(&dir, case, &mut next);
             let declared = [("n", Type::Number), ("t", Type::String), ("d", Type::Date)];
             let path = case_path(&dir, case, names.len());
             let src = csv_source(path, &declared[..1 + case % 3], na_is_null());
@@ -770,13 +781,7 @@ mod tests {
         let columns = [("d", &date), ("t", &number)];
         let (mut found, mut compared) = (0, 0);
         for case in 0..300 {
-            let names: Vec<PathBuf> = (0..1 + case % 2)
-                .map(|k| dir.join(format!("c{case}_{k}.csv")))
-                .collect();
-            let texts: Vec<String> = names.iter().map(|_| random_csv(&mut next)).collect();
-            for (f, t) in names.iter().zip(&texts) {
-                std::fs::write(f, t).unwrap();
-            }
+            let (names, texts) = random_case(&dir, case, &mut next);
             let path = case_path(&dir, case, names.len());
             let src = csv_source(
                 path,
