@@ -3,6 +3,8 @@
 //! dates in a format nothing says, and text columns that are almost dates
 //! or numbers, each named with its file and line.
 
+use std::path::PathBuf;
+
 use polars::prelude::*;
 
 use super::{
@@ -245,19 +247,57 @@ fn unguessable_dates(src: &SourceInfo, lf: LazyFrame, columns: &[(String, Type)]
 /// which the declared type `t` of `column` cannot: an NDJSON record is a
 /// line, a Parquet one a row (CSV names its lines itself).
 fn record_contradicts(src: &SourceInfo, column: &str, t: Type, value: &str, row: u64) -> Diagnostic {
-    let place = match src.format {
-        Format::Ndjson => format!("line {}", row + 1),
-        _ => format!("row {}", row + 1),
-    };
     diagnostics::declared_type_contradicted(
         src.declared_at(column),
         &src.name,
         src.format,
-        &format!("`{}` {place}", src.path_str()),
+        &record_place(src, row),
         column,
         t,
         value,
     )
+}
+
+/// Where record `row` (from 0) of a Parquet or NDJSON source is, in the
+/// words of a reader of its files: the file of a glob that holds it, and
+/// its line there (blank lines are no record but count as lines) or its
+/// row. Files that cannot be read again are named by the source's path.
+fn record_place(src: &SourceInfo, row: u64) -> String {
+    let unit = match src.format {
+        Format::Ndjson => "line",
+        _ => "row",
+    };
+    let found = super::files::expand(src)
+        .ok()
+        .and_then(|files| file_of_record(src.format, &files, row));
+    match found {
+        Some((file, n)) => format!("`{}` {unit} {n}", file.display()),
+        None => format!("`{}` {unit} {}", src.path_str(), row + 1),
+    }
+}
+
+/// The file of `files`, read one after another, that holds record `row`
+/// (from 0), and the record's line (NDJSON) or row there, from 1.
+fn file_of_record(format: Format, files: &[PathBuf], mut row: u64) -> Option<(PathBuf, u64)> {
+    for file in files {
+        let within = match format {
+            Format::Ndjson => super::ndjson::line_of_record(file, row).ok()?,
+            _ => {
+                let mut f = std::fs::File::open(file).ok()?;
+                let rows = polars_parquet::arrow::read::read_metadata(&mut f).ok()?.num_rows as u64;
+                if row < rows {
+                    Ok(row + 1)
+                } else {
+                    Err(rows)
+                }
+            }
+        };
+        match within {
+            Ok(n) => return Some((file.clone(), n)),
+            Err(records) => row -= records,
+        }
+    }
+    None
 }
 
 /// A CSV source's values that its declared types (with the `read:` formats) cannot hold.

@@ -697,6 +697,62 @@ fn declared_booleans_read_as_exports_write_them() {
 }
 
 #[test]
+fn a_record_is_placed_in_its_own_file_and_line() {
+    // Blank lines are no records but are lines; in a glob, the record is
+    // placed in the file that holds it, not counted across the files.
+    let declared = "    columns: {amount: number}\n";
+    let files: &[(&str, &[u8])] = &[
+        (
+            "a.ndjson",
+            b"{\"amount\": 1, \"closed_at\": null}\n\n{\"amount\": 2, \"closed_at\": null}\n",
+        ),
+        (
+            "b.ndjson",
+            b"\n{\"amount\": 3, \"closed_at\": null}\n{\"amount\": \"x\", \"closed_at\": null}\n",
+        ),
+    ];
+    let err = stderr(&run(files, "\"*.ndjson\"", declared, TOTAL, EVAL_CSV));
+    assert!(err.contains("b.ndjson` line 3 holds `x`"), "{err}");
+    let files: &[(&str, &[u8])] = &[(
+        "d.ndjson",
+        b"\n\n{\"amount\": 1, \"closed_at\": null}\n{\"amount\": true, \"closed_at\": null}\n",
+    )];
+    let err = stderr(&run(files, "d.ndjson", declared, TOTAL, EVAL_CSV));
+    assert!(err.contains("d.ndjson` line 4 holds `true`"), "{err}");
+    // Undeclared, `1` and `true` are a text column (the reader joined them
+    // as integers and then failed on `true`; `1.5` and `true` it did not join).
+    let float: &[(&str, &[u8])] = &[("d.ndjson", b"{\"amount\": 1.5}\n{\"amount\": true}\n")];
+    for files in [files, float] {
+        let err = stderr(&run(files, "d.ndjson", "", TOTAL, EVAL_CSV));
+        assert!(
+            err.contains("kpi::type_mismatch") && err.contains("read as text"),
+            "{err}"
+        );
+    }
+    // Parquet: the row within the file.
+    let dir = temp_dir("parquet-glob");
+    for (name, amounts) in [
+        ("a.parquet", &["1", "2", "3"][..]),
+        ("b.parquet", &["4", "x"][..]),
+    ] {
+        let dates = vec!["2025-01-01"; amounts.len()];
+        let mut frame = polars::df!("amount" => amounts, "closed_at" => dates).unwrap();
+        let file = std::fs::File::create(dir.join(name)).unwrap();
+        polars::prelude::ParquetWriter::new(file)
+            .finish(&mut frame)
+            .unwrap();
+    }
+    let source = format!("\"{}\"", dir.join("*.parquet").display());
+    let declared = "    columns: {amount: number, closed_at: date}\n";
+    let err = stderr(&run(&[], &source, declared, TOTAL, EVAL_CSV));
+    assert!(err.contains("b.parquet` row 2 holds `x`"), "{err}");
+    // A line of `null` is no record: the reader fails on it, named here.
+    let files: &[(&str, &[u8])] = &[("d.ndjson", b"{\"amount\": 1, \"closed_at\": null}\nnull\n")];
+    let err = stderr(&run(files, "d.ndjson", declared, TOTAL, EVAL_CSV));
+    assert!(err.contains("d.ndjson`: line 2: not a JSON object"), "{err}");
+}
+
+#[test]
 fn numbers_the_reader_cannot_hold_as_integers() {
     // An integer of 20 digits does not fit 64 bits: the column is text (an
     // identifier, as a rule), which `sum` refuses, saying why; declared a

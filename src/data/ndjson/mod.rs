@@ -101,22 +101,29 @@ fn schema_in_pieces(path: &Path, starts: &[u64], len: u64) -> Result<Option<Sche
     let Ok(pieces) = crate::cores::on_cores(ranges, |(from, to)| Ok(piece_types(path, from, to)?)) else {
         return Ok(None);
     };
-    let mut joined: Option<DataType> = None;
+    let mut types = Vec::new();
     let mut lines_before = 0;
     for piece in pieces {
         if let Some((line, why)) = piece.failed {
             return Err(format!("line {}: {why}", lines_before + line + 1));
         }
         lines_before += piece.lines;
-        for t in piece.types {
-            joined = Some(match joined {
-                None => t,
-                Some(j) => match polars_core::utils::try_get_supertype(&j, &t) {
-                    Ok(wider) => wider,
-                    Err(_) => return Ok(None),
-                },
-            });
-        }
+        types.extend(piece.types);
+    }
+    // The reader joins `true` and `1` as an integer, then fails to read
+    // `true` as one (and `true` and `1.5` it does not join): the booleans
+    // of such a field are texts, as if quoted, and the field is text.
+    let mixed = booleans_and_numbers(&types);
+    let mut joined: Option<DataType> = None;
+    for t in types {
+        let t = booleans_as_text(t, &mixed);
+        joined = Some(match joined {
+            None => t,
+            Some(j) => match polars_core::utils::try_get_supertype(&j, &t) {
+                Ok(wider) => wider,
+                Err(_) => return Ok(None),
+            },
+        });
     }
     // As the reader turns its joined type into a schema.
     let Some(joined @ DataType::Struct(_)) = joined else {
@@ -129,6 +136,46 @@ fn schema_in_pieces(path: &Path, starts: &[u64], len: u64) -> Result<Option<Sche
             .map(Into::<Field>::into)
             .collect(),
     ))
+}
+
+/// The fields of the line types that are booleans in some lines and
+/// numbers in others.
+fn booleans_and_numbers(types: &[DataType]) -> Vec<PlSmallStr> {
+    let fields = || {
+        types.iter().flat_map(|t| match t {
+            DataType::Struct(fields) => fields.as_slice(),
+            _ => &[],
+        })
+    };
+    let named = |name: &PlSmallStr, kind: &dyn Fn(&DataType) -> bool| {
+        fields().any(|f| &f.name == name && kind(&f.dtype))
+    };
+    // Only fields of nothing else: the reader joins a text, a list or an
+    // object with either into what it reads.
+    let scalar = |t: &DataType| t.is_bool() || t.is_primitive_numeric() || t.is_null();
+    let mut mixed: Vec<PlSmallStr> = fields()
+        .filter(|f| f.dtype.is_bool() && named(&f.name, &DataType::is_primitive_numeric))
+        .filter(|f| !named(&f.name, &|t| !scalar(t)))
+        .map(|f| f.name.clone())
+        .collect();
+    mixed.dedup();
+    mixed
+}
+
+/// A line type with its boolean fields named in `names` typed as text.
+fn booleans_as_text(line: DataType, names: &[PlSmallStr]) -> DataType {
+    match line {
+        DataType::Struct(fields) if !names.is_empty() => DataType::Struct(
+            fields
+                .into_iter()
+                .map(|f| match f.dtype.is_bool() && names.contains(&f.name) {
+                    true => Field::new(f.name, DataType::String),
+                    false => f,
+                })
+                .collect(),
+        ),
+        other => other,
+    }
 }
 
 /// What the lines of a piece say: how many there are, their distinct
@@ -178,9 +225,14 @@ fn piece_types(path: &Path, from: u64, to: u64) -> std::io::Result<PieceTypes> {
                 return Ok(out);
             }
         };
-        // A line of `null` has the null type, which joins to any other.
-        if text.trim().is_empty() || text.trim() == "null" {
+        if text.trim().is_empty() {
             continue;
+        }
+        // The reader's inference gives a line of `null` the null type, but
+        // reading it then fails without saying where: named here.
+        if text.trim() == "null" {
+            out.failed = Some((n, not_an_object(text).unwrap_or_default()));
+            return Ok(out);
         }
         let shaped = shape(&line, &mut sig);
         if shaped && shapes.contains(&sig) {
@@ -394,6 +446,28 @@ pub(super) fn has_records(path: &Path) -> std::io::Result<bool> {
     }
 }
 
+/// The line (from 1) of record `k` (from 0) of an NDJSON file, as the
+/// reader counts records: blank lines are none. `Err` with the number of
+/// records the file holds when they are no more than `k`.
+pub(super) fn line_of_record(path: &Path, k: u64) -> std::io::Result<Result<u64, u64>> {
+    let mut records = 0;
+    for (n, line) in BufReader::new(File::open(path)?).split(b'\n').enumerate() {
+        let line = line?;
+        let line = match n {
+            0 => line.strip_prefix(super::BOM).unwrap_or(&line),
+            _ => &line,
+        };
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        if records == k {
+            return Ok(Ok(n as u64 + 1));
+        }
+        records += 1;
+    }
+    Ok(Err(records))
+}
+
 pub(super) fn modified(path: &Path) -> Option<(std::time::SystemTime, u64)> {
     let m = std::fs::metadata(path).ok()?;
     Some((m.modified().ok()?, m.len()))
@@ -438,7 +512,6 @@ mod tests {
             r#"{"id": 3, "amount": 4.5, "mixed": "7"}"#,
             r#"{"id": 4, "mixed": 8, "late": [1, 2]}"#,
             r#"{"amount": -1, "tags": null, "when": null, "flag": false}"#,
-            "null",
         ];
         let text = lines.join("\n") + "\n";
         let dir = crate::testing::temp_dir("ndjson");
@@ -469,6 +542,12 @@ mod tests {
         }
         // A cut inside a line starts the piece at the next line.
         assert_eq!(line_after(&path, 3).unwrap(), line_starts[1]);
+        // The reader infers a line of `null` as no record, then fails
+        // reading it without a line: it is named.
+        std::fs::write(&path, text + "null\n").unwrap();
+        let len = std::fs::metadata(&path).unwrap().len();
+        let failed = schema_in_pieces(&path, &[0], len);
+        assert_eq!(failed, Err("line 7: not a JSON object (`{…}`)".to_string()));
         let _ = std::fs::remove_dir_all(&dir);
     }
 
@@ -509,10 +588,11 @@ mod tests {
             let kinds: Vec<Vec<&str>> = (0..4)
                 .map(|_| (0..1 + next(3)).map(|_| VALUES[next(VALUES.len())]).collect())
                 .collect();
-            let mut text = String::new();
+            // Each line: its keys with their values, and its spacing; `None` a blank line.
+            let mut lines: Vec<Option<(Vec<(usize, &str)>, &str)>> = Vec::new();
             for _ in 0..1 + next(40) {
                 if next(12) == 0 {
-                    text.push_str("  \n");
+                    lines.push(None);
                     continue;
                 }
                 let mut keys: Vec<usize> = (0..4).filter(|_| next(5) != 0).collect();
@@ -523,22 +603,54 @@ mod tests {
                     keys.push(0);
                 }
                 let space = [" ", "", "\t"][next(3)];
-                let fields: Vec<String> = keys
+                let fields = keys
                     .iter()
-                    .map(|&k| format!("\"k{k}\":{space}{}", kinds[k][next(kinds[k].len())]))
+                    .map(|&k| (k, kinds[k][next(kinds[k].len())]))
                     .collect();
-                text.push_str(&format!("{{{}}}{space}\n", fields.join(",")));
+                lines.push(Some((fields, space)));
             }
+            // Keys written both as booleans and as numbers are text (the
+            // reader would read them as numbers, then fail on a boolean).
+            let is_bool = |v: &str| v == "true" || v == "false";
+            // (A key twice in a line has the line's one type for both.)
+            let written = |k: usize, kind: &dyn Fn(&str) -> bool| {
+                let once = |f: &Vec<(usize, &str)>| f.iter().filter(|&&(fk, _)| fk == k).count() == 1;
+                lines
+                    .iter()
+                    .flatten()
+                    .any(|(f, _)| once(f) && f.iter().any(|&(fk, v)| fk == k && kind(v)))
+            };
+            let is_number = |v: &str| v.parse::<f64>().is_ok();
+            let text_keys: Vec<usize> = (0..4)
+                .filter(|&k| written(k, &is_bool) && written(k, &is_number))
+                .filter(|&k| !written(k, &|v| !is_bool(v) && !is_number(v) && v != "null"))
+                .collect();
+            let render = |value: &dyn Fn(usize, &str) -> String| {
+                let mut text = String::new();
+                for line in &lines {
+                    match line {
+                        None => text.push_str("  \n"),
+                        Some((fields, space)) => {
+                            let fields: Vec<String> = fields
+                                .iter()
+                                .map(|&(k, v)| format!("\"k{k}\":{space}{}", value(k, v)))
+                                .collect();
+                            text.push_str(&format!("{{{}}}{space}\n", fields.join(",")));
+                        }
+                    }
+                }
+                text
+            };
+            let text = render(&|_, v| v.to_string());
             let path = dir.join(format!("c{case}.ndjson"));
             std::fs::write(&path, &text).unwrap();
             let reference = dir.join(format!("r{case}.ndjson"));
-            std::fs::write(
-                &reference,
-                text.replace(&format!(" {LONG}"), &format!(" {LONG}.0"))
-                    .replace(&format!(":{LONG}"), &format!(":{LONG}.0"))
-                    .replace(&format!("\t{LONG}"), &format!("\t{LONG}.0")),
-            )
-            .unwrap();
+            let expected = |k: usize, v: &str| match v {
+                LONG => format!("{LONG}.0"),
+                v if is_bool(v) && text_keys.contains(&k) => format!("\"{v}\""),
+                v => v.to_string(),
+            };
+            std::fs::write(&reference, render(&expected)).unwrap();
             let whole = LazyJsonLineReader::new(PlRefPath::new(reference.to_string_lossy().into_owned()))
                 .with_infer_schema_length(None)
                 .finish()
