@@ -314,7 +314,10 @@ fn parse_masked(file: FileId, text: &str, masked: &str, cuts: &[Range<usize>]) -
                 }
                 Some(node.clone())
             }
-            Event::Scalar(value, style, anchor, _) => {
+            Event::Scalar(value, style, anchor, tag) => {
+                if tag.is_some_and(|t| t.handle() != CORE_TAGS) {
+                    return Err(local_tag(text, span));
+                }
                 nodes += 1;
                 let value_in_flow = matches!(
                     stack.last(),
@@ -528,9 +531,17 @@ fn yaml_syntax(span: Span, message: &str) -> Diagnostic {
         Some(i) => &message[..i],
         None => message,
     };
-    Diagnostic::error("kpi::yaml_syntax", format!("YAML syntax error: {message}"))
+    // YAML reserves `@` and `` ` `` at a value's start (and `%` at a
+    // line's), which a date literal or a quoted column name may take.
+    let said = match message.strip_prefix("unexpected character: `") {
+        Some("@'") => "a value cannot start with `@`".to_string(),
+        Some("`'") => "a value cannot start with a backtick".to_string(),
+        Some("%'") => "a value cannot start with `%`".to_string(),
+        _ => message.to_string(),
+    };
+    Diagnostic::error("kpi::yaml_syntax", format!("YAML syntax error: {said}"))
         .at(span, "here")
-        .help(syntax_help(message))
+        .help(syntax_help(&said))
 }
 
 /// What to do about a YAML syntax error, for the mistakes a spec's
@@ -540,11 +551,38 @@ fn syntax_help(message: &str) -> &'static str {
         "indent with spaces: YAML does not allow tabs for indentation"
     } else if message.contains("trailing content after") && message.contains("quoted scalar") {
         "a value that starts with a quote ends at its closing quote: quote an expression that starts with a text whole, with the other quote (`where: '\"won\" == stage'`)"
+    } else if message.contains("unknown anchor") {
+        "a value that starts with `*` is a YAML alias: quote a glob (`source: \"*.csv\"`)"
+    } else if message.starts_with("a value cannot start with") {
+        "YAML keeps `@`, `` ` `` and `%` for itself at the start of a value: quote the expression whole (`where: '`Deal Stage` == \"won\"'`)"
     } else if message.contains("mapping values are not allowed") {
         "a `: ` inside a value starts a key: quote the value whole (`description: 'Note: won only'`); in an expression, compare with `==`"
     } else {
         "fix the YAML; a linter such as yamllint shows the structure"
     }
+}
+
+/// The handle of YAML's own tags (`!!str`), which a spec may use.
+const CORE_TAGS: &str = "tag:yaml.org,2002:";
+
+/// A value tagged with `!…`: YAML reads `where: ! is_test` as `is_test`,
+/// the negation an analyst meant dropped in silence, and `where: !is_test`
+/// as no value.
+fn local_tag(text: &str, value: Span) -> Diagnostic {
+    let start = value.start as usize;
+    let line_start = text.get(..start).and_then(|t| t.rfind('\n')).map_or(0, |i| i + 1);
+    let bang = text
+        .get(line_start..start)
+        .and_then(|t| t.rfind('!'))
+        .map_or(start, |i| line_start + i);
+    let end = (value.end as usize).max(bang + 1);
+    let span = Span::new(value.file, bang, end);
+    Diagnostic::error(
+        "kpi::yaml_syntax",
+        "YAML syntax error: `!` starts a YAML tag, which a spec does not use",
+    )
+    .at(span, "a YAML tag, not a negation")
+    .help("negate a condition with `not` (`where: not is_test`); YAML tags (`!include`, `!env`) are not read: quote a value that starts with `!`")
 }
 
 fn too_large(span: Span) -> Diagnostic {
