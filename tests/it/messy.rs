@@ -807,6 +807,12 @@ fn ndjson_lines_are_named_and_long_integers_read() {
             "{\"amount\": 5, \"closed_at\": \"2025-01-01\"}\n[1, 2]\n",
             "line 2: not a JSON object",
         ),
+        // Polars' reader typed a key written twice by its second value and
+        // read its first (other readers keep the second).
+        (
+            "{\"amount\": 5, \"closed_at\": \"2025-01-01\"}\n{\"amount\": \"x\", \"amount\": 3}\n",
+            "line 2: the key `amount` twice in one object",
+        ),
     ] {
         let out = ndjson_eval(nd, columns);
         let err = stderr(&out);

@@ -238,6 +238,13 @@ fn piece_types(path: &Path, from: u64, to: u64) -> std::io::Result<PieceTypes> {
         if shaped && shapes.contains(&sig) {
             continue;
         }
+        // The reader types a key written twice by its second value and
+        // reads its first (`"x"` then `3`: no line can be read), where
+        // other JSON readers keep the second: named, never guessed.
+        if let Some(key) = (!shaped).then(|| repeated_key(&line)).flatten() {
+            out.failed = Some((n, format!("the key `{key}` twice in one object")));
+            return Ok(out);
+        }
         let mut one = std::io::Cursor::new(widened(&line));
         let dtype = match polars::io::ndjson::infer_schema(&mut one, None) {
             Ok(schema) => DataType::Struct(schema.iter_fields().collect()),
@@ -253,6 +260,31 @@ fn piece_types(path: &Path, from: u64, to: u64) -> std::io::Result<PieceTypes> {
             shapes.insert(sig.clone());
         }
     }
+}
+
+/// The first key a line's JSON object holds twice, if any.
+fn repeated_key(line: &[u8]) -> Option<String> {
+    use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+    struct Repeated(Option<String>);
+    impl<'de> Visitor<'de> for Repeated {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut seen = std::collections::HashSet::new();
+            let mut twice = self.0;
+            while let Some(key) = map.next_key::<String>()? {
+                map.next_value::<IgnoredAny>()?;
+                if twice.is_none() && !seen.insert(key.clone()) {
+                    twice = Some(key);
+                }
+            }
+            Ok(twice)
+        }
+    }
+    let mut reader = serde_json::Deserializer::from_slice(line);
+    reader.deserialize_map(Repeated(None)).ok().flatten()
 }
 
 /// The line with each integer too long for 64 bits (outside texts) written
@@ -555,7 +587,7 @@ mod tests {
     /// missing or twice, values of every kind and spelling (escaped texts,
     /// long integers, exponents, odd spacing), blank lines: the types the
     /// reader infers from the whole file, read in one piece or two, with
-    /// lines typed by their shape. (The reader's are inferred from the file
+    /// lines typed by their shape; a key twice in a line is named. (The reader's are inferred from the file
     /// with its integer too long for 64 bits written as a float: it cannot
     /// type that integer, and stops the process.)
     #[test]
@@ -582,7 +614,7 @@ mod tests {
         ];
         let dir = crate::testing::temp_dir("ndjson-shapes");
         let mut next = crate::testing::random_below(9);
-        let (mut shaped, mut compared) = (0, 0);
+        let (mut shaped, mut compared, mut named) = (0, 0, 0);
         for case in 0..500 {
             // Each key keeps to one to three spellings through a file.
             let kinds: Vec<Vec<&str>> = (0..4)
@@ -599,7 +631,7 @@ mod tests {
                 if next(6) == 0 {
                     keys.reverse();
                 }
-                if next(20) == 0 {
+                if case % 10 == 0 && next(20) == 0 {
                     keys.push(0);
                 }
                 let space = [" ", "", "\t"][next(3)];
@@ -612,13 +644,11 @@ mod tests {
             // Keys written both as booleans and as numbers are text (the
             // reader would read them as numbers, then fail on a boolean).
             let is_bool = |v: &str| v == "true" || v == "false";
-            // (A key twice in a line has the line's one type for both.)
             let written = |k: usize, kind: &dyn Fn(&str) -> bool| {
-                let once = |f: &Vec<(usize, &str)>| f.iter().filter(|&&(fk, _)| fk == k).count() == 1;
                 lines
                     .iter()
                     .flatten()
-                    .any(|(f, _)| once(f) && f.iter().any(|&(fk, v)| fk == k && kind(v)))
+                    .any(|(f, _)| f.iter().any(|&(fk, v)| fk == k && kind(v)))
             };
             let is_number = |v: &str| v.parse::<f64>().is_ok();
             let text_keys: Vec<usize> = (0..4)
@@ -661,6 +691,18 @@ mod tests {
             let two = schema_in_pieces(&path, &[0, half.min(len)], len);
             let halves_have_lines =
                 !text[half as usize..].trim().is_empty() && !text[..half as usize].trim().is_empty();
+            // A key twice in a line is named, in one piece or two.
+            let twice = lines.iter().position(|l| {
+                l.as_ref()
+                    .is_some_and(|(f, _)| f.iter().filter(|&&(k, _)| k == 0).count() > 1)
+            });
+            if let Some(line) = twice {
+                let said = format!("line {}: the key `k0` twice in one object", line + 1);
+                assert_eq!(one, Err(said.clone()), "{text}");
+                assert_eq!(two, Err(said), "{text}");
+                named += 1;
+                continue;
+            }
             match whole {
                 Ok(whole) => {
                     let whole = sorted(&whole);
@@ -680,7 +722,10 @@ mod tests {
             let mut sig = Vec::new();
             shaped += text.lines().filter(|l| shape(l.as_bytes(), &mut sig)).count();
         }
-        assert!(shaped > 1_000 && compared > 250, "{shaped} {compared}");
+        assert!(
+            shaped > 1_000 && compared > 250 && named > 10,
+            "{shaped} {compared} {named}"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 
