@@ -189,6 +189,30 @@ pub fn declared_type_contradicted(
     })
 }
 
+/// A declared column whose stored type cannot hold its declared one
+/// (numbers declared `date`, dates declared `number`), at its first value.
+pub fn declared_over_stored(
+    span: Span,
+    dataset: &str,
+    found_at: &str,
+    column: &str,
+    ty: Type,
+    stored: &str,
+    value: &str,
+) -> Diagnostic {
+    let help = match ty {
+        Type::Date | Type::Datetime => format!("`{column}` is stored as {stored}, not as dates or texts (cast to dates, numbers count days or microseconds from 1970: 20250131 would be a day of the year 57413): store the dates as dates, or as texts (`2025-01-31`), or declare `{column}` with the type the data has"),
+        Type::Bool if !stored.starts_with("date") => format!("`{column}` is stored as {stored}: as a bool it may hold 0 and 1 only; fix the value, or declare `{column}: number`"),
+        _ => format!("`{column}` is stored as {stored}: declare it `date` or `datetime` (a KPI counts the days between two dates with `days_between`)"),
+    };
+    Diagnostic::error(
+        "kpi::declared_type_contradicted",
+        format!("column `{column}` of dataset `{dataset}` is declared {ty}, but {found_at} holds `{value}`"),
+    )
+    .at(span, format!("`{column}` is not {ty} here"))
+    .help(help)
+}
+
 /// The `read:` option and format a value is a date (or datetime) in, of
 /// the common formats, when it is one (both day orders being possible, the
 /// first).

@@ -33,7 +33,7 @@ pub fn scan_on(src: &SourceInfo, engine: Engine) -> Result<LazyFrame, Diagnostic
     }
     let lf = match src.format {
         Format::Csv => csv::scan(src, engine != Engine::Streaming)?,
-        _ => declared_types(src, scan_other(src)?)?,
+        _ => declared_types(src, scan_other(src)?, true)?,
     };
     with_finite_only(src, lf)
 }
@@ -87,13 +87,18 @@ pub fn scan_file(src: &SourceInfo, file: usize) -> Result<LazyFrame, Diagnostic>
     let Some(path) = files::expand(src)?.into_iter().nth(file) else {
         return Err(read_error(src, &PolarsError::NoData("no such file".into())));
     };
-    let lf = declared_types(src, file_scan(src, &path)?)?;
+    let lf = declared_types(src, file_scan(src, &path)?, true)?;
     with_finite_only(src, lf)
 }
 
 /// Parquet and NDJSON as stored (a glob must match something).
 fn scan_other(src: &SourceInfo) -> Result<LazyFrame, Diagnostic> {
     together(src, file_scans(src)?)
+}
+
+/// A Parquet or NDJSON source as stored, its declared types not applied.
+pub(super) fn scan_stored(src: &SourceInfo) -> Result<LazyFrame, Diagnostic> {
+    scan_other(src)
 }
 
 /// The files of a glob as one frame. NDJSON files are joined by column
@@ -442,8 +447,9 @@ fn absent_from(src: &SourceInfo, schema: &Schema) -> Vec<(String, Type)> {
 /// stored as text, say). A declared NDJSON field that no record holds is
 /// nulls of its type: JSON writers leave out fields without a value, so a
 /// field no record has a value in may be in none (said as a warning,
-/// [`super::validate::near_misses`]).
-fn declared_types(src: &SourceInfo, lf: LazyFrame) -> Result<LazyFrame, Diagnostic> {
+/// [`super::validate::near_misses`]). With `refuse_stored`, a stored type
+/// the declared one cannot hold is an error ([`super::validate::stored_contradiction`]).
+fn declared_types(src: &SourceInfo, lf: LazyFrame, refuse_stored: bool) -> Result<LazyFrame, Diagnostic> {
     let schema = lf.clone().collect_schema().map_err(|e| read_error(src, &e))?;
     let absent: Vec<Expr> = absent_from(src, &schema)
         .into_iter()
@@ -453,6 +459,17 @@ fn declared_types(src: &SourceInfo, lf: LazyFrame) -> Result<LazyFrame, Diagnost
         true => lf,
         false => lf.with_columns(absent),
     };
+    // A stored type the declared one cannot hold is said, never cast
+    // (numbers cast to dates are days since 1970).
+    let stored = |(n, t): &(String, Type)| {
+        let have = schema.get(n.as_str())?;
+        super::validate::stored_contradiction(have, *t, col(n.as_str()))
+    };
+    if refuse_stored && src.declared.iter().any(|d| stored(d).is_some()) {
+        if let Some(d) = super::validate::stored_contradictions(src).into_iter().next() {
+            return Err(d);
+        }
+    }
     let text_dates = declared_text_dates(src, &lf, &schema)?;
     let mut unusable = None;
     let casts: Vec<Expr> = src
@@ -479,15 +496,43 @@ fn declared_types(src: &SourceInfo, lf: LazyFrame) -> Result<LazyFrame, Diagnost
             if let Some((_, conv)) = text_dates.iter().find(|(c, _)| c == n) {
                 return Some(conv.expr(n, true).alias(n.as_str()));
             }
-            Some(match (have, t) {
-                (DataType::String, Type::Date) => col(n.as_str()).str().to_date(opts),
-                (DataType::String, Type::Datetime) => {
-                    col(n.as_str())
-                        .str()
-                        .to_datetime(Some(TimeUnit::Microseconds), None, opts, lit("raise"))
+            Some(
+                match (have, t) {
+                    // Texts as `kpi check --data` reads them (`validate::not_of_type`):
+                    // spaces around, and an empty text no value.
+                    (DataType::String, Type::Number) => {
+                        let text = col(n.as_str()).str().strip_chars(lit(NULL));
+                        when(text.clone().eq(lit("")))
+                            .then(lit(NULL))
+                            .otherwise(text)
+                            .strict_cast(DataType::Float64)
+                    }
+                    // JSON's spelling, in any case. Polars casts no text to a
+                    // bool: each is a digit, and any other text one that fails
+                    // the cast (the failure is then explained from the data).
+                    (DataType::String, Type::Bool) => {
+                        let text = col(n.as_str()).str().strip_chars(lit(NULL)).str().to_lowercase();
+                        when(text.clone().eq(lit("true")))
+                            .then(lit("1"))
+                            .when(text.clone().eq(lit("false")))
+                            .then(lit("0"))
+                            .when(text.clone().eq(lit("")).or(text.is_null()))
+                            .then(lit(NULL).cast(DataType::String))
+                            .otherwise(lit("not a bool"))
+                            .strict_cast(DataType::Int32)
+                            .cast(DataType::Boolean)
+                    }
+                    (DataType::String, Type::Date) => col(n.as_str()).str().to_date(opts),
+                    (DataType::String, Type::Datetime) => col(n.as_str()).str().to_datetime(
+                        Some(TimeUnit::Microseconds),
+                        None,
+                        opts,
+                        lit("raise"),
+                    ),
+                    _ => col(n.as_str()).strict_cast(dtype_of(*t)),
                 }
-                _ => col(n.as_str()).strict_cast(dtype_of(*t)),
-            })
+                .alias(n.as_str()),
+            )
         })
         .collect();
     if let Some((column, declared, found)) = unusable {
@@ -544,7 +589,12 @@ pub fn non_finite_counts(src: &SourceInfo) -> Result<Vec<(String, u64)>, Diagnos
 
 /// Column names and types as evaluation will see them.
 pub fn schema(src: &SourceInfo) -> Result<Vec<(String, Type)>, Diagnostic> {
-    let mut lf = scan(src)?;
+    // Values a declared type contradicts are `validate_types`' to name:
+    // here the columns are as declared, so that the spec checks against them.
+    let mut lf = match src.format {
+        Format::Csv => scan(src)?,
+        _ => with_finite_only(src, declared_types(src, scan_other(src)?, false)?)?,
+    };
     let schema = lf.collect_schema().map_err(|e| read_error(src, &e))?;
     Ok(schema
         .iter()

@@ -93,6 +93,10 @@ pub fn validate_types(src: &SourceInfo) -> Vec<Diagnostic> {
     if src.format == Format::Csv {
         return csv_contradictions(src);
     }
+    let stored = stored_contradictions(src);
+    if !stored.is_empty() {
+        return stored;
+    }
     let checked: Vec<&(String, Type)> = src
         .declared
         .iter()
@@ -157,6 +161,95 @@ pub fn validate_types(src: &SourceInfo) -> Vec<Diagnostic> {
     out
 }
 
+/// The values of a column stored as `have` (Parquet's types, NDJSON's
+/// numbers and booleans) that the declared type `t` cannot hold, whatever
+/// they are: numbers and booleans are no dates (a cast would take
+/// 20250131 for as many days after 1970), dates no numbers or booleans,
+/// and numbers other than 0 and 1 no booleans. `None`: a cast holds them.
+pub(super) fn stored_contradiction(have: &DataType, t: Type, c: Expr) -> Option<Expr> {
+    let number = have.is_primitive_numeric() || matches!(have, DataType::Decimal(..));
+    match t {
+        Type::Date | Type::Datetime if number || have.is_bool() => Some(c.is_not_null()),
+        Type::Number | Type::Bool if matches!(have, DataType::Date | DataType::Datetime(..)) => {
+            Some(c.is_not_null())
+        }
+        Type::Bool if number => Some(
+            c.clone()
+                .is_not_null()
+                .and(c.clone().neq(lit(0)))
+                .and(c.neq(lit(1))),
+        ),
+        _ => None,
+    }
+}
+
+/// A stored type in an analyst's words.
+fn stored_words(have: &DataType) -> String {
+    match have {
+        t if t.is_integer() => "integers".into(),
+        t if t.is_float() => "floats".into(),
+        DataType::Decimal(..) => "decimals".into(),
+        DataType::Boolean => "booleans".into(),
+        DataType::Date => "dates".into(),
+        DataType::Datetime(..) => "datetimes".into(),
+        t => t.to_string(),
+    }
+}
+
+/// The first value of each declared column of a Parquet or NDJSON source
+/// that its stored type cannot hold as declared ([`stored_contradiction`]),
+/// named with its file and record.
+pub(super) fn stored_contradictions(src: &SourceInfo) -> Vec<Diagnostic> {
+    let Ok(mut lf) = super::reading::scan_stored(src) else {
+        return Vec::new();
+    };
+    let Ok(schema) = lf.collect_schema() else {
+        return Vec::new();
+    };
+    let (mut aggs, mut names) = (Vec::new(), Vec::new());
+    for (n, t) in &src.declared {
+        let c = || col(n.as_str());
+        let Some(have) = schema.get(n.as_str()) else {
+            continue;
+        };
+        let Some(bad) = stored_contradiction(have, *t, c()) else {
+            continue;
+        };
+        let i = names.len();
+        aggs.push(
+            c().filter(bad.clone())
+                .first()
+                .cast(DataType::String)
+                .alias(format!("v{i}")),
+        );
+        aggs.push(col("__row").filter(bad).first().alias(format!("r{i}")));
+        names.push((n, *t, stored_words(have)));
+    }
+    if names.is_empty() {
+        return Vec::new();
+    }
+    let df = match lf.with_row_index("__row", None).select(aggs).collect() {
+        Ok(df) => df,
+        Err(e) => return vec![read_error(src, &e)],
+    };
+    names
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, (n, t, have))| {
+            let (value, row) = first_bad(&df, i)?;
+            Some(diagnostics::declared_over_stored(
+                src.declared_at(n),
+                &src.name,
+                &record_place(src, row),
+                n,
+                t,
+                &have,
+                &value,
+            ))
+        })
+        .collect()
+}
+
 /// A text value of column `n` that its declared type `t` cannot hold.
 fn not_of_type(src: &SourceInfo, n: &str, t: Type) -> Expr {
     let text = col(n).str().strip_chars(lit(NULL));
@@ -183,7 +276,11 @@ fn not_of_type(src: &SourceInfo, n: &str, t: Type) -> Expr {
         ),
     };
     if t == Type::Bool {
-        return text.is_not_null().and(parsed.not());
+        return text
+            .clone()
+            .is_not_null()
+            .and(text.neq(lit("")))
+            .and(parsed.not());
     }
     text.clone()
         .is_not_null()

@@ -752,6 +752,97 @@ fn a_record_is_placed_in_its_own_file_and_line() {
     assert!(err.contains("d.ndjson`: line 2: not a JSON object"), "{err}");
 }
 
+/// A Parquet file of `columns` in a new folder; its path.
+fn parquet_of(name: &str, columns: Vec<polars::prelude::Column>) -> std::path::PathBuf {
+    let dir = temp_dir(name);
+    let mut frame = polars::prelude::DataFrame::new_infer_height(columns).unwrap();
+    let path = dir.join("d.parquet");
+    let file = std::fs::File::create(&path).unwrap();
+    polars::prelude::ParquetWriter::new(file)
+        .finish(&mut frame)
+        .unwrap();
+    path
+}
+
+#[test]
+fn a_stored_type_the_declared_one_cannot_hold_is_named() {
+    use polars::prelude::*;
+    // Dates stored as the integers 20250131 and 20250201: cast to dates,
+    // they were days after 1970 (the year 57413), cast to datetimes
+    // microseconds (1970-01), and both months summed in silence.
+    let amount = Column::new("amount".into(), [1.0, 2.0]);
+    let days = Column::new("closed_at".into(), [20250131i64, 20250201]);
+    let path = parquet_of("stored-ints", vec![days, amount.clone()]);
+    for t in ["date", "datetime"] {
+        let declared = format!("    columns: {{closed_at: {t}}}\n");
+        for args in [&["check", "--data"][..], BY_MONTH] {
+            let out = run(&[], path.to_str().unwrap(), &declared, TOTAL, args);
+            // (`kpi check` reports on standard output, `eval` has no result.)
+            let said = format!("{} {}", stdout(&out), stderr(&out));
+            assert_eq!(out.status.code(), Some(1), "{said}");
+            assert!(
+                said.contains(&format!("is declared {t}, but"))
+                    && said.contains("d.parquet` row 1 holds `20250131`")
+                    && said.contains("stored as integers")
+                    && !said.contains("undeclared_column")
+                    && !said.contains("57413-"),
+                "{said}"
+            );
+        }
+    }
+    // Dates declared numbers; integers other than 0 and 1 declared bool.
+    let dates = Column::new("closed_at".into(), [20089i32, 20120])
+        .cast(&DataType::Date)
+        .unwrap();
+    let won = dates.clone().with_name("won_on".into());
+    let flags = Column::new("flag".into(), [Some(0i64), Some(2)]);
+    let path = parquet_of("stored-dates", vec![dates.clone(), won, flags, amount.clone()]);
+    let declared = "    columns: {won_on: number}\n";
+    let err = stderr(&run(&[], path.to_str().unwrap(), declared, TOTAL, EVAL_CSV));
+    assert!(
+        err.contains("is declared number, but") && err.contains("row 1 holds `2025-01-01`"),
+        "{err}"
+    );
+    let declared = "    columns: {flag: bool}\n";
+    let err = stderr(&run(&[], path.to_str().unwrap(), declared, TOTAL, EVAL_CSV));
+    assert!(
+        err.contains("is declared bool, but") && err.contains("row 2 holds `2`"),
+        "{err}"
+    );
+    // 0 and 1 are a bool's: one row flagged.
+    let flags = Column::new("flag".into(), [Some(0i64), Some(1)]);
+    let path = parquet_of("stored-flags", vec![dates, flags, amount]);
+    let flagged = "  flagged: {dataset: d, measure: count(where flag)}\n";
+    let out = run(&[], path.to_str().unwrap(), declared, flagged, EVAL_CSV);
+    assert_eq!(csv_of(&out), "flagged\n1\n");
+    // NDJSON numbers declared datetime: named with their line.
+    let nd = "{\"amount\": 1, \"closed_at\": 100000}\n";
+    let err = stderr(&ndjson_eval(nd, "    columns: {closed_at: datetime}\n"));
+    assert!(err.contains("d.ndjson` line 1 holds `100000"), "{err}");
+}
+
+#[test]
+fn ndjson_texts_declared_numbers_and_bools_read_as_check_reads_them() {
+    // Spaces around and an empty text (no value) failed the cast to a
+    // number; no text was cast to a bool at all. 5 + 7; two true, one false.
+    let nd = "{\"amount\": \"\", \"flag\": \"True\", \"closed_at\": \"2025-01-01\"}\n\
+              {\"amount\": \" 5 \", \"flag\": \" false \", \"closed_at\": \"2025-01-02\"}\n\
+              {\"amount\": \"7\", \"flag\": \"\", \"closed_at\": \"2025-01-02\"}\n\
+              {\"amount\": null, \"flag\": \"true\", \"closed_at\": \"2025-01-02\"}\n";
+    let declared = "    columns: {amount: number, flag: bool}\n";
+    let kpis = "  total: {dataset: d, measure: sum(amount)}\n  yes: {dataset: d, measure: count(where flag)}\n  no: {dataset: d, measure: count(where not flag)}\n";
+    let files: &[(&str, &[u8])] = &[("d.ndjson", nd.as_bytes())];
+    let check = run(files, "d.ndjson", declared, kpis, &["check", "--data"]);
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    let out = run(files, "d.ndjson", declared, kpis, EVAL_CSV);
+    assert_eq!(csv_of(&out), "total,yes,no\n12,2,1\n");
+    // A text no bool: named, not read as false.
+    let nd = "{\"flag\": \"maybe\", \"amount\": 1, \"closed_at\": \"2025-01-02\"}\n";
+    let files: &[(&str, &[u8])] = &[("d.ndjson", nd.as_bytes())];
+    let err = stderr(&run(files, "d.ndjson", declared, kpis, EVAL_CSV));
+    assert!(err.contains("d.ndjson` line 1 holds `maybe`"), "{err}");
+}
+
 #[test]
 fn numbers_the_reader_cannot_hold_as_integers() {
     // An integer of 20 digits does not fit 64 bits: the column is text (an
