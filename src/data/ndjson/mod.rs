@@ -148,7 +148,7 @@ fn booleans_and_numbers(types: &[DataType]) -> Vec<PlSmallStr> {
         })
     };
     let named = |name: &PlSmallStr, kind: &dyn Fn(&DataType) -> bool| {
-        fields().any(|f| &f.name == name && kind(&f.dtype))
+        fields().any(|f| f.name == *name && kind(&f.dtype))
     };
     // Only fields of nothing else: the reader joins a text, a list or an
     // object with either into what it reads.
@@ -621,7 +621,8 @@ mod tests {
                 .map(|_| (0..1 + next(3)).map(|_| VALUES[next(VALUES.len())]).collect())
                 .collect();
             // Each line: its keys with their values, and its spacing; `None` a blank line.
-            let mut lines: Vec<Option<(Vec<(usize, &str)>, &str)>> = Vec::new();
+            type Line<'a> = Option<(Vec<(usize, &'a str)>, &'a str)>;
+            let mut lines: Vec<Line> = Vec::new();
             for _ in 0..1 + next(40) {
                 if next(12) == 0 {
                     lines.push(None);
