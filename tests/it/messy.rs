@@ -904,6 +904,16 @@ fn ndjson_lines_are_named_and_long_integers_read() {
             "{\"amount\": 5, \"closed_at\": \"2025-01-01\"}\n{\"amount\": \"x\", \"amount\": 3}\n",
             "line 2: the key `amount` twice in one object",
         ),
+        // A field of two kinds (the reader named no line: "failed to
+        // determine supertype of struct[2] and i64").
+        (
+            "{\"amount\": 5, \"closed_at\": \"2025-01-01\"}\n\n{\"amount\": [1, 2]}\n",
+            "line 3: the field `amount` is a list here and a number on line 1",
+        ),
+        (
+            "{\"amount\": 5, \"m\": {\"x\": 1}}\n{\"amount\": 6, \"m\": {\"x\": [2]}}\n",
+            "line 2: the field `m.x` is a list here and a number on line 1",
+        ),
     ] {
         let out = ndjson_eval(nd, columns);
         let err = stderr(&out);

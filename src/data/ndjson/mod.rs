@@ -101,12 +101,13 @@ fn schema_in_pieces(path: &Path, starts: &[u64], len: u64) -> Result<Option<Sche
     let Ok(pieces) = crate::cores::on_cores(ranges, |(from, to)| Ok(piece_types(path, from, to)?)) else {
         return Ok(None);
     };
-    let mut types = Vec::new();
+    let (mut types, mut lines) = (Vec::new(), Vec::new());
     let mut lines_before = 0;
     for piece in pieces {
         if let Some((line, why)) = piece.failed {
             return Err(format!("line {}: {why}", lines_before + line + 1));
         }
+        lines.extend(piece.first_lines.iter().map(|l| lines_before + l + 1));
         lines_before += piece.lines;
         types.extend(piece.types);
     }
@@ -114,14 +115,14 @@ fn schema_in_pieces(path: &Path, starts: &[u64], len: u64) -> Result<Option<Sche
     // `true` as one (and `true` and `1.5` it does not join): the booleans
     // of such a field are texts, as if quoted, and the field is text.
     let mixed = booleans_and_numbers(&types);
+    let types: Vec<DataType> = types.into_iter().map(|t| booleans_as_text(t, &mixed)).collect();
     let mut joined: Option<DataType> = None;
-    for t in types {
-        let t = booleans_as_text(t, &mixed);
+    for (i, t) in types.iter().enumerate() {
         joined = Some(match joined {
-            None => t,
-            Some(j) => match polars_core::utils::try_get_supertype(&j, &t) {
+            None => t.clone(),
+            Some(j) => match polars_core::utils::try_get_supertype(&j, t) {
                 Ok(wider) => wider,
-                Err(_) => return Ok(None),
+                Err(_) => return Err(unjoinable(&types, &lines, i)),
             },
         });
     }
@@ -136,6 +137,59 @@ fn schema_in_pieces(path: &Path, starts: &[u64], len: u64) -> Result<Option<Sche
             .map(Into::<Field>::into)
             .collect(),
     ))
+}
+
+/// Why line type `i` (first seen on `lines[i]`) does not join the ones
+/// before it: a field of two kinds of value, with the line of each, in
+/// the words of JSON (the reader says "failed to determine supertype of
+/// struct[2] and i64", and no line).
+fn unjoinable(types: &[DataType], lines: &[u64], i: usize) -> String {
+    for (e, earlier) in types[..i].iter().enumerate() {
+        if let Some((field, here, there)) = clash(earlier, &types[i], "") {
+            return format!(
+                "line {}: the field `{field}` is {here} here and {there} on line {}; a field holds one kind of value",
+                lines[i], lines[e]
+            );
+        }
+    }
+    format!(
+        "line {}: its fields' values are of other kinds than on the lines before it",
+        lines[i]
+    )
+}
+
+/// Where two types the reader infers do not join: the field (`a.b` in
+/// nested objects, under `path`) and the kinds of its value in each.
+fn clash(earlier: &DataType, here: &DataType, path: &str) -> Option<(String, &'static str, &'static str)> {
+    if polars_core::utils::try_get_supertype(earlier, here).is_ok() {
+        return None;
+    }
+    let inner = match (earlier, here) {
+        (DataType::Struct(a), DataType::Struct(b)) => b.iter().find_map(|fb| {
+            let fa = a.iter().find(|fa| fa.name == fb.name)?;
+            let field = match path {
+                "" => fb.name.to_string(),
+                p => format!("{p}.{}", fb.name),
+            };
+            clash(&fa.dtype, &fb.dtype, &field)
+        }),
+        (DataType::List(a), DataType::List(b)) => clash(a, b, &format!("{path}[]")),
+        _ => None,
+    };
+    inner.or_else(|| Some((path.to_string(), json_kind(here), json_kind(earlier))))
+}
+
+/// A JSON value's kind, for a type the reader infers.
+fn json_kind(t: &DataType) -> &'static str {
+    match t {
+        DataType::Struct(_) => "an object",
+        DataType::List(_) => "a list",
+        DataType::String => "a text",
+        DataType::Boolean => "a boolean",
+        DataType::Null => "null",
+        t if t.is_primitive_numeric() => "a number",
+        _ => "a value of another kind",
+    }
 }
 
 /// The fields of the line types that are booleans in some lines and
@@ -184,6 +238,8 @@ fn booleans_as_text(line: DataType, names: &[PlSmallStr]) -> DataType {
 struct PieceTypes {
     lines: u64,
     types: Vec<DataType>,
+    /// The line (from 0 in the piece) each of `types` was first seen on.
+    first_lines: Vec<u64>,
     failed: Option<(u64, String)>,
 }
 
@@ -204,6 +260,7 @@ fn piece_types(path: &Path, from: u64, to: u64) -> std::io::Result<PieceTypes> {
     let mut out = PieceTypes {
         lines: 0,
         types: Vec::new(),
+        first_lines: Vec::new(),
         failed: None,
     };
     loop {
@@ -255,6 +312,7 @@ fn piece_types(path: &Path, from: u64, to: u64) -> std::io::Result<PieceTypes> {
         };
         if !out.types.contains(&dtype) {
             out.types.push(dtype);
+            out.first_lines.push(n);
         }
         if shaped {
             shapes.insert(sig.clone());
@@ -614,7 +672,7 @@ mod tests {
         ];
         let dir = crate::testing::temp_dir("ndjson-shapes");
         let mut next = crate::testing::random_below(9);
-        let (mut shaped, mut compared, mut named) = (0, 0, 0);
+        let (mut shaped, mut compared, mut named, mut unjoined) = (0, 0, 0, 0);
         for case in 0..500 {
             // Each key keeps to one to three spellings through a file.
             let kinds: Vec<Vec<&str>> = (0..4)
@@ -717,15 +775,22 @@ mod tests {
                     }
                     compared += 1;
                 }
-                // Where the reader cannot join its lines' types, neither do the pieces.
-                Err(_) => assert_eq!(one, Ok(None), "{text}"),
+                // A file of blank lines: no type.
+                Err(_) if text.trim().is_empty() => assert_eq!(one, Ok(None)),
+                // Where the reader cannot join its lines' types, neither do
+                // the pieces, which name the field and its lines.
+                Err(_) => {
+                    let said = one.err().unwrap_or_default();
+                    assert!(said.contains("a field holds one kind of value"), "{said}\n{text}");
+                    unjoined += 1;
+                }
             }
             let mut sig = Vec::new();
             shaped += text.lines().filter(|l| shape(l.as_bytes(), &mut sig)).count();
         }
         assert!(
-            shaped > 1_000 && compared > 250 && named > 10,
-            "{shaped} {compared} {named}"
+            shaped > 1_000 && compared > 250 && named > 10 && unjoined > 10,
+            "{shaped} {compared} {named} {unjoined}"
         );
         let _ = std::fs::remove_dir_all(&dir);
     }
