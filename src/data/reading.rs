@@ -112,9 +112,25 @@ fn together(src: &SourceInfo, mut frames: Vec<LazyFrame>) -> Result<LazyFrame, D
         to_supertypes: by_name,
         ..UnionArgs::default()
     };
-    match frames.len() {
-        1 => Ok(frames.pop().unwrap_or_default()),
-        _ => concat(frames, args).map_err(|e| read_error(src, &e)),
+    if frames.len() == 1 {
+        return Ok(frames.pop().unwrap_or_default());
+    }
+    let schemas: Vec<_> = match by_name {
+        true => frames.iter_mut().map(|f| f.collect_schema().ok()).collect(),
+        false => Vec::new(),
+    };
+    let mut joined = concat(frames, args).map_err(|e| read_error(src, &e))?;
+    match joined.collect_schema() {
+        Ok(_) => Ok(joined),
+        // The reader says "failed to determine supertype of i64 and
+        // list[i64]": the field and the files are named instead.
+        Err(e) => Err(ndjson_files(src)
+            .ok()
+            .and_then(|files| ndjson::files_unjoinable(&files, &schemas))
+            .map_or_else(
+                || read_error(src, &e),
+                |why| read_error(src, &polars_err!(ComputeError: "{why}")),
+            )),
     }
 }
 

@@ -746,6 +746,17 @@ fn a_record_is_placed_in_its_own_file_and_line() {
     let declared = "    columns: {amount: number, closed_at: date}\n";
     let err = stderr(&run(&[], &source, declared, TOTAL, EVAL_CSV));
     assert!(err.contains("b.parquet` row 2 holds `x`"), "{err}");
+    // A field of two kinds in two files of a glob: both named (the
+    // reader said "failed to determine supertype of i64 and list[i64]").
+    let files: &[(&str, &[u8])] = &[
+        ("a.ndjson", b"{\"amount\": 1, \"closed_at\": null}\n"),
+        ("b.ndjson", b"{\"amount\": [1], \"closed_at\": null}\n"),
+    ];
+    let err = stderr(&run(files, "\"*.ndjson\"", "", TOTAL, EVAL_CSV));
+    assert!(
+        err.contains("the field `amount` is a list in `") && err.contains("b.ndjson` and a number in `"),
+        "{err}"
+    );
     // A line of `null` is no record: the reader fails on it, named here.
     let files: &[(&str, &[u8])] = &[("d.ndjson", b"{\"amount\": 1, \"closed_at\": null}\nnull\n")];
     let err = stderr(&run(files, "d.ndjson", declared, TOTAL, EVAL_CSV));

@@ -158,6 +158,27 @@ fn unjoinable(types: &[DataType], lines: &[u64], i: usize) -> String {
     )
 }
 
+/// Why the files of an NDJSON glob (their schemas, `None` where unknown)
+/// are not joined: a field of two kinds of value, in two files.
+pub(super) fn files_unjoinable(files: &[PathBuf], schemas: &[Option<SchemaRef>]) -> Option<String> {
+    let line_type = |s: &SchemaRef| DataType::Struct(s.iter_fields().collect());
+    for (i, here) in schemas.iter().enumerate() {
+        for (e, earlier) in schemas[..i].iter().enumerate() {
+            let (Some(here), Some(earlier)) = (here, earlier) else {
+                continue;
+            };
+            if let Some((field, k_here, k_there)) = clash(&line_type(earlier), &line_type(here), "") {
+                return Some(format!(
+                    "the field `{field}` is {k_here} in `{}` and {k_there} in `{}`; a field holds one kind of value in every file",
+                    files.get(i)?.display(),
+                    files.get(e)?.display()
+                ));
+            }
+        }
+    }
+    None
+}
+
 /// Where two types the reader infers do not join: the field (`a.b` in
 /// nested objects, under `path`) and the kinds of its value in each.
 fn clash(earlier: &DataType, here: &DataType, path: &str) -> Option<(String, &'static str, &'static str)> {
