@@ -441,6 +441,36 @@ pub fn headers_differ(span: Span, dataset: &str, first: &str, other: &str, colum
     .help("every file of a glob must have the same columns in the same order; split it into two datasets otherwise")
 }
 
+/// Parquet files of one glob without the same columns.
+pub fn columns_differ(span: Span, dataset: &str, first: &str, other: &str, column: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::headers_differ",
+        format!("the files of dataset `{dataset}` have different columns: `{first}` and `{other}` (`{column}` is in one of them only)"),
+    )
+    .at(span, "one glob, two layouts")
+    .help("every Parquet file of a glob must have the same columns, in any order; split it into two datasets otherwise")
+}
+
+/// Files of one glob that hold values of two kinds in one column (a
+/// number in one, a list in the other), each file with its kind.
+pub fn kinds_differ(
+    span: Span,
+    dataset: &str,
+    first: (&str, &str),
+    other: (&str, &str),
+    column: &str,
+) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::headers_differ",
+        format!(
+            "the files of dataset `{dataset}` hold different kinds of value in `{column}`: {} in `{}`, {} in `{}`",
+            first.1, first.0, other.1, other.0
+        ),
+    )
+    .at(span, "one glob, two layouts")
+    .help("a column holds one kind of value in every file of a glob: fix the file that differs, or split the glob into two datasets")
+}
+
 pub fn empty_source(span: Span, dataset: &str, path: &str) -> Diagnostic {
     Diagnostic::error(
         "kpi::empty_source",

@@ -101,37 +101,70 @@ pub(super) fn scan_stored(src: &SourceInfo) -> Result<LazyFrame, Diagnostic> {
     scan_other(src)
 }
 
-/// The files of a glob as one frame. NDJSON files are joined by column
-/// name, each column of the type that holds every file's values (one
-/// file's records may lack a field, or have only nulls in it); Parquet
-/// files must have the same columns.
+/// The files of a glob as one frame, their columns joined by name, each
+/// of the type that holds every file's values (integers in one file and
+/// floats in another are numbers). An NDJSON file's records may lack a
+/// field, or have only nulls in it; Parquet files have the same columns,
+/// in any order.
 fn together(src: &SourceInfo, mut frames: Vec<LazyFrame>) -> Result<LazyFrame, Diagnostic> {
-    let by_name = src.format == Format::Ndjson;
-    let args = UnionArgs {
-        diagonal: by_name,
-        to_supertypes: by_name,
-        ..UnionArgs::default()
-    };
     if frames.len() == 1 {
         return Ok(frames.pop().unwrap_or_default());
     }
-    let schemas: Vec<_> = match by_name {
-        true => frames.iter_mut().map(|f| f.collect_schema().ok()).collect(),
-        false => Vec::new(),
+    let schemas: Vec<_> = frames.iter_mut().map(|f| f.collect_schema().ok()).collect();
+    let files = || match src.format {
+        Format::Ndjson => ndjson_files(src),
+        _ => files::expand(src),
+    };
+    if src.format != Format::Ndjson {
+        if let Some(d) = files().ok().and_then(|f| columns_differ(src, &f, &schemas)) {
+            return Err(d);
+        }
+    }
+    let args = UnionArgs {
+        diagonal: true,
+        to_supertypes: true,
+        ..UnionArgs::default()
     };
     let mut joined = concat(frames, args).map_err(|e| read_error(src, &e))?;
     match joined.collect_schema() {
         Ok(_) => Ok(joined),
         // The reader says "failed to determine supertype of i64 and
         // list[i64]": the field and the files are named instead.
-        Err(e) => Err(ndjson_files(src)
-            .ok()
-            .and_then(|files| ndjson::files_unjoinable(&files, &schemas))
-            .map_or_else(
-                || read_error(src, &e),
-                |why| read_error(src, &polars_err!(ComputeError: "{why}")),
-            )),
+        Err(e) => {
+            let files = files().unwrap_or_default();
+            Err(match ndjson::files_unjoinable(&files, &schemas) {
+                Some((column, (one, kind), (other, other_kind))) => diagnostics::kinds_differ(
+                    src.span,
+                    &src.name,
+                    (&other.display().to_string(), other_kind),
+                    (&one.display().to_string(), kind),
+                    &column,
+                ),
+                None => read_error(src, &e),
+            })
+        }
     }
+}
+
+/// Parquet files of one glob whose columns are not the same (in any
+/// order), as the first file and one other, with a column only one has.
+fn columns_differ(src: &SourceInfo, files: &[PathBuf], schemas: &[Option<SchemaRef>]) -> Option<Diagnostic> {
+    let first = schemas.first()?.as_ref()?;
+    let only = |a: &SchemaRef, b: &SchemaRef| a.iter_names().find(|n| !b.contains(n)).cloned();
+    for (i, other) in schemas.iter().enumerate().skip(1) {
+        let Some(other) = other else { continue };
+        let Some(column) = only(first, other).or_else(|| only(other, first)) else {
+            continue;
+        };
+        return Some(diagnostics::columns_differ(
+            src.span,
+            &src.name,
+            &files.first()?.display().to_string(),
+            &files.get(i)?.display().to_string(),
+            &column,
+        ));
+    }
+    None
 }
 
 /// Each file of a Parquet or NDJSON dataset as stored, in the order read.

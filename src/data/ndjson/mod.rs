@@ -158,21 +158,24 @@ fn unjoinable(types: &[DataType], lines: &[u64], i: usize) -> String {
     )
 }
 
-/// Why the files of an NDJSON glob (their schemas, `None` where unknown)
-/// are not joined: a field of two kinds of value, in two files.
-pub(super) fn files_unjoinable(files: &[PathBuf], schemas: &[Option<SchemaRef>]) -> Option<String> {
+/// A file of a glob, and the kind of value a column holds there.
+pub(crate) type FileKind<'a> = (&'a Path, &'static str);
+
+/// Why the files of a glob (their schemas, `None` where unknown) are not
+/// joined: a column of two kinds of value in two files, as the column,
+/// the later file with its kind and the earlier with its own.
+pub(crate) fn files_unjoinable<'a>(
+    files: &'a [PathBuf],
+    schemas: &[Option<SchemaRef>],
+) -> Option<(String, FileKind<'a>, FileKind<'a>)> {
     let line_type = |s: &SchemaRef| DataType::Struct(s.iter_fields().collect());
     for (i, here) in schemas.iter().enumerate() {
         for (e, earlier) in schemas[..i].iter().enumerate() {
             let (Some(here), Some(earlier)) = (here, earlier) else {
                 continue;
             };
-            if let Some((field, k_here, k_there)) = clash(&line_type(earlier), &line_type(here), "") {
-                return Some(format!(
-                    "the field `{field}` is {k_here} in `{}` and {k_there} in `{}`; a field holds one kind of value in every file",
-                    files.get(i)?.display(),
-                    files.get(e)?.display()
-                ));
+            if let Some((column, k_here, k_there)) = clash(&line_type(earlier), &line_type(here), "") {
+                return Some((column, (files.get(i)?, k_here), (files.get(e)?, k_there)));
             }
         }
     }
