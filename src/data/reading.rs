@@ -84,10 +84,31 @@ pub fn scan_csv_pieces(src: &SourceInfo, from: usize, to: usize) -> Result<LazyF
 /// One file of a Parquet or NDJSON dataset (`file`: its place in the order
 /// the files are read), as [`scan`] gives the whole dataset.
 pub fn scan_file(src: &SourceInfo, file: usize) -> Result<LazyFrame, Diagnostic> {
-    let Some(path) = files::expand(src)?.into_iter().nth(file) else {
+    let files = files::expand(src)?;
+    let Some(path) = files.get(file) else {
         return Err(read_error(src, &PolarsError::NoData("no such file".into())));
     };
-    let lf = declared_types(src, file_scan(src, &path)?, true)?;
+    let mut lf = file_scan(src, path)?;
+    // Each column of the type the glob's files join to: a file of
+    // integers read alone beside one of floats would keep 3 for 3.7 in
+    // the maximum, and count 3 and 3.0 as two values.
+    if files.len() > 1 {
+        let joined = scan_other(src)?
+            .collect_schema()
+            .map_err(|e| read_error(src, &e))?;
+        let own = lf.collect_schema().map_err(|e| read_error(src, &e))?;
+        let casts: Vec<Expr> = own
+            .iter()
+            .filter_map(|(n, t)| {
+                let wider = joined.get(n).filter(|&w| w != t)?;
+                Some(col(n.clone()).cast(wider.clone()))
+            })
+            .collect();
+        if !casts.is_empty() {
+            lf = lf.with_columns(casts);
+        }
+    }
+    let lf = declared_types(src, lf, true)?;
     with_finite_only(src, lf)
 }
 

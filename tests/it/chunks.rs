@@ -636,3 +636,32 @@ fn a_csv_file_in_chunks_of_pieces_gives_the_numbers_of_its_rows() {
     let shown = String::from_utf8_lossy(&out.stdout);
     assert!(shown.contains("in 2 chunks of about"), "{shown}");
 }
+
+/// A glob of a file of integers and a file of floats, read a row at a
+/// time: each chunk takes the type the files join to. Read alone, the
+/// integers' file made the maximum an integer (3 for 3.7) and counted 3
+/// and 3.0 as two values.
+#[test]
+fn a_glob_of_integers_and_floats_in_chunks_keeps_every_value() {
+    let dir = temp_dir("chunks-kinds");
+    let write = |name: &str, amount: Column| {
+        let owner = Column::new("owner".into(), vec!["ann"; amount.len()]);
+        let mut frame = DataFrame::new_infer_height(vec![amount, owner]).unwrap();
+        let f = std::fs::File::create(dir.join(name)).unwrap();
+        ParquetWriter::new(f).finish(&mut frame).unwrap();
+    };
+    write("a.parquet", Column::new("amount".into(), [1i64, 3]));
+    write("b.parquet", Column::new("amount".into(), [3.7f64, 3.0]));
+    let kpis = "datasets:\n  d:\n    source: \"*.parquet\"\nkpis:\n  top: {dataset: d, measure: max(amount)}\n  low: {dataset: d, measure: min(amount)}\n  values: {dataset: d, measure: count_distinct(amount)}\n  total: {dataset: d, measure: sum(amount)}\n";
+    std::fs::write(dir.join("kpis.yaml"), kpis).unwrap();
+    for chunk in ["0", "1"] {
+        let (rows, err) = eval(&dir, chunk, &["--by", "owner"]);
+        let row = &rows[0];
+        let got = ["top", "low", "values", "total"].map(|k| row[k].as_f64());
+        let want = [3.7, 1.0, 3.0, 10.7].map(Some);
+        assert!(
+            got.iter().zip(want).all(|(g, w)| close(*g, w)),
+            "{chunk}: {row} {err}"
+        );
+    }
+}
