@@ -112,14 +112,10 @@ pub fn scan_file(src: &SourceInfo, file: usize) -> Result<LazyFrame, Diagnostic>
     with_finite_only(src, lf)
 }
 
-/// Parquet and NDJSON as stored (a glob must match something).
-fn scan_other(src: &SourceInfo) -> Result<LazyFrame, Diagnostic> {
+/// Parquet and NDJSON as stored, declared types not applied (a glob must
+/// match something).
+pub(super) fn scan_other(src: &SourceInfo) -> Result<LazyFrame, Diagnostic> {
     together(src, file_scans(src)?)
-}
-
-/// A Parquet or NDJSON source as stored, its declared types not applied.
-pub(super) fn scan_stored(src: &SourceInfo) -> Result<LazyFrame, Diagnostic> {
-    scan_other(src)
 }
 
 /// The files of a glob as one frame, their columns joined by name, each

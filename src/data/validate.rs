@@ -200,7 +200,7 @@ fn stored_words(have: &DataType) -> String {
 /// that its stored type cannot hold as declared ([`stored_contradiction`]),
 /// named with its file and record.
 pub(super) fn stored_contradictions(src: &SourceInfo) -> Vec<Diagnostic> {
-    let Ok(mut lf) = super::reading::scan_stored(src) else {
+    let Ok(mut lf) = super::reading::scan_other(src) else {
         return Vec::new();
     };
     let Ok(schema) = lf.collect_schema() else {
@@ -366,28 +366,28 @@ fn record_place(src: &SourceInfo, row: u64) -> String {
     };
     let found = super::files::expand(src)
         .ok()
-        .and_then(|files| file_of_record(src.format, &files, row));
+        .and_then(|files| file_of_record(src, &files, row));
     match found {
         Some((file, n)) => format!("`{}` {unit} {n}", file.display()),
         None => format!("`{}` {unit} {}", src.path_str(), row + 1),
     }
 }
 
-/// The file of `files`, read one after another, that holds record `row`
-/// (from 0), and the record's line (NDJSON) or row there, from 1.
-fn file_of_record(format: Format, files: &[PathBuf], mut row: u64) -> Option<(PathBuf, u64)> {
-    for file in files {
-        let within = match format {
-            Format::Ndjson => super::ndjson::line_of_record(file, row).ok()?,
-            _ => {
-                let mut f = std::fs::File::open(file).ok()?;
-                let rows = polars_parquet::arrow::read::read_metadata(&mut f).ok()?.num_rows as u64;
+/// The file of a source's `files`, read one after another, that holds
+/// record `row` (from 0), and the record's line (NDJSON) or row there, from 1.
+fn file_of_record(src: &SourceInfo, files: &[PathBuf], mut row: u64) -> Option<(PathBuf, u64)> {
+    let parquet_rows = super::parquet_rows(src).ok()?;
+    for (i, file) in files.iter().enumerate() {
+        let within = match &parquet_rows {
+            Some(rows) => {
+                let rows = *rows.get(i)?;
                 if row < rows {
                     Ok(row + 1)
                 } else {
                     Err(rows)
                 }
             }
+            None => super::ndjson::line_of_record(file, row).ok()?,
         };
         match within {
             Ok(n) => return Some((file.clone(), n)),
