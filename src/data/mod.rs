@@ -18,6 +18,7 @@ pub(crate) mod diagnostics;
 pub mod files;
 mod finite;
 pub mod keys;
+mod kinds;
 mod lookup;
 mod ndjson;
 mod reading;

@@ -149,7 +149,7 @@ fn together(src: &SourceInfo, mut frames: Vec<LazyFrame>) -> Result<LazyFrame, D
         // list[i64]": the field and the files are named instead.
         Err(e) => {
             let files = files().unwrap_or_default();
-            Err(match ndjson::files_unjoinable(&files, &schemas) {
+            Err(match super::kinds::files_unjoinable(&files, &schemas) {
                 Some((column, (one, kind), (other, other_kind))) => diagnostics::kinds_differ(
                     src.span,
                     &src.name,
