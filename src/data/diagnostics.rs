@@ -171,12 +171,7 @@ pub fn declared_type_contradicted(
         Type::Date | Type::Datetime => date_format_of(value),
         _ => None,
     };
-    Diagnostic::error(
-        "kpi::declared_type_contradicted",
-        format!("column `{column}` of dataset `{dataset}` is declared {ty}, but {found_at} holds `{value}`"),
-    )
-    .at(span, format!("`{column}` is not {ty} here"))
-    .help(match (ty, written_as) {
+    contradicted(span, dataset, found_at, column, ty, value).help(match (ty, written_as) {
         // Exports joined end to end (`cat jan.csv feb.csv`) repeat the header.
         _ if value == column && source_format == Format::Csv => "that line repeats the header: files joined end to end keep each one's header line; remove the repeated ones, or read the files as a glob (`source: exports/*.csv`), or skip such rows with `read: {on_error: skip}`".to_string(),
         // Exports often write dates with a time of day (`2025-01-10 00:00:00`).
@@ -205,12 +200,23 @@ pub fn declared_over_stored(
         Type::Bool if !stored.starts_with("date") => format!("`{column}` is stored as {stored}: as a bool it may hold 0 and 1 only; fix the value, or declare `{column}: number`"),
         _ => format!("`{column}` is stored as {stored}: declare it `date` or `datetime` (a KPI counts the days between two dates with `days_between`)"),
     };
+    contradicted(span, dataset, found_at, column, ty, value).help(help)
+}
+
+/// `kpi::declared_type_contradicted` at the declaration, its help to come.
+fn contradicted(
+    span: Span,
+    dataset: &str,
+    found_at: &str,
+    column: &str,
+    ty: Type,
+    value: &str,
+) -> Diagnostic {
     Diagnostic::error(
         "kpi::declared_type_contradicted",
         format!("column `{column}` of dataset `{dataset}` is declared {ty}, but {found_at} holds `{value}`"),
     )
     .at(span, format!("`{column}` is not {ty} here"))
-    .help(help)
 }
 
 /// The `read:` option and format a value is a date (or datetime) in, of
