@@ -9,12 +9,12 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 
 /// A file of a glob, and the kind of value a column holds there.
-pub(crate) type FileKind<'a> = (&'a Path, &'static str);
+pub(super) type FileKind<'a> = (&'a Path, &'static str);
 
 /// Why the files of a glob (their schemas, `None` where unknown) are not
 /// joined: a column of two kinds of value in two files, as the column,
 /// the later file with its kind and the earlier with its own.
-pub(crate) fn files_unjoinable<'a>(
+pub(super) fn files_unjoinable<'a>(
     files: &'a [PathBuf],
     schemas: &[Option<SchemaRef>],
 ) -> Option<(String, FileKind<'a>, FileKind<'a>)> {
