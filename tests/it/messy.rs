@@ -929,6 +929,22 @@ fn ndjson_texts_declared_numbers_and_bools_read_as_check_reads_them() {
 }
 
 #[test]
+fn lines_ended_by_a_carriage_return_alone_are_lines() {
+    // Excel's "CSV (Macintosh)": read so by Polars, the file was one line,
+    // a header of many columns, and every count 0. 10 + 20 over two rows;
+    // a value a declared type cannot hold is named on its own line.
+    let data = "id,amount,closed_at\r1,10,2025-01-01\r2,20,2025-02-01\r";
+    let files: &[(&str, &[u8])] = &[("d.csv", data.as_bytes())];
+    let out = run(files, "d.csv", "", TOTAL, BY_MONTH);
+    assert_eq!(csv_of(&out), "period,total,rows\n2025-01,10,1\n2025-02,20,1\n");
+    let data = "id,amount,closed_at\r1,10,2025-01-01\r2,x1,2025-02-01\r";
+    let files: &[(&str, &[u8])] = &[("d.csv", data.as_bytes())];
+    let declared = "    columns: {amount: number}\n";
+    let err = stderr(&run(files, "d.csv", declared, TOTAL, EVAL_CSV));
+    assert!(err.contains("d.csv` line 3 holds `x1`"), "{err}");
+}
+
+#[test]
 fn numbers_the_reader_cannot_hold_as_integers() {
     // An integer of 20 digits does not fit 64 bits: the column is text (an
     // identifier, as a rule), which `sum` refuses, saying why; declared a

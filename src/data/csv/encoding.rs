@@ -1,5 +1,6 @@
 //! Files in another encoding than UTF-8 (the `encoding` read option's,
-//! and UTF-16 with its byte order mark), read and transcoded to UTF-8 once.
+//! and UTF-16 with its byte order mark), and files whose lines end with a
+//! carriage return alone, read and transcoded to UTF-8 lines once.
 
 use std::sync::Arc;
 
@@ -21,12 +22,12 @@ pub(super) fn transcoded(
     };
     let e = match src.read.encoding.as_ref().map(|e| e.value) {
         None | Some(Encoding::Utf8) => {
-            let mut utf16 = false;
+            let mut other = false;
             for f in files {
-                utf16 |=
-                    utf16_order(&crate::data::files::first_bytes(f, 2).map_err(|e| failed(f, e))?).is_some();
+                let head = crate::data::files::first_bytes(f, HEAD).map_err(|e| failed(f, e))?;
+                other |= utf16_order(&head).is_some() || returns_alone(&head);
             }
-            if !utf16 {
+            if !other {
                 return Ok(None);
             }
             Encoding::Utf8
@@ -40,11 +41,29 @@ pub(super) fn transcoded(
                 None if e == Encoding::Utf8 => b,
                 None => transcode(&b, e),
             })
+            .map(|b| match returns_alone(&b[..b.len().min(HEAD as usize)]) {
+                true => b
+                    .into_iter()
+                    .map(|c| if c == b'\r' { b'\n' } else { c })
+                    .collect(),
+                false => b,
+            })
             .map_err(|e| failed(f, e))
     };
     Ok(Some(Arc::new(
         files.iter().map(read).collect::<Result<Vec<_>, _>>()?,
     )))
+}
+
+/// The start of a file, where its line ends are seen.
+const HEAD: u64 = 16 << 10;
+
+/// Whether the lines of a file's start `head` end with a carriage return
+/// alone, as old Mac exports write them (Excel's "CSV (Macintosh)"): the
+/// reader ends lines at `\n` only, and read so, the file is one line, its
+/// rows a header of many columns and no row, so every count is 0.
+fn returns_alone(head: &[u8]) -> bool {
+    head.contains(&b'\r') && !head.contains(&b'\n')
 }
 
 /// Whether `bytes` start with UTF-16's byte order mark: little-endian
