@@ -66,6 +66,13 @@ fn nearby(path: &Path) -> Option<String> {
     ))
 }
 
+/// A file's modification time and length: what says it changed since a
+/// result worked out from it was kept.
+pub(crate) fn modified(path: &Path) -> Option<(std::time::SystemTime, u64)> {
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.modified().ok()?, m.len()))
+}
+
 /// The first `n` bytes of a file (fewer in a shorter one).
 pub(crate) fn first_bytes(f: &Path, n: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;

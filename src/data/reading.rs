@@ -3,6 +3,7 @@
 //! types, dates found in text, non-finite numbers as null), read whole, in
 //! chunks of rows or in pieces; and the schema a scan gives.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -93,9 +94,7 @@ pub fn scan_file(src: &SourceInfo, file: usize) -> Result<LazyFrame, Diagnostic>
     // integers read alone beside one of floats would keep 3 for 3.7 in
     // the maximum, and count 3 and 3.0 as two values.
     if files.len() > 1 {
-        let joined = scan_other(src)?
-            .collect_schema()
-            .map_err(|e| read_error(src, &e))?;
+        let joined = joined_schema(src, &files)?;
         let own = lf.collect_schema().map_err(|e| read_error(src, &e))?;
         let casts: Vec<Expr> = own
             .iter()
@@ -110,6 +109,26 @@ pub fn scan_file(src: &SourceInfo, file: usize) -> Result<LazyFrame, Diagnostic>
     }
     let lf = declared_types(src, lf, true)?;
     with_finite_only(src, lf)
+}
+
+/// The schema the files of a glob join to ([`together`]), worked out once
+/// while the files are unchanged: each chunk of each file asks it.
+fn joined_schema(src: &SourceInfo, files: &[PathBuf]) -> Result<SchemaRef, Diagnostic> {
+    type Stamped = Vec<(PathBuf, Option<(std::time::SystemTime, u64)>)>;
+    static CACHE: std::sync::OnceLock<std::sync::Mutex<HashMap<Stamped, SchemaRef>>> =
+        std::sync::OnceLock::new();
+    let key: Stamped = files.iter().map(|f| (f.clone(), files::modified(f))).collect();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(found) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return Ok(found);
+    }
+    let joined = scan_other(src)?
+        .collect_schema()
+        .map_err(|e| read_error(src, &e))?;
+    if let Ok(mut c) = cache.lock() {
+        c.insert(key, joined.clone());
+    }
+    Ok(joined)
 }
 
 /// Parquet and NDJSON as stored, declared types not applied (a glob must

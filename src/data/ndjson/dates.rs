@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use polars::prelude::*;
 
-use super::modified;
 use crate::data::csv::NearMiss;
+use crate::data::files::modified;
 use crate::data::text::conversion::{declared_text_conversions, not_in_utc, unconverted, Conversion};
 use crate::data::text::guess::{date_hint, guess, later_datetimes};
 use crate::data::SourceInfo;

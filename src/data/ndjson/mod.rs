@@ -40,7 +40,7 @@ pub(super) fn schema(path: &Path) -> Result<Option<Schema>, String> {
     // the file is unchanged.
     static CACHE: OnceLock<Mutex<HashMap<PathBuf, Inferred>>> = OnceLock::new();
     let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
-    let stamp = modified(path);
+    let stamp = crate::data::files::modified(path);
     if let Some((at, found)) = cache.lock().ok().and_then(|c| c.get(path).cloned()) {
         if stamp.is_some() && at == stamp {
             return found;
@@ -523,11 +523,6 @@ pub(super) fn line_of_record(path: &Path, k: u64) -> std::io::Result<Result<u64,
         records += 1;
     }
     Ok(Err(records))
-}
-
-pub(super) fn modified(path: &Path) -> Option<(std::time::SystemTime, u64)> {
-    let m = std::fs::metadata(path).ok()?;
-    Some((m.modified().ok()?, m.len()))
 }
 
 #[cfg(test)]
