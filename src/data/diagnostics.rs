@@ -343,12 +343,22 @@ pub fn lookup_unmatched(
     };
     let named: Vec<String> = keys
         .iter()
-        .map(|(k, n)| match n {
-            1 => format!("`{k}`"),
-            n => format!("`{k}` ({n} rows)"),
+        .map(|(k, n)| {
+            let k = match k.is_empty() {
+                true => "an empty text".to_string(),
+                false => format!("`{k}`"),
+            };
+            match n {
+                1 => k,
+                n => format!("{k} ({n} rows)"),
+            }
         })
         .collect();
     let help = match (likely, keys.first()) {
+        // Files converted from CSV often hold "" where CSV had no value.
+        (_, Some((key, _))) if key.is_empty() => format!(
+            "if an empty text means no `{left}`, a computed dimension can say so (`if {left} == \"\" then null else {left}`) and the lookup join on it; otherwise add the missing rows to `{looked_up}`"
+        ),
         (Some(likely), Some((key, _))) => format!(
             "did you mean `{likely}`? A computed dimension can mend the spelling (`if {left} == \"{key}\" then \"{likely}\" else {left}`) and the lookup join on it; otherwise add the missing rows to `{looked_up}`"
         ),

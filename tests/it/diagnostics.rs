@@ -276,6 +276,43 @@ fn keys_no_looked_up_row_holds_are_counted_and_named() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "no_team,no_region\n4,1\n");
 }
 
+/// An empty text as a key (files converted from CSV hold `""` where the
+/// CSV had no value) is said in words, with the dimension that reads it as
+/// no key; with that dimension the warning is gone.
+#[test]
+fn an_empty_key_no_looked_up_row_holds_is_said_in_words() {
+    let deals = "{\"id\": 1, \"account\": \"acme\"}\n{\"id\": 2, \"account\": \"\"}\n{\"id\": 3, \"account\": \"\"}\n";
+    let spec = |on: &str| {
+        format!("datasets:\n  deals:\n    source: deals.ndjson\n    dimensions: {{key: 'if account == \"\" then null else account'}}\n    lookups: [{{dataset: accounts, on: {on}}}]\n  accounts: {{source: accounts.csv}}\nkpis:\n  n: {{dataset: deals, measure: count()}}\n")
+    };
+    let dir = dir_with(
+        "lookup-empty-key",
+        &[
+            ("deals.ndjson", deals),
+            ("accounts.csv", "account,sector\nacme,retail\n"),
+            ("spec.yaml", &spec("account")),
+        ],
+    );
+    let unmatched = |dir: &std::path::Path| -> Vec<String> {
+        kpi::check_path(&dir.join("spec.yaml"), true)
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == "kpi::lookup_unmatched")
+            .map(|d| format!("{} | {}", d.message, d.help.clone().unwrap_or_default()))
+            .collect()
+    };
+    let said = unmatched(&dir);
+    assert_eq!(said.len(), 1, "{said:#?}");
+    assert!(
+        said[0].contains("by their `account`: an empty text (2 rows);")
+            && said[0].contains("`if account == \"\" then null else account`"),
+        "{}",
+        said[0]
+    );
+    std::fs::write(dir.join("spec.yaml"), spec("{left: key, right: account}")).unwrap();
+    assert_eq!(unmatched(&dir), Vec::<String>::new());
+}
+
 /// A function of SQL, spreadsheets or BI tools that kpi names otherwise,
 /// too far from its name for "did you mean", is told how it is written
 /// here (`average` got a list of every function; `countd` "did you mean
