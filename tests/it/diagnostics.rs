@@ -223,6 +223,17 @@ fn texts_no_row_holds_are_named_with_the_value_meant() {
     assert!(said[4].contains("`region` equal to `\"emea\"`") && said[4].contains("did you mean `\"EMEA\"`?"));
 }
 
+/// `kpi check --data`'s warnings of unmatched lookup keys for the spec in
+/// `dir`, each as "message | help".
+fn unmatched_keys_said(dir: &std::path::Path) -> Vec<String> {
+    kpi::check_path(&dir.join("spec.yaml"), true)
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "kpi::lookup_unmatched")
+        .map(|d| format!("{} | {}", d.message, d.help.clone().unwrap_or_default()))
+        .collect()
+}
+
 /// `kpi check --data` warns of rows whose lookup key no looked-up row
 /// holds (their looked-up columns are null), with how many and the keys
 /// with the most, joined as evaluation joins them: `Bob` (3 rows) and
@@ -244,13 +255,7 @@ fn keys_no_looked_up_row_holds_are_counted_and_named() {
             ("spec.yaml", spec),
         ],
     );
-    let outcome = kpi::check_path(&dir.join("spec.yaml"), true);
-    let said: Vec<String> = outcome
-        .diagnostics
-        .iter()
-        .filter(|d| d.code == "kpi::lookup_unmatched")
-        .map(|d| format!("{} | {}", d.message, d.help.clone().unwrap_or_default()))
-        .collect();
+    let said = unmatched_keys_said(&dir);
     assert_eq!(said.len(), 2, "{said:#?}");
     assert!(
         said[0]
@@ -293,15 +298,7 @@ fn an_empty_key_no_looked_up_row_holds_is_said_in_words() {
             ("spec.yaml", &spec("account")),
         ],
     );
-    let unmatched = |dir: &std::path::Path| -> Vec<String> {
-        kpi::check_path(&dir.join("spec.yaml"), true)
-            .diagnostics
-            .iter()
-            .filter(|d| d.code == "kpi::lookup_unmatched")
-            .map(|d| format!("{} | {}", d.message, d.help.clone().unwrap_or_default()))
-            .collect()
-    };
-    let said = unmatched(&dir);
+    let said = unmatched_keys_said(&dir);
     assert_eq!(said.len(), 1, "{said:#?}");
     assert!(
         said[0].contains("by their `account`: an empty text (2 rows);")
@@ -310,7 +307,7 @@ fn an_empty_key_no_looked_up_row_holds_is_said_in_words() {
         said[0]
     );
     std::fs::write(dir.join("spec.yaml"), spec("{left: key, right: account}")).unwrap();
-    assert_eq!(unmatched(&dir), Vec::<String>::new());
+    assert_eq!(unmatched_keys_said(&dir), Vec::<String>::new());
 }
 
 /// A function of SQL, spreadsheets or BI tools that kpi names otherwise,
