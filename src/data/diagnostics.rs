@@ -4,6 +4,7 @@ use crate::check::types::Type;
 use crate::diagnostic::Diagnostic;
 use crate::span::Span;
 use crate::spec::model::Format;
+use crate::syntax::print::written_name;
 
 /// `nearby`: what is there instead (a file of a close name, or the first
 /// folder on the way that does not exist), said first in the help.
@@ -301,6 +302,39 @@ pub fn declared_field_absent(span: Span, dataset: &str, path: &str, column: &str
     )
     .at(span, format!("no record has `{column}`"))
     .help("JSON exports leave out fields without a value, so this may be right; if not, fix the name (names are case-sensitive)")
+}
+
+/// Two fields of an NDJSON source whose names differ only in case, each
+/// with values and no record with both: one field spelt two ways, whose
+/// values KPIs would read apart (`sum(amount)` leaves out the `Amount`s).
+pub fn field_spelt_two_ways(
+    span: Span,
+    dataset: &str,
+    path: &str,
+    one: (&str, u64),
+    other: (&str, u64),
+) -> Diagnostic {
+    let records = |n: u64| match n {
+        1 => "1 record".to_string(),
+        n => format!("{n} records"),
+    };
+    let (a, b) = (written_name(one.0), written_name(other.0));
+    let joined = crate::spec::diagnostics::snake_case(one.0)
+        .map_or_else(|| "joined".to_string(), |n| format!("{n}_all"));
+    Diagnostic::warning(
+        "kpi::field_spelt_two_ways",
+        format!(
+            "fields `{}` ({}) and `{}` ({}) of dataset `{dataset}` differ only in case, and no record of `{path}` holds both: one field spelt two ways, read apart",
+            one.0,
+            records(one.1),
+            other.0,
+            records(other.1)
+        ),
+    )
+    .at(span, "read from here")
+    .help(format!(
+        "a computed dimension joins them for KPIs to read (`{joined}: coalesce({a}, {b})` under `dimensions:`, then `sum({joined})`); or write the field one way where the file is made"
+    ))
 }
 
 pub fn duplicate_lookup_key(

@@ -250,6 +250,55 @@ pub(super) fn stored_contradictions(src: &SourceInfo) -> Vec<Diagnostic> {
         .collect()
 }
 
+/// Fields of an NDJSON source whose names differ only in case, each with
+/// values, that no record holds together: one field spelt two ways by
+/// the files' writer (CSV columns of such names are both in every row).
+fn fields_spelt_two_ways(src: &SourceInfo) -> Vec<Diagnostic> {
+    let Ok(mut lf) = super::reading::scan_other(src) else {
+        return Vec::new();
+    };
+    let Ok(schema) = lf.collect_schema() else {
+        return Vec::new();
+    };
+    let names: Vec<&PlSmallStr> = schema.iter_names().collect();
+    let mut pairs = Vec::new();
+    for (i, a) in names.iter().enumerate() {
+        for b in &names[i + 1..] {
+            if a.to_lowercase() == b.to_lowercase() {
+                pairs.push((a.to_string(), b.to_string()));
+            }
+        }
+    }
+    if pairs.is_empty() {
+        return Vec::new();
+    }
+    let has = |n: &str| col(n).is_not_null();
+    let mut aggs = Vec::new();
+    for (k, (a, b)) in pairs.iter().enumerate() {
+        aggs.push(has(a).sum().alias(format!("a{k}")));
+        aggs.push(has(b).sum().alias(format!("b{k}")));
+        aggs.push(has(a).and(has(b)).sum().alias(format!("ab{k}")));
+    }
+    let Ok(df) = lf.select(aggs).collect() else {
+        return Vec::new();
+    };
+    let count = |name: String| df.column(&name).ok()?.get(0).ok()?.extract::<u64>();
+    pairs
+        .iter()
+        .enumerate()
+        .filter_map(|(k, (a, b))| {
+            let (na, nb, both) = (
+                count(format!("a{k}"))?,
+                count(format!("b{k}"))?,
+                count(format!("ab{k}"))?,
+            );
+            (na > 0 && nb > 0 && both == 0).then(|| {
+                diagnostics::field_spelt_two_ways(src.span, &src.name, &src.path_str(), (a, na), (b, nb))
+            })
+        })
+        .collect()
+}
+
 /// A text value of column `n` that its declared type `t` cannot hold.
 fn not_of_type(src: &SourceInfo, n: &str, t: Type) -> Expr {
     let text = col(n).str().strip_chars(lit(NULL));
@@ -463,8 +512,9 @@ pub fn near_misses(src: &SourceInfo) -> Vec<Diagnostic> {
                     diagnostics::date_format_needed(src.span, &src.name, column, formats)
                 }))
                 .chain(absent)
+                .chain(fields_spelt_two_ways(src))
                 .collect(),
-            Err(_) => absent.collect(),
+            Err(_) => absent.chain(fields_spelt_two_ways(src)).collect(),
         };
     }
     if src.format != Format::Csv {

@@ -79,7 +79,7 @@ pub fn invalid_name(span: Span, name: &str) -> Diagnostic {
 
 /// `name` written as a name: `WinRate`, `win-rate` and `Win Rate` are
 /// `win_rate`; none for a name that does not start with a letter.
-fn snake_case(name: &str) -> Option<String> {
+pub(crate) fn snake_case(name: &str) -> Option<String> {
     let mut out = String::new();
     let mut last: Option<char> = None;
     for c in name.chars() {

@@ -171,17 +171,21 @@ const KEYWORDS: [&str; 15] = [
 ];
 
 fn ident(out: &mut String, i: &Ident) {
-    let plain = i
-        .name
+    out.push_str(&written_name(&i.name));
+}
+
+/// A column's name as an expression writes it: bare when it is one word
+/// and no keyword, else between backticks (`` `Deal Stage` ``).
+pub fn written_name(name: &str) -> String {
+    let plain = name
         .chars()
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && i.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !KEYWORDS.contains(&i.name.as_str());
-    if plain {
-        out.push_str(&i.name);
-    } else {
-        let _ = write!(out, "`{}`", i.name);
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !KEYWORDS.contains(&name);
+    match plain {
+        true => name.to_string(),
+        false => format!("`{name}`"),
     }
 }
 

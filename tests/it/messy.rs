@@ -945,6 +945,32 @@ fn lines_ended_by_a_carriage_return_alone_are_lines() {
 }
 
 #[test]
+fn an_ndjson_field_spelt_two_ways_is_warned_of() {
+    // `Amount` on one record, `amount` on two, never both: `sum(amount)`
+    // was 4 of 6 with nothing said. The dimension the help gives reads 6;
+    // fields of two cases that records hold together are two fields.
+    let nd = "{\"amount\": 1, \"closed_at\": \"2025-01-01\"}\n{\"Amount\": 2, \"closed_at\": \"2025-01-02\"}\n{\"amount\": 3, \"closed_at\": \"2025-01-03\"}\n";
+    let files: &[(&str, &[u8])] = &[("d.ndjson", nd.as_bytes())];
+    let said = stdout(&run(files, "d.ndjson", "", TOTAL, &["check", "--data"]));
+    assert!(
+        said.contains("kpi::field_spelt_two_ways")
+            && said.contains("fields `amount` (2 records) and `Amount` (1 record)")
+            && said.contains("`amount_all: coalesce(amount, Amount)`"),
+        "{said}"
+    );
+    let joined = "    dimensions: {amount_all: 'coalesce(amount, Amount)'}\n";
+    let all = "  total: {dataset: d, measure: sum(amount_all)}\n";
+    assert_eq!(
+        csv_of(&run(files, "d.ndjson", joined, all, EVAL_CSV)),
+        "total\n6\n"
+    );
+    let nd = "{\"amount\": 1, \"Amount\": 5, \"closed_at\": \"2025-01-01\"}\n";
+    let files: &[(&str, &[u8])] = &[("d.ndjson", nd.as_bytes())];
+    let said = stdout(&run(files, "d.ndjson", "", TOTAL, &["check", "--data"]));
+    assert!(!said.contains("field_spelt_two_ways"), "{said}");
+}
+
+#[test]
 fn numbers_the_reader_cannot_hold_as_integers() {
     // An integer of 20 digits does not fit 64 bits: the column is text (an
     // identifier, as a rule), which `sum` refuses, saying why; declared a
