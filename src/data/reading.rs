@@ -53,7 +53,7 @@ pub fn parquet_rows(src: &SourceInfo) -> Result<Option<Vec<u64>>, Diagnostic> {
         return Ok(None);
     }
     let mut rows = Vec::new();
-    for file in file_scans(src)? {
+    for file in file_scans(src)?.1 {
         let counted = file
             .select([len().cast(DataType::UInt64).alias("rows")])
             .collect()
@@ -134,7 +134,8 @@ fn joined_schema(src: &SourceInfo, files: &[PathBuf]) -> Result<SchemaRef, Diagn
 /// Parquet and NDJSON as stored, declared types not applied (a glob must
 /// match something).
 pub(super) fn scan_other(src: &SourceInfo) -> Result<LazyFrame, Diagnostic> {
-    together(src, file_scans(src)?)
+    let (files, frames) = file_scans(src)?;
+    together(src, &files, frames)
 }
 
 /// The files of a glob as one frame, their columns joined by name, each
@@ -142,17 +143,17 @@ pub(super) fn scan_other(src: &SourceInfo) -> Result<LazyFrame, Diagnostic> {
 /// floats in another are numbers). An NDJSON file's records may lack a
 /// field, or have only nulls in it; Parquet files have the same columns,
 /// in any order.
-fn together(src: &SourceInfo, mut frames: Vec<LazyFrame>) -> Result<LazyFrame, Diagnostic> {
+fn together(
+    src: &SourceInfo,
+    files: &[PathBuf],
+    mut frames: Vec<LazyFrame>,
+) -> Result<LazyFrame, Diagnostic> {
     if frames.len() == 1 {
         return Ok(frames.pop().unwrap_or_default());
     }
     let schemas: Vec<_> = frames.iter_mut().map(|f| f.collect_schema().ok()).collect();
-    let files = || match src.format {
-        Format::Ndjson => ndjson_files(src),
-        _ => files::expand(src),
-    };
     if src.format != Format::Ndjson {
-        if let Some(d) = files().ok().and_then(|f| columns_differ(src, &f, &schemas)) {
+        if let Some(d) = columns_differ(src, files, &schemas) {
             return Err(d);
         }
     }
@@ -166,19 +167,16 @@ fn together(src: &SourceInfo, mut frames: Vec<LazyFrame>) -> Result<LazyFrame, D
         Ok(_) => Ok(joined),
         // The reader says "failed to determine supertype of i64 and
         // list[i64]": the field and the files are named instead.
-        Err(e) => {
-            let files = files().unwrap_or_default();
-            Err(match super::kinds::files_unjoinable(&files, &schemas) {
-                Some((column, (one, kind), (other, other_kind))) => diagnostics::kinds_differ(
-                    src.span,
-                    &src.name,
-                    (&other.display().to_string(), other_kind),
-                    (&one.display().to_string(), kind),
-                    &column,
-                ),
-                None => read_error(src, &e),
-            })
-        }
+        Err(e) => Err(match super::kinds::files_unjoinable(files, &schemas) {
+            Some((column, (one, kind), (other, other_kind))) => diagnostics::kinds_differ(
+                src.span,
+                &src.name,
+                (&other.display().to_string(), other_kind),
+                (&one.display().to_string(), kind),
+                &column,
+            ),
+            None => read_error(src, &e),
+        }),
     }
 }
 
@@ -203,21 +201,29 @@ fn columns_differ(src: &SourceInfo, files: &[PathBuf], schemas: &[Option<SchemaR
     None
 }
 
-/// Each file of a Parquet or NDJSON dataset as stored, in the order read.
-fn file_scans(src: &SourceInfo) -> Result<Vec<LazyFrame>, Diagnostic> {
+/// Each file of a Parquet or NDJSON dataset, and its scan as stored, in
+/// the order read (NDJSON files without a record left out: a source of
+/// none is one empty scan of no file).
+fn file_scans(src: &SourceInfo) -> Result<(Vec<PathBuf>, Vec<LazyFrame>), Diagnostic> {
     if src.format != Format::Ndjson {
-        return files::expand(src)?.iter().map(|p| file_scan(src, p)).collect();
+        let files = files::expand(src)?;
+        let frames = files
+            .iter()
+            .map(|p| file_scan(src, p))
+            .collect::<Result<_, _>>()?;
+        return Ok((files, frames));
     }
     let files = ndjson_files(src)?;
     if files.is_empty() {
-        return no_records(src).map(|empty| vec![empty]);
+        return no_records(src).map(|empty| (files, vec![empty]));
     }
     // The dates are the source's, worked out once for all its files.
     let dates = dates_of(src, &files)?;
-    files
+    let frames = files
         .iter()
         .map(|p| ndjson::with_dates(src, ndjson_texts(src, p)?, &dates))
-        .collect()
+        .collect::<Result<_, _>>()?;
+    Ok((files, frames))
 }
 
 /// The files of an NDJSON dataset that hold a record. A file without one
@@ -293,6 +299,7 @@ fn dates_of(src: &SourceInfo, files: &[PathBuf]) -> Result<Arc<ndjson::Dates>, D
     let all = || {
         together(
             src,
+            files,
             files
                 .iter()
                 .map(|f| ndjson_texts(src, f))
