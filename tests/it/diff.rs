@@ -6,7 +6,7 @@ use std::process::Command;
 
 use kpi::diff::{diff, ChangeKind};
 
-use crate::support::{check_str, copy_dir, dir_with, kpi_bin, kpi_in, root, temp_dir};
+use crate::support::{check_str, copy_dir, dir_with, kpi_in, root, temp_dir};
 
 fn spec(text: &str) -> kpi::spec::Spec {
     check_str("s.yaml", text).spec
@@ -275,20 +275,11 @@ fn git(dir: &Path, args: &[&str]) {
     );
 }
 
+/// `kpi ARGS` in `dir`, which must succeed: its standard output.
 fn run(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(kpi_bin())
-        .current_dir(dir)
-        .env_remove("KPI_SPEC")
-        .args(args)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).to_string()
+    let (code, out, err) = kpi_in(dir, args);
+    assert_eq!(code, Some(0), "{args:?}: {err}");
+    out
 }
 
 #[test]
@@ -636,24 +627,10 @@ fn a_spec_added_in_a_commit_is_every_definition_added() {
     .unwrap();
     git(&dir, &["add", "-A"]);
     git(&dir, &["commit", "-qm", "kpis"]);
-    let out = Command::new(kpi_bin())
-        .current_dir(&dir)
-        .env_remove("KPI_SPEC")
-        .args(["diff", "HEAD~1", "HEAD"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "added dataset `d`\nadded kpi `won`\n"
-    );
-    assert!(String::from_utf8_lossy(&out.stderr)
-        .contains("there is no spec under `kpis` at `HEAD~1`: every definition is added"));
+    let (code, out, err) = kpi_in(&dir, &["diff", "HEAD~1", "HEAD"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out, "added dataset `d`\nadded kpi `won`\n");
+    assert!(err.contains("there is no spec under `kpis` at `HEAD~1`: every definition is added"));
     // Removed, the other way round.
     assert_eq!(
         run(&dir, &["diff", "HEAD", "HEAD~1"]),
@@ -662,12 +639,7 @@ fn a_spec_added_in_a_commit_is_every_definition_added() {
     // Removed from the working tree: every definition removed.
     std::fs::remove_dir_all(dir.join("kpis")).unwrap();
     assert_eq!(run(&dir, &["diff"]), "removed dataset `d`\nremoved kpi `won`\n");
-    let out = Command::new(kpi_bin())
-        .current_dir(&dir)
-        .args(["--spec", "metrics", "diff", "HEAD~1", "HEAD"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr)
-        .contains("no spec files under `metrics` at `HEAD~1` nor at `HEAD`"));
+    let (code, _, err) = kpi_in(&dir, &["--spec", "metrics", "diff", "HEAD~1", "HEAD"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("no spec files under `metrics` at `HEAD~1` nor at `HEAD`"));
 }
