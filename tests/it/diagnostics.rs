@@ -223,6 +223,12 @@ fn texts_no_row_holds_are_named_with_the_value_meant() {
     assert!(said[4].contains("`region` equal to `\"emea\"`") && said[4].contains("did you mean `\"EMEA\"`?"));
 }
 
+/// `kpi eval --format csv` of the spec at `spec`: its standard output.
+fn eval_csv(spec: &std::path::Path) -> String {
+    let out = crate::support::kpi(&["--spec", spec.to_str().unwrap(), "eval", "--format", "csv"]);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// `kpi check --data`'s warnings of unmatched lookup keys for the spec in
 /// `dir`, each as "message | help".
 fn unmatched_keys_said(dir: &std::path::Path) -> Vec<String> {
@@ -271,14 +277,7 @@ fn keys_no_looked_up_row_holds_are_counted_and_named() {
         "{}",
         said[1]
     );
-    let out = crate::support::kpi(&[
-        "--spec",
-        dir.join("spec.yaml").to_str().unwrap(),
-        "eval",
-        "--format",
-        "csv",
-    ]);
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "no_team,no_region\n4,1\n");
+    assert_eq!(eval_csv(&dir.join("spec.yaml")), "no_team,no_region\n4,1\n");
 }
 
 /// An empty text as a key (files converted from CSV hold `""` where the
@@ -365,14 +364,7 @@ fn a_suggested_name_of_more_than_one_word_is_quoted() {
         help,
         ["did you mean `Closed At`? A name that is not one word is written between backticks in an expression: `` `Closed At` ``"]
     );
-    let out = crate::support::kpi(&[
-        "--spec",
-        dir.join("fixed.yaml").to_str().unwrap(),
-        "eval",
-        "--format",
-        "csv",
-    ]);
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "n\n1\n");
+    assert_eq!(eval_csv(&dir.join("fixed.yaml")), "n\n1\n");
 }
 
 /// A percent KPI multiplied by 100 is warned of wherever the factor sits
