@@ -198,7 +198,7 @@ impl FrameCells {
             .filter(|c| !c.starts_with("__"))
             .collect();
         let formats: Vec<Option<NumberFormat>> = columns.iter().map(|c| format_of(c)).collect();
-        let values = columns
+        let values: Vec<Values> = columns
             .iter()
             .zip(&formats)
             .map(|(name, f)| {
@@ -207,6 +207,14 @@ impl FrameCells {
                     .ok()
                     .and_then(|c| values_of(c, f.is_some()))
                     .unwrap_or(Values::Unreadable)
+            })
+            .collect();
+        let formats = formats
+            .into_iter()
+            .zip(&values)
+            .map(|(f, v)| match v {
+                Values::Number(a) => f.map(|f| f.for_column(a.non_null_values_iter())),
+                _ => f,
             })
             .collect();
         FrameCells {

@@ -52,6 +52,22 @@ impl NumberFormat {
         }
     }
 
+    /// The format of a whole column of `values`: a number without a unit
+    /// or decimals takes two decimals when any of its values has a
+    /// fraction and none otherwise, the same for every row, so that
+    /// `2,000.00` stands above `1,200.50` (by value it read `2,000`).
+    pub fn for_column(self, mut values: impl Iterator<Item = f64>) -> NumberFormat {
+        let unitless = matches!(self.unit, None | Some(Unit::Number));
+        if !unitless || self.decimals.is_some() || self.points {
+            return self;
+        }
+        let fraction = values.any(|x| x.is_finite() && x.fract() != 0.0);
+        NumberFormat {
+            decimals: Some(if fraction { 2 } else { 0 }),
+            ..self
+        }
+    }
+
     /// A difference of two values as people read it, signed: `+1,235`,
     /// `-0.30` (`+0` for none).
     pub fn format_difference(&self, delta: f64) -> String {

@@ -920,3 +920,29 @@ fn listed_names_take_spaces_and_backticks() {
     let (code, out, err) = eval(&["--by", "`Deal Owner`", "--segment", " won"]);
     assert_eq!((code, out.as_str()), (Some(0), "Deal Owner,t\nAnn,5\n"), "{err}");
 }
+
+/// A KPI without a unit shows every value of its column with the same
+/// decimals: two when any value has a fraction, none when all are whole.
+#[test]
+fn unitless_columns_keep_one_number_of_decimals() {
+    let dir = dir_with(
+        "unitless-decimals",
+        &[
+            ("d.csv", "owner,x\na,2000\nb,1200\nb,1201\nc,7\n"),
+            (
+                "s.yaml",
+                "datasets:\n  d: {source: d.csv}\nkpis:\n  mean_x: {dataset: d, measure: avg(x)}\n  total_x: {dataset: d, measure: sum(x)}\n  tenth: {dataset: d, measure: sum(x) / 10, decimals: 1}\n",
+            ),
+        ],
+    );
+    let (code, out, err) = kpi_in(&dir, &["--spec", "s.yaml", "eval", "--by", "owner", "--format", "markdown"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(
+        out,
+        "| owner | mean_x | total_x | tenth |\n\
+         | --- | ---: | ---: | ---: |\n\
+         | a | 2,000.00 | 2,000 | 200.0 |\n\
+         | b | 1,200.50 | 2,401 | 240.1 |\n\
+         | c | 7.00 | 7 | 0.7 |\n"
+    );
+}
