@@ -45,8 +45,8 @@ enum Format {
 /// How the version that is no revision is named in messages.
 const WORKING_TREE: &str = "the working tree";
 
-/// A version: a path on disk, else a git revision of the spec path
-/// (`None`: the revision has no spec files there). With `--values`,
+/// A version: a path on disk, else a git revision of the spec path or
+/// git's `REV:PATH` (`None`: the revision has no spec files there). With `--values`,
 /// datasets' schemas are read as for `kpi eval`.
 fn load(
     version: Option<&str>,
@@ -59,7 +59,7 @@ fn load(
         None => Ok(Some(kpi::check_path_with(spec, access))),
         Some(v) if Path::new(v).exists() => Ok(Some(kpi::check_path_with(Path::new(v), access))),
         Some(rev) => {
-            kpi::diff::git::load_revision(rev, spec).map(|l| l.map(|l| kpi::check_loaded_with(l, access)))
+            kpi::diff::git::load_version(rev, spec).map(|l| l.map(|l| kpi::check_loaded_with(l, access)))
         }
     }
 }
@@ -73,14 +73,18 @@ fn versions(
     access: kpi::DataAccess,
 ) -> Result<(kpi::CheckOutcome, kpi::CheckOutcome), String> {
     let empty = || kpi::check_loaded_with(kpi::spec::Loaded::default(), access);
-    let at = |rev: &str| match rev {
+    let when = |rev: &str| match rev {
         WORKING_TREE => format!("in {rev}"),
         rev => format!("at `{rev}`"),
     };
+    // Where a version's spec was looked for: `REV:PATH` names its own.
+    let at = |rev: &str| match rev.contains(':') && rev != WORKING_TREE {
+        true => when(rev),
+        false => format!("under `{}` {}", spec.display(), when(rev)),
+    };
     let note = |rev: &str, what: &str| {
         super::notice(&format!(
-            "note: there is no spec under `{}` {}: every definition is {what}\n",
-            spec.display(),
+            "note: there is no spec {}: every definition is {what}\n",
             at(rev)
         ));
     };
@@ -94,12 +98,7 @@ fn versions(
             note(new.0, "removed");
             Ok((o, empty()))
         }
-        (None, None) => Err(format!(
-            "no spec files under `{}` {} nor {}",
-            spec.display(),
-            at(old.0),
-            at(new.0)
-        )),
+        (None, None) => Err(format!("no spec files {} nor {}", at(old.0), when(new.0))),
     }
 }
 
@@ -122,7 +121,7 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
             return super::usage_error(
                 "kpi::spec_version_not_found",
                 &e,
-                "OLD and NEW are spec paths or git revisions (HEAD~1, main, a tag) of the repository holding --spec",
+                "OLD and NEW are spec paths, git revisions (HEAD~1, main, a tag) of the repository holding --spec, or REV:PATH",
             )
         }
     };

@@ -18,10 +18,28 @@ fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
     }
 }
 
-/// The spec at `spec` (a file or folder, as named in the working tree) at
-/// revision `rev` of the repository that holds it; `None` when the
-/// revision has no spec files there (a spec added since, or removed).
-pub fn load_revision(rev: &str, spec: &Path) -> Result<Option<Loaded>, String> {
+/// The spec of `version`: a revision (`HEAD~1`, `main`) of the spec at
+/// `spec`, or git's `REV:PATH`, the spec at PATH at revision REV, PATH
+/// read as git reads it: from the repository's top, or from here when it
+/// starts with `./` or `../` (`kpi diff HEAD~1:metrics HEAD:kpis` follows
+/// a spec whose folder was renamed).
+pub fn load_version(version: &str, spec: &Path) -> Result<Option<Loaded>, String> {
+    let Some((rev, path)) = version
+        .split_once(':')
+        .filter(|(rev, path)| !rev.is_empty() && !path.is_empty())
+    else {
+        return load_revision(version, spec);
+    };
+    let from_here = [".", ".."].contains(&path) || path.starts_with("./") || path.starts_with("../");
+    let path = match from_here {
+        true => PathBuf::from(path),
+        false => toplevel(&folder_of(spec))?.join(path),
+    };
+    load_revision(rev, &path)
+}
+
+/// The folder a spec path names or sits in, or here when it is neither.
+fn folder_of(spec: &Path) -> PathBuf {
     let here = if spec.is_dir() {
         spec.to_path_buf()
     } else {
@@ -30,15 +48,23 @@ pub fn load_revision(rev: &str, spec: &Path) -> Result<Option<Loaded>, String> {
             .unwrap_or(Path::new("."))
             .to_path_buf()
     };
-    let dir = if here.is_dir() {
-        here.clone()
-    } else {
-        PathBuf::from(".")
-    };
-    let root = String::from_utf8_lossy(&git(&dir, &["rev-parse", "--show-toplevel"])?)
-        .trim()
-        .to_string();
-    let root = PathBuf::from(root);
+    match here.is_dir() {
+        true => here,
+        false => PathBuf::from("."),
+    }
+}
+
+/// The top folder of the repository holding `dir`.
+fn toplevel(dir: &Path) -> Result<PathBuf, String> {
+    let root = git(dir, &["rev-parse", "--show-toplevel"])?;
+    Ok(PathBuf::from(String::from_utf8_lossy(&root).trim()))
+}
+
+/// The spec at `spec` (a file or folder, as named in the working tree) at
+/// revision `rev` of the repository that holds it; `None` when the
+/// revision has no spec files there (a spec added since, or removed).
+fn load_revision(rev: &str, spec: &Path) -> Result<Option<Loaded>, String> {
+    let root = toplevel(&folder_of(spec))?;
     git(
         &root,
         &["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")],

@@ -643,3 +643,38 @@ fn a_spec_added_in_a_commit_is_every_definition_added() {
     assert_eq!(code, Some(2));
     assert!(err.contains("no spec files under `metrics` at `HEAD~1` nor at `HEAD`"));
 }
+
+/// git's `REV:PATH` names a spec at a revision wherever it was: a spec
+/// folder renamed between two commits is compared definition by
+/// definition, where the revisions alone found no spec at the old one.
+#[test]
+fn a_renamed_spec_folder_is_compared_through_rev_path() {
+    let dir = temp_dir("diff-rev-path");
+    std::fs::create_dir_all(dir.join("metrics")).unwrap();
+    std::fs::write(
+        dir.join("metrics/k.yaml"),
+        "datasets:\n  d: {source: d.csv}\nkpis:\n  won: {dataset: d, measure: count()}\n",
+    )
+    .unwrap();
+    git(&dir, &["init", "-q"]);
+    git(&dir, &["add", "-A"]);
+    git(&dir, &["commit", "-qm", "metrics"]);
+    git(&dir, &["mv", "metrics", "kpis"]);
+    let file = dir.join("kpis/k.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replace("count()", "count(where x > 1)")).unwrap();
+    git(&dir, &["commit", "-qam", "renamed"]);
+    let changed = "changed kpi `won`: measure\n    measure:\n      - count()\n      + count(where x > 1)\n";
+    assert_eq!(run(&dir, &["diff", "HEAD~1:metrics", "HEAD:kpis"]), changed);
+    // From a folder below: PATH from the top, or from here with `./`, `../`.
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    let sub = dir.join("sub");
+    assert_eq!(run(&sub, &["diff", "HEAD~1:../metrics", "HEAD:kpis"]), changed);
+    assert_eq!(run(&sub, &["diff", "HEAD~1:metrics", "HEAD:./../kpis"]), changed);
+    let (code, _, err) = kpi_in(&dir, &["diff", "HEAD~1:nope", "HEAD:nada"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("no spec files at `HEAD~1:nope` nor at `HEAD:nada`"), "{err}");
+    let (code, _, err) = kpi_in(&dir, &["diff", "HEAD~7:metrics", "HEAD:kpis"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("`HEAD~7` is neither a spec path nor a git revision"), "{err}");
+}
