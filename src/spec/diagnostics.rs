@@ -3,10 +3,16 @@
 use crate::diagnostic::{suggestion, Diagnostic};
 use crate::span::Span;
 
-pub fn spec_not_found(path: &str) -> Diagnostic {
+/// `near`: a spec file or folder beside the path, named as it nearly is
+/// (`kpis.yaml` where the default `kpis` folder was looked for).
+pub fn spec_not_found(path: &str, near: Option<&str>) -> Diagnostic {
+    let help = match near {
+        Some(near) => format!("there is `{near}`: pass it with --spec {near}"),
+        None => "pass a spec file or folder with --spec, set KPI_SPEC, or run where ./kpis exists".to_string(),
+    };
     Diagnostic::error("kpi::spec_not_found", format!("spec `{path}` does not exist"))
         .with_path(path)
-        .help("pass a spec file or folder with --spec, set KPI_SPEC, or run where ./kpis exists")
+        .help(help)
 }
 
 pub fn unreadable_file(path: &str, error: &str) -> Diagnostic {

@@ -41,7 +41,7 @@ pub fn load(path: &Path) -> Loaded {
     } else if path.exists() {
         read_input(path, &mut files, &mut diagnostics);
     } else {
-        diagnostics.push(diag::spec_not_found(&shown));
+        diagnostics.push(diag::spec_not_found(&shown, near_spec(path).as_deref()));
         return Loaded {
             diagnostics,
             ..Loaded::default()
@@ -55,6 +55,31 @@ pub fn load(path: &Path) -> Loaded {
     }
     loaded.diagnostics = diagnostics;
     loaded
+}
+
+/// A spec file or folder beside `path` that it was likely meant to name:
+/// the name with `.yaml` or `.yml` (the default `kpis` beside a
+/// `kpis.yaml`), or a YAML file or folder named nearly as it is
+/// (`kpi`, `kpis.yml`), written as `path` was.
+fn near_spec(path: &Path) -> Option<String> {
+    let name = path.file_name()?.to_str()?;
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    let shown = |near: &str| match parent {
+        Some(p) => p.join(near).display().to_string(),
+        None => near.to_string(),
+    };
+    let beside: Vec<String> = std::fs::read_dir(parent.unwrap_or(Path::new(".")))
+        .ok()?
+        .flatten()
+        .filter(|e| e.path().is_dir() || is_yaml(&e.path()))
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .filter(|name| !name.starts_with('.'))
+        .collect();
+    let with_extension = [format!("{name}.yaml"), format!("{name}.yml")];
+    if let Some(file) = with_extension.iter().find(|f| beside.contains(f)) {
+        return Some(shown(file));
+    }
+    crate::diagnostic::did_you_mean(name, beside.iter().map(String::as_str)).map(shown)
 }
 
 /// Loads a spec from text, as if it were a file named `name` in the working folder.
@@ -86,10 +111,14 @@ fn collect_yaml(dir: &Path, out: &mut Vec<PathBuf>, diags: &mut Diagnostics) {
         }
         if path.is_dir() {
             collect_yaml(&path, out, diags);
-        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
+        } else if is_yaml(&path) {
             out.push(path);
         }
     }
+}
+
+fn is_yaml(path: &Path) -> bool {
+    matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
 }
 
 fn read_input(path: &Path, files: &mut Vec<InputFile>, diags: &mut Diagnostics) {

@@ -370,6 +370,36 @@ fn a_missing_source_names_what_is_there() {
     );
 }
 
+/// A spec that is not where it was looked for names the file or folder
+/// beside it that was meant: `kpis.yaml` where the default `kpis` folder
+/// is missing, a typo of a folder.
+#[test]
+fn a_missing_spec_names_the_one_beside_it() {
+    let dir = dir_with(
+        "missing-spec",
+        &[("kpis.yaml", "kpis:\n  n: {measure: 1}\n"), ("notes.txt", "")],
+    );
+    std::fs::create_dir_all(dir.join("metrics/.git")).unwrap();
+    let help = |args: &[&str]| {
+        // `kpi check` reports on standard output.
+        let (code, out, _) = kpi_in(&dir, args);
+        assert_eq!(code, Some(2), "{out}");
+        assert!(out.contains("kpi::spec_not_found"), "{out}");
+        out.lines().find_map(|l| l.trim().strip_prefix("help: ")).unwrap_or_default().to_string()
+    };
+    assert_eq!(help(&["check"]), "there is `kpis.yaml`: pass it with --spec kpis.yaml");
+    assert_eq!(help(&["--spec", "kpis.yml", "check"]), "there is `kpis.yaml`: pass it with --spec kpis.yaml");
+    assert_eq!(help(&["--spec", "metric", "check"]), "there is `metrics`: pass it with --spec metrics");
+    assert_eq!(
+        help(&["--spec", "metrics/.gi", "check"]),
+        "pass a spec file or folder with --spec, set KPI_SPEC, or run where ./kpis exists"
+    );
+    assert_eq!(
+        help(&["--spec", "note", "check"]),
+        "pass a spec file or folder with --spec, set KPI_SPEC, or run where ./kpis exists"
+    );
+}
+
 /// A `--by` that a source that cannot be read might have had is said as
 /// that source's failure (here a file not found), not as an unknown name;
 /// a typo of a known name is still a typo.
