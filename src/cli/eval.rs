@@ -265,7 +265,8 @@ fn say_notes(
             ("rows", "belong", "were")
         };
         super::notice(&format!(
-            "note: {no_time} {rows} with no time value {belong} to no period and {were} left out\n"
+            "note: {} {rows} with no time value {belong} to no period and {were} left out\n",
+            kpi::diagnostic::grouped(&no_time.to_string())
         ));
     }
 }

@@ -1,7 +1,7 @@
 //! Diagnostics about data files.
 
 use crate::check::types::Type;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{count, grouped, Diagnostic};
 use crate::span::Span;
 use crate::spec::model::Format;
 use crate::syntax::print::written_name;
@@ -316,7 +316,7 @@ pub fn field_spelt_two_ways(
 ) -> Diagnostic {
     let records = |n: u64| match n {
         1 => "1 record".to_string(),
-        n => format!("{n} records"),
+        n => format!("{} records", count(n as usize)),
     };
     let (a, b) = (written_name(one.0), written_name(other.0));
     let joined = crate::spec::diagnostics::snake_case(one.0)
@@ -347,7 +347,7 @@ pub fn duplicate_lookup_key(
 ) -> Diagnostic {
     Diagnostic::error(
         "kpi::duplicate_lookup_key",
-        format!("lookup of `{looked_up}` from `{dataset}` is not many-to-one: key `{key}` = {value} appears {count} times"),
+        format!("lookup of `{looked_up}` from `{dataset}` is not many-to-one: key `{key}` = {value} appears {} times", grouped(&count.to_string())),
     )
     .at(span, "this join would multiply rows")
     .help(format!("make `{key}` unique in `{looked_up}`, or look up a deduplicated dataset"))
@@ -384,7 +384,7 @@ pub fn lookup_unmatched(
             };
             match n {
                 1 => k,
-                n => format!("{k} ({n} rows)"),
+                n => format!("{k} ({} rows)", grouped(&n.to_string())),
             }
         })
         .collect();
@@ -401,7 +401,8 @@ pub fn lookup_unmatched(
     Diagnostic::warning(
         "kpi::lookup_unmatched",
         format!(
-            "{rows} {noun} of `{dataset}` {verb} no row of `{looked_up}` by {its} {by}: {}; {its} `{looked_up}.…` columns are null",
+            "{} {noun} of `{dataset}` {verb} no row of `{looked_up}` by {its} {by}: {}; {its} `{looked_up}.…` columns are null",
+            grouped(&rows.to_string()),
             named.join(", ")
         ),
     )
@@ -444,7 +445,8 @@ pub fn non_finite_values(
     Diagnostic::warning(
         "kpi::non_finite_values",
         format!(
-            "column `{column}` of dataset `{dataset}` holds {count} non-finite {values} ({what}) in `{path}`; they are read as null"
+            "column `{column}` of dataset `{dataset}` holds {} non-finite {values} ({what}) in `{path}`; they are read as null",
+            grouped(&count.to_string())
         ),
     )
     .at(span, "read from here")
@@ -458,7 +460,8 @@ pub fn non_finite_read(dataset: &str, column: &str, count: u64) -> Diagnostic {
     Diagnostic::warning(
         "kpi::non_finite_values",
         format!(
-            "column `{column}` of dataset `{dataset}` held {count} non-finite {values} (NaN or ±inf, or in SQLite a text that is no number), read as null"
+            "column `{column}` of dataset `{dataset}` held {} non-finite {values} (NaN or ±inf, or in SQLite a text that is no number), read as null",
+            grouped(&count.to_string())
         ),
     )
     .help("aggregates skip them like any null; `kpi check --data` counts them over the whole source")
@@ -641,10 +644,10 @@ pub fn timezone_needed(
     .help("declare the zone whose dates count: `read: {timezone: Europe/Berlin}` (or `UTC`)")
 }
 
-pub fn rows_skipped(dataset: &str, path: &str, count: usize, lines: &[u64]) -> Diagnostic {
+pub fn rows_skipped(dataset: &str, path: &str, n: usize, lines: &[u64]) -> Diagnostic {
     let shown: Vec<String> = lines.iter().take(5).map(u64::to_string).collect();
     let more = if lines.len() > 5 { ", …" } else { "" };
-    let (rows, were, lines_) = match (count, lines.len()) {
+    let (rows, were, lines_) = match (n, lines.len()) {
         (1, 1) => ("row", "was", "line"),
         (1, _) => ("row", "was", "lines"),
         (_, 1) => ("rows", "were", "line"),
@@ -653,7 +656,8 @@ pub fn rows_skipped(dataset: &str, path: &str, count: usize, lines: &[u64]) -> D
     Diagnostic::warning(
         "kpi::rows_skipped",
         format!(
-            "{count} {rows} of `{path}` (dataset `{dataset}`) could not be read and {were} skipped ({lines_} {}{more})",
+            "{} {rows} of `{path}` (dataset `{dataset}`) could not be read and {were} skipped ({lines_} {}{more})",
+            count(n),
             shown.join(", ")
         ),
     )

@@ -63,7 +63,7 @@ pub fn overflow(kpi: &str, rows: u64) -> Diagnostic {
     let rows = if rows == 1 {
         "1 row".to_string()
     } else {
-        format!("{rows} rows")
+        format!("{} rows", crate::diagnostic::grouped(&rows.to_string()))
     };
     Diagnostic::warning(
         "kpi::overflow",

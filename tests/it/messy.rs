@@ -2340,3 +2340,27 @@ fn parquet_spec(
     .unwrap();
     spec
 }
+
+/// Counts in messages group their thousands as tables do: rows skipped,
+/// rows left out of every period, rows whose lookup key finds nothing.
+#[test]
+fn counts_in_messages_group_their_thousands() {
+    let mut data = String::from("closed_at,amount,owner\n");
+    for i in 0..1234 {
+        data.push_str(&format!("2025-01-0{},{i},zed\n", 1 + i % 9));
+    }
+    data.push_str(&",1,ann\n".repeat(2345));
+    data.push_str(&"2025-01-01,x y,ann\n".repeat(1001));
+    let lookup = "    columns: {amount: number}\n    read: {on_error: skip}\n    lookups: [{dataset: teams, on: owner}]\n  teams: {source: teams.csv}\n";
+    let files: &[(&str, &[u8])] = &[("d.csv", data.as_bytes()), ("teams.csv", b"owner,team\nann,a\n")];
+    let out = run(files, "d.csv", lookup, TOTAL, &["eval", "--grain", "month", "--format", "csv"]);
+    assert_eq!(csv_of(&out), format!("period,total,rows\n2025-01,{},1234\n", 1233 * 1234 / 2));
+    let said = stderr(&out);
+    assert!(said.contains("1,001 rows of `"), "{said}");
+    assert!(said.contains("note: 2,345 rows with no time value"), "{said}");
+    let checked = stdout(&run(files, "d.csv", lookup, TOTAL, &["check", "--data"]));
+    assert!(
+        checked.contains("1,234 rows of `d` find no row of `teams` by their `owner`: `zed` (1,234 rows)"),
+        "{checked}"
+    );
+}
