@@ -354,12 +354,8 @@ impl ExprChecker<'_> {
         items: impl IntoIterator<Item = &'e TExpr>,
     ) {
         if let Some(item) = items.into_iter().find(|i| x.ty.unify(i.ty).is_none()) {
-            self.diags.push(diag::type_mismatch(
-                op_span,
-                op,
-                (x.span, x.ty),
-                (item.span, item.ty),
-            ));
+            let d = diag::type_mismatch(op_span, op, (x.span, x.ty), (item.span, item.ty));
+            self.diags.push(with_quoted_date_help(d, x, item));
         }
     }
 
@@ -565,7 +561,7 @@ impl ExprChecker<'_> {
             let d = match (l.ty, r.ty) {
                 (Type::String, Type::Number) => this.with_text_column_help(d, l),
                 (Type::Number, Type::String) => this.with_text_column_help(d, r),
-                _ => d,
+                _ => with_quoted_date_help(d, l, r),
             };
             this.diags.push(d);
             Type::Unknown
@@ -603,4 +599,27 @@ fn is_word(name: &str) -> bool {
         part.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
             && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
     })
+}
+
+/// A date written in quotes beside a date or datetime (`closed_at >=
+/// "2025-01-01"`, SQL's habit) is a text: the help writes it as the date
+/// literal it was meant to be.
+fn with_quoted_date_help(d: Diagnostic, l: &TExpr, r: &TExpr) -> Diagnostic {
+    let quoted_date = |a: &TExpr, b: &TExpr| {
+        let TKind::Lit(Literal::String(text)) = &b.kind else {
+            return None;
+        };
+        let text = text.trim();
+        let literal = match crate::time::Date::parse(text) {
+            Some(_) => text.to_string(),
+            None => crate::time::DateTime::parse(text).map(|_| text.replacen(' ', "T", 1))?,
+        };
+        a.ty.is_temporal().then(|| format!("@{literal}"))
+    };
+    match quoted_date(l, r).or_else(|| quoted_date(r, l)) {
+        Some(literal) => d.help(format!(
+            "a date in quotes is a text: write it as a date, `{literal}` (no quotes)"
+        )),
+        None => d,
+    }
 }
