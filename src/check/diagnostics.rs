@@ -176,7 +176,7 @@ fn other_tools_name(name: &str) -> Option<String> {
             "`days_between(a, b)` (b − a; also `hours_between`, `minutes_between`)"
         }
         "ifnull" | "nvl" | "isnull" | "nz" => "`coalesce(x, y)`",
-        "iif" => "`if c then a else b`",
+        "iif" | "if" => "`if c then a else b`",
         "power" => "`pow(x, y)`",
         "log" => "`ln(x)` or `log10(x)`",
         "divide" => "`a / b` (division by zero gives null)",

@@ -320,6 +320,7 @@ fn other_tools_functions_are_told_their_name_here() {
         ("countd(owner)", "`count_distinct(x)`"),
         ("stdev(amount)", "`stddev(x)`"),
         ("sum(iif(amount > 1, 1, 0))", "`if c then a else b`"),
+        ("sum(IF(amount > 1, 1, 0))", "`if c then a else b`"),
         ("max(datediff(closed_at, closed_at))", "`days_between(a, b)`"),
         ("sum(ifnull(amount, 0))", "`coalesce(x, y)`"),
         ("divide(sum(amount), count())", "`a / b`"),
