@@ -152,30 +152,61 @@ pub fn invalid_number(span: Span, value: &str, what: &str) -> Diagnostic {
         })
 }
 
-/// A number written with a spreadsheet's suffix (`1.2M`, `500k`, `2B`),
-/// written in full with `_` between thousands.
+/// A number written as a spreadsheet or a report shows it (`1.2M`,
+/// `500k`, `$1,200`, `1,250,000.50`), written in full with `_` between
+/// thousands; `None` for a value that is none of those.
 fn in_full(value: &str) -> Option<String> {
     let v = value.trim();
-    let (digits, suffix) = v.split_at(v.len().checked_sub(1)?);
-    let times: f64 = match suffix {
-        "k" | "K" => 1e3,
-        "m" | "M" => 1e6,
-        "b" | "B" => 1e9,
-        _ => return None,
+    let (minus, v) = match v.strip_prefix('-') {
+        Some(rest) => ("-", rest.trim_start()),
+        None => ("", v),
     };
-    let n = digits.trim().parse::<f64>().ok().filter(|n| n.is_finite())? * times;
-    if n.fract() != 0.0 || n.abs() >= 1e15 {
+    let unsigned = v.trim_start_matches(['$', '€', '£', '¥']).trim();
+    let currency = unsigned.len() != v.len();
+    let (minus, unsigned) = match unsigned.strip_prefix('-') {
+        Some(rest) if minus.is_empty() => ("-", rest),
+        _ => (minus, unsigned),
+    };
+    let (digits, times) = match unsigned.char_indices().last()? {
+        (i, 'k' | 'K') => (&unsigned[..i], 1e3),
+        (i, 'm' | 'M') => (&unsigned[..i], 1e6),
+        (i, 'b' | 'B') => (&unsigned[..i], 1e9),
+        _ => (unsigned, 1.0),
+    };
+    let (whole, fraction) = digits.trim().split_once('.').unwrap_or((digits.trim(), ""));
+    let groups: Vec<&str> = whole.split(',').collect();
+    let grouped_by_three = groups.len() > 1
+        && (1..=3).contains(&groups[0].len())
+        && groups[1..].iter().all(|g| g.len() == 3);
+    if !(currency || times != 1.0 || grouped_by_three) || (groups.len() > 1 && !grouped_by_three) {
         return None;
     }
-    let whole = format!("{}", n.abs() as u64);
-    let mut grouped = String::new();
-    for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
-            grouped.push('_');
-        }
-        grouped.push(c);
+    let plain = format!("{}.{fraction}", groups.concat());
+    if !plain.bytes().all(|b| b.is_ascii_digit() || b == b'.') || plain == "." {
+        return None;
     }
-    Some(if n < 0.0 { format!("-{grouped}") } else { grouped })
+    let n = plain.parse::<f64>().ok().filter(|n| n.is_finite())? * times;
+    if n >= 1e15 {
+        return None;
+    }
+    let text = match times == 1.0 {
+        true => plain.trim_end_matches('.').to_string(),
+        false if n.fract() == 0.0 => format!("{}", n as u64),
+        false => return None,
+    };
+    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
+    let mut out = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push('_');
+        }
+        out.push(c);
+    }
+    if !frac.is_empty() {
+        out.push('.');
+        out.push_str(frac);
+    }
+    Some(format!("{minus}{out}"))
 }
 
 pub fn unsupported_version(span: Span, value: &str) -> Diagnostic {
@@ -262,6 +293,15 @@ mod tests {
         // Not a whole number once written in full, or no number at all.
         assert_eq!(in_full("1.2345k"), None);
         assert_eq!(in_full("M"), None);
+        assert_eq!(in_full("$1,200").as_deref(), Some("1_200"));
+        assert_eq!(in_full("-$1,250,000.50").as_deref(), Some("-1_250_000.50"));
+        assert_eq!(in_full("€ 1.5M").as_deref(), Some("1_500_000"));
+        assert_eq!(in_full("$-40").as_deref(), Some("-40"));
+        assert_eq!(in_full("12,5"), None);
+        assert_eq!(in_full("1,2345"), None);
+        assert_eq!(in_full("$"), None);
+        assert_eq!(in_full("$abc"), None);
+        assert_eq!(in_full("1,000.5.5"), None);
         assert_eq!(in_full("twoM"), None);
     }
 }
