@@ -673,8 +673,14 @@ fn a_renamed_spec_folder_is_compared_through_rev_path() {
     assert_eq!(run(&sub, &["diff", "HEAD~1:metrics", "HEAD:./../kpis"]), changed);
     let (code, _, err) = kpi_in(&dir, &["diff", "HEAD~1:nope", "HEAD:nada"]);
     assert_eq!(code, Some(2));
-    assert!(err.contains("no spec files at `HEAD~1:nope` nor at `HEAD:nada`"), "{err}");
+    assert!(
+        err.contains("no spec files at `HEAD~1:nope` nor at `HEAD:nada`"),
+        "{err}"
+    );
     let (code, _, err) = kpi_in(&dir, &["diff", "HEAD~7:metrics", "HEAD:kpis"]);
     assert_eq!(code, Some(2));
-    assert!(err.contains("`HEAD~7` is neither a spec path nor a git revision"), "{err}");
+    assert!(
+        err.contains("`HEAD~7` is neither a spec path nor a git revision"),
+        "{err}"
+    );
 }

@@ -935,7 +935,12 @@ fn unitless_columns_keep_one_number_of_decimals() {
             ),
         ],
     );
-    let (code, out, err) = kpi_in(&dir, &["--spec", "s.yaml", "eval", "--by", "owner", "--format", "markdown"]);
+    let (code, out, err) = kpi_in(
+        &dir,
+        &[
+            "--spec", "s.yaml", "eval", "--by", "owner", "--format", "markdown",
+        ],
+    );
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(
         out,

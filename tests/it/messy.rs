@@ -2353,8 +2353,17 @@ fn counts_in_messages_group_their_thousands() {
     data.push_str(&"2025-01-01,x y,ann\n".repeat(1001));
     let lookup = "    columns: {amount: number}\n    read: {on_error: skip}\n    lookups: [{dataset: teams, on: owner}]\n  teams: {source: teams.csv}\n";
     let files: &[(&str, &[u8])] = &[("d.csv", data.as_bytes()), ("teams.csv", b"owner,team\nann,a\n")];
-    let out = run(files, "d.csv", lookup, TOTAL, &["eval", "--grain", "month", "--format", "csv"]);
-    assert_eq!(csv_of(&out), format!("period,total,rows\n2025-01,{},1234\n", 1233 * 1234 / 2));
+    let out = run(
+        files,
+        "d.csv",
+        lookup,
+        TOTAL,
+        &["eval", "--grain", "month", "--format", "csv"],
+    );
+    assert_eq!(
+        csv_of(&out),
+        format!("period,total,rows\n2025-01,{},1234\n", 1233 * 1234 / 2)
+    );
     let said = stderr(&out);
     assert!(said.contains("1,001 rows of `"), "{said}");
     assert!(said.contains("note: 2,345 rows with no time value"), "{said}");

@@ -385,11 +385,23 @@ fn a_missing_spec_names_the_one_beside_it() {
         let (code, out, _) = kpi_in(&dir, args);
         assert_eq!(code, Some(2), "{out}");
         assert!(out.contains("kpi::spec_not_found"), "{out}");
-        out.lines().find_map(|l| l.trim().strip_prefix("help: ")).unwrap_or_default().to_string()
+        out.lines()
+            .find_map(|l| l.trim().strip_prefix("help: "))
+            .unwrap_or_default()
+            .to_string()
     };
-    assert_eq!(help(&["check"]), "there is `kpis.yaml`: pass it with --spec kpis.yaml");
-    assert_eq!(help(&["--spec", "kpis.yml", "check"]), "there is `kpis.yaml`: pass it with --spec kpis.yaml");
-    assert_eq!(help(&["--spec", "metric", "check"]), "there is `metrics`: pass it with --spec metrics");
+    assert_eq!(
+        help(&["check"]),
+        "there is `kpis.yaml`: pass it with --spec kpis.yaml"
+    );
+    assert_eq!(
+        help(&["--spec", "kpis.yml", "check"]),
+        "there is `kpis.yaml`: pass it with --spec kpis.yaml"
+    );
+    assert_eq!(
+        help(&["--spec", "metric", "check"]),
+        "there is `metrics`: pass it with --spec metrics"
+    );
     assert_eq!(
         help(&["--spec", "metrics/.gi", "check"]),
         "pass a spec file or folder with --spec, set KPI_SPEC, or run where ./kpis exists"
