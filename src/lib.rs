@@ -212,21 +212,25 @@ pub fn check_loaded_with(loaded: spec::Loaded, access: DataAccess) -> CheckOutco
         DataAccess::Schemas => check_with_schemas(&spec, &mut diagnostics, &mut unread),
         DataAccess::Full => check_with_data(&spec, &mut diagnostics),
     };
-    // A name of a section that could not be read is no finding of its own.
-    let unreadable = |code: &str| match code {
-        "kpi::unknown_connection" => spec.unreadable_sections.contains(&"connections"),
-        "kpi::unknown_dataset" => spec.unreadable_sections.contains(&"datasets"),
-        "kpi::unknown_segment" => spec.unreadable_sections.contains(&"segments"),
-        "kpi::unknown_kpi" => spec.unreadable_sections.contains(&"kpis"),
-        _ => false,
+    // A name of a section or a definition that could not be read is no
+    // finding of its own: the definition's error says what is wrong. The
+    // checker knows the name only as missing, so it is matched by the
+    // message every unknown name has ("no KPI is named `won`").
+    let unreadable = |d: &diagnostic::Diagnostic| {
+        let (what, section) = match d.code {
+            "kpi::unknown_connection" => ("connection", "connections"),
+            "kpi::unknown_dataset" => ("dataset", "datasets"),
+            "kpi::unknown_segment" => ("segment", "segments"),
+            "kpi::unknown_kpi" => ("KPI", "kpis"),
+            _ => return false,
+        };
+        spec.unreadable_sections.contains(&section)
+            || spec
+                .unreadable_definitions
+                .iter()
+                .any(|(w, name)| *w == what && d.message == format!("no {what} is named `{name}`"))
     };
-    diagnostics.extend(
-        checked
-            .diagnostics
-            .iter()
-            .filter(|d| !unreadable(d.code))
-            .cloned(),
-    );
+    diagnostics.extend(checked.diagnostics.iter().filter(|d| !unreadable(d)).cloned());
     CheckOutcome {
         spec,
         sources,

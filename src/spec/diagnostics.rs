@@ -1,14 +1,16 @@
 //! Diagnostics of loading: files, YAML shape, keys and names.
 
 use crate::diagnostic::{suggestion, Diagnostic};
-use crate::span::Span;
+use crate::span::{Span, Spanned};
 
 /// `near`: a spec file or folder beside the path, named as it nearly is
 /// (`kpis.yaml` where the default `kpis` folder was looked for).
 pub fn spec_not_found(path: &str, near: Option<&str>) -> Diagnostic {
     let help = match near {
         Some(near) => format!("there is `{near}`: pass it with --spec {near}"),
-        None => "pass a spec file or folder with --spec, set KPI_SPEC, or run where ./kpis exists".to_string(),
+        None => {
+            "pass a spec file or folder with --spec, set KPI_SPEC, or run where ./kpis exists".to_string()
+        }
     };
     Diagnostic::error("kpi::spec_not_found", format!("spec `{path}` does not exist"))
         .with_path(path)
@@ -52,6 +54,39 @@ pub fn wrong_type(span: Span, expected: &str, found: &str) -> Diagnostic {
     Diagnostic::error("kpi::wrong_type", format!("expected {expected}, found {found}"))
         .at(span, format!("expected {expected}"))
         .help(format!("write {expected} here"))
+}
+
+/// `won:` with nothing under it, followed by its own `fields` written at
+/// its level, the first at `first`.
+pub fn keys_not_indented(name: &Spanned<String>, first: Span, what: &str, fields: &[&str]) -> Diagnostic {
+    let listed = |suffix: &str| {
+        let all: Vec<String> = fields.iter().map(|f| format!("`{f}{suffix}`")).collect();
+        match all.split_last() {
+            Some((last, [])) => last.clone(),
+            Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+            None => String::new(),
+        }
+    };
+    let (verb, them) = match fields.len() {
+        1 => ("is", "it"),
+        _ => ("are", "them"),
+    };
+    Diagnostic::error(
+        "kpi::wrong_type",
+        format!(
+            "{what} `{}` has nothing under it: {} after it {verb} written beside it, not under it",
+            name.value,
+            listed("")
+        ),
+    )
+    .at(name.span, "nothing under this name")
+    .also(first, format!("read as a {what} of its own"))
+    .help(format!(
+        "indent {} under `{}:` (two spaces more than its name), or write {them} in braces: `{}: {{…}}`",
+        listed(":"),
+        name.value,
+        name.value
+    ))
 }
 
 pub fn unknown_key(span: Span, key: &str, what: &str, known: &[&str]) -> Diagnostic {
@@ -175,9 +210,8 @@ fn in_full(value: &str) -> Option<String> {
     };
     let (whole, fraction) = digits.trim().split_once('.').unwrap_or((digits.trim(), ""));
     let groups: Vec<&str> = whole.split(',').collect();
-    let grouped_by_three = groups.len() > 1
-        && (1..=3).contains(&groups[0].len())
-        && groups[1..].iter().all(|g| g.len() == 3);
+    let grouped_by_three =
+        groups.len() > 1 && (1..=3).contains(&groups[0].len()) && groups[1..].iter().all(|g| g.len() == 3);
     if !(currency || times != 1.0 || grouped_by_three) || (groups.len() > 1 && !grouped_by_three) {
         return None;
     }

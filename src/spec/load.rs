@@ -179,6 +179,7 @@ pub fn load_files(files: Vec<InputFile>) -> Loaded {
             text,
             base_dir: &input.base_dir,
             diags: &mut loaded.diagnostics,
+            left_out: Vec::new(),
         };
         reader.file_root(&root, &mut loaded.spec, &mut calendar_span);
     }

@@ -27,6 +27,10 @@ pub struct Spec {
     /// names: reported where they are, their names unknown, so what names
     /// one of them is not said again.
     pub unreadable_sections: Vec<&'static str>,
+    /// Definitions that could not be read (a KPI that is a number, not a
+    /// mapping), by what they are (`KPI`) and name: reported where they
+    /// are, so what names one of them is not said unknown as well.
+    pub unreadable_definitions: Vec<(&'static str, String)>,
 }
 
 impl Spec {

@@ -548,6 +548,35 @@ fn other_layers_layouts_are_told_how_they_are_written_here() {
     }
 }
 
+/// Keys of a definition under another tool's name (a dataset's `file`, a
+/// KPI's `formula` and `filter`, a target's `metric`, `deadline` and
+/// `target`) are told the key they mean here, each once: the key they
+/// stand for is not said missing as well, nor a target's KPI, period and
+/// value absent.
+#[test]
+fn other_tools_keys_of_a_definition_are_said_once() {
+    let spec = "datasets:\n  d: {file: d.csv, time_column: closed_at}\nkpis:\n  won: {dataset: d, formula: count(), filter: stage == \"won\", label: Won}\ntargets:\n  t: {metric: won, deadline: 2025, target: 5, objective: x}\nfunnels:\n  f:\n    dataset: d\n    steps: [{label: all}]\n";
+    let said: Vec<String> = diagnostics_of(spec)
+        .iter()
+        .map(|d| format!("{}: {}", d.code, d.help.clone().unwrap_or_default()))
+        .collect();
+    let is = |key: &str, ours: &str| format!("kpi::unknown_key: other tools' `{key}` is `{ours}` here");
+    assert_eq!(
+        said,
+        [
+            is("file", "source"),
+            is("time_column", "time"),
+            is("formula", "measure"),
+            is("filter", "where"),
+            is("label", "title"),
+            is("metric", "kpi"),
+            is("deadline", "period"),
+            is("target", "value"),
+            is("label", "name"),
+        ]
+    );
+}
+
 /// What `kpi check` says of one spec file, in order.
 fn diagnostics_of(text: &str) -> Vec<kpi::diagnostic::Diagnostic> {
     check_str("t.yaml", text).diagnostics

@@ -48,12 +48,13 @@ impl Reader<'_> {
         match f.get("source") {
             Some(n) if matches!(n.kind, NodeKind::Map(_)) => d.table = self.table_source(n, &d.name.value),
             Some(n) => d.source = self.string(n),
-            None => self.push(diag::missing_key(
+            None => self.missing_key(
+                &f,
                 d.name.span,
                 "source",
                 &format!("dataset `{}`", d.name.value),
                 "source: data/deals.csv",
-            )),
+            ),
         }
         d.format = f.get("format").and_then(|n| self.keyword(n));
         d.time = f.get("time").and_then(|n| self.string(n));
@@ -64,7 +65,7 @@ impl Reader<'_> {
             }
         }
         if let Some(dims) = f.get("dimensions") {
-            for (dim, def) in self.definitions(dims, "dimension") {
+            for (dim, def) in self.definitions(dims, "dimension", &[]) {
                 if let Some(e) = self.expr(def) {
                     d.dimensions.push((dim, e));
                 }
@@ -87,7 +88,7 @@ impl Reader<'_> {
         let f = self.fields(node, &format!("connection `{}`", name.value), CONNECTION_KEYS)?;
         let mut options = Vec::new();
         if let Some(o) = f.get("options") {
-            for (key, value) in self.definitions(o, "option") {
+            for (key, value) in self.definitions(o, "option", &[]) {
                 if let Some(v) = self.string(value) {
                     options.push((key, v));
                 }
@@ -95,12 +96,13 @@ impl Reader<'_> {
         }
         let driver = f.get("driver").and_then(|n| self.string(n));
         if driver.is_none() && f.get("driver").is_none() {
-            self.push(diag::missing_key(
+            self.missing_key(
+                &f,
                 name.span,
                 "driver",
                 &format!("connection `{}`", name.value),
                 "driver: postgresql",
-            ));
+            );
         }
         Some(Connection {
             driver,
@@ -120,23 +122,25 @@ impl Reader<'_> {
             TABLE_SOURCE_KEYS,
         )?;
         let Some(connection) = f.get("connection").and_then(|n| self.string(n)) else {
-            self.push(diag::missing_key(
+            self.missing_key(
+                &f,
                 node.span,
                 "connection",
                 &format!("`source:` of dataset `{dataset}`"),
                 "connection: warehouse",
-            ));
+            );
             return None;
         };
         let table = f.get("table").and_then(|n| self.string(n));
         let query = f.get("query").and_then(|n| self.string(n));
         match (&table, &query) {
-            (None, None) => self.push(diag::missing_key(
+            (None, None) => self.missing_key(
+                &f,
                 node.span,
                 "table",
                 &format!("`source:` of dataset `{dataset}`"),
                 "table: analytics.deals",
-            )),
+            ),
             (Some(t), Some(q)) => self.push(
                 Diagnostic::error(
                     "kpi::source_conflict",
@@ -262,17 +266,12 @@ impl Reader<'_> {
             };
             let Some(dataset) = f.get("dataset").and_then(|n| self.string(n)) else {
                 if f.get("dataset").is_none() {
-                    self.push(diag::missing_key(
-                        item.span,
-                        "dataset",
-                        "a lookup",
-                        "dataset: reps",
-                    ));
+                    self.missing_key(&f, item.span, "dataset", "a lookup", "dataset: reps");
                 }
                 continue;
             };
             let Some(on) = f.get("on") else {
-                self.push(diag::missing_key(item.span, "on", "a lookup", "on: owner"));
+                self.missing_key(&f, item.span, "on", "a lookup", "on: owner");
                 continue;
             };
             let (left, right) = match &on.kind {
@@ -285,12 +284,13 @@ impl Reader<'_> {
                     match (left, right) {
                         (Some(l), Some(r)) => (l, r),
                         _ => {
-                            self.push(diag::missing_key(
+                            self.missing_key(
+                                &of,
                                 on.span,
                                 "left` and `right",
                                 "a lookup key",
                                 "on: {left: owner, right: rep}",
-                            ));
+                            );
                             continue;
                         }
                     }

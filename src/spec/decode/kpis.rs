@@ -18,12 +18,13 @@ impl Reader<'_> {
         let filter = match f.get("where") {
             Some(n) => self.expr(n),
             None => {
-                self.push(diag::missing_key(
+                self.missing_key(
+                    &f,
                     name.span,
                     "where",
                     &format!("segment `{}`", name.value),
                     "where: segment == \"Enterprise\"",
-                ));
+                );
                 None
             }
         };
@@ -41,12 +42,7 @@ impl Reader<'_> {
         let measure = match f.get("measure") {
             Some(n) => self.expr(n),
             None => {
-                self.push(diag::missing_key(
-                    name.span,
-                    "measure",
-                    &what,
-                    "measure: sum(amount)",
-                ));
+                self.missing_key(&f, name.span, "measure", &what, "measure: sum(amount)");
                 None
             }
         };
@@ -79,12 +75,13 @@ impl Reader<'_> {
         let f = self.fields(node, "`active`", &["from", "to"])?;
         let Some(from) = f.get("from").and_then(|n| self.string(n)) else {
             if f.get("from").is_none() {
-                self.push(diag::missing_key(
+                self.missing_key(
+                    &f,
                     node.span,
                     "from",
                     "`active`",
                     "active: {from: started_at, to: ended_at}",
-                ));
+                );
             }
             return None;
         };

@@ -26,13 +26,21 @@ use crate::time::Date;
 /// The keys of a mapping, checked against the known ones.
 pub(super) struct Fields<'n> {
     entries: Vec<(&'n str, Span, &'n Node)>,
+    /// Known keys given under another tool's name (`file` for `source`).
+    renamed: Vec<&'static str>,
     span: Span,
 }
 
 impl<'n> Fields<'n> {
-    /// The keys written, whatever their values.
+    /// The keys written, whatever their values, and those written under
+    /// another tool's name (reported there, as keys of invalid values are).
     pub(super) fn written(&self) -> crate::spec::model::WrittenKeys {
-        crate::spec::model::WrittenKeys(self.entries.iter().map(|(k, _, _)| k.to_string()).collect())
+        let keys = self
+            .entries
+            .iter()
+            .map(|(k, _, _)| *k)
+            .chain(self.renamed.iter().copied());
+        crate::spec::model::WrittenKeys(keys.map(str::to_string).collect())
     }
 
     pub(super) fn get(&self, key: &str) -> Option<&'n Node> {
@@ -47,11 +55,22 @@ pub(super) struct Reader<'a> {
     pub text: &'a str,
     pub base_dir: &'a Path,
     pub diags: &'a mut Diagnostics,
+    /// Names of definitions left out where they were reported (`won:`
+    /// with its keys beside it, not under it).
+    pub left_out: Vec<String>,
 }
 
 impl Reader<'_> {
     fn push(&mut self, d: Diagnostic) {
         self.diags.push(d);
+    }
+
+    /// A required key of the mapping `f` that is missing, unless it was
+    /// given under another tool's name (then said as that unknown key).
+    fn missing_key(&mut self, f: &Fields, span: Span, key: &str, what: &str, example: &str) {
+        if !f.renamed.contains(&key) {
+            self.push(diag::missing_key(span, key, what, example));
+        }
     }
 
     /// A mapping with known keys; unknown and repeated keys are reported.
@@ -65,6 +84,7 @@ impl Reader<'_> {
             return None;
         };
         let mut out: Vec<(&'n str, Span, &'n Node)> = Vec::new();
+        let mut renamed = Vec::new();
         for (k, v) in entries {
             let Some((key, _)) = k.as_scalar() else {
                 self.push(diag::wrong_type(k.span, "a key", k.describe()));
@@ -76,8 +96,13 @@ impl Reader<'_> {
             }
             if !known.contains(&key) {
                 let unknown = diag::unknown_key(k.span, key, what, known);
-                self.push(match other_tools_key(key, known) {
-                    Some(ours) => unknown.help(format!("other tools' `{key}` are `{ours}` here")),
+                let ours = other_tools_key(key, known);
+                renamed.extend(ours);
+                self.push(match ours {
+                    Some(ours) => unknown.help(match key.ends_with('s') {
+                        true => format!("other tools' `{key}` are `{ours}` here"),
+                        false => format!("other tools' `{key}` is `{ours}` here"),
+                    }),
                     None => unknown,
                 });
                 continue;
@@ -86,12 +111,15 @@ impl Reader<'_> {
         }
         Some(Fields {
             entries: out,
+            renamed,
             span: node.span,
         })
     }
 
-    /// A `NAME: definition` mapping; names are validated.
-    fn definitions<'n>(&mut self, node: &'n Node, what: &str) -> Vec<(Name, &'n Node)> {
+    /// A `NAME: definition` mapping; names are validated. `keys`: those a
+    /// definition holds, to tell a definition whose keys were written at
+    /// its own level rather than under it.
+    fn definitions<'n>(&mut self, node: &'n Node, what: &str, keys: &[&str]) -> Vec<(Name, &'n Node)> {
         if node.is_null() {
             return Vec::new();
         }
@@ -137,7 +165,45 @@ impl Reader<'_> {
             }
             out.push((Spanned::new(key.to_string(), k.span), v));
         }
-        out
+        self.without_unindented(out, what, keys)
+    }
+
+    /// `won:` with nothing under it, then its own keys at its level
+    /// (`dataset: d`, `measure: count()`): one error that says to indent
+    /// them, where each key read as a definition of its own had its own
+    /// error ("expected a mapping for KPI `dataset`"). Those entries are
+    /// left out.
+    fn without_unindented<'n>(
+        &mut self,
+        definitions: Vec<(Name, &'n Node)>,
+        what: &str,
+        keys: &[&str],
+    ) -> Vec<(Name, &'n Node)> {
+        let mut dropped = vec![false; definitions.len()];
+        for (i, (name, node)) in definitions.iter().enumerate() {
+            if !node.is_null() || dropped[i] {
+                continue;
+            }
+            let run: Vec<&Name> = definitions[i + 1..]
+                .iter()
+                .take_while(|(key, value)| {
+                    keys.contains(&key.value.as_str()) && !matches!(value.kind, NodeKind::Map(_))
+                })
+                .map(|(key, _)| key)
+                .collect();
+            if let Some(first) = run.first() {
+                let fields: Vec<&str> = run.iter().map(|k| k.value.as_str()).collect();
+                self.push(diag::keys_not_indented(name, first.span, what, &fields));
+                self.left_out.push(name.value.clone());
+                dropped[i..=i + run.len()].fill(true);
+            }
+        }
+        definitions
+            .into_iter()
+            .zip(dropped)
+            .filter(|(_, dropped)| !dropped)
+            .map(|(definition, _)| definition)
+            .collect()
     }
 
     pub(super) fn file_root(&mut self, root: &Node, spec: &mut Spec, calendar_span: &mut Option<Span>) {
@@ -167,70 +233,162 @@ impl Reader<'_> {
                 spec.unreadable_sections.push(section);
             }
         }
-        if let Some(n) = f.get("connections") {
-            for (name, def) in self.definitions(n, "connection") {
-                if let Some(c) = self.connection(name, def) {
-                    spec.connections.push(c);
-                }
+        let mut unreadable = Vec::new();
+        spec.connections.extend(self.section(
+            &f,
+            "connection",
+            CONNECTION_KEYS,
+            &mut unreadable,
+            Self::connection,
+        ));
+        spec.datasets
+            .extend(self.section(&f, "dataset", DATASET_KEYS, &mut unreadable, Self::dataset));
+        spec.segments
+            .extend(self.section(&f, "segment", SEGMENT_KEYS, &mut unreadable, Self::segment));
+        spec.kpis
+            .extend(self.section(&f, "KPI", KPI_KEYS, &mut unreadable, Self::kpi));
+        spec.targets
+            .extend(self.section(&f, "target", TARGET_KEYS, &mut unreadable, Self::target));
+        spec.funnels
+            .extend(self.section(&f, "funnel", FUNNEL_KEYS, &mut unreadable, Self::funnel));
+        spec.tests
+            .extend(self.section(&f, "test", TEST_KEYS, &mut unreadable, Self::test));
+        spec.unreadable_definitions.extend(unreadable);
+    }
+
+    /// The definitions of one section of a file (`kpis`, named by what
+    /// each is, `KPI`), each decoded by `decode`; the names of those that
+    /// could not be read, reported where they are, go to `unreadable`.
+    fn section<T>(
+        &mut self,
+        f: &Fields,
+        what: &'static str,
+        keys: &[&str],
+        unreadable: &mut Vec<(&'static str, String)>,
+        decode: impl Fn(&mut Self, Name, &Node) -> Option<T>,
+    ) -> Vec<T> {
+        let Some(n) = f.get(section_of(what)) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (name, def) in self.definitions(n, what, keys) {
+            let named = name.value.clone();
+            match decode(self, name, def) {
+                Some(t) => out.push(t),
+                None => unreadable.push((what, named)),
             }
         }
-        if let Some(n) = f.get("datasets") {
-            for (name, def) in self.definitions(n, "dataset") {
-                if let Some(d) = self.dataset(name, def) {
-                    spec.datasets.push(d);
-                }
-            }
-        }
-        if let Some(n) = f.get("segments") {
-            for (name, def) in self.definitions(n, "segment") {
-                if let Some(s) = self.segment(name, def) {
-                    spec.segments.push(s);
-                }
-            }
-        }
-        if let Some(n) = f.get("kpis") {
-            for (name, def) in self.definitions(n, "KPI") {
-                if let Some(k) = self.kpi(name, def) {
-                    spec.kpis.push(k);
-                }
-            }
-        }
-        if let Some(n) = f.get("targets") {
-            for (name, def) in self.definitions(n, "target") {
-                if let Some(t) = self.target(name, def) {
-                    spec.targets.push(t);
-                }
-            }
-        }
-        if let Some(n) = f.get("funnels") {
-            for (name, def) in self.definitions(n, "funnel") {
-                if let Some(x) = self.funnel(name, def) {
-                    spec.funnels.push(x);
-                }
-            }
-        }
-        if let Some(n) = f.get("tests") {
-            for (name, def) in self.definitions(n, "test") {
-                if let Some(t) = self.test(name, def) {
-                    spec.tests.push(t);
-                }
-            }
-        }
+        unreadable.extend(self.left_out.drain(..).map(|name| (what, name)));
+        out
     }
 }
 
-/// The key of a spec file that other semantic layers' name for it means
-/// (MetricFlow's `metrics` and `semantic_models`, Cube's `cubes`, LookML's
-/// `explores`), when that key is one of `known` here.
+/// The top-level key of the definitions named by `what` (`KPI` → `kpis`).
+fn section_of(what: &str) -> &'static str {
+    match what {
+        "connection" => "connections",
+        "dataset" => "datasets",
+        "segment" => "segments",
+        "KPI" => "kpis",
+        "target" => "targets",
+        "funnel" => "funnels",
+        _ => "tests",
+    }
+}
+
+/// The key here that other semantic layers' and BI tools' name for it
+/// means (MetricFlow's `metrics`, `semantic_models` and `filter`, Cube's
+/// `cubes` and `sql_table`, LookML's `explores` and `label`), when that
+/// key is one of `known`: the same word means another key elsewhere
+/// (`target` is `targets` at the top and a target's `value`).
 fn other_tools_key(key: &str, known: &[&str]) -> Option<&'static str> {
-    let ours = match key.to_ascii_lowercase().as_str() {
-        "metrics" | "measures" | "kpi" | "metric" => "kpis",
-        "semantic_models" | "models" | "cubes" | "tables" | "sources" | "views" | "explores" | "dataset" => {
-            "datasets"
-        }
-        "filters" | "segment" => "segments",
-        "goals" | "objectives" | "target" => "targets",
-        _ => return None,
-    };
-    known.contains(&ours).then_some(ours)
+    const OTHERS: &[(&[&str], &str)] = &[
+        (&["metrics", "measures", "kpi", "metric"], "kpis"),
+        (
+            &[
+                "semantic_models",
+                "models",
+                "cubes",
+                "tables",
+                "sources",
+                "views",
+                "explores",
+                "dataset",
+            ],
+            "datasets",
+        ),
+        (&["filters", "segment"], "segments"),
+        (&["goals", "objectives", "target"], "targets"),
+        (&["filter", "condition", "sql_where"], "where"),
+        (
+            &[
+                "formula",
+                "expression",
+                "expr",
+                "calculation",
+                "calc",
+                "aggregation",
+                "agg",
+                "type_params",
+                "sql",
+            ],
+            "measure",
+        ),
+        (
+            &["label", "name", "display_name", "caption", "friendly_name"],
+            "title",
+        ),
+        (&["label", "step", "stage", "title"], "name"),
+        (&["higher_is_better", "polarity", "better"], "direction"),
+        (
+            &[
+                "time_column",
+                "timestamp",
+                "time_dimension",
+                "agg_time_dimension",
+                "date_column",
+            ],
+            "time",
+        ),
+        (
+            &[
+                "table",
+                "file",
+                "path",
+                "sql_table",
+                "sql_table_name",
+                "url",
+                "location",
+            ],
+            "source",
+        ),
+        (&["joins", "join", "relationships", "relations"], "lookups"),
+        (&["dimension"], "dimensions"),
+        (&["column", "fields", "schema", "types"], "columns"),
+        (&["options", "csv", "csv_options", "read_options"], "read"),
+        (&["target", "goal", "amount", "threshold_value"], "value"),
+        (
+            &[
+                "deadline",
+                "due",
+                "due_date",
+                "timeframe",
+                "time_period",
+                "date_range",
+            ],
+            "period",
+        ),
+        (
+            &["frequency", "recurrence", "repeat", "cadence", "recurring"],
+            "every",
+        ),
+        (&["threshold", "margin", "band"], "tolerance"),
+        (&["metric", "measure"], "kpi"),
+        (&["goal_description", "purpose", "why", "rationale"], "objective"),
+    ];
+    let lower = key.to_ascii_lowercase();
+    OTHERS
+        .iter()
+        .find(|(others, ours)| others.contains(&lower.as_str()) && known.contains(ours))
+        .map(|(_, ours)| *ours)
 }

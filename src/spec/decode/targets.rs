@@ -19,12 +19,13 @@ impl Reader<'_> {
                     )),
                     _ => {
                         if f.get("from").is_none() || f.get("to").is_none() {
-                            self.push(diag::missing_key(
+                            self.missing_key(
+                                &f,
                                 node.span,
                                 "from` and `to",
                                 "a period",
                                 "period: {from: 2025-07-01, to: 2025-09-30}",
-                            ));
+                            );
                         }
                         None
                     }
@@ -130,12 +131,13 @@ impl Reader<'_> {
                         };
                         let Some(step_name) = sf.get("name").and_then(|n| self.string(n)) else {
                             if sf.get("name").is_none() {
-                                self.push(diag::missing_key(
+                                self.missing_key(
+                                    &sf,
                                     item.span,
                                     "name",
                                     "a funnel step",
                                     "{name: contacted, where: first_contact_at is not null}",
-                                ));
+                                );
                             }
                             continue;
                         };
@@ -151,12 +153,7 @@ impl Reader<'_> {
                 }
                 _ => self.push(diag::wrong_type(n.span, "a list of steps", n.describe())),
             },
-            None => self.push(diag::missing_key(
-                name.span,
-                "steps",
-                &what,
-                "steps: [{name: created}]",
-            )),
+            None => self.missing_key(&f, name.span, "steps", &what, "steps: [{name: created}]"),
         }
         Some(Funnel {
             dataset: f.get("dataset").and_then(|n| self.string(n)),
