@@ -56,9 +56,15 @@ pub fn wrong_type(span: Span, expected: &str, found: &str) -> Diagnostic {
         .help(format!("write {expected} here"))
 }
 
-/// `won:` with nothing under it, followed by its own `fields` written at
-/// its level, the first at `first`.
-pub fn keys_not_indented(name: &Spanned<String>, first: Span, what: &str, fields: &[&str]) -> Diagnostic {
+/// `won:` followed by its own `fields` written at its level, the first at
+/// `first`: with nothing under it (`empty`), or after keys that are.
+pub fn keys_not_indented(
+    name: &Spanned<String>,
+    first: Span,
+    what: &str,
+    fields: &[&str],
+    empty: bool,
+) -> Diagnostic {
     let listed = |suffix: &str| {
         let all: Vec<String> = fields.iter().map(|f| format!("`{f}{suffix}`")).collect();
         match all.split_last() {
@@ -67,26 +73,39 @@ pub fn keys_not_indented(name: &Spanned<String>, first: Span, what: &str, fields
             None => String::new(),
         }
     };
-    let (verb, them) = match fields.len() {
-        1 => ("is", "it"),
-        _ => ("are", "them"),
+    let (verb, them, belongs) = match fields.len() {
+        1 => ("is", "it", "the definition it belongs to"),
+        _ => ("are", "them", "the definition they belong to"),
     };
-    Diagnostic::error(
-        "kpi::wrong_type",
-        format!(
-            "{what} `{}` has nothing under it: {} after it {verb} written beside it, not under it",
-            name.value,
-            listed("")
+    let (message, label, help) = match empty {
+        true => (
+            format!(
+                "{what} `{}` has nothing under it: {} after it {verb} written beside it, not under it",
+                name.value,
+                listed("")
+            ),
+            "nothing under this name",
+            format!(
+                "indent {} under `{}:` (two spaces more than its name), or write {them} in braces: `{}: {{…}}`",
+                listed(":"),
+                name.value,
+                name.value
+            ),
         ),
-    )
-    .at(name.span, "nothing under this name")
-    .also(first, format!("read as a {what} of its own"))
-    .help(format!(
-        "indent {} under `{}:` (two spaces more than its name), or write {them} in braces: `{}: {{…}}`",
-        listed(":"),
-        name.value,
-        name.value
-    ))
+        false => (
+            format!(
+                "{} after {what} `{}` {verb} written beside it, not under it",
+                listed(""),
+                name.value
+            ),
+            belongs,
+            format!("indent {} under `{}:` as its other keys are", listed(":"), name.value),
+        ),
+    };
+    Diagnostic::error("kpi::wrong_type", message)
+        .at(first, format!("read as a {what} of its own"))
+        .also(name.span, label)
+        .help(help)
 }
 
 pub fn unknown_key(span: Span, key: &str, what: &str, known: &[&str]) -> Diagnostic {

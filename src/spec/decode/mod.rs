@@ -169,10 +169,11 @@ impl Reader<'_> {
     }
 
     /// `won:` with nothing under it, then its own keys at its level
-    /// (`dataset: d`, `measure: count()`): one error that says to indent
-    /// them, where each key read as a definition of its own had its own
-    /// error ("expected a mapping for KPI `dataset`"). Those entries are
-    /// left out.
+    /// (`dataset: d`, `measure: count()`), or a key of `won` after its
+    /// others but not indented as they are (`where: …`): one error that
+    /// says to indent them, where each key read as a definition of its own
+    /// had its own error ("expected a mapping for KPI `dataset`"). Those
+    /// entries are left out, and so is an empty `won`.
     fn without_unindented<'n>(
         &mut self,
         definitions: Vec<(Name, &'n Node)>,
@@ -181,7 +182,8 @@ impl Reader<'_> {
     ) -> Vec<(Name, &'n Node)> {
         let mut dropped = vec![false; definitions.len()];
         for (i, (name, node)) in definitions.iter().enumerate() {
-            if !node.is_null() || dropped[i] {
+            let empty = node.is_null();
+            if !(empty || matches!(node.kind, NodeKind::Map(_))) || dropped[i] {
                 continue;
             }
             let run: Vec<&Name> = definitions[i + 1..]
@@ -191,11 +193,16 @@ impl Reader<'_> {
                 })
                 .map(|(key, _)| key)
                 .collect();
-            if let Some(first) = run.first() {
-                let fields: Vec<&str> = run.iter().map(|k| k.value.as_str()).collect();
-                self.push(diag::keys_not_indented(name, first.span, what, &fields));
+            let Some(first) = run.first() else {
+                continue;
+            };
+            let fields: Vec<&str> = run.iter().map(|k| k.value.as_str()).collect();
+            self.push(diag::keys_not_indented(name, first.span, what, &fields, empty));
+            dropped[i + 1..=i + run.len()].fill(true);
+            // A definition with nothing under it is said here, not again.
+            if empty {
                 self.left_out.push(name.value.clone());
-                dropped[i..=i + run.len()].fill(true);
+                dropped[i] = true;
             }
         }
         definitions
