@@ -262,6 +262,51 @@ fn in_full(value: &str) -> Option<String> {
     Some(format!("{minus}{out}"))
 }
 
+/// A plain YAML value written as a number with `,` between thousands
+/// (`2,000`, `-1,234.50`): YAML reads it as a text. The number as YAML
+/// reads it (`2_000`), `None` for any other text.
+pub fn thousands_written(text: &str) -> Option<String> {
+    let plain_digits = text
+        .trim_start_matches('-')
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b == b',' || b == b'.');
+    in_full(text).filter(|_| text.contains(',') && plain_digits)
+}
+
+/// A test row's value written with `,` between thousands, read as a text.
+pub fn number_with_separators(span: Span, text: &str, number: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::invalid_number",
+        format!("`{text}` is a text to YAML, not a number: it has no thousands separators"),
+    )
+    .at(span, "a text")
+    .help(format!(
+        "write the number as `{number}` (`_` may group the digits); quote it, `\"{text}\"`, if the column holds texts"
+    ))
+}
+
+/// `{amount: 1,000}`: in braces, the number `1` and a key `000`.
+pub fn number_split_by_comma(span: Span, written: &str) -> Diagnostic {
+    let plain = written.replace(char::is_whitespace, "");
+    let number = thousands_written(&plain).unwrap_or_else(|| plain.replace(',', ""));
+    let (first, rest) = written.split_once(',').unwrap_or((written, ""));
+    let columns: Vec<String> = rest.split(',').map(|d| format!("`{}`", d.trim())).collect();
+    let (named, them) = match columns.len() {
+        1 => ("a column", "it"),
+        _ => ("columns", "them"),
+    };
+    Diagnostic::error(
+        "kpi::invalid_number",
+        format!(
+            "`{written}` in braces is the number `{}`, then {named} {} with no value: YAML splits {them} at the comma",
+            first.trim(),
+            columns.join(", ")
+        ),
+    )
+    .at(span, "YAML splits this at its commas")
+    .help(format!("write the number without commas: `{number}` (`_` may group the digits)"))
+}
+
 pub fn unsupported_version(span: Span, value: &str) -> Diagnostic {
     Diagnostic::error(
         "kpi::unsupported_version",
@@ -321,7 +366,7 @@ pub fn invalid_delimiter(span: Span, found: &str) -> Diagnostic {
 
 #[cfg(test)]
 mod tests {
-    use super::{in_full, snake_case};
+    use super::{in_full, snake_case, thousands_written};
 
     #[test]
     fn names_of_other_styles_are_written_as_names() {
@@ -355,6 +400,17 @@ mod tests {
         assert_eq!(in_full("$"), None);
         assert_eq!(in_full("$abc"), None);
         assert_eq!(in_full("1,000.5.5"), None);
+    }
+
+    #[test]
+    fn numbers_with_thousands_separators_are_told_apart_from_texts() {
+        assert_eq!(thousands_written("2,000").as_deref(), Some("2_000"));
+        assert_eq!(thousands_written("-1,234.50").as_deref(), Some("-1_234.50"));
+        assert_eq!(thousands_written("2000"), None);
+        assert_eq!(thousands_written("$2,000"), None);
+        assert_eq!(thousands_written("2,000k"), None);
+        assert_eq!(thousands_written("12,5"), None);
+        assert_eq!(thousands_written("a,b"), None);
         assert_eq!(in_full("twoM"), None);
     }
 }
