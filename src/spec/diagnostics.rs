@@ -285,15 +285,16 @@ pub fn number_with_separators(span: Span, text: &str, number: &str) -> Diagnosti
     ))
 }
 
-/// `{amount: 1,000}`: in braces, the number `1` and a key `000`.
-pub fn number_split_by_comma(span: Span, written: &str) -> Diagnostic {
+/// `{amount: 1,000}`: in braces, the number `1` and a `what` (a column,
+/// a key) `000`.
+pub fn number_split_by_comma(span: Span, written: &str, what: &str) -> Diagnostic {
     let plain = written.replace(char::is_whitespace, "");
     let number = thousands_written(&plain).unwrap_or_else(|| plain.replace(',', ""));
     let (first, rest) = written.split_once(',').unwrap_or((written, ""));
     let columns: Vec<String> = rest.split(',').map(|d| format!("`{}`", d.trim())).collect();
     let (named, them) = match columns.len() {
-        1 => ("a column", "it"),
-        _ => ("columns", "them"),
+        1 => (format!("a {what}"), "it"),
+        _ => (format!("{what}s"), "them"),
     };
     Diagnostic::error(
         "kpi::invalid_number",

@@ -85,7 +85,11 @@ impl Reader<'_> {
         };
         let mut out: Vec<(&'n str, Span, &'n Node)> = Vec::new();
         let mut renamed = Vec::new();
-        for (k, v) in entries {
+        let split = self.numbers_split_by_commas(entries, "key");
+        for ((k, v), split) in entries.iter().zip(split) {
+            if split {
+                continue;
+            }
             let Some((key, _)) = k.as_scalar() else {
                 self.push(diag::wrong_type(k.span, "a key", k.describe()));
                 continue;

@@ -222,7 +222,7 @@ impl Reader<'_> {
                 continue;
             };
             let mut row: Row = Vec::new();
-            let split = self.numbers_split_by_commas(entries);
+            let split = self.numbers_split_by_commas(entries, "column");
             for (i, (k, v)) in entries.iter().enumerate() {
                 if split[i] {
                     continue;
@@ -253,46 +253,6 @@ impl Reader<'_> {
             rows.push(row);
         }
         rows
-    }
-}
-
-impl Reader<'_> {
-    /// `{amount: 1,000}`: in braces YAML reads `amount: 1`, then `000` as
-    /// a key of its own, without a value. Each such number is said once,
-    /// and the keys its digits made are marked to be left out.
-    fn numbers_split_by_commas(&mut self, entries: &[(Node, Node)]) -> Vec<bool> {
-        let mut split = vec![false; entries.len()];
-        for (i, (_, number)) in entries.iter().enumerate() {
-            let a_number = number
-                .as_scalar()
-                .is_some_and(|(n, style)| matches!(scalar_value(n, style), Value::Number(_)));
-            if !a_number || split[i] {
-                continue;
-            }
-            let mut end = number.span;
-            for (j, (k, v)) in entries.iter().enumerate().skip(i + 1) {
-                let digits = k.as_scalar().is_some_and(|(key, style)| {
-                    style == ScalarStyle::Plain
-                        && key.split('.').next().is_some_and(|whole| whole.len() == 3)
-                        && key.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-                });
-                let between = self
-                    .text
-                    .get(end.end as usize..k.span.start as usize)
-                    .map(str::trim);
-                if !(digits && v.is_null() && between == Some(",")) {
-                    break;
-                }
-                split[j] = true;
-                end = k.span;
-            }
-            if end != number.span {
-                let span = number.span.to(end);
-                let written = self.text.get(span.range()).unwrap_or_default();
-                self.push(diag::number_split_by_comma(span, written));
-            }
-        }
-        split
     }
 }
 
