@@ -6,7 +6,8 @@ use kpi::plan::{Compare, Query};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// KPIs to evaluate (default: all, in spec order).
+    /// KPIs to evaluate (default: all, in spec order); also comma-separated.
+    #[arg(value_delimiter = ',', value_parser = super::names::listed_name_or_none)]
     kpis: Vec<String>,
     #[command(flatten)]
     query: QueryArgs,
@@ -127,12 +128,13 @@ enum Format {
 }
 
 pub fn run(spec: &Path, args: &Args) -> u8 {
+    let kpis = super::names::given(&args.kpis);
     if let Err(code) = super::foreign_output(args.format.is_some(), args.output.as_deref()) {
         return code;
     }
     // Names may be KPIs or funnels; no names means every KPI.
     let (outcome, funnels, kpis) =
-        match super::checked_names(spec, &args.kpis, &args.query, super::DataWarnings::Printed) {
+        match super::checked_names(spec, &kpis, &args.query, super::DataWarnings::Printed) {
             Ok(checked) => checked,
             Err(code) => return code,
         };

@@ -3,6 +3,7 @@ use std::path::Path;
 #[derive(clap::Args)]
 pub struct Args {
     /// KPIs to explain (default: all); their query plan is shown together.
+    #[arg(value_delimiter = ',', value_parser = super::names::listed_name_or_none)]
     kpis: Vec<String>,
     /// The query's flags, as `eval` takes them.
     #[command(flatten)]
@@ -13,15 +14,15 @@ pub struct Args {
 }
 
 pub fn run(spec: &Path, args: &Args) -> u8 {
+    let kpis = super::names::given(&args.kpis);
     let q = &args.query;
-    let (outcome, funnels, named) =
-        match super::checked_names(spec, &args.kpis, q, super::DataWarnings::Unsaid) {
-            Ok(checked) => checked,
-            Err(code) => return code,
-        };
+    let (outcome, funnels, named) = match super::checked_names(spec, &kpis, q, super::DataWarnings::Unsaid) {
+        Ok(checked) => checked,
+        Err(code) => return code,
+    };
     let model = &outcome.checked.model;
     let mut ids: Vec<usize> = named.iter().filter_map(|n| model.kpi_id(n)).collect();
-    if args.kpis.is_empty() {
+    if kpis.is_empty() {
         ids = (0..model.kpis.len()).collect();
     }
     let mut text = String::new();

@@ -9,11 +9,30 @@ use kpi::check::ir::Model;
 /// written in expressions (`--by '`Deal Owner`'`).
 pub fn listed_name(text: &str) -> Result<String, String> {
     let name = text.trim();
+    if name.is_empty() {
+        return Err("an empty name: a comma or space with no name after it".to_string());
+    }
     Ok(name
         .strip_prefix('`')
         .and_then(|n| n.strip_suffix('`'))
         .unwrap_or(name)
         .to_string())
+}
+
+/// One name of a command's list of KPIs, targets or tests, comma-separated
+/// or one per argument: as [`listed_name`], but a piece with no name is
+/// left for [`given`] to drop, so that `kpi eval won_revenue, win_rate`
+/// (a comma typed as in a sentence) lists two KPIs.
+pub fn listed_name_or_none(text: &str) -> Result<String, String> {
+    match text.trim().is_empty() {
+        true => Ok(String::new()),
+        false => listed_name(text),
+    }
+}
+
+/// The names of a list read by [`listed_name_or_none`].
+pub fn given(names: &[String]) -> Vec<String> {
+    names.iter().filter(|n| !n.is_empty()).cloned().collect()
 }
 
 /// Prints the usage error for `name`, unknown among `known`; gives the exit code.

@@ -5,6 +5,7 @@ use super::eval::{GrainArg, QueryArgs};
 #[derive(clap::Args)]
 pub struct Args {
     /// KPIs and funnels on the page (default: every KPI and every funnel); every target is shown.
+    #[arg(value_delimiter = ',', value_parser = super::names::listed_name_or_none)]
     kpis: Vec<String>,
     /// A breakdown of each KPI by these dimensions (comma-separated).
     #[arg(long, value_delimiter = ',', value_parser = super::names::listed_name)]
@@ -42,6 +43,7 @@ pub struct Args {
 }
 
 pub fn run(spec: &Path, args: &Args) -> u8 {
+    let kpis = super::names::given(&args.kpis);
     let flags = QueryArgs {
         by: args.by.clone(),
         grain: args.grain,
@@ -52,7 +54,7 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
     };
     // Names may be KPIs or funnels: each picks its cards (none named: all).
     let (outcome, funnels, kpis) =
-        match super::checked_names(spec, &args.kpis, &flags, super::DataWarnings::Printed) {
+        match super::checked_names(spec, &kpis, &flags, super::DataWarnings::Printed) {
             Ok(checked) => checked,
             Err(code) => return code,
         };

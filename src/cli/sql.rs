@@ -8,6 +8,7 @@ use kpi::spec::model::Dialect;
 #[derive(clap::Args)]
 pub struct Args {
     /// KPIs whose SQL to print (default: every KPI that can take the flags).
+    #[arg(value_delimiter = ',', value_parser = super::names::listed_name_or_none)]
     kpis: Vec<String>,
     /// The query's flags, as `eval` takes them.
     #[command(flatten)]
@@ -47,13 +48,13 @@ impl From<DialectArg> for Dialect {
 }
 
 pub fn run(spec: &Path, args: &Args) -> u8 {
+    let kpis = super::names::given(&args.kpis);
     let q = &args.query;
     // Names may be KPIs or funnels; no names means every KPI.
-    let (outcome, funnels, kpis) =
-        match super::checked_names(spec, &args.kpis, q, super::DataWarnings::Unsaid) {
-            Ok(checked) => checked,
-            Err(code) => return code,
-        };
+    let (outcome, funnels, kpis) = match super::checked_names(spec, &kpis, q, super::DataWarnings::Unsaid) {
+        Ok(checked) => checked,
+        Err(code) => return code,
+    };
     let model = &outcome.checked.model;
     let query = match q.query(kpis.clone(), &model.calendar) {
         Ok(query) => query,

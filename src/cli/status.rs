@@ -9,6 +9,7 @@ use kpi::status::StatusRow;
 #[derive(clap::Args)]
 pub struct Args {
     /// Targets to show (default: all).
+    #[arg(value_delimiter = ',', value_parser = super::names::listed_name_or_none)]
     targets: Vec<String>,
     /// The date to assess at (default: the latest date in the data beneath each KPI, never after today).
     #[arg(long)]
@@ -113,6 +114,7 @@ fn colour(status: Status, text: &str) -> String {
 }
 
 pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
+    let targets = super::names::given(&args.targets);
     if let Err(code) = super::foreign_output(args.format.is_some(), args.output.as_deref()) {
         return code;
     }
@@ -132,7 +134,7 @@ pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
     if let Err(code) = super::names::all_known(
         "target",
         "TARGET",
-        &args.targets,
+        &targets,
         outcome.checked.model.targets.iter().map(|t| t.name.as_str()),
     ) {
         return code;
@@ -155,7 +157,7 @@ pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
     };
     let model = &outcome.checked.model;
     let latest = std::collections::HashMap::new();
-    let rows = match kpi::status::status_over(model, &args.targets, as_of, range, latest) {
+    let rows = match kpi::status::status_over(model, &targets, as_of, range, latest) {
         Ok(r) => r,
         Err(d) => {
             eprint!(

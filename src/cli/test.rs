@@ -3,6 +3,7 @@ use std::path::{Path, PathBuf};
 #[derive(clap::Args)]
 pub struct Args {
     /// Tests to run (default: all).
+    #[arg(value_delimiter = ',', value_parser = super::names::listed_name_or_none)]
     names: Vec<String>,
     /// Also write the results as JUnit XML to this file.
     #[arg(long)]
@@ -23,6 +24,7 @@ enum Format {
 }
 
 pub fn run(spec: &Path, args: &Args) -> u8 {
+    let names = super::names::given(&args.names);
     let outcome = kpi::check_path(spec, false);
     if let Some(code) = super::report_spec_errors(&outcome) {
         return code;
@@ -34,10 +36,10 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
         .iter()
         .map(|t| t.name.as_str())
         .collect();
-    if let Err(code) = super::names::all_known("test", "TEST", &args.names, known.iter().copied()) {
+    if let Err(code) = super::names::all_known("test", "TEST", &names, known.iter().copied()) {
         return code;
     }
-    let results = kpi::spec_test::run(&outcome.checked.model, &outcome.sources, &args.names);
+    let results = kpi::spec_test::run(&outcome.checked.model, &outcome.sources, &names);
     let text = match args.format {
         Format::Human => kpi::spec_test::to_human(&results),
         Format::Json => serde_json::to_string_pretty(&results).unwrap_or_default() + "\n",

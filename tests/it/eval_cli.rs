@@ -919,6 +919,28 @@ fn listed_names_take_spaces_and_backticks() {
     );
     let (code, out, err) = eval(&["--by", "`Deal Owner`", "--segment", " won"]);
     assert_eq!((code, out.as_str()), (Some(0), "Deal Owner,t\nAnn,5\n"), "{err}");
+    // KPIs are listed as --by lists dimensions, comma-separated, or one
+    // per argument, a comma typed as in a sentence (`n, t`) included; a
+    // flag's comma with no name after it is a usage error (`--by owner,
+    // region` took `region` for a KPI).
+    std::fs::write(
+        dir.join("s.yaml"),
+        "datasets:\n  d: {source: d.csv, time: Close Date}\nkpis:\n  t: {dataset: d, measure: sum(Amount)}\n  n: {dataset: d, measure: count()}\n",
+    )
+    .unwrap();
+    for listed in [&["n,t"][..], &["n, t"], &["n", "t"], &["n,", "t"]] {
+        let (code, out, err) = eval(listed);
+        assert_eq!(
+            (code, out.as_str()),
+            (Some(0), "n,t\n2,12\n"),
+            "{listed:?}: {err}"
+        );
+    }
+    let (code, out, err) = eval(&["n,"]);
+    assert_eq!((code, out.as_str()), (Some(0), "n\n2\n"), "{err}");
+    let (code, _, err) = eval(&["--by", "Deal Owner,", "Stage"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("an empty name: a comma"), "{err}");
 }
 
 /// A KPI without a unit shows every value of its column with the same
