@@ -407,6 +407,18 @@ fn a_breakdown_by_member_and_a_template_of_ones_own() {
     let html = report(&dir, &["--by", "stage"]);
     // Won revenue by stage over the whole range: 900 won, 0 lost.
     assert!(html.contains("<h2 id=\"breakdowns\">By stage</h2>"), "{html}");
+    // Said to be the whole range, where the cards above are the last period.
+    let range = html
+        .split("<span>Data: ")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .unwrap();
+    assert!(
+        html.contains(&format!(
+            "<p class=\"meta\">Each KPI over all of {range}, not by month</p>"
+        )),
+        "{html}"
+    );
     assert!(
         html.contains("<tr><td>won</td><td class=\"num\">900</td></tr>"),
         "{html}"
