@@ -248,6 +248,7 @@ kpis:
   won_share: {dataset: deals, measure: count(where stage == "won") / count(), unit: percent}
 targets:
   share: {kpi: won_share, period: 2025-02, value: 70%, objective: x}
+  ahead: {kpi: won_share, period: 2025-01, value: 20%, objective: x}
 "#;
     std::fs::write(dir.join("spec.yaml"), spec).unwrap();
     let deals = "closed_at,amount,stage\n2025-01-10,0,won\n2025-01-15,0,lost\n\
@@ -260,6 +261,8 @@ targets:
     assert!(html.contains(&format!("{previous} +0.30 <small>")), "{html}");
     // February's won share is 1 of 3, 36.7 points short of 70% (it read `36.7%`).
     assert!(html.contains("<dt>Gap</dt><dd>36.7 pp</dd>"), "{html}");
+    // January's 50% is past its 20% target: 30 points ahead (it read a gap of -30.0 pp).
+    assert!(html.contains("<dt>Ahead by</dt><dd>30.0 pp</dd>"), "{html}");
 }
 
 #[test]

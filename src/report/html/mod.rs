@@ -96,6 +96,9 @@ pub struct TargetCard {
     pub expected: String,
     pub projected: String,
     pub gap: String,
+    /// How far past the target the value is (the gap, when it is
+    /// negative, as a distance): what the card shows in its place.
+    pub ahead: Option<String>,
     pub days_left: Option<i32>,
     pub bullet: String,
     /// For a per-member target: how many members are at each status.
@@ -583,6 +586,10 @@ fn target_cards(model: &Model, rows: &[StatusRow], as_of: Date) -> Vec<TargetCar
         };
         let current: Vec<&&StatusRow> = mine.iter().filter(|r| r.period == last).collect();
         let fmt = |v: Option<f64>| format(model, t.kpi, v);
+        let k = &model.kpis[t.kpi];
+        let gap = |g: Option<f64>| {
+            crate::report::table::format_gap(g, k.unit, k.decimals).unwrap_or_else(|| fmt(g))
+        };
         let Some(head) = current.iter().min_by_key(|r| severity(r.status)) else {
             continue;
         };
@@ -633,11 +640,8 @@ fn target_cards(model: &Model, rows: &[StatusRow], as_of: Date) -> Vec<TargetCar
             target_value: fmt(head.target_value),
             expected: fmt(head.expected),
             projected: fmt(head.projected),
-            gap: {
-                let k = &model.kpis[t.kpi];
-                crate::report::table::format_gap(head.gap, k.unit, k.decimals)
-                    .unwrap_or_else(|| fmt(head.gap))
-            },
+            gap: gap(head.gap),
+            ahead: head.gap.filter(|g| *g < 0.0).map(|g| gap(Some(-g))),
             days_left: days_left.filter(|_| t.by.is_none()),
             bullet: head
                 .target_value
