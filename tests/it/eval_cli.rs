@@ -973,3 +973,30 @@ fn unitless_columns_keep_one_number_of_decimals() {
          | c | 7.00 | 7 | 0.7 |\n"
     );
 }
+
+/// A zero of a negative value (`-sum(x)` of nothing but zeros,
+/// `round(-0.4)`, `-0.4 * 0`) is written 0 in every raw output, never `-0`.
+#[test]
+fn a_zero_is_never_negative_in_raw_outputs() {
+    let dir = dir_with(
+        "negative-zero",
+        &[
+            ("d.csv", "owner,amount,closed_at\na,0,2025-01-01\nb,-0.4,2025-01-02\n"),
+            (
+                "s.yaml",
+                "datasets:\n  d: {source: d.csv, time: closed_at}\nkpis:\n  neg: {dataset: d, measure: -sum(amount where amount >= 0)}\n  r: {dataset: d, measure: round(sum(amount))}\n  m: {dataset: d, measure: sum(amount) * 0}\n",
+            ),
+        ],
+    );
+    let eval = |format: &str| {
+        let (code, out, err) = kpi_in(
+            &dir,
+            &["--spec", "s.yaml", "eval", "--by", "owner", "--format", format],
+        );
+        assert_eq!(code, Some(0), "{err}");
+        out
+    };
+    assert_eq!(eval("csv"), "owner,neg,r,m\na,0,0,0\nb,0,0,0\n");
+    assert!(!eval("json").contains("-0"), "{}", eval("json"));
+    assert!(!eval("ndjson").contains("-0"), "{}", eval("ndjson"));
+}
