@@ -248,13 +248,7 @@ fn in_full(value: &str) -> Option<String> {
         false => return None,
     };
     let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
-    let mut out = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            out.push('_');
-        }
-        out.push(c);
-    }
+    let mut out = crate::diagnostic::grouped(int).replace(',', "_");
     if !frac.is_empty() {
         out.push('.');
         out.push_str(frac);
