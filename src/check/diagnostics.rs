@@ -582,13 +582,26 @@ fn format_help(path: &str) -> String {
     }
 }
 
+/// `column`, written alone, is a column of `other`, which `dataset` looks up.
+pub fn looked_up_column_help(column: &str, other: &str, dataset: &str) -> String {
+    format!("`{column}` is a column of `{other}`, which `{dataset}` looks up: an expression names it `{other}.{column}`")
+}
+
+/// `looked_up`: the dataset `dataset` looks up that has the column.
 pub fn segment_column_missing(
     span: Span,
     segment: &str,
     column: &str,
     dataset: &str,
     kpi: &str,
+    looked_up: Option<&str>,
 ) -> Diagnostic {
+    let help = match looked_up {
+        Some(other) => looked_up_column_help(column, other, dataset),
+        None => {
+            format!("add `{column}` to `{dataset}` (a column, dimension or lookup), or use another segment")
+        }
+    };
     Diagnostic::error(
         "kpi::segment_column_missing",
         format!(
@@ -596,9 +609,7 @@ pub fn segment_column_missing(
         ),
     )
     .at(span, format!("`{dataset}` has no `{column}`"))
-    .help(format!(
-        "add `{column}` to `{dataset}` (a column, dimension or lookup), or use another segment"
-    ))
+    .help(help)
 }
 
 pub fn dimension_missing(span: Span, dim: &str, dataset: &str, kpi: &str) -> Diagnostic {

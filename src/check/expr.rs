@@ -144,8 +144,13 @@ impl<'a> Scope<'a> {
             .collect();
         let looked_up: Vec<&str> = qualified.iter().map(String::as_str).collect();
         // `manager` for a looked-up `teams.manager` is a likely slip.
-        if let Some(q) = looked_up.iter().find(|q| q.rsplit('.').next() == Some(n)) {
-            let err = diag::unknown_column(span, n, &d.name, [*q]);
+        if let Some((other, _)) = looked_up
+            .iter()
+            .filter_map(|q| q.split_once('.'))
+            .find(|(_, c)| *c == n)
+        {
+            let err = diag::unknown_column(span, n, &d.name, [n])
+                .help(diag::looked_up_column_help(n, other, &d.name));
             return (Found::Missing, Some(err));
         }
         candidates.extend(looked_up.iter().copied());

@@ -348,7 +348,18 @@ fn segment_refusal(
         diags.push(super::diagnostics::undeclared_column(seg.span, missing, &d.name));
         return;
     }
+    // A column of a looked-up dataset is written with its dataset's name.
+    let looked_up = d
+        .lookups
+        .iter()
+        .filter_map(|l| model.datasets.get(l.dataset))
+        .find(|x| x.names().any(|n| n == missing.as_str()));
     diags.push(diag::segment_column_missing(
-        seg.span, &seg.value, missing, &d.name, kpi,
+        seg.span,
+        &seg.value,
+        missing,
+        &d.name,
+        kpi,
+        looked_up.map(|x| x.name.as_str()),
     ));
 }
