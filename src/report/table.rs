@@ -84,6 +84,10 @@ impl NumberFormat {
 /// not `0.30000000000000004` (noise of the arithmetic, not of the data);
 /// a whole number up to 2^53 as itself.
 pub fn raw_number(x: f64) -> f64 {
+    if x == 0.0 {
+        // -0 (a negative value rounded to nothing) is written 0.
+        return 0.0;
+    }
     if is_exact_whole(x) {
         return x;
     }
@@ -105,7 +109,8 @@ fn is_exact_whole(x: f64) -> bool {
 /// (any 15 digits read back as themselves), without reading them.
 pub(super) fn write_raw_number(out: &mut String, x: f64) {
     if x == 0.0 {
-        out.push_str(if x.is_sign_negative() { "-0" } else { "0" });
+        // -0 (a negative value rounded to nothing) is written 0.
+        out.push('0');
         return;
     }
     if is_exact_whole(x) {
@@ -390,14 +395,14 @@ mod tests {
         );
     }
 
-    /// Whole numbers up to 2^53 are themselves; others (fractions, larger
-    /// and non-finite values) round as their text of 15 significant digits
-    /// reads.
+    /// Whole numbers up to 2^53 are themselves (-0 is 0); others
+    /// (fractions, larger and non-finite values) round as their text of 15
+    /// significant digits reads.
     #[test]
     fn raw_numbers_are_their_fifteen_digits() {
         let by_text = |x: f64| -> f64 {
             match x.fract() == 0.0 && x.abs() <= 2f64.powi(53) {
-                true => x,
+                true => x + 0.0,
                 false => format!("{x:.14e}").parse().unwrap_or(x),
             }
         };

@@ -32,12 +32,19 @@ pub struct StatusRow {
     /// The member of a `by` target ("each rep").
     pub member: Option<String>,
     pub period: String,
+    #[serde(serialize_with = "raw_number")]
     pub actual: Option<f64>,
+    #[serde(serialize_with = "raw_number")]
     pub target_value: Option<f64>,
+    #[serde(serialize_with = "raw_number")]
     pub baseline: Option<f64>,
+    #[serde(serialize_with = "raw_number")]
     pub progress: Option<f64>,
+    #[serde(serialize_with = "raw_number")]
     pub expected: Option<f64>,
+    #[serde(serialize_with = "raw_number")]
     pub projected: Option<f64>,
+    #[serde(serialize_with = "raw_number")]
     pub gap: Option<f64>,
     pub status: Status,
     pub trend: assess::Trend,
@@ -46,6 +53,15 @@ pub struct StatusRow {
     pub improving: Option<bool>,
     /// Why the row was computed differently than asked (seasonal pacing without history).
     pub note: Option<String>,
+}
+
+/// A number of a row as `kpi eval`'s JSON writes numbers: to 15
+/// significant digits (`0.1 + 0.2` is `0.3`), never `-0`.
+fn raw_number<S: serde::Serializer>(x: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match x {
+        Some(x) => s.serialize_some(&crate::report::table::raw_number(*x)),
+        None => s.serialize_none(),
+    }
 }
 
 /// A KPI's value per member (`None`: the one row of a target without `by`,

@@ -844,3 +844,32 @@ fn a_recurring_target_over_a_range_shows_each_period_there() {
         ]
     );
 }
+
+/// `kpi status --format json` writes numbers as `kpi eval` does: to 15
+/// significant digits (a third is 0.333333333333333, not
+/// 0.33333333333333331), and a zero gap of a negative value as 0.
+#[test]
+fn status_json_numbers_are_written_as_eval_writes_them() {
+    let deals = "amount,closed_at\n100,2025-01-10\n";
+    let spec = "datasets:\n  deals: {source: deals.csv, time: closed_at}\nkpis:\n  rev: {dataset: deals, measure: sum(amount)}\ntargets:\n  third: {kpi: rev, period: 2025-01, value: 300, objective: x}\n  met: {kpi: rev, period: 2025-01, value: 100, objective: x}\n";
+    let dir = crate::support::dir_with("status-digits", &[("deals.csv", deals), ("spec.yaml", spec)]);
+    let (code, out, err) = crate::support::kpi_in(
+        &dir,
+        &[
+            "--spec",
+            "spec.yaml",
+            "status",
+            "--as-of",
+            "2025-02-01",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("\"progress\": 0.333333333333333,"), "{out}");
+    assert!(
+        out.contains("\"gap\": 0,") || out.contains("\"gap\": 0.0,"),
+        "{out}"
+    );
+    assert!(!out.contains(": -0"), "{out}");
+}
