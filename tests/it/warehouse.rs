@@ -58,19 +58,15 @@ impl Warehouse {
 
     fn postgres() -> Warehouse {
         let uri = std::fs::read_to_string(services().join("postgres.uri")).unwrap();
-        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Warehouse {
             dialect: Dialect::Postgres,
             driver: services().join("adbc/libadbc_driver_postgresql.so"),
             uri: uri.trim().to_string(),
-            schema: format!("sales_{}_{n}", std::process::id()),
+            schema: fresh_schema(),
         }
     }
 
     fn spark() -> Warehouse {
-        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Warehouse {
             dialect: Dialect::Spark,
             driver: services().join("adbc/libadbc_driver_spark.so"),
@@ -78,7 +74,7 @@ impl Warehouse {
                 .unwrap()
                 .trim()
                 .to_string(),
-            schema: format!("sales_{}_{n}", std::process::id()),
+            schema: fresh_schema(),
         }
     }
 
@@ -3424,4 +3420,20 @@ fn a_row_expression_too_long_for_sql_is_refused_before_it_is_printed() {
         "{}",
         printed(&out)
     );
+}
+
+/// A schema name no run has used: this process's id and start and a count.
+/// The process id alone comes round again, and a schema an earlier run left
+/// behind (a run stopped part way) then held its tables: Spark refused to
+/// make a table where the earlier run's files still were.
+fn fresh_schema() -> String {
+    static START: std::sync::OnceLock<u128> = std::sync::OnceLock::new();
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let start = START.get_or_init(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis())
+    });
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("sales_{}_{start}_{n}", std::process::id())
 }
