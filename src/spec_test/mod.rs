@@ -85,9 +85,10 @@ fn run_one(model: &Model, t: &TestModel) -> Result<Found, Vec<Diagnostic>> {
                 format!("no dataset is named `{ds}`"),
             )]);
         };
+        let named = named_columns(&model, id);
         let d = &mut model.datasets[id];
         let path = scratch.dir.join(format!("{}.csv", d.name));
-        write_rows(&path, &d.declared, rows).map_err(|e| {
+        write_rows(&path, &d.declared, &named, rows).map_err(|e| {
             vec![Diagnostic::error(
                 "kpi::unreadable_file",
                 format!("cannot write test rows to {}: {e}", path.display()),
@@ -230,9 +231,82 @@ impl Drop for Scratch {
     }
 }
 
-/// Rows as CSV: the declared columns first (empty when a row lacks them), then any others.
-fn write_rows(path: &Path, declared: &[(String, Type)], rows: &[Row]) -> std::io::Result<()> {
+/// The columns of dataset `ds` that the spec's expressions, time columns
+/// and lookup keys name, whether or not they are declared: a test's rows
+/// need not hold them (LANGUAGE.md §7: missing columns are null), where a
+/// column no row held and `columns:` did not declare was not found.
+fn named_columns(model: &Model, ds: DatasetId) -> Vec<String> {
+    use crate::check::ir::{KpiKind, TimeBasis};
+    let mut pairs: Vec<(DatasetId, String)> = Vec::new();
+    let mut exprs: Vec<&crate::check::ir::TExpr> = Vec::new();
+    let mut times: Vec<(DatasetId, &TimeBasis)> = Vec::new();
+    for k in &model.kpis {
+        match &k.kind {
+            KpiKind::Base {
+                dataset,
+                measure,
+                filter,
+                time,
+            } => {
+                exprs.push(measure);
+                exprs.extend(filter);
+                times.push((*dataset, time));
+            }
+            KpiKind::Derived { measure } => exprs.push(measure),
+        }
+    }
+    for (i, d) in model.datasets.iter().enumerate() {
+        exprs.extend(d.dimensions.iter().map(|x| &x.expr));
+        pairs.extend(d.time.iter().map(|t| (i, t.clone())));
+        for l in &d.lookups {
+            pairs.push((i, l.left.clone()));
+            pairs.push((l.dataset, l.right.clone()));
+        }
+    }
+    for s in &model.segments {
+        exprs.extend(s.on.iter().map(|(_, e)| e));
+    }
+    for f in &model.funnels {
+        exprs.extend(f.steps.iter().filter_map(|(_, e)| e.as_ref()));
+        times.push((f.dataset, &f.time));
+    }
+    for e in exprs {
+        e.columns(&mut pairs);
+    }
+    for (d, time) in times {
+        match time {
+            TimeBasis::Column(c) => pairs.push((d, c.clone())),
+            TimeBasis::Active { from, to, .. } => {
+                pairs.push((d, from.clone()));
+                pairs.extend(to.iter().map(|t| (d, t.clone())));
+            }
+            TimeBasis::None => {}
+        }
+    }
+    let dimensions = &model.datasets[ds].dimensions;
+    let mut out: Vec<String> = Vec::new();
+    for (d, name) in pairs {
+        if d == ds && !out.contains(&name) && !dimensions.iter().any(|x| x.name == name) {
+            out.push(name);
+        }
+    }
+    out
+}
+
+/// Rows as CSV: the declared columns first, then the others `named` by the
+/// spec (each empty when a row lacks it), then any others the rows hold.
+fn write_rows(
+    path: &Path,
+    declared: &[(String, Type)],
+    named: &[String],
+    rows: &[Row],
+) -> std::io::Result<()> {
     let mut columns: Vec<String> = declared.iter().map(|(c, _)| c.clone()).collect();
+    for c in named {
+        if !columns.contains(c) {
+            columns.push(c.clone());
+        }
+    }
     for row in rows {
         for (c, _) in row {
             if !columns.contains(&c.value) {

@@ -321,6 +321,23 @@ fn test_rows_take_yaml_non_finite_numbers_as_nulls() {
     passes_then_fails(&dir, &spec("5"), &spec("6"), "total expected 6, got 5");
 }
 
+/// Columns a test's rows leave out are null (LANGUAGE.md §7), declared or
+/// not: with no `columns:`, a column no row holds was "unable to find
+/// column `created_at`". By hand: the cycle of the won deal that has both
+/// days (9 days) is the average; the one without `created_at` adds
+/// nothing, and a KPI on a column no row holds is null or 0.
+#[test]
+fn columns_the_rows_leave_out_are_null_declared_or_not() {
+    let dir = temp_dir("spec-test-missing-columns");
+    std::fs::write(dir.join("d.csv"), "stage,amount,closed_at,created_at,seats\n").unwrap();
+    let spec = |cycle: &str| {
+        format!(
+            "datasets:\n  d: {{source: d.csv, time: closed_at}}\nkpis:\n  cycle: {{dataset: d, measure: 'avg(days_between(created_at, closed_at) where stage == \"won\")'}}\n  seats: {{dataset: d, measure: sum(seats)}}\n  most: {{dataset: d, measure: max(seats)}}\ntests:\n  cycles:\n    kpi: cycle\n    data:\n      d:\n        - {{stage: won, closed_at: 2025-01-10, created_at: 2025-01-01}}\n        - {{stage: won, closed_at: 2025-01-12}}\n    expect:\n      - {{cycle: {cycle}, seats: 0, most: null}}\n"
+        )
+    };
+    passes_then_fails(&dir, &spec("9"), &spec("10"), "cycle expected 10, got 9");
+}
+
 /// `kpi test` of the spec `good` in `dir` passes; of `bad`, fails saying `said`.
 fn passes_then_fails(dir: &std::path::Path, good: &str, bad: &str, said: &str) {
     std::fs::write(dir.join("s.yaml"), good).unwrap();
