@@ -3,9 +3,12 @@
 
 use super::*;
 
+/// `open`: the columns of `data` are typed, but a name they lack may still
+/// be a column (a test's rows, which hold some columns only).
 pub(super) fn datasets(
     spec: &Spec,
     data: Option<&DataSchemas>,
+    open: bool,
     model: &mut Model,
     diags: &mut Diagnostics,
 ) -> Vec<bool> {
@@ -25,11 +28,12 @@ pub(super) fn datasets(
                 }
             }
         }
-        closed.push(from_data.is_some());
-        let schema = match (from_data, declared.is_empty()) {
-            (Some(_), _) => SchemaState::Read,
-            (None, false) => SchemaState::Declared,
-            (None, true) => SchemaState::Open,
+        let read = from_data.is_some() && !open;
+        closed.push(read);
+        let schema = match (read, declared.is_empty()) {
+            (true, _) => SchemaState::Read,
+            (false, false) => SchemaState::Declared,
+            (false, true) => SchemaState::Open,
         };
         let remote = d
             .table

@@ -51,13 +51,24 @@ pub struct Checked {
 /// Checks a loaded spec. With `data`, columns come from the data as well as
 /// from `columns:` declarations, and unknown columns are always errors.
 pub fn check(spec: &Spec, data: Option<&DataSchemas>) -> Checked {
+    check_with(spec, data, false)
+}
+
+/// Checks a loaded spec with the columns of `data` typed, a name they do
+/// not hold being still a column of no known type: `kpi test` types the
+/// KPIs by its rows, which hold only some columns.
+pub fn check_open(spec: &Spec, data: &DataSchemas) -> Checked {
+    check_with(spec, Some(data), true)
+}
+
+fn check_with(spec: &Spec, data: Option<&DataSchemas>, open: bool) -> Checked {
     let mut diags = Diagnostics::new();
     let mut model = Model {
         calendar: spec.calendar.clone().unwrap_or_default(),
         ..Model::default()
     };
     connections::connections(spec, &mut model, &mut diags);
-    let closed = datasets(spec, data, &mut model, &mut diags);
+    let closed = datasets(spec, data, open, &mut model, &mut diags);
     let kpi_names = KpiNames::new(spec.kpis.iter().map(|k| k.name.value.clone()).collect());
     let mut infos: Vec<Option<KpiInfo>> = vec![None; spec.kpis.len()];
     dimensions(spec, &mut model, &closed, &kpi_names, &infos, &mut diags);

@@ -39,7 +39,7 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
     if let Err(code) = super::names::all_known("test", "TEST", &names, known.iter().copied()) {
         return code;
     }
-    let results = kpi::spec_test::run(&outcome.checked.model, &outcome.sources, &names);
+    let results = kpi::spec_test::run(&outcome.spec, &outcome.checked.model, &outcome.sources, &names);
     let text = match args.format {
         Format::Human => kpi::spec_test::to_human(&results),
         Format::Json => serde_json::to_string_pretty(&results).unwrap_or_default() + "\n",

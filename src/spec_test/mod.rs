@@ -11,13 +11,16 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::check::ir::{DatasetId, Model, TestModel};
+use crate::check::ir::{DatasetId, KpiId, KpiKind, Model, TestModel};
 use crate::check::types::Type;
+use crate::check::DataSchemas;
 use crate::diagnostic::Diagnostic;
 use crate::plan::Query;
 use crate::report::table::{Cell, ResultTable};
 use crate::source::SourceMap;
+use crate::span::Span;
 use crate::spec::model::{Format, Keyword, ReadOptions, Row, Value};
+use crate::spec::Spec;
 
 /// What one test found.
 #[derive(Clone, Debug, Serialize)]
@@ -36,8 +39,9 @@ pub struct TestResult {
     pub seconds: f64,
 }
 
-/// Runs the tests named (every test when `names` is empty).
-pub fn run(model: &Model, sources: &SourceMap, names: &[String]) -> Vec<TestResult> {
+/// Runs the tests named (every test when `names` is empty) of `spec`,
+/// checked as `model`.
+pub fn run(spec: &Spec, model: &Model, sources: &SourceMap, names: &[String]) -> Vec<TestResult> {
     model
         .tests
         .iter()
@@ -46,7 +50,7 @@ pub fn run(model: &Model, sources: &SourceMap, names: &[String]) -> Vec<TestResu
             let start = std::time::Instant::now();
             let ((line, column), _) = sources.position(t.span).unwrap_or(((1, 1), (1, 1)));
             let file = sources.name(t.span.file).to_string();
-            let (failures, diff) = match run_one(model, t) {
+            let (failures, diff) = match run_one(spec, model, t) {
                 Ok(found) => found,
                 Err(diags) => (
                     diags
@@ -74,7 +78,7 @@ pub fn run(model: &Model, sources: &SourceMap, names: &[String]) -> Vec<TestResu
 
 type Found = (Vec<String>, Option<String>);
 
-fn run_one(model: &Model, t: &TestModel) -> Result<Found, Vec<Diagnostic>> {
+fn run_one(spec: &Spec, model: &Model, t: &TestModel) -> Result<Found, Vec<Diagnostic>> {
     let scratch = Scratch::new()?;
     let mut model = model.clone();
     let mut replaced = Vec::new();
@@ -101,7 +105,11 @@ fn run_one(model: &Model, t: &TestModel) -> Result<Found, Vec<Diagnostic>> {
         d.remote = None;
         replaced.push(id);
     }
-    read_columns(&mut model, &replaced);
+    let read = read_columns(&mut model, &replaced);
+    let mistyped = typed_by_rows(spec, &model, t, &read);
+    if !mistyped.is_empty() {
+        return Err(mistyped);
+    }
     let found = match (&t.kpi, &t.target) {
         (Some(k), _) => kpi_test(&model, t, k),
         (None, Some(target)) => status_test(&model, t, target),
@@ -156,7 +164,8 @@ fn rows_read_options(read: &ReadOptions, rows: &[Row]) -> ReadOptions {
 /// they look up, read as `kpi eval` reads them before it plans: without
 /// them, `by: manager` of a looked-up `teams.manager` on datasets that
 /// declare no columns would be taken for a column of the dataset itself.
-fn read_columns(model: &mut Model, replaced: &[DatasetId]) {
+fn read_columns(model: &mut Model, replaced: &[DatasetId]) -> DataSchemas {
+    let mut read = DataSchemas::new();
     let mut wanted = replaced.to_vec();
     for &id in replaced {
         wanted.extend(model.datasets[id].lookups.iter().map(|l| l.dataset));
@@ -178,7 +187,79 @@ fn read_columns(model: &mut Model, replaced: &[DatasetId]) {
                 d.columns.push((name, ty));
             }
         }
+        read.insert(d.name.clone(), d.columns.clone());
     }
+    read
+}
+
+/// The errors of what a test evaluates once the columns are typed by its
+/// rows, as `kpi eval` types them by the data: `kpi test` checks the spec
+/// without data, so a column no `columns:` declares had no type, and a
+/// text where a number goes (`amount: "n/a"`) was summed as no value, or
+/// a text where a condition goes failed to cast. Only the errors inside
+/// the tested KPIs (and those beneath them), the test's segments and its
+/// `by` dimensions count: the rows are that test's data alone.
+fn typed_by_rows(spec: &Spec, model: &Model, t: &TestModel, read: &DataSchemas) -> Vec<Diagnostic> {
+    let rechecked = crate::check::check_open(spec, read);
+    let tested: Vec<KpiId> = match (&t.kpi, &t.target) {
+        (Some(k), _) => t
+            .expect
+            .iter()
+            .flatten()
+            .map(|(c, _)| c.value.as_str())
+            .chain([k.as_str()])
+            .filter_map(|name| model.kpi_id(name))
+            .collect(),
+        (None, Some(target)) => model
+            .targets
+            .iter()
+            .filter(|x| x.name == *target)
+            .map(|x| x.kpi)
+            .collect(),
+        (None, None) => Vec::new(),
+    };
+    let mut spans: Vec<Span> = Vec::new();
+    for (k, needed) in model.kpis.iter().zip(model.needed_by(&tested)) {
+        match (&k.kind, needed) {
+            (KpiKind::Base { measure, filter, .. }, true) => {
+                spans.push(measure.span);
+                spans.extend(filter.iter().map(|f| f.span));
+            }
+            (KpiKind::Derived { measure }, true) => spans.push(measure.span),
+            (_, false) => {}
+        }
+    }
+    for s in model.segments.iter().filter(|s| t.segments.contains(&s.name)) {
+        spans.extend(s.on.iter().map(|(_, e)| e.span));
+    }
+    for d in &model.datasets {
+        spans.extend(
+            d.dimensions
+                .iter()
+                .filter(|x| t.by.contains(&x.name))
+                .map(|x| x.expr.span),
+        );
+    }
+    let inside = |d: &&Diagnostic| {
+        d.labels.iter().filter(|l| l.primary).any(|l| {
+            spans
+                .iter()
+                .any(|s| s.file == l.span.file && s.start <= l.span.start && l.span.end <= s.end)
+        })
+    };
+    rechecked
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .filter(inside)
+        .map(|d| {
+            let help = d.help.as_ref().map(|h| format!("; {h}")).unwrap_or_default();
+            Diagnostic {
+                message: format!("with the test's rows as the data: {}{help}", d.message),
+                ..d.clone()
+            }
+        })
+        .collect()
 }
 
 /// A message about a test's rows in the test's terms: the scratch file

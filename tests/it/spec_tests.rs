@@ -74,7 +74,7 @@ fn every_seed_kpi_has_a_test_that_breaks_with_it() {
             uncovered.push(format!("{k}: no test"));
             continue;
         }
-        let results = kpi::spec_test::run(&broken.checked.model, &broken.sources, &names);
+        let results = kpi::spec_test::run(&broken.spec, &broken.checked.model, &broken.sources, &names);
         let failed: Vec<_> = results.iter().filter(|r| !r.passed).collect();
         if failed.is_empty() {
             uncovered.push(format!("{k}: no test failed"));
@@ -336,6 +336,43 @@ fn columns_the_rows_leave_out_are_null_declared_or_not() {
         )
     };
     passes_then_fails(&dir, &spec("9"), &spec("10"), "cycle expected 10, got 9");
+}
+
+/// A test's rows type the columns no `columns:` declares, as the data does
+/// for `kpi eval`: a text where a number goes fails the test with the type
+/// error eval gives (`"n/a"` was summed as no value and the test passed),
+/// and so does a text where a condition goes (it failed as "casting from
+/// Utf8View to Boolean not supported"). Only what the test evaluates
+/// counts: `flagged` on texts is no matter to a test of `won`.
+#[test]
+fn rows_type_undeclared_columns_as_data_does() {
+    let dir = temp_dir("spec-test-typed-by-rows");
+    std::fs::write(dir.join("d.csv"), "amount,is_big\n").unwrap();
+    let spec = |amount: &str, big: &str| {
+        format!(
+            "datasets:\n  d: {{source: d.csv}}\nkpis:\n  won: {{dataset: d, measure: sum(amount)}}\n  big: {{dataset: d, measure: count(where is_big)}}\ntests:\n  wons:\n    kpi: won\n    data:\n      d:\n        - {{amount: 100, is_big: maybe}}\n        - {{amount: {amount}}}\n    expect:\n      - {{won: 100}}\n  bigs:\n    kpi: big\n    data:\n      d:\n        - {{is_big: true}}\n        - {{is_big: {big}}}\n    expect:\n      - {{big: 1}}\n"
+        )
+    };
+    let test = |amount: &str, big: &str| {
+        std::fs::write(dir.join("s.yaml"), spec(amount, big)).unwrap();
+        kpi_in(&dir, &["--spec", "s.yaml", "test"])
+    };
+    let (code, out, err) = test("null", "false");
+    assert_eq!(code, Some(0), "{out}{err}");
+    let (code, out, _) = test("\"n/a\"", "false");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("FAILED wons") && out.contains("kpi::type_mismatch: with the test's rows as the data: the argument of `sum` must be a number"),
+        "{out}"
+    );
+    assert!(out.contains("ok     bigs"), "{out}");
+    let (code, out, _) = test("null", "\"no\"");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("FAILED bigs") && out.contains("kpi::where_not_bool: with the test's rows as the data"),
+        "{out}"
+    );
+    assert!(out.contains("ok     wons"), "{out}");
 }
 
 /// `kpi test` of the spec `good` in `dir` passes; of `bad`, fails saying `said`.

@@ -1246,7 +1246,7 @@ fn spec_tests_run_offline_without_the_driver() {
     let files = wh.spec("snowflake");
     let outcome = kpi::check_loaded(kpi::spec::load_files(files), false);
     assert_eq!(outcome.errors(), 0, "{:?}", outcome.diagnostics);
-    let results = kpi::spec_test::run(&outcome.checked.model, &outcome.sources, &[]);
+    let results = kpi::spec_test::run(&outcome.spec, &outcome.checked.model, &outcome.sources, &[]);
     assert!(results.len() >= 5, "{} tests", results.len());
     for r in &results {
         assert!(r.passed, "{}: {:?}", r.name, r.failures);
