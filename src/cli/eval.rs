@@ -132,18 +132,22 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
     if let Err(code) = super::foreign_output(args.format.is_some(), args.output.as_deref()) {
         return code;
     }
-    // Names may be KPIs or funnels; no names means every KPI.
-    let (outcome, funnels, kpis) =
+    // Names may be KPIs or funnels; no names means every KPI, or every
+    // funnel of a spec of funnels alone (an empty table said "no rows").
+    let (outcome, mut funnels, kpis) =
         match super::checked_names(spec, &kpis, &args.query, super::DataWarnings::Printed) {
             Ok(checked) => checked,
             Err(code) => return code,
         };
+    let model = &outcome.checked.model;
+    if kpis.is_empty() && funnels.is_empty() && model.kpis.is_empty() {
+        funnels = model.funnels.iter().map(|f| f.name.clone()).collect();
+    }
     let query = match query_of(args, kpis, &funnels, &outcome.checked.model.calendar) {
         Ok(q) => q,
         Err(code) => return code,
     };
     let want_kpis = !query.kpis.is_empty() || funnels.is_empty();
-    let model = &outcome.checked.model;
     let spinner = Spinner::start();
     let result = if want_kpis {
         kpi::execute::evaluate(model, &query).map(Some)

@@ -704,6 +704,9 @@ fn funnel_counts_the_leads(name: &str, columns: &str) {
         String::from_utf8_lossy(&out.stdout)
     );
     let rows = json_rows(&kpi(&["--spec", s, "eval", "f", "--format", "json"]));
+    // Named or not: a spec of funnels alone evaluates them (it printed an
+    // empty table and "no rows").
+    assert_eq!(json_rows(&kpi(&["--spec", s, "eval", "--format", "json"])), rows);
     let text = std::fs::read_to_string(&source).unwrap();
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();

@@ -126,6 +126,14 @@ impl Reader<'_> {
             Some(n) => match &n.kind {
                 NodeKind::Seq(items) => {
                     for item in items {
+                        // `- created`: a step's name alone, as a list of names is written.
+                        if let Some((step, _)) = item.as_scalar() {
+                            self.push(
+                                diag::wrong_type(item.span, "a mapping for a funnel step", item.describe())
+                                    .help(format!("a step is a mapping: `{{name: {step}}}`, with `where:` for its condition")),
+                            );
+                            continue;
+                        }
                         let Some(sf) = self.fields(item, "a funnel step", &["name", "where"]) else {
                             continue;
                         };
