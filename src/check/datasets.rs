@@ -178,6 +178,13 @@ fn is_unread_url(source: &std::path::Path) -> bool {
 
 pub fn format_of(path: &str) -> Option<Format> {
     let lower = path.to_ascii_lowercase();
+    // A gzipped CSV is read as it decompresses (src/data/csv/encoding.rs).
+    let lower = match lower.strip_suffix(".gz") {
+        Some(inside) if inside.ends_with(".csv") || inside.ends_with(".tsv") || inside.ends_with(".tab") => {
+            inside.to_string()
+        }
+        _ => lower,
+    };
     if lower.ends_with(".csv") || lower.ends_with(".tsv") || lower.ends_with(".tab") {
         Some(Format::Csv)
     } else if lower.ends_with(".parquet") || lower.ends_with(".pq") {

@@ -1832,14 +1832,46 @@ fn percents_are_read_when_said() {
 }
 
 /// A `.tsv` file is CSV separated by tabs, without options (it was "cannot
-/// tell the format"); a compressed file is said to need decompressing.
+/// tell the format"); a gzipped CSV or TSV is read as it decompresses (it
+/// was said to need decompressing), a gzipped file of another format is
+/// said to, and a gzipped file that is not whole is named.
 #[test]
 fn tab_separated_files_read_and_compressed_ones_are_named() {
     // 5 + 7 over two rows.
     let data = "amount\tclosed_at\n5\t2025-01-01\n7\t2025-01-02\n";
     let out = run(&[("d.tsv", data.as_bytes())], "d.tsv", "", TOTAL, EVAL_CSV);
     assert_eq!(csv_of(&out), "total,rows\n12,2\n");
-    let out = run(&[("d.csv.gz", b"\x1f\x8b")], "d.csv.gz", "", TOTAL, &["check"]);
+    let gzipped = |text: &str| {
+        let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut z, text.as_bytes()).unwrap();
+        z.finish().unwrap()
+    };
+    let out = run(&[("d.tsv.gz", &gzipped(data))], "d.tsv.gz", "", TOTAL, EVAL_CSV);
+    assert_eq!(csv_of(&out), "total,rows\n12,2\n");
+    // Two members, as `cat a.gz b.gz` makes: 5 + 7 + 30, on line 4 a bad amount.
+    let (head, tail) = (
+        "amount,closed_at\n5,2025-01-01\n7,2025-01-02\n",
+        "30,2025-01-03\nx,2025-01-04\n",
+    );
+    let both = [gzipped(head), gzipped(tail)].concat();
+    let skip = "    columns: {amount: number}\n    read: {on_error: skip}\n";
+    let out = run(&[("d.csv.gz", &both)], "d.csv.gz", skip, TOTAL, EVAL_CSV);
+    assert_eq!(csv_of(&out), "total,rows\n42,3\n");
+    assert!(stderr(&out).contains("(line 5)"), "{}", stderr(&out));
+    let cut = &gzipped(head)[..20];
+    let out = run(&[("d.csv.gz", cut)], "d.csv.gz", "", TOTAL, &["check", "--data"]);
+    let said = stdout(&out);
+    assert!(
+        said.contains("d.csv.gz") && out.status.code() == Some(1),
+        "{said}"
+    );
+    let out = run(
+        &[("d.ndjson.gz", &gzipped("{}\n"))],
+        "d.ndjson.gz",
+        "",
+        TOTAL,
+        &["check"],
+    );
     let said = String::from_utf8_lossy(&out.stdout).replace('\n', " ");
     assert!(
         said.contains("kpi::unknown_format") && said.contains("decompress it first"),

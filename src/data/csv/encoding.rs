@@ -1,6 +1,7 @@
 //! Files in another encoding than UTF-8 (the `encoding` read option's,
-//! and UTF-16 with its byte order mark), and files whose lines end with a
-//! carriage return alone, read and transcoded to UTF-8 lines once.
+//! and UTF-16 with its byte order mark), files whose lines end with a
+//! carriage return alone, and gzipped files (`deals.csv.gz`), read,
+//! decompressed and transcoded to UTF-8 lines once.
 
 use std::sync::Arc;
 
@@ -25,7 +26,7 @@ pub(super) fn transcoded(
             let mut other = false;
             for f in files {
                 let head = crate::data::files::first_bytes(f, HEAD).map_err(|e| failed(f, e))?;
-                other |= utf16_order(&head).is_some() || returns_alone(&head);
+                other |= utf16_order(&head).is_some() || returns_alone(&head) || gzipped(&head);
             }
             if !other {
                 return Ok(None);
@@ -36,6 +37,10 @@ pub(super) fn transcoded(
     };
     let read = |f: &std::path::PathBuf| {
         std::fs::read(f)
+            .and_then(|b| match gzipped(&b) {
+                true => gunzipped(&b),
+                false => Ok(b),
+            })
             .map(|b| match utf16_order(&b) {
                 Some(little) => from_utf16(&b[2..], little),
                 None if e == Encoding::Utf8 => b,
@@ -53,6 +58,22 @@ pub(super) fn transcoded(
     Ok(Some(Arc::new(
         files.iter().map(read).collect::<Result<Vec<_>, _>>()?,
     )))
+}
+
+/// Whether `bytes` start as gzip's do (its magic number).
+fn gzipped(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0x1f, 0x8b])
+}
+
+/// A gzipped file's text (every member of it, as `gunzip` gives them).
+fn gunzipped(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(bytes.len() * 4);
+    std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(bytes), &mut out).map_err(|e| {
+        std::io::Error::other(format!(
+            "it is gzipped but does not decompress ({e}): a file cut short, or not whole"
+        ))
+    })?;
+    Ok(out)
 }
 
 /// The start of a file, where its line ends are seen.

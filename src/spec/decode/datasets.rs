@@ -311,8 +311,10 @@ impl Reader<'_> {
     }
 }
 
-/// Whether a source names tab-separated files (`deals.tsv`, `*.tab`).
+/// Whether a source names tab-separated files (`deals.tsv`, `*.tab`,
+/// gzipped or not).
 fn is_tab_separated(source: &str) -> bool {
     let lower = source.to_ascii_lowercase();
+    let lower = lower.strip_suffix(".gz").unwrap_or(&lower);
     lower.ends_with(".tsv") || lower.ends_with(".tab")
 }
