@@ -140,6 +140,26 @@ pub fn parse_label(s: &str, cal: &Calendar) -> Option<(Grain, Period)> {
     read_label(s, cal).ok()
 }
 
+/// The label `s` was likely meant to be, written as labels are: letters
+/// in capitals (`2025-q1`, `fy2025`), months, weeks and days in two digits
+/// (`2025-1`, `2025-W5`, `2025-1-5`); `None` when that names no period
+/// either, or `s` already is a label.
+pub fn meant_label(s: &str) -> Option<String> {
+    let upper = s.trim().to_ascii_uppercase();
+    let padded: Vec<String> = upper
+        .split('-')
+        .enumerate()
+        .map(|(i, part)| match (i, part.strip_prefix('W')) {
+            (0, _) => part.to_string(),
+            (_, Some(week)) if week.len() == 1 => format!("W0{week}"),
+            _ if part.len() == 1 && part.bytes().all(|b| b.is_ascii_digit()) => format!("0{part}"),
+            _ => part.to_string(),
+        })
+        .collect();
+    let meant = padded.join("-");
+    (meant != s.trim() && read_label(&meant, &Calendar::default()).is_ok()).then_some(meant)
+}
+
 /// Why `s`, written in the shape of a period label, names no period
 /// (`2025-W53`: 2025 has 52 ISO weeks; `2025-02-29`: February 2025 has 28
 /// days); `None` for a label that names one, or text of no label's shape.
@@ -414,6 +434,20 @@ fn digits(s: &str, n: usize) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labels_nearly_written_are_told_their_label() {
+        assert_eq!(meant_label("2025-q1").as_deref(), Some("2025-Q1"));
+        assert_eq!(meant_label("fy2026-q4").as_deref(), Some("FY2026-Q4"));
+        assert_eq!(meant_label("2025-w5").as_deref(), Some("2025-W05"));
+        assert_eq!(meant_label("2025-1").as_deref(), Some("2025-01"));
+        assert_eq!(meant_label("2025-1-5").as_deref(), Some("2025-01-05"));
+        assert_eq!(meant_label(" 2025-01 ").as_deref(), None);
+        assert_eq!(meant_label("2025-Q1"), None);
+        assert_eq!(meant_label("2025-q5"), None);
+        assert_eq!(meant_label("2025-2-30"), None);
+        assert_eq!(meant_label("soon"), None);
+    }
 
     fn d(s: &str) -> Date {
         Date::parse(s).unwrap()

@@ -53,6 +53,27 @@ pub struct QueryArgs {
     pub segment: Vec<String>,
 }
 
+/// The help for `text`, not a date: the date it was likely meant to be
+/// (`2025-1-5`), or, for a period label (`2025-01`), its first and last
+/// days (and, for a range's `--from`/`--to`, that `--period` takes the
+/// period whole); else `otherwise`.
+pub fn date_help(text: &str, otherwise: &str, cal: &kpi::period::Calendar, range: bool) -> String {
+    if let Some(meant) = kpi::period::meant_label(text).filter(|m| kpi::time::Date::parse(m).is_some()) {
+        return format!("did you mean `{meant}`? Dates are written YYYY-MM-DD");
+    }
+    let Some((_, period)) = kpi::period::parse_label(text, cal) else {
+        return otherwise.to_string();
+    };
+    let whole = match range {
+        true => format!(" (`--period {text}` takes it whole)"),
+        false => String::new(),
+    };
+    format!(
+        "`{text}` is a period, and a day is asked here (YYYY-MM-DD): its first day is {}, its last {}{whole}",
+        period.start, period.end
+    )
+}
+
 impl QueryArgs {
     /// The query of these flags for `kpis`, or the usage error's exit code.
     pub fn query(&self, kpis: Vec<String>, cal: &kpi::period::Calendar) -> Result<Query, u8> {
@@ -75,7 +96,12 @@ impl QueryArgs {
                     return Err(super::usage_error(
                         "kpi::invalid_date",
                         &format!("{}: `{}` is not a date", bad.0, bad.1),
-                        "write dates as YYYY-MM-DD, e.g. --from 2025-01-01 --to 2025-03-31",
+                        &date_help(
+                            bad.1,
+                            "write dates as YYYY-MM-DD, e.g. --from 2025-01-01 --to 2025-03-31",
+                            cal,
+                            true,
+                        ),
                     ));
                 }
             },
@@ -83,10 +109,15 @@ impl QueryArgs {
                 Some((_, period)) => Some(period),
                 None => {
                     let why = kpi::period::why_not_a_label(p).map_or(String::new(), |w| format!(": {w}"));
+                    let labels = "a label is a year, quarter, month, ISO week or day (2025, 2025-Q3, 2025-08, 2025-W33, 2025-08-15), or a fiscal FY2025 / FY2025-Q1";
+                    let help = match kpi::period::meant_label(p) {
+                        Some(meant) => format!("did you mean `{meant}`? {labels}"),
+                        None => labels.to_string(),
+                    };
                     return Err(super::usage_error(
                         "kpi::invalid_period",
                         &format!("--period: `{p}` is not a period label{why}"),
-                        "a label is a year, quarter, month, ISO week or day (2025, 2025-Q3, 2025-08, 2025-W33, 2025-08-15), or a fiscal FY2025 / FY2025-Q1",
+                        &help,
                     ));
                 }
             },

@@ -471,7 +471,12 @@ fn as_of(text: Option<&str>) -> Result<Option<kpi::time::Date>, u8> {
         Some(None) => Err(usage_error(
             "kpi::invalid_date",
             &format!("--as-of: `{}` is not a date", text.unwrap_or_default()),
-            "write the date as YYYY-MM-DD, e.g. --as-of 2025-06-30",
+            &eval::date_help(
+                text.unwrap_or_default(),
+                "write the date as YYYY-MM-DD, e.g. --as-of 2025-06-30",
+                &kpi::period::Calendar::default(),
+                false,
+            ),
         )),
     }
 }

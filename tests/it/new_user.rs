@@ -475,6 +475,24 @@ fn flag_mistakes_have_a_code_the_flag_and_help() {
             "invalid_date",
             "--as-of: `yesterday`",
         ),
+        // Dates and labels nearly written: the help gives them.
+        (
+            &["eval", "--from", "2025-1-5", "--to", "2025-03-31"],
+            "invalid_date",
+            "did you mean `2025-01-05`?",
+        ),
+        (
+            &["eval", "--from", "2025-01", "--to", "2025-03-31"],
+            "invalid_date",
+            "`2025-01` is a period, and a day is asked here (YYYY-MM-DD): its first day is 2025-01-01, its last 2025-01-31 (`--period 2025-01` takes it whole)",
+        ),
+        (
+            &["status", "--as-of", "2025-Q2"],
+            "invalid_date",
+            "its first day is 2025-04-01, its last 2025-06-30",
+        ),
+        (&["eval", "--period", "2025-q1"], "invalid_period", "did you mean `2025-Q1`?"),
+        (&["eval", "--period", "2025-W5"], "invalid_period", "did you mean `2025-W05`?"),
         (
             &["eval", "won_revenue", "--compare", "last"],
             "invalid_value",
