@@ -160,6 +160,17 @@ pub fn meant_label(s: &str) -> Option<String> {
     (meant != s.trim() && read_label(&meant, &Calendar::default()).is_ok()).then_some(meant)
 }
 
+/// The help for `s`, not a period label: the label meant when it nearly is
+/// one, and how labels are written.
+pub fn label_help(s: &str) -> String {
+    const LABELS: &str =
+        "write a period as 2025, 2025-Q3, 2025-08, 2025-W33, 2025-08-15, FY2025 or FY2025-Q1";
+    match meant_label(s) {
+        Some(meant) => format!("did you mean `{meant}`? {LABELS}"),
+        None => LABELS.to_string(),
+    }
+}
+
 /// Why `s`, written in the shape of a period label, names no period
 /// (`2025-W53`: 2025 has 52 ISO weeks; `2025-02-29`: February 2025 has 28
 /// days); `None` for a label that names one, or text of no label's shape.

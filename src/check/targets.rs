@@ -391,11 +391,7 @@ fn invalid_period(span: Span, label: &str) -> Diagnostic {
         Some(why) => format!("`{label}` is not a valid period: {why}"),
         None => format!("`{label}` is not a valid period"),
     };
-    let labels = "write a period as 2025, 2025-Q3, 2025-08, 2025-W33, 2025-08-15, FY2025 or FY2025-Q1";
     Diagnostic::error("kpi::invalid_period", message)
         .at(span, "no such period")
-        .help(match period::meant_label(label) {
-            Some(meant) => format!("did you mean `{meant}`? {labels}"),
-            None => labels.to_string(),
-        })
+        .help(period::label_help(label))
 }

@@ -109,15 +109,10 @@ impl QueryArgs {
                 Some((_, period)) => Some(period),
                 None => {
                     let why = kpi::period::why_not_a_label(p).map_or(String::new(), |w| format!(": {w}"));
-                    let labels = "a label is a year, quarter, month, ISO week or day (2025, 2025-Q3, 2025-08, 2025-W33, 2025-08-15), or a fiscal FY2025 / FY2025-Q1";
-                    let help = match kpi::period::meant_label(p) {
-                        Some(meant) => format!("did you mean `{meant}`? {labels}"),
-                        None => labels.to_string(),
-                    };
                     return Err(super::usage_error(
                         "kpi::invalid_period",
                         &format!("--period: `{p}` is not a period label{why}"),
-                        &help,
+                        &kpi::period::label_help(p),
                     ));
                 }
             },
