@@ -378,7 +378,8 @@ pub struct SegmentModel {
 #[derive(Clone, Debug)]
 pub struct FunnelModel {
     pub name: String,
-    pub title: Option<String>,
+    /// The title, or the name humanised (`lead_funnel` → "Lead funnel"), as a KPI's.
+    pub title: String,
     pub description: Option<String>,
     pub dataset: DatasetId,
     pub time: TimeBasis,

@@ -302,7 +302,10 @@ fn funnels(
         };
         out.push(FunnelModel {
             name: f.name.value.clone(),
-            title: f.title.as_ref().map(|t| t.value.clone()),
+            title: f.title.as_ref().map_or_else(
+                || crate::spec::model::humanise(&f.name.value),
+                |t| t.value.clone(),
+            ),
             description: f.description.as_ref().map(|d| d.value.clone()),
             dataset: ds,
             time,

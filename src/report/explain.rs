@@ -202,7 +202,7 @@ pub fn catalog(model: &Model) -> ResultTable {
             vec![
                 text(Some(&f.name)),
                 text(Some("funnel")),
-                text(Some(f.title.as_deref().unwrap_or(&f.name))),
+                text(Some(&f.title)),
                 text(None),
                 text(None),
                 text(None),

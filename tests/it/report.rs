@@ -101,14 +101,18 @@ fn the_page_shows_the_hand_computed_numbers() {
 #[test]
 fn named_kpis_and_funnels_are_the_pages_cards() {
     let spec = format!(
-        "{FIXTURE}funnels:\n  closing: {{dataset: deals, steps: [{{name: all}}, {{name: won, where: stage == \"won\"}}]}}\n  losing: {{dataset: deals, steps: [{{name: all}}, {{name: lost, where: stage == \"lost\"}}]}}\n"
+        "{FIXTURE}funnels:\n  closing: {{dataset: deals, steps: [{{name: all}}, {{name: won, where: stage == \"won\"}}]}}\n  losing: {{dataset: deals, title: Deals lost, steps: [{{name: all}}, {{name: lost, where: stage == \"lost\"}}]}}\n"
     );
     let dir = fixture(&spec);
     let html = report(&dir, &["won_revenue", "closing"]);
-    assert!(html.contains("aria-label=\"funnel closing\""), "{html}");
+    // A funnel is shown by its title, its name humanised by default (the
+    // card showed the name, whatever `title:` said).
+    assert!(html.contains("aria-label=\"funnel Closing\""), "{html}");
+    assert!(html.contains("<h3>Closing</h3>"), "{html}");
+    assert!(report(&dir, &["losing"]).contains("<h3>Deals lost</h3>"));
     // Two columns wide: its table's four columns fit without a scroll bar.
     assert!(html.contains("<article class=\"card funnel wide\""), "{html}");
-    assert!(!html.contains("aria-label=\"funnel losing\""), "{html}");
+    assert!(!html.contains("aria-label=\"funnel Deals lost\""), "{html}");
     assert!(
         html.contains("Won revenue") && !html.contains("Lost deals"),
         "{html}"
@@ -116,7 +120,7 @@ fn named_kpis_and_funnels_are_the_pages_cards() {
     assert!(html.contains("march_revenue"), "{html}");
     // None named: every KPI and every funnel.
     let all = report(&dir, &[]);
-    assert!(all.contains("aria-label=\"funnel losing\"") && all.contains("Lost deals"));
+    assert!(all.contains("aria-label=\"funnel Deals lost\"") && all.contains("Lost deals"));
     // Cards under their first tag (humanised, as names are), else their
     // indicator, else "KPIs".
     let grouped = spec

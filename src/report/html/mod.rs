@@ -119,6 +119,7 @@ pub struct MemberRow {
 #[derive(Debug, Serialize)]
 pub struct FunnelCard {
     pub name: String,
+    pub title: String,
     pub steps: Vec<FunnelStep>,
     pub chart: String,
 }
@@ -684,7 +685,13 @@ fn funnel_cards(model: &Model, q: &Query, names: &[String]) -> Result<Vec<Funnel
     for row in &table.rows {
         let name = text(&row[f]);
         if out.last().is_none_or(|x| x.name != name) {
+            let title = model
+                .funnels
+                .iter()
+                .find(|x| x.name == name)
+                .map(|x| x.title.clone());
             out.push(FunnelCard {
+                title: title.unwrap_or_else(|| name.clone()),
                 name: name.clone(),
                 steps: Vec::new(),
                 chart: String::new(),
@@ -710,7 +717,7 @@ fn funnel_cards(model: &Model, q: &Query, names: &[String]) -> Result<Vec<Funnel
         }
     }
     for (card, cs) in out.iter_mut().zip(&counts) {
-        card.chart = svg::funnel(&format!("{}: count per step", card.name), cs);
+        card.chart = svg::funnel(&format!("{}: count per step", card.title), cs);
     }
     Ok(out)
 }
