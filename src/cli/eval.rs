@@ -160,15 +160,14 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
     }
     // Names may be KPIs or funnels; no names means every KPI, or every
     // funnel of a spec of funnels alone (an empty table said "no rows").
-    let (outcome, mut funnels, kpis) =
-        match super::checked_names(spec, &kpis, &args.query, super::DataWarnings::Printed) {
+    let names = kpis;
+    let (outcome, funnels, kpis) =
+        match super::checked_names(spec, &names, &args.query, super::DataWarnings::Printed) {
             Ok(checked) => checked,
             Err(code) => return code,
         };
     let model = &outcome.checked.model;
-    if kpis.is_empty() && funnels.is_empty() && model.kpis.is_empty() {
-        funnels = model.funnels.iter().map(|f| f.name.clone()).collect();
-    }
+    let funnels = super::names::funnels_to_run(model, funnels, &names);
     let query = match query_of(args, kpis, &funnels, &outcome.checked.model.calendar) {
         Ok(q) => q,
         Err(code) => return code,

@@ -21,6 +21,7 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
         Err(code) => return code,
     };
     let model = &outcome.checked.model;
+    let funnels = super::names::funnels_to_run(model, funnels, &kpis);
     let mut ids: Vec<usize> = named.iter().filter_map(|n| model.kpi_id(n)).collect();
     if kpis.is_empty() {
         ids = (0..model.kpis.len()).collect();

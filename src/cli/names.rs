@@ -151,6 +151,15 @@ fn dimension_names(model: &Model) -> Vec<String> {
 }
 
 /// Names given as measures, split into funnels and KPIs (a name is one or the other).
+/// The funnels a command runs: those `named`, or with no name at all and
+/// a spec of funnels alone (no KPI to take), every funnel.
+pub fn funnels_to_run(model: &Model, named: Vec<String>, names: &[String]) -> Vec<String> {
+    match names.is_empty() && model.kpis.is_empty() {
+        true => model.funnels.iter().map(|f| f.name.clone()).collect(),
+        false => named,
+    }
+}
+
 pub fn funnels_and_kpis(model: &Model, names: &[String]) -> (Vec<String>, Vec<String>) {
     names
         .iter()
