@@ -272,15 +272,17 @@ fn check_with_data(spec: &spec::Spec, diagnostics: &mut diagnostic::Diagnostics)
     }
     diagnostics.extend(data::texts_not_in_data(&checked.model));
     diagnostics.extend(execute::unmatched_lookup_keys(&checked.model));
-    // A is judged only against data: achievable unless warned otherwise.
-    let found = status::achievability(&checked.model);
+    // A is judged only against data: achievable unless warned otherwise,
+    // unknown where the data has no history to judge by.
+    let a = status::achievability(&checked.model);
     for v in &mut checked.targets {
-        let warned = found
+        let warned = a
+            .found
             .iter()
             .any(|(t, d)| *t == v.target && d.code == "kpi::target_not_achievable");
-        v.achievable = Some(!warned);
+        v.achievable = a.judged.contains(&v.target).then_some(!warned);
     }
-    diagnostics.extend(found.into_iter().map(|(_, d)| d));
+    diagnostics.extend(a.found.into_iter().map(|(_, d)| d));
     checked
 }
 

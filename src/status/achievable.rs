@@ -11,13 +11,24 @@ use crate::plan::{self, Query, UnitTime};
 use crate::spec::model::{ChangeKind, Direction};
 use crate::time::Date;
 
+/// What the A of SMART found: each diagnostic with the name of its
+/// target, and the targets the data could judge at all.
+#[derive(Debug, Default)]
+pub struct Achievability {
+    pub found: Vec<(String, Diagnostic)>,
+    /// Targets with a history to judge them by: two consecutive whole
+    /// periods of their length and a baseline value. The others (a year's
+    /// target over data of one whole year, a `{from, to}` range, a target
+    /// per member) are neither achievable nor not: unknown.
+    pub judged: Vec<String>,
+}
+
 /// The A of SMART (`kpi check --data`): warns when a target asks for a larger
 /// change from its baseline than the KPI ever made between consecutive
 /// periods of the same length, and prints both numbers. A `change` whose
-/// baseline period has no data is an error. Each diagnostic comes with the
-/// name of its target.
-pub fn achievability(model: &Model) -> Vec<(String, Diagnostic)> {
-    let mut out = Vec::new();
+/// baseline period has no data is an error.
+pub fn achievability(model: &Model) -> Achievability {
+    let mut out = Achievability::default();
     let mut cache = Cache::default();
     let judged: Vec<&TargetModel> = model.targets.iter().filter(|t| t.by.is_none()).collect();
     // The dates beneath every target's KPI, in one read of each time
@@ -47,8 +58,14 @@ pub fn achievability(model: &Model) -> Vec<(String, Diagnostic)> {
         cache.values.clear();
     }
     for t in judged {
-        let found = missing_baseline(model, t, &mut cache).or_else(|| beyond_history(model, t, &mut cache));
-        out.extend(found.map(|d| (t.name.clone(), d)));
+        let found = match missing_baseline(model, t, &mut cache) {
+            Some(d) => Some(Some(d)),
+            None => beyond_history(model, t, &mut cache),
+        };
+        if let Some(found) = found {
+            out.judged.push(t.name.clone());
+            out.found.extend(found.map(|d| (t.name.clone(), d)));
+        }
     }
     out
 }
@@ -150,7 +167,9 @@ fn history_series(
 }
 
 /// A target beyond the largest improvement between consecutive periods.
-fn beyond_history(model: &Model, t: &TargetModel, cache: &mut Cache) -> Option<Diagnostic> {
+/// `None` when there is no history to judge by; `Some(None)` when the
+/// target is within it.
+fn beyond_history(model: &Model, t: &TargetModel, cache: &mut Cache) -> Option<Option<Diagnostic>> {
     let km = &model.kpis[t.kpi];
     let (p, grain) = judged_period(model, t, cache)?;
     let series = cache
@@ -188,12 +207,12 @@ fn beyond_history(model: &Model, t: &TargetModel, cache: &mut Cache) -> Option<D
     };
     let required = if up { required } else { -required };
     if required <= largest + 1e-12 {
-        return None;
+        return Some(None);
     }
     // Both as improvements: a rise for `up` KPIs, a fall for `down` ones.
     let points = matches!(change.map(|c| c.kind), Some(ChangeKind::Points));
     let show = |x: f64| improvement_text(x, relative, points);
-    Some(
+    Some(Some(
         Diagnostic::warning(
             "kpi::target_not_achievable",
             match largest > 0.0 {
@@ -215,7 +234,7 @@ fn beyond_history(model: &Model, t: &TargetModel, cache: &mut Cache) -> Option<D
         )
         .at(t.goal_span, format!("needs {} better", show(required)))
         .help("a target beyond anything the history shows is rarely Achievable; lower it or explain it in `objective`"),
-    )
+    ))
 }
 
 /// The largest improvement from one period to the next of `series` (a

@@ -20,7 +20,7 @@ use crate::period::{Calendar, Grain};
 use crate::plan::Query;
 use crate::spec::model::{ChangeKind, Pacing};
 use crate::time::Date;
-pub use achievable::achievability;
+pub use achievable::{achievability, Achievability};
 use assess::{Assessment, Phase, Status};
 
 /// One row of `kpi status`.

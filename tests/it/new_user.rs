@@ -726,7 +726,10 @@ fn funnel_counts_the_leads(name: &str, columns: &str) {
     // empty table and "no rows").
     assert_eq!(json_rows(&kpi(&["--spec", s, "eval", "--format", "json"])), rows);
     let explained = printed(&kpi(&["--spec", s, "explain"]));
-    assert!(explained.contains("── funnel f: leads (created, contacted)"), "{explained}");
+    assert!(
+        explained.contains("── funnel f: leads (created, contacted)"),
+        "{explained}"
+    );
     let text = std::fs::read_to_string(&source).unwrap();
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();

@@ -243,6 +243,38 @@ fn a_target_beyond_the_history_is_not_achievable() {
     );
 }
 
+/// A target the data has no history to judge by is neither achievable nor
+/// not: its A is unknown (`–`, `null`), where it read ✓. Here a year's
+/// +900% over deals from 12 January 2023 to 15 November 2024: no two whole
+/// years to step between. Data of two whole years judges it (2023 → 2024
+/// rose 25%: beyond it); a per-member target is not judged by A at all.
+#[test]
+fn a_target_without_history_to_judge_by_is_of_unknown_achievability() {
+    let a = |rows: &str, targets: &str| -> Vec<Option<bool>> {
+        let dir = crate::support::temp_dir("achievable-unknown");
+        std::fs::write(
+            dir.join("deals.csv"),
+            format!("closed_at,stage,amount,owner\n{rows}"),
+        )
+        .unwrap();
+        let spec = format!(
+            "datasets:\n  deals: {{source: {}/deals.csv, time: closed_at}}\nkpis:\n  won: {{dataset: deals, measure: sum(amount where stage == \"won\")}}\ntargets:\n{targets}",
+            dir.display()
+        );
+        let outcome = kpi::check_loaded(kpi::spec::load_str("s.yaml", &spec), true);
+        outcome.checked.targets.iter().map(|v| v.achievable).collect()
+    };
+    let year = "  y: {kpi: won, period: 2025, change: \"+900%\", objective: x}\n";
+    let short = "2023-01-12,won,100,a\n2023-06-01,won,100,b\n2024-03-01,won,250,a\n2024-11-15,won,10,a\n";
+    assert_eq!(a(short, year), [None]);
+    let whole = "2023-01-01,won,100,a\n2023-06-01,won,100,b\n2024-03-01,won,250,a\n2024-12-31,won,0,a\n";
+    assert_eq!(a(whole, year), [Some(false)]);
+    let within = year.replace("+900%", "+20%");
+    assert_eq!(a(whole, &within), [Some(true)]);
+    let each = "  e: {kpi: won, by: owner, period: 2025, change: \"+900%\", objective: x}\n";
+    assert_eq!(a(whole, each), [None]);
+}
+
 /// A value target's required change is measured from the last period the
 /// data covers whole: for a target of May on data that ends on 5 April,
 /// March's 120, not April's first 10 (+1,600%, a rise the target does not
