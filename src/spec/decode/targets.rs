@@ -18,11 +18,17 @@ impl Reader<'_> {
                         node.span,
                     )),
                     _ => {
-                        if f.get("from").is_none() || f.get("to").is_none() {
+                        let missing = match (f.get("from"), f.get("to")) {
+                            (None, None) => Some("from` and `to"),
+                            (None, Some(_)) => Some("from"),
+                            (Some(_), None) => Some("to"),
+                            (Some(_), Some(_)) => None,
+                        };
+                        if let Some(key) = missing {
                             self.missing_key(
                                 &f,
                                 node.span,
-                                "from` and `to",
+                                key,
                                 "a period",
                                 "period: {from: 2025-07-01, to: 2025-09-30}",
                             );
