@@ -454,3 +454,32 @@ fn a_breakdown_by_member_and_a_template_of_ones_own() {
         "{err}"
     );
 }
+
+/// A unit-less KPI's values side by side have the same decimals, in the
+/// table of every value (by period) and in a breakdown (by member), as a
+/// table's column does: January's score of 4 beside February's 3.5 reads
+/// `4.00` (it read `4` beside `3.50`).
+#[test]
+fn a_kpis_values_side_by_side_have_one_number_of_decimals() {
+    let dir = temp_dir("report-decimals");
+    std::fs::write(
+        dir.join("spec.yaml"),
+        "datasets:\n  r: {source: r.csv, time: at}\nkpis:\n  score: {dataset: r, measure: avg(x)}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("r.csv"),
+        "at,x,who\n2025-01-10,4,a\n2025-02-10,3,b\n2025-02-11,4,b\n2025-03-01,5,a\n",
+    )
+    .unwrap();
+    let html = report(&dir, &["--by", "who"]);
+    assert!(
+        html.contains("<td class=\"num\">4.00</td><td class=\"num\">3.50</td><td class=\"num\">5.00</td>"),
+        "{html}"
+    );
+    // By member over the range: a's (4 + 5) / 2 = 4.5, b's 3.5.
+    assert!(
+        html.contains("<tr><td>a</td><td class=\"num\">4.50</td></tr>"),
+        "{html}"
+    );
+}

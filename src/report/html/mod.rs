@@ -249,10 +249,7 @@ fn kpi_cards(
         let Some(id) = model.kpi_id(name) else { continue };
         let values = column(ev, name);
         let card = kpi_card(model, id, periods, &values, complete, grain);
-        rows.push((
-            card.title.clone(),
-            values.iter().map(|v| format(model, id, *v)).collect(),
-        ));
+        rows.push((card.title.clone(), formatted(model, id, &values)));
         let group = group_of(model, id);
         match groups.iter_mut().find(|g| g.name == group) {
             Some(g) => g.cards.push(card),
@@ -437,6 +434,20 @@ fn format(model: &Model, id: KpiId, v: Option<f64>) -> String {
     let k = &model.kpis[id];
     v.and_then(|x| crate::report::table::temporal_text(k.ty, x))
         .unwrap_or_else(|| NumberFormat::new(k.unit, k.decimals).format(v))
+}
+
+/// A KPI's values side by side (by period, by member), with the same
+/// decimals, as a table's column has them (`4.00` beside `3.76`).
+fn formatted(model: &Model, id: KpiId, values: &[Option<f64>]) -> Vec<String> {
+    let k = &model.kpis[id];
+    let f = NumberFormat::new(k.unit, k.decimals).for_column(values.iter().flatten().copied());
+    values
+        .iter()
+        .map(|v| {
+            v.and_then(|x| crate::report::table::temporal_text(k.ty, x))
+                .unwrap_or_else(|| f.format(*v))
+        })
+        .collect()
 }
 
 fn group_of(model: &Model, id: KpiId) -> String {
@@ -759,8 +770,8 @@ fn breakdowns(model: &Model, req: &Request) -> Result<Vec<Breakdown>, Vec<Diagno
                 kpi: model.kpis[id].title.clone(),
                 rows: members
                     .iter()
-                    .zip(&values)
-                    .map(|(m, v)| (m.clone(), format(model, id, *v)))
+                    .cloned()
+                    .zip(formatted(model, id, &values))
                     .collect(),
             })
         })
