@@ -306,7 +306,7 @@ impl ExprChecker<'_> {
             return d;
         }
         d.help(format!(
-            "column `{name}` of dataset `{}` is read as text from its data: a value that is no number (`n/a`, `-`), or an integer too long for a number to hold exactly (an identifier), keeps it text. Declare `{name}: number` under `columns:` to read it as numbers (`kpi check --data` then names any value that is not one), or list the words that mean no value in `read: {{null_values: [...]}}`",
+            "column `{name}` of dataset `{}` is read as text from the data: a value that is no number (`n/a`, `-`), or an integer too long for a number to hold exactly (an identifier), keeps it text. Declare `{name}: number` under `columns:` to read it as numbers (`kpi check --data` then names any value that is not one), or list the words that mean no value in `read: {{null_values: [...]}}`",
             ds.name
         ))
     }
