@@ -577,6 +577,30 @@ fn other_tools_keys_of_a_definition_are_said_once() {
     );
 }
 
+/// Settings shared the way Compose files share them, in an `x-` key, are
+/// told how a spec shares them: an anchor on a definition merged into
+/// others, which reads (`all` takes `won`'s dataset and unit).
+#[test]
+fn extension_keys_are_told_how_a_spec_shares_settings() {
+    let found = diagnostics_of("x-defaults: &money {dataset: deals, unit: currency}\ndatasets:\n  deals: {source: deals.csv}\nkpis:\n  won: {<<: *money, measure: count()}\n");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].code, "kpi::unknown_key");
+    assert!(
+        found[0]
+            .help
+            .as_deref()
+            .unwrap_or_default()
+            .contains("(`<<: *base`)"),
+        "{found:?}"
+    );
+    let shared = "datasets:\n  deals: {source: deals.csv}\nkpis:\n  won: &base {dataset: deals, unit: currency, measure: count()}\n  all:\n    <<: *base\n    measure: sum(amount)\n";
+    let outcome = check_str("t.yaml", shared);
+    assert_eq!(outcome.errors(), 0, "{:?}", outcome.diagnostics);
+    let all = outcome.spec.kpis.iter().find(|k| k.name.value == "all").unwrap();
+    assert_eq!(all.dataset.as_ref().map(|d| d.value.as_str()), Some("deals"));
+    assert_eq!(all.measure.as_ref().map(|m| m.text.as_str()), Some("sum(amount)"));
+}
+
 /// What `kpi check` says of one spec file, in order.
 fn diagnostics_of(text: &str) -> Vec<kpi::diagnostic::Diagnostic> {
     check_str("t.yaml", text).diagnostics

@@ -107,6 +107,10 @@ impl Reader<'_> {
                         true => format!("other tools' `{key}` are `{ours}` here"),
                         false => format!("other tools' `{key}` is `{ours}` here"),
                     }),
+                    // Compose files' extension keys, which hold anchors to share.
+                    None if key.starts_with("x-") => unknown.help(
+                        "a spec has no extension keys: to share settings, anchor them on a definition (`won: &base`) and merge them into others (`<<: *base`)",
+                    ),
                     None => unknown,
                 });
                 continue;
