@@ -305,8 +305,13 @@ impl ExprChecker<'_> {
         if e.ty != Type::String || ds.declared.iter().any(|(n, _)| n == name) {
             return d;
         }
+        // JSON says no value with `null`; CSV by the words `read:` lists.
+        let no_value = match ds.format {
+            crate::spec::model::Format::Ndjson => "or write `null` where there is no value",
+            _ => "or list the words that mean no value in `read: {null_values: [...]}`",
+        };
         d.help(format!(
-            "column `{name}` of dataset `{}` is read as text from the data: a value that is no number (`n/a`, `-`), or an integer too long for a number to hold exactly (an identifier), keeps it text. Declare `{name}: number` under `columns:` to read it as numbers (`kpi check --data` then names any value that is not one), or list the words that mean no value in `read: {{null_values: [...]}}`",
+            "column `{name}` of dataset `{}` is read as text from the data: a value that is no number (`n/a`, `-`), or an integer too long for a number to hold exactly (an identifier), keeps it text. Declare `{name}: number` under `columns:` to read it as numbers (`kpi check --data` then names any value that is not one), {no_value}",
             ds.name
         ))
     }

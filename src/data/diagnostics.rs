@@ -690,22 +690,38 @@ pub fn invalid_timezone(span: Span, zone: &str) -> Diagnostic {
         .help("use an IANA zone name such as `Europe/Berlin`, `America/New_York` or `UTC`")
 }
 
-/// A column read as text because one value is not what the rest are.
+/// A column read as text because one value (found on a line) is not what
+/// the rest are.
 pub fn mixed_column(
     span: Span,
     dataset: &str,
     path: &str,
     column: &str,
     ty: Type,
-    value: &str,
-    line: u64,
+    (value, line): (&str, u64),
+    format: Format,
 ) -> Diagnostic {
     Diagnostic::warning(
         "kpi::mixed_column",
         format!("column `{column}` of dataset `{dataset}` is read as text: its values are {ty}s but `{path}` line {line} holds `{value}`"),
     )
     .at(span, format!("`{column}` is text"))
-    .help(format!("fix the value (a value that means nothing can go in `read: {{null_values: [...]}}`), or declare `{column}: {ty}` under `columns:` to have such rows refused (or skipped with `read: {{on_error: skip}}`), or `{column}: string` to keep it text"))
+    .help(match (says_no_value(value), format) {
+        // R's `NA`, Excel's `#N/A`: the word for no value of the tool that wrote the file.
+        (true, Format::Ndjson) => format!("`{value}` is how the tool that wrote the file says no value: JSON's is `null`, which reads as one; declare `{column}: string` to keep the column text"),
+        (true, _) => format!("`{value}` is how the tool that wrote the file says no value: `read: {{null_values: [\"{}\"]}}` under the dataset reads it as no value in every column, texts included (an empty field already is)", value.trim()),
+        (false, Format::Ndjson) => format!("fix the value (`null` where it means nothing), or declare `{column}: {ty}` under `columns:` to have such records refused, or `{column}: string` to keep it text"),
+        (false, _) => format!("fix the value (a value that means nothing can go in `read: {{null_values: [...]}}`), or declare `{column}: {ty}` under `columns:` to have such rows refused (or skipped with `read: {{on_error: skip}}`), or `{column}: string` to keep it text"),
+    })
+}
+
+/// Words that tools write for no value: R's and pandas' `NA`, Excel's
+/// `#N/A`, databases' `NULL`, Python's `None`, and the like.
+fn says_no_value(value: &str) -> bool {
+    const WORDS: [&str; 12] = [
+        "na", "n/a", "#n/a", "null", "none", "nil", "-", "--", "?", "nan", "<na>", "missing",
+    ];
+    WORDS.contains(&value.trim().to_ascii_lowercase().as_str())
 }
 
 /// A text column of numbers written with `,` between thousands.

@@ -494,8 +494,8 @@ pub fn near_misses(src: &SourceInfo) -> Vec<Diagnostic> {
             &m.file.display().to_string(),
             &m.column,
             m.looked_like,
-            &m.value,
-            m.line,
+            (&m.value, m.line),
+            src.format,
         )
     };
     if src.format == Format::Ndjson {

@@ -2405,3 +2405,29 @@ fn counts_in_messages_group_their_thousands() {
         "{checked}"
     );
 }
+
+/// A CSV column of numbers but for R's `NA` (or Excel's `#N/A`) is told
+/// the `null_values` that reads the word as no value, with the word; the
+/// same with it set sums the numbers (0 + 1 + … + 19 = 190).
+#[test]
+fn a_tools_word_for_no_value_is_told_its_null_values() {
+    for word in ["NA", "#N/A"] {
+        let mut data = String::from("amount,closed_at\n");
+        for i in 0..20 {
+            data.push_str(&format!("{i},2025-01-{:02}\n", i + 1));
+        }
+        data.push_str(&format!("{word},2025-01-25\n"));
+        let files: &[(&str, &[u8])] = &[("d.csv", data.as_bytes())];
+        let said = stdout(&run(files, "d.csv", "", TOTAL, &["check", "--data"]));
+        assert!(
+            said.contains(&format!("holds `{word}`"))
+                && said.contains(&format!("`read: {{null_values: [\"{word}\"]}}`")),
+            "{said}"
+        );
+        let read = format!("    read: {{null_values: [\"{word}\"]}}\n");
+        assert_eq!(
+            csv_of(&run(files, "d.csv", &read, TOTAL, EVAL_CSV)),
+            "total,rows\n190,21\n"
+        );
+    }
+}

@@ -389,6 +389,8 @@ fn an_ndjson_field_of_dates_but_one_is_named() {
         out.contains("kpi::mixed_column") && out.contains("line 22") && out.contains("holds `N/A`"),
         "{out}"
     );
+    // A word for no value is told JSON's, `null` (`null_values` is CSV's).
+    assert!(flat(out.as_bytes()).contains("JSON's is `null`"), "{out}");
 }
 
 /// Polars' own warnings are not printed in its words: an `s3://` source
