@@ -206,26 +206,15 @@ fn output_columns(query: &Query, names: &[String], period: bool) -> Vec<Expr> {
         select.push(col("period"));
     }
     for n in names {
-        select.push(without_negative_zero(n));
+        select.push(col(n.as_str()).cast(DataType::Float64));
         if query.compare.is_some() {
             select.extend(compare::SUFFIXES.iter().map(|s| {
                 let c = format!("{n}{s}");
-                without_negative_zero(&c)
+                col(c.as_str()).cast(DataType::Float64)
             }));
         }
     }
     select
-}
-
-/// A KPI column as floats, a zero of a negative value (`-sum(x)` of
-/// nothing, `round(-0.4)`) as 0: CSV and JSON wrote `-0`. (-0 equals 0;
-/// adding 0, which would also turn it into 0, Polars drops as a no-op.)
-fn without_negative_zero(name: &str) -> Expr {
-    let c = col(name).cast(DataType::Float64);
-    when(c.clone().eq(lit(0.0)))
-        .then(lit(0.0))
-        .otherwise(c)
-        .alias(name)
 }
 
 /// KPI values that came out non-finite (a product of huge numbers, say) are

@@ -273,8 +273,10 @@ impl Cells for FrameCells {
 }
 
 /// Writes a frame as Parquet to `w`: count columns whose values are all
-/// whole numbers as integers. `period` stays the label, as in every format
-/// (a week, quarter or fiscal period is no single date).
+/// whole numbers as integers, and a zero of a negative value (`-sum(x)` of
+/// nothing, `round(-0.4)`) as 0, as the text formats write it (see
+/// [`super::table::raw_number`]). `period` stays the label, as in every
+/// format (a week, quarter or fiscal period is no single date).
 fn write_frame(
     frame: &DataFrame,
     format_of: impl Fn(&str) -> Option<NumberFormat>,
@@ -286,10 +288,15 @@ fn write_frame(
         let whole = format_of(name).is_some_and(|f| f.integer())
             && c.f64()
                 .is_ok_and(|x| crate::execute::count_values(x, |v| !super::table::is_whole(v)) == 0);
-        select.push(if whole {
-            col(name).cast(DataType::Int64)
-        } else {
-            col(name)
+        let number = format_of(name).is_some() && c.dtype() == &DataType::Float64;
+        select.push(match (whole, number) {
+            (true, _) => col(name).cast(DataType::Int64),
+            // -0 equals 0, so this keeps every other value as it is.
+            (false, true) => when(col(name).eq(lit(0.0)))
+                .then(lit(0.0))
+                .otherwise(col(name))
+                .alias(name),
+            (false, false) => col(name),
         });
     }
     let df = frame

@@ -999,4 +999,27 @@ fn a_zero_is_never_negative_in_raw_outputs() {
     assert_eq!(eval("csv"), "owner,neg,r,m\na,0,0,0\nb,0,0,0\n");
     assert!(!eval("json").contains("-0"), "{}", eval("json"));
     assert!(!eval("ndjson").contains("-0"), "{}", eval("ndjson"));
+    let (code, _, err) = kpi_in(
+        &dir,
+        &["--spec", "s.yaml", "eval", "--by", "owner", "-o", "z.parquet"],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    use polars::prelude::{ParquetReader, SerReader};
+    let df = ParquetReader::new(std::fs::File::open(dir.join("z.parquet")).unwrap())
+        .finish()
+        .unwrap();
+    for name in ["neg", "r", "m"] {
+        let c = df
+            .column(name)
+            .unwrap()
+            .cast(&polars::prelude::DataType::Float64)
+            .unwrap();
+        let signs: Vec<bool> = c
+            .f64()
+            .unwrap()
+            .into_no_null_iter()
+            .map(f64::is_sign_negative)
+            .collect();
+        assert_eq!(signs, [false, false], "{name}");
+    }
 }
