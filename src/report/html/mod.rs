@@ -431,13 +431,12 @@ fn complete_periods(model: &Model, ev: &Evaluation, q: &Query, as_of: Date) -> u
 /// A KPI's value as shown; a date or datetime KPI (computed as days or
 /// microseconds since 1970) as the date or datetime.
 fn format(model: &Model, id: KpiId, v: Option<f64>) -> String {
-    let k = &model.kpis[id];
-    v.and_then(|x| crate::report::table::temporal_text(k.ty, x))
-        .unwrap_or_else(|| NumberFormat::new(k.unit, k.decimals).format(v))
+    formatted(model, id, &[v]).pop().unwrap_or_default()
 }
 
 /// A KPI's values side by side (by period, by member), with the same
-/// decimals, as a table's column has them (`4.00` beside `3.76`).
+/// decimals, as a table's column has them (`4.00` beside `3.76`); a value
+/// alone with the decimals it has.
 fn formatted(model: &Model, id: KpiId, values: &[Option<f64>]) -> Vec<String> {
     let k = &model.kpis[id];
     let f = NumberFormat::new(k.unit, k.decimals).for_column(values.iter().flatten().copied());
