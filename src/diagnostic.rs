@@ -197,6 +197,14 @@ pub fn count(n: usize) -> String {
     grouped(&n.to_string())
 }
 
+/// `n` of `noun`, as messages write it: `1 row`, `2,345 rows`.
+pub fn counted(n: u64, noun: &str) -> String {
+    match n {
+        1 => format!("1 {noun}"),
+        n => format!("{} {noun}s", grouped(&n.to_string())),
+    }
+}
+
 /// Digits (or `inf`, `NaN`: ASCII, so cut anywhere) with a `,` between
 /// each three from the right, as tables and messages write numbers.
 pub fn grouped(int: &str) -> String {

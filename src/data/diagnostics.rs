@@ -1,7 +1,7 @@
 //! Diagnostics about data files.
 
 use crate::check::types::Type;
-use crate::diagnostic::{count, grouped, Diagnostic};
+use crate::diagnostic::{counted, grouped, Diagnostic};
 use crate::span::Span;
 use crate::spec::model::Format;
 use crate::syntax::print::written_name;
@@ -314,10 +314,7 @@ pub fn field_spelt_two_ways(
     one: (&str, u64),
     other: (&str, u64),
 ) -> Diagnostic {
-    let records = |n: u64| match n {
-        1 => "1 record".to_string(),
-        n => format!("{} records", count(n as usize)),
-    };
+    let records = |n: u64| counted(n, "record");
     let (a, b) = (written_name(one.0), written_name(other.0));
     let joined = crate::spec::diagnostics::snake_case(one.0)
         .map_or_else(|| "joined".to_string(), |n| format!("{n}_all"));
@@ -367,9 +364,9 @@ pub fn lookup_unmatched(
     keys: &[(String, u64)],
     likely: Option<&str>,
 ) -> Diagnostic {
-    let (noun, verb, its) = match rows {
-        1 => ("row", "finds", "its"),
-        _ => ("rows", "find", "their"),
+    let (verb, its) = match rows {
+        1 => ("finds", "its"),
+        _ => ("find", "their"),
     };
     let by = match left == right {
         true => format!("`{left}`"),
@@ -384,7 +381,7 @@ pub fn lookup_unmatched(
             };
             match n {
                 1 => k,
-                n => format!("{k} ({} rows)", grouped(&n.to_string())),
+                n => format!("{k} ({})", counted(*n, "row")),
             }
         })
         .collect();
@@ -401,8 +398,8 @@ pub fn lookup_unmatched(
     Diagnostic::warning(
         "kpi::lookup_unmatched",
         format!(
-            "{} {noun} of `{dataset}` {verb} no row of `{looked_up}` by {its} {by}: {}; {its} `{looked_up}.…` columns are null",
-            grouped(&rows.to_string()),
+            "{} of `{dataset}` {verb} no row of `{looked_up}` by {its} {by}: {}; {its} `{looked_up}.…` columns are null",
+            counted(rows, "row"),
             named.join(", ")
         ),
     )
@@ -436,7 +433,6 @@ pub fn non_finite_values(
     count: u64,
     in_sqlite: bool,
 ) -> Diagnostic {
-    let values = if count == 1 { "value" } else { "values" };
     let what = if in_sqlite {
         "NaN or ±inf, or a text that is no number"
     } else {
@@ -445,8 +441,8 @@ pub fn non_finite_values(
     Diagnostic::warning(
         "kpi::non_finite_values",
         format!(
-            "column `{column}` of dataset `{dataset}` holds {} non-finite {values} ({what}) in `{path}`; they are read as null",
-            grouped(&count.to_string())
+            "column `{column}` of dataset `{dataset}` holds {} ({what}) in `{path}`; they are read as null",
+            counted(count, "non-finite value")
         ),
     )
     .at(span, "read from here")
@@ -456,12 +452,11 @@ pub fn non_finite_values(
 /// Non-finite values met while evaluating, per column (no position: they
 /// are in the data, not the spec).
 pub fn non_finite_read(dataset: &str, column: &str, count: u64) -> Diagnostic {
-    let values = if count == 1 { "value" } else { "values" };
     Diagnostic::warning(
         "kpi::non_finite_values",
         format!(
-            "column `{column}` of dataset `{dataset}` held {} non-finite {values} (NaN or ±inf, or in SQLite a text that is no number), read as null",
-            grouped(&count.to_string())
+            "column `{column}` of dataset `{dataset}` held {} (NaN or ±inf, or in SQLite a text that is no number), read as null",
+            counted(count, "non-finite value")
         ),
     )
     .help("aggregates skip them like any null; `kpi check --data` counts them over the whole source")
@@ -647,17 +642,13 @@ pub fn timezone_needed(
 pub fn rows_skipped(dataset: &str, path: &str, n: usize, lines: &[u64]) -> Diagnostic {
     let shown: Vec<String> = lines.iter().take(5).map(u64::to_string).collect();
     let more = if lines.len() > 5 { ", …" } else { "" };
-    let (rows, were, lines_) = match (n, lines.len()) {
-        (1, 1) => ("row", "was", "line"),
-        (1, _) => ("row", "was", "lines"),
-        (_, 1) => ("rows", "were", "line"),
-        _ => ("rows", "were", "lines"),
-    };
+    let were = if n == 1 { "was" } else { "were" };
+    let lines_ = if lines.len() == 1 { "line" } else { "lines" };
     Diagnostic::warning(
         "kpi::rows_skipped",
         format!(
-            "{} {rows} of `{path}` (dataset `{dataset}`) could not be read and {were} skipped ({lines_} {}{more})",
-            count(n),
+            "{} of `{path}` (dataset `{dataset}`) could not be read and {were} skipped ({lines_} {}{more})",
+            counted(n as u64, "row"),
             shown.join(", ")
         ),
     )

@@ -60,11 +60,7 @@ pub fn too_many_periods(
 /// without a value (`sqrt` of a negative number). It is shown as null, and
 /// said, never left silent.
 pub fn overflow(kpi: &str, rows: u64) -> Diagnostic {
-    let rows = if rows == 1 {
-        "1 row".to_string()
-    } else {
-        format!("{} rows", crate::diagnostic::grouped(&rows.to_string()))
-    };
+    let rows = crate::diagnostic::counted(rows, "row");
     Diagnostic::warning(
         "kpi::overflow",
         format!("KPI `{kpi}` is not a finite number in {rows} (an overflow beyond ±1.8e308, or a row function with no value such as the root of a negative number); shown as null"),
