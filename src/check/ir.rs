@@ -537,6 +537,28 @@ impl Model {
             .collect()
     }
 
+    /// The datasets a query of `kpis` and of the funnels `funnels` reads:
+    /// those beneath the KPIs, the funnels', and those they look up.
+    pub fn datasets_read(&self, kpis: &[KpiId], funnels: &[usize]) -> Vec<bool> {
+        let bases = self
+            .bases_beneath(kpis)
+            .into_iter()
+            .filter_map(|k| match &self.kpis[k].kind {
+                KpiKind::Base { dataset, .. } => Some(*dataset),
+                KpiKind::Derived { .. } => None,
+            });
+        let mut stack: Vec<DatasetId> = bases
+            .chain(funnels.iter().map(|&f| self.funnels[f].dataset))
+            .collect();
+        let mut read = vec![false; self.datasets.len()];
+        while let Some(d) = stack.pop() {
+            if !std::mem::replace(&mut read[d], true) {
+                stack.extend(self.datasets[d].lookups.iter().map(|l| l.dataset));
+            }
+        }
+        read
+    }
+
     pub fn target(&self, name: &str) -> Option<&TargetModel> {
         self.targets.iter().find(|t| t.name == name)
     }

@@ -347,11 +347,12 @@ pub fn checked_names(
     if let Some(code) = report_spec_errors(&outcome) {
         return Err(code);
     }
-    if warnings == DataWarnings::Printed {
-        data_warnings(&outcome, &query.by);
-    }
     names::query_names(&outcome, names, &query.by, &query.segment)?;
     let (funnels, kpis) = names::funnels_and_kpis(&outcome.checked.model, names);
+    if warnings == DataWarnings::Printed {
+        let read = names::datasets_read(&outcome.checked.model, &kpis, &funnels);
+        data_warnings(&outcome, &query.by, &read);
+    }
     Ok((outcome, funnels, kpis))
 }
 
@@ -413,14 +414,28 @@ pub fn notice(text: &str) {
 const EVERY_RUN: [&str; 2] = ["kpi::repeated_column", "kpi::declared_field_absent"];
 
 /// Prints, on stderr, the warnings of the data that every run says, and
-/// those about the columns it groups `by`.
+/// those about the columns it groups `by`, of the datasets it reads
+/// (`read`, by dataset): a file the run does not open is none of its
+/// business.
 #[cfg(feature = "eval")]
-pub fn data_warnings(outcome: &kpi::CheckOutcome, by: &[String]) {
+pub fn data_warnings(outcome: &kpi::CheckOutcome, by: &[String], read: &[bool]) {
     let grouped = |d: &kpi::diagnostic::Diagnostic| by.iter().any(|b| kpi::data::is_group_hint_about(d, b));
+    // Each is placed at its dataset's `source:` or at a column it declares.
+    let of_read = |d: &kpi::diagnostic::Diagnostic| {
+        d.primary_span().is_some_and(|at| {
+            outcome
+                .checked
+                .model
+                .datasets
+                .iter()
+                .zip(read)
+                .any(|(ds, &r)| r && (ds.source_span == at || ds.declared_at.contains(&at)))
+        })
+    };
     let said: Vec<_> = outcome
         .diagnostics
         .iter()
-        .filter(|d| EVERY_RUN.contains(&d.code) || grouped(d))
+        .filter(|d| (EVERY_RUN.contains(&d.code) || grouped(d)) && of_read(d))
         .cloned()
         .collect();
     if !said.is_empty() {

@@ -160,6 +160,21 @@ pub fn funnels_to_run(model: &Model, named: Vec<String>, names: &[String]) -> Ve
     }
 }
 
+/// The datasets (by id) a query of `kpis` and `funnels` reads; of every
+/// KPI and funnel when it names none.
+#[cfg(feature = "eval")]
+pub fn datasets_read(model: &Model, kpis: &[String], funnels: &[String]) -> Vec<bool> {
+    let every = kpis.is_empty() && funnels.is_empty();
+    let kpis: Vec<_> = match every {
+        true => (0..model.kpis.len()).collect(),
+        false => kpis.iter().filter_map(|k| model.kpi_id(k)).collect(),
+    };
+    let funnels: Vec<_> = (0..model.funnels.len())
+        .filter(|&f| every || funnels.contains(&model.funnels[f].name))
+        .collect();
+    model.datasets_read(&kpis, &funnels)
+}
+
 pub fn funnels_and_kpis(model: &Model, names: &[String]) -> (Vec<String>, Vec<String>) {
     names
         .iter()

@@ -122,15 +122,6 @@ pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
     if let Some(code) = super::report_spec_errors(&outcome) {
         return code;
     }
-    // Targets by member group by their `by:` dimension.
-    let by: Vec<String> = outcome
-        .checked
-        .model
-        .targets
-        .iter()
-        .filter_map(|t| t.by.clone())
-        .collect();
-    super::data_warnings(&outcome, &by);
     if let Err(code) = super::names::all_known(
         "target",
         "TARGET",
@@ -139,6 +130,14 @@ pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
     ) {
         return code;
     }
+    // The data's warnings of the targets asked: of the datasets beneath
+    // their KPIs, and of the dimension a target by member groups by.
+    let asked: Vec<_> = (outcome.checked.model.targets.iter())
+        .filter(|t| targets.is_empty() || targets.contains(&t.name))
+        .collect();
+    let by: Vec<String> = asked.iter().filter_map(|t| t.by.clone()).collect();
+    let kpis: Vec<_> = asked.iter().map(|t| t.kpi).collect();
+    super::data_warnings(&outcome, &by, &outcome.checked.model.datasets_read(&kpis, &[]));
     if let Err(code) = super::names::all_known(
         "segment",
         "--segment",

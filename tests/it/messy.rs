@@ -1684,6 +1684,24 @@ fn a_repeated_header_name_is_said() {
     let (code, out, _) = kpi_in(&dir, &["--spec", "s.yaml", "check", "--data"]);
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains(said), "{out}");
+    // A run that does not read `d.csv` does not say it: a KPI or target
+    // of another dataset (it was said on every run of the spec).
+    std::fs::write(
+        dir.join("o.csv"),
+        "owner,amount,closed_at
+a,5,2025-01-07
+",
+    )
+    .unwrap();
+    let other = "  o: {source: o.csv, time: closed_at}\nkpis:\n  other: {dataset: o, measure: sum(amount)}\n";
+    let target = "targets:\n  t: {kpi: other, period: 2025-01, value: 10, objective: x}\n";
+    std::fs::write(dir.join("s.yaml"), spec.replacen("kpis:\n", other, 1) + target).unwrap();
+    let (code, out, err) = kpi_in(&dir, &["--spec", "s.yaml", "eval", "other", "--format", "csv"]);
+    assert_eq!((code, out.as_str(), err.as_str()), (Some(0), "other\n5\n", ""));
+    let (code, _, err) = kpi_in(&dir, &["--spec", "s.yaml", "status"]);
+    assert_eq!((code, err.as_str()), (Some(0), ""));
+    let (_, _, err) = kpi_in(&dir, &["--spec", "s.yaml", "eval", "other", "first"]);
+    assert!(err.contains(said), "{err}");
 }
 
 /// A spec of `sum(amount)` and `count(where amount > 1000)` over `file`,
