@@ -14,6 +14,16 @@ impl Reader<'_> {
         }
     }
 
+    /// One name where a list may be written by habit: `help` says why
+    /// there is one and how to say more.
+    pub(super) fn one_name(&mut self, node: &Node, help: &str) -> Option<Text> {
+        if let NodeKind::Seq(_) = node.kind {
+            self.push(diag::wrong_type(node.span, "a string", node.describe()).help(help));
+            return None;
+        }
+        self.string(node)
+    }
+
     pub(super) fn strings(&mut self, node: &Node) -> Vec<Text> {
         match &node.kind {
             NodeKind::Seq(items) => items.iter().filter_map(|i| self.string(i)).collect(),

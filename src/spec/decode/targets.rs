@@ -102,9 +102,9 @@ impl Reader<'_> {
         let (period, every) = self.period_or_every(&f);
         Some(Target {
             keys: f.written(),
-            kpi: f.get("kpi").and_then(|n| self.string(n)),
-            segment: f.get("segment").and_then(|n| self.string(n)),
-            by: f.get("by").and_then(|n| self.string(n)),
+            kpi: f.get("kpi").and_then(|n| self.one_name(n, ONE_KPI_TARGET)),
+            segment: f.get("segment").and_then(|n| self.one_name(n, ONE_SEGMENT)),
+            by: f.get("by").and_then(|n| self.one_name(n, ONE_BY)),
             period,
             every,
             value: f.get("value").and_then(|n| self.number(n, "a number")),
@@ -201,8 +201,8 @@ impl Reader<'_> {
         }
         Some(Test {
             keys: f.written(),
-            kpi: f.get("kpi").and_then(|n| self.string(n)),
-            target: f.get("target").and_then(|n| self.string(n)),
+            kpi: f.get("kpi").and_then(|n| self.one_name(n, ONE_KPI_TEST)),
+            target: f.get("target").and_then(|n| self.one_name(n, ONE_TARGET_TEST)),
             grain: f.get("grain").and_then(|n| self.keyword(n)),
             by: f.get("by").map(|n| self.strings(n)).unwrap_or_default(),
             segment: f.get("segment").map(|n| self.strings(n)).unwrap_or_default(),
@@ -279,3 +279,12 @@ fn is_recurrence(node: &Node) -> bool {
         .iter()
         .any(|(k, _)| k.as_scalar().is_some_and(|(key, _)| key == "every"))
 }
+
+/// Why a target or test names one KPI, segment, dimension or target, and
+/// how to say more (a list written there by habit).
+const ONE_KPI_TARGET: &str = "a target measures one KPI: write a target for each";
+const ONE_SEGMENT: &str =
+    "a target has one segment: define one whose `where` joins the conditions with `and`";
+const ONE_BY: &str = "a target is per member of one dimension: a computed dimension (`dimensions:`) can join two, `concat(region, \"/\", owner)`";
+const ONE_KPI_TEST: &str = "a test names one KPI; its expected rows may give other KPIs' values beside it (`{won_deals: 3, lost_deals: 1}`), which are checked too";
+const ONE_TARGET_TEST: &str = "a test names one target: write a test for each";
