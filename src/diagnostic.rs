@@ -176,17 +176,26 @@ impl IntoIterator for Diagnostics {
     }
 }
 
-/// Levenshtein distance, for "did you mean" suggestions.
+/// Edit distance, for "did you mean" suggestions: Levenshtein's, with two
+/// adjacent letters swapped counted as one edit.
 pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
+    // Three rows: two letters swapped (`kpsi` for `kpis`) are one edit,
+    // as a typist makes them, not two.
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
+    for i in 0..a.len() {
         cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
+        for j in 0..b.len() {
+            let cost = usize::from(a[i] != b[j]);
             cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+            if i > 0 && j > 0 && a[i] == b[j - 1] && a[i - 1] == b[j] {
+                cur[j + 1] = cur[j + 1].min(before[j - 1] + 1);
+            }
         }
+        std::mem::swap(&mut before, &mut prev);
         std::mem::swap(&mut prev, &mut cur);
     }
     prev[b.len()]
@@ -282,7 +291,27 @@ pub fn suggestion<'a>(
 
 #[cfg(test)]
 mod tests {
-    use super::warning_codes;
+    use super::{did_you_mean, edit_distance, warning_codes};
+
+    /// By hand: a swap of two neighbours is one edit; other edits as
+    /// Levenshtein counts them.
+    #[test]
+    fn a_swap_of_two_letters_is_one_edit() {
+        for (a, b, d) in [
+            ("kpsi", "kpis", 1),
+            ("amuont", "amount", 1),
+            ("ab", "ba", 1),
+            ("abc", "cab", 2),
+            ("kitten", "sitting", 3),
+            ("", "abc", 3),
+            ("owner", "owner", 0),
+            ("ca", "abc", 3),
+        ] {
+            assert_eq!(edit_distance(a, b), d, "{a} → {b}");
+            assert_eq!(edit_distance(b, a), d, "{b} → {a}");
+        }
+        assert_eq!(did_you_mean("kpsi", ["kpis", "tests"]), Some("kpis"));
+    }
 
     /// The documented warnings, which `kpi check --allow` takes: warnings only.
     #[test]

@@ -114,6 +114,21 @@ pub fn unknown_key(span: Span, key: &str, what: &str, known: &[&str]) -> Diagnos
         .help(suggestion(key, known.iter().copied(), "key"))
 }
 
+/// A YAML file of the spec whose keys (`keys`, the first at `span`) are
+/// all another tool's.
+pub fn not_a_spec_file(span: Span, path: &str, keys: &[&str]) -> Diagnostic {
+    let mut shown: Vec<String> = keys.iter().take(4).map(|k| format!("`{k}`")).collect();
+    if keys.len() > 4 {
+        shown.push("…".to_string());
+    }
+    Diagnostic::error(
+        "kpi::not_a_spec_file",
+        format!("`{path}` is no spec file: none of its keys ({}) is a spec's", shown.join(", ")),
+    )
+    .at(span, "not a key of a spec")
+    .help("kpi reads every .yaml and .yml file of a spec folder (hidden folders aside): give the spec a folder of its own (`kpis/`) and point --spec at it, or move this file out of the spec's folder")
+}
+
 pub fn duplicate_key(span: Span, first: Span, key: &str) -> Diagnostic {
     Diagnostic::error("kpi::duplicate_key", format!("key `{key}` is given twice"))
         .at(span, "given again here")

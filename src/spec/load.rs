@@ -181,7 +181,7 @@ pub fn load_files(files: Vec<InputFile>) -> Loaded {
             diags: &mut loaded.diagnostics,
             left_out: Vec::new(),
         };
-        reader.file_root(&root, &mut loaded.spec, &mut calendar_span);
+        reader.file_root(&input.name, &root, &mut loaded.spec, &mut calendar_span);
     }
     check_duplicates(&loaded.spec, &mut loaded.diagnostics);
     loaded

@@ -84,6 +84,57 @@ fn collect_rs(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
     }
 }
 
+/// Another tool's YAML in the spec folder (a Compose file) is one
+/// `kpi::not_a_spec_file` at its first key, not an unknown key per key
+/// and an unsupported `version: "3"`; a file of misspelt or other tools'
+/// spec keys is still told its keys one by one; hidden folders are not
+/// read.
+#[test]
+fn another_tools_file_in_the_spec_folder_is_said_once() {
+    let dir = temp_dir("foreign-file");
+    let spec = "datasets:\n  d: {source: d.csv}\nkpis:\n  n: {dataset: d, measure: count()}\n";
+    std::fs::write(dir.join("a.yaml"), spec).unwrap();
+    std::fs::write(
+        dir.join("compose.yml"),
+        "version: \"3\"\nservices:\n  db: {image: postgres}\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.join(".github/workflows")).unwrap();
+    std::fs::write(dir.join(".github/workflows/ci.yml"), "on: push\njobs: {}\n").unwrap();
+    let found = |outcome: &kpi::CheckOutcome| -> Vec<(&str, usize, usize)> {
+        (outcome.diagnostics.iter())
+            .map(|d| {
+                let at = d.primary_span().and_then(|s| outcome.sources.position(s));
+                let ((line, column), _) = at.unwrap_or_default();
+                (d.code, line, column)
+            })
+            .collect()
+    };
+    let outcome = kpi::check_path(&dir, false);
+    assert_eq!(found(&outcome), [("kpi::not_a_spec_file", 2, 1)]);
+    let message = &outcome.diagnostics[0].message;
+    assert!(
+        message.contains("compose.yml` is no spec file") && message.contains("`services`"),
+        "{message}"
+    );
+    for (text, codes) in [
+        (
+            "kpsi:\n  m: {dataset: d, measure: count()}\n",
+            ["kpi::unknown_key"].as_slice(),
+        ),
+        (
+            "metrics:\n  m: {}\nservices: {}\n",
+            &["kpi::unknown_key", "kpi::unknown_key"],
+        ),
+        ("version: 2\n", &["kpi::unsupported_version"]),
+    ] {
+        std::fs::write(dir.join("compose.yml"), text).unwrap();
+        let outcome = kpi::check_path(&dir, false);
+        let got: Vec<_> = found(&outcome).into_iter().map(|(code, _, _)| code).collect();
+        assert_eq!(got, codes, "{text}");
+    }
+}
+
 #[test]
 fn a_name_defined_in_two_files_points_at_both() {
     let dir = temp_dir("dup-across-files");

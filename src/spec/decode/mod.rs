@@ -221,7 +221,18 @@ impl Reader<'_> {
             .collect()
     }
 
-    pub(super) fn file_root(&mut self, root: &Node, spec: &mut Spec, calendar_span: &mut Option<Span>) {
+    /// One file of the spec (`name`, as shown), read into `spec`.
+    pub(super) fn file_root(
+        &mut self,
+        name: &str,
+        root: &Node,
+        spec: &mut Spec,
+        calendar_span: &mut Option<Span>,
+    ) {
+        if let Some(d) = foreign_file(root, name) {
+            self.push(d);
+            return;
+        }
         let Some(f) = self.fields(root, "a spec file", TOP_KEYS) else {
             return;
         };
@@ -316,6 +327,33 @@ fn section_of(what: &str) -> &'static str {
 /// `cubes` and `sql_table`, LookML's `explores` and `label`), when that
 /// key is one of `known`: the same word means another key elsewhere
 /// (`target` is `targets` at the top and a target's `value`).
+/// A file of the spec folder that is another tool's (a Compose file, a
+/// CI workflow): none of its keys is a spec's, another semantic layer's
+/// word for one or a misspelling of one, so it is said once as not a
+/// spec file rather than once per key (`services` unknown, `version:
+/// "3"` unsupported).
+fn foreign_file(root: &Node, path: &str) -> Option<Diagnostic> {
+    let NodeKind::Map(entries) = &root.kind else {
+        return None;
+    };
+    let keys: Vec<(&str, Span)> = entries
+        .iter()
+        .filter_map(|(k, _)| k.as_scalar().map(|(key, _)| (key, k.span)))
+        .collect();
+    // A misspelt key (`kpsi`) is a spec's, to be told its spelling.
+    let ours = |key: &str| {
+        TOP_KEYS.contains(&key)
+            || other_tools_key(key, TOP_KEYS).is_some()
+            || crate::diagnostic::did_you_mean(key, TOP_KEYS.iter().copied()).is_some()
+    };
+    let first = keys.iter().find(|(key, _)| *key != "version")?;
+    if keys.len() < entries.len() || keys.iter().any(|(key, _)| *key != "version" && ours(key)) {
+        return None;
+    }
+    let names: Vec<&str> = keys.iter().map(|(key, _)| *key).collect();
+    Some(diag::not_a_spec_file(first.1, path, &names))
+}
+
 fn other_tools_key(key: &str, known: &[&str]) -> Option<&'static str> {
     const OTHERS: &[(&[&str], &str)] = &[
         (&["metrics", "measures", "kpi", "metric"], "kpis"),
