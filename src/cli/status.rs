@@ -195,21 +195,65 @@ pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
 }
 
 /// Notes on rows computed differently than asked, on stderr.
+/// The rows' notes, one line per target and note: a note that many
+/// members share (no baseline value, as every rep new this month has)
+/// names its periods and a few members of each, not a line per row.
 fn print_notes(rows: &[StatusRow], model: &kpi::check::ir::Model) {
     // A target by members has a member on every row: no value is the null group.
     let by_members = |target: &str| model.targets.iter().any(|t| t.name == target && t.by.is_some());
-    for r in rows.iter().filter(|r| r.note.is_some()) {
-        let member = match r.member.as_deref() {
-            Some(m) => format!(" ({m})"),
-            None if by_members(&r.target) => " (null)".to_string(),
-            None => String::new(),
+    let mut notes: Vec<(&str, &str, Vec<&StatusRow>)> = Vec::new();
+    for r in rows {
+        let Some(note) = r.note.as_deref() else { continue };
+        match notes.iter_mut().find(|(t, n, _)| *t == r.target && *n == note) {
+            Some((_, _, of)) => of.push(r),
+            None => notes.push((&r.target, note, vec![r])),
+        }
+    }
+    for (target, note, of) in notes {
+        let member = |r: &StatusRow| match r.member.as_deref() {
+            Some(m) => m.to_string(),
+            None => "null".to_string(),
         };
-        super::notice(&format!(
-            "note: {} {}{member}: {}\n",
-            r.target,
-            r.period,
-            r.note.as_deref().unwrap_or("")
-        ));
+        let line = match of.as_slice() {
+            [r] if by_members(target) => format!("note: {target} {} ({}): {note}\n", r.period, member(r)),
+            [r] => format!("note: {target} {}: {note}\n", r.period),
+            _ => {
+                let mut periods: Vec<(&str, Vec<String>)> = Vec::new();
+                for r in &of {
+                    match periods.iter_mut().find(|(p, _)| *p == r.period) {
+                        Some((_, members)) => members.push(member(r)),
+                        None => periods.push((&r.period, vec![member(r)])),
+                    }
+                }
+                let shown: Vec<String> = periods
+                    .iter()
+                    .take(NOTED)
+                    .map(|(period, members)| match by_members(target) {
+                        true => format!("{period} ({})", some_members(members)),
+                        false => period.to_string(),
+                    })
+                    .collect();
+                let more = if periods.len() > NOTED { ", …" } else { "" };
+                format!(
+                    "note: {target}, {}: {note}: {}{more}\n",
+                    kpi::diagnostic::counted(of.len() as u64, "row"),
+                    shown.join(", ")
+                )
+            }
+        };
+        super::notice(&line);
+    }
+}
+
+/// How many periods, and members of each, a shared note names.
+const NOTED: usize = 3;
+
+/// A period's members of a shared note: all of a few, or a few of many
+/// with their count.
+fn some_members(members: &[String]) -> String {
+    match members.len() {
+        n if n <= NOTED => members.join(", "),
+        n => format!("{n} members: {}, …", members[..NOTED].join(", ")),
     }
 }
 
