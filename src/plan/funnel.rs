@@ -62,9 +62,22 @@ pub fn plan_funnel(model: &Model, name: &str, query: &Query) -> Option<Result<Fu
         compare: None,
         ..query.clone()
     };
-    let found = crate::check::query::check_query(&m, &sub);
+    // The steps share their dataset and time: a query that one does not
+    // fit fits none, and is said once, of the funnel, not of each hidden
+    // step KPI (`__step0`).
+    let first = Query {
+        kpis: sub.kpis.iter().take(1).cloned().collect(),
+        ..sub.clone()
+    };
+    let found = crate::check::query::check_query(&m, &first);
     if found.has_errors() {
-        return Some(Err(found.into_sorted()));
+        let hidden = format!("beneath `{}`", first.kpis.concat());
+        let of = format!("of funnel `{}`", f.name);
+        let said = found.into_sorted().into_iter().map(|d| Diagnostic {
+            message: d.message.replace(&hidden, &of),
+            ..d
+        });
+        return Some(Err(said.collect()));
     }
     let plan = plan_at(Cow::Owned(m), &sub, 0);
     Some(Ok(FunnelPlan {

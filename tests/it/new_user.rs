@@ -1575,3 +1575,38 @@ fn measures_of_constants_count_every_row() {
         serde_json::json!([{"rows": 0.0, "twos": 0, "n": 0, "three": null}])
     );
 }
+
+/// A query a funnel cannot take (a segment or `--by` on a column its
+/// dataset lacks) is one error, of the funnel: it was one per step, each
+/// naming a hidden step KPI (`beneath `__step0``).
+#[test]
+fn a_query_a_funnel_cannot_take_is_said_once_of_the_funnel() {
+    let dir = dir_with(
+        "funnel-refusal",
+        &[
+            ("leads.csv", "stage,created_at\nwon,2025-01-02\n"),
+            ("deals.csv", "region,amount\nEast,5\n"),
+        ],
+    );
+    std::fs::write(
+        dir.join("s.yaml"),
+        "datasets:\n  leads: {source: leads.csv, time: created_at}\n  deals: {source: deals.csv}\nsegments:\n  east: {where: region == \"East\"}\nkpis:\n  total: {dataset: deals, measure: sum(amount)}\nfunnels:\n  pipe:\n    dataset: leads\n    steps:\n      - {name: created}\n      - {name: won, where: stage == \"won\"}\n",
+    )
+    .unwrap();
+    for (flag, said) in [
+        (
+            "--segment",
+            "segment `east` uses `region`, which dataset `leads` of funnel `pipe` does not have",
+        ),
+        (
+            "--by",
+            "dimension `region` is not on dataset `leads` of funnel `pipe`",
+        ),
+    ] {
+        let value = if flag == "--by" { "region" } else { "east" };
+        let (code, out, err) = kpi_in(&dir, &["--spec", "s.yaml", "eval", "pipe", flag, value]);
+        assert_eq!((code, out.as_str()), (Some(1), ""), "{err}");
+        assert_eq!(err.matches(said).count(), 1, "{err}");
+        assert!(!err.contains("__step"), "{err}");
+    }
+}
