@@ -93,6 +93,21 @@ pub fn unknown_dataset<'a>(
         .help(suggestion(name, known, "dataset"))
 }
 
+/// A test's `funnel:` that names no funnel (`a_kpi`: it names a KPI).
+pub fn unknown_funnel<'a>(
+    span: Span,
+    name: &str,
+    known: impl IntoIterator<Item = &'a str> + Clone,
+    a_kpi: bool,
+) -> Diagnostic {
+    Diagnostic::error("kpi::unknown_funnel", format!("no funnel is named `{name}`"))
+        .at(span, "unknown funnel")
+        .help(match a_kpi {
+            true => format!("`{name}` is a KPI: a test names it `kpi: {name}`"),
+            false => suggestion(name, known, "funnel"),
+        })
+}
+
 pub fn not_looked_up(span: Span, name: &str, dataset: &str) -> Diagnostic {
     Diagnostic::error(
         "kpi::not_looked_up",

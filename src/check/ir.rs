@@ -375,6 +375,15 @@ pub struct SegmentModel {
 }
 
 /// A funnel with its steps' conditions typed on its dataset.
+/// A funnel's columns holding numbers, with their units: per step of a
+/// group and period, in `kpi eval`'s output and a funnel test's rows.
+pub const FUNNEL_MEASURES: [(&str, crate::spec::model::Unit); 4] = [
+    ("count", crate::spec::model::Unit::Count),
+    ("conversion", crate::spec::model::Unit::Percent),
+    ("conversion_from_start", crate::spec::model::Unit::Percent),
+    ("leakage", crate::spec::model::Unit::Percent),
+];
+
 #[derive(Clone, Debug)]
 pub struct FunnelModel {
     pub name: String,
@@ -460,6 +469,7 @@ pub struct TestModel {
     pub name: String,
     pub span: Span,
     pub kpi: Option<String>,
+    pub funnel: Option<String>,
     pub target: Option<String>,
     pub grain: Grain,
     pub by: Vec<String>,

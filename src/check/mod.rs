@@ -320,11 +320,25 @@ fn tests(spec: &Spec, model: &Model, diags: &mut Diagnostics) -> Vec<TestModel> 
     let kpi_names = || spec.kpis.iter().map(|k| k.name.value.as_str());
     let mut out = Vec::new();
     for t in &spec.tests {
-        match (&t.kpi, &t.target) {
-            (Some(k), _) if spec.kpi(&k.value).is_none() => {
-                diags.push(diag::unknown_kpi(k.span, &k.value, kpi_names()))
+        let is_funnel = |name: &str| spec.funnels.iter().any(|f| f.name.value == name);
+        match (&t.kpi, &t.funnel, &t.target) {
+            (Some(k), _, _) if spec.kpi(&k.value).is_none() => {
+                let unknown = diag::unknown_kpi(k.span, &k.value, kpi_names());
+                diags.push(match is_funnel(&k.value) {
+                    true => unknown.help(format!(
+                        "`{0}` is a funnel: a test names it `funnel: {0}`",
+                        k.value
+                    )),
+                    false => unknown,
+                })
             }
-            (_, Some(tg)) if !spec.targets.iter().any(|x| x.name.value == tg.value) => diags.push(
+            (_, Some(f), _) if !is_funnel(&f.value) => diags.push(diag::unknown_funnel(
+                f.span,
+                &f.value,
+                spec.funnels.iter().map(|x| x.name.value.as_str()),
+                spec.kpi(&f.value).is_some(),
+            )),
+            (_, _, Some(tg)) if !spec.targets.iter().any(|x| x.name.value == tg.value) => diags.push(
                 Diagnostic::error(
                     "kpi::unknown_target",
                     format!("no target is named `{}`", tg.value),
@@ -336,8 +350,8 @@ fn tests(spec: &Spec, model: &Model, diags: &mut Diagnostics) -> Vec<TestModel> 
                     "target",
                 )),
             ),
-            // A `kpi:` or `target:` written with an invalid value was reported where it was read.
-            (None, None) if !t.keys.has("kpi") && !t.keys.has("target") => {
+            // A `kpi:`, `funnel:` or `target:` written with an invalid value was reported where it was read.
+            (None, None, None) if !["kpi", "funnel", "target"].iter().any(|k| t.keys.has(k)) => {
                 diags.push(crate::spec::diagnostics::missing_key(
                     t.name.span,
                     "kpi",
@@ -382,23 +396,32 @@ fn tests(spec: &Spec, model: &Model, diags: &mut Diagnostics) -> Vec<TestModel> 
             test_query_fits(model, t, id, diags);
             expected_columns(model, t, diags);
             expected_periods(model, t, diags);
+        } else if t.funnel.as_ref().is_some_and(|f| is_funnel(&f.value)) {
+            expected_columns(model, t, diags);
+            expected_periods(model, t, diags);
         }
         out.push(test_model(t, &model.calendar));
     }
     out
 }
 
-/// A test is of one kind: a KPI test (`kpi`, evaluated by `grain`, `by`,
-/// `segment` and `period`, compared with `expect` within `tolerance`) or a
-/// target test (`target`, its `status` as of `as_of`, for a `member`). A
-/// key of the other kind would be ignored, so it is an error; so is a
-/// tolerance that is not 0%–100%.
+/// A test is of one kind: a KPI or funnel test (`kpi` or `funnel`,
+/// evaluated by `grain`, `by`, `segment` and `period`, compared with
+/// `expect` within `tolerance`) or a target test (`target`, its `status`
+/// as of `as_of`, for a `member`). A key of another kind would be
+/// ignored, so it is an error; so is a tolerance that is not 0%–100%.
 fn keys_of_its_kind(t: &m::Test, diags: &mut Diagnostics) {
-    let target_test = t.kpi.is_none() && t.target.is_some();
-    let spans: [(&str, Option<Span>); 8] = [
+    let target_test = t.kpi.is_none() && t.funnel.is_none() && t.target.is_some();
+    let spans: [(&str, Option<Span>); 9] = [
         (
             "target",
-            t.target.as_ref().filter(|_| t.kpi.is_some()).map(|n| n.span),
+            (t.target.as_ref())
+                .filter(|_| t.kpi.is_some() || t.funnel.is_some())
+                .map(|n| n.span),
+        ),
+        (
+            "funnel",
+            t.funnel.as_ref().filter(|_| t.kpi.is_some()).map(|n| n.span),
         ),
         ("grain", t.grain.as_ref().map(|g| g.span)),
         ("period", t.period.as_ref().map(|p| p.span)),
@@ -416,15 +439,22 @@ fn keys_of_its_kind(t: &m::Test, diags: &mut Diagnostics) {
         let Some(span) = span else { continue };
         let for_kpis = of_kpi_tests.contains(&key);
         let misplaced = match key {
-            "target" => true,
+            "target" | "funnel" => true,
             _ => for_kpis == target_test,
         };
         if !misplaced {
             continue;
         }
-        let (this, kind) = match target_test {
-            true => ("a target", "KPI"),
-            false => ("a KPI", "target"),
+        let this = match (&t.kpi, &t.funnel) {
+            (Some(_), _) => "a KPI",
+            (None, Some(_)) => "a funnel",
+            (None, None) => "a target",
+        };
+        let kind = match key {
+            "target" => "target",
+            "funnel" => "funnel",
+            _ if target_test => "KPI or funnel",
+            _ => "target",
         };
         diags.push(
             Diagnostic::error(
@@ -432,7 +462,7 @@ fn keys_of_its_kind(t: &m::Test, diags: &mut Diagnostics) {
                 format!("`{key}` is a key of a {kind} test, but test `{}` tests {this}", t.name.value),
             )
             .at(span, "not used by this test")
-            .help("a KPI test (`kpi:`) compares `expect` rows, by `grain`, `by`, `segment` and `period`; a target test (`target:`) states `status` as of `as_of`, for a `member`: split them into two tests"),
+            .help("a KPI test (`kpi:`) or funnel test (`funnel:`) compares `expect` rows, by `grain`, `by`, `segment` and `period`; a target test (`target:`) states `status` as of `as_of`, for a `member`: split them into two tests"),
         );
     }
     for dims in [&t.by, &t.segment] {
@@ -441,7 +471,7 @@ fn keys_of_its_kind(t: &m::Test, diags: &mut Diagnostics) {
                 Diagnostic::error(
                     "kpi::key_of_other_test",
                     format!(
-                        "`by` and `segment` are keys of a KPI test, but test `{}` tests a target",
+                        "`by` and `segment` are keys of a KPI or funnel test, but test `{}` tests a target",
                         t.name.value
                     ),
                 )
@@ -511,35 +541,50 @@ fn test_query_fits(model: &Model, t: &m::Test, kpi: KpiId, diags: &mut Diagnosti
 }
 
 /// Each column of a KPI test's expected rows is a `by` dimension, `period`
-/// or a KPI: any other name is never in the result, and would fail the
-/// test with the row's other values unread. A warning: it fails one test,
-/// and the rest of the spec evaluates as written.
+/// or a KPI; of a funnel test's, a `by` dimension, `period`, `step` or a
+/// measure of its steps (`count`, `conversion`, …): any other name is
+/// never in the result, and would fail the test with the row's other
+/// values unread. A warning: it fails one test, and the rest of the spec
+/// evaluates as written.
 fn expected_columns(model: &Model, t: &m::Test, diags: &mut Diagnostics) {
+    let (values, what): (Vec<&str>, &str) = match t.funnel {
+        Some(_) => (
+            ["step"]
+                .into_iter()
+                .chain(crate::check::ir::FUNNEL_MEASURES.iter().map(|(m, _)| *m))
+                .collect(),
+            "`step`, a measure of the funnel's steps",
+        ),
+        None => (model.kpis.iter().map(|k| k.name.as_str()).collect(), "a KPI"),
+    };
     let mut said: Vec<&str> = Vec::new();
     for row in &t.expect {
         for (c, _) in row {
             let name = c.value.as_str();
-            let known =
-                name == "period" || t.by.iter().any(|d| d.value == name) || model.kpi_id(name).is_some();
+            let known = name == "period" || t.by.iter().any(|d| d.value == name) || values.contains(&name);
             if known || said.contains(&name) {
                 continue;
             }
             said.push(name);
-            let columns =
-                t.by.iter()
-                    .map(|d| d.value.as_str())
-                    .chain(["period"])
-                    .chain(model.kpis.iter().map(|k| k.name.as_str()));
+            let columns = (t.by.iter().map(|d| d.value.as_str()))
+                .chain(["period"])
+                .chain(values.iter().copied());
+            let them = match t.funnel {
+                Some(_) => {
+                    "`step` and the measures `count`, `conversion`, `conversion_from_start` and `leakage`"
+                }
+                None => "KPIs",
+            };
             diags.push(
                 Diagnostic::warning(
                     "kpi::unknown_expected_column",
-                    format!("expected column `{name}` is neither a KPI, a `by` dimension of the test, nor `period`"),
+                    format!("expected column `{name}` is neither {what}, a `by` dimension of the test, nor `period`"),
                 )
                 .at(c.span, "not in the result")
                 .help(match crate::diagnostic::did_you_mean(name, columns) {
                     Some(near) => format!("did you mean `{near}`?"),
                     None => format!(
-                        "an expected row holds the test's `by` dimensions, `period` and KPIs: add `{name}` to the test's `by:`, or remove it"
+                        "an expected row holds the test's `by` dimensions, `period` and {them}: add `{name}` to the test's `by:`, or remove it"
                     ),
                 }),
             );
@@ -611,6 +656,7 @@ fn test_model(t: &m::Test, cal: &crate::period::Calendar) -> TestModel {
         name: t.name.value.clone(),
         span: t.name.span,
         kpi: t.kpi.as_ref().map(|k| k.value.clone()),
+        funnel: t.funnel.as_ref().map(|f| f.value.clone()),
         target: t.target.as_ref().map(|k| k.value.clone()),
         grain: t.grain.as_ref().map_or(crate::period::Grain::All, |g| g.value),
         by: names(&t.by),

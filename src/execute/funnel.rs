@@ -10,7 +10,6 @@ use crate::check::ir::Model;
 use crate::compile::{self, safe_div};
 use crate::diagnostic::Diagnostic;
 use crate::plan::{self, FunnelPlan, Query};
-use crate::spec::model::Unit;
 
 /// The steps of funnels, one row per group, period and step.
 #[derive(Debug)]
@@ -24,12 +23,7 @@ pub struct FunnelEvaluation {
 }
 
 /// The output columns holding numbers, with their units.
-pub const MEASURES: [(&str, Unit); 4] = [
-    ("count", Unit::Count),
-    ("conversion", Unit::Percent),
-    ("conversion_from_start", Unit::Percent),
-    ("leakage", Unit::Percent),
-];
+pub use crate::check::ir::FUNNEL_MEASURES as MEASURES;
 
 /// Whether the spec has a funnel of this name.
 pub fn is_funnel(model: &Model, name: &str) -> bool {

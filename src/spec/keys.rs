@@ -74,6 +74,7 @@ pub(crate) const TARGET_KEYS: &[&str] = &[
 pub(crate) const FUNNEL_KEYS: &[&str] = &["dataset", "time", "steps", "title", "description"];
 pub(crate) const TEST_KEYS: &[&str] = &[
     "kpi",
+    "funnel",
     "target",
     "grain",
     "by",

@@ -373,6 +373,8 @@ pub struct Test {
     pub name: Name,
     pub keys: WrittenKeys,
     pub kpi: Option<Name>,
+    /// A funnel tested as a KPI is: its steps' rows against `expect`.
+    pub funnel: Option<Name>,
     pub target: Option<Name>,
     pub grain: Option<Spanned<Grain>>,
     pub by: Vec<Name>,

@@ -407,6 +407,9 @@ fn test_key(k: &str, r: &impl Fn(&str) -> Value) -> Value {
         json!({"type": "object", "additionalProperties": {"type": ["string", "number", "boolean", "null"]}});
     match k {
         "kpi" => text("The KPI tested."),
+        "funnel" => {
+            text("The funnel tested: its steps' count, conversion, conversion_from_start and leakage.")
+        }
         "target" => text("The target whose status is tested."),
         "grain" => with_enum::<Grain>("The grain of evaluation (default: all)."),
         "by" => r("name_list"),
@@ -422,7 +425,7 @@ fn test_key(k: &str, r: &impl Fn(&str) -> Value) -> Value {
             "additionalProperties": {"type": ["array", "null"], "items": row}
         }),
         "expect" => {
-            json!({"description": "Expected rows: dimensions, period and KPI values.", "type": "array", "items": row})
+            json!({"description": "Expected rows: dimensions, period and KPI values (a funnel test's: its `step` and measures).", "type": "array", "items": row})
         }
         "status" => with_enum::<Status>("The expected status of a target test."),
         "tolerance" => number_or_percent("Relative tolerance of number comparisons (default 1e-9)."),

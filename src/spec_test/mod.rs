@@ -27,6 +27,7 @@ use crate::spec::Spec;
 pub struct TestResult {
     pub name: String,
     pub kpi: Option<String>,
+    pub funnel: Option<String>,
     pub target: Option<String>,
     pub file: String,
     pub line: usize,
@@ -63,6 +64,7 @@ pub fn run(spec: &Spec, model: &Model, sources: &SourceMap, names: &[String]) ->
             TestResult {
                 name: t.name.clone(),
                 kpi: t.kpi.clone(),
+                funnel: t.funnel.clone(),
                 target: t.target.clone(),
                 file,
                 line,
@@ -110,10 +112,14 @@ fn run_one(spec: &Spec, model: &Model, t: &TestModel) -> Result<Found, Vec<Diagn
     if !mistyped.is_empty() {
         return Err(mistyped);
     }
-    let found = match (&t.kpi, &t.target) {
-        (Some(k), _) => kpi_test(&model, t, k),
-        (None, Some(target)) => status_test(&model, t, target),
-        (None, None) => Ok((vec!["the test names no `kpi` and no `target`".to_string()], None)),
+    let found = match (&t.kpi, &t.funnel, &t.target) {
+        (Some(k), _, _) => kpi_test(&model, t, k),
+        (None, Some(f), _) => funnel_test(&model, t, f),
+        (None, None, Some(target)) => status_test(&model, t, target),
+        (None, None, None) => Ok((
+            vec!["the test names no `kpi`, `funnel` or `target`".to_string()],
+            None,
+        )),
     };
     found.map_err(|diags| {
         let datasets: Vec<&str> = t.data.iter().map(|(ds, _)| ds.as_str()).collect();
@@ -197,8 +203,9 @@ fn read_columns(model: &mut Model, replaced: &[DatasetId]) -> DataSchemas {
 /// without data, so a column no `columns:` declares had no type, and a
 /// text where a number goes (`amount: "n/a"`) was summed as no value, or
 /// a text where a condition goes failed to cast. Only the errors inside
-/// the tested KPIs (and those beneath them), the test's segments and its
-/// `by` dimensions count: the rows are that test's data alone.
+/// the tested KPIs (and those beneath them) or funnel's steps, the test's
+/// segments and its `by` dimensions count: the rows are that test's data
+/// alone.
 fn typed_by_rows(spec: &Spec, model: &Model, t: &TestModel, read: &DataSchemas) -> Vec<Diagnostic> {
     let rechecked = crate::check::check_open(spec, read);
     let tested: Vec<KpiId> = match (&t.kpi, &t.target) {
@@ -231,6 +238,13 @@ fn typed_by_rows(spec: &Spec, model: &Model, t: &TestModel, read: &DataSchemas) 
     }
     for s in model.segments.iter().filter(|s| t.segments.contains(&s.name)) {
         spans.extend(s.on.iter().map(|(_, e)| e.span));
+    }
+    for f in model
+        .funnels
+        .iter()
+        .filter(|f| t.funnel.as_ref() == Some(&f.name))
+    {
+        spans.extend(f.steps.iter().filter_map(|(_, e)| e.as_ref()).map(|e| e.span));
     }
     for d in &model.datasets {
         spans.extend(
@@ -466,27 +480,56 @@ fn kpi_test(model: &Model, t: &TestModel, kpi: &str) -> Result<Found, Vec<Diagno
             }
         }
     }
-    let query = Query {
-        kpis: kpis.clone(),
-        by: by.clone(),
-        grain: t.grain,
-        range: t.range,
-        segments: t.segments.clone(),
-        ..Query::default()
-    };
-    let ev = crate::execute::evaluate(model, &query)?;
+    let ev = crate::execute::evaluate(model, &test_query(t, kpis.clone()))?;
     let table = ev.table(model);
-    let tolerance = t.tolerance.unwrap_or(1e-9);
     let keys: Vec<&str> = by
         .iter()
         .map(String::as_str)
         .chain(ev.period.then_some("period"))
         .collect();
+    let values: Vec<&str> = kpis.iter().map(String::as_str).collect();
+    Ok(compared(t, &table, &keys, &values))
+}
+
+/// A funnel test: the funnel's rows, one per group, period and step,
+/// matched by the expected row's `by` values, `period` and `step`, and its
+/// measures (`count`, `conversion`, …) compared as a KPI test's values.
+fn funnel_test(model: &Model, t: &TestModel, funnel: &str) -> Result<Found, Vec<Diagnostic>> {
+    let query = test_query(t, Vec::new());
+    let ev = crate::execute::evaluate_funnels(model, &[funnel.to_string()], &query)?;
+    let table = ev.table();
+    let keys: Vec<&str> = (t.by.iter().map(String::as_str))
+        .chain(table.columns.iter().any(|c| c == "period").then_some("period"))
+        .chain(["step"])
+        .collect();
+    let values: Vec<&str> = crate::execute::FUNNEL_MEASURES.iter().map(|(m, _)| *m).collect();
+    Ok(compared(t, &table, &keys, &values))
+}
+
+/// The query a KPI or funnel test evaluates: its `grain`, `by`, `period`
+/// and segments.
+fn test_query(t: &TestModel, kpis: Vec<String>) -> Query {
+    Query {
+        kpis,
+        by: t.by.clone(),
+        grain: t.grain,
+        range: t.range,
+        segments: t.segments.clone(),
+        ..Query::default()
+    }
+}
+
+/// Each expected row of `t` against the row of `table` with the same
+/// `keys` (a key the expected row leaves out matches any), its `values`
+/// columns within the test's tolerance: the failures, and the diff when
+/// there are any.
+fn compared(t: &TestModel, table: &ResultTable, keys: &[&str], values: &[&str]) -> Found {
+    let tolerance = t.tolerance.unwrap_or(1e-9);
     let mut failures = Vec::new();
     let mut lines: Vec<(bool, Vec<String>)> = Vec::new();
     for row in &t.expect {
         for (c, _) in row {
-            if !keys.contains(&c.value.as_str()) && !kpis.contains(&c.value) {
+            if !keys.contains(&c.value.as_str()) && !values.contains(&c.value.as_str()) {
                 failures.push(format!(
                     "expected column `{}` is not in the result (columns: {})",
                     c.value,
@@ -512,7 +555,7 @@ fn kpi_test(model: &Model, t: &TestModel, kpi: &str) -> Result<Found, Vec<Diagno
         let actual = table.rows.iter().find(|r| {
             key_text.iter().all(|(k, v)| match v {
                 None => true,
-                Some(v) => cell_text(&table, r, k) == *v,
+                Some(v) => cell_text(table, r, k) == *v,
             })
         });
         let label = row_label(&key_text);
@@ -521,12 +564,12 @@ fn kpi_test(model: &Model, t: &TestModel, kpi: &str) -> Result<Found, Vec<Diagno
             lines.push((false, vec![label, "(missing)".to_string()]));
             continue;
         };
-        let expected = row.iter().filter(|(c, _)| kpis.contains(&c.value));
+        let expected = row.iter().filter(|(c, _)| values.contains(&c.value.as_str()));
         let found = Expected {
             label: &label,
             tolerance,
         }
-        .compare(&table, actual, expected, &mut failures);
+        .compare(table, actual, expected, &mut failures);
         lines.push(found);
     }
     let diff = (!failures.is_empty()).then(|| {
@@ -538,7 +581,7 @@ fn kpi_test(model: &Model, t: &TestModel, kpi: &str) -> Result<Found, Vec<Diagno
         s.push_str(&table.to_csv());
         s
     });
-    Ok((failures, diff))
+    (failures, diff)
 }
 
 /// `owner=ann, period=2025-01`, or "the row" when the expectation has no keys.
@@ -710,10 +753,11 @@ fn status_test(model: &Model, t: &TestModel, target: &str) -> Result<Found, Vec<
 pub fn to_human(results: &[TestResult]) -> String {
     let mut s = String::new();
     for r in results {
-        let what = match (&r.kpi, &r.target) {
-            (Some(k), _) => format!("KPI `{k}`"),
-            (_, Some(t)) => format!("target `{t}`"),
-            _ => String::new(),
+        let what = match (&r.kpi, &r.funnel, &r.target) {
+            (Some(k), _, _) => format!("KPI `{k}`"),
+            (None, Some(f), _) => format!("funnel `{f}`"),
+            (None, None, Some(t)) => format!("target `{t}`"),
+            (None, None, None) => String::new(),
         };
         if r.passed {
             let _ = writeln!(s, "ok     {} ({what})", r.name);

@@ -500,3 +500,54 @@ fn a_target_test_may_name_its_member() {
     );
     assert!(out.contains("2 passed, 2 failed"), "{out}");
 }
+
+/// A funnel is tested as a KPI is: `funnel:` names it, each expected row
+/// names its `step` (with `by` values and `period`), and its measures are
+/// compared. Hand-worked, January: four leads engaged, three of them
+/// closed (won or lost), two won: conversions 75% and 2/3, 50% from the
+/// start; rep b's one lead closed lost. A wrong count fails, naming the
+/// step; `kpi:` naming the funnel is told to write `funnel:`; a step's
+/// condition on a text column given numbers fails as eval would.
+#[test]
+fn a_funnel_is_tested_step_by_step() {
+    let dir = dir_with("spec-test-funnel", &[("leads.csv", "rep,stage,engaged_at\n")]);
+    let spec = |expect: &str, rows: &str| {
+        format!(
+            "datasets:\n  leads: {{source: leads.csv, time: engaged_at}}\nkpis:\n  leads_in: {{dataset: leads, measure: count()}}\nfunnels:\n  pipe:\n    dataset: leads\n    steps:\n      - {{name: engaged}}\n      - {{name: closed, where: 'stage in [\"won\", \"lost\"]'}}\n      - {{name: won, where: stage == \"won\"}}\ntests:\n  t:\n    funnel: pipe\n    grain: month\n    by: rep\n    data:\n      leads:\n{rows}    expect:\n{expect}"
+        )
+    };
+    let rows = "        - {rep: a, stage: won, engaged_at: 2025-01-03}\n        - {rep: a, stage: lost, engaged_at: 2025-01-09}\n        - {rep: a, stage: open, engaged_at: 2025-01-20}\n        - {rep: a, stage: won, engaged_at: 2025-01-21}\n        - {rep: b, stage: lost, engaged_at: 2025-01-22}\n        - {rep: a, stage: won, engaged_at: 2025-02-02}\n";
+    let good = "      - {rep: a, period: 2025-01, step: engaged, count: 4, conversion: null, conversion_from_start: 1}\n      - {rep: a, period: 2025-01, step: closed, count: 3, conversion: 75%, leakage: 0.25}\n      - {rep: a, period: 2025-01, step: won, count: 2, conversion: 0.6666666666666666, conversion_from_start: 50%}\n      - {rep: b, period: 2025-01, step: won, count: 0, conversion: 0, leakage: 1}\n      - {rep: a, period: 2025-02, step: won, count: 1}\n";
+    let bad = good.replace("step: closed, count: 3", "step: closed, count: 4");
+    passes_then_fails(
+        &dir,
+        &spec(good, rows),
+        &spec(&bad, rows),
+        "rep=a, period=2025-01, step=closed: count expected 4, got 3",
+    );
+    let (code, out, _) = kpi_in(&dir, &["--spec", "s.yaml", "test", "--format", "json"]);
+    assert_eq!(code, Some(1));
+    assert!(out.contains("\"funnel\": \"pipe\""), "{out}");
+    let as_kpi = spec(good, rows).replace("funnel: pipe", "kpi: pipe");
+    std::fs::write(dir.join("s.yaml"), as_kpi).unwrap();
+    let (code, out, _) = kpi_in(&dir, &["--spec", "s.yaml", "check"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("no KPI is named `pipe`")
+            && out.contains("`pipe` is a funnel: a test names it `funnel: pipe`"),
+        "{out}"
+    );
+    let numbers = rows
+        .replace("stage: won", "stage: 1")
+        .replace("stage: lost", "stage: 2")
+        .replace("stage: open", "stage: 3");
+    std::fs::write(dir.join("s.yaml"), spec(good, &numbers)).unwrap();
+    let (code, out, _) = kpi_in(&dir, &["--spec", "s.yaml", "test"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains(
+            "kpi::type_mismatch: with the test's rows as the data: `==` cannot combine number and string"
+        ),
+        "{out}"
+    );
+}

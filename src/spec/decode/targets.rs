@@ -202,6 +202,7 @@ impl Reader<'_> {
         Some(Test {
             keys: f.written(),
             kpi: f.get("kpi").and_then(|n| self.one_name(n, ONE_KPI_TEST)),
+            funnel: f.get("funnel").and_then(|n| self.one_name(n, ONE_FUNNEL_TEST)),
             target: f.get("target").and_then(|n| self.one_name(n, ONE_TARGET_TEST)),
             grain: f.get("grain").and_then(|n| self.keyword(n)),
             by: f.get("by").map(|n| self.strings(n)).unwrap_or_default(),
@@ -288,3 +289,4 @@ const ONE_SEGMENT: &str =
 const ONE_BY: &str = "a target is per member of one dimension: a computed dimension (`dimensions:`) can join two, `concat(region, \"/\", owner)`";
 const ONE_KPI_TEST: &str = "a test names one KPI; its expected rows may give other KPIs' values beside it (`{won_deals: 3, lost_deals: 1}`), which are checked too";
 const ONE_TARGET_TEST: &str = "a test names one target: write a test for each";
+const ONE_FUNNEL_TEST: &str = "a test names one funnel: write a test for each";
