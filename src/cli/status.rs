@@ -194,55 +194,55 @@ pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
     }
 }
 
-/// Notes on rows computed differently than asked, on stderr.
-/// The rows' notes, one line per target and note: a note that many
-/// members share (no baseline value, as every rep new this month has)
-/// names its periods and a few members of each, not a line per row.
+/// The rows' notes (rows computed differently than asked) on stderr, one
+/// line per target and note: a note that many members share (no baseline
+/// value, as every rep new this month has) names its periods and a few
+/// members of each, not a line per row.
 fn print_notes(rows: &[StatusRow], model: &kpi::check::ir::Model) {
-    // A target by members has a member on every row: no value is the null group.
-    let by_members = |target: &str| model.targets.iter().any(|t| t.name == target && t.by.is_some());
-    let mut notes: Vec<(&str, &str, Vec<&StatusRow>)> = Vec::new();
-    for r in rows {
-        let Some(note) = r.note.as_deref() else { continue };
-        match notes.iter_mut().find(|(t, n, _)| *t == r.target && *n == note) {
-            Some((_, _, of)) => of.push(r),
-            None => notes.push((&r.target, note, vec![r])),
+    let noted = rows
+        .iter()
+        .filter_map(|r| r.note.as_deref().map(|note| ((r.target.as_str(), note), r)));
+    for ((target, note), of) in grouped_in_order(noted) {
+        // A target by members has a member on every row: no value is the null group.
+        let by_members = model.targets.iter().any(|t| t.name == target && t.by.is_some());
+        super::notice(&note_line(target, note, &of, by_members));
+    }
+}
+
+/// The line of a note of `target` on `rows`.
+fn note_line(target: &str, note: &str, rows: &[&StatusRow], by_members: bool) -> String {
+    let member = |r: &StatusRow| r.member.clone().unwrap_or_else(|| "null".to_string());
+    if let [r] = rows {
+        return match by_members {
+            true => format!("note: {target} {} ({}): {note}\n", r.period, member(r)),
+            false => format!("note: {target} {}: {note}\n", r.period),
+        };
+    }
+    let periods = grouped_in_order(rows.iter().map(|r| (r.period.as_str(), member(r))));
+    let shown: Vec<String> = (periods.iter().take(NOTED))
+        .map(|(period, members)| match by_members {
+            true => format!("{period} ({})", some_members(members)),
+            false => period.to_string(),
+        })
+        .collect();
+    let more = if periods.len() > NOTED { ", …" } else { "" };
+    format!(
+        "note: {target}, {}: {note}: {}{more}\n",
+        kpi::diagnostic::counted(rows.len() as u64, "row"),
+        shown.join(", ")
+    )
+}
+
+/// `pairs` grouped by their keys, in the order each key first comes.
+fn grouped_in_order<K: PartialEq, V>(pairs: impl Iterator<Item = (K, V)>) -> Vec<(K, Vec<V>)> {
+    let mut out: Vec<(K, Vec<V>)> = Vec::new();
+    for (k, v) in pairs {
+        match out.iter_mut().find(|(x, _)| *x == k) {
+            Some((_, values)) => values.push(v),
+            None => out.push((k, vec![v])),
         }
     }
-    for (target, note, of) in notes {
-        let member = |r: &StatusRow| match r.member.as_deref() {
-            Some(m) => m.to_string(),
-            None => "null".to_string(),
-        };
-        let line = match of.as_slice() {
-            [r] if by_members(target) => format!("note: {target} {} ({}): {note}\n", r.period, member(r)),
-            [r] => format!("note: {target} {}: {note}\n", r.period),
-            _ => {
-                let mut periods: Vec<(&str, Vec<String>)> = Vec::new();
-                for r in &of {
-                    match periods.iter_mut().find(|(p, _)| *p == r.period) {
-                        Some((_, members)) => members.push(member(r)),
-                        None => periods.push((&r.period, vec![member(r)])),
-                    }
-                }
-                let shown: Vec<String> = periods
-                    .iter()
-                    .take(NOTED)
-                    .map(|(period, members)| match by_members(target) {
-                        true => format!("{period} ({})", some_members(members)),
-                        false => period.to_string(),
-                    })
-                    .collect();
-                let more = if periods.len() > NOTED { ", …" } else { "" };
-                format!(
-                    "note: {target}, {}: {note}: {}{more}\n",
-                    kpi::diagnostic::counted(of.len() as u64, "row"),
-                    shown.join(", ")
-                )
-            }
-        };
-        super::notice(&line);
-    }
+    out
 }
 
 /// How many periods, and members of each, a shared note names.
