@@ -547,15 +547,21 @@ fn test_query_fits(model: &Model, t: &m::Test, kpi: KpiId, diags: &mut Diagnosti
 /// values unread. A warning: it fails one test, and the rest of the spec
 /// evaluates as written.
 fn expected_columns(model: &Model, t: &m::Test, diags: &mut Diagnostics) {
-    let (values, what): (Vec<&str>, &str) = match t.funnel {
+    // The values an expected row may hold, what one is, and what they are.
+    let (values, what, them): (Vec<&str>, &str, &str) = match t.funnel {
         Some(_) => (
             ["step"]
                 .into_iter()
                 .chain(crate::check::ir::FUNNEL_MEASURES.iter().map(|(m, _)| *m))
                 .collect(),
             "`step`, a measure of the funnel's steps",
+            "`step` and the measures `count`, `conversion`, `conversion_from_start` and `leakage`",
         ),
-        None => (model.kpis.iter().map(|k| k.name.as_str()).collect(), "a KPI"),
+        None => (
+            model.kpis.iter().map(|k| k.name.as_str()).collect(),
+            "a KPI",
+            "KPIs",
+        ),
     };
     let mut said: Vec<&str> = Vec::new();
     for row in &t.expect {
@@ -569,12 +575,6 @@ fn expected_columns(model: &Model, t: &m::Test, diags: &mut Diagnostics) {
             let columns = (t.by.iter().map(|d| d.value.as_str()))
                 .chain(["period"])
                 .chain(values.iter().copied());
-            let them = match t.funnel {
-                Some(_) => {
-                    "`step` and the measures `count`, `conversion`, `conversion_from_start` and `leakage`"
-                }
-                None => "KPIs",
-            };
             diags.push(
                 Diagnostic::warning(
                     "kpi::unknown_expected_column",
