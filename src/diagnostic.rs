@@ -249,7 +249,8 @@ pub fn warning_codes() -> Vec<&'static str> {
 }
 
 /// The closest candidate, if it is close enough to be a likely typo: a few
-/// edits away, or one name a prefix of the other (`closed` for `closed_at`).
+/// edits away, one name a prefix of the other (`closed` for `closed_at`),
+/// or the name with a letter or two left out (`amnt` for `amount`).
 pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let limit = (name.chars().count() / 3).max(1);
     let lower = name.to_lowercase();
@@ -261,10 +262,17 @@ pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str
             let d = edit_distance(&lower, &cl);
             let prefix =
                 lower.len() >= 3 && cl.len() >= 3 && (cl.starts_with(&lower) || lower.starts_with(&cl));
-            (d <= limit || prefix).then_some((d, c))
+            let letters_left_out = lower.len() >= 3 && d <= 2 && is_subsequence(&lower, &cl);
+            (d <= limit || prefix || letters_left_out).then_some((d, c))
         })
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
+}
+
+/// Whether `short`'s letters are all in `long`, in order.
+fn is_subsequence(short: &str, long: &str) -> bool {
+    let mut rest = long.chars();
+    short.chars().all(|c| rest.any(|l| l == c))
 }
 
 /// `help` text for a near miss, or a fallback listing what exists.
@@ -311,6 +319,16 @@ mod tests {
             assert_eq!(edit_distance(b, a), d, "{b} → {a}");
         }
         assert_eq!(did_you_mean("kpsi", ["kpis", "tests"]), Some("kpis"));
+    }
+
+    /// A name with a letter or two left out is a near miss; three, or a
+    /// name of two letters, is not.
+    #[test]
+    fn a_name_missing_a_letter_or_two_is_suggested() {
+        assert_eq!(did_you_mean("amnt", ["amount", "stage"]), Some("amount"));
+        assert_eq!(did_you_mean("amt", ["amount"]), None);
+        assert_eq!(did_you_mean("stg", ["stage"]), Some("stage"));
+        assert_eq!(did_you_mean("am", ["amount"]), None);
     }
 
     /// The documented warnings, which `kpi check --allow` takes: warnings only.
