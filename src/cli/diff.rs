@@ -180,7 +180,9 @@ fn changed_values(
             if unseen.len() == 1 { "its" } else { "their" },
         ));
     }
-    kpi::diff::values::values(&old.checked.model, &new.checked.model, &kpis, &query, from).map_err(|diags| {
+    let funnels = kpi::diff::values::funnel_candidates(changes, &old.checked.model, &new.checked.model);
+    let (old_model, new_model) = (&old.checked.model, &new.checked.model);
+    kpi::diff::values::values(old_model, new_model, (&kpis, &funnels), &query, from).map_err(|diags| {
         eprint!(
             "{}",
             kpi::report::diagnostics::to_human(&diags, &new.sources, super::color_stderr())

@@ -487,8 +487,9 @@ pub fn diff(old: &Spec, new: &Spec) -> Vec<Change> {
 }
 
 /// What can change because something beneath it did: a dataset on a
-/// changed connection, every KPI under a changed calendar, a base KPI on a
-/// changed dataset, a derived KPI over a changed KPI, a target on one.
+/// changed connection, every KPI and funnel under a changed calendar, a
+/// base KPI or funnel on a changed dataset, a derived KPI over a changed
+/// KPI, a target on one.
 fn affected(new: &Spec, out: &mut Vec<Change>) {
     let changed = |out: &[Change], entity: &str, name: &str| {
         out.iter().any(|c| {
@@ -548,6 +549,21 @@ fn affected(new: &Spec, out: &mut Vec<Change>) {
             }
             if !through.is_empty() {
                 found.push(("kpi", k.name.value.clone(), through));
+            }
+        }
+        for f in &new.funnels {
+            if said(out, "funnel", &f.name.value) {
+                continue;
+            }
+            let through: Vec<String> = (calendar.then(|| "calendar".to_string()).into_iter())
+                .chain(
+                    (f.dataset.as_ref())
+                        .filter(|d| changed(out, "dataset", &d.value))
+                        .map(|d| d.value.clone()),
+                )
+                .collect();
+            if !through.is_empty() {
+                found.push(("funnel", f.name.value.clone(), through));
             }
         }
         for t in &new.targets {

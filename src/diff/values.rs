@@ -56,11 +56,27 @@ pub enum DataFrom {
 
 /// KPIs in both versions whose values may differ.
 pub fn candidates(changes: &[Change], old: &Model, new: &Model) -> Vec<String> {
+    changed_in_both(changes, "kpi", |m, n| m.kpi_id(n).is_some(), old, new)
+}
+
+/// Funnels in both versions whose steps' values may differ.
+pub fn funnel_candidates(changes: &[Change], old: &Model, new: &Model) -> Vec<String> {
+    changed_in_both(changes, "funnel", crate::execute::is_funnel, old, new)
+}
+
+/// The changed or affected `entity`s that both versions have.
+fn changed_in_both(
+    changes: &[Change],
+    entity: &str,
+    has: impl Fn(&Model, &str) -> bool,
+    old: &Model,
+    new: &Model,
+) -> Vec<String> {
     changes
         .iter()
-        .filter(|c| c.entity == "kpi" && matches!(c.kind, ChangeKind::Changed | ChangeKind::Affected { .. }))
+        .filter(|c| c.entity == entity && matches!(c.kind, ChangeKind::Changed | ChangeKind::Affected { .. }))
         .map(|c| c.name.clone())
-        .filter(|n| old.kpi_id(n).is_some() && new.kpi_id(n).is_some())
+        .filter(|n| has(old, n) && has(new, n))
         .collect()
 }
 
@@ -69,16 +85,21 @@ pub fn candidates(changes: &[Change], old: &Model, new: &Model) -> Vec<String> {
 /// a member that is the empty text.
 type Group = Vec<(String, Option<String>)>;
 
-fn rows(t: &ResultTable, kpi: &str) -> Vec<(Group, Option<f64>)> {
+/// A result's values of one KPI (or funnel measure), by group.
+type Values = Vec<(Group, Option<f64>)>;
+
+fn rows(t: &ResultTable, kpi: &str) -> Values {
     let k = t.columns.iter().position(|c| c == kpi);
     t.rows
         .iter()
         .map(|r| {
+            // A funnel's rows are its own: its name is no part of the group.
             let group = t
                 .columns
                 .iter()
                 .zip(r)
                 .filter_map(|(c, cell)| match cell {
+                    Cell::Text(_) if c == "funnel" => None,
                     Cell::Text(v) => Some((c.clone(), v.clone())),
                     Cell::Number(_) => None,
                 })
@@ -119,16 +140,17 @@ pub fn unseen_at_start(model: &Model, kpis: &[String], query: &Query) -> Vec<Str
         .collect()
 }
 
-/// Evaluates `kpis` in both versions over one version's data and returns
-/// the values that differ (relative tolerance 1e-9).
+/// Evaluates `kpis` and `funnels` in both versions over one version's
+/// data and returns the values that differ (relative tolerance 1e-9); a
+/// funnel's as `funnel.count`, `funnel.conversion`, … by step.
 pub fn values(
     old: &Model,
     new: &Model,
-    kpis: &[String],
+    (kpis, funnels): (&[String], &[String]),
     query: &Query,
     data_from: DataFrom,
 ) -> Result<Vec<ValueChange>, Vec<Diagnostic>> {
-    if kpis.is_empty() {
+    if kpis.is_empty() && funnels.is_empty() {
         return Ok(Vec::new());
     }
     let (mut old_model, mut new_model) = (old.clone(), new.clone());
@@ -147,52 +169,75 @@ pub fn values(
             d.remote = src.remote.clone();
         }
     }
-    let q = Query {
-        kpis: kpis.to_vec(),
-        ..query.clone()
-    };
-    // KPIs as numbers: a date KPI shown as text would be taken for a key.
-    let before = crate::execute::evaluate(&old_model, &q)?.numbers(&old_model);
-    let after = crate::execute::evaluate(&new_model, &q)?.numbers(&new_model);
     let mut out = Vec::new();
-    for k in kpis {
-        let kpi = new_model.kpi_id(k).map(|id| &new_model.kpis[id]);
-        let ty = kpi.map_or(Type::Unknown, |k| k.ty);
-        let format = kpi.map_or_else(NumberFormat::default, |k| NumberFormat::new(k.unit, k.decimals));
-        let was = rows(&before, k);
-        let is = rows(&after, k);
-        let was_by_group: std::collections::HashMap<&Group, Option<f64>> =
-            was.iter().map(|(g, v)| (g, *v)).collect();
-        let is_by_group: std::collections::HashSet<&Group> = is.iter().map(|(g, _)| g).collect();
-        // Groups of the old version only (a member the new filter leaves
-        // without rows, a period labelled otherwise) had values too.
-        let gone = was
-            .iter()
-            .filter(|(g, _)| !is_by_group.contains(g))
-            .map(|(g, v)| (g.clone(), *v, None));
-        let now_and_then = is.iter().map(|(g, now)| {
-            let then = was_by_group.get(g).copied().flatten();
-            (g.clone(), then, *now)
-        });
-        for (group, then, now) in now_and_then.chain(gone) {
-            let same = match (then, now) {
-                (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * a.abs().max(b.abs()),
-                (None, None) => true,
-                _ => false,
-            };
-            if !same {
-                out.push(ValueChange {
-                    kpi: k.clone(),
-                    group,
-                    old: then,
-                    new: now,
-                    ty,
-                    format,
-                });
-            }
+    if !kpis.is_empty() {
+        let q = Query {
+            kpis: kpis.to_vec(),
+            ..query.clone()
+        };
+        // KPIs as numbers: a date KPI shown as text would be taken for a key.
+        let before = crate::execute::evaluate(&old_model, &q)?.numbers(&old_model);
+        let after = crate::execute::evaluate(&new_model, &q)?.numbers(&new_model);
+        for k in kpis {
+            let kpi = new_model.kpi_id(k).map(|id| &new_model.kpis[id]);
+            let ty = kpi.map_or(Type::Unknown, |k| k.ty);
+            let format = kpi.map_or_else(NumberFormat::default, |k| NumberFormat::new(k.unit, k.decimals));
+            let (was, is) = (rows(&before, k), rows(&after, k));
+            out.extend(moved(k, (was, is), ty, format));
+        }
+    }
+    for f in funnels {
+        let q = Query {
+            kpis: Vec::new(),
+            ..query.clone()
+        };
+        let one = std::slice::from_ref(f);
+        let before = crate::execute::evaluate_funnels(&old_model, one, &q)?.table();
+        let after = crate::execute::evaluate_funnels(&new_model, one, &q)?.table();
+        for (measure, unit) in crate::execute::FUNNEL_MEASURES {
+            let (was, is) = (rows(&before, measure), rows(&after, measure));
+            let format = NumberFormat::new(Some(unit), None);
+            out.extend(moved(&format!("{f}.{measure}"), (was, is), Type::Number, format));
         }
     }
     Ok(out)
+}
+
+/// The values of `name` that differ from the old version's rows to the
+/// new's, by group.
+fn moved(name: &str, (was, is): (Values, Values), ty: Type, format: NumberFormat) -> Vec<ValueChange> {
+    let was_by_group: std::collections::HashMap<&Group, Option<f64>> =
+        was.iter().map(|(g, v)| (g, *v)).collect();
+    let is_by_group: std::collections::HashSet<&Group> = is.iter().map(|(g, _)| g).collect();
+    // Groups of the old version only (a member the new filter leaves
+    // without rows, a period labelled otherwise) had values too.
+    let gone = was
+        .iter()
+        .filter(|(g, _)| !is_by_group.contains(g))
+        .map(|(g, v)| (g.clone(), *v, None));
+    let now_and_then = is.iter().map(|(g, now)| {
+        let then = was_by_group.get(g).copied().flatten();
+        (g.clone(), then, *now)
+    });
+    let mut out = Vec::new();
+    for (group, then, now) in now_and_then.chain(gone) {
+        let same = match (then, now) {
+            (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * a.abs().max(b.abs()),
+            (None, None) => true,
+            _ => false,
+        };
+        if !same {
+            out.push(ValueChange {
+                kpi: name.to_string(),
+                group,
+                old: then,
+                new: now,
+                ty,
+                format,
+            });
+        }
+    }
+    out
 }
 
 /// A value as people read it: by the KPI's unit, as `kpi eval`'s table

@@ -684,3 +684,48 @@ fn a_renamed_spec_folder_is_compared_through_rev_path() {
         "{err}"
     );
 }
+
+/// A changed funnel's values are compared too, step by step (it said "no
+/// values change" while its counts moved), and a funnel on a changed
+/// dataset is affected by it. Hand-worked: three deals, two won, one
+/// lost; the last step `won` becomes `lost`: its count 2 → 1, its
+/// conversion from `closed` (3) 66.7% → 33.3%.
+#[test]
+fn a_changed_funnel_moves_its_steps_values() {
+    let spec = |stage: &str, filter: &str| {
+        format!("datasets:\n  d: {{source: ../d.csv, time: closed_at{filter}}}\nkpis:\n  n: {{dataset: d, measure: count()}}\nfunnels:\n  f:\n    dataset: d\n    steps:\n      - {{name: closed}}\n      - {{name: last, where: stage == \"{stage}\"}}\n")
+    };
+    let dir = two_versions(
+        "diff-funnel",
+        "stage,closed_at\nwon,2025-01-15\nlost,2025-01-20\nwon,2025-02-03\n",
+        &spec("won", ""),
+        &spec("lost", ""),
+    );
+    let (code, out, err) = kpi_in(&dir, &["diff", "old", "new", "--values"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("f.count [step=last]: 2 → 1 -1 (-50.0%)"), "{out}");
+    assert!(
+        out.contains("f.conversion [step=last]: 66.7% → 33.3% -33.3 pp"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("step=closed") && !out.contains("no values change"),
+        "{out}"
+    );
+    // The dataset's rows change (a read option): the funnel is affected.
+    std::fs::write(
+        dir.join("new/s.yaml"),
+        spec("won", ", read: {null_values: [lost]}"),
+    )
+    .unwrap();
+    let (code, out, err) = kpi_in(&dir, &["diff", "old", "new", "--values", "--format", "json"]);
+    assert_eq!(code, Some(0), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let funnel = v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "f")
+        .unwrap();
+    assert_eq!(funnel["kind"], "affected", "{out}");
+}
