@@ -178,11 +178,11 @@ fn is_unread_url(source: &std::path::Path) -> bool {
 
 pub fn format_of(path: &str) -> Option<Format> {
     let lower = path.to_ascii_lowercase();
-    // A gzipped CSV is read as it decompresses (src/data/csv/encoding.rs).
+    // Gzipped CSV and NDJSON are read decompressed (src/data/csv/encoding.rs,
+    // src/data/ndjson/text.rs); Parquet is compressed inside.
+    const GZIPPED: [&str; 5] = [".csv", ".tsv", ".tab", ".ndjson", ".jsonl"];
     let lower = match lower.strip_suffix(".gz") {
-        Some(inside) if inside.ends_with(".csv") || inside.ends_with(".tsv") || inside.ends_with(".tab") => {
-            inside.to_string()
-        }
+        Some(inside) if GZIPPED.iter().any(|e| inside.ends_with(e)) => inside.to_string(),
         _ => lower,
     };
     if lower.ends_with(".csv") || lower.ends_with(".tsv") || lower.ends_with(".tab") {

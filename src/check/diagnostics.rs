@@ -588,7 +588,7 @@ fn format_help(path: &str) -> String {
             "save the sheet as CSV (CSV UTF-8) and read that file; kpi does not read spreadsheets".to_string()
         }
         Some("gz" | "zip" | "bz2" | "xz" | "zst" | "7z") => {
-            "decompress it first (`gunzip`, `unzip`, …): kpi reads gzipped CSV (`.csv.gz`) and other files as they are, and Parquet is compressed inside".to_string()
+            "decompress it first (`gunzip`, `unzip`, …): kpi reads gzipped CSV and NDJSON (`.csv.gz`, `.ndjson.gz`) and other files as they are, and Parquet is compressed inside".to_string()
         }
         // Exports and APIs name both one array of objects and one object per
         // line `.json`; kpi reads the second (NDJSON).

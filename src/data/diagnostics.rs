@@ -836,15 +836,19 @@ pub fn date_format_needed(span: Span, dataset: &str, column: &str, formats: &[St
     .help(format!("say how its {what} are written: `read: {{{option}: \"{first}\"}}` under the dataset"))
 }
 
-pub fn csv_in_object_storage(span: Span, dataset: &str) -> Diagnostic {
+/// A CSV file (or a `gzipped` file) in object storage, which kpi reads
+/// only from local files.
+pub fn csv_in_object_storage(span: Span, dataset: &str, gzipped: bool) -> Diagnostic {
+    let (what, label) = match gzipped {
+        true => ("a gzipped file", "gzipped file in object storage"),
+        false => ("a CSV file", "CSV in object storage"),
+    };
     Diagnostic::error(
         "kpi::csv_in_object_storage",
-        format!(
-            "dataset `{dataset}` is a CSV file in object storage, which kpi reads only as Parquet or NDJSON"
-        ),
+        format!("dataset `{dataset}` is {what} in object storage, which kpi reads only as Parquet or NDJSON (uncompressed)"),
     )
-    .at(span, "CSV in object storage")
-    .help("store the data as Parquet (or NDJSON), or copy the CSV files to a local folder")
+    .at(span, label)
+    .help("store the data as Parquet (or NDJSON), or copy the files to a local folder")
 }
 
 pub fn driver_not_found(c: &crate::check::ir::ConnectionModel, file: &str) -> Diagnostic {

@@ -73,6 +73,22 @@ pub(crate) fn modified(path: &Path) -> Option<(std::time::SystemTime, u64)> {
     Some((m.modified().ok()?, m.len()))
 }
 
+/// Whether `bytes` start as gzip's do (its magic number).
+pub(crate) fn gzipped(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0x1f, 0x8b])
+}
+
+/// A gzipped file's text (every member of it, as `gunzip` gives them).
+pub(crate) fn gunzipped(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(bytes.len() * 4);
+    std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(bytes), &mut out).map_err(|e| {
+        std::io::Error::other(format!(
+            "it is gzipped but does not decompress ({e}): a file cut short, or not whole"
+        ))
+    })?;
+    Ok(out)
+}
+
 /// The first `n` bytes of a file (fewer in a shorter one).
 pub(crate) fn first_bytes(f: &Path, n: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;

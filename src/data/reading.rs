@@ -29,8 +29,14 @@ pub fn scan(src: &SourceInfo) -> Result<LazyFrame, Diagnostic> {
 /// runs only Polars' own readers, so CSV files are not read in pieces
 /// there (see `csv::pieces`).
 pub fn scan_on(src: &SourceInfo, engine: Engine) -> Result<LazyFrame, Diagnostic> {
-    if src.format == Format::Csv && crate::spec::model::is_object_url(&src.path_str()) {
-        return Err(diagnostics::csv_in_object_storage(src.span, &src.name));
+    let path = src.path_str();
+    if crate::spec::model::is_object_url(&path) {
+        // Polars reads objects in storage as they are: neither CSV (read
+        // in pieces here) nor a gzipped file (decompressed here).
+        let gzipped = path.to_ascii_lowercase().ends_with(".gz");
+        if src.format == Format::Csv || gzipped {
+            return Err(diagnostics::csv_in_object_storage(src.span, &src.name, gzipped));
+        }
     }
     let lf = match src.format {
         Format::Csv => csv::scan(src, engine != Engine::Streaming)?,
@@ -309,32 +315,15 @@ fn dates_of(src: &SourceInfo, files: &[PathBuf]) -> Result<Arc<ndjson::Dates>, D
     ndjson::dates(src, files, &texts, &all)
 }
 
-/// Whether a file starts with [`BOM`].
-fn starts_with_bom(path: &Path) -> bool {
-    use std::io::Read;
-    let mut head = [0u8; 3];
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut head))
-        .is_ok()
-        && head == BOM
-}
-
 /// One NDJSON file of a dataset with its types from every record, as for
 /// CSV (LANGUAGE.md §2a), dates still texts.
 fn ndjson_texts(src: &SourceInfo, path: &Path) -> Result<LazyFrame, Diagnostic> {
     let inferred =
         ndjson::schema(path).map_err(|why| read_error(src, &polars_err!(ComputeError: "{why}")))?;
-    // The reader takes a byte order mark (Windows tools write one) for the
-    // first record's first character: such a file is read from memory
-    // without it (NDJSON files are exports, not warehouses).
-    let reader = match starts_with_bom(path) {
-        true => {
-            let mut bytes = std::fs::read(path).map_err(|e| read_error(src, &e.into()))?;
-            bytes.drain(..BOM.len());
-            let sources = ScanSources::Buffers(Arc::from([polars_buffer::Buffer::from(bytes)]));
-            LazyJsonLineReader::new_with_sources(sources)
-        }
-        false => LazyJsonLineReader::new(PlRefPath::new(path.to_string_lossy().into_owned())),
+    let in_memory = ndjson_in_memory(path).map_err(|e| read_error(src, &e.into()))?;
+    let reader = match in_memory {
+        Some(text) => LazyJsonLineReader::new_with_sources(ScanSources::Buffers(Arc::from([text]))),
+        None => LazyJsonLineReader::new(PlRefPath::new(path.to_string_lossy().into_owned())),
     };
     match inferred {
         Some(schema) => reader.with_schema(Some(Arc::new(schema))),
@@ -342,6 +331,25 @@ fn ndjson_texts(src: &SourceInfo, path: &Path) -> Result<LazyFrame, Diagnostic> 
     }
     .finish()
     .map_err(|e| read_error(src, &e))
+}
+
+/// The text of an NDJSON file that the reader reads from memory (`None`:
+/// from the file): a gzipped file's, decompressed; and a file's that starts
+/// with a byte order mark (Windows tools write one), which the reader
+/// takes for the first record's first character, without it (NDJSON files
+/// are exports, not warehouses).
+fn ndjson_in_memory(path: &Path) -> std::io::Result<Option<polars_buffer::Buffer<u8>>> {
+    let text = match ndjson::decompressed(path)? {
+        Some(text) => polars_buffer::Buffer::from_owner(text),
+        None if super::files::first_bytes(path, BOM.len() as u64).is_ok_and(|head| head == BOM) => {
+            polars_buffer::Buffer::from(std::fs::read(path)?)
+        }
+        None => return Ok(None),
+    };
+    Ok(Some(match text.starts_with(BOM) {
+        true => text.sliced(BOM.len()..),
+        false => text,
+    }))
 }
 
 /// A Parquet file's columns as KPIs read them (`date64`: its columns of

@@ -1849,10 +1849,66 @@ fn percents_are_read_when_said() {
     );
 }
 
+/// Gzipped NDJSON (`.ndjson.gz`, `.jsonl.gz`, as warehouses export it) is
+/// read as it decompresses, every member of it, a byte order mark before
+/// the first record too (it was "decompress it first"); a record's line is
+/// the decompressed text's, as `zcat` numbers it; a file cut short is
+/// named; and one in object storage, which Polars would read compressed,
+/// is refused before anything is fetched. By hand: 5 + 7 + 30 over three
+/// records, then a fourth whose amount is no number, on line 5 (a blank
+/// line is line 3).
+#[test]
+fn gzipped_ndjson_reads_as_it_decompresses() {
+    let gzipped = |text: &str| {
+        let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut z, text.as_bytes()).unwrap();
+        z.finish().unwrap()
+    };
+    let record =
+        |amount: &str, day: u32| format!("{{\"amount\": {amount}, \"closed_at\": \"2025-01-0{day}\"}}\n");
+    let head = format!("\u{feff}{}{}\n", record("5", 1), record("7", 2));
+    let tail = record("30", 3);
+    let both = [gzipped(&head), gzipped(&tail)].concat();
+    for name in ["d.ndjson.gz", "d.jsonl.gz"] {
+        let out = run(&[(name, &both)], name, "", TOTAL, EVAL_CSV);
+        assert_eq!(csv_of(&out), "total,rows\n42,3\n", "{name}");
+    }
+    let bad = [gzipped(&head), gzipped(&(tail + &record("\"x\"", 4)))].concat();
+    let declared = "    columns: {amount: number}\n";
+    let out = run(
+        &[("d.ndjson.gz", &bad)],
+        "d.ndjson.gz",
+        declared,
+        TOTAL,
+        &["check", "--data"],
+    );
+    let said = stdout(&out);
+    assert!(said.contains("d.ndjson.gz` line 5 holds `x`"), "{said}");
+    let out = run(
+        &[("d.ndjson.gz", &both[..30])],
+        "d.ndjson.gz",
+        "",
+        TOTAL,
+        EVAL_CSV,
+    );
+    let said = stderr(&out);
+    assert!(
+        said.contains("d.ndjson.gz") && said.contains("does not decompress") && out.status.code() == Some(1),
+        "{said}"
+    );
+    let out = run(&[], "s3://bucket/d.ndjson.gz", "", TOTAL, EVAL_CSV);
+    let said = stderr(&out);
+    assert!(
+        said.contains("kpi::csv_in_object_storage") && said.contains("a gzipped file in object storage"),
+        "{said}"
+    );
+}
+
 /// A `.tsv` file is CSV separated by tabs, without options (it was "cannot
 /// tell the format"); a gzipped CSV or TSV is read as it decompresses (it
-/// was said to need decompressing), a gzipped file of another format is
-/// said to, and a gzipped file that is not whole is named.
+/// was said to need decompressing), a gzipped file of a format read as
+/// it is (Parquet) is said to, and a gzipped file that is not whole is
+/// named.
 #[test]
 fn tab_separated_files_read_and_compressed_ones_are_named() {
     // 5 + 7 over two rows.
@@ -1884,8 +1940,8 @@ fn tab_separated_files_read_and_compressed_ones_are_named() {
         "{said}"
     );
     let out = run(
-        &[("d.ndjson.gz", &gzipped("{}\n"))],
-        "d.ndjson.gz",
+        &[("d.parquet.gz", &gzipped("{}\n"))],
+        "d.parquet.gz",
         "",
         TOTAL,
         &["check"],

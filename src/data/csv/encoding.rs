@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use crate::data::diagnostics as diag;
+use crate::data::files::{gunzipped, gzipped};
 use crate::data::SourceInfo;
 use crate::diagnostic::Diagnostic;
 use crate::spec::model::Encoding;
@@ -58,22 +59,6 @@ pub(super) fn transcoded(
     Ok(Some(Arc::new(
         files.iter().map(read).collect::<Result<Vec<_>, _>>()?,
     )))
-}
-
-/// Whether `bytes` start as gzip's do (its magic number).
-fn gzipped(bytes: &[u8]) -> bool {
-    bytes.starts_with(&[0x1f, 0x8b])
-}
-
-/// A gzipped file's text (every member of it, as `gunzip` gives them).
-fn gunzipped(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(bytes.len() * 4);
-    std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(bytes), &mut out).map_err(|e| {
-        std::io::Error::other(format!(
-            "it is gzipped but does not decompress ({e}): a file cut short, or not whole"
-        ))
-    })?;
-    Ok(out)
 }
 
 /// The start of a file, where its line ends are seen.

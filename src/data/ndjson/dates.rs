@@ -5,7 +5,6 @@
 //! texts converted as declared. Worked out once per file and cached.
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -192,7 +191,10 @@ fn first_where(
 /// hold none.
 fn line_of_record(path: &Path, record: u64) -> Option<u64> {
     let mut seen = 0;
-    for (i, line) in BufReader::new(File::open(path).ok()?).split(b'\n').enumerate() {
+    for (i, line) in BufReader::new(super::text::open(path).ok()?)
+        .split(b'\n')
+        .enumerate()
+    {
         if line.ok()?.iter().all(u8::is_ascii_whitespace) {
             continue;
         }

@@ -14,11 +14,12 @@
 //! dates afterwards (`dates`), as CSV's text columns do.
 
 mod dates;
+mod text;
 
 pub(super) use dates::{dates, with_dates, Dates};
+pub(super) use text::decompressed;
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
@@ -61,7 +62,7 @@ type Inferred = (
 
 /// [`schema`], read from the file.
 fn inferred_schema(path: &Path) -> Result<Option<Schema>, String> {
-    let Ok(len) = std::fs::metadata(path).map(|m| m.len()) else {
+    let Ok(len) = text::length(path) else {
         return Ok(None);
     };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
@@ -219,7 +220,7 @@ struct PieceTypes {
 /// own inference, its integers too long for 64 bits read as floats
 /// (Polars has no type for them).
 fn piece_types(path: &Path, from: u64, to: u64) -> std::io::Result<PieceTypes> {
-    let mut file = File::open(path)?;
+    let mut file = text::open(path)?;
     file.seek(SeekFrom::Start(from))?;
     let mut piece = BufReader::new(file.take(to - from));
     let (mut line, mut sig) = (Vec::new(), Vec::new());
@@ -473,7 +474,7 @@ fn scalar(line: &[u8], at: usize, text: &dyn Fn(usize) -> Option<usize>) -> Opti
 /// Where the first line starting after byte `at` starts (the file's
 /// length if none does).
 fn line_after(path: &Path, at: u64) -> std::io::Result<u64> {
-    let mut file = File::open(path)?;
+    let mut file = text::open(path)?;
     file.seek(SeekFrom::Start(at))?;
     let mut rest_of_line = Vec::new();
     let n = BufReader::new(file).read_until(b'\n', &mut rest_of_line)?;
@@ -483,7 +484,7 @@ fn line_after(path: &Path, at: u64) -> std::io::Result<u64> {
 /// Whether an NDJSON file holds a record: a byte other than white space
 /// (and a byte order mark).
 pub(super) fn has_records(path: &Path) -> std::io::Result<bool> {
-    let mut reader = BufReader::new(File::open(path)?);
+    let mut reader = BufReader::new(text::open(path)?);
     let mut first = true;
     loop {
         let buf = reader.fill_buf()?;
@@ -508,7 +509,7 @@ pub(super) fn has_records(path: &Path) -> std::io::Result<bool> {
 /// records the file holds when they are no more than `k`.
 pub(super) fn line_of_record(path: &Path, k: u64) -> std::io::Result<Result<u64, u64>> {
     let mut records = 0;
-    for (n, line) in BufReader::new(File::open(path)?).split(b'\n').enumerate() {
+    for (n, line) in BufReader::new(text::open(path)?).split(b'\n').enumerate() {
         let line = line?;
         let line = match n {
             0 => line.strip_prefix(super::BOM).unwrap_or(&line),
