@@ -178,11 +178,27 @@ pub fn declared_type_contradicted(
         // Exports often write dates with a time of day (`2025-01-10 00:00:00`).
         (Type::Date, _) if has_time_of_day(value) => format!("the values have a time of day: declare `{column}: datetime` (its periods are its days, as for a date), or fix the value"),
         (_, Some((option, format))) => format!("`{value}` is a date written `{format}`: if the column's dates are written so, say it with `read: {{{option}: \"{format}\"}}` under the dataset"),
+        // Unix time, as logs and APIs export instants.
+        (Type::Date | Type::Datetime, _) if unix_seconds(value).is_some() => format!(
+            "`{value}` reads as seconds since 1970 ({}): if the column holds such times, say it with `read: {{datetime_format: \"%s\"}}` under the dataset (and declare `{column}: datetime`)",
+            unix_seconds(value).unwrap_or_default()
+        ),
         (Type::Bool, _) => format!("a bool is true or false (in CSV also yes/no, y/n, t/f or 1/0, in any case): fix the value in the data, or declare `{column}` with the type the data has"),
         // A word for no value (`n/a`, `-`) in CSV or NDJSON: the option that reads it so.
         (Type::Number, _) if source_format != Format::Parquet => format!("if `{value}` means no value, list it in `read: {{null_values: [\"{value}\"]}}` under the dataset; otherwise fix it in the data (or skip such rows with `read: {{on_error: skip}}`)"),
         _ => format!("fix the value in the data, or declare `{column}` with the type the data has"),
     })
+}
+
+/// The instant a whole number of 9 or 10 digits is as seconds since 1970
+/// (from 1973 to 2286: Unix time as logs and APIs write it), as UTC.
+fn unix_seconds(value: &str) -> Option<String> {
+    let digits = value.trim();
+    if !(9..=10).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let seconds: i64 = digits.parse().ok()?;
+    Some(format!("{} UTC", crate::time::DateTime(seconds * 1_000_000)))
 }
 
 /// A declared column whose stored type cannot hold its declared one

@@ -2505,3 +2505,25 @@ fn a_tools_word_for_no_value_is_told_its_null_values() {
         );
     }
 }
+
+/// Unix time (seconds since 1970, as logs and APIs export instants) in a
+/// column declared a datetime is told the option that reads it, with the
+/// instant the first value is; with it, the rows fall in their months.
+/// By hand: 1735689600 is 2025-01-01T00:00:00 UTC, 1738368000 is
+/// 2025-02-01T00:00:00.
+#[test]
+fn unix_seconds_are_told_their_format() {
+    let data = b"amount,closed_at\n5,1735689600\n7,1738368000\n";
+    let declared = "    columns: {closed_at: datetime}\n";
+    let by_month = ["eval", "--grain", "month", "--format", "csv"];
+    let out = run(&[("d.csv", data)], "d.csv", declared, TOTAL, &by_month);
+    let said = stderr(&out);
+    assert!(
+        said.contains("`1735689600` reads as seconds since 1970 (2025-01-01T00:00:00 UTC)")
+            && said.contains(r#"read: {datetime_format: "%s"}"#),
+        "{said}"
+    );
+    let read = format!("{declared}    read: {{datetime_format: \"%s\"}}\n");
+    let out = run(&[("d.csv", data)], "d.csv", &read, TOTAL, &by_month);
+    assert_eq!(csv_of(&out), "period,total,rows\n2025-01,5,1\n2025-02,7,1\n");
+}
