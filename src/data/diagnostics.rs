@@ -167,25 +167,22 @@ pub fn declared_type_contradicted(
     ty: Type,
     value: &str,
 ) -> Diagnostic {
-    // A date in a format of its own (`01/31/2025`): the option that reads it.
-    let written_as = match ty {
-        Type::Date | Type::Datetime => date_format_of(value),
-        _ => None,
+    // A date in a format of its own (`01/31/2025`), or Unix time as logs
+    // and APIs export instants: the option that reads it.
+    let (written_as, unix) = match ty {
+        Type::Date | Type::Datetime => (date_format_of(value), unix_seconds(value)),
+        _ => (None, None),
     };
-    contradicted(span, dataset, found_at, column, ty, value).help(match (ty, written_as) {
+    contradicted(span, dataset, found_at, column, ty, value).help(match (ty, written_as, unix) {
         // Exports joined end to end (`cat jan.csv feb.csv`) repeat the header.
         _ if value == column && source_format == Format::Csv => "that line repeats the header: files joined end to end keep each one's header line; remove the repeated ones, or read the files as a glob (`source: exports/*.csv`), or skip such rows with `read: {on_error: skip}`".to_string(),
         // Exports often write dates with a time of day (`2025-01-10 00:00:00`).
-        (Type::Date, _) if has_time_of_day(value) => format!("the values have a time of day: declare `{column}: datetime` (its periods are its days, as for a date), or fix the value"),
-        (_, Some((option, format))) => format!("`{value}` is a date written `{format}`: if the column's dates are written so, say it with `read: {{{option}: \"{format}\"}}` under the dataset"),
-        // Unix time, as logs and APIs export instants.
-        (Type::Date | Type::Datetime, _) if unix_seconds(value).is_some() => format!(
-            "`{value}` reads as seconds since 1970 ({}): if the column holds such times, say it with `read: {{datetime_format: \"%s\"}}` under the dataset (and declare `{column}: datetime`)",
-            unix_seconds(value).unwrap_or_default()
-        ),
-        (Type::Bool, _) => format!("a bool is true or false (in CSV also yes/no, y/n, t/f or 1/0, in any case): fix the value in the data, or declare `{column}` with the type the data has"),
+        (Type::Date, _, _) if has_time_of_day(value) => format!("the values have a time of day: declare `{column}: datetime` (its periods are its days, as for a date), or fix the value"),
+        (_, Some((option, format)), _) => format!("`{value}` is a date written `{format}`: if the column's dates are written so, say it with `read: {{{option}: \"{format}\"}}` under the dataset"),
+        (_, _, Some(instant)) => format!("`{value}` reads as seconds since 1970 ({instant}): if the column holds such times, say it with `read: {{datetime_format: \"%s\"}}` under the dataset (and declare `{column}: datetime`)"),
+        (Type::Bool, _, _) => format!("a bool is true or false (in CSV also yes/no, y/n, t/f or 1/0, in any case): fix the value in the data, or declare `{column}` with the type the data has"),
         // A word for no value (`n/a`, `-`) in CSV or NDJSON: the option that reads it so.
-        (Type::Number, _) if source_format != Format::Parquet => format!("if `{value}` means no value, list it in `read: {{null_values: [\"{value}\"]}}` under the dataset; otherwise fix it in the data (or skip such rows with `read: {{on_error: skip}}`)"),
+        (Type::Number, _, _) if source_format != Format::Parquet => format!("if `{value}` means no value, list it in `read: {{null_values: [\"{value}\"]}}` under the dataset; otherwise fix it in the data (or skip such rows with `read: {{on_error: skip}}`)"),
         _ => format!("fix the value in the data, or declare `{column}` with the type the data has"),
     })
 }
