@@ -530,6 +530,9 @@ fn sql_habit(before: &str, found: &str, expected: &str) -> Option<&'static str> 
             "SQL's `FILTER (WHERE …)` is written inside the call: `sum(amount where stage == \"won\")`"
         }
         "`*`" if before.ends_with("count(") => "`count()` counts rows (SQL's `count(*)`)",
+        "`from`" | "`FROM`" if before.to_ascii_lowercase().contains("extract(") => {
+            "SQL's `extract(month from x)` is written `month(x)` (also `year`, `quarter`, `week`, `day`, `weekday`)"
+        }
         _ if before.to_ascii_lowercase().ends_with("count(distinct") => {
             "SQL's `count(distinct x)` is written `count_distinct(x)`"
         }

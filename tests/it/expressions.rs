@@ -229,6 +229,11 @@ fn habits_from_other_languages_get_help() {
         ("sum(case when a > 1 then b else 0 end)", "`if c then a else b`"),
         ("count(*)", "SQL's `count(*)`"),
         ("a = 1", "compare with `==`"),
+        (
+            "count(where extract(month from closed_at) == 1)",
+            "written `month(x)`",
+        ),
+        ("EXTRACT(YEAR FROM closed_at)", "written `month(x)` (also `year`"),
     ] {
         let d = parse_str(text).expect_err(text);
         assert!(
