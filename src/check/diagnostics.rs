@@ -171,6 +171,21 @@ fn other_tools_name(name: &str) -> Option<String> {
     ) {
         return Some("there is no today in a measure: KPIs are computed over a range (`--from`/`--to`, `--period`), and `kpi status --as-of` sets the day (default: the data's latest)".to_string());
     }
+    // Percentiles by name (`p90`, `p95`): a quantile.
+    if let Some(q) = lower
+        .strip_prefix('p')
+        .filter(|q| q.len() == 2 && q.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Some(format!(
+            "other tools' `{name}` is written `quantile(x, 0.{q})` here"
+        ));
+    }
+    if matches!(
+        lower.as_str(),
+        "substr" | "substring" | "left" | "right" | "mid" | "split_part"
+    ) {
+        return Some("kpi has no function that cuts texts: test them with `starts_with(x, \"ab\")`, `ends_with(x, \"yz\")` or `contains(x, \"m\")`, or add the part as a column where the data is written".to_string());
+    }
     let ours = match lower.as_str() {
         "average" | "mean" => "`avg(x)`",
         "countd"
@@ -190,11 +205,13 @@ fn other_tools_name(name: &str) -> Option<String> {
         "datediff" | "date_diff" | "datedif" => {
             "`days_between(a, b)` (b − a; also `hours_between`, `minutes_between`)"
         }
-        "ifnull" | "nvl" | "isnull" | "nz" => "`coalesce(x, y)`",
+        "ifnull" | "nvl" | "nz" => "`coalesce(x, y)`",
+        "isnull" => "`coalesce(x, y)` (SQL Server's `isnull(x, y)`), or `x is null` (a test)",
         "iif" | "if" => "`if c then a else b`",
         "power" => "`pow(x, y)`",
         "log" => "`ln(x)` or `log10(x)`",
-        "divide" => "`a / b` (division by zero gives null)",
+        "divide" | "safe_divide" | "div0" => "`a / b` (division by zero gives null)",
+        "to_date" | "todate" | "datevalue" => "`date(x)` (a datetime's day; texts are read as dates by `columns:` or `read: {date_format: …}`)",
         "countrows" | "countx" | "countall" => "`count()` (rows), or `count(x)` (values)",
         "zn" => "`coalesce(x, 0)`",
         "nullif" => "`if a == b then null else a`",

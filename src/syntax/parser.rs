@@ -539,6 +539,7 @@ fn sql_habit(before: &str, found: &str, expected: &str) -> Option<&'static str> 
         "`(`" if before.ends_with(" in") => "a list is written in brackets: `stage in [\"won\", \"lost\"]`",
         "`>`" if before.ends_with('<') => "`<>` is written `!=`",
         "`&`" => "`&&` is written `and`",
+        "`$`" => "a column is written by its name here, `amount` (LookML's `${amount}` or `${TABLE}.amount`); `${VAR}` reads the environment in sources only",
         "`|`" => "`||` is written `or`; texts are joined with `concat(a, b)`",
         "`!`" => "`!` is written `not`; `!=` compares",
         "`when`" | "`WHEN`" if before.to_ascii_lowercase().ends_with("case") => {

@@ -376,6 +376,10 @@ fn other_tools_functions_are_told_their_name_here() {
         ("sum(ifnull(amount, 0))", "`coalesce(x, y)`"),
         ("divide(sum(amount), count())", "`a / b`"),
         ("max(extract(closed_at))", "`year(x)`"),
+        ("p90(amount)", "`quantile(x, 0.90)`"),
+        ("sum(safe_divide(amount, amount))", "`a / b`"),
+        ("count(where isnull(owner))", "`x is null` (a test)"),
+        ("max(to_date(closed_at))", "`date(x)`"),
     ] {
         let spec = format!(
             "datasets:\n  deals:\n    source: deals.csv\n    columns: {{amount: number, owner: string, closed_at: date}}\nkpis:\n  a: {{dataset: deals, measure: '{measure}'}}\n"
@@ -389,6 +393,14 @@ fn other_tools_functions_are_told_their_name_here() {
             "{measure}: {help}"
         );
     }
+    // Cutting texts has no function here: what tests them instead.
+    let spec = "datasets:\n  deals:\n    source: deals.csv\n    columns: {owner: string}\nkpis:\n  a: {dataset: deals, measure: 'count(where substr(owner, 1, 2) == \"ab\")'}\n";
+    let found = diagnostics_of(spec);
+    let help = found[0].help.clone().unwrap_or_default();
+    assert!(
+        help.contains("no function that cuts texts") && help.contains("`starts_with(x, \"ab\")`"),
+        "{help}"
+    );
 }
 
 /// A column the data names with a space (`Closed At`) is suggested as an

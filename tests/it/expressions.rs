@@ -234,6 +234,7 @@ fn habits_from_other_languages_get_help() {
             "written `month(x)`",
         ),
         ("EXTRACT(YEAR FROM closed_at)", "written `month(x)` (also `year`"),
+        ("sum(${amount})", "LookML's `${amount}`"),
     ] {
         let d = parse_str(text).expect_err(text);
         assert!(
