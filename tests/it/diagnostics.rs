@@ -640,6 +640,35 @@ fn other_tools_keys_of_a_definition_are_said_once() {
     );
 }
 
+/// LookML's and Cube's `type: sum` beside `sql: ${TABLE}.amount` (or
+/// MetricFlow's `agg` and `expr`) are told the one measure they make here;
+/// a connection's `type` and `url` are its `driver` and `uri`.
+#[test]
+fn other_tools_aggregate_types_are_told_the_measure() {
+    let spec = "connections:\n  w: {type: postgres, url: x}\ndatasets:\n  d: {source: d.csv}\nkpis:\n  revenue: {dataset: d, type: sum, sql: \"${TABLE}.amount\"}\n  deals: {dataset: d, agg: count, expr: \"1\"}\n  spread: {dataset: d, type: percentile, sql: amount}\n";
+    let said: Vec<String> = diagnostics_of(spec)
+        .iter()
+        .map(|d| d.help.clone().unwrap_or_default())
+        .collect();
+    let one = |how: &str, what: &str, measure: &str| {
+        format!("other tools' `{how}` and `{what}` are one `measure` here: `measure: {measure}`")
+    };
+    assert_eq!(
+        said,
+        [
+            "other tools' `type` is `driver` here".to_string(),
+            "other tools' `url` is `uri` here".to_string(),
+            one("type", "sql", "sum(amount)"),
+            one("type", "sql", "sum(amount)"),
+            one("agg", "expr", "count()"),
+            one("agg", "expr", "count()"),
+            // No aggregate of that name: each key is told where it goes.
+            "other tools' `type` is `measure` here".to_string(),
+            "other tools' `sql` is `measure` here".to_string(),
+        ]
+    );
+}
+
 /// Settings shared the way Compose files share them, in an `x-` key, are
 /// told how a spec shares them: an anchor on a definition merged into
 /// others, which reads (`all` takes `won`'s dataset and unit).

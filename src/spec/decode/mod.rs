@@ -102,16 +102,20 @@ impl Reader<'_> {
                 let unknown = diag::unknown_key(k.span, key, what, known);
                 let ours = other_tools_key(key, known);
                 renamed.extend(ours);
-                self.push(match ours {
-                    Some(ours) => unknown.help(match key.ends_with('s') {
+                self.push(match (ours, typed_measure(entries)) {
+                    // LookML's and Cube's `type: sum` beside `sql: amount`.
+                    (Some("measure"), Some((how, what, measure))) => unknown.help(format!(
+                        "other tools' `{how}` and `{what}` are one `measure` here: `measure: {measure}`"
+                    )),
+                    (Some(ours), _) => unknown.help(match key.ends_with('s') {
                         true => format!("other tools' `{key}` are `{ours}` here"),
                         false => format!("other tools' `{key}` is `{ours}` here"),
                     }),
                     // Compose files' extension keys, which hold anchors to share.
-                    None if key.starts_with("x-") => unknown.help(
+                    (None, _) if key.starts_with("x-") => unknown.help(
                         "a spec has no extension keys: to share settings, anchor them on a definition (`won: &base`) and merge them into others (`<<: *base`)",
                     ),
-                    None => unknown,
+                    (None, _) => unknown,
                 });
                 continue;
             }
@@ -354,6 +358,37 @@ fn foreign_file(root: &Node, path: &str) -> Option<Diagnostic> {
     Some(diag::not_a_spec_file(first.1, path, &names))
 }
 
+/// The measure that other tools' `type: sum` and `sql: amount` (LookML,
+/// Cube; MetricFlow's `agg` and `expr`) in one mapping say, with the two
+/// keys: (`type`, `sql`, `sum(amount)`).
+fn typed_measure(entries: &[(Node, Node)]) -> Option<(&str, &str, String)> {
+    let value = |names: &[&str]| {
+        entries.iter().find_map(|(k, v)| {
+            let (key, _) = k.as_scalar()?;
+            let (value, _) = v.as_scalar()?;
+            names.contains(&key).then(|| (key, value.trim().to_string()))
+        })
+    };
+    let (how, aggregate) = value(&["type", "agg", "aggregation"])?;
+    let aggregate = match aggregate.to_ascii_lowercase().as_str() {
+        "sum" => "sum",
+        "count" => "count",
+        "count_distinct" | "countd" | "distinct_count" => "count_distinct",
+        "average" | "avg" | "mean" => "avg",
+        "min" => "min",
+        "max" => "max",
+        "median" => "median",
+        _ => return None,
+    };
+    let (what, column) = value(&["sql", "expr", "expression"])?;
+    let column = column.strip_prefix("${TABLE}.").unwrap_or(&column);
+    let measure = match (aggregate, column) {
+        ("count", "" | "1" | "*") => "count()".to_string(),
+        _ => format!("{aggregate}({column})"),
+    };
+    Some((how, what, measure))
+}
+
 fn other_tools_key(key: &str, known: &[&str]) -> Option<&'static str> {
     const OTHERS: &[(&[&str], &str)] = &[
         (&["metrics", "measures", "kpi", "metric"], "kpis"),
@@ -384,6 +419,7 @@ fn other_tools_key(key: &str, known: &[&str]) -> Option<&'static str> {
                 "agg",
                 "type_params",
                 "sql",
+                "type",
             ],
             "measure",
         ),
@@ -438,6 +474,8 @@ fn other_tools_key(key: &str, known: &[&str]) -> Option<&'static str> {
         (&["threshold", "margin", "band"], "tolerance"),
         (&["metric", "measure"], "kpi"),
         (&["goal_description", "purpose", "why", "rationale"], "objective"),
+        (&["type", "kind", "engine", "adapter"], "driver"),
+        (&["url", "dsn", "connection_string", "host"], "uri"),
     ];
     let lower = key.to_ascii_lowercase();
     OTHERS
