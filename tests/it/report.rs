@@ -483,3 +483,102 @@ fn a_kpis_values_side_by_side_have_one_number_of_decimals() {
         "{html}"
     );
 }
+
+/// A template of one's own is given every value docs/language.md lists
+/// (§8, Templates), nested ones too: each name below renders as itself
+/// only when the template has it.
+#[test]
+fn a_template_is_given_every_documented_value() {
+    let spec = format!(
+        "{FIXTURE}  by_stage: {{kpi: lost_deals, by: stage, period: 2025-03, value: 0, objective: x}}\nfunnels:\n  f:\n    dataset: deals\n    steps: [{{name: all}}, {{name: won, where: stage == \"won\"}}]\n"
+    );
+    let dir = fixture(&spec);
+    let names = |of: &str, names: &[&str]| -> String {
+        names
+            .iter()
+            .map(|n| format!("{{% if {of}{n} is defined %}}{n},{{% endif %}}"))
+            .collect()
+    };
+    let page = [
+        "title",
+        "range",
+        "as_of",
+        "grain",
+        "stamp",
+        "segments",
+        "by",
+        "groups",
+        "targets",
+        "funnels",
+        "breakdowns",
+        "periods",
+        "rows",
+    ];
+    let group = ["name", "cards"];
+    let card = [
+        "name",
+        "title",
+        "description",
+        "owner",
+        "period",
+        "value",
+        "sparkline",
+        "vs_previous",
+        "vs_year",
+    ];
+    let change = ["text", "arrow", "tone"];
+    let target = [
+        "target",
+        "kpi",
+        "period",
+        "status",
+        "icon",
+        "actual",
+        "target_value",
+        "expected",
+        "projected",
+        "gap",
+        "ahead",
+        "days_left",
+        "bullet",
+        "summary",
+        "members",
+    ];
+    let member = ["member", "status", "icon", "actual", "target_value"];
+    let funnel = ["name", "title", "chart", "steps"];
+    let step = ["step", "count", "conversion", "leakage"];
+    let breakdown = ["kpi", "rows"];
+    let template = [
+        names("", &page),
+        names("groups[0].", &group),
+        names("groups[0].cards[0].", &card),
+        names("groups[0].cards[0].vs_previous.", &change),
+        names("targets[0].", &target),
+        names("targets[1].members[0].", &member),
+        names("funnels[0].", &funnel),
+        names("funnels[0].steps[0].", &step),
+        names("breakdowns[0].", &breakdown),
+    ]
+    .join("\n");
+    let file = dir.join("all.j2");
+    std::fs::write(&file, &template).unwrap();
+    let out = report(
+        &dir,
+        &["--by", "stage", "--stamp", "--template", file.to_str().unwrap()],
+    );
+    let want: Vec<String> = [
+        &page[..],
+        &group,
+        &card,
+        &change,
+        &target,
+        &member,
+        &funnel,
+        &step,
+        &breakdown,
+    ]
+    .iter()
+    .map(|names| names.iter().map(|n| format!("{n},")).collect())
+    .collect();
+    assert_eq!(out.lines().collect::<Vec<_>>(), want, "{out}");
+}
