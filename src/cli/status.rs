@@ -6,7 +6,16 @@ use kpi::spec::model::Keyword;
 use kpi::status::assess::{Status, Trend};
 use kpi::status::StatusRow;
 
+/// `--by` and `--grain` are each target's own (`by:`, `period:`): refused
+/// if given, so not offered in the help.
 #[derive(clap::Args)]
+#[command(
+    mut_arg("by", |a| a.hide(true)),
+    mut_arg("grain", |a| a.hide(true)),
+    mut_arg("segment", |a| a.help("Only the targets on these segments (comma-separated)")),
+    mut_arg("period", |a| a.help("Only the periods overlapping this one: 2025, 2025-Q3, 2025-08, FY2025, …")),
+    mut_arg("from", |a| a.help("Only the periods overlapping the range from this day (with --to)")),
+)]
 pub struct Args {
     /// Targets to show (default: all).
     #[arg(value_delimiter = ',', value_parser = super::names::listed_name_or_none)]
