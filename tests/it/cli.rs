@@ -67,6 +67,16 @@ fn a_command_line_that_does_not_parse_is_said_with_a_code_and_help() {
     }
 }
 
+/// `kpi status --help` offers no flag it refuses: `--by` and `--grain`
+/// are each target's own; `--segment` says it chooses targets.
+#[test]
+fn status_help_offers_only_its_flags() {
+    let out = kpi(&["status", "--help"]);
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(!help.contains("--by") && !help.contains("--grain"), "{help}");
+    assert!(help.contains("Only the targets on these segments"), "{help}");
+}
+
 #[test]
 fn the_spec_can_come_from_the_environment() {
     let bad = bad_spec();
