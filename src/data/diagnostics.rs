@@ -173,6 +173,8 @@ pub fn declared_type_contradicted(
         Type::Date | Type::Datetime => (date_format_of(value), unix_seconds(value)),
         _ => (None, None),
     };
+    let no_value = may_mean_no_value(value);
+    let value = &*shown(value);
     contradicted(span, dataset, found_at, column, ty, value).help(match (ty, written_as, unix) {
         // Exports joined end to end (`cat jan.csv feb.csv`) repeat the header.
         _ if value == column && source_format == Format::Csv => "that line repeats the header: files joined end to end keep each one's header line; remove the repeated ones, or read the files as a glob (`source: exports/*.csv`), or skip such rows with `read: {on_error: skip}`".to_string(),
@@ -182,7 +184,7 @@ pub fn declared_type_contradicted(
         (_, _, Some(instant)) => format!("`{value}` reads as seconds since 1970 ({instant}): if the column holds such times, say it with `read: {{datetime_format: \"%s\"}}` under the dataset (and declare `{column}: datetime`)"),
         (Type::Bool, _, _) => format!("a bool is true or false (in CSV also yes/no, y/n, t/f or 1/0, in any case): fix the value in the data, or declare `{column}` with the type the data has"),
         // A word for no value (`n/a`, `-`) in CSV or NDJSON: the option that reads it so.
-        (Type::Number, _, _) if source_format != Format::Parquet => format!("if `{value}` means no value, list it in `read: {{null_values: [\"{value}\"]}}` under the dataset; otherwise fix it in the data (or skip such rows with `read: {{on_error: skip}}`)"),
+        (Type::Number, _, _) if source_format != Format::Parquet && no_value => format!("if `{value}` means no value, list it in `read: {{null_values: [\"{value}\"]}}` under the dataset; otherwise fix it in the data (or skip such rows with `read: {{on_error: skip}}`)"),
         _ => format!("fix the value in the data, or declare `{column}` with the type the data has"),
     })
 }
@@ -196,6 +198,23 @@ fn unix_seconds(value: &str) -> Option<String> {
     }
     let seconds: i64 = digits.parse().ok()?;
     Some(format!("{} UTC", crate::time::DateTime(seconds * 1_000_000)))
+}
+
+/// A value of the data as a message quotes it: whole, or its first
+/// characters and `…` when it is long (a field of a malformed file may
+/// hold a whole page, which a message repeated three times).
+fn shown(value: &str) -> std::borrow::Cow<'_, str> {
+    const LONGEST: usize = 60;
+    match value.char_indices().nth(LONGEST) {
+        Some((cut, _)) => format!("{}…", &value[..cut]).into(),
+        None => value.into(),
+    }
+}
+
+/// Whether a value is short enough to be a word for no value, which the
+/// help may suggest listing in `null_values`.
+fn may_mean_no_value(value: &str) -> bool {
+    value.chars().count() <= 20
 }
 
 /// A declared column whose stored type cannot hold its declared one
@@ -214,7 +233,7 @@ pub fn declared_over_stored(
         Type::Bool if !stored.starts_with("date") => format!("`{column}` is stored as {stored}: as a bool it may hold 0 and 1 only; fix the value, or declare `{column}: number`"),
         _ => format!("`{column}` is stored as {stored}: declare it `date` or `datetime` (a KPI counts the days between two dates with `days_between`)"),
     };
-    contradicted(span, dataset, found_at, column, ty, value).help(help)
+    contradicted(span, dataset, found_at, column, ty, &shown(value)).help(help)
 }
 
 /// `kpi::declared_type_contradicted` at the declaration, its help to come.
@@ -357,10 +376,16 @@ pub fn duplicate_lookup_key(
 ) -> Diagnostic {
     Diagnostic::error(
         "kpi::duplicate_lookup_key",
-        format!("lookup of `{looked_up}` from `{dataset}` is not many-to-one: key `{key}` = {value} appears {} times", grouped(&count.to_string())),
+        format!(
+            "lookup of `{looked_up}` from `{dataset}` is not many-to-one: key `{key}` = {} appears {} times",
+            shown(value),
+            grouped(&count.to_string())
+        ),
     )
     .at(span, "this join would multiply rows")
-    .help(format!("make `{key}` unique in `{looked_up}`, or look up a deduplicated dataset"))
+    .help(format!(
+        "make `{key}` unique in `{looked_up}`, or look up a deduplicated dataset"
+    ))
 }
 
 /// Rows of `dataset` whose lookup key `left` no row of `looked_up` holds
@@ -390,7 +415,7 @@ pub fn lookup_unmatched(
         .map(|(k, n)| {
             let k = match k.is_empty() {
                 true => "an empty text".to_string(),
-                false => format!("`{k}`"),
+                false => format!("`{}`", shown(k)),
             };
             match n {
                 1 => k,
@@ -609,10 +634,12 @@ pub fn wrong_delimiter(span: Span, dataset: &str, path: &str, used: char, seen: 
 }
 
 pub fn header_looks_like_data(span: Span, dataset: &str, path: &str, line: &str) -> Diagnostic {
-    let shown: String = line.chars().take(60).collect();
     Diagnostic::error(
         "kpi::header_looks_like_data",
-        format!("line 1 of `{path}` (dataset `{dataset}`) looks like a row of data, not a header: `{shown}`"),
+        format!(
+            "line 1 of `{path}` (dataset `{dataset}`) looks like a row of data, not a header: `{}`",
+            shown(line)
+        ),
     )
     .at(span, "read from here")
     .help("a CSV source starts with a header line naming its columns; the header may be missing or damaged")
@@ -705,6 +732,7 @@ pub fn mixed_column(
     (value, line): (&str, u64),
     format: Format,
 ) -> Diagnostic {
+    let value = &*shown(value);
     Diagnostic::warning(
         "kpi::mixed_column",
         format!("column `{column}` of dataset `{dataset}` is read as text: its values are {ty}s but `{path}` line {line} holds `{value}`"),
@@ -777,7 +805,7 @@ pub fn is_group_hint_about(d: &Diagnostic, column: &str) -> bool {
 pub fn padded_values(span: Span, dataset: &str, column: &str, example: &str) -> Diagnostic {
     Diagnostic::warning(
         "kpi::padded_values",
-        format!("{} `{dataset}` has `{example}` beside `{}`: the spaces around a value make it another value in comparisons and groups", column_of(column), example.trim()),
+        format!("{} `{dataset}` has `{}` beside `{}`: the spaces around a value make it another value in comparisons and groups", column_of(column), shown(example), shown(example.trim())),
     )
     .at(span, format!("`{column}` has padded values"))
     .help(format!("trim them where the file is written, or compare `trim({column})` (as a dimension: `{column}_trimmed: trim({column})`)"))
@@ -788,7 +816,7 @@ pub fn padded_values(span: Span, dataset: &str, column: &str, example: &str) -> 
 pub fn case_variants(span: Span, dataset: &str, column: &str, first: &str, other: &str) -> Diagnostic {
     Diagnostic::warning(
         "kpi::case_variants",
-        format!("{} `{dataset}` has `{other}` beside `{first}`: letters' case makes them two values in comparisons and groups", column_of(column)),
+        format!("{} `{dataset}` has `{}` beside `{}`: letters' case makes them two values in comparisons and groups", column_of(column), shown(other), shown(first)),
     )
     .at(span, format!("`{column}` has one value in two cases"))
     .help(format!("write them alike where the file is written, or compare `lower({column})` (as a dimension: `{column}_lower: lower({column})`)"))

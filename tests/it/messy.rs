@@ -2527,3 +2527,33 @@ fn unix_seconds_are_told_their_format() {
     let out = run(&[("d.csv", data)], "d.csv", &read, TOTAL, &by_month);
     assert_eq!(csv_of(&out), "period,total,rows\n2025-01,5,1\n2025-02,7,1\n");
 }
+
+/// A long value in a message is its first 60 characters and `…` (a field
+/// of a damaged file holding a page of text was quoted three times, a
+/// message of 300 KB), and is not offered as a word for no value.
+#[test]
+fn long_values_are_cut_in_messages() {
+    let long = "x".repeat(100_000);
+    let data = format!("amount,closed_at\n5,2025-01-01\n{long},2025-01-02\n");
+    let declared = "    columns: {amount: number}\n";
+    let out = run(
+        &[("d.csv", data.as_bytes())],
+        "d.csv",
+        declared,
+        TOTAL,
+        &["check", "--data"],
+    );
+    let said = stdout(&out);
+    assert!(said.len() < 2_000, "{} bytes", said.len());
+    assert!(said.contains(&format!("holds `{}…`", "x".repeat(60))), "{said}");
+    assert!(!said.contains("null_values"), "{said}");
+    // Undeclared, the column is text, said so with the value cut too.
+    let out = run(
+        &[("d.csv", data.as_bytes())],
+        "d.csv",
+        "",
+        TOTAL,
+        &["check", "--data"],
+    );
+    assert!(stdout(&out).len() < 2_000, "{}", stdout(&out).len());
+}
