@@ -142,12 +142,28 @@ pub fn parse_label(s: &str, cal: &Calendar) -> Option<(Grain, Period)> {
 
 /// The label `s` was likely meant to be, written as labels are: letters
 /// in capitals (`2025-q1`, `fy2025`), months, weeks and days in two digits
-/// (`2025-1`, `2025-W5`, `2025-1-5`); `None` when that names no period
-/// either, or `s` already is a label.
+/// (`2025-1`, `2025-W5`, `2025-1-5`), parts joined by `-` (`2025 Q3`,
+/// `2025/08`, `2025Q3`), the year first (`Q3 2025`, `08/2025`); `None`
+/// when that names no period either, or `s` already is a label.
 pub fn meant_label(s: &str) -> Option<String> {
-    let upper = s.trim().to_ascii_uppercase();
-    let padded: Vec<String> = upper
-        .split('-')
+    let mut upper = s.trim().to_ascii_uppercase().replace([' ', '/', '_', '.'], "-");
+    // `2025Q3`, `2025W05`: the dash left out.
+    let dash_left_out = match (upper.get(..4), upper.get(4..)) {
+        (Some(year), Some(rest)) => digits(year, 4).is_some() && rest.starts_with(['Q', 'W']),
+        _ => false,
+    };
+    if dash_left_out {
+        upper.insert(4, '-');
+    }
+    let mut parts: Vec<&str> = upper.split('-').filter(|p| !p.is_empty()).collect();
+    // `Q3-2025`, `08-2025`: the year last.
+    if let [first, year] = parts[..] {
+        if digits(year, 4).is_some() && digits(first, 4).is_none() && !first.starts_with("FY") {
+            parts.swap(0, 1);
+        }
+    }
+    let padded: Vec<String> = parts
+        .into_iter()
         .enumerate()
         .map(|(i, part)| match (i, part.strip_prefix('W')) {
             (0, _) => part.to_string(),
@@ -165,8 +181,13 @@ pub fn meant_label(s: &str) -> Option<String> {
 pub fn label_help(s: &str) -> String {
     const LABELS: &str =
         "write a period as 2025, 2025-Q3, 2025-08, 2025-W33, 2025-08-15, FY2025 or FY2025-Q1";
+    let upper = s.to_ascii_uppercase();
     match meant_label(s) {
         Some(meant) => format!("did you mean `{meant}`? {LABELS}"),
+        // Half years are no grain: their days are a range.
+        None if upper.contains("H1") || upper.contains("H2") => format!(
+            "a half year is no period label but a range of days: `{{from: 2025-01-01, to: 2025-06-30}}` in a spec, `--from 2025-01-01 --to 2025-06-30` on the command line; {LABELS}"
+        ),
         None => LABELS.to_string(),
     }
 }
@@ -458,6 +479,20 @@ mod tests {
         assert_eq!(meant_label("2025-q5"), None);
         assert_eq!(meant_label("2025-2-30"), None);
         assert_eq!(meant_label("soon"), None);
+        // Other separators, the dash left out, the year last.
+        assert_eq!(meant_label("2025 Q3").as_deref(), Some("2025-Q3"));
+        assert_eq!(meant_label("2025q3").as_deref(), Some("2025-Q3"));
+        assert_eq!(meant_label("2025/08").as_deref(), Some("2025-08"));
+        assert_eq!(meant_label("Q3 2025").as_deref(), Some("2025-Q3"));
+        assert_eq!(meant_label("q3-2025").as_deref(), Some("2025-Q3"));
+        assert_eq!(meant_label("8/2025").as_deref(), Some("2025-08"));
+        assert_eq!(meant_label("2025/8/15").as_deref(), Some("2025-08-15"));
+        assert_eq!(meant_label("W5 2025").as_deref(), Some("2025-W05"));
+        // A US date has three parts, its year last: no guess.
+        assert_eq!(meant_label("08/15/2025"), None);
+        assert_eq!(meant_label("2025-H1"), None);
+        assert_eq!(meant_label("20€5Q3"), None);
+        assert!(label_help("2025-H1").contains("`--from 2025-01-01 --to 2025-06-30`"));
     }
 
     fn d(s: &str) -> Date {
