@@ -92,8 +92,62 @@ impl Date {
         Date::from_ymd(y, m, d)
     }
 
+    /// The days a date written otherwise than `YYYY-MM-DD` may mean, as
+    /// people write dates: `20250115`; `01/15/2025` (month first, as in
+    /// the US) or `15.01.2025` (day first, as in Europe), read as the
+    /// only order that names a day; both when both do (`01/02/2025`: the
+    /// month-first reading first). None when it is no date either way.
+    pub fn meant(s: &str) -> Vec<Date> {
+        let s = s.trim();
+        let number = |t: &str| {
+            t.bytes()
+                .all(|b| b.is_ascii_digit())
+                .then(|| t.parse::<u32>().ok())
+                .flatten()
+        };
+        if s.len() == 8 {
+            let ymd = (
+                s.get(..4).and_then(number),
+                s.get(4..6).and_then(number),
+                s.get(6..).and_then(number),
+            );
+            if let (Some(y), Some(m), Some(d)) = ymd {
+                return Date::from_ymd(y as i32, m, d).into_iter().collect();
+            }
+        }
+        let parts: Vec<&str> = s.split(['/', '.', '-']).collect();
+        let [a, b, y] = parts[..] else { return Vec::new() };
+        let (Some(a), Some(b), Some(y)) = (number(a), number(b), number(y).filter(|_| y.len() == 4)) else {
+            return Vec::new();
+        };
+        let day_first = s.contains('.');
+        let readings = match day_first {
+            true => [(b, a), (a, b)],
+            false => [(a, b), (b, a)],
+        };
+        let mut out: Vec<Date> = Vec::new();
+        for (m, d) in readings {
+            if let Some(date) = Date::from_ymd(y as i32, m, d).filter(|d| !out.contains(d)) {
+                out.push(date);
+            }
+        }
+        out
+    }
+
     pub fn at_midnight(self) -> DateTime {
         DateTime(i64::from(self.0) * MICROS_PER_DAY)
+    }
+}
+
+/// "Did you mean …?" for a date written as people write dates (see
+/// [`Date::meant`]); `None` when it is no date either way.
+pub fn meant_date_help(s: &str) -> Option<String> {
+    match Date::meant(s)[..] {
+        [one] => Some(format!("did you mean `{one}`?")),
+        [a, b] => Some(format!(
+            "did you mean `{a}` or `{b}`? (the order of month and day cannot be told)"
+        )),
+        _ => None,
     }
 }
 
@@ -189,6 +243,22 @@ pub fn iso_weeks_in_year(year: i32) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_written_as_people_write_them_are_read_both_ways() {
+        let meant = |s: &str| Date::meant(s).iter().map(Date::to_string).collect::<Vec<_>>();
+        assert_eq!(meant("20250115"), ["2025-01-15"]);
+        assert_eq!(meant("01/15/2025"), ["2025-01-15"]);
+        assert_eq!(meant("15/01/2025"), ["2025-01-15"]);
+        assert_eq!(meant("15.01.2025"), ["2025-01-15"]);
+        assert_eq!(meant("01/02/2025"), ["2025-01-02", "2025-02-01"]);
+        assert_eq!(meant("01.02.2025"), ["2025-02-01", "2025-01-02"]);
+        assert_eq!(meant("05/05/2025"), ["2025-05-05"]);
+        assert!(meant("13/13/2025").is_empty());
+        assert!(meant("2025/01/15").is_empty());
+        assert!(meant("20251315").is_empty());
+        assert!(meant("soon").is_empty());
+    }
 
     #[test]
     fn civil_round_trip() {

@@ -61,6 +61,9 @@ pub fn date_help(text: &str, otherwise: &str, cal: &kpi::period::Calendar, range
     if let Some(meant) = kpi::period::meant_label(text).filter(|m| kpi::time::Date::parse(m).is_some()) {
         return format!("did you mean `{meant}`? Dates are written YYYY-MM-DD");
     }
+    if let Some(meant) = kpi::time::meant_date_help(text) {
+        return format!("{meant} Dates are written YYYY-MM-DD");
+    }
     let Some((_, period)) = kpi::period::parse_label(text, cal) else {
         return otherwise.to_string();
     };

@@ -342,9 +342,12 @@ pub fn invalid_change(span: Span, value: &str) -> Diagnostic {
 }
 
 pub fn invalid_date(span: Span, value: &str) -> Diagnostic {
+    let meant = crate::time::meant_date_help(value)
+        .map(|m| format!("{m} "))
+        .unwrap_or_default();
     Diagnostic::error("kpi::invalid_date", format!("`{value}` is not a valid date"))
         .at(span, "expected YYYY-MM-DD")
-        .help("write dates as YYYY-MM-DD, e.g. 2025-07-01")
+        .help(format!("{meant}write dates as YYYY-MM-DD, e.g. 2025-07-01"))
 }
 
 pub fn invalid_currency(span: Span, found: &str) -> Diagnostic {

@@ -245,6 +245,22 @@ fn unknown_names_on_the_command_line_are_usage_errors() {
             "help: known KPIs or funnels: `active_customers`",
         ),
         (&["test", "no_such_test"], "unknown_test", "no test is named"),
+        // Dates as people write them: the day meant, or both when the order cannot be told.
+        (
+            &["eval", "--from", "01/15/2025", "--to", "2025-03-31"],
+            "invalid_date",
+            "did you mean `2025-01-15`?",
+        ),
+        (
+            &["eval", "--from", "2025-01-01", "--to", "03.02.2025"],
+            "invalid_date",
+            "did you mean `2025-02-03` or `2025-03-02`?",
+        ),
+        (
+            &["status", "--as-of", "20250331"],
+            "invalid_date",
+            "did you mean `2025-03-31`?",
+        ),
         // A column twice in the output: a slip of the command line.
         (
             &["eval", "won_revenue", "win_rate", "won_revenue"],
