@@ -313,9 +313,15 @@ impl Cx<'_> {
             RowFn::Week => day(0).dt().week().cast(DataType::Float64),
             RowFn::Day => day(0).dt().day().cast(DataType::Float64),
             RowFn::Weekday => day(0).dt().weekday().cast(DataType::Float64),
+            // A text's date is its ISO day (`2025-01-31`, the start of
+            // `2025-01-31T09:30`), as databases cast texts; other text is
+            // null (Polars' own guess of a format fails the whole column
+            // when its first value fits none).
             RowFn::Date => match args.first().map(|e| e.ty) {
                 Some(Type::String) => a(0).str().to_date(StrptimeOptions {
+                    format: Some("%Y-%m-%d".into()),
                     strict: false,
+                    exact: false,
                     ..Default::default()
                 }),
                 _ => a(0).cast(DataType::Date),

@@ -1626,3 +1626,28 @@ fn a_query_a_funnel_cannot_take_is_said_once_of_the_funnel() {
         assert!(!err.contains("__step"), "{err}");
     }
 }
+
+/// `date(s)` of a text column is its ISO day (`2025-01-16` of
+/// `2025-01-16T09:30:00` too) and null where the text is none: a column
+/// whose first value was no date failed the whole evaluation ("could not
+/// find an appropriate format to parse dates"). By hand: of six texts,
+/// `soon`, the empty one and `2025-13-45` are no day; the others are
+/// January 15 to 17.
+#[test]
+fn the_date_of_a_text_is_its_iso_day_or_null() {
+    let dir = dir_with(
+        "date-of-text",
+        &[(
+            "d.csv",
+            "txt,closed_at\nsoon,2025-01-02\n2025-01-16T09:30:00,2025-01-20\n2025-01-15,2025-01-20\n,2025-01-20\n2025-13-45,2025-01-21\n2025-01-17,2025-01-21\n",
+        )],
+    );
+    std::fs::write(
+        dir.join("s.yaml"),
+        "datasets:\n  d: {source: d.csv, time: closed_at}\nkpis:\n  none: {dataset: d, measure: count(where date(txt) is null)}\n  first: {dataset: d, measure: min(date(txt))}\n  last: {dataset: d, measure: max(date(txt))}\n  since: {dataset: d, measure: 'count(where closed_at >= date(\"2025-01-20\"))'}\n",
+    )
+    .unwrap();
+    let (code, out, err) = kpi_in(&dir, &["--spec", "s.yaml", "eval", "--format", "csv"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out, "none,first,last,since\n3,2025-01-15,2025-01-17,5\n");
+}
