@@ -403,7 +403,11 @@ impl ExprChecker<'_> {
             RowFn::DateTrunc => {
                 want(self, 0, temporal, "a date or datetime");
                 self.truncation_unit(args.get(1));
-                args.first().map_or(Type::Unknown, |a| a.ty)
+                // Of a wrong argument, unknown: said once, not again as
+                // the type of what holds it.
+                args.first()
+                    .filter(|a| temporal(a.ty))
+                    .map_or(Type::Unknown, |a| a.ty)
             }
             RowFn::DaysBetween | RowFn::HoursBetween | RowFn::MinutesBetween => {
                 want(self, 0, temporal, "a date or datetime");
