@@ -380,7 +380,12 @@ impl ExprChecker<'_> {
             RowFn::Least | RowFn::Greatest | RowFn::Coalesce => self.common_type(fname, args),
             RowFn::Lower | RowFn::Upper | RowFn::Trim => {
                 want(self, 0, string, "a string");
-                Type::String
+                // Of a wrong argument, unknown: said once, not again by
+                // what holds it.
+                match args.first().is_none_or(|a| string(a.ty)) {
+                    true => Type::String,
+                    false => Type::Unknown,
+                }
             }
             RowFn::Length => {
                 want(self, 0, string, "a string");
