@@ -108,14 +108,32 @@ pub fn unknown_funnel<'a>(
         })
 }
 
-pub fn not_looked_up(span: Span, name: &str, dataset: &str) -> Diagnostic {
+/// `name`, a dataset `dataset` does not look up; perhaps one it looks up
+/// (`through`) does.
+pub fn not_looked_up(span: Span, name: &str, dataset: &str, through: Option<&str>) -> Diagnostic {
     Diagnostic::error(
         "kpi::not_looked_up",
         format!("dataset `{name}` is not a lookup of `{dataset}`"),
     )
     .at(span, "not joined here")
+    .help(match through {
+        Some(through) => format!(
+            "`{through}` looks up `{name}`, and `{dataset}` looks up `{through}`, but a lookup goes one step: look `{name}` up from `{dataset}` on a key `{dataset}` has (`lookups: [{{dataset: {name}, on: KEY}}]`), or join `{name}`'s columns into `{through}`'s data"
+        ),
+        None => format!("add `lookups: [{{dataset: {name}, on: KEY}}]` to dataset `{dataset}`"),
+    })
+}
+
+/// `name`, a computed dimension of `looked_up`, read through `dataset`'s
+/// lookup of it, which brings its columns only.
+pub fn looked_up_dimension(span: Span, name: &str, looked_up: &str, dataset: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::unknown_column",
+        format!("`{name}` is a computed dimension of `{looked_up}`, and a lookup brings the columns of `{looked_up}`, not its computed dimensions"),
+    )
+    .at(span, "not brought by the lookup")
     .help(format!(
-        "add `lookups: [{{dataset: {name}, on: KEY}}]` to dataset `{dataset}`"
+        "compute it on `{dataset}` from the looked-up columns: a dimension under `{dataset}`'s `dimensions:` that names them as `{looked_up}.column`"
     ))
 }
 

@@ -83,6 +83,15 @@ pub struct ExprChecker<'a> {
     pub diags: &'a mut Diagnostics,
 }
 
+/// Whether a dataset's names are read on its own rows (its columns,
+/// computed dimensions and looked-up columns) or through a lookup of it
+/// (its columns alone).
+#[derive(Clone, Copy)]
+enum Through {
+    Rows,
+    Lookup,
+}
+
 /// The outcome of looking a name up in a dataset.
 pub enum Found {
     Column(DatasetId, String, Type),
@@ -106,27 +115,47 @@ impl<'a> Scope<'a> {
                     .find(|l| self.datasets.get(l.dataset).is_some_and(|x| x.name == q.name));
                 let Some(l) = lookup else {
                     let err = if self.datasets.iter().any(|x| x.name == q.name) {
-                        diag::not_looked_up(q.span, &q.name, &d.name)
+                        // Looked up by a dataset `d` looks up: one step too far.
+                        let through = d
+                            .lookups
+                            .iter()
+                            .filter_map(|l| self.datasets.get(l.dataset))
+                            .find(|x| {
+                                x.lookups
+                                    .iter()
+                                    .any(|l| self.datasets.get(l.dataset).is_some_and(|y| y.name == q.name))
+                            });
+                        diag::not_looked_up(q.span, &q.name, &d.name, through.map(|x| x.name.as_str()))
                     } else {
                         diag::unknown_dataset(q.span, &q.name, self.datasets.iter().map(|x| x.name.as_str()))
                     };
                     return (Found::Missing, Some(err));
                 };
-                return self.column_of(l.dataset, &name.ident.name, name.ident.span);
+                let n = &name.ident.name;
+                let target = self.datasets.get(l.dataset);
+                if target.is_some_and(|t| t.dimensions.iter().any(|x| &x.name == n)) {
+                    let err = diag::looked_up_dimension(name.ident.span, n, &q.name, &d.name);
+                    return (Found::Missing, Some(err));
+                }
+                return self.column_of(l.dataset, n, name.ident.span, Through::Lookup);
             }
         }
         let n = &name.ident.name;
         if let Some(dim) = d.dimensions.iter().find(|x| &x.name == n) {
             return (Found::Dimension(dim.expr.clone()), None);
         }
-        self.column_of(ds, n, name.ident.span)
+        self.column_of(ds, n, name.ident.span, Through::Rows)
     }
 
+    /// Column `n` of dataset `ds`, read from its rows or through a lookup
+    /// of it (then only its columns are there: neither its computed
+    /// dimensions nor what it looks up in turn).
     fn column_of(
         &self,
         ds: DatasetId,
         n: &str,
         span: Span,
+        through: Through,
     ) -> (Found, Option<crate::diagnostic::Diagnostic>) {
         let Some(d) = self.datasets.get(ds) else {
             return (Found::Missing, None);
@@ -134,10 +163,16 @@ impl<'a> Scope<'a> {
         if let Some((_, t)) = d.columns.iter().find(|(c, _)| c == n) {
             return (Found::Column(ds, n.to_string(), *t), None);
         }
-        let known: Vec<&str> = d.names().collect();
+        let known: Vec<&str> = match through {
+            Through::Rows => d.names().collect(),
+            Through::Lookup => d.columns.iter().map(|(c, _)| c.as_str()).collect(),
+        };
         let mut candidates = known.clone();
-        let qualified: Vec<String> = d
-            .lookups
+        let lookups = match through {
+            Through::Rows => &d.lookups[..],
+            Through::Lookup => &[],
+        };
+        let qualified: Vec<String> = lookups
             .iter()
             .filter_map(|l| self.datasets.get(l.dataset))
             .flat_map(|x| x.columns.iter().map(move |(c, _)| format!("{}.{c}", x.name)))
