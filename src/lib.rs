@@ -271,6 +271,7 @@ fn check_with_data(spec: &spec::Spec, diagnostics: &mut diagnostic::Diagnostics)
         return checked;
     }
     diagnostics.extend(data::texts_not_in_data(&checked.model));
+    diagnostics.extend(data::reversed_intervals(&checked.model));
     diagnostics.extend(execute::unmatched_lookup_keys(&checked.model));
     // A is judged only against data: achievable unless warned otherwise,
     // unknown where the data has no history to judge by.

@@ -217,6 +217,28 @@ fn may_mean_no_value(value: &str) -> bool {
     value.chars().count() <= 20
 }
 
+/// `rows` of `dataset` whose stock interval ends (`to`) before it starts
+/// (`from`), as KPI `kpi` reads it.
+pub fn interval_reversed(
+    span: Span,
+    dataset: &str,
+    kpi: &str,
+    from: &str,
+    to: &str,
+    rows: u64,
+) -> Diagnostic {
+    let (ends, starts, is, them) = match rows {
+        1 => ("ends", "it starts", "it is", "it"),
+        _ => ("end", "they start", "they are", "them"),
+    };
+    Diagnostic::warning(
+        "kpi::interval_reversed",
+        format!("{} of dataset `{dataset}` {ends} before {starts} (`{to}` before `{from}`): {is} never active, so `{kpi}` never counts {them}", counted(rows, "row")),
+    )
+    .at(span, format!("`{kpi}` is active from `{from}` to `{to}`"))
+    .help(format!("fix those rows where the data is written (a start and an end swapped, a year mistyped); `count(where {to} < {from})` on `{dataset}` counts them"))
+}
+
 /// A declared column whose stored type cannot hold its declared one
 /// (numbers declared `date`, dates declared `number`), at its first value.
 pub fn declared_over_stored(

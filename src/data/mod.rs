@@ -17,6 +17,7 @@ pub mod csv;
 pub(crate) mod diagnostics;
 pub mod files;
 mod finite;
+mod intervals;
 pub mod keys;
 mod kinds;
 mod lookup;
@@ -25,6 +26,7 @@ mod reading;
 mod text;
 mod validate;
 mod values;
+pub use intervals::reversed_intervals;
 pub use values::texts_not_in_data;
 
 pub use columns::{missing_declared_named, readable_schemas, remote_schemas, schemas, ReadSchemas};

@@ -1651,3 +1651,43 @@ fn the_date_of_a_text_is_its_iso_day_or_null() {
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(out, "none,first,last,since\n3,2025-01-15,2025-01-17,5\n");
 }
+
+/// Rows of a stock that end before they start are never active, which
+/// `kpi check --data` says with their count (a level left them out
+/// without a word); a clean interval says nothing. By hand: one of three
+/// subscriptions ends (Feb 1) before it starts (Mar 1); at the end of
+/// March the two others are active, 100 + 50.
+#[test]
+fn an_interval_ending_before_it_starts_is_said() {
+    let dir = dir_with(
+        "interval-reversed",
+        &[(
+            "s.csv",
+            "id,mrr,started_at,ended_at\n1,100,2025-01-10,\n2,50,2025-02-01,\n3,30,2025-03-01,2025-02-01\n",
+        )],
+    );
+    let spec = "datasets:\n  subs: {source: s.csv}\nkpis:\n  mrr:\n    dataset: subs\n    measure: sum(mrr)\n    active: {from: started_at, to: ended_at}\n";
+    std::fs::write(dir.join("s.yaml"), spec).unwrap();
+    let (code, out, _) = kpi_in(&dir, &["--spec", "s.yaml", "check", "--data"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("kpi::interval_reversed")
+            && out.contains("1 row of dataset `subs` ends before it starts (`ended_at` before `started_at`)"),
+        "{out}"
+    );
+    let (_, out, _) = kpi_in(
+        &dir,
+        &[
+            "--spec", "s.yaml", "eval", "--period", "2025-03", "--format", "csv",
+        ],
+    );
+    assert_eq!(out, "mrr\n150\n");
+    std::fs::write(
+        dir.join("s.csv"),
+        "id,mrr,started_at,ended_at\n1,100,2025-01-10,2025-04-01\n",
+    )
+    .unwrap();
+    let (code, out, _) = kpi_in(&dir, &["--spec", "s.yaml", "check", "--data"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(!out.contains("interval_reversed"), "{out}");
+}
