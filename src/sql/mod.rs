@@ -255,6 +255,26 @@ pub fn distinct_values_sql(
     )
 }
 
+/// How many rows of a dataset on a connection end (`to`) before they start
+/// (`from`), in the column `n`.
+pub fn reversed_intervals_sql(
+    model: &Model,
+    dataset: DatasetId,
+    from: &str,
+    to: &str,
+    dialect: Dialect,
+) -> String {
+    let unit = rows_alone(dataset, Vec::new());
+    let p = Printer::new(model, &unit, dialect);
+    format!(
+        "SELECT COUNT(*) AS {} FROM {} WHERE {} < {}",
+        dialect.ident("n"),
+        p.sources(),
+        p.own(to),
+        p.own(from)
+    )
+}
+
 /// How many values of each of `columns` (number columns of a dataset on a
 /// connection) are NaN or infinite, or in SQLite a text that is no number,
 /// as evaluation counts them: one row, the count of `columns[i]` in `n{i}`.

@@ -3438,3 +3438,35 @@ fn fresh_schema() -> String {
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     format!("sales_{}_{start}_{n}", std::process::id())
 }
+
+/// Rows of a stock on a database that end before they start are counted
+/// by the database (one `COUNT(*)`) and said as a file's are. By hand: of
+/// three subscriptions, one ends (Feb 1) before it starts (Mar 1).
+#[test]
+fn a_databases_interval_ending_before_it_starts_is_said() {
+    for wh in [Warehouse::postgres(), Warehouse::sqlite()] {
+        wh.table(
+            "subs",
+            "mrr double precision, started_at date, ended_at date, closed_at date",
+            &[
+                "(100, '2025-01-10', NULL, NULL)".into(),
+                "(50, '2025-02-01', '2025-03-15', NULL)".into(),
+                "(30, '2025-03-01', '2025-02-01', NULL)".into(),
+            ],
+        );
+        let kpis = "  mrr: {dataset: d, measure: sum(mrr), active: {from: started_at, to: ended_at}}\n";
+        let spec = one_table_spec(&wh, "subs", kpis);
+        let out = crate::support::kpi(&["--spec", spec.to_str().unwrap(), "check", "--data"]);
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{said}");
+        assert!(
+            said.contains("kpi::interval_reversed")
+                && said.contains("1 row of dataset `d` ends before it starts"),
+            "{:?}: {said}",
+            wh.dialect
+        );
+        if wh.dialect == Dialect::Postgres {
+            wh.run(&format!("DROP SCHEMA {} CASCADE", wh.dialect.ident(&wh.schema)));
+        }
+    }
+}
