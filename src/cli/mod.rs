@@ -359,6 +359,13 @@ pub fn checked_names(
 /// The KPIs a query naming none left out (`kpi::left_out`), on stderr.
 #[cfg(feature = "eval")]
 pub fn left_out_notice(left_out: &[kpi::diagnostic::Diagnostic]) {
+    said_left_out(left_out, "left out (name KPIs to evaluate only those)");
+}
+
+/// The KPIs `left_out` (`kpi::left_out`), on stderr: `whence` they are
+/// left out, and why each is.
+#[cfg(feature = "eval")]
+pub fn said_left_out(left_out: &[kpi::diagnostic::Diagnostic], whence: &str) {
     if left_out.is_empty() {
         return;
     }
@@ -367,9 +374,8 @@ pub fn left_out_notice(left_out: &[kpi::diagnostic::Diagnostic]) {
         .map(|d| format!("  - {}: {}\n", d.path.as_deref().unwrap_or(""), d.message))
         .collect();
     notice(&format!(
-        "warning[kpi::left_out]: {} KPI{} cannot take the query and {} left out (name KPIs to evaluate only those):\n{}",
-        left_out.len(),
-        if left_out.len() == 1 { "" } else { "s" },
+        "warning[kpi::left_out]: {} cannot take the query and {} {whence}:\n{}",
+        kpi::diagnostic::counted(left_out.len() as u64, "KPI"),
         if left_out.len() == 1 { "is" } else { "are" },
         lines.concat()
     ));

@@ -96,6 +96,10 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
             return 1;
         }
     };
+    super::said_left_out(
+        &page.left_out,
+        "left out of the breakdowns (the page's cards show them)",
+    );
     let template = template
         .as_ref()
         .map(|(name, text)| (name.as_str(), text.as_str()));

@@ -582,3 +582,35 @@ fn a_template_is_given_every_documented_value() {
     .collect();
     assert_eq!(out.lines().collect::<Vec<_>>(), want, "{out}");
 }
+
+/// A KPI that cannot take `--by` is left out of the breakdowns, said on
+/// stderr as `kpi eval` says it (the page left it out without a word);
+/// its card stays.
+#[test]
+fn a_kpi_the_breakdowns_leave_out_is_said() {
+    let spec = format!("{FIXTURE}\n").replace(
+        "kpis:\n",
+        "  q: {source: q.csv, time: closed_at}\nkpis:\n  quota: {title: Quota, dataset: q, measure: sum(x)}\n",
+    );
+    let dir = fixture(&spec);
+    std::fs::write(dir.join("q.csv"), "x,closed_at\n5,2025-03-01\n").unwrap();
+    let args = [
+        "--spec",
+        dir.to_str().unwrap(),
+        "report",
+        "--as-of",
+        "2025-03-31",
+        "--by",
+        "stage",
+    ];
+    let out = kpi(&args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("warning[kpi::left_out]: 1 KPI cannot take the query and is left out of the breakdowns")
+            && err.contains("`quota` is left out: dimension `stage` is not on dataset `q`"),
+        "{err}"
+    );
+    let html = String::from_utf8_lossy(&out.stdout);
+    assert!(html.contains("aria-label=\"KPI Quota\""), "the card stays");
+}

@@ -49,6 +49,10 @@ pub struct Page {
     pub targets: Vec<TargetCard>,
     pub funnels: Vec<FunnelCard>,
     pub breakdowns: Vec<Breakdown>,
+    /// The KPIs the breakdowns leave out, which cannot take `--by`
+    /// (`kpi::left_out`): for the command to say, not for the page.
+    #[serde(skip)]
+    pub left_out: Vec<Diagnostic>,
     /// Every KPI by period: the compact table at the end.
     pub periods: Vec<String>,
     pub rows: Vec<(String, Vec<String>)>,
@@ -200,7 +204,7 @@ pub fn build(model: &Model, req: &Request) -> Result<Page, Vec<Diagnostic>> {
         latest,
         statuses,
         funnels,
-        breakdowns,
+        breakdowns: (breakdowns, left_out),
     } = pieces;
     let as_of = match req.as_of {
         Some(d) => d,
@@ -228,6 +232,7 @@ pub fn build(model: &Model, req: &Request) -> Result<Page, Vec<Diagnostic>> {
         targets: target_cards(model, &statuses, as_of),
         funnels,
         breakdowns,
+        left_out,
         periods,
         rows,
     })
@@ -307,7 +312,8 @@ struct Pieces {
     latest: std::collections::HashMap<String, Date>,
     statuses: Vec<StatusRow>,
     funnels: Vec<FunnelCard>,
-    breakdowns: Vec<Breakdown>,
+    /// The breakdowns, and the KPIs they leave out.
+    breakdowns: (Vec<Breakdown>, Vec<Diagnostic>),
 }
 
 /// The KPIs by period, the targets' status, the funnels and the breakdowns
@@ -733,9 +739,11 @@ fn funnel_cards(model: &Model, q: &Query, names: &[String]) -> Result<Vec<Funnel
 }
 
 /// With `--by`: each KPI by member over the whole range.
-fn breakdowns(model: &Model, req: &Request) -> Result<Vec<Breakdown>, Vec<Diagnostic>> {
+/// Each KPI by member of `--by` over the whole range, and the KPIs that
+/// cannot take it, left out (`kpi::left_out`).
+fn breakdowns(model: &Model, req: &Request) -> Result<(Vec<Breakdown>, Vec<Diagnostic>), Vec<Diagnostic>> {
     if req.query.by.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
     let q = Query {
         kpis: req.kpis.clone(),
@@ -759,7 +767,7 @@ fn breakdowns(model: &Model, req: &Request) -> Result<Vec<Breakdown>, Vec<Diagno
                 .join(" · ")
         })
         .collect();
-    Ok(ev
+    let tables = ev
         .kpis
         .iter()
         .filter_map(|name| {
@@ -774,5 +782,12 @@ fn breakdowns(model: &Model, req: &Request) -> Result<Vec<Breakdown>, Vec<Diagno
                     .collect(),
             })
         })
-        .collect())
+        .collect();
+    let left_out = ev
+        .warnings
+        .iter()
+        .filter(|d| d.code == "kpi::left_out")
+        .cloned()
+        .collect();
+    Ok((tables, left_out))
 }
