@@ -275,6 +275,8 @@ pub fn foreign_output(format_given: bool, output: Option<&Path>) -> Result<(), u
             "write CSV (-o results.csv), which spreadsheets open; or give --format to write that format under this name"
         }
         "html" | "htm" => "`kpi report -o FILE.html` writes a page of the KPIs and targets; or give --format to write that format under this name",
+        // A table drawn with box characters is no tab-separated file.
+        "tsv" | "tab" => "write CSV (-o results.csv), which every tool that reads TSV reads too; or give --format to write that format under this name",
         "pdf" | "docx" | "doc" | "pptx" => {
             "write markdown (-o results.md) or a page with `kpi report -o FILE.html`; or give --format to write that format under this name"
         }

@@ -567,12 +567,19 @@ fn flag_mistakes_have_a_code_the_flag_and_help() {
             "-o kpis.xlsx: kpi does not write .xlsx files",
         ),
         (&["status", "-o", "targets.html"], "flag_conflict", "kpi report"),
+        // A box-drawn table is no TSV file.
+        (
+            &["eval", "-o", "kpis.tsv"],
+            "flag_conflict",
+            "-o kpis.tsv: kpi does not write .tsv files",
+        ),
     ];
     for (args, code, says) in cases {
         usage_error_is_said(args, code, says);
     }
     assert!(!std::path::Path::new("/nonexistent-folder").exists());
     assert!(!root().join("kpis.xlsx").exists() && !root().join("targets.html").exists());
+    assert!(!root().join("kpis.tsv").exists());
     // Said what to write, kpi writes it under any name.
     let dir = temp_dir("named-format");
     let xlsx = dir.join("kpis.xlsx");
