@@ -158,7 +158,11 @@ enum Format {
 
 pub fn run(spec: &Path, args: &Args) -> u8 {
     let kpis = super::names::given(&args.kpis);
-    if let Err(code) = super::foreign_output(args.format.is_some(), args.output.as_deref()) {
+    if let Err(code) = super::foreign_output(
+        args.format.is_some(),
+        args.output.as_deref(),
+        super::Writes::Results,
+    ) {
         return code;
     }
     // Names may be KPIs or funnels; no names means every KPI, or every

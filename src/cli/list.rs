@@ -22,7 +22,11 @@ enum Format {
 }
 
 pub fn run(spec: &Path, args: &Args) -> u8 {
-    if let Err(code) = super::foreign_output(args.format.is_some(), args.output.as_deref()) {
+    if let Err(code) = super::foreign_output(
+        args.format.is_some(),
+        args.output.as_deref(),
+        super::Writes::Reports,
+    ) {
         return code;
     }
     let outcome = kpi::check_path(spec, false);

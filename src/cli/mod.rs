@@ -258,10 +258,18 @@ pub fn output_failed(file: Option<&Path>, e: &dyn std::fmt::Display) -> u8 {
     }
 }
 
+/// What a command writes under `-o`: every result format (`kpi eval`), or
+/// those of reports, CSV, JSON and Markdown (`kpi status`, `kpi list`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Writes {
+    Results,
+    Reports,
+}
+
 /// Refuses `-o` naming a kind of file kpi does not write (a spreadsheet,
 /// a PDF, a web page) when no `--format` says what to write there: the
 /// table text under that name is a file its application cannot open.
-pub fn foreign_output(format_given: bool, output: Option<&Path>) -> Result<(), u8> {
+pub fn foreign_output(format_given: bool, output: Option<&Path>, writes: Writes) -> Result<(), u8> {
     let Some(path) = output.filter(|_| !format_given) else {
         return Ok(());
     };
@@ -270,6 +278,15 @@ pub fn foreign_output(format_given: bool, output: Option<&Path>) -> Result<(), u
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase)
         .unwrap_or_default();
+    // Results' formats that only `kpi eval` writes: another command would
+    // fill such a file with a table.
+    if writes == Writes::Reports && matches!(ext.as_str(), "parquet" | "pq" | "ndjson" | "jsonl") {
+        return Err(usage_error(
+            "kpi::flag_conflict",
+            &format!("-o {}: this command does not write .{ext} files", path.display()),
+            "write CSV, JSON or Markdown (-o FILE.csv, .json, .md); `kpi eval` writes Parquet and NDJSON",
+        ));
+    }
     let help = match ext.as_str() {
         "xlsx" | "xlsm" | "xls" | "ods" | "numbers" => {
             "write CSV (-o results.csv), which spreadsheets open; or give --format to write that format under this name"

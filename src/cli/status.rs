@@ -124,7 +124,11 @@ fn colour(status: Status, text: &str) -> String {
 
 pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
     let targets = super::names::given(&args.targets);
-    if let Err(code) = super::foreign_output(args.format.is_some(), args.output.as_deref()) {
+    if let Err(code) = super::foreign_output(
+        args.format.is_some(),
+        args.output.as_deref(),
+        super::Writes::Reports,
+    ) {
         return code;
     }
     let outcome = kpi::check_path_with(spec, kpi::DataAccess::Schemas);

@@ -567,6 +567,13 @@ fn flag_mistakes_have_a_code_the_flag_and_help() {
             "-o kpis.xlsx: kpi does not write .xlsx files",
         ),
         (&["status", "-o", "targets.html"], "flag_conflict", "kpi report"),
+        // Formats only `kpi eval` writes: a table under such a name is no such file.
+        (
+            &["status", "-o", "targets.parquet"],
+            "flag_conflict",
+            "-o targets.parquet: this command does not write .parquet files",
+        ),
+        (&["list", "-o", "kpis.ndjson"], "flag_conflict", "`kpi eval` writes Parquet and NDJSON"),
         // A box-drawn table is no TSV file.
         (
             &["eval", "-o", "kpis.tsv"],
@@ -579,7 +586,7 @@ fn flag_mistakes_have_a_code_the_flag_and_help() {
     }
     assert!(!std::path::Path::new("/nonexistent-folder").exists());
     assert!(!root().join("kpis.xlsx").exists() && !root().join("targets.html").exists());
-    assert!(!root().join("kpis.tsv").exists());
+    assert!(!root().join("kpis.tsv").exists() && !root().join("targets.parquet").exists());
     // Said what to write, kpi writes it under any name.
     let dir = temp_dir("named-format");
     let xlsx = dir.join("kpis.xlsx");
