@@ -574,6 +574,8 @@ fn flag_mistakes_have_a_code_the_flag_and_help() {
             "-o targets.parquet: this command does not write .parquet files",
         ),
         (&["list", "-o", "kpis.ndjson"], "flag_conflict", "`kpi eval` writes Parquet and NDJSON"),
+        // The report is a page: a PDF or an image is made from it in a browser.
+        (&["report", "-o", "report.pdf"], "flag_conflict", "print it to PDF from a browser"),
         // A box-drawn table is no TSV file.
         (
             &["eval", "-o", "kpis.tsv"],
@@ -587,6 +589,7 @@ fn flag_mistakes_have_a_code_the_flag_and_help() {
     assert!(!std::path::Path::new("/nonexistent-folder").exists());
     assert!(!root().join("kpis.xlsx").exists() && !root().join("targets.html").exists());
     assert!(!root().join("kpis.tsv").exists() && !root().join("targets.parquet").exists());
+    assert!(!root().join("report.pdf").exists());
     // Said what to write, kpi writes it under any name.
     let dir = temp_dir("named-format");
     let xlsx = dir.join("kpis.xlsx");
