@@ -433,10 +433,15 @@ pub fn notice(text: &str) {
 }
 
 /// Warnings said on every run that reads the file, not only by `kpi check
-/// --data`: a header naming two columns alike (which one a KPI reads), and
-/// a declared NDJSON field that no record holds (read as nulls, which a
-/// misspelt name would be too).
-const EVERY_RUN: [&str; 2] = ["kpi::repeated_column", "kpi::declared_field_absent"];
+/// --data`: a header naming two columns alike (which one a KPI reads), a
+/// declared NDJSON field that no record holds (read as nulls, which a
+/// misspelt name would be too), and CSV rows of no value that `count()`
+/// counts (a spreadsheet's formatted empty rows).
+const EVERY_RUN: [&str; 3] = [
+    "kpi::repeated_column",
+    "kpi::declared_field_absent",
+    "kpi::empty_rows",
+];
 
 /// Prints, on stderr, the warnings of the data that every run says, and
 /// those about the columns it groups `by`, of the datasets it reads

@@ -18,6 +18,7 @@ pub fn readable_schemas(spec: &Spec) -> ReadSchemas {
         match schema(&src) {
             Ok(cols) => {
                 read.notes.extend(near_misses(&src));
+                read.notes.extend(super::empty_rows(&src));
                 read.schemas.insert(src.name.clone(), cols);
             }
             Err(why) => read.unread.push(why),

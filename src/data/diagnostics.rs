@@ -722,14 +722,15 @@ pub fn rows_skipped(dataset: &str, path: &str, n: usize, lines: &[u64]) -> Diagn
 pub fn empty_rows(span: Span, dataset: &str, path: &str, count: usize, lines: &[String]) -> Diagnostic {
     let shown: Vec<&str> = lines.iter().take(5).map(String::as_str).collect();
     let more = if count > shown.len() { ", …" } else { "" };
-    let (rows, have, line) = match count {
-        1 => ("row", "has", "line"),
-        _ => ("rows", "have", "lines"),
+    let (have, line) = match count {
+        1 => ("has", "line"),
+        _ => ("have", "lines"),
     };
     Diagnostic::warning(
         "kpi::empty_rows",
         format!(
-            "{count} {rows} of `{path}` (dataset `{dataset}`) {have} no value in any column ({line} {}{more}); `count()` counts them",
+            "{} of `{path}` (dataset `{dataset}`) {have} no value in any column ({line} {}{more}); `count()` counts them",
+            counted(count as u64, "row"),
             shown.join(", ")
         ),
     )

@@ -453,19 +453,17 @@ fn blank_lines_are_not_rows() {
 
 /// A row of the header's number of empty fields (`,,`, what a spreadsheet
 /// saved as CSV writes for a row it once formatted) is a row of nulls, as
-/// every reader and SQL count it: `count()` counts it. `check --data` says
-/// how many there are and where, in another encoding too; a blank line is
-/// no row and not said.
+/// every reader and SQL count it: `count()` counts it. `check --data`, and
+/// `eval` beside the count it changes, say how many there are and where,
+/// in another encoding too; a blank line is no row and not said.
 #[test]
 fn rows_without_values_are_counted_and_said() {
     let data = "id,amount,closed_at\r\n1,5,2025-01-01\r\n,,\r\n , ,\t\r\n2,7,2025-01-02\r\n\r\n,,";
     let files: &[(&str, &[u8])] = &[("d.csv", data.as_bytes())];
     for extra in ["", "    read: {encoding: latin-1}\n"] {
-        assert_eq!(
-            csv_of(&run(files, "d.csv", extra, TOTAL, EVAL_CSV)),
-            "total,rows\n12,5\n",
-            "{extra}"
-        );
+        let out = run(files, "d.csv", extra, TOTAL, EVAL_CSV);
+        assert_eq!(csv_of(&out), "total,rows\n12,5\n", "{extra}");
+        assert!(stderr(&out).contains("kpi::empty_rows"), "{}", stderr(&out));
         let said = stdout(&run(files, "d.csv", extra, TOTAL, &["check", "--data"]));
         assert!(
             said.contains("kpi::empty_rows")
@@ -490,7 +488,7 @@ fn rows_without_values_are_counted_and_said() {
     );
     let said = stdout(&run(files, "d.csv", "", TOTAL, &["check", "--data"]));
     assert!(
-        said.contains("1200 rows of `") && said.contains("(lines 101, 201, 301, 401, 501, …)"),
+        said.contains("1,200 rows of `") && said.contains("(lines 101, 201, 301, 401, 501, …)"),
         "{said}"
     );
     let clean = "id,amount,closed_at\n1,5,2025-01-01\n\n";
