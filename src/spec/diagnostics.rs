@@ -115,15 +115,19 @@ pub fn unknown_key(span: Span, key: &str, what: &str, known: &[&str]) -> Diagnos
 }
 
 /// A YAML file of the spec whose keys (`keys`, the first at `span`) are
-/// all another tool's.
+/// all another tool's: its unknown keys, said once, as a file that is no
+/// spec's.
 pub fn not_a_spec_file(span: Span, path: &str, keys: &[&str]) -> Diagnostic {
     let mut shown: Vec<String> = keys.iter().take(4).map(|k| format!("`{k}`")).collect();
     if keys.len() > 4 {
         shown.push("…".to_string());
     }
     Diagnostic::error(
-        "kpi::not_a_spec_file",
-        format!("`{path}` is no spec file: none of its keys ({}) is a spec's", shown.join(", ")),
+        "kpi::unknown_key",
+        format!(
+            "unknown keys in a spec file: none of the keys of `{path}` ({}) is a spec's, so it is no spec file",
+            shown.join(", ")
+        ),
     )
     .at(span, "not a key of a spec")
     .help("kpi reads every .yaml and .yml file of a spec folder (hidden folders aside): give the spec a folder of its own (`kpis/`) and point --spec at it, or move this file out of the spec's folder")

@@ -85,10 +85,10 @@ fn collect_rs(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
 }
 
 /// Another tool's YAML in the spec folder (a Compose file) is one
-/// `kpi::not_a_spec_file` at its first key, not an unknown key per key
-/// and an unsupported `version: "3"`; a file of misspelt or other tools'
-/// spec keys is still told its keys one by one; hidden folders are not
-/// read.
+/// `kpi::unknown_key` at its first key that says it is no spec file, not
+/// an unknown key per key and an unsupported `version: "3"`; a file of
+/// misspelt or other tools' spec keys is still told its keys one by one;
+/// hidden folders are not read.
 #[test]
 fn another_tools_file_in_the_spec_folder_is_said_once() {
     let dir = temp_dir("foreign-file");
@@ -111,10 +111,10 @@ fn another_tools_file_in_the_spec_folder_is_said_once() {
             .collect()
     };
     let outcome = kpi::check_path(&dir, false);
-    assert_eq!(found(&outcome), [("kpi::not_a_spec_file", 2, 1)]);
+    assert_eq!(found(&outcome), [("kpi::unknown_key", 2, 1)]);
     let message = &outcome.diagnostics[0].message;
     assert!(
-        message.contains("compose.yml` is no spec file") && message.contains("`services`"),
+        message.contains("compose.yml` (`version`, `services`) is a spec's, so it is no spec file"),
         "{message}"
     );
     for (text, codes) in [
