@@ -258,17 +258,20 @@ pub fn output_failed(file: Option<&Path>, e: &dyn std::fmt::Display) -> u8 {
     }
 }
 
-/// What a command writes under `-o`: every result format (`kpi eval`), or
-/// those of reports, CSV, JSON and Markdown (`kpi status`, `kpi list`).
+/// What a command writes under `-o`: every result format (`kpi eval`),
+/// those of reports, CSV, JSON and Markdown (`kpi status`, `kpi list`),
+/// or an HTML page (`kpi report`).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Writes {
     Results,
     Reports,
+    Page,
 }
 
-/// Refuses `-o` naming a kind of file kpi does not write (a spreadsheet,
-/// a PDF, a web page) when no `--format` says what to write there: the
-/// table text under that name is a file its application cannot open.
+/// Refuses `-o` naming a kind of file the command does not write (a
+/// spreadsheet, a PDF, a web page for a table) when no `--format` says
+/// what to write there: what it writes under that name is a file the
+/// name's application cannot open.
 pub fn foreign_output(format_given: bool, output: Option<&Path>, writes: Writes) -> Result<(), u8> {
     let Some(path) = output.filter(|_| !format_given) else {
         return Ok(());
@@ -278,16 +281,32 @@ pub fn foreign_output(format_given: bool, output: Option<&Path>, writes: Writes)
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase)
         .unwrap_or_default();
-    // Results' formats that only `kpi eval` writes: another command would
-    // fill such a file with a table.
-    if writes == Writes::Reports && matches!(ext.as_str(), "parquet" | "pq" | "ndjson" | "jsonl") {
-        return Err(usage_error(
-            "kpi::flag_conflict",
-            &format!("-o {}: this command does not write .{ext} files", path.display()),
+    let refused = match writes {
+        Writes::Page => {
+            not_a_page(&ext).map(|help| (format!("kpi report writes an HTML page, not a .{ext} file"), help))
+        }
+        // Results' formats that only `kpi eval` writes: another command
+        // would fill such a file with a table.
+        Writes::Reports if matches!(ext.as_str(), "parquet" | "pq" | "ndjson" | "jsonl") => Some((
+            format!("this command does not write .{ext} files"),
             "write CSV, JSON or Markdown (-o FILE.csv, .json, .md); `kpi eval` writes Parquet and NDJSON",
-        ));
+        )),
+        _ => not_a_table(&ext).map(|help| (format!("kpi does not write .{ext} files"), help)),
+    };
+    match refused {
+        Some((why, help)) => Err(usage_error(
+            "kpi::flag_conflict",
+            &format!("-o {}: {why}", path.display()),
+            help,
+        )),
+        None => Ok(()),
     }
-    let help = match ext.as_str() {
+}
+
+/// What to write instead of a table under a name of extension `ext`, if
+/// it names a kind of file no table is.
+fn not_a_table(ext: &str) -> Option<&'static str> {
+    Some(match ext {
         "xlsx" | "xlsm" | "xls" | "ods" | "numbers" => {
             "write CSV (-o results.csv), which spreadsheets open; or give --format to write that format under this name"
         }
@@ -297,13 +316,24 @@ pub fn foreign_output(format_given: bool, output: Option<&Path>, writes: Writes)
         "pdf" | "docx" | "doc" | "pptx" => {
             "write markdown (-o results.md) or a page with `kpi report -o FILE.html`; or give --format to write that format under this name"
         }
-        _ => return Ok(()),
-    };
-    Err(usage_error(
-        "kpi::flag_conflict",
-        &format!("-o {}: kpi does not write .{ext} files", path.display()),
-        help,
-    ))
+        _ => return None,
+    })
+}
+
+/// How to make the file a name of extension `ext` asks for instead of the
+/// HTML page, if it names another kind of file (`report.pdf`, `.png`,
+/// `.csv`); `.html`, `.htm` and other names take the page.
+fn not_a_page(ext: &str) -> Option<&'static str> {
+    Some(match ext {
+        "pdf" => {
+            "write the page (-o report.html) and print it to PDF from a browser; it is laid out for print"
+        }
+        "png" | "jpg" | "jpeg" | "svg" => "write the page (-o report.html) and capture it from a browser",
+        "csv" | "json" | "md" | "parquet" | "xlsx" => {
+            "`kpi eval -o FILE` writes the values; `kpi report` writes one HTML page (-o report.html)"
+        }
+        _ => return None,
+    })
 }
 
 /// Writes a command's output to `-o FILE` (whole or not at all, see

@@ -43,7 +43,7 @@ pub struct Args {
 }
 
 pub fn run(spec: &Path, args: &Args) -> u8 {
-    if let Some(code) = not_a_page_name(args.output.as_deref()) {
+    if let Err(code) = super::foreign_output(false, args.output.as_deref(), super::Writes::Page) {
         return code;
     }
     let kpis = super::names::given(&args.kpis);
@@ -120,30 +120,4 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
             1
         }
     }
-}
-
-/// `-o` naming a kind of file the page is not (`report.pdf`, `.png`,
-/// `.csv`): the HTML written there would not open as one. Other names
-/// (`.html`, `.htm`, none) take the page.
-fn not_a_page_name(output: Option<&Path>) -> Option<u8> {
-    let path = output?;
-    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-    let help = match ext.as_str() {
-        "pdf" => {
-            "write the page (-o report.html) and print it to PDF from a browser; it is laid out for print"
-        }
-        "png" | "jpg" | "jpeg" | "svg" => "write the page (-o report.html) and capture it from a browser",
-        "csv" | "json" | "md" | "parquet" | "xlsx" => {
-            "`kpi eval -o FILE` writes the values; `kpi report` writes one HTML page (-o report.html)"
-        }
-        _ => return None,
-    };
-    Some(super::usage_error(
-        "kpi::flag_conflict",
-        &format!(
-            "-o {}: kpi report writes an HTML page, not a .{ext} file",
-            path.display()
-        ),
-        help,
-    ))
 }
