@@ -471,16 +471,22 @@ pub fn malformed_row(
     span: Span,
     dataset: &str,
     path: &str,
-    line: usize,
+    (line, footer): (usize, bool),
     want: usize,
     got: usize,
 ) -> Diagnostic {
+    let skip = "`read: {on_error: skip}` skips the rows that cannot be read, and says how many";
+    let help = if footer {
+        format!("from line {line} to its end the file holds no rows of its table (a report export's footer?): delete those lines, or {skip}")
+    } else {
+        format!("fix the row: a missing or extra comma, or an unclosed quote; or {skip}")
+    };
     Diagnostic::error(
         "kpi::malformed_row",
         format!("`{path}` line {line} has {got} fields, but its header has {want} (dataset `{dataset}`)"),
     )
     .at(span, format!("malformed row at line {line}"))
-    .help("fix the row: a missing or extra comma, or an unclosed quote")
+    .help(help)
 }
 
 /// `in_sqlite`: texts that are no number are counted too (SQLite's columns

@@ -1368,6 +1368,55 @@ fn rows_that_cannot_be_read_are_refused_or_skipped() {
     );
 }
 
+/// A CRM's report export ends with lines that are no rows (a blank quoted
+/// line, "Confidential Information - Do Not Distribute", a copyright):
+/// the refusal says so and how to skip them, where a ragged row inside the
+/// table is told to be fixed; skipped, the footer leaves the sums alone.
+#[test]
+fn a_report_exports_footer_is_told_apart_from_a_broken_row() {
+    let table = "\"amount\",\"closed_at\"\n\"12500.00\",\"2025-01-15\"\n\"8000.50\",\"2025-02-03\"\n";
+    let footer = format!(
+        "{table}\"\"\n\"\"\n\"Confidential Information - Do Not Distribute\"\n\"Copyright (c) 2000-2025 salesforce.com, inc. All rights reserved.\",\"x\",\"y\"\n\n"
+    );
+    let (spec, kpis) = ("", TOTAL);
+    let files: &[(&str, &[u8])] = &[("d.csv", footer.as_bytes())];
+    let refused = run(files, "d.csv", spec, kpis, &["eval"]);
+    assert_eq!(refused.status.code(), Some(1));
+    let err = stderr(&refused).replace("\n        ", " ");
+    assert!(
+        err.contains("kpi::malformed_row")
+            && err.contains("line 4 has 1 fields")
+            && err.contains("from line 4 to its end the file holds no rows of its table")
+            && err.contains("`read: {on_error: skip}`")
+            && !err.contains("fix the row"),
+        "{err}"
+    );
+    // Skipped, the footer's words are no values of `amount` (they made it
+    // text, and the sum a type error) nor of `closed_at`.
+    let skip = "    read: {on_error: skip}\n";
+    let skipped = run(files, "d.csv", skip, kpis, BY_MONTH);
+    assert_eq!(
+        csv_of(&skipped),
+        "period,total,rows\n2025-01,12500,1\n2025-02,8000.5,1\n"
+    );
+    let checked = run(files, "d.csv", skip, kpis, &["check", "--data"]);
+    let out = String::from_utf8_lossy(&checked.stdout);
+    assert_eq!(checked.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("4 rows") && out.contains("lines 4, 5, 6, 7"),
+        "{out}"
+    );
+    // A short row inside the table is a row to fix, even near the end.
+    let broken = format!("{table}\"7\"\n\"1\",\"2025-03-01\"\n");
+    let files: &[(&str, &[u8])] = &[("d.csv", broken.as_bytes())];
+    let refused = run(files, "d.csv", spec, kpis, &["eval"]);
+    let err = stderr(&refused).replace("\n        ", " ");
+    assert!(
+        err.contains("line 4 has 1 fields") && err.contains("fix the row") && !err.contains("footer"),
+        "{err}"
+    );
+}
+
 /// A record with a line break inside quotes spans two lines of the file:
 /// the lines named after it are the file's (they were record numbers, a
 /// line too early), and `check --data` says a declared type the data

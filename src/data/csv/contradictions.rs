@@ -126,12 +126,10 @@ pub(super) fn first_where_in_pieces(
     projection.sort_unstable();
     projection.dedup();
     let found = pieces.each_parsed(&projection, |df, first| {
-        // Blank records' rows are rows of nulls: never unconverted.
-        let df = df
-            .lazy()
-            .with_row_index(ROW, Some(0))
-            .select(first_where_aggregates(checks))
-            .collect()?;
+        // Blank records' rows are rows of nulls, never unconverted; records
+        // to skip are no values of the columns. Each row keeps its place.
+        let df = pieces.without_dropped(df.with_row_index(ROW.into(), Some(0))?, first)?;
+        let df = df.lazy().select(first_where_aggregates(checks)).collect()?;
         Ok((0..checks.len())
             .map(|i| crate::data::first_bad(&df, i).map(|(v, row)| (v, first + row)))
             .collect::<Vec<_>>())

@@ -5,7 +5,8 @@
 //! declared, and run on two threads at once, its regular expressions' cache
 //! is a contended lock). Here every column is parsed as text in pieces,
 //! each value's type told by a few tests of its bytes, a value they cannot
-//! settle by Polars' own function: the same types, blank records left out.
+//! settle by Polars' own function: the same types, blank records left out
+//! (and, under `on_error: skip`, the records to skip).
 
 use polars::io::csv::read::schema_inference::{finish_infer_field_schema, infer_field_schema};
 use polars::prelude::*;
@@ -45,7 +46,7 @@ pub fn seen(
     sample: usize,
 ) -> PolarsResult<Seen> {
     let per_piece = pieces.each_parsed(projection, |df, first| {
-        let df = pieces.without_blank(df, first)?;
+        let df = pieces.without_dropped(df, first)?;
         df.columns()
             .iter()
             .map(|c| column_seen(c.str()?, types, decimal_comma, sample))

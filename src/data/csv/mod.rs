@@ -259,6 +259,11 @@ fn read_files(
     row_index: bool,
 ) -> PolarsResult<LazyFrame> {
     let parse = parse_options(src, row_index);
+    // Under `on_error: skip` the types were inferred without the records
+    // to skip (a footer's `"Confidential Information"` under `amount`):
+    // their values may not parse, and those rows are dropped after the
+    // read; every other value parses, as inference saw.
+    let ignore_errors = skips(src);
     let mut frames = Vec::new();
     match &l.text {
         None => {
@@ -271,6 +276,7 @@ fn read_files(
                     .with_truncate_ragged_lines(parse.truncate_ragged_lines)
                     .with_infer_schema_length(None)
                     .with_try_parse_dates(false)
+                    .with_ignore_errors(ignore_errors)
                     .with_schema(schema.clone())
                     .finish()?;
                 frames.push(lf);
@@ -282,6 +288,7 @@ fn read_files(
                     .with_has_header(true)
                     .with_parse_options(parse.clone())
                     .with_infer_schema_length(None)
+                    .with_ignore_errors(ignore_errors)
                     .with_schema(schema.clone())
                     .into_reader_with_file_handle(std::io::Cursor::new(t.as_slice()))
                     .finish()?;

@@ -59,8 +59,10 @@ pub struct Pieces {
     to_cast: Vec<Field>,
     parse: CsvParseOptions,
     null_values: Option<NullValuesCompiled>,
-    /// Blank records, by record index: rows of nulls to the parser, dropped.
-    blank: Vec<u64>,
+    /// Records dropped, by record index: blank ones (rows of nulls to the
+    /// parser) and, in the text inference reads under `on_error: skip`,
+    /// the ragged ones to be skipped.
+    dropped: Vec<u64>,
 }
 
 impl std::fmt::Debug for Pieces {
@@ -76,13 +78,13 @@ impl Pieces {
     /// The pieces of `files` (or of their transcoded `texts`) by their
     /// `cuts` (the first just after the header), each of `least` bytes or more but the last of a file, read
     /// with the `read` schema and `parse` options, then `conversions`
-    /// (column, expression) made, the `blank` records dropped (`starts`:
+    /// (column, expression) made, the `dropped` records left out (`starts`:
     /// each file's first record index); none if a file has no cut (no line
     /// end after its header) or its header is blank, which the reader may
     /// take otherwise.
     pub fn new(
         (files, texts, cuts, least): (&[PathBuf], &Texts, &[Vec<Cut>], usize),
-        (starts, blank): (&[u64], &[u64]),
+        (starts, dropped): (&[u64], &[u64]),
         read: SchemaRef,
         parse: CsvParseOptions,
         conversions: Vec<(String, Expr)>,
@@ -131,7 +133,7 @@ impl Pieces {
             to_cast,
             parse,
             null_values,
-            blank: blank.to_vec(),
+            dropped: dropped.to_vec(),
         }))
     }
 
@@ -161,7 +163,7 @@ impl Pieces {
     /// The rows of the columns at `projection` (indices into the schema,
     /// in order) of one piece, converted if `convert`.
     fn read(&self, piece: Piece, projection: &[usize], convert: bool) -> PolarsResult<DataFrame> {
-        let df = self.without_blank(self.parsed(piece, projection)?, piece.first)?;
+        let df = self.without_dropped(self.parsed(piece, projection)?, piece.first)?;
         let converted: Vec<Expr> = self
             .conversions
             .iter()
@@ -210,17 +212,17 @@ impl Pieces {
         self.each_piece(|p| Ok((p.file, each(self.parsed(p, projection)?, p.first)?)))
     }
 
-    /// The rows of a piece whose first row is record `first`, its blank
-    /// records' rows dropped.
-    pub fn without_blank(&self, df: DataFrame, first: u64) -> PolarsResult<DataFrame> {
+    /// The rows of a piece whose first row is record `first`, the rows of
+    /// its records to drop left out.
+    pub fn without_dropped(&self, df: DataFrame, first: u64) -> PolarsResult<DataFrame> {
         let end = first + df.height() as u64;
-        let from = self.blank.partition_point(|&b| b < first);
-        let to = self.blank.partition_point(|&b| b < end);
-        let Some(blank) = self.blank.get(from..to).filter(|b| !b.is_empty()) else {
+        let from = self.dropped.partition_point(|&b| b < first);
+        let to = self.dropped.partition_point(|&b| b < end);
+        let Some(dropped) = self.dropped.get(from..to).filter(|b| !b.is_empty()) else {
             return Ok(df);
         };
         let mut keep = vec![true; df.height()];
-        for &b in blank {
+        for &b in dropped {
             if let Some(k) = keep.get_mut((b - first) as usize) {
                 *k = false;
             }

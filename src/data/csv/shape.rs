@@ -310,7 +310,15 @@ pub fn first_problem(
             return Err(diag::unclosed_quote(src.span, &src.name, &shown, line));
         }
         if let Some((line, want, got)) = shape.ragged {
-            return Err(diag::malformed_row(src.span, &src.name, &shown, line, want, got));
+            let footer = shape.ragged_footer();
+            return Err(diag::malformed_row(
+                src.span,
+                &src.name,
+                &shown,
+                (line, footer),
+                want,
+                got,
+            ));
         }
     }
     Ok(())
@@ -342,6 +350,20 @@ pub struct Shape {
     /// The records of the header's number of empty fields (`,,`), by index:
     /// rows of nulls, said by `kpi check --data`.
     pub empty_rows: Vec<u64>,
+}
+
+impl Shape {
+    /// Whether the records from the first ragged one on, blank ones
+    /// aside, are all ragged and end the text: the lines a CRM's report
+    /// export adds below its table (`"Confidential Information - Do Not
+    /// Distribute"`, a copyright), not rows with a comma missing.
+    pub fn ragged_footer(&self) -> bool {
+        let Some(first) = self.ragged_rows.first() else {
+            return false;
+        };
+        let blank = self.blank.iter().filter(|b| *b > first).count() as u64;
+        self.ragged_rows.len() as u64 + blank == self.records.saturating_sub(*first)
+    }
 }
 
 /// A place where a CSV text can be cut: the byte a record begins at, and

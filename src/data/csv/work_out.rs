@@ -326,6 +326,17 @@ fn starts_of(shapes: &[Option<Shape>]) -> Option<Vec<u64>> {
     Some(starts)
 }
 
+/// The records whose number of fields is not the header's, by index
+/// across the files.
+fn ragged_records(shapes: &[Option<Shape>], starts: &[u64]) -> Vec<u64> {
+    let ragged = shapes.iter().zip(starts).flat_map(|(shape, start)| {
+        shape
+            .iter()
+            .flat_map(move |s| s.ragged_rows.iter().map(move |r| start + r))
+    });
+    ragged.collect()
+}
+
 /// Rows the reader cannot read: skipped and counted under `on_error:
 /// skip`, otherwise the first one is an error.
 fn malformed_records(
@@ -334,12 +345,7 @@ fn malformed_records(
     shapes: Vec<Option<Shape>>,
 ) -> Result<Layout, Diagnostic> {
     if skips(src) {
-        let ragged = shapes.iter().zip(&layout.starts).flat_map(|(shape, start)| {
-            shape
-                .iter()
-                .flat_map(move |s| s.ragged_rows.iter().map(move |r| start + r))
-        });
-        let ragged: Vec<u64> = ragged.collect();
+        let ragged = ragged_records(&shapes, &layout.starts);
         layout.skipped =
             unreadable_records(src, &layout, ragged).map_err(|e| read_error(src, &layout, &e))?;
         return Ok(layout);
@@ -493,8 +499,10 @@ fn seen_in_pieces(
 /// Every column of the files as text, in pieces, to infer their types and
 /// sample and check their values: for files that can be cut whose header
 /// names are the reader's (no name twice or holding a quote). Ragged
-/// records (read under `on_error: skip`) are cut to the header's length
-/// or made whole with nulls, as the reader's inference takes them.
+/// records, read under `on_error: skip`, are left out with the blank
+/// ones: they are skipped, so their values say nothing of the columns' types
+/// (a report export's footer line, `"Confidential Information"`, made
+/// the first column text).
 fn text_pieces(src: &SourceInfo, l: &Layout, header: &[String], shapes: &[Option<Shape>]) -> Option<Pieces> {
     let distinct: std::collections::HashSet<&String> = header.iter().collect();
     if distinct.len() != header.len() || header.iter().any(|h| h.contains('"')) {
@@ -509,7 +517,12 @@ fn text_pieces(src: &SourceInfo, l: &Layout, header: &[String], shapes: &[Option
         .map(|h| Field::new(h.as_str().into(), DataType::String))
         .collect();
     let cut = (&l.files[..], &l.text, &cuts[..], pieces::PIECE);
-    let rows = (&l.starts[..], &l.blank[..]);
+    let mut left_out = l.blank.clone();
+    if skips(src) {
+        left_out.extend(ragged_records(shapes, &l.starts));
+        left_out.sort_unstable();
+    }
+    let rows = (&l.starts[..], &left_out[..]);
     Pieces::new(
         cut,
         rows,
