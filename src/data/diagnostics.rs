@@ -761,6 +761,12 @@ pub fn mixed_column(
     (value, line): (&str, u64),
     format: Format,
 ) -> Diagnostic {
+    // A date in another format than the rest (`1/15/25` where `%Y` reads
+    // four digits): the option that reads it.
+    let written_as = match ty {
+        Type::Date | Type::Datetime => date_format_of(value),
+        _ => None,
+    };
     let value = &*shown(value);
     Diagnostic::warning(
         "kpi::mixed_column",
@@ -768,6 +774,7 @@ pub fn mixed_column(
     )
     .at(span, format!("`{column}` is text"))
     .help(match (says_no_value(value), format) {
+        (false, _) if let Some((option, written)) = &written_as => format!("`{value}` is a {ty} written `{written}`: if the column's values are written so, say it with `read: {{{option}: \"{written}\"}}` under the dataset; otherwise fix the value"),
         // R's `NA`, Excel's `#N/A`: the word for no value of the tool that wrote the file.
         (true, Format::Ndjson) => format!("`{value}` is how the tool that wrote the file says no value: JSON's is `null`, which reads as one; declare `{column}: string` to keep the column text"),
         (true, _) => format!("`{value}` is how the tool that wrote the file says no value: `read: {{null_values: [\"{}\"]}}` under the dataset reads it as no value in every column, texts included (an empty field already is)", value.trim()),

@@ -1119,6 +1119,58 @@ fn ndjson_dates_in_another_format_name_the_date_format_too() {
     assert!(err.contains("d.ndjson` line 1 holds `20250201`"), "{err}");
 }
 
+/// `%Y` reads the `25` of `1/15/25` as the year 25 and a declared date
+/// `25-01-15` too: those rows fell in no period asked for (a range from
+/// the year 25 made two thousand years of empty periods). A year before
+/// 1000 not written in four digits does not convert; `0001-01-01` does.
+#[test]
+fn a_year_of_two_digits_is_no_year_of_four() {
+    let data = "id,amount,closed_at\n1,5,1/31/2025\n2,6,2/1/25\n";
+    let files: &[(&str, &[u8])] = &[("d.csv", data.as_bytes())];
+    let read = "    read: {date_format: \"%m/%d/%Y\"}\n";
+    let out = run(files, "d.csv", read, TOTAL, BY_MONTH);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out).replace("\n        ", " ");
+    assert!(
+        err.contains("kpi::mixed_column")
+            && err.contains("line 3 holds `2/1/25`")
+            && err.contains("`2/1/25` is a date written `%m/%d/%y`"),
+        "{err}"
+    );
+    let declared = "    columns: {closed_at: date}\n";
+    let data = "id,amount,closed_at\n1,5,2025-01-31\n2,6,25-02-01\n";
+    let files: &[(&str, &[u8])] = &[("d.csv", data.as_bytes())];
+    let out = run(files, "d.csv", declared, TOTAL, BY_MONTH);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("kpi::declared_type_contradicted") && err.contains("line 3 holds `25-02-01`"),
+        "{err}"
+    );
+    // Skipped, the row is counted, not put in the year 25.
+    let skip = format!("{declared}    read: {{on_error: skip}}\n");
+    let out = run(files, "d.csv", &skip, TOTAL, BY_MONTH);
+    assert_eq!(csv_of(&out), "period,total,rows\n2025-01,5,1\n");
+    // A year written in four digits is the year written, however early.
+    let data = "id,amount,closed_at\n1,5,0001-01-01\n2,6,2025-02-01\n";
+    let files: &[(&str, &[u8])] = &[("d.csv", data.as_bytes())];
+    let all = &[
+        "eval",
+        "--format",
+        "csv",
+        "--grain",
+        "year",
+        "--from",
+        "0001-01-01",
+        "--to",
+        "0001-12-31",
+    ];
+    assert_eq!(
+        csv_of(&run(files, "d.csv", declared, TOTAL, all)),
+        "period,total,rows\n0001,5,1\n"
+    );
+}
+
 #[test]
 fn dates_with_month_names_and_times_name_their_format() {
     // As spreadsheets and CRMs export them; each hint, applied, reads
@@ -1147,6 +1199,14 @@ fn dates_with_month_names_and_times_name_their_format() {
                 "02/13/2025 08:15:00",
             ],
             "datetime_format: \"%m/%d/%Y %H:%M:%S\"",
+        ),
+        // Excel's short dates: a year of two digits is `%y` (the hint
+        // said `%Y`, which reads them as the year 25).
+        (["1/31/25", "2/1/25", "2/13/25"], "date_format: \"%m/%d/%y\""),
+        (["31.01.25", "01.02.25", "13.02.25"], "date_format: \"%d.%m.%y\""),
+        (
+            ["1/31/25 10:30 AM", "2/1/25 11:59 PM", "2/13/25 12:00 AM"],
+            "datetime_format: \"%m/%d/%y %I:%M %p\"",
         ),
     ] {
         let data = format!(

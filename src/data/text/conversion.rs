@@ -113,18 +113,23 @@ impl NumberForm {
             // Plain numbers are cast at once unless a batch holds one in
             // parentheses: a test of each value's first byte, not the
             // string work of the parentheses on every value.
-            true => per_batch(bare, DataType::Float64, "numbers", move |texts, at| {
-                let (mut parenthesised, mut empty) = (false, false);
-                for v in texts.iter().flatten() {
-                    parenthesised |= v.starts_with('(');
-                    empty |= v.is_empty();
-                }
-                let at = if empty { no_empty(at) } else { at };
-                match parenthesised {
-                    true => accounting(at, strict),
-                    false => as_number(at, strict),
-                }
-            }),
+            true => per_batch(
+                bare,
+                (DataType::Float64, Years::AsRead),
+                "numbers",
+                move |texts, at| {
+                    let (mut parenthesised, mut empty) = (false, false);
+                    for v in texts.iter().flatten() {
+                        parenthesised |= v.starts_with('(');
+                        empty |= v.is_empty();
+                    }
+                    let at = if empty { no_empty(at) } else { at };
+                    match parenthesised {
+                        true => accounting(at, strict),
+                        false => as_number(at, strict),
+                    }
+                },
+            ),
             false => accounting(no_empty(bare), strict),
         };
         match self.percent {
@@ -192,21 +197,95 @@ fn as_number(texts: Expr, strict: bool) -> Expr {
 /// value the string work a few of them need.
 fn per_batch(
     text: Expr,
-    dtype: DataType,
+    (dtype, years): (DataType, Years),
     what: &'static str,
     convert: impl Fn(&StringChunked, Expr) -> Expr + Send + Sync + 'static,
 ) -> Expr {
     text.map_with_fmt_str(
         move |c: Column| {
             let name = c.name().clone();
-            let converted = convert(c.str()?, col(name.clone()));
+            let texts = c.str()?.clone();
+            let converted = convert(&texts, col(name.clone()));
             let frame = DataFrame::new_infer_height(vec![c])?;
             let out = frame.lazy().select([converted.alias(name.clone())]).collect()?;
-            Ok(out.column(name.as_str())?.clone())
+            let out = out.column(name.as_str())?.clone();
+            match years {
+                Years::AsRead => Ok(out),
+                Years::FourDigits { strict } => without_short_years(&texts, out, strict),
+            }
         },
         move |_, f| Ok(Field::new(f.name().clone(), dtype.clone())),
         what,
     )
+}
+
+/// What a conversion does with the years it reads.
+#[derive(Clone, Copy)]
+enum Years {
+    AsRead,
+    /// The format reads a year of four digits (`%Y`): one before 1000 not
+    /// written so does not convert (`strict`: is an error).
+    FourDigits {
+        strict: bool,
+    },
+}
+
+impl Years {
+    fn of(format: &str, strict: bool) -> Years {
+        match format.contains("%Y") {
+            true => Years::FourDigits { strict },
+            false => Years::AsRead,
+        }
+    }
+}
+
+/// `out` (the dates or datetimes of `texts`) without the values whose
+/// year, before 1000, is not written in four digits in their text: `%Y`
+/// reads `1/15/25` as the year 25 (the format wanted `%y`), and a year
+/// mistyped `25-02-03` too; such rows fell in no period asked for, and
+/// the range from the year 25 made two thousand years of empty periods.
+/// They do not convert, as a text of no date does; `0001-01-01`, the "no
+/// start" some systems write, is kept. `strict`: such a value is an error.
+fn without_short_years(texts: &StringChunked, out: Column, strict: bool) -> PolarsResult<Column> {
+    const DAY_1000: i64 = -354_285; // 1000-01-01, in days since 1970-01-01
+    let per_day: i64 = match out.dtype() {
+        DataType::Date => 1,
+        DataType::Datetime(TimeUnit::Microseconds, _) => 86_400_000_000,
+        DataType::Datetime(TimeUnit::Milliseconds, _) => 86_400_000,
+        DataType::Datetime(TimeUnit::Nanoseconds, _) => 86_400_000_000_000,
+        _ => return Ok(out),
+    };
+    // Days as 32-bit, instants as 64-bit integers, looked at without a copy.
+    let physical = out.to_physical_repr();
+    let least = match physical.dtype() {
+        DataType::Int32 => physical.i32()?.min().map(i64::from),
+        _ => physical.i64()?.min(),
+    };
+    let first = DAY_1000 * per_day;
+    if least.is_none_or(|least| least >= first) {
+        return Ok(out);
+    }
+    let physical = physical.cast(&DataType::Int64)?;
+    let values = physical.i64()?;
+    let written = |v: i64, t: &str| {
+        let year = chrono::DateTime::from_timestamp(v.div_euclid(per_day) * 86_400, 0)
+            .map(|d| chrono::Datelike::year(&d));
+        year.is_some_and(|y| (0..1000).contains(&y) && t.contains(&format!("{y:04}")))
+    };
+    let keep: BooleanChunked = values
+        .iter()
+        .zip(texts.iter())
+        .map(|(v, t)| match (v, t) {
+            (Some(v), Some(t)) if v < first => written(v, t),
+            _ => true,
+        })
+        .collect();
+    if strict && !keep.all() {
+        polars_bail!(ComputeError: "a year of fewer than four digits read by `%Y`");
+    }
+    let out = out.as_materialized_series();
+    let none = Series::full_null(out.name().clone(), out.len(), out.dtype());
+    Ok(out.zip_with(&keep, &none)?.into_column())
 }
 
 /// From text to a column's type.
@@ -292,16 +371,22 @@ impl Conversion {
             }
             Conversion::Date { format } => {
                 let opts = opts_of(format, strict);
-                per_batch(text, DataType::Date, "dates", move |texts, at| {
-                    without_empty(texts, at).str().to_date(opts.clone())
-                })
+                per_batch(
+                    text,
+                    (DataType::Date, Years::of(format, strict)),
+                    "dates",
+                    move |texts, at| without_empty(texts, at).str().to_date(opts.clone()),
+                )
             }
             // A column of nulls as long as the others: a literal null is
             // one value, which a comparison with a number left one row long.
             Conversion::NoValues => col(column).cast(DataType::Null),
             Conversion::Datetime { format, .. } => {
                 let times = self.clone();
-                let dtype = DataType::Datetime(TimeUnit::Microseconds, None);
+                let dtype = (
+                    DataType::Datetime(TimeUnit::Microseconds, None),
+                    Years::of(format, strict),
+                );
                 let Some(day) = day_part(format) else {
                     return per_batch(text, dtype, "times", move |texts, at| {
                         times.time_of_day(without_empty(texts, at), strict)

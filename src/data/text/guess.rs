@@ -79,11 +79,15 @@ pub(crate) const NO_SEPARATOR: char = '\u{0}';
 
 /// Dates as spreadsheets and CRMs export them: day and month in either
 /// order with slashes, or dots or dashes, or the year first with slashes;
-/// a month's name (`05-Jan-2025`, `Jan 5, 2025`, `5 January 2025`).
-const DATE_FORMATS: [&str; 14] = [
+/// a month's name (`05-Jan-2025`, `Jan 5, 2025`, `5 January 2025`); a
+/// year of two digits (`1/15/25`, as Excel writes short dates).
+const DATE_FORMATS: [&str; 17] = [
     "%m/%d/%Y",
     "%d/%m/%Y",
     "%d.%m.%Y",
+    "%m/%d/%y",
+    "%d/%m/%y",
+    "%d.%m.%y",
     "%m-%d-%Y",
     "%d-%m-%Y",
     "%Y/%m/%d",
@@ -128,18 +132,30 @@ pub(crate) fn date_formats(values: &[String]) -> Option<Vec<String>> {
     }
     let reads =
         |f: &str, parses: &dyn Fn(&str, &str) -> bool| nine_in_ten(values.iter().copied(), |v| parses(v, f));
-    let date = |v: &str, f: &str| chrono::NaiveDate::parse_from_str(v, f).is_ok();
+    let date = |v: &str, f: &str| {
+        chrono::NaiveDate::parse_from_str(v, f).is_ok_and(|d| year_in_full(f, v, chrono::Datelike::year(&d)))
+    };
     let fitting = fitting_formats(DATE_FORMATS.map(str::to_string).to_vec(), |f| reads(f, &date));
     if !fitting.is_empty() {
         return Some(fitting);
     }
-    let datetime = |v: &str, f: &str| chrono::NaiveDateTime::parse_from_str(v, f).is_ok();
+    let datetime = |v: &str, f: &str| {
+        chrono::NaiveDateTime::parse_from_str(v, f)
+            .is_ok_and(|d| year_in_full(f, v, chrono::Datelike::year(&d)))
+    };
     let datetimes = DATE_FORMATS
         .into_iter()
         .flat_map(|d| TIME_FORMATS.into_iter().map(move |t| format!("{d} {t}")))
         .collect();
     let fitting = fitting_formats(datetimes, |f| reads(f, &datetime));
     (!fitting.is_empty()).then_some(fitting)
+}
+
+/// Whether `value`, read in `format` as a day of `year`, writes that year
+/// in four digits where the format's `%Y` asks for them: `%Y` also reads
+/// `25` of `1/15/25`, as the year 25 (which `%y` reads as 2025).
+fn year_in_full(format: &str, value: &str, year: i32) -> bool {
+    !format.contains("%Y") || year >= 1000 || value.contains(&format!("{year:04}"))
 }
 
 /// The `formats` that read the values; a full month name's (`%B`, which
