@@ -262,6 +262,8 @@ pub fn output_failed(file: Option<&Path>, e: &dyn std::fmt::Display) -> u8 {
 /// those of reports, CSV, JSON and Markdown (`kpi status`, `kpi list`),
 /// or an HTML page (`kpi report`).
 #[derive(Clone, Copy, PartialEq, Eq)]
+// A check-only build has no `kpi eval` or `kpi report`.
+#[cfg_attr(not(feature = "eval"), allow(dead_code))]
 pub enum Writes {
     Results,
     Reports,
