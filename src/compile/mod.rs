@@ -313,17 +313,25 @@ impl Cx<'_> {
             RowFn::Week => day(0).dt().week().cast(DataType::Float64),
             RowFn::Day => day(0).dt().day().cast(DataType::Float64),
             RowFn::Weekday => day(0).dt().weekday().cast(DataType::Float64),
-            // A text's date is its ISO day (`2025-01-31`, the start of
-            // `2025-01-31T09:30`), as databases cast texts; other text is
-            // null (Polars' own guess of a format fails the whole column
-            // when its first value fits none).
+            // A text's date is the ISO day it starts with (`2025-01-31`,
+            // `2025-1-5`, the day of `2025-01-31T09:30`); other text is null
+            // (Polars' own guess of a format fails the whole column when
+            // its first value fits none, and `%Y` alone reads `25-01-15` as
+            // the year 25). The SQL of `crate::sql::iso_day` reads the same.
             RowFn::Date => match args.first().map(|e| e.ty) {
-                Some(Type::String) => a(0).str().to_date(StrptimeOptions {
-                    format: Some("%Y-%m-%d".into()),
-                    strict: false,
-                    exact: false,
-                    ..Default::default()
-                }),
+                Some(Type::String) => {
+                    let text = a(0).str().strip_chars(lit(NULL));
+                    let day = text.clone().str().to_date(StrptimeOptions {
+                        format: Some("%Y-%m-%d".into()),
+                        strict: false,
+                        exact: false,
+                        ..Default::default()
+                    });
+                    // The year 0 is no year in SQL's calendar.
+                    let shaped = text.str().contains(lit(crate::sql::ISO_DAY_SHAPE), true);
+                    let dated = shaped.and(day.clone().dt().year().gt(lit(0)));
+                    when(dated).then(day).otherwise(lit(NULL).cast(DataType::Date))
+                }
                 _ => a(0).cast(DataType::Date),
             },
             RowFn::DateTrunc => day(0).dt().truncate(lit(truncation_every(args.get(1)))),

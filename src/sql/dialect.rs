@@ -41,8 +41,6 @@ pub trait Spelling {
     fn contains(self, a: &str, b: &str) -> String;
     fn starts_with(self, a: &str, b: &str) -> String;
     fn ends_with(self, a: &str, b: &str) -> String;
-    /// A date from a string; null (not an error) where it does not parse, when the dialect can.
-    fn parse_date(self, x: &str) -> String;
     /// A date or datetime expression as a date.
     fn to_date(self, x: &str) -> String;
     /// A date or datetime column as the day of its rows: PostgreSQL's and
@@ -294,17 +292,6 @@ impl Spelling for Dialect {
                 format!("(substr({a}, -length({b})) = {b} OR (length({b}) = 0 AND {a} IS NOT NULL))")
             }
             Dialect::DuckDb | Dialect::BigQuery => format!("ENDS_WITH({a}, {b})"),
-        }
-    }
-
-    fn parse_date(self, x: &str) -> String {
-        match self {
-            Dialect::DuckDb => format!("TRY_CAST({x} AS DATE)"),
-            Dialect::Snowflake => format!("TRY_TO_DATE({x})"),
-            Dialect::BigQuery => format!("SAFE_CAST({x} AS DATE)"),
-            Dialect::Spark => format!("to_date({x})"),
-            Dialect::Postgres => format!("CAST({x} AS DATE)"),
-            Dialect::Sqlite => format!("date({x})"),
         }
     }
 

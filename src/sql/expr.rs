@@ -330,7 +330,7 @@ impl Printer<'_> {
             RowFn::Day => number(d.extract("DAY", &a(0))),
             RowFn::Weekday => number(d.iso_weekday(&a(0))),
             RowFn::Date => match args.first().map(|e| e.ty) {
-                Some(Type::String) => d.parse_date(&a(0)),
+                Some(Type::String) => super::iso_day::parse_date(d, &a(0)),
                 _ => d.to_date(&a(0)),
             },
             RowFn::DateTrunc => self.date_trunc(args),

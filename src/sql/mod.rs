@@ -13,6 +13,9 @@
 
 pub mod dialect;
 mod expr;
+mod iso_day;
+
+pub use iso_day::SHAPE as ISO_DAY_SHAPE;
 
 use dialect::Spelling;
 

@@ -3470,3 +3470,61 @@ fn a_databases_interval_ending_before_it_starts_is_said() {
         }
     }
 }
+
+const TEXT_DAY_KPIS: &str = "  days: {dataset: d, measure: 'count(date(s))'}\n  dated: {dataset: d, measure: 'sum(amount where date(s) is not null)'}\n  by_day: {dataset: d, measure: 'sum(amount * day(date(s)))'}\n";
+
+/// `date(s)` of a text is the ISO day it starts with, null for any other
+/// text, the same on files and in each database: PostgreSQL's cast failed
+/// the whole query on a text of no date, and read `25-01-15` as a day of
+/// 2025, as files read it as the year 25; SQLite moved `2025-02-30` to
+/// March.
+#[test]
+fn a_texts_date_is_the_same_on_files_and_databases() {
+    // amount, text: the days are February 3 (twice), February 29 of 2024
+    // and January 5; the rest are no days.
+    let rows = [
+        (7, "2025-02-03"),
+        (6, "2025-02-03 10:00"),
+        (11, "2024-2-29"),
+        (13, " 2025-1-5T10:00"),
+        (5, "25-01-15"),
+        (1, "nope"),
+        (2, "2025-02-30"),
+        (3, ""),
+        (17, "2025-01-312"),
+        (19, "2023-02-29"),
+        (23, "0000-01-01"),
+        (29, "2025-13-01"),
+    ];
+    let want = "days,dated,by_day\n4,37,423\n"; // 7 + 6 + 11 + 13; 7·3 + 6·3 + 11·29 + 13·5
+    let dir = temp_dir("text-days");
+    let mut csv = String::from("amount,s,closed_at\n");
+    for (amount, s) in rows {
+        csv.push_str(&format!("{amount},\"{s}\",2025-01-05\n"));
+    }
+    std::fs::write(dir.join("d.csv"), csv).unwrap();
+    let spec = "datasets:\n  d: {source: d.csv, time: closed_at, columns: {s: string}}\nkpis:\n";
+    std::fs::write(dir.join("s.yaml"), format!("{spec}{TEXT_DAY_KPIS}")).unwrap();
+    let (code, out, err) = kpi_in(&dir, &["--spec", "s.yaml", "eval", "--format", "csv", "-q"]);
+    assert_eq!((code, out.as_str()), (Some(0), want), "{err}");
+    let day = Date::parse("2025-01-05").unwrap();
+    for wh in Warehouse::every() {
+        let d = wh.dialect;
+        let values: Vec<String> = rows
+            .iter()
+            .map(|(amount, s)| {
+                let s = if s.is_empty() {
+                    "NULL".to_string()
+                } else {
+                    d.string(s)
+                };
+                format!("({amount}, {s}, {})", d.date_lit(day))
+            })
+            .collect();
+        let columns = format!("amount {}, s {}, closed_at date", d.double_type(), d.text_type());
+        wh.table("text_days", &columns, &values);
+        kpi::data::adbc::disconnect();
+        let out = checked_then_evaluated(&wh, "text_days", TEXT_DAY_KPIS, &[]);
+        assert_eq!(out, want, "{d:?}");
+    }
+}
