@@ -323,11 +323,12 @@ impl ExprChecker<'_> {
         }
     }
 
-    /// `d`, about `e` where a number was wanted, with help about the data
-    /// when `e` is a column the data gave as text that the spec does not
-    /// declare: one value that is no number (`n/a`, `-`) keeps a column
-    /// text, and the expression is not what to change.
-    fn with_text_column_help(&self, d: Diagnostic, e: &TExpr) -> Diagnostic {
+    /// `d`, about `e` where a number (or, `dated`, a date or datetime) was
+    /// wanted, with help about the data when `e` is a column the data gave
+    /// as text that the spec does not declare: one value that is no number
+    /// (`n/a`, `-`) or no date keeps a column text, and the expression is
+    /// not what to change.
+    fn with_text_column_help(&self, d: Diagnostic, e: &TExpr, dated: bool) -> Diagnostic {
         if let Some(column) = self.quoted_column(e) {
             return d.help(diag::quoted_column_help(&column));
         }
@@ -340,13 +341,26 @@ impl ExprChecker<'_> {
         if e.ty != Type::String || ds.declared.iter().any(|(n, _)| n == name) {
             return d;
         }
+        let ndjson = ds.format == crate::spec::model::Format::Ndjson;
+        if dated {
+            return d.help(format!(
+                "column `{name}` of dataset `{}` is read as text from the data: a value that is no date or datetime, or dates in a format of their own, keep it text. Declare `{name}: datetime` (or `date`) under `columns:` to read it so (`kpi check --data` then names any value that is not one); `read: {{datetime_format: \"…\"}}` (or `date_format`) says how its values are written",
+                ds.name
+            ));
+        }
         // JSON says no value with `null`; CSV by the words `read:` lists.
-        let no_value = match ds.format {
-            crate::spec::model::Format::Ndjson => "or write `null` where there is no value",
-            _ => "or list the words that mean no value in `read: {null_values: [...]}`",
+        let (why, no_value) = match ndjson {
+            true => (
+                "a value that is no number, or numbers written as JSON strings (`\"12500\"`, as BigQuery exports integers), keep it text",
+                "or write `null` where there is no value",
+            ),
+            false => (
+                "a value that is no number (`n/a`, `-`), or an integer too long for a number to hold exactly (an identifier), keeps it text",
+                "or list the words that mean no value in `read: {null_values: [...]}`",
+            ),
         };
         d.help(format!(
-            "column `{name}` of dataset `{}` is read as text from the data: a value that is no number (`n/a`, `-`), or an integer too long for a number to hold exactly (an identifier), keeps it text. Declare `{name}: number` under `columns:` to read it as numbers (`kpi check --data` then names any value that is not one), {no_value}",
+            "column `{name}` of dataset `{}` is read as text from the data: {why}. Declare `{name}: number` under `columns:` to read it as numbers (`kpi check --data` then names any value that is not one), {no_value}",
             ds.name
         ))
     }
@@ -383,7 +397,7 @@ impl ExprChecker<'_> {
         } else {
             let operand = format!("the operand of {label}");
             let d = diag::expected_type(inner.span, &operand, expected, inner.ty).also(op_span, "operator");
-            self.diags.push(self.with_text_column_help(d, &inner));
+            self.diags.push(self.with_text_column_help(d, &inner, false));
             Type::Unknown
         };
         typed(TKind::Unary(op, Box::new(inner)), ty, span)
@@ -604,8 +618,8 @@ impl ExprChecker<'_> {
         let mismatch = |this: &mut Self| {
             let d = diag::type_mismatch(op_span, op.symbol(), (l.span, l.ty), (r.span, r.ty));
             let d = match (l.ty, r.ty) {
-                (Type::String, Type::Number) => this.with_text_column_help(d, l),
-                (Type::Number, Type::String) => this.with_text_column_help(d, r),
+                (Type::String, Type::Number) => this.with_text_column_help(d, l, false),
+                (Type::Number, Type::String) => this.with_text_column_help(d, r, false),
                 _ => with_quoted_date_help(d, l, r),
             };
             this.diags.push(d);

@@ -2664,3 +2664,48 @@ fn long_values_are_cut_in_messages() {
     );
     assert!(stdout(&out).len() < 2_000, "{}", stdout(&out).len());
 }
+
+/// A BigQuery export: integers as JSON strings (`"12500"`), timestamps as
+/// `2025-01-01 10:00:00 UTC`. Declared numbers, the strings are numbers;
+/// the timestamps are read as UTC undeclared (they stayed text, so a
+/// `days_between` of them was a type error whose help said to declare the
+/// column a number), in CSV too.
+#[test]
+fn a_bigquery_exports_strings_of_numbers_and_utc_times_are_read() {
+    let nd = "{\"amount\": \"12500\", \"closed_at\": \"2025-01-15\", \"created\": \"2025-01-01 12:00:00 UTC\"}\n{\"amount\": \"8000\", \"closed_at\": \"2025-02-03\", \"created\": \"2025-01-20 00:00:00.000 UTC\"}\n{\"amount\": null, \"closed_at\": null, \"created\": \"2025-01-21 23:00:00 UTC\"}\n";
+    let files: &[(&str, &[u8])] = &[("d.ndjson", nd.as_bytes())];
+    let kpis = "  total: {dataset: d, measure: sum(amount)}\n  cycle: {dataset: d, measure: avg(days_between(created, closed_at))}\n";
+    // Undeclared, the amounts are text: the help says why.
+    let out = run(files, "d.ndjson", "", kpis, EVAL_CSV);
+    let err = stderr(&out).replace("\n        ", " ");
+    assert!(
+        err.contains("kpi::type_mismatch")
+            && err.contains("numbers written as JSON strings")
+            && err.contains("Declare `amount: number`")
+            && !err.contains("`created`"),
+        "{err}"
+    );
+    // (13.5 + 14) / 2 days.
+    let declared = "    columns: {amount: number}\n";
+    assert_eq!(
+        csv_of(&run(files, "d.ndjson", declared, kpis, EVAL_CSV)),
+        "total,cycle\n20500,13.75\n"
+    );
+    // In CSV, in the zone asked for: 23:30 UTC on January 31 is February in Berlin.
+    let csv = "amount,closed_at\n5,2025-01-31 23:30:00 UTC\n7,2025-02-01 00:30:00 UTC\n";
+    let files: &[(&str, &[u8])] = &[("d.csv", csv.as_bytes())];
+    let zoned = "    read: {timezone: Europe/Berlin}\n";
+    assert_eq!(
+        csv_of(&run(files, "d.csv", zoned, TOTAL, BY_MONTH)),
+        "period,total,rows\n2025-02,12,2\n"
+    );
+    // A text column where a date is wanted: the help says to declare a date.
+    let csv = "amount,closed_at,created\n5,2025-01-31,1/2/2025 10:00\n";
+    let files: &[(&str, &[u8])] = &[("d.csv", csv.as_bytes())];
+    let kpis = "  cycle: {dataset: d, measure: avg(days_between(created, closed_at))}\n";
+    let err = stderr(&run(files, "d.csv", "", kpis, EVAL_CSV)).replace("\n        ", " ");
+    assert!(
+        err.contains("Declare `created: datetime` (or `date`)") && !err.contains("`created: number`"),
+        "{err}"
+    );
+}

@@ -159,7 +159,7 @@ impl ExprChecker<'_> {
         }
         let what = format!("the argument of `{fname}`");
         let d = diag::expected_type(a.span, &what, expected, a.ty);
-        self.diags.push(self.with_text_column_help(d, a));
+        self.diags.push(self.with_text_column_help(d, a, false));
         // Other aggregates of a wrong argument are still numbers.
         match f {
             AggFn::Sum | AggFn::Avg | AggFn::Min | AggFn::Max => Type::Unknown,
@@ -351,7 +351,9 @@ impl ExprChecker<'_> {
                 if !ok(a.ty) {
                     let what = format!("argument {} of `{fname}`", i + 1);
                     let d = diag::expected_type(a.span, &what, expected, a.ty);
-                    this.diags.push(this.with_text_column_help(d, a));
+                    // A date wanted where datetimes do and numbers do not.
+                    let dated = ok(Type::Datetime) && !ok(Type::Number);
+                    this.diags.push(this.with_text_column_help(d, a, dated));
                 }
             }
         };

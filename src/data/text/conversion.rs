@@ -484,8 +484,10 @@ impl Conversion {
                 offset: true,
                 zone,
             } => {
-                // `Z` is the offset +00:00.
-                let text = iso_t(text, format).str().replace(lit("Z$"), lit("+00:00"), false);
+                // `Z` and ` UTC` are the offset +00:00 (`utc_as_offset`).
+                let text = iso_t(text, format)
+                    .str()
+                    .replace(lit("(Z| UTC)$"), lit("+00:00"), false);
                 let utc = text.str().to_datetime(
                     Some(TimeUnit::Microseconds),
                     Some(TimeZone::UTC),

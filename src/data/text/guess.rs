@@ -353,10 +353,7 @@ pub(crate) fn iso_datetime_text(v: &str) -> Option<String> {
             .format("%Y-%m-%dT%H:%M:%S%.f")
             .to_string(),
         true => {
-            let utc = match v.strip_suffix('Z') {
-                Some(rest) => format!("{rest}+00:00"),
-                None => v.into_owned(),
-            };
+            let utc = utc_as_offset(&v);
             chrono::DateTime::parse_from_str(&utc, &format)
                 .ok()?
                 .format("%Y-%m-%dT%H:%M:%S%.f%:z")
@@ -365,10 +362,21 @@ pub(crate) fn iso_datetime_text(v: &str) -> Option<String> {
     })
 }
 
+/// A datetime's UTC written as an offset: `Z` (ISO 8601) and ` UTC` (as
+/// BigQuery exports its timestamps, `2025-01-31 09:30:00 UTC`) as `+00:00`.
+pub(crate) fn utc_as_offset(v: &str) -> std::borrow::Cow<'_, str> {
+    match v.strip_suffix('Z').or_else(|| v.strip_suffix(" UTC")) {
+        Some(rest) => format!("{rest}+00:00").into(),
+        None => v.into(),
+    }
+}
+
+/// Whether `v` is a datetime in `format`, `Z` or ` UTC` read as the offset
+/// `+00:00` where the format ends with one.
 pub(crate) fn parses_datetime(v: &str, format: &str) -> bool {
-    let v = match v.strip_suffix('Z') {
-        Some(rest) if format.ends_with('z') => format!("{rest}+00:00"),
-        _ => v.to_string(),
+    let v = match format.ends_with('z') {
+        true => utc_as_offset(v),
+        false => v.into(),
     };
     if format.contains('z') {
         chrono::DateTime::parse_from_str(&v, format).is_ok()
