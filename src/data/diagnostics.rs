@@ -184,7 +184,7 @@ pub fn declared_type_contradicted(
         (_, _, Some(instant)) => format!("`{value}` reads as seconds since 1970 ({instant}): if the column holds such times, say it with `read: {{datetime_format: \"%s\"}}` under the dataset (and declare `{column}: datetime`)"),
         (Type::Bool, _, _) => format!("a bool is true or false (in CSV also yes/no, y/n, t/f or 1/0, in any case): fix the value in the data, or declare `{column}` with the type the data has"),
         // A word for no value (`n/a`, `-`) in CSV or NDJSON: the option that reads it so.
-        (Type::Number, _, _) if source_format != Format::Parquet && no_value => format!("if `{value}` means no value, list it in `read: {{null_values: [\"{value}\"]}}` under the dataset; otherwise fix it in the data (or skip such rows with `read: {{on_error: skip}}`)"),
+        (Type::Number, _, _) if source_format != Format::Parquet && no_value => format!("if `{value}` means no value, list it in `read: {{null_values: [{}]}}` under the dataset; otherwise fix it in the data (or skip such rows with `read: {{on_error: skip}}`)", yaml_text(value)),
         _ => format!("fix the value in the data, or declare `{column}` with the type the data has"),
     })
 }
@@ -777,17 +777,28 @@ pub fn mixed_column(
         (false, _) if let Some((option, written)) = &written_as => format!("`{value}` is a {ty} written `{written}`: if the column's values are written so, say it with `read: {{{option}: \"{written}\"}}` under the dataset; otherwise fix the value"),
         // R's `NA`, Excel's `#N/A`: the word for no value of the tool that wrote the file.
         (true, Format::Ndjson) => format!("`{value}` is how the tool that wrote the file says no value: JSON's is `null`, which reads as one; declare `{column}: string` to keep the column text"),
-        (true, _) => format!("`{value}` is how the tool that wrote the file says no value: `read: {{null_values: [\"{}\"]}}` under the dataset reads it as no value in every column, texts included (an empty field already is)", value.trim()),
+        (true, _) => format!("`{value}` is how the tool that wrote the file says no value: `read: {{null_values: [{}]}}` under the dataset reads it as no value in every column, texts included (an empty field already is)", yaml_text(value.trim())),
         (false, Format::Ndjson) => format!("fix the value (`null` where it means nothing), or declare `{column}: {ty}` under `columns:` to have such records refused, or `{column}: string` to keep it text"),
         (false, _) => format!("fix the value (a value that means nothing can go in `read: {{null_values: [...]}}`), or declare `{column}: {ty}` under `columns:` to have such rows refused (or skipped with `read: {{on_error: skip}}`), or `{column}: string` to keep it text"),
     })
 }
 
+/// A text as YAML writes it in a spec: in double quotes, or in single
+/// quotes where it holds a backslash or a double quote (in double quotes
+/// `"\N"` is an escape, the character NEL, not MySQL's word for null).
+fn yaml_text(text: &str) -> String {
+    match text.contains(['\\', '"']) {
+        true => format!("'{}'", text.replace('\'', "''")),
+        false => format!("\"{text}\""),
+    }
+}
+
 /// Words that tools write for no value: R's and pandas' `NA`, Excel's
-/// `#N/A`, databases' `NULL`, Python's `None`, and the like.
+/// `#N/A`, databases' `NULL`, Python's `None`, MySQL's and PostgreSQL's
+/// dumps' `\N`, and the like.
 fn says_no_value(value: &str) -> bool {
-    const WORDS: [&str; 12] = [
-        "na", "n/a", "#n/a", "null", "none", "nil", "-", "--", "?", "nan", "<na>", "missing",
+    const WORDS: [&str; 13] = [
+        "na", "n/a", "#n/a", "null", "none", "nil", "-", "--", "?", "nan", "<na>", "missing", "\\n",
     ];
     WORDS.contains(&value.trim().to_ascii_lowercase().as_str())
 }

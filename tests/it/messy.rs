@@ -2709,3 +2709,28 @@ fn a_bigquery_exports_strings_of_numbers_and_utc_times_are_read() {
         "{err}"
     );
 }
+
+/// MySQL's and PostgreSQL's dumps write no value as `\N`: the help offers
+/// `null_values` in single quotes (in double quotes YAML reads `"\N"` as
+/// one character, NEL), which, applied, reads it as no value.
+#[test]
+fn a_dumps_backslash_n_is_offered_as_no_value_in_single_quotes() {
+    let mut data = String::from("amount,closed_at\n");
+    for i in 1..=20 {
+        data.push_str(&format!("{i},2025-01-{i:02}\n"));
+    }
+    data.push_str("\\N,2025-01-22\n7,\\N\n");
+    let files: &[(&str, &[u8])] = &[("d.csv", data.as_bytes())];
+    let err = stderr(&run(files, "d.csv", "", TOTAL, EVAL_CSV)).replace("\n        ", " ");
+    assert!(
+        err.contains(
+            "`\\N` is how the tool that wrote the file says no value: `read: {null_values: ['\\N']}`"
+        ),
+        "{err}"
+    );
+    let read = "    read: {null_values: ['\\N']}\n";
+    assert_eq!(
+        csv_of(&run(files, "d.csv", read, TOTAL, EVAL_CSV)),
+        "total,rows\n217,22\n"
+    );
+}
