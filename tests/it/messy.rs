@@ -2733,4 +2733,11 @@ fn a_dumps_backslash_n_is_offered_as_no_value_in_single_quotes() {
         csv_of(&run(files, "d.csv", read, TOTAL, EVAL_CSV)),
         "total,rows\n217,22\n"
     );
+    // Written in double quotes anyway, it means the same (it was NEL, which
+    // no field holds, so `\N` kept the column text).
+    let read = "    read: {null_values: [\"\\N\"]}\n";
+    assert_eq!(
+        csv_of(&run(files, "d.csv", read, TOTAL, EVAL_CSV)),
+        "total,rows\n217,22\n"
+    );
 }

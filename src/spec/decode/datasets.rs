@@ -178,7 +178,7 @@ impl Reader<'_> {
             }
         }
         if let Some(n) = f.get("null_values") {
-            out.null_values = match &n.kind {
+            let words: Vec<Spanned<String>> = match &n.kind {
                 NodeKind::Seq(items) => items
                     .iter()
                     .filter_map(|i| match &i.kind {
@@ -189,6 +189,16 @@ impl Reader<'_> {
                     .collect(),
                 _ => self.string(n).into_iter().collect(),
             };
+            // `"\N"` in double quotes is YAML's escape of the character NEL,
+            // which no one means: it is the `\N` of MySQL's and PostgreSQL's
+            // dumps, as the delimiter `"\t"` is a tab.
+            out.null_values = words
+                .into_iter()
+                .map(|w| match w.value.as_str() {
+                    "\u{85}" => Spanned::new("\\N".to_string(), w.span),
+                    _ => w,
+                })
+                .collect();
         }
         if let Some(n) = f.get("decimal_comma") {
             out.decimal_comma = self.boolean(n).is_some_and(|b| b.value);
