@@ -338,11 +338,26 @@ pub fn duplicate_calendar(span: Span, first: Span) -> Diagnostic {
 }
 
 pub fn invalid_change(span: Span, value: &str) -> Diagnostic {
+    let forms = r#"a relative change "+15%", a percentage-point change "+5pp", or an absolute change "-2""#;
+    let v = value.trim();
+    // `15%`, `5pp`, `0.15`: a change without its sign, which says whether
+    // the KPI is to rise or fall.
+    let help = match v.starts_with(|c: char| c.is_ascii_digit()) {
+        true => {
+            let fraction = v
+                .parse::<f64>()
+                .ok()
+                .filter(|f| *f > 0.0 && *f < 1.0)
+                .map(|f| (f * 1e11).round() / 1e9)
+                .map(|pct| format!(r#"; a rise of {pct}% is "+{pct}%""#))
+                .unwrap_or_default();
+            format!(r#"a change says its direction: "+{v}" to rise, "-{v}" to fall{fraction}"#)
+        }
+        false => format!("write {forms}"),
+    };
     Diagnostic::error("kpi::invalid_change", format!("`{value}` is not a valid change"))
         .at(span, "expected a signed change")
-        .help(
-            r#"write a relative change "+15%", a percentage-point change "+5pp", or an absolute change "-2""#,
-        )
+        .help(help)
 }
 
 pub fn invalid_date(span: Span, value: &str) -> Diagnostic {

@@ -88,6 +88,8 @@ const SHAPE: &[&str] = &[
     "kpi::yaml_multiple_documents",
     "kpi::duplicate_key",
     "kpi::unsupported_version",
+    // A change written as a number (`0.15`) is no text, as the schema says.
+    "kpi::invalid_change",
 ];
 
 #[test]
