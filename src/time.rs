@@ -93,8 +93,8 @@ impl Date {
     }
 
     /// The days a date written otherwise than `YYYY-MM-DD` may mean, as
-    /// people write dates: `20250115`; `01/15/2025` (month first, as in
-    /// the US) or `15.01.2025` (day first, as in Europe), read as the
+    /// people write dates: `20250115`; `01/15/2025` or `1/15/25` (month
+    /// first, as in the US) or `15.01.2025` (day first, as in Europe), read as the
     /// only order that names a day; both when both do (`01/02/2025`: the
     /// month-first reading first). None when it is no date either way.
     pub fn meant(s: &str) -> Vec<Date> {
@@ -117,7 +117,14 @@ impl Date {
         }
         let parts: Vec<&str> = s.split(['/', '.', '-']).collect();
         let [a, b, y] = parts[..] else { return Vec::new() };
-        let (Some(a), Some(b), Some(y)) = (number(a), number(b), number(y).filter(|_| y.len() == 4)) else {
+        // A year of two digits as strftime's `%y` reads it: 00–68 are
+        // 2000–2068, 69–99 are 1969–1999 (`1/15/25`, Excel's short date).
+        let year = match y.len() {
+            4 => number(y),
+            2 => number(y).map(|y| if y < 69 { 2000 + y } else { 1900 + y }),
+            _ => None,
+        };
+        let (Some(a), Some(b), Some(y)) = (number(a), number(b), year) else {
             return Vec::new();
         };
         let day_first = s.contains('.');
@@ -254,6 +261,9 @@ mod tests {
         assert_eq!(meant("01/02/2025"), ["2025-01-02", "2025-02-01"]);
         assert_eq!(meant("01.02.2025"), ["2025-02-01", "2025-01-02"]);
         assert_eq!(meant("05/05/2025"), ["2025-05-05"]);
+        assert_eq!(meant("1/15/25"), ["2025-01-15"]);
+        assert_eq!(meant("15.01.99"), ["1999-01-15"]);
+        assert!(meant("1/15/025").is_empty());
         assert!(meant("13/13/2025").is_empty());
         assert!(meant("2025/01/15").is_empty());
         assert!(meant("20251315").is_empty());
