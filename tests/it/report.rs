@@ -113,6 +113,14 @@ fn named_kpis_and_funnels_are_the_pages_cards() {
     // Two columns wide: its table's four columns fit without a scroll bar.
     assert!(html.contains("<article class=\"card funnel wide\""), "{html}");
     assert!(!html.contains("aria-label=\"funnel Deals lost\""), "{html}");
+    // Funnels are of the whole range and every member together, which the
+    // page says (under `--by` they looked like a breakdown's).
+    assert!(
+        html.contains("<p class=\"meta\">Each funnel over all of "),
+        "{html}"
+    );
+    let by = report(&dir, &["closing", "--by", "stage"]);
+    assert!(by.contains(", every stage together</p>"), "{by}");
     assert!(
         html.contains("Won revenue") && !html.contains("Lost deals"),
         "{html}"
