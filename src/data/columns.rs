@@ -86,7 +86,8 @@ pub fn remote_schemas(
             }
             Err(e) => {
                 let table = t.table.as_ref().map(|x| (x.value.as_str(), c.dialect));
-                diags.push(diagnostics::of_dataset(e, &d.name.value, t.span, table));
+                let e = diagnostics::of_dataset(e, &d.name.value, t.span, table);
+                diags.push(super::near_missing(e, &c, table.map(|(t, _)| t)));
             }
         }
     }

@@ -87,12 +87,8 @@ fn unit_query(plan: &Plan, i: usize, c: &ConnectionModel, sql: &str) -> Result<D
         _ => None,
     };
     crate::data::adbc::query(c, sql).map_err(|d| {
-        vec![crate::data::diagnostics::of_dataset(
-            d,
-            &ds.name,
-            ds.source_span,
-            table,
-        )]
+        let d = crate::data::diagnostics::of_dataset(d, &ds.name, ds.source_span, table);
+        vec![crate::data::near_missing(d, c, table.map(|(t, _)| t))]
     })
 }
 

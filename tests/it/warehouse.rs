@@ -3528,3 +3528,45 @@ fn a_texts_date_is_the_same_on_files_and_databases() {
         assert_eq!(out, want, "{d:?}");
     }
 }
+
+/// A table name mistyped (`dealz`) is told the table nearest it, on each
+/// database, by `kpi check --data` and `kpi eval` alike; a name nothing is
+/// near is told the tables of its schema.
+#[test]
+fn a_mistyped_table_is_told_the_nearest_one() {
+    for wh in Warehouse::every() {
+        let d = wh.dialect;
+        wh.table(
+            "quota_targets",
+            &format!("amount {}, closed_at date", d.double_type()),
+            &[format!("(1, {})", d.date_lit(Date::parse("2025-01-05").unwrap()))],
+        );
+        kpi::data::adbc::disconnect();
+        let kpis = "  n: {dataset: d, measure: count()}\n";
+        let told = |table: &str| -> Vec<String> {
+            let spec = one_table_spec(&wh, table, kpis);
+            [&["eval"][..], &["check", "--data"][..]]
+                .iter()
+                .map(|command| {
+                    let mut args = vec!["--spec", spec.to_str().unwrap()];
+                    args.extend_from_slice(command);
+                    let out = crate::support::kpi(&args);
+                    assert_ne!(out.status.code(), Some(0), "{d:?}");
+                    printed(&out).split_whitespace().collect::<Vec<_>>().join(" ")
+                })
+                .collect()
+        };
+        let schema = &wh.schema;
+        for said in told("quota_target") {
+            let hint = format!("did you mean `{schema}.quota_targets`?");
+            assert!(said.contains(&hint), "{d:?}: {said}");
+        }
+        for said in told("nothing_like_it") {
+            let hint = format!("the tables of `{schema}`: ");
+            assert!(
+                said.contains(&hint) && said.contains("`quota_targets`"),
+                "{d:?}: {said}"
+            );
+        }
+    }
+}
