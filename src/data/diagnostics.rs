@@ -661,7 +661,21 @@ pub fn wrong_delimiter(span: Span, dataset: &str, path: &str, used: char, seen: 
     .help(format!("the file looks `{}`-delimited: add `read: {{delimiter: \"{}\"}}` to the dataset", show(seen), show(seen)))
 }
 
-pub fn header_looks_like_data(span: Span, dataset: &str, path: &str, line: &str) -> Diagnostic {
+/// `fields`: the line's fields, each a column the header is to name.
+pub fn header_looks_like_data(
+    span: Span,
+    dataset: &str,
+    path: &str,
+    (line, fields, separator): (&str, usize, char),
+) -> Diagnostic {
+    // Exports without a header (Redshift's UNLOAD, Hive, `COPY … TO` without
+    // `HEADER`) are the usual cause: a header line of that many names mends it.
+    let names: Vec<String> = (1..=fields.min(4)).map(|i| format!("column{i}")).collect();
+    let more = if fields > 4 {
+        format!("{separator}…")
+    } else {
+        String::new()
+    };
     Diagnostic::error(
         "kpi::header_looks_like_data",
         format!(
@@ -670,7 +684,10 @@ pub fn header_looks_like_data(span: Span, dataset: &str, path: &str, line: &str)
         ),
     )
     .at(span, "read from here")
-    .help("a CSV source starts with a header line naming its columns; the header may be missing or damaged")
+    .help(format!(
+        "a CSV source starts with a header line naming its columns: add a first line naming its {fields} columns as the spec names them (`{}{more}`), or export the file with its header",
+        names.join(&separator.to_string())
+    ))
 }
 
 pub fn unclosed_quote(span: Span, dataset: &str, path: &str, line: usize) -> Diagnostic {

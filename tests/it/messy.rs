@@ -1543,7 +1543,8 @@ fn damaged_files_are_named_with_their_place() {
         (
             "D0000143,A000836,2023-12-08,won,38740\n1,2,2025-01-01,won,5\n",
             "kpi::header_looks_like_data",
-            "line 1",
+            // The header to add, one name per field.
+            "`column1,column2,column3,column4,…`",
         ),
         (
             "id,amount,closed_at\n1,5,2025-01-01\n2,\"6,2025-01-02\n3,7,2025-01-03\n",

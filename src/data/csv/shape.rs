@@ -269,7 +269,7 @@ fn look_like_a_header(
             src.span,
             &src.name,
             &f.display().to_string(),
-            &line,
+            (&line, header.len(), separator),
         ));
     }
     Ok(())
