@@ -721,7 +721,36 @@ pub fn timezone_needed(
         format!("column `{column}` of dataset `{dataset}` holds datetimes with UTC offsets other than UTC's (`{path}` line {line} holds `{value}`), and no time zone says which day they fall on"),
     )
     .at(span, "read from here")
-    .help("declare the zone whose dates count: `read: {timezone: Europe/Berlin}` (or `UTC`)")
+    .help(format!(
+        "declare the zone whose dates count: `read: {{timezone: {}}}` (or `UTC`)",
+        zone_of_offset(value).unwrap_or("Europe/Berlin")
+    ))
+}
+
+/// A zone whose clocks are at the UTC offset `value` ends with, in winter
+/// or in summer (`-05:00`: New York's winter), as an example to name;
+/// none for an offset no large city keeps.
+fn zone_of_offset(value: &str) -> Option<&'static str> {
+    const ZONES: [(&str, &str); 14] = [
+        ("-0800", "America/Los_Angeles"),
+        ("-0700", "America/Los_Angeles"),
+        ("-0600", "America/Chicago"),
+        ("-0500", "America/New_York"),
+        ("-0400", "America/New_York"),
+        ("-0300", "America/Sao_Paulo"),
+        ("+0100", "Europe/Berlin"),
+        ("+0200", "Europe/Berlin"),
+        ("+0300", "Europe/Moscow"),
+        ("+0530", "Asia/Kolkata"),
+        ("+0800", "Asia/Singapore"),
+        ("+0900", "Asia/Tokyo"),
+        ("+1000", "Australia/Sydney"),
+        ("+1100", "Australia/Sydney"),
+    ];
+    let v = value.trim();
+    let sign = v.rfind(['+', '-'])?;
+    let offset: String = v[sign..].chars().filter(|c| *c != ':').collect();
+    ZONES.iter().find(|(o, _)| *o == offset).map(|(_, z)| *z)
 }
 
 pub fn rows_skipped(dataset: &str, path: &str, n: usize, lines: &[u64]) -> Diagnostic {
@@ -1068,6 +1097,17 @@ pub fn of_dataset(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_offsets_zone_is_one_whose_clocks_keep_it() {
+        assert_eq!(
+            zone_of_offset("2025-01-31T23:30:00-05:00"),
+            Some("America/New_York")
+        );
+        assert_eq!(zone_of_offset("2025-01-31 23:30:00+0530"), Some("Asia/Kolkata"));
+        assert_eq!(zone_of_offset("2025-01-31T23:30:00+01:00"), Some("Europe/Berlin"));
+        assert_eq!(zone_of_offset("2025-01-31T23:30:00+04:45"), None);
+    }
 
     #[test]
     fn a_date_with_a_time_of_day_is_told_apart() {
