@@ -117,11 +117,12 @@ impl Date {
         }
         let parts: Vec<&str> = s.split(['/', '.', '-']).collect();
         let [a, b, y] = parts[..] else { return Vec::new() };
-        // A year of two digits as strftime's `%y` reads it: 00–68 are
-        // 2000–2068, 69–99 are 1969–1999 (`1/15/25`, Excel's short date).
+        // A year of two digits as a `%y` date format reads it (chrono's
+        // rule): 00–69 are 2000–2069, 70–99 are 1970–1999 (`1/15/25`,
+        // Excel's short date).
         let year = match y.len() {
             4 => number(y),
-            2 => number(y).map(|y| if y < 69 { 2000 + y } else { 1900 + y }),
+            2 => number(y).map(|y| if y < 70 { 2000 + y } else { 1900 + y }),
             _ => None,
         };
         let (Some(a), Some(b), Some(y)) = (number(a), number(b), year) else {
@@ -263,6 +264,8 @@ mod tests {
         assert_eq!(meant("05/05/2025"), ["2025-05-05"]);
         assert_eq!(meant("1/15/25"), ["2025-01-15"]);
         assert_eq!(meant("15.01.99"), ["1999-01-15"]);
+        assert_eq!(meant("15.01.69"), ["2069-01-15"]);
+        assert_eq!(meant("15.01.70"), ["1970-01-15"]);
         assert!(meant("1/15/025").is_empty());
         assert!(meant("13/13/2025").is_empty());
         assert!(meant("2025/01/15").is_empty());
