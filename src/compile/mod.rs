@@ -320,7 +320,8 @@ impl Cx<'_> {
             // the year 25). The SQL of `crate::sql::iso_day` reads the same.
             RowFn::Date => match args.first().map(|e| e.ty) {
                 Some(Type::String) => {
-                    let text = a(0).str().strip_chars(lit(NULL));
+                    // Spaces around it are trimmed, as SQL's `TRIM` does (not tabs).
+                    let text = a(0).str().strip_chars(lit(" "));
                     let day = text.clone().str().to_date(StrptimeOptions {
                         format: Some("%Y-%m-%d".into()),
                         strict: false,

@@ -21,7 +21,12 @@ const DAY: &str = "^[0-9]{4}-[0-9]{1,2}-([0-9]{1,2})";
 
 /// The date `text` (a text expression) starts with, or null.
 pub fn parse_date(d: Dialect, text: &str) -> String {
-    let t = format!("TRIM({text})");
+    // Spaces trimmed, not tabs or line ends (BigQuery's and Snowflake's
+    // `TRIM` of one argument trims every kind of white space).
+    let t = match d {
+        Dialect::BigQuery | Dialect::Snowflake => format!("TRIM({text}, ' ')"),
+        _ => format!("TRIM({text})"),
+    };
     let (y, m, d_) = (part(d, &t, YEAR), part(d, &t, MONTH), part(d, &t, DAY));
     let rem = |a: &str, b: u32| match d {
         Dialect::BigQuery => format!("MOD({a}, {b})"),

@@ -3495,6 +3495,8 @@ fn a_texts_date_is_the_same_on_files_and_databases() {
         (19, "2023-02-29"),
         (23, "0000-01-01"),
         (29, "2025-13-01"),
+        // Spaces are trimmed, as SQL's TRIM trims them; a tab is not.
+        (31, "\t2025-01-05"),
     ];
     let want = "days,dated,by_day\n4,37,423\n"; // 7 + 6 + 11 + 13; 7·3 + 6·3 + 11·29 + 13·5
     let dir = temp_dir("text-days");
