@@ -1053,6 +1053,10 @@ pub fn query_failed(c: &crate::check::ir::ConnectionModel, why: &str, sql: &str)
     .help(format!("the statement was: {sql}"))
 }
 
+/// How the help of a table not found in its case begins (a table's
+/// nearest names are not said beside it).
+pub const CASE_COUNTS: &str = "kpi quotes each part";
+
 /// A failed statement of one dataset, pointed at the dataset's source: a
 /// table that is not there, or a query the database refuses, is the
 /// dataset's to mend, and the connection is only where it ran.
@@ -1083,7 +1087,7 @@ pub fn of_dataset(
     if let Some((case, name)) = folded.filter(|(_, name)| missing && table.is_some_and(|(t, _)| t != name)) {
         let statement = d.help.take().unwrap_or_default();
         d.help = Some(format!(
-            "kpi quotes each part of a table's name, so its case counts; a table made without quotes has its name in {case} case there (`{name}`); {statement}"
+            "{CASE_COUNTS} of a table's name, so its case counts; a table made without quotes has its name in {case} case there (`{name}`); {statement}"
         ));
     }
     d.message = format!("dataset `{dataset}`: {}", d.message);

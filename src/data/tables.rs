@@ -19,7 +19,7 @@ pub fn near_missing(mut d: Diagnostic, c: &ConnectionModel, table: Option<&str>)
     };
     if d.help
         .as_deref()
-        .is_some_and(|h| h.starts_with("kpi quotes each part"))
+        .is_some_and(|h| h.starts_with(super::diagnostics::CASE_COUNTS))
     {
         return d;
     }
