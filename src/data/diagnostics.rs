@@ -1053,6 +1053,14 @@ pub fn query_failed(c: &crate::check::ir::ConnectionModel, why: &str, sql: &str)
     .help(format!("the statement was: {sql}"))
 }
 
+/// Whether a database's failure says a table is not there, in the words
+/// of PostgreSQL and DuckDB, SQLite, and Spark.
+pub fn table_not_found(message: &str) -> bool {
+    ["does not exist", "no such table", "not found", "NOT_FOUND"]
+        .iter()
+        .any(|m| message.contains(m))
+}
+
 /// How the help of a table not found in its case begins (a table's
 /// nearest names are not said beside it).
 pub const CASE_COUNTS: &str = "kpi quotes each part";
@@ -1074,9 +1082,7 @@ pub fn of_dataset(
     if d.code != "kpi::query_failed" {
         return d;
     }
-    let missing = ["does not exist", "no such table", "not found", "NOT_FOUND"]
-        .iter()
-        .any(|m| d.message.contains(m));
+    let missing = table_not_found(&d.message);
     // A name written in quotes is meant as written.
     let table = table.filter(|(t, _)| !t.contains(['"', '`']));
     let folded = match table {

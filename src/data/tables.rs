@@ -11,9 +11,7 @@ use crate::spec::model::Dialect;
 /// the database said it has no such table and the help does not already
 /// name it in the database's case.
 pub fn near_missing(mut d: Diagnostic, c: &ConnectionModel, table: Option<&str>) -> Diagnostic {
-    let missing = ["does not exist", "no such table", "not found", "NOT_FOUND"]
-        .iter()
-        .any(|m| d.message.contains(m));
+    let missing = super::diagnostics::table_not_found(&d.message);
     let Some(table) = table.filter(|_| missing && d.code == "kpi::query_failed") else {
         return d;
     };
