@@ -270,7 +270,7 @@ fn without_short_years(texts: &StringChunked, out: Column, strict: bool) -> Pola
     let written = |v: i64, t: &str| {
         let year = chrono::DateTime::from_timestamp(v.div_euclid(per_day) * 86_400, 0)
             .map(|d| chrono::Datelike::year(&d));
-        year.is_some_and(|y| (0..1000).contains(&y) && t.contains(&format!("{y:04}")))
+        year.is_some_and(|y| y >= 0 && super::guess::year_in_full("%Y", t, y))
     };
     let keep: BooleanChunked = values
         .iter()

@@ -154,7 +154,7 @@ pub(crate) fn date_formats(values: &[String]) -> Option<Vec<String>> {
 /// Whether `value`, read in `format` as a day of `year`, writes that year
 /// in four digits where the format's `%Y` asks for them: `%Y` also reads
 /// `25` of `1/15/25`, as the year 25 (which `%y` reads as 2025).
-fn year_in_full(format: &str, value: &str, year: i32) -> bool {
+pub(crate) fn year_in_full(format: &str, value: &str, year: i32) -> bool {
     !format.contains("%Y") || year >= 1000 || value.contains(&format!("{year:04}"))
 }
 
