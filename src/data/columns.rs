@@ -85,9 +85,8 @@ pub fn remote_schemas(
                 out.insert(d.name.value.clone(), cols);
             }
             Err(e) => {
-                let table = t.table.as_ref().map(|x| (x.value.as_str(), c.dialect));
-                let e = diagnostics::of_dataset(e, &d.name.value, t.span, table);
-                diags.push(super::near_missing(e, &c, table.map(|(t, _)| t)));
+                let table = t.table.as_ref().map(|x| x.value.as_str());
+                diags.push(super::read_failed(e, (&d.name.value, t.span), &c, table));
             }
         }
     }

@@ -28,7 +28,7 @@ mod text;
 mod validate;
 mod values;
 pub use intervals::reversed_intervals;
-pub use tables::near_missing;
+pub use tables::read_failed;
 pub use values::texts_not_in_data;
 
 pub use columns::{missing_declared_named, readable_schemas, remote_schemas, schemas, ReadSchemas};

@@ -4,13 +4,27 @@
 
 use crate::check::ir::ConnectionModel;
 use crate::diagnostic::Diagnostic;
+use crate::span::Span;
 use crate::spec::model::Dialect;
 
-/// `d`, a failed read of `table` on `c`, with the connection's tables
-/// near that name in its help (or those it has, when none is near), when
-/// the database said it has no such table and the help does not already
-/// name it in the database's case.
-pub fn near_missing(mut d: Diagnostic, c: &ConnectionModel, table: Option<&str>) -> Diagnostic {
+/// `d`, a failed read of dataset `dataset` (its `source`, its `table` if
+/// it names one) on `c`, said of the dataset (`diagnostics::of_dataset`),
+/// with the connection's tables near that name in its help when the
+/// database said it has no such table.
+pub fn read_failed(
+    d: Diagnostic,
+    (dataset, source): (&str, Span),
+    c: &ConnectionModel,
+    table: Option<&str>,
+) -> Diagnostic {
+    let d = super::diagnostics::of_dataset(d, dataset, source, table.map(|t| (t, c.dialect)));
+    near_missing(d, c, table)
+}
+
+/// `d` with the connection's tables near `table` in its help (or those it
+/// has, when none is near), when the database said it has no such table
+/// and the help does not already name it in the database's case.
+fn near_missing(mut d: Diagnostic, c: &ConnectionModel, table: Option<&str>) -> Diagnostic {
     let missing = super::diagnostics::table_not_found(&d.message);
     let Some(table) = table.filter(|_| missing && d.code == "kpi::query_failed") else {
         return d;

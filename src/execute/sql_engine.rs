@@ -83,13 +83,11 @@ impl Sql {
 fn unit_query(plan: &Plan, i: usize, c: &ConnectionModel, sql: &str) -> Result<DataFrame, Vec<Diagnostic>> {
     let ds = &plan.model.datasets[plan.units[i].dataset];
     let table = match ds.remote.as_ref().map(|r| &r.relation) {
-        Some(crate::check::ir::Relation::Table(t)) => Some((t.as_str(), c.dialect)),
+        Some(crate::check::ir::Relation::Table(t)) => Some(t.as_str()),
         _ => None,
     };
-    crate::data::adbc::query(c, sql).map_err(|d| {
-        let d = crate::data::diagnostics::of_dataset(d, &ds.name, ds.source_span, table);
-        vec![crate::data::near_missing(d, c, table.map(|(t, _)| t))]
-    })
+    crate::data::adbc::query(c, sql)
+        .map_err(|d| vec![crate::data::read_failed(d, (&ds.name, ds.source_span), c, table)])
 }
 
 fn connection_of(model: &Model, ds: usize) -> Option<&ConnectionModel> {
