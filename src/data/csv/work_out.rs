@@ -73,8 +73,9 @@ fn repeated_names(header: &[String]) -> Vec<(String, usize)> {
     repeated
 }
 
-/// Each file's first record index, the blank records and those of empty
-/// fields, from the files' shapes (or, where a file could not be read whole, by reading it).
+/// Each file's first record index, the blank records, those of empty
+/// fields and, under `on_error: skip`, the ragged ones, from the files'
+/// shapes (or, where a file could not be read whole, by reading it).
 fn place_records(src: &SourceInfo, layout: &mut Layout, shapes: &[Option<Shape>]) -> Result<(), Diagnostic> {
     layout.starts = match starts_of(shapes) {
         Some(starts) => starts,
@@ -93,6 +94,11 @@ fn place_records(src: &SourceInfo, layout: &mut Layout, shapes: &[Option<Shape>]
     };
     layout.blank = across(|s| &s.blank);
     layout.empty_rows = across(|s| &s.empty_rows);
+    // Skipped first of all: the ragged records (those whose values do not
+    // convert join them once types are known).
+    if skips(src) {
+        layout.skipped = across(|s| &s.ragged_rows);
+    }
     Ok(())
 }
 
@@ -326,17 +332,6 @@ fn starts_of(shapes: &[Option<Shape>]) -> Option<Vec<u64>> {
     Some(starts)
 }
 
-/// The records whose number of fields is not the header's, by index
-/// across the files.
-fn ragged_records(shapes: &[Option<Shape>], starts: &[u64]) -> Vec<u64> {
-    let ragged = shapes.iter().zip(starts).flat_map(|(shape, start)| {
-        shape
-            .iter()
-            .flat_map(move |s| s.ragged_rows.iter().map(move |r| start + r))
-    });
-    ragged.collect()
-}
-
 /// Rows the reader cannot read: skipped and counted under `on_error:
 /// skip`, otherwise the first one is an error.
 fn malformed_records(
@@ -345,7 +340,7 @@ fn malformed_records(
     shapes: Vec<Option<Shape>>,
 ) -> Result<Layout, Diagnostic> {
     if skips(src) {
-        let ragged = ragged_records(&shapes, &layout.starts);
+        let ragged = std::mem::take(&mut layout.skipped);
         layout.skipped =
             unreadable_records(src, &layout, ragged).map_err(|e| read_error(src, &layout, &e))?;
         return Ok(layout);
@@ -518,10 +513,8 @@ fn text_pieces(src: &SourceInfo, l: &Layout, header: &[String], shapes: &[Option
         .collect();
     let cut = (&l.files[..], &l.text, &cuts[..], pieces::PIECE);
     let mut left_out = l.blank.clone();
-    if skips(src) {
-        left_out.extend(ragged_records(shapes, &l.starts));
-        left_out.sort_unstable();
-    }
+    left_out.extend(&l.skipped);
+    left_out.sort_unstable();
     let rows = (&l.starts[..], &left_out[..]);
     Pieces::new(
         cut,
