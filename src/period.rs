@@ -101,6 +101,27 @@ pub fn period_of(d: Date, grain: Grain, cal: &Calendar) -> Period {
     }
 }
 
+/// How many days after a week's first day its Thursday falls: the day the
+/// week's ISO label is of, and so the day that places the week in a year,
+/// quarter or month (the fourth day of a Monday week, the fifth of a Sunday
+/// week), so a week labelled `2026-W01` is in 2026 whichever day it starts.
+pub fn thursday_offset(cal: &Calendar) -> i32 {
+    match cal.week_start {
+        WeekStart::Monday => 3,
+        WeekStart::Sunday => 4,
+    }
+}
+
+/// The day that places a period in a longer span: a week's Thursday, any
+/// other period's first day.
+pub fn anchor_day(p: Period, grain: Grain, cal: &Calendar) -> Date {
+    if grain == Grain::Week {
+        p.start.add_days(thursday_offset(cal))
+    } else {
+        p.start
+    }
+}
+
 /// The label of the period of `grain` starting at `start`.
 pub fn label(p: Period, grain: Grain, cal: &Calendar) -> String {
     let (y, m, _) = p.start.ymd();
@@ -406,7 +427,7 @@ pub fn same_period_last_year(p: Period, grain: Grain, cal: &Calendar) -> Option<
         Grain::All => Some(year_earlier(p)),
         Grain::Day => Some(period_of(p.start.add_months(-12), grain, cal)),
         Grain::Week => {
-            let (y, w) = p.start.add_days(3).iso_week();
+            let (y, w) = anchor_day(p, grain, cal).iso_week();
             let monday = Date::from_iso_week(y - 1, w)?;
             Some(period_of(monday.add_days(3), grain, cal))
         }
@@ -443,13 +464,11 @@ pub fn calendar_back(p: Period, unit: Grain, grain: Grain, cal: &Calendar) -> Op
         // A week before a day.
         _ => return Some(period_of(p.start.add_days(-7), grain, cal)),
     };
-    // A week is placed by its fourth day.
-    let day = if grain == Grain::Week {
-        p.start.add_days(3)
-    } else {
-        p.start
-    };
-    Some(period_of(day.add_months(-months), grain, cal))
+    Some(period_of(
+        anchor_day(p, grain, cal).add_months(-months),
+        grain,
+        cal,
+    ))
 }
 
 /// The grain of which a range is exactly one period, if any.

@@ -117,10 +117,11 @@ impl Cx<'_> {
                 if crate::period::rank(w.grain) >= crate::period::rank(span) {
                     return x;
                 }
-                // A week belongs to the span holding most of its days (its fourth day).
+                // A week belongs to the span of its Thursday, the day its label is of.
                 let p = col(w.period).cast(DataType::Date);
                 let p = if w.grain == Grain::Week {
-                    p.dt().offset_by(lit("3d"))
+                    let days = crate::period::thursday_offset(w.cal);
+                    p.dt().offset_by(lit(format!("{days}d")))
                 } else {
                     p
                 };

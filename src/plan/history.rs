@@ -24,17 +24,11 @@ fn to_date_start(p: Period, span: Grain, grain: Grain, cal: &Calendar) -> Period
     if period::rank(grain) >= period::rank(span) {
         return p;
     }
-    // A week belongs to the span holding its fourth day.
-    let day = if grain == Grain::Week {
-        p.start.add_days(3)
-    } else {
-        p.start
-    };
-    let span_start = period::period_of(day, span, cal).start;
+    let span_start = period::period_of(period::anchor_day(p, grain, cal), span, cal).start;
     let first = period::period_of(span_start, grain, cal);
     // The week holding the span's first day belongs to the span before
-    // when its fourth day comes earlier: the span's first week is the next.
-    if grain == Grain::Week && first.start.add_days(3) < span_start {
+    // when its Thursday comes earlier: the span's first week is the next.
+    if period::anchor_day(first, grain, cal) < span_start {
         return period::period_of(first.end.add_days(1), grain, cal);
     }
     first

@@ -1097,3 +1097,46 @@ fn a_to_date_window_by_week_reads_its_spans_weeks_only() {
     assert_values(&rows, "revenue", &[s(10.)]);
     assert_values(&rows, "revenue_mtd", &[s(15.)]);
 }
+
+/// A Sunday week is placed in a year, quarter or month by its Thursday, the
+/// day its ISO label is of: Sunday 2025-12-28 to Saturday 2026-01-03 is
+/// labelled 2026-W01 (its Monday is in ISO week 1 of 2026), so its `ytd`
+/// starts 2026 rather than carrying 2025's weeks into a week of 2026. Its
+/// Wednesday, December 31, would have put it in 2025.
+#[test]
+fn a_sunday_week_is_in_the_year_its_label_names() {
+    let dir = dir_with(
+        "sunday-ytd",
+        &[
+            (
+                "deals.csv",
+                "closed_at\n2025-12-20\n2025-12-28\n2025-12-31\n2026-01-01\n2026-01-04\n",
+            ),
+            (
+                "spec.yaml",
+                "calendar: {week_start: sunday}\ndatasets:\n  deals: {source: deals.csv, time: closed_at}\nkpis:\n  deals_closed: {dataset: deals, measure: count()}\n  closed_ytd: {measure: ytd(deals_closed)}\n  closed_qtd: {measure: qtd(deals_closed)}\n",
+            ),
+        ],
+    );
+    let rows = eval(
+        &dir,
+        &[
+            "deals_closed",
+            "closed_ytd",
+            "closed_qtd",
+            "--grain",
+            "week",
+            "--from",
+            "2025-12-14",
+            "--to",
+            "2026-01-10",
+        ],
+    );
+    assert_eq!(
+        text(&rows, "period"),
+        ["2025-W51", "2025-W52", "2026-W01", "2026-W02"]
+    );
+    assert_values(&rows, "deals_closed", &[s(1.), s(0.), s(3.), s(1.)]);
+    assert_values(&rows, "closed_ytd", &[s(1.), s(1.), s(3.), s(4.)]);
+    assert_values(&rows, "closed_qtd", &[s(1.), s(1.), s(3.), s(4.)]);
+}
