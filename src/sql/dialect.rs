@@ -64,6 +64,9 @@ pub trait Spelling {
     fn has_value(self, x: &str) -> String;
     /// A boolean as text, as files write it (`true`, `false`).
     fn bool_text(self, x: &str) -> String;
+    /// A double that is not whole, `x`, as text in its shortest form
+    /// (`0.4950000000000001`), as files write it.
+    fn fraction_text(self, x: &str) -> String;
     /// The minimum or maximum `agg` of dates or datetimes (`ty`) as it comes
     /// back: the database's own date or time, or where it has none the
     /// number kpi computes one as (days, or microseconds, since 1970).
@@ -437,6 +440,28 @@ impl Spelling for Dialect {
     fn bool_text(self, x: &str) -> String {
         match self {
             Dialect::Sqlite => format!("CASE WHEN {x} THEN 'true' WHEN NOT {x} THEN 'false' END"),
+            _ => format!("CAST({x} AS {})", self.text_type()),
+        }
+    }
+
+    fn fraction_text(self, x: &str) -> String {
+        match self {
+            // SQLite's own text of a double has 15 digits, or 17 when 15
+            // do not read back as it (`0.49500000000000011`): the fewest
+            // of 15, 16 and 17 that do is the shortest form.
+            Dialect::Sqlite => {
+                let digits = |n: u8| format!("printf('%!.{n}g', {x})");
+                let reads_back = |n: u8| format!("CAST({} AS REAL) = {x}", digits(n));
+                // (`printf` writes a null as `0.0`.)
+                format!(
+                    "CASE WHEN {} THEN {} WHEN {} THEN {} WHEN {x} IS NOT NULL THEN {} END",
+                    reads_back(15),
+                    digits(15),
+                    reads_back(16),
+                    digits(16),
+                    digits(17)
+                )
+            }
             _ => format!("CAST({x} AS {})", self.text_type()),
         }
     }

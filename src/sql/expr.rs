@@ -33,16 +33,16 @@ impl Printer<'_> {
             // zeros (`0.10`). Spark writes a double of 10^7 or more in
             // Java's notation (`2.5E7`), so its own text is kept there.
             Type::Number => format!(
-                "CASE WHEN {sql} = FLOOR({sql}) AND ABS({sql}) < 1e18 THEN CAST(CAST({sql} AS {}) AS {text}) ELSE CAST({} AS {text}) END",
+                "CASE WHEN {sql} = FLOOR({sql}) AND ABS({sql}) < 1e18 THEN CAST(CAST({sql} AS {}) AS {}) ELSE {} END",
                 match d {
                     Dialect::BigQuery => "INT64",
                     _ => "BIGINT",
                 },
+                d.text_type(),
                 match d {
-                    Dialect::Spark => sql.to_string(),
-                    _ => self.double(sql),
+                    Dialect::Spark => d.fraction_text(sql),
+                    _ => d.fraction_text(&self.double(sql)),
                 },
-                text = d.text_type()
             ),
             Type::Bool => d.bool_text(sql),
             // A zoned datetime (an instant) as its wall-clock time in the

@@ -2892,8 +2892,10 @@ fn kpi_sql_prints_statements_a_database_runs() {
 /// written and whatever read them: a float column as a dimension (`3`, not
 /// `3.0`), `concat` of `year` and `quarter` (`2025-Q1`, not
 /// `2025.0-Q1.0`), and a float key looking up an integer one (3.0 finds
-/// 3); a time to the second (`2025-01-05 09:30:00`, not `….000000`). The
-/// same table from files, DuckDB and PostgreSQL.
+/// 3); a time to the second (`2025-01-05 09:30:00`, not `….000000`); a
+/// fraction in its shortest form, 16 or 17 digits where 15 do not read
+/// back as it (SQLite's own text writes 17: `0.33333333333333331`). The
+/// same table from files, DuckDB, PostgreSQL and SQLite.
 #[test]
 fn numbers_as_text_are_the_same_everywhere() {
     // `price` is a NUMERIC(5, 2) in the databases, whose own text keeps
@@ -2907,7 +2909,7 @@ fn numbers_as_text_are_the_same_everywhere() {
         (6, "1e16", "2025-03-01", "12.25"),
     ];
     let kpis = "kpis:\n  n: {dataset: d, measure: count()}\n";
-    let dims = "    dimensions: {label: concat(year(closed_at), \"-Q\", quarter(closed_at))}\n    lookups: [{dataset: teams, on: {left: seats, right: seat_key}}]\n";
+    let dims = "    dimensions: {label: concat(year(closed_at), \"-Q\", quarter(closed_at)), third: (id + 0 * seats) / 3}\n    lookups: [{dataset: teams, on: {left: seats, right: seat_key}}]\n";
     // By seats (in order of their value), label and the looked-up tier;
     // the null seats last.
     let want = "seats,label,tier,n\n2.5,2025-Q1,,1\n3,2025-Q1,small,1\n3,2025-Q2,small,1\n10,2025-Q2,large,1\n10000000000000000,2025-Q1,,1\n,2025-Q2,,1\n";
@@ -2925,6 +2927,9 @@ fn numbers_as_text_are_the_same_everywhere() {
     let want_by_time = "touched_at,n\n2025-04-01 09:30:00,1\n2025-04-02 09:30:00,1\n2025-04-03 09:30:00,1\n";
     let by_price = ["eval", "--by", "price", "--format", "csv", "-q"];
     let want_by_price = "price,n\n0.1,2\n2.5,1\n3,1\n12.25,1\n,1\n";
+    let by_third = ["eval", "--by", "third", "--format", "csv", "-q"];
+    let want_by_third =
+        "third,n\n0.3333333333333333,1\n0.6666666666666666,1\n1,1\n1.3333333333333333,1\n2,1\n,1\n";
     let evaluated = |dir: &Path, spec: &str, args: &[&str]| {
         let mut all = vec!["--spec", spec];
         all.extend_from_slice(args);
@@ -2952,6 +2957,7 @@ fn numbers_as_text_are_the_same_everywhere() {
     assert_eq!(evaluated(&dir, "s.yaml", &args), want, "files");
     assert_eq!(evaluated(&dir, "s.yaml", &by_time), want_by_time, "files");
     assert_eq!(evaluated(&dir, "s.yaml", &by_price), want_by_price, "files");
+    assert_eq!(evaluated(&dir, "s.yaml", &by_third), want_by_third, "files");
     for wh in [Warehouse::duckdb(), Warehouse::postgres(), Warehouse::sqlite()] {
         let values: Vec<String> = rows
             .iter()
@@ -2987,6 +2993,12 @@ fn numbers_as_text_are_the_same_everywhere() {
         assert_eq!(
             evaluated(&dir, "db.yaml", &by_price),
             want_by_price,
+            "{:?}",
+            wh.dialect
+        );
+        assert_eq!(
+            evaluated(&dir, "db.yaml", &by_third),
+            want_by_third,
             "{:?}",
             wh.dialect
         );
