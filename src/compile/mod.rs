@@ -2,6 +2,7 @@
 //! only. Nothing here can fail on user input: every user error was caught
 //! by `check` or `plan`.
 
+mod once;
 mod window;
 
 use polars::prelude::*;
@@ -117,11 +118,21 @@ impl Cx<'_> {
     /// A row-level expression (also the post-aggregation expressions, whose
     /// names are parts and KPIs).
     pub fn expr(&self, e: &TExpr) -> Expr {
-        if e.ty == Type::Number && !matches!(e.kind, TKind::Lit(_)) {
-            if let Some(v) = constant::value(e) {
-                return v.map_or_else(null_f64, f64_lit);
+        if !matches!(e.kind, TKind::Lit(_)) && e.reads_no_row() {
+            if e.ty == Type::Number {
+                if let Some(v) = constant::value(e) {
+                    return v.map_or_else(null_f64, f64_lit);
+                }
+            }
+            if let Some(v) = once::evaluated(self.computed(e)) {
+                return v;
             }
         }
+        self.computed(e)
+    }
+
+    /// `e` computed from its parts (`expr` gives a constant as its value).
+    fn computed(&self, e: &TExpr) -> Expr {
         match &e.kind {
             TKind::Lit(l) => literal(l),
             TKind::Column { dataset, name } => match self.dataset {

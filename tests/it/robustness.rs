@@ -243,6 +243,71 @@ fn constant_operands_under_a_segment() {
     }
 }
 
+/// Texts, conditions and dates worked out from literals alone
+/// (`contains("ab", "a")`, `date_trunc(@2025-02-14, "month")`) under a
+/// range and a segment: as numbers did, Polars computed each once as a
+/// column of one row beside the rows the range keeps, and kpi stopped on
+/// an internal error. By hand over a's rows with a time in the range: 30,
+/// -60 and 30.125 (0.125 in all; 30 in January, -29.875 in February),
+/// touched 12, 24 and 6 hours into 2025 (14 on average; 12, then 15); 30.5
+/// days from January 1 to noon on the 31st, for the two positive amounts.
+#[test]
+fn constants_of_texts_conditions_and_dates_under_a_range() {
+    let kpis = [
+        ("flag", "sum(if contains(\"ab\", \"a\") then amount else 0)"),
+        (
+            "hours",
+            "avg(if contains(\"ab\", \"a\") then hours_between(@2025-01-01T00:00:00, touched_at) else -3)",
+        ),
+        (
+            "month",
+            "sum(amount where date_trunc(@2025-02-14, \"month\") == @2025-02-01)",
+        ),
+        ("lowered", "count(where lower(\"A\") == \"a\")"),
+        (
+            "days",
+            "sum(days_between(@2025-01-01, @2025-01-31T12:00:00) where amount > 0)",
+        ),
+    ];
+    let mut spec = String::from(
+        "segments:\n  a_only: {where: owner == \"a\"}\ndatasets:\n  d: {source: d.csv, time: closed_at}\nkpis:\n",
+    );
+    for (name, measure) in kpis {
+        spec.push_str(&format!("  {name}: {{dataset: d, measure: '{measure}'}}\n"));
+    }
+    let data = "owner,amount,closed_at,touched_at\na,30,2025-01-05,2025-01-01T12:00:00\nb,5,2025-01-06,\na,-60,2025-02-01,2025-01-02T00:00:00\na,30.125,2025-02-02,2025-01-01T06:00:00\na,40,,\na,50,,\n";
+    let dir = dir_with("constant-texts", &[("d.csv", data), ("s.yaml", &spec)]);
+    let eval = |grain: &str| {
+        let args = [
+            "--spec",
+            "s.yaml",
+            "eval",
+            "--segment",
+            "a_only",
+            "--from",
+            "2025-01-01",
+            "--to",
+            "2025-02-28",
+            "--grain",
+            grain,
+            "--format",
+            "csv",
+            "-q",
+        ];
+        let (code, out, err) = kpi_in(&dir, &args);
+        assert_eq!(code, Some(0), "{grain}: {err}");
+        out
+    };
+    assert_eq!(
+        eval("all"),
+        "flag,hours,month,lowered,days\n0.125,14,0.125,3,61\n"
+    );
+    assert_eq!(
+        eval("month"),
+        "period,flag,hours,month,lowered,days\n2025-01,30,12,30,1,30.5\n2025-02,-29.875,15,-29.875,2,30.5\n"
+    );
+}
+
 /// A value a declared type cannot hold, in one of the datasets a report
 /// reads the dates of: the diagnostic names it, and nothing says kpi
 /// stopped on an internal error. (Polars' streaming engine, reading the
