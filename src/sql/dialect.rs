@@ -64,6 +64,9 @@ pub trait Spelling {
     fn has_value(self, x: &str) -> String;
     /// A boolean as text, as files write it (`true`, `false`).
     fn bool_text(self, x: &str) -> String;
+    /// A text `x` compared by its bytes, as files compare texts, whatever
+    /// the column's or the database's collation.
+    fn byte_order(self, x: &str) -> String;
     /// A double that is not whole, `x`, as text in its shortest form
     /// (`0.4950000000000001`), as files write it.
     fn fraction_text(self, x: &str) -> String;
@@ -441,6 +444,16 @@ impl Spelling for Dialect {
         match self {
             Dialect::Sqlite => format!("CASE WHEN {x} THEN 'true' WHEN NOT {x} THEN 'false' END"),
             _ => format!("CAST({x} AS {})", self.text_type()),
+        }
+    }
+
+    fn byte_order(self, x: &str) -> String {
+        match self {
+            // PostgreSQL orders texts by the database's collation, often a
+            // language's (`en_US.UTF-8`: `apple` < `Banana`); "C" is by
+            // bytes. The others order by bytes unless a column says not.
+            Dialect::Postgres => format!("({x} COLLATE \"C\")"),
+            _ => x.to_string(),
         }
     }
 

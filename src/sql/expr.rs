@@ -237,6 +237,9 @@ impl Printer<'_> {
             (Type::Date, Type::Datetime) => (ts(x), y),
             (Type::Datetime, Type::Date) => (x, ts(y)),
             (Type::Number, _) | (_, Type::Number) => (self.double(&x), self.double(&y)),
+            (Type::String, Type::String) if !matches!(op, BinaryOp::Eq | BinaryOp::Ne) => {
+                (self.d.byte_order(&x), self.d.byte_order(&y))
+            }
             _ => (x, y),
         };
         let op = match op {
@@ -293,7 +296,10 @@ impl Printer<'_> {
             // Nulls are skipped, as kpi does on files: each argument stands in
             // for the others when it is null.
             RowFn::Least | RowFn::Greatest => {
-                let xs = all(&|e| self.expr(e));
+                let xs = all(&|e| match e.ty {
+                    Type::String => d.byte_order(&self.expr(e)),
+                    _ => self.expr(e),
+                });
                 let filled: Vec<String> = (0..xs.len())
                     .map(|i| {
                         let mut order = vec![xs[i].clone()];

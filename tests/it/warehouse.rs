@@ -3584,3 +3584,24 @@ fn a_mistyped_table_is_told_the_nearest_one() {
         }
     }
 }
+
+/// Texts are ordered by their bytes, as on files, whatever PostgreSQL's
+/// collation: under a language's (`en-US`, as most servers are set up),
+/// `apple` < `b` < `Banana`, so `name < "b"` held for 2 of these names
+/// instead of 3. By bytes (capitals first): below "b" apple, Banana and
+/// Apple; from "b" on only cherry, so `greatest(name, "b")` is the name
+/// once; from "B" to "a" only Banana.
+#[test]
+fn texts_are_ordered_by_bytes_whatever_the_collation() {
+    let wh = Warehouse::postgres();
+    let rows = ["apple", "Banana", "cherry", "Apple"].map(|n| format!("('{n}', DATE '2025-01-05')"));
+    wh.table(
+        "collated",
+        "name text COLLATE \"en-US-x-icu\", closed_at date",
+        &rows,
+    );
+    let kpis = "  below_b: {dataset: d, measure: 'count(where name < \"b\")'}\n  from_b: {dataset: d, measure: 'count(where greatest(name, \"b\") == name)'}\n  capital_b_to_a: {dataset: d, measure: 'count(where name between \"B\" and \"a\")'}\n  least_is_b: {dataset: d, measure: 'count(where least(name, \"b\") == \"b\")'}\n";
+    let csv = checked_then_evaluated(&wh, "collated", kpis, &[]);
+    assert_eq!(csv, "below_b,from_b,capital_b_to_a,least_is_b\n3,1,1,1\n");
+    kpi::data::adbc::disconnect();
+}
