@@ -151,24 +151,6 @@ impl TExpr {
         self.for_each_child(|c| c.columns(out));
     }
 
-    /// Whether the expression reads no row: literals, and operators and
-    /// row functions of them (`contains("ab", "a")`).
-    pub fn reads_no_row(&self) -> bool {
-        let mut all = matches!(
-            self.kind,
-            TKind::Lit(_)
-                | TKind::Unary(..)
-                | TKind::Binary(..)
-                | TKind::In { .. }
-                | TKind::Between { .. }
-                | TKind::IsNull { .. }
-                | TKind::If { .. }
-                | TKind::Row { .. }
-        );
-        self.for_each_child(|c| all = all && c.reads_no_row());
-        all
-    }
-
     /// KPIs referenced, directly or through time functions.
     pub fn kpis(&self, out: &mut Vec<KpiId>) {
         match &self.kind {

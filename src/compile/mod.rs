@@ -118,17 +118,12 @@ impl Cx<'_> {
     /// A row-level expression (also the post-aggregation expressions, whose
     /// names are parts and KPIs).
     pub fn expr(&self, e: &TExpr) -> Expr {
-        if !matches!(e.kind, TKind::Lit(_)) && e.reads_no_row() {
-            if e.ty == Type::Number {
-                if let Some(v) = constant::value(e) {
-                    return v.map_or_else(null_f64, f64_lit);
-                }
-            }
-            if let Some(v) = once::evaluated(self.computed(e)) {
-                return v;
+        if e.ty == Type::Number && !matches!(e.kind, TKind::Lit(_)) {
+            if let Some(v) = constant::value(e) {
+                return v.map_or_else(null_f64, f64_lit);
             }
         }
-        self.computed(e)
+        once::folded(self.computed(e))
     }
 
     /// `e` computed from its parts (`expr` gives a constant as its value).
@@ -216,7 +211,7 @@ impl Cx<'_> {
     /// A row filter (`where`, a segment, an aggregate's condition), as
     /// booleans even where it is a column with no value at all.
     pub fn condition(&self, e: &TExpr) -> Expr {
-        self.typed(e, DataType::Boolean)
+        once::folded(self.typed(e, DataType::Boolean))
     }
 
     /// `e` compiled, as `dtype` where it has no type of its own: a column
@@ -396,10 +391,10 @@ impl Cx<'_> {
                 _ => x,
             }
         });
-        match filter {
+        once::folded(match filter {
             Some(c) => when(c.clone()).then(x).otherwise(lit(NULL)),
             None => x,
-        }
+        })
     }
 }
 

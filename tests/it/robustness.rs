@@ -250,7 +250,11 @@ fn constant_operands_under_a_segment() {
 /// an internal error. By hand over a's rows with a time in the range: 30,
 /// -60 and 30.125 (0.125 in all; 30 in January, -29.875 in February),
 /// touched 12, 24 and 6 hours into 2025 (14 on average; 12, then 15); 30.5
-/// days from January 1 to noon on the 31st, for the two positive amounts.
+/// days from January 1 to noon on the 31st, for the two positive amounts;
+/// closed 5, 32 and 33 days after December 31 (3 distinct; 1, then 2);
+/// touched 1.5, 2 and 1.25 days after it (3 rows over 4.75 days; 1 over
+/// 1.5, then 2 over 3.25). The last two make the same date literal
+/// microseconds beside a column, the part Polars computed once for both.
 #[test]
 fn constants_of_texts_conditions_and_dates_under_a_range() {
     let kpis = [
@@ -267,6 +271,14 @@ fn constants_of_texts_conditions_and_dates_under_a_range() {
         (
             "days",
             "sum(days_between(@2025-01-01, @2025-01-31T12:00:00) where amount > 0)",
+        ),
+        (
+            "distinct_days",
+            "count_distinct(days_between(@2024-12-31, closed_at))",
+        ),
+        (
+            "touch_rate",
+            "count() / sum(days_between(@2024-12-31, touched_at))",
         ),
     ];
     let mut spec = String::from(
@@ -300,11 +312,11 @@ fn constants_of_texts_conditions_and_dates_under_a_range() {
     };
     assert_eq!(
         eval("all"),
-        "flag,hours,month,lowered,days\n0.125,14,0.125,3,61\n"
+        "flag,hours,month,lowered,days,distinct_days,touch_rate\n0.125,14,0.125,3,61,3,0.631578947368421\n"
     );
     assert_eq!(
         eval("month"),
-        "period,flag,hours,month,lowered,days\n2025-01,30,12,30,1,30.5\n2025-02,-29.875,15,-29.875,2,30.5\n"
+        "period,flag,hours,month,lowered,days,distinct_days,touch_rate\n2025-01,30,12,30,1,30.5,1,0.666666666666667\n2025-02,-29.875,15,-29.875,2,30.5,2,0.615384615384615\n"
     );
 }
 
