@@ -1045,12 +1045,23 @@ pub fn connection_variable_unset(c: &crate::check::ir::ConnectionModel, var: &st
 
 pub fn query_failed(c: &crate::check::ir::ConnectionModel, why: &str, sql: &str) -> Diagnostic {
     let first = why.trim().lines().next().unwrap_or("");
+    // PostgreSQL stops the whole statement where a double's arithmetic
+    // leaves its range; files and the other databases give the row null.
+    let out_of_range = ["out of range: overflow", "out of range: underflow"]
+        .iter()
+        .any(|m| first.contains(m));
+    let help = match out_of_range {
+        true => format!(
+            "a number went beyond what a double holds (±1.8e308, or for `exp` and `pow` too near 0), and the database stops the statement there, where files give that row no value (`kpi::overflow`): look for products of large values, `exp` or `pow` in the dataset's KPIs, or a column in the wrong unit; the statement was: {sql}"
+        ),
+        false => format!("the statement was: {sql}"),
+    };
     Diagnostic::error(
         "kpi::query_failed",
         format!("the query on `{}` failed: {first}", c.name),
     )
     .at(c.span, "query failed")
-    .help(format!("the statement was: {sql}"))
+    .help(help)
 }
 
 /// Whether a database's failure says a table is not there, in the words

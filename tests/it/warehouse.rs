@@ -3605,3 +3605,31 @@ fn texts_are_ordered_by_bytes_whatever_the_collation() {
     assert_eq!(csv, "below_b,from_b,capital_b_to_a,least_is_b\n3,1,1,1\n");
     kpi::data::adbc::disconnect();
 }
+
+/// A product beyond what a double holds (1e10 × 1e305) stops PostgreSQL's statement
+/// (files, DuckDB and SQLite give the row no value, with
+/// `kpi::overflow`): the failure says so, besides the database's words.
+#[test]
+fn an_overflow_on_postgresql_is_said_as_one() {
+    let wh = Warehouse::postgres();
+    wh.table(
+        "huge",
+        "amount double precision, closed_at date",
+        &["(1e10, DATE '2025-01-05')".to_string()],
+    );
+    let spec = one_table_spec(
+        &wh,
+        "huge",
+        "  scaled: {dataset: d, measure: sum(amount * 1e305)}\n",
+    );
+    let out = crate::support::kpi(&["--spec", spec.to_str().unwrap(), "eval"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("kpi::query_failed") && err.contains("value out of range"),
+        "{err}"
+    );
+    assert!(err.contains("beyond what a double holds"), "{err}");
+    assert!(err.contains("kpi::overflow"), "{err}");
+    kpi::data::adbc::disconnect();
+}
