@@ -6,7 +6,10 @@
 //! beside the rows left by a segment's filter ("height of column
 //! `__POLARS_CSER_…` (1) does not match"): `sum(amount / -3)` under
 //! `--segment` stopped kpi on an internal error. A literal is never such a
-//! column, so the value is given as one.
+//! column, so the value is given as one. SQL prints the same values, so
+//! every engine computes them alike; on files, what this does not work out
+//! (texts, dates, conditions) is computed once by Polars before the query
+//! (`compile::once`).
 
 use crate::check::arithmetic::{remainder_as_written, round_as_written, whole_digits};
 use crate::check::functions::RowFn;
