@@ -30,8 +30,8 @@ impl Printer<'_> {
         match ty {
             // Any other number through a double, whose text is its
             // shortest form: a NUMERIC's or DECIMAL's keeps its scale's
-            // zeros (`0.10`). Spark writes a double of 10^7 or more in
-            // Java's notation (`2.5E7`), so its own text is kept there.
+            // zeros (`0.10`). Spark's is written out from the number as it
+            // is (`Spelling::fraction_text`).
             Type::Number => format!(
                 "CASE WHEN {sql} = FLOOR({sql}) AND ABS({sql}) < 1e18 THEN CAST(CAST({sql} AS {}) AS {}) ELSE {} END",
                 match d {

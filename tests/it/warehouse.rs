@@ -3633,3 +3633,52 @@ fn an_overflow_on_postgresql_is_said_as_one() {
     assert!(err.contains("kpi::overflow"), "{err}");
     kpi::data::adbc::disconnect();
 }
+
+/// Fractions as dimensions are written in full and shortest, as files write
+/// them, on every database: Spark wrote a double from 10^7 in Java's
+/// notation (`3.931334297144042E12`, `1.23456785E7`) and a decimal with its
+/// scale's zeros (`0.10`).
+#[test]
+fn fractions_as_text_are_written_out_everywhere() {
+    let rows = [
+        ("3931334297144.042", "0.10"),
+        ("0.0001", "2.50"),
+        ("12345678.5", "3.00"),
+        ("-0.004781920476028408", "12.25"),
+    ];
+    let want_x = "x,n\n-0.004781920476028408,1\n0.0001,1\n12345678.5,1\n3931334297144.042,1\n";
+    let want_price = "price,n\n0.1,1\n2.5,1\n3,1\n12.25,1\n";
+    let kpis = "  n: {dataset: d, measure: count()}\n";
+    let dir = temp_dir("fractions-as-text");
+    let mut csv = String::from("x,price,closed_at\n");
+    for (x, price) in rows {
+        csv.push_str(&format!("{x},{price},2025-01-05\n"));
+    }
+    std::fs::write(dir.join("d.csv"), csv).unwrap();
+    std::fs::write(
+        dir.join("s.yaml"),
+        format!("datasets:\n  d: {{source: d.csv, time: closed_at}}\nkpis:\n{kpis}"),
+    )
+    .unwrap();
+    let spec = dir.join("s.yaml");
+    assert_eq!(
+        evaluated_csv(spec.to_str().unwrap(), &["--by", "x", "-q"]),
+        want_x,
+        "files"
+    );
+    let day = Date::parse("2025-01-05").unwrap();
+    for wh in Warehouse::every() {
+        let d = wh.dialect;
+        let values: Vec<String> = rows
+            .iter()
+            .map(|(x, price)| format!("({x}, {price}, {})", d.date_lit(day)))
+            .collect();
+        let columns = format!("x {}, price decimal(5, 2), closed_at date", d.double_type());
+        wh.table("fractions", &columns, &values);
+        kpi::data::adbc::disconnect();
+        let spec = one_table_spec(&wh, "fractions", kpis);
+        let spec = spec.to_str().unwrap();
+        assert_eq!(evaluated_csv(spec, &["--by", "x", "-q"]), want_x, "{d:?}");
+        assert_eq!(evaluated_csv(spec, &["--by", "price", "-q"]), want_price, "{d:?}");
+    }
+}
