@@ -476,24 +476,13 @@ impl Spelling for Dialect {
                 )
             }
             // Spark writes a double in Java's notation from 10^7 (`2.5E7`)
-            // and a decimal with its scale's zeros (`0.10`); a decimal of
-            // 18 to 36 places written out is every digit of Java's
-            // shortest form, its trailing zeros then cut. The scale grows
-            // as the number shrinks, so its digits fit.
-            Dialect::Spark => {
-                let plain = |scale: u8| {
-                    format!(
-                        "regexp_replace(CAST(CAST({x} AS DECIMAL(38, {scale})) AS STRING), '[.]?0+$', '')"
-                    )
-                };
-                format!(
-                    "CASE WHEN ABS({x}) >= 1e18 THEN CAST({x} AS STRING) WHEN ABS({x}) >= 1 THEN {} WHEN ABS({x}) >= 1e-6 THEN {} WHEN ABS({x}) >= 1e-12 THEN {} WHEN ABS({x}) >= 1e-18 THEN {} ELSE CAST({x} AS STRING) END",
-                    plain(18),
-                    plain(24),
-                    plain(30),
-                    plain(36)
-                )
-            }
+            // and a decimal with its scale's zeros (`0.10`). Java's `%f` of
+            // a double writes the shortest form's digits then zeros, which
+            // are cut; 40 places hold every digit from 10^-18, and from
+            // 10^18 the digits it writes are no longer the shortest form's.
+            Dialect::Spark => format!(
+                "CASE WHEN ABS({x}) >= 1e-18 AND ABS({x}) < 1e18 THEN regexp_replace(format_string('%.40f', CAST({x} AS DOUBLE)), '[.]?0+$', '') ELSE CAST({x} AS STRING) END"
+            ),
             _ => format!("CAST({x} AS {})", self.text_type()),
         }
     }
