@@ -109,6 +109,26 @@ fn num(e: Expr) -> Expr {
     e.cast(DataType::Float64)
 }
 
+/// Whether any of `xs` is true (false for none), in SQL's three values:
+/// the `or`s paired level by level, so a list of thousands (`stage in
+/// [...]`) is a tree a dozen deep, not a chain thousands deep, which
+/// Polars' planning took seconds and gigabytes over (quadratic in its
+/// depth: 1.3 s at 1,000 values, 50 s at 5,000).
+fn any_of(mut xs: Vec<Expr>) -> Expr {
+    while xs.len() > 1 {
+        let mut pairs = Vec::with_capacity(xs.len().div_ceil(2));
+        let mut it = xs.into_iter();
+        while let Some(a) = it.next() {
+            pairs.push(match it.next() {
+                Some(b) => a.or(b),
+                None => a,
+            });
+        }
+        xs = pairs;
+    }
+    xs.pop().unwrap_or(lit(false))
+}
+
 /// `a / b`, null when `b` is zero (never inf or NaN).
 pub fn safe_div(a: Expr, b: Expr) -> Expr {
     by_value::binary(num(a), num(b), "divide", |x, y| (y != 0.0).then(|| x / y))
@@ -142,11 +162,11 @@ impl Cx<'_> {
             TKind::Binary(op, a, b) => self.binary(*op, a, b),
             TKind::In { expr, list, negated } => {
                 let x = self.expr(expr);
-                let any = list
-                    .iter()
-                    .map(|i| self.compare(BinaryOp::Eq, x.clone(), expr.ty, self.expr(i), i.ty))
-                    .reduce(|a, b| a.or(b))
-                    .unwrap_or(lit(false));
+                let any = any_of(
+                    list.iter()
+                        .map(|i| self.compare(BinaryOp::Eq, x.clone(), expr.ty, self.expr(i), i.ty))
+                        .collect(),
+                );
                 if *negated {
                     any.not()
                 } else {
