@@ -114,7 +114,7 @@ fn num(e: Expr) -> Expr {
 /// [...]`) is a tree a dozen deep, not a chain thousands deep, which
 /// Polars' planning took seconds and gigabytes over (quadratic in its
 /// depth: 1.3 s at 1,000 values, 50 s at 5,000).
-fn any_of(mut xs: Vec<Expr>) -> Expr {
+pub fn any_of(mut xs: Vec<Expr>) -> Expr {
     while xs.len() > 1 {
         let mut pairs = Vec::with_capacity(xs.len().div_ceil(2));
         let mut it = xs.into_iter();

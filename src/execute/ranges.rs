@@ -201,10 +201,7 @@ fn flagged(model: &Model, u: &Unit, rows: LazyFrame, flags: Vec<Expr>, how: Grou
         .collect();
     // The flags are columns first, then filtered on: written out twice,
     // Polars' common-subexpression pass mixed up their lengths.
-    let any = (0..n)
-        .map(|i| col(flag(i).as_str()))
-        .reduce(|a, b| a.or(b))
-        .unwrap_or(lit(false));
+    let any = crate::compile::any_of((0..n).map(|i| col(flag(i).as_str())).collect());
     let rows = rows.with_columns(named).filter(any);
     let cx = Cx::rows(model, Some(u.dataset));
     let mut parts = Vec::new();
