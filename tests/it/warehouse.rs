@@ -3078,8 +3078,10 @@ impl Store {
                 "import boto3, os\ns3 = boto3.client('s3')\ns3.create_bucket(Bucket='{bucket}')\nfor f in os.listdir('{dir}'):\n    s3.upload_file(os.path.join('{dir}', f), '{bucket}', '{prefix}' + f)\n"
             ),
             Store::Gcs => format!(
-                "import json, os, urllib.request\nbase = json.loads(os.environ['GOOGLE_SERVICE_ACCOUNT_KEY'])['gcs_base_url']\n\
-                 def post(url, data, kind):\n    urllib.request.urlopen(urllib.request.Request(base + url, data=data, method='POST', headers={{'Content-Type': kind}})).read()\n\
+                // The emulator now and then drops a connection under load:
+                // each request is tried again (a bucket made already is made).
+                "import json, os, time, urllib.error, urllib.request\nbase = json.loads(os.environ['GOOGLE_SERVICE_ACCOUNT_KEY'])['gcs_base_url']\n\
+                 def post(url, data, kind):\n    for _ in range(5):\n        try:\n            return urllib.request.urlopen(urllib.request.Request(base + url, data=data, method='POST', headers={{'Content-Type': kind}})).read()\n        except urllib.error.HTTPError as e:\n            if e.code == 409: return\n            raise\n        except (urllib.error.URLError, ConnectionError):\n            time.sleep(0.5)\n    raise SystemExit('the GCS emulator did not answer')\n\
                  post('/storage/v1/b', json.dumps({{'name': '{bucket}'}}).encode(), 'application/json')\n\
                  for f in os.listdir('{dir}'):\n    post('/upload/storage/v1/b/{bucket}/o?uploadType=media&name={prefix}' + f, open(os.path.join('{dir}', f), 'rb').read(), 'application/octet-stream')\n"
             ),
