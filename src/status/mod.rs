@@ -538,7 +538,7 @@ impl Instance<'_> {
                 ChangeKind::Points | ChangeKind::Absolute => b + change.amount,
             }),
         };
-        let mut row = StatusRow {
+        let row = StatusRow {
             target: t.name.clone(),
             kpi: km.name.clone(),
             segment: t.segment.clone(),
@@ -562,16 +562,24 @@ impl Instance<'_> {
             improving: None,
             note: None,
         };
+        // A member absent from the previous period had no rows there: an
+        // additive KPI was 0, as its actual is when it has no rows to date.
+        let before = lookup(&inputs.previous, &member).or(Some(0.0).filter(|_| additive));
         let Some(tv) = target_value else {
-            row.note = Some("no baseline value: no target value".to_string());
-            return row;
+            // The value moved all the same. Only a ratio or an average lacks
+            // a baseline value (an additive KPI's is 0), so its actual is
+            // what compares, as when it has a target.
+            let trend = assess::trend(actual, before);
+            return StatusRow {
+                trend,
+                improving: assess::improving(km.direction, trend),
+                note: Some("no baseline value: no target value".to_string()),
+                ..row
+            };
         };
         let (phase, note) = self.paced(inputs, &member);
         let a: Assessment = assess::assess(km.direction, additive, tv, actual, phase, t.tolerance);
         let now = if additive { a.projected.or(actual) } else { actual };
-        // A member absent from the previous period had no rows there: an
-        // additive KPI was 0, as its actual is when it has no rows to date.
-        let before = lookup(&inputs.previous, &member).or(Some(0.0).filter(|_| additive));
         let trend = assess::trend(now, before);
         StatusRow {
             progress: a.progress,

@@ -402,6 +402,26 @@ fn a_change_with_no_baseline_has_no_target_and_does_not_meet_it() {
     assert_eq!(judged("2025-04-30").0, Status::Missed);
 }
 
+/// A row without a target value still says how the KPI moved: February's
+/// win rate of 2 in 2 rose from January's 1 in 2, though the baseline
+/// month (June 2024) has no closed deal and so the target no value.
+#[test]
+fn a_row_without_a_target_value_keeps_its_trend() {
+    let deals = "stage,closed_at\nwon,2025-01-10\nlost,2025-01-12\nwon,2025-02-03\nwon,2025-02-04\n";
+    let spec = "datasets:\n  d: {source: deals.csv, time: closed_at}\nkpis:\n  rate: {dataset: d, measure: 'count(where stage == \"won\") / count(where stage in [\"won\", \"lost\"])', unit: percent}\ntargets:\n  t: {kpi: rate, period: 2025-02, change: \"+5pp\", baseline: 2024-06, objective: x}\n";
+    let rows = status_json("trend-without-target", deals, spec, "2025-02-10");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let r = &rows[0];
+    assert_eq!(r["target_value"], serde_json::Value::Null, "{r}");
+    assert_eq!(r["actual"].as_f64(), Some(1.0), "{r}");
+    assert_eq!(
+        (r["status"].as_str(), r["trend"].as_str()),
+        (Some("off_track"), Some("up")),
+        "{r}"
+    );
+    assert_eq!(r["improving"], serde_json::Value::Bool(true), "{r}");
+}
+
 /// A member of a `by` target with no rows in the baseline period has a
 /// baseline of 0 for an additive KPI (its value of no rows, as for the
 /// actual and the trend), and none for a ratio.
