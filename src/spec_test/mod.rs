@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::check::ir::{DatasetId, KpiId, KpiKind, Model, TestModel};
 use crate::check::types::Type;
 use crate::check::DataSchemas;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::plan::Query;
 use crate::report::table::{Cell, ResultTable};
 use crate::source::SourceMap;
@@ -107,11 +107,25 @@ fn run_one(spec: &Spec, model: &Model, t: &TestModel) -> Result<Found, Vec<Diagn
         d.remote = None;
         replaced.push(id);
     }
-    let read = read_columns(&mut model, &replaced);
-    let mistyped = typed_by_rows(spec, &model, t, &read);
+    let tested = tested_kpis(&model, t);
+    let mut beneath = replaced.clone();
+    for (k, needed) in model.kpis.iter().zip(model.needed_by(&tested)) {
+        beneath.extend(k.datasets.iter().filter(|_| needed));
+    }
+    beneath.extend(
+        model
+            .funnels
+            .iter()
+            .filter(|f| t.funnel.as_ref() == Some(&f.name))
+            .map(|f| f.dataset),
+    );
+    let read = read_columns(&mut model, &beneath);
+    let rechecked = crate::check::check_open(spec, &read);
+    let mistyped = typed_by_rows(&model, t, &tested, &rechecked.diagnostics);
     if !mistyped.is_empty() {
         return Err(mistyped);
     }
+    let model = typed_as_read(rechecked.model, &model);
     let found = match (&t.kpi, &t.funnel, &t.target) {
         (Some(k), _, _) => kpi_test(&model, t, k),
         (None, Some(f), _) => funnel_test(&model, t, f),
@@ -166,14 +180,16 @@ fn rows_read_options(read: &ReadOptions, rows: &[Row]) -> ReadOptions {
     }
 }
 
-/// The columns of the datasets a test's rows replace, and of the datasets
-/// they look up, read as `kpi eval` reads them before it plans: without
-/// them, `by: manager` of a looked-up `teams.manager` on datasets that
-/// declare no columns would be taken for a column of the dataset itself.
-fn read_columns(model: &mut Model, replaced: &[DatasetId]) -> DataSchemas {
+/// The columns of the datasets a test reads (those its rows replace, and
+/// those beneath what it evaluates) and of the datasets they look up, read
+/// as `kpi eval` reads them before it plans: without them, `by: manager`
+/// of a looked-up `teams.manager` on datasets that declare no columns
+/// would be taken for a column of the dataset itself, and a column's type
+/// would be unknown.
+fn read_columns(model: &mut Model, reads: &[DatasetId]) -> DataSchemas {
     let mut read = DataSchemas::new();
-    let mut wanted = replaced.to_vec();
-    for &id in replaced {
+    let mut wanted = reads.to_vec();
+    for &id in reads {
         wanted.extend(model.datasets[id].lookups.iter().map(|l| l.dataset));
     }
     wanted.sort_unstable();
@@ -198,17 +214,10 @@ fn read_columns(model: &mut Model, replaced: &[DatasetId]) -> DataSchemas {
     read
 }
 
-/// The errors of what a test evaluates once the columns are typed by its
-/// rows, as `kpi eval` types them by the data: `kpi test` checks the spec
-/// without data, so a column no `columns:` declares had no type, and a
-/// text where a number goes (`amount: "n/a"`) was summed as no value, or
-/// a text where a condition goes failed to cast. Only the errors inside
-/// the tested KPIs (and those beneath them) or funnel's steps, the test's
-/// segments and its `by` dimensions count: the rows are that test's data
-/// alone.
-fn typed_by_rows(spec: &Spec, model: &Model, t: &TestModel, read: &DataSchemas) -> Vec<Diagnostic> {
-    let rechecked = crate::check::check_open(spec, read);
-    let tested: Vec<KpiId> = match (&t.kpi, &t.target) {
+/// The KPIs a test evaluates: its KPI and the others its expected rows
+/// name, or its target's KPI.
+fn tested_kpis(model: &Model, t: &TestModel) -> Vec<KpiId> {
+    match (&t.kpi, &t.target) {
         (Some(k), _) => t
             .expect
             .iter()
@@ -224,9 +233,35 @@ fn typed_by_rows(spec: &Spec, model: &Model, t: &TestModel, read: &DataSchemas) 
             .map(|x| x.kpi)
             .collect(),
         (None, None) => Vec::new(),
-    };
+    }
+}
+
+/// The model a test evaluates: the spec checked again with the columns
+/// read from the test's rows and the data beneath, as `kpi eval` checks
+/// it with its files' (a `max(closed_at)` of a column no `columns:`
+/// declares is then a date, not a number of days), reading what `replaced`
+/// reads: the test's rows in place of the datasets they replace.
+fn typed_as_read(mut retyped: Model, replaced: &Model) -> Model {
+    for (d, r) in retyped.datasets.iter_mut().zip(&replaced.datasets) {
+        d.source = r.source.clone();
+        d.format = r.format;
+        d.read = r.read.clone();
+        d.remote = r.remote.clone();
+    }
+    retyped
+}
+
+/// The errors of what a test evaluates once the columns are typed by its
+/// rows, as `kpi eval` types them by the data: `kpi test` checks the spec
+/// without data, so a column no `columns:` declares had no type, and a
+/// text where a number goes (`amount: "n/a"`) was summed as no value, or
+/// a text where a condition goes failed to cast. Only the errors inside
+/// the tested KPIs (and those beneath them) or funnel's steps, the test's
+/// segments and its `by` dimensions count: the rows are that test's data
+/// alone.
+fn typed_by_rows(model: &Model, t: &TestModel, tested: &[KpiId], rechecked: &Diagnostics) -> Vec<Diagnostic> {
     let mut spans: Vec<Span> = Vec::new();
-    for (k, needed) in model.kpis.iter().zip(model.needed_by(&tested)) {
+    for (k, needed) in model.kpis.iter().zip(model.needed_by(tested)) {
         match (&k.kind, needed) {
             (KpiKind::Base { measure, filter, .. }, true) => {
                 spans.push(measure.span);
@@ -262,7 +297,6 @@ fn typed_by_rows(spec: &Spec, model: &Model, t: &TestModel, read: &DataSchemas) 
         })
     };
     rechecked
-        .diagnostics
         .iter()
         .filter(|d| d.is_error())
         .filter(inside)

@@ -247,6 +247,28 @@ fn date_kpis_are_expected_as_dates() {
     assert!(all.contains("2 passed, 3 failed"), "{all}");
 }
 
+/// A date KPI over a column no `columns:` declares is a date in a test as
+/// in `kpi eval`, whether the test's rows type the column or the file of a
+/// dataset they do not replace does (it was a number of days, 20097, and
+/// the expected date "expects a number").
+#[test]
+fn date_kpis_of_undeclared_columns_are_dates() {
+    let dir = dir_with(
+        "date-kpi-undeclared",
+        &[
+            ("d.csv", "closed_at\n2025-01-02\n"),
+            ("q.csv", "month,quota\n2025-01-01,5\n2025-03-01,7\n"),
+            (
+                "s.yaml",
+                "datasets:\n  d: {source: d.csv, time: closed_at}\n  q: {source: q.csv, time: month}\nkpis:\n  last_close: {dataset: d, measure: max(closed_at)}\n  last_quota: {dataset: q, measure: max(month)}\ntests:\n  rows:\n    kpi: last_close\n    grain: month\n    data:\n      d:\n        - {closed_at: 2025-01-10}\n        - {closed_at: 2025-01-12}\n        - {closed_at: null}\n    expect:\n      - {period: 2025-01, last_close: 2025-01-12}\n  file:\n    kpi: last_quota\n    data:\n      d:\n        - {closed_at: 2025-01-10}\n    expect:\n      - {last_quota: 2025-03-01}\n",
+            ),
+        ],
+    );
+    let (code, out, err) = kpi_in(&dir, &["--spec", "s.yaml", "test"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("2 passed, 0 failed"), "{out}");
+}
+
 /// An expected row keyed `owner: null` is the group of rows without an
 /// owner (it was looked for as an owner named ``, and never found); a
 /// null key with no such group is missing, said as `owner=null`.
