@@ -475,8 +475,31 @@ fn rows_without_values_are_counted_and_said() {
             "{extra}: {said}"
         );
     }
+    // Separated by tabs, such a row is tabs and perhaps spaces: white
+    // space, yet no blank line (it was dropped, one row short).
+    let tabs = "id\tamount\tclosed_at\r\n1\t5\t2025-01-01\r\n\t\t\r\n \t \t \r\n2\t7\t2025-01-02\r\n\r\n\t\t";
+    let tab = "    read: {delimiter: \"\\t\"}\n";
+    let out = run(&[("d.csv", tabs.as_bytes())], "d.csv", tab, TOTAL, EVAL_CSV);
+    assert_eq!(csv_of(&out), "total,rows\n12,5\n");
+    assert!(stderr(&out).contains("(lines 3, 4, 7)"), "{}", stderr(&out));
     // A longer file: 120,000 records, every hundredth without values
-    // (the shape pass split anywhere is the unit tests' in data::csv::shape).
+    // (the shape pass split anywhere is the unit tests' in data::csv::shape),
+    // separated by commas and by tabs.
+    for (sep, read) in [(",", ""), ("\t", tab)] {
+        let mut big = ["id", "amount", "closed_at\n"].join(sep);
+        for i in 0..120_000 {
+            big.push_str(&match i % 100 {
+                99 => format!("{sep}{sep}\n"),
+                _ => format!("{i}{sep}1{sep}2025-01-01\n"),
+            });
+        }
+        let files: &[(&str, &[u8])] = &[("d.csv", big.as_bytes())];
+        assert_eq!(
+            csv_of(&run(files, "d.csv", read, TOTAL, EVAL_CSV)),
+            "total,rows\n118800,120000\n",
+            "{sep:?}"
+        );
+    }
     let mut big = String::from("id,amount,closed_at\n");
     for i in 0..120_000 {
         big.push_str(&match i % 100 {
@@ -485,10 +508,6 @@ fn rows_without_values_are_counted_and_said() {
         });
     }
     let files: &[(&str, &[u8])] = &[("d.csv", big.as_bytes())];
-    assert_eq!(
-        csv_of(&run(files, "d.csv", "", TOTAL, EVAL_CSV)),
-        "total,rows\n118800,120000\n"
-    );
     let said = stdout(&run(files, "d.csv", "", TOTAL, &["check", "--data"]));
     assert!(
         said.contains("1,200 rows of `") && said.contains("(lines 101, 201, 301, 401, 501, …)"),

@@ -130,9 +130,11 @@ fn bytecount_newlines(b: &[u8]) -> usize {
     b.iter().filter(|&&c| c == b'\n').count()
 }
 
-#[cfg(test)]
-fn is_blank(record: &[u8]) -> bool {
-    record.iter().all(u8::is_ascii_whitespace)
+/// Whether a record is blank: white space alone. A separator makes it a
+/// record of empty fields (a tab-separated `\t\t` is a row of nulls, as
+/// `,,` is), not a blank line.
+fn is_blank(record: &[u8], sep: u8) -> bool {
+    record.iter().all(|&b| b != sep && b.is_ascii_whitespace())
 }
 
 /// The number of records after the header of a CSV text, blank ones too:
@@ -514,7 +516,7 @@ fn quotes_in(bytes: &[u8]) -> usize {
 /// The records of a CSV text but its header and blank ones, split one by one.
 #[cfg(test)]
 pub(crate) fn data_records(bytes: &[u8]) -> usize {
-    records(bytes).skip(1).filter(|(_, r)| !is_blank(r)).count()
+    records(bytes).skip(1).filter(|(_, r)| !is_blank(r, b',')).count()
 }
 
 /// Every place a CSV text can be cut: after each record end.
@@ -572,7 +574,7 @@ impl Part {
     fn of(fields: usize, bytes: &[u8], sep: u8) -> Part {
         Part {
             fields,
-            blank: bytes.iter().all(u8::is_ascii_whitespace),
+            blank: is_blank(bytes, sep),
             void: bytes.iter().all(|&b| b == sep || b.is_ascii_whitespace()),
             any: !bytes.is_empty(),
         }
@@ -890,7 +892,7 @@ mod tests {
             let mut it = records(text);
             let ragged = it.next().and_then(|(_, header)| {
                 let want = fields(header, sep).len();
-                it.filter(|(_, r)| !is_blank(r))
+                it.filter(|(_, r)| !is_blank(r, sep))
                     .map(|(line, r)| (line, want, fields(r, sep).len()))
                     .find(|(_, w, got)| w != got)
             });
@@ -910,7 +912,7 @@ mod tests {
                 blank: records(text)
                     .skip(1)
                     .enumerate()
-                    .filter(|(_, (_, r))| is_blank(r))
+                    .filter(|(_, (_, r))| is_blank(r, sep))
                     .map(|(i, _)| i as u64)
                     .collect(),
                 // As `on_error: skip` found them one record at a time.
@@ -921,7 +923,7 @@ mod tests {
                         records(text)
                             .skip(1)
                             .enumerate()
-                            .filter(|(_, (_, r))| !is_blank(r) && fields(r, sep).len() != want)
+                            .filter(|(_, (_, r))| !is_blank(r, sep) && fields(r, sep).len() != want)
                             .map(|(i, _)| i as u64)
                             .collect()
                     }),
@@ -933,7 +935,9 @@ mod tests {
                         records(text)
                             .skip(1)
                             .enumerate()
-                            .filter(|(_, (_, r))| !is_blank(r) && empty(r) && fields(r, sep).len() == want)
+                            .filter(|(_, (_, r))| {
+                                !is_blank(r, sep) && empty(r) && fields(r, sep).len() == want
+                            })
                             .map(|(i, _)| i as u64)
                             .collect()
                     }),
