@@ -1336,6 +1336,24 @@ fn accounting_negatives_in_parentheses_are_negative() {
             "{extra}"
         );
     }
+    // A symbol written after the amount, inside the parentheses, with a
+    // space between thousands (as French exports write euros): the space
+    // before the symbol goes with it (it was taken for one between
+    // thousands, `(2.25 )` grouping none, and the value was no number).
+    // By hand: 1,234.50 − 2.25 − 1,000 = 232.25.
+    let french =
+        "id;amount;closed_at\n1;1 234.50 €;2025-01-01\n2;(2.25 €);2025-01-02\n3;(1 000 €);2025-01-03\n";
+    let read = "    read: {delimiter: \";\", currency: \"€\", thousands: \" \"}\n";
+    for extra in [
+        read.to_string(),
+        format!("{read}    columns: {{amount: number}}\n"),
+    ] {
+        assert_eq!(
+            d_csv(french, &extra, TOTAL, EVAL_CSV),
+            "total,rows\n232.25,3\n",
+            "{extra}"
+        );
+    }
     // A value that is no number is still named.
     let bad = "id,amount,closed_at\n1,(3,2025-01-01\n";
     let out = run(&[("d.csv", bad.as_bytes())], "d.csv", declared, TOTAL, EVAL_CSV);

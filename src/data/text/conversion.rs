@@ -78,9 +78,13 @@ impl NumberForm {
 
     /// The number of the text column `text` (already trimmed).
     pub(crate) fn expr(&self, text: Expr, strict: bool) -> Expr {
+        // The spaces beside a mark go with it, inside parentheses too:
+        // `(2.25 €)` is `(2.25)`, whose space before the `)` would
+        // otherwise be taken for one between thousands (`thousands: " "`).
         let marked = |text: Expr, mark: &str| {
+            let beside = format!(r"\s*{}\s*", escaped(mark));
             text.str()
-                .replace_all(lit(mark.to_string()), lit(""), true)
+                .replace_all(lit(beside), lit(""), false)
                 .str()
                 .strip_chars(lit(NULL))
         };
@@ -168,18 +172,25 @@ fn accounting(bare: Expr, strict: bool) -> Expr {
 /// they are no numbers so written, and with the separator removed they
 /// would be read ten or a hundred times too large.
 fn misgrouped_unread(bare: Expr, sep: char, decimal_mark: char) -> Expr {
-    let escaped = |c: char| match c.is_ascii_punctuation() {
-        true => format!("\\{c}"),
-        false => c.to_string(),
-    };
     let grouped = format!(
         r"^\(?\s*-?\s*[0-9]{{1,3}}({}[0-9]{{3}})+({}[0-9]*)?\s*\)?$",
-        escaped(sep),
-        escaped(decimal_mark)
+        escaped(&sep.to_string()),
+        escaped(&decimal_mark.to_string())
     );
     let has_sep = bare.clone().str().contains_literal(lit(sep.to_string()));
     let misgrouped = has_sep.and(bare.clone().str().contains(lit(grouped), true).not());
     when(misgrouped).then(bare.clone() + lit("?")).otherwise(bare)
+}
+
+/// `text` as a regular expression that matches it alone: its ASCII
+/// punctuation escaped (`$`, `.`), other characters (`€`) as they are.
+fn escaped(text: &str) -> String {
+    text.chars()
+        .map(|c| match c.is_ascii_punctuation() {
+            true => format!("\\{c}"),
+            false => c.to_string(),
+        })
+        .collect()
 }
 
 /// Numbers' texts as numbers; `strict`: one that is no number is an error.
