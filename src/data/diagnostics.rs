@@ -970,19 +970,15 @@ pub fn date_format_needed(span: Span, dataset: &str, column: &str, formats: &[St
     .help(format!("say how its {what} are written: `read: {{{option}: \"{first}\"}}` under the dataset"))
 }
 
-/// A CSV file (or a `gzipped` file) in object storage, which kpi reads
-/// only from local files.
-pub fn csv_in_object_storage(span: Span, dataset: &str, gzipped: bool) -> Diagnostic {
-    let (what, label) = match gzipped {
-        true => ("a gzipped file", "gzipped file in object storage"),
-        false => ("a CSV file", "CSV in object storage"),
-    };
+/// A gzipped NDJSON (or Parquet) file in object storage, which Polars'
+/// reader reads only as it is (gzipped CSV is fetched and decompressed).
+pub fn gzipped_object(span: Span, dataset: &str) -> Diagnostic {
     Diagnostic::error(
-        "kpi::csv_in_object_storage",
-        format!("dataset `{dataset}` is {what} in object storage, which kpi reads only as Parquet or NDJSON (uncompressed)"),
+        "kpi::gzipped_object",
+        format!("dataset `{dataset}` is a gzipped NDJSON or Parquet file in object storage, which kpi reads only uncompressed"),
     )
-    .at(span, label)
-    .help("store the data as Parquet (or NDJSON), or copy the files to a local folder")
+    .at(span, "gzipped file in object storage")
+    .help("store it uncompressed (or as Parquet, which compresses inside), or copy the file to a local folder")
 }
 
 pub fn driver_not_found(c: &crate::check::ir::ConnectionModel, file: &str) -> Diagnostic {

@@ -9,9 +9,26 @@ use crate::diagnostic::Diagnostic;
 
 /// The files of a source: the glob's matches, sorted; or the one file.
 pub fn expand(src: &SourceInfo) -> Result<Vec<PathBuf>, Diagnostic> {
-    // Object storage: the reader lists a glob and reports a missing object.
+    // Object storage: Polars' readers of Parquet and NDJSON list a glob
+    // and report a missing object; CSV, read from bytes here, is listed
+    // here (a missing object is found when it is fetched).
     if crate::spec::model::is_object_url(&src.path_str()) {
-        return Ok(vec![src.path.clone()]);
+        if src.format != crate::spec::model::Format::Csv || !src.is_glob() {
+            return Ok(vec![src.path.clone()]);
+        }
+        let shown = src.path_str();
+        let listed = super::objects::list(&shown)
+            .map_err(|e| diag::object_store_error(src.span, &src.name, &shown, true, &e))?;
+        if listed.is_empty() {
+            return Err(diag::object_store_error(
+                src.span,
+                &src.name,
+                &shown,
+                true,
+                "failed to retrieve first file",
+            ));
+        }
+        return Ok(listed.into_iter().map(PathBuf::from).collect());
     }
     if !src.is_glob() {
         if !src.path.exists() {

@@ -22,6 +22,7 @@ pub mod keys;
 mod kinds;
 mod lookup;
 mod ndjson;
+mod objects;
 mod reading;
 mod tables;
 mod text;

@@ -31,11 +31,11 @@ pub fn scan(src: &SourceInfo) -> Result<LazyFrame, Diagnostic> {
 pub fn scan_on(src: &SourceInfo, engine: Engine) -> Result<LazyFrame, Diagnostic> {
     let path = src.path_str();
     if crate::spec::model::is_object_url(&path) {
-        // Polars reads objects in storage as they are: neither CSV (read
-        // in pieces here) nor a gzipped file (decompressed here).
+        // Polars reads Parquet and NDJSON objects as they are, so not
+        // gzipped (CSV, fetched and read here, may be).
         let gzipped = path.to_ascii_lowercase().ends_with(".gz");
-        if src.format == Format::Csv || gzipped {
-            return Err(diagnostics::csv_in_object_storage(src.span, &src.name, gzipped));
+        if src.format != Format::Csv && gzipped {
+            return Err(diagnostics::gzipped_object(src.span, &src.name));
         }
     }
     let lf = match src.format {

@@ -2047,7 +2047,8 @@ fn gzipped_ndjson_reads_as_it_decompresses() {
     let out = run(&[], "s3://bucket/d.ndjson.gz", "", TOTAL, EVAL_CSV);
     let said = stderr(&out);
     assert!(
-        said.contains("kpi::csv_in_object_storage") && said.contains("a gzipped file in object storage"),
+        said.contains("kpi::gzipped_object")
+            && said.contains("a gzipped NDJSON or Parquet file in object storage"),
         "{said}"
     );
 }

@@ -22,7 +22,10 @@ pub(super) fn transcoded(
     let failed = |f: &std::path::PathBuf, e: std::io::Error| {
         diag::data_error(src.span, &src.name, &f.display().to_string(), &e.to_string())
     };
+    let is_object = |f: &std::path::PathBuf| crate::spec::model::is_object_url(&f.to_string_lossy());
     let e = match src.read.encoding.as_ref().map(|e| e.value) {
+        // An object in storage is read into memory whatever it holds.
+        None | Some(Encoding::Utf8) if files.iter().any(is_object) => Encoding::Utf8,
         None | Some(Encoding::Utf8) => {
             let mut other = false;
             for f in files {
@@ -36,25 +39,32 @@ pub(super) fn transcoded(
         }
         Some(e) => e,
     };
-    let read = |f: &std::path::PathBuf| {
-        std::fs::read(f)
-            .and_then(|b| match gzipped(&b) {
-                true => gunzipped(&b),
-                false => Ok(b),
-            })
-            .map(|b| match utf16_order(&b) {
-                Some(little) => from_utf16(&b[2..], little),
-                None if e == Encoding::Utf8 => b,
-                None => transcode(&b, e),
-            })
-            .map(|b| match returns_alone(&b[..b.len().min(HEAD as usize)]) {
-                true => b
-                    .into_iter()
-                    .map(|c| if c == b'\r' { b'\n' } else { c })
-                    .collect(),
-                false => b,
-            })
-            .map_err(|e| failed(f, e))
+    let bytes_of = |f: &std::path::PathBuf| match is_object(f) {
+        true => {
+            let shown = f.to_string_lossy();
+            crate::data::objects::fetch(&shown)
+                .map_err(|e| diag::object_store_error(src.span, &src.name, &shown, false, &e))
+        }
+        false => std::fs::read(f).map_err(|e| failed(f, e)),
+    };
+    let read = |f: &std::path::PathBuf| -> Result<Vec<u8>, Diagnostic> {
+        let b = bytes_of(f)?;
+        let b = match gzipped(&b) {
+            true => gunzipped(&b).map_err(|e| failed(f, e))?,
+            false => b,
+        };
+        let b = match utf16_order(&b) {
+            Some(little) => from_utf16(&b[2..], little),
+            None if e == Encoding::Utf8 => b,
+            None => transcode(&b, e),
+        };
+        Ok(match returns_alone(&b[..b.len().min(HEAD as usize)]) {
+            true => b
+                .into_iter()
+                .map(|c| if c == b'\r' { b'\n' } else { c })
+                .collect(),
+            false => b,
+        })
     };
     Ok(Some(Arc::new(
         files.iter().map(read).collect::<Result<Vec<_>, _>>()?,

@@ -1,0 +1,34 @@
+//! CSV in object storage (`s3://`, `gs://`, `az://`): kpi's CSV reader
+//! (types from the whole file, `read:` options, places in messages) reads
+//! bytes, so each object is listed and fetched whole, once per run,
+//! through the stores Polars builds for Parquet: the same variables give
+//! the same credentials, region and endpoint.
+
+use polars::io::cloud::concurrency_config::{ConcurrencyStrategy, FetchConfig};
+use polars::io::cloud::{build_object_store, glob, object_path_from_str};
+use polars::prelude::PlRefPath;
+use polars_core::runtime::ASYNC;
+
+/// The objects a glob names, sorted (those of no bytes left out, as
+/// Polars lists them for Parquet); the store's error as text.
+pub(crate) fn list(pattern: &str) -> Result<Vec<String>, String> {
+    let url = PlRefPath::new(pattern);
+    ASYNC
+        .block_in_place_on(glob(url, None))
+        .map_err(|e| e.to_string())
+}
+
+/// The bytes of the object at `url`; the store's error as text.
+pub(crate) fn fetch(url: &str) -> Result<Vec<u8>, String> {
+    let path = PlRefPath::new(url);
+    ASYNC
+        .block_in_place_on(async move {
+            let (location, store) = build_object_store(path, None, false).await?;
+            let key = object_path_from_str(&location.prefix)?;
+            let meta = store.head(&key, ConcurrencyStrategy::Legacy).await?;
+            let size = usize::try_from(meta.size).unwrap_or(usize::MAX);
+            let bytes = store.get_range(&key, 0..size, FetchConfig::streaming()).await?;
+            Ok::<_, polars::prelude::PolarsError>(bytes.to_vec())
+        })
+        .map_err(|e| e.to_string())
+}
