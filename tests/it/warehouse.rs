@@ -1253,6 +1253,63 @@ fn spec_tests_run_offline_without_the_driver() {
     }
 }
 
+/// The library in a new folder, each source `{at}NAME.{ext}` where it was
+/// `../examples/data/NAME.csv`.
+fn library_in_store(at: &str, ext: &str) -> PathBuf {
+    let spec = temp_dir("store-spec");
+    for f in library() {
+        let text = String::from_utf8(f.bytes).unwrap();
+        let mut out = String::new();
+        for line in text.lines() {
+            match line.trim_start().strip_prefix("source: ../examples/data/") {
+                Some(rest) => {
+                    let indent = &line[..line.len() - line.trim_start().len()];
+                    let name = rest.trim_end_matches(".csv");
+                    out.push_str(&format!("{indent}source: {at}{name}.{ext}\n"));
+                }
+                None => out.push_str(&format!("{line}\n")),
+            }
+        }
+        let name = std::path::Path::new(&f.name).file_name().unwrap().to_owned();
+        std::fs::write(spec.join(name), out).unwrap();
+    }
+    spec
+}
+
+/// The files of `dir` uploaded to `bucket` of `store` under `data/`, and
+/// the library over them (as `ext` files) gives the output of the library
+/// over its own files; the variables that reach the store.
+fn library_in_store_reads_as_files(
+    store: Store,
+    bucket: &str,
+    dir: &Path,
+    ext: &str,
+) -> Vec<(&'static str, String)> {
+    let args = [
+        "eval", "--by", "owner", "--grain", "month", "--format", "csv", "-q",
+    ];
+    let files = kpi_run(None, &[], &args);
+    assert!(files.stdout.len() > 10_000);
+    let env = store.upload(bucket, dir, "data/");
+    let spec = library_in_store(&format!("{}://{bucket}/data/", store.scheme()), ext);
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let stored = kpi_run(Some(&spec), &pairs, &args);
+    assert_eq!(
+        String::from_utf8_lossy(&files.stdout),
+        String::from_utf8_lossy(&stored.stdout),
+        "the same numbers from {store:?}"
+    );
+    env
+}
+
+/// `kpi eval --format csv` of the spec `text` (written to `path`), with
+/// `env`: its standard output.
+fn stored_eval(path: &Path, text: &str, env: &[(&str, &str)]) -> String {
+    std::fs::write(path, text).unwrap();
+    let out = kpi_run(Some(path), env, &["eval", "--format", "csv"]);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// Parquet in object storage (S3, Google Cloud Storage and Azure Blob
 /// Storage endpoints on loopback): the library over `s3://`, `gs://` and
 /// `az://` sources gives the files' output, credentials from each store's
@@ -1262,41 +1319,8 @@ fn spec_tests_run_offline_without_the_driver() {
 fn parquet_in_object_storage_gives_the_numbers_of_the_files() {
     let dir = temp_dir("store-parquet");
     kpi::data::write_parquet(&kpi::generate::generate(3_000, 42), &dir).unwrap();
-    let args = [
-        "eval", "--by", "owner", "--grain", "month", "--format", "csv", "-q",
-    ];
-    let files = kpi_run(None, &[], &args);
-    assert!(files.stdout.len() > 10_000);
     for store in Store::ALL {
-        let bucket = format!("kpi-{}", std::process::id());
-        let env = store.upload(&bucket, &dir, "data/");
-        let spec = temp_dir("store-spec");
-        for f in library() {
-            let text = String::from_utf8(f.bytes).unwrap();
-            let mut out = String::new();
-            for line in text.lines() {
-                match line.trim_start().strip_prefix("source: ../examples/data/") {
-                    Some(rest) => {
-                        let indent = &line[..line.len() - line.trim_start().len()];
-                        let name = rest.trim_end_matches(".csv");
-                        let scheme = store.scheme();
-                        out.push_str(&format!(
-                            "{indent}source: {scheme}://{bucket}/data/{name}.parquet\n"
-                        ));
-                    }
-                    None => out.push_str(&format!("{line}\n")),
-                }
-            }
-            let name = std::path::Path::new(&f.name).file_name().unwrap().to_owned();
-            std::fs::write(spec.join(name), out).unwrap();
-        }
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let stored = kpi_run(Some(&spec), &env, &args);
-        assert_eq!(
-            String::from_utf8_lossy(&files.stdout),
-            String::from_utf8_lossy(&stored.stdout),
-            "the same numbers from {store:?}"
-        );
+        library_in_store_reads_as_files(store, &format!("kpi-{}", std::process::id()), &dir, "parquet");
     }
 }
 
@@ -1304,15 +1328,9 @@ fn parquet_in_object_storage_gives_the_numbers_of_the_files() {
 /// the library over the example CSV files in each store gives the output
 /// of the same files on disk, and a glob of a `;`-separated Latin-1 file
 /// with decimal commas and a gzipped one reads as the local files would.
-/// By hand: 5.5 + 7 + 1.25 = 13.75 over 3 rows, one of them José's. A
-/// row with a field too many is named by the object's URL and its line.
+/// By hand: 5.5 + 7 + 1.25 = 13.75 over 3 rows, one of them José's.
 #[test]
 fn csv_in_object_storage_gives_the_numbers_of_the_files() {
-    let args = [
-        "eval", "--by", "owner", "--grain", "month", "--format", "csv", "-q",
-    ];
-    let files = kpi_run(None, &[], &args);
-    assert!(files.stdout.len() > 10_000);
     let data = root().join("examples/data");
     let few = temp_dir("store-csv-few");
     let latin: Vec<u8> = "name;amount\nJos\u{e9};5,5\nann;7\n"
@@ -1323,58 +1341,19 @@ fn csv_in_object_storage_gives_the_numbers_of_the_files() {
     let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     std::io::Write::write_all(&mut z, b"name;amount\nbob;1,25\n").unwrap();
     std::fs::write(few.join("few2.csv.gz"), z.finish().unwrap()).unwrap();
-    std::fs::write(few.join("ragged.csv"), "name,amount\na,1\nb,2,3\n").unwrap();
     for store in Store::ALL {
-        let bucket = format!("kpi-csv-{}", std::process::id());
-        let env = store.upload(&bucket, &data, "data/");
+        let env =
+            library_in_store_reads_as_files(store, &format!("kpi-csv-{}", std::process::id()), &data, "csv");
         let few_bucket = format!("kpi-csv-few-{}", std::process::id());
         store.upload(&few_bucket, &few, "few/");
-        let scheme = store.scheme();
-        let spec = temp_dir("store-csv-spec");
-        for f in library() {
-            let text = String::from_utf8(f.bytes).unwrap().replace(
-                "source: ../examples/data/",
-                &format!("source: {scheme}://{bucket}/data/"),
-            );
-            let name = std::path::Path::new(&f.name).file_name().unwrap().to_owned();
-            std::fs::write(spec.join(name), text).unwrap();
-        }
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let stored = kpi_run(Some(&spec), &env, &args);
-        assert_eq!(
-            String::from_utf8_lossy(&files.stdout),
-            String::from_utf8_lossy(&stored.stdout),
-            "the same numbers from {store:?}"
-        );
         let small = temp_dir("store-csv-small").join("s.yaml");
-        let at = format!("{scheme}://{few_bucket}/few");
-        std::fs::write(
-            &small,
-            format!("datasets:\n  d: {{source: \"{at}/few*\", format: csv, read: {{delimiter: \";\", decimal_comma: true, encoding: latin-1}}}}\nkpis:\n  total: {{dataset: d, measure: sum(amount)}}\n  rows: {{dataset: d, measure: count()}}\n  jose: {{dataset: d, measure: 'count(where name == \"Jos\u{e9}\")'}}\n"),
-        )
-        .unwrap();
-        let out = kpi_run(Some(&small), &env, &["eval", "--format", "csv"]);
+        let at = format!("{}://{few_bucket}/few", store.scheme());
+        let glob = format!("datasets:\n  d: {{source: \"{at}/few*\", format: csv, read: {{delimiter: \";\", decimal_comma: true, encoding: latin-1}}}}\nkpis:\n  total: {{dataset: d, measure: sum(amount)}}\n  rows: {{dataset: d, measure: count()}}\n  jose: {{dataset: d, measure: 'count(where name == \"Jos\u{e9}\")'}}\n");
         assert_eq!(
-            String::from_utf8_lossy(&out.stdout),
+            stored_eval(&small, &glob, &env),
             "total,rows,jose\n13.75,3,1\n",
             "{store:?}"
-        );
-        std::fs::write(
-            &small,
-            format!("datasets:\n  d: {{source: \"{at}/ragged.csv\"}}\nkpis:\n  total: {{dataset: d, measure: sum(amount)}}\n"),
-        )
-        .unwrap();
-        let out = std::process::Command::new(kpi_bin())
-            .args(["--spec", small.to_str().unwrap(), "eval"])
-            .envs(env.iter().copied())
-            .output()
-            .unwrap();
-        let said = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            out.status.code() == Some(1)
-                && said.contains("kpi::malformed_row")
-                && said.contains(&format!("`{at}/ragged.csv` line 3 has 3 fields")),
-            "{store:?}: {said}"
         );
     }
 }
@@ -3350,6 +3329,11 @@ fn object_storage_sources_that_cannot_be_read() {
         "{\"amount\": 5, \"closed_at\": \"2025-01-02\"}\n{\"amount\": 7.5, \"closed_at\": \"2025-02-03\"}\n{\"closed_at\": \"2025-02-04\"}\n",
     )
     .unwrap();
+    std::fs::write(
+        dir.join("ragged.csv"),
+        "amount,closed_at\n1,2025-01-01\n2,2025-01-02,3\n",
+    )
+    .unwrap();
     let spec = dir.join("s.yaml");
     let run = |source: &str, env: &[(&str, String)]| {
         std::fs::write(
@@ -3379,6 +3363,14 @@ fn object_storage_sources_that_cannot_be_read() {
                 "{store:?}: {err}"
             );
         }
+        // A CSV object's row with a field too many is named by the
+        // object's URL and its line.
+        let err = run(&format!("{at}/ragged.csv"), &env);
+        assert!(
+            err.contains("kpi::malformed_row")
+                && err.contains(&format!("`{at}/ragged.csv` line 3 has 3 fields")),
+            "{store:?}: {err}"
+        );
         // A missing object, Parquet, NDJSON (which got the help of a line
         // that is not JSON, and Polars' advice to its Python users) or CSV.
         for missing in ["missing.parquet", "missing.ndjson", "missing.csv"] {
@@ -3389,14 +3381,9 @@ fn object_storage_sources_that_cannot_be_read() {
             );
         }
         let env_pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        std::fs::write(
-            &spec,
-            format!("datasets:\n  d: {{source: \"{at}/few.ndjson\", time: closed_at}}\nkpis:\n  total: {{dataset: d, measure: sum(amount)}}\n  rows: {{dataset: d, measure: count()}}\n"),
-        )
-        .unwrap();
-        let out = kpi_run(Some(&spec), &env_pairs, &["eval", "--format", "csv"]);
+        let few = format!("datasets:\n  d: {{source: \"{at}/few.ndjson\", time: closed_at}}\nkpis:\n  total: {{dataset: d, measure: sum(amount)}}\n  rows: {{dataset: d, measure: count()}}\n");
         assert_eq!(
-            String::from_utf8_lossy(&out.stdout),
+            stored_eval(&spec, &few, &env_pairs),
             "total,rows\n12.5,3\n",
             "{store:?}"
         );
