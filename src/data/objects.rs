@@ -6,7 +6,7 @@
 
 use polars::io::cloud::concurrency_config::{ConcurrencyStrategy, FetchConfig};
 use polars::io::cloud::{build_object_store, glob, object_path_from_str};
-use polars::prelude::PlRefPath;
+use polars::prelude::{PlRefPath, PolarsResult};
 use polars_core::runtime::ASYNC;
 
 /// The objects a glob names, sorted (those of no bytes left out, as
@@ -18,17 +18,26 @@ pub(crate) fn list(pattern: &str) -> Result<Vec<String>, String> {
         .map_err(|e| e.to_string())
 }
 
-/// The bytes of the object at `url`; the store's error as text.
-pub(crate) fn fetch(url: &str) -> Result<Vec<u8>, String> {
-    let path = PlRefPath::new(url);
-    ASYNC
-        .block_in_place_on(async move {
-            let (location, store) = build_object_store(path, None, false).await?;
-            let key = object_path_from_str(&location.prefix)?;
-            let meta = store.head(&key, ConcurrencyStrategy::Legacy).await?;
-            let size = usize::try_from(meta.size).unwrap_or(usize::MAX);
-            let bytes = store.get_range(&key, 0..size, FetchConfig::streaming()).await?;
-            Ok::<_, polars::prelude::PolarsError>(bytes.to_vec())
+/// The bytes of each object of `urls`, fetched side by side (a glob of
+/// many small exports waits for the slowest, not for their sum); each
+/// store's error as text.
+pub(crate) fn fetch_all(urls: &[String]) -> Vec<Result<Vec<u8>, String>> {
+    let fetches: Vec<_> = urls.iter().map(|u| ASYNC.spawn(bytes_of(u.clone()))).collect();
+    fetches
+        .into_iter()
+        .map(|f| match ASYNC.block_in_place_on(f) {
+            Ok(bytes) => bytes.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
         })
-        .map_err(|e| e.to_string())
+        .collect()
+}
+
+/// The bytes of the object at `url`.
+async fn bytes_of(url: String) -> PolarsResult<Vec<u8>> {
+    let (location, store) = build_object_store(PlRefPath::new(url), None, false).await?;
+    let key = object_path_from_str(&location.prefix)?;
+    let meta = store.head(&key, ConcurrencyStrategy::Legacy).await?;
+    let size = usize::try_from(meta.size).unwrap_or(usize::MAX);
+    let bytes = store.get_range(&key, 0..size, FetchConfig::streaming()).await?;
+    Ok(bytes.to_vec())
 }

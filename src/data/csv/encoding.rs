@@ -39,16 +39,26 @@ pub(super) fn transcoded(
         }
         Some(e) => e,
     };
-    let bytes_of = |f: &std::path::PathBuf| match is_object(f) {
-        true => {
-            let shown = f.to_string_lossy();
-            crate::data::objects::fetch(&shown)
-                .map_err(|e| diag::object_store_error(src.span, &src.name, &shown, false, &e))
-        }
-        false => std::fs::read(f).map_err(|e| failed(f, e)),
-    };
-    let read = |f: &std::path::PathBuf| -> Result<Vec<u8>, Diagnostic> {
-        let b = bytes_of(f)?;
+    // Objects in storage are fetched side by side, local files read.
+    let urls: Vec<String> = files
+        .iter()
+        .filter(|f| is_object(f))
+        .map(|f| f.to_string_lossy().into_owned())
+        .collect();
+    let mut fetched = crate::data::objects::fetch_all(&urls).into_iter().zip(urls);
+    let mut bytes = Vec::with_capacity(files.len());
+    for f in files {
+        bytes.push(match is_object(f) {
+            true => match fetched.next() {
+                Some((b, url)) => {
+                    b.map_err(|e| diag::object_store_error(src.span, &src.name, &url, false, &e))?
+                }
+                None => return Err(failed(f, std::io::ErrorKind::NotFound.into())),
+            },
+            false => std::fs::read(f).map_err(|e| failed(f, e))?,
+        });
+    }
+    let decoded = |(f, b): (&std::path::PathBuf, Vec<u8>)| -> Result<Vec<u8>, Diagnostic> {
         let b = match gzipped(&b) {
             true => gunzipped(&b).map_err(|e| failed(f, e))?,
             false => b,
@@ -67,7 +77,11 @@ pub(super) fn transcoded(
         })
     };
     Ok(Some(Arc::new(
-        files.iter().map(read).collect::<Result<Vec<_>, _>>()?,
+        files
+            .iter()
+            .zip(bytes)
+            .map(decoded)
+            .collect::<Result<Vec<_>, _>>()?,
     )))
 }
 
