@@ -440,6 +440,44 @@ fn a_missing_spec_names_the_one_beside_it() {
     );
 }
 
+/// A derived KPI's `per owner` over a dataset whose `columns:` declare
+/// some columns but not `owner` is checked as the measures' names are:
+/// without data, a warning that `owner` is undeclared (it was an error,
+/// "no dimension `owner`", so `kpi check` failed a spec `kpi eval` runs);
+/// a slip of a declared name is still an error. By hand: ann won 100 of a
+/// quota of 100, bob 50 of 100: half the reps at quota.
+#[test]
+fn a_nest_per_an_undeclared_column_is_checked_as_a_measure_is() {
+    let spec = |per: &str| {
+        format!("datasets:\n  d: {{source: d.csv, time: closed_at, columns: {{amount: number, closed_at: date}}}}\nkpis:\n  won: {{dataset: d, measure: sum(amount)}}\n  quota: {{dataset: d, measure: count() * 0 + 100}}\n  at_quota: {{measure: 'avg(won / quota >= 100% per {per})'}}\n")
+    };
+    let dir = dir_with(
+        "nest-undeclared",
+        &[
+            (
+                "d.csv",
+                "owner,amount,closed_at\nann,60,2025-01-05\nann,40,2025-01-06\nbob,50,2025-01-07\n",
+            ),
+            ("s.yaml", &spec("owner")),
+        ],
+    );
+    let (code, out, err) = kpi_in(&dir, &["--spec", "s.yaml", "check"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(
+        out.contains("kpi::undeclared_column") && out.contains("0 errors"),
+        "{out}"
+    );
+    let (code, out, err) = kpi_in(&dir, &["--spec", "s.yaml", "eval", "at_quota", "--format", "csv"]);
+    assert_eq!((code, out.as_str()), (Some(0), "at_quota\n0.5\n"), "{err}");
+    std::fs::write(dir.join("s.yaml"), spec("amout")).unwrap();
+    let (code, out, _) = kpi_in(&dir, &["--spec", "s.yaml", "check"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("kpi::unknown_dimension") && out.contains("did you mean `amount`?"),
+        "{out}"
+    );
+}
+
 /// A `--by` that a source that cannot be read might have had is said as
 /// that source's failure (here a file not found), not as an unknown name;
 /// a typo of a known name is still a typo.
