@@ -578,7 +578,9 @@ fn each_period_of_a_nest_has_its_own_members_around_the_range() {
 /// the KPIs it aggregates (a misspelt one once failed in evaluation with
 /// the engine's "unable to find column"); a nest with no KPI around it has
 /// no members (inside another nest's argument, it once overflowed the
-/// stack).
+/// stack). Without data, a name a dataset's `columns:` leave out (`owner`
+/// of quotas) may be in its file: warned of as a measure's undeclared
+/// name is; read, the file decides.
 #[test]
 fn a_derived_per_is_on_the_datasets_beneath() {
     let spec = r#"datasets:
@@ -600,14 +602,34 @@ kpis:
         positions(&outcome),
         [
             "kpi::unknown_dimension@9:31",
-            "kpi::dimension_missing@10:38",
+            "kpi::undeclared_column@10:38",
             "kpi::nest_without_members@11:20",
-            "kpi::unknown_dimension@12:39",
+            "kpi::undeclared_column@12:39",
             "kpi::nest_without_members@13:25",
         ]
     );
     let help = outcome.diagnostics[0].help.as_deref().unwrap_or_default();
     assert!(help.contains("`owner`"), "{help}");
+    let dir = crate::support::dir_with(
+        "derived-per-read",
+        &[
+            ("per.yaml", spec),
+            ("d.csv", "owner,amount,closed_at\na,1,2025-01-01\n"),
+            ("q.csv", "rep,quota,month\na,1,2025-01-01\n"),
+        ],
+    );
+    let (_, out, _) = crate::support::kpi_in(
+        &dir,
+        &["--spec", "per.yaml", "check", "--data", "--format", "json"],
+    );
+    let found: Vec<String> = serde_json::from_str::<Vec<serde_json::Value>>(&out)
+        .unwrap()
+        .iter()
+        .map(|d| format!("{}@{}:{}", d["code"].as_str().unwrap(), d["line"], d["column"]))
+        .collect();
+    for want in ["kpi::dimension_missing@10:38", "kpi::unknown_dimension@12:39"] {
+        assert!(found.iter().any(|f| f == want), "{want}: {found:?}");
+    }
 }
 
 /// `per` takes what `--by` takes: a computed dimension, an alias, and a
