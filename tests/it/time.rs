@@ -578,9 +578,11 @@ fn each_period_of_a_nest_has_its_own_members_around_the_range() {
 /// the KPIs it aggregates (a misspelt one once failed in evaluation with
 /// the engine's "unable to find column"); a nest with no KPI around it has
 /// no members (inside another nest's argument, it once overflowed the
-/// stack). Without data, a name a dataset's `columns:` leave out (`owner`
-/// of quotas) may be in its file: warned of as a measure's undeclared
-/// name is; read, the file decides.
+/// stack). Without data, a name that only a dataset's own `columns:`
+/// leave out (`owner` of quotas, counted alone) may be in its file: warned
+/// of as a measure's undeclared name is; read, the file decides. One that
+/// another dataset beneath declares (deals' `owner`) is missing where it
+/// is not declared, as for a target's `by:`.
 #[test]
 fn a_derived_per_is_on_the_datasets_beneath() {
     let spec = r#"datasets:
@@ -602,7 +604,7 @@ kpis:
         positions(&outcome),
         [
             "kpi::unknown_dimension@9:31",
-            "kpi::undeclared_column@10:38",
+            "kpi::dimension_missing@10:38",
             "kpi::nest_without_members@11:20",
             "kpi::undeclared_column@12:39",
             "kpi::nest_without_members@13:25",
