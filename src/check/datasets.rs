@@ -286,6 +286,16 @@ pub(super) fn dimensions(
 }
 
 /// Whether every name of `e` can be resolved on `ds` (quietly).
+/// Whether every name of `e` may be a column of `ds`: it resolves, or the
+/// dataset's data was not read and the name is only undeclared there
+/// (warned of, not a slip of a declared name).
+pub(super) fn may_resolve_on(sc: &Scope, ds: DatasetId, e: &Expr) -> bool {
+    e.names().into_iter().all(|n| {
+        let (found, err) = sc.find(ds, n);
+        !matches!(found, Found::Missing) && err.is_none_or(|d| !d.is_error())
+    })
+}
+
 pub(super) fn resolves_on(sc: &Scope, ds: DatasetId, e: &Expr) -> Result<(), Name> {
     for n in e.names() {
         let (found, err) = sc.find(ds, n);

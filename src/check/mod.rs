@@ -156,12 +156,11 @@ fn segments(
         }
         out.push(seg);
         // A segment is not tied to one dataset: check it where it resolves,
-        // or, where some dataset has an open schema, where the names may be.
+        // or, where some dataset's data was not read, where the names may
+        // be (an open schema, or undeclared names its `columns:` leave out).
         let home = (0..model.datasets.len())
             .find(|&ds| resolves_on(&sc, ds, e).is_ok())
-            .or_else(|| {
-                (0..model.datasets.len()).find(|&ds| !closed[ds] && model.datasets[ds].declared.is_empty())
-            });
+            .or_else(|| (0..model.datasets.len()).find(|&ds| !closed[ds] && may_resolve_on(&sc, ds, e)));
         match home {
             Some(ds) => {
                 let mut ec = ExprChecker {

@@ -478,6 +478,43 @@ fn a_nest_per_an_undeclared_column_is_checked_as_a_measure_is() {
     );
 }
 
+/// A segment over a column the datasets' `columns:` leave out is checked
+/// as a measure's names are: without data, warned of as undeclared (it
+/// was an error, "which no dataset has", so `kpi check` failed a spec
+/// `kpi eval --segment` runs); a slip of a declared name is still an
+/// error. By hand: the web deals are 10 and 5.
+#[test]
+fn a_segment_over_an_undeclared_column_is_checked_as_a_measure_is() {
+    let spec = |column: &str| {
+        format!("datasets:\n  d: {{source: d.csv, columns: {{amount: number}}}}\nsegments:\n  web: {{where: '{column} == \"web\"'}}\nkpis:\n  total: {{dataset: d, measure: sum(amount)}}\n")
+    };
+    let dir = dir_with(
+        "segment-undeclared",
+        &[
+            ("d.csv", "lead_source,amount\nweb,10\nevent,20\nweb,5\n"),
+            ("s.yaml", &spec("lead_source")),
+        ],
+    );
+    let (code, out, err) = kpi_in(&dir, &["--spec", "s.yaml", "check"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(
+        out.contains("kpi::undeclared_column") && out.contains("0 errors"),
+        "{out}"
+    );
+    let (code, out, err) = kpi_in(
+        &dir,
+        &["--spec", "s.yaml", "eval", "--segment", "web", "--format", "csv"],
+    );
+    assert_eq!((code, out.as_str()), (Some(0), "total\n15\n"), "{err}");
+    std::fs::write(dir.join("s.yaml"), spec("amout")).unwrap();
+    let (code, out, _) = kpi_in(&dir, &["--spec", "s.yaml", "check"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("kpi::unknown_column") && out.contains("`amout`"),
+        "{out}"
+    );
+}
+
 /// A `--by` that a source that cannot be read might have had is said as
 /// that source's failure (here a file not found), not as an unknown name;
 /// a typo of a known name is still a typo.
