@@ -269,6 +269,21 @@ pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str
         .map(|(_, c)| c)
 }
 
+/// Whether `name` is one slip of the keyboard from another of `names`: a
+/// letter added, left out or changed, two swapped, or another case
+/// (`amout`, `ammount`, `Amount` for `amount`). Without data, a name a
+/// dataset's `columns:` leave out may be a column of its file: only such a
+/// slip of a declared name is taken for a typo of it, while one further
+/// off (`closed` beside `closed_at`, `lead_id` beside `deal_id`) may be a
+/// column the declarations leave out, for the data to say.
+pub fn is_slip_of<'a>(name: &str, names: impl IntoIterator<Item = &'a str>) -> bool {
+    let lower = name.to_lowercase();
+    lower.chars().count() >= 3
+        && names
+            .into_iter()
+            .any(|c| c != name && edit_distance(&lower, &c.to_lowercase()) <= 1)
+}
+
 /// Whether `short`'s letters are all in `long`, in order.
 fn is_subsequence(short: &str, long: &str) -> bool {
     let mut rest = long.chars();
@@ -299,7 +314,7 @@ pub fn suggestion<'a>(
 
 #[cfg(test)]
 mod tests {
-    use super::{did_you_mean, edit_distance, warning_codes};
+    use super::{did_you_mean, edit_distance, is_slip_of, warning_codes};
 
     /// By hand: a swap of two neighbours is one edit; other edits as
     /// Levenshtein counts them.
@@ -329,6 +344,21 @@ mod tests {
         assert_eq!(did_you_mean("amt", ["amount"]), None);
         assert_eq!(did_you_mean("stg", ["stage"]), Some("stage"));
         assert_eq!(did_you_mean("am", ["amount"]), None);
+    }
+
+    /// One slip of the keyboard from a name is a typo of it; a name
+    /// further off, one of two letters, or the name itself is not.
+    #[test]
+    fn a_slip_is_one_edit_from_a_name() {
+        for slip in ["amout", "ammount", "amuont", "amoumt", "Amount"] {
+            assert!(is_slip_of(slip, ["stage", "amount"]), "{slip}");
+        }
+        for other in ["closed", "lead_id", "amt", "amount_usd", "id", "amount"] {
+            assert!(
+                !is_slip_of(other, ["amount", "closed_at", "deal_id", "ix"]),
+                "{other}"
+            );
+        }
     }
 
     /// The documented warnings, which `kpi check --allow` takes: warnings only.

@@ -5,7 +5,7 @@
 use super::diagnostics as diag;
 use super::ir::{DatasetId, DatasetModel, Literal, SegmentModel, TExpr, TKind};
 use super::types::Type;
-use crate::diagnostic::{did_you_mean, Diagnostic, Diagnostics};
+use crate::diagnostic::{did_you_mean, is_slip_of, Diagnostic, Diagnostics};
 use crate::span::Span;
 use crate::syntax::ast::{BinaryOp, Expr, ExprKind, Name, UnaryOp};
 
@@ -193,7 +193,7 @@ impl<'a> Scope<'a> {
         // A segment's name where a condition goes is a mistake unless the
         // data may still hold such a column (no column declared, no data read).
         let segment = self.segments.iter().any(|s| s.name == n);
-        if closed || did_you_mean(n, known.iter().copied()).is_some() || (segment && !d.declared.is_empty()) {
+        if closed || is_slip_of(n, known.iter().copied()) || (segment && !d.declared.is_empty()) {
             let err = diag::unknown_column(span, n, &d.name, candidates.iter().copied());
             let meant = did_you_mean(n, candidates.iter().copied()).filter(|c| !is_word(c));
             let err = match (segment, meant) {

@@ -204,10 +204,46 @@ fn reject_aggregates(e: &Expr, what: &str, diags: &mut Diagnostics) {
 /// Whether `name`, which dataset `d` does not know, may still be one of
 /// its columns: its data was not read (`columns:` declares some columns,
 /// or none), and the name is no slip of one it knows (`amout` for
-/// `amount`). The same rule as a measure's names, which are then warned
-/// of as undeclared (`kpi::undeclared_column`).
+/// `amount`, [`crate::diagnostic::is_slip_of`]). The same rule as a
+/// measure's names, which are then warned of as undeclared
+/// (`kpi::undeclared_column`).
 pub(crate) fn may_be_column(d: &DatasetModel, closed: bool, name: &str) -> bool {
-    !closed && (d.declared.is_empty() || crate::diagnostic::did_you_mean(name, d.names()).is_none())
+    !closed && (d.declared.is_empty() || !crate::diagnostic::is_slip_of(name, d.names()))
+}
+
+/// Whether dataset `ds`, whose data was not read, may have a column
+/// `name` that the spec does not give it ([`may_be_column`]), where it
+/// stands beside the datasets `beside` (those beneath one KPI): not when
+/// one of them names it (a declared column, a dimension, a declared
+/// column of a lookup), since a name `deals` has and `leads` does not
+/// declare is one `leads` lacks (LANGUAGE.md §4: a segment on a derived
+/// KPI over both); a name no dataset beneath gives is the data's to say,
+/// whatever datasets the KPI does not read declare.
+pub(crate) fn unread_may_have(
+    datasets: &[DatasetModel],
+    ds: DatasetId,
+    beside: &[DatasetId],
+    closed: bool,
+    name: &str,
+) -> bool {
+    let names_it = |d: &DatasetModel| {
+        let own = |d: &DatasetModel, n: &str| {
+            d.declared.iter().any(|(c, _)| c == n) || d.dimensions.iter().any(|x| x.name == n)
+        };
+        own(d, name)
+            || d.lookups.iter().filter_map(|l| datasets.get(l.dataset)).any(|x| {
+                own(x, name)
+                    || name
+                        .split_once('.')
+                        .is_some_and(|(q, c)| x.name == q && own(x, c))
+            })
+    };
+    let named_beside = beside
+        .iter()
+        .filter(|&&i| i != ds)
+        .filter_map(|&i| datasets.get(i))
+        .any(names_it);
+    !named_beside && datasets.get(ds).is_some_and(|d| may_be_column(d, closed, name))
 }
 
 /// Whether `name` is a column, dimension or looked-up column of `ds`

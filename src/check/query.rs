@@ -239,7 +239,7 @@ pub(crate) fn refusals(
                         diags.push(diag::unusable_column(dim.span, dataset, &dim.value, words));
                     }
                 } else if let Some((dataset, column)) = data_decides
-                    .then(|| unread_holder(model, &closed, ds, &dim.value))
+                    .then(|| unread_holder(model, &closed, (ds, &km.datasets), &dim.value))
                     .flatten()
                 {
                     // Its data, not read, may have it: said as a measure's
@@ -255,7 +255,7 @@ pub(crate) fn refusals(
                 }
             }
             for seg in segments {
-                segment_refusal(model, ds, &km.name, seg, data_decides, &mut diags);
+                segment_refusal(model, (ds, &km.datasets), &km.name, seg, data_decides, &mut diags);
             }
         }
     }
@@ -263,12 +263,13 @@ pub(crate) fn refusals(
 }
 
 /// The dataset whose unread data may hold the dimension `name` of dataset
-/// `ds`, and the column it would be: `ds` itself for a plain name, the
-/// looked-up dataset for `teams.manager`.
+/// `ds` (one of the datasets `beside` it beneath a KPI), and the column it
+/// would be: `ds` itself for a plain name, the looked-up dataset for
+/// `teams.manager`.
 fn unread_holder<'a>(
     model: &'a Model,
     closed: &[bool],
-    ds: DatasetId,
+    (ds, beside): (DatasetId, &[DatasetId]),
     name: &'a str,
 ) -> Option<(&'a str, &'a str)> {
     let (holder, column) = match name.split_once('.') {
@@ -282,21 +283,8 @@ fn unread_holder<'a>(
         None => (ds, name),
     };
     let closed = closed.get(holder).copied().unwrap_or(false);
-    unread_may_have(model, holder, closed, column).then(|| (model.datasets[holder].name.as_str(), column))
-}
-
-/// Whether the unread data of dataset `ds` may have a column `name` that
-/// the spec does not declare there ([`super::may_be_column`]), and that no
-/// other dataset declares either: a name declared on `deals` but not on
-/// `leads` is one `leads` lacks (LANGUAGE.md §4: a segment on a derived
-/// KPI over both), while a name declared nowhere is the data's to say.
-fn unread_may_have(model: &Model, ds: DatasetId, closed: bool, name: &str) -> bool {
-    let declared_elsewhere = model
-        .datasets
-        .iter()
-        .enumerate()
-        .any(|(i, d)| i != ds && d.declared.iter().any(|(c, _)| c == name));
-    !declared_elsewhere && super::may_be_column(&model.datasets[ds], closed, name)
+    super::unread_may_have(&model.datasets, holder, beside, closed, column)
+        .then(|| (model.datasets[holder].name.as_str(), column))
 }
 
 /// The dataset and the words of a column named `name` on dataset `ds` (or
@@ -321,7 +309,7 @@ fn unusable_column<'a>(model: &'a Model, ds: DatasetId, name: &str) -> Option<(&
 
 fn segment_refusal(
     model: &Model,
-    ds: DatasetId,
+    (ds, beside): (DatasetId, &[DatasetId]),
     kpi: &str,
     seg: &m::Name,
     data_decides: bool,
@@ -344,7 +332,15 @@ fn segment_refusal(
     let Some((_, missing)) = s.missing.iter().find(|(x, _)| *x == ds) else {
         return;
     };
-    if data_decides && unread_may_have(model, ds, d.schema == SchemaState::Read, missing) {
+    if data_decides
+        && super::unread_may_have(
+            &model.datasets,
+            ds,
+            beside,
+            d.schema == SchemaState::Read,
+            missing,
+        )
+    {
         diags.push(super::diagnostics::undeclared_column(seg.span, missing, &d.name));
         return;
     }

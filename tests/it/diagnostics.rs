@@ -189,7 +189,7 @@ fn a_name_defined_in_two_files_points_at_both() {
 
 #[test]
 fn diagnostics_are_sorted_and_all_reported() {
-    let text = "datasets:\n  d: {source: d.csv, columns: {x: number}}\nkpis:\n  a: {dataset: d, measure: sum(y)}\n  b: {dataset: e, measure: count()}\n  c: {measure: zz}\n";
+    let text = "datasets:\n  d: {source: d.csv, columns: {amount: number}}\nkpis:\n  a: {dataset: d, measure: sum(amout)}\n  b: {dataset: e, measure: count()}\n  c: {measure: zz}\n";
     let outcome = check_str("s.yaml", text);
     assert_eq!(
         positions(&outcome),

@@ -77,7 +77,7 @@ fn mistakes_in_the_library_are_located() {
         (
             "datasets.yaml",
             "time: closed_at",
-            "time: closed",
+            "time: closd_at",
             "kpi::unknown_column",
             6,
         ),

@@ -515,6 +515,48 @@ fn a_segment_over_an_undeclared_column_is_checked_as_a_measure_is() {
     );
 }
 
+/// `kpi check` without data reports as errors only what no data can make
+/// right: a name further than a slip from a declared one (`lead_id`
+/// beside `deal_id`) is warned of as undeclared, and so is a target's
+/// `by:` that only a dataset its KPI does not read declares (`team` of
+/// reps, for a KPI of leads); the data then decides. Both were errors of
+/// a spec `kpi check --data` passes. A slip (`dael_id`) is still an error.
+#[test]
+fn check_without_data_errs_only_on_what_no_data_makes_right() {
+    let spec = |column: &str| {
+        format!("datasets:\n  leads: {{source: leads.csv, time: created_at, columns: {{deal_id: string, created_at: date}}}}\n  reps: {{source: reps.csv, columns: {{owner: string, team: string}}}}\nkpis:\n  leads_n: {{dataset: leads, measure: count({column})}}\ntargets:\n  t: {{kpi: leads_n, by: team, period: 2025-01, value: 1, objective: x}}\n")
+    };
+    let dir = dir_with(
+        "check-only-errs",
+        &[
+            (
+                "leads.csv",
+                "lead_id,deal_id,team,created_at\nL1,D1,east,2025-01-05\nL2,,west,2025-01-06\n",
+            ),
+            ("reps.csv", "owner,team\nann,east\n"),
+            ("s.yaml", &spec("lead_id")),
+        ],
+    );
+    for data in [false, true] {
+        let args: &[&str] = if data {
+            &["--spec", "s.yaml", "check", "--data"]
+        } else {
+            &["--spec", "s.yaml", "check"]
+        };
+        let (code, out, err) = kpi_in(&dir, args);
+        assert_eq!(code, Some(0), "--data {data}: {out}{err}");
+    }
+    let (_, out, _) = kpi_in(&dir, &["--spec", "s.yaml", "check"]);
+    assert_eq!(out.matches("kpi::undeclared_column").count(), 2, "{out}");
+    std::fs::write(dir.join("s.yaml"), spec("dael_id")).unwrap();
+    let (code, out, _) = kpi_in(&dir, &["--spec", "s.yaml", "check"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("kpi::unknown_column") && out.contains("did you mean `deal_id`?"),
+        "{out}"
+    );
+}
+
 /// A `--by` that a source that cannot be read might have had is said as
 /// that source's failure (here a file not found), not as an unknown name;
 /// a typo of a known name is still a typo.

@@ -221,17 +221,12 @@ impl ExprChecker<'_> {
         let (has, lacks): (Vec<_>, Vec<_>) = beneath
             .into_iter()
             .partition(|(ds, _)| crate::check::dimension_on(scope, *ds, name));
-        // Where no dataset beneath knows the name, one whose data was not
-        // read may have it (its `columns:` declare others): warned of as a
-        // measure's undeclared name is. One that another declares is
-        // missing where it is not declared, as for a target's `by:`.
+        // A dataset whose data was not read may have it, unless another
+        // beneath names it: warned of as a measure's undeclared name is.
+        let all: Vec<DatasetId> = has.iter().chain(&lacks).map(|(ds, _)| *ds).collect();
         let (unread, lacks): (Vec<_>, Vec<_>) = lacks.into_iter().partition(|(ds, _)| {
             let closed = scope.closed.get(*ds).copied().unwrap_or(false);
-            has.is_empty()
-                && scope
-                    .datasets
-                    .get(*ds)
-                    .is_some_and(|d| crate::check::may_be_column(d, closed, name))
+            crate::check::unread_may_have(scope.datasets, *ds, &all, closed, name)
         });
         for d in unread.iter().filter_map(|(ds, _)| scope.datasets.get(*ds)) {
             self.diags.push(diag::undeclared_column(p.span(), name, &d.name));
