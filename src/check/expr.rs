@@ -178,18 +178,21 @@ impl<'a> Scope<'a> {
             .flat_map(|x| x.columns.iter().map(move |(c, _)| format!("{}.{c}", x.name)))
             .collect();
         let looked_up: Vec<&str> = qualified.iter().map(String::as_str).collect();
-        // `manager` for a looked-up `teams.manager` is a likely slip.
-        if let Some((other, _)) = looked_up
+        let closed = self.closed.get(ds).copied().unwrap_or(false);
+        // `manager` for a looked-up `teams.manager` is a likely slip, once
+        // the data says this dataset has no such column: until then it may
+        // (a key such as `owner` is often on both sides of a lookup).
+        let looked_up_as = looked_up
             .iter()
             .filter_map(|q| q.split_once('.'))
             .find(|(_, c)| *c == n)
-        {
+            .map(|(other, _)| other);
+        if let Some(other) = looked_up_as.filter(|_| closed) {
             let err = diag::unknown_column(span, n, &d.name, [n])
                 .help(diag::looked_up_column_help(n, other, &d.name));
             return (Found::Missing, Some(err));
         }
         candidates.extend(looked_up.iter().copied());
-        let closed = self.closed.get(ds).copied().unwrap_or(false);
         // A segment's name where a condition goes is a mistake unless the
         // data may still hold such a column (no column declared, no data read).
         let segment = self.segments.iter().any(|s| s.name == n);
@@ -207,10 +210,19 @@ impl<'a> Scope<'a> {
         if d.declared.is_empty() {
             (Found::Undeclared(ds), None)
         } else {
-            (
-                Found::Undeclared(ds),
-                Some(diag::undeclared_column(span, n, &d.name)),
-            )
+            let warning = diag::undeclared_column(span, n, &d.name);
+            let warning = match looked_up_as {
+                Some(other) => {
+                    let help = warning.help.clone().unwrap_or_default();
+                    let also = diag::looked_up_column_help(n, other, &d.name);
+                    warning.help(format!(
+                        "{help}; if `{n}` is not a column of `{}`: {also}",
+                        d.name
+                    ))
+                }
+                None => warning,
+            };
+            (Found::Undeclared(ds), Some(warning))
         }
     }
 

@@ -557,6 +557,44 @@ fn check_without_data_errs_only_on_what_no_data_makes_right() {
     );
 }
 
+/// A column of a dataset that looks another up on a key both have
+/// (`owner` on deals and reps) is its own: `kpi check` failed such a spec
+/// without data ("`owner` is a column of `reps`… `reps.owner`") when
+/// deals declared no columns, or not that one. Once the data is read and
+/// deals has no `team`, `team` is said to be written `reps.team`.
+#[test]
+fn a_lookup_key_written_alone_is_the_datasets_own_column() {
+    let dir = dir_with(
+        "lookup-key-alone",
+        &[
+            ("d.csv", "owner,amount\nann,5\nbob,7\n"),
+            ("r.csv", "owner,team\nann,east\nbob,west\n"),
+            (
+                "s.yaml",
+                "datasets:\n  d: {source: d.csv, dimensions: {rep: owner}, lookups: [{dataset: r, on: owner}]}\n  r: {source: r.csv, columns: {owner: string, team: string}}\nkpis:\n  n: {dataset: d, measure: 'count(where owner == \"ann\")'}\n",
+            ),
+        ],
+    );
+    let (code, out, err) = kpi_in(&dir, &["--spec", "s.yaml", "check"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    let (code, out, err) = kpi_in(
+        &dir,
+        &["--spec", "s.yaml", "eval", "--by", "rep", "--format", "csv"],
+    );
+    assert_eq!((code, out.as_str()), (Some(0), "rep,n\nann,1\nbob,0\n"), "{err}");
+    std::fs::write(
+        dir.join("s.yaml"),
+        "datasets:\n  d: {source: d.csv, lookups: [{dataset: r, on: owner}]}\n  r: {source: r.csv, columns: {owner: string, team: string}}\nkpis:\n  n: {dataset: d, measure: count_distinct(team)}\n",
+    )
+    .unwrap();
+    let (code, out, _) = kpi_in(&dir, &["--spec", "s.yaml", "check", "--data"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("kpi::unknown_column") && out.contains("an expression names it `r.team`"),
+        "{out}"
+    );
+}
+
 /// A `--by` that a source that cannot be read might have had is said as
 /// that source's failure (here a file not found), not as an unknown name;
 /// a typo of a known name is still a typo.
