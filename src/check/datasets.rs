@@ -285,7 +285,6 @@ pub(super) fn dimensions(
     }
 }
 
-/// Whether every name of `e` can be resolved on `ds` (quietly).
 /// Whether every name of `e` may be a column of `ds`: it resolves, or the
 /// dataset's data was not read and the name is only undeclared there
 /// (warned of, not a slip of a declared name).
@@ -296,6 +295,7 @@ pub(super) fn may_resolve_on(sc: &Scope, ds: DatasetId, e: &Expr) -> bool {
     })
 }
 
+/// Whether every name of `e` can be resolved on `ds` (quietly).
 pub(super) fn resolves_on(sc: &Scope, ds: DatasetId, e: &Expr) -> Result<(), Name> {
     for n in e.names() {
         let (found, err) = sc.find(ds, n);

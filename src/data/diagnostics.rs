@@ -36,22 +36,14 @@ pub fn source_not_found(span: Span, dataset: &str, path: &str, nearby: Option<St
 /// A source in object storage the reader could not read: a missing
 /// object, a glob that lists none, or the store out of reach.
 pub fn object_store_error(span: Span, dataset: &str, path: &str, is_glob: bool, error: &str) -> Diagnostic {
-    let credentials = format!(
-        "credentials and the endpoint come from the store's usual variables ({})",
-        store_variables(path)
-    );
+    let credentials = credentials_of(path);
     // Polars adds advice for its Python users.
     let error = error
         .split("; note: if you are using Python")
         .next()
         .unwrap_or(error);
     if error.contains("failed to retrieve first file") || (is_glob && error.contains("not found")) {
-        return Diagnostic::error(
-            "kpi::no_files",
-            format!("the source of dataset `{dataset}` is a glob that matches no object: `{path}`"),
-        )
-        .at(span, "matches nothing")
-        .help(format!("check the bucket and the pattern; {credentials}"));
+        return no_objects(span, dataset, path);
     }
     // The status as the store says it: a bare `404` also turns up in the
     // time a request took (`in 404.2ms`), which is no missing object.
@@ -70,6 +62,27 @@ pub fn object_store_error(span: Span, dataset: &str, path: &str, is_glob: bool, 
     )
     .at(span, "while reading this source")
     .help(format!("check that the store is reachable; {credentials}"))
+}
+
+/// A glob in object storage that lists no object.
+pub fn no_objects(span: Span, dataset: &str, path: &str) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::no_files",
+        format!("the source of dataset `{dataset}` is a glob that matches no object: `{path}`"),
+    )
+    .at(span, "matches nothing")
+    .help(format!(
+        "check the bucket and the pattern; {}",
+        credentials_of(path)
+    ))
+}
+
+/// Where the credentials and the endpoint of the store of `path` come from.
+fn credentials_of(path: &str) -> String {
+    format!(
+        "credentials and the endpoint come from the store's usual variables ({})",
+        store_variables(path)
+    )
 }
 
 /// The environment variables that reach the store of an object URL.

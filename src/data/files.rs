@@ -20,13 +20,7 @@ pub fn expand(src: &SourceInfo) -> Result<Vec<PathBuf>, Diagnostic> {
         let listed = super::objects::list(&shown)
             .map_err(|e| diag::object_store_error(src.span, &src.name, &shown, true, &e))?;
         if listed.is_empty() {
-            return Err(diag::object_store_error(
-                src.span,
-                &src.name,
-                &shown,
-                true,
-                "failed to retrieve first file",
-            ));
+            return Err(diag::no_objects(src.span, &src.name, &shown));
         }
         return Ok(listed.into_iter().map(PathBuf::from).collect());
     }
