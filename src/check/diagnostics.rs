@@ -683,13 +683,16 @@ pub fn duplicate_step(span: Span, first: Span, name: &str) -> Diagnostic {
     .help("give each step its own name")
 }
 
-pub fn unresolved_in_segment(span: Span, segment: &str, name: &str) -> Diagnostic {
-    Diagnostic::error(
+pub fn unresolved_in_segment(span: Span, segment: &str, name: &str, meant: Option<&str>) -> Diagnostic {
+    let d = Diagnostic::error(
         "kpi::unknown_column",
         format!("segment `{segment}` uses `{name}`, which no dataset has"),
     )
-    .at(span, "no dataset has this column")
-    .help("check the spelling, or declare the column on the datasets the segment applies to")
+    .at(span, "no dataset has this column");
+    match meant {
+        Some(m) => d.help(format!("did you mean `{m}`?")),
+        None => d.help("check the spelling, or declare the column on the datasets the segment applies to"),
+    }
 }
 
 /// A KPI named in a query that the spec does not define.

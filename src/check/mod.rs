@@ -178,10 +178,13 @@ fn segments(
             None => {
                 let first_bad = (0..model.datasets.len()).find_map(|ds| resolves_on(&sc, ds, e).err());
                 if let Some(n) = first_bad.or_else(|| e.names().first().map(|n| (*n).clone())) {
+                    let known = model.datasets.iter().flat_map(|d| d.names());
+                    let meant = crate::diagnostic::did_you_mean(&n.ident.name, known);
                     diags.push(diag::unresolved_in_segment(
                         n.span(),
                         &s.name.value,
                         &n.ident.name,
+                        meant,
                     ));
                 }
                 reject_aggregates(e, "a segment", diags);
