@@ -983,17 +983,6 @@ pub fn date_format_needed(span: Span, dataset: &str, column: &str, formats: &[St
     .help(format!("say how its {what} are written: `read: {{{option}: \"{first}\"}}` under the dataset"))
 }
 
-/// A gzipped NDJSON (or Parquet) file in object storage, which Polars'
-/// reader reads only as it is (gzipped CSV is fetched and decompressed).
-pub fn gzipped_object(span: Span, dataset: &str) -> Diagnostic {
-    Diagnostic::error(
-        "kpi::gzipped_object",
-        format!("dataset `{dataset}` is a gzipped NDJSON or Parquet file in object storage, which kpi reads only uncompressed"),
-    )
-    .at(span, "gzipped file in object storage")
-    .help("store it uncompressed (or as Parquet, which compresses inside), or copy the file to a local folder")
-}
-
 pub fn driver_not_found(c: &crate::check::ir::ConnectionModel, file: &str) -> Diagnostic {
     let package = crate::check::connections::DRIVERS
         .iter()

@@ -29,15 +29,6 @@ pub fn scan(src: &SourceInfo) -> Result<LazyFrame, Diagnostic> {
 /// runs only Polars' own readers, so CSV files are not read in pieces
 /// there (see `csv::pieces`).
 pub fn scan_on(src: &SourceInfo, engine: Engine) -> Result<LazyFrame, Diagnostic> {
-    let path = src.path_str();
-    if crate::spec::model::is_object_url(&path) {
-        // Polars reads Parquet and NDJSON objects as they are, so not
-        // gzipped (CSV, fetched and read here, may be).
-        let gzipped = path.to_ascii_lowercase().ends_with(".gz");
-        if src.format != Format::Csv && gzipped {
-            return Err(diagnostics::gzipped_object(src.span, &src.name));
-        }
-    }
     let lf = match src.format {
         Format::Csv => csv::scan(src, engine != Engine::Streaming)?,
         _ => declared_types(src, scan_other(src)?, true)?,

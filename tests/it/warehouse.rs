@@ -1324,13 +1324,15 @@ fn parquet_in_object_storage_gives_the_numbers_of_the_files() {
     }
 }
 
-/// CSV in object storage (it was refused, `kpi::csv_in_object_storage`):
-/// the library over the example CSV files in each store gives the output
-/// of the same files on disk, and a glob of a `;`-separated Latin-1 file
-/// with decimal commas and a gzipped one reads as the local files would.
-/// By hand: 5.5 + 7 + 1.25 = 13.75 over 3 rows, one of them José's.
+/// CSV and gzipped NDJSON in object storage (both were refused,
+/// `kpi::csv_in_object_storage`): the library over the example CSV files
+/// in each store gives the output of the same files on disk, a glob of a
+/// `;`-separated Latin-1 file with decimal commas and a gzipped one reads
+/// as the local files would, and so does a glob of gzipped NDJSON, a byte
+/// order mark in one. By hand: 5.5 + 7 + 1.25 = 13.75 over 3 rows, one of
+/// them José's; 5 + 7.5 + 1 = 13.5 over 3 records, 2 with a `who`.
 #[test]
-fn csv_in_object_storage_gives_the_numbers_of_the_files() {
+fn csv_and_gzip_in_object_storage_give_the_numbers_of_the_files() {
     let data = root().join("examples/data");
     let few = temp_dir("store-csv-few");
     let latin: Vec<u8> = "name;amount\nJos\u{e9};5,5\nann;7\n"
@@ -1341,6 +1343,18 @@ fn csv_in_object_storage_gives_the_numbers_of_the_files() {
     let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     std::io::Write::write_all(&mut z, b"name;amount\nbob;1,25\n").unwrap();
     std::fs::write(few.join("few2.csv.gz"), z.finish().unwrap()).unwrap();
+    let gzipped = |text: &str| {
+        let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut z, text.as_bytes()).unwrap();
+        z.finish().unwrap()
+    };
+    let events = [
+        "{\"amount\": 5, \"closed_at\": \"2025-01-02\", \"who\": \"ann\"}\n{\"amount\": 7.5, \"closed_at\": \"2025-02-03\"}\n",
+        "\u{feff}{\"amount\": 1, \"closed_at\": \"2025-02-09\", \"who\": \"bob\"}\n",
+    ];
+    for (i, text) in events.iter().enumerate() {
+        std::fs::write(few.join(format!("ev{i}.ndjson.gz")), gzipped(text)).unwrap();
+    }
     for store in Store::ALL {
         let env =
             library_in_store_reads_as_files(store, &format!("kpi-csv-{}", std::process::id()), &data, "csv");
@@ -1353,6 +1367,12 @@ fn csv_in_object_storage_gives_the_numbers_of_the_files() {
         assert_eq!(
             stored_eval(&small, &glob, &env),
             "total,rows,jose\n13.75,3,1\n",
+            "{store:?}"
+        );
+        let events = format!("datasets:\n  d: {{source: \"{at}/ev*.ndjson.gz\", time: closed_at}}\nkpis:\n  total: {{dataset: d, measure: sum(amount)}}\n  rows: {{dataset: d, measure: count()}}\n  named: {{dataset: d, measure: count(who)}}\n");
+        assert_eq!(
+            stored_eval(&small, &events, &env),
+            "total,rows,named\n13.5,3,2\n",
             "{store:?}"
         );
     }

@@ -62,12 +62,14 @@ pub(crate) fn length(path: &Path) -> std::io::Result<u64> {
 }
 
 /// The text of the file at `path` if it is gzipped (`None` if not, or if
-/// it cannot be opened: an object in storage, whose reader says what is
-/// wrong), decompressed once per run while the file is unchanged: a
-/// command reads a file's text several times (its types, its dates, its
-/// rows).
+/// it cannot be opened), decompressed once per run while the file is
+/// unchanged: a command reads a file's text several times (its types, its
+/// dates, its rows). A gzipped object in storage (`s3://…/events.ndjson.gz`)
+/// is fetched once per run; Polars' reader reads the others as they are.
 pub(crate) fn decompressed(path: &Path) -> std::io::Result<Option<Shared>> {
-    if !first_bytes(path, 2).is_ok_and(|head| gzipped(&head)) {
+    let shown = path.to_string_lossy();
+    let object = crate::spec::model::is_object_url(&shown) && shown.to_ascii_lowercase().ends_with(".gz");
+    if !object && !first_bytes(path, 2).is_ok_and(|head| gzipped(&head)) {
         return Ok(None);
     }
     type Kept = HashMap<PathBuf, (Option<(std::time::SystemTime, u64)>, Shared)>;
@@ -76,13 +78,20 @@ pub(crate) fn decompressed(path: &Path) -> std::io::Result<Option<Shared>> {
     let stamp = modified(path);
     let hit = kept.lock().ok().and_then(|k| {
         k.get(path)
-            .filter(|(at, _)| stamp.is_some() && *at == stamp)
+            .filter(|(at, _)| object || (stamp.is_some() && *at == stamp))
             .map(|(_, text)| text.clone())
     });
     if let Some(text) = hit {
         return Ok(Some(text));
     }
-    let text = Shared(Arc::new(gunzipped(&std::fs::read(path)?)?));
+    let bytes = match object {
+        true => crate::data::objects::fetch_all(&[shown.into_owned()])
+            .pop()
+            .unwrap_or_else(|| Err("no object fetched".to_string()))
+            .map_err(std::io::Error::other)?,
+        false => std::fs::read(path)?,
+    };
+    let text = Shared(Arc::new(gunzipped(&bytes)?));
     if let Ok(mut k) = kept.lock() {
         k.insert(path.to_path_buf(), (stamp, text.clone()));
     }
