@@ -403,8 +403,54 @@ pub fn checked_names(
     if warnings == DataWarnings::Printed {
         let read = names::datasets_read(&outcome.checked.model, &kpis, &funnels);
         data_warnings(&outcome, &query.by, &read);
+        unmatched_lookup_warnings(&outcome, &query.by, &read);
     }
     Ok((outcome, funnels, kpis))
+}
+
+/// Prints, on stderr, the lookups a `--by` groups through whose keys no
+/// looked-up row holds (`kpi::lookup_unmatched`, as `check --data` says
+/// it): their rows are the group without a member, which says nothing of
+/// why. Only for the datasets the run reads (`read`, by dataset), and
+/// only when a dimension is a looked-up column (`teams.manager`, or
+/// `manager` that only a lookup has): it costs another pass over the keys.
+#[cfg(feature = "eval")]
+fn unmatched_lookup_warnings(outcome: &kpi::CheckOutcome, by: &[String], read: &[bool]) {
+    let model = &outcome.checked.model;
+    let mut chosen = Vec::new();
+    for (ds, d) in model
+        .datasets
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| read.get(*i) == Some(&true))
+    {
+        for dim in by {
+            let own = d.columns.iter().any(|(c, _)| c == dim) || d.dimensions.iter().any(|x| &x.name == dim);
+            let looked_up = d.lookups.iter().position(|l| {
+                model
+                    .datasets
+                    .get(l.dataset)
+                    .is_some_and(|x| match dim.split_once('.') {
+                        Some((q, c)) => x.name == q && x.columns.iter().any(|(n, _)| n == c),
+                        None => !own && x.columns.iter().any(|(n, _)| n == dim),
+                    })
+            });
+            if let Some(li) = looked_up.filter(|li| !chosen.contains(&(ds, *li))) {
+                chosen.push((ds, li));
+            }
+        }
+    }
+    if chosen.is_empty() {
+        return;
+    }
+    let said = kpi::execute::unmatched_lookup_keys_of(model, &chosen);
+    if !said.is_empty() {
+        notice(&kpi::report::diagnostics::to_human(
+            &said,
+            &outcome.sources,
+            color_stderr(),
+        ));
+    }
 }
 
 /// The KPIs a query naming none left out (`kpi::left_out`), on stderr.

@@ -272,34 +272,46 @@ const MOST_KNOWN: usize = 10_000;
 /// and the keys with the most, joined as evaluation joins them. A lookup
 /// whose data cannot be read is left alone: that is said elsewhere.
 pub fn unmatched_keys(model: &Model) -> Vec<Diagnostic> {
+    let every: Vec<(DatasetId, usize)> = model
+        .datasets
+        .iter()
+        .enumerate()
+        .flat_map(|(d, ds)| (0..ds.lookups.len()).map(move |li| (d, li)))
+        .collect();
+    unmatched_keys_of(model, &every)
+}
+
+/// [`unmatched_keys`] of the lookups `chosen`, each as (dataset, index of
+/// the lookup in its `lookups`): those a query groups by.
+pub fn unmatched_keys_of(model: &Model, chosen: &[(DatasetId, usize)]) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    for (d, ds) in model.datasets.iter().enumerate() {
-        for (li, l) in ds.lookups.iter().enumerate() {
-            let target = &model.datasets[l.dataset];
-            let found = match (&ds.remote, &target.remote) {
-                (None, None) => unmatched_in_files(model, d, li),
-                (Some(r), Some(_)) => unmatched_on_connection(model, d, li, r.connection),
-                // A lookup across a connection and files is an error of its own.
-                _ => None,
-            };
-            let Some(u) = found.filter(|u| u.rows > 0) else {
-                continue;
-            };
-            let likely = u
-                .keys
-                .first()
-                .and_then(|(k, _)| crate::diagnostic::did_you_mean(k, u.known.iter().map(String::as_str)));
-            out.push(data::diagnostics::lookup_unmatched(
-                l.span,
-                &ds.name,
-                &l.left,
-                &target.name,
-                &l.right,
-                u.rows,
-                &u.keys,
-                likely,
-            ));
-        }
+    for &(d, li) in chosen {
+        let Some(ds) = model.datasets.get(d) else { continue };
+        let Some(l) = ds.lookups.get(li) else { continue };
+        let target = &model.datasets[l.dataset];
+        let found = match (&ds.remote, &target.remote) {
+            (None, None) => unmatched_in_files(model, d, li),
+            (Some(r), Some(_)) => unmatched_on_connection(model, d, li, r.connection),
+            // A lookup across a connection and files is an error of its own.
+            _ => None,
+        };
+        let Some(u) = found.filter(|u| u.rows > 0) else {
+            continue;
+        };
+        let likely = u
+            .keys
+            .first()
+            .and_then(|(k, _)| crate::diagnostic::did_you_mean(k, u.known.iter().map(String::as_str)));
+        out.push(data::diagnostics::lookup_unmatched(
+            l.span,
+            &ds.name,
+            &l.left,
+            &target.name,
+            &l.right,
+            u.rows,
+            &u.keys,
+            likely,
+        ));
     }
     out
 }

@@ -31,7 +31,7 @@ pub use data_dates::{
 pub use engine::{Engine, UnitFrames};
 pub use explain::{describe, describe_funnel};
 pub use funnel::{evaluate_funnels, is_funnel, FunnelEvaluation, MEASURES as FUNNEL_MEASURES};
-pub use lookups::unmatched_keys as unmatched_lookup_keys;
+pub use lookups::{unmatched_keys as unmatched_lookup_keys, unmatched_keys_of as unmatched_lookup_keys_of};
 pub use polars_engine::Polars;
 pub use ranges::{evaluate_ranges, ranges_are_cheap};
 pub use sql_engine::{Auto, Sql};

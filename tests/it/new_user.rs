@@ -587,6 +587,43 @@ fn a_lookup_key_written_alone_is_the_datasets_own_column() {
     );
 }
 
+/// `kpi eval --by` a looked-up column says which keys found no looked-up
+/// row (their rows are the group without a member, which said nothing of
+/// why; only `check --data` told), and only then: not by the dataset's own
+/// column, not with `-q`. By hand: zed's 1 + 2 are the 3 without a team.
+#[test]
+fn eval_by_a_looked_up_column_names_the_keys_without_a_match() {
+    let dir = dir_with(
+        "eval-lookup-unmatched",
+        &[
+            ("d.csv", "owner,amount\nann,5\nbob,7\nzed,1\nzed,2\n"),
+            ("r.csv", "owner,team\nann,east\nbob,west\n"),
+            (
+                "s.yaml",
+                "datasets:\n  d: {source: d.csv, lookups: [{dataset: r, on: owner}]}\n  r: {source: r.csv}\nkpis:\n  s: {dataset: d, measure: sum(amount)}\n",
+            ),
+        ],
+    );
+    for by in ["team", "r.team"] {
+        let (code, out, err) = kpi_in(&dir, &["--spec", "s.yaml", "eval", "--by", by, "--format", "csv"]);
+        assert_eq!(
+            (code, out.as_str()),
+            (Some(0), format!("{by},s\neast,5\nwest,7\n,3\n").as_str()),
+            "{err}"
+        );
+        assert!(
+            err.contains("kpi::lookup_unmatched")
+                && err.contains("2 rows of `d` find no row of `r`")
+                && err.contains("`zed`"),
+            "{by}: {err}"
+        );
+    }
+    let (_, _, err) = kpi_in(&dir, &["--spec", "s.yaml", "eval", "--by", "owner"]);
+    assert!(!err.contains("lookup_unmatched"), "{err}");
+    let (_, _, err) = kpi_in(&dir, &["--spec", "s.yaml", "-q", "eval", "--by", "team"]);
+    assert!(err.is_empty(), "{err}");
+}
+
 /// A `--by` that a source that cannot be read might have had is said as
 /// that source's failure (here a file not found), not as an unknown name;
 /// a typo of a known name is still a typo.
