@@ -408,14 +408,15 @@ pub fn checked_names(
     Ok((outcome, funnels, kpis))
 }
 
-/// Prints, on stderr, the lookups a `--by` groups through whose keys no
-/// looked-up row holds (`kpi::lookup_unmatched`, as `check --data` says
-/// it): their rows are the group without a member, which says nothing of
-/// why. Only for the datasets the run reads (`read`, by dataset), and
-/// only when a dimension is a looked-up column (`teams.manager`, or
-/// `manager` that only a lookup has): it costs another pass over the keys.
+/// Prints, on stderr, the lookups a `--by` (or a target's `by:`) groups
+/// through whose keys no looked-up row holds (`kpi::lookup_unmatched`, as
+/// `check --data` says it): their rows are the group without a member,
+/// which says nothing of why. Only for the datasets the run reads
+/// (`read`, by dataset), and only when a dimension is a looked-up column
+/// (`teams.manager`, or `manager` that only a lookup has): it costs
+/// another pass over the keys.
 #[cfg(feature = "eval")]
-fn unmatched_lookup_warnings(outcome: &kpi::CheckOutcome, by: &[String], read: &[bool]) {
+pub fn unmatched_lookup_warnings(outcome: &kpi::CheckOutcome, by: &[String], read: &[bool]) {
     let model = &outcome.checked.model;
     let mut chosen = Vec::new();
     for (ds, d) in model

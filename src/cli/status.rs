@@ -150,7 +150,9 @@ pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
         .collect();
     let by: Vec<String> = asked.iter().filter_map(|t| t.by.clone()).collect();
     let kpis: Vec<_> = asked.iter().map(|t| t.kpi).collect();
-    super::data_warnings(&outcome, &by, &outcome.checked.model.datasets_read(&kpis, &[]));
+    let read = outcome.checked.model.datasets_read(&kpis, &[]);
+    super::data_warnings(&outcome, &by, &read);
+    super::unmatched_lookup_warnings(&outcome, &by, &read);
     if let Err(code) = super::names::all_known(
         "segment",
         "--segment",

@@ -596,7 +596,7 @@ fn eval_by_a_looked_up_column_names_the_keys_without_a_match() {
     let dir = dir_with(
         "eval-lookup-unmatched",
         &[
-            ("d.csv", "owner,amount\nann,5\nbob,7\nzed,1\nzed,2\n"),
+            ("d.csv", "owner,amount,closed_at\nann,5,2025-01-05\nbob,7,2025-02-05\nzed,1,2025-03-05\nzed,2,2025-03-06\n"),
             ("r.csv", "owner,team\nann,east\nbob,west\n"),
             (
                 "s.yaml",
@@ -622,6 +622,30 @@ fn eval_by_a_looked_up_column_names_the_keys_without_a_match() {
     assert!(!err.contains("lookup_unmatched"), "{err}");
     let (_, _, err) = kpi_in(&dir, &["--spec", "s.yaml", "-q", "eval", "--by", "team"]);
     assert!(err.is_empty(), "{err}");
+    // A target by team says it too.
+    std::fs::write(
+        dir.join("t.yaml"),
+        "datasets:\n  d: {source: d.csv, time: closed_at, lookups: [{dataset: r, on: owner}]}\n  r: {source: r.csv}\nkpis:\n  s: {dataset: d, measure: sum(amount)}\ntargets:\n  t: {kpi: s, by: team, period: 2025-Q1, value: 5, objective: x}\n",
+    )
+    .unwrap();
+    let (code, out, err) = kpi_in(
+        &dir,
+        &[
+            "--spec",
+            "t.yaml",
+            "status",
+            "--as-of",
+            "2025-06-30",
+            "--format",
+            "csv",
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("t,s,,east,2025-Q1,5,5"), "{out}");
+    assert!(
+        err.contains("kpi::lookup_unmatched") && err.contains("`zed`"),
+        "{err}"
+    );
 }
 
 /// A `--by` that a source that cannot be read might have had is said as
