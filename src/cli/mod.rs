@@ -419,24 +419,11 @@ pub fn checked_names(
 pub fn unmatched_lookup_warnings(outcome: &kpi::CheckOutcome, by: &[String], read: &[bool]) {
     let model = &outcome.checked.model;
     let mut chosen = Vec::new();
-    for (ds, d) in model
-        .datasets
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| read.get(*i) == Some(&true))
-    {
+    for ds in (0..model.datasets.len()).filter(|i| read.get(*i) == Some(&true)) {
         for dim in by {
-            let own = d.columns.iter().any(|(c, _)| c == dim) || d.dimensions.iter().any(|x| &x.name == dim);
-            let looked_up = d.lookups.iter().position(|l| {
-                model
-                    .datasets
-                    .get(l.dataset)
-                    .is_some_and(|x| match dim.split_once('.') {
-                        Some((q, c)) => x.name == q && x.columns.iter().any(|(n, _)| n == c),
-                        None => !own && x.columns.iter().any(|(n, _)| n == dim),
-                    })
-            });
-            if let Some(li) = looked_up.filter(|li| !chosen.contains(&(ds, *li))) {
+            if let Some(li) =
+                kpi::plan::lookup_of_dimension(model, ds, dim).filter(|li| !chosen.contains(&(ds, *li)))
+            {
                 chosen.push((ds, li));
             }
         }

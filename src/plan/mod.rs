@@ -13,6 +13,7 @@ mod funnel;
 mod history;
 mod nests;
 mod units;
+pub use units::lookup_of_dimension;
 
 use std::borrow::Cow;
 

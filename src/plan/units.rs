@@ -174,6 +174,21 @@ fn map_children(e: &mut TExpr, f: &mut impl FnMut(&TExpr) -> TExpr) {
     }
 }
 
+/// The lookup of dataset `ds` (its index in `lookups`) that the `--by`
+/// dimension `name` reads, as [`dimension`] resolves it: `reps.team`, or
+/// `team` when only a lookup has it; `None` for the dataset's own.
+pub fn lookup_of_dimension(model: &Model, ds: DatasetId, name: &str) -> Option<usize> {
+    match dimension(model, ds, name).kind {
+        TKind::Column { dataset, .. } if dataset != ds => model
+            .datasets
+            .get(ds)?
+            .lookups
+            .iter()
+            .position(|l| l.dataset == dataset),
+        _ => None,
+    }
+}
+
 /// A `--by` dimension as a row expression on `ds`: a dimension, a column, or
 /// a looked-up column (`reps.team`, or `team` when one lookup has it).
 fn dimension(model: &Model, ds: DatasetId, name: &str) -> TExpr {
