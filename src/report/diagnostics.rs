@@ -221,7 +221,7 @@ fn sarif_location(
     (end_line, end_column): (usize, usize),
 ) -> serde_json::Value {
     json!({
-        "artifactLocation": { "uri": file.replace('\\', "/") },
+        "artifactLocation": { "uri": uri_reference(file) },
         "region": {
             "startLine": line,
             "startColumn": column,
@@ -229,6 +229,22 @@ fn sarif_location(
             "endColumn": end_column.max(if end_line == line { column } else { 1 }),
         }
     })
+}
+
+/// A file's path as a relative URI reference, as SARIF's `uri` must be:
+/// forward slashes, and every byte a URI path cannot hold percent-encoded
+/// (`my kpis.yaml` is `my%20kpis.yaml`, a `%` is `%25`), so code-scanning
+/// tools find the file rather than reject the result.
+fn uri_reference(file: &str) -> String {
+    let mut uri = String::with_capacity(file.len());
+    for b in file.replace('\\', "/").bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=:@".contains(&b) {
+            uri.push(char::from(b));
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri
 }
 
 /// A diagnostic bound to its source text, in the shape miette renders.

@@ -171,6 +171,8 @@ fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
     let sarif_schema: serde_json::Value = serde_json::from_str(&text).unwrap();
     let mut schemas = boon::Schemas::new();
     let mut compiler = boon::Compiler::new();
+    // `uri` is a URI reference: a file name with a space or a `%` must be encoded.
+    compiler.enable_format_assertions();
     let loc = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
     compiler.add_resource(loc, sarif_schema).unwrap();
     let index = compiler
@@ -185,7 +187,7 @@ fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
     .unwrap();
     // `w` defined twice: a result with a related location in a.yaml.
     std::fs::write(
-        dir.join("b.yaml"),
+        dir.join("b 100%.yaml"),
         "kpis:\n  x: {measure: 'k +'}\n  w: {measure: k}\n",
     )
     .unwrap();
@@ -213,6 +215,10 @@ fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
         "{twice:#}"
     );
     assert_eq!(first["region"]["startLine"], 5, "{twice:#}");
+    let uri = twice["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        .as_str()
+        .unwrap();
+    assert!(uri.ends_with("/b%20100%25.yaml"), "{twice:#}");
 }
 
 #[test]
