@@ -2356,41 +2356,81 @@ fn codes_with_leading_zeros_are_named_and_kept_when_declared() {
     assert_eq!(out, "acct,total\n00123,1\n0123,2\n0456,3\n789,4\n");
 }
 
-/// Dates exported with a time of day (`2025-01-10 00:00:00`) under a
-/// `date` declaration: the help says to declare `datetime`, and so
-/// declared they count in their days.
+/// Dates exported as datetimes (`2025-01-10 00:00:00`, or instants with
+/// an offset) under a `date` declaration are their dates, in the
+/// `read.timezone` zone where they carry offsets, from CSV and NDJSON as
+/// from a Parquet column of datetimes: a comparison with a date takes in
+/// the whole day, where a `datetime` declaration compares with midnight.
+/// Their first time of day after the first 1,000 values is still named,
+/// with the declaration that reads it.
 #[test]
-fn dates_with_a_time_of_day_get_the_declaration_that_reads_them() {
+fn datetimes_declared_dates_are_their_days() {
     let dir = temp_dir("date-times");
-    std::fs::write(
-        dir.join("d.csv"),
-        "amount,closed_at\n1,2025-01-10 00:00:00\n2,2025-01-10 23:59:59\n4,2025-01-11 08:00:00\n",
-    )
-    .unwrap();
-    let spec = |ty: &str| {
-        format!("datasets:\n  d: {{source: d.csv, time: closed_at, columns: {{closed_at: {ty}}}}}\nkpis:\n  total: {{dataset: d, measure: sum(amount)}}\n")
+    // An export's dates at midnight beside times of day and a date alone;
+    // instants with offsets, one a day later in Berlin.
+    let rows = [
+        ("1", "2025-01-10 00:00:00", "2025-01-10T09:00:00+01:00"),
+        ("2", "2025-01-10 23:59:59", "2025-01-31T23:30:00-05:00"),
+        ("4", "2025-01-11", "2025-01-31T10:00:00Z"),
+    ];
+    let csv: String = rows.iter().map(|(a, t, p)| format!("{a},{t},{p}\n")).collect();
+    std::fs::write(dir.join("d.csv"), format!("amount,closed_at,paid_at\n{csv}")).unwrap();
+    let ndjson: String = rows
+        .iter()
+        .map(|(a, t, p)| format!("{{\"amount\": {a}, \"closed_at\": \"{t}\", \"paid_at\": \"{p}\"}}\n"))
+        .collect();
+    std::fs::write(dir.join("d.ndjson"), ndjson).unwrap();
+    let spec = |file: &str, ty: &str| {
+        format!(
+            "datasets:\n  d: {{source: {file}, time: closed_at, columns: {{closed_at: {ty}, paid_at: {ty}}}, read: {{timezone: Europe/Berlin}}}}\nkpis:\n  total: {{dataset: d, measure: sum(amount)}}\n  by_10th: {{dataset: d, measure: 'sum(amount where closed_at <= @2025-01-10)'}}\n  paid_feb: {{dataset: d, measure: 'sum(amount where paid_at >= @2025-02-01)'}}\n  last_paid: {{dataset: d, measure: max(paid_at)}}\n"
+        )
     };
-    std::fs::write(dir.join("date.yaml"), spec("date")).unwrap();
-    let (code, out, _) = kpi_in(&dir, &["--spec", "date.yaml", "check", "--data"]);
+    let eval = |name: &str, args: &[&str]| {
+        let mut all = vec!["--spec", name, "eval", "--format", "csv"];
+        all.extend_from_slice(args);
+        let (code, out, err) = kpi_in(&dir, &all);
+        assert_eq!(code, Some(0), "{name}: {err}");
+        out
+    };
+    for file in ["d.csv", "d.ndjson"] {
+        std::fs::write(dir.join("date.yaml"), spec(file, "date")).unwrap();
+        let (code, out, _) = kpi_in(&dir, &["--spec", "date.yaml", "check", "--data"]);
+        assert_eq!(code, Some(0), "{file}: {out}");
+        assert_eq!(
+            eval("date.yaml", &["--grain", "day"]),
+            "period,total,by_10th,paid_feb,last_paid\n2025-01-10,3,3,2,2025-02-01\n2025-01-11,4,0,0,2025-01-31\n",
+            "{file}"
+        );
+        // 23:30 in New York is the next morning in Berlin: February.
+        assert_eq!(
+            eval("date.yaml", &[]),
+            "total,by_10th,paid_feb,last_paid\n7,3,2,2025-02-01\n",
+            "{file}"
+        );
+        // Declared datetimes compare with the 10th's midnight.
+        std::fs::write(dir.join("datetime.yaml"), spec(file, "datetime")).unwrap();
+        let out = eval("datetime.yaml", &[]);
+        assert!(
+            out.starts_with("total,by_10th,paid_feb,last_paid\n7,1,2,2025-02-01T05:30:00"),
+            "{file}: {out}"
+        );
+    }
+    // The first time of day after the sample: named, with the help.
+    let mut late = String::from("amount,closed_at\n");
+    for i in 0..1500 {
+        late.push_str(&format!("1,2025-01-{:02}\n", i % 28 + 1));
+    }
+    late.push_str("1,2025-02-01 10:00:00\n");
+    std::fs::write(dir.join("late.csv"), late).unwrap();
+    std::fs::write(dir.join("late.yaml"), spec("late.csv", "date")).unwrap();
+    let (code, out, _) = kpi_in(&dir, &["--spec", "late.yaml", "check", "--data"]);
     assert_eq!(code, Some(1));
     assert!(
-        out.contains("kpi::declared_type_contradicted") && out.contains("declare `closed_at: datetime`"),
+        out.contains("kpi::declared_type_contradicted")
+            && out.contains("line 1502")
+            && out.contains("declare `closed_at: datetime`"),
         "{out}"
     );
-    std::fs::write(dir.join("datetime.yaml"), spec("datetime")).unwrap();
-    let (_, out, err) = kpi_in(
-        &dir,
-        &[
-            "--spec",
-            "datetime.yaml",
-            "eval",
-            "--grain",
-            "day",
-            "--format",
-            "csv",
-        ],
-    );
-    assert_eq!(out, "period,total\n2025-01-10,3\n2025-01-11,4\n", "{err}");
 }
 
 /// `won ` beside `won` in one column: `kpi check --data` names the two

@@ -176,7 +176,7 @@ fn convert_texts(
     let sampled: Vec<String> = src
         .declared
         .iter()
-        .filter(|(n, t)| *t == Type::Datetime && inferred.contains(n))
+        .filter(|(n, t)| matches!(t, Type::Date | Type::Datetime) && inferred.contains(n))
         .map(|(n, _)| n.clone())
         .chain(undeclared.iter().cloned())
         .collect();

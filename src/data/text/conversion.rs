@@ -315,6 +315,11 @@ pub(crate) enum Conversion {
         offset: bool,
         zone: Option<String>,
     },
+    /// Dates declared, written as datetimes (`2025-01-31 00:00:00`, as
+    /// exports write dates; `2025-01-31T23:30:00-05:00`): the date of each
+    /// as the datetime conversion reads it, in the `read.timezone` zone
+    /// where they carry offsets.
+    DateOf(Box<Conversion>),
     /// A column with no value at all (every field empty, or no records):
     /// nulls of no type, which any use of the column takes, where text
     /// would make a time column or a sum a type error.
@@ -324,20 +329,27 @@ pub(crate) enum Conversion {
 impl Conversion {
     /// Datetimes with UTC offsets, and no zone yet their days count in.
     pub(crate) fn needs_zone(&self) -> bool {
-        matches!(
-            self,
-            Conversion::Datetime {
-                offset: true,
-                zone: None,
-                ..
-            }
-        )
+        match self {
+            Conversion::DateOf(times) => times.needs_zone(),
+            _ => matches!(
+                self,
+                Conversion::Datetime {
+                    offset: true,
+                    zone: None,
+                    ..
+                }
+            ),
+        }
     }
 
     /// Datetimes with UTC offsets counted in UTC: every offset is UTC's.
     pub(crate) fn take_utc(&mut self) {
-        if let Conversion::Datetime { zone, .. } = self {
-            zone.get_or_insert_with(|| "UTC".to_string());
+        match self {
+            Conversion::Datetime { zone, .. } => {
+                zone.get_or_insert_with(|| "UTC".to_string());
+            }
+            Conversion::DateOf(times) => times.take_utc(),
+            _ => {}
         }
     }
 
@@ -345,7 +357,7 @@ impl Conversion {
         match self {
             Conversion::Number(_) => Type::Number,
             Conversion::Bool => Type::Bool,
-            Conversion::Date { .. } => Type::Date,
+            Conversion::Date { .. } | Conversion::DateOf(_) => Type::Date,
             Conversion::Datetime { .. } => Type::Datetime,
             Conversion::NoValues => Type::Null,
         }
@@ -392,6 +404,7 @@ impl Conversion {
             // A column of nulls as long as the others: a literal null is
             // one value, which a comparison with a number left one row long.
             Conversion::NoValues => col(column).cast(DataType::Null),
+            Conversion::DateOf(times) => times.expr(column, strict).dt().date(),
             Conversion::Datetime { format, .. } => {
                 let times = self.clone();
                 let dtype = (
@@ -618,12 +631,20 @@ pub(crate) fn declared_conversion(src: &SourceInfo, sample: &[String], t: Type) 
     Some(match t {
         Type::Number => Conversion::Number(NumberForm::of(src)),
         Type::Bool => Conversion::Bool,
-        Type::Date => Conversion::Date {
-            format: src
-                .read
-                .date_format
-                .as_ref()
-                .map_or("%Y-%m-%d".to_string(), |f| f.value.clone()),
+        Type::Date => match &src.read.date_format {
+            Some(f) => Conversion::Date {
+                format: f.value.clone(),
+            },
+            // ISO 8601 datetimes among the first values: their dates (an
+            // export's dates at midnight, or instants whose day counts in
+            // the `read.timezone` zone), as a Parquet or database column
+            // of datetimes declared `date` is read.
+            None if sample.iter().any(|v| looks_like_datetime(v.trim())) => {
+                Conversion::DateOf(Box::new(declared_conversion(src, sample, Type::Datetime)?))
+            }
+            None => Conversion::Date {
+                format: "%Y-%m-%d".to_string(),
+            },
         },
         Type::Datetime => {
             let (format, offset) = match &src.read.datetime_format {
