@@ -182,7 +182,8 @@ fn sqlite_declared_type(decl: &str) -> Type {
     }
 }
 
-/// Declared columns whose type the database's column cannot hold. SQLite
+/// Declared columns whose type the database's column cannot hold (a
+/// datetime declared `date` is its date, as in files). SQLite
 /// keeps dates and times as texts and booleans as 0 and 1: a text column
 /// may be declared a date or datetime, a number column a bool.
 fn remote_type_conflicts(
@@ -201,7 +202,7 @@ fn remote_type_conflicts(
             || matches!(found, Type::Unknown)
             || matches!(
                 (declared, found),
-                (Type::Datetime, Type::Date) | (Type::String, _)
+                (Type::Datetime, Type::Date) | (Type::Date, Type::Datetime) | (Type::String, _)
             )
             || (sqlite
                 && matches!(

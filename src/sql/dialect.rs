@@ -364,7 +364,8 @@ impl Spelling for Dialect {
             // PostgreSQL and DuckDB) is no date or time: null, as a
             // non-finite number is; read as one it was the year 5874897.
             (Dialect::Postgres | Dialect::DuckDb, Type::Date) => {
-                format!("CASE WHEN isfinite({}) THEN {column} END", self.to_date(&column))
+                let day = self.to_date(&column);
+                format!("CASE WHEN isfinite({day}) THEN {day} END")
             }
             (Dialect::Postgres | Dialect::DuckDb, Type::Datetime) => {
                 format!("CASE WHEN isfinite({column}) THEN {column} END")
@@ -378,6 +379,9 @@ impl Spelling for Dialect {
             }
             (Dialect::Sqlite, Type::Date) => format!("date({column})"),
             (Dialect::Sqlite, Type::Datetime) => format!("datetime({column})"),
+            // A column declared `date` may hold datetimes (a warehouse's
+            // `TIMESTAMP`): each is its date, as in files.
+            (_, Type::Date) => self.to_date(&column),
             _ => column,
         }
     }

@@ -49,6 +49,8 @@ impl Printer<'_> {
             // session's zone, UTC, without the offset (`… 23:30:00+00`),
             // as files write it; a time without a zone stays as it is.
             Type::Datetime => format!("CAST({} AS {})", d.to_timestamp(sql), d.text_type()),
+            // A date (of a column declared `date` that holds datetimes too).
+            Type::Date => format!("CAST({} AS {})", d.to_date(sql), d.text_type()),
             // A text column read as text already (see `column_value`).
             Type::String if sql.starts_with("CAST(") && sql.ends_with(&format!(" AS {})", d.text_type())) => {
                 sql.to_string()

@@ -273,8 +273,8 @@ pub fn reversed_intervals_sql(
         "SELECT COUNT(*) AS {} FROM {} WHERE {} < {}",
         dialect.ident("n"),
         p.sources(),
-        p.own(to),
-        p.own(from)
+        dialect.column_day(&p.own(to)),
+        dialect.column_day(&p.own(from))
     )
 }
 

@@ -3772,3 +3772,50 @@ fn fractions_as_text_are_written_out_everywhere() {
         assert_eq!(evaluated_csv(spec, &["--by", "price", "-q"]), want_price, "{d:?}");
     }
 }
+
+/// A warehouse's datetimes declared `date` (a spec written for CSV exports
+/// run on the warehouse's `TIMESTAMP` column) are their dates, as in
+/// files: a comparison with a date takes in the whole day, the latest is
+/// a date, and days and ranges are the dates'. It was
+/// `kpi::declared_type_contradicted`. By hand: 10 and 20 on the 31st
+/// (midnight, 14:00), 40 on February 1st.
+#[test]
+fn datetimes_declared_dates_are_their_days_in_databases() {
+    for wh in Warehouse::every() {
+        let d = wh.dialect;
+        let stamp = |t: &str| match d {
+            Dialect::Sqlite => format!("'{t}'"),
+            _ => format!("TIMESTAMP '{t}'"),
+        };
+        wh.table(
+            "stamped_days",
+            &format!("amount {}, closed_at {}", d.double_type(), d.timestamp_type()),
+            &[
+                format!("(10, {})", stamp("2025-01-31 00:00:00")),
+                format!("(20, {})", stamp("2025-01-31 14:00:00")),
+                format!("(40, {})", stamp("2025-02-01 09:30:00")),
+            ],
+        );
+        kpi::data::adbc::disconnect();
+        let kpis = "  total: {dataset: d, measure: sum(amount)}\n  by_31st: {dataset: d, measure: 'sum(amount where closed_at <= @2025-01-31)'}\n  last: {dataset: d, measure: max(closed_at)}\n";
+        let spec = one_table_spec(&wh, "stamped_days", kpis);
+        let text = std::fs::read_to_string(&spec).unwrap().replace(
+            "    time: closed_at\n",
+            "    time: closed_at\n    columns: {closed_at: date}\n",
+        );
+        std::fs::write(&spec, text).unwrap();
+        let spec = spec.to_str().unwrap();
+        let check = crate::support::kpi(&["--spec", spec, "check", "--data"]);
+        assert_eq!(check.status.code(), Some(0), "{d:?}: {}", printed(&check));
+        assert_eq!(
+            evaluated_csv(spec, &["--grain", "day"]),
+            "period,total,by_31st,last\n2025-01-31,30,30,2025-01-31\n2025-02-01,40,0,2025-02-01\n",
+            "{d:?}"
+        );
+        assert_eq!(
+            evaluated_csv(spec, &["--from", "2025-01-01", "--to", "2025-01-31"]),
+            "total,by_31st,last\n30,30,2025-01-31\n",
+            "{d:?}"
+        );
+    }
+}
