@@ -589,29 +589,12 @@ fn declared_types(src: &SourceInfo, lf: LazyFrame, refuse_stored: bool) -> Resul
             }
             Some(
                 match (have, t) {
-                    // Texts as `kpi check --data` reads them (`validate::not_of_type`):
-                    // spaces around, and an empty text no value.
-                    (DataType::String, Type::Number) => {
-                        let text = col(n.as_str()).str().strip_chars(lit(NULL));
-                        when(text.clone().eq(lit("")))
-                            .then(lit(NULL))
-                            .otherwise(text)
-                            .strict_cast(DataType::Float64)
-                    }
-                    // JSON's spelling, in any case. Polars casts no text to a
-                    // bool: each is a digit, and any other text one that fails
-                    // the cast (the failure is then explained from the data).
-                    (DataType::String, Type::Bool) => {
-                        let text = col(n.as_str()).str().strip_chars(lit(NULL)).str().to_lowercase();
-                        when(text.clone().eq(lit("true")))
-                            .then(lit("1"))
-                            .when(text.clone().eq(lit("false")))
-                            .then(lit("0"))
-                            .when(text.clone().eq(lit("")).or(text.is_null()))
-                            .then(lit(NULL).cast(DataType::String))
-                            .otherwise(lit("not a bool"))
-                            .strict_cast(DataType::Int32)
-                            .cast(DataType::Boolean)
+                    // Texts as a CSV column declared so reads them (spaces
+                    // around and an empty text no value; a negative number in
+                    // parentheses, the `read:` options' marks; the words of a
+                    // bool in any case), as `kpi check --data` checks them.
+                    (DataType::String, Type::Number | Type::Bool) => {
+                        text::conversion::declared_conversion(src, &[], *t)?.expr(n, true)
                     }
                     (DataType::String, Type::Date) => col(n.as_str()).str().to_date(opts),
                     (DataType::String, Type::Datetime) => col(n.as_str()).str().to_datetime(

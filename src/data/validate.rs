@@ -126,10 +126,13 @@ pub fn validate_types(src: &SourceInfo) -> Vec<Diagnostic> {
         if schema.get(n.as_str()) != Some(&DataType::String) {
             continue;
         }
-        let bad = match dates.iter().find(|(c, _)| c == n) {
-            Some((_, conv)) => text::conversion::unconverted(n, conv),
-            None => not_of_type(src, n, *t),
+        // Numbers and bools as a CSV column declared so reads them.
+        let conv = match dates.iter().find(|(c, _)| c == n) {
+            Some((_, conv)) => Some(conv.clone()),
+            None => text::conversion::declared_conversion(src, &[], *t),
         };
+        let Some(conv) = conv else { continue };
+        let bad = text::conversion::unconverted(n, &conv);
         let c = col(n.as_str());
         aggs.push(c.filter(bad.clone()).first().alias(format!("v{}", names.len())));
         aggs.push(
@@ -297,44 +300,6 @@ fn fields_spelt_two_ways(src: &SourceInfo) -> Vec<Diagnostic> {
             })
         })
         .collect()
-}
-
-/// A text value of column `n` that its declared type `t` cannot hold.
-fn not_of_type(src: &SourceInfo, n: &str, t: Type) -> Expr {
-    let text = col(n).str().strip_chars(lit(NULL));
-    let parsed = match t {
-        Type::Number => text.clone().cast(DataType::Float64),
-        Type::Bool => text.clone().str().to_lowercase().is_in(
-            lit(Series::new("b".into(), ["true", "false"])).implode(false),
-            false,
-        ),
-        Type::Date => text.clone().str().to_date(StrptimeOptions {
-            format: declared_format(src, t),
-            strict: false,
-            ..Default::default()
-        }),
-        _ => text.clone().str().to_datetime(
-            Some(TimeUnit::Microseconds),
-            None,
-            StrptimeOptions {
-                format: declared_format(src, t),
-                strict: false,
-                ..Default::default()
-            },
-            lit("null"),
-        ),
-    };
-    if t == Type::Bool {
-        return text
-            .clone()
-            .is_not_null()
-            .and(text.neq(lit("")))
-            .and(parsed.not());
-    }
-    text.clone()
-        .is_not_null()
-        .and(text.neq(lit("")))
-        .and(parsed.is_null())
 }
 
 /// The `read:` format of a declared date or datetime column, if any
