@@ -9,12 +9,11 @@ use crate::diagnostic::Diagnostic;
 
 /// The files of a source: the glob's matches, sorted; or the one file.
 pub fn expand(src: &SourceInfo) -> Result<Vec<PathBuf>, Diagnostic> {
-    // Object storage: Polars' readers of Parquet and NDJSON list a glob
-    // and report a missing object; CSV and gzipped NDJSON, read from bytes
-    // here, are listed here (a missing object is found when it is fetched).
+    // Object storage: Polars' reader of Parquet lists a glob and reports
+    // a missing object; CSV and NDJSON, read from bytes here, are listed
+    // here (a missing object is found when it is fetched).
     if crate::spec::model::is_object_url(&src.path_str()) {
-        let fetched = src.format == crate::spec::model::Format::Csv
-            || src.path_str().to_ascii_lowercase().ends_with(".gz");
+        let fetched = src.format != crate::spec::model::Format::Parquet;
         if !fetched || !src.is_glob() {
             return Ok(vec![src.path.clone()]);
         }

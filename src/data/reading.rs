@@ -227,12 +227,9 @@ fn file_scans(src: &SourceInfo) -> Result<(Vec<PathBuf>, Vec<LazyFrame>), Diagno
 /// (empty, or blank lines: an export of no rows) is a valid NDJSON file
 /// that adds no rows; the reader would stop at it, unable to type it.
 fn ndjson_files(src: &SourceInfo) -> Result<Vec<PathBuf>, Diagnostic> {
-    // An object in storage, or a file that cannot be opened, is left to
-    // the reader, which says what is wrong with it.
-    let empty = |f: &PathBuf| {
-        !crate::spec::model::is_object_url(&f.to_string_lossy())
-            && matches!(ndjson::has_records(f), Ok(false))
-    };
+    // A file that cannot be opened (an object that cannot be fetched) is
+    // left to the reader, which says what is wrong with it.
+    let empty = |f: &PathBuf| matches!(ndjson::has_records(f), Ok(false));
     Ok(files::expand(src)?.into_iter().filter(|f| !empty(f)).collect())
 }
 
@@ -325,12 +322,13 @@ fn ndjson_texts(src: &SourceInfo, path: &Path) -> Result<LazyFrame, Diagnostic> 
 }
 
 /// The text of an NDJSON file that the reader reads from memory (`None`:
-/// from the file): a gzipped file's, decompressed; and a file's that starts
+/// from the file): a gzipped file's, decompressed; an object's, fetched;
+/// and a file's that starts
 /// with a byte order mark (Windows tools write one), which the reader
 /// takes for the first record's first character, without it (NDJSON files
 /// are exports, not warehouses).
 fn ndjson_in_memory(path: &Path) -> std::io::Result<Option<polars_buffer::Buffer<u8>>> {
-    let text = match ndjson::decompressed(path)? {
+    let text = match ndjson::held(path)? {
         Some(text) => polars_buffer::Buffer::from_owner(text),
         None if super::files::first_bytes(path, BOM.len() as u64).is_ok_and(|head| head == BOM) => {
             polars_buffer::Buffer::from(std::fs::read(path)?)

@@ -1324,7 +1324,7 @@ fn parquet_in_object_storage_gives_the_numbers_of_the_files() {
     }
 }
 
-/// CSV and gzipped NDJSON in object storage (both were refused,
+/// CSV and NDJSON in object storage (CSV and gzipped NDJSON were refused,
 /// `kpi::csv_in_object_storage`): the library over the example CSV files
 /// in each store gives the output of the same files on disk, a glob of a
 /// `;`-separated Latin-1 file with decimal commas and a gzipped one reads
@@ -1355,6 +1355,15 @@ fn csv_and_gzip_in_object_storage_give_the_numbers_of_the_files() {
     for (i, text) in events.iter().enumerate() {
         std::fs::write(few.join(format!("ev{i}.ndjson.gz")), gzipped(text)).unwrap();
     }
+    // Plain NDJSON typed from every record, as on disk (Polars' reader of
+    // objects stopped at `true` and `3` in one field), and a file of blank
+    // lines: no rows.
+    std::fs::write(
+        few.join("pl0.ndjson"),
+        "{\"amount\": 2, \"closed_at\": \"2025-01-05\", \"flag\": true}\n{\"amount\": 3, \"closed_at\": \"2025-02-05\", \"flag\": 3}\n",
+    )
+    .unwrap();
+    std::fs::write(few.join("pl1.ndjson"), "\n\n").unwrap();
     for store in Store::ALL {
         let env =
             library_in_store_reads_as_files(store, &format!("kpi-csv-{}", std::process::id()), &data, "csv");
@@ -1373,6 +1382,12 @@ fn csv_and_gzip_in_object_storage_give_the_numbers_of_the_files() {
         assert_eq!(
             stored_eval(&small, &events, &env),
             "total,rows,named\n13.5,3,2\n",
+            "{store:?}"
+        );
+        let plain = format!("datasets:\n  d: {{source: \"{at}/pl*.ndjson\", time: closed_at}}\nkpis:\n  total: {{dataset: d, measure: sum(amount)}}\n  flags: {{dataset: d, measure: count_distinct(flag)}}\n  last: {{dataset: d, measure: max(closed_at)}}\n");
+        assert_eq!(
+            stored_eval(&small, &plain, &env),
+            "total,flags,last\n5,2,2025-02-05\n",
             "{store:?}"
         );
     }

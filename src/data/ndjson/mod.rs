@@ -17,7 +17,7 @@ mod dates;
 mod text;
 
 pub(super) use dates::{dates, with_dates, Dates};
-pub(super) use text::decompressed;
+pub(super) use text::held;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};

@@ -1,8 +1,9 @@
 //! An NDJSON file's text as every reader of it sees it: the file itself,
 //! or a gzipped file (`events.ndjson.gz`, as warehouses export) decompressed
 //! once into memory and kept while the file is unchanged, as gzipped CSV
-//! is read (src/data/csv/encoding.rs). Lines are the decompressed text's,
-//! as `zcat` shows them.
+//! is read (src/data/csv/encoding.rs); an object in storage is fetched
+//! once per run and read so too, whole-file types and all. Lines are the
+//! decompressed text's, as `zcat` shows them.
 
 use std::collections::HashMap;
 use std::io::{Cursor, Read, Seek, SeekFrom};
@@ -11,13 +12,14 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::data::files::{first_bytes, gunzipped, gzipped, modified};
 
-/// An NDJSON file opened to read: on disk, or its decompressed text.
+/// An NDJSON file opened to read: on disk, or its text held in memory.
 pub(crate) enum Text {
     File(std::fs::File),
     Memory(Cursor<Shared>),
 }
 
-/// A gzipped file's decompressed text, shared by every reader of it.
+/// A file's text held in memory (decompressed, or fetched), shared by
+/// every reader of it.
 #[derive(Clone)]
 pub(crate) struct Shared(Arc<Vec<u8>>);
 
@@ -47,7 +49,7 @@ impl Seek for Text {
 
 /// The NDJSON file at `path`, opened to read its text.
 pub(crate) fn open(path: &Path) -> std::io::Result<Text> {
-    Ok(match decompressed(path)? {
+    Ok(match held(path)? {
         Some(text) => Text::Memory(Cursor::new(text)),
         None => Text::File(std::fs::File::open(path)?),
     })
@@ -55,20 +57,23 @@ pub(crate) fn open(path: &Path) -> std::io::Result<Text> {
 
 /// The length of the text of the NDJSON file at `path`.
 pub(crate) fn length(path: &Path) -> std::io::Result<u64> {
-    Ok(match decompressed(path)? {
+    Ok(match held(path)? {
         Some(text) => text.0.len() as u64,
         None => std::fs::metadata(path)?.len(),
     })
 }
 
-/// The text of the file at `path` if it is gzipped (`None` if not, or if
-/// it cannot be opened), decompressed once per run while the file is
-/// unchanged: a command reads a file's text several times (its types, its
-/// dates, its rows). A gzipped object in storage (`s3://…/events.ndjson.gz`)
-/// is fetched once per run; Polars' reader reads the others as they are.
-pub(crate) fn decompressed(path: &Path) -> std::io::Result<Option<Shared>> {
+/// The text of the file at `path` held in memory: a gzipped file's
+/// (`None` for a file on disk that is not, or cannot be opened),
+/// decompressed once per run while the file is unchanged, since a command
+/// reads a file's text several times (its types, its dates, its rows); an
+/// object in storage (`s3://…/events.ndjson`, gzipped or not), fetched
+/// once per run, so that it is typed from every record as a file on disk
+/// is (Polars' reader of objects typed it from its own guess, and stopped
+/// at a field of `true` on one line and `3` on another).
+pub(crate) fn held(path: &Path) -> std::io::Result<Option<Shared>> {
     let shown = path.to_string_lossy();
-    let object = crate::spec::model::is_object_url(&shown) && shown.to_ascii_lowercase().ends_with(".gz");
+    let object = crate::spec::model::is_object_url(&shown);
     if !object && !first_bytes(path, 2).is_ok_and(|head| gzipped(&head)) {
         return Ok(None);
     }
@@ -91,7 +96,10 @@ pub(crate) fn decompressed(path: &Path) -> std::io::Result<Option<Shared>> {
             .map_err(std::io::Error::other)?,
         false => std::fs::read(path)?,
     };
-    let text = Shared(Arc::new(gunzipped(&bytes)?));
+    let text = Shared(Arc::new(match gzipped(&bytes) {
+        true => gunzipped(&bytes)?,
+        false => bytes,
+    }));
     if let Ok(mut k) = kept.lock() {
         k.insert(path.to_path_buf(), (stamp, text.clone()));
     }
