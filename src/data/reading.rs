@@ -323,10 +323,9 @@ fn ndjson_texts(src: &SourceInfo, path: &Path) -> Result<LazyFrame, Diagnostic> 
 
 /// The text of an NDJSON file that the reader reads from memory (`None`:
 /// from the file): a gzipped file's, decompressed; an object's, fetched;
-/// and a file's that starts
-/// with a byte order mark (Windows tools write one), which the reader
-/// takes for the first record's first character, without it (NDJSON files
-/// are exports, not warehouses).
+/// and a file's that starts with a byte order mark (Windows tools write
+/// one), which the reader takes for the first record's first character,
+/// without it (NDJSON files are exports, not warehouses).
 fn ndjson_in_memory(path: &Path) -> std::io::Result<Option<polars_buffer::Buffer<u8>>> {
     let text = match ndjson::held(path)? {
         Some(text) => polars_buffer::Buffer::from_owner(text),
