@@ -1,8 +1,10 @@
-//! CSV in object storage (`s3://`, `gs://`, `az://`): kpi's CSV reader
-//! (types from the whole file, `read:` options, places in messages) reads
-//! bytes, so each object is listed and fetched whole, once per run,
-//! through the stores Polars builds for Parquet: the same variables give
-//! the same credentials, region and endpoint.
+//! CSV and NDJSON in object storage (`s3://`, `gs://`, `az://`): kpi's
+//! readers of them (types from the whole file, `read:` options, places in
+//! messages) read bytes, so each object is listed and fetched whole, once
+//! per run, and a Parquet object's footer is fetched to see its columns'
+//! types as a local file's are, through the stores Polars builds for
+//! Parquet: the same variables give the same credentials, region and
+//! endpoint.
 
 use polars::io::cloud::concurrency_config::{ConcurrencyStrategy, FetchConfig};
 use polars::io::cloud::{build_object_store, glob, object_path_from_str};
@@ -39,5 +41,24 @@ async fn bytes_of(url: String) -> PolarsResult<Vec<u8>> {
     let meta = store.head(&key, ConcurrencyStrategy::Legacy).await?;
     let size = usize::try_from(meta.size).unwrap_or(usize::MAX);
     let bytes = store.get_range(&key, 0..size, FetchConfig::streaming()).await?;
+    Ok(bytes.to_vec())
+}
+
+/// The last `n` bytes of the object at `url` (all of them if it is
+/// shorter); the store's error as text.
+pub(crate) fn tail_of(url: &str, n: usize) -> Result<Vec<u8>, String> {
+    ASYNC
+        .block_in_place_on(tail(url.to_string(), n))
+        .map_err(|e| e.to_string())
+}
+
+async fn tail(url: String, n: usize) -> PolarsResult<Vec<u8>> {
+    let (location, store) = build_object_store(PlRefPath::new(url), None, false).await?;
+    let key = object_path_from_str(&location.prefix)?;
+    let meta = store.head(&key, ConcurrencyStrategy::Legacy).await?;
+    let size = usize::try_from(meta.size).unwrap_or(usize::MAX);
+    let bytes = store
+        .get_range(&key, size.saturating_sub(n)..size, FetchConfig::streaming())
+        .await?;
     Ok(bytes.to_vec())
 }

@@ -394,12 +394,15 @@ struct ParquetFields {
     date64: Vec<String>,
 }
 
-/// [`ParquetFields`] of the file at `path`, from its footer. Files it
-/// cannot open (in object storage, say) are left to the reader.
+/// [`ParquetFields`] of the file at `path`, from its footer (an object's
+/// fetched). Files it cannot open (a glob of objects, say) are left to the
+/// reader.
 fn parquet_fields(path: &Path) -> ParquetFields {
     let read = || {
-        let mut file = std::fs::File::open(path).ok()?;
-        let metadata = polars_parquet::arrow::read::read_metadata(&mut file).ok()?;
+        let metadata = match crate::spec::model::is_object_url(&path.to_string_lossy()) {
+            true => object_footer(path)?,
+            false => polars_parquet::arrow::read::read_metadata(&mut std::fs::File::open(path).ok()?).ok()?,
+        };
         polars_parquet::arrow::read::infer_schema(&metadata).ok()
     };
     let Some(schema) = read() else {
@@ -415,6 +418,19 @@ fn parquet_fields(path: &Path) -> ParquetFields {
         .map(|f| f.name.to_string())
         .collect();
     ParquetFields { unreadable, date64 }
+}
+
+/// The metadata of the Parquet object at `path`, from its last 64 KiB, or
+/// as many bytes as the length before its closing `PAR1` says it takes.
+fn object_footer(path: &Path) -> Option<polars_parquet::parquet::metadata::FileMetadata> {
+    let url = path.to_string_lossy();
+    let mut tail = super::objects::tail_of(&url, 1 << 16).ok()?;
+    let at = tail.len().checked_sub(8)?;
+    let length = u32::from_le_bytes(tail.get(at..at + 4)?.try_into().ok()?) as usize;
+    if length + 8 > tail.len() {
+        tail = super::objects::tail_of(&url, length + 8).ok()?;
+    }
+    polars_parquet::arrow::read::read_metadata(&mut std::io::Cursor::new(tail)).ok()
 }
 
 /// An Arrow type kpi cannot read, in words.

@@ -1994,6 +1994,18 @@ fn parquet_date64_columns_are_dates() {
         eval_csv(&dir, &["leap", "--by", "due"]),
         "due,leap\n2024-02-29,2\n2024-03-01,0\n,0\n"
     );
+    // The same file in object storage: its footer is fetched to see the
+    // `date64` (read by Polars alone, it was datetimes at midnight).
+    let bucket = format!("kpi-date64-{}", std::process::id());
+    let env = Store::S3.upload(&bucket, &dir, "");
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let text = std::fs::read_to_string(dir.join("s.yaml"))
+        .unwrap()
+        .replace("d.parquet", &format!("\"s3://{bucket}/d.parquet\""));
+    assert_eq!(
+        stored_eval(&dir.join("stored.yaml"), &text, &pairs),
+        "last_due,leap\n2024-03-01,2\n"
+    );
 }
 
 /// Parquet written by pandas with categorical columns keeps them as
@@ -3202,8 +3214,8 @@ impl Store {
 }
 
 /// A Parquet file in object storage with a column Polars has no type for
-/// (an interval, written by DuckDB): an error naming the file and the
-/// type, as for a local file, where the process stopped on it.
+/// (an interval, written by DuckDB): an error naming the file, the column
+/// and the type, as for a local file, where the process stopped on it.
 #[test]
 fn parquet_in_object_storage_of_an_unreadable_type() {
     let dir = temp_dir("s3-interval");
@@ -3234,6 +3246,7 @@ fn parquet_in_object_storage_of_an_unreadable_type() {
         assert!(
             said.contains("kpi::unreadable_column_type")
                 && said.contains(&format!("s3://{bucket}/interval.parquet"))
+                && said.contains("column `wait`")
                 && said.contains("interval")
                 && !said.contains("panicked"),
             "{command:?}: {said}"
