@@ -384,7 +384,7 @@ pub(super) fn as_kpi_reads(
 
 /// What the Arrow schema of a local Parquet file says that Polars' own
 /// reading of it does not.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct ParquetFields {
     /// A column whose type Polars cannot hold, with that type: Polars
     /// stops the process when it converts such a file's schema, whether
@@ -398,14 +398,30 @@ struct ParquetFields {
 /// fetched). Files it cannot open (a glob of objects, say) are left to the
 /// reader.
 fn parquet_fields(path: &Path) -> ParquetFields {
-    let read = || {
-        let metadata = match crate::spec::model::is_object_url(&path.to_string_lossy()) {
-            true => object_footer(path)?,
-            false => polars_parquet::arrow::read::read_metadata(&mut std::fs::File::open(path).ok()?).ok()?,
-        };
-        polars_parquet::arrow::read::infer_schema(&metadata).ok()
-    };
-    let Some(schema) = read() else {
+    if !crate::spec::model::is_object_url(&path.to_string_lossy()) {
+        let mut file = std::fs::File::open(path).ok();
+        let metadata = file
+            .as_mut()
+            .and_then(|f| polars_parquet::arrow::read::read_metadata(f).ok());
+        return fields_of(metadata);
+    }
+    // An object's, once per run: a command scans a source several times.
+    type Kept = HashMap<PathBuf, ParquetFields>;
+    static KEPT: std::sync::OnceLock<std::sync::Mutex<Kept>> = std::sync::OnceLock::new();
+    let kept = KEPT.get_or_init(Default::default);
+    if let Some(fields) = kept.lock().ok().and_then(|k| k.get(path).cloned()) {
+        return fields;
+    }
+    let fields = fields_of(object_footer(path));
+    if let Ok(mut k) = kept.lock() {
+        k.insert(path.to_path_buf(), fields.clone());
+    }
+    fields
+}
+
+/// [`ParquetFields`] of a file's footer `metadata` (none: nothing known).
+fn fields_of(metadata: Option<polars_parquet::parquet::metadata::FileMetadata>) -> ParquetFields {
+    let Some(schema) = metadata.and_then(|m| polars_parquet::arrow::read::infer_schema(&m).ok()) else {
         return ParquetFields::default();
     };
     let unreadable = schema
