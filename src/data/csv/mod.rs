@@ -712,7 +712,7 @@ mod tests {
             // types it infers (a 20-digit integer it cannot).
             let theirs = infer(&reference, &l_ref, &Schema::default()).map(|schema| {
                 let columns: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
-                let sample = samples(&reference, &l_ref, &columns).ok();
+                let sample = samples(&reference, &l_ref, &columns, None).ok();
                 (schema, sample)
             });
             // The layout's own inference, in pieces of its size.
