@@ -36,29 +36,25 @@ pub(crate) fn fetch_all(urls: &[String]) -> Vec<Result<Vec<u8>, String>> {
 
 /// The bytes of the object at `url`.
 async fn bytes_of(url: String) -> PolarsResult<Vec<u8>> {
-    let (location, store) = build_object_store(PlRefPath::new(url), None, false).await?;
-    let key = object_path_from_str(&location.prefix)?;
-    let meta = store.head(&key, ConcurrencyStrategy::Legacy).await?;
-    let size = usize::try_from(meta.size).unwrap_or(usize::MAX);
-    let bytes = store.get_range(&key, 0..size, FetchConfig::streaming()).await?;
-    Ok(bytes.to_vec())
+    range_of(url, |size| 0..size).await
 }
 
 /// The last `n` bytes of the object at `url` (all of them if it is
 /// shorter); the store's error as text.
 pub(crate) fn tail_of(url: &str, n: usize) -> Result<Vec<u8>, String> {
     ASYNC
-        .block_in_place_on(tail(url.to_string(), n))
+        .block_in_place_on(range_of(url.to_string(), |size| size.saturating_sub(n)..size))
         .map_err(|e| e.to_string())
 }
 
-async fn tail(url: String, n: usize) -> PolarsResult<Vec<u8>> {
+/// The bytes of the object at `url` in the range `pick` gives of its size.
+async fn range_of(url: String, pick: impl FnOnce(usize) -> std::ops::Range<usize>) -> PolarsResult<Vec<u8>> {
     let (location, store) = build_object_store(PlRefPath::new(url), None, false).await?;
     let key = object_path_from_str(&location.prefix)?;
     let meta = store.head(&key, ConcurrencyStrategy::Legacy).await?;
     let size = usize::try_from(meta.size).unwrap_or(usize::MAX);
     let bytes = store
-        .get_range(&key, size.saturating_sub(n)..size, FetchConfig::streaming())
+        .get_range(&key, pick(size), FetchConfig::streaming())
         .await?;
     Ok(bytes.to_vec())
 }

@@ -382,8 +382,8 @@ pub(super) fn as_kpi_reads(
     })
 }
 
-/// What the Arrow schema of a local Parquet file says that Polars' own
-/// reading of it does not.
+/// What the Arrow schema of a Parquet file (on disk, or an object's
+/// footer) says that Polars' own reading of it does not.
 #[derive(Clone, Default)]
 struct ParquetFields {
     /// A column whose type Polars cannot hold, with that type: Polars

@@ -185,22 +185,23 @@ fn convert_texts(
         .chain(undeclared.iter().cloned())
         .collect();
     let dated = declared_as(Type::Date);
-    let mut sample: HashMap<String, Vec<String>> = match types.seen {
+    let mut samples: HashMap<String, Vec<String>> = match types.seen {
         Some((columns, seen)) => columns
             .iter()
             .zip(&seen.samples)
             .filter_map(|(&k, values)| Some((types.header.get(k)?.clone(), values.clone())))
             .filter(|(n, _)| sampled.contains(n) || dated.contains(n))
             .collect(),
-        None => samples(src, layout, &sampled, None).map_err(|e| read_error(src, layout, &e))?,
+        None => self::samples(src, layout, &sampled, None).map_err(|e| read_error(src, layout, &e))?,
     };
     // Declared dates, whether an export wrote them as datetimes: their
     // first rows say (every value's sample, read for them alone, took a
     // sixth of the time of evaluating a million deals).
-    let unsampled: Vec<String> = dated.into_iter().filter(|n| !sample.contains_key(n)).collect();
+    let unsampled: Vec<String> = dated.into_iter().filter(|n| !samples.contains_key(n)).collect();
     let first_rows = Some(SAMPLE as IdxSize);
-    sample.extend(samples(src, layout, &unsampled, first_rows).map_err(|e| read_error(src, layout, &e))?);
-    let samples = sample;
+    let firsts =
+        self::samples(src, layout, &unsampled, first_rows).map_err(|e| read_error(src, layout, &e))?;
+    samples.extend(firsts);
     let none = Vec::new();
     for (n, t) in &src.declared {
         if inferred.contains(n) {
