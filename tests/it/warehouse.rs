@@ -2677,11 +2677,7 @@ fn a_declared_type_the_database_contradicts_stops_eval() {
     kpi::data::adbc::disconnect();
     let kpis = "  total: {dataset: d, measure: sum(amount)}\n";
     let spec = one_table_spec(&wh, "epochs", kpis);
-    let text = std::fs::read_to_string(&spec).unwrap().replace(
-        "    time: closed_at\n",
-        "    time: closed_at\n    columns: {closed_at: datetime}\n",
-    );
-    std::fs::write(&spec, text).unwrap();
+    declare_closed_at(&spec, "datetime");
     let out = crate::support::kpi(&["--spec", spec.to_str().unwrap(), "eval", "--grain", "month"]);
     let said = printed(&out);
     assert_eq!(out.status.code(), Some(1), "{said}");
@@ -2792,6 +2788,15 @@ fn one_table_spec(wh: &Warehouse, table: &str, kpis: &str) -> PathBuf {
     )
     .unwrap();
     spec
+}
+
+/// The spec at `spec` (of [`one_table_spec`]) with `closed_at` declared `ty`.
+fn declare_closed_at(spec: &Path, ty: &str) {
+    let text = std::fs::read_to_string(spec).unwrap().replace(
+        "    time: closed_at\n",
+        &format!("    time: closed_at\n    columns: {{closed_at: {ty}}}\n"),
+    );
+    std::fs::write(spec, text).unwrap();
 }
 
 /// `kpi eval` of the spec at `spec` with `args`, as CSV; it must succeed.
@@ -3827,11 +3832,7 @@ fn datetimes_declared_dates_are_their_days_in_databases() {
         kpi::data::adbc::disconnect();
         let kpis = "  total: {dataset: d, measure: sum(amount)}\n  by_31st: {dataset: d, measure: 'sum(amount where closed_at <= @2025-01-31)'}\n  last: {dataset: d, measure: max(closed_at)}\n";
         let spec = one_table_spec(&wh, "stamped_days", kpis);
-        let text = std::fs::read_to_string(&spec).unwrap().replace(
-            "    time: closed_at\n",
-            "    time: closed_at\n    columns: {closed_at: date}\n",
-        );
-        std::fs::write(&spec, text).unwrap();
+        declare_closed_at(&spec, "date");
         let spec = spec.to_str().unwrap();
         let check = crate::support::kpi(&["--spec", spec, "check", "--data"]);
         assert_eq!(check.status.code(), Some(0), "{d:?}: {}", printed(&check));
