@@ -175,7 +175,7 @@ fn map_children(e: &mut TExpr, f: &mut impl FnMut(&TExpr) -> TExpr) {
 }
 
 /// The lookup of dataset `ds` (its index in `lookups`) that the `--by`
-/// dimension `name` reads, as [`dimension`] resolves it: `reps.team`, or
+/// dimension `name` reads, as the plan resolves it (`dimension`): `reps.team`, or
 /// `team` when only a lookup has it; `None` for the dataset's own.
 pub fn lookup_of_dimension(model: &Model, ds: DatasetId, name: &str) -> Option<usize> {
     match dimension(model, ds, name).kind {
