@@ -24,7 +24,25 @@ pub(crate) fn list(pattern: &str) -> Result<Vec<String>, String> {
 /// many small exports waits for the slowest, not for their sum); each
 /// store's error as text.
 pub(crate) fn fetch_all(urls: &[String]) -> Vec<Result<Vec<u8>, String>> {
-    let fetches: Vec<_> = urls.iter().map(|u| ASYNC.spawn(bytes_of(u.clone()))).collect();
+    ranges_of(urls, |size| 0..size)
+}
+
+/// The last `n` bytes of each object of `urls` (all of them if it is
+/// shorter), fetched side by side; each store's error as text.
+pub(crate) fn tails_of(urls: &[String], n: usize) -> Vec<Result<Vec<u8>, String>> {
+    ranges_of(urls, move |size| size.saturating_sub(n)..size)
+}
+
+/// The bytes of each object of `urls` in the range `pick` gives of its
+/// size, fetched side by side.
+fn ranges_of(
+    urls: &[String],
+    pick: impl Fn(usize) -> std::ops::Range<usize> + Copy + Send + 'static,
+) -> Vec<Result<Vec<u8>, String>> {
+    let fetches: Vec<_> = urls
+        .iter()
+        .map(|u| ASYNC.spawn(range_of(u.clone(), pick)))
+        .collect();
     fetches
         .into_iter()
         .map(|f| match ASYNC.block_in_place_on(f) {
@@ -32,19 +50,6 @@ pub(crate) fn fetch_all(urls: &[String]) -> Vec<Result<Vec<u8>, String>> {
             Err(e) => Err(e.to_string()),
         })
         .collect()
-}
-
-/// The bytes of the object at `url`.
-async fn bytes_of(url: String) -> PolarsResult<Vec<u8>> {
-    range_of(url, |size| 0..size).await
-}
-
-/// The last `n` bytes of the object at `url` (all of them if it is
-/// shorter); the store's error as text.
-pub(crate) fn tail_of(url: &str, n: usize) -> Result<Vec<u8>, String> {
-    ASYNC
-        .block_in_place_on(range_of(url.to_string(), |size| size.saturating_sub(n)..size))
-        .map_err(|e| e.to_string())
 }
 
 /// The bytes of the object at `url` in the range `pick` gives of its size.

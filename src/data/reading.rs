@@ -254,11 +254,10 @@ fn file_scan(src: &SourceInfo, path: &Path) -> Result<LazyFrame, Diagnostic> {
     if src.format == Format::Ndjson {
         return ndjson::with_dates(src, ndjson_texts(src, path)?, &*ndjson_dates(src)?);
     }
-    let fields = parquet_fields(path);
-    if let Some((column, ty)) = fields.unreadable {
-        let path = path.display().to_string();
+    let fields = parquet_fields(path, src.is_glob());
+    if let Some((file, column, ty)) = fields.unreadable {
         return Err(diagnostics::unreadable_column_type(
-            src.span, &src.name, &path, &column, &ty,
+            src.span, &src.name, &file, &column, &ty,
         ));
     }
     let shown = path.display().to_string();
@@ -386,24 +385,25 @@ pub(super) fn as_kpi_reads(
 /// footer) says that Polars' own reading of it does not.
 #[derive(Clone, Default)]
 struct ParquetFields {
-    /// A column whose type Polars cannot hold, with that type: Polars
-    /// stops the process when it converts such a file's schema, whether
-    /// the column is read or not.
-    unreadable: Option<(String, String)>,
+    /// A file with a column whose type Polars cannot hold, the column and
+    /// that type: Polars stops the process when it converts such a file's
+    /// schema, whether the column is read or not.
+    unreadable: Option<(String, String, String)>,
     /// Columns of Arrow's `date64`, which Polars reads as datetimes.
     date64: Vec<String>,
 }
 
-/// [`ParquetFields`] of the file at `path`, from its footer (an object's
-/// fetched). Files it cannot open (a glob of objects, say) are left to the
-/// reader.
-fn parquet_fields(path: &Path) -> ParquetFields {
-    if !crate::spec::model::is_object_url(&path.to_string_lossy()) {
+/// [`ParquetFields`] of the file at `path`, from its footer; of an
+/// object, or of each object of a `glob`, from the footers fetched. Files
+/// it cannot open are left to the reader.
+fn parquet_fields(path: &Path, glob: bool) -> ParquetFields {
+    let shown = path.to_string_lossy();
+    if !crate::spec::model::is_object_url(&shown) {
         let mut file = std::fs::File::open(path).ok();
         let metadata = file
             .as_mut()
             .and_then(|f| polars_parquet::arrow::read::read_metadata(f).ok());
-        return fields_of(metadata);
+        return fields_of(metadata.map(|m| (shown.into_owned(), m)).into_iter());
     }
     // An object's, once per run: a command scans a source several times.
     type Kept = HashMap<PathBuf, ParquetFields>;
@@ -412,41 +412,64 @@ fn parquet_fields(path: &Path) -> ParquetFields {
     if let Some(fields) = kept.lock().ok().and_then(|k| k.get(path).cloned()) {
         return fields;
     }
-    let fields = fields_of(object_footer(path));
+    let urls = match glob {
+        true => super::objects::list(&shown).unwrap_or_default(),
+        false => vec![shown.into_owned()],
+    };
+    let footers = object_footers(&urls);
+    let fields = fields_of(urls.into_iter().zip(footers).filter_map(|(u, m)| Some((u, m?))));
     if let Ok(mut k) = kept.lock() {
         k.insert(path.to_path_buf(), fields.clone());
     }
     fields
 }
 
-/// [`ParquetFields`] of a file's footer `metadata` (none: nothing known).
-fn fields_of(metadata: Option<polars_parquet::parquet::metadata::FileMetadata>) -> ParquetFields {
-    let Some(schema) = metadata.and_then(|m| polars_parquet::arrow::read::infer_schema(&m).ok()) else {
-        return ParquetFields::default();
-    };
-    let unreadable = schema
-        .iter_values()
-        .find(|f| !readable_arrow(&f.dtype))
-        .map(|f| (f.name.to_string(), arrow_type_words(&f.dtype)));
-    let date64 = schema
-        .iter_values()
-        .filter(|f| f.dtype == polars_arrow::datatypes::ArrowDataType::Date64)
-        .map(|f| f.name.to_string())
-        .collect();
-    ParquetFields { unreadable, date64 }
+/// [`ParquetFields`] of files' footers `metadata`, each with its file: a
+/// column of `date64` in any of them, the first type kpi cannot read.
+fn fields_of(
+    metadata: impl Iterator<Item = (String, polars_parquet::parquet::metadata::FileMetadata)>,
+) -> ParquetFields {
+    let mut fields = ParquetFields::default();
+    for (file, m) in metadata {
+        let Ok(schema) = polars_parquet::arrow::read::infer_schema(&m) else {
+            continue;
+        };
+        if fields.unreadable.is_none() {
+            fields.unreadable = schema
+                .iter_values()
+                .find(|f| !readable_arrow(&f.dtype))
+                .map(|f| (file.clone(), f.name.to_string(), arrow_type_words(&f.dtype)));
+        }
+        for f in schema.iter_values() {
+            let name = f.name.to_string();
+            if f.dtype == polars_arrow::datatypes::ArrowDataType::Date64 && !fields.date64.contains(&name) {
+                fields.date64.push(name);
+            }
+        }
+    }
+    fields
 }
 
-/// The metadata of the Parquet object at `path`, from its last 64 KiB, or
-/// as many bytes as the length before its closing `PAR1` says it takes.
-fn object_footer(path: &Path) -> Option<polars_parquet::parquet::metadata::FileMetadata> {
-    let url = path.to_string_lossy();
-    let mut tail = super::objects::tail_of(&url, 1 << 16).ok()?;
-    let at = tail.len().checked_sub(8)?;
-    let length = u32::from_le_bytes(tail.get(at..at + 4)?.try_into().ok()?) as usize;
-    if length + 8 > tail.len() {
-        tail = super::objects::tail_of(&url, length + 8).ok()?;
-    }
-    polars_parquet::arrow::read::read_metadata(&mut std::io::Cursor::new(tail)).ok()
+/// The metadata of each Parquet object of `urls` (none where it cannot be
+/// fetched or read), from their last 64 KiB fetched side by side, or as
+/// many bytes as the length before an object's closing `PAR1` says.
+fn object_footers(urls: &[String]) -> Vec<Option<polars_parquet::parquet::metadata::FileMetadata>> {
+    const TAIL: usize = 1 << 16;
+    let tails = super::objects::tails_of(urls, TAIL);
+    urls.iter()
+        .zip(tails)
+        .map(|(url, tail)| {
+            let mut tail = tail.ok()?;
+            let at = tail.len().checked_sub(8)?;
+            let length = u32::from_le_bytes(tail.get(at..at + 4)?.try_into().ok()?) as usize;
+            if length + 8 > tail.len() {
+                tail = super::objects::tails_of(std::slice::from_ref(url), length + 8)
+                    .pop()?
+                    .ok()?;
+            }
+            polars_parquet::arrow::read::read_metadata(&mut std::io::Cursor::new(tail)).ok()
+        })
+        .collect()
 }
 
 /// An Arrow type kpi cannot read, in words.

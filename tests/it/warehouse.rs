@@ -1999,13 +1999,16 @@ fn parquet_date64_columns_are_dates() {
     let bucket = format!("kpi-date64-{}", std::process::id());
     let env = Store::S3.upload(&bucket, &dir, "");
     let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let text = std::fs::read_to_string(dir.join("s.yaml"))
-        .unwrap()
-        .replace("d.parquet", &format!("\"s3://{bucket}/d.parquet\""));
-    assert_eq!(
-        stored_eval(&dir.join("stored.yaml"), &text, &pairs),
-        "last_due,leap\n2024-03-01,2\n"
-    );
+    for name in ["d.parquet", "d*.parquet"] {
+        let text = std::fs::read_to_string(dir.join("s.yaml"))
+            .unwrap()
+            .replace("d.parquet", &format!("\"s3://{bucket}/{name}\""));
+        assert_eq!(
+            stored_eval(&dir.join("stored.yaml"), &text, &pairs),
+            "last_due,leap\n2024-03-01,2\n",
+            "{name}"
+        );
+    }
 }
 
 /// Parquet written by pandas with categorical columns keeps them as
@@ -3233,13 +3236,17 @@ fn parquet_in_object_storage_of_an_unreadable_type() {
     let bucket = format!("kpi-interval-{}", std::process::id());
     let env = Store::S3.upload(&bucket, &dir, "");
     let spec = dir.join("s.yaml");
-    std::fs::write(
-        &spec,
-        format!("datasets:\n  d: {{source: \"s3://{bucket}/interval.parquet\", time: closed_at}}\nkpis:\n  total: {{dataset: d, measure: sum(amount)}}\n"),
-    )
-    .unwrap();
     let commands: [&[&str]; 2] = [&["eval"], &["check", "--data"]];
-    for command in commands {
+    // The object, and a glob of it: the object is named either way.
+    for (name, command) in ["interval.parquet", "inter*.parquet"]
+        .iter()
+        .flat_map(|n| commands.map(|c| (n, c)))
+    {
+        std::fs::write(
+            &spec,
+            format!("datasets:\n  d: {{source: \"s3://{bucket}/{name}\", time: closed_at}}\nkpis:\n  total: {{dataset: d, measure: sum(amount)}}\n"),
+        )
+        .unwrap();
         let out = std::process::Command::new(kpi_bin())
             .args(["--spec", spec.to_str().unwrap()])
             .args(command)
@@ -3247,14 +3254,14 @@ fn parquet_in_object_storage_of_an_unreadable_type() {
             .output()
             .unwrap();
         let said = printed(&out);
-        assert_eq!(out.status.code(), Some(1), "{command:?}: {said}");
+        assert_eq!(out.status.code(), Some(1), "{name} {command:?}: {said}");
         assert!(
             said.contains("kpi::unreadable_column_type")
                 && said.contains(&format!("s3://{bucket}/interval.parquet"))
                 && said.contains("column `wait`")
                 && said.contains("interval")
                 && !said.contains("panicked"),
-            "{command:?}: {said}"
+            "{name} {command:?}: {said}"
         );
     }
 }
