@@ -38,7 +38,6 @@ use reading::{absent_fields, declared_text_dates, ndjson_dates, read_error, scan
 pub use reading::{
     csv_piece_records, non_finite_counts, parquet_rows, scan, scan_csv_pieces, scan_file, scan_on, schema,
 };
-use validate::declared_format;
 pub(crate) use validate::first_bad;
 pub use validate::{empty_rows, malformed_row, near_misses, skipped_rows, validate_types};
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use polars::prelude::*;
 
 use super::finite::{finite_only, non_finite_flag};
-use super::{csv, declared_format, diagnostics, dtype_of, files, ndjson, text, type_of, SourceInfo, BOM};
+use super::{csv, diagnostics, dtype_of, files, ndjson, text, type_of, SourceInfo, BOM};
 use crate::check::types::Type;
 use crate::diagnostic::Diagnostic;
 use crate::spec::model::Format;
@@ -630,12 +630,6 @@ fn declared_types(src: &SourceInfo, lf: LazyFrame, refuse_stored: bool) -> Resul
                 }
                 _ => {}
             }
-            let opts = StrptimeOptions {
-                format: declared_format(src, *t),
-                strict: true,
-                cache: true,
-                ..Default::default()
-            };
             if let Some((_, conv)) = text_dates.iter().find(|(c, _)| c == n) {
                 return Some(conv.expr(n, true).alias(n.as_str()));
             }
@@ -644,17 +638,11 @@ fn declared_types(src: &SourceInfo, lf: LazyFrame, refuse_stored: bool) -> Resul
                     // Texts as a CSV column declared so reads them (spaces
                     // around and an empty text no value; a negative number in
                     // parentheses, the `read:` options' marks; the words of a
-                    // bool in any case), as `kpi check --data` checks them.
-                    (DataType::String, Type::Number | Type::Bool) => {
+                    // bool in any case; dates in the declared format), as
+                    // `kpi check --data` checks them.
+                    (DataType::String, _) => {
                         text::conversion::declared_conversion(src, &[], *t)?.expr(n, true)
                     }
-                    (DataType::String, Type::Date) => col(n.as_str()).str().to_date(opts),
-                    (DataType::String, Type::Datetime) => col(n.as_str()).str().to_datetime(
-                        Some(TimeUnit::Microseconds),
-                        None,
-                        opts,
-                        lit("raise"),
-                    ),
                     _ => col(n.as_str()).strict_cast(dtype_of(*t)),
                 }
                 .alias(n.as_str()),

@@ -304,7 +304,7 @@ fn fields_spelt_two_ways(src: &SourceInfo) -> Vec<Diagnostic> {
 
 /// The `read:` format of a declared date or datetime column, if any
 /// (without one the engine works the format out from the first value).
-pub(super) fn declared_format(src: &SourceInfo, t: Type) -> Option<PlSmallStr> {
+fn declared_format(src: &SourceInfo, t: Type) -> Option<PlSmallStr> {
     let format = match t {
         Type::Date => src.read.date_format.as_ref(),
         Type::Datetime => src.read.datetime_format.as_ref(),
