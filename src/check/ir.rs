@@ -171,7 +171,7 @@ pub enum Additivity {
 }
 
 /// How a base KPI places rows in time.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TimeBasis {
     /// A flow: each row counts in the period of its time column.
     Column(String),

@@ -12,7 +12,9 @@ use std::rc::Rc;
 
 use serde::Serialize;
 
-use crate::check::ir::{Additivity, Goal, KpiId, Model, TargetModel, TargetTime};
+use crate::check::ir::{
+    Additivity, DatasetId, Goal, KpiId, KpiKind, Model, TargetModel, TargetTime, TimeBasis,
+};
 use crate::diagnostic::Diagnostic;
 use crate::execute::{self, Evaluation};
 use crate::period::{self, Period};
@@ -76,10 +78,13 @@ type Key = (KpiId, Option<String>, Option<String>, Period);
 type Group = (KpiId, Option<String>, Option<String>);
 
 /// KPIs evaluated together (one scan of each dataset for all their
-/// periods, where they can share one), with the same breakdown and segment.
+/// periods, where they can share one), with the same breakdown and segment
+/// and, under a breakdown, the same [`member_sources`].
 struct Pool {
     by: Option<String>,
     segment: Option<String>,
+    /// Under a breakdown, what the members are drawn from ([`member_sources`]).
+    sources: Vec<(DatasetId, TimeBasis)>,
     /// Whether a range more costs its KPIs little ([`execute::ranges_are_cheap`]).
     cheap_ranges: bool,
     periods: Vec<Period>,
@@ -98,11 +103,14 @@ impl Pool {
         &self,
         by: &Option<String>,
         segment: &Option<String>,
+        sources: &[(DatasetId, TimeBasis)],
         cheap_ranges: bool,
         periods: &[Period],
     ) -> bool {
         self.by == *by
             && self.segment == *segment
+            && self.sources.len() == sources.len()
+            && sources.iter().all(|s| self.sources.contains(s))
             && self.cheap_ranges == cheap_ranges
             && match cheap_ranges {
                 true => {
@@ -160,9 +168,13 @@ impl Cache {
         for ((kpi, by, segment), mut periods) in groups {
             periods.sort();
             let cheap_ranges = execute::ranges_are_cheap(model, &query_of(model, &[kpi], &by, &segment));
+            let sources = match by {
+                Some(_) => member_sources(model, kpi),
+                None => Vec::new(),
+            };
             match pools
                 .iter_mut()
-                .find(|x| x.takes(&by, &segment, cheap_ranges, &periods))
+                .find(|x| x.takes(&by, &segment, &sources, cheap_ranges, &periods))
             {
                 Some(pool) => {
                     pool.kpis.push(kpi);
@@ -173,6 +185,7 @@ impl Cache {
                 None => pools.push(Pool {
                     by,
                     segment,
+                    sources,
                     cheap_ranges,
                     periods,
                     kpis: vec![kpi],
@@ -206,6 +219,25 @@ impl Cache {
         }
         Ok(())
     }
+}
+
+/// What the members of a `by` target on `kpi` are drawn from: the rows of
+/// each dataset under each time basis beneath it (a unit of the plan each),
+/// whatever the KPIs' filters. An evaluation's groups are those of all its
+/// KPIs' units, so only KPIs of the same sources share one under a
+/// breakdown: pooled with a KPI on another time column, a target would list
+/// the reps with rows there, at 0.
+fn member_sources(model: &Model, kpi: KpiId) -> Vec<(DatasetId, TimeBasis)> {
+    let mut sources = Vec::new();
+    for b in model.bases_beneath(&[kpi]) {
+        if let KpiKind::Base { dataset, time, .. } = &model.kpis[b].kind {
+            let source = (*dataset, time.clone());
+            if !sources.contains(&source) {
+                sources.push(source);
+            }
+        }
+    }
+    sources
 }
 
 /// The query of `kpis` under a target's breakdown and segment.

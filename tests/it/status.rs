@@ -925,3 +925,46 @@ fn status_json_numbers_are_written_as_eval_writes_them() {
     );
     assert!(!out.contains(": -0"), "{out}");
 }
+
+/// Per-member targets of KPIs over different time columns are evaluated in
+/// one pass on files; each still lists the members with rows in its own
+/// periods (LANGUAGE.md §6 rows, docs: "a row for every member with rows"),
+/// not those of the other KPI's rows. By hand: deals closed in February are
+/// ann's 100 and bob's 50, in January dee's 70; deals created in January
+/// are ann's, in December bob's. cy's deal, created in February and closed
+/// in April, belongs to neither target; dee's, closed in January, is no
+/// deal created in January or December.
+#[test]
+fn per_member_targets_over_different_time_columns_list_their_own_members() {
+    let deals = "owner,stage,amount,closed_at,created_at\n\
+                 ann,won,100,2025-02-10,2025-01-05\n\
+                 bob,won,50,2025-02-20,2024-12-20\n\
+                 cy,lost,30,2025-04-01,2025-02-03\n\
+                 dee,won,70,2025-01-20,2024-10-01\n";
+    let spec = "datasets:\n  deals:\n    source: deals.csv\n    time: closed_at\n\
+                kpis:\n  won: {dataset: deals, measure: 'sum(amount where stage == \"won\")'}\n\
+                \x20 created: {dataset: deals, measure: 'count()', time: created_at}\n\
+                targets:\n\
+                \x20 t_won: {kpi: won, period: 2025-02, value: 100, by: owner, objective: x}\n\
+                \x20 t_created: {kpi: created, period: 2025-01, value: 1, by: owner, objective: x}\n";
+    let rows = status_json("status_members_own", deals, spec, "2025-03-31");
+    let seen: Vec<(String, String, String)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["target"].to_string(),
+                r["member"].to_string(),
+                r["actual"].to_string(),
+            )
+        })
+        .collect();
+    let want = [
+        ("t_won", "ann", "100.0"),
+        ("t_won", "bob", "50.0"),
+        ("t_won", "dee", "0.0"),
+        ("t_created", "ann", "1.0"),
+        ("t_created", "bob", "0.0"),
+    ]
+    .map(|(t, m, a)| (format!("\"{t}\""), format!("\"{m}\""), a.to_string()));
+    assert_eq!(seen, want);
+}
