@@ -667,12 +667,26 @@ fn each_kept(
     groups: &[u32],
     mut f: impl FnMut(usize, usize, usize),
 ) {
+    // A cast may lay its values out in other chunks than its input's, which
+    // the filter shares (Polars casts a column of nulls alone to one new
+    // chunk): the filter is then cut where the values' chunks are.
+    let lengths = chunks.iter().map(|a| a.len());
+    let whole = filter
+        .filter(|f| !f.chunk_lengths().eq(lengths))
+        .map(|f| f.rechunk().into_owned());
     let mut at = 0;
     for (k, arr) in chunks.iter().enumerate() {
         let len = arr.len();
         let g = &groups[at..at + len];
+        let cut;
+        let condition = match &whole {
+            Some(w) => {
+                cut = w.downcast_iter().next().map(|f| f.clone().sliced(at, len));
+                cut.as_ref()
+            }
+            None => filter.and_then(|f| f.downcast_get(k)),
+        };
         at += len;
-        let condition = filter.and_then(|f| f.downcast_get(k));
         match rows_kept(condition, arr.validity()).filter(|b| b.unset_bits() > 0) {
             None => (0..len).for_each(|i| f(g[i] as usize, k, i)),
             Some(b) => each_set_bit(&b, |i| f(g[i] as usize, k, i)),
@@ -715,6 +729,51 @@ fn rows_kept(filter: Option<&BooleanArray>, valid: Option<&Bitmap>) -> Option<Bi
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A cast may lay its values out in other chunks than the filter
+    /// beside them (Polars casts a column of nulls alone to one new
+    /// chunk); each row is still judged by its own filter value. Nulls in
+    /// chunks of one and two rows, the filter keeping the first and the
+    /// last, all in one group, beside a column of values laid out alike:
+    /// no date and no sum of the nulls, the values' kept sum 1 + 4.
+    #[test]
+    fn a_filter_in_other_chunks_than_the_cast_values_keeps_its_rows() {
+        let chunked = |a: Series, b: Series| {
+            let mut s = a;
+            s.append(&b).unwrap();
+            s
+        };
+        let nulls = |n: usize| Series::full_null("d".into(), n, &DataType::Int32);
+        let dates = chunked(nulls(1), nulls(2)).cast(&DataType::Date).unwrap();
+        let numbers = chunked(nulls(1), nulls(2));
+        let values = chunked(
+            Series::new("x".into(), [1i32]),
+            Series::new("x".into(), [2i32, 4]),
+        );
+        let keep = chunked(
+            Series::new("f".into(), [true]),
+            Series::new("f".into(), [false, true]),
+        );
+        let run = |reduce: Reduce, input: &Series| {
+            let mut acc = new_acc(&reduce, Some(input)).unwrap();
+            grow(&mut acc, 1);
+            let inputs = Inputs::aligned(Some(input.clone()), Some(keep.clone()));
+            add_rows(&mut acc, &inputs, &[0, 0, 0]).unwrap();
+            acc
+        };
+        for reduce in [Reduce::Max, Reduce::Min] {
+            let Acc::I64 { v, .. } = run(reduce, &dates) else {
+                panic!("dates are kept as integers")
+            };
+            assert_eq!(v, [None]);
+        }
+        for (input, want) in [(&numbers, 0.0), (&values, 5.0)] {
+            let Acc::Sum(v) = run(Reduce::Sum, input) else {
+                panic!("a sum")
+            };
+            assert_eq!(v[0].sum, want);
+        }
+    }
 
     /// Every set bit, in order, for lengths around a word and bitmaps that
     /// start inside a byte (slices of a longer one).
