@@ -202,10 +202,10 @@ impl Cache {
         // Over connections one after the other, as `kpi report`'s pieces.
         let evaluated = match model.has_connections() {
             true => pools.iter().map(evaluate).collect::<Result<Vec<_>, _>>()?,
-            false => crate::cores::each_on_cores(pools.iter().collect(), evaluate, || {
-                vec![execute::evaluation_error(
-                    "a target's evaluation failed unexpectedly",
-                )]
+            false => crate::cores::each_on_cores(pools.iter().collect(), evaluate, |panic| {
+                vec![execute::evaluation_error(&format!(
+                    "a target's evaluation failed unexpectedly ({panic})"
+                ))]
             })?,
         };
         for (pool, evs) in pools.iter().zip(evaluated) {

@@ -547,7 +547,7 @@ fn each_piece<T: Clone + Send, R: Send>(
     work: impl Fn(T) -> R + Sync,
 ) -> Vec<R> {
     let spread = (on_cores && pieces.len() > 1)
-        .then(|| crate::cores::each_on_cores(pieces.clone(), |p| Ok::<_, ()>(work(p)), || ()).ok())
+        .then(|| crate::cores::each_on_cores(pieces.clone(), |p| Ok::<_, ()>(work(p)), |_| ()).ok())
         .flatten();
     spread.unwrap_or_else(|| pieces.into_iter().map(work).collect())
 }

@@ -374,10 +374,11 @@ fn evaluate_pieces(
 
 /// A piece's result; a piece that panicked is an evaluation error, not a crash.
 fn joined<T>(h: std::thread::ScopedJoinHandle<'_, Result<T, Vec<Diagnostic>>>) -> Result<T, Vec<Diagnostic>> {
-    h.join().unwrap_or_else(|_| {
-        Err(vec![execute::evaluation_error(
-            "a part of the report failed unexpectedly",
-        )])
+    h.join().unwrap_or_else(|payload| {
+        let panic = crate::panics::message(payload.as_ref());
+        Err(vec![execute::evaluation_error(&format!(
+            "a part of the report failed unexpectedly ({panic})"
+        ))])
     })
 }
 
