@@ -157,6 +157,7 @@ impl Spelling for Dialect {
     fn date_lit(self, d: Date) -> String {
         match self {
             Dialect::Sqlite => format!("'{d}'"),
+            Dialect::Postgres => format!("DATE '{}'", postgres_era(d, d.to_string())),
             _ => format!("DATE '{d}'"),
         }
     }
@@ -166,6 +167,7 @@ impl Spelling for Dialect {
         match self {
             Dialect::BigQuery => format!("DATETIME '{text}'"),
             Dialect::Sqlite => format!("'{text}'"),
+            Dialect::Postgres => format!("TIMESTAMP '{}'", postgres_era(t.date(), text)),
             _ => format!("TIMESTAMP '{text}'"),
         }
     }
@@ -492,6 +494,20 @@ impl Spelling for Dialect {
     }
 }
 
+/// `text` (a date or a timestamp written from `day`) as PostgreSQL reads
+/// it: it has no year 0, so a day before 0001-01-01 (the day before a range
+/// from the first day there is, where `at: start` takes its level) is
+/// written in its years BC, 0000-12-31 as `0001-12-31 BC`.
+fn postgres_era(day: Date, text: String) -> String {
+    let year = day.year();
+    // The month, day and time follow the year's digits (after its sign).
+    let rest = text.get(1..).and_then(|t| t.find('-')).map(|i| &text[i + 1..]);
+    match (year < 1, rest) {
+        (true, Some(rest)) => format!("{:04}{rest} BC", 1 - year),
+        _ => text,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -503,5 +519,29 @@ mod tests {
         assert_eq!(Dialect::Postgres.string("O'Brien \\ x"), "'O''Brien \\ x'");
         assert_eq!(Dialect::Spark.string("O'Brien \\ x"), "'O\\'Brien \\\\ x'");
         assert_eq!(Dialect::Snowflake.string("a\\'; DROP"), "'a\\\\\\'; DROP'");
+    }
+
+    /// PostgreSQL has no year 0: the days before 0001-01-01 are written in
+    /// their years BC (year 0, a leap year, is 1 BC; year -1 is 2 BC); other dialects and
+    /// later days as they are.
+    #[test]
+    fn days_before_the_first_year_are_written_bc_for_postgresql() {
+        let day = |s: &str| Date::parse(s).unwrap();
+        let first = day("0001-01-01");
+        assert_eq!(Dialect::Postgres.date_lit(first), "DATE '0001-01-01'");
+        assert_eq!(
+            Dialect::Postgres.date_lit(first.add_days(-1)),
+            "DATE '0001-12-31 BC'"
+        );
+        assert_eq!(
+            Dialect::Postgres.date_lit(first.add_days(-367)),
+            "DATE '0002-12-31 BC'"
+        );
+        assert_eq!(Dialect::DuckDb.date_lit(first.add_days(-1)), "DATE '0000-12-31'");
+        let stamp = DateTime::parse("0001-01-01T00:00:00").unwrap();
+        assert_eq!(
+            Dialect::Postgres.timestamp_lit(DateTime(stamp.0 - 1_000_000)),
+            "TIMESTAMP '0001-12-31 23:59:59 BC'"
+        );
     }
 }

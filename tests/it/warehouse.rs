@@ -1543,6 +1543,39 @@ fn a_stocks_levels_are_taken_within_the_range() {
     }
 }
 
+/// A range from the first day there is, 0001-01-01 (the "no start" some
+/// systems write, or a report's breakdown as of a day), takes `at: start`
+/// levels the day before it, which PostgreSQL writes as a year BC (it has
+/// no year 0): nothing is active then, not even the row that starts on
+/// that first day. At the range's end, January 31, ann's 100 (since the
+/// first day) and bob's 10 are.
+#[test]
+fn a_stock_at_the_start_of_the_first_day_there_is() {
+    let kpis = "kpis:\n  \
+                mrr: {dataset: subs, measure: sum(mrr), active: {from: started_at, to: ended_at}}\n  \
+                opening_mrr: {dataset: subs, measure: sum(mrr), active: {from: started_at, to: ended_at}, at: start}\n";
+    let models = subs_everywhere(
+        "stock-first-day",
+        "owner,started_at,ended_at,mrr\n\
+         ann,0001-01-01,,100\n\
+         bob,2025-01-05,2025-02-20,10\n",
+        kpis,
+    );
+    let range = Period {
+        start: Date::parse("0001-01-01").unwrap(),
+        end: Date::parse("2025-01-31").unwrap(),
+    };
+    let want = vec![
+        vec!["ann", "100.000000", "0.000000"],
+        vec!["bob", "10.000000", "0.000000"],
+    ];
+    for (what, model) in &models {
+        let kpis = ["mrr", "opening_mrr"];
+        let got = evaluated_in(model, &kpis, &["owner"], Grain::All, Some(range), what);
+        assert_eq!(got, want, "{what}");
+    }
+}
+
 /// `subs.csv` (`owner`, `started_at`, `ended_at`, `mrr`) in a fresh folder
 /// with the spec `kpis` over it, as files and loaded into DuckDB,
 /// PostgreSQL and SQLite: each model named by where its data is.
