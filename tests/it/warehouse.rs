@@ -1511,10 +1511,7 @@ fn a_stock_leaves_out_rows_never_active() {
 /// row). The same hand-computed levels over files and in each database.
 #[test]
 fn a_stocks_levels_are_taken_within_the_range() {
-    let kpis = "kpis:\n  \
-                mrr: {dataset: subs, measure: sum(mrr), active: {from: started_at, to: ended_at}}\n  \
-                opening_mrr: {dataset: subs, measure: sum(mrr), active: {from: started_at, to: ended_at}, at: start}\n";
-    let models = subs_everywhere(
+    let levels = mrr_levels_within(
         "stock-within-range",
         "owner,started_at,ended_at,mrr\n\
          ann,2024-12-01,,100\n\
@@ -1522,12 +1519,9 @@ fn a_stocks_levels_are_taken_within_the_range() {
          bob,2025-03-20,,20\n\
          ann,2025-03-10,2025-03-25,30\n\
          ann,2025-03-16,,40\n",
-        kpis,
+        ("2025-01-10", "2025-03-15"),
+        Grain::Month,
     );
-    let range = Period {
-        start: Date::parse("2025-01-10").unwrap(),
-        end: Date::parse("2025-03-15").unwrap(),
-    };
     // At the end: Jan 31 100 + 10; Feb 28 100 (the 10 ended the 20th);
     // Mar 15 100 + 30 (the 40 starts the 16th). At the start: Jan 9
     // 100 + 10 (started the 5th); Jan 31 110; Feb 28 100.
@@ -1536,9 +1530,7 @@ fn a_stocks_levels_are_taken_within_the_range() {
         vec!["ann", "2025-02", "100.000000", "110.000000"],
         vec!["ann", "2025-03", "130.000000", "100.000000"],
     ];
-    for (what, model) in &models {
-        let kpis = ["mrr", "opening_mrr"];
-        let got = evaluated_in(model, &kpis, &["owner"], Grain::Month, Some(range), what);
+    for (what, got) in levels {
         assert_eq!(got, want, "{what}");
     }
 }
@@ -1551,29 +1543,47 @@ fn a_stocks_levels_are_taken_within_the_range() {
 /// first day) and bob's 10 are.
 #[test]
 fn a_stock_at_the_start_of_the_first_day_there_is() {
-    let kpis = "kpis:\n  \
-                mrr: {dataset: subs, measure: sum(mrr), active: {from: started_at, to: ended_at}}\n  \
-                opening_mrr: {dataset: subs, measure: sum(mrr), active: {from: started_at, to: ended_at}, at: start}\n";
-    let models = subs_everywhere(
+    let levels = mrr_levels_within(
         "stock-first-day",
         "owner,started_at,ended_at,mrr\n\
          ann,0001-01-01,,100\n\
          bob,2025-01-05,2025-02-20,10\n",
-        kpis,
+        ("0001-01-01", "2025-01-31"),
+        Grain::All,
     );
-    let range = Period {
-        start: Date::parse("0001-01-01").unwrap(),
-        end: Date::parse("2025-01-31").unwrap(),
-    };
     let want = vec![
         vec!["ann", "100.000000", "0.000000"],
         vec!["bob", "10.000000", "0.000000"],
     ];
-    for (what, model) in &models {
-        let kpis = ["mrr", "opening_mrr"];
-        let got = evaluated_in(model, &kpis, &["owner"], Grain::All, Some(range), what);
+    for (what, got) in levels {
         assert_eq!(got, want, "{what}");
     }
+}
+
+/// `mrr` (a level at each period's end) and `opening_mrr` (at its start)
+/// by owner over the `subs.csv` rows `csv`, from `range.0` to `range.1` at
+/// `grain`, over files and in each database: where, and the rows there.
+fn mrr_levels_within(
+    name: &str,
+    csv: &str,
+    range: (&str, &str),
+    grain: Grain,
+) -> Vec<(String, Vec<Vec<String>>)> {
+    let kpis = "kpis:\n  \
+                mrr: {dataset: subs, measure: sum(mrr), active: {from: started_at, to: ended_at}}\n  \
+                opening_mrr: {dataset: subs, measure: sum(mrr), active: {from: started_at, to: ended_at}, at: start}\n";
+    let range = Period {
+        start: Date::parse(range.0).unwrap(),
+        end: Date::parse(range.1).unwrap(),
+    };
+    subs_everywhere(name, csv, kpis)
+        .iter()
+        .map(|(what, model)| {
+            let kpis = ["mrr", "opening_mrr"];
+            let rows = evaluated_in(model, &kpis, &["owner"], grain, Some(range), what);
+            (what.clone(), rows)
+        })
+        .collect()
 }
 
 /// `subs.csv` (`owner`, `started_at`, `ended_at`, `mrr`) in a fresh folder
