@@ -55,6 +55,8 @@ pub(crate) fn each_on_cores<T: Send, R: Send, E: Send>(
                 })
             })
             .collect();
+        // Every thread is joined here, not only up to the first that
+        // panicked: one left to the scope's end would make it panic again.
         let panics: Vec<String> = running
             .into_iter()
             .filter_map(|r| r.join().err())
