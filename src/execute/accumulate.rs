@@ -14,6 +14,8 @@
 //! an extreme (Kahan sums, distinct values, a quantile's values) is in
 //! [`per_group`].
 
+use std::borrow::Cow;
+
 use polars::prelude::*;
 use polars_arrow::array::{Array, BooleanArray, View};
 use polars_arrow::bitmap::Bitmap;
@@ -548,9 +550,8 @@ fn add_rows(acc: &mut Acc, inputs: &Inputs, groups: &[u32]) -> PolarsResult<()> 
             _ => polars_bail!(ComputeError: "a part without its input column"),
         };
     };
-    // A column with no value at all adds no value (and its casts may be
-    // laid out in other chunks than the filter's, which the loops below
-    // read beside it): only a quantile counts its rows.
+    // A column with no value at all adds no value: only a quantile counts
+    // its rows.
     if input.dtype() == &DataType::Null {
         if let Acc::Quantile(q) = acc {
             groups.iter().for_each(|&g| q.rows[g as usize] += 1);
@@ -678,16 +679,15 @@ fn each_kept(
     for (k, arr) in chunks.iter().enumerate() {
         let len = arr.len();
         let g = &groups[at..at + len];
-        let cut;
         let condition = match &whole {
-            Some(w) => {
-                cut = w.downcast_iter().next().map(|f| f.clone().sliced(at, len));
-                cut.as_ref()
-            }
-            None => filter.and_then(|f| f.downcast_get(k)),
+            Some(w) => w
+                .downcast_iter()
+                .next()
+                .map(|f| Cow::Owned(f.clone().sliced(at, len))),
+            None => filter.and_then(|f| f.downcast_get(k)).map(Cow::Borrowed),
         };
         at += len;
-        match rows_kept(condition, arr.validity()).filter(|b| b.unset_bits() > 0) {
+        match rows_kept(condition.as_deref(), arr.validity()).filter(|b| b.unset_bits() > 0) {
             None => (0..len).for_each(|i| f(g[i] as usize, k, i)),
             Some(b) => each_set_bit(&b, |i| f(g[i] as usize, k, i)),
         }
