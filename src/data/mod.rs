@@ -22,6 +22,7 @@ pub mod keys;
 mod kinds;
 mod lookup;
 mod ndjson;
+mod nulls;
 mod objects;
 mod reading;
 mod tables;
@@ -29,6 +30,7 @@ mod text;
 mod validate;
 mod values;
 pub use intervals::reversed_intervals;
+pub use nulls::with_null_columns;
 pub use tables::read_failed;
 pub use values::texts_not_in_data;
 

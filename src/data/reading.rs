@@ -594,14 +594,10 @@ fn absent_from(src: &SourceInfo, schema: &Schema) -> Vec<(String, Type)> {
 /// the declared one cannot hold is an error ([`super::validate::stored_contradiction`]).
 fn declared_types(src: &SourceInfo, lf: LazyFrame, refuse_stored: bool) -> Result<LazyFrame, Diagnostic> {
     let schema = lf.clone().collect_schema().map_err(|e| read_error(src, &e))?;
-    let absent: Vec<Expr> = absent_from(src, &schema)
+    let absent = absent_from(src, &schema)
         .into_iter()
-        .map(|(n, t)| lit(NULL).cast(dtype_of(t)).alias(n.as_str()))
-        .collect();
-    let lf = match absent.is_empty() {
-        true => lf,
-        false => lf.with_columns(absent),
-    };
+        .map(|(n, t)| (n, dtype_of(t)));
+    let lf = super::nulls::with_null_columns(lf, absent.collect());
     // A stored type the declared one cannot hold is said, never cast
     // (numbers cast to dates are days since 1970).
     let stored = |(n, t): &(String, Type)| {

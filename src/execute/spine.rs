@@ -356,7 +356,7 @@ pub(super) fn derived_kpis(
                 let back = |p| period::calendar_back(p, unit, grain, cal);
                 values_earlier(out, periods, back, &groups, &column)?
             } else {
-                out.with_column(lit(NULL).cast(DataType::Float64).alias(name.as_str()))
+                crate::data::with_null_columns(out, vec![(name.clone(), DataType::Float64)])
             };
             joined.push(name);
         }

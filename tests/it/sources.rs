@@ -367,6 +367,43 @@ fn a_declared_field_no_record_holds_is_nulls() {
     );
 }
 
+/// A declared NDJSON field that no record holds is a null in every row,
+/// wherever it stands in an expression: a literal compared with it
+/// (`"b" > lost_reason`, `@2025-01-01 < lost_at`) stopped the run with
+/// "length 1 doesn't match the DataFrame height", and `sum(if "price" ==
+/// lost_reason then 1 else 2)` summed one 2 where there are three rows.
+/// By hand, over the three deals (amounts 5, 7, 11), as over the same
+/// rows as CSV with the columns empty: the condition is null in every
+/// row, so the `if` gives 2 three times (6), no row is counted where the
+/// comparison holds (0), every row where it is null (3), and `coalesce`
+/// keeps every amount (23).
+#[test]
+fn a_literal_compared_with_a_field_no_record_holds_is_null_in_every_row() {
+    let dir = temp_dir("ndjson-absent-compared");
+    let records = "{\"amount\": 5}\n{\"amount\": 7}\n{\"amount\": 11}\n";
+    std::fs::write(dir.join("d.ndjson"), records).unwrap();
+    std::fs::write(dir.join("d.csv"), "amount,lost_reason,lost_at\n5,,\n7,,\n11,,\n").unwrap();
+    let kpis = [
+        "ifs: {dataset: d, measure: 'sum(if \"price\" == lost_reason then 1 else 2)'}",
+        "below: {dataset: d, measure: 'count(where \"b\" > lost_reason)'}",
+        "unknown: {dataset: d, measure: 'count(where (@2025-01-01 < lost_at) is null)'}",
+        "kept: {dataset: d, measure: 'sum(amount where coalesce(\"x\" == lost_reason, true))'}",
+    ];
+    for source in ["d.ndjson", "d.csv"] {
+        let spec = format!(
+            "datasets:\n  d:\n    source: {source}\n    columns: {{amount: number, lost_reason: string, lost_at: date}}\nkpis:\n  {}\n",
+            kpis.join("\n  ")
+        );
+        std::fs::write(dir.join("s.yaml"), spec).unwrap();
+        let (code, out, err) = kpi_in(&dir, &["--spec", "s.yaml", "eval", "--format", "csv"]);
+        assert_eq!(
+            (code, out.as_str()),
+            (Some(0), "ifs,below,unknown,kept\n6,0,3,23\n"),
+            "{source}: {err}"
+        );
+    }
+}
+
 /// An NDJSON field of dates but for one value stays text, and the value is
 /// named with its line (blank lines counted), as for CSV.
 #[test]

@@ -574,6 +574,41 @@ fn each_period_of_a_nest_has_its_own_members_around_the_range() {
     assert_values(&compared, "avg_won_compare", &[s(300.)]);
 }
 
+/// Without a grain a period a year back has no value: `prev(won, "year")`
+/// is null in every group, and so is a literal compared with it. In a
+/// nest's condition that comparison stopped the run ("length 1 doesn't
+/// match the DataFrame height"): the nulls were one value stretched over
+/// the rows. By hand: no rep's condition holds, so the average over none
+/// is null; `if` takes its `else` for each of A, B and C (won 300, 100,
+/// 200 over the whole data, 600 in all).
+#[test]
+fn a_literal_compared_with_a_year_back_without_a_grain_is_null() {
+    let dir = dir_with(
+        "year-back-without-grain",
+        &[
+            (
+                "deals.csv",
+                "owner,stage,amount,closed_at\nA,won,300,2024-11-10\nB,won,100,2024-12-05\nC,won,200,2024-12-20\n",
+            ),
+            (
+                "s.yaml",
+                "datasets:\n  deals: {source: deals.csv, time: closed_at}\nkpis:\n  \
+                 won: {dataset: deals, measure: sum(amount where stage == \"won\")}\n  \
+                 grown: {measure: avg(won per owner where 5 > prev(won, \"year\"))}\n  \
+                 known: {measure: if 5 > prev(won, \"year\") then 0 else won}\n",
+            ),
+        ],
+    );
+    let spec = dir.join("s.yaml");
+    let whole = eval(&spec, &["grown", "known"]);
+    assert_values(&whole, "grown", &[N]);
+    assert_values(&whole, "known", &[s(600.)]);
+    let by_owner = eval(&spec, &["grown", "known", "--by", "owner"]);
+    assert_eq!(text(&by_owner, "owner"), ["A", "B", "C"]);
+    assert_values(&by_owner, "grown", &[N, N, N]);
+    assert_values(&by_owner, "known", &[s(300.), s(100.), s(200.)]);
+}
+
 /// A derived KPI's `per` is checked as `--by` is: on every dataset beneath
 /// the KPIs it aggregates (a misspelt one once failed in evaluation with
 /// the engine's "unable to find column"); a nest with no KPI around it has
