@@ -96,6 +96,45 @@ fn the_page_shows_the_hand_computed_numbers() {
     assert!(report(&dir, &["--stamp"]).contains("Generated "));
 }
 
+/// A target per member lists every member, the null one (a deal with no
+/// stage) as `(none)`, as the breakdowns show it: its row was left out of
+/// the table while its status led the card and was counted in the summary
+/// ("worst of 1 members: 1 missed, 1 achieved"). Each member has its own
+/// bullet bar, and the card says the days left. By hand, March's won
+/// revenue by stage: won 600 against 500, achieved; no stage 0 (its 40 is
+/// not won), missed; as of March 31 no day is left.
+#[test]
+fn a_target_per_member_lists_the_null_member_with_a_bullet_each() {
+    let spec = format!(
+        "{FIXTURE}  per_stage: {{kpi: won_revenue, by: stage, period: 2025-03, value: 500, objective: x}}\n"
+    );
+    let dir = fixture(&spec);
+    std::fs::write(dir.join("deals.csv"), format!("{DEALS}2025-03-10,40,\n")).unwrap();
+    let html = report(&dir, &[]);
+    let card = html
+        .split("aria-label=\"target per_stage\"")
+        .nth(1)
+        .and_then(|c| c.split("</article>").next())
+        .unwrap_or_else(|| panic!("no card of per_stage: {html}"));
+    assert!(
+        card.contains("worst of 2 members: 1 missed, 1 achieved · 0 days left"),
+        "{card}"
+    );
+    let rows: Vec<&str> = card.split("<tr>").skip(2).collect();
+    assert_eq!(rows.len(), 2, "{card}");
+    assert!(
+        rows[0].starts_with("<td>(none)</td><td><span class=\"status missed\">"),
+        "{card}"
+    );
+    assert!(
+        rows[1].starts_with("<td>won</td><td><span class=\"status achieved\">"),
+        "{card}"
+    );
+    for row in rows {
+        assert_eq!(row.matches("<svg class=\"bullet\"").count(), 1, "{row}");
+    }
+}
+
 /// Names pick the page's cards, KPIs and funnels alike (a funnel's name was
 /// refused as "no KPI is named"); every target stays.
 #[test]
@@ -552,7 +591,7 @@ fn a_template_is_given_every_documented_value() {
         "summary",
         "members",
     ];
-    let member = ["member", "status", "icon", "actual", "target_value"];
+    let member = ["member", "status", "icon", "actual", "target_value", "bullet"];
     let funnel = ["name", "title", "chart", "steps"];
     let step = ["step", "count", "conversion", "leakage"];
     let breakdown = ["kpi", "rows"];

@@ -118,6 +118,8 @@ pub struct MemberRow {
     pub icon: &'static str,
     pub actual: String,
     pub target_value: String,
+    /// The member's bullet bar (SVG): actual, pace, projection, target.
+    pub bullet: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -618,16 +620,29 @@ fn target_cards(model: &Model, rows: &[StatusRow], as_of: Date) -> Vec<TargetCar
                 _ => None,
             })
             .map(|end| (end.0 - as_of.0).max(0));
-        let mut members: Vec<MemberRow> = current
-            .iter()
-            .filter_map(|r| {
-                r.member.as_ref().map(|m| MemberRow {
-                    member: m.clone(),
-                    status: r.status.as_str(),
-                    icon: icon(r.status),
-                    actual: fmt(r.actual),
-                    target_value: fmt(r.target_value),
-                })
+        let bullet = |r: &StatusRow, label: &str| {
+            r.target_value
+                .map(|tv| svg::bullet(label, r.actual, r.expected, r.projected, tv))
+                .unwrap_or_default()
+        };
+        // A target by member has a row per member, the null member (a
+        // deal with no stage) too, shown as the breakdowns show it.
+        let members: Vec<(&StatusRow, String)> = match t.by {
+            Some(_) => current
+                .iter()
+                .map(|r| (**r, r.member.clone().unwrap_or_else(|| "(none)".to_string())))
+                .collect(),
+            None => Vec::new(),
+        };
+        let mut members: Vec<MemberRow> = members
+            .into_iter()
+            .map(|(r, m)| MemberRow {
+                bullet: bullet(r, &format!("{}, {m}: actual against target", t.name)),
+                member: m,
+                status: r.status.as_str(),
+                icon: icon(r.status),
+                actual: fmt(r.actual),
+                target_value: fmt(r.target_value),
             })
             .collect();
         members.sort_by_key(|m| {
@@ -660,11 +675,8 @@ fn target_cards(model: &Model, rows: &[StatusRow], as_of: Date) -> Vec<TargetCar
             projected: fmt(head.projected),
             gap: gap(head.gap),
             ahead: head.gap.filter(|g| *g < 0.0).map(|g| gap(Some(-g))),
-            days_left: days_left.filter(|_| t.by.is_none()),
-            bullet: head
-                .target_value
-                .map(|tv| svg::bullet(&label, head.actual, head.expected, head.projected, tv))
-                .unwrap_or_default(),
+            days_left,
+            bullet: bullet(head, &label),
             summary,
             members,
         });
