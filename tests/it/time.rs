@@ -532,6 +532,18 @@ fn members_of_a_period_read_before_the_range_are_its_own() {
     assert_values(&rows, "share_before", &[s(0.5)]);
 }
 
+/// A spec of reps A, B and C, who won 300 on 2024-11-10, 100 on
+/// 2024-12-05 and 200 on 2024-12-20 (`won`), with `kpis` beside.
+fn three_reps_won(name: &str, kpis: &str) -> PathBuf {
+    let deals =
+        "owner,stage,amount,closed_at\nA,won,300,2024-11-10\nB,won,100,2024-12-05\nC,won,200,2024-12-20\n";
+    let spec = format!(
+        "datasets:\n  deals: {{source: deals.csv, time: closed_at}}\nkpis:\n  \
+         won: {{dataset: deals, measure: sum(amount where stage == \"won\")}}\n  {kpis}\n"
+    );
+    dir_with(name, &[("deals.csv", deals), ("s.yaml", spec.as_str())]).join("s.yaml")
+}
+
 /// With history read before the range, each period has its own members:
 /// December's are B and C (rows there), November's, read by `prev` and
 /// `--compare`, is A alone, as when each month is asked itself. A, with
@@ -541,23 +553,10 @@ fn members_of_a_period_read_before_the_range_are_its_own() {
 /// not 300).
 #[test]
 fn each_period_of_a_nest_has_its_own_members_around_the_range() {
-    let dir = dir_with(
+    let spec = three_reps_won(
         "nest-members-around-range",
-        &[
-            (
-                "deals.csv",
-                "owner,stage,amount,closed_at\nA,won,300,2024-11-10\nB,won,100,2024-12-05\nC,won,200,2024-12-20\n",
-            ),
-            (
-                "s.yaml",
-                "datasets:\n  deals: {source: deals.csv, time: closed_at}\nkpis:\n  \
-                 won: {dataset: deals, measure: sum(amount where stage == \"won\")}\n  \
-                 avg_won: {measure: avg(won per owner)}\n  \
-                 prev_avg: {measure: prev(avg_won)}\n",
-            ),
-        ],
+        "avg_won: {measure: avg(won per owner)}\n  prev_avg: {measure: prev(avg_won)}",
     );
-    let spec = dir.join("s.yaml");
     let december = ["--grain", "month", "--period", "2024-12"];
     let alone = eval(&spec, &[&["avg_won"][..], &december].concat());
     assert_values(&alone, "avg_won", &[s(150.)]);
@@ -583,23 +582,11 @@ fn each_period_of_a_nest_has_its_own_members_around_the_range() {
 /// 200 over the whole data, 600 in all).
 #[test]
 fn a_literal_compared_with_a_year_back_without_a_grain_is_null() {
-    let dir = dir_with(
+    let spec = three_reps_won(
         "year-back-without-grain",
-        &[
-            (
-                "deals.csv",
-                "owner,stage,amount,closed_at\nA,won,300,2024-11-10\nB,won,100,2024-12-05\nC,won,200,2024-12-20\n",
-            ),
-            (
-                "s.yaml",
-                "datasets:\n  deals: {source: deals.csv, time: closed_at}\nkpis:\n  \
-                 won: {dataset: deals, measure: sum(amount where stage == \"won\")}\n  \
-                 grown: {measure: avg(won per owner where 5 > prev(won, \"year\"))}\n  \
-                 known: {measure: if 5 > prev(won, \"year\") then 0 else won}\n",
-            ),
-        ],
+        "grown: {measure: avg(won per owner where 5 > prev(won, \"year\"))}\n  \
+         known: {measure: if 5 > prev(won, \"year\") then 0 else won}",
     );
-    let spec = dir.join("s.yaml");
     let whole = eval(&spec, &["grown", "known"]);
     assert_values(&whole, "grown", &[N]);
     assert_values(&whole, "known", &[s(600.)]);
