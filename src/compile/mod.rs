@@ -439,8 +439,21 @@ pub fn aggregate_part(p: &Part, filter: Option<Expr>, value: Expr) -> Expr {
         AggFn::Quantile => value.quantile(f64_lit(p.param.unwrap_or(0.5)), QuantileMethod::Linear),
         AggFn::Min => value.min(),
         AggFn::Max => value.max(),
-        AggFn::Stddev => value.std(1),
+        AggFn::Stddev => {
+            let spread = value.clone().std(1);
+            zero_for_equal_values(value.clone().min().eq(value.max()), spread)
+        }
     }
+}
+
+/// The spread `spread` of values, 0 where they are all equal (`equal`):
+/// a standard deviation worked out from a mean that rounds (eleven rows
+/// of 0.05 average 0.049999999999999996) is a residue such as 7.3e-18,
+/// and `1 / stddev(x)` would read 1.4e17 where it divides by zero. With
+/// fewer than two values the spread stays null. The same rule is written
+/// in every SQL dialect.
+fn zero_for_equal_values(equal: Expr, spread: Expr) -> Expr {
+    when(equal).then(spread.clone() * lit(0.0)).otherwise(spread)
 }
 
 /// How `round` scales a number by its digits: by a power of ten known

@@ -765,7 +765,15 @@ impl<'a> Printer<'a> {
             AggFn::Avg => number(format!("AVG({})", arg(true))),
             AggFn::Median => number(self.d.quantile(&arg(true), 0.5)),
             AggFn::Quantile => number(self.d.quantile(&arg(true), p.param.unwrap_or(0.5))),
-            AggFn::Stddev => number(format!("STDDEV_SAMP({})", arg(true))),
+            // Equal values spread by nothing, not by a residue of their
+            // rounded mean (as `compile::zero_for_equal_values` on files).
+            AggFn::Stddev => {
+                let x = arg(true);
+                let spread = format!("STDDEV_SAMP({x})");
+                number(format!(
+                    "CASE WHEN MIN({x}) = MAX({x}) THEN 0.0 * {spread} ELSE {spread} END"
+                ))
+            }
             AggFn::Min | AggFn::Max => {
                 let f = if p.func == AggFn::Min { "MIN" } else { "MAX" };
                 let ty = p.arg.as_ref().map_or(Type::Unknown, |e| e.ty);

@@ -1560,6 +1560,36 @@ fn a_stock_at_the_start_of_the_first_day_there_is() {
     }
 }
 
+/// The spread of equal values is 0, never a residue of rounding: the
+/// standard deviation of eleven rows of 0.05 was 7.3e-18 on files (Polars
+/// works out one group's variance from a mean that rounds to
+/// 0.049999999999999996) and 5.9e-18 in PostgreSQL, so `1 / stddev(mrr)`
+/// read 1.4e17 where it divides by zero (null); by owner files gave 0,
+/// as DuckDB does everywhere. By hand: 0 over all eleven and over ann's
+/// ten; bob's one value has no spread (null); the inverse of 0 is null.
+#[test]
+fn the_spread_of_equal_values_is_zero_everywhere() {
+    let csv = format!(
+        "owner,started_at,ended_at,mrr\n{}bob,2025-01-01,,0.05\n",
+        "ann,2025-01-01,,0.05\n".repeat(10)
+    );
+    let kpis = "kpis:\n  \
+                spread: {dataset: subs, measure: stddev(mrr)}\n  \
+                inverse: {dataset: subs, measure: 1 / stddev(mrr)}\n";
+    // SQLite has no exact standard deviation (`kpi::not_exact_in_dialect`).
+    let warehouses = [Warehouse::duckdb(), Warehouse::postgres()];
+    for (what, model) in subs_in("equal-spread", &csv, kpis, warehouses) {
+        let whole = evaluated(&model, &["spread", "inverse"], &[], Grain::All, &what);
+        assert_eq!(whole, [["0.000000", "NaN"]], "{what}");
+        let by_owner = evaluated(&model, &["spread", "inverse"], &["owner"], Grain::All, &what);
+        assert_eq!(
+            by_owner,
+            [["ann", "0.000000", "NaN"], ["bob", "NaN", "NaN"]],
+            "{what}"
+        );
+    }
+}
+
 /// `mrr` (a level at each period's end) and `opening_mrr` (at its start)
 /// by owner over the `subs.csv` rows `csv`, from `range.0` to `range.1` at
 /// `grain`, over files and in each database: where, and the rows there.
@@ -1590,6 +1620,17 @@ fn mrr_levels_within(
 /// with the spec `kpis` over it, as files and loaded into DuckDB,
 /// PostgreSQL and SQLite: each model named by where its data is.
 fn subs_everywhere(name: &str, csv: &str, kpis: &str) -> Vec<(String, Model)> {
+    let warehouses = [Warehouse::duckdb(), Warehouse::postgres(), Warehouse::sqlite()];
+    subs_in(name, csv, kpis, warehouses)
+}
+
+/// [`subs_everywhere`] in `warehouses` alone.
+fn subs_in<const N: usize>(
+    name: &str,
+    csv: &str,
+    kpis: &str,
+    warehouses: [Warehouse; N],
+) -> Vec<(String, Model)> {
     let dir = temp_dir(name);
     std::fs::write(dir.join("subs.csv"), csv).unwrap();
     let columns = "columns: {owner: string, started_at: date, ended_at: date, mrr: number}";
@@ -1603,7 +1644,7 @@ fn subs_everywhere(name: &str, csv: &str, kpis: &str) -> Vec<(String, Model)> {
     };
     let files = spec("subs.csv", "");
     let mut out = Vec::new();
-    for wh in [Warehouse::duckdb(), Warehouse::postgres(), Warehouse::sqlite()] {
+    for wh in warehouses {
         wh.load(&files);
         let table = format!("{{connection: wh, table: {}.subs}}", wh.schema);
         out.push((format!("{:?}", wh.dialect), spec(&table, &wh.connections_yaml())));
