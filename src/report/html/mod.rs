@@ -567,6 +567,10 @@ fn change(direction: Direction, format: NumberFormat, now: Option<f64>, then: Op
     })
 }
 
+/// The null member of a breakdown or of a target by member (a deal with
+/// no stage), as the page shows it.
+const NO_MEMBER: &str = "(none)";
+
 fn icon(s: Status) -> &'static str {
     match s {
         Status::Achieved => "✔",
@@ -627,24 +631,21 @@ fn target_cards(model: &Model, rows: &[StatusRow], as_of: Date) -> Vec<TargetCar
         };
         // A target by member has a row per member, the null member (a
         // deal with no stage) too, shown as the breakdowns show it.
-        let members: Vec<(&StatusRow, String)> = match t.by {
-            Some(_) => current
-                .iter()
-                .map(|r| (**r, r.member.clone().unwrap_or_else(|| "(none)".to_string())))
-                .collect(),
-            None => Vec::new(),
-        };
-        let mut members: Vec<MemberRow> = members
-            .into_iter()
-            .map(|(r, m)| MemberRow {
-                bullet: bullet(r, &format!("{}, {m}: actual against target", t.name)),
-                member: m,
+        let member_row = |r: &StatusRow| {
+            let member = r.member.clone().unwrap_or_else(|| NO_MEMBER.to_string());
+            MemberRow {
+                bullet: bullet(r, &format!("{}, {member}: actual against target", t.name)),
+                member,
                 status: r.status.as_str(),
                 icon: icon(r.status),
                 actual: fmt(r.actual),
                 target_value: fmt(r.target_value),
-            })
-            .collect();
+            }
+        };
+        let mut members: Vec<MemberRow> = match t.by {
+            Some(_) => current.iter().map(|r| member_row(r)).collect(),
+            None => Vec::new(),
+        };
         members.sort_by_key(|m| {
             let s = crate::spec::model::Status::parse(m.status).map_or(9, severity);
             (s, m.member.clone())
@@ -774,7 +775,7 @@ fn breakdowns(model: &Model, req: &Request) -> Result<(Vec<Breakdown>, Vec<Diagn
                         .ok()
                         .and_then(|c| c.get(i).ok())
                         .and_then(|v| v.get_str().map(str::to_string))
-                        .unwrap_or_else(|| "(none)".to_string())
+                        .unwrap_or_else(|| NO_MEMBER.to_string())
                 })
                 .collect::<Vec<_>>()
                 .join(" · ")
