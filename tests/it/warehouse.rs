@@ -1511,7 +1511,7 @@ fn a_stock_leaves_out_rows_never_active() {
 /// row). The same hand-computed levels over files and in each database.
 #[test]
 fn a_stocks_levels_are_taken_within_the_range() {
-    let levels = mrr_levels_within(
+    assert_mrr_levels_within(
         "stock-within-range",
         "owner,started_at,ended_at,mrr\n\
          ann,2024-12-01,,100\n\
@@ -1521,18 +1521,15 @@ fn a_stocks_levels_are_taken_within_the_range() {
          ann,2025-03-16,,40\n",
         ("2025-01-10", "2025-03-15"),
         Grain::Month,
+        // At the end: Jan 31 100 + 10; Feb 28 100 (the 10 ended the 20th);
+        // Mar 15 100 + 30 (the 40 starts the 16th). At the start: Jan 9
+        // 100 + 10 (started the 5th); Jan 31 110; Feb 28 100.
+        &[
+            ["ann", "2025-01", "110.000000", "110.000000"],
+            ["ann", "2025-02", "100.000000", "110.000000"],
+            ["ann", "2025-03", "130.000000", "100.000000"],
+        ],
     );
-    // At the end: Jan 31 100 + 10; Feb 28 100 (the 10 ended the 20th);
-    // Mar 15 100 + 30 (the 40 starts the 16th). At the start: Jan 9
-    // 100 + 10 (started the 5th); Jan 31 110; Feb 28 100.
-    let want = vec![
-        vec!["ann", "2025-01", "110.000000", "110.000000"],
-        vec!["ann", "2025-02", "100.000000", "110.000000"],
-        vec!["ann", "2025-03", "130.000000", "100.000000"],
-    ];
-    for (what, got) in levels {
-        assert_eq!(got, want, "{what}");
-    }
 }
 
 /// A range from the first day there is, 0001-01-01 (the "no start" some
@@ -1543,21 +1540,18 @@ fn a_stocks_levels_are_taken_within_the_range() {
 /// first day) and bob's 10 are.
 #[test]
 fn a_stock_at_the_start_of_the_first_day_there_is() {
-    let levels = mrr_levels_within(
+    assert_mrr_levels_within(
         "stock-first-day",
         "owner,started_at,ended_at,mrr\n\
          ann,0001-01-01,,100\n\
          bob,2025-01-05,2025-02-20,10\n",
         ("0001-01-01", "2025-01-31"),
         Grain::All,
+        &[
+            ["ann", "100.000000", "0.000000"],
+            ["bob", "10.000000", "0.000000"],
+        ],
     );
-    let want = vec![
-        vec!["ann", "100.000000", "0.000000"],
-        vec!["bob", "10.000000", "0.000000"],
-    ];
-    for (what, got) in levels {
-        assert_eq!(got, want, "{what}");
-    }
 }
 
 /// The spread of equal values is 0, never a residue of rounding: the
@@ -1592,13 +1586,14 @@ fn the_spread_of_equal_values_is_zero_everywhere() {
 
 /// `mrr` (a level at each period's end) and `opening_mrr` (at its start)
 /// by owner over the `subs.csv` rows `csv`, from `range.0` to `range.1` at
-/// `grain`, over files and in each database: where, and the rows there.
-fn mrr_levels_within(
+/// `grain`, over files and in each database, are the rows `want`.
+fn assert_mrr_levels_within<const N: usize>(
     name: &str,
     csv: &str,
     range: (&str, &str),
     grain: Grain,
-) -> Vec<(String, Vec<Vec<String>>)> {
+    want: &[[&str; N]],
+) {
     let kpis = "kpis:\n  \
                 mrr: {dataset: subs, measure: sum(mrr), active: {from: started_at, to: ended_at}}\n  \
                 opening_mrr: {dataset: subs, measure: sum(mrr), active: {from: started_at, to: ended_at}, at: start}\n";
@@ -1606,14 +1601,17 @@ fn mrr_levels_within(
         start: Date::parse(range.0).unwrap(),
         end: Date::parse(range.1).unwrap(),
     };
-    subs_everywhere(name, csv, kpis)
-        .iter()
-        .map(|(what, model)| {
-            let kpis = ["mrr", "opening_mrr"];
-            let rows = evaluated_in(model, &kpis, &["owner"], grain, Some(range), what);
-            (what.clone(), rows)
-        })
-        .collect()
+    for (what, model) in subs_everywhere(name, csv, kpis) {
+        let got = evaluated_in(
+            &model,
+            &["mrr", "opening_mrr"],
+            &["owner"],
+            grain,
+            Some(range),
+            &what,
+        );
+        assert_eq!(got, want, "{what}");
+    }
 }
 
 /// `subs.csv` (`owner`, `started_at`, `ended_at`, `mrr`) in a fresh folder
