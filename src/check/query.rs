@@ -139,19 +139,7 @@ pub fn with_fitting_kpis(model: &Model, query: &Query) -> Result<(Query, Vec<Dia
     let mut left_out = Vec::new();
     let mut first_refusal = Vec::new();
     for (k, km) in model.kpis.iter().enumerate() {
-        let bases = model.bases_beneath(&[k]);
-        let mut refused: Vec<Diagnostic> = query_refusals(model, query, &bases)
-            .into_iter()
-            .filter(Diagnostic::is_error)
-            .collect();
-        if query.has_periods() && bases.iter().any(|&b| timeless(model, b)) {
-            // Named as the flag that asked for periods.
-            let flag = match (query.grain, query.range) {
-                (crate::period::Grain::All, Some(_)) => "--from/--to or --period",
-                _ => "--grain",
-            };
-            refused.push(diag::timeless(&km.name, flag));
-        }
+        let refused = kpi_refusals(model, query, k);
         match refused.first() {
             None => fit.push(km.name.clone()),
             Some(why) => {
@@ -170,6 +158,25 @@ pub fn with_fitting_kpis(model: &Model, query: &Query) -> Result<(Query, Vec<Dia
         ..query.clone()
     };
     Ok((query, left_out))
+}
+
+/// Why the KPI `k` cannot take the query's `--by` dimensions, `--segment`s
+/// and periods (nothing when it can); the diagnostics name the flags.
+pub fn kpi_refusals(model: &Model, query: &Query, k: KpiId) -> Vec<Diagnostic> {
+    let bases = model.bases_beneath(&[k]);
+    let mut refused: Vec<Diagnostic> = query_refusals(model, query, &bases)
+        .into_iter()
+        .filter(Diagnostic::is_error)
+        .collect();
+    if query.has_periods() && bases.iter().any(|&b| timeless(model, b)) {
+        // Named as the flag that asked for periods.
+        let flag = match (query.grain, query.range) {
+            (crate::period::Grain::All, Some(_)) => "--from/--to or --period",
+            _ => "--grain",
+        };
+        refused.push(diag::timeless(&model.kpis[k].name, flag));
+    }
+    refused
 }
 
 fn timeless(model: &Model, kpi: KpiId) -> bool {

@@ -164,8 +164,11 @@ fn changed_values(
     new: &kpi::CheckOutcome,
     changes: &[kpi::diff::Change],
 ) -> Result<Vec<ValueChange>, u8> {
-    let kpis = kpi::diff::values::candidates(changes, &old.checked.model, &new.checked.model);
     let query = args.query.query(Vec::new(), &new.checked.model.calendar)?;
+    let models = (&old.checked.model, &new.checked.model);
+    let candidates = kpi::diff::values::candidates(changes, models, &query);
+    super::said_left_out(&candidates.left_out, "left out of the values compared");
+    let kpis = candidates.kpis;
     let from = match args.data_from {
         DataArg::New => DataFrom::New,
         DataArg::Old => DataFrom::Old,
@@ -180,7 +183,7 @@ fn changed_values(
             if unseen.len() == 1 { "its" } else { "their" },
         ));
     }
-    let funnels = kpi::diff::values::funnel_candidates(changes, &old.checked.model, &new.checked.model);
+    let funnels = kpi::diff::values::funnel_candidates(changes, models, &query);
     let (old_model, new_model) = (&old.checked.model, &new.checked.model);
     kpi::diff::values::values(old_model, new_model, (&kpis, &funnels), &query, from).map_err(|diags| {
         eprint!(

@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::spec::model::{ExprField, Keyword, PeriodSpec, ReadOptions, Spec, TableSource};
+use crate::spec::model::{ExprField, Keyword, PeriodSpec, ReadOptions, Row, Spec, TableSource, Value};
 use crate::syntax::normalize::normal_form;
 
 /// How an entity differs.
@@ -54,7 +54,7 @@ fn text_or_null<S: serde::Serializer>(v: &str, s: S) -> Result<S::Ok, S::Error> 
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Change {
-    /// `calendar`, `connection`, `dataset`, `segment`, `kpi`, `target` or `funnel`.
+    /// `calendar`, `connection`, `dataset`, `segment`, `kpi`, `target`, `funnel` or `test`.
     pub entity: &'static str,
     pub name: String,
     #[serde(flatten)]
@@ -328,10 +328,7 @@ fn targets(spec: &Spec) -> Vec<(String, Print)> {
     spec.targets
         .iter()
         .map(|t| {
-            let period = t.period.as_ref().map(|p| match &p.value {
-                PeriodSpec::Label(l) => l.clone(),
-                PeriodSpec::Range { from, to } => format!("{from}..{to}"),
-            });
+            let period = t.period.as_ref().map(|p| period_text(&p.value));
             let p = Print {
                 definition: vec![
                     plain("kpi", opt(t.kpi.as_ref().map(|k| &k.value))),
@@ -359,6 +356,99 @@ fn targets(spec: &Spec) -> Vec<(String, Print)> {
                     plain("owner", opt(t.owner.as_ref().map(|x| &x.value))),
                     plain("description", opt(t.description.as_ref().map(|x| &x.value))),
                 ],
+            };
+            (t.name.value.clone(), p)
+        })
+        .collect()
+}
+
+/// A period as a target or test names it: a label, or `from..to`.
+fn period_text(p: &PeriodSpec) -> String {
+    match p {
+        PeriodSpec::Label(l) => l.clone(),
+        PeriodSpec::Range { from, to } => format!("{from}..{to}"),
+    }
+}
+
+/// The fields that hold rows (a test's `data` and `expect`): compared as a
+/// set of rows, whatever their order, and shown as the rows one version
+/// has and the other has not.
+const ROW_FIELDS: [&str; 2] = ["data", "expect"];
+
+/// A test's rows, one per line, sorted: the order of rows and of a row's
+/// keys does not change what a test checks.
+fn rows_text<'a>(rows: impl Iterator<Item = (Option<&'a str>, &'a Row)>) -> String {
+    let mut lines: Vec<String> = rows
+        .map(|(dataset, row)| {
+            let mut cells: Vec<String> = row
+                .iter()
+                .map(|(k, v)| format!("{}: {}", k.value, value_text(&v.value)))
+                .collect();
+            cells.sort();
+            let row = format!("{{{}}}", cells.join(", "));
+            match dataset {
+                Some(d) => format!("{d} {row}"),
+                None => row,
+            }
+        })
+        .collect();
+    lines.sort();
+    lines.join("\n")
+}
+
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::Null => "null".to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(x) => x.to_string(),
+        Value::String(t) => format!("{t:?}"),
+    }
+}
+
+/// The lines of `a` that `b` has not (each line of `b` answers one of `a`).
+fn lines_only_in(a: &str, b: &str) -> String {
+    let mut others: Vec<&str> = b.lines().collect();
+    let mut only = Vec::new();
+    for line in a.lines() {
+        match others.iter().position(|o| *o == line) {
+            Some(i) => {
+                others.swap_remove(i);
+            }
+            None => only.push(line),
+        }
+    }
+    only.join("; ")
+}
+
+fn tests(spec: &Spec) -> Vec<(String, Print)> {
+    let names =
+        |v: &[crate::spec::model::Name]| v.iter().map(|n| n.value.as_str()).collect::<Vec<_>>().join(", ");
+    spec.tests
+        .iter()
+        .map(|t| {
+            let data = rows_text(
+                t.data
+                    .iter()
+                    .flat_map(|(d, rows, _)| rows.iter().map(move |r| (Some(d.value.as_str()), r))),
+            );
+            let expect = rows_text(t.expect.iter().map(|r| (None, r)));
+            let p = Print {
+                definition: vec![
+                    plain("kpi", opt(t.kpi.as_ref().map(|k| &k.value))),
+                    plain("funnel", opt(t.funnel.as_ref().map(|k| &k.value))),
+                    plain("target", opt(t.target.as_ref().map(|k| &k.value))),
+                    plain("grain", kw(t.grain.as_ref().map(|g| g.value))),
+                    plain("by", names(&t.by)),
+                    plain("segment", names(&t.segment)),
+                    plain("period", opt(t.period.as_ref().map(|p| period_text(&p.value)))),
+                    plain("as_of", opt(t.as_of.as_ref().map(|d| d.value))),
+                    plain("member", opt(t.member.as_ref().map(|m| &m.value))),
+                    plain("data", data),
+                    plain("expect", expect),
+                    plain("status", kw(t.status.as_ref().map(|s| s.value))),
+                    plain("tolerance", opt(t.tolerance.as_ref().map(|v| v.value))),
+                ],
+                description: Vec::new(),
             };
             (t.name.value.clone(), p)
         })
@@ -404,10 +494,16 @@ fn compare(
         a.iter()
             .zip(b)
             .filter(|((_, x, _), (_, y, _))| x != y)
-            .map(|((f, _, x), (_, _, y))| FieldChange {
-                field: f.to_string(),
-                old: x.clone(),
-                new: y.clone(),
+            .map(|((f, x, xs), (_, y, ys))| {
+                let (old, new) = match ROW_FIELDS.contains(f) {
+                    true => (lines_only_in(x, y), lines_only_in(y, x)),
+                    false => (xs.clone(), ys.clone()),
+                };
+                FieldChange {
+                    field: f.to_string(),
+                    old,
+                    new,
+                }
             })
             .collect()
     };
@@ -482,6 +578,7 @@ pub fn diff(old: &Spec, new: &Spec) -> Vec<Change> {
     compare("kpi", kpis(old), kpis(new), &mut out);
     compare("target", targets(old), targets(new), &mut out);
     compare("funnel", funnels(old), funnels(new), &mut out);
+    compare("test", tests(old), tests(new), &mut out);
     affected(new, &mut out);
     out
 }
@@ -489,7 +586,7 @@ pub fn diff(old: &Spec, new: &Spec) -> Vec<Change> {
 /// What can change because something beneath it did: a dataset on a
 /// changed connection, every KPI and funnel under a changed calendar, a
 /// base KPI or funnel on a changed dataset, a derived KPI over a changed
-/// KPI, a target on one.
+/// KPI, a target on one or in a changed segment, a test of any of them.
 fn affected(new: &Spec, out: &mut Vec<Change>) {
     let changed = |out: &[Change], entity: &str, name: &str| {
         out.iter().any(|c| {
@@ -504,12 +601,16 @@ fn affected(new: &Spec, out: &mut Vec<Change>) {
                 )
         })
     };
-    // Already said: an entity whose own definition changed (or that is
-    // new, or renamed, or found affected). One only described differently
-    // can still be affected, and then its values can change.
+    // Said already: an entity whose own definition changed (or that is
+    // new, or renamed). One only described differently can still be
+    // affected, and then its values can change; one found affected is
+    // looked at again, as what lies beneath it may be found affected later.
     let said = |out: &[Change], entity: &str, name: &str| {
-        out.iter()
-            .any(|c| c.entity == entity && c.name == name && c.kind != ChangeKind::Described)
+        out.iter().any(|c| {
+            c.entity == entity
+                && c.name == name
+                && !matches!(c.kind, ChangeKind::Described | ChangeKind::Affected { .. })
+        })
     };
     loop {
         let mut found = Vec::new();
@@ -570,25 +671,57 @@ fn affected(new: &Spec, out: &mut Vec<Change>) {
             if said(out, "target", &t.name.value) {
                 continue;
             }
-            if let Some(k) = t.kpi.as_ref().filter(|k| changed(out, "kpi", &k.value)) {
-                found.push(("target", t.name.value.clone(), vec![k.value.clone()]));
+            // Its KPI, and the segment it is measured in.
+            let through: Vec<String> = [("kpi", &t.kpi), ("segment", &t.segment)]
+                .into_iter()
+                .filter_map(|(entity, name)| name.as_ref().filter(|n| changed(out, entity, &n.value)))
+                .map(|n| n.value.clone())
+                .collect();
+            if !through.is_empty() {
+                found.push(("target", t.name.value.clone(), through));
             }
         }
-        if found.is_empty() {
-            return;
+        for t in &new.tests {
+            if said(out, "test", &t.name.value) {
+                continue;
+            }
+            // What it tests, and the segments it is run in: its outcome can change.
+            let tested = [("kpi", &t.kpi), ("funnel", &t.funnel), ("target", &t.target)];
+            let through: Vec<String> = (tested.into_iter())
+                .filter_map(|(entity, name)| name.as_ref().map(|n| (entity, n)))
+                .chain(t.segment.iter().map(|n| ("segment", n)))
+                .filter(|(entity, n)| changed(out, entity, &n.value))
+                .map(|(_, n)| n.value.clone())
+                .collect();
+            if !through.is_empty() {
+                found.push(("test", t.name.value.clone(), through));
+            }
         }
+        // Until nothing more is found: `through` names everything beneath
+        // that changed, however deep.
+        let mut more = false;
         for (entity, name, through) in found {
             let kind = ChangeKind::Affected { through };
             // Described differently and affected: one change, its fields kept.
             match out.iter_mut().find(|c| c.entity == entity && c.name == name) {
-                Some(c) => c.kind = kind,
-                None => out.push(Change {
-                    entity,
-                    name,
-                    kind,
-                    fields: Vec::new(),
-                }),
+                Some(c) if c.kind == kind => {}
+                Some(c) => {
+                    c.kind = kind;
+                    more = true;
+                }
+                None => {
+                    out.push(Change {
+                        entity,
+                        name,
+                        kind,
+                        fields: Vec::new(),
+                    });
+                    more = true;
+                }
             }
+        }
+        if !more {
+            return;
         }
     }
 }

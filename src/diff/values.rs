@@ -54,14 +54,68 @@ pub enum DataFrom {
     New,
 }
 
-/// KPIs in both versions whose values may differ.
-pub fn candidates(changes: &[Change], old: &Model, new: &Model) -> Vec<String> {
-    changed_in_both(changes, "kpi", |m, n| m.kpi_id(n).is_some(), old, new)
+/// The KPIs whose values `kpi diff --values` compares.
+#[derive(Debug, Default)]
+pub struct Candidates {
+    pub kpis: Vec<String>,
+    /// Changed KPIs that cannot take the query (`--by`, `--segment`, a
+    /// grain) in one version or both: `kpi::left_out`, each with why.
+    pub left_out: Vec<Diagnostic>,
 }
 
-/// Funnels in both versions whose steps' values may differ.
-pub fn funnel_candidates(changes: &[Change], old: &Model, new: &Model) -> Vec<String> {
-    changed_in_both(changes, "funnel", crate::execute::is_funnel, old, new)
+/// KPIs in both versions whose values may differ and that take the query:
+/// the changed and affected ones, and, when the query applies a segment
+/// that changed, every KPI.
+pub fn candidates(changes: &[Change], (old, new): (&Model, &Model), query: &Query) -> Candidates {
+    // Why the KPI cannot take the query, in the new version or the old.
+    let refusal = |k: &str| {
+        [new, old].into_iter().find_map(|m| {
+            let id = m.kpi_id(k)?;
+            let why = crate::check::query::kpi_refusals(m, query, id)
+                .into_iter()
+                .next()?;
+            Some(crate::check::diagnostics::left_out(k, &why))
+        })
+    };
+    let mut out = Candidates::default();
+    let changed = changed_in_both(changes, "kpi", |m, n| m.kpi_id(n).is_some(), old, new);
+    for k in changed {
+        match refusal(&k) {
+            Some(why) => out.left_out.push(why),
+            None => out.kpis.push(k),
+        }
+    }
+    if in_changed_segment(changes, query) {
+        for k in &new.kpis {
+            if old.kpi_id(&k.name).is_some() && !out.kpis.contains(&k.name) && refusal(&k.name).is_none() {
+                out.kpis.push(k.name.clone());
+            }
+        }
+    }
+    out
+}
+
+/// Funnels in both versions whose steps' values may differ: the changed and
+/// affected ones, and, when the query applies a segment that changed, every
+/// funnel that takes the query in both versions.
+pub fn funnel_candidates(changes: &[Change], (old, new): (&Model, &Model), query: &Query) -> Vec<String> {
+    let mut funnels = changed_in_both(changes, "funnel", crate::execute::is_funnel, old, new);
+    if in_changed_segment(changes, query) {
+        let takes = |m: &Model, f: &str| matches!(crate::plan::plan_funnel(m, f, query), Some(Ok(_)));
+        for f in &new.funnels {
+            if takes(new, &f.name) && takes(old, &f.name) && !funnels.contains(&f.name) {
+                funnels.push(f.name.clone());
+            }
+        }
+    }
+    funnels
+}
+
+/// Whether the query applies (`--segment`) a segment whose definition changed.
+fn in_changed_segment(changes: &[Change], query: &Query) -> bool {
+    changes
+        .iter()
+        .any(|c| c.entity == "segment" && c.kind == ChangeKind::Changed && query.segments.contains(&c.name))
 }
 
 /// The changed or affected `entity`s that both versions have.

@@ -729,3 +729,104 @@ fn a_changed_funnel_moves_its_steps_values() {
         .unwrap();
     assert_eq!(funnel["kind"], "affected", "{out}");
 }
+
+/// A segment's filter moves the values measured in it: a target in it is
+/// affected, and `--values --segment` compares every KPI that takes the
+/// segment (it said "no values change"). A changed KPI that cannot take
+/// the query is left out with why, the others still compared (the whole
+/// diff stopped on it).
+#[test]
+fn a_changed_segment_moves_the_values_measured_in_it() {
+    let spec = |big: &str, leads: &str| {
+        format!("datasets:\n  deals: {{source: ../d.csv, time: closed_at}}\n  leads: {{source: ../l.csv, time: created_at}}\nsegments:\n  big: {{where: '{big}'}}\nkpis:\n  rev: {{dataset: deals, measure: sum(amount)}}\n  leads_in: {{dataset: leads, measure: '{leads}'}}\ntargets:\n  t: {{kpi: rev, segment: big, period: 2025, value: 1000, objective: x}}\nfunnels:\n  f: {{dataset: deals, steps: [{{name: all}}, {{name: large, where: amount > 250}}]}}\n")
+    };
+    let dir = two_versions(
+        "diff-segment",
+        "amount,closed_at\n150,2025-01-01\n300,2025-02-01\n90,2025-02-03\n",
+        &spec("amount > 100", "count()"),
+        &spec("amount > 200", "count(where src != \"x\")"),
+    );
+    std::fs::write(
+        dir.join("l.csv"),
+        "created_at,src\n2025-01-01,web\n2025-01-02,x\n",
+    )
+    .unwrap();
+    let (code, out, err) = kpi_in(&dir, &["diff", "old", "new"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("affected target `t` (through `big`)\n"), "{out}");
+    let (code, out, err) = kpi_in(&dir, &["diff", "old", "new", "--values", "--segment", "big"]);
+    assert_eq!(code, Some(0), "{err}");
+    // 150 + 300 against 300; leads have no amount.
+    assert!(out.contains("rev [all]: 450 → 300 -150 (-33.3%)"), "{out}");
+    assert!(out.contains("f.count [step=all]: 2 → 1 -1 (-50.0%)"), "{out}");
+    assert!(!out.contains("leads_in ["), "{out}");
+    assert!(
+        err.contains("warning[kpi::left_out]")
+            && err.contains("`leads_in` is left out: segment `big` uses `amount`"),
+        "{err}"
+    );
+    // Without the segment the deals' values do not move; the leads' do (2 → 1).
+    let (code, out, err) = kpi_in(&dir, &["diff", "old", "new", "--values"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("leads_in [all]: 2 → 1"), "{out}");
+    assert!(!out.contains("rev [") && !out.contains("f.count"), "{out}");
+}
+
+/// Spec tests are definitions: one whose rows or expectations change is
+/// changed, shown as the rows one version has and the other has not (the
+/// order of rows and keys does not count), and one over a changed KPI or
+/// in a changed segment is affected. They were left out of the diff.
+#[test]
+fn spec_tests_are_definitions_compared_by_their_rows() {
+    let old = format!("{BASE}segments:\n  big: {{where: amount > 10}}\ntests:\n  t_won:\n    kpi: won\n    data:\n      deals:\n        - {{stage: won, amount: 5, closed_at: 2025-01-10}}\n        - {{stage: won, amount: 7, closed_at: 2025-01-11}}\n    expect: [{{won: 12}}]\n  t_other:\n    kpi: other\n    segment: [big]\n    data: {{deals: [{{amount: 50}}]}}\n    expect: [{{other: 1}}]\n  t_rate:\n    kpi: per_deal\n    data: {{deals: [{{stage: won, amount: 5}}]}}\n    expect: [{{per_deal: 5}}]\n");
+    // Rows and keys reordered: nothing changes.
+    let reordered = old.replace(
+        "        - {stage: won, amount: 5, closed_at: 2025-01-10}\n        - {stage: won, amount: 7, closed_at: 2025-01-11}\n",
+        "        - {amount: 7, stage: won, closed_at: 2025-01-11}\n        - {closed_at: 2025-01-10, stage: won, amount: 5}\n",
+    );
+    assert_ne!(reordered, old);
+    assert!(diff(&spec(&old), &spec(&reordered)).is_empty());
+    let new = old
+        .replace(
+            "closed_at: 2025-01-11}\n",
+            "closed_at: 2025-01-11}\n        - {stage: lost, amount: 1, closed_at: 2025-01-12}\n",
+        )
+        .replace("{won: 12}", "{won: 13}")
+        .replace("amount > 10", "amount > 20")
+        .replace("stage == \"won\")'", "stage == \"won\" and amount > 0)'");
+    let changes = diff(&spec(&old), &spec(&new));
+    let text = kpi::diff::to_human(&changes);
+    assert!(
+        text.contains("changed test `t_won`: data, expect\n    data:\n      - (none)\n      + deals {amount: 1, closed_at: \"2025-01-12\", stage: \"lost\"}\n    expect:\n      - {won: 12}\n      + {won: 13}\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("affected test `t_other` (through `big`)\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("affected test `t_rate` (through `per_deal`)\n"),
+        "{text}"
+    );
+    let t = changes.iter().find(|c| c.name == "t_rate").unwrap();
+    assert_eq!(t.entity, "test");
+    assert!(matches!(&t.kind, ChangeKind::Affected { through } if through == &["per_deal"]));
+}
+
+/// An entity above two changes names both, however deep the second lies
+/// (`total` was said to be affected through `won` alone, as `closed` was
+/// found affected after it).
+#[test]
+fn an_affected_kpi_names_every_change_beneath_it() {
+    let old =
+        format!("{BASE}  total: {{measure: won + closed_twice}}\n  closed_twice: {{measure: closed * 2}}\n");
+    let new = old
+        .replace("sum(amount where", "sum(amount + 1 where")
+        .replace("\"lost\"]", "\"lost\", \"open\"]");
+    let changes = diff(&spec(&old), &spec(&new));
+    let total = changes.iter().find(|c| c.name == "total").unwrap();
+    assert!(
+        matches!(&total.kind, ChangeKind::Affected { through } if through == &["won", "closed_twice"]),
+        "{changes:?}"
+    );
+}
