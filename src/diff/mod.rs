@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::spec::model::{ExprField, Keyword, PeriodSpec, ReadOptions, Row, Spec, TableSource, Value};
+use crate::spec::model::{ExprField, Keyword, Name, PeriodSpec, ReadOptions, Row, Spec, TableSource, Value};
 use crate::syntax::normalize::normal_form;
 
 /// How an entity differs.
@@ -587,7 +587,7 @@ pub fn diff(old: &Spec, new: &Spec) -> Vec<Change> {
 /// changed connection, every KPI and funnel under a changed calendar, a
 /// base KPI or funnel on a changed dataset, a derived KPI over a changed
 /// KPI, a target on one or in a changed segment, a test of any of them.
-fn affected(new: &Spec, out: &mut Vec<Change>) {
+fn affected<'a>(new: &'a Spec, out: &mut Vec<Change>) {
     let changed = |out: &[Change], entity: &str, name: &str| {
         out.iter().any(|c| {
             c.entity == entity
@@ -667,35 +667,38 @@ fn affected(new: &Spec, out: &mut Vec<Change>) {
                 found.push(("funnel", f.name.value.clone(), through));
             }
         }
-        for t in &new.targets {
-            if said(out, "target", &t.name.value) {
-                continue;
+        // What lies beneath a target or a test, by its entity: those changed
+        // are what it is affected through.
+        let mut above = |entity: &'static str, name: &Name, beneath: Vec<(&str, &Name)>| {
+            if said(out, entity, &name.value) {
+                return;
             }
-            // Its KPI, and the segment it is measured in.
-            let through: Vec<String> = [("kpi", &t.kpi), ("segment", &t.segment)]
-                .into_iter()
-                .filter_map(|(entity, name)| name.as_ref().filter(|n| changed(out, entity, &n.value)))
-                .map(|n| n.value.clone())
-                .collect();
-            if !through.is_empty() {
-                found.push(("target", t.name.value.clone(), through));
-            }
-        }
-        for t in &new.tests {
-            if said(out, "test", &t.name.value) {
-                continue;
-            }
-            // What it tests, and the segments it is run in: its outcome can change.
-            let tested = [("kpi", &t.kpi), ("funnel", &t.funnel), ("target", &t.target)];
-            let through: Vec<String> = (tested.into_iter())
-                .filter_map(|(entity, name)| name.as_ref().map(|n| (entity, n)))
-                .chain(t.segment.iter().map(|n| ("segment", n)))
-                .filter(|(entity, n)| changed(out, entity, &n.value))
+            let through: Vec<String> = (beneath.into_iter())
+                .filter(|(e, n)| changed(out, e, &n.value))
                 .map(|(_, n)| n.value.clone())
                 .collect();
             if !through.is_empty() {
-                found.push(("test", t.name.value.clone(), through));
+                found.push((entity, name.value.clone(), through));
             }
+        };
+        let present = |refs: &[(&'static str, &'a Option<Name>)]| -> Vec<(&'static str, &'a Name)> {
+            refs.iter()
+                .filter_map(|(e, n)| n.as_ref().map(|n| (*e, n)))
+                .collect()
+        };
+        for t in &new.targets {
+            // Its KPI, and the segment it is measured in.
+            above(
+                "target",
+                &t.name,
+                present(&[("kpi", &t.kpi), ("segment", &t.segment)]),
+            );
+        }
+        for t in &new.tests {
+            // What it tests, and the segments it is run in: its outcome can change.
+            let mut beneath = present(&[("kpi", &t.kpi), ("funnel", &t.funnel), ("target", &t.target)]);
+            beneath.extend(t.segment.iter().map(|n| ("segment", n)));
+            above("test", &t.name, beneath);
         }
         // Until nothing more is found: `through` names everything beneath
         // that changed, however deep.
