@@ -1471,6 +1471,29 @@ fn rows_that_cannot_be_read_are_refused_or_skipped() {
     );
 }
 
+/// A file in another encoding with every column declared skips a row of
+/// too many fields as a UTF-8 file does (the reader stopped at it:
+/// `kpi::malformed_row` under `on_error: skip`); one of too few, too.
+#[test]
+fn a_transcoded_file_skips_a_row_of_too_many_fields() {
+    let data: &[u8] = b"id,amount,closed_at,owner\n1,5,2025-01-01,M\xfcller\n2,7,2025-01-02,Ann,x\n3,9,2025-01-03\n4,11,2025-01-04,\x80uro\n";
+    let all = "    columns: {id: number, amount: number, closed_at: date, owner: string}\n";
+    let skip = format!("{all}    read: {{on_error: skip, encoding: windows-1252}}\n");
+    let files: &[(&str, &[u8])] = &[("d.csv", data)];
+    let out = run(files, "d.csv", &skip, TOTAL, EVAL_CSV);
+    // Rows 1 and 4 remain: 5 + 11.
+    assert_eq!(csv_of(&out), "total,rows\n16,2\n");
+    let err = stderr(&out);
+    assert!(
+        err.contains("kpi::rows_skipped") && err.contains("2 rows") && err.contains("lines 3, 4"),
+        "{err}"
+    );
+    let checked = run(files, "d.csv", &skip, TOTAL, &["check", "--data"]);
+    let said = stdout(&checked);
+    assert_eq!(checked.status.code(), Some(0), "{said}");
+    assert!(said.contains("kpi::rows_skipped"), "{said}");
+}
+
 /// A CRM's report export ends with lines that are no rows (a blank quoted
 /// line, "Confidential Information - Do Not Distribute", a copyright):
 /// the refusal says so and how to skip them, where a ragged row inside the

@@ -258,7 +258,11 @@ fn read_files(
     schema: Option<SchemaRef>,
     row_index: bool,
 ) -> PolarsResult<LazyFrame> {
-    let parse = parse_options(src, row_index);
+    // Under `on_error: skip` records with more fields than the header are
+    // cut to its length (they are dropped by their index where rows are
+    // read, and sampled as the pieces sample them): the reader stops at
+    // them otherwise, whatever `ignore_errors` says.
+    let parse = parse_options(src, row_index || skips(src));
     // Under `on_error: skip` the types were inferred without the records
     // to skip (a footer's `"Confidential Information"` under `amount`):
     // their values may not parse, and those rows are dropped after the
