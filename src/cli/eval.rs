@@ -212,13 +212,8 @@ fn query_of(
     funnels: &[String],
     cal: &kpi::period::Calendar,
 ) -> Result<Query, u8> {
-    let to_terminal = || args.output.as_deref() == Some(Path::new("-")) && std::io::stdout().is_terminal();
-    if args.format() == Format::Parquet && (args.output.is_none() || to_terminal()) {
-        return Err(super::usage_error(
-            "kpi::flag_conflict",
-            "--format parquet needs -o FILE",
-            "Parquet is binary: write it to a file (-o results.parquet) or a pipe (-o - | …), or choose csv or json for a terminal",
-        ));
+    if args.format() == Format::Parquet {
+        super::parquet_needs_a_file(args.output.as_deref(), "results")?;
     }
     let compare = match args.compare.as_deref() {
         None => None,

@@ -258,16 +258,34 @@ pub fn output_failed(file: Option<&Path>, e: &dyn std::fmt::Display) -> u8 {
     }
 }
 
-/// What a command writes under `-o`: every result format (`kpi eval`),
-/// those of reports, CSV, JSON and Markdown (`kpi status`, `kpi list`),
-/// or an HTML page (`kpi report`).
+/// What a command writes under `-o`: every result format (`kpi eval`,
+/// `kpi status`, `kpi list`), those that are text (`kpi list` of a
+/// check-only build, which has no Parquet writer), or an HTML page (`kpi
+/// report`).
 #[derive(Clone, Copy, PartialEq, Eq)]
-// A check-only build has no `kpi eval` or `kpi report`.
-#[cfg_attr(not(feature = "eval"), allow(dead_code))]
+// A check-only build has no `kpi eval` or `kpi report`, and the default one
+// always writes Parquet.
+#[allow(dead_code)]
 pub enum Writes {
     Results,
-    Reports,
+    TextOnly,
     Page,
+}
+
+/// Refuses Parquet for a terminal: it is binary, written to `-o FILE` or
+/// to a pipe (`-o -`); `what` names the file in the help (`results`).
+#[cfg(feature = "eval")]
+pub fn parquet_needs_a_file(output: Option<&Path>, what: &str) -> Result<(), u8> {
+    use std::io::IsTerminal;
+    let to_terminal = output == Some(Path::new("-")) && std::io::stdout().is_terminal();
+    if output.is_none() || to_terminal {
+        return Err(usage_error(
+            "kpi::flag_conflict",
+            "--format parquet needs -o FILE",
+            &format!("Parquet is binary: write it to a file (-o {what}.parquet) or a pipe (-o - | …), or choose csv or json for a terminal"),
+        ));
+    }
+    Ok(())
 }
 
 /// Refuses `-o` naming a kind of file the command does not write (a
@@ -287,11 +305,11 @@ pub fn foreign_output(format_given: bool, output: Option<&Path>, writes: Writes)
         Writes::Page => {
             not_a_page(&ext).map(|help| (format!("kpi report writes an HTML page, not a .{ext} file"), help))
         }
-        // Results' formats that only `kpi eval` writes: another command
-        // would fill such a file with a table.
-        Writes::Reports if matches!(ext.as_str(), "parquet" | "pq" | "ndjson" | "jsonl") => Some((
-            format!("this command does not write .{ext} files"),
-            "write CSV, JSON or Markdown (-o FILE.csv, .json, .md); `kpi eval` writes Parquet and NDJSON",
+        // A build without evaluation writes no Parquet: it would fill such
+        // a file with a table.
+        Writes::TextOnly if matches!(ext.as_str(), "parquet" | "pq") => Some((
+            format!("this build of kpi does not write .{ext} files"),
+            "write CSV, JSON, NDJSON or Markdown (-o FILE.csv, .json, .ndjson, .md); a build with the default features writes Parquet",
         )),
         _ => not_a_table(&ext).map(|help| (format!("kpi does not write .{ext} files"), help)),
     };

@@ -51,6 +51,9 @@ enum Format {
     Table,
     Csv,
     Json,
+    #[value(alias = "jsonl")]
+    Ndjson,
+    Parquet,
     #[value(alias = "md")]
     Markdown,
 }
@@ -127,9 +130,14 @@ pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
     if let Err(code) = super::foreign_output(
         args.format.is_some(),
         args.output.as_deref(),
-        super::Writes::Reports,
+        super::Writes::Results,
     ) {
         return code;
+    }
+    if args.format() == Format::Parquet {
+        if let Err(code) = super::parquet_needs_a_file(args.output.as_deref(), "status") {
+            return code;
+        }
     }
     let outcome = kpi::check_path_with(spec, kpi::DataAccess::Schemas);
     if let Some(code) = super::report_spec_errors(&outcome) {
@@ -198,8 +206,15 @@ pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
         Format::Markdown => kpi::report::status_table(&rows, model, false).to_markdown(),
         Format::Csv => kpi::report::status_table(&rows, model, true).to_csv(),
         Format::Json => kpi::report::status_json(&rows) + "\n",
+        Format::Ndjson => kpi::report::status_ndjson(&rows),
+        Format::Parquet => String::new(),
     };
-    let written = super::emit(args.output.as_deref(), &text);
+    let written = match args.format() {
+        Format::Parquet => super::emit_with(args.output.as_deref(), |w| {
+            kpi::report::status_table(&rows, model, true).write_parquet(w)
+        }),
+        _ => super::emit(args.output.as_deref(), &text),
+    };
     if written != super::OK {
         return written;
     }

@@ -15,5 +15,5 @@ pub mod text;
 mod write;
 
 #[cfg(feature = "eval")]
-pub use status_table::{status_json, status_table};
+pub use status_table::{status_json, status_ndjson, status_table};
 pub use write::{remove_temporary_files, write_output};

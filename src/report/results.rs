@@ -5,7 +5,7 @@ use polars::prelude::*;
 
 use polars_arrow::array::{Array, PrimitiveArray, Utf8ViewArray};
 
-use super::table::{CellRef, Cells, NumberFormat, ResultTable};
+use super::table::{Cell, CellRef, Cells, NumberFormat, ResultTable};
 use crate::check::functions::{AggFn, TimeFn};
 use crate::check::ir::{KpiId, KpiKind, Model, TExpr, TKind};
 use crate::execute::{Evaluation, FunnelEvaluation};
@@ -325,6 +325,43 @@ impl FunnelEvaluation {
     /// Writes the frame as Parquet (raw values; counts as integers) to `w`.
     pub fn write_parquet(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
         write_frame(&self.frame, measure_format, w)
+    }
+}
+
+impl ResultTable {
+    /// Writes the table as Parquet (raw values: number columns as floats,
+    /// the others as texts) to `w`, as an evaluation's frame is written.
+    pub fn write_parquet(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let number = |i: usize| self.formats.get(i).copied().flatten();
+        let columns: Vec<Column> = (self.columns.iter().enumerate())
+            .map(|(i, name)| {
+                let cells = self.rows.iter().map(move |r| r.get(i));
+                match number(i) {
+                    Some(_) => Column::new(
+                        name.as_str().into(),
+                        cells
+                            .map(|c| match c {
+                                Some(Cell::Number(x)) => x.filter(|x| x.is_finite()),
+                                _ => None,
+                            })
+                            .collect::<Vec<Option<f64>>>(),
+                    ),
+                    None => Column::new(
+                        name.as_str().into(),
+                        cells
+                            .map(|c| match c {
+                                Some(Cell::Text(t)) => t.as_deref(),
+                                _ => None,
+                            })
+                            .collect::<Vec<Option<&str>>>(),
+                    ),
+                }
+            })
+            .collect();
+        let frame =
+            DataFrame::new(self.rows.len(), columns).map_err(|e| std::io::Error::other(e.to_string()))?;
+        let format_of = |c: &str| self.columns.iter().position(|n| n == c).and_then(number);
+        write_frame(&frame, format_of, w)
     }
 }
 

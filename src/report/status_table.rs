@@ -100,6 +100,17 @@ pub fn status_json(rows: &[StatusRow]) -> String {
     pretty_array(rows, 8192)
 }
 
+/// The rows as NDJSON: each row's JSON object (as [`status_json`] writes
+/// it) on a line of its own.
+pub fn status_ndjson(rows: &[StatusRow]) -> String {
+    let mut out = String::new();
+    for r in rows {
+        out.push_str(&serde_json::to_string(r).unwrap_or_default());
+        out.push('\n');
+    }
+    out
+}
+
 /// `items` as `serde_json::to_string_pretty` writes them, `per_piece` at a
 /// time on the cores: each piece is a pretty array whose elements are
 /// indented as the whole array's, so the pieces' insides joined by commas

@@ -536,6 +536,81 @@ fn list_prints_the_catalog() {
         .contains("created → contacted"));
 }
 
+/// A Parquet file's rows as JSON values (texts, numbers, nulls).
+fn parquet_rows(path: &std::path::Path) -> (Vec<String>, Vec<Vec<serde_json::Value>>) {
+    use polars::prelude::{AnyValue, ParquetReader, SerReader};
+    let frame = ParquetReader::new(std::fs::File::open(path).unwrap())
+        .finish()
+        .unwrap();
+    let names = frame.get_column_names().iter().map(|c| c.to_string()).collect();
+    let rows = (0..frame.height())
+        .map(|i| {
+            (frame.columns().iter())
+                .map(|c| match c.get(i).unwrap() {
+                    AnyValue::Null => serde_json::Value::Null,
+                    AnyValue::String(t) => t.into(),
+                    AnyValue::StringOwned(t) => t.to_string().into(),
+                    v => v.extract::<f64>().unwrap().into(),
+                })
+                .collect()
+        })
+        .collect();
+    (names, rows)
+}
+
+/// `kpi status` and `kpi list` write every format `kpi eval` writes: NDJSON
+/// (by `--format` or the `-o` name) holds the JSON's rows, one a line, and
+/// Parquet the CSV's columns and raw values (both were refused).
+#[test]
+fn status_and_list_write_ndjson_and_parquet() {
+    let dir = temp_dir("status-formats");
+    let out_of = |args: &[&str]| {
+        let out = kpi(args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    for command in ["status", "list"] {
+        let json: Vec<serde_json::Value> =
+            serde_json::from_str(&out_of(&[command, "--format", "json"])).unwrap();
+        let ndjson = dir.join(format!("{command}.jsonl"));
+        out_of(&[command, "-o", ndjson.to_str().unwrap()]);
+        let lines: Vec<serde_json::Value> = std::fs::read_to_string(&ndjson)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert!(json.len() > 10, "{command}: {}", json.len());
+        assert_eq!(lines, json, "{command}");
+        let parquet = dir.join(format!("{command}.parquet"));
+        out_of(&[command, "-o", parquet.to_str().unwrap()]);
+        let (names, rows) = parquet_rows(&parquet);
+        let csv = out_of(&[command, "--format", "csv"]);
+        assert_eq!(Some(names.join(",").as_str()), csv.lines().next(), "{command}");
+        let mut n = 0;
+        for (row, want) in rows.iter().zip(&json) {
+            for (name, value) in names.iter().zip(row) {
+                match (value, &want[name.as_str()]) {
+                    (serde_json::Value::Number(x), serde_json::Value::Number(w)) => {
+                        let (x, w) = (x.as_f64().unwrap(), w.as_f64().unwrap());
+                        assert!(
+                            (x - w).abs() <= 1e-12 * w.abs().max(1.0),
+                            "{command} {name}: {x} against {w}"
+                        );
+                    }
+                    (v, w) => assert_eq!(v, w, "{command} {name}"),
+                }
+            }
+            n += 1;
+        }
+        assert_eq!((n, rows.len()), (json.len(), json.len()), "{command}");
+    }
+}
+
 #[test]
 fn status_lists_every_example_target_and_fails_on_request() {
     let out = kpi(&["status", "--format", "json"]);

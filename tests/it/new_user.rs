@@ -775,13 +775,13 @@ fn flag_mistakes_have_a_code_the_flag_and_help() {
             "-o kpis.xlsx: kpi does not write .xlsx files",
         ),
         (&["status", "-o", "targets.html"], "flag_conflict", "kpi report"),
-        // Formats only `kpi eval` writes: a table under such a name is no such file.
+        // Parquet is binary: to a file or a pipe, never a terminal.
         (
-            &["status", "-o", "targets.parquet"],
+            &["status", "--format", "parquet"],
             "flag_conflict",
-            "-o targets.parquet: this command does not write .parquet files",
+            "--format parquet needs -o FILE",
         ),
-        (&["list", "-o", "kpis.ndjson"], "flag_conflict", "`kpi eval` writes Parquet and NDJSON"),
+        (&["list", "--format", "parquet"], "flag_conflict", "-o catalog.parquet"),
         // The report is a page: a PDF or an image is made from it in a browser.
         (&["report", "-o", "report.pdf"], "flag_conflict", "print it to PDF from a browser"),
         // A box-drawn table is no TSV file.
@@ -796,7 +796,7 @@ fn flag_mistakes_have_a_code_the_flag_and_help() {
     }
     assert!(!std::path::Path::new("/nonexistent-folder").exists());
     assert!(!root().join("kpis.xlsx").exists() && !root().join("targets.html").exists());
-    assert!(!root().join("kpis.tsv").exists() && !root().join("targets.parquet").exists());
+    assert!(!root().join("kpis.tsv").exists());
     assert!(!root().join("report.pdf").exists());
     // Said what to write, kpi writes it under any name.
     let dir = temp_dir("named-format");
