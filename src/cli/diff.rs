@@ -1,6 +1,6 @@
 use std::path::Path;
 
-use kpi::diff::values::{DataFrom, ValueChange};
+use kpi::diff::values::{DataFrom, StatusChange, ValueChange};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -151,19 +151,27 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
         },
         false => None,
     };
-    let text = rendered(args.format, &changes, moved.as_deref());
+    let text = rendered(args.format, &changes, moved.as_ref());
     super::emit(args.output.as_deref(), &text)
 }
 
-/// With `--values`: the values of the changed and affected KPIs that differ
-/// between the versions, over one version's data (an exit code when the
-/// query or the evaluation fails, said on stderr).
+/// What `--values` found: the values that move, and the target statuses
+/// that move (none when no target changed).
+struct Moved {
+    values: Vec<ValueChange>,
+    statuses: Option<Vec<StatusChange>>,
+}
+
+/// With `--values`: the values of the changed and affected KPIs and the
+/// status rows of the changed and affected targets that differ between the
+/// versions, over one version's data (an exit code when the query or the
+/// evaluation fails, said on stderr).
 fn changed_values(
     args: &Args,
     old: &kpi::CheckOutcome,
     new: &kpi::CheckOutcome,
     changes: &[kpi::diff::Change],
-) -> Result<Vec<ValueChange>, u8> {
+) -> Result<Moved, u8> {
     let query = args.query.query(Vec::new(), &new.checked.model.calendar)?;
     let models = (&old.checked.model, &new.checked.model);
     let candidates = kpi::diff::values::candidates(changes, models, &query);
@@ -184,35 +192,52 @@ fn changed_values(
         ));
     }
     let funnels = kpi::diff::values::funnel_candidates(changes, models, &query);
-    let (old_model, new_model) = (&old.checked.model, &new.checked.model);
-    kpi::diff::values::values(old_model, new_model, (&kpis, &funnels), &query, from).map_err(|diags| {
+    let (old_model, new_model) = models;
+    let failed = |diags: Vec<kpi::diagnostic::Diagnostic>| {
         eprint!(
             "{}",
             kpi::report::diagnostics::to_human(&diags, &new.sources, super::color_stderr())
         );
         1
-    })
+    };
+    let values =
+        kpi::diff::values::values(old_model, new_model, (&kpis, &funnels), &query, from).map_err(failed)?;
+    let targets = kpi::diff::values::target_candidates(changes, old_model, new_model);
+    let statuses = match targets.is_empty() {
+        true => None,
+        false => Some(kpi::diff::values::statuses(models, &targets, query.range, from).map_err(failed)?),
+    };
+    Ok(Moved { values, statuses })
 }
 
 /// The diff (and the values that change) in the asked format.
-fn rendered(format: Format, changes: &[kpi::diff::Change], moved: Option<&[ValueChange]>) -> String {
+fn rendered(format: Format, changes: &[kpi::diff::Change], moved: Option<&Moved>) -> String {
+    use kpi::diff::values as v;
+    let statuses = moved.and_then(|m| m.statuses.as_deref());
     match format {
         Format::Human => {
             let mut s = kpi::diff::to_human(changes);
-            if let Some(v) = moved {
-                s.push_str(&kpi::diff::values::to_human(v));
+            if let Some(m) = moved {
+                s.push_str(&v::to_human(&m.values));
+            }
+            if let Some(st) = statuses {
+                s.push_str(&v::statuses_to_human(st));
             }
             s
         }
         Format::Markdown => {
             let mut s = kpi::diff::to_markdown(changes);
-            if let Some(v) = moved {
-                s.push_str(&kpi::diff::values::to_markdown(v));
+            if let Some(m) = moved {
+                s.push_str(&v::to_markdown(&m.values));
+            }
+            if let Some(st) = statuses {
+                s.push_str(&v::statuses_to_markdown(st));
             }
             s
         }
         Format::Json => {
-            let v = serde_json::json!({"changes": changes, "values": moved});
+            let values = moved.map(|m| &m.values);
+            let v = serde_json::json!({"changes": changes, "values": values, "statuses": statuses});
             format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default())
         }
     }

@@ -10,6 +10,8 @@ use crate::check::types::Type;
 use crate::diagnostic::Diagnostic;
 use crate::plan::Query;
 use crate::report::table::{temporal_text, units_per_day, Cell, NumberFormat, ResultTable};
+use crate::spec::model::{Keyword, Status};
+use crate::status::StatusRow;
 
 /// A KPI value that differs between the versions.
 #[derive(Clone, Debug, PartialEq)]
@@ -207,22 +209,7 @@ pub fn values(
     if kpis.is_empty() && funnels.is_empty() {
         return Ok(Vec::new());
     }
-    let (mut old_model, mut new_model) = (old.clone(), new.clone());
-    let (from, to) = match data_from {
-        DataFrom::New => (new, &mut old_model),
-        DataFrom::Old => (old, &mut new_model),
-    };
-    // Both versions read one version's data: its files, or its tables
-    // through its connections.
-    to.connections = from.connections.clone();
-    for d in &mut to.datasets {
-        if let Some(src) = from.datasets.iter().find(|x| x.name == d.name) {
-            d.source = src.source.clone();
-            d.format = src.format;
-            d.read = src.read.clone();
-            d.remote = src.remote.clone();
-        }
-    }
+    let (old_model, new_model) = on_one_data((old, new), data_from);
     let mut out = Vec::new();
     if !kpis.is_empty() {
         let q = Query {
@@ -257,6 +244,201 @@ pub fn values(
     Ok(out)
 }
 
+/// Both versions reading one version's data: its files, or its tables
+/// through its connections.
+fn on_one_data((old, new): (&Model, &Model), data_from: DataFrom) -> (Model, Model) {
+    let (mut old_model, mut new_model) = (old.clone(), new.clone());
+    let (from, to) = match data_from {
+        DataFrom::New => (new, &mut old_model),
+        DataFrom::Old => (old, &mut new_model),
+    };
+    to.connections = from.connections.clone();
+    for d in &mut to.datasets {
+        if let Some(src) = from.datasets.iter().find(|x| x.name == d.name) {
+            d.source = src.source.clone();
+            d.format = src.format;
+            d.read = src.read.clone();
+            d.remote = src.remote.clone();
+        }
+    }
+    (old_model, new_model)
+}
+
+/// Targets in both versions whose status rows may differ.
+pub fn target_candidates(changes: &[Change], old: &Model, new: &Model) -> Vec<String> {
+    let has = |m: &Model, n: &str| m.targets.iter().any(|t| t.name == n);
+    changed_in_both(changes, "target", has, old, new)
+}
+
+/// Where a target's row stands in one version.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Standing {
+    pub status: Status,
+    #[serde(serialize_with = "crate::status::raw_number")]
+    pub actual: Option<f64>,
+    #[serde(serialize_with = "crate::status::raw_number")]
+    pub target_value: Option<f64>,
+}
+
+/// A target's row (by member and period) whose status, actual or target
+/// value differs between the versions; a row one version has not is
+/// `None` on that side.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StatusChange {
+    pub target: String,
+    pub member: Option<String>,
+    pub period: String,
+    pub old: Option<Standing>,
+    pub new: Option<Standing>,
+    /// How the new version's KPI reads, for people.
+    #[serde(skip)]
+    pub format: NumberFormat,
+}
+
+/// The status rows of `targets` in both versions over one version's data
+/// (each target's as-of date the latest day of data beneath its KPI, as
+/// `kpi status` takes it, within `range`) that differ.
+pub fn statuses(
+    (old, new): (&Model, &Model),
+    targets: &[String],
+    range: Option<crate::period::Period>,
+    data_from: DataFrom,
+) -> Result<Vec<StatusChange>, Vec<Diagnostic>> {
+    if targets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (old_model, new_model) = on_one_data((old, new), data_from);
+    let rows = |m: &Model| crate::status::status_over(m, targets, None, range, Default::default());
+    let (was, is) = (rows(&old_model)?, rows(&new_model)?);
+    type Key = (String, Option<String>, String);
+    let key = |r: &StatusRow| -> Key { (r.target.clone(), r.member.clone(), r.period.clone()) };
+    let standing = |r: &StatusRow| Standing {
+        status: r.status,
+        actual: r.actual,
+        target_value: r.target_value,
+    };
+    let was_by_key: std::collections::HashMap<Key, Standing> =
+        was.iter().map(|r| (key(r), standing(r))).collect();
+    let is_keys: std::collections::HashSet<Key> = is.iter().map(key).collect();
+    let now_and_then = is
+        .iter()
+        .map(|r| (key(r), was_by_key.get(&key(r)).cloned(), Some(standing(r))));
+    let gone = (was.iter())
+        .filter(|r| !is_keys.contains(&key(r)))
+        .map(|r| (key(r), Some(standing(r)), None));
+    let format_of = |target: &str| {
+        let t = new_model.targets.iter().find(|t| t.name == target);
+        let k = t.map(|t| &new_model.kpis[t.kpi]);
+        k.map_or_else(NumberFormat::default, |k| NumberFormat::new(k.unit, k.decimals))
+    };
+    Ok(now_and_then
+        .chain(gone)
+        .filter(|(_, then, now)| !same_standing(then.as_ref(), now.as_ref()))
+        .map(|((target, member, period), old, new)| StatusChange {
+            format: format_of(&target),
+            target,
+            member,
+            period,
+            old,
+            new,
+        })
+        .collect())
+}
+
+/// Whether two standings are the same, numbers within a relative 1e-9.
+fn same_standing(a: Option<&Standing>, b: Option<&Standing>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => {
+            a.status == b.status
+                && same_number(a.actual, b.actual)
+                && same_number(a.target_value, b.target_value)
+        }
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+fn same_number(a: Option<f64>, b: Option<f64>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * a.abs().max(b.abs()),
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+/// A status change for people: the status's move, then the actual's and
+/// the target value's where they move (`on_track → at_risk; target
+/// 3,000,000 → 3,500,000`); a row one version has not, as `none`.
+fn status_line(c: &StatusChange) -> String {
+    let mut parts = Vec::new();
+    let status = |s: Option<&Standing>| s.map_or("none", |s| s.status.as_str());
+    let (old, new) = (c.old.as_ref(), c.new.as_ref());
+    parts.push(match (old, new) {
+        (Some(a), Some(b)) if a.status == b.status => a.status.as_str().to_string(),
+        _ => format!("{} → {}", status(old), status(new)),
+    });
+    let number = |x: Option<f64>| match x {
+        Some(x) => c.format.format(Some(x)),
+        None => "null".to_string(),
+    };
+    for (what, a, b) in [
+        (
+            "target",
+            old.and_then(|s| s.target_value),
+            new.and_then(|s| s.target_value),
+        ),
+        ("actual", old.and_then(|s| s.actual), new.and_then(|s| s.actual)),
+    ] {
+        if !same_number(a, b) {
+            parts.push(format!("{what} {} → {}", number(a), number(b)));
+        }
+    }
+    parts.join("; ")
+}
+
+/// Where a status change is: its member and period.
+fn status_place(c: &StatusChange) -> String {
+    match &c.member {
+        Some(m) => format!("member={m}, period={}", c.period),
+        None => format!("period={}", c.period),
+    }
+}
+
+/// The status changes for people.
+pub fn statuses_to_human(changes: &[StatusChange]) -> String {
+    if changes.is_empty() {
+        return "no target statuses change\n".to_string();
+    }
+    let mut s = String::from("target statuses that change:\n");
+    for c in changes {
+        s.push_str(&format!(
+            "  {} [{}]: {}\n",
+            c.target,
+            status_place(c),
+            status_line(c)
+        ));
+    }
+    s
+}
+
+/// The status changes as a Markdown table.
+pub fn statuses_to_markdown(changes: &[StatusChange]) -> String {
+    if changes.is_empty() {
+        return "\nNo target statuses change.\n".to_string();
+    }
+    let mut s =
+        String::from("\n#### Target statuses that change\n\n| target | where | change |\n|---|---|---|\n");
+    for c in changes {
+        s.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            c.target,
+            crate::report::text::markdown_cell(&status_place(c)),
+            crate::report::text::markdown_cell(&status_line(c))
+        ));
+    }
+    s
+}
+
 /// The values of `name` that differ from the old version's rows to the
 /// new's, by group.
 fn moved(name: &str, (was, is): (Values, Values), ty: Type, format: NumberFormat) -> Vec<ValueChange> {
@@ -275,12 +457,7 @@ fn moved(name: &str, (was, is): (Values, Values), ty: Type, format: NumberFormat
     });
     let mut out = Vec::new();
     for (group, then, now) in now_and_then.chain(gone) {
-        let same = match (then, now) {
-            (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * a.abs().max(b.abs()),
-            (None, None) => true,
-            _ => false,
-        };
-        if !same {
+        if !same_number(then, now) {
             out.push(ValueChange {
                 kpi: name.to_string(),
                 group,

@@ -59,7 +59,7 @@ pub struct StatusRow {
 
 /// A number of a row as `kpi eval`'s JSON writes numbers: to 15
 /// significant digits (`0.1 + 0.2` is `0.3`), never `-0`.
-fn raw_number<S: serde::Serializer>(x: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+pub fn raw_number<S: serde::Serializer>(x: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
     match x {
         Some(x) => s.serialize_some(&crate::report::table::raw_number(*x)),
         None => s.serialize_none(),

@@ -830,3 +830,71 @@ fn an_affected_kpi_names_every_change_beneath_it() {
         "{changes:?}"
     );
 }
+
+/// `--values` compares the status rows of changed targets too: a status
+/// that moves with the target value, a member's row whose status stays
+/// while its target moves, and a period that moved (each side's row
+/// against none). Unchanged targets are not evaluated. Hand-computed:
+/// 2025-Q1 holds ann's 100 and bob's 200, Q2 ann's 50 by 2025-04-10 (the
+/// latest day: Q1 is over, Q2 is 10 of its 91 days in).
+#[test]
+fn changed_targets_show_the_statuses_that_move() {
+    let spec = |value: u32, member_value: u32, period: &str| {
+        format!("datasets:\n  d: {{source: ../d.csv, time: closed_at}}\nkpis:\n  rev: {{dataset: d, measure: sum(amount)}}\n  n: {{dataset: d, measure: count()}}\ntargets:\n  t: {{kpi: rev, period: 2025-Q1, value: {value}, objective: x}}\n  tb: {{kpi: rev, by: owner, period: 2025-Q1, value: {member_value}, objective: x}}\n  tp: {{kpi: rev, period: {period}, value: 100, objective: x}}\n  tu: {{kpi: n, period: 2025-Q1, value: 1, objective: x}}\n")
+    };
+    let dir = two_versions(
+        "diff-statuses",
+        "owner,amount,closed_at\nann,100,2025-01-10\nbob,200,2025-02-10\nann,50,2025-04-10\n",
+        &spec(100, 150, "2025-Q1"),
+        &spec(500, 90, "2025-Q2"),
+    );
+    let (code, out, err) = kpi_in(&dir, &["diff", "old", "new", "--values"]);
+    assert_eq!(code, Some(0), "{err}");
+    let said = out
+        .split("target statuses that change:\n")
+        .nth(1)
+        .unwrap_or_default();
+    let mut lines: Vec<&str> = said.lines().map(str::trim).collect();
+    lines.sort_unstable();
+    assert_eq!(
+        lines,
+        [
+            "t [period=2025-Q1]: achieved → missed; target 100 → 500",
+            "tb [member=ann, period=2025-Q1]: missed → achieved; target 150 → 90",
+            "tb [member=bob, period=2025-Q1]: achieved; target 150 → 90",
+            "tp [period=2025-Q1]: achieved → none; target 100 → null; actual 300 → null",
+            "tp [period=2025-Q2]: none → on_track; target null → 100; actual null → 50",
+        ],
+        "{out}"
+    );
+    let (code, json, err) = kpi_in(&dir, &["diff", "old", "new", "--values", "--format", "json"]);
+    assert_eq!(code, Some(0), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let t = v["statuses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["target"] == "t")
+        .unwrap();
+    assert_eq!(
+        t["old"],
+        serde_json::json!({"status": "achieved", "actual": 300.0, "target_value": 100.0})
+    );
+    assert_eq!(t["new"]["status"], "missed");
+    // Without a changed target there is no status section.
+    std::fs::write(
+        dir.join("new/s.yaml"),
+        spec(100, 150, "2025-Q1").replace("count()", "count(amount)"),
+    )
+    .unwrap();
+    let (code, out, err) = kpi_in(&dir, &["diff", "old", "new", "--values"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains("affected target `tu` (through `n`)") && out.contains("no target statuses change"),
+        "{out}"
+    );
+    std::fs::write(dir.join("new/s.yaml"), spec(100, 150, "2025-Q1")).unwrap();
+    let (code, out, err) = kpi_in(&dir, &["diff", "old", "new", "--values"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!out.contains("statuses"), "{out}");
+}
