@@ -202,7 +202,7 @@ fn changed_values(
     };
     let values =
         kpi::diff::values::values(old_model, new_model, (&kpis, &funnels), &query, from).map_err(failed)?;
-    let targets = kpi::diff::values::target_candidates(changes, old_model, new_model);
+    let targets = kpi::diff::values::target_candidates(changes, models);
     let statuses = match targets.is_empty() {
         true => None,
         false => Some(kpi::diff::values::statuses(models, &targets, query.range, from).map_err(failed)?),

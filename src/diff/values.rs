@@ -265,7 +265,7 @@ fn on_one_data((old, new): (&Model, &Model), data_from: DataFrom) -> (Model, Mod
 }
 
 /// Targets in both versions whose status rows may differ.
-pub fn target_candidates(changes: &[Change], old: &Model, new: &Model) -> Vec<String> {
+pub fn target_candidates(changes: &[Change], (old, new): (&Model, &Model)) -> Vec<String> {
     let has = |m: &Model, n: &str| m.targets.iter().any(|t| t.name == n);
     changed_in_both(changes, "target", has, old, new)
 }
