@@ -564,21 +564,11 @@ fn parquet_rows(path: &std::path::Path) -> (Vec<String>, Vec<Vec<serde_json::Val
 #[test]
 fn status_and_list_write_ndjson_and_parquet() {
     let dir = temp_dir("status-formats");
-    let out_of = |args: &[&str]| {
-        let out = kpi(args);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    };
     for command in ["status", "list"] {
         let json: Vec<serde_json::Value> =
-            serde_json::from_str(&out_of(&[command, "--format", "json"])).unwrap();
+            serde_json::from_str(&kpi_stdout(&[command, "--format", "json"])).unwrap();
         let ndjson = dir.join(format!("{command}.jsonl"));
-        out_of(&[command, "-o", ndjson.to_str().unwrap()]);
+        kpi_stdout(&[command, "-o", ndjson.to_str().unwrap()]);
         let lines: Vec<serde_json::Value> = std::fs::read_to_string(&ndjson)
             .unwrap()
             .lines()
@@ -587,9 +577,9 @@ fn status_and_list_write_ndjson_and_parquet() {
         assert!(json.len() > 10, "{command}: {}", json.len());
         assert_eq!(lines, json, "{command}");
         let parquet = dir.join(format!("{command}.parquet"));
-        out_of(&[command, "-o", parquet.to_str().unwrap()]);
+        kpi_stdout(&[command, "-o", parquet.to_str().unwrap()]);
         let (names, rows) = parquet_rows(&parquet);
-        let csv = out_of(&[command, "--format", "csv"]);
+        let csv = kpi_stdout(&[command, "--format", "csv"]);
         assert_eq!(Some(names.join(",").as_str()), csv.lines().next(), "{command}");
         let mut n = 0;
         for (row, want) in rows.iter().zip(&json) {

@@ -55,6 +55,19 @@ pub fn kpi_in(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
     (out.status.code(), text(&out.stdout), text(&out.stderr))
 }
 
+/// The standard output of `kpi args` run from the repository's root,
+/// which must succeed (its standard error shown if it does not).
+pub fn kpi_stdout(args: &[&str]) -> String {
+    let out = kpi(args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 /// Everything a run printed, standard output then error.
 pub fn printed(out: &std::process::Output) -> String {
     format!(

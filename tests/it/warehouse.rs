@@ -2888,14 +2888,7 @@ fn declare_closed_at(spec: &Path, ty: &str) {
 fn evaluated_csv(spec: &str, args: &[&str]) -> String {
     let mut all = vec!["--spec", spec, "eval", "--format", "csv"];
     all.extend_from_slice(args);
-    let out = crate::support::kpi(&all);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    crate::support::kpi_stdout(&all)
 }
 
 /// Deals by segment and quarter, from the sample CSV by a plain reader:
