@@ -293,6 +293,10 @@ pub struct StatusChange {
     /// How the new version's KPI reads, for people.
     #[serde(skip)]
     pub format: NumberFormat,
+    /// Whether the target is by member: its row of no member (`None`) is
+    /// the null member's, shown as `(none)`.
+    #[serde(skip)]
+    pub by_member: bool,
 }
 
 /// The status rows of `targets` in both versions over one version's data
@@ -326,9 +330,9 @@ pub fn statuses(
     let gone = (was.iter())
         .filter(|r| !is_keys.contains(&key(r)))
         .map(|r| (key(r), Some(standing(r)), None));
+    let target_of = |name: &str| new_model.targets.iter().find(|t| t.name == name);
     let format_of = |target: &str| {
-        let t = new_model.targets.iter().find(|t| t.name == target);
-        let k = t.map(|t| &new_model.kpis[t.kpi]);
+        let k = target_of(target).map(|t| &new_model.kpis[t.kpi]);
         k.map_or_else(NumberFormat::default, |k| NumberFormat::new(k.unit, k.decimals))
     };
     Ok(now_and_then
@@ -336,6 +340,7 @@ pub fn statuses(
         .filter(|(_, then, now)| !same_standing(then.as_ref(), now.as_ref()))
         .map(|((target, member, period), old, new)| StatusChange {
             format: format_of(&target),
+            by_member: target_of(&target).is_some_and(|t| t.by.is_some()),
             target,
             member,
             period,
@@ -398,9 +403,10 @@ fn status_line(c: &StatusChange) -> String {
 
 /// Where a status change is: its member and period.
 fn status_place(c: &StatusChange) -> String {
-    match &c.member {
-        Some(m) => format!("member={m}, period={}", c.period),
-        None => format!("period={}", c.period),
+    match (&c.member, c.by_member) {
+        (Some(m), _) => format!("member={m}, period={}", c.period),
+        (None, true) => format!("member=(none), period={}", c.period),
+        (None, false) => format!("period={}", c.period),
     }
 }
 

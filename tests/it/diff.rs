@@ -834,9 +834,10 @@ fn an_affected_kpi_names_every_change_beneath_it() {
 /// `--values` compares the status rows of changed targets too: a status
 /// that moves with the target value, a member's row whose status stays
 /// while its target moves, and a period that moved (each side's row
-/// against none). Unchanged targets are not evaluated. Hand-computed:
-/// 2025-Q1 holds ann's 100 and bob's 200, Q2 ann's 50 by 2025-04-10 (the
-/// latest day: Q1 is over, Q2 is 10 of its 91 days in).
+/// against none), the null member's row named so. Unchanged targets are not
+/// evaluated. Hand-computed: 2025-Q1 holds ann's 100, bob's 200 and 30 of
+/// no owner, Q2 ann's 50 by 2025-04-10 (the latest day: Q1 is over, Q2 is
+/// 10 of its 91 days in).
 #[test]
 fn changed_targets_show_the_statuses_that_move() {
     let spec = |value: u32, member_value: u32, period: &str| {
@@ -844,7 +845,7 @@ fn changed_targets_show_the_statuses_that_move() {
     };
     let dir = two_versions(
         "diff-statuses",
-        "owner,amount,closed_at\nann,100,2025-01-10\nbob,200,2025-02-10\nann,50,2025-04-10\n",
+        "owner,amount,closed_at\nann,100,2025-01-10\nbob,200,2025-02-10\n,30,2025-03-01\nann,50,2025-04-10\n",
         &spec(100, 150, "2025-Q1"),
         &spec(500, 90, "2025-Q2"),
     );
@@ -860,9 +861,10 @@ fn changed_targets_show_the_statuses_that_move() {
         lines,
         [
             "t [period=2025-Q1]: achieved → missed; target 100 → 500",
+            "tb [member=(none), period=2025-Q1]: missed; target 150 → 90",
             "tb [member=ann, period=2025-Q1]: missed → achieved; target 150 → 90",
             "tb [member=bob, period=2025-Q1]: achieved; target 150 → 90",
-            "tp [period=2025-Q1]: achieved → none; target 100 → null; actual 300 → null",
+            "tp [period=2025-Q1]: achieved → none; target 100 → null; actual 330 → null",
             "tp [period=2025-Q2]: none → on_track; target null → 100; actual null → 50",
         ],
         "{out}"
@@ -878,7 +880,7 @@ fn changed_targets_show_the_statuses_that_move() {
         .unwrap();
     assert_eq!(
         t["old"],
-        serde_json::json!({"status": "achieved", "actual": 300.0, "target_value": 100.0})
+        serde_json::json!({"status": "achieved", "actual": 330.0, "target_value": 100.0})
     );
     assert_eq!(t["new"]["status"], "missed");
     // Without a changed target there is no status section.
