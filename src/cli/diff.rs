@@ -192,7 +192,6 @@ fn changed_values(
         ));
     }
     let funnels = kpi::diff::values::funnel_candidates(changes, models, &query);
-    let (old_model, new_model) = models;
     let failed = |diags: Vec<kpi::diagnostic::Diagnostic>| {
         eprint!(
             "{}",
@@ -200,12 +199,14 @@ fn changed_values(
         );
         1
     };
-    let values =
-        kpi::diff::values::values(old_model, new_model, (&kpis, &funnels), &query, from).map_err(failed)?;
     let targets = kpi::diff::values::target_candidates(changes, models);
+    // Both versions read one version's data, the same for values and statuses.
+    let (old_model, new_model) = kpi::diff::values::on_one_data(models, from);
+    let both = (&old_model, &new_model);
+    let values = kpi::diff::values::values(both, (&kpis, &funnels), &query).map_err(failed)?;
     let statuses = match targets.is_empty() {
         true => None,
-        false => Some(kpi::diff::values::statuses(models, &targets, query.range, from).map_err(failed)?),
+        false => Some(kpi::diff::values::statuses(both, &targets, query.range).map_err(failed)?),
     };
     Ok(Moved { values, statuses })
 }

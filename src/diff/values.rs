@@ -196,20 +196,18 @@ pub fn unseen_at_start(model: &Model, kpis: &[String], query: &Query) -> Vec<Str
         .collect()
 }
 
-/// Evaluates `kpis` and `funnels` in both versions over one version's
-/// data and returns the values that differ (relative tolerance 1e-9); a
-/// funnel's as `funnel.count`, `funnel.conversion`, … by step.
+/// Evaluates `kpis` and `funnels` in both versions (reading one version's
+/// data, as [`on_one_data`] makes them) and returns the values that differ
+/// (relative tolerance 1e-9); a funnel's as `funnel.count`,
+/// `funnel.conversion`, … by step.
 pub fn values(
-    old: &Model,
-    new: &Model,
+    (old_model, new_model): (&Model, &Model),
     (kpis, funnels): (&[String], &[String]),
     query: &Query,
-    data_from: DataFrom,
 ) -> Result<Vec<ValueChange>, Vec<Diagnostic>> {
     if kpis.is_empty() && funnels.is_empty() {
         return Ok(Vec::new());
     }
-    let (old_model, new_model) = on_one_data((old, new), data_from);
     let mut out = Vec::new();
     if !kpis.is_empty() {
         let q = Query {
@@ -217,8 +215,8 @@ pub fn values(
             ..query.clone()
         };
         // KPIs as numbers: a date KPI shown as text would be taken for a key.
-        let before = crate::execute::evaluate(&old_model, &q)?.numbers(&old_model);
-        let after = crate::execute::evaluate(&new_model, &q)?.numbers(&new_model);
+        let before = crate::execute::evaluate(old_model, &q)?.numbers(old_model);
+        let after = crate::execute::evaluate(new_model, &q)?.numbers(new_model);
         for k in kpis {
             let kpi = new_model.kpi_id(k).map(|id| &new_model.kpis[id]);
             let ty = kpi.map_or(Type::Unknown, |k| k.ty);
@@ -233,8 +231,8 @@ pub fn values(
             ..query.clone()
         };
         let one = std::slice::from_ref(f);
-        let before = crate::execute::evaluate_funnels(&old_model, one, &q)?.table();
-        let after = crate::execute::evaluate_funnels(&new_model, one, &q)?.table();
+        let before = crate::execute::evaluate_funnels(old_model, one, &q)?.table();
+        let after = crate::execute::evaluate_funnels(new_model, one, &q)?.table();
         for (measure, unit) in crate::execute::FUNNEL_MEASURES {
             let (was, is) = (rows(&before, measure), rows(&after, measure));
             let format = NumberFormat::new(Some(unit), None);
@@ -245,8 +243,8 @@ pub fn values(
 }
 
 /// Both versions reading one version's data: its files, or its tables
-/// through its connections.
-fn on_one_data((old, new): (&Model, &Model), data_from: DataFrom) -> (Model, Model) {
+/// through its connections. [`values`] and [`statuses`] compare these.
+pub fn on_one_data((old, new): (&Model, &Model), data_from: DataFrom) -> (Model, Model) {
     let (mut old_model, mut new_model) = (old.clone(), new.clone());
     let (from, to) = match data_from {
         DataFrom::New => (new, &mut old_model),
@@ -299,21 +297,20 @@ pub struct StatusChange {
     pub by_member: bool,
 }
 
-/// The status rows of `targets` in both versions over one version's data
-/// (each target's as-of date the latest day of data beneath its KPI, as
-/// `kpi status` takes it, within `range`) that differ.
+/// The status rows of `targets` in both versions (reading one version's
+/// data, as [`on_one_data`] makes them; each target's as-of date the latest
+/// day of data beneath its KPI, as `kpi status` takes it, within `range`)
+/// that differ.
 pub fn statuses(
-    (old, new): (&Model, &Model),
+    (old_model, new_model): (&Model, &Model),
     targets: &[String],
     range: Option<crate::period::Period>,
-    data_from: DataFrom,
 ) -> Result<Vec<StatusChange>, Vec<Diagnostic>> {
     if targets.is_empty() {
         return Ok(Vec::new());
     }
-    let (old_model, new_model) = on_one_data((old, new), data_from);
     let rows = |m: &Model| crate::status::status_over(m, targets, None, range, Default::default());
-    let (was, is) = (rows(&old_model)?, rows(&new_model)?);
+    let (was, is) = (rows(old_model)?, rows(new_model)?);
     type Key = (String, Option<String>, String);
     let key = |r: &StatusRow| -> Key { (r.target.clone(), r.member.clone(), r.period.clone()) };
     let standing = |r: &StatusRow| Standing {

@@ -1425,8 +1425,8 @@ fn diff_values_reads_the_tables_of_a_connection() {
         ..Query::default()
     };
     let kpis = vec!["won_revenue".to_string(), "win_rate".to_string()];
-    let moved =
-        kpi::diff::values::values(&old, &new, (&kpis, &[]), &q, kpi::diff::values::DataFrom::New).unwrap();
+    let both = kpi::diff::values::on_one_data((&old, &new), kpi::diff::values::DataFrom::New);
+    let moved = kpi::diff::values::values((&both.0, &both.1), (&kpis, &[]), &q).unwrap();
     assert!(moved.len() >= 3, "{moved:?}");
     for m in &moved {
         assert_eq!(m.kpi, "won_revenue");
