@@ -421,8 +421,7 @@ fn lines_only_in(a: &str, b: &str) -> String {
 }
 
 fn tests(spec: &Spec) -> Vec<(String, Print)> {
-    let names =
-        |v: &[crate::spec::model::Name]| v.iter().map(|n| n.value.as_str()).collect::<Vec<_>>().join(", ");
+    let names = |v: &[Name]| v.iter().map(|n| n.value.as_str()).collect::<Vec<_>>().join(", ");
     spec.tests
         .iter()
         .map(|t| {
