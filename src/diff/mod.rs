@@ -586,146 +586,148 @@ pub fn diff(old: &Spec, new: &Spec) -> Vec<Change> {
 /// changed connection, every KPI and funnel under a changed calendar, a
 /// base KPI or funnel on a changed dataset, a derived KPI over a changed
 /// KPI, a target on one or in a changed segment, a test of any of them.
-fn affected<'a>(new: &'a Spec, out: &mut Vec<Change>) {
-    let changed = |out: &[Change], entity: &str, name: &str| {
-        out.iter().any(|c| {
-            c.entity == entity
-                && c.name == name
-                && matches!(
-                    c.kind,
-                    ChangeKind::Changed
-                        | ChangeKind::Added
-                        | ChangeKind::Affected { .. }
-                        | ChangeKind::Renamed { .. }
-                )
-        })
-    };
-    // Said already: an entity whose own definition changed (or that is
-    // new, or renamed). One only described differently can still be
-    // affected, and then its values can change; one found affected is
-    // looked at again, as what lies beneath it may be found affected later.
-    let said = |out: &[Change], entity: &str, name: &str| {
-        out.iter().any(|c| {
-            c.entity == entity
-                && c.name == name
-                && !matches!(c.kind, ChangeKind::Described | ChangeKind::Affected { .. })
-        })
-    };
+fn affected(new: &Spec, out: &mut Vec<Change>) {
+    let standing = standing(new);
+    // Until nothing more is found: `through` names everything beneath that
+    // changed, however deep.
     loop {
-        let mut found = Vec::new();
-        for d in &new.datasets {
-            if said(out, "dataset", &d.name.value) {
-                continue;
-            }
-            if let Some(t) = d
-                .table
-                .as_ref()
-                .filter(|t| changed(out, "connection", &t.connection.value))
-            {
-                found.push(("dataset", d.name.value.clone(), vec![t.connection.value.clone()]));
-            }
-        }
-        let calendar = changed(out, "calendar", "calendar");
-        for k in &new.kpis {
-            if said(out, "kpi", &k.name.value) {
-                continue;
-            }
-            // Weeks and fiscal periods move every KPI's periods.
-            let mut through = match calendar {
-                true => vec!["calendar".to_string()],
-                false => Vec::new(),
-            };
-            if let Some(d) = &k.dataset {
-                if changed(out, "dataset", &d.value) {
-                    through.push(d.value.clone());
-                }
-            } else if let Some(e) = k.measure.as_ref().and_then(|m| m.expr.as_ref()) {
-                for n in e.names() {
-                    let name = &n.ident.name;
-                    if n.qualifier.is_none() && changed(out, "kpi", name) && !through.contains(name) {
+        let found: Vec<(&'static str, String, Vec<String>)> = (standing.iter())
+            .filter(|s| !said(out, s.entity, &s.name))
+            .filter_map(|s| {
+                let mut through: Vec<String> = Vec::new();
+                for (entity, name) in &s.beneath {
+                    if changed(out, entity, name) && !through.contains(name) {
                         through.push(name.clone());
                     }
                 }
-            }
-            if !through.is_empty() {
-                found.push(("kpi", k.name.value.clone(), through));
-            }
-        }
-        for f in &new.funnels {
-            if said(out, "funnel", &f.name.value) {
-                continue;
-            }
-            let through: Vec<String> = (calendar.then(|| "calendar".to_string()).into_iter())
-                .chain(
-                    (f.dataset.as_ref())
-                        .filter(|d| changed(out, "dataset", &d.value))
-                        .map(|d| d.value.clone()),
-                )
-                .collect();
-            if !through.is_empty() {
-                found.push(("funnel", f.name.value.clone(), through));
-            }
-        }
-        // What lies beneath a target or a test, by its entity: those changed
-        // are what it is affected through.
-        let mut above = |entity: &'static str, name: &Name, beneath: Vec<(&str, &Name)>| {
-            if said(out, entity, &name.value) {
-                return;
-            }
-            let through: Vec<String> = (beneath.into_iter())
-                .filter(|(e, n)| changed(out, e, &n.value))
-                .map(|(_, n)| n.value.clone())
-                .collect();
-            if !through.is_empty() {
-                found.push((entity, name.value.clone(), through));
-            }
-        };
-        let present = |refs: &[(&'static str, &'a Option<Name>)]| -> Vec<(&'static str, &'a Name)> {
-            refs.iter()
-                .filter_map(|(e, n)| n.as_ref().map(|n| (*e, n)))
-                .collect()
-        };
-        for t in &new.targets {
-            // Its KPI, and the segment it is measured in.
-            above(
-                "target",
-                &t.name,
-                present(&[("kpi", &t.kpi), ("segment", &t.segment)]),
-            );
-        }
-        for t in &new.tests {
-            // What it tests, and the segments it is run in: its outcome can change.
-            let mut beneath = present(&[("kpi", &t.kpi), ("funnel", &t.funnel), ("target", &t.target)]);
-            beneath.extend(t.segment.iter().map(|n| ("segment", n)));
-            above("test", &t.name, beneath);
-        }
-        // Until nothing more is found: `through` names everything beneath
-        // that changed, however deep.
-        let mut more = false;
-        for (entity, name, through) in found {
-            let kind = ChangeKind::Affected { through };
-            // Described differently and affected: one change, its fields kept.
-            match out.iter_mut().find(|c| c.entity == entity && c.name == name) {
-                Some(c) if c.kind == kind => {}
-                Some(c) => {
-                    c.kind = kind;
-                    more = true;
-                }
-                None => {
-                    out.push(Change {
-                        entity,
-                        name,
-                        kind,
-                        fields: Vec::new(),
-                    });
-                    more = true;
-                }
-            }
-        }
-        if !more {
+                (!through.is_empty()).then(|| (s.entity, s.name.clone(), through))
+            })
+            .collect();
+        if !recorded(found, out) {
             return;
         }
     }
+}
+
+/// An entity of the new spec and what it stands on: the entities beneath
+/// it whose change can change its values, in the order it names them.
+struct Standing {
+    entity: &'static str,
+    name: String,
+    beneath: Vec<(&'static str, String)>,
+}
+
+/// What each dataset, KPI, funnel, target and test of `spec` stands on.
+fn standing(spec: &Spec) -> Vec<Standing> {
+    let on = |entity, name: &Name| (entity, name.value.clone());
+    let named = |refs: &[(&'static str, &Option<Name>)]| -> Vec<(&'static str, String)> {
+        refs.iter()
+            .filter_map(|(e, n)| n.as_ref().map(|n| on(*e, n)))
+            .collect()
+    };
+    let stands = |entity, name: &Name, beneath| Standing {
+        entity,
+        name: name.value.clone(),
+        beneath,
+    };
+    // Weeks and fiscal periods move every KPI's and funnel's periods.
+    let calendar = || ("calendar", "calendar".to_string());
+    let datasets = spec.datasets.iter().map(|d| {
+        let connection = d.table.as_ref().map(|t| on("connection", &t.connection));
+        stands("dataset", &d.name, connection.into_iter().collect())
+    });
+    let kpis = spec.kpis.iter().map(|k| {
+        let mut beneath = vec![calendar()];
+        match (&k.dataset, k.measure.as_ref().and_then(|m| m.expr.as_ref())) {
+            (Some(d), _) => beneath.push(on("dataset", d)),
+            (None, Some(e)) => beneath.extend(
+                (e.names().into_iter())
+                    .filter(|n| n.qualifier.is_none())
+                    .map(|n| ("kpi", n.ident.name.clone())),
+            ),
+            (None, None) => {}
+        }
+        stands("kpi", &k.name, beneath)
+    });
+    let funnels = spec.funnels.iter().map(|f| {
+        let mut beneath = vec![calendar()];
+        beneath.extend(named(&[("dataset", &f.dataset)]));
+        stands("funnel", &f.name, beneath)
+    });
+    // A target's KPI and the segment it is measured in.
+    let targets = (spec.targets.iter()).map(|t| {
+        stands(
+            "target",
+            &t.name,
+            named(&[("kpi", &t.kpi), ("segment", &t.segment)]),
+        )
+    });
+    // What a test tests, and the segments it is run in: its outcome can change.
+    let tests = spec.tests.iter().map(|t| {
+        let mut beneath = named(&[("kpi", &t.kpi), ("funnel", &t.funnel), ("target", &t.target)]);
+        beneath.extend(t.segment.iter().map(|n| on("segment", n)));
+        stands("test", &t.name, beneath)
+    });
+    datasets
+        .chain(kpis)
+        .chain(funnels)
+        .chain(targets)
+        .chain(tests)
+        .collect()
+}
+
+/// Whether `entity` `name` changed in a way that can move what stands on it.
+fn changed(out: &[Change], entity: &str, name: &str) -> bool {
+    out.iter().any(|c| {
+        c.entity == entity
+            && c.name == name
+            && matches!(
+                c.kind,
+                ChangeKind::Changed
+                    | ChangeKind::Added
+                    | ChangeKind::Affected { .. }
+                    | ChangeKind::Renamed { .. }
+            )
+    })
+}
+
+/// Said already: an entity whose own definition changed (or that is new,
+/// or renamed). One only described differently can still be affected, and
+/// then its values can change; one found affected is looked at again, as
+/// what lies beneath it may be found affected later.
+fn said(out: &[Change], entity: &str, name: &str) -> bool {
+    out.iter().any(|c| {
+        c.entity == entity
+            && c.name == name
+            && !matches!(c.kind, ChangeKind::Described | ChangeKind::Affected { .. })
+    })
+}
+
+/// Records each entity `found` affected; whether any of them is new or
+/// is affected through more than it was.
+fn recorded(found: Vec<(&'static str, String, Vec<String>)>, out: &mut Vec<Change>) -> bool {
+    let mut more = false;
+    for (entity, name, through) in found {
+        let kind = ChangeKind::Affected { through };
+        // Described differently and affected: one change, its fields kept.
+        match out.iter_mut().find(|c| c.entity == entity && c.name == name) {
+            Some(c) if c.kind == kind => {}
+            Some(c) => {
+                c.kind = kind;
+                more = true;
+            }
+            None => {
+                out.push(Change {
+                    entity,
+                    name,
+                    kind,
+                    fields: Vec::new(),
+                });
+                more = true;
+            }
+        }
+    }
+    more
 }
 
 fn headline(c: &Change) -> String {
