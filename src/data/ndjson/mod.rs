@@ -81,15 +81,20 @@ fn inferred_schema(path: &Path) -> Result<Option<Schema>, String> {
 
 /// Why a line is not a JSON object, in JSON's terms and with the column
 /// (the reader's own words name its internals: "TapeError at character
-/// 17"); `None` when it is one.
+/// 17"); `None` when it is one. The line's end is no part of it: a line
+/// cut short inside a string was said to hold a control character at
+/// column 0 (of the line after it); it is said to end too soon.
 fn not_an_object(line: &str) -> Option<String> {
-    match serde_json::from_str::<serde_json::Value>(line) {
+    match serde_json::from_str::<serde_json::Value>(line.trim_end_matches(['\n', '\r'])) {
         Ok(serde_json::Value::Object(_)) => None,
         Ok(_) => Some("not a JSON object (`{…}`)".to_string()),
         Err(e) => {
             let why = e.to_string();
             let why = why.split(" at line ").next().unwrap_or(&why).to_string();
-            Some(format!("column {}: not JSON ({why})", e.column()))
+            match e.is_eof() {
+                true => Some(format!("not JSON: the line ends before its record does ({why})")),
+                false => Some(format!("column {}: not JSON ({why})", e.column())),
+            }
         }
     }
 }
@@ -529,6 +534,24 @@ pub(super) fn line_of_record(path: &Path, k: u64) -> std::io::Result<Result<u64,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A line cut short, as a writer stopped mid-record leaves the last
+    /// one, is said to end too soon; other faults are named at their
+    /// column on the line.
+    #[test]
+    fn a_line_cut_short_is_named_where_it_stops() {
+        let why = not_an_object("{\"a\": 3, \"d\": \"2025-\r\n");
+        assert_eq!(
+            why.as_deref(),
+            Some("not JSON: the line ends before its record does (EOF while parsing a string)")
+        );
+        let tab = not_an_object("{\"a\": \"x\ty\"}\n");
+        assert_eq!(
+            tab.as_deref(),
+            Some("column 9: not JSON (control character (\\u0000-\\u001F) found while parsing a string)")
+        );
+        assert_eq!(not_an_object("{\"a\": 1}\n"), None);
+    }
 
     /// Columns by name, the fields of objects too: the reader orders them
     /// by which lines are longest, so pieces may order them otherwise.
