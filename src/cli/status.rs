@@ -65,12 +65,8 @@ enum FailOn {
     Missed,
 }
 
-/// The rows of targets on the `--segment`s whose period overlaps the range.
-fn in_scope(
-    rows: Vec<StatusRow>,
-    flags: &super::eval::QueryArgs,
-    model: &kpi::check::ir::Model,
-) -> Result<Vec<StatusRow>, u8> {
+/// `--by` and `--grain` refused: each target sets its own.
+fn no_by_or_grain(flags: &super::eval::QueryArgs) -> Result<(), u8> {
     if !flags.by.is_empty() || flags.grain != super::eval::GrainArg::All {
         return Err(super::usage_error(
             "kpi::flag_conflict",
@@ -78,23 +74,14 @@ fn in_scope(
             "each target sets them (`by:`, `period:` or `every:`); choose rows with --segment and a range",
         ));
     }
-    let range = flags.query(Vec::new(), &model.calendar)?.range;
-    let cal = &model.calendar;
-    let period_of = |label: &str| match label.split_once("..") {
-        Some((a, b)) => Some(kpi::period::Period {
-            start: kpi::time::Date::parse(a)?,
-            end: kpi::time::Date::parse(b)?,
-        }),
-        None => kpi::period::parse_label(label, cal).map(|(_, p)| p),
-    };
-    Ok(rows
-        .into_iter()
-        .filter(|r| flags.segment.is_empty() || r.segment.as_ref().is_some_and(|s| flags.segment.contains(s)))
-        .filter(|r| match (range, period_of(&r.period)) {
-            (Some(q), Some(p)) => p.start <= q.end && q.start <= p.end,
-            _ => true,
-        })
-        .collect())
+    Ok(())
+}
+
+/// The rows of targets on the `--segment`s (the range chose the periods).
+fn on_segments(rows: Vec<StatusRow>, segments: &[String]) -> Vec<StatusRow> {
+    rows.into_iter()
+        .filter(|r| segments.is_empty() || r.segment.as_ref().is_some_and(|s| segments.contains(s)))
+        .collect()
 }
 
 /// Why `--segment` or a range left no target row.
@@ -173,6 +160,9 @@ pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
         Ok(d) => d,
         Err(code) => return code,
     };
+    if let Err(code) = no_by_or_grain(&args.query) {
+        return code;
+    }
     let range = match args.query.query(Vec::new(), &outcome.checked.model.calendar) {
         Ok(q) => q.range,
         Err(code) => return code,
@@ -189,10 +179,7 @@ pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
             return 1;
         }
     };
-    let rows = match in_scope(rows, &args.query, model) {
-        Ok(rows) => rows,
-        Err(code) => return code,
-    };
+    let rows = on_segments(rows, &args.query.segment);
     print_notes(&rows, model);
     if model.targets.is_empty() {
         super::notice("note: the spec has no targets: add them under `targets:` (see `kpi schema`)\n");

@@ -296,10 +296,10 @@ fn lookup(values: &Values, member: &Option<String>) -> Option<f64> {
     values.get(member).copied().flatten()
 }
 
-/// The periods of a target shown at `as_of`: its own, or for a recurring
-/// target the one holding `as_of` and the one before it, or, asked for a
-/// `range`, each of its periods that overlaps the range (the summer's
-/// months of a monthly target).
+/// The periods of a target shown at `as_of`: its own (if it overlaps a
+/// `range` asked), or for a recurring target the one holding `as_of` and
+/// the one before it, or, asked for a `range`, each of its periods that
+/// overlaps the range (the summer's months of a monthly target).
 fn instances(
     t: &TargetModel,
     as_of: Date,
@@ -314,6 +314,10 @@ fn instances(
             let current = period::period_of(as_of, every, cal);
             let before = period::period_of(current.start.add_days(-1), every, cal);
             vec![(before, Some(every)), (current, Some(every))]
+        }
+        // A range keeps the targets whose period overlaps it.
+        (TargetTime::Fixed { period, .. }, Some(r)) if period.end < r.start || r.end < period.start => {
+            Vec::new()
         }
         (TargetTime::Fixed { period, grain }, _) => vec![(period, grain)],
     }
@@ -349,8 +353,7 @@ pub fn status_with_latest(
 
 /// [`status`] of the periods of each target that overlap `range`: a
 /// recurring target's every period there, from the first with data beneath
-/// its KPI; a target of one period shows it whatever the range (the caller
-/// chooses rows).
+/// its KPI; a target of one period when that period overlaps the range.
 pub fn status_over(
     model: &Model,
     names: &[String],

@@ -883,6 +883,30 @@ fn changed_targets_show_the_statuses_that_move() {
         serde_json::json!({"status": "achieved", "actual": 330.0, "target_value": 100.0})
     );
     assert_eq!(t["new"]["status"], "missed");
+    // A range keeps the rows of periods overlapping it, as `kpi status` does.
+    let (code, out, err) = kpi_in(
+        &dir,
+        &[
+            "diff",
+            "old",
+            "new",
+            "--values",
+            "--from",
+            "2025-04-01",
+            "--to",
+            "2025-06-30",
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let said = out
+        .split("target statuses that change:\n")
+        .nth(1)
+        .unwrap_or_default();
+    assert_eq!(
+        said.lines().map(str::trim).collect::<Vec<_>>(),
+        ["tp [period=2025-Q2]: none → on_track; target null → 100; actual null → 50"],
+        "{out}"
+    );
     // Without a changed target there is no status section.
     std::fs::write(
         dir.join("new/s.yaml"),
