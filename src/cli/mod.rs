@@ -469,17 +469,33 @@ pub fn left_out_notice(left_out: &[kpi::diagnostic::Diagnostic]) {
 /// left out, and why each is.
 #[cfg(feature = "eval")]
 pub fn said_left_out(left_out: &[kpi::diagnostic::Diagnostic], whence: &str) {
-    if left_out.is_empty() {
+    said_left_out_of((left_out, &[]), whence);
+}
+
+/// The KPIs and funnels left out (`kpi::left_out`), on stderr: `whence`
+/// they are left out, and why each is.
+#[cfg(feature = "eval")]
+pub fn said_left_out_of(
+    (kpis, funnels): (&[kpi::diagnostic::Diagnostic], &[kpi::diagnostic::Diagnostic]),
+    whence: &str,
+) {
+    let counted = |list: &[kpi::diagnostic::Diagnostic], noun| {
+        (!list.is_empty()).then(|| kpi::diagnostic::counted(list.len() as u64, noun))
+    };
+    let what: Vec<String> = [counted(kpis, "KPI"), counted(funnels, "funnel")]
+        .into_iter()
+        .flatten()
+        .collect();
+    if what.is_empty() {
         return;
     }
-    let lines: Vec<String> = left_out
-        .iter()
+    let lines: Vec<String> = (kpis.iter().chain(funnels))
         .map(|d| format!("  - {}: {}\n", d.path.as_deref().unwrap_or(""), d.message))
         .collect();
     notice(&format!(
         "warning[kpi::left_out]: {} cannot take the query and {} {whence}:\n{}",
-        kpi::diagnostic::counted(left_out.len() as u64, "KPI"),
-        if left_out.len() == 1 { "is" } else { "are" },
+        what.join(" and "),
+        if lines.len() == 1 { "is" } else { "are" },
         lines.concat()
     ));
 }

@@ -4,7 +4,7 @@ use super::eval::{GrainArg, QueryArgs};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// KPIs and funnels on the page (default: every KPI and every funnel); every target is shown.
+    /// KPIs and funnels on the page (default: every KPI and every funnel); every target is shown (with --segment, those on it).
     #[arg(value_delimiter = ',', value_parser = super::names::listed_name_or_none)]
     kpis: Vec<String>,
     /// A breakdown of each KPI by these dimensions (comma-separated).
@@ -99,8 +99,13 @@ pub fn run(spec: &Path, args: &Args) -> u8 {
             return 1;
         }
     };
+    let left = &page.left_out;
+    super::said_left_out_of(
+        (&left.kpis, &left.funnels),
+        "left out of the page (name them to show only those)",
+    );
     super::said_left_out(
-        &page.left_out,
+        &left.from_breakdowns,
         "left out of the breakdowns (the page's cards show them)",
     );
     let template = template

@@ -661,3 +661,67 @@ fn a_kpi_the_breakdowns_leave_out_is_said() {
     let html = String::from_utf8_lossy(&out.stdout);
     assert!(html.contains("aria-label=\"KPI Quota\""), "the card stays");
 }
+
+/// A page of a segment, none of its KPIs or funnels named: those whose
+/// datasets lack the segment's column are left out and said on stderr (a
+/// funnel stopped the whole page), and a target measured outside the
+/// segment has no card on it, as `kpi status --segment` shows none.
+/// Hand-computed: March's won deals of region "n" are 300.
+#[test]
+fn a_page_of_a_segment_leaves_out_what_it_cannot_measure() {
+    let spec = format!("{FIXTURE}\n")
+        .replace("stage: string}", "stage: string, region: string}")
+        .replace(
+            "kpis:\n",
+            "  calls: {source: calls.csv, time: at}\nsegments:\n  north: {where: region == \"n\"}\nkpis:\n  call_count: {title: Calls, dataset: calls, measure: count()}\n",
+        )
+        .replace(
+            "targets:\n",
+            "funnels:\n  call_funnel:\n    dataset: calls\n    steps: [{name: made}]\ntargets:\n  north_revenue: {kpi: won_revenue, segment: north, period: 2025-03, value: 250, objective: x}\n",
+        );
+    let dir = fixture(&spec);
+    std::fs::write(
+        dir.join("deals.csv"),
+        DEALS
+            .replace("closed_at,amount,stage", "closed_at,amount,stage,region")
+            .replace("2025-03-02,300,won", "2025-03-02,300,won,n")
+            .replace("won\n", "won,s\n")
+            .replace("lost\n", "lost,n\n"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("calls.csv"), "at\n2025-03-01\n").unwrap();
+    let args = [
+        "--spec",
+        dir.to_str().unwrap(),
+        "report",
+        "--as-of",
+        "2025-03-31",
+        "--segment",
+        "north",
+    ];
+    let out = kpi(&args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains(
+            "warning[kpi::left_out]: 1 KPI and 1 funnel cannot take the query and are left out of the page"
+        ) && err.contains("`call_count` is left out")
+            && err.contains("`call_funnel` is left out"),
+        "{err}"
+    );
+    let html = String::from_utf8_lossy(&out.stdout);
+    assert!(html.contains("aria-label=\"KPI Won revenue\""), "{html}");
+    assert!(html.contains("<p class=\"value\">300</p>"), "{html}");
+    assert!(
+        !html.contains("aria-label=\"KPI Calls\"") && !html.contains("card funnel"),
+        "{html}"
+    );
+    assert!(html.contains("aria-label=\"target north_revenue\""), "{html}");
+    assert!(!html.contains("aria-label=\"target march_revenue\""), "{html}");
+    // Without the segment every card is there.
+    let html = report(&dir, &[]);
+    for card in ["KPI Calls", "target march_revenue", "target north_revenue"] {
+        assert!(html.contains(&format!("aria-label=\"{card}\"")), "{card}");
+    }
+    assert!(html.contains("card funnel"));
+}

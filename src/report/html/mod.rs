@@ -49,13 +49,26 @@ pub struct Page {
     pub targets: Vec<TargetCard>,
     pub funnels: Vec<FunnelCard>,
     pub breakdowns: Vec<Breakdown>,
-    /// The KPIs the breakdowns leave out, which cannot take `--by`
-    /// (`kpi::left_out`): for the command to say, not for the page.
+    /// What the page leaves out: for the command to say, not for the page.
     #[serde(skip)]
-    pub left_out: Vec<Diagnostic>,
+    pub left_out: LeftOut,
     /// Every KPI by period: the compact table at the end.
     pub periods: Vec<String>,
     pub rows: Vec<(String, Vec<String>)>,
+}
+
+/// The KPIs and funnels that cannot take the page's query, none of them
+/// named (LANGUAGE.md §4: those that can are shown, the others listed), each
+/// a `kpi::left_out` warning saying why.
+#[derive(Debug, Default)]
+pub struct LeftOut {
+    /// KPIs with no card: a `--segment` their datasets lack, periods of a
+    /// KPI with no time column.
+    pub kpis: Vec<Diagnostic>,
+    /// Funnels with no card, for the same reasons.
+    pub funnels: Vec<Diagnostic>,
+    /// KPIs on the page with no breakdown: a `--by` their datasets lack.
+    pub from_breakdowns: Vec<Diagnostic>,
 }
 
 #[derive(Debug, Serialize)]
@@ -153,7 +166,7 @@ pub fn build(model: &Model, req: &Request) -> Result<Page, Vec<Diagnostic>> {
         ..req.query.clone()
     };
     // The page's KPIs, as the evaluation will choose them (cheap: no data).
-    let (fitting, _) = crate::check::query::with_fitting_kpis(model, &by_period(req))?;
+    let (fitting, kpis_left_out) = crate::check::query::with_fitting_kpis(model, &by_period(req))?;
     let mut names = fitting.kpis.clone();
     for t in &model.targets {
         let k = &model.kpis[t.kpi].name;
@@ -200,14 +213,19 @@ pub fn build(model: &Model, req: &Request) -> Result<Page, Vec<Diagnostic>> {
         }
         _ => (req, by_period(req)),
     };
-    let pieces = evaluate_pieces(model, req, &by_period, &names, spans.as_ref())?;
+    let pieces = evaluate_pieces(model, req, &by_period, (&fitting.kpis, &names), spans.as_ref())?;
     let Pieces {
         ev,
         latest,
         statuses,
-        funnels,
-        breakdowns: (breakdowns, left_out),
+        funnels: (funnels, funnels_left_out),
+        breakdowns: (breakdowns, from_breakdowns),
     } = pieces;
+    let left_out = LeftOut {
+        kpis: kpis_left_out,
+        funnels: funnels_left_out,
+        from_breakdowns,
+    };
     let as_of = match req.as_of {
         Some(d) => d,
         None => ev
@@ -313,8 +331,9 @@ struct Pieces {
     ev: Evaluation,
     latest: std::collections::HashMap<String, Date>,
     statuses: Vec<StatusRow>,
-    funnels: Vec<FunnelCard>,
-    /// The breakdowns, and the KPIs they leave out.
+    /// The funnels, and those left out.
+    funnels: (Vec<FunnelCard>, Vec<Diagnostic>),
+    /// The breakdowns, and the page's KPIs they leave out.
     breakdowns: (Vec<Breakdown>, Vec<Diagnostic>),
 }
 
@@ -327,7 +346,7 @@ fn evaluate_pieces(
     model: &Model,
     req: &Request,
     by_period: &Query,
-    names: &[String],
+    (kpis, names): (&[String], &[String]),
     spans: Option<&execute::DataSpans>,
 ) -> Result<Pieces, Vec<Diagnostic>> {
     let series = || execute::evaluate(model, by_period);
@@ -345,11 +364,14 @@ fn evaluate_pieces(
             .iter()
             .filter_map(|(k, d)| model.kpi_id(k).map(|id| (id, *d)))
             .collect();
-        let statuses = crate::status::status_with_latest(model, &[], req.as_of, by_id)?;
+        let statuses = match targets_on_segments(model, &req.query.segments) {
+            Some(names) if names.is_empty() => Vec::new(),
+            names => crate::status::status_with_latest(model, &names.unwrap_or_default(), req.as_of, by_id)?,
+        };
         Ok((latest, statuses))
     };
     let funnels = || funnel_cards(model, &req.query, &req.funnels);
-    let breakdowns = || breakdowns(model, req);
+    let breakdowns = || breakdowns(model, req, kpis);
     let on_connections = model.has_connections();
     let (ev, status, funnels, breakdowns) = if on_connections {
         (series(), status(), funnels(), breakdowns())
@@ -685,16 +707,55 @@ fn target_cards(model: &Model, rows: &[StatusRow], as_of: Date) -> Vec<TargetCar
     out
 }
 
-fn funnel_cards(model: &Model, q: &Query, names: &[String]) -> Result<Vec<FunnelCard>, Vec<Diagnostic>> {
-    if model.funnels.is_empty() {
-        return Ok(Vec::new());
+/// The targets on one of `segments` (`None` without segments: every
+/// target), as `kpi status --segment` shows them: a page of a segment
+/// shows no target measured outside it.
+fn targets_on_segments(model: &Model, segments: &[String]) -> Option<Vec<String>> {
+    (!segments.is_empty()).then(|| {
+        (model.targets.iter())
+            .filter(|t| t.segment.as_ref().is_some_and(|s| segments.contains(s)))
+            .map(|t| t.name.clone())
+            .collect()
+    })
+}
+
+/// The funnels the page shows: those `named`, or every funnel that can
+/// take the query, and a `kpi::left_out` warning for each of the others.
+fn fitting_funnels(model: &Model, named: &[String], whole: &Query) -> (Vec<String>, Vec<Diagnostic>) {
+    if !named.is_empty() {
+        return (named.to_vec(), Vec::new());
     }
+    let mut fit = Vec::new();
+    let mut left_out = Vec::new();
+    for f in &model.funnels {
+        match crate::plan::plan_funnel(model, &f.name, whole) {
+            Some(Err(why)) => left_out.extend(
+                why.first()
+                    .map(|d| crate::check::diagnostics::left_out(&f.name, d)),
+            ),
+            _ => fit.push(f.name.clone()),
+        }
+    }
+    (fit, left_out)
+}
+
+/// The funnels' cards over the whole range, every member together, and
+/// the funnels left out.
+fn funnel_cards(
+    model: &Model,
+    q: &Query,
+    names: &[String],
+) -> Result<(Vec<FunnelCard>, Vec<Diagnostic>), Vec<Diagnostic>> {
     let whole = Query {
         by: Vec::new(),
         grain: Grain::All,
         ..q.clone()
     };
-    let ev = execute::evaluate_funnels(model, names, &whole)?;
+    let (names, left_out) = fitting_funnels(model, names, &whole);
+    if names.is_empty() {
+        return Ok((Vec::new(), left_out));
+    }
+    let ev = execute::evaluate_funnels(model, &names, &whole)?;
     let table = ev.table();
     let col = |name: &str| table.columns.iter().position(|c| c == name);
     let (Some(f), Some(s), Some(c), Some(cv), Some(l)) = (
@@ -704,7 +765,7 @@ fn funnel_cards(model: &Model, q: &Query, names: &[String]) -> Result<Vec<Funnel
         col("conversion"),
         col("leakage"),
     ) else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), left_out));
     };
     let text = |cell: &Cell| match cell {
         Cell::Text(t) => t.clone().unwrap_or_default(),
@@ -749,21 +810,35 @@ fn funnel_cards(model: &Model, q: &Query, names: &[String]) -> Result<Vec<Funnel
     for (card, cs) in out.iter_mut().zip(&counts) {
         card.chart = svg::funnel(&format!("{}: count per step", card.title), cs);
     }
-    Ok(out)
+    Ok((out, left_out))
 }
 
-/// With `--by`: each KPI by member over the whole range.
-/// Each KPI by member of `--by` over the whole range, and the KPIs that
-/// cannot take it, left out (`kpi::left_out`).
-fn breakdowns(model: &Model, req: &Request) -> Result<(Vec<Breakdown>, Vec<Diagnostic>), Vec<Diagnostic>> {
+/// With `--by`: each of the page's `kpis` by member of `--by` over the
+/// whole range, and those that cannot take it, left out (`kpi::left_out`),
+/// named or not: their cards stay.
+fn breakdowns(
+    model: &Model,
+    req: &Request,
+    kpis: &[String],
+) -> Result<(Vec<Breakdown>, Vec<Diagnostic>), Vec<Diagnostic>> {
     if req.query.by.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }
-    let q = Query {
-        kpis: req.kpis.clone(),
+    let mut q = Query {
+        kpis: Vec::new(),
         grain: Grain::All,
         ..req.query.clone()
     };
+    let mut left_out = Vec::new();
+    for (name, id) in kpis.iter().filter_map(|n| Some((n, model.kpi_id(n)?))) {
+        match crate::check::query::kpi_refusals(model, &q, id).first() {
+            None => q.kpis.push(name.clone()),
+            Some(why) => left_out.push(crate::check::diagnostics::left_out(name, why)),
+        }
+    }
+    if q.kpis.is_empty() {
+        return Ok((Vec::new(), left_out));
+    }
     let ev = execute::evaluate(model, &q)?;
     let members: Vec<String> = (0..ev.frame.height())
         .map(|i| {
@@ -796,12 +871,6 @@ fn breakdowns(model: &Model, req: &Request) -> Result<(Vec<Breakdown>, Vec<Diagn
                     .collect(),
             })
         })
-        .collect();
-    let left_out = ev
-        .warnings
-        .iter()
-        .filter(|d| d.code == "kpi::left_out")
-        .cloned()
         .collect();
     Ok((tables, left_out))
 }
