@@ -275,6 +275,16 @@ fn piece_types(path: &Path, from: u64, to: u64) -> std::io::Result<PieceTypes> {
             out.failed = Some((n, format!("the key `{key}` twice in one object")));
             return Ok(out);
         }
+        // The reader's inference recurses once per level, without a limit:
+        // a line nested thousands of levels deep overflowed the stack.
+        let depth = nesting(&line);
+        if depth > MAX_NESTING {
+            out.failed = Some((
+                n,
+                format!("a value nested {depth} levels deep (kpi reads at most {MAX_NESTING})"),
+            ));
+            return Ok(out);
+        }
         let mut one = std::io::Cursor::new(widened(&line));
         let dtype = match polars::io::ndjson::infer_schema(&mut one, None) {
             Ok(schema) => DataType::Struct(schema.iter_fields().collect()),
@@ -291,6 +301,36 @@ fn piece_types(path: &Path, from: u64, to: u64) -> std::io::Result<PieceTypes> {
             shapes.insert(sig.clone());
         }
     }
+}
+
+/// How deep a line's values may nest (`{"a": [[1]]}` is 3 deep), as
+/// JSON readers commonly allow.
+const MAX_NESTING: usize = 128;
+
+/// How deep the line's objects and lists nest, outside texts.
+fn nesting(line: &[u8]) -> usize {
+    let (mut depth, mut deepest, mut in_text, mut escaped) = (0usize, 0, false, false);
+    for &c in line {
+        if in_text {
+            (in_text, escaped) = match (escaped, c) {
+                (true, _) => (true, false),
+                (false, b'\\') => (true, true),
+                (false, b'"') => (false, false),
+                _ => (true, false),
+            };
+            continue;
+        }
+        match c {
+            b'"' => in_text = true,
+            b'{' | b'[' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 /// The first key a line's JSON object holds twice, if any.
@@ -534,6 +574,33 @@ pub(super) fn line_of_record(path: &Path, k: u64) -> std::io::Result<Result<u64,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A line nested deeper than readers allow is named with its depth,
+    /// never read by the reader's inference, whose recursion overflowed
+    /// the stack; texts holding brackets do not count.
+    #[test]
+    fn a_line_nested_too_deep_is_named() {
+        let dir = std::env::temp_dir().join(format!("kpi-ndjson-deep-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("deep.ndjson");
+        let deep = format!("{{\"x\": {}{}}}\n", "[".repeat(20_000), "]".repeat(20_000));
+        let fine = format!(
+            "{{\"x\": {}1{}, \"t\": \"[[[{{\\\"\"}}\n",
+            "[".repeat(127),
+            "]".repeat(127)
+        );
+        std::fs::write(&path, format!("{fine}{deep}")).unwrap();
+        let len = std::fs::metadata(&path).unwrap().len();
+        assert_eq!(
+            schema_in_pieces(&path, &[0], len),
+            Err("line 2: a value nested 20001 levels deep (kpi reads at most 128)".to_string())
+        );
+        std::fs::write(&path, &fine).unwrap();
+        let len = std::fs::metadata(&path).unwrap().len();
+        assert!(schema_in_pieces(&path, &[0], len).is_ok());
+        assert_eq!(nesting(fine.as_bytes()), 128);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     /// A line cut short, as a writer stopped mid-record leaves the last
     /// one, is said to end too soon; other faults are named at their
