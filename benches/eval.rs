@@ -145,6 +145,52 @@ fn main() {
     for scale in scales {
         bench_scale(scale, runs);
     }
+    many_kpis(runs);
+}
+
+/// A spec of 10,000 KPIs over 1,000 deals, as a generated spec can be:
+/// 8,000 base KPIs, each with its own filter, and 2,000 derived ones, half
+/// of them over other derived KPIs. Evaluated whole, by month.
+fn many_kpis(runs: usize) {
+    let dir = std::env::temp_dir().join("kpi-bench-many");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut deals = String::from("amount,stage,closed_at\n");
+    for i in 0..1000 {
+        let stage = ["won", "lost", "open"][i % 3];
+        let _ = writeln!(
+            deals,
+            "{},{stage},2025-{:02}-{:02}",
+            100 + i * 37 % 9000,
+            1 + i % 12,
+            1 + i % 28
+        );
+    }
+    std::fs::write(dir.join("deals.csv"), deals).unwrap();
+    let mut spec = String::from("datasets:\n  deals: {source: deals.csv, time: closed_at}\nkpis:\n");
+    for i in 0..10_000 {
+        let _ = match i % 5 {
+            0..=3 => writeln!(
+                spec,
+                "  k{i}: {{dataset: deals, measure: sum(amount where amount > {i})}}"
+            ),
+            // Derived: over two base KPIs, or over the derived KPI five before.
+            _ if i % 10 == 4 => writeln!(spec, "  k{i}: {{measure: k{} / k{}}}", i - 4, i - 3),
+            _ => writeln!(spec, "  k{i}: {{measure: k{} + 1}}", i - 5),
+        };
+    }
+    std::fs::write(dir.join("many.yaml"), spec).unwrap();
+    let kpi_bin = env!("CARGO_BIN_EXE_kpi");
+    let mut took = Vec::new();
+    for _ in 0..runs {
+        let mut c = Command::new(kpi_bin);
+        c.arg("--spec")
+            .arg(dir.join("many.yaml"))
+            .args(["--quiet", "eval", "--grain", "month", "--format", "csv", "-o"]);
+        c.arg(dir.join("out.csv"));
+        took.push(timed(c, "10,000 KPIs"));
+    }
+    println!("a spec of 10,000 KPIs (8,000 base, 2,000 derived) over 1,000 deals, by month:");
+    summary("kpi eval", &took);
 }
 
 /// What one process took: wall seconds and peak memory (MiB, when known).

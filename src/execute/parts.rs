@@ -47,8 +47,9 @@ struct Distinct {
 }
 
 pub(crate) fn part_aggs(cx: &Cx, parts: &[Part]) -> PartAggs {
-    let mut conditions: Vec<Expr> = Vec::new();
-    let mut values: Vec<Expr> = Vec::new();
+    let mut conditions: Interned<Expr> = Interned::default();
+    let mut values: Interned<Expr> = Interned::default();
+    let mut aggs: Interned<Expr> = Interned::default();
     let mut distinct: Vec<Distinct> = Vec::new();
     let mut copies = Vec::new();
     for p in parts {
@@ -68,7 +69,7 @@ pub(crate) fn part_aggs(cx: &Cx, parts: &[Part]) -> PartAggs {
             None => lit(NULL),
         };
         let agg = compile::aggregate_part(p, filter.clone(), value.clone());
-        match distinct.iter().find(|d| d.agg == agg) {
+        match distinct.get(aggs.index_of(agg.clone())) {
             Some(first) => copies.push(col(first.name.as_str()).alias(p.name.as_str())),
             None => distinct.push(Distinct {
                 func: p.func,
@@ -86,8 +87,8 @@ pub(crate) fn part_aggs(cx: &Cx, parts: &[Part]) -> PartAggs {
             }),
         }
     }
-    let named = |list: Vec<Expr>, prefix: &str| -> Vec<Expr> {
-        list.into_iter()
+    let named = |list: Interned<Expr>, prefix: &str| -> Vec<Expr> {
+        (list.items.into_iter())
             .enumerate()
             .map(|(i, e)| e.alias(format!("{prefix}{i}")))
             .collect()
@@ -131,11 +132,11 @@ impl PartAggs {
     /// filters); `None` when a part is not a count, sum, minimum or maximum.
     /// Read the rows with [`PartAggs::add_filters`].
     pub fn by_hand(&self) -> Option<(Vec<Output>, Vec<Expr>)> {
-        let mut inputs: Vec<Expr> = Vec::new();
+        let mut inputs: Interned<Expr> = Interned::default();
         let mut outputs = Vec::with_capacity(self.distinct.len());
         for d in &self.distinct {
             let reduce = reduce_of(d.func, d.rows, d.param)?;
-            let mut column = |e: &Expr| input_col(index_in(&mut inputs, e.clone()));
+            let mut column = |e: &Expr| input_col(inputs.index_of(e.clone()));
             outputs.push(Output {
                 name: d.name.clone(),
                 reduce,
@@ -144,8 +145,7 @@ impl PartAggs {
                 float: true,
             });
         }
-        let inputs = inputs
-            .into_iter()
+        let inputs = (inputs.items.into_iter())
             .enumerate()
             .map(|(i, e)| e.alias(input_col(i)))
             .collect();
@@ -197,8 +197,43 @@ pub(crate) fn by_hand_fits(parts: &[Part]) -> bool {
 }
 
 /// A column computing `e`, shared with every earlier use of the same expression.
-fn once(list: &mut Vec<Expr>, e: Expr, prefix: &str) -> Expr {
-    col(format!("{prefix}{}", index_in(list, e)))
+fn once(list: &mut Interned<Expr>, e: Expr, prefix: &str) -> Expr {
+    col(format!("{prefix}{}", list.index_of(e)))
+}
+
+/// Distinct items in the order they first come, each found by its text:
+/// searching the list for each new one made a spec of thousands of KPIs
+/// quadratic (4,000 took 2.7 s), and Polars' hash of an expression leaves
+/// out its literals (`stage == "won"` and `stage == "lost"` hash alike).
+/// Items of one text are told apart by `==`, never merged by their text:
+/// Polars compares kpi's own row functions (`/`, `round`) by identity, and
+/// two `round`s of one text may round differently.
+pub(crate) struct Interned<T> {
+    items: Vec<T>,
+    by_text: std::collections::HashMap<String, Vec<usize>>,
+}
+
+impl<T> Default for Interned<T> {
+    fn default() -> Self {
+        Interned {
+            items: Vec::new(),
+            by_text: std::collections::HashMap::new(),
+        }
+    }
+}
+
+impl<T: PartialEq + std::fmt::Debug> Interned<T> {
+    /// The position of `x`, added at the end the first time.
+    pub(crate) fn index_of(&mut self, x: T) -> usize {
+        let same = self.by_text.entry(format!("{x:?}")).or_default();
+        if let Some(&i) = same.iter().find(|&&i| self.items[i] == x) {
+            return i;
+        }
+
+        same.push(self.items.len());
+        self.items.push(x);
+        self.items.len() - 1
+    }
 }
 
 /// The position of `x` in `list`, added at the end the first time.
