@@ -515,6 +515,18 @@ pub fn filter_on_row_function(span: Span, func: &str, clause: &str) -> Diagnosti
     .help("filter rows with the KPI's `where`, or move the clause into an aggregate such as `sum(x where …)`")
 }
 
+/// A derived KPI standing on more derived KPIs, one above another, than
+/// evaluation takes.
+pub fn kpis_too_deep(span: Span, name: &str, depth: usize) -> Diagnostic {
+    let max = super::kpis::MAX_DERIVED_DEPTH;
+    Diagnostic::error(
+        "kpi::kpis_too_deep",
+        format!("KPI `{name}` is {depth} derived KPIs deep (each over the one beneath it); kpi evaluates at most {max}"),
+    )
+    .at(span, "too deep")
+    .help("combine steps into fewer KPIs: a derived measure may name many KPIs and combine them itself")
+}
+
 pub fn kpi_cycle(span: Span, cycle: &[String]) -> Diagnostic {
     Diagnostic::error(
         "kpi::kpi_cycle",

@@ -38,7 +38,18 @@ pub(super) fn kpis(
             out
         })
         .collect();
-    let (order, in_cycle) = toposort(&deps, kpi_names, diags);
+    let (order, mut in_cycle) = toposort(&deps, kpi_names, diags);
+    // Said of the lowest KPI too deep in each chain; those above it fail too.
+    for (id, depth) in too_deep(&deps, &order) {
+        if depth == MAX_DERIVED_DEPTH + 1 {
+            diags.push(diag::kpis_too_deep(
+                spec.kpis[id].name.span,
+                &spec.kpis[id].name.value,
+                depth,
+            ));
+        }
+        in_cycle[id] = true;
+    }
     let mut built: Vec<Option<KpiModel>> = vec![None; n];
     for &id in &order {
         if in_cycle[id] {
@@ -94,6 +105,28 @@ pub(super) fn placeholder(k: &m::Kpi) -> KpiModel {
         span,
         measure_text: String::new(),
     }
+}
+
+/// How many derived KPIs may stand one on another. Each is a step of the
+/// evaluation's plan, which Polars reads recursively: 20,000 overflowed
+/// the stack. Generous for any spec written by hand.
+pub const MAX_DERIVED_DEPTH: usize = 256;
+
+/// The derived KPIs deeper than [`MAX_DERIVED_DEPTH`], each with its
+/// depth: a derived KPI over base KPIs alone is 1 deep, one over it 2.
+fn too_deep(deps: &[Vec<(usize, Span)>], order: &[usize]) -> Vec<(usize, usize)> {
+    let mut depth = vec![0usize; deps.len()];
+    let mut out = Vec::new();
+    for &id in order {
+        if deps[id].is_empty() {
+            continue;
+        }
+        depth[id] = 1 + deps[id].iter().map(|(d, _)| depth[*d]).max().unwrap_or(0);
+        if depth[id] > MAX_DERIVED_DEPTH {
+            out.push((id, depth[id]));
+        }
+    }
+    out
 }
 
 /// Dependency order; KPIs on a cycle are reported once per cycle and flagged.

@@ -514,3 +514,81 @@ fn a_result_too_large_for_memory_is_refused_before_it_is_laid() {
         1 + 25_000 * 126
     );
 }
+
+/// A chain of derived KPIs, each over the one before, is evaluated up to
+/// 256 deep (k256 is the sum plus 256, by hand); deeper, the lowest KPI
+/// too deep is an error (a generated chain of 20,000 overflowed the
+/// stack), and those above it fail with it, unsaid.
+#[test]
+fn a_chain_of_derived_kpis_deeper_than_evaluation_takes() {
+    let chain = |n: usize| {
+        let mut s =
+            String::from("datasets:\n  d: {source: d.csv}\nkpis:\n  k0: {dataset: d, measure: sum(x)}\n");
+        for i in 1..=n {
+            s.push_str(&format!("  k{i}: {{measure: k{} + 1}}\n", i - 1));
+        }
+        s
+    };
+    let dir = temp_dir("derived-chain");
+    std::fs::write(dir.join("d.csv"), "x\n3\n4\n").unwrap();
+    std::fs::write(dir.join("s.yaml"), chain(256)).unwrap();
+    let (code, out, err) = kpi_in(&dir, &["--spec", "s.yaml", "eval", "k256", "--format", "csv"]);
+    assert_eq!((code, out.as_str()), (Some(0), "k256\n263\n"), "{err}");
+    std::fs::write(dir.join("s.yaml"), chain(20_000)).unwrap();
+    let (code, out, err) = kpi_in(&dir, &["--spec", "s.yaml", "check", "--format", "json"]);
+    assert_eq!(code, Some(1), "{err}");
+    let found: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    let said: Vec<(&str, u64)> = found
+        .iter()
+        .map(|d| (d["code"].as_str().unwrap_or(""), d["line"].as_u64().unwrap_or(0)))
+        .collect();
+    assert_eq!(said, [("kpi::kpis_too_deep", 261)], "{out}");
+    assert!(found[0]["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("`k257` is 257 derived KPIs deep"));
+    let (code, _, err) = kpi_in(&dir, &["--spec", "s.yaml", "eval", "k19999"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("kpi::kpis_too_deep"), "{err}");
+}
+
+/// Thousands of KPIs, base and derived, evaluate to the values each has
+/// alone (the plan adds them in a few steps, not one per KPI).
+#[test]
+fn thousands_of_kpis_have_the_values_each_has_alone() {
+    let mut s = String::from("datasets:\n  d: {source: d.csv, time: t}\nkpis:\n");
+    for i in 0..3000 {
+        match i % 3 {
+            0 => s.push_str(&format!(
+                "  k{i}: {{dataset: d, measure: sum(x where x > {})}}\n",
+                i % 7
+            )),
+            1 => s.push_str(&format!("  k{i}: {{measure: k{} * 2}}\n", i - 1)),
+            _ => s.push_str(&format!("  k{i}: {{measure: k{} - k{}}}\n", i - 1, i - 2)),
+        }
+    }
+    let dir = temp_dir("thousands");
+    std::fs::write(
+        dir.join("d.csv"),
+        "x,t\n3,2025-01-01\n5,2025-01-20\n8,2025-02-03\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("s.yaml"), s).unwrap();
+    let (code, out, err) = kpi_in(
+        &dir,
+        &["--spec", "s.yaml", "eval", "--grain", "month", "--format", "json"],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    // By hand: January holds 3 and 5, February 8.
+    let month = [[3.0, 5.0], [8.0, f64::NAN]];
+    for (row, xs) in rows.iter().zip(month) {
+        for i in (0..3000).step_by(3) {
+            let base: f64 = xs.iter().filter(|x| **x > (i % 7) as f64).sum();
+            assert_eq!(row[format!("k{i}")].as_f64(), Some(base), "k{i} {row}");
+            assert_eq!(row[format!("k{}", i + 1)].as_f64(), Some(base * 2.0));
+            assert_eq!(row[format!("k{}", i + 2)].as_f64(), Some(base));
+        }
+    }
+    assert_eq!(rows.len(), 2);
+}
