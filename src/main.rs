@@ -11,6 +11,13 @@ static PANICS: std::sync::Mutex<Vec<(std::thread::ThreadId, String)>> = std::syn
 
 fn main() -> std::process::ExitCode {
     cli::allocator::tune();
+    // Threads get the main thread's stack (8 MiB) rather than Rust's 2 MiB:
+    // expressions are read recursively, and the report's pieces and the
+    // batches run side by side on threads of their own. (Read once, at the
+    // first thread spawned; a value set by the user stands.)
+    if std::env::var_os("RUST_MIN_STACK").is_none() {
+        std::env::set_var("RUST_MIN_STACK", (8 << 20).to_string());
+    }
     // A panic is a bug (user input gets diagnostics): said as one, with an
     // exit code of 1 rather than Rust's own report and 101.
     std::panic::set_hook(Box::new(|info| {

@@ -246,6 +246,8 @@ pub(super) fn dimensions(
     diags: &mut Diagnostics,
 ) {
     for (id, d) in spec.datasets.iter().enumerate() {
+        // Those too large, and those over them: said once, at the first.
+        let mut too_large_names: Vec<&str> = Vec::new();
         for (name, field) in &d.dimensions {
             let Some(e) = &field.expr else { continue };
             let t = {
@@ -260,22 +262,39 @@ pub(super) fn dimensions(
                 ec.check(e, Ctx::Row)
             };
             // The dimensions a formula uses are written out in it, so one
-            // used twice in each of a chain doubles at every link: kept
-            // within bounds here, the rest of the spec stays small.
-            let t = match t.size() {
-                n if n > MAX_DIMENSION_NODES => {
-                    diags.push(diag::dimension_too_large(
-                        e.span,
-                        &name.value,
-                        n,
-                        MAX_DIMENSION_NODES,
-                    ));
+            // used twice in each of a chain doubles at every link, and a
+            // long chain nests as deep as its links (5,000 overflowed the
+            // stack of the evaluation, which reads expressions recursively):
+            // kept within bounds here, the rest of the spec stays small.
+            let over_too_large = (e.names().into_iter())
+                .any(|n| n.qualifier.is_none() && too_large_names.contains(&n.ident.name.as_str()));
+            let too_large = match (t.size(), t.depth()) {
+                _ if over_too_large => None,
+                (n, _) if n > MAX_DIMENSION_NODES => Some(diag::dimension_too_large(
+                    e.span,
+                    &name.value,
+                    n,
+                    MAX_DIMENSION_NODES,
+                )),
+                // As deep as any expression may be.
+                (_, depth) if depth > crate::syntax::MAX_DEPTH => Some(diag::dimension_too_deep(
+                    e.span,
+                    &name.value,
+                    depth,
+                    crate::syntax::MAX_DEPTH,
+                )),
+                _ => None,
+            };
+            let t = match (too_large, over_too_large) {
+                (None, false) => t,
+                (said, _) => {
+                    diags.extend(said);
+                    too_large_names.push(&name.value);
                     TExpr {
                         kind: TKind::Lit(Literal::Null),
                         ..t
                     }
                 }
-                _ => t,
             };
             model.datasets[id].dimensions.push(Dimension {
                 name: name.value.clone(),

@@ -879,6 +879,17 @@ pub fn dimension_too_large(span: Span, name: &str, nodes: usize, most: usize) ->
     .help("a dimension used in another is written out at each use, so using one twice in each link of a chain doubles the size at every link: use each fewer times (`x * 2` rather than `x + x`), or compute the column in the data")
 }
 
+/// A dimension nesting deeper than expressions may with the dimensions it
+/// uses written out (a long chain of dimensions, each over the one before).
+pub fn dimension_too_deep(span: Span, name: &str, depth: usize, most: usize) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::dimension_too_large",
+        format!("dimension `{name}` nests {depth} levels deep with the dimensions it uses written out, more than {most}"),
+    )
+    .at(span, "too deep once written out")
+    .help("a dimension used in another is written out at each use, so a long chain of dimensions, each over the one before, nests as deep as its links: use fewer links, or compute the column in the data")
+}
+
 /// A row expression whose SQL would pass [`crate::sql::MAX_EXPRESSION_SQL`].
 pub fn sql_too_long(span: Span, dialect: &str) -> Diagnostic {
     Diagnostic::error(

@@ -133,6 +133,13 @@ impl TExpr {
         n
     }
 
+    /// How deep the expression nests: 1 for a column or a literal.
+    pub fn depth(&self) -> usize {
+        let mut deepest = 0;
+        self.for_each_child(|c| deepest = deepest.max(c.depth()));
+        deepest + 1
+    }
+
     pub fn for_each_child<'a>(&'a self, mut f: impl FnMut(&'a TExpr)) {
         children!(&self.kind, f, iter)
     }

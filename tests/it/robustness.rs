@@ -592,3 +592,44 @@ fn thousands_of_kpis_have_the_values_each_has_alone() {
     }
     assert_eq!(rows.len(), 2);
 }
+
+/// A chain of dimensions, each over the one before, is written out in the
+/// formulas that use it: up to 256 levels deep it evaluates (by hand: the
+/// two rows' 3 and 4, each plus 255), on the report's threads too; deeper,
+/// the first dimension too deep is an error (a chain of 5,000 overflowed
+/// the stack).
+#[test]
+fn a_chain_of_dimensions_deeper_than_expressions_may_be() {
+    let chain = |n: usize| {
+        let mut s =
+            String::from("datasets:\n  d:\n    source: d.csv\n    time: t\n    dimensions:\n      x0: x\n");
+        for i in 1..n {
+            s.push_str(&format!("      x{i}: x{} + 1\n", i - 1));
+        }
+        s + &format!(
+            "kpis:\n  k: {{dataset: d, measure: 'sum({}x{})'}}\n",
+            "-".repeat(200),
+            n - 1
+        )
+    };
+    let dir = temp_dir("dimension-chain");
+    std::fs::write(dir.join("d.csv"), "x,t\n3,2025-01-02\n4,2025-01-03\n").unwrap();
+    std::fs::write(dir.join("s.yaml"), chain(256)).unwrap();
+    let (code, out, err) = kpi_in(&dir, &["--spec", "s.yaml", "eval", "--format", "csv"]);
+    assert_eq!((code, out.as_str()), (Some(0), "k\n517\n"), "{err}");
+    let (code, _, err) = kpi_in(&dir, &["--spec", "s.yaml", "report", "-o", "r.html"]);
+    assert_eq!(code, Some(0), "{err}");
+    std::fs::write(dir.join("s.yaml"), chain(5_000)).unwrap();
+    let (code, out, err) = kpi_in(&dir, &["--spec", "s.yaml", "check", "--format", "json"]);
+    assert_eq!(code, Some(1), "{err}");
+    let found: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    let said: Vec<(&str, u64)> = found
+        .iter()
+        .map(|d| (d["code"].as_str().unwrap_or(""), d["line"].as_u64().unwrap_or(0)))
+        .collect();
+    assert_eq!(said, [("kpi::dimension_too_large", 262)], "{out}");
+    assert!(found[0]["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("`x256` nests 257 levels deep"));
+}
