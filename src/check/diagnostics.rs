@@ -685,6 +685,16 @@ pub fn dimension_missing(span: Span, dim: &str, dataset: &str, kpi: &str) -> Dia
     ))
 }
 
+/// A funnel of more steps than evaluation takes.
+pub fn funnel_too_long(span: Span, funnel: &str, steps: usize, most: usize) -> Diagnostic {
+    Diagnostic::error(
+        "kpi::funnel_too_long",
+        format!("funnel `{funnel}` has {steps} steps; kpi evaluates at most {most}"),
+    )
+    .at(span, format!("step {} of {steps}", most + 1))
+    .help("a funnel's steps are the stages its rows pass, one within another: split a longer one into funnels of fewer stages")
+}
+
 pub fn duplicate_step(span: Span, first: Span, name: &str) -> Diagnostic {
     Diagnostic::error(
         "kpi::duplicate_name",

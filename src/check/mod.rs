@@ -275,6 +275,9 @@ pub fn dimension_on(sc: &Scope, ds: DatasetId, name: &str) -> bool {
     }
 }
 
+/// How many steps a funnel may have.
+pub const MAX_FUNNEL_STEPS: usize = 64;
+
 fn funnels(
     spec: &Spec,
     model: &mut Model,
@@ -306,9 +309,21 @@ fn funnels(
         if let Some(t) = &f.time {
             time_column(model, closed, ds, t, diags);
         }
+        // Each step's condition holds those of the steps before it, so a
+        // funnel's plan grows with the square of its steps (600 steps took
+        // 22 GB): far beyond the stages of any sales funnel. (Those within
+        // the bound are checked still, and kept for what names the funnel.)
+        if let Some(step) = f.steps.get(MAX_FUNNEL_STEPS) {
+            diags.push(diag::funnel_too_long(
+                step.name.span,
+                &f.name.value,
+                f.steps.len(),
+                MAX_FUNNEL_STEPS,
+            ));
+        }
         let mut seen: Vec<&m::Name> = Vec::new();
         let mut steps = Vec::new();
-        for step in &f.steps {
+        for step in f.steps.iter().take(MAX_FUNNEL_STEPS) {
             if let Some(first) = seen.iter().find(|n| n.value == step.name.value) {
                 diags.push(diag::duplicate_step(step.name.span, first.span, &step.name.value));
             }

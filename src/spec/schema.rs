@@ -387,8 +387,9 @@ fn funnel_key(k: &str, r: &impl Fn(&str) -> Value) -> Value {
         "dataset" => text("The dataset of the funnel's rows."),
         "time" => text("The time column (default: the dataset's)."),
         "steps" => json!({
-            "description": "Ordered steps, each a name and a condition on top of the earlier steps.",
+            "description": "Ordered steps, each a name and a condition on top of the earlier steps (at most 64).",
             "type": "array",
+            "maxItems": crate::check::MAX_FUNNEL_STEPS,
             "items": {
                 "type": "object",
                 "properties": {"name": {"type": "string"}, "where": r("expression")},

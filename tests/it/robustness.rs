@@ -633,3 +633,38 @@ fn a_chain_of_dimensions_deeper_than_expressions_may_be() {
         .unwrap_or("")
         .contains("`x256` nests 257 levels deep"));
 }
+
+/// A funnel of 64 steps evaluates (by hand: 10 and 70 pass `x > 9`, only
+/// 70 passes `x > 10` and on); one of 65 is an error at its 65th step,
+/// where 600 steps took 22 GB.
+#[test]
+fn a_funnel_of_more_steps_than_evaluation_takes() {
+    let funnel = |n: usize| {
+        let mut s = String::from(
+            "datasets:\n  d: {source: d.csv}\nkpis:\n  k: {dataset: d, measure: count()}\nfunnels:\n  f:\n    dataset: d\n    steps:\n      - {name: s0}\n",
+        );
+        for i in 1..n {
+            s.push_str(&format!("      - {{name: s{i}, where: x > {i}}}\n"));
+        }
+        s
+    };
+    let dir = temp_dir("long-funnel");
+    std::fs::write(dir.join("d.csv"), "x\n10\n70\n").unwrap();
+    std::fs::write(dir.join("s.yaml"), funnel(64)).unwrap();
+    let (code, out, err) = kpi_in(&dir, &["--spec", "s.yaml", "eval", "f", "--format", "csv"]);
+    assert_eq!(code, Some(0), "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 65, "{out}");
+    assert_eq!(lines[10], "f,s9,2,1,1,0");
+    assert_eq!(lines[11], "f,s10,1,0.5,0.5,0.5");
+    assert_eq!(lines[64], "f,s63,1,1,0.5,0");
+    std::fs::write(dir.join("s.yaml"), funnel(600)).unwrap();
+    let (code, out, err) = kpi_in(&dir, &["--spec", "s.yaml", "check", "--format", "json"]);
+    assert_eq!(code, Some(1), "{err}");
+    let found: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    let said: Vec<(&str, u64)> = found
+        .iter()
+        .map(|d| (d["code"].as_str().unwrap_or(""), d["line"].as_u64().unwrap_or(0)))
+        .collect();
+    assert_eq!(said, [("kpi::funnel_too_long", 73)], "{out}");
+}
