@@ -70,11 +70,17 @@ fn fixture(spec: &str) -> std::path::PathBuf {
 }
 
 fn report(dir: &std::path::Path, extra: &[&str]) -> String {
+    report_and_notes(dir, extra).0
+}
+
+/// The page as of 2025-03-31, and what the command said on stderr.
+fn report_and_notes(dir: &std::path::Path, extra: &[&str]) -> (String, String) {
     let mut args = vec!["--spec", dir.to_str().unwrap(), "report", "--as-of", "2025-03-31"];
     args.extend(extra);
     let out = kpi(&args);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{err}");
+    (String::from_utf8(out.stdout).unwrap(), err)
 }
 
 #[test]
@@ -641,24 +647,12 @@ fn a_kpi_the_breakdowns_leave_out_is_said() {
     );
     let dir = fixture(&spec);
     std::fs::write(dir.join("q.csv"), "x,closed_at\n5,2025-03-01\n").unwrap();
-    let args = [
-        "--spec",
-        dir.to_str().unwrap(),
-        "report",
-        "--as-of",
-        "2025-03-31",
-        "--by",
-        "stage",
-    ];
-    let out = kpi(&args);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{err}");
+    let (html, err) = report_and_notes(&dir, &["--by", "stage"]);
     assert!(
         err.contains("warning[kpi::left_out]: 1 KPI cannot take the query and is left out of the breakdowns")
             && err.contains("`quota` is left out: dimension `stage` is not on dataset `q`"),
         "{err}"
     );
-    let html = String::from_utf8_lossy(&out.stdout);
     assert!(html.contains("aria-label=\"KPI Quota\""), "the card stays");
 }
 
@@ -690,18 +684,7 @@ fn a_page_of_a_segment_leaves_out_what_it_cannot_measure() {
     )
     .unwrap();
     std::fs::write(dir.join("calls.csv"), "at\n2025-03-01\n").unwrap();
-    let args = [
-        "--spec",
-        dir.to_str().unwrap(),
-        "report",
-        "--as-of",
-        "2025-03-31",
-        "--segment",
-        "north",
-    ];
-    let out = kpi(&args);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{err}");
+    let (html, err) = report_and_notes(&dir, &["--segment", "north"]);
     assert!(
         err.contains(
             "warning[kpi::left_out]: 1 KPI and 1 funnel cannot take the query and are left out of the page"
@@ -709,7 +692,6 @@ fn a_page_of_a_segment_leaves_out_what_it_cannot_measure() {
             && err.contains("`call_funnel` is left out"),
         "{err}"
     );
-    let html = String::from_utf8_lossy(&out.stdout);
     assert!(html.contains("aria-label=\"KPI Won revenue\""), "{html}");
     assert!(html.contains("<p class=\"value\">300</p>"), "{html}");
     assert!(

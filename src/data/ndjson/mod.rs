@@ -307,17 +307,24 @@ fn piece_types(path: &Path, from: u64, to: u64) -> std::io::Result<PieceTypes> {
 /// JSON readers commonly allow.
 const MAX_NESTING: usize = 128;
 
+/// Inside a JSON text, after byte `c` (`escaped`: the byte before was a
+/// backslash): whether the text goes on, and whether the next byte is
+/// escaped.
+fn in_text_after(escaped: bool, c: u8) -> (bool, bool) {
+    match (escaped, c) {
+        (true, _) => (true, false),
+        (false, b'\\') => (true, true),
+        (false, b'"') => (false, false),
+        _ => (true, false),
+    }
+}
+
 /// How deep the line's objects and lists nest, outside texts.
 fn nesting(line: &[u8]) -> usize {
     let (mut depth, mut deepest, mut in_text, mut escaped) = (0usize, 0, false, false);
     for &c in line {
         if in_text {
-            (in_text, escaped) = match (escaped, c) {
-                (true, _) => (true, false),
-                (false, b'\\') => (true, true),
-                (false, b'"') => (false, false),
-                _ => (true, false),
-            };
+            (in_text, escaped) = in_text_after(escaped, c);
             continue;
         }
         match c {
@@ -366,12 +373,7 @@ fn widened(line: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     let (mut at, mut in_text, mut escaped) = (0, false, false);
     while let Some(&c) = line.get(at) {
         if in_text {
-            (in_text, escaped) = match (escaped, c) {
-                (true, _) => (true, false),
-                (false, b'\\') => (true, true),
-                (false, b'"') => (false, false),
-                _ => (true, false),
-            };
+            (in_text, escaped) = in_text_after(escaped, c);
         } else if c == b'"' {
             in_text = true;
         } else if c == b'-' || c.is_ascii_digit() {
