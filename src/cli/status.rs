@@ -77,13 +77,6 @@ fn no_by_or_grain(flags: &super::eval::QueryArgs) -> Result<(), u8> {
     Ok(())
 }
 
-/// The rows of targets on the `--segment`s (the range chose the periods).
-fn on_segments(rows: Vec<StatusRow>, segments: &[String]) -> Vec<StatusRow> {
-    rows.into_iter()
-        .filter(|r| segments.is_empty() || r.segment.as_ref().is_some_and(|s| segments.contains(s)))
-        .collect()
-}
-
 /// Why `--segment` or a range left no target row.
 fn why_no_rows(flags: &super::eval::QueryArgs) -> Option<String> {
     let segments = match flags.segment.as_slice() {
@@ -169,7 +162,13 @@ pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
     };
     let model = &outcome.checked.model;
     let latest = std::collections::HashMap::new();
-    let rows = match kpi::status::status_over(model, &targets, as_of, range, latest) {
+    // Only the targets on the `--segment`s are evaluated; none asked, no rows.
+    let asked = kpi::status::targets_on(model, &targets, &args.query.segment);
+    let rows = match asked.is_empty() {
+        true => Ok(Vec::new()),
+        false => kpi::status::status_over(model, &asked, as_of, range, latest),
+    };
+    let rows = match rows {
         Ok(r) => r,
         Err(d) => {
             eprint!(
@@ -179,7 +178,6 @@ pub fn run(spec: &std::path::Path, args: &Args) -> u8 {
             return 1;
         }
     };
-    let rows = on_segments(rows, &args.query.segment);
     print_notes(&rows, model);
     if model.targets.is_empty() {
         super::notice("note: the spec has no targets: add them under `targets:` (see `kpi schema`)\n");

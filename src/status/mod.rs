@@ -340,6 +340,18 @@ pub fn status(
     status_with_latest(model, names, as_of, std::collections::HashMap::new())
 }
 
+/// The targets a status shows, by name, in the spec's order: those of
+/// `names` (every target when none) on one of `segments` (on any segment,
+/// or none, when no segment is given). A page or a status of a segment
+/// shows no target measured outside it.
+pub fn targets_on(model: &Model, names: &[String], segments: &[String]) -> Vec<String> {
+    (model.targets.iter())
+        .filter(|t| names.is_empty() || names.contains(&t.name))
+        .filter(|t| segments.is_empty() || t.segment.as_ref().is_some_and(|s| segments.contains(s)))
+        .map(|t| t.name.clone())
+        .collect()
+}
+
 /// [`status`], with the latest date in the data beneath some KPIs already
 /// known (by KPI id): those are not read again.
 pub fn status_with_latest(

@@ -364,9 +364,11 @@ fn evaluate_pieces(
             .iter()
             .filter_map(|(k, d)| model.kpi_id(k).map(|id| (id, *d)))
             .collect();
-        let statuses = match targets_on_segments(model, &req.query.segments) {
-            Some(names) if names.is_empty() => Vec::new(),
-            names => crate::status::status_with_latest(model, &names.unwrap_or_default(), req.as_of, by_id)?,
+        // The targets on the page's segments; none, no cards.
+        let asked = crate::status::targets_on(model, &[], &req.query.segments);
+        let statuses = match asked.is_empty() {
+            true => Vec::new(),
+            false => crate::status::status_with_latest(model, &asked, req.as_of, by_id)?,
         };
         Ok((latest, statuses))
     };
@@ -705,18 +707,6 @@ fn target_cards(model: &Model, rows: &[StatusRow], as_of: Date) -> Vec<TargetCar
         });
     }
     out
-}
-
-/// The targets on one of `segments` (`None` without segments: every
-/// target), as `kpi status --segment` shows them: a page of a segment
-/// shows no target measured outside it.
-fn targets_on_segments(model: &Model, segments: &[String]) -> Option<Vec<String>> {
-    (!segments.is_empty()).then(|| {
-        (model.targets.iter())
-            .filter(|t| t.segment.as_ref().is_some_and(|s| segments.contains(s)))
-            .map(|t| t.name.clone())
-            .collect()
-    })
 }
 
 /// The funnels the page shows: those `named`, or every funnel that can
