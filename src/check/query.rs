@@ -135,21 +135,7 @@ pub fn with_fitting_kpis(model: &Model, query: &Query) -> Result<(Query, Vec<Dia
     if !query.kpis.is_empty() {
         return Ok((query.clone(), Vec::new()));
     }
-    let mut fit = Vec::new();
-    let mut left_out = Vec::new();
-    let mut first_refusal = Vec::new();
-    for (k, km) in model.kpis.iter().enumerate() {
-        let refused = kpi_refusals(model, query, k);
-        match refused.first() {
-            None => fit.push(km.name.clone()),
-            Some(why) => {
-                left_out.push(diag::left_out(&km.name, why));
-                if first_refusal.is_empty() {
-                    first_refusal = refused;
-                }
-            }
-        }
-    }
+    let (fit, left_out, first_refusal) = fitting_of(model, query, 0..model.kpis.len());
     if fit.is_empty() && !first_refusal.is_empty() {
         return Err(first_refusal);
     }
@@ -158,6 +144,33 @@ pub fn with_fitting_kpis(model: &Model, query: &Query) -> Result<(Query, Vec<Dia
         ..query.clone()
     };
     Ok((query, left_out))
+}
+
+/// Of the KPIs `ids`, the names of those that fit the query (its `--by`,
+/// `--segment`s and periods), a `kpi::left_out` warning for each of the
+/// others, and the errors of the first refused.
+pub fn fitting_of(
+    model: &Model,
+    query: &Query,
+    ids: impl IntoIterator<Item = KpiId>,
+) -> (Vec<String>, Vec<Diagnostic>, Vec<Diagnostic>) {
+    let mut fit = Vec::new();
+    let mut left_out = Vec::new();
+    let mut first_refusal = Vec::new();
+    for k in ids {
+        let name = &model.kpis[k].name;
+        let refused = kpi_refusals(model, query, k);
+        match refused.first() {
+            None => fit.push(name.clone()),
+            Some(why) => {
+                left_out.push(diag::left_out(name, why));
+                if first_refusal.is_empty() {
+                    first_refusal = refused;
+                }
+            }
+        }
+    }
+    (fit, left_out, first_refusal)
 }
 
 /// Why the KPI `k` cannot take the query's `--by` dimensions, `--segment`s

@@ -819,13 +819,9 @@ fn breakdowns(
         grain: Grain::All,
         ..req.query.clone()
     };
-    let mut left_out = Vec::new();
-    for (name, id) in kpis.iter().filter_map(|n| Some((n, model.kpi_id(n)?))) {
-        match crate::check::query::kpi_refusals(model, &q, id).first() {
-            None => q.kpis.push(name.clone()),
-            Some(why) => left_out.push(crate::check::diagnostics::left_out(name, why)),
-        }
-    }
+    let ids = kpis.iter().filter_map(|n| model.kpi_id(n));
+    let (fit, left_out, _) = crate::check::query::fitting_of(model, &q, ids);
+    q.kpis = fit;
     if q.kpis.is_empty() {
         return Ok((Vec::new(), left_out));
     }
