@@ -2,7 +2,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 //! How long `kpi check` takes on a large spec: 10,000 KPIs (base and derived)
-//! over three datasets, loaded from text and checked, as on every save.
+//! over three datasets, loaded from text and checked, as on every save; and
+//! what one spec test costs in specs of 100 and 1,000 tests (each test
+//! checks the spec again with its rows' columns: a cost that grew with the
+//! number of tests made 2,000 tests take a minute).
 //!
 //! Run with `cargo bench --bench check`.
 
@@ -23,6 +26,35 @@ fn generate(n: usize) -> String {
         };
     }
     s
+}
+
+/// A spec of `n` tests of one KPI, each over a row of its own.
+fn tests(n: usize) -> String {
+    let mut s = String::from(
+        "datasets:\n  deals:\n    source: deals.csv\n    time: closed_at\n    columns: {amount: number, closed_at: date}\nkpis:\n  revenue:\n    dataset: deals\n    measure: sum(amount)\ntests:\n",
+    );
+    for i in 0..n {
+        let _ = writeln!(
+            s,
+            "  t{i}:\n    kpi: revenue\n    data:\n      deals:\n        - {{amount: {i}, closed_at: 2025-01-01}}\n    expect:\n      - {{revenue: {i}}}"
+        );
+    }
+    s
+}
+
+/// Milliseconds per test of a run of every test in a spec of `n` tests.
+fn per_test(n: usize) -> f64 {
+    let outcome = kpi::check_loaded(kpi::spec::load_str("tests.yaml", &tests(n)), false);
+    assert_eq!(outcome.errors(), 0, "{:?}", outcome.diagnostics.first());
+    let start = Instant::now();
+    let results = kpi::spec_test::run(&outcome.spec, &outcome.checked.model, &outcome.sources, &[]);
+    let took = start.elapsed().as_secs_f64() * 1e3;
+    assert!(
+        results.len() == n && results.iter().all(|r| r.passed),
+        "{:?}",
+        results.first()
+    );
+    took / n as f64
 }
 
 fn main() {
@@ -54,5 +86,10 @@ fn main() {
         times[times.len() / 2].as_secs_f64() * 1e3,
         times[0].as_secs_f64() * 1e3,
         times.len()
+    );
+    println!(
+        "spec tests: {:.2} ms per test in a spec of 100 tests, {:.2} ms in a spec of 1,000",
+        per_test(100),
+        per_test(1_000)
     );
 }
