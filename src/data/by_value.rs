@@ -12,6 +12,10 @@
 //! alone, the nulls kept aside, as Polars' own arithmetic does; the others
 //! may give null (a division by zero, the root of a negative number).
 
+use std::any::TypeId;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
 use polars::prelude::*;
 use polars_core::chunked_array::ops::arity::{binary_elementwise, binary_elementwise_values};
 
@@ -20,7 +24,7 @@ pub fn unary<F>(x: Expr, name: &'static str, f: F) -> Expr
 where
     F: Fn(f64) -> Option<f64> + Copy + Send + Sync + 'static,
 {
-    each_number(x, name, move |x| x.apply(|v| v.and_then(f)))
+    shared::<F>(each_number(x, name, move |x| x.apply(|v| v.and_then(f))), "unary")
 }
 
 /// `f` of each number of `x`, a total function.
@@ -28,7 +32,7 @@ pub fn unary_total<F>(x: Expr, name: &'static str, f: F) -> Expr
 where
     F: Fn(f64) -> f64 + Copy + Send + Sync + 'static,
 {
-    each_number(x, name, move |x| x.apply_values(f))
+    shared::<F>(each_number(x, name, move |x| x.apply_values(f)), "unary_total")
 }
 
 /// `f` of the numbers of `x` and `y` row by row, or null (a single number,
@@ -37,7 +41,7 @@ pub fn binary<F>(x: Expr, y: Expr, name: &'static str, f: F) -> Expr
 where
     F: Fn(f64, f64) -> Option<f64> + Copy + Send + Sync + 'static,
 {
-    pairs(x, y, name, move |x, y| {
+    let e = pairs(x, y, name, move |x, y| {
         Ok(match (x.len(), y.len()) {
             (n, 1) if n != 1 => match y.get(0) {
                 Some(b) => x.apply(|a| a.and_then(|a| f(a, b))),
@@ -50,7 +54,8 @@ where
             (n, m) if n == m => binary_elementwise(x, y, |a: Option<f64>, b: Option<f64>| f(a?, b?)),
             (n, m) => polars_bail!(ShapeMismatch: "a row function's arguments hold {n} and {m} values"),
         })
-    })
+    });
+    shared::<F>(e, "binary")
 }
 
 /// `f` of the numbers of `x` and `y` row by row, a total function.
@@ -58,7 +63,7 @@ pub fn binary_total<F>(x: Expr, y: Expr, name: &'static str, f: F) -> Expr
 where
     F: Fn(f64, f64) -> f64 + Copy + Send + Sync + 'static,
 {
-    pairs(x, y, name, move |x, y| {
+    let e = pairs(x, y, name, move |x, y| {
         Ok(match (x.len(), y.len()) {
             (n, 1) if n != 1 => match y.get(0) {
                 Some(b) => x.apply_values(|a| f(a, b)),
@@ -71,7 +76,43 @@ where
             (n, m) if n == m => binary_elementwise_values(x, y, f),
             (n, m) => polars_bail!(ShapeMismatch: "a row function's arguments hold {n} and {m} values"),
         })
-    })
+    });
+    shared::<F>(e, "binary_total")
+}
+
+/// `e`, a row function of `kind` made of the function `F`, holding the one
+/// function object of its kind when `F` captures nothing (its behaviour is
+/// then its type's alone; `round` to a fixed number of digits captures
+/// them, and keeps an object of its own). Polars tells functions apart by
+/// identity: with one object per kind, two uses alike (`amount / cost` in
+/// two KPIs) are one expression, computed once, and found alike at once
+/// among the parts of thousands of KPIs.
+fn shared<F: 'static>(e: Expr, kind: &'static str) -> Expr {
+    type Functions = Mutex<HashMap<(TypeId, &'static str), OpaqueColumnUdf>>;
+    static ONE_OF_EACH: OnceLock<Functions> = OnceLock::new();
+    if std::mem::size_of::<F>() != 0 {
+        return e;
+    }
+    let Expr::AnonymousFunction {
+        input,
+        function,
+        options,
+        fmt_str,
+    } = e
+    else {
+        return e;
+    };
+    let function = match ONE_OF_EACH.get_or_init(Functions::default).lock() {
+        Ok(mut one) => one.entry((TypeId::of::<F>(), kind)).or_insert(function).clone(),
+        // Another thread failed holding the lock: unshared is only slower.
+        Err(_) => function,
+    };
+    Expr::AnonymousFunction {
+        input,
+        function,
+        options,
+        fmt_str,
+    }
 }
 
 /// `kernel` over the numbers of `x`, named `name` in plans.

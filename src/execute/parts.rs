@@ -206,8 +206,9 @@ fn once(list: &mut Interned<Expr>, e: Expr, prefix: &str) -> Expr {
 /// quadratic (4,000 took 2.7 s), and Polars' hash of an expression leaves
 /// out its literals (`stage == "won"` and `stage == "lost"` hash alike).
 /// Items of one text are told apart by `==`, never merged by their text:
-/// Polars compares kpi's own row functions (`/`, `round`) by identity, and
-/// two `round`s of one text may round differently.
+/// Polars compares kpi's own row functions by identity (one object per
+/// kind for those that capture nothing, `/`, `days_between`), and two
+/// `round`s of one text may round to different digits.
 pub(crate) struct Interned<T> {
     items: Vec<T>,
     by_text: std::collections::HashMap<String, Vec<usize>>,
@@ -226,7 +227,11 @@ impl<T: PartialEq + std::fmt::Debug> Interned<T> {
     /// The position of `x`, added at the end the first time.
     pub(crate) fn index_of(&mut self, x: T) -> usize {
         let same = self.by_text.entry(format!("{x:?}")).or_default();
-        if let Some(&i) = same.iter().find(|&&i| self.items[i] == x) {
+        // Alike items are found among the first few of their text (kpi's
+        // row functions that capture nothing are one object each); a
+        // thousand `round(x, 2)`s, each of its own, are not compared with
+        // each other: an item left apart is computed twice, never wrongly.
+        if let Some(&i) = same.iter().take(MAX_ALIKE).find(|&&i| self.items[i] == x) {
             return i;
         }
 
@@ -235,6 +240,9 @@ impl<T: PartialEq + std::fmt::Debug> Interned<T> {
         self.items.len() - 1
     }
 }
+
+/// How many items of one text an item is compared with.
+const MAX_ALIKE: usize = 8;
 
 /// The position of `x` in `list`, added at the end the first time.
 pub(crate) fn index_in<T: PartialEq>(list: &mut Vec<T>, x: T) -> usize {

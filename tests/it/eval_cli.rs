@@ -897,6 +897,40 @@ fn quotients_roundings_and_logarithms_are_the_nearest_doubles() {
     );
 }
 
+/// Row functions alike in several KPIs share one function object (so that
+/// a use alike is computed once), and each use keeps its own arguments:
+/// `a / b` beside `b / a`, `sqrt(a)` beside `sqrt(b)`, `a % 7` beside
+/// `b % 7`. By hand: the rows (16, 4), (1, 16), (4, 0), (null, 16).
+#[test]
+fn row_functions_alike_keep_their_own_arguments() {
+    let dir = temp_dir("alike-functions");
+    std::fs::write(
+        dir.join("d.csv"),
+        "a,b,d1,d2,t\n16,4,2025-01-01,2025-01-11,2025-01-10\n1,16,2025-01-05,2025-01-06,2025-01-10\n4,0,2025-01-10,2025-01-01,2025-01-10\n,16,,2025-01-02,2025-01-10\n",
+    )
+    .unwrap();
+    let spec = "datasets:\n  d:\n    source: d.csv\n    time: t\nkpis:\n  \
+        ab: {dataset: d, measure: sum(a / b)}\n  \
+        ba: {dataset: d, measure: sum(b / a)}\n  \
+        ab_avg: {dataset: d, measure: avg(a / b)}\n  \
+        root_a: {dataset: d, measure: sum(sqrt(a))}\n  \
+        root_b: {dataset: d, measure: sum(sqrt(b))}\n  \
+        later: {dataset: d, measure: count(where days_between(d1, d2) > 0)}\n  \
+        earlier: {dataset: d, measure: count(where days_between(d2, d1) > 0)}\n  \
+        rest_a: {dataset: d, measure: sum(a % 7)}\n  \
+        rest_b: {dataset: d, measure: sum(b % 7)}\n";
+    std::fs::write(dir.join("s.yaml"), spec).unwrap();
+    let (code, out, err) = kpi_in(&dir, &["--spec", "s.yaml", "eval", "--format", "csv", "-q"]);
+    assert_eq!(code, Some(0), "{err}");
+    // a / b: 4 + 0.0625 (4 / 0 and null / 16 are null); b / a: 0.25 + 16 + 0;
+    // roots: 4 + 1 + 2 and 2 + 4 + 0 + 4; days: 10, 1, -9 and null;
+    // remainders: 2 + 1 + 4 and 4 + 2 + 0 + 2.
+    assert_eq!(
+        out,
+        "ab,ba,ab_avg,root_a,root_b,later,earlier,rest_a,rest_b\n4.0625,16.25,2.03125,7,10,2,1,7,8\n"
+    );
+}
+
 /// Output columns under one name (a dimension and a KPI, a column `period`
 /// beside a grain's periods) are a usage diagnostic naming both and the
 /// flag, where Polars stopped the evaluation with "duplicate output name"
