@@ -512,6 +512,26 @@ impl Model {
         self.kpis.iter().position(|k| k.name == name)
     }
 
+    /// Each KPI's id by its name (the first, were a name defined twice):
+    /// for finding many KPIs, where [`Self::kpi_id`] for each would search
+    /// the KPIs once per name (a query of every KPI names thousands).
+    pub fn kpi_index(&self) -> std::collections::HashMap<&str, KpiId> {
+        let mut index = std::collections::HashMap::with_capacity(self.kpis.len());
+        for (id, k) in self.kpis.iter().enumerate() {
+            index.entry(k.name.as_str()).or_insert(id);
+        }
+        index
+    }
+
+    /// The id of each of `names`, `None` for a name no KPI has.
+    pub fn kpi_ids<'n>(&self, names: impl IntoIterator<Item = &'n String>) -> Vec<Option<KpiId>> {
+        let index = self.kpi_index();
+        names
+            .into_iter()
+            .map(|n| index.get(n.as_str()).copied())
+            .collect()
+    }
+
     pub fn dataset_id(&self, name: &str) -> Option<DatasetId> {
         self.datasets.iter().position(|d| d.name == name)
     }
@@ -546,12 +566,27 @@ impl Model {
         needed
     }
 
-    /// The base KPIs beneath `kpis`.
+    /// The base KPIs beneath `kpis`, by id in order. Only the KPIs beneath
+    /// are visited: this is asked of each KPI of a spec in turn.
     pub fn bases_beneath(&self, kpis: &[KpiId]) -> Vec<KpiId> {
-        let needed = self.needed_by(kpis);
-        (0..self.kpis.len())
-            .filter(|&k| needed[k] && matches!(self.kpis[k].kind, KpiKind::Base { .. }))
-            .collect()
+        let mut seen = std::collections::HashSet::new();
+        let mut bases = Vec::new();
+        let mut stack = kpis.to_vec();
+        while let Some(k) = stack.pop() {
+            if !seen.insert(k) {
+                continue;
+            }
+            match &self.kpis[k].kind {
+                KpiKind::Base { .. } => bases.push(k),
+                KpiKind::Derived { measure } => {
+                    let mut refs = Vec::new();
+                    measure.kpis(&mut refs);
+                    stack.extend(refs);
+                }
+            }
+        }
+        bases.sort_unstable();
+        bases
     }
 
     /// The datasets a query of `kpis` and of the funnels `funnels` reads:

@@ -2,6 +2,8 @@
 //! target's KPI, member dimension and segment): whether each KPI can take
 //! the dimensions, segments, periods and comparison asked of it.
 
+use std::collections::HashMap;
+
 use super::diagnostics as diag;
 use super::ir::{DatasetId, KpiId, KpiKind, Model, SchemaState, TimeBasis};
 use super::{dimension_on, KpiNames, Scope};
@@ -71,8 +73,8 @@ pub fn check_query(model: &Model, query: &Query) -> Diagnostics {
         diags.push(diag::compare_needs_periods());
     }
     let mut outputs = Vec::new();
-    for n in &query.kpis {
-        match model.kpi_id(n) {
+    for (n, id) in query.kpis.iter().zip(model.kpi_ids(&query.kpis)) {
+        match id {
             Some(id) => outputs.push(id),
             None => diags.push(diag::unknown_query_kpi(n, model)),
         }
@@ -118,13 +120,24 @@ fn output_clash(model: &Model, query: &Query, outputs: &[KpiId]) -> Option<Diagn
             }
         }
     }
-    columns.iter().enumerate().find_map(|(i, (name, first, flag))| {
-        let (_, second, other) = columns[i + 1..].iter().find(|(n, _, _)| n == name)?;
-        let clash = diag::output_column_clash(name, first, second);
-        Some(match flag.or(*other) {
-            Some(flag) => clash.from_command_line(flag),
-            None => clash,
-        })
+    // The first column whose name comes again, and where it first comes
+    // again: through an index of names, as a query of every KPI has
+    // thousands of columns (four for each under `--compare`).
+    let mut seen: HashMap<&str, (usize, Option<usize>)> = HashMap::with_capacity(columns.len());
+    for (j, (name, _, _)) in columns.iter().enumerate() {
+        seen.entry(name.as_str())
+            .and_modify(|(_, again)| *again = again.or(Some(j)))
+            .or_insert((j, None));
+    }
+    let (i, j) = seen
+        .into_values()
+        .filter_map(|(i, again)| Some((i, again?)))
+        .min()?;
+    let ((name, first, flag), (_, second, other)) = (columns.get(i)?, columns.get(j)?);
+    let clash = diag::output_column_clash(name, first, second);
+    Some(match flag.or(*other) {
+        Some(flag) => clash.from_command_line(flag),
+        None => clash,
     })
 }
 

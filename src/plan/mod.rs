@@ -161,7 +161,7 @@ fn plan_at<'m>(model: Cow<'m, Model>, query: &Query, depth: usize) -> Plan<'m> {
     let outputs: Vec<KpiId> = if query.kpis.is_empty() {
         (0..model.kpis.len()).collect()
     } else {
-        query.kpis.iter().filter_map(|n| model.kpi_id(n)).collect()
+        model.kpi_ids(&query.kpis).into_iter().flatten().collect()
     };
     let needed = model.needed_by(&outputs);
     let order: Vec<KpiId> = model.order.iter().copied().filter(|k| needed[*k]).collect();

@@ -1,13 +1,15 @@
 //! Result tables of `kpi eval` and funnels, and their Parquet files: the
 //! one place an evaluation becomes cells with number formats.
 
+use std::collections::{HashMap, HashSet};
+
 use polars::prelude::*;
 
 use polars_arrow::array::{Array, PrimitiveArray, Utf8ViewArray};
 
 use super::table::{Cell, CellRef, Cells, NumberFormat, ResultTable};
 use crate::check::functions::{AggFn, TimeFn};
-use crate::check::ir::{KpiId, KpiKind, Model, TExpr, TKind};
+use crate::check::ir::{KpiId, KpiKind, KpiModel, Model, TExpr, TKind};
 use crate::execute::{Evaluation, FunnelEvaluation};
 use crate::syntax::ast::{BinaryOp, UnaryOp};
 
@@ -19,36 +21,20 @@ impl Evaluation {
 
     /// The rows as [`Self::table`] has them, read where they are.
     pub fn cells(&self, model: &Model) -> FrameCells {
-        FrameCells::new(&self.shown(model, true), |c| self.format_of(model, c))
+        let columns = KpiColumns::new(self, model);
+        FrameCells::new(&self.shown(&columns, true), |c| columns.format_of(c))
     }
 
     /// The rows with every KPI column as the number it is computed as (a
     /// date KPI as days since 1970), so that only the dimensions and the
     /// period are texts: for comparing two evaluations value by value.
     pub fn numbers(&self, model: &Model) -> ResultTable {
+        let columns = KpiColumns::new(self, model);
         ResultTable::from_cells(&FrameCells::new(&self.frame, |c| {
-            self.format_of(model, c)
-                .or_else(|| self.part_of(c).map(|_| NumberFormat::new(None, None)))
+            columns
+                .format_of(c)
+                .or_else(|| columns.part_of(c).map(|_| NumberFormat::new(None, None)))
         }))
-    }
-
-    /// The KPI output column `column` is part of, and which part it is: the
-    /// KPI's value, or beside it under `--compare` the earlier value
-    /// (`_compare`), the change (`_change`) or the relative change
-    /// (`_change_pct`). A KPI's own name wins over a suffix.
-    fn part_of<'c>(&self, column: &'c str) -> Option<(&'c str, &'static str)> {
-        if self.kpis.iter().any(|k| k == column) {
-            return Some((column, ""));
-        }
-        if !self.compare {
-            return None;
-        }
-        ["_change_pct", "_change", "_compare"]
-            .into_iter()
-            .find_map(|suffix| {
-                let k = column.strip_suffix(suffix)?;
-                self.kpis.iter().any(|x| x == k).then_some((k, suffix))
-            })
     }
 
     /// The frame as shown. A KPI whose value is a date or datetime
@@ -56,15 +42,15 @@ impl Evaluation {
     /// number of days or microseconds since 1970, and shown as the date or
     /// datetime (as text in a table, typed in Parquet), its earlier value
     /// too; its change is a number of days, and it has no relative change.
-    fn shown(&self, model: &Model, as_text: bool) -> DataFrame {
+    fn shown(&self, columns: &KpiColumns, as_text: bool) -> DataFrame {
         use crate::check::types::Type;
         let temporal: Vec<Expr> = self
             .frame
             .get_column_names()
             .into_iter()
             .filter_map(|c| {
-                let (kpi, part) = self.part_of(c.as_str())?;
-                let ty = model.kpi_id(kpi).map(|k| model.kpis[k].ty)?;
+                let (kpi, part) = columns.part_of(c.as_str())?;
+                let ty = columns.kpi(kpi)?.ty;
                 let x = col(c.as_str());
                 let shown = match (ty, part) {
                     (Type::Date, "" | "_compare") => {
@@ -107,15 +93,68 @@ impl Evaluation {
             .unwrap_or_else(|_| self.frame.clone())
     }
 
+    /// Writes the frame as Parquet (raw values; counts as integers) to `w`.
+    pub fn write_parquet(&self, model: &Model, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let columns = KpiColumns::new(self, model);
+        write_frame(&self.shown(&columns, false), |c| columns.format_of(c), w)
+    }
+}
+
+/// The KPIs of an evaluation's columns, found by name: a result of
+/// thousands of KPIs has thousands of columns, each looked up once rather
+/// than searched for among the KPIs.
+struct KpiColumns<'a> {
+    model: &'a Model,
+    /// The evaluation's KPIs.
+    kpis: HashSet<&'a str>,
+    /// The model's KPIs by name.
+    ids: HashMap<&'a str, KpiId>,
+    compare: bool,
+}
+
+impl<'a> KpiColumns<'a> {
+    fn new(e: &'a Evaluation, model: &'a Model) -> KpiColumns<'a> {
+        KpiColumns {
+            model,
+            kpis: e.kpis.iter().map(String::as_str).collect(),
+            ids: model.kpi_index(),
+            compare: e.compare,
+        }
+    }
+
+    fn kpi(&self, name: &str) -> Option<&'a KpiModel> {
+        self.model.kpis.get(*self.ids.get(name)?)
+    }
+
+    /// The KPI output column `column` is part of, and which part it is: the
+    /// KPI's value, or beside it under `--compare` the earlier value
+    /// (`_compare`), the change (`_change`) or the relative change
+    /// (`_change_pct`). A KPI's own name wins over a suffix.
+    fn part_of<'c>(&self, column: &'c str) -> Option<(&'c str, &'static str)> {
+        if self.kpis.contains(column) {
+            return Some((column, ""));
+        }
+        if !self.compare {
+            return None;
+        }
+        ["_change_pct", "_change", "_compare"]
+            .into_iter()
+            .find_map(|suffix| {
+                let k = column.strip_suffix(suffix)?;
+                self.kpis.contains(k).then_some((k, suffix))
+            })
+    }
+
     /// How a column of the frame reads: a KPI by its unit; beside it under
     /// `--compare`, the earlier value and the change by the same unit (the
     /// change of a percentage in points), the relative change in percent.
-    /// A date or datetime KPI's value is text (see [`Self::shown`]), its
-    /// change a number of days.
-    fn format_of(&self, model: &Model, column: &str) -> Option<NumberFormat> {
+    /// A date or datetime KPI's value is text (see [`Evaluation::shown`]),
+    /// its change a number of days.
+    fn format_of(&self, column: &str) -> Option<NumberFormat> {
         use crate::spec::model::Unit;
         let (name, part) = self.part_of(column)?;
-        let k = &model.kpis[model.kpi_id(name)?];
+        let k = self.kpi(name)?;
+        let model = self.model;
         let own = NumberFormat {
             count: is_count(model, &k.kind),
             ..NumberFormat::new(k.unit, k.decimals)
@@ -130,11 +169,6 @@ impl Evaluation {
             }),
             _ => Some(own),
         }
-    }
-
-    /// Writes the frame as Parquet (raw values; counts as integers) to `w`.
-    pub fn write_parquet(&self, model: &Model, w: &mut dyn std::io::Write) -> std::io::Result<()> {
-        write_frame(&self.shown(model, false), |c| self.format_of(model, c), w)
     }
 }
 
