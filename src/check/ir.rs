@@ -523,13 +523,15 @@ impl Model {
         index
     }
 
-    /// The id of each of `names`, `None` for a name no KPI has.
-    pub fn kpi_ids<'n>(&self, names: impl IntoIterator<Item = &'n String>) -> Vec<Option<KpiId>> {
+    /// The id of each of `names`, `None` for a name no KPI has: a few
+    /// searched for (a target's KPI, asked of each of a thousand targets),
+    /// more through an index.
+    pub fn kpi_ids(&self, names: &[String]) -> Vec<Option<KpiId>> {
+        if names.len() <= 4 {
+            return names.iter().map(|n| self.kpi_id(n)).collect();
+        }
         let index = self.kpi_index();
-        names
-            .into_iter()
-            .map(|n| index.get(n.as_str()).copied())
-            .collect()
+        names.iter().map(|n| index.get(n.as_str()).copied()).collect()
     }
 
     pub fn dataset_id(&self, name: &str) -> Option<DatasetId> {

@@ -48,13 +48,11 @@ pub fn texts_compared(model: &Model) -> Vec<TextCompared> {
             walk(e, &mut out);
         }
     }
-    let mut once = Vec::new();
-    for t in out {
-        if !once.contains(&t) {
-            once.push(t);
-        }
-    }
-    once
+    // Each once, in the order written, through a set: every comparison is
+    // where it is written, so a spec of thousands of KPIs has thousands.
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|t| seen.insert((t.dataset, t.column.clone(), t.text.clone(), t.span)));
+    out
 }
 
 fn walk(e: &TExpr, out: &mut Vec<TextCompared>) {

@@ -157,12 +157,15 @@ pub fn plan<'m>(model: &'m Model, query: &Query) -> Result<Plan<'m>, Vec<Diagnos
 /// Lowers a query `depth` nested aggregations deep.
 fn plan_at<'m>(model: Cow<'m, Model>, query: &Query, depth: usize) -> Plan<'m> {
     let asked = model.clone();
-    let (model, inner, nests) = nests::rewrite(model, depth);
-    let outputs: Vec<KpiId> = if query.kpis.is_empty() {
-        (0..model.kpis.len()).collect()
-    } else {
-        model.kpi_ids(&query.kpis).into_iter().flatten().collect()
+    let outputs = |model: &Model| -> Vec<KpiId> {
+        match query.kpis.is_empty() {
+            true => (0..model.kpis.len()).collect(),
+            false => model.kpi_ids(&query.kpis).into_iter().flatten().collect(),
+        }
     };
+    let needed = model.needed_by(&outputs(&model));
+    let (model, inner, nests) = nests::rewrite(model, depth, &needed);
+    let outputs = outputs(&model);
     let needed = model.needed_by(&outputs);
     let order: Vec<KpiId> = model.order.iter().copied().filter(|k| needed[*k]).collect();
     let is_base = |k: &KpiId| matches!(model.kpis[*k].kind, KpiKind::Base { .. });

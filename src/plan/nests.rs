@@ -42,10 +42,21 @@ impl Nest {
 
 /// The model with every nested aggregate replaced by a column, and the
 /// model (the original plus hidden KPIs) that the inner queries evaluate.
-/// `depth` keeps the columns of nests within nests apart. A model without
-/// nested aggregates is neither copied nor rewritten.
-pub fn rewrite(model: Cow<'_, Model>, depth: usize) -> (Cow<'_, Model>, Option<Model>, Vec<Nest>) {
-    if !model.kpis.iter().any(has_nest) {
+/// `depth` keeps the columns of nests within nests apart. A model whose
+/// KPIs `asked` (those a query needs) have no nested aggregate is neither
+/// copied nor rewritten: a plan for each of a thousand targets looked
+/// through every KPI of the spec.
+pub fn rewrite<'m>(
+    model: Cow<'m, Model>,
+    depth: usize,
+    asked: &[bool],
+) -> (Cow<'m, Model>, Option<Model>, Vec<Nest>) {
+    let nested = model
+        .kpis
+        .iter()
+        .zip(asked)
+        .any(|(k, &asked)| asked && has_nest(k));
+    if !nested {
         return (model, None, Vec::new());
     }
     let model = model.into_owned();
