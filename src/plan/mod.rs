@@ -163,6 +163,7 @@ fn plan_at<'m>(model: Cow<'m, Model>, query: &Query, depth: usize) -> Plan<'m> {
             false => model.kpi_ids(&query.kpis).into_iter().flatten().collect(),
         }
     };
+    // Nested aggregates are looked for in the KPIs the query needs alone.
     let needed = model.needed_by(&outputs(&model));
     let (model, inner, nests) = nests::rewrite(model, depth, &needed);
     let outputs = outputs(&model);

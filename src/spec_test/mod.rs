@@ -46,13 +46,14 @@ pub fn run(spec: &Spec, model: &Model, sources: &SourceMap, names: &[String]) ->
     // Each test copies the model and checks the spec again with its rows'
     // columns: without the tests, whose rows would make every test cost as
     // much as all of them together (2,000 tests took a minute).
-    let (untested_spec, untested_model) = (
-        without_tests(spec),
-        Model {
-            tests: Vec::new(),
-            ..model.clone()
-        },
-    );
+    let untested_spec = Spec {
+        tests: Vec::new(),
+        ..spec.clone()
+    };
+    let untested_model = Model {
+        tests: Vec::new(),
+        ..model.clone()
+    };
     model
         .tests
         .iter()
@@ -89,14 +90,6 @@ pub fn run(spec: &Spec, model: &Model, sources: &SourceMap, names: &[String]) ->
 }
 
 type Found = (Vec<String>, Option<String>);
-
-/// `spec` without its tests.
-fn without_tests(spec: &Spec) -> Spec {
-    Spec {
-        tests: Vec::new(),
-        ..spec.clone()
-    }
-}
 
 fn run_one(spec: &Spec, model: &Model, t: &TestModel) -> Result<Found, Vec<Diagnostic>> {
     let scratch = Scratch::new()?;
