@@ -1,5 +1,6 @@
 //! Diagnostics of the expression parser.
 
+use super::ast::BinaryOp;
 use crate::diagnostic::Diagnostic;
 use crate::span::Span;
 
@@ -74,6 +75,23 @@ pub fn too_deep(span: Span, max: usize) -> Diagnostic {
     )
     .at(span, "too deeply nested")
     .help("split the expression into several KPIs or dimensions")
+}
+
+/// [`too_deep`] of an expression holding a long chain of `op`s, each of
+/// which nests the rest one level deeper.
+pub fn chain_too_deep(span: Span, max: usize, op: BinaryOp) -> Diagnostic {
+    let symbol = op.symbol();
+    let help = match op {
+        BinaryOp::Or => "compare with a list rather than a chain of `or`s (`stage in [\"won\", \"lost\"]`), or split the conditions into several KPIs or segments".to_string(),
+        BinaryOp::Add | BinaryOp::Sub => "add the terms in several KPIs and add those in a derived KPI (`total: {measure: part_1 + part_2}`)".to_string(),
+        _ => format!("split the chain of `{symbol}`s into several KPIs or dimensions"),
+    };
+    Diagnostic::error(
+        "kpi::expression_too_deep",
+        format!("expression is nested more than {max} levels deep: in a chain of operations such as `{symbol}`, each nests the ones before it one level deeper"),
+    )
+    .at(span, "too deeply nested")
+    .help(help)
 }
 
 pub fn too_long(span: Span, len: usize, max: usize) -> Diagnostic {

@@ -77,9 +77,50 @@ pub fn parse(text: &str, rebase: &Rebase) -> Result<Expr, Diagnostic> {
 fn parse_checked(text: &str, rebase: &Rebase) -> Result<Expr, Diagnostic> {
     let expr = parse_unchecked(text, rebase)?;
     if let Some(deep) = too_deep(&expr, MAX_DEPTH) {
-        return Err(diag::too_deep(deep.span, MAX_DEPTH));
+        return Err(match long_chain(&expr, MAX_DEPTH / 2) {
+            Some(op) => diag::chain_too_deep(deep.span, MAX_DEPTH, op),
+            None => diag::too_deep(deep.span, MAX_DEPTH),
+        });
     }
     Ok(expr)
+}
+
+/// The operator of a chain in `expr` of more than `longest` operations of
+/// one precedence (`a + b - c + …`, `x == 1 or x == 2 or …`): `a + b + c`
+/// is `(a + b) + c`, so a chain nests as deep as it is long, which its
+/// writer does not see. One pass, without recursion: the tree may be as
+/// deep as the text is long.
+fn long_chain(expr: &Expr, longest: usize) -> Option<BinaryOp> {
+    // Each node with the chain it continues: the precedence of the
+    // operation whose left operand it is, and that chain's length so far.
+    let mut stack: Vec<(&Expr, Option<(u8, usize)>)> = vec![(expr, None)];
+    while let Some((e, chain)) = stack.pop() {
+        let ExprKind::Binary { op, left, right, .. } = &e.kind else {
+            e.for_each_child(|c| stack.push((c, None)));
+            continue;
+        };
+        let level = precedence(*op);
+        let length = match chain {
+            Some((l, n)) if l == level => n + 1,
+            _ => 1,
+        };
+        if length > longest {
+            return Some(*op);
+        }
+        stack.push((left, Some((level, length))));
+        stack.push((right, None));
+    }
+    None
+}
+
+fn precedence(op: BinaryOp) -> u8 {
+    match op {
+        BinaryOp::Or => 0,
+        BinaryOp::And => 1,
+        BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => 2,
+        BinaryOp::Add | BinaryOp::Sub => 3,
+        BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem => 4,
+    }
 }
 
 /// The first node found below `max` levels.

@@ -63,6 +63,32 @@ fn operator_chains_count_as_nesting() {
     let long = vec!["sum(x)"; 5_000].join(" + ");
     let outcome = check_str("long.yaml", &spec_with_measure(&long));
     assert_eq!(codes(&outcome), ["kpi::expression_too_deep"]);
+    // Said as a chain, with what to write instead: a sum of KPIs, a list.
+    let said = |outcome: &kpi::CheckOutcome| {
+        let d = &outcome.diagnostics[0];
+        format!("{} | {}", d.message, d.help.as_deref().unwrap_or(""))
+    };
+    let sum = said(&outcome);
+    assert!(
+        sum.contains("chain of operations such as `+`") && sum.contains("derived KPI"),
+        "{sum}"
+    );
+    let conditions: Vec<String> = (0..300).map(|i| format!("x == {i}")).collect();
+    let e = format!("count(where {})", conditions.join(" or "));
+    let outcome = check_str("long.yaml", &spec_with_measure(&e));
+    assert_eq!(codes(&outcome), ["kpi::expression_too_deep"]);
+    let or = said(&outcome);
+    assert!(
+        or.contains("such as `or`") && or.contains("in [\"won\", \"lost\"]"),
+        "{or}"
+    );
+    // Nesting that is no chain is said as nesting.
+    let e = format!("sum({}x{})", "(".repeat(300), ")".repeat(300));
+    let nested = said(&check_str("deep.yaml", &spec_with_measure(&e)));
+    assert!(
+        nested.contains("nested more than 256 levels deep") && !nested.contains("chain"),
+        "{nested}"
+    );
 }
 
 #[test]
