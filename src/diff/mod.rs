@@ -7,6 +7,7 @@ pub mod git;
 #[cfg(feature = "eval")]
 pub mod values;
 
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use serde::Serialize;
@@ -507,13 +508,16 @@ fn compare(
             .collect()
     };
     let same = |a: &[Field], b: &[Field]| a.iter().zip(b).all(|(x, y)| x.1 == y.1);
+    // Definitions are matched by name through indexes: specs of thousands.
+    let new_names: HashSet<&str> = new.iter().map(|(n, _)| n.as_str()).collect();
+    let old_by_name: HashMap<&str, &Print> = old.iter().rev().map(|(n, p)| (n.as_str(), p)).collect();
     let mut removed: Vec<&(String, Print)> = old
         .iter()
-        .filter(|(n, _)| !new.iter().any(|(m, _)| m == n))
+        .filter(|(n, _)| !new_names.contains(n.as_str()))
         .collect();
     for (name, p) in &new {
-        match old.iter().find(|(n, _)| n == name) {
-            Some((_, q)) => {
+        match old_by_name.get(name.as_str()) {
+            Some(q) => {
                 let definition = fields(&q.definition, &p.definition);
                 let description = fields(&q.description, &p.description);
                 let kind = if !definition.is_empty() {
