@@ -99,7 +99,7 @@ fn long_chain(expr: &Expr, longest: usize) -> Option<BinaryOp> {
             e.for_each_child(|c| stack.push((c, None)));
             continue;
         };
-        let level = precedence(*op);
+        let level = op.precedence();
         let length = match chain {
             Some((l, n)) if l == level => n + 1,
             _ => 1,
@@ -111,16 +111,6 @@ fn long_chain(expr: &Expr, longest: usize) -> Option<BinaryOp> {
         stack.push((right, None));
     }
     None
-}
-
-fn precedence(op: BinaryOp) -> u8 {
-    match op {
-        BinaryOp::Or => 0,
-        BinaryOp::And => 1,
-        BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => 2,
-        BinaryOp::Add | BinaryOp::Sub => 3,
-        BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem => 4,
-    }
 }
 
 /// The first node found below `max` levels.
