@@ -561,16 +561,8 @@ fn a_chain_of_derived_kpis_deeper_than_evaluation_takes() {
     let (code, out, err) = kpi_in(&dir, &["--spec", "s.yaml", "eval", "k256", "--format", "csv"]);
     assert_eq!((code, out.as_str()), (Some(0), "k256\n263\n"), "{err}");
     std::fs::write(dir.join("s.yaml"), chain(20_000)).unwrap();
-    let found = refused_spec(&dir);
-    assert_eq!(
-        codes_and_lines(&found),
-        [("kpi::kpis_too_deep", 261)],
-        "{found:?}"
-    );
-    assert!(found[0]["message"]
-        .as_str()
-        .unwrap_or("")
-        .contains("`k257` is 257 derived KPIs deep"));
+    let message = refused_once(&dir, "kpi::kpis_too_deep", 261);
+    assert!(message.contains("`k257` is 257 derived KPIs deep"), "{message}");
     let (code, _, err) = kpi_in(&dir, &["--spec", "s.yaml", "eval", "k19999"]);
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("kpi::kpis_too_deep"), "{err}");
@@ -644,16 +636,8 @@ fn a_chain_of_dimensions_deeper_than_expressions_may_be() {
     let (code, _, err) = kpi_in(&dir, &["--spec", "s.yaml", "report", "-o", "r.html"]);
     assert_eq!(code, Some(0), "{err}");
     std::fs::write(dir.join("s.yaml"), chain(5_000)).unwrap();
-    let found = refused_spec(&dir);
-    assert_eq!(
-        codes_and_lines(&found),
-        [("kpi::dimension_too_large", 262)],
-        "{found:?}"
-    );
-    assert!(found[0]["message"]
-        .as_str()
-        .unwrap_or("")
-        .contains("`x256` nests 257 levels deep"));
+    let message = refused_once(&dir, "kpi::dimension_too_large", 262);
+    assert!(message.contains("`x256` nests 257 levels deep"), "{message}");
 }
 
 /// A funnel of 64 steps evaluates (by hand: 10 and 70 pass `x > 9`, only
@@ -681,26 +665,19 @@ fn a_funnel_of_more_steps_than_evaluation_takes() {
     assert_eq!(lines[11], "f,s10,1,0.5,0.5,0.5");
     assert_eq!(lines[64], "f,s63,1,1,0.5,0");
     std::fs::write(dir.join("s.yaml"), funnel(600)).unwrap();
-    let found = refused_spec(&dir);
-    assert_eq!(
-        codes_and_lines(&found),
-        [("kpi::funnel_too_long", 73)],
-        "{found:?}"
-    );
+    refused_once(&dir, "kpi::funnel_too_long", 73);
 }
 
-/// The diagnostics `kpi check --format json` gives the spec `s.yaml` of
-/// `dir`, which has errors.
-fn refused_spec(dir: &std::path::Path) -> Vec<serde_json::Value> {
-    let (code, out, err) = kpi_in(dir, &["--spec", "s.yaml", "check", "--format", "json"]);
-    assert_eq!(code, Some(1), "{err}");
-    serde_json::from_str(&out).unwrap()
-}
-
-/// Each diagnostic's code and line.
-fn codes_and_lines(found: &[serde_json::Value]) -> Vec<(&str, u64)> {
-    found
+/// Asserts that `kpi check` refuses the spec `s.yaml` of `dir` with one
+/// diagnostic, `code` at `line`, and gives its message.
+fn refused_once(dir: &std::path::Path, code: &str, line: u64) -> String {
+    let (exit, out, err) = kpi_in(dir, &["--spec", "s.yaml", "check", "--format", "json"]);
+    assert_eq!(exit, Some(1), "{err}");
+    let found: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    let said: Vec<(&str, u64)> = found
         .iter()
         .map(|d| (d["code"].as_str().unwrap_or(""), d["line"].as_u64().unwrap_or(0)))
-        .collect()
+        .collect();
+    assert_eq!(said, [(code, line)], "{found:?}");
+    found[0]["message"].as_str().unwrap_or("").to_string()
 }
