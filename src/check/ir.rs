@@ -158,6 +158,15 @@ impl TExpr {
         self.for_each_child(|c| c.columns(out));
     }
 
+    /// Whether a time function in the expression reads periods before the
+    /// one computed (`growth(k, "year")`, `ytd(k)`; `cumulative(k)` starts
+    /// with the range).
+    pub fn reads_earlier_periods(&self) -> bool {
+        let mut found = matches!(self.kind, TKind::Time { func, .. } if func != TimeFn::Cumulative);
+        self.for_each_child(|c| found |= c.reads_earlier_periods());
+        found
+    }
+
     /// KPIs referenced, directly or through time functions.
     pub fn kpis(&self, out: &mut Vec<KpiId>) {
         match &self.kind {
@@ -566,6 +575,23 @@ impl Model {
             }
         }
         needed
+    }
+
+    /// Whether any of `kpis` (every KPI when empty), or a KPI beneath
+    /// them, has a time function that reads periods before the one computed.
+    pub fn looks_back(&self, kpis: &[KpiId]) -> bool {
+        let all: Vec<KpiId>;
+        let kpis = match kpis.is_empty() {
+            true => {
+                all = (0..self.kpis.len()).collect();
+                &all
+            }
+            false => kpis,
+        };
+        let needed = self.needed_by(kpis);
+        self.kpis.iter().zip(needed).any(|(k, needed)| {
+            needed && matches!(&k.kind, KpiKind::Derived { measure } if measure.reads_earlier_periods())
+        })
     }
 
     /// The base KPIs beneath `kpis`, by id in order. Only the KPIs beneath

@@ -26,6 +26,11 @@ pub struct Query {
     pub segments: Vec<String>,
     /// `--compare`: add each KPI's value in an earlier period, and the change.
     pub compare: Option<Compare>,
+    /// Without a grain, the grain of which the range is the start of one
+    /// period (a target's quarter up to its as-of date), so that time
+    /// functions look back in periods of it. `None`: the grain of which
+    /// the range is one whole period, if any (`--period 2025-Q1`).
+    pub range_grain: Option<Grain>,
     /// The first day of earlier periods read so that `prev`, `rolling`,
     /// to-date forms and comparisons see history before the range. Set by
     /// the planner; those periods are not output.
@@ -52,6 +57,7 @@ impl Default for Query {
             range: None,
             segments: Vec::new(),
             compare: None,
+            range_grain: None,
             history: None,
         }
     }

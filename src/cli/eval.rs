@@ -128,6 +128,7 @@ impl QueryArgs {
             range,
             segments: self.segment.clone(),
             compare: None,
+            range_grain: None,
             history: None,
         })
     }

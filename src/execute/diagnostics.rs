@@ -55,6 +55,24 @@ pub fn too_many_periods(
     .help(help)
 }
 
+/// KPIs with time functions over a range without a grain that is no whole
+/// period (nor the start of one): the range is their one period, so
+/// nothing comes before it and every window is the range itself.
+pub fn range_not_a_period(kpis: &[&str], range: crate::period::Period) -> Diagnostic {
+    let names: Vec<String> = kpis.iter().map(|k| format!("`{k}`")).collect();
+    Diagnostic::warning(
+        "kpi::range_not_a_period",
+        format!(
+            "{} {} time functions that read earlier periods, but {} to {} is no whole day, week, month, quarter or year: as the one period, it has no earlier period (`prev`, `diff` and `growth` are null) and is every window (`rolling`, `ytd`)",
+            names.join(", "),
+            if kpis.len() == 1 { "has" } else { "have" },
+            range.start,
+            range.end
+        ),
+    )
+    .help("ask for a period (`--period 2025-Q1`), or add a `--grain` so that each period of the range looks back in periods of it")
+}
+
 /// A KPI value that is not a finite number: an aggregate beyond ±1.8e308
 /// (a sum of huge values), a product of huge values, or a row function
 /// without a value (`sqrt` of a negative number). It is shown as null, and

@@ -169,12 +169,13 @@ pub fn execute(engine: &dyn Engine, plan: &Plan) -> Result<Evaluation, Vec<Diagn
     if let Some(first) = plan.first {
         lf = lf.filter(col(PERIOD).gt_eq(crate::compile::date_lit(first.0)));
     }
-    let labelled = labelled(frame.period, query.grain);
+    let labelled = frame.period && plan.labelled;
     let out = lf
         .select(output_columns(query, &names, labelled))
         .collect()
         .map_err(polars_error)?;
     let mut warnings = frame.warnings;
+    warnings.extend(range_not_a_period(plan));
     let out = finite_values(out, &names, &mut warnings).map_err(polars_error)?;
     Ok(Evaluation {
         frame: out,
@@ -185,6 +186,21 @@ pub fn execute(engine: &dyn Engine, plan: &Plan) -> Result<Evaluation, Vec<Diagn
         left_out: frame.left_out,
         warnings,
     })
+}
+
+/// Time functions of KPIs asked over a range without a grain that was not
+/// evaluated at a grain of its own ([`plan::plan`]): said, as their nulls
+/// and windows are not those of any period.
+fn range_not_a_period(plan: &Plan) -> Option<Diagnostic> {
+    let (model, query) = (&*plan.model, &plan.query);
+    let range = query
+        .range
+        .filter(|_| query.grain == Grain::All && plan.depth == 0)?;
+    let kpis: Vec<&str> = (plan.outputs.iter())
+        .filter(|k| model.looks_back(&[**k]))
+        .map(|k| model.kpis[*k].name.as_str())
+        .collect();
+    (!kpis.is_empty()).then(|| diagnostics::range_not_a_period(&kpis, range))
 }
 
 /// Whether output rows carry a period label: only under a grain (LANGUAGE.md

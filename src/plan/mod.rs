@@ -134,6 +134,10 @@ pub struct Plan<'m> {
     pub compare: Option<Box<Plan<'m>>>,
     /// How many nested aggregations this plan is inside (0: the query asked).
     pub depth: usize,
+    /// Whether output rows carry a period label: under a grain, not under
+    /// `--grain all`, whose range may be evaluated at a grain all the same
+    /// ([`range_grain`]).
+    pub labelled: bool,
 }
 
 /// A nested aggregate and the plan of the query of its members.
@@ -151,7 +155,42 @@ pub fn plan<'m>(model: &'m Model, query: &Query) -> Result<Plan<'m>, Vec<Diagnos
     if found.has_errors() {
         return Err(found.into_sorted());
     }
-    Ok(plan_at(Cow::Borrowed(model), query, 0))
+    let Some(grain) = range_grain(model, query) else {
+        return Ok(plan_at(Cow::Borrowed(model), query, 0));
+    };
+    let mut plan = plan_at(
+        Cow::Borrowed(model),
+        &Query {
+            grain,
+            ..query.clone()
+        },
+        0,
+    );
+    plan.labelled = false;
+    Ok(plan)
+}
+
+/// The grain a range without one is evaluated at when its KPIs have time
+/// functions: that of which the range is one period (`--period 2025-Q1`)
+/// or, given by [`Query::range_grain`], the start of one (a target's
+/// quarter up to its as-of date). Its time functions then look back in
+/// periods of that grain, as under `--grain quarter`: the range's
+/// `growth(k, "year")` is against the same quarter a year earlier and its
+/// `ytd(k)` runs from the start of the year, where the range as a period
+/// of its own has no earlier period and is every window.
+fn range_grain(model: &Model, query: &Query) -> Option<Grain> {
+    let r = query.range.filter(|_| query.grain == Grain::All)?;
+    let cal = &model.calendar;
+    let starts_one = |g: &Grain| {
+        let p = period::period_of(r.start, *g, cal);
+        *g != Grain::All && p.start == r.start && r.end <= p.end
+    };
+    let grain = query
+        .range_grain
+        .filter(starts_one)
+        .or_else(|| period::grain_of(r, cal))?;
+    let kpis: Vec<KpiId> = model.kpi_ids(&query.kpis).into_iter().flatten().collect();
+    model.looks_back(&kpis).then_some(grain)
 }
 
 /// Lowers a query `depth` nested aggregations deep.
@@ -183,6 +222,7 @@ fn plan_at<'m>(model: Cow<'m, Model>, query: &Query, depth: usize) -> Plan<'m> {
         nests: Vec::new(),
         compare: None,
         depth,
+        labelled: query.grain != Grain::All,
     };
     plan.query.history = history(&plan.model, &plan);
     plan.first = match (plan.query.history, query.range) {
@@ -273,6 +313,7 @@ impl Plan<'_> {
             nests: Vec::new(),
             compare: None,
             depth: self.depth,
+            labelled: self.labelled,
         }
     }
 

@@ -193,7 +193,7 @@ fn beyond_history(model: &Model, t: &TargetModel, cache: &mut Cache) -> Option<O
         Goal::Change { baseline, .. } => baseline.of(p, Some(grain), &model.calendar),
         Goal::Value(_) => value_baseline(model, t.kpi, p, grain, cache)?,
     };
-    let base = values(model, t, baseline_period, cache).ok()?;
+    let base = values(model, t, baseline_period, Some(grain), cache).ok()?;
     let baseline = lookup(&base, &None)?;
     let required = match t.goal {
         Goal::Value(v) if relative => {
@@ -315,7 +315,7 @@ fn missing_baseline(model: &Model, t: &TargetModel, cache: &mut Cache) -> Option
     let bp = baseline.of(p, grain, cal);
     // Outside the data's dates a sum would read 0: that is no data, not a zero.
     let outside = bp.end < first || bp.start > as_of;
-    let base = values(model, t, bp, cache).ok()?;
+    let base = values(model, t, bp, grain, cache).ok()?;
     if !outside && base.iter().any(|(_, v)| v.is_some()) {
         return None;
     }

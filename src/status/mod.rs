@@ -71,11 +71,13 @@ pub fn raw_number<S: serde::Serializer>(x: &Option<f64>, s: S) -> Result<S::Ok, 
 /// instance that reads it: a `by` target over reps has thousands.
 type Values = Rc<HashMap<Option<String>, Option<f64>>>;
 
-/// What a value is asked by: (KPI, by, segment, period).
-type Key = (KpiId, Option<String>, Option<String>, Period);
+/// What a value is asked by: (KPI, by, segment, period, the grain its
+/// time functions look back in: [`looking_back`]).
+type Key = (KpiId, Option<String>, Option<String>, Period, Option<Grain>);
 
-/// A target's KPI, breakdown and segment.
-type Group = (KpiId, Option<String>, Option<String>);
+/// A target's KPI, breakdown, segment and the grain its time functions
+/// look back in.
+type Group = (KpiId, Option<String>, Option<String>, Option<Grain>);
 
 /// KPIs evaluated together (one scan of each dataset for all their
 /// periods, where they can share one), with the same breakdown and segment
@@ -83,6 +85,8 @@ type Group = (KpiId, Option<String>, Option<String>);
 struct Pool {
     by: Option<String>,
     segment: Option<String>,
+    /// The grain the KPIs' time functions look back in ([`looking_back`]).
+    range_grain: Option<Grain>,
     /// Under a breakdown, what the members are drawn from ([`member_sources`]).
     sources: Vec<(DatasetId, TimeBasis)>,
     /// Whether a range more costs its KPIs little ([`execute::ranges_are_cheap`]).
@@ -101,14 +105,14 @@ impl Pool {
     /// asked the same periods are.
     fn takes(
         &self,
-        by: &Option<String>,
-        segment: &Option<String>,
+        (by, segment, range_grain): (&Option<String>, &Option<String>, Option<Grain>),
         sources: &[(DatasetId, TimeBasis)],
         cheap_ranges: bool,
         periods: &[Period],
     ) -> bool {
         self.by == *by
             && self.segment == *segment
+            && self.range_grain == range_grain
             && self.sources.len() == sources.len()
             && sources.iter().all(|s| self.sources.contains(s))
             && self.cheap_ranges == cheap_ranges
@@ -153,11 +157,14 @@ impl Cache {
         let asked = self.asked.take().unwrap_or_default();
         // Per (KPI, by, segment): the periods asked.
         let mut groups: Vec<(Group, Vec<Period>)> = Vec::new();
-        for (kpi, by, segment, p) in asked {
-            if self.values.contains_key(&(kpi, by.clone(), segment.clone(), p)) {
+        for (kpi, by, segment, p, range_grain) in asked {
+            if self
+                .values
+                .contains_key(&(kpi, by.clone(), segment.clone(), p, range_grain))
+            {
                 continue;
             }
-            let key = (kpi, by, segment);
+            let key = (kpi, by, segment, range_grain);
             match groups.iter_mut().find(|g| g.0 == key) {
                 Some(g) if g.1.contains(&p) => {}
                 Some(g) => g.1.push(p),
@@ -165,7 +172,7 @@ impl Cache {
             }
         }
         let mut pools: Vec<Pool> = Vec::new();
-        for ((kpi, by, segment), mut periods) in groups {
+        for ((kpi, by, segment, range_grain), mut periods) in groups {
             periods.sort();
             let cheap_ranges = execute::ranges_are_cheap(model, &query_of(model, &[kpi], &by, &segment));
             let sources = match by {
@@ -174,7 +181,7 @@ impl Cache {
             };
             match pools
                 .iter_mut()
-                .find(|x| x.takes(&by, &segment, &sources, cheap_ranges, &periods))
+                .find(|x| x.takes((&by, &segment, range_grain), &sources, cheap_ranges, &periods))
             {
                 Some(pool) => {
                     pool.kpis.push(kpi);
@@ -185,6 +192,7 @@ impl Cache {
                 None => pools.push(Pool {
                     by,
                     segment,
+                    range_grain,
                     sources,
                     cheap_ranges,
                     periods,
@@ -193,7 +201,10 @@ impl Cache {
             }
         }
         let evaluate = |pool: &Pool| {
-            let query = query_of(model, &pool.kpis, &pool.by, &pool.segment);
+            let query = Query {
+                range_grain: pool.range_grain,
+                ..query_of(model, &pool.kpis, &pool.by, &pool.segment)
+            };
             execute::evaluate_ranges(model, &query, &pool.periods)
         };
         // Pools over files are evaluated side by side, one per core: alone,
@@ -212,8 +223,8 @@ impl Cache {
             for (p, ev) in pool.periods.iter().zip(&evs) {
                 for &k in &pool.kpis {
                     let v = values_of(ev, &model.kpis[k].name, pool.by.as_deref());
-                    self.values
-                        .insert((k, pool.by.clone(), pool.segment.clone(), *p), v);
+                    let key = (k, pool.by.clone(), pool.segment.clone(), *p, pool.range_grain);
+                    self.values.insert(key, v);
                 }
             }
         }
@@ -250,9 +261,22 @@ fn query_of(model: &Model, kpis: &[KpiId], by: &Option<String>, segment: &Option
     }
 }
 
-/// Evaluates a target's KPI over a period, per member when it has `by`.
-fn values(model: &Model, t: &TargetModel, p: Period, cache: &mut Cache) -> Result<Values, Vec<Diagnostic>> {
-    let key = (t.kpi, t.by.clone(), t.segment.clone(), p);
+/// Evaluates a target's KPI over a period, per member when it has `by`:
+/// a period of `grain` (the target's) or the start of one.
+fn values(
+    model: &Model,
+    t: &TargetModel,
+    p: Period,
+    grain: Option<Grain>,
+    cache: &mut Cache,
+) -> Result<Values, Vec<Diagnostic>> {
+    let key = (
+        t.kpi,
+        t.by.clone(),
+        t.segment.clone(),
+        p,
+        looking_back(model, t, grain),
+    );
     if let Some(asked) = &mut cache.asked {
         if !asked.contains(&key) {
             asked.push(key);
@@ -262,15 +286,30 @@ fn values(model: &Model, t: &TargetModel, p: Period, cache: &mut Cache) -> Resul
     if let Some(v) = cache.values.get(&key) {
         return Ok(v.clone());
     }
-    let v = evaluate_values(model, t, p)?;
+    let v = evaluate_values(model, t, p, key.4)?;
     cache.values.insert(key, v.clone());
     Ok(v)
 }
 
-fn evaluate_values(model: &Model, t: &TargetModel, p: Period) -> Result<Values, Vec<Diagnostic>> {
+/// The grain a target's time functions look back in: its period's, so
+/// that a quarter's year-over-year growth up to the as-of date is against
+/// last year's quarter and a year to date starts with the year. `None`
+/// for a KPI without time functions, whose value over a range is the
+/// same at any grain (its ranges then share scans with other grains').
+fn looking_back(model: &Model, t: &TargetModel, grain: Option<Grain>) -> Option<Grain> {
+    grain.filter(|_| model.looks_back(&[t.kpi]))
+}
+
+fn evaluate_values(
+    model: &Model,
+    t: &TargetModel,
+    p: Period,
+    range_grain: Option<Grain>,
+) -> Result<Values, Vec<Diagnostic>> {
     let query = Query {
         grain: Grain::All,
         range: Some(p),
+        range_grain,
         ..query_of(model, &[t.kpi], &t.by, &t.segment)
     };
     let ev: Evaluation = execute::evaluate(model, &query)?;
@@ -492,7 +531,10 @@ impl Instance<'_> {
                 start: last.start,
                 end: period::same_day_a_year_before(self.as_of, p, last, self.grain),
             };
-            Some((values(model, t, partial, cache)?, values(model, t, last, cache)?))
+            Some((
+                values(model, t, partial, self.grain, cache)?,
+                values(model, t, last, self.grain, cache)?,
+            ))
         } else {
             None
         };
@@ -525,7 +567,7 @@ impl Instance<'_> {
             start: p.start,
             end: p.end.min(self.as_of),
         };
-        values(model, self.t, p, cache)
+        values(model, self.t, p, self.grain, cache)
     }
 
     /// A row per member: every one seen now, before, or in the baseline.

@@ -1186,3 +1186,112 @@ fn a_sunday_week_is_in_the_year_its_label_names() {
     assert_values(&rows, "closed_ytd", &[s(1.), s(1.), s(3.), s(4.)]);
     assert_values(&rows, "closed_qtd", &[s(1.), s(1.), s(3.), s(4.)]);
 }
+
+/// A range asked without a grain that is one whole period (`--period
+/// 2025-03`) is that period to its time functions: they look back in
+/// months as under `--grain month`, where the range as a period of its own
+/// had nothing before it (growth null) and was every window (the year to
+/// date of March alone).
+#[test]
+fn a_period_without_a_grain_looks_back_in_periods_of_its_kind() {
+    let kpis = [
+        "won_revenue",
+        "prev_wins",
+        "revenue_growth",
+        "win_rate_3",
+        "revenue_ytd",
+    ];
+    // January 2025: won 300; December won 240 (200 + 40) in 2 deals, so
+    // growth 300 / 240 − 1; from November to January 4 wins (1, 3, 7, 9)
+    // of 9 closed deals, where January alone is 1 of 2.
+    let january = eval(&fixture(), &[&kpis[..], &["--period", "2025-01"]].concat());
+    assert!(january[0].iter().all(|(c, _)| c != "period"), "{january:?}");
+    assert_values(&january, "won_revenue", &[s(300.)]);
+    assert_values(&january, "prev_wins", &[s(2.)]);
+    assert_values(&january, "revenue_growth", &[s(0.25)]);
+    assert_values(&january, "win_rate_3", &[s(4. / 9.)]);
+    assert_values(&january, "revenue_ytd", &[s(300.)]);
+    // The same as by month, the period's label aside.
+    let by_month = eval(
+        &fixture(),
+        &[&kpis[..], &["--period", "2025-01", "--grain", "month"]].concat(),
+    );
+    for k in kpis {
+        assert_values(&by_month, k, &column(&january, k));
+    }
+    // March's year to date is January to March: 300 + 0 + 500.
+    let march = eval(&fixture(), &["revenue_ytd", "won_revenue", "--period", "2025-03"]);
+    assert_values(&march, "revenue_ytd", &[s(800.)]);
+    assert_values(&march, "won_revenue", &[s(500.)]);
+    // By owner: A won nothing in March but 300 in January.
+    let march = eval(
+        &fixture(),
+        &["revenue_ytd", "--by", "owner", "--period", "2025-03"],
+    );
+    assert_eq!(text(&march, "owner"), ["A", "B"]);
+    assert_values(&march, "revenue_ytd", &[s(300.), s(500.)]);
+    // A quarter by quarters: Q1 won 800, Q4 of 2024 340 (100 + 200 + 40).
+    let q1 = eval(&fixture(), &["revenue_growth", "--period", "2025-Q1"]);
+    assert_values(&q1, "revenue_growth", &[s(800. / 340. - 1.)]);
+}
+
+/// A range that is no whole period keeps its one period, and says what
+/// that makes of its time functions; KPIs without them say nothing.
+#[test]
+fn a_range_that_is_no_period_says_its_time_functions_see_nothing_before() {
+    let spec = fixture().to_string_lossy().to_string();
+    let args = |kpis: &str| {
+        let mut a = vec!["eval", "--spec", spec.as_str(), "--format", "csv"];
+        a.extend(kpis.split(' '));
+        a.extend(["--from", "2025-01-10", "--to", "2025-03-10"]);
+        kpi(&a)
+    };
+    let out = args("revenue_growth won_revenue");
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "revenue_growth,won_revenue\n,800\n"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("kpi::range_not_a_period").count(), 1, "{stderr}");
+    assert!(stderr.contains("`revenue_growth` has time functions"), "{stderr}");
+    let out = args("won_revenue revenue_cumulative");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("range_not_a_period"));
+}
+
+/// A target's KPI with time functions is evaluated over the target's
+/// period as a period of its grain, finished or in progress: the year to
+/// date of March is January to March, and the growth of the second
+/// quarter up to April 10 is against the whole first quarter.
+#[test]
+fn targets_on_time_functions_look_back_in_their_periods() {
+    let dir = fixture_with(
+        "time-targets",
+        "targets:\n  ytd_march:\n    kpi: revenue_ytd\n    period: 2025-03\n    value: 700\n    objective: x\n  quarterly_growth:\n    kpi: revenue_growth\n    period: {every: quarter}\n    value: 10%\n    objective: x\n",
+    );
+    let spec = dir.to_string_lossy().to_string();
+    let out = kpi(&[
+        "status",
+        "--spec",
+        &spec,
+        "--as-of",
+        "2025-04-10",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows = crate::support::json_rows(&out);
+    let row = |target: &str, period: &str| {
+        rows.iter()
+            .find(|r| r["target"] == target && r["period"] == period)
+            .unwrap_or_else(|| panic!("no row {target} {period}: {rows:?}"))
+    };
+    assert_eq!(row("ytd_march", "2025-03")["actual"], 800.0);
+    assert_eq!(row("ytd_march", "2025-03")["status"], "achieved");
+    let q1 = &row("quarterly_growth", "2025-Q1")["actual"];
+    assert!(close(q1.as_f64(), s(800. / 340. - 1.)), "{q1}");
+    // Up to April 10: 60 won, against the first quarter's 800.
+    let q2 = &row("quarterly_growth", "2025-Q2");
+    assert!(close(q2["actual"].as_f64(), s(60. / 800. - 1.)), "{q2}");
+    assert_eq!(q2["status"], "off_track");
+}
