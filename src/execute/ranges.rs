@@ -50,7 +50,7 @@ pub fn evaluate_ranges(
         })
         .collect::<Result<Vec<_>, _>>()?;
     let mut out = match plans.first() {
-        Some(first) if plans.len() > 1 && batchable(first) => {
+        Some(first) if plans.len() > 1 && plans.iter().all(batchable) => {
             let frames = run_batched(first, ranges)?;
             plans
                 .iter()
@@ -87,9 +87,13 @@ pub fn ranges_are_cheap(model: &Model, query: &Query) -> bool {
 }
 
 /// Plans whose units can share a scan across ranges: every unit on files,
-/// no nested aggregates, no history read before the range.
+/// no nested aggregates, no history read before the range, and the range
+/// its one period (not evaluated at a grain for its time functions, which
+/// may read no history in one range and some in the next: the year to
+/// date of a fiscal year's first month, then of its second).
 fn batchable(plan: &Plan) -> bool {
-    plan.nests.is_empty()
+    plan.query.grain == Grain::All
+        && plan.nests.is_empty()
         && plan.query.history.is_none()
         && plan.query.compare.is_none()
         && plan.on_connections().0.is_empty()

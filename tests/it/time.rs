@@ -1295,3 +1295,32 @@ fn targets_on_time_functions_look_back_in_their_periods() {
     assert!(close(q2["actual"].as_f64(), s(60. / 800. - 1.)), "{q2}");
     assert_eq!(q2["status"], "off_track");
 }
+
+/// A year-to-date target in the second month of a fiscal year (from
+/// December): its previous period, the year's first month, reads nothing
+/// before it and January reads December, so the two are not evaluated in
+/// one pass over their ranges as KPIs of one period each are.
+#[test]
+fn a_fiscal_year_to_date_target_reads_its_year() {
+    let dir = fixture_with(
+        "time-fiscal-targets",
+        "calendar: {fiscal_year_start: 12}\ntargets:\n  ytd_january:\n    kpi: revenue_ytd\n    period: 2025-01\n    value: 500\n    objective: x\n",
+    );
+    let spec = dir.to_string_lossy().to_string();
+    let out = kpi(&[
+        "status",
+        "--spec",
+        &spec,
+        "--as-of",
+        "2025-04-30",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows = crate::support::json_rows(&out);
+    // December's 240 (200 + 40) and January's 300.
+    assert_eq!(rows[0]["actual"], 540.0, "{rows:?}");
+    assert_eq!(rows[0]["status"], "achieved");
+    // Up by January's 540 on December's 240.
+    assert_eq!(rows[0]["trend"], "up");
+}
