@@ -577,21 +577,28 @@ impl Model {
         needed
     }
 
-    /// Whether any of `kpis` (every KPI when empty), or a KPI beneath
-    /// them, has a time function that reads periods before the one computed.
-    pub fn looks_back(&self, kpis: &[KpiId]) -> bool {
-        let all: Vec<KpiId>;
-        let kpis = match kpis.is_empty() {
-            true => {
-                all = (0..self.kpis.len()).collect();
-                &all
+    /// For each KPI, whether it or a KPI beneath it has a time function
+    /// that reads periods before the one computed: one walk of the
+    /// dependency order, each KPI's references already known.
+    pub fn looking_back(&self) -> Vec<bool> {
+        let mut flags = vec![false; self.kpis.len()];
+        for &k in &self.order {
+            if let KpiKind::Derived { measure } = &self.kpis[k].kind {
+                let mut refs = Vec::new();
+                measure.kpis(&mut refs);
+                flags[k] = measure.reads_earlier_periods() || refs.iter().any(|r| flags[*r]);
             }
-            false => kpis,
-        };
-        let needed = self.needed_by(kpis);
-        self.kpis.iter().zip(needed).any(|(k, needed)| {
-            needed && matches!(&k.kind, KpiKind::Derived { measure } if measure.reads_earlier_periods())
-        })
+        }
+        flags
+    }
+
+    /// Whether any of `kpis` (every KPI when empty) looks back ([`Model::looking_back`]).
+    pub fn looks_back(&self, kpis: &[KpiId]) -> bool {
+        let flags = self.looking_back();
+        match kpis.is_empty() {
+            true => flags.contains(&true),
+            false => kpis.iter().any(|k| flags.get(*k) == Some(&true)),
+        }
     }
 
     /// The base KPIs beneath `kpis`, by id in order. Only the KPIs beneath

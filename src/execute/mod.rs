@@ -196,8 +196,9 @@ fn range_not_a_period(plan: &Plan) -> Option<Diagnostic> {
     let range = query
         .range
         .filter(|_| query.grain == Grain::All && plan.depth == 0)?;
+    let looking_back = model.looking_back();
     let kpis: Vec<&str> = (plan.outputs.iter())
-        .filter(|k| model.looks_back(&[**k]))
+        .filter(|k| looking_back[**k])
         .map(|k| model.kpis[*k].name.as_str())
         .collect();
     (!kpis.is_empty()).then(|| diagnostics::range_not_a_period(&kpis, range))

@@ -155,7 +155,7 @@ impl Cache {
     /// [`Pool`].
     fn answer_asked(&mut self, model: &Model) -> Result<(), Vec<Diagnostic>> {
         let asked = self.asked.take().unwrap_or_default();
-        // Per (KPI, by, segment): the periods asked.
+        // Per (KPI, by, segment, grain looked back in): the periods asked.
         let mut groups: Vec<(Group, Vec<Period>)> = Vec::new();
         for (kpi, by, segment, p, range_grain) in asked {
             if self
