@@ -1265,22 +1265,11 @@ fn a_range_that_is_no_period_says_its_time_functions_see_nothing_before() {
 /// quarter up to April 10 is against the whole first quarter.
 #[test]
 fn targets_on_time_functions_look_back_in_their_periods() {
-    let dir = fixture_with(
+    let rows = status_rows(
         "time-targets",
         "targets:\n  ytd_march:\n    kpi: revenue_ytd\n    period: 2025-03\n    value: 700\n    objective: x\n  quarterly_growth:\n    kpi: revenue_growth\n    period: {every: quarter}\n    value: 10%\n    objective: x\n",
-    );
-    let spec = dir.to_string_lossy().to_string();
-    let out = kpi(&[
-        "status",
-        "--spec",
-        &spec,
-        "--as-of",
         "2025-04-10",
-        "--format",
-        "json",
-    ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let rows = crate::support::json_rows(&out);
+    );
     let row = |target: &str, period: &str| {
         rows.iter()
             .find(|r| r["target"] == target && r["period"] == period)
@@ -1302,25 +1291,22 @@ fn targets_on_time_functions_look_back_in_their_periods() {
 /// one pass over their ranges as KPIs of one period each are.
 #[test]
 fn a_fiscal_year_to_date_target_reads_its_year() {
-    let dir = fixture_with(
+    let rows = status_rows(
         "time-fiscal-targets",
         "calendar: {fiscal_year_start: 12}\ntargets:\n  ytd_january:\n    kpi: revenue_ytd\n    period: 2025-01\n    value: 500\n    objective: x\n",
-    );
-    let spec = dir.to_string_lossy().to_string();
-    let out = kpi(&[
-        "status",
-        "--spec",
-        &spec,
-        "--as-of",
         "2025-04-30",
-        "--format",
-        "json",
-    ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let rows = crate::support::json_rows(&out);
+    );
     // December's 240 (200 + 40) and January's 300.
     assert_eq!(rows[0]["actual"], 540.0, "{rows:?}");
     assert_eq!(rows[0]["status"], "achieved");
     // Up by January's 540 on December's 240.
     assert_eq!(rows[0]["trend"], "up");
+}
+
+/// `kpi status --format json` of the fixture with `extra` (its targets) as of a day.
+fn status_rows(name: &str, extra: &str, as_of: &str) -> Vec<serde_json::Value> {
+    let spec = fixture_with(name, extra).to_string_lossy().to_string();
+    let out = kpi(&["status", "--spec", &spec, "--as-of", as_of, "--format", "json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    crate::support::json_rows(&out)
 }
