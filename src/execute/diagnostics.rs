@@ -58,12 +58,18 @@ pub fn too_many_periods(
 /// KPIs with time functions over a range without a grain that is no whole
 /// period (nor the start of one): the range is their one period, so
 /// nothing comes before it and every window is the range itself.
-pub fn range_not_a_period(kpis: &[&str], range: crate::period::Period) -> Diagnostic {
+/// `fiscal_year_start`: the calendar's, whose years and quarters a
+/// calendar year may not be.
+pub fn range_not_a_period(kpis: &[&str], range: crate::period::Period, fiscal_year_start: u32) -> Diagnostic {
     let names: Vec<String> = kpis.iter().map(|k| format!("`{k}`")).collect();
+    let fiscal = match fiscal_year_start {
+        1 => String::new(),
+        m => format!(" (the spec's years and quarters start in month {m}: `fiscal_year_start`)"),
+    };
     Diagnostic::warning(
         "kpi::range_not_a_period",
         format!(
-            "{} {} time functions that read earlier periods, but {} to {} is no whole day, week, month, quarter or year: as the one period, it has no earlier period (`prev`, `diff` and `growth` are null) and is every window (`rolling`, `ytd`)",
+            "{} {} time functions that read earlier periods, but {} to {} is no whole day, week, month, quarter or year{fiscal}: as the one period, it has no earlier period (`prev`, `diff` and `growth` are null) and is every window (`rolling`, `ytd`)",
             names.join(", "),
             if kpis.len() == 1 { "has" } else { "have" },
             range.start,

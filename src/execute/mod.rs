@@ -201,7 +201,8 @@ fn range_not_a_period(plan: &Plan) -> Option<Diagnostic> {
         .filter(|k| looking_back[**k])
         .map(|k| model.kpis[*k].name.as_str())
         .collect();
-    (!kpis.is_empty()).then(|| diagnostics::range_not_a_period(&kpis, range))
+    let fiscal_year_start = model.calendar.fiscal_year_start;
+    (!kpis.is_empty()).then(|| diagnostics::range_not_a_period(&kpis, range, fiscal_year_start))
 }
 
 /// Whether output rows carry a period label: only under a grain (LANGUAGE.md

@@ -1257,6 +1257,24 @@ fn a_range_that_is_no_period_says_its_time_functions_see_nothing_before() {
     assert!(stderr.contains("`revenue_growth` has time functions"), "{stderr}");
     let out = args("won_revenue revenue_cumulative");
     assert!(!String::from_utf8_lossy(&out.stderr).contains("range_not_a_period"));
+    // A calendar year is no year of a fiscal calendar from April; its
+    // first quarter is one of its quarters (FY2025-Q4): 800 against 340.
+    let fiscal = fixture_with("fiscal-range", "calendar: {fiscal_year_start: 4}\n");
+    let spec = fiscal.to_string_lossy().to_string();
+    let out = kpi(&[
+        "eval",
+        "--spec",
+        &spec,
+        "revenue_growth",
+        "--period",
+        "2025",
+        "--format",
+        "csv",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("start in month 4"), "{stderr}");
+    let q1 = eval(&fiscal, &["revenue_growth", "--period", "2025-Q1"]);
+    assert_values(&q1, "revenue_growth", &[s(800. / 340. - 1.)]);
 }
 
 /// A target's KPI with time functions is evaluated over the target's
