@@ -532,8 +532,8 @@ impl Instance<'_> {
                 end: period::same_day_a_year_before(self.as_of, p, last, self.grain),
             };
             Some((
-                values(model, t, partial, self.grain, cache)?,
-                values(model, t, last, self.grain, cache)?,
+                values(model, t, partial, self.looking_back_in(cal), cache)?,
+                values(model, t, last, self.looking_back_in(cal), cache)?,
             ))
         } else {
             None
@@ -555,6 +555,13 @@ impl Instance<'_> {
         })
     }
 
+    /// The grain the target's time functions look back in: its period's,
+    /// or for a period of dates that is one whole quarter (`{from:
+    /// 2025-07-01, to: 2025-09-30}`), that one's, in progress too.
+    fn looking_back_in(&self, cal: &Calendar) -> Option<Grain> {
+        self.grain.or_else(|| period::grain_of(self.p, cal))
+    }
+
     /// The target's values over `p` up to the as-of date: a status as of a
     /// day reads no data after it, so the actual counts what had come by
     /// then, as do the previous period and the baseline of a period not yet
@@ -567,7 +574,7 @@ impl Instance<'_> {
             start: p.start,
             end: p.end.min(self.as_of),
         };
-        values(model, self.t, p, self.grain, cache)
+        values(model, self.t, p, self.looking_back_in(&model.calendar), cache)
     }
 
     /// A row per member: every one seen now, before, or in the baseline.

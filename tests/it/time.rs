@@ -1285,7 +1285,7 @@ fn a_range_that_is_no_period_says_its_time_functions_see_nothing_before() {
 fn targets_on_time_functions_look_back_in_their_periods() {
     let rows = status_rows(
         "time-targets",
-        "targets:\n  ytd_march:\n    kpi: revenue_ytd\n    period: 2025-03\n    value: 700\n    objective: x\n  quarterly_growth:\n    kpi: revenue_growth\n    period: {every: quarter}\n    value: 10%\n    objective: x\n",
+        "targets:\n  ytd_march:\n    kpi: revenue_ytd\n    period: 2025-03\n    value: 700\n    objective: x\n  quarterly_growth:\n    kpi: revenue_growth\n    period: {every: quarter}\n    value: 10%\n    objective: x\n  growth_of_dates:\n    kpi: revenue_growth\n    period: {from: 2025-04-01, to: 2025-06-30}\n    value: 10%\n    objective: x\n",
         "2025-04-10",
     );
     let row = |target: &str, period: &str| {
@@ -1301,6 +1301,9 @@ fn targets_on_time_functions_look_back_in_their_periods() {
     let q2 = &row("quarterly_growth", "2025-Q2");
     assert!(close(q2["actual"].as_f64(), s(60. / 800. - 1.)), "{q2}");
     assert_eq!(q2["status"], "off_track");
+    // The same quarter written as dates.
+    let dates = &row("growth_of_dates", "2025-04-01..2025-06-30")["actual"];
+    assert!(close(dates.as_f64(), s(60. / 800. - 1.)), "{dates}");
 }
 
 /// A year-to-date target in the second month of a fiscal year (from
