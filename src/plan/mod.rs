@@ -136,7 +136,7 @@ pub struct Plan<'m> {
     pub depth: usize,
     /// Whether output rows carry a period label: under a grain, not under
     /// `--grain all`, whose range may be evaluated at a grain all the same
-    /// ([`range_grain`]).
+    /// ([`plan`]).
     pub labelled: bool,
 }
 
