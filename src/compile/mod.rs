@@ -3,6 +3,7 @@
 //! by `check` or `plan`.
 
 mod once;
+mod rolling;
 mod window;
 
 use polars::prelude::*;

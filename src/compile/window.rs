@@ -8,7 +8,8 @@ use std::collections::HashMap;
 
 use polars::prelude::*;
 
-use super::{per_group, period_start, Cx};
+use super::rolling::Fold;
+use super::{period_start, Cx};
 use crate::check::functions::{AggFn, TimeFn};
 use crate::check::ir::{KpiId, TExpr};
 use crate::period::{Calendar, Grain};
@@ -79,20 +80,7 @@ impl Cx<'_> {
             _ => Fold::Sum,
         };
         match win.func {
-            TimeFn::Rolling => {
-                let shifted: Vec<Expr> = (0..win.n.max(1))
-                    .map(|i| per_group(x.clone().shift(lit(i as i64)), self.groups))
-                    .collect();
-                match kind {
-                    Fold::Sum => shifted
-                        .into_iter()
-                        .map(|s| s.fill_null(lit(0.0)))
-                        .reduce(|a, b| a + b)
-                        .unwrap_or(x),
-                    Fold::Min => polars::lazy::dsl::min_horizontal(shifted).unwrap_or(x),
-                    Fold::Max => polars::lazy::dsl::max_horizontal(shifted).unwrap_or(x),
-                }
-            }
+            TimeFn::Rolling => super::rolling::rolling(x, self.groups, win.n, kind),
             TimeFn::Cumulative => {
                 let by = self.groups.iter().map(|g| col(g.as_str())).collect();
                 let Some(s) = w.start else {
@@ -132,12 +120,6 @@ impl Cx<'_> {
             TimeFn::Prev | TimeFn::Diff | TimeFn::Growth => x,
         }
     }
-}
-
-enum Fold {
-    Sum,
-    Min,
-    Max,
 }
 
 impl Fold {

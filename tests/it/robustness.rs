@@ -681,3 +681,44 @@ fn refused_once(dir: &std::path::Path, code: &str, line: u64) -> String {
     assert_eq!(said, [(code, line)], "{found:?}");
     found[0]["message"].as_str().unwrap_or("").to_string()
 }
+
+/// A window of the longest length allowed (10,000 periods) over a few
+/// days of data: each row's window is one pass, where a window written as
+/// 10,000 shifted copies of each part would take minutes and tens of
+/// gigabytes to plan. The values by hand: 2 on the first day, 2 + 3 on
+/// the second, 2 + 3 + 0 on the empty third, 2 + 3 + 5 on the fourth;
+/// the largest sale so far, 5 at the last.
+#[test]
+fn a_window_of_ten_thousand_periods() {
+    let dir = dir_with(
+        "longest-window",
+        &[
+            ("d.csv", "at,v\n2025-01-01,2\n2025-01-02,3\n2025-01-04,5\n"),
+            (
+                "spec.yaml",
+                "datasets:\n  d: {source: d.csv, time: at, columns: {at: date, v: number}}\nkpis:\n  total: {dataset: d, measure: sum(v)}\n  largest: {dataset: d, measure: max(v)}\n  total_10000: {measure: \"rolling(total, 10000)\"}\n  largest_10000: {measure: \"rolling(largest, 10000)\"}\n",
+            ),
+        ],
+    );
+    let spec = dir.to_string_lossy().to_string();
+    let out = kpi(&[
+        "eval",
+        "--spec",
+        &spec,
+        "total_10000",
+        "largest_10000",
+        "--grain",
+        "day",
+        "--from",
+        "2025-01-01",
+        "--to",
+        "2025-01-04",
+        "--format",
+        "csv",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "period,total_10000,largest_10000\n2025-01-01,2,2\n2025-01-02,5,3\n2025-01-03,5,3\n2025-01-04,10,5\n"
+    );
+}
