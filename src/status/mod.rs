@@ -147,6 +147,8 @@ struct Cache {
     /// A KPI's value per period over the whole data, by grain and segment
     /// (`None`: it could not be evaluated).
     history: HashMap<(KpiId, Grain, Option<String>), Option<Series>>,
+    /// Which KPIs look back ([`Model::looking_back`]), once worked out.
+    looking_back: Option<Vec<bool>>,
 }
 
 impl Cache {
@@ -275,7 +277,7 @@ fn values(
         t.by.clone(),
         t.segment.clone(),
         p,
-        looking_back(model, t, grain),
+        looking_back(model, t, grain, cache),
     );
     if let Some(asked) = &mut cache.asked {
         if !asked.contains(&key) {
@@ -296,8 +298,9 @@ fn values(
 /// last year's quarter and a year to date starts with the year. `None`
 /// for a KPI without time functions, whose value over a range is the
 /// same at any grain (its ranges then share scans with other grains').
-fn looking_back(model: &Model, t: &TargetModel, grain: Option<Grain>) -> Option<Grain> {
-    grain.filter(|_| model.looks_back(&[t.kpi]))
+fn looking_back(model: &Model, t: &TargetModel, grain: Option<Grain>, cache: &mut Cache) -> Option<Grain> {
+    let looking_back = cache.looking_back.get_or_insert_with(|| model.looking_back());
+    grain.filter(|_| looking_back.get(t.kpi) == Some(&true))
 }
 
 fn evaluate_values(
